@@ -1,0 +1,20 @@
+/**
+ * `maintenance` (timer): deletes expired documents (de-duplication inbox, idempotency records, leases). SQLite
+ * and CloudBase have no TTL index, and even MongoDB's TTL monitor runs late, so expiry must not depend on it:
+ * reads already ignore expired documents; this sweep only reclaims space.
+ */
+import { cloudEntry } from '../../shared/runtime/entry';
+import { platform, type Platform } from '../../shared/runtime/compose';
+import type { ScheduledEvent } from '../../shared/runtime/shim';
+
+export type MaintenanceDeps = Pick<Platform, 'log' | 'store'>;
+
+export function makeHandler(deps: MaintenanceDeps) {
+  return async (event: ScheduledEvent) => {
+    const purged = await deps.store.purgeExpired();
+    deps.log.info('maintenance tick', { trigger: event.triggerName, firedAt: event.time, purged });
+    return { purged };
+  };
+}
+
+export const handler = cloudEntry({ http: false, schedule: true }, async () => ({ schedule: makeHandler(await platform()) }));

@@ -1,0 +1,120 @@
+/**
+ * Prepares a local run: fills the environment with embedded defaults where nothing is configured (local secrets
+ * kept in .data/ so restarts keep decrypting what was stored, the simulator as WeChat), then starts the runtime.
+ * `npm start`, the demo and the end-to-end tests all come through here.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import { LOCAL_WECHAT_DEFAULTS } from '../../shared/runtime/config';
+import type { Logger } from '../../shared/runtime/logger';
+import { startLocalRuntime, type CloudEntry, type LocalRuntime } from './runtime';
+import { loadTemplate, type LocalFunction } from './template';
+
+const localSecretsSchema = z.object({ DATA_KEY: z.string(), ADMIN_API_KEY: z.string() });
+
+/** Generated once per .data/ folder, file mode 600: losing DATA_KEY would make stored tokens unreadable. */
+export function ensureLocalSecrets(dataDir: string): z.infer<typeof localSecretsSchema> {
+  const file = join(dataDir, 'local-secrets.json');
+  if (existsSync(file)) return localSecretsSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+  const secrets = { DATA_KEY: randomBytes(32).toString('base64'), ADMIN_API_KEY: `adm_${randomBytes(24).toString('base64url')}` };
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600 });
+  return secrets;
+}
+
+export interface LocalStackOptions {
+  root: string;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  port?: number;
+  timers?: boolean;
+  /** Simulator settings for a local run without WECHAT_API_BASE. */
+  simulator?: { ticketIntervalMs?: number; auditDecisionDelayMs?: number | null; seedDemo?: boolean };
+}
+
+export interface LocalStack {
+  runtime: LocalRuntime;
+  simulatorUrl: string | undefined;
+  simulator: import('../wechat-sim').WeChatSimulator | undefined;
+  generated: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Mutates `env` (normally process.env, which the functions read at their cold start) and starts everything.
+ * The runtime binds its port first, because the simulator must know where to push events.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const { env, root, log } = options;
+  const generated: string[] = [];
+  env.WXA_ENV ??= 'local';
+  const sqlitePath = env.SQLITE_PATH ?? join(root, '.data', 'wxa-deploy.db');
+  env.SQLITE_PATH = sqlitePath;
+  if (!env.DATA_KEY || !env.ADMIN_API_KEY) {
+    const secrets = ensureLocalSecrets(dirname(sqlitePath));
+    if (!env.DATA_KEY) {
+      env.DATA_KEY = secrets.DATA_KEY;
+      generated.push('DATA_KEY');
+    }
+    if (!env.ADMIN_API_KEY) {
+      env.ADMIN_API_KEY = secrets.ADMIN_API_KEY;
+      generated.push('ADMIN_API_KEY');
+    }
+  }
+  const useSimulator = !env.WECHAT_API_BASE;
+  if (useSimulator) {
+    for (const [name, value] of Object.entries(LOCAL_WECHAT_DEFAULTS)) env[name] ??= value;
+  }
+
+  const template = loadTemplate(join(root, 'serverless.yml'), env);
+  const load = (fn: LocalFunction): CloudEntry => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the runtime loads functions by path from the template
+    const mod: Record<string, unknown> = require(fn.source);
+    const entry = mod[fn.exportName];
+    if (typeof entry !== 'function') throw new Error(`${fn.source} does not export ${fn.exportName}`);
+    return entry as CloudEntry;
+  };
+  const runtime = await startLocalRuntime({
+    template,
+    load,
+    log,
+    port: options.port ?? Number(env.PORT ?? 3000),
+    maxBodyBytes: Number(env.MAX_BODY_BYTES ?? 2 * 1024 * 1024),
+    timers: options.timers ?? true,
+  });
+  env.PUBLIC_BASE_URL ??= runtime.url;
+
+  let simulator: LocalStack['simulator'];
+  if (useSimulator) {
+    const { startWeChatSimulator, seedDemoPlatform } = await import('../wechat-sim');
+    simulator = await startWeChatSimulator({
+      component: {
+        appId: env.WECHAT_COMPONENT_APPID ?? LOCAL_WECHAT_DEFAULTS.WECHAT_COMPONENT_APPID,
+        secret: env.WECHAT_COMPONENT_SECRET ?? LOCAL_WECHAT_DEFAULTS.WECHAT_COMPONENT_SECRET,
+        token: env.WECHAT_TOKEN ?? LOCAL_WECHAT_DEFAULTS.WECHAT_TOKEN,
+        encodingAESKey: env.WECHAT_ENCODING_AES_KEY ?? LOCAL_WECHAT_DEFAULTS.WECHAT_ENCODING_AES_KEY,
+      },
+      componentEventUrl: `${runtime.url}/wechat/component/events`,
+      messageUrlTemplate: `${runtime.url}/wechat/authorizers/$APPID$/events`,
+      ticketIntervalMs: options.simulator?.ticketIntervalMs ?? 10 * 60_000,
+      auditDecisionDelayMs: options.simulator?.auditDecisionDelayMs ?? null,
+    });
+    if (options.simulator?.seedDemo ?? true) seedDemoPlatform(simulator);
+    env.WECHAT_API_BASE = simulator.baseUrl;
+    env.WECHAT_PC_AUTH_PAGE_BASE = simulator.baseUrl;
+    env.WECHAT_MOBILE_AUTH_PAGE_BASE = simulator.baseUrl;
+  }
+
+  return {
+    runtime,
+    simulator,
+    simulatorUrl: simulator?.baseUrl,
+    generated,
+    close: async () => {
+      await runtime.close();
+      await simulator?.close();
+    },
+  };
+}

@@ -1,0 +1,103 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createLogger } from '../../shared/runtime/logger';
+import { startLocalRuntime, type CloudEntry, type LocalRuntime } from './runtime';
+import { loadTemplate, type LocalFunction } from './template';
+
+const root = resolve(__dirname, '..', '..');
+const dir = mkdtempSync(join(tmpdir(), 'wxa-runtime-'));
+const logs: string[] = [];
+const log = createLogger({ sink: (line) => logs.push(line) });
+
+// The functions read their configuration from the environment at their cold start, as in the cloud.
+Object.assign(process.env, {
+  WXA_ENV: 'local',
+  SQLITE_PATH: join(dir, 'runtime.db'),
+  DATA_KEY: randomBytes(32).toString('base64'),
+  ADMIN_API_KEY: `adm_${randomBytes(24).toString('base64url')}`,
+  LOG_LEVEL: 'error',
+});
+
+const template = loadTemplate(join(root, 'serverless.yml'));
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded by path, as the local runtime does
+const load = (fn: LocalFunction) => (require(fn.source) as Record<string, CloudEntry>)[fn.exportName] as CloudEntry;
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('local runtime over real HTTP', () => {
+  let runtime: LocalRuntime;
+  beforeAll(async () => {
+    runtime = await startLocalRuntime({ template, load, log, timers: false, maxBodyBytes: 64 * 1024 });
+  });
+  afterAll(() => runtime.close());
+
+  it('mounts every route of serverless.yml and a request reaches its function', async () => {
+    const response = await fetch(`${runtime.url}/v1/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ ok: true, storeRoundTripMs: expect.any(Number) });
+    expect(response.headers.get('x-request-id')).toMatch(/.+/);
+    expect(runtime.invocations.at(-1)).toEqual({ fn: 'api', trigger: 'http GET /v1/health', status: 200, durationMs: expect.any(Number) });
+  });
+
+  it('answers its own health check', async () => {
+    const response = await fetch(`${runtime.url}/healthz`);
+    expect(await response.json()).toEqual({ ok: true, functions: template.functions.map((f) => f.name) });
+  });
+
+  it('answers 404 with a stable code for a path no function serves', async () => {
+    const response = await fetch(`${runtime.url}/nope`);
+    expect(response.status).toBe(404);
+    expect((await response.json()).error.code).toBe('ROUTE_NOT_FOUND');
+  });
+
+  it('lets the owning function answer a wrong method with 405 and Allow', async () => {
+    const response = await fetch(`${runtime.url}/v1/health`, { method: 'DELETE' });
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('GET');
+    expect((await response.json()).error.code).toBe('METHOD_NOT_ALLOWED');
+  });
+
+  it('refuses an oversized body before any function runs', async () => {
+    const before = runtime.invocations.length;
+    const response = await fetch(`${runtime.url}/v1/health`, { method: 'POST', body: 'x'.repeat(64 * 1024 + 1) });
+    expect(response.status).toBe(413);
+    expect((await response.json()).error).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', field: 'body' });
+    expect(runtime.invocations.length).toBe(before);
+  });
+});
+
+describe('local runtime timers', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('fires the timer declared in serverless.yml on its SCF cron', async () => {
+    jest.useFakeTimers({ now: Date.parse('2026-11-21T10:03:00Z'), doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    const runtime = await startLocalRuntime({ template, load, log });
+    try {
+      const maintenance = template.functions.find((f) => f.name === 'maintenance');
+      expect(maintenance?.timers).toEqual([{ name: 'purge-expired', cronExpression: '0 */10 * * * * *', payload: undefined }]);
+      await jest.advanceTimersByTimeAsync(6 * 60_000); // 10:09: not yet
+      expect(runtime.invocations.filter((i) => i.fn === 'maintenance')).toHaveLength(0);
+      await jest.advanceTimersByTimeAsync(60_000); // 10:10:00
+      await jest.advanceTimersByTimeAsync(0);
+      for (let i = 0; i < 20 && runtime.invocations.filter((x) => x.fn === 'maintenance').length === 0; i++) {
+        await new Promise((r) => setImmediate(r));
+      }
+      expect(runtime.invocations.filter((i) => i.fn === 'maintenance')).toEqual([
+        { fn: 'maintenance', trigger: 'timer purge-expired', status: 'ok', durationMs: expect.any(Number) },
+      ]);
+      await jest.advanceTimersByTimeAsync(10 * 60_000);
+      for (let i = 0; i < 20 && runtime.invocations.filter((x) => x.fn === 'maintenance').length < 2; i++) {
+        await new Promise((r) => setImmediate(r));
+      }
+      expect(runtime.invocations.filter((i) => i.fn === 'maintenance')).toHaveLength(2);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it('refuses a template whose cron SCF would reject', () => {
+    expect(() => loadTemplate(join(__dirname, 'fixtures', 'bad-cron.yml'))).toThrow(/7 fields/);
+  });
+});

@@ -1,0 +1,34 @@
+/**
+ * What every function needs at a cold start: configuration, a logger that knows the secrets to hide, and the
+ * store. Built once per process and shared by every invocation (and, in the local runtime, by every function).
+ */
+import { registerSecret, createLogger, type Logger } from './logger';
+import { getConfig, secretsOf, type Config } from './config';
+import { openStore } from '../store/open';
+import type { DocumentStore } from '../store/port';
+
+export interface Platform {
+  config: Config;
+  log: Logger;
+  store: DocumentStore;
+}
+
+export function once<T>(build: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    // A failed cold start must not poison the instance: the next invocation tries again.
+    pending ??= build().catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    });
+    return pending;
+  };
+}
+
+export const platform = once(async (): Promise<Platform> => {
+  const config = getConfig();
+  for (const secret of secretsOf(config)) registerSecret(secret);
+  const log = createLogger({ level: config.logLevel });
+  const store = await openStore(config.store);
+  return { config, log, store };
+});

@@ -1,0 +1,182 @@
+/**
+ * Configuration: read from the environment once per cold start, validated as a whole so that a bad deployment
+ * fails at start-up with one message naming every problem, instead of failing later on the first request
+ * that happens to touch a missing value.
+ */
+import { z } from 'zod';
+import { ConfigError } from '../domain/errors';
+
+/** 32-byte keys are accepted as base64 (44 chars) or hex (64 chars). */
+const key32 = z.string().transform((value, ctx) => {
+  const bytes = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+  if (bytes.length !== 32 || (!/^[0-9a-fA-F]{64}$/.test(value) && bytes.toString('base64') !== value)) {
+    ctx.addIssue({ code: 'custom', message: 'must be 32 random bytes, base64 (44 chars) or hex (64 chars)' });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const url = z.url({ protocol: /^https?$/ }).transform((v) => v.replace(/\/+$/, ''));
+
+const EnvSchema = z.object({
+    WXA_ENV: z.enum(['local', 'cloud']).default('cloud'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    STORE: z.enum(['sqlite', 'cloudbase', 'mongodb']).default('sqlite'),
+    SQLITE_PATH: z.string().min(1).default('.data/wxa-deploy.db'),
+    TCB_ENV: z.string().min(1).optional(),
+    MONGODB_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URL').optional(),
+    MONGODB_DB: z.string().min(1).default('wxa_deploy'),
+    DATA_KEY: key32.optional(),
+    ADMIN_API_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
+    WECHAT_COMPONENT_APPID: z.string().regex(/^wx[0-9a-zA-Z]{16}$/, 'must look like wx + 16 characters').optional(),
+    WECHAT_COMPONENT_SECRET: z.string().min(1).optional(),
+    WECHAT_TOKEN: z.string().regex(/^[A-Za-z0-9]{3,32}$/, 'must be 3–32 letters or digits').optional(),
+    WECHAT_ENCODING_AES_KEY: z.string().regex(/^[A-Za-z0-9]{43}$/, 'must be 43 letters or digits').optional(),
+    WECHAT_API_BASE: url.optional(),
+    WECHAT_PC_AUTH_PAGE_BASE: url.default('https://mp.weixin.qq.com'),
+    WECHAT_MOBILE_AUTH_PAGE_BASE: url.default('https://open.weixin.qq.com'),
+    WECHAT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+    PUBLIC_BASE_URL: url.optional(),
+    CORS_ORIGINS: z.string().default(''),
+    MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(2 * 1024 * 1024),
+    REQUIRE_SAME_SUBJECT: flag.default(true),
+    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+/**
+ * Which variables are required depends on others (cloud vs local, the chosen store). Checked on the raw values,
+ * apart from the per-variable schema, so that one bad variable does not hide a missing one.
+ */
+function missingVariables(env: Record<string, string>): string[] {
+  const problems: string[] = [];
+  const need = (name: string, why: string) => {
+    if (env[name] === undefined) problems.push(`${name} is required ${why}`);
+  };
+  const cloud = (env.WXA_ENV ?? 'cloud') === 'cloud';
+  const store = env.STORE ?? 'sqlite';
+  if (cloud) {
+    for (const name of ['DATA_KEY', 'ADMIN_API_KEY', 'WECHAT_COMPONENT_APPID', 'WECHAT_COMPONENT_SECRET', 'WECHAT_TOKEN', 'WECHAT_ENCODING_AES_KEY', 'PUBLIC_BASE_URL']) {
+      need(name, 'in the cloud');
+    }
+    if (store === 'sqlite') problems.push('STORE sqlite is for local runs; use cloudbase or mongodb in the cloud');
+  } else {
+    // Locally the runtime generates keys and starts the simulator, but only when it is told nothing at all.
+    need('DATA_KEY', '(npm start generates one into .data/)');
+    need('ADMIN_API_KEY', '(npm start generates one into .data/)');
+  }
+  if (store === 'cloudbase') need('TCB_ENV', 'when STORE=cloudbase');
+  if (store === 'mongodb') need('MONGODB_URL', 'when STORE=mongodb');
+  if (env.WECHAT_API_BASE !== undefined) {
+    for (const name of ['WECHAT_COMPONENT_APPID', 'WECHAT_COMPONENT_SECRET', 'WECHAT_TOKEN', 'WECHAT_ENCODING_AES_KEY']) {
+      if (!cloud) need(name, 'when WECHAT_API_BASE is set');
+    }
+  }
+  return problems;
+}
+
+export type StoreConfig =
+  | { kind: 'sqlite'; path: string }
+  | { kind: 'cloudbase'; envId: string }
+  | { kind: 'mongodb'; url: string; dbName: string };
+
+export interface WeChatConfig {
+  componentAppId: string;
+  componentSecret: string;
+  token: string;
+  encodingAESKey: string;
+  /** undefined only locally: the local runtime then starts the simulator and fills this in. */
+  apiBase: string | undefined;
+  pcAuthPageBase: string;
+  mobileAuthPageBase: string;
+  timeoutMs: number;
+}
+
+export interface Config {
+  env: 'local' | 'cloud';
+  port: number;
+  store: StoreConfig;
+  dataKey: Buffer;
+  adminApiKey: string;
+  wechat: WeChatConfig;
+  publicBaseUrl: string;
+  corsOrigins: string[];
+  maxBodyBytes: number;
+  requireSameSubject: boolean;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+/** The platform identity the local runtime and its simulator agree on when none is configured. */
+export const LOCAL_WECHAT_DEFAULTS = {
+  WECHAT_COMPONENT_APPID: 'wx0000000000local0',
+  WECHAT_COMPONENT_SECRET: 'local-component-secret',
+  WECHAT_TOKEN: 'wxadeploylocal',
+  WECHAT_ENCODING_AES_KEY: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
+} as const;
+
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  // Blank variables count as unset: Serverless Devs renders a missing `${env('X', '')}` as ''.
+  const present = Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''),
+  );
+  const result = EnvSchema.safeParse(present);
+  const problems = [
+    ...(result.success ? [] : result.error.issues.map((issue) => `${issue.path.join('.') || 'environment'} ${issue.message}`)),
+    ...missingVariables(present),
+  ];
+  if (!result.success || problems.length > 0) {
+    throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`, {
+      details: { problems },
+    });
+  }
+  const e = result.data;
+  const local = e.WXA_ENV === 'local';
+  const fallback = <K extends keyof typeof LOCAL_WECHAT_DEFAULTS>(name: K, value: string | undefined): string =>
+    value ?? (local ? LOCAL_WECHAT_DEFAULTS[name] : '');
+  return {
+    env: e.WXA_ENV,
+    port: e.PORT,
+    store:
+      e.STORE === 'sqlite'
+        ? { kind: 'sqlite', path: e.SQLITE_PATH }
+        : e.STORE === 'cloudbase'
+          ? { kind: 'cloudbase', envId: e.TCB_ENV ?? '' }
+          : { kind: 'mongodb', url: e.MONGODB_URL ?? '', dbName: e.MONGODB_DB },
+    // superRefine guarantees presence; the fallbacks below only satisfy the type checker.
+    dataKey: e.DATA_KEY ?? Buffer.alloc(0),
+    adminApiKey: e.ADMIN_API_KEY ?? '',
+    wechat: {
+      componentAppId: fallback('WECHAT_COMPONENT_APPID', e.WECHAT_COMPONENT_APPID),
+      componentSecret: fallback('WECHAT_COMPONENT_SECRET', e.WECHAT_COMPONENT_SECRET),
+      token: fallback('WECHAT_TOKEN', e.WECHAT_TOKEN),
+      encodingAESKey: fallback('WECHAT_ENCODING_AES_KEY', e.WECHAT_ENCODING_AES_KEY),
+      apiBase: e.WECHAT_API_BASE,
+      pcAuthPageBase: e.WECHAT_PC_AUTH_PAGE_BASE,
+      mobileAuthPageBase: e.WECHAT_MOBILE_AUTH_PAGE_BASE,
+      timeoutMs: e.WECHAT_TIMEOUT_MS,
+    },
+    publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://127.0.0.1:${e.PORT}`,
+    corsOrigins: e.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    requireSameSubject: e.REQUIRE_SAME_SUBJECT,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+let cached: Config | undefined;
+
+/** The configuration of this process, parsed on first use (a cold start) and reused by warm invocations. */
+export function getConfig(): Config {
+  cached ??= parseConfig(process.env);
+  return cached;
+}
+
+/** The values that must never reach a log line or a response. */
+export const secretsOf = (config: Config): string[] =>
+  [
+    config.adminApiKey,
+    config.wechat.componentSecret,
+    config.wechat.encodingAESKey,
+    config.dataKey.toString('base64'),
+    config.dataKey.toString('hex'),
+  ].filter((s) => s.length >= 8);

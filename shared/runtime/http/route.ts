@@ -1,0 +1,160 @@
+/**
+ * Routes: what an HTTP function declares. The same declarations drive request validation, authentication, the
+ * in-function router (an SCF function URL hands the whole path to one function) and the OpenAPI document.
+ */
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { ValidationError } from '../../domain/errors';
+import type { Logger } from '../logger';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/**
+ * - `public`: anybody (WeChat callbacks authenticate by signature inside the handler; health checks).
+ * - `account`: an account API key; the handler sees the account id and must scope every read to it.
+ * - `admin`: the platform admin key.
+ */
+export type AuthMode = 'public' | 'account' | 'admin';
+
+export type Principal = { kind: 'public' } | { kind: 'account'; accountId: string } | { kind: 'admin' };
+
+export interface RequestContext<B, Q, P> {
+  readonly body: B;
+  readonly query: Q;
+  readonly params: P;
+  /** Header names lower-cased; repeated headers joined with ', '. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly rawBody: Buffer;
+  readonly method: string;
+  readonly path: string;
+  readonly requestId: string;
+  readonly principal: Principal;
+  readonly log: Logger;
+  /** Aborted shortly before the function's time limit: pass it to outbound calls. */
+  readonly signal: AbortSignal;
+  readonly event: APIGatewayProxyEvent;
+}
+
+export type Reply =
+  | { status: number; json: unknown; headers?: Record<string, string> }
+  | { status: number; text: string; contentType?: string; headers?: Record<string, string> }
+  | { status: number; bytes: Buffer; contentType: string; headers?: Record<string, string> }
+  | { status: number; empty: true; headers?: Record<string, string> };
+
+export interface Route<B = unknown, Q = unknown, P = unknown> {
+  readonly method: HttpMethod;
+  /** Path template, `{name}` for a parameter: `/wechat/authorizers/{appid}/events`. */
+  readonly path: string;
+  readonly auth: AuthMode;
+  readonly summary: string;
+  readonly body?: z.ZodType<B>;
+  readonly query?: z.ZodType<Q>;
+  readonly params?: z.ZodType<P>;
+  /** For the OpenAPI document only. */
+  readonly response?: z.ZodType;
+  readonly handle: (request: RequestContext<B, Q, P>) => Promise<Reply>;
+}
+
+/** A route with its input types erased: what routers, gateways and the OpenAPI generator handle. */
+export interface AnyRoute {
+  readonly method: HttpMethod;
+  readonly path: string;
+  readonly auth: AuthMode;
+  readonly summary: string;
+  readonly schemas: { body?: z.ZodType; query?: z.ZodType; params?: z.ZodType; response?: z.ZodType };
+  /** Validates the raw inputs against the route's schemas, then runs its handler. */
+  readonly invoke: (request: RequestContext<unknown, unknown, unknown>) => Promise<Reply>;
+}
+
+/** Turns zod issues into our ValidationError, with field paths such as `body.config.theme.mainColor`. */
+export function parseInput<T>(schema: z.ZodType<T>, value: unknown, location: 'body' | 'query' | 'params'): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => ({
+    path: [location, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }));
+  const first = issues[0];
+  throw new ValidationError(
+    first ? `${first.path}: ${first.message}` : `invalid ${location}`,
+    issues,
+    { code: location === 'body' ? 'INVALID_BODY' : location === 'query' ? 'INVALID_QUERY' : 'INVALID_PATH' },
+  );
+}
+
+/** Declares a route; the handler's request types are inferred from its schemas. */
+export function route<B = undefined, Q = Record<string, string | undefined>, P = Record<string, string>>(
+  definition: Route<B, Q, P>,
+): AnyRoute {
+  const { body, query, params, response } = definition;
+  return {
+    method: definition.method,
+    path: definition.path,
+    auth: definition.auth,
+    summary: definition.summary,
+    schemas: { body, query, params, response },
+    invoke: (request) =>
+      definition.handle({
+        ...request,
+        body: (body ? parseInput(body, request.body, 'body') : undefined) as B,
+        query: query ? parseInput(query, request.query, 'query') : (request.query as Q),
+        params: params ? parseInput(params, request.params, 'params') : (request.params as P),
+      }),
+  };
+}
+
+export const json = (status: number, body: unknown, headers?: Record<string, string>): Reply => ({
+  status,
+  json: body,
+  ...(headers ? { headers } : {}),
+});
+
+interface CompiledRoute {
+  route: AnyRoute;
+  pattern: RegExp;
+  names: string[];
+}
+
+export interface RouteMatch {
+  route: AnyRoute;
+  params: Record<string, string>;
+}
+
+export type MatchResult = { kind: 'match'; match: RouteMatch } | { kind: 'wrong-method'; allowed: HttpMethod[] } | { kind: 'none' };
+
+export function compilePath(path: string): { pattern: RegExp; names: string[] } {
+  const names: string[] = [];
+  const source = path
+    .split('/')
+    .map((segment) => {
+      const param = /^\{([a-zA-Z][a-zA-Z0-9]*)\}$/.exec(segment);
+      if (param?.[1]) {
+        names.push(param[1]);
+        return '([^/]+)';
+      }
+      return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    })
+    .join('/');
+  return { pattern: new RegExp(`^${source}/?$`), names };
+}
+
+export function createRouter(routes: readonly AnyRoute[]): (method: string, path: string) => MatchResult {
+  const compiled: CompiledRoute[] = routes.map((r) => ({ route: r, ...compilePath(r.path) }));
+  return (method, path) => {
+    const allowed: HttpMethod[] = [];
+    for (const candidate of compiled) {
+      const found = candidate.pattern.exec(path);
+      if (!found) continue;
+      if (candidate.route.method !== method.toUpperCase()) {
+        allowed.push(candidate.route.method);
+        continue;
+      }
+      const params: Record<string, string> = {};
+      candidate.names.forEach((name, i) => {
+        params[name] = decodeURIComponent(found[i + 1] ?? '');
+      });
+      return { kind: 'match', match: { route: candidate.route, params } };
+    }
+    return allowed.length > 0 ? { kind: 'wrong-method', allowed } : { kind: 'none' };
+  };
+}

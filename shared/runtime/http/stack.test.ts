@@ -1,0 +1,209 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import fc from 'fast-check';
+import { z } from 'zod';
+import { ConflictError, CorruptDocumentError, NotFoundError } from '../../domain/errors';
+import { createLogger } from '../logger';
+import { json, route } from './route';
+import { createHttpFunction } from './stack';
+
+const ADMIN_KEY = 'admin-key-that-is-long-enough-0123456789';
+const ACCOUNT_KEY = 'acct-key-0123456789abcdef';
+const SECRET_IN_ERROR = 'postgres://user:hunter2@db.internal:5432';
+
+function setup() {
+  const lines: string[] = [];
+  const handler = createHttpFunction({
+    name: 'test',
+    log: createLogger({ sink: (line) => lines.push(line) }),
+    maxBodyBytes: 1024,
+    corsOrigins: ['https://console.example.com'],
+    adminApiKey: ADMIN_KEY,
+    accounts: { authenticate: async (key) => (key === ACCOUNT_KEY ? 'acct-1' : null) },
+    routes: [
+      route({
+        method: 'POST',
+        path: '/things/{thingId}',
+        auth: 'account',
+        summary: 'create',
+        body: z.object({ name: z.string().min(1), size: z.number().int().positive() }).strict(),
+        params: z.object({ thingId: z.string().regex(/^t_[a-z0-9]+$/) }),
+        handle: async ({ body, params, principal }) => json(201, { ...body, id: params.thingId, principal }),
+      }),
+      route({ method: 'GET', path: '/admin/ping', auth: 'admin', summary: 'admin', handle: async () => json(200, { pong: true }) }),
+      route({
+        method: 'GET',
+        path: '/fail/{kind}',
+        auth: 'public',
+        summary: 'fails on purpose',
+        handle: async ({ params }) => {
+          if (params.kind === 'conflict') throw new ConflictError('somebody else changed it first');
+          if (params.kind === 'missing') throw new NotFoundError('no such thing', { code: 'THING_NOT_FOUND' });
+          if (params.kind === 'corrupt') throw new CorruptDocumentError(`row broken at ${SECRET_IN_ERROR}`);
+          throw new TypeError(`cannot read property of undefined (${SECRET_IN_ERROR})`);
+        },
+      }),
+      route({
+        method: 'GET',
+        path: '/png',
+        auth: 'public',
+        summary: 'binary',
+        handle: async () => ({ status: 200, bytes: Buffer.from([0x89, 0x50, 0x4e, 0x47]), contentType: 'image/png' }),
+      }),
+    ],
+  });
+  const call = (event: Partial<APIGatewayProxyEvent>) =>
+    handler(
+      {
+        httpMethod: 'GET',
+        path: '/',
+        headers: {},
+        multiValueHeaders: {},
+        queryStringParameters: null,
+        multiValueQueryStringParameters: null,
+        pathParameters: null,
+        stageVariables: null,
+        body: null,
+        isBase64Encoded: false,
+        resource: '/',
+        requestContext: { requestId: 'req-1' } as APIGatewayProxyEvent['requestContext'],
+        ...event,
+      },
+      {} as Context,
+    ) as Promise<APIGatewayProxyResult>;
+  return { call, lines };
+}
+
+const errorOf = (result: APIGatewayProxyResult) => JSON.parse(result.body).error;
+
+describe('the HTTP middy stack', () => {
+  it('runs a valid, authenticated request and types its inputs', async () => {
+    const { call } = setup();
+    const result = await call({
+      httpMethod: 'POST',
+      path: '/things/t_abc',
+      headers: { Authorization: `Bearer ${ACCOUNT_KEY}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'lamp', size: 3 }),
+    });
+    expect(result.statusCode).toBe(201);
+    expect(JSON.parse(result.body)).toEqual({ name: 'lamp', size: 3, id: 't_abc', principal: { kind: 'account', accountId: 'acct-1' } });
+    expect(result.headers?.['x-request-id']).toBe('req-1');
+  });
+
+  it('answers 400 with every offending field path', async () => {
+    const { call } = setup();
+    const result = await call({
+      httpMethod: 'POST',
+      path: '/things/t_abc',
+      headers: { 'x-api-key': ACCOUNT_KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: '', size: -1, extra: true }),
+    });
+    expect(result.statusCode).toBe(400);
+    const error = errorOf(result);
+    expect(error.code).toBe('INVALID_BODY');
+    expect(error.field).toBe('body.name');
+    expect(error.issues.map((i: { path: string }) => i.path).sort()).toEqual(['body', 'body.name', 'body.size']);
+    expect(error.requestId).toBe('req-1');
+  });
+
+  it('answers 400 for a bad path parameter and for malformed JSON', async () => {
+    const { call } = setup();
+    const headers = { 'x-api-key': ACCOUNT_KEY, 'content-type': 'application/json' };
+    const badId = await call({ httpMethod: 'POST', path: '/things/..%2F..', headers, body: '{"name":"a","size":1}' });
+    expect(badId.statusCode).toBe(400);
+    expect(errorOf(badId)).toMatchObject({ code: 'INVALID_PATH', field: 'params.thingId' });
+    const badJson = await call({ httpMethod: 'POST', path: '/things/t_a', headers, body: '{"name":' });
+    expect(badJson.statusCode).toBe(400);
+    expect(errorOf(badJson)).toMatchObject({ code: 'INVALID_JSON', field: 'body' });
+  });
+
+  it('answers 415 for a body it cannot read and 413 for a body over the limit', async () => {
+    const { call } = setup();
+    const headers = { 'x-api-key': ACCOUNT_KEY };
+    const form = await call({ httpMethod: 'POST', path: '/things/t_a', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, body: 'name=a' });
+    expect(form.statusCode).toBe(415);
+    const huge = await call({ httpMethod: 'POST', path: '/things/t_a', headers: { ...headers, 'content-type': 'application/json' }, body: Buffer.alloc(2048, 'a').toString('base64'), isBase64Encoded: true });
+    expect(huge.statusCode).toBe(413);
+    expect(errorOf(huge).code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('answers 401 without a key, with a wrong key, and with an account key on an admin route', async () => {
+    const { call } = setup();
+    const missing = await call({ httpMethod: 'POST', path: '/things/t_a', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(missing.statusCode).toBe(401);
+    expect(errorOf(missing).code).toBe('API_KEY_MISSING');
+    expect(missing.headers?.['www-authenticate']).toBe('Bearer');
+    const wrong = await call({ httpMethod: 'GET', path: '/admin/ping', headers: { authorization: 'Bearer nope' } });
+    expect(errorOf(wrong).code).toBe('API_KEY_INVALID');
+    const account = await call({ httpMethod: 'GET', path: '/admin/ping', headers: { authorization: `Bearer ${ACCOUNT_KEY}` } });
+    expect(account.statusCode).toBe(401);
+    const admin = await call({ httpMethod: 'GET', path: '/admin/ping', headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    expect(admin.statusCode).toBe(200);
+  });
+
+  it('maps domain errors: 404 and 409 keep their code and message', async () => {
+    const { call } = setup();
+    const missing = await call({ path: '/fail/missing' });
+    expect(missing.statusCode).toBe(404);
+    expect(errorOf(missing)).toMatchObject({ code: 'THING_NOT_FOUND', message: 'no such thing' });
+    const conflict = await call({ path: '/fail/conflict' });
+    expect(conflict.statusCode).toBe(409);
+    expect(errorOf(conflict).code).toBe('VERSION_CONFLICT');
+    const noRoute = await call({ path: '/nowhere' });
+    expect(noRoute.statusCode).toBe(404);
+    expect(errorOf(noRoute).code).toBe('ROUTE_NOT_FOUND');
+  });
+
+  it('answers 500 without internals for unknown errors and internal-category errors, and logs the details', async () => {
+    const { call, lines } = setup();
+    for (const kind of ['crash', 'corrupt']) {
+      const result = await call({ path: `/fail/${kind}` });
+      expect(result.statusCode).toBe(500);
+      expect(JSON.parse(result.body)).toEqual({
+        error: { code: 'INTERNAL_ERROR', message: 'Internal error; quote the request id when reporting it.', requestId: 'req-1' },
+      });
+      expect(result.body).not.toContain('hunter2');
+      expect(result.body).not.toContain('TypeError');
+    }
+    const logged = lines.map((line) => JSON.parse(line)).filter((entry) => entry.msg === 'request crashed');
+    expect(logged).toHaveLength(2);
+    expect(logged[0].error.message).toContain('cannot read property');
+    expect(logged[0].requestId).toBe('req-1');
+  });
+
+  it('answers CORS preflights for allowed origins only, and decorates responses', async () => {
+    const { call } = setup();
+    const preflight = await call({ httpMethod: 'OPTIONS', path: '/things/t_a', headers: { origin: 'https://console.example.com' } });
+    expect(preflight.statusCode).toBe(204);
+    expect(preflight.headers?.['access-control-allow-origin']).toBe('https://console.example.com');
+    expect(preflight.headers?.['access-control-allow-headers']).toContain('idempotency-key');
+    const foreign = await call({ httpMethod: 'OPTIONS', path: '/things/t_a', headers: { origin: 'https://evil.example' } });
+    expect(foreign.headers?.['access-control-allow-origin']).toBeUndefined();
+    const normal = await call({ path: '/png', headers: { origin: 'https://console.example.com' } });
+    expect(normal.headers?.['access-control-allow-origin']).toBe('https://console.example.com');
+  });
+
+  it('returns binary bodies base64-encoded', async () => {
+    const { call } = setup();
+    const result = await call({ path: '/png' });
+    expect(result.isBase64Encoded).toBe(true);
+    expect(Buffer.from(result.body, 'base64')).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47]));
+    expect(result.headers?.['content-type']).toBe('image/png');
+  });
+
+  it('never answers 5xx for arbitrary request bodies (fast-check)', async () => {
+    const { call } = setup();
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((v) => JSON.stringify(v))), async (body) => {
+        const result = await call({
+          httpMethod: 'POST',
+          path: '/things/t_abc',
+          headers: { 'x-api-key': ACCOUNT_KEY, 'content-type': 'application/json' },
+          body,
+        });
+        expect([201, 400]).toContain(result.statusCode);
+        expect(typeof errorOf(result)?.code === 'string' || result.statusCode === 201).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,318 @@
+/**
+ * The one middy stack every HTTP function runs behind:
+ *
+ *   request context (id, logger, access log) → CORS → body reader (size limit, JSON / XML) → error handler
+ *   → router (match, authenticate, validate with zod, run the route)
+ *
+ * The error handler is the only place that turns an error into an HTTP status.
+ */
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { timingSafeEqual, createHash, randomUUID } from 'node:crypto';
+import {
+  AuthenticationError,
+  MethodNotAllowedError,
+  NotFoundError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+  isAppError,
+  type ErrorCategory,
+} from '../../domain/errors';
+import { parseWeChatXml } from '../../wechat/xml';
+import type { Logger } from '../logger';
+import { createRouter, type AnyRoute, type Principal, type Reply } from './route';
+
+export interface AccountAuthenticator {
+  /** Resolves an account API key to its account id, or null. Must compare in constant time / by hash. */
+  authenticate(apiKey: string): Promise<string | null>;
+}
+
+export interface HttpFunctionOptions {
+  name: string;
+  routes: readonly AnyRoute[];
+  log: Logger;
+  maxBodyBytes: number;
+  corsOrigins: readonly string[];
+  adminApiKey?: string;
+  accounts?: AccountAuthenticator;
+  /** Milliseconds before the platform's time limit at which handlers are aborted (middy early timeout). */
+  timeoutEarlyMs?: number;
+}
+
+export const STATUS_BY_CATEGORY: Record<ErrorCategory, number> = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  'not-found': 404,
+  'method-not-allowed': 405,
+  conflict: 409,
+  'too-large': 413,
+  'unsupported-media': 415,
+  'rate-limited': 429,
+  unavailable: 503,
+  internal: 500,
+};
+
+interface RequestState {
+  requestId: string;
+  startedAt: number;
+  log: Logger;
+  rawBody: Buffer;
+  parsedBody: unknown;
+  headers: Record<string, string>;
+}
+
+type HttpRequest = middy.Request<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>;
+
+const states = new WeakMap<object, RequestState>();
+const stateOf = (event: APIGatewayProxyEvent): RequestState => {
+  const state = states.get(event);
+  if (!state) throw new Error('request state missing: the request-context middleware must run first');
+  return state;
+};
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+const lowerCaseHeaders = (event: APIGatewayProxyEvent): Record<string, string> => {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    if (value !== undefined) headers[name.toLowerCase()] = value;
+  }
+  for (const [name, values] of Object.entries(event.multiValueHeaders ?? {})) {
+    if (values && values.length > 1) headers[name.toLowerCase()] = values.join(', ');
+  }
+  return headers;
+};
+
+const withHeaders = (response: APIGatewayProxyResult, extra: Record<string, string>): APIGatewayProxyResult => ({
+  ...response,
+  headers: { ...(response.headers ?? {}), ...extra },
+});
+
+export function toResult(reply: Reply): APIGatewayProxyResult {
+  const headers: Record<string, string> = { ...(reply.headers ?? {}) };
+  if ('json' in reply) {
+    return { statusCode: reply.status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(reply.json) };
+  }
+  if ('text' in reply) {
+    return { statusCode: reply.status, headers: { 'content-type': reply.contentType ?? 'text/plain; charset=utf-8', ...headers }, body: reply.text };
+  }
+  if ('bytes' in reply) {
+    return {
+      statusCode: reply.status,
+      headers: { 'content-type': reply.contentType, ...headers },
+      body: reply.bytes.toString('base64'),
+      isBase64Encoded: true,
+    };
+  }
+  return { statusCode: reply.status, headers, body: '' };
+}
+
+function requestContextMiddleware(fnName: string, log: Logger): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  const finish = (request: HttpRequest) => {
+    const state = states.get(request.event);
+    if (!state || !request.response) return;
+    request.response = withHeaders(request.response, { 'x-request-id': state.requestId });
+    state.log.info('request', {
+      method: request.event.httpMethod,
+      path: request.event.path,
+      status: request.response.statusCode,
+      durationMs: Date.now() - state.startedAt,
+    });
+  };
+  return {
+    before: (request) => {
+      const headers = lowerCaseHeaders(request.event);
+      const offered = headers['x-request-id'];
+      const requestId =
+        offered && REQUEST_ID.test(offered) ? offered : request.event.requestContext?.requestId || randomUUID();
+      states.set(request.event, {
+        requestId,
+        startedAt: Date.now(),
+        log: log.child({ fn: fnName, requestId }),
+        rawBody: Buffer.alloc(0),
+        parsedBody: undefined,
+        headers,
+      });
+    },
+    after: finish,
+    onError: finish,
+  };
+}
+
+const CORS_ALLOW_HEADERS = 'authorization, content-type, idempotency-key, x-api-key, x-request-id';
+
+function corsMiddleware(origins: readonly string[]): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  const allowAll = origins.includes('*');
+  const corsHeaders = (event: APIGatewayProxyEvent): Record<string, string> => {
+    const origin = stateOf(event).headers.origin;
+    if (!origin || !(allowAll || origins.includes(origin))) return {};
+    return {
+      'access-control-allow-origin': allowAll ? '*' : origin,
+      'access-control-expose-headers': 'x-request-id, idempotency-replayed',
+      vary: 'Origin',
+    };
+  };
+  const addHeaders = (request: HttpRequest) => {
+    if (request.response) request.response = withHeaders(request.response, corsHeaders(request.event));
+  };
+  return {
+    before: (request) => {
+      if (request.event.httpMethod.toUpperCase() !== 'OPTIONS') return undefined;
+      const headers = corsHeaders(request.event);
+      return {
+        statusCode: 204,
+        headers: Object.keys(headers).length
+          ? {
+              ...headers,
+              'access-control-allow-methods': 'GET, POST, PUT, PATCH, DELETE, OPTIONS',
+              'access-control-allow-headers': CORS_ALLOW_HEADERS,
+              'access-control-max-age': '600',
+            }
+          : {},
+        body: '',
+      };
+    },
+    after: addHeaders,
+    onError: addHeaders,
+  };
+}
+
+function bodyMiddleware(maxBytes: number): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  return {
+    before: (request) => {
+      const state = stateOf(request.event);
+      const raw = request.event.body ?? '';
+      // Checking the encoded length first refuses a huge body before spending memory on decoding it.
+      const encodedLimit = request.event.isBase64Encoded ? Math.ceil(maxBytes / 3) * 4 + 4 : maxBytes * 4;
+      if (raw.length > encodedLimit) throw new PayloadTooLargeError(`request body exceeds ${maxBytes} bytes`, { field: 'body' });
+      const bytes = request.event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+      if (bytes.length > maxBytes) throw new PayloadTooLargeError(`request body exceeds ${maxBytes} bytes`, { field: 'body' });
+      state.rawBody = bytes;
+      if (bytes.length === 0) return;
+      const type = (state.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+      if (type === 'application/json' || type.endsWith('+json')) {
+        try {
+          state.parsedBody = JSON.parse(bytes.toString('utf8'));
+        } catch (cause) {
+          throw new ValidationError('request body is not valid JSON', [{ path: 'body', message: 'not valid JSON' }], {
+            code: 'INVALID_JSON',
+            cause,
+          });
+        }
+      } else if (type === 'text/xml' || type === 'application/xml') {
+        state.parsedBody = parseWeChatXml(bytes.toString('utf8'), { maxBytes });
+      }
+    },
+  };
+}
+
+function errorHandlerMiddleware(): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  return {
+    onError: (request) => {
+      const error = request.error;
+      const state = states.get(request.event);
+      const requestId = state?.requestId ?? 'unknown';
+      const log = state?.log;
+      if (isAppError(error) && error.category !== 'internal') {
+        const status = STATUS_BY_CATEGORY[error.category];
+        (status >= 500 ? log?.error : log?.warn)?.call(log, 'request failed', { error, code: error.code, status });
+        const body = {
+          error: {
+            code: error.code,
+            message: error.message,
+            ...(error.field ? { field: error.field } : {}),
+            ...(error instanceof ValidationError ? { issues: error.issues } : {}),
+            ...(error.details ? { details: error.details } : {}),
+            requestId,
+          },
+        };
+        const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
+        if (error instanceof AuthenticationError) headers['www-authenticate'] = 'Bearer';
+        if (error instanceof MethodNotAllowedError && Array.isArray(error.details?.allowed)) {
+          headers.allow = error.details.allowed.join(', ');
+        }
+        request.response = { statusCode: status, headers, body: JSON.stringify(body) };
+        return;
+      }
+      const timedOut = error instanceof Error && error.name === 'TimeoutError';
+      log?.error(timedOut ? 'request timed out' : 'request crashed', { error });
+      request.response = {
+        statusCode: timedOut ? 503 : 500,
+        headers: { 'content-type': 'application/json; charset=utf-8' },
+        body: JSON.stringify({
+          error: timedOut
+            ? { code: 'TIMEOUT', message: 'The request ran out of time; it is safe to retry.', requestId }
+            : { code: 'INTERNAL_ERROR', message: 'Internal error; quote the request id when reporting it.', requestId },
+        }),
+      };
+    },
+  };
+}
+
+const sha256 = (value: string) => createHash('sha256').update(value).digest();
+
+/** Reads the API key from `Authorization: Bearer …` or `X-Api-Key`. */
+export const apiKeyOf = (headers: Record<string, string>): string | undefined => {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(headers.authorization ?? '');
+  return bearer?.[1] ?? headers['x-api-key'];
+};
+
+async function authenticate(route: AnyRoute, headers: Record<string, string>, options: HttpFunctionOptions): Promise<Principal> {
+  if (route.auth === 'public') return { kind: 'public' };
+  const key = apiKeyOf(headers);
+  if (!key) throw new AuthenticationError('an API key is required (Authorization: Bearer <key>)', { code: 'API_KEY_MISSING' });
+  if (route.auth === 'admin') {
+    // Comparing digests keeps the comparison constant-time whatever the key lengths are.
+    if (options.adminApiKey && timingSafeEqual(sha256(key), sha256(options.adminApiKey))) return { kind: 'admin' };
+    throw new AuthenticationError('the admin API key is not valid', { code: 'API_KEY_INVALID' });
+  }
+  const accountId = options.accounts ? await options.accounts.authenticate(key) : null;
+  if (!accountId) throw new AuthenticationError('the API key is not valid', { code: 'API_KEY_INVALID' });
+  return { kind: 'account', accountId };
+}
+
+const queryOf = (event: APIGatewayProxyEvent): Record<string, string | undefined> => ({ ...(event.queryStringParameters ?? {}) });
+
+export function createHttpFunction(options: HttpFunctionOptions) {
+  const match = createRouter(options.routes);
+
+  const router = async (event: APIGatewayProxyEvent, _context: Context, { signal }: { signal: AbortSignal }) => {
+    const state = stateOf(event);
+    const found = match(event.httpMethod, event.path);
+    if (found.kind === 'none') throw new NotFoundError(`no route for ${event.httpMethod} ${event.path}`, { code: 'ROUTE_NOT_FOUND' });
+    if (found.kind === 'wrong-method') {
+      throw new MethodNotAllowedError(`${event.httpMethod} is not allowed on ${event.path}`, {
+        details: { allowed: found.allowed },
+      });
+    }
+    const { route, params } = found.match;
+    const principal = await authenticate(route, state.headers, options);
+    if (route.schemas.body && state.rawBody.length > 0 && state.parsedBody === undefined) {
+      throw new UnsupportedMediaTypeError('send the body as application/json', { field: 'content-type' });
+    }
+    const reply = await route.invoke({
+      body: state.parsedBody,
+      query: queryOf(event),
+      params: { ...params, ...(event.pathParameters ?? {}) },
+      headers: state.headers,
+      rawBody: state.rawBody,
+      method: event.httpMethod,
+      path: event.path,
+      requestId: state.requestId,
+      principal,
+      log: state.log,
+      signal,
+      event,
+    });
+    return toResult(reply);
+  };
+
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: options.timeoutEarlyMs ?? 500 })
+    .use(requestContextMiddleware(options.name, options.log))
+    .use(corsMiddleware(options.corsOrigins))
+    .use(bodyMiddleware(options.maxBodyBytes))
+    .use(errorHandlerMiddleware())
+    .handler(router);
+}

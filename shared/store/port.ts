@@ -1,0 +1,99 @@
+/**
+ * The document-store port. `shared/` owns it; each database gets one adapter (`sqlite.ts`, later CloudBase and
+ * MongoDB) and every adapter must pass `contract.ts`.
+ *
+ * Design choices, so the cloud document databases can implement it faithfully:
+ * - Every document has an `id` and a `version`; every write that depends on a read is a compare-and-set on the
+ *   version (`update`, `delete` with a version). A lost race is a `ConflictError`, never a silent overwrite.
+ * - Multi-document atomicity is a *write batch* (`commit`): all writes apply or none do. It takes no callback,
+ *   so no lock is held across an `await` (which on SQLite would stall every other connection) and it maps onto
+ *   CloudBase and MongoDB transactions directly. Reads happen before; the versions in the batch make it safe.
+ * - Documents may expire (`expiresAt`, epoch ms). Expired documents are invisible at once, even before a
+ *   sweep (`purgeExpired`) deletes them, because cloud TTL monitors run late.
+ * - Documents are validated with their collection's zod schema when read back.
+ */
+import type { z } from 'zod';
+import { CorruptDocumentError } from '../domain/errors';
+
+export type Scalar = string | number | boolean | null;
+
+export interface CollectionSpec<S extends z.ZodType, F extends string> {
+  readonly name: string;
+  readonly schema: S;
+  /** The top-level fields `find` may filter and order by. Adapters index them. */
+  readonly indexes: readonly F[];
+}
+
+export const defineCollection = <S extends z.ZodType, const F extends string = never>(spec: {
+  name: string;
+  schema: S;
+  indexes?: readonly F[];
+}): CollectionSpec<S, F> => {
+  if (!/^[a-zA-Z][a-zA-Z0-9]*$/.test(spec.name)) throw new Error(`collection name ${spec.name} must be alphanumeric`);
+  for (const field of spec.indexes ?? []) {
+    if (!/^[a-zA-Z][a-zA-Z0-9]*$/.test(field)) throw new Error(`indexed field ${field} must be a top-level name`);
+  }
+  return { name: spec.name, schema: spec.schema, indexes: spec.indexes ?? [] };
+};
+
+export interface Stored<T> {
+  readonly id: string;
+  readonly version: number;
+  /** Epoch ms after which the document no longer exists; null = forever. */
+  readonly expiresAt: number | null;
+  readonly data: T;
+}
+
+export type Condition = Scalar | { in: readonly Scalar[] } | { lt?: Scalar; lte?: Scalar; gt?: Scalar; gte?: Scalar };
+
+export interface FindQuery<F extends string> {
+  where?: Partial<Record<F, Condition>>;
+  orderBy?: { field: F | 'id'; direction?: 'asc' | 'desc' };
+  limit?: number;
+}
+
+export interface WriteOptions {
+  expiresAt?: number | null;
+}
+
+export type Write =
+  | { op: 'insert'; collection: string; id: string; data: unknown; expiresAt?: number | null }
+  | { op: 'update'; collection: string; id: string; expectedVersion: number; data: unknown; expiresAt?: number | null }
+  | { op: 'delete'; collection: string; id: string; expectedVersion: number };
+
+export interface Collection<T, F extends string> {
+  readonly name: string;
+  get(id: string): Promise<Stored<T> | null>;
+  /** Fails with `DuplicateKeyError` if a live document with this id exists (an expired one is replaced). */
+  insert(id: string, data: T, options?: WriteOptions): Promise<Stored<T>>;
+  /** Compare-and-set: applies only if the stored version equals `expectedVersion`, else `ConflictError`. */
+  update(id: string, expectedVersion: number, data: T, options?: WriteOptions): Promise<Stored<T>>;
+  /** With a version: compare-and-delete (`ConflictError` on mismatch). Returns false if nothing was there. */
+  delete(id: string, expectedVersion?: number): Promise<boolean>;
+  find(query?: FindQuery<F>): Promise<Stored<T>[]>;
+  /** Builders for `DocumentStore.commit`; they validate `data` now so a bad batch fails before any write. */
+  insertWrite(id: string, data: T, options?: WriteOptions): Write;
+  updateWrite(id: string, expectedVersion: number, data: T, options?: WriteOptions): Write;
+  deleteWrite(id: string, expectedVersion: number): Write;
+}
+
+export interface DocumentStore {
+  collection<S extends z.ZodType, F extends string>(spec: CollectionSpec<S, F>): Collection<z.output<S>, F>;
+  /** Applies every write or none. The first failing write's error (ConflictError, DuplicateKeyError…) is thrown. */
+  commit(writes: readonly Write[]): Promise<void>;
+  /** Deletes documents whose `expiresAt` has passed; returns how many. Safe to call from many instances. */
+  purgeExpired(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export type Clock = () => number;
+
+/** Writing a document that would not read back is a bug in the caller: refuse it before touching the file. */
+export const validateForWrite = (spec: CollectionSpec<z.ZodType, string>, id: string, data: unknown): unknown => {
+  const parsed = spec.schema.safeParse(data);
+  if (!parsed.success) {
+    throw new CorruptDocumentError(`refusing to write an invalid ${spec.name} document ${id}`, { cause: parsed.error });
+  }
+  return parsed.data;
+};
+

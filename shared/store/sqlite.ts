@@ -1,0 +1,299 @@
+/**
+ * SQLite adapter (better-sqlite3): the embedded default for local runs and tests. One file, WAL journal.
+ *
+ * Each collection is a table `(id, version, expires_at, body JSON)` with an expression index per declared field.
+ * better-sqlite3 is synchronous, so every operation — including a whole `commit` batch — runs to completion
+ * before the event loop turns: no lock is ever held across an `await`, and connections in one process cannot
+ * deadlock each other. Other processes wait on SQLite's busy timeout.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { z } from 'zod';
+import { ConflictError, CorruptDocumentError, DuplicateKeyError } from '../domain/errors';
+import { validateForWrite } from './port';
+import type {
+  Clock,
+  Collection,
+  CollectionSpec,
+  Condition,
+  DocumentStore,
+  FindQuery,
+  Scalar,
+  Stored,
+  Write,
+  WriteOptions,
+} from './port';
+
+interface Row {
+  id: string;
+  version: number;
+  expires_at: number | null;
+  body: string;
+}
+
+export interface SqliteStoreOptions {
+  /** File path, or ':memory:' (a private database per connection). */
+  path: string;
+  clock?: Clock;
+  /** How long a write waits for another process's lock before failing. */
+  busyTimeoutMs?: number;
+}
+
+const tableOf = (collection: string) => `c_${collection}`;
+const fieldExpr = (field: string) => (field === 'id' ? 'id' : `json_extract(body, '$.${field}')`);
+const LIVE = '(expires_at IS NULL OR expires_at > @now)';
+
+/** SQLite binds no booleans; JSON booleans come back from json_extract as 1/0, so compare against those. */
+const bindable = (value: Scalar): string | number | null => (typeof value === 'boolean' ? (value ? 1 : 0) : value);
+
+export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
+  const clock = options.clock ?? Date.now;
+  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  const db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL'); // with WAL: durable across process crashes, not necessarily power loss
+  const schemas = new Map<string, CollectionSpec<z.ZodType, string>>();
+  const statements = new Map<string, Database.Statement>();
+
+  const prepare = (sql: string): Database.Statement => {
+    let statement = statements.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql);
+      statements.set(sql, statement);
+    }
+    return statement;
+  };
+
+  const ensureTable = (spec: CollectionSpec<z.ZodType, string>) => {
+    if (schemas.has(spec.name)) return;
+    const table = tableOf(spec.name);
+    db.exec(`CREATE TABLE IF NOT EXISTS "${table}" (
+      id TEXT PRIMARY KEY, version INTEGER NOT NULL, expires_at INTEGER, body TEXT NOT NULL CHECK (json_valid(body)))`);
+    db.exec(`CREATE INDEX IF NOT EXISTS "${table}__expires" ON "${table}"(expires_at) WHERE expires_at IS NOT NULL`);
+    for (const field of spec.indexes) {
+      db.exec(`CREATE INDEX IF NOT EXISTS "${table}__${field}" ON "${table}"(${fieldExpr(field)})`);
+    }
+    schemas.set(spec.name, spec);
+  };
+
+  const specOf = (collection: string) => {
+    const spec = schemas.get(collection);
+    if (!spec) throw new Error(`collection ${collection} was not opened on this store`);
+    return spec;
+  };
+
+  const checkOnWrite = (collection: string, id: string, data: unknown): string =>
+    JSON.stringify(validateForWrite(specOf(collection), id, data));
+
+  const readBack = <T>(collection: string, row: Row): Stored<T> => {
+    const spec = specOf(collection);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(row.body);
+    } catch (cause) {
+      throw new CorruptDocumentError(`${collection} document ${row.id} is not JSON`, { cause });
+    }
+    const parsed = spec.schema.safeParse(raw);
+    if (!parsed.success) {
+      throw new CorruptDocumentError(`${collection} document ${row.id} does not match its schema`, { cause: parsed.error });
+    }
+    return { id: row.id, version: row.version, expiresAt: row.expires_at, data: parsed.data as T };
+  };
+
+  const selectRow = (collection: string, id: string): Row | undefined =>
+    prepare(`SELECT id, version, expires_at, body FROM "${tableOf(collection)}" WHERE id = @id AND ${LIVE}`).get({
+      id,
+      now: clock(),
+    }) as Row | undefined;
+
+  // The raw write operations, synchronous so that `commit` can run them inside one SQLite transaction.
+  const applyInsert = (collection: string, id: string, body: string, expiresAt: number | null): Row => {
+    // An expired document with the same id is replaced, and its version carried forward so a writer still
+    // holding the old version can never compare-and-set the new document by accident.
+    const row = prepare(
+      `INSERT INTO "${tableOf(collection)}" (id, version, expires_at, body) VALUES (@id, 1, @expiresAt, @body)
+       ON CONFLICT(id) DO UPDATE SET version = version + 1, expires_at = excluded.expires_at, body = excluded.body
+       WHERE expires_at IS NOT NULL AND expires_at <= @now
+       RETURNING id, version, expires_at, body`,
+    ).get({ id, body, expiresAt, now: clock() }) as Row | undefined;
+    if (!row) throw new DuplicateKeyError(`${collection} ${id} already exists`, { details: { collection, id } });
+    return row;
+  };
+
+  const applyUpdate = (
+    collection: string,
+    id: string,
+    expectedVersion: number,
+    body: string,
+    expiresAt: number | null | undefined,
+  ): Row => {
+    const row = prepare(
+      `UPDATE "${tableOf(collection)}"
+       SET version = version + 1, body = @body, expires_at = CASE WHEN @keepExpiry THEN expires_at ELSE @expiresAt END
+       WHERE id = @id AND version = @expectedVersion AND ${LIVE}
+       RETURNING id, version, expires_at, body`,
+    ).get({
+      id,
+      body,
+      expectedVersion,
+      keepExpiry: expiresAt === undefined ? 1 : 0,
+      expiresAt: expiresAt ?? null,
+      now: clock(),
+    }) as Row | undefined;
+    if (!row) {
+      throw new ConflictError(`${collection} ${id} is no longer at version ${expectedVersion}`, {
+        details: { collection, id, expectedVersion },
+      });
+    }
+    return row;
+  };
+
+  const applyDelete = (collection: string, id: string, expectedVersion: number | undefined): boolean => {
+    const table = tableOf(collection);
+    if (expectedVersion === undefined) {
+      return prepare(`DELETE FROM "${table}" WHERE id = @id`).run({ id }).changes > 0;
+    }
+    const deleted = prepare(`DELETE FROM "${table}" WHERE id = @id AND version = @expectedVersion AND ${LIVE}`).run({
+      id,
+      expectedVersion,
+      now: clock(),
+    }).changes;
+    if (deleted > 0) return true;
+    if (selectRow(collection, id)) {
+      throw new ConflictError(`${collection} ${id} is no longer at version ${expectedVersion}`, {
+        details: { collection, id, expectedVersion },
+      });
+    }
+    return false;
+  };
+
+  const runBatch = db.transaction((writes: readonly Write[]) => {
+    for (const write of writes) {
+      if (write.op === 'insert') {
+        applyInsert(write.collection, write.id, checkOnWrite(write.collection, write.id, write.data), write.expiresAt ?? null);
+      } else if (write.op === 'update') {
+        applyUpdate(
+          write.collection,
+          write.id,
+          write.expectedVersion,
+          checkOnWrite(write.collection, write.id, write.data),
+          write.expiresAt,
+        );
+      } else if (!applyDelete(write.collection, write.id, write.expectedVersion)) {
+        throw new ConflictError(`${write.collection} ${write.id} no longer exists`, {
+          details: { collection: write.collection, id: write.id },
+        });
+      }
+    }
+  });
+
+  const buildWhere = (where: Partial<Record<string, Condition>> | undefined, params: Record<string, unknown>): string[] => {
+    const clauses = [LIVE];
+    let n = 0;
+    for (const [field, condition] of Object.entries(where ?? {})) {
+      if (condition === undefined) continue;
+      const expr = fieldExpr(field);
+      const param = () => `p${n++}`;
+      if (condition === null || typeof condition !== 'object') {
+        const p = param();
+        params[p] = bindable(condition);
+        clauses.push(condition === null ? `${expr} IS NULL` : `${expr} = @${p}`);
+      } else if ('in' in condition) {
+        const names = condition.in.map((value) => {
+          const p = param();
+          params[p] = bindable(value);
+          return `@${p}`;
+        });
+        clauses.push(names.length === 0 ? '0' : `${expr} IN (${names.join(', ')})`);
+      } else {
+        for (const [op, sql] of [['lt', '<'], ['lte', '<='], ['gt', '>'], ['gte', '>=']] as const) {
+          const value = condition[op];
+          if (value === undefined) continue;
+          const p = param();
+          params[p] = bindable(value);
+          clauses.push(`${expr} ${sql} @${p}`);
+        }
+      }
+    }
+    return clauses;
+  };
+
+  const collection = <S extends z.ZodType, F extends string>(spec: CollectionSpec<S, F>): Collection<z.output<S>, F> => {
+    type T = z.output<S>;
+    ensureTable(spec);
+    const name = spec.name;
+    const table = tableOf(name);
+    const allowed = new Set<string>([...spec.indexes, 'id']);
+    const assertIndexed = (field: string) => {
+      if (!allowed.has(field)) throw new Error(`${name}.${field} is not an indexed field`);
+    };
+
+    return {
+      name,
+      get: async (id) => {
+        const row = selectRow(name, id);
+        return row ? readBack<T>(name, row) : null;
+      },
+      insert: async (id, data, options: WriteOptions = {}) =>
+        readBack<T>(name, applyInsert(name, id, checkOnWrite(name, id, data), options.expiresAt ?? null)),
+      update: async (id, expectedVersion, data, options: WriteOptions = {}) =>
+        readBack<T>(name, applyUpdate(name, id, expectedVersion, checkOnWrite(name, id, data), options.expiresAt)),
+      delete: async (id, expectedVersion) => applyDelete(name, id, expectedVersion),
+      find: async (query: FindQuery<F> = {}) => {
+        const params: Record<string, unknown> = { now: clock() };
+        for (const field of Object.keys(query.where ?? {})) assertIndexed(field);
+        const clauses = buildWhere(query.where, params);
+        let sql = `SELECT id, version, expires_at, body FROM "${table}" WHERE ${clauses.join(' AND ')}`;
+        if (query.orderBy) {
+          assertIndexed(query.orderBy.field);
+          const direction = query.orderBy.direction === 'desc' ? 'DESC' : 'ASC';
+          sql += ` ORDER BY ${fieldExpr(query.orderBy.field)} ${direction}, id ${direction}`;
+        }
+        if (query.limit !== undefined) {
+          params.limit = Math.max(0, Math.floor(query.limit));
+          sql += ' LIMIT @limit';
+        }
+        return (prepare(sql).all(params) as Row[]).map((row) => readBack<T>(name, row));
+      },
+      insertWrite: (id, data, options: WriteOptions = {}) => ({
+        op: 'insert',
+        collection: name,
+        id,
+        data: validateForWrite(spec, id, data),
+        expiresAt: options.expiresAt ?? null,
+      }),
+      updateWrite: (id, expectedVersion, data, options: WriteOptions = {}) => ({
+        op: 'update',
+        collection: name,
+        id,
+        expectedVersion,
+        data: validateForWrite(spec, id, data),
+        ...(options.expiresAt === undefined ? {} : { expiresAt: options.expiresAt }),
+      }),
+      deleteWrite: (id, expectedVersion) => ({ op: 'delete', collection: name, id, expectedVersion }),
+    };
+  };
+
+  return {
+    collection,
+    commit: async (writes) => {
+      for (const write of writes) specOf(write.collection);
+      runBatch.immediate(writes);
+    },
+    purgeExpired: async () => {
+      const tables = db
+        .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'c\\_%' ESCAPE '\\'`)
+        .all() as { name: string }[];
+      let purged = 0;
+      const now = clock();
+      for (const { name } of tables) {
+        purged += db.prepare(`DELETE FROM "${name}" WHERE expires_at IS NOT NULL AND expires_at <= ?`).run(now).changes;
+      }
+      return purged;
+    },
+    close: async () => {
+      if (db.open) db.close();
+    },
+  };
+}
