@@ -1,0 +1,243 @@
+/**
+ * AWS Lambda: API Gateway REST (proxy integration, payload 1.0), HTTP API / function URL (payload 2.0),
+ * EventBridge scheduled rule. Sources: API Gateway developer guide "set-up-lambda-proxy-integrations" and
+ * "http-api-develop-integrations-lambda"; Lambda developer guide "services-cloudwatchevents".
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { z } from 'zod';
+import {
+  FALLBACK_TIME_LIMIT_MS,
+  asRecord,
+  buildContext,
+  buildHttpEvent,
+  checkResult,
+  decodeRawEvent,
+  pairsFromQueryString,
+  pairsOf,
+  parseWith,
+  stringMap,
+  toIsoTime,
+  type Pair,
+  type ScheduledEvent,
+} from './common';
+
+const multiMap = z.record(z.string(), z.array(z.string())).nullish();
+
+const v1EventSchema = z.object({
+  resource: z.string().optional(),
+  path: z.string(),
+  httpMethod: z.string().min(1),
+  headers: stringMap,
+  multiValueHeaders: multiMap,
+  queryStringParameters: stringMap,
+  multiValueQueryStringParameters: multiMap,
+  pathParameters: stringMap,
+  stageVariables: stringMap,
+  body: z.string().nullish(),
+  isBase64Encoded: z.boolean().nullish(),
+  requestContext: z.object({
+    accountId: z.string().optional(),
+    apiId: z.string().optional(),
+    authorizer: z.record(z.string(), z.unknown()).nullish(),
+    domainName: z.string().optional(),
+    protocol: z.string().optional(),
+    requestId: z.string().optional(),
+    requestTimeEpoch: z.number().optional(),
+    stage: z.string().optional(),
+    identity: z.object({ sourceIp: z.string().optional(), userAgent: z.string().nullish() }).optional(),
+  }),
+});
+export type AwsV1Event = z.infer<typeof v1EventSchema>;
+
+const v2EventSchema = z.object({
+  version: z.literal('2.0'),
+  routeKey: z.string().optional(),
+  rawPath: z.string(),
+  rawQueryString: z.string().optional(),
+  cookies: z.array(z.string()).optional(),
+  headers: stringMap,
+  queryStringParameters: stringMap,
+  pathParameters: stringMap,
+  stageVariables: stringMap,
+  body: z.string().nullish(),
+  isBase64Encoded: z.boolean().nullish(),
+  requestContext: z.object({
+    accountId: z.string().optional(),
+    apiId: z.string().optional(),
+    domainName: z.string().optional(),
+    http: z.object({
+      method: z.string().min(1),
+      path: z.string().optional(),
+      protocol: z.string().optional(),
+      sourceIp: z.string().optional(),
+      userAgent: z.string().optional(),
+    }),
+    requestId: z.string().optional(),
+    stage: z.string().optional(),
+    timeEpoch: z.number().optional(),
+  }),
+});
+export type AwsV2Event = z.infer<typeof v2EventSchema>;
+
+const scheduleEventSchema = z.object({
+  source: z.literal('aws.events'),
+  'detail-type': z.literal('Scheduled Event'),
+  time: z.string(),
+  resources: z.array(z.string()).min(1),
+  detail: z.record(z.string(), z.unknown()).nullish(),
+});
+export type AwsScheduleEvent = z.infer<typeof scheduleEventSchema>;
+
+const contextSchema = z.object({
+  awsRequestId: z.string().optional().catch(undefined),
+  functionName: z.string().optional().catch(undefined),
+  functionVersion: z.string().optional().catch(undefined),
+  memoryLimitInMB: z.union([z.string(), z.number()]).optional().catch(undefined),
+});
+
+const realContextSchema = z.looseObject({
+  awsRequestId: z.string(),
+  functionName: z.string(),
+  getRemainingTimeInMillis: z.custom<() => number>((value) => typeof value === 'function'),
+});
+
+const isLambdaContext = (value: unknown): value is Context => realContextSchema.safeParse(value).success;
+
+const requestIdFromContext = (rawContext: unknown): string | undefined => contextSchema.parse(asRecord(rawContext)).awsRequestId;
+
+/** Every occurrence from `multiValue*`, plus single-value keys it lacks (AWS merges the two the same way). */
+function mergePairs(single: Record<string, string> | null | undefined, multi: Record<string, string[]> | null | undefined): Pair[] {
+  const pairs = pairsOf(multi);
+  const seen = new Set(pairs.map(([name]) => name.toLowerCase()));
+  return [...pairs, ...pairsOf(single).filter(([name]) => !seen.has(name.toLowerCase()))];
+}
+
+export function awsV1ToHttpEvent(raw: unknown, rawContext: unknown, receivedAtMs: number): APIGatewayProxyEvent {
+  const event = parseWith('aws-v1', v1EventSchema, decodeRawEvent('aws-v1', raw));
+  const { requestContext: rc } = event;
+  return buildHttpEvent({
+    method: event.httpMethod,
+    path: event.path,
+    resource: event.resource ?? event.path,
+    headers: mergePairs(event.headers, event.multiValueHeaders),
+    query: mergePairs(event.queryStringParameters, event.multiValueQueryStringParameters),
+    pathParameters: event.pathParameters,
+    stageVariables: event.stageVariables,
+    body: event.body,
+    isBase64Encoded: event.isBase64Encoded ?? false,
+    requestId: rc.requestId ?? requestIdFromContext(rawContext) ?? '',
+    sourceIp: rc.identity?.sourceIp ?? '',
+    stage: rc.stage ?? '',
+    accountId: rc.accountId,
+    apiId: rc.apiId,
+    domainName: rc.domainName,
+    protocol: rc.protocol,
+    // Of the identity only sourceIp and userAgent are carried (the canonical event nulls the rest); the
+    // authorizer context is passed through because that is where API GW puts the caller's verified claims.
+    userAgent: rc.identity?.userAgent ?? undefined,
+    authorizer: rc.authorizer,
+    requestTimeEpoch: rc.requestTimeEpoch ?? receivedAtMs,
+  });
+}
+
+export function awsV2ToHttpEvent(raw: unknown, rawContext: unknown, receivedAtMs: number): APIGatewayProxyEvent {
+  const event = parseWith('aws-v2', v2EventSchema, decodeRawEvent('aws-v2', raw));
+  const { requestContext: rc } = event;
+  const headers = pairsOf(event.headers);
+  // Payload 2.0 moves Cookie headers into `cookies`; put them back so handlers find them where v1 has them.
+  if (!headers.some(([name]) => name.toLowerCase() === 'cookie')) {
+    for (const cookie of event.cookies ?? []) headers.push(['cookie', cookie]);
+  }
+  // The raw query string keeps repeated keys apart; `queryStringParameters` has them comma-joined.
+  const query = event.rawQueryString === undefined ? pairsOf(event.queryStringParameters) : pairsFromQueryString(event.rawQueryString);
+  const path = rc.http.path ?? event.rawPath;
+  const routePath = event.routeKey?.split(' ')[1];
+  return buildHttpEvent({
+    method: rc.http.method,
+    path,
+    resource: routePath ?? path,
+    headers,
+    query,
+    pathParameters: event.pathParameters,
+    stageVariables: event.stageVariables,
+    body: event.body,
+    isBase64Encoded: event.isBase64Encoded ?? false,
+    requestId: rc.requestId ?? requestIdFromContext(rawContext) ?? '',
+    sourceIp: rc.http.sourceIp ?? '',
+    stage: rc.stage ?? '',
+    accountId: rc.accountId,
+    apiId: rc.apiId,
+    domainName: rc.domainName,
+    protocol: rc.http.protocol,
+    userAgent: rc.http.userAgent,
+    requestTimeEpoch: rc.timeEpoch ?? receivedAtMs,
+  });
+}
+
+type StringMap = Record<string, string>;
+
+/** REST v1 understands `multiValueHeaders` itself, so the result passes through with values made strings. */
+export function toAwsV1Result(result: APIGatewayProxyResult): {
+  statusCode: number;
+  headers: StringMap;
+  multiValueHeaders: Record<string, string[]>;
+  body: string;
+  isBase64Encoded: boolean;
+} {
+  const checked = checkResult(result);
+  const headers: StringMap = {};
+  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) multiValueHeaders[name] = values.map(String);
+  return { statusCode: checked.statusCode, headers, multiValueHeaders, body: checked.body, isBase64Encoded: checked.isBase64Encoded };
+}
+
+/** Payload 2.0 has no multi-value headers: Set-Cookie goes to `cookies` (one per cookie), the rest are comma-joined. */
+export function toAwsV2Result(result: APIGatewayProxyResult): {
+  statusCode: number;
+  headers: StringMap;
+  cookies: string[];
+  body: string;
+  isBase64Encoded: boolean;
+} {
+  const checked = checkResult(result);
+  const headers: StringMap = {};
+  const cookies: string[] = [];
+  for (const [name, value] of checked.headers) {
+    if (name === 'set-cookie') cookies.push(value);
+    else headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
+  }
+  return { statusCode: checked.statusCode, headers, cookies, body: checked.body, isBase64Encoded: checked.isBase64Encoded };
+}
+
+export function awsScheduleToScheduledEvent(raw: unknown): ScheduledEvent {
+  const event = parseWith('aws-schedule', scheduleEventSchema, decodeRawEvent('aws-schedule', raw));
+  // arn:aws:events:<region>:<account>:rule/[<bus>/]<rule-name>: the rule name is the last segment.
+  const [ruleArn = ''] = event.resources;
+  const detail = event.detail ?? {};
+  return {
+    kind: 'schedule',
+    provider: 'aws-schedule',
+    triggerName: ruleArn.slice(ruleArn.lastIndexOf('/') + 1),
+    time: toIsoTime('aws-schedule', 'time', event.time),
+    payload: Object.keys(detail).length > 0 ? JSON.stringify(detail) : undefined,
+  };
+}
+
+/** On Lambda the real context is kept as is, with its own getRemainingTimeInMillis; only a partial one is rebuilt. */
+export function awsContext(rawContext: unknown, startedAtMs: number, now: () => number): Context {
+  if (isLambdaContext(rawContext)) return rawContext;
+  const ctx = contextSchema.parse(asRecord(rawContext));
+  return buildContext(
+    {
+      functionName: ctx.functionName ?? '',
+      functionVersion: ctx.functionVersion ?? '$LATEST',
+      requestId: ctx.awsRequestId ?? '',
+      memoryLimitInMB: ctx.memoryLimitInMB === undefined ? undefined : Number(ctx.memoryLimitInMB),
+      deadlineMs: startedAtMs + FALLBACK_TIME_LIMIT_MS,
+      callbackWaitsForEmptyEventLoop: true,
+      vendor: asRecord(rawContext),
+    },
+    now,
+  );
+}

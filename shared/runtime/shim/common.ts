@@ -1,0 +1,324 @@
+/**
+ * Pieces every provider adapter shares: the shim's errors, raw-event decoding, zod helpers, and the two
+ * builders that give every provider the *same* normalised `APIGatewayProxyEvent` and Lambda `Context`.
+ *
+ * Normalisation rules (the same for every provider, so handlers never branch on where they run):
+ * - `headers` keys are lower-case. A header that arrived several times is joined with "," (as FC and AWS
+ *   HTTP API v2 already deliver it), except `cookie`, joined with "; " (the only separator a Cookie header allows).
+ * - `multiValueHeaders` keeps each value as the provider delivered it: one entry per occurrence where the
+ *   provider keeps them apart (AWS v1, local), a single comma-joined entry where it doesn't (FC, v2, SCF).
+ * - `queryStringParameters`: the LAST value wins for a repeated key (what AWS REST v1 does: its documented
+ *   sample maps `multivalueName=you&multivalueName=me` to "me"); `multiValueQueryStringParameters` has all.
+ * - Empty maps become `null`, as in AWS events; `@middy/http-event-normalizer` turns them into `{}` later.
+ * - `body` is passed through untouched (still base64 when `isBase64Encoded`); an absent or empty body is `null`.
+ * - `path` is percent-decoded (FC's `requestContext.http.path` and AWS's `path` are); `resource` is the route
+ *   template when the provider knows it, else the path.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { z } from 'zod';
+import { AppError, ValidationError, type AppErrorOptions, type FieldIssue } from '../../domain/errors';
+
+export type ProviderKind =
+  | 'scf-apigw'
+  | 'scf-url'
+  | 'scf-timer'
+  | 'fc-http'
+  | 'fc-timer'
+  | 'aws-v1'
+  | 'aws-v2'
+  | 'aws-schedule'
+  | 'local-http'
+  | 'local-timer';
+
+export interface ScheduledEvent {
+  kind: 'schedule';
+  provider: ProviderKind;
+  triggerName: string;
+  /** ISO 8601 in UTC, normalised through `Date#toISOString` (so always with milliseconds). */
+  time: string;
+  /** The trigger's configured message; `undefined` when none was configured (an empty string counts as none). */
+  payload: string | undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------- errors
+
+/** The raw event matches no provider this shim knows: the function was wired to a trigger it can't read. */
+export class UnknownTriggerEventError extends AppError {
+  readonly code = 'TRIGGER_EVENT_UNKNOWN';
+  readonly category = 'invalid' as const;
+}
+
+/** The event looks like provider X but lacks or mistypes a field the shim depends on. */
+export class MalformedTriggerEventError extends ValidationError {
+  constructor(kind: ProviderKind, issues: readonly FieldIssue[], options: AppErrorOptions = {}) {
+    super(`malformed ${kind} trigger event`, issues, { ...options, code: 'TRIGGER_EVENT_MALFORMED', details: { kind } });
+  }
+}
+
+/** A function deployed without a handler for the trigger that fired (e.g. a timer on an HTTP-only function). */
+export class NoHandlerForTriggerError extends AppError {
+  readonly code = 'TRIGGER_HANDLER_MISSING';
+  readonly category = 'internal' as const;
+}
+
+export type ShimUsageCode = 'TRIGGER_KIND_MISMATCH' | 'HANDLER_RESULT_INVALID' | 'CONTEXT_CALLBACK_UNSUPPORTED';
+
+/** Our own code used the shim wrongly (wrong kind for a converter, a handler returning no proxy result…). */
+export class ShimUsageError extends AppError {
+  readonly code: ShimUsageCode;
+  readonly category = 'internal' as const;
+  constructor(code: ShimUsageCode, message: string, options: AppErrorOptions = {}) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+// ------------------------------------------------------------------------------------------- decode & parse
+
+/**
+ * FC hands event handlers a Buffer holding the JSON text (its docs: "the event object is of the Buffer type"),
+ * and test consoles sometimes pass the JSON string: turn both into the parsed value; objects pass through.
+ */
+export function decodeRawEvent(kind: ProviderKind | undefined, raw: unknown): unknown {
+  const text = raw instanceof Uint8Array ? Buffer.from(raw).toString('utf8') : typeof raw === 'string' ? raw : undefined;
+  if (text === undefined) return raw;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (cause) {
+    // Before detection we can't say which provider sent it; after, it's that provider's event gone wrong.
+    if (kind === undefined) throw new UnknownTriggerEventError('the event is text but not JSON', { cause });
+    throw new MalformedTriggerEventError(kind, [{ path: '', message: 'event is text but not JSON' }], { cause });
+  }
+}
+
+export function parseWith<S extends z.ZodType>(kind: ProviderKind, schema: S, raw: unknown): z.infer<S> {
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+  throw new MalformedTriggerEventError(kind, issues, { cause: result.error });
+}
+
+/** `Record<string, string>`; null (sent by AWS for "none") is accepted and means empty. */
+export const stringMap = z.record(z.string(), z.string()).nullish();
+/** Some gateways send a repeated key as an array; accept both shapes where the docs don't pin it down. */
+export const looseMultiMap = z.record(z.string(), z.union([z.string(), z.array(z.string())])).nullish();
+
+export type Pair = readonly [name: string, value: string];
+
+export const pairsOf = (map: Record<string, string | string[]> | null | undefined): Pair[] =>
+  Object.entries(map ?? {}).flatMap(([key, value]) => (Array.isArray(value) ? value : [value]).map((v): Pair => [key, v]));
+
+export function pairsFromQueryString(rawQuery: string): Pair[] {
+  return [...new URLSearchParams(rawQuery)].map(([key, value]): Pair => [key, value]);
+}
+
+/** A malformed escape must not fail the request: the raw text is then the best path we have. */
+export function safeDecodeURIComponent(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+export const nonEmptyOrNull = <T>(map: Record<string, T> | null | undefined): Record<string, T> | null =>
+  map && Object.keys(map).length > 0 ? { ...map } : null;
+
+// --------------------------------------------------------------------------------------- event construction
+
+export interface HttpParts {
+  method: string;
+  /** Percent-decoded request path. */
+  path: string;
+  /** Route template (`/users/{id}`) when the provider knows it, else the path. */
+  resource: string;
+  /** Every header occurrence in arrival order, names as the provider spelled them. */
+  headers: readonly Pair[];
+  /** Every query parameter occurrence in order, already decoded. */
+  query: readonly Pair[];
+  pathParameters: Record<string, string> | null | undefined;
+  stageVariables: Record<string, string> | null | undefined;
+  body: string | null | undefined;
+  isBase64Encoded: boolean;
+  requestId: string;
+  sourceIp: string;
+  stage: string;
+  requestTimeEpoch: number;
+  accountId?: string | undefined;
+  apiId?: string | undefined;
+  domainName?: string | undefined;
+  protocol?: string | undefined;
+  userAgent?: string | undefined;
+  authorizer?: Record<string, unknown> | null | undefined;
+}
+
+const joinHeader = (name: string, values: readonly string[]): string => values.join(name === 'cookie' ? '; ' : ',');
+
+export function buildHttpEvent(parts: HttpParts): APIGatewayProxyEvent {
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (const [rawName, value] of parts.headers) {
+    const name = rawName.toLowerCase();
+    // An empty header name can't exist on the wire (the AWS v1 doc sample carries one); dropping it keeps
+    // `headers['']` from ever being a thing a handler could read.
+    if (name === '') continue;
+    (multiValueHeaders[name] ??= []).push(value);
+  }
+  const headers: Record<string, string> = {};
+  for (const [name, values] of Object.entries(multiValueHeaders)) headers[name] = joinHeader(name, values);
+
+  const multiValueQuery: Record<string, string[]> = {};
+  const query: Record<string, string> = {};
+  for (const [key, value] of parts.query) {
+    (multiValueQuery[key] ??= []).push(value);
+    query[key] = value;
+  }
+
+  return {
+    resource: parts.resource,
+    path: parts.path,
+    httpMethod: parts.method.toUpperCase(),
+    headers,
+    multiValueHeaders,
+    queryStringParameters: nonEmptyOrNull(query),
+    multiValueQueryStringParameters: nonEmptyOrNull(multiValueQuery),
+    pathParameters: nonEmptyOrNull(parts.pathParameters),
+    stageVariables: nonEmptyOrNull(parts.stageVariables),
+    body: parts.body === undefined || parts.body === null || parts.body === '' ? null : parts.body,
+    isBase64Encoded: parts.isBase64Encoded,
+    requestContext: {
+      accountId: parts.accountId ?? '',
+      apiId: parts.apiId ?? '',
+      authorizer: parts.authorizer ?? null,
+      ...(parts.domainName === undefined ? {} : { domainName: parts.domainName }),
+      protocol: parts.protocol ?? '',
+      httpMethod: parts.method.toUpperCase(),
+      path: parts.path,
+      stage: parts.stage,
+      requestId: parts.requestId,
+      requestTimeEpoch: parts.requestTimeEpoch,
+      resourceId: '',
+      resourcePath: parts.resource,
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: parts.sourceIp,
+        user: null,
+        userAgent: parts.userAgent ?? headers['user-agent'] ?? null,
+        userArn: null,
+      },
+    },
+  };
+}
+
+export function toIsoTime(kind: ProviderKind, field: string, value: string): string {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new MalformedTriggerEventError(kind, [{ path: field, message: `not a date: ${value}` }]);
+  return new Date(ms).toISOString();
+}
+
+// --------------------------------------------------------------------------------------------------- results
+
+const resultSchema = z.object({
+  statusCode: z.number().int().min(100).max(599),
+  headers: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).nullish(),
+  multiValueHeaders: z.record(z.string(), z.array(z.union([z.string(), z.number(), z.boolean()]))).nullish(),
+  body: z.string().nullish(),
+  isBase64Encoded: z.boolean().nullish(),
+});
+
+export interface CheckedResult {
+  statusCode: number;
+  /** Lower-cased names, one pair per value; `multiValueHeaders` wins over `headers` for a name in both (AWS rule). */
+  headers: Pair[];
+  body: string;
+  isBase64Encoded: boolean;
+}
+
+/** The handler is ours but its result crosses into the platform: check it so a bug gives a typed error. */
+export function checkResult(result: APIGatewayProxyResult): CheckedResult {
+  const parsed = resultSchema.safeParse(result);
+  if (!parsed.success) {
+    throw new ShimUsageError('HANDLER_RESULT_INVALID', 'the HTTP handler returned no valid APIGatewayProxyResult', {
+      cause: parsed.error,
+      details: { issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) },
+    });
+  }
+  const { statusCode, headers, multiValueHeaders, body, isBase64Encoded } = parsed.data;
+  const pairs: Pair[] = [];
+  const fromMulti = new Set<string>();
+  for (const [name, values] of Object.entries(multiValueHeaders ?? {})) {
+    fromMulti.add(name.toLowerCase());
+    for (const value of values) pairs.push([name.toLowerCase(), String(value)]);
+  }
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (!fromMulti.has(name.toLowerCase())) pairs.push([name.toLowerCase(), String(value)]);
+  }
+  return { statusCode, headers: pairs, body: body ?? '', isBase64Encoded: isBase64Encoded ?? false };
+}
+
+/**
+ * For providers whose response headers are a plain string map. Repeated headers are folded with ", " (RFC 9110
+ * list syntax). Set-Cookie can't be folded safely (its Expires attribute contains a comma), so several cookies
+ * in one response only survive on AWS and the local runtime: on SCF/FC send one cookie per response.
+ */
+export function foldHeaders(pairs: readonly Pair[]): Record<string, string> {
+  const folded: Record<string, string> = {};
+  for (const [name, value] of pairs) folded[name] = folded[name] === undefined ? value : `${folded[name]}, ${value}`;
+  return folded;
+}
+
+// --------------------------------------------------------------------------------------------------- context
+
+/**
+ * Used when a provider's context carries no time limit. The platforms' *configuration* default (3 s on SCF per
+ * its CreateFunction API doc, and on AWS) says nothing about how this function was configured, and guessing low
+ * would make middy's early timeout abort healthy requests; 15 min is the largest limit SCF and AWS allow, so
+ * with it middy never fires before the platform's own timeout would.
+ */
+export const FALLBACK_TIME_LIMIT_MS = 15 * 60 * 1000;
+
+export interface ContextParts {
+  functionName: string;
+  functionVersion: string;
+  requestId: string;
+  memoryLimitInMB: number | undefined;
+  /** Absolute epoch ms by which the invocation must end. */
+  deadlineMs: number;
+  callbackWaitsForEmptyEventLoop: boolean;
+  /** The provider's own context object, kept so logging can still read e.g. SCF's `request_id`. */
+  vendor: Record<string, unknown>;
+}
+
+const callbacksUnsupported = (): never => {
+  throw new ShimUsageError('CONTEXT_CALLBACK_UNSUPPORTED', 'callback-style completion is not supported: return a promise');
+};
+
+export function buildContext(parts: ContextParts, now: () => number): Context {
+  const context: Context = {
+    callbackWaitsForEmptyEventLoop: parts.callbackWaitsForEmptyEventLoop,
+    functionName: parts.functionName,
+    functionVersion: parts.functionVersion,
+    invokedFunctionArn: '', // no ARNs outside AWS
+    memoryLimitInMB: parts.memoryLimitInMB === undefined ? '' : String(parts.memoryLimitInMB),
+    awsRequestId: parts.requestId,
+    logGroupName: '',
+    logStreamName: '',
+    getRemainingTimeInMillis: () => Math.max(0, parts.deadlineMs - now()),
+    done: callbacksUnsupported,
+    fail: callbacksUnsupported,
+    succeed: callbacksUnsupported,
+  };
+  return Object.assign({}, parts.vendor, context);
+}
+
+export const asRecord = (value: unknown): Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) ? { ...(value as Record<string, unknown>) } : {};

@@ -1,0 +1,147 @@
+/**
+ * Alibaba Function Compute 3.0, built-in Node.js runtime: HTTP trigger (payload version "v1") and time trigger.
+ * Sources: https://help.aliyun.com/zh/functioncompute/fc-3-0/user-guide/http-trigger-invoking-function,
+ * https://www.alibabacloud.com/help/en/fc/formats-of-event-for-different-triggers (timer),
+ * https://www.alibabacloud.com/help/en/functioncompute/user-guide/context (context: requestId, function.{name,
+ * handler, memory, timeout}; timeout in seconds, memory in MB).
+ * Event handlers receive the event as a Buffer of JSON (FC "Event handlers" page); `decodeRawEvent` handles that.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { z } from 'zod';
+import {
+  FALLBACK_TIME_LIMIT_MS,
+  asRecord,
+  buildContext,
+  buildHttpEvent,
+  checkResult,
+  decodeRawEvent,
+  foldHeaders,
+  looseMultiMap,
+  pairsOf,
+  parseWith,
+  safeDecodeURIComponent,
+  toIsoTime,
+  type ScheduledEvent,
+} from './common';
+
+const httpEventSchema = z.object({
+  version: z.literal('v1'),
+  /** Still percent-encoded; `requestContext.http.path` is the decoded one. */
+  rawPath: z.string(),
+  body: z.string().nullish(),
+  isBase64Encoded: z.boolean().nullish(),
+  /** Repeated headers arrive comma-joined and stay that way: the split point is not recoverable. */
+  headers: looseMultiMap,
+  /** Same for repeated query keys ("value1,value2"); FC gives no raw query string to recover them from. */
+  queryParameters: looseMultiMap,
+  requestContext: z.object({
+    accountId: z.string().optional(),
+    domainName: z.string().optional(),
+    http: z.object({
+      method: z.string().min(1),
+      path: z.string().optional(),
+      protocol: z.string().optional(),
+      sourceIp: z.string().optional(),
+      userAgent: z.string().optional(),
+    }),
+    requestId: z.string().optional(),
+    timeEpoch: z.union([z.string(), z.number()]).optional(),
+  }),
+});
+export type FcHttpEvent = z.infer<typeof httpEventSchema>;
+
+const timerEventSchema = z.object({
+  triggerTime: z.string(),
+  triggerName: z.string().min(1),
+  payload: z.string().nullish(),
+});
+export type FcTimerEvent = z.infer<typeof timerEventSchema>;
+
+const lenientNumber = z.number().optional().catch(undefined);
+const lenientString = z.string().optional().catch(undefined);
+const contextSchema = z.object({
+  requestId: lenientString,
+  function: z
+    .object({
+      name: lenientString,
+      memory: lenientNumber,
+      // Not in the docs (they say `memory`); accepted because other FC material calls the setting memorySize.
+      memorySize: lenientNumber,
+      timeout: lenientNumber,
+    })
+    .optional()
+    .catch(undefined),
+  service: z.object({ qualifier: lenientString, versionId: lenientString }).optional().catch(undefined),
+  callbackWaitsForEmptyEventLoop: z.boolean().optional().catch(undefined),
+});
+export type FcContext = z.infer<typeof contextSchema>;
+
+const readContext = (raw: unknown): FcContext => contextSchema.parse(asRecord(raw));
+
+function epochOf(value: string | number | undefined, fallback: number): number {
+  const ms = Number(value);
+  return value === undefined || !Number.isFinite(ms) ? fallback : ms;
+}
+
+export function fcHttpToHttpEvent(raw: unknown, rawContext: unknown, receivedAtMs: number): APIGatewayProxyEvent {
+  const event = parseWith('fc-http', httpEventSchema, decodeRawEvent('fc-http', raw));
+  const { requestContext: rc } = event;
+  const path = rc.http.path ?? safeDecodeURIComponent(event.rawPath);
+  return buildHttpEvent({
+    method: rc.http.method,
+    path,
+    resource: path,
+    headers: pairsOf(event.headers),
+    query: pairsOf(event.queryParameters),
+    pathParameters: null,
+    stageVariables: null,
+    body: event.body,
+    isBase64Encoded: event.isBase64Encoded ?? false,
+    requestId: rc.requestId ?? readContext(rawContext).requestId ?? '',
+    sourceIp: rc.http.sourceIp ?? '',
+    stage: '',
+    accountId: rc.accountId,
+    domainName: rc.domainName,
+    protocol: rc.http.protocol,
+    userAgent: rc.http.userAgent,
+    requestTimeEpoch: epochOf(rc.timeEpoch, receivedAtMs),
+  });
+}
+
+export function toFcResult(result: APIGatewayProxyResult): {
+  statusCode: number;
+  headers: Record<string, string>;
+  isBase64Encoded: boolean;
+  body: string;
+} {
+  const checked = checkResult(result);
+  return { statusCode: checked.statusCode, headers: foldHeaders(checked.headers), isBase64Encoded: checked.isBase64Encoded, body: checked.body };
+}
+
+export function fcTimerToScheduledEvent(raw: unknown): ScheduledEvent {
+  const event = parseWith('fc-timer', timerEventSchema, decodeRawEvent('fc-timer', raw));
+  return {
+    kind: 'schedule',
+    provider: 'fc-timer',
+    triggerName: event.triggerName,
+    time: toIsoTime('fc-timer', 'triggerTime', event.triggerTime),
+    payload: event.payload || undefined,
+  };
+}
+
+export function fcContext(rawContext: unknown, startedAtMs: number, now: () => number): Context {
+  const ctx = readContext(rawContext);
+  const timeoutSeconds = ctx.function?.timeout;
+  return buildContext(
+    {
+      functionName: ctx.function?.name ?? '',
+      functionVersion: ctx.service?.versionId ?? ctx.service?.qualifier ?? 'LATEST',
+      requestId: ctx.requestId ?? '',
+      memoryLimitInMB: ctx.function?.memory ?? ctx.function?.memorySize,
+      deadlineMs: startedAtMs + (timeoutSeconds === undefined ? FALLBACK_TIME_LIMIT_MS : timeoutSeconds * 1000),
+      callbackWaitsForEmptyEventLoop: ctx.callbackWaitsForEmptyEventLoop ?? true,
+      vendor: asRecord(rawContext),
+    },
+    now,
+  );
+}

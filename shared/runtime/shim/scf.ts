@@ -1,0 +1,164 @@
+/**
+ * Tencent SCF event functions: API Gateway trigger (integration request), function URL, timer.
+ * Sources: trigger event summary https://cloud.tencent.com/document/product/583/31439 (apigw + timer),
+ * function URL https://cloud.tencent.com/document/product/583/96099, Node.js context fields
+ * https://docs.cloudbase.net/en/api-reference/server/node-sdk/env (parseContext).
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { z } from 'zod';
+import {
+  FALLBACK_TIME_LIMIT_MS,
+  asRecord,
+  buildContext,
+  buildHttpEvent,
+  checkResult,
+  decodeRawEvent,
+  foldHeaders,
+  looseMultiMap,
+  pairsOf,
+  parseWith,
+  stringMap,
+  toIsoTime,
+  type ScheduledEvent,
+} from './common';
+
+const apigwEventSchema = z.object({
+  httpMethod: z.string().min(1),
+  path: z.string(),
+  headers: looseMultiMap,
+  body: z.string().nullish(),
+  // Only present when the API enables Base64 encoding; the official sample omits it.
+  isBase64Encoded: z.boolean().nullish(),
+  queryString: looseMultiMap,
+  queryStringParameters: looseMultiMap,
+  pathParameters: stringMap,
+  stageVariables: stringMap,
+  requestContext: z.object({
+    serviceId: z.string(),
+    path: z.string().optional(),
+    requestId: z.string().optional(),
+    sourceIp: z.string().optional(),
+    stage: z.string().optional(),
+  }),
+});
+export type ScfApigwEvent = z.infer<typeof apigwEventSchema>;
+
+/** The API GW format minus headerParameters, isBase64Encoded, pathParameters, queryStringParameters, requestContext. */
+const urlEventSchema = z.object({
+  httpMethod: z.string().min(1),
+  path: z.string(),
+  headers: looseMultiMap,
+  body: z.string().nullish(),
+  // Not in the documented event; accepted in case binary bodies turn out to arrive encoded.
+  isBase64Encoded: z.boolean().nullish(),
+  queryString: looseMultiMap,
+});
+export type ScfUrlEvent = z.infer<typeof urlEventSchema>;
+
+const timerEventSchema = z.object({
+  Type: z.string().refine((type) => type.toLowerCase() === 'timer', 'Type must be "Timer" (any case)'),
+  TriggerName: z.string().min(1),
+  Time: z.string(),
+  Message: z.string().nullish(),
+});
+export type ScfTimerEvent = z.infer<typeof timerEventSchema>;
+
+// Context values are platform metadata, not input: a field of an unexpected type is treated as absent.
+const lenientNumber = z.number().optional().catch(undefined);
+const lenientString = z.string().optional().catch(undefined);
+const contextSchema = z.object({
+  request_id: lenientString,
+  function_name: lenientString,
+  function_version: lenientString,
+  memory_limit_in_mb: lenientNumber,
+  time_limit_in_ms: lenientNumber,
+  callbackWaitsForEmptyEventLoop: z.boolean().optional().catch(undefined),
+});
+export type ScfContext = z.infer<typeof contextSchema>;
+
+const readContext = (raw: unknown): ScfContext => contextSchema.parse(asRecord(raw));
+
+/** API GW sends either all params (`queryString`) or only declared ones (`queryStringParameters`): take the fuller. */
+function queryOf(event: ScfApigwEvent): Record<string, string | string[]> | null | undefined {
+  return event.queryString && Object.keys(event.queryString).length > 0 ? event.queryString : event.queryStringParameters;
+}
+
+export function scfApigwToHttpEvent(raw: unknown, rawContext: unknown, receivedAtMs: number): APIGatewayProxyEvent {
+  const event = parseWith('scf-apigw', apigwEventSchema, decodeRawEvent('scf-apigw', raw));
+  const { requestContext: rc } = event;
+  return buildHttpEvent({
+    method: event.httpMethod,
+    path: event.path,
+    resource: rc.path ?? event.path,
+    headers: pairsOf(event.headers),
+    query: pairsOf(queryOf(event)),
+    pathParameters: event.pathParameters,
+    stageVariables: event.stageVariables,
+    body: event.body,
+    isBase64Encoded: event.isBase64Encoded ?? false,
+    requestId: rc.requestId ?? readContext(rawContext).request_id ?? '',
+    sourceIp: rc.sourceIp ?? '',
+    stage: rc.stage ?? '',
+    apiId: rc.serviceId,
+    requestTimeEpoch: receivedAtMs,
+  });
+}
+
+export function scfUrlToHttpEvent(raw: unknown, rawContext: unknown, receivedAtMs: number): APIGatewayProxyEvent {
+  const event = parseWith('scf-url', urlEventSchema, decodeRawEvent('scf-url', raw));
+  const headers = pairsOf(event.headers);
+  const remoteAddr = headers.find(([name]) => name.toLowerCase() === 'x-scf-remote-addr')?.[1];
+  return buildHttpEvent({
+    method: event.httpMethod,
+    path: event.path,
+    resource: event.path,
+    headers,
+    query: pairsOf(event.queryString),
+    pathParameters: null,
+    stageVariables: null,
+    body: event.body,
+    isBase64Encoded: event.isBase64Encoded ?? false,
+    requestId: readContext(rawContext).request_id ?? '',
+    sourceIp: remoteAddr ?? '',
+    stage: '',
+    requestTimeEpoch: receivedAtMs,
+  });
+}
+
+/** SCF API GW integrated response; the function URL takes the same shape (its docs show statusCode/headers/body). */
+export function toScfResult(result: APIGatewayProxyResult): {
+  isBase64Encoded: boolean;
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+} {
+  const checked = checkResult(result);
+  return { isBase64Encoded: checked.isBase64Encoded, statusCode: checked.statusCode, headers: foldHeaders(checked.headers), body: checked.body };
+}
+
+export function scfTimerToScheduledEvent(raw: unknown): ScheduledEvent {
+  const event = parseWith('scf-timer', timerEventSchema, decodeRawEvent('scf-timer', raw));
+  return {
+    kind: 'schedule',
+    provider: 'scf-timer',
+    triggerName: event.TriggerName,
+    time: toIsoTime('scf-timer', 'Time', event.Time),
+    payload: event.Message || undefined,
+  };
+}
+
+export function scfContext(rawContext: unknown, startedAtMs: number, now: () => number): Context {
+  const ctx = readContext(rawContext);
+  return buildContext(
+    {
+      functionName: ctx.function_name ?? '',
+      functionVersion: ctx.function_version ?? '$LATEST',
+      requestId: ctx.request_id ?? '',
+      memoryLimitInMB: ctx.memory_limit_in_mb,
+      deadlineMs: startedAtMs + (ctx.time_limit_in_ms ?? FALLBACK_TIME_LIMIT_MS),
+      callbackWaitsForEmptyEventLoop: ctx.callbackWaitsForEmptyEventLoop ?? true,
+      vendor: asRecord(rawContext),
+    },
+    now,
+  );
+}
