@@ -1,0 +1,206 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startWeChatSimulator, type WeChatSimulator } from '../../infra/wechat-sim';
+import { createLogger } from '../runtime/logger';
+import { openSqliteStore } from '../store/sqlite';
+import type { DocumentStore } from '../store/port';
+import { createSecretBox } from '../store/secret-box';
+import { WeChatClient } from './client';
+import { ComponentApi } from './component-api';
+import { AuthorizerNotAuthorizedError, NoVerifyTicketError, TokenManager } from './tokens';
+
+const COMPONENT = { appId: 'wx1234567890abcdef', secret: 'component-secret-for-tests', token: 'tokentest', encodingAESKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG' };
+const MP = { appId: 'wxaaaabbbbccccdd01', nickName: '测试小程序', principalName: '测试公司' };
+const dataKey = randomBytes(32);
+const log = createLogger({ level: 'error', sink: () => undefined });
+const TOKEN_PATH = '/cgi-bin/component/api_component_token';
+const AUTHORIZER_TOKEN_PATH = '/cgi-bin/component/api_authorizer_token';
+
+let now: number;
+let sim: WeChatSimulator;
+let dir: string;
+const opened: DocumentStore[] = [];
+
+const api = () =>
+  new ComponentApi({ apiBase: sim.baseUrl, componentAppId: COMPONENT.appId, componentAppSecret: COMPONENT.secret, timeoutMs: 5000, sleep: async () => undefined });
+
+/** A "process": its own store connection and token manager, sharing only the database file and WeChat. */
+function instance(extra: { onNeedsReauth?: (appId: string, reason: string) => Promise<void> } = {}) {
+  const store = openSqliteStore({ path: join(dir, 'tokens.db'), clock: () => now });
+  opened.push(store);
+  const tokens = new TokenManager({
+    store,
+    api: api(),
+    box: createSecretBox(dataKey),
+    log,
+    clock: () => now,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, 5))),
+    ...extra,
+  });
+  return { store, tokens };
+}
+
+async function authorize(tokens: TokenManager) {
+  const componentApi = api();
+  const cat = await tokens.componentToken();
+  const { pre_auth_code } = await componentApi.createPreAuthCode(cat);
+  const { authCode } = await sim.scanAuthorization({ preAuthCode: pre_auth_code, appId: MP.appId });
+  const { authorization_info: info } = await componentApi.queryAuth(cat, authCode);
+  if (!info.authorizer_refresh_token) throw new Error('no refresh token in query_auth');
+  await tokens.saveAuthorization(MP.appId, {
+    accessToken: info.authorizer_access_token,
+    expiresInSeconds: info.expires_in,
+    refreshToken: info.authorizer_refresh_token,
+  });
+  return info;
+}
+
+beforeEach(async () => {
+  now = Date.parse('2026-11-21T08:00:00Z');
+  dir = mkdtempSync(join(tmpdir(), 'wxa-tokens-'));
+  sim = await startWeChatSimulator({ component: COMPONENT, now: () => now });
+  sim.addMiniProgram(MP);
+});
+
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((store) => store.close()));
+  await sim.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('token manager against the simulator', () => {
+  it('gets a component token from the stored ticket and reuses it until shortly before expiry', async () => {
+    const { tokens } = instance();
+    await tokens.recordVerifyTicket(await sim.pushVerifyTicket(), now);
+    const first = await tokens.componentToken();
+    expect(await tokens.componentToken()).toBe(first);
+    expect(sim.counters()[TOKEN_PATH]).toBe(1);
+    now += 7200_000 - 11 * 60_000; // 11 minutes left: still used
+    expect(await tokens.componentToken()).toBe(first);
+    now += 2 * 60_000; // 9 minutes left: refreshed ahead of expiry
+    expect(await tokens.componentToken()).not.toBe(first);
+    expect(sim.counters()[TOKEN_PATH]).toBe(2);
+  });
+
+  it('50 concurrent requests from separate store connections on an expired token cause exactly one refresh', async () => {
+    const seed = instance();
+    await seed.tokens.recordVerifyTicket(await sim.pushVerifyTicket(), now);
+    await seed.tokens.componentToken();
+    now += 7200_000 + 1000; // the stored token has expired
+    sim.resetCounters();
+    const instances = Array.from({ length: 50 }, () => instance());
+    const results = await Promise.all(instances.map(({ tokens }) => tokens.componentToken()));
+    expect(sim.counters()[TOKEN_PATH]).toBe(1);
+    expect(new Set(results).size).toBe(1);
+  });
+
+  it('50 concurrent requests for one mini program on an expired authorizer token cause exactly one refresh', async () => {
+    const seed = instance();
+    await seed.tokens.recordVerifyTicket(await sim.pushVerifyTicket(), now);
+    await authorize(seed.tokens);
+    now += 7200_000 + 1000; // both tokens expired
+    sim.resetCounters();
+    const instances = Array.from({ length: 50 }, () => instance());
+    const results = await Promise.all(instances.map(({ tokens }) => tokens.authorizerToken(MP.appId)));
+    expect(sim.counters()[AUTHORIZER_TOKEN_PATH]).toBe(1);
+    expect(sim.counters()[TOKEN_PATH]).toBe(1);
+    expect(new Set(results).size).toBe(1);
+  });
+
+  it('keeps a rotated refresh token across a restart, after the old one has died', async () => {
+    const first = instance();
+    await first.tokens.recordVerifyTicket(await sim.pushVerifyTicket(), now);
+    const info = await authorize(first.tokens);
+    now += 7200_000; // access token expired: refreshing rotates the refresh token
+    await first.tokens.authorizerToken(MP.appId);
+    await first.store.close();
+
+    now += 10 * 60_000; // the old refresh token's 5-minute grace is over
+    const oldRefreshTokenRejected = await api()
+      .refreshAuthorizerToken(await instance().tokens.componentToken(), MP.appId, info.authorizer_refresh_token ?? '')
+      .then(() => false, (error: { errcode?: number }) => error.errcode === 61023);
+    expect(oldRefreshTokenRejected).toBe(true);
+
+    now += 7200_000;
+    const restarted = instance();
+    await expect(restarted.tokens.authorizerToken(MP.appId)).resolves.toEqual(expect.any(String));
+    expect(await restarted.tokens.authorizerStatus(MP.appId)).toBe('active');
+  });
+
+  it('marks the mini program needs-reauth on 61023 and stops calling WeChat for it', async () => {
+    const told: string[] = [];
+    const { tokens } = instance({ onNeedsReauth: async (appId) => void told.push(appId) });
+    await tokens.recordVerifyTicket(await sim.pushVerifyTicket(), now);
+    await authorize(tokens);
+    sim.invalidateRefreshToken(MP.appId);
+    now += 7200_000;
+    const error = await tokens.authorizerToken(MP.appId).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AuthorizerNotAuthorizedError);
+    expect((error as AuthorizerNotAuthorizedError).code).toBe('MINI_PROGRAM_NEEDS_REAUTH');
+    expect(await tokens.authorizerStatus(MP.appId)).toBe('needs-reauth');
+    expect(told).toEqual([MP.appId]);
+    const calls = sim.counters()[AUTHORIZER_TOKEN_PATH];
+    await expect(tokens.authorizerToken(MP.appId)).rejects.toMatchObject({ code: 'MINI_PROGRAM_NEEDS_REAUTH' });
+    expect(sim.counters()[AUTHORIZER_TOKEN_PATH]).toBe(calls);
+  });
+
+  it('invalidates a rejected token only if it is still the stored one', async () => {
+    const { tokens } = instance();
+    await tokens.recordVerifyTicket(await sim.pushVerifyTicket(), now);
+    const token = await tokens.componentToken();
+    await tokens.componentTokenRejected('some-older-token');
+    expect(await tokens.componentToken()).toBe(token);
+    expect(sim.counters()[TOKEN_PATH]).toBe(1);
+    await tokens.componentTokenRejected(token);
+    expect(await tokens.componentToken()).not.toBe(token);
+    expect(sim.counters()[TOKEN_PATH]).toBe(2);
+  });
+
+  it('lets the client heal a token WeChat has expired (42001): one refresh, one retry', async () => {
+    const { tokens } = instance();
+    await tokens.recordVerifyTicket(await sim.pushVerifyTicket(), now);
+    await authorize(tokens);
+    const client = new WeChatClient({ api: api(), tokens });
+    sim.expireTokens('authorizer');
+    sim.resetCounters();
+    await expect(client.getCategory(MP.appId)).resolves.toEqual(expect.objectContaining({ category_list: expect.any(Array) }));
+    expect(sim.counters()[AUTHORIZER_TOKEN_PATH]).toBe(1);
+    expect(sim.counters()['/wxa/get_category']).toBe(2);
+  });
+
+  it('falls back to the previous ticket when the newest one is refused, and ignores late or repeated pushes', async () => {
+    const { tokens } = instance();
+    const good = await sim.pushVerifyTicket();
+    expect(await tokens.recordVerifyTicket(good, now - 60_000)).toBe('stored');
+    expect(await tokens.recordVerifyTicket(good, now - 60_000)).toBe('duplicate');
+    expect(await tokens.recordVerifyTicket('ticket@@@bogus-not-issued-by-wechat', now)).toBe('stored');
+    expect(await tokens.recordVerifyTicket('ticket@@@even-older', now - 3_600_000)).toBe('older');
+    await expect(tokens.componentToken()).resolves.toEqual(expect.any(String));
+  });
+
+  it('asks WeChat to push a ticket when it has none, at most once per few minutes', async () => {
+    const { tokens } = instance();
+    await expect(tokens.componentToken()).rejects.toBeInstanceOf(NoVerifyTicketError);
+    await expect(tokens.componentToken()).rejects.toBeInstanceOf(NoVerifyTicketError);
+    expect(sim.counters()['/cgi-bin/component/api_start_push_ticket']).toBe(1);
+    now += 6 * 60_000;
+    await expect(tokens.componentToken()).rejects.toBeInstanceOf(NoVerifyTicketError);
+    expect(sim.counters()['/cgi-bin/component/api_start_push_ticket']).toBe(2);
+  });
+
+  it('stores no token, ticket or refresh token in plaintext', async () => {
+    const { tokens, store } = instance();
+    const ticket = await sim.pushVerifyTicket();
+    await tokens.recordVerifyTicket(ticket, now);
+    const componentToken = await tokens.componentToken();
+    const info = await authorize(tokens);
+    await store.close();
+    const files = readdirSync(dir).map((name) => readFileSync(join(dir, name)).toString('latin1'));
+    for (const secret of [ticket, componentToken, info.authorizer_access_token ?? '', info.authorizer_refresh_token ?? '']) {
+      expect(secret.length).toBeGreaterThan(8);
+      for (const content of files) expect(content.includes(secret)).toBe(false);
+    }
+  });
+});

@@ -1,0 +1,436 @@
+/**
+ * The token manager: verify tickets, the component access token and every authorizer access token, kept in the
+ * store (sealed under DATA_KEY) and shared by all instances of all functions.
+ *
+ * What it guarantees, and why (see the peers' pain points: token storms, lost tickets, lost refresh tokens):
+ * - A token is refreshed ahead of expiry by exactly one lease holder, however many instances ask at once; the
+ *   holder re-reads after taking the lease, so an instance that lost the race never refreshes again. Others
+ *   keep using the still-valid token, or wait for the holder when there is none.
+ * - A token is invalidated only if the stored one is the one WeChat rejected: an instance that saw a stale
+ *   token cannot throw away the fresh one another instance just stored.
+ * - Every refresh token WeChat returns is persisted before the access token that came with it is used.
+ *   `61023` marks the mini program `needs-reauth` instead of retrying forever.
+ * - Every ticket push is stored, and the previous ticket kept as a fallback (a ticket lives 12 h, pushes come
+ *   every 10 min). With no ticket at all, `api_start_push_ticket` is asked for, at most every few minutes.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { AppError, ConflictError, DuplicateKeyError } from '../domain/errors';
+import type { Logger } from '../runtime/logger';
+import { registerSecret } from '../runtime/logger';
+import { createLeases, type Leases } from '../store/leases';
+import { defineCollection, type DocumentStore, type Stored } from '../store/port';
+import type { SecretBox } from '../store/secret-box';
+import type { TokenSource } from './client';
+import type { ComponentApi } from './component-api';
+import { WeChatApiError } from './errcodes';
+
+export const TICKET_LIFETIME_MS = 12 * 60 * 60 * 1000;
+
+export const platformCollection = defineCollection({
+  name: 'platform',
+  schema: z.object({
+    ticket: z.string().nullable(),
+    ticketCreatedAt: z.number().nullable(),
+    previousTicket: z.string().nullable(),
+    previousTicketCreatedAt: z.number().nullable(),
+    componentToken: z.string().nullable(),
+    componentTokenExpiresAt: z.number().nullable(),
+    pushTicketRequestedAt: z.number().nullable(),
+  }),
+});
+export type PlatformDoc = z.output<typeof platformCollection.schema>;
+
+/**
+ * Kept apart from the `miniPrograms` documents on purpose: tokens change every two hours, and a token refresh
+ * must never collide (compare-and-set) with a business change of the mini program, or vice versa.
+ */
+export const authorizerTokensCollection = defineCollection({
+  name: 'authorizerTokens',
+  schema: z.object({
+    refreshToken: z.string().nullable(),
+    refreshTokenUpdatedAt: z.number(),
+    accessToken: z.string().nullable(),
+    accessTokenExpiresAt: z.number().nullable(),
+    status: z.enum(['active', 'needs-reauth', 'revoked']),
+    statusReason: z.string().nullable(),
+  }),
+  indexes: ['status'],
+});
+export type AuthorizerTokensDoc = z.output<typeof authorizerTokensCollection.schema>;
+
+export class NoVerifyTicketError extends AppError {
+  readonly code = 'WECHAT_NO_VERIFY_TICKET';
+  readonly category = 'unavailable' as const;
+}
+
+export class AuthorizerNotAuthorizedError extends AppError {
+  readonly code: string;
+  readonly category = 'forbidden' as const;
+  constructor(message: string, options: { code: 'MINI_PROGRAM_NEEDS_REAUTH' | 'MINI_PROGRAM_NOT_AUTHORIZED'; cause?: unknown; appId: string }) {
+    super(message, { cause: options.cause, details: { appId: options.appId } });
+    this.code = options.code;
+  }
+}
+
+export class TokenUnavailableError extends AppError {
+  readonly code = 'WECHAT_TOKEN_UNAVAILABLE';
+  readonly category = 'unavailable' as const;
+}
+
+export interface TokenManagerOptions {
+  store: DocumentStore;
+  api: ComponentApi;
+  box: SecretBox;
+  log: Logger;
+  clock?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Refresh this long before expiry (WeChat advises re-fetching when about 10 minutes remain). */
+  refreshAheadMs?: number;
+  /** How long one refresher may hold the lease; longer than the client's worst-case retries. */
+  leaseMs?: number;
+  /** How long a caller waits for another instance's refresh before giving up. */
+  waitMs?: number;
+  /** Told when a mini program must be authorized again (61023): the pipeline marks it and tells its owner. */
+  onNeedsReauth?: (appId: string, reason: string) => Promise<void>;
+}
+
+const ticketStale = (createdAt: number | null, now: number) => createdAt === null || now - createdAt >= TICKET_LIFETIME_MS;
+const PUSH_TICKET_EVERY_MS = 5 * 60_000;
+
+export class TokenManager implements TokenSource {
+  private readonly platform;
+  private readonly authorizers;
+  private readonly leases: Leases;
+  private readonly clock: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly refreshAheadMs: number;
+  private readonly leaseMs: number;
+  private readonly waitMs: number;
+  private readonly owner = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  private readonly componentAppId: string;
+
+  constructor(private readonly options: TokenManagerOptions) {
+    this.platform = options.store.collection(platformCollection);
+    this.authorizers = options.store.collection(authorizerTokensCollection);
+    this.clock = options.clock ?? Date.now;
+    this.leases = createLeases(options.store, this.clock);
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.refreshAheadMs = options.refreshAheadMs ?? 10 * 60_000;
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.waitMs = options.waitMs ?? 20_000;
+    this.componentAppId = options.api.componentAppId;
+  }
+
+  // ------------------------------------------------------------------------------------------------ tickets
+
+  /** Stores a pushed ticket (idempotent; an older push arriving late never replaces a newer ticket). */
+  async recordVerifyTicket(ticket: string, createdAtMs: number): Promise<'stored' | 'duplicate' | 'older'> {
+    return this.updatePlatform((doc) => {
+      const current = doc.ticket === null ? null : this.open(doc.ticket, 'ticket');
+      if (current === ticket) return { result: 'duplicate' as const };
+      if (doc.ticketCreatedAt !== null && createdAtMs < doc.ticketCreatedAt) return { result: 'older' as const };
+      return {
+        result: 'stored' as const,
+        next: {
+          ...doc,
+          previousTicket: doc.ticket === null ? null : this.seal(this.open(doc.ticket, 'ticket'), 'previousTicket'),
+          previousTicketCreatedAt: doc.ticketCreatedAt,
+          ticket: this.seal(ticket, 'ticket'),
+          ticketCreatedAt: createdAtMs,
+        },
+      };
+    });
+  }
+
+  /** On a cold start with no usable ticket, asks WeChat to push one (rate-limited across instances). */
+  async ensureVerifyTicket(): Promise<'present' | 'requested' | 'recently-requested'> {
+    const now = this.clock();
+    return this.updatePlatform((doc) => {
+      if (!ticketStale(doc.ticketCreatedAt, now)) return { result: 'present' as const };
+      if (doc.pushTicketRequestedAt !== null && now - doc.pushTicketRequestedAt < PUSH_TICKET_EVERY_MS) {
+        return { result: 'recently-requested' as const };
+      }
+      return { result: 'requested' as const, next: { ...doc, pushTicketRequestedAt: now } };
+    }).then(async (result) => {
+      if (result === 'requested') {
+        this.options.log.warn('no usable component_verify_ticket: asking WeChat to push one');
+        await this.options.api.startPushTicket();
+      }
+      return result;
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------- component token
+
+  async componentToken(): Promise<string> {
+    return this.obtain({
+      lease: `component-token:${this.componentAppId}`,
+      read: async () => {
+        const doc = (await this.platform.get(this.componentAppId))?.data;
+        return doc?.componentToken && doc.componentTokenExpiresAt !== null
+          ? { token: this.open(doc.componentToken, 'componentToken'), expiresAt: doc.componentTokenExpiresAt }
+          : null;
+      },
+      refresh: () => this.refreshComponentToken(),
+    });
+  }
+
+  async componentTokenRejected(failedToken: string): Promise<void> {
+    await this.updatePlatform((doc) => {
+      if (!doc.componentToken || this.open(doc.componentToken, 'componentToken') !== failedToken) return { result: undefined };
+      return { result: undefined, next: { ...doc, componentToken: null, componentTokenExpiresAt: null } };
+    });
+  }
+
+  private async refreshComponentToken(): Promise<string> {
+    const doc = (await this.platform.get(this.componentAppId))?.data;
+    const now = this.clock();
+    const candidates = [
+      { sealed: doc?.ticket ?? null, createdAt: doc?.ticketCreatedAt ?? null, field: 'ticket' as const },
+      { sealed: doc?.previousTicket ?? null, createdAt: doc?.previousTicketCreatedAt ?? null, field: 'previousTicket' as const },
+    ].filter((c): c is { sealed: string; createdAt: number; field: 'ticket' | 'previousTicket' } => c.sealed !== null && !ticketStale(c.createdAt, now));
+    if (candidates.length === 0) {
+      await this.ensureVerifyTicket();
+      throw new NoVerifyTicketError('no component_verify_ticket younger than 12 h has been received; one has been requested');
+    }
+    let lastError: unknown;
+    for (const candidate of candidates) {
+      try {
+        const started = this.clock();
+        const response = await this.options.api.getComponentToken(this.open(candidate.sealed, candidate.field));
+        const token = response.component_access_token;
+        registerSecret(token);
+        const expiresAt = started + response.expires_in * 1000;
+        await this.updatePlatform((current) => ({
+          result: undefined,
+          next: { ...current, componentToken: this.seal(token, 'componentToken'), componentTokenExpiresAt: expiresAt },
+        }));
+        this.options.log.info('component token refreshed', { expiresAt, ticket: candidate.field });
+        return token;
+      } catch (error) {
+        lastError = error;
+        // 61005 expired / 61006 invalid ticket: the previous ticket may still work (a push can be missed).
+        if (!(error instanceof WeChatApiError && (error.errcode === 61005 || error.errcode === 61006))) throw error;
+      }
+    }
+    await this.ensureVerifyTicket().catch(() => undefined);
+    throw lastError;
+  }
+
+  // --------------------------------------------------------------------------------------- authorizer tokens
+
+  /** Persists what `api_query_auth` returned (a new authorization or a re-authorization), before anything else. */
+  async saveAuthorization(appId: string, tokens: { accessToken?: string | undefined; expiresInSeconds?: number | undefined; refreshToken: string }): Promise<void> {
+    const now = this.clock();
+    registerSecret(tokens.refreshToken);
+    if (tokens.accessToken) registerSecret(tokens.accessToken);
+    const next: AuthorizerTokensDoc = {
+      refreshToken: this.seal(tokens.refreshToken, `${appId}/refresh`),
+      refreshTokenUpdatedAt: now,
+      accessToken: tokens.accessToken ? this.seal(tokens.accessToken, `${appId}/access`) : null,
+      accessTokenExpiresAt: tokens.accessToken && tokens.expiresInSeconds ? now + tokens.expiresInSeconds * 1000 : null,
+      status: 'active',
+      statusReason: null,
+    };
+    for (;;) {
+      const current = await this.authorizers.get(appId);
+      try {
+        if (current) await this.authorizers.update(appId, current.version, next);
+        else await this.authorizers.insert(appId, next);
+        return;
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+      }
+    }
+  }
+
+  /** The mini program revoked the platform (`unauthorized`): its tokens are useless from now on. */
+  async markRevoked(appId: string, reason: string): Promise<void> {
+    await this.setStatus(appId, 'revoked', reason);
+  }
+
+  async authorizerStatus(appId: string): Promise<AuthorizerTokensDoc['status'] | null> {
+    return (await this.authorizers.get(appId))?.data.status ?? null;
+  }
+
+  async authorizerToken(appId: string): Promise<string> {
+    return this.obtain({
+      lease: `authorizer-token:${appId}`,
+      read: async () => {
+        const stored = await this.authorizers.get(appId);
+        if (!stored) throw new AuthorizerNotAuthorizedError(`${appId} has not authorized this platform`, { code: 'MINI_PROGRAM_NOT_AUTHORIZED', appId });
+        this.assertActive(appId, stored.data);
+        const { accessToken, accessTokenExpiresAt } = stored.data;
+        return accessToken && accessTokenExpiresAt !== null
+          ? { token: this.open(accessToken, `${appId}/access`), expiresAt: accessTokenExpiresAt }
+          : null;
+      },
+      refresh: () => this.refreshAuthorizerToken(appId),
+    });
+  }
+
+  async authorizerTokenRejected(appId: string, failedToken: string): Promise<void> {
+    for (;;) {
+      const stored = await this.authorizers.get(appId);
+      if (!stored?.data.accessToken || this.open(stored.data.accessToken, `${appId}/access`) !== failedToken) return;
+      try {
+        await this.authorizers.update(appId, stored.version, { ...stored.data, accessToken: null, accessTokenExpiresAt: null });
+        return;
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+      }
+    }
+  }
+
+  private async refreshAuthorizerToken(appId: string): Promise<string> {
+    const stored = await this.authorizers.get(appId);
+    if (!stored?.data.refreshToken) {
+      throw new AuthorizerNotAuthorizedError(`${appId} has no refresh token`, { code: 'MINI_PROGRAM_NOT_AUTHORIZED', appId });
+    }
+    this.assertActive(appId, stored.data);
+    const refreshToken = this.open(stored.data.refreshToken, `${appId}/refresh`);
+    const componentToken = await this.componentToken();
+    const started = this.clock();
+    let response;
+    try {
+      response = await this.options.api.refreshAuthorizerToken(componentToken, appId, refreshToken);
+    } catch (error) {
+      if (error instanceof WeChatApiError && error.errcode === 61023) {
+        await this.setStatus(appId, 'needs-reauth', 'WeChat rejected the refresh token (61023): the mini program must authorize the platform again');
+        await this.options.onNeedsReauth?.(appId, '61023 refresh_token is invalid');
+        throw new AuthorizerNotAuthorizedError(`${appId} must authorize the platform again`, { code: 'MINI_PROGRAM_NEEDS_REAUTH', appId, cause: error });
+      }
+      throw error;
+    }
+    registerSecret(response.authorizer_access_token);
+    registerSecret(response.authorizer_refresh_token);
+    const next = (base: AuthorizerTokensDoc): AuthorizerTokensDoc => ({
+      ...base,
+      refreshToken: this.seal(response.authorizer_refresh_token, `${appId}/refresh`),
+      refreshTokenUpdatedAt: this.clock(),
+      accessToken: this.seal(response.authorizer_access_token, `${appId}/access`),
+      accessTokenExpiresAt: started + response.expires_in * 1000,
+    });
+    // The rotated refresh token is saved before the access token is handed out: lose it and the mini program
+    // would have to authorize again once the old one's grace period ends.
+    let current: Stored<AuthorizerTokensDoc> | null = stored;
+    for (;;) {
+      if (!current) break;
+      const unchanged = current.data.refreshToken !== null && this.open(current.data.refreshToken, `${appId}/refresh`) === refreshToken;
+      if (!unchanged) {
+        // A new authorization landed meanwhile: its refresh token is newer than ours; keep it.
+        this.options.log.info('authorizer re-authorized during refresh; keeping the newer refresh token', { appId });
+        break;
+      }
+      try {
+        await this.authorizers.update(appId, current.version, next(current.data));
+        break;
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+        current = await this.authorizers.get(appId);
+      }
+    }
+    this.options.log.info('authorizer token refreshed', { appId });
+    return response.authorizer_access_token;
+  }
+
+  private assertActive(appId: string, doc: AuthorizerTokensDoc) {
+    if (doc.status === 'needs-reauth') {
+      throw new AuthorizerNotAuthorizedError(`${appId} must authorize the platform again`, { code: 'MINI_PROGRAM_NEEDS_REAUTH', appId });
+    }
+    if (doc.status === 'revoked') {
+      throw new AuthorizerNotAuthorizedError(`${appId} has revoked its authorization`, { code: 'MINI_PROGRAM_NOT_AUTHORIZED', appId });
+    }
+  }
+
+  private async setStatus(appId: string, status: AuthorizerTokensDoc['status'], reason: string) {
+    for (;;) {
+      const stored = await this.authorizers.get(appId);
+      if (!stored) return;
+      try {
+        await this.authorizers.update(appId, stored.version, {
+          ...stored.data,
+          status,
+          statusReason: reason,
+          accessToken: null,
+          accessTokenExpiresAt: null,
+          ...(status === 'revoked' ? { refreshToken: null } : {}),
+        });
+        return;
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------- plumbing
+
+  /**
+   * The refresh protocol shared by both token kinds: fresh → use it; otherwise one lease holder refreshes
+   * (after re-reading), everybody else keeps the still-valid token or waits for the holder's result.
+   */
+  private async obtain(spec: {
+    lease: string;
+    read: () => Promise<{ token: string; expiresAt: number } | null>;
+    refresh: () => Promise<string>;
+  }): Promise<string> {
+    const deadline = this.clock() + this.waitMs;
+    let pause = 20;
+    for (;;) {
+      const current = await spec.read();
+      const now = this.clock();
+      if (current && current.expiresAt - now > this.refreshAheadMs) return current.token;
+      const lease = await this.leases.acquire(spec.lease, this.owner, this.leaseMs);
+      if (lease) {
+        try {
+          const again = await spec.read();
+          if (again && again.expiresAt - this.clock() > this.refreshAheadMs) return again.token;
+          return await spec.refresh();
+        } finally {
+          await this.leases.release(lease);
+        }
+      }
+      // Someone else is refreshing. A token that still works is good enough meanwhile.
+      if (current && current.expiresAt > now) return current.token;
+      if (now >= deadline) throw new TokenUnavailableError(`gave up waiting for another instance to refresh ${spec.lease}`);
+      await this.sleep(pause);
+      pause = Math.min(pause * 2, 250);
+    }
+  }
+
+  private async updatePlatform<R>(change: (doc: PlatformDoc) => { result: R; next?: PlatformDoc }): Promise<R> {
+    for (;;) {
+      const stored = await this.platform.get(this.componentAppId);
+      const doc: PlatformDoc = stored?.data ?? {
+        ticket: null,
+        ticketCreatedAt: null,
+        previousTicket: null,
+        previousTicketCreatedAt: null,
+        componentToken: null,
+        componentTokenExpiresAt: null,
+        pushTicketRequestedAt: null,
+      };
+      const { result, next } = change(doc);
+      if (!next) return result;
+      try {
+        if (stored) await this.platform.update(this.componentAppId, stored.version, next);
+        else await this.platform.insert(this.componentAppId, next);
+        return result;
+      } catch (error) {
+        if (!(error instanceof ConflictError || error instanceof DuplicateKeyError)) throw error;
+      }
+    }
+  }
+
+  private seal(value: string, field: string) {
+    return this.options.box.seal(value, `platform/${this.componentAppId}/${field}`);
+  }
+
+  private open(sealed: string, field: string) {
+    const value = this.options.box.open(sealed, `platform/${this.componentAppId}/${field}`);
+    registerSecret(value);
+    return value;
+  }
+}
