@@ -31,6 +31,7 @@ export interface LocalStackOptions {
   port?: number;
   timers?: boolean;
   /** Simulator settings for a local run without WECHAT_API_BASE. */
+  /** Simulator settings for a local run without WECHAT_API_BASE; ticketIntervalMs 0 = no pushes at all. */
   simulator?: { ticketIntervalMs?: number; auditDecisionDelayMs?: number | null; seedDemo?: boolean };
 }
 
@@ -102,6 +103,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       auditDecisionDelayMs: options.simulator?.auditDecisionDelayMs ?? null,
     });
     if (options.simulator?.seedDemo ?? true) seedDemoPlatform(simulator);
+    // WeChat pushes a ticket every 10 minutes; a fresh local run should not wait that long for its first one.
+    if ((options.simulator?.ticketIntervalMs ?? 1) > 0) await simulator.pushVerifyTicket();
     env.WECHAT_API_BASE = simulator.baseUrl;
     env.WECHAT_PC_AUTH_PAGE_BASE = simulator.baseUrl;
     env.WECHAT_MOBILE_AUTH_PAGE_BASE = simulator.baseUrl;

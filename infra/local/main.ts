@@ -20,7 +20,7 @@ async function main() {
     `  wxa-deploy is running at ${stack.runtime.url}   (health: ${stack.runtime.url}/healthz)`,
     `  store:   ${config.store.kind === 'sqlite' ? `SQLite ${config.store.path}` : config.store.kind}`,
     `  WeChat:  ${stack.simulatorUrl ? `simulator at ${stack.simulatorUrl} (set WECHAT_API_BASE to use a real platform)` : config.wechat.apiBase}`,
-    stack.generated.length ? `  generated ${stack.generated.join(' and ')}: see .data/local-secrets.json (ADMIN_API_KEY creates accounts)` : '',
+    stack.generated.length ? `  ${stack.generated.join(' and ')} from .data/local-secrets.json (the admin key creates accounts)` : '',
     '  Ctrl-C stops it.',
     '',
   ].filter((line) => line !== '');
