@@ -21,6 +21,7 @@ import {
 } from '../../domain/errors';
 import { parseWeChatXml } from '../../wechat/xml';
 import type { Logger } from '../logger';
+import type { IdempotencyGuard } from './idempotency';
 import { createRouter, type AnyRoute, type Principal, type Reply } from './route';
 
 export interface AccountAuthenticator {
@@ -36,6 +37,8 @@ export interface HttpFunctionOptions {
   corsOrigins: readonly string[];
   adminApiKey?: string;
   accounts?: AccountAuthenticator;
+  /** Honours `Idempotency-Key` on POST routes when given. */
+  idempotency?: IdempotencyGuard;
   /** Milliseconds before the platform's time limit at which handlers are aborted (middy early timeout). */
   timeoutEarlyMs?: number;
 }
@@ -278,7 +281,7 @@ const queryOf = (event: APIGatewayProxyEvent): Record<string, string | undefined
 export function createHttpFunction(options: HttpFunctionOptions) {
   const match = createRouter(options.routes);
 
-  const router = async (event: APIGatewayProxyEvent, _context: Context, { signal }: { signal: AbortSignal }) => {
+  const router = async (event: APIGatewayProxyEvent, context: Context, { signal }: { signal: AbortSignal }) => {
     const state = stateOf(event);
     const found = match(event.httpMethod, event.path);
     if (found.kind === 'none') throw new NotFoundError(`no route for ${event.httpMethod} ${event.path}`, { code: 'ROUTE_NOT_FOUND' });
@@ -292,21 +295,28 @@ export function createHttpFunction(options: HttpFunctionOptions) {
     if (route.schemas.body && state.rawBody.length > 0 && state.parsedBody === undefined) {
       throw new UnsupportedMediaTypeError('send the body as application/json', { field: 'content-type' });
     }
-    const reply = await route.invoke({
-      body: state.parsedBody,
-      query: queryOf(event),
-      params: { ...params, ...(event.pathParameters ?? {}) },
-      headers: state.headers,
-      rawBody: state.rawBody,
-      method: event.httpMethod,
-      path: event.path,
-      requestId: state.requestId,
-      principal,
-      log: state.log,
-      signal,
-      event,
-    });
-    return toResult(reply);
+    const execute = async () =>
+      toResult(
+        await route.invoke({
+          body: state.parsedBody,
+          query: queryOf(event),
+          params: { ...params, ...(event.pathParameters ?? {}) },
+          headers: state.headers,
+          rawBody: state.rawBody,
+          method: event.httpMethod,
+          path: event.path,
+          requestId: state.requestId,
+          principal,
+          log: state.log,
+          signal,
+          event,
+        }),
+      );
+    const key = state.headers['idempotency-key'];
+    if (key === undefined || route.method !== 'POST' || !options.idempotency) return execute();
+    const scope = `${principal.kind === 'account' ? principal.accountId : principal.kind} ${route.method} ${event.path}`;
+    const timeLimit = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : 60_000;
+    return options.idempotency.run(scope, key, state.rawBody, timeLimit, execute);
   };
 
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: options.timeoutEarlyMs ?? 500 })

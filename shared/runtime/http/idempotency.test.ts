@@ -1,0 +1,115 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { z } from 'zod';
+import { openSqliteStore } from '../../store/sqlite';
+import { createLogger } from '../logger';
+import { createIdempotencyGuard } from './idempotency';
+import { json, route } from './route';
+import { createHttpFunction } from './stack';
+
+const KEY = 'acct-key-0123456789abcdef';
+
+function setup() {
+  const store = openSqliteStore({ path: ':memory:' });
+  let runs = 0;
+  let failNext = false;
+  let release: (() => void) | undefined;
+  const handler = createHttpFunction({
+    name: 'test',
+    log: createLogger({ level: 'error', sink: () => undefined }),
+    maxBodyBytes: 1024,
+    corsOrigins: [],
+    accounts: { authenticate: async (key) => (key === KEY ? 'acct-1' : key === 'other-account-key-000' ? 'acct-2' : null) },
+    idempotency: createIdempotencyGuard(store),
+    routes: [
+      route({
+        method: 'POST',
+        path: '/orders',
+        auth: 'account',
+        summary: 'create',
+        body: z.object({ item: z.string() }),
+        handle: async ({ body }) => {
+          runs += 1;
+          if (release) await new Promise<void>((resolve) => (release = resolve));
+          if (failNext) {
+            failNext = false;
+            throw new Error('database went away');
+          }
+          return json(201, { order: runs, item: body.item });
+        },
+      }),
+    ],
+  });
+  const post = (body: unknown, key = 'order-key-0001', apiKey = KEY) =>
+    handler(
+      {
+        httpMethod: 'POST',
+        path: '/orders',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify(body),
+        isBase64Encoded: false,
+        requestContext: { requestId: 'r' },
+      } as unknown as APIGatewayProxyEvent,
+      {} as Context,
+    ) as Promise<APIGatewayProxyResult>;
+  return {
+    post,
+    runs: () => runs,
+    failOnce: () => (failNext = true),
+    hold: () => (release = () => undefined),
+    unhold: () => release?.(),
+  };
+}
+
+describe('Idempotency-Key', () => {
+  it('replays the stored response for a repeated request without running it again', async () => {
+    const t = setup();
+    const first = await t.post({ item: 'lamp' });
+    const second = await t.post({ item: 'lamp' });
+    expect(first.statusCode).toBe(201);
+    expect(second.statusCode).toBe(201);
+    expect(second.body).toBe(first.body);
+    expect(second.headers?.['idempotency-replayed']).toBe('true');
+    expect(t.runs()).toBe(1);
+  });
+
+  it('refuses the same key with a different body', async () => {
+    const t = setup();
+    await t.post({ item: 'lamp' });
+    const reused = await t.post({ item: 'sofa' });
+    expect(reused.statusCode).toBe(400);
+    expect(JSON.parse(reused.body).error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(t.runs()).toBe(1);
+  });
+
+  it('answers 409 to a repeat that arrives while the first is still running', async () => {
+    const t = setup();
+    t.hold();
+    const first = t.post({ item: 'lamp' });
+    await new Promise((resolve) => setImmediate(resolve));
+    const concurrent = await t.post({ item: 'lamp' });
+    expect(concurrent.statusCode).toBe(409);
+    expect(JSON.parse(concurrent.body).error.code).toBe('IDEMPOTENCY_KEY_IN_USE');
+    t.unhold();
+    expect((await first).statusCode).toBe(201);
+    expect(t.runs()).toBe(1);
+  });
+
+  it('forgets a key whose request failed, so the retry runs', async () => {
+    const t = setup();
+    t.failOnce();
+    expect((await t.post({ item: 'lamp' })).statusCode).toBe(500);
+    const retry = await t.post({ item: 'lamp' });
+    expect(retry.statusCode).toBe(201);
+    expect(t.runs()).toBe(2);
+  });
+
+  it('keeps keys of different accounts apart and rejects malformed keys', async () => {
+    const t = setup();
+    await t.post({ item: 'lamp' });
+    expect((await t.post({ item: 'lamp' }, 'order-key-0001', 'other-account-key-000')).headers?.['idempotency-replayed']).toBeUndefined();
+    expect(t.runs()).toBe(2);
+    const bad = await t.post({ item: 'lamp' }, 'x');
+    expect(bad.statusCode).toBe(400);
+    expect(JSON.parse(bad.body).error).toMatchObject({ code: 'IDEMPOTENCY_KEY_INVALID', field: 'headers.idempotency-key' });
+  });
+});
