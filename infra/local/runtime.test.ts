@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { readError } from '../../test/support/http';
 import { createLogger } from '../../shared/runtime/logger';
 import { startLocalRuntime, type CloudEntry, type LocalRuntime } from './runtime';
 import { loadTemplate, type LocalFunction } from './template';
@@ -49,21 +50,21 @@ describe('local runtime over real HTTP', () => {
   it('answers 404 with a stable code for a path no function serves', async () => {
     const response = await fetch(`${runtime.url}/nope`);
     expect(response.status).toBe(404);
-    expect((await response.json()).error.code).toBe('ROUTE_NOT_FOUND');
+    expect((await readError(response)).code).toBe('ROUTE_NOT_FOUND');
   });
 
   it('lets the owning function answer a wrong method with 405 and Allow', async () => {
     const response = await fetch(`${runtime.url}/v1/health`, { method: 'DELETE' });
     expect(response.status).toBe(405);
     expect(response.headers.get('allow')).toBe('GET');
-    expect((await response.json()).error.code).toBe('METHOD_NOT_ALLOWED');
+    expect((await readError(response)).code).toBe('METHOD_NOT_ALLOWED');
   });
 
   it('refuses an oversized body before any function runs', async () => {
     const before = runtime.invocations.length;
     const response = await fetch(`${runtime.url}/v1/health`, { method: 'POST', body: 'x'.repeat(64 * 1024 + 1) });
     expect(response.status).toBe(413);
-    expect((await response.json()).error).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', field: 'body' });
+    expect((await readError(response))).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', field: 'body' });
     expect(runtime.invocations.length).toBe(before);
   });
 });

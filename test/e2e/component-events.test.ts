@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startLocalStack, type LocalStack } from '../../infra/local/bootstrap';
 import { parseConfig } from '../../shared/runtime/config';
+import { readError } from '../support/http';
 import { createLogger } from '../../shared/runtime/logger';
 import { openSqliteStore } from '../../shared/store/sqlite';
 import { WeChatMessageCrypto } from '../../shared/wechat/crypto';
@@ -77,7 +78,7 @@ describe('POST /wechat/component/events', () => {
     push.query.set('msg_signature', '0'.repeat(40));
     const response = await fetch(`${eventsUrl()}?${push.query}`, { method: 'POST', body: push.body });
     expect(response.status).toBe(401);
-    expect((await response.json()).error.code).toMatch(/SIGNATURE/);
+    expect((await readError(response)).code).toMatch(/SIGNATURE/);
     expect((await inboxEntries()).length).toBe(before);
   });
 
@@ -86,7 +87,7 @@ describe('POST /wechat/component/events', () => {
     const push = sealedPush({ AppId: 'x', CreateTime: 1, InfoType: 'authorized', AuthorizerAppid: 'wx2222222222222222' }, Math.floor(Date.now() / 1000) - 3600);
     const response = await fetch(push.url, { method: 'POST', body: push.body });
     expect(response.status).toBe(401);
-    expect((await response.json()).error.code).toMatch(/TIMESTAMP/);
+    expect((await readError(response)).code).toMatch(/TIMESTAMP/);
     expect((await inboxEntries()).length).toBe(before);
   });
 

@@ -1,0 +1,397 @@
+/**
+ * The WeChat endpoints the client uses, with WeChat's paths, methods, token query names and body shapes
+ * (reference §3–§4). Each handler turns HTTP into a call on `SimState`; the rules live there.
+ */
+import { toBuffer } from 'qrcode';
+import { z } from 'zod';
+import { wxFail } from './errors';
+import { isPlainObject, json, type SimResponse } from './http-util';
+import { SCOPE_CODE_MANAGEMENT, SCOPE_PLUGINS, type MiniProgramRecord, type PushRequest, type SimState } from './state';
+
+export interface ApiContext {
+  readonly state: SimState;
+  readonly query: URLSearchParams;
+  /** The JSON body; `undefined` when the body was empty. */
+  readonly body: unknown;
+  /** Queues a push (the ticket push of api_start_push_ticket); never awaited by the handler. */
+  readonly emit: (push: PushRequest) => void;
+}
+
+export interface AuthorizerContext extends ApiContext {
+  readonly mp: MiniProgramRecord;
+}
+
+type Answer = SimResponse | Promise<SimResponse>;
+
+export type ApiRoute =
+  | { method: 'GET' | 'POST'; path: string; auth: 'none' | 'component'; handle: (ctx: ApiContext) => Answer }
+  | {
+      method: 'GET' | 'POST';
+      path: string;
+      auth: 'authorizer';
+      /** The permission set the mini program must have granted (else 61007). */
+      scope: number;
+      handle: (ctx: AuthorizerContext) => Answer;
+    };
+
+/** A /wxa-style route called with the authorizer token and needing permission set 18 (code management). */
+const code = (method: 'GET' | 'POST', path: string, handle: (ctx: AuthorizerContext) => Answer): ApiRoute => ({
+  method,
+  path,
+  auth: 'authorizer',
+  scope: SCOPE_CODE_MANAGEMENT,
+  handle,
+});
+
+const ok = (extra: Record<string, unknown> = {}): SimResponse => json({ errcode: 0, errmsg: 'ok', ...extra });
+
+/** Body of a WeChat call; a malformed one is 47001 like WeChat's "data format error hint: [field]". */
+function body<T>(schema: z.ZodType<T>, ctx: ApiContext): T {
+  const raw = ctx.body ?? {};
+  if (!isPlainObject(raw)) wxFail(47001);
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    const path = result.error.issues[0]?.path.map(String).join('.') ?? '';
+    wxFail(47001, `data format error hint: [${path}]`);
+  }
+  return result.data;
+}
+
+const optionalString = z.string().optional();
+/** Ids WeChat documents as numbers; numeric strings are accepted like WeChat's own JSON parser does. */
+const idLike = z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]);
+
+const componentTokenBody = z.object({
+  component_appid: optionalString,
+  component_appsecret: optionalString,
+  component_verify_ticket: optionalString,
+});
+const authorizerTokenBody = z.object({
+  component_appid: optionalString,
+  authorizer_appid: optionalString,
+  authorizer_refresh_token: optionalString,
+});
+const authorizerListBody = z.object({
+  component_appid: optionalString,
+  offset: z.number().int().min(0).default(0),
+  count: z.number().int().min(1).default(100),
+});
+const commitBody = z.object({
+  // Checked by the state with WeChat's own codes (85014, 47001, 85013, 85048) rather than a generic 47001.
+  template_id: z.unknown(),
+  ext_json: z.unknown(),
+  user_version: z.string().max(64).default(''),
+  user_desc: z.string().default(''),
+});
+const pluginBody = z.object({
+  action: z.string(),
+  plugin_appid: optionalString,
+  reason: optionalString,
+  user_version: optionalString,
+});
+
+function checkComponentAppId(state: SimState, appId: string | undefined): void {
+  if (appId === undefined || appId === '') wxFail(41018);
+  if (appId !== state.component.appId) wxFail(40013);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Component (platform) APIs, §3
+
+const componentRoutes: ApiRoute[] = [
+  {
+    method: 'POST',
+    path: '/cgi-bin/component/api_start_push_ticket',
+    auth: 'none',
+    handle: (ctx) => {
+      const b = body(z.object({ component_appid: optionalString, component_secret: optionalString }), ctx);
+      ctx.state.checkComponentCredentials(b.component_appid, b.component_secret, 'component_secret');
+      ctx.emit(ctx.state.issueTicket().push);
+      return ok();
+    },
+  },
+  {
+    method: 'POST',
+    path: '/cgi-bin/component/api_component_token',
+    auth: 'none',
+    handle: (ctx) => {
+      const b = body(componentTokenBody, ctx);
+      return json(
+        ctx.state.componentToken({
+          appId: b.component_appid,
+          secret: b.component_appsecret,
+          ticket: b.component_verify_ticket,
+        }),
+      );
+    },
+  },
+  {
+    method: 'POST',
+    path: '/cgi-bin/component/api_create_preauthcode',
+    auth: 'component',
+    handle: (ctx) => {
+      checkComponentAppId(ctx.state, body(z.object({ component_appid: optionalString }), ctx).component_appid);
+      return json(ctx.state.createPreAuthCode());
+    },
+  },
+  {
+    method: 'POST',
+    path: '/cgi-bin/component/api_query_auth',
+    auth: 'component',
+    handle: (ctx) => {
+      const b = body(z.object({ component_appid: optionalString, authorization_code: optionalString }), ctx);
+      checkComponentAppId(ctx.state, b.component_appid);
+      return json(ctx.state.queryAuth(b.authorization_code));
+    },
+  },
+  {
+    method: 'POST',
+    path: '/cgi-bin/component/api_authorizer_token',
+    auth: 'component',
+    handle: (ctx) => {
+      const b = body(authorizerTokenBody, ctx);
+      checkComponentAppId(ctx.state, b.component_appid);
+      return json(ctx.state.authorizerToken(b.authorizer_appid, b.authorizer_refresh_token));
+    },
+  },
+  {
+    method: 'POST',
+    path: '/cgi-bin/component/api_get_authorizer_info',
+    auth: 'component',
+    handle: (ctx) => {
+      const b = body(z.object({ component_appid: optionalString, authorizer_appid: optionalString }), ctx);
+      checkComponentAppId(ctx.state, b.component_appid);
+      return json(ctx.state.authorizerInfo(b.authorizer_appid));
+    },
+  },
+  {
+    method: 'POST',
+    path: '/cgi-bin/component/api_get_authorizer_list',
+    auth: 'component',
+    handle: (ctx) => {
+      const b = body(authorizerListBody, ctx);
+      checkComponentAppId(ctx.state, b.component_appid);
+      return json(ctx.state.authorizerList(b.offset, b.count));
+    },
+  },
+  {
+    method: 'GET',
+    path: '/wxa/gettemplatelist',
+    auth: 'component',
+    handle: (ctx) => {
+      const type = ctx.query.get('template_type');
+      return ok(ctx.state.templateList(type === null || type === '' ? undefined : Number(type)));
+    },
+  },
+];
+
+// ---------------------------------------------------------------------------------------------------------------
+// Mini program code management (/wxa, authorizer token), §4
+
+const auditIdBody = z.object({ auditid: idLike });
+
+const privacyOwnerSetting = z
+  .object({
+    contact_phone: optionalString,
+    contact_email: optionalString,
+    contact_qq: optionalString,
+    contact_weixin: optionalString,
+    ext_file_media_id: optionalString,
+    notice_method: z.string().min(1),
+    store_expire_timestamp: optionalString,
+  })
+  .refine(
+    (o) => [o.contact_phone, o.contact_email, o.contact_qq, o.contact_weixin].some((c) => c !== undefined && c !== ''),
+    { message: 'at least one contact is required', path: ['contact_phone'] },
+  );
+
+const codeRoutes: ApiRoute[] = [
+  {
+    method: 'POST',
+    path: '/wxa/commit',
+    auth: 'authorizer',
+    scope: SCOPE_CODE_MANAGEMENT,
+    handle: (ctx) => {
+      const b = body(commitBody, ctx);
+      ctx.state.commit(ctx.mp, {
+        templateId: b.template_id,
+        extJson: b.ext_json,
+        userVersion: b.user_version,
+        userDesc: b.user_desc,
+      });
+      return ok();
+    },
+  },
+  {
+    method: 'GET',
+    path: '/wxa/get_qrcode',
+    auth: 'authorizer',
+    scope: SCOPE_CODE_MANAGEMENT,
+    handle: async (ctx) => {
+      const text = ctx.state.experienceUrl(ctx.mp, ctx.query.get('path') ?? undefined);
+      const data = await toBuffer(text, { type: 'png', width: 430, margin: 2, errorCorrectionLevel: 'M' });
+      const headers = { 'Content-Disposition': 'attachment; filename="QRCode.png"' };
+      return { kind: 'binary', contentType: 'image/png', data, headers };
+    },
+  },
+  code('GET', '/wxa/get_category', (ctx) => ok(ctx.state.categories(ctx.mp))),
+  code('GET', '/wxa/get_page', (ctx) => ok(ctx.state.pages(ctx.mp))),
+  {
+    method: 'POST',
+    path: '/cgi-bin/component/getprivacysetting',
+    auth: 'authorizer',
+    scope: SCOPE_CODE_MANAGEMENT,
+    handle: (ctx) => {
+      const b = body(z.object({ privacy_ver: z.union([z.literal(1), z.literal(2)]).default(2) }), ctx);
+      return ok(ctx.state.getPrivacySetting(ctx.mp, b.privacy_ver));
+    },
+  },
+  {
+    method: 'POST',
+    path: '/cgi-bin/component/setprivacysetting',
+    auth: 'authorizer',
+    scope: SCOPE_CODE_MANAGEMENT,
+    handle: (ctx) => {
+      const b = body(
+        z.object({
+          privacy_ver: z.union([z.literal(1), z.literal(2)]).default(2),
+          owner_setting: privacyOwnerSetting,
+          setting_list: z.array(z.object({ privacy_key: z.string().min(1), privacy_text: z.string() })).default([]),
+        }),
+        ctx,
+      );
+      const ownerSetting = Object.fromEntries(
+        Object.entries(b.owner_setting).filter((e): e is [string, string] => typeof e[1] === 'string'),
+      );
+      ctx.state.setPrivacySetting(ctx.mp, { privacyVer: b.privacy_ver, ownerSetting, settingList: b.setting_list });
+      return ok();
+    },
+  },
+  code('GET', '/wxa/security/get_code_privacy_info', (ctx) => ok(ctx.state.codePrivacyInfo(ctx.mp))),
+  {
+    method: 'POST',
+    path: '/wxa/submit_audit',
+    auth: 'authorizer',
+    scope: SCOPE_CODE_MANAGEMENT,
+    handle: (ctx) => {
+      const b = body(
+        z.object({
+          item_list: z.array(z.object({ first_id: z.number().int(), second_id: z.number().int() })).optional(),
+          privacy_api_not_use: z.boolean().optional(),
+        }),
+        ctx,
+      );
+      const { auditid } = ctx.state.submitAudit(ctx.mp, {
+        ...(b.item_list === undefined ? {} : { itemList: b.item_list }),
+        ...(b.privacy_api_not_use === undefined ? {} : { privacyApiNotUse: b.privacy_api_not_use }),
+      });
+      return ok({ auditid });
+    },
+  },
+  code('POST', '/wxa/get_auditstatus', (ctx) => ok(ctx.state.auditStatus(ctx.mp, body(auditIdBody, ctx).auditid))),
+  code('GET', '/wxa/get_latest_auditstatus', (ctx) => ok(ctx.state.latestAuditStatus(ctx.mp))),
+  {
+    method: 'GET',
+    path: '/wxa/undocodeaudit',
+    auth: 'authorizer',
+    scope: SCOPE_CODE_MANAGEMENT,
+    handle: (ctx) => {
+      ctx.state.undoAudit(ctx.mp);
+      return ok();
+    },
+  },
+  {
+    method: 'POST',
+    path: '/wxa/speedupaudit',
+    auth: 'authorizer',
+    scope: SCOPE_CODE_MANAGEMENT,
+    handle: (ctx) => {
+      ctx.state.speedupAudit(ctx.mp, body(auditIdBody, ctx).auditid);
+      return ok();
+    },
+  },
+  code('GET', '/wxa/queryquota', (ctx) => ok(ctx.state.queryQuota())),
+  {
+    method: 'POST',
+    path: '/wxa/release',
+    auth: 'authorizer',
+    scope: SCOPE_CODE_MANAGEMENT,
+    handle: (ctx) => {
+      // The body must be the JSON object `{}`: a missing body is WeChat's classic 44002 (peers §2.7).
+      if (!isPlainObject(ctx.body)) wxFail(44002);
+      ctx.state.release(ctx.mp);
+      return ok();
+    },
+  },
+  {
+    method: 'GET',
+    path: '/wxa/revertcoderelease',
+    auth: 'authorizer',
+    scope: SCOPE_CODE_MANAGEMENT,
+    handle: (ctx) => {
+      if (ctx.query.get('action') === 'get_history_version') return ok(ctx.state.historyVersions(ctx.mp));
+      const raw = ctx.query.get('app_version');
+      if (raw !== null && !/^\d+$/.test(raw)) wxFail(47001, 'data format error hint: [app_version]');
+      ctx.state.revertRelease(ctx.mp, raw === null ? undefined : Number(raw));
+      return ok();
+    },
+  },
+  code('POST', '/wxa/getversioninfo', (ctx) => ok(ctx.state.versionInfo(ctx.mp))),
+  {
+    method: 'POST',
+    path: '/wxa/plugin',
+    auth: 'authorizer',
+    scope: SCOPE_PLUGINS,
+    handle: (ctx) => {
+      const b = body(pluginBody, ctx);
+      const target = b.plugin_appid === undefined ? {} : { pluginAppId: b.plugin_appid };
+      return ok(ctx.state.plugin(ctx.mp, { action: b.action, ...target }));
+    },
+  },
+  {
+    method: 'POST',
+    path: '/wxa/bind_tester',
+    auth: 'authorizer',
+    scope: SCOPE_CODE_MANAGEMENT,
+    handle: (ctx) => ok(ctx.state.bindTester(ctx.mp, body(z.object({ wechatid: z.string() }), ctx).wechatid)),
+  },
+  {
+    method: 'POST',
+    path: '/wxa/unbind_tester',
+    auth: 'authorizer',
+    scope: SCOPE_CODE_MANAGEMENT,
+    handle: (ctx) => {
+      const b = body(z.object({ wechatid: optionalString, userstr: optionalString }), ctx);
+      ctx.state.unbindTester(ctx.mp, {
+        ...(b.wechatid === undefined ? {} : { wechatid: b.wechatid }),
+        ...(b.userstr === undefined ? {} : { userstr: b.userstr }),
+      });
+      return ok();
+    },
+  },
+];
+
+export const API_ROUTES: readonly ApiRoute[] = [...componentRoutes, ...codeRoutes];
+
+const byPath = new Map<string, ApiRoute>(API_ROUTES.map((r) => [r.path, r]));
+
+export const findApiRoute = (path: string): ApiRoute | undefined => byPath.get(path);
+
+/**
+ * Runs a WeChat API call: method check, token check, permission-set check, handler. Errors surface as thrown
+ * `WxFailure`s for the server to format.
+ */
+export async function runApiRoute(route: ApiRoute, method: string, ctx: ApiContext): Promise<SimResponse> {
+  if (method !== route.method) wxFail(route.method === 'GET' ? 43001 : 43002);
+  if (route.auth !== 'authorizer') {
+    if (route.auth === 'component') {
+      // Old docs and the SDKs say component_access_token, newer docs access_token: accept both.
+      const token = ctx.query.get('component_access_token') ?? ctx.query.get('access_token') ?? undefined;
+      ctx.state.checkComponentToken(token);
+    }
+    return route.handle(ctx);
+  }
+  const appId = ctx.state.checkAuthorizerToken(ctx.query.get('access_token') ?? undefined);
+  const mp = ctx.state.miniProgramFor(appId, route.scope);
+  return route.handle({ ...ctx, mp });
+}

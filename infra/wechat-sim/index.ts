@@ -1,0 +1,37 @@
+/**
+ * The WeChat simulator: a real HTTP server that behaves like WeChat's third-party-platform API for everything
+ * our client uses (see `.notes/sim-api.md` for the contract and reference/wechat-open-platform.md §9).
+ */
+import { Simulator } from './simulator';
+import type { SimulatorOptions, WeChatSimulator } from './types';
+
+export type {
+  AuditDecision,
+  AuditSnapshot,
+  ConfigureAdditions,
+  FaultConfig,
+  LiveVersionSnapshot,
+  MiniProgramSnapshot,
+  MiniProgramSpec,
+  PushLogEntry,
+  PushOutcome,
+  QuotaSettings,
+  QuotaSnapshot,
+  ScanInput,
+  SimulatorComponent,
+  SimulatorOptions,
+  TemplateSpec,
+  TokenKind,
+  VersionSnapshot,
+  WeChatSimulator,
+} from './types';
+export { seedDemoPlatform, DEMO_MINI_PROGRAMS, DEMO_PLUGINS, DEMO_TEMPLATES, type DemoPlatform } from './demo';
+export { simulatorOptionsFromEnv, DEMO_COMPONENT, SIM_ENV_VARS, type EnvSimulatorOptions } from './env';
+export { NO_FAULTS } from './simulator';
+export { DEFAULT_FUNC_SCOPE_IDS, DEFAULT_QUOTA, GRACE_MS, TICKET_TTL_MS } from './state';
+export { SimulatorError } from './errors';
+export { MAX_PUSH_ATTEMPTS } from './pushes';
+
+export function startWeChatSimulator(options: SimulatorOptions): Promise<WeChatSimulator> {
+  return Simulator.start(options);
+}

@@ -1,0 +1,372 @@
+/**
+ * Wires state, pushes, timers and the HTTP server into the `WeChatSimulator` of `.notes/sim-api.md`.
+ *
+ * Timers (ticket pushes, automatic audit decisions, retry pauses) are plain `setTimeout`/`setInterval`, so jest
+ * fake timers drive them; with an injected `now` clock the state also settles lazily on every request, so a
+ * test can move time by moving the clock alone.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseControl } from './http-util';
+import {
+  configureSchema,
+  decideSchema,
+  faultsSchema,
+  miniProgramSpecSchema,
+  pluginStatusSchema,
+  quotaSchema,
+  scanSchema,
+  templateSchema,
+  tokenKindSchema,
+  type ControlTarget,
+} from './control-routes';
+import { PushQueue, type PushTiming } from './pushes';
+import { createRequestHandler } from './server';
+import { DEFAULT_QUOTA, SimState, type PushRequest } from './state';
+import type {
+  AuditDecision,
+  ConfigureAdditions,
+  FaultConfig,
+  MiniProgramSnapshot,
+  MiniProgramSpec,
+  PushLogEntry,
+  PushOutcome,
+  QuotaSettings,
+  QuotaSnapshot,
+  ScanInput,
+  SimulatorOptions,
+  TemplateSpec,
+  TokenKind,
+} from './types';
+
+export const NO_FAULTS: FaultConfig = {
+  systemErrorRate: 0,
+  http5xxRate: 0,
+  latencyMs: 0,
+  hangRate: 0,
+  dropPushRate: 0,
+  duplicatePushRate: 0,
+  reorderPushes: false,
+};
+
+type Configurable = Pick<
+  SimulatorOptions,
+  'componentEventUrl' | 'messageUrlTemplate' | 'ticketIntervalMs' | 'auditDecisionDelayMs'
+> &
+  ConfigureAdditions;
+
+export class Simulator implements ControlTarget {
+  readonly baseUrl: string;
+  private readonly server: http.Server;
+  private readonly state: SimState;
+  private readonly pushes: PushQueue;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly counts = new Map<string, number>();
+  private faultConfig: FaultConfig;
+  private urls: { componentEventUrl?: string; messageUrlTemplate?: string };
+  private ticketIntervalMs: number;
+  private timing: PushTiming;
+  private ticketTimer: ReturnType<typeof setInterval> | undefined;
+  private dueTimer: { at: number; timer: ReturnType<typeof setTimeout> } | undefined;
+  private readonly sleepTimers = new Set<ReturnType<typeof setTimeout>>();
+  private closed = false;
+
+  private constructor(options: SimulatorOptions, server: http.Server, baseUrl: string) {
+    this.server = server;
+    this.baseUrl = baseUrl;
+    this.now = options.now ?? (() => Date.now());
+    this.random = options.random ?? Math.random;
+    this.faultConfig = { ...NO_FAULTS, ...parseControl(faultsSchema, options.faults ?? {}, 'faults') };
+    this.urls = {
+      ...(options.componentEventUrl === undefined ? {} : { componentEventUrl: options.componentEventUrl }),
+      ...(options.messageUrlTemplate === undefined ? {} : { messageUrlTemplate: options.messageUrlTemplate }),
+    };
+    this.ticketIntervalMs = options.ticketIntervalMs ?? 0;
+    this.timing = {
+      timeoutMs: options.pushTimeoutMs ?? 5000,
+      retryDelayMs: options.pushRetryDelayMs ?? 1000,
+      reorderWindowMs: options.pushReorderWindowMs ?? 50,
+    };
+    this.state = new SimState({
+      component: { ...options.component },
+      now: this.now,
+      tokenTtlSeconds: options.tokenTtlSeconds ?? 7200,
+      privacyScanMs: options.privacyScanMs ?? 0,
+      auditDecisionDelayMs: options.auditDecisionDelayMs ?? null,
+      quota: { ...DEFAULT_QUOTA, ...parseControl(quotaSchema, options.quota ?? {}, 'quota') },
+    });
+    this.pushes = new PushQueue({
+      component: options.component,
+      now: this.now,
+      random: this.random,
+      faults: () => this.faultConfig,
+      timing: () => this.timing,
+    });
+  }
+
+  static async start(options: SimulatorOptions): Promise<Simulator> {
+    const server = http.createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = server.address() as AddressInfo;
+    // Bound to every interface: advertise loopback, which always reaches it.
+    const wildcard = address.address === '0.0.0.0' || address.address === '::';
+    const host = wildcard ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    let sim: Simulator;
+    try {
+      sim = new Simulator(options, server, `http://${host}:${address.port}`);
+    } catch (error) {
+      // Bad options (faults, quota, EncodingAESKey): do not leave a listening socket behind.
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      throw error;
+    }
+    server.on('request', createRequestHandler({
+      state: sim.state,
+      control: sim,
+      faults: () => sim.faultConfig,
+      random: sim.random,
+      count: (path) => sim.counts.set(path, (sim.counts.get(path) ?? 0) + 1),
+      settle: () => sim.settle(),
+      emit: (push) => void sim.emit(push),
+      sleep: (ms) => sim.sleep(ms),
+    }));
+    sim.restartTicketTimer();
+    return sim;
+  }
+
+  // ---- pushes and timers ----------------------------------------------------------------------------------
+
+  private emit(push: PushRequest): Promise<PushOutcome> {
+    if (push.channel === 'component') {
+      const url = this.urls.componentEventUrl;
+      if (url === undefined) return this.skipped(push, 'componentEventUrl is not configured');
+      const envelope = { AppId: this.state.component.appId };
+      return this.pushes.send({ label: push.label, url, envelope, message: push.message });
+    }
+    const template = this.urls.messageUrlTemplate;
+    if (template === undefined) return this.skipped(push, 'messageUrlTemplate is not configured');
+    return this.pushes.send({
+      label: push.label,
+      url: template.replaceAll('$APPID$', push.appId),
+      envelope: { ToUserName: push.userName },
+      message: push.message,
+      openId: push.openId,
+    });
+  }
+
+  private skipped(push: PushRequest, reason: string): Promise<PushOutcome> {
+    this.pushes.skip(push.label, push.message, reason);
+    return Promise.resolve('skipped');
+  }
+
+  /** Applies due automatic decisions, queues their pushes, and re-arms the timer for the next one. */
+  private settle(): void {
+    if (this.closed) return;
+    for (const push of this.state.settleDue()) void this.emit(push);
+    this.armDueTimer();
+  }
+
+  private armDueTimer(): void {
+    const at = this.state.nextDueAt();
+    if (this.dueTimer !== undefined && this.dueTimer.at === at) return;
+    if (this.dueTimer !== undefined) clearTimeout(this.dueTimer.timer);
+    this.dueTimer = undefined;
+    if (at === undefined || this.closed) return;
+    const timer = setTimeout(() => {
+      this.dueTimer = undefined;
+      this.settle();
+    }, Math.max(0, at - this.now()));
+    this.dueTimer = { at, timer };
+  }
+
+  private restartTicketTimer(): void {
+    if (this.ticketTimer !== undefined) clearInterval(this.ticketTimer);
+    this.ticketTimer = undefined;
+    if (this.ticketIntervalMs > 0 && !this.closed) {
+      this.ticketTimer = setInterval(() => {
+        // A ticket push that fails is already in the push log; the next tick simply tries again.
+        this.pushVerifyTicket().catch(() => undefined);
+      }, this.ticketIntervalMs);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.sleepTimers.delete(timer);
+        resolve();
+      }, ms);
+      this.sleepTimers.add(timer);
+    });
+  }
+
+  // ---- WeChatSimulator ------------------------------------------------------------------------------------
+
+  counters(): Record<string, number> {
+    return Object.fromEntries(this.counts);
+  }
+
+  resetCounters(): void {
+    this.counts.clear();
+  }
+
+  setFaults(faults: Partial<FaultConfig>): void {
+    this.faultConfig = { ...this.faultConfig, ...parseControl(faultsSchema, faults, 'faults') };
+  }
+
+  faults(): FaultConfig {
+    return { ...this.faultConfig };
+  }
+
+  configure(patch: Partial<Configurable>): void {
+    const p = parseControl(configureSchema, patch, 'configuration');
+    if (p.componentEventUrl !== undefined) this.urls.componentEventUrl = p.componentEventUrl;
+    if (p.messageUrlTemplate !== undefined) this.urls.messageUrlTemplate = p.messageUrlTemplate;
+    if (p.pushTimeoutMs !== undefined) this.timing = { ...this.timing, timeoutMs: p.pushTimeoutMs };
+    if (p.pushRetryDelayMs !== undefined) this.timing = { ...this.timing, retryDelayMs: p.pushRetryDelayMs };
+    this.state.setTiming({
+      ...(p.privacyScanMs === undefined ? {} : { privacyScanMs: p.privacyScanMs }),
+      ...(p.auditDecisionDelayMs === undefined ? {} : { auditDecisionDelayMs: p.auditDecisionDelayMs }),
+    });
+    if (p.ticketIntervalMs !== undefined) {
+      this.ticketIntervalMs = p.ticketIntervalMs;
+      this.restartTicketTimer();
+    }
+  }
+
+  addMiniProgram(spec: MiniProgramSpec): void {
+    this.state.addMiniProgram(parseControl(miniProgramSpecSchema, spec, 'mini program'));
+  }
+
+  addTemplate(t: TemplateSpec): void {
+    this.state.addTemplate(parseControl(templateSchema, t, 'template'));
+  }
+
+  async pushVerifyTicket(): Promise<string> {
+    this.settle();
+    const { ticket, push } = this.state.issueTicket();
+    await this.emit(push);
+    return ticket;
+  }
+
+  async scanAuthorization(input: ScanInput): Promise<{ authCode: string; redirectUrl: string }> {
+    this.settle();
+    const result = this.state.scan(parseControl(scanSchema, input, 'scan'), `${this.baseUrl}/sim/authorized`);
+    if (result.push !== undefined) await this.emit(result.push);
+    return { authCode: result.authCode, redirectUrl: result.redirectUrl };
+  }
+
+  scanAndRedirect(input: ScanInput): string {
+    this.settle();
+    const result = this.state.scan(parseControl(scanSchema, input, 'scan'), `${this.baseUrl}/sim/authorized`);
+    if (result.push !== undefined) void this.emit(result.push);
+    return result.redirectUrl;
+  }
+
+  async revokeAuthorization(appId: string): Promise<void> {
+    this.settle();
+    await this.emit(this.state.revoke(appId));
+  }
+
+  async decideAudit(
+    appId: string,
+    decision: AuditDecision,
+    opts: { reason?: string; screenshots?: string[] } = {},
+  ): Promise<void> {
+    const input = parseControl(decideSchema, { appId, decision, ...opts }, 'decision');
+    this.settle();
+    const push = this.state.decideAudit(input.appId, input.decision, {
+      ...(input.reason === undefined ? {} : { reason: input.reason }),
+      ...(input.screenshots === undefined ? {} : { screenshots: input.screenshots }),
+    });
+    this.armDueTimer();
+    await this.emit(push);
+  }
+
+  expireTokens(which: TokenKind): void {
+    this.state.expireTokens(parseControl(tokenKindSchema, which, 'token kind'));
+  }
+
+  invalidateRefreshToken(appId: string): void {
+    this.state.invalidateRefreshToken(appId);
+  }
+
+  setQuota(q: Partial<QuotaSettings>): void {
+    this.state.setQuota(parseControl(quotaSchema, q, 'quota'));
+  }
+
+  quota(): QuotaSnapshot {
+    return this.state.quota();
+  }
+
+  setPluginStatus(appId: string, pluginAppId: string, status: 1 | 2 | 3 | 4): void {
+    const input = parseControl(pluginStatusSchema, { appId, pluginAppId, status }, 'plugin status');
+    this.state.setPluginStatus(input.appId, input.pluginAppId, input.status);
+  }
+
+  miniProgram(appId: string): MiniProgramSnapshot | undefined {
+    this.settle();
+    return this.state.miniProgramSnapshot(appId);
+  }
+
+  miniPrograms(): MiniProgramSnapshot[] {
+    this.settle();
+    return this.state.miniProgramIds().flatMap((id) => {
+      const snapshot = this.state.miniProgramSnapshot(id);
+      return snapshot === undefined ? [] : [snapshot];
+    });
+  }
+
+  pushLog(): PushLogEntry[] {
+    return this.pushes.log();
+  }
+
+  clearPushLog(): void {
+    this.pushes.clearLog();
+  }
+
+  pushesSettled(): Promise<void> {
+    return this.pushes.settled();
+  }
+
+  authorizationPageUrl(input: {
+    preAuthCode: string;
+    redirectUri: string;
+    authType?: number;
+    bizAppId?: string;
+  }): string {
+    const query = new URLSearchParams({
+      component_appid: this.state.component.appId,
+      pre_auth_code: input.preAuthCode,
+      redirect_uri: input.redirectUri,
+      auth_type: String(input.authType ?? 3),
+      ...(input.bizAppId === undefined ? {} : { biz_appid: input.bizAppId }),
+    });
+    return `${this.baseUrl}/cgi-bin/componentloginpage?${query.toString()}`;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ticketTimer !== undefined) clearInterval(this.ticketTimer);
+    if (this.dueTimer !== undefined) clearTimeout(this.dueTimer.timer);
+    for (const timer of this.sleepTimers) clearTimeout(timer);
+    this.sleepTimers.clear();
+    await this.pushes.close();
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      // Hung requests (hangRate) and idle keep-alive sockets would otherwise hold close() forever.
+      this.server.closeAllConnections();
+    });
+  }
+}
+
+export function startWeChatSimulator(options: SimulatorOptions): Promise<Simulator> {
+  return Simulator.start(options);
+}

@@ -1,0 +1,1250 @@
+/**
+ * Everything the simulated WeChat remembers, and every rule it enforces, with no I/O.
+ *
+ * Time comes only from the injected clock and nothing here sets a timer: whatever is "due" (an audit that should
+ * have been decided by now) is settled by `settleDue()`, which the server calls before each request and the
+ * simulator calls from its own timers. So a test can drive the whole machine with a fake clock alone.
+ *
+ * Pushes are not sent from here: the operations that cause one return a `PushRequest` and the caller queues it.
+ * WeChat's refusals are thrown as `WxFailure` (errcode + errmsg); misuse of the control API as `SimulatorError`.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { WeChatXmlInput } from '../../shared/wechat/xml';
+import { SimulatorError, wxFail } from './errors';
+import type {
+  AuditDecision,
+  AuditStatusCode,
+  LiveVersionSnapshot,
+  MiniProgramSnapshot,
+  MiniProgramSpec,
+  QuotaSettings,
+  QuotaSnapshot,
+  ScanInput,
+  SimulatorComponent,
+  TemplateSpec,
+  TokenKind,
+  VersionSnapshot,
+} from './types';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Constants
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+/** A superseded token (component, authorizer or refresh) keeps working this long [C staff, reference §3.2/§3.6]. */
+export const GRACE_MS = 5 * MINUTE;
+export const TICKET_TTL_MS = 12 * HOUR;
+export const CODE_TTL_SECONDS = 600;
+/** WeChat keeps this many live versions for revertcoderelease (reference §4.11). */
+const RELEASE_HISTORY_SIZE = 5;
+/** Daily and monthly budgets roll over at 00:00 China Standard Time, like WeChat's. */
+const CST_OFFSET_MS = 8 * HOUR;
+
+/** Permission sets granted when the admin keeps every box ticked (18 = code management, 40 = plugins). */
+export const DEFAULT_FUNC_SCOPE_IDS: readonly number[] = [
+  17, 18, 19, 25, 30, 31, 36, 37, 40, 41, 45, 48, 49, 51, 52, 57, 65, 67, 70, 71, 73, 76, 81, 84, 85, 86, 88, 93, 99,
+  102, 104, 105,
+];
+/** The permission set every /wxa code-management API needs. */
+export const SCOPE_CODE_MANAGEMENT = 18;
+export const SCOPE_PLUGINS = 40;
+/** auth_type values whose authorization page lists mini programs (1 = official accounts only, 4/5/8 other kinds). */
+const AUTH_TYPES_WITH_MINI_PROGRAMS: ReadonlySet<number> = new Set([2, 3, 6]);
+
+export const DEFAULT_QUOTA: QuotaSettings = {
+  submitRest: 20,
+  submitLimit: 20,
+  speedupRest: 10,
+  speedupLimit: 10,
+  undoPerDay: 5,
+  undoPerMonth: 10,
+  componentTokenDaily: 2000,
+  testersPerMiniProgram: 15,
+  miniProgramsPerTester: 50,
+};
+
+const DEFAULT_CATEGORY = { first_class: '工具', second_class: '效率', first_id: 287, second_id: 616 };
+const DEFAULT_TEMPLATE_PAGES = ['pages/index/index'];
+const LOCATION_APIS: ReadonlySet<string> = new Set([
+  'getLocation',
+  'chooseLocation',
+  'choosePoi',
+  'getFuzzyLocation',
+  'onLocationChange',
+  'startLocationUpdate',
+  'startLocationUpdateBackground',
+  'chooseAddress',
+]);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Records
+
+interface TokenRecord {
+  kind: 'component' | 'authorizer';
+  /** Component appid for component tokens, mini program appid for authorizer tokens. */
+  appId: string;
+  expiresAt: number;
+  /** Set once superseded or invalidated: from this instant on the token answers 40001. */
+  deadAt: number | null;
+}
+
+interface RefreshTokenRecord {
+  appId: string;
+  deadAt: number | null;
+  revoked: boolean;
+}
+
+interface PreAuthCodeRecord {
+  expiresAt: number;
+  used: boolean;
+  /** What the authorization page was last opened with, so a later scan can honour it. */
+  page?: AuthPageParams;
+}
+
+export interface AuthPageParams {
+  redirectUri?: string;
+  authType?: number;
+  bizAppId?: string;
+  categoryIds?: number[];
+}
+
+interface AuthCodeRecord {
+  appId: string;
+  expiresAt: number;
+  used: boolean;
+}
+
+interface TemplateRecord {
+  templateId: number;
+  userVersion: string;
+  userDesc: string;
+  pages: string[];
+  templateType: 0 | 1;
+  createdAt: number;
+}
+
+interface Version extends VersionSnapshot {
+  /** Privacy-relevant keys found in the code (drives getprivacysetting / get_code_privacy_info). */
+  privacyKeys: string[];
+  privacyScanUntil: number;
+}
+
+interface AuditRecord {
+  auditid: number;
+  status: AuditStatusCode;
+  reason?: string;
+  screenshots: string[];
+  submittedAt: number;
+  decidedAt?: number;
+  autoDecideAt?: number;
+  speedup: boolean;
+  released: boolean;
+  version: Version;
+}
+
+interface PrivacySetting {
+  ownerSetting: Record<string, string>;
+  settingList: { privacy_key: string; privacy_text: string }[];
+  updatedAt: number;
+}
+
+export interface MiniProgramRecord {
+  appId: string;
+  nickName: string;
+  principalName: string;
+  userName: string;
+  /** A system openid used as FromUserName of audit pushes. */
+  systemOpenId: string;
+  profileComplete: boolean;
+  privacyConfigured: boolean;
+  plugins: { appId: string; status: 1 | 2 | 3 | 4 }[];
+  categories: { first_class: string; second_class: string; first_id: number; second_id: number }[];
+  authorization: 'never' | 'authorized' | 'revoked';
+  funcScopeIds: number[];
+  authTime?: number;
+  currentRefreshToken?: string;
+  testers: { wechatid: string; userstr: string }[];
+  exp?: Version;
+  audits: AuditRecord[];
+  live?: LiveVersionSnapshot;
+  releaseHistory: LiveVersionSnapshot[];
+  nextAppVersion: number;
+  undo: { dayKey: number; today: number; monthKey: number; thisMonth: number };
+  privacy: { dev?: PrivacySetting; live?: PrivacySetting };
+}
+
+/** A push the caller must queue: to the authorization-event URL, or to the message URL of one mini program. */
+export type PushRequest =
+  | { channel: 'component'; label: string; message: WeChatXmlInput }
+  | { channel: 'message'; label: string; appId: string; userName: string; openId: string; message: WeChatXmlInput };
+
+export interface StateConfig {
+  component: SimulatorComponent;
+  now: () => number;
+  tokenTtlSeconds: number;
+  privacyScanMs: number;
+  auditDecisionDelayMs: number | null;
+  quota: QuotaSettings;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Helpers
+
+const opaque = (bytes: number): string => randomBytes(bytes).toString('base64url');
+const sha1Hex = (text: string): string => createHash('sha1').update(text).digest('hex');
+const seconds = (ms: number): number => Math.floor(ms / SECOND);
+const cstDayKey = (ms: number): number => Math.floor((ms + CST_OFFSET_MS) / (24 * HOUR));
+const cstMonthKey = (ms: number): number => {
+  const d = new Date(ms + CST_OFFSET_MS);
+  return d.getUTCFullYear() * 12 + d.getUTCMonth();
+};
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const simError = (code: string, category: SimulatorError['category'], message: string): SimulatorError =>
+  new SimulatorError(code, category, message);
+
+const unknownMiniProgram = (appId: string): SimulatorError =>
+  simError('MINI_PROGRAM_UNKNOWN', 'not-found', `no mini program ${appId} is registered in the simulator`);
+
+/** The permission sets the page offers: those of `category_id_list`, else all. */
+const offeredScopes = (page: AuthPageParams): readonly number[] =>
+  page.categoryIds !== undefined && page.categoryIds.length > 0 ? page.categoryIds : DEFAULT_FUNC_SCOPE_IDS;
+
+// ---------------------------------------------------------------------------------------------------------------
+// State
+
+export class SimState {
+  private readonly cfg: StateConfig;
+  private readonly tickets: { ticket: string; issuedAt: number }[] = [];
+  private readonly tokens = new Map<string, TokenRecord>();
+  private readonly refreshTokens = new Map<string, RefreshTokenRecord>();
+  private readonly preAuthCodes = new Map<string, PreAuthCodeRecord>();
+  private readonly authCodes = new Map<string, AuthCodeRecord>();
+  private readonly miniPrograms = new Map<string, MiniProgramRecord>();
+  private readonly templates = new Map<number, TemplateRecord>();
+  private quotaState: QuotaSettings;
+  private quotaMonthKey: number;
+  private componentTokenDay: { dayKey: number; used: number };
+  private nextAuditId = 420000001;
+
+  constructor(cfg: StateConfig) {
+    this.cfg = cfg;
+    this.quotaState = { ...cfg.quota };
+    this.quotaMonthKey = cstMonthKey(cfg.now());
+    this.componentTokenDay = { dayKey: cstDayKey(cfg.now()), used: 0 };
+  }
+
+  get component(): SimulatorComponent {
+    return this.cfg.component;
+  }
+
+  private now(): number {
+    return this.cfg.now();
+  }
+
+  setTiming(patch: { privacyScanMs?: number; auditDecisionDelayMs?: number | null }): void {
+    if (patch.privacyScanMs !== undefined) this.cfg.privacyScanMs = patch.privacyScanMs;
+    if (patch.auditDecisionDelayMs !== undefined) this.cfg.auditDecisionDelayMs = patch.auditDecisionDelayMs;
+  }
+
+  // ---- verify ticket and component token (reference §3.1, §3.2) ---------------------------------------------
+
+  issueTicket(): { ticket: string; push: PushRequest } {
+    const ticket = `ticket@@@${opaque(48)}`;
+    const now = this.now();
+    this.tickets.push({ ticket, issuedAt: now });
+    if (this.tickets.length > 10) this.tickets.shift();
+    return {
+      ticket,
+      push: {
+        channel: 'component',
+        label: 'component_verify_ticket',
+        message: {
+          AppId: this.component.appId,
+          CreateTime: seconds(now),
+          InfoType: 'component_verify_ticket',
+          ComponentVerifyTicket: ticket,
+        },
+      },
+    };
+  }
+
+  checkComponentCredentials(appId: string | undefined, secret: string | undefined, secretField: string): void {
+    if (appId === undefined || appId === '') wxFail(41018);
+    if (appId !== this.component.appId) wxFail(40013);
+    if (secret === undefined || secret === '') wxFail(41004, `${secretField} missing`);
+    if (secret !== this.component.secret) wxFail(40125);
+  }
+
+  componentToken(body: { appId?: string; secret?: string; ticket?: string }): {
+    component_access_token: string;
+    expires_in: number;
+  } {
+    this.checkComponentCredentials(body.appId, body.secret, 'component_appsecret');
+    const now = this.now();
+    const dayKey = cstDayKey(now);
+    if (this.componentTokenDay.dayKey !== dayKey) this.componentTokenDay = { dayKey, used: 0 };
+    if (this.componentTokenDay.used >= this.quotaState.componentTokenDaily) wxFail(45009);
+    this.componentTokenDay.used += 1;
+
+    const ticket = body.ticket ?? '';
+    const index = this.tickets.findIndex((t) => t.ticket === ticket);
+    const issued = this.tickets[index];
+    if (ticket === '' || issued === undefined) wxFail(61006);
+    // Only the latest ticket and the one before it are accepted: keeping the previous one covers a missed push.
+    if (index < this.tickets.length - 2 || now - issued.issuedAt > TICKET_TTL_MS) wxFail(61005);
+
+    const token = `91_${opaque(96)}`;
+    this.supersede('component', this.component.appId, now);
+    this.tokens.set(token, {
+      kind: 'component',
+      appId: this.component.appId,
+      expiresAt: now + this.cfg.tokenTtlSeconds * SECOND,
+      deadAt: null,
+    });
+    return { component_access_token: token, expires_in: this.cfg.tokenTtlSeconds };
+  }
+
+  /** Older live tokens of this owner stop working GRACE_MS from now. */
+  private supersede(kind: TokenRecord['kind'], appId: string, now: number): void {
+    for (const record of this.tokens.values()) {
+      if (record.kind === kind && record.appId === appId && record.deadAt === null) record.deadAt = now + GRACE_MS;
+    }
+  }
+
+  /** Validates a token for a component API; an authorizer token there is 61014. */
+  checkComponentToken(token: string | undefined): void {
+    this.checkToken(token, 'component');
+  }
+
+  /** Validates a token for an authorizer (/wxa) API and returns the mini program it belongs to. */
+  checkAuthorizerToken(token: string | undefined): string {
+    return this.checkToken(token, 'authorizer').appId;
+  }
+
+  private checkToken(token: string | undefined, kind: TokenRecord['kind']): TokenRecord {
+    if (token === undefined || token === '') wxFail(41001);
+    const record = this.tokens.get(token);
+    if (record === undefined) wxFail(40001);
+    if (record.kind !== kind) wxFail(kind === 'component' ? 61014 : 40001);
+    const now = this.now();
+    if (now >= record.expiresAt) wxFail(42001);
+    if (record.deadAt !== null && now >= record.deadAt) wxFail(40001);
+    return record;
+  }
+
+  expireTokens(which: TokenKind): void {
+    const now = this.now();
+    for (const record of this.tokens.values()) {
+      if (which === 'all' || which === record.kind) record.expiresAt = Math.min(record.expiresAt, now);
+    }
+  }
+
+  // ---- authorization (reference §3.3–§3.8) --------------------------------------------------------------
+
+  createPreAuthCode(): { pre_auth_code: string; expires_in: number } {
+    const code = `preauthcode@@@${opaque(42)}`;
+    this.preAuthCodes.set(code, { expiresAt: this.now() + CODE_TTL_SECONDS * SECOND, used: false });
+    return { pre_auth_code: code, expires_in: CODE_TTL_SECONDS };
+  }
+
+  private usablePreAuthCode(code: string): PreAuthCodeRecord {
+    const record = this.preAuthCodes.get(code);
+    if (record === undefined) throw simError('PRE_AUTH_CODE_INVALID', 'invalid', 'pre_auth_code is invalid');
+    if (record.used) throw simError('PRE_AUTH_CODE_USED', 'conflict', 'pre_auth_code has already been used');
+    if (this.now() >= record.expiresAt) {
+      throw simError('PRE_AUTH_CODE_EXPIRED', 'conflict', 'pre_auth_code has expired');
+    }
+    return record;
+  }
+
+  /**
+   * What the authorization page shows for these parameters: the mini programs the admin may pick and the
+   * permission sets offered. Remembers the parameters on the pre-auth code for the scan that follows.
+   */
+  openAuthPage(
+    preAuthCode: string,
+    params: AuthPageParams,
+  ): { miniPrograms: MiniProgramSnapshot[]; scopeIds: number[] } {
+    const record = this.usablePreAuthCode(preAuthCode);
+    record.page = params;
+    const listed = [...this.miniPrograms.values()].filter((mp) => {
+      if (params.bizAppId !== undefined && params.bizAppId !== '') return mp.appId === params.bizAppId;
+      return AUTH_TYPES_WITH_MINI_PROGRAMS.has(params.authType ?? 3);
+    });
+    return {
+      miniPrograms: listed.map((mp) => this.snapshotOf(mp)),
+      scopeIds: [...offeredScopes(params)],
+    };
+  }
+
+  /** The admin's scan and consent: consumes the pre-auth code, (re)grants, issues an auth code. */
+  scan(input: ScanInput, fallbackRedirectUri: string): { authCode: string; redirectUrl: string; push?: PushRequest } {
+    const record = this.usablePreAuthCode(input.preAuthCode);
+    const mp = this.miniPrograms.get(input.appId);
+    if (mp === undefined) throw unknownMiniProgram(input.appId);
+
+    const page = record.page ?? {};
+    const bizAppId = input.bizAppId ?? page.bizAppId;
+    if (bizAppId !== undefined && bizAppId !== '') {
+      // biz_appid wins over auth_type: only that account's admin can authorize on this page.
+      if (bizAppId !== mp.appId) {
+        throw simError('BIZ_APPID_MISMATCH', 'forbidden', `this authorization page is restricted to ${bizAppId}`);
+      }
+    } else {
+      const authType = input.authType ?? page.authType ?? 3;
+      if (!AUTH_TYPES_WITH_MINI_PROGRAMS.has(authType)) {
+        const message = `auth_type=${authType} does not allow mini programs to authorize`;
+        throw simError('AUTH_TYPE_EXCLUDES_MINI_PROGRAMS', 'forbidden', message);
+      }
+    }
+
+    const offered = offeredScopes(page);
+    const granted = [...new Set(input.funcScopeIds ?? offered)].sort((a, b) => a - b);
+    if (granted.length === 0) {
+      throw simError('NO_PERMISSION_SETS', 'invalid', 'at least one permission set must be granted');
+    }
+    // Without category_id_list the page offers every published set, so any id the caller names is fine.
+    const restricted = page.categoryIds !== undefined && page.categoryIds.length > 0;
+    const notOffered = restricted ? granted.filter((id) => !offered.includes(id)) : [];
+    if (notOffered.length > 0) {
+      const message = `permission sets ${notOffered.join(',')} were not requested by category_id_list`;
+      throw simError('PERMISSION_SET_NOT_OFFERED', 'invalid', message);
+    }
+
+    record.used = true;
+    const now = this.now();
+    const wasAuthorized = mp.authorization === 'authorized';
+    const sameSets =
+      wasAuthorized && mp.funcScopeIds.length === granted.length && mp.funcScopeIds.every((id, i) => id === granted[i]);
+
+    // Re-authorization replaces the refresh token and the access tokens of the previous grant [O].
+    this.invalidateAuthorizerCredentials(mp.appId, now);
+    const refreshToken = `refreshtoken@@@${opaque(32)}`;
+    this.refreshTokens.set(refreshToken, { appId: mp.appId, deadAt: null, revoked: false });
+    mp.currentRefreshToken = refreshToken;
+    mp.authorization = 'authorized';
+    mp.funcScopeIds = granted;
+    mp.authTime = now;
+
+    const authCode = `queryauthcode@@@${opaque(42)}`;
+    const expiresAt = now + CODE_TTL_SECONDS * SECOND;
+    this.authCodes.set(authCode, { appId: mp.appId, expiresAt, used: false });
+
+    const redirectBase = input.redirectUri ?? page.redirectUri ?? fallbackRedirectUri;
+    const separator = redirectBase.includes('?') ? '&' : '?';
+    const redirectUrl =
+      `${redirectBase}${separator}auth_code=${encodeURIComponent(authCode)}&expires_in=${CODE_TTL_SECONDS}`;
+
+    // updateauthorized is not sent when the set of permission sets did not change [O].
+    const infoType = wasAuthorized ? (sameSets ? undefined : 'updateauthorized') : 'authorized';
+    if (infoType === undefined) return { authCode, redirectUrl };
+    return {
+      authCode,
+      redirectUrl,
+      push: {
+        channel: 'component',
+        label: infoType,
+        message: {
+          AppId: this.component.appId,
+          CreateTime: seconds(now),
+          InfoType: infoType,
+          AuthorizerAppid: mp.appId,
+          AuthorizationCode: authCode,
+          AuthorizationCodeExpiredTime: seconds(expiresAt),
+          PreAuthCode: input.preAuthCode,
+        },
+      },
+    };
+  }
+
+  private invalidateAuthorizerCredentials(appId: string, now: number): void {
+    for (const record of this.refreshTokens.values()) if (record.appId === appId) record.revoked = true;
+    for (const record of this.tokens.values()) {
+      if (record.kind === 'authorizer' && record.appId === appId) record.deadAt = Math.min(record.deadAt ?? now, now);
+    }
+  }
+
+  revoke(appId: string): PushRequest {
+    const mp = this.requireMiniProgram(appId);
+    if (mp.authorization !== 'authorized') {
+      throw simError('NOT_AUTHORIZED', 'conflict', `${appId} has not authorized the platform`);
+    }
+    const now = this.now();
+    this.invalidateAuthorizerCredentials(appId, now);
+    mp.authorization = 'revoked';
+    delete mp.currentRefreshToken;
+    return {
+      channel: 'component',
+      label: 'unauthorized',
+      message: {
+        AppId: this.component.appId,
+        CreateTime: seconds(now),
+        InfoType: 'unauthorized',
+        AuthorizerAppid: appId,
+      },
+    };
+  }
+
+  invalidateRefreshToken(appId: string): void {
+    this.requireMiniProgram(appId);
+    for (const record of this.refreshTokens.values()) if (record.appId === appId) record.revoked = true;
+  }
+
+  private funcInfo(mp: MiniProgramRecord): { funcscope_category: { id: number } }[] {
+    return mp.funcScopeIds.map((id) => ({ funcscope_category: { id } }));
+  }
+
+  private issueAuthorizerToken(appId: string, now: number): string {
+    const token = `92_${opaque(96)}`;
+    this.supersede('authorizer', appId, now);
+    const expiresAt = now + this.cfg.tokenTtlSeconds * SECOND;
+    this.tokens.set(token, { kind: 'authorizer', appId, expiresAt, deadAt: null });
+    return token;
+  }
+
+  queryAuth(code: string | undefined): Record<string, unknown> {
+    const record = code === undefined ? undefined : this.authCodes.get(code);
+    if (record === undefined || record.used) wxFail(61009);
+    const now = this.now();
+    if (now >= record.expiresAt) wxFail(61010);
+    record.used = true;
+    const mp = this.requireMiniProgram(record.appId);
+    if (mp.authorization !== 'authorized' || mp.currentRefreshToken === undefined) wxFail(61009);
+    return {
+      authorization_info: {
+        authorizer_appid: mp.appId,
+        authorizer_access_token: this.issueAuthorizerToken(mp.appId, now),
+        expires_in: this.cfg.tokenTtlSeconds,
+        authorizer_refresh_token: mp.currentRefreshToken,
+        func_info: this.funcInfo(mp),
+      },
+    };
+  }
+
+  /** Exchanges a refresh token for a new access token AND a new refresh token; the old one lives GRACE_MS more. */
+  authorizerToken(appId: string | undefined, refreshToken: string | undefined): Record<string, unknown> {
+    const record = refreshToken === undefined ? undefined : this.refreshTokens.get(refreshToken);
+    const now = this.now();
+    const dead = record !== undefined && record.deadAt !== null && now >= record.deadAt;
+    if (record === undefined || record.appId !== appId || record.revoked || dead) wxFail(61023);
+    const mp = this.requireMiniProgram(record.appId);
+    if (mp.authorization !== 'authorized') wxFail(61023);
+
+    for (const other of this.refreshTokens.values()) {
+      if (other.appId === mp.appId && other.deadAt === null && !other.revoked) other.deadAt = now + GRACE_MS;
+    }
+    const rotated = `refreshtoken@@@${opaque(32)}`;
+    this.refreshTokens.set(rotated, { appId: mp.appId, deadAt: null, revoked: false });
+    mp.currentRefreshToken = rotated;
+    return {
+      authorizer_access_token: this.issueAuthorizerToken(mp.appId, now),
+      expires_in: this.cfg.tokenTtlSeconds,
+      authorizer_refresh_token: rotated,
+    };
+  }
+
+  private authorizedMiniProgram(appId: string | undefined): MiniProgramRecord {
+    const mp = appId === undefined ? undefined : this.miniPrograms.get(appId);
+    if (mp === undefined || mp.authorization !== 'authorized') wxFail(61003);
+    return mp;
+  }
+
+  authorizerInfo(appId: string | undefined): Record<string, unknown> {
+    const mp = this.authorizedMiniProgram(appId);
+    return {
+      authorizer_info: {
+        nick_name: mp.nickName,
+        head_img: `http://wx.qlogo.cn/mmopen/sim/${mp.appId}/0`,
+        service_type_info: { id: 0 },
+        verify_type_info: { id: 0 },
+        user_name: mp.userName,
+        alias: '',
+        qrcode_url: `http://mmbiz.qpic.cn/mmbiz_jpg/sim/${mp.appId}/0`,
+        business_info: { open_pay: 0, open_shake: 0, open_scan: 0, open_card: 0, open_store: 0 },
+        idc: 1,
+        principal_name: mp.principalName,
+        signature: mp.profileComplete ? `${mp.nickName} — simulated mini program` : '',
+        MiniProgramInfo: {
+          network: {
+            RequestDomain: [],
+            WsRequestDomain: [],
+            UploadDomain: [],
+            DownloadDomain: [],
+            UDPDomain: [],
+            TCPDomain: [],
+            BizDomain: [],
+          },
+          categories: mp.categories.map((c) => ({ first: c.first_class, second: c.second_class })),
+          visit_status: 0,
+        },
+        register_type: 0,
+        account_status: 1,
+        basic_config: { is_phone_configured: true, is_email_configured: true },
+      },
+      authorization_info: {
+        authorizer_appid: mp.appId,
+        authorizer_refresh_token: mp.currentRefreshToken ?? '',
+        func_info: this.funcInfo(mp),
+      },
+    };
+  }
+
+  authorizerList(offset: number, count: number): Record<string, unknown> {
+    if (count > 500) wxFail(40170);
+    const authorized = [...this.miniPrograms.values()].filter((mp) => mp.authorization === 'authorized');
+    return {
+      total_count: authorized.length,
+      list: authorized.slice(offset, offset + count).map((mp) => ({
+        authorizer_appid: mp.appId,
+        refresh_token: mp.currentRefreshToken ?? '',
+        auth_time: seconds(mp.authTime ?? 0),
+      })),
+    };
+  }
+
+  // ---- templates (reference §4.1) -------------------------------------------------------------------------
+
+  addTemplate(spec: TemplateSpec): void {
+    this.templates.set(spec.templateId, {
+      templateId: spec.templateId,
+      userVersion: spec.userVersion,
+      userDesc: spec.userDesc,
+      pages: spec.pages !== undefined && spec.pages.length > 0 ? [...spec.pages] : [...DEFAULT_TEMPLATE_PAGES],
+      templateType: spec.templateType ?? 0,
+      createdAt: this.now(),
+    });
+  }
+
+  templateList(templateType: number | undefined): Record<string, unknown> {
+    const list = [...this.templates.values()].filter(
+      (t) => templateType === undefined || t.templateType === templateType,
+    );
+    return {
+      template_list: list.map((t) => ({
+        create_time: seconds(t.createdAt),
+        user_version: t.userVersion,
+        user_desc: t.userDesc,
+        template_id: t.templateId,
+        draft_id: t.templateId,
+        source_miniprogram_appid: 'wxsimdevelopment01',
+        source_miniprogram: 'simulator dev mini program',
+        developer: 'simulator',
+        template_type: t.templateType,
+        category_list: [],
+        audit_scene: 0,
+        audit_status: 0,
+        reason: '',
+      })),
+    };
+  }
+
+  // ---- mini programs: registration and permissions ------------------------------------------------------
+
+  /** Registers a mini program, or updates the profile of one already known (its authorization and audits stay). */
+  addMiniProgram(spec: MiniProgramSpec): void {
+    const existing = this.miniPrograms.get(spec.appId);
+    const profile = {
+      nickName: spec.nickName,
+      principalName: spec.principalName,
+      userName: spec.userName ?? existing?.userName ?? `gh_${sha1Hex(spec.appId).slice(0, 12)}`,
+      profileComplete: spec.profileComplete ?? existing?.profileComplete ?? true,
+      privacyConfigured: spec.privacyConfigured ?? existing?.privacyConfigured ?? true,
+      plugins: spec.plugins?.map((p) => ({ appId: p.appId, status: p.status ?? 2 })) ?? existing?.plugins ?? [],
+      categories: spec.categories?.map((c) => ({ ...c })) ?? existing?.categories ?? [{ ...DEFAULT_CATEGORY }],
+    };
+    if (existing !== undefined) {
+      Object.assign(existing, profile);
+      return;
+    }
+    const now = this.now();
+    this.miniPrograms.set(spec.appId, {
+      appId: spec.appId,
+      ...profile,
+      systemOpenId: `o${sha1Hex(`system:${spec.appId}`).slice(0, 27)}`,
+      authorization: 'never',
+      funcScopeIds: [],
+      testers: [],
+      audits: [],
+      releaseHistory: [],
+      nextAppVersion: 1,
+      undo: { dayKey: cstDayKey(now), today: 0, monthKey: cstMonthKey(now), thisMonth: 0 },
+      privacy: {},
+    });
+  }
+
+  private requireMiniProgram(appId: string): MiniProgramRecord {
+    const mp = this.miniPrograms.get(appId);
+    if (mp === undefined) throw unknownMiniProgram(appId);
+    return mp;
+  }
+
+  /** For /wxa APIs: the token's mini program, with the permission set the API needs (else 61007). */
+  miniProgramFor(appId: string, scope: number): MiniProgramRecord {
+    const mp = this.miniPrograms.get(appId);
+    // An authorizer token outlives nothing: revocation kills it, so a missing record is a simulator bug.
+    if (mp === undefined || mp.authorization !== 'authorized') wxFail(40001);
+    if (!mp.funcScopeIds.includes(scope)) wxFail(61007);
+    return mp;
+  }
+
+  setPluginStatus(appId: string, pluginAppId: string, status: 1 | 2 | 3 | 4): void {
+    const mp = this.requireMiniProgram(appId);
+    const plugin = mp.plugins.find((p) => p.appId === pluginAppId);
+    if (plugin === undefined) mp.plugins.push({ appId: pluginAppId, status });
+    else plugin.status = status;
+  }
+
+  // ---- code: commit, pages, categories, QR (reference §4.2–§4.4) ---------------------------------------
+
+  commit(
+    mp: MiniProgramRecord,
+    input: { templateId: unknown; extJson: unknown; userVersion: string; userDesc: string },
+  ): void {
+    // A number, or a numeric string; anything else (e.g. a doubly quoted id) names no template.
+    const templateId =
+      typeof input.templateId === 'number' || (typeof input.templateId === 'string' && /^\d+$/.test(input.templateId))
+        ? Number(input.templateId)
+        : NaN;
+    const template = this.templates.get(templateId);
+    if (template === undefined) wxFail(85014);
+
+    // ext_json travels as a JSON *string*; an object there is a data-format error (peers §2.8).
+    if (input.extJson === undefined || input.extJson === '') wxFail(85013);
+    if (typeof input.extJson !== 'string') wxFail(47001);
+    let ext: unknown;
+    try {
+      ext = JSON.parse(input.extJson);
+    } catch {
+      wxFail(85013);
+    }
+    if (!isPlainObject(ext)) wxFail(85048);
+
+    let pages = template.pages;
+    if (ext.pages !== undefined) {
+      if (!Array.isArray(ext.pages) || !ext.pages.every((p): p is string => typeof p === 'string')) wxFail(85013);
+      if (ext.pages.length === 0) wxFail(85013);
+      // ext_json pages may only select among the template's pages.
+      const unknownPage = ext.pages.find((p) => !template.pages.includes(p));
+      if (unknownPage !== undefined) wxFail(85045, `some path in ext_json not exist: ${unknownPage}`);
+      pages = ext.pages;
+    }
+
+    for (const provider of pluginProviders(ext)) {
+      const granted = mp.plugins.some((p) => p.appId === provider && p.status === 2);
+      if (!granted) wxFail(80082, `miniprogram has no permission to plugin[${provider}]`);
+    }
+
+    const required = Array.isArray(ext.requiredPrivateInfos)
+      ? ext.requiredPrivateInfos.filter((v): v is string => typeof v === 'string')
+      : [];
+    const privacyKeys = ['UserInfo', ...(required.some((api) => LOCATION_APIS.has(api)) ? ['Location'] : [])];
+    const now = this.now();
+    mp.exp = {
+      templateId,
+      userVersion: input.userVersion,
+      userDesc: input.userDesc,
+      extJson: input.extJson,
+      pages: [...pages],
+      committedAt: now,
+      privacyKeys,
+      privacyScanUntil: now + this.cfg.privacyScanMs,
+    };
+  }
+
+  pages(mp: MiniProgramRecord): { page_list: string[] } {
+    if (mp.exp === undefined) wxFail(86001);
+    return { page_list: [...mp.exp.pages] };
+  }
+
+  categories(mp: MiniProgramRecord): Record<string, unknown> {
+    return { category_list: mp.categories.map((c) => ({ ...c })) };
+  }
+
+  /** What the experience QR encodes; WeChat's real ones point at an open.weixin.qq.com experience page. */
+  experienceUrl(mp: MiniProgramRecord, path: string | undefined): string {
+    if (mp.exp === undefined) wxFail(86001);
+    const query = path !== undefined && path !== '' ? `&path=${encodeURIComponent(path)}` : '';
+    return `https://open.weixin.qq.com/sns/getexpappinfo?appid=${mp.appId}${query}#wechat-redirect`;
+  }
+
+  // ---- privacy (reference §4.6) ---------------------------------------------------------------------------
+
+  private privacyScanRunning(mp: MiniProgramRecord): boolean {
+    return mp.exp !== undefined && this.now() < mp.exp.privacyScanUntil;
+  }
+
+  codePrivacyInfo(mp: MiniProgramRecord): Record<string, unknown> {
+    if (mp.exp === undefined) wxFail(86001);
+    if (this.privacyScanRunning(mp)) wxFail(61039);
+    const declared = new Set(mp.privacy.dev?.settingList.map((s) => s.privacy_key) ?? []);
+    const undeclared = mp.privacyConfigured ? [] : mp.exp.privacyKeys.filter((k) => !declared.has(k));
+    return { without_auth_list: [], without_conf_list: undeclared };
+  }
+
+  getPrivacySetting(mp: MiniProgramRecord, privacyVer: 1 | 2): Record<string, unknown> {
+    const version = privacyVer === 1 ? mp.live : mp.exp;
+    const setting = privacyVer === 1 ? mp.privacy.live : mp.privacy.dev;
+    const keys = privacyVer === 1 ? ['UserInfo'] : (mp.exp?.privacyKeys ?? []);
+    return {
+      code_exist: version === undefined ? 0 : 1,
+      privacy_list: version === undefined ? [] : keys,
+      setting_list: (setting?.settingList ?? []).map((s) => ({
+        ...s,
+        privacy_label: PRIVACY_LABELS[s.privacy_key] ?? s.privacy_key,
+      })),
+      update_time: setting === undefined ? 0 : seconds(setting.updatedAt),
+      owner_setting: setting?.ownerSetting ?? {},
+      privacy_desc: {
+        privacy_desc_list: Object.entries(PRIVACY_LABELS).map(([key, desc]) => ({ privacy_key: key, privacy_desc: desc })),
+      },
+    };
+  }
+
+  setPrivacySetting(
+    mp: MiniProgramRecord,
+    input: {
+      privacyVer: 1 | 2;
+      ownerSetting: Record<string, string>;
+      settingList: { privacy_key: string; privacy_text: string }[];
+    },
+  ): void {
+    if (input.privacyVer === 1 && mp.live === undefined) wxFail(86074);
+    const setting: PrivacySetting = {
+      ownerSetting: { ...input.ownerSetting },
+      settingList: input.settingList.map((s) => ({ ...s })),
+      updatedAt: this.now(),
+    };
+    if (input.privacyVer === 1) mp.privacy.live = setting;
+    else {
+      mp.privacy.dev = setting;
+      mp.privacyConfigured = true;
+    }
+  }
+
+  // ---- audit (reference §4.7–§4.10, state machine §4.13) -------------------------------------------------
+
+  private rollQuota(): void {
+    const monthKey = cstMonthKey(this.now());
+    if (monthKey !== this.quotaMonthKey) {
+      this.quotaMonthKey = monthKey;
+      this.quotaState.submitRest = this.quotaState.submitLimit;
+      this.quotaState.speedupRest = this.quotaState.speedupLimit;
+    }
+  }
+
+  private latestAudit(mp: MiniProgramRecord): AuditRecord | undefined {
+    return mp.audits[mp.audits.length - 1];
+  }
+
+  private pendingAudit(mp: MiniProgramRecord): AuditRecord | undefined {
+    const latest = this.latestAudit(mp);
+    return latest !== undefined && (latest.status === 2 || latest.status === 4) ? latest : undefined;
+  }
+
+  submitAudit(
+    mp: MiniProgramRecord,
+    input: { itemList?: { first_id: number; second_id: number }[]; privacyApiNotUse?: boolean },
+  ): { auditid: number; autoDecideAt?: number } {
+    if (mp.exp === undefined) wxFail(85086);
+    if (this.pendingAudit(mp) !== undefined) wxFail(85009);
+    if (this.privacyScanRunning(mp)) wxFail(61039);
+    if (!mp.profileComplete) wxFail(86002);
+    if (!mp.privacyConfigured && input.privacyApiNotUse !== true) wxFail(61040);
+    if (input.itemList !== undefined) {
+      if (input.itemList.length === 0 || input.itemList.length > 5) wxFail(85023);
+      if (mp.categories.length === 0) wxFail(85008);
+      for (const item of input.itemList) {
+        const known = mp.categories.some((c) => c.first_id === item.first_id && c.second_id === item.second_id);
+        if (!known) wxFail(85077, `category is invalid: ${item.first_id}/${item.second_id}`);
+      }
+    }
+    this.rollQuota();
+    if (this.quotaState.submitRest <= 0) wxFail(85085);
+    this.quotaState.submitRest -= 1;
+
+    const now = this.now();
+    const delay = this.cfg.auditDecisionDelayMs;
+    const audit: AuditRecord = {
+      auditid: this.nextAuditId++,
+      status: 2,
+      screenshots: [],
+      submittedAt: now,
+      speedup: false,
+      released: false,
+      version: { ...mp.exp, pages: [...mp.exp.pages], privacyKeys: [...mp.exp.privacyKeys] },
+    };
+    if (delay !== null) audit.autoDecideAt = now + delay;
+    mp.audits.push(audit);
+    return audit.autoDecideAt === undefined
+      ? { auditid: audit.auditid }
+      : { auditid: audit.auditid, autoDecideAt: audit.autoDecideAt };
+  }
+
+  private auditById(mp: MiniProgramRecord, auditid: number): AuditRecord {
+    const audit = mp.audits.find((a) => a.auditid === auditid);
+    if (audit === undefined) wxFail(85012);
+    return audit;
+  }
+
+  auditStatus(mp: MiniProgramRecord, auditid: number): Record<string, unknown> {
+    return auditFields(this.auditById(mp, auditid));
+  }
+
+  latestAuditStatus(mp: MiniProgramRecord): Record<string, unknown> {
+    const audit = this.latestAudit(mp);
+    if (audit === undefined) wxFail(85058);
+    const fields = auditFields(audit);
+    return {
+      auditid: audit.auditid,
+      ...fields,
+      // The doc table spells it `screenshot`, the doc examples `ScreenShot`: send both.
+      ...(fields.screenshot === undefined ? {} : { ScreenShot: fields.screenshot }),
+      user_version: audit.version.userVersion,
+      user_desc: audit.version.userDesc,
+      submit_audit_time: seconds(audit.submittedAt),
+    };
+  }
+
+  undoAudit(mp: MiniProgramRecord): void {
+    const audit = this.pendingAudit(mp);
+    if (audit === undefined) wxFail(85019);
+    const now = this.now();
+    const dayKey = cstDayKey(now);
+    const monthKey = cstMonthKey(now);
+    if (mp.undo.dayKey !== dayKey) mp.undo = { ...mp.undo, dayKey, today: 0 };
+    if (mp.undo.monthKey !== monthKey) mp.undo = { ...mp.undo, monthKey, thisMonth: 0 };
+    if (mp.undo.today >= this.quotaState.undoPerDay || mp.undo.thisMonth >= this.quotaState.undoPerMonth) wxFail(87013);
+    mp.undo.today += 1;
+    mp.undo.thisMonth += 1;
+    audit.status = 3;
+    audit.decidedAt = now;
+    delete audit.autoDecideAt;
+  }
+
+  speedupAudit(mp: MiniProgramRecord, auditid: number): void {
+    const audit = this.auditById(mp, auditid);
+    if (audit.status !== 2) wxFail(89402);
+    if (audit.speedup) wxFail(89404);
+    this.rollQuota();
+    if (this.quotaState.speedupRest <= 0) wxFail(89405);
+    this.quotaState.speedupRest -= 1;
+    audit.speedup = true;
+  }
+
+  queryQuota(): Record<string, number> {
+    this.rollQuota();
+    const q = this.quotaState;
+    return { rest: q.submitRest, limit: q.submitLimit, speedup_rest: q.speedupRest, speedup_limit: q.speedupLimit };
+  }
+
+  /** Decides the pending audit of a mini program (control API, or the automatic approval when due). */
+  decideAudit(
+    appId: string,
+    decision: AuditDecision,
+    opts: { reason?: string; screenshots?: string[] } = {},
+  ): PushRequest {
+    const mp = this.requireMiniProgram(appId);
+    const audit = this.pendingAudit(mp);
+    if (audit === undefined) {
+      throw simError('NO_PENDING_AUDIT', 'conflict', `${appId} has no audit under review or delayed`);
+    }
+    return this.applyDecision(mp, audit, decision, opts);
+  }
+
+  private applyDecision(
+    mp: MiniProgramRecord,
+    audit: AuditRecord,
+    decision: AuditDecision,
+    opts: { reason?: string; screenshots?: string[] },
+  ): PushRequest {
+    const now = this.now();
+    const base = { ToUserName: mp.userName, FromUserName: mp.systemOpenId, CreateTime: seconds(now), MsgType: 'event' };
+    delete audit.autoDecideAt;
+    audit.decidedAt = now;
+    const push = (label: string, message: WeChatXmlInput): PushRequest => ({
+      channel: 'message',
+      label,
+      appId: mp.appId,
+      userName: mp.userName,
+      openId: mp.systemOpenId,
+      message,
+    });
+    switch (decision) {
+      case 'approve':
+        audit.status = 0;
+        delete audit.reason;
+        audit.screenshots = [];
+        return push('weapp_audit_success', { ...base, Event: 'weapp_audit_success', SuccTime: seconds(now) });
+      case 'reject': {
+        audit.status = 1;
+        audit.reason = opts.reason ?? '1:小程序名称与内容不符<br>';
+        audit.screenshots = [...(opts.screenshots ?? [])];
+        const screenshot = audit.screenshots.join('|');
+        return push('weapp_audit_fail', {
+          ...base,
+          Event: 'weapp_audit_fail',
+          Reason: audit.reason,
+          FailTime: seconds(now),
+          ScreenShot: screenshot === '' ? undefined : screenshot,
+        });
+      }
+      case 'delay':
+        audit.status = 4;
+        audit.reason = opts.reason ?? '审核延期，请耐心等待';
+        audit.screenshots = [];
+        return push('weapp_audit_delay', {
+          ...base,
+          Event: 'weapp_audit_delay',
+          Reason: audit.reason,
+          DelayTime: seconds(now),
+        });
+    }
+  }
+
+  /** Approves every audit whose automatic decision is due; returns the pushes that causes. */
+  settleDue(): PushRequest[] {
+    const now = this.now();
+    const pushes: PushRequest[] = [];
+    for (const mp of this.miniPrograms.values()) {
+      const audit = this.latestAudit(mp);
+      if (audit !== undefined && audit.status === 2 && audit.autoDecideAt !== undefined && audit.autoDecideAt <= now) {
+        pushes.push(this.applyDecision(mp, audit, 'approve', {}));
+      }
+    }
+    return pushes;
+  }
+
+  /** The earliest pending automatic decision, so the simulator can set one timer for it. */
+  nextDueAt(): number | undefined {
+    let next: number | undefined;
+    for (const mp of this.miniPrograms.values()) {
+      const at = this.latestAudit(mp)?.autoDecideAt;
+      if (at !== undefined && (next === undefined || at < next)) next = at;
+    }
+    return next;
+  }
+
+  // ---- release and rollback (reference §4.11) -------------------------------------------------------------
+
+  release(mp: MiniProgramRecord): void {
+    const latest = this.latestAudit(mp);
+    if (latest === undefined) wxFail(85019);
+    if (latest.status !== 0) wxFail(85020);
+    if (latest.released) wxFail(85052);
+    const { privacyKeys: _keys, privacyScanUntil: _scan, ...version } = latest.version;
+    const live: LiveVersionSnapshot = {
+      ...version,
+      pages: [...version.pages],
+      appVersion: mp.nextAppVersion++,
+      releasedAt: this.now(),
+    };
+    latest.released = true;
+    mp.live = live;
+    mp.releaseHistory.push(live);
+    if (mp.releaseHistory.length > RELEASE_HISTORY_SIZE) mp.releaseHistory.shift();
+  }
+
+  historyVersions(mp: MiniProgramRecord): Record<string, unknown> {
+    const previous = mp.releaseHistory.slice(0, -1).reverse();
+    return {
+      version_list: previous.map((v) => ({
+        app_version: v.appVersion,
+        user_version: v.userVersion,
+        user_desc: v.userDesc,
+        commit_time: seconds(v.committedAt),
+      })),
+    };
+  }
+
+  revertRelease(mp: MiniProgramRecord, appVersion: number | undefined): void {
+    const history = mp.releaseHistory;
+    if (history.length < 2) wxFail(87012);
+    const targetIndex =
+      appVersion === undefined ? history.length - 2 : history.findIndex((v) => v.appVersion === appVersion);
+    if (targetIndex < 0 || targetIndex >= history.length - 1) wxFail(87012);
+    history.splice(targetIndex + 1);
+    mp.live = history[targetIndex];
+  }
+
+  versionInfo(mp: MiniProgramRecord): Record<string, unknown> {
+    return {
+      ...(mp.exp === undefined
+        ? {}
+        : {
+            exp_info: {
+              exp_time: seconds(mp.exp.committedAt),
+              exp_version: mp.exp.userVersion,
+              exp_desc: mp.exp.userDesc,
+            },
+          }),
+      ...(mp.live === undefined
+        ? {}
+        : {
+            release_info: {
+              release_time: seconds(mp.live.releasedAt),
+              release_version: mp.live.userVersion,
+              release_desc: mp.live.userDesc,
+            },
+          }),
+    };
+  }
+
+  // ---- plugins and testers (reference §4.12) -------------------------------------------------------------
+
+  plugin(mp: MiniProgramRecord, input: { action: string; pluginAppId?: string }): Record<string, unknown> {
+    const find = (): { appId: string; status: 1 | 2 | 3 | 4 } | undefined =>
+      mp.plugins.find((p) => p.appId === input.pluginAppId);
+    switch (input.action) {
+      case 'list':
+        return {
+          plugin_list: mp.plugins.map((p) => ({
+            appid: p.appId,
+            status: p.status,
+            nickname: `plugin ${p.appId}`,
+            headimgurl: `http://wx.qlogo.cn/mmhead/sim/${p.appId}/0`,
+          })),
+        };
+      case 'apply': {
+        if (input.pluginAppId === undefined || !/^wx[0-9a-zA-Z]{16}$/.test(input.pluginAppId)) wxFail(89239);
+        if (find() !== undefined) wxFail(89237);
+        mp.plugins.push({ appId: input.pluginAppId, status: 1 });
+        return {};
+      }
+      case 'unbind': {
+        const plugin = find();
+        if (plugin === undefined) wxFail(89244);
+        if (plugin.status === 1) wxFail(89243);
+        mp.plugins = mp.plugins.filter((p) => p !== plugin);
+        return {};
+      }
+      case 'update': {
+        const plugin = find();
+        if (plugin === undefined || plugin.status !== 2) wxFail(89244);
+        return {};
+      }
+      default:
+        return wxFail(47001, `data format error: unknown action ${input.action}`);
+    }
+  }
+
+  bindTester(mp: MiniProgramRecord, wechatid: string): { userstr: string } {
+    // WeChat ids: 6–20 characters, a letter first, then letters, digits, '_' or '-'.
+    if (!/^[A-Za-z][A-Za-z0-9_-]{5,19}$/.test(wechatid)) wxFail(85001);
+    if (mp.testers.some((t) => t.wechatid === wechatid)) wxFail(85004);
+    if (mp.testers.length >= this.quotaState.testersPerMiniProgram) wxFail(85002);
+    const testing = [...this.miniPrograms.values()].filter((other) =>
+      other.testers.some((t) => t.wechatid === wechatid),
+    ).length;
+    if (testing >= this.quotaState.miniProgramsPerTester) wxFail(85003);
+    const userstr = sha1Hex(`${mp.appId}:${wechatid}`);
+    mp.testers.push({ wechatid, userstr });
+    return { userstr };
+  }
+
+  unbindTester(mp: MiniProgramRecord, who: { wechatid?: string; userstr?: string }): void {
+    const before = mp.testers.length;
+    mp.testers = mp.testers.filter((t) => t.wechatid !== who.wechatid && t.userstr !== who.userstr);
+    if (mp.testers.length === before) wxFail(85001);
+  }
+
+  // ---- quotas and snapshots -------------------------------------------------------------------------------
+
+  setQuota(patch: Partial<QuotaSettings>): void {
+    this.rollQuota();
+    this.quotaState = { ...this.quotaState, ...patch };
+  }
+
+  quota(): QuotaSnapshot {
+    this.rollQuota();
+    const used = this.componentTokenDay.dayKey === cstDayKey(this.now()) ? this.componentTokenDay.used : 0;
+    return { ...this.quotaState, componentTokenUsedToday: used };
+  }
+
+  miniProgramSnapshot(appId: string): MiniProgramSnapshot | undefined {
+    const mp = this.miniPrograms.get(appId);
+    return mp === undefined ? undefined : this.snapshotOf(mp);
+  }
+
+  miniProgramIds(): string[] {
+    return [...this.miniPrograms.keys()];
+  }
+
+  private snapshotOf(mp: MiniProgramRecord): MiniProgramSnapshot {
+    const now = this.now();
+    const version = (v: Version): VersionSnapshot => ({
+      templateId: v.templateId,
+      userVersion: v.userVersion,
+      userDesc: v.userDesc,
+      extJson: v.extJson,
+      pages: [...v.pages],
+      committedAt: v.committedAt,
+    });
+    const snapshot: MiniProgramSnapshot = {
+      appId: mp.appId,
+      nickName: mp.nickName,
+      principalName: mp.principalName,
+      userName: mp.userName,
+      profileComplete: mp.profileComplete,
+      privacyConfigured: mp.privacyConfigured,
+      authorization: mp.authorization,
+      funcScopeIds: [...mp.funcScopeIds],
+      plugins: mp.plugins.map((p) => ({ ...p })),
+      categories: mp.categories.map((c) => ({ ...c })),
+      testers: mp.testers.map((t) => t.wechatid),
+      audits: mp.audits.map((a) => ({
+        auditid: a.auditid,
+        status: a.status,
+        ...(a.reason === undefined ? {} : { reason: a.reason }),
+        screenshots: [...a.screenshots],
+        submittedAt: a.submittedAt,
+        ...(a.decidedAt === undefined ? {} : { decidedAt: a.decidedAt }),
+        ...(a.autoDecideAt === undefined ? {} : { autoDecideAt: a.autoDecideAt }),
+        speedup: a.speedup,
+        released: a.released,
+        version: version(a.version),
+      })),
+      releaseHistory: mp.releaseHistory.map((v) => ({ ...v, pages: [...v.pages] })),
+      undo: {
+        today: mp.undo.dayKey === cstDayKey(now) ? mp.undo.today : 0,
+        thisMonth: mp.undo.monthKey === cstMonthKey(now) ? mp.undo.thisMonth : 0,
+      },
+    };
+    if (mp.authTime !== undefined) snapshot.authTime = mp.authTime;
+    if (mp.exp !== undefined) snapshot.exp = version(mp.exp);
+    if (mp.live !== undefined) snapshot.live = { ...mp.live, pages: [...mp.live.pages] };
+    return snapshot;
+  }
+}
+
+const PRIVACY_LABELS: Readonly<Record<string, string>> = {
+  UserInfo: '用户信息（微信昵称、头像）',
+  Location: '位置信息',
+  PhoneNumber: '手机号码',
+  Album: '选中的照片或视频信息',
+  Camera: '摄像头',
+  Record: '麦克风',
+};
+
+function auditFields(audit: AuditRecord): { status: AuditStatusCode; reason?: string; screenshot?: string } {
+  if (audit.status === 1) return { status: 1, reason: audit.reason ?? '', screenshot: audit.screenshots.join('|') };
+  if (audit.status === 4) return { status: 4, reason: audit.reason ?? '' };
+  return { status: audit.status };
+}
+
+/** Plugin providers referenced by ext_json: top-level `plugins` and each sub-package's `plugins`. */
+function pluginProviders(ext: Record<string, unknown>): string[] {
+  const providers: string[] = [];
+  const collect = (plugins: unknown): void => {
+    if (!isPlainObject(plugins)) return;
+    for (const declaration of Object.values(plugins)) {
+      if (isPlainObject(declaration) && typeof declaration.provider === 'string') providers.push(declaration.provider);
+    }
+  };
+  collect(ext.plugins);
+  const subPackages = ext.subPackages ?? ext.subpackages;
+  if (Array.isArray(subPackages)) for (const sub of subPackages) if (isPlainObject(sub)) collect(sub.plugins);
+  return [...new Set(providers)];
+}

@@ -1,0 +1,219 @@
+/**
+ * The public shapes of the WeChat simulator. The first block is the contract of `.notes/sim-api.md` (other
+ * code is written against it: keep it exactly as specified); everything after "Additions" extends it without
+ * changing what the contract promises.
+ */
+
+export interface SimulatorComponent {
+  appId: string;
+  secret: string;
+  token: string;
+  encodingAESKey: string;
+}
+
+export interface FaultConfig {
+  systemErrorRate: number; // share of API calls answered {errcode:-1}
+  http5xxRate: number; // share of API calls answered HTTP 502 with an HTML body
+  latencyMs: number; // added to every API call
+  hangRate: number; // share of API calls that never answer (client timeout)
+  dropPushRate: number; // share of pushes never sent
+  duplicatePushRate: number; // share of pushes sent twice
+  reorderPushes: boolean; // deliver queued pushes in shuffled order
+}
+
+export interface SimulatorOptions {
+  port?: number; // default 0 = ephemeral
+  host?: string; // default '127.0.0.1'
+  component: SimulatorComponent;
+  componentEventUrl?: string; // authorization-event receive URL (tickets, authorized/updateauthorized/unauthorized)
+  messageUrlTemplate?: string; // message & event receive URL containing $APPID$ (audit results)
+  ticketIntervalMs?: number; // automatic component_verify_ticket pushes; 0/undefined = off
+  auditDecisionDelayMs?: number | null; // auto-approve after this delay; null/undefined = only by control call
+  tokenTtlSeconds?: number; // default 7200
+  faults?: Partial<FaultConfig>;
+  now?: () => number; // ms clock, default Date.now (jest fake timers work)
+
+  // ---- Additions ----------------------------------------------------------------------------------------
+  /** How long the post-commit privacy scan runs (submit_audit / get_code_privacy_info → 61039 meanwhile). Default 0. */
+  privacyScanMs?: number;
+  /** A push attempt not answered within this time counts as failed. Default 5000 (WeChat's 5 s). */
+  pushTimeoutMs?: number;
+  /** Pause between two attempts of the same push. Default 1000. */
+  pushRetryDelayMs?: number;
+  /** How long pushes are held and shuffled while `reorderPushes` is on. Default 50. */
+  pushReorderWindowMs?: number;
+  /** Dice for fault injection and shuffles, in [0, 1). Default Math.random; inject one for reproducible runs. */
+  random?: () => number;
+  /** Initial quotas (see `setQuota`). */
+  quota?: Partial<QuotaSettings>;
+}
+
+export interface MiniProgramSpec {
+  appId: string;
+  nickName: string;
+  principalName: string;
+  userName?: string /* gh_… */;
+  plugins?: { appId: string; status?: 1 | 2 | 3 | 4 }[]; // plugin list as /wxa/plugin list returns it
+  categories?: { first_class: string; second_class: string; first_id: number; second_id: number }[];
+  privacyConfigured?: boolean;
+  profileComplete?: boolean /* false → 86002 on submit */;
+}
+
+export type AuditDecision = 'approve' | 'reject' | 'delay';
+export type TokenKind = 'component' | 'authorizer' | 'all';
+
+export interface WeChatSimulator {
+  readonly baseUrl: string; // WECHAT_API_BASE, e.g. http://127.0.0.1:PORT (the auth pages are served here too)
+  counters(): Record<string, number>; // calls per endpoint path
+  resetCounters(): void;
+  setFaults(faults: Partial<FaultConfig>): void;
+  configure(
+    patch: Partial<
+      Pick<SimulatorOptions, 'componentEventUrl' | 'messageUrlTemplate' | 'ticketIntervalMs' | 'auditDecisionDelayMs'>
+    > &
+      ConfigureAdditions,
+  ): void;
+  addMiniProgram(spec: MiniProgramSpec): void;
+  addTemplate(t: TemplateSpec): void;
+  pushVerifyTicket(): Promise<string>; // returns the ticket pushed
+  scanAuthorization(input: ScanInput): Promise<{ authCode: string; redirectUrl: string }>;
+  revokeAuthorization(appId: string): Promise<void>; // pushes unauthorized
+  decideAudit(appId: string, decision: AuditDecision, opts?: { reason?: string; screenshots?: string[] }): Promise<void>;
+  expireTokens(which: TokenKind): void; // next call with an old token → 42001
+  invalidateRefreshToken(appId: string): void; // next api_authorizer_token with it → 61023
+  setQuota(q: Partial<QuotaSettings>): void;
+  miniProgram(appId: string): MiniProgramSnapshot | undefined; // read-only snapshot (contract: `unknown`)
+  close(): Promise<void>;
+
+  // ---- Additions ----------------------------------------------------------------------------------------
+  /** Every push delivery attempt so far, oldest first (also `GET /sim/pushes`). */
+  pushLog(): PushLogEntry[];
+  clearPushLog(): void;
+  /** Resolves once no push is queued, in flight or waiting for a retry. */
+  pushesSettled(): Promise<void>;
+  faults(): FaultConfig;
+  quota(): QuotaSnapshot;
+  /** Snapshots of every registered mini program (also `GET /sim/mini-programs`). */
+  miniPrograms(): MiniProgramSnapshot[];
+  /** Plays the plugin developer answering an application (`/wxa/plugin` action=apply leaves status 1). */
+  setPluginStatus(appId: string, pluginAppId: string, status: 1 | 2 | 3 | 4): void;
+  /** The PC authorization page URL on this server (what the backend builds with mp.weixin.qq.com in production). */
+  authorizationPageUrl(input: { preAuthCode: string; redirectUri: string; authType?: number; bizAppId?: string }): string;
+}
+
+// ---- Additions ------------------------------------------------------------------------------------------
+
+export interface ConfigureAdditions {
+  privacyScanMs?: number;
+  pushTimeoutMs?: number;
+  pushRetryDelayMs?: number;
+}
+
+/** `pages` (default `['pages/index/index']`) bounds what ext_json `pages` may list (85045) and feeds get_page. */
+export interface TemplateSpec {
+  templateId: number;
+  userVersion: string;
+  userDesc: string;
+  pages?: string[];
+  templateType?: 0 | 1;
+}
+
+export interface ScanInput {
+  preAuthCode: string;
+  appId: string;
+  funcScopeIds?: number[];
+  redirectUri?: string;
+  /** Default: what the authorization page was opened with for this pre-auth code (auth_type, default 3). */
+  authType?: number;
+  /** Default: the biz_appid the authorization page was opened with for this pre-auth code. */
+  bizAppId?: string;
+}
+
+export interface QuotaSettings {
+  /** Submits left this month, shared by every mini program of the platform (queryquota `rest`). */
+  submitRest: number;
+  submitLimit: number;
+  speedupRest: number;
+  speedupLimit: number;
+  undoPerDay: number;
+  undoPerMonth: number;
+  componentTokenDaily: number;
+  /** Testers one mini program may have (85002). */
+  testersPerMiniProgram: number;
+  /** Mini programs one WeChat user may test (85003). */
+  miniProgramsPerTester: number;
+}
+
+export interface QuotaSnapshot extends QuotaSettings {
+  componentTokenUsedToday: number;
+}
+
+export type AuditStatusCode = 0 | 1 | 2 | 3 | 4;
+
+export interface VersionSnapshot {
+  templateId: number;
+  userVersion: string;
+  userDesc: string;
+  extJson: string;
+  pages: string[];
+  committedAt: number;
+}
+
+export interface AuditSnapshot {
+  auditid: number;
+  status: AuditStatusCode;
+  reason?: string;
+  screenshots: string[];
+  submittedAt: number;
+  decidedAt?: number;
+  autoDecideAt?: number;
+  speedup: boolean;
+  released: boolean;
+  version: VersionSnapshot;
+}
+
+export interface LiveVersionSnapshot extends VersionSnapshot {
+  appVersion: number;
+  releasedAt: number;
+}
+
+export interface MiniProgramSnapshot {
+  appId: string;
+  nickName: string;
+  principalName: string;
+  userName: string;
+  profileComplete: boolean;
+  privacyConfigured: boolean;
+  authorization: 'never' | 'authorized' | 'revoked';
+  funcScopeIds: number[];
+  authTime?: number;
+  plugins: { appId: string; status: 1 | 2 | 3 | 4 }[];
+  categories: { first_class: string; second_class: string; first_id: number; second_id: number }[];
+  testers: string[];
+  exp?: VersionSnapshot;
+  audits: AuditSnapshot[];
+  live?: LiveVersionSnapshot;
+  releaseHistory: LiveVersionSnapshot[];
+  undo: { today: number; thisMonth: number };
+}
+
+export type PushOutcome = 'delivered' | 'failed' | 'dropped' | 'skipped';
+
+export interface PushLogEntry {
+  pushId: number;
+  /** 1 for the original, 2 for the copy made by `duplicatePushRate`. */
+  copy: number;
+  /** `component_verify_ticket`, `authorized`, `weapp_audit_success`, … */
+  label: string;
+  /** 0 for a push that was dropped or skipped before any attempt. */
+  attempt: number;
+  url: string;
+  startedAt: number;
+  finishedAt: number;
+  outcome: 'success' | 'bad-response' | 'timeout' | 'error' | 'dropped' | 'skipped';
+  httpStatus?: number;
+  responseBody?: string;
+  error?: string;
+  /** The decrypted message, for assertions. */
+  plaintext: string;
+}

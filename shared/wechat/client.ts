@@ -1,0 +1,201 @@
+/**
+ * The WeChat client the handlers use: the operations of `ComponentApi`, addressed by appid instead of token.
+ *
+ * Tokens come from a `TokenSource` (the store-backed token manager in production). When WeChat rejects a token
+ * (40001/40014/42001) the client reports exactly that token to the source, which invalidates it only if it is
+ * still the stored one (another instance may have refreshed already — blindly refreshing here is how peers
+ * cause refresh storms), then the call is retried once with whatever token the source now hands out. A second
+ * token error surfaces: looping would hammer the token endpoints' daily quota.
+ */
+import type { BinaryResponse, CallOptions } from './http';
+import { isTokenError } from './errcodes';
+import type { AuthorizationPageInput, CommitInput, ComponentApi } from './component-api';
+import type {
+  AuthorizerInfoResponse,
+  AuthorizerListResponse,
+  AuditStatusResponse,
+  BindTesterResponse,
+  CategoryListResponse,
+  CodePrivacyInfoResponse,
+  HistoryVersionsResponse,
+  LatestAuditStatusResponse,
+  PageListResponse,
+  PluginListResponse,
+  PreAuthCodeResponse,
+  PrivacySettingResponse,
+  QueryAuthResponse,
+  QuotaResponse,
+  SetPrivacySettingRequest,
+  SubmitAuditRequest,
+  SubmitAuditResponse,
+  TemplateListResponse,
+  VersionInfoResponse,
+} from './schemas';
+
+export interface TokenSource {
+  componentToken(): Promise<string>;
+  authorizerToken(authorizerAppId: string): Promise<string>;
+  /**
+   * Called with the token that WeChat rejected (40001/40014/42001); the source must invalidate it only if it is
+   * still the stored one (another instance may already have refreshed), then the client retries ONCE.
+   */
+  componentTokenRejected(failedToken: string): Promise<void>;
+  authorizerTokenRejected(authorizerAppId: string, failedToken: string): Promise<void>;
+}
+
+export interface WeChatClientOptions {
+  api: ComponentApi;
+  tokens: TokenSource;
+}
+
+export class WeChatClient {
+  readonly api: ComponentApi;
+  private readonly tokens: TokenSource;
+
+  constructor(options: WeChatClientOptions) {
+    this.api = options.api;
+    this.tokens = options.tokens;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Platform calls (component token)
+
+  startPushTicket(options?: CallOptions): Promise<void> {
+    return this.api.startPushTicket(options);
+  }
+
+  createPreAuthCode(options?: CallOptions): Promise<PreAuthCodeResponse> {
+    return this.withComponentToken((t) => this.api.createPreAuthCode(t, options));
+  }
+
+  authorizationPageUrl(input: AuthorizationPageInput): string {
+    return this.api.authorizationPageUrl(input);
+  }
+
+  queryAuth(authorizationCode: string, options?: CallOptions): Promise<QueryAuthResponse> {
+    return this.withComponentToken((t) => this.api.queryAuth(t, authorizationCode, options));
+  }
+
+  getAuthorizerInfo(authorizerAppId: string, options?: CallOptions): Promise<AuthorizerInfoResponse> {
+    return this.withComponentToken((t) => this.api.getAuthorizerInfo(t, authorizerAppId, options));
+  }
+
+  getAuthorizerList(offset: number, count: number, options?: CallOptions): Promise<AuthorizerListResponse> {
+    return this.withComponentToken((t) => this.api.getAuthorizerList(t, offset, count, options));
+  }
+
+  getTemplateList(templateType?: 0 | 1, options?: CallOptions): Promise<TemplateListResponse> {
+    return this.withComponentToken((t) => this.api.getTemplateList(t, templateType, options));
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Code management (authorizer token of `appId`)
+
+  commit(appId: string, input: CommitInput, options?: CallOptions): Promise<void> {
+    return this.withAuthorizerToken(appId, (t) => this.api.commit(t, input, options));
+  }
+
+  getQrcode(appId: string, path?: string, options?: CallOptions): Promise<BinaryResponse> {
+    return this.withAuthorizerToken(appId, (t) => this.api.getQrcode(t, path, options));
+  }
+
+  getCategory(appId: string, options?: CallOptions): Promise<CategoryListResponse> {
+    return this.withAuthorizerToken(appId, (t) => this.api.getCategory(t, options));
+  }
+
+  getPage(appId: string, options?: CallOptions): Promise<PageListResponse> {
+    return this.withAuthorizerToken(appId, (t) => this.api.getPage(t, options));
+  }
+
+  getPrivacySetting(appId: string, privacyVer?: 1 | 2, options?: CallOptions): Promise<PrivacySettingResponse> {
+    return this.withAuthorizerToken(appId, (t) => this.api.getPrivacySetting(t, privacyVer, options));
+  }
+
+  setPrivacySetting(appId: string, setting: SetPrivacySettingRequest, options?: CallOptions): Promise<void> {
+    return this.withAuthorizerToken(appId, (t) => this.api.setPrivacySetting(t, setting, options));
+  }
+
+  getCodePrivacyInfo(appId: string, options?: CallOptions): Promise<CodePrivacyInfoResponse> {
+    return this.withAuthorizerToken(appId, (t) => this.api.getCodePrivacyInfo(t, options));
+  }
+
+  submitAudit(appId: string, request: SubmitAuditRequest, options?: CallOptions): Promise<SubmitAuditResponse> {
+    return this.withAuthorizerToken(appId, (t) => this.api.submitAudit(t, request, options));
+  }
+
+  getAuditStatus(appId: string, auditId: number, options?: CallOptions): Promise<AuditStatusResponse> {
+    return this.withAuthorizerToken(appId, (t) => this.api.getAuditStatus(t, auditId, options));
+  }
+
+  getLatestAuditStatus(appId: string, options?: CallOptions): Promise<LatestAuditStatusResponse> {
+    return this.withAuthorizerToken(appId, (t) => this.api.getLatestAuditStatus(t, options));
+  }
+
+  undoCodeAudit(appId: string, options?: CallOptions): Promise<void> {
+    return this.withAuthorizerToken(appId, (t) => this.api.undoCodeAudit(t, options));
+  }
+
+  speedupAudit(appId: string, auditId: number, options?: CallOptions): Promise<void> {
+    return this.withAuthorizerToken(appId, (t) => this.api.speedupAudit(t, auditId, options));
+  }
+
+  queryQuota(appId: string, options?: CallOptions): Promise<QuotaResponse> {
+    return this.withAuthorizerToken(appId, (t) => this.api.queryQuota(t, options));
+  }
+
+  release(appId: string, options?: CallOptions): Promise<void> {
+    return this.withAuthorizerToken(appId, (t) => this.api.release(t, options));
+  }
+
+  revertCodeRelease(appId: string, appVersion?: number, options?: CallOptions): Promise<void> {
+    return this.withAuthorizerToken(appId, (t) => this.api.revertCodeRelease(t, appVersion, options));
+  }
+
+  getHistoryVersions(appId: string, options?: CallOptions): Promise<HistoryVersionsResponse> {
+    return this.withAuthorizerToken(appId, (t) => this.api.getHistoryVersions(t, options));
+  }
+
+  plugins(appId: string, options?: CallOptions): Promise<PluginListResponse> {
+    return this.withAuthorizerToken(appId, (t) => this.api.plugins(t, options));
+  }
+
+  applyPlugin(appId: string, pluginAppId: string, reason?: string, options?: CallOptions): Promise<void> {
+    return this.withAuthorizerToken(appId, (t) => this.api.applyPlugin(t, pluginAppId, reason, options));
+  }
+
+  unbindPlugin(appId: string, pluginAppId: string, options?: CallOptions): Promise<void> {
+    return this.withAuthorizerToken(appId, (t) => this.api.unbindPlugin(t, pluginAppId, options));
+  }
+
+  bindTester(appId: string, wechatId: string, options?: CallOptions): Promise<BindTesterResponse> {
+    return this.withAuthorizerToken(appId, (t) => this.api.bindTester(t, wechatId, options));
+  }
+
+  getVersionInfo(appId: string, options?: CallOptions): Promise<VersionInfoResponse> {
+    return this.withAuthorizerToken(appId, (t) => this.api.getVersionInfo(t, options));
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+
+  private async withComponentToken<T>(call: (token: string) => Promise<T>): Promise<T> {
+    const token = await this.tokens.componentToken();
+    try {
+      return await call(token);
+    } catch (error) {
+      if (!isTokenError(error)) throw error;
+      await this.tokens.componentTokenRejected(token);
+      return call(await this.tokens.componentToken());
+    }
+  }
+
+  private async withAuthorizerToken<T>(appId: string, call: (token: string) => Promise<T>): Promise<T> {
+    const token = await this.tokens.authorizerToken(appId);
+    try {
+      return await call(token);
+    } catch (error) {
+      if (!isTokenError(error)) throw error;
+      await this.tokens.authorizerTokenRejected(appId, token);
+      return call(await this.tokens.authorizerToken(appId));
+    }
+  }
+}
