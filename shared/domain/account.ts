@@ -1,0 +1,79 @@
+/**
+ * Accounts: one customer of the platform (a Tencent Cloud account in seed 000). An account acts with API keys
+ * and owns apps and mini programs. Its *primary* mini program (seed 000 step 1, "主账号绑定目标小程序") fixes
+ * the account's subject; every mini program authorized later must share it, and publishing stops for all of
+ * them while no primary is bound ("绑定腾讯云的账号的主小程序，解绑授权后将导致其他小程序不可发布").
+ */
+import { z } from 'zod';
+import { accountIdSchema, sha256HexSchema, timestampSchema, weChatAppidSchema } from './ids';
+import type { AccountId, WeChatAppid } from './ids';
+
+/** Two live keys cover a rotation (new key deployed while the old one still works); a third is one too many. */
+export const MAX_API_KEYS = 2;
+
+/** `none`: never bound · `bound` · `unbound`: was bound and is no longer (publishing is blocked until rebound). */
+export const primaryStatusSchema = z.enum(['none', 'bound', 'unbound']);
+export type PrimaryStatus = z.infer<typeof primaryStatusSchema>;
+
+export const primaryMiniProgramSchema = z.object({
+  appid: weChatAppidSchema,
+  /** `principal_name` of the mini program: the account's subject. */
+  subject: z.string().min(1),
+  boundAt: timestampSchema,
+});
+export type PrimaryMiniProgram = z.infer<typeof primaryMiniProgramSchema>;
+
+// No object-level refinements on document schemas: zod forbids `.omit()` on them, and the API derives its
+// response schemas that way (an account without its key hashes).
+export const accountSchema = z.object({
+  id: accountIdSchema,
+  name: z.string().trim().min(1).max(100),
+  apiKeyHashes: z.array(sha256HexSchema).max(MAX_API_KEYS),
+  /** Null only while `primaryStatus` is `none`; kept after an unbind so the owner sees which one it was. */
+  primaryMiniProgram: primaryMiniProgramSchema.nullable(),
+  primaryStatus: primaryStatusSchema,
+  createdAt: timestampSchema,
+  updatedAt: timestampSchema,
+});
+export type Account = z.infer<typeof accountSchema>;
+
+export const newAccount = (input: { id: AccountId; name: string; apiKeyHash: string }, at: number): Account => ({
+  id: input.id,
+  name: input.name,
+  apiKeyHashes: [input.apiKeyHash],
+  primaryMiniProgram: null,
+  primaryStatus: 'none',
+  createdAt: at,
+  updatedAt: at,
+});
+
+/** Adds a key for a rotation; the oldest key beyond `MAX_API_KEYS` stops working. */
+export const addApiKeyHash = (account: Account, hash: string, at: number): Account => ({
+  ...account,
+  apiKeyHashes: [...account.apiKeyHashes.filter((h) => h !== hash), hash].slice(-MAX_API_KEYS),
+  updatedAt: at,
+});
+
+export const revokeApiKeyHash = (account: Account, hash: string, at: number): Account => ({
+  ...account,
+  apiKeyHashes: account.apiKeyHashes.filter((h) => h !== hash),
+  updatedAt: at,
+});
+
+/** Binding again (the same or another mini program) replaces the primary: the subject follows it. */
+export const bindPrimary = (account: Account, primary: { appid: WeChatAppid; subject: string }, at: number): Account => ({
+  ...account,
+  primaryMiniProgram: { appid: primary.appid, subject: primary.subject, boundAt: at },
+  primaryStatus: 'bound',
+  updatedAt: at,
+});
+
+export const unbindPrimary = (account: Account, at: number): Account =>
+  account.primaryStatus !== 'bound' ? account : { ...account, primaryStatus: 'unbound', updatedAt: at };
+
+export const isPrimary = (account: Account, appid: string): boolean =>
+  account.primaryStatus === 'bound' && account.primaryMiniProgram?.appid === appid;
+
+/** The primary that rules may rely on: null unless one is bound now. */
+export const primaryOf = (account: Account): PrimaryMiniProgram | null =>
+  account.primaryStatus === 'bound' ? account.primaryMiniProgram : null;

@@ -1,0 +1,182 @@
+import {
+  appSchema,
+  checkAppConfig,
+  checkImages,
+  imageRefs,
+  iotVideoConfigSchema,
+  linkApp,
+  newApp,
+  newAppInputSchema,
+  parseAppConfig,
+  resetTheme,
+  unlinkApp,
+  withConfig,
+  type App,
+  type AssetMeta,
+  type IotVideoConfig,
+} from './app';
+import { ValidationError } from './errors';
+import { exampleIotVideoConfig, exampleLowcodeConfig } from './examples';
+
+const T0 = 1_700_000_000_000;
+const png = (width: number): AssetMeta => ({ type: 'image/png', width });
+
+const iotApp = (config: IotVideoConfig = exampleIotVideoConfig()): App =>
+  newApp({ kind: 'iot-video', name: 'Camera app', templateId: 12, requiredPlugins: [], config }, { id: 'app_cam', accountId: 'acc_demo' }, T0);
+
+const allAssets = new Map<string, AssetMeta>([
+  ['ast_appdownloadqr', png(150)],
+  ['ast_instructions', png(370)],
+  ['ast_cameramanual', { type: 'image/jpeg', width: 1200 }],
+  ['ast_homebottom', png(750)],
+  ['ast_doorlocktop', png(750)],
+]);
+
+/** The validation error's issues for a config, or [] when it parses. */
+const issuesOf = (input: unknown) => {
+  try {
+    parseAppConfig('iot-video', input);
+    return [];
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    expect(error.code).toBe('APP_CONFIG_INVALID');
+    return error.issues.map((issue) => issue.path);
+  }
+};
+
+const DELETE = Symbol('delete');
+
+/** A deep copy of the example with the field at `path` set to `value` (or deleted), for the "each bad field" table. */
+const variant = (path: string, value: unknown): unknown => {
+  const config: unknown = structuredClone(exampleIotVideoConfig());
+  const keys = path.split('.');
+  const last = keys.pop() ?? '';
+  let node = config as Record<string, unknown>;
+  for (const key of keys) node = node[key] as Record<string, unknown>;
+  if (value === DELETE) delete node[last];
+  else node[last] = value;
+  return config;
+};
+
+describe('iot-video config (seed 003 §5.1–5.2)', () => {
+  test('the full example is accepted as is', () => {
+    expect(iotVideoConfigSchema.parse(exampleIotVideoConfig())).toEqual(exampleIotVideoConfig());
+    expect(issuesOf(exampleIotVideoConfig())).toEqual([]);
+  });
+
+  test('only the required fields: map key and one reminder category; the optional sections default to empty', () => {
+    const minimal = { mapKey: 'OB4BZ-D4W3U-B7VVO-4PJWW-6TKDJ-WPB77', reminders: [exampleIotVideoConfig().reminders[0]] };
+    expect(iotVideoConfigSchema.parse(minimal)).toEqual({ ...minimal, afterSales: {}, productManuals: [], theme: {} });
+  });
+
+  test.each<[string, string, unknown, string]>([
+    ['missing map key', 'mapKey', DELETE, 'config.mapKey'],
+    ['malformed map key', 'mapKey', 'not-a-key', 'config.mapKey'],
+    ['no reminder category', 'reminders', [], 'config.reminders'],
+    ['unknown category', 'reminders.0.category', 'doorbell', 'config.reminders.0.category'],
+    ['a category twice', 'reminders.1.category', 'camera', 'config.reminders.1.category'],
+    ['bad default product id', 'reminders.0.defaultProductId', 'abc', 'config.reminders.0.defaultProductId'],
+    ['missing model_id', 'reminders.1.modelId', DELETE, 'config.reminders.1.modelId'],
+    ['model_id with spaces', 'reminders.0.modelId', 'a b', 'config.reminders.0.modelId'],
+    ['message template id too short', 'reminders.0.messageTemplateId', 'abc', 'config.reminders.0.messageTemplateId'],
+    ['after-sales phone with letters', 'afterSales.phone', 'call us', 'config.afterSales.phone'],
+    ['after-sales phone too short', 'afterSales.phone', '1234', 'config.afterSales.phone'],
+    ['blank feedback guide', 'afterSales.feedbackGuide', '   ', 'config.afterSales.feedbackGuide'],
+    ['feedback guide too long', 'afterSales.feedbackGuide', 'x'.repeat(501), 'config.afterSales.feedbackGuide'],
+    ['QR image not an asset id', 'afterSales.appDownloadQrImage', 'https://x.example/qr.png', 'config.afterSales.appDownloadQrImage'],
+    ['instructions image not an asset id', 'instructionsImage', 'app_notanasset', 'config.instructionsImage'],
+    ['manual without a name', 'productManuals.0.name', '', 'config.productManuals.0.name'],
+    ['manual without an image', 'productManuals.0.image', DELETE, 'config.productManuals.0.image'],
+    ['main colour not #RRGGBB', 'theme.mainColor', 'blue', 'config.theme.mainColor'],
+    ['secondary colour #RGB', 'theme.secondaryColor', '#fff', 'config.theme.secondaryColor'],
+    ['home bottom image not an asset id', 'homeBottomImage', 42, 'config.homeBottomImage'],
+    ['door-lock top image not an asset id', 'doorLockTopImage', 'ast_', 'config.doorLockTopImage'],
+    ['a misspelt field', 'theme.mainColour', '#000000', 'config.theme'],
+  ])('%s → %s', (_name, field, value, path) => {
+    expect(issuesOf(variant(field, value))).toEqual([path]);
+  });
+
+  test('every bad field is reported at once', () => {
+    const bad = { ...exampleIotVideoConfig(), mapKey: 'x', theme: { mainColor: 'red' } };
+    expect(issuesOf(bad)).toEqual(['config.mapKey', 'config.theme.mainColor']);
+  });
+
+  test('reset restores the template colours, one or both', () => {
+    const config = exampleIotVideoConfig();
+    expect(resetTheme(config).theme).toEqual({});
+    expect(resetTheme(config, ['mainColor']).theme).toEqual({ secondaryColor: '#E8F3FF' });
+    expect(config.theme.mainColor).toBe('#0052D9');
+  });
+});
+
+describe('images', () => {
+  test('every image of the config is listed with its width limit', () => {
+    expect(imageRefs(iotApp()).map((r) => [r.path, r.maxWidth])).toEqual([
+      ['config.afterSales.appDownloadQrImage', 150],
+      ['config.instructionsImage', 370],
+      ['config.productManuals.0.image', null],
+      ['config.homeBottomImage', null],
+      ['config.doorLockTopImage', null],
+    ]);
+    expect(imageRefs({ kind: 'lowcode', config: exampleLowcodeConfig() })).toEqual([]);
+  });
+
+  test('at the limits passes; a pixel over, a non-image or an unknown asset fails at the field', () => {
+    const refs = imageRefs(iotApp());
+    expect(checkImages(refs, allAssets)).toEqual([]);
+    const assets = new Map(allAssets);
+    assets.set('ast_appdownloadqr', png(151));
+    assets.set('ast_instructions', png(371));
+    assets.set('ast_cameramanual', { type: 'application/pdf', width: 0 });
+    assets.delete('ast_doorlocktop');
+    expect(checkImages(refs, assets)).toEqual([
+      { path: 'config.afterSales.appDownloadQrImage', message: 'the image is 151 px wide; at most 150 px' },
+      { path: 'config.instructionsImage', message: 'the image is 371 px wide; at most 370 px' },
+      { path: 'config.productManuals.0.image', message: expect.stringContaining('application/pdf') },
+      { path: 'config.doorLockTopImage', message: 'asset ast_doorlocktop does not exist' },
+    ]);
+  });
+
+  test('checkAppConfig: a build-ready app is allowed; otherwise one ValidationError lists every issue', () => {
+    expect(checkAppConfig(iotApp(), allAssets)).toEqual({ ok: true });
+    const decision = checkAppConfig(iotApp(), new Map());
+    expect(decision.ok).toBe(false);
+    if (decision.ok) return;
+    expect(decision.error).toBeInstanceOf(ValidationError);
+    expect((decision.error as ValidationError).issues).toHaveLength(5);
+    expect(decision.error.field).toBe('config.afterSales.appDownloadQrImage');
+  });
+});
+
+describe('apps', () => {
+  test('a new app is unlinked and stores as its schema says', () => {
+    const app = iotApp();
+    expect(app).toMatchObject({ miniProgramAppid: null, linkLostReason: null, createdAt: T0, updatedAt: T0 });
+    expect(appSchema.parse(app)).toEqual(app);
+  });
+
+  test('create input: lowcode config defaults to an empty ext; the kind picks the config schema', () => {
+    const lowcode = newAppInputSchema.parse({ kind: 'lowcode', name: 'Shop', templateId: 3 });
+    expect(lowcode).toMatchObject({ config: { ext: {}, extPages: {} }, requiredPlugins: [] });
+    const wrong = newAppInputSchema.safeParse({ kind: 'iot-video', name: 'Cam', templateId: 3, config: exampleLowcodeConfig() });
+    expect(wrong.success).toBe(false);
+  });
+
+  test('lowcode config: page paths are checked', () => {
+    expect(() => parseAppConfig('lowcode', { ...exampleLowcodeConfig(), pages: ['../etc/passwd'] })).toThrow(ValidationError);
+    expect(parseAppConfig('lowcode', exampleLowcodeConfig())).toEqual(exampleLowcodeConfig());
+  });
+
+  test('withConfig validates against the app kind and keeps the kind', () => {
+    const app = iotApp();
+    expect(withConfig(app, resetTheme(app.config as IotVideoConfig), T0 + 1)).toMatchObject({ kind: 'iot-video', config: { theme: {} }, updatedAt: T0 + 1 });
+    expect(() => withConfig(app, exampleLowcodeConfig(), T0 + 1)).toThrow(ValidationError);
+  });
+
+  test('link and loss: the owner sees why the mini program went', () => {
+    const linked = linkApp(iotApp(), 'wx0123456789abcdef', T0 + 1);
+    const lost = unlinkApp(linked, { at: T0 + 2, reason: 'unbound', miniProgramAppid: 'wx0123456789abcdef', message: 'unbound' });
+    expect(lost).toMatchObject({ miniProgramAppid: null, linkLostReason: { reason: 'unbound' }, updatedAt: T0 + 2 });
+    expect(linkApp(lost, 'wx0123456789abcdef', T0 + 3).linkLostReason).toBeNull();
+  });
+});

@@ -1,0 +1,272 @@
+/**
+ * Apps: what an account publishes. Two kinds, from the two seeds:
+ * - `lowcode` (seed 000, WeDa): the template carries the code, the config fills its `ext_json` (ext fields,
+ *   pages, window, tab bar).
+ * - `iot-video` (seed 003, IoT Video console): a fixed template configured by the form of §5.1–5.2, every field
+ *   of which is here.
+ *
+ * Images are never stored in a config, only asset ids: the bytes live in `assets`, uploaded once, and a width
+ * limit is checked against the asset's metadata by `checkImages` (the schema cannot see the asset).
+ */
+import { z } from 'zod';
+import { ALLOWED, fieldIssues, refused, type Decision } from './common';
+import { ValidationError, type FieldIssue } from './errors';
+import { accountIdSchema, appIdSchema, assetIdSchema, timestampSchema, weChatAppidSchema } from './ids';
+import type { AccountId, AppId, AssetId, WeChatAppid } from './ids';
+import { requiredPluginsSchema } from './plugins';
+
+export const APP_KINDS = ['lowcode', 'iot-video'] as const;
+export const appKindSchema = z.enum(APP_KINDS);
+export type AppKind = z.infer<typeof appKindSchema>;
+
+// ---------------------------------------------------------------------------------------------------------
+// iot-video (seed 003 §5.1–5.2)
+
+/** A Tencent Location Service key (地图选点应用 key): six groups of five, e.g. `OB4BZ-D4W3U-B7VVO-4PJWW-6TKDJ-WPB77`. */
+const mapKey = z.string().regex(/^[A-Z0-9]{5}(-[A-Z0-9]{5}){5}$/, 'a map key looks like XXXXX-XXXXX-XXXXX-XXXXX-XXXXX-XXXXX');
+/** IoT Video product ids are ten upper-case letters or digits. */
+const productId = z.string().regex(/^[A-Z0-9]{10}$/, 'a product id is 10 upper-case letters or digits');
+const token = (what: string, min = 1) =>
+  z.string().regex(new RegExp(`^[A-Za-z0-9_-]{${min},64}$`), `${what} is ${min}–64 letters, digits, - or _`);
+const colour = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour is #RRGGBB');
+/** 5–20 digits, single separators allowed: `400-800-1234`, `010-12345678`, `+86 138 0000 0000`. */
+const phone = z.string().regex(/^\+?(\d[ -]?){4,19}\d$/, 'a phone number is 5–20 digits, optionally separated by spaces or -');
+
+export const REMINDER_CATEGORIES = ['camera', 'doorLock'] as const;
+
+/** 强提醒消息配置, one entry per selected category: each category has its own product, model_id and template. */
+export const reminderSchema = z.strictObject({
+  category: z.enum(REMINDER_CATEGORIES),
+  /** 默认产品 ID: a product created under this category in step 2 of the seed. */
+  defaultProductId: productId,
+  /** model_id added for this category in the mini program's admin console. */
+  modelId: token('a model_id'),
+  /** 消息模板 id subscribed in the mini program's admin console; a wrong one silently loses every reminder. */
+  messageTemplateId: token('a message template id', 8),
+});
+export type Reminder = z.infer<typeof reminderSchema>;
+
+export const iotVideoConfigSchema = z.strictObject({
+  /** 基础配置 · 家庭位置应用 key. */
+  mapKey,
+  /** 强提醒消息配置 · 产品品类 (camera and/or door lock, multi-select). */
+  reminders: z
+    .array(reminderSchema)
+    .min(1, 'choose at least one reminder category')
+    .max(REMINDER_CATEGORIES.length)
+    .superRefine((reminders, ctx) => {
+      const seen = new Set<string>();
+      reminders.forEach((reminder, index) => {
+        if (seen.has(reminder.category)) {
+          ctx.addIssue({ code: 'custom', path: [index, 'category'], message: `category ${reminder.category} is listed twice` });
+        }
+        seen.add(reminder.category);
+      });
+    }),
+  /** 售后与反馈: every field optional; what is left out is not shown in the mini program. */
+  afterSales: z
+    .strictObject({
+      phone: phone.optional(),
+      feedbackGuide: z.string().trim().min(1).max(500).optional(),
+      /** App 下载二维码, at most 150 px wide. */
+      appDownloadQrImage: assetIdSchema.optional(),
+    })
+    .default({}),
+  /** 小程序使用说明书, at most 370 px wide. */
+  instructionsImage: assetIdSchema.optional(),
+  /** 产品使用说明: one manual per hardware product. */
+  productManuals: z
+    .array(z.strictObject({ name: z.string().trim().min(1).max(32), image: assetIdSchema }))
+    .max(20)
+    .default([]),
+  /** 小程序主题配色: a colour left out is the template's default ("重置" removes it, see `resetTheme`). */
+  theme: z.strictObject({ mainColor: colour.optional(), secondaryColor: colour.optional() }).default({}),
+  /** 首页底部图片 (replaces the template's). */
+  homeBottomImage: assetIdSchema.optional(),
+  /** 门锁顶部图片 (replaces the template's). */
+  doorLockTopImage: assetIdSchema.optional(),
+});
+export type IotVideoConfig = z.infer<typeof iotVideoConfigSchema>;
+
+export type ThemeColour = keyof IotVideoConfig['theme'];
+
+/** 重置: back to the template's colours, one or both. */
+export const resetTheme = (config: IotVideoConfig, colours: readonly ThemeColour[] = ['mainColor', 'secondaryColor']): IotVideoConfig => {
+  const theme = { ...config.theme };
+  for (const name of colours) delete theme[name];
+  return { ...config, theme };
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// lowcode (seed 000): what the template's ext_json may carry (reference §4.2)
+
+const jsonObject = z.record(z.string(), z.json());
+const pagePath = z.string().regex(/^[\w-]+(\/[\w-]+)*$/, 'a page path looks like pages/index/index');
+
+export const lowcodeConfigSchema = z.strictObject({
+  /** Custom fields the template reads with `wx.getExtConfigSync()`. */
+  ext: jsonObject.default({}),
+  /** Per-page overrides, merged key by key into the template's. */
+  extPages: z.record(pagePath, jsonObject).default({}),
+  /** A subset of the template's pages; left out = all of them. */
+  pages: z.array(pagePath).min(1).optional(),
+  window: jsonObject.optional(),
+  tabBar: jsonObject.optional(),
+  /** Geolocation APIs the code uses; without them submit fails with 61040. */
+  requiredPrivateInfos: z.array(z.string().min(1)).optional(),
+});
+export type LowcodeConfig = z.infer<typeof lowcodeConfigSchema>;
+
+export type AppConfig = IotVideoConfig | LowcodeConfig;
+
+// ---------------------------------------------------------------------------------------------------------
+// The app document
+
+/** Why an app no longer has its mini program; shown to the app's owner. */
+export const linkLossSchema = z.object({
+  at: timestampSchema,
+  reason: z.enum(['superseded', 'unbound', 'unauthorized']),
+  miniProgramAppid: weChatAppidSchema,
+  /** The app that took the mini program over, only when it belongs to the same account. */
+  byAppId: appIdSchema.optional(),
+  message: z.string(),
+});
+export type LinkLoss = z.infer<typeof linkLossSchema>;
+
+const appFields = {
+  id: appIdSchema,
+  accountId: accountIdSchema,
+  name: z.string().trim().min(1).max(64),
+  /** The WeChat code template (`/wxa/gettemplatelist` template_id) the app is built from. */
+  templateId: z.number().int().nonnegative(),
+  requiredPlugins: requiredPluginsSchema.default([]),
+  miniProgramAppid: weChatAppidSchema.nullable(),
+  linkLostReason: linkLossSchema.nullable(),
+  createdAt: timestampSchema,
+  updatedAt: timestampSchema,
+};
+
+export const appSchema = z.discriminatedUnion('kind', [
+  z.object({ ...appFields, kind: z.literal('lowcode'), config: lowcodeConfigSchema }),
+  z.object({ ...appFields, kind: z.literal('iot-video'), config: iotVideoConfigSchema }),
+]);
+export type App = z.infer<typeof appSchema>;
+
+/** What a frontend sends to create an app. */
+export const newAppInputSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('lowcode'),
+    name: appFields.name,
+    templateId: appFields.templateId,
+    requiredPlugins: appFields.requiredPlugins,
+    config: lowcodeConfigSchema.default({ ext: {}, extPages: {} }),
+  }),
+  z.object({
+    kind: z.literal('iot-video'),
+    name: appFields.name,
+    templateId: appFields.templateId,
+    requiredPlugins: appFields.requiredPlugins,
+    config: iotVideoConfigSchema,
+  }),
+]);
+export type NewAppInput = z.infer<typeof newAppInputSchema>;
+
+export const newApp = (input: NewAppInput, ids: { id: AppId; accountId: AccountId }, at: number): App => ({
+  ...input,
+  ...ids,
+  miniProgramAppid: null,
+  linkLostReason: null,
+  createdAt: at,
+  updatedAt: at,
+});
+
+/** A kind with its config, narrowed together. */
+export type KindedConfig = { kind: 'lowcode'; config: LowcodeConfig } | { kind: 'iot-video'; config: IotVideoConfig };
+
+const configSchemaOf = (kind: AppKind) => (kind === 'iot-video' ? iotVideoConfigSchema : lowcodeConfigSchema);
+
+const parseWith = <S extends z.ZodType>(schema: S, kind: AppKind, input: unknown): z.output<S> => {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    throw new ValidationError(`the ${kind} config is invalid`, fieldIssues(parsed.error, 'config'), { code: 'APP_CONFIG_INVALID' });
+  }
+  return parsed.data;
+};
+
+/** Validates a config for an app kind; every bad field is reported under `config.<path>`. */
+export const parseAppConfig = (kind: AppKind, input: unknown): AppConfig => parseWith(configSchemaOf(kind), kind, input);
+
+/** Replaces the config; the kind never changes (a different kind is a different template, so a new app). */
+export const withConfig = (app: App, input: unknown, at: number): App =>
+  app.kind === 'iot-video'
+    ? { ...app, config: parseWith(iotVideoConfigSchema, app.kind, input), updatedAt: at }
+    : { ...app, config: parseWith(lowcodeConfigSchema, app.kind, input), updatedAt: at };
+
+export const linkApp = (app: App, miniProgramAppid: WeChatAppid, at: number): App => ({
+  ...app,
+  miniProgramAppid,
+  linkLostReason: null,
+  updatedAt: at,
+});
+
+export const unlinkApp = (app: App, loss: LinkLoss): App => ({ ...app, miniProgramAppid: null, linkLostReason: loss, updatedAt: loss.at });
+
+// ---------------------------------------------------------------------------------------------------------
+// Images
+
+/** What `checkImages` needs to know of an uploaded asset. */
+export interface AssetMeta {
+  readonly type: string;
+  readonly width: number;
+}
+
+export const IMAGE_TYPES: readonly string[] = ['image/png', 'image/jpeg', 'image/gif'];
+export const APP_DOWNLOAD_QR_MAX_WIDTH = 150;
+export const INSTRUCTIONS_IMAGE_MAX_WIDTH = 370;
+
+export interface ImageRef {
+  /** Field path, as in validation errors. */
+  readonly path: string;
+  readonly assetId: AssetId;
+  /** Widest allowed, in px; null = any width. */
+  readonly maxWidth: number | null;
+}
+
+/** Every image the app's config points at, with its limit: the assets a build must load and check. */
+export const imageRefs = (app: KindedConfig): ImageRef[] => {
+  if (app.kind !== 'iot-video') return [];
+  const { config } = app;
+  const refs: ImageRef[] = [];
+  const add = (path: string, assetId: AssetId | undefined, maxWidth: number | null) => {
+    if (assetId !== undefined) refs.push({ path: `config.${path}`, assetId, maxWidth });
+  };
+  add('afterSales.appDownloadQrImage', config.afterSales.appDownloadQrImage, APP_DOWNLOAD_QR_MAX_WIDTH);
+  add('instructionsImage', config.instructionsImage, INSTRUCTIONS_IMAGE_MAX_WIDTH);
+  config.productManuals.forEach((manual, index) => add(`productManuals.${index}.image`, manual.image, null));
+  add('homeBottomImage', config.homeBottomImage, null);
+  add('doorLockTopImage', config.doorLockTopImage, null);
+  return refs;
+};
+
+/** Checks each referenced asset exists (among the account's), is an image, and fits its width. */
+export const checkImages = (refs: readonly ImageRef[], assets: ReadonlyMap<string, AssetMeta>): FieldIssue[] =>
+  refs.flatMap((ref): FieldIssue[] => {
+    const asset = assets.get(ref.assetId);
+    if (!asset) return [{ path: ref.path, message: `asset ${ref.assetId} does not exist` }];
+    if (!IMAGE_TYPES.includes(asset.type)) {
+      return [{ path: ref.path, message: `asset ${ref.assetId} is ${asset.type}, not a PNG, JPEG or GIF image` }];
+    }
+    if (ref.maxWidth !== null && asset.width > ref.maxWidth) {
+      return [{ path: ref.path, message: `the image is ${asset.width} px wide; at most ${ref.maxWidth} px` }];
+    }
+    return [];
+  });
+
+/** Everything a build checks about the app itself before touching WeChat: its config and its images. */
+export const checkAppConfig = (app: App, assets: ReadonlyMap<string, AssetMeta>): Decision => {
+  const parsed = configSchemaOf(app.kind).safeParse(app.config);
+  const issues = parsed.success ? checkImages(imageRefs(app), assets) : fieldIssues(parsed.error, 'config');
+  return issues.length === 0
+    ? ALLOWED
+    : refused(new ValidationError(`the app ${app.id} cannot be built: its config is invalid`, issues, { code: 'APP_CONFIG_INVALID' }));
+};

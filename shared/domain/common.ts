@@ -1,0 +1,31 @@
+/**
+ * Small vocabulary shared by the entities: who did something, and how a rule answers.
+ */
+import { z } from 'zod';
+import type { AppError, FieldIssue } from './errors';
+
+/**
+ * Who caused a change. `account` = a frontend acting with an account's API key, `admin` = the platform
+ * operator, `wechat` = a push from WeChat, `system` = our own timer (poller, maintenance).
+ */
+export const actorSchema = z.object({
+  kind: z.enum(['account', 'admin', 'wechat', 'system']),
+  id: z.string().min(1).max(128).optional(),
+});
+export type Actor = z.infer<typeof actorSchema>;
+
+/**
+ * The answer of a business rule. A refusal is an expected outcome, so it is returned rather than thrown; the
+ * caller decides whether to throw `error` (a handler) or to show it (a list of what blocks publishing).
+ */
+export type Decision = { readonly ok: true } | { readonly ok: false; readonly error: AppError };
+
+export const ALLOWED: Decision = Object.freeze({ ok: true });
+export const refused = (error: AppError): Decision => ({ ok: false, error });
+
+/** zod issues as our dotted field paths, so every bad field reaches the caller under its request path. */
+export const fieldIssues = (error: z.ZodError, prefix: string): FieldIssue[] =>
+  error.issues.map((issue) => ({
+    path: [prefix, ...issue.path.map(String)].filter((part) => part.length > 0).join('.'),
+    message: issue.message,
+  }));

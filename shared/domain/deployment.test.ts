@@ -1,0 +1,590 @@
+import fc from 'fast-check';
+import type { Actor } from './common';
+import {
+  createDeployment,
+  deploymentSchema,
+  InvalidTransitionError,
+  isDue,
+  nextPollDelay,
+  pendingWork,
+  phaseOf,
+  pollLater,
+  FIRST_POLL_DELAY_MS,
+  MAX_POLL_DELAY_MS,
+  RESUME_AFTER_MS,
+  transition,
+  type CommandType,
+  type Deployment,
+  type DeploymentCommand,
+  type DeploymentErrorCode,
+  type IgnoredBecause,
+} from './deployment';
+
+const T0 = 1_700_000_000_000;
+const user: Actor = { kind: 'account', id: 'acc_demo' };
+const wechat: Actor = { kind: 'wechat' };
+
+const fresh = (): Deployment =>
+  createDeployment(
+    {
+      id: 'dep_test',
+      accountId: 'acc_demo',
+      appId: 'app_demo',
+      miniProgramAppid: 'wx0123456789abcdef',
+      templateId: 7,
+      userVersion: '1.0.0',
+      userDesc: 'first version',
+      extJson: '{"extAppid":"wx0123456789abcdef"}',
+      testers: ['tester-wechat-id'],
+    },
+    { at: T0, actor: user },
+  );
+
+let clock = T0;
+const ctx = (actor: Actor = user) => ({ at: (clock += 1000), actor });
+
+const run = (d: Deployment, commands: readonly DeploymentCommand[]): Deployment =>
+  commands.reduce((current, command) => transition(current, command, ctx()).deployment, d);
+
+// How to reach every phase from a fresh deployment.
+const AUDIT = 100;
+const toBuilt: DeploymentCommand[] = [
+  { type: 'startBuild' },
+  { type: 'buildCommitted' },
+  { type: 'qrStored', qrAssetId: 'ast_qr' },
+  { type: 'buildSucceeded', boundTesters: ['tester-wechat-id'] },
+];
+const toAuditing: DeploymentCommand[] = [...toBuilt, { type: 'submitAudit' }, { type: 'auditSubmitted', auditId: AUDIT }];
+const toReleased: DeploymentCommand[] = [...toAuditing, { type: 'auditApproved' }, { type: 'startRelease' }, { type: 'released' }];
+
+const PATHS = {
+  configuring: [],
+  'building:commit': toBuilt.slice(0, 1),
+  'building:qrcode': toBuilt.slice(0, 2),
+  'building:testers': toBuilt.slice(0, 3),
+  built: toBuilt,
+  submitting: [...toBuilt, { type: 'submitAudit' }],
+  auditing: toAuditing,
+  'auditing:delayed': [...toAuditing, { type: 'auditDelayed', reason: 'needs more time' }],
+  approved: [...toAuditing, { type: 'auditApproved' }],
+  releasing: [...toAuditing, { type: 'auditApproved' }, { type: 'startRelease' }],
+  released: toReleased,
+  'rolled-back': [...toReleased, { type: 'rollback' }],
+  rejected: [...toAuditing, { type: 'auditRejected', reason: 'incomplete profile', screenshots: ['m1'] }],
+  withdrawn: [...toAuditing, { type: 'withdraw' }],
+  cancelled: [...toBuilt, { type: 'cancel' }],
+  failed: [...toBuilt.slice(0, 2), { type: 'fail', reason: 'WeChat busy', retryable: true, errcode: -1 }],
+  'failed:final': [...toAuditing, { type: 'auditApproved' }, { type: 'startRelease' }, { type: 'fail', reason: 'release refused', retryable: false, errcode: 85020 }],
+  voided: [...toAuditing, { type: 'void', reason: 'unbound' }],
+} satisfies Record<string, DeploymentCommand[]>;
+type Phase = keyof typeof PATHS;
+const PHASES = Object.keys(PATHS) as Phase[];
+const at = (phase: Phase) => run(fresh(), PATHS[phase]);
+
+const SAMPLE: Record<CommandType, DeploymentCommand> = {
+  startBuild: { type: 'startBuild' },
+  buildCommitted: { type: 'buildCommitted' },
+  qrStored: { type: 'qrStored', qrAssetId: 'ast_qr' },
+  buildSucceeded: { type: 'buildSucceeded', boundTesters: [] },
+  cancel: { type: 'cancel', reason: 'changed my mind' },
+  submitAudit: { type: 'submitAudit' },
+  auditSubmitted: { type: 'auditSubmitted', auditId: AUDIT },
+  auditApproved: { type: 'auditApproved' },
+  auditRejected: { type: 'auditRejected', reason: 'bad', screenshots: [] },
+  auditDelayed: { type: 'auditDelayed', reason: 'slow' },
+  withdraw: { type: 'withdraw' },
+  startRelease: { type: 'startRelease' },
+  released: { type: 'released' },
+  releaseAlreadyDone: { type: 'releaseAlreadyDone' },
+  rollback: { type: 'rollback' },
+  fail: { type: 'fail', reason: 'boom', retryable: true },
+  retry: { type: 'retry' },
+  void: { type: 'void', reason: 'mini program unauthorized' },
+};
+
+/**
+ * The whole machine, phase × command. `go`: where it goes; `noop`: why nothing happens; everything else is an
+ * error, `errors` by phase or `otherwise`.
+ */
+interface Row {
+  go?: Partial<Record<Phase, Phase>>;
+  noop?: Partial<Record<Phase, IgnoredBecause>>;
+  errors?: Partial<Record<Phase, DeploymentErrorCode>>;
+  otherwise?: DeploymentErrorCode;
+}
+const CLOSED = { released: 'DEPLOYMENT_CLOSED', 'rolled-back': 'DEPLOYMENT_CLOSED', cancelled: 'DEPLOYMENT_CLOSED', voided: 'DEPLOYMENT_CLOSED', 'failed:final': 'DEPLOYMENT_CLOSED', failed: 'DEPLOYMENT_FAILED' } as const;
+const CLOSED_NOOP = { released: 'closed', 'rolled-back': 'closed', cancelled: 'closed', voided: 'closed', 'failed:final': 'closed' } as const;
+const LATER_STALE = { built: 'stale', submitting: 'stale', auditing: 'stale', 'auditing:delayed': 'stale', approved: 'stale', releasing: 'stale', rejected: 'stale', withdrawn: 'stale', failed: 'stale', ...CLOSED_NOOP } as const;
+const ALL_STALE = { configuring: 'stale', 'building:commit': 'stale', 'building:qrcode': 'stale', 'building:testers': 'stale', ...LATER_STALE } as const;
+
+const MACHINE: Record<CommandType, Row> = {
+  startBuild: {
+    go: { configuring: 'building:commit' },
+    noop: { 'building:commit': 'repeat', 'building:qrcode': 'repeat', 'building:testers': 'repeat', built: 'repeat' },
+    errors: CLOSED,
+    otherwise: 'DEPLOYMENT_INVALID_TRANSITION',
+  },
+  buildCommitted: {
+    go: { 'building:commit': 'building:qrcode' },
+    noop: { 'building:qrcode': 'stale', 'building:testers': 'stale', ...LATER_STALE },
+    errors: { configuring: 'DEPLOYMENT_NOT_BUILT' },
+  },
+  qrStored: {
+    go: { 'building:qrcode': 'building:testers' },
+    noop: { 'building:testers': 'stale', ...LATER_STALE },
+    errors: { configuring: 'DEPLOYMENT_NOT_BUILT', 'building:commit': 'DEPLOYMENT_INVALID_TRANSITION' },
+  },
+  buildSucceeded: {
+    go: { 'building:testers': 'built' },
+    noop: LATER_STALE,
+    errors: { configuring: 'DEPLOYMENT_NOT_BUILT', 'building:commit': 'DEPLOYMENT_INVALID_TRANSITION', 'building:qrcode': 'DEPLOYMENT_INVALID_TRANSITION' },
+  },
+  cancel: {
+    go: {
+      configuring: 'cancelled',
+      'building:commit': 'cancelled',
+      'building:qrcode': 'cancelled',
+      'building:testers': 'cancelled',
+      built: 'cancelled',
+      approved: 'cancelled',
+      rejected: 'cancelled',
+      withdrawn: 'cancelled',
+      failed: 'cancelled',
+    },
+    noop: { cancelled: 'repeat' },
+    errors: { submitting: 'DEPLOYMENT_IN_REVIEW', auditing: 'DEPLOYMENT_IN_REVIEW', 'auditing:delayed': 'DEPLOYMENT_IN_REVIEW', releasing: 'DEPLOYMENT_INVALID_TRANSITION' },
+    otherwise: 'DEPLOYMENT_CLOSED',
+  },
+  submitAudit: {
+    go: { built: 'submitting', rejected: 'submitting', withdrawn: 'submitting' },
+    noop: { submitting: 'repeat', auditing: 'repeat', 'auditing:delayed': 'repeat' },
+    errors: {
+      ...CLOSED,
+      configuring: 'DEPLOYMENT_NOT_BUILT',
+      'building:commit': 'DEPLOYMENT_NOT_BUILT',
+      'building:qrcode': 'DEPLOYMENT_NOT_BUILT',
+      'building:testers': 'DEPLOYMENT_NOT_BUILT',
+    },
+    otherwise: 'DEPLOYMENT_INVALID_TRANSITION',
+  },
+  auditSubmitted: {
+    go: { submitting: 'auditing' },
+    noop: {
+      auditing: 'repeat',
+      'auditing:delayed': 'repeat',
+      approved: 'stale',
+      releasing: 'stale',
+      rejected: 'stale',
+      withdrawn: 'stale',
+      failed: 'stale',
+      ...CLOSED_NOOP,
+    },
+    otherwise: 'DEPLOYMENT_INVALID_TRANSITION',
+  },
+  auditApproved: { go: { auditing: 'approved', 'auditing:delayed': 'approved' }, noop: { ...ALL_STALE, approved: 'repeat' } },
+  auditRejected: { go: { auditing: 'rejected', 'auditing:delayed': 'rejected' }, noop: { ...ALL_STALE, rejected: 'repeat' } },
+  auditDelayed: { go: { auditing: 'auditing:delayed' }, noop: { ...ALL_STALE, 'auditing:delayed': 'repeat' } },
+  withdraw: {
+    go: { auditing: 'withdrawn', 'auditing:delayed': 'withdrawn' },
+    noop: { withdrawn: 'repeat' },
+    errors: CLOSED,
+    otherwise: 'DEPLOYMENT_NOT_IN_REVIEW',
+  },
+  startRelease: {
+    go: { approved: 'releasing' },
+    noop: { releasing: 'repeat', released: 'repeat' },
+    errors: CLOSED,
+    otherwise: 'DEPLOYMENT_NOT_APPROVED',
+  },
+  released: {
+    go: { releasing: 'released' },
+    noop: { ...CLOSED_NOOP, released: 'repeat', failed: 'stale' },
+    errors: { approved: 'DEPLOYMENT_INVALID_TRANSITION' },
+    otherwise: 'DEPLOYMENT_NOT_APPROVED',
+  },
+  releaseAlreadyDone: {
+    go: { releasing: 'released' },
+    noop: { ...CLOSED_NOOP, released: 'repeat', failed: 'stale' },
+    errors: { approved: 'DEPLOYMENT_INVALID_TRANSITION' },
+    otherwise: 'DEPLOYMENT_NOT_APPROVED',
+  },
+  rollback: { go: { released: 'rolled-back' }, noop: { 'rolled-back': 'repeat' }, otherwise: 'DEPLOYMENT_NOT_RELEASED' },
+  fail: {
+    go: {
+      'building:commit': 'failed',
+      'building:qrcode': 'failed',
+      'building:testers': 'failed',
+      submitting: 'failed',
+      auditing: 'failed',
+      'auditing:delayed': 'failed',
+      releasing: 'failed',
+    },
+    noop: { ...ALL_STALE, failed: 'repeat', 'failed:final': 'repeat' },
+  },
+  retry: {
+    go: { failed: 'building:qrcode' },
+    noop: {
+      'building:commit': 'repeat',
+      'building:qrcode': 'repeat',
+      'building:testers': 'repeat',
+      submitting: 'repeat',
+      auditing: 'repeat',
+      'auditing:delayed': 'repeat',
+      releasing: 'repeat',
+    },
+    otherwise: 'DEPLOYMENT_NOT_RETRYABLE',
+  },
+  void: {
+    go: {
+      configuring: 'voided',
+      'building:commit': 'voided',
+      'building:qrcode': 'voided',
+      'building:testers': 'voided',
+      built: 'voided',
+      submitting: 'voided',
+      auditing: 'voided',
+      'auditing:delayed': 'voided',
+      approved: 'voided',
+      releasing: 'voided',
+      rejected: 'voided',
+      withdrawn: 'voided',
+      failed: 'voided',
+    },
+    noop: { ...CLOSED_NOOP, voided: 'repeat' },
+  },
+};
+
+/** The phase of a deployment in this test's vocabulary (failed splits by retryability). */
+const phaseName = (d: Deployment): string => (d.state === 'failed' && !d.failure?.retryable ? 'failed:final' : phaseOf(d));
+
+type Expected = { kind: 'go'; to: Phase } | { kind: 'noop'; why: IgnoredBecause } | { kind: 'error'; code: DeploymentErrorCode };
+const expected = (row: Row, phase: Phase): Expected => {
+  const to = row.go?.[phase];
+  if (to) return { kind: 'go', to };
+  const why = row.noop?.[phase];
+  if (why) return { kind: 'noop', why };
+  const code = row.errors?.[phase] ?? row.otherwise;
+  if (!code) throw new Error(`the table says nothing about this cell`);
+  return { kind: 'error', code };
+};
+
+const codeOf = (fn: () => unknown): string | undefined => {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof InvalidTransitionError) return error.code;
+    throw error;
+  }
+  return undefined;
+};
+
+describe('deployment state machine', () => {
+  test('every path reaches the phase it is named after', () => {
+    for (const phase of PHASES) expect(phaseName(at(phase))).toBe(phase);
+  });
+
+  describe.each(Object.keys(MACHINE) as CommandType[])('%s', (type) => {
+    const row = MACHINE[type];
+    test.each(PHASES)(`from %s`, (phase) => {
+      const d = at(phase);
+      const want = expected(row, phase);
+      if (want.kind === 'error') {
+        let thrown: unknown;
+        try {
+          transition(d, SAMPLE[type], ctx());
+        } catch (error) {
+          thrown = error;
+        }
+        expect(thrown).toBeInstanceOf(InvalidTransitionError);
+        const error = thrown as InvalidTransitionError;
+        expect({ code: error.code, category: error.category }).toEqual({ code: want.code, category: 'conflict' });
+        expect(error.details).toMatchObject({ from: d.state, command: type });
+        return;
+      }
+      const result = transition(d, SAMPLE[type], ctx());
+      if (want.kind === 'noop') {
+        expect(result).toEqual({ deployment: d, changed: false, effects: [], ignored: want.why });
+        expect(result.deployment).toBe(d);
+        return;
+      }
+      expect(result.changed).toBe(true);
+      expect(phaseName(result.deployment)).toBe(want.to);
+      expect(result.deployment.history).toHaveLength(d.history.length + 1);
+      expect(result.deployment.history.at(-1)).toMatchObject({ from: d.state, to: result.deployment.state, command: type });
+      expect(deploymentSchema.safeParse(result.deployment).success).toBe(true);
+    });
+  });
+
+  describe('effects: what the writer that won must do at WeChat', () => {
+    test.each([
+      ['configuring', 'startBuild', ['commitCode']],
+      ['building:commit', 'buildCommitted', ['fetchQrCode']],
+      ['building:qrcode', 'qrStored', ['bindTesters']],
+      ['building:testers', 'buildSucceeded', []],
+      ['built', 'submitAudit', ['submitAudit']],
+      ['submitting', 'auditSubmitted', []],
+      ['approved', 'startRelease', ['release']],
+      ['releasing', 'released', []],
+      ['failed', 'retry', ['fetchQrCode']],
+      ['auditing', 'void', ['undoAudit']],
+      ['submitting', 'void', ['undoAudit']],
+      ['built', 'void', []],
+      ['approved', 'cancel', []],
+    ] as const)('%s + %s → %j', (phase, type, effects) => {
+      expect(transition(at(phase), SAMPLE[type], ctx()).effects).toEqual(effects);
+    });
+
+    test('cancelling a retryable failure of an audit undoes the audit', () => {
+      const d = run(at('auditing'), [{ type: 'fail', reason: 'quota', retryable: true, errcode: 45009 }]);
+      expect(transition(d, { type: 'cancel' }, ctx()).effects).toEqual(['undoAudit']);
+    });
+  });
+
+  describe('the product flow', () => {
+    test('happy path: each step is one history entry with its actor, errcode and audit id', () => {
+      const d = run(at('approved'), [{ type: 'startRelease' }]);
+      const done = transition(d, { type: 'releaseAlreadyDone' }, ctx({ kind: 'system' })).deployment;
+      expect(done.state).toBe('released');
+      expect(done.releasedAt).not.toBeNull();
+      expect(done.nextPollAt).toBeNull();
+      expect(done.history.map((h) => `${h.from}→${h.to}`)).toEqual([
+        'configuring→building',
+        'building→building',
+        'building→building',
+        'building→built',
+        'built→submitting',
+        'submitting→auditing',
+        'auditing→approved',
+        'approved→releasing',
+        'releasing→released',
+      ]);
+      expect(done.history[1]).toMatchObject({ step: 'qrcode', command: 'buildCommitted' });
+      expect(done.history[5]).toMatchObject({ auditId: AUDIT });
+      expect(done.history.at(-1)).toMatchObject({ errcode: 85052, actor: { kind: 'system' }, command: 'releaseAlreadyDone' });
+      expect(done.qrAssetId).toBe('ast_qr');
+      expect(done.boundTesters).toEqual(['tester-wechat-id']);
+    });
+
+    test('audit rejected with its reason, fixed and resubmitted; the old audit’s events are stale', () => {
+      const rejected = transition(
+        at('auditing'),
+        { type: 'auditRejected', reason: '1:账号信息不符合规范:<br>', screenshots: ['media1', 'media2'] },
+        ctx(wechat),
+      ).deployment;
+      expect(rejected).toMatchObject({ state: 'rejected', stateReason: '1:账号信息不符合规范:<br>', nextPollAt: null });
+      expect(rejected.audit).toMatchObject({ auditId: AUDIT, reason: '1:账号信息不符合规范:<br>', screenshots: ['media1', 'media2'] });
+
+      const resubmitted = run(rejected, [{ type: 'submitAudit' }, { type: 'auditSubmitted', auditId: 101 }]);
+      expect(resubmitted).toMatchObject({ state: 'auditing', audit: { auditId: 101, reason: null, screenshots: [] } });
+
+      const stale = transition(resubmitted, { type: 'auditApproved', auditId: AUDIT }, ctx({ kind: 'system' }));
+      expect(stale).toMatchObject({ changed: false, ignored: 'stale' });
+
+      const approved = transition(resubmitted, { type: 'auditApproved', auditId: 101 }, ctx({ kind: 'system' })).deployment;
+      expect(approved.state).toBe('approved');
+      expect(approved.history.filter((h) => h.auditId === AUDIT).map((h) => h.to)).toEqual(['auditing', 'rejected']);
+    });
+
+    test('release before approval is refused with DEPLOYMENT_NOT_APPROVED', () => {
+      expect(codeOf(() => transition(at('auditing'), { type: 'startRelease' }, ctx()))).toBe('DEPLOYMENT_NOT_APPROVED');
+      expect(codeOf(() => transition(at('built'), { type: 'startRelease' }, ctx()))).toBe('DEPLOYMENT_NOT_APPROVED');
+    });
+
+    test('unbind while auditing voids it and asks for the audit to be undone', () => {
+      const result = transition(at('auditing'), { type: 'void', reason: 'the app was unbound from its mini program' }, ctx());
+      expect(result).toMatchObject({ changed: true, effects: ['undoAudit'] });
+      expect(result.deployment).toMatchObject({ state: 'voided', stateReason: 'the app was unbound from its mini program', nextPollAt: null });
+      expect(transition(result.deployment, { type: 'auditApproved' }, ctx(wechat))).toMatchObject({ changed: false, ignored: 'closed' });
+    });
+
+    test('unauthorized mid-audit (even while delayed) voids it', () => {
+      const voided = transition(at('auditing:delayed'), { type: 'void', reason: 'mini program unauthorized' }, ctx(wechat)).deployment;
+      expect(voided.history.at(-1)).toMatchObject({ from: 'auditing', to: 'voided', actor: { kind: 'wechat' }, cause: 'mini program unauthorized' });
+    });
+
+    test('a delayed audit stays in review and keeps being polled, then is decided', () => {
+      const delayed = at('auditing:delayed');
+      expect(delayed).toMatchObject({ state: 'auditing', audit: { delayReason: 'needs more time' }, stateReason: 'needs more time' });
+      expect(delayed.nextPollAt).not.toBeNull();
+      expect(pendingWork(delayed)).toBe('pollAudit');
+      expect(transition(delayed, { type: 'auditApproved' }, ctx(wechat)).deployment.state).toBe('approved');
+    });
+
+    test('a result that overtakes our record of the submit is applied when it names the new audit', () => {
+      const submitting = at('submitting');
+      expect(transition(submitting, { type: 'auditApproved' }, ctx(wechat))).toMatchObject({ changed: false, ignored: 'stale' });
+      const approved = transition(submitting, { type: 'auditApproved', auditId: 555 }, ctx({ kind: 'system' })).deployment;
+      expect(approved).toMatchObject({ state: 'approved', audit: { auditId: 555 } });
+      expect(transition(approved, { type: 'auditSubmitted', auditId: 555 }, ctx())).toMatchObject({ changed: false, ignored: 'stale' });
+    });
+
+    test('a WeChat audit id other than the recorded one is a mismatch', () => {
+      expect(codeOf(() => transition(at('auditing'), { type: 'auditSubmitted', auditId: 999 }, ctx()))).toBe('DEPLOYMENT_AUDIT_MISMATCH');
+    });
+
+    test('two concurrent publishes: both may decide to release, the store lets one write, the other then no-ops', () => {
+      const approved = at('approved');
+      const a = transition(approved, { type: 'startRelease' }, ctx());
+      const b = transition(approved, { type: 'startRelease' }, ctx());
+      expect([a.effects, b.effects]).toEqual([['release'], ['release']]);
+      // b loses the compare-and-set, re-reads a's document and decides again:
+      expect(transition(a.deployment, { type: 'startRelease' }, ctx())).toMatchObject({ changed: false, effects: [], ignored: 'repeat' });
+    });
+
+    test('a build that outlives its request is resumable from the step it reached', () => {
+      const d = at('building:qrcode');
+      expect(d.nextPollAt).toBe(d.updatedAt + RESUME_AFTER_MS);
+      expect(pendingWork(d)).toBe('fetchQrCode');
+      expect(isDue(d, d.updatedAt)).toBe(false);
+      expect(isDue(d, d.updatedAt + RESUME_AFTER_MS)).toBe(true);
+      // The worker that died reports late, after the poller finished the step: nothing happens.
+      const resumed = run(d, [{ type: 'qrStored', qrAssetId: 'ast_qr2' }]);
+      expect(transition(resumed, { type: 'qrStored', qrAssetId: 'ast_qr' }, ctx())).toMatchObject({ changed: false, ignored: 'stale' });
+      expect(resumed.qrAssetId).toBe('ast_qr2');
+    });
+
+    test('a retryable failure records where it happened and retry goes back there', () => {
+      const failed = at('failed');
+      expect(failed.failure).toMatchObject({ from: 'building', step: 'qrcode', retryable: true, errcode: -1 });
+      expect(failed.history.at(-1)).toMatchObject({ errcode: -1, cause: 'WeChat busy' });
+      const retried = transition(failed, { type: 'retry' }, ctx()).deployment;
+      expect(retried).toMatchObject({ state: 'building', buildStep: 'qrcode', failure: null });
+    });
+
+    test('cancel from building returns the app to configuring: the deployment is closed, the next build is a new one', () => {
+      const cancelled = transition(at('building:commit'), { type: 'cancel' }, ctx()).deployment;
+      expect(cancelled).toMatchObject({ state: 'cancelled', nextPollAt: null, buildStep: null });
+      expect(codeOf(() => transition(cancelled, { type: 'startBuild' }, ctx()))).toBe('DEPLOYMENT_CLOSED');
+    });
+  });
+
+  describe('polling', () => {
+    test('the first poll after 2 minutes, doubling to at most 30 minutes', () => {
+      expect([0, 1, 2, 3, 4, 5, 50].map((n) => nextPollDelay(n) / 60_000)).toEqual([2, 4, 8, 16, 30, 30, 30]);
+    });
+
+    test('jitter only shortens, by at most 20%', () => {
+      fc.assert(
+        fc.property(fc.integer({ min: 0, max: 1000 }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (attempt, r) => {
+          const delay = nextPollDelay(attempt, () => r);
+          const base = nextPollDelay(attempt);
+          return delay <= base && delay >= base * 0.8 && delay >= FIRST_POLL_DELAY_MS * 0.8 && delay <= MAX_POLL_DELAY_MS;
+        }),
+      );
+    });
+
+    test('entering auditing schedules the first poll; a poll that changed nothing backs off without history', () => {
+      const auditing = at('auditing');
+      expect(auditing.nextPollAt).toBe(auditing.updatedAt + FIRST_POLL_DELAY_MS);
+      const polled = pollLater(auditing, { at: auditing.updatedAt + FIRST_POLL_DELAY_MS });
+      expect(polled).toMatchObject({ pollAttempts: 1, history: auditing.history });
+      expect(polled.nextPollAt).toBe(auditing.updatedAt + FIRST_POLL_DELAY_MS + 4 * 60_000);
+      expect(transition(polled, { type: 'auditApproved' }, ctx(wechat)).deployment).toMatchObject({ pollAttempts: 0, nextPollAt: null });
+      const built = at('built');
+      expect(pollLater(built, { at: T0 })).toBe(built);
+    });
+  });
+
+  describe('properties', () => {
+    const auditId = fc.constantFrom(100, 101, 102);
+    const reason = fc.constantFrom('r1', 'r2');
+    const command: fc.Arbitrary<DeploymentCommand> = fc.oneof(
+      fc.constant({ type: 'startBuild' as const }),
+      fc.constant({ type: 'buildCommitted' as const }),
+      fc.constantFrom('ast_a' as const, 'ast_b' as const).map((qrAssetId) => ({ type: 'qrStored' as const, qrAssetId })),
+      fc.constant({ type: 'buildSucceeded' as const, boundTesters: ['t1'] }),
+      fc.option(reason, { nil: undefined }).map((r) => ({ type: 'cancel' as const, ...(r ? { reason: r } : {}) })),
+      fc.constant({ type: 'submitAudit' as const }),
+      auditId.map((id) => ({ type: 'auditSubmitted' as const, auditId: id })),
+      fc.option(auditId, { nil: undefined }).map((id) => ({ type: 'auditApproved' as const, ...(id ? { auditId: id } : {}) })),
+      fc.tuple(reason, fc.option(auditId, { nil: undefined })).map(([r, id]) => ({
+        type: 'auditRejected' as const,
+        reason: r,
+        screenshots: ['s'],
+        ...(id ? { auditId: id } : {}),
+      })),
+      fc.tuple(reason, fc.option(auditId, { nil: undefined })).map(([r, id]) => ({ type: 'auditDelayed' as const, reason: r, ...(id ? { auditId: id } : {}) })),
+      fc.option(auditId, { nil: undefined }).map((id) => ({ type: 'withdraw' as const, ...(id ? { auditId: id } : {}) })),
+      fc.constant({ type: 'startRelease' as const }),
+      fc.constant({ type: 'released' as const }),
+      fc.constant({ type: 'releaseAlreadyDone' as const }),
+      fc.constant({ type: 'rollback' as const }),
+      fc.tuple(reason, fc.boolean(), fc.option(fc.constantFrom(-1, 85020), { nil: undefined })).map(([r, retryable, errcode]) => ({
+        type: 'fail' as const,
+        reason: r,
+        retryable,
+        ...(errcode === undefined ? {} : { errcode }),
+      })),
+      fc.constant({ type: 'retry' as const }),
+      reason.map((r) => ({ type: 'void' as const, reason: r })),
+    );
+
+    /** What "a valid state" means, beyond the schema. */
+    const problems = (d: Deployment): string[] => {
+      const out: string[] = [];
+      const check = (ok: boolean, what: string) => ok || out.push(what);
+      check(deploymentSchema.safeParse(d).success, 'matches the schema');
+      check((d.state === 'building') === (d.buildStep !== null), 'buildStep only while building');
+      check((d.state === 'failed') === (d.failure !== null), 'failure only while failed');
+      check(['building', 'submitting', 'auditing', 'releasing'].includes(d.state) === (d.nextPollAt !== null), 'nextPollAt only in flight');
+      check(['released', 'rolled-back'].includes(d.state) === (d.releasedAt !== null), 'releasedAt once released');
+      const audited = ['auditing', 'approved', 'rejected', 'withdrawn', 'releasing', 'released', 'rolled-back'];
+      check(!audited.includes(d.state) || d.audit !== null, 'an audit for every audited state');
+      check(!['built', 'submitting', ...audited].includes(d.state) || d.qrAssetId !== null, 'a QR once built');
+      check(d.history.every((h, i) => i === 0 || d.history[i - 1]?.to === h.from), 'history is a chain');
+      check((d.history.at(-1)?.to ?? 'configuring') === d.state && (d.history[0]?.from ?? 'configuring') === 'configuring', 'history ends in the state');
+      check(d.updatedAt >= d.createdAt, 'time moves forward');
+      return out;
+    };
+
+    test('random command sequences keep the deployment valid; history grows by one per change, never otherwise', () => {
+      fc.assert(
+        // Starting from every phase, so that short random sequences also explore the far end of the machine.
+        fc.property(fc.constantFrom(...PHASES), fc.array(command, { maxLength: 40 }), (phase, commands) => {
+          let d = at(phase);
+          const start = d.history.length;
+          let changes = 0;
+          for (const [i, c] of commands.entries()) {
+            const before = d;
+            let result;
+            try {
+              result = transition(d, c, { at: d.updatedAt + (i + 1) * 1000, actor: user });
+            } catch (error) {
+              if (!(error instanceof InvalidTransitionError)) throw error;
+              continue;
+            }
+            if (result.changed) {
+              changes += 1;
+              expect(phaseName(result.deployment)).not.toBe(phaseName(before));
+              expect(result.deployment.history).toHaveLength(before.history.length + 1);
+            } else {
+              expect(result.deployment).toBe(before);
+            }
+            d = result.deployment;
+            expect(problems(d)).toEqual([]);
+          }
+          expect(d.history).toHaveLength(start + changes);
+        }),
+        { numRuns: 1000 },
+      );
+    });
+
+    test('any command applied twice: the second is a no-op or the same error, never a second history entry', () => {
+      fc.assert(
+        fc.property(fc.constantFrom(...PHASES), command, (phase, c) => {
+          const d = at(phase);
+          const firstCode = codeOf(() => transition(d, c, ctx()));
+          if (firstCode !== undefined) {
+            expect(codeOf(() => transition(d, c, ctx()))).toBe(firstCode);
+            return;
+          }
+          const once = transition(d, c, ctx()).deployment;
+          const twice = transition(once, c, ctx());
+          expect(twice.changed).toBe(false);
+          expect(twice.deployment.history).toHaveLength(once.history.length);
+        }),
+        { numRuns: 1000 },
+      );
+    });
+  });
+});

@@ -1,0 +1,681 @@
+/**
+ * A deployment is one version of an app on its way to one mini program: build, audit, release (DESIGN §4).
+ * Every change of its state goes through `transition`, one pure function; handlers never set a state by hand.
+ *
+ *   configuring ─startBuild→ building[commit → qrcode → testers] ─buildSucceeded→ built ─submitAudit→ submitting
+ *   submitting ─auditSubmitted→ auditing[(delayed)] ─┬ auditApproved → approved ─startRelease→ releasing ─released→ released ─rollback→ rolled-back
+ *                                                    ├ auditRejected → rejected ─submitAudit→ submitting (resubmit after a fix)
+ *                                                    └ withdraw      → withdrawn ─submitAudit→ submitting
+ *   building|submitting|auditing|releasing ─fail→ failed ─retry (if retryable)→ back where it failed
+ *   configuring|building|built|approved|rejected|withdrawn|failed(retryable) ─cancel→ cancelled
+ *   anything not terminal ─void (unbind, unauthorized)→ voided
+ *
+ * Decisions the frontends can rely on:
+ * - One deployment is one attempt. Terminal states (cancelled, voided, released, rolled-back, and failed when not
+ *   retryable) never change again, except released → rolled-back. "Cancel returns the app to configuring" means
+ *   the app has no open deployment any more; the next build is a new deployment.
+ * - A rejected or withdrawn audit leaves the deployment open: if the fix is outside the code (profile, category,
+ *   privacy settings) `submitAudit` resubmits the same build; if the code or config must change, cancel it and
+ *   build a new deployment.
+ * - Work at WeChat that may outlive a request is recorded *before* it is done (building, submitting, releasing),
+ *   with `nextPollAt` set, so the poller resumes it if the instance dies; `building` knows its step. Only the
+ *   writer whose transition returned `changed: true` (and whose compare-and-set won) performs its `effects`:
+ *   that is how two concurrent publishes make one release call.
+ * - Repeats are no-ops (`changed: false`, no history entry): the same request twice, a re-delivered or stale
+ *   WeChat event, a worker reporting a step another worker already recorded. WeChat audit events never throw
+ *   (they carry no audit id: an event that does not apply to this deployment's current audit is ignored).
+ *   A command that makes no sense in the current state throws `InvalidTransitionError` with a stable code.
+ */
+import { z } from 'zod';
+import { actorSchema, type Actor } from './common';
+import { AppError } from './errors';
+import { accountIdSchema, appIdSchema, assetIdSchema, deploymentIdSchema, timestampSchema, weChatAppidSchema } from './ids';
+import type { AccountId, AppId, AssetId, DeploymentId, WeChatAppid } from './ids';
+
+export const DEPLOYMENT_STATES = [
+  'configuring',
+  'building',
+  'built',
+  'submitting',
+  'auditing',
+  'approved',
+  'releasing',
+  'released',
+  'rejected',
+  'withdrawn',
+  'cancelled',
+  'failed',
+  'voided',
+  'rolled-back',
+] as const;
+export const deploymentStateSchema = z.enum(DEPLOYMENT_STATES);
+export type DeploymentState = z.infer<typeof deploymentStateSchema>;
+
+/** States in which we (not the user) are doing something: the poller watches them. */
+export const IN_FLIGHT_STATES = ['building', 'submitting', 'auditing', 'releasing'] as const;
+export type InFlightState = (typeof IN_FLIGHT_STATES)[number];
+
+/** commit code → fetch and store the experience QR → bind testers. */
+export const BUILD_STEPS = ['commit', 'qrcode', 'testers'] as const;
+export const buildStepSchema = z.enum(BUILD_STEPS);
+export type BuildStep = z.infer<typeof buildStepSchema>;
+
+export const COMMAND_TYPES = [
+  'startBuild',
+  'buildCommitted',
+  'qrStored',
+  'buildSucceeded',
+  'cancel',
+  'submitAudit',
+  'auditSubmitted',
+  'auditApproved',
+  'auditRejected',
+  'auditDelayed',
+  'withdraw',
+  'startRelease',
+  'released',
+  'releaseAlreadyDone',
+  'rollback',
+  'fail',
+  'retry',
+  'void',
+] as const;
+export type CommandType = (typeof COMMAND_TYPES)[number];
+
+export type DeploymentCommand =
+  | { type: 'startBuild' }
+  | { type: 'buildCommitted' }
+  | { type: 'qrStored'; qrAssetId: AssetId }
+  | { type: 'buildSucceeded'; boundTesters: readonly string[] }
+  | { type: 'cancel'; reason?: string }
+  | { type: 'submitAudit' }
+  | { type: 'auditSubmitted'; auditId: number }
+  // Audit results: `auditId` is absent for pushes (they carry none) and present when read by polling.
+  | { type: 'auditApproved'; auditId?: number }
+  | { type: 'auditRejected'; reason: string; screenshots: readonly string[]; auditId?: number }
+  | { type: 'auditDelayed'; reason: string; auditId?: number }
+  | { type: 'withdraw'; auditId?: number }
+  | { type: 'startRelease' }
+  | { type: 'released' }
+  | { type: 'releaseAlreadyDone' }
+  | { type: 'rollback' }
+  | { type: 'fail'; reason: string; retryable: boolean; errcode?: number }
+  | { type: 'retry' }
+  | { type: 'void'; reason: string };
+
+// ---------------------------------------------------------------------------------------------------------
+// The document
+
+export const auditSchema = z.object({
+  auditId: z.number().int().positive(),
+  submittedAt: timestampSchema,
+  /** WeChat's reason for a delayed review (status 4); the audit is still under review. */
+  delayReason: z.string().nullable(),
+  /** Rejection reason (may contain `<br>`, as WeChat sends it). */
+  reason: z.string().nullable(),
+  /** Rejection screenshots: permanent media ids. */
+  screenshots: z.array(z.string()),
+  decidedAt: timestampSchema.nullable(),
+});
+export type Audit = z.infer<typeof auditSchema>;
+
+export const failureSchema = z.object({
+  at: timestampSchema,
+  reason: z.string(),
+  retryable: z.boolean(),
+  errcode: z.number().int().nullable(),
+  /** Where `retry` goes back to. */
+  from: z.enum(IN_FLIGHT_STATES),
+  step: buildStepSchema.nullable(),
+});
+export type Failure = z.infer<typeof failureSchema>;
+
+export const historyEntrySchema = z.object({
+  at: timestampSchema,
+  from: deploymentStateSchema,
+  to: deploymentStateSchema,
+  /** The build step reached, when `to` is building. */
+  step: buildStepSchema.optional(),
+  command: z.enum(COMMAND_TYPES),
+  actor: actorSchema,
+  cause: z.string().optional(),
+  errcode: z.number().int().optional(),
+  auditId: z.number().int().optional(),
+});
+export type HistoryEntry = z.infer<typeof historyEntrySchema>;
+
+export const deploymentSchema = z.object({
+  id: deploymentIdSchema,
+  accountId: accountIdSchema,
+  appId: appIdSchema,
+  miniProgramAppid: weChatAppidSchema,
+  templateId: z.number().int().nonnegative(),
+  /** `user_version` (WeChat: at most 64 characters). */
+  userVersion: z.string().trim().min(1).max(64),
+  /** `user_desc`. */
+  userDesc: z.string().max(1000),
+  /** The ext_json committed, fixed when the deployment is created so a resumed build commits the same code. */
+  extJson: z.string().min(2),
+  /** WeChat ids to bind as experience testers. */
+  testers: z.array(z.string().min(1).max(64)).max(100),
+  state: deploymentStateSchema,
+  /** Non-null exactly when building. */
+  buildStep: buildStepSchema.nullable(),
+  /** The current (latest) audit; earlier ones are in the history. */
+  audit: auditSchema.nullable(),
+  /** Non-null exactly when failed. */
+  failure: failureSchema.nullable(),
+  /** Why the deployment is in its state (rejection, delay, failure, cancel or void reason), for display. */
+  stateReason: z.string().nullable(),
+  qrAssetId: assetIdSchema.nullable(),
+  boundTesters: z.array(z.string()),
+  releasedAt: timestampSchema.nullable(),
+  /** When the poller should look at it; non-null exactly in the in-flight states. */
+  nextPollAt: timestampSchema.nullable(),
+  /** Polls since the state last changed; drives the backoff. */
+  pollAttempts: z.number().int().nonnegative(),
+  history: z.array(historyEntrySchema),
+  createdBy: actorSchema,
+  createdAt: timestampSchema,
+  updatedAt: timestampSchema,
+});
+export type Deployment = z.infer<typeof deploymentSchema>;
+
+export interface NewDeployment {
+  readonly id: DeploymentId;
+  readonly accountId: AccountId;
+  readonly appId: AppId;
+  readonly miniProgramAppid: WeChatAppid;
+  readonly templateId: number;
+  readonly userVersion: string;
+  readonly userDesc: string;
+  readonly extJson: string;
+  readonly testers?: readonly string[];
+}
+
+export const createDeployment = (input: NewDeployment, ctx: { at: number; actor: Actor }): Deployment => ({
+  id: input.id,
+  accountId: input.accountId,
+  appId: input.appId,
+  miniProgramAppid: input.miniProgramAppid,
+  templateId: input.templateId,
+  userVersion: input.userVersion,
+  userDesc: input.userDesc,
+  extJson: input.extJson,
+  testers: [...(input.testers ?? [])],
+  state: 'configuring',
+  buildStep: null,
+  audit: null,
+  failure: null,
+  stateReason: null,
+  qrAssetId: null,
+  boundTesters: [],
+  releasedAt: null,
+  nextPollAt: null,
+  pollAttempts: 0,
+  history: [],
+  createdBy: ctx.actor,
+  createdAt: ctx.at,
+  updatedAt: ctx.at,
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Errors
+
+export const DEPLOYMENT_ERROR_CODES = [
+  'DEPLOYMENT_INVALID_TRANSITION',
+  /** Terminal: nothing more can happen to this deployment; build a new one. */
+  'DEPLOYMENT_CLOSED',
+  /** Failed but retryable: `retry` or `cancel` it. */
+  'DEPLOYMENT_FAILED',
+  'DEPLOYMENT_NOT_BUILT',
+  'DEPLOYMENT_NOT_APPROVED',
+  'DEPLOYMENT_NOT_IN_REVIEW',
+  /** Cancel while WeChat reviews it: withdraw the audit first. */
+  'DEPLOYMENT_IN_REVIEW',
+  'DEPLOYMENT_NOT_RELEASED',
+  'DEPLOYMENT_NOT_RETRYABLE',
+  /** WeChat reports an audit id other than the one recorded. */
+  'DEPLOYMENT_AUDIT_MISMATCH',
+] as const;
+export type DeploymentErrorCode = (typeof DEPLOYMENT_ERROR_CODES)[number];
+
+export class InvalidTransitionError extends AppError {
+  readonly code: DeploymentErrorCode;
+  readonly category = 'conflict' as const;
+
+  constructor(deployment: Deployment, command: CommandType, code: DeploymentErrorCode, message: string) {
+    super(message, {
+      details: {
+        deploymentId: deployment.id,
+        from: deployment.state,
+        command,
+        ...(deployment.buildStep ? { step: deployment.buildStep } : {}),
+      },
+    });
+    this.code = code;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Polling
+
+export const FIRST_POLL_DELAY_MS = 2 * 60_000;
+export const MAX_POLL_DELAY_MS = 30 * 60_000;
+/** How long a build, submit or release may go quiet before the poller assumes its instance died and resumes. */
+export const RESUME_AFTER_MS = 2 * 60_000;
+const JITTER = 0.2;
+
+/**
+ * Delay before poll number `attempt` (0 = the first): 2, 4, 8, 16, then 30 minutes. WeChat decides in 1–7 days
+ * and pushes the result, so polling is the safety net and must not spend the per-appid quota. Jitter only
+ * shortens (by up to 20%), so the maximum holds and 10,000 audits submitted together do not poll together.
+ * `random` returns [0, 1); the default gives no jitter.
+ */
+export const nextPollDelay = (attempt: number, random: () => number = () => 0): number => {
+  const exponent = Math.min(Math.max(0, Math.floor(attempt)), 10);
+  const delay = Math.min(MAX_POLL_DELAY_MS, FIRST_POLL_DELAY_MS * 2 ** exponent);
+  const r = Math.min(Math.max(random(), 0), 1);
+  return Math.round(delay * (1 - JITTER * r));
+};
+
+const pollAtFor = (state: DeploymentState, at: number, random?: () => number): number | null => {
+  switch (state) {
+    case 'auditing':
+      return at + nextPollDelay(0, random);
+    case 'building':
+    case 'submitting':
+    case 'releasing':
+      return at + RESUME_AFTER_MS;
+    default:
+      return null;
+  }
+};
+
+/** A poll that changed nothing: look again later, a little later each time. Not a transition: no history. */
+export const pollLater = (deployment: Deployment, ctx: { at: number; random?: () => number }): Deployment => {
+  if (deployment.nextPollAt === null) return deployment;
+  const pollAttempts = deployment.pollAttempts + 1;
+  return {
+    ...deployment,
+    pollAttempts,
+    nextPollAt: ctx.at + nextPollDelay(pollAttempts, ctx.random),
+    updatedAt: Math.max(deployment.updatedAt, ctx.at),
+  };
+};
+
+export const isDue = (deployment: Deployment, now: number): boolean =>
+  deployment.nextPollAt !== null && deployment.nextPollAt <= now;
+
+// ---------------------------------------------------------------------------------------------------------
+// Queries
+
+const isInFlightState = (state: DeploymentState): state is InFlightState => (IN_FLIGHT_STATES as readonly string[]).includes(state);
+
+export const isInFlight = (deployment: Deployment): boolean => isInFlightState(deployment.state);
+
+export const isTerminal = (deployment: Deployment): boolean => {
+  switch (deployment.state) {
+    case 'cancelled':
+    case 'voided':
+    case 'released':
+    case 'rolled-back':
+      return true;
+    case 'failed':
+      return deployment.failure?.retryable !== true;
+    default:
+      return false;
+  }
+};
+
+/** Whether WeChat may be reviewing this deployment's code, so closing it should undo the audit. */
+export const auditMayBeLive = (deployment: Deployment): boolean => {
+  const state = deployment.state === 'failed' ? deployment.failure?.from : deployment.state;
+  return state === 'submitting' || state === 'auditing';
+};
+
+/** The state plus where inside it: what a history entry records a change of. */
+export const phaseOf = (deployment: Deployment): string => {
+  if (deployment.state === 'building') return `building:${deployment.buildStep ?? '?'}`;
+  if (deployment.state === 'auditing' && deployment.audit?.delayReason != null) return 'auditing:delayed';
+  return deployment.state;
+};
+
+/** WeChat calls the caller must make after a transition (or the poller, to resume). */
+export type Effect = 'commitCode' | 'fetchQrCode' | 'bindTesters' | 'submitAudit' | 'release' | 'undoAudit';
+export type Work = Exclude<Effect, 'undoAudit'> | 'pollAudit';
+
+const STEP_WORK: Record<BuildStep, Work> = { commit: 'commitCode', qrcode: 'fetchQrCode', testers: 'bindTesters' };
+
+/**
+ * What has to happen next for an in-flight deployment; the poller calls it for due deployments. For
+ * `submitAudit`, first ask WeChat for the latest audit: the submit may have happened before the instance died
+ * (WeChat: do not blindly retry a submit).
+ */
+export const pendingWork = (deployment: Deployment): Work | null => {
+  switch (deployment.state) {
+    case 'building':
+      return deployment.buildStep ? STEP_WORK[deployment.buildStep] : null;
+    case 'submitting':
+      return 'submitAudit';
+    case 'auditing':
+      return 'pollAudit';
+    case 'releasing':
+      return 'release';
+    default:
+      return null;
+  }
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// The transition function
+
+export interface TransitionContext {
+  readonly at: number;
+  readonly actor: Actor;
+  /** For the poll jitter; [0, 1). */
+  readonly random?: () => number;
+}
+
+/** Why a command changed nothing: done already, overtaken by later events, or the deployment is closed. */
+export type IgnoredBecause = 'repeat' | 'stale' | 'closed';
+
+export type TransitionResult =
+  | { readonly deployment: Deployment; readonly changed: true; readonly effects: readonly Effect[] }
+  | { readonly deployment: Deployment; readonly changed: false; readonly effects: readonly []; readonly ignored: IgnoredBecause };
+
+interface Move {
+  readonly to: DeploymentState;
+  readonly step?: BuildStep;
+  readonly patch?: Partial<Deployment>;
+  readonly cause?: string;
+  readonly errcode?: number;
+  readonly auditId?: number;
+  readonly undoAudit?: boolean;
+}
+type Outcome = Move | { readonly ignore: IgnoredBecause };
+
+const refuse = (d: Deployment, command: DeploymentCommand, code: DeploymentErrorCode, message: string): never => {
+  throw new InvalidTransitionError(d, command.type, code, `Deployment ${d.id} (${d.state}): ${message}`);
+};
+
+/** The refusal for a command that a closed or failed deployment cannot take. */
+const refuseClosed = (d: Deployment, command: DeploymentCommand, otherwise: string): never => {
+  if (d.state === 'failed' && d.failure?.retryable) {
+    return refuse(d, command, 'DEPLOYMENT_FAILED', `it failed (${d.failure.reason}); retry or cancel it.`);
+  }
+  if (isTerminal(d)) return refuse(d, command, 'DEPLOYMENT_CLOSED', 'it is closed; build a new deployment.');
+  return refuse(d, command, 'DEPLOYMENT_INVALID_TRANSITION', otherwise);
+};
+
+const overtaken = (d: Deployment): Outcome => ({ ignore: isTerminal(d) ? 'closed' : 'stale' });
+
+const newAudit = (auditId: number, at: number): Audit => ({
+  auditId,
+  submittedAt: at,
+  delayReason: null,
+  reason: null,
+  screenshots: [],
+  decidedAt: null,
+});
+
+/** A worker reports that a build step is done. */
+const buildProgress = (d: Deployment, command: DeploymentCommand, done: BuildStep, next: Move): Outcome => {
+  if (d.state === 'configuring') return refuse(d, command, 'DEPLOYMENT_NOT_BUILT', 'the build has not started.');
+  if (d.state !== 'building' || d.buildStep === null) return overtaken(d);
+  const reached = BUILD_STEPS.indexOf(d.buildStep);
+  const expected = BUILD_STEPS.indexOf(done);
+  if (reached > expected) return { ignore: 'stale' };
+  if (reached < expected) return refuse(d, command, 'DEPLOYMENT_INVALID_TRANSITION', `the build is still at step ${d.buildStep}.`);
+  return next;
+};
+
+type AuditResult = Extract<DeploymentCommand, { type: 'auditApproved' | 'auditRejected' | 'auditDelayed' }>;
+
+/** Audit results come from pushes (no audit id) and polls (with one); neither may throw. */
+const auditResult = (d: Deployment, command: AuditResult, at: number): Outcome => {
+  let audit = d.audit;
+  if (d.state === 'submitting' && command.auditId !== undefined && command.auditId !== audit?.auditId) {
+    // The result overtook our own record of the submit (WeChat may answer before we stored the audit id).
+    audit = newAudit(command.auditId, at);
+  } else if (d.state !== 'auditing' || audit === null) {
+    const repeat =
+      (command.type === 'auditApproved' && d.state === 'approved') || (command.type === 'auditRejected' && d.state === 'rejected');
+    const sameAudit = command.auditId === undefined || command.auditId === audit?.auditId;
+    return repeat && sameAudit ? { ignore: 'repeat' } : overtaken(d);
+  } else if (command.auditId !== undefined && command.auditId !== audit.auditId) {
+    return { ignore: 'stale' };
+  }
+  switch (command.type) {
+    case 'auditApproved':
+      return { to: 'approved', auditId: audit.auditId, patch: { audit: { ...audit, decidedAt: at } } };
+    case 'auditRejected':
+      return {
+        to: 'rejected',
+        auditId: audit.auditId,
+        cause: command.reason,
+        patch: { audit: { ...audit, reason: command.reason, screenshots: [...command.screenshots], decidedAt: at } },
+      };
+    case 'auditDelayed':
+      if (d.state === 'auditing' && audit.delayReason !== null) return { ignore: 'repeat' };
+      return { to: 'auditing', auditId: audit.auditId, cause: command.reason, patch: { audit: { ...audit, delayReason: command.reason } } };
+  }
+};
+
+const decide = (d: Deployment, command: DeploymentCommand, ctx: TransitionContext): Outcome => {
+  const { state } = d;
+  switch (command.type) {
+    case 'startBuild':
+      if (state === 'configuring') return { to: 'building', step: 'commit' };
+      if (state === 'building' || state === 'built') return { ignore: 'repeat' };
+      return refuseClosed(d, command, 'it has been built already; build a new deployment.');
+
+    case 'buildCommitted':
+      return buildProgress(d, command, 'commit', { to: 'building', step: 'qrcode' });
+    case 'qrStored':
+      return buildProgress(d, command, 'qrcode', { to: 'building', step: 'testers', patch: { qrAssetId: command.qrAssetId } });
+    case 'buildSucceeded':
+      return buildProgress(d, command, 'testers', { to: 'built', patch: { boundTesters: [...command.boundTesters] } });
+
+    case 'cancel':
+      switch (state) {
+        case 'cancelled':
+          return { ignore: 'repeat' };
+        case 'submitting':
+        case 'auditing':
+          return refuse(d, command, 'DEPLOYMENT_IN_REVIEW', 'WeChat is reviewing it; withdraw the audit first.');
+        case 'releasing':
+          return refuse(d, command, 'DEPLOYMENT_INVALID_TRANSITION', 'it is being released.');
+        case 'configuring':
+        case 'building':
+        case 'built':
+        case 'approved':
+        case 'rejected':
+        case 'withdrawn':
+          return { to: 'cancelled', cause: command.reason ?? 'cancelled' };
+        default:
+          if (state === 'failed' && d.failure?.retryable) {
+            return { to: 'cancelled', cause: command.reason ?? 'cancelled', undoAudit: auditMayBeLive(d) };
+          }
+          return refuseClosed(d, command, 'it cannot be cancelled.');
+      }
+
+    case 'submitAudit':
+      switch (state) {
+        case 'built':
+        case 'rejected':
+        case 'withdrawn':
+          return { to: 'submitting' };
+        case 'submitting':
+        case 'auditing':
+          return { ignore: 'repeat' };
+        case 'configuring':
+        case 'building':
+          return refuse(d, command, 'DEPLOYMENT_NOT_BUILT', 'it can be submitted for audit once it is built.');
+        case 'approved':
+        case 'releasing':
+          return refuse(d, command, 'DEPLOYMENT_INVALID_TRANSITION', 'WeChat has approved it already.');
+        default:
+          return refuseClosed(d, command, 'it cannot be submitted.');
+      }
+
+    case 'auditSubmitted':
+      switch (state) {
+        case 'submitting':
+          return { to: 'auditing', auditId: command.auditId, patch: { audit: newAudit(command.auditId, ctx.at) } };
+        case 'configuring':
+        case 'building':
+        case 'built':
+          return refuse(d, command, 'DEPLOYMENT_INVALID_TRANSITION', 'it was not being submitted.');
+        case 'cancelled':
+        case 'voided':
+        case 'failed':
+          return overtaken(d);
+        default:
+          if (d.audit?.auditId === command.auditId) return state === 'auditing' ? { ignore: 'repeat' } : overtaken(d);
+          return refuse(d, command, 'DEPLOYMENT_AUDIT_MISMATCH', `its audit is ${d.audit?.auditId ?? 'unknown'}, not ${command.auditId}.`);
+      }
+
+    case 'auditApproved':
+    case 'auditRejected':
+    case 'auditDelayed':
+      return auditResult(d, command, ctx.at);
+
+    case 'withdraw':
+      if (state === 'auditing' && d.audit) {
+        if (command.auditId !== undefined && command.auditId !== d.audit.auditId) return { ignore: 'stale' };
+        return { to: 'withdrawn', auditId: d.audit.auditId, patch: { audit: { ...d.audit, decidedAt: ctx.at } } };
+      }
+      if (state === 'withdrawn') {
+        return { ignore: command.auditId === undefined || command.auditId === d.audit?.auditId ? 'repeat' : 'stale' };
+      }
+      if (isTerminal(d) || state === 'failed') return refuseClosed(d, command, '');
+      return refuse(
+        d,
+        command,
+        'DEPLOYMENT_NOT_IN_REVIEW',
+        state === 'submitting' ? 'the submission is still in progress.' : 'no audit is in progress.',
+      );
+
+    case 'startRelease':
+      switch (state) {
+        case 'approved':
+          return { to: 'releasing' };
+        case 'releasing':
+        case 'released':
+          return { ignore: 'repeat' };
+        case 'configuring':
+        case 'building':
+        case 'built':
+        case 'submitting':
+        case 'auditing':
+        case 'rejected':
+        case 'withdrawn':
+          return refuse(d, command, 'DEPLOYMENT_NOT_APPROVED', 'only a version WeChat has approved can be released.');
+        default:
+          return refuseClosed(d, command, 'it cannot be released.');
+      }
+
+    case 'released':
+    case 'releaseAlreadyDone':
+      switch (state) {
+        case 'releasing':
+          return command.type === 'released'
+            ? { to: 'released', patch: { releasedAt: ctx.at } }
+            : { to: 'released', errcode: 85052, cause: 'WeChat reports this version already released (85052)', patch: { releasedAt: ctx.at } };
+        case 'released':
+          return { ignore: 'repeat' };
+        case 'approved':
+          return refuse(d, command, 'DEPLOYMENT_INVALID_TRANSITION', 'the release was not started.');
+        case 'rolled-back':
+        case 'cancelled':
+        case 'voided':
+        case 'failed':
+          return overtaken(d);
+        default:
+          return refuse(d, command, 'DEPLOYMENT_NOT_APPROVED', 'only a version WeChat has approved can be released.');
+      }
+
+    case 'rollback':
+      if (state === 'released') return { to: 'rolled-back' };
+      if (state === 'rolled-back') return { ignore: 'repeat' };
+      return refuse(d, command, 'DEPLOYMENT_NOT_RELEASED', 'only the released version can be rolled back.');
+
+    case 'fail':
+      if (state === 'failed') return { ignore: 'repeat' };
+      if (!isInFlightState(state)) return overtaken(d);
+      return {
+        to: 'failed',
+        cause: command.reason,
+        ...(command.errcode === undefined ? {} : { errcode: command.errcode }),
+        patch: {
+          failure: {
+            at: ctx.at,
+            reason: command.reason,
+            retryable: command.retryable,
+            errcode: command.errcode ?? null,
+            from: state,
+            step: d.buildStep,
+          },
+        },
+      };
+
+    case 'retry':
+      if (state === 'failed' && d.failure?.retryable) {
+        const { from, step } = d.failure;
+        return from === 'building' ? { to: from, step: step ?? 'commit' } : { to: from };
+      }
+      if (isInFlight(d)) return { ignore: 'repeat' };
+      return refuse(d, command, 'DEPLOYMENT_NOT_RETRYABLE', state === 'failed' ? 'its failure cannot be retried; build a new deployment.' : 'it has not failed.');
+
+    case 'void':
+      if (state === 'voided') return { ignore: 'repeat' };
+      if (isTerminal(d)) return { ignore: 'closed' };
+      return { to: 'voided', cause: command.reason, undoAudit: auditMayBeLive(d) };
+  }
+};
+
+/**
+ * Applies `command` to `deployment`. Returns the new deployment with one more history entry and the WeChat calls
+ * to make (`changed: true`), or the same deployment and why nothing happened (`changed: false`). Throws
+ * `InvalidTransitionError` for a command the current state forbids.
+ */
+export const transition = (deployment: Deployment, command: DeploymentCommand, ctx: TransitionContext): TransitionResult => {
+  const outcome = decide(deployment, command, ctx);
+  if ('ignore' in outcome) return { deployment, changed: false, effects: [], ignored: outcome.ignore };
+
+  const entry: HistoryEntry = {
+    at: ctx.at,
+    from: deployment.state,
+    to: outcome.to,
+    ...(outcome.step ? { step: outcome.step } : {}),
+    command: command.type,
+    actor: ctx.actor,
+    ...(outcome.cause === undefined ? {} : { cause: outcome.cause }),
+    ...(outcome.errcode === undefined ? {} : { errcode: outcome.errcode }),
+    ...(outcome.auditId === undefined ? {} : { auditId: outcome.auditId }),
+  };
+  const next: Deployment = {
+    ...deployment,
+    failure: null,
+    ...outcome.patch,
+    state: outcome.to,
+    buildStep: outcome.to === 'building' ? (outcome.step ?? 'commit') : null,
+    stateReason: outcome.cause ?? null,
+    nextPollAt: pollAtFor(outcome.to, ctx.at, ctx.random),
+    pollAttempts: 0,
+    history: [...deployment.history, entry],
+    // Instances' clocks differ a little; a document's updatedAt must not go backwards.
+    updatedAt: Math.max(deployment.updatedAt, ctx.at),
+  };
+
+  const effects: Effect[] = [];
+  const work = pendingWork(next);
+  if (work !== null && work !== 'pollAudit' && phaseOf(next) !== phaseOf(deployment)) effects.push(work);
+  if (outcome.undoAudit) effects.push('undoAudit');
+  return { deployment: next, changed: true, effects };
+};
+
+/** Whether `command` would change the deployment, without applying it: check before calling WeChat. */
+export const wouldChange = (deployment: Deployment, command: DeploymentCommand, ctx: TransitionContext): boolean =>
+  transition(deployment, command, ctx).changed;

@@ -1,0 +1,47 @@
+/**
+ * Complete, valid examples, shared by the tests, the demo and the API documentation, so that all three show a
+ * config the way a real customer fills in the IoT Video console form (seed 003 §5.1–5.2).
+ */
+import type { IotVideoConfig, LowcodeConfig } from './app';
+import type { AssetId } from './ids';
+
+export interface IotVideoImages {
+  readonly appDownloadQr: AssetId;
+  readonly instructions: AssetId;
+  readonly manual: AssetId;
+  readonly homeBottom: AssetId;
+  readonly doorLockTop: AssetId;
+}
+
+export const exampleIotVideoConfig = (
+  images: IotVideoImages = {
+    appDownloadQr: 'ast_appdownloadqr',
+    instructions: 'ast_instructions',
+    manual: 'ast_cameramanual',
+    homeBottom: 'ast_homebottom',
+    doorLockTop: 'ast_doorlocktop',
+  },
+): IotVideoConfig => ({
+  mapKey: 'OB4BZ-D4W3U-B7VVO-4PJWW-6TKDJ-WPB77',
+  reminders: [
+    { category: 'camera', defaultProductId: 'K3LD6E2V9Q', modelId: 'DYEbVCrZ8i7ZfqGtNd5eZw', messageTemplateId: 'Ooz9KvUJ7x3Z2kQbW1mR5yTnC8dLfHgA0sPqEiVu4oM' },
+    { category: 'doorLock', defaultProductId: 'P8WQ2M7ZXA', modelId: 'Lk2-Ux9QmT_4vRb8cNz1aw', messageTemplateId: 'Xy7pLm2Nq9Rs4Tv6Wb8Zc1Df3Gh5Jk0Am2Bn4Cp6Dq8' },
+  ],
+  afterSales: {
+    phone: '400-800-1234',
+    feedbackGuide: '请描述问题现象、设备型号和发生时间，我们会在 24 小时内回复。',
+    appDownloadQrImage: images.appDownloadQr,
+  },
+  instructionsImage: images.instructions,
+  productManuals: [{ name: '智能摄像头 C1', image: images.manual }],
+  theme: { mainColor: '#0052D9', secondaryColor: '#E8F3FF' },
+  homeBottomImage: images.homeBottom,
+  doorLockTopImage: images.doorLockTop,
+});
+
+export const exampleLowcodeConfig = (): LowcodeConfig => ({
+  ext: { apiBaseUrl: 'https://api.example.com', shopName: '示例小店' },
+  extPages: { 'pages/index/index': { navigationBarTitleText: '首页' } },
+  pages: ['pages/index/index', 'pages/cart/cart'],
+  window: { navigationBarBackgroundColor: '#ffffff' },
+});
