@@ -1,121 +1,78 @@
 /**
- * `authorize-callback`: WeChat's authorization-event receive URL (`POST /wechat/component/events`).
- *
- * Order matters: verify the signature and timestamp, decrypt, record the push in the inbox, act on it, and only
- * then answer `success`. A bad signature or stale timestamp is refused with a 4xx and nothing is stored. A push
- * seen before is answered `success` without acting again. A failure a retry could fix answers 503 (so WeChat
- * retries) and forgets the push; a push that can never be processed is marked failed and acknowledged.
+ * `authorize-callback`: the authorization redirect for an app's target mini program
+ * (`GET /wechat/authorize/callback`) and WeChat's authorization-event receive URL (`POST /wechat/component/events`:
+ * component_verify_ticket every 10 minutes, authorized, updateauthorized, unauthorized).
  */
 import { z } from 'zod';
-import { ValidationError, isAppError } from '../../shared/domain/errors';
-import { platform, type Platform } from '../../shared/runtime/compose';
+import { handleUnauthorized, handleUpdateAuthorized } from '../../shared/app/authorization';
+import { services, httpFunction } from '../../shared/app/compose';
+import type { Services } from '../../shared/app/context';
 import { cloudEntry } from '../../shared/runtime/entry';
-import { route, type Reply } from '../../shared/runtime/http/route';
-import { createHttpFunction } from '../../shared/runtime/http/stack';
-import { fingerprintOf } from '../../shared/wechat/inbox';
-import { createWeChatPlatform, type WeChatPlatform } from '../../shared/wechat/platform';
-import type { WeChatXmlFields } from '../../shared/wechat/xml';
-
-export type AuthorizeCallbackDeps = Pick<Platform, 'config' | 'log'> & {
-  wechat: Pick<WeChatPlatform, 'crypto' | 'tokens' | 'inbox'>;
-  clock?: () => number;
-};
-
-const callbackQuery = z.object({
-  msg_signature: z.string().optional(),
-  timestamp: z.string().optional(),
-  nonce: z.string().optional(),
-  encrypt_type: z.string().optional(),
-  signature: z.string().optional(),
-});
+import { route, type AnyRoute } from '../../shared/runtime/http/route';
+import { pushQuery, receivePush } from '../../shared/wechat/receiver';
+import { redirectRoute } from '../bind-callback/handler';
 
 /** The decrypted component push: every kind names its InfoType and CreateTime; the rest depends on the kind. */
 const componentPush = z.object({
-  InfoType: z.string().min(1),
+  InfoType: z.string().min(1).max(64),
   AppId: z.string().optional(),
   CreateTime: z.coerce.number().int().nonnegative(),
-  ComponentVerifyTicket: z.string().optional(),
-  AuthorizerAppid: z.string().optional(),
+  ComponentVerifyTicket: z.string().max(512).optional(),
+  AuthorizerAppid: z.string().max(32).optional(),
 });
+type ComponentPush = z.infer<typeof componentPush>;
 
-const success: Reply = { status: 200, text: 'success' };
+export type AuthorizeCallbackDeps = Pick<Services, 'log' | 'clock'> & {
+  wechat: Pick<Services['wechat'], 'crypto' | 'tokens' | 'inbox'>;
+  /** The pipeline's reactions to authorization events; absent in tests of the receiver alone. */
+  onAuthorizationEvent?: (push: ComponentPush) => Promise<string>;
+};
 
-export function makeHandler(deps: AuthorizeCallbackDeps) {
-  const clock = deps.clock ?? Date.now;
+export function eventsRoute(deps: AuthorizeCallbackDeps): AnyRoute {
   const { crypto, tokens, inbox } = deps.wechat;
-
-  const act = async (push: z.infer<typeof componentPush>): Promise<string> => {
+  const act = async (push: ComponentPush): Promise<string> => {
     if (push.InfoType === 'component_verify_ticket') {
       if (!push.ComponentVerifyTicket) return 'ticket push without a ticket';
       return `ticket ${await tokens.recordVerifyTicket(push.ComponentVerifyTicket, push.CreateTime * 1000)}`;
     }
-    // authorized / updateauthorized / unauthorized are acted on by the publishing pipeline, which reads them
-    // from the inbox; here they are stored and acknowledged.
-    return `stored ${push.InfoType}`;
+    return deps.onAuthorizationEvent ? deps.onAuthorizationEvent(push) : `stored ${push.InfoType}`;
   };
-
-  return createHttpFunction({
-    name: 'authorize-callback',
-    log: deps.log,
-    maxBodyBytes: Math.min(deps.config.maxBodyBytes, 64 * 1024),
-    corsOrigins: [],
-    routes: [
-      route({
-        method: 'POST',
-        path: '/wechat/component/events',
-        auth: 'public',
-        summary: 'WeChat authorization-event receive URL (component_verify_ticket, authorized, updateauthorized, unauthorized)',
-        query: callbackQuery,
-        handle: async ({ query, rawBody, log }) => {
-          const opened = crypto.openEnvelope({
-            body: rawBody.toString('utf8'),
-            msgSignature: query.msg_signature,
-            timestamp: query.timestamp,
-            nonce: query.nonce,
-            nowSeconds: Math.floor(clock() / 1000),
-          });
-          const push = parsePush(opened.fields);
-          const claim = await inbox.claim(fingerprintOf('component', opened.message), {
-            source: 'component',
-            type: push.InfoType,
-            appId: push.AuthorizerAppid ?? null,
-            createTime: push.CreateTime,
-          });
-          if (claim.kind === 'duplicate') {
-            log.info('duplicate push acknowledged', { infoType: push.InfoType, status: claim.status });
-            return success;
-          }
-          try {
-            const outcome = await act(push);
-            await inbox.settle(claim, 'processed', outcome);
-            log.info('component push processed', { infoType: push.InfoType, outcome });
-            return success;
-          } catch (error) {
-            if (isAppError(error) && (error.category === 'invalid' || error.category === 'internal')) {
-              await inbox.settle(claim, 'failed', error.code);
-              log.error('component push cannot be processed; acknowledged to stop retries', { infoType: push.InfoType, error });
-              return success;
-            }
-            await inbox.release(claim);
-            throw error;
-          }
-        },
+  return route({
+    method: 'POST',
+    path: '/wechat/component/events',
+    auth: 'public',
+    summary: 'WeChat authorization-event receive URL (verify ticket, authorized, updateauthorized, unauthorized)',
+    query: pushQuery,
+    handle: async ({ query, rawBody, log }) =>
+      receivePush({
+        source: 'component',
+        crypto,
+        inbox,
+        log,
+        nowSeconds: Math.floor(deps.clock() / 1000),
+        query,
+        rawBody,
+        schema: componentPush,
+        describe: (push) => ({ type: push.InfoType, appId: push.AuthorizerAppid ?? null, createTime: push.CreateTime }),
+        act,
       }),
-    ],
   });
 }
 
-function parsePush(fields: WeChatXmlFields): z.infer<typeof componentPush> {
-  const parsed = componentPush.safeParse(fields);
-  if (parsed.success) return parsed.data;
-  throw new ValidationError(
-    'the decrypted push is not a component event',
-    parsed.error.issues.map((issue) => ({ path: `message.${issue.path.join('.')}`, message: issue.message })),
-    { code: 'WECHAT_PUSH_INVALID' },
-  );
-}
+/** The pipeline's reaction to authorization pushes; `authorized` is completed by the redirect (see authorization.ts). */
+const reactTo = (s: Services) => async (push: ComponentPush): Promise<string> => {
+  const appid = push.AuthorizerAppid;
+  if (!appid) return `stored ${push.InfoType}`;
+  if (push.InfoType === 'unauthorized') return handleUnauthorized(s, appid);
+  if (push.InfoType === 'updateauthorized') return handleUpdateAuthorized(s, appid);
+  return `stored ${push.InfoType}`;
+};
 
-export const handler = cloudEntry({ http: true, schedule: false }, async () => {
-  const base = await platform();
-  return { http: makeHandler({ ...base, wechat: createWeChatPlatform(base) }) };
-});
+export const routes = (s: Services): AnyRoute[] => [
+  redirectRoute(s, 'authorize-app', '/wechat/authorize/callback', 'Authorization redirect for an app’s target mini program'),
+  eventsRoute({ ...s, onAuthorizationEvent: reactTo(s) }),
+];
+
+export const makeHandler = (s: Services) => httpFunction(s, 'authorize-callback', routes(s));
+
+export const handler = cloudEntry({ http: true, schedule: false }, async () => ({ http: makeHandler(await services()) }));

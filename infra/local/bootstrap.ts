@@ -102,12 +102,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ticketIntervalMs: options.simulator?.ticketIntervalMs ?? 10 * 60_000,
       auditDecisionDelayMs: options.simulator?.auditDecisionDelayMs ?? null,
     });
-    if (options.simulator?.seedDemo ?? true) seedDemoPlatform(simulator);
-    // WeChat pushes a ticket every 10 minutes; a fresh local run should not wait that long for its first one.
-    if ((options.simulator?.ticketIntervalMs ?? 1) > 0) await simulator.pushVerifyTicket();
+    // Before any push: the first push cold-starts a function, which reads its configuration once.
     env.WECHAT_API_BASE = simulator.baseUrl;
     env.WECHAT_PC_AUTH_PAGE_BASE = simulator.baseUrl;
     env.WECHAT_MOBILE_AUTH_PAGE_BASE = simulator.baseUrl;
+    if (options.simulator?.seedDemo ?? true) seedDemoPlatform(simulator);
+    // WeChat pushes a ticket every 10 minutes; a fresh local run should not wait that long for its first one.
+    if ((options.simulator?.ticketIntervalMs ?? 1) > 0) await simulator.pushVerifyTicket();
   }
 
   return {

@@ -19,6 +19,12 @@ Object.assign(process.env, {
   DATA_KEY: randomBytes(32).toString('base64'),
   ADMIN_API_KEY: `adm_${randomBytes(24).toString('base64url')}`,
   LOG_LEVEL: 'error',
+  // No WeChat is reached by these tests; the functions still compose a client at their cold start.
+  WECHAT_API_BASE: 'http://127.0.0.1:9',
+  WECHAT_COMPONENT_APPID: 'wx0000000000local0',
+  WECHAT_COMPONENT_SECRET: 'unused',
+  WECHAT_TOKEN: 'unused',
+  WECHAT_ENCODING_AES_KEY: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
 });
 
 const template = loadTemplate(join(root, 'serverless.yml'));

@@ -40,8 +40,10 @@ export function createStateSigner(dataKey: Buffer, clock: () => number = Date.no
       if (!state) throw new InvalidStateError('missing');
       const [body, signature, extra] = state.split('.');
       if (!body || !signature || extra !== undefined || state.length > 2048) throw new InvalidStateError('malformed');
-      const given = Buffer.from(signature, 'base64url');
-      const expected = mac(body);
+      // Compare the canonical text, not decoded bytes: base64 decoders ignore the last character's spare bits,
+      // so two different strings can decode to the same MAC.
+      const given = Buffer.from(signature, 'utf8');
+      const expected = Buffer.from(mac(body).toString('base64url'), 'utf8');
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new InvalidStateError('not signed by this platform');
       let parsed: unknown;
       try {

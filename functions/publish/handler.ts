@@ -1,0 +1,37 @@
+/**
+ * `publish` (frontend): releases an approved deployment (85052 "already released" counts as done) and rolls back.
+ * Refused while the account's primary mini program is unbound.
+ */
+import { services, httpFunction } from '../../shared/app/compose';
+import { accountOf, actorOf, type Services } from '../../shared/app/context';
+import { releaseDeployment, rollbackDeployment } from '../../shared/app/deployments';
+import { deploymentSchema } from '../../shared/domain/deployment';
+import { cloudEntry } from '../../shared/runtime/entry';
+import { json, route, type AnyRoute } from '../../shared/runtime/http/route';
+import { deploymentParams } from '../build-trigger/handler';
+
+export const routes = (s: Services): AnyRoute[] => [
+  route({
+    method: 'POST',
+    path: '/v1/deployments/{deploymentId}/release',
+    auth: 'account',
+    summary: 'Release an approved deployment',
+    params: deploymentParams,
+    response: deploymentSchema,
+    handle: async ({ params, principal, signal }) =>
+      json(200, await releaseDeployment(s, accountOf(principal), params.deploymentId, actorOf(principal), signal)),
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/deployments/{deploymentId}/rollback',
+    auth: 'account',
+    summary: 'Roll the mini program back to the version live before this release',
+    params: deploymentParams,
+    response: deploymentSchema,
+    handle: async ({ params, principal }) => json(200, await rollbackDeployment(s, accountOf(principal), params.deploymentId, actorOf(principal))),
+  }),
+];
+
+export const makeHandler = (s: Services) => httpFunction(s, 'publish', routes(s));
+
+export const handler = cloudEntry({ http: true, schedule: false }, async () => ({ http: makeHandler(await services()) }));

@@ -1,0 +1,25 @@
+/**
+ * `review-poller` (timer): claims due deployments with leases and does their pending work — polls audits with
+ * backoff (reconciling pushes WeChat never delivered), resumes builds, submits and releases whose instance died —
+ * with bounded concurrency and a time budget below the function's timeout. Logs a summary of the tick.
+ */
+import { services } from '../../shared/app/compose';
+import type { Services } from '../../shared/app/context';
+import { pollDue } from '../../shared/app/deployments';
+import { cloudEntry } from '../../shared/runtime/entry';
+import type { ScheduledEvent } from '../../shared/runtime/shim';
+import type { Context } from 'aws-lambda';
+
+/** Time kept back from the function's limit for the summary and for in-flight calls to finish. */
+const RESERVE_MS = 5_000;
+
+export function makeHandler(s: Services, options: { concurrency?: number } = {}) {
+  return async (event: ScheduledEvent, context?: Context) => {
+    const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : 60_000;
+    const summary = await pollDue(s, { budgetMs: Math.max(1_000, remaining - RESERVE_MS), concurrency: options.concurrency ?? 16 });
+    s.log.info('poller tick', { trigger: event.triggerName, ...summary });
+    return summary;
+  };
+}
+
+export const handler = cloudEntry({ http: false, schedule: true }, async () => ({ schedule: makeHandler(await services()) }));

@@ -1,0 +1,90 @@
+/**
+ * `review`: submit for audit (privacy prerequisites checked first), undo, speed up — and WeChat's message URL
+ * (`/wechat/authorizers/$APPID$/events`), whose audit pushes update the deployment at once.
+ */
+import { z } from 'zod';
+import { services, httpFunction } from '../../shared/app/compose';
+import { accountOf, actorOf, type Services } from '../../shared/app/context';
+import { handleAuditEvent, speedUpAudit, submitForAudit, undoAudit } from '../../shared/app/deployments';
+import { deploymentSchema } from '../../shared/domain/deployment';
+import { weChatAppidSchema } from '../../shared/domain/ids';
+import { cloudEntry } from '../../shared/runtime/entry';
+import { json, route, type AnyRoute } from '../../shared/runtime/http/route';
+import { pushQuery, receivePush } from '../../shared/wechat/receiver';
+import { deploymentParams } from '../build-trigger/handler';
+
+/** Audit pushes (reference §5); other events of the mini program are recorded and acknowledged. */
+const authorizerPush = z.object({
+  ToUserName: z.string().max(64).optional(),
+  FromUserName: z.string().max(128).optional(),
+  CreateTime: z.coerce.number().int().nonnegative(),
+  MsgType: z.string().max(32),
+  Event: z.string().max(64).optional(),
+  Reason: z.string().max(10_000).optional(),
+  ScreenShot: z.string().max(10_000).optional(),
+});
+
+export const routes = (s: Services): AnyRoute[] => [
+  route({
+    method: 'POST',
+    path: '/v1/deployments/{deploymentId}/submit',
+    auth: 'account',
+    summary: 'Submit a built deployment for WeChat audit (or resubmit after a rejection was fixed)',
+    params: deploymentParams,
+    response: deploymentSchema,
+    handle: async ({ params, principal, signal }) =>
+      json(200, await submitForAudit(s, accountOf(principal), params.deploymentId, actorOf(principal), signal)),
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/deployments/{deploymentId}/undo',
+    auth: 'account',
+    summary: 'Withdraw the audit (WeChat allows 5 a day, 10 a month per mini program)',
+    params: deploymentParams,
+    response: deploymentSchema,
+    handle: async ({ params, principal }) => json(200, await undoAudit(s, accountOf(principal), params.deploymentId, actorOf(principal))),
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/deployments/{deploymentId}/speedup',
+    auth: 'account',
+    summary: 'Ask WeChat to expedite the audit (monthly quota)',
+    params: deploymentParams,
+    response: deploymentSchema,
+    handle: async ({ params, principal }) => json(200, await speedUpAudit(s, accountOf(principal), params.deploymentId)),
+  }),
+  route({
+    method: 'POST',
+    path: '/wechat/authorizers/{appid}/events',
+    auth: 'public',
+    summary: 'WeChat message & event receive URL, configured as /wechat/authorizers/$APPID$/events (audit results)',
+    params: z.object({ appid: weChatAppidSchema }),
+    query: pushQuery,
+    handle: async ({ params, query, rawBody, log }) =>
+      receivePush({
+        source: 'authorizer',
+        crypto: s.wechat.crypto,
+        inbox: s.wechat.inbox,
+        log,
+        nowSeconds: Math.floor(s.clock() / 1000),
+        query,
+        rawBody,
+        schema: authorizerPush,
+        describe: (push) => ({ type: push.Event ?? push.MsgType, appId: params.appid, createTime: push.CreateTime }),
+        act: async (push) => {
+          if (push.Event === 'weapp_audit_success' || push.Event === 'weapp_audit_fail' || push.Event === 'weapp_audit_delay') {
+            return handleAuditEvent(s, params.appid, {
+              type: push.Event,
+              ...(push.Reason !== undefined ? { reason: push.Reason } : {}),
+              screenshots: push.ScreenShot ? push.ScreenShot.split('|').filter(Boolean) : [],
+            });
+          }
+          return `stored ${push.Event ?? push.MsgType}`;
+        },
+      }),
+  }),
+];
+
+export const makeHandler = (s: Services) => httpFunction(s, 'review', routes(s));
+
+export const handler = cloudEntry({ http: true, schedule: false }, async () => ({ http: makeHandler(await services()) }));

@@ -1,0 +1,156 @@
+/**
+ * The whole product on loopback — the local runtime (every function of serverless.yml), the WeChat simulator and a
+ * temp SQLite file — driven only over HTTP, the way a frontend and an admin with a phone would. The end-to-end
+ * tests and `npm run demo` both use it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { startLocalStack, type LocalStack } from './bootstrap';
+import type { WeChatSimulator } from '../wechat-sim';
+import { createLogger } from '../../shared/runtime/logger';
+
+const root = resolve(__dirname, '..', '..');
+
+export interface Platform {
+  url: string;
+  sim: WeChatSimulator;
+  stack: LocalStack;
+  adminKey: string;
+  /** Fires the poller's timer now (the demo and tests do not wait for its cron). */
+  pollNow(): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export async function startPlatform(options: { auditDecisionDelayMs?: number | null; env?: Record<string, string> } = {}): Promise<Platform> {
+  const dir = mkdtempSync(join(tmpdir(), 'wxa-platform-'));
+  const env: NodeJS.ProcessEnv = process.env;
+  Object.assign(env, { SQLITE_PATH: join(dir, 'wxa.db'), LOG_LEVEL: env.LOG_LEVEL ?? 'error', ...options.env });
+  const stack = await startLocalStack({
+    root,
+    env,
+    log: createLogger({ level: 'error' }),
+    port: 0,
+    timers: false,
+    simulator: { ticketIntervalMs: 60 * 60_000, auditDecisionDelayMs: options.auditDecisionDelayMs ?? null },
+  });
+  if (!stack.simulator) throw new Error('the platform should run with the simulator');
+  return {
+    url: stack.runtime.url,
+    sim: stack.simulator,
+    stack,
+    adminKey: env.ADMIN_API_KEY ?? '',
+    pollNow: () => stack.runtime.fireTimer('review-poller', 'poll-due'),
+    close: async () => {
+      await stack.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Call {
+  status: number;
+  body: unknown;
+  headers: Headers;
+}
+
+export function client(url: string, apiKey: string) {
+  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Call> => {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${apiKey}`,
+        ...(body === undefined || Buffer.isBuffer(body) ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      ...(body === undefined ? {} : { body: Buffer.isBuffer(body) ? body : JSON.stringify(body) }),
+    });
+    const type = response.headers.get('content-type') ?? '';
+    const parsed: unknown = type.includes('json') ? await response.json() : Buffer.from(await response.arrayBuffer());
+    return { status: response.status, body: parsed, headers: response.headers };
+  };
+  return {
+    get: (path: string) => call('GET', path),
+    post: (path: string, body?: unknown, headers?: Record<string, string>) => call('POST', path, body ?? {}, headers),
+    put: (path: string, body: unknown) => call('PUT', path, body),
+    raw: call,
+  };
+}
+export type Client = ReturnType<typeof client>;
+
+const accountCreated = z.object({ account: z.object({ id: z.string() }), apiKey: z.string() });
+const urlReply = z.object({ url: z.string() });
+const idReply = z.object({ id: z.string() });
+export const deploymentReply = z.object({
+  id: z.string(),
+  state: z.string(),
+  buildStep: z.string().nullable(),
+  stateReason: z.string().nullable(),
+  qrAssetId: z.string().nullable(),
+  audit: z.object({ auditId: z.number(), reason: z.string().nullable(), screenshots: z.array(z.string()) }).nullable(),
+  failure: z.object({ reason: z.string(), retryable: z.boolean(), errcode: z.number().nullable() }).nullable(),
+  history: z.array(z.object({ from: z.string(), to: z.string(), command: z.string(), actor: z.object({ kind: z.string() }) })),
+});
+export type DeploymentReply = z.infer<typeof deploymentReply>;
+
+export const expectStatus = (call: Call, status: number): Call => {
+  if (call.status !== status) throw new Error(`expected HTTP ${status}, got ${call.status}: ${JSON.stringify(call.body)}`);
+  return call;
+};
+
+export async function createAccount(p: Platform, name: string): Promise<{ id: string; api: Client }> {
+  const created = accountCreated.parse(expectStatus(await client(p.url, p.adminKey).post('/v1/accounts', { name }), 201).body);
+  return { id: created.account.id, api: client(p.url, created.apiKey) };
+}
+
+/**
+ * Plays the admin: opens the authorization URL the platform returned, "scans" it in the simulator (choosing the
+ * mini program and the permission sets granted), and follows WeChat's redirect back to our callback.
+ */
+export async function scanAndReturn(
+  p: Platform,
+  authorizationUrl: string,
+  appId: string,
+  funcScopeIds?: number[],
+): Promise<{ status: number; result: { ok: boolean; code: string; message: string } }> {
+  const page = new URL(authorizationUrl);
+  const preAuthCode = page.searchParams.get('pre_auth_code') ?? '';
+  const redirectUri = page.searchParams.get('redirect_uri') ?? '';
+  const { redirectUrl } = await p.sim.scanAuthorization({ preAuthCode, appId, redirectUri, ...(funcScopeIds ? { funcScopeIds } : {}) });
+  const response = await fetch(redirectUrl, { headers: { accept: 'application/json' } });
+  const result = z.object({ ok: z.boolean(), code: z.string(), message: z.string() }).parse(await response.json());
+  return { status: response.status, result };
+}
+
+export async function authorize(p: Platform, api: Client, purpose: 'bind-primary' | 'authorize-app', appid: string, appId?: string, funcScopeIds?: number[]) {
+  const body = purpose === 'bind-primary' ? { purpose } : { purpose, appId };
+  const { url } = urlReply.parse(expectStatus(await api.post('/v1/authorizations', body), 201).body);
+  return scanAndReturn(p, url, appid, funcScopeIds);
+}
+
+export async function createLowcodeApp(api: Client, name = 'Shop', requiredPlugins: unknown[] = []): Promise<string> {
+  const created = await api.post('/v1/apps', {
+    kind: 'lowcode',
+    name,
+    templateId: 101,
+    requiredPlugins,
+    config: { ext: { shopName: name }, extPages: { 'pages/index/index': { navigationBarTitleText: name } }, pages: ['pages/index/index'] },
+  });
+  return idReply.parse(expectStatus(created, 201).body).id;
+}
+
+export const deploymentOf = (call: Call): DeploymentReply => deploymentReply.parse(call.body);
+
+/** A tiny but real PNG header (signature + IHDR) of the given size: enough for the width checks. */
+export function pngOfWidth(width: number, height = 64): Buffer {
+  const header = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const ihdr = Buffer.alloc(25);
+  ihdr.writeUInt32BE(13, 0);
+  ihdr.write('IHDR', 4, 'latin1');
+  ihdr.writeUInt32BE(width, 8);
+  ihdr.writeUInt32BE(height, 12);
+  ihdr.writeUInt8(8, 16);
+  ihdr.writeUInt8(6, 17);
+  return Buffer.concat([header, ihdr]);
+}

@@ -1,0 +1,279 @@
+/**
+ * Binding and authorization (DESIGN §1 steps 1–2, 2b): the authorization URL with a signed state, the redirect
+ * back with `auth_code`, and WeChat's authorization events.
+ *
+ * The redirect does the work, because only it knows (through the signed state) which account and app the scan
+ * was for. The `authorized` push carries the same single-use code: exchanging it there would race the redirect
+ * and make one of them fail with 61009, so that push is only recorded. `updateauthorized` (permission sets
+ * changed on mp.weixin.qq.com, no redirect) re-reads the sets; `unauthorized` detaches and voids.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { bindPrimary, primaryOf, unbindPrimary } from '../domain/account';
+import { linkApp, unlinkApp } from '../domain/app';
+import { AppError, ConflictError, NotFoundError } from '../domain/errors';
+import { weChatAppidSchema, weChatUserNameSchema, type AccountId, type AppId, type WeChatAppid } from '../domain/ids';
+import {
+  linkMiniProgram,
+  markUnauthorized,
+  recordAuthorization,
+  unlinkMiniProgram,
+  withPlugins,
+  type Displaced,
+  type MiniProgram,
+} from '../domain/mini-program';
+import { hasCodePermissions, sameSubject } from '../domain/rules';
+import { defineCollection, type Write } from '../store/port';
+import { WeChatApiError } from '../wechat/errcodes';
+import { getAccount, getApp } from './catalog';
+import type { Services } from './context';
+import { voidDeploymentsOf } from './deployments';
+import { InvalidStateError, type StatePayload } from './state-token';
+
+export type Purpose = StatePayload['purpose'];
+
+/** Outcomes of handled redirects, so a refreshed callback page shows the same result instead of 61009. */
+export const authResultsCollection = defineCollection({
+  name: 'authResults',
+  schema: z.object({ ok: z.boolean(), code: z.string(), message: z.string(), appid: z.string().nullable(), at: z.number() }),
+});
+export type AuthResult = z.infer<typeof authResultsCollection.schema>;
+
+const AUTH_RESULT_TTL_MS = 24 * 60 * 60 * 1000;
+
+export class AuthorizationRefusedError extends AppError {
+  readonly code: string;
+  readonly category = 'forbidden' as const;
+  constructor(code: string, message: string, cause?: unknown) {
+    super(message, { cause });
+    this.code = code;
+  }
+}
+
+/** Builds the URL an admin opens (PC: shows a QR; mobile: opens in WeChat) to authorize a mini program. */
+export async function authorizationUrl(
+  s: Services,
+  accountId: AccountId,
+  input: { purpose: Purpose; appId?: string; mobile?: boolean },
+): Promise<{ url: string; expiresAt: number }> {
+  const account = await getAccount(s, accountId);
+  let appId: AppId | null = null;
+  if (input.purpose === 'authorize-app') {
+    if (!input.appId) throw new NotFoundError('appId is required to authorize a mini program for an app', { code: 'APP_NOT_FOUND', field: 'appId' });
+    appId = (await getApp(s, accountId, input.appId)).data.id;
+    // Seed 000 step 2: the account's primary mini program must be bound before any app can be authorized.
+    if (!primaryOf(account.data)) {
+      throw new AuthorizationRefusedError('PRIMARY_NOT_BOUND', 'bind the account’s primary mini program first (purpose bind-primary)');
+    }
+  }
+  const ttlSeconds = 30 * 60;
+  const state = s.signer.sign({ purpose: input.purpose, accountId, appId }, ttlSeconds);
+  const callback = input.purpose === 'bind-primary' ? '/wechat/bind/callback' : '/wechat/authorize/callback';
+  const redirectUri = `${s.config.publicBaseUrl}${callback}?state=${encodeURIComponent(state)}`;
+  const { pre_auth_code: preAuthCode } = await s.wechat.api.createPreAuthCode(await s.wechat.tokens.componentToken());
+  // auth_type 2: mini programs only (an official account cannot publish mini program code).
+  const url = s.wechat.api.authorizationPageUrl({ preAuthCode, redirectUri, mobile: input.mobile ?? false, authType: 2 });
+  return { url, expiresAt: s.clock() + ttlSeconds * 1000 };
+}
+
+/**
+ * Handles the redirect back from the authorization page. Returns what to show the admin; a retried or refreshed
+ * redirect returns the first outcome again.
+ */
+export async function completeAuthorization(
+  s: Services,
+  purpose: Purpose,
+  input: { authCode: string | undefined; state: string | undefined },
+): Promise<AuthResult> {
+  const payload = s.signer.verify(input.state);
+  if (payload.purpose !== purpose) throw new InvalidStateError(`for ${payload.purpose}, not ${purpose}`);
+  if (!input.authCode) {
+    throw new AuthorizationRefusedError('AUTH_CODE_MISSING', 'WeChat returned no auth_code: the admin did not complete the authorization');
+  }
+  const results = s.store.collection(authResultsCollection);
+  const resultId = createHash('sha256').update(input.authCode).digest('hex');
+  const previous = await results.get(resultId);
+  if (previous) return previous.data;
+
+  let result: AuthResult;
+  try {
+    const appid = await exchangeAndApply(s, payload, input.authCode);
+    result = {
+      ok: true,
+      code: purpose === 'bind-primary' ? 'PRIMARY_BOUND' : 'MINI_PROGRAM_AUTHORIZED',
+      message: purpose === 'bind-primary' ? `${appid} is now the account's primary mini program.` : `${appid} is now linked to the app.`,
+      appid,
+      at: s.clock(),
+    };
+  } catch (error) {
+    if (!(error instanceof AppError) || error.category === 'internal' || error.category === 'unavailable') throw error;
+    result = { ok: false, code: error.code, message: error.message, appid: null, at: s.clock() };
+  }
+  try {
+    await results.insert(resultId, result, { expiresAt: s.clock() + AUTH_RESULT_TTL_MS });
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+    return (await results.get(resultId))?.data ?? result;
+  }
+  return result;
+}
+
+async function exchangeAndApply(s: Services, payload: StatePayload, authCode: string): Promise<WeChatAppid> {
+  const { api, tokens } = s.wechat;
+  const cat = await tokens.componentToken();
+  let authorization;
+  try {
+    authorization = (await api.queryAuth(cat, authCode)).authorization_info;
+  } catch (error) {
+    if (error instanceof WeChatApiError && (error.errcode === 61009 || error.errcode === 61010)) {
+      throw new AuthorizationRefusedError(
+        error.errcode === 61010 ? 'AUTH_CODE_EXPIRED' : 'AUTH_CODE_USED',
+        error.errcode === 61010 ? 'the authorization code has expired; scan again' : 'the authorization code was already used; scan again',
+        error,
+      );
+    }
+    throw error;
+  }
+  const appid = weChatAppidSchema.parse(authorization.authorizer_appid);
+  // The refresh token is stored before anything else can fail: losing it would force another scan.
+  if (authorization.authorizer_refresh_token) {
+    await tokens.saveAuthorization(appid, {
+      accessToken: authorization.authorizer_access_token,
+      expiresInSeconds: authorization.expires_in,
+      refreshToken: authorization.authorizer_refresh_token,
+    });
+  }
+  const info = (await api.getAuthorizerInfo(cat, appid)).authorizer_info;
+  const funcScopeIds = authorization.func_info.map((f) => f.funcscope_category.id);
+  const subject = info.principal_name ?? '';
+  const userName = weChatUserNameSchema.safeParse(info.user_name);
+  if (!userName.success) throw new AuthorizationRefusedError('NOT_A_MINI_PROGRAM', `${appid} has no original id: is it a mini program?`);
+  const facts = {
+    appid,
+    accountId: payload.accountId as AccountId,
+    subject,
+    nickname: info.nick_name ?? '',
+    userName: userName.data,
+    funcScopeIds,
+    role: payload.purpose === 'bind-primary' ? ('primary' as const) : ('target' as const),
+  };
+  const actor = { kind: 'account' as const, id: payload.accountId };
+
+  for (let attempt = 0; ; attempt++) {
+    const account = await getAccount(s, facts.accountId);
+    const existing = await s.db.miniPrograms.get(appid);
+    const writes: Write[] = [];
+    const at = s.clock();
+    let { miniProgram, displaced } = recordAuthorization(existing?.data ?? null, facts, { at, actor });
+    const displacedApps: Displaced[] = displaced ? [displaced] : [];
+
+    if (payload.purpose === 'bind-primary') {
+      writes.push(s.db.accounts.updateWrite(account.id, account.version, bindPrimary(account.data, { appid, subject }, at)));
+    } else {
+      const primary = primaryOf(account.data);
+      const subjectCheck = sameSubject(primary, { appid, subject }, s.config.requireSameSubject);
+      if (!subjectCheck.ok) throw subjectCheck.error;
+      const app = await getApp(s, facts.accountId, payload.appId ?? '');
+      const permissions = hasCodePermissions(funcScopeIds, { plugins: app.data.requiredPlugins.length > 0 });
+      if (!permissions.ok) throw permissions.error;
+      const linked = linkMiniProgram(miniProgram, app.data.id, { at, actor });
+      miniProgram = linked.miniProgram;
+      if (linked.displaced) displacedApps.push(linked.displaced);
+      // The app held another mini program before: that one is detached (an app publishes to one mini program).
+      if (app.data.miniProgramAppid && app.data.miniProgramAppid !== appid) {
+        const old = await s.db.miniPrograms.get(app.data.miniProgramAppid);
+        if (old && old.data.linkedAppId === app.data.id) {
+          writes.push(s.db.miniPrograms.updateWrite(old.id, old.version, unlinkMiniProgram(old.data, 'unbound', { at, actor }).miniProgram));
+        }
+      }
+      writes.push(s.db.apps.updateWrite(app.id, app.version, linkApp(app.data, appid, at)));
+    }
+    for (const loser of displacedApps) {
+      const app = await s.db.apps.get(loser.appId);
+      if (app && app.data.miniProgramAppid === appid) writes.push(s.db.apps.updateWrite(app.id, app.version, unlinkApp(app.data, loser.loss)));
+    }
+    writes.push(existing ? s.db.miniPrograms.updateWrite(appid, existing.version, miniProgram) : s.db.miniPrograms.insertWrite(appid, miniProgram));
+    try {
+      await s.store.commit(writes);
+      break;
+    } catch (error) {
+      if (!(error instanceof ConflictError) || attempt >= 5) throw error;
+    }
+  }
+  await refreshPlugins(s, appid, funcScopeIds);
+  s.log.info('mini program authorized', { appid, purpose: payload.purpose, accountId: payload.accountId });
+  return appid;
+}
+
+/** Best effort: the plugin list is re-read before every build anyway. */
+export async function refreshPlugins(s: Services, appid: WeChatAppid, funcScopeIds: readonly number[]): Promise<MiniProgram | null> {
+  if (!funcScopeIds.includes(40)) return null;
+  try {
+    const list = await s.wechat.client.plugins(appid);
+    for (;;) {
+      const stored = await s.db.miniPrograms.get(appid);
+      if (!stored) return null;
+      const plugins = list.plugin_list.map((p) => ({ appId: p.appid, status: p.status, ...(p.nickname ? { nickname: p.nickname } : {}) }));
+      try {
+        return (await s.db.miniPrograms.update(appid, stored.version, withPlugins(stored.data, plugins, s.clock()))).data;
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+      }
+    }
+  } catch (error) {
+    s.log.warn('could not read the plugin list', { appid, error });
+    return null;
+  }
+}
+
+/** `unauthorized`: the admin revoked the platform. Detach, void in-flight deployments, keep the history. */
+export async function handleUnauthorized(s: Services, appid: string): Promise<string> {
+  await s.wechat.tokens.markRevoked(appid, 'unauthorized by the mini program admin');
+  const parsed = weChatAppidSchema.safeParse(appid);
+  if (!parsed.success) return 'not a mini program appid';
+  for (let attempt = 0; ; attempt++) {
+    const existing = await s.db.miniPrograms.get(appid);
+    if (!existing) return 'unknown mini program';
+    const at = s.clock();
+    const actor = { kind: 'wechat' as const };
+    const { miniProgram, displaced } = markUnauthorized(existing.data, { at, actor });
+    if (miniProgram === existing.data) break;
+    const writes: Write[] = [s.db.miniPrograms.updateWrite(appid, existing.version, miniProgram)];
+    if (displaced) {
+      const app = await s.db.apps.get(displaced.appId);
+      if (app && app.data.miniProgramAppid === appid) writes.push(s.db.apps.updateWrite(app.id, app.version, unlinkApp(app.data, displaced.loss)));
+    }
+    const account = await s.db.accounts.get(existing.data.accountId);
+    if (account && primaryOf(account.data)?.appid === appid) {
+      writes.push(s.db.accounts.updateWrite(account.id, account.version, unbindPrimary(account.data, at)));
+    }
+    try {
+      await s.store.commit(writes);
+      break;
+    } catch (error) {
+      if (!(error instanceof ConflictError) || attempt >= 5) throw error;
+    }
+  }
+  const voided = await voidDeploymentsOf(s, parsed.data, 'the mini program admin revoked the authorization (unauthorized)', { kind: 'wechat' }, { undoAudit: false });
+  return `unauthorized; ${voided} deployment(s) voided`;
+}
+
+/** `updateauthorized`: permission sets changed; re-read them (without consuming the push's auth code). */
+export async function handleUpdateAuthorized(s: Services, appid: string): Promise<string> {
+  const existing = await s.db.miniPrograms.get(appid);
+  if (!existing) return 'unknown mini program';
+  const cat = await s.wechat.tokens.componentToken();
+  const info = await s.wechat.api.getAuthorizerInfo(cat, appid);
+  const funcScopeIds = (info.authorization_info?.func_info ?? []).map((f) => f.funcscope_category.id);
+  for (;;) {
+    const current = await s.db.miniPrograms.get(appid);
+    if (!current) return 'unknown mini program';
+    try {
+      await s.db.miniPrograms.update(appid, current.version, { ...current.data, funcScopeIds: [...new Set(funcScopeIds)].sort((a, b) => a - b), updatedAt: s.clock() });
+      return `permission sets now ${funcScopeIds.join(',')}`;
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+    }
+  }
+}
+

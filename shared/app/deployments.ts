@@ -1,0 +1,567 @@
+/**
+ * The publishing pipeline (DESIGN §1 steps 3–6) on top of the pure state machine.
+ *
+ * How it stays correct with many instances, retries and crashes:
+ * - Every state change is `transition` + a compare-and-set of the deployment. Only the writer whose transition
+ *   changed something *and* whose write won performs the WeChat call that goes with it (its `effects`): two
+ *   concurrent publishes make one release call.
+ * - Work that talks to WeChat is recorded first (building, submitting, releasing carry `nextPollAt`), then done
+ *   under a per-deployment lease by whoever gets there: the request that started it, or the poller if that
+ *   instance died. Resuming is safe because each step is safe to repeat or checks WeChat first (a submit asks for
+ *   the latest audit before submitting again; a release treats 85052 "already released" as done).
+ * - An outcome WeChat did not tell us (a timeout) changes nothing: the poller asks again later.
+ */
+import { randomBytes } from 'node:crypto';
+import { primaryOf, unbindPrimary } from '../domain/account';
+import { checkAppConfig, unlinkApp, type AssetMeta } from '../domain/app';
+import type { Actor } from '../domain/common';
+import {
+  auditMayBeLive,
+  createDeployment,
+  isTerminal,
+  pendingWork,
+  pollLater,
+  transition,
+  wouldChange,
+  type Deployment,
+  type DeploymentCommand,
+  type Effect,
+  type Work,
+} from '../domain/deployment';
+import { AppError, ConflictError, NotFoundError } from '../domain/errors';
+import { newDeploymentId, type AccountId, type AssetId, type WeChatAppid } from '../domain/ids';
+import { unlinkMiniProgram, withRole } from '../domain/mini-program';
+import { checkPlugins } from '../domain/plugins';
+import { buildExtJson } from '../domain/ext-json';
+import { hasCodePermissions, whoCanPublish } from '../domain/rules';
+import { createLeases } from '../store/leases';
+import type { Stored, Write } from '../store/port';
+import { WeChatApiError, WeChatNetworkError } from '../wechat/errcodes';
+import { AuthorizerNotAuthorizedError } from '../wechat/tokens';
+import { getAccount, getApp, putAsset } from './catalog';
+import type { Services } from './context';
+import { refreshPlugins } from './authorization';
+
+const LEASE_MS = 2 * 60_000;
+const SYSTEM: Actor = { kind: 'system' };
+const ACTIVE_STATES = ['configuring', 'building', 'built', 'submitting', 'auditing', 'approved', 'releasing', 'rejected', 'withdrawn', 'failed'] as const;
+
+export class DeploymentConflictError extends AppError {
+  readonly code: string;
+  readonly category = 'conflict' as const;
+  constructor(code: string, message: string, details?: Record<string, unknown>) {
+    super(message, details ? { details } : {});
+    this.code = code;
+  }
+}
+
+// -------------------------------------------------------------------------------------------- state changes
+
+export interface Applied {
+  deployment: Deployment;
+  version: number;
+  changed: boolean;
+  effects: readonly Effect[];
+}
+
+/** One transition, stored with compare-and-set; on a lost race it re-reads and decides again. */
+export async function applyCommand(s: Services, id: string, command: DeploymentCommand, actor: Actor): Promise<Applied> {
+  for (let attempt = 0; ; attempt++) {
+    const stored = await s.db.deployments.get(id);
+    if (!stored) throw new NotFoundError(`deployment ${id} not found`, { code: 'DEPLOYMENT_NOT_FOUND' });
+    const result = transition(stored.data, command, { at: s.clock(), actor, random: s.random });
+    if (!result.changed) return { deployment: stored.data, version: stored.version, changed: false, effects: [] };
+    try {
+      const written = await s.db.deployments.update(id, stored.version, result.deployment);
+      return { deployment: written.data, version: written.version, changed: true, effects: result.effects };
+    } catch (error) {
+      if (!(error instanceof ConflictError) || attempt >= 10) throw error;
+    }
+  }
+}
+
+export async function getDeployment(s: Services, accountId: AccountId, id: string): Promise<Stored<Deployment>> {
+  const stored = await s.db.deployments.get(id);
+  if (!stored || stored.data.accountId !== accountId) {
+    throw new NotFoundError(`deployment ${id} not found`, { code: 'DEPLOYMENT_NOT_FOUND', field: 'deploymentId' });
+  }
+  return stored;
+}
+
+// ------------------------------------------------------------------------------------------------- building
+
+export interface BuildInput {
+  userVersion: string;
+  userDesc: string;
+  testers?: readonly string[];
+}
+
+/**
+ * Validates everything that can be checked before touching WeChat, records the deployment in `building`, and
+ * runs the build steps as far as the request's time allows. The poller finishes what is left.
+ */
+export async function startBuild(s: Services, accountId: AccountId, appId: string, input: BuildInput, actor: Actor, signal?: AbortSignal): Promise<Deployment> {
+  const account = await getAccount(s, accountId);
+  const app = await getApp(s, accountId, appId);
+  const appid = app.data.miniProgramAppid;
+  if (!appid) {
+    throw new DeploymentConflictError(
+      'APP_NOT_LINKED',
+      app.data.linkLostReason?.message ?? 'the app has no mini program yet: authorize one for it first',
+      { appId },
+    );
+  }
+  const miniProgram = await s.db.miniPrograms.get(appid);
+  if (!miniProgram) throw new DeploymentConflictError('APP_NOT_LINKED', `the app's mini program ${appid} is not known`, { appId });
+  const allowed = whoCanPublish(account.data, miniProgram.data);
+  if (!allowed.ok) throw allowed.error;
+  const permissions = hasCodePermissions(miniProgram.data.funcScopeIds, { plugins: app.data.requiredPlugins.length > 0 });
+  if (!permissions.ok) throw permissions.error;
+
+  const assets = new Map<string, AssetMeta>();
+  if (app.data.kind === 'iot-video') {
+    for (const ref of Object.values(collectAssetIds(app.data.config))) {
+      const asset = await s.db.assets.get(ref);
+      if (asset && asset.data.accountId === accountId) assets.set(ref, { type: asset.data.contentType, width: asset.data.width });
+    }
+  }
+  const configOk = checkAppConfig(app.data, assets);
+  if (!configOk.ok) throw configOk.error;
+
+  // The plugin list can change on mp.weixin.qq.com at any time: read it fresh (seed 000's FAQ failure).
+  if (app.data.requiredPlugins.length > 0) {
+    const fresh = await refreshPlugins(s, appid, miniProgram.data.funcScopeIds);
+    const plugins = checkPlugins(appid, app.data.requiredPlugins, (fresh ?? miniProgram.data).plugins);
+    if (!plugins.ok) throw plugins.error;
+  }
+
+  const open = await s.db.deployments.find({ where: { appId: app.data.id, state: { in: [...ACTIVE_STATES] } }, limit: 5 });
+  const blocking = open.find((d) => !isTerminal(d.data));
+  if (blocking) {
+    throw new DeploymentConflictError('DEPLOYMENT_ALREADY_OPEN', `deployment ${blocking.id} of this app is still ${blocking.data.state}: cancel or finish it first`, {
+      deploymentId: blocking.id,
+      state: blocking.data.state,
+    });
+  }
+
+  const extJson = buildExtJson(app.data, { extAppid: appid, assetUrl: (id: AssetId) => `${s.config.publicBaseUrl}/v1/public/assets/${id}` });
+  const created = createDeployment(
+    {
+      id: newDeploymentId(s.randomBytes),
+      accountId,
+      appId: app.data.id,
+      miniProgramAppid: appid,
+      templateId: app.data.templateId,
+      userVersion: input.userVersion,
+      userDesc: input.userDesc,
+      extJson,
+      testers: input.testers ?? [],
+    },
+    { at: s.clock(), actor },
+  );
+  const started = transition(created, { type: 'startBuild' }, { at: s.clock(), actor, random: s.random });
+  await s.db.deployments.insert(created.id, started.deployment);
+  return advance(s, created.id, signal);
+}
+
+function collectAssetIds(config: unknown): Record<string, string> {
+  const found: Record<string, string> = {};
+  const walk = (value: unknown, path: string) => {
+    if (typeof value === 'string' && /^ast_[0-9a-z]+$/.test(value)) found[path] = value;
+    else if (Array.isArray(value)) value.forEach((item, i) => walk(item, `${path}.${i}`));
+    else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, `${path}.${k}`);
+  };
+  walk(config, 'config');
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------------- the worker
+
+/**
+ * Does the deployment's pending WeChat work, step after step, under its lease. Returns the deployment as it
+ * stands; if another instance holds the lease, returns without doing anything (that instance is on it).
+ */
+export async function advance(s: Services, id: string, signal?: AbortSignal): Promise<Deployment> {
+  const leases = createLeases(s.store, s.clock);
+  const lease = await leases.acquire(`deployment:${id}`, randomBytes(6).toString('hex'), LEASE_MS);
+  const current = async () => {
+    const stored = await s.db.deployments.get(id);
+    if (!stored) throw new NotFoundError(`deployment ${id} not found`, { code: 'DEPLOYMENT_NOT_FOUND' });
+    return stored;
+  };
+  if (!lease) return (await current()).data;
+  try {
+    for (let steps = 0; steps < 8 && !signal?.aborted; steps++) {
+      const stored = await current();
+      const work = pendingWork(stored.data);
+      if (!work) return stored.data;
+      const outcome = await perform(s, stored.data, work);
+      if (outcome === 'later') {
+        await postpone(s, stored);
+        return (await current()).data;
+      }
+    }
+    return (await current()).data;
+  } finally {
+    await leases.release(lease);
+  }
+}
+
+type Outcome = 'progressed' | 'later';
+
+async function perform(s: Services, d: Deployment, work: Work): Promise<Outcome> {
+  const appid = d.miniProgramAppid;
+  const { client } = s.wechat;
+  try {
+    switch (work) {
+      case 'commitCode':
+        await client.commit(appid, { templateId: d.templateId, extJson: d.extJson, userVersion: d.userVersion, userDesc: d.userDesc });
+        await applyCommand(s, d.id, { type: 'buildCommitted' }, SYSTEM);
+        return 'progressed';
+      case 'fetchQrCode': {
+        const qr = await client.getQrcode(appid);
+        const asset = await putAsset(s, d.accountId, qr.bytes, 'qrcode');
+        await applyCommand(s, d.id, { type: 'qrStored', qrAssetId: asset.id }, SYSTEM);
+        return 'progressed';
+      }
+      case 'bindTesters': {
+        const bound: string[] = [];
+        for (const tester of d.testers) {
+          try {
+            await client.bindTester(appid, tester);
+            bound.push(tester);
+          } catch (error) {
+            if (error instanceof WeChatApiError && error.errcode === 85004) bound.push(tester); // already a tester
+            else if (error instanceof WeChatApiError && error.kind === 'input') s.log.warn('tester not bound', { deploymentId: d.id, errcode: error.errcode });
+            else throw error;
+          }
+        }
+        await applyCommand(s, d.id, { type: 'buildSucceeded', boundTesters: bound }, SYSTEM);
+        return 'progressed';
+      }
+      case 'submitAudit':
+        return await submit(s, d);
+      case 'pollAudit':
+        return await pollAudit(s, d);
+      case 'release':
+        return await release(s, d);
+    }
+  } catch (error) {
+    return recordFailure(s, d, error);
+  }
+}
+
+async function submit(s: Services, d: Deployment): Promise<Outcome> {
+  const { client } = s.wechat;
+  const appid = d.miniProgramAppid;
+  // A submit may already have happened before an instance died: WeChat keeps one pending audit per mini program.
+  const adopted = await adoptPendingAudit(s, d);
+  if (adopted) return 'progressed';
+  try {
+    const privacy = await client.getCodePrivacyInfo(appid);
+    const missing = [...(privacy.without_auth_list ?? []), ...(privacy.without_conf_list ?? [])];
+    if (missing.length > 0) {
+      await applyCommand(s, d.id, { type: 'fail', reason: `privacy settings are missing for: ${missing.join(', ')}; set them, then retry`, retryable: true, errcode: 61040 }, SYSTEM);
+      return 'progressed';
+    }
+  } catch (error) {
+    // 61039: WeChat's privacy scan of the commit is still running; it asks to retry in about a minute.
+    if (error instanceof WeChatApiError && error.errcode === 61039) return 'later';
+    throw error;
+  }
+  const categories = (await client.getCategory(appid)).category_list;
+  const first = categories[0];
+  if (!first) {
+    await applyCommand(s, d.id, { type: 'fail', reason: 'the mini program has no service category: add one on mp.weixin.qq.com, then retry', retryable: true, errcode: 85008 }, SYSTEM);
+    return 'progressed';
+  }
+  try {
+    const { auditid } = await client.submitAudit(appid, { item_list: [first], version_desc: d.userDesc || d.userVersion });
+    await applyCommand(s, d.id, { type: 'auditSubmitted', auditId: Number(auditid) }, SYSTEM);
+    return 'progressed';
+  } catch (error) {
+    if (error instanceof WeChatApiError && error.errcode === 85009 && (await adoptPendingAudit(s, d))) return 'progressed';
+    if (error instanceof WeChatApiError && error.errcode === 61039) return 'later';
+    throw error;
+  }
+}
+
+async function adoptPendingAudit(s: Services, d: Deployment): Promise<boolean> {
+  try {
+    const latest = await s.wechat.client.getLatestAuditStatus(d.miniProgramAppid);
+    const auditId = Number(latest.auditid);
+    const previous = new Set(d.history.map((h) => h.auditId).filter((id): id is number => id !== undefined));
+    // Under review (2) or delayed (4), and not an audit this deployment already went through: it is ours.
+    if ((latest.status === 2 || latest.status === 4) && !previous.has(auditId)) {
+      await applyCommand(s, d.id, { type: 'auditSubmitted', auditId }, SYSTEM);
+      return true;
+    }
+  } catch (error) {
+    if (!(error instanceof WeChatApiError && error.errcode === 85058)) throw error; // 85058: no audit at all
+  }
+  return false;
+}
+
+async function pollAudit(s: Services, d: Deployment): Promise<Outcome> {
+  const auditId = d.audit?.auditId;
+  if (auditId === undefined) return 'later';
+  const status = await s.wechat.client.getAuditStatus(d.miniProgramAppid, auditId);
+  const command: DeploymentCommand | null =
+    status.status === 0
+      ? { type: 'auditApproved', auditId }
+      : status.status === 1
+        ? { type: 'auditRejected', auditId, reason: status.reason ?? 'rejected', screenshots: status.screenshots ?? [] }
+        : status.status === 3
+          ? { type: 'withdraw', auditId }
+          : status.status === 4
+            ? { type: 'auditDelayed', auditId, reason: status.reason ?? 'delayed' }
+            : null;
+  if (!command) return 'later';
+  const applied = await applyCommand(s, d.id, command, { kind: 'wechat' });
+  // A delay is news once; after it the audit is still under review and is polled again later.
+  return applied.changed && command.type !== 'auditDelayed' ? 'progressed' : 'later';
+}
+
+async function release(s: Services, d: Deployment): Promise<Outcome> {
+  try {
+    await s.wechat.client.release(d.miniProgramAppid);
+    await applyCommand(s, d.id, { type: 'released' }, SYSTEM);
+  } catch (error) {
+    if (!(error instanceof WeChatApiError)) throw error;
+    if (error.errcode === 85052) {
+      await applyCommand(s, d.id, { type: 'releaseAlreadyDone' }, SYSTEM);
+    } else if (error.errcode === 85020 || error.errcode === 85019) {
+      const latest = await s.wechat.client.getLatestAuditStatus(d.miniProgramAppid);
+      if (latest.status === 0 && Number(latest.auditid) === d.audit?.auditId) return 'later'; // approved: WeChat is catching up
+      await applyCommand(s, d.id, { type: 'fail', reason: `WeChat refused the release (${error.errcode}): the approved version is no longer the latest`, retryable: false, errcode: error.errcode }, SYSTEM);
+    } else {
+      throw error;
+    }
+  }
+  return 'progressed';
+}
+
+/** Unknown outcomes wait for the poller; WeChat's refusals and our own refusals become a recorded failure. */
+async function recordFailure(s: Services, d: Deployment, error: unknown): Promise<Outcome> {
+  if (error instanceof WeChatNetworkError) return 'later';
+  if (error instanceof WeChatApiError) {
+    if (error.kind === 'transient' || error.kind === 'token') return 'later';
+    const retryable = error.kind === 'quota' || error.kind === 'state';
+    await applyCommand(s, d.id, { type: 'fail', reason: `${error.meaning} (WeChat ${error.errcode})`, retryable, errcode: error.errcode }, SYSTEM);
+    return 'progressed';
+  }
+  if (error instanceof AuthorizerNotAuthorizedError) {
+    await applyCommand(s, d.id, { type: 'fail', reason: error.message, retryable: false }, SYSTEM);
+    return 'progressed';
+  }
+  if (error instanceof AppError && error.category === 'unavailable') return 'later';
+  throw error;
+}
+
+async function postpone(s: Services, stored: Stored<Deployment>): Promise<void> {
+  try {
+    await s.db.deployments.update(stored.id, stored.version, pollLater(stored.data, { at: s.clock(), random: s.random }));
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error; // somebody changed it meanwhile: their write wins
+  }
+}
+
+// --------------------------------------------------------------------------------------- frontend commands
+
+/** Runs a command for an account; if it leads to WeChat work, does that work now (the poller is the fallback). */
+async function command(s: Services, accountId: AccountId, id: string, cmd: DeploymentCommand, actor: Actor, signal?: AbortSignal): Promise<Deployment> {
+  await getDeployment(s, accountId, id);
+  const applied = await applyCommand(s, id, cmd, actor);
+  if (applied.changed && applied.effects.some((e) => e !== 'undoAudit')) return advance(s, id, signal);
+  return applied.deployment;
+}
+
+export const cancelDeployment = (s: Services, accountId: AccountId, id: string, actor: Actor) =>
+  command(s, accountId, id, { type: 'cancel', reason: 'cancelled by the account' }, actor);
+
+export const submitForAudit = (s: Services, accountId: AccountId, id: string, actor: Actor, signal?: AbortSignal) =>
+  command(s, accountId, id, { type: 'submitAudit' }, actor, signal);
+
+export const retryDeployment = (s: Services, accountId: AccountId, id: string, actor: Actor, signal?: AbortSignal) =>
+  command(s, accountId, id, { type: 'retry' }, actor, signal);
+
+/** Release: only an approved deployment, only while the account may publish. 85052 counts as done. */
+export async function releaseDeployment(s: Services, accountId: AccountId, id: string, actor: Actor, signal?: AbortSignal): Promise<Deployment> {
+  const d = await getDeployment(s, accountId, id);
+  const account = await getAccount(s, accountId);
+  const mp = await s.db.miniPrograms.get(d.data.miniProgramAppid);
+  if (!mp) throw new NotFoundError('the deployment’s mini program is gone', { code: 'MINI_PROGRAM_NOT_FOUND' });
+  const allowed = whoCanPublish(account.data, mp.data);
+  if (!allowed.ok) throw allowed.error;
+  return command(s, accountId, id, { type: 'startRelease' }, actor, signal);
+}
+
+/** WeChat first, then the record: a refused undo (87013 budget) must leave the audit as it was. */
+export async function undoAudit(s: Services, accountId: AccountId, id: string, actor: Actor): Promise<Deployment> {
+  const d = await getDeployment(s, accountId, id);
+  const cmd: DeploymentCommand = { type: 'withdraw', ...(d.data.audit ? { auditId: d.data.audit.auditId } : {}) };
+  if (!wouldChange(d.data, cmd, { at: s.clock(), actor })) return (await applyCommand(s, id, cmd, actor)).deployment;
+  await s.wechat.client.undoCodeAudit(d.data.miniProgramAppid);
+  return (await applyCommand(s, id, cmd, actor)).deployment;
+}
+
+export async function speedUpAudit(s: Services, accountId: AccountId, id: string): Promise<Deployment> {
+  const d = await getDeployment(s, accountId, id);
+  if (d.data.state !== 'auditing' || !d.data.audit) {
+    throw new DeploymentConflictError('DEPLOYMENT_NOT_IN_REVIEW', 'only a deployment under review can be sped up', { state: d.data.state });
+  }
+  await s.wechat.client.speedupAudit(d.data.miniProgramAppid, d.data.audit.auditId);
+  return d.data;
+}
+
+export async function rollbackDeployment(s: Services, accountId: AccountId, id: string, actor: Actor): Promise<Deployment> {
+  const d = await getDeployment(s, accountId, id);
+  if (!wouldChange(d.data, { type: 'rollback' }, { at: s.clock(), actor })) return (await applyCommand(s, id, { type: 'rollback' }, actor)).deployment;
+  await s.wechat.client.revertCodeRelease(d.data.miniProgramAppid);
+  return (await applyCommand(s, id, { type: 'rollback' }, actor)).deployment;
+}
+
+// ------------------------------------------------------------------------------------------ audit events
+
+export interface AuditEvent {
+  type: 'weapp_audit_success' | 'weapp_audit_fail' | 'weapp_audit_delay';
+  reason?: string;
+  screenshots?: readonly string[];
+}
+
+/** An audit push updates the mini program's deployment under review at once. Pushes carry no audit id. */
+export async function handleAuditEvent(s: Services, appid: WeChatAppid, event: AuditEvent): Promise<string> {
+  const candidates = await s.db.deployments.find({ where: { miniProgramAppid: appid, state: { in: ['submitting', 'auditing'] } }, limit: 5 });
+  if (candidates.length === 0) return 'no deployment under review';
+  const cmd: DeploymentCommand =
+    event.type === 'weapp_audit_success'
+      ? { type: 'auditApproved' }
+      : event.type === 'weapp_audit_fail'
+        ? { type: 'auditRejected', reason: event.reason ?? 'rejected', screenshots: [...(event.screenshots ?? [])] }
+        : { type: 'auditDelayed', reason: event.reason ?? 'delayed' };
+  const outcomes: string[] = [];
+  for (const candidate of candidates) {
+    const applied = await applyCommand(s, candidate.id, cmd, { kind: 'wechat' });
+    outcomes.push(`${candidate.id}: ${applied.changed ? applied.deployment.state : 'unchanged'}`);
+  }
+  return outcomes.join('; ');
+}
+
+// --------------------------------------------------------------------------------------- unbind and void
+
+/** Closes every open deployment of a mini program, undoing a live audit first when asked (unbind). */
+export async function voidDeploymentsOf(s: Services, appid: WeChatAppid, reason: string, actor: Actor, options: { undoAudit: boolean }): Promise<number> {
+  const open = await s.db.deployments.find({ where: { miniProgramAppid: appid, state: { in: [...ACTIVE_STATES] } }, limit: 100 });
+  let voided = 0;
+  for (const d of open) {
+    if (isTerminal(d.data)) continue;
+    if (options.undoAudit && auditMayBeLive(d.data)) {
+      try {
+        await s.wechat.client.undoCodeAudit(appid);
+      } catch (error) {
+        // The deployment is voided whatever WeChat says; the audit, if it survives, can never be released by us.
+        s.log.warn('could not withdraw the audit of a voided deployment', { deploymentId: d.id, error });
+      }
+    }
+    const applied = await applyCommand(s, d.id, { type: 'void', reason }, actor);
+    if (applied.changed) voided += 1;
+  }
+  return voided;
+}
+
+export const PRIMARY_UNBIND_WARNING =
+  "This was the account's primary mini program: the account's other mini programs cannot publish until a primary mini program is bound again.";
+
+export async function unbindMiniProgram(
+  s: Services,
+  accountId: AccountId,
+  appid: string,
+  options: { force: boolean },
+  actor: Actor,
+): Promise<{ appid: string; voided: number; wasPrimary: boolean; warning: string | null }> {
+  const mp = await s.db.miniPrograms.get(appid);
+  if (!mp || mp.data.accountId !== accountId) throw new NotFoundError(`mini program ${appid} not found`, { code: 'MINI_PROGRAM_NOT_FOUND', field: 'appid' });
+  const account = await getAccount(s, accountId);
+  const wasPrimary = primaryOf(account.data)?.appid === appid;
+  if (wasPrimary && !options.force) {
+    throw new DeploymentConflictError('PRIMARY_UNBIND_NEEDS_FORCE', `${PRIMARY_UNBIND_WARNING} Send force: true to unbind it anyway.`, { appid });
+  }
+  const voided = await voidDeploymentsOf(s, mp.data.appid, 'the mini program was unbound', actor, { undoAudit: true });
+  for (let attempt = 0; ; attempt++) {
+    const current = await s.db.miniPrograms.get(appid);
+    const acct = await getAccount(s, accountId);
+    if (!current) break;
+    const at = s.clock();
+    const { miniProgram, displaced } = unlinkMiniProgram(current.data, 'unbound', { at, actor });
+    const writes: Write[] = [];
+    if (displaced) {
+      const app = await s.db.apps.get(displaced.appId);
+      if (app && app.data.miniProgramAppid === appid) writes.push(s.db.apps.updateWrite(app.id, app.version, unlinkApp(app.data, displaced.loss)));
+    }
+    if (primaryOf(acct.data)?.appid === appid) {
+      writes.push(s.db.accounts.updateWrite(acct.id, acct.version, unbindPrimary(acct.data, at)));
+      writes.push(s.db.miniPrograms.updateWrite(appid, current.version, withRole(miniProgram, 'target', at)));
+    } else if (miniProgram !== current.data) {
+      writes.push(s.db.miniPrograms.updateWrite(appid, current.version, miniProgram));
+    }
+    if (writes.length === 0) break;
+    try {
+      await s.store.commit(writes);
+      break;
+    } catch (error) {
+      if (!(error instanceof ConflictError) || attempt >= 5) throw error;
+    }
+  }
+  return { appid, voided, wasPrimary, warning: wasPrimary ? PRIMARY_UNBIND_WARNING : null };
+}
+
+// ------------------------------------------------------------------------------------------------ poller
+
+export interface PollSummary {
+  due: number;
+  processed: number;
+  changed: number;
+  skippedBusy: number;
+  errors: number;
+  stoppedByBudget: boolean;
+  durationMs: number;
+}
+
+/**
+ * One poller tick: claims due deployments (leases inside `advance`), with bounded concurrency and a time budget
+ * below the function's timeout, and does their pending work — polling audits, resuming builds, submits and releases.
+ */
+export async function pollDue(s: Services, options: { budgetMs: number; concurrency?: number; limit?: number }): Promise<PollSummary> {
+  const started = s.clock();
+  const due = await s.db.deployments.find({
+    where: { nextPollAt: { lte: started } },
+    orderBy: { field: 'nextPollAt' },
+    limit: options.limit ?? 10_000,
+  });
+  const summary: PollSummary = { due: due.length, processed: 0, changed: 0, skippedBusy: 0, errors: 0, stoppedByBudget: false, durationMs: 0 };
+  let next = 0;
+  const worker = async () => {
+    for (;;) {
+      if (s.clock() - started >= options.budgetMs) {
+        summary.stoppedByBudget = next < due.length;
+        return;
+      }
+      const item = due[next++];
+      if (!item) return;
+      try {
+        const after = await advance(s, item.id);
+        summary.processed += 1;
+        if (after.state !== item.data.state || after.buildStep !== item.data.buildStep) summary.changed += 1;
+        else if (after.nextPollAt === item.data.nextPollAt) summary.skippedBusy += 1;
+      } catch (error) {
+        summary.errors += 1;
+        s.log.error('poll of a deployment failed', { deploymentId: item.id, error });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 8) }, worker));
+  summary.durationMs = s.clock() - started;
+  return summary;
+}
+
+

@@ -1,0 +1,85 @@
+/**
+ * Receiving a WeChat push, the same for both callback URLs: verify the signature and timestamp, decrypt, record
+ * the push in the inbox, act on it, and only then answer `success`.
+ *
+ * A bad signature or stale timestamp is refused (4xx) and nothing is stored. A push seen before is answered
+ * `success` without acting again. A failure a retry could fix answers with an error (so WeChat retries) and
+ * forgets the push; a push that can never be processed is marked failed and acknowledged, to stop the retries.
+ */
+import { z } from 'zod';
+import { ValidationError, isAppError } from '../domain/errors';
+import type { Reply } from '../runtime/http/route';
+import type { Logger } from '../runtime/logger';
+import type { WeChatMessageCrypto } from './crypto';
+import { fingerprintOf, type Inbox } from './inbox';
+import type { WeChatXmlFields } from './xml';
+
+export const pushQuery = z.object({
+  msg_signature: z.string().max(64).optional(),
+  timestamp: z.string().max(16).optional(),
+  nonce: z.string().max(64).optional(),
+  encrypt_type: z.string().max(16).optional(),
+  signature: z.string().max(64).optional(),
+  openid: z.string().max(128).optional(),
+});
+
+export const SUCCESS: Reply = { status: 200, text: 'success' };
+
+export interface PushDescription {
+  type: string;
+  appId: string | null;
+  createTime: number | null;
+}
+
+export async function receivePush<P>(options: {
+  source: 'component' | 'authorizer';
+  crypto: WeChatMessageCrypto;
+  inbox: Inbox;
+  log: Logger;
+  nowSeconds: number;
+  query: z.infer<typeof pushQuery>;
+  rawBody: Buffer;
+  schema: z.ZodType<P>;
+  describe: (push: P) => PushDescription;
+  act: (push: P) => Promise<string>;
+}): Promise<Reply> {
+  const { crypto, inbox, log, query } = options;
+  const opened = crypto.openEnvelope({
+    body: options.rawBody.toString('utf8'),
+    msgSignature: query.msg_signature,
+    timestamp: query.timestamp,
+    nonce: query.nonce,
+    nowSeconds: options.nowSeconds,
+  });
+  const push = parsePush(options.schema, opened.fields);
+  const description = options.describe(push);
+  const claim = await inbox.claim(fingerprintOf(options.source, opened.message), { source: options.source, ...description });
+  if (claim.kind === 'duplicate') {
+    log.info('duplicate push acknowledged', { source: options.source, type: description.type, status: claim.status });
+    return SUCCESS;
+  }
+  try {
+    const outcome = await options.act(push);
+    await inbox.settle(claim, 'processed', outcome);
+    log.info('push processed', { source: options.source, type: description.type, appId: description.appId, outcome });
+    return SUCCESS;
+  } catch (error) {
+    if (isAppError(error) && (error.category === 'invalid' || error.category === 'internal' || error.category === 'not-found')) {
+      await inbox.settle(claim, 'failed', error.code);
+      log.error('push cannot be processed; acknowledged to stop retries', { source: options.source, type: description.type, error });
+      return SUCCESS;
+    }
+    await inbox.release(claim);
+    throw error;
+  }
+}
+
+function parsePush<P>(schema: z.ZodType<P>, fields: WeChatXmlFields): P {
+  const parsed = schema.safeParse(fields);
+  if (parsed.success) return parsed.data;
+  throw new ValidationError(
+    'the decrypted push is not an event this URL receives',
+    parsed.error.issues.map((issue) => ({ path: `message.${issue.path.join('.')}`, message: issue.message })),
+    { code: 'WECHAT_PUSH_INVALID' },
+  );
+}
