@@ -1,0 +1,87 @@
+/**
+ * The account-scoped reads the `api` function adds to the catalog: mini programs, deployment lists and the audit
+ * quota. Like every read in shared/app, another account's id answers exactly like a missing one.
+ */
+import { primaryOf } from '../../shared/domain/account';
+import type { Deployment, DeploymentState } from '../../shared/domain/deployment';
+import { AppError, NotFoundError } from '../../shared/domain/errors';
+import type { AccountId } from '../../shared/domain/ids';
+import type { MiniProgram } from '../../shared/domain/mini-program';
+import { getAccount, getApp } from '../../shared/app/catalog';
+import type { Services } from '../../shared/app/context';
+import type { Stored } from '../../shared/store/port';
+
+export class NoAuthorizedMiniProgramError extends AppError {
+  readonly code = 'NO_AUTHORIZED_MINI_PROGRAM';
+  readonly category = 'conflict' as const;
+}
+
+export async function getMiniProgram(s: Services, accountId: AccountId, appid: string): Promise<Stored<MiniProgram>> {
+  const stored = await s.db.miniPrograms.get(appid);
+  if (!stored || stored.data.accountId !== accountId) {
+    throw new NotFoundError(`mini program ${appid} not found`, { code: 'MINI_PROGRAM_NOT_FOUND', field: 'appid' });
+  }
+  return stored;
+}
+
+export async function listMiniPrograms(s: Services, accountId: AccountId): Promise<MiniProgram[]> {
+  return (await s.db.miniPrograms.find({ where: { accountId }, orderBy: { field: 'id' }, limit: 500 })).map((d) => d.data);
+}
+
+/** The primary mini program's document, if the account ever bound one and it still belongs to the account. */
+export async function primaryMiniProgramOf(s: Services, accountId: AccountId, appid: string | undefined): Promise<MiniProgram | null> {
+  if (!appid) return null;
+  const stored = await s.db.miniPrograms.get(appid);
+  return stored && stored.data.accountId === accountId ? stored.data : null;
+}
+
+export interface DeploymentFilter {
+  appId?: string | undefined;
+  state?: DeploymentState | undefined;
+  limit: number;
+}
+
+/** Newest first. Filtering by an app the account does not own is a 404, not an empty list, like any other id. */
+export async function listDeployments(s: Services, accountId: AccountId, filter: DeploymentFilter): Promise<Deployment[]> {
+  if (filter.appId !== undefined) await getApp(s, accountId, filter.appId);
+  const found = await s.db.deployments.find({
+    where: {
+      accountId,
+      ...(filter.appId !== undefined ? { appId: filter.appId } : {}),
+      ...(filter.state !== undefined ? { state: filter.state } : {}),
+    },
+    orderBy: { field: 'createdAt', direction: 'desc' },
+    limit: filter.limit,
+  });
+  return found.map((d) => d.data);
+}
+
+export interface Quota {
+  miniProgramAppid: string;
+  rest: number;
+  limit: number;
+  speedupRest: number;
+  speedupLimit: number;
+}
+
+/**
+ * WeChat counts the audit quota per third-party platform but only answers `queryquota` with a mini program's
+ * token, so any mini program the account has authorized will do; the primary is tried first because it is the
+ * one the account is least likely to unbind.
+ */
+export async function queryQuota(s: Services, accountId: AccountId, signal: AbortSignal): Promise<Quota> {
+  const account = await getAccount(s, accountId);
+  const primary = await primaryMiniProgramOf(s, accountId, primaryOf(account.data)?.appid);
+  let via = primary?.status === 'authorized' ? primary : null;
+  if (!via) {
+    const [any] = await s.db.miniPrograms.find({ where: { accountId, status: 'authorized' }, orderBy: { field: 'id' }, limit: 1 });
+    via = any?.data ?? null;
+  }
+  if (!via) {
+    throw new NoAuthorizedMiniProgramError(
+      'The account has no authorized mini program to ask WeChat through: bind the primary mini program first (POST /v1/authorizations).',
+    );
+  }
+  const quota = await s.wechat.client.queryQuota(via.appid, { signal });
+  return { miniProgramAppid: via.appid, rest: quota.rest, limit: quota.limit, speedupRest: quota.speedup_rest, speedupLimit: quota.speedup_limit };
+}

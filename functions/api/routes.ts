@@ -1,0 +1,428 @@
+/**
+ * The `api` function's routes: accounts and keys, apps and their config, image assets, authorization URLs, and
+ * the reads of mini programs, deployments and the audit quota — plus the OpenAPI document of every function.
+ *
+ * Frontend routes act for the account of the API key and nothing else: every id in a path, query or body is
+ * looked up within that account, so another account's id answers 404 with the same code as a missing one.
+ */
+import { z } from 'zod';
+import { authorizationUrl } from '../../shared/app/authorization';
+import {
+  MAX_ASSET_BYTES,
+  createAccount,
+  createApp,
+  getAccount,
+  getApp,
+  getAsset,
+  listApps,
+  putAsset,
+  resetAppTheme,
+  rotateApiKey,
+  updateAppConfig,
+} from '../../shared/app/catalog';
+import type { Asset } from '../../shared/app/collections';
+import { accountOf, type Services } from '../../shared/app/context';
+import { getDeployment } from '../../shared/app/deployments';
+import { readImageMeta } from '../../shared/app/images';
+import { accountSchema } from '../../shared/domain/account';
+import { IMAGE_TYPES, iotVideoConfigSchema, lowcodeConfigSchema, newAppInputSchema } from '../../shared/domain/app';
+import { deploymentStateSchema } from '../../shared/domain/deployment';
+import { NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../../shared/domain/errors';
+import { accountIdSchema, type AccountId } from '../../shared/domain/ids';
+import { documented, openApiDocument, type OpenApiDocument } from '../../shared/runtime/http/openapi';
+import { json, route, type AnyRoute, type Reply } from '../../shared/runtime/http/route';
+import { defineCollection } from '../../shared/store/port';
+import { DOCUMENTED_FUNCTIONS } from './documented-functions';
+import { getMiniProgram, listDeployments, listMiniPrograms, primaryMiniProgramOf, queryQuota } from './reads';
+import {
+  accountCreatedView,
+  accountView,
+  apiKeyView,
+  appListView,
+  appView,
+  assetView,
+  authorizationView,
+  deploymentListView,
+  deploymentView,
+  miniProgramListView,
+  miniProgramView,
+  quotaView,
+  toAccountView,
+  toAssetView,
+  toDeploymentSummary,
+  toDeploymentView,
+  toMiniProgramView,
+} from './views';
+
+const healthProbes = defineCollection({ name: 'healthProbes', schema: z.object({ at: z.number() }) });
+
+const idOf = (prefix: string, what: string) =>
+  z.string().regex(new RegExp(`^${prefix}_[0-9a-z]{1,64}$`), `not ${what}`).meta({ description: `${what} (${prefix}_…)` });
+const accountParams = z.object({ accountId: accountIdSchema.meta({ description: 'an account id (acc_…)' }) });
+const appParams = z.object({ appId: idOf('app', 'an app id') });
+const assetParams = z.object({ assetId: idOf('ast', 'an asset id') });
+const deploymentParams = z.object({ deploymentId: idOf('dep', 'a deployment id') });
+const miniProgramParams = z.object({
+  appid: z.string().regex(/^wx[0-9a-zA-Z]{16}$/, 'not a mini program appid').meta({ description: "the mini program's WeChat appid" }),
+});
+
+const appConfigSchema = z.union([iotVideoConfigSchema, lowcodeConfigSchema]);
+
+const authorizationBody = z
+  .strictObject({
+    purpose: z.enum(['bind-primary', 'authorize-app']).meta({
+      description: "bind-primary: the account's primary mini program (fixes its subject); authorize-app: a target mini program for an app",
+    }),
+    appId: z.string().min(1).max(128).optional().meta({ description: 'The app to link the mini program to; required for authorize-app.' }),
+    mobile: z.boolean().optional().meta({ description: 'The page opened inside WeChat on a phone instead of the PC page with a QR code.' }),
+  })
+  .superRefine((body, ctx) => {
+    if (body.purpose === 'authorize-app' && body.appId === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['appId'], message: 'required when purpose is authorize-app' });
+    }
+  });
+
+const deploymentQuery = z.object({
+  appId: idOf('app', 'an app id').optional(),
+  state: deploymentStateSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
+
+/**
+ * The domain names config fields `config.…`; a 400 names the field as it was sent, like every other 400 of the
+ * stack (`body.config.theme.mainColor` when creating, `body.theme.mainColor` when the body is the config).
+ */
+async function reportingConfigAt<T>(prefix: 'body' | 'body.config', run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    const inConfig = (path: string) => path === 'config' || path.startsWith('config.');
+    if (!(error instanceof ValidationError) || !error.issues.some((issue) => inConfig(issue.path))) throw error;
+    const issues = error.issues.map((issue) => (inConfig(issue.path) ? { ...issue, path: prefix + issue.path.slice('config'.length) } : issue));
+    const first = issues[0];
+    throw new ValidationError(first ? `${error.message}: ${first.path}: ${first.message}` : error.message, issues, {
+      code: error.code,
+      cause: error,
+      ...(error.details ? { details: error.details } : {}),
+    });
+  }
+}
+
+const mediaTypeOf = (header: string | undefined) => (header ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+
+const imageReply = (asset: Asset, cacheControl: string): Reply => ({
+  status: 200,
+  bytes: Buffer.from(asset.data, 'base64'),
+  contentType: asset.contentType,
+  headers: { 'cache-control': cacheControl, 'x-content-type-options': 'nosniff' },
+});
+
+// The bytes behind an asset id never change, so a reader may keep them; the account's copy stays private.
+const PRIVATE_IMMUTABLE = 'private, max-age=31536000, immutable';
+const PUBLIC_IMMUTABLE = 'public, max-age=31536000, immutable';
+
+async function accountDetails(s: Services, accountId: AccountId) {
+  const account = (await getAccount(s, accountId)).data;
+  return toAccountView(account, await primaryMiniProgramOf(s, accountId, account.primaryMiniProgram?.appid));
+}
+
+export const API_DESCRIPTION =
+  'wxa-deploy publishes WeChat mini programs for many accounts as a WeChat third-party platform. Frontend routes take an ' +
+  "account API key and only ever see that account's data (another account's id answers 404); admin routes take the " +
+  'platform admin key. Every POST honours Idempotency-Key. Errors answer `{ error: { code, message, field?, issues? } }`.';
+
+export const routes = (s: Services): AnyRoute[] => {
+  const probes = s.store.collection(healthProbes);
+  let document: OpenApiDocument | undefined;
+
+  const own: AnyRoute[] = [
+    route({
+      method: 'GET',
+      path: '/v1/health',
+      auth: 'public',
+      summary: 'Liveness and store round-trip',
+      response: z.object({ ok: z.literal(true), storeRoundTripMs: z.number() }),
+      handle: async () => {
+        const started = s.clock();
+        // A short-lived write + read proves the store accepts writes, not just that the process runs.
+        await probes.insert(`probe-${started}-${Math.random().toString(36).slice(2)}`, { at: started }, { expiresAt: started + 60_000 });
+        return json(200, { ok: true, storeRoundTripMs: s.clock() - started });
+      },
+    }),
+
+    documented(
+      route({
+        method: 'GET',
+        path: '/openapi.json',
+        auth: 'public',
+        summary: 'This API, every function of it, as an OpenAPI 3.1 document generated from the route declarations',
+        handle: async () => {
+          // Built on first use: the routes cannot change while the instance lives.
+          document ??= openApiDocument(
+            [
+              { name: 'api', routes: own, description: 'Frontend reads and setup: accounts, apps, assets, authorizations, mini programs, deployments' },
+              ...DOCUMENTED_FUNCTIONS.map((fn) => ({ name: fn.name, description: fn.description, routes: fn.routes(s) })),
+            ],
+            { title: 'wxa-deploy', version: '1.0.0', description: API_DESCRIPTION, servers: [{ url: s.config.publicBaseUrl }] },
+          );
+          return json(200, document, { 'cache-control': 'public, max-age=300' });
+        },
+      }),
+      { description: 'The OpenAPI document itself (JSON).' },
+    ),
+
+    // ---------------------------------------------------------------------------------------------- accounts
+    documented(
+      route({
+        method: 'POST',
+        path: '/v1/accounts',
+        auth: 'admin',
+        summary: 'Create an account and its first API key (shown once, stored hashed)',
+        body: z.strictObject({ name: accountSchema.shape.name }),
+        response: accountCreatedView,
+        handle: async ({ body }) => {
+          const { account, apiKey } = await createAccount(s, body.name);
+          return json(201, { account: toAccountView(account, null), apiKey });
+        },
+      }),
+      { status: 201 },
+    ),
+    route({
+      method: 'GET',
+      path: '/v1/accounts/{accountId}',
+      auth: 'admin',
+      summary: 'An account, with its primary mini program status',
+      params: accountParams,
+      response: accountView,
+      handle: async ({ params }) => json(200, await accountDetails(s, params.accountId)),
+    }),
+    route({
+      method: 'GET',
+      path: '/v1/account',
+      auth: 'account',
+      summary: 'The account of the API key, with its primary mini program status and whether it can publish',
+      response: accountView,
+      handle: async ({ principal }) => json(200, await accountDetails(s, accountOf(principal))),
+    }),
+    documented(
+      route({
+        method: 'POST',
+        path: '/v1/account/api-keys',
+        auth: 'account',
+        summary: 'Rotate: issue a new API key (shown once); the previous one keeps working until the next rotation',
+        response: apiKeyView,
+        handle: async ({ principal }) => json(201, { apiKey: await rotateApiKey(s, accountOf(principal)) }),
+      }),
+      { status: 201, description: 'At most two keys are live: issuing a third revokes the oldest.' },
+    ),
+
+    // -------------------------------------------------------------------------------------------------- apps
+    documented(
+      route({
+        method: 'POST',
+        path: '/v1/apps',
+        auth: 'account',
+        summary: 'Create an app (lowcode or iot-video) with its config',
+        body: newAppInputSchema,
+        response: appView,
+        handle: async ({ body, principal }) => json(201, await reportingConfigAt('body.config', () => createApp(s, accountOf(principal), body))),
+      }),
+      { status: 201, description: 'Images in the config are asset ids (POST /v1/assets first); their type and width are checked.' },
+    ),
+    route({
+      method: 'GET',
+      path: '/v1/apps',
+      auth: 'account',
+      summary: "The account's apps",
+      response: appListView,
+      handle: async ({ principal }) => json(200, { apps: await listApps(s, accountOf(principal)) }),
+    }),
+    route({
+      method: 'GET',
+      path: '/v1/apps/{appId}',
+      auth: 'account',
+      summary: 'An app, with its mini program and, when it lost it, why (linkLostReason)',
+      params: appParams,
+      response: appView,
+      handle: async ({ params, principal }) => json(200, (await getApp(s, accountOf(principal), params.appId)).data),
+    }),
+    documented(
+      route({
+        method: 'PUT',
+        path: '/v1/apps/{appId}/config',
+        auth: 'account',
+        summary: "Replace the app's config; validated for the app's kind, every bad field reported with its path",
+        params: appParams,
+        // Which schema applies depends on the stored app's kind, so the route only asks for an object.
+        body: z.record(z.string(), z.unknown()),
+        response: appView,
+        handle: async ({ params, body, principal }) =>
+          json(200, await reportingConfigAt('body', () => updateAppConfig(s, accountOf(principal), params.appId, body))),
+      }),
+      { bodyDocumentedAs: appConfigSchema, description: 'The body is the config of the app’s kind: iot-video or lowcode.' },
+    ),
+    route({
+      method: 'POST',
+      path: '/v1/apps/{appId}/config/reset-theme',
+      auth: 'account',
+      summary: "Reset an iot-video app's theme colours to the template's (both, or those listed)",
+      params: appParams,
+      body: z.strictObject({ colours: z.array(z.enum(['mainColor', 'secondaryColor'])).min(1).optional() }).optional(),
+      response: appView,
+      handle: async ({ params, body, principal }) => json(200, await resetAppTheme(s, accountOf(principal), params.appId, body?.colours)),
+    }),
+
+    // ------------------------------------------------------------------------------------------------ assets
+    documented(
+      route({
+        method: 'POST',
+        path: '/v1/assets',
+        auth: 'account',
+        summary: `Upload an image: its bytes are the body (PNG, JPEG or GIF, at most ${MAX_ASSET_BYTES / 1024} KiB)`,
+        response: assetView,
+        handle: async ({ headers, rawBody, principal }) => {
+          const declared = mediaTypeOf(headers['content-type']);
+          if (!IMAGE_TYPES.includes(declared)) {
+            throw new UnsupportedMediaTypeError(`send the image bytes with content-type image/png, image/jpeg or image/gif, not ${declared || 'none'}`, {
+              field: 'headers.content-type',
+            });
+          }
+          // The width limits are checked against the file, so the file must be what the client says it is.
+          if (rawBody.length > 0 && rawBody.length <= MAX_ASSET_BYTES) {
+            const actual = readImageMeta(rawBody).contentType;
+            if (actual !== declared) {
+              throw new ValidationError(`the body is ${actual}, not ${declared}`, [{ path: 'headers.content-type', message: `the body is ${actual}` }], {
+                code: 'IMAGE_TYPE_MISMATCH',
+              });
+            }
+          }
+          const { id, ...asset } = await putAsset(s, accountOf(principal), rawBody);
+          return json(201, toAssetView(id, asset, s.config.publicBaseUrl));
+        },
+      }),
+      { status: 201, requestContentTypes: IMAGE_TYPES },
+    ),
+    documented(
+      route({
+        method: 'GET',
+        path: '/v1/assets/{assetId}',
+        auth: 'account',
+        summary: "One of the account's images (uploads and experience QR codes), as bytes",
+        params: assetParams,
+        handle: async ({ params, principal }) => imageReply(await getAsset(s, accountOf(principal), params.assetId), PRIVATE_IMMUTABLE),
+      }),
+      { responseContentTypes: IMAGE_TYPES },
+    ),
+    documented(
+      route({
+        method: 'GET',
+        path: '/v1/public/assets/{assetId}',
+        auth: 'public',
+        summary: 'An uploaded image as the published mini program downloads it (no API key)',
+        params: assetParams,
+        handle: async ({ params }) => {
+          const asset = await getAsset(s, null, params.assetId);
+          // Experience QR codes let testers open unreleased code: they stay behind the account's key.
+          if (asset.kind !== 'upload') throw new NotFoundError(`asset ${params.assetId} not found`, { code: 'ASSET_NOT_FOUND', field: 'assetId' });
+          return imageReply(asset, PUBLIC_IMMUTABLE);
+        },
+      }),
+      { responseContentTypes: IMAGE_TYPES },
+    ),
+
+    // ---------------------------------------------------------------------------------------- authorizations
+    documented(
+      route({
+        method: 'POST',
+        path: '/v1/authorizations',
+        auth: 'account',
+        summary: "A WeChat authorization page URL: bind the account's primary mini program, or authorize one for an app",
+        body: authorizationBody,
+        response: authorizationView,
+        handle: async ({ body, principal }) =>
+          json(
+            201,
+            await authorizationUrl(s, accountOf(principal), {
+              purpose: body.purpose,
+              ...(body.appId !== undefined ? { appId: body.appId } : {}),
+              ...(body.mobile !== undefined ? { mobile: body.mobile } : {}),
+            }),
+          ),
+      }),
+      { status: 201, description: 'The URL carries a signed state naming the account and app; it expires after 30 minutes.' },
+    ),
+
+    // ----------------------------------------------------------------------------------------- mini programs
+    route({
+      method: 'GET',
+      path: '/v1/mini-programs',
+      auth: 'account',
+      summary: "The account's mini programs",
+      response: miniProgramListView,
+      handle: async ({ principal }) => json(200, { miniPrograms: (await listMiniPrograms(s, accountOf(principal))).map(toMiniProgramView) }),
+    }),
+    route({
+      method: 'GET',
+      path: '/v1/mini-programs/{appid}',
+      auth: 'account',
+      summary: 'A mini program: status, subject, role, linked app, plugins, permission sets and link history',
+      params: miniProgramParams,
+      response: miniProgramView,
+      handle: async ({ params, principal }) => json(200, toMiniProgramView((await getMiniProgram(s, accountOf(principal), params.appid)).data)),
+    }),
+
+    // ------------------------------------------------------------------------------------------- deployments
+    route({
+      method: 'GET',
+      path: '/v1/deployments',
+      auth: 'account',
+      summary: "The account's deployments, newest first, optionally of one app or in one state",
+      query: deploymentQuery,
+      response: deploymentListView,
+      handle: async ({ query, principal }) =>
+        json(200, { deployments: (await listDeployments(s, accountOf(principal), query)).map(toDeploymentSummary) }),
+    }),
+    route({
+      method: 'GET',
+      path: '/v1/deployments/{deploymentId}',
+      auth: 'account',
+      summary: 'A deployment with its full history (every transition: who, when, why, WeChat errcode)',
+      params: deploymentParams,
+      response: deploymentView,
+      handle: async ({ params, principal }) => json(200, toDeploymentView((await getDeployment(s, accountOf(principal), params.deploymentId)).data)),
+    }),
+    documented(
+      route({
+        method: 'GET',
+        path: '/v1/deployments/{deploymentId}/qrcode',
+        auth: 'account',
+        summary: "The deployment's experience QR code image (404 QR_NOT_READY until the build stored it)",
+        params: deploymentParams,
+        handle: async ({ params, principal }) => {
+          const accountId = accountOf(principal);
+          const deployment = (await getDeployment(s, accountId, params.deploymentId)).data;
+          if (!deployment.qrAssetId) {
+            throw new NotFoundError(`deployment ${deployment.id} has no experience QR code yet (state ${deployment.state})`, {
+              code: 'QR_NOT_READY',
+              details: { state: deployment.state },
+            });
+          }
+          // A retried build may store a new QR: this URL's bytes can change, so clients revalidate.
+          return imageReply(await getAsset(s, accountId, deployment.qrAssetId), 'private, no-cache');
+        },
+      }),
+      { responseContentTypes: IMAGE_TYPES },
+    ),
+
+    // ------------------------------------------------------------------------------------------------- quota
+    route({
+      method: 'GET',
+      path: '/v1/quota',
+      auth: 'account',
+      summary: "The platform's audit quota (WeChat queryquota), asked through the account's primary or any authorized mini program",
+      response: quotaView,
+      handle: async ({ principal, signal }) => json(200, await queryQuota(s, accountOf(principal), signal)),
+    }),
+  ];
+  return own;
+};

@@ -1,0 +1,138 @@
+/**
+ * What the `api` function answers: the response schemas (they are also the OpenAPI document's) and the mappings
+ * from stored documents to them. A view leaves out what a frontend must not see (API key hashes) or should not
+ * build on (the poller's bookkeeping), so those can change without breaking a client.
+ */
+import { z } from 'zod';
+import { accountSchema, primaryOf, type Account } from '../../shared/domain/account';
+import { appSchema } from '../../shared/domain/app';
+import { deploymentSchema, type Deployment } from '../../shared/domain/deployment';
+import { miniProgramSchema, miniProgramStatusSchema, type MiniProgram } from '../../shared/domain/mini-program';
+import { hasCodePermissions } from '../../shared/domain/rules';
+import { assetSchema, type Asset } from '../../shared/app/collections';
+
+// ------------------------------------------------------------------------------------------------ accounts
+
+export const accountView = accountSchema
+  .omit({ apiKeyHashes: true })
+  .extend({
+    apiKeyCount: z.number().int().min(0).meta({ description: 'Live API keys (at most 2: a rotation keeps the previous one working).' }),
+    primaryMiniProgramStatus: z
+      .object({ status: miniProgramStatusSchema, statusReason: z.string().nullable(), nickname: z.string() })
+      .nullable()
+      .meta({ description: "The primary mini program's authorization as WeChat last reported it; null when none was ever bound." }),
+    canPublish: z.boolean().meta({ description: 'False while no primary mini program is bound: no mini program of the account can publish.' }),
+    publishBlockedReason: z.string().nullable(),
+  })
+  .meta({ id: 'Account' });
+export type AccountView = z.infer<typeof accountView>;
+
+export function toAccountView(account: Account, primary: MiniProgram | null): AccountView {
+  const { apiKeyHashes, ...rest } = account;
+  const bound = primaryOf(account) !== null;
+  const was = account.primaryMiniProgram;
+  return {
+    ...rest,
+    apiKeyCount: apiKeyHashes.length,
+    primaryMiniProgramStatus: primary ? { status: primary.status, statusReason: primary.statusReason, nickname: primary.nickname } : null,
+    canPublish: bound,
+    publishBlockedReason: bound
+      ? null
+      : was
+        ? `The primary mini program ${was.appid} was unbound: no mini program of this account can publish until a primary is bound again.`
+        : 'Bind the account’s primary mini program first (POST /v1/authorizations with purpose bind-primary).',
+  };
+}
+
+export const accountCreatedView = z.object({
+  account: accountView,
+  apiKey: z.string().meta({ description: 'Shown this once; only its hash is stored.' }),
+});
+
+export const apiKeyView = z.object({
+  apiKey: z.string().meta({ description: 'Shown this once. The previous key keeps working until the next rotation.' }),
+});
+
+// ---------------------------------------------------------------------------------------------------- apps
+
+export const appView = appSchema.meta({ id: 'App' });
+export const appListView = z.object({ apps: z.array(appView) });
+
+// -------------------------------------------------------------------------------------------------- assets
+
+export const assetView = assetSchema
+  .omit({ data: true, accountId: true })
+  .extend({
+    id: z.string(),
+    publicUrl: z.string().nullable().meta({ description: 'Where a mini program downloads the image; null for experience QR codes, which are not public.' }),
+  })
+  .meta({ id: 'Asset' });
+export type AssetView = z.infer<typeof assetView>;
+
+export const toAssetView = (id: string, asset: Omit<Asset, 'data'>, publicBaseUrl: string): AssetView => ({
+  id,
+  kind: asset.kind,
+  contentType: asset.contentType,
+  width: asset.width,
+  height: asset.height,
+  size: asset.size,
+  createdAt: asset.createdAt,
+  publicUrl: asset.kind === 'upload' ? `${publicBaseUrl}/v1/public/assets/${id}` : null,
+});
+
+// ------------------------------------------------------------------------------------------- mini programs
+
+export const miniProgramView = miniProgramSchema
+  .extend({
+    missingPermissionSets: z
+      .array(z.object({ id: z.number().int(), name: z.string() }))
+      .meta({ description: 'Permission sets the platform needs that the admin did not grant; scanning again fixes it.' }),
+  })
+  .meta({ id: 'MiniProgram' });
+export type MiniProgramView = z.infer<typeof miniProgramView>;
+
+export const toMiniProgramView = (mp: MiniProgram): MiniProgramView => ({
+  ...mp,
+  missingPermissionSets: hasCodePermissions(mp.funcScopeIds).missing.map((set) => ({ id: set.id, name: set.name })),
+});
+
+export const miniProgramListView = z.object({ miniPrograms: z.array(miniProgramView) });
+
+// --------------------------------------------------------------------------------------------- deployments
+
+const pollerFields = { nextPollAt: true, pollAttempts: true } as const;
+
+export const deploymentView = deploymentSchema.omit(pollerFields).meta({ id: 'Deployment' });
+export type DeploymentView = z.infer<typeof deploymentView>;
+
+export const deploymentSummaryView = deploymentSchema
+  .omit({ ...pollerFields, history: true, extJson: true })
+  .meta({ id: 'DeploymentSummary', description: 'A deployment without its history and ext_json: GET the deployment for those.' });
+export type DeploymentSummaryView = z.infer<typeof deploymentSummaryView>;
+
+export const toDeploymentView = (d: Deployment): DeploymentView => {
+  const { nextPollAt: _next, pollAttempts: _attempts, ...view } = d;
+  return view;
+};
+
+export const toDeploymentSummary = (d: Deployment): DeploymentSummaryView => {
+  const { nextPollAt: _next, pollAttempts: _attempts, history: _history, extJson: _extJson, ...summary } = d;
+  return summary;
+};
+
+export const deploymentListView = z.object({ deployments: z.array(deploymentSummaryView) });
+
+// -------------------------------------------------------------------------------------------------- others
+
+export const authorizationView = z.object({
+  url: z.string().meta({ description: 'Open it (PC: shows a QR code to scan; mobile: opens in WeChat). Its state is signed and expires.' }),
+  expiresAt: z.number().int().meta({ description: 'Epoch ms after which the callback refuses the state.' }),
+});
+
+export const quotaView = z.object({
+  miniProgramAppid: z.string().meta({ description: 'The mini program WeChat was asked through.' }),
+  rest: z.number().int(),
+  limit: z.number().int(),
+  speedupRest: z.number().int(),
+  speedupLimit: z.number().int(),
+});

@@ -1,0 +1,178 @@
+/**
+ * `GET /openapi.json` over HTTP: generated from the route declarations of every function, and in agreement with
+ * what serverless.yml mounts, so neither the document nor the gateway can silently miss a route.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { DOCUMENTED_FUNCTIONS } from '../../functions/api/documented-functions';
+import { routes as apiRoutes } from '../../functions/api/routes';
+import { loadTemplate } from '../../infra/local/template';
+import type { Platform } from '../../infra/local/driver';
+import type { Services } from '../../shared/app/context';
+import type { AnyRoute } from '../../shared/runtime/http/route';
+import { openServices, startApiPlatform } from './support';
+
+const root = resolve(__dirname, '..', '..');
+let p: Platform;
+let s: Services;
+let closeServices: () => Promise<void>;
+let document: Record<string, unknown>;
+
+beforeAll(async () => {
+  p = await startApiPlatform();
+  ({ s, close: closeServices } = openServices());
+  const reply = await fetch(`${p.url}/openapi.json`);
+  expect(reply.status).toBe(200);
+  expect(reply.headers.get('content-type')).toContain('application/json');
+  document = z.record(z.string(), z.unknown()).parse(await reply.json());
+});
+afterAll(async () => {
+  await closeServices();
+  await p.close();
+});
+
+const operation = z
+  .object({
+    operationId: z.string(),
+    summary: z.string().min(1),
+    tags: z.array(z.string()).length(1),
+    security: z.array(z.record(z.string(), z.array(z.string()))),
+    'x-auth': z.enum(['public', 'account', 'admin']),
+    parameters: z.array(z.object({ name: z.string(), in: z.enum(['path', 'query', 'header']), required: z.boolean(), schema: z.unknown() })).optional(),
+    requestBody: z.object({ required: z.boolean(), content: z.record(z.string(), z.object({ schema: z.record(z.string(), z.unknown()) })) }).optional(),
+    responses: z.record(z.string(), z.unknown()),
+  })
+  .passthrough();
+const openApi = z.object({
+  openapi: z.literal('3.1.0'),
+  info: z.object({ title: z.string(), version: z.string() }),
+  paths: z.record(z.string(), z.partialRecord(z.enum(['get', 'post', 'put', 'patch', 'delete']), operation)),
+  components: z.object({ securitySchemes: z.record(z.string(), z.unknown()), schemas: z.record(z.string(), z.unknown()) }).passthrough(),
+});
+
+const listed = (doc: z.infer<typeof openApi>) =>
+  Object.entries(doc.paths).flatMap(([path, item]) => Object.entries(item).map(([method, op]) => ({ key: `${method.toUpperCase()} ${path}`, op })));
+
+const keyOf = (route: Pick<AnyRoute, 'method' | 'path'>) => `${route.method} ${route.path}`;
+
+describe('GET /openapi.json', () => {
+  it('is a public OpenAPI 3.1 document', () => {
+    const doc = openApi.parse(document);
+    expect(doc.info.title).toBe('wxa-deploy');
+    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['accountApiKey', 'adminApiKey']);
+  });
+
+  it('lists every route the api declares, and every /v1 route of the api table', () => {
+    const doc = openApi.parse(document);
+    const keys = listed(doc).map((l) => l.key);
+    const declared = apiRoutes(s).map(keyOf);
+    expect(keys).toEqual(expect.arrayContaining(declared));
+    for (const route of [
+      'POST /v1/accounts',
+      'GET /v1/accounts/{accountId}',
+      'GET /v1/account',
+      'POST /v1/account/api-keys',
+      'POST /v1/apps',
+      'GET /v1/apps',
+      'GET /v1/apps/{appId}',
+      'PUT /v1/apps/{appId}/config',
+      'POST /v1/apps/{appId}/config/reset-theme',
+      'POST /v1/assets',
+      'GET /v1/assets/{assetId}',
+      'GET /v1/public/assets/{assetId}',
+      'POST /v1/authorizations',
+      'GET /v1/mini-programs',
+      'GET /v1/mini-programs/{appid}',
+      'GET /v1/deployments',
+      'GET /v1/deployments/{deploymentId}',
+      'GET /v1/deployments/{deploymentId}/qrcode',
+      'GET /v1/quota',
+      'GET /openapi.json',
+    ]) {
+      expect(keys).toContain(route);
+    }
+  });
+
+  it('lists the routes of every other HTTP function, tagged with its name', () => {
+    const doc = openApi.parse(document);
+    const byKey = new Map(listed(doc).map((l) => [l.key, l.op]));
+    for (const fn of DOCUMENTED_FUNCTIONS) {
+      for (const route of fn.routes(s)) expect({ route: keyOf(route), tags: byKey.get(keyOf(route))?.tags }).toEqual({ route: keyOf(route), tags: [fn.name] });
+    }
+  });
+
+  it('documents what serverless.yml mounts, and mounts nothing undocumented', () => {
+    const doc = openApi.parse(document);
+    const documented = new Map(listed(doc).map((l) => [l.key, l.op.tags[0]]));
+    const mounted = loadTemplate(join(root, 'serverless.yml'), { ...process.env }).functions.flatMap((fn) =>
+      fn.routes.map((r) => ({ key: keyOf(r), fn: fn.name })),
+    );
+    expect(mounted.map((m) => ({ ...m, documentedBy: documented.get(m.key) }))).toEqual(mounted.map((m) => ({ ...m, documentedBy: m.fn })));
+    expect([...documented.keys()].sort()).toEqual(mounted.map((m) => m.key).sort());
+  });
+
+  it('registers every function that exports routes', async () => {
+    const registered = new Set(['api', ...DOCUMENTED_FUNCTIONS.map((fn) => fn.name)]);
+    const withRoutes: string[] = [];
+    for (const name of readdirSync(join(root, 'functions'))) {
+      const file = join(root, 'functions', name, 'handler.ts');
+      if (!existsSync(file)) continue;
+      const mod: Record<string, unknown> = await import(file);
+      if (typeof mod.routes === 'function') withRoutes.push(name);
+    }
+    expect(withRoutes.filter((name) => !registered.has(name))).toEqual([]);
+  });
+
+  it('carries auth, parameters and converted zod schemas', () => {
+    const doc = openApi.parse(document);
+    const op = (method: 'get' | 'post' | 'put', path: string) => {
+      const found = doc.paths[path]?.[method];
+      if (!found) throw new Error(`${method} ${path} is not documented`);
+      return found;
+    };
+    expect(op('post', '/v1/accounts').security).toEqual([{ adminApiKey: [] }]);
+    expect(op('get', '/v1/apps').security).toEqual([{ accountApiKey: [] }]);
+    expect(op('get', '/v1/public/assets/{assetId}').security).toEqual([]);
+    expect(op('get', '/openapi.json')['x-auth']).toBe('public');
+
+    const createApp = op('post', '/v1/apps');
+    const body = JSON.stringify(createApp.requestBody?.content['application/json']?.schema);
+    expect(body).toContain('"iot-video"');
+    expect(body).toContain('appDownloadQrImage');
+    expect(Object.keys(createApp.responses)).toContain('201');
+    expect(createApp.parameters?.map((param) => param.name)).toContain('Idempotency-Key');
+
+    const config = op('put', '/v1/apps/{appId}/config');
+    expect(JSON.stringify(config.requestBody)).toContain('mapKey');
+    expect(JSON.stringify(config.requestBody)).toContain('extPages');
+
+    expect(op('get', '/v1/deployments').parameters?.map((param) => `${param.in}:${param.name}`)).toEqual(['query:appId', 'query:state', 'query:limit']);
+    expect(op('get', '/v1/deployments/{deploymentId}').parameters?.map((param) => `${param.in}:${param.name}`)).toEqual(['path:deploymentId']);
+    expect(Object.keys(op('post', '/v1/assets').requestBody?.content ?? {})).toEqual(['image/png', 'image/jpeg', 'image/gif']);
+    expect(JSON.stringify(op('get', '/v1/deployments/{deploymentId}/qrcode').responses['200'])).toContain('"format":"binary"');
+    expect(JSON.stringify(op('get', '/v1/apps/{appId}').responses['200'])).toContain('#/components/schemas/App');
+    expect(JSON.stringify(doc.components.schemas.App)).toContain('linkLostReason');
+  });
+
+  it('has no dangling $ref', () => {
+    const refs: string[] = [];
+    const walk = (value: unknown): void => {
+      if (Array.isArray(value)) value.forEach(walk);
+      else if (value && typeof value === 'object') {
+        for (const [key, item] of Object.entries(value)) {
+          if (key === '$ref' && typeof item === 'string') refs.push(item);
+          else walk(item);
+        }
+      }
+    };
+    walk(document);
+    expect(refs.length).toBeGreaterThan(0);
+    const resolveRef = (ref: string) =>
+      ref
+        .replace(/^#\//, '')
+        .split('/')
+        .reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), document);
+    expect(refs.filter((ref) => !ref.startsWith('#/') || resolveRef(ref) === undefined)).toEqual([]);
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * What the api tests share: a second handle on the platform's database (to seed what over HTTP would need a whole
+ * WeChat build, and to look at what was stored), and readers for the replies.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { startLocalStack } from '../../infra/local/bootstrap';
+import type { Call, Platform } from '../../infra/local/driver';
+import { putAsset } from '../../shared/app/catalog';
+import { createServices, type Services } from '../../shared/app/context';
+import { createDeployment, transition, type Deployment } from '../../shared/domain/deployment';
+import { newDeploymentId, weChatAppidSchema, weChatUserNameSchema, type AccountId, type AppId, type WeChatAppid } from '../../shared/domain/ids';
+import type { MiniProgram } from '../../shared/domain/mini-program';
+import { parseConfig } from '../../shared/runtime/config';
+import { createLogger } from '../../shared/runtime/logger';
+import { openSqliteStore } from '../../shared/store/sqlite';
+import { createWeChatPlatform } from '../../shared/wechat/platform';
+import { errorEnvelope, type ErrorBody } from '../support/http';
+
+/**
+ * The whole local product (every function of serverless.yml, the simulator, a temp SQLite file). The simulator's
+ * first verify ticket is pushed only once the environment names the simulator: a function whose cold start ran
+ * before that would keep a configuration without WECHAT_API_BASE for the life of the process.
+ */
+export async function startApiPlatform(): Promise<Platform> {
+  const dir = mkdtempSync(join(tmpdir(), 'wxa-api-'));
+  const env = process.env;
+  env.SQLITE_PATH = join(dir, 'wxa.db');
+  env.LOG_LEVEL ??= 'error';
+  const stack = await startLocalStack({
+    root: resolve(__dirname, '..', '..'),
+    env,
+    log: createLogger({ level: 'error' }),
+    port: 0,
+    timers: false,
+    simulator: { ticketIntervalMs: 0 },
+  });
+  const sim = stack.simulator;
+  if (!sim) throw new Error('the local stack should run the simulator');
+  await sim.pushVerifyTicket();
+  return {
+    url: stack.runtime.url,
+    sim,
+    stack,
+    adminKey: env.ADMIN_API_KEY ?? '',
+    pollNow: () => stack.runtime.fireTimer('review-poller', 'poll-due'),
+    close: async () => {
+      await stack.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Services on the same SQLite file and WeChat as the running platform (call after `startPlatform`). */
+export function openServices(): { s: Services; close: () => Promise<void> } {
+  const config = parseConfig(process.env);
+  const log = createLogger({ level: 'error' });
+  const store = openSqliteStore({ path: process.env.SQLITE_PATH ?? '' });
+  const wechat = createWeChatPlatform({ config, store, log });
+  return { s: createServices({ config, log, store, wechat }), close: () => store.close() };
+}
+
+export const errorOf = (call: Call): ErrorBody => errorEnvelope.parse(call.body).error;
+
+export const idReply = z.object({ id: z.string() });
+
+/** A mini program as the authorization callback would have stored it. */
+export async function seedMiniProgram(
+  s: Services,
+  accountId: AccountId,
+  appid: WeChatAppid,
+  options: { linkedAppId?: AppId; role?: MiniProgram['role'] } = {},
+): Promise<MiniProgram> {
+  const at = s.clock();
+  const mp: MiniProgram = {
+    appid,
+    accountId,
+    subject: '测试科技有限公司',
+    nickname: `小程序${appid.slice(-4)}`,
+    userName: weChatUserNameSchema.parse(`gh_${appid.slice(2, 14)}`),
+    funcScopeIds: [18],
+    status: 'authorized',
+    statusReason: null,
+    role: options.role ?? 'target',
+    linkedAppId: options.linkedAppId ?? null,
+    plugins: [],
+    pluginsCheckedAt: null,
+    linkHistory: options.linkedAppId
+      ? [{ at, change: 'linked', appId: options.linkedAppId, reason: 'authorized', actor: { kind: 'account', id: accountId } }]
+      : [],
+    authorizedAt: at,
+    createdAt: at,
+    updatedAt: at,
+  };
+  await s.db.miniPrograms.insert(appid, mp);
+  return mp;
+}
+
+/**
+ * A deployment taken through the state machine as a build would: `built` stores an experience QR (a real asset of
+ * the account), `configuring` has none yet.
+ */
+export async function seedDeployment(
+  s: Services,
+  input: { accountId: AccountId; appId: AppId; appid: WeChatAppid; at: number; built?: Buffer },
+): Promise<Deployment> {
+  const actor = { kind: 'account' as const, id: input.accountId };
+  let deployment = createDeployment(
+    {
+      id: newDeploymentId(s.randomBytes),
+      accountId: input.accountId,
+      appId: input.appId,
+      miniProgramAppid: input.appid,
+      templateId: 101,
+      userVersion: '1.0.0',
+      userDesc: 'seeded',
+      extJson: '{"extEnable":true}',
+      testers: ['tester001'],
+    },
+    { at: input.at, actor },
+  );
+  if (input.built) {
+    const qr = await putAsset(s, input.accountId, input.built, 'qrcode');
+    for (const command of [
+      { type: 'startBuild' },
+      { type: 'buildCommitted' },
+      { type: 'qrStored', qrAssetId: qr.id },
+      { type: 'buildSucceeded', boundTesters: ['tester001'] },
+    ] as const) {
+      deployment = transition(deployment, command, { at: input.at, actor }).deployment;
+    }
+  }
+  await s.db.deployments.insert(deployment.id, deployment);
+  return deployment;
+}
+
+let counter = 0;
+/** A WeChat appid nobody else in the run uses. */
+export const uniqueAppid = (): WeChatAppid => weChatAppidSchema.parse(`wx${Date.now().toString(16).slice(-8)}${(counter++).toString(16).padStart(8, '0')}`);

@@ -1,0 +1,271 @@
+/**
+ * The publishing pipeline end to end, over HTTP through the local runtime and the WeChat simulator: bind, authorize,
+ * build, review, publish, unbind — the happy path and each way it can go wrong that issue 4 names.
+ */
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { MiniProgramSpec } from '../../infra/wechat-sim';
+import { createServices } from '../../shared/app/context';
+import { pollDue } from '../../shared/app/deployments';
+import { parseConfig } from '../../shared/runtime/config';
+import { createLogger } from '../../shared/runtime/logger';
+import { openSqliteStore } from '../../shared/store/sqlite';
+import { createWeChatPlatform } from '../../shared/wechat/platform';
+import {
+  authorize,
+  createAccount,
+  createLowcodeApp,
+  deploymentOf,
+  expectStatus,
+  startPlatform,
+  type Client,
+  type Platform,
+} from '../../infra/local/driver';
+
+let p: Platform;
+beforeAll(async () => {
+  p = await startPlatform();
+});
+afterAll(() => p.close());
+
+const CATEGORY = { first_class: '工具', second_class: '效率', first_id: 287, second_id: 613 };
+const LIVE_PLUGIN = 'wx2b03c6e691cd7370';
+
+/** Each test gets mini programs of its own: the simulator is shared by the whole file. */
+function newMiniProgram(subject: string, extra: Partial<MiniProgramSpec> = {}): string {
+  const appId = `wx${randomBytes(8).toString('hex')}`;
+  p.sim.addMiniProgram({ appId, nickName: `小程序${appId.slice(-4)}`, principalName: subject, categories: [CATEGORY], ...extra });
+  return appId;
+}
+
+/** Another instance of the backend, on the same database and WeChat, whose clock reads `at`. */
+async function servicesAt(at: number) {
+  const config = parseConfig(process.env);
+  const log = createLogger({ level: 'error' });
+  const clock = () => at;
+  const store = openSqliteStore({ path: process.env.SQLITE_PATH ?? '', clock });
+  const wechat = createWeChatPlatform({ config, store, log, clock });
+  return { services: createServices({ config, log, store, wechat, clock }), close: () => store.close() };
+}
+
+const subject = () => `测试科技有限公司${randomBytes(3).toString('hex')}`;
+
+/** An account with a bound primary, an app, and a target mini program authorized for the app. */
+async function readyApp(options: { requiredPlugins?: unknown[]; target?: Partial<MiniProgramSpec> } = {}) {
+  const company = subject();
+  const { api } = await createAccount(p, company);
+  const primary = newMiniProgram(company);
+  expect((await authorize(p, api, 'bind-primary', primary)).result.code).toBe('PRIMARY_BOUND');
+  const appId = await createLowcodeApp(api, 'Shop', options.requiredPlugins ?? []);
+  const target = newMiniProgram(company, options.target);
+  const authorized = await authorize(p, api, 'authorize-app', target, appId);
+  expect(authorized.result).toMatchObject({ ok: true, code: 'MINI_PROGRAM_AUTHORIZED' });
+  return { api, appId, target, primary, company };
+}
+
+async function build(api: Client, appId: string, version = '1.0.0') {
+  const reply = await api.post(`/v1/apps/${appId}/deployments`, { userVersion: version, userDesc: `release ${version}`, testers: ['tester001'] });
+  return deploymentOf(expectStatus(reply, 202));
+}
+
+async function getDeployment(api: Client, id: string) {
+  return deploymentOf(expectStatus(await api.get(`/v1/deployments/${id}`), 200));
+}
+
+const errorCode = (body: unknown) => z.object({ error: z.object({ code: z.string(), message: z.string() }) }).parse(body).error;
+
+describe('publishing pipeline, end to end', () => {
+  it('walks the happy path: bind → authorize → build → submit → approve → release → unbind', async () => {
+    const { api, appId, target } = await readyApp();
+    const built = await build(api, appId);
+    expect(built.state).toBe('built');
+    expect(built.qrAssetId).toMatch(/^ast_/);
+    const qr = await api.get(`/v1/deployments/${built.id}/qrcode`);
+    expect(qr.status).toBe(200);
+    expect((qr.body as Buffer).subarray(0, 4)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47]));
+
+    const submitted = deploymentOf(expectStatus(await api.post(`/v1/deployments/${built.id}/submit`), 200));
+    expect(submitted.state).toBe('auditing');
+    await p.sim.decideAudit(target, 'approve');
+    expect((await getDeployment(api, built.id)).state).toBe('approved');
+
+    const released = deploymentOf(expectStatus(await api.post(`/v1/deployments/${built.id}/release`), 200));
+    expect(released.state).toBe('released');
+    expect(released.history.map((h) => h.to)).toEqual(['building', 'building', 'building', 'built', 'submitting', 'auditing', 'approved', 'releasing', 'released']);
+
+    const unbound = expectStatus(await api.post(`/v1/mini-programs/${target}/unbind`, {}), 200).body;
+    expect(unbound).toMatchObject({ appid: target, voided: 0, wasPrimary: false, warning: null });
+    const app = z.object({ miniProgramAppid: z.string().nullable(), linkLostReason: z.object({ reason: z.string() }).nullable() }).parse(
+      expectStatus(await api.get(`/v1/apps/${appId}`), 200).body,
+    );
+    expect(app).toMatchObject({ miniProgramAppid: null, linkLostReason: { reason: 'unbound' } });
+    // The released deployment keeps its history after the unbind.
+    expect((await getDeployment(api, built.id)).history.length).toBe(released.history.length);
+  });
+
+  it('refuses a target mini program of a different subject, and says why', async () => {
+    const company = subject();
+    const { api } = await createAccount(p, company);
+    await authorize(p, api, 'bind-primary', newMiniProgram(company));
+    const appId = await createLowcodeApp(api);
+    const outcome = await authorize(p, api, 'authorize-app', newMiniProgram('另一家公司'), appId);
+    expect(outcome.status).toBe(403);
+    expect(outcome.result).toMatchObject({ ok: false, code: 'SUBJECT_MISMATCH' });
+  });
+
+  it('refuses to authorize an app before the primary mini program is bound', async () => {
+    const { api } = await createAccount(p, subject());
+    const appId = await createLowcodeApp(api);
+    const reply = await api.post('/v1/authorizations', { purpose: 'authorize-app', appId });
+    expect(reply.status).toBe(403);
+    expect(errorCode(reply.body).code).toBe('PRIMARY_NOT_BOUND');
+  });
+
+  it('refuses a build whose plugin the mini program has not added, naming the plugin', async () => {
+    const { api, appId } = await readyApp({
+      requiredPlugins: [{ appId: LIVE_PLUGIN, alias: 'livePlayer', version: '1.2.0', name: '直播组件' }],
+      target: { plugins: [{ appId: LIVE_PLUGIN, status: 1 }] },
+    });
+    const reply = await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.0' });
+    expect(reply.status).toBe(409);
+    const error = errorCode(reply.body);
+    expect(error.code).toBe('PLUGIN_MISSING');
+    expect(error.message).toContain('直播组件');
+  });
+
+  it('shows a rejection with its reason, and resubmits once it is fixed', async () => {
+    const { api, appId, target } = await readyApp();
+    const built = await build(api, appId);
+    await api.post(`/v1/deployments/${built.id}/submit`);
+    await p.sim.decideAudit(target, 'reject', { reason: '1:小程序名称与内容不符', screenshots: ['media1', 'media2'] });
+    const rejected = await getDeployment(api, built.id);
+    expect(rejected.state).toBe('rejected');
+    expect(rejected.audit).toMatchObject({ reason: '1:小程序名称与内容不符', screenshots: ['media1', 'media2'] });
+    const firstAudit = rejected.audit?.auditId;
+
+    const resubmitted = deploymentOf(expectStatus(await api.post(`/v1/deployments/${built.id}/submit`), 200));
+    expect(resubmitted.state).toBe('auditing');
+    expect(resubmitted.audit?.auditId).not.toBe(firstAudit);
+    await p.sim.decideAudit(target, 'approve');
+    expect((await getDeployment(api, built.id)).state).toBe('approved');
+  });
+
+  it('refuses a release before approval', async () => {
+    const { api, appId } = await readyApp();
+    const built = await build(api, appId);
+    const early = await api.post(`/v1/deployments/${built.id}/release`);
+    expect(early.status).toBe(409);
+    expect(errorCode(early.body).code).toBe('DEPLOYMENT_NOT_APPROVED');
+    await api.post(`/v1/deployments/${built.id}/submit`);
+    expect(errorCode((await api.post(`/v1/deployments/${built.id}/release`)).body).code).toBe('DEPLOYMENT_NOT_APPROVED');
+  });
+
+  it('voids the audit when the mini program is unbound while auditing', async () => {
+    const { api, appId, target } = await readyApp();
+    const built = await build(api, appId);
+    await api.post(`/v1/deployments/${built.id}/submit`);
+    const unbound = expectStatus(await api.post(`/v1/mini-programs/${target}/unbind`, {}), 200).body;
+    expect(unbound).toMatchObject({ voided: 1 });
+    expect((await getDeployment(api, built.id)).state).toBe('voided');
+    const wechatSide = z.object({ audits: z.array(z.object({ status: z.number() })) }).safeParse(p.sim.miniProgram(target));
+    if (wechatSide.success) expect(wechatSide.data.audits.at(-1)?.status).toBe(3); // withdrawn at WeChat too
+  });
+
+  it('voids the in-flight deployment when the admin revokes the platform mid-audit', async () => {
+    const { api, appId, target } = await readyApp();
+    const built = await build(api, appId);
+    await api.post(`/v1/deployments/${built.id}/submit`);
+    await p.sim.revokeAuthorization(target);
+    const voided = await getDeployment(api, built.id);
+    expect(voided.state).toBe('voided');
+    expect(voided.stateReason).toMatch(/revoked/);
+    const mp = z.object({ status: z.string() }).parse(expectStatus(await api.get(`/v1/mini-programs/${target}`), 200).body);
+    expect(mp.status).toBe('unauthorized');
+  });
+
+  it('lets the latest authorization win, and tells the app that lost its mini program why', async () => {
+    const { api, appId: firstApp, target } = await readyApp();
+    const secondApp = await createLowcodeApp(api, 'Second');
+    expect((await authorize(p, api, 'authorize-app', target, secondApp)).result.ok).toBe(true);
+    const loser = z
+      .object({ miniProgramAppid: z.string().nullable(), linkLostReason: z.object({ reason: z.string(), message: z.string() }).nullable() })
+      .parse(expectStatus(await api.get(`/v1/apps/${firstApp}`), 200).body);
+    expect(loser.miniProgramAppid).toBeNull();
+    expect(loser.linkLostReason?.reason).toBe('superseded');
+    expect(loser.linkLostReason?.message).toContain(secondApp);
+    const winner = z.object({ miniProgramAppid: z.string().nullable() }).parse(expectStatus(await api.get(`/v1/apps/${secondApp}`), 200).body);
+    expect(winner.miniProgramAppid).toBe(target);
+  });
+
+  it('handles duplicated and out-of-order audit events without doubling history', async () => {
+    const { api, appId, target } = await readyApp();
+    const built = await build(api, appId);
+    await api.post(`/v1/deployments/${built.id}/submit`);
+    p.sim.setFaults({ duplicatePushRate: 1 });
+    try {
+      await p.sim.decideAudit(target, 'delay', { reason: '审核排队中' });
+      await p.sim.decideAudit(target, 'approve');
+    } finally {
+      p.sim.setFaults({ duplicatePushRate: 0 });
+    }
+    const approved = await getDeployment(api, built.id);
+    expect(approved.state).toBe('approved');
+    expect(approved.history.filter((h) => h.to === 'approved')).toHaveLength(1);
+    // A late delay for the already-decided audit changes nothing.
+    await p.sim.decideAudit(target, 'delay', { reason: 'late' }).catch(() => undefined);
+    expect((await getDeployment(api, built.id)).history.length).toBe(approved.history.length);
+  });
+
+  it('makes exactly one release call at WeChat for two concurrent publishes', async () => {
+    const { api, appId, target } = await readyApp();
+    const built = await build(api, appId);
+    await api.post(`/v1/deployments/${built.id}/submit`);
+    await p.sim.decideAudit(target, 'approve');
+    p.sim.resetCounters();
+    const [a, b] = await Promise.all([api.post(`/v1/deployments/${built.id}/release`), api.post(`/v1/deployments/${built.id}/release`)]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(p.sim.counters()['/wxa/release']).toBe(1);
+    expect((await getDeployment(api, built.id)).state).toBe('released');
+  });
+
+  it('reconciles an audit result WeChat never pushed, through the poller', async () => {
+    const { api, appId, target } = await readyApp();
+    const built = await build(api, appId);
+    await api.post(`/v1/deployments/${built.id}/submit`);
+    p.sim.setFaults({ dropPushRate: 1 });
+    try {
+      await p.sim.decideAudit(target, 'approve');
+    } finally {
+      p.sim.setFaults({ dropPushRate: 0 });
+    }
+    expect((await getDeployment(api, built.id)).state).toBe('auditing');
+    // The timer fires on time, but the first poll of an audit is not due for two minutes: nothing changes yet.
+    await p.pollNow();
+    expect((await getDeployment(api, built.id)).state).toBe('auditing');
+    // A poller instance ten minutes later (same database, same WeChat) finds it due and reconciles it.
+    const later = await servicesAt(Date.now() + 10 * 60_000);
+    try {
+      const summary = await pollDue(later.services, { budgetMs: 30_000 });
+      expect(summary).toMatchObject({ errors: 0 });
+      expect(summary.changed).toBeGreaterThanOrEqual(1);
+    } finally {
+      await later.close();
+    }
+    const reconciled = await getDeployment(api, built.id);
+    expect(reconciled.state).toBe('approved');
+    expect(reconciled.history.at(-1)?.actor.kind).toBe('wechat');
+  });
+
+  it('asks for force before unbinding the primary, then blocks publishing for the account', async () => {
+    const { api, appId, primary, target } = await readyApp();
+    const refused = await api.post(`/v1/mini-programs/${primary}/unbind`, {});
+    expect(refused.status).toBe(409);
+    expect(errorCode(refused.body).code).toBe('PRIMARY_UNBIND_NEEDS_FORCE');
+    const forced = expectStatus(await api.post(`/v1/mini-programs/${primary}/unbind`, { force: true }), 200).body;
+    expect(forced).toMatchObject({ wasPrimary: true, warning: expect.stringContaining('cannot publish') });
+    const blocked = await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.1' });
+    expect(blocked.status).toBe(403);
+    expect(errorCode(blocked.body).code).toBe('PRIMARY_NOT_BOUND');
+    expect(target).toMatch(/^wx/);
+  });
+});
