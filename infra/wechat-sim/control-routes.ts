@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { isAppError, type ErrorCategory, ValidationError } from '../../shared/domain/errors';
+import { STATUS_BY_CATEGORY } from '../../shared/runtime/http/stack';
 import { renderAuthorizedPage, renderErrorPage } from './auth-page';
 import { html, json, parseControl, type SimResponse } from './http-util';
 import type { ScanInput, WeChatSimulator } from './types';
@@ -318,22 +319,8 @@ function parseJson(raw: string): unknown {
   }
 }
 
-// Partial on purpose: the shared category list grows, and an unmapped category is still a server-side 500.
-const STATUS_OF: Readonly<Partial<Record<ErrorCategory, number>>> = {
-  invalid: 400,
-  unauthenticated: 401,
-  forbidden: 403,
-  'not-found': 404,
-  'method-not-allowed': 405,
-  conflict: 409,
-  'too-large': 413,
-  'unsupported-media': 415,
-  'rate-limited': 429,
-  unavailable: 503,
-  internal: 500,
-};
-
-const statusOf = (category: ErrorCategory): number => STATUS_OF[category] ?? 500;
+// The control API answers with the same statuses as our own functions, from the same table.
+const statusOf = (category: ErrorCategory): number => STATUS_BY_CATEGORY[category];
 
 export function controlError(error: unknown): SimResponse {
   if (isAppError(error)) {
