@@ -60,6 +60,10 @@ export function createLeases(store: DocumentStore, clock: Clock = Date.now): Lea
     renew: async (lease, ttlMs) => {
       const now = clock();
       const until = now + ttlMs;
+      // A purged lease re-inserted by someone else starts again at version 1: the version alone could match a
+      // stale holder's, so the owner is checked too.
+      const current = await leases.get(lease.name);
+      if (!current || current.data.owner !== lease.owner || current.version !== lease.version) return null;
       try {
         const stored = await leases.update(
           lease.name,
@@ -74,6 +78,8 @@ export function createLeases(store: DocumentStore, clock: Clock = Date.now): Lea
       }
     },
     release: async (lease) => {
+      const current = await leases.get(lease.name);
+      if (!current || current.data.owner !== lease.owner) return;
       try {
         await leases.delete(lease.name, lease.version);
       } catch (error) {

@@ -1,19 +1,49 @@
 /**
- * Opens the store named by configuration. Adapters are imported only when chosen, so a function bundle for the
- * cloud never loads better-sqlite3's native binary and a local run never loads a cloud SDK.
+ * Opens the store named by configuration. Adapters are imported only when chosen, so a cloud function never
+ * loads better-sqlite3's native binary and a local run never loads a cloud SDK.
+ *
+ * In the function bundles the adapters' drivers are esbuild externals: the driver of the store being deployed
+ * is shipped next to the bundle (`node_modules/<driver>/index.js`, see scripts/build.ts). A bundle built for
+ * another store fails here with a message that says so, instead of an opaque "Cannot find module".
  */
 import { ConfigError } from '../domain/errors';
 import type { StoreConfig } from '../runtime/config';
 import type { Clock, DocumentStore } from './port';
 
+const DRIVERS = { sqlite: 'better-sqlite3', cloudbase: '@cloudbase/node-sdk', mongodb: 'mongodb' } as const;
+
+function missingDriver(kind: StoreConfig['kind'], error: unknown): ConfigError | undefined {
+  const code = error && typeof error === 'object' && 'code' in error ? (error as { code: unknown }).code : undefined;
+  const message = error instanceof Error ? error.message : '';
+  if (code !== 'MODULE_NOT_FOUND' || !message.includes(DRIVERS[kind])) return undefined;
+  return new ConfigError(
+    `STORE=${kind} needs ${DRIVERS[kind]}, which this build does not carry: rebuild with STORE=${kind} npm run build`,
+    { cause: error },
+  );
+}
+
+async function load<T>(kind: StoreConfig['kind'], importer: () => Promise<T>): Promise<T> {
+  try {
+    return await importer();
+  } catch (error) {
+    throw missingDriver(kind, error) ?? error;
+  }
+}
+
 export async function openStore(config: StoreConfig, clock?: Clock): Promise<DocumentStore> {
+  const withClock = clock ? { clock } : {};
   switch (config.kind) {
     case 'sqlite': {
-      const { openSqliteStore } = await import('./sqlite');
-      return openSqliteStore({ path: config.path, ...(clock ? { clock } : {}) });
+      const { openSqliteStore } = await load('sqlite', () => import('./sqlite'));
+      return openSqliteStore({ path: config.path, ...withClock });
     }
-    case 'cloudbase':
-    case 'mongodb':
-      throw new ConfigError(`STORE=${config.kind}: this build has no ${config.kind} adapter yet; use STORE=sqlite`);
+    case 'cloudbase': {
+      const { openCloudbaseStore } = await load('cloudbase', () => import('./cloudbase'));
+      return openCloudbaseStore({ envId: config.envId, ...withClock });
+    }
+    case 'mongodb': {
+      const { openMongoStore } = await load('mongodb', () => import('./mongodb'));
+      return openMongoStore({ url: config.url, dbName: config.dbName, ...withClock });
+    }
   }
 }

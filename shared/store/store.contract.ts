@@ -260,6 +260,20 @@ export function describeStoreContract(adapterName: string, factory: StoreFactory
       expect((await b.holder('job'))?.owner).toBe('B');
     });
 
+    it('never lets a holder whose lease expired and was purged renew or release the next holder’s lease', async () => {
+      const store = await connect();
+      const a = createLeases(store, clock);
+      const b = createLeases(await connect(), clock);
+      const stale = await a.acquire('job', 'A', 1_000);
+      now += 1_000;
+      await store.purgeExpired(); // the expired lease document is gone: the next insert starts afresh
+      const fresh = await b.acquire('job', 'B', 10_000);
+      expect(fresh?.version).toBe(stale?.version); // same version number, different incarnation
+      expect(await a.renew(stale!, 10_000)).toBeNull();
+      await a.release(stale!);
+      expect((await b.holder('job'))?.owner).toBe('B');
+    });
+
     it('renews and re-acquires a held lease, and frees it on release', async () => {
       const leases = createLeases(await connect(), clock);
       const lease = await leases.acquire('job', 'A', 1_000);

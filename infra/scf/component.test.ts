@@ -1,0 +1,274 @@
+/**
+ * The SCF component against a recording fake of the SCF API (the SDK boundary only), with the props Serverless
+ * Devs itself renders from the real serverless.yml (`s preview`, offline).
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ScfComponent, type ComponentInputs, type DeployOutput } from './component';
+import { parseScfProps } from './props';
+import { FakeScf, renderTemplate, repoRoot, type RenderedResource } from './testing';
+import { unzipEntries } from './zip';
+
+const ENV = {
+  S_ACCESS: 'default',
+  SCF_REGION: 'ap-guangzhou',
+  SCF_NAMESPACE: 'default',
+  STORE: 'cloudbase',
+  TCB_ENV: 'wxa-prod-1a2b3c',
+  DATA_KEY: Buffer.alloc(32, 7).toString('base64'),
+  ADMIN_API_KEY: 'admin-key-0123456789abcdefghij',
+  WECHAT_COMPONENT_APPID: 'wx1234567890abcdef',
+  WECHAT_COMPONENT_SECRET: 'component-secret',
+  WECHAT_TOKEN: 'wxatoken',
+  WECHAT_ENCODING_AES_KEY: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
+  WECHAT_API_BASE: 'https://api.weixin.qq.com',
+  PUBLIC_BASE_URL: 'https://wxa.example.com',
+  LOG_LEVEL: 'info',
+};
+
+const work = mkdtempSync(join(tmpdir(), 'wxa-scf-component-'));
+const yamlPath = join(work, 'serverless.yml');
+let resources: Record<string, RenderedResource>;
+
+beforeAll(() => {
+  resources = renderTemplate(join(repoRoot, 'serverless.yml'), ENV);
+  // The code each resource points at (`./dist/<name>`), relative to the template: stand-in bundles.
+  for (const resource of Object.values(resources)) {
+    const dir = join(work, String(resource.props.code));
+    mkdirSync(join(dir, 'node_modules', '@cloudbase', 'node-sdk'), { recursive: true });
+    writeFileSync(join(dir, 'index.js'), `exports.handler = async () => ${JSON.stringify(resource.props.functionName)};\n`);
+    writeFileSync(join(dir, 'index.js.map'), '{}');
+    writeFileSync(join(dir, 'meta.json'), '{}');
+    writeFileSync(join(dir, 'node_modules', '@cloudbase', 'node-sdk', 'index.js'), 'module.exports = {};\n');
+  }
+}, 60_000);
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const inputsOf = (name: string): ComponentInputs => ({
+  props: resources[name]?.props,
+  yaml: { path: yamlPath },
+  resource: { name, component: join(repoRoot, 'infra', 'scf'), access: 'default' },
+  getCredential: async () => ({ AccountID: '100000000001', SecretID: 'AKIDtest', SecretKey: 'secret' }),
+});
+
+const quiet = { info: () => undefined, warn: () => undefined };
+
+function componentWith(fake: FakeScf) {
+  const regions: string[] = [];
+  const component = new ScfComponent({
+    logger: quiet,
+    sleep: async () => undefined,
+    clientFactory: ({ region, credentials }) => {
+      regions.push(`${region}:${credentials.secretId}`);
+      return fake;
+    },
+  });
+  return { component, regions };
+}
+
+/** Replaces the base64 zip by a marker after checking what it contains. */
+function takeZip(request: Record<string, unknown>, expectedEntry: string): Record<string, unknown> {
+  const code = request.Code as { ZipFile?: string } | undefined;
+  const base64 = code?.ZipFile ?? (request.ZipFile as string | undefined);
+  expect(typeof base64).toBe('string');
+  const entries = unzipEntries(Buffer.from(base64 ?? '', 'base64'));
+  expect(entries.map((e) => e.name)).toEqual(['index.js', 'node_modules/@cloudbase/node-sdk/index.js']);
+  expect(entries[0]?.data.toString()).toContain(expectedEntry);
+  return code ? { ...request, Code: { ZipFile: '<zip>' } } : { ...request, ZipFile: '<zip>' };
+}
+
+const environmentOf = (name: string) => ({
+  Variables: Object.entries((resources[name]?.props.environment ?? {}) as Record<string, string>)
+    .filter(([, value]) => value !== '')
+    .map(([Key, Value]) => ({ Key, Value })),
+});
+
+const HTTP_DESC = '{"AuthType":"NONE","NetConfig":{"EnableIntranet":false,"EnableExtranet":true}}';
+
+describe('serverless.yml as rendered by Serverless Devs', () => {
+  it('declares valid props for every resource of this component', () => {
+    for (const [name, resource] of Object.entries(resources)) {
+      if (!resource.component.endsWith('/infra/scf')) continue;
+      expect(() => parseScfProps(name, resource.props)).not.toThrow();
+    }
+    expect(Object.keys(resources)).toEqual(expect.arrayContaining(['api', 'authorize-callback', 'maintenance']));
+  });
+
+  it('sends the secrets it was given and leaves empty variables out (SCF refuses empty values)', () => {
+    const variables = environmentOf('api').Variables;
+    expect(variables).toEqual(expect.arrayContaining([
+      { Key: 'WXA_ENV', Value: 'cloud' },
+      { Key: 'STORE', Value: 'cloudbase' },
+      { Key: 'TCB_ENV', Value: ENV.TCB_ENV },
+      { Key: 'DATA_KEY', Value: ENV.DATA_KEY },
+      { Key: 'WECHAT_ENCODING_AES_KEY', Value: ENV.WECHAT_ENCODING_AES_KEY },
+    ]));
+    expect(variables.find((v) => v.Key === 'MONGODB_URL')).toBeUndefined();
+  });
+});
+
+describe('deploy (first time: the functions do not exist)', () => {
+  const fake = new FakeScf();
+  const outputs: Record<string, DeployOutput> = {};
+
+  beforeAll(async () => {
+    const { component } = componentWith(fake);
+    for (const name of ['api', 'authorize-callback', 'maintenance']) outputs[name] = await component.deploy(inputsOf(name));
+  });
+
+  const callsFor = (functionName: string) => fake.calls.filter((c) => c.request.FunctionName === functionName);
+
+  it('creates authorize-callback, waits for Active, adds its function URL and reports the WeChat authorization-event URL', () => {
+    const calls = callsFor('wxa-deploy-authorize-callback');
+    const fn = { FunctionName: 'wxa-deploy-authorize-callback', Namespace: 'default' };
+    expect(calls.map((c) => c.action)).toEqual(['GetFunction', 'CreateFunction', 'GetFunction', 'GetFunction', 'CreateTrigger', 'GetFunction']);
+    expect(calls[0]?.request).toEqual(fn);
+    expect(takeZip(calls[1]?.request ?? {}, 'wxa-deploy-authorize-callback')).toEqual({
+      ...fn,
+      Type: 'Event',
+      Runtime: 'Nodejs18.15',
+      Handler: 'index.handler',
+      Description: resources['authorize-callback']?.props.description,
+      MemorySize: 256,
+      Timeout: 15,
+      Environment: environmentOf('authorize-callback'),
+      CodeSource: 'ZipFile',
+      Code: { ZipFile: '<zip>' },
+    });
+    expect(calls[4]?.request).toEqual({ ...fn, Type: 'http', TriggerName: 'url', TriggerDesc: HTTP_DESC, Qualifier: '$DEFAULT', Enable: 'OPEN' });
+    const url = 'https://1250000000-29abc.ap-guangzhou.tencentscf.com';
+    expect(outputs['authorize-callback']).toMatchObject({
+      action: 'created',
+      url,
+      routes: expect.arrayContaining(['POST /wechat/component/events']),
+      wechat: { authorizationEventUrl: `${url}/wechat/component/events` },
+      triggers: { created: ['http:url'], updated: [], unchanged: [], deleted: [] },
+      omittedEmptyVariables: expect.arrayContaining(['MONGODB_URL']),
+    });
+  });
+
+  it('reports the WeChat message URL, with $APPID$, for the function serving POST /wechat/authorizers/{appid}/events', async () => {
+    const serving = Object.entries(resources).find(([, r]) => JSON.stringify(r.props.triggers).includes('POST /wechat/authorizers/{appid}/events'));
+    expect(serving).toBeDefined();
+    const [name] = serving ?? ['?'];
+    const output = await componentWith(fake).component.deploy(inputsOf(name));
+    expect(output.wechat?.messageUrl).toBe(`${output.url}/wechat/authorizers/$APPID$/events`);
+  });
+
+  it('creates api with its function URL and no WeChat URL', () => {
+    const calls = callsFor('wxa-deploy-api');
+    expect(calls.map((c) => c.action)).toEqual(['GetFunction', 'CreateFunction', 'GetFunction', 'GetFunction', 'CreateTrigger', 'GetFunction']);
+    expect(takeZip(calls[1]?.request ?? {}, 'wxa-deploy-api')).toMatchObject({ FunctionName: 'wxa-deploy-api', MemorySize: 256, Timeout: 15 });
+    expect(outputs.api?.wechat).toBeUndefined();
+    expect(outputs.api?.url).toMatch(/^https:\/\/.+\.tencentscf\.com$/);
+  });
+
+  it('creates maintenance with its 7-field timer on $DEFAULT and no URL', () => {
+    const calls = callsFor('wxa-deploy-maintenance');
+    expect(calls.map((c) => c.action)).toEqual(['GetFunction', 'CreateFunction', 'GetFunction', 'GetFunction', 'CreateTrigger']);
+    expect(takeZip(calls[1]?.request ?? {}, 'wxa-deploy-maintenance')).toMatchObject({ Timeout: 60 });
+    expect(calls[4]?.request).toEqual({
+      FunctionName: 'wxa-deploy-maintenance',
+      Namespace: 'default',
+      Type: 'timer',
+      TriggerName: 'purge-expired',
+      TriggerDesc: '0 */10 * * * * *',
+      Qualifier: '$DEFAULT',
+      Enable: 'OPEN',
+    });
+    expect(outputs.maintenance).toMatchObject({ url: null, timers: [{ name: 'purge-expired', cronExpression: '0 */10 * * * * *' }] });
+  });
+
+  it('redeploys: updates code, then configuration, each after the function is Active, and leaves matching triggers alone', async () => {
+    fake.calls.length = 0;
+    const { component } = componentWith(fake);
+    const output = await component.deploy(inputsOf('maintenance'));
+    const fn = { FunctionName: 'wxa-deploy-maintenance', Namespace: 'default' };
+    expect(fake.calls.map((c) => c.action)).toEqual([
+      'GetFunction',
+      'GetFunction',
+      'UpdateFunctionCode',
+      'GetFunction',
+      'GetFunction',
+      'UpdateFunctionConfiguration',
+      'GetFunction',
+      'GetFunction',
+    ]);
+    expect(takeZip(fake.calls[2]?.request ?? {}, 'wxa-deploy-maintenance')).toEqual({
+      ...fn,
+      Handler: 'index.handler',
+      CodeSource: 'ZipFile',
+      ZipFile: '<zip>',
+    });
+    expect(fake.calls[5]?.request).toEqual({
+      ...fn,
+      Description: resources.maintenance?.props.description,
+      MemorySize: 256,
+      Timeout: 60,
+      Environment: environmentOf('maintenance'),
+    });
+    expect(output.triggers).toEqual({ created: [], updated: [], unchanged: ['timer:purge-expired'], deleted: [] });
+  });
+
+  it('updates a changed timer and deletes triggers no longer declared, leaving other trigger types alone', async () => {
+    const stored = fake.functions.get('wxa-deploy-maintenance');
+    stored?.triggers.push(
+      { Type: 'timer', TriggerName: 'old-job', TriggerDesc: '{"cron":"0 0 * * * * *"}', Qualifier: '$DEFAULT', Enable: 1 },
+      { Type: 'cos', TriggerName: 'bucket', TriggerDesc: '{}', Qualifier: '$DEFAULT', Enable: 1 },
+    );
+    fake.calls.length = 0;
+    const { component } = componentWith(fake);
+    const props = { ...resources.maintenance?.props, triggers: [{ type: 'timer', name: 'purge-expired', cronExpression: '0 */5 * * * * *', argument: '{"job":"purge"}' }] };
+    const output = await component.deploy({ ...inputsOf('maintenance'), props });
+    const triggerCalls = fake.calls.filter((c) => c.action.endsWith('Trigger'));
+    expect(triggerCalls).toEqual([
+      { action: 'DeleteTrigger', request: { FunctionName: 'wxa-deploy-maintenance', Namespace: 'default', Type: 'timer', TriggerName: 'old-job', Qualifier: '$DEFAULT' } },
+      {
+        action: 'UpdateTrigger',
+        request: {
+          FunctionName: 'wxa-deploy-maintenance',
+          Namespace: 'default',
+          Type: 'timer',
+          TriggerName: 'purge-expired',
+          TriggerDesc: '0 */5 * * * * *',
+          Qualifier: '$DEFAULT',
+          Enable: 'OPEN',
+          CustomArgument: '{"job":"purge"}',
+        },
+      },
+    ]);
+    expect(output.triggers).toEqual({ created: [], updated: ['timer:purge-expired'], unchanged: [], deleted: ['timer:old-job'] });
+    expect(stored?.triggers.map((t) => t.TriggerName)).toEqual(['purge-expired', 'bucket']);
+  });
+
+  it('removes a function, and reports an absent one as already removed', async () => {
+    const { component } = componentWith(fake);
+    expect(await component.remove(inputsOf('api'))).toEqual({ functionName: 'wxa-deploy-api', removed: true });
+    expect(await component.remove(inputsOf('api'))).toEqual({ functionName: 'wxa-deploy-api', removed: false });
+  });
+});
+
+describe('deploy refuses before any API call', () => {
+  it('without credentials', async () => {
+    const fake = new FakeScf();
+    const component = new ScfComponent({ logger: quiet, env: {}, clientFactory: () => fake });
+    await expect(component.deploy({ ...inputsOf('api'), getCredential: async () => ({}) })).rejects.toThrow(/s config add/);
+    expect(fake.calls).toEqual([]);
+  });
+
+  it('with invalid props, listing every problem', async () => {
+    const fake = new FakeScf();
+    const component = new ScfComponent({ logger: quiet, clientFactory: () => fake });
+    const props = { ...resources.maintenance?.props, memorySize: 300, triggers: [{ type: 'timer', name: 't', cronExpression: '*/5 * * * *' }] };
+    await expect(component.deploy({ ...inputsOf('maintenance'), props })).rejects.toThrow(/memorySize[\s\S]*triggers\.0\.cronExpression/);
+    expect(fake.calls).toEqual([]);
+  });
+
+  it('when the bundle was not built', async () => {
+    const component = new ScfComponent({ logger: quiet, clientFactory: () => new FakeScf() });
+    const props = { ...resources.api?.props, code: './dist/missing' };
+    await expect(component.deploy({ ...inputsOf('api'), props })).rejects.toThrow(/npm run build/);
+  });
+});

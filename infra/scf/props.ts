@@ -1,0 +1,93 @@
+/**
+ * The props of one `component: ${path('./infra/scf')}` resource, after Serverless Devs has merged `extend`
+ * and resolved the variables. Field names follow serverless.yml (camelCase); `requests.ts` maps them 1:1 onto
+ * the SCF API (PascalCase). Validated as a whole so a typo fails before any API call.
+ */
+import { z } from 'zod';
+import { parseScfCron } from '../local/cron';
+
+const routeText = z
+  .string()
+  .regex(/^(GET|POST|PUT|PATCH|DELETE) \/\S*$/, 'a route is "METHOD /path", e.g. "POST /wechat/component/events"');
+
+const cron = z.string().refine(
+  (value) => {
+    try {
+      parseScfCron(value);
+      return value.trim().split(/\s+/).length === 7;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an SCF 7-field cron (second minute hour day month weekday year)' },
+);
+
+// SCF's own rules (CreateFunction): 2–60 chars, a letter first, no trailing '-' or '_'.
+const functionName = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$/, 'SCF function names are 2–60 letters, digits, - or _, starting with a letter');
+// Trigger names: letters, digits, '-' and '_', at most 100 (CreateTrigger, timer).
+const triggerName = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'trigger names are 1–100 letters, digits, - or _');
+
+export const urlTriggerSchema = z.object({
+  type: z.literal('url'),
+  name: triggerName.default('url'),
+  routes: z.array(routeText).min(1),
+});
+
+export const timerTriggerSchema = z.object({
+  type: z.literal('timer'),
+  name: triggerName,
+  cronExpression: cron,
+  // SCF passes it as event.Message; its limit is 4 KB.
+  argument: z.string().max(4096).optional(),
+});
+
+export const triggerSchema = z.discriminatedUnion('type', [urlTriggerSchema, timerTriggerSchema]);
+
+/** YAML may type `LOG_LEVEL: 1` or `FLAG: true`; SCF only takes strings. */
+const envValue = z.union([z.string(), z.number(), z.boolean(), z.null()]).transform((v) => (v === null ? '' : String(v)));
+
+export const scfPropsSchema = z
+  .object({
+    region: z.string().regex(/^[a-z]+-[a-z]+(-\d+)?$/, 'a Tencent Cloud region such as ap-guangzhou'),
+    namespace: z.string().min(1).default('default'),
+    functionName,
+    description: z.string().max(1000).default(''),
+    runtime: z.string().regex(/^Nodejs\d+\.\d+$/, 'a Node.js SCF runtime such as Nodejs18.15'),
+    handler: z.string().regex(/^index\.[A-Za-z_$][\w$]*$/, 'handler must be index.<export>'),
+    memorySize: z
+      .number()
+      .int()
+      .refine((mb) => mb === 64 || (mb >= 128 && mb <= 3072 && mb % 128 === 0), 'SCF memory is 64, or 128–3072 MB in steps of 128'),
+    timeout: z.number().int().min(1).max(900),
+    /** CAM role the function runs as (its temporary keys reach the code as TENCENTCLOUD_*); '' = none. */
+    role: z.string().default(''),
+    environment: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), envValue).default({}),
+    code: z.string().min(1),
+    triggers: z.array(triggerSchema).default([]),
+  })
+  .superRefine((props, ctx) => {
+    const names = new Set<string>();
+    let urls = 0;
+    props.triggers.forEach((trigger, index) => {
+      if (names.has(trigger.name)) ctx.addIssue({ code: 'custom', path: ['triggers', index, 'name'], message: `duplicate trigger name ${trigger.name}` });
+      names.add(trigger.name);
+      if (trigger.type === 'url') urls++;
+    });
+    // One function URL per version/alias (SCF "创建函数 URL"); every route of the function shares it.
+    if (urls > 1) ctx.addIssue({ code: 'custom', path: ['triggers'], message: 'a function has at most one url trigger' });
+  });
+
+export type ScfProps = z.output<typeof scfPropsSchema>;
+export type UrlTrigger = z.output<typeof urlTriggerSchema>;
+export type TimerTrigger = z.output<typeof timerTriggerSchema>;
+
+export class ScfPropsError extends Error {
+  override readonly name = 'ScfPropsError';
+}
+
+export function parseScfProps(resource: string, raw: unknown): ScfProps {
+  const parsed = scfPropsSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'props'}: ${issue.message}`);
+  throw new ScfPropsError(`${resource}: invalid props\n  - ${problems.join('\n  - ')}`);
+}

@@ -1,0 +1,124 @@
+/**
+ * A deterministic zip of a code directory, for SCF's `ZipFile` (base64 of a zip).
+ *
+ * Hand-written instead of a zip package because the output must be byte-for-byte reproducible (fixed entry
+ * order and timestamps): the plan prints its sha256, and the component tests compare exact API requests.
+ * Only what SCF needs: regular files, deflate, no zip64 (SCF caps a direct upload at tens of MB anyway).
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
+
+export interface ZipEntry {
+  /** Forward-slash path inside the archive. */
+  name: string;
+  data: Buffer;
+  /** Unix permission bits; 0o644 unless the file is executable. */
+  mode?: number;
+}
+
+// 1980-01-01 00:00 in DOS format: a fixed date keeps the archive reproducible.
+const DOS_TIME = 0;
+const DOS_DATE = (0 << 9) | (1 << 5) | 1;
+
+export function zipEntries(entries: readonly ZipEntry[]): Buffer {
+  const sorted = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const entry of sorted) {
+    const name = Buffer.from(entry.name, 'utf8');
+    const compressed = deflateRawSync(entry.data, { level: 9 });
+    const crc = crc32(entry.data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4); // version needed: 2.0 (deflate)
+    local.writeUInt16LE(0x0800, 6); // UTF-8 names
+    local.writeUInt16LE(8, 8); // deflate
+    local.writeUInt16LE(DOS_TIME, 10);
+    local.writeUInt16LE(DOS_DATE, 12);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(compressed.length, 18);
+    local.writeUInt32LE(entry.data.length, 22);
+    local.writeUInt16LE(name.length, 26);
+    local.writeUInt16LE(0, 28);
+    locals.push(local, name, compressed);
+
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE((3 << 8) | 20, 4); // made by Unix, so the external attributes carry the mode
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(0x0800, 8);
+    central.writeUInt16LE(8, 10);
+    central.writeUInt16LE(DOS_TIME, 12);
+    central.writeUInt16LE(DOS_DATE, 14);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(compressed.length, 20);
+    central.writeUInt32LE(entry.data.length, 24);
+    central.writeUInt16LE(name.length, 28);
+    central.writeUInt16LE(0, 30); // extra
+    central.writeUInt16LE(0, 32); // comment
+    central.writeUInt16LE(0, 34); // disk
+    central.writeUInt16LE(0, 36); // internal attributes
+    central.writeUInt32LE((((entry.mode ?? 0o644) | 0o100000) << 16) >>> 0, 38);
+    central.writeUInt32LE(offset, 42);
+    centrals.push(central, name);
+    offset += local.length + name.length + compressed.length;
+  }
+  const centralSize = centrals.reduce((n, b) => n + b.length, 0);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(sorted.length, 8);
+  end.writeUInt16LE(sorted.length, 10);
+  end.writeUInt32LE(centralSize, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, ...centrals, end]);
+}
+
+/** Every regular file under `dir` (source maps and build metadata excluded: they are not needed to run). */
+export function collectCodeFiles(dir: string, exclude: (relativePath: string) => boolean = defaultExclude): ZipEntry[] {
+  const files: ZipEntry[] = [];
+  const walk = (current: string) => {
+    for (const item of readdirSync(current, { withFileTypes: true })) {
+      const full = join(current, item.name);
+      const rel = relative(dir, full).split(sep).join('/');
+      if (item.isDirectory()) walk(full);
+      else if (item.isFile() && !exclude(rel)) {
+        const executable = (statSync(full).mode & 0o111) !== 0;
+        files.push({ name: rel, data: readFileSync(full), mode: executable ? 0o755 : 0o644 });
+      }
+    }
+  };
+  walk(dir);
+  return files;
+}
+
+const defaultExclude = (path: string) => path.endsWith('.map') || path === 'meta.json' || path.endsWith('.LEGAL.txt');
+
+/** Reads back what `zipEntries` writes (used by tests and by the plan to list the archive). */
+export function unzipEntries(zip: Buffer): ZipEntry[] {
+  const endAt = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  if (endAt < 0) throw new Error('not a zip: no end of central directory');
+  const count = zip.readUInt16LE(endAt + 10);
+  let at = zip.readUInt32LE(endAt + 16);
+  const entries: ZipEntry[] = [];
+  for (let i = 0; i < count; i++) {
+    if (zip.readUInt32LE(at) !== 0x02014b50) throw new Error('corrupt central directory');
+    const method = zip.readUInt16LE(at + 10);
+    const crc = zip.readUInt32LE(at + 16);
+    const size = zip.readUInt32LE(at + 20);
+    const nameLength = zip.readUInt16LE(at + 28);
+    const extraLength = zip.readUInt16LE(at + 30);
+    const commentLength = zip.readUInt16LE(at + 32);
+    const mode = zip.readUInt32LE(at + 38) >>> 16;
+    const localAt = zip.readUInt32LE(at + 42);
+    const name = zip.toString('utf8', at + 46, at + 46 + nameLength);
+    const dataAt = localAt + 30 + zip.readUInt16LE(localAt + 26) + zip.readUInt16LE(localAt + 28);
+    const raw = zip.subarray(dataAt, dataAt + size);
+    const data = method === 8 ? inflateRawSync(raw) : Buffer.from(raw);
+    if (crc32(data) !== crc) throw new Error(`crc mismatch for ${name}`);
+    entries.push({ name, data, mode: mode & 0o777 });
+    at += 46 + nameLength + extraLength + commentLength;
+  }
+  return entries;
+}

@@ -1,0 +1,240 @@
+/**
+ * The CloudBase adapter runs the same contract as SQLite when a CloudBase environment is given:
+ *   TEST_TCB_ENV=<env id> TEST_TCB_SECRET_ID=… TEST_TCB_SECRET_KEY=… (keys with TCB database access).
+ * Without them the contract is skipped with the reason printed. The translation to CloudBase queries is tested
+ * here without a server, through the SDK's own query serializer; the document mapping too.
+ */
+import { init } from '@cloudbase/node-sdk';
+import { z } from 'zod';
+import { CorruptDocumentError } from '../domain/errors';
+import { openCloudbaseStore, translateWhere, writeFields, isCollectionMissing, type TcbCommand, type TcbDatabase } from './cloudbase';
+import { CloudbaseModel } from './cloudbase-model';
+import { decodeDocument, encodeDocument, NEVER } from './document-codec';
+import { defineCollection } from './port';
+import { describeStoreContract } from './store.contract';
+
+const envId = process.env.TEST_TCB_ENV;
+const secretId = process.env.TEST_TCB_SECRET_ID;
+const secretKey = process.env.TEST_TCB_SECRET_KEY;
+
+/** The real SDK database, offline: building queries sends nothing. */
+const offlineDb = () => init({ env: 'offline-test', secretId: 'id', secretKey: 'key' }).database() as unknown as TcbDatabase;
+
+if (!envId || !secretId || !secretKey) {
+  console.log('CloudBase contract skipped: set TEST_TCB_ENV, TEST_TCB_SECRET_ID and TEST_TCB_SECRET_KEY to run it against an environment');
+  describe.skip('DocumentStore contract: cloudbase (needs TEST_TCB_ENV + keys)', () => {
+    it('runs against a real environment', () => undefined);
+  });
+} else {
+  // Collections of the test run are prefixed, emptied after each test, and left for reuse by the next run.
+  const prefix = 'contract_';
+  const database = init({ env: envId, secretId, secretKey }).database() as unknown as TcbDatabase;
+  const opened = new Set<string>();
+  describeStoreContract('cloudbase', {
+    connect: async (clock) => {
+      const store = openCloudbaseStore({ envId, secretId, secretKey, clock, prefix });
+      const original = store.collection.bind(store);
+      store.collection = (spec) => {
+        opened.add(spec.name);
+        return original(spec);
+      };
+      return store;
+    },
+    reset: async () => {
+      for (const name of opened) {
+        try {
+          await database.collection(prefix + name).where({ version: database.command.gte(0) }).remove();
+        } catch (error) {
+          if (!isCollectionMissing(error)) throw error;
+        }
+      }
+    },
+    corrupt: async (collection, id, rawJson) => {
+      await database.collection(prefix + collection).doc(id).update({ body: rawJson });
+    },
+  });
+}
+
+/**
+ * The whole contract through the real SDK, with its transport answered by an in-memory model of the CloudBase
+ * server (cloudbase-model.ts): checks the adapter's logic against the API as documented, not CloudBase itself.
+ */
+describe('cloudbase adapter over the SDK and a server model', () => {
+  const model = new CloudbaseModel();
+  let restore = () => undefined as void;
+  beforeAll(() => {
+    restore = model.install(offlineDb());
+  });
+  afterAll(() => restore());
+
+  describeStoreContract('cloudbase (SDK + in-memory server model)', {
+    connect: async (clock) => openCloudbaseStore({ envId: 'offline-test', database: offlineDb(), clock }),
+    reset: async () => model.collections.clear(),
+    corrupt: async (collection, id, rawJson) => {
+      const doc = model.collections.get(collection)?.get(id);
+      if (doc) doc.body = rawJson;
+    },
+  });
+
+  it('creates a missing collection on first write and records it in the catalog that purgeExpired sweeps', async () => {
+    model.collections.clear();
+    let now = 1_000;
+    const store = openCloudbaseStore({ envId: 'offline-test', database: offlineDb(), clock: () => now });
+    const things = store.collection(defineCollection({ name: 'things', schema: z.object({ owner: z.string() }), indexes: ['owner'] }));
+    await things.insert('a', { owner: 'x' }, { expiresAt: 2_000 });
+    expect([...model.collections.keys()].sort()).toEqual(['things', 'wxaCollections']);
+    expect([...(model.collections.get('wxaCollections')?.values() ?? [])]).toEqual([{ _id: 'things', indexes: ['owner'] }]);
+    now = 3_000;
+    // A store that never opened `things` (the maintenance function) still sweeps it, through the catalog.
+    expect(await openCloudbaseStore({ envId: 'offline-test', database: offlineDb(), clock: () => now }).purgeExpired()).toBe(1);
+  });
+
+  it('pages past CloudBase\'s 1000-document limit', async () => {
+    model.collections.clear();
+    const many = defineCollection({ name: 'many', schema: z.object({ n: z.number() }), indexes: ['n'] });
+    const things = openCloudbaseStore({ envId: 'offline-test', database: offlineDb(), clock: () => 1 }).collection(many);
+    await things.insert('first', { n: 0 });
+    const docs = model.collections.get('many');
+    for (let n = 1; n < 2105; n++) {
+      const id = `d${String(n).padStart(5, '0')}`;
+      docs?.set(id, { ...encodeDocument(many, id, 1, { n }, null) });
+    }
+    expect(await things.find()).toHaveLength(2105);
+    expect((await things.find({ orderBy: { field: 'n', direction: 'desc' }, limit: 1500 })).map((d) => d.data.n).slice(0, 2)).toEqual([2104, 2103]);
+  });
+});
+
+describe('cloudbase translation (real SDK serializer, no request)', () => {
+  const now = 1_700_000_000_000;
+  const serialized = (filter: Record<string, unknown> | null) => {
+    const query = offlineDb().collection('c').where(filter ?? {}) as unknown as { _fieldFilters: string };
+    return JSON.parse(query._fieldFilters) as unknown;
+  };
+  const int = (n: number) => ({ $numberInt: String(n) });
+  const long = (n: number) => ({ $numberLong: String(n) });
+
+  it('filters live documents on idx.<field> with equality, null, booleans, in and ranges', () => {
+    const _ = offlineDb().command;
+    const filter = translateWhere(_, { owner: 'acct-1', dueAt: null, archived: true, state: { in: ['new', 'busy'] }, priority: { gte: 1, lt: 5 } }, now);
+    expect(serialized(filter)).toEqual({
+      expiresAt: { $gt: long(now) },
+      'idx.owner': 'acct-1',
+      'idx.dueAt': null,
+      'idx.archived': true,
+      'idx.state': { $in: ['new', 'busy'] },
+      // The SDK lifts a field's chained range into one top-level $and.
+      $and: [{ 'idx.priority': { $lt: int(5) } }, { 'idx.priority': { $gte: int(1) } }],
+    });
+  });
+
+  it('keeps every bound when two fields have ranges', () => {
+    const filter = translateWhere(offlineDb().command, { priority: { gt: 1, lte: 3 }, dueAt: { lt: 9, gte: 2 } }, now);
+    expect((serialized(filter) as { $and: unknown[] }).$and).toEqual([
+      { 'idx.priority': { $lte: int(3) } },
+      { 'idx.priority': { $gt: int(1) } },
+      { 'idx.dueAt': { $lt: int(9) } },
+      { 'idx.dueAt': { $gte: int(2) } },
+    ]);
+  });
+
+  it('short-circuits an empty `in` (nothing can match) instead of sending it', () => {
+    expect(translateWhere(offlineDb().command, { state: { in: [] } }, now)).toBeNull();
+  });
+
+  it('writes only the fields it means to: expiry kept unless given, idx replaced whole', () => {
+    const db = offlineDb();
+    const spec = defineCollection({ name: 'things', schema: z.object({ owner: z.string(), n: z.number().optional() }), indexes: ['owner', 'n'] });
+    const doc = encodeDocument(spec, 'a', 3, { owner: 'x' }, now + 5);
+    expect(Object.keys(writeFields(db.command as TcbCommand, doc, undefined))).toEqual(['version', 'body', 'idx']);
+    expect(writeFields(db.command as TcbCommand, doc, null)).toMatchObject({ version: 3, body: '{"owner":"x"}', expiresAt: NEVER });
+    expect(doc.idx).toEqual({ owner: 'x', n: null });
+  });
+});
+
+/**
+ * The adapter against the SDK with its transport replaced: what goes on the wire for a compare-and-set and an
+ * insert, and how the documented answers (`updated`, DATABASE_DUPLICATE_WRITE) are read. The answers are scripted
+ * from the SDK source and CloudBase's error-code list, not recorded from a server.
+ */
+describe('cloudbase requests (SDK transport replaced)', () => {
+  const things = defineCollection({ name: 'things', schema: z.object({ owner: z.string() }), indexes: ['owner'] });
+  const now = 1_700_000_000_000;
+
+  function scripted(answers: ((api: string, param: Record<string, unknown>) => unknown)[]) {
+    const db = offlineDb();
+    const sent: { api: string; param: Record<string, unknown> }[] = [];
+    const probe = db.collection('things') as unknown as { _request: object };
+    const proto = Object.getPrototypeOf(probe._request) as { send: (api: string, param: Record<string, unknown>) => Promise<unknown> };
+    const original = proto.send;
+    proto.send = async (api, param) => {
+      sent.push({ api, param });
+      const answer = answers.shift();
+      if (!answer) throw new Error(`unexpected ${api}`);
+      return answer(api, param);
+    };
+    const store = openCloudbaseStore({ envId: 'offline-test', database: db, clock: () => now });
+    return { items: store.collection(things), sent, restore: () => (proto.send = original) };
+  }
+
+  const parse = (text: unknown) => JSON.parse(String(text)) as unknown;
+
+  it('compare-and-set: one where({ _id, version, live }).update, updated === 1 wins, 0 is a conflict', async () => {
+    const { items, sent, restore } = scripted([() => ({ data: { updated: 1 } }), () => ({ data: { updated: 0 } })]);
+    try {
+      expect(await items.update('a', 4, { owner: 'y' }, { expiresAt: null })).toEqual({ id: 'a', version: 5, expiresAt: null, data: { owner: 'y' } });
+      await expect(items.update('a', 4, { owner: 'z' }, { expiresAt: null })).rejects.toThrow(/no longer at version 4/);
+      expect(sent[0]?.api).toBe('database.modifyDocument');
+      expect(parse(sent[0]?.param.query)).toEqual({ _id: 'a', version: { $numberInt: '4' }, expiresAt: { $gt: { $numberLong: String(now) } } });
+      expect(parse(sent[0]?.param.data)).toEqual({
+        $set: { version: { $numberInt: '5' }, body: '{"owner":"y"}', idx: { owner: 'y' }, expiresAt: { $numberLong: String(NEVER) } },
+      });
+      expect(sent[0]?.param).toMatchObject({ queryType: 'WHERE', upsert: false });
+    } finally {
+      restore();
+    }
+  });
+
+  it('insert: add with _id; DATABASE_DUPLICATE_WRITE over a live document is a DuplicateKeyError', async () => {
+    const live = JSON.stringify({ _id: 'a', version: 1, expiresAt: NEVER, body: '{"owner":"x"}', idx: { owner: 'x' } });
+    const { items, sent, restore } = scripted([
+      () => ({ data: { insertedIds: ['a'] } }),
+      () => ({ code: 'DATABASE_DUPLICATE_WRITE', message: 'duplicate' }),
+      () => ({ data: { list: [live] } }),
+    ]);
+    try {
+      expect(await items.insert('a', { owner: 'x' })).toEqual({ id: 'a', version: 1, expiresAt: null, data: { owner: 'x' } });
+      expect(sent[0]?.api).toBe('database.insertDocument');
+      expect((sent[0]?.param.data as string[]).map(parse)).toEqual([
+        { _id: 'a', version: { $numberInt: '1' }, expiresAt: { $numberLong: String(NEVER) }, body: '{"owner":"x"}', idx: { owner: 'x' } },
+      ]);
+      await expect(items.insert('a', { owner: 'x' })).rejects.toMatchObject({ code: 'DUPLICATE_KEY' });
+      expect(sent.map((s) => s.api)).toEqual(['database.insertDocument', 'database.insertDocument', 'database.getDocument']);
+    } finally {
+      restore();
+    }
+  });
+});
+
+describe('document mapping', () => {
+  const spec = defineCollection({ name: 'things', schema: z.object({ owner: z.string(), tags: z.array(z.string()) }), indexes: ['owner'] });
+
+  it('round-trips data exactly, including keys the databases cannot hold as field names', () => {
+    const data = { owner: 'x', tags: ['a.b', '$c'], 'odd.key': 1, $weird: true } as unknown as { owner: string; tags: string[] };
+    const doc = encodeDocument(spec, 'id-1', 1, data, null);
+    expect(doc.expiresAt).toBe(NEVER);
+    const loose = defineCollection({ name: 'things', schema: z.looseObject({ owner: z.string(), tags: z.array(z.string()) }), indexes: ['owner'] });
+    expect(decodeDocument(loose, doc)).toEqual({ id: 'id-1', version: 1, expiresAt: null, data });
+  });
+
+  it('reports documents that are not ours, not JSON, or off-schema as CorruptDocumentError', () => {
+    expect(() => decodeDocument(spec, { _id: 'a', version: 1 })).toThrow(CorruptDocumentError);
+    expect(() => decodeDocument(spec, { _id: 'a', version: 1, expiresAt: NEVER, body: '{nope' })).toThrow(/not JSON/);
+    expect(() => decodeDocument(spec, { _id: 'a', version: 1, expiresAt: NEVER, body: '{"owner":1}' })).toThrow(/does not match its schema/);
+  });
+
+  it('recognises CloudBase\'s missing-collection errors', () => {
+    expect(isCollectionMissing({ code: 'DATABASE_COLLECTION_NOT_EXIST', message: 'x' })).toBe(true);
+    expect(isCollectionMissing(new Error('[ResourceNotFound] Db or Table not exist'))).toBe(true);
+    expect(isCollectionMissing({ code: 'DATABASE_DUPLICATE_WRITE' })).toBe(false);
+  });
+});

@@ -1,0 +1,432 @@
+/**
+ * CloudBase (TCB) document database adapter, on `@cloudbase/node-sdk`.
+ *
+ * Documents use the layout of `document-codec.ts`. Mapping of the port:
+ * - compare-and-set: `where({ _id, version: expected, expiresAt: _.gt(now) }).update({ version: expected + 1, … })`
+ *   and `updated === 1`; anything else is a `ConflictError`.
+ * - insert-if-absent: `add({ _id, version: 1, … })`; when it fails, the stored document decides: live → a
+ *   `DuplicateKeyError` (CloudBase answers DATABASE_DUPLICATE_WRITE), expired → taken over by a
+ *   compare-and-set on its version (bumped, so a stale holder cannot write the new document).
+ * - expiry: reads filter `expiresAt > now`; CloudBase has no TTL index, so `purgeExpired` (the `maintenance`
+ *   timer) removes `expiresAt <= now` with `where(...).remove()` in every collection of the catalog.
+ * - batches: `db.runTransaction`, with single-document reads and `set`/`remove` in it (the only operations
+ *   CloudBase transactions allow); a throw rolls the transaction back, write conflicts are retried by the SDK.
+ * - collections: created on first use if missing (CloudBase refuses writes to a missing collection), and recorded
+ *   in the `wxaCollections` catalog that `purgeExpired` and `infra/cloudbase/setup.ts` read. The setup script
+ *   creates the collections and their indexes ahead of time.
+ *
+ * Inside SCF the SDK signs requests with the function role's temporary keys (TENCENTCLOUD_SECRETID/…);
+ * elsewhere pass `secretId`/`secretKey`.
+ */
+import type { z } from 'zod';
+import { ConflictError, DuplicateKeyError } from '../domain/errors';
+import {
+  assertIndexed,
+  decodeDocument,
+  encodeDocument,
+  encodeExpiry,
+  fieldPath,
+  isLive,
+  type StoredDocument,
+} from './document-codec';
+import { validateForWrite } from './port';
+import type { Clock, Collection, CollectionSpec, Condition, DocumentStore, FindQuery, Stored, Write, WriteOptions } from './port';
+
+// ---------------------------------------------------------------------------------------------------------
+// The slice of @cloudbase/node-sdk's database API used here (its own typings are `any` throughout).
+
+/** A query or update command built by `db.command` (`_`); opaque to the adapter. */
+export interface TcbCommandValue {
+  and(...others: TcbCommandValue[]): TcbCommandValue;
+}
+
+export interface TcbCommand {
+  gt(value: unknown): TcbCommandValue;
+  gte(value: unknown): TcbCommandValue;
+  lt(value: unknown): TcbCommandValue;
+  lte(value: unknown): TcbCommandValue;
+  in(values: unknown[]): TcbCommandValue;
+  set(value: unknown): TcbCommandValue;
+}
+
+export type TcbFilter = Record<string, unknown>;
+
+export interface TcbQuery {
+  where(filter: TcbFilter): TcbQuery;
+  orderBy(field: string, direction: 'asc' | 'desc'): TcbQuery;
+  limit(n: number): TcbQuery;
+  skip(n: number): TcbQuery;
+  get(): Promise<{ data?: unknown[]; code?: string; message?: string }>;
+  update(data: Record<string, unknown>): Promise<{ updated?: number; code?: string; message?: string }>;
+  remove(): Promise<{ deleted?: number | string; code?: string; message?: string }>;
+}
+
+export interface TcbDocumentRef {
+  /** Outside a transaction `data` is an array of 0..1 documents; inside one, the document or null. */
+  get(): Promise<{ data?: unknown; code?: string; message?: string }>;
+  set(data: Record<string, unknown>): Promise<{ updated?: number; code?: string; message?: string }>;
+  update(data: Record<string, unknown>): Promise<{ updated?: number; code?: string; message?: string }>;
+  remove(): Promise<{ deleted?: number | string; code?: string; message?: string }>;
+}
+
+export interface TcbCollection extends TcbQuery {
+  doc(id: string): TcbDocumentRef;
+  add(data: Record<string, unknown>): Promise<{ id?: string; code?: string; message?: string }>;
+}
+
+export interface TcbTransaction {
+  collection(name: string): { doc(id: string): TcbDocumentRef };
+}
+
+export interface TcbDatabase {
+  command: TcbCommand;
+  collection(name: string): TcbCollection;
+  runTransaction<R>(callback: (transaction: TcbTransaction) => Promise<R>, times?: number): Promise<R>;
+  createCollection(name: string): Promise<unknown>;
+}
+
+export interface CloudbaseStoreOptions {
+  envId: string;
+  clock?: Clock;
+  secretId?: string;
+  secretKey?: string;
+  /** Prepended to every collection name (tests isolate themselves with it). */
+  prefix?: string;
+  /** An already-initialised database (tests; or a caller that shares one SDK app). */
+  database?: TcbDatabase;
+}
+
+/** The catalog of collections this adapter or the setup script created (CloudBase's node SDK cannot list them). */
+export const CATALOG_COLLECTION = 'wxaCollections';
+
+/** CloudBase returns at most 1000 documents per `get()` (100 without a limit). */
+export const PAGE_SIZE = 1000;
+
+export class CloudbaseRequestError extends Error {
+  override readonly name = 'CloudbaseRequestError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+  }
+}
+
+const codeOf = (error: unknown): string => {
+  if (!error || typeof error !== 'object') return '';
+  const record = error as Record<string, unknown>;
+  return String(record.code ?? record.errCode ?? '');
+};
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String((error as { message?: unknown })?.message ?? ''));
+
+export const isCollectionMissing = (error: unknown): boolean =>
+  /DATABASE_COLLECTION_NOT_EXIST|-502005/.test(codeOf(error)) || /COLLECTION_NOT_EXIST|collection not exist|Db or Table not exist/i.test(messageOf(error));
+const isCollectionPresent = (error: unknown): boolean =>
+  /ALREADY_EXIST/i.test(codeOf(error)) || /already exist/i.test(messageOf(error));
+
+/** With `throwOnCode` off (or in a few SDK paths) failures come back as `{ code, message }`: make them throw. */
+function ok<R extends { code?: string; message?: string }>(result: R): R {
+  if (result && typeof result === 'object' && typeof result.code === 'string' && result.code !== '') {
+    throw new CloudbaseRequestError(result.code, result.message ?? '');
+  }
+  return result;
+}
+
+/** Port condition → CloudBase `where` object on `idx.<field>` (unit-tested against the real SDK serializer). */
+export function translateWhere(_: TcbCommand, where: Partial<Record<string, Condition>> | undefined, now: number): TcbFilter | null {
+  const filter: TcbFilter = { expiresAt: _.gt(now) };
+  for (const [field, condition] of Object.entries(where ?? {})) {
+    if (condition === undefined) continue;
+    const path = fieldPath(field);
+    if (condition === null || typeof condition !== 'object') filter[path] = condition;
+    else if ('in' in condition) {
+      // Nothing can match an empty list; skip the request.
+      if (condition.in.length === 0) return null;
+      filter[path] = _.in([...condition.in]);
+    } else {
+      const commands: TcbCommandValue[] = [];
+      if (condition.lt !== undefined) commands.push(_.lt(condition.lt));
+      if (condition.lte !== undefined) commands.push(_.lte(condition.lte));
+      if (condition.gt !== undefined) commands.push(_.gt(condition.gt));
+      if (condition.gte !== undefined) commands.push(_.gte(condition.gte));
+      const [first, ...rest] = commands;
+      if (first) filter[path] = rest.length ? first.and(...rest) : first;
+    }
+  }
+  return filter;
+}
+
+/** The fields written on insert / compare-and-set, with `body` and `idx` replaced whole (`_.set`). */
+export function writeFields(_: TcbCommand, doc: StoredDocument, expiresAt: number | null | undefined): Record<string, unknown> {
+  return {
+    version: doc.version,
+    body: doc.body,
+    idx: _.set(doc.idx),
+    ...(expiresAt === undefined ? {} : { expiresAt: encodeExpiry(expiresAt) }),
+  };
+}
+
+const asDocument = (raw: unknown): StoredDocument | null => {
+  const doc = Array.isArray(raw) ? raw[0] : raw;
+  return doc && typeof doc === 'object' ? (doc as StoredDocument) : null;
+};
+
+async function initDatabase(options: CloudbaseStoreOptions): Promise<TcbDatabase> {
+  const { init } = await import('@cloudbase/node-sdk');
+  const app = init({
+    env: options.envId,
+    ...(options.secretId && options.secretKey ? { secretId: options.secretId, secretKey: options.secretKey } : {}),
+  });
+  return app.database() as unknown as TcbDatabase;
+}
+
+export function openCloudbaseStore(options: CloudbaseStoreOptions): DocumentStore {
+  const clock = options.clock ?? Date.now;
+  const prefix = options.prefix ?? '';
+  const database = options.database ? Promise.resolve(options.database) : initDatabase(options);
+  const specs = new Map<string, CollectionSpec<z.ZodType, string>>();
+
+  const specOf = (name: string) => {
+    const spec = specs.get(name);
+    if (!spec) throw new Error(`collection ${name} was not opened on this store`);
+    return spec;
+  };
+
+  /** Runs `operation`; if the collection does not exist yet, creates it (and records it) and runs it again. */
+  const withCollection = async <R>(name: string, operation: (db: TcbDatabase) => Promise<R>): Promise<R> => {
+    const db = await database;
+    try {
+      return await operation(db);
+    } catch (error) {
+      if (!isCollectionMissing(error)) throw error;
+      await createCollection(db, name);
+      return operation(db);
+    }
+  };
+
+  const createCollection = async (db: TcbDatabase, name: string) => {
+    for (const target of [prefix + name, prefix + CATALOG_COLLECTION]) {
+      try {
+        const result = await db.createCollection(target);
+        if (result && typeof result === 'object') ok(result as { code?: string; message?: string });
+      } catch (error) {
+        if (!isCollectionPresent(error)) throw error;
+      }
+    }
+    try {
+      ok(await db.collection(prefix + CATALOG_COLLECTION).add({ _id: name, indexes: [...(specs.get(name)?.indexes ?? [])] }));
+    } catch {
+      // Already recorded (DATABASE_DUPLICATE_WRITE): the catalog is append-only.
+    }
+  };
+
+  const col = (db: TcbDatabase, name: string) => db.collection(prefix + name);
+
+  const conflict = (name: string, id: string, expectedVersion: number) =>
+    new ConflictError(`${name} ${id} is no longer at version ${expectedVersion}`, { details: { collection: name, id, expectedVersion } });
+
+  /** The stored document whatever its expiry (or null), for the paths that must tell "expired" from "absent". */
+  const readRaw = async (db: TcbDatabase, name: string, id: string): Promise<StoredDocument | null> =>
+    asDocument(ok(await col(db, name).doc(id).get()).data);
+
+  const applyInsert = (name: string, id: string, validated: unknown, expiresAt: number | null): Promise<StoredDocument> =>
+    withCollection(name, async (db) => {
+      const _ = db.command;
+      const doc = encodeDocument(specOf(name), id, 1, validated, expiresAt);
+      for (let attempt = 0; attempt < 3; attempt++) {
+        let addError: unknown;
+        try {
+          ok(await col(db, name).add({ ...doc }));
+          return doc;
+        } catch (error) {
+          if (isCollectionMissing(error)) throw error;
+          addError = error;
+        }
+        const existing = await readRaw(db, name, id);
+        if (!existing) {
+          // Nothing there, yet the add failed: not a duplicate; unless the document vanished in between, retry.
+          if (attempt === 2) throw addError;
+          continue;
+        }
+        if (isLive(existing, clock())) throw new DuplicateKeyError(`${name} ${id} already exists`, { details: { collection: name, id } });
+        const next = { ...doc, version: existing.version + 1 };
+        const { updated } = ok(
+          await col(db, name)
+            .where({ _id: id, version: existing.version, expiresAt: _.lte(clock()) })
+            .update(writeFields(_, next, expiresAt)),
+        );
+        if (updated === 1) return next;
+      }
+      throw new DuplicateKeyError(`${name} ${id} already exists`, { details: { collection: name, id } });
+    });
+
+  const applyUpdate = (
+    name: string,
+    id: string,
+    expectedVersion: number,
+    validated: unknown,
+    expiresAt: number | null | undefined,
+  ): Promise<StoredDocument> =>
+    withCollection(name, async (db) => {
+      const _ = db.command;
+      const now = clock();
+      const filter: TcbFilter = { _id: id, version: expectedVersion, expiresAt: _.gt(now) };
+      let keptExpiry = encodeExpiry(expiresAt);
+      if (expiresAt === undefined) {
+        // The result must report the expiry it kept: read it, and pin it in the compare-and-set.
+        const current = await readRaw(db, name, id);
+        if (!current || current.version !== expectedVersion || !isLive(current, now)) throw conflict(name, id, expectedVersion);
+        keptExpiry = current.expiresAt;
+        filter.expiresAt = keptExpiry;
+      }
+      const doc = { ...encodeDocument(specOf(name), id, expectedVersion + 1, validated, expiresAt), expiresAt: keptExpiry };
+      const { updated } = ok(await col(db, name).where(filter).update(writeFields(_, doc, expiresAt)));
+      if (updated !== 1) throw conflict(name, id, expectedVersion);
+      return doc;
+    });
+
+  const applyDelete = (name: string, id: string, expectedVersion: number | undefined): Promise<boolean> =>
+    withCollection(name, async (db) => {
+      const _ = db.command;
+      if (expectedVersion === undefined) return Number(ok(await col(db, name).doc(id).remove()).deleted ?? 0) > 0;
+      const now = clock();
+      const { deleted } = ok(await col(db, name).where({ _id: id, version: expectedVersion, expiresAt: _.gt(now) }).remove());
+      if (Number(deleted ?? 0) > 0) return true;
+      const current = await readRaw(db, name, id);
+      if (current && isLive(current, now)) throw conflict(name, id, expectedVersion);
+      return false;
+    });
+
+  const collection = <S extends z.ZodType, F extends string>(spec: CollectionSpec<S, F>): Collection<z.output<S>, F> => {
+    type T = z.output<S>;
+    specs.set(spec.name, spec);
+    const name = spec.name;
+    const read = (raw: unknown) => decodeDocument<T>(spec, raw);
+
+    return {
+      name,
+      get: async (id) => {
+        const doc = await withCollection(name, async (db) => {
+          const result = ok(await col(db, name).where({ _id: id, expiresAt: db.command.gt(clock()) }).limit(1).get());
+          return asDocument(result.data);
+        });
+        return doc ? read(doc) : null;
+      },
+      insert: async (id, data, options: WriteOptions = {}) =>
+        read(await applyInsert(name, id, validateForWrite(spec, id, data), options.expiresAt ?? null)),
+      update: async (id, expectedVersion, data, options: WriteOptions = {}) =>
+        read(await applyUpdate(name, id, expectedVersion, validateForWrite(spec, id, data), options.expiresAt)),
+      delete: async (id, expectedVersion) => applyDelete(name, id, expectedVersion),
+      find: async (query: FindQuery<F> = {}): Promise<Stored<T>[]> => {
+        for (const field of Object.keys(query.where ?? {})) assertIndexed(spec, field);
+        if (query.orderBy) assertIndexed(spec, query.orderBy.field);
+        const wanted = query.limit === undefined ? Infinity : Math.max(0, Math.floor(query.limit));
+        if (wanted === 0) return [];
+        return withCollection(name, async (db) => {
+          const filter = translateWhere(db.command, query.where, clock());
+          if (!filter) return [];
+          const found: Stored<T>[] = [];
+          for (let offset = 0; found.length < wanted; offset += PAGE_SIZE) {
+            let q = col(db, name).where(filter);
+            if (query.orderBy) {
+              const direction = query.orderBy.direction === 'desc' ? 'desc' : 'asc';
+              const path = fieldPath(query.orderBy.field);
+              q = q.orderBy(path, direction);
+              // Ties in a stable order, like SQLite's `ORDER BY field, id`.
+              if (path !== '_id') q = q.orderBy('_id', direction);
+            }
+            const pageSize = Math.min(PAGE_SIZE, wanted - found.length);
+            if (offset > 0) q = q.skip(offset);
+            const page = (ok(await q.limit(pageSize).get()).data ?? []) as unknown[];
+            found.push(...page.map(read));
+            if (page.length < pageSize) break;
+          }
+          return found;
+        });
+      },
+      insertWrite: (id, data, options: WriteOptions = {}) => ({
+        op: 'insert',
+        collection: name,
+        id,
+        data: validateForWrite(spec, id, data),
+        expiresAt: options.expiresAt ?? null,
+      }),
+      updateWrite: (id, expectedVersion, data, options: WriteOptions = {}) => ({
+        op: 'update',
+        collection: name,
+        id,
+        expectedVersion,
+        data: validateForWrite(spec, id, data),
+        ...(options.expiresAt === undefined ? {} : { expiresAt: options.expiresAt }),
+      }),
+      deleteWrite: (id, expectedVersion) => ({ op: 'delete', collection: name, id, expectedVersion }),
+    };
+  };
+
+  const runBatch = (db: TcbDatabase, writes: readonly Write[]) =>
+    db.runTransaction(async (transaction) => {
+      const now = clock();
+      for (const write of writes) {
+        const ref = transaction.collection(prefix + write.collection).doc(write.id);
+        const current = asDocument(ok(await ref.get()).data);
+        const live = current !== null && isLive(current, now);
+        if (write.op === 'insert') {
+          if (live) throw new DuplicateKeyError(`${write.collection} ${write.id} already exists`, { details: { collection: write.collection, id: write.id } });
+          const doc = encodeDocument(specOf(write.collection), write.id, current ? current.version + 1 : 1, write.data, write.expiresAt ?? null);
+          const { _id: _ignored, ...fields } = doc;
+          ok(await ref.set(fields));
+        } else if (write.op === 'update') {
+          if (!current || !live || current.version !== write.expectedVersion) throw conflict(write.collection, write.id, write.expectedVersion);
+          const doc = encodeDocument(specOf(write.collection), write.id, current.version + 1, write.data, write.expiresAt);
+          const { _id: _ignored, ...fields } = doc;
+          ok(await ref.set({ ...fields, expiresAt: write.expiresAt === undefined ? current.expiresAt : fields.expiresAt }));
+        } else {
+          if (!current || !live) {
+            throw new ConflictError(`${write.collection} ${write.id} no longer exists`, { details: { collection: write.collection, id: write.id } });
+          }
+          if (current.version !== write.expectedVersion) throw conflict(write.collection, write.id, write.expectedVersion);
+          ok(await ref.remove());
+        }
+      }
+    });
+
+  return {
+    collection,
+    commit: async (writes) => {
+      for (const write of writes) specOf(write.collection);
+      const db = await database;
+      try {
+        await runBatch(db, writes);
+      } catch (error) {
+        if (!isCollectionMissing(error)) throw error;
+        for (const name of new Set(writes.map((w) => w.collection))) await createCollection(db, name);
+        await runBatch(db, writes);
+      }
+    },
+    purgeExpired: async () => {
+      const db = await database;
+      const now = clock();
+      const names = new Set(specs.keys());
+      try {
+        const catalog = ok(await db.collection(prefix + CATALOG_COLLECTION).limit(PAGE_SIZE).get()).data ?? [];
+        for (const entry of catalog) {
+          const id = (entry as { _id?: unknown })._id;
+          if (typeof id === 'string') names.add(id);
+        }
+      } catch (error) {
+        if (!isCollectionMissing(error)) throw error;
+      }
+      let purged = 0;
+      for (const name of names) {
+        try {
+          purged += Number(ok(await col(db, name).where({ expiresAt: db.command.lte(now) }).remove()).deleted ?? 0);
+        } catch (error) {
+          if (!isCollectionMissing(error)) throw error;
+        }
+      }
+      return purged;
+    },
+    // The SDK keeps no connection to close (HTTP requests with keep-alive agents).
+    close: async () => undefined,
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * The pre-deploy check: every variable the functions read is declared in both templates, and a deployment with a
+ * missing or malformed one (or a bundle without the configured store's driver) is refused with the whole list.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { renderTemplate } from '../infra/scf/render';
+import { checkResources } from '../scripts/predeploy';
+
+const root = resolve(__dirname, '..');
+const scfFile = join(root, 'serverless.yml');
+
+const COMPLETE = {
+  STORE: 'cloudbase',
+  TCB_ENV: 'wxa-prod-1a2b3c',
+  DATA_KEY: Buffer.alloc(32, 9).toString('base64'),
+  ADMIN_API_KEY: 'admin-key-0123456789abcdefghij',
+  WECHAT_COMPONENT_APPID: 'wx1234567890abcdef',
+  WECHAT_COMPONENT_SECRET: 'component-secret',
+  WECHAT_TOKEN: 'wxatoken',
+  WECHAT_ENCODING_AES_KEY: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
+  PUBLIC_BASE_URL: 'https://wxa.example.com',
+};
+
+/** The variables shared/runtime/config.ts declares, read from its schema's source. */
+function configVariables(): string[] {
+  const source = readFileSync(join(root, 'shared', 'runtime', 'config.ts'), 'utf8');
+  const block = /const EnvSchema = z\.object\(\{([\s\S]*?)\n\}\);/.exec(source)?.[1] ?? '';
+  return [...block.matchAll(/^\s+([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1] ?? '');
+}
+
+/** Stand-in bundles next to a copy of the rendered template's code paths. */
+function fakeBuild(dir: string, names: string[], driver?: string) {
+  for (const name of names) {
+    mkdirSync(join(dir, 'dist', name), { recursive: true });
+    writeFileSync(join(dir, 'dist', name, 'index.js'), 'exports.handler = async () => 1;');
+    if (driver) {
+      mkdirSync(join(dir, 'dist', name, 'node_modules', driver), { recursive: true });
+      writeFileSync(join(dir, 'dist', name, 'node_modules', driver, 'index.js'), 'module.exports = {};');
+    }
+  }
+}
+
+describe('declared variables', () => {
+  // Local-only: the port of `npm start` and the SQLite file.
+  const LOCAL_ONLY = ['PORT', 'SQLITE_PATH'];
+
+  it.each(['serverless.yml', 'serverless.fc.yml'])('%s declares every cloud variable config.ts reads', (file) => {
+    const template = parse(readFileSync(join(root, file), 'utf8')) as { vars: { environment: Record<string, unknown> } };
+    const declared = Object.keys(template.vars.environment);
+    const wanted = configVariables().filter((name) => !LOCAL_ONLY.includes(name));
+    expect(wanted.length).toBeGreaterThan(15);
+    expect(wanted.filter((name) => !declared.includes(name))).toEqual([]);
+  });
+});
+
+describe('checkResources', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wxa-predeploy-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('lists every missing variable once, for WXA_ENV=cloud', () => {
+    const resources = renderTemplate(scfFile, {});
+    fakeBuild(dir, Object.keys(resources), '@cloudbase/node-sdk');
+    const problems = checkResources(resources, dir);
+    for (const name of ['DATA_KEY', 'ADMIN_API_KEY', 'WECHAT_COMPONENT_APPID', 'WECHAT_COMPONENT_SECRET', 'WECHAT_TOKEN', 'WECHAT_ENCODING_AES_KEY', 'PUBLIC_BASE_URL', 'TCB_ENV']) {
+      expect(problems.filter((p) => p.startsWith(`${name} is required`))).toHaveLength(1);
+    }
+    expect(problems.find((p) => p.startsWith('DATA_KEY'))).toMatch(/\(api, .*maintenance/);
+  }, 30_000);
+
+  it('passes a complete configuration whose bundles carry the store driver', () => {
+    const resources = renderTemplate(scfFile, COMPLETE);
+    expect(checkResources(resources, dir)).toEqual([]);
+  }, 30_000);
+
+  it('refuses malformed values and a bundle built for another store', () => {
+    const resources = renderTemplate(scfFile, { ...COMPLETE, STORE: 'mongodb', MONGODB_URL: 'mongodb://db.example.com/wxa', DATA_KEY: 'short' });
+    const problems = checkResources(resources, dir);
+    expect(problems.some((p) => p.startsWith('DATA_KEY must be 32 random bytes'))).toBe(true);
+    expect(problems.some((p) => /STORE=mongodb but \.\/dist\/api carries no mongodb \(STORE=mongodb npm run build\)/.test(p))).toBe(true);
+  }, 30_000);
+});
+
+describe('tsx scripts/predeploy.ts', () => {
+  it('exits 1 and prints the list when variables are missing', () => {
+    const home = mkdtempSync(join(tmpdir(), 'wxa-predeploy-home-'));
+    try {
+      const pinned = Object.fromEntries(
+        [...readFileSync(scfFile, 'utf8').matchAll(/\$\{env\('([A-Z0-9_]+)'/g)].map((m) => [m[1] ?? '', '']),
+      );
+      let failure: { status?: number; stderr?: string } = {};
+      try {
+        execFileSync(join(root, 'node_modules', '.bin', 'tsx'), ['scripts/predeploy.ts'], {
+          cwd: root,
+          env: { PATH: process.env.PATH ?? '', HOME: home, ...pinned, STORE: 'cloudbase' },
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+      } catch (error) {
+        failure = error as { status?: number; stderr?: string };
+      }
+      expect(failure.status).toBe(1);
+      expect(failure.stderr).toMatch(/Not deploying .*serverless\.yml/);
+      expect(failure.stderr).toMatch(/- DATA_KEY is required in the cloud/);
+      expect(failure.stderr).toMatch(/- WECHAT_ENCODING_AES_KEY is required in the cloud/);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
