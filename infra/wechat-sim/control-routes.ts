@@ -1,6 +1,6 @@
 /**
  * `/sim/*`: the control API over HTTP, for a simulator running as its own process. Every route maps onto one
- * method of the programmatic API (`.notes/sim-api.md`) and validates its input with the same zod schemas, so
+ * method of the programmatic API (`types.ts`) and validates its input with the same zod schemas, so
  * a bad control call is an HTTP 400 naming the field, whichever way it arrives.
  */
 import { z } from 'zod';

@@ -1,6 +1,6 @@
 /**
  * The WeChat simulator: a real HTTP server that behaves like WeChat's third-party-platform API for everything
- * our client uses (see `.notes/sim-api.md` for the contract and reference/wechat-open-platform.md §9).
+ * our client uses (see `types.ts` for the contract and reference/wechat-open-platform.md §9).
  */
 import { Simulator } from './simulator';
 import type { SimulatorOptions, WeChatSimulator } from './types';

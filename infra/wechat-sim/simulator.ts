@@ -1,5 +1,5 @@
 /**
- * Wires state, pushes, timers and the HTTP server into the `WeChatSimulator` of `.notes/sim-api.md`.
+ * Wires state, pushes, timers and the HTTP server into the `WeChatSimulator` interface of `types.ts`.
  *
  * Timers (ticket pushes, automatic audit decisions, retry pauses) are plain `setTimeout`/`setInterval`, so jest
  * fake timers drive them; with an injected `now` clock the state also settles lazily on every request, so a

@@ -1,5 +1,5 @@
 /**
- * The public shapes of the WeChat simulator. The first block is the contract of `.notes/sim-api.md` (other
+ * The public shapes of the WeChat simulator. The first block is the programmatic contract (other
  * code is written against it: keep it exactly as specified); everything after "Additions" extends it without
  * changing what the contract promises.
  */
