@@ -29,7 +29,7 @@ import {
   isLive,
   type StoredDocument,
 } from './document-codec';
-import { validateForWrite } from './port';
+import { validateForWrite, writeBuilders } from './port';
 import type { Clock, Collection, CollectionSpec, Condition, DocumentStore, FindQuery, Stored, Write, WriteOptions } from './port';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -344,22 +344,7 @@ export function openCloudbaseStore(options: CloudbaseStoreOptions): DocumentStor
           return found;
         });
       },
-      insertWrite: (id, data, options: WriteOptions = {}) => ({
-        op: 'insert',
-        collection: name,
-        id,
-        data: validateForWrite(spec, id, data),
-        expiresAt: options.expiresAt ?? null,
-      }),
-      updateWrite: (id, expectedVersion, data, options: WriteOptions = {}) => ({
-        op: 'update',
-        collection: name,
-        id,
-        expectedVersion,
-        data: validateForWrite(spec, id, data),
-        ...(options.expiresAt === undefined ? {} : { expiresAt: options.expiresAt }),
-      }),
-      deleteWrite: (id, expectedVersion) => ({ op: 'delete', collection: name, id, expectedVersion }),
+      ...writeBuilders<T>(spec),
     };
   };
 

@@ -17,7 +17,7 @@ import { MongoClient, MongoServerError, type ClientSession, type Collection as M
 import type { z } from 'zod';
 import { ConflictError, DuplicateKeyError } from '../domain/errors';
 import { assertIndexed, decodeDocument, encodeDocument, encodeExpiry, fieldPath, isLive, type StoredDocument } from './document-codec';
-import { validateForWrite } from './port';
+import { validateForWrite, writeBuilders } from './port';
 import type { Clock, Collection, CollectionSpec, Condition, DocumentStore, FindQuery, Stored, Write, WriteOptions } from './port';
 
 export interface MongoStoreOptions {
@@ -245,22 +245,7 @@ export function openMongoStore(options: MongoStoreOptions): DocumentStore {
         if (query.limit !== undefined) cursor = cursor.limit(Math.floor(query.limit));
         return (await cursor.toArray()).map(read);
       },
-      insertWrite: (id, data, options: WriteOptions = {}) => ({
-        op: 'insert',
-        collection: name,
-        id,
-        data: validateForWrite(spec, id, data),
-        expiresAt: options.expiresAt ?? null,
-      }),
-      updateWrite: (id, expectedVersion, data, options: WriteOptions = {}) => ({
-        op: 'update',
-        collection: name,
-        id,
-        expectedVersion,
-        data: validateForWrite(spec, id, data),
-        ...(options.expiresAt === undefined ? {} : { expiresAt: options.expiresAt }),
-      }),
-      deleteWrite: (id, expectedVersion) => ({ op: 'delete', collection: name, id, expectedVersion }),
+      ...writeBuilders<T>(spec),
     };
   };
 

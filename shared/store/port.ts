@@ -97,3 +97,28 @@ export const validateForWrite = (spec: CollectionSpec<z.ZodType, string>, id: st
   return parsed.data;
 };
 
+
+/**
+ * The three write builders every adapter's collections offer for `commit`: validated now, so a bad batch fails
+ * before any write. Adapters spread this into their collection objects.
+ */
+export function writeBuilders<T>(spec: CollectionSpec<z.ZodType, string>): Pick<Collection<T, string>, 'insertWrite' | 'updateWrite' | 'deleteWrite'> {
+  return {
+    insertWrite: (id, data, options: WriteOptions = {}) => ({
+      op: 'insert',
+      collection: spec.name,
+      id,
+      data: validateForWrite(spec, id, data),
+      expiresAt: options.expiresAt ?? null,
+    }),
+    updateWrite: (id, expectedVersion, data, options: WriteOptions = {}) => ({
+      op: 'update',
+      collection: spec.name,
+      id,
+      expectedVersion,
+      data: validateForWrite(spec, id, data),
+      ...(options.expiresAt === undefined ? {} : { expiresAt: options.expiresAt }),
+    }),
+    deleteWrite: (id, expectedVersion) => ({ op: 'delete', collection: spec.name, id, expectedVersion }),
+  };
+}

@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { z } from 'zod';
 import { ConflictError, CorruptDocumentError, DuplicateKeyError } from '../domain/errors';
-import { validateForWrite } from './port';
+import { validateForWrite, writeBuilders } from './port';
 import type {
   Clock,
   Collection,
@@ -256,22 +256,7 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
         }
         return (prepare(sql).all(params) as Row[]).map((row) => readBack<T>(name, row));
       },
-      insertWrite: (id, data, options: WriteOptions = {}) => ({
-        op: 'insert',
-        collection: name,
-        id,
-        data: validateForWrite(spec, id, data),
-        expiresAt: options.expiresAt ?? null,
-      }),
-      updateWrite: (id, expectedVersion, data, options: WriteOptions = {}) => ({
-        op: 'update',
-        collection: name,
-        id,
-        expectedVersion,
-        data: validateForWrite(spec, id, data),
-        ...(options.expiresAt === undefined ? {} : { expiresAt: options.expiresAt }),
-      }),
-      deleteWrite: (id, expectedVersion) => ({ op: 'delete', collection: name, id, expectedVersion }),
+      ...writeBuilders<T>(spec),
     };
   };
 
