@@ -35,7 +35,15 @@ export function runS(args: string[], env: Record<string, string>, options: { cwd
       timeout: 120_000,
     });
   } finally {
-    if (!options.home) rmSync(home, { recursive: true, force: true });
+    // The CLI leaves a detached writer (logs, cache) that can still be adding files under ~/.s when it exits:
+    // retry, and never let a leftover temp directory fail the command that produced a good answer.
+    if (!options.home) {
+      try {
+        rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+      } catch {
+        // a throwaway directory under the OS temp dir; the OS cleans it
+      }
+    }
   }
 }
 
