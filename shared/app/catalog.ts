@@ -102,14 +102,20 @@ export async function resetAppTheme(s: Services, accountId: AccountId, appId: st
   return updateAppConfig(s, accountId, appId, resetTheme(stored.data.config, colours));
 }
 
-async function checkAppImages(s: Services, accountId: AccountId, app: App): Promise<void> {
+/** The metadata of every image the app's config points at (only the account's own assets count). */
+export async function assetMetasOf(s: Services, accountId: AccountId, app: App): Promise<Map<string, AssetMeta>> {
   const refs = imageRefs(app.kind === 'iot-video' ? { kind: 'iot-video', config: app.config } : { kind: 'lowcode', config: app.config });
   const metas = new Map<string, AssetMeta>();
   for (const ref of refs) {
     const asset = await s.db.assets.get(ref.assetId);
     if (asset && asset.data.accountId === accountId) metas.set(ref.assetId, { type: asset.data.contentType, width: asset.data.width });
   }
-  const issues = checkImages(refs, metas);
+  return metas;
+}
+
+async function checkAppImages(s: Services, accountId: AccountId, app: App): Promise<void> {
+  const refs = imageRefs(app.kind === 'iot-video' ? { kind: 'iot-video', config: app.config } : { kind: 'lowcode', config: app.config });
+  const issues = checkImages(refs, await assetMetasOf(s, accountId, app));
   if (issues.length > 0) throw new ValidationError(issues[0]?.message ?? 'invalid image', issues, { code: 'APP_CONFIG_INVALID' });
 }
 

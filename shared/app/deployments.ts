@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { primaryOf, unbindPrimary } from '../domain/account';
-import { checkAppConfig, unlinkApp, type AssetMeta } from '../domain/app';
+import { checkAppConfig, unlinkApp } from '../domain/app';
 import type { Actor } from '../domain/common';
 import {
   auditMayBeLive,
@@ -38,7 +38,7 @@ import { createLeases } from '../store/leases';
 import type { Stored, Write } from '../store/port';
 import { WeChatApiError, WeChatNetworkError } from '../wechat/errcodes';
 import { AuthorizerNotAuthorizedError } from '../wechat/tokens';
-import { getAccount, getApp, putAsset } from './catalog';
+import { assetMetasOf, getAccount, getApp, putAsset } from './catalog';
 import type { Services } from './context';
 import { refreshPlugins } from './authorization';
 
@@ -118,13 +118,7 @@ export async function startBuild(s: Services, accountId: AccountId, appId: strin
   const permissions = hasCodePermissions(miniProgram.data.funcScopeIds, { plugins: app.data.requiredPlugins.length > 0 });
   if (!permissions.ok) throw permissions.error;
 
-  const assets = new Map<string, AssetMeta>();
-  if (app.data.kind === 'iot-video') {
-    for (const ref of Object.values(collectAssetIds(app.data.config))) {
-      const asset = await s.db.assets.get(ref);
-      if (asset && asset.data.accountId === accountId) assets.set(ref, { type: asset.data.contentType, width: asset.data.width });
-    }
-  }
+  const assets = await assetMetasOf(s, accountId, app.data);
   const configOk = checkAppConfig(app.data, assets);
   if (!configOk.ok) throw configOk.error;
 
@@ -162,17 +156,6 @@ export async function startBuild(s: Services, accountId: AccountId, appId: strin
   const started = transition(created, { type: 'startBuild' }, { at: s.clock(), actor, random: s.random });
   await s.db.deployments.insert(created.id, started.deployment);
   return advance(s, created.id, signal);
-}
-
-function collectAssetIds(config: unknown): Record<string, string> {
-  const found: Record<string, string> = {};
-  const walk = (value: unknown, path: string) => {
-    if (typeof value === 'string' && /^ast_[0-9a-z]+$/.test(value)) found[path] = value;
-    else if (Array.isArray(value)) value.forEach((item, i) => walk(item, `${path}.${i}`));
-    else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, `${path}.${k}`);
-  };
-  walk(config, 'config');
-  return found;
 }
 
 // ---------------------------------------------------------------------------------------------- the worker
