@@ -36,3 +36,27 @@ describe('structured logger', () => {
     expect(entry.error.message).toBe(`WeChat said no for ${REDACTED}`);
   });
 });
+
+describe('secret registry', () => {
+  it('masks base64 configuration secrets and token-shaped secrets, also next to other text', () => {
+    const lines: string[] = [];
+    const log = createLogger({ sink: (l) => lines.push(l) });
+    const dataKey = 'q83v+ZXk/0Jd8Gm1Qy3N2lH0s6aT9vWbC4eR7uI1oPk=';
+    const refresh = 'refreshtoken@@@Zk1-abc_DEF99';
+    registerSecret(dataKey);
+    registerSecret(refresh);
+    log.info(`key=${dataKey}; url=/x?t=${refresh}&y=1 "${refresh}"`);
+    expect(lines[0]).not.toContain(dataKey);
+    expect(lines[0]).not.toContain(refresh);
+    expect(lines[0]).toContain('y=1');
+  });
+
+  it('stays fast with many thousands of live tokens', () => {
+    const tokens = Array.from({ length: 20_000 }, (_, i) => `AAT_${i.toString(36)}_${'x'.repeat(20)}`);
+    for (const token of tokens) registerSecret(token);
+    const lines: string[] = [];
+    const log = createLogger({ sink: (l) => lines.push(l) });
+    log.info('calling', { url: `https://api.weixin.qq.com/wxa/commit?access_token=${tokens[12_345]}` });
+    expect(lines[0]).not.toContain(tokens[12_345]);
+  });
+});

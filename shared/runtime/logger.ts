@@ -13,20 +13,40 @@ const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error:
 const SECRET_KEY = /(secret|token|password|passwd|authorization|api[-_]?key|apikey|cookie|ticket|data[-_]?key|aes[-_]?key|refresh|signature|auth[-_]?code)/i;
 export const REDACTED = '[redacted]';
 
-const registered = new Set<string>();
-let registeredPattern: RegExp | null = null;
+/**
+ * Registered secrets come in two kinds. Tokens, tickets and API keys are runs of `[A-Za-z0-9_@-]`: every such run
+ * in a string is looked up in a set, so masking costs the same with ten or ten thousand live tokens (a poller
+ * serving thousands of mini programs opens thousands). The few configuration secrets with other characters
+ * (base64 keys) are searched for directly.
+ */
+const TOKEN_SHAPE = /^[A-Za-z0-9_@-]+$/;
+const TOKEN_RUN = /[A-Za-z0-9_@-]{8,}/g;
+/** Tokens live two hours; a long-running instance forgets the oldest first rather than grow without end. */
+const MAX_TOKEN_SECRETS = 100_000;
+const tokenSecrets = new Set<string>();
+const otherSecrets: string[] = [];
 
 /** Masks this exact value in every log line from now on (values shorter than 8 chars are too common to mask). */
 export function registerSecret(value: string | undefined | null): void {
-  if (!value || value.length < 8 || registered.has(value)) return;
-  registered.add(value);
-  const escaped = [...registered]
-    .sort((a, b) => b.length - a.length)
-    .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  registeredPattern = new RegExp(escaped.join('|'), 'g');
+  if (!value || value.length < 8) return;
+  if (TOKEN_SHAPE.test(value)) {
+    if (tokenSecrets.has(value)) return;
+    tokenSecrets.add(value);
+    if (tokenSecrets.size > MAX_TOKEN_SECRETS) {
+      const oldest = tokenSecrets.values().next().value;
+      if (oldest !== undefined) tokenSecrets.delete(oldest);
+    }
+  } else if (!otherSecrets.includes(value)) {
+    otherSecrets.push(value);
+    otherSecrets.sort((a, b) => b.length - a.length);
+  }
 }
 
-const maskString = (value: string): string => (registeredPattern ? value.replace(registeredPattern, REDACTED) : value);
+const maskString = (value: string): string => {
+  let masked = tokenSecrets.size > 0 ? value.replace(TOKEN_RUN, (run) => (tokenSecrets.has(run) ? REDACTED : run)) : value;
+  for (const secret of otherSecrets) if (masked.includes(secret)) masked = masked.split(secret).join(REDACTED);
+  return masked;
+};
 
 export function redact(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return maskString(value);

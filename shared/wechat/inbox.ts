@@ -27,7 +27,7 @@ export const inboxCollection = defineCollection({
     processedAt: z.number().nullable(),
     outcome: z.string().nullable(),
   }),
-  indexes: ['type', 'appId', 'status', 'receivedAt'],
+  // No indexes: the inbox is read only by id, and every index would tax the hot path of every push.
 });
 export type InboxEntry = z.output<typeof inboxCollection.schema>;
 

@@ -1,0 +1,249 @@
+/**
+ * Cold start: each function bundle, from process start to its first handler result, against `node -e ""`.
+ *
+ * The bundles are built by `buildFunctions()` (scripts/build.ts, the deploy build: node18, minified) into a temp
+ * directory outside the repository, then each is run the way test/bundles.test.ts runs it: a fresh `node`
+ * process loads `dist/<fn>/index.js` and calls `handler` once with the documented SCF event (function URL for
+ * HTTP functions — a parameterless GET if the function has one, else its first route — or the timer event),
+ * STORE=sqlite on a temp file (better-sqlite3 linked in, as the bundle test does: it is never shipped) and the
+ * WeChat simulator in this process as WECHAT_API_BASE. One untimed run per bundle first creates its database
+ * and warms the page cache, as a deployed function's store exists already.
+ *
+ * Wall time is measured here from `spawn()` to the child's exit (the child exits right after the handler's
+ * result), for the bundles and the baseline alike. Runs are interleaved (baseline, every bundle, baseline, …),
+ * `--runs` times; medians are reported. The child also reports, from its own clock (`performance.now()`, 0 =
+ * process start), when its script began (Node's own bootstrap), when `require(bundle)` returned and when the
+ * handler answered: that split says where the time goes. Target ≤ 1.5× the baseline.
+ *
+ * `npx tsx bench/coldstart.ts [--runs 15]`
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadTemplate, type LocalFunction } from '../infra/local/template';
+import { startWeChatSimulator } from '../infra/wechat-sim';
+import { LOCAL_WECHAT_DEFAULTS } from '../shared/runtime/config';
+import { buildFunctions, functionNames } from '../scripts/build';
+import { mainProfile, summarize } from './profile';
+import { loadSourceMap } from './sourcemap';
+import { ROOT, fmt, main, median, numberArg, ratio, type BenchResult, type BenchRow } from './support';
+
+const TARGET = 1.5;
+
+// Reports its own timings (ms since process start) after one handler call, then exits at once.
+const RUNNER = `
+const t0 = performance.now();
+const fs = require('node:fs');
+const [bundle, eventFile, contextFile] = process.argv.slice(2);
+const event = JSON.parse(fs.readFileSync(eventFile, 'utf8'));
+const context = JSON.parse(fs.readFileSync(contextFile, 'utf8'));
+const out = (o) => { process.stdout.write('@@' + JSON.stringify(o)); process.exit(0); };
+let mod;
+try { mod = require(bundle); } catch (e) { out({ loadError: String(e && e.stack || e) }); }
+const t1 = performance.now();
+Promise.resolve()
+  .then(() => mod.handler(event, context))
+  .then((result) => out({ t0, t1, t2: performance.now(), status: result && result.statusCode, drivers: Object.keys(require.cache).filter((m) => m.includes('better-sqlite3')).length }),
+        (e) => out({ t0, t1, t2: performance.now(), error: String(e && e.message || e) }));
+`;
+
+interface ChildReport {
+  t0?: number;
+  t1?: number;
+  t2?: number;
+  status?: number;
+  error?: string;
+  loadError?: string;
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<{ wallMs: number; report: ChildReport | null; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('error', reject);
+    child.on('exit', () => {
+      clearTimeout(timer);
+      const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const at = stdout.lastIndexOf('@@');
+      resolvePromise({ wallMs, report: at >= 0 ? (JSON.parse(stdout.slice(at + 2)) as ChildReport) : null, stderr });
+    });
+  });
+}
+
+function eventFor(fn: LocalFunction, fixtures: string): { event: unknown; what: string } {
+  if (fn.routes.length > 0) {
+    const sample = JSON.parse(readFileSync(join(fixtures, 'scf-url.json'), 'utf8')) as Record<string, unknown>;
+    const route = fn.routes.find((r) => r.method === 'GET' && r.names.length === 0) ?? fn.routes[0];
+    const path = (route?.path ?? '/').replace(/\{[^}]+\}/g, 'wx0000000000000000');
+    const body = route?.method === 'GET' ? null : '{}';
+    return {
+      what: `${route?.method ?? 'GET'} ${path}`,
+      event: {
+        ...sample,
+        httpMethod: route?.method ?? 'GET',
+        path,
+        queryString: {},
+        headers: { ...(sample.headers as Record<string, string>), 'content-length': String(body?.length ?? 0), ...(body ? { 'content-type': 'application/json' } : {}) },
+        body,
+      },
+    };
+  }
+  const sample = JSON.parse(readFileSync(join(fixtures, 'scf-timer.json'), 'utf8')) as Record<string, unknown>;
+  const timer = fn.timers[0];
+  return {
+    what: `timer ${timer?.name ?? ''}`,
+    event: { ...sample, TriggerName: timer?.name ?? 'timer', Time: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), Message: timer?.payload ?? '' },
+  };
+}
+
+main(async (): Promise<BenchResult> => {
+  const runs = numberArg('runs', 15);
+  const work = mkdtempSync(join(tmpdir(), 'wxa-bench-cold-'));
+  const fixtures = join(ROOT, 'shared', 'runtime', 'shim', 'fixtures');
+  const sim = await startWeChatSimulator({
+    component: {
+      appId: LOCAL_WECHAT_DEFAULTS.WECHAT_COMPONENT_APPID,
+      secret: LOCAL_WECHAT_DEFAULTS.WECHAT_COMPONENT_SECRET,
+      token: LOCAL_WECHAT_DEFAULTS.WECHAT_TOKEN,
+      encodingAESKey: LOCAL_WECHAT_DEFAULTS.WECHAT_ENCODING_AES_KEY,
+    },
+  });
+  try {
+    const dist = join(work, 'dist');
+    const buildStarted = Date.now();
+    const reports = await buildFunctions(functionNames(), { outdir: dist, stores: [] });
+    const buildMs = Date.now() - buildStarted;
+    const template = loadTemplate(join(ROOT, 'serverless.yml'), {}).functions;
+    const runner = join(work, 'run.cjs');
+    writeFileSync(runner, RUNNER);
+    const contextBase = (JSON.parse(readFileSync(join(fixtures, 'contexts.json'), 'utf8')) as { scf: Record<string, unknown> }).scf;
+
+    const bundles = reports.map(({ name, bytes }) => {
+      const fn = template.find((f) => f.name === name);
+      if (!fn) throw new Error(`${name} is not in serverless.yml`);
+      mkdirSync(join(dist, name, 'node_modules'), { recursive: true });
+      symlinkSync(join(ROOT, 'node_modules', 'better-sqlite3'), join(dist, name, 'node_modules', 'better-sqlite3'), 'dir');
+      const { event, what } = eventFor(fn, fixtures);
+      const eventFile = join(work, `${name}.event.json`);
+      const contextFile = join(work, `${name}.context.json`);
+      writeFileSync(eventFile, JSON.stringify(event));
+      writeFileSync(contextFile, JSON.stringify({ ...contextBase, function_name: name }));
+      const env: NodeJS.ProcessEnv = {
+        PATH: process.env.PATH ?? '',
+        WXA_ENV: 'local',
+        STORE: 'sqlite',
+        SQLITE_PATH: join(work, `${name}.db`),
+        DATA_KEY: Buffer.alloc(32, 5).toString('base64'),
+        ADMIN_API_KEY: 'bench-admin-key-0123456789abcdef',
+        WECHAT_API_BASE: sim.baseUrl,
+        ...LOCAL_WECHAT_DEFAULTS,
+        LOG_LEVEL: 'error',
+      };
+      return { name, bytes, what, args: [runner, join(dist, name, 'index.js'), eventFile, contextFile], env, wall: [] as number[], boot: [] as number[], load: [] as number[], handle: [] as number[], outcome: '' };
+    });
+    const baselineEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '' };
+    const baseline: number[] = [];
+
+    // Untimed: creates each store file, warms the page cache, and proves every bundle answers.
+    await run(['-e', ''], baselineEnv, work);
+    for (const b of bundles) {
+      const { report, stderr } = await run(b.args, b.env, work);
+      if (!report || report.loadError) throw new Error(`${b.name} did not load: ${report?.loadError ?? stderr}`);
+      b.outcome = report.error ? `error: ${report.error}` : `HTTP ${report.status ?? '—'}`;
+      if (report.status === undefined && !report.error) b.outcome = 'timer result';
+    }
+
+    for (let i = 0; i < runs; i++) {
+      baseline.push((await run(['-e', ''], baselineEnv, work)).wallMs);
+      for (const b of bundles) {
+        const { wallMs, report } = await run(b.args, b.env, work);
+        if (!report || report.t0 === undefined || report.t1 === undefined || report.t2 === undefined) throw new Error(`${b.name}: no timings`);
+        b.wall.push(wallMs);
+        b.boot.push(report.t0);
+        b.load.push(report.t1 - report.t0);
+        b.handle.push(report.t2 - report.t1);
+      }
+    }
+
+    // Where the time goes: one more run of each bundle under --cpu-prof (100 µs sampling), attributed to source
+    // files through the bundle's source map, summed over all bundles.
+    const profDir = join(work, 'prof');
+    const sums = new Map<string, number>();
+    let profiledMs = 0;
+    for (const b of bundles) {
+      const dir = join(profDir, b.name);
+      await run(['--cpu-prof', '--cpu-prof-interval', '100', `--cpu-prof-dir=${dir}`, ...b.args], b.env, work);
+      const map = loadSourceMap(join(dist, b.name, 'index.js.map'));
+      const bundleUrl = `/dist/${b.name}/index.js`;
+      const summary = summarize(mainProfile(dir), (frame) => {
+        if (frame.url.endsWith(bundleUrl)) {
+          const source = map.sourceAt(frame.lineNumber, frame.columnNumber) ?? '';
+          const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(source)?.[1] ?? (source.startsWith('zod-en:') ? 'zod' : undefined);
+          if (pkg) return pkg === 'zod' ? 'zod (schemas built at import)' : `${pkg} (bundled)`;
+          const local = /(functions|shared|infra)\/[^/]+/.exec(source)?.[0];
+          // Unmapped: the bundle's top-level function (esbuild hoists every ES module's import-time statements
+          // into it) and esbuild's helpers.
+          return local ? `${local}/ (bundled)` : 'bundle top level: import-time statements of all modules, esbuild helpers';
+        }
+        if (frame.functionName === 'wrapSafe' || frame.functionName === 'compileFunction') return 'V8 compiling the bundle (wrapSafe)';
+        if (frame.url.includes('better-sqlite3') || frame.functionName === 'dlopen') return 'better-sqlite3 (native addon load)';
+        if (frame.url.startsWith('node:')) return 'Node internals (bootstrap, loader, fs)';
+        if (frame.url === '') return frame.functionName.startsWith('(') ? frame.functionName : 'native';
+        return 'other';
+      }, 100);
+      profiledMs += summary.totalMs;
+      for (const g of summary.groups) sums.set(g.name, (sums.get(g.name) ?? 0) + g.ms);
+    }
+    const perBundle = [...sums.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 12)
+      .map(([name, ms]) => `| ${name} | ${fmt(ms / bundles.length, 1)} | ${fmt((100 * ms) / profiledMs, 1)} % |`);
+
+    const base = median(baseline);
+    const rows: BenchRow[] = bundles.map((b) => {
+      const wall = median(b.wall);
+      return {
+        figure: `\`${b.name}\` (${b.what})`,
+        value: `${fmt(wall, 1)} ms`,
+        baseline: `${fmt(base, 1)} ms`,
+        ratio: ratio(wall, base),
+        target: `≤ ${TARGET}×`,
+        met: wall <= TARGET * base,
+      };
+    });
+    const split = bundles
+      .map((b) => `| \`${b.name}\` | ${fmt(b.bytes / 1024, 0)} KB | ${fmt(median(b.boot), 1)} | ${fmt(median(b.load), 1)} | ${fmt(median(b.handle), 1)} | ${fmt(median(b.wall), 1)} | ${b.outcome} |`)
+      .join('\n');
+    return {
+      name: 'coldstart',
+      title: 'Cold start: process start to first handler result',
+      command: 'npx tsx bench/coldstart.ts',
+      rows,
+      notes: [
+        `- Bundles built by \`buildFunctions()\` (node18, minified, no store driver vendored) in ${fmt(buildMs)} ms; STORE=sqlite with better-sqlite3 linked in, simulator as WECHAT_API_BASE, LOG_LEVEL=error. Median of ${runs} interleaved runs each; wall time from \`spawn()\` to exit, the baseline \`node -e ""\` measured the same way (its runs: ${fmt(Math.min(...baseline), 1)}–${fmt(Math.max(...baseline), 1)} ms).`,
+        '',
+        'Where the time goes (medians, ms; the child\'s own clock from process start):',
+        '',
+        '| bundle | index.js | Node bootstrap | `require(bundle)` | first `handler()` | wall (spawn → exit) | answer |',
+        '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
+        split,
+        '',
+        `CPU of a cold start by where the code comes from (one extra run per bundle under \`--cpu-prof\`, 100 µs sampling, positions mapped through each bundle's source map; average per bundle, ${fmt(profiledMs / bundles.length, 1)} ms profiled; self time):`,
+        '',
+        '| where | ms per cold start | share |',
+        '| --- | ---: | ---: |',
+        ...perBundle,
+      ],
+      durationMs: 0,
+    };
+  } finally {
+    await sim.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
