@@ -47,6 +47,15 @@ export interface LocalRuntime {
 
 const MAX_TIMER_DELAY = 2 ** 31 - 1;
 
+/** A malformed escape (`/v1/apps/%`) is passed on as written: the function's validation answers 400 for it. */
+const safeDecode = (text: string): string => {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+};
+
 const sendJson = (res: ServerResponse, status: number, body: unknown) => {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
   res.end(JSON.stringify(body));
@@ -120,7 +129,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         if (r.method !== method) continue;
         const pathParameters: Record<string, string> = {};
         r.names.forEach((name, i) => {
-          pathParameters[name] = decodeURIComponent(found[i + 1] ?? '');
+          pathParameters[name] = safeDecode(found[i + 1] ?? '');
         });
         return { fn, route: r, pathParameters };
       }

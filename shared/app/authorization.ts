@@ -70,9 +70,9 @@ export async function authorizationUrl(
   const state = s.signer.sign({ purpose: input.purpose, accountId, appId }, ttlSeconds);
   const callback = input.purpose === 'bind-primary' ? '/wechat/bind/callback' : '/wechat/authorize/callback';
   const redirectUri = `${s.config.publicBaseUrl}${callback}?state=${encodeURIComponent(state)}`;
-  const { pre_auth_code: preAuthCode } = await s.wechat.api.createPreAuthCode(await s.wechat.tokens.componentToken());
+  const { pre_auth_code: preAuthCode } = await s.wechat.client.createPreAuthCode();
   // auth_type 2: mini programs only (an official account cannot publish mini program code).
-  const url = s.wechat.api.authorizationPageUrl({ preAuthCode, redirectUri, mobile: input.mobile ?? false, authType: 2 });
+  const url = s.wechat.client.authorizationPageUrl({ preAuthCode, redirectUri, mobile: input.mobile ?? false, authType: 2 });
   return { url, expiresAt: s.clock() + ttlSeconds * 1000 };
 }
 
@@ -119,11 +119,11 @@ export async function completeAuthorization(
 }
 
 async function exchangeAndApply(s: Services, payload: StatePayload, authCode: string): Promise<WeChatAppid> {
-  const { api, tokens } = s.wechat;
-  const cat = await tokens.componentToken();
+  // Through the client: a component token WeChat has already retired is replaced and the call retried once.
+  const { client, tokens } = s.wechat;
   let authorization;
   try {
-    authorization = (await api.queryAuth(cat, authCode)).authorization_info;
+    authorization = (await client.queryAuth(authCode)).authorization_info;
   } catch (error) {
     if (error instanceof WeChatApiError && (error.errcode === 61009 || error.errcode === 61010)) {
       throw new AuthorizationRefusedError(
@@ -143,7 +143,7 @@ async function exchangeAndApply(s: Services, payload: StatePayload, authCode: st
       refreshToken: authorization.authorizer_refresh_token,
     });
   }
-  const info = (await api.getAuthorizerInfo(cat, appid)).authorizer_info;
+  const info = (await client.getAuthorizerInfo(appid)).authorizer_info;
   const funcScopeIds = authorization.func_info.map((f) => f.funcscope_category.id);
   const subject = info.principal_name ?? '';
   const userName = weChatUserNameSchema.safeParse(info.user_name);
@@ -262,8 +262,7 @@ export async function handleUnauthorized(s: Services, appid: string): Promise<st
 export async function handleUpdateAuthorized(s: Services, appid: string): Promise<string> {
   const existing = await s.db.miniPrograms.get(appid);
   if (!existing) return 'unknown mini program';
-  const cat = await s.wechat.tokens.componentToken();
-  const info = await s.wechat.api.getAuthorizerInfo(cat, appid);
+  const info = await s.wechat.client.getAuthorizerInfo(appid);
   const funcScopeIds = (info.authorization_info?.func_info ?? []).map((f) => f.funcscope_category.id);
   for (;;) {
     const current = await s.db.miniPrograms.get(appid);

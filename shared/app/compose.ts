@@ -8,6 +8,7 @@ import { once, platform } from '../runtime/compose';
 import { createIdempotencyGuard } from '../runtime/http/idempotency';
 import type { AnyRoute } from '../runtime/http/route';
 import { createHttpFunction } from '../runtime/http/stack';
+import { createSecretBox } from '../store/secret-box';
 import { createWeChatPlatform } from '../wechat/platform';
 import { accountAuthenticator } from './catalog';
 import { createServices, type Services } from './context';
@@ -45,6 +46,6 @@ export function httpFunction(s: Services, name: string, routes: readonly AnyRout
     corsOrigins: s.config.corsOrigins,
     adminApiKey: s.config.adminApiKey,
     accounts: accountAuthenticator(s),
-    idempotency: createIdempotencyGuard(s.store, s.clock),
+    idempotency: createIdempotencyGuard(s.store, s.clock, createSecretBox(s.config.dataKey)),
   });
 }

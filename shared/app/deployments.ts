@@ -166,27 +166,49 @@ export async function startBuild(s: Services, accountId: AccountId, appId: strin
  */
 export async function advance(s: Services, id: string, signal?: AbortSignal): Promise<Deployment> {
   const leases = createLeases(s.store, s.clock);
-  const lease = await leases.acquire(`deployment:${id}`, randomBytes(6).toString('hex'), LEASE_MS);
-  const current = async () => {
-    const stored = await s.db.deployments.get(id);
-    if (!stored) throw new NotFoundError(`deployment ${id} not found`, { code: 'DEPLOYMENT_NOT_FOUND' });
-    return stored;
-  };
-  if (!lease) return (await current()).data;
+  const lease = await leases.acquire(leaseName(id), randomBytes(6).toString('hex'), LEASE_MS);
+  if (!lease) return (await readDeployment(s, id)).data;
   try {
-    for (let steps = 0; steps < 8 && !signal?.aborted; steps++) {
-      const stored = await current();
-      const work = pendingWork(stored.data);
-      if (!work) return stored.data;
-      const outcome = await perform(s, stored.data, work);
-      if (outcome === 'later') {
-        await postpone(s, stored);
-        return (await current()).data;
-      }
-    }
-    return (await current()).data;
+    return await runSteps(s, id, signal);
   } finally {
     await leases.release(lease);
+  }
+}
+
+const leaseName = (id: string) => `deployment:${id}`;
+
+async function readDeployment(s: Services, id: string): Promise<Stored<Deployment>> {
+  const stored = await s.db.deployments.get(id);
+  if (!stored) throw new NotFoundError(`deployment ${id} not found`, { code: 'DEPLOYMENT_NOT_FOUND' });
+  return stored;
+}
+
+/** The steps themselves; the caller holds the deployment's lease. */
+async function runSteps(s: Services, id: string, signal?: AbortSignal): Promise<Deployment> {
+  for (let steps = 0; steps < 8 && !signal?.aborted; steps++) {
+    const stored = await readDeployment(s, id);
+    const work = pendingWork(stored.data);
+    if (!work) return stored.data;
+    if ((await perform(s, stored.data, work)) === 'later') {
+      await postpone(s, stored);
+      return (await readDeployment(s, id)).data;
+    }
+  }
+  return (await readDeployment(s, id)).data;
+}
+
+/** Waits a little for a lease another instance holds (a WeChat call in flight takes at most seconds). */
+async function acquireWaiting(s: Services, id: string, waitMs: number) {
+  const leases = createLeases(s.store, s.clock);
+  const owner = randomBytes(6).toString('hex');
+  const deadline = Date.now() + waitMs;
+  for (let pause = 25; ; pause = Math.min(pause * 2, 500)) {
+    const lease = await leases.acquire(leaseName(id), owner, LEASE_MS);
+    if (lease) return { release: () => leases.release(lease) };
+    if (Date.now() >= deadline) {
+      throw new DeploymentConflictError('DEPLOYMENT_BUSY', `deployment ${id} is being worked on right now; retry in a few seconds`, { deploymentId: id });
+    }
+    await new Promise((resolve) => setTimeout(resolve, pause));
   }
 }
 
@@ -326,9 +348,15 @@ async function release(s: Services, d: Deployment): Promise<Outcome> {
 
 /** Unknown outcomes wait for the poller; WeChat's refusals and our own refusals become a recorded failure. */
 async function recordFailure(s: Services, d: Deployment, error: unknown): Promise<Outcome> {
-  if (error instanceof WeChatNetworkError) return 'later';
+  if (error instanceof WeChatNetworkError) {
+    s.log.warn('deployment step postponed: WeChat unreachable', { deploymentId: d.id, state: d.state, error });
+    return 'later';
+  }
   if (error instanceof WeChatApiError) {
-    if (error.kind === 'transient' || error.kind === 'token') return 'later';
+    if (error.kind === 'transient' || error.kind === 'token') {
+      s.log.warn('deployment step postponed', { deploymentId: d.id, state: d.state, errcode: error.errcode });
+      return 'later';
+    }
     const retryable = error.kind === 'quota' || error.kind === 'state';
     await applyCommand(s, d.id, { type: 'fail', reason: `${error.meaning} (WeChat ${error.errcode})`, retryable, errcode: error.errcode }, SYSTEM);
     return 'progressed';
@@ -337,7 +365,10 @@ async function recordFailure(s: Services, d: Deployment, error: unknown): Promis
     await applyCommand(s, d.id, { type: 'fail', reason: error.message, retryable: false }, SYSTEM);
     return 'progressed';
   }
-  if (error instanceof AppError && error.category === 'unavailable') return 'later';
+  if (error instanceof AppError && error.category === 'unavailable') {
+    s.log.warn('deployment step postponed: a dependency is unavailable', { deploymentId: d.id, state: d.state, error });
+    return 'later';
+  }
   throw error;
 }
 
@@ -432,22 +463,41 @@ export async function handleAuditEvent(s: Services, appid: WeChatAppid, event: A
 
 // --------------------------------------------------------------------------------------- unbind and void
 
-/** Closes every open deployment of a mini program, undoing a live audit first when asked (unbind). */
-export async function voidDeploymentsOf(s: Services, appid: WeChatAppid, reason: string, actor: Actor, options: { undoAudit: boolean }): Promise<number> {
+/**
+ * Closes every open deployment of a mini program, undoing a live audit first when asked (unbind). Each one is
+ * closed under its lease, so it never happens while another instance is calling WeChat for it; a release already
+ * under way is finished first when asked (unbind), since it may have reached WeChat — a deployment is never
+ * reported voided while its version went live.
+ */
+export async function voidDeploymentsOf(
+  s: Services,
+  appid: WeChatAppid,
+  reason: string,
+  actor: Actor,
+  options: { undoAudit: boolean; finishReleases?: boolean },
+): Promise<number> {
   const open = await s.db.deployments.find({ where: { miniProgramAppid: appid, state: { in: [...ACTIVE_STATES] } }, limit: 100 });
   let voided = 0;
-  for (const d of open) {
-    if (isTerminal(d.data)) continue;
-    if (options.undoAudit && auditMayBeLive(d.data)) {
-      try {
-        await s.wechat.client.undoCodeAudit(appid);
-      } catch (error) {
-        // The deployment is voided whatever WeChat says; the audit, if it survives, can never be released by us.
-        s.log.warn('could not withdraw the audit of a voided deployment', { deploymentId: d.id, error });
+  for (const candidate of open) {
+    if (isTerminal(candidate.data)) continue;
+    const lease = await acquireWaiting(s, candidate.id, 10_000);
+    try {
+      let d = (await readDeployment(s, candidate.id)).data;
+      if (d.state === 'releasing' && options.finishReleases) d = await runSteps(s, d.id);
+      if (isTerminal(d)) continue;
+      if (options.undoAudit && auditMayBeLive(d)) {
+        try {
+          await s.wechat.client.undoCodeAudit(appid);
+        } catch (error) {
+          // The deployment is voided whatever WeChat says; the audit, if it survives, can never be released by us.
+          s.log.warn('could not withdraw the audit of a voided deployment', { deploymentId: d.id, error });
+        }
       }
+      const applied = await applyCommand(s, d.id, { type: 'void', reason }, actor);
+      if (applied.changed) voided += 1;
+    } finally {
+      await lease.release();
     }
-    const applied = await applyCommand(s, d.id, { type: 'void', reason }, actor);
-    if (applied.changed) voided += 1;
   }
   return voided;
 }
@@ -469,7 +519,7 @@ export async function unbindMiniProgram(
   if (wasPrimary && !options.force) {
     throw new DeploymentConflictError('PRIMARY_UNBIND_NEEDS_FORCE', `${PRIMARY_UNBIND_WARNING} Send force: true to unbind it anyway.`, { appid });
   }
-  const voided = await voidDeploymentsOf(s, mp.data.appid, 'the mini program was unbound', actor, { undoAudit: true });
+  const voided = await voidDeploymentsOf(s, mp.data.appid, 'the mini program was unbound', actor, { undoAudit: true, finishReleases: true });
   for (let attempt = 0; ; attempt++) {
     const current = await s.db.miniPrograms.get(appid);
     const acct = await getAccount(s, accountId);

@@ -12,7 +12,18 @@ export interface ImageMeta {
 
 const invalid = (message: string) => new ValidationError(message, [{ path: 'body', message }], { code: 'IMAGE_INVALID' });
 
+/** Beyond any real image (and beyond what a mini program can show); also rules out PNG's 2³¹ overflow. */
+export const MAX_IMAGE_SIDE = 20_000;
+
 export function readImageMeta(bytes: Buffer): ImageMeta {
+  const meta = readHeader(bytes);
+  if (meta.width < 1 || meta.height < 1 || meta.width > MAX_IMAGE_SIDE || meta.height > MAX_IMAGE_SIDE) {
+    throw invalid(`the image claims ${meta.width} × ${meta.height} px; each side must be 1 to ${MAX_IMAGE_SIDE} px`);
+  }
+  return meta;
+}
+
+function readHeader(bytes: Buffer): ImageMeta {
   // PNG: signature, then the IHDR chunk, whose first fields are width and height.
   if (bytes.length >= 24 && bytes.readUInt32BE(0) === 0x89504e47 && bytes.readUInt32BE(4) === 0x0d0a1a0a) {
     if (bytes.toString('latin1', 12, 16) !== 'IHDR') throw invalid('PNG without an IHDR chunk');

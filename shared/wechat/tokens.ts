@@ -24,7 +24,7 @@ import { defineCollection, type DocumentStore, type Stored } from '../store/port
 import type { SecretBox } from '../store/secret-box';
 import type { TokenSource } from './client';
 import type { ComponentApi } from './component-api';
-import { WeChatApiError } from './errcodes';
+import { WeChatApiError, isTokenError } from './errcodes';
 
 export const TICKET_LIFETIME_MS = 12 * 60 * 60 * 1000;
 
@@ -291,11 +291,10 @@ export class TokenManager implements TokenSource {
     }
     this.assertActive(appId, stored.data);
     const refreshToken = this.open(stored.data.refreshToken, `${appId}/refresh`);
-    const componentToken = await this.componentToken();
     const started = this.clock();
     let response;
     try {
-      response = await this.options.api.refreshAuthorizerToken(componentToken, appId, refreshToken);
+      response = await this.withComponentToken((componentToken) => this.options.api.refreshAuthorizerToken(componentToken, appId, refreshToken));
     } catch (error) {
       if (error instanceof WeChatApiError && error.errcode === 61023) {
         await this.setStatus(appId, 'needs-reauth', 'WeChat rejected the refresh token (61023): the mini program must authorize the platform again');
@@ -334,6 +333,18 @@ export class TokenManager implements TokenSource {
     }
     this.options.log.info('authorizer token refreshed', { appId });
     return response.authorizer_access_token;
+  }
+
+  /** WeChat may retire a component token before its stored expiry (40001/42001): replace it once and retry. */
+  private async withComponentToken<T>(call: (componentToken: string) => Promise<T>): Promise<T> {
+    const token = await this.componentToken();
+    try {
+      return await call(token);
+    } catch (error) {
+      if (!isTokenError(error)) throw error;
+      await this.componentTokenRejected(token);
+      return call(await this.componentToken());
+    }
   }
 
   private assertActive(appId: string, doc: AuthorizerTokensDoc) {

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { AppError, ConflictError, DuplicateKeyError, ValidationError } from '../../domain/errors';
 import { defineCollection, type DocumentStore } from '../../store/port';
+import type { SecretBox } from '../../store/secret-box';
 
 export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
 
@@ -47,8 +48,14 @@ export interface IdempotencyGuard {
   ): Promise<APIGatewayProxyResult>;
 }
 
-export function createIdempotencyGuard(store: DocumentStore, clock: () => number = Date.now): IdempotencyGuard {
+/**
+ * With a secret box, stored response bodies are sealed: a replayed response may carry a secret shown once (a new
+ * account's API key), and at rest it must stay as unreadable as the hashes the account itself keeps.
+ */
+export function createIdempotencyGuard(store: DocumentStore, clock: () => number = Date.now, box?: SecretBox): IdempotencyGuard {
   const records = store.collection(idempotencyCollection);
+  const seal = (id: string, body: string) => (box ? box.seal(body, `idempotency/${id}`) : body);
+  const open = (id: string, body: string) => (box ? box.open(body, `idempotency/${id}`) : body);
   return {
     run: async (scope, key, body, timeLimitMs, execute) => {
       if (!KEY.test(key)) {
@@ -74,7 +81,7 @@ export function createIdempotencyGuard(store: DocumentStore, clock: () => number
         }
         if (existing.data.status === 'completed' && existing.data.response) {
           const stored = existing.data.response;
-          return { ...stored, headers: { ...stored.headers, 'idempotency-replayed': 'true' } };
+          return { ...stored, body: open(id, stored.body), headers: { ...stored.headers, 'idempotency-replayed': 'true' } };
         }
         // A claim whose invocation died (past its time limit) may be taken over; a live one may not.
         if (existing.data.inProgressUntil > now) {
@@ -104,7 +111,7 @@ export function createIdempotencyGuard(store: DocumentStore, clock: () => number
       await records.update(id, version, {
         ...claim,
         status: 'completed',
-        response: { statusCode: result.statusCode, headers, body: result.body, isBase64Encoded: result.isBase64Encoded ?? false },
+        response: { statusCode: result.statusCode, headers, body: seal(id, result.body), isBase64Encoded: result.isBase64Encoded ?? false },
       });
       return result;
     },

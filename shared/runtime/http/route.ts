@@ -150,8 +150,9 @@ export function createRouter(routes: readonly AnyRoute[]): (method: string, path
         continue;
       }
       const params: Record<string, string> = {};
+      // The path is already percent-decoded by the shim: decoding again would turn `%25` into a broken escape.
       candidate.names.forEach((name, i) => {
-        params[name] = decodeURIComponent(found[i + 1] ?? '');
+        params[name] = found[i + 1] ?? '';
       });
       return { kind: 'match', match: { route: candidate.route, params } };
     }

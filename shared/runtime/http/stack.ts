@@ -78,7 +78,8 @@ const stateOf = (event: APIGatewayProxyEvent): RequestState => {
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 const lowerCaseHeaders = (event: APIGatewayProxyEvent): Record<string, string> => {
-  const headers: Record<string, string> = {};
+  // No prototype: header names are the client's choice (`constructor`, `__proto__`).
+  const headers = Object.create(null) as Record<string, string>;
   for (const [name, value] of Object.entries(event.headers ?? {})) {
     if (value !== undefined) headers[name.toLowerCase()] = value;
   }
@@ -182,6 +183,21 @@ function corsMiddleware(origins: readonly string[]): middy.MiddlewareObj<APIGate
   };
 }
 
+/** Deeper bodies are refused: recursive validators (zod's `z.json()`) would overflow the stack on them. */
+export const MAX_JSON_DEPTH = 64;
+
+/** Iterative, so the check itself cannot overflow. */
+function depthExceeds(value: unknown, limit: number): boolean {
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (!item || item.value === null || typeof item.value !== 'object') continue;
+    if (item.depth >= limit) return true;
+    for (const child of Object.values(item.value)) stack.push({ value: child, depth: item.depth + 1 });
+  }
+  return false;
+}
+
 function bodyMiddleware(maxBytes: number): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
   return {
     before: (request) => {
@@ -202,6 +218,11 @@ function bodyMiddleware(maxBytes: number): middy.MiddlewareObj<APIGatewayProxyEv
           throw new ValidationError('request body is not valid JSON', [{ path: 'body', message: 'not valid JSON' }], {
             code: 'INVALID_JSON',
             cause,
+          });
+        }
+        if (depthExceeds(state.parsedBody, MAX_JSON_DEPTH)) {
+          throw new ValidationError(`request body nests deeper than ${MAX_JSON_DEPTH} levels`, [{ path: 'body', message: 'too deeply nested' }], {
+            code: 'JSON_TOO_DEEP',
           });
         }
       } else if (type === 'text/xml' || type === 'application/xml') {
@@ -276,7 +297,8 @@ async function authenticate(route: AnyRoute, headers: Record<string, string>, op
   return { kind: 'account', accountId };
 }
 
-const queryOf = (event: APIGatewayProxyEvent): Record<string, string | undefined> => ({ ...(event.queryStringParameters ?? {}) });
+const queryOf = (event: APIGatewayProxyEvent): Record<string, string | undefined> =>
+  Object.assign(Object.create(null) as Record<string, string | undefined>, event.queryStringParameters ?? {});
 
 export function createHttpFunction(options: HttpFunctionOptions) {
   const match = createRouter(options.routes);

@@ -154,8 +154,11 @@ export interface HttpParts {
 
 const joinHeader = (name: string, values: readonly string[]): string => values.join(name === 'cookie' ? '; ' : ',');
 
+/** Maps keyed by what a client sent: no prototype, so `constructor` or `__proto__` are just names. */
+const keyedByClient = <V>(): Record<string, V> => Object.create(null) as Record<string, V>;
+
 export function buildHttpEvent(parts: HttpParts): APIGatewayProxyEvent {
-  const multiValueHeaders: Record<string, string[]> = {};
+  const multiValueHeaders = keyedByClient<string[]>();
   for (const [rawName, value] of parts.headers) {
     const name = rawName.toLowerCase();
     // An empty header name can't exist on the wire (the AWS v1 doc sample carries one); dropping it keeps
@@ -163,11 +166,11 @@ export function buildHttpEvent(parts: HttpParts): APIGatewayProxyEvent {
     if (name === '') continue;
     (multiValueHeaders[name] ??= []).push(value);
   }
-  const headers: Record<string, string> = {};
+  const headers = keyedByClient<string>();
   for (const [name, values] of Object.entries(multiValueHeaders)) headers[name] = joinHeader(name, values);
 
-  const multiValueQuery: Record<string, string[]> = {};
-  const query: Record<string, string> = {};
+  const multiValueQuery = keyedByClient<string[]>();
+  const query = keyedByClient<string>();
   for (const [key, value] of parts.query) {
     (multiValueQuery[key] ??= []).push(value);
     query[key] = value;

@@ -1,0 +1,163 @@
+/**
+ * The hostile-input corpus (`fixtures/*.json`), sent over HTTP to the whole product: forged, stale and replayed
+ * WeChat pushes, damaged ciphertexts, XML attacks, malformed and schema-invalid bodies, odd ids, another account's
+ * ids, bad credentials. Each case must get the status (a 4xx) and error code it declares, in our error envelope,
+ * never a 5xx — and leave every document of the store exactly as it was. The one deliberate exception: a push
+ * replayed within the 5-minute window is indistinguishable from WeChat's own retry, so it is acknowledged with
+ * `success` (200) — and must change nothing either.
+ *
+ * The world the cases aim at: account A (primary bound, an app with its target mini program, a built deployment,
+ * an uploaded image) and account B, the same, whose key attacks A's ids; account C's key was rotated ("revoked").
+ */
+import { join } from 'node:path';
+import { z } from 'zod';
+import { client, expectStatus } from '../../infra/local/driver';
+import { createKeyedAccount, startSeededPlatform, type SeededPlatform } from '../reliability/support';
+import { errorEnvelope } from '../support/http';
+import { accountWorld, type AccountWorld } from './world';
+import { bodyBytes, buildPush, loadCorpus, rawRequest, snapshotStore, storeChanges, substitute, type HostileCase, type PushKeys, type RawReply, type World } from './corpus';
+
+jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
+
+const corpus = loadCorpus(join(__dirname, 'fixtures'));
+/** `/v1/health` writes a probe by design; nothing in the corpus calls it, but a stray probe is not the case's doing. */
+const IGNORED_COLLECTIONS = ['healthProbes'];
+
+let p: SeededPlatform;
+let world: World;
+let keys: PushKeys;
+let authHeaders: Record<HostileCase['auth'], Record<string, string>>;
+
+const asPlaceholders = (label: 'A' | 'B', w: AccountWorld): World =>
+  Object.fromEntries(Object.entries(w).filter(([name]) => name !== 'key').map(([name, value]) => [`${label}.${name}`, value]));
+
+beforeAll(async () => {
+  // A small body limit keeps the oversized cases small.
+  p = await startSeededPlatform({ env: { MAX_BODY_BYTES: '65536' } });
+  const a = await accountWorld(p);
+  const b = await accountWorld(p);
+  const aKey = a.key;
+  const bKey = b.key;
+  // Account C rotates its key twice: at most two keys live, so the first one is now revoked.
+  const c = await createKeyedAccount(p, 'Carol');
+  const second = z.object({ apiKey: z.string() }).parse(expectStatus(await c.api.post('/v1/account/api-keys', {}), 201).body).apiKey;
+  expectStatus(await client(p.url, second).post('/v1/account/api-keys', {}), 201);
+  world = {
+    ...asPlaceholders('A', a),
+    ...asPlaceholders('B', b),
+    'A.key': aKey,
+    adminKey: p.adminKey,
+    adminKeyUpper: p.adminKey.toUpperCase(),
+    componentAppId: p.credentials.componentAppId,
+  };
+  keys = { componentAppId: p.credentials.componentAppId, token: p.credentials.token, encodingAESKey: p.credentials.encodingAESKey };
+  authHeaders = {
+    none: {},
+    A: { authorization: `Bearer ${aKey}` },
+    B: { authorization: `Bearer ${bKey}` },
+    admin: { authorization: `Bearer ${p.adminKey}` },
+    bogus: { authorization: 'Bearer acc_0000000000000000000000000000' },
+    revoked: { authorization: `Bearer ${c.apiKey}` },
+    'A-as-x-api-key': { 'x-api-key': aKey },
+    basic: { authorization: `Basic ${Buffer.from(`${aKey}:`).toString('base64')}` },
+    huge: { authorization: `Bearer ${'k'.repeat(12_000)}` },
+  };
+  await p.sim.pushesSettled();
+}, 60_000);
+
+afterAll(() => p?.close());
+
+async function send(c: HostileCase): Promise<{ reply: RawReply; replayedFirst?: RawReply }> {
+  // Pairs rather than an object: a case may name a header `__proto__`.
+  const headers: [string, string][] = Object.entries(authHeaders[c.auth]);
+  let path = substitute(c.path, world);
+  let body: Buffer | undefined;
+  if (c.body?.kind === 'push') {
+    const built = buildPush(c.body, keys, world);
+    path += `${path.includes('?') ? '&' : '?'}${built.query}`;
+    body = Buffer.from(built.body, 'utf8');
+    headers.push(['content-type', built.contentType]);
+  } else if (c.body) {
+    const made = bodyBytes(c.body, world);
+    body = made.bytes;
+    if (made.contentType) headers.push(['content-type', made.contentType]);
+  }
+  if (c.query) path += `${path.includes('?') ? '&' : '?'}${substitute(c.query, world)}`;
+  const extra = c.headers === undefined ? [] : Array.isArray(c.headers) ? c.headers : Object.entries(c.headers);
+  for (const [name, value] of extra) headers.push([name, substitute(value, world)]);
+  const request = { method: c.method, path, headers, ...(body ? { body } : {}) };
+  if (c.body?.kind === 'push' && c.body.replay) {
+    // The original delivery, outside the snapshot: what an eavesdropper would have captured.
+    const first = await rawRequest(p.url, request);
+    const before = snapshotStore(p.sqlitePath, IGNORED_COLLECTIONS);
+    const reply = await rawRequest(p.url, request);
+    return { reply, replayedFirst: first, ...(await unchanged(before)) };
+  }
+  return { reply: await rawRequest(p.url, request) };
+}
+
+async function unchanged(before: Map<string, string>): Promise<Record<string, never>> {
+  const changes = storeChanges(before, snapshotStore(p.sqlitePath, IGNORED_COLLECTIONS));
+  if (changes.length > 0) throw new Error(`the store changed:\n  ${changes.join('\n  ')}`);
+  return {};
+}
+
+const inRange = (status: number, expected: HostileCase['expect']['status']) =>
+  typeof expected === 'number' ? status === expected : status >= expected[0] && status <= expected[1];
+
+describe.each(corpus)('$file', ({ cases }) => {
+  const runnable = cases.map((c) => [c.name, c] as const);
+  const run = async (c: HostileCase) => {
+    const before = snapshotStore(p.sqlitePath, IGNORED_COLLECTIONS);
+    const { reply, replayedFirst } = await send(c);
+    const text = reply.body.toString('utf8');
+    const seen = `${c.method} ${c.path} → ${reply.status} ${text.slice(0, 300)}`;
+    if (reply.status >= 500) throw new Error(`5xx: ${seen}`);
+    if (replayedFirst && replayedFirst.status !== 200) throw new Error(`the original delivery was refused: ${replayedFirst.status} ${replayedFirst.body.toString('utf8').slice(0, 200)}`);
+    if (!inRange(reply.status, c.expect.status)) throw new Error(`expected ${JSON.stringify(c.expect.status)}: ${seen}`);
+    if (c.expect.text !== undefined && text !== c.expect.text) throw new Error(`expected the body ${c.expect.text}: ${seen}`);
+    // Every 4xx of ours carries the error envelope; 431 comes from Node's HTTP parser before any of our code runs.
+    if (reply.status >= 400 && reply.status !== 431) {
+      const envelope = errorEnvelope.safeParse(JSON.parse(text || 'null'));
+      if (!envelope.success) throw new Error(`not our error envelope: ${seen}`);
+      const codes = c.expect.code === undefined ? undefined : [c.expect.code].flat();
+      if (codes && !codes.includes(envelope.data.error.code)) throw new Error(`expected code ${codes.join(' or ')}: ${seen}`);
+    }
+    if (!replayedFirst) await unchanged(before);
+  };
+  it.each(runnable.filter(([, c]) => !c.knownBug))('%s', async (_name, c) => run(c));
+  const known = runnable.filter(([, c]) => c.knownBug);
+  if (known.length > 0) it.failing.each(known)('%s (known bug)', async (_name, c) => run(c));
+});
+
+it('has at least 200 cases', () => {
+  expect(corpus.reduce((sum, file) => sum + file.cases.length, 0)).toBeGreaterThanOrEqual(200);
+});
+
+/*
+ * Controls: the same machinery with nothing damaged is accepted and does change the store, so a refusal above is
+ * the damage's doing and the snapshot would have seen a change.
+ */
+describe('controls', () => {
+  const control = async (c: HostileCase) => {
+    const before = snapshotStore(p.sqlitePath, IGNORED_COLLECTIONS);
+    const { reply } = await send(c);
+    return { status: reply.status, text: reply.body.toString('utf8'), changes: storeChanges(before, snapshotStore(p.sqlitePath, IGNORED_COLLECTIONS)) };
+  };
+
+  it.each([
+    ['component', '/wechat/component/events', 'ticket'],
+    ['authorizer', '/wechat/authorizers/{A.appid}/events', 'audit-success'],
+  ] as const)('an undamaged %s push is answered success and recorded', async (_where, path, message) => {
+    const outcome = await control({ name: 'control', method: 'POST', path, auth: 'none', body: { kind: 'push', message }, expect: { status: 200 } });
+    expect({ status: outcome.status, text: outcome.text }).toEqual({ status: 200, text: 'success' });
+    expect(outcome.changes.some((change) => change.startsWith('added inbox/'))).toBe(true);
+  });
+
+  it('a valid API request through the same client changes the store', async () => {
+    const body = { kind: 'json' as const, value: { kind: 'lowcode', name: 'Control', templateId: 101 } };
+    const outcome = await control({ name: 'control', method: 'POST', path: '/v1/apps', auth: 'A', body, expect: { status: 201 } });
+    expect(outcome.status).toBe(201);
+    expect(outcome.changes.some((change) => change.startsWith('added apps/'))).toBe(true);
+  });
+});
