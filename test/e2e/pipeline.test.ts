@@ -167,8 +167,7 @@ describe('publishing pipeline, end to end', () => {
     const unbound = expectStatus(await api.post(`/v1/mini-programs/${target}/unbind`, {}), 200).body;
     expect(unbound).toMatchObject({ voided: 1 });
     expect((await getDeployment(api, built.id)).state).toBe('voided');
-    const wechatSide = z.object({ audits: z.array(z.object({ status: z.number() })) }).safeParse(p.sim.miniProgram(target));
-    if (wechatSide.success) expect(wechatSide.data.audits.at(-1)?.status).toBe(3); // withdrawn at WeChat too
+    expect(p.sim.miniProgram(target)?.audits.at(-1)?.status).toBe(3); // withdrawn at WeChat too
   });
 
   it('voids the in-flight deployment when the admin revokes the platform mid-audit', async () => {
