@@ -7,7 +7,7 @@
  * and only characters XML 1.0 allows. Whatever fails any of this is a typed `AppError`, never a library error.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { AppError, type AppErrorOptions } from '../domain/errors';
+import { AppError } from '../domain/errors';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Shapes

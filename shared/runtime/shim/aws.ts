@@ -16,9 +16,9 @@ import {
   pairsOf,
   parseWith,
   stringMap,
-  toIsoTime,
   type Pair,
   type ScheduledEvent,
+  scheduledEvent,
 } from './common';
 
 const multiMap = z.record(z.string(), z.array(z.string())).nullish();
@@ -215,13 +215,11 @@ export function awsScheduleToScheduledEvent(raw: unknown): ScheduledEvent {
   // arn:aws:events:<region>:<account>:rule/[<bus>/]<rule-name>: the rule name is the last segment.
   const [ruleArn = ''] = event.resources;
   const detail = event.detail ?? {};
-  return {
-    kind: 'schedule',
-    provider: 'aws-schedule',
+  return scheduledEvent('aws-schedule', {
     triggerName: ruleArn.slice(ruleArn.lastIndexOf('/') + 1),
-    time: toIsoTime('aws-schedule', 'time', event.time),
+    time: { field: 'time', value: event.time },
     payload: Object.keys(detail).length > 0 ? JSON.stringify(detail) : undefined,
-  };
+  });
 }
 
 /** On Lambda the real context is kept as is, with its own getRemainingTimeInMillis; only a partial one is rebuilt. */

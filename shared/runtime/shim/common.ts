@@ -325,3 +325,27 @@ export function buildContext(parts: ContextParts, now: () => number): Context {
 
 export const asRecord = (value: unknown): Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value) ? { ...(value as Record<string, unknown>) } : {};
+
+/**
+ * SCF (API gateway and function URL) and FC3 take the same result back: one header value each, so repeated
+ * headers are folded; several Set-Cookie therefore become one (send one cookie per response on those providers).
+ */
+export function toFoldedResult(result: APIGatewayProxyResult): { statusCode: number; headers: Record<string, string>; isBase64Encoded: boolean; body: string } {
+  const checked = checkResult(result);
+  return { statusCode: checked.statusCode, headers: foldHeaders(checked.headers), isBase64Encoded: checked.isBase64Encoded, body: checked.body };
+}
+
+/** Every provider's timer event says the same three things, under its own field names. */
+export function scheduledEvent(
+  provider: ProviderKind,
+  fields: { triggerName: string; time: { field: string; value: string }; payload: string | null | undefined },
+): ScheduledEvent {
+  return {
+    kind: 'schedule',
+    provider,
+    triggerName: fields.triggerName,
+    time: toIsoTime(provider, fields.time.field, fields.time.value),
+    // An empty configured message is no message.
+    payload: fields.payload || undefined,
+  };
+}

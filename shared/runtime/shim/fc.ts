@@ -6,22 +6,20 @@
  * handler, memory, timeout}; timeout in seconds, memory in MB).
  * Event handlers receive the event as a Buffer of JSON (FC "Event handlers" page); `decodeRawEvent` handles that.
  */
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { z } from 'zod';
 import {
   FALLBACK_TIME_LIMIT_MS,
   asRecord,
   buildContext,
   buildHttpEvent,
-  checkResult,
   decodeRawEvent,
-  foldHeaders,
   looseMultiMap,
   pairsOf,
   parseWith,
   safeDecodeURIComponent,
-  toIsoTime,
   type ScheduledEvent,
+  scheduledEvent,
 } from './common';
 
 const httpEventSchema = z.object({
@@ -108,25 +106,9 @@ export function fcHttpToHttpEvent(raw: unknown, rawContext: unknown, receivedAtM
   });
 }
 
-export function toFcResult(result: APIGatewayProxyResult): {
-  statusCode: number;
-  headers: Record<string, string>;
-  isBase64Encoded: boolean;
-  body: string;
-} {
-  const checked = checkResult(result);
-  return { statusCode: checked.statusCode, headers: foldHeaders(checked.headers), isBase64Encoded: checked.isBase64Encoded, body: checked.body };
-}
-
 export function fcTimerToScheduledEvent(raw: unknown): ScheduledEvent {
   const event = parseWith('fc-timer', timerEventSchema, decodeRawEvent('fc-timer', raw));
-  return {
-    kind: 'schedule',
-    provider: 'fc-timer',
-    triggerName: event.triggerName,
-    time: toIsoTime('fc-timer', 'triggerTime', event.triggerTime),
-    payload: event.payload || undefined,
-  };
+  return scheduledEvent('fc-timer', { triggerName: event.triggerName, time: { field: 'triggerTime', value: event.triggerTime }, payload: event.payload });
 }
 
 export function fcContext(rawContext: unknown, startedAtMs: number, now: () => number): Context {

@@ -15,12 +15,13 @@ import {
   UnknownTriggerEventError,
   asRecord,
   decodeRawEvent,
+  toFoldedResult,
   type ProviderKind,
   type ScheduledEvent,
 } from './common';
-import { fcContext, fcHttpToHttpEvent, fcTimerToScheduledEvent, toFcResult } from './fc';
+import { fcContext, fcHttpToHttpEvent, fcTimerToScheduledEvent } from './fc';
 import { localContext, localTimerToScheduledEvent, localToHttpEvent, toLocalResult } from './local';
-import { scfApigwToHttpEvent, scfContext, scfTimerToScheduledEvent, scfUrlToHttpEvent, toScfResult } from './scf';
+import { scfApigwToHttpEvent, scfContext, scfTimerToScheduledEvent, scfUrlToHttpEvent } from './scf';
 
 export {
   FALLBACK_TIME_LIMIT_MS,
@@ -42,9 +43,9 @@ export type ScheduleProviderKind = Exclude<ProviderKind, HttpProviderKind>;
 
 type ToHttpEvent = (raw: unknown, rawContext: unknown, receivedAtMs: number) => APIGatewayProxyEvent;
 const httpAdapters: Record<HttpProviderKind, { toEvent: ToHttpEvent; toResult: (result: APIGatewayProxyResult) => unknown }> = {
-  'scf-apigw': { toEvent: scfApigwToHttpEvent, toResult: toScfResult },
-  'scf-url': { toEvent: scfUrlToHttpEvent, toResult: toScfResult },
-  'fc-http': { toEvent: fcHttpToHttpEvent, toResult: toFcResult },
+  'scf-apigw': { toEvent: scfApigwToHttpEvent, toResult: toFoldedResult },
+  'scf-url': { toEvent: scfUrlToHttpEvent, toResult: toFoldedResult },
+  'fc-http': { toEvent: fcHttpToHttpEvent, toResult: toFoldedResult },
   'aws-v1': { toEvent: awsV1ToHttpEvent, toResult: toAwsV1Result },
   'aws-v2': { toEvent: awsV2ToHttpEvent, toResult: toAwsV2Result },
   'local-http': { toEvent: localToHttpEvent, toResult: toLocalResult },

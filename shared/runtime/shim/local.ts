@@ -16,8 +16,8 @@ import {
   pairsFromQueryString,
   parseWith,
   safeDecodeURIComponent,
-  toIsoTime,
   type ScheduledEvent,
+  scheduledEvent,
 } from './common';
 
 const localHttpEventSchema = z.object({
@@ -99,13 +99,7 @@ export function toLocalResult(result: APIGatewayProxyResult): LocalHttpResult {
 
 export function localTimerToScheduledEvent(raw: unknown): ScheduledEvent {
   const event = parseWith('local-timer', localTimerEventSchema, decodeRawEvent('local-timer', raw));
-  return {
-    kind: 'schedule',
-    provider: 'local-timer',
-    triggerName: event.triggerName,
-    time: toIsoTime('local-timer', 'fireTime', event.fireTime),
-    payload: event.payload || undefined,
-  };
+  return scheduledEvent('local-timer', { triggerName: event.triggerName, time: { field: 'fireTime', value: event.fireTime }, payload: event.payload });
 }
 
 export function localContext(rawContext: unknown, startedAtMs: number, now: () => number): Context {

@@ -4,22 +4,20 @@
  * function URL https://cloud.tencent.com/document/product/583/96099, Node.js context fields
  * https://docs.cloudbase.net/en/api-reference/server/node-sdk/env (parseContext).
  */
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { z } from 'zod';
 import {
   FALLBACK_TIME_LIMIT_MS,
   asRecord,
   buildContext,
   buildHttpEvent,
-  checkResult,
   decodeRawEvent,
-  foldHeaders,
   looseMultiMap,
   pairsOf,
   parseWith,
   stringMap,
-  toIsoTime,
   type ScheduledEvent,
+  scheduledEvent,
 } from './common';
 
 const apigwEventSchema = z.object({
@@ -126,25 +124,9 @@ export function scfUrlToHttpEvent(raw: unknown, rawContext: unknown, receivedAtM
 }
 
 /** SCF API GW integrated response; the function URL takes the same shape (its docs show statusCode/headers/body). */
-export function toScfResult(result: APIGatewayProxyResult): {
-  isBase64Encoded: boolean;
-  statusCode: number;
-  headers: Record<string, string>;
-  body: string;
-} {
-  const checked = checkResult(result);
-  return { isBase64Encoded: checked.isBase64Encoded, statusCode: checked.statusCode, headers: foldHeaders(checked.headers), body: checked.body };
-}
-
 export function scfTimerToScheduledEvent(raw: unknown): ScheduledEvent {
   const event = parseWith('scf-timer', timerEventSchema, decodeRawEvent('scf-timer', raw));
-  return {
-    kind: 'schedule',
-    provider: 'scf-timer',
-    triggerName: event.TriggerName,
-    time: toIsoTime('scf-timer', 'Time', event.Time),
-    payload: event.Message || undefined,
-  };
+  return scheduledEvent('scf-timer', { triggerName: event.TriggerName, time: { field: 'Time', value: event.Time }, payload: event.Message });
 }
 
 export function scfContext(rawContext: unknown, startedAtMs: number, now: () => number): Context {
