@@ -19,11 +19,11 @@
  *
  * Targets: ≥ 20 % of bare throughput, p99 ≤ 20 ms.
  *
- * `npx tsx bench/ingest.ts [--rounds 3] [--connections 10] [--amount 15000] [--bare-amount 100000] [--no-profile]`
+ * `npx tsx bench/ingest.ts [--rounds 3] [--connections 10] [--amount 15000] [--bare-amount 100000] [--no-profile] [--profile-out FILE]`
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LOCAL_WECHAT_DEFAULTS } from '../shared/runtime/config';
@@ -33,7 +33,7 @@ import { inboxCollection } from '../shared/wechat/inbox';
 import { buildWeChatXml } from '../shared/wechat/xml';
 import { blast, prebuild, type LoadResult, type Request } from './loadgen';
 import { byLocation, profileTable, summarize, type ProfileSummary } from './profile';
-import { ROOT, fmt, main, median, numberArg, pct, percentile, ratio, type BenchResult } from './support';
+import { ROOT, arg, fmt, main, median, numberArg, pct, percentile, ratio, type BenchResult } from './support';
 
 const PATH = '/wechat/component/events';
 const C = LOCAL_WECHAT_DEFAULTS;
@@ -220,6 +220,8 @@ main(async (): Promise<BenchResult> => {
       await toProduct(5000, connections);
       await product.ask({ profile: 'stop', file: profileFile });
       summary = summarize(profileFile, byLocation(ROOT), 14);
+      const keep = arg('profile-out');
+      if (keep) copyFileSync(profileFile, keep);
     }
     // A crash in the middle of the load: every event answered `success` before it must be on disk.
     const crash = sealWithAppids(20_000);
@@ -294,8 +296,8 @@ main(async (): Promise<BenchResult> => {
     notes: [
       `- Load generator: \`bench/loadgen.ts\` in the benchmark process (closed loop, keep-alive, every request a pre-built buffer, every answer checked for 200 \`success\` and timed with hrtime). Each server in its own process. Per round ${fmt(bareAmount)} requests to the bare server, ${fmt(amount)} to the product, ${connections} connections; ${rounds} interleaved rounds after a warm-up; medians shown.`,
       `- Product rounds (req/s, p50/p99 ms): ${productRuns.map((r) => `${fmt(r.rps)} (${fmt(r.p50, 2)}/${fmt(r.p99, 2)})`).join(', ')}; worst latency ${fmt(Math.max(...productRuns.map((r) => r.max)), 1)} ms. Bare rounds: ${bareRuns.map((r) => `${fmt(r.rps)} (${fmt(r.p50, 2)}/${fmt(r.p99, 2)})`).join(', ')}.`,
-      '- Each event is an `unauthorized` push for a random, unknown appid (sealed beforehand, fresh timestamps): the runtime hands it to `authorize-callback`, which verifies, decrypts, parses, inserts it in the inbox, reacts (authorizer tokens and mini program looked up: nothing to change), settles the inbox entry and answers `success`. LOG_LEVEL=info as in the cloud (two log lines per event, to /dev/null).',
-      `- Durability: after the measured runs (warm-up, rounds, 1-connection run and profiled run: ${fmt(acknowledged.length)} events answered \`success\`), ${connections} connections sent up to 20,000 more events and the product process was killed with SIGKILL 2 s into it (${fmt(crashSent)} sent, ${fmt(crashAcked.length)} answered \`success\` before the kill). The inbox was then read back from the SQLite file: ${fmt(stored.length)} \`unauthorized\` entries, ${fmt(processedAppids.size)} processed. Every event answered \`success\` must be there, processed. Other entries: ${fmt(inFlight)}, events in flight at the kill (answer lost; WeChat's retry finds them processed, a duplicate, or claimed but unsettled, and processes them again once the 60 s claim has expired).`,
+      '- Each event is an `unauthorized` push for a random, unknown appid (sealed beforehand, fresh timestamps): the runtime hands it to `authorize-callback`, which verifies, decrypts, parses, looks the push up in the inbox (not seen before), reacts (authorizer tokens and mini program looked up: nothing to change), records it in the inbox with its outcome (the one write) and answers `success`. LOG_LEVEL=info as in the cloud (one access-log line per event, carrying the outcome of the push, to /dev/null).',
+      `- Durability: after the measured runs (warm-up, rounds, 1-connection run and profiled run: ${fmt(acknowledged.length)} events answered \`success\`), ${connections} connections sent up to 20,000 more events and the product process was killed with SIGKILL 2 s into it (${fmt(crashSent)} sent, ${fmt(crashAcked.length)} answered \`success\` before the kill). The inbox was then read back from the SQLite file: ${fmt(stored.length)} \`unauthorized\` entries, ${fmt(processedAppids.size)} processed. Every event answered \`success\` must be there, processed. Other entries: ${fmt(inFlight)}, events in flight at the kill, acted on and recorded but not yet answered (WeChat's retry finds them recorded and is answered \`success\`; an event acted on but not yet recorded has no entry, and its retry acts again, harmlessly).`,
       ...notes,
     ],
     durationMs: 0,

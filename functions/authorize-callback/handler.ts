@@ -43,12 +43,13 @@ export function eventsRoute(deps: AuthorizeCallbackDeps): AnyRoute {
     auth: 'public',
     summary: 'WeChat authorization-event receive URL (verify ticket, authorized, updateauthorized, unauthorized)',
     query: pushQuery,
-    handle: async ({ query, rawBody, log }) =>
+    handle: async ({ query, rawBody, log, annotate }) =>
       receivePush({
         source: 'component',
         crypto,
         inbox,
         log,
+        annotate,
         nowSeconds: Math.floor(deps.clock() / 1000),
         query,
         rawBody,

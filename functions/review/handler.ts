@@ -60,12 +60,13 @@ export const routes = (s: Services): AnyRoute[] => [
     summary: 'WeChat message & event receive URL, configured as /wechat/authorizers/$APPID$/events (audit results)',
     params: z.object({ appid: weChatAppidSchema }),
     query: pushQuery,
-    handle: async ({ params, query, rawBody, log }) =>
+    handle: async ({ params, query, rawBody, log, annotate }) =>
       receivePush({
         source: 'authorizer',
         crypto: s.wechat.crypto,
         inbox: s.wechat.inbox,
         log,
+        annotate,
         nowSeconds: Math.floor(s.clock() / 1000),
         query,
         rawBody,

@@ -116,7 +116,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const record = (entry: InvocationRecord) => {
     invocations.push(entry);
     if (invocations.length > 1000) invocations.shift();
-    log.info('invocation', { ...entry });
+    // An HTTP function writes its own access line (method, path, status, duration) for every request, so the
+    // runtime's echo of it is debug-only; timers have no such line of their own.
+    if (entry.trigger.startsWith('http ')) log.debug('invocation', { ...entry });
+    else log.info('invocation', { ...entry });
   };
 
   const routeFor = (method: string, path: string) => {

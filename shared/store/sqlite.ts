@@ -101,6 +101,17 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
     return { id: row.id, version: row.version, expiresAt: row.expires_at, data: parsed.data as T };
   };
 
+  /**
+   * What a write returns: the body it just validated and stored, as JSON gives it back (the same value a `get`
+   * would return), without validating it a second time.
+   */
+  const writtenBack = <T>(row: Row): Stored<T> => ({
+    id: row.id,
+    version: row.version,
+    expiresAt: row.expires_at,
+    data: JSON.parse(row.body) as T,
+  });
+
   const selectRow = (collection: string, id: string): Row | undefined =>
     prepare(`SELECT id, version, expires_at, body FROM "${tableOf(collection)}" WHERE id = @id AND ${LIVE}`).get({
       id,
@@ -236,9 +247,9 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
         return row ? readBack<T>(name, row) : null;
       },
       insert: async (id, data, options: WriteOptions = {}) =>
-        readBack<T>(name, applyInsert(name, id, checkOnWrite(name, id, data), options.expiresAt ?? null)),
+        writtenBack<T>(applyInsert(name, id, checkOnWrite(name, id, data), options.expiresAt ?? null)),
       update: async (id, expectedVersion, data, options: WriteOptions = {}) =>
-        readBack<T>(name, applyUpdate(name, id, expectedVersion, checkOnWrite(name, id, data), options.expiresAt)),
+        writtenBack<T>(applyUpdate(name, id, expectedVersion, checkOnWrite(name, id, data), options.expiresAt)),
       delete: async (id, expectedVersion) => applyDelete(name, id, expectedVersion),
       find: async (query: FindQuery<F> = {}) => {
         const params: Record<string, unknown> = { now: clock() };

@@ -1,7 +1,14 @@
 /**
- * The inbox: every WeChat push is written here *before* `success` is answered, keyed by a fingerprint of its
+ * The inbox: every WeChat push is recorded here *before* `success` is answered, keyed by a fingerprint of its
  * decrypted content, so WeChat's retries (3 attempts when not answered within 5 s) and duplicated deliveries are
- * recognised, and a delivery whose processing crashed is processed again by the next retry.
+ * recognised and acknowledged without acting twice.
+ *
+ * One write per push: the receiver acts first and records the push with its outcome afterwards. Every reaction
+ * is idempotent (state-machine transitions repeat harmlessly, tokens are compare-and-set), so the gaps this
+ * leaves are harmless: a crash after acting and before recording means WeChat's retry acts again, to no effect;
+ * two deliveries of one push racing each other both act, and the second record finds the first. What this order
+ * rules out is the opposite failure — a push recorded as seen whose reaction never happened — so a retry can never
+ * be acknowledged on the strength of an attempt that later failed.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -9,8 +16,6 @@ import { ConflictError, DuplicateKeyError } from '../domain/errors';
 import { defineCollection, type DocumentStore } from '../store/port';
 
 export const INBOX_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
-/** A "received" entry older than this is taken to belong to a crashed invocation and may be claimed again. */
-export const INBOX_CLAIM_TIMEOUT_MS = 60_000;
 
 export const inboxCollection = defineCollection({
   name: 'inbox',
@@ -22,61 +27,60 @@ export const inboxCollection = defineCollection({
     appId: z.string().nullable(),
     createTime: z.number().nullable(),
     receivedAt: z.number(),
+    /** `received`: written by releases before 2026-11-21, which recorded a push before acting on it. */
     status: z.enum(['received', 'processed', 'failed']),
-    claimedAt: z.number(),
+    /** Only on `received` entries of those releases. */
+    claimedAt: z.number().optional(),
     processedAt: z.number().nullable(),
     outcome: z.string().nullable(),
   }),
   // No indexes: the inbox is read only by id, and every index would tax the hot path of every push.
 });
 export type InboxEntry = z.output<typeof inboxCollection.schema>;
+export type PushFacts = Pick<InboxEntry, 'source' | 'type' | 'appId' | 'createTime'>;
 
 export const fingerprintOf = (source: string, plaintext: string): string =>
   createHash('sha256').update(source).update('\0').update(plaintext).digest('hex');
 
-export type Claim =
-  | { kind: 'new'; id: string; version: number }
-  | { kind: 'duplicate'; status: InboxEntry['status'] };
-
 export function createInbox(store: DocumentStore, clock: () => number = Date.now) {
   const inbox = store.collection(inboxCollection);
   return {
-    /** Records the push durably; says whether this invocation should process it. */
-    claim: async (id: string, entry: Omit<InboxEntry, 'receivedAt' | 'status' | 'claimedAt' | 'processedAt' | 'outcome'>): Promise<Claim> => {
-      const now = clock();
-      try {
-        const stored = await inbox.insert(
-          id,
-          { ...entry, receivedAt: now, status: 'received', claimedAt: now, processedAt: null, outcome: null },
-          { expiresAt: now + INBOX_RETENTION_MS },
-        );
-        return { kind: 'new', id, version: stored.version };
-      } catch (error) {
-        if (!(error instanceof DuplicateKeyError)) throw error;
-      }
-      const existing = await inbox.get(id);
-      if (!existing) return { kind: 'duplicate', status: 'processed' };
-      if (existing.data.status === 'received' && now - existing.data.claimedAt >= INBOX_CLAIM_TIMEOUT_MS) {
+    /**
+     * The outcome recorded for this push, if it was handled before. A `received` entry (a reaction that never
+     * finished, under the old protocol) does not count: the push is handled again.
+     */
+    handled: async (id: string): Promise<Pick<InboxEntry, 'status' | 'outcome'> | null> => {
+      const entry = await inbox.get(id);
+      return entry && entry.data.status !== 'received' ? { status: entry.data.status, outcome: entry.data.outcome } : null;
+    },
+    /**
+     * Records a push as handled, durably, in one write. Says `duplicate` when another delivery of the same push
+     * recorded it first (its record stands).
+     */
+    record: async (
+      id: string,
+      facts: PushFacts,
+      receivedAt: number,
+      status: 'processed' | 'failed',
+      outcome: string,
+    ): Promise<'recorded' | 'duplicate'> => {
+      const entry: InboxEntry = { ...facts, receivedAt, status, processedAt: clock(), outcome };
+      for (;;) {
         try {
-          const reclaimed = await inbox.update(id, existing.version, { ...existing.data, claimedAt: now });
-          return { kind: 'new', id, version: reclaimed.version };
+          await inbox.insert(id, entry, { expiresAt: receivedAt + INBOX_RETENTION_MS });
+          return 'recorded';
+        } catch (error) {
+          if (!(error instanceof DuplicateKeyError)) throw error;
+        }
+        const existing = await inbox.get(id);
+        if (!existing) continue; // expired and purged in between: insert again
+        if (existing.data.status !== 'received') return 'duplicate';
+        try {
+          await inbox.update(id, existing.version, entry);
+          return 'recorded';
         } catch (error) {
           if (!(error instanceof ConflictError)) throw error;
         }
-      }
-      return { kind: 'duplicate', status: existing.data.status };
-    },
-    settle: async (claim: { id: string; version: number }, status: 'processed' | 'failed', outcome: string): Promise<void> => {
-      const current = await inbox.get(claim.id);
-      if (!current || current.version !== claim.version) return; // another invocation reclaimed it: theirs wins
-      await inbox.update(claim.id, current.version, { ...current.data, status, processedAt: clock(), outcome });
-    },
-    /** Processing failed in a way a retry may fix: forget the push so WeChat's next retry processes it again. */
-    release: async (claim: { id: string; version: number }): Promise<void> => {
-      try {
-        await inbox.delete(claim.id, claim.version);
-      } catch (error) {
-        if (!(error instanceof ConflictError)) throw error;
       }
     },
     get: (id: string) => inbox.get(id),

@@ -1,10 +1,10 @@
 /**
- * Receiving a WeChat push, the same for both callback URLs: verify the signature and timestamp, decrypt, record
- * the push in the inbox, act on it, and only then answer `success`.
+ * Receiving a WeChat push, the same for both callback URLs: verify the signature and timestamp, decrypt, act on
+ * it, record it in the inbox with its outcome, and only then answer `success` (see inbox.ts for why in this order).
  *
- * A bad signature or stale timestamp is refused (4xx) and nothing is stored. A push seen before is answered
+ * A bad signature or stale timestamp is refused (4xx) and nothing is stored. A push recorded before is answered
  * `success` without acting again. A failure a retry could fix answers with an error (so WeChat retries) and
- * forgets the push; a push that can never be processed is marked failed and acknowledged, to stop the retries.
+ * records nothing; a push that can never be processed is recorded as failed and acknowledged, to stop the retries.
  */
 import { z } from 'zod';
 import { ValidationError, isAppError } from '../domain/errors';
@@ -36,6 +36,8 @@ export async function receivePush<P>(options: {
   crypto: WeChatMessageCrypto;
   inbox: Inbox;
   log: Logger;
+  /** Puts the push's outcome on the request's access-log line (one line per push). */
+  annotate: (fields: Record<string, unknown>) => void;
   nowSeconds: number;
   query: z.infer<typeof pushQuery>;
   rawBody: Buffer;
@@ -44,6 +46,7 @@ export async function receivePush<P>(options: {
   act: (push: P) => Promise<string>;
 }): Promise<Reply> {
   const { crypto, inbox, log, query } = options;
+  const receivedAt = options.nowSeconds * 1000;
   const opened = crypto.openEnvelope({
     body: options.rawBody.toString('utf8'),
     msgSignature: query.msg_signature,
@@ -53,25 +56,27 @@ export async function receivePush<P>(options: {
   });
   const push = parsePush(options.schema, opened.fields);
   const description = options.describe(push);
-  const claim = await inbox.claim(fingerprintOf(options.source, opened.message), { source: options.source, ...description });
-  if (claim.kind === 'duplicate') {
-    log.info('duplicate push acknowledged', { source: options.source, type: description.type, status: claim.status });
+  const facts = { source: options.source, ...description };
+  const id = fingerprintOf(options.source, opened.message);
+  const earlier = await inbox.handled(id);
+  if (earlier) {
+    options.annotate({ push: { ...facts, duplicate: true, status: earlier.status } });
     return SUCCESS;
   }
+  let outcome: string;
   try {
-    const outcome = await options.act(push);
-    await inbox.settle(claim, 'processed', outcome);
-    log.info('push processed', { source: options.source, type: description.type, appId: description.appId, outcome });
-    return SUCCESS;
+    outcome = await options.act(push);
   } catch (error) {
     if (isAppError(error) && (error.category === 'invalid' || error.category === 'internal' || error.category === 'not-found')) {
-      await inbox.settle(claim, 'failed', error.code);
+      await inbox.record(id, facts, receivedAt, 'failed', error.code);
       log.error('push cannot be processed; acknowledged to stop retries', { source: options.source, type: description.type, error });
       return SUCCESS;
     }
-    await inbox.release(claim);
-    throw error;
+    throw error; // nothing recorded: WeChat's retry processes the push again
   }
+  const recorded = await inbox.record(id, facts, receivedAt, 'processed', outcome);
+  options.annotate({ push: { ...facts, outcome, ...(recorded === 'duplicate' ? { duplicate: true } : {}) } });
+  return SUCCESS;
 }
 
 function parsePush<P>(schema: z.ZodType<P>, fields: WeChatXmlFields): P {

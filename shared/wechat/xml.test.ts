@@ -7,6 +7,8 @@ import {
   XmlParseError,
   XmlTooLargeError,
   buildWeChatXml,
+  parseAnyDocument,
+  parseFlatDocument,
   parseWeChatXml,
   type WeChatXmlFields,
   type WeChatXmlInput,
@@ -365,5 +367,63 @@ describe('properties', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  /** The fast path may decline (undefined) but never disagree: same fields, or the general parser refuses too. */
+  const agreesWithGeneralParser = (xml: string): boolean => {
+    const fast = parseFlatDocument(xml);
+    if (fast === undefined) return false;
+    let general: unknown;
+    try {
+      general = parseAnyDocument(xml);
+    } catch (error) {
+      throw new Error(`fast path accepted ${JSON.stringify(xml)} as ${JSON.stringify(fast)}, general parser refused it: ${String(error)}`);
+    }
+    expect(fast).toEqual(general);
+    expect(Object.getPrototypeOf(fast)).toBe(Object.prototype);
+    return true;
+  };
+
+  /** Flat documents and near misses: the fragments the scanner branches on, in random order around real fields. */
+  const flatish = fc
+    .tuple(
+      fc.oneof({ arbitrary: fc.constant(''), weight: 6 }, fc.constantFrom(' ', '\n', '\t', '\r\n', '\ufeff', '<?xml version="1.0"?>')),
+      fc.array(
+        fc.oneof(
+          { arbitrary: fc.tuple(elementName, nastyString).map(([name, value]) => `<${name}>${value.includes(']]>') ? value : `<![CDATA[${value}]]>`}</${name}>`), weight: 8 },
+          { arbitrary: fc.tuple(elementName, fc.oneof(xmlSafeString, fc.constantFrom(' 1715943329 ', '', '  ', 'a b', '&amp;', 'a]]b', '>'))).map(([name, value]) => `<${name}>${value}</${name}>`), weight: 6 },
+          { arbitrary: elementName.map((name) => `<${name}/>`), weight: 2 },
+          fc.constantFrom('<A></B>', '<A/ >', '<A />', '<A b="1">x</A>', '<A><B>x</B></A>', '<!-- c -->', '<A><![CDATA[x]]> </A>', '<A> <![CDATA[x]]></A>',
+            '<A><![CDATA[x]]><![CDATA[y]]></A>', '<A><![CDATA[x]]>&#13;<![CDATA[y]]></A>', '<A>x', '</A>', '<>', '< A>x</ A>', '<xml>y</xml>', '<A>1</A >',
+            '<__proto__>x</__proto__>', '<constructor/>', '<toString>t</toString>', '\n', ' ', '\t', 'stray', '<?pi x?>', '<A>\u00a0x\u00a0</A>'),
+        ),
+        { maxLength: 8 },
+      ),
+      fc.oneof({ arbitrary: fc.constantFrom('</xml>', '</xml>\n'), weight: 8 }, fc.constantFrom('</xml> x', '', '</XML>', '</xml></xml>')),
+    )
+    .map(([head, body, tail]) => `${head}<xml>${body.join('')}${tail}`);
+
+  test('the flat fast path agrees with the general parser on flat documents and near misses', () => {
+    let taken = 0;
+    fc.assert(
+      fc.property(flatish, (xml) => {
+        if (agreesWithGeneralParser(xml)) taken++;
+      }),
+      { numRuns: 5000 },
+    );
+    // Most generated documents are flat: the property would be vacuous if the fast path declined them all.
+    expect(taken).toBeGreaterThan(1000);
+  });
+
+  test('the flat fast path agrees with the general parser on built documents and on noise', () => {
+    fc.assert(fc.property(fc.dictionary(elementName, nastyString, { maxKeys: 8 }), (fields) => void agreesWithGeneralParser(buildWeChatXml(fields))), { numRuns: 1000 });
+    fc.assert(fc.property(xmlish, (xml) => void agreesWithGeneralParser(xml)), { numRuns: 3000 });
+  });
+
+  test('the fast path takes the documents WeChat actually sends', () => {
+    const envelope = '<xml>\n<ToUserName><![CDATA[wx570bc396a51b8ff8]]></ToUserName>\n<Encrypt><![CDATA[abc+/=]]></Encrypt>\n</xml>';
+    expect(parseFlatDocument(envelope)).toEqual({ ToUserName: 'wx570bc396a51b8ff8', Encrypt: 'abc+/=' });
+    const audit = '<xml><ToUserName><![CDATA[gh_fd189404d989]]></ToUserName><CreateTime>1488856741</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[weapp_audit_success]]></Event><SuccTime>1488856741</SuccTime></xml>';
+    expect(parseFlatDocument(audit)).toEqual({ ToUserName: 'gh_fd189404d989', CreateTime: '1488856741', MsgType: 'event', Event: 'weapp_audit_success', SuccTime: '1488856741' });
   });
 });

@@ -126,6 +126,14 @@ export function parseWeChatXml(xml: string, opts: ParseWeChatXmlOptions = {}): W
     throw new XmlParseError('XML document contains a character that XML 1.0 does not allow');
   }
 
+  return parseFlatDocument(xml) ?? parseAnyDocument(xml);
+}
+
+/**
+ * The general parser behind `parseWeChatXml`, without its fast path; exported so tests can check that both give
+ * the same answer for every document. Expects the size, declaration and character checks already done.
+ */
+export function parseAnyDocument(xml: string): WeChatXmlFields {
   // fast-xml-parser's parser recovers from mismatched and unclosed tags; its validator does not.
   let ordered: unknown;
   try {
@@ -151,6 +159,71 @@ export function parseWeChatXml(xml: string, opts: ParseWeChatXmlOptions = {}): W
   const value = convertElement(root[rootName], 'xml', 1);
   // `<xml/>` is an empty document, not an empty string.
   return typeof value === 'string' ? {} : value;
+}
+
+/*
+ * The fast path. Nearly every document WeChat sends — the envelope of each push and the decrypted message inside
+ * it — is flat: `<xml>` holding leaf elements whose content is one CDATA section, plain text without markup or
+ * entities, or nothing. Those are read here with a single forward scan (several times faster than the general
+ * parser and its validator). Anything else — nesting, an XML declaration, comments, attributes, entities,
+ * carriage returns, split CDATA sections, any irregularity at all — makes the scan give up (`undefined`) and the
+ * general parser decide, so the fast path can only ever agree with it (a property test holds it to that).
+ */
+const FLAT_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+const CDATA_OPEN = '<![CDATA[';
+
+const isXmlSpace = (code: number) => code === 0x20 || code === 0x09 || code === 0x0a;
+
+function skipSpace(xml: string, at: number): number {
+  while (at < xml.length && isXmlSpace(xml.charCodeAt(at))) at++;
+  return at;
+}
+
+export function parseFlatDocument(xml: string): WeChatXmlFields | undefined {
+  if (xml.includes('\r')) return undefined; // line-end normalisation is the general parser's business
+  let at = skipSpace(xml, 0);
+  if (!xml.startsWith('<xml>', at)) return undefined;
+  at += 5;
+  const fields: WeChatXmlFields = {};
+  for (;;) {
+    at = skipSpace(xml, at);
+    if (xml.startsWith('</xml>', at)) {
+      return skipSpace(xml, at + 6) === xml.length ? fields : undefined;
+    }
+    if (xml.charCodeAt(at) !== 0x3c /* < */) return undefined;
+    const nameEnd = xml.indexOf('>', at + 1);
+    if (nameEnd < 0) return undefined;
+    let name = xml.slice(at + 1, nameEnd);
+    at = nameEnd + 1;
+    let value: string;
+    if (name.endsWith('/')) {
+      name = name.slice(0, -1);
+      value = '';
+    } else {
+      if (xml.startsWith(CDATA_OPEN, at)) {
+        const end = xml.indexOf(']]>', at + CDATA_OPEN.length);
+        if (end < 0) return undefined;
+        value = xml.slice(at + CDATA_OPEN.length, end);
+        at = end + 3;
+      } else {
+        const end = xml.indexOf('<', at);
+        if (end < 0) return undefined;
+        const raw = xml.slice(at, end);
+        if (raw.includes('&') || raw.includes('>')) return undefined;
+        value = raw.trim();
+        at = end;
+      }
+      const close = `</${name}>`;
+      if (!xml.startsWith(close, at)) return undefined;
+      at += close.length;
+    }
+    if (!FLAT_NAME.test(name) || RESERVED_NAMES.has(name)) return undefined;
+    // Plain assignment is safe here (`__proto__` was just refused) and much cheaper than defineProperty.
+    const existing = Object.hasOwn(fields, name) ? fields[name] : undefined;
+    if (existing === undefined) fields[name] = value;
+    else if (Array.isArray(existing)) existing.push(value);
+    else fields[name] = [existing, value];
+  }
 }
 
 type OrderedNode = Record<string, unknown>;

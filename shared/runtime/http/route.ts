@@ -30,6 +30,8 @@ export interface RequestContext<B, Q, P> {
   readonly requestId: string;
   readonly principal: Principal;
   readonly log: Logger;
+  /** Adds fields to this request's one access-log line (what was done), instead of logging a line of its own. */
+  readonly annotate: (fields: Record<string, unknown>) => void;
   /** Aborted shortly before the function's time limit: pass it to outbound calls. */
   readonly signal: AbortSignal;
   readonly event: APIGatewayProxyEvent;

@@ -64,6 +64,8 @@ interface RequestState {
   rawBody: Buffer;
   parsedBody: unknown;
   headers: Record<string, string>;
+  /** Extra fields for the access-log line, from `RequestContext.annotate`. */
+  annotations: Record<string, unknown> | undefined;
 }
 
 type HttpRequest = middy.Request<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>;
@@ -123,6 +125,7 @@ function requestContextMiddleware(fnName: string, log: Logger): middy.Middleware
       path: request.event.path,
       status: request.response.statusCode,
       durationMs: Date.now() - state.startedAt,
+      ...state.annotations,
     });
   };
   return {
@@ -138,6 +141,7 @@ function requestContextMiddleware(fnName: string, log: Logger): middy.Middleware
         rawBody: Buffer.alloc(0),
         parsedBody: undefined,
         headers,
+        annotations: undefined,
       });
     },
     after: finish,
@@ -198,6 +202,9 @@ function depthExceeds(value: unknown, limit: number): boolean {
   return false;
 }
 
+/** Marks an XML body that has not been parsed yet. */
+const LAZY_XML = Symbol('lazy XML body');
+
 function bodyMiddleware(maxBytes: number): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
   return {
     before: (request) => {
@@ -226,7 +233,9 @@ function bodyMiddleware(maxBytes: number): middy.MiddlewareObj<APIGatewayProxyEv
           });
         }
       } else if (type === 'text/xml' || type === 'application/xml') {
-        state.parsedBody = parseWeChatXml(bytes.toString('utf8'), { maxBytes });
+        // Parsed on demand (see the router): WeChat's push URLs read the raw body and parse it themselves,
+        // after checking its signature, so parsing it here as well would double the work of every push.
+        state.parsedBody = LAZY_XML;
       }
     },
   };
@@ -314,6 +323,9 @@ export function createHttpFunction(options: HttpFunctionOptions) {
     }
     const { route, params } = found.match;
     const principal = await authenticate(route, state.headers, options);
+    if (state.parsedBody === LAZY_XML) {
+      state.parsedBody = route.schemas.body ? parseWeChatXml(state.rawBody.toString('utf8'), { maxBytes: options.maxBodyBytes }) : undefined;
+    }
     if (route.schemas.body && state.rawBody.length > 0 && state.parsedBody === undefined) {
       throw new UnsupportedMediaTypeError('send the body as application/json', { field: 'content-type' });
     }
@@ -330,6 +342,9 @@ export function createHttpFunction(options: HttpFunctionOptions) {
           requestId: state.requestId,
           principal,
           log: state.log,
+          annotate: (fields) => {
+            state.annotations = { ...state.annotations, ...fields };
+          },
           signal,
           event,
         }),

@@ -1,0 +1,85 @@
+/**
+ * The JavaScript cost of one push, without sockets: `authorize-callback`'s cloud entry called in this process,
+ * one `unauthorized` push after another, with the local provider's events exactly as the local runtime builds
+ * them (SQLite in a temp dir, LOG_LEVEL=info, log lines written to /dev/null). A companion to bench/ingest.ts
+ * for working on the hot path: its figure is steadier than a loaded run, and `--cpu-prof` profiles only this.
+ *
+ * `npx tsx bench/ingest-inprocess.ts [--amount 20000]`
+ */
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LOCAL_WECHAT_DEFAULTS as C } from '../shared/runtime/config';
+import type { LocalHttpEvent } from '../shared/runtime/shim';
+import { WeChatMessageCrypto, plainSignature } from '../shared/wechat/crypto';
+import { buildWeChatXml } from '../shared/wechat/xml';
+import { numberArg } from './support';
+
+async function run() {
+  const amount = numberArg('amount', 20_000);
+  const work = mkdtempSync(join(tmpdir(), 'wxa-bench-inproc-'));
+  process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+  Object.assign(process.env, C, {
+    WXA_ENV: 'local',
+    SQLITE_PATH: join(work, 'wxa.db'),
+    LOG_LEVEL: 'info',
+    DATA_KEY: randomBytes(32).toString('base64'),
+    ADMIN_API_KEY: randomBytes(24).toString('hex'),
+    WECHAT_API_BASE: 'http://127.0.0.1:9',
+    PUBLIC_BASE_URL: 'http://127.0.0.1:3000',
+  });
+  // Log lines go where the benchmark's product sends them: nowhere, at the cost of a write.
+  const devNull = openSync('/dev/null', 'w');
+  const write = process.stdout.write.bind(process.stdout);
+  (process.stdout as unknown as { write: unknown }).write = (chunk: string | Uint8Array) => {
+    require('node:fs').writeSync(devNull, chunk);
+    return true;
+  };
+  const { handler } = await import('../functions/authorize-callback/handler');
+  const crypto = new WeChatMessageCrypto({ token: C.WECHAT_TOKEN, encodingAESKey: C.WECHAT_ENCODING_AES_KEY, appId: C.WECHAT_COMPONENT_APPID });
+  const events: LocalHttpEvent[] = [];
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  for (let i = 0; i < amount; i++) {
+    const encrypt = crypto.encrypt(
+      buildWeChatXml({ AppId: C.WECHAT_COMPONENT_APPID, CreateTime: Number(timestamp), InfoType: 'unauthorized', AuthorizerAppid: `wx${randomBytes(8).toString('hex')}` }),
+    );
+    const nonce = String(randomInt(100_000_000, 2_147_483_647));
+    const query = new URLSearchParams({
+      signature: plainSignature(C.WECHAT_TOKEN, timestamp, nonce),
+      timestamp,
+      nonce,
+      encrypt_type: 'aes',
+      msg_signature: crypto.msgSignature(timestamp, nonce, encrypt),
+    });
+    const body = buildWeChatXml({ AppId: C.WECHAT_COMPONENT_APPID, Encrypt: encrypt });
+    events.push({
+      kind: 'local-http',
+      method: 'POST',
+      rawPath: '/wechat/component/events',
+      rawQueryString: query.toString(),
+      rawHeaders: [['host', '127.0.0.1'], ['content-type', 'text/xml; charset=utf-8'], ['content-length', String(Buffer.byteLength(body))]],
+      bodyBase64: Buffer.from(body).toString('base64'),
+      clientIp: '127.0.0.1',
+      requestId: randomUUID(),
+      pathParameters: {},
+      resource: '/wechat/component/events',
+    });
+  }
+  const call = async (event: LocalHttpEvent) => {
+    const result = (await handler(event, { requestId: event.requestId, functionName: 'authorize-callback', deadlineMs: Date.now() + 10_000 })) as { statusCode: number };
+    if (result.statusCode !== 200) throw new Error(`answered ${result.statusCode}`);
+  };
+  const warm = Math.min(2000, Math.floor(amount / 5));
+  for (let i = 0; i < warm; i++) await call(events[i] as LocalHttpEvent);
+  const started = process.hrtime.bigint();
+  for (let i = warm; i < amount; i++) await call(events[i] as LocalHttpEvent);
+  const us = Number(process.hrtime.bigint() - started) / 1000 / (amount - warm);
+  process.stdout.write = write;
+  console.log(`${(amount - warm).toLocaleString('en-US')} pushes, ${us.toFixed(1)} µs per push in process (${Math.round(1e6 / us).toLocaleString('en-US')} /s on one core)`);
+}
+
+run().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
