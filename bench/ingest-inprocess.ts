@@ -4,7 +4,7 @@
  * them (SQLite in a temp dir, LOG_LEVEL=info, log lines written to /dev/null). A companion to bench/ingest.ts
  * for working on the hot path: its figure is steadier than a loaded run, and `--cpu-prof` profiles only this.
  *
- * `npx tsx bench/ingest-inprocess.ts [--amount 20000]`
+ * `npx tsx bench/ingest-inprocess.ts [--amount 20000] [--json]`
  */
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { mkdtempSync, openSync, rmSync } from 'node:fs';
@@ -76,6 +76,10 @@ async function run() {
   for (let i = warm; i < amount; i++) await call(events[i] as LocalHttpEvent);
   const us = Number(process.hrtime.bigint() - started) / 1000 / (amount - warm);
   process.stdout.write = write;
+  if (process.argv.includes('--json')) {
+    console.log(JSON.stringify({ pushes: amount - warm, usPerPush: us }));
+    return;
+  }
   console.log(`${(amount - warm).toLocaleString('en-US')} pushes, ${us.toFixed(1)} µs per push in process (${Math.round(1e6 / us).toLocaleString('en-US')} /s on one core)`);
 }
 

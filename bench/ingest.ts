@@ -36,13 +36,21 @@ import { byLocation, profileTable, summarize, type ProfileSummary } from './prof
 import { ROOT, arg, fmt, main, median, numberArg, pct, percentile, ratio, type BenchResult } from './support';
 
 const PATH = '/wechat/component/events';
+/** CPU burnt per request by the calibration server: the order of what the product's own work costs. */
+const CALIBRATION_SPIN_US = 200;
 const C = LOCAL_WECHAT_DEFAULTS;
 
+/**
+ * The bare server; with `SPIN_US` set, it first burns that much CPU per request (a calibration: what a server
+ * doing that much work per request can reach on this machine, against the same load generator).
+ */
 const BARE_SERVER = `
 const http = require('node:http');
+const spinNs = BigInt(Number(process.env.SPIN_US || 0) * 1000);
+const spin = () => { const end = process.hrtime.bigint() + spinNs; while (process.hrtime.bigint() < end); };
 const server = http.createServer((req, res) => {
   req.on('data', () => {});
-  req.on('end', () => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end('success'); });
+  req.on('end', () => { if (spinNs > 0n) spin(); res.writeHead(200, { 'content-type': 'text/plain' }); res.end('success'); });
 });
 server.listen(0, '127.0.0.1', () => process.send({ url: 'http://127.0.0.1:' + server.address().port }));
 process.on('message', (m) => { if (m === 'exit') server.close(() => process.exit(0)); server.closeAllConnections(); });
@@ -133,6 +141,30 @@ function startServer(args: string[], env: NodeJS.ProcessEnv): Promise<Server> {
   });
 }
 
+/** bench/ingest-inprocess.ts in a child process: µs of one push through the function, without sockets. */
+function measureInProcess(): Promise<{ pushes: number; usPerPush: number }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'ingest-inprocess.ts'), '--amount', '12000', '--json'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('exit', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      try {
+        if (code !== 0) throw new Error(`exited ${code}`);
+        resolvePromise(JSON.parse(line) as { pushes: number; usPerPush: number });
+      } catch (error) {
+        reject(new Error(`bench/ingest-inprocess.ts failed: ${String(error)}\n${err}`));
+      }
+    });
+  });
+}
+
 interface Load {
   requests: number;
   rps: number;
@@ -186,6 +218,8 @@ main(async (): Promise<BenchResult> => {
   const bareRuns: Load[] = [];
   const productRuns: Load[] = [];
   let unloaded: Load | undefined;
+  let calibration: Load | undefined;
+  let inProcess: { pushes: number; usPerPush: number } | undefined;
   let summary: ProfileSummary | undefined;
   /** Appids of the events answered `success`: in the measured runs, and in the run cut by SIGKILL. */
   const acknowledged: string[] = [];
@@ -212,6 +246,16 @@ main(async (): Promise<BenchResult> => {
     }
     // Service time without queueing: one connection, one event after the other.
     unloaded = await toProduct(2000, 1);
+
+    inProcess = await measureInProcess();
+
+    const spinning = await startServer(['-e', BARE_SERVER], { PATH: process.env.PATH ?? '', SPIN_US: String(CALIBRATION_SPIN_US) });
+    try {
+      await load(spinning.url, seal(500), connections);
+      calibration = await load(spinning.url, seal(Math.min(amount, 8000)), connections);
+    } finally {
+      await spinning.stop();
+    }
 
     // Where the time goes: the sampling profiler over one more loaded run (slower while it samples).
     if (profile) {
@@ -283,6 +327,30 @@ main(async (): Promise<BenchResult> => {
       ...(unloaded
         ? [{ figure: 'latency p50 / p99, 1 connection (no queueing)', value: `${fmt(unloaded.p50, 2)} / ${fmt(unloaded.p99, 2)} ms`, baseline: '—', ratio: '—', target: '— (informational)', met: null }]
         : []),
+      ...(inProcess
+        ? [
+            {
+              figure: 'one push through `authorize-callback` in process, no sockets (µs per push, one core)',
+              value: `${fmt(inProcess.usPerPush, 1)} µs`,
+              baseline: '—',
+              ratio: '—',
+              target: '— (informational)',
+              met: null,
+            },
+          ]
+        : []),
+      ...(calibration
+        ? [
+            {
+              figure: `calibration: bare node:http burning ${CALIBRATION_SPIN_US} µs of CPU per request (requests/s)`,
+              value: fmt(calibration.rps),
+              baseline: `${fmt(bareRps)} (bare node:http)`,
+              ratio: pct(calibration.rps, bareRps),
+              target: '— (informational)',
+              met: null,
+            },
+          ]
+        : []),
       { figure: 'events answered `success` → found processed in the inbox', value: `${fmt(measuredFound)} / ${fmt(acknowledged.length)}`, baseline: '—', ratio: '—', target: 'all', met: measuredFound === acknowledged.length },
       {
         figure: 'SIGKILL in mid-load: events answered `success` before it → found processed',
@@ -296,6 +364,11 @@ main(async (): Promise<BenchResult> => {
     notes: [
       `- Load generator: \`bench/loadgen.ts\` in the benchmark process (closed loop, keep-alive, every request a pre-built buffer, every answer checked for 200 \`success\` and timed with hrtime). Each server in its own process. Per round ${fmt(bareAmount)} requests to the bare server, ${fmt(amount)} to the product, ${connections} connections; ${rounds} interleaved rounds after a warm-up; medians shown.`,
       `- Product rounds (req/s, p50/p99 ms): ${productRuns.map((r) => `${fmt(r.rps)} (${fmt(r.p50, 2)}/${fmt(r.p99, 2)})`).join(', ')}; worst latency ${fmt(Math.max(...productRuns.map((r) => r.max)), 1)} ms. Bare rounds: ${bareRuns.map((r) => `${fmt(r.rps)} (${fmt(r.p50, 2)}/${fmt(r.p99, 2)})`).join(', ')}.`,
+      ...(calibration
+        ? [
+            `- Calibration: the bare server again, made to burn ${CALIBRATION_SPIN_US} µs of CPU (a busy loop) before answering each request, under the same load: ${fmt(calibration.rps)} requests/s, ${pct(calibration.rps, bareRps)} of bare (p50/p99 ${fmt(calibration.p50, 2)}/${fmt(calibration.p99, 2)} ms). It shows what the throughput target asks of a server on this machine: any server, whatever it does, must spend well under ${CALIBRATION_SPIN_US} µs of CPU per request to reach 20 % of bare. One push costs the product more than that (the profile below, and \`npx tsx bench/ingest-inprocess.ts\`: the same pushes through the function in one process, without sockets).`,
+          ]
+        : []),
       '- Each event is an `unauthorized` push for a random, unknown appid (sealed beforehand, fresh timestamps): the runtime hands it to `authorize-callback`, which verifies, decrypts, parses, looks the push up in the inbox (not seen before), reacts (authorizer tokens and mini program looked up: nothing to change), records it in the inbox with its outcome (the one write) and answers `success`. LOG_LEVEL=info as in the cloud (one access-log line per event, carrying the outcome of the push, to /dev/null).',
       `- Durability: after the measured runs (warm-up, rounds, 1-connection run and profiled run: ${fmt(acknowledged.length)} events answered \`success\`), ${connections} connections sent up to 20,000 more events and the product process was killed with SIGKILL 2 s into it (${fmt(crashSent)} sent, ${fmt(crashAcked.length)} answered \`success\` before the kill). The inbox was then read back from the SQLite file: ${fmt(stored.length)} \`unauthorized\` entries, ${fmt(processedAppids.size)} processed. Every event answered \`success\` must be there, processed. Other entries: ${fmt(inFlight)}, events in flight at the kill, acted on and recorded but not yet answered (WeChat's retry finds them recorded and is answered \`success\`; an event acted on but not yet recorded has no entry, and its retry acts again, harmlessly).`,
       ...notes,
