@@ -172,7 +172,10 @@ const asDocument = (raw: unknown): StoredDocument | null => {
 };
 
 async function initDatabase(options: CloudbaseStoreOptions): Promise<TcbDatabase> {
-  const { init } = await import('@cloudbase/node-sdk');
+  // `require`, not `import()`: the function bundles are CommonJS and require the SDK shipped next to them
+  // (scripts/build.ts). Through `import()` Node sees the bundled SDK's CommonJS exports as `default` only, so
+  // `init` was undefined and every cloud function failed at its first store call ("t is not a function").
+  const { init } = require('@cloudbase/node-sdk') as typeof import('@cloudbase/node-sdk');
   const app = init({
     env: options.envId,
     ...(options.secretId && options.secretKey ? { secretId: options.secretId, secretKey: options.secretKey } : {}),
