@@ -25,6 +25,7 @@ import { accountOf, type Services } from '../../shared/app/context';
 import { getDeployment } from '../../shared/app/deployments';
 import { readImageMeta } from '../../shared/app/images';
 import { accountSchema } from '../../shared/domain/account';
+import { lazyTarget } from '../../shared/domain/common';
 import { IMAGE_TYPES, iotVideoConfigSchema, lowcodeConfigSchema, newAppInputSchema } from '../../shared/domain/app';
 import { deploymentStateSchema } from '../../shared/domain/deployment';
 import { NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../../shared/domain/errors';
@@ -178,7 +179,7 @@ export const routes = (s: Services): AnyRoute[] => {
         path: '/v1/accounts',
         auth: 'admin',
         summary: 'Create an account and its first API key (shown once, stored hashed)',
-        body: z.strictObject({ name: accountSchema.shape.name }),
+        body: z.strictObject({ name: lazyTarget(accountSchema).shape.name }),
         response: accountCreatedView,
         handle: async ({ body }) => {
           const { account, apiKey } = await createAccount(s, body.name);

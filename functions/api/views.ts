@@ -8,12 +8,13 @@ import { accountSchema, primaryOf, type Account } from '../../shared/domain/acco
 import { appSchema } from '../../shared/domain/app';
 import { deploymentSchema, type Deployment } from '../../shared/domain/deployment';
 import { miniProgramSchema, miniProgramStatusSchema, type MiniProgram } from '../../shared/domain/mini-program';
+import { lazyTarget } from '../../shared/domain/common';
 import { hasCodePermissions } from '../../shared/domain/rules';
 import { assetSchema, type Asset } from '../../shared/app/collections';
 
 // ------------------------------------------------------------------------------------------------ accounts
 
-export const accountView = accountSchema
+export const accountView = lazyTarget(accountSchema)
   .omit({ apiKeyHashes: true })
   .extend({
     apiKeyCount: z.number().int().min(0).meta({ description: 'Live API keys (at most 2: a rotation keeps the previous one working).' }),
@@ -82,7 +83,7 @@ export const toAssetView = (id: string, asset: Omit<Asset, 'data'>, publicBaseUr
 
 // ------------------------------------------------------------------------------------------- mini programs
 
-export const miniProgramView = miniProgramSchema
+export const miniProgramView = lazyTarget(miniProgramSchema)
   .extend({
     missingPermissionSets: z
       .array(z.object({ id: z.number().int(), name: z.string() }))
@@ -102,10 +103,10 @@ export const miniProgramListView = z.object({ miniPrograms: z.array(miniProgramV
 
 const pollerFields = { nextPollAt: true, pollAttempts: true } as const;
 
-export const deploymentView = deploymentSchema.omit(pollerFields).meta({ id: 'Deployment' });
+export const deploymentView = lazyTarget(deploymentSchema).omit(pollerFields).meta({ id: 'Deployment' });
 export type DeploymentView = z.infer<typeof deploymentView>;
 
-export const deploymentSummaryView = deploymentSchema
+export const deploymentSummaryView = lazyTarget(deploymentSchema)
   .omit({ ...pollerFields, history: true, extJson: true })
   .meta({ id: 'DeploymentSummary', description: 'A deployment without its history and ext_json: GET the deployment for those.' });
 export type DeploymentSummaryView = z.infer<typeof deploymentSummaryView>;

@@ -3,6 +3,9 @@
  * and owns apps and mini programs. Its *primary* mini program (seed 000 step 1, "主账号绑定目标小程序") fixes
  * the account's subject; every mini program authorized later must share it, and publishing stops for all of
  * them while no primary is bound ("绑定腾讯云的账号的主小程序，解绑授权后将导致其他小程序不可发布").
+ *
+ * The schemas are `z.lazy`: built on their first parse rather than at every cold start's import (`lazyTarget` in
+ * common.ts gives the built schema, to derive another from it).
  */
 import { z } from 'zod';
 import { accountIdSchema, sha256HexSchema, timestampSchema, weChatAppidSchema } from './ids';
@@ -15,26 +18,30 @@ export const MAX_API_KEYS = 2;
 export const primaryStatusSchema = z.enum(['none', 'bound', 'unbound']);
 export type PrimaryStatus = z.infer<typeof primaryStatusSchema>;
 
-export const primaryMiniProgramSchema = z.object({
-  appid: weChatAppidSchema,
-  /** `principal_name` of the mini program: the account's subject. */
-  subject: z.string().min(1),
-  boundAt: timestampSchema,
-});
+export const primaryMiniProgramSchema = z.lazy(() =>
+  z.object({
+    appid: weChatAppidSchema,
+    /** `principal_name` of the mini program: the account's subject. */
+    subject: z.string().min(1),
+    boundAt: timestampSchema,
+  }),
+);
 export type PrimaryMiniProgram = z.infer<typeof primaryMiniProgramSchema>;
 
 // No object-level refinements on document schemas: zod forbids `.omit()` on them, and the API derives its
 // response schemas that way (an account without its key hashes).
-export const accountSchema = z.object({
-  id: accountIdSchema,
-  name: z.string().trim().min(1).max(100),
-  apiKeyHashes: z.array(sha256HexSchema).max(MAX_API_KEYS),
-  /** Null only while `primaryStatus` is `none`; kept after an unbind so the owner sees which one it was. */
-  primaryMiniProgram: primaryMiniProgramSchema.nullable(),
-  primaryStatus: primaryStatusSchema,
-  createdAt: timestampSchema,
-  updatedAt: timestampSchema,
-});
+export const accountSchema = z.lazy(() =>
+  z.object({
+    id: accountIdSchema,
+    name: z.string().trim().min(1).max(100),
+    apiKeyHashes: z.array(sha256HexSchema).max(MAX_API_KEYS),
+    /** Null only while `primaryStatus` is `none`; kept after an unbind so the owner sees which one it was. */
+    primaryMiniProgram: primaryMiniProgramSchema.nullable(),
+    primaryStatus: primaryStatusSchema,
+    createdAt: timestampSchema,
+    updatedAt: timestampSchema,
+  }),
+);
 export type Account = z.infer<typeof accountSchema>;
 
 export const newAccount = (input: { id: AccountId; name: string; apiKeyHash: string }, at: number): Account => ({

@@ -7,6 +7,9 @@
  *
  * Images are never stored in a config, only asset ids: the bytes live in `assets`, uploaded once, and a width
  * limit is checked against the asset's metadata by `checkImages` (the schema cannot see the asset).
+ *
+ * The schemas are `z.lazy`: built on their first parse rather than at every cold start's import (`lazyTarget` in
+ * common.ts gives the built schema, to derive another from it).
  */
 import { z } from 'zod';
 import { ALLOWED, fieldIssues, refused, type Decision } from './common';
@@ -35,57 +38,61 @@ const phone = z.string().regex(/^\+?(\d[ -]?){4,19}\d$/, 'a phone number is 5–
 export const REMINDER_CATEGORIES = ['camera', 'doorLock'] as const;
 
 /** 强提醒消息配置, one entry per selected category: each category has its own product, model_id and template. */
-export const reminderSchema = z.strictObject({
-  category: z.enum(REMINDER_CATEGORIES),
-  /** 默认产品 ID: a product created under this category in step 2 of the seed. */
-  defaultProductId: productId,
-  /** model_id added for this category in the mini program's admin console. */
-  modelId: token('a model_id'),
-  /** 消息模板 id subscribed in the mini program's admin console; a wrong one silently loses every reminder. */
-  messageTemplateId: token('a message template id', 8),
-});
+export const reminderSchema = z.lazy(() =>
+  z.strictObject({
+    category: z.enum(REMINDER_CATEGORIES),
+    /** 默认产品 ID: a product created under this category in step 2 of the seed. */
+    defaultProductId: productId,
+    /** model_id added for this category in the mini program's admin console. */
+    modelId: token('a model_id'),
+    /** 消息模板 id subscribed in the mini program's admin console; a wrong one silently loses every reminder. */
+    messageTemplateId: token('a message template id', 8),
+  }),
+);
 export type Reminder = z.infer<typeof reminderSchema>;
 
-export const iotVideoConfigSchema = z.strictObject({
-  /** 基础配置 · 家庭位置应用 key. */
-  mapKey,
-  /** 强提醒消息配置 · 产品品类 (camera and/or door lock, multi-select). */
-  reminders: z
-    .array(reminderSchema)
-    .min(1, 'choose at least one reminder category')
-    .max(REMINDER_CATEGORIES.length)
-    .superRefine((reminders, ctx) => {
-      const seen = new Set<string>();
-      reminders.forEach((reminder, index) => {
-        if (seen.has(reminder.category)) {
-          ctx.addIssue({ code: 'custom', path: [index, 'category'], message: `category ${reminder.category} is listed twice` });
-        }
-        seen.add(reminder.category);
-      });
-    }),
-  /** 售后与反馈: every field optional; what is left out is not shown in the mini program. */
-  afterSales: z
-    .strictObject({
-      phone: phone.optional(),
-      feedbackGuide: z.string().trim().min(1).max(500).optional(),
-      /** App 下载二维码, at most 150 px wide. */
-      appDownloadQrImage: assetIdSchema.optional(),
-    })
-    .default({}),
-  /** 小程序使用说明书, at most 370 px wide. */
-  instructionsImage: assetIdSchema.optional(),
-  /** 产品使用说明: one manual per hardware product. */
-  productManuals: z
-    .array(z.strictObject({ name: z.string().trim().min(1).max(32), image: assetIdSchema }))
-    .max(20)
-    .default([]),
-  /** 小程序主题配色: a colour left out is the template's default ("重置" removes it, see `resetTheme`). */
-  theme: z.strictObject({ mainColor: colour.optional(), secondaryColor: colour.optional() }).default({}),
-  /** 首页底部图片 (replaces the template's). */
-  homeBottomImage: assetIdSchema.optional(),
-  /** 门锁顶部图片 (replaces the template's). */
-  doorLockTopImage: assetIdSchema.optional(),
-});
+export const iotVideoConfigSchema = z.lazy(() =>
+  z.strictObject({
+    /** 基础配置 · 家庭位置应用 key. */
+    mapKey,
+    /** 强提醒消息配置 · 产品品类 (camera and/or door lock, multi-select). */
+    reminders: z
+      .array(reminderSchema)
+      .min(1, 'choose at least one reminder category')
+      .max(REMINDER_CATEGORIES.length)
+      .superRefine((reminders, ctx) => {
+        const seen = new Set<string>();
+        reminders.forEach((reminder, index) => {
+          if (seen.has(reminder.category)) {
+            ctx.addIssue({ code: 'custom', path: [index, 'category'], message: `category ${reminder.category} is listed twice` });
+          }
+          seen.add(reminder.category);
+        });
+      }),
+    /** 售后与反馈: every field optional; what is left out is not shown in the mini program. */
+    afterSales: z
+      .strictObject({
+        phone: phone.optional(),
+        feedbackGuide: z.string().trim().min(1).max(500).optional(),
+        /** App 下载二维码, at most 150 px wide. */
+        appDownloadQrImage: assetIdSchema.optional(),
+      })
+      .default({}),
+    /** 小程序使用说明书, at most 370 px wide. */
+    instructionsImage: assetIdSchema.optional(),
+    /** 产品使用说明: one manual per hardware product. */
+    productManuals: z
+      .array(z.strictObject({ name: z.string().trim().min(1).max(32), image: assetIdSchema }))
+      .max(20)
+      .default([]),
+    /** 小程序主题配色: a colour left out is the template's default ("重置" removes it, see `resetTheme`). */
+    theme: z.strictObject({ mainColor: colour.optional(), secondaryColor: colour.optional() }).default({}),
+    /** 首页底部图片 (replaces the template's). */
+    homeBottomImage: assetIdSchema.optional(),
+    /** 门锁顶部图片 (replaces the template's). */
+    doorLockTopImage: assetIdSchema.optional(),
+  }),
+);
 export type IotVideoConfig = z.infer<typeof iotVideoConfigSchema>;
 
 export type ThemeColour = keyof IotVideoConfig['theme'];
@@ -103,18 +110,20 @@ export const resetTheme = (config: IotVideoConfig, colours: readonly ThemeColour
 const jsonObject = z.record(z.string(), z.json());
 const pagePath = z.string().regex(/^[\w-]+(\/[\w-]+)*$/, 'a page path looks like pages/index/index');
 
-export const lowcodeConfigSchema = z.strictObject({
-  /** Custom fields the template reads with `wx.getExtConfigSync()`. */
-  ext: jsonObject.default({}),
-  /** Per-page overrides, merged key by key into the template's. */
-  extPages: z.record(pagePath, jsonObject).default({}),
-  /** A subset of the template's pages; left out = all of them. */
-  pages: z.array(pagePath).min(1).optional(),
-  window: jsonObject.optional(),
-  tabBar: jsonObject.optional(),
-  /** Geolocation APIs the code uses; without them submit fails with 61040. */
-  requiredPrivateInfos: z.array(z.string().min(1)).optional(),
-});
+export const lowcodeConfigSchema = z.lazy(() =>
+  z.strictObject({
+    /** Custom fields the template reads with `wx.getExtConfigSync()`. */
+    ext: jsonObject.default({}),
+    /** Per-page overrides, merged key by key into the template's. */
+    extPages: z.record(pagePath, jsonObject).default({}),
+    /** A subset of the template's pages; left out = all of them. */
+    pages: z.array(pagePath).min(1).optional(),
+    window: jsonObject.optional(),
+    tabBar: jsonObject.optional(),
+    /** Geolocation APIs the code uses; without them submit fails with 61040. */
+    requiredPrivateInfos: z.array(z.string().min(1)).optional(),
+  }),
+);
 export type LowcodeConfig = z.infer<typeof lowcodeConfigSchema>;
 
 export type AppConfig = IotVideoConfig | LowcodeConfig;
@@ -123,14 +132,16 @@ export type AppConfig = IotVideoConfig | LowcodeConfig;
 // The app document
 
 /** Why an app no longer has its mini program; shown to the app's owner. */
-export const linkLossSchema = z.object({
-  at: timestampSchema,
-  reason: z.enum(['superseded', 'unbound', 'unauthorized']),
-  miniProgramAppid: weChatAppidSchema,
-  /** The app that took the mini program over, only when it belongs to the same account. */
-  byAppId: appIdSchema.optional(),
-  message: z.string(),
-});
+export const linkLossSchema = z.lazy(() =>
+  z.object({
+    at: timestampSchema,
+    reason: z.enum(['superseded', 'unbound', 'unauthorized']),
+    miniProgramAppid: weChatAppidSchema,
+    /** The app that took the mini program over, only when it belongs to the same account. */
+    byAppId: appIdSchema.optional(),
+    message: z.string(),
+  }),
+);
 export type LinkLoss = z.infer<typeof linkLossSchema>;
 
 const appFields = {
@@ -146,29 +157,33 @@ const appFields = {
   updatedAt: timestampSchema,
 };
 
-export const appSchema = z.discriminatedUnion('kind', [
-  z.object({ ...appFields, kind: z.literal('lowcode'), config: lowcodeConfigSchema }),
-  z.object({ ...appFields, kind: z.literal('iot-video'), config: iotVideoConfigSchema }),
-]);
+export const appSchema = z.lazy(() =>
+  z.discriminatedUnion('kind', [
+    z.object({ ...appFields, kind: z.literal('lowcode'), config: lowcodeConfigSchema }),
+    z.object({ ...appFields, kind: z.literal('iot-video'), config: iotVideoConfigSchema }),
+  ]),
+);
 export type App = z.infer<typeof appSchema>;
 
 /** What a frontend sends to create an app. */
-export const newAppInputSchema = z.discriminatedUnion('kind', [
-  z.object({
-    kind: z.literal('lowcode'),
-    name: appFields.name,
-    templateId: appFields.templateId,
-    requiredPlugins: appFields.requiredPlugins,
-    config: lowcodeConfigSchema.default({ ext: {}, extPages: {} }),
-  }),
-  z.object({
-    kind: z.literal('iot-video'),
-    name: appFields.name,
-    templateId: appFields.templateId,
-    requiredPlugins: appFields.requiredPlugins,
-    config: iotVideoConfigSchema,
-  }),
-]);
+export const newAppInputSchema = z.lazy(() =>
+  z.discriminatedUnion('kind', [
+    z.object({
+      kind: z.literal('lowcode'),
+      name: appFields.name,
+      templateId: appFields.templateId,
+      requiredPlugins: appFields.requiredPlugins,
+      config: lowcodeConfigSchema.default({ ext: {}, extPages: {} }),
+    }),
+    z.object({
+      kind: z.literal('iot-video'),
+      name: appFields.name,
+      templateId: appFields.templateId,
+      requiredPlugins: appFields.requiredPlugins,
+      config: iotVideoConfigSchema,
+    }),
+  ]),
+);
 export type NewAppInput = z.infer<typeof newAppInputSchema>;
 
 export const newApp = (input: NewAppInput, ids: { id: AppId; accountId: AccountId }, at: number): App => ({

@@ -23,6 +23,13 @@ export type Decision = { readonly ok: true } | { readonly ok: false; readonly er
 export const ALLOWED: Decision = Object.freeze({ ok: true });
 export const refused = (error: AppError): Decision => ({ ok: false, error });
 
+/**
+ * The schema a `z.lazy` stands for, to derive another from it (`.omit`, `.extend`, `.shape`): the domain's document
+ * schemas are lazy (built on first use rather than at every cold start's import), and this is the instance their
+ * parses use, built now if it was not yet.
+ */
+export const lazyTarget = <T extends z.ZodType>(schema: z.ZodLazy<T>): T => schema._zod.innerType;
+
 /** zod issues as our dotted field paths, so every bad field reaches the caller under its request path. */
 export const fieldIssues = (error: z.ZodError, prefix: string): FieldIssue[] =>
   error.issues.map((issue) => ({

@@ -25,6 +25,9 @@
  *   WeChat event, a worker reporting a step another worker already recorded. WeChat audit events never throw
  *   (they carry no audit id: an event that does not apply to this deployment's current audit is ignored).
  *   A command that makes no sense in the current state throws `InvalidTransitionError` with a stable code.
+ *
+ * The schemas are `z.lazy`: built on their first parse rather than at every cold start's import (`lazyTarget` in
+ * common.ts gives the built schema, to derive another from it).
  */
 import { z } from 'zod';
 import { actorSchema, type Actor } from './common';
@@ -106,79 +109,87 @@ export type DeploymentCommand =
 // ---------------------------------------------------------------------------------------------------------
 // The document
 
-export const auditSchema = z.object({
-  auditId: z.number().int().positive(),
-  submittedAt: timestampSchema,
-  /** WeChat's reason for a delayed review (status 4); the audit is still under review. */
-  delayReason: z.string().nullable(),
-  /** Rejection reason (may contain `<br>`, as WeChat sends it). */
-  reason: z.string().nullable(),
-  /** Rejection screenshots: permanent media ids. */
-  screenshots: z.array(z.string()),
-  decidedAt: timestampSchema.nullable(),
-});
+export const auditSchema = z.lazy(() =>
+  z.object({
+    auditId: z.number().int().positive(),
+    submittedAt: timestampSchema,
+    /** WeChat's reason for a delayed review (status 4); the audit is still under review. */
+    delayReason: z.string().nullable(),
+    /** Rejection reason (may contain `<br>`, as WeChat sends it). */
+    reason: z.string().nullable(),
+    /** Rejection screenshots: permanent media ids. */
+    screenshots: z.array(z.string()),
+    decidedAt: timestampSchema.nullable(),
+  }),
+);
 export type Audit = z.infer<typeof auditSchema>;
 
-export const failureSchema = z.object({
-  at: timestampSchema,
-  reason: z.string(),
-  retryable: z.boolean(),
-  errcode: z.number().int().nullable(),
-  /** Where `retry` goes back to. */
-  from: z.enum(IN_FLIGHT_STATES),
-  step: buildStepSchema.nullable(),
-});
+export const failureSchema = z.lazy(() =>
+  z.object({
+    at: timestampSchema,
+    reason: z.string(),
+    retryable: z.boolean(),
+    errcode: z.number().int().nullable(),
+    /** Where `retry` goes back to. */
+    from: z.enum(IN_FLIGHT_STATES),
+    step: buildStepSchema.nullable(),
+  }),
+);
 export type Failure = z.infer<typeof failureSchema>;
 
-export const historyEntrySchema = z.object({
-  at: timestampSchema,
-  from: deploymentStateSchema,
-  to: deploymentStateSchema,
-  /** The build step reached, when `to` is building. */
-  step: buildStepSchema.optional(),
-  command: z.enum(COMMAND_TYPES),
-  actor: actorSchema,
-  cause: z.string().optional(),
-  errcode: z.number().int().optional(),
-  auditId: z.number().int().optional(),
-});
+export const historyEntrySchema = z.lazy(() =>
+  z.object({
+    at: timestampSchema,
+    from: deploymentStateSchema,
+    to: deploymentStateSchema,
+    /** The build step reached, when `to` is building. */
+    step: buildStepSchema.optional(),
+    command: z.enum(COMMAND_TYPES),
+    actor: actorSchema,
+    cause: z.string().optional(),
+    errcode: z.number().int().optional(),
+    auditId: z.number().int().optional(),
+  }),
+);
 export type HistoryEntry = z.infer<typeof historyEntrySchema>;
 
-export const deploymentSchema = z.object({
-  id: deploymentIdSchema,
-  accountId: accountIdSchema,
-  appId: appIdSchema,
-  miniProgramAppid: weChatAppidSchema,
-  templateId: z.number().int().nonnegative(),
-  /** `user_version` (WeChat: at most 64 characters). */
-  userVersion: z.string().trim().min(1).max(64),
-  /** `user_desc`. */
-  userDesc: z.string().max(1000),
-  /** The ext_json committed, fixed when the deployment is created so a resumed build commits the same code. */
-  extJson: z.string().min(2),
-  /** WeChat ids to bind as experience testers. */
-  testers: z.array(z.string().min(1).max(64)).max(100),
-  state: deploymentStateSchema,
-  /** Non-null exactly when building. */
-  buildStep: buildStepSchema.nullable(),
-  /** The current (latest) audit; earlier ones are in the history. */
-  audit: auditSchema.nullable(),
-  /** Non-null exactly when failed. */
-  failure: failureSchema.nullable(),
-  /** Why the deployment is in its state (rejection, delay, failure, cancel or void reason), for display. */
-  stateReason: z.string().nullable(),
-  qrAssetId: assetIdSchema.nullable(),
-  boundTesters: z.array(z.string()),
-  releasedAt: timestampSchema.nullable(),
-  /** When the poller should look at it; non-null exactly in the in-flight states. */
-  nextPollAt: timestampSchema.nullable(),
-  /** Polls since the state last changed; drives the backoff. */
-  pollAttempts: z.number().int().nonnegative(),
-  history: z.array(historyEntrySchema),
-  createdBy: actorSchema,
-  createdAt: timestampSchema,
-  updatedAt: timestampSchema,
-});
+export const deploymentSchema = z.lazy(() =>
+  z.object({
+    id: deploymentIdSchema,
+    accountId: accountIdSchema,
+    appId: appIdSchema,
+    miniProgramAppid: weChatAppidSchema,
+    templateId: z.number().int().nonnegative(),
+    /** `user_version` (WeChat: at most 64 characters). */
+    userVersion: z.string().trim().min(1).max(64),
+    /** `user_desc`. */
+    userDesc: z.string().max(1000),
+    /** The ext_json committed, fixed when the deployment is created so a resumed build commits the same code. */
+    extJson: z.string().min(2),
+    /** WeChat ids to bind as experience testers. */
+    testers: z.array(z.string().min(1).max(64)).max(100),
+    state: deploymentStateSchema,
+    /** Non-null exactly when building. */
+    buildStep: buildStepSchema.nullable(),
+    /** The current (latest) audit; earlier ones are in the history. */
+    audit: auditSchema.nullable(),
+    /** Non-null exactly when failed. */
+    failure: failureSchema.nullable(),
+    /** Why the deployment is in its state (rejection, delay, failure, cancel or void reason), for display. */
+    stateReason: z.string().nullable(),
+    qrAssetId: assetIdSchema.nullable(),
+    boundTesters: z.array(z.string()),
+    releasedAt: timestampSchema.nullable(),
+    /** When the poller should look at it; non-null exactly in the in-flight states. */
+    nextPollAt: timestampSchema.nullable(),
+    /** Polls since the state last changed; drives the backoff. */
+    pollAttempts: z.number().int().nonnegative(),
+    history: z.array(historyEntrySchema),
+    createdBy: actorSchema,
+    createdAt: timestampSchema,
+    updatedAt: timestampSchema,
+  }),
+);
 export type Deployment = z.infer<typeof deploymentSchema>;
 
 export interface NewDeployment {

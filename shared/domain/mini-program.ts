@@ -8,6 +8,9 @@
  *
  * Tokens are not here: they change every two hours and live in `authorizerTokens` (shared/wechat/tokens.ts), so a
  * token refresh never races a business change of this document.
+ *
+ * The schemas are `z.lazy`: built on their first parse rather than at every cold start's import (`lazyTarget` in
+ * common.ts gives the built schema, to derive another from it).
  */
 import { z } from 'zod';
 import type { LinkLoss } from './app';
@@ -22,41 +25,45 @@ export type MiniProgramStatus = z.infer<typeof miniProgramStatusSchema>;
 export const miniProgramRoleSchema = z.enum(['primary', 'target']);
 export type MiniProgramRole = z.infer<typeof miniProgramRoleSchema>;
 
-export const linkChangeSchema = z.object({
-  at: timestampSchema,
-  change: z.enum(['linked', 'unlinked']),
-  appId: appIdSchema,
-  reason: z.enum(['authorized', 'superseded', 'unbound', 'unauthorized']),
-  actor: actorSchema,
-});
+export const linkChangeSchema = z.lazy(() =>
+  z.object({
+    at: timestampSchema,
+    change: z.enum(['linked', 'unlinked']),
+    appId: appIdSchema,
+    reason: z.enum(['authorized', 'superseded', 'unbound', 'unauthorized']),
+    actor: actorSchema,
+  }),
+);
 export type LinkChange = z.infer<typeof linkChangeSchema>;
 
 /** Re-authorizations are unbounded; the document is not. */
 export const LINK_HISTORY_LIMIT = 50;
 
-export const miniProgramSchema = z.object({
-  appid: weChatAppidSchema,
-  accountId: accountIdSchema,
-  /** `principal_name`. */
-  subject: z.string().min(1),
-  nickname: z.string(),
-  /** Original id (`gh_…`): how audit pushes, which carry only `ToUserName`, find their mini program. */
-  userName: weChatUserNameSchema,
-  /** Permission sets granted (`func_info[].funcscope_category.id`). */
-  funcScopeIds: z.array(z.number().int().positive()),
-  status: miniProgramStatusSchema,
-  /** Why the status is not `authorized`, for the owner. */
-  statusReason: z.string().nullable(),
-  role: miniProgramRoleSchema,
-  linkedAppId: appIdSchema.nullable(),
-  /** `/wxa/plugin` list as last read; a snapshot, so `pluginsCheckedAt` says how old it is. */
-  plugins: z.array(installedPluginSchema),
-  pluginsCheckedAt: timestampSchema.nullable(),
-  linkHistory: z.array(linkChangeSchema),
-  authorizedAt: timestampSchema,
-  createdAt: timestampSchema,
-  updatedAt: timestampSchema,
-});
+export const miniProgramSchema = z.lazy(() =>
+  z.object({
+    appid: weChatAppidSchema,
+    accountId: accountIdSchema,
+    /** `principal_name`. */
+    subject: z.string().min(1),
+    nickname: z.string(),
+    /** Original id (`gh_…`): how audit pushes, which carry only `ToUserName`, find their mini program. */
+    userName: weChatUserNameSchema,
+    /** Permission sets granted (`func_info[].funcscope_category.id`). */
+    funcScopeIds: z.array(z.number().int().positive()),
+    status: miniProgramStatusSchema,
+    /** Why the status is not `authorized`, for the owner. */
+    statusReason: z.string().nullable(),
+    role: miniProgramRoleSchema,
+    linkedAppId: appIdSchema.nullable(),
+    /** `/wxa/plugin` list as last read; a snapshot, so `pluginsCheckedAt` says how old it is. */
+    plugins: z.array(installedPluginSchema),
+    pluginsCheckedAt: timestampSchema.nullable(),
+    linkHistory: z.array(linkChangeSchema),
+    authorizedAt: timestampSchema,
+    createdAt: timestampSchema,
+    updatedAt: timestampSchema,
+  }),
+);
 export type MiniProgram = z.infer<typeof miniProgramSchema>;
 
 /** What `api_query_auth` + `api_get_authorizer_info` tell about a mini program that was just authorized. */

@@ -3,45 +3,54 @@
  * WeChat with 80082 "miniprogram has no permission to plugin[wx…]", which tells the user nothing about what to
  * do. Seed 000's FAQ has the answer ("add the plugin in 设置 > 第三方设置 > 插件管理"), so the build checks
  * first and names the plugin.
+ *
+ * The schemas are `z.lazy`: built on their first parse rather than at every cold start's import (`lazyTarget` in
+ * common.ts gives the built schema, to derive another from it).
  */
 import { z } from 'zod';
 import { ALLOWED, refused, type Decision } from './common';
 import { AppError } from './errors';
 import { weChatAppidSchema } from './ids';
 
-export const requiredPluginSchema = z.strictObject({
-  /** The plugin's appid (`provider` in app.json). */
-  appId: weChatAppidSchema,
-  /** The key the code uses for it in app.json `plugins`. */
-  alias: z.string().regex(/^[A-Za-z_$][\w$-]{0,63}$/, 'a plugin alias is an identifier'),
-  version: z.string().min(1).max(32),
-  /** What users call it ("小程序交易组件"); the error names the plugin by it. */
-  name: z.string().trim().min(1).max(64),
-});
+export const requiredPluginSchema = z.lazy(() =>
+  z.strictObject({
+    /** The plugin's appid (`provider` in app.json). */
+    appId: weChatAppidSchema,
+    /** The key the code uses for it in app.json `plugins`. */
+    alias: z.string().regex(/^[A-Za-z_$][\w$-]{0,63}$/, 'a plugin alias is an identifier'),
+    version: z.string().min(1).max(32),
+    /** What users call it ("小程序交易组件"); the error names the plugin by it. */
+    name: z.string().trim().min(1).max(64),
+  }),
+);
 export type RequiredPlugin = z.infer<typeof requiredPluginSchema>;
 
-export const requiredPluginsSchema = z
-  .array(requiredPluginSchema)
-  .max(20)
-  .superRefine((plugins, ctx) => {
-    const seen = new Set<string>();
-    plugins.forEach((plugin, index) => {
-      for (const key of [`appId:${plugin.appId}`, `alias:${plugin.alias}`]) {
-        if (seen.has(key)) ctx.addIssue({ code: 'custom', path: [index], message: `duplicate plugin ${key}` });
-        seen.add(key);
-      }
-    });
-  });
+export const requiredPluginsSchema = z.lazy(() =>
+  z
+    .array(requiredPluginSchema)
+    .max(20)
+    .superRefine((plugins, ctx) => {
+      const seen = new Set<string>();
+      plugins.forEach((plugin, index) => {
+        for (const key of [`appId:${plugin.appId}`, `alias:${plugin.alias}`]) {
+          if (seen.has(key)) ctx.addIssue({ code: 'custom', path: [index], message: `duplicate plugin ${key}` });
+          seen.add(key);
+        }
+      });
+    }),
+);
 
 /** `/wxa/plugin` action `list`: 1 applying · 2 approved · 3 rejected · 4 timed out. */
 export const PLUGIN_STATUS = { applying: 1, approved: 2, rejected: 3, expired: 4 } as const;
 
 /** The mini program's plugin list as last read from WeChat; WeChat's data, so held loosely. */
-export const installedPluginSchema = z.object({
-  appId: z.string().min(1),
-  status: z.number().int(),
-  nickname: z.string().optional(),
-});
+export const installedPluginSchema = z.lazy(() =>
+  z.object({
+    appId: z.string().min(1),
+    status: z.number().int(),
+    nickname: z.string().optional(),
+  }),
+);
 export type InstalledPlugin = z.infer<typeof installedPluginSchema>;
 
 export type MissingPluginStatus = 'absent' | 'applying' | 'rejected' | 'expired';
