@@ -1,9 +1,10 @@
 /**
  * Cold start: each function bundle, from process start to its first handler result, against `node -e ""`.
  *
- * The bundles are built by `buildFunctions()` (scripts/build.ts, the deploy build: node18, minified) into a temp
- * directory outside the repository, then each is run the way test/bundles.test.ts runs it: a fresh `node`
- * process loads `dist/<fn>/index.js` and calls `handler` once with the documented SCF event (function URL for
+ * The bundles are built by `buildFunctions()` (scripts/build.ts, the deploy build: node18, minified, with the V8 code
+ * cache of each bundle made by this Node) into a temp directory outside the repository, then each is run the way
+ * test/bundles.test.ts runs it: a fresh `node` process loads `dist/<fn>/index.js` (the loader, which compiles
+ * `bundle.js` with its code cache) and calls `handler` once with the documented SCF event (function URL for
  * HTTP functions — a parameterless GET if the function has one, else its first route — or the timer event),
  * STORE=sqlite on a temp file (better-sqlite3 linked in, as the bundle test does: it is never shipped) and the
  * WeChat simulator in this process as WECHAT_API_BASE. One untimed run per bundle first creates its database
@@ -15,16 +16,22 @@
  * process start), when its script began (Node's own bootstrap), when `require(bundle)` returned and when the
  * handler answered: that split says where the time goes. Target ≤ 1.5× the baseline.
  *
+ * For comparison (informational rows), each bundle also runs, in the same interleaved rounds, from a copy of its
+ * directory without `bundle.js.v8cache`: the loader's fallback, compiling from source as Node would. A run whose
+ * loader did not take the cache (another Node made it, or V8 refused it) stops the benchmark: the figure would be
+ * the fallback's. And since the sqlite store leaves the cloud's drivers out, the notes give the time a cold
+ * `require` of each vendored driver (STORE=cloudbase / mongodb) takes, with and without its code cache.
+ *
  * `npx tsx bench/coldstart.ts [--runs 15]`
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTemplate, type LocalFunction } from '../infra/local/template';
 import { startWeChatSimulator } from '../infra/wechat-sim';
 import { LOCAL_WECHAT_DEFAULTS } from '../shared/runtime/config';
-import { buildFunctions, functionNames } from '../scripts/build';
+import { BUNDLE_FILES, LOADED_BUNDLES, STORE_DRIVERS, buildFunctions, functionNames } from '../scripts/build';
 import { mainProfile, summarize } from './profile';
 import { loadSourceMap } from './sourcemap';
 import { ROOT, fmt, main, median, numberArg, ratio, type BenchResult, type BenchRow } from './support';
@@ -42,16 +49,27 @@ const out = (o) => { process.stdout.write('@@' + JSON.stringify(o)); process.exi
 let mod;
 try { mod = require(bundle); } catch (e) { out({ loadError: String(e && e.stack || e) }); }
 const t1 = performance.now();
+const cache = [...(globalThis[Symbol.for(${JSON.stringify(LOADED_BUNDLES)})] || new Map()).values()].map((l) => l.cache).join(',');
 Promise.resolve()
   .then(() => mod.handler(event, context))
-  .then((result) => out({ t0, t1, t2: performance.now(), status: result && result.statusCode, drivers: Object.keys(require.cache).filter((m) => m.includes('better-sqlite3')).length }),
-        (e) => out({ t0, t1, t2: performance.now(), error: String(e && e.message || e) }));
+  .then((result) => out({ t0, t1, t2: performance.now(), cache, status: result && result.statusCode }),
+        (e) => out({ t0, t1, t2: performance.now(), cache, error: String(e && e.message || e) }));
+`;
+
+// A cold `require` of a vendored driver (its loader), timed from the child's own clock.
+const DRIVER_RUNNER = `
+const t0 = performance.now();
+require(process.argv[2]);
+const t1 = performance.now();
+const cache = [...globalThis[Symbol.for(${JSON.stringify(LOADED_BUNDLES)})].values()].map((l) => l.cache).join(',');
+process.stdout.write('@@' + JSON.stringify({ t0, t1, cache }));
 `;
 
 interface ChildReport {
   t0?: number;
   t1?: number;
   t2?: number;
+  cache?: string;
   status?: number;
   error?: string;
   loadError?: string;
@@ -119,16 +137,33 @@ main(async (): Promise<BenchResult> => {
     const buildStarted = Date.now();
     const reports = await buildFunctions(functionNames(), { outdir: dist, stores: [] });
     const buildMs = Date.now() - buildStarted;
+    // The drivers the cloud stores ship (not used by the runs below: STORE=sqlite), each with its code cache.
+    const driverDist = join(work, 'drivers');
+    const [driverBuild] = await buildFunctions([reports[0]?.name ?? 'maintenance'], { outdir: driverDist, stores: ['cloudbase', 'mongodb'] });
     const template = loadTemplate(join(ROOT, 'serverless.yml'), {}).functions;
     const runner = join(work, 'run.cjs');
     writeFileSync(runner, RUNNER);
+    const driverRunner = join(work, 'driver.cjs');
+    writeFileSync(driverRunner, DRIVER_RUNNER);
     const contextBase = (JSON.parse(readFileSync(join(fixtures, 'contexts.json'), 'utf8')) as { scf: Record<string, unknown> }).scf;
 
-    const bundles = reports.map(({ name, bytes }) => {
+    // The same directory without its code cache: what the loader falls back to.
+    const withoutCache = (dir: string, copy: string) => {
+      cpSync(dir, copy, { recursive: true });
+      rmSync(join(copy, BUNDLE_FILES.codeCache));
+      return copy;
+    };
+    const newSeries = () => ({ wall: [] as number[], boot: [] as number[], load: [] as number[], handle: [] as number[] });
+
+    const bundles = reports.map(({ name, bytes, codeCache }) => {
       const fn = template.find((f) => f.name === name);
       if (!fn) throw new Error(`${name} is not in serverless.yml`);
-      mkdirSync(join(dist, name, 'node_modules'), { recursive: true });
-      symlinkSync(join(ROOT, 'node_modules', 'better-sqlite3'), join(dist, name, 'node_modules', 'better-sqlite3'), 'dir');
+      const cachedDir = join(dist, name);
+      const uncachedDir = withoutCache(cachedDir, join(work, 'nocache', name));
+      for (const dir of [cachedDir, uncachedDir]) {
+        mkdirSync(join(dir, 'node_modules'), { recursive: true });
+        symlinkSync(join(ROOT, 'node_modules', 'better-sqlite3'), join(dir, 'node_modules', 'better-sqlite3'), 'dir');
+      }
       const { event, what } = eventFor(fn, fixtures);
       const eventFile = join(work, `${name}.event.json`);
       const contextFile = join(work, `${name}.context.json`);
@@ -145,7 +180,18 @@ main(async (): Promise<BenchResult> => {
         ...LOCAL_WECHAT_DEFAULTS,
         LOG_LEVEL: 'error',
       };
-      return { name, bytes, what, args: [runner, join(dist, name, 'index.js'), eventFile, contextFile], env, wall: [] as number[], boot: [] as number[], load: [] as number[], handle: [] as number[], outcome: '' };
+      return {
+        name,
+        bytes,
+        cacheBytes: codeCache?.bytes ?? 0,
+        what,
+        env,
+        variants: [
+          { cache: 'used', args: [runner, join(cachedDir, BUNDLE_FILES.loader), eventFile, contextFile], ...newSeries() },
+          { cache: 'none', args: [runner, join(uncachedDir, BUNDLE_FILES.loader), eventFile, contextFile], ...newSeries() },
+        ],
+        outcome: '',
+      };
     });
     const baselineEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '' };
     const baseline: number[] = [];
@@ -153,47 +199,72 @@ main(async (): Promise<BenchResult> => {
     // Untimed: creates each store file, warms the page cache, and proves every bundle answers.
     await run(['-e', ''], baselineEnv, work);
     for (const b of bundles) {
-      const { report, stderr } = await run(b.args, b.env, work);
-      if (!report || report.loadError) throw new Error(`${b.name} did not load: ${report?.loadError ?? stderr}`);
-      b.outcome = report.error ? `error: ${report.error}` : `HTTP ${report.status ?? '—'}`;
-      if (report.status === undefined && !report.error) b.outcome = 'timer result';
+      for (const v of b.variants) {
+        const { report, stderr } = await run(v.args, b.env, work);
+        if (!report || report.loadError) throw new Error(`${b.name} did not load: ${report?.loadError ?? stderr}`);
+        if (report.cache !== v.cache) throw new Error(`${b.name}: the loader's code cache is '${report.cache}', expected '${v.cache}'`);
+        b.outcome = report.error ? `error: ${report.error}` : `HTTP ${report.status ?? '—'}`;
+        if (report.status === undefined && !report.error) b.outcome = 'timer result';
+      }
     }
 
     for (let i = 0; i < runs; i++) {
       baseline.push((await run(['-e', ''], baselineEnv, work)).wallMs);
       for (const b of bundles) {
-        const { wallMs, report } = await run(b.args, b.env, work);
-        if (!report || report.t0 === undefined || report.t1 === undefined || report.t2 === undefined) throw new Error(`${b.name}: no timings`);
-        b.wall.push(wallMs);
-        b.boot.push(report.t0);
-        b.load.push(report.t1 - report.t0);
-        b.handle.push(report.t2 - report.t1);
+        for (const v of b.variants) {
+          const { wallMs, report } = await run(v.args, b.env, work);
+          if (!report || report.t0 === undefined || report.t1 === undefined || report.t2 === undefined) throw new Error(`${b.name}: no timings`);
+          if (report.cache !== v.cache) throw new Error(`${b.name}: the loader's code cache is '${report.cache}', expected '${v.cache}'`);
+          v.wall.push(wallMs);
+          v.boot.push(report.t0);
+          v.load.push(report.t1 - report.t0);
+          v.handle.push(report.t2 - report.t1);
+        }
       }
     }
 
-    // Where the time goes: one more run of each bundle under --cpu-prof (100 µs sampling), attributed to source
-    // files through the bundle's source map, summed over all bundles.
+    // The drivers: a cold `require` of each, with and without its code cache, interleaved.
+    const drivers = Object.values(STORE_DRIVERS).map((pkg) => {
+      const cachedDir = join(driverDist, reports[0]?.name ?? 'maintenance', 'node_modules', pkg);
+      const uncachedDir = withoutCache(cachedDir, join(work, 'nocache-drivers', pkg));
+      return { pkg, variants: [{ cache: 'used', dir: cachedDir, ms: [] as number[] }, { cache: 'none', dir: uncachedDir, ms: [] as number[] }] };
+    });
+    for (let i = 0; i < Math.max(5, Math.ceil(runs / 2)); i++) {
+      for (const d of drivers) {
+        for (const v of d.variants) {
+          const { report } = await run([driverRunner, join(v.dir, BUNDLE_FILES.loader)], baselineEnv, work);
+          if (!report || report.t0 === undefined || report.t1 === undefined) throw new Error(`${d.pkg}: no timings`);
+          if (report.cache !== v.cache) throw new Error(`${d.pkg}: the loader's code cache is '${report.cache}', expected '${v.cache}'`);
+          v.ms.push(report.t1 - report.t0);
+        }
+      }
+    }
+
+    // Where the time goes: one more run of each bundle (with its code cache) under --cpu-prof (100 µs sampling),
+    // attributed to source files through the bundle's source map, summed over all bundles.
     const profDir = join(work, 'prof');
     const sums = new Map<string, number>();
     let profiledMs = 0;
     for (const b of bundles) {
       const dir = join(profDir, b.name);
-      await run(['--cpu-prof', '--cpu-prof-interval', '100', `--cpu-prof-dir=${dir}`, ...b.args], b.env, work);
-      const map = loadSourceMap(join(dist, b.name, 'index.js.map'));
-      const bundleUrl = `/dist/${b.name}/index.js`;
+      await run(['--cpu-prof', '--cpu-prof-interval', '100', `--cpu-prof-dir=${dir}`, ...(b.variants[0]?.args ?? [])], b.env, work);
+      const map = loadSourceMap(join(dist, b.name, 'bundle.js.map'));
+      const scriptName = `${b.name}/${BUNDLE_FILES.bundle}`;
+      const loaderUrl = `/dist/${b.name}/${BUNDLE_FILES.loader}`;
       const summary = summarize(mainProfile(dir), (frame) => {
-        if (frame.url.endsWith(bundleUrl)) {
+        if (frame.url === scriptName) {
           const source = map.sourceAt(frame.lineNumber, frame.columnNumber) ?? '';
           const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(source)?.[1] ?? (source.startsWith('zod-en:') ? 'zod' : undefined);
-          if (pkg) return pkg === 'zod' ? 'zod (schemas built at import)' : `${pkg} (bundled)`;
+          if (pkg) return pkg === 'zod' ? 'zod (module init, schemas built at import, first parses)' : `${pkg} (bundled)`;
           const local = /(functions|shared|infra)\/[^/]+/.exec(source)?.[0];
           // Unmapped: the bundle's top-level function (esbuild hoists every ES module's import-time statements
           // into it) and esbuild's helpers.
           return local ? `${local}/ (bundled)` : 'bundle top level: import-time statements of all modules, esbuild helpers';
         }
-        if (frame.functionName === 'wrapSafe' || frame.functionName === 'compileFunction') return 'V8 compiling the bundle (wrapSafe)';
+        if (frame.url.endsWith(loaderUrl)) return 'loader (index.js: reads bundle.js and its cache, sha256)';
+        if (frame.url === 'node:vm' && frame.functionName === 'Script') return 'V8 compiling bundle.js from its code cache (vm.Script)';
         if (frame.url.includes('better-sqlite3') || frame.functionName === 'dlopen') return 'better-sqlite3 (native addon load)';
-        if (frame.url.startsWith('node:')) return 'Node internals (bootstrap, loader, fs)';
+        if (frame.url.startsWith('node:')) return 'Node internals (bootstrap, loader, fs, crypto)';
         if (frame.url === '') return frame.functionName.startsWith('(') ? frame.functionName : 'native';
         return 'other';
       }, 100);
@@ -207,7 +278,7 @@ main(async (): Promise<BenchResult> => {
 
     const base = median(baseline);
     const rows: BenchRow[] = bundles.map((b) => {
-      const wall = median(b.wall);
+      const wall = median(b.variants[0]?.wall ?? []);
       return {
         figure: `\`${b.name}\` (${b.what})`,
         value: `${fmt(wall, 1)} ms`,
@@ -218,21 +289,40 @@ main(async (): Promise<BenchResult> => {
       };
     });
     const split = bundles
-      .map((b) => `| \`${b.name}\` | ${fmt(b.bytes / 1024, 0)} KB | ${fmt(median(b.boot), 1)} | ${fmt(median(b.load), 1)} | ${fmt(median(b.handle), 1)} | ${fmt(median(b.wall), 1)} | ${b.outcome} |`)
+      .map((b) => {
+        const [cached, uncached] = b.variants;
+        const m = (values: readonly number[] | undefined) => fmt(median(values ?? []), 1);
+        return (
+          `| \`${b.name}\` | ${fmt(b.bytes / 1024, 0)} KB | ${fmt(b.cacheBytes / 1024, 0)} KB | ${m(cached?.boot)} | ${m(cached?.load)} | ${m(cached?.handle)} | ${m(cached?.wall)} ` +
+          `| ${m(uncached?.load)} · ${m(uncached?.handle)} · ${m(uncached?.wall)} (${ratio(median(uncached?.wall ?? []), base)}) | ${b.outcome} |`
+        );
+      })
       .join('\n');
+    const driverRows = drivers.map((d) => {
+      const size = driverBuild?.drivers.find((x) => x.package === d.pkg);
+      const [cached, uncached] = d.variants;
+      return `| \`${d.pkg}\` | ${fmt((size?.bytes ?? 0) / 1024, 0)} KB | ${fmt((size?.codeCacheBytes ?? 0) / 1024, 0)} KB | ${fmt(median(cached?.ms ?? []), 1)} | ${fmt(median(uncached?.ms ?? []), 1)} |`;
+    });
     return {
       name: 'coldstart',
       title: 'Cold start: process start to first handler result',
       command: 'npx tsx bench/coldstart.ts',
       rows,
       notes: [
-        `- Bundles built by \`buildFunctions()\` (node18, minified, no store driver vendored) in ${fmt(buildMs)} ms; STORE=sqlite with better-sqlite3 linked in, simulator as WECHAT_API_BASE, LOG_LEVEL=error. Median of ${runs} interleaved runs each; wall time from \`spawn()\` to exit, the baseline \`node -e ""\` measured the same way (its runs: ${fmt(Math.min(...baseline), 1)}–${fmt(Math.max(...baseline), 1)} ms).`,
+        `- Bundles built by \`buildFunctions()\` (node18, minified, no store driver vendored, V8 code cache made by Node ${process.version}) in ${fmt(buildMs)} ms; STORE=sqlite with better-sqlite3 linked in, simulator as WECHAT_API_BASE, LOG_LEVEL=error. Median of ${runs} interleaved runs each; wall time from \`spawn()\` to exit, the baseline \`node -e ""\` measured the same way (its runs: ${fmt(Math.min(...baseline), 1)}–${fmt(Math.max(...baseline), 1)} ms).`,
+        '- `index.js` is the loader scripts/build.ts writes next to each bundle: it compiles `bundle.js` with `vm.Script` and the V8 code cache `bundle.js.v8cache` made at build time (after the bundle\'s top level ran), so V8 neither parses nor compiles the bundle again, nor the functions its top level runs. The cache only counts when the runtime\'s Node is the one that made it (SCF: build with, or `CODE_CACHE_NODE=` a, Node 18.15); the last columns are the same bundles without their cache (the loader\'s fallback: compiled from source, as Node itself would), run in the same rounds.',
         '',
         'Where the time goes (medians, ms; the child\'s own clock from process start):',
         '',
-        '| bundle | index.js | Node bootstrap | `require(bundle)` | first `handler()` | wall (spawn → exit) | answer |',
-        '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
+        '| bundle | bundle.js | v8 cache | Node bootstrap | `require(index.js)` | first `handler()` | wall (spawn → exit) | without the cache: `require` · `handler()` · wall (ratio) | answer |',
+        '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
         split,
+        '',
+        'Not in the figures above (STORE=sqlite): in the cloud the first store call loads the vendored driver. A cold `require` of it (child\'s clock, median of interleaved runs):',
+        '',
+        '| driver | bundle.js | v8 cache | with its cache (ms) | without (ms) |',
+        '| --- | ---: | ---: | ---: | ---: |',
+        ...driverRows,
         '',
         `CPU of a cold start by where the code comes from (one extra run per bundle under \`--cpu-prof\`, 100 µs sampling, positions mapped through each bundle's source map; average per bundle, ${fmt(profiledMs / bundles.length, 1)} ms profiled; self time):`,
         '',

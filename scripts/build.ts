@@ -1,21 +1,51 @@
 /**
- * `npm run build`: one esbuild bundle per function, `functions/<name>/handler.ts` → `dist/<name>/index.js`
- * (CommonJS, node18: SCF loads a CommonJS entry on Nodejs18.15; minified; external source map), then a size
- * table from the metafile.
+ * `npm run build`: one esbuild bundle per function, `functions/<name>/handler.ts` → `dist/<name>/bundle.js`
+ * (CommonJS, node18: SCF loads a CommonJS entry on Nodejs18.15; minified; external source map), behind a small
+ * loader `dist/<name>/index.js` (the entry SCF loads) that compiles it from a V8 code cache, then a size table
+ * from the metafile.
  *
  * What keeps a bundle to what it uses:
  * - Store drivers are never in a function bundle. `shared/store/open.ts` imports the adapter of the configured
  *   store lazily, and the adapters' drivers (`better-sqlite3`, `@cloudbase/node-sdk`, `mongodb`) are esbuild
- *   `external`s. The driver of the store being deployed (`STORE`, default `cloudbase` as in serverless.yml, or
- *   `--store=<kind|all|none>`) is bundled on its own into `dist/<name>/node_modules/<package>/index.js`, where
- *   Node's `require` finds it next to `index.js`. better-sqlite3 (native, local only) is never shipped.
+ *   `external`s, `require`d (never `import()`ed: the build refuses that). The driver of the store being deployed
+ *   (`STORE`, default `cloudbase` as in serverless.yml, or `--store=<kind|all|none>`) is bundled on its own into
+ *   `dist/<name>/node_modules/<package>/` (loader, bundle and code cache, as a function is), where Node's `require`
+ *   finds it next to `index.js`. better-sqlite3 (native, local only) is never shipped.
  * - zod's locales: zod's classic API imports every locale (258 KB) but only uses English. A plugin resolves
  *   zod's `locales/index.js` to a module exporting only `en`.
+ *
+ * The code cache (cold start). Node compiles a 400 KB bundle at every cold start (~15–25 ms), then compiles again,
+ * lazily, every function its top level runs; the CloudBase SDK (1 MB) costs ~60 ms more of it at the first store
+ * call. So `index.js` compiles `bundle.js` with `vm.Script` and, as `cachedData`, the V8 code cache in
+ * `bundle.js.v8cache`: V8's bytecode of the bundle, made at build time by a child `node` that loaded the bundle
+ * through the same loader and ran its top level (`createCachedData()` after it, so the functions the top level ran
+ * are in it too). `bundle.js` is written as the function Node's CommonJS wrapper makes of a module
+ * (`CJS_WRAPPER`), and the loader calls it with its own `exports`, `require`, `module` and bundle.js's
+ * `__filename`/`__dirname`: the bundle runs as it would as `index.js`, resolving `require` from its directory.
+ * - V8 takes a cache only from its own version with the same V8 flags, so the cache helps only if the build's Node
+ *   is the runtime's: SCF's Nodejs18.15 runs Node 18.15.0. Build with that Node, or point `CODE_CACHE_NODE` at a
+ *   Node 18.15 binary to make the caches with it (`--no-code-cache` or `CODE_CACHE_NODE=off`: none). Under any other
+ *   Node the loader sees from the cache's first line that it is not this Node's and compiles from source, at the
+ *   cost of reading the file; `npm run deploy`'s pre-deploy check warns when the cache's Node is not the one the
+ *   template declares. The cache is made without `NODE_OPTIONS`, as the runtime starts Node (heap flags such as
+ *   `--max-old-space-size` are V8 flags: V8 refuses a cache made with other flags), and with a fixed
+ *   `--random-seed`, which V8 leaves out of its flag check: the same bundle and Node make the same bytes (the
+ *   deploy plan's digest stays reproducible).
+ * - The cache file is one JSON line (the Node that made it; the sha256 of `bundle.js` and of the V8 data) and the
+ *   V8 data. The loader offers V8 the data only if both digests match: V8 itself checks only the source's length,
+ *   its version and the flags, and Node 20's V8 no longer verifies the data's checksum (offered a damaged cache, it
+ *   aborts the process). An edited bundle or a damaged cache is compiled from source instead.
+ * - What the loader did is in `globalThis[Symbol.for('wxa-deploy.bundles')]` (`LoadedBundle` per script name:
+ *   used / none / stale / rejected); nothing is printed.
+ * - The script is named `<name>/bundle.js` at build time and at run time alike (V8 keeps the name a cache was made
+ *   with), so stack traces read `publish/bundle.js:2:…` wherever the function runs; lines and columns are bundle.js's.
  */
 import { build, type Metafile, type Plugin } from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import type { Script } from 'node:vm';
 
 const root = resolve(__dirname, '..');
 
@@ -30,13 +60,144 @@ export const STORE_DRIVERS: Record<Exclude<StoreKind, 'sqlite'>, string> = {
 const EXTERNAL_DRIVERS = ['better-sqlite3', ...Object.values(STORE_DRIVERS)];
 
 const KB = 1024;
-/** Per-function budget for `index.js` (the issue's starting point). */
+/** Per-function budget for the bundle's code, `bundle.js` (the issue's starting point). */
 export const FUNCTION_BUDGET_BYTES = 500 * KB;
 /** Budgets for the vendored drivers, measured at 1022 KB and 800 KB when they were introduced. */
 export const DRIVER_BUDGET_BYTES: Record<string, number> = {
   '@cloudbase/node-sdk': 1150 * KB,
   mongodb: 900 * KB,
 };
+
+/** The files of a function directory: the entry SCF loads, the bundle it runs, and the bundle's V8 code cache. */
+export const BUNDLE_FILES = { loader: 'index.js', bundle: 'bundle.js', codeCache: 'bundle.js.v8cache' } as const;
+
+/** Where the loader records what it did, per script name (see `LoadedBundle`): the cache producer and tests read it. */
+export const LOADED_BUNDLES = 'wxa-deploy.bundles';
+
+/** What the loader of `<name>/bundle.js` did: `cache` says whether V8 compiled the bundle from its code cache. */
+export interface LoadedBundle {
+  /**
+   * used: V8 took the cache; none: no cache file; stale: not made for this bundle, or damaged; rejected: made by
+   * another Node (not even offered to V8), or refused by V8 (other V8 flags).
+   */
+  cache: 'used' | 'none' | 'stale' | 'rejected';
+  script: Script;
+}
+
+/**
+ * `bundle.js` is written wrapped as Node's CommonJS loader wraps a module, so that the loader compiles the file's
+ * text as it is (no second 400 KB copy of it), and its lines and columns (and the source map's) are the script's.
+ */
+export const CJS_WRAPPER = { head: '(function (exports, require, module, __filename, __dirname) {', tail: '})' } as const;
+
+/** The first line of a code cache file. */
+export interface CodeCacheHeader {
+  format: 1;
+  node: string;
+  v8: string;
+  platform: string;
+  arch: string;
+  /** sha256 (base64) of bundle.js and of the V8 data after this line. */
+  bundle: string;
+  data: string;
+}
+
+/**
+ * `dist/<name>/index.js`: runs `bundle.js` as this CommonJS module, compiled with its code cache when that cache fits
+ * (see the top of this file). Plain JavaScript for Node 18; the same file makes the cache at build time.
+ */
+export function loaderSource(scriptName: string): string {
+  return `'use strict';
+// Made by scripts/build.ts. Runs ./${BUNDLE_FILES.bundle} as this module, compiled with the V8 code cache ./${BUNDLE_FILES.codeCache}
+// when the cache was made for this bundle by this Node with these V8 flags; else compiled from source as usual.
+const { readFileSync } = require('node:fs');
+const { join } = require('node:path');
+const { Script } = require('node:vm');
+const name = ${JSON.stringify(scriptName)};
+const filename = join(__dirname, ${JSON.stringify(BUNDLE_FILES.bundle)});
+const code = readFileSync(filename);
+const loaded = { cache: 'none', script: undefined };
+let cachedData;
+let file;
+try {
+  file = readFileSync(join(__dirname, ${JSON.stringify(BUNDLE_FILES.codeCache)}));
+} catch {
+  // no cache: compile from source
+}
+if (file) {
+  const { createHash } = require('node:crypto');
+  const digest = (bytes) => createHash('sha256').update(bytes).digest('base64');
+  const end = file.indexOf(10);
+  let header;
+  try {
+    header = JSON.parse(file.toString('latin1', 0, Math.max(end, 0)));
+  } catch {
+    header = undefined;
+  }
+  const data = file.subarray(end + 1);
+  if (header && (header.node !== process.version || header.arch !== process.arch)) loaded.cache = 'rejected';
+  else if (end > 0 && header && header.bundle === digest(code) && header.data === digest(data)) cachedData = data;
+  else loaded.cache = 'stale';
+}
+// bundle.js is a function expression: the wrapper of Node's CommonJS loader around the bundle (scripts/build.ts).
+const script = new Script(code.toString('utf8'), { filename: name, cachedData });
+if (cachedData) loaded.cache = script.cachedDataRejected ? 'rejected' : 'used';
+loaded.script = script;
+(globalThis[Symbol.for(${JSON.stringify(LOADED_BUNDLES)})] ??= new Map()).set(name, loaded);
+script.runInThisContext().call(module.exports, module.exports, require, module, filename, __dirname);
+`;
+}
+
+/** Run by the child `node` that makes a code cache: loads the bundle through its loader, then writes the cache. */
+const PRODUCER = `
+const { createHash } = require('node:crypto');
+const { readFileSync, writeFileSync } = require('node:fs');
+const [loader, name, bundle, out] = process.argv.slice(1);
+require(loader);
+const loaded = globalThis[Symbol.for(${JSON.stringify(LOADED_BUNDLES)})].get(name);
+if (!loaded || loaded.cache !== 'none') throw new Error('expected a fresh compile of ' + name + ', got ' + (loaded && loaded.cache));
+const data = loaded.script.createCachedData();
+const digest = (bytes) => createHash('sha256').update(bytes).digest('base64');
+const header = { format: 1, node: process.version, v8: process.versions.v8, platform: process.platform, arch: process.arch, bundle: digest(readFileSync(bundle)), data: digest(data) };
+writeFileSync(out, Buffer.concat([Buffer.from(JSON.stringify(header) + '\\n', 'latin1'), data]));
+process.exit(0);
+`;
+
+/** Fixed, so that a bundle's cache is the same bytes at every build (V8 leaves `--random-seed` out of its flag check). */
+const PRODUCER_SEED = 20260101;
+
+/** The Node that makes the code caches: `CODE_CACHE_NODE` (a path, or `off`), else this process's. */
+export function codeCacheNode(env: NodeJS.ProcessEnv): string | undefined {
+  const configured = env.CODE_CACHE_NODE?.trim();
+  if (configured === 'off') return undefined;
+  return configured || process.execPath;
+}
+
+/**
+ * Makes `dir`'s code cache with `node`: a child process without NODE_OPTIONS, so with V8's default flags, as the
+ * runtime starts Node (`nodeFlags`: other flags, for a runtime started with them, or a test of V8's refusal).
+ */
+export function produceCodeCache(dir: string, scriptName: string, node = process.execPath, nodeFlags: readonly string[] = []): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    execFile(
+      node,
+      [...nodeFlags, `--random-seed=${PRODUCER_SEED}`, '-e', PRODUCER, join(dir, BUNDLE_FILES.loader), scriptName, join(dir, BUNDLE_FILES.bundle), join(dir, BUNDLE_FILES.codeCache)],
+      { cwd: dir, env: { PATH: process.env.PATH ?? '' }, timeout: 60_000 },
+      (error, _stdout, stderr) => (error ? reject(new Error(`code cache of ${scriptName}: ${error.message}\n${stderr}`)) : resolvePromise()),
+    );
+  });
+}
+
+/** The header of a code cache file, or undefined if there is none or it is not one. */
+export function readCodeCacheHeader(file: string): CodeCacheHeader | undefined {
+  try {
+    const bytes = readFileSync(file);
+    const end = bytes.indexOf(10);
+    return end > 0 ? (JSON.parse(bytes.toString('latin1', 0, end)) as CodeCacheHeader) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export function functionNames(): string[] {
   return readdirSync(join(root, 'functions'), { withFileTypes: true })
@@ -73,14 +234,19 @@ export interface BuildOptions {
   outdir?: string;
   /** Stores whose drivers are vendored next to each bundle; default from `STORE` (see `storesToShip`). */
   stores?: readonly StoreKind[];
+  /** The Node binary that makes each bundle's V8 code cache, or false for none; default `codeCacheNode(process.env)`. */
+  codeCache?: string | false;
 }
 
 export interface BundleReport {
   name: string;
   bytes: number;
   budgetBytes: number;
-  drivers: { package: string; bytes: number; budgetBytes: number }[];
-  /** The largest contributors to `index.js` (package or source folder → bytes). */
+  /** The vendored drivers: `bytes` of their code (`bundle.js`), `codeCacheBytes` of their V8 code cache (0: none). */
+  drivers: { package: string; bytes: number; budgetBytes: number; codeCacheBytes: number }[];
+  /** Size of `bundle.js.v8cache` and the Node that made it; undefined when none was made. */
+  codeCache: { bytes: number; node: string } | undefined;
+  /** The largest contributors to `bundle.js` (package or source folder → bytes). */
   largest: { input: string; bytes: number }[];
 }
 
@@ -97,21 +263,27 @@ export function storesToShip(argv: readonly string[], env: NodeJS.ProcessEnv): S
   return kinds as StoreKind[];
 }
 
-async function buildDriver(pkg: string, outfile: string): Promise<number> {
+/** Bundles a driver into `dir` as a function is: `bundle.js` behind the loader `index.js`. Returns the code's size. */
+async function buildDriver(pkg: string, dir: string): Promise<number> {
   const result = await build({
     entryPoints: [require.resolve(pkg, { paths: [root] })],
-    outfile,
+    outfile: join(dir, BUNDLE_FILES.bundle),
     bundle: true,
     platform: 'node',
     target: 'node18',
     format: 'cjs',
     minify: true,
     legalComments: 'external',
+    banner: { js: CJS_WRAPPER.head },
+    footer: { js: CJS_WRAPPER.tail },
     metafile: true,
     logLevel: 'error',
   });
+  writeFileSync(join(dir, BUNDLE_FILES.loader), loaderSource(driverScriptName(pkg)));
   return Object.values(result.metafile.outputs).find((o) => o.entryPoint)?.bytes ?? 0;
 }
+
+const driverScriptName = (pkg: string) => `node_modules/${pkg}/${BUNDLE_FILES.bundle}`;
 
 function largestInputs(output: Metafile['outputs'][string] | undefined, count = 4): { input: string; bytes: number }[] {
   const totals = new Map<string, number>();
@@ -129,15 +301,25 @@ function largestInputs(output: Metafile['outputs'][string] | undefined, count = 
 export async function buildFunctions(names = functionNames(), options: BuildOptions = {}): Promise<BundleReport[]> {
   const outdir = options.outdir ?? join(root, 'dist');
   const stores = options.stores ?? storesToShip([], process.env);
+  const cacheNode = options.codeCache === undefined ? codeCacheNode(process.env) : options.codeCache || undefined;
   const packages = [...new Set(stores.flatMap((kind) => (kind === 'sqlite' ? [] : [STORE_DRIVERS[kind]])))];
 
-  // Each driver is bundled once, then copied next to every function.
+  // Each driver is bundled (and its code cache made) once, then copied next to every function. A driver's code
+  // cache matters as much as a function's: compiling the CloudBase SDK (1 MB) costs more than a whole function.
   const scratch = mkdtempSync(join(tmpdir(), 'wxa-drivers-'));
-  const drivers: { package: string; file: string; bytes: number; budgetBytes: number }[] = [];
+  const drivers: { package: string; dir: string; bytes: number; budgetBytes: number; codeCacheBytes: number }[] = [];
   try {
     for (const pkg of packages) {
-      const file = join(scratch, pkg, 'index.js');
-      drivers.push({ package: pkg, file, bytes: await buildDriver(pkg, file), budgetBytes: DRIVER_BUDGET_BYTES[pkg] ?? FUNCTION_BUDGET_BYTES });
+      const dir = join(scratch, pkg);
+      drivers.push({ package: pkg, dir, bytes: await buildDriver(pkg, dir), budgetBytes: DRIVER_BUDGET_BYTES[pkg] ?? FUNCTION_BUDGET_BYTES, codeCacheBytes: 0 });
+    }
+    if (cacheNode) {
+      await Promise.all(
+        drivers.map(async (driver) => {
+          await produceCodeCache(driver.dir, driverScriptName(driver.package), cacheNode);
+          driver.codeCacheBytes = statSync(join(driver.dir, BUNDLE_FILES.codeCache)).size;
+        }),
+      );
     }
 
     const reports: BundleReport[] = [];
@@ -146,7 +328,7 @@ export async function buildFunctions(names = functionNames(), options: BuildOpti
       rmSync(dir, { recursive: true, force: true });
       const result = await build({
         entryPoints: [join(root, 'functions', name, 'handler.ts')],
-        outfile: join(dir, 'index.js'),
+        outfile: join(dir, BUNDLE_FILES.bundle),
         bundle: true,
         platform: 'node',
         target: 'node18',
@@ -156,23 +338,46 @@ export async function buildFunctions(names = functionNames(), options: BuildOpti
         legalComments: 'external',
         external: EXTERNAL_DRIVERS,
         plugins: [zodEnglishOnlyPlugin],
+        // The bundle is the body of the function Node's CommonJS loader would wrap it in (see `loaderSource`).
+        banner: { js: CJS_WRAPPER.head },
+        footer: { js: CJS_WRAPPER.tail },
         metafile: true,
         logLevel: 'warning',
       });
-      const output = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith('index.js'))?.[1];
+      const output = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith(`/${BUNDLE_FILES.bundle}`))?.[1];
+      // A script compiled by `vm.Script` has no `import()` (Node 20 wants --experimental-vm-modules for it): the
+      // drivers are `require`d (an `import()` of one would also see its CommonJS exports as `default` only).
+      const dynamic = (output?.imports ?? []).filter((i) => i.kind === 'dynamic-import' && i.external).map((i) => i.path);
+      if (dynamic.length > 0) throw new Error(`${name}: import() of ${dynamic.join(', ')}: require it instead (see scripts/build.ts)`);
       writeFileSync(join(dir, 'meta.json'), JSON.stringify(result.metafile));
+      writeFileSync(join(dir, BUNDLE_FILES.loader), loaderSource(`${name}/${BUNDLE_FILES.bundle}`));
       for (const driver of drivers) {
-        const target = join(dir, 'node_modules', driver.package, 'index.js');
-        mkdirSync(dirname(target), { recursive: true });
-        copyFileSync(driver.file, target);
+        const target = join(dir, 'node_modules', driver.package);
+        mkdirSync(target, { recursive: true });
+        for (const file of Object.values(BUNDLE_FILES)) {
+          if (existsSync(join(driver.dir, file))) copyFileSync(join(driver.dir, file), join(target, file));
+        }
       }
       reports.push({
         name,
         bytes: output?.bytes ?? 0,
         budgetBytes: FUNCTION_BUDGET_BYTES,
-        drivers: drivers.map(({ package: pkg, bytes, budgetBytes }) => ({ package: pkg, bytes, budgetBytes })),
+        drivers: drivers.map(({ package: pkg, bytes, budgetBytes, codeCacheBytes }) => ({ package: pkg, bytes, budgetBytes, codeCacheBytes })),
+        codeCache: undefined,
         largest: largestInputs(output),
       });
+    }
+
+    // Every bundle is built: make the caches, one child process per bundle, side by side.
+    if (cacheNode) {
+      await Promise.all(
+        reports.map(async (report) => {
+          const dir = join(outdir, report.name);
+          await produceCodeCache(dir, `${report.name}/${BUNDLE_FILES.bundle}`, cacheNode);
+          const file = join(dir, BUNDLE_FILES.codeCache);
+          report.codeCache = { bytes: statSync(file).size, node: readCodeCacheHeader(file)?.node ?? '?' };
+        }),
+      );
     }
     return reports;
   } finally {
@@ -184,16 +389,24 @@ const kb = (bytes: number) => `${(bytes / KB).toFixed(1)} KB`;
 
 export function formatSizeTable(reports: readonly BundleReport[]): string {
   const width = Math.max(...reports.map((r) => r.name.length), 'function'.length);
-  const lines = [`${'function'.padEnd(width)}  ${'index.js'.padStart(10)}  ${'budget'.padStart(8)}  largest inputs`];
+  const lines = [`${'function'.padEnd(width)}  ${'bundle.js'.padStart(10)}  ${'budget'.padStart(8)}  ${'v8 cache'.padStart(10)}  largest inputs`];
   for (const r of reports) {
     const over = r.bytes > r.budgetBytes ? '  OVER BUDGET' : '';
     const largest = r.largest.map((l) => `${l.input} ${kb(l.bytes)}`).join(', ');
-    lines.push(`${r.name.padEnd(width)}  ${kb(r.bytes).padStart(10)}  ${kb(r.budgetBytes).padStart(8)}  ${largest}${over}`);
+    const cache = r.codeCache ? kb(r.codeCache.bytes) : 'none';
+    lines.push(`${r.name.padEnd(width)}  ${kb(r.bytes).padStart(10)}  ${kb(r.budgetBytes).padStart(8)}  ${cache.padStart(10)}  ${largest}${over}`);
   }
+  const cacheNodes = [...new Set(reports.flatMap((r) => (r.codeCache ? [r.codeCache.node] : [])))];
+  lines.push(
+    cacheNodes.length > 0
+      ? `+ index.js (loader) in each; bundle.js.v8cache made by Node ${cacheNodes.join(', ')}: used only by that Node (CODE_CACHE_NODE=<node> to make it with another)`
+      : '+ index.js (loader) in each; no code cache (--no-code-cache or CODE_CACHE_NODE=off)',
+  );
   const drivers = reports[0]?.drivers ?? [];
   for (const d of drivers) {
     const over = d.bytes > d.budgetBytes ? '  OVER BUDGET' : '';
-    lines.push(`+ node_modules/${d.package}/index.js in each: ${kb(d.bytes)} (budget ${kb(d.budgetBytes)})${over}`);
+    const cache = d.codeCacheBytes > 0 ? `, v8 cache ${kb(d.codeCacheBytes)}` : '';
+    lines.push(`+ node_modules/${d.package}/bundle.js in each: ${kb(d.bytes)} (budget ${kb(d.budgetBytes)})${cache}${over}`);
   }
   if (drivers.length === 0) lines.push('+ no store driver shipped (STORE=sqlite or --store=none)');
   return lines.join('\n');
@@ -203,7 +416,10 @@ if (require.main === module) {
   const started = Date.now();
   const args = process.argv.slice(2);
   const names = args.filter((a) => !a.startsWith('--'));
-  buildFunctions(names.length ? names : undefined, { stores: storesToShip(args, process.env) })
+  buildFunctions(names.length ? names : undefined, {
+    stores: storesToShip(args, process.env),
+    ...(args.includes('--no-code-cache') ? { codeCache: false as const } : {}),
+  })
     .then((reports) => {
       console.log(formatSizeTable(reports));
       console.log(`built ${reports.length} bundles in ${Date.now() - started} ms`);

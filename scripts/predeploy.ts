@@ -4,7 +4,9 @@
  * - parses the environment it would receive with `parseConfig` as the cloud does (WXA_ENV=cloud), so a missing or
  *   malformed variable stops the deployment with the whole list, instead of a function failing at its first
  *   cold start (Serverless Devs renders an unset `${env('X', '')}` as '', which the component leaves out);
- * - checks the bundle exists and carries the driver of the configured STORE (see scripts/build.ts).
+ * - checks the bundle exists and carries the driver of the configured STORE (see scripts/build.ts);
+ * - warns (without stopping the deployment) when a bundle's V8 code cache was made by another Node than the runtime
+ *   the template declares: the function then compiles its bundle at every cold start (see scripts/build.ts).
  *
  *   tsx scripts/predeploy.ts [-t serverless.yml]
  */
@@ -13,7 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { renderTemplate, repoRoot, type RenderedResource } from '../infra/scf/render';
 import { isAppError } from '../shared/domain/errors';
 import { parseConfig } from '../shared/runtime/config';
-import { STORE_DRIVERS } from './build';
+import { BUNDLE_FILES, STORE_DRIVERS, readCodeCacheHeader } from './build';
 
 /** Environment-map key per provider template: SCF (our component) and Alibaba FC3. */
 const environmentOf = (resource: RenderedResource): Record<string, unknown> | undefined =>
@@ -54,23 +56,58 @@ export function checkResources(resources: Record<string, RenderedResource>, temp
   return [...grouped.entries()].map(([text, names]) => `${text} (${names.join(', ')})`);
 }
 
-export function checkDeployment(templateFile: string, env: NodeJS.ProcessEnv = process.env): string[] {
-  const rendered = renderTemplate(
+/** The Node version prefix a provider runtime name stands for: `Nodejs18.15` (SCF) → `v18.15.`, `nodejs18` (FC) → `v18.`. */
+export function nodeOfRuntime(runtime: unknown): string | undefined {
+  const match = typeof runtime === 'string' ? /^nodejs(\d+)(?:\.(\d+))?$/i.exec(runtime) : null;
+  if (!match) return undefined;
+  return match[2] === undefined ? `v${match[1]}.` : `v${match[1]}.${match[2]}.`;
+}
+
+/**
+ * Bundles whose code cache the runtime will refuse (V8 takes only a cache its own version made), or that have none:
+ * they still work, compiling the bundle at every cold start instead. One line per distinct finding.
+ */
+export function codeCacheWarnings(resources: Record<string, RenderedResource>, templateDir: string): string[] {
+  const findings = new Map<string, string[]>();
+  for (const [name, resource] of Object.entries(resources)) {
+    if (typeof resource.props.code !== 'string') continue;
+    const want = nodeOfRuntime(resource.props.runtime);
+    if (!want) continue;
+    const code = resolve(templateDir, resource.props.code);
+    if (!existsSync(join(code, BUNDLE_FILES.loader))) continue; // a missing bundle is a problem of its own
+    const header = readCodeCacheHeader(join(code, BUNDLE_FILES.codeCache));
+    const finding = !header
+      ? `no V8 code cache next to the bundle: cold starts compile it (build without --no-code-cache / CODE_CACHE_NODE=off)`
+      : header.node.startsWith(want)
+        ? undefined
+        : `the V8 code cache was made by Node ${header.node} but ${String(resource.props.runtime)} runs Node ${want}x, which will refuse it and compile the bundle at every cold start: build with that Node, or set CODE_CACHE_NODE to one`;
+    if (finding) findings.set(finding, [...(findings.get(finding) ?? []), name]);
+  }
+  return [...findings.entries()].map(([text, names]) => `${text} (${names.join(', ')})`);
+}
+
+function render(templateFile: string, env: NodeJS.ProcessEnv): Record<string, RenderedResource> {
+  return renderTemplate(
     templateFile,
     Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)),
     { pin: false, home: env.HOME ?? '' },
   );
-  return checkResources(rendered, dirname(templateFile));
+}
+
+export function checkDeployment(templateFile: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  return checkResources(render(templateFile, env), dirname(templateFile));
 }
 
 if (require.main === module) {
   const flag = process.argv.indexOf('-t');
   const template = resolve(flag >= 0 ? (process.argv[flag + 1] ?? 'serverless.yml') : join(repoRoot, 'serverless.yml'));
-  const problems = checkDeployment(template);
+  const resources = render(template, process.env);
+  const problems = checkResources(resources, dirname(template));
   if (problems.length > 0) {
     console.error(`Not deploying ${template}: fix these first (variables come from the environment or .env next to it):`);
     for (const problem of problems) console.error(`  - ${problem}`);
     process.exit(1);
   }
+  for (const warning of codeCacheWarnings(resources, dirname(template))) console.warn(`warning: ${warning}`);
   console.log(`pre-deploy check passed for ${template}`);
 }

@@ -7,15 +7,33 @@
  * WeChat simulator in this process as WECHAT_API_BASE. The vendored cloud drivers are loaded too: MongoDB against
  * a closed loopback port (the driver must get as far as server selection), CloudBase without a request (it would
  * leave this machine).
+ *
+ * Each `index.js` is the loader scripts/build.ts writes: it compiles `bundle.js` from its V8 code cache. The runs
+ * report what each loader did, so the tests see the cache taken by a fresh build, and the loader falling back to
+ * compiling the bundle (and the function still answering) when the cache is missing, damaged, stale or foreign.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadTemplate, type LocalFunction } from '../infra/local/template';
 import { startWeChatSimulator, type WeChatSimulator } from '../infra/wechat-sim';
 import { LOCAL_WECHAT_DEFAULTS } from '../shared/runtime/config';
-import { DRIVER_BUDGET_BYTES, FUNCTION_BUDGET_BYTES, buildFunctions, formatSizeTable, functionNames, type BundleReport } from '../scripts/build';
+import {
+  BUNDLE_FILES,
+  CJS_WRAPPER,
+  DRIVER_BUDGET_BYTES,
+  FUNCTION_BUDGET_BYTES,
+  LOADED_BUNDLES,
+  buildFunctions,
+  formatSizeTable,
+  functionNames,
+  loaderSource,
+  produceCodeCache,
+  readCodeCacheHeader,
+  type BundleReport,
+  type LoadedBundle,
+} from '../scripts/build';
 
 const root = resolve(__dirname, '..');
 const fixtures = join(root, 'shared', 'runtime', 'shim', 'fixtures');
@@ -23,23 +41,27 @@ const work = mkdtempSync(join(tmpdir(), 'wxa-bundles-'));
 const dist = join(work, 'dist');
 const runner = join(work, 'run.cjs');
 
-// Loads one bundle in this fresh process, invokes it once, and reports the result and the modules it loaded.
+// Loads one bundle in this fresh process, invokes it once, and reports the result, the modules it loaded and what
+// each bundle loader did with its code cache.
 const RUNNER = `
 const fs = require('node:fs');
 const [bundle, eventFile, contextFile] = process.argv.slice(2);
-const report = (outcome) => { process.stdout.write('\\n@@' + JSON.stringify({ ...outcome, modules: Object.keys(require.cache) })); process.exit(0); };
+const caches = () => Object.fromEntries([...(globalThis[Symbol.for(${JSON.stringify(LOADED_BUNDLES)})] || new Map())].map(([name, loaded]) => [name, loaded.cache]));
+const report = (outcome) => { process.stdout.write('\\n@@' + JSON.stringify({ ...outcome, modules: Object.keys(require.cache), caches: caches() })); process.exit(0); };
 let mod;
 try { mod = require(bundle); } catch (e) { report({ loadError: String(e && e.stack || e) }); }
 Promise.resolve()
   .then(() => mod.handler(JSON.parse(fs.readFileSync(eventFile, 'utf8')), JSON.parse(fs.readFileSync(contextFile, 'utf8'))))
-  .then((result) => report({ result }), (e) => report({ error: { name: e && e.name, code: e && e.code, message: String(e && e.message) } }));
+  .then((result) => report({ result }), (e) => report({ error: { name: e && e.name, code: e && e.code, message: String(e && e.message), stack: String(e && e.stack) } }));
 `;
 
 interface RunReport {
   loadError?: string;
   result?: { statusCode?: number; headers?: Record<string, string>; body?: string; isBase64Encoded?: boolean; [key: string]: unknown };
-  error?: { name?: string; code?: string; message: string };
+  error?: { name?: string; code?: string; message: string; stack: string };
   modules: string[];
+  /** Script name (`<function>/bundle.js`, `node_modules/<driver>/bundle.js`) → what its loader did with the cache. */
+  caches: Record<string, LoadedBundle['cache']>;
 }
 
 let reports: BundleReport[] = [];
@@ -84,12 +106,12 @@ function baseEnv(name: string): Record<string, string> {
   };
 }
 
-function invoke(name: string, event: unknown, env: Record<string, string>): RunReport {
+function invoke(name: string, event: unknown, env: Record<string, string>, dir = join(dist, name)): RunReport {
   const eventFile = join(work, `${name}-${Math.random().toString(36).slice(2)}.json`);
   const contextFile = join(work, 'context.json');
   writeFileSync(eventFile, JSON.stringify(event));
   writeFileSync(contextFile, JSON.stringify({ ...scfContext, function_name: name }));
-  const child = spawnSync(process.execPath, [runner, join(dist, name, 'index.js'), eventFile, contextFile], {
+  const child = spawnSync(process.execPath, [runner, join(dir, 'index.js'), eventFile, contextFile], {
     cwd: work,
     env,
     encoding: 'utf8',
@@ -141,9 +163,16 @@ describe('function bundles', () => {
 
   it('bundles no store driver and only the English zod locale', () => {
     for (const { name } of reports) {
-      const meta = JSON.parse(readFileSync(join(dist, name, 'meta.json'), 'utf8')) as { inputs: Record<string, unknown> };
+      const meta = JSON.parse(readFileSync(join(dist, name, 'meta.json'), 'utf8')) as {
+        inputs: Record<string, unknown>;
+        outputs: Record<string, { imports: { path: string; kind: string; external?: boolean }[] }>;
+      };
       const inputs = Object.keys(meta.inputs);
       expect(inputs.filter((i) => /node_modules\/(better-sqlite3|mongodb|bson|@cloudbase)\//.test(i))).toEqual([]);
+      // The drivers are `require`d from next to the bundle: an `import()` of the bundled CloudBase SDK saw no
+      // `init` (its CommonJS exports only as `default`), and the loader's vm.Script has no `import()` at all.
+      const external = Object.values(meta.outputs).flatMap((o) => o.imports.filter((i) => i.external && !i.path.startsWith('node:')));
+      expect(external.filter((i) => i.kind !== 'require-call')).toEqual([]);
       // Deployment tooling stays out of the functions.
       expect(inputs.filter((i) => /^(infra\/|scripts\/)|tencentcloud-sdk|@serverless-devs/.test(i))).toEqual([]);
       // The plugin's stand-in for locales/index.js, and en.js: no other locale file.
@@ -175,6 +204,8 @@ describe('function bundles', () => {
     }
     // Only better-sqlite3 (STORE=sqlite); the cloud drivers stay unloaded.
     expect(loadedDrivers(report).every((m) => m.includes('better-sqlite3'))).toBe(true);
+    // Compiled from the code cache the build made (this Node made it, so V8 takes it).
+    expect(report.caches).toEqual({ [`${name}/bundle.js`]: 'used' });
   });
 
   it('api answers GET /v1/health with 200 after a store round trip', () => {
@@ -197,6 +228,8 @@ describe('function bundles', () => {
   it('reports configuration errors in English (zod keeps its English locale)', () => {
     const report = invoke('maintenance', timerEvent('purge-expired', undefined), { ...baseEnv('maintenance'), LOG_LEVEL: 'loud' });
     expect(report.error?.message).toMatch(/LOG_LEVEL Invalid option: expected one of "debug"\|"info"\|"warn"\|"error"/);
+    // Stack frames name the function's bundle (the script name the cache was made with), at its own lines.
+    expect(report.error?.stack).toMatch(/\(maintenance\/bundle\.js:\d+:\d+\)/);
   });
 });
 
@@ -210,6 +243,8 @@ describe('vendored store drivers', () => {
     });
     expect(report.error?.name).toBe('MongoServerSelectionError');
     expect(loadedDrivers(report)).toEqual(['/dist/maintenance/node_modules/mongodb/index.js']);
+    // The driver has its own loader and code cache.
+    expect(report.caches).toEqual({ 'maintenance/bundle.js': 'used', 'node_modules/mongodb/bundle.js': 'used' });
   });
 
   it('the shipped @cloudbase/node-sdk loads on its own and builds queries without a request', () => {
@@ -236,4 +271,100 @@ describe('vendored store drivers', () => {
     });
     expect(report.error?.message).toMatch(/STORE=mongodb needs mongodb, which this build does not carry: rebuild with STORE=mongodb npm run build/);
   });
+});
+
+describe('code cache', () => {
+  const purge = () => timerEvent('purge-expired', undefined);
+  /** A copy of the maintenance function directory, its cache altered by `alter`. */
+  const variant = (label: string, alter: (dir: string) => void | Promise<void>) => async () => {
+    const dir = join(work, 'variants', label);
+    cpSync(join(dist, 'maintenance'), dir, { recursive: true });
+    await alter(dir);
+    return dir;
+  };
+  const cacheFile = (dir: string) => join(dir, BUNDLE_FILES.codeCache);
+  /** The cache file: its header line, and V8's data after it. */
+  const split = (dir: string) => {
+    const bytes = readFileSync(cacheFile(dir));
+    const end = bytes.indexOf(10);
+    return { header: JSON.parse(bytes.toString('latin1', 0, end)) as Record<string, unknown>, data: bytes.subarray(end + 1) };
+  };
+  const join2 = (header: Record<string, unknown>, data: Buffer) => Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`, 'latin1'), data]);
+
+  it('is made by this Node for the bundle next to it, and is the same bytes at every build', async () => {
+    const header = readCodeCacheHeader(cacheFile(join(dist, 'maintenance')));
+    expect(header).toMatchObject({ format: 1, node: process.version, v8: process.versions.v8, arch: process.arch });
+    const again = join(work, 'rebuild');
+    await buildFunctions(['maintenance'], { outdir: again, stores: [] });
+    expect(readFileSync(cacheFile(join(again, 'maintenance')))).toEqual(readFileSync(cacheFile(join(dist, 'maintenance'))));
+  }, 60_000);
+
+  it.each([
+    ['no cache file', 'none', variant('missing', (dir) => rmSync(cacheFile(dir)))],
+    // V8 checks only the length, its version and its flags, and Node 20's V8 no longer verifies the data's checksum:
+    // offered this cache, it aborts the process. The loader's digest of the data catches it first.
+    ['damaged V8 data', 'stale', variant('damaged', (dir) => {
+      const { header, data } = split(dir);
+      for (const at of [data.length >> 2, data.length >> 1]) data[at] = (data[at] ?? 0) ^ 0x5a;
+      writeFileSync(cacheFile(dir), join2(header, data));
+    })],
+    ['a truncated cache', 'stale', variant('truncated', (dir) => writeFileSync(cacheFile(dir), readFileSync(cacheFile(dir)).subarray(0, 4096)))],
+    ['a file that is no cache', 'stale', variant('garbage', (dir) => writeFileSync(cacheFile(dir), 'not a cache'))],
+    // Edited in place, same length: V8 would take the cache and run the old code.
+    ['the cache of an edited bundle', 'stale', variant('edited', (dir) => {
+      const file = join(dir, BUNDLE_FILES.bundle);
+      const code = readFileSync(file, 'latin1');
+      const at = code.indexOf('Invalid configuration');
+      expect(at).toBeGreaterThan(0);
+      writeFileSync(file, `${code.slice(0, at)}Invalid Configuration${code.slice(at + 'Invalid configuration'.length)}`, 'latin1');
+    })],
+    ['a cache made by another Node', 'rejected', variant('other-node', (dir) => {
+      const { header, data } = split(dir);
+      writeFileSync(cacheFile(dir), join2({ ...header, node: 'v0.0.0' }, data));
+    })],
+    // Same Node, other V8 flags (as a runtime started with --max-old-space-size would be): V8 refuses it.
+    ['a cache made with other V8 flags', 'rejected', variant('other-flags', async (dir) => {
+      rmSync(cacheFile(dir));
+      await produceCodeCache(dir, 'maintenance/bundle.js', process.execPath, ['--max-old-space-size=123']);
+    })],
+  ])('%s (%s): the bundle is compiled from source and answers', async (_label, status, make) => {
+    const dir = await make();
+    const report = invoke('maintenance', purge(), baseEnv('maintenance'), dir);
+    expect(report.loadError).toBeUndefined();
+    expect(report.caches).toEqual({ 'maintenance/bundle.js': status });
+    expect(report.result).toEqual({ purged: expect.any(Number) });
+  }, 30_000);
+});
+
+describe('bundle loader', () => {
+  it('runs bundle.js as a CommonJS module of its directory, with or without its code cache', async () => {
+    const dir = join(work, 'loader-unit');
+    mkdirSync(join(dir, 'node_modules', 'dep'), { recursive: true });
+    writeFileSync(join(dir, 'node_modules', 'dep', 'index.js'), 'module.exports = { found: true };');
+    const body = [
+      "'use strict';",
+      'const dep = require("dep");',
+      'exports.probe = () => ({ dep, filename: __filename, dirname: __dirname, moduleExports: module.exports === exports, line: new Error().stack.split("\\n")[1] });',
+      'exports.thisIsExports = this === exports;',
+    ].join('\n');
+    writeFileSync(join(dir, BUNDLE_FILES.bundle), `${CJS_WRAPPER.head}\n${body}\n${CJS_WRAPPER.tail}`);
+    writeFileSync(join(dir, BUNDLE_FILES.loader), loaderSource('unit/bundle.js'));
+    const script = `
+      const m = require(process.argv[1]);
+      const loaded = globalThis[Symbol.for(${JSON.stringify(LOADED_BUNDLES)})].get('unit/bundle.js');
+      process.stdout.write(JSON.stringify({ ...m.probe(), thisIsExports: m.thisIsExports, cache: loaded.cache }));`;
+    const run = () => JSON.parse(spawnSync(process.execPath, ['-e', script, join(dir, BUNDLE_FILES.loader)], { encoding: 'utf8' }).stdout) as Record<string, unknown>;
+    const expected = {
+      dep: { found: true },
+      filename: join(dir, BUNDLE_FILES.bundle),
+      dirname: dir,
+      moduleExports: true,
+      thisIsExports: true,
+      // Line 4 of bundle.js: the wrapper is its first line.
+      line: expect.stringMatching(/unit\/bundle\.js:4:\d+\)$/),
+    };
+    expect(run()).toEqual({ ...expected, cache: 'none' });
+    await produceCodeCache(dir, 'unit/bundle.js');
+    expect(run()).toEqual({ ...expected, cache: 'used' });
+  }, 30_000);
 });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { renderTemplate } from '../infra/scf/render';
-import { checkResources } from '../scripts/predeploy';
+import { checkResources, codeCacheWarnings, nodeOfRuntime } from '../scripts/predeploy';
 
 const root = resolve(__dirname, '..');
 const scfFile = join(root, 'serverless.yml');
@@ -81,6 +81,41 @@ describe('checkResources', () => {
     const problems = checkResources(resources, dir);
     expect(problems.some((p) => p.startsWith('DATA_KEY must be 32 random bytes'))).toBe(true);
     expect(problems.some((p) => /STORE=mongodb but \.\/dist\/api carries no mongodb \(STORE=mongodb npm run build\)/.test(p))).toBe(true);
+  }, 30_000);
+});
+
+describe('codeCacheWarnings', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wxa-predeploy-cache-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  /** Stand-in code caches: only their first line (who made them) matters here. */
+  const writeCaches = (names: string[], node: string | undefined) => {
+    for (const name of names) {
+      const file = join(dir, 'dist', name, 'bundle.js.v8cache');
+      rmSync(file, { force: true });
+      if (node) writeFileSync(file, `${JSON.stringify({ format: 1, node, v8: 'x', platform: 'linux', arch: 'x64', bundle: '', data: '' })}\ndata`);
+    }
+  };
+
+  it('maps provider runtimes to the Node versions they run', () => {
+    expect(nodeOfRuntime('Nodejs18.15')).toBe('v18.15.');
+    expect(nodeOfRuntime('nodejs18')).toBe('v18.');
+    expect(nodeOfRuntime('Python3.9')).toBeUndefined();
+  });
+
+  it('warns once, naming the functions, when the caches were made by another Node than the runtime; not otherwise', () => {
+    const resources = renderTemplate(scfFile, COMPLETE);
+    const names = Object.keys(resources);
+    fakeBuild(dir, names, '@cloudbase/node-sdk');
+    writeCaches(names, 'v20.20.2');
+    const warnings = codeCacheWarnings(resources, dir);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/made by Node v20\.20\.2 but Nodejs18\.15 runs Node v18\.15\.x.*CODE_CACHE_NODE.*\(api, .*maintenance/);
+    writeCaches(names, 'v18.15.0');
+    expect(codeCacheWarnings(resources, dir)).toEqual([]);
+    writeCaches(names, undefined);
+    expect(codeCacheWarnings(resources, dir)).toEqual([expect.stringMatching(/^no V8 code cache next to the bundle/)]);
+    // Warnings only: the deployment is not refused for them.
+    expect(checkResources(resources, dir)).toEqual([]);
   }, 30_000);
 });
 
