@@ -6,14 +6,13 @@
  *
  * `npx tsx bench/ingest-inprocess.ts [--amount 20000] [--json]`
  */
-import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LOCAL_WECHAT_DEFAULTS as C } from '../shared/runtime/config';
 import type { LocalHttpEvent } from '../shared/runtime/shim';
-import { WeChatMessageCrypto, plainSignature } from '../shared/wechat/crypto';
-import { buildWeChatXml } from '../shared/wechat/xml';
+import { sealUnauthorizedPushes } from './pushes';
 import { numberArg } from './support';
 
 async function run() {
@@ -37,35 +36,18 @@ async function run() {
     return true;
   };
   const { handler } = await import('../functions/authorize-callback/handler');
-  const crypto = new WeChatMessageCrypto({ token: C.WECHAT_TOKEN, encodingAESKey: C.WECHAT_ENCODING_AES_KEY, appId: C.WECHAT_COMPONENT_APPID });
-  const events: LocalHttpEvent[] = [];
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  for (let i = 0; i < amount; i++) {
-    const encrypt = crypto.encrypt(
-      buildWeChatXml({ AppId: C.WECHAT_COMPONENT_APPID, CreateTime: Number(timestamp), InfoType: 'unauthorized', AuthorizerAppid: `wx${randomBytes(8).toString('hex')}` }),
-    );
-    const nonce = String(randomInt(100_000_000, 2_147_483_647));
-    const query = new URLSearchParams({
-      signature: plainSignature(C.WECHAT_TOKEN, timestamp, nonce),
-      timestamp,
-      nonce,
-      encrypt_type: 'aes',
-      msg_signature: crypto.msgSignature(timestamp, nonce, encrypt),
-    });
-    const body = buildWeChatXml({ AppId: C.WECHAT_COMPONENT_APPID, Encrypt: encrypt });
-    events.push({
-      kind: 'local-http',
-      method: 'POST',
-      rawPath: '/wechat/component/events',
-      rawQueryString: query.toString(),
-      rawHeaders: [['host', '127.0.0.1'], ['content-type', 'text/xml; charset=utf-8'], ['content-length', String(Buffer.byteLength(body))]],
-      bodyBase64: Buffer.from(body).toString('base64'),
-      clientIp: '127.0.0.1',
-      requestId: randomUUID(),
-      pathParameters: {},
-      resource: '/wechat/component/events',
-    });
-  }
+  const events: LocalHttpEvent[] = sealUnauthorizedPushes(amount).map(({ query, body }) => ({
+    kind: 'local-http',
+    method: 'POST',
+    rawPath: '/wechat/component/events',
+    rawQueryString: query,
+    rawHeaders: [['host', '127.0.0.1'], ['content-type', 'text/xml; charset=utf-8'], ['content-length', String(Buffer.byteLength(body))]],
+    bodyBase64: Buffer.from(body).toString('base64'),
+    clientIp: '127.0.0.1',
+    requestId: randomUUID(),
+    pathParameters: {},
+    resource: '/wechat/component/events',
+  }));
   const call = async (event: LocalHttpEvent) => {
     const result = (await handler(event, { requestId: event.requestId, functionName: 'authorize-callback', deadlineMs: Date.now() + 10_000 })) as { statusCode: number };
     if (result.statusCode !== 200) throw new Error(`answered ${result.statusCode}`);

@@ -22,23 +22,19 @@
  * `npx tsx bench/ingest.ts [--rounds 3] [--connections 10] [--amount 15000] [--bare-amount 100000] [--no-profile] [--profile-out FILE]`
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomInt } from 'node:crypto';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LOCAL_WECHAT_DEFAULTS } from '../shared/runtime/config';
 import { openSqliteStore } from '../shared/store/sqlite';
-import { WeChatMessageCrypto, plainSignature } from '../shared/wechat/crypto';
 import { inboxCollection } from '../shared/wechat/inbox';
-import { buildWeChatXml } from '../shared/wechat/xml';
 import { blast, prebuild, type LoadResult, type Request } from './loadgen';
 import { byLocation, profileTable, summarize, type ProfileSummary } from './profile';
+import { sealUnauthorizedPushes } from './pushes';
 import { ROOT, arg, fmt, main, median, numberArg, pct, percentile, ratio, type BenchResult } from './support';
 
 const PATH = '/wechat/component/events';
 /** CPU burnt per request by the calibration server: the order of what the product's own work costs. */
 const CALIBRATION_SPIN_US = 200;
-const C = LOCAL_WECHAT_DEFAULTS;
 
 /**
  * The bare server; with `SPIN_US` set, it first burns that much CPU per request (a calibration: what a server
@@ -63,36 +59,9 @@ function seal(count: number): Buffer[] {
 
 /** The same, with the (random, unknown) AuthorizerAppid each push names, in order. */
 function sealWithAppids(count: number): { requests: Buffer[]; appids: string[] } {
-  const appids: string[] = [];
-  const crypto = new WeChatMessageCrypto({ token: C.WECHAT_TOKEN, encodingAESKey: C.WECHAT_ENCODING_AES_KEY, appId: C.WECHAT_COMPONENT_APPID });
-  const out: Request[] = [];
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  for (let i = 0; i < count; i++) {
-    const appid = `wx${randomBytes(8).toString('hex')}`;
-    appids.push(appid);
-    const message = buildWeChatXml({
-      AppId: C.WECHAT_COMPONENT_APPID,
-      CreateTime: Number(timestamp),
-      InfoType: 'unauthorized',
-      AuthorizerAppid: appid,
-    });
-    const encrypt = crypto.encrypt(message);
-    const nonce = String(randomInt(100_000_000, 2_147_483_647));
-    const query = new URLSearchParams({
-      signature: plainSignature(C.WECHAT_TOKEN, timestamp, nonce),
-      timestamp,
-      nonce,
-      encrypt_type: 'aes',
-      msg_signature: crypto.msgSignature(timestamp, nonce, encrypt),
-    });
-    out.push({
-      method: 'POST',
-      path: `${PATH}?${query.toString()}`,
-      body: buildWeChatXml({ AppId: C.WECHAT_COMPONENT_APPID, Encrypt: encrypt }),
-      contentType: 'text/xml; charset=utf-8',
-    });
-  }
-  return { requests: prebuild('127.0.0.1', out), appids };
+  const pushes = sealUnauthorizedPushes(count);
+  const requests: Request[] = pushes.map((push) => ({ method: 'POST', path: `${PATH}?${push.query}`, body: push.body, contentType: 'text/xml; charset=utf-8' }));
+  return { requests: prebuild('127.0.0.1', requests), appids: pushes.map((push) => push.appid) };
 }
 
 interface Server {
