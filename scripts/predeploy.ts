@@ -33,12 +33,17 @@ export function checkResources(resources: Record<string, RenderedResource>, temp
       const listed = isAppError(error) && Array.isArray(error.details?.problems) ? (error.details.problems as string[]) : [String(error)];
       problems.push(...listed.map((p) => `${name}: ${p}`));
     }
+    const store = env.STORE || 'sqlite';
+    // CloudBase signs every request with the keys of the role the function runs as; without one, every store
+    // call fails (and the SDK's own check would end the instance: see assertCloudbaseCredentials).
+    if (store === 'cloudbase' && !resource.props.role && !(env.TENCENTCLOUD_SECRETID && env.TENCENTCLOUD_SECRETKEY)) {
+      problems.push(`${name}: STORE=cloudbase needs the function to run with a role allowing CloudBase database access (set SCF_ROLE)`);
+    }
     const code = resolve(templateDir, resource.props.code);
     if (!existsSync(join(code, 'index.js'))) {
       problems.push(`${name}: ${resource.props.code}/index.js is missing (npm run build)`);
       continue;
     }
-    const store = env.STORE || 'sqlite';
     if (store === 'cloudbase' || store === 'mongodb') {
       const driver = STORE_DRIVERS[store];
       if (!existsSync(join(code, 'node_modules', driver, 'index.js'))) {

@@ -15,6 +15,7 @@ const scfFile = join(root, 'serverless.yml');
 
 const COMPLETE = {
   STORE: 'cloudbase',
+  SCF_ROLE: 'SCF_WxaDeployRole',
   TCB_ENV: 'wxa-prod-1a2b3c',
   DATA_KEY: Buffer.alloc(32, 9).toString('base64'),
   ADMIN_API_KEY: 'admin-key-0123456789abcdefghij',
@@ -74,6 +75,14 @@ describe('checkResources', () => {
   it('passes a complete configuration whose bundles carry the store driver', () => {
     const resources = renderTemplate(scfFile, COMPLETE);
     expect(checkResources(resources, dir)).toEqual([]);
+  }, 30_000);
+
+  it('refuses STORE=cloudbase without an execution role: CloudBase would have no keys to sign with', () => {
+    const { SCF_ROLE: _role, ...withoutRole } = COMPLETE;
+    const resources = renderTemplate(scfFile, withoutRole);
+    fakeBuild(dir, Object.keys(resources), '@cloudbase/node-sdk');
+    const problems = checkResources(resources, dir);
+    expect(problems).toEqual([expect.stringMatching(/^STORE=cloudbase needs the function to run with a role .*\(set SCF_ROLE\) \(api, .*maintenance\)$/)]);
   }, 30_000);
 
   it('refuses malformed values and a bundle built for another store', () => {

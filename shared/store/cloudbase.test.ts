@@ -6,8 +6,8 @@
  */
 import { init } from '@cloudbase/node-sdk';
 import { z } from 'zod';
-import { CorruptDocumentError } from '../domain/errors';
-import { openCloudbaseStore, translateWhere, writeFields, isCollectionMissing, type TcbCommand, type TcbDatabase } from './cloudbase';
+import { ConfigError, CorruptDocumentError } from '../domain/errors';
+import { assertCloudbaseCredentials, openCloudbaseStore, translateWhere, writeFields, isCollectionMissing, type TcbCommand, type TcbDatabase } from './cloudbase';
 import { CloudbaseModel } from './cloudbase-model';
 import { decodeDocument, encodeDocument, NEVER } from './document-codec';
 import { defineCollection } from './port';
@@ -236,5 +236,44 @@ describe('document mapping', () => {
     expect(isCollectionMissing({ code: 'DATABASE_COLLECTION_NOT_EXIST', message: 'x' })).toBe(true);
     expect(isCollectionMissing(new Error('[ResourceNotFound] Db or Table not exist'))).toBe(true);
     expect(isCollectionMissing({ code: 'DATABASE_DUPLICATE_WRITE' })).toBe(false);
+  });
+});
+
+describe('credentials', () => {
+  const items = defineCollection({ name: 'items', schema: z.object({ n: z.number() }) });
+  const credentialVariables = ['TENCENTCLOUD_SECRETID', 'TENCENTCLOUD_SECRETKEY', 'TENCENTCLOUD_SESSIONTOKEN', 'CLOUDBASE_APIKEY'] as const;
+  const saved = Object.fromEntries(credentialVariables.map((name) => [name, process.env[name]]));
+  afterEach(() => {
+    for (const name of credentialVariables) {
+      if (saved[name] === undefined) delete process.env[name];
+      else process.env[name] = saved[name];
+    }
+  });
+
+  it('a function without a role fails its store calls with a configuration error, not an unhandled rejection', async () => {
+    for (const name of credentialVariables) delete process.env[name];
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const store = openCloudbaseStore({ envId: 'no-role-env' });
+      // A turn of the event loop before the first call: the failed initialisation must not count as unhandled.
+      await new Promise((resolve) => setImmediate(resolve));
+      const error = await store.collection(items).get('a').catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error).toMatchObject({ field: 'TENCENTCLOUD_SECRETID', message: expect.stringContaining('role') });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('accepts explicit keys, the role keys SCF sets, or a CloudBase API key', () => {
+    for (const name of credentialVariables) delete process.env[name];
+    expect(() => assertCloudbaseCredentials({ secretId: 'id', secretKey: 'key' })).not.toThrow();
+    expect(() => assertCloudbaseCredentials({}, { TENCENTCLOUD_SECRETID: 'id', TENCENTCLOUD_SECRETKEY: 'key' })).not.toThrow();
+    expect(() => assertCloudbaseCredentials({}, { CLOUDBASE_APIKEY: 'k' })).not.toThrow();
+    expect(() => assertCloudbaseCredentials({ secretId: 'id' }, { TENCENTCLOUD_SECRETID: 'id' })).toThrow(ConfigError);
   });
 });

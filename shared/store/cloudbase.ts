@@ -19,7 +19,7 @@
  * elsewhere pass `secretId`/`secretKey`.
  */
 import type { z } from 'zod';
-import { ConflictError, DuplicateKeyError } from '../domain/errors';
+import { ConfigError, ConflictError, DuplicateKeyError } from '../domain/errors';
 import {
   assertIndexed,
   decodeDocument,
@@ -171,7 +171,23 @@ const asDocument = (raw: unknown): StoredDocument | null => {
   return doc && typeof doc === 'object' ? (doc as StoredDocument) : null;
 };
 
+/**
+ * The SDK checks its credentials in a promise nobody awaits (an unhandled rejection, which ends a Node 18 process)
+ * and then sends the request unsigned. So the adapter checks first, and a function deployed without a role fails
+ * its store calls with a configuration error that says what to do, instead of its instance dying.
+ */
+export function assertCloudbaseCredentials(options: Pick<CloudbaseStoreOptions, 'secretId' | 'secretKey'>, env: NodeJS.ProcessEnv = process.env): void {
+  if (options.secretId && options.secretKey) return;
+  if (env.TENCENTCLOUD_SECRETID && env.TENCENTCLOUD_SECRETKEY) return; // SCF sets them from the function's role
+  if (env.CLOUDBASE_APIKEY) return;
+  throw new ConfigError(
+    'CloudBase needs credentials: give the function a role with CloudBase database access (SCF then sets TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY and TENCENTCLOUD_SESSIONTOKEN), or set those variables',
+    { field: 'TENCENTCLOUD_SECRETID' },
+  );
+}
+
 async function initDatabase(options: CloudbaseStoreOptions): Promise<TcbDatabase> {
+  assertCloudbaseCredentials(options);
   // `require`, not `import()`: the function bundles are CommonJS and require the SDK shipped next to them
   // (scripts/build.ts). Through `import()` Node sees the bundled SDK's CommonJS exports as `default` only, so
   // `init` was undefined and every cloud function failed at its first store call ("t is not a function").
@@ -187,6 +203,8 @@ export function openCloudbaseStore(options: CloudbaseStoreOptions): DocumentStor
   const clock = options.clock ?? Date.now;
   const prefix = options.prefix ?? '';
   const database = options.database ? Promise.resolve(options.database) : initDatabase(options);
+  // Failing to initialise is reported by every store call that awaits `database`; until one does, it is not unhandled.
+  database.catch(() => undefined);
   const specs = new Map<string, CollectionSpec<z.ZodType, string>>();
 
   const specOf = (name: string) => {
