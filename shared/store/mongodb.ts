@@ -55,6 +55,8 @@ function connect(url: string): Promise<MongoClient> {
 function acquireClient(url: string, share: boolean): { client: Promise<MongoClient>; release: () => Promise<void> } {
   if (!share) {
     const client = connect(url);
+    // A failed connect is reported by the store calls that await it; until one does, it is not unhandled.
+    client.catch(() => undefined);
     return { client, release: async () => (await client.catch(() => undefined))?.close() };
   }
   let entry = clients.get(url);
