@@ -10,10 +10,13 @@ import {
   asRecord,
   buildContext,
   buildHttpEvent,
+  builtOnFirstUse,
   checkResult,
   decodeRawEvent,
   pairsFromQueryString,
   pairsOf,
+  parseLenient,
+  parseOptions,
   parseWith,
   stringMap,
   type Pair,
@@ -21,89 +24,101 @@ import {
   scheduledEvent,
 } from './common';
 
-const multiMap = z.record(z.string(), z.array(z.string())).nullish();
-
-const v1EventSchema = z.object({
-  resource: z.string().optional(),
-  path: z.string(),
-  httpMethod: z.string().min(1),
-  headers: stringMap,
-  multiValueHeaders: multiMap,
-  queryStringParameters: stringMap,
-  multiValueQueryStringParameters: multiMap,
-  pathParameters: stringMap,
-  stageVariables: stringMap,
-  body: z.string().nullish(),
-  isBase64Encoded: z.boolean().nullish(),
-  requestContext: z.object({
-    accountId: z.string().optional(),
-    apiId: z.string().optional(),
-    authorizer: z.record(z.string(), z.unknown()).nullish(),
-    domainName: z.string().optional(),
-    protocol: z.string().optional(),
-    requestId: z.string().optional(),
-    requestTimeEpoch: z.number().optional(),
-    stage: z.string().optional(),
-    identity: z.object({ sourceIp: z.string().optional(), userAgent: z.string().nullish() }).optional(),
-  }),
-});
-export type AwsV1Event = z.infer<typeof v1EventSchema>;
-
-const v2EventSchema = z.object({
-  version: z.literal('2.0'),
-  routeKey: z.string().optional(),
-  rawPath: z.string(),
-  rawQueryString: z.string().optional(),
-  cookies: z.array(z.string()).optional(),
-  headers: stringMap,
-  queryStringParameters: stringMap,
-  pathParameters: stringMap,
-  stageVariables: stringMap,
-  body: z.string().nullish(),
-  isBase64Encoded: z.boolean().nullish(),
-  requestContext: z.object({
-    accountId: z.string().optional(),
-    apiId: z.string().optional(),
-    domainName: z.string().optional(),
-    http: z.object({
-      method: z.string().min(1),
-      path: z.string().optional(),
+const v1EventSchema = builtOnFirstUse(() => {
+  const multiMap = z.record(z.string(), z.array(z.string())).nullish();
+  return z.object({
+    resource: z.string().optional(),
+    path: z.string(),
+    httpMethod: z.string().min(1),
+    headers: stringMap(),
+    multiValueHeaders: multiMap,
+    queryStringParameters: stringMap(),
+    multiValueQueryStringParameters: multiMap,
+    pathParameters: stringMap(),
+    stageVariables: stringMap(),
+    body: z.string().nullish(),
+    isBase64Encoded: z.boolean().nullish(),
+    requestContext: z.object({
+      accountId: z.string().optional(),
+      apiId: z.string().optional(),
+      authorizer: z.record(z.string(), z.unknown()).nullish(),
+      domainName: z.string().optional(),
       protocol: z.string().optional(),
-      sourceIp: z.string().optional(),
-      userAgent: z.string().optional(),
+      requestId: z.string().optional(),
+      requestTimeEpoch: z.number().optional(),
+      stage: z.string().optional(),
+      identity: z.object({ sourceIp: z.string().optional(), userAgent: z.string().nullish() }).optional(),
     }),
-    requestId: z.string().optional(),
-    stage: z.string().optional(),
-    timeEpoch: z.number().optional(),
+  });
+});
+export type AwsV1Event = z.infer<ReturnType<typeof v1EventSchema>>;
+
+const v2EventSchema = builtOnFirstUse(() =>
+  z.object({
+    version: z.literal('2.0'),
+    routeKey: z.string().optional(),
+    rawPath: z.string(),
+    rawQueryString: z.string().optional(),
+    cookies: z.array(z.string()).optional(),
+    headers: stringMap(),
+    queryStringParameters: stringMap(),
+    pathParameters: stringMap(),
+    stageVariables: stringMap(),
+    body: z.string().nullish(),
+    isBase64Encoded: z.boolean().nullish(),
+    requestContext: z.object({
+      accountId: z.string().optional(),
+      apiId: z.string().optional(),
+      domainName: z.string().optional(),
+      http: z.object({
+        method: z.string().min(1),
+        path: z.string().optional(),
+        protocol: z.string().optional(),
+        sourceIp: z.string().optional(),
+        userAgent: z.string().optional(),
+      }),
+      requestId: z.string().optional(),
+      stage: z.string().optional(),
+      timeEpoch: z.number().optional(),
+    }),
   }),
-});
-export type AwsV2Event = z.infer<typeof v2EventSchema>;
+);
+export type AwsV2Event = z.infer<ReturnType<typeof v2EventSchema>>;
 
-const scheduleEventSchema = z.object({
-  source: z.literal('aws.events'),
-  'detail-type': z.literal('Scheduled Event'),
-  time: z.string(),
-  resources: z.array(z.string()).min(1),
-  detail: z.record(z.string(), z.unknown()).nullish(),
-});
-export type AwsScheduleEvent = z.infer<typeof scheduleEventSchema>;
+const scheduleEventSchema = builtOnFirstUse(() =>
+  z.object({
+    source: z.literal('aws.events'),
+    'detail-type': z.literal('Scheduled Event'),
+    time: z.string(),
+    resources: z.array(z.string()).min(1),
+    detail: z.record(z.string(), z.unknown()).nullish(),
+  }),
+);
+export type AwsScheduleEvent = z.infer<ReturnType<typeof scheduleEventSchema>>;
 
-const contextSchema = z.object({
-  awsRequestId: z.string().optional().catch(undefined),
-  functionName: z.string().optional().catch(undefined),
-  functionVersion: z.string().optional().catch(undefined),
-  memoryLimitInMB: z.union([z.string(), z.number()]).optional().catch(undefined),
-});
+const contextSchema = builtOnFirstUse(() =>
+  z.object({
+    awsRequestId: z.string().optional().catch(undefined),
+    functionName: z.string().optional().catch(undefined),
+    functionVersion: z.string().optional().catch(undefined),
+    memoryLimitInMB: z.union([z.string(), z.number()]).optional().catch(undefined),
+  }),
+);
 
-const realContextSchema = z.looseObject({
-  awsRequestId: z.string(),
-  functionName: z.string(),
-  getRemainingTimeInMillis: z.custom<() => number>((value) => typeof value === 'function'),
-});
+const realContextSchema = builtOnFirstUse(() =>
+  z.looseObject({
+    awsRequestId: z.string(),
+    functionName: z.string(),
+    getRemainingTimeInMillis: z.custom<() => number>((value) => typeof value === 'function'),
+  }),
+);
 
-const isLambdaContext = (value: unknown): value is Context => realContextSchema.safeParse(value).success;
+const isLambdaContext = (value: unknown): value is Context => {
+  const schema = realContextSchema();
+  return schema.safeParse(value, parseOptions(schema)).success;
+};
 
-const requestIdFromContext = (rawContext: unknown): string | undefined => contextSchema.parse(asRecord(rawContext)).awsRequestId;
+const requestIdFromContext = (rawContext: unknown): string | undefined => parseLenient(contextSchema(), rawContext).awsRequestId;
 
 /** Every occurrence from `multiValue*`, plus single-value keys it lacks (AWS merges the two the same way). */
 function mergePairs(single: Record<string, string> | null | undefined, multi: Record<string, string[]> | null | undefined): Pair[] {
@@ -113,7 +128,7 @@ function mergePairs(single: Record<string, string> | null | undefined, multi: Re
 }
 
 export function awsV1ToHttpEvent(raw: unknown, rawContext: unknown, receivedAtMs: number): APIGatewayProxyEvent {
-  const event = parseWith('aws-v1', v1EventSchema, decodeRawEvent('aws-v1', raw));
+  const event = parseWith('aws-v1', v1EventSchema(), decodeRawEvent('aws-v1', raw));
   const { requestContext: rc } = event;
   return buildHttpEvent({
     method: event.httpMethod,
@@ -141,7 +156,7 @@ export function awsV1ToHttpEvent(raw: unknown, rawContext: unknown, receivedAtMs
 }
 
 export function awsV2ToHttpEvent(raw: unknown, rawContext: unknown, receivedAtMs: number): APIGatewayProxyEvent {
-  const event = parseWith('aws-v2', v2EventSchema, decodeRawEvent('aws-v2', raw));
+  const event = parseWith('aws-v2', v2EventSchema(), decodeRawEvent('aws-v2', raw));
   const { requestContext: rc } = event;
   const headers = pairsOf(event.headers);
   // Payload 2.0 moves Cookie headers into `cookies`; put them back so handlers find them where v1 has them.
@@ -211,7 +226,7 @@ export function toAwsV2Result(result: APIGatewayProxyResult): {
 }
 
 export function awsScheduleToScheduledEvent(raw: unknown): ScheduledEvent {
-  const event = parseWith('aws-schedule', scheduleEventSchema, decodeRawEvent('aws-schedule', raw));
+  const event = parseWith('aws-schedule', scheduleEventSchema(), decodeRawEvent('aws-schedule', raw));
   // arn:aws:events:<region>:<account>:rule/[<bus>/]<rule-name>: the rule name is the last segment.
   const [ruleArn = ''] = event.resources;
   const detail = event.detail ?? {};
@@ -225,7 +240,7 @@ export function awsScheduleToScheduledEvent(raw: unknown): ScheduledEvent {
 /** On Lambda the real context is kept as is, with its own getRemainingTimeInMillis; only a partial one is rebuilt. */
 export function awsContext(rawContext: unknown, startedAtMs: number, now: () => number): Context {
   if (isLambdaContext(rawContext)) return rawContext;
-  const ctx = contextSchema.parse(asRecord(rawContext));
+  const ctx = parseLenient(contextSchema(), rawContext);
   return buildContext(
     {
       functionName: ctx.functionName ?? '',

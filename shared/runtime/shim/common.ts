@@ -91,17 +91,40 @@ export function decodeRawEvent(kind: ProviderKind | undefined, raw: unknown): un
   }
 }
 
+/**
+ * Memoises a schema builder. The shim's schemas are built on first use: a function receives one provider's events,
+ * so a cold start constructs the shapes of that provider (its event and context) and never the others' (AWS, FC,
+ * local: ~300 zod objects and their garbage at every import otherwise). Warm calls reuse the one instance.
+ */
+export function builtOnFirstUse<T>(build: () => T): () => T {
+  let built: T | undefined;
+  return () => (built ??= build());
+}
+
+const parsedBefore = new WeakSet<z.ZodType>();
+
+/**
+ * Options for a parse by the shim. zod generates and compiles a parser for an object schema on its first parse (its
+ * JIT), which a cold start would pay for the one event and context it parses; so each schema's first parse runs
+ * zod's interpreter instead, and a warm instance compiles the fast parser at its second.
+ */
+export function parseOptions(schema: z.ZodType): { jitless: true } | undefined {
+  if (parsedBefore.has(schema)) return undefined;
+  parsedBefore.add(schema);
+  return { jitless: true };
+}
+
 export function parseWith<S extends z.ZodType>(kind: ProviderKind, schema: S, raw: unknown): z.infer<S> {
-  const result = schema.safeParse(raw);
+  const result = schema.safeParse(raw, parseOptions(schema));
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
   throw new MalformedTriggerEventError(kind, issues, { cause: result.error });
 }
 
 /** `Record<string, string>`; null (sent by AWS for "none") is accepted and means empty. */
-export const stringMap = z.record(z.string(), z.string()).nullish();
+export const stringMap = builtOnFirstUse(() => z.record(z.string(), z.string()).nullish());
 /** Some gateways send a repeated key as an array; accept both shapes where the docs don't pin it down. */
-export const looseMultiMap = z.record(z.string(), z.union([z.string(), z.array(z.string())])).nullish();
+export const looseMultiMap = builtOnFirstUse(() => z.record(z.string(), z.union([z.string(), z.array(z.string())])).nullish());
 
 export type Pair = readonly [name: string, value: string];
 
@@ -230,13 +253,15 @@ export function toIsoTime(kind: ProviderKind, field: string, value: string): str
 
 // --------------------------------------------------------------------------------------------------- results
 
-const resultSchema = z.object({
-  statusCode: z.number().int().min(100).max(599),
-  headers: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).nullish(),
-  multiValueHeaders: z.record(z.string(), z.array(z.union([z.string(), z.number(), z.boolean()]))).nullish(),
-  body: z.string().nullish(),
-  isBase64Encoded: z.boolean().nullish(),
-});
+const resultSchema = builtOnFirstUse(() =>
+  z.object({
+    statusCode: z.number().int().min(100).max(599),
+    headers: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).nullish(),
+    multiValueHeaders: z.record(z.string(), z.array(z.union([z.string(), z.number(), z.boolean()]))).nullish(),
+    body: z.string().nullish(),
+    isBase64Encoded: z.boolean().nullish(),
+  }),
+);
 
 export interface CheckedResult {
   statusCode: number;
@@ -248,7 +273,8 @@ export interface CheckedResult {
 
 /** The handler is ours but its result crosses into the platform: check it so a bug gives a typed error. */
 export function checkResult(result: APIGatewayProxyResult): CheckedResult {
-  const parsed = resultSchema.safeParse(result);
+  const schema = resultSchema();
+  const parsed = schema.safeParse(result, parseOptions(schema));
   if (!parsed.success) {
     throw new ShimUsageError('HANDLER_RESULT_INVALID', 'the HTTP handler returned no valid APIGatewayProxyResult', {
       cause: parsed.error,
@@ -325,6 +351,14 @@ export function buildContext(parts: ContextParts, now: () => number): Context {
 
 export const asRecord = (value: unknown): Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value) ? { ...(value as Record<string, unknown>) } : {};
+
+/**
+ * Reads a provider's context with a schema whose every field is `.catch(undefined)`: context values are platform
+ * metadata, so one of an unexpected type counts as absent, and anything but an object as an empty context.
+ */
+export function parseLenient<S extends z.ZodType>(schema: S, rawContext: unknown): z.output<S> {
+  return schema.parse(asRecord(rawContext), parseOptions(schema));
+}
 
 /**
  * SCF (API gateway and function URL) and FC3 take the same result back: one header value each, so repeated

@@ -13,68 +13,76 @@ import {
   asRecord,
   buildContext,
   buildHttpEvent,
+  builtOnFirstUse,
   decodeRawEvent,
   looseMultiMap,
   pairsOf,
+  parseLenient,
   parseWith,
   safeDecodeURIComponent,
   type ScheduledEvent,
   scheduledEvent,
 } from './common';
 
-const httpEventSchema = z.object({
-  version: z.literal('v1'),
-  /** Still percent-encoded; `requestContext.http.path` is the decoded one. */
-  rawPath: z.string(),
-  body: z.string().nullish(),
-  isBase64Encoded: z.boolean().nullish(),
-  /** Repeated headers arrive comma-joined and stay that way: the split point is not recoverable. */
-  headers: looseMultiMap,
-  /** Same for repeated query keys ("value1,value2"); FC gives no raw query string to recover them from. */
-  queryParameters: looseMultiMap,
-  requestContext: z.object({
-    accountId: z.string().optional(),
-    domainName: z.string().optional(),
-    http: z.object({
-      method: z.string().min(1),
-      path: z.string().optional(),
-      protocol: z.string().optional(),
-      sourceIp: z.string().optional(),
-      userAgent: z.string().optional(),
+const httpEventSchema = builtOnFirstUse(() =>
+  z.object({
+    version: z.literal('v1'),
+    /** Still percent-encoded; `requestContext.http.path` is the decoded one. */
+    rawPath: z.string(),
+    body: z.string().nullish(),
+    isBase64Encoded: z.boolean().nullish(),
+    /** Repeated headers arrive comma-joined and stay that way: the split point is not recoverable. */
+    headers: looseMultiMap(),
+    /** Same for repeated query keys ("value1,value2"); FC gives no raw query string to recover them from. */
+    queryParameters: looseMultiMap(),
+    requestContext: z.object({
+      accountId: z.string().optional(),
+      domainName: z.string().optional(),
+      http: z.object({
+        method: z.string().min(1),
+        path: z.string().optional(),
+        protocol: z.string().optional(),
+        sourceIp: z.string().optional(),
+        userAgent: z.string().optional(),
+      }),
+      requestId: z.string().optional(),
+      timeEpoch: z.union([z.string(), z.number()]).optional(),
     }),
-    requestId: z.string().optional(),
-    timeEpoch: z.union([z.string(), z.number()]).optional(),
   }),
-});
-export type FcHttpEvent = z.infer<typeof httpEventSchema>;
+);
+export type FcHttpEvent = z.infer<ReturnType<typeof httpEventSchema>>;
 
-const timerEventSchema = z.object({
-  triggerTime: z.string(),
-  triggerName: z.string().min(1),
-  payload: z.string().nullish(),
-});
-export type FcTimerEvent = z.infer<typeof timerEventSchema>;
+const timerEventSchema = builtOnFirstUse(() =>
+  z.object({
+    triggerTime: z.string(),
+    triggerName: z.string().min(1),
+    payload: z.string().nullish(),
+  }),
+);
+export type FcTimerEvent = z.infer<ReturnType<typeof timerEventSchema>>;
 
-const lenientNumber = z.number().optional().catch(undefined);
-const lenientString = z.string().optional().catch(undefined);
-const contextSchema = z.object({
-  requestId: lenientString,
-  function: z
-    .object({
-      name: lenientString,
-      memory: lenientNumber,
-      // Not in the docs (they say `memory`); accepted because other FC material calls the setting memorySize.
-      memorySize: lenientNumber,
-      timeout: lenientNumber,
-    })
-    .optional()
-    .catch(undefined),
-  service: z.object({ qualifier: lenientString, versionId: lenientString }).optional().catch(undefined),
-  callbackWaitsForEmptyEventLoop: z.boolean().optional().catch(undefined),
+const contextSchema = builtOnFirstUse(() => {
+  const lenientNumber = z.number().optional().catch(undefined);
+  const lenientString = z.string().optional().catch(undefined);
+  return z.object({
+    requestId: lenientString,
+    function: z
+      .object({
+        name: lenientString,
+        memory: lenientNumber,
+        // Not in the docs (they say `memory`); accepted because other FC material calls the setting memorySize.
+        memorySize: lenientNumber,
+        timeout: lenientNumber,
+      })
+      .optional()
+      .catch(undefined),
+    service: z.object({ qualifier: lenientString, versionId: lenientString }).optional().catch(undefined),
+    callbackWaitsForEmptyEventLoop: z.boolean().optional().catch(undefined),
+  });
 });
-export type FcContext = z.infer<typeof contextSchema>;
+export type FcContext = z.infer<ReturnType<typeof contextSchema>>;
 
-const readContext = (raw: unknown): FcContext => contextSchema.parse(asRecord(raw));
+const readContext = (raw: unknown): FcContext => parseLenient(contextSchema(), raw);
 
 function epochOf(value: string | number | undefined, fallback: number): number {
   const ms = Number(value);
@@ -82,7 +90,7 @@ function epochOf(value: string | number | undefined, fallback: number): number {
 }
 
 export function fcHttpToHttpEvent(raw: unknown, rawContext: unknown, receivedAtMs: number): APIGatewayProxyEvent {
-  const event = parseWith('fc-http', httpEventSchema, decodeRawEvent('fc-http', raw));
+  const event = parseWith('fc-http', httpEventSchema(), decodeRawEvent('fc-http', raw));
   const { requestContext: rc } = event;
   const path = rc.http.path ?? safeDecodeURIComponent(event.rawPath);
   return buildHttpEvent({
@@ -107,7 +115,7 @@ export function fcHttpToHttpEvent(raw: unknown, rawContext: unknown, receivedAtM
 }
 
 export function fcTimerToScheduledEvent(raw: unknown): ScheduledEvent {
-  const event = parseWith('fc-timer', timerEventSchema, decodeRawEvent('fc-timer', raw));
+  const event = parseWith('fc-timer', timerEventSchema(), decodeRawEvent('fc-timer', raw));
   return scheduledEvent('fc-timer', { triggerName: event.triggerName, time: { field: 'triggerTime', value: event.triggerTime }, payload: event.payload });
 }
 

@@ -5,7 +5,8 @@
  *
  *   exports.main_handler = exports.handler = makeCloudHandler({ http: middyfiedHandler, schedule: cronJob });
  *
- * Normalisation rules are listed in common.ts; provider quirks in scf.ts, fc.ts, aws.ts, local.ts.
+ * Normalisation rules are listed in common.ts; provider quirks in scf.ts, fc.ts, aws.ts, local.ts. Each
+ * provider's schemas are built when its first event arrives (`builtOnFirstUse`), not at import.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { awsContext, awsScheduleToScheduledEvent, awsV1ToHttpEvent, awsV2ToHttpEvent, toAwsV1Result, toAwsV2Result } from './aws';

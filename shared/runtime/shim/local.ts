@@ -11,53 +11,61 @@ import {
   asRecord,
   buildContext,
   buildHttpEvent,
+  builtOnFirstUse,
   checkResult,
   decodeRawEvent,
   pairsFromQueryString,
+  parseLenient,
   parseWith,
   safeDecodeURIComponent,
   type ScheduledEvent,
   scheduledEvent,
 } from './common';
 
-const localHttpEventSchema = z.object({
-  kind: z.literal('local-http'),
-  method: z.string().min(1),
-  /** The request-target's path as sent (still percent-encoded), without the query. */
-  rawPath: z.string().startsWith('/'),
-  /** Everything after "?", without the "?"; '' when there is none. */
-  rawQueryString: z.string(),
-  /** node's `req.rawHeaders` paired up: [name, value] in arrival order, names as the client spelled them. */
-  rawHeaders: z.array(z.tuple([z.string(), z.string()])),
-  /** The whole body, base64; '' when there is none. */
-  bodyBase64: z.base64(),
-  clientIp: z.string(),
-  requestId: z.string().min(1),
-  /** Values the local router extracted, if it matched a template like `/accounts/{id}`. */
-  pathParameters: z.record(z.string(), z.string()).optional(),
-  /** That template, when known. */
-  resource: z.string().optional(),
-});
-export type LocalHttpEvent = z.infer<typeof localHttpEventSchema>;
+const localHttpEventSchema = builtOnFirstUse(() =>
+  z.object({
+    kind: z.literal('local-http'),
+    method: z.string().min(1),
+    /** The request-target's path as sent (still percent-encoded), without the query. */
+    rawPath: z.string().startsWith('/'),
+    /** Everything after "?", without the "?"; '' when there is none. */
+    rawQueryString: z.string(),
+    /** node's `req.rawHeaders` paired up: [name, value] in arrival order, names as the client spelled them. */
+    rawHeaders: z.array(z.tuple([z.string(), z.string()])),
+    /** The whole body, base64; '' when there is none. */
+    bodyBase64: z.base64(),
+    clientIp: z.string(),
+    requestId: z.string().min(1),
+    /** Values the local router extracted, if it matched a template like `/accounts/{id}`. */
+    pathParameters: z.record(z.string(), z.string()).optional(),
+    /** That template, when known. */
+    resource: z.string().optional(),
+  }),
+);
+export type LocalHttpEvent = z.infer<ReturnType<typeof localHttpEventSchema>>;
 
-const localTimerEventSchema = z.object({
-  kind: z.literal('local-timer'),
-  triggerName: z.string().min(1),
-  /** ISO 8601. */
-  fireTime: z.string(),
-  payload: z.string().optional(),
-});
-export type LocalTimerEvent = z.infer<typeof localTimerEventSchema>;
+const localTimerEventSchema = builtOnFirstUse(() =>
+  z.object({
+    kind: z.literal('local-timer'),
+    triggerName: z.string().min(1),
+    /** ISO 8601. */
+    fireTime: z.string(),
+    payload: z.string().optional(),
+  }),
+);
+export type LocalTimerEvent = z.infer<ReturnType<typeof localTimerEventSchema>>;
 
-const localContextSchema = z.object({
-  requestId: z.string().optional().catch(undefined),
-  functionName: z.string().optional().catch(undefined),
-  /** Epoch ms by which the invocation must finish (the gateway's own timeout). */
-  deadlineMs: z.number().optional().catch(undefined),
-  memoryLimitInMB: z.number().optional().catch(undefined),
-});
+const localContextSchema = builtOnFirstUse(() =>
+  z.object({
+    requestId: z.string().optional().catch(undefined),
+    functionName: z.string().optional().catch(undefined),
+    /** Epoch ms by which the invocation must finish (the gateway's own timeout). */
+    deadlineMs: z.number().optional().catch(undefined),
+    memoryLimitInMB: z.number().optional().catch(undefined),
+  }),
+);
 /** What the local gateway passes as the second argument. Every field is optional so a bare test call works. */
-export type LocalContext = z.input<typeof localContextSchema>;
+export type LocalContext = z.input<ReturnType<typeof localContextSchema>>;
 
 export interface LocalHttpResult {
   statusCode: number;
@@ -67,7 +75,7 @@ export interface LocalHttpResult {
 }
 
 export function localToHttpEvent(raw: unknown, _rawContext: unknown, receivedAtMs: number): APIGatewayProxyEvent {
-  const event = parseWith('local-http', localHttpEventSchema, decodeRawEvent('local-http', raw));
+  const event = parseWith('local-http', localHttpEventSchema(), decodeRawEvent('local-http', raw));
   const path = safeDecodeURIComponent(event.rawPath);
   return buildHttpEvent({
     method: event.method,
@@ -98,12 +106,12 @@ export function toLocalResult(result: APIGatewayProxyResult): LocalHttpResult {
 }
 
 export function localTimerToScheduledEvent(raw: unknown): ScheduledEvent {
-  const event = parseWith('local-timer', localTimerEventSchema, decodeRawEvent('local-timer', raw));
+  const event = parseWith('local-timer', localTimerEventSchema(), decodeRawEvent('local-timer', raw));
   return scheduledEvent('local-timer', { triggerName: event.triggerName, time: { field: 'fireTime', value: event.fireTime }, payload: event.payload });
 }
 
 export function localContext(rawContext: unknown, startedAtMs: number, now: () => number): Context {
-  const ctx = localContextSchema.parse(asRecord(rawContext));
+  const ctx = parseLenient(localContextSchema(), rawContext);
   return buildContext(
     {
       functionName: ctx.functionName ?? '',

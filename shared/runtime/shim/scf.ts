@@ -11,70 +11,80 @@ import {
   asRecord,
   buildContext,
   buildHttpEvent,
+  builtOnFirstUse,
   decodeRawEvent,
   looseMultiMap,
   pairsOf,
+  parseLenient,
   parseWith,
   stringMap,
   type ScheduledEvent,
   scheduledEvent,
 } from './common';
 
-const apigwEventSchema = z.object({
-  httpMethod: z.string().min(1),
-  path: z.string(),
-  headers: looseMultiMap,
-  body: z.string().nullish(),
-  // Only present when the API enables Base64 encoding; the official sample omits it.
-  isBase64Encoded: z.boolean().nullish(),
-  queryString: looseMultiMap,
-  queryStringParameters: looseMultiMap,
-  pathParameters: stringMap,
-  stageVariables: stringMap,
-  requestContext: z.object({
-    serviceId: z.string(),
-    path: z.string().optional(),
-    requestId: z.string().optional(),
-    sourceIp: z.string().optional(),
-    stage: z.string().optional(),
+const apigwEventSchema = builtOnFirstUse(() =>
+  z.object({
+    httpMethod: z.string().min(1),
+    path: z.string(),
+    headers: looseMultiMap(),
+    body: z.string().nullish(),
+    // Only present when the API enables Base64 encoding; the official sample omits it.
+    isBase64Encoded: z.boolean().nullish(),
+    queryString: looseMultiMap(),
+    queryStringParameters: looseMultiMap(),
+    pathParameters: stringMap(),
+    stageVariables: stringMap(),
+    requestContext: z.object({
+      serviceId: z.string(),
+      path: z.string().optional(),
+      requestId: z.string().optional(),
+      sourceIp: z.string().optional(),
+      stage: z.string().optional(),
+    }),
   }),
-});
-export type ScfApigwEvent = z.infer<typeof apigwEventSchema>;
+);
+export type ScfApigwEvent = z.infer<ReturnType<typeof apigwEventSchema>>;
 
 /** The API GW format minus headerParameters, isBase64Encoded, pathParameters, queryStringParameters, requestContext. */
-const urlEventSchema = z.object({
-  httpMethod: z.string().min(1),
-  path: z.string(),
-  headers: looseMultiMap,
-  body: z.string().nullish(),
-  // Not in the documented event; accepted in case binary bodies turn out to arrive encoded.
-  isBase64Encoded: z.boolean().nullish(),
-  queryString: looseMultiMap,
-});
-export type ScfUrlEvent = z.infer<typeof urlEventSchema>;
+const urlEventSchema = builtOnFirstUse(() =>
+  z.object({
+    httpMethod: z.string().min(1),
+    path: z.string(),
+    headers: looseMultiMap(),
+    body: z.string().nullish(),
+    // Not in the documented event; accepted in case binary bodies turn out to arrive encoded.
+    isBase64Encoded: z.boolean().nullish(),
+    queryString: looseMultiMap(),
+  }),
+);
+export type ScfUrlEvent = z.infer<ReturnType<typeof urlEventSchema>>;
 
-const timerEventSchema = z.object({
-  Type: z.string().refine((type) => type.toLowerCase() === 'timer', 'Type must be "Timer" (any case)'),
-  TriggerName: z.string().min(1),
-  Time: z.string(),
-  Message: z.string().nullish(),
-});
-export type ScfTimerEvent = z.infer<typeof timerEventSchema>;
+const timerEventSchema = builtOnFirstUse(() =>
+  z.object({
+    Type: z.string().refine((type) => type.toLowerCase() === 'timer', 'Type must be "Timer" (any case)'),
+    TriggerName: z.string().min(1),
+    Time: z.string(),
+    Message: z.string().nullish(),
+  }),
+);
+export type ScfTimerEvent = z.infer<ReturnType<typeof timerEventSchema>>;
 
 // Context values are platform metadata, not input: a field of an unexpected type is treated as absent.
-const lenientNumber = z.number().optional().catch(undefined);
-const lenientString = z.string().optional().catch(undefined);
-const contextSchema = z.object({
-  request_id: lenientString,
-  function_name: lenientString,
-  function_version: lenientString,
-  memory_limit_in_mb: lenientNumber,
-  time_limit_in_ms: lenientNumber,
-  callbackWaitsForEmptyEventLoop: z.boolean().optional().catch(undefined),
+const contextSchema = builtOnFirstUse(() => {
+  const lenientNumber = z.number().optional().catch(undefined);
+  const lenientString = z.string().optional().catch(undefined);
+  return z.object({
+    request_id: lenientString,
+    function_name: lenientString,
+    function_version: lenientString,
+    memory_limit_in_mb: lenientNumber,
+    time_limit_in_ms: lenientNumber,
+    callbackWaitsForEmptyEventLoop: z.boolean().optional().catch(undefined),
+  });
 });
-export type ScfContext = z.infer<typeof contextSchema>;
+export type ScfContext = z.infer<ReturnType<typeof contextSchema>>;
 
-const readContext = (raw: unknown): ScfContext => contextSchema.parse(asRecord(raw));
+const readContext = (raw: unknown): ScfContext => parseLenient(contextSchema(), raw);
 
 /** API GW sends either all params (`queryString`) or only declared ones (`queryStringParameters`): take the fuller. */
 function queryOf(event: ScfApigwEvent): Record<string, string | string[]> | null | undefined {
@@ -82,7 +92,7 @@ function queryOf(event: ScfApigwEvent): Record<string, string | string[]> | null
 }
 
 export function scfApigwToHttpEvent(raw: unknown, rawContext: unknown, receivedAtMs: number): APIGatewayProxyEvent {
-  const event = parseWith('scf-apigw', apigwEventSchema, decodeRawEvent('scf-apigw', raw));
+  const event = parseWith('scf-apigw', apigwEventSchema(), decodeRawEvent('scf-apigw', raw));
   const { requestContext: rc } = event;
   return buildHttpEvent({
     method: event.httpMethod,
@@ -103,7 +113,7 @@ export function scfApigwToHttpEvent(raw: unknown, rawContext: unknown, receivedA
 }
 
 export function scfUrlToHttpEvent(raw: unknown, rawContext: unknown, receivedAtMs: number): APIGatewayProxyEvent {
-  const event = parseWith('scf-url', urlEventSchema, decodeRawEvent('scf-url', raw));
+  const event = parseWith('scf-url', urlEventSchema(), decodeRawEvent('scf-url', raw));
   const headers = pairsOf(event.headers);
   const remoteAddr = headers.find(([name]) => name.toLowerCase() === 'x-scf-remote-addr')?.[1];
   return buildHttpEvent({
@@ -125,7 +135,7 @@ export function scfUrlToHttpEvent(raw: unknown, rawContext: unknown, receivedAtM
 
 /** SCF API GW integrated response; the function URL takes the same shape (its docs show statusCode/headers/body). */
 export function scfTimerToScheduledEvent(raw: unknown): ScheduledEvent {
-  const event = parseWith('scf-timer', timerEventSchema, decodeRawEvent('scf-timer', raw));
+  const event = parseWith('scf-timer', timerEventSchema(), decodeRawEvent('scf-timer', raw));
   return scheduledEvent('scf-timer', { triggerName: event.TriggerName, time: { field: 'Time', value: event.Time }, payload: event.Message });
 }
 
