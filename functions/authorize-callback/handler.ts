@@ -29,11 +29,11 @@ export type AuthorizeCallbackDeps = Pick<Services, 'log' | 'clock'> & {
 };
 
 export function eventsRoute(deps: AuthorizeCallbackDeps): AnyRoute {
-  const { crypto, tokens, inbox } = deps.wechat;
+  // deps.wechat is read per push, not here: its parts are built on first use (shared/wechat/platform.ts).
   const act = async (push: ComponentPush): Promise<string> => {
     if (push.InfoType === 'component_verify_ticket') {
       if (!push.ComponentVerifyTicket) return 'ticket push without a ticket';
-      return `ticket ${await tokens.recordVerifyTicket(push.ComponentVerifyTicket, push.CreateTime * 1000)}`;
+      return `ticket ${await deps.wechat.tokens.recordVerifyTicket(push.ComponentVerifyTicket, push.CreateTime * 1000)}`;
     }
     return deps.onAuthorizationEvent ? deps.onAuthorizationEvent(push) : `stored ${push.InfoType}`;
   };
@@ -46,8 +46,8 @@ export function eventsRoute(deps: AuthorizeCallbackDeps): AnyRoute {
     handle: async ({ query, rawBody, log, annotate }) =>
       receivePush({
         source: 'component',
-        crypto,
-        inbox,
+        crypto: deps.wechat.crypto,
+        inbox: deps.wechat.inbox,
         log,
         annotate,
         nowSeconds: Math.floor(deps.clock() / 1000),
@@ -71,7 +71,7 @@ const reactTo = (s: Services) => async (push: ComponentPush): Promise<string> =>
 
 export const routes = (s: Services): AnyRoute[] => [
   redirectRoute(s, 'authorize-app', '/wechat/authorize/callback', 'Authorization redirect for an app’s target mini program'),
-  eventsRoute({ ...s, onAuthorizationEvent: reactTo(s) }),
+  eventsRoute({ log: s.log, clock: s.clock, wechat: s.wechat, onAuthorizationEvent: reactTo(s) }),
 ];
 
 export const makeHandler = (s: Services) => httpFunction(s, 'authorize-callback', routes(s));

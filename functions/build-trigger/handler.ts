@@ -11,46 +11,50 @@ import { deploymentSchema } from '../../shared/domain/deployment';
 import { cloudEntry } from '../../shared/runtime/entry';
 import { json, route, type AnyRoute } from '../../shared/runtime/http/route';
 
-const buildBody = z.strictObject({
-  userVersion: z.string().trim().min(1).max(64),
-  userDesc: z.string().max(1000).default(''),
-  testers: z.array(z.string().min(1).max(64)).max(100).default([]),
-});
-const appParams = z.object({ appId: z.string().regex(/^app_[0-9a-z]{1,64}$/, 'not an app id') });
 export const deploymentParams = z.object({ deploymentId: z.string().regex(/^dep_[0-9a-z]{1,64}$/, 'not a deployment id') });
 
-export const routes = (s: Services): AnyRoute[] => [
-  route({
-    method: 'POST',
-    path: '/v1/apps/{appId}/deployments',
-    auth: 'account',
-    summary: 'Build the app for its mini program: commit, experience QR, testers (202: may finish in the background)',
-    body: buildBody,
-    params: appParams,
-    response: deploymentSchema,
-    handle: async ({ body, params, principal, signal }) =>
-      json(202, await startBuild(s, accountOf(principal), params.appId, body, actorOf(principal), signal)),
-  }),
-  route({
-    method: 'POST',
-    path: '/v1/deployments/{deploymentId}/cancel',
-    auth: 'account',
-    summary: 'Cancel a deployment that is not under review; the app returns to configuring',
-    params: deploymentParams,
-    response: deploymentSchema,
-    handle: async ({ params, principal }) => json(200, await cancelDeployment(s, accountOf(principal), params.deploymentId, actorOf(principal))),
-  }),
-  route({
-    method: 'POST',
-    path: '/v1/deployments/{deploymentId}/retry',
-    auth: 'account',
-    summary: 'Retry a deployment whose failure is retryable (quota, privacy settings, category)',
-    params: deploymentParams,
-    response: deploymentSchema,
-    handle: async ({ params, principal, signal }) =>
-      json(200, await retryDeployment(s, accountOf(principal), params.deploymentId, actorOf(principal), signal)),
-  }),
-];
+export const routes = (s: Services): AnyRoute[] => {
+  // Built with the routes, at the function's first request, not at import: publish and review import this module
+  // for `deploymentParams` only.
+  const buildBody = z.strictObject({
+    userVersion: z.string().trim().min(1).max(64),
+    userDesc: z.string().max(1000).default(''),
+    testers: z.array(z.string().min(1).max(64)).max(100).default([]),
+  });
+  const appParams = z.object({ appId: z.string().regex(/^app_[0-9a-z]{1,64}$/, 'not an app id') });
+  return [
+    route({
+      method: 'POST',
+      path: '/v1/apps/{appId}/deployments',
+      auth: 'account',
+      summary: 'Build the app for its mini program: commit, experience QR, testers (202: may finish in the background)',
+      body: buildBody,
+      params: appParams,
+      response: deploymentSchema,
+      handle: async ({ body, params, principal, signal }) =>
+        json(202, await startBuild(s, accountOf(principal), params.appId, body, actorOf(principal), signal)),
+    }),
+    route({
+      method: 'POST',
+      path: '/v1/deployments/{deploymentId}/cancel',
+      auth: 'account',
+      summary: 'Cancel a deployment that is not under review; the app returns to configuring',
+      params: deploymentParams,
+      response: deploymentSchema,
+      handle: async ({ params, principal }) => json(200, await cancelDeployment(s, accountOf(principal), params.deploymentId, actorOf(principal))),
+    }),
+    route({
+      method: 'POST',
+      path: '/v1/deployments/{deploymentId}/retry',
+      auth: 'account',
+      summary: 'Retry a deployment whose failure is retryable (quota, privacy settings, category)',
+      params: deploymentParams,
+      response: deploymentSchema,
+      handle: async ({ params, principal, signal }) =>
+        json(200, await retryDeployment(s, accountOf(principal), params.deploymentId, actorOf(principal), signal)),
+    }),
+  ];
+};
 
 export const makeHandler = (s: Services) => httpFunction(s, 'build-trigger', routes(s));
 

@@ -55,6 +55,7 @@ export function createServices(options: {
   random?: () => number;
 }): Services {
   const clock = options.clock ?? Date.now;
+  let signer: StateSigner | undefined;
   return {
     config: options.config,
     log: options.log,
@@ -64,7 +65,11 @@ export function createServices(options: {
     clock,
     randomBytes: options.randomBytes ?? ((size) => randomBytes(size)),
     random: options.random ?? Math.random,
-    signer: createStateSigner(options.config.dataKey, clock),
+    // Its key is derived (HKDF) when first needed: only the routes that start or complete an authorization sign or
+    // verify a state, and the derivation is ~1 ms of a cold start.
+    get signer() {
+      return (signer ??= createStateSigner(options.config.dataKey, clock));
+    },
   };
 }
 

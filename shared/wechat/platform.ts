@@ -1,6 +1,11 @@
 /**
  * Composes the WeChat side of a function from configuration: message crypto for callbacks, the raw component API,
  * the store-backed token manager and the client that refreshes and retries through it.
+ *
+ * Each part is built when first read: a function composes its WeChat platform at its cold start, but a request
+ * that only reads the store, or is refused, needs neither the client and its token manager nor the message crypto.
+ * The API base is still checked here, and the parts check nothing the configuration did not already validate, so a
+ * bad deployment still fails its first request.
  */
 import type { Config } from '../runtime/config';
 import type { Logger } from '../runtime/logger';
@@ -30,27 +35,47 @@ export function createWeChatPlatform(options: {
 }): WeChatPlatform {
   const { config, store, log } = options;
   const wechat = config.wechat;
-  if (!wechat.apiBase) throw new Error('WECHAT_API_BASE is not set: the local runtime should have started the simulator');
-  const crypto = new WeChatMessageCrypto({ token: wechat.token, encodingAESKey: wechat.encodingAESKey, appId: wechat.componentAppId });
-  const api = new ComponentApi({
-    apiBase: wechat.apiBase,
-    timeoutMs: wechat.timeoutMs,
-    componentAppId: wechat.componentAppId,
-    componentAppSecret: wechat.componentSecret,
-    pcAuthPageBase: wechat.pcAuthPageBase,
-    mobileAuthPageBase: wechat.mobileAuthPageBase,
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-    onAttempt: (attempt) => {
-      if (attempt.outcome !== 'ok') log.warn('wechat call failed', { ...attempt });
+  const apiBase = wechat.apiBase;
+  if (!apiBase) throw new Error('WECHAT_API_BASE is not set: the local runtime should have started the simulator');
+  let crypto: WeChatMessageCrypto | undefined;
+  let api: ComponentApi | undefined;
+  let tokens: TokenManager | undefined;
+  let client: WeChatClient | undefined;
+  let inbox: Inbox | undefined;
+  const platform: WeChatPlatform = {
+    get crypto() {
+      return (crypto ??= new WeChatMessageCrypto({ token: wechat.token, encodingAESKey: wechat.encodingAESKey, appId: wechat.componentAppId }));
     },
-  });
-  const tokens = new TokenManager({
-    store,
-    api,
-    box: createSecretBox(config.dataKey),
-    log,
-    ...(options.clock ? { clock: options.clock } : {}),
-    ...(options.onNeedsReauth ? { onNeedsReauth: options.onNeedsReauth } : {}),
-  });
-  return { crypto, api, tokens, client: new WeChatClient({ api, tokens }), inbox: createInbox(store, options.clock) };
+    get api() {
+      return (api ??= new ComponentApi({
+        apiBase,
+        timeoutMs: wechat.timeoutMs,
+        componentAppId: wechat.componentAppId,
+        componentAppSecret: wechat.componentSecret,
+        pcAuthPageBase: wechat.pcAuthPageBase,
+        mobileAuthPageBase: wechat.mobileAuthPageBase,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+        onAttempt: (attempt) => {
+          if (attempt.outcome !== 'ok') log.warn('wechat call failed', { ...attempt });
+        },
+      }));
+    },
+    get tokens() {
+      return (tokens ??= new TokenManager({
+        store,
+        api: platform.api,
+        box: createSecretBox(config.dataKey),
+        log,
+        ...(options.clock ? { clock: options.clock } : {}),
+        ...(options.onNeedsReauth ? { onNeedsReauth: options.onNeedsReauth } : {}),
+      }));
+    },
+    get client() {
+      return (client ??= new WeChatClient({ api: platform.api, tokens: platform.tokens }));
+    },
+    get inbox() {
+      return (inbox ??= createInbox(store, options.clock));
+    },
+  };
+  return platform;
 }
