@@ -1,7 +1,9 @@
 /**
  * SQLite adapter (better-sqlite3): the embedded default for local runs and tests. One file, WAL journal.
  *
- * Each collection is a table `(id, version, expires_at, body JSON)` with an expression index per declared field.
+ * Each collection is a table `(id, version, expires_at, body JSON)` with an expression index per declared field,
+ * created (if missing) by the connection's first operation on that collection rather than when it is opened: a
+ * function opens every collection its services might use, and a request touches a few.
  * better-sqlite3 is synchronous, so every operation — including a whole `commit` batch — runs to completion
  * before the event loop turns: no lock is ever held across an `await`, and connections in one process cannot
  * deadlock each other. Other processes wait on SQLite's busy timeout.
@@ -54,6 +56,8 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL'); // with WAL: durable across process crashes, not necessarily power loss
   const schemas = new Map<string, CollectionSpec<z.ZodType, string>>();
+  /** Collections whose table and indexes this connection has made sure of. */
+  const tablesEnsured = new Set<string>();
   const statements = new Map<string, Database.Statement>();
 
   const prepare = (sql: string): Database.Statement => {
@@ -65,22 +69,29 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
     return statement;
   };
 
-  const ensureTable = (spec: CollectionSpec<z.ZodType, string>) => {
-    if (schemas.has(spec.name)) return;
-    const table = tableOf(spec.name);
+  const specOf = (collection: string) => {
+    const spec = schemas.get(collection);
+    if (!spec) throw new Error(`collection ${collection} was not opened on this store`);
+    return spec;
+  };
+
+  /**
+   * The table of an opened collection, created with its indexes if missing. `commit` makes sure of its tables
+   * before its transaction begins: a rolled-back batch would take a table it created with it, while this
+   * connection remembered the table as made.
+   */
+  const tableFor = (collection: string): string => {
+    const table = tableOf(collection);
+    if (tablesEnsured.has(collection)) return table;
+    const spec = specOf(collection);
     db.exec(`CREATE TABLE IF NOT EXISTS "${table}" (
       id TEXT PRIMARY KEY, version INTEGER NOT NULL, expires_at INTEGER, body TEXT NOT NULL CHECK (json_valid(body)))`);
     db.exec(`CREATE INDEX IF NOT EXISTS "${table}__expires" ON "${table}"(expires_at) WHERE expires_at IS NOT NULL`);
     for (const field of spec.indexes) {
       db.exec(`CREATE INDEX IF NOT EXISTS "${table}__${field}" ON "${table}"(${fieldExpr(field)})`);
     }
-    schemas.set(spec.name, spec);
-  };
-
-  const specOf = (collection: string) => {
-    const spec = schemas.get(collection);
-    if (!spec) throw new Error(`collection ${collection} was not opened on this store`);
-    return spec;
+    tablesEnsured.add(collection);
+    return table;
   };
 
   const checkOnWrite = (collection: string, id: string, data: unknown): string =>
@@ -113,7 +124,7 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
   });
 
   const selectRow = (collection: string, id: string): Row | undefined =>
-    prepare(`SELECT id, version, expires_at, body FROM "${tableOf(collection)}" WHERE id = @id AND ${LIVE}`).get({
+    prepare(`SELECT id, version, expires_at, body FROM "${tableFor(collection)}" WHERE id = @id AND ${LIVE}`).get({
       id,
       now: clock(),
     }) as Row | undefined;
@@ -123,7 +134,7 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
     // An expired document with the same id is replaced, and its version carried forward so a writer still
     // holding the old version can never compare-and-set the new document by accident.
     const row = prepare(
-      `INSERT INTO "${tableOf(collection)}" (id, version, expires_at, body) VALUES (@id, 1, @expiresAt, @body)
+      `INSERT INTO "${tableFor(collection)}" (id, version, expires_at, body) VALUES (@id, 1, @expiresAt, @body)
        ON CONFLICT(id) DO UPDATE SET version = version + 1, expires_at = excluded.expires_at, body = excluded.body
        WHERE expires_at IS NOT NULL AND expires_at <= @now
        RETURNING id, version, expires_at, body`,
@@ -140,7 +151,7 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
     expiresAt: number | null | undefined,
   ): Row => {
     const row = prepare(
-      `UPDATE "${tableOf(collection)}"
+      `UPDATE "${tableFor(collection)}"
        SET version = version + 1, body = @body, expires_at = CASE WHEN @keepExpiry THEN expires_at ELSE @expiresAt END
        WHERE id = @id AND version = @expectedVersion AND ${LIVE}
        RETURNING id, version, expires_at, body`,
@@ -161,7 +172,7 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
   };
 
   const applyDelete = (collection: string, id: string, expectedVersion: number | undefined): boolean => {
-    const table = tableOf(collection);
+    const table = tableFor(collection);
     if (expectedVersion === undefined) {
       return prepare(`DELETE FROM "${table}" WHERE id = @id`).run({ id }).changes > 0;
     }
@@ -232,9 +243,9 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
 
   const collection = <S extends z.ZodType, F extends string>(spec: CollectionSpec<S, F>): Collection<z.output<S>, F> => {
     type T = z.output<S>;
-    ensureTable(spec);
+    // The first opening of a name decides its schema and indexes for this connection.
+    if (!schemas.has(spec.name)) schemas.set(spec.name, spec);
     const name = spec.name;
-    const table = tableOf(name);
     const allowed = new Set<string>([...spec.indexes, 'id']);
     const assertIndexed = (field: string) => {
       if (!allowed.has(field)) throw new Error(`${name}.${field} is not an indexed field`);
@@ -255,7 +266,7 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
         const params: Record<string, unknown> = { now: clock() };
         for (const field of Object.keys(query.where ?? {})) assertIndexed(field);
         const clauses = buildWhere(query.where, params);
-        let sql = `SELECT id, version, expires_at, body FROM "${table}" WHERE ${clauses.join(' AND ')}`;
+        let sql = `SELECT id, version, expires_at, body FROM "${tableFor(name)}" WHERE ${clauses.join(' AND ')}`;
         if (query.orderBy) {
           assertIndexed(query.orderBy.field);
           const direction = query.orderBy.direction === 'desc' ? 'DESC' : 'ASC';
@@ -274,7 +285,7 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
   return {
     collection,
     commit: async (writes) => {
-      for (const write of writes) specOf(write.collection);
+      for (const write of writes) tableFor(write.collection);
       runBatch.immediate(writes);
     },
     purgeExpired: async () => {
