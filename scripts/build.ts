@@ -13,13 +13,24 @@
  *   finds it next to `index.js`. better-sqlite3 (native, local only) is never shipped.
  * - zod's locales: zod's classic API imports every locale (258 KB) but only uses English. A plugin resolves
  *   zod's `locales/index.js` to a module exporting only `en`.
+ * - @middy/core imports `node:stream`, `node:stream/promises` and `node:stream/web` for `streamifyResponse`
+ *   only, which no function uses; loading Node's web streams cost ~2 ms of every cold start. A plugin turns those
+ *   imports into getters that load the module on first access (`lazyMiddyStreamsPlugin`).
  *
  * The code cache (cold start). Node compiles a 400 KB bundle at every cold start (~15–25 ms), then compiles again,
- * lazily, every function its top level runs; the CloudBase SDK (1 MB) costs ~60 ms more of it at the first store
- * call. So `index.js` compiles `bundle.js` with `vm.Script` and, as `cachedData`, the V8 code cache in
- * `bundle.js.v8cache`: V8's bytecode of the bundle, made at build time by a child `node` that loaded the bundle
- * through the same loader and ran its top level (`createCachedData()` after it, so the functions the top level ran
- * are in it too). `bundle.js` is written as the function Node's CommonJS wrapper makes of a module
+ * lazily, every function its top level and its first request run; the CloudBase SDK (1 MB) costs ~60 ms more of it
+ * at the first store call. So `index.js` compiles `bundle.js` with `vm.Script` and, as `cachedData`, the V8 code
+ * cache in `bundle.js.v8cache`: V8's bytecode of the bundle, made at build time by a child `node` that loaded the
+ * bundle through the same loader, ran its top level, then invoked the function as its first request would
+ * (`createCachedData()` after that, so the functions both ran are in it too).
+ * - That first invocation (`TRAINING_INVOCATIONS`) is what every cold start does before it gets to a route: an SCF
+ *   function-URL request (the event parsed, configuration read, the store opened, services and the HTTP stack
+ *   composed, routed, answered — 404: no function serves its path) and an SCF timer tick (which timer functions
+ *   run, on an empty store; the others refuse it). It runs in the local configuration (`trainingEnv`): a throwaway
+ *   SQLite file and the WeChat API on a closed port, so nothing it does leaves the machine. Without better-sqlite3
+ *   for the producing Node, the request fails at the store and the cache holds less; it is made all the same.
+ *   Compiled code cached but not run costs only its share of reading the cache (~1 ms per 100 KB).
+ * `bundle.js` is written as the function Node's CommonJS wrapper makes of a module
  * (`CJS_WRAPPER`), and the loader calls it with its own `exports`, `require`, `module` and bundle.js's
  * `__filename`/`__dirname`: the bundle runs as it would as `index.js`, resolving `require` from its directory.
  * - V8 takes a cache only from its own version with the same V8 flags, so the cache helps only if the build's Node
@@ -46,6 +57,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Script } from 'node:vm';
+import { LOCAL_WECHAT_DEFAULTS } from '../shared/runtime/config';
 
 const root = resolve(__dirname, '..');
 
@@ -148,19 +160,78 @@ script.runInThisContext().call(module.exports, module.exports, require, module, 
 `;
 }
 
-/** Run by the child `node` that makes a code cache: loads the bundle through its loader, then writes the cache. */
+/**
+ * What the child making a function's code cache invokes it with first, in the shapes of the triggers serverless.yml
+ * gives the functions (shared/runtime/shim/scf.ts): see the top of this file.
+ */
+export const TRAINING_INVOCATIONS = [
+  {
+    event: {
+      httpMethod: 'GET',
+      path: '/.well-known/code-cache-training',
+      headers: { host: 'localhost', accept: 'application/json', 'user-agent': 'wxa-deploy build', 'x-scf-remote-addr': '127.0.0.1' },
+      queryString: {},
+      body: null,
+    },
+    context: { request_id: 'code-cache-training', function_name: 'code-cache-training', function_version: '$LATEST', memory_limit_in_mb: 256, time_limit_in_ms: 20_000 },
+  },
+  {
+    event: { Type: 'Timer', TriggerName: 'code-cache-training', Time: '2026-01-01T00:00:00Z', Message: '' },
+    context: { request_id: 'code-cache-training', function_name: 'code-cache-training', function_version: '$LATEST', memory_limit_in_mb: 256, time_limit_in_ms: 20_000 },
+  },
+] as const;
+
+/** How long the producer waits for one training invocation; the cache is made when it is over or has waited that long. */
+const TRAINING_TIMEOUT_MS = 10_000;
+
+/**
+ * The local configuration a function is invoked in while its cache is made (shared/runtime/config.ts): a SQLite file
+ * in `scratch`, fixed keys that protect nothing, and the WeChat API on the discard port, closed, so a call fails at
+ * once. `NODE_PATH` lets the bundle `require` better-sqlite3 from the repository's node_modules (it is never shipped).
+ */
+export function trainingEnv(scratch: string): NodeJS.ProcessEnv {
+  return {
+    WXA_ENV: 'local',
+    STORE: 'sqlite',
+    SQLITE_PATH: join(scratch, 'training.db'),
+    DATA_KEY: Buffer.alloc(32, 7).toString('base64'),
+    ADMIN_API_KEY: 'code-cache-training-admin-key',
+    ...LOCAL_WECHAT_DEFAULTS,
+    WECHAT_API_BASE: 'http://127.0.0.1:9',
+    // As in the cloud: the access log line is part of every request.
+    LOG_LEVEL: 'info',
+    NODE_PATH: join(root, 'node_modules'),
+  };
+}
+
+/**
+ * Run by the child `node` that makes a code cache: loads the bundle through its loader, invokes its `handler` (if it
+ * has one: a driver has none) with each training invocation, then writes the cache.
+ */
 const PRODUCER = `
 const { createHash } = require('node:crypto');
 const { readFileSync, writeFileSync } = require('node:fs');
 const [loader, name, bundle, out] = process.argv.slice(1);
-require(loader);
+const mod = require(loader);
 const loaded = globalThis[Symbol.for(${JSON.stringify(LOADED_BUNDLES)})].get(name);
 if (!loaded || loaded.cache !== 'none') throw new Error('expected a fresh compile of ' + name + ', got ' + (loaded && loaded.cache));
-const data = loaded.script.createCachedData();
-const digest = (bytes) => createHash('sha256').update(bytes).digest('base64');
-const header = { format: 1, node: process.version, v8: process.versions.v8, platform: process.platform, arch: process.arch, bundle: digest(readFileSync(bundle)), data: digest(data) };
-writeFileSync(out, Buffer.concat([Buffer.from(JSON.stringify(header) + '\\n', 'latin1'), data]));
-process.exit(0);
+const invoke = ({ event, context }) => {
+  let timer;
+  const timeout = new Promise((resolve) => { timer = setTimeout(resolve, ${TRAINING_TIMEOUT_MS}); });
+  const answered = Promise.resolve().then(() => mod.handler(event, context)).catch(() => undefined);
+  return Promise.race([answered, timeout]).finally(() => clearTimeout(timer));
+};
+const train = async () => {
+  if (typeof mod.handler !== 'function') return;
+  for (const invocation of ${JSON.stringify(TRAINING_INVOCATIONS)}) await invoke(invocation);
+};
+train().then(() => {
+  const data = loaded.script.createCachedData();
+  const digest = (bytes) => createHash('sha256').update(bytes).digest('base64');
+  const header = { format: 1, node: process.version, v8: process.versions.v8, platform: process.platform, arch: process.arch, bundle: digest(readFileSync(bundle)), data: digest(data) };
+  writeFileSync(out, Buffer.concat([Buffer.from(JSON.stringify(header) + '\\n', 'latin1'), data]));
+  process.exit(0);
+});
 `;
 
 /** Fixed, so that a bundle's cache is the same bytes at every build (V8 leaves `--random-seed` out of its flag check). */
@@ -175,17 +246,19 @@ export function codeCacheNode(env: NodeJS.ProcessEnv): string | undefined {
 
 /**
  * Makes `dir`'s code cache with `node`: a child process without NODE_OPTIONS, so with V8's default flags, as the
- * runtime starts Node (`nodeFlags`: other flags, for a runtime started with them, or a test of V8's refusal).
+ * runtime starts Node (`nodeFlags`: other flags, for a runtime started with them, or a test of V8's refusal), in the
+ * training environment, with a scratch directory of its own.
  */
 export function produceCodeCache(dir: string, scriptName: string, node = process.execPath, nodeFlags: readonly string[] = []): Promise<void> {
-  return new Promise((resolvePromise, reject) => {
+  const scratch = mkdtempSync(join(tmpdir(), 'wxa-code-cache-'));
+  return new Promise<void>((resolvePromise, reject) => {
     execFile(
       node,
       [...nodeFlags, `--random-seed=${PRODUCER_SEED}`, '-e', PRODUCER, join(dir, BUNDLE_FILES.loader), scriptName, join(dir, BUNDLE_FILES.bundle), join(dir, BUNDLE_FILES.codeCache)],
-      { cwd: dir, env: { PATH: process.env.PATH ?? '' }, timeout: 60_000 },
+      { cwd: dir, env: { PATH: process.env.PATH ?? '', ...trainingEnv(scratch) }, timeout: 60_000 },
       (error, _stdout, stderr) => (error ? reject(new Error(`code cache of ${scriptName}: ${error.message}\n${stderr}`)) : resolvePromise()),
     );
-  });
+  }).finally(() => rmSync(scratch, { recursive: true, force: true }));
 }
 
 /** The header of a code cache file, or undefined if there is none or it is not one. */
@@ -223,6 +296,35 @@ export const zodEnglishOnlyPlugin: Plugin = {
       return {
         contents: cjs ? `exports.en = require(${JSON.stringify(en)}).default;` : `export { default as en } from ${JSON.stringify(en)};`,
         resolveDir: dirname(en),
+        loader: 'js',
+      };
+    });
+  },
+};
+
+/** The Node built-ins @middy/core imports only for `streamifyResponse`. */
+const MIDDY_STREAM_MODULES = /^node:stream(\/promises|\/web)?$/;
+
+/**
+ * Resolves @middy/core's imports of `node:stream*` to a module whose exports are getters that `require` the
+ * built-in on first access: middy reads them only when streaming a response, so a cold start never loads them.
+ * The export names are the built-in's own, read here (a name the runtime's older Node lacks reads `undefined`,
+ * as the real import would).
+ */
+export const lazyMiddyStreamsPlugin: Plugin = {
+  name: 'lazy-middy-streams',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: MIDDY_STREAM_MODULES }, (args) =>
+      /[\\/]node_modules[\\/]@middy[\\/]core[\\/]/.test(args.importer) ? { path: args.path, namespace: 'lazy-builtin' } : undefined,
+    );
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => {
+      const names = Object.keys(require(args.path) as object);
+      return {
+        contents: [
+          'let loaded;',
+          `const load = () => (loaded ??= require(${JSON.stringify(args.path)}));`,
+          `for (const name of ${JSON.stringify(names)}) Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });`,
+        ].join('\n'),
         loader: 'js',
       };
     });
@@ -337,7 +439,7 @@ export async function buildFunctions(names = functionNames(), options: BuildOpti
         sourcemap: 'external',
         legalComments: 'external',
         external: EXTERNAL_DRIVERS,
-        plugins: [zodEnglishOnlyPlugin],
+        plugins: [zodEnglishOnlyPlugin, lazyMiddyStreamsPlugin],
         // The bundle is the body of the function Node's CommonJS loader would wrap it in (see `loaderSource`).
         banner: { js: CJS_WRAPPER.head },
         footer: { js: CJS_WRAPPER.tail },

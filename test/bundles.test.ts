@@ -25,12 +25,14 @@ import {
   DRIVER_BUDGET_BYTES,
   FUNCTION_BUDGET_BYTES,
   LOADED_BUNDLES,
+  TRAINING_INVOCATIONS,
   buildFunctions,
   formatSizeTable,
   functionNames,
   loaderSource,
   produceCodeCache,
   readCodeCacheHeader,
+  trainingEnv,
   type BundleReport,
   type LoadedBundle,
 } from '../scripts/build';
@@ -298,6 +300,23 @@ describe('code cache', () => {
     await buildFunctions(['maintenance'], { outdir: again, stores: [] });
     expect(readFileSync(cacheFile(join(again, 'maintenance')))).toEqual(readFileSync(cacheFile(join(dist, 'maintenance'))));
   }, 60_000);
+
+  // The build invokes each function with these before it makes the cache (so the code of a first request is in it):
+  // each must be answered in the training environment, locally, as the function answers any first request.
+  it.each(functionNames())('%s answers the invocations its cache is made after, without leaving the machine', (name) => {
+    const env = { PATH: process.env.PATH ?? '', ...trainingEnv(join(work, `training-${name}`)) } as Record<string, string>;
+    expect(new URL(env.WECHAT_API_BASE ?? '').hostname).toBe('127.0.0.1');
+    const [request, tick] = TRAINING_INVOCATIONS.map(({ event }) => invoke(name, event, env));
+    const { routes, timers } = fnOf(name);
+    if (routes.length > 0) {
+      expect(request?.result?.statusCode).toBe(404);
+      expect(JSON.parse(request?.result?.body ?? '{}')).toMatchObject({ error: { code: 'ROUTE_NOT_FOUND' } });
+    } else {
+      expect(request?.error?.code).toBe('TRIGGER_HANDLER_MISSING');
+    }
+    if (timers.length > 0) expect(tick?.error).toBeUndefined();
+    else expect(tick?.error?.code).toBe('TRIGGER_HANDLER_MISSING');
+  });
 
   it.each([
     ['no cache file', 'none', variant('missing', (dir) => rmSync(cacheFile(dir)))],
