@@ -127,7 +127,9 @@ main(async (): Promise<BenchResult> => {
               clearTimeout(timer);
               resolvePromise(reply);
             });
-            child.once('exit', () => resolvePromise({ ok: false, error: 'exited without an answer' }));
+            // 'disconnect', not 'exit': a child sends its answer and exits at once, and its 'exit' can reach this
+            // process before the answer is read from the IPC channel; the channel closes only after the answer.
+            child.once('disconnect', () => resolvePromise({ ok: false, error: 'exited without an answer' }));
             child.send('go');
           }),
       ),
