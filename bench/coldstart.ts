@@ -31,7 +31,7 @@ import { join } from 'node:path';
 import { loadTemplate, type LocalFunction } from '../infra/local/template';
 import { startWeChatSimulator } from '../infra/wechat-sim';
 import { LOCAL_WECHAT_DEFAULTS } from '../shared/runtime/config';
-import { BUNDLE_FILES, LOADED_BUNDLES, STORE_DRIVERS, buildFunctions, functionNames } from '../scripts/build';
+import { BUNDLE_FILES, LOADED_BUNDLES, STORE_DRIVERS, buildFunctions, functionNames, localBundleEnv } from '../scripts/build';
 import { mainProfile, summarize } from './profile';
 import { loadSourceMap } from './sourcemap';
 import { ROOT, fmt, main, median, numberArg, ratio, type BenchResult, type BenchRow } from './support';
@@ -171,14 +171,7 @@ main(async (): Promise<BenchResult> => {
       writeFileSync(contextFile, JSON.stringify({ ...contextBase, function_name: name }));
       const env: NodeJS.ProcessEnv = {
         PATH: process.env.PATH ?? '',
-        WXA_ENV: 'local',
-        STORE: 'sqlite',
-        SQLITE_PATH: join(work, `${name}.db`),
-        DATA_KEY: Buffer.alloc(32, 5).toString('base64'),
-        ADMIN_API_KEY: 'bench-admin-key-0123456789abcdef',
-        WECHAT_API_BASE: sim.baseUrl,
-        ...LOCAL_WECHAT_DEFAULTS,
-        LOG_LEVEL: 'error',
+        ...localBundleEnv({ sqlitePath: join(work, `${name}.db`), weChatApiBase: sim.baseUrl, logLevel: 'error' }),
       };
       return {
         name,

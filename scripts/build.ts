@@ -185,21 +185,32 @@ export const TRAINING_INVOCATIONS = [
 const TRAINING_TIMEOUT_MS = 10_000;
 
 /**
- * The local configuration a function is invoked in while its cache is made (shared/runtime/config.ts): a SQLite file
- * in `scratch`, fixed keys that protect nothing, and the WeChat API on the discard port, closed, so a call fails at
- * once. `NODE_PATH` lets the bundle `require` better-sqlite3 from the repository's node_modules (it is never shipped).
+ * The local configuration a bundle runs in outside the cloud (shared/runtime/config.ts): SQLite at `sqlitePath`,
+ * fixed keys that protect nothing, and the WeChat API at `weChatApiBase`. The code-cache training, the bundle tests
+ * and the cold-start benchmark all run bundles in it.
  */
-export function trainingEnv(scratch: string): NodeJS.ProcessEnv {
+export function localBundleEnv(options: { sqlitePath: string; weChatApiBase: string; logLevel: 'info' | 'error' }): Record<string, string> {
   return {
     WXA_ENV: 'local',
     STORE: 'sqlite',
-    SQLITE_PATH: join(scratch, 'training.db'),
+    SQLITE_PATH: options.sqlitePath,
     DATA_KEY: Buffer.alloc(32, 7).toString('base64'),
-    ADMIN_API_KEY: 'code-cache-training-admin-key',
+    ADMIN_API_KEY: 'local-bundle-admin-key-0123456789',
     ...LOCAL_WECHAT_DEFAULTS,
-    WECHAT_API_BASE: 'http://127.0.0.1:9',
-    // As in the cloud: the access log line is part of every request.
-    LOG_LEVEL: 'info',
+    WECHAT_API_BASE: options.weChatApiBase,
+    LOG_LEVEL: options.logLevel,
+  };
+}
+
+/**
+ * The configuration a function is invoked in while its cache is made: a throwaway SQLite file in `scratch`, and
+ * the WeChat API on the discard port, closed, so a call fails at once. The access log line is part of every
+ * request, as in the cloud. `NODE_PATH` lets the bundle `require` better-sqlite3 from the repository's
+ * node_modules (it is never shipped).
+ */
+export function trainingEnv(scratch: string): NodeJS.ProcessEnv {
+  return {
+    ...localBundleEnv({ sqlitePath: join(scratch, 'training.db'), weChatApiBase: 'http://127.0.0.1:9', logLevel: 'info' }),
     NODE_PATH: join(root, 'node_modules'),
   };
 }

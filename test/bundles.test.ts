@@ -32,6 +32,7 @@ import {
   loaderSource,
   produceCodeCache,
   readCodeCacheHeader,
+  localBundleEnv,
   trainingEnv,
   type BundleReport,
   type LoadedBundle,
@@ -95,17 +96,7 @@ afterAll(async () => {
 });
 
 function baseEnv(name: string): Record<string, string> {
-  return {
-    PATH: process.env.PATH ?? '',
-    WXA_ENV: 'local',
-    STORE: 'sqlite',
-    SQLITE_PATH: join(work, `${name}.db`),
-    DATA_KEY: Buffer.alloc(32, 5).toString('base64'),
-    ADMIN_API_KEY: 'bundle-test-admin-key-0123456789',
-    WECHAT_API_BASE: sim.baseUrl,
-    ...LOCAL_WECHAT_DEFAULTS,
-    LOG_LEVEL: 'error',
-  };
+  return { PATH: process.env.PATH ?? '', ...localBundleEnv({ sqlitePath: join(work, `${name}.db`), weChatApiBase: sim.baseUrl, logLevel: 'error' }) };
 }
 
 function invoke(name: string, event: unknown, env: Record<string, string>, dir = join(dist, name)): RunReport {
