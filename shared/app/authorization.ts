@@ -35,7 +35,7 @@ export type Purpose = StatePayload['purpose'];
 /** Outcomes of handled redirects, so a refreshed callback page shows the same result instead of 61009. */
 export const authResultsCollection = defineCollection({
   name: 'authResults',
-  schema: z.object({ ok: z.boolean(), code: z.string(), message: z.string(), appid: z.string().nullable(), at: z.number() }),
+  schema: z.lazy(() => z.object({ ok: z.boolean(), code: z.string(), message: z.string(), appid: z.string().nullable(), at: z.number() })),
 });
 export type AuthResult = z.infer<typeof authResultsCollection.schema>;
 

@@ -15,7 +15,7 @@ export const accountsCollection = defineCollection({ name: 'accounts', schema: a
 /** Keyed by sha256(API key): the key itself is never stored; looking one up is a get by id. */
 export const apiKeysCollection = defineCollection({
   name: 'apiKeys',
-  schema: z.object({ accountId: accountIdSchema, createdAt: timestampSchema }),
+  schema: z.lazy(() => z.object({ accountId: accountIdSchema, createdAt: timestampSchema })),
   indexes: ['accountId'],
 });
 

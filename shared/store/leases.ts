@@ -12,7 +12,7 @@ import { defineCollection, type Clock, type DocumentStore } from './port';
 
 export const leasesCollection = defineCollection({
   name: 'leases',
-  schema: z.object({ owner: z.string().min(1), acquiredAt: z.number(), until: z.number() }),
+  schema: z.lazy(() => z.object({ owner: z.string().min(1), acquiredAt: z.number(), until: z.number() })),
 });
 
 export interface Lease {

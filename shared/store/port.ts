@@ -19,6 +19,7 @@ export type Scalar = string | number | boolean | null;
 
 export interface CollectionSpec<S extends z.ZodType, F extends string> {
   readonly name: string;
+  /** Usually a `z.lazy`: a function opens every collection it might use, and only the ones a request reads need building. */
   readonly schema: S;
   /** The top-level fields `find` may filter and order by. Adapters index them. */
   readonly indexes: readonly F[];

@@ -19,21 +19,23 @@ export const INBOX_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
 export const inboxCollection = defineCollection({
   name: 'inbox',
-  schema: z.object({
-    source: z.enum(['component', 'authorizer']),
-    /** InfoType (component pushes) or Event (authorizer pushes). */
-    type: z.string(),
-    /** The mini program concerned, when the push names one. */
-    appId: z.string().nullable(),
-    createTime: z.number().nullable(),
-    receivedAt: z.number(),
-    /** `received`: written by releases before 2026-11-21, which recorded a push before acting on it. */
-    status: z.enum(['received', 'processed', 'failed']),
-    /** Only on `received` entries of those releases. */
-    claimedAt: z.number().optional(),
-    processedAt: z.number().nullable(),
-    outcome: z.string().nullable(),
-  }),
+  schema: z.lazy(() =>
+    z.object({
+      source: z.enum(['component', 'authorizer']),
+      /** InfoType (component pushes) or Event (authorizer pushes). */
+      type: z.string(),
+      /** The mini program concerned, when the push names one. */
+      appId: z.string().nullable(),
+      createTime: z.number().nullable(),
+      receivedAt: z.number(),
+      /** `received`: written by releases before 2026-11-21, which recorded a push before acting on it. */
+      status: z.enum(['received', 'processed', 'failed']),
+      /** Only on `received` entries of those releases. */
+      claimedAt: z.number().optional(),
+      processedAt: z.number().nullable(),
+      outcome: z.string().nullable(),
+    }),
+  ),
   // No indexes: the inbox is read only by id, and every index would tax the hot path of every push.
 });
 export type InboxEntry = z.output<typeof inboxCollection.schema>;

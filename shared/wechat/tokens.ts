@@ -30,15 +30,17 @@ export const TICKET_LIFETIME_MS = 12 * 60 * 60 * 1000;
 
 export const platformCollection = defineCollection({
   name: 'platform',
-  schema: z.object({
-    ticket: z.string().nullable(),
-    ticketCreatedAt: z.number().nullable(),
-    previousTicket: z.string().nullable(),
-    previousTicketCreatedAt: z.number().nullable(),
-    componentToken: z.string().nullable(),
-    componentTokenExpiresAt: z.number().nullable(),
-    pushTicketRequestedAt: z.number().nullable(),
-  }),
+  schema: z.lazy(() =>
+    z.object({
+      ticket: z.string().nullable(),
+      ticketCreatedAt: z.number().nullable(),
+      previousTicket: z.string().nullable(),
+      previousTicketCreatedAt: z.number().nullable(),
+      componentToken: z.string().nullable(),
+      componentTokenExpiresAt: z.number().nullable(),
+      pushTicketRequestedAt: z.number().nullable(),
+    }),
+  ),
 });
 export type PlatformDoc = z.output<typeof platformCollection.schema>;
 
@@ -48,14 +50,16 @@ export type PlatformDoc = z.output<typeof platformCollection.schema>;
  */
 export const authorizerTokensCollection = defineCollection({
   name: 'authorizerTokens',
-  schema: z.object({
-    refreshToken: z.string().nullable(),
-    refreshTokenUpdatedAt: z.number(),
-    accessToken: z.string().nullable(),
-    accessTokenExpiresAt: z.number().nullable(),
-    status: z.enum(['active', 'needs-reauth', 'revoked']),
-    statusReason: z.string().nullable(),
-  }),
+  schema: z.lazy(() =>
+    z.object({
+      refreshToken: z.string().nullable(),
+      refreshTokenUpdatedAt: z.number(),
+      accessToken: z.string().nullable(),
+      accessTokenExpiresAt: z.number().nullable(),
+      status: z.enum(['active', 'needs-reauth', 'revoked']),
+      statusReason: z.string().nullable(),
+    }),
+  ),
   indexes: ['status'],
 });
 export type AuthorizerTokensDoc = z.output<typeof authorizerTokensCollection.schema>;

@@ -15,19 +15,21 @@ export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 export const idempotencyCollection = defineCollection({
   name: 'idempotency',
-  schema: z.object({
-    requestHash: z.string(),
-    status: z.enum(['in-progress', 'completed']),
-    inProgressUntil: z.number(),
-    response: z
-      .object({
-        statusCode: z.number().int(),
-        headers: z.record(z.string(), z.string()),
-        body: z.string(),
-        isBase64Encoded: z.boolean(),
-      })
-      .nullable(),
-  }),
+  schema: z.lazy(() =>
+    z.object({
+      requestHash: z.string(),
+      status: z.enum(['in-progress', 'completed']),
+      inProgressUntil: z.number(),
+      response: z
+        .object({
+          statusCode: z.number().int(),
+          headers: z.record(z.string(), z.string()),
+          body: z.string(),
+          isBase64Encoded: z.boolean(),
+        })
+        .nullable(),
+    }),
+  ),
 });
 
 export class IdempotencyInProgressError extends AppError {
