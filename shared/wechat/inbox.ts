@@ -85,8 +85,6 @@ export function createInbox(store: DocumentStore, clock: () => number = Date.now
         }
       }
     },
-    get: (id: string) => inbox.get(id),
-    find: inbox.find,
   };
 }
 export type Inbox = ReturnType<typeof createInbox>;
