@@ -93,12 +93,10 @@ export function createLogger(
   const sink = options.sink ?? ((line: string) => process.stdout.write(line + '\n'));
   const now = options.now ?? Date.now;
   const base = options.base ?? {};
-  // `time` and `level` are ours and cannot carry a secret: they open the line unredacted, and the rest of the
-  // entry is redacted and serialised in one pass. A field named like them is written after them, as before.
   const write = (level: LogLevel, message: string, fields?: Record<string, unknown>) => {
     if (LEVELS[level] < threshold) return;
-    const rest = JSON.stringify(redact({ msg: message, ...base, ...fields }));
-    sink(`{"time":"${new Date(now()).toISOString()}","level":"${level}",${rest.slice(1)}`);
+    const entry = redact({ time: new Date(now()).toISOString(), level, msg: message, ...base, ...fields });
+    sink(JSON.stringify(entry));
   };
   return {
     debug: (message, fields) => write('debug', message, fields),
