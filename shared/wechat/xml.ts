@@ -218,11 +218,7 @@ export function parseFlatDocument(xml: string): WeChatXmlFields | undefined {
       at += close.length;
     }
     if (!FLAT_NAME.test(name) || RESERVED_NAMES.has(name)) return undefined;
-    // Plain assignment is safe here (`__proto__` was just refused) and much cheaper than defineProperty.
-    const existing = Object.hasOwn(fields, name) ? fields[name] : undefined;
-    if (existing === undefined) fields[name] = value;
-    else if (Array.isArray(existing)) existing.push(value);
-    else fields[name] = [existing, value];
+    addField(fields, name, value, assignField);
   }
 }
 
@@ -294,20 +290,25 @@ function convertElement(children: unknown, path: string, depth: number): string 
   return hasCdata ? text : text.trim();
 }
 
-function addField(fields: WeChatXmlFields, name: string, value: string | WeChatXmlFields): void {
+function addField(fields: WeChatXmlFields, name: string, value: string | WeChatXmlFields, set = setField): void {
   const existing = Object.hasOwn(fields, name) ? fields[name] : undefined;
   if (existing === undefined) {
-    setField(fields, name, value);
+    set(fields, name, value);
   } else if (Array.isArray(existing)) {
     existing.push(value);
   } else {
-    setField(fields, name, [existing, value]);
+    set(fields, name, [existing, value]);
   }
 }
 
 /** Defines an own property even for names such as `__proto__`, which plain assignment would treat specially. */
 function setField(fields: WeChatXmlFields, name: string, value: WeChatXmlValue): void {
   Object.defineProperty(fields, name, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** For names already checked not to be `__proto__` (the fast path): much cheaper than `defineProperty`. */
+function assignField(fields: WeChatXmlFields, name: string, value: WeChatXmlValue): void {
+  fields[name] = value;
 }
 
 const PREDEFINED_ENTITIES: Readonly<Record<string, string>> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
