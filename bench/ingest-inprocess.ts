@@ -6,12 +6,12 @@
  *
  * `npx tsx bench/ingest-inprocess.ts [--amount 20000] [--json]`
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, openSync, rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LOCAL_WECHAT_DEFAULTS as C } from '../shared/runtime/config';
 import type { LocalHttpEvent } from '../shared/runtime/shim';
+import { localBundleEnv } from '../scripts/build';
 import { sealUnauthorizedPushes } from './pushes';
 import { numberArg } from './support';
 
@@ -19,20 +19,14 @@ async function run() {
   const amount = numberArg('amount', 20_000);
   const work = mkdtempSync(join(tmpdir(), 'wxa-bench-inproc-'));
   process.on('exit', () => rmSync(work, { recursive: true, force: true }));
-  Object.assign(process.env, C, {
-    WXA_ENV: 'local',
-    SQLITE_PATH: join(work, 'wxa.db'),
-    LOG_LEVEL: 'info',
-    DATA_KEY: randomBytes(32).toString('base64'),
-    ADMIN_API_KEY: randomBytes(24).toString('hex'),
-    WECHAT_API_BASE: 'http://127.0.0.1:9',
+  Object.assign(process.env, localBundleEnv({ sqlitePath: join(work, 'wxa.db'), weChatApiBase: 'http://127.0.0.1:9', logLevel: 'info' }), {
     PUBLIC_BASE_URL: 'http://127.0.0.1:3000',
   });
   // Log lines go where the benchmark's product sends them: nowhere, at the cost of a write.
   const devNull = openSync('/dev/null', 'w');
   const write = process.stdout.write.bind(process.stdout);
   (process.stdout as unknown as { write: unknown }).write = (chunk: string | Uint8Array) => {
-    require('node:fs').writeSync(devNull, chunk);
+    writeSync(devNull, typeof chunk === 'string' ? chunk : Buffer.from(chunk));
     return true;
   };
   const { handler } = await import('../functions/authorize-callback/handler');
