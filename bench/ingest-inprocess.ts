@@ -26,7 +26,8 @@ async function run() {
   const devNull = openSync('/dev/null', 'w');
   const write = process.stdout.write.bind(process.stdout);
   (process.stdout as unknown as { write: unknown }).write = (chunk: string | Uint8Array) => {
-    writeSync(devNull, typeof chunk === 'string' ? chunk : Buffer.from(chunk));
+    if (typeof chunk === 'string') writeSync(devNull, chunk);
+    else writeSync(devNull, chunk);
     return true;
   };
   const { handler } = await import('../functions/authorize-callback/handler');
