@@ -13,7 +13,12 @@
  * - Every request must answer 200 `success`. At the end the product is killed with SIGKILL in the middle of one
  *   more load, and the inbox is read back from the SQLite file: every event answered `success` — in the measured
  *   runs and before the kill — must be there, processed (stored durably before `success` was answered).
- * - Rounds: warm-up of both, then `--rounds` × (bare, product) interleaved; medians of the rounds.
+ * - Floor (a calibration, in the same interleaved rounds): `bench/ingest-floor-server.ts`, the least a correct
+ *   receiver does — the product's own message crypto, the same SQLite reads and the one durable write before
+ *   `success`, one log line — written by hand without a framework, once committing each record and once with
+ *   group commit. What it reaches is the ceiling of any implementation on this machine.
+ * - Rounds: warm-up of each server, then `--rounds` × (bare, product, floor, floor with group commit) interleaved;
+ *   medians of the rounds.
  * - Then one connection (service time without queueing) and, unless `--no-profile`, one more loaded run under
  *   the V8 sampling profiler (started over IPC after start-up), summarised by layer, file and function.
  *
@@ -184,6 +189,10 @@ main(async (): Promise<BenchResult> => {
 
   const bare = await startServer(['-e', BARE_SERVER], { PATH: process.env.PATH ?? '' });
   const product = await startServer(['--import', 'tsx', join(ROOT, 'bench', 'ingest-server.ts')], productEnv);
+  const floors = [
+    { name: 'floor', groupCommit: false, server: await startServer(['--import', 'tsx', join(ROOT, 'bench', 'ingest-floor-server.ts')], { PATH: process.env.PATH ?? '', SQLITE_PATH: join(work, 'floor.db') }), runs: [] as Load[] },
+    { name: 'floor, group commit', groupCommit: true, server: await startServer(['--import', 'tsx', join(ROOT, 'bench', 'ingest-floor-server.ts')], { PATH: process.env.PATH ?? '', SQLITE_PATH: join(work, 'floor-group.db'), GROUP_COMMIT: '1' }), runs: [] as Load[] },
+  ];
   const bareRuns: Load[] = [];
   const productRuns: Load[] = [];
   let unloaded: Load | undefined;
@@ -208,11 +217,14 @@ main(async (): Promise<BenchResult> => {
     // Warm-up: JIT, the store's prepared statements and first pages.
     await load(bare.url, seal(5000), connections);
     await toProduct(1000, connections);
+    for (const floor of floors) await load(floor.server.url, seal(3000), connections);
 
     for (let r = 0; r < rounds; r++) {
       bareRuns.push(await load(bare.url, seal(bareAmount), connections));
       productRuns.push(await toProduct(amount, connections));
+      for (const floor of floors) floor.runs.push(await load(floor.server.url, seal(2 * amount), connections));
     }
+    for (const floor of floors) await floor.server.stop();
     // Service time without queueing: one connection, one event after the other.
     unloaded = await toProduct(2000, 1);
 
@@ -244,6 +256,7 @@ main(async (): Promise<BenchResult> => {
     crashAcked = crash.appids.filter((_, i) => cut.acked[i] === 1);
     crashSent = cut.sent;
   } finally {
+    for (const floor of floors) if (floor.server.child.exitCode === null) floor.server.child.kill('SIGKILL');
     await bare.stop();
     if (product.child.exitCode === null && product.child.signalCode === null) {
       product.child.kill('SIGKILL');
@@ -285,6 +298,10 @@ main(async (): Promise<BenchResult> => {
   const p99 = m(productRuns, (l) => l.p99);
   const bareBad = bareRuns.reduce((n, r) => n + r.bad, 0);
   if (bareBad > 0) throw new Error(`${bareBad} requests to the bare server were not answered 200 success`);
+  for (const floor of floors) {
+    const bad = floor.runs.reduce((n, r) => n + r.bad, 0);
+    if (bad > 0) throw new Error(`${bad} requests to the ${floor.name} server were not answered 200 success`);
+  }
   return {
     name: 'ingest',
     title: 'Callback ingest: encrypted component events through the local runtime',
@@ -320,6 +337,17 @@ main(async (): Promise<BenchResult> => {
             },
           ]
         : []),
+      ...floors.map((floor) => {
+        const floorRps = m(floor.runs, (l) => l.rps);
+        return {
+          figure: `${floor.name}: the least a correct receiver does, without a framework (\`bench/ingest-floor-server.ts\`${floor.groupCommit ? ', one transaction per turn of the event loop' : ''}; requests/s)`,
+          value: fmt(floorRps),
+          baseline: `${fmt(bareRps)} (bare node:http)`,
+          ratio: pct(floorRps, bareRps),
+          target: '— (informational)',
+          met: null,
+        };
+      }),
       { figure: 'events answered `success` → found processed in the inbox', value: `${fmt(measuredFound)} / ${fmt(acknowledged.length)}`, baseline: '—', ratio: '—', target: 'all', met: measuredFound === acknowledged.length },
       {
         figure: 'SIGKILL in mid-load: events answered `success` before it → found processed',
@@ -338,6 +366,7 @@ main(async (): Promise<BenchResult> => {
             `- Calibration: the bare server again, made to burn ${CALIBRATION_SPIN_US} µs of CPU (a busy loop) before answering each request, under the same load: ${fmt(calibration.rps)} requests/s, ${pct(calibration.rps, bareRps)} of bare (p50/p99 ${fmt(calibration.p50, 2)}/${fmt(calibration.p99, 2)} ms). It shows what the throughput target asks of a server on this machine: any server, whatever it does, must spend well under ${CALIBRATION_SPIN_US} µs of CPU per request to reach 20 % of bare. One push costs the product more than that (the profile below, and \`npx tsx bench/ingest-inprocess.ts\`: the same pushes through the function in one process, without sockets).`,
           ]
         : []),
+      `- Floor: \`bench/ingest-floor-server.ts\`, in the same rounds (${fmt(2 * amount)} requests each): \`node:http\`, the product's own \`openEnvelope\` and plain-signature check, the push's fingerprint, the product's three SQLite lookups and its one write (the inbox record, before \`success\`; same statements, WAL, synchronous=NORMAL), one JSON log line; no zod, no shim, no middy, no redaction. Rounds (req/s): ${floors.map((f) => `${f.name} ${f.runs.map((r) => fmt(r.rps)).join(', ')}`).join('; ')}. It is the ceiling for any implementation of this route on this machine, framework or not: what it reaches against bare is what the throughput target can be compared with. Group commit (each push still answered only after its record is committed) is the one lever it leaves; the product's SQLite adapter commits each write on its own.`,
       '- Each event is an `unauthorized` push for a random, unknown appid (sealed beforehand, fresh timestamps): the runtime hands it to `authorize-callback`, which verifies, decrypts, parses, looks the push up in the inbox (not seen before), reacts (authorizer tokens and mini program looked up: nothing to change), records it in the inbox with its outcome (the one write) and answers `success`. LOG_LEVEL=info as in the cloud (one access-log line per event, carrying the outcome of the push, to /dev/null).',
       `- Durability: after the measured runs (warm-up, rounds, 1-connection run and profiled run: ${fmt(acknowledged.length)} events answered \`success\`), ${connections} connections sent up to 20,000 more events and the product process was killed with SIGKILL 2 s into it (${fmt(crashSent)} sent, ${fmt(crashAcked.length)} answered \`success\` before the kill). The inbox was then read back from the SQLite file: ${fmt(stored.length)} \`unauthorized\` entries, ${fmt(processedAppids.size)} processed. Every event answered \`success\` must be there, processed. Other entries: ${fmt(inFlight)}, events in flight at the kill, acted on and recorded but not yet answered (WeChat's retry finds them recorded and is answered \`success\`; an event acted on but not yet recorded has no entry, and its retry acts again, harmlessly).`,
       ...notes,
