@@ -16,6 +16,10 @@
  * process start), when its script began (Node's own bootstrap), when `require(bundle)` returned and when the
  * handler answered: that split says where the time goes. Target ≤ 1.5× the baseline.
  *
+ * Floors, in the same rounds: `node:crypto` alone, then with the store's driver (better-sqlite3 opening a file and
+ * answering one query; the vendored CloudBase SDK loaded), each a `node -e` with nothing of ours: the least a
+ * function that checks a signature and reads the store pays before its first answer.
+ *
  * For comparison (informational rows), each bundle also runs, in the same interleaved rounds, from a copy of its
  * directory without `bundle.js.v8cache`: the loader's fallback, compiling from source as Node would. A run whose
  * loader did not take the cache (another Node made it, or V8 refused it) stops the benchmark: the figure would be
@@ -63,6 +67,21 @@ require(process.argv[2]);
 const t1 = performance.now();
 const cache = [...globalThis[Symbol.for(${JSON.stringify(LOADED_BUNDLES)})].values()].map((l) => l.cache).join(',');
 process.stdout.write('@@' + JSON.stringify({ t0, t1, cache }));
+`;
+
+// Floors: the least a function does before its first answer, with nothing of ours in it. Verifying a signature,
+// an API key or a state token needs node:crypto; a request that reads the store needs its driver: better-sqlite3
+// here (the store of these runs), the vendored CloudBase SDK in the default deploy (loaded only: no network here).
+const FLOOR_CRYPTO = `require('node:crypto').createHmac('sha256', 'k').update('v').digest('hex');`;
+const FLOOR_SQLITE = `
+require('node:crypto').createHmac('sha256', 'k').update('v').digest('hex');
+const db = new (require(process.argv[1]))(process.argv[2]);
+db.pragma('journal_mode = WAL');
+db.prepare("SELECT name FROM sqlite_master WHERE name = ?").get('x');
+`;
+const FLOOR_CLOUDBASE = `
+require('node:crypto').createHmac('sha256', 'k').update('v').digest('hex');
+require(process.argv[1]);
 `;
 
 interface ChildReport {
@@ -188,9 +207,33 @@ main(async (): Promise<BenchResult> => {
     });
     const baselineEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '' };
     const baseline: number[] = [];
+    const cloudbaseLoader = join(driverDist, reports[0]?.name ?? 'maintenance', 'node_modules', STORE_DRIVERS.cloudbase, BUNDLE_FILES.loader);
+    const floors = [
+      { figure: 'floor: `node:crypto` (an HMAC)', args: ['-e', FLOOR_CRYPTO], env: baselineEnv, wall: [] as number[] },
+      {
+        figure: 'floor: `node:crypto` + better-sqlite3 (open the store file, one query): the least a function using the store of these runs does',
+        args: ['-e', FLOOR_SQLITE, join(ROOT, 'node_modules', 'better-sqlite3'), join(work, 'floor.db')],
+        env: baselineEnv,
+        wall: [] as number[],
+      },
+      {
+        figure: 'floor: `node:crypto` + `require` of the vendored `@cloudbase/node-sdk` (with its code cache; no query: no network here): the least a function using the default deploy\'s store does',
+        args: ['-e', FLOOR_CLOUDBASE, cloudbaseLoader],
+        env: baselineEnv,
+        wall: [] as number[],
+      },
+    ];
+    // This machine's own environment sets NODE_EXTRA_CA_CERTS, which makes every Node process read and parse a CA
+    // bundle at start: measured once more with it (informational), since the runs above leave it out.
+    const ambientCaCerts = process.env.NODE_EXTRA_CA_CERTS;
+    const ambient: number[] = [];
 
     // Untimed: creates each store file, warms the page cache, and proves every bundle answers.
     await run(['-e', ''], baselineEnv, work);
+    for (const floor of floors) {
+      const { stderr } = await run(floor.args, floor.env, work);
+      if (stderr.trim()) throw new Error(`${floor.figure} failed: ${stderr}`);
+    }
     for (const b of bundles) {
       for (const v of b.variants) {
         const { report, stderr } = await run(v.args, b.env, work);
@@ -203,6 +246,8 @@ main(async (): Promise<BenchResult> => {
 
     for (let i = 0; i < runs; i++) {
       baseline.push((await run(['-e', ''], baselineEnv, work)).wallMs);
+      for (const floor of floors) floor.wall.push((await run(floor.args, floor.env, work)).wallMs);
+      if (ambientCaCerts) ambient.push((await run(['-e', ''], { ...baselineEnv, NODE_EXTRA_CA_CERTS: ambientCaCerts }, work)).wallMs);
       for (const b of bundles) {
         for (const v of b.variants) {
           const { wallMs, report } = await run(v.args, b.env, work);
@@ -281,6 +326,21 @@ main(async (): Promise<BenchResult> => {
         met: wall <= TARGET * base,
       };
     });
+    for (const floor of floors) {
+      const wall = median(floor.wall);
+      rows.push({ figure: floor.figure, value: `${fmt(wall, 1)} ms`, baseline: `${fmt(base, 1)} ms`, ratio: ratio(wall, base), target: '— (informational)', met: null });
+    }
+    if (ambient.length > 0) {
+      const wall = median(ambient);
+      rows.push({
+        figure: '`node -e ""` in this machine\'s own environment (NODE_EXTRA_CA_CERTS set: a CA bundle read at every start)',
+        value: `${fmt(wall, 1)} ms`,
+        baseline: `${fmt(base, 1)} ms`,
+        ratio: ratio(wall, base),
+        target: '— (informational)',
+        met: null,
+      });
+    }
     const split = bundles
       .map((b) => {
         const [cached, uncached] = b.variants;
@@ -303,6 +363,8 @@ main(async (): Promise<BenchResult> => {
       rows,
       notes: [
         `- Bundles built by \`buildFunctions()\` (node18, minified, no store driver vendored, V8 code cache made by Node ${process.version}) in ${fmt(buildMs)} ms; STORE=sqlite with better-sqlite3 linked in, simulator as WECHAT_API_BASE, LOG_LEVEL=error. Median of ${runs} interleaved runs each; wall time from \`spawn()\` to exit, the baseline \`node -e ""\` measured the same way (its runs: ${fmt(Math.min(...baseline), 1)}–${fmt(Math.max(...baseline), 1)} ms).`,
+        '- Floors (same rounds, same clean environment): what a function does at the least before its first answer, with nothing of ours — `node:crypto` for any signature, API key or state token, and the store\'s driver for any request that reads the store. They show how much of the 1.5× budget is left for the function itself: with better-sqlite3 little or none, with the CloudBase SDK of the default deploy less than none.',
+        `- Environment: every run gets PATH and the function's own variables only. A shell that sets NODE_EXTRA_CA_CERTS (this machine's does) costs every Node process the reading of a CA bundle at start${ambient.length > 0 ? ` (the last row: \`node -e ""\` ${fmt(median(ambient), 1)} ms with it)` : ' (not set for this run)'}: a constant that would pad the baseline and the bundles alike (the issue's ≈ 52 ms for \`node -e ""\` includes it) and that a cloud function does not pay, so it is left out of both.`,
         '- `index.js` is the loader scripts/build.ts writes next to each bundle: it compiles `bundle.js` with `vm.Script` and the V8 code cache `bundle.js.v8cache` made at build time (after the bundle\'s top level ran and the function answered a first invocation: a request to a path it does not serve, a timer tick; see scripts/build.ts), so V8 neither parses nor compiles the bundle again, nor the functions its top level and the common part of a first request run. The cache only counts when the runtime\'s Node is the one that made it (SCF: build with, or `CODE_CACHE_NODE=` a, Node 18.15); the last columns are the same bundles without their cache (the loader\'s fallback: compiled from source, as Node itself would), run in the same rounds.',
         '',
         'Where the time goes (medians, ms; the child\'s own clock from process start):',
