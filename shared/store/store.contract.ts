@@ -132,6 +132,33 @@ export function describeStoreContract(adapterName: string, factory: StoreFactory
       expect(final?.version).toBe(41);
     });
 
+    it('settles concurrent writes on one connection each on its own: a failing write fails alone', async () => {
+      const store = await connect();
+      const items = store.collection(widgets);
+      await items.insert('kept', widget({ priority: 1 }));
+      await items.insert('moved', widget({ priority: 1 }));
+      // Issued together, as concurrent requests on one warm instance issue them.
+      const [fresh, duplicate, stale, moved, batch, gone] = await Promise.allSettled([
+        items.insert('fresh', widget({ priority: 2 })),
+        items.insert('kept', widget({ priority: 99 })),
+        items.update('kept', 7, widget({ priority: 99 })),
+        items.update('moved', 1, widget({ priority: 3 })),
+        store.commit([items.insertWrite('batched-1', widget()), items.insertWrite('batched-2', widget())]),
+        items.delete('nothing-here'),
+      ]);
+      expect(fresh.status).toBe('fulfilled');
+      expect(duplicate.status === 'rejected' && duplicate.reason).toBeInstanceOf(DuplicateKeyError);
+      expect(stale.status === 'rejected' && stale.reason).toBeInstanceOf(ConflictError);
+      expect(moved.status === 'fulfilled' && moved.value.version).toBe(2);
+      expect(batch.status).toBe('fulfilled');
+      expect(gone.status === 'fulfilled' && gone.value).toBe(false);
+      const reader = (await connect()).collection(widgets);
+      expect((await reader.get('kept'))?.data.priority).toBe(1);
+      expect((await reader.get('moved'))?.data.priority).toBe(3);
+      expect((await reader.get('fresh'))?.data.priority).toBe(2);
+      expect((await reader.find({ where: { owner: 'acct-1' } })).map((w) => w.id).sort()).toEqual(['batched-1', 'batched-2', 'fresh', 'kept', 'moved']);
+    });
+
     it('finds by indexed fields with ranges, order and limit', async () => {
       const items = (await connect()).collection(widgets);
       await items.insert('a', widget({ priority: 3, dueAt: 300 }));
