@@ -4,7 +4,9 @@
  * them (SQLite in a temp dir, LOG_LEVEL=info, log lines written to /dev/null). A companion to bench/ingest.ts
  * for working on the hot path: its figure is steadier than a loaded run, and `--cpu-prof` profiles only this.
  *
- * `npx tsx bench/ingest-inprocess.ts [--amount 20000] [--json]`
+ * `--concurrency N` keeps N pushes in flight (as N connections would), so the store can group their writes.
+ *
+ * `npx tsx bench/ingest-inprocess.ts [--amount 20000] [--concurrency 1] [--json]`
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
@@ -47,17 +49,25 @@ async function run() {
     const result = (await handler(event, { requestId: event.requestId, functionName: 'authorize-callback', deadlineMs: Date.now() + 10_000 })) as { statusCode: number };
     if (result.statusCode !== 200) throw new Error(`answered ${result.statusCode}`);
   };
+  const concurrency = Math.max(1, numberArg('concurrency', 1));
+  const callAll = async (from: number, to: number) => {
+    let next = from;
+    const worker = async () => {
+      while (next < to) await call(events[next++] as LocalHttpEvent);
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+  };
   const warm = Math.min(2000, Math.floor(amount / 5));
-  for (let i = 0; i < warm; i++) await call(events[i] as LocalHttpEvent);
+  await callAll(0, warm);
   const started = process.hrtime.bigint();
-  for (let i = warm; i < amount; i++) await call(events[i] as LocalHttpEvent);
+  await callAll(warm, amount);
   const us = Number(process.hrtime.bigint() - started) / 1000 / (amount - warm);
   process.stdout.write = write;
   if (process.argv.includes('--json')) {
-    console.log(JSON.stringify({ pushes: amount - warm, usPerPush: us }));
+    console.log(JSON.stringify({ pushes: amount - warm, concurrency, usPerPush: us }));
     return;
   }
-  console.log(`${(amount - warm).toLocaleString('en-US')} pushes, ${us.toFixed(1)} µs per push in process (${Math.round(1e6 / us).toLocaleString('en-US')} /s on one core)`);
+  console.log(`${(amount - warm).toLocaleString('en-US')} pushes, ${concurrency} in flight, ${us.toFixed(1)} µs per push in process (${Math.round(1e6 / us).toLocaleString('en-US')} /s on one core)`);
 }
 
 run().catch((error: unknown) => {

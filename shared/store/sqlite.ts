@@ -7,21 +7,10 @@
  * better-sqlite3 is synchronous, so every operation — including a whole `commit` batch — runs to completion
  * before the event loop turns: no lock is ever held across an `await`, and connections in one process cannot
  * deadlock each other. Other processes wait on SQLite's busy timeout.
- *
- * Writes are group-committed. A write is validated at once, then queued; the writes queued during one turn of the
- * event loop are applied in order in one transaction, each in its own savepoint (a write that fails — a conflict,
- * a duplicate id — fails alone and leaves no trace), and every write's promise settles only after that transaction
- * committed: nothing is acknowledged before it is on disk. A commit costs SQLite far more than the rows it
- * carries (`bench/ingest.ts`: a hand-written receiver gains half again its throughput from this alone), and
- * concurrent requests — WeChat's pushes under load — each wait at most one turn for the others. Reads are never
- * queued: they see what has been committed, as a read in another process would.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-// The real one even under jest's fake timers (which replace the global): a queued write must not wait for a test to
-// advance a fake clock.
-import { setImmediate } from 'node:timers';
 import type { z } from 'zod';
 import { ConflictError, CorruptDocumentError, DuplicateKeyError } from '../domain/errors';
 import { validateForWrite, writeBuilders } from './port';
@@ -87,8 +76,9 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
   };
 
   /**
-   * The table of an opened collection, created with its indexes if missing. Writes make sure of their tables
-   * when they are queued, before any transaction begins (`enqueue`).
+   * The table of an opened collection, created with its indexes if missing. `commit` makes sure of its tables
+   * before its transaction begins: a rolled-back batch would take a table it created with it, while this
+   * connection remembered the table as made.
    */
   const tableFor = (collection: string): string => {
     const table = tableOf(collection);
@@ -200,55 +190,6 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
     return false;
   };
 
-  interface QueuedWrite {
-    apply: () => unknown;
-    resolve: (value: unknown) => void;
-    reject: (error: unknown) => void;
-  }
-  let queued: QueuedWrite[] = [];
-  const inSavepoint = db.transaction((apply: () => unknown) => apply());
-  const applyGroup = db.transaction((group: readonly QueuedWrite[]) =>
-    group.map((write) => {
-      try {
-        return { ok: true as const, value: inSavepoint(write.apply) };
-      } catch (error) {
-        return { ok: false as const, error };
-      }
-    }),
-  );
-  const flushQueued = () => {
-    if (queued.length === 0) return;
-    const group = queued;
-    queued = [];
-    let outcomes;
-    try {
-      outcomes = applyGroup.immediate(group);
-    } catch (error) {
-      // The transaction itself failed (another process held the lock past the busy timeout, disk full): no write
-      // of the group was applied, and each says so.
-      for (const write of group) write.reject(error);
-      return;
-    }
-    outcomes.forEach((outcome, i) => {
-      const write = group[i];
-      if (!write) return;
-      if (outcome.ok) write.resolve(outcome.value);
-      else write.reject(outcome.error);
-    });
-  };
-  /**
-   * Queues a write for the group commit of this turn. Its tables are made sure of now, outside any transaction: a
-   * rolled-back savepoint would take a table it created with it, while this connection remembered the table as made.
-   */
-  const enqueue = <R>(collections: readonly string[], apply: () => R): Promise<R> => {
-    for (const collection of collections) tableFor(collection);
-    if (!db.open) return Promise.reject(new Error('the store is closed'));
-    return new Promise<R>((resolve, reject) => {
-      queued.push({ apply, resolve: resolve as (value: unknown) => void, reject });
-      if (queued.length === 1) setImmediate(flushQueued);
-    });
-  };
-
   const runBatch = db.transaction((writes: readonly Write[]) => {
     for (const write of writes) {
       if (write.op === 'insert') {
@@ -316,15 +257,11 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
         const row = selectRow(name, id);
         return row ? readBack<T>(name, row) : null;
       },
-      insert: async (id, data, options: WriteOptions = {}) => {
-        const body = checkOnWrite(name, id, data);
-        return enqueue([name], () => writtenBack<T>(applyInsert(name, id, body, options.expiresAt ?? null)));
-      },
-      update: async (id, expectedVersion, data, options: WriteOptions = {}) => {
-        const body = checkOnWrite(name, id, data);
-        return enqueue([name], () => writtenBack<T>(applyUpdate(name, id, expectedVersion, body, options.expiresAt)));
-      },
-      delete: async (id, expectedVersion) => enqueue([name], () => applyDelete(name, id, expectedVersion)),
+      insert: async (id, data, options: WriteOptions = {}) =>
+        writtenBack<T>(applyInsert(name, id, checkOnWrite(name, id, data), options.expiresAt ?? null)),
+      update: async (id, expectedVersion, data, options: WriteOptions = {}) =>
+        writtenBack<T>(applyUpdate(name, id, expectedVersion, checkOnWrite(name, id, data), options.expiresAt)),
+      delete: async (id, expectedVersion) => applyDelete(name, id, expectedVersion),
       find: async (query: FindQuery<F> = {}) => {
         const params: Record<string, unknown> = { now: clock() };
         for (const field of Object.keys(query.where ?? {})) assertIndexed(field);
@@ -348,10 +285,8 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
   return {
     collection,
     commit: async (writes) => {
-      await enqueue(
-        writes.map((write) => write.collection),
-        () => runBatch(writes),
-      );
+      for (const write of writes) tableFor(write.collection);
+      runBatch.immediate(writes);
     },
     purgeExpired: async () => {
       const tables = db
@@ -365,8 +300,6 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
       return purged;
     },
     close: async () => {
-      // Writes already queued were promised to the callers awaiting them: they commit before the file closes.
-      flushQueued();
       if (db.open) db.close();
     },
   };
