@@ -9,6 +9,7 @@ import type { DocumentStore } from '../store/port';
 import { createSecretBox } from '../store/secret-box';
 import { WeChatClient } from './client';
 import { ComponentApi } from './component-api';
+import type { CallOptions } from './http';
 import { AuthorizerNotAuthorizedError, NoVerifyTicketError, TokenManager } from './tokens';
 
 const COMPONENT = { appId: 'wx1234567890abcdef', secret: 'component-secret-for-tests', token: 'tokentest', encodingAESKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG' };
@@ -17,6 +18,27 @@ const dataKey = randomBytes(32);
 const log = createLogger({ level: 'error', sink: () => undefined });
 const TOKEN_PATH = '/cgi-bin/component/api_component_token';
 const AUTHORIZER_TOKEN_PATH = '/cgi-bin/component/api_authorizer_token';
+const AUTHORIZER_LIST_PATH = '/cgi-bin/component/api_get_authorizer_list';
+
+/** A ComponentApi whose next refresh call first runs `before` (what another instance or WeChat does meanwhile). */
+class InterruptedApi extends ComponentApi {
+  beforeAuthorizerRefresh: (() => Promise<void>) | undefined;
+  beforeComponentToken: (() => Promise<void>) | undefined;
+  override async refreshAuthorizerToken(componentToken: string, appId: string, refreshToken: string, options?: CallOptions) {
+    const before = this.beforeAuthorizerRefresh;
+    this.beforeAuthorizerRefresh = undefined;
+    await before?.();
+    return super.refreshAuthorizerToken(componentToken, appId, refreshToken, options);
+  }
+  override async getComponentToken(ticket: string, options?: CallOptions) {
+    const before = this.beforeComponentToken;
+    this.beforeComponentToken = undefined;
+    await before?.();
+    return super.getComponentToken(ticket, options);
+  }
+}
+const interruptedApi = () =>
+  new InterruptedApi({ apiBase: sim.baseUrl, componentAppId: COMPONENT.appId, componentAppSecret: COMPONENT.secret, timeoutMs: 5000, sleep: async () => undefined });
 
 let now: number;
 let sim: WeChatSimulator;
@@ -27,17 +49,18 @@ const api = () =>
   new ComponentApi({ apiBase: sim.baseUrl, componentAppId: COMPONENT.appId, componentAppSecret: COMPONENT.secret, timeoutMs: 5000, sleep: async () => undefined });
 
 /** A "process": its own store connection and token manager, sharing only the database file and WeChat. */
-function instance(extra: { onNeedsReauth?: (appId: string, reason: string) => Promise<void> } = {}) {
+function instance(extra: { onNeedsReauth?: (appId: string, reason: string) => Promise<void>; api?: ComponentApi; leaseMs?: number } = {}) {
   const store = openSqliteStore({ path: join(dir, 'tokens.db'), clock: () => now });
   opened.push(store);
   const tokens = new TokenManager({
     store,
-    api: api(),
+    api: extra.api ?? api(),
     box: createSecretBox(dataKey),
     log,
     clock: () => now,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, 5))),
-    ...extra,
+    ...(extra.onNeedsReauth ? { onNeedsReauth: extra.onNeedsReauth } : {}),
+    ...(extra.leaseMs ? { leaseMs: extra.leaseMs } : {}),
   });
   return { store, tokens };
 }
@@ -144,6 +167,96 @@ describe('token manager against the simulator', () => {
     const calls = sim.counters()[AUTHORIZER_TOKEN_PATH];
     await expect(tokens.authorizerToken(MP.appId)).rejects.toMatchObject({ code: 'MINI_PROGRAM_NEEDS_REAUTH' });
     expect(sim.counters()[AUTHORIZER_TOKEN_PATH]).toBe(calls);
+  });
+
+  it('refreshes once for many concurrent callers in one process (one lease owner), and the mini program keeps working', async () => {
+    const { tokens } = instance();
+    await tokens.recordVerifyTicket(await sim.pushVerifyTicket(), now);
+    await authorize(tokens);
+    now += 7200_000 + 1000; // both tokens expired
+    sim.resetCounters();
+    const results = await Promise.all(Array.from({ length: 16 }, () => tokens.authorizerToken(MP.appId)));
+    expect(new Set(results).size).toBe(1);
+    expect(sim.counters()[AUTHORIZER_TOKEN_PATH]).toBe(1);
+    expect(sim.counters()[TOKEN_PATH]).toBe(1);
+    now += 2 * 7200_000; // long after the grace of every rotated-out refresh token
+    await expect(tokens.authorizerToken(MP.appId)).resolves.toEqual(expect.any(String));
+    expect(await tokens.authorizerStatus(MP.appId)).toBe('active');
+  });
+
+  it('keeps the refresh token WeChat answered last when two refreshes overlap (a holder outlived its lease)', async () => {
+    const slowApi = interruptedApi();
+    const slow = instance({ api: slowApi, leaseMs: 30_000 });
+    await slow.tokens.recordVerifyTicket(await sim.pushVerifyTicket(), now);
+    await slow.tokens.componentToken();
+    await authorize(slow.tokens);
+    now += 7200_000 + 1000;
+    // The slow holder stalls before its call reaches WeChat; its lease expires and another instance refreshes.
+    slowApi.beforeAuthorizerRefresh = async () => {
+      now += 31_000;
+      await instance().tokens.authorizerToken(MP.appId);
+    };
+    await slow.tokens.authorizerToken(MP.appId);
+    sim.resetCounters();
+    now += 2 * 7200_000; // the other instance's refresh token was rotated out by the slow one's answer, and died
+    await expect(instance().tokens.authorizerToken(MP.appId)).resolves.toEqual(expect.any(String));
+    expect(sim.counters()[AUTHORIZER_LIST_PATH]).toBeUndefined(); // no repair was needed
+  });
+
+  it('never replaces a stored component token with one issued before it', async () => {
+    const slowApi = interruptedApi();
+    const slow = instance({ api: slowApi });
+    await slow.tokens.recordVerifyTicket(await sim.pushVerifyTicket(), now);
+    let newer = '';
+    slowApi.beforeComponentToken = async () => {
+      now += 31_000; // the slow holder's lease expires; another instance refreshes and stores a newer token
+      newer = await instance().tokens.componentToken();
+    };
+    expect(await slow.tokens.componentToken()).toBe(newer);
+    expect(await instance().tokens.componentToken()).toBe(newer);
+  });
+
+  it('uses the refresh token of an authorization made while a refresh was being rejected, instead of asking for another scan', async () => {
+    const told: string[] = [];
+    const racingApi = interruptedApi();
+    const { tokens } = instance({ api: racingApi, onNeedsReauth: async (appId) => void told.push(appId) });
+    await tokens.recordVerifyTicket(await sim.pushVerifyTicket(), now);
+    await authorize(tokens);
+    now += 7200_000 + 1000;
+    // The admin scans again while the refresh is on its way: WeChat retires the old refresh token (→ 61023).
+    racingApi.beforeAuthorizerRefresh = async () => void (await authorize(instance().tokens));
+    await expect(tokens.authorizerToken(MP.appId)).resolves.toEqual(expect.any(String));
+    expect(await tokens.authorizerStatus(MP.appId)).toBe('active');
+    expect(told).toEqual([]);
+  });
+
+  it('recovers a refresh token lost to WeChat from api_get_authorizer_list before asking for another scan', async () => {
+    const { tokens } = instance();
+    await tokens.recordVerifyTicket(await sim.pushVerifyTicket(), now);
+    const info = await authorize(tokens);
+    // Somebody refreshed with our refresh token and lost the answer: WeChat rotated it, ours dies 5 minutes later.
+    await api().refreshAuthorizerToken(await tokens.componentToken(), MP.appId, info.authorizer_refresh_token ?? '');
+    now += 7200_000 + 10 * 60_000;
+    sim.resetCounters();
+    await expect(tokens.authorizerToken(MP.appId)).resolves.toEqual(expect.any(String));
+    expect(await tokens.authorizerStatus(MP.appId)).toBe('active');
+    expect(sim.counters()[AUTHORIZER_LIST_PATH]).toBe(1);
+    now += 2 * 7200_000;
+    await expect(tokens.authorizerToken(MP.appId)).resolves.toEqual(expect.any(String));
+  });
+
+  it('ignores an unauthorized push made before the latest authorization (late or retried), and honours a later one', async () => {
+    const { tokens } = instance();
+    await tokens.recordVerifyTicket(await sim.pushVerifyTicket(), now);
+    const revokedAt = now;
+    now += 60_000;
+    await authorize(tokens); // authorized again after the revoke
+    expect(await tokens.markRevoked(MP.appId, 'unauthorized by the mini program admin', revokedAt)).toBe('authorized-since');
+    expect(await tokens.authorizerStatus(MP.appId)).toBe('active');
+    await expect(tokens.authorizerToken(MP.appId)).resolves.toEqual(expect.any(String));
+    now += 60_000;
+    expect(await tokens.markRevoked(MP.appId, 'unauthorized by the mini program admin', now - 1000)).toBe('revoked');
+    expect(await tokens.authorizerStatus(MP.appId)).toBe('revoked');
   });
 
   it('invalidates a rejected token only if it is still the stored one', async () => {

@@ -8,8 +8,15 @@
  *   keep using the still-valid token, or wait for the holder when there is none.
  * - A token is invalidated only if the stored one is the one WeChat rejected: an instance that saw a stale
  *   token cannot throw away the fresh one another instance just stored.
+ * - Within one process, concurrent callers share one refresh per token (the lease cannot tell them apart: they
+ *   are one owner). The holder renews its lease while a refresh runs, so a slow refresh is not taken over.
+ * - When two refreshes do overlap (a process stalled past its lease), the newest token wins: a component token
+ *   never replaces one that expires later; a refresh token replaces a stored one only if WeChat answered it
+ *   later, and never one from an authorization made since the refresh began.
  * - Every refresh token WeChat returns is persisted before the access token that came with it is used.
- *   `61023` marks the mini program `needs-reauth` instead of retrying forever.
+ *   On `61023` the refresh token stored meanwhile (a new authorization) or the one `api_get_authorizer_list`
+ *   holds is tried before the mini program is marked `needs-reauth` — and only if the rejected token is still
+ *   the stored one.
  * - Every ticket push is stored, and the previous ticket kept as a fallback (a ticket lives 12 h, pushes come
  *   every 10 min). With no ticket at all, `api_start_push_ticket` is asked for, at most every few minutes.
  */
@@ -53,7 +60,10 @@ export const authorizerTokensCollection = defineCollection({
   schema: z.lazy(() =>
     z.object({
       refreshToken: z.string().nullable(),
+      /** When WeChat's answer carrying this refresh token arrived. */
       refreshTokenUpdatedAt: z.number(),
+      /** The last authorization (the redirect's `api_query_auth`); absent on documents written before 2026-11-22. */
+      authorizedAt: z.number().optional(),
       accessToken: z.string().nullable(),
       accessTokenExpiresAt: z.number().nullable(),
       status: z.enum(['active', 'needs-reauth', 'revoked']),
@@ -113,6 +123,8 @@ export class TokenManager implements TokenSource {
   private readonly leaseMs: number;
   private readonly waitMs: number;
   private readonly owner = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  /** The refresh under way in this process, per lease name: every concurrent caller here awaits the same one. */
+  private readonly refreshing = new Map<string, Promise<string | null>>();
   private readonly componentAppId: string;
 
   constructor(private readonly options: TokenManagerOptions) {
@@ -207,12 +219,15 @@ export class TokenManager implements TokenSource {
         const token = response.component_access_token;
         registerSecret(token);
         const expiresAt = started + response.expires_in * 1000;
-        await this.updatePlatform((current) => ({
-          result: undefined,
-          next: { ...current, componentToken: this.seal(token, 'componentToken'), componentTokenExpiresAt: expiresAt },
-        }));
-        this.options.log.info('component token refreshed', { expiresAt, ticket: candidate.field });
-        return token;
+        const kept = await this.updatePlatform((current) => {
+          // An overlapping refresh (a holder that outlived its lease) stored a token issued after ours: keep it.
+          if (current.componentToken && current.componentTokenExpiresAt !== null && current.componentTokenExpiresAt > expiresAt) {
+            return { result: this.open(current.componentToken, 'componentToken') };
+          }
+          return { result: token, next: { ...current, componentToken: this.seal(token, 'componentToken'), componentTokenExpiresAt: expiresAt } };
+        });
+        this.options.log.info(kept === token ? 'component token refreshed' : 'component token refreshed, but a newer one was stored meanwhile', { expiresAt, ticket: candidate.field });
+        return kept;
       } catch (error) {
         lastError = error;
         // 61005 expired / 61006 invalid ticket: the previous ticket may still work (a push can be missed).
@@ -233,6 +248,7 @@ export class TokenManager implements TokenSource {
     const next: AuthorizerTokensDoc = {
       refreshToken: this.seal(tokens.refreshToken, `${appId}/refresh`),
       refreshTokenUpdatedAt: now,
+      authorizedAt: now,
       accessToken: tokens.accessToken ? this.seal(tokens.accessToken, `${appId}/access`) : null,
       accessTokenExpiresAt: tokens.accessToken && tokens.expiresInSeconds ? now + tokens.expiresInSeconds * 1000 : null,
       status: 'active',
@@ -250,9 +266,16 @@ export class TokenManager implements TokenSource {
     }
   }
 
-  /** The mini program revoked the platform (`unauthorized`): its tokens are useless from now on. */
-  async markRevoked(appId: string, reason: string): Promise<void> {
-    await this.setStatus(appId, 'revoked', reason);
+  /**
+   * The mini program revoked the platform (`unauthorized`): its tokens are useless from now on. `pushCreatedAtMs`
+   * is when WeChat made the push: a push that arrives late, or again, after the admin authorized the platform anew
+   * must not throw the new authorization away.
+   */
+  async markRevoked(appId: string, reason: string, pushCreatedAtMs?: number): Promise<'revoked' | 'authorized-since'> {
+    const outcome = await this.setStatus(appId, 'revoked', reason, (doc) =>
+      pushCreatedAtMs === undefined || doc.authorizedAt === undefined || doc.authorizedAt <= pushCreatedAtMs,
+    );
+    return outcome === 'skipped' ? 'authorized-since' : 'revoked';
   }
 
   async authorizerStatus(appId: string): Promise<AuthorizerTokensDoc['status'] | null> {
@@ -289,54 +312,133 @@ export class TokenManager implements TokenSource {
   }
 
   private async refreshAuthorizerToken(appId: string): Promise<string> {
-    const stored = await this.authorizers.get(appId);
-    if (!stored?.data.refreshToken) {
-      throw new AuthorizerNotAuthorizedError(`${appId} has no refresh token`, { code: 'MINI_PROGRAM_NOT_AUTHORIZED', appId });
-    }
-    this.assertActive(appId, stored.data);
-    const refreshToken = this.open(stored.data.refreshToken, `${appId}/refresh`);
-    const started = this.clock();
-    let response;
-    try {
-      response = await this.withComponentToken((componentToken) => this.options.api.refreshAuthorizerToken(componentToken, appId, refreshToken));
-    } catch (error) {
-      if (error instanceof WeChatApiError && error.errcode === 61023) {
-        await this.setStatus(appId, 'needs-reauth', 'WeChat rejected the refresh token (61023): the mini program must authorize the platform again');
-        await this.options.onNeedsReauth?.(appId, '61023 refresh_token is invalid');
+    // At most two more attempts, each with a refresh token that differs from the one WeChat just rejected.
+    for (let attempt = 0; ; attempt++) {
+      const stored = await this.authorizers.get(appId);
+      if (!stored?.data.refreshToken) {
+        throw new AuthorizerNotAuthorizedError(`${appId} has no refresh token`, { code: 'MINI_PROGRAM_NOT_AUTHORIZED', appId });
+      }
+      this.assertActive(appId, stored.data);
+      const refreshToken = this.open(stored.data.refreshToken, `${appId}/refresh`);
+      const started = this.clock();
+      let response;
+      try {
+        response = await this.withComponentToken((componentToken) => this.options.api.refreshAuthorizerToken(componentToken, appId, refreshToken));
+      } catch (error) {
+        if (!(error instanceof WeChatApiError && error.errcode === 61023)) throw error;
+        if (attempt < 2 && (await this.replaceRejectedRefreshToken(appId, refreshToken))) continue;
+        const marked = await this.setStatus(
+          appId,
+          'needs-reauth',
+          'WeChat rejected the refresh token (61023): the mini program must authorize the platform again',
+          (doc) => doc.refreshToken !== null && this.open(doc.refreshToken, `${appId}/refresh`) === refreshToken,
+        );
+        // A new authorization stored its refresh token while ours was being rejected: use that one.
+        if (marked === 'skipped' && attempt < 2) continue;
+        if (marked === 'changed') await this.options.onNeedsReauth?.(appId, '61023 refresh_token is invalid');
         throw new AuthorizerNotAuthorizedError(`${appId} must authorize the platform again`, { code: 'MINI_PROGRAM_NEEDS_REAUTH', appId, cause: error });
       }
-      throw error;
+      const received = this.clock();
+      registerSecret(response.authorizer_access_token);
+      registerSecret(response.authorizer_refresh_token);
+      await this.storeRefreshed(appId, stored, refreshToken, {
+        refreshToken: response.authorizer_refresh_token,
+        accessToken: response.authorizer_access_token,
+        accessTokenExpiresAt: started + response.expires_in * 1000,
+        started,
+        received,
+      });
+      this.options.log.info('authorizer token refreshed', { appId });
+      return response.authorizer_access_token;
     }
-    registerSecret(response.authorizer_access_token);
-    registerSecret(response.authorizer_refresh_token);
-    const next = (base: AuthorizerTokensDoc): AuthorizerTokensDoc => ({
-      ...base,
-      refreshToken: this.seal(response.authorizer_refresh_token, `${appId}/refresh`),
-      refreshTokenUpdatedAt: this.clock(),
-      accessToken: this.seal(response.authorizer_access_token, `${appId}/access`),
-      accessTokenExpiresAt: started + response.expires_in * 1000,
-    });
-    // The rotated refresh token is saved before the access token is handed out: lose it and the mini program
-    // would have to authorize again once the old one's grace period ends.
-    let current: Stored<AuthorizerTokensDoc> | null = stored;
-    for (;;) {
-      if (!current) break;
-      const unchanged = current.data.refreshToken !== null && this.open(current.data.refreshToken, `${appId}/refresh`) === refreshToken;
+  }
+
+  /**
+   * The rotated refresh token is saved before the access token is handed out: lose it and the mini program would
+   * have to authorize again once the old one's grace period ends. If the stored refresh token is no longer the one
+   * this refresh used, somebody wrote meanwhile: an authorization made since the refresh began always wins (it
+   * invalidated the token we refreshed with); between two overlapping refreshes, the answer WeChat gave last wins
+   * (it rotated the other one out).
+   */
+  private async storeRefreshed(
+    appId: string,
+    read: Stored<AuthorizerTokensDoc>,
+    usedRefreshToken: string,
+    fresh: { refreshToken: string; accessToken: string; accessTokenExpiresAt: number; started: number; received: number },
+  ): Promise<void> {
+    let current: Stored<AuthorizerTokensDoc> | null = read;
+    while (current) {
+      const unchanged = current.data.refreshToken !== null && this.open(current.data.refreshToken, `${appId}/refresh`) === usedRefreshToken;
       if (!unchanged) {
-        // A new authorization landed meanwhile: its refresh token is newer than ours; keep it.
-        this.options.log.info('authorizer re-authorized during refresh; keeping the newer refresh token', { appId });
-        break;
+        const authorizedSince = current.data.authorizedAt === undefined || current.data.authorizedAt >= fresh.started;
+        if (authorizedSince || current.data.refreshTokenUpdatedAt > fresh.received) {
+          this.options.log.info('a newer refresh token was stored during this refresh; keeping it', { appId, authorizedSince });
+          return;
+        }
       }
       try {
-        await this.authorizers.update(appId, current.version, next(current.data));
-        break;
+        await this.authorizers.update(appId, current.version, {
+          ...current.data,
+          refreshToken: this.seal(fresh.refreshToken, `${appId}/refresh`),
+          refreshTokenUpdatedAt: fresh.received,
+          accessToken: this.seal(fresh.accessToken, `${appId}/access`),
+          accessTokenExpiresAt: fresh.accessTokenExpiresAt,
+        });
+        return;
       } catch (error) {
         if (!(error instanceof ConflictError)) throw error;
         current = await this.authorizers.get(appId);
       }
     }
-    this.options.log.info('authorizer token refreshed', { appId });
-    return response.authorizer_access_token;
+  }
+
+  /**
+   * After a 61023: is there a refresh token other than the rejected one to try? Either stored meanwhile (a new
+   * authorization, another instance's refresh), or the one WeChat lists for the mini program in
+   * `api_get_authorizer_list` — the peers' recovery for refresh tokens lost to overlapping refreshes. A listed
+   * token is stored (in place of the rejected one only) before it is tried.
+   */
+  private async replaceRejectedRefreshToken(appId: string, rejected: string): Promise<boolean> {
+    const isRejected = (doc: AuthorizerTokensDoc) => doc.refreshToken !== null && this.open(doc.refreshToken, `${appId}/refresh`) === rejected;
+    const stored = await this.authorizers.get(appId);
+    if (!stored || stored.data.status !== 'active') return false;
+    if (!isRejected(stored.data)) return stored.data.refreshToken !== null;
+    let listed: string | undefined;
+    try {
+      listed = await this.listedRefreshToken(appId);
+    } catch (error) {
+      this.options.log.warn('could not read api_get_authorizer_list to recover a refresh token', { appId, error });
+      return false;
+    }
+    if (!listed || listed === rejected) return false;
+    registerSecret(listed);
+    for (let current: Stored<AuthorizerTokensDoc> | null = stored; current; current = await this.authorizers.get(appId)) {
+      if (!isRejected(current.data)) return current.data.refreshToken !== null;
+      try {
+        await this.authorizers.update(appId, current.version, {
+          ...current.data,
+          refreshToken: this.seal(listed, `${appId}/refresh`),
+          refreshTokenUpdatedAt: this.clock(),
+        });
+        this.options.log.warn('recovered the refresh token from api_get_authorizer_list after 61023', { appId });
+        return true;
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+      }
+    }
+    return false;
+  }
+
+  /** The refresh token WeChat lists for this mini program (pages of 500; bounded, this is a rare repair path). */
+  private async listedRefreshToken(appId: string): Promise<string | undefined> {
+    const PAGE = 500;
+    for (let offset = 0; offset < 50 * PAGE; offset += PAGE) {
+      const page = await this.withComponentToken((componentToken) => this.options.api.getAuthorizerList(componentToken, offset, PAGE));
+      const entry = page.list.find((item) => item.authorizer_appid === appId);
+      if (entry) return entry.refresh_token;
+      if (page.list.length < PAGE || offset + PAGE >= page.total_count) return undefined;
+    }
+    return undefined;
   }
 
   /** WeChat may retire a component token before its stored expiry (40001/42001): replace it once and retry. */
@@ -360,10 +462,17 @@ export class TokenManager implements TokenSource {
     }
   }
 
-  private async setStatus(appId: string, status: AuthorizerTokensDoc['status'], reason: string) {
+  /** `applies` decides on the document as stored, so the decision and the write are one compare-and-set. */
+  private async setStatus(
+    appId: string,
+    status: AuthorizerTokensDoc['status'],
+    reason: string,
+    applies: (doc: AuthorizerTokensDoc) => boolean = () => true,
+  ): Promise<'changed' | 'skipped' | 'missing'> {
     for (;;) {
       const stored = await this.authorizers.get(appId);
-      if (!stored) return;
+      if (!stored) return 'missing';
+      if (!applies(stored.data)) return 'skipped';
       try {
         await this.authorizers.update(appId, stored.version, {
           ...stored.data,
@@ -373,7 +482,7 @@ export class TokenManager implements TokenSource {
           accessTokenExpiresAt: null,
           ...(status === 'revoked' ? { refreshToken: null } : {}),
         });
-        return;
+        return 'changed';
       } catch (error) {
         if (!(error instanceof ConflictError)) throw error;
       }
@@ -397,21 +506,52 @@ export class TokenManager implements TokenSource {
       const current = await spec.read();
       const now = this.clock();
       if (current && current.expiresAt - now > this.refreshAheadMs) return current.token;
-      const lease = await this.leases.acquire(spec.lease, this.owner, this.leaseMs);
-      if (lease) {
-        try {
-          const again = await spec.read();
-          if (again && again.expiresAt - this.clock() > this.refreshAheadMs) return again.token;
-          return await spec.refresh();
-        } finally {
-          await this.leases.release(lease);
-        }
+      let attempt = this.refreshing.get(spec.lease);
+      if (!attempt) {
+        attempt = this.refreshUnderLease(spec).finally(() => this.refreshing.delete(spec.lease));
+        this.refreshing.set(spec.lease, attempt);
       }
-      // Someone else is refreshing. A token that still works is good enough meanwhile.
+      const refreshed = await attempt;
+      if (refreshed !== null) return refreshed;
+      // Another instance holds the lease and is refreshing. A token that still works is good enough meanwhile.
       if (current && current.expiresAt > now) return current.token;
       if (now >= deadline) throw new TokenUnavailableError(`gave up waiting for another instance to refresh ${spec.lease}`);
       await this.sleep(pause);
       pause = Math.min(pause * 2, 250);
+    }
+  }
+
+  /** The token, fresh or refreshed under the lease; null when another instance holds the lease. */
+  private async refreshUnderLease(spec: {
+    lease: string;
+    read: () => Promise<{ token: string; expiresAt: number } | null>;
+    refresh: () => Promise<string>;
+  }): Promise<string | null> {
+    const acquired = await this.leases.acquire(spec.lease, this.owner, this.leaseMs);
+    if (!acquired) return null;
+    let lease = acquired;
+    // Renewed while the refresh runs (it can chain a component-token refresh, retries and backoff past one
+    // lease), so no other instance takes over a refresh that is still going.
+    let renewing: Promise<void> = Promise.resolve();
+    const heartbeat = setInterval(() => {
+      renewing = renewing.then(async () => {
+        try {
+          lease = (await this.leases.renew(lease, this.leaseMs)) ?? lease;
+        } catch (error) {
+          this.options.log.warn('could not renew a token lease', { lease: spec.lease, error });
+        }
+      });
+    }, Math.max(1000, Math.floor(this.leaseMs / 3)));
+    heartbeat.unref();
+    try {
+      const again = await spec.read();
+      if (again && again.expiresAt - this.clock() > this.refreshAheadMs) return again.token;
+      return await spec.refresh();
+    } finally {
+      clearInterval(heartbeat);
+      // A renewal still under way would bump the version the release compares against.
+      await renewing;
+      await this.leases.release(lease);
     }
   }
 
