@@ -119,7 +119,14 @@ export async function scanAndReturn(
   const redirectUri = page.searchParams.get('redirect_uri') ?? '';
   const { redirectUrl } = await p.sim.scanAuthorization({ preAuthCode, appId, redirectUri, ...(funcScopeIds ? { funcScopeIds } : {}) });
   const response = await fetch(redirectUrl, { headers: { accept: 'application/json' } });
-  const result = z.object({ ok: z.boolean(), code: z.string(), message: z.string() }).parse(await response.json());
+  // A completed authorization answers its result; a refused one answers the standard error envelope.
+  const reply = z
+    .union([
+      z.object({ ok: z.boolean(), code: z.string(), message: z.string() }),
+      z.object({ error: z.object({ code: z.string(), message: z.string() }) }).transform(({ error }) => ({ ok: false, ...error })),
+    ])
+    .parse(await response.json());
+  const result = { ok: reply.ok, code: reply.code, message: reply.message };
   return { status: response.status, result };
 }
 

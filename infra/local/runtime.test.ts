@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readError } from '../../test/support/http';
@@ -33,6 +34,36 @@ const load = (fn: LocalFunction) => (require(fn.source) as Record<string, CloudE
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+interface RawReply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/**
+ * A request through node:http with a path sent verbatim (so an absolute-form target stays one) and a body written
+ * in chunks without Content-Length (so it goes chunked). The server may close while the body is still being
+ * written; what counts is the response it sent first.
+ */
+function send(url: string, input: { method: string; path: string; chunks?: readonly string[] }): Promise<RawReply> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const req = request({ host: hostname, port, method: input.method, path: input.path, agent: false }, (res) => {
+      answered = true;
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', (error) => {
+      if (!answered) reject(error);
+    });
+    for (const chunk of input.chunks ?? []) req.write(chunk);
+    req.end();
+  });
+}
+
 describe('local runtime over real HTTP', () => {
   let runtime: LocalRuntime;
   beforeAll(async () => {
@@ -62,8 +93,36 @@ describe('local runtime over real HTTP', () => {
   it('lets the owning function answer a wrong method with 405 and Allow', async () => {
     const response = await fetch(`${runtime.url}/v1/health`, { method: 'DELETE' });
     expect(response.status).toBe(405);
-    expect(response.headers.get('allow')).toBe('GET');
+    expect(response.headers.get('allow')).toBe('GET, HEAD');
     expect((await readError(response)).code).toBe('METHOD_NOT_ALLOWED');
+  });
+
+  it('serves an absolute-form request target like its origin form', async () => {
+    const reply = await send(runtime.url, { method: 'GET', path: 'http://example.com/v1/health?probe=1' });
+    expect(reply.status).toBe(200);
+    expect(JSON.parse(reply.body)).toEqual({ ok: true, storeRoundTripMs: expect.any(Number) });
+  });
+
+  it('answers HEAD wherever GET is served: same status and headers, no body', async () => {
+    const get = await fetch(`${runtime.url}/v1/health`);
+    const head = await fetch(`${runtime.url}/v1/health`, { method: 'HEAD' });
+    expect(head.status).toBe(get.status);
+    expect(head.headers.get('content-type')).toBe(get.headers.get('content-type'));
+    expect(head.headers.get('x-request-id')).toMatch(/.+/);
+    expect(await head.text()).toBe('');
+    const missing = await fetch(`${runtime.url}/v1/apps/app_nope`, { method: 'HEAD' });
+    expect(missing.status).toBe((await fetch(`${runtime.url}/v1/apps/app_nope`)).status);
+  });
+
+  it('answers a chunked body over the limit with a 413 envelope, then closes', async () => {
+    const before = runtime.invocations.length;
+    const reply = await send(runtime.url, { method: 'POST', path: '/v1/health', chunks: Array.from({ length: 5 }, () => 'x'.repeat(16 * 1024)) });
+    expect(reply.status).toBe(413);
+    expect(reply.headers.connection).toBe('close');
+    expect(JSON.parse(reply.body)).toEqual({
+      error: { code: 'PAYLOAD_TOO_LARGE', message: expect.any(String), field: 'body', requestId: expect.any(String) },
+    });
+    expect(runtime.invocations.length).toBe(before);
   });
 
   it('refuses an oversized body before any function runs', async () => {

@@ -56,11 +56,29 @@ const safeDecode = (text: string): string => {
   }
 };
 
+/**
+ * The request target as a URL. Clients send the origin form (`/v1/health?x=1`); HTTP/1.1 servers must also accept
+ * the absolute form (`http://example.com/v1/health`, what proxies send). Origin-form targets are appended to a
+ * dummy origin rather than resolved against it, so `//a/b` stays the path `//a/b` instead of naming host `a`.
+ */
+function requestTargetOf(target: string): URL | undefined {
+  try {
+    return target.startsWith('/') ? new URL(`http://local${target}`) : new URL(target);
+  } catch {
+    return undefined;
+  }
+}
+
 const sendJson = (res: ServerResponse, status: number, body: unknown) => {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
   res.end(JSON.stringify(body));
 };
 
+/**
+ * Answers 'too-large' as soon as the body passes the limit, declared or counted (a chunked body declares nothing).
+ * The rest is read and dropped rather than the socket destroyed: destroying it would lose the 413 still to be
+ * written. The connection is closed after the 413 instead (see `handle`), which also ends an endless upload.
+ */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
   return new Promise((resolvePromise, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
@@ -74,8 +92,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-la
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
+        chunks.length = 0;
         resolvePromise('too-large');
-        req.destroy();
         return;
       }
       chunks.push(chunk);
@@ -124,12 +142,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
   const routeFor = (method: string, path: string) => {
     let pathKnown: LocalFunction | undefined;
+    // HEAD is served by the GET route (the function's router does the same).
+    const wanted = method === 'HEAD' ? 'GET' : method;
     for (const fn of options.template.functions) {
       for (const r of fn.routes) {
         const found = r.pattern.exec(path);
         if (!found) continue;
         pathKnown ??= fn;
-        if (r.method !== method) continue;
+        if (r.method !== wanted) continue;
         const pathParameters: Record<string, string> = {};
         r.names.forEach((name, i) => {
           pathParameters[name] = safeDecode(found[i + 1] ?? '');
@@ -143,30 +163,35 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const started = now();
-    const url = new URL(req.url ?? '/', 'http://local');
+    const requestId = randomUUID();
+    const url = requestTargetOf(req.url ?? '/');
     const method = (req.method ?? 'GET').toUpperCase();
+    if (!url) {
+      sendJson(res, 400, { error: { code: 'REQUEST_TARGET_INVALID', message: 'the request target is not a path or an absolute URL', field: 'path', requestId } });
+      return;
+    }
     if (url.pathname === '/healthz' && (method === 'GET' || method === 'HEAD')) {
       sendJson(res, 200, { ok: true, functions: options.template.functions.map((f) => f.name) });
       return;
     }
     const target = routeFor(method, url.pathname);
     if (!target) {
-      sendJson(res, 404, { error: { code: 'ROUTE_NOT_FOUND', message: `no function serves ${method} ${url.pathname}` } });
+      sendJson(res, 404, { error: { code: 'ROUTE_NOT_FOUND', message: `no function serves ${method} ${url.pathname}`, requestId } });
       return;
     }
     const body = await readBody(req, maxBodyBytes);
     if (body === 'too-large') {
       res.setHeader('connection', 'close');
-      sendJson(res, 413, { error: { code: 'PAYLOAD_TOO_LARGE', message: `request body exceeds ${maxBodyBytes} bytes`, field: 'body' } });
+      sendJson(res, 413, { error: { code: 'PAYLOAD_TOO_LARGE', message: `request body exceeds ${maxBodyBytes} bytes`, field: 'body', requestId } });
       return;
     }
     const rawHeaders: [string, string][] = [];
     for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) rawHeaders.push([req.rawHeaders[i] ?? '', req.rawHeaders[i + 1] ?? '']);
-    const requestId = randomUUID();
     const event: LocalHttpEvent = {
       kind: 'local-http',
       method,
-      rawPath: (req.url ?? '/').split('?')[0] ?? '/',
+      // The path routed on above, so the function sees the request the gateway matched, whatever form it came in.
+      rawPath: url.pathname,
       rawQueryString: url.search.replace(/^\?/, ''),
       rawHeaders,
       bodyBase64: body.toString('base64'),

@@ -39,11 +39,11 @@ function setup() {
       }),
     ],
   });
-  const post = (body: unknown, key = 'order-key-0001', apiKey = KEY) =>
+  const post = (body: unknown, key = 'order-key-0001', apiKey = KEY, path = '/orders') =>
     handler(
       {
         httpMethod: 'POST',
-        path: '/orders',
+        path,
         headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', 'idempotency-key': key },
         body: JSON.stringify(body),
         isBase64Encoded: false,
@@ -101,6 +101,16 @@ describe('Idempotency-Key', () => {
     const retry = await t.post({ item: 'lamp' });
     expect(retry.statusCode).toBe(201);
     expect(t.runs()).toBe(2);
+  });
+
+  it('treats a trailing slash as the same resource: the repeat is replayed, not run again', async () => {
+    const t = setup();
+    const first = await t.post({ item: 'lamp' });
+    const slashed = await t.post({ item: 'lamp' }, 'order-key-0001', KEY, '/orders/');
+    expect(slashed.statusCode).toBe(201);
+    expect(slashed.body).toBe(first.body);
+    expect(slashed.headers?.['idempotency-replayed']).toBe('true');
+    expect(t.runs()).toBe(1);
   });
 
   it('keeps keys of different accounts apart and rejects malformed keys', async () => {

@@ -37,6 +37,24 @@ export interface RequestContext<B, Q, P> {
   readonly event: APIGatewayProxyEvent;
 }
 
+/** What the error middleware knows of a failure, for a route that renders its own error page. */
+export interface ErrorPageView {
+  status: number;
+  code: string;
+  message: string;
+  field?: string;
+  requestId: string;
+}
+
+/**
+ * Renders an error as HTML, for routes a person opens in a browser. It only renders: the status has already been
+ * decided by the error middleware, and clients asking for JSON get the standard envelope instead.
+ */
+export type ErrorPage = (view: ErrorPageView) => string;
+
+/** Content negotiation for routes that serve both people and programs: JSON only when it is asked for. */
+export const wantsJson = (headers: Readonly<Record<string, string>>): boolean => (headers.accept ?? '').includes('application/json');
+
 export type Reply =
   | { status: number; json: unknown; headers?: Record<string, string> }
   | { status: number; text: string; contentType?: string; headers?: Record<string, string> }
@@ -54,6 +72,8 @@ export interface Route<B = unknown, Q = unknown, P = unknown> {
   readonly params?: z.ZodType<P>;
   /** For the OpenAPI document only. */
   readonly response?: z.ZodType;
+  /** Set on routes people open in a browser: their errors become this page unless JSON is asked for. */
+  readonly errorPage?: ErrorPage;
   readonly handle: (request: RequestContext<B, Q, P>) => Promise<Reply>;
 }
 
@@ -64,6 +84,7 @@ export interface AnyRoute {
   readonly auth: AuthMode;
   readonly summary: string;
   readonly schemas: { body?: z.ZodType; query?: z.ZodType; params?: z.ZodType; response?: z.ZodType };
+  readonly errorPage?: ErrorPage;
   /** Validates the raw inputs against the route's schemas, then runs its handler. */
   readonly invoke: (request: RequestContext<unknown, unknown, unknown>) => Promise<Reply>;
 }
@@ -95,6 +116,7 @@ export function route<B = undefined, Q = Record<string, string | undefined>, P =
     auth: definition.auth,
     summary: definition.summary,
     schemas: { body, query, params, response },
+    ...(definition.errorPage ? { errorPage: definition.errorPage } : {}),
     invoke: (request) =>
       definition.handle({
         ...request,
@@ -120,9 +142,14 @@ interface CompiledRoute {
 export interface RouteMatch {
   route: AnyRoute;
   params: Record<string, string>;
+  /** The request path without the trailing slash the pattern tolerates: `/orders/` and `/orders` are one resource. */
+  path: string;
 }
 
-export type MatchResult = { kind: 'match'; match: RouteMatch } | { kind: 'wrong-method'; allowed: HttpMethod[] } | { kind: 'none' };
+export type MatchResult = { kind: 'match'; match: RouteMatch } | { kind: 'wrong-method'; allowed: AllowedMethod[] } | { kind: 'none' };
+
+/** HEAD is served wherever GET is (RFC 9110 §9.3.2), so it is never declared: the router answers it from the GET route. */
+export type AllowedMethod = HttpMethod | 'HEAD';
 
 export function compilePath(path: string): { pattern: RegExp; names: string[] } {
   const names: string[] = [];
@@ -140,15 +167,22 @@ export function compilePath(path: string): { pattern: RegExp; names: string[] } 
   return { pattern: new RegExp(`^${source}/?$`), names };
 }
 
+/** Drops the one trailing slash a route pattern tolerates (`/` itself stays). */
+export function withoutTrailingSlash(path: string): string {
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
 export function createRouter(routes: readonly AnyRoute[]): (method: string, path: string) => MatchResult {
   const compiled: CompiledRoute[] = routes.map((r) => ({ route: r, ...compilePath(r.path) }));
   return (method, path) => {
-    const allowed: HttpMethod[] = [];
+    const allowed = new Set<AllowedMethod>();
+    const wanted = method.toUpperCase() === 'HEAD' ? 'GET' : method.toUpperCase();
     for (const candidate of compiled) {
       const found = candidate.pattern.exec(path);
       if (!found) continue;
-      if (candidate.route.method !== method.toUpperCase()) {
-        allowed.push(candidate.route.method);
+      if (candidate.route.method !== wanted) {
+        allowed.add(candidate.route.method);
+        if (candidate.route.method === 'GET') allowed.add('HEAD');
         continue;
       }
       const params: Record<string, string> = {};
@@ -156,8 +190,8 @@ export function createRouter(routes: readonly AnyRoute[]): (method: string, path
       candidate.names.forEach((name, i) => {
         params[name] = found[i + 1] ?? '';
       });
-      return { kind: 'match', match: { route: candidate.route, params } };
+      return { kind: 'match', match: { route: candidate.route, params, path: withoutTrailingSlash(path) } };
     }
-    return allowed.length > 0 ? { kind: 'wrong-method', allowed } : { kind: 'none' };
+    return allowed.size > 0 ? { kind: 'wrong-method', allowed: [...allowed] } : { kind: 'none' };
   };
 }

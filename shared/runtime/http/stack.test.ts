@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import fc from 'fast-check';
 import { z } from 'zod';
-import { ConflictError, CorruptDocumentError, NotFoundError } from '../../domain/errors';
+import { AppError, ConflictError, CorruptDocumentError, NotFoundError, ValidationError } from '../../domain/errors';
 import { createLogger } from '../logger';
 import { json, route } from './route';
 import { createHttpFunction } from './stack';
@@ -9,6 +9,12 @@ import { createHttpFunction } from './stack';
 const ADMIN_KEY = 'admin-key-that-is-long-enough-0123456789';
 const ACCOUNT_KEY = 'acct-key-0123456789abcdef';
 const SECRET_IN_ERROR = 'postgres://user:hunter2@db.internal:5432';
+
+/** What a WeChat client raises when WeChat can't be reached: its message and details name the endpoint. */
+class UpstreamUnreachableError extends AppError {
+  readonly code = 'WECHAT_UNREACHABLE';
+  readonly category = 'unavailable' as const;
+}
 
 function setup() {
   const lines: string[] = [];
@@ -39,7 +45,25 @@ function setup() {
           if (params.kind === 'conflict') throw new ConflictError('somebody else changed it first');
           if (params.kind === 'missing') throw new NotFoundError('no such thing', { code: 'THING_NOT_FOUND' });
           if (params.kind === 'corrupt') throw new CorruptDocumentError(`row broken at ${SECRET_IN_ERROR}`);
+          if (params.kind === 'unavailable') {
+            throw new UpstreamUnreachableError('WeChat /cgi-bin/component/api_start_push_ticket unreachable: connection refused', {
+              details: { endpoint: '/cgi-bin/component/api_start_push_ticket', host: 'api.weixin.qq.com' },
+            });
+          }
           throw new TypeError(`cannot read property of undefined (${SECRET_IN_ERROR})`);
+        },
+      }),
+      route({
+        method: 'GET',
+        path: '/page/{outcome}',
+        auth: 'public',
+        summary: 'a page people open in a browser',
+        errorPage: ({ status, code, message, field, requestId }) => `<p>${status} ${code} ${field ?? '-'} ${requestId}: ${message}</p>`,
+        handle: async ({ params }) => {
+          if (params.outcome === 'bad') throw new ValidationError('state is not signed', [{ path: 'query.state', message: 'not signed' }], { code: 'STATE_INVALID' });
+          if (params.outcome === 'missing') throw new NotFoundError('no such app', { code: 'APP_NOT_FOUND' });
+          if (params.outcome === 'down') throw new UpstreamUnreachableError('WeChat unreachable at 10.0.0.7');
+          return { status: 200, text: '<p>done</p>', contentType: 'text/html; charset=utf-8' };
         },
       }),
       route({
@@ -180,6 +204,55 @@ describe('the HTTP middy stack', () => {
     expect(foreign.headers?.['access-control-allow-origin']).toBeUndefined();
     const normal = await call({ path: '/png', headers: { origin: 'https://console.example.com' } });
     expect(normal.headers?.['access-control-allow-origin']).toBe('https://console.example.com');
+  });
+
+  it('answers 503 with only a stable code, a generic message and the request id; the details go to the log', async () => {
+    const { call, lines } = setup();
+    const result = await call({ path: '/fail/unavailable' });
+    expect(result.statusCode).toBe(503);
+    expect(JSON.parse(result.body)).toEqual({ error: { code: 'WECHAT_UNREACHABLE', message: expect.any(String), requestId: 'req-1' } });
+    expect(result.body).not.toContain('cgi-bin');
+    expect(result.body).not.toContain('weixin');
+    const logged = lines.map((line) => JSON.parse(line)).find((entry) => entry.msg === 'request failed');
+    expect(logged).toMatchObject({ status: 503, code: 'WECHAT_UNREACHABLE', details: { endpoint: '/cgi-bin/component/api_start_push_ticket' } });
+    expect(logged.error.message).toContain('api_start_push_ticket unreachable');
+  });
+
+  it('answers HEAD wherever GET is served, with the same status and headers and no body', async () => {
+    const { call } = setup();
+    for (const path of ['/png', '/fail/missing', '/nowhere']) {
+      const get = await call({ path });
+      const head = await call({ httpMethod: 'HEAD', path });
+      expect(head.statusCode).toBe(get.statusCode);
+      expect(head.headers).toEqual(get.headers);
+      expect(head.body).toBe('');
+      expect(head.isBase64Encoded).toBeFalsy();
+    }
+    const post = await call({ httpMethod: 'HEAD', path: '/things/t_a' });
+    expect(post.statusCode).toBe(405);
+    expect(post.headers?.allow).toBe('POST');
+    const wrong = await call({ httpMethod: 'DELETE', path: '/png' });
+    expect(wrong.headers?.allow).toBe('GET, HEAD');
+  });
+
+  it("renders a browser route's errors as its page, with the status of the error's category; JSON clients get the envelope", async () => {
+    const { call } = setup();
+    const html = await call({ path: '/page/bad', headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
+    expect(html.statusCode).toBe(400);
+    expect(html.headers?.['content-type']).toBe('text/html; charset=utf-8');
+    expect(html.body).toBe('<p>400 STATE_INVALID query.state req-1: state is not signed</p>');
+    const missing = await call({ path: '/page/missing' });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.body).toContain('APP_NOT_FOUND');
+    const down = await call({ path: '/page/down' });
+    expect(down.statusCode).toBe(503);
+    expect(down.body).not.toContain('10.0.0.7');
+
+    const json = await call({ path: '/page/bad', headers: { accept: 'application/json' } });
+    expect(json.statusCode).toBe(400);
+    expect(errorOf(json)).toMatchObject({ code: 'STATE_INVALID', field: 'query.state', requestId: 'req-1' });
+    // Routes without a page answer the envelope whatever the client accepts.
+    expect(errorOf(await call({ path: '/fail/missing', headers: { accept: 'text/html' } })).code).toBe('THING_NOT_FOUND');
   });
 
   it('returns binary bodies base64-encoded', async () => {

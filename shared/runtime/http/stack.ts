@@ -4,7 +4,8 @@
  *   request context (id, logger, access log) → CORS → body reader (size limit, JSON / XML) → error handler
  *   → router (match, authenticate, validate with zod, run the route)
  *
- * The error handler is the only place that turns an error into an HTTP status.
+ * The error handler is the only place that turns an error into an HTTP status. That includes provider events the
+ * shim could not convert: they arrive as stand-ins whose error the request context throws (see shim/common.ts).
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
@@ -21,8 +22,9 @@ import {
 } from '../../domain/errors';
 import { parseWeChatXml } from '../../wechat/xml';
 import type { Logger } from '../logger';
+import { takeConversionFailure } from '../shim';
 import type { IdempotencyGuard } from './idempotency';
-import { createRouter, type AnyRoute, type Principal, type Reply } from './route';
+import { createRouter, wantsJson, type AnyRoute, type ErrorPage, type Principal, type Reply } from './route';
 
 export interface AccountAuthenticator {
   /** Resolves an account API key to its account id, or null. Must compare in constant time / by hash. */
@@ -66,6 +68,8 @@ interface RequestState {
   headers: Record<string, string>;
   /** Extra fields for the access-log line, from `RequestContext.annotate`. */
   annotations: Record<string, unknown> | undefined;
+  /** The matched route's HTML error page, once routing found one. */
+  errorPage: ErrorPage | undefined;
 }
 
 type HttpRequest = middy.Request<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>;
@@ -120,6 +124,8 @@ function requestContextMiddleware(fnName: string, log: Logger): middy.Middleware
     const state = states.get(request.event);
     if (!state || !request.response) return;
     request.response = withHeaders(request.response, { 'x-request-id': state.requestId });
+    // HEAD gets what GET would, minus the body; errors included, as no HEAD response may carry one.
+    if (request.event.httpMethod.toUpperCase() === 'HEAD') request.response = { ...request.response, body: '', isBase64Encoded: false };
     state.log.info('request', {
       method: request.event.httpMethod,
       path: request.event.path,
@@ -142,7 +148,10 @@ function requestContextMiddleware(fnName: string, log: Logger): middy.Middleware
         parsedBody: undefined,
         headers,
         annotations: undefined,
+        errorPage: undefined,
       });
+      const malformed = takeConversionFailure(request.event);
+      if (malformed) throw malformed;
     },
     after: finish,
     onError: finish,
@@ -241,6 +250,54 @@ function bodyMiddleware(maxBytes: number): middy.MiddlewareObj<APIGatewayProxyEv
   };
 }
 
+/**
+ * 5xx bodies say only what the caller can act on: the stable code, a fixed message and the request id to quote.
+ * The error's own message and details name endpoints, hosts and internals; they go to the log line only.
+ */
+const SERVER_FAILURE_MESSAGE: Record<number, string> = {
+  503: 'A service this request depends on is unavailable; retry later, and quote the request id if it persists.',
+};
+const GENERIC_SERVER_FAILURE = 'Internal error; quote the request id when reporting it.';
+
+/** Maps an error to the status and envelope the caller gets: the one place where an HTTP status is decided. */
+function errorReply(error: unknown, requestId: string): { status: number; envelope: { error: ErrorEnvelopeBody }; headers: Record<string, string> } {
+  const headers: Record<string, string> = {};
+  if (isAppError(error) && error.category !== 'internal') {
+    const status = STATUS_BY_CATEGORY[error.category];
+    if (status >= 500) return { status, envelope: { error: { code: error.code, message: SERVER_FAILURE_MESSAGE[status] ?? GENERIC_SERVER_FAILURE, requestId } }, headers };
+    if (error instanceof AuthenticationError) headers['www-authenticate'] = 'Bearer';
+    if (error instanceof MethodNotAllowedError && Array.isArray(error.details?.allowed)) headers.allow = error.details.allowed.join(', ');
+    const body: ErrorEnvelopeBody = {
+      code: error.code,
+      message: error.message,
+      ...(error.field ? { field: error.field } : {}),
+      ...(error instanceof ValidationError ? { issues: error.issues } : {}),
+      ...(error.details ? { details: error.details } : {}),
+      requestId,
+    };
+    return { status, envelope: { error: body }, headers };
+  }
+  const timedOut = error instanceof Error && error.name === 'TimeoutError';
+  return {
+    status: timedOut ? 503 : 500,
+    envelope: {
+      error: timedOut
+        ? { code: 'TIMEOUT', message: 'The request ran out of time; it is safe to retry.', requestId }
+        : { code: 'INTERNAL_ERROR', message: GENERIC_SERVER_FAILURE, requestId },
+    },
+    headers,
+  };
+}
+
+interface ErrorEnvelopeBody {
+  code: string;
+  message: string;
+  field?: string;
+  issues?: readonly { path: string; message: string }[];
+  details?: Record<string, unknown>;
+  requestId: string;
+}
+
 function errorHandlerMiddleware(): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
   return {
     onError: (request) => {
@@ -248,38 +305,19 @@ function errorHandlerMiddleware(): middy.MiddlewareObj<APIGatewayProxyEvent, API
       const state = states.get(request.event);
       const requestId = state?.requestId ?? 'unknown';
       const log = state?.log;
+      const { status, envelope, headers } = errorReply(error, requestId);
       if (isAppError(error) && error.category !== 'internal') {
-        const status = STATUS_BY_CATEGORY[error.category];
-        (status >= 500 ? log?.error : log?.warn)?.call(log, 'request failed', { error, code: error.code, status });
-        const body = {
-          error: {
-            code: error.code,
-            message: error.message,
-            ...(error.field ? { field: error.field } : {}),
-            ...(error instanceof ValidationError ? { issues: error.issues } : {}),
-            ...(error.details ? { details: error.details } : {}),
-            requestId,
-          },
-        };
-        const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
-        if (error instanceof AuthenticationError) headers['www-authenticate'] = 'Bearer';
-        if (error instanceof MethodNotAllowedError && Array.isArray(error.details?.allowed)) {
-          headers.allow = error.details.allowed.join(', ');
-        }
-        request.response = { statusCode: status, headers, body: JSON.stringify(body) };
+        (status >= 500 ? log?.error : log?.warn)?.call(log, 'request failed', { error, code: error.code, status, details: error.details });
+      } else {
+        log?.error(envelope.error.code === 'TIMEOUT' ? 'request timed out' : 'request crashed', { error });
+      }
+      if (state?.errorPage && !wantsJson(state.headers)) {
+        const { code, message, field } = envelope.error;
+        const page = state.errorPage({ status, code, message, requestId, ...(field ? { field } : {}) });
+        request.response = { statusCode: status, headers: { ...headers, 'content-type': 'text/html; charset=utf-8' }, body: page };
         return;
       }
-      const timedOut = error instanceof Error && error.name === 'TimeoutError';
-      log?.error(timedOut ? 'request timed out' : 'request crashed', { error });
-      request.response = {
-        statusCode: timedOut ? 503 : 500,
-        headers: { 'content-type': 'application/json; charset=utf-8' },
-        body: JSON.stringify({
-          error: timedOut
-            ? { code: 'TIMEOUT', message: 'The request ran out of time; it is safe to retry.', requestId }
-            : { code: 'INTERNAL_ERROR', message: 'Internal error; quote the request id when reporting it.', requestId },
-        }),
-      };
+      request.response = { statusCode: status, headers: { ...headers, 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(envelope) };
     },
   };
 }
@@ -321,7 +359,8 @@ export function createHttpFunction(options: HttpFunctionOptions) {
         details: { allowed: found.allowed },
       });
     }
-    const { route, params } = found.match;
+    const { route, params, path } = found.match;
+    state.errorPage = route.errorPage;
     const principal = await authenticate(route, state.headers, options);
     if (state.parsedBody === LAZY_XML) {
       state.parsedBody = route.schemas.body ? parseWeChatXml(state.rawBody.toString('utf8'), { maxBytes: options.maxBodyBytes }) : undefined;
@@ -351,7 +390,8 @@ export function createHttpFunction(options: HttpFunctionOptions) {
       );
     const key = state.headers['idempotency-key'];
     if (key === undefined || route.method !== 'POST' || !options.idempotency) return execute();
-    const scope = `${principal.kind === 'account' ? principal.accountId : principal.kind} ${route.method} ${event.path}`;
+    // The matched path, not the raw one: `/orders/` is the same resource as `/orders`, so one key covers both.
+    const scope = `${principal.kind === 'account' ? principal.accountId : principal.kind} ${route.method} ${path}`;
     const timeLimit = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : 60_000;
     return options.idempotency.run(scope, key, state.rawBody, timeLimit, execute);
   };

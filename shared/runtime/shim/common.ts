@@ -123,8 +123,18 @@ export function parseWith<S extends z.ZodType>(kind: ProviderKind, schema: S, ra
 
 /** `Record<string, string>`; null (sent by AWS for "none") is accepted and means empty. */
 export const stringMap = builtOnFirstUse(() => z.record(z.string(), z.string()).nullish());
-/** Some gateways send a repeated key as an array; accept both shapes where the docs don't pin it down. */
-export const looseMultiMap = builtOnFirstUse(() => z.record(z.string(), z.union([z.string(), z.array(z.string())])).nullish());
+/**
+ * Some gateways send a repeated key as an array; accept both shapes where the docs don't pin it down. A null value
+ * (seen from SCF function URLs for a header or query key sent without a value, e.g. `?flag`) is read as '' rather
+ * than refused: the client can't choose how the gateway renders its request, and `?flag` is '' everywhere else.
+ */
+export const looseMultiMap = builtOnFirstUse(() => {
+  const value = z
+    .string()
+    .nullable()
+    .transform((v) => v ?? '');
+  return z.record(z.string(), z.union([value, z.array(value)])).nullish();
+});
 
 export type Pair = readonly [name: string, value: string];
 
@@ -243,6 +253,54 @@ export function buildHttpEvent(parts: HttpParts): APIGatewayProxyEvent {
       },
     },
   };
+}
+
+// ------------------------------------------------------------------------------------------ failed HTTP events
+
+/**
+ * An HTTP event the shim cannot convert still came from a client who is owed an answer, and the one place that
+ * turns an error into a status and our envelope is the HTTP stack's error middleware. So the shim hands the HTTP
+ * handler a stand-in event carrying the error, the stack throws it from inside middy (`takeConversionFailure`),
+ * and the shim checks afterwards that it was taken: a handler that doesn't know this convention must not answer
+ * 200 to a request it never saw.
+ */
+const conversionFailures = new WeakMap<APIGatewayProxyEvent, { error: MalformedTriggerEventError; taken: boolean }>();
+
+/** `method` and `path` are only what could be salvaged for the access log; nothing routes on them. */
+export function standInHttpEvent(
+  error: MalformedTriggerEventError,
+  parts: { method: string; path: string; requestId: string; receivedAtMs: number },
+): APIGatewayProxyEvent {
+  const event = buildHttpEvent({
+    method: parts.method,
+    path: parts.path,
+    resource: parts.path,
+    headers: [],
+    query: [],
+    pathParameters: null,
+    stageVariables: null,
+    body: null,
+    isBase64Encoded: false,
+    requestId: parts.requestId,
+    sourceIp: '',
+    stage: '',
+    requestTimeEpoch: parts.receivedAtMs,
+  });
+  conversionFailures.set(event, { error, taken: false });
+  return event;
+}
+
+/** For the HTTP stack: the error to answer instead of handling the request, if the event is a stand-in. */
+export function takeConversionFailure(event: APIGatewayProxyEvent): MalformedTriggerEventError | undefined {
+  const failure = conversionFailures.get(event);
+  if (!failure) return undefined;
+  failure.taken = true;
+  return failure.error;
+}
+
+export function untakenConversionFailure(event: APIGatewayProxyEvent): MalformedTriggerEventError | undefined {
+  const failure = conversionFailures.get(event);
+  return failure && !failure.taken ? failure.error : undefined;
 }
 
 export function toIsoTime(kind: ProviderKind, field: string, value: string): string {

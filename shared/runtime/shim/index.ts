@@ -11,12 +11,15 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { awsContext, awsScheduleToScheduledEvent, awsV1ToHttpEvent, awsV2ToHttpEvent, toAwsV1Result, toAwsV2Result } from './aws';
 import {
+  MalformedTriggerEventError,
   NoHandlerForTriggerError,
   ShimUsageError,
   UnknownTriggerEventError,
   asRecord,
   decodeRawEvent,
+  standInHttpEvent,
   toFoldedResult,
+  untakenConversionFailure,
   type ProviderKind,
   type ScheduledEvent,
 } from './common';
@@ -33,6 +36,7 @@ export {
   type ProviderKind,
   type ScheduledEvent,
   type ShimUsageCode,
+  takeConversionFailure,
 } from './common';
 export type { LocalContext, LocalHttpEvent, LocalHttpResult, LocalTimerEvent } from './local';
 
@@ -125,6 +129,24 @@ export function toLambdaContext(kind: ProviderKind, rawContext: unknown, started
   return contextBuilders[kind](rawContext, startedAtMs, now);
 }
 
+/** What can be read of a request line from an event that failed conversion, for the access log only. */
+function requestLineOf(raw: unknown): { method: string; path: string } {
+  // detectProvider has already decoded this same value, so decoding cannot throw here.
+  const event = asRecord(decodeRawEvent(undefined, raw));
+  const http = asRecord(asRecord(event.requestContext).http);
+  const text = (...values: unknown[]) => values.find((value): value is string => typeof value === 'string' && value !== '');
+  return {
+    method: text(event.httpMethod, event.method, http.method)?.slice(0, 16) ?? '',
+    path: text(event.path, event.rawPath, http.path)?.slice(0, 2048) ?? '',
+  };
+}
+
+/**
+ * A malformed HTTP event is answered, through the HTTP handler, as the 400 its MalformedTriggerEventError maps to
+ * (see standInHttpEvent). Everything else the shim raises is still thrown to the platform: an unrecognised event
+ * can't be told to be HTTP, so there is no one to answer; and a malformed *timer* event has no caller waiting, so
+ * failing the invocation is what makes it visible (the platform records it, alerts and retries per its policy).
+ */
 export function makeCloudHandler(
   handlers: { http?: HttpHandler; schedule?: ScheduleHandler },
   opts: { now?: () => number } = {},
@@ -135,8 +157,17 @@ export function makeCloudHandler(
     const kind = detectProvider(rawEvent);
     if (isHttpKind(kind)) {
       if (!handlers.http) throw new NoHandlerForTriggerError(`this function has no HTTP handler but a ${kind} trigger fired`, { details: { kind } });
-      const event = toHttpEvent(kind, rawEvent, rawContext, startedAtMs);
-      const result = await handlers.http(event, toLambdaContext(kind, rawContext, startedAtMs, now));
+      const context = toLambdaContext(kind, rawContext, startedAtMs, now);
+      let event: APIGatewayProxyEvent;
+      try {
+        event = toHttpEvent(kind, rawEvent, rawContext, startedAtMs);
+      } catch (error) {
+        if (!(error instanceof MalformedTriggerEventError)) throw error;
+        event = standInHttpEvent(error, { ...requestLineOf(rawEvent), requestId: context.awsRequestId, receivedAtMs: startedAtMs });
+      }
+      const result = await handlers.http(event, context);
+      const unanswered = untakenConversionFailure(event);
+      if (unanswered) throw unanswered;
       return toProviderResult(kind, result);
     }
     if (!handlers.schedule) throw new NoHandlerForTriggerError(`this function has no schedule handler but a ${kind} trigger fired`, { details: { kind } });

@@ -1,0 +1,110 @@
+/**
+ * The authorization redirects (`/wechat/bind/callback`, `/wechat/authorize/callback`) over HTTP, through the local
+ * runtime and the WeChat simulator: an admin's browser gets a page, a JSON client the standard envelope, and the
+ * status comes from the error's category either way.
+ */
+import { z } from 'zod';
+import { createAccount, createLowcodeApp, expectStatus, type Client, type Platform } from '../../infra/local/driver';
+import { authErrorPage } from '../../shared/app/pages';
+import { errorEnvelope } from '../support/http';
+import { startApiPlatform, uniqueAppid } from './support';
+
+let p: Platform;
+beforeAll(async () => {
+  p = await startApiPlatform();
+});
+afterAll(() => p.close());
+
+const BROWSER = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
+const JSON_CLIENT = { accept: 'application/json' };
+const urlReply = z.object({ url: z.string() });
+
+/** Where WeChat would send the admin back after a scan: the callback URL with `state` and `auth_code`. */
+async function redirectAfterScan(api: Client, body: Record<string, unknown>, appid: string): Promise<URL> {
+  const { url } = urlReply.parse(expectStatus(await api.post('/v1/authorizations', body), 201).body);
+  const page = new URL(url);
+  const { redirectUrl } = await p.sim.scanAuthorization({
+    preAuthCode: page.searchParams.get('pre_auth_code') ?? '',
+    appId: appid,
+    redirectUri: page.searchParams.get('redirect_uri') ?? '',
+  });
+  return new URL(redirectUrl);
+}
+
+const envelopeOf = async (response: Response) => errorEnvelope.parse(await response.json()).error;
+
+describe('authorization redirects', () => {
+  it('a valid state without auth_code is missing input: 400 naming query.auth_code, as a page and as the envelope', async () => {
+    const { api } = await createAccount(p, 'Callbacks A');
+    const appid = uniqueAppid();
+    p.sim.addMiniProgram({ appId: appid, nickName: '主小程序', principalName: '测试科技有限公司' });
+    const redirect = await redirectAfterScan(api, { purpose: 'bind-primary' }, appid);
+    redirect.searchParams.delete('auth_code');
+
+    const asJson = await fetch(redirect, { headers: JSON_CLIENT });
+    expect(asJson.status).toBe(400);
+    expect(await envelopeOf(asJson)).toMatchObject({ code: 'AUTH_CODE_MISSING', field: 'query.auth_code', requestId: expect.any(String) });
+
+    const asPage = await fetch(redirect, { headers: BROWSER });
+    expect(asPage.status).toBe(400);
+    expect(asPage.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const html = await asPage.text();
+    expect(html).toContain('<code>AUTH_CODE_MISSING</code>');
+    expect(html).toContain('<code>query.auth_code</code>');
+  });
+
+  it('a garbage state is 400 naming query.state, and the page escapes what it shows', async () => {
+    const base = new URL('/wechat/authorize/callback', p.url);
+    base.searchParams.set('auth_code', 'code');
+    base.searchParams.set('state', 'garbage');
+    const asJson = await fetch(base, { headers: JSON_CLIENT });
+    expect(asJson.status).toBe(400);
+    expect(await envelopeOf(asJson)).toMatchObject({ code: 'AUTH_STATE_INVALID', field: 'query.state' });
+
+    base.searchParams.set('state', '<script>alert(1)</script>.x');
+    base.searchParams.set('auth_code', '"><img src=x onerror=alert(1)>');
+    const asPage = await fetch(base, { headers: BROWSER });
+    expect(asPage.status).toBe(400);
+    const html = await asPage.text();
+    expect(html).not.toContain('<script>');
+    expect(html).not.toContain('<img');
+  });
+
+  it('a refused authorization keeps its status (403) and gives JSON clients the standard envelope', async () => {
+    const { api } = await createAccount(p, 'Callbacks B');
+    const primary = uniqueAppid();
+    p.sim.addMiniProgram({ appId: primary, nickName: '主小程序', principalName: '测试科技有限公司' });
+    const bound = await fetch(await redirectAfterScan(api, { purpose: 'bind-primary' }, primary), { headers: JSON_CLIENT });
+    expect(bound.status).toBe(200);
+    expect(await bound.json()).toMatchObject({ ok: true, code: 'PRIMARY_BOUND' });
+
+    const appId = await createLowcodeApp(api);
+    const foreign = uniqueAppid();
+    p.sim.addMiniProgram({ appId: foreign, nickName: '别家小程序', principalName: '另一家公司' });
+    const redirect = await redirectAfterScan(api, { purpose: 'authorize-app', appId }, foreign);
+    const refused = await fetch(redirect, { headers: JSON_CLIENT });
+    expect(refused.status).toBe(403);
+    expect(await envelopeOf(refused)).toMatchObject({ code: 'SUBJECT_MISMATCH', requestId: expect.any(String) });
+    // A refresh of the page replays the recorded refusal, with the same status.
+    const again = await fetch(redirect, { headers: BROWSER });
+    expect(again.status).toBe(403);
+    expect(await again.text()).toContain('<code>SUBJECT_MISMATCH</code>');
+  });
+
+  it('answers HEAD on the callback like GET, without a body', async () => {
+    const base = new URL('/wechat/bind/callback?state=garbage', p.url);
+    const head = await fetch(base, { method: 'HEAD', headers: BROWSER });
+    expect(head.status).toBe(400);
+    expect(head.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await head.text()).toBe('');
+  });
+
+  it('escapes everything the error page shows', () => {
+    const html = authErrorPage({ status: 400, code: '<b>X</b>', message: '<script>alert("x")</script>', field: "query.'state'", requestId: '&id' });
+    expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
+    expect(html).toContain('&lt;b&gt;X&lt;/b&gt;');
+    expect(html).toContain('query.&#39;state&#39;');
+    expect(html).toContain('&amp;id');
+    expect(html).not.toContain('<script>');
+  });
+});
