@@ -64,7 +64,8 @@ export function eventsRoute(deps: AuthorizeCallbackDeps): AnyRoute {
 const reactTo = (s: Services) => async (push: ComponentPush): Promise<string> => {
   const appid = push.AuthorizerAppid;
   if (!appid) return `stored ${push.InfoType}`;
-  if (push.InfoType === 'unauthorized') return handleUnauthorized(s, appid);
+  // CreateTime orders the push against a newer authorization (a late retry must not wipe it).
+  if (push.InfoType === 'unauthorized') return handleUnauthorized(s, appid, push.CreateTime * 1000);
   if (push.InfoType === 'updateauthorized') return handleUpdateAuthorized(s, appid);
   return `stored ${push.InfoType}`;
 };

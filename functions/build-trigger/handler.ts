@@ -38,7 +38,7 @@ export const routes = (s: Services): AnyRoute[] => {
       method: 'POST',
       path: '/v1/deployments/{deploymentId}/cancel',
       auth: 'account',
-      summary: 'Cancel a deployment that is not under review; the app returns to configuring',
+      summary: 'Cancel a deployment that is not under review (one that failed around its audit has the audit withdrawn at WeChat first); the app returns to configuring',
       params: deploymentParams,
       response: deploymentSchema,
       handle: async ({ params, principal }) => json(200, await cancelDeployment(s, accountOf(principal), params.deploymentId, actorOf(principal))),

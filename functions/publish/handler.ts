@@ -1,6 +1,7 @@
 /**
  * `publish` (frontend): releases an approved deployment (85052 "already released" counts as done) and rolls back.
- * Refused while the account's primary mini program is unbound.
+ * Refused while the account's primary mini program is unbound, and for a deployment whose app no longer holds
+ * its mini program (`DEPLOYMENT_APP_UNLINKED`: another app was authorized for it, or the app moved).
  */
 import { services, httpFunction } from '../../shared/app/compose';
 import { accountOf, actorOf, type Services } from '../../shared/app/context';

@@ -377,11 +377,22 @@ const byPath = new Map<string, ApiRoute>(API_ROUTES.map((r) => [r.path, r]));
 
 export const findApiRoute = (path: string): ApiRoute | undefined => byPath.get(path);
 
+/** What a scripted fault (`ScriptedFault`) does to one call. */
+export type ScriptedAction = { errcode: number } | { loseAnswer: true };
+
+/** Thrown once a call whose answer is to be lost has done its work: the server drops the connection. */
+export class AnswerLost extends Error {}
+
 /**
- * Runs a WeChat API call: method check, token check, permission-set check, handler. Errors surface as thrown
- * `WxFailure`s for the server to format.
+ * Runs a WeChat API call: method check, token check, permission-set check, scripted fault, handler. Errors surface
+ * as thrown `WxFailure`s for the server to format.
  */
-export async function runApiRoute(route: ApiRoute, method: string, ctx: ApiContext): Promise<SimResponse> {
+export async function runApiRoute(
+  route: ApiRoute,
+  method: string,
+  ctx: ApiContext,
+  scripted: (appId: string | undefined) => ScriptedAction | undefined = () => undefined,
+): Promise<SimResponse> {
   if (method !== route.method) wxFail(route.method === 'GET' ? 43001 : 43002);
   if (route.auth !== 'authorizer') {
     if (route.auth === 'component') {
@@ -389,9 +400,16 @@ export async function runApiRoute(route: ApiRoute, method: string, ctx: ApiConte
       const token = ctx.query.get('component_access_token') ?? ctx.query.get('access_token') ?? undefined;
       ctx.state.checkComponentToken(token);
     }
-    return route.handle(ctx);
+    return withScript(scripted(undefined), () => route.handle(ctx));
   }
   const appId = ctx.state.checkAuthorizerToken(ctx.query.get('access_token') ?? undefined);
   const mp = ctx.state.miniProgramFor(appId, route.scope);
-  return route.handle({ ...ctx, mp });
+  return withScript(scripted(appId), () => route.handle({ ...ctx, mp }));
+}
+
+async function withScript(action: ScriptedAction | undefined, call: () => Answer): Promise<SimResponse> {
+  if (action !== undefined && 'errcode' in action) wxFail(action.errcode);
+  const response = await call();
+  if (action !== undefined) throw new AnswerLost();
+  return response;
 }

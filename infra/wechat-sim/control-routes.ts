@@ -37,6 +37,11 @@ export const faultsSchema = z.strictObject({
   reorderPushes: z.boolean().optional(),
 });
 
+export const scriptedFaultSchema = z.union([
+  z.strictObject({ path: z.string().startsWith('/'), appId: appId.optional(), times: z.number().int().positive().optional(), errcode: z.number().int() }),
+  z.strictObject({ path: z.string().startsWith('/'), appId: appId.optional(), times: z.number().int().positive().optional(), loseAnswer: z.literal(true) }),
+]);
+
 export const configureSchema = z.strictObject({
   componentEventUrl: httpUrl('componentEventUrl').optional(),
   messageUrlTemplate: httpUrl('messageUrlTemplate').optional(),
@@ -152,6 +157,24 @@ const ROUTES: ControlRoute[] = [
     handle: (sim, body) => {
       sim.setFaults(parseControl(faultsSchema, body, 'faults'));
       return json(sim.faults());
+    },
+  },
+  {
+    method: 'POST',
+    path: '/sim/faults/scripted',
+    summary: 'aim a fault at the next call(s) of one endpoint: { path, appId?, times?, errcode | loseAnswer: true }',
+    handle: (sim, body) => {
+      sim.scriptFault(parseControl(scriptedFaultSchema, body, 'scripted fault'));
+      return done();
+    },
+  },
+  {
+    method: 'POST',
+    path: '/sim/faults/scripted/clear',
+    summary: 'forget the scripted faults not used up yet',
+    handle: (sim) => {
+      sim.clearScriptedFaults();
+      return done();
     },
   },
   {

@@ -18,6 +18,7 @@ export const ERRMSG: Readonly<Record<number, string>> = {
   41004: 'appsecret missing',
   41018: 'missing component_appid',
   42001: 'access_token expired',
+  42007: 'access_token and refresh_token exception',
   43001: 'require GET method',
   43002: 'require POST method',
   44002: 'empty post data',

@@ -18,6 +18,7 @@ export type {
   QuotaSettings,
   QuotaSnapshot,
   ScanInput,
+  ScriptedFault,
   SimulatorComponent,
   SimulatorOptions,
   TemplateSpec,

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { findApiRoute, runApiRoute } from './api-routes';
+import { AnswerLost, findApiRoute, runApiRoute, type ScriptedAction } from './api-routes';
 import { renderAuthPage, renderErrorPage } from './auth-page';
 import { controlError, handleControl, type ControlTarget } from './control-routes';
 import { WxFailure } from './errors';
@@ -27,6 +27,8 @@ export interface ServerHooks {
   settle(): void;
   emit(push: PushRequest): void;
   sleep(ms: number): Promise<void>;
+  /** Takes one use of a scripted fault matching this call, if any. */
+  scripted(path: string, appId: string | undefined): ScriptedAction | undefined;
 }
 
 /** The PC page, the current mobile page and the legacy mobile page (reference §3.4). */
@@ -117,9 +119,10 @@ async function handle(hooks: ServerHooks, req: http.IncomingMessage, res: http.S
   }
   try {
     const ctx = { state: hooks.state, query: url.searchParams, body, emit: hooks.emit };
-    send(res, await runApiRoute(route, method, ctx));
+    send(res, await runApiRoute(route, method, ctx, (appId) => hooks.scripted(path, appId)));
   } catch (error) {
     if (error instanceof WxFailure) send(res, wechatError(error.errcode, error.errmsg));
+    else if (error instanceof AnswerLost) res.destroy();
     else throw error;
   }
 }

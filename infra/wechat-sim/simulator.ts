@@ -16,6 +16,7 @@ import {
   pluginStatusSchema,
   quotaSchema,
   scanSchema,
+  scriptedFaultSchema,
   templateSchema,
   tokenKindSchema,
   type ControlTarget,
@@ -34,6 +35,7 @@ import type {
   QuotaSettings,
   QuotaSnapshot,
   ScanInput,
+  ScriptedFault,
   SimulatorOptions,
   TemplateSpec,
   TokenKind,
@@ -64,6 +66,7 @@ export class Simulator implements ControlTarget {
   private readonly random: () => number;
   private readonly counts = new Map<string, number>();
   private faultConfig: FaultConfig;
+  private scriptedFaults: { fault: ScriptedFault; left: number }[] = [];
   private urls: { componentEventUrl?: string; messageUrlTemplate?: string };
   private ticketIntervalMs: number;
   private timing: PushTiming;
@@ -135,6 +138,7 @@ export class Simulator implements ControlTarget {
       settle: () => sim.settle(),
       emit: (push) => void sim.emit(push),
       sleep: (ms) => sim.sleep(ms),
+      scripted: (path, appId) => sim.takeScripted(path, appId),
     }));
     sim.restartTicketTimer();
     return sim;
@@ -222,6 +226,24 @@ export class Simulator implements ControlTarget {
 
   faults(): FaultConfig {
     return { ...this.faultConfig };
+  }
+
+  scriptFault(fault: ScriptedFault): void {
+    const parsed = parseControl(scriptedFaultSchema, fault, 'scripted fault');
+    this.scriptedFaults.push({ fault: parsed, left: parsed.times ?? 1 });
+  }
+
+  clearScriptedFaults(): void {
+    this.scriptedFaults = [];
+  }
+
+  /** The oldest scripted fault matching the call, one use of it taken. */
+  private takeScripted(path: string, appId: string | undefined): { errcode: number } | { loseAnswer: true } | undefined {
+    const entry = this.scriptedFaults.find((e) => e.fault.path === path && (e.fault.appId === undefined || e.fault.appId === appId));
+    if (entry === undefined) return undefined;
+    entry.left -= 1;
+    if (entry.left <= 0) this.scriptedFaults = this.scriptedFaults.filter((e) => e !== entry);
+    return 'errcode' in entry.fault ? { errcode: entry.fault.errcode } : { loseAnswer: true };
   }
 
   configure(patch: Partial<Configurable>): void {

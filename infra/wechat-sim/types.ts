@@ -99,9 +99,28 @@ export interface WeChatSimulator {
   setPluginStatus(appId: string, pluginAppId: string, status: 1 | 2 | 3 | 4): void;
   /** The PC authorization page URL on this server (what the backend builds with mp.weixin.qq.com in production). */
   authorizationPageUrl(input: { preAuthCode: string; redirectUri: string; authType?: number; bizAppId?: string }): string;
+  /** Aims a fault at the next matching call(s) of one endpoint (also `POST /sim/faults/scripted`). */
+  scriptFault(fault: ScriptedFault): void;
+  /** Forgets every scripted fault not used up yet (also `POST /sim/faults/scripted/clear`). */
+  clearScriptedFaults(): void;
 }
 
 // ---- Additions ------------------------------------------------------------------------------------------
+
+/**
+ * A fault for the next `times` calls (default 1) of one WeChat endpoint, optionally only those made with one mini
+ * program's token: what the dice of `FaultConfig` cannot aim — WeChat refusing one call with a given errcode
+ * (45009, 42007 …), or doing the work and the answer never reaching the caller (a timeout, a crash).
+ */
+export type ScriptedFault = {
+  /** The WeChat API path, e.g. `/wxa/submit_audit`. */
+  path: string;
+  appId?: string;
+  times?: number;
+} & (
+  | { /** Answered instead of doing the call (after the token and permission checks). */ errcode: number }
+  | { /** The call is done, then the connection dropped without an answer. */ loseAnswer: true }
+);
 
 export interface ConfigureAdditions {
   privacyScanMs?: number;

@@ -27,7 +27,7 @@ import { defineCollection, type Write } from '../store/port';
 import { WeChatApiError } from '../wechat/errcodes';
 import { getAccount, getApp } from './catalog';
 import type { Services } from './context';
-import { voidDeploymentsOf } from './deployments';
+import { resumeDeploymentsOf, voidDeploymentsOf } from './deployments';
 import { InvalidStateError, type StatePayload } from './state-token';
 
 export type Purpose = StatePayload['purpose'];
@@ -158,6 +158,8 @@ async function exchangeAndApply(s: Services, payload: StatePayload, authCode: st
     role: payload.purpose === 'bind-primary' ? ('primary' as const) : ('target' as const),
   };
   const actor = { kind: 'account' as const, id: payload.accountId };
+  // Apps that lost a mini program in this authorization, with the mini program they lost: set by the write that won.
+  let losses: { appId: AppId; appid: WeChatAppid; reason: string }[] = [];
 
   for (let attempt = 0; ; attempt++) {
     const account = await getAccount(s, facts.accountId);
@@ -166,6 +168,7 @@ async function exchangeAndApply(s: Services, payload: StatePayload, authCode: st
     const at = s.clock();
     let { miniProgram, displaced } = recordAuthorization(existing?.data ?? null, facts, { at, actor });
     const displacedApps: Displaced[] = displaced ? [displaced] : [];
+    const lost: typeof losses = [];
 
     if (payload.purpose === 'bind-primary') {
       writes.push(s.db.accounts.updateWrite(account.id, account.version, bindPrimary(account.data, { appid, subject }, at)));
@@ -185,24 +188,48 @@ async function exchangeAndApply(s: Services, payload: StatePayload, authCode: st
         if (old && old.data.linkedAppId === app.data.id) {
           writes.push(s.db.miniPrograms.updateWrite(old.id, old.version, unlinkMiniProgram(old.data, 'unbound', { at, actor }).miniProgram));
         }
+        lost.push({ appId: app.data.id, appid: app.data.miniProgramAppid, reason: `the app was linked to another mini program (${appid})` });
       }
       writes.push(s.db.apps.updateWrite(app.id, app.version, linkApp(app.data, appid, at)));
     }
     for (const loser of displacedApps) {
       const app = await s.db.apps.get(loser.appId);
       if (app && app.data.miniProgramAppid === appid) writes.push(s.db.apps.updateWrite(app.id, app.version, unlinkApp(app.data, loser.loss)));
+      lost.push({ appId: loser.appId, appid, reason: 'the mini program was authorized for another app (the latest authorization wins)' });
     }
     writes.push(existing ? s.db.miniPrograms.updateWrite(appid, existing.version, miniProgram) : s.db.miniPrograms.insertWrite(appid, miniProgram));
     try {
       await s.store.commit(writes);
+      losses = lost;
       break;
     } catch (error) {
       if (!(error instanceof ConflictError) || attempt >= 5) throw error;
     }
   }
+  await voidLostDeployments(s, losses);
+  // Deployments that waited for this authorization (61023, 42007) carry on now rather than after their backoff.
+  await resumeDeploymentsOf(s, appid);
   await refreshPlugins(s, appid, funcScopeIds);
   s.log.info('mini program authorized', { appid, purpose: payload.purpose, accountId: payload.accountId });
   return appid;
+}
+
+/**
+ * An app that lost its mini program loses its deployments there, as on `unauthorized` or unbind: left open, one
+ * approval of the audit they share with the new app's deployment (85009) would release both, and the code at
+ * WeChat would not be what either record says. Their audit is withdrawn (the platform still acts for the mini
+ * program), so the app that has it now can submit; a release already under way is finished first.
+ * Best effort after the link is stored: a deployment left open cannot submit, retry or release any more
+ * (`DEPLOYMENT_APP_UNLINKED`).
+ */
+async function voidLostDeployments(s: Services, losses: readonly { appId: AppId; appid: WeChatAppid; reason: string }[]): Promise<void> {
+  for (const loss of losses) {
+    try {
+      await voidDeploymentsOf(s, loss.appid, loss.reason, { kind: 'system' }, { undoAudit: true, finishReleases: true, appId: loss.appId });
+    } catch (error) {
+      s.log.error('could not void the deployments of an app that lost its mini program', { appId: loss.appId, appid: loss.appid, error });
+    }
+  }
 }
 
 /** Best effort: the plugin list is re-read before every build anyway. */
@@ -226,14 +253,29 @@ export async function refreshPlugins(s: Services, appid: WeChatAppid, funcScopeI
   }
 }
 
-/** `unauthorized`: the admin revoked the platform. Detach, void in-flight deployments, keep the history. */
-export async function handleUnauthorized(s: Services, appid: string): Promise<string> {
-  await s.wechat.tokens.markRevoked(appid, 'unauthorized by the mini program admin');
+/**
+ * Whether the mini program was authorized after a push was created. CreateTime has whole seconds: within one second
+ * the order is unknown, and the push is taken as the later (a revocation wrongly ignored would leave us acting for a
+ * mini program that no longer wants us; a scan is the cheaper mistake).
+ */
+const authorizedAfter = (mp: MiniProgram, pushCreatedAtMs: number): boolean => Math.floor(mp.authorizedAt / 1000) > Math.floor(pushCreatedAtMs / 1000);
+
+/**
+ * `unauthorized`: the admin revoked the platform. Detach, void in-flight deployments, keep the history. A push older
+ * than the mini program's latest authorization (WeChat retries late; the admin scanned again since) is ignored:
+ * applying it would wipe the newer authorization.
+ */
+export async function handleUnauthorized(s: Services, appid: string, pushCreatedAtMs: number): Promise<string> {
+  const ignored = (mp: MiniProgram) => `ignored: the push (${new Date(pushCreatedAtMs).toISOString()}) is older than the authorization of ${new Date(mp.authorizedAt).toISOString()}`;
+  const known = await s.db.miniPrograms.get(appid);
+  if (known && authorizedAfter(known.data, pushCreatedAtMs)) return ignored(known.data);
+  await s.wechat.tokens.markRevoked(appid, 'unauthorized by the mini program admin', pushCreatedAtMs);
   const parsed = weChatAppidSchema.safeParse(appid);
   if (!parsed.success) return 'not a mini program appid';
   for (let attempt = 0; ; attempt++) {
     const existing = await s.db.miniPrograms.get(appid);
     if (!existing) return 'unknown mini program';
+    if (authorizedAfter(existing.data, pushCreatedAtMs)) return ignored(existing.data);
     const at = s.clock();
     const actor = { kind: 'wechat' as const };
     const { miniProgram, displaced } = markUnauthorized(existing.data, { at, actor });

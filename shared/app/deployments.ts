@@ -10,27 +10,34 @@
  *   instance died. Resuming is safe because each step is safe to repeat or checks WeChat first (a submit asks for
  *   the latest audit before submitting again; a release treats 85052 "already released" as done).
  * - An outcome WeChat did not tell us (a timeout) changes nothing: the poller asks again later.
+ * - WeChat keeps one audit per mini program and names none in its pushes or in `undocodeaudit`: an audit is only
+ *   adopted or withdrawn after `ownsAudit` says it is this deployment's own submission.
  */
 import { randomBytes } from 'node:crypto';
 import { primaryOf, unbindPrimary } from '../domain/account';
 import { checkAppConfig, unlinkApp } from '../domain/app';
 import type { Actor } from '../domain/common';
 import {
+  IN_FLIGHT_STATES,
+  auditIdsOf,
   auditMayBeLive,
   createDeployment,
   isTerminal,
+  ownsAudit,
   pendingWork,
   pollLater,
+  pollNow,
   transition,
   wouldChange,
   type Deployment,
   type DeploymentCommand,
   type Effect,
+  type LatestAudit,
   type Work,
 } from '../domain/deployment';
 import { AppError, ConflictError, NotFoundError } from '../domain/errors';
-import { newDeploymentId, type AccountId, type AssetId, type WeChatAppid } from '../domain/ids';
-import { unlinkMiniProgram, withRole } from '../domain/mini-program';
+import { newDeploymentId, type AccountId, type AppId, type AssetId, type WeChatAppid } from '../domain/ids';
+import { markNeedsReauth, unlinkMiniProgram, withRole } from '../domain/mini-program';
 import { checkPlugins } from '../domain/plugins';
 import { buildExtJson } from '../domain/ext-json';
 import { hasCodePermissions, whoCanPublish } from '../domain/rules';
@@ -252,16 +259,16 @@ async function perform(s: Services, d: Deployment, work: Work): Promise<Outcome>
         return await release(s, d);
     }
   } catch (error) {
-    return recordFailure(s, d, error);
+    return recordFailure(s, d, work, error);
   }
 }
 
 async function submit(s: Services, d: Deployment): Promise<Outcome> {
   const { client } = s.wechat;
   const appid = d.miniProgramAppid;
-  // A submit may already have happened before an instance died: WeChat keeps one pending audit per mini program.
-  const adopted = await adoptPendingAudit(s, d);
-  if (adopted) return 'progressed';
+  // A submit may already have happened before an instance died or its answer was lost — and WeChat may even have
+  // decided it since: submitting again would abandon that audit and spend another of the month's submits.
+  if (await adoptOwnAudit(s, d)) return 'progressed';
   try {
     const privacy = await client.getCodePrivacyInfo(appid);
     const missing = [...(privacy.without_auth_list ?? []), ...(privacy.without_conf_list ?? [])];
@@ -285,27 +292,123 @@ async function submit(s: Services, d: Deployment): Promise<Outcome> {
     await applyCommand(s, d.id, { type: 'auditSubmitted', auditId: Number(auditid) }, SYSTEM);
     return 'progressed';
   } catch (error) {
-    if (error instanceof WeChatApiError && error.errcode === 85009 && (await adoptPendingAudit(s, d))) return 'progressed';
-    if (error instanceof WeChatApiError && error.errcode === 61039) return 'later';
+    if (!(error instanceof WeChatApiError)) throw error;
+    if (error.errcode === 61039) return 'later';
+    if (error.errcode !== 85009) throw error;
+    if (await adoptOwnAudit(s, d)) return 'progressed';
+    // Another deployment's audit (or one submitted outside this platform): adopting it would release code this
+    // deployment never submitted.
+    await applyCommand(
+      s,
+      d.id,
+      {
+        type: 'fail',
+        reason: 'WeChat is reviewing another version of this mini program (85009), not this deployment’s: retry once WeChat has decided it',
+        retryable: true,
+        errcode: 85009,
+      },
+      SYSTEM,
+    );
+    return 'progressed';
+  }
+}
+
+/** The latest audit of a mini program, or null when it never had one (85058). */
+async function latestAuditOf(s: Services, appid: WeChatAppid): Promise<(LatestAudit & { reason: string | null; screenshots: string[] }) | null> {
+  try {
+    const latest = await s.wechat.client.getLatestAuditStatus(appid);
+    return {
+      auditId: Number(latest.auditid),
+      status: latest.status,
+      submittedAt: latest.submit_audit_time === undefined ? null : latest.submit_audit_time * 1000,
+      reason: latest.reason ?? null,
+      screenshots: latest.screenshots,
+    };
+  } catch (error) {
+    if (error instanceof WeChatApiError && error.errcode === 85058) return null;
     throw error;
   }
 }
 
-async function adoptPendingAudit(s: Services, d: Deployment): Promise<boolean> {
-  try {
-    const latest = await s.wechat.client.getLatestAuditStatus(d.miniProgramAppid);
-    const auditId = Number(latest.auditid);
-    const previous = new Set(d.history.map((h) => h.auditId).filter((id): id is number => id !== undefined));
-    // Under review (2) or delayed (4), and not an audit this deployment already went through: it is ours.
-    if ((latest.status === 2 || latest.status === 4) && !previous.has(auditId)) {
-      await applyCommand(s, d.id, { type: 'auditSubmitted', auditId }, SYSTEM);
-      return true;
-    }
-  } catch (error) {
-    if (!(error instanceof WeChatApiError && error.errcode === 85058)) throw error; // 85058: no audit at all
-  }
-  return false;
+/**
+ * Audit ids the mini program's other deployments recorded: none of them can be this deployment's submission. Only
+ * an audit WeChat received moments ago gets this far (`ownsAudit`), so the most recent deployments are enough.
+ */
+async function auditIdsElsewhere(s: Services, d: Deployment): Promise<Set<number>> {
+  const others = await s.db.deployments.find({ where: { miniProgramAppid: d.miniProgramAppid }, orderBy: { field: 'createdAt', direction: 'desc' }, limit: 200 });
+  return new Set(others.filter((o) => o.id !== d.id).flatMap((o) => auditIdsOf(o.data)));
 }
+
+const NONE: ReadonlySet<number> = new Set();
+
+/** Whether `latest` is this deployment's own audit; the cheap checks first, the other deployments only if needed. */
+async function isOwnAudit(s: Services, d: Deployment, latest: LatestAudit): Promise<boolean> {
+  if (!ownsAudit(d, latest, NONE)) return false;
+  // Under review, its own audit is the one it recorded; only an unrecorded submission could be another's.
+  if (d.audit?.auditId === latest.auditId) return true;
+  return ownsAudit(d, latest, await auditIdsElsewhere(s, d));
+}
+
+/**
+ * A submitting deployment takes WeChat's latest audit as its own when it is (the submit's answer was lost), in
+ * whatever state WeChat has it now — under review, delayed, or already decided. Returns whether it did.
+ */
+async function adoptOwnAudit(s: Services, d: Deployment): Promise<boolean> {
+  const latest = await latestAuditOf(s, d.miniProgramAppid);
+  if (!latest || !(await isOwnAudit(s, d, latest))) return false;
+  const { auditId } = latest;
+  const wechat: Actor = { kind: 'wechat' };
+  switch (latest.status) {
+    case 2:
+      await applyCommand(s, d.id, { type: 'auditSubmitted', auditId }, SYSTEM);
+      break;
+    case 4:
+      await applyCommand(s, d.id, { type: 'auditSubmitted', auditId }, SYSTEM);
+      await applyCommand(s, d.id, { type: 'auditDelayed', auditId, reason: latest.reason ?? 'delayed' }, wechat);
+      break;
+    case 0:
+      await applyCommand(s, d.id, { type: 'auditApproved', auditId }, wechat);
+      break;
+    case 1:
+      await applyCommand(s, d.id, { type: 'auditRejected', auditId, reason: latest.reason ?? 'rejected', screenshots: latest.screenshots }, wechat);
+      break;
+    case 3:
+      // Withdrawn: nothing left to adopt, and submitting again is what the user asked for.
+      return false;
+  }
+  return true;
+}
+
+interface Withdrawal {
+  outcome: 'withdrawn' | 'not-under-review' | 'not-ours' | 'no-audit';
+  /** This deployment's audit as found at WeChat, for its closing history entry (it may never have recorded it). */
+  auditId?: number;
+}
+
+/**
+ * Withdraws this deployment's audit at WeChat if it is still under review there; never another's (undocodeaudit
+ * withdraws whatever is pending). Safe to repeat: an audit already decided or withdrawn needs nothing. WeChat's
+ * refusals (87013: no undo left today) and unknown outcomes are thrown, for the caller to decide.
+ */
+async function withdrawOwnAudit(s: Services, d: Deployment): Promise<Withdrawal> {
+  const latest = await latestAuditOf(s, d.miniProgramAppid);
+  if (!latest) return { outcome: 'no-audit' };
+  if (!(await isOwnAudit(s, d, latest))) return { outcome: 'not-ours' };
+  const { auditId } = latest;
+  if (latest.status !== 2 && latest.status !== 4) return { outcome: 'not-under-review', auditId };
+  try {
+    await s.wechat.client.undoCodeAudit(d.miniProgramAppid);
+  } catch (error) {
+    // Decided between the two calls: nothing is under review any more.
+    if (error instanceof WeChatApiError && (error.errcode === 85019 || error.errcode === 85020)) return { outcome: 'not-under-review', auditId };
+    throw error;
+  }
+  return { outcome: 'withdrawn', auditId };
+}
+
+/** The closing command, carrying the audit found at WeChat when the deployment had not recorded it. */
+const closingWith = <C extends Extract<DeploymentCommand, { type: 'cancel' | 'void' }>>(cmd: C, d: Deployment, found: Withdrawal): C =>
+  found.auditId !== undefined && found.auditId !== d.audit?.auditId ? { ...cmd, auditId: found.auditId } : cmd;
 
 async function pollAudit(s: Services, d: Deployment): Promise<Outcome> {
   const auditId = d.audit?.auditId;
@@ -346,10 +449,30 @@ async function release(s: Services, d: Deployment): Promise<Outcome> {
   return 'progressed';
 }
 
-/** Unknown outcomes wait for the poller; WeChat's refusals and our own refusals become a recorded failure. */
-async function recordFailure(s: Services, d: Deployment, error: unknown): Promise<Outcome> {
+/** WeChat's answers that mean the mini program itself must authorize the platform again (42007: admin's password changed). */
+const AUTHORIZER_LOST_ERRCODES: ReadonlySet<number> = new Set([42007, 61003, 61023]);
+
+/**
+ * Unknown outcomes wait for the poller; WeChat's refusals and our own refusals become a recorded failure — except:
+ * - A lost authorization (61023, 42007, revoked tokens, any `auth` answer) waits, whatever the step: the deployment
+ *   did nothing wrong, and what the user expects is that it carries on — an audit WeChat kept running becomes
+ *   releasable, a release goes out — once the admin authorizes the mini program again (`resumeDeploymentsOf`).
+ *   Failing it would close it for good. The mini program is marked `needs-reauth`, which is what the user sees.
+ * - A poll only reads: WeChat refusing it (45009 above all) changes nothing about the audit, so look again later.
+ */
+async function recordFailure(s: Services, d: Deployment, work: Work, error: unknown): Promise<Outcome> {
   if (error instanceof WeChatNetworkError) {
     s.log.warn('deployment step postponed: WeChat unreachable', { deploymentId: d.id, state: d.state, error });
+    return 'later';
+  }
+  if (error instanceof AuthorizerNotAuthorizedError || (error instanceof WeChatApiError && error.kind === 'auth')) {
+    if (error instanceof WeChatApiError && AUTHORIZER_LOST_ERRCODES.has(error.errcode)) {
+      await markMiniProgramNeedsReauth(s, d.miniProgramAppid, `${error.meaning} (WeChat ${error.errcode})`);
+    } else if (error instanceof AuthorizerNotAuthorizedError && error.code === 'MINI_PROGRAM_NEEDS_REAUTH') {
+      // Also marked by the token manager's hook where it is wired; not every instance wires it.
+      await markMiniProgramNeedsReauth(s, d.miniProgramAppid, error.message);
+    }
+    s.log.warn('deployment waits for the mini program to be authorized again', { deploymentId: d.id, state: d.state, error });
     return 'later';
   }
   if (error instanceof WeChatApiError) {
@@ -357,12 +480,12 @@ async function recordFailure(s: Services, d: Deployment, error: unknown): Promis
       s.log.warn('deployment step postponed', { deploymentId: d.id, state: d.state, errcode: error.errcode });
       return 'later';
     }
+    if (work === 'pollAudit') {
+      s.log.warn('audit poll refused by WeChat; polling again later', { deploymentId: d.id, errcode: error.errcode });
+      return 'later';
+    }
     const retryable = error.kind === 'quota' || error.kind === 'state';
     await applyCommand(s, d.id, { type: 'fail', reason: `${error.meaning} (WeChat ${error.errcode})`, retryable, errcode: error.errcode }, SYSTEM);
-    return 'progressed';
-  }
-  if (error instanceof AuthorizerNotAuthorizedError) {
-    await applyCommand(s, d.id, { type: 'fail', reason: error.message, retryable: false }, SYSTEM);
     return 'progressed';
   }
   if (error instanceof AppError && error.category === 'unavailable') {
@@ -370,6 +493,39 @@ async function recordFailure(s: Services, d: Deployment, error: unknown): Promis
     return 'later';
   }
   throw error;
+}
+
+async function markMiniProgramNeedsReauth(s: Services, appid: WeChatAppid, reason: string): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const stored = await s.db.miniPrograms.get(appid);
+    if (!stored || stored.data.status !== 'authorized') return;
+    try {
+      await s.db.miniPrograms.update(appid, stored.version, markNeedsReauth(stored.data, reason, s.clock()));
+      return;
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+    }
+  }
+}
+
+/**
+ * The mini program was authorized again: deployments that waited for it are looked at by the next poller tick
+ * rather than after their backoff (up to 30 minutes).
+ */
+export async function resumeDeploymentsOf(s: Services, appid: WeChatAppid): Promise<number> {
+  const waiting = await s.db.deployments.find({ where: { miniProgramAppid: appid, state: { in: [...IN_FLIGHT_STATES] } }, limit: 100 });
+  let resumed = 0;
+  for (const stored of waiting) {
+    const next = pollNow(stored.data, s.clock());
+    if (next === stored.data) continue;
+    try {
+      await s.db.deployments.update(stored.id, stored.version, next);
+      resumed += 1;
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error; // changed meanwhile: whoever changed it scheduled it
+    }
+  }
+  return resumed;
 }
 
 async function postpone(s: Services, stored: Stored<Deployment>): Promise<void> {
@@ -382,12 +538,58 @@ async function postpone(s: Services, stored: Stored<Deployment>): Promise<void> 
 
 // --------------------------------------------------------------------------------------- frontend commands
 
+/** Commands that make WeChat act on the mini program's code: only for the app the mini program serves now. */
+const LINKED_ONLY: ReadonlySet<DeploymentCommand['type']> = new Set(['submitAudit', 'retry', 'startRelease']);
+
+/**
+ * Refuses a deployment whose app no longer holds its mini program (another app was authorized for it, or the app
+ * moved to another one): its audit, if any, is not the code that app would publish, and the mini program is
+ * another app's now.
+ */
+async function assertStillLinked(s: Services, d: Deployment): Promise<void> {
+  const app = await s.db.apps.get(d.appId);
+  const mp = await s.db.miniPrograms.get(d.miniProgramAppid);
+  if (app?.data.miniProgramAppid === d.miniProgramAppid && mp?.data.linkedAppId === d.appId) return;
+  throw new DeploymentConflictError(
+    'DEPLOYMENT_APP_UNLINKED',
+    `the app ${d.appId} is no longer linked to the mini program ${d.miniProgramAppid}: this deployment cannot go further; authorize the mini program for the app again and build a new deployment`,
+    { deploymentId: d.id, appId: d.appId, miniProgramAppid: d.miniProgramAppid },
+  );
+}
+
+const undoesAudit = (d: Deployment, cmd: DeploymentCommand, actor: Actor, at: number): boolean =>
+  transition(d, cmd, { at, actor }).effects.some((effect) => effect === 'undoAudit');
+
 /** Runs a command for an account; if it leads to WeChat work, does that work now (the poller is the fallback). */
 async function command(s: Services, accountId: AccountId, id: string, cmd: DeploymentCommand, actor: Actor, signal?: AbortSignal): Promise<Deployment> {
-  await getDeployment(s, accountId, id);
+  const stored = await getDeployment(s, accountId, id);
+  if (LINKED_ONLY.has(cmd.type) && wouldChange(stored.data, cmd, { at: s.clock(), actor })) await assertStillLinked(s, stored.data);
+  if (undoesAudit(stored.data, cmd, actor, s.clock())) return withdrawThenApply(s, id, cmd, actor);
   const applied = await applyCommand(s, id, cmd, actor);
   if (applied.changed && applied.effects.some((e) => e !== 'undoAudit')) return advance(s, id, signal);
   return applied.deployment;
+}
+
+/**
+ * A command whose effect is undoing the audit (cancelling a deployment that failed around its audit): WeChat first,
+ * then the record, under the deployment's lease so no worker talks to WeChat for it meanwhile. A refused withdrawal
+ * (87013: no undo left today) leaves the deployment as it was, for the user to cancel again later: cancelled with
+ * its audit still live, the version could be approved with nobody to see it.
+ */
+async function withdrawThenApply(s: Services, id: string, cmd: DeploymentCommand, actor: Actor): Promise<Deployment> {
+  const lease = await acquireWaiting(s, id, 10_000);
+  try {
+    const current = (await readDeployment(s, id)).data;
+    let closing = cmd;
+    if (cmd.type === 'cancel' && undoesAudit(current, cmd, actor, s.clock())) {
+      const found = await withdrawOwnAudit(s, current);
+      s.log.info('audit of a closing deployment', { deploymentId: id, ...found });
+      closing = closingWith(cmd, current, found);
+    }
+    return (await applyCommand(s, id, closing, actor)).deployment;
+  } finally {
+    await lease.release();
+  }
 }
 
 export const cancelDeployment = (s: Services, accountId: AccountId, id: string, actor: Actor) =>
@@ -405,6 +607,8 @@ export async function releaseDeployment(s: Services, accountId: AccountId, id: s
   const account = await getAccount(s, accountId);
   const mp = await s.db.miniPrograms.get(d.data.miniProgramAppid);
   if (!mp) throw new NotFoundError('the deployment’s mini program is gone', { code: 'MINI_PROGRAM_NOT_FOUND' });
+  // Checked in `command` too (when the release would start), and here first so the reason is the clearest one.
+  if (wouldChange(d.data, { type: 'startRelease' }, { at: s.clock(), actor })) await assertStillLinked(s, d.data);
   const allowed = whoCanPublish(account.data, mp.data);
   if (!allowed.ok) throw allowed.error;
   return command(s, accountId, id, { type: 'startRelease' }, actor, signal);
@@ -443,7 +647,12 @@ export interface AuditEvent {
   screenshots?: readonly string[];
 }
 
-/** An audit push updates the mini program's deployment under review at once. Pushes carry no audit id. */
+/**
+ * An audit push updates the mini program's deployment under review at once. Pushes carry no audit id: one under
+ * review takes it as is; one still submitting (the submit's answer was lost, or has not been recorded yet) asks
+ * WeChat for its latest audit and adopts it if it is its own — the push is recorded as processed and never comes
+ * again, so ignoring it would leave the deployment to submit a second audit.
+ */
 export async function handleAuditEvent(s: Services, appid: WeChatAppid, event: AuditEvent): Promise<string> {
   const candidates = await s.db.deployments.find({ where: { miniProgramAppid: appid, state: { in: ['submitting', 'auditing'] } }, limit: 5 });
   if (candidates.length === 0) return 'no deployment under review';
@@ -455,10 +664,44 @@ export async function handleAuditEvent(s: Services, appid: WeChatAppid, event: A
         : { type: 'auditDelayed', reason: event.reason ?? 'delayed' };
   const outcomes: string[] = [];
   for (const candidate of candidates) {
+    if (candidate.data.state === 'submitting') {
+      outcomes.push(`${candidate.id}: ${await reconcileSubmitting(s, candidate.id, cmd)}`);
+      continue;
+    }
     const applied = await applyCommand(s, candidate.id, cmd, { kind: 'wechat' });
     outcomes.push(`${candidate.id}: ${applied.changed ? applied.deployment.state : 'unchanged'}`);
   }
   return outcomes.join('; ');
+}
+
+/** A push for a submitting deployment, under its lease (a worker may be recording the submit's answer right now). */
+async function reconcileSubmitting(s: Services, id: string, cmd: DeploymentCommand): Promise<string> {
+  let lease;
+  try {
+    // WeChat waits 5 s for the answer to a push.
+    lease = await acquireWaiting(s, id, 2_000);
+  } catch (error) {
+    if (error instanceof DeploymentConflictError && error.code === 'DEPLOYMENT_BUSY') return 'busy; the worker submitting it records the audit';
+    throw error;
+  }
+  try {
+    const d = (await readDeployment(s, id)).data;
+    if (d.state === 'auditing') {
+      const applied = await applyCommand(s, id, cmd, { kind: 'wechat' });
+      return applied.changed ? applied.deployment.state : 'unchanged';
+    }
+    if (d.state !== 'submitting') return `unchanged (${d.state})`;
+    try {
+      if (!(await adoptOwnAudit(s, d))) return 'unchanged (the latest audit is not its own)';
+    } catch (error) {
+      // The poller resumes the submit, and the submit adopts the audit first: the push is not the only way there.
+      s.log.warn('could not look up the audit a push is about', { deploymentId: id, error });
+      return 'unchanged (lookup failed; the poller reconciles)';
+    }
+    return (await readDeployment(s, id)).data.state;
+  } finally {
+    await lease.release();
+  }
 }
 
 // --------------------------------------------------------------------------------------- unbind and void
@@ -474,26 +717,28 @@ export async function voidDeploymentsOf(
   appid: WeChatAppid,
   reason: string,
   actor: Actor,
-  options: { undoAudit: boolean; finishReleases?: boolean },
+  options: { undoAudit: boolean; finishReleases?: boolean; /** Only this app's deployments. */ appId?: AppId },
 ): Promise<number> {
   const open = await s.db.deployments.find({ where: { miniProgramAppid: appid, state: { in: [...ACTIVE_STATES] } }, limit: 100 });
   let voided = 0;
   for (const candidate of open) {
     if (isTerminal(candidate.data)) continue;
+    if (options.appId !== undefined && candidate.data.appId !== options.appId) continue;
     const lease = await acquireWaiting(s, candidate.id, 10_000);
     try {
       let d = (await readDeployment(s, candidate.id)).data;
       if (d.state === 'releasing' && options.finishReleases) d = await runSteps(s, d.id);
       if (isTerminal(d)) continue;
+      let found: Withdrawal = { outcome: 'no-audit' };
       if (options.undoAudit && auditMayBeLive(d)) {
         try {
-          await s.wechat.client.undoCodeAudit(appid);
+          found = await withdrawOwnAudit(s, d);
         } catch (error) {
           // The deployment is voided whatever WeChat says; the audit, if it survives, can never be released by us.
           s.log.warn('could not withdraw the audit of a voided deployment', { deploymentId: d.id, error });
         }
       }
-      const applied = await applyCommand(s, d.id, { type: 'void', reason }, actor);
+      const applied = await applyCommand(s, d.id, closingWith({ type: 'void', reason }, d, found), actor);
       if (applied.changed) voided += 1;
     } finally {
       await lease.release();

@@ -6,12 +6,15 @@ import {
   InvalidTransitionError,
   isDue,
   nextPollDelay,
+  ownsAudit,
   pendingWork,
+  pollNow,
   phaseOf,
   pollLater,
   FIRST_POLL_DELAY_MS,
   MAX_POLL_DELAY_MS,
   RESUME_AFTER_MS,
+  SUBMIT_CLOCK_SKEW_MS,
   transition,
   type CommandType,
   type Deployment,
@@ -215,10 +218,9 @@ const MACHINE: Record<CommandType, Row> = {
       'building:qrcode': 'failed',
       'building:testers': 'failed',
       submitting: 'failed',
-      auditing: 'failed',
-      'auditing:delayed': 'failed',
       releasing: 'failed',
     },
+    // While WeChat reviews, nothing of ours can fail: a refused poll looks again later.
     noop: { ...ALL_STALE, failed: 'repeat', 'failed:final': 'repeat' },
   },
   retry: {
@@ -334,9 +336,19 @@ describe('deployment state machine', () => {
       expect(transition(at(phase), SAMPLE[type], ctx()).effects).toEqual(effects);
     });
 
-    test('cancelling a retryable failure of an audit undoes the audit', () => {
-      const d = run(at('auditing'), [{ type: 'fail', reason: 'quota', retryable: true, errcode: 45009 }]);
-      expect(transition(d, { type: 'cancel' }, ctx()).effects).toEqual(['undoAudit']);
+    test('cancelling a retryable failure around an audit undoes the audit', () => {
+      const submitting = run(at('submitting'), [{ type: 'fail', reason: 'quota', retryable: true, errcode: 45009 }]);
+      expect(transition(submitting, { type: 'cancel' }, ctx()).effects).toEqual(['undoAudit']);
+      // Stored by older code, which failed an audit on a refused poll: still closable, and its audit still undone.
+      const auditing = at('auditing');
+      const legacy: Deployment = {
+        ...auditing,
+        state: 'failed',
+        nextPollAt: null,
+        failure: { at: auditing.updatedAt, reason: 'quota', retryable: true, errcode: 45009, from: 'auditing', step: null },
+      };
+      expect(transition(legacy, { type: 'cancel' }, ctx()).effects).toEqual(['undoAudit']);
+      expect(transition(legacy, { type: 'retry' }, ctx()).deployment).toMatchObject({ state: 'auditing', audit: { auditId: AUDIT } });
     });
   });
 
@@ -418,6 +430,16 @@ describe('deployment state machine', () => {
       expect(transition(approved, { type: 'auditSubmitted', auditId: 555 }, ctx())).toMatchObject({ changed: false, ignored: 'stale' });
     });
 
+    test('a refused poll never takes an audit out of review: the audit goes on at WeChat', () => {
+      for (const phase of ['auditing', 'auditing:delayed'] as const) {
+        const d = at(phase);
+        const result = transition(d, { type: 'fail', reason: 'daily API call quota reached (WeChat 45009)', retryable: true, errcode: 45009 }, ctx());
+        expect(result).toMatchObject({ changed: false, ignored: 'stale' });
+        // …so its result, pushed later, still applies.
+        expect(transition(d, { type: 'auditApproved' }, ctx(wechat)).deployment.state).toBe('approved');
+      }
+    });
+
     test('a WeChat audit id other than the recorded one is a mismatch', () => {
       expect(codeOf(() => transition(at('auditing'), { type: 'auditSubmitted', auditId: 999 }, ctx()))).toBe('DEPLOYMENT_AUDIT_MISMATCH');
     });
@@ -458,7 +480,70 @@ describe('deployment state machine', () => {
     });
   });
 
+  describe('whose audit is it (ownsAudit)', () => {
+    test('closing a submission records the audit found at WeChat, so no later deployment takes it for its own', () => {
+      const failed = run(at('submitting'), [{ type: 'fail', reason: 'quota', retryable: true, errcode: 45009 }]);
+      const cancelled = transition(failed, { type: 'cancel', auditId: 777 }, ctx()).deployment;
+      expect(cancelled.history.at(-1)).toMatchObject({ to: 'cancelled', auditId: 777 });
+      const voided = transition(at('submitting'), { type: 'void', reason: 'unbound', auditId: 778 }, ctx()).deployment;
+      expect(voided.history.at(-1)).toMatchObject({ to: 'voided', auditId: 778 });
+      const next = at('submitting');
+      expect(ownsAudit(next, { auditId: 777, status: 0, submittedAt: null }, new Set([777, 778]))).toBe(false);
+    });
+
+    const submitting = () => at('submitting');
+    const startedAt = (d: Deployment) => d.history.at(-1)?.at ?? 0;
+    const latest = (auditId: number, submittedAt: number | null, status: 0 | 1 | 2 | 3 | 4 = 0) => ({ auditId, status, submittedAt });
+
+    test('a submitting deployment owns an audit WeChat received after it began submitting, decided or not', () => {
+      const d = submitting();
+      expect(ownsAudit(d, latest(500, startedAt(d) + 5_000, 0), new Set())).toBe(true);
+      expect(ownsAudit(d, latest(500, startedAt(d) + 5_000, 2), new Set())).toBe(true);
+      expect(ownsAudit(d, latest(500, null, 1), new Set())).toBe(true);
+      // WeChat's clock and its whole seconds may be a little behind ours.
+      expect(ownsAudit(d, latest(500, startedAt(d) - SUBMIT_CLOCK_SKEW_MS, 0), new Set())).toBe(true);
+    });
+
+    test('never an audit submitted before this submission began, or recorded by another deployment', () => {
+      const d = submitting();
+      expect(ownsAudit(d, latest(500, startedAt(d) - SUBMIT_CLOCK_SKEW_MS - 1_000, 2), new Set())).toBe(false);
+      expect(ownsAudit(d, latest(500, startedAt(d) + 5_000, 2), new Set([500]))).toBe(false);
+    });
+
+    test('never an audit this deployment already went through (resubmitting after a rejection)', () => {
+      const resubmitting = run(at('rejected'), [{ type: 'submitAudit' }]);
+      expect(ownsAudit(resubmitting, latest(AUDIT, resubmitting.updatedAt + 1_000, 1), new Set())).toBe(false);
+      expect(ownsAudit(resubmitting, latest(AUDIT + 1, resubmitting.updatedAt + 1_000, 2), new Set())).toBe(true);
+    });
+
+    test('a retry after a failed submit is the same submission: the audit its lost first attempt made is its own', () => {
+      const first = submitting();
+      const retried = run(first, [{ type: 'fail', reason: 'daily API call quota reached', retryable: true, errcode: 45009 }, { type: 'retry' }]);
+      expect(retried.state).toBe('submitting');
+      expect(ownsAudit(retried, latest(500, startedAt(first) + 1_000, 2), new Set())).toBe(true);
+    });
+
+    test('under review: only the recorded audit; other states own none', () => {
+      expect(ownsAudit(at('auditing'), latest(AUDIT, null, 2), new Set())).toBe(true);
+      expect(ownsAudit(at('auditing'), latest(AUDIT + 1, null, 2), new Set())).toBe(false);
+      expect(ownsAudit(at('approved'), latest(AUDIT, null, 0), new Set())).toBe(false);
+      expect(ownsAudit(at('built'), latest(AUDIT + 1, null, 2), new Set())).toBe(false);
+    });
+  });
+
   describe('polling', () => {
+    test('what waited for a re-authorization is due at once, without history; other deployments are left alone', () => {
+      const auditing = at('auditing');
+      const waiting = pollLater(pollLater(auditing, { at: auditing.updatedAt + 2 * 60_000 }), { at: auditing.updatedAt + 6 * 60_000 });
+      const now = waiting.updatedAt + 60_000;
+      expect(waiting.nextPollAt).toBeGreaterThan(now);
+      const resumed = pollNow(waiting, now);
+      expect(resumed).toMatchObject({ nextPollAt: now, pollAttempts: 0, history: waiting.history, state: 'auditing' });
+      expect(isDue(resumed, now)).toBe(true);
+      const built = at('built');
+      expect(pollNow(built, now)).toBe(built);
+    });
+
     test('the first poll after 2 minutes, doubling to at most 30 minutes', () => {
       expect([0, 1, 2, 3, 4, 5, 50].map((n) => nextPollDelay(n) / 60_000)).toEqual([2, 4, 8, 16, 30, 30, 30]);
     });

@@ -6,7 +6,7 @@
  *   submitting ─auditSubmitted→ auditing[(delayed)] ─┬ auditApproved → approved ─startRelease→ releasing ─released→ released ─rollback→ rolled-back
  *                                                    ├ auditRejected → rejected ─submitAudit→ submitting (resubmit after a fix)
  *                                                    └ withdraw      → withdrawn ─submitAudit→ submitting
- *   building|submitting|auditing|releasing ─fail→ failed ─retry (if retryable)→ back where it failed
+ *   building|submitting|releasing ─fail→ failed ─retry (if retryable)→ back where it failed
  *   configuring|building|built|approved|rejected|withdrawn|failed(retryable) ─cancel→ cancelled
  *   anything not terminal ─void (unbind, unauthorized)→ voided
  *
@@ -21,6 +21,13 @@
  *   with `nextPollAt` set, so the poller resumes it if the instance dies; `building` knows its step. Only the
  *   writer whose transition returned `changed: true` (and whose compare-and-set won) performs its `effects`:
  *   that is how two concurrent publishes make one release call.
+ * - An audit is WeChat's: once it runs, nothing of ours can make it fail. A poll that WeChat refuses (45009 quota,
+ *   a lost authorization) only means "look again later", so `auditing` never goes to `failed` (`fail` is ignored
+ *   there); a deployment stored as failed-from-auditing by older code can still be retried or cancelled.
+ * - A lost authorization (61023, 42007, revoked tokens) is not a failure of the deployment either: whatever it was
+ *   doing waits (its poll backs off) until the admin authorizes the mini program again, then resumes by itself
+ *   (`pollNow`). The user expects the audit WeChat keeps running to be releasable once the platform is authorized
+ *   again, not a deployment closed for a reason that was never its own.
  * - Repeats are no-ops (`changed: false`, no history entry): the same request twice, a re-delivered or stale
  *   WeChat event, a worker reporting a step another worker already recorded. WeChat audit events never throw
  *   (they carry no audit id: an event that does not apply to this deployment's current audit is ignored).
@@ -90,7 +97,9 @@ export type DeploymentCommand =
   | { type: 'buildCommitted' }
   | { type: 'qrStored'; qrAssetId: AssetId }
   | { type: 'buildSucceeded'; boundTesters: readonly string[] }
-  | { type: 'cancel'; reason?: string }
+  // `auditId`: an audit of this deployment's that the caller found at WeChat (and withdrew if it was under review)
+  // without having recorded it (a submit whose answer was lost): the history keeps it, so no later deployment adopts it.
+  | { type: 'cancel'; reason?: string; auditId?: number }
   | { type: 'submitAudit' }
   | { type: 'auditSubmitted'; auditId: number }
   // Audit results: `auditId` is absent for pushes (they carry none) and present when read by polling.
@@ -104,7 +113,7 @@ export type DeploymentCommand =
   | { type: 'rollback' }
   | { type: 'fail'; reason: string; retryable: boolean; errcode?: number }
   | { type: 'retry' }
-  | { type: 'void'; reason: string };
+  | { type: 'void'; reason: string; auditId?: number };
 
 // ---------------------------------------------------------------------------------------------------------
 // The document
@@ -315,6 +324,15 @@ export const pollLater = (deployment: Deployment, ctx: { at: number; random?: ()
   };
 };
 
+/**
+ * Whatever the deployment was waiting for is back (the mini program was authorized again): look at it at the next
+ * poller tick instead of after the backoff. Not a transition: no history.
+ */
+export const pollNow = (deployment: Deployment, at: number): Deployment => {
+  if (deployment.nextPollAt === null || deployment.nextPollAt <= at) return deployment;
+  return { ...deployment, nextPollAt: at, pollAttempts: 0, updatedAt: Math.max(deployment.updatedAt, at) };
+};
+
 export const isDue = (deployment: Deployment, now: number): boolean =>
   deployment.nextPollAt !== null && deployment.nextPollAt <= now;
 
@@ -343,6 +361,62 @@ export const isTerminal = (deployment: Deployment): boolean => {
 export const auditMayBeLive = (deployment: Deployment): boolean => {
   const state = deployment.state === 'failed' ? deployment.failure?.from : deployment.state;
   return state === 'submitting' || state === 'auditing';
+};
+
+/** What WeChat says is the mini program's latest audit (`get_latest_auditstatus`). */
+export interface LatestAudit {
+  readonly auditId: number;
+  /** 0 approved · 1 rejected · 2 under review · 3 withdrawn · 4 delayed. */
+  readonly status: 0 | 1 | 2 | 3 | 4;
+  /** `submit_audit_time` in ms, when WeChat sent it. */
+  readonly submittedAt: number | null;
+}
+
+/**
+ * How far WeChat's clock (and its whole-second `submit_audit_time`) may be behind ours. Small on purpose: an audit
+ * no deployment recorded that WeChat received this long before our submission began would be taken for ours.
+ */
+export const SUBMIT_CLOCK_SKEW_MS = 10_000;
+
+/** Every audit id this deployment has recorded: the current audit and those of earlier rounds. */
+export const auditIdsOf = (deployment: Deployment): number[] => {
+  const ids = new Set<number>();
+  for (const entry of deployment.history) if (entry.auditId !== undefined) ids.add(entry.auditId);
+  if (deployment.audit) ids.add(deployment.audit.auditId);
+  return [...ids];
+};
+
+/**
+ * When the submission now in progress began: the first move to `submitting` since the last audit this deployment
+ * recorded. A retry after a failed submit stays in the same submission: the audit its lost first attempt made is
+ * still its own.
+ */
+const submissionStartedAt = (deployment: Deployment): number | null => {
+  let started: number | null = null;
+  for (const entry of deployment.history) {
+    if (entry.auditId !== undefined) started = null;
+    else if (entry.to === 'submitting' && started === null) started = entry.at;
+  }
+  return started;
+};
+
+/**
+ * Whether WeChat's latest audit is this deployment's own, so adopting (or withdrawing) it is safe. WeChat keeps one
+ * audit per mini program and neither its pushes nor `undocodeaudit` name one, so taking another deployment's audit
+ * would release (or withdraw) code this deployment never submitted.
+ * - Under review (or failed there, stored by older code): only the audit it recorded.
+ * - Submitting (or failed there): an audit whose answer we lost. It is ours if no deployment recorded it already
+ *   (`elsewhere`: the audit ids of the mini program's other deployments), this one did not go through it in an
+ *   earlier round, and WeChat received it after this submission began.
+ */
+export const ownsAudit = (deployment: Deployment, latest: LatestAudit, elsewhere: ReadonlySet<number>): boolean => {
+  const phase = deployment.state === 'failed' ? deployment.failure?.from : deployment.state;
+  if (phase === 'auditing') return deployment.audit?.auditId === latest.auditId;
+  if (phase !== 'submitting') return false;
+  if (elsewhere.has(latest.auditId) || auditIdsOf(deployment).includes(latest.auditId)) return false;
+  const started = submissionStartedAt(deployment);
+  if (started === null) return false;
+  return latest.submittedAt === null || latest.submittedAt >= started - SUBMIT_CLOCK_SKEW_MS;
 };
 
 /** The state plus where inside it: what a history entry records a change of. */
@@ -430,6 +504,8 @@ const newAudit = (auditId: number, at: number): Audit => ({
   decidedAt: null,
 });
 
+const closingAudit = (auditId: number | undefined): { auditId?: number } => (auditId === undefined ? {} : { auditId });
+
 /** A worker reports that a build step is done. */
 const buildProgress = (d: Deployment, command: DeploymentCommand, done: BuildStep, next: Move): Outcome => {
   if (d.state === 'configuring') return refuse(d, command, 'DEPLOYMENT_NOT_BUILT', 'the build has not started.');
@@ -506,7 +582,7 @@ const decide = (d: Deployment, command: DeploymentCommand, ctx: TransitionContex
           return { to: 'cancelled', cause: command.reason ?? 'cancelled' };
         default:
           if (state === 'failed' && d.failure?.retryable) {
-            return { to: 'cancelled', cause: command.reason ?? 'cancelled', undoAudit: auditMayBeLive(d) };
+            return { to: 'cancelled', cause: command.reason ?? 'cancelled', undoAudit: auditMayBeLive(d), ...closingAudit(command.auditId) };
           }
           return refuseClosed(d, command, 'it cannot be cancelled.');
       }
@@ -615,6 +691,8 @@ const decide = (d: Deployment, command: DeploymentCommand, ctx: TransitionContex
     case 'fail':
       if (state === 'failed') return { ignore: 'repeat' };
       if (!isInFlightState(state)) return overtaken(d);
+      // Nothing of ours runs while WeChat reviews: a poll it refused is looked at again later (header).
+      if (state === 'auditing') return { ignore: 'stale' };
       return {
         to: 'failed',
         cause: command.reason,
@@ -642,7 +720,7 @@ const decide = (d: Deployment, command: DeploymentCommand, ctx: TransitionContex
     case 'void':
       if (state === 'voided') return { ignore: 'repeat' };
       if (isTerminal(d)) return { ignore: 'closed' };
-      return { to: 'voided', cause: command.reason, undoAudit: auditMayBeLive(d) };
+      return { to: 'voided', cause: command.reason, undoAudit: auditMayBeLive(d), ...closingAudit(command.auditId) };
   }
 };
 

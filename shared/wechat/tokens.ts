@@ -272,9 +272,11 @@ export class TokenManager implements TokenSource {
    * must not throw the new authorization away.
    */
   async markRevoked(appId: string, reason: string, pushCreatedAtMs?: number): Promise<'revoked' | 'authorized-since'> {
-    const outcome = await this.setStatus(appId, 'revoked', reason, (doc) =>
-      pushCreatedAtMs === undefined || doc.authorizedAt === undefined || doc.authorizedAt <= pushCreatedAtMs,
-    );
+    // CreateTime has whole seconds: an authorization in the same second as the revoke does not count as later
+    // (the same rule as the mini program's in handleUnauthorized, so tokens and link never disagree).
+    const authorizedSince = (doc: AuthorizerTokensDoc) =>
+      pushCreatedAtMs !== undefined && doc.authorizedAt !== undefined && Math.floor(doc.authorizedAt / 1000) * 1000 > pushCreatedAtMs;
+    const outcome = await this.setStatus(appId, 'revoked', reason, (doc) => !authorizedSince(doc));
     return outcome === 'skipped' ? 'authorized-since' : 'revoked';
   }
 

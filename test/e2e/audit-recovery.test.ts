@@ -1,0 +1,330 @@
+/**
+ * What happens to an audit when things go wrong around it, end to end (the product in this process, a simulator
+ * this file owns, the real SQLite store, and a poller instance whose clock the test moves): a submit whose answer is
+ * lost while WeChat decides, an authorization that expires mid-audit, a poll WeChat refuses, a cancel that must
+ * withdraw the audit, and a mini program authorized for another app. Each scenario checks what the user would see
+ * and what WeChat ends up holding — never two audits for one submission, never code released that the records do
+ * not name.
+ */
+import { z } from 'zod';
+import { createLowcodeApp, deploymentOf, expectStatus, type Client, authorize } from '../../infra/local/driver';
+import { transition, type Deployment } from '../../shared/domain/deployment';
+import { unlinkApp } from '../../shared/domain/app';
+import { parseConfig } from '../../shared/runtime/config';
+import { WeChatMessageCrypto } from '../../shared/wechat/crypto';
+import { buildWeChatXml } from '../../shared/wechat/xml';
+import {
+  authorizeNewApp,
+  pollUntil,
+  readyApp,
+  servicesWithClock,
+  startSeededPlatform,
+  type ClockedServices,
+  type SeededPlatform,
+} from '../reliability/support';
+
+jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
+
+let p: SeededPlatform;
+let poller: ClockedServices;
+
+beforeAll(async () => {
+  p = await startSeededPlatform({ simulator: { pushRetryDelayMs: 20 } });
+  poller = servicesWithClock(p.env, Date.now());
+}, 60_000);
+
+afterAll(async () => {
+  await poller?.close();
+  await p?.close();
+});
+
+afterEach(() => {
+  p.sim.clearScriptedFaults();
+  p.sim.setFaults({ dropPushRate: 0 });
+});
+
+const errorOf = (body: unknown) => z.object({ error: z.object({ code: z.string(), message: z.string() }) }).parse(body).error;
+
+async function build(api: Client, appId: string, version: string): Promise<Deployment> {
+  const reply = await api.post(`/v1/apps/${appId}/deployments`, { userVersion: version, userDesc: `release ${version}` });
+  const built = deploymentOf(expectStatus(reply, 202));
+  expect(built.state).toBe('built');
+  return stored(built.id);
+}
+
+async function stored(id: string): Promise<Deployment> {
+  const found = await poller.services.db.deployments.get(id);
+  if (!found) throw new Error(`deployment ${id} is gone`);
+  return found.data;
+}
+
+/** One poller tick, half an hour after the last one (every backoff is due by then). */
+const tick = (id: string) => pollUntil(poller, [id], () => false, { sim: p.sim, maxTicks: 1 });
+
+const auditsAtWeChat = (appid: string) => p.sim.miniProgram(appid)?.audits ?? [];
+const liveVersion = (appid: string) => p.sim.miniProgram(appid)?.live?.userVersion;
+
+async function submitted(api: Client, id: string): Promise<Deployment> {
+  const reply = deploymentOf(expectStatus(await api.post(`/v1/deployments/${id}/submit`), 200));
+  expect(reply.state).toBe('auditing');
+  return stored(id);
+}
+
+async function releaseIt(api: Client, id: string): Promise<void> {
+  expect(deploymentOf(expectStatus(await api.post(`/v1/deployments/${id}/release`), 200)).state).toBe('released');
+}
+
+const miniProgramStatus = async (api: Client, appid: string) =>
+  z.object({ status: z.string() }).parse(expectStatus(await api.get(`/v1/mini-programs/${appid}`), 200).body).status;
+
+describe('a submit whose answer is lost while WeChat decides', () => {
+  it('adopts the audit the approval push is about, and never submits a second one', async () => {
+    const { api, appId, target } = await readyApp(p);
+    const d = await build(api, appId, '1.0.0');
+    p.sim.scriptFault({ path: '/wxa/submit_audit', appId: target, loseAnswer: true });
+    const reply = deploymentOf(expectStatus(await api.post(`/v1/deployments/${d.id}/submit`), 200));
+    expect(reply.state).toBe('submitting'); // the answer never came
+    const [audit] = auditsAtWeChat(target);
+    expect(audit?.status).toBe(2); // but WeChat has it
+
+    await p.sim.decideAudit(target, 'approve');
+    await p.sim.pushesSettled();
+    expect(await stored(d.id)).toMatchObject({ state: 'approved', audit: { auditId: audit?.auditid } });
+
+    // The poller resumes nothing: there is no second audit, and no second submit spent.
+    await tick(d.id);
+    expect(auditsAtWeChat(target)).toHaveLength(1);
+    await releaseIt(api, d.id);
+    expect(liveVersion(target)).toBe('1.0.0');
+  });
+
+  it('adopts a decision whose push was lost, when the poller resumes the submit', async () => {
+    const { api, appId, target } = await readyApp(p);
+    const d = await build(api, appId, '1.0.0');
+    p.sim.scriptFault({ path: '/wxa/submit_audit', appId: target, loseAnswer: true });
+    expectStatus(await api.post(`/v1/deployments/${d.id}/submit`), 200);
+    p.sim.setFaults({ dropPushRate: 1 });
+    await p.sim.decideAudit(target, 'reject', { reason: '1:小程序名称与内容不符', screenshots: ['media1'] });
+    p.sim.setFaults({ dropPushRate: 0 });
+    expect((await stored(d.id)).state).toBe('submitting');
+
+    await tick(d.id);
+    const rejected = await stored(d.id);
+    expect(rejected).toMatchObject({ state: 'rejected', stateReason: '1:小程序名称与内容不符', audit: { auditId: auditsAtWeChat(target)[0]?.auditid, screenshots: ['media1'] } });
+    expect(auditsAtWeChat(target)).toHaveLength(1);
+  });
+});
+
+describe('an authorization that expires while the audit runs', () => {
+  it('waits for the admin to authorize again, then releases the approved audit', async () => {
+    const { api, appId, target } = await readyApp(p);
+    const d = await submitted(api, (await build(api, appId, '1.0.0')).id);
+    p.sim.setFaults({ dropPushRate: 1 });
+    await p.sim.decideAudit(target, 'approve');
+    p.sim.setFaults({ dropPushRate: 0 });
+
+    // The refresh token dies (61023): the poll cannot even get a token.
+    p.sim.invalidateRefreshToken(target);
+    p.sim.expireTokens('authorizer');
+    await tick(d.id);
+    const waiting = await stored(d.id);
+    expect(waiting).toMatchObject({ state: 'auditing', failure: null });
+    expect(waiting.history).toEqual(d.history);
+    expect(await miniProgramStatus(api, target)).toBe('needs-reauth');
+
+    // The admin scans again: the deployment carries on by itself.
+    expect((await authorize(p, api, 'authorize-app', target, appId)).result.code).toBe('MINI_PROGRAM_AUTHORIZED');
+    expect(await miniProgramStatus(api, target)).toBe('authorized');
+    await tick(d.id);
+    expect((await stored(d.id)).state).toBe('approved');
+    await releaseIt(api, d.id);
+    expect(liveVersion(target)).toBe('1.0.0');
+  });
+
+  it('keeps a release that WeChat refused for the authorization (42007) and finishes it at the next tick after a new scan', async () => {
+    const { api, appId, target } = await readyApp(p);
+    const d = await submitted(api, (await build(api, appId, '1.0.0')).id);
+    await p.sim.decideAudit(target, 'approve');
+    await p.sim.pushesSettled();
+    expect((await stored(d.id)).state).toBe('approved');
+
+    p.sim.scriptFault({ path: '/wxa/release', appId: target, errcode: 42007 });
+    const reply = deploymentOf(expectStatus(await api.post(`/v1/deployments/${d.id}/release`), 200));
+    expect(reply).toMatchObject({ state: 'releasing', failure: null });
+    expect(await miniProgramStatus(api, target)).toBe('needs-reauth');
+    expect(liveVersion(target)).toBeUndefined();
+
+    expect((await authorize(p, api, 'authorize-app', target, appId)).result.code).toBe('MINI_PROGRAM_AUTHORIZED');
+    // The product's own timer, now: without the re-authorization the release would not be due for minutes.
+    await p.pollNow();
+    expect((await stored(d.id)).state).toBe('released');
+    expect(liveVersion(target)).toBe('1.0.0');
+  });
+});
+
+describe('a poll WeChat refuses, and closing a deployment around its audit', () => {
+  it('keeps the audit under review when a poll hits the daily quota (45009), so its result still lands', async () => {
+    const { api, appId, target } = await readyApp(p);
+    const d = await submitted(api, (await build(api, appId, '1.0.0')).id);
+    p.sim.scriptFault({ path: '/wxa/get_auditstatus', appId: target, errcode: 45009 });
+    await tick(d.id);
+    const after = await stored(d.id);
+    expect(after).toMatchObject({ state: 'auditing', failure: null, pollAttempts: d.pollAttempts + 1 });
+    expect(after.nextPollAt).toBeGreaterThan(poller.now());
+    expect(after.history).toEqual(d.history);
+
+    await p.sim.decideAudit(target, 'approve');
+    await p.sim.pushesSettled();
+    expect((await stored(d.id)).state).toBe('approved');
+  });
+
+  it('withdraws the audit at WeChat when a deployment that failed around it is cancelled — and refuses the cancel when WeChat refuses the withdrawal', async () => {
+    const { api, appId, target } = await readyApp(p);
+    const first = await build(api, appId, '1.0.0');
+    // The submit's answer is lost, and the poller's look at WeChat's latest audit hits the quota: failed, retryable.
+    p.sim.scriptFault({ path: '/wxa/submit_audit', appId: target, loseAnswer: true });
+    expectStatus(await api.post(`/v1/deployments/${first.id}/submit`), 200);
+    p.sim.scriptFault({ path: '/wxa/get_latest_auditstatus', appId: target, errcode: 45009 });
+    await tick(first.id);
+    expect(await stored(first.id)).toMatchObject({ state: 'failed', failure: { retryable: true, errcode: 45009, from: 'submitting' } });
+    expect(auditsAtWeChat(target).map((a) => a.status)).toEqual([2]);
+
+    // No undo left today (87013): the cancel is refused and nothing changes.
+    p.sim.setQuota({ undoPerDay: 0 });
+    const refused = await api.post(`/v1/deployments/${first.id}/cancel`);
+    expect(refused.status).toBe(429);
+    expect(errorOf(refused.body).code).toBe('WECHAT_87013');
+    expect((await stored(first.id)).state).toBe('failed');
+    p.sim.setQuota({ undoPerDay: 5 });
+
+    expect(deploymentOf(expectStatus(await api.post(`/v1/deployments/${first.id}/cancel`), 200)).state).toBe('cancelled');
+    expect(auditsAtWeChat(target).map((a) => a.status)).toEqual([3]);
+    // The audit it never heard of is in its history now: no later deployment can take it for its own.
+    expect((await stored(first.id)).history.at(-1)).toMatchObject({ to: 'cancelled', auditId: auditsAtWeChat(target)[0]?.auditid });
+    // Cancelling again is a no-op, at WeChat too.
+    expectStatus(await api.post(`/v1/deployments/${first.id}/cancel`), 200);
+    expect(p.sim.miniProgram(target)?.undo.today).toBe(1);
+
+    // The next deployment gets an audit of its own, and what goes live is its code.
+    const second = await submitted(api, (await build(api, appId, '2.0.0')).id);
+    expect(second.audit?.auditId).toBe(auditsAtWeChat(target)[1]?.auditid);
+    await p.sim.decideAudit(target, 'approve');
+    await p.sim.pushesSettled();
+    await releaseIt(api, second.id);
+    expect(liveVersion(target)).toBe('2.0.0');
+    expect((await stored(first.id)).state).toBe('cancelled');
+  });
+
+  it('never adopts an audit another deployment recorded, even when WeChat answers the submit with 85009', async () => {
+    const { api, appId, target } = await readyApp(p);
+    const old = await submitted(api, (await build(api, appId, '1.0.0')).id);
+    // Left by older code: failed on a refused poll, then cancelled without withdrawing its audit at WeChat.
+    const current = await poller.services.db.deployments.get(old.id);
+    if (!current) throw new Error('gone');
+    const failed: Deployment = {
+      ...current.data,
+      state: 'failed',
+      nextPollAt: null,
+      failure: { at: Date.now(), reason: 'daily API call quota reached (WeChat 45009)', retryable: true, errcode: 45009, from: 'auditing', step: null },
+    };
+    const cancelled = transition(failed, { type: 'cancel' }, { at: Date.now(), actor: { kind: 'system' } }).deployment;
+    await poller.services.db.deployments.update(old.id, current.version, cancelled);
+
+    const next = await build(api, appId, '2.0.0');
+    const reply = deploymentOf(expectStatus(await api.post(`/v1/deployments/${next.id}/submit`), 200));
+    expect(reply).toMatchObject({ state: 'failed', failure: { errcode: 85009, retryable: true } });
+    expect(reply.failure?.reason).toMatch(/another version/);
+    expect(reply.audit).toBeNull();
+
+    // The old audit's approval moves nothing, and nothing can be released.
+    await p.sim.decideAudit(target, 'approve');
+    await p.sim.pushesSettled();
+    expect((await stored(next.id)).state).toBe('failed');
+    expect(errorOf((await api.post(`/v1/deployments/${next.id}/release`)).body).code).toBe('DEPLOYMENT_FAILED');
+    expect(liveVersion(target)).toBeUndefined();
+
+    // Once WeChat has decided the old one, a retry submits this deployment's own code.
+    const retried = deploymentOf(expectStatus(await api.post(`/v1/deployments/${next.id}/retry`), 200));
+    expect(retried.state).toBe('auditing');
+    expect(retried.audit?.auditId).toBe(auditsAtWeChat(target)[1]?.auditid);
+  });
+});
+
+describe('a mini program that changes app', () => {
+  it('voids the deployments of the app that lost it and withdraws their audit, so one approval releases only the new app', async () => {
+    const { api, appId: appA, target } = await readyApp(p);
+    const a = await submitted(api, (await build(api, appA, '1.0.0')).id);
+    const appB = await createLowcodeApp(api, 'Second');
+    expect((await authorize(p, api, 'authorize-app', target, appB)).result.code).toBe('MINI_PROGRAM_AUTHORIZED');
+
+    const voided = await stored(a.id);
+    expect(voided).toMatchObject({ state: 'voided', nextPollAt: null });
+    expect(voided.stateReason).toMatch(/another app/);
+    expect(auditsAtWeChat(target).map((audit) => audit.status)).toEqual([3]);
+
+    const b = await submitted(api, (await build(api, appB, '2.0.0')).id);
+    expect(b.audit?.auditId).toBe(auditsAtWeChat(target)[1]?.auditid);
+    await p.sim.decideAudit(target, 'approve');
+    await p.sim.pushesSettled();
+    expect((await stored(a.id)).state).toBe('voided');
+    expect((await stored(b.id)).state).toBe('approved');
+    expect(errorOf((await api.post(`/v1/deployments/${a.id}/release`)).body).code).toBe('DEPLOYMENT_CLOSED');
+    await releaseIt(api, b.id);
+    expect(liveVersion(target)).toBe('2.0.0');
+  });
+
+  it('voids the deployment on the old mini program when the app moves to another one', async () => {
+    const ready = await readyApp(p);
+    const old = await submitted(ready.api, (await build(ready.api, ready.appId, '1.0.0')).id);
+    const other = await authorizeNewApp(p, ready.api, ready.subject);
+    expect((await authorize(p, ready.api, 'authorize-app', other.target, ready.appId)).result.code).toBe('MINI_PROGRAM_AUTHORIZED');
+    expect((await stored(old.id)).state).toBe('voided');
+    expect(auditsAtWeChat(ready.target).map((audit) => audit.status)).toEqual([3]);
+  });
+
+  it('refuses to release an approved deployment whose app no longer holds the mini program', async () => {
+    const { api, appId, target } = await readyApp(p);
+    const d = await submitted(api, (await build(api, appId, '1.0.0')).id);
+    await p.sim.decideAudit(target, 'approve');
+    await p.sim.pushesSettled();
+    // The app lost the link and its deployment was not voided (the void after the new link did not get through).
+    const app = await poller.services.db.apps.get(appId);
+    if (!app) throw new Error('gone');
+    await poller.services.db.apps.update(appId, app.version, unlinkApp(app.data, { at: Date.now(), reason: 'superseded', miniProgramAppid: target as `wx${string}`, message: 'taken' }));
+    p.sim.resetCounters();
+
+    const refused = await api.post(`/v1/deployments/${d.id}/release`);
+    expect(refused.status).toBe(409);
+    expect(errorOf(refused.body)).toMatchObject({ code: 'DEPLOYMENT_APP_UNLINKED', message: expect.stringContaining(target) });
+    expect((await stored(d.id)).state).toBe('approved');
+    expect(p.sim.counters()['/wxa/release']).toBeUndefined();
+  });
+});
+
+describe('a late unauthorized push', () => {
+  function sealedUnauthorized(appid: string, createTimeSeconds: number) {
+    const config = parseConfig(p.env);
+    const crypto = new WeChatMessageCrypto({ token: config.wechat.token, encodingAESKey: config.wechat.encodingAESKey, appId: config.wechat.componentAppId });
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const nonce = String(Math.floor(Math.random() * 1e9));
+    const fields = { AppId: config.wechat.componentAppId, CreateTime: createTimeSeconds, InfoType: 'unauthorized', AuthorizerAppid: appid };
+    const sealed = crypto.sealEnvelope(buildWeChatXml(fields), { timestamp, nonce });
+    const query = new URLSearchParams({ timestamp, nonce, encrypt_type: 'aes', msg_signature: sealed.msgSignature });
+    return fetch(`${p.url}/wechat/component/events?${query}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: sealed.body });
+  }
+
+  it('does not wipe an authorization made after the push was created', async () => {
+    const { api, appId, target } = await readyApp(p);
+    const d = await build(api, appId, '1.0.0');
+    // WeChat's retry of a revocation from before the admin's latest scan.
+    expect(await (await sealedUnauthorized(target, Math.floor(Date.now() / 1000) - 120)).text()).toBe('success');
+    expect(await miniProgramStatus(api, target)).toBe('authorized');
+    expect((await stored(d.id)).state).toBe('built');
+    expect(deploymentOf(expectStatus(await api.post(`/v1/deployments/${d.id}/submit`), 200)).state).toBe('auditing');
+
+    // A revocation after it still applies.
+    expect(await (await sealedUnauthorized(target, Math.floor(Date.now() / 1000) + 1)).text()).toBe('success');
+    expect(await miniProgramStatus(api, target)).toBe('unauthorized');
+    expect((await stored(d.id)).state).toBe('voided');
+  });
+});
