@@ -3,26 +3,15 @@
  * (seed 000 step 1). Records it, with its subject (`principal_name`), as the account's primary.
  */
 import { z } from 'zod';
-import { AuthorizationRefusedError, completeAuthorization, type AuthResult } from '../../shared/app/authorization';
+import { completeAuthorization, refusalOf } from '../../shared/app/authorization';
 import { services } from '../../shared/app/compose';
 import { httpFunction } from '../../shared/app/compose';
 import type { Services } from '../../shared/app/context';
 import { authErrorPage, authResultReply } from '../../shared/app/pages';
-import { ValidationError } from '../../shared/domain/errors';
 import { cloudEntry } from '../../shared/runtime/entry';
 import { route, wantsJson, type AnyRoute } from '../../shared/runtime/http/route';
 
 export const redirectQuery = z.object({ auth_code: z.string().max(512).optional(), expires_in: z.string().optional(), state: z.string().max(2048).optional() });
-
-/**
- * completeAuthorization reports a missing code as a refusal (forbidden); for the caller it is missing input, so
- * it is re-raised as one, naming the query parameter. The state is checked before the code, so a forged state
- * with no code is still reported as the state's fault.
- */
-const asCallerError = (error: unknown): unknown =>
-  error instanceof AuthorizationRefusedError && error.code === 'AUTH_CODE_MISSING'
-    ? new ValidationError(error.message, [{ path: 'query.auth_code', message: 'missing' }], { code: error.code, cause: error })
-    : error;
 
 /**
  * Shared by both redirects. Every failure is thrown, so the error middleware picks its status from its category
@@ -37,15 +26,9 @@ export const redirectRoute = (s: Services, purpose: 'bind-primary' | 'authorize-
     query: redirectQuery,
     errorPage: authErrorPage,
     handle: async ({ query, headers }) => {
-      let result: AuthResult;
-      try {
-        result = await completeAuthorization(s, purpose, { authCode: query.auth_code, state: query.state });
-      } catch (error) {
-        throw asCallerError(error);
-      }
-      // A refusal recorded by completeAuthorization (and replayed on a refresh) keeps its code and message but not
-      // its category, which AuthResult has no field for; it is answered as what most of them are, forbidden.
-      if (!result.ok) throw new AuthorizationRefusedError(result.code, result.message);
+      const result = await completeAuthorization(s, purpose, { authCode: query.auth_code, state: query.state });
+      // A refusal recorded by completeAuthorization (and replayed on a refresh) answers with the status it had.
+      if (!result.ok) throw refusalOf(result);
       return authResultReply(result, wantsJson(headers));
     },
   });

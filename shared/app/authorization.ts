@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { bindPrimary, primaryOf, unbindPrimary } from '../domain/account';
 import { linkApp, unlinkApp } from '../domain/app';
-import { AppError, ConflictError, NotFoundError } from '../domain/errors';
+import { AppError, ConflictError, DuplicateKeyError, NotFoundError, ValidationError, type ErrorCategory } from '../domain/errors';
 import { weChatAppidSchema, weChatUserNameSchema, type AccountId, type AppId, type WeChatAppid } from '../domain/ids';
 import {
   linkMiniProgram,
@@ -35,20 +35,48 @@ export type Purpose = StatePayload['purpose'];
 /** Outcomes of handled redirects, so a refreshed callback page shows the same result instead of 61009. */
 export const authResultsCollection = defineCollection({
   name: 'authResults',
-  schema: z.lazy(() => z.object({ ok: z.boolean(), code: z.string(), message: z.string(), appid: z.string().nullable(), at: z.number() })),
+  schema: z.lazy(() =>
+    z.object({
+      ok: z.boolean(),
+      code: z.string(),
+      message: z.string(),
+      /** A refusal's error category, so a replay answers with the same status (absent before 2026-11-22). */
+      category: z.string().optional(),
+      appid: z.string().nullable(),
+      at: z.number(),
+    }),
+  ),
 });
 export type AuthResult = z.infer<typeof authResultsCollection.schema>;
+
+/**
+ * Each signed `state` is good for one authorization: the first auth code it comes back with is bound to its nonce
+ * here (until the state expires). The same code again is a refreshed callback page and sees the first outcome; a
+ * different code is somebody replaying a state they got hold of, to attach another mini program to its account.
+ */
+export const usedStatesCollection = defineCollection({
+  name: 'usedStates',
+  schema: z.lazy(() => z.object({ authCode: z.string(), at: z.number() })),
+});
 
 const AUTH_RESULT_TTL_MS = 24 * 60 * 60 * 1000;
 
 export class AuthorizationRefusedError extends AppError {
   readonly code: string;
-  readonly category = 'forbidden' as const;
-  constructor(code: string, message: string, cause?: unknown) {
+  readonly category: ErrorCategory;
+  constructor(code: string, message: string, cause?: unknown, category: ErrorCategory = 'forbidden') {
     super(message, { cause });
     this.code = code;
+    this.category = category;
   }
 }
+
+/** A refusal recorded in `authResults`, raised again with the status it had the first time. */
+export const refusalOf = (result: AuthResult): AuthorizationRefusedError =>
+  new AuthorizationRefusedError(result.code, result.message, undefined, isCategory(result.category) ? result.category : 'forbidden');
+
+const CATEGORIES: readonly string[] = ['invalid', 'unauthenticated', 'forbidden', 'not-found', 'method-not-allowed', 'conflict', 'too-large', 'unsupported-media', 'rate-limited'];
+const isCategory = (value: string | undefined): value is ErrorCategory => value !== undefined && CATEGORIES.includes(value);
 
 /** Builds the URL an admin opens (PC: shows a QR; mobile: opens in WeChat) to authorize a mini program. */
 export async function authorizationUrl(
@@ -88,10 +116,13 @@ export async function completeAuthorization(
   const payload = s.signer.verify(input.state);
   if (payload.purpose !== purpose) throw new InvalidStateError(`for ${payload.purpose}, not ${purpose}`);
   if (!input.authCode) {
-    throw new AuthorizationRefusedError('AUTH_CODE_MISSING', 'WeChat returned no auth_code: the admin did not complete the authorization');
+    throw new ValidationError('WeChat returned no auth_code: the admin did not complete the authorization', [{ path: 'query.auth_code', message: 'missing' }], {
+      code: 'AUTH_CODE_MISSING',
+    });
   }
   const results = s.store.collection(authResultsCollection);
   const resultId = createHash('sha256').update(input.authCode).digest('hex');
+  await claimState(s, payload, resultId);
   const previous = await results.get(resultId);
   if (previous) return previous.data;
 
@@ -107,7 +138,7 @@ export async function completeAuthorization(
     };
   } catch (error) {
     if (!(error instanceof AppError) || error.category === 'internal' || error.category === 'unavailable') throw error;
-    result = { ok: false, code: error.code, message: error.message, appid: null, at: s.clock() };
+    result = { ok: false, code: error.code, message: error.message, category: error.category, appid: null, at: s.clock() };
   }
   try {
     await results.insert(resultId, result, { expiresAt: s.clock() + AUTH_RESULT_TTL_MS });
@@ -116,6 +147,20 @@ export async function completeAuthorization(
     return (await results.get(resultId))?.data ?? result;
   }
   return result;
+}
+
+/** Binds the state to this auth code (hashed) on first use; refuses it with any other code. */
+async function claimState(s: Services, payload: StatePayload, authCodeHash: string): Promise<void> {
+  const used = s.store.collection(usedStatesCollection);
+  try {
+    await used.insert(payload.nonce, { authCode: authCodeHash, at: s.clock() }, { expiresAt: payload.exp * 1000 });
+    return;
+  } catch (error) {
+    if (!(error instanceof DuplicateKeyError)) throw error;
+  }
+  const claimed = await used.get(payload.nonce);
+  // Gone in between: it expired, and an expired state was refused by verify() already.
+  if (claimed && claimed.data.authCode !== authCodeHash) throw new InvalidStateError('already used for another authorization');
 }
 
 async function exchangeAndApply(s: Services, payload: StatePayload, authCode: string): Promise<WeChatAppid> {

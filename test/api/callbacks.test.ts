@@ -91,6 +91,27 @@ describe('authorization redirects', () => {
     expect(await again.text()).toContain('<code>SUBJECT_MISMATCH</code>');
   });
 
+  it('takes each state for one authorization: a refresh shows the first outcome, the state with another code is refused', async () => {
+    const { api } = await createAccount(p, 'Callbacks C');
+    const first = uniqueAppid();
+    const second = uniqueAppid();
+    p.sim.addMiniProgram({ appId: first, nickName: '主小程序', principalName: '测试科技有限公司' });
+    p.sim.addMiniProgram({ appId: second, nickName: '另一个小程序', principalName: '测试科技有限公司' });
+    const used = await redirectAfterScan(api, { purpose: 'bind-primary' }, first);
+    expect((await fetch(used, { headers: JSON_CLIENT })).status).toBe(200);
+    expect(await (await fetch(used, { headers: JSON_CLIENT })).json()).toMatchObject({ ok: true, code: 'PRIMARY_BOUND', appid: first });
+
+    // Someone holding the used state replays it with an auth code of their own scan.
+    const other = await redirectAfterScan(api, { purpose: 'bind-primary' }, second);
+    const replay = new URL(used);
+    replay.searchParams.set('auth_code', other.searchParams.get('auth_code') ?? '');
+    const refused = await fetch(replay, { headers: JSON_CLIENT });
+    expect(refused.status).toBe(400);
+    expect(await envelopeOf(refused)).toMatchObject({ code: 'AUTH_STATE_INVALID', field: 'query.state' });
+    // The code itself was not spent: its own state still completes it.
+    expect(await (await fetch(other, { headers: JSON_CLIENT })).json()).toMatchObject({ ok: true, appid: second });
+  });
+
   it('answers HEAD on the callback like GET, without a body', async () => {
     const base = new URL('/wechat/bind/callback?state=garbage', p.url);
     const head = await fetch(base, { method: 'HEAD', headers: BROWSER });
