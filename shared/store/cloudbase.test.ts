@@ -6,7 +6,7 @@
  */
 import { init } from '@cloudbase/node-sdk';
 import { z } from 'zod';
-import { ConfigError, CorruptDocumentError } from '../domain/errors';
+import { ConfigError, ConflictError, CorruptDocumentError, DuplicateKeyError } from '../domain/errors';
 import { assertCloudbaseCredentials, openCloudbaseStore, translateWhere, writeFields, isCollectionMissing, type TcbCommand, type TcbDatabase } from './cloudbase';
 import { CloudbaseModel } from './cloudbase-model';
 import { decodeDocument, encodeDocument, NEVER } from './document-codec';
@@ -102,6 +102,131 @@ describe('cloudbase adapter over the SDK and a server model', () => {
     expect(await things.find()).toHaveLength(2105);
     expect((await things.find({ orderBy: { field: 'n', direction: 'desc' }, limit: 1500 })).map((d) => d.data.n).slice(0, 2)).toEqual([2104, 2103]);
   });
+
+  /** Puts `around` between the SDK and the model for one test: to cut pages short, lose answers, or fail requests. */
+  const intercept = (around: (api: string, params: Record<string, unknown>, next: (api: string, params: Record<string, unknown>) => unknown) => unknown) => {
+    const next = CloudbaseModel.prototype.handle.bind(model);
+    model.handle = (api, params) => around(api, params, next);
+  };
+  afterEach(() => Reflect.deleteProperty(model, 'handle'));
+
+  const many = defineCollection({ name: 'many', schema: z.object({ n: z.number().nullable() }), indexes: ['n'] });
+  const idOf = (n: number) => `d${String(n).padStart(5, '0')}`;
+  const fill = (count: number, n: (i: number) => number | null) => {
+    const docs = new Map<string, Record<string, unknown>>();
+    for (let i = 1; i <= count; i++) docs.set(idOf(i), { ...encodeDocument(many, idOf(i), 1, { n: n(i) }, null) });
+    model.collections.set('many', docs);
+    return docs;
+  };
+
+  it('lists every document once when others are deleted or inserted between two pages', async () => {
+    model.collections.clear();
+    const items = openCloudbaseStore({ envId: 'offline-test', database: offlineDb(), clock: () => 1 }).collection(many);
+    for (const query of [{}, { orderBy: { field: 'n' as const, direction: 'desc' as const } }]) {
+      const docs = fill(2500, (i) => (i % 11 === 0 ? null : i % 7));
+      let pages = 0;
+      intercept((api, params, next) => {
+        const answer = next(api, params);
+        if (api === 'database.getDocument' && ++pages === 1) {
+          // Another instance, after the first page was read: deletes two documents that were on it, adds one.
+          const served = (answer as { data: { list: string[] } }).data.list.map((text) => (JSON.parse(text) as { _id: string })._id);
+          for (const id of served.slice(0, 2)) docs.delete(id);
+          docs.set('d00000', { ...encodeDocument(many, 'd00000', 1, { n: 0 }, null) });
+        }
+        return answer;
+      });
+      const ids = (await items.find(query)).map((d) => d.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      // Every document that was there all along is listed (the one added mid-listing may or may not be).
+      expect(ids.filter((id) => id !== 'd00000')).toHaveLength(2500);
+      Reflect.deleteProperty(model, 'handle');
+    }
+  });
+
+  it('pages by key through nulls, numbers, strings and booleans in either direction, even when pages come back short', async () => {
+    model.collections.clear();
+    const mixed = defineCollection({
+      name: 'mixed',
+      schema: z.object({ v: z.union([z.number(), z.string(), z.boolean()]).nullable(), even: z.boolean() }),
+      indexes: ['v', 'even'],
+    });
+    const values = [null, -3, 0, 2.5, 7, '', 'a', 'b', false, true];
+    const docs = new Map<string, Record<string, unknown>>();
+    for (let i = 0; i < 80; i++) {
+      const id = `m${String((i * 37) % 80).padStart(2, '0')}`;
+      docs.set(id, { ...encodeDocument(mixed, id, 1, { v: values[i % values.length] ?? null, even: i % 2 === 0 }, null) });
+    }
+    model.collections.set('mixed', docs);
+    // The server cuts every page at 7 documents, whatever limit was asked for.
+    intercept((api, params, next) => next(api, api === 'database.getDocument' ? { ...params, limit: Math.min(Number(params.limit), 7) } : params));
+    const items = openCloudbaseStore({ envId: 'offline-test', database: offlineDb(), clock: () => 1 }).collection(mixed);
+
+    const rank = (v: unknown) => (v === null ? 0 : typeof v === 'number' ? 1 : typeof v === 'string' ? 2 : 3);
+    const byKey = (a: { id: string; v: unknown }, b: { id: string; v: unknown }) =>
+      rank(a.v) - rank(b.v) || (a.v === b.v ? 0 : (a.v as number) < (b.v as number) ? -1 : 1) || (a.id < b.id ? -1 : 1);
+    const all = [...docs.values()].map((doc) => ({ id: String(doc._id), ...(JSON.parse(String(doc.body)) as { v: unknown; even: boolean }) }));
+    const ascending = [...all].sort(byKey).map((d) => d.id);
+    const evenAscending = all.filter((d) => d.even).sort(byKey).map((d) => d.id);
+
+    expect((await items.find({ orderBy: { field: 'v' } })).map((d) => d.id)).toEqual(ascending);
+    expect((await items.find({ orderBy: { field: 'v', direction: 'desc' } })).map((d) => d.id)).toEqual([...ascending].reverse());
+    expect((await items.find({ where: { even: true }, orderBy: { field: 'v', direction: 'desc' } })).map((d) => d.id)).toEqual([...evenAscending].reverse());
+    expect((await items.find({ orderBy: { field: 'v' }, limit: 30 })).map((d) => d.id)).toEqual(ascending.slice(0, 30));
+    expect((await items.find()).map((d) => d.id)).toEqual(all.map((d) => d.id).sort());
+    expect((await items.find({ orderBy: { field: 'id', direction: 'desc' } })).map((d) => d.id)).toEqual(all.map((d) => d.id).sort().reverse());
+  });
+
+  it('reports a batch that keeps losing write conflicts as a ConflictError, having written nothing', async () => {
+    model.collections.clear();
+    const store = openCloudbaseStore({ envId: 'offline-test', database: offlineDb(), clock: () => 1 });
+    const items = store.collection(many);
+    await items.insert('a', { n: 1 });
+    let commits = 0;
+    intercept((api, params, next) => {
+      if (api !== 'database.commitTransaction') return next(api, params);
+      commits++;
+      // What the SDK's TcbError carries when the server answers DATABASE_TRANSACTION_CONFLICT.
+      throw Object.assign(new Error('database transaction conflict'), { code: 'DATABASE_TRANSACTION_CONFLICT', requestId: 'r' });
+    });
+    const error = await store.commit([items.updateWrite('a', 1, { n: 2 }), items.insertWrite('b', { n: 3 })]).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(error).toMatchObject({ code: 'VERSION_CONFLICT' });
+    expect(commits).toBeGreaterThan(1); // the SDK's own retries ran first
+    Reflect.deleteProperty(model, 'handle');
+    expect(await items.get('a')).toMatchObject({ version: 1, data: { n: 1 } });
+    expect(await items.get('b')).toBeNull();
+  });
+
+  it('an insert whose add landed but whose answer was lost succeeds instead of reporting its own document as a duplicate', async () => {
+    model.collections.clear();
+    const items = openCloudbaseStore({ envId: 'offline-test', database: offlineDb(), clock: () => 1 }).collection(many);
+    await items.insert('first', { n: 0 }); // creates the collection
+    intercept((api, params, next) => {
+      const answer = next(api, params);
+      if (api === 'database.insertDocument') throw Object.assign(new Error('ESOCKETTIMEDOUT'), { code: 'ESOCKETTIMEDOUT' });
+      return answer;
+    });
+    expect(await items.insert('a', { n: 1 })).toEqual({ id: 'a', version: 1, expiresAt: null, data: { n: 1 } });
+    // A second insert of the very same document is still refused: the stored one is not its write.
+    await expect(items.insert('a', { n: 1 })).rejects.toBeInstanceOf(DuplicateKeyError);
+    Reflect.deleteProperty(model, 'handle');
+    expect(await items.get('a')).toEqual({ id: 'a', version: 1, expiresAt: null, data: { n: 1 } });
+  });
+
+  it.each(['[ResourceExist] Table exist', 'ResourceExist: collection things', 'create table failed (-501001)'])(
+    'creating a collection another instance just created is not an error (%s)',
+    async (message) => {
+      model.collections.clear();
+      intercept((api, params, next) => {
+        if (api !== 'database.addCollection' || params.collectionName !== 'many') return next(api, params);
+        model.collections.set('many', new Map());
+        throw Object.assign(new Error(message), { code: 'FailedOperation' });
+      });
+      const items = openCloudbaseStore({ envId: 'offline-test', database: offlineDb(), clock: () => 1 }).collection(many);
+      expect((await items.insert('a', { n: 1 })).version).toBe(1);
+      expect([...(model.collections.get('many')?.keys() ?? [])]).toEqual(['a']);
+    },
+  );
 });
 
 describe('cloudbase translation (real SDK serializer, no request)', () => {
@@ -205,7 +330,14 @@ describe('cloudbase requests (SDK transport replaced)', () => {
       expect(await items.insert('a', { owner: 'x' })).toEqual({ id: 'a', version: 1, expiresAt: null, data: { owner: 'x' } });
       expect(sent[0]?.api).toBe('database.insertDocument');
       expect((sent[0]?.param.data as string[]).map(parse)).toEqual([
-        { _id: 'a', version: { $numberInt: '1' }, expiresAt: { $numberLong: String(NEVER) }, body: '{"owner":"x"}', idx: { owner: 'x' } },
+        {
+          _id: 'a',
+          version: { $numberInt: '1' },
+          expiresAt: { $numberLong: String(NEVER) },
+          body: '{"owner":"x"}',
+          idx: { owner: 'x' },
+          insertToken: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        },
       ]);
       await expect(items.insert('a', { owner: 'x' })).rejects.toMatchObject({ code: 'DUPLICATE_KEY' });
       expect(sent.map((s) => s.api)).toEqual(['database.insertDocument', 'database.insertDocument', 'database.getDocument']);

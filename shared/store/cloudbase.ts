@@ -4,13 +4,16 @@
  * Documents use the layout of `document-codec.ts`. Mapping of the port:
  * - compare-and-set: `where({ _id, version: expected, expiresAt: _.gt(now) }).update({ version: expected + 1, … })`
  *   and `updated === 1`; anything else is a `ConflictError`.
- * - insert-if-absent: `add({ _id, version: 1, … })`; when it fails, the stored document decides: live → a
+ * - insert-if-absent: `add({ _id, version: 1, insertToken, … })`; when it fails, the stored document decides: the
+ *   one this call wrote (its token; the add landed but its answer was lost) → success, another live one → a
  *   `DuplicateKeyError` (CloudBase answers DATABASE_DUPLICATE_WRITE), expired → taken over by a
  *   compare-and-set on its version (bumped, so a stale holder cannot write the new document).
+ * - find: ordered by the caller's field (if any) then `_id`, and paged by key (`pageAfter`), not by `skip`.
  * - expiry: reads filter `expiresAt > now`; CloudBase has no TTL index, so `purgeExpired` (the `maintenance`
  *   timer) removes `expiresAt <= now` with `where(...).remove()` in every collection of the catalog.
  * - batches: `db.runTransaction`, with single-document reads and `set`/`remove` in it (the only operations
- *   CloudBase transactions allow); a throw rolls the transaction back, write conflicts are retried by the SDK.
+ *   CloudBase transactions allow); a throw rolls the transaction back, write conflicts are retried by the SDK
+ *   (three times) and then reported as a `ConflictError`.
  * - collections: created on first use if missing (CloudBase refuses writes to a missing collection), and recorded
  *   in the `wxaCollections` catalog that `purgeExpired` and `infra/cloudbase/setup.ts` read. The setup script
  *   creates the collections and their indexes ahead of time.
@@ -18,6 +21,7 @@
  * Inside SCF the SDK signs requests with the function role's temporary keys (TENCENTCLOUD_SECRETID/…);
  * elsewhere pass `secretId`/`secretKey`.
  */
+import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { ConfigError, ConflictError, DuplicateKeyError } from '../domain/errors';
 import {
@@ -30,7 +34,7 @@ import {
   type StoredDocument,
 } from './document-codec';
 import { validateForWrite, writeBuilders } from './port';
-import type { Clock, Collection, CollectionSpec, Condition, DocumentStore, FindQuery, Stored, Write, WriteOptions } from './port';
+import type { Clock, Collection, CollectionSpec, Condition, DocumentStore, FindQuery, Scalar, Stored, Write, WriteOptions } from './port';
 
 // ---------------------------------------------------------------------------------------------------------
 // The slice of @cloudbase/node-sdk's database API used here (its own typings are `any` throughout).
@@ -47,6 +51,9 @@ export interface TcbCommand {
   lte(value: unknown): TcbCommandValue;
   in(values: unknown[]): TcbCommandValue;
   set(value: unknown): TcbCommandValue;
+  /** Logic commands over whole filters; `where` accepts what they return. */
+  and(filters: TcbFilter[]): TcbFilter;
+  or(filters: TcbFilter[]): TcbFilter;
 }
 
 export type TcbFilter = Record<string, unknown>;
@@ -122,7 +129,12 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
 export const isCollectionMissing = (error: unknown): boolean =>
   /DATABASE_COLLECTION_NOT_EXIST|-502005/.test(codeOf(error)) || /COLLECTION_NOT_EXIST|collection not exist|Db or Table not exist/i.test(messageOf(error));
 const isCollectionPresent = (error: unknown): boolean =>
-  /ALREADY_EXIST/i.test(codeOf(error)) || /already exist/i.test(messageOf(error));
+  /ALREADY_EXIST|ResourceExist|-501001/i.test(codeOf(error)) || /already exist|Table exist|ResourceExist|-501001/i.test(messageOf(error));
+/** What `runTransaction` throws once its own retries of a write conflict are used up. */
+const isTransactionConflict = (error: unknown): boolean => codeOf(error) === 'DATABASE_TRANSACTION_CONFLICT';
+
+/** A stored document as this adapter writes it: `insertToken` tells an insert its own document from another's. */
+type CloudbaseDocument = StoredDocument & { insertToken?: string };
 
 /** With `throwOnCode` off (or in a few SDK paths) failures come back as `{ code, message }`: make them throw. */
 function ok<R extends { code?: string; message?: string }>(result: R): R {
@@ -156,6 +168,37 @@ export function translateWhere(_: TcbCommand, where: Partial<Record<string, Cond
   return filter;
 }
 
+/** The order CloudBase (like MongoDB) sorts values of different types in: null, numbers, strings, booleans. */
+const TYPE_ORDER = ['null', 'number', 'string', 'boolean'] as const;
+type ScalarType = (typeof TYPE_ORDER)[number];
+const typeOf = (value: Scalar): ScalarType => (value === null ? 'null' : (typeof value as Exclude<ScalarType, 'null'>));
+
+/** A condition every value of one type meets (range operators only ever match values of their own type). */
+function anyOf(_: TcbCommand, type: ScalarType): unknown {
+  if (type === 'null') return null;
+  if (type === 'number') return _.gte(-Number.MAX_VALUE);
+  if (type === 'string') return _.gte('');
+  return _.in([false, true]);
+}
+
+/**
+ * The documents after `last` in the order `(path, _id)`, both in `direction`: how `find` asks for its next page.
+ * Unlike `skip`, a key does not shift when documents before it are written or deleted between two pages, so none
+ * is skipped or read twice. Values of the types that sort after `last.value`'s (before, descending) are added as
+ * branches of their own, since `gt`/`lt` never cross types.
+ */
+export function pageAfter(_: TcbCommand, path: string, direction: 'asc' | 'desc', last: { id: string; value: Scalar }): TcbFilter {
+  const after = (value: unknown) => (direction === 'asc' ? _.gt(value) : _.lt(value));
+  if (path === '_id') return { _id: after(last.id) };
+  const branches: TcbFilter[] = [{ [path]: last.value, _id: after(last.id) }];
+  if (last.value !== null) branches.push({ [path]: after(last.value) });
+  const rank = TYPE_ORDER.indexOf(typeOf(last.value));
+  for (const type of direction === 'asc' ? TYPE_ORDER.slice(rank + 1) : TYPE_ORDER.slice(0, rank)) {
+    branches.push({ [path]: anyOf(_, type) });
+  }
+  return _.or(branches);
+}
+
 /** The fields written on insert / compare-and-set, with `body` and `idx` replaced whole (`_.set`). */
 export function writeFields(_: TcbCommand, doc: StoredDocument, expiresAt: number | null | undefined): Record<string, unknown> {
   return {
@@ -166,9 +209,9 @@ export function writeFields(_: TcbCommand, doc: StoredDocument, expiresAt: numbe
   };
 }
 
-const asDocument = (raw: unknown): StoredDocument | null => {
+const asDocument = (raw: unknown): CloudbaseDocument | null => {
   const doc = Array.isArray(raw) ? raw[0] : raw;
-  return doc && typeof doc === 'object' ? (doc as StoredDocument) : null;
+  return doc && typeof doc === 'object' ? (doc as CloudbaseDocument) : null;
 };
 
 /**
@@ -247,17 +290,22 @@ export function openCloudbaseStore(options: CloudbaseStoreOptions): DocumentStor
     new ConflictError(`${name} ${id} is no longer at version ${expectedVersion}`, { details: { collection: name, id, expectedVersion } });
 
   /** The stored document whatever its expiry (or null), for the paths that must tell "expired" from "absent". */
-  const readRaw = async (db: TcbDatabase, name: string, id: string): Promise<StoredDocument | null> =>
+  const readRaw = async (db: TcbDatabase, name: string, id: string): Promise<CloudbaseDocument | null> =>
     asDocument(ok(await col(db, name).doc(id).get()).data);
 
   const applyInsert = (name: string, id: string, validated: unknown, expiresAt: number | null): Promise<StoredDocument> =>
     withCollection(name, async (db) => {
       const _ = db.command;
       const doc = encodeDocument(specOf(name), id, 1, validated, expiresAt);
+      // An add that timed out may still have landed: the same body and version are not proof that it did (another
+      // caller may insert the very same document), the token is.
+      const insertToken = randomUUID();
+      const isOwn = (stored: CloudbaseDocument) =>
+        stored.insertToken === insertToken && stored.version === 1 && stored.body === doc.body && stored.expiresAt === doc.expiresAt;
       for (let attempt = 0; attempt < 3; attempt++) {
         let addError: unknown;
         try {
-          ok(await col(db, name).add({ ...doc }));
+          ok(await col(db, name).add({ ...doc, insertToken }));
           return doc;
         } catch (error) {
           if (isCollectionMissing(error)) throw error;
@@ -269,6 +317,7 @@ export function openCloudbaseStore(options: CloudbaseStoreOptions): DocumentStor
           if (attempt === 2) throw addError;
           continue;
         }
+        if (isOwn(existing)) return doc;
         if (isLive(existing, clock())) throw new DuplicateKeyError(`${name} ${id} already exists`, { details: { collection: name, id } });
         const next = { ...doc, version: existing.version + 1 };
         const { updated } = ok(
@@ -344,23 +393,24 @@ export function openCloudbaseStore(options: CloudbaseStoreOptions): DocumentStor
         const wanted = query.limit === undefined ? Infinity : Math.max(0, Math.floor(query.limit));
         if (wanted === 0) return [];
         return withCollection(name, async (db) => {
-          const filter = translateWhere(db.command, query.where, clock());
+          const _ = db.command;
+          const filter = translateWhere(_, query.where, clock());
           if (!filter) return [];
+          // Always a total order (ties by `_id`, like SQLite's `ORDER BY field, id`), so that pages can follow keys.
+          const field = query.orderBy && query.orderBy.field !== 'id' ? query.orderBy.field : undefined;
+          const path = field === undefined ? '_id' : fieldPath(field);
+          const direction = query.orderBy?.direction === 'desc' ? 'desc' : 'asc';
           const found: Stored<T>[] = [];
-          for (let offset = 0; found.length < wanted; offset += PAGE_SIZE) {
-            let q = col(db, name).where(filter);
-            if (query.orderBy) {
-              const direction = query.orderBy.direction === 'desc' ? 'desc' : 'asc';
-              const path = fieldPath(query.orderBy.field);
-              q = q.orderBy(path, direction);
-              // Ties in a stable order, like SQLite's `ORDER BY field, id`.
-              if (path !== '_id') q = q.orderBy('_id', direction);
-            }
-            const pageSize = Math.min(PAGE_SIZE, wanted - found.length);
-            if (offset > 0) q = q.skip(offset);
-            const page = (ok(await q.limit(pageSize).get()).data ?? []) as unknown[];
+          let last: { id: string; value: Scalar } | undefined;
+          while (found.length < wanted) {
+            let q = col(db, name).where(last ? _.and([filter, pageAfter(_, path, direction, last)]) : filter).orderBy(path, direction);
+            if (path !== '_id') q = q.orderBy('_id', direction);
+            const page = (ok(await q.limit(Math.min(PAGE_SIZE, wanted - found.length)).get()).data ?? []) as CloudbaseDocument[];
+            // Only an empty page ends the listing: a short one need not (the server may cut a page short).
+            const tail = page[page.length - 1];
+            if (!tail) break;
             found.push(...page.map(read));
-            if (page.length < pageSize) break;
+            last = { id: tail._id, value: field === undefined ? tail._id : (tail.idx?.[field] ?? null) };
           }
           return found;
         });
@@ -401,12 +451,18 @@ export function openCloudbaseStore(options: CloudbaseStoreOptions): DocumentStor
     commit: async (writes) => {
       for (const write of writes) specOf(write.collection);
       const db = await database;
+      const lostRace = (error: unknown) =>
+        isTransactionConflict(error)
+          ? new ConflictError('a concurrent write kept conflicting with this batch; nothing was written', { cause: error })
+          : error;
       try {
         await runBatch(db, writes);
       } catch (error) {
-        if (!isCollectionMissing(error)) throw error;
+        if (!isCollectionMissing(error)) throw lostRace(error);
         for (const name of new Set(writes.map((w) => w.collection))) await createCollection(db, name);
-        await runBatch(db, writes);
+        await runBatch(db, writes).catch((retryError: unknown) => {
+          throw lostRace(retryError);
+        });
       }
     },
     purgeExpired: async () => {

@@ -4,7 +4,7 @@
  * Without it the contract is skipped with the reason printed. The translation to MongoDB filters, sorts and
  * updates is tested here without a server.
  */
-import { MongoClient } from 'mongodb';
+import { MongoClient, MongoServerError, type IndexDescription } from 'mongodb';
 import { z } from 'zod';
 import { encodeDocument, NEVER } from './document-codec';
 import { contentUpdate, openMongoStore, PURGE_GRACE_MS, translateSort, translateWhere } from './mongodb';
@@ -77,6 +77,11 @@ describe('mongodb translation (no server)', () => {
     expect(translateWhere(undefined, now)).toEqual({ expiresAt: { $gt: now } });
   });
 
+  it('ignores a range without bounds, as SQLite and CloudBase do (MongoDB would read `{}` as "equals {}")', () => {
+    expect(translateWhere({ priority: {} }, now)).toEqual({ expiresAt: { $gt: now } });
+    expect(translateWhere({ priority: { lt: undefined }, owner: 'a' }, now)).toEqual({ expiresAt: { $gt: now }, 'idx.owner': 'a' });
+  });
+
   it('orders by the field then _id in the same direction, or by _id alone', () => {
     expect(translateSort({ field: 'priority', direction: 'desc' })).toEqual({ 'idx.priority': -1, _id: -1 });
     expect(translateSort({ field: 'id' })).toEqual({ _id: 1 });
@@ -90,5 +95,102 @@ describe('mongodb translation (no server)', () => {
     expect(contentUpdate(doc, undefined)).toEqual({ $set: { body: doc.body, idx: doc.idx }, $inc: { version: 1 } });
     expect(contentUpdate(doc, null)).toEqual({ $set: { body: doc.body, idx: doc.idx, expiresAt: NEVER }, $unset: { purgeAt: '' }, $inc: { version: 1 } });
     expect(contentUpdate(doc, now)).toEqual({ $set: { body: doc.body, idx: doc.idx, expiresAt: now, purgeAt: new Date(now + PURGE_GRACE_MS) }, $inc: { version: 1 } });
+  });
+});
+
+/**
+ * The store's connection and index handling against the real driver where no server is needed (an unreachable
+ * address) and otherwise against a fake client given through the `connect` seam: just enough of the driver's
+ * client, database and collection for `get`.
+ */
+describe('mongodb connection and indexes (no server)', () => {
+  const things = defineCollection({ name: 'things', schema: z.object({ owner: z.string() }), indexes: ['owner'] });
+  const stored = encodeDocument(things, 'a', 1, { owner: 'x' }, null);
+  const silent = { warn: () => undefined };
+
+  function fakeClient(createIndexes: (indexes: IndexDescription[]) => Promise<unknown> = async () => []) {
+    const collection = {
+      collectionName: 'things',
+      createIndexes: jest.fn(createIndexes),
+      findOne: async (filter: { _id: string }) => (filter._id === stored._id ? stored : null),
+    };
+    const client = { db: () => ({ collection: () => collection }), close: async () => undefined };
+    return { client: client as unknown as MongoClient, collection };
+  }
+
+  it('an unreachable server fails the calls that use the store, and does not end the process when none does', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const store = openMongoStore({ url: 'mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=200', dbName: 'cold', shareClient: false });
+      // A cold start whose request never touches the store: longer than a failed server selection takes.
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(unhandled).toEqual([]);
+      await expect(store.collection(things).get('a')).rejects.toThrow(/ECONNREFUSED|Server selection/i);
+      await store.close();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('a warm instance whose first connection failed connects again on its next call, once for concurrent calls', async () => {
+    const { client } = fakeClient();
+    let reachable = false;
+    let attempts = 0;
+    const connect = async () => {
+      attempts++;
+      await new Promise((resolve) => setImmediate(resolve));
+      if (!reachable) throw new Error('connect ECONNREFUSED 10.0.0.9:27017');
+      return client;
+    };
+    const items = openMongoStore({ url: 'mongodb://db.internal', dbName: 'app', connect, log: silent }).collection(things);
+
+    const down = await Promise.allSettled([items.get('a'), items.get('a')]);
+    expect(down.map((r) => r.status === 'rejected' && String(r.reason))).toEqual([expect.stringMatching(/ECONNREFUSED/), expect.stringMatching(/ECONNREFUSED/)]);
+    expect(attempts).toBe(1);
+
+    reachable = true;
+    const [first, second] = await Promise.all([items.get('a'), items.get('missing')]);
+    expect(first?.data).toEqual({ owner: 'x' });
+    expect(second).toBeNull();
+    expect(attempts).toBe(2);
+    expect(await items.get('a')).not.toBeNull();
+    expect(attempts).toBe(2);
+  });
+
+  it('keeps working when an index already exists under another name or options (85/86), and says so in the log', async () => {
+    const created: string[] = [];
+    const { client, collection } = fakeClient(async (indexes) => {
+      if (indexes.some((index) => index.name === 'idx_owner')) {
+        throw new MongoServerError({ message: 'Index already exists with a different name: owner_1', code: 85, codeName: 'IndexOptionsConflict' });
+      }
+      created.push(...indexes.map((index) => String(index.name)));
+      return [];
+    });
+    const warn = jest.fn();
+    const items = openMongoStore({ url: 'mongodb://db.internal', dbName: 'app', connect: async () => client, log: { warn } }).collection(things);
+
+    expect((await items.get('a'))?.data).toEqual({ owner: 'x' });
+    expect(await items.get('a')).not.toBeNull();
+    // The other indexes are still made; the conflicting one is reported once, not on every call.
+    expect(created.sort()).toEqual(['expiresAt', 'purgeAt_ttl']);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn.mock.calls[0]?.[1]).toMatchObject({ collection: 'things', index: 'idx_owner' });
+    expect(collection.createIndexes).toHaveBeenCalledTimes(4);
+  });
+
+  it('still fails on other index errors, and tries again on the next call', async () => {
+    let fail = true;
+    const { client } = fakeClient(async () => {
+      if (fail) throw new MongoServerError({ message: 'not authorized on app to execute command', code: 13, codeName: 'Unauthorized' });
+      return [];
+    });
+    const items = openMongoStore({ url: 'mongodb://db.internal', dbName: 'app', connect: async () => client, log: silent }).collection(things);
+    await expect(items.get('a')).rejects.toThrow(/not authorized/);
+    fail = false;
+    expect(await items.get('a')).not.toBeNull();
   });
 });

@@ -11,11 +11,13 @@
  *   `PURGE_GRACE_MS` after the expiry) carries a TTL index that reclaims space without the `maintenance` timer.
  *   The monitor runs about once a minute, so it never decides visibility.
  * - batches: one transaction per `commit` (`session.withTransaction`, which needs a replica set or Atlas).
- * - the connected client is cached per URL in the module, so warm invocations reuse its connection pool.
+ * - the client is cached per URL in the module, so warm invocations reuse its connection pool. It connects on the
+ *   first store call, and a failed connection is retried by the next call (see `LazyClient`).
  */
-import { MongoClient, MongoServerError, type ClientSession, type Collection as MongoCollection, type Db, type Filter, type UpdateFilter } from 'mongodb';
+import { MongoClient, MongoServerError, type ClientSession, type Collection as MongoCollection, type Db, type Filter, type IndexDescription, type UpdateFilter } from 'mongodb';
 import type { z } from 'zod';
 import { ConflictError, DuplicateKeyError } from '../domain/errors';
+import { createLogger, type Logger } from '../runtime/logger';
 import { assertIndexed, decodeDocument, encodeDocument, encodeExpiry, fieldPath, isLive, type StoredDocument } from './document-codec';
 import { validateForWrite, writeBuilders } from './port';
 import type { Clock, Collection, CollectionSpec, Condition, DocumentStore, FindQuery, Stored, Write, WriteOptions } from './port';
@@ -30,6 +32,10 @@ export interface MongoStoreOptions {
   ttlIndex?: boolean;
   /** Reuse the module's cached client for this URL (default), or open a private one (tests: real separate connections). */
   shareClient?: boolean;
+  /** How to connect (tests: a fake client). A store given one never shares its client. */
+  connect?: (url: string) => Promise<MongoClient>;
+  /** Where to report an index that could not be created as declared. Default: a JSON logger on stdout. */
+  log?: Pick<Logger, 'warn'>;
 }
 
 type MongoFilter = Filter<StoredDocument>;
@@ -41,44 +47,78 @@ type MongoFilter = Filter<StoredDocument>;
  */
 export const PURGE_GRACE_MS = 60 * 60 * 1000;
 
-const clients = new Map<string, { client: Promise<MongoClient>; users: number }>();
+type Connect = (url: string) => Promise<MongoClient>;
 
 function connect(url: string): Promise<MongoClient> {
   // Defaults for a function instance (one request at a time; fail a cold start fast); the URL's own options win.
   const has = (option: string) => new RegExp(`[?&]${option}=`, 'i').test(url);
-  return new MongoClient(url, {
+  const client = new MongoClient(url, {
     ...(has('maxPoolSize') ? {} : { maxPoolSize: 5 }),
     ...(has('serverSelectionTimeoutMS') ? {} : { serverSelectionTimeoutMS: 5000 }),
-  }).connect();
+  });
+  return client.connect().catch(async (error: unknown) => {
+    await client.close().catch(() => undefined);
+    throw error;
+  });
 }
 
-function acquireClient(url: string, share: boolean): { client: Promise<MongoClient>; release: () => Promise<void> } {
+/**
+ * A client that connects on first use, not when the store is opened: a cold start whose request never reads the
+ * store must not fail (or, with nobody awaiting the attempt, die of an unhandled rejection) because the database
+ * is unreachable. A failed attempt is forgotten, so a warm instance recovers on its next call once the database is
+ * back instead of re-throwing the old error until it is recycled; calls made meanwhile share the one attempt.
+ */
+class LazyClient {
+  private pending: Promise<MongoClient> | undefined;
+  users = 0;
+
+  constructor(
+    private readonly url: string,
+    private readonly open: Connect,
+  ) {}
+
+  get(): Promise<MongoClient> {
+    if (!this.pending) {
+      const attempt: Promise<MongoClient> = this.open(this.url).catch((error: unknown) => {
+        if (this.pending === attempt) this.pending = undefined;
+        throw error;
+      });
+      this.pending = attempt;
+    }
+    return this.pending;
+  }
+
+  async close(): Promise<void> {
+    const pending = this.pending;
+    this.pending = undefined;
+    await (await pending?.catch(() => undefined))?.close();
+  }
+}
+
+const clients = new Map<string, LazyClient>();
+
+function acquireClient(url: string, share: boolean, open: Connect): { client: LazyClient; release: () => Promise<void> } {
   if (!share) {
-    const client = connect(url);
-    // A failed connect is reported by the store calls that await it; until one does, it is not unhandled.
-    client.catch(() => undefined);
-    return { client, release: async () => (await client.catch(() => undefined))?.close() };
+    const client = new LazyClient(url, open);
+    return { client, release: () => client.close() };
   }
-  let entry = clients.get(url);
-  if (!entry) {
-    const client = connect(url);
-    // A failed connect must not be cached: the next cold-start attempt tries again.
-    client.catch(() => clients.get(url)?.client === client && clients.delete(url));
-    entry = { client, users: 0 };
-    clients.set(url, entry);
+  let client = clients.get(url);
+  if (!client) {
+    client = new LazyClient(url, open);
+    clients.set(url, client);
   }
-  entry.users++;
-  const held = entry;
+  client.users++;
+  const held = client;
   let released = false;
   return {
-    client: held.client,
+    client: held,
     release: async () => {
       if (released) return;
       released = true;
       held.users--;
       if (held.users === 0 && clients.get(url) === held) {
         clients.delete(url);
-        await (await held.client.catch(() => undefined))?.close();
+        await held.close();
       }
     },
   };
@@ -97,7 +137,8 @@ export function translateWhere(where: Partial<Record<string, Condition>> | undef
       for (const op of ['lt', 'lte', 'gt', 'gte'] as const) {
         if (condition[op] !== undefined) range[`$${op}`] = condition[op];
       }
-      filter[path] = range;
+      // An empty object would mean "equals {}" to MongoDB and match nothing; no bound means no condition.
+      if (Object.keys(range).length > 0) filter[path] = range;
     }
   }
   return filter as MongoFilter;
@@ -125,10 +166,43 @@ const withPurgeAt = (doc: StoredDocument, expiresAt: number | null | undefined) 
 
 const isDuplicateKey = (error: unknown) => error instanceof MongoServerError && error.code === 11000;
 
+/**
+ * IndexOptionsConflict (85) / IndexKeySpecsConflict (86): an index on the same key exists under another name or
+ * with other options (made by hand, or by an older version). It still serves the queries, and failing here would
+ * fail every call on the collection, since each awaits its indexes.
+ */
+const isIndexConflict = (error: unknown) => error instanceof MongoServerError && (error.code === 85 || error.code === 86);
+
+async function ensureIndexes(col: MongoCollection<StoredDocument>, indexes: IndexDescription[], log: Pick<Logger, 'warn'>): Promise<void> {
+  try {
+    await col.createIndexes(indexes);
+    return;
+  } catch (error) {
+    if (!isIndexConflict(error)) throw error;
+  }
+  // The batch fails as a whole: create the others one by one so that one conflict does not cost them.
+  for (const index of indexes) {
+    try {
+      await col.createIndexes([index]);
+    } catch (error) {
+      if (!isIndexConflict(error)) throw error;
+      log.warn('mongodb index exists with another name or options; keeping it', {
+        collection: col.collectionName,
+        index: index.name,
+        key: index.key,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+}
+
 export function openMongoStore(options: MongoStoreOptions): DocumentStore {
   const clock = options.clock ?? Date.now;
-  const { client, release } = acquireClient(options.url, options.shareClient ?? true);
-  const db = client.then((c): Db => c.db(options.dbName));
+  const log = options.log ?? createLogger();
+  const { client, release } = options.connect
+    ? acquireClient(options.url, false, options.connect)
+    : acquireClient(options.url, options.shareClient ?? true, connect);
+  const database = async (): Promise<Db> => (await client.get()).db(options.dbName);
   const specs = new Map<string, CollectionSpec<z.ZodType, string>>();
   const indexed = new Map<string, Promise<void>>();
 
@@ -139,18 +213,20 @@ export function openMongoStore(options: MongoStoreOptions): DocumentStore {
   };
 
   const collectionOf = async (name: string): Promise<MongoCollection<StoredDocument>> => {
-    const col = (await db).collection<StoredDocument>(name);
+    const col = (await database()).collection<StoredDocument>(name);
     if (options.ensureIndexes === false) return col;
     let ready = indexed.get(name);
     if (!ready) {
       const spec = specOf(name);
-      ready = col
-        .createIndexes([
+      ready = ensureIndexes(
+        col,
+        [
           { key: { expiresAt: 1 }, name: 'expiresAt' },
           ...(options.ttlIndex === false ? [] : [{ key: { purgeAt: 1 }, name: 'purgeAt_ttl', expireAfterSeconds: 0 }]),
           ...spec.indexes.map((field) => ({ key: { [fieldPath(field)]: 1 as const }, name: `idx_${field}` })),
-        ])
-        .then(() => undefined);
+        ],
+        log,
+      );
       ready.catch(() => indexed.delete(name));
       indexed.set(name, ready);
     }
@@ -255,7 +331,7 @@ export function openMongoStore(options: MongoStoreOptions): DocumentStore {
     for (const write of writes) specOf(write.collection);
     // Indexes cannot be created inside a transaction: make sure they exist first.
     for (const name of new Set(writes.map((w) => w.collection))) await collectionOf(name);
-    const session = (await client).startSession();
+    const session = (await client.get()).startSession();
     try {
       await session.withTransaction(async () => {
         for (const write of writes) {
@@ -276,12 +352,12 @@ export function openMongoStore(options: MongoStoreOptions): DocumentStore {
     collection,
     commit,
     purgeExpired: async () => {
-      const database = await db;
+      const db = await database();
       const now = clock();
       let purged = 0;
-      for (const { name } of await database.listCollections({}, { nameOnly: true }).toArray()) {
+      for (const { name } of await db.listCollections({}, { nameOnly: true }).toArray()) {
         if (name.startsWith('system.')) continue;
-        purged += (await database.collection(name).deleteMany({ expiresAt: { $lte: now } })).deletedCount;
+        purged += (await db.collection(name).deleteMany({ expiresAt: { $lte: now } })).deletedCount;
       }
       return purged;
     },

@@ -222,12 +222,15 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
         params[p] = bindable(condition);
         clauses.push(condition === null ? `${expr} IS NULL` : `${expr} = @${p}`);
       } else if ('in' in condition) {
-        const names = condition.in.map((value) => {
+        // `IN (NULL)` is never true in SQL; MongoDB and CloudBase let a null in the list match a null field.
+        const names = condition.in.filter((value) => value !== null).map((value) => {
           const p = param();
           params[p] = bindable(value);
           return `@${p}`;
         });
-        clauses.push(names.length === 0 ? '0' : `${expr} IN (${names.join(', ')})`);
+        const matches = names.length === 0 ? [] : [`${expr} IN (${names.join(', ')})`];
+        if (condition.in.includes(null)) matches.push(`${expr} IS NULL`);
+        clauses.push(matches.length === 0 ? '0' : `(${matches.join(' OR ')})`);
       } else {
         for (const [op, sql] of [['lt', '<'], ['lte', '<='], ['gt', '>'], ['gte', '>=']] as const) {
           const value = condition[op];

@@ -183,6 +183,37 @@ export function describeStoreContract(adapterName: string, factory: StoreFactory
       expect(ids(await items.find({ orderBy: { field: 'priority', direction: 'desc' }, limit: 2 }))).toEqual(['d', 'a']);
     });
 
+    it('matches a null field when the `in` list holds null, as equality with null does', async () => {
+      const items = (await connect()).collection(widgets);
+      await items.insert('a', widget({ dueAt: 300 }));
+      await items.insert('b', widget({ dueAt: 100 }));
+      await items.insert('c', widget({ dueAt: null }));
+      const ids = async (values: (number | null)[]) => (await items.find({ where: { dueAt: { in: values } }, orderBy: { field: 'id' } })).map((d) => d.id);
+      expect(await ids([null, 100])).toEqual(['b', 'c']);
+      expect(await ids([null])).toEqual(['c']);
+      expect(await ids([300])).toEqual(['a']);
+    });
+
+    it('ignores a range with no bounds instead of matching nothing', async () => {
+      const items = (await connect()).collection(widgets);
+      await items.insert('a', widget({ priority: 3 }));
+      await items.insert('b', widget({ priority: 1, owner: 'acct-2' }));
+      const ids = (docs: { id: string }[]) => docs.map((d) => d.id);
+      expect(ids(await items.find({ where: { priority: {} }, orderBy: { field: 'id' } }))).toEqual(['a', 'b']);
+      expect(ids(await items.find({ where: { priority: { lt: undefined }, owner: 'acct-2' } }))).toEqual(['b']);
+    });
+
+    it('refuses a second insert of an identical document: the same body is not proof of the same write', async () => {
+      const a = (await connect()).collection(widgets);
+      const b = (await connect()).collection(widgets);
+      await a.insert('w1', widget());
+      await expect(b.insert('w1', widget())).rejects.toBeInstanceOf(DuplicateKeyError);
+      await expect(a.insert('w1', widget())).rejects.toBeInstanceOf(DuplicateKeyError);
+      const results = await Promise.allSettled([a.insert('w2', widget()), b.insert('w2', widget())]);
+      expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+      expect(results.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason).toBeInstanceOf(DuplicateKeyError);
+    });
+
     it('refuses to filter on a field that is not indexed', async () => {
       const items = (await connect()).collection(widgets);
       await expect(items.find({ where: { tags: 'x' } as never })).rejects.toThrow(/not an indexed field/);
