@@ -7,7 +7,7 @@
 import { MongoClient, MongoServerError, type IndexDescription } from 'mongodb';
 import { z } from 'zod';
 import { encodeDocument, NEVER } from './document-codec';
-import { contentUpdate, openMongoStore, PURGE_GRACE_MS, translateSort, translateWhere } from './mongodb';
+import { contentUpdate, expiredDocumentsFilter, openMongoStore, PURGE_GRACE_MS, translateSort, translateWhere } from './mongodb';
 import { defineCollection } from './port';
 import { describeStoreContract } from './store.contract';
 
@@ -103,6 +103,47 @@ describe('mongodb translation (no server)', () => {
  * address) and otherwise against a fake client given through the `connect` seam: just enough of the driver's
  * client, database and collection for `get`.
  */
+describe('mongodb expiry sweep (no server)', () => {
+  it("deletes only this store's expired documents, not another application's that share the database", async () => {
+    const things = defineCollection({ name: 'things', schema: z.object({ owner: z.string() }), indexes: ['owner'] });
+    const ours = encodeDocument(things, 'a', 3, { owner: 'x' }, 1_000);
+    const theirs = [
+      { _id: 'session-1', expiresAt: 1_000, user: 'someone' },
+      { _id: 'cache-1', expiresAt: 1_000, version: 2, body: { not: 'ours' } },
+    ];
+    const seen: Record<string, unknown>[] = [];
+    const deleted: unknown[] = [];
+    // The few query operators a sweep filter may use, read the way MongoDB reads them.
+    const matches = (doc: Record<string, unknown>, filter: Record<string, Record<string, unknown>>) =>
+      Object.entries(filter).every(([field, condition]) => {
+        const value = doc[field];
+        return Object.entries(condition).every(([op, operand]) => {
+          if (op === '$lte') return typeof value === 'number' && value <= (operand as number);
+          if (op === '$type') return operand === 'object' ? typeof value === 'object' && value !== null && !Array.isArray(value) : typeof value === operand;
+          throw new Error(`operator ${op} not modelled`);
+        });
+      });
+    const collections: Record<string, Record<string, unknown>[]> = { things: [ours as unknown as Record<string, unknown>], sessions: theirs };
+    const db = {
+      listCollections: () => ({ toArray: async () => Object.keys(collections).map((name) => ({ name })) }),
+      collection: (name: string) => ({
+        deleteMany: async (filter: Record<string, Record<string, unknown>>) => {
+          seen.push(filter);
+          const gone = (collections[name] ?? []).filter((doc) => matches(doc, filter));
+          deleted.push(...gone.map((doc) => doc._id));
+          return { deletedCount: gone.length };
+        },
+      }),
+    };
+    const client = { db: () => db, close: async () => undefined };
+    const store = openMongoStore({ url: 'mongodb://fake', dbName: 'shared', connect: async () => client as unknown as MongoClient, ensureIndexes: false });
+    expect(await store.purgeExpired()).toBe(1);
+    expect(deleted).toEqual(['a']);
+    expect(seen).toHaveLength(2);
+    await store.close();
+  });
+});
+
 describe('mongodb connection and indexes (no server)', () => {
   const things = defineCollection({ name: 'things', schema: z.object({ owner: z.string() }), indexes: ['owner'] });
   const stored = encodeDocument(things, 'a', 1, { owner: 'x' }, null);

@@ -196,6 +196,18 @@ async function ensureIndexes(col: MongoCollection<StoredDocument>, indexes: Inde
   }
 }
 
+/**
+ * What the sweep deletes: expired documents of this store's shape only. MONGODB_DB may be shared with other
+ * applications, whose collections the sweep also walks; a document of theirs that merely has a numeric
+ * `expiresAt` must not go.
+ */
+export const expiredDocumentsFilter = (now: number) => ({
+  expiresAt: { $lte: now },
+  version: { $type: 'number' },
+  body: { $type: 'string' },
+  idx: { $type: 'object' },
+});
+
 export function openMongoStore(options: MongoStoreOptions): DocumentStore {
   const clock = options.clock ?? Date.now;
   const log = options.log ?? createLogger();
@@ -357,7 +369,7 @@ export function openMongoStore(options: MongoStoreOptions): DocumentStore {
       let purged = 0;
       for (const { name } of await db.listCollections({}, { nameOnly: true }).toArray()) {
         if (name.startsWith('system.')) continue;
-        purged += (await db.collection(name).deleteMany({ expiresAt: { $lte: now } })).deletedCount;
+        purged += (await db.collection(name).deleteMany(expiredDocumentsFilter(now))).deletedCount;
       }
       return purged;
     },
