@@ -7,7 +7,7 @@
 import { MongoClient, MongoServerError, type IndexDescription } from 'mongodb';
 import { z } from 'zod';
 import { encodeDocument, NEVER } from './document-codec';
-import { contentUpdate, expiredDocumentsFilter, openMongoStore, PURGE_GRACE_MS, translateSort, translateWhere } from './mongodb';
+import { contentUpdate, openMongoStore, PURGE_GRACE_MS, translateSort, translateWhere } from './mongodb';
 import { defineCollection } from './port';
 import { describeStoreContract } from './store.contract';
 
