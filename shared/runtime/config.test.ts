@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigError } from '../domain/errors';
-import { parseConfig } from './config';
+import { parseConfig, secretsOf } from './config';
 
 const cloudEnv = () => ({
   WXA_ENV: 'cloud',
@@ -46,6 +46,20 @@ describe('configuration', () => {
   it('accepts hex keys and rejects keys of the wrong length', () => {
     expect(parseConfig({ ...cloudEnv(), DATA_KEY: 'ab'.repeat(32) }).dataKey).toEqual(Buffer.alloc(32, 0xab));
     expect(() => parseConfig({ ...cloudEnv(), DATA_KEY: randomBytes(16).toString('base64') })).toThrow(/DATA_KEY must be 32 random bytes/);
+  });
+
+  it('keeps the previous EncodingAESKey during a key change, validated like the current one and kept out of logs', () => {
+    const previous = 'B'.repeat(42) + 'c';
+    const config = parseConfig({ ...cloudEnv(), WECHAT_PREVIOUS_ENCODING_AES_KEY: previous });
+    expect(config.wechat.previousEncodingAESKey).toBe(previous);
+    expect(secretsOf(config)).toContain(previous);
+    expect(parseConfig(cloudEnv()).wechat.previousEncodingAESKey).toBeUndefined();
+    // Blank, as Serverless Devs renders it when not set: no previous key.
+    expect(parseConfig({ ...cloudEnv(), WECHAT_PREVIOUS_ENCODING_AES_KEY: '' }).wechat.previousEncodingAESKey).toBeUndefined();
+    expect(() => parseConfig({ ...cloudEnv(), WECHAT_PREVIOUS_ENCODING_AES_KEY: 'B'.repeat(42) })).toThrow(
+      /WECHAT_PREVIOUS_ENCODING_AES_KEY must be 43 letters or digits/,
+    );
+    expect(() => parseConfig({ ...cloudEnv(), WECHAT_PREVIOUS_ENCODING_AES_KEY: `${'B'.repeat(42)}+` })).toThrow(/WECHAT_PREVIOUS_ENCODING_AES_KEY/);
   });
 
   it('runs locally on embedded defaults, the simulator identity included', () => {

@@ -16,6 +16,7 @@ const key32 = z.string().transform((value, ctx) => {
   return bytes;
 });
 
+const encodingAESKey = z.string().regex(/^[A-Za-z0-9]{43}$/, 'must be 43 letters or digits');
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const url = z.url({ protocol: /^https?$/ }).transform((v) => v.replace(/\/+$/, ''));
 
@@ -32,7 +33,13 @@ const EnvSchema = z.object({
     WECHAT_COMPONENT_APPID: z.string().regex(/^wx[0-9a-zA-Z]{16}$/, 'must look like wx + 16 characters').optional(),
     WECHAT_COMPONENT_SECRET: z.string().min(1).optional(),
     WECHAT_TOKEN: z.string().regex(/^[A-Za-z0-9]{3,32}$/, 'must be 3–32 letters or digits').optional(),
-    WECHAT_ENCODING_AES_KEY: z.string().regex(/^[A-Za-z0-9]{43}$/, 'must be 43 letters or digits').optional(),
+    WECHAT_ENCODING_AES_KEY: encodingAESKey.optional(),
+    /**
+     * The key being replaced, while WeChat may still seal pushes with it: changing the EncodingAESKey on the platform
+     * and redeploying cannot happen at the same instant, and a push the function cannot open is lost after WeChat's
+     * retries. Remove it once the change has settled.
+     */
+    WECHAT_PREVIOUS_ENCODING_AES_KEY: encodingAESKey.optional(),
     WECHAT_API_BASE: url.optional(),
     WECHAT_PC_AUTH_PAGE_BASE: url.default('https://mp.weixin.qq.com'),
     WECHAT_MOBILE_AUTH_PAGE_BASE: url.default('https://open.weixin.qq.com'),
@@ -85,6 +92,8 @@ export interface WeChatConfig {
   componentSecret: string;
   token: string;
   encodingAESKey: string;
+  /** Also tried on pushes, during a key change (WECHAT_PREVIOUS_ENCODING_AES_KEY). */
+  previousEncodingAESKey: string | undefined;
   /** undefined only locally: the local runtime then starts the simulator and fills this in. */
   apiBase: string | undefined;
   pcAuthPageBase: string;
@@ -152,6 +161,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       componentSecret: fallback('WECHAT_COMPONENT_SECRET', e.WECHAT_COMPONENT_SECRET),
       token: fallback('WECHAT_TOKEN', e.WECHAT_TOKEN),
       encodingAESKey: fallback('WECHAT_ENCODING_AES_KEY', e.WECHAT_ENCODING_AES_KEY),
+      previousEncodingAESKey: e.WECHAT_PREVIOUS_ENCODING_AES_KEY,
       apiBase: e.WECHAT_API_BASE,
       pcAuthPageBase: e.WECHAT_PC_AUTH_PAGE_BASE,
       mobileAuthPageBase: e.WECHAT_MOBILE_AUTH_PAGE_BASE,
@@ -179,6 +189,7 @@ export const secretsOf = (config: Config): string[] =>
     config.adminApiKey,
     config.wechat.componentSecret,
     config.wechat.encodingAESKey,
+    config.wechat.previousEncodingAESKey ?? '',
     config.dataKey.toString('base64'),
     config.dataKey.toString('hex'),
   ].filter((s) => s.length >= 8);

@@ -41,8 +41,22 @@ export const inboxCollection = defineCollection({
 export type InboxEntry = z.output<typeof inboxCollection.schema>;
 export type PushFacts = Pick<InboxEntry, 'source' | 'type' | 'appId' | 'createTime'>;
 
-export const fingerprintOf = (source: string, plaintext: string): string =>
-  createHash('sha256').update(source).update('\0').update(plaintext).digest('hex');
+/**
+ * The inbox key. An authorizer push is keyed by the appid of the URL that received it too: msg_signature does not
+ * cover the path, so the same genuine plaintext can be posted to another mini program's URL, and whatever happens
+ * there must never make the push look handled where WeChat sent it. Component pushes, whose URL names no appid,
+ * keep their key.
+ *
+ * Authorizer entries recorded before the appid was part of the key never match again. That is harmless: the inbox
+ * only has to recognise WeChat's retries, which follow the first attempt within seconds, so at worst a push whose
+ * retry straddles the deployment is handled twice — and every reaction is idempotent (see above).
+ */
+export const fingerprintOf = (source: 'component' | 'authorizer', plaintext: string, receivingAppid?: string): string => {
+  const hash = createHash('sha256').update(source).update('\0');
+  // Appids are [0-9A-Za-z] and XML holds no NUL, so the separator keeps (appid, plaintext) pairs apart.
+  if (receivingAppid !== undefined) hash.update(receivingAppid).update('\0');
+  return hash.update(plaintext).digest('hex');
+};
 
 export function createInbox(store: DocumentStore, clock: () => number = Date.now) {
   const inbox = store.collection(inboxCollection);

@@ -44,7 +44,12 @@ export function createWeChatPlatform(options: {
   let inbox: Inbox | undefined;
   const platform: WeChatPlatform = {
     get crypto() {
-      return (crypto ??= new WeChatMessageCrypto({ token: wechat.token, encodingAESKey: wechat.encodingAESKey, appId: wechat.componentAppId }));
+      return (crypto ??= new WeChatMessageCrypto({
+        token: wechat.token,
+        encodingAESKey: wechat.encodingAESKey,
+        appId: wechat.componentAppId,
+        previousEncodingAESKey: wechat.previousEncodingAESKey,
+      }));
     },
     get api() {
       return (api ??= new ComponentApi({

@@ -2,12 +2,13 @@
  * Receiving a WeChat push, the same for both callback URLs: verify the signature and timestamp, decrypt, act on
  * it, record it in the inbox with its outcome, and only then answer `success` (see inbox.ts for why in this order).
  *
- * A bad signature or stale timestamp is refused (4xx) and nothing is stored. A push recorded before is answered
- * `success` without acting again. A failure a retry could fix answers with an error (so WeChat retries) and
- * records nothing; a push that can never be processed is recorded as failed and acknowledged, to stop the retries.
+ * A bad signature or stale timestamp is refused (4xx) and nothing is stored, and so is a push to a mini program's
+ * URL that names another mini program (`PushRecipient`). A push recorded before is answered `success` without
+ * acting again. A failure a retry could fix answers with an error (so WeChat retries) and records nothing; a push
+ * that can never be processed is recorded as failed and acknowledged, to stop the retries.
  */
 import { z } from 'zod';
-import { ValidationError, isAppError } from '../domain/errors';
+import { AppError, ValidationError, isAppError } from '../domain/errors';
 import type { Reply } from '../runtime/http/route';
 import type { Logger } from '../runtime/logger';
 import type { WeChatMessageCrypto } from './crypto';
@@ -23,12 +24,36 @@ export const pushQuery = z.object({
   openid: z.string().max(128).optional(),
 });
 
+/** A genuine push, but for another mini program (its ToUserName) than the one whose URL received it. */
+export class PushRecipientMismatchError extends AppError {
+  readonly code = 'WECHAT_PUSH_RECIPIENT_MISMATCH';
+  readonly category = 'forbidden' as const;
+}
+
+/** A push to the URL of a mini program the platform has no record of, so whom it names cannot be checked. */
+export class UnknownPushRecipientError extends AppError {
+  readonly code = 'WECHAT_PUSH_RECIPIENT_UNKNOWN';
+  readonly category = 'not-found' as const;
+}
+
 export const SUCCESS: Reply = { status: 200, text: 'success' };
 
 export interface PushDescription {
   type: string;
   appId: string | null;
   createTime: number | null;
+}
+
+/**
+ * The mini program whose URL (`/wechat/authorizers/{appid}/events`) received a push, and the original id (`gh_…`)
+ * stored for it (null: no such mini program). msg_signature does not cover the path — every mini program's pushes
+ * are sealed with the one platform token and key — so a genuine push re-posted to another mini program's URL
+ * verifies perfectly; only its ToUserName says whom WeChat meant it for. The appid is also part of the inbox key,
+ * so a push at one URL can never mark the same plaintext handled for another.
+ */
+export interface PushRecipient {
+  appid: string;
+  userName: () => Promise<string | null>;
 }
 
 export async function receivePush<P>(options: {
@@ -39,6 +64,8 @@ export async function receivePush<P>(options: {
   /** Puts the push's outcome on the request's access-log line (one line per push). */
   annotate: (fields: Record<string, unknown>) => void;
   nowSeconds: number;
+  /** Pushes to a mini program's own URL: checked before anything is read or written. */
+  recipient?: PushRecipient;
   query: z.infer<typeof pushQuery>;
   rawBody: Buffer;
   schema: z.ZodType<P>;
@@ -55,9 +82,10 @@ export async function receivePush<P>(options: {
     nowSeconds: options.nowSeconds,
   });
   const push = parsePush(options.schema, opened.fields);
+  if (options.recipient) await checkRecipient(options.recipient, opened.fields['ToUserName']);
   const description = options.describe(push);
   const facts = { source: options.source, ...description };
-  const id = fingerprintOf(options.source, opened.message);
+  const id = fingerprintOf(options.source, opened.message, options.recipient?.appid);
   const earlier = await inbox.handled(id);
   if (earlier) {
     options.annotate({ push: { ...facts, duplicate: true, status: earlier.status } });
@@ -77,6 +105,17 @@ export async function receivePush<P>(options: {
   const recorded = await inbox.record(id, facts, receivedAt, 'processed', outcome);
   options.annotate({ push: { ...facts, outcome, ...(recorded === 'duplicate' ? { duplicate: true } : {}) } });
   return SUCCESS;
+}
+
+async function checkRecipient(recipient: PushRecipient, toUserName: unknown): Promise<void> {
+  const expected = await recipient.userName();
+  if (expected === null) {
+    throw new UnknownPushRecipientError(`no mini program ${recipient.appid} is known to this platform`, { field: 'params.appid' });
+  }
+  if (toUserName !== expected) {
+    // Neither original id goes into the answer: whoever re-posts a captured push is not owed the stored one.
+    throw new PushRecipientMismatchError(`the push is not addressed to the mini program ${recipient.appid}`, { field: 'message.ToUserName' });
+  }
 }
 
 function parsePush<P>(schema: z.ZodType<P>, fields: WeChatXmlFields): P {

@@ -175,12 +175,15 @@ function aesEncrypt(plain: Buffer, encodingAESKey: string): Buffer {
   return Buffer.concat([cipher.update(plain), cipher.final()]);
 }
 
-/** Each message is unique (a random part), so a control is never taken for a replay of an earlier case. */
+/**
+ * Each message is unique (a random part), so a control is never taken for a replay of an earlier case. The audit
+ * push is addressed to A's target, as WeChat addresses the pushes to its URL.
+ */
 const STANDARD_MESSAGES = {
   ticket: (k: PushKeys, now: number) =>
     `<xml><AppId><![CDATA[${k.componentAppId}]]></AppId><CreateTime>${now}</CreateTime><InfoType><![CDATA[component_verify_ticket]]></InfoType><ComponentVerifyTicket><![CDATA[ticket@@@hostile${randomBytes(8).toString('hex')}]]></ComponentVerifyTicket></xml>`,
-  'audit-success': (_k: PushKeys, now: number) =>
-    `<xml><ToUserName><![CDATA[gh_hostile]]></ToUserName><FromUserName><![CDATA[o_${randomBytes(8).toString('hex')}]]></FromUserName><CreateTime>${now}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[weapp_audit_success]]></Event><SuccTime>${now}</SuccTime></xml>`,
+  'audit-success': (_k: PushKeys, now: number, world: World) =>
+    `<xml><ToUserName><![CDATA[${substitute('{A.userName}', world)}]]></ToUserName><FromUserName><![CDATA[o_${randomBytes(8).toString('hex')}]]></FromUserName><CreateTime>${now}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[weapp_audit_success]]></Event><SuccTime>${now}</SuccTime></xml>`,
 } as const;
 
 /** The Encrypt value, damaged as asked; a few damages need Base64 padding, which the message length decides. */
@@ -270,7 +273,7 @@ export interface BuiltPush {
 /** Seals the case's message as WeChat would now, then applies the case's damage. */
 export function buildPush(spec: PushSpec, keys: PushKeys, world: World, nowSeconds = Math.floor(Date.now() / 1000)): BuiltPush {
   const message =
-    typeof spec.message === 'string' ? STANDARD_MESSAGES[spec.message](keys, nowSeconds) : substitute(spec.message.xml, { ...world, now: String(nowSeconds) });
+    typeof spec.message === 'string' ? STANDARD_MESSAGES[spec.message](keys, nowSeconds, world) : substitute(spec.message.xml, { ...world, now: String(nowSeconds) });
   const crypto = new WeChatMessageCrypto({ token: keys.token, encodingAESKey: keys.encodingAESKey, appId: keys.componentAppId });
   const encrypt = encryptValue(spec, keys, message);
   const timestamp = spec.timestamp ?? String(nowSeconds + (spec.timestampOffset ?? 0));

@@ -12,6 +12,8 @@ export interface AccountWorld {
   appId: string;
   /** The app's target mini program. */
   appid: string;
+  /** Its original id (`gh_…`): the ToUserName of the pushes WeChat sends to its URL. */
+  userName: string;
   primary: string;
   deploymentId: string;
   qrAssetId: string;
@@ -22,12 +24,15 @@ export async function accountWorld(p: Platform): Promise<AccountWorld> {
   const ready = await readyApp(p);
   const built = deploymentReply.parse(expectStatus(await ready.api.post(`/v1/apps/${ready.appId}/deployments`, { userVersion: '1.0.0', userDesc: 'hostile' }), 202).body);
   if (built.state !== 'built' || !built.qrAssetId) throw new Error(`the deployment did not build: ${built.state}`);
+  const userName = p.sim.miniProgram(ready.target)?.userName;
+  if (!userName) throw new Error(`the simulator does not know ${ready.target}`);
   const asset = z.object({ id: z.string() }).parse(expectStatus(await ready.api.raw('POST', '/v1/assets', pngOfWidth(120), { 'content-type': 'image/png' }), 201).body);
   return {
     key: ready.apiKey,
     accountId: ready.accountId,
     appId: ready.appId,
     appid: ready.target,
+    userName,
     primary: ready.primary,
     deploymentId: built.id,
     qrAssetId: built.qrAssetId,

@@ -1,0 +1,122 @@
+/**
+ * An audit push belongs to the mini program it names, whatever URL it is posted to. msg_signature covers neither
+ * the path nor the mini program (every authorizer push is sealed with the platform's one token and key), so a genuine
+ * push captured on its way to mini program A and re-posted, within the 5-minute window, to B's URL verifies
+ * perfectly. Through the whole product (local runtime, simulator, real SQLite store): such a push is refused and
+ * changes nothing, B's audit still lands, and A's own push is still handled when it arrives.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { deploymentOf, expectStatus, type Client, type DeploymentReply } from '../../infra/local/driver';
+import { errorEnvelope } from '../support/http';
+import { snapshotStore, storeChanges } from '../hostile/corpus';
+import { aimPushes, readyApp, startSeededPlatform, type SeededPlatform } from '../reliability/support';
+
+jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
+
+interface CapturedPush {
+  /** `/wechat/authorizers/{appid}/events?timestamp=…&nonce=…&msg_signature=…` as WeChat sent it. */
+  target: string;
+  body: string;
+}
+
+/** Stands where the product's message URL would be, so a test holds WeChat's exact bytes: what an eavesdropper holds. */
+async function startPushCatcher(): Promise<{ url: string; pushes: CapturedPush[]; close(): Promise<void> }> {
+  const pushes: CapturedPush[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      pushes.push({ target: req.url ?? '/', body: Buffer.concat(chunks).toString('utf8') });
+      res.end('success');
+    });
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', () => done()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    pushes,
+    close: () => new Promise<void>((done) => server.close(() => done())),
+  };
+}
+
+let p: SeededPlatform;
+let catcher: Awaited<ReturnType<typeof startPushCatcher>>;
+
+beforeAll(async () => {
+  p = await startSeededPlatform();
+  catcher = await startPushCatcher();
+}, 60_000);
+
+afterAll(async () => {
+  await catcher?.close();
+  await p?.close();
+});
+
+afterEach(() => aimPushes(p.sim, p.url));
+
+const IGNORED = ['healthProbes'];
+
+async function underAudit(api: Client, appId: string): Promise<DeploymentReply> {
+  const built = deploymentOf(expectStatus(await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.0', userDesc: 'recipient' }), 202));
+  expect(built.state).toBe('built');
+  const submitted = deploymentOf(expectStatus(await api.post(`/v1/deployments/${built.id}/submit`), 200));
+  expect(submitted.state).toBe('auditing');
+  return submitted;
+}
+
+const stateOf = async (api: Client, id: string) => deploymentOf(expectStatus(await api.get(`/v1/deployments/${id}`), 200));
+
+/** A's audit decision as WeChat pushes it, caught before it reaches the product. */
+async function capturedDecision(appid: string, reason: string): Promise<CapturedPush> {
+  p.sim.configure({ messageUrlTemplate: `${catcher.url}/wechat/authorizers/$APPID$/events` });
+  catcher.pushes.length = 0;
+  await p.sim.decideAudit(appid, 'reject', { reason });
+  await p.sim.pushesSettled();
+  aimPushes(p.sim, p.url);
+  const [push] = catcher.pushes;
+  if (!push || catcher.pushes.length !== 1) throw new Error(`expected one push, caught ${catcher.pushes.length}`);
+  expect(push.target.startsWith(`/wechat/authorizers/${appid}/events?`)).toBe(true);
+  return push;
+}
+
+const post = (target: string, body: string) => fetch(`${p.url}${target}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body });
+const retarget = (push: CapturedPush, appid: string) => push.target.replace(/^\/wechat\/authorizers\/[^/]+\/events/, `/wechat/authorizers/${appid}/events`);
+
+describe('an audit push re-posted to another mini program’s URL', () => {
+  it('is refused and changes nothing; both mini programs still get their own results', async () => {
+    const a = await readyApp(p);
+    const b = await readyApp(p);
+    const aDeployment = await underAudit(a.api, a.appId);
+    const bDeployment = await underAudit(b.api, b.appId);
+    const aPush = await capturedDecision(a.target, '1:A 的名称不符合规范');
+
+    const before = snapshotStore(p.sqlitePath, IGNORED);
+    const misdirected = await post(retarget(aPush, b.target), aPush.body);
+    expect(misdirected.status).toBe(403);
+    expect(errorEnvelope.parse(await misdirected.json()).error.code).toBe('WECHAT_PUSH_RECIPIENT_MISMATCH');
+    expect(storeChanges(before, snapshotStore(p.sqlitePath, IGNORED))).toEqual([]);
+    expect((await stateOf(b.api, bDeployment.id)).state).toBe('auditing');
+
+    // A's push, delivered where WeChat sent it, is handled: it was not taken for a duplicate.
+    const delivered = await post(aPush.target, aPush.body);
+    expect({ status: delivered.status, text: await delivered.text() }).toEqual({ status: 200, text: 'success' });
+    expect(await stateOf(a.api, aDeployment.id)).toMatchObject({ state: 'rejected', stateReason: '1:A 的名称不符合规范' });
+
+    // B's own result still lands, and B was never rejected on A's behalf.
+    await p.sim.decideAudit(b.target, 'approve');
+    await p.sim.pushesSettled();
+    expect((await stateOf(b.api, bDeployment.id)).state).toBe('approved');
+  });
+
+  it('is refused at the URL of a mini program the platform does not know, and nothing is stored', async () => {
+    const a = await readyApp(p);
+    await underAudit(a.api, a.appId);
+    const aPush = await capturedDecision(a.target, '1:rejected');
+
+    const before = snapshotStore(p.sqlitePath, IGNORED);
+    const unknown = await post(retarget(aPush, 'wx00000000000000ff'), aPush.body);
+    expect(unknown.status).toBe(404);
+    expect(errorEnvelope.parse(await unknown.json()).error.code).toBe('WECHAT_PUSH_RECIPIENT_UNKNOWN');
+    expect(storeChanges(before, snapshotStore(p.sqlitePath, IGNORED))).toEqual([]);
+  });
+});
