@@ -2,11 +2,13 @@
  * `build-trigger` (frontend): validates the app's config and plugins, commits the template with its ext_json,
  * stores the experience QR and binds testers. Answers 202 with the deployment as far as it got; the poller
  * finishes a build whose instance died. Cancel returns the app to configuring (its next build is a new deployment).
+ * Testers WeChat refuses (its tester limits, an unknown WeChat id) do not fail the build: they are listed on the
+ * deployment (`refusedTesters`) and bound later with POST /v1/deployments/{id}/testers.
  */
 import { z } from 'zod';
 import { services, httpFunction } from '../../shared/app/compose';
 import { accountOf, actorOf, type Services } from '../../shared/app/context';
-import { cancelDeployment, retryDeployment, startBuild } from '../../shared/app/deployments';
+import { bindTestersLater, cancelDeployment, retryDeployment, startBuild } from '../../shared/app/deployments';
 import { deploymentSchema } from '../../shared/domain/deployment';
 import { cloudEntry } from '../../shared/runtime/entry';
 import { json, route, type AnyRoute } from '../../shared/runtime/http/route';
@@ -22,6 +24,16 @@ export const routes = (s: Services): AnyRoute[] => {
     testers: z.array(z.string().min(1).max(64)).max(100).default([]),
   });
   const appParams = z.object({ appId: z.string().regex(/^app_[0-9a-z]{1,64}$/, 'not an app id') });
+  const testersBody = z
+    .strictObject({
+      testers: z
+        .array(z.string().min(1).max(64))
+        .min(1)
+        .max(100)
+        .optional()
+        .meta({ description: 'WeChat ids to bind; left out: the testers WeChat refused when the deployment was built (refusedTesters).' }),
+    })
+    .optional();
   return [
     route({
       method: 'POST',
@@ -42,6 +54,17 @@ export const routes = (s: Services): AnyRoute[] => {
       params: deploymentParams,
       response: deploymentSchema,
       handle: async ({ params, principal }) => json(200, await cancelDeployment(s, accountOf(principal), params.deploymentId, actorOf(principal))),
+    }),
+    route({
+      method: 'POST',
+      path: '/v1/deployments/{deploymentId}/testers',
+      auth: 'account',
+      summary: "Bind experience testers to a built deployment's mini program: by default those WeChat refused at build time, once the cause (its tester limit, the person's) is gone",
+      params: deploymentParams,
+      body: testersBody,
+      response: deploymentSchema,
+      handle: async ({ params, body, principal, signal }) =>
+        json(200, await bindTestersLater(s, accountOf(principal), params.deploymentId, body?.testers, signal)),
     }),
     route({
       method: 'POST',

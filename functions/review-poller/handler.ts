@@ -10,7 +10,11 @@ import { cloudEntry } from '../../shared/runtime/entry';
 import type { ScheduledEvent } from '../../shared/runtime/shim';
 import type { Context } from 'aws-lambda';
 
-/** Time kept back from the function's limit for the summary and for in-flight calls to finish. */
+/**
+ * Time kept back from the function's limit. The tick itself stops at its budget (WeChat calls in flight are cut
+ * there, see `pollDue`); what is left is for closing up after the cut — releasing leases, the summary — so the
+ * platform never kills a tick with a lease held.
+ */
 const RESERVE_MS = 5_000;
 
 export function makeHandler(s: Services, options: { concurrency?: number } = {}) {

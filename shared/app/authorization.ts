@@ -205,6 +205,8 @@ async function exchangeAndApply(s: Services, payload: StatePayload, authCode: st
   const actor = { kind: 'account' as const, id: payload.accountId };
   // Apps that lost a mini program in this authorization, with the mini program they lost: set by the write that won.
   let losses: { appId: AppId; appid: WeChatAppid; reason: string }[] = [];
+  // The app the mini program serves after the write that won: the only one whose deployments there may carry on.
+  let servedApp: AppId | null = null;
 
   for (let attempt = 0; ; attempt++) {
     const account = await getAccount(s, facts.accountId);
@@ -246,14 +248,16 @@ async function exchangeAndApply(s: Services, payload: StatePayload, authCode: st
     try {
       await s.store.commit(writes);
       losses = lost;
+      servedApp = miniProgram.linkedAppId;
       break;
     } catch (error) {
       if (!(error instanceof ConflictError) || attempt >= 5) throw error;
     }
   }
   await voidLostDeployments(s, losses);
-  // Deployments that waited for this authorization (61023, 42007) carry on now rather than after their backoff.
-  await resumeDeploymentsOf(s, appid);
+  // Deployments that waited for this authorization (61023, 42007) carry on now rather than after their backoff —
+  // only the linked app's: another app's left here would act for a mini program that is no longer theirs.
+  await resumeDeploymentsOf(s, appid, servedApp);
   await refreshPlugins(s, appid, funcScopeIds);
   s.log.info('mini program authorized', { appid, purpose: payload.purpose, accountId: payload.accountId });
   return appid;
@@ -264,8 +268,8 @@ async function exchangeAndApply(s: Services, payload: StatePayload, authCode: st
  * approval of the audit they share with the new app's deployment (85009) would release both, and the code at
  * WeChat would not be what either record says. Their audit is withdrawn (the platform still acts for the mini
  * program), so the app that has it now can submit; a release already under way is finished first.
- * Best effort after the link is stored: a deployment left open cannot submit, retry or release any more
- * (`DEPLOYMENT_APP_UNLINKED`).
+ * Best effort after the link is stored: a deployment left open (its lease stayed busy) cannot submit, retry or
+ * release any more (`DEPLOYMENT_APP_UNLINKED`), and its worker voids it instead of taking its next step at WeChat.
  */
 async function voidLostDeployments(s: Services, losses: readonly { appId: AppId; appid: WeChatAppid; reason: string }[]): Promise<void> {
   for (const loss of losses) {

@@ -108,7 +108,7 @@ export async function assetMetasOf(s: Services, accountId: AccountId, app: App):
   const metas = new Map<string, AssetMeta>();
   for (const ref of refs) {
     const asset = await s.db.assets.get(ref.assetId);
-    if (asset && asset.data.accountId === accountId) metas.set(ref.assetId, { type: asset.data.contentType, width: asset.data.width });
+    if (asset && asset.data.accountId === accountId) metas.set(ref.assetId, { kind: asset.data.kind, type: asset.data.contentType, width: asset.data.width });
   }
   return metas;
 }

@@ -14,11 +14,13 @@
  *   adopted or withdrawn after `ownsAudit` says it is this deployment's own submission.
  */
 import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
 import { primaryOf, unbindPrimary } from '../domain/account';
 import { checkAppConfig, unlinkApp } from '../domain/app';
 import type { Actor } from '../domain/common';
 import {
   IN_FLIGHT_STATES,
+  SUBMIT_CLOCK_SKEW_MS,
   auditIdsOf,
   auditMayBeLive,
   createDeployment,
@@ -28,22 +30,25 @@ import {
   pollLater,
   pollNow,
   transition,
+  withTestersBound,
   wouldChange,
   type Deployment,
   type DeploymentCommand,
   type Effect,
   type LatestAudit,
+  type TesterRefusal,
   type Work,
 } from '../domain/deployment';
-import { AppError, ConflictError, NotFoundError } from '../domain/errors';
-import { newDeploymentId, type AccountId, type AppId, type AssetId, type WeChatAppid } from '../domain/ids';
+import { AppError, ConflictError, NotFoundError, ValidationError } from '../domain/errors';
+import { deploymentIdSchema, newDeploymentId, timestampSchema, type AccountId, type AppId, type AssetId, type WeChatAppid } from '../domain/ids';
 import { markNeedsReauth, unlinkMiniProgram, withRole } from '../domain/mini-program';
 import { checkPlugins } from '../domain/plugins';
 import { buildExtJson } from '../domain/ext-json';
 import { hasCodePermissions, whoCanPublish } from '../domain/rules';
 import { createLeases } from '../store/leases';
-import type { Stored, Write } from '../store/port';
-import { WeChatApiError, WeChatNetworkError } from '../wechat/errcodes';
+import { defineCollection, type Stored, type Write } from '../store/port';
+import { ALREADY_A_TESTER, TESTER_REFUSALS, WeChatApiError, WeChatNetworkError } from '../wechat/errcodes';
+import type { CallOptions } from '../wechat/http';
 import { AuthorizerNotAuthorizedError } from '../wechat/tokens';
 import { assetMetasOf, getAccount, getApp, putAsset } from './catalog';
 import type { Services } from './context';
@@ -51,7 +56,19 @@ import { refreshPlugins } from './authorization';
 
 const LEASE_MS = 2 * 60_000;
 const SYSTEM: Actor = { kind: 'system' };
-const ACTIVE_STATES = ['configuring', 'building', 'built', 'submitting', 'auditing', 'approved', 'releasing', 'rejected', 'withdrawn', 'failed'] as const;
+/** Every state a deployment is open in whatever its failure; `failed` is open too, but only while retryable. */
+const OPEN_STATES = ['configuring', 'building', 'built', 'submitting', 'auditing', 'approved', 'releasing', 'rejected', 'withdrawn'] as const;
+const MAX_TESTERS = 100;
+
+/**
+ * One document per app naming its latest deployment. "One open deployment per app" is a compare-and-set on it,
+ * written in the same batch as the new deployment: two builds of one app started together on different instances
+ * cannot both pass the check, because only one batch wins the slot and the other sees the winner's deployment.
+ */
+export const appDeploymentSlotsCollection = defineCollection({
+  name: 'appDeploymentSlots',
+  schema: z.lazy(() => z.object({ deploymentId: deploymentIdSchema, at: timestampSchema })),
+});
 
 export class DeploymentConflictError extends AppError {
   readonly code: string;
@@ -136,15 +153,6 @@ export async function startBuild(s: Services, accountId: AccountId, appId: strin
     if (!plugins.ok) throw plugins.error;
   }
 
-  const open = await s.db.deployments.find({ where: { appId: app.data.id, state: { in: [...ACTIVE_STATES] } }, limit: 5 });
-  const blocking = open.find((d) => !isTerminal(d.data));
-  if (blocking) {
-    throw new DeploymentConflictError('DEPLOYMENT_ALREADY_OPEN', `deployment ${blocking.id} of this app is still ${blocking.data.state}: cancel or finish it first`, {
-      deploymentId: blocking.id,
-      state: blocking.data.state,
-    });
-  }
-
   const extJson = buildExtJson(app.data, { extAppid: appid, assetUrl: (id: AssetId) => `${s.config.publicBaseUrl}/v1/public/assets/${id}` });
   const created = createDeployment(
     {
@@ -161,8 +169,53 @@ export async function startBuild(s: Services, accountId: AccountId, appId: strin
     { at: s.clock(), actor },
   );
   const started = transition(created, { type: 'startBuild' }, { at: s.clock(), actor, random: s.random });
-  await s.db.deployments.insert(created.id, started.deployment);
+  const slots = s.store.collection(appDeploymentSlotsCollection);
+  for (let attempt = 0; ; attempt++) {
+    const slot = await slots.get(app.data.id);
+    const blocking = await openDeploymentOf(s, app.data.id, slot?.data.deploymentId ?? null);
+    if (blocking) {
+      throw new DeploymentConflictError('DEPLOYMENT_ALREADY_OPEN', `deployment ${blocking.id} of this app is still ${blocking.data.state}: cancel or finish it first`, {
+        deploymentId: blocking.id,
+        state: blocking.data.state,
+      });
+    }
+    const claim = { deploymentId: created.id, at: s.clock() };
+    try {
+      await s.store.commit([
+        slot ? slots.updateWrite(slot.id, slot.version, claim) : slots.insertWrite(app.data.id, claim),
+        s.db.deployments.insertWrite(created.id, started.deployment),
+      ]);
+      break;
+    } catch (error) {
+      // Another build of the app took the slot meanwhile: look again, and find its deployment open.
+      if (!(error instanceof ConflictError) || attempt >= 3) throw error;
+    }
+  }
   return advance(s, created.id, signal);
+}
+
+/**
+ * The app's open deployment, if any. The slot names the app's latest deployment, and a deployment is only created
+ * while the one before it is closed (closed is for good): that one is the only candidate. An app without a slot
+ * had its deployments made before slots existed: those are looked up by state.
+ */
+async function openDeploymentOf(s: Services, appId: AppId, latest: string | null): Promise<Stored<Deployment> | null> {
+  if (latest !== null) {
+    const stored = await s.db.deployments.get(latest);
+    return stored && !isTerminal(stored.data) ? stored : null;
+  }
+  return (await findOpen(s, { appId }, 1))[0] ?? null;
+}
+
+/**
+ * Open deployments by state. Closed failures pile up (a permanent failure stays `failed`), so they cannot share
+ * one limited query with the open states: the failed ones are read newest first, where a retryable one would be.
+ */
+async function findOpen(s: Services, where: { appId?: AppId; miniProgramAppid?: WeChatAppid }, limit: number): Promise<Stored<Deployment>[]> {
+  const open = await s.db.deployments.find({ where: { ...where, state: { in: [...OPEN_STATES] } }, orderBy: { field: 'createdAt', direction: 'desc' }, limit });
+  if (open.length >= limit) return open;
+  const failed = await s.db.deployments.find({ where: { ...where, state: 'failed' }, orderBy: { field: 'createdAt', direction: 'desc' }, limit: Math.max(limit, 100) });
+  return [...open, ...failed.filter((d) => !isTerminal(d.data))].slice(0, limit);
 }
 
 // ---------------------------------------------------------------------------------------------- the worker
@@ -170,6 +223,10 @@ export async function startBuild(s: Services, accountId: AccountId, appId: strin
 /**
  * Does the deployment's pending WeChat work, step after step, under its lease. Returns the deployment as it
  * stands; if another instance holds the lease, returns without doing anything (that instance is on it).
+ *
+ * `signal` is the caller's end (a request's early timeout, a poller tick's budget): no step starts after it, and
+ * the WeChat call in flight is cut there. What was cut stays as it was, due, for the next tick: each step is
+ * safe to repeat.
  */
 export async function advance(s: Services, id: string, signal?: AbortSignal): Promise<Deployment> {
   const leases = createLeases(s.store, s.clock);
@@ -196,9 +253,11 @@ async function runSteps(s: Services, id: string, signal?: AbortSignal): Promise<
     const stored = await readDeployment(s, id);
     const work = pendingWork(stored.data);
     if (!work) return stored.data;
-    if ((await perform(s, stored.data, work)) === 'later') {
+    const outcome = await perform(s, stored.data, work, signal);
+    if (outcome === 'stopped') break;
+    if (outcome === 'later') {
       await postpone(s, stored);
-      return (await readDeployment(s, id)).data;
+      break;
     }
   }
   return (await readDeployment(s, id)).data;
@@ -219,58 +278,141 @@ async function acquireWaiting(s: Services, id: string, waitMs: number) {
   }
 }
 
-type Outcome = 'progressed' | 'later';
+/** A WeChat call's options: cut at the caller's end, if it has one. */
+const callOf = (signal: AbortSignal | undefined): CallOptions | undefined => (signal ? { signal } : undefined);
 
-async function perform(s: Services, d: Deployment, work: Work): Promise<Outcome> {
+/** `stopped`: the caller's signal ended the run; nothing is recorded and the deployment stays due. */
+type Outcome = 'progressed' | 'later' | 'stopped';
+
+/** The steps that make WeChat act on the mini program's code or testers; polling an audit only reads. */
+const ACTS_AT_WECHAT: ReadonlySet<Work> = new Set(['commitCode', 'fetchQrCode', 'bindTesters', 'submitAudit', 'release']);
+
+async function perform(s: Services, d: Deployment, work: Work, signal?: AbortSignal): Promise<Outcome> {
   const appid = d.miniProgramAppid;
   const { client } = s.wechat;
+  const call = callOf(signal);
   try {
+    if (ACTS_AT_WECHAT.has(work)) {
+      // Checked at every step, right before acting: the app may have lost the mini program since the last one (see
+      // `linkLoss`), and the void that should have closed this deployment then is only best effort.
+      const loss = await linkLoss(s, d);
+      if (loss) return await voidUnlinked(s, d, loss, signal);
+    }
     switch (work) {
       case 'commitCode':
-        await client.commit(appid, { templateId: d.templateId, extJson: d.extJson, userVersion: d.userVersion, userDesc: d.userDesc });
+        await client.commit(appid, { templateId: d.templateId, extJson: d.extJson, userVersion: d.userVersion, userDesc: d.userDesc }, call);
         await applyCommand(s, d.id, { type: 'buildCommitted' }, SYSTEM);
         return 'progressed';
       case 'fetchQrCode': {
-        const qr = await client.getQrcode(appid);
+        const qr = await client.getQrcode(appid, undefined, call);
         const asset = await putAsset(s, d.accountId, qr.bytes, 'qrcode');
         await applyCommand(s, d.id, { type: 'qrStored', qrAssetId: asset.id }, SYSTEM);
         return 'progressed';
       }
       case 'bindTesters': {
-        const bound: string[] = [];
-        for (const tester of d.testers) {
-          try {
-            await client.bindTester(appid, tester);
-            bound.push(tester);
-          } catch (error) {
-            if (error instanceof WeChatApiError && error.errcode === 85004) bound.push(tester); // already a tester
-            else if (error instanceof WeChatApiError && error.kind === 'input') s.log.warn('tester not bound', { deploymentId: d.id, errcode: error.errcode });
-            else throw error;
-          }
-        }
-        await applyCommand(s, d.id, { type: 'buildSucceeded', boundTesters: bound }, SYSTEM);
+        const { bound, refused } = await bindTesters(s, appid, d.testers, signal);
+        if (refused.length > 0) s.log.warn('testers refused by WeChat', { deploymentId: d.id, errcodes: refused.map((r) => r.errcode) });
+        await applyCommand(s, d.id, { type: 'buildSucceeded', boundTesters: bound, refusedTesters: refused }, SYSTEM);
         return 'progressed';
       }
       case 'submitAudit':
-        return await submit(s, d);
+        return await submit(s, d, signal);
       case 'pollAudit':
-        return await pollAudit(s, d);
+        return await pollAudit(s, d, signal);
       case 'release':
-        return await release(s, d);
+        return await release(s, d, signal);
     }
   } catch (error) {
-    return recordFailure(s, d, work, error);
+    return recordFailure(s, d, work, error, signal);
   }
 }
 
-async function submit(s: Services, d: Deployment): Promise<Outcome> {
+/**
+ * Binds each tester. WeChat refusing a person (`TESTER_REFUSALS`: no such WeChat id, the mini program's tester
+ * limit, the person's own limit) does not fail the build — the code is committed and its QR stored, and no retry
+ * could change the answer — so the user gets a built deployment listing who was refused and why, and binds them
+ * again once the cause is gone (`bindTestersLater`). Anything else (token, network, quota) is the step's failure.
+ */
+async function bindTesters(
+  s: Services,
+  appid: WeChatAppid,
+  testers: readonly string[],
+  signal?: AbortSignal,
+): Promise<{ bound: string[]; refused: TesterRefusal[] }> {
+  const bound: string[] = [];
+  const refused: TesterRefusal[] = [];
+  for (const tester of testers) {
+    try {
+      await s.wechat.client.bindTester(appid, tester, callOf(signal));
+      bound.push(tester);
+    } catch (error) {
+      if (!(error instanceof WeChatApiError)) throw error;
+      if (error.errcode === ALREADY_A_TESTER) bound.push(tester);
+      else if (TESTER_REFUSALS.has(error.errcode) || error.kind === 'input') refused.push({ wechatId: tester, errcode: error.errcode, reason: error.meaning, at: s.clock() });
+      else throw error;
+    }
+  }
+  return { bound, refused };
+}
+
+/**
+ * Why the deployment may no longer act at WeChat, or null if it may: its app and its mini program must still point
+ * at each other, and the mini program must not have revoked the platform. Otherwise the mini program serves
+ * another app now — maybe another account's — and this deployment's code or release would land on it.
+ * A mini program waiting for a new scan (`needs-reauth`) is still this app's: the step fails at WeChat and waits.
+ */
+async function linkLoss(s: Services, d: Deployment): Promise<{ reason: string; platformActs: boolean } | null> {
+  const [app, mp] = await Promise.all([s.db.apps.get(d.appId), s.db.miniPrograms.get(d.miniProgramAppid)]);
+  if (!mp || mp.data.status === 'unauthorized') {
+    return { reason: `the mini program ${d.miniProgramAppid} no longer authorizes this platform`, platformActs: false };
+  }
+  if (app?.data.miniProgramAppid !== d.miniProgramAppid || mp.data.linkedAppId !== d.appId) {
+    return { reason: `the app ${d.appId} is no longer linked to the mini program ${d.miniProgramAppid}`, platformActs: mp.data.status === 'authorized' };
+  }
+  return null;
+}
+
+/**
+ * Closes a deployment that lost its mini program instead of acting, as the void at the time of the loss would have
+ * (`voidLostDeployments`): its own audit is withdrawn when the platform still acts for the mini program, and a
+ * release whose answer was lost before the loss counts as done — a deployment is never reported voided while its
+ * version went live.
+ */
+async function voidUnlinked(s: Services, d: Deployment, loss: { reason: string; platformActs: boolean }, signal?: AbortSignal): Promise<Outcome> {
+  if (d.state === 'releasing' && loss.platformActs && (await wentLive(s, d, signal))) {
+    await applyCommand(s, d.id, { type: 'releaseAlreadyDone' }, SYSTEM);
+    return 'progressed';
+  }
+  let found: Withdrawal = { outcome: 'no-audit' };
+  if (loss.platformActs && auditMayBeLive(d)) {
+    try {
+      found = await withdrawOwnAudit(s, d, signal);
+    } catch (error) {
+      s.log.warn('could not withdraw the audit of a deployment that lost its mini program', { deploymentId: d.id, error });
+    }
+  }
+  s.log.warn('deployment voided before acting: its app lost the mini program', { deploymentId: d.id, appId: d.appId, miniProgramAppid: d.miniProgramAppid });
+  await applyCommand(s, d.id, closingWith({ type: 'void', reason: `${loss.reason}: nothing more was done at WeChat` }, d, found), SYSTEM);
+  return 'progressed';
+}
+
+/** Whether the live version is this deployment's, released since it started releasing (a release answer lost). */
+async function wentLive(s: Services, d: Deployment, signal?: AbortSignal): Promise<boolean> {
+  const live = (await s.wechat.client.getVersionInfo(d.miniProgramAppid, callOf(signal))).release_info;
+  const since = d.history.findLast((entry) => entry.to === 'releasing')?.at;
+  if (!live || since === undefined || live.release_version !== d.userVersion) return false;
+  return live.release_time === undefined || live.release_time * 1000 >= since - SUBMIT_CLOCK_SKEW_MS;
+}
+
+async function submit(s: Services, d: Deployment, signal?: AbortSignal): Promise<Outcome> {
   const { client } = s.wechat;
   const appid = d.miniProgramAppid;
+  const call = callOf(signal);
   // A submit may already have happened before an instance died or its answer was lost — and WeChat may even have
   // decided it since: submitting again would abandon that audit and spend another of the month's submits.
-  if (await adoptOwnAudit(s, d)) return 'progressed';
+  if (await adoptOwnAudit(s, d, signal)) return 'progressed';
   try {
-    const privacy = await client.getCodePrivacyInfo(appid);
+    const privacy = await client.getCodePrivacyInfo(appid, call);
     const missing = [...(privacy.without_auth_list ?? []), ...(privacy.without_conf_list ?? [])];
     if (missing.length > 0) {
       await applyCommand(s, d.id, { type: 'fail', reason: `privacy settings are missing for: ${missing.join(', ')}; set them, then retry`, retryable: true, errcode: 61040 }, SYSTEM);
@@ -281,21 +423,21 @@ async function submit(s: Services, d: Deployment): Promise<Outcome> {
     if (error instanceof WeChatApiError && error.errcode === 61039) return 'later';
     throw error;
   }
-  const categories = (await client.getCategory(appid)).category_list;
+  const categories = (await client.getCategory(appid, call)).category_list;
   const first = categories[0];
   if (!first) {
     await applyCommand(s, d.id, { type: 'fail', reason: 'the mini program has no service category: add one on mp.weixin.qq.com, then retry', retryable: true, errcode: 85008 }, SYSTEM);
     return 'progressed';
   }
   try {
-    const { auditid } = await client.submitAudit(appid, { item_list: [first], version_desc: d.userDesc || d.userVersion });
+    const { auditid } = await client.submitAudit(appid, { item_list: [first], version_desc: d.userDesc || d.userVersion }, call);
     await applyCommand(s, d.id, { type: 'auditSubmitted', auditId: Number(auditid) }, SYSTEM);
     return 'progressed';
   } catch (error) {
     if (!(error instanceof WeChatApiError)) throw error;
     if (error.errcode === 61039) return 'later';
     if (error.errcode !== 85009) throw error;
-    if (await adoptOwnAudit(s, d)) return 'progressed';
+    if (await adoptOwnAudit(s, d, signal)) return 'progressed';
     // Another deployment's audit (or one submitted outside this platform): adopting it would release code this
     // deployment never submitted.
     await applyCommand(
@@ -314,9 +456,13 @@ async function submit(s: Services, d: Deployment): Promise<Outcome> {
 }
 
 /** The latest audit of a mini program, or null when it never had one (85058). */
-async function latestAuditOf(s: Services, appid: WeChatAppid): Promise<(LatestAudit & { reason: string | null; screenshots: string[] }) | null> {
+async function latestAuditOf(
+  s: Services,
+  appid: WeChatAppid,
+  signal?: AbortSignal,
+): Promise<(LatestAudit & { reason: string | null; screenshots: string[] }) | null> {
   try {
-    const latest = await s.wechat.client.getLatestAuditStatus(appid);
+    const latest = await s.wechat.client.getLatestAuditStatus(appid, callOf(signal));
     return {
       auditId: Number(latest.auditid),
       status: latest.status,
@@ -353,8 +499,8 @@ async function isOwnAudit(s: Services, d: Deployment, latest: LatestAudit): Prom
  * A submitting deployment takes WeChat's latest audit as its own when it is (the submit's answer was lost), in
  * whatever state WeChat has it now — under review, delayed, or already decided. Returns whether it did.
  */
-async function adoptOwnAudit(s: Services, d: Deployment): Promise<boolean> {
-  const latest = await latestAuditOf(s, d.miniProgramAppid);
+async function adoptOwnAudit(s: Services, d: Deployment, signal?: AbortSignal): Promise<boolean> {
+  const latest = await latestAuditOf(s, d.miniProgramAppid, signal);
   if (!latest || !(await isOwnAudit(s, d, latest))) return false;
   const { auditId } = latest;
   const wechat: Actor = { kind: 'wechat' };
@@ -390,14 +536,14 @@ interface Withdrawal {
  * withdraws whatever is pending). Safe to repeat: an audit already decided or withdrawn needs nothing. WeChat's
  * refusals (87013: no undo left today) and unknown outcomes are thrown, for the caller to decide.
  */
-async function withdrawOwnAudit(s: Services, d: Deployment): Promise<Withdrawal> {
-  const latest = await latestAuditOf(s, d.miniProgramAppid);
+async function withdrawOwnAudit(s: Services, d: Deployment, signal?: AbortSignal): Promise<Withdrawal> {
+  const latest = await latestAuditOf(s, d.miniProgramAppid, signal);
   if (!latest) return { outcome: 'no-audit' };
   if (!(await isOwnAudit(s, d, latest))) return { outcome: 'not-ours' };
   const { auditId } = latest;
   if (latest.status !== 2 && latest.status !== 4) return { outcome: 'not-under-review', auditId };
   try {
-    await s.wechat.client.undoCodeAudit(d.miniProgramAppid);
+    await s.wechat.client.undoCodeAudit(d.miniProgramAppid, callOf(signal));
   } catch (error) {
     // Decided between the two calls: nothing is under review any more.
     if (error instanceof WeChatApiError && (error.errcode === 85019 || error.errcode === 85020)) return { outcome: 'not-under-review', auditId };
@@ -410,10 +556,10 @@ async function withdrawOwnAudit(s: Services, d: Deployment): Promise<Withdrawal>
 const closingWith = <C extends Extract<DeploymentCommand, { type: 'cancel' | 'void' }>>(cmd: C, d: Deployment, found: Withdrawal): C =>
   found.auditId !== undefined && found.auditId !== d.audit?.auditId ? { ...cmd, auditId: found.auditId } : cmd;
 
-async function pollAudit(s: Services, d: Deployment): Promise<Outcome> {
+async function pollAudit(s: Services, d: Deployment, signal?: AbortSignal): Promise<Outcome> {
   const auditId = d.audit?.auditId;
   if (auditId === undefined) return 'later';
-  const status = await s.wechat.client.getAuditStatus(d.miniProgramAppid, auditId);
+  const status = await s.wechat.client.getAuditStatus(d.miniProgramAppid, auditId, callOf(signal));
   const command: DeploymentCommand | null =
     status.status === 0
       ? { type: 'auditApproved', auditId }
@@ -430,16 +576,17 @@ async function pollAudit(s: Services, d: Deployment): Promise<Outcome> {
   return applied.changed && command.type !== 'auditDelayed' ? 'progressed' : 'later';
 }
 
-async function release(s: Services, d: Deployment): Promise<Outcome> {
+async function release(s: Services, d: Deployment, signal?: AbortSignal): Promise<Outcome> {
+  const call = callOf(signal);
   try {
-    await s.wechat.client.release(d.miniProgramAppid);
+    await s.wechat.client.release(d.miniProgramAppid, call);
     await applyCommand(s, d.id, { type: 'released' }, SYSTEM);
   } catch (error) {
     if (!(error instanceof WeChatApiError)) throw error;
     if (error.errcode === 85052) {
       await applyCommand(s, d.id, { type: 'releaseAlreadyDone' }, SYSTEM);
     } else if (error.errcode === 85020 || error.errcode === 85019) {
-      const latest = await s.wechat.client.getLatestAuditStatus(d.miniProgramAppid);
+      const latest = await s.wechat.client.getLatestAuditStatus(d.miniProgramAppid, call);
       if (latest.status === 0 && Number(latest.auditid) === d.audit?.auditId) return 'later'; // approved: WeChat is catching up
       await applyCommand(s, d.id, { type: 'fail', reason: `WeChat refused the release (${error.errcode}): the approved version is no longer the latest`, retryable: false, errcode: error.errcode }, SYSTEM);
     } else {
@@ -460,7 +607,12 @@ const AUTHORIZER_LOST_ERRCODES: ReadonlySet<number> = new Set([42007, 61003, 610
  *   Failing it would close it for good. The mini program is marked `needs-reauth`, which is what the user sees.
  * - A poll only reads: WeChat refusing it (45009 above all) changes nothing about the audit, so look again later.
  */
-async function recordFailure(s: Services, d: Deployment, work: Work, error: unknown): Promise<Outcome> {
+async function recordFailure(s: Services, d: Deployment, work: Work, error: unknown, signal?: AbortSignal): Promise<Outcome> {
+  // Cut by the caller's end (whatever the error says, its outcome is unknown): the next run repeats the step.
+  if (signal?.aborted) {
+    s.log.info('deployment step stopped at the caller’s deadline', { deploymentId: d.id, state: d.state, work });
+    return 'stopped';
+  }
   if (error instanceof WeChatNetworkError) {
     s.log.warn('deployment step postponed: WeChat unreachable', { deploymentId: d.id, state: d.state, error });
     return 'later';
@@ -510,10 +662,12 @@ async function markMiniProgramNeedsReauth(s: Services, appid: WeChatAppid, reaso
 
 /**
  * The mini program was authorized again: deployments that waited for it are looked at by the next poller tick
- * rather than after their backoff (up to 30 minutes).
+ * rather than after their backoff (up to 30 minutes). Only those of `appId`, the app the mini program serves now:
+ * another app's deployments there lost it with this authorization, and hurrying them would only race their void.
  */
-export async function resumeDeploymentsOf(s: Services, appid: WeChatAppid): Promise<number> {
-  const waiting = await s.db.deployments.find({ where: { miniProgramAppid: appid, state: { in: [...IN_FLIGHT_STATES] } }, limit: 100 });
+export async function resumeDeploymentsOf(s: Services, appid: WeChatAppid, appId: AppId | null): Promise<number> {
+  if (appId === null) return 0;
+  const waiting = await s.db.deployments.find({ where: { miniProgramAppid: appid, appId, state: { in: [...IN_FLIGHT_STATES] } }, limit: 100 });
   let resumed = 0;
   for (const stored of waiting) {
     const next = pollNow(stored.data, s.clock());
@@ -614,11 +768,15 @@ export async function releaseDeployment(s: Services, accountId: AccountId, id: s
   return command(s, accountId, id, { type: 'startRelease' }, actor, signal);
 }
 
-/** WeChat first, then the record: a refused undo (87013 budget) must leave the audit as it was. */
+/**
+ * WeChat first, then the record: a refused undo (87013 budget) must leave the audit as it was. Only while the app
+ * holds the mini program: `undocodeaudit` withdraws whatever is under review, which would be the new app's audit.
+ */
 export async function undoAudit(s: Services, accountId: AccountId, id: string, actor: Actor): Promise<Deployment> {
   const d = await getDeployment(s, accountId, id);
   const cmd: DeploymentCommand = { type: 'withdraw', ...(d.data.audit ? { auditId: d.data.audit.auditId } : {}) };
   if (!wouldChange(d.data, cmd, { at: s.clock(), actor })) return (await applyCommand(s, id, cmd, actor)).deployment;
+  await assertStillLinked(s, d.data);
   await s.wechat.client.undoCodeAudit(d.data.miniProgramAppid);
   return (await applyCommand(s, id, cmd, actor)).deployment;
 }
@@ -628,15 +786,51 @@ export async function speedUpAudit(s: Services, accountId: AccountId, id: string
   if (d.data.state !== 'auditing' || !d.data.audit) {
     throw new DeploymentConflictError('DEPLOYMENT_NOT_IN_REVIEW', 'only a deployment under review can be sped up', { state: d.data.state });
   }
+  await assertStillLinked(s, d.data);
   await s.wechat.client.speedupAudit(d.data.miniProgramAppid, d.data.audit.auditId);
   return d.data;
 }
 
+/** Only while the app holds the mini program: reverting it after another app released there would undo theirs. */
 export async function rollbackDeployment(s: Services, accountId: AccountId, id: string, actor: Actor): Promise<Deployment> {
   const d = await getDeployment(s, accountId, id);
   if (!wouldChange(d.data, { type: 'rollback' }, { at: s.clock(), actor })) return (await applyCommand(s, id, { type: 'rollback' }, actor)).deployment;
+  await assertStillLinked(s, d.data);
   await s.wechat.client.revertCodeRelease(d.data.miniProgramAppid);
   return (await applyCommand(s, id, { type: 'rollback' }, actor)).deployment;
+}
+
+/**
+ * Binds testers to a built deployment's mini program after the build: by default those WeChat refused then (see
+ * `bindTesters`), once their cause is gone; or the ones given. Refused again, they stay listed with the new reason.
+ */
+export async function bindTestersLater(
+  s: Services,
+  accountId: AccountId,
+  id: string,
+  testers: readonly string[] | undefined,
+  signal?: AbortSignal,
+): Promise<Deployment> {
+  const stored = await getDeployment(s, accountId, id);
+  // Refused before WeChat is asked: not built yet, or closed.
+  withTestersBound(stored.data, { bound: [], refused: [] }, s.clock());
+  const wanted = [...new Set(testers ?? stored.data.refusedTesters.map((r) => r.wechatId))];
+  if (wanted.length === 0) return stored.data;
+  if (new Set([...stored.data.testers, ...wanted]).size > MAX_TESTERS) {
+    throw new ValidationError(`a deployment has at most ${MAX_TESTERS} testers`, [{ path: 'body.testers', message: `at most ${MAX_TESTERS} testers in all` }], {
+      code: 'TOO_MANY_TESTERS',
+    });
+  }
+  await assertStillLinked(s, stored.data);
+  const result = await bindTesters(s, stored.data.miniProgramAppid, wanted, signal);
+  for (let attempt = 0; ; attempt++) {
+    const current = await readDeployment(s, id);
+    try {
+      return (await s.db.deployments.update(id, current.version, withTestersBound(current.data, { bound: result.bound, refused: result.refused }, s.clock()))).data;
+    } catch (error) {
+      if (!(error instanceof ConflictError) || attempt >= 10) throw error;
+    }
+  }
 }
 
 // ------------------------------------------------------------------------------------------ audit events
@@ -710,7 +904,9 @@ async function reconcileSubmitting(s: Services, id: string, cmd: DeploymentComma
  * Closes every open deployment of a mini program, undoing a live audit first when asked (unbind). Each one is
  * closed under its lease, so it never happens while another instance is calling WeChat for it; a release already
  * under way is finished first when asked (unbind), since it may have reached WeChat — a deployment is never
- * reported voided while its version went live.
+ * reported voided while its version went live. One whose lease stays busy does not stop the others: they are
+ * closed, then DEPLOYMENT_BUSY is thrown for the caller to try again (the busy one's worker re-checks the link
+ * before its next call at WeChat, `linkLoss`).
  */
 export async function voidDeploymentsOf(
   s: Services,
@@ -719,12 +915,17 @@ export async function voidDeploymentsOf(
   actor: Actor,
   options: { undoAudit: boolean; finishReleases?: boolean; /** Only this app's deployments. */ appId?: AppId },
 ): Promise<number> {
-  const open = await s.db.deployments.find({ where: { miniProgramAppid: appid, state: { in: [...ACTIVE_STATES] } }, limit: 100 });
+  const open = await findOpen(s, { miniProgramAppid: appid, ...(options.appId === undefined ? {} : { appId: options.appId }) }, 100);
   let voided = 0;
+  let busy: unknown = null;
   for (const candidate of open) {
-    if (isTerminal(candidate.data)) continue;
-    if (options.appId !== undefined && candidate.data.appId !== options.appId) continue;
-    const lease = await acquireWaiting(s, candidate.id, 10_000);
+    let lease;
+    try {
+      lease = await acquireWaiting(s, candidate.id, 10_000);
+    } catch (error) {
+      busy ??= error;
+      continue;
+    }
     try {
       let d = (await readDeployment(s, candidate.id)).data;
       if (d.state === 'releasing' && options.finishReleases) d = await runSteps(s, d.id);
@@ -744,6 +945,7 @@ export async function voidDeploymentsOf(
       await lease.release();
     }
   }
+  if (busy !== null) throw busy;
   return voided;
 }
 
@@ -806,13 +1008,19 @@ export interface PollSummary {
 }
 
 /**
- * One poller tick: claims due deployments (leases inside `advance`), with bounded concurrency and a time budget
- * below the function's timeout, and does their pending work — polling audits, resuming builds, submits and releases.
+ * One poller tick: claims due deployments (leases inside `advance`), with bounded concurrency, and does their pending
+ * work — polling audits, resuming builds, submits and releases.
+ *
+ * The budget ends the tick below the function's timeout, measured on the wall clock (which is what the platform
+ * kills by, whatever `s.clock` says): no deployment is started after it, and the steps under way are stopped there —
+ * between steps, or by cutting the WeChat call in flight — with the deployment left due for the next tick. Checking
+ * only before an item starts is not enough: one item can take 8 steps of WeChat calls of up to ~15 s each.
  */
-export async function pollDue(s: Services, options: { budgetMs: number; concurrency?: number; limit?: number }): Promise<PollSummary> {
-  const started = s.clock();
+export async function pollDue(s: Services, options: { budgetMs: number; concurrency?: number; limit?: number; signal?: AbortSignal }): Promise<PollSummary> {
+  const startedAt = Date.now();
+  const budget = options.signal ? AbortSignal.any([AbortSignal.timeout(options.budgetMs), options.signal]) : AbortSignal.timeout(options.budgetMs);
   const due = await s.db.deployments.find({
-    where: { nextPollAt: { lte: started } },
+    where: { nextPollAt: { lte: s.clock() } },
     orderBy: { field: 'nextPollAt' },
     limit: options.limit ?? 10_000,
   });
@@ -820,16 +1028,17 @@ export async function pollDue(s: Services, options: { budgetMs: number; concurre
   let next = 0;
   const worker = async () => {
     for (;;) {
-      if (s.clock() - started >= options.budgetMs) {
-        summary.stoppedByBudget = next < due.length;
+      if (budget.aborted) {
+        if (next < due.length) summary.stoppedByBudget = true;
         return;
       }
       const item = due[next++];
       if (!item) return;
       try {
-        const after = await advance(s, item.id);
+        const after = await advance(s, item.id, budget);
         summary.processed += 1;
         if (after.state !== item.data.state || after.buildStep !== item.data.buildStep) summary.changed += 1;
+        else if (budget.aborted) summary.stoppedByBudget = true;
         else if (after.nextPollAt === item.data.nextPollAt) summary.skippedBusy += 1;
       } catch (error) {
         summary.errors += 1;
@@ -838,8 +1047,6 @@ export async function pollDue(s: Services, options: { budgetMs: number; concurre
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 8) }, worker));
-  summary.durationMs = s.clock() - started;
+  summary.durationMs = Date.now() - startedAt;
   return summary;
 }
-
-

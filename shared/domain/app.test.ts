@@ -19,7 +19,7 @@ import { ValidationError } from './errors';
 import { exampleIotVideoConfig, exampleLowcodeConfig } from './examples';
 
 const T0 = 1_700_000_000_000;
-const png = (width: number): AssetMeta => ({ type: 'image/png', width });
+const png = (width: number): AssetMeta => ({ kind: 'upload', type: 'image/png', width });
 
 const iotApp = (config: IotVideoConfig = exampleIotVideoConfig()): App =>
   newApp({ kind: 'iot-video', name: 'Camera app', templateId: 12, requiredPlugins: [], config }, { id: 'app_cam', accountId: 'acc_demo' }, T0);
@@ -27,7 +27,7 @@ const iotApp = (config: IotVideoConfig = exampleIotVideoConfig()): App =>
 const allAssets = new Map<string, AssetMeta>([
   ['ast_appdownloadqr', png(150)],
   ['ast_instructions', png(370)],
-  ['ast_cameramanual', { type: 'image/jpeg', width: 1200 }],
+  ['ast_cameramanual', { kind: 'upload', type: 'image/jpeg', width: 1200 }],
   ['ast_homebottom', png(750)],
   ['ast_doorlocktop', png(750)],
 ]);
@@ -127,7 +127,7 @@ describe('images', () => {
     const assets = new Map(allAssets);
     assets.set('ast_appdownloadqr', png(151));
     assets.set('ast_instructions', png(371));
-    assets.set('ast_cameramanual', { type: 'application/pdf', width: 0 });
+    assets.set('ast_cameramanual', { kind: 'upload', type: 'application/pdf', width: 0 });
     assets.delete('ast_doorlocktop');
     expect(checkImages(refs, assets)).toEqual([
       { path: 'config.afterSales.appDownloadQrImage', message: 'the image is 151 px wide; at most 150 px' },
@@ -135,6 +135,14 @@ describe('images', () => {
       { path: 'config.productManuals.0.image', message: expect.stringContaining('application/pdf') },
       { path: 'config.doorLockTopImage', message: 'asset ast_doorlocktop does not exist' },
     ]);
+  });
+
+  test('an experience QR code is no image a config may use, whatever its size: it is never served publicly', () => {
+    const assets = new Map(allAssets);
+    assets.set('ast_homebottom', { kind: 'qrcode', type: 'image/jpeg', width: 430 });
+    expect(checkImages(imageRefs(iotApp()), assets)).toEqual([{ path: 'config.homeBottomImage', message: expect.stringContaining('experience QR code') }]);
+    const decision = checkAppConfig(iotApp(), assets);
+    expect(decision.ok ? null : decision.error.field).toBe('config.homeBottomImage');
   });
 
   test('checkAppConfig: a build-ready app is allowed; otherwise one ValidationError lists every issue', () => {
@@ -165,6 +173,45 @@ describe('apps', () => {
   test('lowcode config: page paths are checked', () => {
     expect(() => parseAppConfig('lowcode', { ...exampleLowcodeConfig(), pages: ['../etc/passwd'] })).toThrow(ValidationError);
     expect(parseAppConfig('lowcode', exampleLowcodeConfig())).toEqual(exampleLowcodeConfig());
+  });
+
+  /** The paths of the issues a lowcode config has, or [] when it parses. */
+  const lowcodeIssues = (patch: Record<string, unknown>) => {
+    try {
+      parseAppConfig('lowcode', { ...exampleLowcodeConfig(), ...patch });
+      return [];
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      return error.issues.map((issue) => issue.path);
+    }
+  };
+
+  test('lowcode requiredPrivateInfos: only the geolocation APIs WeChat knows, each once, never fuzzy with precise (85310/85311)', () => {
+    expect(lowcodeIssues({ requiredPrivateInfos: ['getLocation', 'chooseLocation', 'chooseAddress'] })).toEqual([]);
+    expect(lowcodeIssues({ requiredPrivateInfos: ['getFuzzyLocation', 'choosePoi'] })).toEqual([]);
+    expect(lowcodeIssues({ requiredPrivateInfos: ['getLocation', 'getUserLocation'] })).toEqual(['config.requiredPrivateInfos.1']);
+    expect(lowcodeIssues({ requiredPrivateInfos: ['chooseAddress', 'chooseAddress'] })).toEqual(['config.requiredPrivateInfos.1']);
+    expect(lowcodeIssues({ requiredPrivateInfos: ['getFuzzyLocation', 'getLocation'] })).toEqual(['config.requiredPrivateInfos.1']);
+    expect(lowcodeIssues({ requiredPrivateInfos: ['startLocationUpdate', 'onLocationChange', 'getFuzzyLocation'] })).toEqual([
+      'config.requiredPrivateInfos.0',
+      'config.requiredPrivateInfos.1',
+    ]);
+  });
+
+  test('lowcode tab bar and page overrides stay within the selected pages (85046/85045)', () => {
+    const tabBar = { color: '#000000', list: [{ pagePath: 'pages/index/index', text: '首页' }, { pagePath: 'pages/me/me', text: '我的' }] };
+    expect(lowcodeIssues({ tabBar })).toEqual(['config.tabBar.list.1.pagePath']);
+    expect(lowcodeIssues({ tabBar, pages: ['pages/index/index', 'pages/me/me'] })).toEqual([]);
+    expect(lowcodeIssues({ extPages: { 'pages/gone/gone': { navigationBarTitleText: 'x' } } })).toEqual(['config.extPages.pages/gone/gone']);
+    // Without `pages` the template's own list applies, which only WeChat knows.
+    expect(lowcodeIssues({ pages: undefined, tabBar, extPages: { 'pages/gone/gone': {} } })).toEqual([]);
+  });
+
+  test('a stored lowcode app saved before these rules still reads back; its build is refused, naming the field', () => {
+    const app = newApp({ kind: 'lowcode', name: 'Old', templateId: 3, requiredPlugins: [], config: { ...exampleLowcodeConfig(), requiredPrivateInfos: ['getLocation', 'getLocation'] } }, { id: 'app_old', accountId: 'acc_demo' }, T0);
+    expect(appSchema.parse(app)).toEqual(app);
+    const decision = checkAppConfig(app, new Map());
+    expect(decision.ok ? null : decision.error.field).toBe('config.requiredPrivateInfos.1');
   });
 
   test('withConfig validates against the app kind and keeps the kind', () => {

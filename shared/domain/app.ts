@@ -110,21 +110,90 @@ export const resetTheme = (config: IotVideoConfig, colours: readonly ThemeColour
 const jsonObject = z.record(z.string(), z.json());
 const pagePath = z.string().regex(/^[\w-]+(\/[\w-]+)*$/, 'a page path looks like pages/index/index');
 
+/** The geolocation APIs `requiredPrivateInfos` may name; anything else WeChat refuses at commit (85310). */
+export const PRIVATE_INFO_APIS = [
+  'getFuzzyLocation',
+  'getLocation',
+  'onLocationChange',
+  'startLocationUpdate',
+  'startLocationUpdateBackground',
+  'chooseLocation',
+  'choosePoi',
+  'chooseAddress',
+] as const;
+export type PrivateInfoApi = (typeof PRIVATE_INFO_APIS)[number];
+
+/**
+ * The fuzzy location cannot be declared with any precise one (WeChat: 85311 at commit, "互斥"): a code either
+ * knows where the user roughly is or tracks them precisely.
+ */
+const EXCLUSIVE_WITH_FUZZY: readonly PrivateInfoApi[] = ['getLocation', 'onLocationChange', 'startLocationUpdate', 'startLocationUpdateBackground'];
+
+const isPrivateInfoApi = (name: string): name is PrivateInfoApi => (PRIVATE_INFO_APIS as readonly string[]).includes(name);
+
+// Strings checked against the list rather than an enum: the input parses to the stored type (`string[]`), which a
+// config saved before the list existed has too.
+const requiredPrivateInfos = () =>
+  z.array(z.string()).superRefine((apis, ctx) => {
+    apis.forEach((api, index) => {
+      if (!isPrivateInfoApi(api)) {
+        ctx.addIssue({ code: 'custom', path: [index], message: `${api} is not a geolocation API WeChat knows (85310); one of ${PRIVATE_INFO_APIS.join(', ')}` });
+      } else if (apis.indexOf(api) !== index) {
+        ctx.addIssue({ code: 'custom', path: [index], message: `${api} is listed twice` });
+      } else if (EXCLUSIVE_WITH_FUZZY.includes(api) && apis.includes('getFuzzyLocation')) {
+        ctx.addIssue({ code: 'custom', path: [index], message: `${api} cannot be declared together with getFuzzyLocation (WeChat 85311): choose one` });
+      }
+    });
+  });
+
+const lowcodeFields = () => ({
+  /** Custom fields the template reads with `wx.getExtConfigSync()`. */
+  ext: jsonObject.default({}),
+  /** Per-page overrides, merged key by key into the template's. */
+  extPages: z.record(pagePath, jsonObject).default({}),
+  /** A subset of the template's pages; left out = all of them. */
+  pages: z.array(pagePath).min(1).optional(),
+  window: jsonObject.optional(),
+  tabBar: jsonObject.optional(),
+  /** Geolocation APIs the code uses; without them submit fails with 61040. */
+  requiredPrivateInfos: z.array(z.string().min(1)).optional(),
+});
+
+/**
+ * A lowcode config as stored. Lenient on purpose: a config saved before a rule was added must still read back (a
+ * stricter schema here would turn an old app into a corrupt document); a build checks it with the input schema.
+ */
+export const storedLowcodeConfigSchema = z.lazy(() => z.strictObject(lowcodeFields()));
+export type LowcodeConfig = z.infer<typeof storedLowcodeConfigSchema>;
+
+/** The `pagePath` of each tab, where the tab bar has a list of objects carrying one. */
+const tabPagePaths = (tabBar: Record<string, unknown> | undefined): { index: number; pagePath: string }[] => {
+  const list = tabBar?.['list'];
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((tab: unknown, index) => {
+    const pagePath = typeof tab === 'object' && tab !== null ? (tab as Record<string, unknown>)['pagePath'] : undefined;
+    return typeof pagePath === 'string' ? [{ index, pagePath }] : [];
+  });
+};
+
+/**
+ * A lowcode config as a frontend sends it, checked for what WeChat would refuse at commit — once the build has
+ * started, where all the user can do is cancel: unknown, repeated or exclusive `requiredPrivateInfos` (85310/85311)
+ * and, when `pages` selects the pages, a tab or a page override outside them (85046/85045). Without `pages` the
+ * template's own list applies, which only WeChat knows.
+ */
 export const lowcodeConfigSchema = z.lazy(() =>
-  z.strictObject({
-    /** Custom fields the template reads with `wx.getExtConfigSync()`. */
-    ext: jsonObject.default({}),
-    /** Per-page overrides, merged key by key into the template's. */
-    extPages: z.record(pagePath, jsonObject).default({}),
-    /** A subset of the template's pages; left out = all of them. */
-    pages: z.array(pagePath).min(1).optional(),
-    window: jsonObject.optional(),
-    tabBar: jsonObject.optional(),
-    /** Geolocation APIs the code uses; without them submit fails with 61040. */
-    requiredPrivateInfos: z.array(z.string().min(1)).optional(),
+  z.strictObject({ ...lowcodeFields(), requiredPrivateInfos: requiredPrivateInfos().optional() }).superRefine((config, ctx) => {
+    if (config.pages === undefined) return;
+    const pages = new Set(config.pages);
+    for (const { index, pagePath } of tabPagePaths(config.tabBar)) {
+      if (!pages.has(pagePath)) ctx.addIssue({ code: 'custom', path: ['tabBar', 'list', index, 'pagePath'], message: `${pagePath} is not one of pages (WeChat 85046)` });
+    }
+    for (const page of Object.keys(config.extPages)) {
+      if (!pages.has(page)) ctx.addIssue({ code: 'custom', path: ['extPages', page], message: `${page} is not one of pages (WeChat 85045)` });
+    }
   }),
 );
-export type LowcodeConfig = z.infer<typeof lowcodeConfigSchema>;
 
 export type AppConfig = IotVideoConfig | LowcodeConfig;
 
@@ -159,7 +228,7 @@ const appFields = {
 
 export const appSchema = z.lazy(() =>
   z.discriminatedUnion('kind', [
-    z.object({ ...appFields, kind: z.literal('lowcode'), config: lowcodeConfigSchema }),
+    z.object({ ...appFields, kind: z.literal('lowcode'), config: storedLowcodeConfigSchema }),
     z.object({ ...appFields, kind: z.literal('iot-video'), config: iotVideoConfigSchema }),
   ]),
 );
@@ -231,6 +300,11 @@ export const unlinkApp = (app: App, loss: LinkLoss): App => ({ ...app, miniProgr
 
 /** What `checkImages` needs to know of an uploaded asset. */
 export interface AssetMeta {
+  /**
+   * `upload`: an image the account uploaded. `qrcode`: an experience QR a build stored — it opens unreleased code, so
+   * it is never served publicly and a mini program could not download it.
+   */
+  readonly kind: 'upload' | 'qrcode';
   readonly type: string;
   readonly width: number;
 }
@@ -263,11 +337,14 @@ export const imageRefs = (app: KindedConfig): ImageRef[] => {
   return refs;
 };
 
-/** Checks each referenced asset exists (among the account's), is an image, and fits its width. */
+/** Checks each referenced asset exists (among the account's), is an uploaded image, and fits its width. */
 export const checkImages = (refs: readonly ImageRef[], assets: ReadonlyMap<string, AssetMeta>): FieldIssue[] =>
   refs.flatMap((ref): FieldIssue[] => {
     const asset = assets.get(ref.assetId);
     if (!asset) return [{ path: ref.path, message: `asset ${ref.assetId} does not exist` }];
+    if (asset.kind !== 'upload') {
+      return [{ path: ref.path, message: `asset ${ref.assetId} is an experience QR code, not an uploaded image: upload the image (POST /v1/assets) and use its id` }];
+    }
     if (!IMAGE_TYPES.includes(asset.type)) {
       return [{ path: ref.path, message: `asset ${ref.assetId} is ${asset.type}, not a PNG, JPEG or GIF image` }];
     }

@@ -15,7 +15,9 @@ import {
   MAX_POLL_DELAY_MS,
   RESUME_AFTER_MS,
   SUBMIT_CLOCK_SKEW_MS,
+  TestersNotBindableError,
   transition,
+  withTestersBound,
   type CommandType,
   type Deployment,
   type DeploymentCommand,
@@ -567,6 +569,41 @@ describe('deployment state machine', () => {
       expect(transition(polled, { type: 'auditApproved' }, ctx(wechat)).deployment).toMatchObject({ pollAttempts: 0, nextPollAt: null });
       const built = at('built');
       expect(pollLater(built, { at: T0 })).toBe(built);
+    });
+  });
+
+  describe('testers WeChat refuses', () => {
+    const refusal = (wechatId: string, errcode = 85002) => ({ wechatId, errcode, reason: 'the mini program has reached its tester limit', at: T0 });
+
+    test('do not fail the build: it is built, with the refused ones listed', () => {
+      const built = run(fresh(), [...toBuilt.slice(0, 3), { type: 'buildSucceeded', boundTesters: ['ann'], refusedTesters: [refusal('bob')] }]);
+      expect(built).toMatchObject({ state: 'built', failure: null, boundTesters: ['ann'], refusedTesters: [refusal('bob')] });
+      expect(deploymentSchema.parse(built)).toEqual(built);
+    });
+
+    test('bound later: they leave the refused list, new ones join the testers, no history; refused again, the new reason shows', () => {
+      const built = run(fresh(), [...toBuilt.slice(0, 3), { type: 'buildSucceeded', boundTesters: ['ann'], refusedTesters: [refusal('bob'), refusal('cat')] }]);
+      const later = withTestersBound(built, { bound: ['bob', 'dan'], refused: [refusal('cat', 85003)] }, T0 + 1);
+      expect(later).toMatchObject({
+        state: 'built',
+        boundTesters: ['ann', 'bob', 'dan'],
+        refusedTesters: [refusal('cat', 85003)],
+        history: built.history,
+      });
+      expect(later.testers).toEqual(expect.arrayContaining(['tester-wechat-id', 'bob', 'cat', 'dan']));
+    });
+
+    test('only while there is an experience version to test: built and not closed', () => {
+      const none = { bound: [], refused: [] };
+      expect(() => withTestersBound(at('building:testers'), none, T0)).toThrow(TestersNotBindableError);
+      expect(() => withTestersBound(at('failed'), none, T0)).toThrow(expect.objectContaining({ code: 'DEPLOYMENT_NOT_BUILT' }));
+      expect(() => withTestersBound(at('cancelled'), none, T0)).toThrow(expect.objectContaining({ code: 'DEPLOYMENT_CLOSED' }));
+      expect(withTestersBound(at('auditing'), none, T0).state).toBe('auditing');
+    });
+
+    test('a deployment stored before refusals were recorded reads back with none', () => {
+      const { refusedTesters: _none, ...older } = at('built');
+      expect(deploymentSchema.parse(older).refusedTesters).toEqual([]);
     });
   });
 

@@ -28,6 +28,10 @@
  *   doing waits (its poll backs off) until the admin authorizes the mini program again, then resumes by itself
  *   (`pollNow`). The user expects the audit WeChat keeps running to be releasable once the platform is authorized
  *   again, not a deployment closed for a reason that was never its own.
+ * - Testers WeChat refuses (85001 no such WeChat id, 85002 the mini program's tester limit, 85003 the person's) do
+ *   not fail a build: the code is committed and its QR stored, and no retry could change WeChat's answer. The build
+ *   succeeds, the refused testers are listed with the reason (`refusedTesters`), and can be bound later
+ *   (`withTestersBound`) once the cause is gone.
  * - Repeats are no-ops (`changed: false`, no history entry): the same request twice, a re-delivered or stale
  *   WeChat event, a worker reporting a step another worker already recorded. WeChat audit events never throw
  *   (they carry no audit id: an event that does not apply to this deployment's current audit is ignored).
@@ -96,7 +100,8 @@ export type DeploymentCommand =
   | { type: 'startBuild' }
   | { type: 'buildCommitted' }
   | { type: 'qrStored'; qrAssetId: AssetId }
-  | { type: 'buildSucceeded'; boundTesters: readonly string[] }
+  // `refusedTesters`: those WeChat would not bind (tester limits, unknown WeChat id): the build is done without them.
+  | { type: 'buildSucceeded'; boundTesters: readonly string[]; refusedTesters?: readonly TesterRefusal[] }
   // `auditId`: an audit of this deployment's that the caller found at WeChat (and withdrew if it was under review)
   // without having recorded it (a submit whose answer was lost): the history keeps it, so no later deployment adopts it.
   | { type: 'cancel'; reason?: string; auditId?: number }
@@ -146,6 +151,22 @@ export const failureSchema = z.lazy(() =>
 );
 export type Failure = z.infer<typeof failureSchema>;
 
+/**
+ * A tester WeChat refused to bind, and why: 85001 (no such WeChat id), 85002 (the mini program has all the
+ * testers it may have), 85003 (the person tests too many mini programs). None is a fault of the code, and no
+ * retry of the build can change it, so the build succeeds without them and they are listed here for the user, to
+ * bind again once the cause is gone (`bindTestersLater`).
+ */
+export const testerRefusalSchema = z.lazy(() =>
+  z.object({
+    wechatId: z.string().min(1).max(64),
+    errcode: z.number().int(),
+    reason: z.string(),
+    at: timestampSchema,
+  }),
+);
+export type TesterRefusal = z.infer<typeof testerRefusalSchema>;
+
 export const historyEntrySchema = z.lazy(() =>
   z.object({
     at: timestampSchema,
@@ -188,6 +209,8 @@ export const deploymentSchema = z.lazy(() =>
     stateReason: z.string().nullable(),
     qrAssetId: assetIdSchema.nullable(),
     boundTesters: z.array(z.string()),
+    /** Testers WeChat refused, with its reason (absent in documents stored before 2026-12: none recorded). */
+    refusedTesters: z.array(testerRefusalSchema).default([]),
     releasedAt: timestampSchema.nullable(),
     /** When the poller should look at it; non-null exactly in the in-flight states. */
     nextPollAt: timestampSchema.nullable(),
@@ -230,6 +253,7 @@ export const createDeployment = (input: NewDeployment, ctx: { at: number; actor:
   stateReason: null,
   qrAssetId: null,
   boundTesters: [],
+  refusedTesters: [],
   releasedAt: null,
   nextPollAt: null,
   pollAttempts: 0,
@@ -273,6 +297,17 @@ export class InvalidTransitionError extends AppError {
         ...(deployment.buildStep ? { step: deployment.buildStep } : {}),
       },
     });
+    this.code = code;
+  }
+}
+
+/** Testers asked for a deployment that has no experience version to test (not built yet, or closed). */
+export class TestersNotBindableError extends AppError {
+  readonly code: Extract<DeploymentErrorCode, 'DEPLOYMENT_NOT_BUILT' | 'DEPLOYMENT_CLOSED'>;
+  readonly category = 'conflict' as const;
+
+  constructor(deployment: Deployment, code: TestersNotBindableError['code'], message: string) {
+    super(`Deployment ${deployment.id} (${deployment.state}): ${message}`, { details: { deploymentId: deployment.id, from: deployment.state } });
     this.code = code;
   }
 }
@@ -331,6 +366,31 @@ export const pollLater = (deployment: Deployment, ctx: { at: number; random?: ()
 export const pollNow = (deployment: Deployment, at: number): Deployment => {
   if (deployment.nextPollAt === null || deployment.nextPollAt <= at) return deployment;
   return { ...deployment, nextPollAt: at, pollAttempts: 0, updatedAt: Math.max(deployment.updatedAt, at) };
+};
+
+/**
+ * Testers bound (or refused again) after the build, once their cause is gone — the mini program has room again, the
+ * person tests fewer mini programs. Bound ones leave the refused list; every one asked for joins `testers`. Only a
+ * deployment whose build is done and which is still open has an experience version to test. Not a transition: the
+ * state does not change, so no history.
+ */
+export const withTestersBound = (
+  deployment: Deployment,
+  result: { bound: readonly string[]; refused: readonly TesterRefusal[] },
+  at: number,
+): Deployment => {
+  if (isTerminal(deployment)) throw new TestersNotBindableError(deployment, 'DEPLOYMENT_CLOSED', 'it is closed; build a new deployment.');
+  if (deployment.state === 'configuring' || deployment.state === 'building' || (deployment.state === 'failed' && deployment.failure?.from === 'building')) {
+    throw new TestersNotBindableError(deployment, 'DEPLOYMENT_NOT_BUILT', 'testers are bound once it is built.');
+  }
+  const asked = new Set([...result.bound, ...result.refused.map((r) => r.wechatId)]);
+  return {
+    ...deployment,
+    testers: [...new Set([...deployment.testers, ...asked])],
+    boundTesters: [...new Set([...deployment.boundTesters, ...result.bound])],
+    refusedTesters: [...deployment.refusedTesters.filter((r) => !asked.has(r.wechatId)), ...result.refused],
+    updatedAt: Math.max(deployment.updatedAt, at),
+  };
 };
 
 export const isDue = (deployment: Deployment, now: number): boolean =>
@@ -562,7 +622,10 @@ const decide = (d: Deployment, command: DeploymentCommand, ctx: TransitionContex
     case 'qrStored':
       return buildProgress(d, command, 'qrcode', { to: 'building', step: 'testers', patch: { qrAssetId: command.qrAssetId } });
     case 'buildSucceeded':
-      return buildProgress(d, command, 'testers', { to: 'built', patch: { boundTesters: [...command.boundTesters] } });
+      return buildProgress(d, command, 'testers', {
+        to: 'built',
+        patch: { boundTesters: [...command.boundTesters], refusedTesters: [...(command.refusedTesters ?? [])] },
+      });
 
     case 'cancel':
       switch (state) {

@@ -8,7 +8,7 @@
  * token error surfaces: looping would hammer the token endpoints' daily quota.
  */
 import type { BinaryResponse, CallOptions } from './http';
-import { isTokenError } from './errcodes';
+import { WeChatNetworkError, isTokenError } from './errcodes';
 import type { AuthorizationPageInput, CommitInput, ComponentApi } from './component-api';
 import type {
   AuthorizerInfoResponse,
@@ -65,7 +65,7 @@ export class WeChatClient {
   }
 
   createPreAuthCode(options?: CallOptions): Promise<PreAuthCodeResponse> {
-    return this.withComponentToken((t) => this.api.createPreAuthCode(t, options));
+    return this.withComponentToken((t) => this.api.createPreAuthCode(t, options), options);
   }
 
   authorizationPageUrl(input: AuthorizationPageInput): string {
@@ -73,129 +73,147 @@ export class WeChatClient {
   }
 
   queryAuth(authorizationCode: string, options?: CallOptions): Promise<QueryAuthResponse> {
-    return this.withComponentToken((t) => this.api.queryAuth(t, authorizationCode, options));
+    return this.withComponentToken((t) => this.api.queryAuth(t, authorizationCode, options), options);
   }
 
   getAuthorizerInfo(authorizerAppId: string, options?: CallOptions): Promise<AuthorizerInfoResponse> {
-    return this.withComponentToken((t) => this.api.getAuthorizerInfo(t, authorizerAppId, options));
+    return this.withComponentToken((t) => this.api.getAuthorizerInfo(t, authorizerAppId, options), options);
   }
 
   getAuthorizerList(offset: number, count: number, options?: CallOptions): Promise<AuthorizerListResponse> {
-    return this.withComponentToken((t) => this.api.getAuthorizerList(t, offset, count, options));
+    return this.withComponentToken((t) => this.api.getAuthorizerList(t, offset, count, options), options);
   }
 
   getTemplateList(templateType?: 0 | 1, options?: CallOptions): Promise<TemplateListResponse> {
-    return this.withComponentToken((t) => this.api.getTemplateList(t, templateType, options));
+    return this.withComponentToken((t) => this.api.getTemplateList(t, templateType, options), options);
   }
 
   // ---------------------------------------------------------------------------------------------------------
   // Code management (authorizer token of `appId`)
 
   commit(appId: string, input: CommitInput, options?: CallOptions): Promise<void> {
-    return this.withAuthorizerToken(appId, (t) => this.api.commit(t, input, options));
+    return this.withAuthorizerToken(appId, (t) => this.api.commit(t, input, options), options);
   }
 
   getQrcode(appId: string, path?: string, options?: CallOptions): Promise<BinaryResponse> {
-    return this.withAuthorizerToken(appId, (t) => this.api.getQrcode(t, path, options));
+    return this.withAuthorizerToken(appId, (t) => this.api.getQrcode(t, path, options), options);
   }
 
   getCategory(appId: string, options?: CallOptions): Promise<CategoryListResponse> {
-    return this.withAuthorizerToken(appId, (t) => this.api.getCategory(t, options));
+    return this.withAuthorizerToken(appId, (t) => this.api.getCategory(t, options), options);
   }
 
   getPage(appId: string, options?: CallOptions): Promise<PageListResponse> {
-    return this.withAuthorizerToken(appId, (t) => this.api.getPage(t, options));
+    return this.withAuthorizerToken(appId, (t) => this.api.getPage(t, options), options);
   }
 
   getPrivacySetting(appId: string, privacyVer?: 1 | 2, options?: CallOptions): Promise<PrivacySettingResponse> {
-    return this.withAuthorizerToken(appId, (t) => this.api.getPrivacySetting(t, privacyVer, options));
+    return this.withAuthorizerToken(appId, (t) => this.api.getPrivacySetting(t, privacyVer, options), options);
   }
 
   setPrivacySetting(appId: string, setting: SetPrivacySettingRequest, options?: CallOptions): Promise<void> {
-    return this.withAuthorizerToken(appId, (t) => this.api.setPrivacySetting(t, setting, options));
+    return this.withAuthorizerToken(appId, (t) => this.api.setPrivacySetting(t, setting, options), options);
   }
 
   getCodePrivacyInfo(appId: string, options?: CallOptions): Promise<CodePrivacyInfoResponse> {
-    return this.withAuthorizerToken(appId, (t) => this.api.getCodePrivacyInfo(t, options));
+    return this.withAuthorizerToken(appId, (t) => this.api.getCodePrivacyInfo(t, options), options);
   }
 
   submitAudit(appId: string, request: SubmitAuditRequest, options?: CallOptions): Promise<SubmitAuditResponse> {
-    return this.withAuthorizerToken(appId, (t) => this.api.submitAudit(t, request, options));
+    return this.withAuthorizerToken(appId, (t) => this.api.submitAudit(t, request, options), options);
   }
 
   getAuditStatus(appId: string, auditId: number, options?: CallOptions): Promise<AuditStatusResponse> {
-    return this.withAuthorizerToken(appId, (t) => this.api.getAuditStatus(t, auditId, options));
+    return this.withAuthorizerToken(appId, (t) => this.api.getAuditStatus(t, auditId, options), options);
   }
 
   getLatestAuditStatus(appId: string, options?: CallOptions): Promise<LatestAuditStatusResponse> {
-    return this.withAuthorizerToken(appId, (t) => this.api.getLatestAuditStatus(t, options));
+    return this.withAuthorizerToken(appId, (t) => this.api.getLatestAuditStatus(t, options), options);
   }
 
   undoCodeAudit(appId: string, options?: CallOptions): Promise<void> {
-    return this.withAuthorizerToken(appId, (t) => this.api.undoCodeAudit(t, options));
+    return this.withAuthorizerToken(appId, (t) => this.api.undoCodeAudit(t, options), options);
   }
 
   speedupAudit(appId: string, auditId: number, options?: CallOptions): Promise<void> {
-    return this.withAuthorizerToken(appId, (t) => this.api.speedupAudit(t, auditId, options));
+    return this.withAuthorizerToken(appId, (t) => this.api.speedupAudit(t, auditId, options), options);
   }
 
   queryQuota(appId: string, options?: CallOptions): Promise<QuotaResponse> {
-    return this.withAuthorizerToken(appId, (t) => this.api.queryQuota(t, options));
+    return this.withAuthorizerToken(appId, (t) => this.api.queryQuota(t, options), options);
   }
 
   release(appId: string, options?: CallOptions): Promise<void> {
-    return this.withAuthorizerToken(appId, (t) => this.api.release(t, options));
+    return this.withAuthorizerToken(appId, (t) => this.api.release(t, options), options);
   }
 
   revertCodeRelease(appId: string, appVersion?: number, options?: CallOptions): Promise<void> {
-    return this.withAuthorizerToken(appId, (t) => this.api.revertCodeRelease(t, appVersion, options));
+    return this.withAuthorizerToken(appId, (t) => this.api.revertCodeRelease(t, appVersion, options), options);
   }
 
   getHistoryVersions(appId: string, options?: CallOptions): Promise<HistoryVersionsResponse> {
-    return this.withAuthorizerToken(appId, (t) => this.api.getHistoryVersions(t, options));
+    return this.withAuthorizerToken(appId, (t) => this.api.getHistoryVersions(t, options), options);
   }
 
   plugins(appId: string, options?: CallOptions): Promise<PluginListResponse> {
-    return this.withAuthorizerToken(appId, (t) => this.api.plugins(t, options));
+    return this.withAuthorizerToken(appId, (t) => this.api.plugins(t, options), options);
   }
 
   applyPlugin(appId: string, pluginAppId: string, reason?: string, options?: CallOptions): Promise<void> {
-    return this.withAuthorizerToken(appId, (t) => this.api.applyPlugin(t, pluginAppId, reason, options));
+    return this.withAuthorizerToken(appId, (t) => this.api.applyPlugin(t, pluginAppId, reason, options), options);
   }
 
   unbindPlugin(appId: string, pluginAppId: string, options?: CallOptions): Promise<void> {
-    return this.withAuthorizerToken(appId, (t) => this.api.unbindPlugin(t, pluginAppId, options));
+    return this.withAuthorizerToken(appId, (t) => this.api.unbindPlugin(t, pluginAppId, options), options);
   }
 
   bindTester(appId: string, wechatId: string, options?: CallOptions): Promise<BindTesterResponse> {
-    return this.withAuthorizerToken(appId, (t) => this.api.bindTester(t, wechatId, options));
+    return this.withAuthorizerToken(appId, (t) => this.api.bindTester(t, wechatId, options), options);
   }
 
   getVersionInfo(appId: string, options?: CallOptions): Promise<VersionInfoResponse> {
-    return this.withAuthorizerToken(appId, (t) => this.api.getVersionInfo(t, options));
+    return this.withAuthorizerToken(appId, (t) => this.api.getVersionInfo(t, options), options);
   }
 
   // ---------------------------------------------------------------------------------------------------------
 
-  private async withComponentToken<T>(call: (token: string) => Promise<T>): Promise<T> {
-    const token = await this.tokens.componentToken();
+  private async withComponentToken<T>(call: (token: string) => Promise<T>, options?: CallOptions): Promise<T> {
+    const token = await untilAborted(this.tokens.componentToken(), options?.signal);
     try {
       return await call(token);
     } catch (error) {
       if (!isTokenError(error)) throw error;
       await this.tokens.componentTokenRejected(token);
-      return call(await this.tokens.componentToken());
+      return call(await untilAborted(this.tokens.componentToken(), options?.signal));
     }
   }
 
-  private async withAuthorizerToken<T>(appId: string, call: (token: string) => Promise<T>): Promise<T> {
-    const token = await this.tokens.authorizerToken(appId);
+  private async withAuthorizerToken<T>(appId: string, call: (token: string) => Promise<T>, options?: CallOptions): Promise<T> {
+    const token = await untilAborted(this.tokens.authorizerToken(appId), options?.signal);
     try {
       return await call(token);
     } catch (error) {
       if (!isTokenError(error)) throw error;
       await this.tokens.authorizerTokenRejected(appId, token);
-      return call(await this.tokens.authorizerToken(appId));
+      return call(await untilAborted(this.tokens.authorizerToken(appId), options?.signal));
     }
   }
+}
+
+/**
+ * The token, or the caller's cancellation if it comes first: a refresh WeChat is slow to answer (its own retries
+ * take up to ~15 s) must not hold a caller past its deadline. The refresh carries on by itself and stores its token.
+ */
+function untilAborted(token: Promise<string>, signal: AbortSignal | undefined): Promise<string> {
+  if (!signal) return token;
+  const aborted = () => new WeChatNetworkError({ endpoint: 'access token', failure: 'aborted', outcomeUnknown: false });
+  if (signal.aborted) {
+    token.catch(() => undefined);
+    return Promise.reject(aborted());
+  }
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(aborted());
+    signal.addEventListener('abort', onAbort, { once: true });
+    token.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

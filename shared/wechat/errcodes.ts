@@ -86,7 +86,8 @@ export const WECHAT_ERRCODES: Readonly<Record<number, ErrcodeInfo>> = {
   9402203: e('input', 'ext_json of a standard template may only contain extAppid, ext and window'),
   9400001: e('state', 'the development mini program has live streaming enabled; cannot submit'),
 
-  // Testers
+  // Testers. 85001–85003 are about the person, not the code: a build records them as refused testers and succeeds
+  // (`TESTER_REFUSALS`); failing it would make every retry commit again and fail on the same person.
   85001: e('input', 'WeChat id does not exist or is not searchable'),
   85002: e('state', 'the mini program has reached its tester limit'),
   85003: e('state', 'this WeChat user is a tester of too many mini programs'),
@@ -156,6 +157,12 @@ const UNKNOWN: ErrcodeInfo = { kind: 'other', meaning: 'unknown WeChat errcode' 
 export const errcodeInfo = (errcode: number): ErrcodeInfo => WECHAT_ERRCODES[errcode] ?? UNKNOWN;
 
 export const TOKEN_ERRCODES: ReadonlySet<number> = new Set([40001, 40014, 42001]);
+
+/** `/wxa/bind_tester` refusing one tester: no such WeChat id, the mini program's tester limit, the person's limit. */
+export const TESTER_REFUSALS: ReadonlySet<number> = new Set([85001, 85002, 85003]);
+
+/** 85004: the person is a tester of the mini program already, which is what binding wanted. */
+export const ALREADY_A_TESTER = 85004;
 
 const CATEGORY_OF_KIND: Readonly<Record<WeChatErrorKind, ErrorCategory>> = {
   quota: 'rate-limited',

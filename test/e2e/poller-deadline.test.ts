@@ -1,0 +1,79 @@
+/**
+ * A poller tick ends within its time budget, even when WeChat stops answering in the middle of a deployment's
+ * steps: the platform kills a function at its timeout, and a tick killed there loses its summary and leaves the
+ * deployment's lease held for minutes. The tick runs through the review-poller function's own handler, with the
+ * remaining time its context reports, against a simulator that hangs every call (`hangRate`).
+ */
+import type { Context } from 'aws-lambda';
+import { deploymentOf, expectStatus } from '../../infra/local/driver';
+import { makeHandler } from '../../functions/review-poller/handler';
+import type { Deployment } from '../../shared/domain/deployment';
+import { createLeases } from '../../shared/store/leases';
+import { readyApp, servicesWithClock, startSeededPlatform, type ClockedServices, type SeededPlatform } from '../reliability/support';
+
+jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
+
+let p: SeededPlatform;
+let poller: ClockedServices;
+
+beforeAll(async () => {
+  p = await startSeededPlatform();
+  poller = servicesWithClock(p.env, Date.now());
+}, 60_000);
+
+afterAll(async () => {
+  p?.sim.setFaults({ hangRate: 0 });
+  await poller?.close();
+  await p?.close();
+});
+
+afterEach(() => {
+  p.sim.clearScriptedFaults();
+  p.sim.setFaults({ hangRate: 0 });
+});
+
+async function stored(id: string): Promise<Deployment> {
+  const found = await poller.services.db.deployments.get(id);
+  if (!found) throw new Error(`deployment ${id} is gone`);
+  return found.data;
+}
+
+/** The function's context as the platform hands it over: this much time is left before it is killed. */
+const contextWith = (remainingMs: number): Context => {
+  const deadline = Date.now() + remainingMs;
+  return { getRemainingTimeInMillis: () => deadline - Date.now() } as unknown as Context;
+};
+
+const event = { kind: 'schedule' as const, provider: 'local-timer' as const, triggerName: 'poll-due', time: new Date().toISOString(), payload: undefined };
+
+it('ends the tick within its budget while WeChat hangs mid-build, and leaves the build due and free for the next tick', async () => {
+  const { api, appId, target } = await readyApp(p);
+  // WeChat fails each attempt of the commit: the build waits in `building` for the poller.
+  p.sim.scriptFault({ path: '/wxa/commit', appId: target, errcode: -1, times: 3 });
+  const reply = deploymentOf(expectStatus(await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.0', testers: ['tester-ann'] }), 202));
+  expect(reply).toMatchObject({ state: 'building', buildStep: 'commit' });
+  const before = await stored(reply.id);
+
+  // Half an hour later the build is due; now WeChat answers nothing at all.
+  poller.setClock(Date.now() + 31 * 60_000);
+  p.sim.setFaults({ hangRate: 1 });
+  const tick = makeHandler(poller.services, { concurrency: 4 });
+  // 6.5 s left: the handler keeps 5 s back, so the tick's own budget is 1.5 s — far below one WeChat timeout (5 s).
+  const started = Date.now();
+  const summary = await tick(event, contextWith(6_500));
+  const took = Date.now() - started;
+
+  expect(took).toBeLessThan(1_500 + 1_000);
+  expect(summary).toMatchObject({ processed: 1, errors: 0, stoppedByBudget: true });
+  // Nothing was recorded about the cut step: still at its commit, still due, and nobody holds it.
+  const after = await stored(reply.id);
+  expect(after).toMatchObject({ state: 'building', buildStep: 'commit', nextPollAt: before.nextPollAt, history: before.history });
+  expect(after.nextPollAt).toBeLessThanOrEqual(poller.now());
+  expect(await createLeases(poller.services.store).holder(`deployment:${reply.id}`)).toBeNull();
+
+  // WeChat answers again: the next tick finishes the build.
+  p.sim.setFaults({ hangRate: 0 });
+  await tick(event, contextWith(60_000));
+  expect(await stored(reply.id)).toMatchObject({ state: 'built', boundTesters: ['tester-ann'] });
+  expect(p.sim.miniProgram(target)?.exp?.userVersion).toBe('1.0.0');
+}, 30_000);
