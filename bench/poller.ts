@@ -43,7 +43,8 @@ import { createServices, type Services } from '../shared/app/context';
 import { pollDue, type PollSummary } from '../shared/app/deployments';
 import type { Actor } from '../shared/domain/common';
 import { createDeployment, transition, type Deployment, type DeploymentCommand } from '../shared/domain/deployment';
-import { newAccountId, newAppId, newAssetId, newDeploymentId, type WeChatAppid } from '../shared/domain/ids';
+import { newAccountId, newAppId, newAssetId, newDeploymentId, weChatUserNameSchema, type AccountId, type AppId, type WeChatAppid } from '../shared/domain/ids';
+import { linkMiniProgram, recordAuthorization } from '../shared/domain/mini-program';
 import { parseConfig } from '../shared/runtime/config';
 import { createLogger } from '../shared/runtime/logger';
 import { openSqliteStore } from '../shared/store/sqlite';
@@ -135,13 +136,13 @@ function servicesWith(clock: () => number, fetchImpl?: typeof fetch): { s: Servi
 }
 
 /** The deployment as the pipeline would have left it after submitting: `auditing`, with the audit id. */
-function auditingDeployment(s: Services, appid: WeChatAppid, templateId: number, auditId: number, at: number): Deployment {
+function auditingDeployment(s: Services, owner: { accountId: AccountId; appId: AppId }, appid: WeChatAppid, templateId: number, auditId: number, at: number): Deployment {
   const actor: Actor = { kind: 'system' };
   let d = createDeployment(
     {
       id: newDeploymentId(s.randomBytes),
-      accountId: newAccountId(s.randomBytes),
-      appId: newAppId(s.randomBytes),
+      accountId: owner.accountId,
+      appId: owner.appId,
       miniProgramAppid: appid,
       templateId,
       userVersion: '1.0.0',
@@ -219,7 +220,8 @@ async function runScenario(scenario: Scenario, items: number, concurrency: numbe
     const componentAppId = s.config.wechat.componentAppId;
     const tokensDb = s.store.collection(authorizerTokensCollection);
     await pool(appids, 4, async (appid) => {
-      sim.addMiniProgram({ appId: appid, nickName: `压测${appid.slice(-6)}`, principalName: '压测科技有限公司', categories: [CATEGORY], privacyConfigured: true });
+      const userName = weChatUserNameSchema.parse(`gh_${appid.slice(2)}`);
+      sim.addMiniProgram({ appId: appid, userName, nickName: `压测${appid.slice(-6)}`, principalName: '压测科技有限公司', categories: [CATEGORY], privacyConfigured: true });
       const { pre_auth_code } = wx.createPreAuthCode();
       const { authCode } = wx.scan({ preAuthCode: pre_auth_code, appId: appid }, `${sim.baseUrl}/sim/authorized`);
       const info = (wx.queryAuth(authCode) as { authorization_info: { authorizer_access_token: string; authorizer_refresh_token: string; expires_in: number } }).authorization_info;
@@ -236,7 +238,17 @@ async function runScenario(scenario: Scenario, items: number, concurrency: numbe
         status: 'active',
         statusReason: null,
       });
-      const d = auditingDeployment(s, appid, template.templateId, auditId, now);
+      // The mini program as an authorization records it, linked to the deployment's app: audit pushes are only
+      // taken for a mini program whose original id (ToUserName) they name.
+      const owner = { accountId: newAccountId(s.randomBytes), appId: newAppId(s.randomBytes) };
+      const ctx = { at: now, actor: { kind: 'system' as const } };
+      const { miniProgram } = recordAuthorization(
+        null,
+        { appid, accountId: owner.accountId, subject: '压测科技有限公司', nickname: `压测${appid.slice(-6)}`, userName, funcScopeIds: [SCOPE_CODE_MANAGEMENT], role: 'target' },
+        ctx,
+      );
+      await s.db.miniPrograms.insert(appid, linkMiniProgram(miniProgram, owner.appId, ctx).miniProgram);
+      const d = auditingDeployment(s, owner, appid, template.templateId, auditId, now);
       await s.db.deployments.insert(d.id, d);
     });
     const seedMs = Date.now() - seedStarted;

@@ -15,6 +15,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { eitherSignal, sharedSignal } from '../runtime/abort';
 import { primaryOf, unbindPrimary } from '../domain/account';
 import { checkAppConfig, unlinkApp } from '../domain/app';
 import type { Actor } from '../domain/common';
@@ -1018,7 +1019,9 @@ export interface PollSummary {
  */
 export async function pollDue(s: Services, options: { budgetMs: number; concurrency?: number; limit?: number; signal?: AbortSignal }): Promise<PollSummary> {
   const startedAt = Date.now();
-  const budget = options.signal ? AbortSignal.any([AbortSignal.timeout(options.budgetMs), options.signal]) : AbortSignal.timeout(options.budgetMs);
+  const combined = options.signal ? eitherSignal(AbortSignal.timeout(options.budgetMs), options.signal) : null;
+  // Every concurrent WeChat call and backoff of the tick listens to it, and lets go when it ends.
+  const budget = sharedSignal(combined?.signal ?? AbortSignal.timeout(options.budgetMs));
   const due = await s.db.deployments.find({
     where: { nextPollAt: { lte: s.clock() } },
     orderBy: { field: 'nextPollAt' },
@@ -1046,7 +1049,11 @@ export async function pollDue(s: Services, options: { budgetMs: number; concurre
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 8) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 8) }, worker));
+  } finally {
+    combined?.release();
+  }
   summary.durationMs = Date.now() - startedAt;
   return summary;
 }

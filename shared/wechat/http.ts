@@ -9,6 +9,7 @@
  * Tokens and secrets never reach an error message: errors name the endpoint path, never the URL.
  */
 import { z } from 'zod';
+import { eitherSignal } from '../runtime/abort';
 import {
   type NetworkFailure,
   WeChatNetworkError,
@@ -344,7 +345,21 @@ export class WeChatHttp {
     interpret: (response: { contentType: string; bytes: Buffer }) => Outcome<T>,
   ): Promise<Outcome<T>> {
     const timeout = AbortSignal.timeout(request.timeoutMs ?? this.timeoutMs);
-    const signal = request.signal ? AbortSignal.any([timeout, request.signal]) : timeout;
+    const { signal, release } = request.signal ? eitherSignal(timeout, request.signal) : { signal: timeout, release: () => undefined };
+    try {
+      return await this.fetchOnce(url, request, signal, timeout, interpret);
+    } finally {
+      release();
+    }
+  }
+
+  private async fetchOnce<T>(
+    url: URL,
+    request: WeChatRequest,
+    signal: AbortSignal,
+    timeout: AbortSignal,
+    interpret: (response: { contentType: string; bytes: Buffer }) => Outcome<T>,
+  ): Promise<Outcome<T>> {
     const init: RequestInit = { method: request.method, signal, headers: { accept: 'application/json, image/*' } };
     if (request.method === 'POST') {
       init.headers = { ...init.headers, 'content-type': 'application/json' };
