@@ -318,7 +318,10 @@ export async function handleUnauthorized(s: Services, appid: string, pushCreated
   const ignored = (mp: MiniProgram) => `ignored: the push (${new Date(pushCreatedAtMs).toISOString()}) is older than the authorization of ${new Date(mp.authorizedAt).toISOString()}`;
   const known = await s.db.miniPrograms.get(appid);
   if (known && authorizedAfter(known.data, pushCreatedAtMs)) return ignored(known.data);
-  await s.wechat.tokens.markRevoked(appid, 'unauthorized by the mini program admin', pushCreatedAtMs);
+  // The tokens may already carry an authorization newer than the push whose redirect has not yet written the mini
+  // program (it stores the tokens first): then the push is stale for the mini program too.
+  const tokens = await s.wechat.tokens.markRevoked(appid, 'unauthorized by the mini program admin', pushCreatedAtMs);
+  if (tokens === 'authorized-since') return `ignored: the push (${new Date(pushCreatedAtMs).toISOString()}) is older than the authorization being recorded`;
   const parsed = weChatAppidSchema.safeParse(appid);
   if (!parsed.success) return 'not a mini program appid';
   for (let attempt = 0; ; attempt++) {

@@ -327,4 +327,19 @@ describe('a late unauthorized push', () => {
     expect(await miniProgramStatus(api, target)).toBe('unauthorized');
     expect((await stored(d.id)).state).toBe('voided');
   });
+
+  it('does not unlink a mini program whose newer authorization is being recorded (its tokens saved, the mini program not yet)', async () => {
+    const { api, appId, target } = await readyApp(p);
+    const d = await build(api, appId, '1.0.0');
+    const nextSecond = async () => new Promise((resolve) => setTimeout(resolve, 1100));
+    await nextSecond();
+    const revokedAt = Math.floor(Date.now() / 1000); // after the mini program's recorded authorization …
+    await nextSecond();
+    // … and before the admin's new scan, whose redirect has stored its tokens but not yet the mini program.
+    poller.setClock(Date.now());
+    await poller.services.wechat.tokens.saveAuthorization(target, { refreshToken: 'refreshtoken@@@being-recorded' });
+    expect(await (await sealedUnauthorized(target, revokedAt)).text()).toBe('success');
+    expect(await miniProgramStatus(api, target)).toBe('authorized');
+    expect((await stored(d.id)).state).toBe('built');
+  });
 });
