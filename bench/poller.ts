@@ -45,6 +45,8 @@ import type { Actor } from '../shared/domain/common';
 import { createDeployment, transition, type Deployment, type DeploymentCommand } from '../shared/domain/deployment';
 import { newAccountId, newAppId, newAssetId, newDeploymentId, weChatUserNameSchema, type AccountId, type AppId, type WeChatAppid } from '../shared/domain/ids';
 import { linkMiniProgram, recordAuthorization } from '../shared/domain/mini-program';
+import { linkApp, newApp } from '../shared/domain/app';
+import { exampleLowcodeConfig } from '../shared/domain/examples';
 import { parseConfig } from '../shared/runtime/config';
 import { createLogger } from '../shared/runtime/logger';
 import { openSqliteStore } from '../shared/store/sqlite';
@@ -248,6 +250,9 @@ async function runScenario(scenario: Scenario, items: number, concurrency: numbe
         ctx,
       );
       await s.db.miniPrograms.insert(appid, linkMiniProgram(miniProgram, owner.appId, ctx).miniProgram);
+      // And the app that holds it: every step of a deployment, the poll included, checks the link first.
+      const app = newApp({ kind: 'lowcode', name: `压测${appid.slice(-6)}`, templateId: template.templateId, requiredPlugins: [], config: exampleLowcodeConfig() }, { id: owner.appId, accountId: owner.accountId }, now);
+      await s.db.apps.insert(owner.appId, linkApp(app, appid, now));
       const d = auditingDeployment(s, owner, appid, template.templateId, auditId, now);
       await s.db.deployments.insert(d.id, d);
     });

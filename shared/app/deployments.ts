@@ -285,8 +285,14 @@ const callOf = (signal: AbortSignal | undefined): CallOptions | undefined => (si
 /** `stopped`: the caller's signal ended the run; nothing is recorded and the deployment stays due. */
 type Outcome = 'progressed' | 'later' | 'stopped';
 
-/** The steps that make WeChat act on the mini program's code or testers; polling an audit only reads. */
-const ACTS_AT_WECHAT: ReadonlySet<Work> = new Set(['commitCode', 'fetchQrCode', 'bindTesters', 'submitAudit', 'release']);
+/**
+ * The steps that re-check, right before they run, that the deployment's app still holds the mini program: those
+ * that make WeChat act on its code or testers, and the audit poll — only reading, but an audit left running for an
+ * app that lost its mini program would otherwise keep the deployment open (in review it cannot be cancelled) and
+ * hold the app's build slot until WeChat decides, days later, whenever the void at the time of the loss could not
+ * take the deployment's lease.
+ */
+const ACTS_AT_WECHAT: ReadonlySet<Work> = new Set(['commitCode', 'fetchQrCode', 'bindTesters', 'submitAudit', 'pollAudit', 'release']);
 
 async function perform(s: Services, d: Deployment, work: Work, signal?: AbortSignal): Promise<Outcome> {
   const appid = d.miniProgramAppid;

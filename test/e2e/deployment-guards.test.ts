@@ -172,6 +172,20 @@ describe('a deployment whose app lost its mini program', () => {
     expect(p.sim.miniProgram(first.target)?.exp?.userVersion).toBe('9.0.0');
   }, 60_000);
 
+  it('voids a deployment under review whose app lost the mini program, withdrawing its audit, so the app can build again', async () => {
+    const { api, appId, target } = await readyApp(p);
+    const built = deploymentOf(expectStatus(await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.0' }), 202));
+    expect(deploymentOf(expectStatus(await api.post(`/v1/deployments/${built.id}/submit`), 200)).state).toBe('auditing');
+    // The void at the time of the loss did not get through (here: never attempted).
+    await relinkWithoutVoiding(target, appId, await createLowcodeApp(api, 'Other'));
+    await tick(built.id);
+    const after = await stored(built.id);
+    expect(after.state).toBe('voided');
+    expect(after.stateReason).toContain('no longer linked');
+    const audits = p.sim.miniProgram(target)?.audits ?? [];
+    expect(audits.at(-1)?.status).toBe(3); // withdrawn at WeChat: the app now holding it can submit
+  });
+
   it('voids a release the poller resumes after the link is gone, and records one that had reached WeChat as released', async () => {
     const { api, appId, target, subject } = await readyApp(p);
     const approved = async (version: string) => {
