@@ -395,6 +395,10 @@ async function voidUnlinked(s: Services, d: Deployment, loss: { reason: string; 
     try {
       found = await withdrawOwnAudit(s, d, signal);
     } catch (error) {
+      // Cut by the caller's end (a tick's budget): record nothing, as every cut step, so the next run withdraws the
+      // audit before voiding — voided now, the audit would stay live and unrecorded, and the app holding the mini
+      // program would meet 85009 until WeChat decides.
+      if (signal?.aborted) return 'stopped';
       s.log.warn('could not withdraw the audit of a deployment that lost its mini program', { deploymentId: d.id, error });
     }
   }

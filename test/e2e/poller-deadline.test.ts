@@ -5,7 +5,10 @@
  * remaining time its context reports, against a simulator that hangs every call (`hangRate`).
  */
 import type { Context } from 'aws-lambda';
-import { deploymentOf, expectStatus } from '../../infra/local/driver';
+import { createLowcodeApp, deploymentOf, expectStatus } from '../../infra/local/driver';
+import { linkApp, unlinkApp } from '../../shared/domain/app';
+import { weChatAppidSchema } from '../../shared/domain/ids';
+import { linkMiniProgram } from '../../shared/domain/mini-program';
 import { makeHandler } from '../../functions/review-poller/handler';
 import type { Deployment } from '../../shared/domain/deployment';
 import { createLeases } from '../../shared/store/leases';
@@ -76,4 +79,35 @@ it('ends the tick within its budget while WeChat hangs mid-build, and leaves the
   await tick(event, contextWith(60_000));
   expect(await stored(reply.id)).toMatchObject({ state: 'built', boundTesters: ['tester-ann'] });
   expect(p.sim.miniProgram(target)?.exp?.userVersion).toBe('1.0.0');
+}, 30_000);
+
+it('does not record the void of a deployment whose app lost the mini program while the deadline cut the withdrawal of its audit', async () => {
+  const { api, appId, target } = await readyApp(p);
+  const built = deploymentOf(expectStatus(await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.0' }), 202));
+  expect(deploymentOf(expectStatus(await api.post(`/v1/deployments/${built.id}/submit`), 200)).state).toBe('auditing');
+  // The app loses the mini program to another app, and the void at the time of the loss did not happen.
+  const other = await createLowcodeApp(api, 'Other');
+  const db = poller.services.db;
+  const [mp, oldApp, newApp] = await Promise.all([db.miniPrograms.get(target), db.apps.get(appId), db.apps.get(other)]);
+  if (!mp || !oldApp || !newApp) throw new Error('seed missing');
+  const at = Date.now();
+  const appid = weChatAppidSchema.parse(target);
+  await poller.services.store.commit([
+    db.miniPrograms.updateWrite(target, mp.version, linkMiniProgram(mp.data, newApp.data.id, { at, actor: { kind: 'system' } }).miniProgram),
+    db.apps.updateWrite(appId, oldApp.version, unlinkApp(oldApp.data, { at, reason: 'superseded', miniProgramAppid: appid, message: 'taken by another app' })),
+    db.apps.updateWrite(other, newApp.version, linkApp(newApp.data, appid, at)),
+  ]);
+  const before = await stored(built.id);
+
+  poller.setClock(Math.max(poller.now(), (before.nextPollAt ?? 0) + 1));
+  p.sim.setFaults({ hangRate: 1 });
+  const tick = makeHandler(poller.services, { concurrency: 4 });
+  await tick(event, contextWith(6_500));
+  // Cut while it asked WeChat which audit to withdraw: nothing recorded, still due.
+  expect(await stored(built.id)).toMatchObject({ state: 'auditing', history: before.history });
+
+  p.sim.setFaults({ hangRate: 0 });
+  await tick(event, contextWith(60_000));
+  expect((await stored(built.id)).state).toBe('voided');
+  expect(p.sim.miniProgram(target)?.audits.at(-1)?.status).toBe(3);
 }, 30_000);
