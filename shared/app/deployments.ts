@@ -711,13 +711,13 @@ const LINKED_ONLY: ReadonlySet<DeploymentCommand['type']> = new Set(['submitAudi
  * moved to another one): its audit, if any, is not the code that app would publish, and the mini program is
  * another app's now.
  */
+/** `linkLoss` for a caller's command: refused, with the reason, rather than voided. */
 async function assertStillLinked(s: Services, d: Deployment): Promise<void> {
-  const app = await s.db.apps.get(d.appId);
-  const mp = await s.db.miniPrograms.get(d.miniProgramAppid);
-  if (app?.data.miniProgramAppid === d.miniProgramAppid && mp?.data.linkedAppId === d.appId) return;
+  const loss = await linkLoss(s, d);
+  if (!loss) return;
   throw new DeploymentConflictError(
     'DEPLOYMENT_APP_UNLINKED',
-    `the app ${d.appId} is no longer linked to the mini program ${d.miniProgramAppid}: this deployment cannot go further; authorize the mini program for the app again and build a new deployment`,
+    `${loss.reason}: this deployment cannot go further; authorize the mini program for the app again and build a new deployment`,
     { deploymentId: d.id, appId: d.appId, miniProgramAppid: d.miniProgramAppid },
   );
 }
