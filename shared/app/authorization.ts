@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { bindPrimary, primaryOf, unbindPrimary } from '../domain/account';
 import { linkApp, unlinkApp } from '../domain/app';
-import { AppError, ConflictError, DuplicateKeyError, NotFoundError, ValidationError, type ErrorCategory } from '../domain/errors';
+import { AppError, ConflictError, DuplicateKeyError, ERROR_CATEGORIES, NotFoundError, ValidationError, type ErrorCategory } from '../domain/errors';
 import { weChatAppidSchema, weChatUserNameSchema, type AccountId, type AppId, type WeChatAppid } from '../domain/ids';
 import {
   linkMiniProgram,
@@ -41,7 +41,8 @@ export const authResultsCollection = defineCollection({
       code: z.string(),
       message: z.string(),
       /** A refusal's error category, so a replay answers with the same status (absent before 2026-11-22). */
-      category: z.string().optional(),
+      // A category this release does not know reads as none (answered as forbidden), not as a corrupt document.
+      category: z.enum(ERROR_CATEGORIES).optional().catch(undefined),
       appid: z.string().nullable(),
       at: z.number(),
     }),
@@ -73,10 +74,7 @@ export class AuthorizationRefusedError extends AppError {
 
 /** A refusal recorded in `authResults`, raised again with the status it had the first time. */
 export const refusalOf = (result: AuthResult): AuthorizationRefusedError =>
-  new AuthorizationRefusedError(result.code, result.message, undefined, isCategory(result.category) ? result.category : 'forbidden');
-
-const CATEGORIES: readonly string[] = ['invalid', 'unauthenticated', 'forbidden', 'not-found', 'method-not-allowed', 'conflict', 'too-large', 'unsupported-media', 'rate-limited'];
-const isCategory = (value: string | undefined): value is ErrorCategory => value !== undefined && CATEGORIES.includes(value);
+  new AuthorizationRefusedError(result.code, result.message, undefined, result.category ?? 'forbidden');
 
 /** Builds the URL an admin opens (PC: shows a QR; mobile: opens in WeChat) to authorize a mini program. */
 export async function authorizationUrl(

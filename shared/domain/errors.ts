@@ -7,18 +7,20 @@
  * (`shared/runtime/http/error-handler.ts`) maps categories to statuses, so the domain stays transport-free.
  */
 
-export type ErrorCategory =
-  | 'invalid' // the caller sent something wrong; fixing the request fixes it
-  | 'unauthenticated' // no or bad credentials
-  | 'forbidden' // credentials fine, action not allowed
-  | 'not-found'
-  | 'method-not-allowed'
-  | 'conflict' // a concurrent writer won, or the resource is in a state that forbids this
-  | 'too-large'
-  | 'unsupported-media'
-  | 'rate-limited' // a quota (ours or WeChat's) is used up; retrying now will not help
-  | 'unavailable' // a dependency failed in a way that may pass; retry later
-  | 'internal'; // a bug or corrupted data: never shown to the caller in detail
+export const ERROR_CATEGORIES = [
+  'invalid', // the caller sent something wrong; fixing the request fixes it
+  'unauthenticated', // no or bad credentials
+  'forbidden', // credentials fine, action not allowed
+  'not-found',
+  'method-not-allowed',
+  'conflict', // a concurrent writer won, or the resource is in a state that forbids this
+  'too-large',
+  'unsupported-media',
+  'rate-limited', // a quota (ours or WeChat's) is used up; retrying now will not help
+  'unavailable', // a dependency failed in a way that may pass; retry later
+  'internal', // a bug or corrupted data: never shown to the caller in detail
+] as const;
+export type ErrorCategory = (typeof ERROR_CATEGORIES)[number];
 
 export interface AppErrorOptions {
   cause?: unknown;
