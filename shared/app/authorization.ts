@@ -14,6 +14,7 @@ import { linkApp, unlinkApp } from '../domain/app';
 import { AppError, ConflictError, DuplicateKeyError, ERROR_CATEGORIES, NotFoundError, ValidationError, type ErrorCategory } from '../domain/errors';
 import { weChatAppidSchema, weChatUserNameSchema, type AccountId, type AppId, type WeChatAppid } from '../domain/ids';
 import {
+  authorizedAfterPush,
   linkMiniProgram,
   markUnauthorized,
   recordAuthorization,
@@ -301,13 +302,6 @@ export async function refreshPlugins(s: Services, appid: WeChatAppid, funcScopeI
 }
 
 /**
- * Whether the mini program was authorized after a push was created. CreateTime has whole seconds: within one second
- * the order is unknown, and the push is taken as the later (a revocation wrongly ignored would leave us acting for a
- * mini program that no longer wants us; a scan is the cheaper mistake).
- */
-const authorizedAfter = (mp: MiniProgram, pushCreatedAtMs: number): boolean => Math.floor(mp.authorizedAt / 1000) > Math.floor(pushCreatedAtMs / 1000);
-
-/**
  * `unauthorized`: the admin revoked the platform. Detach, void in-flight deployments, keep the history. A push older
  * than the mini program's latest authorization (WeChat retries late; the admin scanned again since) is ignored:
  * applying it would wipe the newer authorization.
@@ -315,7 +309,7 @@ const authorizedAfter = (mp: MiniProgram, pushCreatedAtMs: number): boolean => M
 export async function handleUnauthorized(s: Services, appid: string, pushCreatedAtMs: number): Promise<string> {
   const ignored = (mp: MiniProgram) => `ignored: the push (${new Date(pushCreatedAtMs).toISOString()}) is older than the authorization of ${new Date(mp.authorizedAt).toISOString()}`;
   const known = await s.db.miniPrograms.get(appid);
-  if (known && authorizedAfter(known.data, pushCreatedAtMs)) return ignored(known.data);
+  if (known && authorizedAfterPush(known.data.authorizedAt, pushCreatedAtMs)) return ignored(known.data);
   // The tokens may already carry an authorization newer than the push whose redirect has not yet written the mini
   // program (it stores the tokens first): then the push is stale for the mini program too.
   const tokens = await s.wechat.tokens.markRevoked(appid, 'unauthorized by the mini program admin', pushCreatedAtMs);
@@ -325,7 +319,7 @@ export async function handleUnauthorized(s: Services, appid: string, pushCreated
   for (let attempt = 0; ; attempt++) {
     const existing = await s.db.miniPrograms.get(appid);
     if (!existing) return 'unknown mini program';
-    if (authorizedAfter(existing.data, pushCreatedAtMs)) return ignored(existing.data);
+    if (authorizedAfterPush(existing.data.authorizedAt, pushCreatedAtMs)) return ignored(existing.data);
     const at = s.clock();
     const actor = { kind: 'wechat' as const };
     const { miniProgram, displaced } = markUnauthorized(existing.data, { at, actor });

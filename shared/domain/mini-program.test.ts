@@ -3,6 +3,7 @@ import type { Actor } from './common';
 import { exampleLowcodeConfig } from './examples';
 import {
   LINK_HISTORY_LIMIT,
+  authorizedAfterPush,
   linkMiniProgram,
   markNeedsReauth,
   markUnauthorized,
@@ -114,5 +115,14 @@ describe('mini programs', () => {
     expect(mp).toMatchObject({ plugins: [{ appId: 'wx1319af22356934bf', status: 2 }], pluginsCheckedAt: T0 + 5 });
     expect(withRole(mp, 'primary', T0 + 6).role).toBe('primary');
     expect(withRole(mp, 'target', T0 + 6)).toBe(mp);
+  });
+});
+
+describe('authorizedAfterPush', () => {
+  const push = Date.parse('2026-11-22T10:00:05Z');
+  it('takes an authorization in a later second as newer than the push, and one in the same second as older', () => {
+    expect(authorizedAfterPush(push + 1000, push)).toBe(true);
+    expect(authorizedAfterPush(push + 999, push)).toBe(false);
+    expect(authorizedAfterPush(push - 1, push)).toBe(false);
   });
 });

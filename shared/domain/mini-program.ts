@@ -170,6 +170,16 @@ export const unlinkMiniProgram = (mp: MiniProgram, reason: 'unbound' | 'unauthor
   return { miniProgram: { ...mp, linkedAppId: null, linkHistory: history, updatedAt: ctx.at }, displaced };
 };
 
+/**
+ * Whether an authorization at `authorizedAtMs` came after a push WeChat created at `pushCreatedAtMs` (its CreateTime):
+ * a revocation older than the latest authorization is stale. CreateTime has whole seconds, so within one second the
+ * order is unknown and the push is taken as the later (a revocation wrongly ignored would leave us acting for a mini
+ * program that no longer wants us; a scan is the cheaper mistake). The mini program's link and its tokens both
+ * decide by this rule, so they never disagree.
+ */
+export const authorizedAfterPush = (authorizedAtMs: number, pushCreatedAtMs: number): boolean =>
+  Math.floor(authorizedAtMs / 1000) > Math.floor(pushCreatedAtMs / 1000);
+
 /** WeChat's `unauthorized` push: the platform may no longer act for this mini program, so its app loses it. */
 export const markUnauthorized = (mp: MiniProgram, ctx: MiniProgramContext): LinkResult => {
   const { miniProgram, displaced } = unlinkMiniProgram(mp, 'unauthorized', ctx);

@@ -24,6 +24,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { AppError, ConflictError, DuplicateKeyError } from '../domain/errors';
+import { authorizedAfterPush } from '../domain/mini-program';
 import type { Logger } from '../runtime/logger';
 import { registerSecret } from '../runtime/logger';
 import { createLeases, type Leases } from '../store/leases';
@@ -272,10 +273,8 @@ export class TokenManager implements TokenSource {
    * must not throw the new authorization away.
    */
   async markRevoked(appId: string, reason: string, pushCreatedAtMs?: number): Promise<'revoked' | 'authorized-since'> {
-    // CreateTime has whole seconds: an authorization in the same second as the revoke does not count as later
-    // (the same rule as the mini program's in handleUnauthorized, so tokens and link never disagree).
     const authorizedSince = (doc: AuthorizerTokensDoc) =>
-      pushCreatedAtMs !== undefined && doc.authorizedAt !== undefined && Math.floor(doc.authorizedAt / 1000) * 1000 > pushCreatedAtMs;
+      pushCreatedAtMs !== undefined && doc.authorizedAt !== undefined && authorizedAfterPush(doc.authorizedAt, pushCreatedAtMs);
     const outcome = await this.setStatus(appId, 'revoked', reason, (doc) => !authorizedSince(doc));
     return outcome === 'skipped' ? 'authorized-since' : 'revoked';
   }
