@@ -187,7 +187,7 @@ function anyOf(_: TcbCommand, type: ScalarType): unknown {
  * is skipped or read twice. Values of the types that sort after `last.value`'s (before, descending) are added as
  * branches of their own, since `gt`/`lt` never cross types.
  */
-export function pageAfter(_: TcbCommand, path: string, direction: 'asc' | 'desc', last: { id: string; value: Scalar }): TcbFilter {
+function pageAfter(_: TcbCommand, path: string, direction: 'asc' | 'desc', last: { id: string; value: Scalar }): TcbFilter {
   const after = (value: unknown) => (direction === 'asc' ? _.gt(value) : _.lt(value));
   if (path === '_id') return { _id: after(last.id) };
   const branches: TcbFilter[] = [{ [path]: last.value, _id: after(last.id) }];

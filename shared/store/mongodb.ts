@@ -201,7 +201,7 @@ async function ensureIndexes(col: MongoCollection<StoredDocument>, indexes: Inde
  * applications, whose collections the sweep also walks; a document of theirs that merely has a numeric
  * `expiresAt` must not go.
  */
-export const expiredDocumentsFilter = (now: number) => ({
+const expiredDocumentsFilter = (now: number) => ({
   expiresAt: { $lte: now },
   version: { $type: 'number' },
   body: { $type: 'string' },

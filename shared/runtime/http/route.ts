@@ -168,7 +168,7 @@ export function compilePath(path: string): { pattern: RegExp; names: string[] } 
 }
 
 /** Drops the one trailing slash a route pattern tolerates (`/` itself stays). */
-export function withoutTrailingSlash(path: string): string {
+function withoutTrailingSlash(path: string): string {
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
 }
 
