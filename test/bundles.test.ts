@@ -15,7 +15,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { loadTemplate, type LocalFunction } from '../infra/local/template';
 import { startWeChatSimulator, type WeChatSimulator } from '../infra/wechat-sim';
 import { LOCAL_WECHAT_DEFAULTS } from '../shared/runtime/config';
@@ -140,8 +140,18 @@ const fnOf = (name: string) => {
   return fn;
 };
 
+/**
+ * The store drivers a run loaded, as paths under the test's work directory (`/dist/…`), or as `<outside>/…` for one
+ * loaded from elsewhere (the repo's own node_modules, through the better-sqlite3 symlink): `relative`, never a cut
+ * by the length of one path, so the answer is the same wherever the repo and the temp directory live.
+ */
 const loadedDrivers = (report: RunReport) =>
-  report.modules.filter((m) => /node_modules[\\/](better-sqlite3|mongodb|@cloudbase[\\/]node-sdk)[\\/]/.test(m)).map((m) => m.slice(work.length));
+  report.modules
+    .filter((m) => /node_modules[\\/](better-sqlite3|mongodb|@cloudbase[\\/]node-sdk)[\\/]/.test(m))
+    .map((m) => {
+      const inside = relative(work, m);
+      return inside.startsWith('..') || isAbsolute(inside) ? `<outside>/${relative(root, m).split(sep).join('/')}` : `/${inside.split(sep).join('/')}`;
+    });
 
 describe('function bundles', () => {
   it('builds one bundle per function, each within its budget', () => {
