@@ -84,8 +84,7 @@ describe('serverless.fc.yml', () => {
     expect(Object.keys(fcEnv)).toEqual(Object.keys(scfEnv));
     expect({ ...fcEnv, STORE: scfEnv.STORE }).toEqual(scfEnv);
     expect(fcEnv.STORE).toBe('mongodb');
-  }, 30_000);
-
+  });
   it('refuses SCF cron features it cannot translate', () => {
     expect(() => scfCronToFc('0 0 2 * * MON 2027')).toThrow(/year/);
     expect(() => scfCronToFc('0 0 2 * * MON *')).toThrow(/weekday/);

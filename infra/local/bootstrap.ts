@@ -30,9 +30,13 @@ export interface LocalStackOptions {
   log: Logger;
   port?: number;
   timers?: boolean;
-  /** Simulator settings for a local run without WECHAT_API_BASE. */
+  /**
+   * Multiplies every function's timeout (tests: a loaded CI machine runs a request slower, and a request cut by its
+   * function's timeout is what the timeout tests inject on purpose, not what the others are about). Default 1.
+   */
+  timeoutScale?: number;
   /** Simulator settings for a local run without WECHAT_API_BASE; ticketIntervalMs 0 = no pushes at all. */
-  simulator?: { ticketIntervalMs?: number; auditDecisionDelayMs?: number | null; seedDemo?: boolean };
+  simulator?: { ticketIntervalMs?: number; auditDecisionDelayMs?: number | null; seedDemo?: boolean; pushTimeoutMs?: number };
 }
 
 export interface LocalStack {
@@ -69,7 +73,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     for (const [name, value] of Object.entries(LOCAL_WECHAT_DEFAULTS)) env[name] ??= value;
   }
 
-  const template = loadTemplate(join(root, 'serverless.yml'), env);
+  const loaded = loadTemplate(join(root, 'serverless.yml'), env);
+  const scale = options.timeoutScale ?? 1;
+  const template = { ...loaded, functions: loaded.functions.map((fn) => ({ ...fn, timeoutMs: fn.timeoutMs * scale })) };
   const load = (fn: LocalFunction): CloudEntry => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the runtime loads functions by path from the template
     const mod: Record<string, unknown> = require(fn.source);
@@ -101,6 +107,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       messageUrlTemplate: `${runtime.url}/wechat/authorizers/$APPID$/events`,
       ticketIntervalMs: options.simulator?.ticketIntervalMs ?? 10 * 60_000,
       auditDecisionDelayMs: options.simulator?.auditDecisionDelayMs ?? null,
+      ...(options.simulator?.pushTimeoutMs !== undefined ? { pushTimeoutMs: options.simulator.pushTimeoutMs } : {}),
     });
     // Before any push: the first push cold-starts a function, which reads its configuration once.
     env.WECHAT_API_BASE = simulator.baseUrl;

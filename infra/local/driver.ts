@@ -26,14 +26,16 @@ export interface Platform {
 export async function startPlatform(options: { auditDecisionDelayMs?: number | null; env?: Record<string, string> } = {}): Promise<Platform> {
   const dir = mkdtempSync(join(tmpdir(), 'wxa-platform-'));
   const env: NodeJS.ProcessEnv = process.env;
-  Object.assign(env, { SQLITE_PATH: join(dir, 'wxa.db'), LOG_LEVEL: env.LOG_LEVEL ?? 'error', ...options.env });
+  // WeChat calls and pushes wait long: on a loaded machine the simulator in this process answers slowly, not never.
+  Object.assign(env, { SQLITE_PATH: join(dir, 'wxa.db'), LOG_LEVEL: env.LOG_LEVEL ?? 'error', WECHAT_TIMEOUT_MS: env.WECHAT_TIMEOUT_MS ?? '60000', ...options.env });
   const stack = await startLocalStack({
     root,
     env,
     log: createLogger({ level: 'error' }),
     port: 0,
     timers: false,
-    simulator: { ticketIntervalMs: 60 * 60_000, auditDecisionDelayMs: options.auditDecisionDelayMs ?? null },
+    timeoutScale: 10,
+    simulator: { ticketIntervalMs: 60 * 60_000, auditDecisionDelayMs: options.auditDecisionDelayMs ?? null, pushTimeoutMs: 60_000 },
   });
   if (!stack.simulator) throw new Error('the platform should run with the simulator');
   return {

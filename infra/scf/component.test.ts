@@ -42,8 +42,7 @@ beforeAll(() => {
     writeFileSync(join(dir, 'meta.json'), '{}');
     writeFileSync(join(dir, 'node_modules', '@cloudbase', 'node-sdk', 'index.js'), 'module.exports = {};\n');
   }
-}, 60_000);
-
+});
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const inputsOf = (name: string): ComponentInputs => ({

@@ -31,8 +31,7 @@ let poller: ClockedServices;
 beforeAll(async () => {
   p = await startSeededPlatform({ simulator: { pushRetryDelayMs: 20 } });
   poller = servicesWithClock(p.env, Date.now());
-}, 60_000);
-
+});
 afterAll(async () => {
   await poller?.close();
   await p?.close();

@@ -30,7 +30,7 @@ const inboxEntries = async () => {
 beforeAll(async () => {
   process.env.SQLITE_PATH = join(dir, 'e2e.db');
   process.env.LOG_LEVEL = 'error';
-  stack = await startLocalStack({ root, env: process.env, log: createLogger({ level: 'error' }), port: 0, timers: false, simulator: { ticketIntervalMs: 0 } });
+  stack = await startLocalStack({ root, env: process.env, log: createLogger({ level: 'error' }), port: 0, timers: false, timeoutScale: 10, simulator: { ticketIntervalMs: 0, pushTimeoutMs: 60_000 } });
 });
 
 afterAll(async () => {

@@ -63,8 +63,7 @@ beforeAll(async () => {
     huge: { authorization: `Bearer ${'k'.repeat(12_000)}` },
   };
   await p.sim.pushesSettled();
-}, 60_000);
-
+});
 afterAll(() => p?.close());
 
 async function send(c: HostileCase): Promise<{ reply: RawReply; replayedFirst?: RawReply }> {

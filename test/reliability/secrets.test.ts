@@ -97,7 +97,7 @@ async function startRuntime(): Promise<void> {
   child.stdout?.on('data', (chunk: Buffer) => (childOutput += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (childOutput += chunk.toString()));
   exited = new Promise<void>((done) => child.once('exit', () => done()));
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 120_000; // a hang guard: a loaded machine starts tsx slowly
   for (;;) {
     const found = /running at (http:\/\/[\d.:]+)/.exec(childOutput);
     if (found?.[1]) {
@@ -224,8 +224,7 @@ beforeAll(async () => {
   addSecret(Buffer.from(credentials.dataKey, 'base64').toString('hex'), 'DATA_KEY (hex)');
   addSecret(credentials.adminKey, 'ADMIN_API_KEY');
   await fullRun();
-}, 90_000);
-
+});
 afterAll(async () => {
   if (child && child.exitCode === null) {
     child.kill('SIGKILL');
