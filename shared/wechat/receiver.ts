@@ -36,6 +36,12 @@ export class UnknownPushRecipientError extends AppError {
   readonly category = 'not-found' as const;
 }
 
+/**
+ * What a push route takes: WeChat posts its XML envelope as `text/xml` (the simulator does the same); `application/xml`
+ * is the other registered XML type. The body stays raw until `receivePush` has checked its signature.
+ */
+export const PUSH_BODY_TYPES: readonly string[] = ['text/xml', 'application/xml'];
+
 export const SUCCESS: Reply = { status: 200, text: 'success' };
 
 export interface PushDescription {
