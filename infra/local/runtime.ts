@@ -42,6 +42,10 @@ export interface LocalRuntime {
   /** Runs a timer now, as if its cron had fired (the demo and tests use it). */
   fireTimer(fnName: string, timerName: string): Promise<unknown>;
   readonly invocations: readonly InvocationRecord[];
+  /** HTTP requests received so far. */
+  readonly received: number;
+  /** Resolves once `total` HTTP requests have been received (a test forcing a race knows all its requests are in). */
+  untilReceived(total: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -115,6 +119,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const inFlight = new Set<Promise<unknown>>();
   const timers = new Set<NodeJS.Timeout>();
   let closing = false;
+  let received = 0;
+  const receiveWaiters = new Set<{ total: number; resolve: () => void }>();
+  const countReceived = () => {
+    received += 1;
+    for (const waiter of receiveWaiters) {
+      if (received < waiter.total) continue;
+      receiveWaiters.delete(waiter);
+      waiter.resolve();
+    }
+  };
 
   const entryOf = (fn: LocalFunction) => {
     let entry = entries.get(fn.name);
@@ -256,6 +270,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   };
 
   const server = createServer((req, res) => {
+    countReceived();
     handle(req, res).catch((error: unknown) => {
       log.error('gateway failure', { error });
       if (!res.headersSent) sendJson(res, 500, { error: { code: 'INTERNAL_ERROR', message: 'gateway failure' } });
@@ -275,6 +290,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     port,
     invocations,
+    get received() {
+      return received;
+    },
+    untilReceived: (total) => (received >= total ? Promise.resolve() : new Promise<void>((resolve) => receiveWaiters.add({ total, resolve }))),
     fireTimer: (fnName, timerName) => {
       const fn = options.template.functions.find((f) => f.name === fnName);
       if (!fn) return Promise.reject(new Error(`no function ${fnName}`));
