@@ -103,6 +103,16 @@ describe('local runtime over real HTTP', () => {
     expect(JSON.parse(reply.body)).toEqual({ ok: true, storeRoundTripMs: expect.any(Number) });
   });
 
+  it.each([['/v1\\health'], ['/v1/apps/../health'], ['/v1/apps/%2e%2e/health'], ['/v1/%2E/health'], ['/v1/apps%2F..%2Fhealth'], ['http://example.com/v1/x/../health']])(
+    'refuses the non-canonical path %s (404) instead of serving the path it resolves to',
+    async (path) => {
+      const before = runtime.invocations.length;
+      const reply = await send(runtime.url, { method: 'GET', path });
+      expect({ status: reply.status, error: JSON.parse(reply.body).error }).toMatchObject({ status: 404, error: { code: 'PATH_NOT_CANONICAL', field: 'path' } });
+      expect(runtime.invocations.length).toBe(before);
+    },
+  );
+
   it('answers HEAD wherever GET is served: same status and headers, no body', async () => {
     const get = await fetch(`${runtime.url}/v1/health`);
     const head = await fetch(`${runtime.url}/v1/health`, { method: 'HEAD' });

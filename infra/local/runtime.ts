@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { NonCanonicalPathError, rawPathProblem } from '../../shared/runtime/http/path';
 import type { Logger } from '../../shared/runtime/logger';
 import type { LocalHttpEvent, LocalHttpResult, LocalTimerEvent } from '../../shared/runtime/shim';
 import { parseScfCron } from './cron';
@@ -72,6 +73,12 @@ function requestTargetOf(target: string): URL | undefined {
     return undefined;
   }
 }
+
+/** The path of a request target as sent, still percent-encoded: the origin form's, or the absolute form's after its authority. */
+const rawPathOf = (target: string): string => {
+  const path = target.startsWith('/') ? target : (/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*([^?#]*)/i.exec(target)?.[1] ?? '/');
+  return path.split(/[?#]/)[0] || '/';
+};
 
 const sendJson = (res: ServerResponse, status: number, body: unknown) => {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
@@ -182,6 +189,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const method = (req.method ?? 'GET').toUpperCase();
     if (!url) {
       sendJson(res, 400, { error: { code: 'REQUEST_TARGET_INVALID', message: 'the request target is not a path or an absolute URL', field: 'path', requestId } });
+      return;
+    }
+    const pathProblem = rawPathProblem(rawPathOf(req.url ?? '/'));
+    if (pathProblem) {
+      const refusal = new NonCanonicalPathError(pathProblem);
+      sendJson(res, 404, { error: { code: refusal.code, message: refusal.message, field: refusal.field, requestId } });
       return;
     }
     if (url.pathname === '/healthz' && (method === 'GET' || method === 'HEAD')) {

@@ -166,6 +166,14 @@ describe('the HTTP middy stack', () => {
     expect(errorOf(huge).code).toBe('PAYLOAD_TOO_LARGE');
   });
 
+  it('refuses a path a gateway passed on unresolved (a dot segment, a backslash) rather than routing it', async () => {
+    const { call } = setup();
+    for (const path of ['/admin/../admin/ping', '/admin/./ping', '/admin\\ping']) {
+      const reply = await call({ httpMethod: 'GET', path, headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+      expect({ path, status: reply.statusCode, code: errorOf(reply).code }).toEqual({ path, status: 404, code: 'PATH_NOT_CANONICAL' });
+    }
+  });
+
   it('never reads XML on a JSON route: 415 with a stable code, whatever XML type is declared', async () => {
     const { call } = setup();
     for (const type of ['text/xml', 'application/xml', 'text/xml; charset=utf-8', 'text/plain', '']) {

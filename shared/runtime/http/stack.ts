@@ -28,6 +28,7 @@ import {
 import type { Logger } from '../logger';
 import { takeConversionFailure } from '../shim';
 import type { IdempotencyGuard } from './idempotency';
+import { NonCanonicalPathError, decodedPathProblem } from './path';
 import { createRouter, isJsonMediaType, mediaTypeOf, wantsJson, type AnyRoute, type ErrorPage, type Principal, type Reply } from './route';
 
 export interface AccountAuthenticator {
@@ -365,6 +366,8 @@ export function createHttpFunction(options: HttpFunctionOptions) {
 
   const router = async (event: APIGatewayProxyEvent, context: Context, { signal }: { signal: AbortSignal }) => {
     const state = stateOf(event);
+    const pathProblem = decodedPathProblem(event.path);
+    if (pathProblem) throw new NonCanonicalPathError(pathProblem);
     const found = match(event.httpMethod, event.path);
     if (found.kind === 'none') throw new NotFoundError(`no route for ${event.httpMethod} ${event.path}`, { code: 'ROUTE_NOT_FOUND' });
     if (found.kind === 'wrong-method') {
