@@ -89,9 +89,10 @@ const sendJson = (res: ServerResponse, status: number, body: unknown) => {
  * Answers 'too-large' as soon as the body passes the limit, declared or counted (a chunked body declares nothing).
  * The rest is read and dropped rather than the socket destroyed: destroying it would lose the 413 still to be
  * written. The connection is closed after the 413 instead (see `handle`), which also ends an endless upload.
+ * Answers 'aborted' when the client goes away before its body is complete: the client's doing, not a failure here.
  */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
-  return new Promise((resolvePromise, reject) => {
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large' | 'aborted'> {
+  return new Promise((resolvePromise) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limit) {
       req.resume();
@@ -110,7 +111,11 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-la
       chunks.push(chunk);
     });
     req.on('end', () => resolvePromise(Buffer.concat(chunks)));
-    req.on('error', reject);
+    // Node reports a client that hung up mid-body as an `aborted` ECONNRESET error, then closes the request.
+    req.on('error', () => resolvePromise('aborted'));
+    req.on('close', () => {
+      if (!req.complete) resolvePromise('aborted');
+    });
   });
 }
 
@@ -207,6 +212,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       return;
     }
     const body = await readBody(req, maxBodyBytes);
+    if (body === 'aborted') {
+      // Nobody is left to answer; one line says what happened, with no stack (nothing here failed).
+      log.info('client aborted the request before its body was complete', { method, path: url.pathname, requestId });
+      return;
+    }
     if (body === 'too-large') {
       res.setHeader('connection', 'close');
       sendJson(res, 413, { error: { code: 'PAYLOAD_TOO_LARGE', message: `request body exceeds ${maxBodyBytes} bytes`, field: 'body', requestId } });
