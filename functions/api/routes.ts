@@ -31,7 +31,7 @@ import { deploymentStateSchema } from '../../shared/domain/deployment';
 import { NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../../shared/domain/errors';
 import { accountIdSchema, type AccountId } from '../../shared/domain/ids';
 import { documented, openApiDocument, type OpenApiDocument } from '../../shared/runtime/http/openapi';
-import { json, route, type AnyRoute, type Reply } from '../../shared/runtime/http/route';
+import { json, mediaTypeOf, route, type AnyRoute, type Reply } from '../../shared/runtime/http/route';
 import { defineCollection } from '../../shared/store/port';
 import { DOCUMENTED_FUNCTIONS } from './documented-functions';
 import { getMiniProgram, listDeployments, listMiniPrograms, primaryMiniProgramOf, queryQuota } from './reads';
@@ -108,8 +108,6 @@ async function reportingConfigAt<T>(prefix: 'body' | 'body.config', run: () => P
     });
   }
 }
-
-const mediaTypeOf = (header: string | undefined) => (header ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 
 const imageReply = (asset: Asset, cacheControl: string): Reply => ({
   status: 200,
@@ -280,6 +278,7 @@ export const routes = (s: Services): AnyRoute[] => {
         path: '/v1/assets',
         auth: 'account',
         summary: `Upload an image: its bytes are the body (PNG, JPEG or GIF, at most ${MAX_ASSET_BYTES / 1024} KiB)`,
+        bodyTypes: IMAGE_TYPES,
         response: assetView,
         handle: async ({ headers, rawBody, principal }) => {
           const declared = mediaTypeOf(headers['content-type']);
@@ -301,7 +300,7 @@ export const routes = (s: Services): AnyRoute[] => {
           return json(201, toAssetView(id, asset, s.config.publicBaseUrl));
         },
       }),
-      { status: 201, requestContentTypes: IMAGE_TYPES },
+      { status: 201 },
     ),
     documented(
       route({

@@ -29,6 +29,8 @@ export interface ServerHooks {
   sleep(ms: number): Promise<void>;
   /** Takes one use of a scripted fault matching this call, if any. */
   scripted(path: string, appId: string | undefined): ScriptedAction | undefined;
+  /** Takes the hold set on this path (`holdNextAnswer`), if any: called once the call did its work, the answer waits for it. */
+  held(path: string): (() => Promise<void>) | undefined;
 }
 
 /** The PC page, the current mobile page and the legacy mobile page (reference §3.4). */
@@ -119,7 +121,14 @@ async function handle(hooks: ServerHooks, req: http.IncomingMessage, res: http.S
   }
   try {
     const ctx = { state: hooks.state, query: url.searchParams, body, emit: hooks.emit };
-    send(res, await runApiRoute(route, method, ctx, (appId) => hooks.scripted(path, appId)));
+    const hold = hooks.held(path);
+    let answer: SimResponse;
+    try {
+      answer = await runApiRoute(route, method, ctx, (appId) => hooks.scripted(path, appId));
+    } finally {
+      if (hold) await hold();
+    }
+    send(res, answer);
   } catch (error) {
     if (error instanceof WxFailure) send(res, wechatError(error.errcode, error.errmsg));
     else if (error instanceof AnswerLost) res.destroy();

@@ -25,6 +25,7 @@ import { PushQueue, type PushTiming } from './pushes';
 import { createRequestHandler } from './server';
 import { DEFAULT_QUOTA, SimState, type PushRequest } from './state';
 import type {
+  AnswerHold,
   AuditDecision,
   ConfigureAdditions,
   FaultConfig,
@@ -67,6 +68,8 @@ export class Simulator implements ControlTarget {
   private readonly counts = new Map<string, number>();
   private faultConfig: FaultConfig;
   private scriptedFaults: { fault: ScriptedFault; left: number }[] = [];
+  /** `holdNextAnswer`: per path, what the next call awaits before answering. */
+  private readonly holds = new Map<string, () => Promise<void>>();
   private urls: { componentEventUrl?: string; messageUrlTemplate?: string };
   private ticketIntervalMs: number;
   private timing: PushTiming;
@@ -139,6 +142,7 @@ export class Simulator implements ControlTarget {
       emit: (push) => void sim.emit(push),
       sleep: (ms) => sim.sleep(ms),
       scripted: (path, appId) => sim.takeScripted(path, appId),
+      held: (path) => sim.takeHold(path),
     }));
     sim.restartTicketTimer();
     return sim;
@@ -235,6 +239,24 @@ export class Simulator implements ControlTarget {
 
   clearScriptedFaults(): void {
     this.scriptedFaults = [];
+  }
+
+  holdNextAnswer(path: string): AnswerHold {
+    let arrive = (): void => undefined;
+    let release = (): void => undefined;
+    const arrived = new Promise<void>((resolve) => (arrive = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.holds.set(path, () => {
+      arrive();
+      return released;
+    });
+    return { arrived, release };
+  }
+
+  private takeHold(path: string): (() => Promise<void>) | undefined {
+    const hold = this.holds.get(path);
+    this.holds.delete(path);
+    return hold;
   }
 
   /** The oldest scripted fault matching the call, one use of it taken. */

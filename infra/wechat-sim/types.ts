@@ -103,6 +103,17 @@ export interface WeChatSimulator {
   scriptFault(fault: ScriptedFault): void;
   /** Forgets every scripted fault not used up yet (also `POST /sim/faults/scripted/clear`). */
   clearScriptedFaults(): void;
+  /**
+   * The next call of one WeChat endpoint does its work at once (an auth code is spent, say) but its answer waits
+   * until `release()`: what a slow network or a busy WeChat does to one caller while others race it. In process
+   * only (tests). `arrived` resolves once that call has done its work.
+   */
+  holdNextAnswer(path: string): AnswerHold;
+}
+
+export interface AnswerHold {
+  readonly arrived: Promise<void>;
+  release(): void;
 }
 
 // ---- Additions ------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@
  * and make one of them fail with 61009, so that push is only recorded. `updateauthorized` (permission sets
  * changed on mp.weixin.qq.com, no redirect) re-reads the sets; `unauthorized` detaches and voids.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { bindPrimary, primaryOf, unbindPrimary } from '../domain/account';
 import { linkApp, unlinkApp } from '../domain/app';
@@ -33,23 +33,41 @@ import { InvalidStateError, type StatePayload } from './state-token';
 
 export type Purpose = StatePayload['purpose'];
 
-/** Outcomes of handled redirects, so a refreshed callback page shows the same result instead of 61009. */
-export const authResultsCollection = defineCollection({
-  name: 'authResults',
+const authResultSchema = z.object({
+  ok: z.boolean(),
+  code: z.string(),
+  message: z.string(),
+  /** A refusal's error category, so a replay answers with the same status (absent before 2026-11-22). */
+  // A category this release does not know reads as none (answered as forbidden), not as a corrupt document.
+  category: z.enum(ERROR_CATEGORIES).optional().catch(undefined),
+  appid: z.string().nullable(),
+  at: z.number(),
+});
+export type AuthResult = z.infer<typeof authResultSchema>;
+
+/**
+ * One document per auth code (keyed by its digest), written with the state's claim in one batch: the state and
+ * purpose the code came back with, who is exchanging it, and once that is over, its outcome. It answers three
+ * questions. A refresh of the same page (same state, same code) is shown the recorded outcome instead of WeChat's
+ * 61009. The same code with any other state — another account's, or another callback's — is refused and told
+ * nothing: the outcome belongs to the state that produced it. And a delivery that arrives while another one is
+ * exchanging the code (browsers and proxies retry) waits for that exchange's outcome rather than spending the code
+ * a second time, which WeChat would refuse (61009) and which would then be recorded as a false refusal.
+ */
+export const authExchangesCollection = defineCollection({
+  name: 'authExchanges',
   schema: z.lazy(() =>
     z.object({
-      ok: z.boolean(),
-      code: z.string(),
-      message: z.string(),
-      /** A refusal's error category, so a replay answers with the same status (absent before 2026-11-22). */
-      // A category this release does not know reads as none (answered as forbidden), not as a corrupt document.
-      category: z.enum(ERROR_CATEGORIES).optional().catch(undefined),
-      appid: z.string().nullable(),
-      at: z.number(),
+      stateNonce: z.string(),
+      purpose: z.enum(['bind-primary', 'authorize-app']),
+      /** The delivery exchanging the code, and until when it may (after that, a waiting delivery takes over). */
+      owner: z.string(),
+      exchangeUntil: z.number(),
+      result: authResultSchema.nullable(),
     }),
   ),
 });
-export type AuthResult = z.infer<typeof authResultsCollection.schema>;
+type AuthExchange = z.infer<typeof authExchangesCollection.schema>;
 
 /**
  * Each signed `state` is good for one authorization: the first auth code it comes back with is bound to its nonce
@@ -119,11 +137,9 @@ export async function completeAuthorization(
       code: 'AUTH_CODE_MISSING',
     });
   }
-  const results = s.store.collection(authResultsCollection);
-  const resultId = createHash('sha256').update(input.authCode).digest('hex');
-  await claimState(s, payload, resultId);
-  const previous = await results.get(resultId);
-  if (previous) return previous.data;
+  const codeId = createHash('sha256').update(input.authCode).digest('hex');
+  const claim = await claimExchange(s, payload, codeId);
+  if (claim.kind === 'outcome') return claim.result;
 
   let result: AuthResult;
   try {
@@ -136,30 +152,107 @@ export async function completeAuthorization(
       at: s.clock(),
     };
   } catch (error) {
-    if (!(error instanceof AppError) || error.category === 'internal' || error.category === 'unavailable') throw error;
+    if (!(error instanceof AppError) || error.category === 'internal' || error.category === 'unavailable') {
+      await giveUpExchange(s, codeId, claim.owner);
+      throw error;
+    }
     result = { ok: false, code: error.code, message: error.message, category: error.category, appid: null, at: s.clock() };
   }
-  try {
-    await results.insert(resultId, result, { expiresAt: s.clock() + AUTH_RESULT_TTL_MS });
-  } catch (error) {
-    if (!(error instanceof ConflictError)) throw error;
-    return (await results.get(resultId))?.data ?? result;
-  }
-  return result;
+  return recordOutcome(s, codeId, result);
 }
 
-/** Binds the state to this auth code (hashed) on first use; refuses it with any other code. */
-async function claimState(s: Services, payload: StatePayload, authCodeHash: string): Promise<void> {
+/** How long one delivery may exchange a code before another takes over: longer than the callbacks' time limit. */
+const EXCHANGE_LEASE_MS = 60_000;
+/** How long a delivery waits for another one's exchange before asking the admin to refresh: inside the 15 s limit. */
+const EXCHANGE_WAIT_MS = 10_000;
+
+export class AuthorizationInProgressError extends AppError {
+  readonly code = 'AUTH_IN_PROGRESS';
+  readonly category = 'conflict' as const;
+}
+
+type Claim = { kind: 'exchange'; owner: string } | { kind: 'outcome'; result: AuthResult };
+
+/**
+ * Claims the code for this state, or finds what became of it. The state's claim (`usedStates`) and the code's
+ * (`authExchanges`) are one batch, so a refused attempt burns neither: a code seen with another state leaves that
+ * state usable for its own code. A delivery of the same state and code that finds the exchange under way waits for
+ * its outcome; one whose exchanger has died takes the exchange over.
+ */
+async function claimExchange(s: Services, payload: StatePayload, codeId: string): Promise<Claim> {
   const used = s.store.collection(usedStatesCollection);
-  try {
-    await used.insert(payload.nonce, { authCode: authCodeHash, at: s.clock() }, { expiresAt: payload.exp * 1000 });
-    return;
-  } catch (error) {
-    if (!(error instanceof DuplicateKeyError)) throw error;
+  const exchanges = s.store.collection(authExchangesCollection);
+  const owner = randomBytes(8).toString('hex');
+  const waitUntil = Date.now() + EXCHANGE_WAIT_MS;
+  for (let pause = 25; ; pause = Math.min(pause * 2, 500)) {
+    const now = s.clock();
+    const fresh: AuthExchange = { stateNonce: payload.nonce, purpose: payload.purpose, owner, exchangeUntil: now + EXCHANGE_LEASE_MS, result: null };
+    try {
+      await s.store.commit([
+        used.insertWrite(payload.nonce, { authCode: codeId, at: now }, { expiresAt: payload.exp * 1000 }),
+        exchanges.insertWrite(codeId, fresh, { expiresAt: now + AUTH_RESULT_TTL_MS }),
+      ]);
+      return { kind: 'exchange', owner };
+    } catch (error) {
+      if (!(error instanceof DuplicateKeyError)) throw error;
+    }
+    const exchange = await exchanges.get(codeId);
+    if (exchange && (exchange.data.stateNonce !== payload.nonce || exchange.data.purpose !== payload.purpose)) {
+      // Nothing about the other authorization: not whose it was, not how it ended.
+      throw new AuthorizationRefusedError('AUTH_CODE_USED', 'this authorization code belongs to another authorization request; scan again');
+    }
+    const claimed = await used.get(payload.nonce);
+    if (claimed && claimed.data.authCode !== codeId) throw new InvalidStateError('already used for another authorization');
+    if (exchange?.data.result) return { kind: 'outcome', result: exchange.data.result };
+    if (exchange && exchange.data.exchangeUntil <= now) {
+      // The delivery exchanging the code died (or ran out of time): this one carries on.
+      try {
+        await exchanges.update(codeId, exchange.version, { ...exchange.data, owner, exchangeUntil: now + EXCHANGE_LEASE_MS });
+        return { kind: 'exchange', owner };
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+      }
+    }
+    // Under way elsewhere, or both documents were between expiring and being claimed again: look again shortly.
+    if (Date.now() >= waitUntil) {
+      throw new AuthorizationInProgressError('this authorization is still being completed; refresh the page in a few seconds');
+    }
+    await new Promise((resolve) => setTimeout(resolve, pause));
   }
-  const claimed = await used.get(payload.nonce);
-  // Gone in between: it expired, and an expired state was refused by verify() already.
-  if (claimed && claimed.data.authCode !== authCodeHash) throw new InvalidStateError('already used for another authorization');
+}
+
+/** After a failure a retry may fix (WeChat or the store unavailable): lets the next delivery exchange at once. */
+async function giveUpExchange(s: Services, codeId: string, owner: string): Promise<void> {
+  const exchanges = s.store.collection(authExchangesCollection);
+  try {
+    const exchange = await exchanges.get(codeId);
+    if (exchange && exchange.data.owner === owner && !exchange.data.result) {
+      await exchanges.update(codeId, exchange.version, { ...exchange.data, exchangeUntil: 0 });
+    }
+  } catch (error) {
+    // Best effort: the lease runs out by itself.
+    s.log.warn('could not release the claim on an authorization code', { error });
+  }
+}
+
+/**
+ * Records the exchange's outcome. Another delivery that took over a lapsed exchange may have recorded one first:
+ * a success is never overwritten, and never hidden behind a refusal (the takeover's 61009 is this exchange's doing).
+ */
+async function recordOutcome(s: Services, codeId: string, result: AuthResult): Promise<AuthResult> {
+  const exchanges = s.store.collection(authExchangesCollection);
+  for (let attempt = 0; ; attempt++) {
+    const exchange = await exchanges.get(codeId);
+    if (!exchange) return result;
+    const recorded = exchange.data.result;
+    if (recorded && (recorded.ok || !result.ok)) return recorded;
+    try {
+      await exchanges.update(codeId, exchange.version, { ...exchange.data, result });
+      return result;
+    } catch (error) {
+      if (!(error instanceof ConflictError) || attempt >= 5) throw error;
+    }
+  }
 }
 
 async function exchangeAndApply(s: Services, payload: StatePayload, authCode: string): Promise<WeChatAppid> {

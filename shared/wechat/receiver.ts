@@ -36,6 +36,12 @@ export class UnknownPushRecipientError extends AppError {
   readonly category = 'not-found' as const;
 }
 
+/**
+ * What a push route takes: WeChat posts its XML envelope as `text/xml` (the simulator does the same); `application/xml`
+ * is the other registered XML type. The body stays raw until `receivePush` has checked its signature.
+ */
+export const PUSH_BODY_TYPES: readonly string[] = ['text/xml', 'application/xml'];
+
 export const SUCCESS: Reply = { status: 200, text: 'success' };
 
 export interface PushDescription {
@@ -73,6 +79,7 @@ export async function receivePush<P>(options: {
   act: (push: P) => Promise<string>;
 }): Promise<Reply> {
   const { crypto, inbox, log, query } = options;
+  refuseUnlessSafeMode(query.encrypt_type);
   const receivedAt = options.nowSeconds * 1000;
   const opened = crypto.openEnvelope({
     body: options.rawBody.toString('utf8'),
@@ -105,6 +112,22 @@ export async function receivePush<P>(options: {
   const recorded = await inbox.record(id, facts, receivedAt, 'processed', outcome);
   options.annotate({ push: { ...facts, outcome, ...(recorded === 'duplicate' ? { duplicate: true } : {}) } });
   return SUCCESS;
+}
+
+/**
+ * A third-party platform's two URLs receive in safe mode only ("forced to safe mode (ciphertext only)", reference
+ * §1.1), and a safe-mode push always carries `encrypt_type=aes` (§1.2, and the push URL of WeChat's own
+ * message_push example). WxJava's open-platform demo (`WechatNotifyController`) refuses any push whose encrypt_type
+ * is not `aes` before it decrypts anything; so do we: a push that says it is `raw`, or says nothing, is not what
+ * WeChat sends, however well it is signed.
+ */
+function refuseUnlessSafeMode(encryptType: string | undefined): void {
+  if (encryptType === 'aes') return;
+  throw new ValidationError(
+    `a WeChat push to this URL is always encrypted (encrypt_type=aes), not ${encryptType === undefined ? 'unmarked' : `encrypt_type=${encryptType}`}`,
+    [{ path: 'query.encrypt_type', message: 'must be aes' }],
+    { code: 'WECHAT_PUSH_NOT_ENCRYPTED' },
+  );
 }
 
 async function checkRecipient(recipient: PushRecipient, toUserName: unknown): Promise<void> {

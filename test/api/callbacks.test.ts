@@ -3,8 +3,7 @@
  * runtime and the WeChat simulator: an admin's browser gets a page, a JSON client the standard envelope, and the
  * status comes from the error's category either way.
  */
-import { z } from 'zod';
-import { createAccount, createLowcodeApp, expectStatus, type Client, type Platform } from '../../infra/local/driver';
+import { createAccount, createLowcodeApp, redirectAfterScan as scanRedirect, type Client, type Platform } from '../../infra/local/driver';
 import { authErrorPage } from '../../shared/app/pages';
 import { errorEnvelope } from '../support/http';
 import { startApiPlatform, uniqueAppid } from './support';
@@ -17,19 +16,7 @@ afterAll(() => p.close());
 
 const BROWSER = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
 const JSON_CLIENT = { accept: 'application/json' };
-const urlReply = z.object({ url: z.string() });
-
-/** Where WeChat would send the admin back after a scan: the callback URL with `state` and `auth_code`. */
-async function redirectAfterScan(api: Client, body: Record<string, unknown>, appid: string): Promise<URL> {
-  const { url } = urlReply.parse(expectStatus(await api.post('/v1/authorizations', body), 201).body);
-  const page = new URL(url);
-  const { redirectUrl } = await p.sim.scanAuthorization({
-    preAuthCode: page.searchParams.get('pre_auth_code') ?? '',
-    appId: appid,
-    redirectUri: page.searchParams.get('redirect_uri') ?? '',
-  });
-  return new URL(redirectUrl);
-}
+const redirectAfterScan = (api: Client, body: Parameters<typeof scanRedirect>[2], appid: string) => scanRedirect(p, api, body, appid);
 
 const envelopeOf = async (response: Response) => errorEnvelope.parse(await response.json()).error;
 

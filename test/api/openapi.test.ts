@@ -155,6 +155,22 @@ describe('GET /openapi.json', () => {
     expect(JSON.stringify(doc.components.schemas.App)).toContain('linkLostReason');
   });
 
+  it('documents the one media type family each request body is taken in: JSON, images, or the push URLs\' XML', () => {
+    const doc = openApi.parse(document);
+    const types = Object.entries(doc.paths).flatMap(([path, item]) =>
+      Object.entries(item).flatMap(([method, operation]) =>
+        operation?.requestBody ? [[`${method} ${path}`, Object.keys(operation.requestBody.content).join(' ')] as const] : [],
+      ),
+    );
+    const pushes = types.filter(([key]) => key.endsWith('/events'));
+    expect(pushes).toEqual([
+      ['post /wechat/authorizers/{appid}/events', 'text/xml application/xml'],
+      ['post /wechat/component/events', 'text/xml application/xml'],
+    ]);
+    const others = new Set(types.filter(([key]) => !key.endsWith('/events')).map(([, taken]) => taken));
+    expect(others).toEqual(new Set(['application/json', 'image/png image/jpeg image/gif']));
+  });
+
   it('has no dangling $ref', () => {
     const refs: string[] = [];
     const walk = (value: unknown): void => {

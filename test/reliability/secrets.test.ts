@@ -177,7 +177,7 @@ async function fullRun(): Promise<void> {
   // Errors on the way: a forged push, a bad body, a bad key.
   const forged = new WeChatMessageCrypto({ token: 'not-the-token', encodingAESKey: credentials.encodingAESKey, appId: credentials.componentAppId });
   const sealed = forged.sealEnvelope('<xml><CreateTime>1</CreateTime><InfoType>component_verify_ticket</InfoType></xml>', { timestamp: String(Math.floor(Date.now() / 1000)), nonce: 'n0nce' });
-  const refused = await fetch(`${url}/wechat/component/events?timestamp=${Math.floor(Date.now() / 1000)}&nonce=n0nce&msg_signature=${sealed.msgSignature}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: sealed.body });
+  const refused = await fetch(`${url}/wechat/component/events?timestamp=${Math.floor(Date.now() / 1000)}&nonce=n0nce&encrypt_type=aes&msg_signature=${sealed.msgSignature}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: sealed.body });
   expect(refused.status).toBe(401);
   expect((await api.post('/v1/apps', { kind: 'lowcode', name: '' })).status).toBe(400);
   expect((await client(url, `${rotated}x`).get('/v1/account')).status).toBe(401);

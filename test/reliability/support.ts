@@ -156,7 +156,7 @@ export async function startSeededPlatform(
 export function remotePlatform(url: string, sim: WeChatSimulator, adminKey: string): Platform {
   const elsewhere = () => Promise.reject(new Error('the runtime runs in another process'));
   const stack: LocalStack = {
-    runtime: { url, port: Number(new URL(url).port), invocations: [], fireTimer: elsewhere, close: () => Promise.resolve() },
+    runtime: { url, port: Number(new URL(url).port), invocations: [], fireTimer: elsewhere, received: 0, untilReceived: elsewhere, close: () => Promise.resolve() },
     simulatorUrl: sim.baseUrl,
     simulator: sim,
     generated: [],

@@ -25,9 +25,8 @@ const apiRoutes: AnyRoute[] = [
     response: z.object({ ok: z.boolean() }),
     handle: noop,
   }),
-  documented(route({ method: 'POST', path: '/v1/assets', auth: 'account', summary: 'Upload', handle: noop }), {
+  documented(route({ method: 'POST', path: '/v1/assets', auth: 'account', summary: 'Upload', bodyTypes: ['image/png', 'image/jpeg'], handle: noop }), {
     status: 201,
-    requestContentTypes: ['image/png', 'image/jpeg'],
   }),
   documented(route({ method: 'GET', path: '/v1/assets/{assetId}', auth: 'account', summary: 'Bytes', handle: noop }), {
     responseContentTypes: ['image/png'],

@@ -67,7 +67,13 @@ export interface Route<B = unknown, Q = unknown, P = unknown> {
   readonly path: string;
   readonly auth: AuthMode;
   readonly summary: string;
+  /** A JSON body, validated with this schema: the route takes `application/json` (or `…+json`) and nothing else. */
   readonly body?: z.ZodType<B>;
+  /**
+   * A body that is not JSON: bytes of one of these media types, which the handler reads from `rawBody` and parses
+   * itself (an image; a WeChat push, whose XML is parsed only once its signature is checked). Any other type is 415.
+   */
+  readonly bodyTypes?: readonly string[];
   readonly query?: z.ZodType<Q>;
   readonly params?: z.ZodType<P>;
   /** For the OpenAPI document only. */
@@ -84,6 +90,8 @@ export interface AnyRoute {
   readonly auth: AuthMode;
   readonly summary: string;
   readonly schemas: { body?: z.ZodType; query?: z.ZodType; params?: z.ZodType; response?: z.ZodType };
+  /** See `Route.bodyTypes`. */
+  readonly bodyTypes?: readonly string[];
   readonly errorPage?: ErrorPage;
   /** Validates the raw inputs against the route's schemas, then runs its handler. */
   readonly invoke: (request: RequestContext<unknown, unknown, unknown>) => Promise<Reply>;
@@ -110,12 +118,14 @@ export function route<B = undefined, Q = Record<string, string | undefined>, P =
   definition: Route<B, Q, P>,
 ): AnyRoute {
   const { body, query, params, response } = definition;
+  if (body && definition.bodyTypes) throw new Error(`${definition.method} ${definition.path}: a route takes either a JSON body or raw bodyTypes, not both`);
   return {
     method: definition.method,
     path: definition.path,
     auth: definition.auth,
     summary: definition.summary,
     schemas: { body, query, params, response },
+    ...(definition.bodyTypes ? { bodyTypes: definition.bodyTypes } : {}),
     ...(definition.errorPage ? { errorPage: definition.errorPage } : {}),
     invoke: (request) =>
       definition.handle({
@@ -126,6 +136,11 @@ export function route<B = undefined, Q = Record<string, string | undefined>, P =
       }),
   };
 }
+
+/** The media type of a `Content-Type` header, lower-cased, without parameters (`text/xml; charset=utf-8` → `text/xml`). */
+export const mediaTypeOf = (header: string | undefined): string => (header ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+
+export const isJsonMediaType = (type: string): boolean => type === 'application/json' || type.endsWith('+json');
 
 export const json = (status: number, body: unknown, headers?: Record<string, string>): Reply => ({
   status,
