@@ -266,6 +266,18 @@ describe('deploy refuses before any API call', () => {
     expect(fake.calls).toEqual([]);
   });
 
+  it('with a description SCF would refuse (InvalidParameterValue.Description), naming the field', async () => {
+    const fake = new FakeScf();
+    const component = new ScfComponent({ logger: quiet, clientFactory: () => fake });
+    for (const description of ["An account's mini program", 'Submit; undo', 'ext_json', 'in-flight (deployments)']) {
+      const props = { ...resources.api?.props, description };
+      await expect(component.deploy({ ...inputsOf('api'), props })).rejects.toThrow(/description: SCF descriptions allow only letters/);
+    }
+    expect(fake.calls).toEqual([]);
+    const accepted = { ...resources.api?.props, description: 'Frontend reads, setup.\n前端读取与配置' };
+    expect(parseScfProps('api', accepted).description).toBe('Frontend reads, setup.\n前端读取与配置');
+  });
+
   it('when the bundle was not built', async () => {
     const component = new ScfComponent({ logger: quiet, clientFactory: () => new FakeScf() });
     const props = { ...resources.api?.props, code: './dist/missing' };
