@@ -42,6 +42,35 @@ describe('documented sample events', () => {
   });
 });
 
+describe('SCF function-URL events with a requestContext (as observed, not as documented)', () => {
+  it('are detected by what identifies SCF, not by a missing requestContext, and keep their query and client ip', () => {
+    const raw = loadFixture('scf-url-observed.json');
+    expect(detectProvider(raw)).toBe('scf-url');
+    expect(toHttpEvent('scf-url', raw, contexts.scf, RECEIVED_AT)).toEqual(loadFixture('scf-url-observed.expected.json'));
+  });
+
+  it('keep auth_code and state, whichever SCF marker the event carries', () => {
+    const query = { auth_code: 'queryauthcode@@@abc', expires_in: '3600', state: 'payload.mac' };
+    const observed = withFields(loadFixture('scf-url-observed.json'), { path: '/wechat/bind/callback', queryString: query });
+    const onlyHeader = withFields(observed, { queryString: undefined, queryStringParameters: query });
+    const documented = withFields(loadFixture('scf-url.json'), { httpMethod: 'GET', path: '/wechat/bind/callback', queryString: query, requestContext: { sourceIp: '203.0.113.9' } });
+    for (const raw of [observed, onlyHeader, documented]) {
+      expect(detectProvider(raw)).toBe('scf-url');
+      expect(toHttpEvent('scf-url', raw, contexts.scf).queryStringParameters).toEqual(query);
+    }
+  });
+
+  it('an AWS REST event is still AWS: it carries multiValueHeaders and requestContext.apiId / identity', () => {
+    const raw = loadFixture('aws-v1.json');
+    expect(detectProvider(raw)).toBe('aws-v1');
+    expect(detectProvider(withFields(raw, { multiValueHeaders: undefined }))).toBe('aws-v1');
+  });
+
+  it('an HTTP-looking event with no provider marker is not guessed at', () => {
+    expect(thrown(() => detectProvider({ httpMethod: 'GET', path: '/', requestContext: { sourceIp: '1.2.3.4' } }))).toBeInstanceOf(UnknownTriggerEventError);
+  });
+});
+
 describe('FC delivers events as a Buffer (or a JSON string)', () => {
   it.each(['fc-http', 'fc-timer'] as const)('%s from a Buffer and from a string', (kind) => {
     const text = JSON.stringify(loadFixture(`${kind}.json`));
@@ -259,7 +288,7 @@ describe('unrecognised and malformed events', () => {
 
   it('every error raised is an AppError, never a TypeError', () => {
     const junk: unknown[] = [
-      { httpMethod: null, requestContext: null },
+      { httpMethod: null, queryString: null, requestContext: null },
       { httpMethod: 'GET', requestContext: { serviceId: 1 } },
       { version: 'v1', rawPath: '/x', requestContext: 'nope' },
       { version: '2.0', rawPath: '/x', requestContext: { http: null } },

@@ -45,16 +45,22 @@ const apigwEventSchema = builtOnFirstUse(() =>
 );
 export type ScfApigwEvent = z.infer<ReturnType<typeof apigwEventSchema>>;
 
-/** The API GW format minus headerParameters, isBase64Encoded, pathParameters, queryStringParameters, requestContext. */
+/**
+ * Documented as the API GW format minus headerParameters, isBase64Encoded, pathParameters, queryStringParameters and
+ * requestContext (583/96099). Events observed since carry them back, mostly empty:
+ * `requestContext: { sourceIp }`, `isBase64Encoded: false`, `queryStringParameters: {}`, `headerParameters: {}`,
+ * `pathParameters: {}` and an `x-scf-request-id` header (fixtures/scf-url-observed.json). Both shapes are read.
+ */
 const urlEventSchema = builtOnFirstUse(() =>
   z.object({
     httpMethod: z.string().min(1),
     path: z.string(),
     headers: looseMultiMap(),
     body: z.string().nullish(),
-    // Not in the documented event; accepted in case binary bodies turn out to arrive encoded.
     isBase64Encoded: z.boolean().nullish(),
     queryString: looseMultiMap(),
+    queryStringParameters: looseMultiMap(),
+    requestContext: z.object({ sourceIp: z.string().optional(), requestId: z.string().optional() }).nullish(),
   }),
 );
 export type ScfUrlEvent = z.infer<ReturnType<typeof urlEventSchema>>;
@@ -87,7 +93,7 @@ export type ScfContext = z.infer<ReturnType<typeof contextSchema>>;
 const readContext = (raw: unknown): ScfContext => parseLenient(contextSchema(), raw);
 
 /** API GW sends either all params (`queryString`) or only declared ones (`queryStringParameters`): take the fuller. */
-function queryOf(event: ScfApigwEvent): Record<string, string | string[]> | null | undefined {
+function queryOf(event: Pick<ScfApigwEvent, 'queryString' | 'queryStringParameters'>): Record<string, string | string[]> | null | undefined {
   return event.queryString && Object.keys(event.queryString).length > 0 ? event.queryString : event.queryStringParameters;
 }
 
@@ -115,19 +121,19 @@ export function scfApigwToHttpEvent(raw: unknown, rawContext: unknown, receivedA
 export function scfUrlToHttpEvent(raw: unknown, rawContext: unknown, receivedAtMs: number): APIGatewayProxyEvent {
   const event = parseWith('scf-url', urlEventSchema(), decodeRawEvent('scf-url', raw));
   const headers = pairsOf(event.headers);
-  const remoteAddr = headers.find(([name]) => name.toLowerCase() === 'x-scf-remote-addr')?.[1];
+  const header = (wanted: string) => headers.find(([name]) => name.toLowerCase() === wanted)?.[1];
   return buildHttpEvent({
     method: event.httpMethod,
     path: event.path,
     resource: event.path,
     headers,
-    query: pairsOf(event.queryString),
+    query: pairsOf(queryOf(event)),
     pathParameters: null,
     stageVariables: null,
     body: event.body,
     isBase64Encoded: event.isBase64Encoded ?? false,
-    requestId: readContext(rawContext).request_id ?? '',
-    sourceIp: remoteAddr ?? '',
+    requestId: readContext(rawContext).request_id ?? event.requestContext?.requestId ?? header('x-scf-request-id') ?? '',
+    sourceIp: header('x-scf-remote-addr') ?? event.requestContext?.sourceIp ?? '',
     stage: '',
     requestTimeEpoch: receivedAtMs,
   });
