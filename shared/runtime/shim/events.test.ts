@@ -10,7 +10,7 @@ import {
   type ProviderKind,
   type ScheduleProviderKind,
 } from './index';
-import { RECEIVED_AT, contexts, loadFixture, withFields } from './testing';
+import { PNG_BYTES, RECEIVED_AT, contexts, loadFixture, withFields } from './testing';
 
 const contextFor = (kind: ProviderKind): unknown =>
   kind.startsWith('scf') ? contexts.scf : kind.startsWith('fc') ? contexts.fc : kind.startsWith('local') ? contexts.local : undefined;
@@ -173,6 +173,21 @@ describe('bodies', () => {
     const event = toHttpEvent(kind, withFields(loadFixture(`${kind}.json`), fields), undefined);
     expect(event.body).toBe('iVBORw0KGgo=');
     expect(event.isBase64Encoded).toBe(true);
+  });
+
+  it('SCF function URL: a body the client declared base64 reaches the handler as those bytes, whether or not SCF encoded it again', () => {
+    const clientSent = PNG_BYTES.toString('base64');
+    const declared = { 'content-type': 'image/png', 'Content-Transfer-Encoding': 'BASE64' };
+    const plain = withFields(loadFixture('scf-url-observed.json'), { httpMethod: 'POST', headers: declared, body: clientSent });
+    const doubled = withFields(plain, { body: Buffer.from(clientSent).toString('base64'), isBase64Encoded: true });
+    for (const raw of [plain, doubled]) {
+      const event = toHttpEvent('scf-url', raw, contexts.scf);
+      expect(event.isBase64Encoded).toBe(true);
+      expect(Buffer.from(event.body ?? '', 'base64').equals(PNG_BYTES)).toBe(true);
+    }
+    // Without the declaration a text body stays text.
+    const text = toHttpEvent('scf-url', withFields(plain, { headers: { 'content-type': 'text/plain' } }), contexts.scf);
+    expect({ body: text.body, isBase64Encoded: text.isBase64Encoded }).toEqual({ body: clientSent, isBase64Encoded: false });
   });
 
   it.each([undefined, null, ''])('an absent or empty body (%p) becomes null, not base64', (body) => {

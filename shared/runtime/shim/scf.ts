@@ -8,6 +8,7 @@ import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { z } from 'zod';
 import {
   FALLBACK_TIME_LIMIT_MS,
+  MalformedTriggerEventError,
   asRecord,
   buildContext,
   buildHttpEvent,
@@ -118,6 +119,27 @@ export function scfApigwToHttpEvent(raw: unknown, rawContext: unknown, receivedA
   });
 }
 
+/**
+ * A function URL hands the body over as a string and documents no `isBase64Encoded`, and SCF's quota page says
+ * files reach a function base64-encoded: raw bytes that are not UTF-8 (an image) would not survive. So a client
+ * uploading binary through a function URL sends the body base64-encoded and says so with
+ * `Content-Transfer-Encoding: base64` (MIME's name for exactly that, RFC 2045 §6); the body then reaches the
+ * handler as the bytes the client meant. Line breaks in the encoding are allowed (RFC 2045 §6.8). Should SCF itself
+ * encode the body (`isBase64Encoded: true`), that layer is taken off first.
+ */
+export const CLIENT_ENCODING_HEADER = 'content-transfer-encoding';
+
+function urlBody(event: ScfUrlEvent, declaredEncoding: string | undefined): { body: string | null | undefined; isBase64Encoded: boolean } {
+  const platformEncoded = event.isBase64Encoded ?? false;
+  if (declaredEncoding?.trim().toLowerCase() !== 'base64' || !event.body) return { body: event.body, isBase64Encoded: platformEncoded };
+  const sent = platformEncoded ? Buffer.from(event.body, 'base64').toString('latin1') : event.body;
+  const base64 = sent.replace(/[\r\n\t ]+/g, '');
+  if (!z.base64().safeParse(base64).success) {
+    throw new MalformedTriggerEventError('scf-url', [{ path: 'body', message: 'declared Content-Transfer-Encoding: base64, but the body is not base64' }]);
+  }
+  return { body: base64, isBase64Encoded: true };
+}
+
 export function scfUrlToHttpEvent(raw: unknown, rawContext: unknown, receivedAtMs: number): APIGatewayProxyEvent {
   const event = parseWith('scf-url', urlEventSchema(), decodeRawEvent('scf-url', raw));
   const headers = pairsOf(event.headers);
@@ -130,8 +152,7 @@ export function scfUrlToHttpEvent(raw: unknown, rawContext: unknown, receivedAtM
     query: pairsOf(queryOf(event)),
     pathParameters: null,
     stageVariables: null,
-    body: event.body,
-    isBase64Encoded: event.isBase64Encoded ?? false,
+    ...urlBody(event, header(CLIENT_ENCODING_HEADER)),
     requestId: readContext(rawContext).request_id ?? event.requestContext?.requestId ?? header('x-scf-request-id') ?? '',
     sourceIp: header('x-scf-remote-addr') ?? event.requestContext?.sourceIp ?? '',
     stage: '',
