@@ -8,7 +8,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-const root = resolve(__dirname, '..', '..');
+export const repoRoot = resolve(__dirname, '..', '..');
+const root = repoRoot;
 
 // `net` calls `dns.lookup` through the module object at connect time, so replacing it here covers every client.
 const PRELOAD = `
@@ -30,14 +31,17 @@ export interface OfflineRun {
   lookups: string[];
 }
 
-export function runOffline(file: string, args: readonly string[], env: Record<string, string>): OfflineRun {
+/** `file` is a path from the repository root, or `{ source }`: a script written for the run (import by absolute path). */
+export function runOffline(file: string | { source: string }, args: readonly string[], env: Record<string, string>): OfflineRun {
   const dir = mkdtempSync(join(tmpdir(), 'wxa-offline-'));
   try {
+    const script = typeof file === 'string' ? file : join(dir, 'script.ts');
+    if (typeof file !== 'string') writeFileSync(script, file.source);
     const preload = join(dir, 'preload.cjs');
     const log = join(dir, 'lookups.log');
     writeFileSync(preload, PRELOAD);
     writeFileSync(log, '');
-    const child = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), [file, ...args], {
+    const child = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), [script, ...args], {
       cwd: root,
       env: { PATH: process.env.PATH ?? '', HOME: dir, ...env, WXA_LOOKUP_LOG: log, NODE_OPTIONS: `--require ${preload}` },
       encoding: 'utf8',
