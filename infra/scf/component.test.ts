@@ -122,8 +122,9 @@ describe('deploy (first time: the functions do not exist)', () => {
   it('creates authorize-callback, waits for Active, adds its function URL and reports the WeChat authorization-event URL', () => {
     const calls = callsFor('wxa-deploy-authorize-callback');
     const fn = { FunctionName: 'wxa-deploy-authorize-callback', Namespace: 'default' };
-    expect(calls.map((c) => c.action)).toEqual(['GetFunction', 'CreateFunction', 'GetFunction', 'GetFunction', 'CreateTrigger', 'GetFunction']);
+    expect(calls.map((c) => c.action)).toEqual(['GetFunction', 'CreateFunction', 'GetFunction', 'GetFunction', 'ListTriggers', 'CreateTrigger', 'ListTriggers']);
     expect(calls[0]?.request).toEqual(fn);
+    expect(calls[4]?.request).toEqual({ ...fn, Offset: 0, Limit: 100, Filters: [{ Name: 'Qualifier', Values: ['$DEFAULT'] }] });
     expect(takeZip(calls[1]?.request ?? {}, 'wxa-deploy-authorize-callback')).toEqual({
       ...fn,
       Type: 'Event',
@@ -136,7 +137,7 @@ describe('deploy (first time: the functions do not exist)', () => {
       CodeSource: 'ZipFile',
       Code: { ZipFile: '<zip>' },
     });
-    expect(calls[4]?.request).toEqual({ ...fn, Type: 'http', TriggerName: 'url', TriggerDesc: HTTP_DESC, Qualifier: '$DEFAULT', Enable: 'OPEN' });
+    expect(calls[5]?.request).toEqual({ ...fn, Type: 'http', TriggerName: 'url', TriggerDesc: HTTP_DESC, Qualifier: '$DEFAULT', Enable: 'OPEN' });
     const url = 'https://1250000000-29abc.ap-guangzhou.tencentscf.com';
     expect(outputs['authorize-callback']).toMatchObject({
       action: 'created',
@@ -158,7 +159,7 @@ describe('deploy (first time: the functions do not exist)', () => {
 
   it('creates api with its function URL and no WeChat URL', () => {
     const calls = callsFor('wxa-deploy-api');
-    expect(calls.map((c) => c.action)).toEqual(['GetFunction', 'CreateFunction', 'GetFunction', 'GetFunction', 'CreateTrigger', 'GetFunction']);
+    expect(calls.map((c) => c.action)).toEqual(['GetFunction', 'CreateFunction', 'GetFunction', 'GetFunction', 'ListTriggers', 'CreateTrigger', 'ListTriggers']);
     expect(takeZip(calls[1]?.request ?? {}, 'wxa-deploy-api')).toMatchObject({ FunctionName: 'wxa-deploy-api', MemorySize: 256, Timeout: 15 });
     expect(outputs.api?.wechat).toBeUndefined();
     expect(outputs.api?.url).toMatch(/^https:\/\/.+\.tencentscf\.com$/);
@@ -166,9 +167,9 @@ describe('deploy (first time: the functions do not exist)', () => {
 
   it('creates maintenance with its 7-field timer on $DEFAULT and no URL', () => {
     const calls = callsFor('wxa-deploy-maintenance');
-    expect(calls.map((c) => c.action)).toEqual(['GetFunction', 'CreateFunction', 'GetFunction', 'GetFunction', 'CreateTrigger']);
+    expect(calls.map((c) => c.action)).toEqual(['GetFunction', 'CreateFunction', 'GetFunction', 'GetFunction', 'ListTriggers', 'CreateTrigger']);
     expect(takeZip(calls[1]?.request ?? {}, 'wxa-deploy-maintenance')).toMatchObject({ Timeout: 60 });
-    expect(calls[4]?.request).toEqual({
+    expect(calls[5]?.request).toEqual({
       FunctionName: 'wxa-deploy-maintenance',
       Namespace: 'default',
       Type: 'timer',
@@ -194,6 +195,7 @@ describe('deploy (first time: the functions do not exist)', () => {
       'UpdateFunctionConfiguration',
       'GetFunction',
       'GetFunction',
+      'ListTriggers',
     ]);
     expect(takeZip(fake.calls[2]?.request ?? {}, 'wxa-deploy-maintenance')).toEqual({
       ...fn,
@@ -249,6 +251,51 @@ describe('deploy (first time: the functions do not exist)', () => {
   });
 });
 
+describe('deploying twice (triggers live on $DEFAULT, which GetFunction does not describe)', () => {
+  const fake = new FakeScf();
+  const lines: string[] = [];
+  const component = new ScfComponent({ logger: { info: (m) => lines.push(m), warn: (m) => lines.push(`WARN ${m}`) }, sleep: async () => undefined, clientFactory: () => fake });
+  const triggerCalls = () => fake.calls.filter((c) => /Trigger$/.test(c.action) && c.action !== 'ListTriggers');
+
+  it('the second deploy finds the function URL and timer through ListTriggers: nothing is created again, and the URLs are printed both times', async () => {
+    const first = await component.deploy(inputsOf('authorize-callback'));
+    const timerFirst = await component.deploy(inputsOf('maintenance'));
+    expect(triggerCalls().map((c) => c.action)).toEqual(['CreateTrigger', 'CreateTrigger']);
+    const printedFirst = lines.filter((l) => l.includes('authorization-event URL'));
+
+    fake.calls.length = 0;
+    lines.length = 0;
+    const second = await component.deploy(inputsOf('authorize-callback'));
+    const timerSecond = await component.deploy(inputsOf('maintenance'));
+    expect(triggerCalls()).toEqual([]);
+    expect(second.triggers).toEqual({ created: [], updated: [], unchanged: ['http:url'], deleted: [] });
+    expect(timerSecond.triggers).toEqual({ created: [], updated: [], unchanged: ['timer:purge-expired'], deleted: [] });
+    expect(second.url).toBe(first.url);
+    expect(second.wechat).toEqual(first.wechat);
+    expect(timerSecond.timers).toEqual(timerFirst.timers);
+    expect(lines.filter((l) => l.includes('authorization-event URL'))).toEqual(printedFirst);
+    expect(lines.filter((l) => l.includes('function URL did not appear'))).toEqual([]);
+    expect(fake.functions.get('wxa-deploy-authorize-callback')?.triggers.map((t) => `${t.Type}:${t.TriggerName}@${t.Qualifier}`)).toEqual(['http:url@$DEFAULT']);
+  });
+
+  it('a trigger changed outside the template is updated in place on $DEFAULT, never created beside the old one', async () => {
+    const stored = fake.functions.get('wxa-deploy-authorize-callback')?.triggers[0];
+    if (!stored) throw new Error('the first deploy stored no trigger');
+    stored.TriggerDesc = JSON.stringify({ AuthType: 'CAM', NetConfig: { EnableIntranet: false, EnableExtranet: true, ExtranetUrl: 'https://1250000000-29abc.ap-guangzhou.tencentscf.com' } });
+    fake.calls.length = 0;
+    const output = await component.deploy(inputsOf('authorize-callback'));
+    expect(triggerCalls()).toEqual([
+      {
+        action: 'UpdateTrigger',
+        request: { FunctionName: 'wxa-deploy-authorize-callback', Namespace: 'default', Type: 'http', TriggerName: 'url', TriggerDesc: HTTP_DESC, Qualifier: '$DEFAULT', Enable: 'OPEN' },
+      },
+    ]);
+    expect(output.triggers.updated).toEqual(['http:url']);
+    expect(output.url).toBe('https://1250000000-29abc.ap-guangzhou.tencentscf.com');
+    expect(fake.functions.get('wxa-deploy-authorize-callback')?.triggers).toHaveLength(1);
+  });
+});
+
 describe('deploy refuses before any API call', () => {
   it('without credentials', async () => {
     const fake = new FakeScf();
@@ -263,6 +310,18 @@ describe('deploy refuses before any API call', () => {
     const props = { ...resources.maintenance?.props, memorySize: 300, triggers: [{ type: 'timer', name: 't', cronExpression: '*/5 * * * *' }] };
     await expect(component.deploy({ ...inputsOf('maintenance'), props })).rejects.toThrow(/memorySize[\s\S]*triggers\.0\.cronExpression/);
     expect(fake.calls).toEqual([]);
+  });
+
+  it('with a description SCF would refuse (InvalidParameterValue.Description), naming the field', async () => {
+    const fake = new FakeScf();
+    const component = new ScfComponent({ logger: quiet, clientFactory: () => fake });
+    for (const description of ["An account's mini program", 'Submit; undo', 'ext_json', 'in-flight (deployments)']) {
+      const props = { ...resources.api?.props, description };
+      await expect(component.deploy({ ...inputsOf('api'), props })).rejects.toThrow(/description: SCF descriptions allow only letters/);
+    }
+    expect(fake.calls).toEqual([]);
+    const accepted = { ...resources.api?.props, description: 'Frontend reads, setup.\n前端读取与配置' };
+    expect(parseScfProps('api', accepted).description).toBe('Frontend reads, setup.\n前端读取与配置');
   });
 
   it('when the bundle was not built', async () => {

@@ -27,6 +27,14 @@ const functionName = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$/
 // Trigger names: letters, digits, '-' and '_', at most 100 (CreateTrigger, timer).
 const triggerName = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'trigger names are 1–100 letters, digits, - or _');
 
+// CreateFunctionRequest.Description (scf_models.d.ts): at most 1000 English letters, digits, spaces, commas,
+// newlines and periods, and Chinese; anything else is refused with InvalidParameterValue.Description.
+const description = z
+  .string()
+  .max(1000)
+  .regex(/^[A-Za-z0-9 ,.\n\p{Script=Han}]*$/u, 'SCF descriptions allow only letters, digits, spaces, commas, periods, newlines and Chinese characters')
+  .default('');
+
 export const urlTriggerSchema = z.object({
   type: z.literal('url'),
   name: triggerName.default('url'),
@@ -51,7 +59,7 @@ export const scfPropsSchema = z
     region: z.string().regex(/^[a-z]+-[a-z]+(-\d+)?$/, 'a Tencent Cloud region such as ap-guangzhou'),
     namespace: z.string().min(1).default('default'),
     functionName,
-    description: z.string().max(1000).default(''),
+    description,
     runtime: z.string().regex(/^Nodejs\d+\.\d+$/, 'a Node.js SCF runtime such as Nodejs18.15'),
     handler: z.string().regex(/^index\.[A-Za-z_$][\w$]*$/, 'handler must be index.<export>'),
     memorySize: z

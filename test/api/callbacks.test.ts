@@ -3,10 +3,14 @@
  * runtime and the WeChat simulator: an admin's browser gets a page, a JSON client the standard envelope, and the
  * status comes from the error's category either way.
  */
+import { z } from 'zod';
+import { makeHandler as makeBindHandler } from '../../functions/bind-callback/handler';
 import { createAccount, createLowcodeApp, redirectAfterScan as scanRedirect, type Client, type Platform } from '../../infra/local/driver';
 import { authErrorPage } from '../../shared/app/pages';
+import { makeCloudHandler } from '../../shared/runtime/shim';
+import { contexts, loadFixture, withFields } from '../../shared/runtime/shim/testing';
 import { errorEnvelope } from '../support/http';
-import { startApiPlatform, uniqueAppid } from './support';
+import { openServices, startApiPlatform, uniqueAppid } from './support';
 
 let p: Platform;
 beforeAll(async () => {
@@ -114,5 +118,29 @@ describe('authorization redirects', () => {
     expect(html).toContain('query.&#39;state&#39;');
     expect(html).toContain('&amp;id');
     expect(html).not.toContain('<script>');
+  });
+});
+
+describe('the bind redirect as SCF delivers it through a function URL', () => {
+  it('keeps auth_code and state from an event that carries a requestContext, and binds the primary', async () => {
+    const { s, close } = openServices();
+    try {
+      const cloudHandler = makeCloudHandler({ http: makeBindHandler(s) });
+      const { api } = await createAccount(p, 'Callbacks SCF');
+      const appid = uniqueAppid();
+      p.sim.addMiniProgram({ appId: appid, nickName: '主小程序', principalName: '测试科技有限公司' });
+      const redirect = await redirectAfterScan(api, { purpose: 'bind-primary' }, appid);
+      // The shape SCF sends today (shared/runtime/shim/fixtures/scf-url-observed.json), aimed at the redirect.
+      const event = {
+        ...withFields(loadFixture('scf-url-observed.json'), {}),
+        path: redirect.pathname,
+        headers: { ...JSON_CLIENT, 'user-agent': 'curl/8.4.0', 'x-scf-request-id': 'scf-bind-1' },
+        queryString: Object.fromEntries(redirect.searchParams),
+      };
+      const result = z.object({ statusCode: z.number(), body: z.string() }).parse(await cloudHandler(event, contexts.scf));
+      expect({ status: result.statusCode, body: JSON.parse(result.body) as unknown }).toMatchObject({ status: 200, body: { ok: true, code: 'PRIMARY_BOUND', appid } });
+    } finally {
+      await close();
+    }
   });
 });
