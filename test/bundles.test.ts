@@ -217,7 +217,7 @@ describe('function bundles', () => {
   });
 
   it('authorize-callback refuses an unsigned push with 401', () => {
-    const report = invoke('authorize-callback', urlEvent('POST', '/wechat/component/events', '<xml><Encrypt>x</Encrypt></xml>'), baseEnv('authorize-callback'));
+    const report = invoke('authorize-callback', urlEvent('POST', '/wechat/component/events', '<xml><Encrypt>x</Encrypt></xml>', { 'content-type': 'text/xml' }), baseEnv('authorize-callback'));
     expect(report.result?.statusCode).toBe(401);
   });
 

@@ -9,11 +9,11 @@
  */
 import { z } from 'zod';
 import { AppError, ValidationError, isAppError } from '../domain/errors';
-import type { Reply } from '../runtime/http/route';
+import { ANY_MEDIA_TYPE, type Reply } from '../runtime/http/route';
 import type { Logger } from '../runtime/logger';
 import type { WeChatMessageCrypto } from './crypto';
 import { fingerprintOf, type Inbox } from './inbox';
-import type { WeChatXmlFields } from './xml';
+import { DEFAULT_MAX_XML_BYTES, XmlTooLargeError, type WeChatXmlFields } from './xml';
 
 export const pushQuery = z.object({
   msg_signature: z.string().max(64).optional(),
@@ -37,10 +37,12 @@ export class UnknownPushRecipientError extends AppError {
 }
 
 /**
- * What a push route takes: WeChat posts its XML envelope as `text/xml` (the simulator does the same); `application/xml`
- * is the other registered XML type. The body stays raw until `receivePush` has checked its signature.
+ * What a push route takes: any media type. WeChat's push docs (component_verify_ticket, message_push) name no
+ * Content-Type, and the peers (WxJava, EasyWeChat, wechatpy) read the raw body whatever it says; the signature, not
+ * the label, proves a push is WeChat's, so refusing a label could only lose real pushes. The body stays raw until
+ * `receivePush` has checked its signature, and is parsed only as WeChat's XML.
  */
-export const PUSH_BODY_TYPES: readonly string[] = ['text/xml', 'application/xml'];
+export const PUSH_BODY_TYPES: readonly string[] = [ANY_MEDIA_TYPE];
 
 export const SUCCESS: Reply = { status: 200, text: 'success' };
 
@@ -79,6 +81,10 @@ export async function receivePush<P>(options: {
   act: (push: P) => Promise<string>;
 }): Promise<Reply> {
   const { crypto, inbox, log, query } = options;
+  // Size first: an oversized body is 413 whatever else is wrong with it, before any other work.
+  if (options.rawBody.length > DEFAULT_MAX_XML_BYTES) {
+    throw new XmlTooLargeError(`a push body exceeds ${DEFAULT_MAX_XML_BYTES} bytes`, { details: { maxBytes: DEFAULT_MAX_XML_BYTES } });
+  }
   refuseUnlessSafeMode(query.encrypt_type);
   const receivedAt = options.nowSeconds * 1000;
   const opened = crypto.openEnvelope({

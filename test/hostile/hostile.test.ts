@@ -153,6 +153,19 @@ describe('controls', () => {
     expect(outcome.changes.some((change) => change.startsWith('added inbox/'))).toBe(true);
   });
 
+  // WeChat's push docs name no Content-Type and the peers read the body whatever it says: the signature proves the
+  // push, so a genuine one is taken under any label (refusing a label could only lose real pushes).
+  it.each([
+    ['component', '/wechat/component/events', 'ticket', 'text/plain'],
+    ['component', '/wechat/component/events', 'ticket', 'application/json'],
+    ['authorizer', '/wechat/authorizers/{A.appid}/events', 'audit-success', 'application/x-www-form-urlencoded'],
+    ['authorizer', '/wechat/authorizers/{A.appid}/events', 'audit-success', 'text/plain'],
+  ] as const)('a genuine %s push labelled %s is answered success and recorded', async (_where, path, message, contentType) => {
+    const outcome = await control({ name: 'control', method: 'POST', path, auth: 'none', body: { kind: 'push', message, contentType }, expect: { status: 200 } });
+    expect({ status: outcome.status, text: outcome.text }).toEqual({ status: 200, text: 'success' });
+    expect(outcome.changes.some((change) => change.startsWith('added inbox/'))).toBe(true);
+  });
+
   it('a valid API request through the same client changes the store', async () => {
     const body = { kind: 'json' as const, value: { kind: 'lowcode', name: 'Control', templateId: 101 } };
     const outcome = await control({ name: 'control', method: 'POST', path: '/v1/apps', auth: 'A', body, expect: { status: 201 } });

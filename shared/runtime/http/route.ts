@@ -137,6 +137,9 @@ export function route<B = undefined, Q = Record<string, string | undefined>, P =
   };
 }
 
+/** In `bodyTypes`: bytes of any media type (a signed push, whose signature, not its label, says it is WeChat's). */
+export const ANY_MEDIA_TYPE = '*/*';
+
 /** The media type of a `Content-Type` header, lower-cased, without parameters (`text/xml; charset=utf-8` → `text/xml`). */
 export const mediaTypeOf = (header: string | undefined): string => (header ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 

@@ -29,7 +29,7 @@ import type { Logger } from '../logger';
 import { takeConversionFailure } from '../shim';
 import type { IdempotencyGuard } from './idempotency';
 import { NonCanonicalPathError, decodedPathProblem } from './path';
-import { createRouter, isJsonMediaType, mediaTypeOf, wantsJson, type AnyRoute, type ErrorPage, type Principal, type Reply } from './route';
+import { ANY_MEDIA_TYPE, createRouter, isJsonMediaType, mediaTypeOf, wantsJson, type AnyRoute, type ErrorPage, type Principal, type Reply } from './route';
 
 export interface AccountAuthenticator {
   /** Resolves an account API key to its account id, or null. Must compare in constant time / by hash. */
@@ -238,7 +238,7 @@ function parseBodyFor(route: AnyRoute, state: RequestState): unknown {
   if (state.rawBody.length === 0) return undefined;
   const type = mediaTypeOf(state.headers['content-type']);
   if (route.bodyTypes) {
-    if (!route.bodyTypes.includes(type)) {
+    if (!route.bodyTypes.includes(type) && !route.bodyTypes.includes(ANY_MEDIA_TYPE)) {
       throw new UnsupportedMediaTypeError(`send the body as ${route.bodyTypes.join(' or ')}, not ${type || 'no content-type'}`, { field: 'headers.content-type' });
     }
     return undefined;
