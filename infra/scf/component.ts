@@ -89,7 +89,7 @@ export interface CodePackage {
  * Code.ZipFile takes 50 MB, but a function that could be created and never updated is no use, so 20 MB of base64
  * (about 15 MB of zip) is the limit, checked before any API call.
  */
-export const MAX_ZIP_BASE64_BYTES = 20 * 2 ** 20;
+const MAX_ZIP_BASE64_BYTES = 20 * 2 ** 20;
 
 export function packageCode(props: ScfProps, inputs: ComponentInputs): CodePackage {
   const base = inputs.yaml?.path ? dirname(inputs.yaml.path) : (inputs.cwd ?? process.cwd());
