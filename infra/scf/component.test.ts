@@ -276,6 +276,7 @@ describe('deploying twice (triggers live on $DEFAULT, which GetFunction does not
     expect(second.wechat).toEqual(first.wechat);
     expect(timerSecond.timers).toEqual(timerFirst.timers);
     expect(lines.filter((l) => l.includes('authorization-event URL'))).toEqual(printedFirst);
+    expect(lines).toContain(`wxa-deploy-authorize-callback: function URL ${first.url}`);
     expect(lines.filter((l) => l.includes('function URL did not appear'))).toEqual([]);
     expect(fake.functions.get('wxa-deploy-authorize-callback')?.triggers.map((t) => `${t.Type}:${t.TriggerName}@${t.Qualifier}`)).toEqual(['http:url@$DEFAULT']);
   });

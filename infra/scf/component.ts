@@ -181,6 +181,7 @@ export class ScfComponent {
       ...(Object.keys(wechat).length ? { wechat } : {}),
     };
     if (urlTrigger && !url) this.logger.warn(`${props.functionName}: the function URL did not appear yet; see SCF console → 函数 URL`);
+    if (url) this.logger.info(`${props.functionName}: function URL ${url}`);
     if (wechat.authorizationEventUrl) this.logger.info(`WeChat 授权事件接收 URL (authorization-event URL): ${wechat.authorizationEventUrl}`);
     if (wechat.messageUrl) this.logger.info(`WeChat 消息与事件接收 URL (message URL): ${wechat.messageUrl}`);
     return output;
