@@ -2,6 +2,7 @@
  * The SCF component against a recording fake of the SCF API (the SDK boundary only), with the props Serverless
  * Devs itself renders from the real serverless.yml (`s preview`, offline).
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -274,6 +275,7 @@ describe('deploying twice (triggers live on $DEFAULT, which GetFunction does not
     expect(second.wechat).toEqual(first.wechat);
     expect(timerSecond.timers).toEqual(timerFirst.timers);
     expect(lines.filter((l) => l.includes('authorization-event URL'))).toEqual(printedFirst);
+    expect(lines).toContain(`wxa-deploy-authorize-callback: function URL ${first.url}`);
     expect(lines.filter((l) => l.includes('function URL did not appear'))).toEqual([]);
     expect(fake.functions.get('wxa-deploy-authorize-callback')?.triggers.map((t) => `${t.Type}:${t.TriggerName}@${t.Qualifier}`)).toEqual(['http:url@$DEFAULT']);
   });
@@ -322,6 +324,32 @@ describe('deploy refuses before any API call', () => {
     expect(fake.calls).toEqual([]);
     const accepted = { ...resources.api?.props, description: 'Frontend reads, setup.\n前端读取与配置' };
     expect(parseScfProps('api', accepted).description).toBe('Frontend reads, setup.\n前端读取与配置');
+  });
+
+  it('with a timer name SCF would refuse: a letter first, at most 60 characters', async () => {
+    const fake = new FakeScf();
+    const component = new ScfComponent({ logger: quiet, clientFactory: () => fake });
+    for (const name of ['1-purge', '_purge', `p${'x'.repeat(60)}`]) {
+      const props = { ...resources.maintenance?.props, triggers: [{ type: 'timer', name, cronExpression: '0 */10 * * * * *' }] };
+      await expect(component.deploy({ ...inputsOf('maintenance'), props })).rejects.toThrow(/triggers\.0\.name: timer trigger names are 1–60/);
+    }
+    expect(fake.calls).toEqual([]);
+    const longest = { ...resources.maintenance?.props, triggers: [{ type: 'timer', name: `p${'x'.repeat(59)}`, cronExpression: '0 */10 * * * * *' }] };
+    expect(parseScfProps('maintenance', longest).triggers[0]?.name).toHaveLength(60);
+  });
+
+  it('when the zip is over the 20 MB of base64 UpdateFunctionCode takes', async () => {
+    const fake = new FakeScf();
+    const component = new ScfComponent({ logger: quiet, clientFactory: () => fake });
+    const dir = join(work, 'dist', 'too-big');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'index.js'), 'exports.handler = async () => 1;\n');
+    // Random bytes do not compress: 15.5 MiB of them make about 20.7 MiB of base64.
+    writeFileSync(join(dir, 'blob.bin'), randomBytes(15.5 * 2 ** 20));
+    const props = { ...resources.api?.props, code: './dist/too-big' };
+    await expect(component.deploy({ ...inputsOf('api'), props })).rejects.toThrow(/MB in base64; UpdateFunctionCode takes at most 20 MB/);
+    expect(fake.calls).toEqual([]);
+    expect((await component.plan({ ...inputsOf('api'), props })).code.problem).toMatch(/at most 20 MB/);
   });
 
   it('when the bundle was not built', async () => {

@@ -84,6 +84,13 @@ export interface CodePackage {
   sha256: string;
 }
 
+/**
+ * UpdateFunctionCodeRequest.ZipFile (scf_models.d.ts): "zip 文件的内容转成 base64 编码，最大支持20M". CreateFunction's
+ * Code.ZipFile takes 50 MB, but a function that could be created and never updated is no use, so 20 MB of base64
+ * (about 15 MB of zip) is the limit, checked before any API call.
+ */
+const MAX_ZIP_BASE64_BYTES = 20 * 2 ** 20;
+
 export function packageCode(props: ScfProps, inputs: ComponentInputs): CodePackage {
   const base = inputs.yaml?.path ? dirname(inputs.yaml.path) : (inputs.cwd ?? process.cwd());
   const dir = isAbsolute(props.code) ? props.code : resolve(base, props.code);
@@ -94,6 +101,12 @@ export function packageCode(props: ScfProps, inputs: ComponentInputs): CodePacka
   const entry = `${props.handler.split('.')[0]}.js`;
   if (!entries.some((e) => e.name === entry)) throw new Error(`${props.functionName}: ${dir} has no ${entry} for handler ${props.handler}`);
   const zip = zipEntries(entries);
+  const base64Bytes = Math.ceil(zip.length / 3) * 4;
+  if (base64Bytes > MAX_ZIP_BASE64_BYTES) {
+    throw new Error(
+      `${props.functionName}: the zip is ${(base64Bytes / 2 ** 20).toFixed(1)} MB in base64; UpdateFunctionCode takes at most ${MAX_ZIP_BASE64_BYTES / 2 ** 20} MB (ship less, or deploy the code through COS)`,
+    );
+  }
   return {
     dir,
     zip,
@@ -168,6 +181,7 @@ export class ScfComponent {
       ...(Object.keys(wechat).length ? { wechat } : {}),
     };
     if (urlTrigger && !url) this.logger.warn(`${props.functionName}: the function URL did not appear yet; see SCF console → 函数 URL`);
+    if (url) this.logger.info(`${props.functionName}: function URL ${url}`);
     if (wechat.authorizationEventUrl) this.logger.info(`WeChat 授权事件接收 URL (authorization-event URL): ${wechat.authorizationEventUrl}`);
     if (wechat.messageUrl) this.logger.info(`WeChat 消息与事件接收 URL (message URL): ${wechat.messageUrl}`);
     return output;

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const repoRoot = resolve(__dirname, '..', '..');
-const root = repoRoot;
 
 // `net` calls `dns.lookup` through the module object at connect time, so replacing it here covers every client.
 const PRELOAD = `
@@ -41,8 +40,8 @@ export function runOffline(file: string | { source: string }, args: readonly str
     const log = join(dir, 'lookups.log');
     writeFileSync(preload, PRELOAD);
     writeFileSync(log, '');
-    const child = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), [script, ...args], {
-      cwd: root,
+    const child = spawnSync(join(repoRoot, 'node_modules', '.bin', 'tsx'), [script, ...args], {
+      cwd: repoRoot,
       env: { PATH: process.env.PATH ?? '', HOME: dir, ...env, WXA_LOOKUP_LOG: log, NODE_OPTIONS: `--require ${preload}` },
       encoding: 'utf8',
       timeout: 60_000,

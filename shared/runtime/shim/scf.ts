@@ -120,14 +120,14 @@ export function scfApigwToHttpEvent(raw: unknown, rawContext: unknown, receivedA
 }
 
 /**
- * A function URL hands the body over as a string and documents no `isBase64Encoded`, and SCF's quota page says
- * files reach a function base64-encoded: raw bytes that are not UTF-8 (an image) would not survive. So a client
+ * A function URL hands the body over as a string and documents no `isBase64Encoded`, and SCF's quota page
+ * (583/11637) has files passed to a function base64-encoded: raw bytes that are not UTF-8 (an image) would not survive. So a client
  * uploading binary through a function URL sends the body base64-encoded and says so with
  * `Content-Transfer-Encoding: base64` (MIME's name for exactly that, RFC 2045 §6); the body then reaches the
  * handler as the bytes the client meant. Line breaks in the encoding are allowed (RFC 2045 §6.8). Should SCF itself
  * encode the body (`isBase64Encoded: true`), that layer is taken off first.
  */
-export const CLIENT_ENCODING_HEADER = 'content-transfer-encoding';
+const CLIENT_ENCODING_HEADER = 'content-transfer-encoding';
 
 function urlBody(event: ScfUrlEvent, declaredEncoding: string | undefined): { body: string | null | undefined; isBase64Encoded: boolean } {
   const platformEncoded = event.isBase64Encoded ?? false;
