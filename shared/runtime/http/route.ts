@@ -140,8 +140,6 @@ export function route<B = undefined, Q = Record<string, string | undefined>, P =
 /** The media type of a `Content-Type` header, lower-cased, without parameters (`text/xml; charset=utf-8` → `text/xml`). */
 export const mediaTypeOf = (header: string | undefined): string => (header ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 
-export const isJsonMediaType = (type: string): boolean => type === 'application/json' || type.endsWith('+json');
-
 export const json = (status: number, body: unknown, headers?: Record<string, string>): Reply => ({
   status,
   json: body,
