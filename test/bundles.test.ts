@@ -217,7 +217,9 @@ describe('function bundles', () => {
   });
 
   it('authorize-callback refuses an unsigned push with 401', () => {
-    const report = invoke('authorize-callback', urlEvent('POST', '/wechat/component/events', '<xml><Encrypt>x</Encrypt></xml>', { 'content-type': 'text/xml' }), baseEnv('authorize-callback'));
+    // A push as WeChat posts it (encrypt_type=aes), only unsigned.
+    const push = { ...urlEvent('POST', '/wechat/component/events', '<xml><Encrypt>x</Encrypt></xml>', { 'content-type': 'text/xml' }), queryString: { encrypt_type: 'aes' } };
+    const report = invoke('authorize-callback', push, baseEnv('authorize-callback'));
     expect(report.result?.statusCode).toBe(401);
   });
 

@@ -166,7 +166,7 @@ const EXCHANGE_LEASE_MS = 60_000;
 /** How long a delivery waits for another one's exchange before asking the admin to refresh: inside the 15 s limit. */
 const EXCHANGE_WAIT_MS = 10_000;
 
-export class AuthorizationInProgressError extends AppError {
+class AuthorizationInProgressError extends AppError {
   readonly code = 'AUTH_IN_PROGRESS';
   readonly category = 'conflict' as const;
 }

@@ -143,8 +143,6 @@ export const ANY_MEDIA_TYPE = '*/*';
 /** The media type of a `Content-Type` header, lower-cased, without parameters (`text/xml; charset=utf-8` → `text/xml`). */
 export const mediaTypeOf = (header: string | undefined): string => (header ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 
-export const isJsonMediaType = (type: string): boolean => type === 'application/json' || type.endsWith('+json');
-
 export const json = (status: number, body: unknown, headers?: Record<string, string>): Reply => ({
   status,
   json: body,

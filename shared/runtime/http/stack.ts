@@ -29,7 +29,7 @@ import type { Logger } from '../logger';
 import { takeConversionFailure } from '../shim';
 import type { IdempotencyGuard } from './idempotency';
 import { NonCanonicalPathError, decodedPathProblem } from './path';
-import { ANY_MEDIA_TYPE, createRouter, isJsonMediaType, mediaTypeOf, wantsJson, type AnyRoute, type ErrorPage, type Principal, type Reply } from './route';
+import { ANY_MEDIA_TYPE, createRouter, mediaTypeOf, wantsJson, type AnyRoute, type ErrorPage, type Principal, type Reply } from './route';
 
 export interface AccountAuthenticator {
   /** Resolves an account API key to its account id, or null. Must compare in constant time / by hash. */
@@ -228,6 +228,8 @@ function bodyMiddleware(maxBytes: number): middy.MiddlewareObj<APIGatewayProxyEv
     },
   };
 }
+
+const isJsonMediaType = (type: string): boolean => type === 'application/json' || type.endsWith('+json');
 
 /**
  * The body as the route takes it: refused (415) unless its media type is one the route declares — JSON for a route
