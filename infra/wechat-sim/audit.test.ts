@@ -215,6 +215,19 @@ describe('undocodeaudit', () => {
     await expect(sim.decideAudit(MP, 'approve')).rejects.toMatchObject({ code: 'NO_PENDING_AUDIT' });
   });
 
+  it('refuses to withdraw an audit WeChat has already decided (87012, staff answer), spending no undo', async () => {
+    await submitted();
+    await sim.decideAudit(MP, 'approve');
+    expect((await undo()).body).toMatchObject({ errcode: 87012, errmsg: expect.stringMatching(/^forbid revert this version release/) });
+    expect((await latest()).body).toMatchObject({ status: 0 });
+    await commit({ user_version: '1.0.1' });
+    expect(errcodeOf(await submit())).toBe(0);
+    await sim.decideAudit(MP, 'reject');
+    expect(errcodeOf(await undo())).toBe(87012);
+    expect((await latest()).body).toMatchObject({ status: 1 });
+    expect(sim.miniProgram(MP)?.undo.today).toBe(0);
+  });
+
   it('allows 5 undos per day and 10 per month per mini program (87013)', async () => {
     const cycle = async (): Promise<number> => {
       expect(errcodeOf(await submit())).toBe(0);
@@ -305,7 +318,7 @@ describe('release and revertcoderelease', () => {
     expect(errcodeOf(await release())).toBe(85020);
   });
 
-  it('keeps a history and reverts one version at a time (87012 when nothing to revert)', async () => {
+  it('lists the releases before the live one and reverts to one of them (87012 for none, an unknown or the live one)', async () => {
     const revert = (query = '') => wxGet(sim, api(`/wxa/revertcoderelease${query}`));
     expect(errcodeOf(await revert())).toBe(87012);
     for (const version of ['1.0.0', '1.1.0', '1.2.0']) {
@@ -322,12 +335,35 @@ describe('release and revertcoderelease', () => {
         { app_version: 1, user_version: '1.0.0', user_desc: 'v1.0.0' },
       ],
     });
+    expect(errcodeOf(await revert('?app_version=9'))).toBe(87012);
+    expect(errcodeOf(await revert('?app_version=3'))).toBe(87012); // the live one
     expect(errcodeOf(await revert())).toBe(0);
     expect(sim.miniProgram(MP)?.live).toMatchObject({ appVersion: 2, userVersion: '1.1.0' });
-    expect(errcodeOf(await revert('?app_version=9'))).toBe(87012);
-    expect(errcodeOf(await revert('?app_version=1'))).toBe(0);
-    expect(sim.miniProgram(MP)?.live).toMatchObject({ appVersion: 1 });
+  });
+
+  it('allows one rollback per release: after it, none is listed and another is refused (87012) until a new release', async () => {
+    const revert = (query = '') => wxGet(sim, api(`/wxa/revertcoderelease${query}`));
+    const history = async () => (await revert('?action=get_history_version')).body.version_list;
+    for (const version of ['1.0.0', '1.1.0', '1.2.0']) {
+      await commit({ user_version: version });
+      expect(errcodeOf(await submit())).toBe(0);
+      await sim.decideAudit(MP, 'approve');
+      expect(errcodeOf(await release())).toBe(0);
+    }
+    expect(errcodeOf(await revert())).toBe(0);
+    expect(sim.miniProgram(MP)?.live).toMatchObject({ appVersion: 2, userVersion: '1.1.0' });
+    expect(await history()).toEqual([]);
     expect(errcodeOf(await revert())).toBe(87012);
+    expect(errcodeOf(await revert('?app_version=1'))).toBe(87012);
+    expect(sim.miniProgram(MP)?.live).toMatchObject({ appVersion: 2 });
+
+    await commit({ user_version: '1.3.0' });
+    expect(errcodeOf(await submit())).toBe(0);
+    await sim.decideAudit(MP, 'approve');
+    expect(errcodeOf(await release())).toBe(0);
+    expect(await history()).toMatchObject([{ app_version: 2, user_version: '1.1.0' }]);
+    expect(errcodeOf(await revert())).toBe(0);
+    expect(sim.miniProgram(MP)?.live).toMatchObject({ appVersion: 2 });
   });
 });
 

@@ -910,7 +910,10 @@ export class SimState {
 
   undoAudit(mp: MiniProgramRecord): void {
     const audit = this.pendingAudit(mp);
-    if (audit === undefined) wxFail(85019);
+    // An audit WeChat has already approved or rejected cannot be withdrawn: 87012 "forbid revert this version
+    // release" (staff answer, community thread 0002423c6b85c083bd7a318fd5b800); nothing to withdraw at all: 85019.
+    const latestStatus = this.latestAudit(mp)?.status;
+    if (audit === undefined) wxFail(latestStatus === 0 || latestStatus === 1 ? 87012 : 85019);
     const now = this.now();
     const dayKey = cstDayKey(now);
     const monthKey = cstMonthKey(now);
@@ -1064,9 +1067,13 @@ export class SimState {
     if (history.length < 2) wxFail(87012);
     const targetIndex =
       appVersion === undefined ? history.length - 2 : history.findIndex((v) => v.appVersion === appVersion);
-    if (targetIndex < 0 || targetIndex >= history.length - 1) wxFail(87012);
-    history.splice(targetIndex + 1);
-    mp.live = history[targetIndex];
+    const target = history[targetIndex];
+    if (target === undefined || targetIndex >= history.length - 1) wxFail(87012);
+    // One rollback per release (doc revertcoderelease: 当前版本回退后，不能再调用版本回退接口，也不会再查到版本信息):
+    // after it nothing is listed and nothing can be rolled back until a new release. That release can be rolled
+    // back to the version live now only; whether WeChat still offers older ones then is not documented.
+    mp.releaseHistory = [target];
+    mp.live = target;
   }
 
   versionInfo(mp: MiniProgramRecord): Record<string, unknown> {
