@@ -3,6 +3,7 @@
  * situation, shared quotas, undo budget, release and rollback, plugins, testers and the experience QR.
  */
 import { Clock, DAY, HOUR, MINUTE, authorize, errcodeOf, startSim, str, wxCall, wxGet, wxPost, type WxAnswer } from './test-support';
+import { readImageMeta } from '../../shared/app/images';
 import type { WeChatSimulator } from './types';
 
 const MP = 'wx8a6f3c2d1e0b9a01';
@@ -405,27 +406,23 @@ describe('plugins, testers, categories, QR', () => {
     });
   });
 
-  it('serves a real PNG experience QR code, JSON errors otherwise', async () => {
+  it('serves the experience QR as WeChat does: a JPEG named QRCode.jpg; errors as JSON labelled text/plain', async () => {
     const before = await wxGet(sim, api('/wxa/get_qrcode'));
-    expect(before.contentType).toMatch(/^application\/json/);
+    expect(before.contentType).toMatch(/^text\/plain/);
     expect(before.body.errcode).toBe(86001);
 
     await commit();
-    const answer = await wxGet(sim, api(`/wxa/get_qrcode?path=${encodeURIComponent('pages/index/index?from=qr')}`));
+    const answer = await wxCall(sim, 'GET', api(`/wxa/get_qrcode?path=${encodeURIComponent('pages/index/index?from=qr')}`));
     expect(answer.status).toBe(200);
-    expect(answer.contentType).toBe('image/png');
-    const png = answer.raw;
-    expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-    // The first chunk is IHDR: length 13, type, then width and height as big-endian uint32.
-    expect(png.readUInt32BE(8)).toBe(13);
-    expect(png.subarray(12, 16).toString('ascii')).toBe('IHDR');
-    const width = png.readUInt32BE(16);
-    const height = png.readUInt32BE(20);
-    expect(width).toBe(height);
-    expect(width).toBeGreaterThanOrEqual(200);
+    expect(answer.contentType).toBe('image/jpeg');
+    const jpeg = answer.raw;
+    expect([...jpeg.subarray(0, 2)]).toEqual([0xff, 0xd8]);
+    expect([...jpeg.subarray(-2)]).toEqual([0xff, 0xd9]);
+    // What the product reads of it: a JPEG of WeChat's 430 px.
+    expect(readImageMeta(jpeg)).toEqual({ contentType: 'image/jpeg', width: 430, height: 430 });
 
     const expired = await wxGet(sim, `/wxa/get_qrcode?access_token=bogus`);
-    expect(expired.contentType).toMatch(/^application\/json/);
+    expect(expired.contentType).toMatch(/^text\/plain/);
     expect(expired.body.errcode).toBe(40001);
   });
 });

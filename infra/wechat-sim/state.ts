@@ -1069,6 +1069,9 @@ export class SimState {
   }
 
   historyVersions(mp: MiniProgramRecord): Record<string, unknown> {
+    // Newest first, as a real answer quoted in community thread 0004e8c568cc00397cf463ed061000 (app_version 454,
+    // 452, 451 …); the doc example of get_history_version lists two versions oldest first. Callers must not rely
+    // on the order (ours does not).
     const previous = mp.releaseHistory.slice(0, -1).reverse();
     return {
       version_list: previous.map((v) => ({
