@@ -92,9 +92,14 @@ export const miniProgramView = lazyTarget(miniProgramSchema)
   .meta({ id: 'MiniProgram' });
 export type MiniProgramView = z.infer<typeof miniProgramView>;
 
+/**
+ * A mini program no app publishes to (a primary only) needs no set; one an app publishes to needs 18. Set 40
+ * depends on the app's plugins: the build names it when it is missing.
+ */
 export const toMiniProgramView = (mp: MiniProgram): MiniProgramView => ({
   ...mp,
-  missingPermissionSets: hasCodePermissions(mp.funcScopeIds).missing.map((set) => ({ id: set.id, name: set.name })),
+  missingPermissionSets:
+    mp.linkedAppId === null ? [] : hasCodePermissions(mp.funcScopeIds, { plugins: false }).missing.map((set) => ({ id: set.id, name: set.name })),
 });
 
 export const miniProgramListView = z.object({ miniPrograms: z.array(miniProgramView) });

@@ -111,6 +111,10 @@ export async function scanOnly(p: Pick<Platform, 'sim'>, authorizationUrl: strin
   const page = new URL(authorizationUrl);
   const preAuthCode = page.searchParams.get('pre_auth_code') ?? '';
   const redirectUri = page.searchParams.get('redirect_uri') ?? '';
+  // The admin opens the page first — on the simulator, standing in for mp.weixin.qq.com — which records what it was
+  // opened with (category_id_list above all: the sets offered), for the scan to honour.
+  const opened = await fetch(`${p.sim.baseUrl}${page.pathname}${page.search}`);
+  if (!opened.ok) throw new Error(`the authorization page refused to open (${opened.status}): ${await opened.text()}`);
   const { redirectUrl } = await p.sim.scanAuthorization({ preAuthCode, appId, redirectUri, ...(funcScopeIds ? { funcScopeIds } : {}) });
   return new URL(redirectUrl);
 }

@@ -57,8 +57,10 @@ const rid = (): string => {
   return `${hex.slice(0, 8)}-${hex.slice(8, 16)}-${hex.slice(16, 24)}`;
 };
 
-export const wechatError = (errcode: number, errmsg: string): SimResponse =>
-  json({ errcode, errmsg: `${errmsg} rid: ${rid()}` });
+export const wechatError = (errcode: number, errmsg: string, contentType?: string): SimResponse => ({
+  ...json({ errcode, errmsg: `${errmsg} rid: ${rid()}` }),
+  ...(contentType === undefined ? {} : { contentType }),
+});
 
 export function createRequestHandler(hooks: ServerHooks): http.RequestListener {
   return (req, res) => {
@@ -130,7 +132,7 @@ async function handle(hooks: ServerHooks, req: http.IncomingMessage, res: http.S
     }
     send(res, answer);
   } catch (error) {
-    if (error instanceof WxFailure) send(res, wechatError(error.errcode, error.errmsg));
+    if (error instanceof WxFailure) send(res, wechatError(error.errcode, error.errmsg, route.auth === 'authorizer' ? route.errorContentType : undefined));
     else if (error instanceof AnswerLost) res.destroy();
     else throw error;
   }
@@ -182,7 +184,7 @@ function send(res: http.ServerResponse, response: SimResponse): void {
     case 'json': {
       const text = JSON.stringify(response.body);
       // The charset spelling WeChat really uses (reference §9).
-      const headers = { 'Content-Type': 'application/json; encoding=utf-8', 'Content-Length': Buffer.byteLength(text) };
+      const headers = { 'Content-Type': response.contentType ?? 'application/json; encoding=utf-8', 'Content-Length': Buffer.byteLength(text) };
       res.writeHead(response.status ?? 200, headers);
       res.end(text);
       return;

@@ -57,6 +57,8 @@ export interface MiniProgramSpec {
   categories?: { first_class: string; second_class: string; first_id: number; second_id: number }[];
   privacyConfigured?: boolean;
   profileComplete?: boolean /* false → 86002 on submit */;
+  /** Exclusive permission sets another third-party platform holds (e.g. [18]): a scan here cannot grant them. */
+  heldByOtherPlatform?: number[];
 }
 
 export type AuditDecision = 'approve' | 'reject' | 'delay';
@@ -216,6 +218,9 @@ export interface MiniProgramSnapshot {
   privacyConfigured: boolean;
   authorization: 'never' | 'authorized' | 'revoked';
   funcScopeIds: number[];
+  heldByOtherPlatform: number[];
+  /** Whether the owner can still publish through mp.weixin.qq.com: not while a platform holds set 18. */
+  publishesOnMp: boolean;
   authTime?: number;
   plugins: { appId: string; status: 1 | 2 | 3 | 4 }[];
   categories: { first_class: string; second_class: string; first_id: number; second_id: number }[];

@@ -23,7 +23,7 @@ import {
   type Displaced,
   type MiniProgram,
 } from '../domain/mini-program';
-import { hasCodePermissions, sameSubject } from '../domain/rules';
+import { grantedAll, permissionSetsFor, sameSubject } from '../domain/rules';
 import { defineCollection, type Write } from '../store/port';
 import { WeChatApiError } from '../wechat/errcodes';
 import { getAccount, getApp } from './catalog';
@@ -103,9 +103,12 @@ export async function authorizationUrl(
 ): Promise<{ url: string; expiresAt: number }> {
   const account = await getAccount(s, accountId);
   let appId: AppId | null = null;
+  let plugins = false;
   if (input.purpose === 'authorize-app') {
     if (!input.appId) throw new NotFoundError('appId is required to authorize a mini program for an app', { code: 'APP_NOT_FOUND', field: 'appId' });
-    appId = (await getApp(s, accountId, input.appId)).data.id;
+    const app = (await getApp(s, accountId, input.appId)).data;
+    appId = app.id;
+    plugins = app.requiredPlugins.length > 0;
     // Seed 000 step 2: the account's primary mini program must be bound before any app can be authorized.
     if (!primaryOf(account.data)) {
       throw new AuthorizationRefusedError('PRIMARY_NOT_BOUND', 'bind the account’s primary mini program first (purpose bind-primary)');
@@ -116,8 +119,9 @@ export async function authorizationUrl(
   const callback = input.purpose === 'bind-primary' ? '/wechat/bind/callback' : '/wechat/authorize/callback';
   const redirectUri = `${s.config.publicBaseUrl}${callback}?state=${encodeURIComponent(state)}`;
   const { pre_auth_code: preAuthCode } = await s.wechat.client.createPreAuthCode();
+  const categoryIdList = permissionSetsFor(input.purpose, { plugins }).requested.map((set) => set.id);
   // auth_type 2: mini programs only (an official account cannot publish mini program code).
-  const url = s.wechat.client.authorizationPageUrl({ preAuthCode, redirectUri, mobile: input.mobile ?? false, authType: 2 });
+  const url = s.wechat.client.authorizationPageUrl({ preAuthCode, redirectUri, mobile: input.mobile ?? false, authType: 2, categoryIdList });
   return { url, expiresAt: s.clock() + ttlSeconds * 1000 };
 }
 
@@ -316,7 +320,7 @@ async function exchangeAndApply(s: Services, payload: StatePayload, authCode: st
       const subjectCheck = sameSubject(primary, { appid, subject }, s.config.requireSameSubject);
       if (!subjectCheck.ok) throw subjectCheck.error;
       const app = await getApp(s, facts.accountId, payload.appId ?? '');
-      const permissions = hasCodePermissions(funcScopeIds, { plugins: app.data.requiredPlugins.length > 0 });
+      const permissions = grantedAll(funcScopeIds, permissionSetsFor(payload.purpose, { plugins: app.data.requiredPlugins.length > 0 }).required);
       if (!permissions.ok) throw permissions.error;
       const linked = linkMiniProgram(miniProgram, app.data.id, { at, actor });
       miniProgram = linked.miniProgram;

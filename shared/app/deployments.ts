@@ -556,12 +556,22 @@ async function withdrawOwnAudit(s: Services, d: Deployment, signal?: AbortSignal
   try {
     await s.wechat.client.undoCodeAudit(d.miniProgramAppid, callOf(signal));
   } catch (error) {
-    // Decided between the two calls: nothing is under review any more.
-    if (error instanceof WeChatApiError && (error.errcode === 85019 || error.errcode === 85020)) return { outcome: 'not-under-review', auditId };
+    if (!decidedMeanwhile(error)) throw error;
+    // Decided between the two calls: taken as such only once WeChat shows the decision.
+    const now = await latestAuditOf(s, d.miniProgramAppid, signal);
+    if (now?.auditId === auditId && now.status !== 2 && now.status !== 4) return { outcome: 'not-under-review', auditId };
     throw error;
   }
   return { outcome: 'withdrawn', auditId };
 }
+
+/**
+ * WeChat's answers to `undocodeaudit` when nothing is under review any more: 85019 (no audit), 85020, and 87012
+ * "forbid revert this version release" for an audit already approved or rejected (staff answer, community thread
+ * 0002423c6b85c083bd7a318fd5b800).
+ */
+const decidedMeanwhile = (error: unknown): error is WeChatApiError =>
+  error instanceof WeChatApiError && (error.errcode === 85019 || error.errcode === 85020 || error.errcode === 87012);
 
 /** The closing command, carrying the audit found at WeChat when the deployment had not recorded it. */
 const closingWith = <C extends Extract<DeploymentCommand, { type: 'cancel' | 'void' }>>(cmd: C, d: Deployment, found: Withdrawal): C =>
@@ -788,7 +798,13 @@ export async function undoAudit(s: Services, accountId: AccountId, id: string, a
   const cmd: DeploymentCommand = { type: 'withdraw', ...(d.data.audit ? { auditId: d.data.audit.auditId } : {}) };
   if (!wouldChange(d.data, cmd, { at: s.clock(), actor })) return (await applyCommand(s, id, cmd, actor)).deployment;
   await assertStillLinked(s, d.data);
-  await s.wechat.client.undoCodeAudit(d.data.miniProgramAppid);
+  try {
+    await s.wechat.client.undoCodeAudit(d.data.miniProgramAppid);
+  } catch (error) {
+    // WeChat decided before the withdrawal (its push not here yet): its decision is adopted, and the withdrawal is
+    // then refused as for any decided audit (DEPLOYMENT_NOT_IN_REVIEW), the deployment showing what WeChat decided.
+    if (!decidedMeanwhile(error) || (await pollAudit(s, d.data)) !== 'progressed') throw error;
+  }
   return (await applyCommand(s, id, cmd, actor)).deployment;
 }
 
@@ -807,8 +823,38 @@ export async function rollbackDeployment(s: Services, accountId: AccountId, id: 
   const d = await getDeployment(s, accountId, id);
   if (!wouldChange(d.data, { type: 'rollback' }, { at: s.clock(), actor })) return (await applyCommand(s, id, { type: 'rollback' }, actor)).deployment;
   await assertStillLinked(s, d.data);
-  await s.wechat.client.revertCodeRelease(d.data.miniProgramAppid);
+  try {
+    await s.wechat.client.revertCodeRelease(d.data.miniProgramAppid);
+  } catch (error) {
+    if (error instanceof WeChatApiError && error.errcode === 87012) throw await rollbackRefusal(s, d.data);
+    throw error;
+  }
   return (await applyCommand(s, id, { type: 'rollback' }, actor)).deployment;
+}
+
+/**
+ * WeChat refuses a rollback (87012) when it has no version to go back to: the live one is the first released, or
+ * was itself reached by a rollback — one rollback per release (doc revertcoderelease: 当前版本回退后，不能再调用版本
+ * 回退接口). WeChat's answer does not say which; the mini program's deployments do: a rollback recorded after the
+ * last release recorded is the second case.
+ */
+async function rollbackRefusal(s: Services, d: Deployment): Promise<DeploymentConflictError> {
+  const deployments = await s.db.deployments.find({ where: { miniProgramAppid: d.miniProgramAppid }, orderBy: { field: 'createdAt', direction: 'desc' }, limit: 200 });
+  const lastAt = (state: Deployment['state']) =>
+    Math.max(0, ...deployments.flatMap((o) => o.data.history.filter((entry) => entry.to === state).map((entry) => entry.at)));
+  const details = { deploymentId: d.id, miniProgramAppid: d.miniProgramAppid, errcode: 87012 };
+  if (lastAt('rolled-back') > lastAt('released')) {
+    return new DeploymentConflictError(
+      'ROLLBACK_ALREADY_USED',
+      `the mini program ${d.miniProgramAppid} was rolled back already, and WeChat allows one rollback per release: release a new version, which can then be rolled back`,
+      details,
+    );
+  }
+  return new DeploymentConflictError(
+    'ROLLBACK_NO_PREVIOUS_VERSION',
+    `WeChat has no earlier version of the mini program ${d.miniProgramAppid} to roll back to: a first release, or one whose previous version was not released through this platform, cannot be rolled back`,
+    details,
+  );
 }
 
 /**

@@ -1,6 +1,6 @@
 import { bindPrimary, newAccount, primaryOf, unbindPrimary } from './account';
 import { recordAuthorization, markNeedsReauth, markUnauthorized, type MiniProgram } from './mini-program';
-import { hasCodePermissions, MiniProgramUnavailableError, PrimaryNotBoundError, sameSubject, SubjectMismatchError, whoCanPublish } from './rules';
+import { hasCodePermissions, MiniProgramUnavailableError, permissionSetsFor, PrimaryNotBoundError, sameSubject, SubjectMismatchError, whoCanPublish } from './rules';
 
 const T0 = 1_700_000_000_000;
 const PRIMARY = 'wx000000000000aaaa';
@@ -66,6 +66,17 @@ describe('hasCodePermissions', () => {
     expect(decision.error).toMatchObject({ code: 'PERMISSIONS_MISSING', details: { missing: [18] } });
     expect(decision.error.message).toContain('18 (小程序开发与数据分析)');
     expect(hasCodePermissions([]).missing.map((s) => s.id)).toEqual([18, 40]);
+  });
+
+  test('an authorization asks for the sets its purpose needs: the primary keeps code management (18) to its owner', () => {
+    const ids = (purpose: 'bind-primary' | 'authorize-app', plugins: boolean) => {
+      const sets = permissionSetsFor(purpose, { plugins });
+      return { requested: sets.requested.map((set) => set.id), required: sets.required.map((set) => set.id) };
+    };
+    expect(ids('bind-primary', false)).toEqual({ requested: [17], required: [] });
+    expect(ids('bind-primary', true)).toEqual({ requested: [17], required: [] });
+    expect(ids('authorize-app', false)).toEqual({ requested: [18], required: [18] });
+    expect(ids('authorize-app', true)).toEqual({ requested: [18, 40], required: [18, 40] });
   });
 
   test('set 40 can be waived for an app without plugins', () => {

@@ -86,9 +86,32 @@ export interface PermissionSet {
   readonly name: string;
 }
 
-/** 18: commit, audit, release (exclusive to one platform). 40: the plugin list the build checks. */
+/**
+ * Names and exclusivity from doc miniprogram_authority. 18: commit, audit, release, privacy guide, domains —
+ * exclusive: once granted, the mini program can no longer publish through mp.weixin.qq.com. 40: the plugin list
+ * the build checks (exclusive too). 17: get mini program codes (not exclusive).
+ */
 export const CODE_MANAGEMENT_SET: PermissionSet = { id: 18, name: '小程序开发与数据分析' };
-export const PLUGIN_MANAGEMENT_SET: PermissionSet = { id: 40, name: '插件管理' };
+export const PLUGIN_MANAGEMENT_SET: PermissionSet = { id: 40, name: '小程序插件管理' };
+export const MINI_PROGRAM_CODE_SET: PermissionSet = { id: 17, name: '获取小程序码' };
+
+export type AuthorizationPurpose = 'bind-primary' | 'authorize-app';
+
+/**
+ * The permission sets an authorization asks for (`category_id_list`) and needs granted (`func_info`); WeChat's
+ * page offers every set otherwise, exclusive ones included. The primary is the account's subject anchor: the
+ * platform reads its subject and calls nothing with its token, so it needs no set and must keep its code management
+ * (18) to its owner; a scan grants at least one set, so it is asked for the least one, 17, and needs none. An app's
+ * mini program needs 18, and 40 only when the app depends on plugins.
+ */
+export const permissionSetsFor = (
+  purpose: AuthorizationPurpose,
+  options: { plugins: boolean },
+): { readonly requested: readonly PermissionSet[]; readonly required: readonly PermissionSet[] } => {
+  if (purpose === 'bind-primary') return { requested: [MINI_PROGRAM_CODE_SET], required: [] };
+  const needed = options.plugins ? [CODE_MANAGEMENT_SET, PLUGIN_MANAGEMENT_SET] : [CODE_MANAGEMENT_SET];
+  return { requested: needed, required: needed };
+};
 
 export type PermissionDecision = Decision & { readonly missing: readonly PermissionSet[] };
 
@@ -96,8 +119,11 @@ export type PermissionDecision = Decision & { readonly missing: readonly Permiss
  * The permission sets the platform needs to publish, among those the admin granted. Set 40 is needed only to
  * check plugins, so an app without plugin dependencies may pass `{ plugins: false }`.
  */
-export const hasCodePermissions = (funcScopeIds: readonly number[], options: { plugins?: boolean } = {}): PermissionDecision => {
-  const needed = options.plugins === false ? [CODE_MANAGEMENT_SET] : [CODE_MANAGEMENT_SET, PLUGIN_MANAGEMENT_SET];
+export const hasCodePermissions = (funcScopeIds: readonly number[], options: { plugins?: boolean } = {}): PermissionDecision =>
+  grantedAll(funcScopeIds, permissionSetsFor('authorize-app', { plugins: options.plugins !== false }).required);
+
+/** Whether the admin granted every one of `needed`; the refusal names the sets missing. */
+export const grantedAll = (funcScopeIds: readonly number[], needed: readonly PermissionSet[]): PermissionDecision => {
   const missing = needed.filter((set) => !funcScopeIds.includes(set.id));
   if (missing.length === 0) return { ok: true, missing };
   const names = missing.map((set) => `${set.id} (${set.name})`).join(', ');
@@ -105,7 +131,8 @@ export const hasCodePermissions = (funcScopeIds: readonly number[], options: { p
     ok: false,
     missing,
     error: new PermissionsMissingError(
-      `The mini program's admin did not grant the permission set${missing.length > 1 ? 's' : ''} ${names}; scan the authorization page again and keep ${missing.length > 1 ? 'them' : 'it'} checked.`,
+      `The mini program's admin did not grant the permission set${missing.length > 1 ? 's' : ''} ${names}; scan the authorization page again and keep ${missing.length > 1 ? 'them' : 'it'} checked` +
+        ' (a set only one platform may hold, such as 18 or 40, must first be taken back from the platform holding it).',
       { details: { missing: missing.map((set) => set.id) } },
     ),
   };
