@@ -246,7 +246,7 @@ async function runScenario(scenario: Scenario, items: number, concurrency: numbe
       const ctx = { at: now, actor: { kind: 'system' as const } };
       const { miniProgram } = recordAuthorization(
         null,
-        { appid, accountId: owner.accountId, subject: '压测科技有限公司', nickname: `压测${appid.slice(-6)}`, userName, funcScopeIds: [SCOPE_CODE_MANAGEMENT], role: 'target' },
+        { appid, accountId: owner.accountId, subject: '压测科技有限公司', nickname: `压测${appid.slice(-6)}`, userName, funcScopeIds: [SCOPE_CODE_MANAGEMENT] },
         ctx,
       );
       await s.db.miniPrograms.insert(appid, linkMiniProgram(miniProgram, owner.appId, ctx).miniProgram);

@@ -360,16 +360,22 @@ export const routes = (s: Services): AnyRoute[] => {
       auth: 'account',
       summary: "The account's mini programs",
       response: miniProgramListView,
-      handle: async ({ principal }) => json(200, { miniPrograms: (await listMiniPrograms(s, accountOf(principal))).map(toMiniProgramView) }),
+      handle: async ({ principal }) => {
+        const account = (await getAccount(s, accountOf(principal))).data;
+        return json(200, { miniPrograms: (await listMiniPrograms(s, account.id)).map((mp) => toMiniProgramView(mp, account)) });
+      },
     }),
     route({
       method: 'GET',
       path: '/v1/mini-programs/{appid}',
       auth: 'account',
-      summary: 'A mini program: status, subject, role, linked app, plugins, permission sets and link history',
+      summary: 'A mini program: status, subject, roles, linked app, plugins, permission sets and link history',
       params: miniProgramParams,
       response: miniProgramView,
-      handle: async ({ params, principal }) => json(200, toMiniProgramView((await getMiniProgram(s, accountOf(principal), params.appid)).data)),
+      handle: async ({ params, principal }) => {
+        const account = (await getAccount(s, accountOf(principal))).data;
+        return json(200, toMiniProgramView((await getMiniProgram(s, account.id, params.appid)).data, account));
+      },
     }),
 
     // ------------------------------------------------------------------------------------------- deployments

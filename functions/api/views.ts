@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { accountSchema, primaryOf, type Account } from '../../shared/domain/account';
 import { appSchema } from '../../shared/domain/app';
 import { deploymentSchema, type Deployment } from '../../shared/domain/deployment';
-import { miniProgramSchema, miniProgramStatusSchema, type MiniProgram } from '../../shared/domain/mini-program';
+import { miniProgramRoleSchema, miniProgramSchema, miniProgramStatusSchema, rolesOf, type MiniProgram } from '../../shared/domain/mini-program';
 import { lazyTarget } from '../../shared/domain/common';
 import { hasCodePermissions } from '../../shared/domain/rules';
 import { assetSchema, type Asset } from '../../shared/app/collections';
@@ -85,6 +85,10 @@ export const toAssetView = (id: string, asset: Omit<Asset, 'data'>, publicBaseUr
 
 export const miniProgramView = lazyTarget(miniProgramSchema)
   .extend({
+    roles: z.array(miniProgramRoleSchema).meta({
+      description:
+        "primary: the account's bound primary mini program now (unbinding it needs force); target: an app publishes to it (linkedAppId). Both, one or none.",
+    }),
     missingPermissionSets: z
       .array(z.object({ id: z.number().int(), name: z.string() }))
       .meta({ description: 'Permission sets the platform needs that the admin did not grant; scanning again fixes it.' }),
@@ -92,8 +96,9 @@ export const miniProgramView = lazyTarget(miniProgramSchema)
   .meta({ id: 'MiniProgram' });
 export type MiniProgramView = z.infer<typeof miniProgramView>;
 
-export const toMiniProgramView = (mp: MiniProgram): MiniProgramView => ({
+export const toMiniProgramView = (mp: MiniProgram, account: Account): MiniProgramView => ({
   ...mp,
+  roles: rolesOf(mp, account),
   missingPermissionSets: hasCodePermissions(mp.funcScopeIds).missing.map((set) => ({ id: set.id, name: set.name })),
 });
 

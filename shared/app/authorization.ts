@@ -199,7 +199,6 @@ async function exchangeAndApply(s: Services, payload: StatePayload, authCode: st
     nickname: info.nick_name ?? '',
     userName: userName.data,
     funcScopeIds,
-    role: payload.purpose === 'bind-primary' ? ('primary' as const) : ('target' as const),
   };
   const actor = { kind: 'account' as const, id: payload.accountId };
   // Apps that lost a mini program in this authorization, with the mini program they lost: set by the write that won.

@@ -42,7 +42,7 @@ import {
 } from '../domain/deployment';
 import { AppError, ConflictError, NotFoundError, ValidationError } from '../domain/errors';
 import { deploymentIdSchema, newDeploymentId, timestampSchema, type AccountId, type AppId, type AssetId, type WeChatAppid } from '../domain/ids';
-import { markNeedsReauth, unlinkMiniProgram, withRole } from '../domain/mini-program';
+import { markNeedsReauth, unlinkMiniProgram } from '../domain/mini-program';
 import { checkPlugins } from '../domain/plugins';
 import { buildExtJson } from '../domain/ext-json';
 import { hasCodePermissions, whoCanPublish } from '../domain/rules';
@@ -989,10 +989,8 @@ export async function unbindMiniProgram(
       const app = await s.db.apps.get(displaced.appId);
       if (app && app.data.miniProgramAppid === appid) writes.push(s.db.apps.updateWrite(app.id, app.version, unlinkApp(app.data, displaced.loss)));
     }
-    if (primaryOf(acct.data)?.appid === appid) {
-      writes.push(s.db.accounts.updateWrite(acct.id, acct.version, unbindPrimary(acct.data, at)));
-      writes.push(s.db.miniPrograms.updateWrite(appid, current.version, withRole(miniProgram, 'target', at)));
-    } else if (miniProgram !== current.data) {
+    if (primaryOf(acct.data)?.appid === appid) writes.push(s.db.accounts.updateWrite(acct.id, acct.version, unbindPrimary(acct.data, at)));
+    if (miniProgram !== current.data) {
       writes.push(s.db.miniPrograms.updateWrite(appid, current.version, miniProgram));
     }
     if (writes.length === 0) break;

@@ -1,3 +1,4 @@
+import { bindPrimary, newAccount, unbindPrimary } from './account';
 import { linkApp, newApp, unlinkApp } from './app';
 import type { Actor } from './common';
 import { exampleLowcodeConfig } from './examples';
@@ -10,8 +11,8 @@ import {
   miniProgramSchema,
   recordAuthorization,
   unlinkMiniProgram,
+  rolesOf,
   withPlugins,
-  withRole,
   type AuthorizerFacts,
   type MiniProgram,
 } from './mini-program';
@@ -26,7 +27,6 @@ const facts: AuthorizerFacts = {
   nickname: 'Acme Cam',
   userName: 'gh_97417a04a28d',
   funcScopeIds: [40, 18, 18],
-  role: 'target',
 };
 const ctx = (at: number, actor: Actor = admin) => ({ at, actor });
 
@@ -110,11 +110,21 @@ describe('mini programs', () => {
     expect(mp.linkHistory).toHaveLength(LINK_HISTORY_LIMIT);
   });
 
-  test('plugin snapshot and role', () => {
+  test('plugin snapshot', () => {
     const mp = withPlugins(authorized(), [{ appId: 'wx1319af22356934bf', status: 2 }], T0 + 5);
     expect(mp).toMatchObject({ plugins: [{ appId: 'wx1319af22356934bf', status: 2 }], pluginsCheckedAt: T0 + 5 });
-    expect(withRole(mp, 'primary', T0 + 6).role).toBe('primary');
-    expect(withRole(mp, 'target', T0 + 6)).toBe(mp);
+  });
+
+  test('roles come from the account’s bound primary and the app link, and can be both', () => {
+    const account = newAccount({ id: 'acc_demo', name: 'Acme', apiKeyHash: 'a'.repeat(64) }, T0);
+    const mp = authorized();
+    const linked = linkMiniProgram(mp, 'app_a', ctx(T0 + 1)).miniProgram;
+    const bound = bindPrimary(account, { appid: APPID, subject: 'Acme Ltd' }, T0 + 2);
+    expect(rolesOf(mp, account)).toEqual([]);
+    expect(rolesOf(mp, bound)).toEqual(['primary']);
+    expect(rolesOf(linked, bound)).toEqual(['primary', 'target']);
+    expect(rolesOf(linked, bindPrimary(bound, { appid: 'wx00000000000000ff', subject: 'Acme Ltd' }, T0 + 3))).toEqual(['target']);
+    expect(rolesOf(linked, unbindPrimary(bound, T0 + 3))).toEqual(['target']);
   });
 });
 

@@ -13,6 +13,7 @@
  * common.ts gives the built schema, to derive another from it).
  */
 import { z } from 'zod';
+import { isPrimary, type Account } from './account';
 import type { LinkLoss } from './app';
 import { actorSchema, type Actor } from './common';
 import { accountIdSchema, appIdSchema, timestampSchema, weChatAppidSchema, weChatUserNameSchema } from './ids';
@@ -22,8 +23,18 @@ import { installedPluginSchema, type InstalledPlugin } from './plugins';
 export const miniProgramStatusSchema = z.enum(['authorized', 'unauthorized', 'needs-reauth']);
 export type MiniProgramStatus = z.infer<typeof miniProgramStatusSchema>;
 
+/**
+ * What a mini program is to its account, derived (never stored): `primary` while it is the account's bound primary,
+ * `target` while an app publishes to it. Both at once is common (WeDa's steps 1 and 2 with one mini program);
+ * stored, the role went stale whenever the primary moved to another mini program.
+ */
 export const miniProgramRoleSchema = z.enum(['primary', 'target']);
 export type MiniProgramRole = z.infer<typeof miniProgramRoleSchema>;
+
+export const rolesOf = (mp: Pick<MiniProgram, 'appid' | 'linkedAppId'>, account: Account): MiniProgramRole[] => [
+  ...(isPrimary(account, mp.appid) ? (['primary'] as const) : []),
+  ...(mp.linkedAppId !== null ? (['target'] as const) : []),
+];
 
 export const linkChangeSchema = z.lazy(() =>
   z.object({
@@ -53,7 +64,6 @@ export const miniProgramSchema = z.lazy(() =>
     status: miniProgramStatusSchema,
     /** Why the status is not `authorized`, for the owner. */
     statusReason: z.string().nullable(),
-    role: miniProgramRoleSchema,
     linkedAppId: appIdSchema.nullable(),
     /** `/wxa/plugin` list as last read; a snapshot, so `pluginsCheckedAt` says how old it is. */
     plugins: z.array(installedPluginSchema),
@@ -74,7 +84,6 @@ export interface AuthorizerFacts {
   readonly nickname: string;
   readonly userName: WeChatUserName;
   readonly funcScopeIds: readonly number[];
-  readonly role: MiniProgramRole;
 }
 
 export interface MiniProgramContext {
@@ -140,7 +149,6 @@ export const recordAuthorization = (existing: MiniProgram | null, facts: Authori
     funcScopeIds: [...new Set(facts.funcScopeIds)].sort((a, b) => a - b),
     status: 'authorized',
     statusReason: null,
-    role: facts.role,
     linkedAppId: sameAccount ? existing.linkedAppId : null,
     plugins: sameAccount ? existing.plugins : [],
     pluginsCheckedAt: sameAccount ? existing.pluginsCheckedAt : null,
@@ -200,6 +208,3 @@ export const withPlugins = (mp: MiniProgram, plugins: readonly InstalledPlugin[]
   pluginsCheckedAt: at,
   updatedAt: at,
 });
-
-export const withRole = (mp: MiniProgram, role: MiniProgramRole, at: number): MiniProgram =>
-  mp.role === role ? mp : { ...mp, role, updatedAt: at };

@@ -12,7 +12,7 @@ const account = () => bindPrimary(newAccount({ id: 'acc_demo', name: 'Demo', api
 const target = (accountId: 'acc_demo' | 'acc_other' = 'acc_demo'): MiniProgram =>
   recordAuthorization(
     null,
-    { appid: TARGET, accountId, subject: primary.subject, nickname: 'Cam', userName: 'gh_bbbb', funcScopeIds: [18, 40], role: 'target' },
+    { appid: TARGET, accountId, subject: primary.subject, nickname: 'Cam', userName: 'gh_bbbb', funcScopeIds: [18, 40] },
     { at: T0, actor: { kind: 'account' } },
   ).miniProgram;
 
