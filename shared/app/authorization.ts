@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { bindPrimary, primaryOf, unbindPrimary } from '../domain/account';
+import { bindPrimary, loseMiniProgram, primaryOf, unbindPrimary } from '../domain/account';
 import { linkApp, unlinkApp } from '../domain/app';
 import { AppError, ConflictError, DuplicateKeyError, ERROR_CATEGORIES, NotFoundError, ValidationError, type ErrorCategory } from '../domain/errors';
 import { weChatAppidSchema, weChatUserNameSchema, type AccountId, type AppId, type WeChatAppid } from '../domain/ids';
@@ -18,10 +18,12 @@ import {
   linkMiniProgram,
   markUnauthorized,
   recordAuthorization,
+  takenByAnotherAccount,
   unlinkMiniProgram,
   withPlugins,
   type Displaced,
   type MiniProgram,
+  type ScannedFor,
 } from '../domain/mini-program';
 import { hasCodePermissions, sameSubject } from '../domain/rules';
 import { defineCollection, type Write } from '../store/port';
@@ -211,9 +213,11 @@ async function exchangeAndApply(s: Services, payload: StatePayload, authCode: st
     const existing = await s.db.miniPrograms.get(appid);
     const writes: Write[] = [];
     const at = s.clock();
-    let { miniProgram, displaced } = recordAuthorization(existing?.data ?? null, facts, { at, actor });
+    const scannedFor: ScannedFor = payload.purpose === 'bind-primary' ? 'primary' : 'app';
+    let { miniProgram, displaced } = recordAuthorization(existing?.data ?? null, facts, { at, actor, scannedFor });
     const displacedApps: Displaced[] = displaced ? [displaced] : [];
     const lost: typeof losses = [];
+    if (existing && existing.data.accountId !== facts.accountId) writes.push(...(await formerOwnerWrites(s, existing.data, scannedFor, at)));
 
     if (payload.purpose === 'bind-primary') {
       writes.push(s.db.accounts.updateWrite(account.id, account.version, bindPrimary(account.data, { appid, subject }, at)));
@@ -240,7 +244,7 @@ async function exchangeAndApply(s: Services, payload: StatePayload, authCode: st
     for (const loser of displacedApps) {
       const app = await s.db.apps.get(loser.appId);
       if (app && app.data.miniProgramAppid === appid) writes.push(s.db.apps.updateWrite(app.id, app.version, unlinkApp(app.data, loser.loss)));
-      lost.push({ appId: loser.appId, appid, reason: 'the mini program was authorized for another app (the latest authorization wins)' });
+      lost.push({ appId: loser.appId, appid, reason: loser.loss.message });
     }
     writes.push(existing ? s.db.miniPrograms.updateWrite(appid, existing.version, miniProgram) : s.db.miniPrograms.insertWrite(appid, miniProgram));
     try {
@@ -259,6 +263,22 @@ async function exchangeAndApply(s: Services, payload: StatePayload, authCode: st
   await refreshPlugins(s, appid, funcScopeIds);
   s.log.info('mini program authorized', { appid, purpose: payload.purpose, accountId: payload.accountId });
   return appid;
+}
+
+/**
+ * The account a mini program leaves when another account's admin authorizes it: the owner is told what happened in
+ * the account's history, and loses it as the primary if it was (its other mini programs stop publishing, as after
+ * an unbind). Its app and deployments are dealt with as for any displaced app.
+ */
+async function formerOwnerWrites(s: Services, taken: MiniProgram, scannedFor: ScannedFor, at: number): Promise<Write[]> {
+  const former = await s.db.accounts.get(taken.accountId);
+  if (!former) return [];
+  const wasPrimary = primaryOf(former.data)?.appid === taken.appid;
+  const message =
+    `${takenByAnotherAccount(taken.appid, scannedFor)}; it no longer belongs to this account.` +
+    (wasPrimary ? " It was this account's primary mini program: its other mini programs cannot publish until a primary is bound again." : '') +
+    ' Its admin can authorize it again for this account.';
+  return [s.db.accounts.updateWrite(former.id, former.version, loseMiniProgram(former.data, { appid: taken.appid, message }, at))];
 }
 
 /**
@@ -330,7 +350,7 @@ export async function handleUnauthorized(s: Services, appid: string, pushCreated
     }
     const account = await s.db.accounts.get(existing.data.accountId);
     if (account && primaryOf(account.data)?.appid === appid) {
-      writes.push(s.db.accounts.updateWrite(account.id, account.version, unbindPrimary(account.data, at)));
+      writes.push(s.db.accounts.updateWrite(account.id, account.version, unbindPrimary(account.data, at, 'its admin revoked the authorization on mp.weixin.qq.com (unauthorized)')));
     }
     try {
       await s.store.commit(writes);

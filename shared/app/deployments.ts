@@ -989,7 +989,7 @@ export async function unbindMiniProgram(
       const app = await s.db.apps.get(displaced.appId);
       if (app && app.data.miniProgramAppid === appid) writes.push(s.db.apps.updateWrite(app.id, app.version, unlinkApp(app.data, displaced.loss)));
     }
-    if (primaryOf(acct.data)?.appid === appid) writes.push(s.db.accounts.updateWrite(acct.id, acct.version, unbindPrimary(acct.data, at)));
+    if (primaryOf(acct.data)?.appid === appid) writes.push(s.db.accounts.updateWrite(acct.id, acct.version, unbindPrimary(acct.data, at, 'unbound through the API (force: true)')));
     if (miniProgram !== current.data) {
       writes.push(s.db.miniPrograms.updateWrite(appid, current.version, miniProgram));
     }

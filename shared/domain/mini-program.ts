@@ -103,9 +103,18 @@ export interface LinkResult {
   readonly displaced: Displaced | null;
 }
 
-const LOSS_MESSAGES: Record<LinkLoss['reason'], (appid: string, byAppId?: string) => string> = {
-  superseded: (appid, byAppId) =>
-    `The mini program ${appid} was authorized to ${byAppId ? `the app ${byAppId}` : 'an app of another account'}; ` +
+/** What the admin scanned for: the account's primary (bind-primary) or an app (authorize-app). */
+export type ScannedFor = 'primary' | 'app';
+
+/** How a mini program left for another account, in the words its former owner reads. */
+export const takenByAnotherAccount = (appid: string, scannedFor: ScannedFor): string =>
+  scannedFor === 'primary'
+    ? `The mini program ${appid} was bound as the primary mini program of another account (its admin scanned that account's authorization page)`
+    : `The mini program ${appid} was authorized to an app of another account (its admin scanned that account's authorization page)`;
+
+const LOSS_MESSAGES: Record<LinkLoss['reason'], (appid: string, byAppId?: string, scannedFor?: ScannedFor) => string> = {
+  superseded: (appid, byAppId, scannedFor = 'app') =>
+    `${byAppId ? `The mini program ${appid} was authorized to the app ${byAppId}` : takenByAnotherAccount(appid, scannedFor)}; ` +
     'the latest authorization wins. Authorize it again for this app to take it back.',
   unbound: (appid) => `The mini program ${appid} was unbound from this app.`,
   unauthorized: (appid) => `The mini program's admin revoked the platform's authorization of ${appid} on mp.weixin.qq.com.`,
@@ -118,7 +127,7 @@ const displace = (
   mp: MiniProgram,
   reason: LinkLoss['reason'],
   ctx: MiniProgramContext,
-  winner: { accountId: AccountId; appId?: AppId } | null,
+  winner: { accountId: AccountId; appId?: AppId; scannedFor?: ScannedFor } | null,
 ): Displaced | null => {
   if (mp.linkedAppId === null) return null;
   // An app id of another account is not shown: accounts never see each other's ids.
@@ -128,18 +137,24 @@ const displace = (
     reason,
     miniProgramAppid: mp.appid,
     ...(byAppId ? { byAppId } : {}),
-    message: LOSS_MESSAGES[reason](mp.appid, byAppId),
+    message: LOSS_MESSAGES[reason](mp.appid, byAppId, winner?.scannedFor),
   };
   return { appId: mp.linkedAppId, accountId: mp.accountId, loss };
 };
 
 /**
  * Records a (re-)authorization. When another account's admin authorizes the mini program, it moves to that
- * account: the app that had it is displaced and the link history starts afresh (it names the old account's apps).
+ * account: the app that had it is displaced (told what the other account's admin scanned for) and the link history
+ * starts afresh (it names the old account's apps).
  */
-export const recordAuthorization = (existing: MiniProgram | null, facts: AuthorizerFacts, ctx: MiniProgramContext): LinkResult => {
+export const recordAuthorization = (
+  existing: MiniProgram | null,
+  facts: AuthorizerFacts,
+  ctx: MiniProgramContext & { scannedFor: ScannedFor },
+): LinkResult => {
   const sameAccount = existing !== null && existing.accountId === facts.accountId;
-  const displaced = existing && !sameAccount ? displace(existing, 'superseded', ctx, { accountId: facts.accountId }) : null;
+  const displaced =
+    existing && !sameAccount ? displace(existing, 'superseded', ctx, { accountId: facts.accountId, scannedFor: ctx.scannedFor }) : null;
   const miniProgram: MiniProgram = {
     appid: facts.appid,
     accountId: facts.accountId,

@@ -13,7 +13,7 @@ const target = (accountId: 'acc_demo' | 'acc_other' = 'acc_demo'): MiniProgram =
   recordAuthorization(
     null,
     { appid: TARGET, accountId, subject: primary.subject, nickname: 'Cam', userName: 'gh_bbbb', funcScopeIds: [18, 40] },
-    { at: T0, actor: { kind: 'account' } },
+    { at: T0, actor: { kind: 'account' }, scannedFor: 'app' },
   ).miniProgram;
 
 describe('sameSubject', () => {
@@ -48,8 +48,8 @@ describe('sameSubject', () => {
   });
 
   test('an unbound primary counts as none', () => {
-    expect(primaryOf(unbindPrimary(account(), T0 + 1))).toBeNull();
-    expect(sameSubject(primaryOf(unbindPrimary(account(), T0 + 1)), { appid: TARGET, subject: primary.subject }, true).ok).toBe(false);
+    expect(primaryOf(unbindPrimary(account(), T0 + 1, 'unbound'))).toBeNull();
+    expect(sameSubject(primaryOf(unbindPrimary(account(), T0 + 1, 'unbound')), { appid: TARGET, subject: primary.subject }, true).ok).toBe(false);
   });
 });
 
@@ -80,7 +80,7 @@ describe('whoCanPublish', () => {
   });
 
   test('after the primary is unbound, no mini program of the account may publish until one is bound again', () => {
-    const unbound = unbindPrimary(account(), T0 + 1);
+    const unbound = unbindPrimary(account(), T0 + 1, 'unbound');
     const decision = whoCanPublish(unbound, target());
     expect(decision.ok).toBe(false);
     if (decision.ok) return;

@@ -2,7 +2,7 @@
  * The rules that decide whether an authorization is accepted and whether an account may publish. Each returns a
  * `Decision`; the refusal carries the error with the code the frontend shows.
  */
-import { primaryOf, type Account } from './account';
+import { normalizeSubject, primaryOf, type Account } from './account';
 import { ALLOWED, refused, type Decision } from './common';
 import { AppError, NotFoundError } from './errors';
 import type { MiniProgram } from './mini-program';
@@ -39,10 +39,6 @@ export class MiniProgramUnavailableError extends AppError {
 
 // ---------------------------------------------------------------------------------------------------------
 // Subject
-
-// WeChat has been seen to spell one company's name with full-width or half-width brackets and spaces;
-// NFKC folds （） into (), and spaces carry no meaning in a registered name.
-const normalizeSubject = (subject: string): string => subject.normalize('NFKC').replace(/\s+/g, '').toLowerCase();
 
 /** `principal_name` of every personal (individual) mini program: equal names say nothing about the owner. */
 export const PERSONAL_SUBJECT = '个人';

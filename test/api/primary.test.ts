@@ -60,3 +60,53 @@ describe('roles', () => {
     expect(await rolesOf(api)).toEqual({ [first]: [], [second]: ['primary'] });
   });
 });
+
+const accountReply = z.object({
+  primaryStatus: z.string(),
+  canPublish: z.boolean(),
+  history: z.array(z.object({ event: z.string(), miniProgramAppid: z.string(), message: z.string() })),
+});
+const appReply = z.object({ miniProgramAppid: z.string().nullable(), linkLostReason: z.object({ reason: z.string(), message: z.string() }).nullable() });
+
+describe('another account takes a mini program', () => {
+  it('bound as another account’s primary: the first account is told so, in its app and in its history', async () => {
+    const first = await createAccount(p, 'Taken A');
+    const second = await createAccount(p, 'Taken B');
+    const primary = newMiniProgram();
+    const target = newMiniProgram();
+    await authorize(p, first.api, 'bind-primary', primary);
+    const appId = await createLowcodeApp(first.api);
+    await authorize(p, first.api, 'authorize-app', target, appId);
+
+    expect((await authorize(p, second.api, 'bind-primary', target)).result).toMatchObject({ ok: true, code: 'PRIMARY_BOUND' });
+
+    expect(await rolesOf(first.api)).toEqual({ [primary]: ['primary'] });
+    expect(await rolesOf(second.api)).toEqual({ [target]: ['primary'] });
+    const app = appReply.parse(expectStatus(await first.api.get(`/v1/apps/${appId}`), 200).body);
+    expect(app.miniProgramAppid).toBeNull();
+    expect(app.linkLostReason?.message).toContain(`${target} was bound as the primary mini program of another account`);
+    expect(app.linkLostReason?.message).not.toContain('authorized to an app');
+    const account = accountReply.parse(expectStatus(await first.api.get('/v1/account'), 200).body);
+    expect(account).toMatchObject({ primaryStatus: 'bound', canPublish: true });
+    expect(account.history.at(-1)).toMatchObject({ event: 'mini-program-taken', miniProgramAppid: target });
+    expect(account.history.at(-1)?.message).toContain('bound as the primary mini program of another account');
+  });
+
+  it('the first account’s primary taken: its primary is unbound, publishing blocked, and its history says why', async () => {
+    const first = await createAccount(p, 'Taken C');
+    const second = await createAccount(p, 'Taken D');
+    const primary = newMiniProgram();
+    await authorize(p, first.api, 'bind-primary', primary);
+    const appId = await createLowcodeApp(second.api);
+    await authorize(p, second.api, 'bind-primary', newMiniProgram());
+
+    expect((await authorize(p, second.api, 'authorize-app', primary, appId)).result).toMatchObject({ ok: true });
+
+    expect(await rolesOf(first.api)).toEqual({});
+    const account = accountReply.parse(expectStatus(await first.api.get('/v1/account'), 200).body);
+    expect(account).toMatchObject({ primaryStatus: 'unbound', canPublish: false });
+    expect(account.history.map((e) => e.event)).toEqual(['primary-bound', 'mini-program-taken']);
+    expect(account.history.at(-1)?.message).toContain(`${primary} was authorized to an app of another account`);
+    expect(account.history.at(-1)?.message).toContain("It was this account's primary mini program");
+  });
+});
