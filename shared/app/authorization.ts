@@ -25,7 +25,7 @@ import {
   type MiniProgram,
   type ScannedFor,
 } from '../domain/mini-program';
-import { hasCodePermissions, sameSubject } from '../domain/rules';
+import { hasCodePermissions, primarySubjectChange, primarySubjectChangeRefused, sameSubject } from '../domain/rules';
 import { defineCollection, type Write } from '../store/port';
 import { WeChatApiError } from '../wechat/errcodes';
 import { getAccount, getApp } from './catalog';
@@ -83,7 +83,7 @@ export const refusalOf = (result: AuthResult): AuthorizationRefusedError =>
 export async function authorizationUrl(
   s: Services,
   accountId: AccountId,
-  input: { purpose: Purpose; appId?: string; mobile?: boolean },
+  input: { purpose: Purpose; appId?: string; mobile?: boolean; force?: boolean },
 ): Promise<{ url: string; expiresAt: number }> {
   const account = await getAccount(s, accountId);
   let appId: AppId | null = null;
@@ -96,7 +96,7 @@ export async function authorizationUrl(
     }
   }
   const ttlSeconds = 30 * 60;
-  const state = s.signer.sign({ purpose: input.purpose, accountId, appId }, ttlSeconds);
+  const state = s.signer.sign({ purpose: input.purpose, accountId, appId, ...(input.force ? { force: true } : {}) }, ttlSeconds);
   const callback = input.purpose === 'bind-primary' ? '/wechat/bind/callback' : '/wechat/authorize/callback';
   const redirectUri = `${s.config.publicBaseUrl}${callback}?state=${encodeURIComponent(state)}`;
   const { pre_auth_code: preAuthCode } = await s.wechat.client.createPreAuthCode();
@@ -207,6 +207,8 @@ async function exchangeAndApply(s: Services, payload: StatePayload, authCode: st
   let losses: { appId: AppId; appid: WeChatAppid; reason: string }[] = [];
   // The app the mini program serves after the write that won: the only one whose deployments there may carry on.
   let servedApp: AppId | null = null;
+  // The subject the account had before this scan made the mini program its primary, when that changed it.
+  let subjectChangedFrom: string | null = null;
 
   for (let attempt = 0; ; attempt++) {
     const account = await getAccount(s, facts.accountId);
@@ -219,7 +221,13 @@ async function exchangeAndApply(s: Services, payload: StatePayload, authCode: st
     const lost: typeof losses = [];
     if (existing && existing.data.accountId !== facts.accountId) writes.push(...(await formerOwnerWrites(s, existing.data, scannedFor, at)));
 
+    let change: { from: string } | null = null;
     if (payload.purpose === 'bind-primary') {
+      change = primarySubjectChange(account.data, { appid, subject }, s.config.requireSameSubject);
+      if (change && !payload.force) {
+        const affected = (await otherSubjectMiniPrograms(s, facts.accountId, { appid, subject })).map((mp) => mp.appid);
+        throw primarySubjectChangeRefused({ appid, subject }, change, affected);
+      }
       writes.push(s.db.accounts.updateWrite(account.id, account.version, bindPrimary(account.data, { appid, subject }, at)));
     } else {
       const primary = primaryOf(account.data);
@@ -251,18 +259,42 @@ async function exchangeAndApply(s: Services, payload: StatePayload, authCode: st
       await s.store.commit(writes);
       losses = lost;
       servedApp = miniProgram.linkedAppId;
+      subjectChangedFrom = change?.from ?? null;
       break;
     } catch (error) {
       if (!(error instanceof ConflictError) || attempt >= 5) throw error;
     }
   }
   await voidLostDeployments(s, losses);
+  if (subjectChangedFrom !== null) await voidOtherSubject(s, facts.accountId, { appid, subject }, subjectChangedFrom);
   // Deployments that waited for this authorization (61023, 42007) carry on now rather than after their backoff —
   // only the linked app's: another app's left here would act for a mini program that is no longer theirs.
   await resumeDeploymentsOf(s, appid, servedApp);
   await refreshPlugins(s, appid, funcScopeIds);
   s.log.info('mini program authorized', { appid, purpose: payload.purpose, accountId: payload.accountId });
   return appid;
+}
+
+/** The account's mini programs that the same-subject rule keeps from joining an account whose primary is `primary`. */
+async function otherSubjectMiniPrograms(s: Services, accountId: AccountId, primary: { appid: WeChatAppid; subject: string }): Promise<MiniProgram[]> {
+  const all = await s.db.miniPrograms.find({ where: { accountId }, orderBy: { field: 'id' }, limit: 500 });
+  return all.map((d) => d.data).filter((mp) => !sameSubject(primary, mp, s.config.requireSameSubject).ok);
+}
+
+/**
+ * The primary changed the account's subject (with force): mini programs of the old subject can no longer publish
+ * (`whoCanPublish` refuses them), so their deployments in flight are voided, with the reason in their history, as
+ * after an unbind. Best effort after the change is stored: a deployment left open is blocked at its next step.
+ */
+async function voidOtherSubject(s: Services, accountId: AccountId, primary: { appid: WeChatAppid; subject: string }, from: string): Promise<void> {
+  const reason = `the account's primary mini program became ${primary.appid} of "${primary.subject}" (subject changed with force from "${from}"): only mini programs of "${primary.subject}" can publish`;
+  for (const mp of await otherSubjectMiniPrograms(s, accountId, primary)) {
+    try {
+      await voidDeploymentsOf(s, mp.appid, reason, { kind: 'account', id: accountId }, { undoAudit: true, finishReleases: true });
+    } catch (error) {
+      s.log.error('could not void the deployments of a mini program of the old subject', { appid: mp.appid, error });
+    }
+  }
 }
 
 /**

@@ -138,7 +138,7 @@ export async function startBuild(s: Services, accountId: AccountId, appId: strin
   }
   const miniProgram = await s.db.miniPrograms.get(appid);
   if (!miniProgram) throw new DeploymentConflictError('APP_NOT_LINKED', `the app's mini program ${appid} is not known`, { appId });
-  const allowed = whoCanPublish(account.data, miniProgram.data);
+  const allowed = whoCanPublish(account.data, miniProgram.data, s.config.requireSameSubject);
   if (!allowed.ok) throw allowed.error;
   const permissions = hasCodePermissions(miniProgram.data.funcScopeIds, { plugins: app.data.requiredPlugins.length > 0 });
   if (!permissions.ok) throw permissions.error;
@@ -774,7 +774,7 @@ export async function releaseDeployment(s: Services, accountId: AccountId, id: s
   if (!mp) throw new NotFoundError('the deployment’s mini program is gone', { code: 'MINI_PROGRAM_NOT_FOUND' });
   // Checked in `command` too (when the release would start), and here first so the reason is the clearest one.
   if (wouldChange(d.data, { type: 'startRelease' }, { at: s.clock(), actor })) await assertStillLinked(s, d.data);
-  const allowed = whoCanPublish(account.data, mp.data);
+  const allowed = whoCanPublish(account.data, mp.data, s.config.requireSameSubject);
   if (!allowed.ok) throw allowed.error;
   return command(s, accountId, id, { type: 'startRelease' }, actor, signal);
 }

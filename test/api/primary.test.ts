@@ -3,7 +3,7 @@
  * program is to its account (roles), changing the primary, and another account taking a mini program.
  */
 import { z } from 'zod';
-import { authorize, createAccount, createLowcodeApp, expectStatus, type Client, type Platform } from '../../infra/local/driver';
+import { authorize, createAccount, createLowcodeApp, expectStatus, scanAndReturn, type Client, type Platform } from '../../infra/local/driver';
 import { errorOf, startApiPlatform, uniqueAppid } from './support';
 
 let p: Platform;
@@ -108,5 +108,48 @@ describe('another account takes a mini program', () => {
     expect(account.history.map((e) => e.event)).toEqual(['primary-bound', 'mini-program-taken']);
     expect(account.history.at(-1)?.message).toContain(`${primary} was authorized to an app of another account`);
     expect(account.history.at(-1)?.message).toContain("It was this account's primary mini program");
+  });
+});
+
+describe('changing the primary to another subject', () => {
+  const OTHER = '另一家科技有限公司';
+  const urlReply = z.object({ url: z.string() });
+  const deploymentReply = z.object({ id: z.string(), state: z.string(), stateReason: z.string().nullable() });
+
+  it('needs force, says what it would do, and then blocks the old subject’s mini programs and voids their deployments', async () => {
+    const { api } = await createAccount(p, 'Subject A');
+    const primary = newMiniProgram();
+    const target = newMiniProgram();
+    await authorize(p, api, 'bind-primary', primary);
+    const appId = await createLowcodeApp(api);
+    await authorize(p, api, 'authorize-app', target, appId);
+    const built = deploymentReply.parse(expectStatus(await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.0' }), 202).body);
+    expect(built.state).toBe('built');
+
+    const elsewhere = newMiniProgram(OTHER);
+    const refused = await authorize(p, api, 'bind-primary', elsewhere);
+    expect(refused.status).toBe(409);
+    expect(refused.result).toMatchObject({ ok: false, code: 'PRIMARY_SUBJECT_CHANGE_NEEDS_FORCE' });
+    expect(refused.result.message).toContain(`from "${SUBJECT}"`);
+    expect(refused.result.message).toContain(target);
+    expect(refused.result.message).toContain('force: true');
+    // Nothing changed: the same primary, the deployment still open.
+    expect(await rolesOf(api)).toEqual({ [primary]: ['primary'], [target]: ['target'] });
+    expect(deploymentReply.parse((await api.get(`/v1/deployments/${built.id}`)).body).state).toBe('built');
+
+    expect(errorOf(await api.post('/v1/authorizations', { purpose: 'authorize-app', appId, force: true }))).toMatchObject({ code: 'INVALID_BODY', field: 'body.force' });
+    const { url } = urlReply.parse(expectStatus(await api.post('/v1/authorizations', { purpose: 'bind-primary', force: true }), 201).body);
+    expect((await scanAndReturn(p, url, elsewhere)).result).toMatchObject({ ok: true, code: 'PRIMARY_BOUND' });
+
+    expect(await rolesOf(api)).toEqual({ [primary]: [], [target]: ['target'], [elsewhere]: ['primary'] });
+    const voided = deploymentReply.parse((await api.get(`/v1/deployments/${built.id}`)).body);
+    expect(voided.state).toBe('voided');
+    expect(voided.stateReason).toContain(`only mini programs of "${OTHER}" can publish`);
+    const blocked = await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.1' });
+    expect(blocked.status).toBe(403);
+    expect(errorOf(blocked).code).toBe('SUBJECT_MISMATCH');
+    const account = accountReply.parse(expectStatus(await api.get('/v1/account'), 200).body);
+    expect(account.history.at(-1)).toMatchObject({ event: 'primary-bound', miniProgramAppid: elsewhere });
+    expect(account.history.at(-1)?.message).toContain(`the account's subject changed from "${SUBJECT}"`);
   });
 });
