@@ -32,6 +32,8 @@ export function toAccountView(account: Account, primary: MiniProgram | null): Ac
   const { apiKeyHashes, ...rest } = account;
   const bound = primaryOf(account) !== null;
   const was = account.primaryMiniProgram;
+  // Why the primary went: unbound here, revoked on WeChat, or taken by another account (the history says which).
+  const why = was ? account.history.findLast((e) => e.miniProgramAppid === was.appid && e.event !== 'primary-bound') : undefined;
   return {
     ...rest,
     apiKeyCount: apiKeyHashes.length,
@@ -40,7 +42,7 @@ export function toAccountView(account: Account, primary: MiniProgram | null): Ac
     publishBlockedReason: bound
       ? null
       : was
-        ? `The primary mini program ${was.appid} was unbound: no mini program of this account can publish until a primary is bound again.`
+        ? `${why ? why.message : `The primary mini program ${was.appid} was unbound.`} No mini program of this account can publish until a primary is bound again.`
         : 'Bind the account’s primary mini program first (POST /v1/authorizations with purpose bind-primary).',
   };
 }

@@ -64,6 +64,7 @@ describe('roles', () => {
 const accountReply = z.object({
   primaryStatus: z.string(),
   canPublish: z.boolean(),
+  publishBlockedReason: z.string().nullable(),
   history: z.array(z.object({ event: z.string(), miniProgramAppid: z.string(), message: z.string() })),
 });
 const appReply = z.object({ miniProgramAppid: z.string().nullable(), linkLostReason: z.object({ reason: z.string(), message: z.string() }).nullable() });
@@ -108,6 +109,7 @@ describe('another account takes a mini program', () => {
     expect(account.history.map((e) => e.event)).toEqual(['primary-bound', 'mini-program-taken']);
     expect(account.history.at(-1)?.message).toContain(`${primary} was authorized to an app of another account`);
     expect(account.history.at(-1)?.message).toContain("It was this account's primary mini program");
+    expect(account.publishBlockedReason).toContain(`${primary} was authorized to an app of another account`);
   });
 });
 
