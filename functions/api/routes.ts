@@ -76,10 +76,17 @@ const authorizationBody = z
     }),
     appId: z.string().min(1).max(128).optional().meta({ description: 'The app to link the mini program to; required for authorize-app.' }),
     mobile: z.boolean().optional().meta({ description: 'The page opened inside WeChat on a phone instead of the PC page with a QR code.' }),
+    force: z.boolean().optional().meta({
+      description:
+        "bind-primary only: allow the scanned mini program to change the account's subject (its mini programs of the old subject are then blocked and their deployments in flight voided). Without it such a scan is refused with PRIMARY_SUBJECT_CHANGE_NEEDS_FORCE.",
+    }),
   })
   .superRefine((body, ctx) => {
     if (body.purpose === 'authorize-app' && body.appId === undefined) {
       ctx.addIssue({ code: 'custom', path: ['appId'], message: 'required when purpose is authorize-app' });
+    }
+    if (body.purpose !== 'bind-primary' && body.force !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['force'], message: 'only for purpose bind-primary' });
     }
   });
 
@@ -346,6 +353,7 @@ export const routes = (s: Services): AnyRoute[] => {
               purpose: body.purpose,
               ...(body.appId !== undefined ? { appId: body.appId } : {}),
               ...(body.mobile !== undefined ? { mobile: body.mobile } : {}),
+              ...(body.force !== undefined ? { force: body.force } : {}),
             }),
           ),
       }),
@@ -359,16 +367,22 @@ export const routes = (s: Services): AnyRoute[] => {
       auth: 'account',
       summary: "The account's mini programs",
       response: miniProgramListView,
-      handle: async ({ principal }) => json(200, { miniPrograms: (await listMiniPrograms(s, accountOf(principal))).map(toMiniProgramView) }),
+      handle: async ({ principal }) => {
+        const account = (await getAccount(s, accountOf(principal))).data;
+        return json(200, { miniPrograms: (await listMiniPrograms(s, account.id)).map((mp) => toMiniProgramView(mp, account)) });
+      },
     }),
     route({
       method: 'GET',
       path: '/v1/mini-programs/{appid}',
       auth: 'account',
-      summary: 'A mini program: status, subject, role, linked app, plugins, permission sets and link history',
+      summary: 'A mini program: status, subject, roles, linked app, plugins, permission sets and link history',
       params: miniProgramParams,
       response: miniProgramView,
-      handle: async ({ params, principal }) => json(200, toMiniProgramView((await getMiniProgram(s, accountOf(principal), params.appid)).data)),
+      handle: async ({ params, principal }) => {
+        const account = (await getAccount(s, accountOf(principal))).data;
+        return json(200, toMiniProgramView((await getMiniProgram(s, account.id, params.appid)).data, account));
+      },
     }),
 
     // ------------------------------------------------------------------------------------------- deployments

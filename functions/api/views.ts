@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { accountSchema, primaryOf, type Account } from '../../shared/domain/account';
 import { appSchema } from '../../shared/domain/app';
 import { deploymentSchema, type Deployment } from '../../shared/domain/deployment';
-import { miniProgramSchema, miniProgramStatusSchema, type MiniProgram } from '../../shared/domain/mini-program';
+import { miniProgramRoleSchema, miniProgramSchema, miniProgramStatusSchema, rolesOf, type MiniProgram } from '../../shared/domain/mini-program';
 import { lazyTarget } from '../../shared/domain/common';
 import { hasCodePermissions } from '../../shared/domain/rules';
 import { assetSchema, type Asset } from '../../shared/app/collections';
@@ -32,6 +32,8 @@ export function toAccountView(account: Account, primary: MiniProgram | null): Ac
   const { apiKeyHashes, ...rest } = account;
   const bound = primaryOf(account) !== null;
   const was = account.primaryMiniProgram;
+  // Why the primary went: unbound here, revoked on WeChat, or taken by another account (the history says which).
+  const why = was ? account.history.findLast((e) => e.miniProgramAppid === was.appid && e.event !== 'primary-bound') : undefined;
   return {
     ...rest,
     apiKeyCount: apiKeyHashes.length,
@@ -40,7 +42,7 @@ export function toAccountView(account: Account, primary: MiniProgram | null): Ac
     publishBlockedReason: bound
       ? null
       : was
-        ? `The primary mini program ${was.appid} was unbound: no mini program of this account can publish until a primary is bound again.`
+        ? `${why ? why.message : `The primary mini program ${was.appid} was unbound.`} No mini program of this account can publish until a primary is bound again.`
         : 'Bind the account’s primary mini program first (POST /v1/authorizations with purpose bind-primary).',
   };
 }
@@ -85,6 +87,10 @@ export const toAssetView = (id: string, asset: Omit<Asset, 'data'>, publicBaseUr
 
 export const miniProgramView = lazyTarget(miniProgramSchema)
   .extend({
+    roles: z.array(miniProgramRoleSchema).meta({
+      description:
+        "primary: the account's bound primary mini program now (unbinding it needs force); target: an app publishes to it (linkedAppId). Both, one or none.",
+    }),
     missingPermissionSets: z
       .array(z.object({ id: z.number().int(), name: z.string() }))
       .meta({ description: 'Permission sets the platform needs that the admin did not grant; scanning again fixes it.' }),
@@ -96,8 +102,9 @@ export type MiniProgramView = z.infer<typeof miniProgramView>;
  * A mini program no app publishes to (a primary only) needs no set; one an app publishes to needs 18. Set 40
  * depends on the app's plugins: the build names it when it is missing.
  */
-export const toMiniProgramView = (mp: MiniProgram): MiniProgramView => ({
+export const toMiniProgramView = (mp: MiniProgram, account: Account): MiniProgramView => ({
   ...mp,
+  roles: rolesOf(mp, account),
   missingPermissionSets:
     mp.linkedAppId === null ? [] : hasCodePermissions(mp.funcScopeIds, { plugins: false }).missing.map((set) => ({ id: set.id, name: set.name })),
 });

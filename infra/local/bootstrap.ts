@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { LOCAL_WECHAT_DEFAULTS } from '../../shared/runtime/config';
 import type { Logger } from '../../shared/runtime/logger';
+import { simulatorFile } from '../wechat-sim/persistence';
 import { startLocalRuntime, type CloudEntry, type LocalRuntime } from './runtime';
 import { loadTemplate, type LocalFunction } from './template';
 
@@ -36,7 +37,7 @@ export interface LocalStackOptions {
    */
   timeoutScale?: number;
   /** Simulator settings for a local run without WECHAT_API_BASE; ticketIntervalMs 0 = no pushes at all. */
-  simulator?: { ticketIntervalMs?: number; auditDecisionDelayMs?: number | null; seedDemo?: boolean; pushTimeoutMs?: number };
+  simulator?: { ticketIntervalMs?: number; auditDecisionDelayMs?: number | null; seedDemo?: boolean; pushTimeoutMs?: number; persist?: boolean };
 }
 
 export interface LocalStack {
@@ -96,7 +97,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   let simulator: LocalStack['simulator'];
   if (useSimulator) {
     const { startWeChatSimulator, seedDemoPlatform } = await import('../wechat-sim');
-    simulator = await startWeChatSimulator({
+    // `npm start` keeps the simulated WeChat next to the SQLite file, so a restart continues where it stopped
+    // (mini programs authorized, audits pending) on the same port.
+    const saved = options.simulator?.persist ? simulatorFile(join(dirname(sqlitePath), 'wechat-sim.json')) : undefined;
+    const start = (port: number) => startWeChatSimulator({
+      ...(saved ? { port, persistence: saved.persistence } : {}),
       component: {
         appId: env.WECHAT_COMPONENT_APPID ?? LOCAL_WECHAT_DEFAULTS.WECHAT_COMPONENT_APPID,
         secret: env.WECHAT_COMPONENT_SECRET ?? LOCAL_WECHAT_DEFAULTS.WECHAT_COMPONENT_SECRET,
@@ -109,6 +114,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       auditDecisionDelayMs: options.simulator?.auditDecisionDelayMs ?? null,
       ...(options.simulator?.pushTimeoutMs !== undefined ? { pushTimeoutMs: options.simulator.pushTimeoutMs } : {}),
     });
+    try {
+      simulator = await start(saved?.port ?? 0);
+    } catch (error) {
+      if (!(saved?.port && error instanceof Error && 'code' in error && error.code === 'EADDRINUSE')) throw error;
+      log.warn('the simulator’s port is taken; it starts on another one (URLs handed out before point at the old one)', { port: saved.port });
+      simulator = await start(0);
+    }
     // Before any push: the first push cold-starts a function, which reads its configuration once.
     env.WECHAT_API_BASE = simulator.baseUrl;
     env.WECHAT_PC_AUTH_PAGE_BASE = simulator.baseUrl;

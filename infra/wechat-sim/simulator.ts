@@ -76,6 +76,10 @@ export class Simulator implements ControlTarget {
   private ticketTimer: ReturnType<typeof setInterval> | undefined;
   private dueTimer: { at: number; timer: ReturnType<typeof setTimeout> } | undefined;
   private readonly sleepTimers = new Set<ReturnType<typeof setTimeout>>();
+  private readonly persistence: SimulatorOptions['persistence'];
+  private saveScheduled = false;
+  /** The save under way: saves run one at a time, and close() waits for it. */
+  private saving: Promise<void> = Promise.resolve();
   private closed = false;
 
   private constructor(options: SimulatorOptions, server: http.Server, baseUrl: string) {
@@ -102,6 +106,9 @@ export class Simulator implements ControlTarget {
       auditDecisionDelayMs: options.auditDecisionDelayMs ?? null,
       quota: { ...DEFAULT_QUOTA, ...parseControl(quotaSchema, options.quota ?? {}, 'quota') },
     });
+    this.persistence = options.persistence;
+    const saved = this.persistence?.load();
+    if (saved !== undefined) this.state.restore(saved);
     this.pushes = new PushQueue({
       component: options.component,
       now: this.now,
@@ -132,6 +139,9 @@ export class Simulator implements ControlTarget {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       throw error;
     }
+    // Every change of state comes from a request (the backend's calls, the control API, the authorization page) or
+    // is settled at the next one; saving once the response is sent keeps what the caller saw.
+    if (sim.persistence) server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => res.once('finish', () => sim.scheduleSave()));
     server.on('request', createRequestHandler({
       state: sim.state,
       control: sim,
@@ -146,6 +156,30 @@ export class Simulator implements ControlTarget {
     }));
     sim.restartTicketTimer();
     return sim;
+  }
+
+  // ---- persistence ----------------------------------------------------------------------------------------
+
+  /**
+   * One save per burst of requests, after the save under way. Asynchronous: a flush that blocked the event loop
+   * would hold back everything else, a Ctrl-C included (tsx kills a child that does not answer a signal in 30 ms).
+   */
+  private scheduleSave(): void {
+    if (this.saveScheduled || this.closed) return;
+    this.saveScheduled = true;
+    this.saving = this.saving.then(async () => {
+      this.saveScheduled = false;
+      if (!this.closed) await this.save();
+    });
+  }
+
+  private async save(): Promise<void> {
+    try {
+      await this.persistence?.save({ port: Number(new URL(this.baseUrl).port), state: this.state.snapshot() });
+    } catch (error) {
+      // The simulator keeps running on what it has in memory; the next save tries again.
+      process.emitWarning(`the WeChat simulator could not save its state: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   // ---- pushes and timers ----------------------------------------------------------------------------------
@@ -408,6 +442,9 @@ export class Simulator implements ControlTarget {
       // Hung requests (hangRate) and idle keep-alive sockets would otherwise hold close() forever.
       this.server.closeAllConnections();
     });
+    // Last, with everything settled: in-process control calls (scans, decisions) are kept too.
+    await this.saving;
+    await this.save();
   }
 }
 

@@ -9,6 +9,7 @@
  * WeChat's refusals are thrown as `WxFailure` (errcode + errmsg); misuse of the control API as `SimulatorError`.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { types } from 'node:util';
 import type { WeChatXmlInput } from '../../shared/wechat/xml';
 import { SimulatorError, wxFail } from './errors';
 import type {
@@ -209,6 +210,16 @@ const cstMonthKey = (ms: number): number => {
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+// util.types, not instanceof: structuredClone may hand back another realm's Map (jest's sandbox, a vm context).
+const kindOf = (value: unknown): string =>
+  types.isMap(value) ? 'map' : types.isSet(value) ? 'set' : Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
+/** A field that may be null holds an object otherwise: either kind fits it. */
+const sameKind = (current: unknown, restored: unknown): boolean => {
+  if (current === undefined) return false;
+  const kinds = new Set([kindOf(current), kindOf(restored)]);
+  return kinds.size === 1 || (kinds.has('null') && kinds.has('object'));
+};
+
 const simError = (code: string, category: SimulatorError['category'], message: string): SimulatorError =>
   new SimulatorError(code, category, message);
 
@@ -245,6 +256,22 @@ export class SimState {
 
   get component(): SimulatorComponent {
     return this.cfg.component;
+  }
+
+  /**
+   * Everything this simulated WeChat holds but its configuration, for a host that keeps it across restarts
+   * (persistence.ts). Generic over the fields, so a field added later is kept with no code here.
+   */
+  snapshot(): Record<string, unknown> {
+    const { cfg: _cfg, ...fields } = this;
+    return structuredClone(fields);
+  }
+
+  /** Takes back the fields of a snapshot this state still has, of the same kind; an older snapshot loads what fits. */
+  restore(snapshot: Readonly<Record<string, unknown>>): void {
+    for (const [name, value] of Object.entries(snapshot)) {
+      if (name !== 'cfg' && sameKind(Reflect.get(this, name), value)) Reflect.set(this, name, structuredClone(value));
+    }
   }
 
   private now(): number {

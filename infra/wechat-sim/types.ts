@@ -46,6 +46,16 @@ export interface SimulatorOptions {
   random?: () => number;
   /** Initial quotas (see `setQuota`). */
   quota?: Partial<QuotaSettings>;
+  /** Keeps the simulated WeChat across restarts (persistence.ts: a file); without it the state lives in memory. */
+  persistence?: SimulatorPersistence;
+}
+
+/** Where a simulator keeps its state; the simulator knows nothing of files or formats. */
+export interface SimulatorPersistence {
+  /** The state saved last, restored before the first request; undefined: start afresh. */
+  load(): Record<string, unknown> | undefined;
+  /** After requests that may have changed the state (coalesced), and at close; `port` is where to come back. */
+  save(saved: { port: number; state: Record<string, unknown> }): Promise<void>;
 }
 
 export interface MiniProgramSpec {

@@ -9,7 +9,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { bindPrimary, primaryOf, unbindPrimary } from '../domain/account';
+import { bindPrimary, loseMiniProgram, primaryOf, unbindPrimary } from '../domain/account';
 import { linkApp, unlinkApp } from '../domain/app';
 import { AppError, ConflictError, DuplicateKeyError, ERROR_CATEGORIES, NotFoundError, ValidationError, type ErrorCategory } from '../domain/errors';
 import { weChatAppidSchema, weChatUserNameSchema, type AccountId, type AppId, type WeChatAppid } from '../domain/ids';
@@ -18,12 +18,14 @@ import {
   linkMiniProgram,
   markUnauthorized,
   recordAuthorization,
+  takenByAnotherAccount,
   unlinkMiniProgram,
   withPlugins,
   type Displaced,
   type MiniProgram,
+  type ScannedFor,
 } from '../domain/mini-program';
-import { grantedAll, permissionSetsFor, sameSubject } from '../domain/rules';
+import { grantedAll, permissionSetsFor, primarySubjectChange, primarySubjectChangeRefused, sameSubject } from '../domain/rules';
 import { defineCollection, type Write } from '../store/port';
 import { WeChatApiError } from '../wechat/errcodes';
 import { getAccount, getApp } from './catalog';
@@ -99,7 +101,7 @@ export const refusalOf = (result: AuthResult): AuthorizationRefusedError =>
 export async function authorizationUrl(
   s: Services,
   accountId: AccountId,
-  input: { purpose: Purpose; appId?: string; mobile?: boolean },
+  input: { purpose: Purpose; appId?: string; mobile?: boolean; force?: boolean },
 ): Promise<{ url: string; expiresAt: number }> {
   const account = await getAccount(s, accountId);
   let appId: AppId | null = null;
@@ -115,7 +117,7 @@ export async function authorizationUrl(
     }
   }
   const ttlSeconds = 30 * 60;
-  const state = s.signer.sign({ purpose: input.purpose, accountId, appId }, ttlSeconds);
+  const state = s.signer.sign({ purpose: input.purpose, accountId, appId, ...(input.force ? { force: true } : {}) }, ttlSeconds);
   const callback = input.purpose === 'bind-primary' ? '/wechat/bind/callback' : '/wechat/authorize/callback';
   const redirectUri = `${s.config.publicBaseUrl}${callback}?state=${encodeURIComponent(state)}`;
   const { pre_auth_code: preAuthCode } = await s.wechat.client.createPreAuthCode();
@@ -296,24 +298,33 @@ async function exchangeAndApply(s: Services, payload: StatePayload, authCode: st
     nickname: info.nick_name ?? '',
     userName: userName.data,
     funcScopeIds,
-    role: payload.purpose === 'bind-primary' ? ('primary' as const) : ('target' as const),
   };
   const actor = { kind: 'account' as const, id: payload.accountId };
   // Apps that lost a mini program in this authorization, with the mini program they lost: set by the write that won.
   let losses: { appId: AppId; appid: WeChatAppid; reason: string }[] = [];
   // The app the mini program serves after the write that won: the only one whose deployments there may carry on.
   let servedApp: AppId | null = null;
+  // The subject the account had before this scan made the mini program its primary, when that changed it.
+  let subjectChangedFrom: string | null = null;
 
   for (let attempt = 0; ; attempt++) {
     const account = await getAccount(s, facts.accountId);
     const existing = await s.db.miniPrograms.get(appid);
     const writes: Write[] = [];
     const at = s.clock();
-    let { miniProgram, displaced } = recordAuthorization(existing?.data ?? null, facts, { at, actor });
+    const scannedFor: ScannedFor = payload.purpose === 'bind-primary' ? 'primary' : 'app';
+    let { miniProgram, displaced } = recordAuthorization(existing?.data ?? null, facts, { at, actor, scannedFor });
     const displacedApps: Displaced[] = displaced ? [displaced] : [];
     const lost: typeof losses = [];
+    if (existing && existing.data.accountId !== facts.accountId) writes.push(...(await formerOwnerWrites(s, existing.data, scannedFor, at)));
 
+    let change: { from: string } | null = null;
     if (payload.purpose === 'bind-primary') {
+      change = primarySubjectChange(account.data, { appid, subject }, s.config.requireSameSubject);
+      if (change && !payload.force) {
+        const affected = (await otherSubjectMiniPrograms(s, facts.accountId, { appid, subject })).map((mp) => mp.appid);
+        throw primarySubjectChangeRefused({ appid, subject }, change, affected);
+      }
       writes.push(s.db.accounts.updateWrite(account.id, account.version, bindPrimary(account.data, { appid, subject }, at)));
     } else {
       const primary = primaryOf(account.data);
@@ -338,25 +349,65 @@ async function exchangeAndApply(s: Services, payload: StatePayload, authCode: st
     for (const loser of displacedApps) {
       const app = await s.db.apps.get(loser.appId);
       if (app && app.data.miniProgramAppid === appid) writes.push(s.db.apps.updateWrite(app.id, app.version, unlinkApp(app.data, loser.loss)));
-      lost.push({ appId: loser.appId, appid, reason: 'the mini program was authorized for another app (the latest authorization wins)' });
+      lost.push({ appId: loser.appId, appid, reason: loser.loss.message });
     }
     writes.push(existing ? s.db.miniPrograms.updateWrite(appid, existing.version, miniProgram) : s.db.miniPrograms.insertWrite(appid, miniProgram));
     try {
       await s.store.commit(writes);
       losses = lost;
       servedApp = miniProgram.linkedAppId;
+      subjectChangedFrom = change?.from ?? null;
       break;
     } catch (error) {
       if (!(error instanceof ConflictError) || attempt >= 5) throw error;
     }
   }
   await voidLostDeployments(s, losses);
+  if (subjectChangedFrom !== null) await voidOtherSubject(s, facts.accountId, { appid, subject }, subjectChangedFrom);
   // Deployments that waited for this authorization (61023, 42007) carry on now rather than after their backoff —
   // only the linked app's: another app's left here would act for a mini program that is no longer theirs.
   await resumeDeploymentsOf(s, appid, servedApp);
   await refreshPlugins(s, appid, funcScopeIds);
   s.log.info('mini program authorized', { appid, purpose: payload.purpose, accountId: payload.accountId });
   return appid;
+}
+
+/** The account's mini programs that the same-subject rule keeps from joining an account whose primary is `primary`. */
+async function otherSubjectMiniPrograms(s: Services, accountId: AccountId, primary: { appid: WeChatAppid; subject: string }): Promise<MiniProgram[]> {
+  const all = await s.db.miniPrograms.find({ where: { accountId }, orderBy: { field: 'id' }, limit: 500 });
+  return all.map((d) => d.data).filter((mp) => !sameSubject(primary, mp, s.config.requireSameSubject).ok);
+}
+
+/**
+ * The primary changed the account's subject (with force): mini programs of the old subject can no longer publish
+ * (`whoCanPublish` refuses them), so their deployments in flight are voided, with the reason in their history, as
+ * after an unbind. Best effort after the change is stored: a deployment left open is blocked at its next step.
+ */
+async function voidOtherSubject(s: Services, accountId: AccountId, primary: { appid: WeChatAppid; subject: string }, from: string): Promise<void> {
+  const reason = `the account's primary mini program became ${primary.appid} of "${primary.subject}" (subject changed with force from "${from}"): only mini programs of "${primary.subject}" can publish`;
+  for (const mp of await otherSubjectMiniPrograms(s, accountId, primary)) {
+    try {
+      await voidDeploymentsOf(s, mp.appid, reason, { kind: 'account', id: accountId }, { undoAudit: true, finishReleases: true });
+    } catch (error) {
+      s.log.error('could not void the deployments of a mini program of the old subject', { appid: mp.appid, error });
+    }
+  }
+}
+
+/**
+ * The account a mini program leaves when another account's admin authorizes it: the owner is told what happened in
+ * the account's history, and loses it as the primary if it was (its other mini programs stop publishing, as after
+ * an unbind). Its app and deployments are dealt with as for any displaced app.
+ */
+async function formerOwnerWrites(s: Services, taken: MiniProgram, scannedFor: ScannedFor, at: number): Promise<Write[]> {
+  const former = await s.db.accounts.get(taken.accountId);
+  if (!former) return [];
+  const wasPrimary = primaryOf(former.data)?.appid === taken.appid;
+  const message =
+    `${takenByAnotherAccount(taken.appid, scannedFor)}; it no longer belongs to this account.` +
+    (wasPrimary ? " It was this account's primary mini program: its other mini programs cannot publish until a primary is bound again." : '') +
+    ' Its admin can authorize it again for this account.';
+  return [s.db.accounts.updateWrite(former.id, former.version, loseMiniProgram(former.data, { appid: taken.appid, message }, at))];
 }
 
 /**
@@ -428,7 +479,7 @@ export async function handleUnauthorized(s: Services, appid: string, pushCreated
     }
     const account = await s.db.accounts.get(existing.data.accountId);
     if (account && primaryOf(account.data)?.appid === appid) {
-      writes.push(s.db.accounts.updateWrite(account.id, account.version, unbindPrimary(account.data, at)));
+      writes.push(s.db.accounts.updateWrite(account.id, account.version, unbindPrimary(account.data, at, 'its admin revoked the authorization on mp.weixin.qq.com (unauthorized)')));
     }
     try {
       await s.store.commit(writes);

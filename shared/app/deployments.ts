@@ -42,7 +42,7 @@ import {
 } from '../domain/deployment';
 import { AppError, ConflictError, NotFoundError, ValidationError } from '../domain/errors';
 import { deploymentIdSchema, newDeploymentId, timestampSchema, type AccountId, type AppId, type AssetId, type WeChatAppid } from '../domain/ids';
-import { markNeedsReauth, unlinkMiniProgram, withRole } from '../domain/mini-program';
+import { markNeedsReauth, unlinkMiniProgram } from '../domain/mini-program';
 import { checkPlugins } from '../domain/plugins';
 import { buildExtJson } from '../domain/ext-json';
 import { hasCodePermissions, whoCanPublish } from '../domain/rules';
@@ -138,7 +138,7 @@ export async function startBuild(s: Services, accountId: AccountId, appId: strin
   }
   const miniProgram = await s.db.miniPrograms.get(appid);
   if (!miniProgram) throw new DeploymentConflictError('APP_NOT_LINKED', `the app's mini program ${appid} is not known`, { appId });
-  const allowed = whoCanPublish(account.data, miniProgram.data);
+  const allowed = whoCanPublish(account.data, miniProgram.data, s.config.requireSameSubject);
   if (!allowed.ok) throw allowed.error;
   const permissions = hasCodePermissions(miniProgram.data.funcScopeIds, { plugins: app.data.requiredPlugins.length > 0 });
   if (!permissions.ok) throw permissions.error;
@@ -784,7 +784,7 @@ export async function releaseDeployment(s: Services, accountId: AccountId, id: s
   if (!mp) throw new NotFoundError('the deployment’s mini program is gone', { code: 'MINI_PROGRAM_NOT_FOUND' });
   // Checked in `command` too (when the release would start), and here first so the reason is the clearest one.
   if (wouldChange(d.data, { type: 'startRelease' }, { at: s.clock(), actor })) await assertStillLinked(s, d.data);
-  const allowed = whoCanPublish(account.data, mp.data);
+  const allowed = whoCanPublish(account.data, mp.data, s.config.requireSameSubject);
   if (!allowed.ok) throw allowed.error;
   return command(s, accountId, id, { type: 'startRelease' }, actor, signal);
 }
@@ -1035,10 +1035,8 @@ export async function unbindMiniProgram(
       const app = await s.db.apps.get(displaced.appId);
       if (app && app.data.miniProgramAppid === appid) writes.push(s.db.apps.updateWrite(app.id, app.version, unlinkApp(app.data, displaced.loss)));
     }
-    if (primaryOf(acct.data)?.appid === appid) {
-      writes.push(s.db.accounts.updateWrite(acct.id, acct.version, unbindPrimary(acct.data, at)));
-      writes.push(s.db.miniPrograms.updateWrite(appid, current.version, withRole(miniProgram, 'target', at)));
-    } else if (miniProgram !== current.data) {
+    if (primaryOf(acct.data)?.appid === appid) writes.push(s.db.accounts.updateWrite(acct.id, acct.version, unbindPrimary(acct.data, at, 'unbound through the API (force: true)')));
+    if (miniProgram !== current.data) {
       writes.push(s.db.miniPrograms.updateWrite(appid, current.version, miniProgram));
     }
     if (writes.length === 0) break;

@@ -364,9 +364,9 @@ describe('authorization URLs', () => {
       publishBlockedReason: null,
     });
     const mp = z
-      .object({ appid: z.string(), role: z.string(), status: z.string(), subject: z.string(), funcScopeIds: z.array(z.number()), missingPermissionSets: z.array(z.unknown()), linkHistory: z.array(z.unknown()) })
+      .object({ appid: z.string(), roles: z.array(z.string()), status: z.string(), subject: z.string(), funcScopeIds: z.array(z.number()), missingPermissionSets: z.array(z.unknown()), linkHistory: z.array(z.unknown()) })
       .parse((await api.get(`/v1/mini-programs/${appid}`)).body);
-    expect(mp).toMatchObject({ appid, role: 'primary', status: 'authorized', subject: '测试科技有限公司', missingPermissionSets: [] });
+    expect(mp).toMatchObject({ appid, roles: ['primary'], status: 'authorized', subject: '测试科技有限公司', missingPermissionSets: [] });
     const list = z.object({ miniPrograms: z.array(z.object({ appid: z.string() })) }).parse((await api.get('/v1/mini-programs')).body);
     expect(list.miniPrograms.map((m) => m.appid)).toEqual([appid]);
 

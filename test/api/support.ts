@@ -73,7 +73,7 @@ export async function seedMiniProgram(
   s: Services,
   accountId: AccountId,
   appid: WeChatAppid,
-  options: { linkedAppId?: AppId; role?: MiniProgram['role'] } = {},
+  options: { linkedAppId?: AppId } = {},
 ): Promise<MiniProgram> {
   const at = s.clock();
   const mp: MiniProgram = {
@@ -85,7 +85,6 @@ export async function seedMiniProgram(
     funcScopeIds: [18],
     status: 'authorized',
     statusReason: null,
-    role: options.role ?? 'target',
     linkedAppId: options.linkedAppId ?? null,
     plugins: [],
     pluginsCheckedAt: null,
