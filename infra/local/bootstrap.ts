@@ -101,6 +101,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       messageUrlTemplate: `${runtime.url}/wechat/authorizers/$APPID$/events`,
       ticketIntervalMs: options.simulator?.ticketIntervalMs ?? 10 * 60_000,
       auditDecisionDelayMs: options.simulator?.auditDecisionDelayMs ?? null,
+      // What the operator registers on open.weixin.qq.com (开发资料 → 小程序服务器域名): the backend's asset host, the
+      // one server domain every build sets on its mini program.
+      registeredDomains: { server: [new URL(env.PUBLIC_BASE_URL).hostname] },
     });
     // Before any push: the first push cold-starts a function, which reads its configuration once.
     env.WECHAT_API_BASE = simulator.baseUrl;

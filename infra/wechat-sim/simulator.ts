@@ -15,6 +15,7 @@ import {
   miniProgramSpecSchema,
   pluginStatusSchema,
   quotaSchema,
+  registeredDomainsSchema,
   scanSchema,
   scriptedFaultSchema,
   templateSchema,
@@ -98,6 +99,7 @@ export class Simulator implements ControlTarget {
       privacyScanMs: options.privacyScanMs ?? 0,
       auditDecisionDelayMs: options.auditDecisionDelayMs ?? null,
       quota: { ...DEFAULT_QUOTA, ...parseControl(quotaSchema, options.quota ?? {}, 'quota') },
+      registeredDomains: parseControl(registeredDomainsSchema, options.registeredDomains ?? {}, 'registered domains'),
     });
     this.pushes = new PushQueue({
       component: options.component,
@@ -256,6 +258,7 @@ export class Simulator implements ControlTarget {
       ...(p.privacyScanMs === undefined ? {} : { privacyScanMs: p.privacyScanMs }),
       ...(p.auditDecisionDelayMs === undefined ? {} : { auditDecisionDelayMs: p.auditDecisionDelayMs }),
     });
+    if (p.registeredDomains !== undefined) this.state.setRegisteredDomains(p.registeredDomains);
     if (p.ticketIntervalMs !== undefined) {
       this.ticketIntervalMs = p.ticketIntervalMs;
       this.restartTicketTimer();

@@ -91,7 +91,7 @@ describe('publishing pipeline, end to end', () => {
 
     const released = deploymentOf(expectStatus(await api.post(`/v1/deployments/${built.id}/release`), 200));
     expect(released.state).toBe('released');
-    expect(released.history.map((h) => h.to)).toEqual(['building', 'building', 'building', 'built', 'submitting', 'auditing', 'approved', 'releasing', 'released']);
+    expect(released.history.map((h) => h.to)).toEqual(['building', 'building', 'building', 'building', 'building', 'built', 'submitting', 'auditing', 'approved', 'releasing', 'released']);
 
     const unbound = expectStatus(await api.post(`/v1/mini-programs/${target}/unbind`, {}), 200).body;
     expect(unbound).toMatchObject({ appid: target, voided: 0, wasPrimary: false, warning: null });
