@@ -4,6 +4,9 @@
  * submit, and the server domains the build's code reaches, set before submit and checked with `get`.
  */
 import { randomBytes } from 'node:crypto';
+
+// The experience QR is not what these tests are about: a fast stand-in keeps each build inside its request's time.
+jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
 import { authorize, createAccount, deploymentOf, expectStatus, startPlatform, type Client, type Platform } from '../../infra/local/driver';
 import { createServices } from '../../shared/app/context';
 import { parseConfig } from '../../shared/runtime/config';
