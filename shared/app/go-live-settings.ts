@@ -101,7 +101,8 @@ function scanProblem(scan: CodePrivacyInfoResponse): StepResult | null {
       errcode: 61040,
       reason:
         `the code uses ${scan.without_conf_list.join(', ')} without declaring ${names.length === 1 ? 'it' : 'them'} in requiredPrivateInfos: ` +
-        `add ${names.join(', ')} to the app's config.requiredPrivateInfos${keys.length > 0 ? ` (its privacy guide then declares ${keys.join(', ')})` : ''} and build again`,
+        `add ${names.join(', ')} to the app's config.requiredPrivateInfos (a lowcode app; the iot-video template declares its own)` +
+        `${keys.length > 0 ? `, so its privacy guide declares ${keys.join(', ')} too,` : ''} and build again`,
     };
   }
   return null;
