@@ -4,6 +4,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+
+// The QR's pixels are not what this file checks (a PNG is): the fast stand-in keeps each build, which now also sets
+// the privacy guide and the domains, inside its request's time on a loaded machine.
+jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
 import type { MiniProgramSpec } from '../../infra/wechat-sim';
 import { createServices } from '../../shared/app/context';
 import { pollDue } from '../../shared/app/deployments';
