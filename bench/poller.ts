@@ -156,6 +156,8 @@ function auditingDeployment(s: Services, owner: { accountId: AccountId; appId: A
   const steps: DeploymentCommand[] = [
     { type: 'startBuild' },
     { type: 'buildCommitted' },
+    { type: 'privacyGuideSet' },
+    { type: 'domainsSet' },
     { type: 'qrStored', qrAssetId: newAssetId(s.randomBytes) },
     { type: 'buildSucceeded', boundTesters: [] },
     { type: 'submitAudit' },
@@ -223,7 +225,7 @@ async function runScenario(scenario: Scenario, items: number, concurrency: numbe
     const tokensDb = s.store.collection(authorizerTokensCollection);
     await pool(appids, 4, async (appid) => {
       const userName = weChatUserNameSchema.parse(`gh_${appid.slice(2)}`);
-      sim.addMiniProgram({ appId: appid, userName, nickName: `压测${appid.slice(-6)}`, principalName: '压测科技有限公司', categories: [CATEGORY], privacyConfigured: true });
+      sim.addMiniProgram({ appId: appid, userName, nickName: `压测${appid.slice(-6)}`, principalName: '压测科技有限公司', categories: [CATEGORY] });
       const { pre_auth_code } = wx.createPreAuthCode();
       const { authCode } = wx.scan({ preAuthCode: pre_auth_code, appId: appid }, `${sim.baseUrl}/sim/authorized`);
       const info = (wx.queryAuth(authCode) as { authorization_info: { authorizer_access_token: string; authorizer_refresh_token: string; expires_in: number } }).authorization_info;

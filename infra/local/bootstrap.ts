@@ -113,6 +113,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ticketIntervalMs: options.simulator?.ticketIntervalMs ?? 10 * 60_000,
       auditDecisionDelayMs: options.simulator?.auditDecisionDelayMs ?? null,
       ...(options.simulator?.pushTimeoutMs !== undefined ? { pushTimeoutMs: options.simulator.pushTimeoutMs } : {}),
+      // What the operator registers on open.weixin.qq.com (开发资料 → 小程序服务器域名): the backend's asset host, the
+      // one server domain every build sets on its mini program.
+      registeredDomains: { server: [new URL(env.PUBLIC_BASE_URL ?? runtime.url).hostname] },
     });
     try {
       simulator = await start(saved?.port ?? 0);

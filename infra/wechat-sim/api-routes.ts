@@ -272,6 +272,20 @@ const codeRoutes: ApiRoute[] = [
     },
   },
   code('GET', '/wxa/security/get_code_privacy_info', (ctx) => ok(ctx.state.codePrivacyInfo(ctx.mp))),
+  code('POST', '/wxa/modify_domain', (ctx) => {
+    const list = z.array(z.string()).optional();
+    const b = body(
+      z.object({ action: z.string(), requestdomain: list, wsrequestdomain: list, uploaddomain: list, downloaddomain: list, udpdomain: list, tcpdomain: list }),
+      ctx,
+    );
+    const { action, ...lists } = b;
+    const given = Object.fromEntries(Object.entries(lists).filter((e): e is [string, string[]] => e[1] !== undefined));
+    return ok(ctx.state.modifyDomain(ctx.mp, action, given));
+  }),
+  code('POST', '/wxa/setwebviewdomain', (ctx) => {
+    const b = body(z.object({ action: z.string(), webviewdomain: z.array(z.string()).default([]) }), ctx);
+    return ok(ctx.state.webviewDomain(ctx.mp, b.action, b.webviewdomain));
+  }),
   {
     method: 'POST',
     path: '/wxa/submit_audit',

@@ -95,30 +95,106 @@ describe('privacy scan and privacy settings', () => {
     expect(errcodeOf(await submit())).toBe(0);
   });
 
-  it('refuses submit while privacy is not configured (61040) until setprivacysetting, or with privacy_api_not_use', async () => {
-    sim.addMiniProgram({ appId: MP, nickName: 'Acme Shop', principalName: 'Acme Ltd', privacyConfigured: false });
-    await commit({ ext_json: JSON.stringify({ requiredPrivateInfos: ['getLocation'] }) });
-    expect((await wxGet(sim, api('/wxa/security/get_code_privacy_info'))).body).toMatchObject({ without_conf_list: ['UserInfo', 'Location'] });
-    expect((await wxPost(sim, api('/cgi-bin/component/getprivacysetting'), { privacy_ver: 2 })).body).toMatchObject({ code_exist: 1, privacy_list: ['UserInfo', 'Location'], setting_list: [] });
+  // get_code_privacy_info names APIs (doc api_getcodeprivacyinfo); 61040 at submit is about geolocation APIs
+  // undeclared or not granted (doc submitAudit 注意事项), not about the guide.
+  it('lists geolocation APIs used undeclared or without permission by name; submit refuses them (61040) unless privacy_api_not_use', async () => {
+    sim.addTemplate({ templateId: 102, userVersion: '1.0.0', userDesc: 'maps', privacyApis: ['wx.getLocation', 'wx.chooseImage'] });
+    sim.addMiniProgram({ appId: MP, nickName: 'Acme Shop', principalName: 'Acme Ltd', ungrantedPrivacyApis: ['chooseLocation'] });
+    await commit({ template_id: 102, ext_json: JSON.stringify({ requiredPrivateInfos: ['chooseLocation'] }) });
+    expect((await wxGet(sim, api('/wxa/security/get_code_privacy_info'))).body).toMatchObject({
+      without_auth_list: ['wx.chooseLocation'],
+      without_conf_list: ['wx.getLocation'],
+    });
+    expect((await wxPost(sim, api('/cgi-bin/component/getprivacysetting'), { privacy_ver: 2 })).body).toMatchObject({
+      code_exist: 1,
+      privacy_list: ['Location', 'Album', 'ChooseLocation'],
+      setting_list: [],
+    });
     expect(errcodeOf(await submit())).toBe(61040);
+    expect(errcodeOf(await submit({ privacy_api_not_use: true }))).toBe(0);
+  });
 
+  it('validates setprivacysetting (a contact, 86074 for a live guide without a live version) and reads it back', async () => {
+    await commit();
     const setting = {
       owner_setting: { contact_email: 'privacy@acme.example', notice_method: '弹窗' },
-      setting_list: [
-        { privacy_key: 'UserInfo', privacy_text: '用于登录' },
-        { privacy_key: 'Location', privacy_text: '用于展示附近门店' },
-      ],
+      setting_list: [{ privacy_key: 'UserInfo', privacy_text: '用于登录' }],
     };
     expect(errcodeOf(await wxPost(sim, api('/cgi-bin/component/setprivacysetting'), { ...setting, owner_setting: { notice_method: '弹窗' } }))).toBe(47001);
     expect(errcodeOf(await wxPost(sim, api('/cgi-bin/component/setprivacysetting'), { ...setting, privacy_ver: 1 }))).toBe(86074);
     expect(errcodeOf(await wxPost(sim, api('/cgi-bin/component/setprivacysetting'), setting))).toBe(0);
-    expect((await wxPost(sim, api('/cgi-bin/component/getprivacysetting'), {})).body).toMatchObject({ setting_list: [{ privacy_key: 'UserInfo' }, { privacy_key: 'Location' }], owner_setting: { contact_email: 'privacy@acme.example' } });
-    expect(errcodeOf(await submit())).toBe(0);
+    expect((await wxPost(sim, api('/cgi-bin/component/getprivacysetting'), {})).body).toMatchObject({
+      setting_list: [{ privacy_key: 'UserInfo', privacy_label: '用户信息（微信昵称、头像）' }],
+      owner_setting: { contact_email: 'privacy@acme.example' },
+    });
+  });
 
-    sim.addMiniProgram({ appId: MP2, nickName: 'Acme Cam', principalName: 'Acme Ltd', privacyConfigured: false });
-    const other = await authorize(sim, MP2);
-    await commit({}, other.aat);
-    expect(errcodeOf(await submit({ privacy_api_not_use: true }, other.aat))).toBe(0);
+  it('rejects at audit a version whose guide leaves a detected key out, with WeChat’s reason; an authorization clears the guide', async () => {
+    sim.addTemplate({ templateId: 103, userVersion: '1.0.0', userDesc: 'album', privacyApis: ['wx.chooseImage', 'wx.saveImageToPhotosAlbum'] });
+    await commit({ template_id: 103 });
+    const owner = { contact_email: 'privacy@acme.example', notice_method: '弹窗' };
+    const onlyAlbum = { owner_setting: owner, setting_list: [{ privacy_key: 'Album', privacy_text: '上传头像' }] };
+    expect(errcodeOf(await wxPost(sim, api('/cgi-bin/component/setprivacysetting'), onlyAlbum))).toBe(0);
+    const first = Number((await submit()).body.auditid);
+    await sim.decideAudit(MP, 'approve');
+    expect((await auditStatus(first)).body).toMatchObject({ status: 1, reason: expect.stringContaining('"相册（仅写入）权限"相关接口或组件，请通过接口完善【用户隐私保护指引】') });
+
+    const full = { owner_setting: owner, setting_list: [...onlyAlbum.setting_list, { privacy_key: 'AlbumWriteOnly', privacy_text: '保存海报' }] };
+    expect(errcodeOf(await wxPost(sim, api('/cgi-bin/component/setprivacysetting'), full))).toBe(0);
+    ({ aat } = await authorize(sim, MP));
+    expect(sim.miniProgram(MP)?.privacyGuide).toBeUndefined();
+    const second = Number((await submit()).body.auditid);
+    await sim.decideAudit(MP, 'approve');
+    expect((await auditStatus(second)).body).toMatchObject({ status: 1 });
+
+    expect(errcodeOf(await wxPost(sim, api('/cgi-bin/component/setprivacysetting'), full))).toBe(0);
+    const third = Number((await submit()).body.auditid);
+    await sim.decideAudit(MP, 'approve');
+    expect((await auditStatus(third)).body).toMatchObject({ status: 0 });
+  });
+});
+
+describe('server and web-view domains', () => {
+  const domains = (body: Record<string, unknown>) => wxPost(sim, api('/wxa/modify_domain'), body);
+  const lists = (download: string[]) => ({ requestdomain: [], wsrequestdomain: [], uploaddomain: [], downloaddomain: download, udpdomain: [], tcpdomain: [] });
+
+  it('adds, reads and deletes; refuses what breaks the rules (85301), an add with nothing new or unregistered (85017)', async () => {
+    sim.configure({ registeredDomains: { server: ['assets.acme.example'] } });
+    expect((await domains({ action: 'get' })).body).toMatchObject({ errcode: 0, downloaddomain: [] });
+    expect(errcodeOf(await domains({ action: 'add', ...lists(['http://assets.acme.example']) }))).toBe(85301);
+    expect(errcodeOf(await domains({ action: 'add', ...lists(['https://assets.acme.example/img']) }))).toBe(85301);
+    expect(errcodeOf(await domains({ action: 'add', ...lists(['https://10.0.0.1']) }))).toBe(85301);
+    expect(errcodeOf(await domains({ action: 'add', ...lists(['https://cdn.other.example']) }))).toBe(85017);
+    expect((await domains({ action: 'add', ...lists(['https://assets.acme.example', 'https://cdn.other.example']) })).body).toMatchObject({
+      errcode: 0,
+      downloaddomain: ['https://assets.acme.example'],
+    });
+    expect(errcodeOf(await domains({ action: 'add', ...lists(['https://assets.acme.example']) }))).toBe(85017);
+    expect((await domains({ action: 'delete', ...lists(['https://assets.acme.example']) })).body).toMatchObject({ downloaddomain: [] });
+  });
+
+  it('reports the URLs of a version its download domains do not cover, and keeps only the platform’s domains on release', async () => {
+    const ext = JSON.stringify({ ext: { logo: 'https://assets.acme.example/v1/public/assets/ast_1', other: 'https://cdn.other.example/x.png' } });
+    await commit({ ext_json: ext });
+    expect(sim.miniProgram(MP)?.unreachableUrls.exp).toEqual(['https://assets.acme.example/v1/public/assets/ast_1', 'https://cdn.other.example/x.png']);
+    expect(errcodeOf(await domains({ action: 'add', ...lists(['https://assets.acme.example', 'https://cdn.other.example']) }))).toBe(0);
+    expect(sim.miniProgram(MP)?.unreachableUrls.exp).toEqual([]);
+
+    sim.configure({ registeredDomains: { server: ['assets.acme.example'] } });
+    const auditid = Number((await submit()).body.auditid);
+    await sim.decideAudit(MP, 'approve');
+    expect((await auditStatus(auditid)).body).toMatchObject({ status: 0 });
+    expect(errcodeOf(await release())).toBe(0);
+    expect(sim.miniProgram(MP)).toMatchObject({ domains: { downloaddomain: ['https://assets.acme.example'] }, unreachableUrls: { live: ['https://cdn.other.example/x.png'] } });
+  });
+
+  it('sets web-view domains only among the platform’s (89021) and answers 89019 when nothing changes', async () => {
+    sim.configure({ registeredDomains: { webview: ['acme.example'] } });
+    const webview = (body: Record<string, unknown>) => wxPost(sim, api('/wxa/setwebviewdomain'), body);
+    expect(errcodeOf(await webview({ action: 'add', webviewdomain: ['https://h5.other.example'] }))).toBe(89021);
+    expect((await webview({ action: 'add', webviewdomain: ['https://h5.acme.example'] })).body).toMatchObject({ errcode: 0, webviewdomain: ['https://h5.acme.example'] });
+    expect(errcodeOf(await webview({ action: 'set', webviewdomain: ['https://h5.acme.example'] }))).toBe(89019);
+    expect((await webview({ action: 'get' })).body).toMatchObject({ webviewdomain: ['https://h5.acme.example'] });
   });
 });
 

@@ -42,7 +42,12 @@ export const scriptedFaultSchema = z.union([
   z.strictObject({ path: z.string().startsWith('/'), appId: appId.optional(), times: z.number().int().positive().optional(), loseAnswer: z.literal(true) }),
 ]);
 
+/** Hosts the platform registered (`assets.example.com`), per kind; a kind left out accepts every domain. */
+const host = z.string().regex(/^[a-z0-9.-]+$/i, 'a host looks like assets.example.com');
+export const registeredDomainsSchema = z.strictObject({ server: z.array(host).optional(), webview: z.array(host).optional() });
+
 export const configureSchema = z.strictObject({
+  registeredDomains: registeredDomainsSchema.optional(),
   componentEventUrl: httpUrl('componentEventUrl').optional(),
   messageUrlTemplate: httpUrl('messageUrlTemplate').optional(),
   ticketIntervalMs: nonNegativeInt.optional(),
@@ -67,7 +72,7 @@ export const miniProgramSpecSchema = z.strictObject({
   userName: z.string().regex(/^gh_[0-9A-Za-z]+$/, 'userName must look like gh_…').optional(),
   plugins: z.array(z.strictObject({ appId, status: pluginStatus.optional() })).optional(),
   categories: z.array(category).optional(),
-  privacyConfigured: z.boolean().optional(),
+  ungrantedPrivacyApis: z.array(z.string().min(1)).optional(),
   profileComplete: z.boolean().optional(),
   heldByOtherPlatform: z.array(z.number().int().positive()).optional(),
 });
@@ -78,6 +83,8 @@ export const templateSchema = z.strictObject({
   userDesc: z.string(),
   pages: z.array(z.string().min(1)).min(1).optional(),
   templateType: z.union([z.literal(0), z.literal(1)]).optional(),
+  privacyApis: z.array(z.string().min(1)).optional(),
+  requiredPrivateInfos: z.array(z.string().min(1)).optional(),
 });
 
 export const scanSchema = z.strictObject({

@@ -1,8 +1,8 @@
 /**
  * A small demo platform for `npm start` and manual exploration: two templates (the low-code runtime and the
  * IoT Video app), and mini programs chosen to exercise the interesting paths — two subjects (the same-subject
- * check), a plugin granted / pending (80082 on commit), an unfinished profile (86002 on submit), privacy not
- * configured (61040 until setprivacysetting).
+ * check), a plugin granted / pending (80082 on commit), an unfinished profile (86002 on submit), a geolocation
+ * API not granted (61040 on submit of code declaring getLocation).
  */
 import type { MiniProgramSpec, TemplateSpec, WeChatSimulator } from './types';
 
@@ -53,7 +53,7 @@ export const DEMO_MINI_PROGRAMS: readonly MiniProgramSpec[] = [
       { appId: DEMO_PLUGINS.iotVideo, status: 2 },
       { appId: DEMO_PLUGINS.livePlayer, status: 1 },
     ],
-    privacyConfigured: false,
+    ungrantedPrivacyApis: ['getLocation'],
   },
   {
     appId: 'wx4e2d7b9c5a3f1e01',

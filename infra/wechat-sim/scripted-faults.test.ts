@@ -11,8 +11,8 @@ const MP2 = 'wx8a6f3c2d1e0b9a02';
 let sim: WeChatSimulator;
 beforeEach(async () => {
   sim = await startSim();
-  sim.addMiniProgram({ appId: MP, nickName: 'Acme Shop', principalName: 'Acme Ltd', privacyConfigured: true });
-  sim.addMiniProgram({ appId: MP2, nickName: 'Acme Cam', principalName: 'Acme Ltd', privacyConfigured: true });
+  sim.addMiniProgram({ appId: MP, nickName: 'Acme Shop', principalName: 'Acme Ltd' });
+  sim.addMiniProgram({ appId: MP2, nickName: 'Acme Cam', principalName: 'Acme Ltd' });
   sim.addTemplate({ templateId: 1, userVersion: '1.0.0', userDesc: 'first' });
 });
 afterEach(() => sim.close());

@@ -15,6 +15,7 @@ import {
   miniProgramSpecSchema,
   pluginStatusSchema,
   quotaSchema,
+  registeredDomainsSchema,
   scanSchema,
   scriptedFaultSchema,
   templateSchema,
@@ -105,6 +106,7 @@ export class Simulator implements ControlTarget {
       privacyScanMs: options.privacyScanMs ?? 0,
       auditDecisionDelayMs: options.auditDecisionDelayMs ?? null,
       quota: { ...DEFAULT_QUOTA, ...parseControl(quotaSchema, options.quota ?? {}, 'quota') },
+      registeredDomains: parseControl(registeredDomainsSchema, options.registeredDomains ?? {}, 'registered domains'),
     });
     this.persistence = options.persistence;
     const saved = this.persistence?.load();
@@ -312,6 +314,7 @@ export class Simulator implements ControlTarget {
       ...(p.privacyScanMs === undefined ? {} : { privacyScanMs: p.privacyScanMs }),
       ...(p.auditDecisionDelayMs === undefined ? {} : { auditDecisionDelayMs: p.auditDecisionDelayMs }),
     });
+    if (p.registeredDomains !== undefined) this.state.setRegisteredDomains(p.registeredDomains);
     if (p.ticketIntervalMs !== undefined) {
       this.ticketIntervalMs = p.ticketIntervalMs;
       this.restartTicketTimer();

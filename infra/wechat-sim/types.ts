@@ -48,6 +48,8 @@ export interface SimulatorOptions {
   quota?: Partial<QuotaSettings>;
   /** Keeps the simulated WeChat across restarts (persistence.ts: a file); without it the state lives in memory. */
   persistence?: SimulatorPersistence;
+  /** The platform's registered mini program domains (see `RegisteredDomains`); default: none restricted. */
+  registeredDomains?: RegisteredDomains;
 }
 
 /** Where a simulator keeps its state; the simulator knows nothing of files or formats. */
@@ -65,7 +67,8 @@ export interface MiniProgramSpec {
   userName?: string /* gh_… */;
   plugins?: { appId: string; status?: 1 | 2 | 3 | 4 }[]; // plugin list as /wxa/plugin list returns it
   categories?: { first_class: string; second_class: string; first_id: number; second_id: number }[];
-  privacyConfigured?: boolean;
+  /** Geolocation APIs (`getLocation`, …) WeChat has not granted it (without_auth_list, 61040 on submit); default none. */
+  ungrantedPrivacyApis?: string[];
   profileComplete?: boolean /* false → 86002 on submit */;
   /** Exclusive permission sets another third-party platform holds (e.g. [18]): a scan here cannot grant them. */
   heldByOtherPlatform?: number[];
@@ -147,17 +150,36 @@ export type ScriptedFault = {
 
 export interface ConfigureAdditions {
   privacyScanMs?: number;
+  registeredDomains?: RegisteredDomains;
   pushTimeoutMs?: number;
   pushRetryDelayMs?: number;
 }
 
-/** `pages` (default `['pages/index/index']`) bounds what ext_json `pages` may list (85045) and feeds get_page. */
+/**
+ * The mini program server and web-view domains registered on the third-party platform (open.weixin.qq.com 开发资料,
+ * or modify_wxa_server_domain): the only domains modify_domain / setwebviewdomain accept (85017 / 89021). Hosts,
+ * e.g. `assets.example.com`; a list left out accepts every domain (the default, for tests that do not care).
+ */
+export interface RegisteredDomains {
+  server?: string[];
+  webview?: string[];
+}
+
+/**
+ * `pages` (default `['pages/index/index']`) bounds what ext_json `pages` may list (85045) and feeds get_page.
+ * `privacyApis`: the privacy APIs and components the template's code uses, named as get_code_privacy_info names
+ * them (`wx.chooseImage`, `wx.getLocation`, `button.getPhoneNumber`; default none); the post-commit scan derives
+ * the guide's privacy_list from them. `requiredPrivateInfos`: what the template's own app.json declares (an ext_json
+ * list replaces it).
+ */
 export interface TemplateSpec {
   templateId: number;
   userVersion: string;
   userDesc: string;
   pages?: string[];
   templateType?: 0 | 1;
+  privacyApis?: string[];
+  requiredPrivateInfos?: string[];
 }
 
 export interface ScanInput {
@@ -204,6 +226,8 @@ export interface VersionSnapshot {
 export interface AuditSnapshot {
   auditid: number;
   status: AuditStatusCode;
+  /** Privacy keys the code collects that the guide did not declare when it was submitted (the audit rejects them). */
+  undeclaredPrivacyKeys: string[];
   reason?: string;
   screenshots: string[];
   submittedAt: number;
@@ -225,7 +249,15 @@ export interface MiniProgramSnapshot {
   principalName: string;
   userName: string;
   profileComplete: boolean;
-  privacyConfigured: boolean;
+  /** The development version's user privacy guide (setprivacysetting privacy_ver 2); absent until set, cleared by an authorization. */
+  privacyGuide?: { ownerSetting: Record<string, string>; settingList: { privacy_key: string; privacy_text: string }[] };
+  /** modify_domain's lists and the web-view domains, as set. */
+  domains: Record<'requestdomain' | 'wsrequestdomain' | 'uploaddomain' | 'downloaddomain' | 'udpdomain' | 'tcpdomain' | 'webviewdomain', string[]>;
+  /**
+   * URLs in a version's ext_json whose domain is not a downloadFile domain of the mini program: what that version
+   * cannot download once released (a third-party platform's mini program reaches only the domains set for it).
+   */
+  unreachableUrls: { exp: string[]; live: string[] };
   authorization: 'never' | 'authorized' | 'revoked';
   funcScopeIds: number[];
   heldByOtherPlatform: number[];

@@ -54,6 +54,7 @@ import { AuthorizerNotAuthorizedError } from '../wechat/tokens';
 import { assetMetasOf, getAccount, getApp, putAsset } from './catalog';
 import type { Services } from './context';
 import { refreshPlugins } from './authorization';
+import { applyPrivacyGuide, ensureDomains, prepareSubmit, type StepResult } from './go-live-settings';
 
 const LEASE_MS = 2 * 60_000;
 const SYSTEM: Actor = { kind: 'system' };
@@ -292,7 +293,16 @@ type Outcome = 'progressed' | 'later' | 'stopped';
  * hold the app's build slot until WeChat decides, days later, whenever the void at the time of the loss could not
  * take the deployment's lease.
  */
-const ACTS_AT_WECHAT: ReadonlySet<Work> = new Set(['commitCode', 'fetchQrCode', 'bindTesters', 'submitAudit', 'pollAudit', 'release']);
+const ACTS_AT_WECHAT: ReadonlySet<Work> = new Set([
+  'commitCode',
+  'setPrivacyGuide',
+  'setDomains',
+  'fetchQrCode',
+  'bindTesters',
+  'submitAudit',
+  'pollAudit',
+  'release',
+]);
 
 async function perform(s: Services, d: Deployment, work: Work, signal?: AbortSignal): Promise<Outcome> {
   const appid = d.miniProgramAppid;
@@ -310,6 +320,10 @@ async function perform(s: Services, d: Deployment, work: Work, signal?: AbortSig
         await client.commit(appid, { templateId: d.templateId, extJson: d.extJson, userVersion: d.userVersion, userDesc: d.userDesc }, call);
         await applyCommand(s, d.id, { type: 'buildCommitted' }, SYSTEM);
         return 'progressed';
+      case 'setPrivacyGuide':
+        return await settleStep(s, d, await applyPrivacyGuide(s, d, call), { type: 'privacyGuideSet' });
+      case 'setDomains':
+        return await settleStep(s, d, await ensureDomains(s, d, call), { type: 'domainsSet' });
       case 'fetchQrCode': {
         const qr = await client.getQrcode(appid, undefined, call);
         const asset = await putAsset(s, d.accountId, qr.bytes, 'qrcode');
@@ -331,6 +345,20 @@ async function perform(s: Services, d: Deployment, work: Work, signal?: AbortSig
     }
   } catch (error) {
     return recordFailure(s, d, work, error, signal);
+  }
+}
+
+/** Records how a go-live settings step ended: `then` when done, a failure the user can act on, or nothing yet. */
+async function settleStep(s: Services, d: Deployment, result: StepResult, then: DeploymentCommand | null): Promise<Outcome> {
+  switch (result.kind) {
+    case 'later':
+      return 'later';
+    case 'fail':
+      await applyCommand(s, d.id, { type: 'fail', reason: result.reason, retryable: result.retryable, ...(result.errcode === undefined ? {} : { errcode: result.errcode }) }, SYSTEM);
+      return 'progressed';
+    case 'done':
+      if (then) await applyCommand(s, d.id, then, SYSTEM);
+      return 'progressed';
   }
 }
 
@@ -422,18 +450,9 @@ async function submit(s: Services, d: Deployment, signal?: AbortSignal): Promise
   // A submit may already have happened before an instance died or its answer was lost — and WeChat may even have
   // decided it since: submitting again would abandon that audit and spend another of the month's submits.
   if (await adoptOwnAudit(s, d, signal)) return 'progressed';
-  try {
-    const privacy = await client.getCodePrivacyInfo(appid, call);
-    const missing = [...(privacy.without_auth_list ?? []), ...(privacy.without_conf_list ?? [])];
-    if (missing.length > 0) {
-      await applyCommand(s, d.id, { type: 'fail', reason: `privacy settings are missing for: ${missing.join(', ')}; set them, then retry`, retryable: true, errcode: 61040 }, SYSTEM);
-      return 'progressed';
-    }
-  } catch (error) {
-    // 61039: WeChat's privacy scan of the commit is still running; it asks to retry in about a minute.
-    if (error instanceof WeChatApiError && error.errcode === 61039) return 'later';
-    throw error;
-  }
+  // The privacy scan, the guide and the domains: a step left undone ends the submit here.
+  const ready = await prepareSubmit(s, d, call);
+  if (ready.kind !== 'done') return settleStep(s, d, ready, null);
   const categories = (await client.getCategory(appid, call)).category_list;
   const first = categories[0];
   if (!first) {

@@ -17,10 +17,22 @@ import { ValidationError, type FieldIssue } from './errors';
 import { accountIdSchema, appIdSchema, assetIdSchema, timestampSchema, weChatAppidSchema } from './ids';
 import type { AccountId, AppId, AssetId, WeChatAppid } from './ids';
 import { requiredPluginsSchema } from './plugins';
+import { privacyGuideSchema } from './privacy-guide';
+import { serverDomainsSchema } from './server-domains';
 
 export const APP_KINDS = ['lowcode', 'iot-video'] as const;
 export const appKindSchema = z.enum(APP_KINDS);
 export type AppKind = z.infer<typeof appKindSchema>;
+
+// ---------------------------------------------------------------------------------------------------------
+// What every kind's config carries for WeChat's go-live rules (privacy-guide.ts, server-domains.ts)
+
+const publishingFields = () => ({
+  /** The user privacy guide WeChat shows; set on every build and before every submit. */
+  privacyGuide: privacyGuideSchema.optional(),
+  /** Domains the code reaches besides the asset host; set on the mini program by every build. */
+  serverDomains: serverDomainsSchema.optional(),
+});
 
 // ---------------------------------------------------------------------------------------------------------
 // iot-video (seed 003 §5.1–5.2)
@@ -91,6 +103,7 @@ export const iotVideoConfigSchema = z.lazy(() =>
     homeBottomImage: assetIdSchema.optional(),
     /** 门锁顶部图片 (replaces the template's). */
     doorLockTopImage: assetIdSchema.optional(),
+    ...publishingFields(),
   }),
 );
 export type IotVideoConfig = z.infer<typeof iotVideoConfigSchema>;
@@ -157,6 +170,7 @@ const lowcodeFields = () => ({
   tabBar: jsonObject.optional(),
   /** Geolocation APIs the code uses; without them submit fails with 61040. */
   requiredPrivateInfos: z.array(z.string().min(1)).optional(),
+  ...publishingFields(),
 });
 
 /**

@@ -56,6 +56,8 @@ const AUDIT = 100;
 const toBuilt: DeploymentCommand[] = [
   { type: 'startBuild' },
   { type: 'buildCommitted' },
+  { type: 'privacyGuideSet' },
+  { type: 'domainsSet' },
   { type: 'qrStored', qrAssetId: 'ast_qr' },
   { type: 'buildSucceeded', boundTesters: ['tester-wechat-id'] },
 ];
@@ -65,8 +67,10 @@ const toReleased: DeploymentCommand[] = [...toAuditing, { type: 'auditApproved' 
 const PATHS = {
   configuring: [],
   'building:commit': toBuilt.slice(0, 1),
-  'building:qrcode': toBuilt.slice(0, 2),
-  'building:testers': toBuilt.slice(0, 3),
+  'building:privacy': toBuilt.slice(0, 2),
+  'building:domains': toBuilt.slice(0, 3),
+  'building:qrcode': toBuilt.slice(0, 4),
+  'building:testers': toBuilt.slice(0, 5),
   built: toBuilt,
   submitting: [...toBuilt, { type: 'submitAudit' }],
   auditing: toAuditing,
@@ -78,7 +82,7 @@ const PATHS = {
   rejected: [...toAuditing, { type: 'auditRejected', reason: 'incomplete profile', screenshots: ['m1'] }],
   withdrawn: [...toAuditing, { type: 'withdraw' }],
   cancelled: [...toBuilt, { type: 'cancel' }],
-  failed: [...toBuilt.slice(0, 2), { type: 'fail', reason: 'WeChat busy', retryable: true, errcode: -1 }],
+  failed: [...toBuilt.slice(0, 4), { type: 'fail', reason: 'WeChat busy', retryable: true, errcode: -1 }],
   'failed:final': [...toAuditing, { type: 'auditApproved' }, { type: 'startRelease' }, { type: 'fail', reason: 'release refused', retryable: false, errcode: 85020 }],
   voided: [...toAuditing, { type: 'void', reason: 'unbound' }],
 } satisfies Record<string, DeploymentCommand[]>;
@@ -89,6 +93,8 @@ const at = (phase: Phase) => run(fresh(), PATHS[phase]);
 const SAMPLE: Record<CommandType, DeploymentCommand> = {
   startBuild: { type: 'startBuild' },
   buildCommitted: { type: 'buildCommitted' },
+  privacyGuideSet: { type: 'privacyGuideSet' },
+  domainsSet: { type: 'domainsSet' },
   qrStored: { type: 'qrStored', qrAssetId: 'ast_qr' },
   buildSucceeded: { type: 'buildSucceeded', boundTesters: [] },
   cancel: { type: 'cancel', reason: 'changed my mind' },
@@ -120,34 +126,64 @@ interface Row {
 const CLOSED = { released: 'DEPLOYMENT_CLOSED', 'rolled-back': 'DEPLOYMENT_CLOSED', cancelled: 'DEPLOYMENT_CLOSED', voided: 'DEPLOYMENT_CLOSED', 'failed:final': 'DEPLOYMENT_CLOSED', failed: 'DEPLOYMENT_FAILED' } as const;
 const CLOSED_NOOP = { released: 'closed', 'rolled-back': 'closed', cancelled: 'closed', voided: 'closed', 'failed:final': 'closed' } as const;
 const LATER_STALE = { built: 'stale', submitting: 'stale', auditing: 'stale', 'auditing:delayed': 'stale', approved: 'stale', releasing: 'stale', rejected: 'stale', withdrawn: 'stale', failed: 'stale', ...CLOSED_NOOP } as const;
-const ALL_STALE = { configuring: 'stale', 'building:commit': 'stale', 'building:qrcode': 'stale', 'building:testers': 'stale', ...LATER_STALE } as const;
+const ALL_STALE = { configuring: 'stale', 'building:commit': 'stale', 'building:privacy': 'stale', 'building:domains': 'stale', 'building:qrcode': 'stale', 'building:testers': 'stale', ...LATER_STALE } as const;
 
 const MACHINE: Record<CommandType, Row> = {
   startBuild: {
     go: { configuring: 'building:commit' },
-    noop: { 'building:commit': 'repeat', 'building:qrcode': 'repeat', 'building:testers': 'repeat', built: 'repeat' },
+    noop: {
+      'building:commit': 'repeat',
+      'building:privacy': 'repeat',
+      'building:domains': 'repeat',
+      'building:qrcode': 'repeat',
+      'building:testers': 'repeat',
+      built: 'repeat',
+    },
     errors: CLOSED,
     otherwise: 'DEPLOYMENT_INVALID_TRANSITION',
   },
   buildCommitted: {
-    go: { 'building:commit': 'building:qrcode' },
-    noop: { 'building:qrcode': 'stale', 'building:testers': 'stale', ...LATER_STALE },
+    go: { 'building:commit': 'building:privacy' },
+    noop: { 'building:privacy': 'stale', 'building:domains': 'stale', 'building:qrcode': 'stale', 'building:testers': 'stale', ...LATER_STALE },
     errors: { configuring: 'DEPLOYMENT_NOT_BUILT' },
+  },
+  privacyGuideSet: {
+    go: { 'building:privacy': 'building:domains' },
+    noop: { 'building:domains': 'stale', 'building:qrcode': 'stale', 'building:testers': 'stale', ...LATER_STALE },
+    errors: { configuring: 'DEPLOYMENT_NOT_BUILT', 'building:commit': 'DEPLOYMENT_INVALID_TRANSITION' },
+  },
+  domainsSet: {
+    go: { 'building:domains': 'building:qrcode' },
+    noop: { 'building:qrcode': 'stale', 'building:testers': 'stale', ...LATER_STALE },
+    errors: { configuring: 'DEPLOYMENT_NOT_BUILT', 'building:commit': 'DEPLOYMENT_INVALID_TRANSITION', 'building:privacy': 'DEPLOYMENT_INVALID_TRANSITION' },
   },
   qrStored: {
     go: { 'building:qrcode': 'building:testers' },
     noop: { 'building:testers': 'stale', ...LATER_STALE },
-    errors: { configuring: 'DEPLOYMENT_NOT_BUILT', 'building:commit': 'DEPLOYMENT_INVALID_TRANSITION' },
+    errors: {
+      configuring: 'DEPLOYMENT_NOT_BUILT',
+      'building:commit': 'DEPLOYMENT_INVALID_TRANSITION',
+      'building:privacy': 'DEPLOYMENT_INVALID_TRANSITION',
+      'building:domains': 'DEPLOYMENT_INVALID_TRANSITION',
+    },
   },
   buildSucceeded: {
     go: { 'building:testers': 'built' },
     noop: LATER_STALE,
-    errors: { configuring: 'DEPLOYMENT_NOT_BUILT', 'building:commit': 'DEPLOYMENT_INVALID_TRANSITION', 'building:qrcode': 'DEPLOYMENT_INVALID_TRANSITION' },
+    errors: {
+      configuring: 'DEPLOYMENT_NOT_BUILT',
+      'building:commit': 'DEPLOYMENT_INVALID_TRANSITION',
+      'building:privacy': 'DEPLOYMENT_INVALID_TRANSITION',
+      'building:domains': 'DEPLOYMENT_INVALID_TRANSITION',
+      'building:qrcode': 'DEPLOYMENT_INVALID_TRANSITION',
+    },
   },
   cancel: {
     go: {
       configuring: 'cancelled',
       'building:commit': 'cancelled',
+      'building:privacy': 'cancelled',
+      'building:domains': 'cancelled',
       'building:qrcode': 'cancelled',
       'building:testers': 'cancelled',
       built: 'cancelled',
@@ -167,6 +203,8 @@ const MACHINE: Record<CommandType, Row> = {
       ...CLOSED,
       configuring: 'DEPLOYMENT_NOT_BUILT',
       'building:commit': 'DEPLOYMENT_NOT_BUILT',
+      'building:privacy': 'DEPLOYMENT_NOT_BUILT',
+      'building:domains': 'DEPLOYMENT_NOT_BUILT',
       'building:qrcode': 'DEPLOYMENT_NOT_BUILT',
       'building:testers': 'DEPLOYMENT_NOT_BUILT',
     },
@@ -217,6 +255,8 @@ const MACHINE: Record<CommandType, Row> = {
   fail: {
     go: {
       'building:commit': 'failed',
+      'building:privacy': 'failed',
+      'building:domains': 'failed',
       'building:qrcode': 'failed',
       'building:testers': 'failed',
       submitting: 'failed',
@@ -229,6 +269,8 @@ const MACHINE: Record<CommandType, Row> = {
     go: { failed: 'building:qrcode' },
     noop: {
       'building:commit': 'repeat',
+      'building:privacy': 'repeat',
+      'building:domains': 'repeat',
       'building:qrcode': 'repeat',
       'building:testers': 'repeat',
       submitting: 'repeat',
@@ -242,6 +284,8 @@ const MACHINE: Record<CommandType, Row> = {
     go: {
       configuring: 'voided',
       'building:commit': 'voided',
+      'building:privacy': 'voided',
+      'building:domains': 'voided',
       'building:qrcode': 'voided',
       'building:testers': 'voided',
       built: 'voided',
@@ -322,7 +366,9 @@ describe('deployment state machine', () => {
   describe('effects: what the writer that won must do at WeChat', () => {
     test.each([
       ['configuring', 'startBuild', ['commitCode']],
-      ['building:commit', 'buildCommitted', ['fetchQrCode']],
+      ['building:commit', 'buildCommitted', ['setPrivacyGuide']],
+      ['building:privacy', 'privacyGuideSet', ['setDomains']],
+      ['building:domains', 'domainsSet', ['fetchQrCode']],
       ['building:qrcode', 'qrStored', ['bindTesters']],
       ['building:testers', 'buildSucceeded', []],
       ['built', 'submitAudit', ['submitAudit']],
@@ -365,6 +411,8 @@ describe('deployment state machine', () => {
         'configuring→building',
         'building→building',
         'building→building',
+        'building→building',
+        'building→building',
         'building→built',
         'built→submitting',
         'submitting→auditing',
@@ -372,8 +420,8 @@ describe('deployment state machine', () => {
         'approved→releasing',
         'releasing→released',
       ]);
-      expect(done.history[1]).toMatchObject({ step: 'qrcode', command: 'buildCommitted' });
-      expect(done.history[5]).toMatchObject({ auditId: AUDIT });
+      expect(done.history[1]).toMatchObject({ step: 'privacy', command: 'buildCommitted' });
+      expect(done.history[7]).toMatchObject({ auditId: AUDIT });
       expect(done.history.at(-1)).toMatchObject({ errcode: 85052, actor: { kind: 'system' }, command: 'releaseAlreadyDone' });
       expect(done.qrAssetId).toBe('ast_qr');
       expect(done.boundTesters).toEqual(['tester-wechat-id']);
@@ -576,13 +624,13 @@ describe('deployment state machine', () => {
     const refusal = (wechatId: string, errcode = 85002) => ({ wechatId, errcode, reason: 'the mini program has reached its tester limit', at: T0 });
 
     test('do not fail the build: it is built, with the refused ones listed', () => {
-      const built = run(fresh(), [...toBuilt.slice(0, 3), { type: 'buildSucceeded', boundTesters: ['ann'], refusedTesters: [refusal('bob')] }]);
+      const built = run(fresh(), [...toBuilt.slice(0, 5), { type: 'buildSucceeded', boundTesters: ['ann'], refusedTesters: [refusal('bob')] }]);
       expect(built).toMatchObject({ state: 'built', failure: null, boundTesters: ['ann'], refusedTesters: [refusal('bob')] });
       expect(deploymentSchema.parse(built)).toEqual(built);
     });
 
     test('bound later: they leave the refused list, new ones join the testers, no history; refused again, the new reason shows', () => {
-      const built = run(fresh(), [...toBuilt.slice(0, 3), { type: 'buildSucceeded', boundTesters: ['ann'], refusedTesters: [refusal('bob'), refusal('cat')] }]);
+      const built = run(fresh(), [...toBuilt.slice(0, 5), { type: 'buildSucceeded', boundTesters: ['ann'], refusedTesters: [refusal('bob'), refusal('cat')] }]);
       const later = withTestersBound(built, { bound: ['bob', 'dan'], refused: [refusal('cat', 85003)] }, T0 + 1);
       expect(later).toMatchObject({
         state: 'built',
@@ -613,6 +661,8 @@ describe('deployment state machine', () => {
     const command: fc.Arbitrary<DeploymentCommand> = fc.oneof(
       fc.constant({ type: 'startBuild' as const }),
       fc.constant({ type: 'buildCommitted' as const }),
+      fc.constant({ type: 'privacyGuideSet' as const }),
+      fc.constant({ type: 'domainsSet' as const }),
       fc.constantFrom('ast_a' as const, 'ast_b' as const).map((qrAssetId) => ({ type: 'qrStored' as const, qrAssetId })),
       fc.constant({ type: 'buildSucceeded' as const, boundTesters: ['t1'] }),
       fc.option(reason, { nil: undefined }).map((r) => ({ type: 'cancel' as const, ...(r ? { reason: r } : {}) })),

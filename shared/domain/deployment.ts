@@ -2,7 +2,7 @@
  * A deployment is one version of an app on its way to one mini program: build, audit, release (DESIGN §4).
  * Every change of its state goes through `transition`, one pure function; handlers never set a state by hand.
  *
- *   configuring ─startBuild→ building[commit → qrcode → testers] ─buildSucceeded→ built ─submitAudit→ submitting
+ *   configuring ─startBuild→ building[commit → privacy → domains → qrcode → testers] ─buildSucceeded→ built ─submitAudit→ submitting
  *   submitting ─auditSubmitted→ auditing[(delayed)] ─┬ auditApproved → approved ─startRelease→ releasing ─released→ released ─rollback→ rolled-back
  *                                                    ├ auditRejected → rejected ─submitAudit→ submitting (resubmit after a fix)
  *                                                    └ withdraw      → withdrawn ─submitAudit→ submitting
@@ -69,14 +69,20 @@ export type DeploymentState = z.infer<typeof deploymentStateSchema>;
 export const IN_FLIGHT_STATES = ['building', 'submitting', 'auditing', 'releasing'] as const;
 export type InFlightState = (typeof IN_FLIGHT_STATES)[number];
 
-/** commit code → fetch and store the experience QR → bind testers. */
-export const BUILD_STEPS = ['commit', 'qrcode', 'testers'] as const;
+/**
+ * commit code → set the user privacy guide → set the server domains → fetch and store the experience QR → bind
+ * testers. The guide and the domains follow the commit (WeChat's order: commit, privacy scan, setprivacysetting;
+ * domains before release) and precede the QR, so the experience version already runs as the released one will.
+ */
+export const BUILD_STEPS = ['commit', 'privacy', 'domains', 'qrcode', 'testers'] as const;
 export const buildStepSchema = z.enum(BUILD_STEPS);
 export type BuildStep = z.infer<typeof buildStepSchema>;
 
 export const COMMAND_TYPES = [
   'startBuild',
   'buildCommitted',
+  'privacyGuideSet',
+  'domainsSet',
   'qrStored',
   'buildSucceeded',
   'cancel',
@@ -99,6 +105,8 @@ export type CommandType = (typeof COMMAND_TYPES)[number];
 export type DeploymentCommand =
   | { type: 'startBuild' }
   | { type: 'buildCommitted' }
+  | { type: 'privacyGuideSet' }
+  | { type: 'domainsSet' }
   | { type: 'qrStored'; qrAssetId: AssetId }
   // `refusedTesters`: those WeChat would not bind (tester limits, unknown WeChat id): the build is done without them.
   | { type: 'buildSucceeded'; boundTesters: readonly string[]; refusedTesters?: readonly TesterRefusal[] }
@@ -487,10 +495,16 @@ export const phaseOf = (deployment: Deployment): string => {
 };
 
 /** WeChat calls the caller must make after a transition (or the poller, to resume). */
-export type Effect = 'commitCode' | 'fetchQrCode' | 'bindTesters' | 'submitAudit' | 'release' | 'undoAudit';
+export type Effect = 'commitCode' | 'setPrivacyGuide' | 'setDomains' | 'fetchQrCode' | 'bindTesters' | 'submitAudit' | 'release' | 'undoAudit';
 export type Work = Exclude<Effect, 'undoAudit'> | 'pollAudit';
 
-const STEP_WORK: Record<BuildStep, Work> = { commit: 'commitCode', qrcode: 'fetchQrCode', testers: 'bindTesters' };
+const STEP_WORK: Record<BuildStep, Work> = {
+  commit: 'commitCode',
+  privacy: 'setPrivacyGuide',
+  domains: 'setDomains',
+  qrcode: 'fetchQrCode',
+  testers: 'bindTesters',
+};
 
 /**
  * What has to happen next for an in-flight deployment; the poller calls it for due deployments. For
@@ -618,7 +632,11 @@ const decide = (d: Deployment, command: DeploymentCommand, ctx: TransitionContex
       return refuseClosed(d, command, 'it has been built already; build a new deployment.');
 
     case 'buildCommitted':
-      return buildProgress(d, command, 'commit', { to: 'building', step: 'qrcode' });
+      return buildProgress(d, command, 'commit', { to: 'building', step: 'privacy' });
+    case 'privacyGuideSet':
+      return buildProgress(d, command, 'privacy', { to: 'building', step: 'domains' });
+    case 'domainsSet':
+      return buildProgress(d, command, 'domains', { to: 'building', step: 'qrcode' });
     case 'qrStored':
       return buildProgress(d, command, 'qrcode', { to: 'building', step: 'testers', patch: { qrAssetId: command.qrAssetId } });
     case 'buildSucceeded':

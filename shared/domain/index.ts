@@ -9,3 +9,5 @@ export * from './plugins';
 export * from './rules';
 export * from './deployment';
 export * from './ext-json';
+export * from './privacy-guide';
+export * from './server-domains';

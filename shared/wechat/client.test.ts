@@ -41,7 +41,6 @@ const addMiniProgram = (sim: WeChatSimulator, appId: string): void => {
     nickName: `Shop ${appId.slice(-4)}`,
     principalName: 'Example Trading Co., Ltd.',
     categories: [{ ...CATEGORY }],
-    privacyConfigured: true,
     profileComplete: true,
   });
 };
@@ -351,6 +350,15 @@ describe('code management (happy path, one mini program through its lifecycle)',
     const setting = await t.client.getPrivacySetting(appId);
     expect(setting.setting_list).toContainEqual(expect.objectContaining({ privacy_key: 'UserInfo' }));
     expect(setting.owner_setting).toMatchObject({ contact_email: 'privacy@example.com' });
+  });
+
+  it('modify_domain and setwebviewdomain: get, add, get again', async () => {
+    const lists = { requestdomain: [], wsrequestdomain: [], uploaddomain: [], downloaddomain: ['https://assets.example.com'], udpdomain: [], tcpdomain: [] };
+    expect(await t.client.modifyDomain(appId, { action: 'get' })).toMatchObject({ downloaddomain: [] });
+    expect(await t.client.modifyDomain(appId, { action: 'add', ...lists })).toMatchObject({ downloaddomain: ['https://assets.example.com'] });
+    await expect(t.client.modifyDomain(appId, { action: 'add', ...lists })).rejects.toMatchObject({ errcode: 85017 });
+    expect(await t.client.setWebviewDomain(appId, { action: 'add', webviewdomain: ['https://h5.example.com'] })).toEqual({ webviewdomain: ['https://h5.example.com'] });
+    expect(await t.client.setWebviewDomain(appId, { action: 'get' })).toEqual({ webviewdomain: ['https://h5.example.com'] });
   });
 
   it('queryquota, submit_audit, get_auditstatus, get_latest_auditstatus, speedupaudit', async () => {

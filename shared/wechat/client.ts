@@ -19,6 +19,8 @@ import type {
   CodePrivacyInfoResponse,
   HistoryVersionsResponse,
   LatestAuditStatusResponse,
+  ModifyDomainRequest,
+  ModifyDomainResponse,
   PageListResponse,
   PluginListResponse,
   PreAuthCodeResponse,
@@ -26,10 +28,12 @@ import type {
   QueryAuthResponse,
   QuotaResponse,
   SetPrivacySettingRequest,
+  SetWebviewDomainRequest,
   SubmitAuditRequest,
   SubmitAuditResponse,
   TemplateListResponse,
   VersionInfoResponse,
+  WebviewDomainResponse,
 } from './schemas';
 
 export interface TokenSource {
@@ -117,6 +121,14 @@ export class WeChatClient {
 
   getCodePrivacyInfo(appId: string, options?: CallOptions): Promise<CodePrivacyInfoResponse> {
     return this.withAuthorizerToken(appId, (t) => this.api.getCodePrivacyInfo(t, options), options);
+  }
+
+  modifyDomain(appId: string, request: ModifyDomainRequest, options?: CallOptions): Promise<ModifyDomainResponse> {
+    return this.withAuthorizerToken(appId, (t) => this.api.modifyDomain(t, request, options), options);
+  }
+
+  setWebviewDomain(appId: string, request: SetWebviewDomainRequest, options?: CallOptions): Promise<WebviewDomainResponse> {
+    return this.withAuthorizerToken(appId, (t) => this.api.setWebviewDomain(t, request, options), options);
   }
 
   submitAudit(appId: string, request: SubmitAuditRequest, options?: CallOptions): Promise<SubmitAuditResponse> {

@@ -20,6 +20,8 @@ import {
   type ComponentTokenResponse,
   type HistoryVersionsResponse,
   type LatestAuditStatusResponse,
+  type ModifyDomainRequest,
+  type ModifyDomainResponse,
   type PageListResponse,
   type PluginListResponse,
   type PluginRequest,
@@ -28,10 +30,12 @@ import {
   type QueryAuthResponse,
   type QuotaResponse,
   type SetPrivacySettingRequest,
+  type SetWebviewDomainRequest,
   type SubmitAuditRequest,
   type SubmitAuditResponse,
   type TemplateListResponse,
   type VersionInfoResponse,
+  type WebviewDomainResponse,
   auditIdRequestSchema,
   auditStatusResponseSchema,
   authorizerInfoResponseSchema,
@@ -45,6 +49,8 @@ import {
   componentTokenResponseSchema,
   historyVersionsResponseSchema,
   latestAuditStatusResponseSchema,
+  modifyDomainRequestSchema,
+  modifyDomainResponseSchema,
   okResponseSchema,
   pageListResponseSchema,
   pluginListResponseSchema,
@@ -54,10 +60,12 @@ import {
   queryAuthResponseSchema,
   quotaResponseSchema,
   setPrivacySettingRequestSchema,
+  setWebviewDomainRequestSchema,
   submitAuditRequestSchema,
   submitAuditResponseSchema,
   templateListResponseSchema,
   versionInfoResponseSchema,
+  webviewDomainResponseSchema,
 } from './schemas';
 
 export const DEFAULT_PC_AUTH_PAGE_BASE = 'https://mp.weixin.qq.com';
@@ -85,6 +93,10 @@ export const OPERATIONS = {
   // Sets the whole setting: a repeat writes the same thing again.
   setPrivacySetting: { path: '/cgi-bin/component/setprivacysetting', idempotent: true },
   getCodePrivacyInfo: { path: '/wxa/security/get_code_privacy_info', idempotent: true },
+  // A repeated `add` is refused (85017 "no domain to modify", 89019 for web views): after an unknown outcome the
+  // caller reads the lists again (`get`) rather than having the call repeated blindly.
+  modifyDomain: { path: '/wxa/modify_domain', idempotent: false },
+  setWebviewDomain: { path: '/wxa/setwebviewdomain', idempotent: false },
   submitAudit: { path: '/wxa/submit_audit', idempotent: false },
   getAuditStatus: { path: '/wxa/get_auditstatus', idempotent: true },
   getLatestAuditStatus: { path: '/wxa/get_latest_auditstatus', idempotent: true },
@@ -369,6 +381,17 @@ export class ComponentApi {
   /** Fails with 61039 while the post-commit privacy scan still runs. */
   async getCodePrivacyInfo(authorizerToken: string, options?: CallOptions): Promise<CodePrivacyInfoResponse> {
     return this.http.json(this.wxa('getCodePrivacyInfo', 'GET', authorizerToken, options), codePrivacyInfoResponseSchema);
+  }
+
+  /** Reads (`get`) or changes the mini program's server domains; every answer carries the lists as they stand. */
+  async modifyDomain(authorizerToken: string, request: ModifyDomainRequest, options?: CallOptions): Promise<ModifyDomainResponse> {
+    const body = validated(modifyDomainRequestSchema, request, 'modify_domain');
+    return this.http.json({ ...this.wxa('modifyDomain', 'POST', authorizerToken, options), body }, modifyDomainResponseSchema);
+  }
+
+  async setWebviewDomain(authorizerToken: string, request: SetWebviewDomainRequest, options?: CallOptions): Promise<WebviewDomainResponse> {
+    const body = validated(setWebviewDomainRequestSchema, request, 'setwebviewdomain');
+    return this.http.json({ ...this.wxa('setWebviewDomain', 'POST', authorizerToken, options), body }, webviewDomainResponseSchema);
   }
 
   /**

@@ -97,6 +97,19 @@ export const WECHAT_ERRCODES: Readonly<Record<number, ErrcodeInfo>> = {
   61039: e('state', 'privacy scan after commit still running; retry in about a minute'),
   61040: e('input', 'privacy API configuration problem (e.g. requiredPrivateInfos missing)'),
   86074: e('state', 'privacy_ver=1 requires a live version'),
+  86072: e('input', 'store_expire_timestamp of the privacy guide is invalid'),
+
+  // Server and web-view domains (doc 设置服务器域名 / 设置业务域名; WxJava WxMaErrorMsgEnum)
+  85015: e('input', 'the account is not a mini program'),
+  85016: e('input', 'too many domains'),
+  85017: e('state', 'no domain to modify: already set, or not registered as a mini program server domain of the platform'),
+  85018: e('state', 'the domain is not registered on the third-party platform'),
+  85301: e('input', 'a domain breaks the rules (https/wss scheme, no IP, registered on the platform)'),
+  89019: e('state', 'web-view domains unchanged'),
+  89020: e('state', 'the platform has no web-view domains registered'),
+  89021: e('state', 'the web-view domain is not one of the platform or a subdomain of one'),
+  89029: e('input', 'too many web-view domains'),
+  89231: e('permission', 'personal mini programs cannot set web-view domains'),
 
   // Submit audit (§4.7)
   85006: e('input', 'invalid tag format'),

@@ -304,6 +304,35 @@ export const setPrivacySettingRequestSchema = z.lazy(() =>
 );
 export type SetPrivacySettingRequest = z.infer<typeof setPrivacySettingRequestSchema>;
 
+/**
+ * `/wxa/modify_domain` (doc 设置服务器域名): `get` reads the mini program's lists; `add`/`delete`/`set` change
+ * them and need every list (empty when unchanged). Domains must first be registered on the platform (85017).
+ */
+const domainLists = () => ({
+  requestdomain: z.array(z.string()),
+  wsrequestdomain: z.array(z.string()),
+  uploaddomain: z.array(z.string()),
+  downloaddomain: z.array(z.string()),
+  udpdomain: z.array(z.string()).optional(),
+  tcpdomain: z.array(z.string()).optional(),
+});
+export const modifyDomainRequestSchema = z.lazy(() =>
+  z.discriminatedUnion('action', [
+    z.object({ action: z.literal('get') }),
+    z.object({ action: z.enum(['add', 'delete', 'set']), ...domainLists() }),
+  ]),
+);
+export type ModifyDomainRequest = z.infer<typeof modifyDomainRequestSchema>;
+
+/** `/wxa/setwebviewdomain` (业务域名): the platform's web-view domains only (89021). */
+export const setWebviewDomainRequestSchema = z.lazy(() =>
+  z.discriminatedUnion('action', [
+    z.object({ action: z.literal('get') }),
+    z.object({ action: z.enum(['add', 'delete', 'set']), webviewdomain: z.array(z.string()) }),
+  ]),
+);
+export type SetWebviewDomainRequest = z.infer<typeof setWebviewDomainRequestSchema>;
+
 export const auditIdRequestSchema = z.lazy(() => z.object({ auditid: int.positive() }));
 
 export const pluginRequestSchema = z.lazy(() =>
@@ -374,6 +403,21 @@ export const codePrivacyInfoResponseSchema = z.lazy(() =>
   }),
 );
 export type CodePrivacyInfoResponse = z.infer<typeof codePrivacyInfoResponseSchema>;
+
+export const modifyDomainResponseSchema = z.lazy(() =>
+  z.object({
+    requestdomain: z.array(z.string()).default([]),
+    wsrequestdomain: z.array(z.string()).default([]),
+    uploaddomain: z.array(z.string()).default([]),
+    downloaddomain: z.array(z.string()).default([]),
+    udpdomain: z.array(z.string()).default([]),
+    tcpdomain: z.array(z.string()).default([]),
+  }),
+);
+export type ModifyDomainResponse = z.infer<typeof modifyDomainResponseSchema>;
+
+export const webviewDomainResponseSchema = z.lazy(() => z.object({ webviewdomain: z.array(z.string()).default([]) }));
+export type WebviewDomainResponse = z.infer<typeof webviewDomainResponseSchema>;
 
 export const submitAuditResponseSchema = z.lazy(() => z.object({ auditid: intLike }));
 export type SubmitAuditResponse = z.infer<typeof submitAuditResponseSchema>;

@@ -414,7 +414,7 @@ describe('deployments (reads)', () => {
       .object({ id: z.string(), state: z.string(), extJson: z.string(), history: z.array(z.object({ from: z.string(), to: z.string(), command: z.string() })) })
       .parse((await api.get(`/v1/deployments/${oldest.id}`)).body);
     expect(detail.state).toBe('built');
-    expect(detail.history.map((h) => `${h.from}→${h.to}`)).toEqual(['configuring→building', 'building→building', 'building→building', 'building→built']);
+    expect(detail.history.map((h) => `${h.from}→${h.to}`)).toEqual(['configuring→building', 'building→building', 'building→building', 'building→building', 'building→building', 'building→built']);
     expect(errorOf(await api.get('/v1/deployments/dep_doesnotexist')).code).toBe('DEPLOYMENT_NOT_FOUND');
   });
 

@@ -197,7 +197,7 @@ describe('isolation between accounts', () => {
     }
     const deployment = z.object({ state: z.string(), history: z.array(z.unknown()) }).parse((await first.api.get(`/v1/deployments/${deploymentId}`)).body);
     expect(deployment).toMatchObject({ state: 'built' });
-    expect(deployment.history).toHaveLength(4);
+    expect(deployment.history).toHaveLength(6);
     const mp = z.object({ status: z.string(), linkedAppId: z.string().nullable() }).parse((await first.api.get(`/v1/mini-programs/${appid}`)).body);
     expect(mp).toEqual({ ...mp, status: 'authorized', linkedAppId: appId });
     const app = z.object({ config: z.unknown(), miniProgramAppid: z.string().nullable() }).parse((await first.api.get(`/v1/apps/${appId}`)).body);

@@ -146,6 +146,8 @@ describe('GET /openapi.json', () => {
     const config = op('put', '/v1/apps/{appId}/config');
     expect(JSON.stringify(config.requestBody)).toContain('mapKey');
     expect(JSON.stringify(config.requestBody)).toContain('extPages');
+    // The go-live settings every kind carries: the user privacy guide and the extra server domains.
+    for (const field of ['privacyGuide', 'noticeMethod', 'purposes', 'serverDomains', 'webview']) expect(JSON.stringify(config.requestBody)).toContain(field);
 
     expect(op('get', '/v1/deployments').parameters?.map((param) => `${param.in}:${param.name}`)).toEqual(['query:appId', 'query:state', 'query:limit']);
     expect(op('get', '/v1/deployments/{deploymentId}').parameters?.map((param) => `${param.in}:${param.name}`)).toEqual(['path:deploymentId']);

@@ -127,6 +127,8 @@ export async function seedDeployment(
     for (const command of [
       { type: 'startBuild' },
       { type: 'buildCommitted' },
+      { type: 'privacyGuideSet' },
+      { type: 'domainsSet' },
       { type: 'qrStored', qrAssetId: qr.id },
       { type: 'buildSucceeded', boundTesters: ['tester001'] },
     ] as const) {
