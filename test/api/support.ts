@@ -139,3 +139,26 @@ export async function seedDeployment(
 let counter = 0;
 /** A WeChat appid nobody else in the run uses. */
 export const uniqueAppid = (): WeChatAppid => weChatAppidSchema.parse(`wx${Date.now().toString(16).slice(-8)}${(counter++).toString(16).padStart(8, '0')}`);
+
+/**
+ * Starts the platform and a second handle on its database before the file's tests and closes both after them;
+ * `current()` gives them inside a test.
+ */
+export function platformForFile(): { current: () => { p: Platform; s: Services } } {
+  let started: { p: Platform; s: Services; close: () => Promise<void> } | undefined;
+  beforeAll(async () => {
+    const p = await startApiPlatform();
+    const { s, close } = openServices();
+    started = { p, s, close };
+  });
+  afterAll(async () => {
+    await started?.close();
+    await started?.p.close();
+  });
+  return {
+    current: () => {
+      if (!started) throw new Error('the platform starts in beforeAll');
+      return started;
+    },
+  };
+}

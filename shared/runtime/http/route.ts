@@ -95,7 +95,8 @@ export function parseInput<T>(schema: z.ZodType<T>, value: unknown, location: 'b
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => ({
     path: [location, ...issue.path.map(String)].join('.'),
-    message: issue.message,
+    // zod's own words for a missing body ("expected object, received undefined") name a type, not the fix.
+    message: location === 'body' && value === undefined && issue.path.length === 0 ? 'send a JSON object' : issue.message,
   }));
   const first = issues[0];
   throw new ValidationError(
