@@ -9,11 +9,13 @@ import { z } from 'zod';
 import { authorizationUrl } from '../../shared/app/authorization';
 import {
   MAX_ASSET_BYTES,
+  assetMetasOf,
   createAccount,
   createApp,
   getAccount,
   getApp,
   getAsset,
+  linkAppProducts,
   listApps,
   putAsset,
   resetAppTheme,
@@ -22,11 +24,11 @@ import {
 } from '../../shared/app/catalog';
 import type { Asset } from '../../shared/app/collections';
 import { accountOf, type Services } from '../../shared/app/context';
-import { getDeployment } from '../../shared/app/deployments';
+import { getDeployment, latestDeploymentOf } from '../../shared/app/deployments';
 import { readImageMeta } from '../../shared/app/images';
 import { accountSchema } from '../../shared/domain/account';
 import { lazyTarget } from '../../shared/domain/common';
-import { IMAGE_TYPES, iotVideoConfigSchema, lowcodeConfigSchema, newAppInputSchema } from '../../shared/domain/app';
+import { IMAGE_TYPES, iotVideoConfigSchema, linkedProductIdsSchema, lowcodeConfigSchema, newAppInputSchema, parseNewApp, type App } from '../../shared/domain/app';
 import { deploymentStateSchema } from '../../shared/domain/deployment';
 import { NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../../shared/domain/errors';
 import { accountIdSchema, type AccountId } from '../../shared/domain/ids';
@@ -52,6 +54,7 @@ import {
   toAssetView,
   toDeploymentSummary,
   toDeploymentView,
+  toAppView,
   toMiniProgramView,
 } from './views';
 
@@ -90,18 +93,21 @@ const deploymentQuery = z.object({
 });
 
 /**
- * The domain names config fields `config.…`; a 400 names the field as it was sent, like every other 400 of the
- * stack (`body.config.theme.mainColor` when creating, `body.theme.mainColor` when the body is the config).
+ * The domain names fields relative to the app (`config.theme.mainColor`, `name`); a 400 names them as they were
+ * sent, like every other 400 of the stack: `body.config.theme.mainColor` when the body is the app,
+ * `body.theme.mainColor` when the body is the config. The message stays one sentence: the first field, its problem.
  */
-async function reportingConfigAt<T>(prefix: 'body' | 'body.config', run: () => Promise<T>): Promise<T> {
+async function reportingFieldsOf<T>(body: 'app' | 'config', run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
     const inConfig = (path: string) => path === 'config' || path.startsWith('config.');
-    if (!(error instanceof ValidationError) || !error.issues.some((issue) => inConfig(issue.path))) throw error;
-    const issues = error.issues.map((issue) => (inConfig(issue.path) ? { ...issue, path: prefix + issue.path.slice('config'.length) } : issue));
+    if (!(error instanceof ValidationError)) throw error;
+    if (body === 'config' && !error.issues.some((issue) => inConfig(issue.path))) throw error;
+    const asSent = (path: string) => (body === 'app' ? `body.${path}` : inConfig(path) ? `body${path.slice('config'.length)}` : path);
+    const issues = error.issues.map((issue) => ({ ...issue, path: asSent(issue.path) }));
     const first = issues[0];
-    throw new ValidationError(first ? `${error.message}: ${first.path}: ${first.message}` : error.message, issues, {
+    throw new ValidationError(first ? `${first.path}: ${first.message}` : error.message, issues, {
       code: error.code,
       cause: error,
       ...(error.details ? { details: error.details } : {}),
@@ -122,6 +128,9 @@ const imageReply = (asset: Asset, cacheControl: string): Reply => ({
 const PRIVATE_IMMUTABLE = 'private, max-age=31536000, immutable';
 const PUBLIC_IMMUTABLE = 'public, max-age=31536000, immutable';
 
+/** An app as frontends read it: with its status, latest deployment, warnings and effective theme. */
+const appViewOf = async (s: Services, accountId: AccountId, app: App) => toAppView(app, await latestDeploymentOf(s, app.id), await assetMetasOf(s, accountId, app));
+
 async function accountDetails(s: Services, accountId: AccountId) {
   const account = (await getAccount(s, accountId)).data;
   return toAccountView(account, await primaryMiniProgramOf(s, accountId, account.primaryMiniProgram?.appid));
@@ -135,6 +144,7 @@ export const API_DESCRIPTION =
 export const routes = (s: Services): AnyRoute[] => {
   const probes = s.store.collection(healthProbes);
   let document: OpenApiDocument | undefined;
+  const viewOf = (accountId: AccountId, app: App) => appViewOf(s, accountId, app);
 
   const own: AnyRoute[] = [
     route({
@@ -224,11 +234,18 @@ export const routes = (s: Services): AnyRoute[] => {
         path: '/v1/apps',
         auth: 'account',
         summary: 'Create an app (lowcode or iot-video) with its config',
-        body: newAppInputSchema,
+        // Read by the domain, so that a mistake in the config is APP_CONFIG_INVALID here as on PUT …/config.
+        body: z.record(z.string(), z.unknown()),
         response: appView,
-        handle: async ({ body, principal }) => json(201, await reportingConfigAt('body.config', () => createApp(s, accountOf(principal), body))),
+        handle: async ({ body, principal }) =>
+          json(201, await viewOf(accountOf(principal), await reportingFieldsOf('app', () => createApp(s, accountOf(principal), parseNewApp(body))))),
       }),
-      { status: 201, description: 'Images in the config are asset ids (POST /v1/assets first); their type and width are checked.' },
+      {
+        status: 201,
+        bodyDocumentedAs: newAppInputSchema,
+        description:
+          'Images in the config are asset ids (POST /v1/assets first); their type is checked, and a width over what the template suggests is a warning. A mistake in the config answers APP_CONFIG_INVALID, any other INVALID_BODY.',
+      },
     ),
     route({
       method: 'GET',
@@ -236,16 +253,19 @@ export const routes = (s: Services): AnyRoute[] => {
       auth: 'account',
       summary: "The account's apps",
       response: appListView,
-      handle: async ({ principal }) => json(200, { apps: await listApps(s, accountOf(principal)) }),
+      handle: async ({ principal }) => {
+        const accountId = accountOf(principal);
+        return json(200, { apps: await Promise.all((await listApps(s, accountId)).map((app) => viewOf(accountId, app))) });
+      },
     }),
     route({
       method: 'GET',
       path: '/v1/apps/{appId}',
       auth: 'account',
-      summary: 'An app, with its mini program and, when it lost it, why (linkLostReason)',
+      summary: 'An app: its status, latest deployment, warnings, effective theme, its mini program and, when it lost it, why (linkLostReason)',
       params: appParams,
       response: appView,
-      handle: async ({ params, principal }) => json(200, (await getApp(s, accountOf(principal), params.appId)).data),
+      handle: async ({ params, principal }) => json(200, await viewOf(accountOf(principal), (await getApp(s, accountOf(principal), params.appId)).data)),
     }),
     documented(
       route({
@@ -258,7 +278,7 @@ export const routes = (s: Services): AnyRoute[] => {
         body: z.record(z.string(), z.unknown()),
         response: appView,
         handle: async ({ params, body, principal }) =>
-          json(200, await reportingConfigAt('body', () => updateAppConfig(s, accountOf(principal), params.appId, body))),
+          json(200, await viewOf(accountOf(principal), await reportingFieldsOf('config', () => updateAppConfig(s, accountOf(principal), params.appId, body)))),
       }),
       { bodyDocumentedAs: appConfigSchema, description: 'The body is the config of the app’s kind: iot-video or lowcode.' },
     ),
@@ -270,7 +290,18 @@ export const routes = (s: Services): AnyRoute[] => {
       params: appParams,
       body: z.strictObject({ colours: z.array(z.enum(['mainColor', 'secondaryColor'])).min(1).optional() }).optional(),
       response: appView,
-      handle: async ({ params, body, principal }) => json(200, await resetAppTheme(s, accountOf(principal), params.appId, body?.colours)),
+      handle: async ({ params, body, principal }) => json(200, await viewOf(accountOf(principal), await resetAppTheme(s, accountOf(principal), params.appId, body?.colours))),
+    }),
+    route({
+      method: 'PUT',
+      path: '/v1/apps/{appId}/products',
+      auth: 'account',
+      summary: 'Link an iot-video app to its IoT Video products (seed 003 step 3): the mini program lets users add devices of these by hand',
+      params: appParams,
+      body: z.strictObject({ productIds: linkedProductIdsSchema }),
+      response: appView,
+      handle: async ({ params, body, principal }) =>
+        json(200, await viewOf(accountOf(principal), await linkAppProducts(s, accountOf(principal), params.appId, body.productIds))),
     }),
 
     // ------------------------------------------------------------------------------------------------ assets

@@ -209,6 +209,16 @@ async function openDeploymentOf(s: Services, appId: AppId, latest: string | null
 }
 
 /**
+ * The app's latest deployment, open or not: the one its slot names, or (for an app built before slots existed)
+ * its newest. What the app's status is derived from.
+ */
+export async function latestDeploymentOf(s: Services, appId: AppId): Promise<Deployment | null> {
+  const slot = await s.store.collection(appDeploymentSlotsCollection).get(appId);
+  if (slot) return (await s.db.deployments.get(slot.data.deploymentId))?.data ?? null;
+  return (await s.db.deployments.find({ where: { appId }, orderBy: { field: 'createdAt', direction: 'desc' }, limit: 1 }))[0]?.data ?? null;
+}
+
+/**
  * Open deployments by state. Closed failures pile up (a permanent failure stays `failed`), so they cannot share
  * one limited query with the open states: the failed ones are read newest first, where a retryable one would be.
  */
