@@ -183,21 +183,19 @@ export const routes = (s: Services): AnyRoute[] => {
     ),
 
     // ---------------------------------------------------------------------------------------------- accounts
-    documented(
-      route({
-        method: 'POST',
-        path: '/v1/accounts',
-        auth: 'admin',
-        summary: 'Create an account and its first API key (shown once, stored hashed)',
-        body: z.strictObject({ name: lazyTarget(accountSchema).shape.name }),
-        response: accountCreatedView,
-        handle: async ({ body }) => {
-          const { account, apiKey } = await createAccount(s, body.name);
-          return json(201, { account: toAccountView(account, null), apiKey });
-        },
-      }),
-      { status: 201 },
-    ),
+    route({
+      method: 'POST',
+      path: '/v1/accounts',
+      status: 201,
+      auth: 'admin',
+      summary: 'Create an account and its first API key (shown once, stored hashed)',
+      body: z.strictObject({ name: lazyTarget(accountSchema).shape.name }),
+      response: accountCreatedView,
+      handle: async ({ body }) => {
+        const { account, apiKey } = await createAccount(s, body.name);
+        return json(201, { account: toAccountView(account, null), apiKey });
+      },
+    }),
     route({
       method: 'GET',
       path: '/v1/accounts/{accountId}',
@@ -219,12 +217,13 @@ export const routes = (s: Services): AnyRoute[] => {
       route({
         method: 'POST',
         path: '/v1/account/api-keys',
+        status: 201,
         auth: 'account',
         summary: 'Rotate: issue a new API key (shown once); the previous one keeps working until the next rotation',
         response: apiKeyView,
         handle: async ({ principal }) => json(201, { apiKey: await rotateApiKey(s, accountOf(principal)) }),
       }),
-      { status: 201, description: 'At most two keys are live: issuing a third revokes the oldest.' },
+      { description: 'At most two keys are live: issuing a third revokes the oldest.' },
     ),
 
     // -------------------------------------------------------------------------------------------------- apps
@@ -232,6 +231,7 @@ export const routes = (s: Services): AnyRoute[] => {
       route({
         method: 'POST',
         path: '/v1/apps',
+        status: 201,
         auth: 'account',
         summary: 'Create an app (lowcode or iot-video) with its config',
         // Read by the domain, so that a mistake in the config is APP_CONFIG_INVALID here as on PUT …/config.
@@ -241,7 +241,6 @@ export const routes = (s: Services): AnyRoute[] => {
           json(201, await viewOf(accountOf(principal), await reportingFieldsOf('app', () => createApp(s, accountOf(principal), parseNewApp(body))))),
       }),
       {
-        status: 201,
         bodyDocumentedAs: newAppInputSchema,
         description:
           'Images in the config are asset ids (POST /v1/assets first); their type is checked, and a width over what the template suggests is a warning. A mistake in the config answers APP_CONFIG_INVALID, any other INVALID_BODY.',
@@ -309,6 +308,7 @@ export const routes = (s: Services): AnyRoute[] => {
       route({
         method: 'POST',
         path: '/v1/assets',
+        status: 201,
         auth: 'account',
         summary: `Upload an image: its bytes are the body (PNG, JPEG or GIF, at most ${MAX_ASSET_BYTES / 1024} KiB)`,
         response: assetView,
@@ -332,7 +332,7 @@ export const routes = (s: Services): AnyRoute[] => {
           return json(201, toAssetView(id, asset, s.config.publicBaseUrl));
         },
       }),
-      { status: 201, requestContentTypes: IMAGE_TYPES },
+      { requestContentTypes: IMAGE_TYPES },
     ),
     documented(
       route({
@@ -367,6 +367,7 @@ export const routes = (s: Services): AnyRoute[] => {
       route({
         method: 'POST',
         path: '/v1/authorizations',
+        status: 201,
         auth: 'account',
         summary: "A WeChat authorization page URL: bind the account's primary mini program, or authorize one for an app",
         body: authorizationBody,
@@ -381,7 +382,7 @@ export const routes = (s: Services): AnyRoute[] => {
             }),
           ),
       }),
-      { status: 201, description: 'The URL carries a signed state naming the account and app; it expires after 30 minutes.' },
+      { description: 'The URL carries a signed state naming the account and app; it expires after 30 minutes.' },
     ),
 
     // ----------------------------------------------------------------------------------------- mini programs

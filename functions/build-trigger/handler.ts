@@ -39,6 +39,7 @@ export const routes = (s: Services): AnyRoute[] => {
       method: 'POST',
       path: '/v1/apps/{appId}/deployments',
       auth: 'account',
+      status: 202,
       summary: 'Build the app for its mini program: commit, experience QR, testers (202: may finish in the background)',
       body: buildBody,
       params: appParams,

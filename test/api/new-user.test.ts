@@ -7,9 +7,11 @@ import { authorize, client, createLowcodeApp, deploymentOf, expectStatus, pngOfW
 import { IOT_VIDEO_THEME_DEFAULTS } from '../../shared/domain/app';
 import { EXAMPLE_PRODUCT_IDS, exampleIotVideoConfig } from '../../shared/domain/examples';
 import { accountIdSchema, appIdSchema, assetIdSchema, type AccountId } from '../../shared/domain/ids';
+import { undocumentedAnswers } from '../support/documented-statuses';
 import { errorOf, idReply, iotImages, platformForFile, seedDeployment, seedMiniProgram, uniqueAppid } from './support';
 
 const platform = platformForFile();
+afterEach(async () => expect(await undocumentedAnswers(platform.current().p)).toEqual([]));
 
 const accountCreated = z.object({ account: z.object({ id: z.string() }), apiKey: z.string() });
 

@@ -4,7 +4,7 @@
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { z } from 'zod';
-import { ValidationError } from '../../domain/errors';
+import { AppError, ValidationError } from '../../domain/errors';
 import type { Logger } from '../logger';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -67,6 +67,11 @@ export interface Route<B = unknown, Q = unknown, P = unknown> {
   readonly path: string;
   readonly auth: AuthMode;
   readonly summary: string;
+  /**
+   * The status of a successful reply; 200 when left out. The OpenAPI document lists this one, so a handler that
+   * answers another fails (500, logged) rather than let the document lie; errors get theirs from the stack.
+   */
+  readonly status?: number;
   readonly body?: z.ZodType<B>;
   readonly query?: z.ZodType<Q>;
   readonly params?: z.ZodType<P>;
@@ -83,6 +88,8 @@ export interface AnyRoute {
   readonly path: string;
   readonly auth: AuthMode;
   readonly summary: string;
+  /** The status of a successful reply. */
+  readonly status: number;
   readonly schemas: { body?: z.ZodType; query?: z.ZodType; params?: z.ZodType; response?: z.ZodType };
   readonly errorPage?: ErrorPage;
   /** Validates the raw inputs against the route's schemas, then runs its handler. */
@@ -106,25 +113,38 @@ export function parseInput<T>(schema: z.ZodType<T>, value: unknown, location: 'b
   );
 }
 
+/** A handler answered a success status its route does not declare: a bug, which the OpenAPI document would hide. */
+export class UndeclaredStatusError extends AppError {
+  readonly code = 'UNDECLARED_STATUS';
+  readonly category = 'internal' as const;
+}
+
 /** Declares a route; the handler's request types are inferred from its schemas. */
 export function route<B = undefined, Q = Record<string, string | undefined>, P = Record<string, string>>(
   definition: Route<B, Q, P>,
 ): AnyRoute {
   const { body, query, params, response } = definition;
+  const status = definition.status ?? 200;
   return {
     method: definition.method,
     path: definition.path,
     auth: definition.auth,
     summary: definition.summary,
+    status,
     schemas: { body, query, params, response },
     ...(definition.errorPage ? { errorPage: definition.errorPage } : {}),
-    invoke: (request) =>
-      definition.handle({
+    invoke: async (request) => {
+      const reply = await definition.handle({
         ...request,
         body: (body ? parseInput(body, request.body, 'body') : undefined) as B,
         query: query ? parseInput(query, request.query, 'query') : (request.query as Q),
         params: params ? parseInput(params, request.params, 'params') : (request.params as P),
-      }),
+      });
+      if (reply.status !== status) {
+        throw new UndeclaredStatusError(`${definition.method} ${definition.path} answered ${reply.status} but declares ${status}`);
+      }
+      return reply;
+    },
   };
 }
 

@@ -31,6 +31,7 @@ function setup() {
         path: '/things/{thingId}',
         auth: 'account',
         summary: 'create',
+        status: 201,
         body: z.object({ name: z.string().min(1), size: z.number().int().positive() }).strict(),
         params: z.object({ thingId: z.string().regex(/^t_[a-z0-9]+$/) }),
         handle: async ({ body, params, principal }) => json(201, { ...body, id: params.thingId, principal }),
@@ -43,6 +44,7 @@ function setup() {
         body: z.strictObject({ force: z.boolean().default(false) }),
         handle: async ({ body }) => json(200, body),
       }),
+      route({ method: 'GET', path: '/undeclared', auth: 'public', summary: 'answers 201 but declares 200', handle: async () => json(201, { made: true }) }),
       route({ method: 'GET', path: '/admin/ping', auth: 'admin', summary: 'admin', handle: async () => json(200, { pong: true }) }),
       route({
         method: 'GET',
@@ -179,6 +181,13 @@ describe('the HTTP middy stack', () => {
       ['info', 'request', 404, 'THING_NOT_FOUND', undefined],
     ]);
     expect(lines.join('\n')).not.toContain('stack');
+  });
+
+  it('answers 500 when a handler answers a success status its route does not declare (the OpenAPI document lists the declared one)', async () => {
+    const { call, lines } = setup();
+    const result = await call({ path: '/undeclared' });
+    expect(result.statusCode).toBe(500);
+    expect(lines.map((line) => JSON.parse(line)).find((entry) => entry.msg === 'request crashed')?.error.message).toBe('GET /undeclared answered 201 but declares 200');
   });
 
   it('answers 401 without a key, with a wrong key, and with an account key on an admin route', async () => {
