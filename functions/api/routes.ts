@@ -25,6 +25,8 @@ import {
 import type { Asset } from '../../shared/app/collections';
 import { accountOf, type Services } from '../../shared/app/context';
 import { getDeployment, latestDeploymentOf } from '../../shared/app/deployments';
+import { templateLibrary } from '../../shared/app/templates';
+import { withLatestMarked } from '../../shared/domain/templates';
 import { readImageMeta } from '../../shared/app/images';
 import { accountSchema } from '../../shared/domain/account';
 import { lazyTarget } from '../../shared/domain/common';
@@ -50,6 +52,7 @@ import {
   miniProgramListView,
   miniProgramView,
   quotaView,
+  templateListView,
   toAccountView,
   toAssetView,
   toDeploymentSummary,
@@ -446,6 +449,16 @@ export const routes = (s: Services): AnyRoute[] => {
       }),
       { responseContentTypes: IMAGE_TYPES },
     ),
+
+    // --------------------------------------------------------------------------------------------- templates
+    route({
+      method: 'GET',
+      path: '/v1/templates',
+      auth: 'account',
+      summary: "The platform's code templates (WeChat's template library), newest first, each line's latest version marked; what an app's templateId names",
+      response: templateListView,
+      handle: async ({ signal }) => json(200, { templates: withLatestMarked(await templateLibrary(s, signal)) }),
+    }),
 
     // ------------------------------------------------------------------------------------------------- quota
     route({

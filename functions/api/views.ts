@@ -11,6 +11,7 @@ import { deploymentSchema, deploymentStateSchema, type Deployment } from '../../
 import { miniProgramSchema, miniProgramStatusSchema, type MiniProgram } from '../../shared/domain/mini-program';
 import { lazyTarget } from '../../shared/domain/common';
 import { hasCodePermissions } from '../../shared/domain/rules';
+import { libraryTemplateSchema } from '../../shared/domain/templates';
 import { assetSchema, type Asset } from '../../shared/app/collections';
 
 // ------------------------------------------------------------------------------------------------ accounts
@@ -169,3 +170,10 @@ export const quotaView = z.object({
   speedupRest: z.number().int(),
   speedupLimit: z.number().int(),
 });
+
+export const templateView = lazyTarget(libraryTemplateSchema)
+  .extend({
+    latest: z.boolean().meta({ description: 'The newest template of its code line (same source development mini program): what a build without templateId takes.' }),
+  })
+  .meta({ id: 'Template' });
+export const templateListView = z.object({ templates: z.array(templateView) });

@@ -122,6 +122,7 @@ interface TemplateRecord {
   pages: string[];
   templateType: 0 | 1;
   createdAt: number;
+  sourceMiniProgramAppid: string;
 }
 
 interface Version extends VersionSnapshot {
@@ -614,7 +615,8 @@ export class SimState {
       userDesc: spec.userDesc,
       pages: spec.pages !== undefined && spec.pages.length > 0 ? [...spec.pages] : [...DEFAULT_TEMPLATE_PAGES],
       templateType: spec.templateType ?? 0,
-      createdAt: this.now(),
+      createdAt: spec.createdAt ?? this.now(),
+      sourceMiniProgramAppid: spec.sourceMiniProgramAppid ?? `wxsimdev${String(spec.templateId % 1e10).padStart(10, '0')}`,
     });
   }
 
@@ -629,8 +631,8 @@ export class SimState {
         user_desc: t.userDesc,
         template_id: t.templateId,
         draft_id: t.templateId,
-        source_miniprogram_appid: 'wxsimdevelopment01',
-        source_miniprogram: 'simulator dev mini program',
+        source_miniprogram_appid: t.sourceMiniProgramAppid,
+        source_miniprogram: `simulator dev mini program ${t.sourceMiniProgramAppid}`,
         developer: 'simulator',
         template_type: t.templateType,
         category_list: [],

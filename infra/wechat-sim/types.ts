@@ -135,6 +135,14 @@ export interface TemplateSpec {
   userDesc: string;
   pages?: string[];
   templateType?: 0 | 1;
+  /**
+   * The development mini program whose draft became this template (reference §4.1): templates of one source are
+   * versions of one code line. Default: a source of the template's own, so templates are unrelated unless a test
+   * says otherwise.
+   */
+  sourceMiniProgramAppid?: string;
+  /** When the template was added, epoch ms (create_time); default: the simulator's clock at addTemplate. */
+  createdAt?: number;
 }
 
 export interface ScanInput {

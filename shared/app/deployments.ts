@@ -54,6 +54,7 @@ import { AuthorizerNotAuthorizedError } from '../wechat/tokens';
 import { assetMetasOf, getAccount, getApp, putAsset } from './catalog';
 import type { Services } from './context';
 import { refreshPlugins } from './authorization';
+import { templateToBuild } from './templates';
 
 const LEASE_MS = 2 * 60_000;
 const SYSTEM: Actor = { kind: 'system' };
@@ -119,6 +120,8 @@ export interface BuildInput {
   userVersion: string;
   userDesc: string;
   testers?: readonly string[];
+  /** A template of the library to commit; left out: the latest version of the app's template (`templateToBuild`). */
+  templateId?: number | undefined;
 }
 
 /**
@@ -161,7 +164,7 @@ export async function startBuild(s: Services, accountId: AccountId, appId: strin
       accountId,
       appId: app.data.id,
       miniProgramAppid: appid,
-      templateId: app.data.templateId,
+      templateId: input.templateId ?? (await templateToBuild(s, app.data.templateId, signal)),
       userVersion: input.userVersion,
       userDesc: input.userDesc,
       extJson,

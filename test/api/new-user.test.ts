@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { authorize, client, createLowcodeApp, deploymentOf, expectStatus, pngOfWidth, type Client } from '../../infra/local/driver';
+import { templateLibraryCollection } from '../../shared/app/templates';
 import { IOT_VIDEO_THEME_DEFAULTS } from '../../shared/domain/app';
 import { EXAMPLE_PRODUCT_IDS, exampleIotVideoConfig } from '../../shared/domain/examples';
 import { accountIdSchema, appIdSchema, assetIdSchema, type AccountId } from '../../shared/domain/ids';
@@ -131,21 +132,26 @@ describe('an iot-video app shows its defaults and products', () => {
   });
 });
 
+/** A lowcode app of a new account, linked to a mini program of the account's subject (primary bound first). */
+async function linkedLowcodeApp(): Promise<{ api: Client; appId: string }> {
+  const { p } = platform.current();
+  const { api } = await newAccount();
+  const company = `测试科技有限公司${randomBytes(3).toString('hex')}`;
+  const primary = uniqueAppid();
+  const target = uniqueAppid();
+  for (const appid of [primary, target]) p.sim.addMiniProgram({ appId: appid, nickName: `小程序${appid.slice(-4)}`, principalName: company });
+  expect((await authorize(p, api, 'bind-primary', primary)).result.code).toBe('PRIMARY_BOUND');
+  const appId = await createLowcodeApp(api);
+  expect(appView.parse((await api.get(`/v1/apps/${appId}`)).body).status).toBe('unlinked');
+  expect((await authorize(p, api, 'authorize-app', target, appId)).result.ok).toBe(true);
+  return { api, appId };
+}
+
 describe('an app has a status', () => {
   it('follows its deployment: unlinked → configuring → built → (cancel) configuring again', async () => {
-    const { p } = platform.current();
-    const { api } = await newAccount();
-    const company = `测试科技有限公司${randomBytes(3).toString('hex')}`;
-    const primary = uniqueAppid();
-    const target = uniqueAppid();
-    for (const appid of [primary, target]) p.sim.addMiniProgram({ appId: appid, nickName: `小程序${appid.slice(-4)}`, principalName: company });
-    expect((await authorize(p, api, 'bind-primary', primary)).result.code).toBe('PRIMARY_BOUND');
-    const appId = await createLowcodeApp(api);
+    const { api, appId } = await linkedLowcodeApp();
     const statusOf = async () => appView.parse((await api.get(`/v1/apps/${appId}`)).body);
-    expect(await statusOf()).toMatchObject({ status: 'unlinked', latestDeployment: null });
-
-    expect((await authorize(p, api, 'authorize-app', target, appId)).result.ok).toBe(true);
-    expect((await statusOf()).status).toBe('configuring');
+    expect(await statusOf()).toMatchObject({ status: 'configuring', latestDeployment: null });
 
     const built = deploymentOf(expectStatus(await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.0' }), 202));
     expect(await statusOf()).toMatchObject({ status: built.state, latestDeployment: { id: built.id, state: built.state } });
@@ -155,5 +161,39 @@ describe('an app has a status', () => {
     expect(await statusOf()).toMatchObject({ status: 'configuring', latestDeployment: { id: built.id, state: 'cancelled' } });
     const listed = z.object({ apps: z.array(appView) }).parse((await api.get('/v1/apps')).body);
     expect(listed.apps.map((app) => app.status)).toEqual(['configuring']);
+  });
+});
+
+describe('code templates', () => {
+  const templates = z.object({
+    templates: z.array(
+      z.object({ templateId: z.number(), userVersion: z.string(), userDesc: z.string(), createdAt: z.number().nullable(), sourceMiniProgramAppid: z.string().nullable(), latest: z.boolean() }),
+    ),
+  });
+
+  it('lists WeChat’s template library with versions and descriptions, cached; a build without a template id takes the latest version', async () => {
+    const { p, s } = platform.current();
+    const { api } = await newAccount();
+    const first = templates.parse(expectStatus(await api.get('/v1/templates'), 200).body).templates;
+    expect(first).toEqual(expect.arrayContaining([expect.objectContaining({ templateId: 101, userVersion: '1.4.0', userDesc: 'lowcode runtime', latest: true })]));
+
+    // WeChat's library gains version 1.5.0 of the lowcode runtime (the same development mini program as 101).
+    const source = first.find((t) => t.templateId === 101)?.sourceMiniProgramAppid;
+    p.sim.addTemplate({ templateId: 150, userVersion: '1.5.0', userDesc: 'lowcode runtime, dark mode', sourceMiniProgramAppid: source ?? '', createdAt: Date.now() + 1000, pages: ['pages/index/index'] });
+    // Cached: not listed until the copy expires (dropped here, as if its five minutes had passed).
+    expect(templates.parse((await api.get('/v1/templates')).body).templates.map((t) => t.templateId)).not.toContain(150);
+    await s.store.collection(templateLibraryCollection).delete('library');
+    const fresh = templates.parse((await api.get('/v1/templates')).body).templates;
+    expect(fresh.filter((t) => t.templateId === 101 || t.templateId === 150).map((t) => [t.templateId, t.userVersion, t.latest])).toEqual([
+      [150, '1.5.0', true],
+      [101, '1.4.0', false],
+    ]);
+
+    const { api: owner, appId } = await linkedLowcodeApp();
+    const latest = expectStatus(await owner.post(`/v1/apps/${appId}/deployments`, { userVersion: '2.0.0' }), 202);
+    expect(latest.body).toMatchObject({ templateId: 150, state: 'built' });
+    expectStatus(await owner.raw('POST', `/v1/deployments/${deploymentOf(latest).id}/cancel`), 200);
+    const pinned = expectStatus(await owner.post(`/v1/apps/${appId}/deployments`, { userVersion: '2.0.1', templateId: 101 }), 202);
+    expect(pinned.body).toMatchObject({ templateId: 101 });
   });
 });
