@@ -2,7 +2,9 @@
  * Code templates: the platform's template library at WeChat (`gettemplatelist`, reference §4.1). A template is one
  * uploaded version of a development mini program's code; the templates of one source development mini program
  * (`source_miniprogram_appid`) are the versions of one code line, and its newest (create_time) is the line's latest
- * version — what seed 000's "latest version" and seed 003's "支持的小程序最新版本" mean.
+ * version — what seed 000's "latest version" and seed 003's "支持的小程序最新版本" mean. Fields as WeChat documents
+ * them: https://developers.weixin.qq.com/doc/oplatform/en/openApi/OpenApiDoc/thirdparty-management/template-management/getTemplateList.html
+ * (create_time: when the developer uploaded the draft; source_miniprogram_appid: the development mini program).
  */
 import { z } from 'zod';
 import { timestampSchema } from './ids';
