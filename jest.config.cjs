@@ -11,5 +11,7 @@ module.exports = {
   },
   // middy ships ESM only: let swc turn it into CommonJS like everything else.
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
-  testTimeout: 30000,
+  // A guard against a hung test, not a speed limit: a CI machine shared with other jobs can run a test ten times
+  // slower than a quiet one, and a test's outcome must not depend on that (no test sets a shorter one).
+  testTimeout: 600_000,
 };

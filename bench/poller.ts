@@ -246,8 +246,8 @@ async function runScenario(scenario: Scenario, items: number, concurrency: numbe
       const ctx = { at: now, actor: { kind: 'system' as const } };
       const { miniProgram } = recordAuthorization(
         null,
-        { appid, accountId: owner.accountId, subject: '压测科技有限公司', nickname: `压测${appid.slice(-6)}`, userName, funcScopeIds: [SCOPE_CODE_MANAGEMENT], role: 'target' },
-        ctx,
+        { appid, accountId: owner.accountId, subject: '压测科技有限公司', nickname: `压测${appid.slice(-6)}`, userName, funcScopeIds: [SCOPE_CODE_MANAGEMENT] },
+        { ...ctx, scannedFor: 'app' },
       );
       await s.db.miniPrograms.insert(appid, linkMiniProgram(miniProgram, owner.appId, ctx).miniProgram);
       // And the app that holds it: every step of a deployment, the poll included, checks the link first.

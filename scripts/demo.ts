@@ -101,10 +101,12 @@ async function main() {
     const qrPath = await step(
       'save experience QR',
       async () => {
-        const qr = expectStatus(await api.get(`/v1/deployments/${built.id}/qrcode`), 200).body as Buffer;
+        const reply = expectStatus(await api.get(`/v1/deployments/${built.id}/qrcode`), 200);
+        const qr = reply.body as Buffer;
         const dir = join(root, '.data', 'demo');
         mkdirSync(dir, { recursive: true });
-        const file = join(dir, `experience-qr-${built.id}.png`);
+        // WeChat sends a JPEG; the extension follows what was stored.
+        const file = join(dir, `experience-qr-${built.id}.${reply.headers.get('content-type') === 'image/png' ? 'png' : 'jpg'}`);
         writeFileSync(file, qr);
         return file;
       },

@@ -5,7 +5,8 @@
  *   tsx scripts/fc-template.ts            rewrite serverless.fc.yml
  *   tsx scripts/fc-template.ts --check    exit 1 if it is out of date
  *
- * Translation: an SCF function URL → an FC `http` trigger (anonymous, the routes' methods); an SCF 7-field timer
+ * Translation: an SCF function URL → an FC `http` trigger (anonymous, the routes' methods and OPTIONS for CORS
+ * preflights); an SCF 7-field timer
  * (`s m h dom mon dow year`, UTC+8) → an FC 6-field cron with `CRON_TZ=Asia/Shanghai` (FC evaluates cron in UTC
  * otherwise). Only `*` years and unrestricted weekdays are translated: FC's weekday numbering is not verified here.
  */
@@ -60,7 +61,10 @@ export function generateFcTemplate(scfYaml: string): string {
     const { props } = resource;
     const triggers = props.triggers.map((trigger) => {
       if (trigger.type === 'url') {
-        const methods = [...new Set((trigger.routes as string[]).map((route) => route.split(' ')[0] ?? ''))].sort();
+        // OPTIONS too: with CORS_ORIGINS set, a browser's preflight must reach the function (its CORS middleware
+        // answers it); FC refuses methods a trigger does not list before the function runs. fc3's schema
+        // (devsapp/fc3 src/schema.json, IHttpTriggerConfig.methods) allows OPTIONS.
+        const methods = [...new Set([...(trigger.routes as string[]).map((route) => route.split(' ')[0] ?? ''), 'OPTIONS'])].sort();
         return { triggerName: 'http', triggerType: 'http', triggerConfig: { authType: 'anonymous', methods } };
       }
       return {

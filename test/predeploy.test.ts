@@ -70,27 +70,24 @@ describe('checkResources', () => {
       expect(problems.filter((p) => p.startsWith(`${name} is required`))).toHaveLength(1);
     }
     expect(problems.find((p) => p.startsWith('DATA_KEY'))).toMatch(/\(api, .*maintenance/);
-  }, 30_000);
-
+  });
   it('passes a complete configuration whose bundles carry the store driver', () => {
     const resources = renderTemplate(scfFile, COMPLETE);
     expect(checkResources(resources, dir)).toEqual([]);
-  }, 30_000);
-
+  });
   it('refuses STORE=cloudbase without an execution role: CloudBase would have no keys to sign with', () => {
     const { SCF_ROLE: _role, ...withoutRole } = COMPLETE;
     const resources = renderTemplate(scfFile, withoutRole);
     fakeBuild(dir, Object.keys(resources), '@cloudbase/node-sdk');
     const problems = checkResources(resources, dir);
     expect(problems).toEqual([expect.stringMatching(/^STORE=cloudbase needs the function to run with a role .*\(set SCF_ROLE\) \(api, .*maintenance\)$/)]);
-  }, 30_000);
-
+  });
   it('refuses malformed values and a bundle built for another store', () => {
     const resources = renderTemplate(scfFile, { ...COMPLETE, STORE: 'mongodb', MONGODB_URL: 'mongodb://db.example.com/wxa', DATA_KEY: 'short' });
     const problems = checkResources(resources, dir);
     expect(problems.some((p) => p.startsWith('DATA_KEY must be 32 random bytes'))).toBe(true);
     expect(problems.some((p) => /STORE=mongodb but \.\/dist\/api carries no mongodb \(STORE=mongodb npm run build\)/.test(p))).toBe(true);
-  }, 30_000);
+  });
 });
 
 describe('codeCacheWarnings', () => {
@@ -125,7 +122,7 @@ describe('codeCacheWarnings', () => {
     expect(codeCacheWarnings(resources, dir)).toEqual([expect.stringMatching(/^no V8 code cache next to the bundle/)]);
     // Warnings only: the deployment is not refused for them.
     expect(checkResources(resources, dir)).toEqual([]);
-  }, 30_000);
+  });
 });
 
 describe('tsx scripts/predeploy.ts', () => {
@@ -153,5 +150,5 @@ describe('tsx scripts/predeploy.ts', () => {
     } finally {
       rmSync(home, { recursive: true, force: true });
     }
-  }, 60_000);
+  });
 });

@@ -44,7 +44,7 @@ describe('serverless.fc.yml', () => {
     }
   });
 
-  it('serves every route through an anonymous HTTP trigger allowing its methods', () => {
+  it('serves every route through an anonymous HTTP trigger allowing its methods, and OPTIONS for CORS preflights', () => {
     for (const fn of scf.functions) {
       const http = fc.resources[fn.name]?.props.triggers.filter((t) => t.triggerType === 'http') ?? [];
       if (fn.routes.length === 0) {
@@ -53,7 +53,7 @@ describe('serverless.fc.yml', () => {
       }
       expect(http).toHaveLength(1);
       expect(http[0]?.triggerConfig.authType).toBe('anonymous');
-      expect(http[0]?.triggerConfig.methods).toEqual([...new Set(fn.routes.map((r) => r.method))].sort());
+      expect(http[0]?.triggerConfig.methods).toEqual([...new Set([...fn.routes.map((r) => r.method), 'OPTIONS'])].sort());
     }
   });
 
@@ -84,8 +84,7 @@ describe('serverless.fc.yml', () => {
     expect(Object.keys(fcEnv)).toEqual(Object.keys(scfEnv));
     expect({ ...fcEnv, STORE: scfEnv.STORE }).toEqual(scfEnv);
     expect(fcEnv.STORE).toBe('mongodb');
-  }, 30_000);
-
+  });
   it('refuses SCF cron features it cannot translate', () => {
     expect(() => scfCronToFc('0 0 2 * * MON 2027')).toThrow(/year/);
     expect(() => scfCronToFc('0 0 2 * * MON *')).toThrow(/weekday/);

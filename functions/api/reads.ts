@@ -7,6 +7,7 @@ import type { Deployment, DeploymentState } from '../../shared/domain/deployment
 import { AppError, NotFoundError } from '../../shared/domain/errors';
 import type { AccountId } from '../../shared/domain/ids';
 import type { MiniProgram } from '../../shared/domain/mini-program';
+import { CODE_MANAGEMENT_SET } from '../../shared/domain/rules';
 import { getAccount, getApp } from '../../shared/app/catalog';
 import type { Services } from '../../shared/app/context';
 import type { Stored } from '../../shared/store/port';
@@ -65,21 +66,19 @@ export interface Quota {
 }
 
 /**
- * WeChat counts the audit quota per third-party platform but only answers `queryquota` with a mini program's
- * token, so any mini program the account has authorized will do; the primary is tried first because it is the
- * one the account is least likely to unbind.
+ * WeChat counts the audit quota per third-party platform but only answers `queryquota` with the token of a mini
+ * program that granted code management (set 18, doc setCodeAuditQuota), so any such mini program of the account
+ * will do; the primary first, the one the account is least likely to unbind — though a primary is not asked for 18.
  */
 export async function queryQuota(s: Services, accountId: AccountId, signal: AbortSignal): Promise<Quota> {
   const account = await getAccount(s, accountId);
+  const managed = (mp: MiniProgram | null | undefined): mp is MiniProgram =>
+    mp?.status === 'authorized' && mp.funcScopeIds.includes(CODE_MANAGEMENT_SET.id);
   const primary = await primaryMiniProgramOf(s, accountId, primaryOf(account.data)?.appid);
-  let via = primary?.status === 'authorized' ? primary : null;
-  if (!via) {
-    const [any] = await s.db.miniPrograms.find({ where: { accountId, status: 'authorized' }, orderBy: { field: 'id' }, limit: 1 });
-    via = any?.data ?? null;
-  }
+  const via = managed(primary) ? primary : (await listMiniPrograms(s, accountId)).find(managed);
   if (!via) {
     throw new NoAuthorizedMiniProgramError(
-      'The account has no authorized mini program to ask WeChat through: bind the primary mini program first (POST /v1/authorizations).',
+      'The account has no mini program whose code management (permission set 18) it granted, to ask WeChat through: authorize an app’s mini program first (POST /v1/authorizations).',
     );
   }
   const quota = await s.wechat.client.queryQuota(via.appid, { signal });

@@ -35,7 +35,7 @@ import { deploymentStateSchema } from '../../shared/domain/deployment';
 import { NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../../shared/domain/errors';
 import { accountIdSchema, type AccountId } from '../../shared/domain/ids';
 import { documented, openApiDocument, type OpenApiDocument } from '../../shared/runtime/http/openapi';
-import { json, route, type AnyRoute, type Reply } from '../../shared/runtime/http/route';
+import { json, mediaTypeOf, route, type AnyRoute, type Reply } from '../../shared/runtime/http/route';
 import { defineCollection } from '../../shared/store/port';
 import { DOCUMENTED_FUNCTIONS } from './documented-functions';
 import { getMiniProgram, listDeployments, listMiniPrograms, primaryMiniProgramOf, queryQuota } from './reads';
@@ -82,10 +82,17 @@ const authorizationBody = z
     }),
     appId: z.string().min(1).max(128).optional().meta({ description: 'The app to link the mini program to; required for authorize-app.' }),
     mobile: z.boolean().optional().meta({ description: 'The page opened inside WeChat on a phone instead of the PC page with a QR code.' }),
+    force: z.boolean().optional().meta({
+      description:
+        "bind-primary only: allow the scanned mini program to change the account's subject (its mini programs of the old subject are then blocked and their deployments in flight voided). Without it such a scan is refused with PRIMARY_SUBJECT_CHANGE_NEEDS_FORCE.",
+    }),
   })
   .superRefine((body, ctx) => {
     if (body.purpose === 'authorize-app' && body.appId === undefined) {
       ctx.addIssue({ code: 'custom', path: ['appId'], message: 'required when purpose is authorize-app' });
+    }
+    if (body.purpose !== 'bind-primary' && body.force !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['force'], message: 'only for purpose bind-primary' });
     }
   });
 
@@ -117,8 +124,6 @@ async function reportingFieldsOf<T>(body: 'app' | 'config', run: () => Promise<T
     });
   }
 }
-
-const mediaTypeOf = (header: string | undefined) => (header ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 
 const imageReply = (asset: Asset, cacheControl: string): Reply => ({
   status: 200,
@@ -307,36 +312,34 @@ export const routes = (s: Services): AnyRoute[] => {
     }),
 
     // ------------------------------------------------------------------------------------------------ assets
-    documented(
-      route({
-        method: 'POST',
-        path: '/v1/assets',
-        status: 201,
-        auth: 'account',
-        summary: `Upload an image: its bytes are the body (PNG, JPEG or GIF, at most ${MAX_ASSET_BYTES / 1024} KiB)`,
-        response: assetView,
-        handle: async ({ headers, rawBody, principal }) => {
-          const declared = mediaTypeOf(headers['content-type']);
-          if (!IMAGE_TYPES.includes(declared)) {
-            throw new UnsupportedMediaTypeError(`send the image bytes with content-type image/png, image/jpeg or image/gif, not ${declared || 'none'}`, {
-              field: 'headers.content-type',
+    route({
+      method: 'POST',
+      path: '/v1/assets',
+      status: 201,
+      auth: 'account',
+      summary: `Upload an image: its bytes are the body (PNG, JPEG or GIF, at most ${MAX_ASSET_BYTES / 1024} KiB)`,
+      bodyTypes: IMAGE_TYPES,
+      response: assetView,
+      handle: async ({ headers, rawBody, principal }) => {
+        const declared = mediaTypeOf(headers['content-type']);
+        if (!IMAGE_TYPES.includes(declared)) {
+          throw new UnsupportedMediaTypeError(`send the image bytes with content-type image/png, image/jpeg or image/gif, not ${declared || 'none'}`, {
+            field: 'headers.content-type',
+          });
+        }
+        // The width limits are checked against the file, so the file must be what the client says it is.
+        if (rawBody.length > 0 && rawBody.length <= MAX_ASSET_BYTES) {
+          const actual = readImageMeta(rawBody).contentType;
+          if (actual !== declared) {
+            throw new ValidationError(`the body is ${actual}, not ${declared}`, [{ path: 'headers.content-type', message: `the body is ${actual}` }], {
+              code: 'IMAGE_TYPE_MISMATCH',
             });
           }
-          // The width limits are checked against the file, so the file must be what the client says it is.
-          if (rawBody.length > 0 && rawBody.length <= MAX_ASSET_BYTES) {
-            const actual = readImageMeta(rawBody).contentType;
-            if (actual !== declared) {
-              throw new ValidationError(`the body is ${actual}, not ${declared}`, [{ path: 'headers.content-type', message: `the body is ${actual}` }], {
-                code: 'IMAGE_TYPE_MISMATCH',
-              });
-            }
-          }
-          const { id, ...asset } = await putAsset(s, accountOf(principal), rawBody);
-          return json(201, toAssetView(id, asset, s.config.publicBaseUrl));
-        },
-      }),
-      { requestContentTypes: IMAGE_TYPES },
-    ),
+        }
+        const { id, ...asset } = await putAsset(s, accountOf(principal), rawBody);
+        return json(201, toAssetView(id, asset, s.config.publicBaseUrl));
+      },
+    }),
     documented(
       route({
         method: 'GET',
@@ -382,6 +385,7 @@ export const routes = (s: Services): AnyRoute[] => {
               purpose: body.purpose,
               ...(body.appId !== undefined ? { appId: body.appId } : {}),
               ...(body.mobile !== undefined ? { mobile: body.mobile } : {}),
+              ...(body.force !== undefined ? { force: body.force } : {}),
             }),
           ),
       }),
@@ -395,16 +399,22 @@ export const routes = (s: Services): AnyRoute[] => {
       auth: 'account',
       summary: "The account's mini programs",
       response: miniProgramListView,
-      handle: async ({ principal }) => json(200, { miniPrograms: (await listMiniPrograms(s, accountOf(principal))).map(toMiniProgramView) }),
+      handle: async ({ principal }) => {
+        const account = (await getAccount(s, accountOf(principal))).data;
+        return json(200, { miniPrograms: (await listMiniPrograms(s, account.id)).map((mp) => toMiniProgramView(mp, account)) });
+      },
     }),
     route({
       method: 'GET',
       path: '/v1/mini-programs/{appid}',
       auth: 'account',
-      summary: 'A mini program: status, subject, role, linked app, plugins, permission sets and link history',
+      summary: 'A mini program: status, subject, roles, linked app, plugins, permission sets and link history',
       params: miniProgramParams,
       response: miniProgramView,
-      handle: async ({ params, principal }) => json(200, toMiniProgramView((await getMiniProgram(s, accountOf(principal), params.appid)).data)),
+      handle: async ({ params, principal }) => {
+        const account = (await getAccount(s, accountOf(principal))).data;
+        return json(200, toMiniProgramView((await getMiniProgram(s, account.id, params.appid)).data, account));
+      },
     }),
 
     // ------------------------------------------------------------------------------------------- deployments

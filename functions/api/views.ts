@@ -8,7 +8,7 @@ import { accountSchema, primaryOf, type Account } from '../../shared/domain/acco
 import { appSchema, effectiveTheme, IOT_VIDEO_THEME_DEFAULTS, type App, type AssetMeta } from '../../shared/domain/app';
 import { appStatusOf, appStatusSchema, appWarnings } from '../../shared/domain/app-state';
 import { deploymentSchema, deploymentStateSchema, type Deployment } from '../../shared/domain/deployment';
-import { miniProgramSchema, miniProgramStatusSchema, type MiniProgram } from '../../shared/domain/mini-program';
+import { miniProgramRoleSchema, miniProgramSchema, miniProgramStatusSchema, rolesOf, type MiniProgram } from '../../shared/domain/mini-program';
 import { lazyTarget } from '../../shared/domain/common';
 import { hasCodePermissions } from '../../shared/domain/rules';
 import { libraryTemplateSchema } from '../../shared/domain/templates';
@@ -34,6 +34,8 @@ export function toAccountView(account: Account, primary: MiniProgram | null): Ac
   const { apiKeyHashes, ...rest } = account;
   const bound = primaryOf(account) !== null;
   const was = account.primaryMiniProgram;
+  // Why the primary went: unbound here, revoked on WeChat, or taken by another account (the history says which).
+  const why = was ? account.history.findLast((e) => e.miniProgramAppid === was.appid && e.event !== 'primary-bound') : undefined;
   return {
     ...rest,
     apiKeyCount: apiKeyHashes.length,
@@ -42,7 +44,7 @@ export function toAccountView(account: Account, primary: MiniProgram | null): Ac
     publishBlockedReason: bound
       ? null
       : was
-        ? `The primary mini program ${was.appid} was unbound: no mini program of this account can publish until a primary is bound again.`
+        ? `${why ? why.message : `The primary mini program ${was.appid} was unbound.`} No mini program of this account can publish until a primary is bound again.`
         : 'Bind the account’s primary mini program first (POST /v1/authorizations with purpose bind-primary).',
   };
 }
@@ -118,6 +120,10 @@ export const toAssetView = (id: string, asset: Omit<Asset, 'data'>, publicBaseUr
 
 export const miniProgramView = lazyTarget(miniProgramSchema)
   .extend({
+    roles: z.array(miniProgramRoleSchema).meta({
+      description:
+        "primary: the account's bound primary mini program now (unbinding it needs force); target: an app publishes to it (linkedAppId). Both, one or none.",
+    }),
     missingPermissionSets: z
       .array(z.object({ id: z.number().int(), name: z.string() }))
       .meta({ description: 'Permission sets the platform needs that the admin did not grant; scanning again fixes it.' }),
@@ -125,9 +131,15 @@ export const miniProgramView = lazyTarget(miniProgramSchema)
   .meta({ id: 'MiniProgram' });
 export type MiniProgramView = z.infer<typeof miniProgramView>;
 
-export const toMiniProgramView = (mp: MiniProgram): MiniProgramView => ({
+/**
+ * A mini program no app publishes to (a primary only) needs no set; one an app publishes to needs 18. Set 40
+ * depends on the app's plugins: the build names it when it is missing.
+ */
+export const toMiniProgramView = (mp: MiniProgram, account: Account): MiniProgramView => ({
   ...mp,
-  missingPermissionSets: hasCodePermissions(mp.funcScopeIds).missing.map((set) => ({ id: set.id, name: set.name })),
+  roles: rolesOf(mp, account),
+  missingPermissionSets:
+    mp.linkedAppId === null ? [] : hasCodePermissions(mp.funcScopeIds, { plugins: false }).missing.map((set) => ({ id: set.id, name: set.name })),
 });
 
 export const miniProgramListView = z.object({ miniPrograms: z.array(miniProgramView) });

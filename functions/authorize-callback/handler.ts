@@ -9,7 +9,7 @@ import { services, httpFunction } from '../../shared/app/compose';
 import type { Services } from '../../shared/app/context';
 import { cloudEntry } from '../../shared/runtime/entry';
 import { route, type AnyRoute } from '../../shared/runtime/http/route';
-import { pushQuery, receivePush } from '../../shared/wechat/receiver';
+import { PUSH_BODY_TYPES, pushQuery, receivePush } from '../../shared/wechat/receiver';
 import { redirectRoute } from '../bind-callback/handler';
 
 /** The decrypted component push: every kind names its InfoType and CreateTime; the rest depends on the kind. */
@@ -42,6 +42,7 @@ export function eventsRoute(deps: AuthorizeCallbackDeps): AnyRoute {
     path: '/wechat/component/events',
     auth: 'public',
     summary: 'WeChat authorization-event receive URL (verify ticket, authorized, updateauthorized, unauthorized)',
+    bodyTypes: PUSH_BODY_TYPES,
     query: pushQuery,
     handle: async ({ query, rawBody, log, annotate }) =>
       receivePush({

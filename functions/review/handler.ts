@@ -10,7 +10,7 @@ import { deploymentSchema } from '../../shared/domain/deployment';
 import { weChatAppidSchema } from '../../shared/domain/ids';
 import { cloudEntry } from '../../shared/runtime/entry';
 import { json, route, type AnyRoute } from '../../shared/runtime/http/route';
-import { pushQuery, receivePush } from '../../shared/wechat/receiver';
+import { PUSH_BODY_TYPES, pushQuery, receivePush } from '../../shared/wechat/receiver';
 import { deploymentParams } from '../build-trigger/handler';
 
 /** Audit pushes (reference §5); other events of the mini program are recorded and acknowledged. */
@@ -59,6 +59,7 @@ export const routes = (s: Services): AnyRoute[] => [
     auth: 'public',
     summary: 'WeChat message & event receive URL, configured as /wechat/authorizers/$APPID$/events (audit results)',
     params: z.object({ appid: weChatAppidSchema }),
+    bodyTypes: PUSH_BODY_TYPES,
     query: pushQuery,
     handle: async ({ params, query, rawBody, log, annotate }) =>
       receivePush({

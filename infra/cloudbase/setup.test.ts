@@ -1,4 +1,5 @@
 import { CATALOG_COLLECTION } from '../../shared/store/cloudbase';
+import { runOffline } from '../../test/support/offline';
 import { applySetup, collectionsInSource, type CollectionManager } from './setup';
 
 describe('CloudBase setup', () => {
@@ -40,4 +41,15 @@ describe('CloudBase setup', () => {
       'index things [{"IndexName":"idx_owner","MgoKeySchema":{"MgoIndexKeys":[{"Name":"idx.owner","Direction":"1"}],"MgoIsUnique":false}}]',
     ]);
   });
+});
+
+describe('npm run setup:cloudbase (the real script, as far as the network)', () => {
+  it('loads both SDKs and sends its first request, failing only because the network is unreachable', () => {
+    const run = runOffline('infra/cloudbase/setup.ts', [], { TCB_ENV: 'wxa-test-1a2b3c', TENCENTCLOUD_SECRETID: 'AKIDtest', TENCENTCLOUD_SECRETKEY: 'secret' });
+    expect(run.stderr).not.toMatch(/is not a function/);
+    // The manager's first call (create the catalog collection) goes to the CloudBase cloud API.
+    expect(run.lookups).toContain('tcb.tencentcloudapi.com');
+    expect(run.stderr).toMatch(/ENOTFOUND tcb\.tencentcloudapi\.com/);
+    expect(run.status).toBe(1);
+  }, 60_000);
 });

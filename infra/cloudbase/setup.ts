@@ -98,6 +98,38 @@ export async function applySetup(
   }
 }
 
+export interface SetupCredentials {
+  envId: string;
+  secretId: string;
+  secretKey: string;
+  /** The environment's region (`TCB_REGION`); without it both SDKs fall back to TENCENTCLOUD_REGION, then Shanghai. */
+  region?: string | undefined;
+}
+
+/**
+ * The two SDKs, loaded with `require`: both are CommonJS (`module.exports = …`). Through `import()` Node hands
+ * their exports over as `default` only, so the `init` destructured from it was undefined and the script died with
+ * "init is not a function" before creating anything.
+ */
+export function openSetupClients(credentials: SetupCredentials): { manager: CollectionManager; catalog: Catalog } {
+  const { envId, secretId, secretKey, region } = credentials;
+  const withRegion = region ? { region } : {};
+  const CloudBase = require('@cloudbase/manager-node') as typeof import('@cloudbase/manager-node');
+  const manager: CollectionManager = new CloudBase({ envId, secretId, secretKey, ...withRegion }).database;
+  const { init } = require('@cloudbase/node-sdk') as typeof import('@cloudbase/node-sdk');
+  const db = init({ env: envId, secretId, secretKey, ...withRegion }).database();
+  const catalog: Catalog = {
+    record: async (name, indexes) => {
+      try {
+        await db.collection(CATALOG_COLLECTION).add({ _id: name, indexes });
+      } catch {
+        // Already recorded (DATABASE_DUPLICATE_WRITE).
+      }
+    },
+  };
+  return { manager, catalog };
+}
+
 async function main() {
   const plans = collectionsInSource();
   if (process.argv.includes('--dry-run')) {
@@ -110,19 +142,7 @@ async function main() {
   if (!envId || !secretId || !secretKey) {
     throw new Error('set TCB_ENV, TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY (or pass --dry-run)');
   }
-  const { default: CloudBase } = await import('@cloudbase/manager-node');
-  const manager = new CloudBase({ envId, secretId, secretKey }).database as unknown as CollectionManager;
-  const { init } = await import('@cloudbase/node-sdk');
-  const db = init({ env: envId, secretId, secretKey }).database();
-  const catalog: Catalog = {
-    record: async (name, indexes) => {
-      try {
-        await db.collection(CATALOG_COLLECTION).add({ _id: name, indexes });
-      } catch {
-        // Already recorded (DATABASE_DUPLICATE_WRITE).
-      }
-    },
-  };
+  const { manager, catalog } = openSetupClients({ envId, secretId, secretKey, region: process.env.TCB_REGION || undefined });
   await applySetup(plans, manager, catalog);
 }
 

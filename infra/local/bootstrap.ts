@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { LOCAL_WECHAT_DEFAULTS } from '../../shared/runtime/config';
 import type { Logger } from '../../shared/runtime/logger';
+import { simulatorFile } from '../wechat-sim/persistence';
 import { startLocalRuntime, type CloudEntry, type LocalRuntime } from './runtime';
 import { loadTemplate, type LocalFunction } from './template';
 
@@ -33,9 +34,13 @@ export interface LocalStackOptions {
   log: Logger;
   port?: number;
   timers?: boolean;
-  /** Simulator settings for a local run without WECHAT_API_BASE. */
+  /**
+   * Multiplies every function's timeout (tests: a loaded CI machine runs a request slower, and a request cut by its
+   * function's timeout is what the timeout tests inject on purpose, not what the others are about). Default 1.
+   */
+  timeoutScale?: number;
   /** Simulator settings for a local run without WECHAT_API_BASE; ticketIntervalMs 0 = no pushes at all. */
-  simulator?: { ticketIntervalMs?: number; auditDecisionDelayMs?: number | null; seedDemo?: boolean };
+  simulator?: { ticketIntervalMs?: number; auditDecisionDelayMs?: number | null; seedDemo?: boolean; pushTimeoutMs?: number; persist?: boolean };
 }
 
 export interface LocalStack {
@@ -72,7 +77,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     for (const [name, value] of Object.entries(LOCAL_WECHAT_DEFAULTS)) env[name] ??= value;
   }
 
-  const template = loadTemplate(join(root, 'serverless.yml'), env);
+  const loaded = loadTemplate(join(root, 'serverless.yml'), env);
+  const scale = options.timeoutScale ?? 1;
+  const template = { ...loaded, functions: loaded.functions.map((fn) => ({ ...fn, timeoutMs: fn.timeoutMs * scale })) };
   const load = (fn: LocalFunction): CloudEntry => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the runtime loads functions by path from the template
     const mod: Record<string, unknown> = require(fn.source);
@@ -93,7 +100,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   let simulator: LocalStack['simulator'];
   if (useSimulator) {
     const { startWeChatSimulator, seedDemoPlatform } = await import('../wechat-sim');
-    simulator = await startWeChatSimulator({
+    // `npm start` keeps the simulated WeChat next to the SQLite file, so a restart continues where it stopped
+    // (mini programs authorized, audits pending) on the same port.
+    const saved = options.simulator?.persist ? simulatorFile(join(dirname(sqlitePath), 'wechat-sim.json')) : undefined;
+    const start = (port: number) => startWeChatSimulator({
+      ...(saved ? { port, persistence: saved.persistence } : {}),
       component: {
         appId: env.WECHAT_COMPONENT_APPID ?? LOCAL_WECHAT_DEFAULTS.WECHAT_COMPONENT_APPID,
         secret: env.WECHAT_COMPONENT_SECRET ?? LOCAL_WECHAT_DEFAULTS.WECHAT_COMPONENT_SECRET,
@@ -104,7 +115,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       messageUrlTemplate: `${runtime.url}/wechat/authorizers/$APPID$/events`,
       ticketIntervalMs: options.simulator?.ticketIntervalMs ?? 10 * 60_000,
       auditDecisionDelayMs: options.simulator?.auditDecisionDelayMs ?? null,
+      ...(options.simulator?.pushTimeoutMs !== undefined ? { pushTimeoutMs: options.simulator.pushTimeoutMs } : {}),
     });
+    try {
+      simulator = await start(saved?.port ?? 0);
+    } catch (error) {
+      if (!(saved?.port && error instanceof Error && 'code' in error && error.code === 'EADDRINUSE')) throw error;
+      log.warn('the simulator’s port is taken; it starts on another one (URLs handed out before point at the old one)', { port: saved.port });
+      simulator = await start(0);
+    }
     // Before any push: the first push cold-starts a function, which reads its configuration once.
     env.WECHAT_API_BASE = simulator.baseUrl;
     env.WECHAT_PC_AUTH_PAGE_BASE = simulator.baseUrl;

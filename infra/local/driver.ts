@@ -26,14 +26,16 @@ export interface Platform {
 export async function startPlatform(options: { auditDecisionDelayMs?: number | null; env?: Record<string, string> } = {}): Promise<Platform> {
   const dir = mkdtempSync(join(tmpdir(), 'wxa-platform-'));
   const env: NodeJS.ProcessEnv = process.env;
-  Object.assign(env, { SQLITE_PATH: join(dir, 'wxa.db'), LOG_LEVEL: env.LOG_LEVEL ?? 'error', ...options.env });
+  // WeChat calls and pushes wait long: on a loaded machine the simulator in this process answers slowly, not never.
+  Object.assign(env, { SQLITE_PATH: join(dir, 'wxa.db'), LOG_LEVEL: env.LOG_LEVEL ?? 'error', WECHAT_TIMEOUT_MS: env.WECHAT_TIMEOUT_MS ?? '60000', ...options.env });
   const stack = await startLocalStack({
     root,
     env,
     log: createLogger({ level: 'error' }),
     port: 0,
     timers: false,
-    simulator: { ticketIntervalMs: 60 * 60_000, auditDecisionDelayMs: options.auditDecisionDelayMs ?? null },
+    timeoutScale: 10,
+    simulator: { ticketIntervalMs: 60 * 60_000, auditDecisionDelayMs: options.auditDecisionDelayMs ?? null, pushTimeoutMs: 60_000 },
   });
   if (!stack.simulator) throw new Error('the platform should run with the simulator');
   return {
@@ -104,6 +106,19 @@ export async function createAccount(p: Platform, name: string): Promise<{ id: st
   return { id: created.account.id, api: client(p.url, created.apiKey) };
 }
 
+/** Plays the admin's scan of the authorization page, and returns where WeChat redirects the browser, unfollowed. */
+export async function scanOnly(p: Pick<Platform, 'sim'>, authorizationUrl: string, appId: string, funcScopeIds?: number[]): Promise<URL> {
+  const page = new URL(authorizationUrl);
+  const preAuthCode = page.searchParams.get('pre_auth_code') ?? '';
+  const redirectUri = page.searchParams.get('redirect_uri') ?? '';
+  // The admin opens the page first — on the simulator, standing in for mp.weixin.qq.com — which records what it was
+  // opened with (category_id_list above all: the sets offered), for the scan to honour.
+  const opened = await fetch(`${p.sim.baseUrl}${page.pathname}${page.search}`);
+  if (!opened.ok) throw new Error(`the authorization page refused to open (${opened.status}): ${await opened.text()}`);
+  const { redirectUrl } = await p.sim.scanAuthorization({ preAuthCode, appId, redirectUri, ...(funcScopeIds ? { funcScopeIds } : {}) });
+  return new URL(redirectUrl);
+}
+
 /**
  * Plays the admin: opens the authorization URL the platform returned, "scans" it in the simulator (choosing the
  * mini program and the permission sets granted), and follows WeChat's redirect back to our callback.
@@ -114,11 +129,7 @@ export async function scanAndReturn(
   appId: string,
   funcScopeIds?: number[],
 ): Promise<{ status: number; result: { ok: boolean; code: string; message: string } }> {
-  const page = new URL(authorizationUrl);
-  const preAuthCode = page.searchParams.get('pre_auth_code') ?? '';
-  const redirectUri = page.searchParams.get('redirect_uri') ?? '';
-  const { redirectUrl } = await p.sim.scanAuthorization({ preAuthCode, appId, redirectUri, ...(funcScopeIds ? { funcScopeIds } : {}) });
-  const response = await fetch(redirectUrl, { headers: { accept: 'application/json' } });
+  const response = await fetch(await scanOnly(p, authorizationUrl, appId, funcScopeIds), { headers: { accept: 'application/json' } });
   // A completed authorization answers its result; a refused one answers the standard error envelope.
   const reply = z
     .union([
@@ -128,6 +139,17 @@ export async function scanAndReturn(
     .parse(await response.json());
   const result = { ok: reply.ok, code: reply.code, message: reply.message };
   return { status: response.status, result };
+}
+
+/** Starts an authorization (`POST /v1/authorizations`) and plays the admin's scan of `appid`: WeChat's redirect, unfollowed. */
+export async function redirectAfterScan(
+  p: Pick<Platform, 'sim'>,
+  api: Client,
+  body: { purpose: 'bind-primary' } | { purpose: 'authorize-app'; appId: string },
+  appid: string,
+): Promise<URL> {
+  const { url } = urlReply.parse(expectStatus(await api.post('/v1/authorizations', body), 201).body);
+  return scanOnly(p, url, appid);
 }
 
 export async function authorize(p: Platform, api: Client, purpose: 'bind-primary' | 'authorize-app', appid: string, appId?: string, funcScopeIds?: number[]) {

@@ -11,7 +11,7 @@ import { localSecretsFile, startLocalStack } from './bootstrap';
 async function main() {
   const root = resolve(__dirname, '..', '..');
   const log = createLogger({ level: process.env.LOG_LEVEL === 'debug' ? 'debug' : 'info', base: { component: 'local-runtime' } });
-  const stack = await startLocalStack({ root, env: process.env, log });
+  const stack = await startLocalStack({ root, env: process.env, log, simulator: { persist: true } });
   // Validate now rather than at the first request: a bad value should stop `npm start` with the full list.
   const config = getConfig();
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request, type IncomingHttpHeaders } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readError } from '../../test/support/http';
@@ -11,7 +12,24 @@ import { loadTemplate, type LocalFunction } from './template';
 const root = resolve(__dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'wxa-runtime-'));
 const logs: string[] = [];
-const log = createLogger({ sink: (line) => logs.push(line) });
+const logWatchers = new Set<(line: string) => void>();
+const log = createLogger({
+  sink: (line) => {
+    logs.push(line);
+    for (const watch of logWatchers) watch(line);
+  },
+});
+/** The first log line from now on that `matches`: tests wait on the line, not on time. */
+const nextLogLine = (matches: (entry: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> =>
+  new Promise((resolveLine) => {
+    const watch = (line: string) => {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      if (!matches(entry)) return;
+      logWatchers.delete(watch);
+      resolveLine(entry);
+    };
+    logWatchers.add(watch);
+  });
 
 // The functions read their configuration from the environment at their cold start, as in the cloud.
 Object.assign(process.env, {
@@ -103,6 +121,16 @@ describe('local runtime over real HTTP', () => {
     expect(JSON.parse(reply.body)).toEqual({ ok: true, storeRoundTripMs: expect.any(Number) });
   });
 
+  it.each([['/v1\\health'], ['/v1/apps/../health'], ['/v1/apps/%2e%2e/health'], ['/v1/%2E/health'], ['/v1/apps%2F..%2Fhealth'], ['http://example.com/v1/x/../health']])(
+    'refuses the non-canonical path %s (404) instead of serving the path it resolves to',
+    async (path) => {
+      const before = runtime.invocations.length;
+      const reply = await send(runtime.url, { method: 'GET', path });
+      expect({ status: reply.status, error: JSON.parse(reply.body).error }).toMatchObject({ status: 404, error: { code: 'PATH_NOT_CANONICAL', field: 'path' } });
+      expect(runtime.invocations.length).toBe(before);
+    },
+  );
+
   it('answers HEAD wherever GET is served: same status and headers, no body', async () => {
     const get = await fetch(`${runtime.url}/v1/health`);
     const head = await fetch(`${runtime.url}/v1/health`, { method: 'HEAD' });
@@ -122,6 +150,23 @@ describe('local runtime over real HTTP', () => {
     expect(JSON.parse(reply.body)).toEqual({
       error: { code: 'PAYLOAD_TOO_LARGE', message: expect.any(String), field: 'body', requestId: expect.any(String) },
     });
+    expect(runtime.invocations.length).toBe(before);
+  });
+
+  it('logs a client that hangs up mid-body as one info line, without a stack, and runs no function', async () => {
+    const before = runtime.invocations.length;
+    const linesBefore = logs.length;
+    const { hostname, port } = new URL(runtime.url);
+    // The abort's line, whatever its level: the access of /v1/apps, or the gateway's failure (ECONNRESET).
+    const logged = nextLogLine((entry) => entry.path === '/v1/apps' || JSON.stringify(entry).includes('ECONNRESET'));
+    const socket = connect(Number(port), hostname);
+    await new Promise<void>((done) => socket.once('connect', () => done()));
+    socket.write('POST /v1/apps HTTP/1.1\r\nHost: local\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"kind":');
+    socket.destroy();
+    const entry = await logged;
+    expect(entry).toMatchObject({ level: 'info', method: 'POST', path: '/v1/apps' });
+    expect(JSON.stringify(entry)).not.toMatch(/stack|ECONNRESET/);
+    expect(logs.slice(linesBefore).filter((line) => (JSON.parse(line) as { level: string }).level === 'error')).toEqual([]);
     expect(runtime.invocations.length).toBe(before);
   });
 

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { NonCanonicalPathError, rawPathProblem } from '../../shared/runtime/http/path';
 import type { Logger } from '../../shared/runtime/logger';
 import type { LocalHttpEvent, LocalHttpResult, LocalTimerEvent } from '../../shared/runtime/shim';
 import { parseScfCron } from './cron';
@@ -42,6 +43,10 @@ export interface LocalRuntime {
   /** Runs a timer now, as if its cron had fired (the demo and tests use it). */
   fireTimer(fnName: string, timerName: string): Promise<unknown>;
   readonly invocations: readonly InvocationRecord[];
+  /** HTTP requests received so far. */
+  readonly received: number;
+  /** Resolves once `total` HTTP requests have been received (a test forcing a race knows all its requests are in). */
+  untilReceived(total: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -69,6 +74,12 @@ function requestTargetOf(target: string): URL | undefined {
   }
 }
 
+/** The path of a request target as sent, still percent-encoded: the origin form's, or the absolute form's after its authority. */
+const rawPathOf = (target: string): string => {
+  const path = target.startsWith('/') ? target : (/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*([^?#]*)/i.exec(target)?.[1] ?? '/');
+  return path.split(/[?#]/)[0] || '/';
+};
+
 const sendJson = (res: ServerResponse, status: number, body: unknown) => {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
   res.end(JSON.stringify(body));
@@ -78,9 +89,10 @@ const sendJson = (res: ServerResponse, status: number, body: unknown) => {
  * Answers 'too-large' as soon as the body passes the limit, declared or counted (a chunked body declares nothing).
  * The rest is read and dropped rather than the socket destroyed: destroying it would lose the 413 still to be
  * written. The connection is closed after the 413 instead (see `handle`), which also ends an endless upload.
+ * Answers 'aborted' when the client goes away before its body is complete: the client's doing, not a failure here.
  */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
-  return new Promise((resolvePromise, reject) => {
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large' | 'aborted'> {
+  return new Promise((resolvePromise) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limit) {
       req.resume();
@@ -99,7 +111,11 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-la
       chunks.push(chunk);
     });
     req.on('end', () => resolvePromise(Buffer.concat(chunks)));
-    req.on('error', reject);
+    // Node reports a client that hung up mid-body as an `aborted` ECONNRESET error, then closes the request.
+    req.on('error', () => resolvePromise('aborted'));
+    req.on('close', () => {
+      if (!req.complete) resolvePromise('aborted');
+    });
   });
 }
 
@@ -115,6 +131,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const inFlight = new Set<Promise<unknown>>();
   const timers = new Set<NodeJS.Timeout>();
   let closing = false;
+  let received = 0;
+  const receiveWaiters = new Set<{ total: number; resolve: () => void }>();
+  const countReceived = () => {
+    received += 1;
+    for (const waiter of receiveWaiters) {
+      if (received < waiter.total) continue;
+      receiveWaiters.delete(waiter);
+      waiter.resolve();
+    }
+  };
 
   const entryOf = (fn: LocalFunction) => {
     let entry = entries.get(fn.name);
@@ -170,6 +196,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       sendJson(res, 400, { error: { code: 'REQUEST_TARGET_INVALID', message: 'the request target is not a path or an absolute URL', field: 'path', requestId } });
       return;
     }
+    const pathProblem = rawPathProblem(rawPathOf(req.url ?? '/'));
+    if (pathProblem) {
+      const refusal = new NonCanonicalPathError(pathProblem);
+      sendJson(res, 404, { error: { code: refusal.code, message: refusal.message, field: refusal.field, requestId } });
+      return;
+    }
     if (url.pathname === '/healthz' && (method === 'GET' || method === 'HEAD')) {
       sendJson(res, 200, { ok: true, functions: options.template.functions.map((f) => f.name) });
       return;
@@ -180,6 +212,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       return;
     }
     const body = await readBody(req, maxBodyBytes);
+    if (body === 'aborted') {
+      // Nobody is left to answer; one line says what happened, with no stack (nothing here failed).
+      log.info('client aborted the request before its body was complete', { method, path: url.pathname, requestId });
+      return;
+    }
     if (body === 'too-large') {
       res.setHeader('connection', 'close');
       sendJson(res, 413, { error: { code: 'PAYLOAD_TOO_LARGE', message: `request body exceeds ${maxBodyBytes} bytes`, field: 'body', requestId } });
@@ -256,6 +293,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   };
 
   const server = createServer((req, res) => {
+    countReceived();
     handle(req, res).catch((error: unknown) => {
       log.error('gateway failure', { error });
       if (!res.headersSent) sendJson(res, 500, { error: { code: 'INTERNAL_ERROR', message: 'gateway failure' } });
@@ -275,6 +313,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     port,
     invocations,
+    get received() {
+      return received;
+    },
+    untilReceived: (total) => (received >= total ? Promise.resolve() : new Promise<void>((resolve) => receiveWaiters.add({ total, resolve }))),
     fireTimer: (fnName, timerName) => {
       const fn = options.template.functions.find((f) => f.name === fnName);
       if (!fn) return Promise.reject(new Error(`no function ${fnName}`));

@@ -1,5 +1,5 @@
 /**
- * The SDK boundary: the eight SCF API calls the component makes. The real client is tencentcloud-sdk-nodejs-scf's
+ * The SDK boundary: the nine SCF API calls the component makes. The real client is tencentcloud-sdk-nodejs-scf's
  * `Client`, which satisfies this interface as is; tests pass a recording fake instead.
  */
 import type {
@@ -13,6 +13,8 @@ import type {
   DeleteTriggerResponse,
   GetFunctionRequest,
   GetFunctionResponse,
+  ListTriggersRequest,
+  ListTriggersResponse,
   UpdateFunctionCodeRequest,
   UpdateFunctionCodeResponse,
   UpdateFunctionConfigurationRequest,
@@ -26,6 +28,7 @@ export interface ScfClient {
   CreateFunction(req: CreateFunctionRequest): Promise<CreateFunctionResponse>;
   UpdateFunctionCode(req: UpdateFunctionCodeRequest): Promise<UpdateFunctionCodeResponse>;
   UpdateFunctionConfiguration(req: UpdateFunctionConfigurationRequest): Promise<UpdateFunctionConfigurationResponse>;
+  ListTriggers(req: ListTriggersRequest): Promise<ListTriggersResponse>;
   CreateTrigger(req: CreateTriggerRequest): Promise<CreateTriggerResponse>;
   UpdateTrigger(req: UpdateTriggerRequest): Promise<UpdateTriggerResponse>;
   DeleteTrigger(req: DeleteTriggerRequest): Promise<DeleteTriggerResponse>;

@@ -2,6 +2,7 @@
  * The SCF component against a recording fake of the SCF API (the SDK boundary only), with the props Serverless
  * Devs itself renders from the real serverless.yml (`s preview`, offline).
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,8 +43,7 @@ beforeAll(() => {
     writeFileSync(join(dir, 'meta.json'), '{}');
     writeFileSync(join(dir, 'node_modules', '@cloudbase', 'node-sdk', 'index.js'), 'module.exports = {};\n');
   }
-}, 60_000);
-
+});
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const inputsOf = (name: string): ComponentInputs => ({
@@ -123,8 +123,9 @@ describe('deploy (first time: the functions do not exist)', () => {
   it('creates authorize-callback, waits for Active, adds its function URL and reports the WeChat authorization-event URL', () => {
     const calls = callsFor('wxa-deploy-authorize-callback');
     const fn = { FunctionName: 'wxa-deploy-authorize-callback', Namespace: 'default' };
-    expect(calls.map((c) => c.action)).toEqual(['GetFunction', 'CreateFunction', 'GetFunction', 'GetFunction', 'CreateTrigger', 'GetFunction']);
+    expect(calls.map((c) => c.action)).toEqual(['GetFunction', 'CreateFunction', 'GetFunction', 'GetFunction', 'ListTriggers', 'CreateTrigger', 'ListTriggers']);
     expect(calls[0]?.request).toEqual(fn);
+    expect(calls[4]?.request).toEqual({ ...fn, Offset: 0, Limit: 100, Filters: [{ Name: 'Qualifier', Values: ['$DEFAULT'] }] });
     expect(takeZip(calls[1]?.request ?? {}, 'wxa-deploy-authorize-callback')).toEqual({
       ...fn,
       Type: 'Event',
@@ -137,7 +138,7 @@ describe('deploy (first time: the functions do not exist)', () => {
       CodeSource: 'ZipFile',
       Code: { ZipFile: '<zip>' },
     });
-    expect(calls[4]?.request).toEqual({ ...fn, Type: 'http', TriggerName: 'url', TriggerDesc: HTTP_DESC, Qualifier: '$DEFAULT', Enable: 'OPEN' });
+    expect(calls[5]?.request).toEqual({ ...fn, Type: 'http', TriggerName: 'url', TriggerDesc: HTTP_DESC, Qualifier: '$DEFAULT', Enable: 'OPEN' });
     const url = 'https://1250000000-29abc.ap-guangzhou.tencentscf.com';
     expect(outputs['authorize-callback']).toMatchObject({
       action: 'created',
@@ -159,7 +160,7 @@ describe('deploy (first time: the functions do not exist)', () => {
 
   it('creates api with its function URL and no WeChat URL', () => {
     const calls = callsFor('wxa-deploy-api');
-    expect(calls.map((c) => c.action)).toEqual(['GetFunction', 'CreateFunction', 'GetFunction', 'GetFunction', 'CreateTrigger', 'GetFunction']);
+    expect(calls.map((c) => c.action)).toEqual(['GetFunction', 'CreateFunction', 'GetFunction', 'GetFunction', 'ListTriggers', 'CreateTrigger', 'ListTriggers']);
     expect(takeZip(calls[1]?.request ?? {}, 'wxa-deploy-api')).toMatchObject({ FunctionName: 'wxa-deploy-api', MemorySize: 256, Timeout: 15 });
     expect(outputs.api?.wechat).toBeUndefined();
     expect(outputs.api?.url).toMatch(/^https:\/\/.+\.tencentscf\.com$/);
@@ -167,9 +168,9 @@ describe('deploy (first time: the functions do not exist)', () => {
 
   it('creates maintenance with its 7-field timer on $DEFAULT and no URL', () => {
     const calls = callsFor('wxa-deploy-maintenance');
-    expect(calls.map((c) => c.action)).toEqual(['GetFunction', 'CreateFunction', 'GetFunction', 'GetFunction', 'CreateTrigger']);
+    expect(calls.map((c) => c.action)).toEqual(['GetFunction', 'CreateFunction', 'GetFunction', 'GetFunction', 'ListTriggers', 'CreateTrigger']);
     expect(takeZip(calls[1]?.request ?? {}, 'wxa-deploy-maintenance')).toMatchObject({ Timeout: 60 });
-    expect(calls[4]?.request).toEqual({
+    expect(calls[5]?.request).toEqual({
       FunctionName: 'wxa-deploy-maintenance',
       Namespace: 'default',
       Type: 'timer',
@@ -195,6 +196,7 @@ describe('deploy (first time: the functions do not exist)', () => {
       'UpdateFunctionConfiguration',
       'GetFunction',
       'GetFunction',
+      'ListTriggers',
     ]);
     expect(takeZip(fake.calls[2]?.request ?? {}, 'wxa-deploy-maintenance')).toEqual({
       ...fn,
@@ -250,6 +252,52 @@ describe('deploy (first time: the functions do not exist)', () => {
   });
 });
 
+describe('deploying twice (triggers live on $DEFAULT, which GetFunction does not describe)', () => {
+  const fake = new FakeScf();
+  const lines: string[] = [];
+  const component = new ScfComponent({ logger: { info: (m) => lines.push(m), warn: (m) => lines.push(`WARN ${m}`) }, sleep: async () => undefined, clientFactory: () => fake });
+  const triggerCalls = () => fake.calls.filter((c) => /Trigger$/.test(c.action) && c.action !== 'ListTriggers');
+
+  it('the second deploy finds the function URL and timer through ListTriggers: nothing is created again, and the URLs are printed both times', async () => {
+    const first = await component.deploy(inputsOf('authorize-callback'));
+    const timerFirst = await component.deploy(inputsOf('maintenance'));
+    expect(triggerCalls().map((c) => c.action)).toEqual(['CreateTrigger', 'CreateTrigger']);
+    const printedFirst = lines.filter((l) => l.includes('authorization-event URL'));
+
+    fake.calls.length = 0;
+    lines.length = 0;
+    const second = await component.deploy(inputsOf('authorize-callback'));
+    const timerSecond = await component.deploy(inputsOf('maintenance'));
+    expect(triggerCalls()).toEqual([]);
+    expect(second.triggers).toEqual({ created: [], updated: [], unchanged: ['http:url'], deleted: [] });
+    expect(timerSecond.triggers).toEqual({ created: [], updated: [], unchanged: ['timer:purge-expired'], deleted: [] });
+    expect(second.url).toBe(first.url);
+    expect(second.wechat).toEqual(first.wechat);
+    expect(timerSecond.timers).toEqual(timerFirst.timers);
+    expect(lines.filter((l) => l.includes('authorization-event URL'))).toEqual(printedFirst);
+    expect(lines).toContain(`wxa-deploy-authorize-callback: function URL ${first.url}`);
+    expect(lines.filter((l) => l.includes('function URL did not appear'))).toEqual([]);
+    expect(fake.functions.get('wxa-deploy-authorize-callback')?.triggers.map((t) => `${t.Type}:${t.TriggerName}@${t.Qualifier}`)).toEqual(['http:url@$DEFAULT']);
+  });
+
+  it('a trigger changed outside the template is updated in place on $DEFAULT, never created beside the old one', async () => {
+    const stored = fake.functions.get('wxa-deploy-authorize-callback')?.triggers[0];
+    if (!stored) throw new Error('the first deploy stored no trigger');
+    stored.TriggerDesc = JSON.stringify({ AuthType: 'CAM', NetConfig: { EnableIntranet: false, EnableExtranet: true, ExtranetUrl: 'https://1250000000-29abc.ap-guangzhou.tencentscf.com' } });
+    fake.calls.length = 0;
+    const output = await component.deploy(inputsOf('authorize-callback'));
+    expect(triggerCalls()).toEqual([
+      {
+        action: 'UpdateTrigger',
+        request: { FunctionName: 'wxa-deploy-authorize-callback', Namespace: 'default', Type: 'http', TriggerName: 'url', TriggerDesc: HTTP_DESC, Qualifier: '$DEFAULT', Enable: 'OPEN' },
+      },
+    ]);
+    expect(output.triggers.updated).toEqual(['http:url']);
+    expect(output.url).toBe('https://1250000000-29abc.ap-guangzhou.tencentscf.com');
+    expect(fake.functions.get('wxa-deploy-authorize-callback')?.triggers).toHaveLength(1);
+  });
+});
+
 describe('deploy refuses before any API call', () => {
   it('without credentials', async () => {
     const fake = new FakeScf();
@@ -264,6 +312,44 @@ describe('deploy refuses before any API call', () => {
     const props = { ...resources.maintenance?.props, memorySize: 300, triggers: [{ type: 'timer', name: 't', cronExpression: '*/5 * * * *' }] };
     await expect(component.deploy({ ...inputsOf('maintenance'), props })).rejects.toThrow(/memorySize[\s\S]*triggers\.0\.cronExpression/);
     expect(fake.calls).toEqual([]);
+  });
+
+  it('with a description SCF would refuse (InvalidParameterValue.Description), naming the field', async () => {
+    const fake = new FakeScf();
+    const component = new ScfComponent({ logger: quiet, clientFactory: () => fake });
+    for (const description of ["An account's mini program", 'Submit; undo', 'ext_json', 'in-flight (deployments)']) {
+      const props = { ...resources.api?.props, description };
+      await expect(component.deploy({ ...inputsOf('api'), props })).rejects.toThrow(/description: SCF descriptions allow only letters/);
+    }
+    expect(fake.calls).toEqual([]);
+    const accepted = { ...resources.api?.props, description: 'Frontend reads, setup.\n前端读取与配置' };
+    expect(parseScfProps('api', accepted).description).toBe('Frontend reads, setup.\n前端读取与配置');
+  });
+
+  it('with a timer name SCF would refuse: a letter first, at most 60 characters', async () => {
+    const fake = new FakeScf();
+    const component = new ScfComponent({ logger: quiet, clientFactory: () => fake });
+    for (const name of ['1-purge', '_purge', `p${'x'.repeat(60)}`]) {
+      const props = { ...resources.maintenance?.props, triggers: [{ type: 'timer', name, cronExpression: '0 */10 * * * * *' }] };
+      await expect(component.deploy({ ...inputsOf('maintenance'), props })).rejects.toThrow(/triggers\.0\.name: timer trigger names are 1–60/);
+    }
+    expect(fake.calls).toEqual([]);
+    const longest = { ...resources.maintenance?.props, triggers: [{ type: 'timer', name: `p${'x'.repeat(59)}`, cronExpression: '0 */10 * * * * *' }] };
+    expect(parseScfProps('maintenance', longest).triggers[0]?.name).toHaveLength(60);
+  });
+
+  it('when the zip is over the 20 MB of base64 UpdateFunctionCode takes', async () => {
+    const fake = new FakeScf();
+    const component = new ScfComponent({ logger: quiet, clientFactory: () => fake });
+    const dir = join(work, 'dist', 'too-big');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'index.js'), 'exports.handler = async () => 1;\n');
+    // Random bytes do not compress: 15.5 MiB of them make about 20.7 MiB of base64.
+    writeFileSync(join(dir, 'blob.bin'), randomBytes(15.5 * 2 ** 20));
+    const props = { ...resources.api?.props, code: './dist/too-big' };
+    await expect(component.deploy({ ...inputsOf('api'), props })).rejects.toThrow(/MB in base64; UpdateFunctionCode takes at most 20 MB/);
+    expect(fake.calls).toEqual([]);
+    expect((await component.plan({ ...inputsOf('api'), props })).code.problem).toMatch(/at most 20 MB/);
   });
 
   it('when the bundle was not built', async () => {

@@ -8,14 +8,15 @@
  *
  * deploy: zip `props.code` → GetFunction → CreateFunction, or UpdateFunctionCode + UpdateFunctionConfiguration
  *         (each followed by waiting for `Status: Active`, since SCF refuses changes while a function updates)
- *         → create / update / delete the `http` (function URL) and `timer` triggers → report the URLs.
+ *         → ListTriggers on `$DEFAULT` → create / update / delete the `http` (function URL) and `timer` triggers
+ *         → report the URLs (read back with ListTriggers, on every deploy).
  * remove: DeleteFunction (its triggers go with it).
  * plan:   offline; prints the requests deploy would send, from props alone (no credentials, no network).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import type { GetFunctionResponse, Trigger } from 'tencentcloud-sdk-nodejs-scf/tencentcloud/services/scf/v20180416/scf_models';
+import type { GetFunctionResponse } from 'tencentcloud-sdk-nodejs-scf/tencentcloud/services/scf/v20180416/scf_models';
 import { isNotFound, sdkClientFactory, type ScfClient, type ScfClientFactory, type TencentCredentials } from './client';
 import { parseScfProps, type ScfProps } from './props';
 import {
@@ -24,6 +25,9 @@ import {
   createTriggerRequest,
   deleteTriggerRequest,
   functionUrlOf,
+  listTriggersRequest,
+  TRIGGER_PAGE,
+  type ExistingTrigger,
   omittedVariables,
   triggerMatches,
   triggerSpec,
@@ -80,6 +84,13 @@ export interface CodePackage {
   sha256: string;
 }
 
+/**
+ * UpdateFunctionCodeRequest.ZipFile (scf_models.d.ts): "zip 文件的内容转成 base64 编码，最大支持20M". CreateFunction's
+ * Code.ZipFile takes 50 MB, but a function that could be created and never updated is no use, so 20 MB of base64
+ * (about 15 MB of zip) is the limit, checked before any API call.
+ */
+const MAX_ZIP_BASE64_BYTES = 20 * 2 ** 20;
+
 export function packageCode(props: ScfProps, inputs: ComponentInputs): CodePackage {
   const base = inputs.yaml?.path ? dirname(inputs.yaml.path) : (inputs.cwd ?? process.cwd());
   const dir = isAbsolute(props.code) ? props.code : resolve(base, props.code);
@@ -90,6 +101,12 @@ export function packageCode(props: ScfProps, inputs: ComponentInputs): CodePacka
   const entry = `${props.handler.split('.')[0]}.js`;
   if (!entries.some((e) => e.name === entry)) throw new Error(`${props.functionName}: ${dir} has no ${entry} for handler ${props.handler}`);
   const zip = zipEntries(entries);
+  const base64Bytes = Math.ceil(zip.length / 3) * 4;
+  if (base64Bytes > MAX_ZIP_BASE64_BYTES) {
+    throw new Error(
+      `${props.functionName}: the zip is ${(base64Bytes / 2 ** 20).toFixed(1)} MB in base64; UpdateFunctionCode takes at most ${MAX_ZIP_BASE64_BYTES / 2 ** 20} MB (ship less, or deploy the code through COS)`,
+    );
+  }
   return {
     dir,
     zip,
@@ -144,9 +161,9 @@ export class ScfComponent {
       await client.UpdateFunctionConfiguration(updateConfigurationRequest(props));
       action = 'updated';
     }
-    const current = await this.waitActive(client, props);
+    await this.waitActive(client, props);
 
-    const triggers = await this.syncTriggers(client, props, current.Triggers ?? []);
+    const triggers = await this.syncTriggers(client, props, await this.listTriggers(client, props));
     const urlTrigger = props.triggers.find((t) => t.type === 'url');
     const url = urlTrigger ? await this.waitForUrl(client, props, urlTrigger.name) : null;
     const routes = urlTrigger?.type === 'url' ? urlTrigger.routes : [];
@@ -164,6 +181,7 @@ export class ScfComponent {
       ...(Object.keys(wechat).length ? { wechat } : {}),
     };
     if (urlTrigger && !url) this.logger.warn(`${props.functionName}: the function URL did not appear yet; see SCF console → 函数 URL`);
+    if (url) this.logger.info(`${props.functionName}: function URL ${url}`);
     if (wechat.authorizationEventUrl) this.logger.info(`WeChat 授权事件接收 URL (authorization-event URL): ${wechat.authorizationEventUrl}`);
     if (wechat.messageUrl) this.logger.info(`WeChat 消息与事件接收 URL (message URL): ${wechat.messageUrl}`);
     return output;
@@ -232,7 +250,18 @@ export class ScfComponent {
     }
   }
 
-  private async syncTriggers(client: ScfClient, props: ScfProps, existing: readonly Trigger[]): Promise<DeployOutput['triggers']> {
+  /** Every trigger on `$DEFAULT`, page by page (see listTriggersRequest for why not GetFunction). */
+  private async listTriggers(client: ScfClient, props: ScfProps): Promise<ExistingTrigger[]> {
+    const triggers: ExistingTrigger[] = [];
+    for (let offset = 0; ; offset += TRIGGER_PAGE) {
+      const page = await client.ListTriggers(listTriggersRequest(props, offset));
+      const found = page.Triggers ?? [];
+      triggers.push(...found);
+      if (found.length < TRIGGER_PAGE || triggers.length >= (page.TotalCount ?? 0)) return triggers;
+    }
+  }
+
+  private async syncTriggers(client: ScfClient, props: ScfProps, existing: readonly ExistingTrigger[]): Promise<DeployOutput['triggers']> {
     const result: DeployOutput['triggers'] = { created: [], updated: [], unchanged: [], deleted: [] };
     const wanted = props.triggers.map(triggerSpec);
     for (const stale of existing) {
@@ -262,8 +291,7 @@ export class ScfComponent {
 
   private async waitForUrl(client: ScfClient, props: ScfProps, triggerName: string): Promise<string | null> {
     for (let poll = 0; poll <= Math.min(this.maxPolls, 15); poll++) {
-      const fn = await client.GetFunction({ FunctionName: props.functionName, Namespace: props.namespace });
-      const url = functionUrlOf(fn.Triggers, triggerName);
+      const url = functionUrlOf(await this.listTriggers(client, props), triggerName);
       if (url) return url;
       await this.sleep(this.pollIntervalMs);
     }
@@ -279,6 +307,7 @@ const PRINTABLE_VARIABLES = new Set([
   'WXA_ENV',
   'STORE',
   'TCB_ENV',
+  'TCB_REGION',
   'MONGODB_DB',
   'WECHAT_COMPONENT_APPID',
   'WECHAT_API_BASE',
@@ -334,16 +363,17 @@ export function planOf(props: ScfProps, inputs: ComponentInputs): PlanOutput {
     ),
     omittedEmptyVariables: omittedVariables(props),
     requests: {
-      ifAbsent: ['GetFunction → ResourceNotFound', 'CreateFunction', 'GetFunction until Active', ...triggerCalls, 'GetFunction (function URL)'],
+      ifAbsent: ['GetFunction → ResourceNotFound', 'CreateFunction', 'GetFunction until Active', 'ListTriggers ($DEFAULT)', ...triggerCalls, 'ListTriggers (function URL)'],
       ifPresent: [
         'GetFunction',
         'UpdateFunctionCode',
         'GetFunction until Active',
         'UpdateFunctionConfiguration',
         'GetFunction until Active',
+        'ListTriggers ($DEFAULT)',
         'DeleteTrigger for http/timer triggers no longer declared',
         ...triggerCalls,
-        'GetFunction (function URL)',
+        'ListTriggers (function URL)',
       ],
     },
     triggers: specs.map((s) => ({ type: s.Type, name: s.TriggerName, desc: s.TriggerDesc, ...(s.CustomArgument === undefined ? {} : { customArgument: s.CustomArgument }) })),

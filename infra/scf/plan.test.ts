@@ -33,8 +33,7 @@ describe('npm run deploy:plan', () => {
     });
     const json = output.slice(output.indexOf('\n{') + 1);
     plans = JSON.parse(json) as Record<string, PlanOutput>;
-  }, 240_000);
-
+  });
   afterAll(() => rmSync(home, { recursive: true, force: true }));
 
   it('plans every resource without credentials', () => {

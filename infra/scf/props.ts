@@ -24,8 +24,16 @@ const cron = z.string().refine(
 
 // SCF's own rules (CreateFunction): 2–60 chars, a letter first, no trailing '-' or '_'.
 const functionName = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$/, 'SCF function names are 2–60 letters, digits, - or _, starting with a letter');
-// Trigger names: letters, digits, '-' and '_', at most 100 (CreateTrigger, timer).
+// Trigger names: letters, digits, '-' and '_', at most 100 (CreateTriggerRequest.TriggerName).
 const triggerName = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'trigger names are 1–100 letters, digits, - or _');
+
+// CreateFunctionRequest.Description (scf_models.d.ts): at most 1000 English letters, digits, spaces, commas,
+// newlines and periods, and Chinese; anything else is refused with InvalidParameterValue.Description.
+const description = z
+  .string()
+  .max(1000)
+  .regex(/^[A-Za-z0-9 ,.\n\p{Script=Han}]*$/u, 'SCF descriptions allow only letters, digits, spaces, commas, periods, newlines and Chinese characters')
+  .default('');
 
 export const urlTriggerSchema = z.object({
   type: z.literal('url'),
@@ -33,9 +41,13 @@ export const urlTriggerSchema = z.object({
   routes: z.array(routeText).min(1),
 });
 
+// Timer trigger names (SCF 定时触发器, https://cloud.tencent.com/document/product/583/9708): at most 60 characters
+// of a-z, A-Z, 0-9, '-' and '_', starting with a letter.
+const timerName = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,59}$/, 'timer trigger names are 1–60 letters, digits, - or _, starting with a letter');
+
 export const timerTriggerSchema = z.object({
   type: z.literal('timer'),
-  name: triggerName,
+  name: timerName,
   cronExpression: cron,
   // SCF passes it as event.Message; its limit is 4 KB.
   argument: z.string().max(4096).optional(),
@@ -51,7 +63,7 @@ export const scfPropsSchema = z
     region: z.string().regex(/^[a-z]+-[a-z]+(-\d+)?$/, 'a Tencent Cloud region such as ap-guangzhou'),
     namespace: z.string().min(1).default('default'),
     functionName,
-    description: z.string().max(1000).default(''),
+    description,
     runtime: z.string().regex(/^Nodejs\d+\.\d+$/, 'a Node.js SCF runtime such as Nodejs18.15'),
     handler: z.string().regex(/^index\.[A-Za-z_$][\w$]*$/, 'handler must be index.<export>'),
     memorySize: z

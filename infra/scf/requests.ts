@@ -9,7 +9,8 @@ import type {
   CreateFunctionRequest,
   CreateTriggerRequest,
   DeleteTriggerRequest,
-  Trigger,
+  ListTriggersRequest,
+  TriggerInfo,
   UpdateFunctionCodeRequest,
   UpdateFunctionConfigurationRequest,
   UpdateTriggerRequest,
@@ -19,6 +20,25 @@ import type { ScfProps, TimerTrigger, UrlTrigger } from './props';
 
 /** Triggers live on the `$DEFAULT` alias so a later version rollout does not need new URLs or timers. */
 export const QUALIFIER = '$DEFAULT';
+
+/** A trigger as ListTriggers reports it (GetFunction's `Trigger` has the same fields). */
+export type ExistingTrigger = Pick<TriggerInfo, 'Type' | 'TriggerName' | 'TriggerDesc' | 'Qualifier' | 'Enable' | 'CustomArgument'>;
+
+/** ListTriggers' largest page is not documented (default 20); the toolkit asks for 100 and so does this. */
+export const TRIGGER_PAGE = 100;
+
+/**
+ * The function's triggers on `$DEFAULT`. GetFunction describes `$LATEST` (its Qualifier defaults to it), so its
+ * `Triggers` never lists these; Tencent's own toolkit (tencent-component-toolkit, triggers/base.ts
+ * getTriggerList) reads them with ListTriggers filtered by Qualifier, as here.
+ */
+export const listTriggersRequest = (props: ScfProps, offset: number): ListTriggersRequest => ({
+  FunctionName: props.functionName,
+  Namespace: props.namespace,
+  Offset: offset,
+  Limit: TRIGGER_PAGE,
+  Filters: [{ Name: 'Qualifier', Values: [QUALIFIER] }],
+});
 
 /**
  * SCF rejects empty variable values ("不可为空字符"), and Serverless Devs renders an unset `${env('X', '')}` as
@@ -120,7 +140,7 @@ export const updateTriggerRequest = (props: ScfProps, spec: TriggerSpec): Update
   ...spec,
 });
 
-export const deleteTriggerRequest = (props: ScfProps, existing: Trigger): DeleteTriggerRequest => ({
+export const deleteTriggerRequest = (props: ScfProps, existing: ExistingTrigger): DeleteTriggerRequest => ({
   FunctionName: props.functionName,
   Namespace: props.namespace,
   Type: existing.Type ?? '',
@@ -132,10 +152,10 @@ export const deleteTriggerRequest = (props: ScfProps, existing: Trigger): Delete
 export const MANAGED_TRIGGER_TYPES: readonly string[] = ['http', 'timer'];
 
 /**
- * Whether an existing trigger already matches. GetFunction reports `Enable` as 1/0 and, for timers, may wrap the
+ * Whether an existing trigger already matches. SCF reports `Enable` as 1/0 and, for timers, may wrap the
  * cron as `{"cron": "..."}` (noted in tencent-component-toolkit's timer trigger); both are normalised first.
  */
-export function triggerMatches(existing: Trigger, wanted: TriggerSpec): boolean {
+export function triggerMatches(existing: ExistingTrigger, wanted: TriggerSpec): boolean {
   if (existing.Type !== wanted.Type || existing.TriggerName !== wanted.TriggerName) return false;
   if ((existing.Qualifier ?? QUALIFIER) !== wanted.Qualifier) return false;
   if (existing.Enable !== undefined && existing.Enable !== 1) return false;
@@ -168,11 +188,10 @@ function parseJson(text: string | undefined): Record<string, unknown> | null {
 }
 
 /**
- * The public URL of a function URL trigger. Where SCF puts it is not in the API reference: GetFunction's http
- * trigger has it inside TriggerDesc's NetConfig (a CloudBase deploy script reads `NetConfig.WssExtranetUrl` for
+ * The public URL of a function URL trigger. Where SCF puts it is not in the API reference: the http trigger has it inside TriggerDesc's NetConfig (a CloudBase deploy script reads `NetConfig.WssExtranetUrl` for
  * WebSocket functions). So: `NetConfig.ExtranetUrl` if present, else the first https URL found in NetConfig.
  */
-export function functionUrlOf(triggers: readonly Trigger[] | undefined, name: string): string | null {
+export function functionUrlOf(triggers: readonly ExistingTrigger[] | undefined, name: string): string | null {
   const trigger = triggers?.find((t) => t.Type === 'http' && t.TriggerName === name);
   const net = parseJson(trigger?.TriggerDesc)?.NetConfig;
   if (!net || typeof net !== 'object') return null;

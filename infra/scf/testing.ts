@@ -1,9 +1,11 @@
 /**
  * Test support for the SCF component: the real serverless.yml as Serverless Devs renders it (`s preview`, offline),
  * and a recording fake of the SCF API that behaves like the service where the component depends on it
- * (ResourceNotFound, Creating/Updating → Active, function URLs appearing in the http trigger's TriggerDesc).
+ * (ResourceNotFound, Creating/Updating → Active, function URLs appearing in the http trigger's TriggerDesc, and
+ * GetFunction describing one qualifier — `$LATEST` unless asked — so triggers on `$DEFAULT` show only in
+ * ListTriggers, which filters by Qualifier / TriggerName / Type and pages with Offset / Limit).
  */
-import type { GetFunctionResponse, Trigger } from 'tencentcloud-sdk-nodejs-scf/tencentcloud/services/scf/v20180416/scf_models';
+import type { GetFunctionResponse, Trigger, TriggerInfo } from 'tencentcloud-sdk-nodejs-scf/tencentcloud/services/scf/v20180416/scf_models';
 import type { ScfClient } from './client';
 
 export { repoRoot, sBin, templateVariables, renderTemplate, runS, type RenderedResource } from './render';
@@ -55,7 +57,25 @@ export class FakeScf implements ScfClient {
     const fn = this.fn(req.FunctionName);
     if (fn.settlingPolls > 0) fn.settlingPolls--;
     else fn.config.Status = 'Active';
-    return { ...fn.config, Triggers: fn.triggers.map((t) => ({ ...t })) };
+    const qualifier = req.Qualifier ?? '$LATEST';
+    return { ...fn.config, Triggers: fn.triggers.filter((t) => t.Qualifier === qualifier).map((t) => ({ ...t })) };
+  }
+
+  private static readonly FILTERABLE: Record<string, keyof Trigger> = { Qualifier: 'Qualifier', TriggerName: 'TriggerName', Type: 'Type' };
+
+  async ListTriggers(req: Parameters<ScfClient['ListTriggers']>[0]) {
+    this.record('ListTriggers', req);
+    const fn = this.fn(req.FunctionName);
+    const matching = fn.triggers.filter((trigger) =>
+      (req.Filters ?? []).every((filter) => {
+        const field = FakeScf.FILTERABLE[filter.Name];
+        if (!field) throw new FakeApiError('InvalidParameterValue.Filters', `cannot filter triggers by ${filter.Name}`);
+        return filter.Values.includes(String(trigger[field] ?? ''));
+      }),
+    );
+    const offset = req.Offset ?? 0;
+    const page: TriggerInfo[] = matching.slice(offset, offset + (req.Limit ?? 20)).map((t) => ({ ...t }));
+    return { Triggers: page, TotalCount: matching.length, RequestId: 'req-list-triggers' };
   }
 
   async CreateFunction(req: Parameters<ScfClient['CreateFunction']>[0]) {

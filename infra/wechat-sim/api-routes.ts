@@ -2,10 +2,10 @@
  * The WeChat endpoints the client uses, with WeChat's paths, methods, token query names and body shapes
  * (reference §3–§4). Each handler turns HTTP into a call on `SimState`; the rules live there.
  */
-import { toBuffer } from 'qrcode';
 import { z } from 'zod';
 import { wxFail } from './errors';
 import { isPlainObject, json, type SimResponse } from './http-util';
+import { qrJpeg } from './qr-jpeg';
 import { SCOPE_CODE_MANAGEMENT, SCOPE_PLUGINS, type MiniProgramRecord, type PushRequest, type SimState } from './state';
 
 export interface ApiContext {
@@ -31,6 +31,8 @@ export type ApiRoute =
       auth: 'authorizer';
       /** The permission set the mini program must have granted (else 61007). */
       scope: number;
+      /** How its errcode answers are labelled, when not `application/json` (a file download's). */
+      errorContentType?: string;
       handle: (ctx: AuthorizerContext) => Answer;
     };
 
@@ -227,11 +229,13 @@ const codeRoutes: ApiRoute[] = [
     path: '/wxa/get_qrcode',
     auth: 'authorizer',
     scope: SCOPE_CODE_MANAGEMENT,
-    handle: async (ctx) => {
-      const text = ctx.state.experienceUrl(ctx.mp, ctx.query.get('path') ?? undefined);
-      const data = await toBuffer(text, { type: 'png', width: 430, margin: 2, errorCorrectionLevel: 'M' });
-      const headers = { 'Content-Disposition': 'attachment; filename="QRCode.png"' };
-      return { kind: 'binary', contentType: 'image/png', data, headers };
+    // A JPEG named QRCode.jpg (reference §4.3; wxcloudrun-wxcomponent api/admin/devweapp.go). Its errors are JSON
+    // labelled text/plain, which WxJava's file-download executors take as the error signal.
+    errorContentType: 'text/plain',
+    handle: (ctx) => {
+      const data = qrJpeg(ctx.state.experienceUrl(ctx.mp, ctx.query.get('path') ?? undefined));
+      const headers = { 'Content-Disposition': 'attachment; filename="QRCode.jpg"' };
+      return { kind: 'binary', contentType: 'image/jpeg', data, headers };
     },
   },
   code('GET', '/wxa/get_category', (ctx) => ok(ctx.state.categories(ctx.mp))),

@@ -3,6 +3,7 @@
  * situation, shared quotas, undo budget, release and rollback, plugins, testers and the experience QR.
  */
 import { Clock, DAY, HOUR, MINUTE, authorize, errcodeOf, startSim, str, wxCall, wxGet, wxPost, type WxAnswer } from './test-support';
+import { readImageMeta } from '../../shared/app/images';
 import type { WeChatSimulator } from './types';
 
 const MP = 'wx8a6f3c2d1e0b9a01';
@@ -215,6 +216,19 @@ describe('undocodeaudit', () => {
     await expect(sim.decideAudit(MP, 'approve')).rejects.toMatchObject({ code: 'NO_PENDING_AUDIT' });
   });
 
+  it('refuses to withdraw an audit WeChat has already decided (87012, staff answer), spending no undo', async () => {
+    await submitted();
+    await sim.decideAudit(MP, 'approve');
+    expect((await undo()).body).toMatchObject({ errcode: 87012, errmsg: expect.stringMatching(/^forbid revert this version release/) });
+    expect((await latest()).body).toMatchObject({ status: 0 });
+    await commit({ user_version: '1.0.1' });
+    expect(errcodeOf(await submit())).toBe(0);
+    await sim.decideAudit(MP, 'reject');
+    expect(errcodeOf(await undo())).toBe(87012);
+    expect((await latest()).body).toMatchObject({ status: 1 });
+    expect(sim.miniProgram(MP)?.undo.today).toBe(0);
+  });
+
   it('allows 5 undos per day and 10 per month per mini program (87013)', async () => {
     const cycle = async (): Promise<number> => {
       expect(errcodeOf(await submit())).toBe(0);
@@ -305,7 +319,7 @@ describe('release and revertcoderelease', () => {
     expect(errcodeOf(await release())).toBe(85020);
   });
 
-  it('keeps a history and reverts one version at a time (87012 when nothing to revert)', async () => {
+  it('lists the releases before the live one and reverts to one of them (87012 for none, an unknown or the live one)', async () => {
     const revert = (query = '') => wxGet(sim, api(`/wxa/revertcoderelease${query}`));
     expect(errcodeOf(await revert())).toBe(87012);
     for (const version of ['1.0.0', '1.1.0', '1.2.0']) {
@@ -317,17 +331,41 @@ describe('release and revertcoderelease', () => {
     }
     expect((await revert('?action=get_history_version')).body).toMatchObject({
       errcode: 0,
+      // Oldest first, as the doc example of get_history_version lists them.
       version_list: [
-        { app_version: 2, user_version: '1.1.0', user_desc: 'v1.1.0' },
         { app_version: 1, user_version: '1.0.0', user_desc: 'v1.0.0' },
+        { app_version: 2, user_version: '1.1.0', user_desc: 'v1.1.0' },
       ],
     });
+    expect(errcodeOf(await revert('?app_version=9'))).toBe(87012);
+    expect(errcodeOf(await revert('?app_version=3'))).toBe(87012); // the live one
     expect(errcodeOf(await revert())).toBe(0);
     expect(sim.miniProgram(MP)?.live).toMatchObject({ appVersion: 2, userVersion: '1.1.0' });
-    expect(errcodeOf(await revert('?app_version=9'))).toBe(87012);
-    expect(errcodeOf(await revert('?app_version=1'))).toBe(0);
-    expect(sim.miniProgram(MP)?.live).toMatchObject({ appVersion: 1 });
+  });
+
+  it('allows one rollback per release: after it, none is listed and another is refused (87012) until a new release', async () => {
+    const revert = (query = '') => wxGet(sim, api(`/wxa/revertcoderelease${query}`));
+    const history = async () => (await revert('?action=get_history_version')).body.version_list;
+    for (const version of ['1.0.0', '1.1.0', '1.2.0']) {
+      await commit({ user_version: version });
+      expect(errcodeOf(await submit())).toBe(0);
+      await sim.decideAudit(MP, 'approve');
+      expect(errcodeOf(await release())).toBe(0);
+    }
+    expect(errcodeOf(await revert())).toBe(0);
+    expect(sim.miniProgram(MP)?.live).toMatchObject({ appVersion: 2, userVersion: '1.1.0' });
+    expect(await history()).toEqual([]);
     expect(errcodeOf(await revert())).toBe(87012);
+    expect(errcodeOf(await revert('?app_version=1'))).toBe(87012);
+    expect(sim.miniProgram(MP)?.live).toMatchObject({ appVersion: 2 });
+
+    await commit({ user_version: '1.3.0' });
+    expect(errcodeOf(await submit())).toBe(0);
+    await sim.decideAudit(MP, 'approve');
+    expect(errcodeOf(await release())).toBe(0);
+    expect(await history()).toMatchObject([{ app_version: 2, user_version: '1.1.0' }]);
+    expect(errcodeOf(await revert())).toBe(0);
+    expect(sim.miniProgram(MP)?.live).toMatchObject({ appVersion: 2 });
   });
 });
 
@@ -369,27 +407,23 @@ describe('plugins, testers, categories, QR', () => {
     });
   });
 
-  it('serves a real PNG experience QR code, JSON errors otherwise', async () => {
+  it('serves the experience QR as WeChat does: a JPEG named QRCode.jpg; errors as JSON labelled text/plain', async () => {
     const before = await wxGet(sim, api('/wxa/get_qrcode'));
-    expect(before.contentType).toMatch(/^application\/json/);
+    expect(before.contentType).toMatch(/^text\/plain/);
     expect(before.body.errcode).toBe(86001);
 
     await commit();
-    const answer = await wxGet(sim, api(`/wxa/get_qrcode?path=${encodeURIComponent('pages/index/index?from=qr')}`));
+    const answer = await wxCall(sim, 'GET', api(`/wxa/get_qrcode?path=${encodeURIComponent('pages/index/index?from=qr')}`));
     expect(answer.status).toBe(200);
-    expect(answer.contentType).toBe('image/png');
-    const png = answer.raw;
-    expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-    // The first chunk is IHDR: length 13, type, then width and height as big-endian uint32.
-    expect(png.readUInt32BE(8)).toBe(13);
-    expect(png.subarray(12, 16).toString('ascii')).toBe('IHDR');
-    const width = png.readUInt32BE(16);
-    const height = png.readUInt32BE(20);
-    expect(width).toBe(height);
-    expect(width).toBeGreaterThanOrEqual(200);
+    expect(answer.contentType).toBe('image/jpeg');
+    const jpeg = answer.raw;
+    expect([...jpeg.subarray(0, 2)]).toEqual([0xff, 0xd8]);
+    expect([...jpeg.subarray(-2)]).toEqual([0xff, 0xd9]);
+    // What the product reads of it: a JPEG of WeChat's 430 px.
+    expect(readImageMeta(jpeg)).toEqual({ contentType: 'image/jpeg', width: 430, height: 430 });
 
     const expired = await wxGet(sim, `/wxa/get_qrcode?access_token=bogus`);
-    expect(expired.contentType).toMatch(/^application\/json/);
+    expect(expired.contentType).toMatch(/^text\/plain/);
     expect(expired.body.errcode).toBe(40001);
   });
 });

@@ -5,9 +5,9 @@
  */
 import type { MiniProgramSnapshot } from './types';
 
-/** Names of the permission sets the page offers; the numbers are what `func_info` reports. */
+/** Names of the permission sets the page offers; the numbers are what `func_info` reports (17: doc miniprogram_authority). */
 const SCOPE_NAMES: Readonly<Record<number, string>> = {
-  17: '帐号管理权限',
+  17: '获取小程序码',
   18: '开发管理与数据分析权限',
   19: '客服消息管理权限',
   25: '开放平台帐号管理权限',

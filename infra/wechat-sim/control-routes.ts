@@ -69,6 +69,7 @@ export const miniProgramSpecSchema = z.strictObject({
   categories: z.array(category).optional(),
   privacyConfigured: z.boolean().optional(),
   profileComplete: z.boolean().optional(),
+  heldByOtherPlatform: z.array(z.number().int().positive()).optional(),
 });
 
 export const templateSchema = z.strictObject({

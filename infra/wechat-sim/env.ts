@@ -35,6 +35,7 @@ const envSchema = z.object({
   SIM_TOKEN_TTL_SECONDS: int(1).optional(),
   SIM_PRIVACY_SCAN_MS: int(0).optional(),
   SIM_SEED_DEMO: flag.default(false),
+  SIM_STATE_FILE: z.string().min(1).optional(),
   SIM_FAULT_SYSTEM_ERROR_RATE: rate.optional(),
   SIM_FAULT_HTTP5XX_RATE: rate.optional(),
   SIM_FAULT_LATENCY_MS: int(0).optional(),
@@ -49,6 +50,8 @@ export const SIM_ENV_VARS: readonly string[] = Object.keys(envSchema.shape);
 export interface EnvSimulatorOptions {
   options: SimulatorOptions;
   seedDemo: boolean;
+  /** Where to keep the state across restarts (persistence.ts); undefined: in memory only. */
+  stateFile: string | undefined;
 }
 
 export function simulatorOptionsFromEnv(env: Readonly<Record<string, string | undefined>>): EnvSimulatorOptions {
@@ -89,5 +92,5 @@ export function simulatorOptionsFromEnv(env: Readonly<Record<string, string | un
     ...(e.SIM_TOKEN_TTL_SECONDS === undefined ? {} : { tokenTtlSeconds: e.SIM_TOKEN_TTL_SECONDS }),
     ...(e.SIM_PRIVACY_SCAN_MS === undefined ? {} : { privacyScanMs: e.SIM_PRIVACY_SCAN_MS }),
   };
-  return { options, seedDemo: e.SIM_SEED_DEMO };
+  return { options, seedDemo: e.SIM_SEED_DEMO, stateFile: e.SIM_STATE_FILE };
 }

@@ -56,7 +56,9 @@ export const ERRMSG: Readonly<Record<number, string>> = {
   86001: 'no committed code',
   86002: 'miniprogram has not completed init (nickname, avatar and intro required)',
   86074: 'privacy_ver 1 requires a released version',
-  87012: 'cannot revert',
+  // WeChat's text as a staff answer quotes it for withdrawing a decided audit (community thread
+  // 0002423c6b85c083bd7a318fd5b800); doc revertcoderelease gives no text for its 87012 (cannot be rolled back).
+  87012: 'forbid revert this version release',
   87013: 'no quota to undo code',
   89237: 'plugin already added',
   89239: 'plugin not exist',

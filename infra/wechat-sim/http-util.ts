@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { ValidationError, type FieldIssue } from '../../shared/domain/errors';
 
 export type SimResponse =
-  | { kind: 'json'; status?: number; body: unknown }
+  | { kind: 'json'; status?: number; body: unknown; /** Default `application/json; encoding=utf-8`. */ contentType?: string }
   | { kind: 'binary'; contentType: string; data: Buffer; headers?: Record<string, string> }
   | { kind: 'html'; status?: number; html: string }
   | { kind: 'redirect'; location: string };

@@ -5,10 +5,16 @@
 import { seedDemoPlatform } from './demo';
 import { simulatorOptionsFromEnv } from './env';
 import { startWeChatSimulator } from './index';
+import { simulatorFile } from './persistence';
 
 async function main(): Promise<void> {
-  const { options, seedDemo } = simulatorOptionsFromEnv(process.env);
-  const sim = await startWeChatSimulator(options);
+  const { options, seedDemo, stateFile } = simulatorOptionsFromEnv(process.env);
+  // With SIM_STATE_FILE it comes back where it stopped, on its saved port unless SIM_PORT names one.
+  const saved = stateFile === undefined ? undefined : simulatorFile(stateFile);
+  const sim = await startWeChatSimulator({
+    ...options,
+    ...(saved ? { persistence: saved.persistence, port: options.port || saved.port || 0 } : {}),
+  });
   if (seedDemo) seedDemoPlatform(sim);
   process.stdout.write(`WeChat simulator listening on ${sim.baseUrl} (component ${options.component.appId})\n`);
 

@@ -29,6 +29,8 @@ export interface ServerHooks {
   sleep(ms: number): Promise<void>;
   /** Takes one use of a scripted fault matching this call, if any. */
   scripted(path: string, appId: string | undefined): ScriptedAction | undefined;
+  /** Takes the hold set on this path (`holdNextAnswer`), if any: called once the call did its work, the answer waits for it. */
+  held(path: string): (() => Promise<void>) | undefined;
 }
 
 /** The PC page, the current mobile page and the legacy mobile page (reference §3.4). */
@@ -55,8 +57,10 @@ const rid = (): string => {
   return `${hex.slice(0, 8)}-${hex.slice(8, 16)}-${hex.slice(16, 24)}`;
 };
 
-export const wechatError = (errcode: number, errmsg: string): SimResponse =>
-  json({ errcode, errmsg: `${errmsg} rid: ${rid()}` });
+export const wechatError = (errcode: number, errmsg: string, contentType?: string): SimResponse => ({
+  ...json({ errcode, errmsg: `${errmsg} rid: ${rid()}` }),
+  ...(contentType === undefined ? {} : { contentType }),
+});
 
 export function createRequestHandler(hooks: ServerHooks): http.RequestListener {
   return (req, res) => {
@@ -119,9 +123,16 @@ async function handle(hooks: ServerHooks, req: http.IncomingMessage, res: http.S
   }
   try {
     const ctx = { state: hooks.state, query: url.searchParams, body, emit: hooks.emit };
-    send(res, await runApiRoute(route, method, ctx, (appId) => hooks.scripted(path, appId)));
+    const hold = hooks.held(path);
+    let answer: SimResponse;
+    try {
+      answer = await runApiRoute(route, method, ctx, (appId) => hooks.scripted(path, appId));
+    } finally {
+      if (hold) await hold();
+    }
+    send(res, answer);
   } catch (error) {
-    if (error instanceof WxFailure) send(res, wechatError(error.errcode, error.errmsg));
+    if (error instanceof WxFailure) send(res, wechatError(error.errcode, error.errmsg, route.auth === 'authorizer' ? route.errorContentType : undefined));
     else if (error instanceof AnswerLost) res.destroy();
     else throw error;
   }
@@ -173,7 +184,7 @@ function send(res: http.ServerResponse, response: SimResponse): void {
     case 'json': {
       const text = JSON.stringify(response.body);
       // The charset spelling WeChat really uses (reference §9).
-      const headers = { 'Content-Type': 'application/json; encoding=utf-8', 'Content-Length': Buffer.byteLength(text) };
+      const headers = { 'Content-Type': response.contentType ?? 'application/json; encoding=utf-8', 'Content-Length': Buffer.byteLength(text) };
       res.writeHead(response.status ?? 200, headers);
       res.end(text);
       return;

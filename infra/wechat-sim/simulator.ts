@@ -25,6 +25,7 @@ import { PushQueue, type PushTiming } from './pushes';
 import { createRequestHandler } from './server';
 import { DEFAULT_QUOTA, SimState, type PushRequest } from './state';
 import type {
+  AnswerHold,
   AuditDecision,
   ConfigureAdditions,
   FaultConfig,
@@ -67,12 +68,18 @@ export class Simulator implements ControlTarget {
   private readonly counts = new Map<string, number>();
   private faultConfig: FaultConfig;
   private scriptedFaults: { fault: ScriptedFault; left: number }[] = [];
+  /** `holdNextAnswer`: per path, what the next call awaits before answering. */
+  private readonly holds = new Map<string, () => Promise<void>>();
   private urls: { componentEventUrl?: string; messageUrlTemplate?: string };
   private ticketIntervalMs: number;
   private timing: PushTiming;
   private ticketTimer: ReturnType<typeof setInterval> | undefined;
   private dueTimer: { at: number; timer: ReturnType<typeof setTimeout> } | undefined;
   private readonly sleepTimers = new Set<ReturnType<typeof setTimeout>>();
+  private readonly persistence: SimulatorOptions['persistence'];
+  private saveScheduled = false;
+  /** The save under way: saves run one at a time, and close() waits for it. */
+  private saving: Promise<void> = Promise.resolve();
   private closed = false;
 
   private constructor(options: SimulatorOptions, server: http.Server, baseUrl: string) {
@@ -99,6 +106,9 @@ export class Simulator implements ControlTarget {
       auditDecisionDelayMs: options.auditDecisionDelayMs ?? null,
       quota: { ...DEFAULT_QUOTA, ...parseControl(quotaSchema, options.quota ?? {}, 'quota') },
     });
+    this.persistence = options.persistence;
+    const saved = this.persistence?.load();
+    if (saved !== undefined) this.state.restore(saved);
     this.pushes = new PushQueue({
       component: options.component,
       now: this.now,
@@ -129,6 +139,9 @@ export class Simulator implements ControlTarget {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       throw error;
     }
+    // Every change of state comes from a request (the backend's calls, the control API, the authorization page) or
+    // is settled at the next one; saving once the response is sent keeps what the caller saw.
+    if (sim.persistence) server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => res.once('finish', () => sim.scheduleSave()));
     server.on('request', createRequestHandler({
       state: sim.state,
       control: sim,
@@ -139,9 +152,34 @@ export class Simulator implements ControlTarget {
       emit: (push) => void sim.emit(push),
       sleep: (ms) => sim.sleep(ms),
       scripted: (path, appId) => sim.takeScripted(path, appId),
+      held: (path) => sim.takeHold(path),
     }));
     sim.restartTicketTimer();
     return sim;
+  }
+
+  // ---- persistence ----------------------------------------------------------------------------------------
+
+  /**
+   * One save per burst of requests, after the save under way. Asynchronous: a flush that blocked the event loop
+   * would hold back everything else, a Ctrl-C included (tsx kills a child that does not answer a signal in 30 ms).
+   */
+  private scheduleSave(): void {
+    if (this.saveScheduled || this.closed) return;
+    this.saveScheduled = true;
+    this.saving = this.saving.then(async () => {
+      this.saveScheduled = false;
+      if (!this.closed) await this.save();
+    });
+  }
+
+  private async save(): Promise<void> {
+    try {
+      await this.persistence?.save({ port: Number(new URL(this.baseUrl).port), state: this.state.snapshot() });
+    } catch (error) {
+      // The simulator keeps running on what it has in memory; the next save tries again.
+      process.emitWarning(`the WeChat simulator could not save its state: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   // ---- pushes and timers ----------------------------------------------------------------------------------
@@ -235,6 +273,24 @@ export class Simulator implements ControlTarget {
 
   clearScriptedFaults(): void {
     this.scriptedFaults = [];
+  }
+
+  holdNextAnswer(path: string): AnswerHold {
+    let arrive = (): void => undefined;
+    let release = (): void => undefined;
+    const arrived = new Promise<void>((resolve) => (arrive = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.holds.set(path, () => {
+      arrive();
+      return released;
+    });
+    return { arrived, release };
+  }
+
+  private takeHold(path: string): (() => Promise<void>) | undefined {
+    const hold = this.holds.get(path);
+    this.holds.delete(path);
+    return hold;
   }
 
   /** The oldest scripted fault matching the call, one use of it taken. */
@@ -386,6 +442,9 @@ export class Simulator implements ControlTarget {
       // Hung requests (hangRate) and idle keep-alive sockets would otherwise hold close() forever.
       this.server.closeAllConnections();
     });
+    // Last, with everything settled: in-process control calls (scans, decisions) are kept too.
+    await this.saving;
+    await this.save();
   }
 }
 

@@ -9,6 +9,7 @@
  * WeChat's refusals are thrown as `WxFailure` (errcode + errmsg); misuse of the control API as `SimulatorError`.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { types } from 'node:util';
 import type { WeChatXmlInput } from '../../shared/wechat/xml';
 import { SimulatorError, wxFail } from './errors';
 import type {
@@ -46,6 +47,11 @@ export const DEFAULT_FUNC_SCOPE_IDS: readonly number[] = [
   17, 18, 19, 25, 30, 31, 36, 37, 40, 41, 45, 48, 49, 51, 52, 57, 65, 67, 70, 71, 73, 76, 81, 84, 85, 86, 88, 93, 99,
   102, 104, 105,
 ];
+/**
+ * Sets one third-party platform at a time may hold for a mini program (doc miniprogram_authority, 权限集互斥 是).
+ * 18 among them: while a platform holds it, the mini program can no longer publish through mp.weixin.qq.com.
+ */
+export const EXCLUSIVE_FUNC_SCOPE_IDS: ReadonlySet<number> = new Set([18, 25, 40, 41, 45, 49, 51, 73, 76, 81]);
 /** The permission set every /wxa code-management API needs. */
 export const SCOPE_CODE_MANAGEMENT = 18;
 export const SCOPE_PLUGINS = 40;
@@ -163,6 +169,8 @@ export interface MiniProgramRecord {
   categories: { first_class: string; second_class: string; first_id: number; second_id: number }[];
   authorization: 'never' | 'authorized' | 'revoked';
   funcScopeIds: number[];
+  /** Exclusive sets another third-party platform holds for this mini program: no scan here grants them. */
+  heldByOtherPlatform: number[];
   authTime?: number;
   currentRefreshToken?: string;
   testers: { wechatid: string; userstr: string }[];
@@ -203,6 +211,16 @@ const cstMonthKey = (ms: number): number => {
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+// util.types, not instanceof: structuredClone may hand back another realm's Map (jest's sandbox, a vm context).
+const kindOf = (value: unknown): string =>
+  types.isMap(value) ? 'map' : types.isSet(value) ? 'set' : Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
+/** A field that may be null holds an object otherwise: either kind fits it. */
+const sameKind = (current: unknown, restored: unknown): boolean => {
+  if (current === undefined) return false;
+  const kinds = new Set([kindOf(current), kindOf(restored)]);
+  return kinds.size === 1 || (kinds.has('null') && kinds.has('object'));
+};
+
 const simError = (code: string, category: SimulatorError['category'], message: string): SimulatorError =>
   new SimulatorError(code, category, message);
 
@@ -239,6 +257,22 @@ export class SimState {
 
   get component(): SimulatorComponent {
     return this.cfg.component;
+  }
+
+  /**
+   * Everything this simulated WeChat holds but its configuration, for a host that keeps it across restarts
+   * (persistence.ts). Generic over the fields, so a field added later is kept with no code here.
+   */
+  snapshot(): Record<string, unknown> {
+    const { cfg: _cfg, ...fields } = this;
+    return structuredClone(fields);
+  }
+
+  /** Takes back the fields of a snapshot this state still has, of the same kind; an older snapshot loads what fits. */
+  restore(snapshot: Readonly<Record<string, unknown>>): void {
+    for (const [name, value] of Object.entries(snapshot)) {
+      if (name !== 'cfg' && sameKind(Reflect.get(this, name), value)) Reflect.set(this, name, structuredClone(value));
+    }
   }
 
   private now(): number {
@@ -403,9 +437,10 @@ export class SimState {
     }
 
     const offered = offeredScopes(page);
-    const granted = [...new Set(input.funcScopeIds ?? offered)].sort((a, b) => a - b);
+    // An exclusive set another platform holds cannot be granted here: the page shows it taken.
+    const granted = [...new Set(input.funcScopeIds ?? offered)].filter((id) => !mp.heldByOtherPlatform.includes(id)).sort((a, b) => a - b);
     if (granted.length === 0) {
-      throw simError('NO_PERMISSION_SETS', 'invalid', 'at least one permission set must be granted');
+      throw simError('NO_PERMISSION_SETS', 'invalid', 'at least one permission set must be granted (none left that another platform does not hold)');
     }
     // Without category_id_list the page offers every published set, so any id the caller names is fine.
     const restricted = page.categoryIds !== undefined && page.categoryIds.length > 0;
@@ -656,7 +691,12 @@ export class SimState {
       privacyConfigured: spec.privacyConfigured ?? existing?.privacyConfigured ?? true,
       plugins: spec.plugins?.map((p) => ({ appId: p.appId, status: p.status ?? 2 })) ?? existing?.plugins ?? [],
       categories: spec.categories?.map((c) => ({ ...c })) ?? existing?.categories ?? [{ ...DEFAULT_CATEGORY }],
+      heldByOtherPlatform: [...(spec.heldByOtherPlatform ?? existing?.heldByOtherPlatform ?? [])],
     };
+    const notExclusive = profile.heldByOtherPlatform.filter((id) => !EXCLUSIVE_FUNC_SCOPE_IDS.has(id));
+    if (notExclusive.length > 0) {
+      throw simError('SET_NOT_EXCLUSIVE', 'invalid', `permission sets ${notExclusive.join(',')} are not exclusive: any number of platforms may hold them`);
+    }
     if (existing !== undefined) {
       Object.assign(existing, profile);
       return;
@@ -681,6 +721,11 @@ export class SimState {
     const mp = this.miniPrograms.get(appId);
     if (mp === undefined) throw unknownMiniProgram(appId);
     return mp;
+  }
+
+  /** Whether this platform holds set 18 for the mini program now (doc miniprogram_authority: then mp cannot publish). */
+  private holdsCodeManagement(mp: MiniProgramRecord): boolean {
+    return mp.authorization === 'authorized' && mp.funcScopeIds.includes(SCOPE_CODE_MANAGEMENT);
   }
 
   /** For /wxa APIs: the token's mini program, with the permission set the API needs (else 61007). */
@@ -912,7 +957,10 @@ export class SimState {
 
   undoAudit(mp: MiniProgramRecord): void {
     const audit = this.pendingAudit(mp);
-    if (audit === undefined) wxFail(85019);
+    // An audit WeChat has already approved or rejected cannot be withdrawn: 87012 "forbid revert this version
+    // release" (staff answer, community thread 0002423c6b85c083bd7a318fd5b800); nothing to withdraw at all: 85019.
+    const latestStatus = this.latestAudit(mp)?.status;
+    if (audit === undefined) wxFail(latestStatus === 0 || latestStatus === 1 ? 87012 : 85019);
     const now = this.now();
     const dayKey = cstDayKey(now);
     const monthKey = cstMonthKey(now);
@@ -1050,7 +1098,10 @@ export class SimState {
   }
 
   historyVersions(mp: MiniProgramRecord): Record<string, unknown> {
-    const previous = mp.releaseHistory.slice(0, -1).reverse();
+    // Oldest first, as the doc example of get_history_version lists them. A real answer quoted in community thread
+    // 0004e8c568cc00397cf463ed061000 lists newest first (app_version 454, 452, 451 …): callers must not rely on the
+    // order (ours does not).
+    const previous = mp.releaseHistory.slice(0, -1);
     return {
       version_list: previous.map((v) => ({
         app_version: v.appVersion,
@@ -1066,9 +1117,13 @@ export class SimState {
     if (history.length < 2) wxFail(87012);
     const targetIndex =
       appVersion === undefined ? history.length - 2 : history.findIndex((v) => v.appVersion === appVersion);
-    if (targetIndex < 0 || targetIndex >= history.length - 1) wxFail(87012);
-    history.splice(targetIndex + 1);
-    mp.live = history[targetIndex];
+    const target = history[targetIndex];
+    if (target === undefined || targetIndex >= history.length - 1) wxFail(87012);
+    // One rollback per release (doc revertcoderelease: 当前版本回退后，不能再调用版本回退接口，也不会再查到版本信息):
+    // after it nothing is listed and nothing can be rolled back until a new release. That release can be rolled
+    // back to the version live now only; whether WeChat still offers older ones then is not documented.
+    mp.releaseHistory = [target];
+    mp.live = target;
   }
 
   versionInfo(mp: MiniProgramRecord): Record<string, unknown> {
@@ -1193,6 +1248,8 @@ export class SimState {
       privacyConfigured: mp.privacyConfigured,
       authorization: mp.authorization,
       funcScopeIds: [...mp.funcScopeIds],
+      heldByOtherPlatform: [...mp.heldByOtherPlatform],
+      publishesOnMp: !this.holdsCodeManagement(mp) && !mp.heldByOtherPlatform.includes(SCOPE_CODE_MANAGEMENT),
       plugins: mp.plugins.map((p) => ({ ...p })),
       categories: mp.categories.map((c) => ({ ...c })),
       testers: mp.testers.map((t) => t.wechatid),

@@ -49,7 +49,8 @@ export async function wxCall(sim: WeChatSimulator, method: 'GET' | 'POST', path:
   const raw = Buffer.from(await res.arrayBuffer());
   const contentType = res.headers.get('content-type') ?? '';
   let body: Record<string, unknown> = {};
-  if (contentType.startsWith('application/json')) {
+  // get_qrcode's errors come as text/plain with a JSON body (see api-routes.ts).
+  if (contentType.startsWith('application/json') || contentType.startsWith('text/plain')) {
     const parsed: unknown = JSON.parse(raw.toString('utf8'));
     if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) body = parsed as Record<string, unknown>;
   }

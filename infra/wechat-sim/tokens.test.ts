@@ -378,6 +378,22 @@ describe('authorization page and scan', () => {
     expect(sim.miniProgram(MP)).toMatchObject({ funcScopeIds: [18, 40] });
   });
 
+  it('grants no exclusive set another platform holds, and takes mp publishing from the owner only with set 18 (doc miniprogram_authority)', async () => {
+    const cat = await componentToken(sim, await sim.pushVerifyTicket());
+    expect(sim.miniProgram(MP)).toMatchObject({ publishesOnMp: true, heldByOtherPlatform: [] });
+    await sim.scanAuthorization({ preAuthCode: await preAuthCode(sim, cat), appId: MP, funcScopeIds: [17, 30] });
+    expect(sim.miniProgram(MP)).toMatchObject({ funcScopeIds: [17, 30], publishesOnMp: true });
+    await sim.scanAuthorization({ preAuthCode: await preAuthCode(sim, cat), appId: MP, funcScopeIds: [18] });
+    expect(sim.miniProgram(MP)).toMatchObject({ funcScopeIds: [18], publishesOnMp: false });
+
+    sim.addMiniProgram({ appId: MP2, nickName: 'Other', principalName: 'Acme Ltd', heldByOtherPlatform: [18] });
+    expect(sim.miniProgram(MP2)?.publishesOnMp).toBe(false);
+    await sim.scanAuthorization({ preAuthCode: await preAuthCode(sim, cat), appId: MP2, funcScopeIds: [18, 40] });
+    expect(sim.miniProgram(MP2)?.funcScopeIds).toEqual([40]);
+    await expect(sim.scanAuthorization({ preAuthCode: await preAuthCode(sim, cat), appId: MP2, funcScopeIds: [18] })).rejects.toMatchObject({ code: 'NO_PERMISSION_SETS' });
+    expect(() => sim.addMiniProgram({ appId: MP2, nickName: 'Other', principalName: 'Acme Ltd', heldByOtherPlatform: [17] })).toThrow(/not exclusive/);
+  });
+
   it('without a redirect_uri the scan lands on the simulator page showing the code', async () => {
     const cat = await componentToken(sim, await sim.pushVerifyTicket());
     const { redirectUrl, authCode } = await sim.scanAuthorization({ preAuthCode: await preAuthCode(sim, cat), appId: MP });

@@ -46,6 +46,16 @@ export interface SimulatorOptions {
   random?: () => number;
   /** Initial quotas (see `setQuota`). */
   quota?: Partial<QuotaSettings>;
+  /** Keeps the simulated WeChat across restarts (persistence.ts: a file); without it the state lives in memory. */
+  persistence?: SimulatorPersistence;
+}
+
+/** Where a simulator keeps its state; the simulator knows nothing of files or formats. */
+export interface SimulatorPersistence {
+  /** The state saved last, restored before the first request; undefined: start afresh. */
+  load(): Record<string, unknown> | undefined;
+  /** After requests that may have changed the state (coalesced), and at close; `port` is where to come back. */
+  save(saved: { port: number; state: Record<string, unknown> }): Promise<void>;
 }
 
 export interface MiniProgramSpec {
@@ -57,6 +67,8 @@ export interface MiniProgramSpec {
   categories?: { first_class: string; second_class: string; first_id: number; second_id: number }[];
   privacyConfigured?: boolean;
   profileComplete?: boolean /* false → 86002 on submit */;
+  /** Exclusive permission sets another third-party platform holds (e.g. [18]): a scan here cannot grant them. */
+  heldByOtherPlatform?: number[];
 }
 
 export type AuditDecision = 'approve' | 'reject' | 'delay';
@@ -103,6 +115,17 @@ export interface WeChatSimulator {
   scriptFault(fault: ScriptedFault): void;
   /** Forgets every scripted fault not used up yet (also `POST /sim/faults/scripted/clear`). */
   clearScriptedFaults(): void;
+  /**
+   * The next call of one WeChat endpoint does its work at once (an auth code is spent, say) but its answer waits
+   * until `release()`: what a slow network or a busy WeChat does to one caller while others race it. In process
+   * only (tests). `arrived` resolves once that call has done its work.
+   */
+  holdNextAnswer(path: string): AnswerHold;
+}
+
+export interface AnswerHold {
+  readonly arrived: Promise<void>;
+  release(): void;
 }
 
 // ---- Additions ------------------------------------------------------------------------------------------
@@ -213,6 +236,9 @@ export interface MiniProgramSnapshot {
   privacyConfigured: boolean;
   authorization: 'never' | 'authorized' | 'revoked';
   funcScopeIds: number[];
+  heldByOtherPlatform: number[];
+  /** Whether the owner can still publish through mp.weixin.qq.com: not while a platform holds set 18. */
+  publishesOnMp: boolean;
   authTime?: number;
   plugins: { appId: string; status: 1 | 2 | 3 | 4 }[];
   categories: { first_class: string; second_class: string; first_id: number; second_id: number }[];

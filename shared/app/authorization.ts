@@ -7,9 +7,9 @@
  * and make one of them fail with 61009, so that push is only recorded. `updateauthorized` (permission sets
  * changed on mp.weixin.qq.com, no redirect) re-reads the sets; `unauthorized` detaches and voids.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { bindPrimary, primaryOf, unbindPrimary } from '../domain/account';
+import { bindPrimary, loseMiniProgram, primaryOf, unbindPrimary } from '../domain/account';
 import { linkApp, unlinkApp } from '../domain/app';
 import { AppError, ConflictError, DuplicateKeyError, ERROR_CATEGORIES, NotFoundError, ValidationError, type ErrorCategory } from '../domain/errors';
 import { weChatAppidSchema, weChatUserNameSchema, type AccountId, type AppId, type WeChatAppid } from '../domain/ids';
@@ -18,12 +18,14 @@ import {
   linkMiniProgram,
   markUnauthorized,
   recordAuthorization,
+  takenByAnotherAccount,
   unlinkMiniProgram,
   withPlugins,
   type Displaced,
   type MiniProgram,
+  type ScannedFor,
 } from '../domain/mini-program';
-import { hasCodePermissions, sameSubject } from '../domain/rules';
+import { grantedAll, permissionSetsFor, primarySubjectChange, primarySubjectChangeRefused, sameSubject } from '../domain/rules';
 import { defineCollection, type Write } from '../store/port';
 import { WeChatApiError } from '../wechat/errcodes';
 import { getAccount, getApp } from './catalog';
@@ -33,23 +35,41 @@ import { InvalidStateError, type StatePayload } from './state-token';
 
 export type Purpose = StatePayload['purpose'];
 
-/** Outcomes of handled redirects, so a refreshed callback page shows the same result instead of 61009. */
-export const authResultsCollection = defineCollection({
-  name: 'authResults',
+const authResultSchema = z.object({
+  ok: z.boolean(),
+  code: z.string(),
+  message: z.string(),
+  /** A refusal's error category, so a replay answers with the same status (absent before 2026-11-22). */
+  // A category this release does not know reads as none (answered as forbidden), not as a corrupt document.
+  category: z.enum(ERROR_CATEGORIES).optional().catch(undefined),
+  appid: z.string().nullable(),
+  at: z.number(),
+});
+export type AuthResult = z.infer<typeof authResultSchema>;
+
+/**
+ * One document per auth code (keyed by its digest), written with the state's claim in one batch: the state and
+ * purpose the code came back with, who is exchanging it, and once that is over, its outcome. It answers three
+ * questions. A refresh of the same page (same state, same code) is shown the recorded outcome instead of WeChat's
+ * 61009. The same code with any other state — another account's, or another callback's — is refused and told
+ * nothing: the outcome belongs to the state that produced it. And a delivery that arrives while another one is
+ * exchanging the code (browsers and proxies retry) waits for that exchange's outcome rather than spending the code
+ * a second time, which WeChat would refuse (61009) and which would then be recorded as a false refusal.
+ */
+export const authExchangesCollection = defineCollection({
+  name: 'authExchanges',
   schema: z.lazy(() =>
     z.object({
-      ok: z.boolean(),
-      code: z.string(),
-      message: z.string(),
-      /** A refusal's error category, so a replay answers with the same status (absent before 2026-11-22). */
-      // A category this release does not know reads as none (answered as forbidden), not as a corrupt document.
-      category: z.enum(ERROR_CATEGORIES).optional().catch(undefined),
-      appid: z.string().nullable(),
-      at: z.number(),
+      stateNonce: z.string(),
+      purpose: z.enum(['bind-primary', 'authorize-app']),
+      /** The delivery exchanging the code, and until when it may (after that, a waiting delivery takes over). */
+      owner: z.string(),
+      exchangeUntil: z.number(),
+      result: authResultSchema.nullable(),
     }),
   ),
 });
-export type AuthResult = z.infer<typeof authResultsCollection.schema>;
+type AuthExchange = z.infer<typeof authExchangesCollection.schema>;
 
 /**
  * Each signed `state` is good for one authorization: the first auth code it comes back with is bound to its nonce
@@ -81,25 +101,29 @@ export const refusalOf = (result: AuthResult): AuthorizationRefusedError =>
 export async function authorizationUrl(
   s: Services,
   accountId: AccountId,
-  input: { purpose: Purpose; appId?: string; mobile?: boolean },
+  input: { purpose: Purpose; appId?: string; mobile?: boolean; force?: boolean },
 ): Promise<{ url: string; expiresAt: number }> {
   const account = await getAccount(s, accountId);
   let appId: AppId | null = null;
+  let plugins = false;
   if (input.purpose === 'authorize-app') {
     if (!input.appId) throw new NotFoundError('appId is required to authorize a mini program for an app', { code: 'APP_NOT_FOUND', field: 'appId' });
-    appId = (await getApp(s, accountId, input.appId)).data.id;
+    const app = (await getApp(s, accountId, input.appId)).data;
+    appId = app.id;
+    plugins = app.requiredPlugins.length > 0;
     // Seed 000 step 2: the account's primary mini program must be bound before any app can be authorized.
     if (!primaryOf(account.data)) {
       throw new AuthorizationRefusedError('PRIMARY_NOT_BOUND', 'bind the account’s primary mini program first (purpose bind-primary)');
     }
   }
   const ttlSeconds = 30 * 60;
-  const state = s.signer.sign({ purpose: input.purpose, accountId, appId }, ttlSeconds);
+  const state = s.signer.sign({ purpose: input.purpose, accountId, appId, ...(input.force ? { force: true } : {}) }, ttlSeconds);
   const callback = input.purpose === 'bind-primary' ? '/wechat/bind/callback' : '/wechat/authorize/callback';
   const redirectUri = `${s.config.publicBaseUrl}${callback}?state=${encodeURIComponent(state)}`;
   const { pre_auth_code: preAuthCode } = await s.wechat.client.createPreAuthCode();
+  const categoryIdList = permissionSetsFor(input.purpose, { plugins }).requested.map((set) => set.id);
   // auth_type 2: mini programs only (an official account cannot publish mini program code).
-  const url = s.wechat.client.authorizationPageUrl({ preAuthCode, redirectUri, mobile: input.mobile ?? false, authType: 2 });
+  const url = s.wechat.client.authorizationPageUrl({ preAuthCode, redirectUri, mobile: input.mobile ?? false, authType: 2, categoryIdList });
   return { url, expiresAt: s.clock() + ttlSeconds * 1000 };
 }
 
@@ -119,11 +143,9 @@ export async function completeAuthorization(
       code: 'AUTH_CODE_MISSING',
     });
   }
-  const results = s.store.collection(authResultsCollection);
-  const resultId = createHash('sha256').update(input.authCode).digest('hex');
-  await claimState(s, payload, resultId);
-  const previous = await results.get(resultId);
-  if (previous) return previous.data;
+  const codeId = createHash('sha256').update(input.authCode).digest('hex');
+  const claim = await claimExchange(s, payload, codeId);
+  if (claim.kind === 'outcome') return claim.result;
 
   let result: AuthResult;
   try {
@@ -136,30 +158,107 @@ export async function completeAuthorization(
       at: s.clock(),
     };
   } catch (error) {
-    if (!(error instanceof AppError) || error.category === 'internal' || error.category === 'unavailable') throw error;
+    if (!(error instanceof AppError) || error.category === 'internal' || error.category === 'unavailable') {
+      await giveUpExchange(s, codeId, claim.owner);
+      throw error;
+    }
     result = { ok: false, code: error.code, message: error.message, category: error.category, appid: null, at: s.clock() };
   }
-  try {
-    await results.insert(resultId, result, { expiresAt: s.clock() + AUTH_RESULT_TTL_MS });
-  } catch (error) {
-    if (!(error instanceof ConflictError)) throw error;
-    return (await results.get(resultId))?.data ?? result;
-  }
-  return result;
+  return recordOutcome(s, codeId, result);
 }
 
-/** Binds the state to this auth code (hashed) on first use; refuses it with any other code. */
-async function claimState(s: Services, payload: StatePayload, authCodeHash: string): Promise<void> {
+/** How long one delivery may exchange a code before another takes over: longer than the callbacks' time limit. */
+const EXCHANGE_LEASE_MS = 60_000;
+/** How long a delivery waits for another one's exchange before asking the admin to refresh: inside the 15 s limit. */
+const EXCHANGE_WAIT_MS = 10_000;
+
+class AuthorizationInProgressError extends AppError {
+  readonly code = 'AUTH_IN_PROGRESS';
+  readonly category = 'conflict' as const;
+}
+
+type Claim = { kind: 'exchange'; owner: string } | { kind: 'outcome'; result: AuthResult };
+
+/**
+ * Claims the code for this state, or finds what became of it. The state's claim (`usedStates`) and the code's
+ * (`authExchanges`) are one batch, so a refused attempt burns neither: a code seen with another state leaves that
+ * state usable for its own code. A delivery of the same state and code that finds the exchange under way waits for
+ * its outcome; one whose exchanger has died takes the exchange over.
+ */
+async function claimExchange(s: Services, payload: StatePayload, codeId: string): Promise<Claim> {
   const used = s.store.collection(usedStatesCollection);
-  try {
-    await used.insert(payload.nonce, { authCode: authCodeHash, at: s.clock() }, { expiresAt: payload.exp * 1000 });
-    return;
-  } catch (error) {
-    if (!(error instanceof DuplicateKeyError)) throw error;
+  const exchanges = s.store.collection(authExchangesCollection);
+  const owner = randomBytes(8).toString('hex');
+  const waitUntil = Date.now() + EXCHANGE_WAIT_MS;
+  for (let pause = 25; ; pause = Math.min(pause * 2, 500)) {
+    const now = s.clock();
+    const fresh: AuthExchange = { stateNonce: payload.nonce, purpose: payload.purpose, owner, exchangeUntil: now + EXCHANGE_LEASE_MS, result: null };
+    try {
+      await s.store.commit([
+        used.insertWrite(payload.nonce, { authCode: codeId, at: now }, { expiresAt: payload.exp * 1000 }),
+        exchanges.insertWrite(codeId, fresh, { expiresAt: now + AUTH_RESULT_TTL_MS }),
+      ]);
+      return { kind: 'exchange', owner };
+    } catch (error) {
+      if (!(error instanceof DuplicateKeyError)) throw error;
+    }
+    const exchange = await exchanges.get(codeId);
+    if (exchange && (exchange.data.stateNonce !== payload.nonce || exchange.data.purpose !== payload.purpose)) {
+      // Nothing about the other authorization: not whose it was, not how it ended.
+      throw new AuthorizationRefusedError('AUTH_CODE_USED', 'this authorization code belongs to another authorization request; scan again');
+    }
+    const claimed = await used.get(payload.nonce);
+    if (claimed && claimed.data.authCode !== codeId) throw new InvalidStateError('already used for another authorization');
+    if (exchange?.data.result) return { kind: 'outcome', result: exchange.data.result };
+    if (exchange && exchange.data.exchangeUntil <= now) {
+      // The delivery exchanging the code died (or ran out of time): this one carries on.
+      try {
+        await exchanges.update(codeId, exchange.version, { ...exchange.data, owner, exchangeUntil: now + EXCHANGE_LEASE_MS });
+        return { kind: 'exchange', owner };
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+      }
+    }
+    // Under way elsewhere, or both documents were between expiring and being claimed again: look again shortly.
+    if (Date.now() >= waitUntil) {
+      throw new AuthorizationInProgressError('this authorization is still being completed; refresh the page in a few seconds');
+    }
+    await new Promise((resolve) => setTimeout(resolve, pause));
   }
-  const claimed = await used.get(payload.nonce);
-  // Gone in between: it expired, and an expired state was refused by verify() already.
-  if (claimed && claimed.data.authCode !== authCodeHash) throw new InvalidStateError('already used for another authorization');
+}
+
+/** After a failure a retry may fix (WeChat or the store unavailable): lets the next delivery exchange at once. */
+async function giveUpExchange(s: Services, codeId: string, owner: string): Promise<void> {
+  const exchanges = s.store.collection(authExchangesCollection);
+  try {
+    const exchange = await exchanges.get(codeId);
+    if (exchange && exchange.data.owner === owner && !exchange.data.result) {
+      await exchanges.update(codeId, exchange.version, { ...exchange.data, exchangeUntil: 0 });
+    }
+  } catch (error) {
+    // Best effort: the lease runs out by itself.
+    s.log.warn('could not release the claim on an authorization code', { error });
+  }
+}
+
+/**
+ * Records the exchange's outcome. Another delivery that took over a lapsed exchange may have recorded one first:
+ * a success is never overwritten, and never hidden behind a refusal (the takeover's 61009 is this exchange's doing).
+ */
+async function recordOutcome(s: Services, codeId: string, result: AuthResult): Promise<AuthResult> {
+  const exchanges = s.store.collection(authExchangesCollection);
+  for (let attempt = 0; ; attempt++) {
+    const exchange = await exchanges.get(codeId);
+    if (!exchange) return result;
+    const recorded = exchange.data.result;
+    if (recorded && (recorded.ok || !result.ok)) return recorded;
+    try {
+      await exchanges.update(codeId, exchange.version, { ...exchange.data, result });
+      return result;
+    } catch (error) {
+      if (!(error instanceof ConflictError) || attempt >= 5) throw error;
+    }
+  }
 }
 
 async function exchangeAndApply(s: Services, payload: StatePayload, authCode: string): Promise<WeChatAppid> {
@@ -199,31 +298,40 @@ async function exchangeAndApply(s: Services, payload: StatePayload, authCode: st
     nickname: info.nick_name ?? '',
     userName: userName.data,
     funcScopeIds,
-    role: payload.purpose === 'bind-primary' ? ('primary' as const) : ('target' as const),
   };
   const actor = { kind: 'account' as const, id: payload.accountId };
   // Apps that lost a mini program in this authorization, with the mini program they lost: set by the write that won.
   let losses: { appId: AppId; appid: WeChatAppid; reason: string }[] = [];
   // The app the mini program serves after the write that won: the only one whose deployments there may carry on.
   let servedApp: AppId | null = null;
+  // The subject the account had before this scan made the mini program its primary, when that changed it.
+  let subjectChangedFrom: string | null = null;
 
   for (let attempt = 0; ; attempt++) {
     const account = await getAccount(s, facts.accountId);
     const existing = await s.db.miniPrograms.get(appid);
     const writes: Write[] = [];
     const at = s.clock();
-    let { miniProgram, displaced } = recordAuthorization(existing?.data ?? null, facts, { at, actor });
+    const scannedFor: ScannedFor = payload.purpose === 'bind-primary' ? 'primary' : 'app';
+    let { miniProgram, displaced } = recordAuthorization(existing?.data ?? null, facts, { at, actor, scannedFor });
     const displacedApps: Displaced[] = displaced ? [displaced] : [];
     const lost: typeof losses = [];
+    if (existing && existing.data.accountId !== facts.accountId) writes.push(...(await formerOwnerWrites(s, existing.data, scannedFor, at)));
 
+    let change: { from: string } | null = null;
     if (payload.purpose === 'bind-primary') {
+      change = primarySubjectChange(account.data, { appid, subject }, s.config.requireSameSubject);
+      if (change && !payload.force) {
+        const affected = (await otherSubjectMiniPrograms(s, facts.accountId, { appid, subject })).map((mp) => mp.appid);
+        throw primarySubjectChangeRefused({ appid, subject }, change, affected);
+      }
       writes.push(s.db.accounts.updateWrite(account.id, account.version, bindPrimary(account.data, { appid, subject }, at)));
     } else {
       const primary = primaryOf(account.data);
       const subjectCheck = sameSubject(primary, { appid, subject }, s.config.requireSameSubject);
       if (!subjectCheck.ok) throw subjectCheck.error;
       const app = await getApp(s, facts.accountId, payload.appId ?? '');
-      const permissions = hasCodePermissions(funcScopeIds, { plugins: app.data.requiredPlugins.length > 0 });
+      const permissions = grantedAll(funcScopeIds, permissionSetsFor(payload.purpose, { plugins: app.data.requiredPlugins.length > 0 }).required);
       if (!permissions.ok) throw permissions.error;
       const linked = linkMiniProgram(miniProgram, app.data.id, { at, actor });
       miniProgram = linked.miniProgram;
@@ -241,25 +349,65 @@ async function exchangeAndApply(s: Services, payload: StatePayload, authCode: st
     for (const loser of displacedApps) {
       const app = await s.db.apps.get(loser.appId);
       if (app && app.data.miniProgramAppid === appid) writes.push(s.db.apps.updateWrite(app.id, app.version, unlinkApp(app.data, loser.loss)));
-      lost.push({ appId: loser.appId, appid, reason: 'the mini program was authorized for another app (the latest authorization wins)' });
+      lost.push({ appId: loser.appId, appid, reason: loser.loss.message });
     }
     writes.push(existing ? s.db.miniPrograms.updateWrite(appid, existing.version, miniProgram) : s.db.miniPrograms.insertWrite(appid, miniProgram));
     try {
       await s.store.commit(writes);
       losses = lost;
       servedApp = miniProgram.linkedAppId;
+      subjectChangedFrom = change?.from ?? null;
       break;
     } catch (error) {
       if (!(error instanceof ConflictError) || attempt >= 5) throw error;
     }
   }
   await voidLostDeployments(s, losses);
+  if (subjectChangedFrom !== null) await voidOtherSubject(s, facts.accountId, { appid, subject }, subjectChangedFrom);
   // Deployments that waited for this authorization (61023, 42007) carry on now rather than after their backoff —
   // only the linked app's: another app's left here would act for a mini program that is no longer theirs.
   await resumeDeploymentsOf(s, appid, servedApp);
   await refreshPlugins(s, appid, funcScopeIds);
   s.log.info('mini program authorized', { appid, purpose: payload.purpose, accountId: payload.accountId });
   return appid;
+}
+
+/** The account's mini programs that the same-subject rule keeps from joining an account whose primary is `primary`. */
+async function otherSubjectMiniPrograms(s: Services, accountId: AccountId, primary: { appid: WeChatAppid; subject: string }): Promise<MiniProgram[]> {
+  const all = await s.db.miniPrograms.find({ where: { accountId }, orderBy: { field: 'id' }, limit: 500 });
+  return all.map((d) => d.data).filter((mp) => !sameSubject(primary, mp, s.config.requireSameSubject).ok);
+}
+
+/**
+ * The primary changed the account's subject (with force): mini programs of the old subject can no longer publish
+ * (`whoCanPublish` refuses them), so their deployments in flight are voided, with the reason in their history, as
+ * after an unbind. Best effort after the change is stored: a deployment left open is blocked at its next step.
+ */
+async function voidOtherSubject(s: Services, accountId: AccountId, primary: { appid: WeChatAppid; subject: string }, from: string): Promise<void> {
+  const reason = `the account's primary mini program became ${primary.appid} of "${primary.subject}" (subject changed with force from "${from}"): only mini programs of "${primary.subject}" can publish`;
+  for (const mp of await otherSubjectMiniPrograms(s, accountId, primary)) {
+    try {
+      await voidDeploymentsOf(s, mp.appid, reason, { kind: 'account', id: accountId }, { undoAudit: true, finishReleases: true });
+    } catch (error) {
+      s.log.error('could not void the deployments of a mini program of the old subject', { appid: mp.appid, error });
+    }
+  }
+}
+
+/**
+ * The account a mini program leaves when another account's admin authorizes it: the owner is told what happened in
+ * the account's history, and loses it as the primary if it was (its other mini programs stop publishing, as after
+ * an unbind). Its app and deployments are dealt with as for any displaced app.
+ */
+async function formerOwnerWrites(s: Services, taken: MiniProgram, scannedFor: ScannedFor, at: number): Promise<Write[]> {
+  const former = await s.db.accounts.get(taken.accountId);
+  if (!former) return [];
+  const wasPrimary = primaryOf(former.data)?.appid === taken.appid;
+  const message =
+    `${takenByAnotherAccount(taken.appid, scannedFor)}; it no longer belongs to this account.` +
+    (wasPrimary ? " It was this account's primary mini program: its other mini programs cannot publish until a primary is bound again." : '') +
+    ' Its admin can authorize it again for this account.';
+  return [s.db.accounts.updateWrite(former.id, former.version, loseMiniProgram(former.data, { appid: taken.appid, message }, at))];
 }
 
 /**
@@ -331,7 +479,7 @@ export async function handleUnauthorized(s: Services, appid: string, pushCreated
     }
     const account = await s.db.accounts.get(existing.data.accountId);
     if (account && primaryOf(account.data)?.appid === appid) {
-      writes.push(s.db.accounts.updateWrite(account.id, account.version, unbindPrimary(account.data, at)));
+      writes.push(s.db.accounts.updateWrite(account.id, account.version, unbindPrimary(account.data, at, 'its admin revoked the authorization on mp.weixin.qq.com (unauthorized)')));
     }
     try {
       await s.store.commit(writes);

@@ -42,7 +42,7 @@ import {
 } from '../domain/deployment';
 import { AppError, ConflictError, NotFoundError, ValidationError } from '../domain/errors';
 import { deploymentIdSchema, newDeploymentId, timestampSchema, type AccountId, type AppId, type AssetId, type WeChatAppid } from '../domain/ids';
-import { markNeedsReauth, unlinkMiniProgram, withRole } from '../domain/mini-program';
+import { markNeedsReauth, unlinkMiniProgram } from '../domain/mini-program';
 import { checkPlugins } from '../domain/plugins';
 import { buildExtJson } from '../domain/ext-json';
 import { hasCodePermissions, whoCanPublish } from '../domain/rules';
@@ -141,7 +141,7 @@ export async function startBuild(s: Services, accountId: AccountId, appId: strin
   }
   const miniProgram = await s.db.miniPrograms.get(appid);
   if (!miniProgram) throw new DeploymentConflictError('APP_NOT_LINKED', `the app's mini program ${appid} is not known`, { appId });
-  const allowed = whoCanPublish(account.data, miniProgram.data);
+  const allowed = whoCanPublish(account.data, miniProgram.data, s.config.requireSameSubject);
   if (!allowed.ok) throw allowed.error;
   const permissions = hasCodePermissions(miniProgram.data.funcScopeIds, { plugins: app.data.requiredPlugins.length > 0 });
   if (!permissions.ok) throw permissions.error;
@@ -569,12 +569,22 @@ async function withdrawOwnAudit(s: Services, d: Deployment, signal?: AbortSignal
   try {
     await s.wechat.client.undoCodeAudit(d.miniProgramAppid, callOf(signal));
   } catch (error) {
-    // Decided between the two calls: nothing is under review any more.
-    if (error instanceof WeChatApiError && (error.errcode === 85019 || error.errcode === 85020)) return { outcome: 'not-under-review', auditId };
+    if (!decidedMeanwhile(error)) throw error;
+    // Decided between the two calls: taken as such only once WeChat shows the decision.
+    const now = await latestAuditOf(s, d.miniProgramAppid, signal);
+    if (now?.auditId === auditId && now.status !== 2 && now.status !== 4) return { outcome: 'not-under-review', auditId };
     throw error;
   }
   return { outcome: 'withdrawn', auditId };
 }
+
+/**
+ * WeChat's answers to `undocodeaudit` when nothing is under review any more: 85019 (no audit), 85020, and 87012
+ * "forbid revert this version release" for an audit already approved or rejected (staff answer, community thread
+ * 0002423c6b85c083bd7a318fd5b800).
+ */
+const decidedMeanwhile = (error: unknown): error is WeChatApiError =>
+  error instanceof WeChatApiError && (error.errcode === 85019 || error.errcode === 85020 || error.errcode === 87012);
 
 /** The closing command, carrying the audit found at WeChat when the deployment had not recorded it. */
 const closingWith = <C extends Extract<DeploymentCommand, { type: 'cancel' | 'void' }>>(cmd: C, d: Deployment, found: Withdrawal): C =>
@@ -787,7 +797,7 @@ export async function releaseDeployment(s: Services, accountId: AccountId, id: s
   if (!mp) throw new NotFoundError('the deployment’s mini program is gone', { code: 'MINI_PROGRAM_NOT_FOUND' });
   // Checked in `command` too (when the release would start), and here first so the reason is the clearest one.
   if (wouldChange(d.data, { type: 'startRelease' }, { at: s.clock(), actor })) await assertStillLinked(s, d.data);
-  const allowed = whoCanPublish(account.data, mp.data);
+  const allowed = whoCanPublish(account.data, mp.data, s.config.requireSameSubject);
   if (!allowed.ok) throw allowed.error;
   return command(s, accountId, id, { type: 'startRelease' }, actor, signal);
 }
@@ -801,7 +811,13 @@ export async function undoAudit(s: Services, accountId: AccountId, id: string, a
   const cmd: DeploymentCommand = { type: 'withdraw', ...(d.data.audit ? { auditId: d.data.audit.auditId } : {}) };
   if (!wouldChange(d.data, cmd, { at: s.clock(), actor })) return (await applyCommand(s, id, cmd, actor)).deployment;
   await assertStillLinked(s, d.data);
-  await s.wechat.client.undoCodeAudit(d.data.miniProgramAppid);
+  try {
+    await s.wechat.client.undoCodeAudit(d.data.miniProgramAppid);
+  } catch (error) {
+    // WeChat decided before the withdrawal (its push not here yet): its decision is adopted, and the withdrawal is
+    // then refused as for any decided audit (DEPLOYMENT_NOT_IN_REVIEW), the deployment showing what WeChat decided.
+    if (!decidedMeanwhile(error) || (await pollAudit(s, d.data)) !== 'progressed') throw error;
+  }
   return (await applyCommand(s, id, cmd, actor)).deployment;
 }
 
@@ -820,8 +836,38 @@ export async function rollbackDeployment(s: Services, accountId: AccountId, id: 
   const d = await getDeployment(s, accountId, id);
   if (!wouldChange(d.data, { type: 'rollback' }, { at: s.clock(), actor })) return (await applyCommand(s, id, { type: 'rollback' }, actor)).deployment;
   await assertStillLinked(s, d.data);
-  await s.wechat.client.revertCodeRelease(d.data.miniProgramAppid);
+  try {
+    await s.wechat.client.revertCodeRelease(d.data.miniProgramAppid);
+  } catch (error) {
+    if (error instanceof WeChatApiError && error.errcode === 87012) throw await rollbackRefusal(s, d.data);
+    throw error;
+  }
   return (await applyCommand(s, id, { type: 'rollback' }, actor)).deployment;
+}
+
+/**
+ * WeChat refuses a rollback (87012) when it has no version to go back to: the live one is the first released, or
+ * was itself reached by a rollback — one rollback per release (doc revertcoderelease: 当前版本回退后，不能再调用版本
+ * 回退接口). WeChat's answer does not say which; the mini program's deployments do: a rollback recorded after the
+ * last release recorded is the second case.
+ */
+async function rollbackRefusal(s: Services, d: Deployment): Promise<DeploymentConflictError> {
+  const deployments = await s.db.deployments.find({ where: { miniProgramAppid: d.miniProgramAppid }, orderBy: { field: 'createdAt', direction: 'desc' }, limit: 200 });
+  const lastAt = (state: Deployment['state']) =>
+    Math.max(0, ...deployments.flatMap((o) => o.data.history.filter((entry) => entry.to === state).map((entry) => entry.at)));
+  const details = { deploymentId: d.id, miniProgramAppid: d.miniProgramAppid, errcode: 87012 };
+  if (lastAt('rolled-back') > lastAt('released')) {
+    return new DeploymentConflictError(
+      'ROLLBACK_ALREADY_USED',
+      `the mini program ${d.miniProgramAppid} was rolled back already, and WeChat allows one rollback per release: release a new version, which can then be rolled back`,
+      details,
+    );
+  }
+  return new DeploymentConflictError(
+    'ROLLBACK_NO_PREVIOUS_VERSION',
+    `WeChat has no earlier version of the mini program ${d.miniProgramAppid} to roll back to: a first release, or one whose previous version was not released through this platform, cannot be rolled back`,
+    details,
+  );
 }
 
 /**
@@ -1002,10 +1048,8 @@ export async function unbindMiniProgram(
       const app = await s.db.apps.get(displaced.appId);
       if (app && app.data.miniProgramAppid === appid) writes.push(s.db.apps.updateWrite(app.id, app.version, unlinkApp(app.data, displaced.loss)));
     }
-    if (primaryOf(acct.data)?.appid === appid) {
-      writes.push(s.db.accounts.updateWrite(acct.id, acct.version, unbindPrimary(acct.data, at)));
-      writes.push(s.db.miniPrograms.updateWrite(appid, current.version, withRole(miniProgram, 'target', at)));
-    } else if (miniProgram !== current.data) {
+    if (primaryOf(acct.data)?.appid === appid) writes.push(s.db.accounts.updateWrite(acct.id, acct.version, unbindPrimary(acct.data, at, 'unbound through the API (force: true)')));
+    if (miniProgram !== current.data) {
       writes.push(s.db.miniPrograms.updateWrite(appid, current.version, miniProgram));
     }
     if (writes.length === 0) break;

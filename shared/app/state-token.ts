@@ -11,6 +11,8 @@ const payloadSchema = z.object({
   purpose: z.enum(['bind-primary', 'authorize-app']),
   accountId: z.string().min(1),
   appId: z.string().min(1).nullable(),
+  /** bind-primary only: the admin's consent, given before the scan, to change the account's subject. */
+  force: z.boolean().optional(),
   /** Expiry, epoch seconds. */
   exp: z.number().int(),
   /** Makes every state unique, so a used one can be recognised. */

@@ -22,11 +22,11 @@ describe('accounts', () => {
   test('bind, unbind and rebind the primary; the last primary is remembered after an unbind', () => {
     const bound = bindPrimary(fresh(), { appid: 'wx0123456789abcdef', subject: 'Demo Co' }, T0 + 1);
     expect(isPrimary(bound, 'wx0123456789abcdef')).toBe(true);
-    const unbound = unbindPrimary(bound, T0 + 2);
+    const unbound = unbindPrimary(bound, T0 + 2, 'unbound');
     expect(unbound).toMatchObject({ primaryStatus: 'unbound', primaryMiniProgram: { appid: 'wx0123456789abcdef' } });
     expect(primaryOf(unbound)).toBeNull();
     expect(isPrimary(unbound, 'wx0123456789abcdef')).toBe(false);
-    expect(unbindPrimary(unbound, T0 + 3)).toBe(unbound);
+    expect(unbindPrimary(unbound, T0 + 3, 'unbound')).toBe(unbound);
     expect(primaryOf(bindPrimary(unbound, { appid: 'wxfedcba9876543210', subject: 'Demo Co' }, T0 + 4))?.appid).toBe('wxfedcba9876543210');
   });
 });

@@ -28,6 +28,23 @@ export const primaryMiniProgramSchema = z.lazy(() =>
 );
 export type PrimaryMiniProgram = z.infer<typeof primaryMiniProgramSchema>;
 
+/**
+ * What happened to the account's primary and mini programs, for its owner: a mini program can leave the account
+ * without the owner doing anything (another account's admin scanned it), and then this is the only trace left.
+ */
+export const accountEventSchema = z.lazy(() =>
+  z.object({
+    at: timestampSchema,
+    event: z.enum(['primary-bound', 'primary-unbound', 'mini-program-taken']),
+    miniProgramAppid: weChatAppidSchema,
+    message: z.string(),
+  }),
+);
+export type AccountEvent = z.infer<typeof accountEventSchema>;
+
+/** The newest events are kept; the document stays bounded. */
+export const ACCOUNT_HISTORY_LIMIT = 50;
+
 // No object-level refinements on document schemas: zod forbids `.omit()` on them, and the API derives its
 // response schemas that way (an account without its key hashes).
 export const accountSchema = z.lazy(() =>
@@ -38,6 +55,8 @@ export const accountSchema = z.lazy(() =>
     /** Null only while `primaryStatus` is `none`; kept after an unbind so the owner sees which one it was. */
     primaryMiniProgram: primaryMiniProgramSchema.nullable(),
     primaryStatus: primaryStatusSchema,
+    /** Oldest first; absent in documents written before 2026-12-07. */
+    history: z.array(accountEventSchema).default([]),
     createdAt: timestampSchema,
     updatedAt: timestampSchema,
   }),
@@ -50,6 +69,7 @@ export const newAccount = (input: { id: AccountId; name: string; apiKeyHash: str
   apiKeyHashes: [input.apiKeyHash],
   primaryMiniProgram: null,
   primaryStatus: 'none',
+  history: [],
   createdAt: at,
   updatedAt: at,
 });
@@ -67,16 +87,54 @@ export const revokeApiKeyHash = (account: Account, hash: string, at: number): Ac
   updatedAt: at,
 });
 
-/** Binding again (the same or another mini program) replaces the primary: the subject follows it. */
-export const bindPrimary = (account: Account, primary: { appid: WeChatAppid; subject: string }, at: number): Account => ({
+// WeChat has been seen to spell one company's name with full-width or half-width brackets and spaces;
+// NFKC folds （） into (), and spaces carry no meaning in a registered name.
+export const normalizeSubject = (subject: string): string => subject.normalize('NFKC').replace(/\s+/g, '').toLowerCase();
+
+const withEvent = (account: Account, event: Omit<AccountEvent, 'at'>, at: number): Account => ({
   ...account,
-  primaryMiniProgram: { appid: primary.appid, subject: primary.subject, boundAt: at },
-  primaryStatus: 'bound',
+  history: [...account.history, { at, ...event }].slice(-ACCOUNT_HISTORY_LIMIT),
   updatedAt: at,
 });
 
-export const unbindPrimary = (account: Account, at: number): Account =>
-  account.primaryStatus !== 'bound' ? account : { ...account, primaryStatus: 'unbound', updatedAt: at };
+/** Binding again (the same or another mini program) replaces the primary: the subject follows it. */
+export const bindPrimary = (account: Account, primary: { appid: WeChatAppid; subject: string }, at: number): Account => {
+  const previous = account.primaryMiniProgram;
+  const replaced = previous && previous.appid !== primary.appid ? ` in place of ${previous.appid}` : '';
+  const subjectChanged = previous && normalizeSubject(previous.subject) !== normalizeSubject(primary.subject) ? `; the account's subject changed from "${previous.subject}"` : '';
+  return withEvent(
+    { ...account, primaryMiniProgram: { appid: primary.appid, subject: primary.subject, boundAt: at }, primaryStatus: 'bound' },
+    {
+      event: 'primary-bound',
+      miniProgramAppid: primary.appid,
+      message: `${primary.appid} was bound as the primary mini program${replaced} (subject "${primary.subject}")${subjectChanged}.`,
+    },
+    at,
+  );
+};
+
+/** `why` completes "The primary mini program wx… was unbound: …" in the account's history. */
+export const unbindPrimary = (account: Account, at: number, why: string): Account => {
+  const primary = primaryOf(account);
+  if (!primary) return account;
+  return withEvent(
+    { ...account, primaryStatus: 'unbound' },
+    { event: 'primary-unbound', miniProgramAppid: primary.appid, message: `The primary mini program ${primary.appid} was unbound: ${why}.` },
+    at,
+  );
+};
+
+/**
+ * Another account's admin authorized one of this account's mini programs (to an app, or as that account's primary):
+ * it belongs to the other account now, the latest authorization wins. Recorded, and the primary is unbound if it was
+ * the one taken.
+ */
+export const loseMiniProgram = (account: Account, taken: { appid: WeChatAppid; message: string }, at: number): Account =>
+  withEvent(
+    primaryOf(account)?.appid === taken.appid ? { ...account, primaryStatus: 'unbound' } : account,
+    { event: 'mini-program-taken', miniProgramAppid: taken.appid, message: taken.message },
+    at,
+  );
 
 export const isPrimary = (account: Account, appid: string): boolean =>
   account.primaryStatus === 'bound' && account.primaryMiniProgram?.appid === appid;

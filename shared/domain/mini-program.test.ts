@@ -1,3 +1,4 @@
+import { bindPrimary, newAccount, unbindPrimary } from './account';
 import { linkApp, newApp, unlinkApp } from './app';
 import type { Actor } from './common';
 import { exampleLowcodeConfig } from './examples';
@@ -10,8 +11,8 @@ import {
   miniProgramSchema,
   recordAuthorization,
   unlinkMiniProgram,
+  rolesOf,
   withPlugins,
-  withRole,
   type AuthorizerFacts,
   type MiniProgram,
 } from './mini-program';
@@ -26,11 +27,10 @@ const facts: AuthorizerFacts = {
   nickname: 'Acme Cam',
   userName: 'gh_97417a04a28d',
   funcScopeIds: [40, 18, 18],
-  role: 'target',
 };
 const ctx = (at: number, actor: Actor = admin) => ({ at, actor });
 
-const authorized = (): MiniProgram => recordAuthorization(null, facts, ctx(T0)).miniProgram;
+const authorized = (): MiniProgram => recordAuthorization(null, facts, { ...ctx(T0), scannedFor: 'app' }).miniProgram;
 
 describe('mini programs', () => {
   test('a first authorization is stored as its schema says, scopes de-duplicated', () => {
@@ -73,16 +73,18 @@ describe('mini programs', () => {
 
   test('authorized by another account: it moves there, the old app is displaced without naming the new account’s app', () => {
     const linked = linkMiniProgram(authorized(), 'app_first', ctx(T0 + 1)).miniProgram;
-    const moved = recordAuthorization(linked, { ...facts, accountId: 'acc_other' }, ctx(T0 + 2));
+    const moved = recordAuthorization(linked, { ...facts, accountId: 'acc_other' }, { ...ctx(T0 + 2), scannedFor: 'app' });
     expect(moved.miniProgram).toMatchObject({ accountId: 'acc_other', linkedAppId: null, linkHistory: [], createdAt: T0 });
     expect(moved.displaced).toMatchObject({ appId: 'app_first', accountId: 'acc_demo', loss: { reason: 'superseded' } });
     expect(moved.displaced?.loss).not.toHaveProperty('byAppId');
-    expect(moved.displaced?.loss.message).toContain('another account');
+    expect(moved.displaced?.loss.message).toContain('authorized to an app of another account');
+    const asPrimary = recordAuthorization(linked, { ...facts, accountId: 'acc_other' }, { ...ctx(T0 + 2), scannedFor: 'primary' });
+    expect(asPrimary.displaced?.loss.message).toContain('bound as the primary mini program of another account');
   });
 
   test('re-authorization by the same account keeps the link and refreshes the facts', () => {
     const linked = linkMiniProgram(authorized(), 'app_first', ctx(T0 + 1)).miniProgram;
-    const again = recordAuthorization(markNeedsReauth(linked, '61023', T0 + 2), { ...facts, nickname: 'Renamed' }, ctx(T0 + 3));
+    const again = recordAuthorization(markNeedsReauth(linked, '61023', T0 + 2), { ...facts, nickname: 'Renamed' }, { ...ctx(T0 + 3), scannedFor: 'app' });
     expect(again.displaced).toBeNull();
     expect(again.miniProgram).toMatchObject({ linkedAppId: 'app_first', nickname: 'Renamed', status: 'authorized', statusReason: null, authorizedAt: T0 + 3 });
   });
@@ -110,11 +112,21 @@ describe('mini programs', () => {
     expect(mp.linkHistory).toHaveLength(LINK_HISTORY_LIMIT);
   });
 
-  test('plugin snapshot and role', () => {
+  test('plugin snapshot', () => {
     const mp = withPlugins(authorized(), [{ appId: 'wx1319af22356934bf', status: 2 }], T0 + 5);
     expect(mp).toMatchObject({ plugins: [{ appId: 'wx1319af22356934bf', status: 2 }], pluginsCheckedAt: T0 + 5 });
-    expect(withRole(mp, 'primary', T0 + 6).role).toBe('primary');
-    expect(withRole(mp, 'target', T0 + 6)).toBe(mp);
+  });
+
+  test('roles come from the account’s bound primary and the app link, and can be both', () => {
+    const account = newAccount({ id: 'acc_demo', name: 'Acme', apiKeyHash: 'a'.repeat(64) }, T0);
+    const mp = authorized();
+    const linked = linkMiniProgram(mp, 'app_a', ctx(T0 + 1)).miniProgram;
+    const bound = bindPrimary(account, { appid: APPID, subject: 'Acme Ltd' }, T0 + 2);
+    expect(rolesOf(mp, account)).toEqual([]);
+    expect(rolesOf(mp, bound)).toEqual(['primary']);
+    expect(rolesOf(linked, bound)).toEqual(['primary', 'target']);
+    expect(rolesOf(linked, bindPrimary(bound, { appid: 'wx00000000000000ff', subject: 'Acme Ltd' }, T0 + 3))).toEqual(['target']);
+    expect(rolesOf(linked, unbindPrimary(bound, T0 + 3, 'unbound'))).toEqual(['target']);
   });
 });
 

@@ -13,6 +13,7 @@
  * common.ts gives the built schema, to derive another from it).
  */
 import { z } from 'zod';
+import { isPrimary, type Account } from './account';
 import type { LinkLoss } from './app';
 import { actorSchema, type Actor } from './common';
 import { accountIdSchema, appIdSchema, timestampSchema, weChatAppidSchema, weChatUserNameSchema } from './ids';
@@ -22,8 +23,18 @@ import { installedPluginSchema, type InstalledPlugin } from './plugins';
 export const miniProgramStatusSchema = z.enum(['authorized', 'unauthorized', 'needs-reauth']);
 export type MiniProgramStatus = z.infer<typeof miniProgramStatusSchema>;
 
+/**
+ * What a mini program is to its account, derived (never stored): `primary` while it is the account's bound primary,
+ * `target` while an app publishes to it. Both at once is common (WeDa's steps 1 and 2 with one mini program);
+ * stored, the role went stale whenever the primary moved to another mini program.
+ */
 export const miniProgramRoleSchema = z.enum(['primary', 'target']);
 export type MiniProgramRole = z.infer<typeof miniProgramRoleSchema>;
+
+export const rolesOf = (mp: Pick<MiniProgram, 'appid' | 'linkedAppId'>, account: Account): MiniProgramRole[] => [
+  ...(isPrimary(account, mp.appid) ? (['primary'] as const) : []),
+  ...(mp.linkedAppId !== null ? (['target'] as const) : []),
+];
 
 export const linkChangeSchema = z.lazy(() =>
   z.object({
@@ -53,7 +64,6 @@ export const miniProgramSchema = z.lazy(() =>
     status: miniProgramStatusSchema,
     /** Why the status is not `authorized`, for the owner. */
     statusReason: z.string().nullable(),
-    role: miniProgramRoleSchema,
     linkedAppId: appIdSchema.nullable(),
     /** `/wxa/plugin` list as last read; a snapshot, so `pluginsCheckedAt` says how old it is. */
     plugins: z.array(installedPluginSchema),
@@ -74,7 +84,6 @@ export interface AuthorizerFacts {
   readonly nickname: string;
   readonly userName: WeChatUserName;
   readonly funcScopeIds: readonly number[];
-  readonly role: MiniProgramRole;
 }
 
 export interface MiniProgramContext {
@@ -94,9 +103,18 @@ export interface LinkResult {
   readonly displaced: Displaced | null;
 }
 
-const LOSS_MESSAGES: Record<LinkLoss['reason'], (appid: string, byAppId?: string) => string> = {
-  superseded: (appid, byAppId) =>
-    `The mini program ${appid} was authorized to ${byAppId ? `the app ${byAppId}` : 'an app of another account'}; ` +
+/** What the admin scanned for: the account's primary (bind-primary) or an app (authorize-app). */
+export type ScannedFor = 'primary' | 'app';
+
+/** How a mini program left for another account, in the words its former owner reads. */
+export const takenByAnotherAccount = (appid: string, scannedFor: ScannedFor): string =>
+  scannedFor === 'primary'
+    ? `The mini program ${appid} was bound as the primary mini program of another account (its admin scanned that account's authorization page)`
+    : `The mini program ${appid} was authorized to an app of another account (its admin scanned that account's authorization page)`;
+
+const LOSS_MESSAGES: Record<LinkLoss['reason'], (appid: string, byAppId?: string, scannedFor?: ScannedFor) => string> = {
+  superseded: (appid, byAppId, scannedFor = 'app') =>
+    `${byAppId ? `The mini program ${appid} was authorized to the app ${byAppId}` : takenByAnotherAccount(appid, scannedFor)}; ` +
     'the latest authorization wins. Authorize it again for this app to take it back.',
   unbound: (appid) => `The mini program ${appid} was unbound from this app.`,
   unauthorized: (appid) => `The mini program's admin revoked the platform's authorization of ${appid} on mp.weixin.qq.com.`,
@@ -109,7 +127,7 @@ const displace = (
   mp: MiniProgram,
   reason: LinkLoss['reason'],
   ctx: MiniProgramContext,
-  winner: { accountId: AccountId; appId?: AppId } | null,
+  winner: { accountId: AccountId; appId?: AppId; scannedFor?: ScannedFor } | null,
 ): Displaced | null => {
   if (mp.linkedAppId === null) return null;
   // An app id of another account is not shown: accounts never see each other's ids.
@@ -119,18 +137,24 @@ const displace = (
     reason,
     miniProgramAppid: mp.appid,
     ...(byAppId ? { byAppId } : {}),
-    message: LOSS_MESSAGES[reason](mp.appid, byAppId),
+    message: LOSS_MESSAGES[reason](mp.appid, byAppId, winner?.scannedFor),
   };
   return { appId: mp.linkedAppId, accountId: mp.accountId, loss };
 };
 
 /**
  * Records a (re-)authorization. When another account's admin authorizes the mini program, it moves to that
- * account: the app that had it is displaced and the link history starts afresh (it names the old account's apps).
+ * account: the app that had it is displaced (told what the other account's admin scanned for) and the link history
+ * starts afresh (it names the old account's apps).
  */
-export const recordAuthorization = (existing: MiniProgram | null, facts: AuthorizerFacts, ctx: MiniProgramContext): LinkResult => {
+export const recordAuthorization = (
+  existing: MiniProgram | null,
+  facts: AuthorizerFacts,
+  ctx: MiniProgramContext & { scannedFor: ScannedFor },
+): LinkResult => {
   const sameAccount = existing !== null && existing.accountId === facts.accountId;
-  const displaced = existing && !sameAccount ? displace(existing, 'superseded', ctx, { accountId: facts.accountId }) : null;
+  const displaced =
+    existing && !sameAccount ? displace(existing, 'superseded', ctx, { accountId: facts.accountId, scannedFor: ctx.scannedFor }) : null;
   const miniProgram: MiniProgram = {
     appid: facts.appid,
     accountId: facts.accountId,
@@ -140,7 +164,6 @@ export const recordAuthorization = (existing: MiniProgram | null, facts: Authori
     funcScopeIds: [...new Set(facts.funcScopeIds)].sort((a, b) => a - b),
     status: 'authorized',
     statusReason: null,
-    role: facts.role,
     linkedAppId: sameAccount ? existing.linkedAppId : null,
     plugins: sameAccount ? existing.plugins : [],
     pluginsCheckedAt: sameAccount ? existing.pluginsCheckedAt : null,
@@ -200,6 +223,3 @@ export const withPlugins = (mp: MiniProgram, plugins: readonly InstalledPlugin[]
   pluginsCheckedAt: at,
   updatedAt: at,
 });
-
-export const withRole = (mp: MiniProgram, role: MiniProgramRole, at: number): MiniProgram =>
-  mp.role === role ? mp : { ...mp, role, updatedAt: at };

@@ -2,7 +2,7 @@
  * The rules that decide whether an authorization is accepted and whether an account may publish. Each returns a
  * `Decision`; the refusal carries the error with the code the frontend shows.
  */
-import { primaryOf, type Account } from './account';
+import { normalizeSubject, primaryOf, type Account } from './account';
 import { ALLOWED, refused, type Decision } from './common';
 import { AppError, NotFoundError } from './errors';
 import type { MiniProgram } from './mini-program';
@@ -15,6 +15,11 @@ export class PrimaryNotBoundError extends AppError {
 export class SubjectMismatchError extends AppError {
   readonly code = 'SUBJECT_MISMATCH';
   readonly category = 'forbidden' as const;
+}
+
+export class PrimarySubjectChangeError extends AppError {
+  readonly code = 'PRIMARY_SUBJECT_CHANGE_NEEDS_FORCE';
+  readonly category = 'conflict' as const;
 }
 
 export class PermissionsMissingError extends AppError {
@@ -39,10 +44,6 @@ export class MiniProgramUnavailableError extends AppError {
 
 // ---------------------------------------------------------------------------------------------------------
 // Subject
-
-// WeChat has been seen to spell one company's name with full-width or half-width brackets and spaces;
-// NFKC folds （） into (), and spaces carry no meaning in a registered name.
-const normalizeSubject = (subject: string): string => subject.normalize('NFKC').replace(/\s+/g, '').toLowerCase();
 
 /** `principal_name` of every personal (individual) mini program: equal names say nothing about the owner. */
 export const PERSONAL_SUBJECT = '个人';
@@ -78,6 +79,36 @@ export const sameSubject = (
   );
 };
 
+/**
+ * Whether binding `next` as the primary changes the account's subject (the last primary's, bound or since unbound),
+ * under the same-subject rule: then the account's mini programs of the old subject can no longer publish, so the
+ * change needs `force`. The same mini program again, or the rule turned off, is no change.
+ */
+export const primarySubjectChange = (
+  account: Account,
+  next: { appid: string; subject: string },
+  requireSameSubject: boolean,
+): { from: string } | null => {
+  const previous = account.primaryMiniProgram;
+  if (!previous) return null;
+  return sameSubject(previous, next, requireSameSubject).ok ? null : { from: previous.subject };
+};
+
+/** The refusal of a primary change of subject without `force`: what it would do, and how to do it anyway. */
+export const primarySubjectChangeRefused = (
+  next: { appid: string; subject: string },
+  change: { from: string },
+  otherSubject: readonly string[],
+): PrimarySubjectChangeError =>
+  new PrimarySubjectChangeError(
+    `Binding ${next.appid} ("${next.subject}") as the primary mini program would change the account's subject from "${change.from}": ` +
+      (otherSubject.length
+        ? `its mini programs of another subject (${otherSubject.join(', ')}) could no longer build, submit or release, and their deployments in flight would be voided. `
+        : 'mini programs of the old subject could no longer be authorized. ') +
+      'Nothing was changed. To change the subject, request the authorization URL with force: true (POST /v1/authorizations {"purpose": "bind-primary", "force": true}) and scan again.',
+    { details: { miniProgramAppid: next.appid, subject: next.subject, currentSubject: change.from, affectedMiniPrograms: [...otherSubject] } },
+  );
+
 // ---------------------------------------------------------------------------------------------------------
 // Permission sets
 
@@ -86,9 +117,32 @@ export interface PermissionSet {
   readonly name: string;
 }
 
-/** 18: commit, audit, release (exclusive to one platform). 40: the plugin list the build checks. */
+/**
+ * Names and exclusivity from doc miniprogram_authority. 18: commit, audit, release, privacy guide, domains —
+ * exclusive: once granted, the mini program can no longer publish through mp.weixin.qq.com. 40: the plugin list
+ * the build checks (exclusive too). 17: get mini program codes (not exclusive).
+ */
 export const CODE_MANAGEMENT_SET: PermissionSet = { id: 18, name: '小程序开发与数据分析' };
-export const PLUGIN_MANAGEMENT_SET: PermissionSet = { id: 40, name: '插件管理' };
+export const PLUGIN_MANAGEMENT_SET: PermissionSet = { id: 40, name: '小程序插件管理' };
+export const MINI_PROGRAM_CODE_SET: PermissionSet = { id: 17, name: '获取小程序码' };
+
+export type AuthorizationPurpose = 'bind-primary' | 'authorize-app';
+
+/**
+ * The permission sets an authorization asks for (`category_id_list`) and needs granted (`func_info`); WeChat's
+ * page offers every set otherwise, exclusive ones included. The primary is the account's subject anchor: the
+ * platform reads its subject and calls nothing with its token, so it needs no set and must keep its code management
+ * (18) to its owner; a scan grants at least one set, so it is asked for the least one, 17, and needs none. An app's
+ * mini program needs 18, and 40 only when the app depends on plugins.
+ */
+export const permissionSetsFor = (
+  purpose: AuthorizationPurpose,
+  options: { plugins: boolean },
+): { readonly requested: readonly PermissionSet[]; readonly required: readonly PermissionSet[] } => {
+  if (purpose === 'bind-primary') return { requested: [MINI_PROGRAM_CODE_SET], required: [] };
+  const needed = options.plugins ? [CODE_MANAGEMENT_SET, PLUGIN_MANAGEMENT_SET] : [CODE_MANAGEMENT_SET];
+  return { requested: needed, required: needed };
+};
 
 export type PermissionDecision = Decision & { readonly missing: readonly PermissionSet[] };
 
@@ -96,8 +150,11 @@ export type PermissionDecision = Decision & { readonly missing: readonly Permiss
  * The permission sets the platform needs to publish, among those the admin granted. Set 40 is needed only to
  * check plugins, so an app without plugin dependencies may pass `{ plugins: false }`.
  */
-export const hasCodePermissions = (funcScopeIds: readonly number[], options: { plugins?: boolean } = {}): PermissionDecision => {
-  const needed = options.plugins === false ? [CODE_MANAGEMENT_SET] : [CODE_MANAGEMENT_SET, PLUGIN_MANAGEMENT_SET];
+export const hasCodePermissions = (funcScopeIds: readonly number[], options: { plugins?: boolean } = {}): PermissionDecision =>
+  grantedAll(funcScopeIds, permissionSetsFor('authorize-app', { plugins: options.plugins !== false }).required);
+
+/** Whether the admin granted every one of `needed`; the refusal names the sets missing. */
+export const grantedAll = (funcScopeIds: readonly number[], needed: readonly PermissionSet[]): PermissionDecision => {
   const missing = needed.filter((set) => !funcScopeIds.includes(set.id));
   if (missing.length === 0) return { ok: true, missing };
   const names = missing.map((set) => `${set.id} (${set.name})`).join(', ');
@@ -105,7 +162,8 @@ export const hasCodePermissions = (funcScopeIds: readonly number[], options: { p
     ok: false,
     missing,
     error: new PermissionsMissingError(
-      `The mini program's admin did not grant the permission set${missing.length > 1 ? 's' : ''} ${names}; scan the authorization page again and keep ${missing.length > 1 ? 'them' : 'it'} checked.`,
+      `The mini program's admin did not grant the permission set${missing.length > 1 ? 's' : ''} ${names}; scan the authorization page again and keep ${missing.length > 1 ? 'them' : 'it'} checked` +
+        ' (a set only one platform may hold, such as 18 or 40, must first be taken back from the platform holding it).',
       { details: { missing: missing.map((set) => set.id) } },
     ),
   };
@@ -116,9 +174,10 @@ export const hasCodePermissions = (funcScopeIds: readonly number[], options: { p
 
 /**
  * Whether `account` may build, submit or release for `miniProgram` now. Seed 000: unbinding an account's primary
- * mini program makes its other mini programs unpublishable until a primary is bound again.
+ * mini program makes its other mini programs unpublishable until a primary is bound again; and only mini programs of
+ * the primary's subject publish (after the primary changed subject with `force`, the others are blocked).
  */
-export const whoCanPublish = (account: Account, miniProgram: MiniProgram): Decision => {
+export const whoCanPublish = (account: Account, miniProgram: MiniProgram, requireSameSubject: boolean): Decision => {
   if (miniProgram.accountId !== account.id) {
     return refused(new NotFoundError(`mini program ${miniProgram.appid} not found`, { code: 'MINI_PROGRAM_NOT_FOUND' }));
   }
@@ -131,6 +190,16 @@ export const whoCanPublish = (account: Account, miniProgram: MiniProgram): Decis
           ? `The account's primary mini program ${was.appid} was unbound: its other mini programs cannot publish until a primary mini program is bound again.`
           : "The account has no primary mini program: bind one before publishing.",
         { details: { primaryStatus: account.primaryStatus, miniProgramAppid: miniProgram.appid } },
+      ),
+    );
+  }
+  const primary = primaryOf(account);
+  if (primary && !sameSubject(primary, miniProgram, requireSameSubject).ok) {
+    return refused(
+      new SubjectMismatchError(
+        `The mini program ${miniProgram.appid} belongs to "${miniProgram.subject}", but the account's primary mini program ${primary.appid} is of "${primary.subject}": ` +
+          'only mini programs of the primary’s subject can build, submit or release.',
+        { details: { miniProgramAppid: miniProgram.appid, subject: miniProgram.subject, expectedSubject: primary.subject } },
       ),
     );
   }

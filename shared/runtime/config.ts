@@ -26,6 +26,12 @@ const EnvSchema = z.object({
     STORE: z.enum(['sqlite', 'cloudbase', 'mongodb']).default('sqlite'),
     SQLITE_PATH: z.string().min(1).default('.data/wxa-deploy.db'),
     TCB_ENV: z.string().min(1).optional(),
+    /**
+     * The CloudBase environment's region, when it is not the function's own: the node SDK otherwise takes its
+     * endpoint's region from TENCENTCLOUD_REGION, which SCF sets to the function's region (@cloudbase/node-sdk
+     * utils/tcbapiendpoint.js). The same name @cloudbase/manager-node reads (utils/cloudbase-request.js).
+     */
+    TCB_REGION: z.string().regex(/^[a-z]+-[a-z]+(-\d+)?$/, 'must be a Tencent Cloud region such as ap-shanghai').optional(),
     MONGODB_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URL').optional(),
     MONGODB_DB: z.string().min(1).default('wxa_deploy'),
     DATA_KEY: key32.optional(),
@@ -87,7 +93,7 @@ function missingVariables(env: Record<string, string>): string[] {
 
 export type StoreConfig =
   | { kind: 'sqlite'; path: string }
-  | { kind: 'cloudbase'; envId: string }
+  | { kind: 'cloudbase'; envId: string; region: string | undefined }
   | { kind: 'mongodb'; url: string; dbName: string };
 
 export interface WeChatConfig {
@@ -154,7 +160,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       e.STORE === 'sqlite'
         ? { kind: 'sqlite', path: e.SQLITE_PATH }
         : e.STORE === 'cloudbase'
-          ? { kind: 'cloudbase', envId: e.TCB_ENV ?? '' }
+          ? { kind: 'cloudbase', envId: e.TCB_ENV ?? '', region: e.TCB_REGION }
           : { kind: 'mongodb', url: e.MONGODB_URL ?? '', dbName: e.MONGODB_DB },
     // superRefine guarantees presence; the fallbacks below only satisfy the type checker.
     dataKey: e.DATA_KEY ?? Buffer.alloc(0),

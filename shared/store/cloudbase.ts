@@ -94,6 +94,8 @@ export interface TcbDatabase {
 
 export interface CloudbaseStoreOptions {
   envId: string;
+  /** The environment's region (TCB_REGION); without it the SDK uses TENCENTCLOUD_REGION, the function's own. */
+  region?: string;
   clock?: Clock;
   secretId?: string;
   secretKey?: string;
@@ -237,6 +239,7 @@ async function initDatabase(options: CloudbaseStoreOptions): Promise<TcbDatabase
   const { init } = require('@cloudbase/node-sdk') as typeof import('@cloudbase/node-sdk');
   const app = init({
     env: options.envId,
+    ...(options.region ? { region: options.region } : {}),
     ...(options.secretId && options.secretKey ? { secretId: options.secretId, secretKey: options.secretKey } : {}),
   });
   return app.database() as unknown as TcbDatabase;

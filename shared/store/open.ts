@@ -39,7 +39,7 @@ export async function openStore(config: StoreConfig, clock?: Clock): Promise<Doc
     }
     case 'cloudbase': {
       const { openCloudbaseStore } = await load('cloudbase', () => import('./cloudbase'));
-      return openCloudbaseStore({ envId: config.envId, ...withClock });
+      return openCloudbaseStore({ envId: config.envId, ...(config.region ? { region: config.region } : {}), ...withClock });
     }
     case 'mongodb': {
       const { openMongoStore } = await load('mongodb', () => import('./mongodb'));

@@ -20,7 +20,7 @@ import {
   redactUrl,
   wechatApiError,
 } from './errcodes';
-import { parseWeChatResponse } from './http';
+import { WeChatHttp, parseWeChatResponse } from './http';
 import * as schemas from './schemas';
 
 describe('errcode table', () => {
@@ -298,5 +298,26 @@ describe('request validation', () => {
     await expect(
       api.setPrivacySetting('t', { owner_setting: { notice_method: 'popup' }, setting_list: [] }),
     ).rejects.toBeInstanceOf(ValidationError);
+  });
+});
+
+describe('a file answer (get_qrcode)', () => {
+  // WeChat answers the file as image/jpeg (reference §4.3); its errors as JSON, labelled application/json or
+  // text/plain (WxJava's download executors take text/plain as the error signal). Either label must work.
+  const answering = (contentType: string, body: string | Buffer) =>
+    new WeChatHttp({ apiBase: 'https://api.example', fetch: () => Promise.resolve(new Response(body, { headers: { 'content-type': contentType } })) });
+  const call = (http: WeChatHttp) => http.binary({ method: 'GET', path: '/wxa/get_qrcode', idempotent: true });
+  const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]);
+
+  it('takes an image as the file, whatever image type', async () => {
+    await expect(call(answering('image/jpeg', jpeg))).resolves.toEqual({ contentType: 'image/jpeg', bytes: jpeg });
+    await expect(call(answering('image/png', jpeg))).resolves.toMatchObject({ contentType: 'image/png' });
+  });
+
+  it.each(['application/json; encoding=utf-8', 'text/plain', 'text/plain; charset=utf-8'])('reads an errcode labelled %s as the WeChat error it is', async (contentType) => {
+    await expect(call(answering(contentType, '{"errcode":86001,"errmsg":"no committed code rid: 1"}'))).rejects.toMatchObject({
+      code: 'WECHAT_86001',
+      endpoint: '/wxa/get_qrcode',
+    });
   });
 });

@@ -143,7 +143,8 @@ const makeClient = (
     apiBase: sim.baseUrl,
     pcAuthPageBase: sim.baseUrl,
     mobileAuthPageBase: sim.baseUrl,
-    timeoutMs: 3000,
+    // Generous: a loaded CI machine can take seconds to make a QR image; the timeout tests set their own, short.
+    timeoutMs: 60_000,
     sleep: async (ms) => {
       sleeps.push(ms);
       onSleep?.(ms);
@@ -559,10 +560,13 @@ describe('timeouts, 5xx and connection errors (outcome unknown unless the reques
     const err = await rejectionOf(t.client.submitAudit(appId, { item_list: [AUDIT_ITEM] }));
     expect(err).toMatchObject({ failure: 'timeout', outcomeUnknown: true });
     sim.setFaults(NO_FAULTS);
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    // WeChat did accept it: a blind resend would now meet 85009 (or burn quota). Reconcile by reading instead.
-    expect((await t.client.getLatestAuditStatus(appId)).status).toBe(2);
-    expect(await rejectionOf(t.client.submitAudit(appId, { item_list: [AUDIT_ITEM] }))).toMatchObject({ errcode: 85009 });
+    // The late request reaches WeChat after its delay: wait for that, not for a time that a loaded machine outruns.
+    while ((sim.miniProgram(appId)?.audits.length ?? 0) === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    // WeChat did accept it: a blind resend would now meet 85009 (or burn quota). Reconcile by reading instead (with
+    // the default timeout: the 100 ms one was for the slow answer above, not for a loaded machine's normal ones).
+    const patient = makeClient(sim, { tokens });
+    expect((await patient.client.getLatestAuditStatus(appId)).status).toBe(2);
+    expect(await rejectionOf(patient.client.submitAudit(appId, { item_list: [AUDIT_ITEM] }))).toMatchObject({ errcode: 85009 });
   });
 
   it('5xx is retried for idempotent calls, then surfaces as WeChatNetworkError', async () => {
@@ -609,14 +613,19 @@ describe('timeouts, 5xx and connection errors (outcome unknown unless the reques
   it('an abort during the backoff pause ends the retries (default sleep)', async () => {
     const tokens = makeTokens(sim);
     const appId = await freshApp(tokens, { commit: true });
-    const t = makeClient(sim, { tokens, sleep: undefined, retry: { attempts: 3, baseMs: 60_000, maxMs: 60_000 }, random: () => 0.99 });
+    const controller = new AbortController();
+    // Aborted once the pause has begun (the attempt that reports a retry is followed by the sleep), whatever the
+    // machine's speed: a fixed delay from the start could land in the first attempt on a loaded machine.
+    const onAttempt = (event: WeChatAttemptEvent) => {
+      if (event.retryInMs !== undefined) setTimeout(() => controller.abort(), 50);
+    };
+    const t = makeClient(sim, { tokens, sleep: undefined, retry: { attempts: 3, baseMs: 60_000, maxMs: 60_000 }, random: () => 0.99, onAttempt });
     sim.resetCounters();
     sim.setFaults({ systemErrorRate: 1 });
-    const controller = new AbortController();
-    setTimeout(() => controller.abort(), 100);
     const started = Date.now();
     const err = await rejectionOf(t.client.getCategory(appId, { signal: controller.signal }));
-    expect(Date.now() - started).toBeLessThan(5000);
+    // Far below the 60 s pause: the abort ended it.
+    expect(Date.now() - started).toBeLessThan(30_000);
     // The error is the last attempt's (-1): the abort only stopped the retries.
     expect(err).toMatchObject({ code: 'WECHAT_SYSTEM_ERROR', attempts: 1 });
     expect(count('/wxa/get_category')).toBe(1);

@@ -140,7 +140,7 @@ export const WECHAT_ERRCODES: Readonly<Record<number, ErrcodeInfo>> = {
   85020: e('state', 'status does not allow release (latest audit not approved)'),
   85052: e('state', 'this version is already released'),
   87011: e('state', 'a gray release is in progress; cannot revert'),
-  87012: e('state', 'cannot revert (no earlier version)'),
+  87012: e('state', 'cannot revert: the audit is already decided, or there is no version to roll back to'),
 
   // Plugins (§4.12)
   89236: e('permission', 'this plugin cannot be applied for'),

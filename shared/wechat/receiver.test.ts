@@ -10,7 +10,7 @@ import { openSqliteStore } from '../store/sqlite';
 import type { DocumentStore } from '../store/port';
 import { WeChatMessageCrypto } from './crypto';
 import { createInbox, inboxCollection } from './inbox';
-import { receivePush, type PushRecipient } from './receiver';
+import { pushQuery, receivePush, type PushRecipient } from './receiver';
 import { buildWeChatXml } from './xml';
 
 const crypto = new WeChatMessageCrypto({ token: 'receivertoken', encodingAESKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG', appId: 'wx0000000000000001' });
@@ -29,11 +29,11 @@ const auditFail = (toUserName: string) =>
 
 function sealed(message: string) {
   const envelope = crypto.sealEnvelope(message, { timestamp: String(NOW), nonce: '12345' });
-  return { rawBody: Buffer.from(envelope.body), query: { timestamp: String(NOW), nonce: '12345', msg_signature: envelope.msgSignature } };
+  return { rawBody: Buffer.from(envelope.body), query: { timestamp: String(NOW), nonce: '12345', encrypt_type: 'aes', msg_signature: envelope.msgSignature } };
 }
 
 /** Delivers a push the way both handlers do, and says what the handler was asked to do. */
-async function deliver(push: ReturnType<typeof sealed>, options: { source?: 'component' | 'authorizer'; recipient?: PushRecipient } = {}) {
+async function deliver(push: { rawBody: Buffer; query: z.infer<typeof pushQuery> }, options: { source?: 'component' | 'authorizer'; recipient?: PushRecipient } = {}) {
   const acted: string[] = [];
   const reply = await receivePush({
     source: options.source ?? 'authorizer',
@@ -56,6 +56,22 @@ async function deliver(push: ReturnType<typeof sealed>, options: { source?: 'com
 
 const inboxSize = async () => (await store.collection(inboxCollection).find()).length;
 const errorCode = (error: unknown) => (error instanceof AppError ? { code: error.code, category: error.category } : error);
+
+describe('receivePush: safe mode only', () => {
+  it.each([['raw'], ['AES'], [''], [undefined]])('refuses a genuinely signed and encrypted push whose encrypt_type is %p, and acts on nothing', async (encryptType) => {
+    const { rawBody, query } = sealed(auditFail('gh_any'));
+    const { encrypt_type: aes, ...unmarked } = query;
+    expect(aes).toBe('aes');
+    const push = { rawBody, query: encryptType === undefined ? unmarked : { ...unmarked, encrypt_type: encryptType } };
+    await expect(deliver(push)).rejects.toMatchObject({ code: 'WECHAT_PUSH_NOT_ENCRYPTED', category: 'invalid', field: 'query.encrypt_type' });
+    expect(await inboxSize()).toBe(0);
+  });
+
+  it('takes the same push with encrypt_type=aes', async () => {
+    const { reply, acted } = await deliver(sealed(auditFail('gh_any')));
+    expect({ reply, acted }).toEqual({ reply: { status: 200, text: 'success' }, acted: ['weapp_audit_fail'] });
+  });
+});
 
 describe('receivePush for a mini program’s URL', () => {
   it('acts on a push addressed to the mini program of the URL, once', async () => {

@@ -9,11 +9,11 @@
  */
 import { z } from 'zod';
 import { AppError, ValidationError, isAppError } from '../domain/errors';
-import type { Reply } from '../runtime/http/route';
+import { ANY_MEDIA_TYPE, type Reply } from '../runtime/http/route';
 import type { Logger } from '../runtime/logger';
 import type { WeChatMessageCrypto } from './crypto';
 import { fingerprintOf, type Inbox } from './inbox';
-import type { WeChatXmlFields } from './xml';
+import { DEFAULT_MAX_XML_BYTES, XmlTooLargeError, type WeChatXmlFields } from './xml';
 
 export const pushQuery = z.object({
   msg_signature: z.string().max(64).optional(),
@@ -35,6 +35,14 @@ export class UnknownPushRecipientError extends AppError {
   readonly code = 'WECHAT_PUSH_RECIPIENT_UNKNOWN';
   readonly category = 'not-found' as const;
 }
+
+/**
+ * What a push route takes: any media type. WeChat's push docs (component_verify_ticket, message_push) name no
+ * Content-Type, and the peers (WxJava, EasyWeChat, wechatpy) read the raw body whatever it says; the signature, not
+ * the label, proves a push is WeChat's, so refusing a label could only lose real pushes. The body stays raw until
+ * `receivePush` has checked its signature, and is parsed only as WeChat's XML.
+ */
+export const PUSH_BODY_TYPES: readonly string[] = [ANY_MEDIA_TYPE];
 
 export const SUCCESS: Reply = { status: 200, text: 'success' };
 
@@ -73,6 +81,11 @@ export async function receivePush<P>(options: {
   act: (push: P) => Promise<string>;
 }): Promise<Reply> {
   const { crypto, inbox, log, query } = options;
+  // Size first: an oversized body is 413 whatever else is wrong with it, before any other work.
+  if (options.rawBody.length > DEFAULT_MAX_XML_BYTES) {
+    throw new XmlTooLargeError(`a push body exceeds ${DEFAULT_MAX_XML_BYTES} bytes`, { details: { maxBytes: DEFAULT_MAX_XML_BYTES } });
+  }
+  refuseUnlessSafeMode(query.encrypt_type);
   const receivedAt = options.nowSeconds * 1000;
   const opened = crypto.openEnvelope({
     body: options.rawBody.toString('utf8'),
@@ -105,6 +118,22 @@ export async function receivePush<P>(options: {
   const recorded = await inbox.record(id, facts, receivedAt, 'processed', outcome);
   options.annotate({ push: { ...facts, outcome, ...(recorded === 'duplicate' ? { duplicate: true } : {}) } });
   return SUCCESS;
+}
+
+/**
+ * A third-party platform's two URLs receive in safe mode only ("forced to safe mode (ciphertext only)", reference
+ * §1.1), and a safe-mode push always carries `encrypt_type=aes` (§1.2, and the push URL of WeChat's own
+ * message_push example). WxJava's open-platform demo (`WechatNotifyController`) refuses any push whose encrypt_type
+ * is not `aes` before it decrypts anything; so do we: a push that says it is `raw`, or says nothing, is not what
+ * WeChat sends, however well it is signed.
+ */
+function refuseUnlessSafeMode(encryptType: string | undefined): void {
+  if (encryptType === 'aes') return;
+  throw new ValidationError(
+    `a WeChat push to this URL is always encrypted (encrypt_type=aes), not ${encryptType === undefined ? 'unmarked' : `encrypt_type=${encryptType}`}`,
+    [{ path: 'query.encrypt_type', message: 'must be aes' }],
+    { code: 'WECHAT_PUSH_NOT_ENCRYPTED' },
+  );
 }
 
 async function checkRecipient(recipient: PushRecipient, toUserName: unknown): Promise<void> {

@@ -4,7 +4,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { authorize, client, pngOfWidth, type Client, type Platform } from '../../infra/local/driver';
+import { authorize, client, createLowcodeApp, pngOfWidth, type Client, type Platform } from '../../infra/local/driver';
 import type { Services } from '../../shared/app/context';
 import { exampleIotVideoConfig, exampleLowcodeConfig } from '../../shared/domain/examples';
 import { accountIdSchema, appIdSchema } from '../../shared/domain/ids';
@@ -328,7 +328,7 @@ describe('authorization URLs', () => {
     expect(errorOf(wrongPurpose).field).toBe('body.purpose');
   });
 
-  it('after the admin scans, lists the primary mini program, shows it on the account and answers the quota through it', async () => {
+  it('after the admin scans, lists the primary mini program, shows it on the account and answers the quota through a mini program granting set 18', async () => {
     const { api } = await newAccount();
     const none = await api.get('/v1/quota');
     expect(none.status).toBe(409);
@@ -348,15 +348,22 @@ describe('authorization URLs', () => {
       publishBlockedReason: null,
     });
     const mp = z
-      .object({ appid: z.string(), role: z.string(), status: z.string(), subject: z.string(), funcScopeIds: z.array(z.number()), missingPermissionSets: z.array(z.unknown()), linkHistory: z.array(z.unknown()) })
+      .object({ appid: z.string(), roles: z.array(z.string()), status: z.string(), subject: z.string(), funcScopeIds: z.array(z.number()), missingPermissionSets: z.array(z.unknown()), linkHistory: z.array(z.unknown()) })
       .parse((await api.get(`/v1/mini-programs/${appid}`)).body);
-    expect(mp).toMatchObject({ appid, role: 'primary', status: 'authorized', subject: '测试科技有限公司', missingPermissionSets: [] });
+    expect(mp).toMatchObject({ appid, roles: ['primary'], status: 'authorized', subject: '测试科技有限公司', missingPermissionSets: [] });
     const list = z.object({ miniPrograms: z.array(z.object({ appid: z.string() })) }).parse((await api.get('/v1/mini-programs')).body);
     expect(list.miniPrograms.map((m) => m.appid)).toEqual([appid]);
 
+    // The primary keeps its code management (set 18), which queryquota needs: an app's mini program answers it.
+    const notYet = await api.get('/v1/quota');
+    expect(notYet.status).toBe(409);
+    expect(errorOf(notYet).code).toBe('NO_AUTHORIZED_MINI_PROGRAM');
+    const target = uniqueAppid();
+    p.sim.addMiniProgram({ appId: target, nickName: '测试店铺', principalName: '测试科技有限公司' });
+    expect((await authorize(p, api, 'authorize-app', target, await createLowcodeApp(api))).result).toMatchObject({ ok: true });
     const quota = await api.get('/v1/quota');
     expect(quota.status).toBe(200);
-    expect(quota.body).toEqual({ miniProgramAppid: appid, rest: expect.any(Number), limit: expect.any(Number), speedupRest: expect.any(Number), speedupLimit: expect.any(Number) });
+    expect(quota.body).toEqual({ miniProgramAppid: target, rest: expect.any(Number), limit: expect.any(Number), speedupRest: expect.any(Number), speedupLimit: expect.any(Number) });
   });
 });
 

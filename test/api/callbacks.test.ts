@@ -4,10 +4,13 @@
  * status comes from the error's category either way.
  */
 import { z } from 'zod';
-import { createAccount, createLowcodeApp, expectStatus, type Client, type Platform } from '../../infra/local/driver';
+import { makeHandler as makeBindHandler } from '../../functions/bind-callback/handler';
+import { authorize, createAccount, createLowcodeApp, expectStatus, redirectAfterScan as scanRedirect, type Client, type Platform } from '../../infra/local/driver';
 import { authErrorPage } from '../../shared/app/pages';
+import { makeCloudHandler } from '../../shared/runtime/shim';
+import { contexts, loadFixture, withFields } from '../../shared/runtime/shim/testing';
 import { errorEnvelope } from '../support/http';
-import { startApiPlatform, uniqueAppid } from './support';
+import { openServices, startApiPlatform, uniqueAppid } from './support';
 
 let p: Platform;
 beforeAll(async () => {
@@ -18,18 +21,7 @@ afterAll(() => p.close());
 const BROWSER = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
 const JSON_CLIENT = { accept: 'application/json' };
 const urlReply = z.object({ url: z.string() });
-
-/** Where WeChat would send the admin back after a scan: the callback URL with `state` and `auth_code`. */
-async function redirectAfterScan(api: Client, body: Record<string, unknown>, appid: string): Promise<URL> {
-  const { url } = urlReply.parse(expectStatus(await api.post('/v1/authorizations', body), 201).body);
-  const page = new URL(url);
-  const { redirectUrl } = await p.sim.scanAuthorization({
-    preAuthCode: page.searchParams.get('pre_auth_code') ?? '',
-    appId: appid,
-    redirectUri: page.searchParams.get('redirect_uri') ?? '',
-  });
-  return new URL(redirectUrl);
-}
+const redirectAfterScan = (api: Client, body: Parameters<typeof scanRedirect>[2], appid: string) => scanRedirect(p, api, body, appid);
 
 const envelopeOf = async (response: Response) => errorEnvelope.parse(await response.json()).error;
 
@@ -127,5 +119,85 @@ describe('authorization redirects', () => {
     expect(html).toContain('query.&#39;state&#39;');
     expect(html).toContain('&amp;id');
     expect(html).not.toContain('<script>');
+  });
+});
+
+describe('the bind redirect as SCF delivers it through a function URL', () => {
+  it('keeps auth_code and state from an event that carries a requestContext, and binds the primary', async () => {
+    const { s, close } = openServices();
+    try {
+      const cloudHandler = makeCloudHandler({ http: makeBindHandler(s) });
+      const { api } = await createAccount(p, 'Callbacks SCF');
+      const appid = uniqueAppid();
+      p.sim.addMiniProgram({ appId: appid, nickName: '主小程序', principalName: '测试科技有限公司' });
+      const redirect = await redirectAfterScan(api, { purpose: 'bind-primary' }, appid);
+      // The shape SCF sends today (shared/runtime/shim/fixtures/scf-url-observed.json), aimed at the redirect.
+      const event = {
+        ...withFields(loadFixture('scf-url-observed.json'), {}),
+        path: redirect.pathname,
+        headers: { ...JSON_CLIENT, 'user-agent': 'curl/8.4.0', 'x-scf-request-id': 'scf-bind-1' },
+        queryString: Object.fromEntries(redirect.searchParams),
+      };
+      const result = z.object({ statusCode: z.number(), body: z.string() }).parse(await cloudHandler(event, contexts.scf));
+      expect({ status: result.statusCode, body: JSON.parse(result.body) as unknown }).toMatchObject({ status: 200, body: { ok: true, code: 'PRIMARY_BOUND', appid } });
+    } finally {
+      await close();
+    }
+  });
+});
+
+/**
+ * The sets each purpose asks for (doc miniprogram_authority: 18 is exclusive, and once a platform holds it the
+ * mini program can no longer publish through mp.weixin.qq.com): the primary anchors the account's subject and keeps
+ * its code management to its owner; an app's mini program grants 18, and 40 only for an app with plugins.
+ */
+describe('permission sets per purpose', () => {
+  const categoriesOf = async (api: Client, body: Record<string, unknown>) =>
+    new URL(urlReply.parse(expectStatus(await api.post('/v1/authorizations', body), 201).body).url).searchParams.get('category_id_list');
+  const miniProgramView = z.object({ funcScopeIds: z.array(z.number()), missingPermissionSets: z.array(z.object({ id: z.number() })) });
+
+  it('binds the primary without taking its code management: only set 17 is asked for and granted', async () => {
+    const { api } = await createAccount(p, 'Sets A');
+    const primary = uniqueAppid();
+    p.sim.addMiniProgram({ appId: primary, nickName: '主小程序', principalName: '测试科技有限公司' });
+    expect(await categoriesOf(api, { purpose: 'bind-primary' })).toBe('17');
+
+    expect((await authorize(p, api, 'bind-primary', primary)).result).toMatchObject({ ok: true, code: 'PRIMARY_BOUND' });
+    expect(p.sim.miniProgram(primary)).toMatchObject({ funcScopeIds: [17], publishesOnMp: true });
+    expect(miniProgramView.parse(expectStatus(await api.get(`/v1/mini-programs/${primary}`), 200).body)).toMatchObject({ funcScopeIds: [17], missingPermissionSets: [] });
+  });
+
+  it('asks an app’s mini program for 18, and for 40 only when the app needs plugins', async () => {
+    const { api } = await createAccount(p, '测试科技有限公司');
+    const primary = uniqueAppid();
+    p.sim.addMiniProgram({ appId: primary, nickName: '主小程序', principalName: '测试科技有限公司' });
+    expect((await authorize(p, api, 'bind-primary', primary)).result.ok).toBe(true);
+    const plain = await createLowcodeApp(api, 'Plain');
+    const withPlugins = await createLowcodeApp(api, 'Live', [{ appId: 'wx2b03c6e691cd7370', alias: 'livePlayer', version: '1.2.0', name: '直播组件' }]);
+    expect(await categoriesOf(api, { purpose: 'authorize-app', appId: plain })).toBe('18');
+    expect(await categoriesOf(api, { purpose: 'authorize-app', appId: withPlugins })).toBe('18|40');
+
+    const target = uniqueAppid();
+    p.sim.addMiniProgram({ appId: target, nickName: '店铺', principalName: '测试科技有限公司' });
+    expect((await authorize(p, api, 'authorize-app', target, plain)).result).toMatchObject({ ok: true, code: 'MINI_PROGRAM_AUTHORIZED' });
+    expect(p.sim.miniProgram(target)).toMatchObject({ funcScopeIds: [18], publishesOnMp: false });
+    expect(miniProgramView.parse(expectStatus(await api.get(`/v1/mini-programs/${target}`), 200).body).missingPermissionSets).toEqual([]);
+  });
+
+  it('refuses an app’s mini program whose set 18 another platform holds, naming the set', async () => {
+    const { api } = await createAccount(p, '测试科技有限公司');
+    const primary = uniqueAppid();
+    p.sim.addMiniProgram({ appId: primary, nickName: '主小程序', principalName: '测试科技有限公司' });
+    expect((await authorize(p, api, 'bind-primary', primary)).result.ok).toBe(true);
+    const appId = await createLowcodeApp(api, 'Live', [{ appId: 'wx2b03c6e691cd7370', alias: 'livePlayer', version: '1.2.0', name: '直播组件' }]);
+    const target = uniqueAppid();
+    p.sim.addMiniProgram({ appId: target, nickName: '店铺', principalName: '测试科技有限公司', heldByOtherPlatform: [18] });
+
+    const refused = await authorize(p, api, 'authorize-app', target, appId);
+    expect(refused.status).toBe(403);
+    expect(refused.result).toMatchObject({ ok: false, code: 'PERMISSIONS_MISSING', message: expect.stringContaining('18 (小程序开发与数据分析)') });
+    expect(refused.result.message).not.toContain('40 (');
+    expect(p.sim.miniProgram(target)?.funcScopeIds).toEqual([40]);
+    expect((await api.get(`/v1/mini-programs/${target}`)).status).toBe(404);
   });
 });

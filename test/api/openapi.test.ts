@@ -157,6 +157,23 @@ describe('GET /openapi.json', () => {
     expect(JSON.stringify(doc.components.schemas.App)).toContain('linkLostReason');
   });
 
+  it('documents the one media type family each request body is taken in: JSON, images, or any for the push URLs', () => {
+    const doc = openApi.parse(document);
+    const types = Object.entries(doc.paths).flatMap(([path, item]) =>
+      Object.entries(item).flatMap(([method, operation]) =>
+        operation?.requestBody ? [[`${method} ${path}`, Object.keys(operation.requestBody.content).join(' ')] as const] : [],
+      ),
+    );
+    const pushes = types.filter(([key]) => key.endsWith('/events'));
+    expect(pushes).toEqual([
+      // Any type: WeChat's docs name none, and the signature, not the label, proves a push.
+      ['post /wechat/authorizers/{appid}/events', '*/*'],
+      ['post /wechat/component/events', '*/*'],
+    ]);
+    const others = new Set(types.filter(([key]) => !key.endsWith('/events')).map(([, taken]) => taken));
+    expect(others).toEqual(new Set(['application/json', 'image/png image/jpeg image/gif']));
+  });
+
   it('has no dangling $ref', () => {
     const refs: string[] = [];
     const walk = (value: unknown): void => {

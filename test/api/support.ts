@@ -29,13 +29,15 @@ export async function startApiPlatform(): Promise<Platform> {
   const env = process.env;
   env.SQLITE_PATH = join(dir, 'wxa.db');
   env.LOG_LEVEL ??= 'error';
+  env.WECHAT_TIMEOUT_MS ??= '60000';
   const stack = await startLocalStack({
     root: resolve(__dirname, '..', '..'),
     env,
     log: createLogger({ level: 'error' }),
     port: 0,
     timers: false,
-    simulator: { ticketIntervalMs: 0 },
+    timeoutScale: 10,
+    simulator: { ticketIntervalMs: 0, pushTimeoutMs: 60_000 },
   });
   const sim = stack.simulator;
   if (!sim) throw new Error('the local stack should run the simulator');
@@ -71,7 +73,7 @@ export async function seedMiniProgram(
   s: Services,
   accountId: AccountId,
   appid: WeChatAppid,
-  options: { linkedAppId?: AppId; role?: MiniProgram['role'] } = {},
+  options: { linkedAppId?: AppId } = {},
 ): Promise<MiniProgram> {
   const at = s.clock();
   const mp: MiniProgram = {
@@ -83,7 +85,6 @@ export async function seedMiniProgram(
     funcScopeIds: [18],
     status: 'authorized',
     statusReason: null,
-    role: options.role ?? 'target',
     linkedAppId: options.linkedAppId ?? null,
     plugins: [],
     pluginsCheckedAt: null,

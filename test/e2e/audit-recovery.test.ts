@@ -2,13 +2,15 @@
  * What happens to an audit when things go wrong around it, end to end (the product in this process, a simulator
  * this file owns, the real SQLite store, and a poller instance whose clock the test moves): a submit whose answer is
  * lost while WeChat decides, an authorization that expires mid-audit, a poll WeChat refuses, a cancel that must
- * withdraw the audit, and a mini program authorized for another app. Each scenario checks what the user would see
- * and what WeChat ends up holding — never two audits for one submission, never code released that the records do
- * not name.
+ * withdraw the audit, a mini program authorized for another app, and WeChat refusing (87012) a withdrawal or a
+ * rollback. Each scenario checks what the user would see and what WeChat ends up holding — never two audits for one
+ * submission, never code released that the records do not name.
  */
 import { z } from 'zod';
 import { createLowcodeApp, deploymentOf, expectStatus, type Client, authorize } from '../../infra/local/driver';
+import { cancelDeployment } from '../../shared/app/deployments';
 import { transition, type Deployment } from '../../shared/domain/deployment';
+import { accountIdSchema } from '../../shared/domain/ids';
 import { unlinkApp } from '../../shared/domain/app';
 import { parseConfig } from '../../shared/runtime/config';
 import { WeChatMessageCrypto } from '../../shared/wechat/crypto';
@@ -19,6 +21,7 @@ import {
   readyApp,
   servicesWithClock,
   startSeededPlatform,
+  startWireTap,
   type ClockedServices,
   type SeededPlatform,
 } from '../reliability/support';
@@ -31,8 +34,7 @@ let poller: ClockedServices;
 beforeAll(async () => {
   p = await startSeededPlatform({ simulator: { pushRetryDelayMs: 20 } });
   poller = servicesWithClock(p.env, Date.now());
-}, 60_000);
-
+});
 afterAll(async () => {
   await poller?.close();
   await p?.close();
@@ -259,7 +261,7 @@ describe('a mini program that changes app', () => {
 
     const voided = await stored(a.id);
     expect(voided).toMatchObject({ state: 'voided', nextPollAt: null });
-    expect(voided.stateReason).toMatch(/another app/);
+    expect(voided.stateReason).toContain(`was authorized to the app ${appB}`);
     expect(auditsAtWeChat(target).map((audit) => audit.status)).toEqual([3]);
 
     const b = await submitted(api, (await build(api, appB, '2.0.0')).id);
@@ -341,5 +343,108 @@ describe('a late unauthorized push', () => {
     expect(await (await sealedUnauthorized(target, revokedAt)).text()).toBe('success');
     expect(await miniProgramStatus(api, target)).toBe('authorized');
     expect((await stored(d.id)).state).toBe('built');
+  });
+});
+
+// WeChat answers 87012 both to withdrawing an audit it has already decided (staff answer, community thread
+// 0002423c6b85c083bd7a318fd5b800) and to a rollback with nothing to go back to (doc revertcoderelease: one rollback
+// per release, none of a first release): the product reads each as what it means.
+
+/** WeChat decides with its push lost, so the product learns it only when it asks. */
+async function approvedSilently(target: string): Promise<void> {
+  p.sim.setFaults({ dropPushRate: 1 });
+  await p.sim.decideAudit(target, 'approve');
+  p.sim.setFaults({ dropPushRate: 0 });
+}
+
+/** Built, submitted, approved (learnt by the poller: two pushes in one second would be one to the inbox), released. */
+async function released(api: Client, appId: string, target: string, version: string): Promise<Deployment> {
+  const d = await submitted(api, (await build(api, appId, version)).id);
+  await approvedSilently(target);
+  await tick(d.id);
+  expect((await stored(d.id)).state).toBe('approved');
+  await releaseIt(api, d.id);
+  expect(liveVersion(target)).toBe(version);
+  return stored(d.id);
+}
+
+describe('withdrawing an audit WeChat decided meanwhile (87012)', () => {
+  it('cancels a deployment whose audit WeChat approves between the look and the withdrawal, leaving the approval as it is', async () => {
+    const { api, appId, target } = await readyApp(p);
+    const built = await build(api, appId, '1.0.0');
+    // The submit's answer is lost and the poller's look at WeChat's latest audit hits the quota: failed, retryable,
+    // with an audit under review at WeChat that the deployment never recorded.
+    p.sim.scriptFault({ path: '/wxa/submit_audit', appId: target, loseAnswer: true });
+    expectStatus(await api.post(`/v1/deployments/${built.id}/submit`), 200);
+    p.sim.scriptFault({ path: '/wxa/get_latest_auditstatus', appId: target, errcode: 45009 });
+    await tick(built.id);
+    expect(await stored(built.id)).toMatchObject({ state: 'failed', failure: { retryable: true, from: 'submitting' } });
+
+    // WeChat decides right after telling the cancel the audit is under review: the withdrawal meets 87012.
+    let decided = false;
+    const tap = await startWireTap(p.sim.baseUrl, {
+      after: async (exchange) => {
+        if (!decided && exchange.path === '/wxa/get_latest_auditstatus') {
+          decided = true;
+          await approvedSilently(target);
+        }
+        return 'relay';
+      },
+    });
+    const instance = servicesWithClock({ ...p.env, WECHAT_API_BASE: tap.url }, Date.now());
+    try {
+      const cancelled = await cancelDeployment(instance.services, accountIdSchema.parse(built.accountId), built.id, { kind: 'account' });
+      expect(cancelled.state).toBe('cancelled');
+    } finally {
+      await instance.close();
+      await tap.close();
+    }
+    const undone = tap.exchanges.filter((e) => e.path === '/wxa/undocodeaudit').map((e) => JSON.parse(e.responseBody.toString('utf8')) as unknown);
+    expect(undone).toEqual([expect.objectContaining({ errcode: 87012 })]);
+    const [audit] = auditsAtWeChat(target);
+    expect(audit?.status).toBe(0);
+    // The audit is named in its closing entry, so no later deployment takes it for its own; no undo was spent.
+    expect((await stored(built.id)).history.at(-1)).toMatchObject({ to: 'cancelled', auditId: audit?.auditid });
+    expect(p.sim.miniProgram(target)?.undo.today).toBe(0);
+  });
+
+  it('adopts the decision when asked to withdraw an audit WeChat approved with its push lost, and says it is not in review any more', async () => {
+    const { api, appId, target } = await readyApp(p);
+    const d = await submitted(api, (await build(api, appId, '1.0.0')).id);
+    await approvedSilently(target);
+
+    const refused = await api.post(`/v1/deployments/${d.id}/undo`);
+    expect(refused.status).toBe(409);
+    expect(errorOf(refused.body).code).toBe('DEPLOYMENT_NOT_IN_REVIEW');
+    expect(await stored(d.id)).toMatchObject({ state: 'approved', audit: { auditId: auditsAtWeChat(target)[0]?.auditid } });
+    await releaseIt(api, d.id);
+    expect(liveVersion(target)).toBe('1.0.0');
+  });
+});
+
+describe('a rollback WeChat refuses (87012)', () => {
+  it('answers a rollback of a first release, and a second rollback, with codes of their own, and allows one again after a new release', async () => {
+    const { api, appId, target } = await readyApp(p);
+    const first = await released(api, appId, target, '1.0.0');
+
+    const nothingBefore = await api.post(`/v1/deployments/${first.id}/rollback`);
+    expect(nothingBefore.status).toBe(409);
+    expect(errorOf(nothingBefore.body)).toMatchObject({ code: 'ROLLBACK_NO_PREVIOUS_VERSION', message: expect.stringContaining('no earlier version') });
+    expect((await stored(first.id)).state).toBe('released');
+
+    const second = await released(api, appId, target, '1.1.0');
+    expect(deploymentOf(expectStatus(await api.post(`/v1/deployments/${second.id}/rollback`), 200)).state).toBe('rolled-back');
+    expect(liveVersion(target)).toBe('1.0.0');
+
+    // The version live again is the first deployment's: rolling it back would be a second rollback.
+    const again = await api.post(`/v1/deployments/${first.id}/rollback`);
+    expect(again.status).toBe(409);
+    expect(errorOf(again.body)).toMatchObject({ code: 'ROLLBACK_ALREADY_USED', message: expect.stringContaining('one rollback per release') });
+    expect(liveVersion(target)).toBe('1.0.0');
+    expect((await stored(first.id)).state).toBe('released');
+
+    const third = await released(api, appId, target, '1.2.0');
+    expect(deploymentOf(expectStatus(await api.post(`/v1/deployments/${third.id}/rollback`), 200)).state).toBe('rolled-back');
+    expect(liveVersion(target)).toBe('1.0.0');
   });
 });

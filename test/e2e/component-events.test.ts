@@ -30,7 +30,7 @@ const inboxEntries = async () => {
 beforeAll(async () => {
   process.env.SQLITE_PATH = join(dir, 'e2e.db');
   process.env.LOG_LEVEL = 'error';
-  stack = await startLocalStack({ root, env: process.env, log: createLogger({ level: 'error' }), port: 0, timers: false, simulator: { ticketIntervalMs: 0 } });
+  stack = await startLocalStack({ root, env: process.env, log: createLogger({ level: 'error' }), port: 0, timers: false, timeoutScale: 10, simulator: { ticketIntervalMs: 0, pushTimeoutMs: 60_000 } });
 });
 
 afterAll(async () => {
@@ -39,6 +39,8 @@ afterAll(async () => {
 });
 
 const eventsUrl = () => `${stack.runtime.url}/wechat/component/events`;
+/** What WeChat posts a push as: anything else is refused with 415 before the signature is looked at. */
+const XML = { 'content-type': 'text/xml' };
 
 function sealedPush(fields: Record<string, string | number>, timestamp = Math.floor(Date.now() / 1000)) {
   const config = parseConfig(process.env);
@@ -64,7 +66,7 @@ describe('POST /wechat/component/events', () => {
   it('processes a push once, however many times it is delivered', async () => {
     const push = sealedPush({ AppId: 'x', CreateTime: Math.floor(Date.now() / 1000), InfoType: 'unauthorized', AuthorizerAppid: 'wx0123456789abcdef' });
     const answers = await Promise.all(
-      [1, 2, 3].map(() => fetch(push.url, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: push.body }).then((r) => r.text())),
+      [1, 2, 3].map(() => fetch(push.url, { method: 'POST', headers: XML, body: push.body }).then((r) => r.text())),
     );
     expect(answers).toEqual(['success', 'success', 'success']);
     const matching = (await inboxEntries()).filter((e) => e.data.appId === 'wx0123456789abcdef');
@@ -76,7 +78,7 @@ describe('POST /wechat/component/events', () => {
     const before = (await inboxEntries()).length;
     const push = sealedPush({ AppId: 'x', CreateTime: 1, InfoType: 'authorized', AuthorizerAppid: 'wx1111111111111111' });
     push.query.set('msg_signature', '0'.repeat(40));
-    const response = await fetch(`${eventsUrl()}?${push.query}`, { method: 'POST', body: push.body });
+    const response = await fetch(`${eventsUrl()}?${push.query}`, { method: 'POST', headers: XML, body: push.body });
     expect(response.status).toBe(401);
     expect((await readError(response)).code).toMatch(/SIGNATURE/);
     expect((await inboxEntries()).length).toBe(before);
@@ -85,20 +87,21 @@ describe('POST /wechat/component/events', () => {
   it('refuses a stale timestamp (a replay) with 401 and stores nothing', async () => {
     const before = (await inboxEntries()).length;
     const push = sealedPush({ AppId: 'x', CreateTime: 1, InfoType: 'authorized', AuthorizerAppid: 'wx2222222222222222' }, Math.floor(Date.now() / 1000) - 3600);
-    const response = await fetch(push.url, { method: 'POST', body: push.body });
+    const response = await fetch(push.url, { method: 'POST', headers: XML, body: push.body });
     expect(response.status).toBe(401);
     expect((await readError(response)).code).toMatch(/TIMESTAMP/);
     expect((await inboxEntries()).length).toBe(before);
   });
 
   it('refuses XML with a DOCTYPE and an oversized body with 4xx', async () => {
-    const xxe = await fetch(`${eventsUrl()}?timestamp=${Math.floor(Date.now() / 1000)}&nonce=1&msg_signature=${'a'.repeat(40)}`, {
+    const xxe = await fetch(`${eventsUrl()}?timestamp=${Math.floor(Date.now() / 1000)}&nonce=1&encrypt_type=aes&msg_signature=${'a'.repeat(40)}`, {
       method: 'POST',
+      headers: XML,
       body: '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><xml><Encrypt>&x;</Encrypt></xml>',
     });
     expect(xxe.status).toBeGreaterThanOrEqual(400);
     expect(xxe.status).toBeLessThan(500);
-    const huge = await fetch(eventsUrl(), { method: 'POST', body: 'x'.repeat(70 * 1024) });
+    const huge = await fetch(`${eventsUrl()}?encrypt_type=aes`, { method: 'POST', headers: XML, body: 'x'.repeat(70 * 1024) });
     expect(huge.status).toBe(413);
   });
 });

@@ -32,8 +32,7 @@ let poller: ClockedServices;
 beforeAll(async () => {
   p = await startSeededPlatform({ simulator: { pushRetryDelayMs: 20 } });
   poller = servicesWithClock(p.env, Date.now());
-}, 60_000);
-
+});
 afterAll(async () => {
   await poller?.close();
   await p?.close();
@@ -170,8 +169,7 @@ describe('a deployment whose app lost its mini program', () => {
     const theirs = deploymentOf(expectStatus(await second.api.post(`/v1/apps/${theirApp}/deployments`, { userVersion: '9.0.0' }), 202));
     expect(theirs.state).toBe('built');
     expect(p.sim.miniProgram(first.target)?.exp?.userVersion).toBe('9.0.0');
-  }, 60_000);
-
+  });
   it('voids a deployment under review whose app lost the mini program, withdrawing its audit, so the app can build again', async () => {
     const { api, appId, target } = await readyApp(p);
     const built = deploymentOf(expectStatus(await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.0' }), 202));

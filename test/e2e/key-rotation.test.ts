@@ -43,8 +43,7 @@ beforeAll(async () => {
   sim = await startSimulator({ ...credentials, encodingAESKey: OLD_KEY }, {
     componentEventUrl: `http://127.0.0.1:${(catcher.address() as AddressInfo).port}/wechat/component/events`,
   });
-}, 30_000);
-
+});
 afterAll(async () => {
   await sim?.close();
   await new Promise<void>((done) => catcher.close(() => done()));
@@ -121,5 +120,5 @@ describe('the deployment templates', () => {
       const environment = (props?.environment ?? props?.environmentVariables) as Record<string, unknown> | undefined;
       expect(environment?.WECHAT_PREVIOUS_ENCODING_AES_KEY).toBe(OLD_KEY);
     }
-  }, 30_000);
+  });
 });

@@ -1,9 +1,9 @@
 /**
  * `npm start` as a newcomer runs it: a real process on embedded defaults, answering HTTP, stopping cleanly on
- * SIGTERM and SIGINT.
+ * SIGTERM and SIGINT, and continuing where it stopped after a restart (the simulated WeChat included).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -25,7 +25,7 @@ function start(dataDir: string) {
         clearInterval(timer);
         resolveUrl(found[1]);
       }
-    }, 50);
+    });
     child.once('exit', (code) => {
       clearInterval(timer);
       reject(new Error(`exited with ${code} before serving:\n${output}`));
@@ -33,6 +33,18 @@ function start(dataDir: string) {
   });
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
   return { child, url, exited, output: () => output };
+}
+
+const simulatorUrlOf = (output: string): string => /simulator at (http:\/\/[\d.:]+)/.exec(output)?.[1] ?? '';
+
+async function call(url: string, method: string, apiKey: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(url, {
+    method,
+    headers: { authorization: `Bearer ${apiKey}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
 
 describe('npm start', () => {
@@ -51,5 +63,60 @@ describe('npm start', () => {
     // The keys are generated next to SQLITE_PATH, and the banner says where.
     expect(run.output()).toContain(`from ${join(dir, 'local-secrets.json')}`);
     expect(run.output()).not.toMatch(/adm_[A-Za-z0-9_-]{20,}/); // the admin key is never printed
-  }, 30_000);
+  });
+
+  it('continues after Ctrl-C and npm start: the simulator on its port, mini programs authorized, audits decidable', async () => {
+    const restartDir = mkdtempSync(join(tmpdir(), 'wxa-restart-'));
+    try {
+      const first = start(restartDir);
+      const url = await first.url;
+      const sim = simulatorUrlOf(first.output());
+      const { ADMIN_API_KEY: adminKey } = JSON.parse(readFileSync(join(restartDir, 'local-secrets.json'), 'utf8')) as { ADMIN_API_KEY: string };
+      const created = await call(`${url}/v1/accounts`, 'POST', adminKey, { name: 'Restart' });
+      const apiKey = String(created.body.apiKey);
+      const api = (method: string, path: string, body?: unknown) => call(`${url}${path}`, method, apiKey, body);
+      // The admin scans on the simulator's authorization page (its JSON form) and WeChat redirects back.
+      const appid = 'wx8a6f3c2d1e0b9a01'; // a demo mini program (infra/wechat-sim/demo.ts)
+      const scan = async (body: Record<string, unknown>) => {
+        const page = new URL(String((await api('POST', '/v1/authorizations', body)).body.url));
+        const scanned = await call(`${sim}/sim/scan`, 'POST', '', {
+          preAuthCode: page.searchParams.get('pre_auth_code'),
+          appId: appid,
+          redirectUri: page.searchParams.get('redirect_uri'),
+        });
+        return (await call(String(scanned.body.redirectUrl), 'GET', '')).body;
+      };
+      expect(await scan({ purpose: 'bind-primary' })).toMatchObject({ ok: true });
+      const app = await api('POST', '/v1/apps', {
+        kind: 'lowcode',
+        name: 'Shop',
+        templateId: 101,
+        requiredPlugins: [],
+        config: { ext: {}, extPages: { 'pages/index/index': { navigationBarTitleText: 'Shop' } }, pages: ['pages/index/index'] },
+      });
+      const appId = String(app.body.id);
+      expect(await scan({ purpose: 'authorize-app', appId })).toMatchObject({ ok: true });
+      const built = await api('POST', `/v1/apps/${appId}/deployments`, { userVersion: '1.0.0' });
+      expect(built.body).toMatchObject({ state: 'built' });
+      const id = String(built.body.id);
+      expect((await api('POST', `/v1/deployments/${id}/submit`, {})).body).toMatchObject({ state: 'auditing' });
+      first.child.kill('SIGINT');
+      expect(await first.exited).toBe(0);
+
+      const second = start(restartDir);
+      const url2 = await second.url;
+      expect(simulatorUrlOf(second.output())).toBe(sim);
+      const again = (method: string, path: string, body?: unknown) => call(`${url2}${path}`, method, apiKey, body);
+      expect((await again('GET', `/v1/mini-programs/${appid}`)).body).toMatchObject({ status: 'authorized', roles: ['primary', 'target'] });
+      // A call with the mini program's token: the tokens issued before the restart are still good.
+      expect((await again('GET', '/v1/quota')).status).toBe(200);
+      expect((await call(`${sim}/sim/audit/decide`, 'POST', '', { appId: appid, decision: 'approve' })).status).toBe(200);
+      await call(`${sim}/sim/pushes/settle`, 'POST', '', {});
+      expect((await again('GET', `/v1/deployments/${id}`)).body).toMatchObject({ state: 'approved' });
+      second.child.kill('SIGINT');
+      expect(await second.exited).toBe(0);
+    } finally {
+      rmSync(restartDir, { recursive: true, force: true });
+    }
+  });
 });

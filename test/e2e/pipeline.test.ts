@@ -85,7 +85,9 @@ describe('publishing pipeline, end to end', () => {
     expect(built.qrAssetId).toMatch(/^ast_/);
     const qr = await api.get(`/v1/deployments/${built.id}/qrcode`);
     expect(qr.status).toBe(200);
-    expect((qr.body as Buffer).subarray(0, 4)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47]));
+    // The experience QR as WeChat sends it: a JPEG.
+    expect(qr.headers.get('content-type')).toBe('image/jpeg');
+    expect((qr.body as Buffer).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
 
     const submitted = deploymentOf(expectStatus(await api.post(`/v1/deployments/${built.id}/submit`), 200));
     expect(submitted.state).toBe('auditing');

@@ -22,8 +22,7 @@ let poller: ClockedServices;
 beforeAll(async () => {
   p = await startSeededPlatform();
   poller = servicesWithClock(p.env, Date.now());
-}, 60_000);
-
+});
 afterAll(async () => {
   p?.sim.setFaults({ hangRate: 0 });
   await poller?.close();
@@ -79,8 +78,7 @@ it('ends the tick within its budget while WeChat hangs mid-build, and leaves the
   await tick(event, contextWith(60_000));
   expect(await stored(reply.id)).toMatchObject({ state: 'built', boundTesters: ['tester-ann'] });
   expect(p.sim.miniProgram(target)?.exp?.userVersion).toBe('1.0.0');
-}, 30_000);
-
+});
 it('does not record the void of a deployment whose app lost the mini program while the deadline cut the withdrawal of its audit', async () => {
   const { api, appId, target } = await readyApp(p);
   const built = deploymentOf(expectStatus(await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.0' }), 202));
@@ -110,4 +108,4 @@ it('does not record the void of a deployment whose app lost the mini program whi
   await tick(event, contextWith(60_000));
   expect((await stored(built.id)).state).toBe('voided');
   expect(p.sim.miniProgram(target)?.audits.at(-1)?.status).toBe(3);
-}, 30_000);
+});

@@ -45,8 +45,7 @@ let catcher: Awaited<ReturnType<typeof startPushCatcher>>;
 beforeAll(async () => {
   p = await startSeededPlatform();
   catcher = await startPushCatcher();
-}, 60_000);
-
+});
 afterAll(async () => {
   await catcher?.close();
   await p?.close();

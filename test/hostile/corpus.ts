@@ -29,7 +29,9 @@ const pushSchema = z.strictObject({
   /** A literal `timestamp` query value (signed as given). */
   timestamp: z.string().optional(),
   nonce: z.string().optional(),
-  omit: z.array(z.enum(['timestamp', 'nonce', 'msg_signature'])).optional(),
+  omit: z.array(z.enum(['timestamp', 'nonce', 'msg_signature', 'encrypt_type'])).optional(),
+  /** Another `encrypt_type` than the `aes` WeChat's safe mode always sends. */
+  encryptType: z.string().optional(),
   signature: z.enum(['valid', 'wrong', 'uppercase', 'truncated', 'other-token', 'plain-only', 'for-other-body', 'too-long']).optional(),
   /** Damage to the Encrypt value; the signature is computed over the damaged value unless `signature` says otherwise. */
   encrypt: z
@@ -303,7 +305,7 @@ export function buildPush(spec: PushSpec, keys: PushKeys, world: World, nowSecon
   const params = new URLSearchParams();
   if (!omit.has('timestamp')) params.set('timestamp', timestamp);
   if (!omit.has('nonce')) params.set('nonce', nonce);
-  params.set('encrypt_type', 'aes');
+  if (!omit.has('encrypt_type')) params.set('encrypt_type', spec.encryptType ?? 'aes');
   if (spec.signature === 'plain-only') params.set('signature', plainSignature(keys.token, timestamp, nonce));
   else if (!omit.has('msg_signature')) params.set('msg_signature', signature);
   return { query: params.toString(), body: envelope(spec.envelope, encrypt, 'gh_hostile'), contentType: spec.contentType ?? 'text/xml' };

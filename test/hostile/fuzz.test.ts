@@ -40,8 +40,7 @@ beforeAll(async () => {
     keys: { account: a.key, other: b.key, admin: p.adminKey, spare: (await createKeyedAccount(p, 'Spare')).apiKey },
   };
   await p.sim.pushesSettled();
-}, 60_000);
-
+});
 afterAll(() => p?.close());
 
 it(`answers ${RUNS} runs of arbitrary requests over all ${routes.length} routes without a 5xx, 4xx always in the error envelope (seed ${SEED})`, async () => {
@@ -62,4 +61,4 @@ it(`answers ${RUNS} runs of arbitrary requests over all ${routes.length} routes 
   process.stdout.write(
     `fuzz: ${requests} requests in ${Date.now() - started} ms; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort((x, y) => x[0] - y[0])))}\n`,
   );
-}, 170_000);
+});

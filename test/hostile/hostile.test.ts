@@ -11,8 +11,8 @@
  */
 import { join } from 'node:path';
 import { z } from 'zod';
-import { client, expectStatus } from '../../infra/local/driver';
-import { createKeyedAccount, startSeededPlatform, type SeededPlatform } from '../reliability/support';
+import { client, createLowcodeApp, expectStatus, redirectAfterScan } from '../../infra/local/driver';
+import { createKeyedAccount, newMiniProgram, newSubject, startSeededPlatform, type SeededPlatform } from '../reliability/support';
 import { errorEnvelope } from '../support/http';
 import { accountWorld, type AccountWorld } from './world';
 import { bodyBytes, buildPush, loadCorpus, rawRequest, snapshotStore, storeChanges, substitute, type HostileCase, type PushKeys, type RawReply, type World } from './corpus';
@@ -63,8 +63,7 @@ beforeAll(async () => {
     huge: { authorization: `Bearer ${'k'.repeat(12_000)}` },
   };
   await p.sim.pushesSettled();
-}, 60_000);
-
+});
 afterAll(() => p?.close());
 
 async function send(c: HostileCase): Promise<{ reply: RawReply; replayedFirst?: RawReply }> {
@@ -154,10 +153,105 @@ describe('controls', () => {
     expect(outcome.changes.some((change) => change.startsWith('added inbox/'))).toBe(true);
   });
 
+  // WeChat's push docs name no Content-Type and the peers read the body whatever it says: the signature proves the
+  // push, so a genuine one is taken under any label (refusing a label could only lose real pushes).
+  it.each([
+    ['component', '/wechat/component/events', 'ticket', 'text/plain'],
+    ['component', '/wechat/component/events', 'ticket', 'application/json'],
+    ['authorizer', '/wechat/authorizers/{A.appid}/events', 'audit-success', 'application/x-www-form-urlencoded'],
+    ['authorizer', '/wechat/authorizers/{A.appid}/events', 'audit-success', 'text/plain'],
+  ] as const)('a genuine %s push labelled %s is answered success and recorded', async (_where, path, message, contentType) => {
+    const outcome = await control({ name: 'control', method: 'POST', path, auth: 'none', body: { kind: 'push', message, contentType }, expect: { status: 200 } });
+    expect({ status: outcome.status, text: outcome.text }).toEqual({ status: 200, text: 'success' });
+    expect(outcome.changes.some((change) => change.startsWith('added inbox/'))).toBe(true);
+  });
+
   it('a valid API request through the same client changes the store', async () => {
     const body = { kind: 'json' as const, value: { kind: 'lowcode', name: 'Control', templateId: 101 } };
     const outcome = await control({ name: 'control', method: 'POST', path: '/v1/apps', auth: 'A', body, expect: { status: 201 } });
     expect(outcome.status).toBe(201);
     expect(outcome.changes.some((change) => change.startsWith('added apps/'))).toBe(true);
+  });
+});
+
+/*
+ * The authorization redirects under attack and under retry. Every outcome asserted here must hold whatever the
+ * interleaving; the simulator holds WeChat's answer to the first exchange so that the concurrent deliveries really
+ * overlap it.
+ */
+describe('authorization redirects: spent codes, mismatched states, concurrent deliveries', () => {
+  const QUERY_AUTH = '/cgi-bin/component/api_query_auth';
+  const follow = async (url: URL) => {
+    const response = await fetch(url, { headers: { accept: 'application/json' } });
+    return { status: response.status, text: await response.text() };
+  };
+  const withCodeOf = (redirect: URL, other: URL): URL => {
+    const replay = new URL(redirect);
+    replay.searchParams.set('auth_code', other.searchParams.get('auth_code') ?? '');
+    return replay;
+  };
+  const errorCodeOf = (text: string) => errorEnvelope.parse(JSON.parse(text)).error.code;
+
+  /** An account that has bound its primary: the redirect it used (code and state now spent) and what it bound. */
+  async function accountThatBound(name: string) {
+    const account = await createKeyedAccount(p, name);
+    const subject = newSubject();
+    const primary = newMiniProgram(p.sim, subject);
+    const spent = await redirectAfterScan(p, account.api, { purpose: 'bind-primary' }, primary);
+    expect(JSON.parse((await follow(spent)).text)).toMatchObject({ ok: true, code: 'PRIMARY_BOUND', appid: primary });
+    return { ...account, subject, primary, spent };
+  }
+
+  it("another account's spent auth code with a fresh state of one's own is refused, tells nothing and burns nothing", async () => {
+    const victim = await accountThatBound('Victor');
+    const attacker = await createKeyedAccount(p, 'Mallory');
+    const ownPrimary = newMiniProgram(p.sim, newSubject());
+    const own = await redirectAfterScan(p, attacker.api, { purpose: 'bind-primary' }, ownPrimary);
+
+    const before = snapshotStore(p.sqlitePath, IGNORED_COLLECTIONS);
+    const replay = await follow(withCodeOf(own, victim.spent));
+    expect({ status: replay.status, code: errorCodeOf(replay.text) }).toEqual({ status: 403, code: 'AUTH_CODE_USED' });
+    expect(replay.text).not.toContain(victim.primary);
+    expect(replay.text).not.toContain('PRIMARY_BOUND');
+    await unchanged(before);
+    // The attacker's own state was not burnt: its own code still completes it.
+    expect(JSON.parse((await follow(own)).text)).toMatchObject({ ok: true, code: 'PRIMARY_BOUND', appid: ownPrimary });
+  });
+
+  it('a state for another purpose never gets the outcome of a bind: a spent bind code on the authorize callback', async () => {
+    const account = await accountThatBound('Purpose');
+    const appId = await createLowcodeApp(account.api);
+    const target = newMiniProgram(p.sim, account.subject);
+    const own = await redirectAfterScan(p, account.api, { purpose: 'authorize-app', appId }, target);
+    expect(own.pathname).toBe('/wechat/authorize/callback');
+
+    const before = snapshotStore(p.sqlitePath, IGNORED_COLLECTIONS);
+    const replay = await follow(withCodeOf(own, account.spent));
+    expect({ status: replay.status, code: errorCodeOf(replay.text) }).toEqual({ status: 403, code: 'AUTH_CODE_USED' });
+    expect(replay.text).not.toContain(account.primary);
+    await unchanged(before);
+    expect(JSON.parse((await follow(own)).text)).toMatchObject({ ok: true, code: 'MINI_PROGRAM_AUTHORIZED', appid: target });
+  });
+
+  it('twenty concurrent deliveries of one genuine redirect all show the binding, and so does every refresh', async () => {
+    const account = await createKeyedAccount(p, 'Retrying browser');
+    const primary = newMiniProgram(p.sim, newSubject());
+    const redirect = await redirectAfterScan(p, account.api, { purpose: 'bind-primary' }, primary);
+    const exchangesBefore = p.sim.counters()[QUERY_AUTH] ?? 0;
+    const receivedBefore = p.stack.runtime.received;
+
+    // The first exchange spends the code at WeChat at once, but its answer waits until every delivery is in.
+    const hold = p.sim.holdNextAnswer(QUERY_AUTH);
+    const deliveries = Array.from({ length: 20 }, () => follow(redirect));
+    await hold.arrived;
+    await p.stack.runtime.untilReceived(receivedBefore + 20);
+    hold.release();
+
+    const bound = { status: 200, ok: true, code: 'PRIMARY_BOUND', appid: primary };
+    for (const delivery of await Promise.all(deliveries)) expect({ status: delivery.status, ...JSON.parse(delivery.text) }).toMatchObject(bound);
+    const refresh = await follow(redirect);
+    expect({ status: refresh.status, ...JSON.parse(refresh.text) }).toMatchObject(bound);
+    // One exchange at WeChat: the other deliveries waited for its outcome instead of spending the code again.
+    expect((p.sim.counters()[QUERY_AUTH] ?? 0) - exchangesBefore).toBe(1);
   });
 });

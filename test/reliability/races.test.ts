@@ -150,8 +150,7 @@ beforeAll(async () => {
     `races (seed ${SEED}): ${results.length} pairs; publish-vs-unbind ended released ${unbinds.filter((r) => r.state === 'released').length}, ` +
       `voided ${unbinds.filter((r) => r.state === 'voided').length}; release calls per volley ${volleys.map((v) => v.releaseCalls).join(', ')}\n`,
   );
-}, 120_000);
-
+});
 afterAll(async () => {
   await store?.close();
   await p?.close();

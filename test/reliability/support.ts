@@ -80,6 +80,8 @@ export function platformEnv(c: Credentials, apiBase: string, sqlitePath: string,
     WECHAT_PC_AUTH_PAGE_BASE: apiBase,
     WECHAT_MOBILE_AUTH_PAGE_BASE: apiBase,
     LOG_LEVEL: 'error',
+    // A loaded machine answers slowly, not never: a call timing out is a fault the fault tests inject on purpose.
+    WECHAT_TIMEOUT_MS: '60000',
     ...extra,
   };
 }
@@ -88,6 +90,7 @@ export async function startSimulator(c: Credentials, options: Partial<SimulatorO
   const sim = await startWeChatSimulator({
     component: { appId: c.componentAppId, secret: c.componentSecret, token: c.token, encodingAESKey: c.encodingAESKey },
     ticketIntervalMs: 0,
+    pushTimeoutMs: 60_000,
     ...options,
   });
   seedDemoPlatform(sim);
@@ -121,7 +124,7 @@ export async function startSeededPlatform(
   Object.assign(process.env, env);
   let stack: LocalStack;
   try {
-    stack = await startLocalStack({ root: ROOT, env: process.env, log: options.log ?? createLogger({ level: 'error' }), port: 0, timers: false });
+    stack = await startLocalStack({ root: ROOT, env: process.env, log: options.log ?? createLogger({ level: 'error' }), port: 0, timers: false, timeoutScale: 10 });
   } catch (error) {
     await sim.close();
     throw error;
@@ -153,7 +156,7 @@ export async function startSeededPlatform(
 export function remotePlatform(url: string, sim: WeChatSimulator, adminKey: string): Platform {
   const elsewhere = () => Promise.reject(new Error('the runtime runs in another process'));
   const stack: LocalStack = {
-    runtime: { url, port: Number(new URL(url).port), invocations: [], fireTimer: elsewhere, close: () => Promise.resolve() },
+    runtime: { url, port: Number(new URL(url).port), invocations: [], fireTimer: elsewhere, received: 0, untilReceived: elsewhere, close: () => Promise.resolve() },
     simulatorUrl: sim.baseUrl,
     simulator: sim,
     generated: [],

@@ -16,8 +16,6 @@ export interface RouteDoc {
   readonly description?: string;
   /** The reply is bytes of one of these types instead of JSON (an image). */
   readonly responseContentTypes?: readonly string[];
-  /** The request body is raw bytes of one of these types (a route without a `body` schema reads `rawBody`). */
-  readonly requestContentTypes?: readonly string[];
   /**
    * Documented in place of the `body` schema, for a body the handler validates itself once it knows more (an app
    * config is checked against the app's kind, so the route only requires a JSON object).
@@ -274,8 +272,8 @@ function operationOf(fn: DocumentedFunction, route: AnyRoute, book: SchemaBook):
         required: !(body ?? bodySchema).safeParse(undefined).success,
         content: { 'application/json': { schema: book.convert(bodySchema, 'input') } },
       }
-    : doc.requestContentTypes?.length
-      ? { required: true, content: Object.fromEntries(doc.requestContentTypes.map((type) => [type, { schema: BINARY }])) }
+    : route.bodyTypes?.length
+      ? { required: true, content: Object.fromEntries(route.bodyTypes.map((type) => [type, { schema: BINARY }])) }
       : undefined;
 
   // The route's own declaration, which its handler cannot answer against (route.ts).

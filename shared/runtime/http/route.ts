@@ -72,7 +72,13 @@ export interface Route<B = unknown, Q = unknown, P = unknown> {
    * answers another fails (500, logged) rather than let the document lie; errors get theirs from the stack.
    */
   readonly status?: number;
+  /** A JSON body, validated with this schema: the route takes `application/json` (or `…+json`) and nothing else. */
   readonly body?: z.ZodType<B>;
+  /**
+   * A body that is not JSON: bytes of one of these media types, which the handler reads from `rawBody` and parses
+   * itself (an image; a WeChat push, whose XML is parsed only once its signature is checked). Any other type is 415.
+   */
+  readonly bodyTypes?: readonly string[];
   readonly query?: z.ZodType<Q>;
   readonly params?: z.ZodType<P>;
   /** For the OpenAPI document only. */
@@ -91,6 +97,8 @@ export interface AnyRoute {
   /** The status of a successful reply. */
   readonly status: number;
   readonly schemas: { body?: z.ZodType; query?: z.ZodType; params?: z.ZodType; response?: z.ZodType };
+  /** See `Route.bodyTypes`. */
+  readonly bodyTypes?: readonly string[];
   readonly errorPage?: ErrorPage;
   /** Validates the raw inputs against the route's schemas, then runs its handler. */
   readonly invoke: (request: RequestContext<unknown, unknown, unknown>) => Promise<Reply>;
@@ -125,6 +133,7 @@ export function route<B = undefined, Q = Record<string, string | undefined>, P =
 ): AnyRoute {
   const { body, query, params, response } = definition;
   const status = definition.status ?? 200;
+  if (body && definition.bodyTypes) throw new Error(`${definition.method} ${definition.path}: a route takes either a JSON body or raw bodyTypes, not both`);
   return {
     method: definition.method,
     path: definition.path,
@@ -132,6 +141,7 @@ export function route<B = undefined, Q = Record<string, string | undefined>, P =
     summary: definition.summary,
     status,
     schemas: { body, query, params, response },
+    ...(definition.bodyTypes ? { bodyTypes: definition.bodyTypes } : {}),
     ...(definition.errorPage ? { errorPage: definition.errorPage } : {}),
     invoke: async (request) => {
       const reply = await definition.handle({
@@ -147,6 +157,12 @@ export function route<B = undefined, Q = Record<string, string | undefined>, P =
     },
   };
 }
+
+/** In `bodyTypes`: bytes of any media type (a signed push, whose signature, not its label, says it is WeChat's). */
+export const ANY_MEDIA_TYPE = '*/*';
+
+/** The media type of a `Content-Type` header, lower-cased, without parameters (`text/xml; charset=utf-8` → `text/xml`). */
+export const mediaTypeOf = (header: string | undefined): string => (header ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 
 export const json = (status: number, body: unknown, headers?: Record<string, string>): Reply => ({
   status,

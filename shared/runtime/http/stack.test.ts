@@ -45,6 +45,23 @@ function setup() {
         handle: async ({ body }) => json(200, body),
       }),
       route({ method: 'GET', path: '/undeclared', auth: 'public', summary: 'answers 201 but declares 200', handle: async () => json(201, { made: true }) }),
+      route({
+        method: 'POST',
+        path: '/notes',
+        status: 201,
+        auth: 'account',
+        summary: 'a JSON route whose body every field of could also be an XML element',
+        body: z.object({ name: z.string() }),
+        handle: async ({ body }) => json(201, body),
+      }),
+      route({
+        method: 'POST',
+        path: '/pushes',
+        auth: 'public',
+        summary: 'a route that reads XML bytes itself',
+        bodyTypes: ['text/xml', 'application/xml'],
+        handle: async ({ rawBody, body }) => json(200, { raw: rawBody.toString('utf8'), parsed: body ?? null }),
+      }),
       route({ method: 'GET', path: '/admin/ping', auth: 'admin', summary: 'admin', handle: async () => json(200, { pong: true }) }),
       route({
         method: 'GET',
@@ -188,6 +205,41 @@ describe('the HTTP middy stack', () => {
     const result = await call({ path: '/undeclared' });
     expect(result.statusCode).toBe(500);
     expect(lines.map((line) => JSON.parse(line)).find((entry) => entry.msg === 'request crashed')?.error.message).toBe('GET /undeclared answered 201 but declares 200');
+  });
+
+  it('refuses a path a gateway passed on unresolved (a dot segment, a backslash) rather than routing it', async () => {
+    const { call } = setup();
+    for (const path of ['/admin/../admin/ping', '/admin/./ping', '/admin\\ping']) {
+      const reply = await call({ httpMethod: 'GET', path, headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+      expect({ path, status: reply.statusCode, code: errorOf(reply).code }).toEqual({ path, status: 404, code: 'PATH_NOT_CANONICAL' });
+    }
+  });
+
+  it('never reads XML on a JSON route: 415 with a stable code, whatever XML type is declared', async () => {
+    const { call } = setup();
+    for (const type of ['text/xml', 'application/xml', 'text/xml; charset=utf-8', 'text/plain', '']) {
+      const headers = { 'x-api-key': ACCOUNT_KEY, ...(type ? { 'content-type': type } : {}) };
+      const reply = await call({ httpMethod: 'POST', path: '/notes', headers, body: '<xml><name>ViaXml</name></xml>' });
+      expect({ type, status: reply.statusCode, error: errorOf(reply) }).toMatchObject({
+        type,
+        status: 415,
+        error: { code: 'UNSUPPORTED_MEDIA_TYPE', field: 'headers.content-type' },
+      });
+    }
+    const asJson = await call({ httpMethod: 'POST', path: '/notes', headers: { 'x-api-key': ACCOUNT_KEY, 'content-type': 'application/json' }, body: '{"name":"ViaJson"}' });
+    expect(asJson.statusCode).toBe(201);
+  });
+
+  it('gives a route that declares its body types the raw bytes, unparsed, and refuses every other type', async () => {
+    const { call } = setup();
+    const xml = '<xml><Encrypt>abc</Encrypt></xml>';
+    const taken = await call({ httpMethod: 'POST', path: '/pushes', headers: { 'content-type': 'text/xml; charset=utf-8' }, body: xml });
+    expect(taken.statusCode).toBe(200);
+    expect(JSON.parse(taken.body)).toEqual({ raw: xml, parsed: null });
+    for (const type of ['application/json', 'text/plain', '']) {
+      const reply = await call({ httpMethod: 'POST', path: '/pushes', headers: type ? { 'content-type': type } : {}, body: '{"Encrypt":"abc"}' });
+      expect({ type, status: reply.statusCode, code: errorOf(reply).code }).toEqual({ type, status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
+    }
   });
 
   it('answers 401 without a key, with a wrong key, and with an account key on an admin route', async () => {

@@ -1,8 +1,13 @@
 /**
  * The one middy stack every HTTP function runs behind:
  *
- *   request context (id, logger, access log) → CORS → body reader (size limit, JSON / XML) → error handler
- *   → router (match, authenticate, validate with zod, run the route)
+ *   request context (id, logger, access log) → CORS → body reader (size limit) → error handler
+ *   → router (match, authenticate, check the body's media type against the route's, parse JSON, validate with zod,
+ *     run the route)
+ *
+ * The stack parses JSON only. A route that takes another body (an image, WeChat's XML push) declares its media
+ * types (`bodyTypes`) and parses the bytes itself; a body of any type the route does not declare is refused (415)
+ * before anything reads it, so no JSON route ever acts on XML.
  *
  * The error handler is the only place that turns an error into an HTTP status. That includes provider events the
  * shim could not convert: they arrive as stand-ins whose error the request context throws (see shim/common.ts).
@@ -20,11 +25,11 @@ import {
   isAppError,
   type ErrorCategory,
 } from '../../domain/errors';
-import { parseWeChatXml } from '../../wechat/xml';
 import type { Logger } from '../logger';
 import { takeConversionFailure } from '../shim';
 import type { IdempotencyGuard } from './idempotency';
-import { createRouter, wantsJson, type AnyRoute, type ErrorPage, type Principal, type Reply } from './route';
+import { NonCanonicalPathError, decodedPathProblem } from './path';
+import { ANY_MEDIA_TYPE, createRouter, mediaTypeOf, wantsJson, type AnyRoute, type ErrorPage, type Principal, type Reply } from './route';
 
 export interface AccountAuthenticator {
   /** Resolves an account API key to its account id, or null. Must compare in constant time / by hash. */
@@ -64,7 +69,6 @@ interface RequestState {
   startedAt: number;
   log: Logger;
   rawBody: Buffer;
-  parsedBody: unknown;
   headers: Record<string, string>;
   /** Extra fields for the access-log line, from `RequestContext.annotate`. */
   annotations: Record<string, unknown> | undefined;
@@ -145,7 +149,6 @@ function requestContextMiddleware(fnName: string, log: Logger): middy.Middleware
         startedAt: Date.now(),
         log: log.child({ fn: fnName, requestId }),
         rawBody: Buffer.alloc(0),
-        parsedBody: undefined,
         headers,
         annotations: undefined,
         errorPage: undefined,
@@ -211,9 +214,6 @@ function depthExceeds(value: unknown, limit: number): boolean {
   return false;
 }
 
-/** Marks an XML body that has not been parsed yet. */
-const LAZY_XML = Symbol('lazy XML body');
-
 function bodyMiddleware(maxBytes: number): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
   return {
     before: (request) => {
@@ -225,29 +225,45 @@ function bodyMiddleware(maxBytes: number): middy.MiddlewareObj<APIGatewayProxyEv
       const bytes = request.event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
       if (bytes.length > maxBytes) throw new PayloadTooLargeError(`request body exceeds ${maxBytes} bytes`, { field: 'body' });
       state.rawBody = bytes;
-      if (bytes.length === 0) return;
-      const type = (state.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-      if (type === 'application/json' || type.endsWith('+json')) {
-        try {
-          state.parsedBody = JSON.parse(bytes.toString('utf8'));
-        } catch (cause) {
-          throw new ValidationError('request body is not valid JSON', [{ path: 'body', message: 'not valid JSON' }], {
-            code: 'INVALID_JSON',
-            cause,
-          });
-        }
-        if (depthExceeds(state.parsedBody, MAX_JSON_DEPTH)) {
-          throw new ValidationError(`request body nests deeper than ${MAX_JSON_DEPTH} levels`, [{ path: 'body', message: 'too deeply nested' }], {
-            code: 'JSON_TOO_DEEP',
-          });
-        }
-      } else if (type === 'text/xml' || type === 'application/xml') {
-        // Parsed on demand (see the router): WeChat's push URLs read the raw body and parse it themselves,
-        // after checking its signature, so parsing it here as well would double the work of every push.
-        state.parsedBody = LAZY_XML;
-      }
     },
   };
+}
+
+const isJsonMediaType = (type: string): boolean => type === 'application/json' || type.endsWith('+json');
+
+/**
+ * The body as the route takes it: refused (415) unless its media type is one the route declares — JSON for a route
+ * with a `body` schema, its `bodyTypes` otherwise — and parsed only when it is JSON. A route that declares no body
+ * ignores one.
+ */
+function parseBodyFor(route: AnyRoute, state: RequestState): unknown {
+  if (state.rawBody.length === 0) return undefined;
+  const type = mediaTypeOf(state.headers['content-type']);
+  if (route.bodyTypes) {
+    if (!route.bodyTypes.includes(type) && !route.bodyTypes.includes(ANY_MEDIA_TYPE)) {
+      throw new UnsupportedMediaTypeError(`send the body as ${route.bodyTypes.join(' or ')}, not ${type || 'no content-type'}`, { field: 'headers.content-type' });
+    }
+    return undefined;
+  }
+  if (!route.schemas.body) return undefined;
+  if (!isJsonMediaType(type)) {
+    throw new UnsupportedMediaTypeError(`send the body as application/json, not ${type || 'no content-type'}`, { field: 'headers.content-type' });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(state.rawBody.toString('utf8'));
+  } catch (cause) {
+    throw new ValidationError('request body is not valid JSON', [{ path: 'body', message: 'not valid JSON' }], {
+      code: 'INVALID_JSON',
+      cause,
+    });
+  }
+  if (depthExceeds(parsed, MAX_JSON_DEPTH)) {
+    throw new ValidationError(`request body nests deeper than ${MAX_JSON_DEPTH} levels`, [{ path: 'body', message: 'too deeply nested' }], {
+      code: 'JSON_TOO_DEEP',
+    });
+  }
+  return parsed;
 }
 
 /**
@@ -351,10 +367,8 @@ async function authenticate(route: AnyRoute, headers: Record<string, string>, op
  * A POST without a body means `{}` where the route's body has no required field (unbind without `force`), like
  * the routes that take no body at all; a route that needs fields still says which.
  */
-const bodyOrDefault = (route: AnyRoute, state: RequestState): unknown =>
-  state.parsedBody === undefined && state.rawBody.length === 0 && route.method === 'POST' && route.schemas.body?.safeParse({}).success
-    ? {}
-    : state.parsedBody;
+const bodyOrDefault = (route: AnyRoute, rawBody: Buffer, parsed: unknown): unknown =>
+  parsed === undefined && rawBody.length === 0 && route.method === 'POST' && route.schemas.body?.safeParse({}).success ? {} : parsed;
 
 const queryOf = (event: APIGatewayProxyEvent): Record<string, string | undefined> =>
   Object.assign(Object.create(null) as Record<string, string | undefined>, event.queryStringParameters ?? {});
@@ -364,6 +378,8 @@ export function createHttpFunction(options: HttpFunctionOptions) {
 
   const router = async (event: APIGatewayProxyEvent, context: Context, { signal }: { signal: AbortSignal }) => {
     const state = stateOf(event);
+    const pathProblem = decodedPathProblem(event.path);
+    if (pathProblem) throw new NonCanonicalPathError(pathProblem);
     const found = match(event.httpMethod, event.path);
     if (found.kind === 'none') throw new NotFoundError(`no route for ${event.httpMethod} ${event.path}`, { code: 'ROUTE_NOT_FOUND' });
     if (found.kind === 'wrong-method') {
@@ -374,16 +390,11 @@ export function createHttpFunction(options: HttpFunctionOptions) {
     const { route, params, path } = found.match;
     state.errorPage = route.errorPage;
     const principal = await authenticate(route, state.headers, options);
-    if (state.parsedBody === LAZY_XML) {
-      state.parsedBody = route.schemas.body ? parseWeChatXml(state.rawBody.toString('utf8'), { maxBytes: options.maxBodyBytes }) : undefined;
-    }
-    if (route.schemas.body && state.rawBody.length > 0 && state.parsedBody === undefined) {
-      throw new UnsupportedMediaTypeError('send the body as application/json', { field: 'content-type' });
-    }
+    const body = parseBodyFor(route, state);
     const execute = async () =>
       toResult(
         await route.invoke({
-          body: bodyOrDefault(route, state),
+          body: bodyOrDefault(route, state.rawBody, body),
           query: queryOf(event),
           params: { ...params, ...(event.pathParameters ?? {}) },
           headers: state.headers,

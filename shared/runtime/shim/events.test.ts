@@ -10,7 +10,7 @@ import {
   type ProviderKind,
   type ScheduleProviderKind,
 } from './index';
-import { RECEIVED_AT, contexts, loadFixture, withFields } from './testing';
+import { PNG_BYTES, RECEIVED_AT, contexts, loadFixture, withFields } from './testing';
 
 const contextFor = (kind: ProviderKind): unknown =>
   kind.startsWith('scf') ? contexts.scf : kind.startsWith('fc') ? contexts.fc : kind.startsWith('local') ? contexts.local : undefined;
@@ -39,6 +39,35 @@ describe('documented sample events', () => {
     const raw = loadFixture(`${kind}.json`);
     expect(detectProvider(raw)).toBe(kind);
     expect(toScheduledEvent(kind, raw)).toEqual(loadFixture(`${kind}.expected.json`));
+  });
+});
+
+describe('SCF function-URL events with a requestContext (as observed, not as documented)', () => {
+  it('are detected by what identifies SCF, not by a missing requestContext, and keep their query and client ip', () => {
+    const raw = loadFixture('scf-url-observed.json');
+    expect(detectProvider(raw)).toBe('scf-url');
+    expect(toHttpEvent('scf-url', raw, contexts.scf, RECEIVED_AT)).toEqual(loadFixture('scf-url-observed.expected.json'));
+  });
+
+  it('keep auth_code and state, whichever SCF marker the event carries', () => {
+    const query = { auth_code: 'queryauthcode@@@abc', expires_in: '3600', state: 'payload.mac' };
+    const observed = withFields(loadFixture('scf-url-observed.json'), { path: '/wechat/bind/callback', queryString: query });
+    const onlyHeader = withFields(observed, { queryString: undefined, queryStringParameters: query });
+    const documented = withFields(loadFixture('scf-url.json'), { httpMethod: 'GET', path: '/wechat/bind/callback', queryString: query, requestContext: { sourceIp: '203.0.113.9' } });
+    for (const raw of [observed, onlyHeader, documented]) {
+      expect(detectProvider(raw)).toBe('scf-url');
+      expect(toHttpEvent('scf-url', raw, contexts.scf).queryStringParameters).toEqual(query);
+    }
+  });
+
+  it('an AWS REST event is still AWS: it carries multiValueHeaders and requestContext.apiId / identity', () => {
+    const raw = loadFixture('aws-v1.json');
+    expect(detectProvider(raw)).toBe('aws-v1');
+    expect(detectProvider(withFields(raw, { multiValueHeaders: undefined }))).toBe('aws-v1');
+  });
+
+  it('an HTTP-looking event with no provider marker is not guessed at', () => {
+    expect(thrown(() => detectProvider({ httpMethod: 'GET', path: '/', requestContext: { sourceIp: '1.2.3.4' } }))).toBeInstanceOf(UnknownTriggerEventError);
   });
 });
 
@@ -144,6 +173,21 @@ describe('bodies', () => {
     const event = toHttpEvent(kind, withFields(loadFixture(`${kind}.json`), fields), undefined);
     expect(event.body).toBe('iVBORw0KGgo=');
     expect(event.isBase64Encoded).toBe(true);
+  });
+
+  it('SCF function URL: a body the client declared base64 reaches the handler as those bytes, whether or not SCF encoded it again', () => {
+    const clientSent = PNG_BYTES.toString('base64');
+    const declared = { 'content-type': 'image/png', 'Content-Transfer-Encoding': 'BASE64' };
+    const plain = withFields(loadFixture('scf-url-observed.json'), { httpMethod: 'POST', headers: declared, body: clientSent });
+    const doubled = withFields(plain, { body: Buffer.from(clientSent).toString('base64'), isBase64Encoded: true });
+    for (const raw of [plain, doubled]) {
+      const event = toHttpEvent('scf-url', raw, contexts.scf);
+      expect(event.isBase64Encoded).toBe(true);
+      expect(Buffer.from(event.body ?? '', 'base64').equals(PNG_BYTES)).toBe(true);
+    }
+    // Without the declaration a text body stays text.
+    const text = toHttpEvent('scf-url', withFields(plain, { headers: { 'content-type': 'text/plain' } }), contexts.scf);
+    expect({ body: text.body, isBase64Encoded: text.isBase64Encoded }).toEqual({ body: clientSent, isBase64Encoded: false });
   });
 
   it.each([undefined, null, ''])('an absent or empty body (%p) becomes null, not base64', (body) => {
@@ -259,7 +303,7 @@ describe('unrecognised and malformed events', () => {
 
   it('every error raised is an AppError, never a TypeError', () => {
     const junk: unknown[] = [
-      { httpMethod: null, requestContext: null },
+      { httpMethod: null, queryString: null, requestContext: null },
       { httpMethod: 'GET', requestContext: { serviceId: 1 } },
       { version: 'v1', rawPath: '/x', requestContext: 'nope' },
       { version: '2.0', rawPath: '/x', requestContext: { http: null } },

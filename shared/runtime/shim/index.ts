@@ -80,9 +80,15 @@ const contextBuilders: Record<ProviderKind, ContextBuilder> = {
 export const isHttpKind = (kind: ProviderKind): kind is HttpProviderKind => Object.hasOwn(httpAdapters, kind);
 
 /**
- * Tells providers apart by the fields only they send (§2.7 of the stack reference). It only sniffs; the
- * converters validate the whole event. Order matters: SCF API GW and AWS v1 both have `httpMethod` and
- * `requestContext`, only SCF's has `requestContext.serviceId`; the SCF function URL event has no requestContext.
+ * Tells providers apart by fields that identify them (§2.7 of the stack reference), never by a field that happens
+ * to be missing: SCF's function-URL event has grown a `requestContext` (`{ sourceIp }`, seen in 2025–26) that its
+ * documentation leaves out, so "httpMethod without requestContext" no longer describes it. It only sniffs; the
+ * converters validate the whole event.
+ * - SCF API Gateway: `requestContext.serviceId`.
+ * - SCF function URL: `queryString` (SCF's name for the query; AWS calls it queryStringParameters) or an `x-scf-*`
+ *   header the platform adds (`x-scf-remote-addr` in the documented sample, `x-scf-request-id` in observed ones).
+ * - AWS REST (payload 1.0): `multiValueHeaders`, or `requestContext.apiId` / `requestContext.identity`, which every
+ *   API Gateway proxy event carries.
  */
 export function detectProvider(raw: unknown): ProviderKind {
   const event = asRecord(decodeRawEvent(undefined, raw));
@@ -94,9 +100,10 @@ export function detectProvider(raw: unknown): ProviderKind {
   if (event.version === 'v1' && has('rawPath')) return 'fc-http';
   if (event.version === '2.0' && has('rawPath')) return 'aws-v2';
   if (has('httpMethod')) {
-    if (Object.hasOwn(asRecord(event.requestContext), 'serviceId')) return 'scf-apigw';
-    if (has('requestContext')) return 'aws-v1';
-    return 'scf-url';
+    const requestContext = asRecord(event.requestContext);
+    if (Object.hasOwn(requestContext, 'serviceId')) return 'scf-apigw';
+    if (has('queryString') || Object.keys(asRecord(event.headers)).some((name) => /^x-scf-/i.test(name))) return 'scf-url';
+    if (has('multiValueHeaders') || Object.hasOwn(requestContext, 'apiId') || Object.hasOwn(requestContext, 'identity')) return 'aws-v1';
   }
   throw new UnknownTriggerEventError('the event matches no known trigger format', {
     details: { keys: Object.keys(event).slice(0, 20) },

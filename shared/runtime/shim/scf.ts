@@ -8,6 +8,7 @@ import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { z } from 'zod';
 import {
   FALLBACK_TIME_LIMIT_MS,
+  MalformedTriggerEventError,
   asRecord,
   buildContext,
   buildHttpEvent,
@@ -45,16 +46,22 @@ const apigwEventSchema = builtOnFirstUse(() =>
 );
 export type ScfApigwEvent = z.infer<ReturnType<typeof apigwEventSchema>>;
 
-/** The API GW format minus headerParameters, isBase64Encoded, pathParameters, queryStringParameters, requestContext. */
+/**
+ * Documented as the API GW format minus headerParameters, isBase64Encoded, pathParameters, queryStringParameters and
+ * requestContext (583/96099). Events observed since carry them back, mostly empty:
+ * `requestContext: { sourceIp }`, `isBase64Encoded: false`, `queryStringParameters: {}`, `headerParameters: {}`,
+ * `pathParameters: {}` and an `x-scf-request-id` header (fixtures/scf-url-observed.json). Both shapes are read.
+ */
 const urlEventSchema = builtOnFirstUse(() =>
   z.object({
     httpMethod: z.string().min(1),
     path: z.string(),
     headers: looseMultiMap(),
     body: z.string().nullish(),
-    // Not in the documented event; accepted in case binary bodies turn out to arrive encoded.
     isBase64Encoded: z.boolean().nullish(),
     queryString: looseMultiMap(),
+    queryStringParameters: looseMultiMap(),
+    requestContext: z.object({ sourceIp: z.string().optional(), requestId: z.string().optional() }).nullish(),
   }),
 );
 export type ScfUrlEvent = z.infer<ReturnType<typeof urlEventSchema>>;
@@ -87,7 +94,7 @@ export type ScfContext = z.infer<ReturnType<typeof contextSchema>>;
 const readContext = (raw: unknown): ScfContext => parseLenient(contextSchema(), raw);
 
 /** API GW sends either all params (`queryString`) or only declared ones (`queryStringParameters`): take the fuller. */
-function queryOf(event: ScfApigwEvent): Record<string, string | string[]> | null | undefined {
+function queryOf(event: Pick<ScfApigwEvent, 'queryString' | 'queryStringParameters'>): Record<string, string | string[]> | null | undefined {
   return event.queryString && Object.keys(event.queryString).length > 0 ? event.queryString : event.queryStringParameters;
 }
 
@@ -112,22 +119,42 @@ export function scfApigwToHttpEvent(raw: unknown, rawContext: unknown, receivedA
   });
 }
 
+/**
+ * A function URL hands the body over as a string and documents no `isBase64Encoded`, and SCF's quota page
+ * (583/11637) has files passed to a function base64-encoded: raw bytes that are not UTF-8 (an image) would not survive. So a client
+ * uploading binary through a function URL sends the body base64-encoded and says so with
+ * `Content-Transfer-Encoding: base64` (MIME's name for exactly that, RFC 2045 §6); the body then reaches the
+ * handler as the bytes the client meant. Line breaks in the encoding are allowed (RFC 2045 §6.8). Should SCF itself
+ * encode the body (`isBase64Encoded: true`), that layer is taken off first.
+ */
+const CLIENT_ENCODING_HEADER = 'content-transfer-encoding';
+
+function urlBody(event: ScfUrlEvent, declaredEncoding: string | undefined): { body: string | null | undefined; isBase64Encoded: boolean } {
+  const platformEncoded = event.isBase64Encoded ?? false;
+  if (declaredEncoding?.trim().toLowerCase() !== 'base64' || !event.body) return { body: event.body, isBase64Encoded: platformEncoded };
+  const sent = platformEncoded ? Buffer.from(event.body, 'base64').toString('latin1') : event.body;
+  const base64 = sent.replace(/[\r\n\t ]+/g, '');
+  if (!z.base64().safeParse(base64).success) {
+    throw new MalformedTriggerEventError('scf-url', [{ path: 'body', message: 'declared Content-Transfer-Encoding: base64, but the body is not base64' }]);
+  }
+  return { body: base64, isBase64Encoded: true };
+}
+
 export function scfUrlToHttpEvent(raw: unknown, rawContext: unknown, receivedAtMs: number): APIGatewayProxyEvent {
   const event = parseWith('scf-url', urlEventSchema(), decodeRawEvent('scf-url', raw));
   const headers = pairsOf(event.headers);
-  const remoteAddr = headers.find(([name]) => name.toLowerCase() === 'x-scf-remote-addr')?.[1];
+  const header = (wanted: string) => headers.find(([name]) => name.toLowerCase() === wanted)?.[1];
   return buildHttpEvent({
     method: event.httpMethod,
     path: event.path,
     resource: event.path,
     headers,
-    query: pairsOf(event.queryString),
+    query: pairsOf(queryOf(event)),
     pathParameters: null,
     stageVariables: null,
-    body: event.body,
-    isBase64Encoded: event.isBase64Encoded ?? false,
-    requestId: readContext(rawContext).request_id ?? '',
-    sourceIp: remoteAddr ?? '',
+    ...urlBody(event, header(CLIENT_ENCODING_HEADER)),
+    requestId: readContext(rawContext).request_id ?? event.requestContext?.requestId ?? header('x-scf-request-id') ?? '',
+    sourceIp: header('x-scf-remote-addr') ?? event.requestContext?.sourceIp ?? '',
     stage: '',
     requestTimeEpoch: receivedAtMs,
   });
