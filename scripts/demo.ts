@@ -9,7 +9,7 @@ import { join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { DEMO_MINI_PROGRAMS, DEMO_PLUGINS } from '../infra/wechat-sim';
 import { authorize, createAccount, deploymentOf, expectStatus, pngOfWidth, startPlatform, type Platform } from '../infra/local/driver';
-import { exampleIotVideoConfig } from '../shared/domain/examples';
+import { EXAMPLE_PRODUCT_IDS, exampleIotVideoConfig } from '../shared/domain/examples';
 
 const root = resolve(__dirname, '..');
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
@@ -71,6 +71,8 @@ async function main() {
               templateId: 201,
               requiredPlugins: [{ appId: DEMO_PLUGINS.iotVideo, alias: 'iotvideo', version: '1.5.0', name: 'IoT Video 插件' }],
               config: exampleIotVideoConfig(images),
+              // Seed 003 step 3: the app is linked to the products its devices belong to.
+              productIds: EXAMPLE_PRODUCT_IDS,
             }),
             201,
           ).body,

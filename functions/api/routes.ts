@@ -9,11 +9,13 @@ import { z } from 'zod';
 import { authorizationUrl } from '../../shared/app/authorization';
 import {
   MAX_ASSET_BYTES,
+  assetMetasOf,
   createAccount,
   createApp,
   getAccount,
   getApp,
   getAsset,
+  linkAppProducts,
   listApps,
   putAsset,
   resetAppTheme,
@@ -22,11 +24,13 @@ import {
 } from '../../shared/app/catalog';
 import type { Asset } from '../../shared/app/collections';
 import { accountOf, type Services } from '../../shared/app/context';
-import { getDeployment } from '../../shared/app/deployments';
+import { getDeployment, latestDeploymentOf } from '../../shared/app/deployments';
+import { templateLibrary } from '../../shared/app/templates';
+import { withLatestMarked } from '../../shared/domain/templates';
 import { readImageMeta } from '../../shared/app/images';
 import { accountSchema } from '../../shared/domain/account';
 import { lazyTarget } from '../../shared/domain/common';
-import { IMAGE_TYPES, iotVideoConfigSchema, lowcodeConfigSchema, newAppInputSchema } from '../../shared/domain/app';
+import { IMAGE_TYPES, iotVideoConfigSchema, linkedProductIdsSchema, lowcodeConfigSchema, newAppInputSchema, parseNewApp, type App } from '../../shared/domain/app';
 import { deploymentStateSchema } from '../../shared/domain/deployment';
 import { NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../../shared/domain/errors';
 import { accountIdSchema, type AccountId } from '../../shared/domain/ids';
@@ -48,10 +52,12 @@ import {
   miniProgramListView,
   miniProgramView,
   quotaView,
+  templateListView,
   toAccountView,
   toAssetView,
   toDeploymentSummary,
   toDeploymentView,
+  toAppView,
   toMiniProgramView,
 } from './views';
 
@@ -97,18 +103,21 @@ const deploymentQuery = z.object({
 });
 
 /**
- * The domain names config fields `config.…`; a 400 names the field as it was sent, like every other 400 of the
- * stack (`body.config.theme.mainColor` when creating, `body.theme.mainColor` when the body is the config).
+ * The domain names fields relative to the app (`config.theme.mainColor`, `name`); a 400 names them as they were
+ * sent, like every other 400 of the stack: `body.config.theme.mainColor` when the body is the app,
+ * `body.theme.mainColor` when the body is the config. The message stays one sentence: the first field, its problem.
  */
-async function reportingConfigAt<T>(prefix: 'body' | 'body.config', run: () => Promise<T>): Promise<T> {
+async function reportingFieldsOf<T>(body: 'app' | 'config', run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
     const inConfig = (path: string) => path === 'config' || path.startsWith('config.');
-    if (!(error instanceof ValidationError) || !error.issues.some((issue) => inConfig(issue.path))) throw error;
-    const issues = error.issues.map((issue) => (inConfig(issue.path) ? { ...issue, path: prefix + issue.path.slice('config'.length) } : issue));
+    if (!(error instanceof ValidationError)) throw error;
+    if (body === 'config' && !error.issues.some((issue) => inConfig(issue.path))) throw error;
+    const asSent = (path: string) => (body === 'app' ? `body.${path}` : inConfig(path) ? `body${path.slice('config'.length)}` : path);
+    const issues = error.issues.map((issue) => ({ ...issue, path: asSent(issue.path) }));
     const first = issues[0];
-    throw new ValidationError(first ? `${error.message}: ${first.path}: ${first.message}` : error.message, issues, {
+    throw new ValidationError(first ? `${first.path}: ${first.message}` : error.message, issues, {
       code: error.code,
       cause: error,
       ...(error.details ? { details: error.details } : {}),
@@ -127,6 +136,9 @@ const imageReply = (asset: Asset, cacheControl: string): Reply => ({
 const PRIVATE_IMMUTABLE = 'private, max-age=31536000, immutable';
 const PUBLIC_IMMUTABLE = 'public, max-age=31536000, immutable';
 
+/** An app as frontends read it: with its status, latest deployment, warnings and effective theme. */
+const appViewOf = async (s: Services, accountId: AccountId, app: App) => toAppView(app, await latestDeploymentOf(s, app.id), await assetMetasOf(s, accountId, app));
+
 async function accountDetails(s: Services, accountId: AccountId) {
   const account = (await getAccount(s, accountId)).data;
   return toAccountView(account, await primaryMiniProgramOf(s, accountId, account.primaryMiniProgram?.appid));
@@ -140,6 +152,7 @@ export const API_DESCRIPTION =
 export const routes = (s: Services): AnyRoute[] => {
   const probes = s.store.collection(healthProbes);
   let document: OpenApiDocument | undefined;
+  const viewOf = (accountId: AccountId, app: App) => appViewOf(s, accountId, app);
 
   const own: AnyRoute[] = [
     route({
@@ -178,21 +191,19 @@ export const routes = (s: Services): AnyRoute[] => {
     ),
 
     // ---------------------------------------------------------------------------------------------- accounts
-    documented(
-      route({
-        method: 'POST',
-        path: '/v1/accounts',
-        auth: 'admin',
-        summary: 'Create an account and its first API key (shown once, stored hashed)',
-        body: z.strictObject({ name: lazyTarget(accountSchema).shape.name }),
-        response: accountCreatedView,
-        handle: async ({ body }) => {
-          const { account, apiKey } = await createAccount(s, body.name);
-          return json(201, { account: toAccountView(account, null), apiKey });
-        },
-      }),
-      { status: 201 },
-    ),
+    route({
+      method: 'POST',
+      path: '/v1/accounts',
+      status: 201,
+      auth: 'admin',
+      summary: 'Create an account and its first API key (shown once, stored hashed)',
+      body: z.strictObject({ name: lazyTarget(accountSchema).shape.name }),
+      response: accountCreatedView,
+      handle: async ({ body }) => {
+        const { account, apiKey } = await createAccount(s, body.name);
+        return json(201, { account: toAccountView(account, null), apiKey });
+      },
+    }),
     route({
       method: 'GET',
       path: '/v1/accounts/{accountId}',
@@ -214,12 +225,13 @@ export const routes = (s: Services): AnyRoute[] => {
       route({
         method: 'POST',
         path: '/v1/account/api-keys',
+        status: 201,
         auth: 'account',
         summary: 'Rotate: issue a new API key (shown once); the previous one keeps working until the next rotation',
         response: apiKeyView,
         handle: async ({ principal }) => json(201, { apiKey: await rotateApiKey(s, accountOf(principal)) }),
       }),
-      { status: 201, description: 'At most two keys are live: issuing a third revokes the oldest.' },
+      { description: 'At most two keys are live: issuing a third revokes the oldest.' },
     ),
 
     // -------------------------------------------------------------------------------------------------- apps
@@ -227,13 +239,20 @@ export const routes = (s: Services): AnyRoute[] => {
       route({
         method: 'POST',
         path: '/v1/apps',
+        status: 201,
         auth: 'account',
         summary: 'Create an app (lowcode or iot-video) with its config',
-        body: newAppInputSchema,
+        // Read by the domain, so that a mistake in the config is APP_CONFIG_INVALID here as on PUT …/config.
+        body: z.record(z.string(), z.unknown()),
         response: appView,
-        handle: async ({ body, principal }) => json(201, await reportingConfigAt('body.config', () => createApp(s, accountOf(principal), body))),
+        handle: async ({ body, principal }) =>
+          json(201, await viewOf(accountOf(principal), await reportingFieldsOf('app', () => createApp(s, accountOf(principal), parseNewApp(body))))),
       }),
-      { status: 201, description: 'Images in the config are asset ids (POST /v1/assets first); their type and width are checked.' },
+      {
+        bodyDocumentedAs: newAppInputSchema,
+        description:
+          'Images in the config are asset ids (POST /v1/assets first); their type is checked, and a width over what the template suggests is a warning. A mistake in the config answers APP_CONFIG_INVALID, any other INVALID_BODY.',
+      },
     ),
     route({
       method: 'GET',
@@ -241,16 +260,19 @@ export const routes = (s: Services): AnyRoute[] => {
       auth: 'account',
       summary: "The account's apps",
       response: appListView,
-      handle: async ({ principal }) => json(200, { apps: await listApps(s, accountOf(principal)) }),
+      handle: async ({ principal }) => {
+        const accountId = accountOf(principal);
+        return json(200, { apps: await Promise.all((await listApps(s, accountId)).map((app) => viewOf(accountId, app))) });
+      },
     }),
     route({
       method: 'GET',
       path: '/v1/apps/{appId}',
       auth: 'account',
-      summary: 'An app, with its mini program and, when it lost it, why (linkLostReason)',
+      summary: 'An app: its status, latest deployment, warnings, effective theme, its mini program and, when it lost it, why (linkLostReason)',
       params: appParams,
       response: appView,
-      handle: async ({ params, principal }) => json(200, (await getApp(s, accountOf(principal), params.appId)).data),
+      handle: async ({ params, principal }) => json(200, await viewOf(accountOf(principal), (await getApp(s, accountOf(principal), params.appId)).data)),
     }),
     documented(
       route({
@@ -263,7 +285,7 @@ export const routes = (s: Services): AnyRoute[] => {
         body: z.record(z.string(), z.unknown()),
         response: appView,
         handle: async ({ params, body, principal }) =>
-          json(200, await reportingConfigAt('body', () => updateAppConfig(s, accountOf(principal), params.appId, body))),
+          json(200, await viewOf(accountOf(principal), await reportingFieldsOf('config', () => updateAppConfig(s, accountOf(principal), params.appId, body)))),
       }),
       { bodyDocumentedAs: appConfigSchema, description: 'The body is the config of the app’s kind: iot-video or lowcode.' },
     ),
@@ -275,40 +297,49 @@ export const routes = (s: Services): AnyRoute[] => {
       params: appParams,
       body: z.strictObject({ colours: z.array(z.enum(['mainColor', 'secondaryColor'])).min(1).optional() }).optional(),
       response: appView,
-      handle: async ({ params, body, principal }) => json(200, await resetAppTheme(s, accountOf(principal), params.appId, body?.colours)),
+      handle: async ({ params, body, principal }) => json(200, await viewOf(accountOf(principal), await resetAppTheme(s, accountOf(principal), params.appId, body?.colours))),
+    }),
+    route({
+      method: 'PUT',
+      path: '/v1/apps/{appId}/products',
+      auth: 'account',
+      summary: 'Link an iot-video app to its IoT Video products (seed 003 step 3): the mini program lets users add devices of these by hand',
+      params: appParams,
+      body: z.strictObject({ productIds: linkedProductIdsSchema }),
+      response: appView,
+      handle: async ({ params, body, principal }) =>
+        json(200, await viewOf(accountOf(principal), await linkAppProducts(s, accountOf(principal), params.appId, body.productIds))),
     }),
 
     // ------------------------------------------------------------------------------------------------ assets
-    documented(
-      route({
-        method: 'POST',
-        path: '/v1/assets',
-        auth: 'account',
-        summary: `Upload an image: its bytes are the body (PNG, JPEG or GIF, at most ${MAX_ASSET_BYTES / 1024} KiB)`,
-        bodyTypes: IMAGE_TYPES,
-        response: assetView,
-        handle: async ({ headers, rawBody, principal }) => {
-          const declared = mediaTypeOf(headers['content-type']);
-          if (!IMAGE_TYPES.includes(declared)) {
-            throw new UnsupportedMediaTypeError(`send the image bytes with content-type image/png, image/jpeg or image/gif, not ${declared || 'none'}`, {
-              field: 'headers.content-type',
+    route({
+      method: 'POST',
+      path: '/v1/assets',
+      status: 201,
+      auth: 'account',
+      summary: `Upload an image: its bytes are the body (PNG, JPEG or GIF, at most ${MAX_ASSET_BYTES / 1024} KiB)`,
+      bodyTypes: IMAGE_TYPES,
+      response: assetView,
+      handle: async ({ headers, rawBody, principal }) => {
+        const declared = mediaTypeOf(headers['content-type']);
+        if (!IMAGE_TYPES.includes(declared)) {
+          throw new UnsupportedMediaTypeError(`send the image bytes with content-type image/png, image/jpeg or image/gif, not ${declared || 'none'}`, {
+            field: 'headers.content-type',
+          });
+        }
+        // The width limits are checked against the file, so the file must be what the client says it is.
+        if (rawBody.length > 0 && rawBody.length <= MAX_ASSET_BYTES) {
+          const actual = readImageMeta(rawBody).contentType;
+          if (actual !== declared) {
+            throw new ValidationError(`the body is ${actual}, not ${declared}`, [{ path: 'headers.content-type', message: `the body is ${actual}` }], {
+              code: 'IMAGE_TYPE_MISMATCH',
             });
           }
-          // The width limits are checked against the file, so the file must be what the client says it is.
-          if (rawBody.length > 0 && rawBody.length <= MAX_ASSET_BYTES) {
-            const actual = readImageMeta(rawBody).contentType;
-            if (actual !== declared) {
-              throw new ValidationError(`the body is ${actual}, not ${declared}`, [{ path: 'headers.content-type', message: `the body is ${actual}` }], {
-                code: 'IMAGE_TYPE_MISMATCH',
-              });
-            }
-          }
-          const { id, ...asset } = await putAsset(s, accountOf(principal), rawBody);
-          return json(201, toAssetView(id, asset, s.config.publicBaseUrl));
-        },
-      }),
-      { status: 201 },
-    ),
+        }
+        const { id, ...asset } = await putAsset(s, accountOf(principal), rawBody);
+        return json(201, toAssetView(id, asset, s.config.publicBaseUrl));
+      },
+    }),
     documented(
       route({
         method: 'GET',
@@ -342,6 +373,7 @@ export const routes = (s: Services): AnyRoute[] => {
       route({
         method: 'POST',
         path: '/v1/authorizations',
+        status: 201,
         auth: 'account',
         summary: "A WeChat authorization page URL: bind the account's primary mini program, or authorize one for an app",
         body: authorizationBody,
@@ -357,7 +389,7 @@ export const routes = (s: Services): AnyRoute[] => {
             }),
           ),
       }),
-      { status: 201, description: 'The URL carries a signed state naming the account and app; it expires after 30 minutes.' },
+      { description: 'The URL carries a signed state naming the account and app; it expires after 30 minutes.' },
     ),
 
     // ----------------------------------------------------------------------------------------- mini programs
@@ -427,6 +459,16 @@ export const routes = (s: Services): AnyRoute[] => {
       }),
       { responseContentTypes: IMAGE_TYPES },
     ),
+
+    // --------------------------------------------------------------------------------------------- templates
+    route({
+      method: 'GET',
+      path: '/v1/templates',
+      auth: 'account',
+      summary: "The platform's code templates (WeChat's template library), newest first, each line's latest version marked; what an app's templateId names",
+      response: templateListView,
+      handle: async ({ signal }) => json(200, { templates: withLatestMarked(await templateLibrary(s, signal)) }),
+    }),
 
     // ------------------------------------------------------------------------------------------------- quota
     route({

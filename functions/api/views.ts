@@ -5,11 +5,13 @@
  */
 import { z } from 'zod';
 import { accountSchema, primaryOf, type Account } from '../../shared/domain/account';
-import { appSchema } from '../../shared/domain/app';
-import { deploymentSchema, type Deployment } from '../../shared/domain/deployment';
+import { appSchema, effectiveTheme, IOT_VIDEO_THEME_DEFAULTS, type App, type AssetMeta } from '../../shared/domain/app';
+import { appStatusOf, appStatusSchema, appWarnings } from '../../shared/domain/app-state';
+import { deploymentSchema, deploymentStateSchema, type Deployment } from '../../shared/domain/deployment';
 import { miniProgramRoleSchema, miniProgramSchema, miniProgramStatusSchema, rolesOf, type MiniProgram } from '../../shared/domain/mini-program';
 import { lazyTarget } from '../../shared/domain/common';
 import { hasCodePermissions } from '../../shared/domain/rules';
+import { libraryTemplateSchema } from '../../shared/domain/templates';
 import { assetSchema, type Asset } from '../../shared/app/collections';
 
 // ------------------------------------------------------------------------------------------------ accounts
@@ -58,8 +60,39 @@ export const apiKeyView = z.object({
 
 // ---------------------------------------------------------------------------------------------------- apps
 
-export const appView = appSchema.meta({ id: 'App' });
+const colours = z.object({ mainColor: z.string(), secondaryColor: z.string() });
+
+/** What the stored app does not say by itself: derived at every read. */
+const appDerived = z.object({
+  status: appStatusSchema.meta({
+    description:
+      'unlinked: no mini program; configuring: ready to build (nothing open; after a cancel too); building, built, in-review, rejected, withdrawn, approved, releasing, failed (retryable): the open deployment’s step; released: the latest deployment was released.',
+  }),
+  latestDeployment: z
+    .object({ id: z.string(), state: deploymentStateSchema })
+    .nullable()
+    .meta({ description: 'The deployment the status comes from; null before the first build.' }),
+  warnings: z
+    .array(z.object({ field: z.string(), message: z.string() }))
+    .meta({ description: 'Accepted, but worth fixing: an image wider than the template suggests, products not linked. A build is not refused for them.' }),
+  effectiveTheme: colours
+    .nullable()
+    .meta({ description: 'iot-video: the colours the mini program shows, the template’s defaults where config.theme has none (after reset-theme: the defaults). null for lowcode.' }),
+  themeDefaults: colours.nullable().meta({ description: 'iot-video: the template’s default colours, what reset-theme returns to. null for lowcode.' }),
+});
+
+export const appView = z.intersection(appSchema, appDerived).meta({ id: 'App' });
+export type AppView = z.infer<typeof appView>;
 export const appListView = z.object({ apps: z.array(appView) });
+
+export const toAppView = (app: App, latest: Deployment | null, assets: ReadonlyMap<string, AssetMeta>): AppView => ({
+  ...app,
+  status: appStatusOf(app, latest),
+  latestDeployment: latest ? { id: latest.id, state: latest.state } : null,
+  warnings: appWarnings(app, assets).map((warning) => ({ field: warning.path, message: warning.message })),
+  effectiveTheme: app.kind === 'iot-video' ? effectiveTheme(app.config) : null,
+  themeDefaults: app.kind === 'iot-video' ? { ...IOT_VIDEO_THEME_DEFAULTS } : null,
+});
 
 // -------------------------------------------------------------------------------------------------- assets
 
@@ -149,3 +182,10 @@ export const quotaView = z.object({
   speedupRest: z.number().int(),
   speedupLimit: z.number().int(),
 });
+
+export const templateView = lazyTarget(libraryTemplateSchema)
+  .extend({
+    latest: z.boolean().meta({ description: 'The newest template of its code line (same source development mini program): what a build without templateId takes.' }),
+  })
+  .meta({ id: 'Template' });
+export const templateListView = z.object({ templates: z.array(templateView) });

@@ -22,6 +22,12 @@ export const routes = (s: Services): AnyRoute[] => {
     userVersion: z.string().trim().min(1).max(64),
     userDesc: z.string().max(1000).default(''),
     testers: z.array(z.string().min(1).max(64)).max(100).default([]),
+    templateId: z
+      .number()
+      .int()
+      .nonnegative()
+      .optional()
+      .meta({ description: "A template of the library (GET /v1/templates) to build; left out: the latest version of the app's template." }),
   });
   const appParams = z.object({ appId: z.string().regex(/^app_[0-9a-z]{1,64}$/, 'not an app id') });
   const testersBody = z
@@ -39,6 +45,7 @@ export const routes = (s: Services): AnyRoute[] => {
       method: 'POST',
       path: '/v1/apps/{appId}/deployments',
       auth: 'account',
+      status: 202,
       summary: 'Build the app for its mini program: commit, experience QR, testers (202: may finish in the background)',
       body: buildBody,
       params: appParams,

@@ -15,9 +15,12 @@ import { loadTemplate, type LocalFunction } from './template';
 
 const localSecretsSchema = z.object({ DATA_KEY: z.string(), ADMIN_API_KEY: z.string() });
 
+/** Kept next to the SQLite file, wherever SQLITE_PATH puts it. */
+export const localSecretsFile = (dataDir: string): string => join(dataDir, 'local-secrets.json');
+
 /** Generated once per .data/ folder, file mode 600: losing DATA_KEY would make stored tokens unreadable. */
 export function ensureLocalSecrets(dataDir: string): z.infer<typeof localSecretsSchema> {
-  const file = join(dataDir, 'local-secrets.json');
+  const file = localSecretsFile(dataDir);
   if (existsSync(file)) return localSecretsSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
   const secrets = { DATA_KEY: randomBytes(32).toString('base64'), ADMIN_API_KEY: `adm_${randomBytes(24).toString('base64url')}` };
   mkdirSync(dataDir, { recursive: true });

@@ -3,10 +3,10 @@
  * simulator on its own port, every function and timer of serverless.yml behind one local port.
  * Anything set in the environment wins; what was filled in is said in the banner.
  */
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { getConfig } from '../../shared/runtime/config';
 import { createLogger } from '../../shared/runtime/logger';
-import { startLocalStack } from './bootstrap';
+import { localSecretsFile, startLocalStack } from './bootstrap';
 
 async function main() {
   const root = resolve(__dirname, '..', '..');
@@ -20,7 +20,7 @@ async function main() {
     `  wxa-deploy is running at ${stack.runtime.url}   (health: ${stack.runtime.url}/healthz)`,
     `  store:   ${config.store.kind === 'sqlite' ? `SQLite ${config.store.path}` : config.store.kind}`,
     `  WeChat:  ${stack.simulatorUrl ? `simulator at ${stack.simulatorUrl} (set WECHAT_API_BASE to use a real platform)` : config.wechat.apiBase}`,
-    stack.generated.length ? `  ${stack.generated.join(' and ')} from .data/local-secrets.json (the admin key creates accounts)` : '',
+    stack.generated.length ? `  ${stack.generated.join(' and ')} from ${localSecretsFile(dirname(process.env.SQLITE_PATH ?? '.data/wxa-deploy.db'))} (the admin key creates accounts)` : '',
     '  Ctrl-C stops it.',
     '',
   ].filter((line) => line !== '');

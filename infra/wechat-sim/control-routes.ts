@@ -85,6 +85,8 @@ export const templateSchema = z.strictObject({
   templateType: z.union([z.literal(0), z.literal(1)]).optional(),
   privacyApis: z.array(z.string().min(1)).optional(),
   requiredPrivateInfos: z.array(z.string().min(1)).optional(),
+  sourceMiniProgramAppid: z.string().regex(/^wx[0-9a-zA-Z]{16}$/).optional(),
+  createdAt: nonNegativeInt.optional(),
 });
 
 export const scanSchema = z.strictObject({

@@ -133,6 +133,7 @@ interface TemplateRecord {
   createdAt: number;
   privacyApis: string[];
   requiredPrivateInfos: string[];
+  sourceMiniProgramAppid: string;
 }
 
 interface Version extends VersionSnapshot {
@@ -685,7 +686,8 @@ export class SimState {
       userDesc: spec.userDesc,
       pages: spec.pages !== undefined && spec.pages.length > 0 ? [...spec.pages] : [...DEFAULT_TEMPLATE_PAGES],
       templateType: spec.templateType ?? 0,
-      createdAt: this.now(),
+      createdAt: spec.createdAt ?? this.now(),
+      sourceMiniProgramAppid: spec.sourceMiniProgramAppid ?? `wxsimdev${String(spec.templateId % 1e10).padStart(10, '0')}`,
       privacyApis: [...(spec.privacyApis ?? [])],
       requiredPrivateInfos: [...(spec.requiredPrivateInfos ?? [])],
     });
@@ -702,8 +704,8 @@ export class SimState {
         user_desc: t.userDesc,
         template_id: t.templateId,
         draft_id: t.templateId,
-        source_miniprogram_appid: 'wxsimdevelopment01',
-        source_miniprogram: 'simulator dev mini program',
+        source_miniprogram_appid: t.sourceMiniProgramAppid,
+        source_miniprogram: `simulator dev mini program ${t.sourceMiniProgramAppid}`,
         developer: 'simulator',
         template_type: t.templateType,
         category_list: [],

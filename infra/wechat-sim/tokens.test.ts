@@ -2,6 +2,7 @@
  * Tickets, component tokens, pre-auth and auth codes, authorizer tokens and refresh-token rotation, and the
  * authorization page — over real sockets, time driven by the `now` option.
  */
+import { z } from 'zod';
 import {
   COMPONENT,
   Clock,
@@ -167,6 +168,19 @@ describe('component access token lifecycle', () => {
     expect(errcodeOf(await wxGet(sim, `/cgi-bin/component/api_create_preauthcode?component_access_token=${cat}`))).toBe(43002);
     const list = await wxGet(sim, `/wxa/gettemplatelist?access_token=${cat}`);
     expect(list.body).toMatchObject({ errcode: 0, template_list: [{ template_id: 7, user_version: '1.0.0', user_desc: 'tpl' }] });
+  });
+
+  it('lists each template with its source development mini program and create_time: versions of one code line share the source', async () => {
+    const cat = await componentToken(sim, await sim.pushVerifyTicket());
+    const line = 'wxdev0000000000001';
+    sim.addTemplate({ templateId: 30, userVersion: '1.0.0', userDesc: 'first', sourceMiniProgramAppid: line, createdAt: Date.UTC(2025, 0, 1) });
+    sim.addTemplate({ templateId: 31, userVersion: '1.1.0', userDesc: 'second', sourceMiniProgramAppid: line, createdAt: Date.UTC(2025, 0, 2) });
+    sim.addTemplate({ templateId: 32, userVersion: '9.0.0', userDesc: 'another line' });
+    const list = z.object({ template_list: z.array(z.object({ template_id: z.number(), source_miniprogram_appid: z.string(), create_time: z.number(), template_type: z.number() })) });
+    const byId = new Map(list.parse((await wxGet(sim, `/wxa/gettemplatelist?access_token=${cat}`)).body).template_list.map((t) => [t.template_id, t]));
+    expect(byId.get(30)).toMatchObject({ source_miniprogram_appid: line, create_time: Date.UTC(2025, 0, 1) / 1000, template_type: 0 });
+    expect(byId.get(31)).toMatchObject({ source_miniprogram_appid: line, create_time: Date.UTC(2025, 0, 2) / 1000 });
+    expect(byId.get(32)?.source_miniprogram_appid).not.toBe(line);
   });
 });
 

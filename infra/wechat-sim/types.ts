@@ -180,6 +180,14 @@ export interface TemplateSpec {
   templateType?: 0 | 1;
   privacyApis?: string[];
   requiredPrivateInfos?: string[];
+  /**
+   * The development mini program whose draft became this template (reference §4.1): templates of one source are
+   * versions of one code line. Default: a source of the template's own, so templates are unrelated unless a test
+   * says otherwise.
+   */
+  sourceMiniProgramAppid?: string;
+  /** When the template was added, epoch ms (create_time); default: the simulator's clock at addTemplate. */
+  createdAt?: number;
 }
 
 export interface ScanInput {

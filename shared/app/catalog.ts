@@ -4,8 +4,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { addApiKeyHash, newAccount, type Account } from '../domain/account';
-import { checkImages, imageRefs, newApp, resetTheme, withConfig, type App, type AssetMeta, type NewAppInput, type ThemeColour } from '../domain/app';
-import { NotFoundError, ValidationError, ConflictError } from '../domain/errors';
+import { checkImages, configInvalid, imageRefs, newApp, resetTheme, withConfig, type App, type AssetMeta, type NewAppInput, type ThemeColour } from '../domain/app';
+import { NotFoundError, PayloadTooLargeError, ValidationError, ConflictError } from '../domain/errors';
 import { newAccountId, newAppId, newAssetId, type AccountId, type AssetId } from '../domain/ids';
 import type { AccountAuthenticator } from '../runtime/http/stack';
 import type { Stored } from '../store/port';
@@ -102,6 +102,21 @@ export async function resetAppTheme(s: Services, accountId: AccountId, appId: st
   return updateAppConfig(s, accountId, appId, resetTheme(stored.data.config, colours));
 }
 
+/** Links an iot-video app to its IoT Video products (replacing the list); other kinds have none. */
+export async function linkAppProducts(s: Services, accountId: AccountId, appId: string, productIds: readonly string[]): Promise<App> {
+  for (;;) {
+    const stored = await getApp(s, accountId, appId);
+    if (stored.data.kind !== 'iot-video') {
+      throw new ValidationError('only iot-video apps are linked to IoT Video products', [{ path: 'appId', message: 'not an iot-video app' }], { code: 'APP_HAS_NO_PRODUCTS' });
+    }
+    try {
+      return (await s.db.apps.update(stored.id, stored.version, { ...stored.data, productIds: [...productIds], updatedAt: s.clock() })).data;
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+    }
+  }
+}
+
 /** The metadata of every image the app's config points at (only the account's own assets count). */
 export async function assetMetasOf(s: Services, accountId: AccountId, app: App): Promise<Map<string, AssetMeta>> {
   const refs = imageRefs(app.kind === 'iot-video' ? { kind: 'iot-video', config: app.config } : { kind: 'lowcode', config: app.config });
@@ -116,15 +131,16 @@ export async function assetMetasOf(s: Services, accountId: AccountId, app: App):
 async function checkAppImages(s: Services, accountId: AccountId, app: App): Promise<void> {
   const refs = imageRefs(app.kind === 'iot-video' ? { kind: 'iot-video', config: app.config } : { kind: 'lowcode', config: app.config });
   const issues = checkImages(refs, await assetMetasOf(s, accountId, app));
-  if (issues.length > 0) throw new ValidationError(issues[0]?.message ?? 'invalid image', issues, { code: 'APP_CONFIG_INVALID' });
+  if (issues.length > 0) throw configInvalid(issues);
 }
 
 // -------------------------------------------------------------------------------------------------- assets
 
 export async function putAsset(s: Services, accountId: AccountId, bytes: Buffer, kind: Asset['kind'] = 'upload'): Promise<{ id: AssetId } & Omit<Asset, 'data'>> {
   if (bytes.length === 0) throw new ValidationError('the upload is empty', [{ path: 'body', message: 'empty' }], { code: 'IMAGE_INVALID' });
+  // Too large is one kind of mistake whatever the limit: 413, like a body over MAX_BODY_BYTES.
   if (bytes.length > MAX_ASSET_BYTES) {
-    throw new ValidationError(`images are limited to ${MAX_ASSET_BYTES} bytes`, [{ path: 'body', message: 'too large' }], { code: 'IMAGE_TOO_LARGE' });
+    throw new PayloadTooLargeError(`an image is at most ${MAX_ASSET_BYTES / 1024 / 1024} MiB (${MAX_ASSET_BYTES} bytes); this one is ${bytes.length} bytes`, { field: 'body' });
   }
   const meta = readImageMeta(bytes);
   const id = newAssetId(s.randomBytes);

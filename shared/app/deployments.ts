@@ -55,6 +55,7 @@ import { assetMetasOf, getAccount, getApp, putAsset } from './catalog';
 import type { Services } from './context';
 import { refreshPlugins } from './authorization';
 import { applyPrivacyGuide, ensureDomains, prepareSubmit, type StepResult } from './go-live-settings';
+import { templateToBuild } from './templates';
 
 const LEASE_MS = 2 * 60_000;
 const SYSTEM: Actor = { kind: 'system' };
@@ -120,6 +121,8 @@ export interface BuildInput {
   userVersion: string;
   userDesc: string;
   testers?: readonly string[];
+  /** A template of the library to commit; left out: the latest version of the app's template (`templateToBuild`). */
+  templateId?: number | undefined;
 }
 
 /**
@@ -162,7 +165,7 @@ export async function startBuild(s: Services, accountId: AccountId, appId: strin
       accountId,
       appId: app.data.id,
       miniProgramAppid: appid,
-      templateId: app.data.templateId,
+      templateId: input.templateId ?? (await templateToBuild(s, app.data.templateId, signal)),
       userVersion: input.userVersion,
       userDesc: input.userDesc,
       extJson,
@@ -207,6 +210,16 @@ async function openDeploymentOf(s: Services, appId: AppId, latest: string | null
     return stored && !isTerminal(stored.data) ? stored : null;
   }
   return (await findOpen(s, { appId }, 1))[0] ?? null;
+}
+
+/**
+ * The app's latest deployment, open or not: the one its slot names, or (for an app built before slots existed)
+ * its newest. What the app's status is derived from.
+ */
+export async function latestDeploymentOf(s: Services, appId: AppId): Promise<Deployment | null> {
+  const slot = await s.store.collection(appDeploymentSlotsCollection).get(appId);
+  if (slot) return (await s.db.deployments.get(slot.data.deploymentId))?.data ?? null;
+  return (await s.db.deployments.find({ where: { appId }, orderBy: { field: 'createdAt', direction: 'desc' }, limit: 1 }))[0]?.data ?? null;
 }
 
 /**

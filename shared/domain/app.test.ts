@@ -2,6 +2,7 @@ import {
   appSchema,
   checkAppConfig,
   checkImages,
+  imageWarnings,
   imageRefs,
   iotVideoConfigSchema,
   linkApp,
@@ -22,7 +23,7 @@ const T0 = 1_700_000_000_000;
 const png = (width: number): AssetMeta => ({ kind: 'upload', type: 'image/png', width });
 
 const iotApp = (config: IotVideoConfig = exampleIotVideoConfig()): App =>
-  newApp({ kind: 'iot-video', name: 'Camera app', templateId: 12, requiredPlugins: [], config }, { id: 'app_cam', accountId: 'acc_demo' }, T0);
+  newApp({ kind: 'iot-video', name: 'Camera app', templateId: 12, requiredPlugins: [], config, productIds: [] }, { id: 'app_cam', accountId: 'acc_demo' }, T0);
 
 const allAssets = new Map<string, AssetMeta>([
   ['ast_appdownloadqr', png(150)],
@@ -110,8 +111,8 @@ describe('iot-video config (seed 003 §5.1–5.2)', () => {
 });
 
 describe('images', () => {
-  test('every image of the config is listed with its width limit', () => {
-    expect(imageRefs(iotApp()).map((r) => [r.path, r.maxWidth])).toEqual([
+  test('every image of the config is listed with the width the template suggests', () => {
+    expect(imageRefs(iotApp()).map((r) => [r.path, r.suggestedMaxWidth])).toEqual([
       ['config.afterSales.appDownloadQrImage', 150],
       ['config.instructionsImage', 370],
       ['config.productManuals.0.image', null],
@@ -121,19 +122,22 @@ describe('images', () => {
     expect(imageRefs({ kind: 'lowcode', config: exampleLowcodeConfig() })).toEqual([]);
   });
 
-  test('at the limits passes; a pixel over, a non-image or an unknown asset fails at the field', () => {
+  test('a non-image or an unknown asset fails at the field; a pixel over the suggested width only warns', () => {
     const refs = imageRefs(iotApp());
     expect(checkImages(refs, allAssets)).toEqual([]);
+    expect(imageWarnings(refs, allAssets)).toEqual([]);
     const assets = new Map(allAssets);
     assets.set('ast_appdownloadqr', png(151));
     assets.set('ast_instructions', png(371));
     assets.set('ast_cameramanual', { kind: 'upload', type: 'application/pdf', width: 0 });
     assets.delete('ast_doorlocktop');
     expect(checkImages(refs, assets)).toEqual([
-      { path: 'config.afterSales.appDownloadQrImage', message: 'the image is 151 px wide; at most 150 px' },
-      { path: 'config.instructionsImage', message: 'the image is 371 px wide; at most 370 px' },
       { path: 'config.productManuals.0.image', message: expect.stringContaining('application/pdf') },
       { path: 'config.doorLockTopImage', message: 'asset ast_doorlocktop does not exist' },
+    ]);
+    expect(imageWarnings(refs, assets)).toEqual([
+      { path: 'config.afterSales.appDownloadQrImage', message: expect.stringContaining('151 px wide and the IoT Video template suggests at most 150 px') },
+      { path: 'config.instructionsImage', message: expect.stringContaining('371 px wide and the IoT Video template suggests at most 370 px') },
     ]);
   });
 

@@ -110,6 +110,26 @@ export type IotVideoConfig = z.infer<typeof iotVideoConfigSchema>;
 
 export type ThemeColour = keyof IotVideoConfig['theme'];
 
+/**
+ * The colours the IoT Video template shows for a colour left out (seed 003 §5.2: the console "显示小程序默认的配色").
+ * Shown to frontends (`effectiveTheme`), never written into ext_json: a left-out colour stays the template's own.
+ */
+export const IOT_VIDEO_THEME_DEFAULTS: Readonly<Required<IotVideoConfig['theme']>> = { mainColor: '#0052D9', secondaryColor: '#E8F3FF' };
+
+/** The colours the mini program shows: the config's, and the template's where the config has none. */
+export const effectiveTheme = (config: IotVideoConfig): Required<IotVideoConfig['theme']> => ({ ...IOT_VIDEO_THEME_DEFAULTS, ...config.theme });
+
+/**
+ * IoT Video products linked to the app (seed 003 step 3: "关联在步骤2中创建的产品"; without them devices cannot be
+ * added by hand in the mini program). At most 100, each once.
+ */
+export const linkedProductIdsSchema = z.lazy(() =>
+  z
+    .array(productId)
+    .max(100)
+    .refine((ids) => new Set(ids).size === ids.length, 'a product is listed twice'),
+);
+
 /** 重置: back to the template's colours, one or both. */
 export const resetTheme = (config: IotVideoConfig, colours: readonly ThemeColour[] = ['mainColor', 'secondaryColor']): IotVideoConfig => {
   const theme = { ...config.theme };
@@ -243,7 +263,7 @@ const appFields = {
 export const appSchema = z.lazy(() =>
   z.discriminatedUnion('kind', [
     z.object({ ...appFields, kind: z.literal('lowcode'), config: storedLowcodeConfigSchema }),
-    z.object({ ...appFields, kind: z.literal('iot-video'), config: iotVideoConfigSchema }),
+    z.object({ ...appFields, kind: z.literal('iot-video'), config: iotVideoConfigSchema, productIds: linkedProductIdsSchema.default([]) }),
   ]),
 );
 export type App = z.infer<typeof appSchema>;
@@ -264,6 +284,7 @@ export const newAppInputSchema = z.lazy(() =>
       templateId: appFields.templateId,
       requiredPlugins: appFields.requiredPlugins,
       config: iotVideoConfigSchema,
+      productIds: linkedProductIdsSchema.default([]),
     }),
   ]),
 );
@@ -283,22 +304,42 @@ export type KindedConfig = { kind: 'lowcode'; config: LowcodeConfig } | { kind: 
 
 const configSchemaOf = (kind: AppKind) => (kind === 'iot-video' ? iotVideoConfigSchema : lowcodeConfigSchema);
 
-const parseWith = <S extends z.ZodType>(schema: S, kind: AppKind, input: unknown): z.output<S> => {
+/**
+ * Every mistake in an app's config is one kind, `APP_CONFIG_INVALID` (a colour, an image, a missing field alike),
+ * said in one sentence: the first field and what is wrong with it; `issues` lists them all.
+ */
+export const configInvalid = (issues: readonly FieldIssue[]): ValidationError => {
+  const first = issues[0];
+  return new ValidationError(first ? `${first.path}: ${first.message}` : 'the config is invalid', issues, { code: 'APP_CONFIG_INVALID' });
+};
+
+const parseWith = <S extends z.ZodType>(schema: S, input: unknown): z.output<S> => {
   const parsed = schema.safeParse(input);
-  if (!parsed.success) {
-    throw new ValidationError(`the ${kind} config is invalid`, fieldIssues(parsed.error, 'config'), { code: 'APP_CONFIG_INVALID' });
-  }
+  if (!parsed.success) throw configInvalid(fieldIssues(parsed.error, 'config'));
   return parsed.data;
 };
 
 /** Validates a config for an app kind; every bad field is reported under `config.<path>`. */
-export const parseAppConfig = (kind: AppKind, input: unknown): AppConfig => parseWith(configSchemaOf(kind), kind, input);
+export const parseAppConfig = (kind: AppKind, input: unknown): AppConfig => parseWith(configSchemaOf(kind), input);
+
+/**
+ * Reads a new app as sent: a mistake in its config is `APP_CONFIG_INVALID` (as when the config is replaced later),
+ * any other `INVALID_BODY`; paths are relative to the body (`config.theme.mainColor`, `name`).
+ */
+export const parseNewApp = (input: unknown): NewAppInput => {
+  const parsed = newAppInputSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issues = fieldIssues(parsed.error, '');
+  const first = issues[0];
+  if (first && (first.path === 'config' || first.path.startsWith('config.'))) throw configInvalid(issues);
+  throw new ValidationError(first ? `${first.path}: ${first.message}` : 'invalid app', issues, { code: 'INVALID_BODY' });
+};
 
 /** Replaces the config; the kind never changes (a different kind is a different template, so a new app). */
 export const withConfig = (app: App, input: unknown, at: number): App =>
   app.kind === 'iot-video'
-    ? { ...app, config: parseWith(iotVideoConfigSchema, app.kind, input), updatedAt: at }
-    : { ...app, config: parseWith(lowcodeConfigSchema, app.kind, input), updatedAt: at };
+    ? { ...app, config: parseWith(iotVideoConfigSchema, input), updatedAt: at }
+    : { ...app, config: parseWith(lowcodeConfigSchema, input), updatedAt: at };
 
 export const linkApp = (app: App, miniProgramAppid: WeChatAppid, at: number): App => ({
   ...app,
@@ -324,15 +365,20 @@ export interface AssetMeta {
 }
 
 export const IMAGE_TYPES: readonly string[] = ['image/png', 'image/jpeg', 'image/gif'];
-export const APP_DOWNLOAD_QR_MAX_WIDTH = 150;
-export const INSTRUCTIONS_IMAGE_MAX_WIDTH = 370;
+/**
+ * Widths the IoT Video console suggests (seed 003 §5.1: 建议宽度不超过150px / 370px). Suggestions, not limits:
+ * WeChat sets none, and the template still shows a wider image, so a wider one is accepted with a warning
+ * (`imageWarnings`) instead of refused.
+ */
+export const APP_DOWNLOAD_QR_SUGGESTED_WIDTH = 150;
+export const INSTRUCTIONS_IMAGE_SUGGESTED_WIDTH = 370;
 
 export interface ImageRef {
   /** Field path, as in validation errors. */
   readonly path: string;
   readonly assetId: AssetId;
-  /** Widest allowed, in px; null = any width. */
-  readonly maxWidth: number | null;
+  /** Widest the template suggests, in px; null = any width. */
+  readonly suggestedMaxWidth: number | null;
 }
 
 /** Every image the app's config points at, with its limit: the assets a build must load and check. */
@@ -340,18 +386,18 @@ export const imageRefs = (app: KindedConfig): ImageRef[] => {
   if (app.kind !== 'iot-video') return [];
   const { config } = app;
   const refs: ImageRef[] = [];
-  const add = (path: string, assetId: AssetId | undefined, maxWidth: number | null) => {
-    if (assetId !== undefined) refs.push({ path: `config.${path}`, assetId, maxWidth });
+  const add = (path: string, assetId: AssetId | undefined, suggestedMaxWidth: number | null) => {
+    if (assetId !== undefined) refs.push({ path: `config.${path}`, assetId, suggestedMaxWidth });
   };
-  add('afterSales.appDownloadQrImage', config.afterSales.appDownloadQrImage, APP_DOWNLOAD_QR_MAX_WIDTH);
-  add('instructionsImage', config.instructionsImage, INSTRUCTIONS_IMAGE_MAX_WIDTH);
+  add('afterSales.appDownloadQrImage', config.afterSales.appDownloadQrImage, APP_DOWNLOAD_QR_SUGGESTED_WIDTH);
+  add('instructionsImage', config.instructionsImage, INSTRUCTIONS_IMAGE_SUGGESTED_WIDTH);
   config.productManuals.forEach((manual, index) => add(`productManuals.${index}.image`, manual.image, null));
   add('homeBottomImage', config.homeBottomImage, null);
   add('doorLockTopImage', config.doorLockTopImage, null);
   return refs;
 };
 
-/** Checks each referenced asset exists (among the account's), is an uploaded image, and fits its width. */
+/** Checks each referenced asset exists (among the account's) and is an uploaded image; widths only warn. */
 export const checkImages = (refs: readonly ImageRef[], assets: ReadonlyMap<string, AssetMeta>): FieldIssue[] =>
   refs.flatMap((ref): FieldIssue[] => {
     const asset = assets.get(ref.assetId);
@@ -362,17 +408,25 @@ export const checkImages = (refs: readonly ImageRef[], assets: ReadonlyMap<strin
     if (!IMAGE_TYPES.includes(asset.type)) {
       return [{ path: ref.path, message: `asset ${ref.assetId} is ${asset.type}, not a PNG, JPEG or GIF image` }];
     }
-    if (ref.maxWidth !== null && asset.width > ref.maxWidth) {
-      return [{ path: ref.path, message: `the image is ${asset.width} px wide; at most ${ref.maxWidth} px` }];
-    }
     return [];
+  });
+
+/** What a user should know about images that are accepted all the same: wider than the template suggests. */
+export const imageWarnings = (refs: readonly ImageRef[], assets: ReadonlyMap<string, AssetMeta>): FieldIssue[] =>
+  refs.flatMap((ref): FieldIssue[] => {
+    const width = assets.get(ref.assetId)?.width;
+    if (ref.suggestedMaxWidth === null || width === undefined || width <= ref.suggestedMaxWidth) return [];
+    return [
+      {
+        path: ref.path,
+        message: `the image is ${width} px wide and the IoT Video template suggests at most ${ref.suggestedMaxWidth} px: it is accepted, but the mini program may show it scaled down`,
+      },
+    ];
   });
 
 /** Everything a build checks about the app itself before touching WeChat: its config and its images. */
 export const checkAppConfig = (app: App, assets: ReadonlyMap<string, AssetMeta>): Decision => {
   const parsed = configSchemaOf(app.kind).safeParse(app.config);
   const issues = parsed.success ? checkImages(imageRefs(app), assets) : fieldIssues(parsed.error, 'config');
-  return issues.length === 0
-    ? ALLOWED
-    : refused(new ValidationError(`the app ${app.id} cannot be built: its config is invalid`, issues, { code: 'APP_CONFIG_INVALID' }));
+  return issues.length === 0 ? ALLOWED : refused(configInvalid(issues));
 };

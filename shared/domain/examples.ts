@@ -39,6 +39,9 @@ export const exampleIotVideoConfig = (
   doorLockTopImage: images.doorLockTop,
 });
 
+/** The products the example's reminders name, linked to the app as seed 003 step 3 does. */
+export const EXAMPLE_PRODUCT_IDS: readonly string[] = ['K3LD6E2V9Q', 'P8WQ2M7ZXA'];
+
 export const exampleLowcodeConfig = (): LowcodeConfig => ({
   ext: { apiBaseUrl: 'https://api.example.com', shopName: '示例小店' },
   extPages: { 'pages/index/index': { navigationBarTitleText: '首页' } },

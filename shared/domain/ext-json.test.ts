@@ -1,5 +1,5 @@
 import { newApp, type App } from './app';
-import { exampleIotVideoConfig, exampleLowcodeConfig } from './examples';
+import { EXAMPLE_PRODUCT_IDS, exampleIotVideoConfig, exampleLowcodeConfig } from './examples';
 import { buildExtJson, parseExtJson } from './ext-json';
 import type { RequiredPlugin } from './plugins';
 
@@ -9,7 +9,7 @@ const assetUrl = (id: string) => `https://assets.example.com/${id}`;
 const p2p: RequiredPlugin = { appId: 'wx1319af22356934bf', alias: 'xp2p', version: '1.4.0', name: 'IoT Video P2P' };
 
 const iot = (requiredPlugins: RequiredPlugin[] = [p2p]): App =>
-  newApp({ kind: 'iot-video', name: 'Cam', templateId: 12, requiredPlugins, config: exampleIotVideoConfig() }, { id: 'app_cam', accountId: 'acc_demo' }, T0);
+  newApp({ kind: 'iot-video', name: 'Cam', templateId: 12, requiredPlugins, config: exampleIotVideoConfig(), productIds: [...EXAMPLE_PRODUCT_IDS] }, { id: 'app_cam', accountId: 'acc_demo' }, T0);
 
 describe('buildExtJson', () => {
   test('returns the JSON string WeChat wants: extAppid, ext, and every required plugin', () => {
@@ -24,6 +24,7 @@ describe('buildExtJson', () => {
     expect(parsed?.ext).toMatchObject({
       appId: 'app_cam',
       kind: 'iot-video',
+      productIds: ['K3LD6E2V9Q', 'P8WQ2M7ZXA'],
       mapKey: 'OB4BZ-D4W3U-B7VVO-4PJWW-6TKDJ-WPB77',
       reminders: exampleIotVideoConfig().reminders,
       afterSales: { phone: '400-800-1234', appDownloadQrUrl: 'https://assets.example.com/ast_appdownloadqr' },
@@ -37,7 +38,7 @@ describe('buildExtJson', () => {
 
   test('left-out optional fields are left out; no plugins, no plugins key', () => {
     const app = iot([]);
-    const minimal: App = { ...app, kind: 'iot-video', config: { ...exampleIotVideoConfig(), afterSales: {}, theme: {}, instructionsImage: undefined } };
+    const minimal: App = { ...app, kind: 'iot-video', productIds: [], config: { ...exampleIotVideoConfig(), afterSales: {}, theme: {}, instructionsImage: undefined } };
     const parsed = parseExtJson(buildExtJson(minimal, { extAppid: TARGET, assetUrl }));
     expect(parsed).not.toHaveProperty('plugins');
     expect(parsed?.ext).toMatchObject({ afterSales: {}, theme: {} });

@@ -45,6 +45,11 @@ describe('sameSubject', () => {
   test('two personal mini programs are not the same subject just because both say 个人', () => {
     const decision = sameSubject({ appid: PRIMARY, subject: '个人' }, { appid: TARGET, subject: '个人' }, true);
     expect(decision.ok).toBe(false);
+    // One sentence that does not contradict itself: it never says 个人 mini programs are the ones allowed.
+    if (!decision.ok) {
+      expect(decision.error.message).toContain('belongs to an individual (个人)');
+      expect(decision.error.message).not.toMatch(/only mini programs of the subject/);
+    }
     // …but the primary itself may always be authorized to an app.
     expect(sameSubject({ appid: PRIMARY, subject: '个人' }, { appid: PRIMARY, subject: '个人' }, true).ok).toBe(true);
   });

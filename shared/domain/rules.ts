@@ -72,7 +72,7 @@ export const sameSubject = (
   return refused(
     new SubjectMismatchError(
       personal
-        ? `The mini program ${target.appid} belongs to an individual; only mini programs of the subject "${primary.subject}" can be authorized.`
+        ? `The mini program ${target.appid} belongs to an individual (个人), and individuals' mini programs cannot be shown to share an owner with the account's primary mini program, so it cannot be authorized.`
         : `The mini program ${target.appid} belongs to "${target.subject}", not to "${primary.subject}", the subject of the account's primary mini program; only mini programs of the same subject can be authorized.`,
       { details: { miniProgramAppid: target.appid, subject: target.subject, expectedSubject: primary.subject } },
     ),

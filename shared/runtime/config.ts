@@ -57,6 +57,9 @@ const EnvSchema = z.object({
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
+/** Every variable the configuration reads (the README's configuration table lists exactly these). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(EnvSchema.shape);
+
 /**
  * Which variables are required depends on others (cloud vs local, the chosen store). Checked on the raw values,
  * apart from the per-variable schema, so that one bad variable does not hide a missing one.

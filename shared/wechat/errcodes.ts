@@ -339,5 +339,19 @@ export class WeChatResponseError extends AppError {
 
 export type WeChatError = WeChatApiError | WeChatNetworkError | WeChatResponseError;
 
+/**
+ * Errcodes that answer a question the caller asks on purpose, per endpoint: not failures, so they are not logged as
+ * failed calls. 85058 from get_latest_auditstatus: the mini program has no audit yet (asked before adopting or
+ * withdrawing one); 85052 from release: already released (a resumed release); 85019/85020 from undocodeaudit:
+ * nothing is under review any more (decided meanwhile).
+ */
+const EXPECTED_ANSWERS: Readonly<Record<string, readonly number[]>> = {
+  '/wxa/get_latest_auditstatus': [85058],
+  '/wxa/release': [85052],
+  '/wxa/undocodeaudit': [85019, 85020],
+};
+
+export const isExpectedAnswer = (endpoint: string, errcode: number): boolean => EXPECTED_ANSWERS[endpoint]?.includes(errcode) ?? false;
+
 export const isWeChatError = (error: unknown): error is WeChatError =>
   error instanceof WeChatApiError || error instanceof WeChatNetworkError || error instanceof WeChatResponseError;

@@ -14,6 +14,7 @@ import { createSecretBox } from '../store/secret-box';
 import { WeChatClient } from './client';
 import { ComponentApi } from './component-api';
 import { WeChatMessageCrypto } from './crypto';
+import { isExpectedAnswer } from './errcodes';
 import { createInbox, type Inbox } from './inbox';
 import { TokenManager } from './tokens';
 
@@ -61,7 +62,9 @@ export function createWeChatPlatform(options: {
         mobileAuthPageBase: wechat.mobileAuthPageBase,
         ...(options.fetch ? { fetch: options.fetch } : {}),
         onAttempt: (attempt) => {
-          if (attempt.outcome !== 'ok') log.warn('wechat call failed', { ...attempt });
+          if (attempt.outcome === 'ok') return;
+          if (attempt.errcode !== undefined && isExpectedAnswer(attempt.endpoint, attempt.errcode)) log.debug('wechat call answered', { ...attempt });
+          else log.warn('wechat call failed', { ...attempt });
         },
       }));
     },

@@ -7,8 +7,8 @@ import { z } from 'zod';
 import { authorize, client, createLowcodeApp, pngOfWidth, type Client, type Platform } from '../../infra/local/driver';
 import type { Services } from '../../shared/app/context';
 import { exampleIotVideoConfig, exampleLowcodeConfig } from '../../shared/domain/examples';
-import { accountIdSchema, appIdSchema, assetIdSchema, type AssetId } from '../../shared/domain/ids';
-import { errorOf, idReply, openServices, seedDeployment, startApiPlatform, uniqueAppid } from './support';
+import { accountIdSchema, appIdSchema } from '../../shared/domain/ids';
+import { errorOf, idReply, iotImages, openServices, seedDeployment, startApiPlatform, uniqueAppid, uploadPng } from './support';
 
 let p: Platform;
 let s: Services;
@@ -48,23 +48,6 @@ const assetReply = z.object({
 
 async function upload(api: Client, bytes: Buffer, contentType = 'image/png') {
   return api.raw('POST', '/v1/assets', bytes, { 'content-type': contentType });
-}
-
-async function uploadPng(api: Client, width: number): Promise<AssetId> {
-  const reply = await upload(api, pngOfWidth(width));
-  expect(reply.status).toBe(201);
-  return assetIdSchema.parse(assetReply.parse(reply.body).id);
-}
-
-/** Five images within their limits, for a complete iot-video config. */
-async function iotImages(api: Client) {
-  return {
-    appDownloadQr: await uploadPng(api, 150),
-    instructions: await uploadPng(api, 370),
-    manual: await uploadPng(api, 600),
-    homeBottom: await uploadPng(api, 750),
-    doorLockTop: await uploadPng(api, 750),
-  } as const;
 }
 
 async function newAccount(name = `Acme ${randomBytes(3).toString('hex')}`) {
@@ -185,7 +168,7 @@ describe('apps and their config', () => {
     const config = { ...exampleIotVideoConfig(await iotImages(api)), mapKey: 'not-a-key' };
     const reply = await api.post('/v1/apps', { kind: 'iot-video', name: 'Camera', templateId: 201, config });
     expect(reply.status).toBe(400);
-    expect(errorOf(reply)).toMatchObject({ code: 'INVALID_BODY', field: 'body.config.mapKey' });
+    expect(errorOf(reply)).toMatchObject({ code: 'APP_CONFIG_INVALID', field: 'body.config.mapKey' });
   });
 
   it('replaces the config, validated for the app kind: a bad field is a 400 naming it', async () => {
@@ -257,25 +240,26 @@ describe('image assets', () => {
     expect(Buffer.from(await open.arrayBuffer())).toEqual(bytes);
   });
 
-  it('refuses a 151 px app-download QR in a config, naming the field; 150 px passes', async () => {
+  it('accepts a 151 px app-download QR (150 px is a suggestion) and warns, naming the field; 150 px has no warning', async () => {
     const { api } = await newAccount();
     const images = await iotImages(api);
     const { id } = idReply.parse((await api.post('/v1/apps', { kind: 'iot-video', name: 'Camera', templateId: 201, config: exampleIotVideoConfig(images) })).body);
     const wide = await uploadPng(api, 151);
+    const warningsOf = (body: unknown) => z.object({ warnings: z.array(z.object({ field: z.string(), message: z.string() })) }).parse(body).warnings;
 
     const put = await api.put(`/v1/apps/${id}/config`, exampleIotVideoConfig({ ...images, appDownloadQr: wide }));
-    expect(put.status).toBe(400);
-    const error = errorOf(put);
-    expect(error).toMatchObject({ code: 'APP_CONFIG_INVALID', field: 'body.afterSales.appDownloadQrImage' });
-    expect(error.message).toContain('151 px');
+    expect(put.status).toBe(200);
+    expect(warningsOf(put.body).filter((w) => w.field.includes('Image'))).toEqual([
+      { field: 'config.afterSales.appDownloadQrImage', message: expect.stringContaining('151 px wide and the IoT Video template suggests at most 150 px') },
+    ]);
+    expect(warningsOf((await api.get(`/v1/apps/${id}`)).body).map((w) => w.field)).toContain('config.afterSales.appDownloadQrImage');
 
-    const create = await api.post('/v1/apps', { kind: 'iot-video', name: 'Wide', templateId: 201, config: exampleIotVideoConfig({ ...images, appDownloadQr: wide }) });
-    expect(create.status).toBe(400);
-    expect(errorOf(create).field).toBe('body.config.afterSales.appDownloadQrImage');
+    const create = await api.post('/v1/apps', { kind: 'iot-video', name: 'Wide', templateId: 201, config: exampleIotVideoConfig({ ...images, instructions: await uploadPng(api, 371) }) });
+    expect(create.status).toBe(201);
+    expect(warningsOf(create.body).map((w) => w.field)).toContain('config.instructionsImage');
 
-    const instructions = await api.put(`/v1/apps/${id}/config`, exampleIotVideoConfig({ ...images, instructions: await uploadPng(api, 371) }));
-    expect(errorOf(instructions).field).toBe('body.instructionsImage');
-    expect((await api.put(`/v1/apps/${id}/config`, exampleIotVideoConfig(images))).status).toBe(200);
+    const fitting = await api.put(`/v1/apps/${id}/config`, exampleIotVideoConfig(images));
+    expect(warningsOf(fitting.body).filter((w) => w.field.includes('Image'))).toEqual([]);
   });
 
   it('refuses a wrong content type (415), a body that is not what it claims, and bytes that are no image', async () => {

@@ -108,6 +108,7 @@ const MISSING: Record<string, string> = {
 function bodyFor(route: FrontendRoute, owner: Owner): unknown {
   if (route.method === 'PUT' && route.path === '/v1/apps/{appId}/config') return owner.config;
   if (route.path === '/v1/apps/{appId}/deployments') return { userVersion: '9.9.9', userDesc: 'not yours' };
+  if (route.path === '/v1/apps/{appId}/products') return { productIds: [] };
   return {};
 }
 

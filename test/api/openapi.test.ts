@@ -141,6 +141,8 @@ describe('GET /openapi.json', () => {
     expect(body).toContain('"iot-video"');
     expect(body).toContain('appDownloadQrImage');
     expect(Object.keys(createApp.responses)).toContain('201');
+    // The build answers 202 (it may finish in the background), and the document says so: statuses come from the routes.
+    expect(Object.keys(op('post', '/v1/apps/{appId}/deployments').responses)).toEqual(['202', '4XX', '5XX']);
     expect(createApp.parameters?.map((param) => param.name)).toContain('Idempotency-Key');
 
     const config = op('put', '/v1/apps/{appId}/config');

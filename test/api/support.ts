@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { startLocalStack } from '../../infra/local/bootstrap';
-import type { Call, Platform } from '../../infra/local/driver';
+import { pngOfWidth, type Call, type Client, type Platform } from '../../infra/local/driver';
 import { putAsset } from '../../shared/app/catalog';
 import { createServices, type Services } from '../../shared/app/context';
 import { createDeployment, transition, type Deployment } from '../../shared/domain/deployment';
-import { newDeploymentId, weChatAppidSchema, weChatUserNameSchema, type AccountId, type AppId, type WeChatAppid } from '../../shared/domain/ids';
+import { assetIdSchema, newDeploymentId, weChatAppidSchema, weChatUserNameSchema, type AccountId, type AppId, type AssetId, type WeChatAppid } from '../../shared/domain/ids';
 import type { MiniProgram } from '../../shared/domain/mini-program';
 import { parseConfig } from '../../shared/runtime/config';
 import { createLogger } from '../../shared/runtime/logger';
@@ -142,3 +142,44 @@ export async function seedDeployment(
 let counter = 0;
 /** A WeChat appid nobody else in the run uses. */
 export const uniqueAppid = (): WeChatAppid => weChatAppidSchema.parse(`wx${Date.now().toString(16).slice(-8)}${(counter++).toString(16).padStart(8, '0')}`);
+
+/**
+ * Starts the platform and a second handle on its database before the file's tests and closes both after them;
+ * `current()` gives them inside a test.
+ */
+export function platformForFile(): { current: () => { p: Platform; s: Services } } {
+  let started: { p: Platform; s: Services; close: () => Promise<void> } | undefined;
+  beforeAll(async () => {
+    const p = await startApiPlatform();
+    const { s, close } = openServices();
+    started = { p, s, close };
+  });
+  afterAll(async () => {
+    await started?.close();
+    await started?.p.close();
+  });
+  return {
+    current: () => {
+      if (!started) throw new Error('the platform starts in beforeAll');
+      return started;
+    },
+  };
+}
+
+/** Uploads a PNG of that width as the account's image. */
+export async function uploadPng(api: Client, width: number): Promise<AssetId> {
+  const reply = await api.raw('POST', '/v1/assets', pngOfWidth(width), { 'content-type': 'image/png' });
+  if (reply.status !== 201) throw new Error(`upload answered ${reply.status}: ${JSON.stringify(reply.body)}`);
+  return assetIdSchema.parse(idReply.parse(reply.body).id);
+}
+
+/** Five images within the widths the template suggests, for a complete iot-video config. */
+export async function iotImages(api: Client) {
+  return {
+    appDownloadQr: await uploadPng(api, 150),
+    instructions: await uploadPng(api, 370),
+    manual: await uploadPng(api, 600),
+    homeBottom: await uploadPng(api, 750),
+    doorLockTop: await uploadPng(api, 750),
+  } as const;
+}

@@ -60,6 +60,8 @@ describe('npm start', () => {
     run.child.kill(signal);
     expect(await run.exited).toBe(0);
     expect(run.output()).toContain('simulator at http://');
+    // The keys are generated next to SQLITE_PATH, and the banner says where.
+    expect(run.output()).toContain(`from ${join(dir, 'local-secrets.json')}`);
     expect(run.output()).not.toMatch(/adm_[A-Za-z0-9_-]{20,}/); // the admin key is never printed
   });
 

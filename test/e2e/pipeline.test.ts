@@ -25,12 +25,15 @@ import {
   type Client,
   type Platform,
 } from '../../infra/local/driver';
+import { undocumentedAnswers } from '../support/documented-statuses';
 
 let p: Platform;
 beforeAll(async () => {
   p = await startPlatform();
 });
 afterAll(() => p.close());
+// Every answer of the walk is one the OpenAPI document lists for its route.
+afterEach(async () => expect(await undocumentedAnswers(p)).toEqual([]));
 
 const CATEGORY = { first_class: '工具', second_class: '效率', first_id: 287, second_id: 613 };
 const LIVE_PLUGIN = 'wx2b03c6e691cd7370';

@@ -26,6 +26,7 @@ function setup() {
         path: '/orders',
         auth: 'account',
         summary: 'create',
+        status: 201,
         body: z.object({ item: z.string() }),
         handle: async ({ body }) => {
           runs += 1;

@@ -25,8 +25,7 @@ const apiRoutes: AnyRoute[] = [
     response: z.object({ ok: z.boolean() }),
     handle: noop,
   }),
-  documented(route({ method: 'POST', path: '/v1/assets', auth: 'account', summary: 'Upload', bodyTypes: ['image/png', 'image/jpeg'], handle: noop }), {
-    status: 201,
+  documented(route({ method: 'POST', path: '/v1/assets', auth: 'account', summary: 'Upload', status: 201, bodyTypes: ['image/png', 'image/jpeg'], handle: noop }), {
   }),
   documented(route({ method: 'GET', path: '/v1/assets/{assetId}', auth: 'account', summary: 'Bytes', handle: noop }), {
     responseContentTypes: ['image/png'],

@@ -13,8 +13,6 @@ import type { AnyRoute, HttpMethod } from './route';
 
 /** What a route declaration cannot say by itself; attach it with `documented`. */
 export interface RouteDoc {
-  /** Status of the success reply; 200 when not given. */
-  readonly status?: number;
   readonly description?: string;
   /** The reply is bytes of one of these types instead of JSON (an image). */
   readonly responseContentTypes?: readonly string[];
@@ -278,7 +276,8 @@ function operationOf(fn: DocumentedFunction, route: AnyRoute, book: SchemaBook):
       ? { required: true, content: Object.fromEntries(route.bodyTypes.map((type) => [type, { schema: BINARY }])) }
       : undefined;
 
-  const status = String(doc.status ?? 200);
+  // The route's own declaration, which its handler cannot answer against (route.ts).
+  const status = String(route.status);
   const success = doc.responseContentTypes?.length
     ? { description: 'OK', content: Object.fromEntries(doc.responseContentTypes.map((type) => [type, { schema: BINARY }])) }
     : response

@@ -4,7 +4,7 @@
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { z } from 'zod';
-import { ValidationError } from '../../domain/errors';
+import { AppError, ValidationError } from '../../domain/errors';
 import type { Logger } from '../logger';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -67,6 +67,11 @@ export interface Route<B = unknown, Q = unknown, P = unknown> {
   readonly path: string;
   readonly auth: AuthMode;
   readonly summary: string;
+  /**
+   * The status of a successful reply; 200 when left out. The OpenAPI document lists this one, so a handler that
+   * answers another fails (500, logged) rather than let the document lie; errors get theirs from the stack.
+   */
+  readonly status?: number;
   /** A JSON body, validated with this schema: the route takes `application/json` (or `…+json`) and nothing else. */
   readonly body?: z.ZodType<B>;
   /**
@@ -89,6 +94,8 @@ export interface AnyRoute {
   readonly path: string;
   readonly auth: AuthMode;
   readonly summary: string;
+  /** The status of a successful reply. */
+  readonly status: number;
   readonly schemas: { body?: z.ZodType; query?: z.ZodType; params?: z.ZodType; response?: z.ZodType };
   /** See `Route.bodyTypes`. */
   readonly bodyTypes?: readonly string[];
@@ -103,7 +110,8 @@ export function parseInput<T>(schema: z.ZodType<T>, value: unknown, location: 'b
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => ({
     path: [location, ...issue.path.map(String)].join('.'),
-    message: issue.message,
+    // zod's own words for a missing body ("expected object, received undefined") name a type, not the fix.
+    message: location === 'body' && value === undefined && issue.path.length === 0 ? 'send a JSON object' : issue.message,
   }));
   const first = issues[0];
   throw new ValidationError(
@@ -113,27 +121,40 @@ export function parseInput<T>(schema: z.ZodType<T>, value: unknown, location: 'b
   );
 }
 
+/** A handler answered a success status its route does not declare: a bug, which the OpenAPI document would hide. */
+export class UndeclaredStatusError extends AppError {
+  readonly code = 'UNDECLARED_STATUS';
+  readonly category = 'internal' as const;
+}
+
 /** Declares a route; the handler's request types are inferred from its schemas. */
 export function route<B = undefined, Q = Record<string, string | undefined>, P = Record<string, string>>(
   definition: Route<B, Q, P>,
 ): AnyRoute {
   const { body, query, params, response } = definition;
+  const status = definition.status ?? 200;
   if (body && definition.bodyTypes) throw new Error(`${definition.method} ${definition.path}: a route takes either a JSON body or raw bodyTypes, not both`);
   return {
     method: definition.method,
     path: definition.path,
     auth: definition.auth,
     summary: definition.summary,
+    status,
     schemas: { body, query, params, response },
     ...(definition.bodyTypes ? { bodyTypes: definition.bodyTypes } : {}),
     ...(definition.errorPage ? { errorPage: definition.errorPage } : {}),
-    invoke: (request) =>
-      definition.handle({
+    invoke: async (request) => {
+      const reply = await definition.handle({
         ...request,
         body: (body ? parseInput(body, request.body, 'body') : undefined) as B,
         query: query ? parseInput(query, request.query, 'query') : (request.query as Q),
         params: params ? parseInput(params, request.params, 'params') : (request.params as P),
-      }),
+      });
+      if (reply.status !== status) {
+        throw new UndeclaredStatusError(`${definition.method} ${definition.path} answered ${reply.status} but declares ${status}`);
+      }
+      return reply;
+    },
   };
 }
 

@@ -31,13 +31,24 @@ function setup() {
         path: '/things/{thingId}',
         auth: 'account',
         summary: 'create',
+        status: 201,
         body: z.object({ name: z.string().min(1), size: z.number().int().positive() }).strict(),
         params: z.object({ thingId: z.string().regex(/^t_[a-z0-9]+$/) }),
         handle: async ({ body, params, principal }) => json(201, { ...body, id: params.thingId, principal }),
       }),
       route({
         method: 'POST',
+        path: '/things/{thingId}/archive',
+        auth: 'account',
+        summary: 'every body field optional',
+        body: z.strictObject({ force: z.boolean().default(false) }),
+        handle: async ({ body }) => json(200, body),
+      }),
+      route({ method: 'GET', path: '/undeclared', auth: 'public', summary: 'answers 201 but declares 200', handle: async () => json(201, { made: true }) }),
+      route({
+        method: 'POST',
         path: '/notes',
+        status: 201,
         auth: 'account',
         summary: 'a JSON route whose body every field of could also be an XML element',
         body: z.object({ name: z.string() }),
@@ -164,6 +175,36 @@ describe('the HTTP middy stack', () => {
     const huge = await call({ httpMethod: 'POST', path: '/things/t_a', headers: { ...headers, 'content-type': 'application/json' }, body: Buffer.alloc(2048, 'a').toString('base64'), isBase64Encoded: true });
     expect(huge.statusCode).toBe(413);
     expect(errorOf(huge).code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('reads a POST without a body as {} where every body field is optional, and names the body where one is needed', async () => {
+    const { call } = setup();
+    const headers = { 'x-api-key': ACCOUNT_KEY };
+    const archived = await call({ httpMethod: 'POST', path: '/things/t_a/archive', headers });
+    expect(archived.statusCode).toBe(200);
+    expect(JSON.parse(archived.body)).toEqual({ force: false });
+    const created = await call({ httpMethod: 'POST', path: '/things/t_a', headers });
+    expect(created.statusCode).toBe(400);
+    expect(errorOf(created)).toMatchObject({ code: 'INVALID_BODY', field: 'body', message: 'body: send a JSON object' });
+  });
+
+  it('logs a 4xx as the one info access line, with its code and field and no stack', async () => {
+    const { call, lines } = setup();
+    await call({ httpMethod: 'POST', path: '/things/t_a', headers: { 'x-api-key': ACCOUNT_KEY, 'content-type': 'application/json' }, body: '{"name":""}' });
+    await call({ path: '/fail/missing' });
+    const entries = lines.map((line) => JSON.parse(line));
+    expect(entries.map((entry) => [entry.level, entry.msg, entry.status, entry.code, entry.field])).toEqual([
+      ['info', 'request', 400, 'INVALID_BODY', 'body.name'],
+      ['info', 'request', 404, 'THING_NOT_FOUND', undefined],
+    ]);
+    expect(lines.join('\n')).not.toContain('stack');
+  });
+
+  it('answers 500 when a handler answers a success status its route does not declare (the OpenAPI document lists the declared one)', async () => {
+    const { call, lines } = setup();
+    const result = await call({ path: '/undeclared' });
+    expect(result.statusCode).toBe(500);
+    expect(lines.map((line) => JSON.parse(line)).find((entry) => entry.msg === 'request crashed')?.error.message).toBe('GET /undeclared answered 201 but declares 200');
   });
 
   it('refuses a path a gateway passed on unresolved (a dot segment, a backslash) rather than routing it', async () => {

@@ -323,7 +323,10 @@ function errorHandlerMiddleware(): middy.MiddlewareObj<APIGatewayProxyEvent, API
       const log = state?.log;
       const { status, envelope, headers } = errorReply(error, requestId);
       if (isAppError(error) && error.category !== 'internal') {
-        (status >= 500 ? log?.error : log?.warn)?.call(log, 'request failed', { error, code: error.code, status, details: error.details });
+        // A 4xx is the caller's mistake, answered as designed: the request's one access line says which (info,
+        // no stack). Only failures of ours get a line of their own.
+        if (status < 500 && state) state.annotations = { ...state.annotations, code: error.code, ...(error.field ? { field: error.field } : {}) };
+        else log?.error('request failed', { error, code: error.code, status, details: error.details });
       } else {
         log?.error(envelope.error.code === 'TIMEOUT' ? 'request timed out' : 'request crashed', { error });
       }
@@ -360,6 +363,13 @@ async function authenticate(route: AnyRoute, headers: Record<string, string>, op
   return { kind: 'account', accountId };
 }
 
+/**
+ * A POST without a body means `{}` where the route's body has no required field (unbind without `force`), like
+ * the routes that take no body at all; a route that needs fields still says which.
+ */
+const bodyOrDefault = (route: AnyRoute, rawBody: Buffer, parsed: unknown): unknown =>
+  parsed === undefined && rawBody.length === 0 && route.method === 'POST' && route.schemas.body?.safeParse({}).success ? {} : parsed;
+
 const queryOf = (event: APIGatewayProxyEvent): Record<string, string | undefined> =>
   Object.assign(Object.create(null) as Record<string, string | undefined>, event.queryStringParameters ?? {});
 
@@ -384,7 +394,7 @@ export function createHttpFunction(options: HttpFunctionOptions) {
     const execute = async () =>
       toResult(
         await route.invoke({
-          body,
+          body: bodyOrDefault(route, state.rawBody, body),
           query: queryOf(event),
           params: { ...params, ...(event.pathParameters ?? {}) },
           headers: state.headers,
