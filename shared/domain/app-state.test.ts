@@ -15,7 +15,14 @@ const after = (...commands: DeploymentCommand[]): Deployment =>
     ),
   );
 
-const built: DeploymentCommand[] = [{ type: 'startBuild' }, { type: 'buildCommitted' }, { type: 'qrStored', qrAssetId: 'ast_qr' }, { type: 'buildSucceeded', boundTesters: [] }];
+const built: DeploymentCommand[] = [
+  { type: 'startBuild' },
+  { type: 'buildCommitted' },
+  { type: 'privacyGuideSet' },
+  { type: 'domainsSet' },
+  { type: 'qrStored', qrAssetId: 'ast_qr' },
+  { type: 'buildSucceeded', boundTesters: [] },
+];
 
 describe('appStatusOf', () => {
   test.each<[string, string, DeploymentCommand[]]>([

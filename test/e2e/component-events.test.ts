@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 
 const eventsUrl = () => `${stack.runtime.url}/wechat/component/events`;
-/** What WeChat posts a push as: anything else is refused with 415 before the signature is looked at. */
+/** How the simulator posts a push (the push routes take any media type: WeChat's docs name none). */
 const XML = { 'content-type': 'text/xml' };
 
 function sealedPush(fields: Record<string, string | number>, timestamp = Math.floor(Date.now() / 1000)) {

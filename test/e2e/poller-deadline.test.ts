@@ -60,12 +60,13 @@ it('ends the tick within its budget while WeChat hangs mid-build, and leaves the
   poller.setClock(Date.now() + 31 * 60_000);
   p.sim.setFaults({ hangRate: 1 });
   const tick = makeHandler(poller.services, { concurrency: 4 });
-  // 6.5 s left: the handler keeps 5 s back, so the tick's own budget is 1.5 s — far below one WeChat timeout (5 s).
+  // 6.5 s left: the handler keeps 5 s back, so the tick's own budget is 1.5 s — far below one WeChat timeout (60 s in
+  // the test platform), so a tick that ends at all before that was ended by its budget, however slow the machine.
   const started = Date.now();
   const summary = await tick(event, contextWith(6_500));
   const took = Date.now() - started;
 
-  expect(took).toBeLessThan(1_500 + 1_000);
+  expect(took).toBeLessThan(30_000);
   expect(summary).toMatchObject({ processed: 1, errors: 0, stoppedByBudget: true });
   // Nothing was recorded about the cut step: still at its commit, still due, and nobody holds it.
   const after = await stored(reply.id);

@@ -76,7 +76,8 @@ export interface Route<B = unknown, Q = unknown, P = unknown> {
   readonly body?: z.ZodType<B>;
   /**
    * A body that is not JSON: bytes of one of these media types, which the handler reads from `rawBody` and parses
-   * itself (an image; a WeChat push, whose XML is parsed only once its signature is checked). Any other type is 415.
+   * itself (an image; a WeChat push, whose XML is parsed only once its signature is checked). Any other type is 415,
+   * unless the list holds ANY_MEDIA_TYPE (the push routes: the signature, not the label, proves a push).
    */
   readonly bodyTypes?: readonly string[];
   readonly query?: z.ZodType<Q>;

@@ -168,7 +168,8 @@ describe('makeCloudHandler', () => {
   it("middy's early timeout fires on SCF thanks to the synthesised getRemainingTimeInMillis", async () => {
     const slow = middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 20 }).handler(async (_event, _context, { signal }) => {
       await new Promise((resolve) => {
-        const timer = setTimeout(resolve, 2_000);
+        // Far longer than the test could wait: only the early timeout's abort ends it in time.
+        const timer = setTimeout(resolve, 60_000);
         signal.addEventListener('abort', () => {
           clearTimeout(timer);
           resolve(undefined);
@@ -179,6 +180,6 @@ describe('makeCloudHandler', () => {
     const started = Date.now();
     const call = makeCloudHandler({ http: slow })(loadFixture('scf-apigw.json'), { ...contexts.scf, time_limit_in_ms: 100 });
     await expect(call).rejects.toMatchObject({ name: 'TimeoutError' });
-    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(Date.now() - started).toBeLessThan(30_000);
   });
 });
