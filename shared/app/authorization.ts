@@ -93,7 +93,7 @@ export class AuthorizationRefusedError extends AppError {
   }
 }
 
-/** A refusal recorded in `authResults`, raised again with the status it had the first time. */
+/** A refusal recorded for an auth code, raised again with the status it had the first time. */
 export const refusalOf = (result: AuthResult): AuthorizationRefusedError =>
   new AuthorizationRefusedError(result.code, result.message, undefined, result.category ?? 'forbidden');
 

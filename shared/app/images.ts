@@ -1,6 +1,7 @@
 /**
- * Reads the type and pixel size of an uploaded image from its header, so the width limits of the iot-video
- * config (QR ≤ 150 px, instructions ≤ 370 px) are checked against the real file, not what the client claims.
+ * Reads the type and pixel size of an uploaded image from its header, so the suggested widths of the iot-video
+ * config (QR 150 px, instructions 370 px: wider ones are warned about) are judged on the real file, not on what the
+ * client claims.
  */
 import { ValidationError } from '../domain/errors';
 

@@ -86,11 +86,11 @@ export const iotVideoConfigSchema = z.lazy(() =>
       .strictObject({
         phone: phone.optional(),
         feedbackGuide: z.string().trim().min(1).max(500).optional(),
-        /** App 下载二维码, at most 150 px wide. */
+        /** App 下载二维码, 150 px wide suggested (wider is warned about). */
         appDownloadQrImage: assetIdSchema.optional(),
       })
       .default({}),
-    /** 小程序使用说明书, at most 370 px wide. */
+    /** 小程序使用说明书, 370 px wide suggested (wider is warned about). */
     instructionsImage: assetIdSchema.optional(),
     /** 产品使用说明: one manual per hardware product. */
     productManuals: z

@@ -8,18 +8,18 @@
  * that can never be processed is recorded as failed and acknowledged, to stop the retries.
  */
 import { z } from 'zod';
-import { AppError, ValidationError, isAppError } from '../domain/errors';
+import { AppError, PayloadTooLargeError, ValidationError, isAppError } from '../domain/errors';
 import { ANY_MEDIA_TYPE, type Reply } from '../runtime/http/route';
 import type { Logger } from '../runtime/logger';
 import type { WeChatMessageCrypto } from './crypto';
 import { fingerprintOf, type Inbox } from './inbox';
-import { DEFAULT_MAX_XML_BYTES, XmlTooLargeError, type WeChatXmlFields } from './xml';
+import { DEFAULT_MAX_XML_BYTES, type WeChatXmlFields } from './xml';
 
 export const pushQuery = z.object({
   msg_signature: z.string().max(64).optional(),
   timestamp: z.string().max(16).optional(),
   nonce: z.string().max(64).optional(),
-  encrypt_type: z.string().max(16).optional(),
+  encrypt_type: z.string().max(16).optional().meta({ description: 'always `aes`: third-party platforms receive in safe mode; anything else is 400 WECHAT_PUSH_NOT_ENCRYPTED' }),
   signature: z.string().max(64).optional(),
   openid: z.string().max(128).optional(),
 });
@@ -83,7 +83,7 @@ export async function receivePush<P>(options: {
   const { crypto, inbox, log, query } = options;
   // Size first: an oversized body is 413 whatever else is wrong with it, before any other work.
   if (options.rawBody.length > DEFAULT_MAX_XML_BYTES) {
-    throw new XmlTooLargeError(`a push body exceeds ${DEFAULT_MAX_XML_BYTES} bytes`, { details: { maxBytes: DEFAULT_MAX_XML_BYTES } });
+    throw new PayloadTooLargeError(`a push body is at most ${DEFAULT_MAX_XML_BYTES} bytes`, { field: 'body', details: { maxBytes: DEFAULT_MAX_XML_BYTES } });
   }
   refuseUnlessSafeMode(query.encrypt_type);
   const receivedAt = options.nowSeconds * 1000;

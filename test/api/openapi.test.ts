@@ -159,6 +159,12 @@ describe('GET /openapi.json', () => {
     expect(JSON.stringify(doc.components.schemas.App)).toContain('linkLostReason');
   });
 
+  it('documents a POST body as optional where every field is, since a body-less POST reads as {} (unbind)', () => {
+    const doc = openApi.parse(document);
+    expect(doc.paths['/v1/mini-programs/{appid}/unbind']?.post?.requestBody?.required).toBe(false);
+    expect(doc.paths['/v1/apps/{appId}/deployments']?.post?.requestBody?.required).toBe(true);
+  });
+
   it('documents the one media type family each request body is taken in: JSON, images, or any for the push URLs', () => {
     const doc = openApi.parse(document);
     const types = Object.entries(doc.paths).flatMap(([path, item]) =>
