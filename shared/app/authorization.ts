@@ -25,7 +25,7 @@ import {
   type MiniProgram,
   type ScannedFor,
 } from '../domain/mini-program';
-import { grantedAll, permissionSetsFor, primarySubjectChange, primarySubjectChangeRefused, sameSubject } from '../domain/rules';
+import { grantedAll, hasCodePermissions, permissionSetsFor, primarySubjectChange, primarySubjectChangeRefused, sameSubject } from '../domain/rules';
 import { defineCollection, type Write } from '../store/port';
 import { WeChatApiError } from '../wechat/errcodes';
 import { getAccount, getApp } from './catalog';
@@ -93,6 +93,19 @@ export class AuthorizationRefusedError extends AppError {
   }
 }
 
+/**
+ * The primary's scan asks only for the sets a primary needs (not 18): when the mini program is also an app's target,
+ * the grant of that scan may leave it without code management, and the admin must hear it now, not at the next build.
+ */
+async function codeManagementLostNote(s: Services, appid: WeChatAppid): Promise<string> {
+  const mp = await s.db.miniPrograms.get(appid);
+  if (!mp || mp.data.linkedAppId === null) return '';
+  const { missing } = hasCodePermissions(mp.data.funcScopeIds, { plugins: false });
+  if (missing.length === 0) return '';
+  const names = missing.map((set) => `${set.id} (${set.name})`).join(', ');
+  return ` It is also the mini program of app ${mp.data.linkedAppId}, and this scan left it without permission set ${names}: authorize it to that app again before its next build.`;
+}
+
 /** A refusal recorded for an auth code, raised again with the status it had the first time. */
 export const refusalOf = (result: AuthResult): AuthorizationRefusedError =>
   new AuthorizationRefusedError(result.code, result.message, undefined, result.category ?? 'forbidden');
@@ -153,7 +166,10 @@ export async function completeAuthorization(
     result = {
       ok: true,
       code: purpose === 'bind-primary' ? 'PRIMARY_BOUND' : 'MINI_PROGRAM_AUTHORIZED',
-      message: purpose === 'bind-primary' ? `${appid} is now the account's primary mini program.` : `${appid} is now linked to the app.`,
+      message:
+        purpose === 'bind-primary'
+          ? `${appid} is now the account's primary mini program.${await codeManagementLostNote(s, appid)}`
+          : `${appid} is now linked to the app.`,
       appid,
       at: s.clock(),
     };

@@ -59,6 +59,20 @@ describe('roles', () => {
     expect(unbind.body).toMatchObject({ wasPrimary: false, warning: null });
     expect(await rolesOf(api)).toEqual({ [first]: [], [second]: ['primary'] });
   });
+
+  it('an app’s mini program bound as the primary afterwards is told at once that the primary’s scan left it without set 18', async () => {
+    const { api } = await createAccount(p, 'Roles C');
+    const appid = newMiniProgram();
+    await authorize(p, api, 'bind-primary', newMiniProgram());
+    const appId = await createLowcodeApp(api);
+    expect((await authorize(p, api, 'authorize-app', appid, appId)).result).toMatchObject({ ok: true, code: 'MINI_PROGRAM_AUTHORIZED' });
+    const rebound = await authorize(p, api, 'bind-primary', appid);
+    expect(rebound.result).toMatchObject({ ok: true, code: 'PRIMARY_BOUND' });
+    expect(rebound.result.message).toContain(`app ${appId}`);
+    expect(rebound.result.message).toContain('18 (');
+    const view = z.object({ missingPermissionSets: z.array(z.object({ id: z.number() })) }).parse(expectStatus(await api.get(`/v1/mini-programs/${appid}`), 200).body);
+    expect(view.missingPermissionSets.map((set) => set.id)).toEqual([18]);
+  });
 });
 
 const accountReply = z.object({
