@@ -46,7 +46,7 @@ import { createDeployment, transition, type Deployment, type DeploymentCommand }
 import { newAccountId, newAppId, newAssetId, newDeploymentId, weChatUserNameSchema, type AccountId, type AppId, type WeChatAppid } from '../shared/domain/ids';
 import { linkMiniProgram, recordAuthorization } from '../shared/domain/mini-program';
 import { linkApp, newApp } from '../shared/domain/app';
-import { exampleLowcodeConfig } from '../shared/domain/examples';
+import { commandsToBuilt, exampleLowcodeConfig } from '../shared/domain/examples';
 import { parseConfig } from '../shared/runtime/config';
 import { createLogger } from '../shared/runtime/logger';
 import { openSqliteStore } from '../shared/store/sqlite';
@@ -154,12 +154,7 @@ function auditingDeployment(s: Services, owner: { accountId: AccountId; appId: A
     { at, actor },
   );
   const steps: DeploymentCommand[] = [
-    { type: 'startBuild' },
-    { type: 'buildCommitted' },
-    { type: 'privacyGuideSet' },
-    { type: 'domainsSet' },
-    { type: 'qrStored', qrAssetId: newAssetId(s.randomBytes) },
-    { type: 'buildSucceeded', boundTesters: [] },
+    ...commandsToBuilt(newAssetId(s.randomBytes)),
     { type: 'submitAudit' },
     { type: 'auditSubmitted', auditId },
   ];

@@ -1,5 +1,6 @@
 import { appStatusOf } from './app-state';
 import { createDeployment, transition, type Deployment, type DeploymentCommand } from './deployment';
+import { commandsToBuilt } from './examples';
 
 const T0 = 1_700_000_000_000;
 const user = { kind: 'account' as const, id: 'acc_demo' };
@@ -15,14 +16,7 @@ const after = (...commands: DeploymentCommand[]): Deployment =>
     ),
   );
 
-const built: DeploymentCommand[] = [
-  { type: 'startBuild' },
-  { type: 'buildCommitted' },
-  { type: 'privacyGuideSet' },
-  { type: 'domainsSet' },
-  { type: 'qrStored', qrAssetId: 'ast_qr' },
-  { type: 'buildSucceeded', boundTesters: [] },
-];
+const built: DeploymentCommand[] = commandsToBuilt('ast_qr');
 
 describe('appStatusOf', () => {
   test.each<[string, string, DeploymentCommand[]]>([

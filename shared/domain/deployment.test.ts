@@ -24,6 +24,7 @@ import {
   type DeploymentErrorCode,
   type IgnoredBecause,
 } from './deployment';
+import { commandsToBuilt } from './examples';
 
 const T0 = 1_700_000_000_000;
 const user: Actor = { kind: 'account', id: 'acc_demo' };
@@ -53,14 +54,7 @@ const run = (d: Deployment, commands: readonly DeploymentCommand[]): Deployment 
 
 // How to reach every phase from a fresh deployment.
 const AUDIT = 100;
-const toBuilt: DeploymentCommand[] = [
-  { type: 'startBuild' },
-  { type: 'buildCommitted' },
-  { type: 'privacyGuideSet' },
-  { type: 'domainsSet' },
-  { type: 'qrStored', qrAssetId: 'ast_qr' },
-  { type: 'buildSucceeded', boundTesters: ['tester-wechat-id'] },
-];
+const toBuilt: DeploymentCommand[] = commandsToBuilt('ast_qr', ['tester-wechat-id']);
 const toAuditing: DeploymentCommand[] = [...toBuilt, { type: 'submitAudit' }, { type: 'auditSubmitted', auditId: AUDIT }];
 const toReleased: DeploymentCommand[] = [...toAuditing, { type: 'auditApproved' }, { type: 'startRelease' }, { type: 'released' }];
 

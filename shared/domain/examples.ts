@@ -3,6 +3,7 @@
  * config the way a real customer fills in the IoT Video console form (seed 003 §5.1–5.2).
  */
 import type { IotVideoConfig, LowcodeConfig } from './app';
+import type { DeploymentCommand } from './deployment';
 import type { AssetId } from './ids';
 
 export interface IotVideoImages {
@@ -48,3 +49,16 @@ export const exampleLowcodeConfig = (): LowcodeConfig => ({
   pages: ['pages/index/index', 'pages/cart/cart'],
   window: { navigationBarBackgroundColor: '#ffffff' },
 });
+
+/**
+ * The commands a successful build applies, in the pipeline's order (commit → privacy guide → domains → QR → testers):
+ * one list for every test and benchmark that seeds a built deployment, so a new build step is added once.
+ */
+export const commandsToBuilt = (qrAssetId: AssetId, boundTesters: readonly string[] = []): DeploymentCommand[] => [
+  { type: 'startBuild' },
+  { type: 'buildCommitted' },
+  { type: 'privacyGuideSet' },
+  { type: 'domainsSet' },
+  { type: 'qrStored', qrAssetId },
+  { type: 'buildSucceeded', boundTesters: [...boundTesters] },
+];

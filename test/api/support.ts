@@ -11,6 +11,7 @@ import { pngOfWidth, type Call, type Client, type Platform } from '../../infra/l
 import { putAsset } from '../../shared/app/catalog';
 import { createServices, type Services } from '../../shared/app/context';
 import { createDeployment, transition, type Deployment } from '../../shared/domain/deployment';
+import { commandsToBuilt } from '../../shared/domain/examples';
 import { assetIdSchema, newDeploymentId, weChatAppidSchema, weChatUserNameSchema, type AccountId, type AppId, type AssetId, type WeChatAppid } from '../../shared/domain/ids';
 import type { MiniProgram } from '../../shared/domain/mini-program';
 import { parseConfig } from '../../shared/runtime/config';
@@ -124,14 +125,7 @@ export async function seedDeployment(
   );
   if (input.built) {
     const qr = await putAsset(s, input.accountId, input.built, 'qrcode');
-    for (const command of [
-      { type: 'startBuild' },
-      { type: 'buildCommitted' },
-      { type: 'privacyGuideSet' },
-      { type: 'domainsSet' },
-      { type: 'qrStored', qrAssetId: qr.id },
-      { type: 'buildSucceeded', boundTesters: ['tester001'] },
-    ] as const) {
+    for (const command of commandsToBuilt(qr.id, ['tester001'])) {
       deployment = transition(deployment, command, { at: input.at, actor }).deployment;
     }
   }
