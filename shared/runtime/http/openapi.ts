@@ -268,9 +268,9 @@ function operationOf(fn: DocumentedFunction, route: AnyRoute, book: SchemaBook):
   const bodySchema = doc.bodyDocumentedAs ?? body;
   const requestBody: OpenApiOperation['requestBody'] = bodySchema
     ? {
-        // Optional when an empty request is valid: the schema accepts `undefined`, or (a POST) `{}`, which the stack
-        // reads a body-less POST as (stack.ts bodyOrDefault).
-        required: !((body ?? bodySchema).safeParse(undefined).success || (route.method === 'POST' && (body ?? bodySchema).safeParse({}).success)),
+        // Optional when an empty request is valid: the schema accepts `undefined`, or the stack reads a body-less
+        // request as `{}` (route.acceptsEmptyBody).
+        required: !((body ?? bodySchema).safeParse(undefined).success || route.acceptsEmptyBody()),
         content: { 'application/json': { schema: book.convert(bodySchema, 'input') } },
       }
     : route.bodyTypes?.length

@@ -101,6 +101,11 @@ export interface AnyRoute {
   /** See `Route.bodyTypes`. */
   readonly bodyTypes?: readonly string[];
   readonly errorPage?: ErrorPage;
+  /**
+   * Whether a body-less request means `{}`: a POST whose every body field is optional. Worked out on first use and
+   * kept (the schemas are lazy, built at first parse, not at a cold start); read by the stack and the OpenAPI document.
+   */
+  readonly acceptsEmptyBody: () => boolean;
   /** Validates the raw inputs against the route's schemas, then runs its handler. */
   readonly invoke: (request: RequestContext<unknown, unknown, unknown>) => Promise<Reply>;
 }
@@ -135,7 +140,9 @@ export function route<B = undefined, Q = Record<string, string | undefined>, P =
   const { body, query, params, response } = definition;
   const status = definition.status ?? 200;
   if (body && definition.bodyTypes) throw new Error(`${definition.method} ${definition.path}: a route takes either a JSON body or raw bodyTypes, not both`);
+  let acceptsEmptyBody: boolean | undefined;
   return {
+    acceptsEmptyBody: () => (acceptsEmptyBody ??= definition.method === 'POST' && body !== undefined && body.safeParse({}).success),
     method: definition.method,
     path: definition.path,
     auth: definition.auth,

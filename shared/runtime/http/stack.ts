@@ -368,7 +368,7 @@ async function authenticate(route: AnyRoute, headers: Record<string, string>, op
  * the routes that take no body at all; a route that needs fields still says which.
  */
 const bodyOrDefault = (route: AnyRoute, rawBody: Buffer, parsed: unknown): unknown =>
-  parsed === undefined && rawBody.length === 0 && route.method === 'POST' && route.schemas.body?.safeParse({}).success ? {} : parsed;
+  parsed === undefined && rawBody.length === 0 && route.acceptsEmptyBody() ? {} : parsed;
 
 const queryOf = (event: APIGatewayProxyEvent): Record<string, string | undefined> =>
   Object.assign(Object.create(null) as Record<string, string | undefined>, event.queryStringParameters ?? {});
