@@ -7,7 +7,7 @@ import type { Deployment, DeploymentState } from '../../shared/domain/deployment
 import { AppError, NotFoundError } from '../../shared/domain/errors';
 import type { AccountId } from '../../shared/domain/ids';
 import type { MiniProgram } from '../../shared/domain/mini-program';
-import { CODE_MANAGEMENT_SET } from '../../shared/domain/rules';
+import { hasCodePermissions } from '../../shared/domain/rules';
 import { getAccount, getApp } from '../../shared/app/catalog';
 import type { Services } from '../../shared/app/context';
 import type { Stored } from '../../shared/store/port';
@@ -73,7 +73,7 @@ export interface Quota {
 export async function queryQuota(s: Services, accountId: AccountId, signal: AbortSignal): Promise<Quota> {
   const account = await getAccount(s, accountId);
   const managed = (mp: MiniProgram | null | undefined): mp is MiniProgram =>
-    mp?.status === 'authorized' && mp.funcScopeIds.includes(CODE_MANAGEMENT_SET.id);
+    mp?.status === 'authorized' && hasCodePermissions(mp.funcScopeIds, { plugins: false }).ok;
   const primary = await primaryMiniProgramOf(s, accountId, primaryOf(account.data)?.appid);
   const via = managed(primary) ? primary : (await listMiniPrograms(s, accountId)).find(managed);
   if (!via) {

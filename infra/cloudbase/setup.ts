@@ -98,7 +98,7 @@ export async function applySetup(
   }
 }
 
-export interface SetupCredentials {
+interface SetupCredentials {
   envId: string;
   secretId: string;
   secretKey: string;

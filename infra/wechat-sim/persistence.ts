@@ -30,7 +30,7 @@ const decode = (_key: string, value: unknown): unknown => {
 };
 
 const fileSchema = z.object({ port: z.number().int().min(1).max(65535), state: z.record(z.string(), z.unknown()) });
-export type SavedSimulator = z.infer<typeof fileSchema>;
+type SavedSimulator = z.infer<typeof fileSchema>;
 
 /** The simulator saved in `path`, if any; a damaged file stops the start with what to do, rather than be lost. */
 export function readSimulatorFile(path: string): SavedSimulator | undefined {
@@ -48,7 +48,7 @@ export function readSimulatorFile(path: string): SavedSimulator | undefined {
   return parsed.data;
 }
 
-export async function writeSimulatorFile(path: string, saved: SavedSimulator): Promise<void> {
+async function writeSimulatorFile(path: string, saved: SavedSimulator): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const temp = `${path}.${process.pid}.tmp`;
   const file = await open(temp, 'w', 0o600);

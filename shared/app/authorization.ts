@@ -25,7 +25,7 @@ import {
   type MiniProgram,
   type ScannedFor,
 } from '../domain/mini-program';
-import { grantedAll, hasCodePermissions, permissionSetsFor, primarySubjectChange, primarySubjectChangeRefused, sameSubject } from '../domain/rules';
+import { hasCodePermissions, permissionSetsFor, primarySubjectChange, primarySubjectChangeRefused, sameSubject } from '../domain/rules';
 import { defineCollection, type Write } from '../store/port';
 import { WeChatApiError } from '../wechat/errcodes';
 import { getAccount, getApp } from './catalog';
@@ -347,7 +347,7 @@ async function exchangeAndApply(s: Services, payload: StatePayload, authCode: st
       const subjectCheck = sameSubject(primary, { appid, subject }, s.config.requireSameSubject);
       if (!subjectCheck.ok) throw subjectCheck.error;
       const app = await getApp(s, facts.accountId, payload.appId ?? '');
-      const permissions = grantedAll(funcScopeIds, permissionSetsFor(payload.purpose, { plugins: app.data.requiredPlugins.length > 0 }).required);
+      const permissions = hasCodePermissions(funcScopeIds, { plugins: app.data.requiredPlugins.length > 0 });
       if (!permissions.ok) throw permissions.error;
       const linked = linkMiniProgram(miniProgram, app.data.id, { at, actor });
       miniProgram = linked.miniProgram;

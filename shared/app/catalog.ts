@@ -121,10 +121,11 @@ export async function linkAppProducts(s: Services, accountId: AccountId, appId: 
 export async function assetMetasOf(s: Services, accountId: AccountId, app: App): Promise<Map<string, AssetMeta>> {
   const refs = imageRefs(app.kind === 'iot-video' ? { kind: 'iot-video', config: app.config } : { kind: 'lowcode', config: app.config });
   const metas = new Map<string, AssetMeta>();
-  for (const ref of refs) {
-    const asset = await s.db.assets.get(ref.assetId);
+  const assets = await Promise.all(refs.map((ref) => s.db.assets.get(ref.assetId)));
+  refs.forEach((ref, i) => {
+    const asset = assets[i];
     if (asset && asset.data.accountId === accountId) metas.set(ref.assetId, { kind: asset.data.kind, type: asset.data.contentType, width: asset.data.width });
-  }
+  });
   return metas;
 }
 

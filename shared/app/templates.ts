@@ -4,19 +4,18 @@
  */
 import { z } from 'zod';
 import { DuplicateKeyError } from '../domain/errors';
-import { timestampSchema } from '../domain/ids';
 import { latestOfLine, libraryTemplateSchema, type LibraryTemplate } from '../domain/templates';
 import { defineCollection } from '../store/port';
 import type { Template } from '../wechat/schemas';
 import type { Services } from './context';
 
 /** A template uploaded meanwhile shows up within this long. */
-export const TEMPLATE_LIBRARY_CACHE_MS = 5 * 60_000;
+const TEMPLATE_LIBRARY_CACHE_MS = 5 * 60_000;
 const LIBRARY_ID = 'library';
 
 export const templateLibraryCollection = defineCollection({
   name: 'templateLibrary',
-  schema: z.lazy(() => z.object({ templates: z.array(libraryTemplateSchema), fetchedAt: timestampSchema })),
+  schema: z.lazy(() => z.object({ templates: z.array(libraryTemplateSchema) })),
 });
 
 const fromWeChat = (t: Template): LibraryTemplate => ({
@@ -38,7 +37,7 @@ export async function templateLibrary(s: Services, signal?: AbortSignal): Promis
   const templates = answer.template_list.map(fromWeChat);
   const now = s.clock();
   try {
-    await cache.insert(LIBRARY_ID, { templates, fetchedAt: now }, { expiresAt: now + TEMPLATE_LIBRARY_CACHE_MS });
+    await cache.insert(LIBRARY_ID, { templates }, { expiresAt: now + TEMPLATE_LIBRARY_CACHE_MS });
   } catch (error) {
     // Another instance stored it meanwhile: its copy is as fresh as this one.
     if (!(error instanceof DuplicateKeyError)) throw error;

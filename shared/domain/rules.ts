@@ -154,7 +154,7 @@ export const hasCodePermissions = (funcScopeIds: readonly number[], options: { p
   grantedAll(funcScopeIds, permissionSetsFor('authorize-app', { plugins: options.plugins !== false }).required);
 
 /** Whether the admin granted every one of `needed`; the refusal names the sets missing. */
-export const grantedAll = (funcScopeIds: readonly number[], needed: readonly PermissionSet[]): PermissionDecision => {
+const grantedAll = (funcScopeIds: readonly number[], needed: readonly PermissionSet[]): PermissionDecision => {
   const missing = needed.filter((set) => !funcScopeIds.includes(set.id));
   if (missing.length === 0) return { ok: true, missing };
   const names = missing.map((set) => `${set.id} (${set.name})`).join(', ');

@@ -16,7 +16,7 @@ export type DomainList = (typeof DOMAIN_LISTS)[number];
 export type DomainSet = Record<DomainList, string[]> & { webviewdomain: string[] };
 
 /** The doc's limit per list ("设置数量均最大支持200个"). */
-export const MAX_DOMAINS_PER_LIST = 200;
+const MAX_DOMAINS_PER_LIST = 200;
 
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
@@ -67,7 +67,7 @@ export const serverDomainsSchema = z.lazy(() =>
 export type ServerDomains = z.infer<typeof serverDomainsSchema>;
 
 /** The scheme and host of a URL, as WeChat lists domains. */
-export const originOf = (url: string): string => new URL(url).origin;
+const originOf = (url: string): string => new URL(url).origin;
 
 /**
  * Every domain a build needs: the asset host of `publicBaseUrl` (the ext_json's image URLs point there) as a

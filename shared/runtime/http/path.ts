@@ -6,8 +6,8 @@
  */
 import { NotFoundError } from '../../domain/errors';
 
-/** Segments every URL parser resolves away, however they are spelled. */
-const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
+/** Dot segments spelled with an encoded dot (the literal ones are `decodedPathProblem`'s): URL parsers resolve them too. */
+const ENCODED_DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
 /** A separator the client encoded: the decoded path would have more segments than the one a gateway routed. */
 const ENCODED_SEPARATOR = /%2f|%5c/i;
 
@@ -16,9 +16,9 @@ const ENCODED_SEPARATOR = /%2f|%5c/i;
  * a dot segment (literal or encoded), an encoded `/` or `\`, or anything a URL parser would rewrite.
  */
 export function rawPathProblem(rawPath: string): string | null {
-  if (rawPath.includes('\\')) return 'it contains a backslash';
-  const segments = rawPath.split('/');
-  if (segments.some((segment) => DOT_SEGMENT.test(segment))) return 'it contains a dot segment';
+  const literal = decodedPathProblem(rawPath);
+  if (literal) return literal;
+  if (rawPath.split('/').some((segment) => ENCODED_DOT_SEGMENT.test(segment))) return 'it contains a dot segment';
   if (ENCODED_SEPARATOR.test(rawPath)) return 'it contains an encoded / or \\';
   let resolved: string;
   try {
