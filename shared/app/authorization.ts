@@ -7,7 +7,7 @@
  * and make one of them fail with 61009, so that push is only recorded. `updateauthorized` (permission sets
  * changed on mp.weixin.qq.com, no redirect) re-reads the sets; `unauthorized` detaches and voids.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { bindPrimary, loseMiniProgram, primaryOf, unbindPrimary } from '../domain/account';
 import { linkApp, unlinkApp } from '../domain/app';
@@ -97,13 +97,12 @@ export class AuthorizationRefusedError extends AppError {
  * The primary's scan asks only for the sets a primary needs (not 18): when the mini program is also an app's target,
  * the grant of that scan may leave it without code management, and the admin must hear it now, not at the next build.
  */
-async function codeManagementLostNote(s: Services, appid: WeChatAppid): Promise<string> {
-  const mp = await s.db.miniPrograms.get(appid);
-  if (!mp || mp.data.linkedAppId === null) return '';
-  const { missing } = hasCodePermissions(mp.data.funcScopeIds, { plugins: false });
+function codeManagementLostNote(mp: MiniProgram): string {
+  if (mp.linkedAppId === null) return '';
+  const { missing } = hasCodePermissions(mp.funcScopeIds, { plugins: false });
   if (missing.length === 0) return '';
   const names = missing.map((set) => `${set.id} (${set.name})`).join(', ');
-  return ` It is also the mini program of app ${mp.data.linkedAppId}, and this scan left it without permission set ${names}: authorize it to that app again before its next build.`;
+  return ` It is also the mini program of app ${mp.linkedAppId}, and this scan left it without permission set ${names}: authorize it to that app again before its next build.`;
 }
 
 /** A refusal recorded for an auth code, raised again with the status it had the first time. */
@@ -162,13 +161,14 @@ export async function completeAuthorization(
 
   let result: AuthResult;
   try {
-    const appid = await exchangeAndApply(s, payload, input.authCode);
+    const miniProgram = await exchangeAndApply(s, payload, input.authCode);
+    const { appid } = miniProgram;
     result = {
       ok: true,
       code: purpose === 'bind-primary' ? 'PRIMARY_BOUND' : 'MINI_PROGRAM_AUTHORIZED',
       message:
         purpose === 'bind-primary'
-          ? `${appid} is now the account's primary mini program.${await codeManagementLostNote(s, appid)}`
+          ? `${appid} is now the account's primary mini program.${codeManagementLostNote(miniProgram)}`
           : `${appid} is now linked to the app.`,
       appid,
       at: s.clock(),
@@ -204,7 +204,7 @@ type Claim = { kind: 'exchange'; owner: string } | { kind: 'outcome'; result: Au
 async function claimExchange(s: Services, payload: StatePayload, codeId: string): Promise<Claim> {
   const used = s.store.collection(usedStatesCollection);
   const exchanges = s.store.collection(authExchangesCollection);
-  const owner = randomBytes(8).toString('hex');
+  const owner = Buffer.from(s.randomBytes(8)).toString('hex');
   const waitUntil = Date.now() + EXCHANGE_WAIT_MS;
   for (let pause = 25; ; pause = Math.min(pause * 2, 500)) {
     const now = s.clock();
@@ -277,7 +277,8 @@ async function recordOutcome(s: Services, codeId: string, result: AuthResult): P
   }
 }
 
-async function exchangeAndApply(s: Services, payload: StatePayload, authCode: string): Promise<WeChatAppid> {
+/** Exchanges the code and links what it authorized; returns the mini program as committed. */
+async function exchangeAndApply(s: Services, payload: StatePayload, authCode: string): Promise<MiniProgram> {
   // Through the client: a component token WeChat has already retired is replaced and the call retried once.
   const { client, tokens } = s.wechat;
   let authorization;
@@ -322,6 +323,7 @@ async function exchangeAndApply(s: Services, payload: StatePayload, authCode: st
   let servedApp: AppId | null = null;
   // The subject the account had before this scan made the mini program its primary, when that changed it.
   let subjectChangedFrom: string | null = null;
+  let committed: MiniProgram | undefined;
 
   for (let attempt = 0; ; attempt++) {
     const account = await getAccount(s, facts.accountId);
@@ -371,6 +373,7 @@ async function exchangeAndApply(s: Services, payload: StatePayload, authCode: st
     try {
       await s.store.commit(writes);
       losses = lost;
+      committed = miniProgram;
       servedApp = miniProgram.linkedAppId;
       subjectChangedFrom = change?.from ?? null;
       break;
@@ -385,7 +388,7 @@ async function exchangeAndApply(s: Services, payload: StatePayload, authCode: st
   await resumeDeploymentsOf(s, appid, servedApp);
   await refreshPlugins(s, appid, funcScopeIds);
   s.log.info('mini program authorized', { appid, purpose: payload.purpose, accountId: payload.accountId });
-  return appid;
+  return committed;
 }
 
 /** The account's mini programs that the same-subject rule keeps from joining an account whose primary is `primary`. */
