@@ -57,9 +57,7 @@ const requiredPrivateInfosOf = (d: Deployment): string[] => {
  * Sets the guide for what WeChat detected in the code, what its `requiredPrivateInfos` implies and what the app's
  * owner declares (`privacy-guide.ts`). Nothing to declare: nothing is set. No contact: the user is told to add one.
  */
-async function setGuide(s: Services, d: Deployment, call: CallOptions | undefined): Promise<StepResult> {
-  const app = await appOf(s, d);
-  if (!app) return GONE;
+async function setGuide(s: Services, d: Deployment, app: App, call: CallOptions | undefined): Promise<StepResult> {
   const guide = app.config.privacyGuide;
   const detected = (await s.wechat.client.getPrivacySetting(d.miniProgramAppid, 2, call)).privacy_list;
   const keys = privacyKeysToDeclare({ detected, requiredPrivateInfos: requiredPrivateInfosOf(d), guide });
@@ -73,7 +71,8 @@ async function setGuide(s: Services, d: Deployment, call: CallOptions | undefine
 /** The build step: once WeChat's scan of the commit is done (its `privacy_list` is complete then), set the guide. */
 export async function applyPrivacyGuide(s: Services, d: Deployment, call: CallOptions | undefined): Promise<StepResult> {
   if (!(await privacyScan(s, d, call))) return LATER;
-  return setGuide(s, d, call);
+  const app = await appOf(s, d);
+  return app ? setGuide(s, d, app, call) : GONE;
 }
 
 /**
@@ -175,7 +174,10 @@ const unkept = (set: DomainSet): StepResult => ({
  */
 export async function ensureDomains(s: Services, d: Deployment, call: CallOptions | undefined): Promise<StepResult> {
   const app = await appOf(s, d);
-  if (!app) return GONE;
+  return app ? setDomains(s, d, app, call) : GONE;
+}
+
+async function setDomains(s: Services, d: Deployment, app: App, call: CallOptions | undefined): Promise<StepResult> {
   const needed = domainsNeeded(s.config.publicBaseUrl, app.config.serverDomains);
   if (isEmptyDomainSet(needed)) return DONE;
   const server = await ensureServerDomains(s, d, needed, call);
@@ -195,7 +197,10 @@ export async function prepareSubmit(s: Services, d: Deployment, call: CallOption
   if (!scan) return LATER;
   const problem = scanProblem(scan);
   if (problem) return problem;
-  const guide = await setGuide(s, d, call);
+  // One read of the app for both: the guide and the domains are the same app's.
+  const app = await appOf(s, d);
+  if (!app) return GONE;
+  const guide = await setGuide(s, d, app, call);
   if (guide.kind !== 'done') return guide;
-  return ensureDomains(s, d, call);
+  return setDomains(s, d, app, call);
 }
