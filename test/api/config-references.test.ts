@@ -10,8 +10,8 @@ import { z } from 'zod';
 import { client, pngOfWidth, type Client, type Platform } from '../../infra/local/driver';
 import type { Services } from '../../shared/app/context';
 import { exampleIotVideoConfig, exampleLowcodeConfig } from '../../shared/domain/examples';
-import { accountIdSchema, appIdSchema, assetIdSchema, type AccountId, type AssetId } from '../../shared/domain/ids';
-import { errorOf, idReply, openServices, seedDeployment, startApiPlatform, uniqueAppid } from './support';
+import { accountIdSchema, appIdSchema, assetIdSchema, type AccountId } from '../../shared/domain/ids';
+import { errorOf, idReply, openServices, seedDeployment, startApiPlatform, uniqueAppid, uploadPng } from './support';
 
 let p: Platform;
 let s: Services;
@@ -32,11 +32,6 @@ async function newAccount(): Promise<{ id: AccountId; api: Client }> {
   return { id: accountIdSchema.parse(created.account.id), api: client(p.url, created.apiKey) };
 }
 
-async function uploadPng(api: Client, width: number): Promise<AssetId> {
-  const reply = await api.raw('POST', '/v1/assets', pngOfWidth(width), { 'content-type': 'image/png' });
-  expect(reply.status).toBe(201);
-  return assetIdSchema.parse(idReply.parse(reply.body).id);
-}
 
 describe('images in an iot-video config', () => {
   it('refuses an experience QR code as an image, naming the field, on update and on create', async () => {

@@ -10,7 +10,7 @@ import type { Services } from '../../shared/app/context';
 import { linkApp } from '../../shared/domain/app';
 import { exampleIotVideoConfig } from '../../shared/domain/examples';
 import { accountIdSchema, appIdSchema, assetIdSchema, type AccountId } from '../../shared/domain/ids';
-import { errorOf, idReply, openServices, seedDeployment, seedMiniProgram, startApiPlatform, uniqueAppid } from './support';
+import { errorOf, idReply, openServices, seedDeployment, seedMiniProgram, startApiPlatform, uniqueAppid, uploadPng } from './support';
 
 let p: Platform;
 let s: Services;
@@ -33,9 +33,6 @@ async function newAccount(name: string) {
   return { id: accountIdSchema.parse(created.account.id), api: client(p.url, created.apiKey) };
 }
 
-async function uploadPng(api: Client, width: number) {
-  return assetIdSchema.parse(idReply.parse((await api.raw('POST', '/v1/assets', pngOfWidth(width), { 'content-type': 'image/png' })).body).id);
-}
 
 /** The first account's world: an iot-video app with its images, a mini program linked to it, a built deployment. */
 async function ownerWithData(): Promise<Owner> {
