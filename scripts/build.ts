@@ -51,12 +51,13 @@
  * - The script is named `<name>/bundle.js` at build time and at run time alike (V8 keeps the name a cache was made
  *   with), so stack traces read `publish/bundle.js:2:…` wherever the function runs; lines and columns are bundle.js's.
  */
-import { build, type Metafile, type Plugin } from 'esbuild';
+
 import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Script } from 'node:vm';
+import { build, type Metafile, type Plugin } from 'esbuild';
 import { LOCAL_WECHAT_DEFAULTS } from '../shared/runtime/config';
 
 const root = resolve(__dirname, '..');
@@ -173,11 +174,23 @@ export const TRAINING_INVOCATIONS = [
       queryString: {},
       body: null,
     },
-    context: { request_id: 'code-cache-training', function_name: 'code-cache-training', function_version: '$LATEST', memory_limit_in_mb: 256, time_limit_in_ms: 20_000 },
+    context: {
+      request_id: 'code-cache-training',
+      function_name: 'code-cache-training',
+      function_version: '$LATEST',
+      memory_limit_in_mb: 256,
+      time_limit_in_ms: 20_000,
+    },
   },
   {
     event: { Type: 'Timer', TriggerName: 'code-cache-training', Time: '2026-01-01T00:00:00Z', Message: '' },
-    context: { request_id: 'code-cache-training', function_name: 'code-cache-training', function_version: '$LATEST', memory_limit_in_mb: 256, time_limit_in_ms: 20_000 },
+    context: {
+      request_id: 'code-cache-training',
+      function_name: 'code-cache-training',
+      function_version: '$LATEST',
+      memory_limit_in_mb: 256,
+      time_limit_in_ms: 20_000,
+    },
   },
 ] as const;
 
@@ -260,14 +273,29 @@ export function codeCacheNode(env: NodeJS.ProcessEnv): string | undefined {
  * runtime starts Node (`nodeFlags`: other flags, for a runtime started with them, or a test of V8's refusal), in the
  * training environment, with a scratch directory of its own.
  */
-export function produceCodeCache(dir: string, scriptName: string, node = process.execPath, nodeFlags: readonly string[] = []): Promise<void> {
+export function produceCodeCache(
+  dir: string,
+  scriptName: string,
+  node = process.execPath,
+  nodeFlags: readonly string[] = [],
+): Promise<void> {
   const scratch = mkdtempSync(join(tmpdir(), 'wxa-code-cache-'));
   return new Promise<void>((resolvePromise, reject) => {
     execFile(
       node,
-      [...nodeFlags, `--random-seed=${PRODUCER_SEED}`, '-e', PRODUCER, join(dir, BUNDLE_FILES.loader), scriptName, join(dir, BUNDLE_FILES.bundle), join(dir, BUNDLE_FILES.codeCache)],
+      [
+        ...nodeFlags,
+        `--random-seed=${PRODUCER_SEED}`,
+        '-e',
+        PRODUCER,
+        join(dir, BUNDLE_FILES.loader),
+        scriptName,
+        join(dir, BUNDLE_FILES.bundle),
+        join(dir, BUNDLE_FILES.codeCache),
+      ],
       { cwd: dir, env: { PATH: process.env.PATH ?? '', ...trainingEnv(scratch) }, timeout: 60_000 },
-      (error, _stdout, stderr) => (error ? reject(new Error(`code cache of ${scriptName}: ${error.message}\n${stderr}`)) : resolvePromise()),
+      (error, _stdout, stderr) =>
+        error ? reject(new Error(`code cache of ${scriptName}: ${error.message}\n${stderr}`)) : resolvePromise(),
     );
   }).finally(() => rmSync(scratch, { recursive: true, force: true }));
 }
@@ -424,7 +452,13 @@ export async function buildFunctions(names = functionNames(), options: BuildOpti
   try {
     for (const pkg of packages) {
       const dir = join(scratch, pkg);
-      drivers.push({ package: pkg, dir, bytes: await buildDriver(pkg, dir), budgetBytes: DRIVER_BUDGET_BYTES[pkg] ?? FUNCTION_BUDGET_BYTES, codeCacheBytes: 0 });
+      drivers.push({
+        package: pkg,
+        dir,
+        bytes: await buildDriver(pkg, dir),
+        budgetBytes: DRIVER_BUDGET_BYTES[pkg] ?? FUNCTION_BUDGET_BYTES,
+        codeCacheBytes: 0,
+      });
     }
     if (cacheNode) {
       await Promise.all(
@@ -475,7 +509,12 @@ export async function buildFunctions(names = functionNames(), options: BuildOpti
         name,
         bytes: output?.bytes ?? 0,
         budgetBytes: FUNCTION_BUDGET_BYTES,
-        drivers: drivers.map(({ package: pkg, bytes, budgetBytes, codeCacheBytes }) => ({ package: pkg, bytes, budgetBytes, codeCacheBytes })),
+        drivers: drivers.map(({ package: pkg, bytes, budgetBytes, codeCacheBytes }) => ({
+          package: pkg,
+          bytes,
+          budgetBytes,
+          codeCacheBytes,
+        })),
         codeCache: undefined,
         largest: largestInputs(output),
       });
@@ -502,12 +541,16 @@ const kb = (bytes: number) => `${(bytes / KB).toFixed(1)} KB`;
 
 export function formatSizeTable(reports: readonly BundleReport[]): string {
   const width = Math.max(...reports.map((r) => r.name.length), 'function'.length);
-  const lines = [`${'function'.padEnd(width)}  ${'bundle.js'.padStart(10)}  ${'budget'.padStart(8)}  ${'v8 cache'.padStart(10)}  largest inputs`];
+  const lines = [
+    `${'function'.padEnd(width)}  ${'bundle.js'.padStart(10)}  ${'budget'.padStart(8)}  ${'v8 cache'.padStart(10)}  largest inputs`,
+  ];
   for (const r of reports) {
     const over = r.bytes > r.budgetBytes ? '  OVER BUDGET' : '';
     const largest = r.largest.map((l) => `${l.input} ${kb(l.bytes)}`).join(', ');
     const cache = r.codeCache ? kb(r.codeCache.bytes) : 'none';
-    lines.push(`${r.name.padEnd(width)}  ${kb(r.bytes).padStart(10)}  ${kb(r.budgetBytes).padStart(8)}  ${cache.padStart(10)}  ${largest}${over}`);
+    lines.push(
+      `${r.name.padEnd(width)}  ${kb(r.bytes).padStart(10)}  ${kb(r.budgetBytes).padStart(8)}  ${cache.padStart(10)}  ${largest}${over}`,
+    );
   }
   const cacheNodes = [...new Set(reports.flatMap((r) => (r.codeCache ? [r.codeCache.node] : [])))];
   lines.push(

@@ -8,9 +8,9 @@
  *   tsx scripts/fuzz.ts [--runs 100000] [--seed N] [--batch 1]
  */
 import fc from 'fast-check';
-import { createKeyedAccount, ROOT, startSeededPlatform } from '../test/reliability/support';
-import { publicRoutes, requestArb, sendBatch, type FuzzWorld } from '../test/hostile/fuzz-model';
+import { type FuzzWorld, publicRoutes, requestArb, sendBatch } from '../test/hostile/fuzz-model';
 import { accountWorld } from '../test/hostile/world';
+import { createKeyedAccount, ROOT, startSeededPlatform } from '../test/reliability/support';
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -12,10 +12,10 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { renderTemplate, repoRoot, type RenderedResource } from '../infra/scf/render';
+import { type RenderedResource, renderTemplate, repoRoot } from '../infra/scf/render';
 import { isAppError } from '../shared/domain/errors';
 import { parseConfig } from '../shared/runtime/config';
-import { BUNDLE_FILES, STORE_DRIVERS, readCodeCacheHeader } from './build';
+import { BUNDLE_FILES, readCodeCacheHeader, STORE_DRIVERS } from './build';
 
 /** Environment-map key per provider template: SCF (our component) and Alibaba FC3. */
 const environmentOf = (resource: RenderedResource): Record<string, unknown> | undefined =>
@@ -92,11 +92,10 @@ export function codeCacheWarnings(resources: Record<string, RenderedResource>, t
 }
 
 function render(templateFile: string, env: NodeJS.ProcessEnv): Record<string, RenderedResource> {
-  return renderTemplate(
-    templateFile,
-    Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)),
-    { pin: false, home: env.HOME ?? '' },
-  );
+  return renderTemplate(templateFile, Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)), {
+    pin: false,
+    home: env.HOME ?? '',
+  });
 }
 
 export function checkDeployment(templateFile: string, env: NodeJS.ProcessEnv = process.env): string[] {

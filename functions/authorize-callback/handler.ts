@@ -5,10 +5,10 @@
  */
 import { z } from 'zod';
 import { handleUnauthorized, handleUpdateAuthorized } from '../../shared/app/authorization';
-import { services, httpFunction } from '../../shared/app/compose';
+import { httpFunction, services } from '../../shared/app/compose';
 import type { Services } from '../../shared/app/context';
 import { cloudEntry } from '../../shared/runtime/entry';
-import { route, type AnyRoute } from '../../shared/runtime/http/route';
+import { type AnyRoute, route } from '../../shared/runtime/http/route';
 import { PUSH_BODY_TYPES, pushQuery, receivePush } from '../../shared/wechat/receiver';
 import { redirectRoute } from '../bind-callback/handler';
 
@@ -62,14 +62,16 @@ export function eventsRoute(deps: AuthorizeCallbackDeps): AnyRoute {
 }
 
 /** The pipeline's reaction to authorization pushes; `authorized` is completed by the redirect (see authorization.ts). */
-const reactTo = (s: Services) => async (push: ComponentPush): Promise<string> => {
-  const appid = push.AuthorizerAppid;
-  if (!appid) return `stored ${push.InfoType}`;
-  // CreateTime orders the push against a newer authorization (a late retry must not wipe it).
-  if (push.InfoType === 'unauthorized') return handleUnauthorized(s, appid, push.CreateTime * 1000);
-  if (push.InfoType === 'updateauthorized') return handleUpdateAuthorized(s, appid);
-  return `stored ${push.InfoType}`;
-};
+const reactTo =
+  (s: Services) =>
+  async (push: ComponentPush): Promise<string> => {
+    const appid = push.AuthorizerAppid;
+    if (!appid) return `stored ${push.InfoType}`;
+    // CreateTime orders the push against a newer authorization (a late retry must not wipe it).
+    if (push.InfoType === 'unauthorized') return handleUnauthorized(s, appid, push.CreateTime * 1000);
+    if (push.InfoType === 'updateauthorized') return handleUpdateAuthorized(s, appid);
+    return `stored ${push.InfoType}`;
+  };
 
 export const routes = (s: Services): AnyRoute[] => [
   redirectRoute(s, 'authorize-app', '/wechat/authorize/callback', 'Authorization redirect for an app’s target mini program'),

@@ -4,14 +4,17 @@
  */
 import { z } from 'zod';
 import { completeAuthorization, refusalOf } from '../../shared/app/authorization';
-import { services } from '../../shared/app/compose';
-import { httpFunction } from '../../shared/app/compose';
+import { httpFunction, services } from '../../shared/app/compose';
 import type { Services } from '../../shared/app/context';
 import { authErrorPage, authResultReply } from '../../shared/app/pages';
 import { cloudEntry } from '../../shared/runtime/entry';
-import { route, wantsJson, type AnyRoute } from '../../shared/runtime/http/route';
+import { type AnyRoute, route, wantsJson } from '../../shared/runtime/http/route';
 
-export const redirectQuery = z.object({ auth_code: z.string().max(512).optional(), expires_in: z.string().optional(), state: z.string().max(2048).optional() });
+export const redirectQuery = z.object({
+  auth_code: z.string().max(512).optional(),
+  expires_in: z.string().optional(),
+  state: z.string().max(2048).optional(),
+});
 
 /**
  * Shared by both redirects. Every failure is thrown, so the error middleware picks its status from its category

@@ -6,12 +6,12 @@
  * deployment (`refusedTesters`) and bound later with POST /v1/deployments/{id}/testers.
  */
 import { z } from 'zod';
-import { services, httpFunction } from '../../shared/app/compose';
+import { httpFunction, services } from '../../shared/app/compose';
 import { accountOf, actorOf, type Services } from '../../shared/app/context';
 import { bindTestersLater, cancelDeployment, retryDeployment, startBuild } from '../../shared/app/deployments';
 import { deploymentSchema } from '../../shared/domain/deployment';
 import { cloudEntry } from '../../shared/runtime/entry';
-import { json, route, type AnyRoute } from '../../shared/runtime/http/route';
+import { type AnyRoute, json, route } from '../../shared/runtime/http/route';
 
 export const deploymentParams = z.object({ deploymentId: z.string().regex(/^dep_[0-9a-z]{1,64}$/, 'not a deployment id') });
 
@@ -57,16 +57,19 @@ export const routes = (s: Services): AnyRoute[] => {
       method: 'POST',
       path: '/v1/deployments/{deploymentId}/cancel',
       auth: 'account',
-      summary: 'Cancel a deployment that is not under review (one that failed around its audit has the audit withdrawn at WeChat first); the app returns to configuring',
+      summary:
+        'Cancel a deployment that is not under review (one that failed around its audit has the audit withdrawn at WeChat first); the app returns to configuring',
       params: deploymentParams,
       response: deploymentSchema,
-      handle: async ({ params, principal }) => json(200, await cancelDeployment(s, accountOf(principal), params.deploymentId, actorOf(principal))),
+      handle: async ({ params, principal }) =>
+        json(200, await cancelDeployment(s, accountOf(principal), params.deploymentId, actorOf(principal))),
     }),
     route({
       method: 'POST',
       path: '/v1/deployments/{deploymentId}/testers',
       auth: 'account',
-      summary: "Bind experience testers to a built deployment's mini program: by default those WeChat refused at build time, once the cause (its tester limit, the person's) is gone",
+      summary:
+        "Bind experience testers to a built deployment's mini program: by default those WeChat refused at build time, once the cause (its tester limit, the person's) is gone",
       params: deploymentParams,
       body: testersBody,
       response: deploymentSchema,

@@ -3,8 +3,9 @@
  * and CloudBase have no TTL index, and even MongoDB's TTL monitor runs late, so expiry must not depend on it:
  * reads already ignore expired documents; this sweep only reclaims space.
  */
+
+import { type Platform, platform } from '../../shared/runtime/compose';
 import { cloudEntry } from '../../shared/runtime/entry';
-import { platform, type Platform } from '../../shared/runtime/compose';
 import type { ScheduledEvent } from '../../shared/runtime/shim';
 
 export type MaintenanceDeps = Pick<Platform, 'log' | 'store'>;

@@ -3,12 +3,12 @@
  * Refused while the account's primary mini program is unbound, and for a deployment whose app no longer holds
  * its mini program (`DEPLOYMENT_APP_UNLINKED`: another app was authorized for it, or the app moved).
  */
-import { services, httpFunction } from '../../shared/app/compose';
+import { httpFunction, services } from '../../shared/app/compose';
 import { accountOf, actorOf, type Services } from '../../shared/app/context';
 import { releaseDeployment, rollbackDeployment } from '../../shared/app/deployments';
 import { deploymentSchema } from '../../shared/domain/deployment';
 import { cloudEntry } from '../../shared/runtime/entry';
-import { json, route, type AnyRoute } from '../../shared/runtime/http/route';
+import { type AnyRoute, json, route } from '../../shared/runtime/http/route';
 import { deploymentParams } from '../build-trigger/handler';
 
 export const routes = (s: Services): AnyRoute[] => [
@@ -29,7 +29,8 @@ export const routes = (s: Services): AnyRoute[] => [
     summary: 'Roll the mini program back to the version live before this release',
     params: deploymentParams,
     response: deploymentSchema,
-    handle: async ({ params, principal }) => json(200, await rollbackDeployment(s, accountOf(principal), params.deploymentId, actorOf(principal))),
+    handle: async ({ params, principal }) =>
+      json(200, await rollbackDeployment(s, accountOf(principal), params.deploymentId, actorOf(principal))),
   }),
 ];
 

@@ -3,13 +3,13 @@
  * (`/wechat/authorizers/$APPID$/events`), whose audit pushes update the deployment at once.
  */
 import { z } from 'zod';
-import { services, httpFunction } from '../../shared/app/compose';
+import { httpFunction, services } from '../../shared/app/compose';
 import { accountOf, actorOf, type Services } from '../../shared/app/context';
 import { handleAuditEvent, speedUpAudit, submitForAudit, undoAudit } from '../../shared/app/deployments';
 import { deploymentSchema } from '../../shared/domain/deployment';
 import { weChatAppidSchema } from '../../shared/domain/ids';
 import { cloudEntry } from '../../shared/runtime/entry';
-import { json, route, type AnyRoute } from '../../shared/runtime/http/route';
+import { type AnyRoute, json, route } from '../../shared/runtime/http/route';
 import { PUSH_BODY_TYPES, pushQuery, receivePush } from '../../shared/wechat/receiver';
 import { deploymentParams } from '../build-trigger/handler';
 

@@ -3,11 +3,11 @@
  * keeps their history. The account's primary needs `force: true`, and the answer says what that blocks.
  */
 import { z } from 'zod';
-import { services, httpFunction } from '../../shared/app/compose';
+import { httpFunction, services } from '../../shared/app/compose';
 import { accountOf, actorOf, type Services } from '../../shared/app/context';
 import { unbindMiniProgram } from '../../shared/app/deployments';
 import { cloudEntry } from '../../shared/runtime/entry';
-import { json, route, type AnyRoute } from '../../shared/runtime/http/route';
+import { type AnyRoute, json, route } from '../../shared/runtime/http/route';
 
 export const routes = (s: Services): AnyRoute[] => [
   route({

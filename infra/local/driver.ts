@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { startLocalStack, type LocalStack } from './bootstrap';
-import type { WeChatSimulator } from '../wechat-sim';
 import { createLogger } from '../../shared/runtime/logger';
+import type { WeChatSimulator } from '../wechat-sim';
+import { type LocalStack, startLocalStack } from './bootstrap';
 
 const root = resolve(__dirname, '..', '..');
 
@@ -23,11 +23,18 @@ export interface Platform {
   close(): Promise<void>;
 }
 
-export async function startPlatform(options: { auditDecisionDelayMs?: number | null; env?: Record<string, string> } = {}): Promise<Platform> {
+export async function startPlatform(
+  options: { auditDecisionDelayMs?: number | null; env?: Record<string, string> } = {},
+): Promise<Platform> {
   const dir = mkdtempSync(join(tmpdir(), 'wxa-platform-'));
   const env: NodeJS.ProcessEnv = process.env;
   // WeChat calls and pushes wait long: on a loaded machine the simulator in this process answers slowly, not never.
-  Object.assign(env, { SQLITE_PATH: join(dir, 'wxa.db'), LOG_LEVEL: env.LOG_LEVEL ?? 'error', WECHAT_TIMEOUT_MS: env.WECHAT_TIMEOUT_MS ?? '60000', ...options.env });
+  Object.assign(env, {
+    SQLITE_PATH: join(dir, 'wxa.db'),
+    LOG_LEVEL: env.LOG_LEVEL ?? 'error',
+    WECHAT_TIMEOUT_MS: env.WECHAT_TIMEOUT_MS ?? '60000',
+    ...options.env,
+  });
   const stack = await startLocalStack({
     root,
     env,
@@ -152,7 +159,14 @@ export async function redirectAfterScan(
   return scanOnly(p, url, appid);
 }
 
-export async function authorize(p: Platform, api: Client, purpose: 'bind-primary' | 'authorize-app', appid: string, appId?: string, funcScopeIds?: number[]) {
+export async function authorize(
+  p: Platform,
+  api: Client,
+  purpose: 'bind-primary' | 'authorize-app',
+  appid: string,
+  appId?: string,
+  funcScopeIds?: number[],
+) {
   const body = purpose === 'bind-primary' ? { purpose } : { purpose, appId };
   const { url } = urlReply.parse(expectStatus(await api.post('/v1/authorizations', body), 201).body);
   return scanAndReturn(p, url, appid, funcScopeIds);

@@ -11,19 +11,27 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { bindPrimary, loseMiniProgram, primaryOf, unbindPrimary } from '../domain/account';
 import { linkApp, unlinkApp } from '../domain/app';
-import { AppError, ConflictError, DuplicateKeyError, ERROR_CATEGORIES, NotFoundError, ValidationError, type ErrorCategory } from '../domain/errors';
-import { weChatAppidSchema, weChatUserNameSchema, type AccountId, type AppId, type WeChatAppid } from '../domain/ids';
+import {
+  AppError,
+  ConflictError,
+  DuplicateKeyError,
+  ERROR_CATEGORIES,
+  type ErrorCategory,
+  NotFoundError,
+  ValidationError,
+} from '../domain/errors';
+import { type AccountId, type AppId, type WeChatAppid, weChatAppidSchema, weChatUserNameSchema } from '../domain/ids';
 import {
   authorizedAfterPush,
+  type Displaced,
   linkMiniProgram,
+  type MiniProgram,
   markUnauthorized,
   recordAuthorization,
+  type ScannedFor,
   takenByAnotherAccount,
   unlinkMiniProgram,
   withPlugins,
-  type Displaced,
-  type MiniProgram,
-  type ScannedFor,
 } from '../domain/mini-program';
 import { hasCodePermissions, permissionSetsFor, primarySubjectChange, primarySubjectChangeRefused, sameSubject } from '../domain/rules';
 import { defineCollection, type Write } from '../store/port';
@@ -119,7 +127,8 @@ export async function authorizationUrl(
   let appId: AppId | null = null;
   let plugins = false;
   if (input.purpose === 'authorize-app') {
-    if (!input.appId) throw new NotFoundError('appId is required to authorize a mini program for an app', { code: 'APP_NOT_FOUND', field: 'appId' });
+    if (!input.appId)
+      throw new NotFoundError('appId is required to authorize a mini program for an app', { code: 'APP_NOT_FOUND', field: 'appId' });
     const app = (await getApp(s, accountId, input.appId)).data;
     appId = app.id;
     plugins = app.requiredPlugins.length > 0;
@@ -135,7 +144,13 @@ export async function authorizationUrl(
   const { pre_auth_code: preAuthCode } = await s.wechat.client.createPreAuthCode();
   const categoryIdList = permissionSetsFor(input.purpose, { plugins }).requested.map((set) => set.id);
   // auth_type 2: mini programs only (an official account cannot publish mini program code).
-  const url = s.wechat.client.authorizationPageUrl({ preAuthCode, redirectUri, mobile: input.mobile ?? false, authType: 2, categoryIdList });
+  const url = s.wechat.client.authorizationPageUrl({
+    preAuthCode,
+    redirectUri,
+    mobile: input.mobile ?? false,
+    authType: 2,
+    categoryIdList,
+  });
   return { url, expiresAt: s.clock() + ttlSeconds * 1000 };
 }
 
@@ -151,9 +166,13 @@ export async function completeAuthorization(
   const payload = s.signer.verify(input.state);
   if (payload.purpose !== purpose) throw new InvalidStateError(`for ${payload.purpose}, not ${purpose}`);
   if (!input.authCode) {
-    throw new ValidationError('WeChat returned no auth_code: the admin did not complete the authorization', [{ path: 'query.auth_code', message: 'missing' }], {
-      code: 'AUTH_CODE_MISSING',
-    });
+    throw new ValidationError(
+      'WeChat returned no auth_code: the admin did not complete the authorization',
+      [{ path: 'query.auth_code', message: 'missing' }],
+      {
+        code: 'AUTH_CODE_MISSING',
+      },
+    );
   }
   const codeId = createHash('sha256').update(input.authCode).digest('hex');
   const claim = await claimExchange(s, payload, codeId);
@@ -208,7 +227,13 @@ async function claimExchange(s: Services, payload: StatePayload, codeId: string)
   const waitUntil = Date.now() + EXCHANGE_WAIT_MS;
   for (let pause = 25; ; pause = Math.min(pause * 2, 500)) {
     const now = s.clock();
-    const fresh: AuthExchange = { stateNonce: payload.nonce, purpose: payload.purpose, owner, exchangeUntil: now + EXCHANGE_LEASE_MS, result: null };
+    const fresh: AuthExchange = {
+      stateNonce: payload.nonce,
+      purpose: payload.purpose,
+      owner,
+      exchangeUntil: now + EXCHANGE_LEASE_MS,
+      result: null,
+    };
     try {
       await s.store.commit([
         used.insertWrite(payload.nonce, { authCode: codeId, at: now }, { expiresAt: payload.exp * 1000 }),
@@ -281,7 +306,7 @@ async function recordOutcome(s: Services, codeId: string, result: AuthResult): P
 async function exchangeAndApply(s: Services, payload: StatePayload, authCode: string): Promise<MiniProgram> {
   // Through the client: a component token WeChat has already retired is replaced and the call retried once.
   const { client, tokens } = s.wechat;
-  let authorization;
+  let authorization: Awaited<ReturnType<typeof client.queryAuth>>['authorization_info'];
   try {
     authorization = (await client.queryAuth(authCode)).authorization_info;
   } catch (error) {
@@ -334,7 +359,8 @@ async function exchangeAndApply(s: Services, payload: StatePayload, authCode: st
     let { miniProgram, displaced } = recordAuthorization(existing?.data ?? null, facts, { at, actor, scannedFor });
     const displacedApps: Displaced[] = displaced ? [displaced] : [];
     const lost: typeof losses = [];
-    if (existing && existing.data.accountId !== facts.accountId) writes.push(...(await formerOwnerWrites(s, existing.data, scannedFor, at)));
+    if (existing && existing.data.accountId !== facts.accountId)
+      writes.push(...(await formerOwnerWrites(s, existing.data, scannedFor, at)));
 
     let change: { from: string } | null = null;
     if (payload.purpose === 'bind-primary') {
@@ -358,18 +384,27 @@ async function exchangeAndApply(s: Services, payload: StatePayload, authCode: st
       if (app.data.miniProgramAppid && app.data.miniProgramAppid !== appid) {
         const old = await s.db.miniPrograms.get(app.data.miniProgramAppid);
         if (old && old.data.linkedAppId === app.data.id) {
-          writes.push(s.db.miniPrograms.updateWrite(old.id, old.version, unlinkMiniProgram(old.data, 'unbound', { at, actor }).miniProgram));
+          writes.push(
+            s.db.miniPrograms.updateWrite(old.id, old.version, unlinkMiniProgram(old.data, 'unbound', { at, actor }).miniProgram),
+          );
         }
-        lost.push({ appId: app.data.id, appid: app.data.miniProgramAppid, reason: `the app was linked to another mini program (${appid})` });
+        lost.push({
+          appId: app.data.id,
+          appid: app.data.miniProgramAppid,
+          reason: `the app was linked to another mini program (${appid})`,
+        });
       }
       writes.push(s.db.apps.updateWrite(app.id, app.version, linkApp(app.data, appid, at)));
     }
     for (const loser of displacedApps) {
       const app = await s.db.apps.get(loser.appId);
-      if (app && app.data.miniProgramAppid === appid) writes.push(s.db.apps.updateWrite(app.id, app.version, unlinkApp(app.data, loser.loss)));
+      if (app && app.data.miniProgramAppid === appid)
+        writes.push(s.db.apps.updateWrite(app.id, app.version, unlinkApp(app.data, loser.loss)));
       lost.push({ appId: loser.appId, appid, reason: loser.loss.message });
     }
-    writes.push(existing ? s.db.miniPrograms.updateWrite(appid, existing.version, miniProgram) : s.db.miniPrograms.insertWrite(appid, miniProgram));
+    writes.push(
+      existing ? s.db.miniPrograms.updateWrite(appid, existing.version, miniProgram) : s.db.miniPrograms.insertWrite(appid, miniProgram),
+    );
     try {
       await s.store.commit(writes);
       losses = lost;
@@ -392,7 +427,11 @@ async function exchangeAndApply(s: Services, payload: StatePayload, authCode: st
 }
 
 /** The account's mini programs that the same-subject rule keeps from joining an account whose primary is `primary`. */
-async function otherSubjectMiniPrograms(s: Services, accountId: AccountId, primary: { appid: WeChatAppid; subject: string }): Promise<MiniProgram[]> {
+async function otherSubjectMiniPrograms(
+  s: Services,
+  accountId: AccountId,
+  primary: { appid: WeChatAppid; subject: string },
+): Promise<MiniProgram[]> {
   const all = await s.db.miniPrograms.find({ where: { accountId }, orderBy: { field: 'id' }, limit: 500 });
   return all.map((d) => d.data).filter((mp) => !sameSubject(primary, mp, s.config.requireSameSubject).ok);
 }
@@ -402,7 +441,12 @@ async function otherSubjectMiniPrograms(s: Services, accountId: AccountId, prima
  * (`whoCanPublish` refuses them), so their deployments in flight are voided, with the reason in their history, as
  * after an unbind. Best effort after the change is stored: a deployment left open is blocked at its next step.
  */
-async function voidOtherSubject(s: Services, accountId: AccountId, primary: { appid: WeChatAppid; subject: string }, from: string): Promise<void> {
+async function voidOtherSubject(
+  s: Services,
+  accountId: AccountId,
+  primary: { appid: WeChatAppid; subject: string },
+  from: string,
+): Promise<void> {
   const reason = `the account's primary mini program became ${primary.appid} of "${primary.subject}" (subject changed with force from "${from}"): only mini programs of "${primary.subject}" can publish`;
   for (const mp of await otherSubjectMiniPrograms(s, accountId, primary)) {
     try {
@@ -424,7 +468,9 @@ async function formerOwnerWrites(s: Services, taken: MiniProgram, scannedFor: Sc
   const wasPrimary = primaryOf(former.data)?.appid === taken.appid;
   const message =
     `${takenByAnotherAccount(taken.appid, scannedFor)}; it no longer belongs to this account.` +
-    (wasPrimary ? " It was this account's primary mini program: its other mini programs cannot publish until a primary is bound again." : '') +
+    (wasPrimary
+      ? " It was this account's primary mini program: its other mini programs cannot publish until a primary is bound again."
+      : '') +
     ' Its admin can authorize it again for this account.';
   return [s.db.accounts.updateWrite(former.id, former.version, loseMiniProgram(former.data, { appid: taken.appid, message }, at))];
 }
@@ -474,13 +520,15 @@ export async function refreshPlugins(s: Services, appid: WeChatAppid, funcScopeI
  * applying it would wipe the newer authorization.
  */
 export async function handleUnauthorized(s: Services, appid: string, pushCreatedAtMs: number): Promise<string> {
-  const ignored = (mp: MiniProgram) => `ignored: the push (${new Date(pushCreatedAtMs).toISOString()}) is older than the authorization of ${new Date(mp.authorizedAt).toISOString()}`;
+  const ignored = (mp: MiniProgram) =>
+    `ignored: the push (${new Date(pushCreatedAtMs).toISOString()}) is older than the authorization of ${new Date(mp.authorizedAt).toISOString()}`;
   const known = await s.db.miniPrograms.get(appid);
   if (known && authorizedAfterPush(known.data.authorizedAt, pushCreatedAtMs)) return ignored(known.data);
   // The tokens may already carry an authorization newer than the push whose redirect has not yet written the mini
   // program (it stores the tokens first): then the push is stale for the mini program too.
   const tokens = await s.wechat.tokens.markRevoked(appid, 'unauthorized by the mini program admin', pushCreatedAtMs);
-  if (tokens === 'authorized-since') return `ignored: the push (${new Date(pushCreatedAtMs).toISOString()}) is older than the authorization being recorded`;
+  if (tokens === 'authorized-since')
+    return `ignored: the push (${new Date(pushCreatedAtMs).toISOString()}) is older than the authorization being recorded`;
   const parsed = weChatAppidSchema.safeParse(appid);
   if (!parsed.success) return 'not a mini program appid';
   for (let attempt = 0; ; attempt++) {
@@ -494,11 +542,18 @@ export async function handleUnauthorized(s: Services, appid: string, pushCreated
     const writes: Write[] = [s.db.miniPrograms.updateWrite(appid, existing.version, miniProgram)];
     if (displaced) {
       const app = await s.db.apps.get(displaced.appId);
-      if (app && app.data.miniProgramAppid === appid) writes.push(s.db.apps.updateWrite(app.id, app.version, unlinkApp(app.data, displaced.loss)));
+      if (app && app.data.miniProgramAppid === appid)
+        writes.push(s.db.apps.updateWrite(app.id, app.version, unlinkApp(app.data, displaced.loss)));
     }
     const account = await s.db.accounts.get(existing.data.accountId);
     if (account && primaryOf(account.data)?.appid === appid) {
-      writes.push(s.db.accounts.updateWrite(account.id, account.version, unbindPrimary(account.data, at, 'its admin revoked the authorization on mp.weixin.qq.com (unauthorized)')));
+      writes.push(
+        s.db.accounts.updateWrite(
+          account.id,
+          account.version,
+          unbindPrimary(account.data, at, 'its admin revoked the authorization on mp.weixin.qq.com (unauthorized)'),
+        ),
+      );
     }
     try {
       await s.store.commit(writes);
@@ -507,7 +562,13 @@ export async function handleUnauthorized(s: Services, appid: string, pushCreated
       if (!(error instanceof ConflictError) || attempt >= 5) throw error;
     }
   }
-  const voided = await voidDeploymentsOf(s, parsed.data, 'the mini program admin revoked the authorization (unauthorized)', { kind: 'wechat' }, { undoAudit: false });
+  const voided = await voidDeploymentsOf(
+    s,
+    parsed.data,
+    'the mini program admin revoked the authorization (unauthorized)',
+    { kind: 'wechat' },
+    { undoAudit: false },
+  );
   return `unauthorized; ${voided} deployment(s) voided`;
 }
 
@@ -521,11 +582,14 @@ export async function handleUpdateAuthorized(s: Services, appid: string): Promis
     const current = await s.db.miniPrograms.get(appid);
     if (!current) return 'unknown mini program';
     try {
-      await s.db.miniPrograms.update(appid, current.version, { ...current.data, funcScopeIds: [...new Set(funcScopeIds)].sort((a, b) => a - b), updatedAt: s.clock() });
+      await s.db.miniPrograms.update(appid, current.version, {
+        ...current.data,
+        funcScopeIds: [...new Set(funcScopeIds)].sort((a, b) => a - b),
+        updatedAt: s.clock(),
+      });
       return `permission sets now ${funcScopeIds.join(',')}`;
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
     }
   }
 }
-

@@ -3,10 +3,21 @@
  * Every read is scoped to the calling account; another account's id answers 404, exactly like a missing one.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { addApiKeyHash, newAccount, type Account } from '../domain/account';
-import { checkImages, configInvalid, imageRefs, newApp, resetTheme, withConfig, type App, type AssetMeta, type NewAppInput, type ThemeColour } from '../domain/app';
-import { NotFoundError, PayloadTooLargeError, ValidationError, ConflictError } from '../domain/errors';
-import { newAccountId, newAppId, newAssetId, type AccountId, type AssetId } from '../domain/ids';
+import { type Account, addApiKeyHash, newAccount } from '../domain/account';
+import {
+  type App,
+  type AssetMeta,
+  checkImages,
+  configInvalid,
+  imageRefs,
+  type NewAppInput,
+  newApp,
+  resetTheme,
+  type ThemeColour,
+  withConfig,
+} from '../domain/app';
+import { ConflictError, NotFoundError, PayloadTooLargeError, ValidationError } from '../domain/errors';
+import { type AccountId, type AssetId, newAccountId, newAppId, newAssetId } from '../domain/ids';
 import type { AccountAuthenticator } from '../runtime/http/stack';
 import type { Stored } from '../store/port';
 import type { Asset } from './collections';
@@ -72,7 +83,8 @@ export async function createApp(s: Services, accountId: AccountId, input: NewApp
 
 export async function getApp(s: Services, accountId: AccountId, appId: string): Promise<Stored<App>> {
   const stored = await s.db.apps.get(appId);
-  if (!stored || stored.data.accountId !== accountId) throw new NotFoundError(`app ${appId} not found`, { code: 'APP_NOT_FOUND', field: 'appId' });
+  if (!stored || stored.data.accountId !== accountId)
+    throw new NotFoundError(`app ${appId} not found`, { code: 'APP_NOT_FOUND', field: 'appId' });
   return stored;
 }
 
@@ -97,7 +109,9 @@ export async function updateAppConfig(s: Services, accountId: AccountId, appId: 
 export async function resetAppTheme(s: Services, accountId: AccountId, appId: string, colours?: readonly ThemeColour[]): Promise<App> {
   const stored = await getApp(s, accountId, appId);
   if (stored.data.kind !== 'iot-video') {
-    throw new ValidationError('only iot-video apps have a theme', [{ path: 'appId', message: 'not an iot-video app' }], { code: 'APP_HAS_NO_THEME' });
+    throw new ValidationError('only iot-video apps have a theme', [{ path: 'appId', message: 'not an iot-video app' }], {
+      code: 'APP_HAS_NO_THEME',
+    });
   }
   return updateAppConfig(s, accountId, appId, resetTheme(stored.data.config, colours));
 }
@@ -107,10 +121,15 @@ export async function linkAppProducts(s: Services, accountId: AccountId, appId: 
   for (;;) {
     const stored = await getApp(s, accountId, appId);
     if (stored.data.kind !== 'iot-video') {
-      throw new ValidationError('only iot-video apps are linked to IoT Video products', [{ path: 'appId', message: 'not an iot-video app' }], { code: 'APP_HAS_NO_PRODUCTS' });
+      throw new ValidationError(
+        'only iot-video apps are linked to IoT Video products',
+        [{ path: 'appId', message: 'not an iot-video app' }],
+        { code: 'APP_HAS_NO_PRODUCTS' },
+      );
     }
     try {
-      return (await s.db.apps.update(stored.id, stored.version, { ...stored.data, productIds: [...productIds], updatedAt: s.clock() })).data;
+      return (await s.db.apps.update(stored.id, stored.version, { ...stored.data, productIds: [...productIds], updatedAt: s.clock() }))
+        .data;
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
     }
@@ -124,7 +143,8 @@ export async function assetMetasOf(s: Services, accountId: AccountId, app: App):
   const assets = await Promise.all(refs.map((ref) => s.db.assets.get(ref.assetId)));
   refs.forEach((ref, i) => {
     const asset = assets[i];
-    if (asset && asset.data.accountId === accountId) metas.set(ref.assetId, { kind: asset.data.kind, type: asset.data.contentType, width: asset.data.width });
+    if (asset && asset.data.accountId === accountId)
+      metas.set(ref.assetId, { kind: asset.data.kind, type: asset.data.contentType, width: asset.data.width });
   });
   return metas;
 }
@@ -137,11 +157,19 @@ async function checkAppImages(s: Services, accountId: AccountId, app: App): Prom
 
 // -------------------------------------------------------------------------------------------------- assets
 
-export async function putAsset(s: Services, accountId: AccountId, bytes: Buffer, kind: Asset['kind'] = 'upload'): Promise<{ id: AssetId } & Omit<Asset, 'data'>> {
+export async function putAsset(
+  s: Services,
+  accountId: AccountId,
+  bytes: Buffer,
+  kind: Asset['kind'] = 'upload',
+): Promise<{ id: AssetId } & Omit<Asset, 'data'>> {
   if (bytes.length === 0) throw new ValidationError('the upload is empty', [{ path: 'body', message: 'empty' }], { code: 'IMAGE_INVALID' });
   // Too large is one kind of mistake whatever the limit: 413, like a body over MAX_BODY_BYTES.
   if (bytes.length > MAX_ASSET_BYTES) {
-    throw new PayloadTooLargeError(`an image is at most ${MAX_ASSET_BYTES / 1024 / 1024} MiB (${MAX_ASSET_BYTES} bytes); this one is ${bytes.length} bytes`, { field: 'body' });
+    throw new PayloadTooLargeError(
+      `an image is at most ${MAX_ASSET_BYTES / 1024 / 1024} MiB (${MAX_ASSET_BYTES} bytes); this one is ${bytes.length} bytes`,
+      { field: 'body' },
+    );
   }
   const meta = readImageMeta(bytes);
   const id = newAssetId(s.randomBytes);

@@ -2,8 +2,9 @@
  * The composition every pipeline function shares: platform (config, logger, store) + WeChat + services, built once
  * per cold start; and the HTTP options every frontend function uses (account keys, Idempotency-Key, CORS).
  */
-import { markNeedsReauth } from '../domain/mini-program';
+
 import { ConflictError } from '../domain/errors';
+import { markNeedsReauth } from '../domain/mini-program';
 import { once, platform } from '../runtime/compose';
 import { createIdempotencyGuard } from '../runtime/http/idempotency';
 import type { AnyRoute } from '../runtime/http/route';

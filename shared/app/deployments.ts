@@ -15,52 +15,70 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { eitherSignal, sharedSignal } from '../runtime/abort';
 import { primaryOf, unbindPrimary } from '../domain/account';
 import { checkAppConfig, unlinkApp } from '../domain/app';
 import type { Actor } from '../domain/common';
 import {
-  IN_FLIGHT_STATES,
-  SUBMIT_CLOCK_SKEW_MS,
   auditIdsOf,
   auditMayBeLive,
   createDeployment,
+  type Deployment,
+  type DeploymentCommand,
+  type Effect,
+  IN_FLIGHT_STATES,
   isTerminal,
+  type LatestAudit,
   ownsAudit,
   pendingWork,
   pollLater,
   pollNow,
+  SUBMIT_CLOCK_SKEW_MS,
+  type TesterRefusal,
   transition,
+  type Work,
   withTestersBound,
   wouldChange,
-  type Deployment,
-  type DeploymentCommand,
-  type Effect,
-  type LatestAudit,
-  type TesterRefusal,
-  type Work,
 } from '../domain/deployment';
 import { AppError, ConflictError, NotFoundError, ValidationError } from '../domain/errors';
-import { deploymentIdSchema, newDeploymentId, timestampSchema, type AccountId, type AppId, type AssetId, type WeChatAppid } from '../domain/ids';
+import { buildExtJson } from '../domain/ext-json';
+import {
+  type AccountId,
+  type AppId,
+  type AssetId,
+  deploymentIdSchema,
+  newDeploymentId,
+  timestampSchema,
+  type WeChatAppid,
+} from '../domain/ids';
 import { markNeedsReauth, unlinkMiniProgram } from '../domain/mini-program';
 import { checkPlugins } from '../domain/plugins';
-import { buildExtJson } from '../domain/ext-json';
 import { hasCodePermissions, whoCanPublish } from '../domain/rules';
+import { eitherSignal, sharedSignal } from '../runtime/abort';
 import { createLeases } from '../store/leases';
 import { defineCollection, type Stored, type Write } from '../store/port';
 import { ALREADY_A_TESTER, TESTER_REFUSALS, WeChatApiError, WeChatNetworkError } from '../wechat/errcodes';
 import type { CallOptions } from '../wechat/http';
 import { AuthorizerNotAuthorizedError } from '../wechat/tokens';
+import { refreshPlugins } from './authorization';
 import { assetMetasOf, getAccount, getApp, putAsset } from './catalog';
 import type { Services } from './context';
-import { refreshPlugins } from './authorization';
 import { applyPrivacyGuide, ensureDomains, prepareSubmit, type StepResult } from './go-live-settings';
 import { templateToBuild } from './templates';
 
 const LEASE_MS = 2 * 60_000;
 const SYSTEM: Actor = { kind: 'system' };
 /** Every state a deployment is open in whatever its failure; `failed` is open too, but only while retryable. */
-const OPEN_STATES = ['configuring', 'building', 'built', 'submitting', 'auditing', 'approved', 'releasing', 'rejected', 'withdrawn'] as const;
+const OPEN_STATES = [
+  'configuring',
+  'building',
+  'built',
+  'submitting',
+  'auditing',
+  'approved',
+  'releasing',
+  'rejected',
+  'withdrawn',
+] as const;
 const MAX_TESTERS = 100;
 
 /**
@@ -129,7 +147,14 @@ export interface BuildInput {
  * Validates everything that can be checked before touching WeChat, records the deployment in `building`, and
  * runs the build steps as far as the request's time allows. The poller finishes what is left.
  */
-export async function startBuild(s: Services, accountId: AccountId, appId: string, input: BuildInput, actor: Actor, signal?: AbortSignal): Promise<Deployment> {
+export async function startBuild(
+  s: Services,
+  accountId: AccountId,
+  appId: string,
+  input: BuildInput,
+  actor: Actor,
+  signal?: AbortSignal,
+): Promise<Deployment> {
   const account = await getAccount(s, accountId);
   const app = await getApp(s, accountId, appId);
   const appid = app.data.miniProgramAppid;
@@ -158,7 +183,10 @@ export async function startBuild(s: Services, accountId: AccountId, appId: strin
     if (!plugins.ok) throw plugins.error;
   }
 
-  const extJson = buildExtJson(app.data, { extAppid: appid, assetUrl: (id: AssetId) => `${s.config.publicBaseUrl}/v1/public/assets/${id}` });
+  const extJson = buildExtJson(app.data, {
+    extAppid: appid,
+    assetUrl: (id: AssetId) => `${s.config.publicBaseUrl}/v1/public/assets/${id}`,
+  });
   const created = createDeployment(
     {
       id: newDeploymentId(s.randomBytes),
@@ -179,10 +207,14 @@ export async function startBuild(s: Services, accountId: AccountId, appId: strin
     const slot = await slots.get(app.data.id);
     const blocking = await openDeploymentOf(s, app.data.id, slot?.data.deploymentId ?? null);
     if (blocking) {
-      throw new DeploymentConflictError('DEPLOYMENT_ALREADY_OPEN', `deployment ${blocking.id} of this app is still ${blocking.data.state}: cancel or finish it first`, {
-        deploymentId: blocking.id,
-        state: blocking.data.state,
-      });
+      throw new DeploymentConflictError(
+        'DEPLOYMENT_ALREADY_OPEN',
+        `deployment ${blocking.id} of this app is still ${blocking.data.state}: cancel or finish it first`,
+        {
+          deploymentId: blocking.id,
+          state: blocking.data.state,
+        },
+      );
     }
     const claim = { deploymentId: created.id, at: s.clock() };
     try {
@@ -226,10 +258,22 @@ export async function latestDeploymentOf(s: Services, appId: AppId): Promise<Dep
  * Open deployments by state. Closed failures pile up (a permanent failure stays `failed`), so they cannot share
  * one limited query with the open states: the failed ones are read newest first, where a retryable one would be.
  */
-async function findOpen(s: Services, where: { appId?: AppId; miniProgramAppid?: WeChatAppid }, limit: number): Promise<Stored<Deployment>[]> {
-  const open = await s.db.deployments.find({ where: { ...where, state: { in: [...OPEN_STATES] } }, orderBy: { field: 'createdAt', direction: 'desc' }, limit });
+async function findOpen(
+  s: Services,
+  where: { appId?: AppId; miniProgramAppid?: WeChatAppid },
+  limit: number,
+): Promise<Stored<Deployment>[]> {
+  const open = await s.db.deployments.find({
+    where: { ...where, state: { in: [...OPEN_STATES] } },
+    orderBy: { field: 'createdAt', direction: 'desc' },
+    limit,
+  });
   if (open.length >= limit) return open;
-  const failed = await s.db.deployments.find({ where: { ...where, state: 'failed' }, orderBy: { field: 'createdAt', direction: 'desc' }, limit: Math.max(limit, 100) });
+  const failed = await s.db.deployments.find({
+    where: { ...where, state: 'failed' },
+    orderBy: { field: 'createdAt', direction: 'desc' },
+    limit: Math.max(limit, 100),
+  });
   return [...open, ...failed.filter((d) => !isTerminal(d.data))].slice(0, limit);
 }
 
@@ -287,7 +331,9 @@ async function acquireWaiting(s: Services, id: string, waitMs: number) {
     const lease = await leases.acquire(leaseName(id), owner, LEASE_MS);
     if (lease) return { release: () => leases.release(lease) };
     if (Date.now() >= deadline) {
-      throw new DeploymentConflictError('DEPLOYMENT_BUSY', `deployment ${id} is being worked on right now; retry in a few seconds`, { deploymentId: id });
+      throw new DeploymentConflictError('DEPLOYMENT_BUSY', `deployment ${id} is being worked on right now; retry in a few seconds`, {
+        deploymentId: id,
+      });
     }
     await new Promise((resolve) => setTimeout(resolve, pause));
   }
@@ -330,7 +376,11 @@ async function perform(s: Services, d: Deployment, work: Work, signal?: AbortSig
     }
     switch (work) {
       case 'commitCode':
-        await client.commit(appid, { templateId: d.templateId, extJson: d.extJson, userVersion: d.userVersion, userDesc: d.userDesc }, call);
+        await client.commit(
+          appid,
+          { templateId: d.templateId, extJson: d.extJson, userVersion: d.userVersion, userDesc: d.userDesc },
+          call,
+        );
         await applyCommand(s, d.id, { type: 'buildCommitted' }, SYSTEM);
         return 'progressed';
       case 'setPrivacyGuide':
@@ -367,7 +417,17 @@ async function settleStep(s: Services, d: Deployment, result: StepResult, then: 
     case 'later':
       return 'later';
     case 'fail':
-      await applyCommand(s, d.id, { type: 'fail', reason: result.reason, retryable: result.retryable, ...(result.errcode === undefined ? {} : { errcode: result.errcode }) }, SYSTEM);
+      await applyCommand(
+        s,
+        d.id,
+        {
+          type: 'fail',
+          reason: result.reason,
+          retryable: result.retryable,
+          ...(result.errcode === undefined ? {} : { errcode: result.errcode }),
+        },
+        SYSTEM,
+      );
       return 'progressed';
     case 'done':
       if (then) await applyCommand(s, d.id, then, SYSTEM);
@@ -396,7 +456,8 @@ async function bindTesters(
     } catch (error) {
       if (!(error instanceof WeChatApiError)) throw error;
       if (error.errcode === ALREADY_A_TESTER) bound.push(tester);
-      else if (TESTER_REFUSALS.has(error.errcode) || error.kind === 'input') refused.push({ wechatId: tester, errcode: error.errcode, reason: error.meaning, at: s.clock() });
+      else if (TESTER_REFUSALS.has(error.errcode) || error.kind === 'input')
+        refused.push({ wechatId: tester, errcode: error.errcode, reason: error.meaning, at: s.clock() });
       else throw error;
     }
   }
@@ -415,7 +476,10 @@ async function linkLoss(s: Services, d: Deployment): Promise<{ reason: string; p
     return { reason: `the mini program ${d.miniProgramAppid} no longer authorizes this platform`, platformActs: false };
   }
   if (app?.data.miniProgramAppid !== d.miniProgramAppid || mp.data.linkedAppId !== d.appId) {
-    return { reason: `the app ${d.appId} is no longer linked to the mini program ${d.miniProgramAppid}`, platformActs: mp.data.status === 'authorized' };
+    return {
+      reason: `the app ${d.appId} is no longer linked to the mini program ${d.miniProgramAppid}`,
+      platformActs: mp.data.status === 'authorized',
+    };
   }
   return null;
 }
@@ -426,7 +490,12 @@ async function linkLoss(s: Services, d: Deployment): Promise<{ reason: string; p
  * release whose answer was lost before the loss counts as done — a deployment is never reported voided while its
  * version went live.
  */
-async function voidUnlinked(s: Services, d: Deployment, loss: { reason: string; platformActs: boolean }, signal?: AbortSignal): Promise<Outcome> {
+async function voidUnlinked(
+  s: Services,
+  d: Deployment,
+  loss: { reason: string; platformActs: boolean },
+  signal?: AbortSignal,
+): Promise<Outcome> {
   if (d.state === 'releasing' && loss.platformActs && (await wentLive(s, d, signal))) {
     await applyCommand(s, d.id, { type: 'releaseAlreadyDone' }, SYSTEM);
     return 'progressed';
@@ -443,7 +512,11 @@ async function voidUnlinked(s: Services, d: Deployment, loss: { reason: string; 
       s.log.warn('could not withdraw the audit of a deployment that lost its mini program', { deploymentId: d.id, error });
     }
   }
-  s.log.warn('deployment voided before acting: its app lost the mini program', { deploymentId: d.id, appId: d.appId, miniProgramAppid: d.miniProgramAppid });
+  s.log.warn('deployment voided before acting: its app lost the mini program', {
+    deploymentId: d.id,
+    appId: d.appId,
+    miniProgramAppid: d.miniProgramAppid,
+  });
   await applyCommand(s, d.id, closingWith({ type: 'void', reason: `${loss.reason}: nothing more was done at WeChat` }, d, found), SYSTEM);
   return 'progressed';
 }
@@ -469,7 +542,17 @@ async function submit(s: Services, d: Deployment, signal?: AbortSignal): Promise
   const categories = (await client.getCategory(appid, call)).category_list;
   const first = categories[0];
   if (!first) {
-    await applyCommand(s, d.id, { type: 'fail', reason: 'the mini program has no service category: add one on mp.weixin.qq.com, then retry', retryable: true, errcode: 85008 }, SYSTEM);
+    await applyCommand(
+      s,
+      d.id,
+      {
+        type: 'fail',
+        reason: 'the mini program has no service category: add one on mp.weixin.qq.com, then retry',
+        retryable: true,
+        errcode: 85008,
+      },
+      SYSTEM,
+    );
     return 'progressed';
   }
   try {
@@ -524,7 +607,11 @@ async function latestAuditOf(
  * an audit WeChat received moments ago gets this far (`ownsAudit`), so the most recent deployments are enough.
  */
 async function auditIdsElsewhere(s: Services, d: Deployment): Promise<Set<number>> {
-  const others = await s.db.deployments.find({ where: { miniProgramAppid: d.miniProgramAppid }, orderBy: { field: 'createdAt', direction: 'desc' }, limit: 200 });
+  const others = await s.db.deployments.find({
+    where: { miniProgramAppid: d.miniProgramAppid },
+    orderBy: { field: 'createdAt', direction: 'desc' },
+    limit: 200,
+  });
   return new Set(others.filter((o) => o.id !== d.id).flatMap((o) => auditIdsOf(o.data)));
 }
 
@@ -559,7 +646,12 @@ async function adoptOwnAudit(s: Services, d: Deployment, signal?: AbortSignal): 
       await applyCommand(s, d.id, { type: 'auditApproved', auditId }, wechat);
       break;
     case 1:
-      await applyCommand(s, d.id, { type: 'auditRejected', auditId, reason: latest.reason ?? 'rejected', screenshots: latest.screenshots }, wechat);
+      await applyCommand(
+        s,
+        d.id,
+        { type: 'auditRejected', auditId, reason: latest.reason ?? 'rejected', screenshots: latest.screenshots },
+        wechat,
+      );
       break;
     case 3:
       // Withdrawn: nothing left to adopt, and submitting again is what the user asked for.
@@ -641,7 +733,17 @@ async function release(s: Services, d: Deployment, signal?: AbortSignal): Promis
     } else if (error.errcode === 85020 || error.errcode === 85019) {
       const latest = await s.wechat.client.getLatestAuditStatus(d.miniProgramAppid, call);
       if (latest.status === 0 && Number(latest.auditid) === d.audit?.auditId) return 'later'; // approved: WeChat is catching up
-      await applyCommand(s, d.id, { type: 'fail', reason: `WeChat refused the release (${error.errcode}): the approved version is no longer the latest`, retryable: false, errcode: error.errcode }, SYSTEM);
+      await applyCommand(
+        s,
+        d.id,
+        {
+          type: 'fail',
+          reason: `WeChat refused the release (${error.errcode}): the approved version is no longer the latest`,
+          retryable: false,
+          errcode: error.errcode,
+        },
+        SYSTEM,
+      );
     } else {
       throw error;
     }
@@ -690,7 +792,12 @@ async function recordFailure(s: Services, d: Deployment, work: Work, error: unkn
       return 'later';
     }
     const retryable = error.kind === 'quota' || error.kind === 'state';
-    await applyCommand(s, d.id, { type: 'fail', reason: `${error.meaning} (WeChat ${error.errcode})`, retryable, errcode: error.errcode }, SYSTEM);
+    await applyCommand(
+      s,
+      d.id,
+      { type: 'fail', reason: `${error.meaning} (WeChat ${error.errcode})`, retryable, errcode: error.errcode },
+      SYSTEM,
+    );
     return 'progressed';
   }
   if (error instanceof AppError && error.category === 'unavailable') {
@@ -703,7 +810,7 @@ async function recordFailure(s: Services, d: Deployment, work: Work, error: unkn
 async function markMiniProgramNeedsReauth(s: Services, appid: WeChatAppid, reason: string): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const stored = await s.db.miniPrograms.get(appid);
-    if (!stored || stored.data.status !== 'authorized') return;
+    if (stored?.data.status !== 'authorized') return;
     try {
       await s.db.miniPrograms.update(appid, stored.version, markNeedsReauth(stored.data, reason, s.clock()));
       return;
@@ -720,7 +827,10 @@ async function markMiniProgramNeedsReauth(s: Services, appid: WeChatAppid, reaso
  */
 export async function resumeDeploymentsOf(s: Services, appid: WeChatAppid, appId: AppId | null): Promise<number> {
   if (appId === null) return 0;
-  const waiting = await s.db.deployments.find({ where: { miniProgramAppid: appid, appId, state: { in: [...IN_FLIGHT_STATES] } }, limit: 100 });
+  const waiting = await s.db.deployments.find({
+    where: { miniProgramAppid: appid, appId, state: { in: [...IN_FLIGHT_STATES] } },
+    limit: 100,
+  });
   let resumed = 0;
   for (const stored of waiting) {
     const next = pollNow(stored.data, s.clock());
@@ -768,7 +878,14 @@ const undoesAudit = (d: Deployment, cmd: DeploymentCommand, actor: Actor, at: nu
   transition(d, cmd, { at, actor }).effects.some((effect) => effect === 'undoAudit');
 
 /** Runs a command for an account; if it leads to WeChat work, does that work now (the poller is the fallback). */
-async function command(s: Services, accountId: AccountId, id: string, cmd: DeploymentCommand, actor: Actor, signal?: AbortSignal): Promise<Deployment> {
+async function command(
+  s: Services,
+  accountId: AccountId,
+  id: string,
+  cmd: DeploymentCommand,
+  actor: Actor,
+  signal?: AbortSignal,
+): Promise<Deployment> {
   const stored = await getDeployment(s, accountId, id);
   if (LINKED_ONLY.has(cmd.type) && wouldChange(stored.data, cmd, { at: s.clock(), actor })) await assertStillLinked(s, stored.data);
   if (undoesAudit(stored.data, cmd, actor, s.clock())) return withdrawThenApply(s, id, cmd, actor);
@@ -809,7 +926,13 @@ export const retryDeployment = (s: Services, accountId: AccountId, id: string, a
   command(s, accountId, id, { type: 'retry' }, actor, signal);
 
 /** Release: only an approved deployment, only while the account may publish. 85052 counts as done. */
-export async function releaseDeployment(s: Services, accountId: AccountId, id: string, actor: Actor, signal?: AbortSignal): Promise<Deployment> {
+export async function releaseDeployment(
+  s: Services,
+  accountId: AccountId,
+  id: string,
+  actor: Actor,
+  signal?: AbortSignal,
+): Promise<Deployment> {
   const d = await getDeployment(s, accountId, id);
   const account = await getAccount(s, accountId);
   const mp = await s.db.miniPrograms.get(d.data.miniProgramAppid);
@@ -853,7 +976,8 @@ export async function speedUpAudit(s: Services, accountId: AccountId, id: string
 /** Only while the app holds the mini program: reverting it after another app released there would undo theirs. */
 export async function rollbackDeployment(s: Services, accountId: AccountId, id: string, actor: Actor): Promise<Deployment> {
   const d = await getDeployment(s, accountId, id);
-  if (!wouldChange(d.data, { type: 'rollback' }, { at: s.clock(), actor })) return (await applyCommand(s, id, { type: 'rollback' }, actor)).deployment;
+  if (!wouldChange(d.data, { type: 'rollback' }, { at: s.clock(), actor }))
+    return (await applyCommand(s, id, { type: 'rollback' }, actor)).deployment;
   await assertStillLinked(s, d.data);
   try {
     await s.wechat.client.revertCodeRelease(d.data.miniProgramAppid);
@@ -871,7 +995,11 @@ export async function rollbackDeployment(s: Services, accountId: AccountId, id: 
  * last release recorded is the second case.
  */
 async function rollbackRefusal(s: Services, d: Deployment): Promise<DeploymentConflictError> {
-  const deployments = await s.db.deployments.find({ where: { miniProgramAppid: d.miniProgramAppid }, orderBy: { field: 'createdAt', direction: 'desc' }, limit: 200 });
+  const deployments = await s.db.deployments.find({
+    where: { miniProgramAppid: d.miniProgramAppid },
+    orderBy: { field: 'createdAt', direction: 'desc' },
+    limit: 200,
+  });
   const lastAt = (state: Deployment['state']) =>
     Math.max(0, ...deployments.flatMap((o) => o.data.history.filter((entry) => entry.to === state).map((entry) => entry.at)));
   const details = { deploymentId: d.id, miniProgramAppid: d.miniProgramAppid, errcode: 87012 };
@@ -906,16 +1034,26 @@ export async function bindTestersLater(
   const wanted = [...new Set(testers ?? stored.data.refusedTesters.map((r) => r.wechatId))];
   if (wanted.length === 0) return stored.data;
   if (new Set([...stored.data.testers, ...wanted]).size > MAX_TESTERS) {
-    throw new ValidationError(`a deployment has at most ${MAX_TESTERS} testers`, [{ path: 'body.testers', message: `at most ${MAX_TESTERS} testers in all` }], {
-      code: 'TOO_MANY_TESTERS',
-    });
+    throw new ValidationError(
+      `a deployment has at most ${MAX_TESTERS} testers`,
+      [{ path: 'body.testers', message: `at most ${MAX_TESTERS} testers in all` }],
+      {
+        code: 'TOO_MANY_TESTERS',
+      },
+    );
   }
   await assertStillLinked(s, stored.data);
   const result = await bindTesters(s, stored.data.miniProgramAppid, wanted, signal);
   for (let attempt = 0; ; attempt++) {
     const current = await readDeployment(s, id);
     try {
-      return (await s.db.deployments.update(id, current.version, withTestersBound(current.data, { bound: result.bound, refused: result.refused }, s.clock()))).data;
+      return (
+        await s.db.deployments.update(
+          id,
+          current.version,
+          withTestersBound(current.data, { bound: result.bound, refused: result.refused }, s.clock()),
+        )
+      ).data;
     } catch (error) {
       if (!(error instanceof ConflictError) || attempt >= 10) throw error;
     }
@@ -937,7 +1075,10 @@ export interface AuditEvent {
  * again, so ignoring it would leave the deployment to submit a second audit.
  */
 export async function handleAuditEvent(s: Services, appid: WeChatAppid, event: AuditEvent): Promise<string> {
-  const candidates = await s.db.deployments.find({ where: { miniProgramAppid: appid, state: { in: ['submitting', 'auditing'] } }, limit: 5 });
+  const candidates = await s.db.deployments.find({
+    where: { miniProgramAppid: appid, state: { in: ['submitting', 'auditing'] } },
+    limit: 5,
+  });
   if (candidates.length === 0) return 'no deployment under review';
   const cmd: DeploymentCommand =
     event.type === 'weapp_audit_success'
@@ -959,12 +1100,13 @@ export async function handleAuditEvent(s: Services, appid: WeChatAppid, event: A
 
 /** A push for a submitting deployment, under its lease (a worker may be recording the submit's answer right now). */
 async function reconcileSubmitting(s: Services, id: string, cmd: DeploymentCommand): Promise<string> {
-  let lease;
+  let lease: Awaited<ReturnType<typeof acquireWaiting>>;
   try {
     // WeChat waits 5 s for the answer to a push.
     lease = await acquireWaiting(s, id, 2_000);
   } catch (error) {
-    if (error instanceof DeploymentConflictError && error.code === 'DEPLOYMENT_BUSY') return 'busy; the worker submitting it records the audit';
+    if (error instanceof DeploymentConflictError && error.code === 'DEPLOYMENT_BUSY')
+      return 'busy; the worker submitting it records the audit';
     throw error;
   }
   try {
@@ -1002,13 +1144,13 @@ export async function voidDeploymentsOf(
   appid: WeChatAppid,
   reason: string,
   actor: Actor,
-  options: { undoAudit: boolean; finishReleases?: boolean; /** Only this app's deployments. */ appId?: AppId },
+  options: { undoAudit: boolean; finishReleases?: boolean /** Only this app's deployments. */; appId?: AppId },
 ): Promise<number> {
   const open = await findOpen(s, { miniProgramAppid: appid, ...(options.appId === undefined ? {} : { appId: options.appId }) }, 100);
   let voided = 0;
   let busy: unknown = null;
   for (const candidate of open) {
-    let lease;
+    let lease: Awaited<ReturnType<typeof acquireWaiting>>;
     try {
       lease = await acquireWaiting(s, candidate.id, 10_000);
     } catch (error) {
@@ -1049,13 +1191,19 @@ export async function unbindMiniProgram(
   actor: Actor,
 ): Promise<{ appid: string; voided: number; wasPrimary: boolean; warning: string | null }> {
   const mp = await s.db.miniPrograms.get(appid);
-  if (!mp || mp.data.accountId !== accountId) throw new NotFoundError(`mini program ${appid} not found`, { code: 'MINI_PROGRAM_NOT_FOUND', field: 'appid' });
+  if (!mp || mp.data.accountId !== accountId)
+    throw new NotFoundError(`mini program ${appid} not found`, { code: 'MINI_PROGRAM_NOT_FOUND', field: 'appid' });
   const account = await getAccount(s, accountId);
   const wasPrimary = primaryOf(account.data)?.appid === appid;
   if (wasPrimary && !options.force) {
-    throw new DeploymentConflictError('PRIMARY_UNBIND_NEEDS_FORCE', `${PRIMARY_UNBIND_WARNING} Send force: true to unbind it anyway.`, { appid });
+    throw new DeploymentConflictError('PRIMARY_UNBIND_NEEDS_FORCE', `${PRIMARY_UNBIND_WARNING} Send force: true to unbind it anyway.`, {
+      appid,
+    });
   }
-  const voided = await voidDeploymentsOf(s, mp.data.appid, 'the mini program was unbound', actor, { undoAudit: true, finishReleases: true });
+  const voided = await voidDeploymentsOf(s, mp.data.appid, 'the mini program was unbound', actor, {
+    undoAudit: true,
+    finishReleases: true,
+  });
   for (let attempt = 0; ; attempt++) {
     const current = await s.db.miniPrograms.get(appid);
     const acct = await getAccount(s, accountId);
@@ -1065,9 +1213,11 @@ export async function unbindMiniProgram(
     const writes: Write[] = [];
     if (displaced) {
       const app = await s.db.apps.get(displaced.appId);
-      if (app && app.data.miniProgramAppid === appid) writes.push(s.db.apps.updateWrite(app.id, app.version, unlinkApp(app.data, displaced.loss)));
+      if (app && app.data.miniProgramAppid === appid)
+        writes.push(s.db.apps.updateWrite(app.id, app.version, unlinkApp(app.data, displaced.loss)));
     }
-    if (primaryOf(acct.data)?.appid === appid) writes.push(s.db.accounts.updateWrite(acct.id, acct.version, unbindPrimary(acct.data, at, 'unbound through the API (force: true)')));
+    if (primaryOf(acct.data)?.appid === appid)
+      writes.push(s.db.accounts.updateWrite(acct.id, acct.version, unbindPrimary(acct.data, at, 'unbound through the API (force: true)')));
     if (miniProgram !== current.data) {
       writes.push(s.db.miniPrograms.updateWrite(appid, current.version, miniProgram));
     }
@@ -1103,7 +1253,10 @@ export interface PollSummary {
  * between steps, or by cutting the WeChat call in flight — with the deployment left due for the next tick. Checking
  * only before an item starts is not enough: one item can take 8 steps of WeChat calls of up to ~15 s each.
  */
-export async function pollDue(s: Services, options: { budgetMs: number; concurrency?: number; limit?: number; signal?: AbortSignal }): Promise<PollSummary> {
+export async function pollDue(
+  s: Services,
+  options: { budgetMs: number; concurrency?: number; limit?: number; signal?: AbortSignal },
+): Promise<PollSummary> {
   const startedAt = Date.now();
   const combined = options.signal ? eitherSignal(AbortSignal.timeout(options.budgetMs), options.signal) : null;
   // Every concurrent WeChat call and backoff of the tick listens to it, and lets go when it ends.
@@ -1113,7 +1266,15 @@ export async function pollDue(s: Services, options: { budgetMs: number; concurre
     orderBy: { field: 'nextPollAt' },
     limit: options.limit ?? 10_000,
   });
-  const summary: PollSummary = { due: due.length, processed: 0, changed: 0, skippedBusy: 0, errors: 0, stoppedByBudget: false, durationMs: 0 };
+  const summary: PollSummary = {
+    due: due.length,
+    processed: 0,
+    changed: 0,
+    skippedBusy: 0,
+    errors: 0,
+    stoppedByBudget: false,
+    durationMs: 0,
+  };
   let next = 0;
   const worker = async () => {
     for (;;) {

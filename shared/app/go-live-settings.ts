@@ -11,8 +11,8 @@
 import type { App } from '../domain/app';
 import type { Deployment } from '../domain/deployment';
 import { parseExtJson } from '../domain/ext-json';
-import { PRIVACY_KEY_OF_API, PrivacyGuideIncomplete, isPrivacyKey, privacyKeysToDeclare, privacySettingFor } from '../domain/privacy-guide';
-import { DOMAIN_LISTS, describeDomains, domainsNeeded, isEmptyDomainSet, missingDomains, type DomainSet } from '../domain/server-domains';
+import { isPrivacyKey, PRIVACY_KEY_OF_API, PrivacyGuideIncomplete, privacyKeysToDeclare, privacySettingFor } from '../domain/privacy-guide';
+import { DOMAIN_LISTS, type DomainSet, describeDomains, domainsNeeded, isEmptyDomainSet, missingDomains } from '../domain/server-domains';
 import { WeChatApiError } from '../wechat/errcodes';
 import type { CallOptions } from '../wechat/http';
 import type { CodePrivacyInfoResponse } from '../wechat/schemas';
@@ -49,7 +49,7 @@ async function privacyScan(s: Services, d: Deployment, call: CallOptions | undef
 }
 
 const requiredPrivateInfosOf = (d: Deployment): string[] => {
-  const declared = parseExtJson(d.extJson)?.['requiredPrivateInfos'];
+  const declared = parseExtJson(d.extJson)?.requiredPrivateInfos;
   return Array.isArray(declared) ? declared.filter((api): api is string => typeof api === 'string') : [];
 };
 
@@ -61,7 +61,12 @@ async function setGuide(s: Services, d: Deployment, app: App, call: CallOptions 
   const guide = app.config.privacyGuide;
   const detected = (await s.wechat.client.getPrivacySetting(d.miniProgramAppid, 2, call)).privacy_list;
   const keys = privacyKeysToDeclare({ detected, requiredPrivateInfos: requiredPrivateInfosOf(d), guide });
-  const body = privacySettingFor(app.kind, guide, keys, detected.filter((key) => !isPrivacyKey(key)));
+  const body = privacySettingFor(
+    app.kind,
+    guide,
+    keys,
+    detected.filter((key) => !isPrivacyKey(key)),
+  );
   if (body === null) return DONE;
   if (body instanceof PrivacyGuideIncomplete) return { kind: 'fail', reason: body.message, retryable: true };
   await s.wechat.client.setPrivacySetting(d.miniProgramAppid, body, call);
@@ -133,9 +138,14 @@ async function ensureServerDomains(s: Services, d: Deployment, needed: DomainSet
   const { requestdomain, wsrequestdomain, uploaddomain, downloaddomain } = missing;
   try {
     // Every list is required, unchanged ones empty (doc 设置服务器域名).
-    await client.modifyDomain(appid, { action: 'add', requestdomain, wsrequestdomain, uploaddomain, downloaddomain, udpdomain: [], tcpdomain: [] }, call);
+    await client.modifyDomain(
+      appid,
+      { action: 'add', requestdomain, wsrequestdomain, uploaddomain, downloaddomain, udpdomain: [], tcpdomain: [] },
+      call,
+    );
   } catch (error) {
-    if (error instanceof WeChatApiError && DOMAIN_REFUSALS.has(error.errcode)) return refusedDomains(error, { ...missing, webviewdomain: [] });
+    if (error instanceof WeChatApiError && DOMAIN_REFUSALS.has(error.errcode))
+      return refusedDomains(error, { ...missing, webviewdomain: [] });
     throw error;
   }
   const still = missingDomains(needed, await client.modifyDomain(appid, { action: 'get' }, call));

@@ -2,22 +2,26 @@
 import type { ErrorPage, Reply } from '../runtime/http/route';
 import type { AuthResult } from './authorization';
 
-const escape = (text: string) =>
+const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
 function page(title: string, message: string, facts: readonly [label: string, value: string][]): string {
-  const small = facts.map(([label, value]) => `<p><small>${escape(label)}: <code>${escape(value)}</code></small></p>`).join('');
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
+  const small = facts.map(([label, value]) => `<p><small>${escapeHtml(label)}: <code>${escapeHtml(value)}</code></small></p>`).join('');
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <meta name="viewport" content="width=device-width,initial-scale=1"></head>
 <body style="font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem">
-<h1>${escape(title)}</h1><p>${escape(message)}</p>${small}
+<h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p>${small}
 </body></html>`;
 }
 
 /** A completed authorization: JSON for programs (Accept: application/json), a small page for people. */
 export function authResultReply(result: AuthResult, json: boolean): Reply {
   if (json) return { status: 200, json: result };
-  return { status: 200, text: page('Authorization complete', result.message, [['code', result.code]]), contentType: 'text/html; charset=utf-8' };
+  return {
+    status: 200,
+    text: page('Authorization complete', result.message, [['code', result.code]]),
+    contentType: 'text/html; charset=utf-8',
+  };
 }
 
 /**

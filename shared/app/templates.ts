@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { DuplicateKeyError } from '../domain/errors';
-import { latestOfLine, libraryTemplateSchema, type LibraryTemplate } from '../domain/templates';
+import { type LibraryTemplate, latestOfLine, libraryTemplateSchema } from '../domain/templates';
 import { defineCollection } from '../store/port';
 import type { Template } from '../wechat/schemas';
 import type { Services } from './context';

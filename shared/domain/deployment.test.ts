@@ -1,28 +1,28 @@
 import fc from 'fast-check';
 import type { Actor } from './common';
 import {
+  type CommandType,
   createDeployment,
+  type Deployment,
+  type DeploymentCommand,
+  type DeploymentErrorCode,
   deploymentSchema,
+  FIRST_POLL_DELAY_MS,
+  type IgnoredBecause,
   InvalidTransitionError,
   isDue,
+  MAX_POLL_DELAY_MS,
   nextPollDelay,
   ownsAudit,
   pendingWork,
-  pollNow,
   phaseOf,
   pollLater,
-  FIRST_POLL_DELAY_MS,
-  MAX_POLL_DELAY_MS,
+  pollNow,
   RESUME_AFTER_MS,
   SUBMIT_CLOCK_SKEW_MS,
   TestersNotBindableError,
   transition,
   withTestersBound,
-  type CommandType,
-  type Deployment,
-  type DeploymentCommand,
-  type DeploymentErrorCode,
-  type IgnoredBecause,
 } from './deployment';
 import { commandsToBuilt } from './examples';
 
@@ -77,7 +77,12 @@ const PATHS = {
   withdrawn: [...toAuditing, { type: 'withdraw' }],
   cancelled: [...toBuilt, { type: 'cancel' }],
   failed: [...toBuilt.slice(0, 4), { type: 'fail', reason: 'WeChat busy', retryable: true, errcode: -1 }],
-  'failed:final': [...toAuditing, { type: 'auditApproved' }, { type: 'startRelease' }, { type: 'fail', reason: 'release refused', retryable: false, errcode: 85020 }],
+  'failed:final': [
+    ...toAuditing,
+    { type: 'auditApproved' },
+    { type: 'startRelease' },
+    { type: 'fail', reason: 'release refused', retryable: false, errcode: 85020 },
+  ],
   voided: [...toAuditing, { type: 'void', reason: 'unbound' }],
 } satisfies Record<string, DeploymentCommand[]>;
 type Phase = keyof typeof PATHS;
@@ -117,10 +122,42 @@ interface Row {
   errors?: Partial<Record<Phase, DeploymentErrorCode>>;
   otherwise?: DeploymentErrorCode;
 }
-const CLOSED = { released: 'DEPLOYMENT_CLOSED', 'rolled-back': 'DEPLOYMENT_CLOSED', cancelled: 'DEPLOYMENT_CLOSED', voided: 'DEPLOYMENT_CLOSED', 'failed:final': 'DEPLOYMENT_CLOSED', failed: 'DEPLOYMENT_FAILED' } as const;
-const CLOSED_NOOP = { released: 'closed', 'rolled-back': 'closed', cancelled: 'closed', voided: 'closed', 'failed:final': 'closed' } as const;
-const LATER_STALE = { built: 'stale', submitting: 'stale', auditing: 'stale', 'auditing:delayed': 'stale', approved: 'stale', releasing: 'stale', rejected: 'stale', withdrawn: 'stale', failed: 'stale', ...CLOSED_NOOP } as const;
-const ALL_STALE = { configuring: 'stale', 'building:commit': 'stale', 'building:privacy': 'stale', 'building:domains': 'stale', 'building:qrcode': 'stale', 'building:testers': 'stale', ...LATER_STALE } as const;
+const CLOSED = {
+  released: 'DEPLOYMENT_CLOSED',
+  'rolled-back': 'DEPLOYMENT_CLOSED',
+  cancelled: 'DEPLOYMENT_CLOSED',
+  voided: 'DEPLOYMENT_CLOSED',
+  'failed:final': 'DEPLOYMENT_CLOSED',
+  failed: 'DEPLOYMENT_FAILED',
+} as const;
+const CLOSED_NOOP = {
+  released: 'closed',
+  'rolled-back': 'closed',
+  cancelled: 'closed',
+  voided: 'closed',
+  'failed:final': 'closed',
+} as const;
+const LATER_STALE = {
+  built: 'stale',
+  submitting: 'stale',
+  auditing: 'stale',
+  'auditing:delayed': 'stale',
+  approved: 'stale',
+  releasing: 'stale',
+  rejected: 'stale',
+  withdrawn: 'stale',
+  failed: 'stale',
+  ...CLOSED_NOOP,
+} as const;
+const ALL_STALE = {
+  configuring: 'stale',
+  'building:commit': 'stale',
+  'building:privacy': 'stale',
+  'building:domains': 'stale',
+  'building:qrcode': 'stale',
+  'building:testers': 'stale',
+  ...LATER_STALE,
+} as const;
 
 const MACHINE: Record<CommandType, Row> = {
   startBuild: {
@@ -138,7 +175,13 @@ const MACHINE: Record<CommandType, Row> = {
   },
   buildCommitted: {
     go: { 'building:commit': 'building:privacy' },
-    noop: { 'building:privacy': 'stale', 'building:domains': 'stale', 'building:qrcode': 'stale', 'building:testers': 'stale', ...LATER_STALE },
+    noop: {
+      'building:privacy': 'stale',
+      'building:domains': 'stale',
+      'building:qrcode': 'stale',
+      'building:testers': 'stale',
+      ...LATER_STALE,
+    },
     errors: { configuring: 'DEPLOYMENT_NOT_BUILT' },
   },
   privacyGuideSet: {
@@ -149,7 +192,11 @@ const MACHINE: Record<CommandType, Row> = {
   domainsSet: {
     go: { 'building:domains': 'building:qrcode' },
     noop: { 'building:qrcode': 'stale', 'building:testers': 'stale', ...LATER_STALE },
-    errors: { configuring: 'DEPLOYMENT_NOT_BUILT', 'building:commit': 'DEPLOYMENT_INVALID_TRANSITION', 'building:privacy': 'DEPLOYMENT_INVALID_TRANSITION' },
+    errors: {
+      configuring: 'DEPLOYMENT_NOT_BUILT',
+      'building:commit': 'DEPLOYMENT_INVALID_TRANSITION',
+      'building:privacy': 'DEPLOYMENT_INVALID_TRANSITION',
+    },
   },
   qrStored: {
     go: { 'building:qrcode': 'building:testers' },
@@ -187,7 +234,12 @@ const MACHINE: Record<CommandType, Row> = {
       failed: 'cancelled',
     },
     noop: { cancelled: 'repeat' },
-    errors: { submitting: 'DEPLOYMENT_IN_REVIEW', auditing: 'DEPLOYMENT_IN_REVIEW', 'auditing:delayed': 'DEPLOYMENT_IN_REVIEW', releasing: 'DEPLOYMENT_INVALID_TRANSITION' },
+    errors: {
+      submitting: 'DEPLOYMENT_IN_REVIEW',
+      auditing: 'DEPLOYMENT_IN_REVIEW',
+      'auditing:delayed': 'DEPLOYMENT_IN_REVIEW',
+      releasing: 'DEPLOYMENT_INVALID_TRANSITION',
+    },
     otherwise: 'DEPLOYMENT_CLOSED',
   },
   submitAudit: {
@@ -449,13 +501,22 @@ describe('deployment state machine', () => {
     test('unbind while auditing voids it and asks for the audit to be undone', () => {
       const result = transition(at('auditing'), { type: 'void', reason: 'the app was unbound from its mini program' }, ctx());
       expect(result).toMatchObject({ changed: true, effects: ['undoAudit'] });
-      expect(result.deployment).toMatchObject({ state: 'voided', stateReason: 'the app was unbound from its mini program', nextPollAt: null });
+      expect(result.deployment).toMatchObject({
+        state: 'voided',
+        stateReason: 'the app was unbound from its mini program',
+        nextPollAt: null,
+      });
       expect(transition(result.deployment, { type: 'auditApproved' }, ctx(wechat))).toMatchObject({ changed: false, ignored: 'closed' });
     });
 
     test('unauthorized mid-audit (even while delayed) voids it', () => {
       const voided = transition(at('auditing:delayed'), { type: 'void', reason: 'mini program unauthorized' }, ctx(wechat)).deployment;
-      expect(voided.history.at(-1)).toMatchObject({ from: 'auditing', to: 'voided', actor: { kind: 'wechat' }, cause: 'mini program unauthorized' });
+      expect(voided.history.at(-1)).toMatchObject({
+        from: 'auditing',
+        to: 'voided',
+        actor: { kind: 'wechat' },
+        cause: 'mini program unauthorized',
+      });
     });
 
     test('a delayed audit stays in review and keeps being polled, then is decided', () => {
@@ -477,7 +538,11 @@ describe('deployment state machine', () => {
     test('a refused poll never takes an audit out of review: the audit goes on at WeChat', () => {
       for (const phase of ['auditing', 'auditing:delayed'] as const) {
         const d = at(phase);
-        const result = transition(d, { type: 'fail', reason: 'daily API call quota reached (WeChat 45009)', retryable: true, errcode: 45009 }, ctx());
+        const result = transition(
+          d,
+          { type: 'fail', reason: 'daily API call quota reached (WeChat 45009)', retryable: true, errcode: 45009 },
+          ctx(),
+        );
         expect(result).toMatchObject({ changed: false, ignored: 'stale' });
         // …so its result, pushed later, still applies.
         expect(transition(d, { type: 'auditApproved' }, ctx(wechat)).deployment.state).toBe('approved');
@@ -562,7 +627,10 @@ describe('deployment state machine', () => {
 
     test('a retry after a failed submit is the same submission: the audit its lost first attempt made is its own', () => {
       const first = submitting();
-      const retried = run(first, [{ type: 'fail', reason: 'daily API call quota reached', retryable: true, errcode: 45009 }, { type: 'retry' }]);
+      const retried = run(first, [
+        { type: 'fail', reason: 'daily API call quota reached', retryable: true, errcode: 45009 },
+        { type: 'retry' },
+      ]);
       expect(retried.state).toBe('submitting');
       expect(ownsAudit(retried, latest(500, startedAt(first) + 1_000, 2), new Set())).toBe(true);
     });
@@ -615,16 +683,27 @@ describe('deployment state machine', () => {
   });
 
   describe('testers WeChat refuses', () => {
-    const refusal = (wechatId: string, errcode = 85002) => ({ wechatId, errcode, reason: 'the mini program has reached its tester limit', at: T0 });
+    const refusal = (wechatId: string, errcode = 85002) => ({
+      wechatId,
+      errcode,
+      reason: 'the mini program has reached its tester limit',
+      at: T0,
+    });
 
     test('do not fail the build: it is built, with the refused ones listed', () => {
-      const built = run(fresh(), [...toBuilt.slice(0, 5), { type: 'buildSucceeded', boundTesters: ['ann'], refusedTesters: [refusal('bob')] }]);
+      const built = run(fresh(), [
+        ...toBuilt.slice(0, 5),
+        { type: 'buildSucceeded', boundTesters: ['ann'], refusedTesters: [refusal('bob')] },
+      ]);
       expect(built).toMatchObject({ state: 'built', failure: null, boundTesters: ['ann'], refusedTesters: [refusal('bob')] });
       expect(deploymentSchema.parse(built)).toEqual(built);
     });
 
     test('bound later: they leave the refused list, new ones join the testers, no history; refused again, the new reason shows', () => {
-      const built = run(fresh(), [...toBuilt.slice(0, 5), { type: 'buildSucceeded', boundTesters: ['ann'], refusedTesters: [refusal('bob'), refusal('cat')] }]);
+      const built = run(fresh(), [
+        ...toBuilt.slice(0, 5),
+        { type: 'buildSucceeded', boundTesters: ['ann'], refusedTesters: [refusal('bob'), refusal('cat')] },
+      ]);
       const later = withTestersBound(built, { bound: ['bob', 'dan'], refused: [refusal('cat', 85003)] }, T0 + 1);
       expect(later).toMatchObject({
         state: 'built',
@@ -669,7 +748,9 @@ describe('deployment state machine', () => {
         screenshots: ['s'],
         ...(id ? { auditId: id } : {}),
       })),
-      fc.tuple(reason, fc.option(auditId, { nil: undefined })).map(([r, id]) => ({ type: 'auditDelayed' as const, reason: r, ...(id ? { auditId: id } : {}) })),
+      fc
+        .tuple(reason, fc.option(auditId, { nil: undefined }))
+        .map(([r, id]) => ({ type: 'auditDelayed' as const, reason: r, ...(id ? { auditId: id } : {}) })),
       fc.option(auditId, { nil: undefined }).map((id) => ({ type: 'withdraw' as const, ...(id ? { auditId: id } : {}) })),
       fc.constant({ type: 'startRelease' as const }),
       fc.constant({ type: 'released' as const }),
@@ -697,8 +778,14 @@ describe('deployment state machine', () => {
       const audited = ['auditing', 'approved', 'rejected', 'withdrawn', 'releasing', 'released', 'rolled-back'];
       check(!audited.includes(d.state) || d.audit !== null, 'an audit for every audited state');
       check(!['built', 'submitting', ...audited].includes(d.state) || d.qrAssetId !== null, 'a QR once built');
-      check(d.history.every((h, i) => i === 0 || d.history[i - 1]?.to === h.from), 'history is a chain');
-      check((d.history.at(-1)?.to ?? 'configuring') === d.state && (d.history[0]?.from ?? 'configuring') === 'configuring', 'history ends in the state');
+      check(
+        d.history.every((h, i) => i === 0 || d.history[i - 1]?.to === h.from),
+        'history is a chain',
+      );
+      check(
+        (d.history.at(-1)?.to ?? 'configuring') === d.state && (d.history[0]?.from ?? 'configuring') === 'configuring',
+        'history ends in the state',
+      );
       check(d.updatedAt >= d.createdAt, 'time moves forward');
       return out;
     };
@@ -712,7 +799,7 @@ describe('deployment state machine', () => {
           let changes = 0;
           for (const [i, c] of commands.entries()) {
             const before = d;
-            let result;
+            let result: ReturnType<typeof transition>;
             try {
               result = transition(d, c, { at: d.updatedAt + (i + 1) * 1000, actor: user });
             } catch (error) {

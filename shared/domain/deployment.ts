@@ -41,10 +41,10 @@
  * common.ts gives the built schema, to derive another from it).
  */
 import { z } from 'zod';
-import { actorSchema, type Actor } from './common';
+import { type Actor, actorSchema } from './common';
 import { AppError } from './errors';
-import { accountIdSchema, appIdSchema, assetIdSchema, deploymentIdSchema, timestampSchema, weChatAppidSchema } from './ids';
 import type { AccountId, AppId, AssetId, DeploymentId, WeChatAppid } from './ids';
+import { accountIdSchema, appIdSchema, assetIdSchema, deploymentIdSchema, timestampSchema, weChatAppidSchema } from './ids';
 
 export const DEPLOYMENT_STATES = [
   'configuring',
@@ -315,7 +315,9 @@ export class TestersNotBindableError extends AppError {
   readonly category = 'conflict' as const;
 
   constructor(deployment: Deployment, code: TestersNotBindableError['code'], message: string) {
-    super(`Deployment ${deployment.id} (${deployment.state}): ${message}`, { details: { deploymentId: deployment.id, from: deployment.state } });
+    super(`Deployment ${deployment.id} (${deployment.state}): ${message}`, {
+      details: { deploymentId: deployment.id, from: deployment.state },
+    });
     this.code = code;
   }
 }
@@ -388,7 +390,11 @@ export const withTestersBound = (
   at: number,
 ): Deployment => {
   if (isTerminal(deployment)) throw new TestersNotBindableError(deployment, 'DEPLOYMENT_CLOSED', 'it is closed; build a new deployment.');
-  if (deployment.state === 'configuring' || deployment.state === 'building' || (deployment.state === 'failed' && deployment.failure?.from === 'building')) {
+  if (
+    deployment.state === 'configuring' ||
+    deployment.state === 'building' ||
+    (deployment.state === 'failed' && deployment.failure?.from === 'building')
+  ) {
     throw new TestersNotBindableError(deployment, 'DEPLOYMENT_NOT_BUILT', 'testers are bound once it is built.');
   }
   const asked = new Set([...result.bound, ...result.refused.map((r) => r.wechatId)]);
@@ -401,8 +407,7 @@ export const withTestersBound = (
   };
 };
 
-export const isDue = (deployment: Deployment, now: number): boolean =>
-  deployment.nextPollAt !== null && deployment.nextPollAt <= now;
+export const isDue = (deployment: Deployment, now: number): boolean => deployment.nextPollAt !== null && deployment.nextPollAt <= now;
 
 // ---------------------------------------------------------------------------------------------------------
 // Queries
@@ -495,7 +500,15 @@ export const phaseOf = (deployment: Deployment): string => {
 };
 
 /** WeChat calls the caller must make after a transition (or the poller, to resume). */
-export type Effect = 'commitCode' | 'setPrivacyGuide' | 'setDomains' | 'fetchQrCode' | 'bindTesters' | 'submitAudit' | 'release' | 'undoAudit';
+export type Effect =
+  | 'commitCode'
+  | 'setPrivacyGuide'
+  | 'setDomains'
+  | 'fetchQrCode'
+  | 'bindTesters'
+  | 'submitAudit'
+  | 'release'
+  | 'undoAudit';
 export type Work = Exclude<Effect, 'undoAudit'> | 'pollAudit';
 
 const STEP_WORK: Record<BuildStep, Work> = {
@@ -663,7 +676,12 @@ const decide = (d: Deployment, command: DeploymentCommand, ctx: TransitionContex
           return { to: 'cancelled', cause: command.reason ?? 'cancelled' };
         default:
           if (state === 'failed' && d.failure?.retryable) {
-            return { to: 'cancelled', cause: command.reason ?? 'cancelled', undoAudit: auditMayBeLive(d), ...closingAudit(command.auditId) };
+            return {
+              to: 'cancelled',
+              cause: command.reason ?? 'cancelled',
+              undoAudit: auditMayBeLive(d),
+              ...closingAudit(command.auditId),
+            };
           }
           return refuseClosed(d, command, 'it cannot be cancelled.');
       }
@@ -750,7 +768,12 @@ const decide = (d: Deployment, command: DeploymentCommand, ctx: TransitionContex
         case 'releasing':
           return command.type === 'released'
             ? { to: 'released', patch: { releasedAt: ctx.at } }
-            : { to: 'released', errcode: 85052, cause: 'WeChat reports this version already released (85052)', patch: { releasedAt: ctx.at } };
+            : {
+                to: 'released',
+                errcode: 85052,
+                cause: 'WeChat reports this version already released (85052)',
+                patch: { releasedAt: ctx.at },
+              };
         case 'released':
           return { ignore: 'repeat' };
         case 'approved':
@@ -796,7 +819,12 @@ const decide = (d: Deployment, command: DeploymentCommand, ctx: TransitionContex
         return from === 'building' ? { to: from, step: step ?? 'commit' } : { to: from };
       }
       if (isInFlight(d)) return { ignore: 'repeat' };
-      return refuse(d, command, 'DEPLOYMENT_NOT_RETRYABLE', state === 'failed' ? 'its failure cannot be retried; build a new deployment.' : 'it has not failed.');
+      return refuse(
+        d,
+        command,
+        'DEPLOYMENT_NOT_RETRYABLE',
+        state === 'failed' ? 'its failure cannot be retried; build a new deployment.' : 'it has not failed.',
+      );
 
     case 'void':
       if (state === 'voided') return { ignore: 'repeat' };

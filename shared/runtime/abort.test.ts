@@ -37,7 +37,10 @@ describe('eitherSignal', () => {
       for (let i = 0; i < 20; i++) eitherSignal(AbortSignal.timeout(60_000), budget);
       setImmediate(() => process.exit(0));`;
     const stderrOf = (share: boolean) =>
-      spawnSync(process.execPath, ['--import', 'tsx', '-e', listenTwenty(share)], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } }).stderr;
+      spawnSync(process.execPath, ['--import', 'tsx', '-e', listenTwenty(share)], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '' },
+      }).stderr;
     expect(stderrOf(false)).toContain('MaxListenersExceededWarning');
     expect(stderrOf(true)).not.toContain('MaxListenersExceededWarning');
   });
@@ -50,7 +53,8 @@ describe('WeChat calls with a caller signal on Node 18.15 (no AbortSignal.any)',
     try {
       const http = new WeChatHttp({
         apiBase: 'https://api.weixin.qq.com',
-        fetch: async () => new Response(JSON.stringify({ errcode: 0, errmsg: 'ok', value: 7 }), { headers: { 'content-type': 'application/json' } }),
+        fetch: async () =>
+          new Response(JSON.stringify({ errcode: 0, errmsg: 'ok', value: 7 }), { headers: { 'content-type': 'application/json' } }),
       });
       const answer = await http.json(
         { method: 'GET', path: '/wxa/anything', idempotent: true, signal: new AbortController().signal },

@@ -2,10 +2,11 @@
  * What every function needs at a cold start: configuration, a logger that knows the secrets to hide, and the
  * store. Built once per process and shared by every invocation (and, in the local runtime, by every function).
  */
-import { registerSecret, createLogger, type Logger } from './logger';
-import { getConfig, secretsOf, type Config } from './config';
+
 import { openStore } from '../store/open';
 import type { DocumentStore } from '../store/port';
+import { type Config, getConfig, secretsOf } from './config';
+import { createLogger, type Logger, registerSecret } from './logger';
 
 export interface Platform {
   config: Config;

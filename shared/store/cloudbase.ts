@@ -24,17 +24,9 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { ConfigError, ConflictError, DuplicateKeyError } from '../domain/errors';
-import {
-  assertIndexed,
-  decodeDocument,
-  encodeDocument,
-  encodeExpiry,
-  fieldPath,
-  isLive,
-  type StoredDocument,
-} from './document-codec';
-import { validateForWrite, writeBuilders } from './port';
+import { assertIndexed, decodeDocument, encodeDocument, encodeExpiry, fieldPath, isLive, type StoredDocument } from './document-codec';
 import type { Clock, Collection, CollectionSpec, Condition, DocumentStore, FindQuery, Scalar, Stored, Write, WriteOptions } from './port';
+import { validateForWrite, writeBuilders } from './port';
 
 // ---------------------------------------------------------------------------------------------------------
 // The slice of @cloudbase/node-sdk's database API used here (its own typings are `any` throughout).
@@ -126,10 +118,12 @@ const codeOf = (error: unknown): string => {
   const record = error as Record<string, unknown>;
   return String(record.code ?? record.errCode ?? '');
 };
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String((error as { message?: unknown })?.message ?? ''));
+const messageOf = (error: unknown): string =>
+  error instanceof Error ? error.message : String((error as { message?: unknown })?.message ?? '');
 
 export const isCollectionMissing = (error: unknown): boolean =>
-  /DATABASE_COLLECTION_NOT_EXIST|-502005/.test(codeOf(error)) || /COLLECTION_NOT_EXIST|collection not exist|Db or Table not exist/i.test(messageOf(error));
+  /DATABASE_COLLECTION_NOT_EXIST|-502005/.test(codeOf(error)) ||
+  /COLLECTION_NOT_EXIST|collection not exist|Db or Table not exist/i.test(messageOf(error));
 const isCollectionPresent = (error: unknown): boolean =>
   /ALREADY_EXIST|ResourceExist|-501001/i.test(codeOf(error)) || /already exist|Table exist|ResourceExist|-501001/i.test(messageOf(error));
 /** What `runTransaction` throws once its own retries of a write conflict are used up. */
@@ -221,7 +215,10 @@ const asDocument = (raw: unknown): CloudbaseDocument | null => {
  * and then sends the request unsigned. So the adapter checks first, and a function deployed without a role fails
  * its store calls with a configuration error that says what to do, instead of its instance dying.
  */
-export function assertCloudbaseCredentials(options: Pick<CloudbaseStoreOptions, 'secretId' | 'secretKey'>, env: NodeJS.ProcessEnv = process.env): void {
+export function assertCloudbaseCredentials(
+  options: Pick<CloudbaseStoreOptions, 'secretId' | 'secretKey'>,
+  env: NodeJS.ProcessEnv = process.env,
+): void {
   if (options.secretId && options.secretKey) return;
   if (env.TENCENTCLOUD_SECRETID && env.TENCENTCLOUD_SECRETKEY) return; // SCF sets them from the function's role
   if (env.CLOUDBASE_APIKEY) return;
@@ -353,7 +350,11 @@ export function openCloudbaseStore(options: CloudbaseStoreOptions): DocumentStor
         filter.expiresAt = keptExpiry;
       }
       const doc = { ...encodeDocument(specOf(name), id, expectedVersion + 1, validated, expiresAt), expiresAt: keptExpiry };
-      const { updated } = ok(await col(db, name).where(filter).update(writeFields(_, doc, expiresAt)));
+      const { updated } = ok(
+        await col(db, name)
+          .where(filter)
+          .update(writeFields(_, doc, expiresAt)),
+      );
       if (updated !== 1) throw conflict(name, id, expectedVersion);
       return doc;
     });
@@ -363,7 +364,11 @@ export function openCloudbaseStore(options: CloudbaseStoreOptions): DocumentStor
       const _ = db.command;
       if (expectedVersion === undefined) return Number(ok(await col(db, name).doc(id).remove()).deleted ?? 0) > 0;
       const now = clock();
-      const { deleted } = ok(await col(db, name).where({ _id: id, version: expectedVersion, expiresAt: _.gt(now) }).remove());
+      const { deleted } = ok(
+        await col(db, name)
+          .where({ _id: id, version: expectedVersion, expiresAt: _.gt(now) })
+          .remove(),
+      );
       if (Number(deleted ?? 0) > 0) return true;
       const current = await readRaw(db, name, id);
       if (current && isLive(current, now)) throw conflict(name, id, expectedVersion);
@@ -380,7 +385,12 @@ export function openCloudbaseStore(options: CloudbaseStoreOptions): DocumentStor
       name,
       get: async (id) => {
         const doc = await withCollection(name, async (db) => {
-          const result = ok(await col(db, name).where({ _id: id, expiresAt: db.command.gt(clock()) }).limit(1).get());
+          const result = ok(
+            await col(db, name)
+              .where({ _id: id, expiresAt: db.command.gt(clock()) })
+              .limit(1)
+              .get(),
+          );
           return asDocument(result.data);
         });
         return doc ? read(doc) : null;
@@ -406,7 +416,9 @@ export function openCloudbaseStore(options: CloudbaseStoreOptions): DocumentStor
           const found: Stored<T>[] = [];
           let last: { id: string; value: Scalar } | undefined;
           while (found.length < wanted) {
-            let q = col(db, name).where(last ? _.and([filter, pageAfter(_, path, direction, last)]) : filter).orderBy(path, direction);
+            let q = col(db, name)
+              .where(last ? _.and([filter, pageAfter(_, path, direction, last)]) : filter)
+              .orderBy(path, direction);
             if (path !== '_id') q = q.orderBy('_id', direction);
             const page = (ok(await q.limit(Math.min(PAGE_SIZE, wanted - found.length)).get()).data ?? []) as CloudbaseDocument[];
             // Only an empty page ends the listing: a short one need not (the server may cut a page short).
@@ -430,18 +442,30 @@ export function openCloudbaseStore(options: CloudbaseStoreOptions): DocumentStor
         const current = asDocument(ok(await ref.get()).data);
         const live = current !== null && isLive(current, now);
         if (write.op === 'insert') {
-          if (live) throw new DuplicateKeyError(`${write.collection} ${write.id} already exists`, { details: { collection: write.collection, id: write.id } });
-          const doc = encodeDocument(specOf(write.collection), write.id, current ? current.version + 1 : 1, write.data, write.expiresAt ?? null);
+          if (live)
+            throw new DuplicateKeyError(`${write.collection} ${write.id} already exists`, {
+              details: { collection: write.collection, id: write.id },
+            });
+          const doc = encodeDocument(
+            specOf(write.collection),
+            write.id,
+            current ? current.version + 1 : 1,
+            write.data,
+            write.expiresAt ?? null,
+          );
           const { _id: _ignored, ...fields } = doc;
           ok(await ref.set(fields));
         } else if (write.op === 'update') {
-          if (!current || !live || current.version !== write.expectedVersion) throw conflict(write.collection, write.id, write.expectedVersion);
+          if (!current || !live || current.version !== write.expectedVersion)
+            throw conflict(write.collection, write.id, write.expectedVersion);
           const doc = encodeDocument(specOf(write.collection), write.id, current.version + 1, write.data, write.expiresAt);
           const { _id: _ignored, ...fields } = doc;
           ok(await ref.set({ ...fields, expiresAt: write.expiresAt === undefined ? current.expiresAt : fields.expiresAt }));
         } else {
           if (!current || !live) {
-            throw new ConflictError(`${write.collection} ${write.id} no longer exists`, { details: { collection: write.collection, id: write.id } });
+            throw new ConflictError(`${write.collection} ${write.id} no longer exists`, {
+              details: { collection: write.collection, id: write.id },
+            });
           }
           if (current.version !== write.expectedVersion) throw conflict(write.collection, write.id, write.expectedVersion);
           ok(await ref.remove());
@@ -473,7 +497,13 @@ export function openCloudbaseStore(options: CloudbaseStoreOptions): DocumentStor
       const now = clock();
       const names = new Set(specs.keys());
       try {
-        const catalog = ok(await db.collection(prefix + CATALOG_COLLECTION).limit(PAGE_SIZE).get()).data ?? [];
+        const catalog =
+          ok(
+            await db
+              .collection(prefix + CATALOG_COLLECTION)
+              .limit(PAGE_SIZE)
+              .get(),
+          ).data ?? [];
         for (const entry of catalog) {
           const id = (entry as { _id?: unknown })._id;
           if (typeof id === 'string') names.add(id);
@@ -484,7 +514,13 @@ export function openCloudbaseStore(options: CloudbaseStoreOptions): DocumentStor
       let purged = 0;
       for (const name of names) {
         try {
-          purged += Number(ok(await col(db, name).where({ expiresAt: db.command.lte(now) }).remove()).deleted ?? 0);
+          purged += Number(
+            ok(
+              await col(db, name)
+                .where({ expiresAt: db.command.lte(now) })
+                .remove(),
+            ).deleted ?? 0,
+          );
         } catch (error) {
           if (!isCollectionMissing(error)) throw error;
         }

@@ -14,13 +14,22 @@
  * - the client is cached per URL in the module, so warm invocations reuse its connection pool. It connects on the
  *   first store call, and a failed connection is retried by the next call (see `LazyClient`).
  */
-import { MongoClient, MongoServerError, type ClientSession, type Collection as MongoCollection, type Db, type Filter, type IndexDescription, type UpdateFilter } from 'mongodb';
+import {
+  type ClientSession,
+  type Db,
+  type Filter,
+  type IndexDescription,
+  MongoClient,
+  type Collection as MongoCollection,
+  MongoServerError,
+  type UpdateFilter,
+} from 'mongodb';
 import type { z } from 'zod';
 import { ConflictError, DuplicateKeyError } from '../domain/errors';
 import { createLogger, type Logger } from '../runtime/logger';
 import { assertIndexed, decodeDocument, encodeDocument, encodeExpiry, fieldPath, isLive, type StoredDocument } from './document-codec';
-import { validateForWrite, writeBuilders } from './port';
 import type { Clock, Collection, CollectionSpec, Condition, DocumentStore, FindQuery, Stored, Write, WriteOptions } from './port';
+import { validateForWrite, writeBuilders } from './port';
 
 export interface MongoStoreOptions {
   url: string;
@@ -255,11 +264,10 @@ export function openMongoStore(options: MongoStoreOptions): DocumentStore {
   ): Promise<StoredDocument> => {
     const col = await collectionOf(name);
     const doc = encodeDocument(specOf(name), id, 1, validated, expiresAt);
-    const takenOver = await col.findOneAndUpdate(
-      { _id: id, expiresAt: { $lte: clock() } } as MongoFilter,
-      contentUpdate(doc, expiresAt),
-      { returnDocument: 'after', ...(session ? { session } : {}) },
-    );
+    const takenOver = await col.findOneAndUpdate({ _id: id, expiresAt: { $lte: clock() } } as MongoFilter, contentUpdate(doc, expiresAt), {
+      returnDocument: 'after',
+      ...(session ? { session } : {}),
+    });
     if (takenOver) return takenOver;
     try {
       await col.insertOne(withPurgeAt(doc, expiresAt), session ? { session } : {});
@@ -286,7 +294,9 @@ export function openMongoStore(options: MongoStoreOptions): DocumentStore {
       { returnDocument: 'after', ...(session ? { session } : {}) },
     );
     if (!updated) {
-      throw new ConflictError(`${name} ${id} is no longer at version ${expectedVersion}`, { details: { collection: name, id, expectedVersion } });
+      throw new ConflictError(`${name} ${id} is no longer at version ${expectedVersion}`, {
+        details: { collection: name, id, expectedVersion },
+      });
     }
     return updated;
   };
@@ -300,7 +310,9 @@ export function openMongoStore(options: MongoStoreOptions): DocumentStore {
     if (deletedCount > 0) return true;
     const current = await col.findOne({ _id: id } as MongoFilter, opts);
     if (current && isLive(current, now)) {
-      throw new ConflictError(`${name} ${id} is no longer at version ${expectedVersion}`, { details: { collection: name, id, expectedVersion } });
+      throw new ConflictError(`${name} ${id} is no longer at version ${expectedVersion}`, {
+        details: { collection: name, id, expectedVersion },
+      });
     }
     return false;
   };
@@ -351,7 +363,9 @@ export function openMongoStore(options: MongoStoreOptions): DocumentStore {
           else if (write.op === 'update') {
             await applyUpdate(write.collection, write.id, write.expectedVersion, write.data, write.expiresAt, session);
           } else if (!(await applyDelete(write.collection, write.id, write.expectedVersion, session))) {
-            throw new ConflictError(`${write.collection} ${write.id} no longer exists`, { details: { collection: write.collection, id: write.id } });
+            throw new ConflictError(`${write.collection} ${write.id} no longer exists`, {
+              details: { collection: write.collection, id: write.id },
+            });
           }
         }
       });

@@ -98,12 +98,13 @@ export const validateForWrite = (spec: CollectionSpec<z.ZodType, string>, id: st
   return parsed.data;
 };
 
-
 /**
  * The three write builders every adapter's collections offer for `commit`: validated now, so a bad batch fails
  * before any write. Adapters spread this into their collection objects.
  */
-export function writeBuilders<T>(spec: CollectionSpec<z.ZodType, string>): Pick<Collection<T, string>, 'insertWrite' | 'updateWrite' | 'deleteWrite'> {
+export function writeBuilders<T>(
+  spec: CollectionSpec<z.ZodType, string>,
+): Pick<Collection<T, string>, 'insertWrite' | 'updateWrite' | 'deleteWrite'> {
   return {
     insertWrite: (id, data, options: WriteOptions = {}) => ({
       op: 'insert',

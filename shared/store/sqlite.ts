@@ -8,24 +8,14 @@
  * before the event loop turns: no lock is ever held across an `await`, and connections in one process cannot
  * deadlock each other. Other processes wait on SQLite's busy timeout.
  */
-import Database from 'better-sqlite3';
+
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
 import type { z } from 'zod';
 import { ConflictError, CorruptDocumentError, DuplicateKeyError } from '../domain/errors';
+import type { Clock, Collection, CollectionSpec, Condition, DocumentStore, FindQuery, Scalar, Stored, Write, WriteOptions } from './port';
 import { validateForWrite, writeBuilders } from './port';
-import type {
-  Clock,
-  Collection,
-  CollectionSpec,
-  Condition,
-  DocumentStore,
-  FindQuery,
-  Scalar,
-  Stored,
-  Write,
-  WriteOptions,
-} from './port';
 
 interface Row {
   id: string;
@@ -223,16 +213,23 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
         clauses.push(condition === null ? `${expr} IS NULL` : `${expr} = @${p}`);
       } else if ('in' in condition) {
         // `IN (NULL)` is never true in SQL; MongoDB and CloudBase let a null in the list match a null field.
-        const names = condition.in.filter((value) => value !== null).map((value) => {
-          const p = param();
-          params[p] = bindable(value);
-          return `@${p}`;
-        });
+        const names = condition.in
+          .filter((value) => value !== null)
+          .map((value) => {
+            const p = param();
+            params[p] = bindable(value);
+            return `@${p}`;
+          });
         const matches = names.length === 0 ? [] : [`${expr} IN (${names.join(', ')})`];
         if (condition.in.includes(null)) matches.push(`${expr} IS NULL`);
         clauses.push(matches.length === 0 ? '0' : `(${matches.join(' OR ')})`);
       } else {
-        for (const [op, sql] of [['lt', '<'], ['lte', '<='], ['gt', '>'], ['gte', '>=']] as const) {
+        for (const [op, sql] of [
+          ['lt', '<'],
+          ['lte', '<='],
+          ['gt', '>'],
+          ['gte', '>='],
+        ] as const) {
           const value = condition[op];
           if (value === undefined) continue;
           const p = param();
@@ -292,9 +289,9 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
       runBatch.immediate(writes);
     },
     purgeExpired: async () => {
-      const tables = db
-        .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'c\\_%' ESCAPE '\\'`)
-        .all() as { name: string }[];
+      const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'c\\_%' ESCAPE '\\'`).all() as {
+        name: string;
+      }[];
       let purged = 0;
       const now = clock();
       for (const { name } of tables) {

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { ConflictError, CorruptDocumentError, DuplicateKeyError } from '../domain/errors';
 import { createLeases } from './leases';
-import { defineCollection, type DocumentStore } from './port';
+import { type DocumentStore, defineCollection } from './port';
 
 export interface StoreFactory {
   /** Opens a new connection to the test database (the same database for every call within one test). */
@@ -156,7 +156,13 @@ export function describeStoreContract(adapterName: string, factory: StoreFactory
       expect((await reader.get('kept'))?.data.priority).toBe(1);
       expect((await reader.get('moved'))?.data.priority).toBe(3);
       expect((await reader.get('fresh'))?.data.priority).toBe(2);
-      expect((await reader.find({ where: { owner: 'acct-1' } })).map((w) => w.id).sort()).toEqual(['batched-1', 'batched-2', 'fresh', 'kept', 'moved']);
+      expect((await reader.find({ where: { owner: 'acct-1' } })).map((w) => w.id).sort()).toEqual([
+        'batched-1',
+        'batched-2',
+        'fresh',
+        'kept',
+        'moved',
+      ]);
     });
 
     it('finds by indexed fields with ranges, order and limit', async () => {
@@ -168,10 +174,7 @@ export function describeStoreContract(adapterName: string, factory: StoreFactory
       const ids = (docs: { id: string }[]) => docs.map((d) => d.id);
 
       expect(ids(await items.find({ where: { owner: 'acct-1' }, orderBy: { field: 'priority' } }))).toEqual(['b', 'c', 'a']);
-      expect(ids(await items.find({ where: { dueAt: { lte: 250 } }, orderBy: { field: 'dueAt', direction: 'desc' } }))).toEqual([
-        'd',
-        'b',
-      ]);
+      expect(ids(await items.find({ where: { dueAt: { lte: 250 } }, orderBy: { field: 'dueAt', direction: 'desc' } }))).toEqual(['d', 'b']);
       expect(ids(await items.find({ where: { dueAt: null } }))).toEqual(['c']);
       expect(ids(await items.find({ where: { archived: true } }))).toEqual(['c']);
       expect(ids(await items.find({ where: { archived: false, state: { in: ['new', 'busy'] } }, orderBy: { field: 'id' } }))).toEqual([
@@ -188,7 +191,8 @@ export function describeStoreContract(adapterName: string, factory: StoreFactory
       await items.insert('a', widget({ dueAt: 300 }));
       await items.insert('b', widget({ dueAt: 100 }));
       await items.insert('c', widget({ dueAt: null }));
-      const ids = async (values: (number | null)[]) => (await items.find({ where: { dueAt: { in: values } }, orderBy: { field: 'id' } })).map((d) => d.id);
+      const ids = async (values: (number | null)[]) =>
+        (await items.find({ where: { dueAt: { in: values } }, orderBy: { field: 'id' } })).map((d) => d.id);
       expect(await ids([null, 100])).toEqual(['b', 'c']);
       expect(await ids([null])).toEqual(['c']);
       expect(await ids([300])).toEqual(['a']);
@@ -263,9 +267,9 @@ export function describeStoreContract(adapterName: string, factory: StoreFactory
       expect((await items.get('victim'))?.data.priority).toBe(1);
       expect((await items.get('victim'))?.version).toBe(1);
 
-      await expect(
-        store.commit([items.deleteWrite('victim', 1), items.insertWrite('existing', widget())]),
-      ).rejects.toBeInstanceOf(DuplicateKeyError);
+      await expect(store.commit([items.deleteWrite('victim', 1), items.insertWrite('existing', widget())])).rejects.toBeInstanceOf(
+        DuplicateKeyError,
+      );
       expect(await items.get('victim')).not.toBeNull();
 
       await store.commit([
@@ -280,9 +284,7 @@ export function describeStoreContract(adapterName: string, factory: StoreFactory
 
     it('refuses to write a document that does not match its schema', async () => {
       const items = (await connect()).collection(widgets);
-      await expect(items.insert('bad', { ...widget(), state: 'nonsense' } as never)).rejects.toBeInstanceOf(
-        CorruptDocumentError,
-      );
+      await expect(items.insert('bad', { ...widget(), state: 'nonsense' } as never)).rejects.toBeInstanceOf(CorruptDocumentError);
       expect(() => items.updateWrite('bad', 1, { owner: 1 } as never)).toThrow(CorruptDocumentError);
       expect(await items.get('bad')).toBeNull();
     });

@@ -6,11 +6,12 @@
  * implementation rejects every deviation with its own typed error instead: a push that fails any check did not
  * come from WeChat for this platform, and silently accepting a half-valid one is how confused-deputy bugs start.
  */
-import * as nodeCrypto from 'node:crypto';
-import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual, type Decipher } from 'node:crypto';
+
 import { isUtf8 } from 'node:buffer';
+import * as nodeCrypto from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, type Decipher, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AppError, ConfigError } from '../domain/errors';
-import { cdata, parseWeChatXml, XmlParseError, type WeChatXmlFields } from './xml';
+import { cdata, parseWeChatXml, type WeChatXmlFields, XmlParseError } from './xml';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Errors
@@ -273,7 +274,7 @@ export class WeChatMessageCrypto {
    */
   openEnvelope(input: OpenEnvelopeInput): OpenedEnvelope {
     const envelope = parseWeChatXml(input.body);
-    const encrypt = envelope['Encrypt'];
+    const encrypt = envelope.Encrypt;
     if (typeof encrypt !== 'string' || encrypt === '') {
       throw new XmlParseError('envelope has no single <Encrypt> value', { field: 'Encrypt' });
     }

@@ -192,8 +192,7 @@ const CATEGORY_OF_KIND: Readonly<Record<WeChatErrorKind, ErrorCategory>> = {
 export const categoryOfKind = (kind: WeChatErrorKind): ErrorCategory => CATEGORY_OF_KIND[kind];
 
 /** Stable code for an errcode: `WECHAT_85009`; -1 gets a name because `WECHAT_-1` reads like a typo. */
-export const codeOfErrcode = (errcode: number): string =>
-  errcode === -1 ? 'WECHAT_SYSTEM_ERROR' : `WECHAT_${errcode}`;
+export const codeOfErrcode = (errcode: number): string => (errcode === -1 ? 'WECHAT_SYSTEM_ERROR' : `WECHAT_${errcode}`);
 
 /** errmsg ends with ` rid: 6650a1b2-1c2d3e4f-5a6b7c8d`; the rid is what WeChat support asks for. */
 export const parseRid = (errmsg: string): string | undefined => /\brid:\s*([0-9A-Za-z-]+)/.exec(errmsg)?.[1];

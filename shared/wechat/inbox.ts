@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ConflictError, DuplicateKeyError } from '../domain/errors';
-import { defineCollection, type DocumentStore } from '../store/port';
+import { type DocumentStore, defineCollection } from '../store/port';
 
 export const INBOX_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 

@@ -28,11 +28,11 @@ import { authorizedAfterPush } from '../domain/mini-program';
 import type { Logger } from '../runtime/logger';
 import { registerSecret } from '../runtime/logger';
 import { createLeases, type Leases } from '../store/leases';
-import { defineCollection, type DocumentStore, type Stored } from '../store/port';
+import { type DocumentStore, defineCollection, type Stored } from '../store/port';
 import type { SecretBox } from '../store/secret-box';
 import type { TokenSource } from './client';
 import type { ComponentApi } from './component-api';
-import { WeChatApiError, isTokenError } from './errcodes';
+import { isTokenError, WeChatApiError } from './errcodes';
 
 export const TICKET_LIFETIME_MS = 12 * 60 * 60 * 1000;
 
@@ -83,7 +83,10 @@ export class NoVerifyTicketError extends AppError {
 export class AuthorizerNotAuthorizedError extends AppError {
   readonly code: string;
   readonly category = 'forbidden' as const;
-  constructor(message: string, options: { code: 'MINI_PROGRAM_NEEDS_REAUTH' | 'MINI_PROGRAM_NOT_AUTHORIZED'; cause?: unknown; appId: string }) {
+  constructor(
+    message: string,
+    options: { code: 'MINI_PROGRAM_NEEDS_REAUTH' | 'MINI_PROGRAM_NOT_AUTHORIZED'; cause?: unknown; appId: string },
+  ) {
     super(message, { cause: options.cause, details: { appId: options.appId } });
     this.code = options.code;
   }
@@ -207,7 +210,10 @@ export class TokenManager implements TokenSource {
     const candidates = [
       { sealed: doc?.ticket ?? null, createdAt: doc?.ticketCreatedAt ?? null, field: 'ticket' as const },
       { sealed: doc?.previousTicket ?? null, createdAt: doc?.previousTicketCreatedAt ?? null, field: 'previousTicket' as const },
-    ].filter((c): c is { sealed: string; createdAt: number; field: 'ticket' | 'previousTicket' } => c.sealed !== null && !ticketStale(c.createdAt, now));
+    ].filter(
+      (c): c is { sealed: string; createdAt: number; field: 'ticket' | 'previousTicket' } =>
+        c.sealed !== null && !ticketStale(c.createdAt, now),
+    );
     if (candidates.length === 0) {
       await this.ensureVerifyTicket();
       throw new NoVerifyTicketError('no component_verify_ticket younger than 12 h has been received; one has been requested');
@@ -225,9 +231,15 @@ export class TokenManager implements TokenSource {
           if (current.componentToken && current.componentTokenExpiresAt !== null && current.componentTokenExpiresAt > expiresAt) {
             return { result: this.open(current.componentToken, 'componentToken') };
           }
-          return { result: token, next: { ...current, componentToken: this.seal(token, 'componentToken'), componentTokenExpiresAt: expiresAt } };
+          return {
+            result: token,
+            next: { ...current, componentToken: this.seal(token, 'componentToken'), componentTokenExpiresAt: expiresAt },
+          };
         });
-        this.options.log.info(kept === token ? 'component token refreshed' : 'component token refreshed, but a newer one was stored meanwhile', { expiresAt, ticket: candidate.field });
+        this.options.log.info(
+          kept === token ? 'component token refreshed' : 'component token refreshed, but a newer one was stored meanwhile',
+          { expiresAt, ticket: candidate.field },
+        );
         return kept;
       } catch (error) {
         lastError = error;
@@ -242,7 +254,10 @@ export class TokenManager implements TokenSource {
   // --------------------------------------------------------------------------------------- authorizer tokens
 
   /** Persists what `api_query_auth` returned (a new authorization or a re-authorization), before anything else. */
-  async saveAuthorization(appId: string, tokens: { accessToken?: string | undefined; expiresInSeconds?: number | undefined; refreshToken: string }): Promise<void> {
+  async saveAuthorization(
+    appId: string,
+    tokens: { accessToken?: string | undefined; expiresInSeconds?: number | undefined; refreshToken: string },
+  ): Promise<void> {
     const now = this.clock();
     registerSecret(tokens.refreshToken);
     if (tokens.accessToken) registerSecret(tokens.accessToken);
@@ -288,7 +303,11 @@ export class TokenManager implements TokenSource {
       lease: `authorizer-token:${appId}`,
       read: async () => {
         const stored = await this.authorizers.get(appId);
-        if (!stored) throw new AuthorizerNotAuthorizedError(`${appId} has not authorized this platform`, { code: 'MINI_PROGRAM_NOT_AUTHORIZED', appId });
+        if (!stored)
+          throw new AuthorizerNotAuthorizedError(`${appId} has not authorized this platform`, {
+            code: 'MINI_PROGRAM_NOT_AUTHORIZED',
+            appId,
+          });
         this.assertActive(appId, stored.data);
         const { accessToken, accessTokenExpiresAt } = stored.data;
         return accessToken && accessTokenExpiresAt !== null
@@ -322,9 +341,11 @@ export class TokenManager implements TokenSource {
       this.assertActive(appId, stored.data);
       const refreshToken = this.open(stored.data.refreshToken, `${appId}/refresh`);
       const started = this.clock();
-      let response;
+      let response: Awaited<ReturnType<ComponentApi['refreshAuthorizerToken']>>;
       try {
-        response = await this.withComponentToken((componentToken) => this.options.api.refreshAuthorizerToken(componentToken, appId, refreshToken));
+        response = await this.withComponentToken((componentToken) =>
+          this.options.api.refreshAuthorizerToken(componentToken, appId, refreshToken),
+        );
       } catch (error) {
         if (!(error instanceof WeChatApiError && error.errcode === 61023)) throw error;
         if (attempt < 2 && (await this.replaceRejectedRefreshToken(appId, refreshToken))) continue;
@@ -337,7 +358,11 @@ export class TokenManager implements TokenSource {
         // A new authorization stored its refresh token while ours was being rejected: use that one.
         if (marked === 'skipped' && attempt < 2) continue;
         if (marked === 'changed') await this.options.onNeedsReauth?.(appId, '61023 refresh_token is invalid');
-        throw new AuthorizerNotAuthorizedError(`${appId} must authorize the platform again`, { code: 'MINI_PROGRAM_NEEDS_REAUTH', appId, cause: error });
+        throw new AuthorizerNotAuthorizedError(`${appId} must authorize the platform again`, {
+          code: 'MINI_PROGRAM_NEEDS_REAUTH',
+          appId,
+          cause: error,
+        });
       }
       const received = this.clock();
       registerSecret(response.authorizer_access_token);
@@ -400,9 +425,10 @@ export class TokenManager implements TokenSource {
    * token is stored (in place of the rejected one only) before it is tried.
    */
   private async replaceRejectedRefreshToken(appId: string, rejected: string): Promise<boolean> {
-    const isRejected = (doc: AuthorizerTokensDoc) => doc.refreshToken !== null && this.open(doc.refreshToken, `${appId}/refresh`) === rejected;
+    const isRejected = (doc: AuthorizerTokensDoc) =>
+      doc.refreshToken !== null && this.open(doc.refreshToken, `${appId}/refresh`) === rejected;
     const stored = await this.authorizers.get(appId);
-    if (!stored || stored.data.status !== 'active') return false;
+    if (stored?.data.status !== 'active') return false;
     if (!isRejected(stored.data)) return stored.data.refreshToken !== null;
     let listed: string | undefined;
     try {
@@ -534,15 +560,18 @@ export class TokenManager implements TokenSource {
     // Renewed while the refresh runs (it can chain a component-token refresh, retries and backoff past one
     // lease), so no other instance takes over a refresh that is still going.
     let renewing: Promise<void> = Promise.resolve();
-    const heartbeat = setInterval(() => {
-      renewing = renewing.then(async () => {
-        try {
-          lease = (await this.leases.renew(lease, this.leaseMs)) ?? lease;
-        } catch (error) {
-          this.options.log.warn('could not renew a token lease', { lease: spec.lease, error });
-        }
-      });
-    }, Math.max(1000, Math.floor(this.leaseMs / 3)));
+    const heartbeat = setInterval(
+      () => {
+        renewing = renewing.then(async () => {
+          try {
+            lease = (await this.leases.renew(lease, this.leaseMs)) ?? lease;
+          } catch (error) {
+            this.options.log.warn('could not renew a token lease', { lease: spec.lease, error });
+          }
+        });
+      },
+      Math.max(1000, Math.floor(this.leaseMs / 3)),
+    );
     heartbeat.unref();
     try {
       const again = await spec.read();

@@ -5,11 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { client, pngOfWidth, type Call, type Client, type Platform } from '../../infra/local/driver';
+import { type Call, type Client, client, type Platform, pngOfWidth } from '../../infra/local/driver';
 import type { Services } from '../../shared/app/context';
 import { linkApp } from '../../shared/domain/app';
 import { exampleIotVideoConfig } from '../../shared/domain/examples';
-import { accountIdSchema, appIdSchema, assetIdSchema, type AccountId } from '../../shared/domain/ids';
+import { type AccountId, accountIdSchema, appIdSchema, assetIdSchema } from '../../shared/domain/ids';
 import { errorOf, idReply, openServices, seedDeployment, seedMiniProgram, startApiPlatform, uniqueAppid, uploadPng } from './support';
 
 let p: Platform;
@@ -32,7 +32,6 @@ async function newAccount(name: string) {
   const created = accountCreated.parse(reply.body);
   return { id: accountIdSchema.parse(created.account.id), api: client(p.url, created.apiKey) };
 }
-
 
 /** The first account's world: an iot-video app with its images, a mini program linked to it, a built deployment. */
 async function ownerWithData(): Promise<Owner> {
@@ -145,7 +144,9 @@ describe('isolation between accounts', () => {
         sameCodeAsMissing: missing.status === 404 && errorOf(missing).code === (stranger.status === 404 ? errorOf(stranger).code : ''),
       });
     }
-    expect(outcomes).toEqual(outcomes.map((o) => ({ ...o, status: 404, code: expect.stringMatching(/_NOT_FOUND$/), sameCodeAsMissing: true })));
+    expect(outcomes).toEqual(
+      outcomes.map((o) => ({ ...o, status: 404, code: expect.stringMatching(/_NOT_FOUND$/), sameCodeAsMissing: true })),
+    );
   });
 
   it('answers 404 for ids of another account in a query or a body', async () => {
@@ -165,7 +166,12 @@ describe('isolation between accounts', () => {
       homeBottom: await uploadPng(second.api, 750),
       doorLockTop: await uploadPng(second.api, 750),
     } as const;
-    const reply = await second.api.post('/v1/apps', { kind: 'iot-video', name: 'Thief', templateId: 201, config: exampleIotVideoConfig(images) });
+    const reply = await second.api.post('/v1/apps', {
+      kind: 'iot-video',
+      name: 'Thief',
+      templateId: 201,
+      config: exampleIotVideoConfig(images),
+    });
     expect(reply.status).toBe(400);
     expect(errorOf(reply).field).toBe('body.config.afterSales.appDownloadQrImage');
     expect(errorOf(reply).message).toContain('does not exist');
@@ -193,12 +199,18 @@ describe('isolation between accounts', () => {
       const reply = await first.api.get(path);
       expect({ path, status: reply.status }).toEqual({ path, status: 200 });
     }
-    const deployment = z.object({ state: z.string(), history: z.array(z.unknown()) }).parse((await first.api.get(`/v1/deployments/${deploymentId}`)).body);
+    const deployment = z
+      .object({ state: z.string(), history: z.array(z.unknown()) })
+      .parse((await first.api.get(`/v1/deployments/${deploymentId}`)).body);
     expect(deployment).toMatchObject({ state: 'built' });
     expect(deployment.history).toHaveLength(6);
-    const mp = z.object({ status: z.string(), linkedAppId: z.string().nullable() }).parse((await first.api.get(`/v1/mini-programs/${appid}`)).body);
+    const mp = z
+      .object({ status: z.string(), linkedAppId: z.string().nullable() })
+      .parse((await first.api.get(`/v1/mini-programs/${appid}`)).body);
     expect(mp).toEqual({ ...mp, status: 'authorized', linkedAppId: appId });
-    const app = z.object({ config: z.unknown(), miniProgramAppid: z.string().nullable() }).parse((await first.api.get(`/v1/apps/${appId}`)).body);
+    const app = z
+      .object({ config: z.unknown(), miniProgramAppid: z.string().nullable() })
+      .parse((await first.api.get(`/v1/apps/${appId}`)).body);
     expect(app).toEqual({ ...app, config: first.config, miniProgramAppid: appid });
   });
 });

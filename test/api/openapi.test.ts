@@ -7,8 +7,8 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { DOCUMENTED_FUNCTIONS } from '../../functions/api/documented-functions';
 import { routes as apiRoutes } from '../../functions/api/routes';
-import { loadTemplate } from '../../infra/local/template';
 import type { Platform } from '../../infra/local/driver';
+import { loadTemplate } from '../../infra/local/template';
 import type { Services } from '../../shared/app/context';
 import type { AnyRoute } from '../../shared/runtime/http/route';
 import { openServices, startApiPlatform } from './support';
@@ -39,8 +39,12 @@ const operation = z
     tags: z.array(z.string()).length(1),
     security: z.array(z.record(z.string(), z.array(z.string()))),
     'x-auth': z.enum(['public', 'account', 'admin']),
-    parameters: z.array(z.object({ name: z.string(), in: z.enum(['path', 'query', 'header']), required: z.boolean(), schema: z.unknown() })).optional(),
-    requestBody: z.object({ required: z.boolean(), content: z.record(z.string(), z.object({ schema: z.record(z.string(), z.unknown()) })) }).optional(),
+    parameters: z
+      .array(z.object({ name: z.string(), in: z.enum(['path', 'query', 'header']), required: z.boolean(), schema: z.unknown() }))
+      .optional(),
+    requestBody: z
+      .object({ required: z.boolean(), content: z.record(z.string(), z.object({ schema: z.record(z.string(), z.unknown()) })) })
+      .optional(),
     responses: z.record(z.string(), z.unknown()),
   })
   .passthrough();
@@ -52,7 +56,9 @@ const openApi = z.object({
 });
 
 const listed = (doc: z.infer<typeof openApi>) =>
-  Object.entries(doc.paths).flatMap(([path, item]) => Object.entries(item).map(([method, op]) => ({ key: `${method.toUpperCase()} ${path}`, op })));
+  Object.entries(doc.paths).flatMap(([path, item]) =>
+    Object.entries(item).map(([method, op]) => ({ key: `${method.toUpperCase()} ${path}`, op })),
+  );
 
 const keyOf = (route: Pick<AnyRoute, 'method' | 'path'>) => `${route.method} ${route.path}`;
 
@@ -98,7 +104,8 @@ describe('GET /openapi.json', () => {
     const doc = openApi.parse(document);
     const byKey = new Map(listed(doc).map((l) => [l.key, l.op]));
     for (const fn of DOCUMENTED_FUNCTIONS) {
-      for (const route of fn.routes(s)) expect({ route: keyOf(route), tags: byKey.get(keyOf(route))?.tags }).toEqual({ route: keyOf(route), tags: [fn.name] });
+      for (const route of fn.routes(s))
+        expect({ route: keyOf(route), tags: byKey.get(keyOf(route))?.tags }).toEqual({ route: keyOf(route), tags: [fn.name] });
     }
   });
 
@@ -149,10 +156,17 @@ describe('GET /openapi.json', () => {
     expect(JSON.stringify(config.requestBody)).toContain('mapKey');
     expect(JSON.stringify(config.requestBody)).toContain('extPages');
     // The go-live settings every kind carries: the user privacy guide and the extra server domains.
-    for (const field of ['privacyGuide', 'noticeMethod', 'purposes', 'serverDomains', 'webview']) expect(JSON.stringify(config.requestBody)).toContain(field);
+    for (const field of ['privacyGuide', 'noticeMethod', 'purposes', 'serverDomains', 'webview'])
+      expect(JSON.stringify(config.requestBody)).toContain(field);
 
-    expect(op('get', '/v1/deployments').parameters?.map((param) => `${param.in}:${param.name}`)).toEqual(['query:appId', 'query:state', 'query:limit']);
-    expect(op('get', '/v1/deployments/{deploymentId}').parameters?.map((param) => `${param.in}:${param.name}`)).toEqual(['path:deploymentId']);
+    expect(op('get', '/v1/deployments').parameters?.map((param) => `${param.in}:${param.name}`)).toEqual([
+      'query:appId',
+      'query:state',
+      'query:limit',
+    ]);
+    expect(op('get', '/v1/deployments/{deploymentId}').parameters?.map((param) => `${param.in}:${param.name}`)).toEqual([
+      'path:deploymentId',
+    ]);
     expect(Object.keys(op('post', '/v1/assets').requestBody?.content ?? {})).toEqual(['image/png', 'image/jpeg', 'image/gif']);
     expect(JSON.stringify(op('get', '/v1/deployments/{deploymentId}/qrcode').responses['200'])).toContain('"format":"binary"');
     expect(JSON.stringify(op('get', '/v1/apps/{appId}').responses['200'])).toContain('#/components/schemas/App');

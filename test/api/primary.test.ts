@@ -3,7 +3,15 @@
  * program is to its account (roles), changing the primary, and another account taking a mini program.
  */
 import { z } from 'zod';
-import { authorize, createAccount, createLowcodeApp, expectStatus, scanAndReturn, type Client, type Platform } from '../../infra/local/driver';
+import {
+  authorize,
+  type Client,
+  createAccount,
+  createLowcodeApp,
+  expectStatus,
+  type Platform,
+  scanAndReturn,
+} from '../../infra/local/driver';
 import { errorOf, startApiPlatform, uniqueAppid } from './support';
 
 let p: Platform;
@@ -70,7 +78,9 @@ describe('roles', () => {
     expect(rebound.result).toMatchObject({ ok: true, code: 'PRIMARY_BOUND' });
     expect(rebound.result.message).toContain(`app ${appId}`);
     expect(rebound.result.message).toContain('18 (');
-    const view = z.object({ missingPermissionSets: z.array(z.object({ id: z.number() })) }).parse(expectStatus(await api.get(`/v1/mini-programs/${appid}`), 200).body);
+    const view = z
+      .object({ missingPermissionSets: z.array(z.object({ id: z.number() })) })
+      .parse(expectStatus(await api.get(`/v1/mini-programs/${appid}`), 200).body);
     expect(view.missingPermissionSets.map((set) => set.id)).toEqual([18]);
   });
 });
@@ -81,7 +91,10 @@ const accountReply = z.object({
   publishBlockedReason: z.string().nullable(),
   history: z.array(z.object({ event: z.string(), miniProgramAppid: z.string(), message: z.string() })),
 });
-const appReply = z.object({ miniProgramAppid: z.string().nullable(), linkLostReason: z.object({ reason: z.string(), message: z.string() }).nullable() });
+const appReply = z.object({
+  miniProgramAppid: z.string().nullable(),
+  linkLostReason: z.object({ reason: z.string(), message: z.string() }).nullable(),
+});
 
 describe('another account takes a mini program', () => {
   it('bound as another account’s primary: the first account is told so, in its app and in its history', async () => {
@@ -154,7 +167,10 @@ describe('changing the primary to another subject', () => {
     expect(await rolesOf(api)).toEqual({ [primary]: ['primary'], [target]: ['target'] });
     expect(deploymentReply.parse((await api.get(`/v1/deployments/${built.id}`)).body).state).toBe(built.state);
 
-    expect(errorOf(await api.post('/v1/authorizations', { purpose: 'authorize-app', appId, force: true }))).toMatchObject({ code: 'INVALID_BODY', field: 'body.force' });
+    expect(errorOf(await api.post('/v1/authorizations', { purpose: 'authorize-app', appId, force: true }))).toMatchObject({
+      code: 'INVALID_BODY',
+      field: 'body.force',
+    });
     const { url } = urlReply.parse(expectStatus(await api.post('/v1/authorizations', { purpose: 'bind-primary', force: true }), 201).body);
     expect((await scanAndReturn(p, url, elsewhere)).result).toMatchObject({ ok: true, code: 'PRIMARY_BOUND' });
 

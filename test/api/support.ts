@@ -7,18 +7,27 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { startLocalStack } from '../../infra/local/bootstrap';
-import { pngOfWidth, type Call, type Client, type Platform } from '../../infra/local/driver';
+import { type Call, type Client, type Platform, pngOfWidth } from '../../infra/local/driver';
 import { putAsset } from '../../shared/app/catalog';
 import { createServices, type Services } from '../../shared/app/context';
-import { createDeployment, transition, type Deployment } from '../../shared/domain/deployment';
+import { createDeployment, type Deployment, transition } from '../../shared/domain/deployment';
 import { commandsToBuilt } from '../../shared/domain/examples';
-import { assetIdSchema, newDeploymentId, weChatAppidSchema, weChatUserNameSchema, type AccountId, type AppId, type AssetId, type WeChatAppid } from '../../shared/domain/ids';
+import {
+  type AccountId,
+  type AppId,
+  type AssetId,
+  assetIdSchema,
+  newDeploymentId,
+  type WeChatAppid,
+  weChatAppidSchema,
+  weChatUserNameSchema,
+} from '../../shared/domain/ids';
 import type { MiniProgram } from '../../shared/domain/mini-program';
 import { parseConfig } from '../../shared/runtime/config';
 import { createLogger } from '../../shared/runtime/logger';
 import { openSqliteStore } from '../../shared/store/sqlite';
 import { createWeChatPlatform } from '../../shared/wechat/platform';
-import { errorEnvelope, type ErrorBody } from '../support/http';
+import { type ErrorBody, errorEnvelope } from '../support/http';
 
 /**
  * The whole local product (every function of serverless.yml, the simulator, a temp SQLite file). The simulator's
@@ -135,7 +144,8 @@ export async function seedDeployment(
 
 let counter = 0;
 /** A WeChat appid nobody else in the run uses. */
-export const uniqueAppid = (): WeChatAppid => weChatAppidSchema.parse(`wx${Date.now().toString(16).slice(-8)}${(counter++).toString(16).padStart(8, '0')}`);
+export const uniqueAppid = (): WeChatAppid =>
+  weChatAppidSchema.parse(`wx${Date.now().toString(16).slice(-8)}${(counter++).toString(16).padStart(8, '0')}`);
 
 /**
  * Starts the platform and a second handle on its database before the file's tests and closes both after them;

@@ -7,23 +7,23 @@
  * submission, never code released that the records do not name.
  */
 import { z } from 'zod';
-import { createLowcodeApp, deploymentOf, expectStatus, type Client, authorize } from '../../infra/local/driver';
+import { authorize, type Client, createLowcodeApp, deploymentOf, expectStatus } from '../../infra/local/driver';
 import { cancelDeployment } from '../../shared/app/deployments';
-import { transition, type Deployment } from '../../shared/domain/deployment';
-import { accountIdSchema } from '../../shared/domain/ids';
 import { unlinkApp } from '../../shared/domain/app';
+import { type Deployment, transition } from '../../shared/domain/deployment';
+import { accountIdSchema } from '../../shared/domain/ids';
 import { parseConfig } from '../../shared/runtime/config';
 import { WeChatMessageCrypto } from '../../shared/wechat/crypto';
 import { buildWeChatXml } from '../../shared/wechat/xml';
 import {
   authorizeNewApp,
+  type ClockedServices,
   pollUntil,
   readyApp,
+  type SeededPlatform,
   servicesWithClock,
   startSeededPlatform,
   startWireTap,
-  type ClockedServices,
-  type SeededPlatform,
 } from '../reliability/support';
 
 jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
@@ -112,7 +112,11 @@ describe('a submit whose answer is lost while WeChat decides', () => {
 
     await tick(d.id);
     const rejected = await stored(d.id);
-    expect(rejected).toMatchObject({ state: 'rejected', stateReason: '1:小程序名称与内容不符', audit: { auditId: auditsAtWeChat(target)[0]?.auditid, screenshots: ['media1'] } });
+    expect(rejected).toMatchObject({
+      state: 'rejected',
+      stateReason: '1:小程序名称与内容不符',
+      audit: { auditId: auditsAtWeChat(target)[0]?.auditid, screenshots: ['media1'] },
+    });
     expect(auditsAtWeChat(target)).toHaveLength(1);
   });
 });
@@ -227,7 +231,14 @@ describe('a poll WeChat refuses, and closing a deployment around its audit', () 
       ...current.data,
       state: 'failed',
       nextPollAt: null,
-      failure: { at: Date.now(), reason: 'daily API call quota reached (WeChat 45009)', retryable: true, errcode: 45009, from: 'auditing', step: null },
+      failure: {
+        at: Date.now(),
+        reason: 'daily API call quota reached (WeChat 45009)',
+        retryable: true,
+        errcode: 45009,
+        from: 'auditing',
+        step: null,
+      },
     };
     const cancelled = transition(failed, { type: 'cancel' }, { at: Date.now(), actor: { kind: 'system' } }).deployment;
     await poller.services.db.deployments.update(old.id, current.version, cancelled);
@@ -292,7 +303,11 @@ describe('a mini program that changes app', () => {
     // The app lost the link and its deployment was not voided (the void after the new link did not get through).
     const app = await poller.services.db.apps.get(appId);
     if (!app) throw new Error('gone');
-    await poller.services.db.apps.update(appId, app.version, unlinkApp(app.data, { at: Date.now(), reason: 'superseded', miniProgramAppid: target as `wx${string}`, message: 'taken' }));
+    await poller.services.db.apps.update(
+      appId,
+      app.version,
+      unlinkApp(app.data, { at: Date.now(), reason: 'superseded', miniProgramAppid: target as `wx${string}`, message: 'taken' }),
+    );
     p.sim.resetCounters();
 
     const refused = await api.post(`/v1/deployments/${d.id}/release`);
@@ -306,13 +321,21 @@ describe('a mini program that changes app', () => {
 describe('a late unauthorized push', () => {
   function sealedUnauthorized(appid: string, createTimeSeconds: number) {
     const config = parseConfig(p.env);
-    const crypto = new WeChatMessageCrypto({ token: config.wechat.token, encodingAESKey: config.wechat.encodingAESKey, appId: config.wechat.componentAppId });
+    const crypto = new WeChatMessageCrypto({
+      token: config.wechat.token,
+      encodingAESKey: config.wechat.encodingAESKey,
+      appId: config.wechat.componentAppId,
+    });
     const timestamp = String(Math.floor(Date.now() / 1000));
     const nonce = String(Math.floor(Math.random() * 1e9));
     const fields = { AppId: config.wechat.componentAppId, CreateTime: createTimeSeconds, InfoType: 'unauthorized', AuthorizerAppid: appid };
     const sealed = crypto.sealEnvelope(buildWeChatXml(fields), { timestamp, nonce });
     const query = new URLSearchParams({ timestamp, nonce, encrypt_type: 'aes', msg_signature: sealed.msgSignature });
-    return fetch(`${p.url}/wechat/component/events?${query}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: sealed.body });
+    return fetch(`${p.url}/wechat/component/events?${query}`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/xml' },
+      body: sealed.body,
+    });
   }
 
   it('does not wipe an authorization made after the push was created', async () => {
@@ -399,7 +422,9 @@ describe('withdrawing an audit WeChat decided meanwhile (87012)', () => {
       await instance.close();
       await tap.close();
     }
-    const undone = tap.exchanges.filter((e) => e.path === '/wxa/undocodeaudit').map((e) => JSON.parse(e.responseBody.toString('utf8')) as unknown);
+    const undone = tap.exchanges
+      .filter((e) => e.path === '/wxa/undocodeaudit')
+      .map((e) => JSON.parse(e.responseBody.toString('utf8')) as unknown);
     expect(undone).toEqual([expect.objectContaining({ errcode: 87012 })]);
     const [audit] = auditsAtWeChat(target);
     expect(audit?.status).toBe(0);
@@ -429,7 +454,10 @@ describe('a rollback WeChat refuses (87012)', () => {
 
     const nothingBefore = await api.post(`/v1/deployments/${first.id}/rollback`);
     expect(nothingBefore.status).toBe(409);
-    expect(errorOf(nothingBefore.body)).toMatchObject({ code: 'ROLLBACK_NO_PREVIOUS_VERSION', message: expect.stringContaining('no earlier version') });
+    expect(errorOf(nothingBefore.body)).toMatchObject({
+      code: 'ROLLBACK_NO_PREVIOUS_VERSION',
+      message: expect.stringContaining('no earlier version'),
+    });
     expect((await stored(first.id)).state).toBe('released');
 
     const second = await released(api, appId, target, '1.1.0');
@@ -439,7 +467,10 @@ describe('a rollback WeChat refuses (87012)', () => {
     // The version live again is the first deployment's: rolling it back would be a second rollback.
     const again = await api.post(`/v1/deployments/${first.id}/rollback`);
     expect(again.status).toBe(409);
-    expect(errorOf(again.body)).toMatchObject({ code: 'ROLLBACK_ALREADY_USED', message: expect.stringContaining('one rollback per release') });
+    expect(errorOf(again.body)).toMatchObject({
+      code: 'ROLLBACK_ALREADY_USED',
+      message: expect.stringContaining('one rollback per release'),
+    });
     expect(liveVersion(target)).toBe('1.0.0');
     expect((await stored(first.id)).state).toBe('released');
 

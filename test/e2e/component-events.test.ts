@@ -5,14 +5,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startLocalStack, type LocalStack } from '../../infra/local/bootstrap';
+import { type LocalStack, startLocalStack } from '../../infra/local/bootstrap';
 import { parseConfig } from '../../shared/runtime/config';
-import { readError } from '../support/http';
 import { createLogger } from '../../shared/runtime/logger';
 import { openSqliteStore } from '../../shared/store/sqlite';
 import { WeChatMessageCrypto } from '../../shared/wechat/crypto';
 import { inboxCollection } from '../../shared/wechat/inbox';
 import { buildWeChatXml } from '../../shared/wechat/xml';
+import { readError } from '../support/http';
 
 const root = resolve(__dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'wxa-e2e-events-'));
@@ -30,7 +30,15 @@ const inboxEntries = async () => {
 beforeAll(async () => {
   process.env.SQLITE_PATH = join(dir, 'e2e.db');
   process.env.LOG_LEVEL = 'error';
-  stack = await startLocalStack({ root, env: process.env, log: createLogger({ level: 'error' }), port: 0, timers: false, timeoutScale: 10, simulator: { ticketIntervalMs: 0, pushTimeoutMs: 60_000 } });
+  stack = await startLocalStack({
+    root,
+    env: process.env,
+    log: createLogger({ level: 'error' }),
+    port: 0,
+    timers: false,
+    timeoutScale: 10,
+    simulator: { ticketIntervalMs: 0, pushTimeoutMs: 60_000 },
+  });
 });
 
 afterAll(async () => {
@@ -44,7 +52,11 @@ const XML = { 'content-type': 'text/xml' };
 
 function sealedPush(fields: Record<string, string | number>, timestamp = Math.floor(Date.now() / 1000)) {
   const config = parseConfig(process.env);
-  const crypto = new WeChatMessageCrypto({ token: config.wechat.token, encodingAESKey: config.wechat.encodingAESKey, appId: config.wechat.componentAppId });
+  const crypto = new WeChatMessageCrypto({
+    token: config.wechat.token,
+    encodingAESKey: config.wechat.encodingAESKey,
+    appId: config.wechat.componentAppId,
+  });
   const nonce = String(Math.floor(Math.random() * 1e9));
   const sealed = crypto.sealEnvelope(buildWeChatXml(fields), { timestamp: String(timestamp), nonce });
   const query = new URLSearchParams({ timestamp: String(timestamp), nonce, encrypt_type: 'aes', msg_signature: sealed.msgSignature });
@@ -64,7 +76,12 @@ describe('POST /wechat/component/events', () => {
   });
 
   it('processes a push once, however many times it is delivered', async () => {
-    const push = sealedPush({ AppId: 'x', CreateTime: Math.floor(Date.now() / 1000), InfoType: 'unauthorized', AuthorizerAppid: 'wx0123456789abcdef' });
+    const push = sealedPush({
+      AppId: 'x',
+      CreateTime: Math.floor(Date.now() / 1000),
+      InfoType: 'unauthorized',
+      AuthorizerAppid: 'wx0123456789abcdef',
+    });
     const answers = await Promise.all(
       [1, 2, 3].map(() => fetch(push.url, { method: 'POST', headers: XML, body: push.body }).then((r) => r.text())),
     );
@@ -86,7 +103,10 @@ describe('POST /wechat/component/events', () => {
 
   it('refuses a stale timestamp (a replay) with 401 and stores nothing', async () => {
     const before = (await inboxEntries()).length;
-    const push = sealedPush({ AppId: 'x', CreateTime: 1, InfoType: 'authorized', AuthorizerAppid: 'wx2222222222222222' }, Math.floor(Date.now() / 1000) - 3600);
+    const push = sealedPush(
+      { AppId: 'x', CreateTime: 1, InfoType: 'authorized', AuthorizerAppid: 'wx2222222222222222' },
+      Math.floor(Date.now() / 1000) - 3600,
+    );
     const response = await fetch(push.url, { method: 'POST', headers: XML, body: push.body });
     expect(response.status).toBe(401);
     expect((await readError(response)).code).toMatch(/TIMESTAMP/);
@@ -94,11 +114,14 @@ describe('POST /wechat/component/events', () => {
   });
 
   it('refuses XML with a DOCTYPE and an oversized body with 4xx', async () => {
-    const xxe = await fetch(`${eventsUrl()}?timestamp=${Math.floor(Date.now() / 1000)}&nonce=1&encrypt_type=aes&msg_signature=${'a'.repeat(40)}`, {
-      method: 'POST',
-      headers: XML,
-      body: '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><xml><Encrypt>&x;</Encrypt></xml>',
-    });
+    const xxe = await fetch(
+      `${eventsUrl()}?timestamp=${Math.floor(Date.now() / 1000)}&nonce=1&encrypt_type=aes&msg_signature=${'a'.repeat(40)}`,
+      {
+        method: 'POST',
+        headers: XML,
+        body: '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><xml><Encrypt>&x;</Encrypt></xml>',
+      },
+    );
     expect(xxe.status).toBeGreaterThanOrEqual(400);
     expect(xxe.status).toBeLessThan(500);
     // Over a push's 64 KiB, under MAX_BODY_BYTES: the same code as any body too large, before anything else is read.

@@ -6,7 +6,7 @@
  * on a mini program that serves another; and testers WeChat refuses do not fail a build.
  */
 import { z } from 'zod';
-import { authorize, createLowcodeApp, deploymentOf, expectStatus, type Client } from '../../infra/local/driver';
+import { authorize, type Client, createLowcodeApp, deploymentOf, expectStatus } from '../../infra/local/driver';
 import { startBuild } from '../../shared/app/deployments';
 import { linkApp, unlinkApp } from '../../shared/domain/app';
 import type { Deployment } from '../../shared/domain/deployment';
@@ -14,14 +14,14 @@ import { accountIdSchema, appIdSchema, weChatAppidSchema } from '../../shared/do
 import { linkMiniProgram } from '../../shared/domain/mini-program';
 import { createLeases } from '../../shared/store/leases';
 import {
+  type ClockedServices,
   createKeyedAccount,
   newMiniProgram,
   pollUntil,
   readyApp,
+  type SeededPlatform,
   servicesWithClock,
   startSeededPlatform,
-  type ClockedServices,
-  type SeededPlatform,
 } from '../reliability/support';
 
 jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
@@ -60,7 +60,9 @@ const isOpen = (d: Deployment) => OPEN.has(d.state) || (d.state === 'failed' && 
 /** A build left in `building` at its commit step: WeChat answered -1 to every attempt, so the poller resumes it. */
 async function stuckBuild(api: Client, appId: string, target: string, version: string): Promise<Deployment> {
   p.sim.scriptFault({ path: '/wxa/commit', appId: target, errcode: -1, times: 3 });
-  const reply = deploymentOf(expectStatus(await api.post(`/v1/apps/${appId}/deployments`, { userVersion: version, userDesc: version }), 202));
+  const reply = deploymentOf(
+    expectStatus(await api.post(`/v1/apps/${appId}/deployments`, { userVersion: version, userDesc: version }), 202),
+  );
   expect(reply).toMatchObject({ state: 'building', buildStep: 'commit' });
   return stored(reply.id);
 }
@@ -82,7 +84,11 @@ async function relinkWithoutVoiding(appid: string, oldAppId: string, newAppId: s
   const target = weChatAppidSchema.parse(appid);
   await poller.services.store.commit([
     db.miniPrograms.updateWrite(appid, mp.version, linkMiniProgram(mp.data, newApp.data.id, { at, actor: { kind: 'system' } }).miniProgram),
-    db.apps.updateWrite(oldAppId, oldApp.version, unlinkApp(oldApp.data, { at, reason: 'superseded', miniProgramAppid: target, message: 'taken by another app' })),
+    db.apps.updateWrite(
+      oldAppId,
+      oldApp.version,
+      unlinkApp(oldApp.data, { at, reason: 'superseded', miniProgramAppid: target, message: 'taken by another app' }),
+    ),
     db.apps.updateWrite(newAppId, newApp.version, linkApp(newApp.data, target, at)),
   ]);
 }
@@ -244,7 +250,11 @@ describe('what an app that lost its mini program may still ask for', () => {
       [released.id, 'rollback'],
     ] as const) {
       const refused = await api.post(`/v1/deployments/${id}/${action}`);
-      expect({ action, status: refused.status, code: errorOf(refused.body).code }).toEqual({ action, status: 409, code: 'DEPLOYMENT_APP_UNLINKED' });
+      expect({ action, status: refused.status, code: errorOf(refused.body).code }).toEqual({
+        action,
+        status: 409,
+        code: 'DEPLOYMENT_APP_UNLINKED',
+      });
     }
     expect(p.sim.counters()).toEqual({});
     expect(p.sim.miniProgram(target)?.audits.at(-1)?.status).toBe(2);

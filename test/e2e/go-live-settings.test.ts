@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 
 // The experience QR is not what these tests are about: a fast stand-in keeps each build inside its request's time.
 jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
-import { authorize, createAccount, deploymentOf, expectStatus, startPlatform, type Client, type Platform } from '../../infra/local/driver';
+
+import { authorize, type Client, createAccount, deploymentOf, expectStatus, type Platform, startPlatform } from '../../infra/local/driver';
 import { createServices } from '../../shared/app/context';
 import { parseConfig } from '../../shared/runtime/config';
 import { createLogger } from '../../shared/runtime/logger';
@@ -18,7 +19,13 @@ let p: Platform;
 beforeAll(async () => {
   p = await startPlatform();
   // A template whose code lets users pick photos and save posters: WeChat's scan finds Album and AlbumWriteOnly.
-  p.sim.addTemplate({ templateId: PHOTO_TEMPLATE, userVersion: '3.0.0', userDesc: 'photo shop', pages: ['pages/index/index'], privacyApis: ['wx.chooseImage', 'wx.saveImageToPhotosAlbum'] });
+  p.sim.addTemplate({
+    templateId: PHOTO_TEMPLATE,
+    userVersion: '3.0.0',
+    userDesc: 'photo shop',
+    pages: ['pages/index/index'],
+    privacyApis: ['wx.chooseImage', 'wx.saveImageToPhotosAlbum'],
+  });
 });
 afterAll(() => p.close());
 
@@ -36,7 +43,12 @@ async function readyApp(config: Record<string, unknown>, templateId = PHOTO_TEMP
   const company = `测试科技有限公司${randomBytes(3).toString('hex')}`;
   const { api } = await createAccount(p, company);
   expect((await authorize(p, api, 'bind-primary', newMiniProgram(company))).result.code).toBe('PRIMARY_BOUND');
-  const created = await api.post('/v1/apps', { kind: 'lowcode', name: 'Shop', templateId, config: { pages: ['pages/index/index'], ...config } });
+  const created = await api.post('/v1/apps', {
+    kind: 'lowcode',
+    name: 'Shop',
+    templateId,
+    config: { pages: ['pages/index/index'], ...config },
+  });
   const appId = String((expectStatus(created, 201).body as { id: string }).id);
   const target = newMiniProgram(company);
   expect((await authorize(p, api, 'authorize-app', target, appId)).result).toMatchObject({ ok: true });
@@ -93,7 +105,13 @@ describe('user privacy guide', () => {
 
   it('names what get_code_privacy_info reports, API by API, instead of "privacy settings are missing"', async () => {
     // The template reads the location but the app does not declare it: WeChat would refuse the submit (61040).
-    p.sim.addTemplate({ templateId: 302, userVersion: '1.0.0', userDesc: 'map', pages: ['pages/index/index'], privacyApis: ['wx.getLocation'] });
+    p.sim.addTemplate({
+      templateId: 302,
+      userVersion: '1.0.0',
+      userDesc: 'map',
+      pages: ['pages/index/index'],
+      privacyApis: ['wx.getLocation'],
+    });
     const { api, appId } = await readyApp({ privacyGuide: GUIDE }, 302);
     const built = await build(api, appId);
     expect(built.state).toBe('built');
@@ -119,7 +137,10 @@ describe('server domains', () => {
   });
 
   it('adds the app’s extra domains; one the platform has not registered fails the build saying so, and a retry once registered builds', async () => {
-    const { api, appId, target } = await readyApp({ privacyGuide: GUIDE, serverDomains: { request: ['https://api.shop.example'], webview: ['https://h5.shop.example'] } });
+    const { api, appId, target } = await readyApp({
+      privacyGuide: GUIDE,
+      serverDomains: { request: ['https://api.shop.example'], webview: ['https://h5.shop.example'] },
+    });
     p.sim.configure({ registeredDomains: { server: [new URL(p.url).hostname], webview: ['shop.example'] } });
     const failed = await build(api, appId);
     expect(failed).toMatchObject({ state: 'failed', failure: { retryable: true } });

@@ -5,17 +5,18 @@
  * the simulator, still on the old key; each configuration is the product's own composition (environment → config →
  * WeChat platform → authorize-callback function) on a real SQLite store.
  */
+
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { makeHandler } from '../../functions/authorize-callback/handler';
 import { renderTemplate } from '../../infra/scf/render';
 import type { WeChatSimulator } from '../../infra/wechat-sim';
-import { makeHandler } from '../../functions/authorize-callback/handler';
 import { inboxCollection } from '../../shared/wechat/inbox';
-import { freshCredentials, platformEnv, randomAlnum, servicesWithClock, startSimulator, type Credentials } from '../reliability/support';
+import { type Credentials, freshCredentials, platformEnv, randomAlnum, servicesWithClock, startSimulator } from '../reliability/support';
 
 const root = resolve(__dirname, '..', '..');
 const OLD_KEY = randomAlnum(43);
@@ -40,9 +41,12 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((done) => catcher.listen(0, '127.0.0.1', () => done()));
-  sim = await startSimulator({ ...credentials, encodingAESKey: OLD_KEY }, {
-    componentEventUrl: `http://127.0.0.1:${(catcher.address() as AddressInfo).port}/wechat/component/events`,
-  });
+  sim = await startSimulator(
+    { ...credentials, encodingAESKey: OLD_KEY },
+    {
+      componentEventUrl: `http://127.0.0.1:${(catcher.address() as AddressInfo).port}/wechat/component/events`,
+    },
+  );
 });
 afterAll(async () => {
   await sim?.close();
@@ -93,7 +97,9 @@ describe('a push sealed with the previous EncodingAESKey', () => {
     try {
       const reply = await backend.deliver(await pushSealedWithOldKey());
       expect({ status: reply.statusCode, body: reply.body }).toEqual({ status: 200, body: 'success' });
-      expect(await backend.inbox()).toEqual([expect.objectContaining({ type: 'component_verify_ticket', status: 'processed', outcome: 'ticket stored' })]);
+      expect(await backend.inbox()).toEqual([
+        expect.objectContaining({ type: 'component_verify_ticket', status: 'processed', outcome: 'ticket stored' }),
+      ]);
     } finally {
       await backend.close();
     }
@@ -113,12 +119,15 @@ describe('a push sealed with the previous EncodingAESKey', () => {
 });
 
 describe('the deployment templates', () => {
-  it.each(['serverless.yml', 'serverless.fc.yml'])('%s passes WECHAT_PREVIOUS_ENCODING_AES_KEY to the functions that receive pushes', (file) => {
-    const resources = renderTemplate(join(root, file), { DATA_KEY: 'k', WECHAT_PREVIOUS_ENCODING_AES_KEY: OLD_KEY });
-    for (const name of ['authorize-callback', 'review']) {
-      const props = resources[name]?.props;
-      const environment = (props?.environment ?? props?.environmentVariables) as Record<string, unknown> | undefined;
-      expect(environment?.WECHAT_PREVIOUS_ENCODING_AES_KEY).toBe(OLD_KEY);
-    }
-  });
+  it.each(['serverless.yml', 'serverless.fc.yml'])(
+    '%s passes WECHAT_PREVIOUS_ENCODING_AES_KEY to the functions that receive pushes',
+    (file) => {
+      const resources = renderTemplate(join(root, file), { DATA_KEY: 'k', WECHAT_PREVIOUS_ENCODING_AES_KEY: OLD_KEY });
+      for (const name of ['authorize-callback', 'review']) {
+        const props = resources[name]?.props;
+        const environment = (props?.environment ?? props?.environmentVariables) as Record<string, unknown> | undefined;
+        expect(environment?.WECHAT_PREVIOUS_ENCODING_AES_KEY).toBe(OLD_KEY);
+      }
+    },
+  );
 });

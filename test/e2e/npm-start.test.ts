@@ -37,10 +37,19 @@ function start(dataDir: string) {
 
 const simulatorUrlOf = (output: string): string => /simulator at (http:\/\/[\d.:]+)/.exec(output)?.[1] ?? '';
 
-async function call(url: string, method: string, apiKey: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+async function call(
+  url: string,
+  method: string,
+  apiKey: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(url, {
     method,
-    headers: { authorization: `Bearer ${apiKey}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${apiKey}`,
+      accept: 'application/json',
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
@@ -71,7 +80,9 @@ describe('npm start', () => {
       const first = start(restartDir);
       const url = await first.url;
       const sim = simulatorUrlOf(first.output());
-      const { ADMIN_API_KEY: adminKey } = JSON.parse(readFileSync(join(restartDir, 'local-secrets.json'), 'utf8')) as { ADMIN_API_KEY: string };
+      const { ADMIN_API_KEY: adminKey } = JSON.parse(readFileSync(join(restartDir, 'local-secrets.json'), 'utf8')) as {
+        ADMIN_API_KEY: string;
+      };
       const created = await call(`${url}/v1/accounts`, 'POST', adminKey, { name: 'Restart' });
       const apiKey = String(created.body.apiKey);
       const api = (method: string, path: string, body?: unknown) => call(`${url}${path}`, method, apiKey, body);

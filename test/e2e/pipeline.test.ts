@@ -8,6 +8,17 @@ import { z } from 'zod';
 // The QR's pixels are not what this file checks (a PNG is): the fast stand-in keeps each build, which now also sets
 // the privacy guide and the domains, inside its request's time on a loaded machine.
 jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
+
+import {
+  authorize,
+  type Client,
+  createAccount,
+  createLowcodeApp,
+  deploymentOf,
+  expectStatus,
+  type Platform,
+  startPlatform,
+} from '../../infra/local/driver';
 import type { MiniProgramSpec } from '../../infra/wechat-sim';
 import { createServices } from '../../shared/app/context';
 import { pollDue } from '../../shared/app/deployments';
@@ -15,16 +26,6 @@ import { parseConfig } from '../../shared/runtime/config';
 import { createLogger } from '../../shared/runtime/logger';
 import { openSqliteStore } from '../../shared/store/sqlite';
 import { createWeChatPlatform } from '../../shared/wechat/platform';
-import {
-  authorize,
-  createAccount,
-  createLowcodeApp,
-  deploymentOf,
-  expectStatus,
-  startPlatform,
-  type Client,
-  type Platform,
-} from '../../infra/local/driver';
 import { undocumentedAnswers } from '../support/documented-statuses';
 
 let p: Platform;
@@ -71,7 +72,11 @@ async function readyApp(options: { requiredPlugins?: unknown[]; target?: Partial
 }
 
 async function build(api: Client, appId: string, version = '1.0.0') {
-  const reply = await api.post(`/v1/apps/${appId}/deployments`, { userVersion: version, userDesc: `release ${version}`, testers: ['tester001'] });
+  const reply = await api.post(`/v1/apps/${appId}/deployments`, {
+    userVersion: version,
+    userDesc: `release ${version}`,
+    testers: ['tester001'],
+  });
   return deploymentOf(expectStatus(reply, 202));
 }
 
@@ -100,13 +105,25 @@ describe('publishing pipeline, end to end', () => {
 
     const released = deploymentOf(expectStatus(await api.post(`/v1/deployments/${built.id}/release`), 200));
     expect(released.state).toBe('released');
-    expect(released.history.map((h) => h.to)).toEqual(['building', 'building', 'building', 'building', 'building', 'built', 'submitting', 'auditing', 'approved', 'releasing', 'released']);
+    expect(released.history.map((h) => h.to)).toEqual([
+      'building',
+      'building',
+      'building',
+      'building',
+      'building',
+      'built',
+      'submitting',
+      'auditing',
+      'approved',
+      'releasing',
+      'released',
+    ]);
 
     const unbound = expectStatus(await api.post(`/v1/mini-programs/${target}/unbind`, {}), 200).body;
     expect(unbound).toMatchObject({ appid: target, voided: 0, wasPrimary: false, warning: null });
-    const app = z.object({ miniProgramAppid: z.string().nullable(), linkLostReason: z.object({ reason: z.string() }).nullable() }).parse(
-      expectStatus(await api.get(`/v1/apps/${appId}`), 200).body,
-    );
+    const app = z
+      .object({ miniProgramAppid: z.string().nullable(), linkLostReason: z.object({ reason: z.string() }).nullable() })
+      .parse(expectStatus(await api.get(`/v1/apps/${appId}`), 200).body);
     expect(app).toMatchObject({ miniProgramAppid: null, linkLostReason: { reason: 'unbound' } });
     // The released deployment keeps its history after the unbind.
     expect((await getDeployment(api, built.id)).history.length).toBe(released.history.length);
@@ -201,7 +218,9 @@ describe('publishing pipeline, end to end', () => {
     expect(loser.miniProgramAppid).toBeNull();
     expect(loser.linkLostReason?.reason).toBe('superseded');
     expect(loser.linkLostReason?.message).toContain(secondApp);
-    const winner = z.object({ miniProgramAppid: z.string().nullable() }).parse(expectStatus(await api.get(`/v1/apps/${secondApp}`), 200).body);
+    const winner = z
+      .object({ miniProgramAppid: z.string().nullable() })
+      .parse(expectStatus(await api.get(`/v1/apps/${secondApp}`), 200).body);
     expect(winner.miniProgramAppid).toBe(target);
   });
 

@@ -5,14 +5,14 @@
  * remaining time its context reports, against a simulator that hangs every call (`hangRate`).
  */
 import type { Context } from 'aws-lambda';
+import { makeHandler } from '../../functions/review-poller/handler';
 import { createLowcodeApp, deploymentOf, expectStatus } from '../../infra/local/driver';
 import { linkApp, unlinkApp } from '../../shared/domain/app';
+import type { Deployment } from '../../shared/domain/deployment';
 import { weChatAppidSchema } from '../../shared/domain/ids';
 import { linkMiniProgram } from '../../shared/domain/mini-program';
-import { makeHandler } from '../../functions/review-poller/handler';
-import type { Deployment } from '../../shared/domain/deployment';
 import { createLeases } from '../../shared/store/leases';
-import { readyApp, servicesWithClock, startSeededPlatform, type ClockedServices, type SeededPlatform } from '../reliability/support';
+import { type ClockedServices, readyApp, type SeededPlatform, servicesWithClock, startSeededPlatform } from '../reliability/support';
 
 jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
 
@@ -46,13 +46,21 @@ const contextWith = (remainingMs: number): Context => {
   return { getRemainingTimeInMillis: () => deadline - Date.now() } as unknown as Context;
 };
 
-const event = { kind: 'schedule' as const, provider: 'local-timer' as const, triggerName: 'poll-due', time: new Date().toISOString(), payload: undefined };
+const event = {
+  kind: 'schedule' as const,
+  provider: 'local-timer' as const,
+  triggerName: 'poll-due',
+  time: new Date().toISOString(),
+  payload: undefined,
+};
 
 it('ends the tick within its budget while WeChat hangs mid-build, and leaves the build due and free for the next tick', async () => {
   const { api, appId, target } = await readyApp(p);
   // WeChat fails each attempt of the commit: the build waits in `building` for the poller.
   p.sim.scriptFault({ path: '/wxa/commit', appId: target, errcode: -1, times: 3 });
-  const reply = deploymentOf(expectStatus(await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.0', testers: ['tester-ann'] }), 202));
+  const reply = deploymentOf(
+    expectStatus(await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.0', testers: ['tester-ann'] }), 202),
+  );
   expect(reply).toMatchObject({ state: 'building', buildStep: 'commit' });
   const before = await stored(reply.id);
 
@@ -92,8 +100,16 @@ it('does not record the void of a deployment whose app lost the mini program whi
   const at = Date.now();
   const appid = weChatAppidSchema.parse(target);
   await poller.services.store.commit([
-    db.miniPrograms.updateWrite(target, mp.version, linkMiniProgram(mp.data, newApp.data.id, { at, actor: { kind: 'system' } }).miniProgram),
-    db.apps.updateWrite(appId, oldApp.version, unlinkApp(oldApp.data, { at, reason: 'superseded', miniProgramAppid: appid, message: 'taken by another app' })),
+    db.miniPrograms.updateWrite(
+      target,
+      mp.version,
+      linkMiniProgram(mp.data, newApp.data.id, { at, actor: { kind: 'system' } }).miniProgram,
+    ),
+    db.apps.updateWrite(
+      appId,
+      oldApp.version,
+      unlinkApp(oldApp.data, { at, reason: 'superseded', miniProgramAppid: appid, message: 'taken by another app' }),
+    ),
     db.apps.updateWrite(other, newApp.version, linkApp(newApp.data, appid, at)),
   ]);
   const before = await stored(built.id);

@@ -7,10 +7,10 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { deploymentOf, expectStatus, type Client, type DeploymentReply } from '../../infra/local/driver';
-import { errorEnvelope } from '../support/http';
+import { type Client, type DeploymentReply, deploymentOf, expectStatus } from '../../infra/local/driver';
 import { snapshotStore, storeChanges } from '../hostile/corpus';
-import { aimPushes, readyApp, startSeededPlatform, type SeededPlatform } from '../reliability/support';
+import { aimPushes, readyApp, type SeededPlatform, startSeededPlatform } from '../reliability/support';
+import { errorEnvelope } from '../support/http';
 
 jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
 
@@ -56,7 +56,9 @@ afterEach(() => aimPushes(p.sim, p.url));
 const IGNORED = ['healthProbes'];
 
 async function underAudit(api: Client, appId: string): Promise<DeploymentReply> {
-  const built = deploymentOf(expectStatus(await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.0', userDesc: 'recipient' }), 202));
+  const built = deploymentOf(
+    expectStatus(await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.0', userDesc: 'recipient' }), 202),
+  );
   expect(built.state).toBe('built');
   const submitted = deploymentOf(expectStatus(await api.post(`/v1/deployments/${built.id}/submit`), 200));
   expect(submitted.state).toBe('auditing');
@@ -78,8 +80,10 @@ async function capturedDecision(appid: string, reason: string): Promise<Captured
   return push;
 }
 
-const post = (target: string, body: string) => fetch(`${p.url}${target}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body });
-const retarget = (push: CapturedPush, appid: string) => push.target.replace(/^\/wechat\/authorizers\/[^/]+\/events/, `/wechat/authorizers/${appid}/events`);
+const post = (target: string, body: string) =>
+  fetch(`${p.url}${target}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body });
+const retarget = (push: CapturedPush, appid: string) =>
+  push.target.replace(/^\/wechat\/authorizers\/[^/]+\/events/, `/wechat/authorizers/${appid}/events`);
 
 describe('an audit push re-posted to another mini program’s URL', () => {
   it('is refused and changes nothing; both mini programs still get their own results', async () => {

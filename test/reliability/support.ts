@@ -10,11 +10,17 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { startLocalStack, type LocalStack } from '../../infra/local/bootstrap';
-import { authorize, client, createLowcodeApp, expectStatus, type Client, type Platform } from '../../infra/local/driver';
-import { seedDemoPlatform, startWeChatSimulator, type MiniProgramSpec, type SimulatorOptions, type WeChatSimulator } from '../../infra/wechat-sim';
+import { type LocalStack, startLocalStack } from '../../infra/local/bootstrap';
+import { authorize, type Client, client, createLowcodeApp, expectStatus, type Platform } from '../../infra/local/driver';
+import {
+  type MiniProgramSpec,
+  type SimulatorOptions,
+  seedDemoPlatform,
+  startWeChatSimulator,
+  type WeChatSimulator,
+} from '../../infra/wechat-sim';
 import { createServices, type Services } from '../../shared/app/context';
-import { pollDue, type PollSummary } from '../../shared/app/deployments';
+import { type PollSummary, pollDue } from '../../shared/app/deployments';
 import type { Deployment } from '../../shared/domain/deployment';
 import { parseConfig } from '../../shared/runtime/config';
 import { createLogger, type Logger } from '../../shared/runtime/logger';
@@ -65,7 +71,12 @@ export const freshCredentials = (): Credentials => ({
 });
 
 /** The environment a platform instance (in-process or child process) needs to use an external simulator. */
-export function platformEnv(c: Credentials, apiBase: string, sqlitePath: string, extra: Record<string, string> = {}): Record<string, string> {
+export function platformEnv(
+  c: Credentials,
+  apiBase: string,
+  sqlitePath: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     WXA_ENV: 'local',
     STORE: 'sqlite',
@@ -99,7 +110,10 @@ export async function startSimulator(c: Credentials, options: Partial<SimulatorO
 
 /** Points the simulator's pushes at a (re)started runtime. */
 export const aimPushes = (sim: WeChatSimulator, runtimeUrl: string): void =>
-  sim.configure({ componentEventUrl: `${runtimeUrl}/wechat/component/events`, messageUrlTemplate: `${runtimeUrl}/wechat/authorizers/$APPID$/events` });
+  sim.configure({
+    componentEventUrl: `${runtimeUrl}/wechat/component/events`,
+    messageUrlTemplate: `${runtimeUrl}/wechat/authorizers/$APPID$/events`,
+  });
 
 export interface SeededPlatform extends Platform {
   credentials: Credentials;
@@ -124,7 +138,14 @@ export async function startSeededPlatform(
   Object.assign(process.env, env);
   let stack: LocalStack;
   try {
-    stack = await startLocalStack({ root: ROOT, env: process.env, log: options.log ?? createLogger({ level: 'error' }), port: 0, timers: false, timeoutScale: 10 });
+    stack = await startLocalStack({
+      root: ROOT,
+      env: process.env,
+      log: options.log ?? createLogger({ level: 'error' }),
+      port: 0,
+      timers: false,
+      timeoutScale: 10,
+    });
   } catch (error) {
     await sim.close();
     throw error;
@@ -156,7 +177,15 @@ export async function startSeededPlatform(
 export function remotePlatform(url: string, sim: WeChatSimulator, adminKey: string): Platform {
   const elsewhere = () => Promise.reject(new Error('the runtime runs in another process'));
   const stack: LocalStack = {
-    runtime: { url, port: Number(new URL(url).port), invocations: [], fireTimer: elsewhere, received: 0, untilReceived: elsewhere, close: () => Promise.resolve() },
+    runtime: {
+      url,
+      port: Number(new URL(url).port),
+      invocations: [],
+      fireTimer: elsewhere,
+      received: 0,
+      untilReceived: elsewhere,
+      close: () => Promise.resolve(),
+    },
     simulatorUrl: sim.baseUrl,
     simulator: sim,
     generated: [],
@@ -197,7 +226,10 @@ export async function readyApp(p: Platform, subject = newSubject()): Promise<Rea
 }
 
 /** `createAccount` of the driver, keeping the API key it hides. */
-export async function createKeyedAccount(p: Pick<Platform, 'url' | 'adminKey'>, name: string): Promise<{ id: string; apiKey: string; api: Client }> {
+export async function createKeyedAccount(
+  p: Pick<Platform, 'url' | 'adminKey'>,
+  name: string,
+): Promise<{ id: string; apiKey: string; api: Client }> {
   const reply = expectStatus(await client(p.url, p.adminKey).post('/v1/accounts', { name }), 201);
   const created = z.object({ account: z.object({ id: z.string() }), apiKey: z.string() }).parse(reply.body);
   return { id: created.account.id, apiKey: created.apiKey, api: client(p.url, created.apiKey) };
@@ -208,7 +240,8 @@ export async function authorizeNewApp(p: Platform, api: Client, subject: string)
   const appId = await createLowcodeApp(api, 'Shop');
   const target = newMiniProgram(p.sim, subject);
   const authorized = await authorize(p, api, 'authorize-app', target, appId);
-  if (authorized.result.code !== 'MINI_PROGRAM_AUTHORIZED') throw new Error(`authorizing the target failed: ${JSON.stringify(authorized.result)}`);
+  if (authorized.result.code !== 'MINI_PROGRAM_AUTHORIZED')
+    throw new Error(`authorizing the target failed: ${JSON.stringify(authorized.result)}`);
   return { appId, target };
 }
 
@@ -284,7 +317,8 @@ export function historyProblems(d: Deployment): string[] {
   const problems: string[] = [];
   d.history.forEach((entry, i) => {
     const previous = d.history[i - 1];
-    if (previous && phaseKey(previous) === phaseKey(entry)) problems.push(`entry ${i} repeats ${phaseKey(entry)} (${entry.command} after ${previous.command})`);
+    if (previous && phaseKey(previous) === phaseKey(entry))
+      problems.push(`entry ${i} repeats ${phaseKey(entry)} (${entry.command} after ${previous.command})`);
   });
   const approvals = new Map<number | undefined, number>();
   for (const entry of d.history.filter((h) => h.to === 'approved')) approvals.set(entry.auditId, (approvals.get(entry.auditId) ?? 0) + 1);

@@ -4,11 +4,12 @@
  * body is refused; a repeat while the first is still running gets 409. The algorithm is AWS Powertools'
  * (claim → run → complete, or delete on failure so a retry can run), on our document store.
  */
-import type { APIGatewayProxyResult } from 'aws-lambda';
+
 import { createHash } from 'node:crypto';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { AppError, ConflictError, DuplicateKeyError, ValidationError } from '../../domain/errors';
-import { defineCollection, type DocumentStore } from '../../store/port';
+import { type DocumentStore, defineCollection } from '../../store/port';
 import type { SecretBox } from '../../store/secret-box';
 
 export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -61,9 +62,11 @@ export function createIdempotencyGuard(store: DocumentStore, clock: () => number
   return {
     run: async (scope, key, body, timeLimitMs, execute) => {
       if (!KEY.test(key)) {
-        throw new ValidationError('Idempotency-Key must be 8–128 characters of letters, digits, . _ : -', [
-          { path: 'headers.idempotency-key', message: 'invalid format' },
-        ], { code: 'IDEMPOTENCY_KEY_INVALID' });
+        throw new ValidationError(
+          'Idempotency-Key must be 8–128 characters of letters, digits, . _ : -',
+          [{ path: 'headers.idempotency-key', message: 'invalid format' }],
+          { code: 'IDEMPOTENCY_KEY_INVALID' },
+        );
       }
       const id = createHash('sha256').update(scope).update('\0').update(key).digest('hex');
       const requestHash = createHash('sha256').update(body).digest('hex');
@@ -77,9 +80,11 @@ export function createIdempotencyGuard(store: DocumentStore, clock: () => number
         const existing = await records.get(id);
         if (!existing) throw new IdempotencyInProgressError('the request with this Idempotency-Key is still being processed');
         if (existing.data.requestHash !== requestHash) {
-          throw new ValidationError('this Idempotency-Key was already used with a different request body', [
-            { path: 'headers.idempotency-key', message: 'reused with a different body' },
-          ], { code: 'IDEMPOTENCY_KEY_REUSED' });
+          throw new ValidationError(
+            'this Idempotency-Key was already used with a different request body',
+            [{ path: 'headers.idempotency-key', message: 'reused with a different body' }],
+            { code: 'IDEMPOTENCY_KEY_REUSED' },
+          );
         }
         if (existing.data.status === 'completed' && existing.data.response) {
           const stored = existing.data.response;
@@ -92,7 +97,8 @@ export function createIdempotencyGuard(store: DocumentStore, clock: () => number
         try {
           version = (await records.update(id, existing.version, claim)).version;
         } catch (takeover) {
-          if (takeover instanceof ConflictError) throw new IdempotencyInProgressError('the request with this Idempotency-Key is still being processed');
+          if (takeover instanceof ConflictError)
+            throw new IdempotencyInProgressError('the request with this Idempotency-Key is still being processed');
           throw takeover;
         }
       }

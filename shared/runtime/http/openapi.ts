@@ -136,12 +136,13 @@ class SchemaBook {
     const names = new Map<string, string>();
     for (const local of Object.keys(defs)) names.set(local, this.nameFor(local, defs, io));
     const rootName = containsRef(root, '#') ? `Schema_${digest(JSON.stringify([root, closureOf(root, defs)]))}` : null;
-    const rewrite = (value: unknown): unknown => rewriteRefs(value, (ref) => {
-      if (ref === '#' && rootName) return `#/components/schemas/${rootName}`;
-      const local = /^#\/\$defs\/(.+)$/.exec(ref)?.[1];
-      const mapped = local === undefined ? undefined : names.get(local);
-      return mapped ? `#/components/schemas/${mapped}` : ref;
-    });
+    const rewrite = (value: unknown): unknown =>
+      rewriteRefs(value, (ref) => {
+        if (ref === '#' && rootName) return `#/components/schemas/${rootName}`;
+        const local = /^#\/\$defs\/(.+)$/.exec(ref)?.[1];
+        const mapped = local === undefined ? undefined : names.get(local);
+        return mapped ? `#/components/schemas/${mapped}` : ref;
+      });
     for (const [local, def] of Object.entries(defs)) this.add(names.get(local) ?? local, rewrite(def) as JsonSchema);
     const converted = rewrite(root) as JsonSchema;
     if (!rootName) return converted;
@@ -181,12 +182,16 @@ function rewriteRefs(value: unknown, map: (ref: string) => string): unknown {
   if (Array.isArray(value)) return value.map((item) => rewriteRefs(item, map));
   if (!isRecord(value)) return value;
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) out[key] = key === '$ref' && typeof item === 'string' ? map(item) : rewriteRefs(item, map);
+  for (const [key, item] of Object.entries(value))
+    out[key] = key === '$ref' && typeof item === 'string' ? map(item) : rewriteRefs(item, map);
   return out;
 }
 
 function collectRefs(value: unknown, into: Set<string>): Set<string> {
-  if (Array.isArray(value)) value.forEach((item) => collectRefs(item, into));
+  if (Array.isArray(value))
+    value.forEach((item) => {
+      collectRefs(item, into);
+    });
   else if (isRecord(value)) {
     for (const [key, item] of Object.entries(value)) {
       if (key === '$ref' && typeof item === 'string') into.add(item);
@@ -328,7 +333,10 @@ export function openApiDocument(functions: readonly DocumentedFunction[], info: 
       securitySchemes: { ...SECURITY_SCHEMES },
       schemas: Object.fromEntries(Object.entries(book.components).sort(([a], [b]) => a.localeCompare(b))),
       responses: {
-        Error: { description: 'An error, with a stable code and, for bad input, the field', content: { 'application/json': { schema: errorSchema } } },
+        Error: {
+          description: 'An error, with a stable code and, for bad input, the field',
+          content: { 'application/json': { schema: errorSchema } },
+        },
       },
     },
   };

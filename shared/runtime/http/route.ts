@@ -3,7 +3,7 @@
  * in-function router (an SCF function URL hands the whole path to one function) and the OpenAPI document.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { AppError, ValidationError } from '../../domain/errors';
 import type { Logger } from '../logger';
 
@@ -120,11 +120,9 @@ export function parseInput<T>(schema: z.ZodType<T>, value: unknown, location: 'b
     message: location === 'body' && value === undefined && issue.path.length === 0 ? 'send a JSON object' : issue.message,
   }));
   const first = issues[0];
-  throw new ValidationError(
-    first ? `${first.path}: ${first.message}` : `invalid ${location}`,
-    issues,
-    { code: location === 'body' ? 'INVALID_BODY' : location === 'query' ? 'INVALID_QUERY' : 'INVALID_PATH' },
-  );
+  throw new ValidationError(first ? `${first.path}: ${first.message}` : `invalid ${location}`, issues, {
+    code: location === 'body' ? 'INVALID_BODY' : location === 'query' ? 'INVALID_QUERY' : 'INVALID_PATH',
+  });
 }
 
 /** A handler answered a success status its route does not declare: a bug, which the OpenAPI document would hide. */
@@ -139,7 +137,8 @@ export function route<B = undefined, Q = Record<string, string | undefined>, P =
 ): AnyRoute {
   const { body, query, params, response } = definition;
   const status = definition.status ?? 200;
-  if (body && definition.bodyTypes) throw new Error(`${definition.method} ${definition.path}: a route takes either a JSON body or raw bodyTypes, not both`);
+  if (body && definition.bodyTypes)
+    throw new Error(`${definition.method} ${definition.path}: a route takes either a JSON body or raw bodyTypes, not both`);
   let acceptsEmptyBody: boolean | undefined;
   return {
     acceptsEmptyBody: () => (acceptsEmptyBody ??= definition.method === 'POST' && body !== undefined && body.safeParse({}).success),

@@ -16,7 +16,7 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
-import { AppError, ValidationError, type AppErrorOptions, type FieldIssue } from '../../domain/errors';
+import { AppError, type AppErrorOptions, type FieldIssue, ValidationError } from '../../domain/errors';
 
 export type ProviderKind =
   | 'scf-apigw'
@@ -422,9 +422,19 @@ export function parseLenient<S extends z.ZodType>(schema: S, rawContext: unknown
  * SCF (API gateway and function URL) and FC3 take the same result back: one header value each, so repeated
  * headers are folded; several Set-Cookie therefore become one (send one cookie per response on those providers).
  */
-export function toFoldedResult(result: APIGatewayProxyResult): { statusCode: number; headers: Record<string, string>; isBase64Encoded: boolean; body: string } {
+export function toFoldedResult(result: APIGatewayProxyResult): {
+  statusCode: number;
+  headers: Record<string, string>;
+  isBase64Encoded: boolean;
+  body: string;
+} {
   const checked = checkResult(result);
-  return { statusCode: checked.statusCode, headers: foldHeaders(checked.headers), isBase64Encoded: checked.isBase64Encoded, body: checked.body };
+  return {
+    statusCode: checked.statusCode,
+    headers: foldHeaders(checked.headers),
+    isBase64Encoded: checked.isBase64Encoded,
+    body: checked.body,
+  };
 }
 
 /** Every provider's timer event says the same three things, under its own field names. */
