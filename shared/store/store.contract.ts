@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ConflictError, CorruptDocumentError, DuplicateKeyError } from '../domain/errors';
 import { createLeases } from './leases';
 import { type DocumentStore, defineCollection } from './port';
+import { ConflictRetriesExhaustedError, UNCHANGED, updateWithRetry } from './retry';
 
 export interface StoreFactory {
   /** Opens a new connection to the test database (the same database for every call within one test). */
@@ -130,6 +131,60 @@ export function describeStoreContract(adapterName: string, factory: StoreFactory
       const final = await first.get('counter');
       expect(final?.data.priority).toBe(40);
       expect(final?.version).toBe(41);
+    });
+
+    it('loses no increment when racing writers go through the one retry rule', async () => {
+      const connections = await Promise.all([connect(), connect(), connect(), connect()]);
+      const first = connections[0]!.collection(widgets);
+      await first.insert('counter', widget({ priority: 0 }));
+      const policy = { attempts: 60, baseDelayMs: 1, maxDelayMs: 5 };
+      await Promise.all(
+        connections.flatMap((store) =>
+          Array.from({ length: 10 }, () =>
+            updateWithRetry(store.collection(widgets), 'counter', (c) => ({ ...c.data, priority: c.data.priority + 1 }), policy),
+          ),
+        ),
+      );
+      const final = await first.get('counter');
+      expect(final?.data.priority).toBe(40);
+      expect(final?.version).toBe(41);
+    });
+
+    it('gives up on a document that keeps changing under it with a typed error, and writes nothing for no change', async () => {
+      const store = await connect();
+      const rival = (await connect()).collection(widgets);
+      const items = store.collection(widgets);
+      await items.insert('hot', widget({ priority: 0 }));
+      let tries = 0;
+      // Another connection writes between every read and its write.
+      const contested = {
+        name: items.name,
+        update: items.update.bind(items),
+        get: async (id: string) => {
+          tries++;
+          const current = await items.get(id);
+          if (current) await rival.update(id, current.version, { ...current.data, tags: [...current.data.tags, 'rival'] });
+          return current;
+        },
+      };
+      const lost = updateWithRetry(contested, 'hot', (current) => ({ ...current.data, priority: current.data.priority + 1 }), {
+        attempts: 3,
+        baseDelayMs: 1,
+        maxDelayMs: 2,
+      });
+      const error = await lost.then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(ConflictRetriesExhaustedError);
+      expect((error as ConflictRetriesExhaustedError).code).toBe('CONFLICT_RETRIES_EXHAUSTED');
+      expect((error as Error).cause).toBeInstanceOf(ConflictError);
+      expect(tries).toBe(3);
+      const before = await items.get('hot');
+      const same = await updateWithRetry(items, 'hot', () => UNCHANGED);
+      expect(same?.changed).toBe(false);
+      expect((await items.get('hot'))?.version).toBe(before?.version);
+      expect(await updateWithRetry(items, 'absent', () => widget())).toBeNull();
     });
 
     it('settles concurrent writes on one connection each on its own: a failing write fails alone', async () => {
