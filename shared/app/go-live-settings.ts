@@ -13,7 +13,7 @@ import type { Deployment } from '../domain/deployment';
 import { parseExtJson } from '../domain/ext-json';
 import { isPrivacyKey, PRIVACY_KEY_OF_API, PrivacyGuideIncomplete, privacyKeysToDeclare, privacySettingFor } from '../domain/privacy-guide';
 import { DOMAIN_LISTS, type DomainSet, describeDomains, domainsNeeded, isEmptyDomainSet, missingDomains } from '../domain/server-domains';
-import { WeChatApiError } from '../wechat/errcodes';
+import { ERRCODE, WeChatApiError } from '../wechat/errcodes';
 import type { CallOptions } from '../wechat/http';
 import type { CodePrivacyInfoResponse } from '../wechat/schemas';
 import type { Services } from './context';
@@ -43,7 +43,7 @@ async function privacyScan(s: Services, d: Deployment, call: CallOptions | undef
   try {
     return await s.wechat.client.getCodePrivacyInfo(d.miniProgramAppid, call);
   } catch (error) {
-    if (error instanceof WeChatApiError && error.errcode === 61039) return null;
+    if (error instanceof WeChatApiError && error.errcode === ERRCODE.PRIVACY_SCAN_RUNNING) return null;
     throw error;
   }
 }
@@ -90,7 +90,7 @@ function scanProblem(scan: CodePrivacyInfoResponse): StepResult | null {
     return {
       kind: 'fail',
       retryable: true,
-      errcode: 61040,
+      errcode: ERRCODE.PRIVACY_CONFIG_INVALID,
       reason:
         `WeChat has not granted this mini program the privacy APIs ${scan.without_auth_list.join(', ')}: apply for them ` +
         '(mp.weixin.qq.com 开发管理 → 接口设置, or apply_privacy_interface), then retry',
@@ -102,7 +102,7 @@ function scanProblem(scan: CodePrivacyInfoResponse): StepResult | null {
     return {
       kind: 'fail',
       retryable: false,
-      errcode: 61040,
+      errcode: ERRCODE.PRIVACY_CONFIG_INVALID,
       reason:
         `the code uses ${scan.without_conf_list.join(', ')} without declaring ${names.length === 1 ? 'it' : 'them'} in requiredPrivateInfos: ` +
         `add ${names.join(', ')} to the app's config.requiredPrivateInfos (a lowcode app; the iot-video template declares its own)` +
@@ -115,7 +115,17 @@ function scanProblem(scan: CodePrivacyInfoResponse): StepResult | null {
 // ------------------------------------------------------------------------------------------------ domains
 
 /** WeChat's refusals that only registering the domain on the platform (or fixing it) can cure. */
-const DOMAIN_REFUSALS: ReadonlySet<number> = new Set([85015, 85016, 85017, 85018, 85301, 89020, 89021, 89029, 89231]);
+const DOMAIN_REFUSALS: ReadonlySet<number> = new Set([
+  ERRCODE.NOT_A_MINI_PROGRAM,
+  ERRCODE.TOO_MANY_DOMAINS,
+  ERRCODE.NO_DOMAIN_TO_MODIFY,
+  ERRCODE.DOMAIN_NOT_ON_PLATFORM,
+  ERRCODE.DOMAIN_BREAKS_RULES,
+  ERRCODE.NO_WEBVIEW_DOMAINS_ON_PLATFORM,
+  ERRCODE.WEBVIEW_DOMAIN_NOT_OF_PLATFORM,
+  ERRCODE.TOO_MANY_WEBVIEW_DOMAINS,
+  ERRCODE.PERSONAL_NO_WEBVIEW_DOMAINS,
+]);
 
 const refusedDomains = (error: WeChatApiError, wanted: DomainSet): StepResult => ({
   kind: 'fail',

@@ -32,7 +32,7 @@ import { type DocumentStore, defineCollection, type Stored } from '../store/port
 import type { SecretBox } from '../store/secret-box';
 import type { TokenSource } from './client';
 import type { ComponentApi } from './component-api';
-import { isTokenError, WeChatApiError } from './errcodes';
+import { ERRCODE, isTokenError, WeChatApiError } from './errcodes';
 
 export const TICKET_LIFETIME_MS = 12 * 60 * 60 * 1000;
 
@@ -244,7 +244,13 @@ export class TokenManager implements TokenSource {
       } catch (error) {
         lastError = error;
         // 61005 expired / 61006 invalid ticket: the previous ticket may still work (a push can be missed).
-        if (!(error instanceof WeChatApiError && (error.errcode === 61005 || error.errcode === 61006))) throw error;
+        if (
+          !(
+            error instanceof WeChatApiError &&
+            (error.errcode === ERRCODE.COMPONENT_TICKET_EXPIRED || error.errcode === ERRCODE.COMPONENT_TICKET_INVALID)
+          )
+        )
+          throw error;
       }
     }
     await this.ensureVerifyTicket().catch(() => undefined);
@@ -347,7 +353,7 @@ export class TokenManager implements TokenSource {
           this.options.api.refreshAuthorizerToken(componentToken, appId, refreshToken),
         );
       } catch (error) {
-        if (!(error instanceof WeChatApiError && error.errcode === 61023)) throw error;
+        if (!(error instanceof WeChatApiError && error.errcode === ERRCODE.REFRESH_TOKEN_INVALID)) throw error;
         if (attempt < 2 && (await this.replaceRejectedRefreshToken(appId, refreshToken))) continue;
         const marked = await this.setStatus(
           appId,
