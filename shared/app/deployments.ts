@@ -24,10 +24,12 @@ import {
   createDeployment,
   type Deployment,
   type DeploymentCommand,
-  type Effect,
+  type Effects,
   IN_FLIGHT_STATES,
   isTerminal,
   type LatestAudit,
+  NO_EFFECTS,
+  OPEN_STATES,
   ownsAudit,
   pendingWork,
   pollLater,
@@ -67,18 +69,6 @@ import { templateToBuild } from './templates';
 
 const LEASE_MS = 2 * 60_000;
 const SYSTEM: Actor = { kind: 'system' };
-/** Every state a deployment is open in whatever its failure; `failed` is open too, but only while retryable. */
-const OPEN_STATES = [
-  'configuring',
-  'building',
-  'built',
-  'submitting',
-  'auditing',
-  'approved',
-  'releasing',
-  'rejected',
-  'withdrawn',
-] as const;
 const MAX_TESTERS = 100;
 
 /**
@@ -106,7 +96,7 @@ export interface Applied {
   deployment: Deployment;
   version: number;
   changed: boolean;
-  effects: readonly Effect[];
+  effects: Effects;
 }
 
 /** One transition, stored with compare-and-set; on a lost race it re-reads and decides again. */
@@ -115,7 +105,7 @@ export async function applyCommand(s: Services, id: string, command: DeploymentC
     const stored = await s.db.deployments.get(id);
     if (!stored) throw new NotFoundError(`deployment ${id} not found`, { code: 'DEPLOYMENT_NOT_FOUND' });
     const result = transition(stored.data, command, { at: s.clock(), actor, random: s.random });
-    if (!result.changed) return { deployment: stored.data, version: stored.version, changed: false, effects: [] };
+    if (!result.changed) return { deployment: stored.data, version: stored.version, changed: false, effects: NO_EFFECTS };
     try {
       const written = await s.db.deployments.update(id, stored.version, result.deployment);
       return { deployment: written.data, version: written.version, changed: true, effects: result.effects };
@@ -875,7 +865,7 @@ async function assertStillLinked(s: Services, d: Deployment): Promise<void> {
 }
 
 const undoesAudit = (d: Deployment, cmd: DeploymentCommand, actor: Actor, at: number): boolean =>
-  transition(d, cmd, { at, actor }).effects.some((effect) => effect === 'undoAudit');
+  transition(d, cmd, { at, actor }).effects.undoAudit;
 
 /** Runs a command for an account; if it leads to WeChat work, does that work now (the poller is the fallback). */
 async function command(
@@ -890,7 +880,7 @@ async function command(
   if (LINKED_ONLY.has(cmd.type) && wouldChange(stored.data, cmd, { at: s.clock(), actor })) await assertStillLinked(s, stored.data);
   if (undoesAudit(stored.data, cmd, actor, s.clock())) return withdrawThenApply(s, id, cmd, actor);
   const applied = await applyCommand(s, id, cmd, actor);
-  if (applied.changed && applied.effects.some((e) => e !== 'undoAudit')) return advance(s, id, signal);
+  if (applied.changed && applied.effects.next !== null && applied.effects.next !== 'pollAudit') return advance(s, id, signal);
   return applied.deployment;
 }
 
