@@ -251,9 +251,6 @@ export const TESTER_REFUSALS: ReadonlySet<number> = new Set([
   ERRCODE.TESTER_LIMIT_OF_PERSON,
 ]);
 
-/** The person is a tester of the mini program already, which is what binding wanted. */
-export const ALREADY_A_TESTER = ERRCODE.ALREADY_A_TESTER;
-
 const CATEGORY_OF_KIND: Readonly<Record<WeChatErrorKind, ErrorCategory>> = {
   quota: 'rate-limited',
   transient: 'unavailable',
