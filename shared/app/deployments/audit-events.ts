@@ -2,15 +2,12 @@
  * WeChat's audit pushes (weapp_audit_success, _fail, _delay): they update the mini program's deployment under review
  * at once, and adopt the audit for one whose submit's answer was lost.
  */
-import type { Actor } from '../../domain/common';
 import { type AuditVerdict, auditCommandOf, type DeploymentCommand } from '../../domain/deployment';
 import type { WeChatAppid } from '../../domain/ids';
 import type { Services } from '../context';
 import { adoptOwnAudit } from './audits';
 import { acquireWaiting, type DeploymentLease } from './leases';
-import { applyCommand, DeploymentConflictError, readDeployment } from './state-changes';
-
-const WECHAT: Actor = { kind: 'wechat' };
+import { applyCommand, DeploymentConflictError, readDeployment, WECHAT } from './state-changes';
 
 export interface AuditEvent {
   type: 'weapp_audit_success' | 'weapp_audit_fail' | 'weapp_audit_delay';

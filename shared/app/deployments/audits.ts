@@ -2,15 +2,12 @@
  * The audit at WeChat, which keeps one per mini program and names none in its pushes or in `undocodeaudit`: whether
  * the latest one is this deployment's own (`ownsAudit`), adopting it, withdrawing it, and polling it.
  */
-import type { Actor } from '../../domain/common';
 import { auditCommandOf, auditIdsOf, type Deployment, type DeploymentCommand, type LatestAudit, ownsAudit } from '../../domain/deployment';
 import type { WeChatAppid } from '../../domain/ids';
 import { ERRCODE, WeChatApiError } from '../../wechat/errcodes';
 import type { Services } from '../context';
 import { callOf } from './leases';
-import { type Applied, applyCommand, SYSTEM } from './state-changes';
-
-const WECHAT: Actor = { kind: 'wechat' };
+import { type Applied, applyCommand, SYSTEM, WECHAT } from './state-changes';
 
 /** The latest audit of a mini program, or null when it never had one. */
 async function latestAuditOf(

@@ -15,6 +15,5 @@ export {
   undoAudit,
 } from './commands';
 export { type PollSummary, pollDue } from './poller';
-export { type Applied, applyCommand, DeploymentConflictError, getDeployment, resumeDeploymentsOf } from './state-changes';
+export { DeploymentConflictError, getDeployment, resumeDeploymentsOf } from './state-changes';
 export { PRIMARY_UNBIND_WARNING, unbindMiniProgram, voidDeploymentsOf } from './unbind';
-export { advance } from './worker';

@@ -22,6 +22,9 @@ import type { Services } from '../context';
 /** The actor of the changes the pipeline makes by itself. */
 export const SYSTEM: Actor = { kind: 'system' };
 
+/** The actor of what WeChat decided (an audit's outcome, from a poll or a push). */
+export const WECHAT: Actor = { kind: 'wechat' };
+
 export class DeploymentConflictError extends AppError {
   readonly code: string;
   readonly category = 'conflict' as const;
