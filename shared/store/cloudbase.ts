@@ -104,7 +104,7 @@ export const CATALOG_COLLECTION = 'wxaCollections';
 /** CloudBase returns at most 1000 documents per `get()` (100 without a limit). */
 export const PAGE_SIZE = 1000;
 
-/** Three tries, as before the one retry rule: an add that keeps failing with nothing stored is an outage, not a race. */
+/** Three tries: an add that keeps failing with nothing stored is an outage, not a race, and fails with its own error. */
 const INSERT_RETRY_POLICY: RetryPolicy = { ...DEFAULT_RETRY_POLICY, attempts: 3 };
 
 export class CloudbaseRequestError extends Error {
