@@ -30,6 +30,6 @@ export const platform = once(async (): Promise<Platform> => {
   const config = getConfig();
   for (const secret of secretsOf(config)) registerSecret(secret);
   const log = createLogger({ level: config.logLevel });
-  const store = await openStore(config.store);
+  const store = await openStore(config.store, { log });
   return { config, log, store };
 });
