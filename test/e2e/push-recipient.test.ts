@@ -7,9 +7,10 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Client, type DeploymentReply, deploymentOf, expectStatus } from '../../infra/local/driver';
+import type { Client, DeploymentReply } from '../../infra/local/driver';
 import { snapshotStore, storeChanges } from '../hostile/corpus';
 import { aimPushes, readyApp, type SeededPlatform, startSeededPlatform } from '../reliability/support';
+import { readDeployment, requestAction, requestBuild } from '../support/e2e';
 import { errorEnvelope } from '../support/http';
 
 jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
@@ -56,16 +57,12 @@ afterEach(() => aimPushes(p.sim, p.url));
 const IGNORED = ['healthProbes'];
 
 async function underAudit(api: Client, appId: string): Promise<DeploymentReply> {
-  const built = deploymentOf(
-    expectStatus(await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.0', userDesc: 'recipient' }), 202),
-  );
+  const built = await requestBuild(api, appId, { userVersion: '1.0.0', userDesc: 'recipient' });
   expect(built.state).toBe('built');
-  const submitted = deploymentOf(expectStatus(await api.post(`/v1/deployments/${built.id}/submit`), 200));
+  const submitted = await requestAction(api, built.id, 'submit');
   expect(submitted.state).toBe('auditing');
   return submitted;
 }
-
-const stateOf = async (api: Client, id: string) => deploymentOf(expectStatus(await api.get(`/v1/deployments/${id}`), 200));
 
 /** A's audit decision as WeChat pushes it, caught before it reaches the product. */
 async function capturedDecision(appid: string, reason: string): Promise<CapturedPush> {
@@ -98,17 +95,17 @@ describe('an audit push re-posted to another mini program’s URL', () => {
     expect(misdirected.status).toBe(403);
     expect(errorEnvelope.parse(await misdirected.json()).error.code).toBe('WECHAT_PUSH_RECIPIENT_MISMATCH');
     expect(storeChanges(before, snapshotStore(p.sqlitePath, IGNORED))).toEqual([]);
-    expect((await stateOf(b.api, bDeployment.id)).state).toBe('auditing');
+    expect((await readDeployment(b.api, bDeployment.id)).state).toBe('auditing');
 
     // A's push, delivered where WeChat sent it, is handled: it was not taken for a duplicate.
     const delivered = await post(aPush.target, aPush.body);
     expect({ status: delivered.status, text: await delivered.text() }).toEqual({ status: 200, text: 'success' });
-    expect(await stateOf(a.api, aDeployment.id)).toMatchObject({ state: 'rejected', stateReason: '1:A 的名称不符合规范' });
+    expect(await readDeployment(a.api, aDeployment.id)).toMatchObject({ state: 'rejected', stateReason: '1:A 的名称不符合规范' });
 
     // B's own result still lands, and B was never rejected on A's behalf.
     await p.sim.decideAudit(b.target, 'approve');
     await p.sim.pushesSettled();
-    expect((await stateOf(b.api, bDeployment.id)).state).toBe('approved');
+    expect((await readDeployment(b.api, bDeployment.id)).state).toBe('approved');
   });
 
   it('is refused at the URL of a mini program the platform does not know, and nothing is stored', async () => {
