@@ -5,43 +5,16 @@
  * perfectly. Through the whole product (local runtime, simulator, real SQLite store): such a push is refused and
  * changes nothing, B's audit still lands, and A's own push is still handled when it arrives.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Client, DeploymentReply } from '../../infra/local/driver';
 import { snapshotStore, storeChanges } from '../hostile/corpus';
 import { aimPushes, readyApp, type SeededPlatform, startSeededPlatform } from '../reliability/support';
-import { readDeployment, requestAction, requestBuild } from '../support/e2e';
+import { type CapturedPush, type PushCatcher, readDeployment, requestAction, requestBuild, startPushCatcher } from '../support/e2e';
 import { errorEnvelope } from '../support/http';
 
 jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
 
-interface CapturedPush {
-  /** `/wechat/authorizers/{appid}/events?timestamp=…&nonce=…&msg_signature=…` as WeChat sent it. */
-  target: string;
-  body: string;
-}
-
-/** Stands where the product's message URL would be, so a test holds WeChat's exact bytes: what an eavesdropper holds. */
-async function startPushCatcher(): Promise<{ url: string; pushes: CapturedPush[]; close(): Promise<void> }> {
-  const pushes: CapturedPush[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      pushes.push({ target: req.url ?? '/', body: Buffer.concat(chunks).toString('utf8') });
-      res.end('success');
-    });
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', () => done()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    pushes,
-    close: () => new Promise<void>((done) => server.close(() => done())),
-  };
-}
-
 let p: SeededPlatform;
-let catcher: Awaited<ReturnType<typeof startPushCatcher>>;
+let catcher: PushCatcher;
 
 beforeAll(async () => {
   p = await startSeededPlatform();
