@@ -18,6 +18,7 @@ import {
   startWeChatSimulator,
   type WeChatSimulator,
 } from '../../infra/wechat-sim';
+import { seededRandom } from '../../infra/wechat-sim/test-support';
 import { createServices, type Services } from '../../shared/app/context';
 import { type PollSummary, pollDue } from '../../shared/app/deployments';
 import type { Deployment } from '../../shared/domain/deployment';
@@ -28,17 +29,8 @@ import { createWeChatPlatform } from '../../shared/wechat/platform';
 
 export const ROOT = resolve(__dirname, '..', '..');
 
-/** mulberry32: a tiny seeded PRNG, so a failing run can be replayed from the seed it prints. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The simulator's seeded dice, so a failing run can be replayed from the seed it prints. */
+export { seededRandom };
 
 /** The seed of a run: fixed unless RELIABILITY_SEED asks for another one. */
 export const seedFromEnv = (fallback: number): number => {
