@@ -71,13 +71,9 @@ export const routes = (s: Services): AnyRoute[] => [
         nowSeconds: Math.floor(s.clock() / 1000),
         recipient: {
           appid: params.appid,
-          /*
-           * An appid with no mini program is refused too (404), not acknowledged: its ToUserName cannot be checked,
-           * there is nothing to act on (a deployment needs a stored mini program, and none is ever deleted), and
-           * recording it would let one captured push fill the inbox under every made-up appid. A genuine push that
-           * beats the authorization's own record gets in on WeChat's retry. userName is required by the schema:
-           * authorization refuses an authorizer without an original id, so a stored mini program always has one.
-           */
+          // An unknown appid is refused (404), not acknowledged: nothing to act on, and storing it would let one
+          // captured push fill the inbox under made-up appids; a genuine push that beats its authorization gets in on
+          // WeChat's retry. Every stored mini program has a userName (authorization requires the original id).
           userName: async () => (await s.db.miniPrograms.get(params.appid))?.data.userName ?? null,
         },
         query,

@@ -11,26 +11,22 @@ import type { Platform } from '../../infra/local/driver';
 import { loadTemplate } from '../../infra/local/template';
 import type { Services } from '../../shared/app/context';
 import type { AnyRoute } from '../../shared/runtime/http/route';
-import { openServices, startApiPlatform } from './support';
+import { startApiWorld } from './support';
 
 const root = resolve(__dirname, '..', '..');
 let p: Platform;
 let s: Services;
-let closeServices: () => Promise<void>;
+let close: () => Promise<void>;
 let document: Record<string, unknown>;
 
 beforeAll(async () => {
-  p = await startApiPlatform();
-  ({ s, close: closeServices } = openServices());
+  ({ p, s, close } = await startApiWorld());
   const reply = await fetch(`${p.url}/openapi.json`);
   expect(reply.status).toBe(200);
   expect(reply.headers.get('content-type')).toContain('application/json');
   document = z.record(z.string(), z.unknown()).parse(await reply.json());
 });
-afterAll(async () => {
-  await closeServices();
-  await p.close();
-});
+afterAll(() => close());
 
 const operation = z
   .object({

@@ -9,9 +9,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { z } from 'zod';
 import { type LocalStack, startLocalStack } from '../../infra/local/bootstrap';
-import { authorize, type Client, client, createLowcodeApp, expectStatus, type Platform } from '../../infra/local/driver';
+import { authorize, type Client, createAccount, createLowcodeApp, type Platform } from '../../infra/local/driver';
 import {
   type MiniProgramSpec,
   type SimulatorOptions,
@@ -19,6 +18,7 @@ import {
   startWeChatSimulator,
   type WeChatSimulator,
 } from '../../infra/wechat-sim';
+import { seededRandom } from '../../infra/wechat-sim/test-support';
 import { createServices, type Services } from '../../shared/app/context';
 import { type PollSummary, pollDue } from '../../shared/app/deployments';
 import type { Deployment } from '../../shared/domain/deployment';
@@ -29,17 +29,8 @@ import { createWeChatPlatform } from '../../shared/wechat/platform';
 
 export const ROOT = resolve(__dirname, '..', '..');
 
-/** mulberry32: a tiny seeded PRNG, so a failing run can be replayed from the seed it prints. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The simulator's seeded dice, so a failing run can be replayed from the seed it prints. */
+export { seededRandom };
 
 /** The seed of a run: fixed unless RELIABILITY_SEED asks for another one. */
 export const seedFromEnv = (fallback: number): number => {
@@ -216,31 +207,39 @@ export interface ReadyApp {
   subject: string;
 }
 
-/** An account with a bound primary, an app, and a target mini program authorized for it (pipeline.test.ts). */
-export async function readyApp(p: Platform, subject = newSubject()): Promise<ReadyApp> {
-  const { api, id, apiKey } = await createKeyedAccount(p, subject);
+export interface ReadyAppOptions {
+  subject?: string;
+  /** How the app is made (default: `createLowcodeApp`, a lowcode Shop on template 101); answers its id. */
+  createApp?: (api: Client) => Promise<string>;
+  /** What the target mini program is at WeChat besides its defaults. */
+  target?: Partial<MiniProgramSpec>;
+}
+
+/** An account with a bound primary, an app, and a target mini program authorized for it. */
+export async function readyApp(p: Platform, options: ReadyAppOptions = {}): Promise<ReadyApp> {
+  const subject = options.subject ?? newSubject();
+  const { api, id, apiKey } = await createAccount(p, subject);
   const primary = newMiniProgram(p.sim, subject);
   const bound = await authorize(p, api, 'bind-primary', primary);
-  if (bound.result.code !== 'PRIMARY_BOUND') throw new Error(`binding the primary failed: ${JSON.stringify(bound.result)}`);
-  return { api, apiKey, accountId: id, primary, subject, ...(await authorizeNewApp(p, api, subject)) };
+  if (!bound.result.ok || bound.result.code !== 'PRIMARY_BOUND')
+    throw new Error(`binding the primary failed: ${JSON.stringify(bound.result)}`);
+  return { api, apiKey, accountId: id, primary, subject, ...(await authorizeNewApp(p, api, subject, options)) };
 }
 
-/** `createAccount` of the driver, keeping the API key it hides. */
-export async function createKeyedAccount(
-  p: Pick<Platform, 'url' | 'adminKey'>,
-  name: string,
-): Promise<{ id: string; apiKey: string; api: Client }> {
-  const reply = expectStatus(await client(p.url, p.adminKey).post('/v1/accounts', { name }), 201);
-  const created = z.object({ account: z.object({ id: z.string() }), apiKey: z.string() }).parse(reply.body);
-  return { id: created.account.id, apiKey: created.apiKey, api: client(p.url, created.apiKey) };
-}
+/** `createAccount` of the driver, under the name `scripts/fuzz.ts` imports. */
+export const createKeyedAccount = createAccount;
 
 /** One more app of the account, with a target mini program of its own. */
-export async function authorizeNewApp(p: Platform, api: Client, subject: string): Promise<{ appId: string; target: string }> {
-  const appId = await createLowcodeApp(api, 'Shop');
-  const target = newMiniProgram(p.sim, subject);
+export async function authorizeNewApp(
+  p: Platform,
+  api: Client,
+  subject: string,
+  options: Pick<ReadyAppOptions, 'createApp' | 'target'> = {},
+): Promise<{ appId: string; target: string }> {
+  const appId = await (options.createApp ?? createLowcodeApp)(api);
+  const target = newMiniProgram(p.sim, subject, options.target);
   const authorized = await authorize(p, api, 'authorize-app', target, appId);
-  if (authorized.result.code !== 'MINI_PROGRAM_AUTHORIZED')
+  if (!authorized.result.ok || authorized.result.code !== 'MINI_PROGRAM_AUTHORIZED')
     throw new Error(`authorizing the target failed: ${JSON.stringify(authorized.result)}`);
   return { appId, target };
 }
