@@ -31,7 +31,6 @@ import {
   type ScannedFor,
   takenByAnotherAccount,
   unlinkMiniProgram,
-  withPlugins,
 } from '../domain/mini-program';
 import { hasCodePermissions, permissionSetsFor, primarySubjectChange, primarySubjectChangeRefused, sameSubject } from '../domain/rules';
 import { defineCollection, type Write } from '../store/port';
@@ -39,7 +38,11 @@ import { WeChatApiError } from '../wechat/errcodes';
 import { getAccount, getApp } from './catalog';
 import type { Services } from './context';
 import { resumeDeploymentsOf, voidDeploymentsOf } from './deployments';
+import { refreshPlugins } from './mini-programs';
 import { InvalidStateError, type StatePayload } from './state-token';
+
+// Until deployments.ts imports it from mini-programs.ts (it moved there to end the authorization ↔ deployments cycle).
+export { refreshPlugins };
 
 export type Purpose = StatePayload['purpose'];
 
@@ -490,27 +493,6 @@ async function voidLostDeployments(s: Services, losses: readonly { appId: AppId;
     } catch (error) {
       s.log.error('could not void the deployments of an app that lost its mini program', { appId: loss.appId, appid: loss.appid, error });
     }
-  }
-}
-
-/** Best effort: the plugin list is re-read before every build anyway. */
-export async function refreshPlugins(s: Services, appid: WeChatAppid, funcScopeIds: readonly number[]): Promise<MiniProgram | null> {
-  if (!funcScopeIds.includes(40)) return null;
-  try {
-    const list = await s.wechat.client.plugins(appid);
-    for (;;) {
-      const stored = await s.db.miniPrograms.get(appid);
-      if (!stored) return null;
-      const plugins = list.plugin_list.map((p) => ({ appId: p.appid, status: p.status, ...(p.nickname ? { nickname: p.nickname } : {}) }));
-      try {
-        return (await s.db.miniPrograms.update(appid, stored.version, withPlugins(stored.data, plugins, s.clock()))).data;
-      } catch (error) {
-        if (!(error instanceof ConflictError)) throw error;
-      }
-    }
-  } catch (error) {
-    s.log.warn('could not read the plugin list', { appid, error });
-    return null;
   }
 }
 

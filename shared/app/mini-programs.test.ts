@@ -1,0 +1,61 @@
+import { type MiniProgram, markUnauthorized, recordAuthorization } from '../domain/mini-program';
+import { openSqliteStore } from '../store/sqlite';
+import { openCollections } from './context';
+import { markMiniProgramNeedsReauth } from './mini-programs';
+
+const APPID = 'wx0123456789abcdef';
+const REASON = '61023 refresh_token is invalid';
+
+function world() {
+  let now = 1_000_000;
+  const store = openSqliteStore({ path: ':memory:', clock: () => now });
+  const services = { db: openCollections(store), clock: () => now };
+  const authorized = recordAuthorization(
+    null,
+    { appid: APPID, accountId: 'acc_demo', subject: 'Demo Co.', nickname: 'Demo', userName: 'gh_demo', funcScopeIds: [18] },
+    { at: now, actor: { kind: 'system' }, scannedFor: 'primary' },
+  ).miniProgram;
+  return { services, authorized, later: () => (now += 1000) };
+}
+
+describe('markMiniProgramNeedsReauth: the one rule for a dead refresh token', () => {
+  it('marks an authorized mini program, with the reason for its owner', async () => {
+    const { services, authorized } = world();
+    await services.db.miniPrograms.insert(APPID, authorized);
+    await markMiniProgramNeedsReauth(services, APPID, REASON);
+    expect((await services.db.miniPrograms.get(APPID))?.data).toMatchObject({ status: 'needs-reauth', statusReason: REASON });
+  });
+
+  it('leaves a revoked (unauthorized) mini program as it is: revocation says more than a dead token', async () => {
+    const { services, authorized, later } = world();
+    const revoked: MiniProgram = markUnauthorized(authorized, { at: later(), actor: { kind: 'wechat' } }).miniProgram;
+    await services.db.miniPrograms.insert(APPID, revoked);
+    await markMiniProgramNeedsReauth(services, APPID, REASON);
+    const stored = await services.db.miniPrograms.get(APPID);
+    expect(stored?.data).toEqual(revoked);
+    expect(stored?.version).toBe(1);
+  });
+
+  it('does nothing for a mini program that is not stored', async () => {
+    const { services } = world();
+    await expect(markMiniProgramNeedsReauth(services, APPID, REASON)).resolves.toBeNull();
+    expect(await services.db.miniPrograms.get(APPID)).toBeNull();
+  });
+
+  it('reads again after losing a race, and keeps the other writer’s change', async () => {
+    const { services, authorized, later } = world();
+    await services.db.miniPrograms.insert(APPID, authorized);
+    const realUpdate = services.db.miniPrograms.update.bind(services.db.miniPrograms);
+    let raced = false;
+    services.db.miniPrograms.update = async (id, version, data) => {
+      if (!raced) {
+        raced = true;
+        const current = await services.db.miniPrograms.get(id);
+        if (current) await realUpdate(id, current.version, { ...current.data, nickname: 'Renamed', updatedAt: later() });
+      }
+      return realUpdate(id, version, data);
+    };
+    await markMiniProgramNeedsReauth(services, APPID, REASON);
+    expect((await services.db.miniPrograms.get(APPID))?.data).toMatchObject({ status: 'needs-reauth', nickname: 'Renamed' });
+  });
+});
