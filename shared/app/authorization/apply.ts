@@ -5,9 +5,9 @@
  */
 import { bindPrimary, loseMiniProgram, primaryOf } from '../../domain/account';
 import { linkApp, unlinkApp } from '../../domain/app';
-import { ConflictError } from '../../domain/errors';
 import { type AccountId, type AppId, type WeChatAppid, weChatAppidSchema, weChatUserNameSchema } from '../../domain/ids';
 import {
+  type AuthorizerFacts,
   type Displaced,
   linkMiniProgram,
   type MiniProgram,
@@ -18,6 +18,7 @@ import {
 } from '../../domain/mini-program';
 import { hasCodePermissions, primarySubjectChange, primarySubjectChangeRefused, sameSubject } from '../../domain/rules';
 import type { Write } from '../../store/port';
+import { retryOnConflict } from '../../store/retry';
 import { WeChatApiError } from '../../wechat/errcodes';
 import { getAccount, getApp } from '../catalog';
 import type { Services } from '../context';
@@ -46,6 +47,7 @@ export async function exchangeAndApply(services: Services, payload: StatePayload
   try {
     authorization = (await client.queryAuth(authCode)).authorization_info;
   } catch (error) {
+    // 61009: the code is invalid or already used; 61010: it expired (errcodes.ts has no names for them yet).
     if (error instanceof WeChatApiError && (error.errcode === 61009 || error.errcode === 61010)) {
       throw new AuthorizationRefusedError(
         error.errcode === 61010 ? 'AUTH_CODE_EXPIRED' : 'AUTH_CODE_USED',
@@ -69,7 +71,7 @@ export async function exchangeAndApply(services: Services, payload: StatePayload
   const subject = info.principal_name ?? '';
   const userName = weChatUserNameSchema.safeParse(info.user_name);
   if (!userName.success) throw new AuthorizationRefusedError('NOT_A_MINI_PROGRAM', `${appid} has no original id: is it a mini program?`);
-  const facts = {
+  const facts: AuthorizerFacts = {
     appid,
     accountId: payload.accountId as AccountId,
     subject,
@@ -77,83 +79,10 @@ export async function exchangeAndApply(services: Services, payload: StatePayload
     userName: userName.data,
     funcScopeIds,
   };
-  const actor = { kind: 'account' as const, id: payload.accountId };
-  // Apps that lost a mini program in this authorization, with the mini program they lost: set by the write that won.
-  let losses: { appId: AppId; appid: WeChatAppid; reason: string }[] = [];
-  // The app the mini program serves after the write that won: the only one whose deployments there may carry on.
-  let servedApp: AppId | null = null;
-  // The subject the account had before this scan made the mini program its primary, when that changed it.
-  let subjectChangedFrom: string | null = null;
-  let committed: MiniProgram | undefined;
-
-  for (let attempt = 0; ; attempt++) {
-    const account = await getAccount(services, facts.accountId);
-    const existing = await services.db.miniPrograms.get(appid);
-    const writes: Write[] = [];
-    const at = services.clock();
-    const scannedFor: ScannedFor = payload.purpose === 'bind-primary' ? 'primary' : 'app';
-    let { miniProgram, displaced } = recordAuthorization(existing?.data ?? null, facts, { at, actor, scannedFor });
-    const displacedApps: Displaced[] = displaced ? [displaced] : [];
-    const lost: typeof losses = [];
-    if (existing && existing.data.accountId !== facts.accountId)
-      writes.push(...(await formerOwnerWrites(services, existing.data, scannedFor, at)));
-
-    let change: { from: string } | null = null;
-    if (payload.purpose === 'bind-primary') {
-      change = primarySubjectChange(account.data, { appid, subject }, services.config.requireSameSubject);
-      if (change && !payload.force) {
-        const affected = (await otherSubjectMiniPrograms(services, facts.accountId, { appid, subject })).map((mp) => mp.appid);
-        throw primarySubjectChangeRefused({ appid, subject }, change, affected);
-      }
-      writes.push(services.db.accounts.updateWrite(account.id, account.version, bindPrimary(account.data, { appid, subject }, at)));
-    } else {
-      const primary = primaryOf(account.data);
-      const subjectCheck = sameSubject(primary, { appid, subject }, services.config.requireSameSubject);
-      if (!subjectCheck.ok) throw subjectCheck.error;
-      const app = await getApp(services, facts.accountId, payload.appId ?? '');
-      const permissions = hasCodePermissions(funcScopeIds, { plugins: app.data.requiredPlugins.length > 0 });
-      if (!permissions.ok) throw permissions.error;
-      const linked = linkMiniProgram(miniProgram, app.data.id, { at, actor });
-      miniProgram = linked.miniProgram;
-      if (linked.displaced) displacedApps.push(linked.displaced);
-      // The app held another mini program before: that one is detached (an app publishes to one mini program).
-      if (app.data.miniProgramAppid && app.data.miniProgramAppid !== appid) {
-        const old = await services.db.miniPrograms.get(app.data.miniProgramAppid);
-        if (old && old.data.linkedAppId === app.data.id) {
-          writes.push(
-            services.db.miniPrograms.updateWrite(old.id, old.version, unlinkMiniProgram(old.data, 'unbound', { at, actor }).miniProgram),
-          );
-        }
-        lost.push({
-          appId: app.data.id,
-          appid: app.data.miniProgramAppid,
-          reason: `the app was linked to another mini program (${appid})`,
-        });
-      }
-      writes.push(services.db.apps.updateWrite(app.id, app.version, linkApp(app.data, appid, at)));
-    }
-    for (const loser of displacedApps) {
-      const app = await services.db.apps.get(loser.appId);
-      if (app && app.data.miniProgramAppid === appid)
-        writes.push(services.db.apps.updateWrite(app.id, app.version, unlinkApp(app.data, loser.loss)));
-      lost.push({ appId: loser.appId, appid, reason: loser.loss.message });
-    }
-    writes.push(
-      existing
-        ? services.db.miniPrograms.updateWrite(appid, existing.version, miniProgram)
-        : services.db.miniPrograms.insertWrite(appid, miniProgram),
-    );
-    try {
-      await services.store.commit(writes);
-      losses = lost;
-      committed = miniProgram;
-      servedApp = miniProgram.linkedAppId;
-      subjectChangedFrom = change?.from ?? null;
-      break;
-    } catch (error) {
-      if (!(error instanceof ConflictError) || attempt >= 5) throw error;
-    }
-  }
+  const { committed, losses, subjectChangedFrom } = await retryOnConflict(`authorize ${appid}`, () =>
+    recordAndLink(services, payload, facts),
+  );
+  const servedApp = committed.linkedAppId;
   await voidLostDeployments(services, losses);
   if (subjectChangedFrom !== null) await voidOtherSubject(services, facts.accountId, { appid, subject }, subjectChangedFrom);
   // Deployments that waited for this authorization (61023, 42007) carry on now rather than after their backoff —
@@ -162,6 +91,81 @@ export async function exchangeAndApply(services: Services, payload: StatePayload
   await refreshPlugins(services, appid, funcScopeIds);
   services.log.info('mini program authorized', { appid, purpose: payload.purpose, accountId: payload.accountId });
   return committed;
+}
+
+/** An app that lost a mini program in this authorization, with the mini program it lost. */
+type Loss = { appId: AppId; appid: WeChatAppid; reason: string };
+
+/**
+ * One try at the batch: the mini program, the accounts and the apps it leaves or joins, all at the versions read.
+ * Returns what the write that won did: the apps that lost a mini program, and the subject the account had before
+ * this scan made the mini program its primary, when that changed it.
+ */
+async function recordAndLink(
+  services: Services,
+  payload: StatePayload,
+  facts: AuthorizerFacts,
+): Promise<{ committed: MiniProgram; losses: Loss[]; subjectChangedFrom: string | null }> {
+  const { appid, subject, funcScopeIds } = facts;
+  const actor = { kind: 'account' as const, id: payload.accountId };
+  const account = await getAccount(services, facts.accountId);
+  const existing = await services.db.miniPrograms.get(appid);
+  const writes: Write[] = [];
+  const at = services.clock();
+  const scannedFor: ScannedFor = payload.purpose === 'bind-primary' ? 'primary' : 'app';
+  let { miniProgram, displaced } = recordAuthorization(existing?.data ?? null, facts, { at, actor, scannedFor });
+  const displacedApps: Displaced[] = displaced ? [displaced] : [];
+  const lost: Loss[] = [];
+  if (existing && existing.data.accountId !== facts.accountId)
+    writes.push(...(await formerOwnerWrites(services, existing.data, scannedFor, at)));
+
+  let change: { from: string } | null = null;
+  if (payload.purpose === 'bind-primary') {
+    change = primarySubjectChange(account.data, { appid, subject }, services.config.requireSameSubject);
+    if (change && !payload.force) {
+      const affected = (await otherSubjectMiniPrograms(services, facts.accountId, { appid, subject })).map((mp) => mp.appid);
+      throw primarySubjectChangeRefused({ appid, subject }, change, affected);
+    }
+    writes.push(services.db.accounts.updateWrite(account.id, account.version, bindPrimary(account.data, { appid, subject }, at)));
+  } else {
+    const primary = primaryOf(account.data);
+    const subjectCheck = sameSubject(primary, { appid, subject }, services.config.requireSameSubject);
+    if (!subjectCheck.ok) throw subjectCheck.error;
+    const app = await getApp(services, facts.accountId, payload.appId ?? '');
+    const permissions = hasCodePermissions(funcScopeIds, { plugins: app.data.requiredPlugins.length > 0 });
+    if (!permissions.ok) throw permissions.error;
+    const linked = linkMiniProgram(miniProgram, app.data.id, { at, actor });
+    miniProgram = linked.miniProgram;
+    if (linked.displaced) displacedApps.push(linked.displaced);
+    // The app held another mini program before: that one is detached (an app publishes to one mini program).
+    if (app.data.miniProgramAppid && app.data.miniProgramAppid !== appid) {
+      const old = await services.db.miniPrograms.get(app.data.miniProgramAppid);
+      if (old && old.data.linkedAppId === app.data.id) {
+        writes.push(
+          services.db.miniPrograms.updateWrite(old.id, old.version, unlinkMiniProgram(old.data, 'unbound', { at, actor }).miniProgram),
+        );
+      }
+      lost.push({
+        appId: app.data.id,
+        appid: app.data.miniProgramAppid,
+        reason: `the app was linked to another mini program (${appid})`,
+      });
+    }
+    writes.push(services.db.apps.updateWrite(app.id, app.version, linkApp(app.data, appid, at)));
+  }
+  for (const loser of displacedApps) {
+    const app = await services.db.apps.get(loser.appId);
+    if (app && app.data.miniProgramAppid === appid)
+      writes.push(services.db.apps.updateWrite(app.id, app.version, unlinkApp(app.data, loser.loss)));
+    lost.push({ appId: loser.appId, appid, reason: loser.loss.message });
+  }
+  writes.push(
+    existing
+      ? services.db.miniPrograms.updateWrite(appid, existing.version, miniProgram)
+      : services.db.miniPrograms.insertWrite(appid, miniProgram),
+  );
+  await services.store.commit(writes);
+  return { committed: miniProgram, losses: lost, subjectChangedFrom: change?.from ?? null };
 }
 
 /** The account's mini programs that the same-subject rule keeps from joining an account whose primary is `primary`. */
@@ -221,10 +225,7 @@ async function formerOwnerWrites(services: Services, taken: MiniProgram, scanned
  * Best effort after the link is stored: a deployment left open (its lease stayed busy) cannot submit, retry or
  * release any more (`DEPLOYMENT_APP_UNLINKED`), and its worker voids it instead of taking its next step at WeChat.
  */
-async function voidLostDeployments(
-  services: Services,
-  losses: readonly { appId: AppId; appid: WeChatAppid; reason: string }[],
-): Promise<void> {
+async function voidLostDeployments(services: Services, losses: readonly Loss[]): Promise<void> {
   for (const loss of losses) {
     try {
       await voidDeploymentsOf(

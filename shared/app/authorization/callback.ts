@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { AppError, ConflictError, DuplicateKeyError, ValidationError } from '../../domain/errors';
 import { defineCollection } from '../../store/port';
+import { UNCHANGED, updateWithRetry } from '../../store/retry';
 import type { Services } from '../context';
 import { InvalidStateError, type StatePayload } from '../state-token';
 import { codeManagementLostNote, exchangeAndApply } from './apply';
@@ -120,6 +121,7 @@ async function claimExchange(services: Services, payload: StatePayload, codeId: 
   const exchanges = services.store.collection(authExchangesCollection);
   const owner = Buffer.from(services.randomBytes(8)).toString('hex');
   const waitUntil = Date.now() + EXCHANGE_WAIT_MS;
+  // Not the store's retry rule: this waits, for up to EXCHANGE_WAIT_MS, on another delivery's exchange.
   for (let pause = 25; ; pause = Math.min(pause * 2, 500)) {
     const now = services.clock();
     const fresh: AuthExchange = {
@@ -183,16 +185,10 @@ async function giveUpExchange(services: Services, codeId: string, owner: string)
  */
 async function recordOutcome(services: Services, codeId: string, result: AuthResult): Promise<AuthResult> {
   const exchanges = services.store.collection(authExchangesCollection);
-  for (let attempt = 0; ; attempt++) {
-    const exchange = await exchanges.get(codeId);
-    if (!exchange) return result;
-    const recorded = exchange.data.result;
-    if (recorded && (recorded.ok || !result.ok)) return recorded;
-    try {
-      await exchanges.update(codeId, exchange.version, { ...exchange.data, result });
-      return result;
-    } catch (error) {
-      if (!(error instanceof ConflictError) || attempt >= 5) throw error;
-    }
-  }
+  const keepsRecorded = (recorded: AuthResult | null) => recorded !== null && (recorded.ok || !result.ok);
+  const updated = await updateWithRetry(exchanges, codeId, (exchange) =>
+    keepsRecorded(exchange.data.result) ? UNCHANGED : { ...exchange.data, result },
+  );
+  if (!updated) return result;
+  return updated.changed ? result : (updated.stored.data.result ?? result);
 }

@@ -5,10 +5,10 @@
  */
 import { primaryOf, unbindPrimary } from '../../domain/account';
 import { unlinkApp } from '../../domain/app';
-import { ConflictError } from '../../domain/errors';
 import { weChatAppidSchema } from '../../domain/ids';
 import { authorizedAfterPush, type MiniProgram, markUnauthorized } from '../../domain/mini-program';
 import type { Write } from '../../store/port';
+import { retryOnConflict, updateWithRetry } from '../../store/retry';
 import type { Services } from '../context';
 import { voidDeploymentsOf } from '../deployments';
 
@@ -29,14 +29,14 @@ export async function handleUnauthorized(services: Services, appid: string, push
     return `ignored: the push (${new Date(pushCreatedAtMs).toISOString()}) is older than the authorization being recorded`;
   const parsed = weChatAppidSchema.safeParse(appid);
   if (!parsed.success) return 'not a mini program appid';
-  for (let attempt = 0; ; attempt++) {
+  const skipped = await retryOnConflict(`unauthorized ${appid}`, async () => {
     const existing = await services.db.miniPrograms.get(appid);
     if (!existing) return 'unknown mini program';
     if (authorizedAfterPush(existing.data.authorizedAt, pushCreatedAtMs)) return ignored(existing.data);
     const at = services.clock();
     const actor = { kind: 'wechat' as const };
     const { miniProgram, displaced } = markUnauthorized(existing.data, { at, actor });
-    if (miniProgram === existing.data) break;
+    if (miniProgram === existing.data) return null;
     const writes: Write[] = [services.db.miniPrograms.updateWrite(appid, existing.version, miniProgram)];
     if (displaced) {
       const app = await services.db.apps.get(displaced.appId);
@@ -53,13 +53,10 @@ export async function handleUnauthorized(services: Services, appid: string, push
         ),
       );
     }
-    try {
-      await services.store.commit(writes);
-      break;
-    } catch (error) {
-      if (!(error instanceof ConflictError) || attempt >= 5) throw error;
-    }
-  }
+    await services.store.commit(writes);
+    return null;
+  });
+  if (skipped !== null) return skipped;
   const voided = await voidDeploymentsOf(
     services,
     parsed.data,
@@ -76,18 +73,10 @@ export async function handleUpdateAuthorized(services: Services, appid: string):
   if (!existing) return 'unknown mini program';
   const info = await services.wechat.client.getAuthorizerInfo(appid);
   const funcScopeIds = (info.authorization_info?.func_info ?? []).map((f) => f.funcscope_category.id);
-  for (;;) {
-    const current = await services.db.miniPrograms.get(appid);
-    if (!current) return 'unknown mini program';
-    try {
-      await services.db.miniPrograms.update(appid, current.version, {
-        ...current.data,
-        funcScopeIds: [...new Set(funcScopeIds)].sort((a, b) => a - b),
-        updatedAt: services.clock(),
-      });
-      return `permission sets now ${funcScopeIds.join(',')}`;
-    } catch (error) {
-      if (!(error instanceof ConflictError)) throw error;
-    }
-  }
+  const updated = await updateWithRetry(services.db.miniPrograms, appid, (current) => ({
+    ...current.data,
+    funcScopeIds: [...new Set(funcScopeIds)].sort((a, b) => a - b),
+    updatedAt: services.clock(),
+  }));
+  return updated ? `permission sets now ${funcScopeIds.join(',')}` : 'unknown mini program';
 }
