@@ -1,4 +1,7 @@
+import { ConflictError } from '../domain/errors';
 import { type MiniProgram, markUnauthorized, recordAuthorization } from '../domain/mini-program';
+import { createLogger } from '../runtime/logger';
+import { DEFAULT_RETRY_POLICY } from '../store/retry';
 import { openSqliteStore } from '../store/sqlite';
 import { openCollections } from './context';
 import { markMiniProgramNeedsReauth } from './mini-programs';
@@ -9,13 +12,15 @@ const REASON = '61023 refresh_token is invalid';
 function world() {
   let now = 1_000_000;
   const store = openSqliteStore({ path: ':memory:', clock: () => now });
-  const services = { db: openCollections(store), clock: () => now };
+  const warnings: string[] = [];
+  const log = createLogger({ level: 'warn', sink: (line) => void warnings.push(line) });
+  const services = { db: openCollections(store), clock: () => now, log };
   const authorized = recordAuthorization(
     null,
     { appid: APPID, accountId: 'acc_demo', subject: 'Demo Co.', nickname: 'Demo', userName: 'gh_demo', funcScopeIds: [18] },
     { at: now, actor: { kind: 'system' }, scannedFor: 'primary' },
   ).miniProgram;
-  return { services, authorized, later: () => (now += 1000) };
+  return { services, authorized, warnings, later: () => (now += 1000) };
 }
 
 describe('markMiniProgramNeedsReauth: the one rule for a dead refresh token', () => {
@@ -57,5 +62,19 @@ describe('markMiniProgramNeedsReauth: the one rule for a dead refresh token', ()
     };
     await markMiniProgramNeedsReauth(services, APPID, REASON);
     expect((await services.db.miniPrograms.get(APPID))?.data).toMatchObject({ status: 'needs-reauth', nickname: 'Renamed' });
+  });
+
+  it('gives up with a warning, not forever, when every write loses a race', async () => {
+    const { services, authorized, warnings } = world();
+    await services.db.miniPrograms.insert(APPID, authorized);
+    let tries = 0;
+    services.db.miniPrograms.update = async () => {
+      tries += 1;
+      throw new ConflictError('another writer won');
+    };
+    await expect(markMiniProgramNeedsReauth(services, APPID, REASON)).resolves.toBeNull();
+    expect(tries).toBe(DEFAULT_RETRY_POLICY.attempts);
+    expect((await services.db.miniPrograms.get(APPID))?.data.status).toBe('authorized');
+    expect(warnings.join('\n')).toContain('could not mark the mini program as needing a new authorization');
   });
 });
