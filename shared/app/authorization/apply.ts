@@ -219,11 +219,9 @@ async function formerOwnerWrites(services: Services, taken: MiniProgram, scanned
 
 /**
  * An app that lost its mini program loses its deployments there, as on `unauthorized` or unbind: left open, one
- * approval of the audit they share with the new app's deployment (85009) would release both, and the code at
- * WeChat would not be what either record says. Their audit is withdrawn (the platform still acts for the mini
- * program), so the app that has it now can submit; a release already under way is finished first.
- * Best effort after the link is stored: a deployment left open (its lease stayed busy) cannot submit, retry or
- * release any more (`DEPLOYMENT_APP_UNLINKED`), and its worker voids it instead of taking its next step at WeChat.
+ * approval of the audit they share with the new app's deployment (85009) would release both. Their audit is withdrawn
+ * and a release under way finished first. Best effort after the link is stored: a deployment left open is refused
+ * every further step (`DEPLOYMENT_APP_UNLINKED`) and voided by its worker.
  */
 async function voidLostDeployments(services: Services, losses: readonly Loss[]): Promise<void> {
   for (const loss of losses) {

@@ -15,13 +15,10 @@ import { AuthorizationRefusedError, type AuthResult, authResultSchema } from './
 import type { Purpose } from './start';
 
 /**
- * One document per auth code (keyed by its digest), written with the state's claim in one batch: the state and
- * purpose the code came back with, who is exchanging it, and once that is over, its outcome. It answers three
- * questions. A refresh of the same page (same state, same code) is shown the recorded outcome instead of WeChat's
- * 61009. The same code with any other state — another account's, or another callback's — is refused and told
- * nothing: the outcome belongs to the state that produced it. And a delivery that arrives while another one is
- * exchanging the code (browsers and proxies retry) waits for that exchange's outcome rather than spending the code
- * a second time, which WeChat would refuse (61009) and which would then be recorded as a false refusal.
+ * One document per auth code (keyed by its digest), written in one batch with the state's claim: the state it came
+ * back with, who is exchanging it, and then its outcome. A refreshed page (same state and code) sees the outcome
+ * rather than WeChat's 61009; the code with any other state is refused and told nothing; a delivery arriving during
+ * the exchange (browsers and proxies retry) waits for its outcome instead of spending the code twice.
  */
 export const authExchangesCollection = defineCollection({
   name: 'authExchanges',
