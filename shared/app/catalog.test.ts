@@ -5,6 +5,7 @@ import { parseConfig } from '../runtime/config';
 import { createLogger } from '../runtime/logger';
 import { ConflictRetriesExhaustedError, DEFAULT_RETRY_POLICY } from '../store/retry';
 import { openSqliteStore } from '../store/sqlite';
+import { loseFirstRace } from '../store/testing';
 import { createWeChatPlatform } from '../wechat/platform';
 import { createAccount, createApp, linkAppProducts, updateAppConfig } from './catalog';
 import { createServices } from './context';
@@ -32,16 +33,7 @@ async function world() {
 describe('catalog updates under concurrent writers', () => {
   it('an app config update that lost a race reads again and keeps the other writer’s change', async () => {
     const { services, accountId, app } = await world();
-    const realUpdate = services.db.apps.update.bind(services.db.apps);
-    let raced = false;
-    services.db.apps.update = async (id, version, data) => {
-      if (!raced) {
-        raced = true;
-        const current = await services.db.apps.get(id);
-        if (current) await realUpdate(id, current.version, { ...current.data, name: 'Renamed meanwhile' });
-      }
-      return realUpdate(id, version, data);
-    };
+    loseFirstRace(services.db.apps, (current) => ({ ...current, name: 'Renamed meanwhile' }));
     const updated = await updateAppConfig(services, accountId, app.id, { ext: { title: 'Hello' }, extPages: {} });
     expect(updated).toMatchObject({ name: 'Renamed meanwhile', config: { ext: { title: 'Hello' } } });
   });

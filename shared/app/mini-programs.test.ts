@@ -3,6 +3,7 @@ import { type MiniProgram, markUnauthorized, recordAuthorization } from '../doma
 import { createLogger } from '../runtime/logger';
 import { DEFAULT_RETRY_POLICY } from '../store/retry';
 import { openSqliteStore } from '../store/sqlite';
+import { loseFirstRace } from '../store/testing';
 import { openCollections } from './context';
 import { markMiniProgramNeedsReauth } from './mini-programs';
 
@@ -50,16 +51,7 @@ describe('markMiniProgramNeedsReauth: the one rule for a dead refresh token', ()
   it('reads again after losing a race, and keeps the other writer’s change', async () => {
     const { services, authorized, later } = world();
     await services.db.miniPrograms.insert(APPID, authorized);
-    const realUpdate = services.db.miniPrograms.update.bind(services.db.miniPrograms);
-    let raced = false;
-    services.db.miniPrograms.update = async (id, version, data) => {
-      if (!raced) {
-        raced = true;
-        const current = await services.db.miniPrograms.get(id);
-        if (current) await realUpdate(id, current.version, { ...current.data, nickname: 'Renamed', updatedAt: later() });
-      }
-      return realUpdate(id, version, data);
-    };
+    loseFirstRace(services.db.miniPrograms, (current) => ({ ...current, nickname: 'Renamed', updatedAt: later() }));
     await markMiniProgramNeedsReauth(services, APPID, REASON);
     expect((await services.db.miniPrograms.get(APPID))?.data).toMatchObject({ status: 'needs-reauth', nickname: 'Renamed' });
   });
