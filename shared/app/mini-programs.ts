@@ -38,7 +38,11 @@ export async function refreshPlugins(services: Services, appid: WeChatAppid, fun
   if (!funcScopeIds.includes(40)) return null;
   try {
     const list = await services.wechat.client.plugins(appid);
-    const plugins = list.plugin_list.map((p) => ({ appId: p.appid, status: p.status, ...(p.nickname ? { nickname: p.nickname } : {}) }));
+    const plugins = list.plugin_list.map((plugin) => ({
+      appId: plugin.appid,
+      status: plugin.status,
+      ...(plugin.nickname ? { nickname: plugin.nickname } : {}),
+    }));
     const updated = await updateWithRetry(services.db.miniPrograms, appid, (stored) => withPlugins(stored.data, plugins, services.clock()));
     return updated?.stored.data ?? null;
   } catch (error) {

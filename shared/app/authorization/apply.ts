@@ -67,7 +67,7 @@ export async function exchangeAndApply(services: Services, payload: StatePayload
     });
   }
   const info = (await client.getAuthorizerInfo(appid)).authorizer_info;
-  const funcScopeIds = authorization.func_info.map((f) => f.funcscope_category.id);
+  const funcScopeIds = authorization.func_info.map((granted) => granted.funcscope_category.id);
   const subject = info.principal_name ?? '';
   const userName = weChatUserNameSchema.safeParse(info.user_name);
   if (!userName.success) throw new AuthorizationRefusedError('NOT_A_MINI_PROGRAM', `${appid} has no original id: is it a mini program?`);

@@ -72,7 +72,7 @@ export async function handleUpdateAuthorized(services: Services, appid: string):
   const existing = await services.db.miniPrograms.get(appid);
   if (!existing) return 'unknown mini program';
   const info = await services.wechat.client.getAuthorizerInfo(appid);
-  const funcScopeIds = (info.authorization_info?.func_info ?? []).map((f) => f.funcscope_category.id);
+  const funcScopeIds = (info.authorization_info?.func_info ?? []).map((granted) => granted.funcscope_category.id);
   const updated = await updateWithRetry(services.db.miniPrograms, appid, (current) => ({
     ...current.data,
     funcScopeIds: [...new Set(funcScopeIds)].sort((a, b) => a - b),
