@@ -6,7 +6,7 @@
  * looked up within that account, so another account's id answers 404 with the same code as a missing one.
  */
 import { z } from 'zod';
-import { authorizationUrl } from '../../shared/app/authorization';
+import { authorizationUrl } from '../../shared/app/authorization/start';
 import {
   assetMetasOf,
   createAccount,

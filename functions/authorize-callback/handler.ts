@@ -4,7 +4,7 @@
  * component_verify_ticket every 10 minutes, authorized, updateauthorized, unauthorized).
  */
 import { z } from 'zod';
-import { handleUnauthorized, handleUpdateAuthorized } from '../../shared/app/authorization';
+import { handleUnauthorized, handleUpdateAuthorized } from '../../shared/app/authorization/push-events';
 import { httpFunction, services } from '../../shared/app/compose';
 import type { Services } from '../../shared/app/context';
 import { cloudEntry } from '../../shared/runtime/entry';

@@ -3,7 +3,8 @@
  * (seed 000 step 1). Records it, with its subject (`principal_name`), as the account's primary.
  */
 import { z } from 'zod';
-import { completeAuthorization, refusalOf } from '../../shared/app/authorization';
+import { completeAuthorization } from '../../shared/app/authorization/callback';
+import { refusalOf } from '../../shared/app/authorization/outcome';
 import { httpFunction, services } from '../../shared/app/compose';
 import type { Services } from '../../shared/app/context';
 import { authErrorPage, authResultReply } from '../../shared/app/pages';
