@@ -5,12 +5,10 @@
 import type { Deployment, Work } from '../../domain/deployment';
 import { pendingWork } from '../../domain/deployment';
 import { AppError } from '../../domain/errors';
-import type { WeChatAppid } from '../../domain/ids';
-import { markNeedsReauth } from '../../domain/mini-program';
-import { ConflictRetriesExhaustedError, UNCHANGED, updateWithRetry } from '../../store/retry';
 import { ERRCODE, WeChatApiError, WeChatNetworkError } from '../../wechat/errcodes';
 import { AuthorizerNotAuthorizedError } from '../../wechat/tokens';
 import type { Services } from '../context';
+import { markMiniProgramNeedsReauth } from '../mini-programs';
 import { tryLease } from './leases';
 import { linkLoss, voidUnlinked } from './link';
 import { postpone, readDeployment, type StepOutcome } from './state-changes';
@@ -126,16 +124,4 @@ async function recordFailure(
     return 'later';
   }
   throw error;
-}
-
-/** Marks an authorized mini program `needs-reauth`; best effort: the deployment waits either way. */
-async function markMiniProgramNeedsReauth(services: Services, appid: WeChatAppid, reason: string): Promise<void> {
-  try {
-    await updateWithRetry(services.db.miniPrograms, appid, (current) =>
-      current.data.status === 'authorized' ? markNeedsReauth(current.data, reason, services.clock()) : UNCHANGED,
-    );
-  } catch (error) {
-    if (!(error instanceof ConflictRetriesExhaustedError)) throw error;
-    services.log.warn('could not mark the mini program needs-reauth: it kept changing', { appid, error });
-  }
 }
