@@ -9,6 +9,25 @@
  */
 const TESTS = ['\\.test\\.ts$', '\\.contract\\.ts$'];
 
+/** The folders of shared/, inner to outer, and what each is for (the rules' comments). */
+const LAYERS = [
+  ['domain', 'entities, the state machine, rules'],
+  ['store', 'the document store port and adapters: given its config and logger'],
+  ['runtime', 'config, logger, the HTTP stack: knows nothing of WeChat'],
+  ['wechat', 'crypto, client, tokens, push receiver'],
+  ['app', 'the use cases'],
+  ['routes', 'route declarations that functions bind and the OpenAPI document reads'],
+];
+
+/** One rule per layer: it imports no layer outside it, nor any function (the domain has a stricter rule below). */
+const layerRules = LAYERS.map(([layer, role], index) => ({
+  name: `${layer}-imports-no-outer-layer`,
+  comment: `shared/${layer} (${role}) imports only the layers inside it.`,
+  severity: 'error',
+  from: { path: `^shared/${layer}/` },
+  to: { path: [...LAYERS.slice(index + 1).map(([outer]) => `^shared/${outer}/`), '^functions/'] },
+})).slice(1);
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -27,41 +46,7 @@ module.exports = {
       // (^|/): node_modules may be a symlink, which the checker resolves to its real path.
       to: { dependencyTypesNot: ['local'], pathNot: '(^|/)node_modules/zod/' },
     },
-    {
-      name: 'store-below-runtime-wechat-app',
-      comment: 'shared/store is given what it needs (config, logger); it imports neither runtime, wechat nor app.',
-      severity: 'error',
-      from: { path: '^shared/store/' },
-      to: { path: '^shared/(runtime|wechat|app|routes)/' },
-    },
-    {
-      name: 'runtime-below-wechat-app',
-      comment: 'shared/runtime (config, logger, HTTP stack) knows nothing of WeChat or the use cases.',
-      severity: 'error',
-      from: { path: '^shared/runtime/' },
-      to: { path: '^shared/(wechat|app|routes)/' },
-    },
-    {
-      name: 'wechat-below-app',
-      comment: 'shared/wechat (crypto, client, tokens, receiver) does not call the use cases; the app layer calls it.',
-      severity: 'error',
-      from: { path: '^shared/wechat/' },
-      to: { path: '^shared/(app|routes)/' },
-    },
-    {
-      name: 'app-below-routes',
-      comment: 'shared/app (the use cases) does not know the HTTP routes that expose it.',
-      severity: 'error',
-      from: { path: '^shared/app/' },
-      to: { path: '^shared/routes/' },
-    },
-    {
-      name: 'shared-below-functions',
-      comment: 'Nothing in shared/ knows the functions that compose it.',
-      severity: 'error',
-      from: { path: '^shared/' },
-      to: { path: '^functions/' },
-    },
+    ...layerRules,
     {
       name: 'function-imports-no-other-function',
       comment: 'Each functions/<name>/ is bundled on its own; what two functions share lives in shared/.',
