@@ -42,10 +42,10 @@ import { deploymentStateSchema } from '../../shared/domain/deployment';
 import { NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../../shared/domain/errors';
 import { type AccountId, accountIdSchema } from '../../shared/domain/ids';
 import { withLatestMarked } from '../../shared/domain/templates';
+import { DOCUMENTED_FUNCTIONS } from '../../shared/routes';
 import { documented, type OpenApiDocument, openApiDocument } from '../../shared/runtime/http/openapi';
 import { type AnyRoute, json, mediaTypeOf, type Reply, route } from '../../shared/runtime/http/route';
 import { defineCollection } from '../../shared/store/port';
-import { DOCUMENTED_FUNCTIONS } from './documented-functions';
 import { getMiniProgram, listDeployments, listMiniPrograms, primaryMiniProgramOf, queryQuota } from './reads';
 import {
   accountCreatedView,
@@ -199,7 +199,7 @@ export const routes = (s: Services): AnyRoute[] => {
                 routes: own,
                 description: 'Frontend reads and setup: accounts, apps, assets, authorizations, mini programs, deployments',
               },
-              ...DOCUMENTED_FUNCTIONS.map((fn) => ({ name: fn.name, description: fn.description, routes: fn.routes(s) })),
+              ...DOCUMENTED_FUNCTIONS,
             ],
             { title: 'wxa-deploy', version: '1.0.0', description: API_DESCRIPTION, servers: [{ url: s.config.publicBaseUrl }] },
           );
