@@ -13,7 +13,9 @@ import { requestAction, requestBuild } from '../support/e2e';
 const root = resolve(__dirname, '..', '..');
 
 function start(dataDir: string) {
-  const child = spawn(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'infra', 'local', 'main.ts')], {
+  // As `npm start` runs it: node with tsx's loader, no tsx CLI in between (its signal relay SIGKILLs a child that
+  // has not acknowledged Ctrl-C within 30 ms, which a loaded machine misses).
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'infra', 'local', 'main.ts')], {
     cwd: root,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', SQLITE_PATH: join(dataDir, 'wxa.db'), LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
