@@ -1,9 +1,9 @@
 /**
- * The composition every pipeline function shares: platform (config, logger, store) + WeChat + services, built once
+ * The composition every pipeline function shares: the foundation (config, logger, store) + WeChat + services, built once
  * per cold start; and the HTTP options every frontend function uses (account keys, Idempotency-Key, CORS).
  */
 
-import { once, platform } from '../runtime/compose';
+import { foundation, once } from '../runtime/compose';
 import { createIdempotencyGuard } from '../runtime/http/idempotency';
 import type { AnyRoute } from '../runtime/http/route';
 import { createHttpFunction } from '../runtime/http/stack';
@@ -14,7 +14,7 @@ import { createServices, type Services } from './context';
 import { markMiniProgramNeedsReauth } from './mini-programs';
 
 export const services = once(async (): Promise<Services> => {
-  const base = await platform();
+  const base = await foundation();
   let built: Services | undefined;
   const wechat = createWeChatPlatform({
     ...base,
