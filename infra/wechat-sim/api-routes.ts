@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { wxFail } from './errors';
+import { GO_LIVE_ROUTES } from './go-live-routes';
 import { isPlainObject, json, type SimResponse } from './http-util';
 import { qrJpeg } from './qr-jpeg';
 import { type MiniProgramRecord, type PushRequest, SCOPE_CODE_MANAGEMENT, SCOPE_PLUGINS, type SimState } from './state';
@@ -304,12 +305,14 @@ const codeRoutes: ApiRoute[] = [
         z.object({
           item_list: z.array(z.object({ first_id: z.number().int(), second_id: z.number().int() })).optional(),
           privacy_api_not_use: z.boolean().optional(),
+          ugc_declare: z.object({ scene: z.array(z.number().int()) }).optional(),
         }),
         ctx,
       );
       const { auditid } = ctx.state.submitAudit(ctx.mp, {
         ...(b.item_list === undefined ? {} : { itemList: b.item_list }),
         ...(b.privacy_api_not_use === undefined ? {} : { privacyApiNotUse: b.privacy_api_not_use }),
+        ...(b.ugc_declare === undefined ? {} : { ugcDeclared: true }),
       });
       return ok({ auditid });
     },
@@ -397,7 +400,7 @@ const codeRoutes: ApiRoute[] = [
   },
 ];
 
-export const API_ROUTES: readonly ApiRoute[] = [...componentRoutes, ...codeRoutes];
+export const API_ROUTES: readonly ApiRoute[] = [...componentRoutes, ...codeRoutes, ...GO_LIVE_ROUTES];
 
 const byPath = new Map<string, ApiRoute>(API_ROUTES.map((r) => [r.path, r]));
 
