@@ -139,7 +139,9 @@ describe('evaluateReadiness', () => {
       where: expect.stringContaining('open.weixin.qq.com'),
     });
     expect(item(items, 'mini-program-domains')).toMatchObject({ status: 'warning', action: 'set-domains' });
-    expect(item(items, 'pending-audit').status).toBe('blocking');
+    expect(item(items, 'pending-audit').status).toBe('warning');
+    const refused = evaluateReadiness({ ...ready(), latestAudit: known({ auditId: 7, status: 2 }), refusals: [{ errcode: 85009, at: 1 }] });
+    expect(item(refused, 'pending-audit')).toMatchObject({ status: 'blocking', wechat: { errcode: 85009 } });
     expect(
       item(evaluateReadiness({ ...ready(), latestAudit: known({ auditId: 7, status: 2 }), ownAuditId: 7 }), 'pending-audit').status,
     ).toBe('ok');

@@ -341,7 +341,7 @@ const icpMissing = (status: number): string[] => {
   ].filter((s) => s !== '');
 };
 
-function icpItem(f: ReadinessFacts): Draft {
+function icpItem(f: Pick<ReadinessFacts, 'icp' | 'everReleased'>): Draft {
   const src = 'get_icp_entrance_info';
   if (!f.icp.known) return unknown(src, f.icp);
   const { status, available, auditData } = f.icp.value;
@@ -419,6 +419,8 @@ function privacyGuideItem(f: ReadinessFacts): Draft {
     );
   }
   if (g.setAtWeChat.known && g.setAtWeChat.value) return ok(src, atWeChat);
+  if (g.keysToDeclare.length === 0)
+    return ok(src, `${atWeChat}; nothing is known to be collected yet: the build sets the guide after its commit`);
   // The build sets it after each commit; an authorization clears it (reference wechat-go-live.md).
   const draft = warning(src, `${atWeChat}; the app's config has a contact: the build sets the guide`);
   return { ...draft, fix: w('构建时会自动设置；也可以现在设置', 'the build sets it; it can also be set now') };
@@ -572,7 +574,8 @@ function pendingAuditItem(f: ReadinessFacts): Draft {
   if (latest === null || !AUDIT_PENDING.has(latest.status))
     return ok(src, latest === null ? 'no audit yet (85058)' : `latest audit ${latest.auditId}: status ${latest.status}`);
   if (latest.auditId === f.ownAuditId) return ok(src, `audit ${latest.auditId} (status ${latest.status}) is this app's own deployment`);
-  return blocking('submit', src, `audit ${latest.auditId} is under review (status ${latest.status}): another submit gets 85009`);
+  // A warning until WeChat refuses a submit for it (85009): the audit may well be decided before this build is.
+  return warning(src, `audit ${latest.auditId} is under review (status ${latest.status}): a submit now gets 85009`);
 }
 
 function undoBudgetItem(): Draft {
@@ -630,23 +633,28 @@ export function evaluateReadiness(facts: ReadinessFacts): ReadinessItem[] {
     const seen = id === undefined ? undefined : latestRefusal.get(id);
     if (id !== undefined && (seen === undefined || seen.at <= refusal.at)) latestRefusal.set(id, refusal);
   }
-  return READINESS_ITEM_IDS.map((id) => {
-    const draft = withRefusal(EVALUATORS[id](facts), id, latestRefusal.get(id));
-    const known = ITEM_FIXES[id];
-    const needsFix = draft.status === 'blocking' || draft.status === 'warning';
-    const fix = draft.fix !== undefined && draft.fix !== null ? draft.fix : needsFix ? known.fix : null;
-    return {
-      id,
-      status: draft.status,
-      blocks: draft.blocks,
-      title: ITEM_TITLES[id],
-      wechat: draft.wechat,
-      fix,
-      ...(needsFix && known.where !== undefined ? { where: known.where } : {}),
-      ...(needsFix && known.action !== undefined ? { action: known.action } : {}),
-    };
-  });
+  return READINESS_ITEM_IDS.map((id) => finish(id, withRefusal(EVALUATORS[id](facts), id, latestRefusal.get(id))));
 }
+
+/** A draft with its title, and the item's fix, place and action when there is something to do. */
+function finish(id: ReadinessItemId, draft: Draft): ReadinessItem {
+  const known = ITEM_FIXES[id];
+  const needsFix = draft.status === 'blocking' || draft.status === 'warning';
+  const fix = draft.fix !== undefined && draft.fix !== null ? draft.fix : needsFix ? known.fix : null;
+  return {
+    id,
+    status: draft.status,
+    blocks: draft.blocks,
+    title: ITEM_TITLES[id],
+    wechat: draft.wechat,
+    fix,
+    ...(needsFix && known.where !== undefined ? { where: known.where } : {}),
+    ...(needsFix && known.action !== undefined ? { action: known.action } : {}),
+  };
+}
+
+/** The ICP filing item alone: what the release checks (two reads) instead of the whole report. */
+export const icpFilingItem = (facts: Pick<ReadinessFacts, 'icp' | 'everReleased'>): ReadinessItem => finish('icp-filing', icpItem(facts));
 
 /** Items blocking a step at or before `stage`: what refuses a build (`submit`: build and submit ones) or a release. */
 export const blockingFor = (items: readonly ReadinessItem[], stages: readonly ReadinessStage[]): ReadinessItem[] =>
