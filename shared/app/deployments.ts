@@ -52,6 +52,7 @@ import {
 } from '../domain/ids';
 import { markNeedsReauth, unlinkMiniProgram } from '../domain/mini-program';
 import { checkPlugins } from '../domain/plugins';
+import { refusalReason } from '../domain/readiness';
 import { hasCodePermissions, whoCanPublish } from '../domain/rules';
 import { eitherSignal, sharedSignal } from '../runtime/abort';
 import { createLeases } from '../store/leases';
@@ -63,6 +64,7 @@ import { refreshPlugins } from './authorization';
 import { assetMetasOf, getAccount, getApp, putAsset } from './catalog';
 import type { Services } from './context';
 import { applyPrivacyGuide, ensureDomains, prepareSubmit, type StepResult } from './go-live-settings';
+import { assertReadyToBuild, assertReadyToRelease, assertReadyToSubmit } from './readiness';
 import { templateToBuild } from './templates';
 
 const LEASE_MS = 2 * 60_000;
@@ -182,6 +184,8 @@ export async function startBuild(
     const plugins = checkPlugins(appid, app.data.requiredPlugins, (fresh ?? miniProgram.data).plugins);
     if (!plugins.ok) throw plugins.error;
   }
+  // Everything WeChat would refuse this build or its submit for, all at once, before anything is stored (issue 18).
+  await assertReadyToBuild(s, miniProgram.data, app.data, signal);
 
   const extJson = buildExtJson(app.data, {
     extAppid: appid,
@@ -547,7 +551,7 @@ async function submit(s: Services, d: Deployment, signal?: AbortSignal): Promise
       d.id,
       {
         type: 'fail',
-        reason: 'the mini program has no service category: add one on mp.weixin.qq.com, then retry',
+        reason: refusalReason(85008, 'the mini program has no approved category')?.reason ?? 'the mini program has no service category',
         retryable: true,
         errcode: 85008,
       },
@@ -795,7 +799,13 @@ async function recordFailure(s: Services, d: Deployment, work: Work, error: unkn
     await applyCommand(
       s,
       d.id,
-      { type: 'fail', reason: `${error.meaning} (WeChat ${error.errcode})`, retryable, errcode: error.errcode },
+      {
+        type: 'fail',
+        // A refusal for a go-live prerequisite says what the readiness report says of it.
+        reason: refusalReason(error.errcode, error.meaning)?.reason ?? `${error.meaning} (WeChat ${error.errcode})`,
+        retryable,
+        errcode: error.errcode,
+      },
       SYSTEM,
     );
     return 'progressed';
@@ -919,8 +929,18 @@ async function withdrawThenApply(s: Services, id: string, cmd: DeploymentCommand
 export const cancelDeployment = (s: Services, accountId: AccountId, id: string, actor: Actor) =>
   command(s, accountId, id, { type: 'cancel', reason: 'cancelled by the account' }, actor);
 
-export const submitForAudit = (s: Services, accountId: AccountId, id: string, actor: Actor, signal?: AbortSignal) =>
-  command(s, accountId, id, { type: 'submitAudit' }, actor, signal);
+export async function submitForAudit(
+  s: Services,
+  accountId: AccountId,
+  id: string,
+  actor: Actor,
+  signal?: AbortSignal,
+): Promise<Deployment> {
+  const d = await getDeployment(s, accountId, id);
+  // Readiness before WeChat's submit (issue 18): the whole list, not the first errcode WeChat would answer.
+  if (wouldChange(d.data, { type: 'submitAudit' }, { at: s.clock(), actor })) await assertReadyToSubmit(s, d.data, signal);
+  return command(s, accountId, id, { type: 'submitAudit' }, actor, signal);
+}
 
 export const retryDeployment = (s: Services, accountId: AccountId, id: string, actor: Actor, signal?: AbortSignal) =>
   command(s, accountId, id, { type: 'retry' }, actor, signal);
@@ -941,6 +961,8 @@ export async function releaseDeployment(
   if (wouldChange(d.data, { type: 'startRelease' }, { at: s.clock(), actor })) await assertStillLinked(s, d.data);
   const allowed = whoCanPublish(account.data, mp.data, s.config.requireSameSubject);
   if (!allowed.ok) throw allowed.error;
+  // WeChat's answer to releasing an unfiled mini program is undocumented: its status API is read first (issue 18).
+  if (wouldChange(d.data, { type: 'startRelease' }, { at: s.clock(), actor })) await assertReadyToRelease(s, mp.data, signal);
   return command(s, accountId, id, { type: 'startRelease' }, actor, signal);
 }
 
