@@ -45,15 +45,19 @@ export const readinessRoutes = (s: Services): AnyRoute[] => [
     handle: async ({ params, query, principal, signal }) =>
       json(200, await appReadiness(s, accountOf(principal), params.appId, { fresh: query.fresh === 'true', signal })),
   }),
-  route({
-    method: 'POST',
-    path: '/v1/mini-programs/{appid}/readiness/actions/{action}',
-    auth: 'account',
-    summary:
-      "Apply a readiness fix by API — set-privacy-guide (from the linked app's config.privacyGuide) or set-domains (the domains the app needs) — and answer the report read afresh",
-    params: z.object({ appid, action: z.enum(READINESS_ACTIONS) }),
-    response: readinessReportSchema,
-    handle: async ({ params, principal, signal }) =>
-      json(200, await runReadinessAction(s, accountOf(principal), params.appid, params.action, signal)),
-  }),
+  ...READINESS_ACTIONS.map((action) =>
+    route({
+      method: 'POST',
+      path: `/v1/mini-programs/{appid}/readiness/${action}`,
+      auth: 'account',
+      summary:
+        action === 'set-privacy-guide'
+          ? "Readiness fix: set the user privacy guide from the linked app's config.privacyGuide for what the code is known to collect, then answer the report read afresh"
+          : 'Readiness fix: add the server domains the linked app needs to the mini program, then answer the report read afresh',
+      params: z.object({ appid }),
+      response: readinessReportSchema,
+      handle: async ({ params, principal, signal }) =>
+        json(200, await runReadinessAction(s, accountOf(principal), params.appid, action, signal)),
+    }),
+  ),
 ];

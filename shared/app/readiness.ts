@@ -65,7 +65,7 @@ export const readinessItemSchema = z.lazy(() =>
     action: z
       .enum(READINESS_ACTIONS)
       .optional()
-      .meta({ description: 'A fix this backend applies by API: POST /v1/mini-programs/{appid}/readiness/actions/{action}' }),
+      .meta({ description: 'A fix this backend applies by API: POST /v1/mini-programs/{appid}/readiness/{action}' }),
   }),
 );
 

@@ -41,7 +41,7 @@ export type ReadinessStatus = (typeof READINESS_STATUSES)[number];
 export const READINESS_STAGES = ['build', 'submit', 'release'] as const;
 export type ReadinessStage = (typeof READINESS_STAGES)[number];
 
-/** What this backend can do about an item by API, with the permission it holds (`POST …/readiness/actions/{id}`). */
+/** What this backend can do about an item by API, with the permission it holds (`POST …/readiness/{id}`). */
 export const READINESS_ACTIONS = ['set-privacy-guide', 'set-domains'] as const;
 export type ReadinessActionId = (typeof READINESS_ACTIONS)[number];
 

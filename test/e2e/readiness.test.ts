@@ -251,11 +251,11 @@ describe('fixes by API', () => {
     expect(item(before, 'privacy-guide')).toMatchObject({ status: 'warning', action: 'set-privacy-guide' });
     expect(item(before, 'mini-program-domains')).toMatchObject({ status: 'warning', action: 'set-domains' });
 
-    const guided = expectStatus(await api.post(`/v1/mini-programs/${target}/readiness/actions/set-privacy-guide`), 200).body as Report;
+    const guided = expectStatus(await api.post(`/v1/mini-programs/${target}/readiness/set-privacy-guide`), 200).body as Report;
     expect(item(guided, 'privacy-guide').status).toBe('ok');
     expect(p.sim.miniProgram(target)?.privacyGuide?.settingList.map((s) => s.privacy_key)).toEqual(['Location']);
 
-    const domains = expectStatus(await api.post(`/v1/mini-programs/${target}/readiness/actions/set-domains`), 200).body as Report;
+    const domains = expectStatus(await api.post(`/v1/mini-programs/${target}/readiness/set-domains`), 200).body as Report;
     expect(item(domains, 'mini-program-domains').status).toBe('ok');
     expect(p.sim.miniProgram(target)?.domains.downloaddomain).toEqual([new URL(p.url).origin]);
   });
