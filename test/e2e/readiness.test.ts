@@ -259,4 +259,15 @@ describe('fixes by API', () => {
     expect(item(domains, 'mini-program-domains').status).toBe('ok');
     expect(p.sim.miniProgram(target)?.domains.downloaddomain).toEqual([new URL(p.url).origin]);
   });
+
+  it('set-privacy-guide without a contact in the config is refused, naming the field, and sets nothing', async () => {
+    const { api, target } = await appWith({ requiredPrivateInfos: ['getLocation'] });
+    const refused = await api.post(`/v1/mini-programs/${target}/readiness/set-privacy-guide`);
+    expect(refused.status).toBe(409);
+    expect((refused.body as { error: { code: string; field: string } }).error).toMatchObject({
+      code: 'PRIVACY_GUIDE_INCOMPLETE',
+      field: 'config.privacyGuide.contact',
+    });
+    expect(p.sim.miniProgram(target)?.privacyGuide).toBeUndefined();
+  });
 });
