@@ -46,6 +46,7 @@ import { DOCUMENTED_FUNCTIONS } from '../../shared/routes';
 import { documented, type OpenApiDocument, openApiDocument } from '../../shared/runtime/http/openapi';
 import { type AnyRoute, json, mediaTypeOf, type Reply, route } from '../../shared/runtime/http/route';
 import { defineCollection } from '../../shared/store/port';
+import { readinessRoutes } from './readiness-routes';
 import { getMiniProgram, listDeployments, listMiniPrograms, primaryMiniProgramOf, queryQuota } from './reads';
 import {
   accountCreatedView,
@@ -528,6 +529,8 @@ export const routes = (s: Services): AnyRoute[] => {
       response: quotaView,
       handle: async ({ principal, signal }) => json(200, await queryQuota(s, accountOf(principal), signal)),
     }),
+
+    ...readinessRoutes(s),
   ];
   return own;
 };

@@ -3,38 +3,12 @@
  * (reference §3–§4). Each handler turns HTTP into a call on `SimState`; the rules live there.
  */
 import { z } from 'zod';
+import type { Answer, ApiContext, ApiRoute, AuthorizerContext } from './api-route';
 import { wxFail } from './errors';
+import { GO_LIVE_ROUTES } from './go-live-routes';
 import { isPlainObject, json, type SimResponse } from './http-util';
 import { qrJpeg } from './qr-jpeg';
-import { type MiniProgramRecord, type PushRequest, SCOPE_CODE_MANAGEMENT, SCOPE_PLUGINS, type SimState } from './state';
-
-export interface ApiContext {
-  readonly state: SimState;
-  readonly query: URLSearchParams;
-  /** The JSON body; `undefined` when the body was empty. */
-  readonly body: unknown;
-  /** Queues a push (the ticket push of api_start_push_ticket); never awaited by the handler. */
-  readonly emit: (push: PushRequest) => void;
-}
-
-export interface AuthorizerContext extends ApiContext {
-  readonly mp: MiniProgramRecord;
-}
-
-type Answer = SimResponse | Promise<SimResponse>;
-
-export type ApiRoute =
-  | { method: 'GET' | 'POST'; path: string; auth: 'none' | 'component'; handle: (ctx: ApiContext) => Answer }
-  | {
-      method: 'GET' | 'POST';
-      path: string;
-      auth: 'authorizer';
-      /** The permission set the mini program must have granted (else 61007). */
-      scope: number;
-      /** How its errcode answers are labelled, when not `application/json` (a file download's). */
-      errorContentType?: string;
-      handle: (ctx: AuthorizerContext) => Answer;
-    };
+import { SCOPE_CODE_MANAGEMENT, SCOPE_PLUGINS, type SimState } from './state';
 
 /** A /wxa-style route called with the authorizer token and needing permission set 18 (code management). */
 const code = (method: 'GET' | 'POST', path: string, handle: (ctx: AuthorizerContext) => Answer): ApiRoute => ({
@@ -304,12 +278,14 @@ const codeRoutes: ApiRoute[] = [
         z.object({
           item_list: z.array(z.object({ first_id: z.number().int(), second_id: z.number().int() })).optional(),
           privacy_api_not_use: z.boolean().optional(),
+          ugc_declare: z.object({ scene: z.array(z.number().int()) }).optional(),
         }),
         ctx,
       );
       const { auditid } = ctx.state.submitAudit(ctx.mp, {
         ...(b.item_list === undefined ? {} : { itemList: b.item_list }),
         ...(b.privacy_api_not_use === undefined ? {} : { privacyApiNotUse: b.privacy_api_not_use }),
+        ...(b.ugc_declare === undefined ? {} : { ugcDeclared: true }),
       });
       return ok({ auditid });
     },
@@ -397,7 +373,7 @@ const codeRoutes: ApiRoute[] = [
   },
 ];
 
-export const API_ROUTES: readonly ApiRoute[] = [...componentRoutes, ...codeRoutes];
+export const API_ROUTES: readonly ApiRoute[] = [...componentRoutes, ...codeRoutes, ...GO_LIVE_ROUTES];
 
 const byPath = new Map<string, ApiRoute>(API_ROUTES.map((r) => [r.path, r]));
 

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { type ErrorCategory, isAppError, ValidationError } from '../../shared/domain/errors';
 import { STATUS_BY_CATEGORY } from '../../shared/runtime/http/stack';
 import { renderAuthorizedPage, renderErrorPage } from './auth-page';
+import { goLiveStateSchema, platformPenaltySchema } from './go-live';
 import { html, json, parseControl, type SimResponse } from './http-util';
 import type { ScanInput, WeChatSimulator } from './types';
 
@@ -306,6 +307,26 @@ const ROUTES: ControlRoute[] = [
     handle: (sim, body) => {
       const b = parseControl(pluginStatusSchema, body, 'plugin status');
       sim.setPluginStatus(b.appId, b.pluginAppId, b.status);
+      return done();
+    },
+  },
+  {
+    method: 'POST',
+    path: '/sim/mini-programs/go-live',
+    summary:
+      'put a mini program in a go-live state: { appId, icpStatus?, icpAvailable?, icpAuditData?, verified?, barred?, ugcCategoryIds?, privacyInterfaces? }',
+    handle: (sim, body) => {
+      const { appId: id, ...patch } = parseControl(goLiveStateSchema.extend({ appId }), body, 'go-live state');
+      sim.setGoLive(id, patch);
+      return done();
+    },
+  },
+  {
+    method: 'POST',
+    path: '/sim/platform/penalty',
+    summary: 'penalise the platform: { errcode: 86008 | 86009 | 86010 | null }',
+    handle: (sim, body) => {
+      sim.setPlatformPenalty(parseControl(platformPenaltySchema, body, 'platform penalty').errcode);
       return done();
     },
   },

@@ -21,6 +21,7 @@ import {
   templateSchema,
   tokenKindSchema,
 } from './control-routes';
+import { type GoLiveStatePatch, goLiveStateSchema, platformPenaltySchema } from './go-live';
 import { parseControl } from './http-util';
 import { PushQueue, type PushTiming } from './pushes';
 import { createRequestHandler } from './server';
@@ -384,6 +385,14 @@ export class Simulator implements ControlTarget {
 
   quota(): QuotaSnapshot {
     return this.state.quota();
+  }
+
+  setGoLive(appId: string, patch: GoLiveStatePatch): void {
+    this.state.setGoLive(appId, parseControl(goLiveStateSchema, patch, 'go-live state'));
+  }
+
+  setPlatformPenalty(errcode: 86008 | 86009 | 86010 | null): void {
+    this.state.setPlatformPenalty(parseControl(platformPenaltySchema, { errcode }, 'platform penalty').errcode);
   }
 
   setPluginStatus(appId: string, pluginAppId: string, status: 1 | 2 | 3 | 4): void {

@@ -13,6 +13,18 @@ import { types } from 'node:util';
 import { PRIVACY_KEY_LABELS, PRIVACY_KEY_OF_API } from '../../shared/domain/privacy-guide';
 import type { WeChatXmlInput } from '../../shared/wechat/xml';
 import { SimulatorError, wxFail } from './errors';
+import {
+  accountBasicInfo,
+  defaultGoLive,
+  type GoLiveRecord,
+  type GoLiveStatePatch,
+  icpEntranceInfo,
+  type PlatformPenalty,
+  patchGoLive,
+  privacyInterfaceList,
+  releaseBlockedByIcp,
+  submitRefusal,
+} from './go-live';
 import type {
   AuditDecision,
   AuditStatusCode,
@@ -282,6 +294,9 @@ export class SimState {
   private quotaMonthKey: number;
   private componentTokenDay: { dayKey: number; used: number };
   private nextAuditId = 420000001;
+  /** ICP filing, verification, bans… by mini program appid (go-live.ts); a mini program not listed has the defaults. */
+  private readonly goLive = new Map<string, GoLiveRecord>();
+  private platformPenalty: { errcode: PlatformPenalty | null } = { errcode: null };
 
   constructor(cfg: StateConfig) {
     this.cfg = cfg;
@@ -1074,10 +1089,19 @@ export class SimState {
 
   submitAudit(
     mp: MiniProgramRecord,
-    input: { itemList?: { first_id: number; second_id: number }[]; privacyApiNotUse?: boolean },
+    input: { itemList?: { first_id: number; second_id: number }[]; privacyApiNotUse?: boolean; ugcDeclared?: boolean },
   ): { auditid: number; autoDecideAt?: number } {
     if (mp.exp === undefined) wxFail(85086);
     if (this.pendingAudit(mp) !== undefined) wxFail(85009);
+    const refusal = submitRefusal({
+      record: this.goLiveOf(mp),
+      platformPenalty: this.platformPenalty.errcode,
+      everReleased: this.everReleased(mp),
+      everSubmitted: mp.audits.length > 0,
+      categoryIds: (input.itemList ?? mp.categories).map((c) => c.second_id),
+      ugcDeclared: input.ugcDeclared === true,
+    });
+    if (refusal !== null) wxFail(refusal);
     if (this.privacyScanRunning(mp)) wxFail(61039);
     if (!mp.profileComplete) wxFail(86002);
     // 61040: a geolocation API without permission or undeclared, unless the submitter promises not to use it (doc
@@ -1279,6 +1303,62 @@ export class SimState {
     return next;
   }
 
+  // ---- go-live prerequisites (go-live.ts; reference wechat-go-live.md) -------------------------------------
+
+  private goLiveOf(mp: MiniProgramRecord): GoLiveRecord {
+    let record = this.goLive.get(mp.appId);
+    if (record === undefined) {
+      record = defaultGoLive();
+      this.goLive.set(mp.appId, record);
+    }
+    return record;
+  }
+
+  private everReleased(mp: MiniProgramRecord): boolean {
+    return mp.live !== undefined || mp.releaseHistory.length > 0;
+  }
+
+  setGoLive(appId: string, patch: GoLiveStatePatch): void {
+    patchGoLive(this.goLiveOf(this.requireMiniProgram(appId)), patch);
+  }
+
+  setPlatformPenalty(errcode: PlatformPenalty | null): void {
+    this.platformPenalty = { errcode };
+  }
+
+  icpEntranceInfo(mp: MiniProgramRecord): Record<string, unknown> {
+    return icpEntranceInfo(this.goLiveOf(mp));
+  }
+
+  accountBasicInfo(mp: MiniProgramRecord): Record<string, unknown> {
+    return accountBasicInfo(this.goLiveOf(mp), mp);
+  }
+
+  privacyInterfaces(mp: MiniProgramRecord): Record<string, unknown> {
+    return privacyInterfaceList(this.goLiveOf(mp), mp.ungrantedPrivacyApis);
+  }
+
+  /**
+   * modify_wxa_server_domain (component token): the platform's own mini program server domains, `;`-joined hosts
+   * (peers: wxcloudrun-wxcomponent ServerDomainRes, SKIT CgibinComponentModifyWxaServerDomainResponse). A simulator
+   * configured without a list restricts nothing and so has none to show: its answer leaves the lists out.
+   */
+  platformServerDomains(action: string, hosts: readonly string[]): Record<string, unknown> {
+    if (action === 'add' || action === 'set') {
+      const kept = action === 'add' ? (this.cfg.registeredDomains.server ?? []) : [];
+      this.setRegisteredDomains({ server: [...new Set([...kept, ...hosts])] });
+    } else if (action !== 'get') {
+      wxFail(40097, 'invalid action');
+    }
+    const registered = this.cfg.registeredDomains.server;
+    if (registered === undefined) return {};
+    return {
+      published_wxa_server_domain: registered.join(';'),
+      testing_wxa_server_domain: registered.join(';'),
+      invalid_wxa_server_domain: '',
+    };
+  }
+
   // ---- release and rollback (reference §4.11) -------------------------------------------------------------
 
   release(mp: MiniProgramRecord): void {
@@ -1286,6 +1366,8 @@ export class SimState {
     if (latest === undefined) wxFail(85019);
     if (latest.status !== 0) wxFail(85020);
     if (latest.released) wxFail(85052);
+    if (releaseBlockedByIcp(this.goLiveOf(mp), this.everReleased(mp)))
+      wxFail(85020, 'status not allowed: icp filing required before first release');
     const { privacyApis: _apis, declaredPrivateInfos: _declared, privacyKeys: _keys, privacyScanUntil: _scan, ...version } = latest.version;
     const live: LiveVersionSnapshot = {
       ...version,

@@ -3,6 +3,7 @@
  * code is written against it: keep it exactly as specified); everything after "Additions" extends it without
  * changing what the contract promises.
  */
+import type { GoLiveStatePatch } from './go-live';
 
 export interface SimulatorComponent {
   appId: string;
@@ -110,6 +111,13 @@ export interface WeChatSimulator {
   miniPrograms(): MiniProgramSnapshot[];
   /** Plays the plugin developer answering an application (`/wxa/plugin` action=apply leaves status 1). */
   setPluginStatus(appId: string, pluginAppId: string, status: 1 | 2 | 3 | 4): void;
+  /**
+   * Puts a mini program in a go-live state WeChat holds (go-live.ts): ICP filing status, verification, a ban on
+   * submitting, categories needing a UGC declaration, privacy-interface statuses (also `POST /sim/mini-programs/go-live`).
+   */
+  setGoLive(appId: string, patch: GoLiveStatePatch): void;
+  /** Penalises the platform (86008 all audits, 86009 new mini programs, 86010 iterations); null lifts it. */
+  setPlatformPenalty(errcode: 86008 | 86009 | 86010 | null): void;
   /** The PC authorization page URL on this server (what the backend builds with mp.weixin.qq.com in production). */
   authorizationPageUrl(input: { preAuthCode: string; redirectUri: string; authType?: number; bizAppId?: string }): string;
   /** Aims a fault at the next matching call(s) of one endpoint (also `POST /sim/faults/scripted`). */

@@ -377,6 +377,30 @@ describe('code management (happy path, one mini program through its lifecycle)',
     expect(await t.client.setWebviewDomain(appId, { action: 'get' })).toEqual({ webviewdomain: ['https://h5.example.com'] });
   });
 
+  it('go-live reads: get_icp_entrance_info, getaccountbasicinfo, get_privacy_interface, the platform server domains', async () => {
+    sim.setGoLive(appId, {
+      icpStatus: 3,
+      icpAuditData: [{ key_name: '小程序名称', error: '与主体不符', suggest: '修改名称' }],
+      verified: false,
+    });
+    expect(await t.client.getIcpEntranceInfo(appId)).toEqual({
+      info: {
+        status: 3,
+        is_canceling: false,
+        available: 1,
+        audit_data: [{ key_name: '小程序名称', error: '与主体不符', suggest: '修改名称' }],
+      },
+    });
+    expect(await t.client.getAccountBasicInfo(appId)).toMatchObject({ customer_type: 0, wx_verify_info: { qualification_verify: false } });
+    const interfaces = (await t.client.getPrivacyInterface(appId)).interface_list;
+    expect(interfaces).toContainEqual(expect.objectContaining({ api_name: 'wx.getLocation', status: 5 }));
+    sim.configure({ registeredDomains: { server: ['assets.example.com', 'api.example.com'] } });
+    expect(await t.client.getPlatformServerDomains()).toMatchObject({
+      published_wxa_server_domain: ['assets.example.com', 'api.example.com'],
+    });
+    sim.setGoLive(appId, { icpStatus: 6, verified: true });
+  });
+
   it('queryquota, submit_audit, get_auditstatus, get_latest_auditstatus, speedupaudit', async () => {
     const quota = await t.client.queryQuota(appId);
     expect(quota).toEqual({

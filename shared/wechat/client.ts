@@ -12,6 +12,12 @@ import type { AuthorizationPageInput, CommitInput, ComponentApi } from './compon
 import { isTokenError, WeChatNetworkError } from './errcodes';
 import type { BinaryResponse, CallOptions } from './http';
 import type {
+  AccountBasicInfoResponse,
+  IcpEntranceInfoResponse,
+  PlatformServerDomainResponse,
+  PrivacyInterfaceResponse,
+} from './readiness-schemas';
+import type {
   AuditStatusResponse,
   AuthorizerInfoResponse,
   AuthorizerListResponse,
@@ -186,6 +192,25 @@ export class WeChatClient {
 
   getVersionInfo(appId: string, options?: CallOptions): Promise<VersionInfoResponse> {
     return this.withAuthorizerToken(appId, (t) => this.api.getVersionInfo(t, options), options);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Go-live readiness reads
+
+  getIcpEntranceInfo(appId: string, options?: CallOptions): Promise<IcpEntranceInfoResponse> {
+    return this.withAuthorizerToken(appId, (t) => this.api.getIcpEntranceInfo(t, options), options);
+  }
+
+  getAccountBasicInfo(appId: string, options?: CallOptions): Promise<AccountBasicInfoResponse> {
+    return this.withAuthorizerToken(appId, (t) => this.api.getAccountBasicInfo(t, options), options);
+  }
+
+  getPrivacyInterface(appId: string, options?: CallOptions): Promise<PrivacyInterfaceResponse> {
+    return this.withAuthorizerToken(appId, (t) => this.api.getPrivacyInterface(t, options), options);
+  }
+
+  getPlatformServerDomains(options?: CallOptions): Promise<PlatformServerDomainResponse> {
+    return this.withComponentToken((t) => this.api.getPlatformServerDomains(t, options), options);
   }
 
   // ---------------------------------------------------------------------------------------------------------

@@ -10,6 +10,16 @@ import type { z } from 'zod';
 import { type FieldIssue, ValidationError } from '../domain/errors';
 import { type BinaryResponse, type CallOptions, WeChatHttp, type WeChatHttpOptions, type WeChatRequest } from './http';
 import {
+  type AccountBasicInfoResponse,
+  accountBasicInfoResponseSchema,
+  type IcpEntranceInfoResponse,
+  icpEntranceInfoResponseSchema,
+  type PlatformServerDomainResponse,
+  type PrivacyInterfaceResponse,
+  platformServerDomainResponseSchema,
+  privacyInterfaceResponseSchema,
+} from './readiness-schemas';
+import {
   type AuditStatusResponse,
   type AuthorizerInfoResponse,
   type AuthorizerListResponse,
@@ -113,6 +123,12 @@ export const OPERATIONS = {
   unbindPlugin: { path: '/wxa/plugin', idempotent: false },
   bindTester: { path: '/wxa/bind_tester', idempotent: false },
   getVersionInfo: { path: '/wxa/getversioninfo', idempotent: true },
+  // Go-live readiness reads (reference wechat-go-live.md; readiness-schemas.ts).
+  getIcpEntranceInfo: { path: '/wxa/icp/get_icp_entrance_info', idempotent: true },
+  getAccountBasicInfo: { path: '/cgi-bin/account/getaccountbasicinfo', idempotent: true },
+  getPrivacyInterface: { path: '/wxa/security/get_privacy_interface', idempotent: true },
+  // `get` only reads; the other actions are never sent by this backend.
+  getPlatformServerDomains: { path: '/cgi-bin/component/modify_wxa_server_domain', idempotent: true },
 } as const satisfies Record<string, { path: string; idempotent: boolean }>;
 
 export type OperationName = keyof typeof OPERATIONS;
@@ -471,6 +487,39 @@ export class ComponentApi {
   /** The current experience and live versions. */
   async getVersionInfo(authorizerToken: string, options?: CallOptions): Promise<VersionInfoResponse> {
     return this.http.json({ ...this.wxa('getVersionInfo', 'POST', authorizerToken, options), body: {} }, versionInfoResponseSchema);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Go-live readiness reads (reference wechat-go-live.md)
+
+  /** ICP filing status and rejection reasons (doc api_geticpentranceinfo; sets 18 or 156). */
+  async getIcpEntranceInfo(authorizerToken: string, options?: CallOptions): Promise<IcpEntranceInfoResponse> {
+    return this.http.json(this.wxa('getIcpEntranceInfo', 'GET', authorizerToken, options), icpEntranceInfoResponseSchema);
+  }
+
+  /** Verification, name, avatar and introduction (doc api_getaccountbasicinfo: POST, set 30). */
+  async getAccountBasicInfo(authorizerToken: string, options?: CallOptions): Promise<AccountBasicInfoResponse> {
+    return this.http.json(
+      { ...this.wxa('getAccountBasicInfo', 'POST', authorizerToken, options), body: {} },
+      accountBasicInfoResponseSchema,
+    );
+  }
+
+  /** The privacy (location) interfaces and whether WeChat granted each (doc getPrivacyInterface). */
+  async getPrivacyInterface(authorizerToken: string, options?: CallOptions): Promise<PrivacyInterfaceResponse> {
+    return this.http.json(this.wxa('getPrivacyInterface', 'GET', authorizerToken, options), privacyInterfaceResponseSchema);
+  }
+
+  /** The platform's own registered mini program server domains (modify_wxa_server_domain `get`, component token). */
+  async getPlatformServerDomains(componentToken: string, options?: CallOptions): Promise<PlatformServerDomainResponse> {
+    return this.http.json(
+      {
+        ...this.op('getPlatformServerDomains', 'POST', options),
+        token: { param: 'access_token', value: componentToken },
+        body: { action: 'get' },
+      },
+      platformServerDomainResponseSchema,
+    );
   }
 
   // ---------------------------------------------------------------------------------------------------------

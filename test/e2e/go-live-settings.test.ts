@@ -112,20 +112,20 @@ describe('server domains', () => {
     expect(p.sim.miniProgram(target)?.unreachableUrls).toEqual({ exp: [], live: [] });
   });
 
-  it('adds the app’s extra domains; one the platform has not registered fails the build saying so, and a retry once registered builds', async () => {
+  it('adds the app’s extra domains; one the platform has not registered refuses the build up front saying so, and a build once registered goes through', async () => {
     const { api, appId, target } = await readyApp({
       privacyGuide: GUIDE,
       serverDomains: { request: ['https://api.shop.example'], webview: ['https://h5.shop.example'] },
     });
     p.sim.configure({ registeredDomains: { server: [new URL(p.url).hostname], webview: ['shop.example'] } });
-    const failed = await build(api, appId);
-    expect(failed).toMatchObject({ state: 'failed', failure: { retryable: true } });
-    expect(failed.failure?.reason).toContain('requestdomain https://api.shop.example');
-    expect(failed.failure?.reason).toContain('open.weixin.qq.com');
+    // The go-live readiness check (issue 18) reads the platform's registered domains before anything is built.
+    const refused = await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.0', userDesc: 'first' });
+    expect(refused.status).toBe(409);
+    expect(JSON.stringify(refused.body)).toContain('api.shop.example');
+    expect(JSON.stringify(refused.body)).toContain('open.weixin.qq.com');
 
     p.sim.configure({ registeredDomains: { server: [new URL(p.url).hostname, 'api.shop.example'] } });
-    const retried = await requestAction(api, failed.id, 'retry');
-    expect(retried.state).toBe('built');
+    expect((await build(api, appId)).state).toBe('built');
     expect(p.sim.miniProgram(target)?.domains).toMatchObject({
       requestdomain: ['https://api.shop.example'],
       downloaddomain: [new URL(p.url).origin],

@@ -23,6 +23,7 @@ import { retryOnConflict } from '../../store/retry';
 import { assetMetasOf, getAccount, getApp } from '../catalog';
 import type { Services } from '../context';
 import { refreshPlugins } from '../mini-programs';
+import { assertReadyToBuild } from '../readiness';
 import { templateToBuild } from '../templates';
 import { DeploymentConflictError } from './state-changes';
 import { advance } from './worker';
@@ -84,6 +85,8 @@ export async function startBuild(
     const plugins = checkPlugins(appid, app.data.requiredPlugins, (fresh ?? miniProgram.data).plugins);
     if (!plugins.ok) throw plugins.error;
   }
+  // Everything WeChat would refuse this build or its submit for, all at once, before anything is stored.
+  await assertReadyToBuild(services, miniProgram.data, app.data, signal);
 
   const extJson = buildExtJson(app.data, {
     extAppid: appid,

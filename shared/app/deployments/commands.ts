@@ -11,6 +11,7 @@ import { updateWithRetry } from '../../store/retry';
 import { ERRCODE, WeChatApiError } from '../../wechat/errcodes';
 import { getAccount } from '../catalog';
 import type { Services } from '../context';
+import { assertReadyToRelease, assertReadyToSubmit } from '../readiness';
 import { closingWith, decidedMeanwhile, pollAudit, withdrawOwnAudit } from './audits';
 import { acquireWaiting } from './leases';
 import { assertStillLinked } from './link';
@@ -73,8 +74,20 @@ async function withdrawThenApply(services: Services, id: string, cmd: Deployment
 export const cancelDeployment = (services: Services, accountId: AccountId, id: string, actor: Actor) =>
   runCommand(services, accountId, id, { type: 'cancel', reason: 'cancelled by the account' }, actor);
 
-export const submitForAudit = (services: Services, accountId: AccountId, id: string, actor: Actor, signal?: AbortSignal) =>
-  runCommand(services, accountId, id, { type: 'submitAudit' }, actor, signal);
+export async function submitForAudit(
+  services: Services,
+  accountId: AccountId,
+  id: string,
+  actor: Actor,
+  signal?: AbortSignal,
+): Promise<Deployment> {
+  const stored = await getDeployment(services, accountId, id);
+  // The whole readiness list before WeChat's submit, not the first errcode WeChat would answer.
+  if (wouldChange(stored.data, { type: 'submitAudit' }, { at: services.clock(), actor })) {
+    await assertReadyToSubmit(services, stored.data, signal);
+  }
+  return runCommand(services, accountId, id, { type: 'submitAudit' }, actor, signal);
+}
 
 export const retryDeployment = (services: Services, accountId: AccountId, id: string, actor: Actor, signal?: AbortSignal) =>
   runCommand(services, accountId, id, { type: 'retry' }, actor, signal);
@@ -95,6 +108,9 @@ export async function releaseDeployment(
   if (wouldChange(stored.data, { type: 'startRelease' }, { at: services.clock(), actor })) await assertStillLinked(services, stored.data);
   const allowed = whoCanPublish(account.data, mp.data, services.config.requireSameSubject);
   if (!allowed.ok) throw allowed.error;
+  // WeChat's answer to releasing an unfiled mini program is undocumented: its filing status is read first.
+  if (wouldChange(stored.data, { type: 'startRelease' }, { at: services.clock(), actor }))
+    await assertReadyToRelease(services, mp.data, signal);
   return runCommand(services, accountId, id, { type: 'startRelease' }, actor, signal);
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Deployment, TesterRefusal, Work } from '../../domain/deployment';
 import type { WeChatAppid } from '../../domain/ids';
+import { refusalReason } from '../../domain/readiness';
 import { ERRCODE, TESTER_REFUSALS, WeChatApiError } from '../../wechat/errcodes';
 import { putAsset } from '../catalog';
 import type { Services } from '../context';
@@ -130,7 +131,9 @@ async function submit(services: Services, deployment: Deployment, signal?: Abort
   const [first] = (await client.getCategory(appid, call)).category_list;
   if (!first) {
     return failWith(services, deployment, {
-      reason: 'the mini program has no service category: add one on mp.weixin.qq.com, then retry',
+      reason:
+        refusalReason(ERRCODE.NO_CATEGORY, 'the mini program has no approved category')?.reason ??
+        'the mini program has no service category: add one on mp.weixin.qq.com, then retry',
       retryable: true,
       errcode: ERRCODE.NO_CATEGORY,
     });

@@ -5,6 +5,7 @@
 import type { Deployment, Work } from '../../domain/deployment';
 import { pendingWork } from '../../domain/deployment';
 import { AppError } from '../../domain/errors';
+import { refusalReason } from '../../domain/readiness';
 import { ERRCODE, WeChatApiError, WeChatNetworkError } from '../../wechat/errcodes';
 import { AuthorizerNotAuthorizedError } from '../../wechat/tokens';
 import type { Services } from '../context';
@@ -117,7 +118,9 @@ async function recordFailure(
       return 'later';
     }
     const retryable = error.kind === 'quota' || error.kind === 'state';
-    return failWith(services, deployment, { reason: `${error.meaning} (WeChat ${error.errcode})`, retryable, errcode: error.errcode });
+    // A refusal for a go-live prerequisite says what the readiness report says of it.
+    const reason = refusalReason(error.errcode, error.meaning)?.reason ?? `${error.meaning} (WeChat ${error.errcode})`;
+    return failWith(services, deployment, { reason, retryable, errcode: error.errcode });
   }
   if (error instanceof AppError && error.category === 'unavailable') {
     services.log.warn('deployment step postponed: a dependency is unavailable', { ...about, error });

@@ -1,0 +1,63 @@
+/**
+ * Go-live readiness routes of the `api` function (issue 18): the report for a mini program (with its linked app)
+ * and for an app, and the fixes this backend applies by API. Reports are served from a short cache
+ * (`READINESS_TTL_MS`) unless `fresh=true`: a console may poll without spending WeChat's call budget.
+ */
+import { z } from 'zod';
+import { accountOf, type Services } from '../../shared/app/context';
+import { appReadiness, miniProgramReadiness, readinessReportSchema, runReadinessAction } from '../../shared/app/readiness';
+import { READINESS_ACTIONS } from '../../shared/domain/readiness';
+import { type AnyRoute, json, route } from '../../shared/runtime/http/route';
+
+const appid = z
+  .string()
+  .regex(/^wx[0-9a-zA-Z]{16}$/, 'not a mini program appid')
+  .meta({ description: "the mini program's WeChat appid" });
+const readinessQuery = z.object({
+  fresh: z
+    .enum(['true', 'false'])
+    .optional()
+    .meta({ description: 'true: ask WeChat now instead of serving the report of the last minute' }),
+});
+
+export const readinessRoutes = (s: Services): AnyRoute[] => [
+  route({
+    method: 'GET',
+    path: '/v1/mini-programs/{appid}/readiness',
+    auth: 'account',
+    summary:
+      'Go-live readiness of a mini program (with its linked app): every prerequisite WeChat checks — ICP filing, verification, profile, category, privacy, domains, plugins, permission sets, quota, penalties, pending audit — its status (ok, blocking, warning, unknown), what WeChat says and what to do, in Chinese and English',
+    params: z.object({ appid }),
+    query: readinessQuery,
+    response: readinessReportSchema,
+    handle: async ({ params, query, principal, signal }) =>
+      json(200, await miniProgramReadiness(s, accountOf(principal), params.appid, { fresh: query.fresh === 'true', signal })),
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/apps/{appId}/readiness',
+    auth: 'account',
+    summary:
+      "Go-live readiness of an app's mini program, checked for what the app needs (its domains, plugins, privacy guide, location APIs)",
+    params: z.object({ appId: z.string().regex(/^app_[0-9a-z]{1,64}$/, 'not an app id') }),
+    query: readinessQuery,
+    response: readinessReportSchema,
+    handle: async ({ params, query, principal, signal }) =>
+      json(200, await appReadiness(s, accountOf(principal), params.appId, { fresh: query.fresh === 'true', signal })),
+  }),
+  ...READINESS_ACTIONS.map((action) =>
+    route({
+      method: 'POST',
+      path: `/v1/mini-programs/{appid}/readiness/${action}`,
+      auth: 'account',
+      summary:
+        action === 'set-privacy-guide'
+          ? "Readiness fix: set the user privacy guide from the linked app's config.privacyGuide for what the code is known to collect, then answer the report read afresh"
+          : 'Readiness fix: add the server domains the linked app needs to the mini program, then answer the report read afresh',
+      params: z.object({ appid }),
+      response: readinessReportSchema,
+      handle: async ({ params, principal, signal }) =>
+        json(200, await runReadinessAction(s, accountOf(principal), params.appid, action, signal)),
+    }),
+  ),
+];

@@ -1,0 +1,153 @@
+import type { App } from '../../domain/app';
+import type { Deployment } from '../../domain/deployment';
+import { AppError } from '../../domain/errors';
+import { buildExtJson, parseExtJson } from '../../domain/ext-json';
+import type { AssetId } from '../../domain/ids';
+import type { MiniProgram } from '../../domain/mini-program';
+import { privacyKeysToDeclare } from '../../domain/privacy-guide';
+import { type Fact, known, notKnown, type ReadinessFacts } from '../../domain/readiness';
+import { permissionSetsFor } from '../../domain/rules';
+import { DOMAIN_LISTS, domainsNeeded } from '../../domain/server-domains';
+import { WeChatApiError } from '../../wechat/errcodes';
+import type { CallOptions } from '../../wechat/http';
+import type { IcpEntranceInfoResponse } from '../../wechat/readiness-schemas';
+import type { VersionInfoResponse } from '../../wechat/schemas';
+import type { Services } from '../context';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Facts
+
+/** One WeChat read as a fact: WeChat's refusals and an unreachable WeChat are `unknown`, with the reason. */
+export async function fact<T>(read: () => Promise<T>): Promise<Fact<T>> {
+  try {
+    return known(await read());
+  } catch (error) {
+    if (error instanceof WeChatApiError) return notKnown(`${error.meaning} (WeChat ${error.errcode})`, error.errcode);
+    if (error instanceof AppError) return notKnown(error.message);
+    throw error;
+  }
+}
+
+const SET_ACCOUNT_INFO = 30;
+const SET_PLUGINS = 40;
+const notGranted = <T>(set: number): Fact<T> => notKnown(`permission set ${set} was not granted`, 61007);
+
+const hostOf = (domain: string): string => {
+  try {
+    return new URL(domain).hostname.toLowerCase();
+  } catch {
+    return domain.toLowerCase();
+  }
+};
+
+/** The app's build as it would be committed now: what its code declares (requiredPrivateInfos). */
+export function requiredPrivateInfosOf(services: Services, app: App, appid: MiniProgram['appid']): string[] {
+  const ext = parseExtJson(
+    buildExtJson(app, { extAppid: appid, assetUrl: (id: AssetId) => `${services.config.publicBaseUrl}/v1/public/assets/${id}` }),
+  );
+  const declared = ext?.requiredPrivateInfos;
+  return Array.isArray(declared) ? declared.filter((api): api is string => typeof api === 'string') : [];
+}
+
+const AWAITING_AUDIT: ReadonlySet<string> = new Set(['submitting', 'auditing']);
+
+export async function gatherFacts(services: Services, mp: MiniProgram, app: App | null, call: CallOptions): Promise<ReadinessFacts> {
+  const { client } = services.wechat;
+  const appid = mp.appid;
+  const latest = app === null ? null : await latestDeployment(services, app.id);
+  const locationApis = app === null ? [] : requiredPrivateInfosOf(services, app, appid);
+  const needed = app === null ? null : domainsNeeded(services.config.publicBaseUrl, app.config.serverDomains);
+  const domainHosts = needed === null ? [] : [...new Set(DOMAIN_LISTS.flatMap((list) => needed[list]).map(hostOf))];
+  const requiredPlugins = app?.requiredPlugins.map((p) => p.appId) ?? [];
+  const granted = (set: number) => mp.funcScopeIds.includes(set);
+
+  const [icp, basicInfo, categories, versions, privacySetting, privacyInterfaces, privacyScan, platform, own, plugins, quota, audit] =
+    await Promise.all([
+      fact(() => client.getIcpEntranceInfo(appid, call)),
+      granted(SET_ACCOUNT_INFO) ? fact(() => client.getAccountBasicInfo(appid, call)) : notGranted<never>(SET_ACCOUNT_INFO),
+      fact(() => client.getCategory(appid, call)),
+      fact(() => client.getVersionInfo(appid, call)),
+      fact(() => client.getPrivacySetting(appid, 2, call)),
+      locationApis.length > 0 ? fact(() => client.getPrivacyInterface(appid, call)) : known({ interface_list: [] }),
+      latest?.state === 'built' ? scanFact(services, appid, call) : null,
+      domainHosts.length > 0 ? fact(() => client.getPlatformServerDomains(call)) : null,
+      domainHosts.length > 0 ? fact(() => client.modifyDomain(appid, { action: 'get' }, call)) : null,
+      requiredPlugins.length === 0
+        ? known({ plugin_list: [] })
+        : granted(SET_PLUGINS)
+          ? fact(() => client.plugins(appid, call))
+          : notGranted<never>(SET_PLUGINS),
+      fact(() => client.queryQuota(appid, call)),
+      latestAuditFact(services, appid, call),
+    ]);
+
+  const guide = app?.config.privacyGuide;
+  const detected = privacySetting.known ? privacySetting.value.privacy_list : [];
+  return {
+    funcScopeIds: mp.funcScopeIds,
+    requiredScopeIds: permissionSetsFor('authorize-app', { plugins: requiredPlugins.length > 0 }).required.map((set) => set.id),
+    icp: mapFact(icp, icpOf),
+    basicInfo: mapFact(basicInfo, (r) => ({
+      verified: r.wx_verify_info?.qualification_verify,
+      nickname: r.nickname ?? '',
+      signature: r.signature_info?.signature ?? '',
+      headImage: r.head_image_info?.head_image_url ?? '',
+    })),
+    categories: mapFact(categories, (r) => r.category_list),
+    everReleased: mapFact(versions, everReleasedOf),
+    privacyGuide: {
+      keysToDeclare: privacyKeysToDeclare({ detected, requiredPrivateInfos: locationApis, guide }),
+      configHasContact: guide !== undefined,
+      setAtWeChat: mapFact(privacySetting, (r) => r.setting_list.length > 0),
+    },
+    locationApis,
+    privacyInterfaces: mapFact(privacyInterfaces, (r) =>
+      r.interface_list.map((i) => ({ api: i.api_name, status: i.status, ...(i.fail_reason ? { failReason: i.fail_reason } : {}) })),
+    ),
+    privacyScan,
+    domainsNeeded: domainHosts,
+    platformDomains: platform === null ? known([]) : mapFact(platform, (r) => r.published_wxa_server_domain ?? null),
+    miniProgramDomains:
+      own === null ? known([]) : mapFact(own, (r) => [...new Set(DOMAIN_LISTS.flatMap((list) => r[list] ?? []).map(hostOf))]),
+    plugins: {
+      required: requiredPlugins,
+      list: mapFact(plugins, (r) => r.plugin_list.map((p) => ({ appId: p.appid, status: p.status }))),
+    },
+    quota: mapFact(quota, (r) => ({ rest: r.rest, limit: r.limit })),
+    latestAudit: audit,
+    ownAuditId: latest !== null && AWAITING_AUDIT.has(latest.state) ? (latest.audit?.auditId ?? null) : null,
+    refusals:
+      latest?.state === 'failed' && latest.failure?.errcode != null ? [{ errcode: latest.failure.errcode, at: latest.failure.at }] : [],
+  };
+}
+
+export const mapFact = <T, U>(f: Fact<T>, to: (value: T) => U): Fact<U> => (f.known ? known(to(f.value)) : f);
+export const icpOf = (r: IcpEntranceInfoResponse) => ({ status: r.info.status, available: r.info.available, auditData: r.info.audit_data });
+export const everReleasedOf = (r: VersionInfoResponse): boolean => r.release_info !== undefined && r.release_info !== null;
+
+/** get_code_privacy_info: 61039 means the scan of the last commit still runs. */
+async function scanFact(services: Services, appid: string, call: CallOptions): Promise<ReadinessFacts['privacyScan']> {
+  try {
+    const scan = await services.wechat.client.getCodePrivacyInfo(appid, call);
+    return known({ running: false, withoutAuth: scan.without_auth_list, withoutConf: scan.without_conf_list });
+  } catch (error) {
+    if (error instanceof WeChatApiError && error.errcode === 61039) return known({ running: true, withoutAuth: [], withoutConf: [] });
+    return fact(() => Promise.reject(error));
+  }
+}
+
+/** get_latest_auditstatus: 85058 means there never was an audit. */
+async function latestAuditFact(services: Services, appid: string, call: CallOptions): Promise<ReadinessFacts['latestAudit']> {
+  try {
+    const latest = await services.wechat.client.getLatestAuditStatus(appid, call);
+    return known({ auditId: Number(latest.auditid), status: latest.status });
+  } catch (error) {
+    if (error instanceof WeChatApiError && error.errcode === 85058) return known(null);
+    return fact(() => Promise.reject(error));
+  }
+}
+
+async function latestDeployment(services: Services, appId: string): Promise<Deployment | null> {
+  const [newest] = await services.db.deployments.find({ where: { appId }, orderBy: { field: 'createdAt', direction: 'desc' }, limit: 1 });
+  return newest?.data ?? null;
+}

@@ -1,0 +1,222 @@
+/**
+ * Readiness reports (kept `READINESS_TTL_MS` in the store, so a console refresh does not spend WeChat's call budget)
+ * and the gates before a build, a submit and a release. `shared/domain/readiness.ts` judges each prerequisite.
+ */
+import { z } from 'zod';
+import type { App } from '../../domain/app';
+import type { Deployment } from '../../domain/deployment';
+import { AppError, ConflictError, DuplicateKeyError, NotFoundError } from '../../domain/errors';
+import type { AccountId } from '../../domain/ids';
+import type { MiniProgram } from '../../domain/mini-program';
+import {
+  BUILD_GATE,
+  blockingFor,
+  evaluateReadiness,
+  icpFilingItem,
+  READINESS_ACTIONS,
+  READINESS_ITEM_IDS,
+  READINESS_STAGES,
+  READINESS_STATUSES,
+  type ReadinessItem,
+  type ReadinessItemId,
+  type ReadinessStage,
+} from '../../domain/readiness';
+import { defineCollection } from '../../store/port';
+import type { Services } from '../context';
+import { everReleasedOf, fact, gatherFacts, icpOf, mapFact } from './facts';
+
+/** How long a report is shown again without asking WeChat: a console refresh, not a change the user made. */
+export const READINESS_TTL_MS = 60_000;
+
+const words = z.object({ zh: z.string(), en: z.string() });
+
+export const readinessItemSchema = z.lazy(() =>
+  z.object({
+    id: z.enum(READINESS_ITEM_IDS),
+    status: z.enum(READINESS_STATUSES),
+    blocks: z.enum(READINESS_STAGES).nullable().meta({ description: 'The first step WeChat refuses while this item is blocking' }),
+    title: words,
+    wechat: z.object({
+      source: z.string().meta({ description: 'The WeChat API read, or the step it refused' }),
+      says: z.string(),
+      errcode: z.number().int().optional(),
+    }),
+    fix: words.nullable().meta({ description: 'What the user can do, in Chinese and English' }),
+    where: z.string().optional().meta({ description: 'Where a person fixes it' }),
+    action: z
+      .enum(READINESS_ACTIONS)
+      .optional()
+      .meta({ description: 'A fix this backend applies by API: POST /v1/mini-programs/{appid}/readiness/{action}' }),
+  }),
+);
+
+export const readinessReportSchema = z.lazy(() =>
+  z.object({
+    appid: z.string(),
+    appId: z.string().nullable().meta({ description: 'The app linked to the mini program, whose needs were checked' }),
+    checkedAt: z.number().int(),
+    /** Until when this report is served again without asking WeChat. */
+    freshUntil: z.number().int(),
+    ready: z.boolean().meta({ description: 'No item is blocking' }),
+    blocking: z.array(z.enum(READINESS_ITEM_IDS)),
+    items: z.array(readinessItemSchema),
+  }),
+);
+export type ReadinessReport = z.infer<typeof readinessReportSchema>;
+
+const readinessReportsCollection = defineCollection({ name: 'readinessReports', schema: readinessReportSchema });
+
+/** A build (or release) refused up front, with the whole list of what blocks it. */
+export class NotReadyError extends AppError {
+  readonly code = 'NOT_READY_TO_GO_LIVE';
+  readonly category = 'conflict' as const;
+}
+
+/** An action or report asked of a mini program in a state that does not allow it (no app linked, no contact). */
+export class ReadinessConflictError extends AppError {
+  readonly code: string;
+  readonly category = 'conflict' as const;
+  constructor(code: string, message: string, options: { field?: string } = {}) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reports
+
+const cacheId = (appid: string, appId: string | null): string => `${appid}_${appId ?? 'none'}`;
+
+/** Reads every fact now and stores the report for the next `READINESS_TTL_MS`. */
+export async function freshReport(services: Services, mp: MiniProgram, app: App | null, signal?: AbortSignal): Promise<ReadinessReport> {
+  const items = evaluateReadiness(await gatherFacts(services, mp, app, signal ? { signal } : {}));
+  const checkedAt = services.clock();
+  const report: ReadinessReport = {
+    appid: mp.appid,
+    appId: app?.id ?? null,
+    checkedAt,
+    freshUntil: checkedAt + READINESS_TTL_MS,
+    ready: items.every((i) => i.status !== 'blocking'),
+    blocking: items.filter((i) => i.status === 'blocking').map((i) => i.id),
+    items,
+  };
+  const reports = services.store.collection(readinessReportsCollection);
+  const id = cacheId(mp.appid, report.appId);
+  try {
+    const stored = await reports.get(id);
+    const options = { expiresAt: report.freshUntil };
+    if (stored) await reports.update(id, stored.version, report, options);
+    else await reports.insert(id, report, options);
+  } catch (error) {
+    // Another instance stored its report meanwhile: both are fresh, keep theirs.
+    if (!(error instanceof ConflictError || error instanceof DuplicateKeyError)) throw error;
+  }
+  return report;
+}
+
+async function reportFor(
+  services: Services,
+  mp: MiniProgram,
+  app: App | null,
+  options: { fresh?: boolean; signal?: AbortSignal },
+): Promise<ReadinessReport> {
+  if (!options.fresh) {
+    const cached = await services.store.collection(readinessReportsCollection).get(cacheId(mp.appid, app?.id ?? null));
+    if (cached) return cached.data;
+  }
+  return freshReport(services, mp, app, options.signal);
+}
+
+export async function ownMiniProgram(services: Services, accountId: AccountId, appid: string): Promise<MiniProgram> {
+  const stored = await services.db.miniPrograms.get(appid);
+  if (!stored || stored.data.accountId !== accountId) {
+    throw new NotFoundError(`mini program ${appid} not found`, { code: 'MINI_PROGRAM_NOT_FOUND', field: 'appid' });
+  }
+  return stored.data;
+}
+
+export async function linkedApp(services: Services, mp: MiniProgram): Promise<App | null> {
+  if (mp.linkedAppId === null) return null;
+  const app = (await services.db.apps.get(mp.linkedAppId))?.data ?? null;
+  return app !== null && app.miniProgramAppid === mp.appid && app.accountId === mp.accountId ? app : null;
+}
+
+/** `GET /v1/mini-programs/{appid}/readiness`: the mini program with the app linked to it, if any. */
+export async function miniProgramReadiness(
+  services: Services,
+  accountId: AccountId,
+  appid: string,
+  options: { fresh?: boolean; signal?: AbortSignal } = {},
+): Promise<ReadinessReport> {
+  const mp = await ownMiniProgram(services, accountId, appid);
+  return reportFor(services, mp, await linkedApp(services, mp), options);
+}
+
+/** `GET /v1/apps/{appId}/readiness`: the app's mini program, checked for what this app needs. */
+export async function appReadiness(
+  services: Services,
+  accountId: AccountId,
+  appId: string,
+  options: { fresh?: boolean; signal?: AbortSignal } = {},
+): Promise<ReadinessReport> {
+  const app = (await services.db.apps.get(appId))?.data;
+  if (!app || app.accountId !== accountId) throw new NotFoundError(`app ${appId} not found`, { code: 'APP_NOT_FOUND', field: 'appId' });
+  if (!app.miniProgramAppid) {
+    throw new ReadinessConflictError('APP_NOT_LINKED', 'the app has no mini program yet: authorize one for it first');
+  }
+  return reportFor(services, await ownMiniProgram(services, accountId, app.miniProgramAppid), app, options);
+}
+
+/**
+ * The check before a build (and before a release): reads afresh, and refuses with every item blocking the given
+ * stages — the whole list at once, before anything is stored.
+ */
+export async function assertReady(
+  services: Services,
+  mp: MiniProgram,
+  app: App,
+  stages: readonly ReadinessStage[],
+  signal?: AbortSignal,
+  except: readonly ReadinessItemId[] = [],
+): Promise<void> {
+  const report = await freshReport(services, mp, app, signal);
+  const blocking = blockingFor(report.items, stages).filter((item) => !except.includes(item.id));
+  if (blocking.length === 0) return;
+  const list = blocking.map((i) => `${i.title.en}: ${i.wechat.says}`).join('; ');
+  throw new NotReadyError(`the mini program is not ready to go live — ${list}`, {
+    details: { blocking: blocking.map((i) => i.id), items: blocking satisfies ReadinessItem[] },
+  });
+}
+
+export const assertReadyToBuild = (services: Services, mp: MiniProgram, app: App, signal?: AbortSignal): Promise<void> =>
+  assertReady(services, mp, app, BUILD_GATE, signal);
+
+/** Before a user's submit: the deployment's mini program with its app, for what blocks a build or a submit. */
+export async function assertReadyToSubmit(services: Services, deployment: Deployment, signal?: AbortSignal): Promise<void> {
+  const [mp, app] = await Promise.all([services.db.miniPrograms.get(deployment.miniProgramAppid), services.db.apps.get(deployment.appId)]);
+  // A link lost meanwhile is the pipeline's to report (DEPLOYMENT_APP_UNLINKED), with its own words.
+  if (!mp || !app || app.data.miniProgramAppid !== deployment.miniProgramAppid) return;
+  // The scan's findings are the submit step's to report, API by API, as the deployment's failure (61040).
+  await assertReady(services, mp.data, app.data, BUILD_GATE, signal, ['privacy-scan']);
+}
+
+/**
+ * Before a release: a mini program never released must be ICP-filed. WeChat does not document what `release`
+ * answers for an unfiled one (community reports 85020, unconfirmed), so the status API is read first. Facts WeChat
+ * does not tell do not stop the release: WeChat decides then.
+ */
+export async function assertReadyToRelease(services: Services, mp: MiniProgram, signal?: AbortSignal): Promise<void> {
+  const call = signal ? { signal } : {};
+  const [icp, versions] = await Promise.all([
+    fact(() => services.wechat.client.getIcpEntranceInfo(mp.appid, call)),
+    fact(() => services.wechat.client.getVersionInfo(mp.appid, call)),
+  ]);
+  const item = icpFilingItem({
+    icp: mapFact(icp, icpOf),
+    everReleased: mapFact(versions, everReleasedOf),
+  });
+  if (item.status !== 'blocking') return;
+  throw new NotReadyError(`the mini program is not ready to go live — ${item.title.en}: ${item.wechat.says}`, {
+    details: { blocking: [item.id], items: [item] },
+  });
+}
