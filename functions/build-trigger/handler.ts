@@ -15,10 +15,12 @@ import { json, route, type AnyRoute } from '../../shared/runtime/http/route';
 
 export const deploymentParams = z.object({ deploymentId: z.string().regex(/^dep_[0-9a-z]{1,64}$/, 'not a deployment id') });
 
-export const routes = (s: Services): AnyRoute[] => {
-  // Built with the routes, at the function's first request, not at import: publish and review import this module
-  // for `deploymentParams` only.
-  const buildBody = z.strictObject({
+/**
+ * The bodies, built when the routes are (at the function's first request, not at import: publish and review import
+ * this module for `deploymentParams` only). Their input types are what the console sends.
+ */
+const bodySchemas = () => ({
+  build: z.strictObject({
     userVersion: z.string().trim().min(1).max(64),
     userDesc: z.string().max(1000).default(''),
     testers: z.array(z.string().min(1).max(64)).max(100).default([]),
@@ -28,9 +30,8 @@ export const routes = (s: Services): AnyRoute[] => {
       .nonnegative()
       .optional()
       .meta({ description: "A template of the library (GET /v1/templates) to build; left out: the latest version of the app's template." }),
-  });
-  const appParams = z.object({ appId: z.string().regex(/^app_[0-9a-z]{1,64}$/, 'not an app id') });
-  const testersBody = z
+  }),
+  testers: z
     .strictObject({
       testers: z
         .array(z.string().min(1).max(64))
@@ -39,7 +40,14 @@ export const routes = (s: Services): AnyRoute[] => {
         .optional()
         .meta({ description: 'WeChat ids to bind; left out: the testers WeChat refused when the deployment was built (refusedTesters).' }),
     })
-    .optional();
+    .optional(),
+});
+export type BuildBody = z.input<ReturnType<typeof bodySchemas>['build']>;
+export type TestersBody = z.input<ReturnType<typeof bodySchemas>['testers']>;
+
+export const routes = (s: Services): AnyRoute[] => {
+  const { build: buildBody, testers: testersBody } = bodySchemas();
+  const appParams = z.object({ appId: z.string().regex(/^app_[0-9a-z]{1,64}$/, 'not an app id') });
   return [
     route({
       method: 'POST',

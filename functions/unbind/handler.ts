@@ -9,6 +9,14 @@ import { unbindMiniProgram } from '../../shared/app/deployments';
 import { cloudEntry } from '../../shared/runtime/entry';
 import { json, route, type AnyRoute } from '../../shared/runtime/http/route';
 
+const unbindSchemas = () => ({
+  body: z.strictObject({ force: z.boolean().default(false) }),
+  response: z.object({ appid: z.string(), voided: z.number(), wasPrimary: z.boolean(), warning: z.string().nullable() }),
+});
+/** What the console sends and reads. */
+export type UnbindBody = z.input<ReturnType<typeof unbindSchemas>['body']>;
+export type UnbindResult = z.infer<ReturnType<typeof unbindSchemas>['response']>;
+
 export const routes = (s: Services): AnyRoute[] => [
   route({
     method: 'POST',
@@ -16,8 +24,7 @@ export const routes = (s: Services): AnyRoute[] => [
     auth: 'account',
     summary: 'Unbind a mini program from its app (the primary needs force: true)',
     params: z.object({ appid: z.string().regex(/^wx[0-9a-zA-Z]{16}$/, 'not a mini program appid') }),
-    body: z.strictObject({ force: z.boolean().default(false) }),
-    response: z.object({ appid: z.string(), voided: z.number(), wasPrimary: z.boolean(), warning: z.string().nullable() }),
+    ...unbindSchemas(),
     handle: async ({ params, body, principal }) =>
       json(200, await unbindMiniProgram(s, accountOf(principal), params.appid, { force: body.force }, actorOf(principal))),
   }),
