@@ -165,5 +165,22 @@ function Root() {
   );
 }
 
+/**
+ * TDesign's dialogs (and DialogPlugin's confirmations) render no dialog role: give each one its role, modality and
+ * name (its header) as it appears, so screen readers and keyboard users know where they are.
+ */
+function labelDialogs() {
+  const label = () => {
+    document.querySelectorAll<HTMLElement>('.t-dialog:not([role])').forEach((dialog) => {
+      dialog.setAttribute('role', 'dialog');
+      dialog.setAttribute('aria-modal', 'true');
+      const header = dialog.querySelector('.t-dialog__header-content, .t-dialog__header');
+      if (header?.textContent) dialog.setAttribute('aria-label', header.textContent.trim());
+    });
+  };
+  new MutationObserver(label).observe(document.body, { childList: true, subtree: true });
+}
+
+labelDialogs();
 const container = document.getElementById('root');
 if (container) createRoot(container).render(<Root />);

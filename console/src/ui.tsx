@@ -255,7 +255,7 @@ export function AuthorizationDialog(props: {
         {urls ? (
           <>
             <figure className="qr">
-              <QRCode value={urls.mobile} size={200} borderless />
+              <NamedQrCode value={urls.mobile} name={t('授权二维码', 'Authorization QR code')} />
               <figcaption>{t('小程序管理员用手机微信扫码授权', 'The mini program’s admin scans this with WeChat on a phone')}</figcaption>
             </figure>
             <p>
@@ -277,6 +277,17 @@ export function AuthorizationDialog(props: {
         ) : null}
       </div>
     </Dialog>
+  );
+}
+
+/** TDesign's QR code draws a canvas with role img and no name: it gets one. */
+function NamedQrCode({ value, name }: { value: string; name: string }) {
+  const ref = useRef<HTMLSpanElement>(null);
+  useInnerAttributes(ref, 'canvas, svg', { 'aria-label': name });
+  return (
+    <span ref={ref} data-testid="authorization-qr">
+      <QRCode value={value} size={200} borderless />
+    </span>
   );
 }
 

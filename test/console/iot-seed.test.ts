@@ -98,6 +98,8 @@ const step = (name: string, run: () => Promise<void>) =>
       await run();
     } catch (error) {
       broken = name;
+      // What the page showed when the step failed: the first thing to look at.
+      await page.screenshot({ path: join(tmpdir(), 'wxa-console-failed-step.png'), fullPage: true }).catch(() => undefined);
       throw error;
     }
   });

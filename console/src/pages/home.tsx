@@ -83,7 +83,7 @@ export function HomePage() {
         {status?.status === 'needs-reauth' && primaryBound ? (
           <Alert theme="warning" message={t('授权已失效：请主小程序管理员重新扫码授权。', 'The authorization lapsed: ask the primary’s admin to scan again.')} />
         ) : null}
-        {!data.canPublish && data.publishBlockedReason ? <Alert theme="warning" className="gap" message={data.publishBlockedReason} /> : null}
+        {!data.canPublish && primary && data.publishBlockedReason ? <Alert theme="warning" className="gap" message={data.publishBlockedReason} /> : null}
         <div className="actions">
           <Button theme="primary" onClick={() => setBinding(true)}>
             {primaryBound ? t('重新扫码授权', 'Scan again') : t('绑定主小程序', 'Bind the primary mini program')}
