@@ -195,6 +195,17 @@ function Section({ title, children }: { title: string; children: ReactNode }) {
   );
 }
 
+/** Black or white, whichever reads better on the colour (WCAG relative luminance): the preview stays legible. */
+const textOn = (hex: string): string => {
+  const channel = (i: number) => {
+    const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  };
+  const luminance = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
+  return (luminance + 0.05) / 0.05 > 1.05 / (luminance + 0.05) ? '#000000' : '#ffffff';
+};
+const isColour = (value: string) => /^#[0-9a-fA-F]{6}$/.test(value);
+
 const categoryText = (t: T, category: Category) => (category === 'camera' ? t('摄像头', 'Camera') : t('门锁', 'Door lock'));
 
 /** Seed 003 §5.1 (小程序配置) and §5.2 (小程序 UI 配置). */
@@ -218,6 +229,7 @@ export function IotConfigForm(props: {
     set('reminders', { ...draft.reminders, [category]: { ...draft.reminders[category], ...patch } });
   const mainColor = draft.mainColor || props.themeDefaults.mainColor;
   const secondaryColor = draft.secondaryColor || props.themeDefaults.secondaryColor;
+  const barColour = isColour(mainColor) ? mainColor : props.themeDefaults.mainColor;
   return (
     <div className="config-form">
       <Section title={t('基础配置', 'Basics')}>
@@ -326,10 +338,10 @@ export function IotConfigForm(props: {
           error={errors.get('config.theme.secondaryColor')}
         />
         <div className="theme-preview" aria-label={t('配色预览', 'Colour preview')} role="img">
-          <div className="phone-bar" style={{ background: /^#[0-9a-fA-F]{6}$/.test(mainColor) ? mainColor : props.themeDefaults.mainColor }}>
+          <div className="phone-bar" style={{ background: barColour, color: textOn(barColour) }}>
             {t('我的设备', 'My devices')}
           </div>
-          <div className="phone-body" style={{ background: /^#[0-9a-fA-F]{6}$/.test(secondaryColor) ? secondaryColor : props.themeDefaults.secondaryColor }}>
+          <div className="phone-body" style={{ background: isColour(secondaryColor) ? secondaryColor : props.themeDefaults.secondaryColor }}>
             <span className="phone-chip" style={{ borderColor: mainColor, color: '#1f1f1f' }}>
               {t('摄像头', 'Camera')}
             </span>

@@ -196,7 +196,8 @@ export function DeploymentPage({ deploymentId }: { deploymentId: string }) {
         </Card>
       </div>
       <Card bordered className="gap" title={t('部署历史', 'History')}>
-        <Timeline mode="alternate" labelAlign="left" data-testid="history">
+        <div data-testid="history">
+        <Timeline mode="alternate" labelAlign="left">
           {d.history.map((entry, index) => (
             <Timeline.Item key={index} label={formatTime(lang, entry.at)} dotColor={entry.to === 'failed' || entry.to === 'rejected' ? 'error' : entry.to === 'released' ? 'success' : 'primary'}>
               <strong>{commandText(t, entry.command)}</strong>
@@ -206,6 +207,7 @@ export function DeploymentPage({ deploymentId }: { deploymentId: string }) {
             </Timeline.Item>
           ))}
         </Timeline>
+        </div>
       </Card>
     </>
   );

@@ -40,7 +40,8 @@ export function MiniProgramsPage() {
           {list.data.miniPrograms.map((mp) => {
             const advice = whatToDo(t, mp);
             return (
-              <Card key={mp.appid} bordered data-testid={`mini-program-${mp.appid}`}>
+              <div key={mp.appid} data-testid={`mini-program-${mp.appid}`}>
+              <Card bordered>
                 <h2>{mp.nickname}</h2>
                 <p className="muted">{mp.appid}</p>
                 <Space breakLine>
@@ -64,6 +65,7 @@ export function MiniProgramsPage() {
                   </Button>
                 ) : null}
               </Card>
+              </div>
             );
           })}
         </div>
