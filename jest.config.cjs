@@ -4,10 +4,13 @@ module.exports = {
   roots: ['<rootDir>/functions', '<rootDir>/shared', '<rootDir>/infra', '<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    '^.+\\.[tj]s$': ['@swc/jest', {
-      jsc: { target: 'es2022', parser: { syntax: 'typescript' } },
-      module: { type: 'commonjs' },
-    }],
+    '^.+\\.[tj]s$': [
+      '@swc/jest',
+      {
+        jsc: { target: 'es2022', parser: { syntax: 'typescript' } },
+        module: { type: 'commonjs' },
+      },
+    ],
   },
   // middy ships ESM only: let swc turn it into CommonJS like everything else.
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],

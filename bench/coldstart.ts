@@ -32,13 +32,13 @@ import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadTemplate, type LocalFunction } from '../infra/local/template';
+import { type LocalFunction, loadTemplate } from '../infra/local/template';
 import { startWeChatSimulator } from '../infra/wechat-sim';
+import { BUNDLE_FILES, buildFunctions, functionNames, LOADED_BUNDLES, localBundleEnv, STORE_DRIVERS } from '../scripts/build';
 import { LOCAL_WECHAT_DEFAULTS } from '../shared/runtime/config';
-import { BUNDLE_FILES, LOADED_BUNDLES, STORE_DRIVERS, buildFunctions, functionNames, localBundleEnv } from '../scripts/build';
 import { mainProfile, summarize } from './profile';
 import { loadSourceMap } from './sourcemap';
-import { ROOT, fmt, main, median, numberArg, ratio, type BenchResult, type BenchRow } from './support';
+import { type BenchResult, type BenchRow, fmt, main, median, numberArg, ROOT, ratio } from './support';
 
 const TARGET = 1.5;
 
@@ -126,7 +126,11 @@ function eventFor(fn: LocalFunction, fixtures: string): { event: unknown; what: 
         httpMethod: route?.method ?? 'GET',
         path,
         queryString: {},
-        headers: { ...(sample.headers as Record<string, string>), 'content-length': String(body?.length ?? 0), ...(body ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          ...(sample.headers as Record<string, string>),
+          'content-length': String(body?.length ?? 0),
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
         body,
       },
     };
@@ -135,7 +139,12 @@ function eventFor(fn: LocalFunction, fixtures: string): { event: unknown; what: 
   const timer = fn.timers[0];
   return {
     what: `timer ${timer?.name ?? ''}`,
-    event: { ...sample, TriggerName: timer?.name ?? 'timer', Time: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), Message: timer?.payload ?? '' },
+    event: {
+      ...sample,
+      TriggerName: timer?.name ?? 'timer',
+      Time: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      Message: timer?.payload ?? '',
+    },
   };
 }
 
@@ -158,7 +167,10 @@ main(async (): Promise<BenchResult> => {
     const buildMs = Date.now() - buildStarted;
     // The drivers the cloud stores ship (not used by the runs below: STORE=sqlite), each with its code cache.
     const driverDist = join(work, 'drivers');
-    const [driverBuild] = await buildFunctions([reports[0]?.name ?? 'maintenance'], { outdir: driverDist, stores: ['cloudbase', 'mongodb'] });
+    const [driverBuild] = await buildFunctions([reports[0]?.name ?? 'maintenance'], {
+      outdir: driverDist,
+      stores: ['cloudbase', 'mongodb'],
+    });
     const template = loadTemplate(join(ROOT, 'serverless.yml'), {}).functions;
     const runner = join(work, 'run.cjs');
     writeFileSync(runner, RUNNER);
@@ -207,17 +219,25 @@ main(async (): Promise<BenchResult> => {
     });
     const baselineEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '' };
     const baseline: number[] = [];
-    const cloudbaseLoader = join(driverDist, reports[0]?.name ?? 'maintenance', 'node_modules', STORE_DRIVERS.cloudbase, BUNDLE_FILES.loader);
+    const cloudbaseLoader = join(
+      driverDist,
+      reports[0]?.name ?? 'maintenance',
+      'node_modules',
+      STORE_DRIVERS.cloudbase,
+      BUNDLE_FILES.loader,
+    );
     const floors = [
       { figure: 'floor: `node:crypto` (an HMAC)', args: ['-e', FLOOR_CRYPTO], env: baselineEnv, wall: [] as number[] },
       {
-        figure: 'floor: `node:crypto` + better-sqlite3 (open the store file, one query): the least a function using the store of these runs does',
+        figure:
+          'floor: `node:crypto` + better-sqlite3 (open the store file, one query): the least a function using the store of these runs does',
         args: ['-e', FLOOR_SQLITE, join(ROOT, 'node_modules', 'better-sqlite3'), join(work, 'floor.db')],
         env: baselineEnv,
         wall: [] as number[],
       },
       {
-        figure: 'floor: `node:crypto` + `require` of the vendored `@cloudbase/node-sdk` (with its code cache; no query: no network here): the least a function using the default deploy\'s store does',
+        figure:
+          "floor: `node:crypto` + `require` of the vendored `@cloudbase/node-sdk` (with its code cache; no query: no network here): the least a function using the default deploy's store does",
         args: ['-e', FLOOR_CLOUDBASE, cloudbaseLoader],
         env: baselineEnv,
         wall: [] as number[],
@@ -251,7 +271,8 @@ main(async (): Promise<BenchResult> => {
       for (const b of bundles) {
         for (const v of b.variants) {
           const { wallMs, report } = await run(v.args, b.env, work);
-          if (!report || report.t0 === undefined || report.t1 === undefined || report.t2 === undefined) throw new Error(`${b.name}: no timings`);
+          if (!report || report.t0 === undefined || report.t1 === undefined || report.t2 === undefined)
+            throw new Error(`${b.name}: no timings`);
           if (report.cache !== v.cache) throw new Error(`${b.name}: the loader's code cache is '${report.cache}', expected '${v.cache}'`);
           v.wall.push(wallMs);
           v.boot.push(report.t0);
@@ -265,7 +286,13 @@ main(async (): Promise<BenchResult> => {
     const drivers = Object.values(STORE_DRIVERS).map((pkg) => {
       const cachedDir = join(driverDist, reports[0]?.name ?? 'maintenance', 'node_modules', pkg);
       const uncachedDir = withoutCache(cachedDir, join(work, 'nocache-drivers', pkg));
-      return { pkg, variants: [{ cache: 'used', dir: cachedDir, ms: [] as number[] }, { cache: 'none', dir: uncachedDir, ms: [] as number[] }] };
+      return {
+        pkg,
+        variants: [
+          { cache: 'used', dir: cachedDir, ms: [] as number[] },
+          { cache: 'none', dir: uncachedDir, ms: [] as number[] },
+        ],
+      };
     });
     for (let i = 0; i < Math.max(5, Math.ceil(runs / 2)); i++) {
       for (const d of drivers) {
@@ -289,23 +316,27 @@ main(async (): Promise<BenchResult> => {
       const map = loadSourceMap(join(dist, b.name, 'bundle.js.map'));
       const scriptName = `${b.name}/${BUNDLE_FILES.bundle}`;
       const loaderUrl = `/dist/${b.name}/${BUNDLE_FILES.loader}`;
-      const summary = summarize(mainProfile(dir), (frame) => {
-        if (frame.url === scriptName) {
-          const source = map.sourceAt(frame.lineNumber, frame.columnNumber) ?? '';
-          const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(source)?.[1] ?? (source.startsWith('zod-en:') ? 'zod' : undefined);
-          if (pkg) return pkg === 'zod' ? 'zod (module init, schemas built at import, first parses)' : `${pkg} (bundled)`;
-          const local = /(functions|shared|infra)\/[^/]+/.exec(source)?.[0];
-          // Unmapped: the bundle's top-level function (esbuild hoists every ES module's import-time statements
-          // into it) and esbuild's helpers.
-          return local ? `${local}/ (bundled)` : 'bundle top level: import-time statements of all modules, esbuild helpers';
-        }
-        if (frame.url.endsWith(loaderUrl)) return 'loader (index.js: reads bundle.js and its cache, sha256)';
-        if (frame.url === 'node:vm' && frame.functionName === 'Script') return 'V8 compiling bundle.js from its code cache (vm.Script)';
-        if (frame.url.includes('better-sqlite3') || frame.functionName === 'dlopen') return 'better-sqlite3 (native addon load)';
-        if (frame.url.startsWith('node:')) return 'Node internals (bootstrap, loader, fs, crypto)';
-        if (frame.url === '') return frame.functionName.startsWith('(') ? frame.functionName : 'native';
-        return 'other';
-      }, 100);
+      const summary = summarize(
+        mainProfile(dir),
+        (frame) => {
+          if (frame.url === scriptName) {
+            const source = map.sourceAt(frame.lineNumber, frame.columnNumber) ?? '';
+            const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(source)?.[1] ?? (source.startsWith('zod-en:') ? 'zod' : undefined);
+            if (pkg) return pkg === 'zod' ? 'zod (module init, schemas built at import, first parses)' : `${pkg} (bundled)`;
+            const local = /(functions|shared|infra)\/[^/]+/.exec(source)?.[0];
+            // Unmapped: the bundle's top-level function (esbuild hoists every ES module's import-time statements
+            // into it) and esbuild's helpers.
+            return local ? `${local}/ (bundled)` : 'bundle top level: import-time statements of all modules, esbuild helpers';
+          }
+          if (frame.url.endsWith(loaderUrl)) return 'loader (index.js: reads bundle.js and its cache, sha256)';
+          if (frame.url === 'node:vm' && frame.functionName === 'Script') return 'V8 compiling bundle.js from its code cache (vm.Script)';
+          if (frame.url.includes('better-sqlite3') || frame.functionName === 'dlopen') return 'better-sqlite3 (native addon load)';
+          if (frame.url.startsWith('node:')) return 'Node internals (bootstrap, loader, fs, crypto)';
+          if (frame.url === '') return frame.functionName.startsWith('(') ? frame.functionName : 'native';
+          return 'other';
+        },
+        100,
+      );
       profiledMs += summary.totalMs;
       for (const g of summary.groups) sums.set(g.name, (sums.get(g.name) ?? 0) + g.ms);
     }
@@ -328,7 +359,14 @@ main(async (): Promise<BenchResult> => {
     });
     for (const floor of floors) {
       const wall = median(floor.wall);
-      rows.push({ figure: floor.figure, value: `${fmt(wall, 1)} ms`, baseline: `${fmt(base, 1)} ms`, ratio: ratio(wall, base), target: '— (informational)', met: null });
+      rows.push({
+        figure: floor.figure,
+        value: `${fmt(wall, 1)} ms`,
+        baseline: `${fmt(base, 1)} ms`,
+        ratio: ratio(wall, base),
+        target: '— (informational)',
+        met: null,
+      });
     }
     if (ambient.length > 0) {
       const wall = median(ambient);
@@ -363,17 +401,17 @@ main(async (): Promise<BenchResult> => {
       rows,
       notes: [
         `- Bundles built by \`buildFunctions()\` (node18, minified, no store driver vendored, V8 code cache made by Node ${process.version}) in ${fmt(buildMs)} ms; STORE=sqlite with better-sqlite3 linked in, simulator as WECHAT_API_BASE, LOG_LEVEL=error. Median of ${runs} interleaved runs each; wall time from \`spawn()\` to exit, the baseline \`node -e ""\` measured the same way (its runs: ${fmt(Math.min(...baseline), 1)}–${fmt(Math.max(...baseline), 1)} ms).`,
-        '- Floors (same rounds, same clean environment): what a function does at the least before its first answer, with nothing of ours — `node:crypto` for any signature, API key or state token, and the store\'s driver for any request that reads the store. They show how much of the 1.5× budget is left for the function itself: with better-sqlite3 little or none, with the CloudBase SDK of the default deploy less than none.',
+        "- Floors (same rounds, same clean environment): what a function does at the least before its first answer, with nothing of ours — `node:crypto` for any signature, API key or state token, and the store's driver for any request that reads the store. They show how much of the 1.5× budget is left for the function itself: with better-sqlite3 little or none, with the CloudBase SDK of the default deploy less than none.",
         `- Environment: every run gets PATH and the function's own variables only. A shell that sets NODE_EXTRA_CA_CERTS (this machine's does) costs every Node process the reading of a CA bundle at start${ambient.length > 0 ? ` (the last row: \`node -e ""\` ${fmt(median(ambient), 1)} ms with it)` : ' (not set for this run)'}: a constant that would pad the baseline and the bundles alike (the issue's ≈ 52 ms for \`node -e ""\` includes it) and that a cloud function does not pay, so it is left out of both.`,
-        '- `index.js` is the loader scripts/build.ts writes next to each bundle: it compiles `bundle.js` with `vm.Script` and the V8 code cache `bundle.js.v8cache` made at build time (after the bundle\'s top level ran and the function answered a first invocation: a request to a path it does not serve, a timer tick; see scripts/build.ts), so V8 neither parses nor compiles the bundle again, nor the functions its top level and the common part of a first request run. The cache only counts when the runtime\'s Node is the one that made it (SCF: build with, or `CODE_CACHE_NODE=` a, Node 18.15); the last columns are the same bundles without their cache (the loader\'s fallback: compiled from source, as Node itself would), run in the same rounds.',
+        "- `index.js` is the loader scripts/build.ts writes next to each bundle: it compiles `bundle.js` with `vm.Script` and the V8 code cache `bundle.js.v8cache` made at build time (after the bundle's top level ran and the function answered a first invocation: a request to a path it does not serve, a timer tick; see scripts/build.ts), so V8 neither parses nor compiles the bundle again, nor the functions its top level and the common part of a first request run. The cache only counts when the runtime's Node is the one that made it (SCF: build with, or `CODE_CACHE_NODE=` a, Node 18.15); the last columns are the same bundles without their cache (the loader's fallback: compiled from source, as Node itself would), run in the same rounds.",
         '',
-        'Where the time goes (medians, ms; the child\'s own clock from process start):',
+        "Where the time goes (medians, ms; the child's own clock from process start):",
         '',
         '| bundle | bundle.js | v8 cache | Node bootstrap | `require(index.js)` | first `handler()` | wall (spawn → exit) | without the cache: `require` · `handler()` · wall (ratio) | answer |',
         '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
         split,
         '',
-        'Not in the figures above (STORE=sqlite): in the cloud the first store call loads the vendored driver. A cold `require` of it (child\'s clock, median of interleaved runs):',
+        "Not in the figures above (STORE=sqlite): in the cloud the first store call loads the vendored driver. A cold `require` of it (child's clock, median of interleaved runs):",
         '',
         '| driver | bundle.js | v8 cache | with its cache (ms) | without (ms) |',
         '| --- | ---: | ---: | ---: | ---: |',

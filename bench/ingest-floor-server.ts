@@ -18,9 +18,13 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type ServerResponse } from 'node:http';
 import Database from 'better-sqlite3';
 import { LOCAL_WECHAT_DEFAULTS as C } from '../shared/runtime/config';
-import { WeChatMessageCrypto, plainSignature } from '../shared/wechat/crypto';
+import { plainSignature, WeChatMessageCrypto } from '../shared/wechat/crypto';
 
-const messageCrypto = new WeChatMessageCrypto({ token: C.WECHAT_TOKEN, encodingAESKey: C.WECHAT_ENCODING_AES_KEY, appId: C.WECHAT_COMPONENT_APPID });
+const messageCrypto = new WeChatMessageCrypto({
+  token: C.WECHAT_TOKEN,
+  encodingAESKey: C.WECHAT_ENCODING_AES_KEY,
+  appId: C.WECHAT_COMPONENT_APPID,
+});
 const db = new Database(process.env.SQLITE_PATH ?? ':memory:');
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
@@ -72,8 +76,14 @@ const server = createServer((req, res) => {
       const query = new URLSearchParams(url.slice(url.indexOf('?') + 1));
       const timestamp = query.get('timestamp') ?? '';
       const nonce = query.get('nonce') ?? '';
-      if (!sameText(plainSignature(C.WECHAT_TOKEN, timestamp, nonce), query.get('signature') ?? '')) return answer(res, 401, null, 'bad signature');
-      const opened = messageCrypto.openEnvelope({ body: Buffer.concat(chunks).toString('utf8'), msgSignature: query.get('msg_signature') ?? undefined, timestamp, nonce });
+      if (!sameText(plainSignature(C.WECHAT_TOKEN, timestamp, nonce), query.get('signature') ?? ''))
+        return answer(res, 401, null, 'bad signature');
+      const opened = messageCrypto.openEnvelope({
+        body: Buffer.concat(chunks).toString('utf8'),
+        msgSignature: query.get('msg_signature') ?? undefined,
+        timestamp,
+        nonce,
+      });
       const type = opened.fields.InfoType;
       const id = createHash('sha256').update('component').update('\0').update(opened.message).digest('hex');
       const now = Date.now();
@@ -81,7 +91,16 @@ const server = createServer((req, res) => {
       const appId = String(opened.fields.AuthorizerAppid);
       authorizerTokens.get({ id: appId, now });
       miniProgram.get({ id: appId, now });
-      const body = JSON.stringify({ source: 'component', type, appId, createTime: Number(opened.fields.CreateTime), receivedAt: now, status: 'processed', processedAt: Date.now(), outcome: 'ignored: unknown mini program' });
+      const body = JSON.stringify({
+        source: 'component',
+        type,
+        appId,
+        createTime: Number(opened.fields.CreateTime),
+        receivedAt: now,
+        status: 'processed',
+        processedAt: Date.now(),
+        outcome: 'ignored: unknown mini program',
+      });
       const row = { id, body, expiresAt: now + 7 * 24 * 3600_000, now };
       if (!groupCommit) {
         record.get(row);

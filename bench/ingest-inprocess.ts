@@ -12,8 +12,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LocalHttpEvent } from '../shared/runtime/shim';
 import { localBundleEnv } from '../scripts/build';
+import type { LocalHttpEvent } from '../shared/runtime/shim';
 import { sealUnauthorizedPushes } from './pushes';
 import { numberArg } from './support';
 
@@ -38,7 +38,11 @@ async function run() {
     method: 'POST',
     rawPath: '/wechat/component/events',
     rawQueryString: query,
-    rawHeaders: [['host', '127.0.0.1'], ['content-type', 'text/xml; charset=utf-8'], ['content-length', String(Buffer.byteLength(body))]],
+    rawHeaders: [
+      ['host', '127.0.0.1'],
+      ['content-type', 'text/xml; charset=utf-8'],
+      ['content-length', String(Buffer.byteLength(body))],
+    ],
     bodyBase64: Buffer.from(body).toString('base64'),
     clientIp: '127.0.0.1',
     requestId: randomUUID(),
@@ -46,7 +50,11 @@ async function run() {
     resource: '/wechat/component/events',
   }));
   const call = async (event: LocalHttpEvent) => {
-    const result = (await handler(event, { requestId: event.requestId, functionName: 'authorize-callback', deadlineMs: Date.now() + 10_000 })) as { statusCode: number };
+    const result = (await handler(event, {
+      requestId: event.requestId,
+      functionName: 'authorize-callback',
+      deadlineMs: Date.now() + 10_000,
+    })) as { statusCode: number };
     if (result.statusCode !== 200) throw new Error(`answered ${result.statusCode}`);
   };
   const concurrency = Math.max(1, numberArg('concurrency', 1));
@@ -67,7 +75,9 @@ async function run() {
     console.log(JSON.stringify({ pushes: amount - warm, concurrency, usPerPush: us }));
     return;
   }
-  console.log(`${(amount - warm).toLocaleString('en-US')} pushes, ${concurrency} in flight, ${us.toFixed(1)} µs per push in process (${Math.round(1e6 / us).toLocaleString('en-US')} /s on one core)`);
+  console.log(
+    `${(amount - warm).toLocaleString('en-US')} pushes, ${concurrency} in flight, ${us.toFixed(1)} µs per push in process (${Math.round(1e6 / us).toLocaleString('en-US')} /s on one core)`,
+  );
 }
 
 run().catch((error: unknown) => {

@@ -28,7 +28,9 @@ async function run() {
   });
   const session = new Session();
   const post = (method: string, params: Record<string, unknown> = {}) =>
-    new Promise<unknown>((resolvePromise, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolvePromise(result))));
+    new Promise<unknown>((resolvePromise, reject) =>
+      session.post(method, params, (error, result) => (error ? reject(error) : resolvePromise(result))),
+    );
 
   process.on('message', (message: Message) => {
     if (message === 'exit') {

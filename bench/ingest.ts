@@ -26,16 +26,16 @@
  *
  * `npx tsx bench/ingest.ts [--rounds 3] [--connections 10] [--amount 15000] [--bare-amount 100000] [--no-profile] [--profile-out FILE]`
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqliteStore } from '../shared/store/sqlite';
 import { inboxCollection } from '../shared/wechat/inbox';
-import { blast, prebuild, type LoadResult, type Request } from './loadgen';
-import { byLocation, profileTable, summarize, type ProfileSummary } from './profile';
+import { blast, type LoadResult, prebuild, type Request } from './loadgen';
+import { byLocation, type ProfileSummary, profileTable, summarize } from './profile';
 import { sealUnauthorizedPushes } from './pushes';
-import { ROOT, arg, fmt, main, median, numberArg, pct, percentile, ratio, type BenchResult } from './support';
+import { arg, type BenchResult, fmt, main, median, numberArg, pct, percentile, ROOT, ratio } from './support';
 
 const PATH = '/wechat/component/events';
 /** CPU burnt per request by the calibration server: the order of what the product's own work costs. */
@@ -65,7 +65,12 @@ function seal(count: number): Buffer[] {
 /** The same, with the (random, unknown) AuthorizerAppid each push names, in order. */
 function sealWithAppids(count: number): { requests: Buffer[]; appids: string[] } {
   const pushes = sealUnauthorizedPushes(count);
-  const requests: Request[] = pushes.map((push) => ({ method: 'POST', path: `${PATH}?${push.query}`, body: push.body, contentType: 'text/xml; charset=utf-8' }));
+  const requests: Request[] = pushes.map((push) => ({
+    method: 'POST',
+    path: `${PATH}?${push.query}`,
+    body: push.body,
+    contentType: 'text/xml; charset=utf-8',
+  }));
   return { requests: prebuild('127.0.0.1', requests), appids: pushes.map((push) => push.appid) };
 }
 
@@ -159,14 +164,31 @@ async function load(url: string, requests: Buffer[], connections: number): Promi
 
 /** Self time by layer of the request path. */
 function layerOf(group: string): string {
-  if (group.startsWith('shared/store/') || group === 'better-sqlite3' || /^native (get|run|all|iterate|exec|prepare|pragma)$/.test(group)) return 'SQLite store (shared/store/sqlite.ts + better-sqlite3 statements)';
+  if (group.startsWith('shared/store/') || group === 'better-sqlite3' || /^native (get|run|all|iterate|exec|prepare|pragma)$/.test(group))
+    return 'SQLite store (shared/store/sqlite.ts + better-sqlite3 statements)';
   if (group === 'fast-xml-parser' || group === 'shared/wechat/xml.ts') return 'XML parsing (shared/wechat/xml.ts, fast-xml-parser)';
   if (group === 'zod') return 'zod validation';
-  if (group === 'shared/wechat/crypto.ts' || group.startsWith('node:crypto') || /^native (oneShotDigest|digest|update|final|timingSafeEqual|isUtf8)$/.test(group)) return 'message crypto (shared/wechat/crypto.ts, node:crypto)';
+  if (
+    group === 'shared/wechat/crypto.ts' ||
+    group.startsWith('node:crypto') ||
+    /^native (oneShotDigest|digest|update|final|timingSafeEqual|isUtf8)$/.test(group)
+  )
+    return 'message crypto (shared/wechat/crypto.ts, node:crypto)';
   if (group === 'shared/runtime/logger.ts') return 'logging (shared/runtime/logger.ts)';
-  if (/^node:(_http|http|net|stream|streams|events|timers|buffer|url|querystring)/.test(group) || /^native (writev|writeBuffer|writeUtf8String|writeLatin1String|onStreamRead|.*Parser.*)/.test(group)) return 'HTTP server, sockets and stdout (Node)';
-  if (group.startsWith('infra/local/') || group.startsWith('shared/runtime/') || group.startsWith('@middy/')) return 'gateway, provider shim, middy HTTP stack';
-  if (group.startsWith('shared/wechat/') || group.startsWith('shared/app/') || group.startsWith('functions/') || group.startsWith('shared/domain/')) return 'receiver, inbox, handlers';
+  if (
+    /^node:(_http|http|net|stream|streams|events|timers|buffer|url|querystring)/.test(group) ||
+    /^native (writev|writeBuffer|writeUtf8String|writeLatin1String|onStreamRead|.*Parser.*)/.test(group)
+  )
+    return 'HTTP server, sockets and stdout (Node)';
+  if (group.startsWith('infra/local/') || group.startsWith('shared/runtime/') || group.startsWith('@middy/'))
+    return 'gateway, provider shim, middy HTTP stack';
+  if (
+    group.startsWith('shared/wechat/') ||
+    group.startsWith('shared/app/') ||
+    group.startsWith('functions/') ||
+    group.startsWith('shared/domain/')
+  )
+    return 'receiver, inbox, handlers';
   if (group === '(garbage collector)') return 'garbage collector';
   return 'other (Node internals, V8)';
 }
@@ -190,8 +212,25 @@ main(async (): Promise<BenchResult> => {
   const bare = await startServer(['-e', BARE_SERVER], { PATH: process.env.PATH ?? '' });
   const product = await startServer(['--import', 'tsx', join(ROOT, 'bench', 'ingest-server.ts')], productEnv);
   const floors = [
-    { name: 'floor', groupCommit: false, server: await startServer(['--import', 'tsx', join(ROOT, 'bench', 'ingest-floor-server.ts')], { PATH: process.env.PATH ?? '', SQLITE_PATH: join(work, 'floor.db') }), runs: [] as Load[] },
-    { name: 'floor, group commit', groupCommit: true, server: await startServer(['--import', 'tsx', join(ROOT, 'bench', 'ingest-floor-server.ts')], { PATH: process.env.PATH ?? '', SQLITE_PATH: join(work, 'floor-group.db'), GROUP_COMMIT: '1' }), runs: [] as Load[] },
+    {
+      name: 'floor',
+      groupCommit: false,
+      server: await startServer(['--import', 'tsx', join(ROOT, 'bench', 'ingest-floor-server.ts')], {
+        PATH: process.env.PATH ?? '',
+        SQLITE_PATH: join(work, 'floor.db'),
+      }),
+      runs: [] as Load[],
+    },
+    {
+      name: 'floor, group commit',
+      groupCommit: true,
+      server: await startServer(['--import', 'tsx', join(ROOT, 'bench', 'ingest-floor-server.ts')], {
+        PATH: process.env.PATH ?? '',
+        SQLITE_PATH: join(work, 'floor-group.db'),
+        GROUP_COMMIT: '1',
+      }),
+      runs: [] as Load[],
+    },
   ];
   const bareRuns: Load[] = [];
   const productRuns: Load[] = [];
@@ -265,7 +304,9 @@ main(async (): Promise<BenchResult> => {
   }
 
   const store = openSqliteStore({ path: sqlitePath });
-  const stored = (await store.collection(inboxCollection).find({ limit: 10_000_000 })).filter((entry) => entry.data.type === 'unauthorized');
+  const stored = (await store.collection(inboxCollection).find({ limit: 10_000_000 })).filter(
+    (entry) => entry.data.type === 'unauthorized',
+  );
   await store.close();
   const processedAppids = new Set(stored.filter((e) => e.data.status === 'processed').map((e) => e.data.appId));
   const found = (appids: string[]) => appids.filter((appid) => processedAppids.has(appid)).length;
@@ -307,11 +348,55 @@ main(async (): Promise<BenchResult> => {
     title: 'Callback ingest: encrypted component events through the local runtime',
     command: 'npx tsx bench/ingest.ts',
     rows: [
-      { figure: `throughput, ${connections} connections (requests/s)`, value: fmt(rps), baseline: `${fmt(bareRps)} (bare node:http)`, ratio: pct(rps, bareRps), target: '≥ 20 % of bare', met: rps >= 0.2 * bareRps },
-      { figure: `latency p50, ${connections} connections`, value: `${fmt(p50, 2)} ms`, baseline: `${fmt(m(bareRuns, (l) => l.p50), 2)} ms`, ratio: ratio(p50, m(bareRuns, (l) => l.p50), 1), target: '— (informational)', met: null },
-      { figure: `latency p99, ${connections} connections`, value: `${fmt(p99, 2)} ms`, baseline: `${fmt(m(bareRuns, (l) => l.p99), 2)} ms`, ratio: ratio(p99, m(bareRuns, (l) => l.p99), 1), target: '≤ 20 ms', met: p99 <= 20 },
+      {
+        figure: `throughput, ${connections} connections (requests/s)`,
+        value: fmt(rps),
+        baseline: `${fmt(bareRps)} (bare node:http)`,
+        ratio: pct(rps, bareRps),
+        target: '≥ 20 % of bare',
+        met: rps >= 0.2 * bareRps,
+      },
+      {
+        figure: `latency p50, ${connections} connections`,
+        value: `${fmt(p50, 2)} ms`,
+        baseline: `${fmt(
+          m(bareRuns, (l) => l.p50),
+          2,
+        )} ms`,
+        ratio: ratio(
+          p50,
+          m(bareRuns, (l) => l.p50),
+          1,
+        ),
+        target: '— (informational)',
+        met: null,
+      },
+      {
+        figure: `latency p99, ${connections} connections`,
+        value: `${fmt(p99, 2)} ms`,
+        baseline: `${fmt(
+          m(bareRuns, (l) => l.p99),
+          2,
+        )} ms`,
+        ratio: ratio(
+          p99,
+          m(bareRuns, (l) => l.p99),
+          1,
+        ),
+        target: '≤ 20 ms',
+        met: p99 <= 20,
+      },
       ...(unloaded
-        ? [{ figure: 'latency p50 / p99, 1 connection (no queueing)', value: `${fmt(unloaded.p50, 2)} / ${fmt(unloaded.p99, 2)} ms`, baseline: '—', ratio: '—', target: '— (informational)', met: null }]
+        ? [
+            {
+              figure: 'latency p50 / p99, 1 connection (no queueing)',
+              value: `${fmt(unloaded.p50, 2)} / ${fmt(unloaded.p99, 2)} ms`,
+              baseline: '—',
+              ratio: '—',
+              target: '— (informational)',
+              met: null,
+            },
+          ]
         : []),
       ...(inProcess
         ? [
@@ -348,7 +433,14 @@ main(async (): Promise<BenchResult> => {
           met: null,
         };
       }),
-      { figure: 'events answered `success` → found processed in the inbox', value: `${fmt(measuredFound)} / ${fmt(acknowledged.length)}`, baseline: '—', ratio: '—', target: 'all', met: measuredFound === acknowledged.length },
+      {
+        figure: 'events answered `success` → found processed in the inbox',
+        value: `${fmt(measuredFound)} / ${fmt(acknowledged.length)}`,
+        baseline: '—',
+        ratio: '—',
+        target: 'all',
+        met: measuredFound === acknowledged.length,
+      },
       {
         figure: 'SIGKILL in mid-load: events answered `success` before it → found processed',
         value: `${fmt(crashFound)} / ${fmt(crashAcked.length)}`,

@@ -40,21 +40,30 @@ import { startLocalStack } from '../infra/local/bootstrap';
 import { DEMO_TEMPLATES } from '../infra/wechat-sim';
 import { SCOPE_CODE_MANAGEMENT } from '../infra/wechat-sim/state';
 import { createServices, type Services } from '../shared/app/context';
-import { pollDue, type PollSummary } from '../shared/app/deployments';
-import type { Actor } from '../shared/domain/common';
-import { createDeployment, transition, type Deployment, type DeploymentCommand } from '../shared/domain/deployment';
-import { newAccountId, newAppId, newAssetId, newDeploymentId, weChatUserNameSchema, type AccountId, type AppId, type WeChatAppid } from '../shared/domain/ids';
-import { linkMiniProgram, recordAuthorization } from '../shared/domain/mini-program';
+import { type PollSummary, pollDue } from '../shared/app/deployments';
 import { linkApp, newApp } from '../shared/domain/app';
+import type { Actor } from '../shared/domain/common';
+import { createDeployment, type Deployment, type DeploymentCommand, transition } from '../shared/domain/deployment';
 import { commandsToBuilt, exampleLowcodeConfig } from '../shared/domain/examples';
+import {
+  type AccountId,
+  type AppId,
+  newAccountId,
+  newAppId,
+  newAssetId,
+  newDeploymentId,
+  type WeChatAppid,
+  weChatUserNameSchema,
+} from '../shared/domain/ids';
+import { linkMiniProgram, recordAuthorization } from '../shared/domain/mini-program';
 import { parseConfig } from '../shared/runtime/config';
 import { createLogger } from '../shared/runtime/logger';
+import { createSecretBox } from '../shared/store/secret-box';
 import { openSqliteStore } from '../shared/store/sqlite';
 import { createWeChatPlatform } from '../shared/wechat/platform';
 import { authorizerTokensCollection } from '../shared/wechat/tokens';
-import { createSecretBox } from '../shared/store/secret-box';
-import { byLocation, profileTable, summarize, type ProfileSummary } from './profile';
-import { ROOT, arg, fmt, main, numberArg, ratio, type BenchResult, type BenchRow } from './support';
+import { byLocation, type ProfileSummary, profileTable, summarize } from './profile';
+import { arg, type BenchResult, type BenchRow, fmt, main, numberArg, ROOT, ratio } from './support';
 
 const SCENARIOS = ['no-pushes', 'half-pushed'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -71,7 +80,10 @@ interface SeedingState {
   queryAuth(code: string): unknown;
   miniProgramFor(appId: string, scope: number): unknown;
   commit(mp: unknown, input: { templateId: unknown; extJson: unknown; userVersion: string; userDesc: string }): void;
-  submitAudit(mp: unknown, input: { itemList?: { first_id: number; second_id: number }[]; privacyApiNotUse?: boolean }): { auditid: number };
+  submitAudit(
+    mp: unknown,
+    input: { itemList?: { first_id: number; second_id: number }[]; privacyApiNotUse?: boolean },
+  ): { auditid: number };
 }
 
 interface ScenarioResult {
@@ -101,7 +113,9 @@ async function startProfiler(): Promise<{ stop(file: string): Promise<void> }> {
   const session = new Session();
   session.connect();
   const post = (method: string, params: Record<string, unknown> = {}) =>
-    new Promise<unknown>((resolvePromise, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolvePromise(result))));
+    new Promise<unknown>((resolvePromise, reject) =>
+      session.post(method, params, (error, result) => (error ? reject(error) : resolvePromise(result))),
+    );
   await post('Profiler.enable');
   await post('Profiler.setSamplingInterval', { interval: 1000 });
   await post('Profiler.start');
@@ -138,7 +152,14 @@ function servicesWith(clock: () => number, fetchImpl?: typeof fetch): { s: Servi
 }
 
 /** The deployment as the pipeline would have left it after submitting: `auditing`, with the audit id. */
-function auditingDeployment(s: Services, owner: { accountId: AccountId; appId: AppId }, appid: WeChatAppid, templateId: number, auditId: number, at: number): Deployment {
+function auditingDeployment(
+  s: Services,
+  owner: { accountId: AccountId; appId: AppId },
+  appid: WeChatAppid,
+  templateId: number,
+  auditId: number,
+  at: number,
+): Deployment {
   const actor: Actor = { kind: 'system' };
   let d = createDeployment(
     {
@@ -208,7 +229,12 @@ async function runScenario(scenario: Scenario, items: number, concurrency: numbe
     // applies: authorization, scopes, template, category, privacy, quota; real audit ids): over HTTP, 10,000 ×
     // 4 calls would take longer than the tick. The push `scan` returns (authorized) is not sent.
     const state = (sim as unknown as { state?: Partial<SeedingState> }).state;
-    if (!state || (['createPreAuthCode', 'scan', 'queryAuth', 'miniProgramFor', 'commit', 'submitAudit'] as const).some((m) => typeof state[m] !== 'function')) {
+    if (
+      !state ||
+      (['createPreAuthCode', 'scan', 'queryAuth', 'miniProgramFor', 'commit', 'submitAudit'] as const).some(
+        (m) => typeof state[m] !== 'function',
+      )
+    ) {
       throw new Error('the simulator state no longer has the seeding methods: revisit bench/poller.ts');
     }
     const wx = state as SeedingState;
@@ -220,12 +246,27 @@ async function runScenario(scenario: Scenario, items: number, concurrency: numbe
     const tokensDb = s.store.collection(authorizerTokensCollection);
     await pool(appids, 4, async (appid) => {
       const userName = weChatUserNameSchema.parse(`gh_${appid.slice(2)}`);
-      sim.addMiniProgram({ appId: appid, userName, nickName: `压测${appid.slice(-6)}`, principalName: '压测科技有限公司', categories: [CATEGORY] });
+      sim.addMiniProgram({
+        appId: appid,
+        userName,
+        nickName: `压测${appid.slice(-6)}`,
+        principalName: '压测科技有限公司',
+        categories: [CATEGORY],
+      });
       const { pre_auth_code } = wx.createPreAuthCode();
       const { authCode } = wx.scan({ preAuthCode: pre_auth_code, appId: appid }, `${sim.baseUrl}/sim/authorized`);
-      const info = (wx.queryAuth(authCode) as { authorization_info: { authorizer_access_token: string; authorizer_refresh_token: string; expires_in: number } }).authorization_info;
+      const info = (
+        wx.queryAuth(authCode) as {
+          authorization_info: { authorizer_access_token: string; authorizer_refresh_token: string; expires_in: number };
+        }
+      ).authorization_info;
       const mp = wx.miniProgramFor(appid, SCOPE_CODE_MANAGEMENT);
-      wx.commit(mp, { templateId: template.templateId, extJson: JSON.stringify({ extAppid: appid }), userVersion: '1.0.0', userDesc: 'bench' });
+      wx.commit(mp, {
+        templateId: template.templateId,
+        extJson: JSON.stringify({ extAppid: appid }),
+        userVersion: '1.0.0',
+        userDesc: 'bench',
+      });
       const { auditid: auditId } = wx.submitAudit(mp, { itemList: [CATEGORY] });
       auditIds.set(appid, auditId);
       const now = s.clock();
@@ -243,12 +284,29 @@ async function runScenario(scenario: Scenario, items: number, concurrency: numbe
       const ctx = { at: now, actor: { kind: 'system' as const } };
       const { miniProgram } = recordAuthorization(
         null,
-        { appid, accountId: owner.accountId, subject: '压测科技有限公司', nickname: `压测${appid.slice(-6)}`, userName, funcScopeIds: [SCOPE_CODE_MANAGEMENT] },
+        {
+          appid,
+          accountId: owner.accountId,
+          subject: '压测科技有限公司',
+          nickname: `压测${appid.slice(-6)}`,
+          userName,
+          funcScopeIds: [SCOPE_CODE_MANAGEMENT],
+        },
         { ...ctx, scannedFor: 'app' },
       );
       await s.db.miniPrograms.insert(appid, linkMiniProgram(miniProgram, owner.appId, ctx).miniProgram);
       // And the app that holds it: every step of a deployment, the poll included, checks the link first.
-      const app = newApp({ kind: 'lowcode', name: `压测${appid.slice(-6)}`, templateId: template.templateId, requiredPlugins: [], config: exampleLowcodeConfig() }, { id: owner.appId, accountId: owner.accountId }, now);
+      const app = newApp(
+        {
+          kind: 'lowcode',
+          name: `压测${appid.slice(-6)}`,
+          templateId: template.templateId,
+          requiredPlugins: [],
+          config: exampleLowcodeConfig(),
+        },
+        { id: owner.appId, accountId: owner.accountId },
+        now,
+      );
       await s.db.apps.insert(owner.appId, linkApp(app, appid, now));
       const d = auditingDeployment(s, owner, appid, template.templateId, auditId, now);
       await s.db.deployments.insert(d.id, d);
@@ -259,7 +317,8 @@ async function runScenario(scenario: Scenario, items: number, concurrency: numbe
     const pushedSet = new Set<WeChatAppid>(scenario === 'half-pushed' ? appids.filter((_, i) => i % 2 === 0) : []);
     const decideStarted = Date.now();
     const position = new Map(appids.map((a, i) => [a, i]));
-    const decide = (appid: WeChatAppid) => sim.decideAudit(appid, (position.get(appid) ?? 0) % 5 === 4 ? 'reject' : 'approve', { reason: '1:bench rejection<br>' });
+    const decide = (appid: WeChatAppid) =>
+      sim.decideAudit(appid, (position.get(appid) ?? 0) % 5 === 4 ? 'reject' : 'approve', { reason: '1:bench rejection<br>' });
     let delivered = 0;
     if (pushedSet.size > 0) {
       sim.setFaults({ dropPushRate: 0 });

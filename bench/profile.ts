@@ -2,7 +2,7 @@
  * Reads a V8 `.cpuprofile` (written by `node --cpu-prof`) and sums self time by where the code lives, so a
  * benchmark can say where its time goes. Idle time is left out of the total.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fmt } from './support';
 

@@ -6,7 +6,7 @@
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { LOCAL_WECHAT_DEFAULTS as C } from '../shared/runtime/config';
-import { WeChatMessageCrypto, plainSignature } from '../shared/wechat/crypto';
+import { plainSignature, WeChatMessageCrypto } from '../shared/wechat/crypto';
 import { buildWeChatXml } from '../shared/wechat/xml';
 
 export interface SealedPush {
@@ -18,7 +18,11 @@ export interface SealedPush {
 }
 
 export function sealUnauthorizedPushes(count: number): SealedPush[] {
-  const crypto = new WeChatMessageCrypto({ token: C.WECHAT_TOKEN, encodingAESKey: C.WECHAT_ENCODING_AES_KEY, appId: C.WECHAT_COMPONENT_APPID });
+  const crypto = new WeChatMessageCrypto({
+    token: C.WECHAT_TOKEN,
+    encodingAESKey: C.WECHAT_ENCODING_AES_KEY,
+    appId: C.WECHAT_COMPONENT_APPID,
+  });
   const timestamp = String(Math.floor(Date.now() / 1000));
   const pushes: SealedPush[] = [];
   for (let i = 0; i < count; i++) {

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, fmt, machine, markdownTable, type BenchResult } from './support';
+import { type BenchResult, fmt, machine, markdownTable, ROOT } from './support';
 
 /** Name, and the most a run may take before it is stopped (each also bounds its own load). */
 const BENCHES: { name: string; limitMs: number }[] = [
@@ -96,12 +96,28 @@ function render(outcomes: Outcome[], started: Date, totalMs: number, load: numbe
   for (const o of outcomes) {
     lines.push('');
     if (!o.result) {
-      lines.push(`## ${o.name}: failed`, '', `\`npx tsx bench/${o.name}.ts\` did not finish (${fmt(o.ms / 1000)} s):`, '', '```', o.failure ?? '', '```');
+      lines.push(
+        `## ${o.name}: failed`,
+        '',
+        `\`npx tsx bench/${o.name}.ts\` did not finish (${fmt(o.ms / 1000)} s):`,
+        '',
+        '```',
+        o.failure ?? '',
+        '```',
+      );
       continue;
     }
-    lines.push(`## ${o.result.title}`, '', `\`${o.result.command}\` — ${fmt(o.ms / 1000)} s.`, '', markdownTable(o.result.rows), '', ...o.result.notes);
+    lines.push(
+      `## ${o.result.title}`,
+      '',
+      `\`${o.result.command}\` — ${fmt(o.ms / 1000)} s.`,
+      '',
+      markdownTable(o.result.rows),
+      '',
+      ...o.result.notes,
+    );
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 async function run() {

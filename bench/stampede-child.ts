@@ -6,10 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import { createLogger } from '../shared/runtime/logger';
-import { openSqliteStore } from '../shared/store/sqlite';
 import { createSecretBox } from '../shared/store/secret-box';
+import { openSqliteStore } from '../shared/store/sqlite';
 import { ComponentApi } from '../shared/wechat/component-api';
-import { TokenManager, authorizerTokensCollection, platformCollection } from '../shared/wechat/tokens';
+import { authorizerTokensCollection, platformCollection, TokenManager } from '../shared/wechat/tokens';
 
 const env = (name: string): string => {
   const value = process.env[name];
@@ -23,7 +23,12 @@ async function run() {
   const componentAppId = env('COMPONENT_APPID');
   const appId = env('MP_APPID');
   const store = openSqliteStore({ path: env('SQLITE_PATH'), clock });
-  const api = new ComponentApi({ apiBase: env('API_BASE'), componentAppId, componentAppSecret: env('COMPONENT_SECRET'), timeoutMs: 10_000 });
+  const api = new ComponentApi({
+    apiBase: env('API_BASE'),
+    componentAppId,
+    componentAppSecret: env('COMPONENT_SECRET'),
+    timeoutMs: 10_000,
+  });
   const tokens = new TokenManager({
     store,
     api,

@@ -14,7 +14,7 @@
  *
  * `npx tsx bench/stampede.ts [--processes 100]`
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +27,7 @@ import { createSecretBox } from '../shared/store/secret-box';
 import { openSqliteStore } from '../shared/store/sqlite';
 import { ComponentApi } from '../shared/wechat/component-api';
 import { TokenManager } from '../shared/wechat/tokens';
-import { ROOT, fmt, main, median, numberArg, percentile, type BenchResult } from './support';
+import { type BenchResult, fmt, main, median, numberArg, percentile, ROOT } from './support';
 
 const TOKEN_PATH = '/cgi-bin/component/api_component_token';
 const AUTHORIZER_TOKEN_PATH = '/cgi-bin/component/api_authorizer_token';
@@ -69,15 +69,30 @@ main(async (): Promise<BenchResult> => {
     // Seed: ticket, component token, an authorized mini program with its tokens saved.
     sim.addMiniProgram(mp);
     const seedStore = openSqliteStore({ path: sqlitePath, clock });
-    const api = new ComponentApi({ apiBase: sim.baseUrl, componentAppId: component.appId, componentAppSecret: component.secret, timeoutMs: 10_000 });
-    const seed = new TokenManager({ store: seedStore, api, box: createSecretBox(dataKey), log: createLogger({ level: 'error', sink: () => undefined }), clock });
+    const api = new ComponentApi({
+      apiBase: sim.baseUrl,
+      componentAppId: component.appId,
+      componentAppSecret: component.secret,
+      timeoutMs: 10_000,
+    });
+    const seed = new TokenManager({
+      store: seedStore,
+      api,
+      box: createSecretBox(dataKey),
+      log: createLogger({ level: 'error', sink: () => undefined }),
+      clock,
+    });
     await seed.recordVerifyTicket(await sim.pushVerifyTicket(), clock());
     const cat = await seed.componentToken();
     const { pre_auth_code } = await api.createPreAuthCode(cat);
     const { authCode } = await sim.scanAuthorization({ preAuthCode: pre_auth_code, appId: mp.appId });
     const { authorization_info: info } = await api.queryAuth(cat, authCode);
     if (!info.authorizer_refresh_token) throw new Error('query_auth returned no refresh token');
-    await seed.saveAuthorization(mp.appId, { accessToken: info.authorizer_access_token, expiresInSeconds: info.expires_in, refreshToken: info.authorizer_refresh_token });
+    await seed.saveAuthorization(mp.appId, {
+      accessToken: info.authorizer_access_token,
+      expiresInSeconds: info.expires_in,
+      refreshToken: info.authorizer_refresh_token,
+    });
     await seedStore.close();
 
     offset = EXPIRED_BY_MS; // both tokens are now past their 2 h lifetime, for WeChat and for us
@@ -147,14 +162,40 @@ main(async (): Promise<BenchResult> => {
       title: `Token stampede: ${processes} processes on an expired token`,
       command: 'npx tsx bench/stampede.ts',
       rows: [
-        { figure: '`api_component_token` calls reaching the simulator', value: String(componentRefreshes), baseline: `${sawExpired} (one per process that found it expired)`, ratio: `1/${fmt(sawExpired / Math.max(componentRefreshes, 1), 0)}`, target: 'exactly 1', met: componentRefreshes === 1 },
-        { figure: '`api_authorizer_token` calls reaching the simulator', value: String(authorizerRefreshes), baseline: `${sawExpired} (one per process that found it expired)`, ratio: `1/${fmt(sawExpired / Math.max(authorizerRefreshes, 1), 0)}`, target: 'exactly 1', met: authorizerRefreshes === 1 },
-        { figure: 'processes answered with a token / distinct tokens handed out', value: `${processes - failures.length} / ${tokens.size}`, baseline: String(processes), ratio: '—', target: `${processes} / 1`, met: failures.length === 0 && tokens.size === 1 },
+        {
+          figure: '`api_component_token` calls reaching the simulator',
+          value: String(componentRefreshes),
+          baseline: `${sawExpired} (one per process that found it expired)`,
+          ratio: `1/${fmt(sawExpired / Math.max(componentRefreshes, 1), 0)}`,
+          target: 'exactly 1',
+          met: componentRefreshes === 1,
+        },
+        {
+          figure: '`api_authorizer_token` calls reaching the simulator',
+          value: String(authorizerRefreshes),
+          baseline: `${sawExpired} (one per process that found it expired)`,
+          ratio: `1/${fmt(sawExpired / Math.max(authorizerRefreshes, 1), 0)}`,
+          target: 'exactly 1',
+          met: authorizerRefreshes === 1,
+        },
+        {
+          figure: 'processes answered with a token / distinct tokens handed out',
+          value: `${processes - failures.length} / ${tokens.size}`,
+          baseline: String(processes),
+          ratio: '—',
+          target: `${processes} / 1`,
+          met: failures.length === 0 && tokens.size === 1,
+        },
       ],
       notes: [
         `- ${processes} processes (\`bench/stampede-child.ts\`, bundled by esbuild), each with its own better-sqlite3 connection to one SQLite file (WAL) and its own TokenManager (default lease 30 s, wait up to 20 s); one simulator in the benchmark process. All ${processes} were started and reported ready (the last after ${fmt(Math.max(...readyAt))} ms), ${sawExpired} of them having read both tokens as expired, before \`go\` was sent to all at once.`,
         `- From \`go\` to the last answer: ${fmt(allDoneMs)} ms; per process, \`authorizerToken()\` took median ${fmt(median(times), 1)} ms, p99 ${fmt(percentile(times, 99), 1)} ms (the losers of the lease wait with backoff for the winner's refresh).`,
-        `- Every other WeChat call during the stampede: ${Object.entries(counters).filter(([path]) => path !== TOKEN_PATH && path !== AUTHORIZER_TOKEN_PATH).map(([path, n]) => `\`${path}\` ${n}`).join(', ') || 'none'}.`,
+        `- Every other WeChat call during the stampede: ${
+          Object.entries(counters)
+            .filter(([path]) => path !== TOKEN_PATH && path !== AUTHORIZER_TOKEN_PATH)
+            .map(([path, n]) => `\`${path}\` ${n}`)
+            .join(', ') || 'none'
+        }.`,
         ...(failures.length ? [`- Failures: ${[...new Set(failures)].slice(0, 5).join('; ')}`] : []),
       ],
       durationMs: 0,

@@ -3,10 +3,11 @@
  * page, all from our own origin. `npm start` builds it in memory at start-up (infra/local serves it at /console);
  * `npm run build:console` writes the same files to dist/console for CloudBase static hosting.
  */
-import { build } from 'esbuild';
+
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
 import { dirname, join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
 
 const root = resolve(__dirname, '..');
 

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { MANIFEST, type ConsoleManifest } from './build';
+import { type ConsoleManifest, MANIFEST } from './build';
 
 export const CONSOLE_PATH = '/console/';
 
@@ -38,7 +38,9 @@ function buildInChild(): Promise<LoadedSite> {
         try {
           if (error) throw new Error(`the console did not build: ${stderr || error.message}`);
           const manifest = JSON.parse(readFileSync(join(outDir, MANIFEST), 'utf8')) as ConsoleManifest;
-          const files = new Map(manifest.files.map((f) => [f.path, { bytes: readFileSync(join(outDir, f.path)), contentType: f.contentType }]));
+          const files = new Map(
+            manifest.files.map((f) => [f.path, { bytes: readFileSync(join(outDir, f.path)), contentType: f.contentType }]),
+          );
           resolvePromise({ csp: manifest.csp, files });
         } catch (failure) {
           reject(failure);
@@ -79,7 +81,8 @@ export function consoleSite(build: () => Promise<LoadedSite> = buildInChild) {
       const name = path.slice(CONSOLE_PATH.length) || 'index.html';
       const file = site.files.get(name);
       const headers = securityHeaders(site.csp);
-      if (!file) return { status: 404, headers: { ...headers, 'content-type': 'text/plain; charset=utf-8' }, body: Buffer.from('not found\n') };
+      if (!file)
+        return { status: 404, headers: { ...headers, 'content-type': 'text/plain; charset=utf-8' }, body: Buffer.from('not found\n') };
       return {
         status: 200,
         headers: {

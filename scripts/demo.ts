@@ -7,8 +7,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { z } from 'zod';
+import { authorize, createAccount, deploymentOf, expectStatus, type Platform, pngOfWidth, startPlatform } from '../infra/local/driver';
 import { DEMO_MINI_PROGRAMS, DEMO_PLUGINS } from '../infra/wechat-sim';
-import { authorize, createAccount, deploymentOf, expectStatus, pngOfWidth, startPlatform, type Platform } from '../infra/local/driver';
 import { EXAMPLE_PRODUCT_IDS, exampleIotVideoConfig } from '../shared/domain/examples';
 
 const root = resolve(__dirname, '..');
@@ -36,7 +36,11 @@ async function main() {
   const p: Platform = await startPlatform();
   console.log(`\n${bold('wxa-deploy demo')}  local runtime ${p.url}  ·  WeChat simulator ${p.sim.baseUrl}\n`);
   try {
-    const account = await step('create account', () => createAccount(p, primary.principalName), (a) => `${a.id} (API key shown once)`);
+    const account = await step(
+      'create account',
+      () => createAccount(p, primary.principalName),
+      (a) => `${a.id} (API key shown once)`,
+    );
     const { api } = account;
 
     await step(
@@ -48,7 +52,8 @@ async function main() {
     const images = await step(
       'upload config images',
       async () => {
-        const upload = async (width: number) => idOf(expectStatus(await api.raw('POST', '/v1/assets', pngOfWidth(width), { 'content-type': 'image/png' }), 201).body);
+        const upload = async (width: number) =>
+          idOf(expectStatus(await api.raw('POST', '/v1/assets', pngOfWidth(width), { 'content-type': 'image/png' }), 201).body);
         return {
           appDownloadQr: await upload(150),
           instructions: await upload(370),
@@ -88,13 +93,26 @@ async function main() {
 
     await step(
       'configure (theme colours)',
-      async () => expectStatus(await api.put(`/v1/apps/${appId}/config`, { ...exampleIotVideoConfig(images), theme: { mainColor: '#E34D59', secondaryColor: '#FFF0ED' } }), 200),
+      async () =>
+        expectStatus(
+          await api.put(`/v1/apps/${appId}/config`, {
+            ...exampleIotVideoConfig(images),
+            theme: { mainColor: '#E34D59', secondaryColor: '#FFF0ED' },
+          }),
+          200,
+        ),
       () => 'main #E34D59, secondary #FFF0ED',
     );
 
     const built = await step(
       'build',
-      async () => deploymentOf(expectStatus(await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.0', userDesc: '首个版本', testers: ['tester001'] }), 202)),
+      async () =>
+        deploymentOf(
+          expectStatus(
+            await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.0', userDesc: '首个版本', testers: ['tester001'] }),
+            202,
+          ),
+        ),
       (d) => `${d.id} → ${d.state}`,
     );
 
@@ -136,13 +154,18 @@ async function main() {
 
     await step(
       'unbind',
-      async () => z.object({ voided: z.number() }).parse(expectStatus(await api.post(`/v1/mini-programs/${camera.appId}/unbind`, {}), 200).body),
+      async () =>
+        z.object({ voided: z.number() }).parse(expectStatus(await api.post(`/v1/mini-programs/${camera.appId}/unbind`, {}), 200).body),
       (r) => `${camera.appId} detached, ${r.voided} in-flight voided`,
     );
 
-    console.log(`\n${bold('done')} in ${((performance.now() - started) / 1000).toFixed(1)} s — the experience QR is at ${relative(process.cwd(), qrPath)}`);
+    console.log(
+      `\n${bold('done')} in ${((performance.now() - started) / 1000).toFixed(1)} s — the experience QR is at ${relative(process.cwd(), qrPath)}`,
+    );
     // The demo's ports close with it; `npm start` keeps the backend (and its console) up on PORT.
-    console.log(`the same job in a browser: ${bold('npm start')}, then open the console at ${bold(`http://127.0.0.1:${process.env.PORT ?? 3000}/console/`)}\n`);
+    console.log(
+      `the same job in a browser: ${bold('npm start')}, then open the console at ${bold(`http://127.0.0.1:${process.env.PORT ?? 3000}/console/`)}\n`,
+    );
   } finally {
     await p.close();
   }

@@ -49,7 +49,8 @@ export function scfCronToFc(expression: string): string {
   if (fields.length !== 7) throw new Error(`${expression}: SCF timers have 7 fields`);
   const [second, minute, hour, day, month, weekday, year] = fields;
   if (year !== '*') throw new Error(`${expression}: a restricted year has no FC equivalent`);
-  if (weekday !== '*' && weekday !== '?') throw new Error(`${expression}: restricted weekdays are not translated (FC numbering unverified)`);
+  if (weekday !== '*' && weekday !== '?')
+    throw new Error(`${expression}: restricted weekdays are not translated (FC numbering unverified)`);
   return `CRON_TZ=Asia/Shanghai ${[second, minute, hour, day, month, '*'].join(' ')}`;
 }
 

@@ -4,18 +4,18 @@
  * - parses the environment it would receive with `parseConfig` as the cloud does (WXA_ENV=cloud), so a missing or
  *   malformed variable stops the deployment with the whole list, instead of a function failing at its first
  *   cold start (Serverless Devs renders an unset `${env('X', '')}` as '', which the component leaves out);
- * - checks the bundle exists and carries the driver of the configured STORE (see scripts/build.ts);
+ * - checks the bundle exists and carries the driver of the configured STORE (see docs/build.md);
  * - warns (without stopping the deployment) when a bundle's V8 code cache was made by another Node than the runtime
- *   the template declares: the function then compiles its bundle at every cold start (see scripts/build.ts).
+ *   the template declares: the function then compiles its bundle at every cold start (see docs/build.md).
  *
  *   tsx scripts/predeploy.ts [-t serverless.yml]
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { renderTemplate, repoRoot, type RenderedResource } from '../infra/scf/render';
+import { type RenderedResource, renderTemplate, repoRoot } from '../infra/scf/render';
 import { isAppError } from '../shared/domain/errors';
 import { parseConfig } from '../shared/runtime/config';
-import { BUNDLE_FILES, STORE_DRIVERS, readCodeCacheHeader } from './build';
+import { BUNDLE_FILES, readCodeCacheHeader, STORE_DRIVERS } from './build';
 
 /** Environment-map key per provider template: SCF (our component) and Alibaba FC3. */
 const environmentOf = (resource: RenderedResource): Record<string, unknown> | undefined =>
@@ -92,11 +92,10 @@ export function codeCacheWarnings(resources: Record<string, RenderedResource>, t
 }
 
 function render(templateFile: string, env: NodeJS.ProcessEnv): Record<string, RenderedResource> {
-  return renderTemplate(
-    templateFile,
-    Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)),
-    { pin: false, home: env.HOME ?? '' },
-  );
+  return renderTemplate(templateFile, Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)), {
+    pin: false,
+    home: env.HOME ?? '',
+  });
 }
 
 export function checkDeployment(templateFile: string, env: NodeJS.ProcessEnv = process.env): string[] {

@@ -16,27 +16,27 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { loadTemplate, type LocalFunction } from '../infra/local/template';
+import { type LocalFunction, loadTemplate } from '../infra/local/template';
 import { startWeChatSimulator, type WeChatSimulator } from '../infra/wechat-sim';
-import { LOCAL_WECHAT_DEFAULTS } from '../shared/runtime/config';
 import {
   BUNDLE_FILES,
+  type BundleReport,
+  buildFunctions,
   CJS_WRAPPER,
   DRIVER_BUDGET_BYTES,
   FUNCTION_BUDGET_BYTES,
-  LOADED_BUNDLES,
-  TRAINING_INVOCATIONS,
-  buildFunctions,
   formatSizeTable,
   functionNames,
+  LOADED_BUNDLES,
+  type LoadedBundle,
   loaderSource,
+  localBundleEnv,
   produceCodeCache,
   readCodeCacheHeader,
-  localBundleEnv,
+  TRAINING_INVOCATIONS,
   trainingEnv,
-  type BundleReport,
-  type LoadedBundle,
 } from '../scripts/build';
+import { LOCAL_WECHAT_DEFAULTS } from '../shared/runtime/config';
 
 const root = resolve(__dirname, '..');
 const fixtures = join(root, 'shared', 'runtime', 'shim', 'fixtures');
@@ -95,7 +95,10 @@ afterAll(async () => {
 });
 
 function baseEnv(name: string): Record<string, string> {
-  return { PATH: process.env.PATH ?? '', ...localBundleEnv({ sqlitePath: join(work, `${name}.db`), weChatApiBase: sim.baseUrl, logLevel: 'error' }) };
+  return {
+    PATH: process.env.PATH ?? '',
+    ...localBundleEnv({ sqlitePath: join(work, `${name}.db`), weChatApiBase: sim.baseUrl, logLevel: 'error' }),
+  };
 }
 
 function invoke(name: string, event: unknown, env: Record<string, string>, dir = join(dist, name)): RunReport {
@@ -149,7 +152,9 @@ const loadedDrivers = (report: RunReport) =>
     .filter((m) => /node_modules[\\/](better-sqlite3|mongodb|@cloudbase[\\/]node-sdk)[\\/]/.test(m))
     .map((m) => {
       const inside = relative(work, m);
-      return inside.startsWith('..') || isAbsolute(inside) ? `<outside>/${relative(root, m).split(sep).join('/')}` : `/${inside.split(sep).join('/')}`;
+      return inside.startsWith('..') || isAbsolute(inside)
+        ? `<outside>/${relative(root, m).split(sep).join('/')}`
+        : `/${inside.split(sep).join('/')}`;
     });
 
 describe('function bundles', () => {
@@ -158,7 +163,10 @@ describe('function bundles', () => {
     for (const report of reports) {
       expect({ name: report.name, over: report.bytes > FUNCTION_BUDGET_BYTES }).toEqual({ name: report.name, over: false });
       for (const driver of report.drivers) {
-        expect({ driver: driver.package, over: driver.bytes > (DRIVER_BUDGET_BYTES[driver.package] ?? 0) }).toEqual({ driver: driver.package, over: false });
+        expect({ driver: driver.package, over: driver.bytes > (DRIVER_BUDGET_BYTES[driver.package] ?? 0) }).toEqual({
+          driver: driver.package,
+          over: false,
+        });
       }
     }
   });
@@ -193,10 +201,19 @@ describe('function bundles', () => {
       const route = fn.routes.find((r) => r.method === 'GET' && r.names.length === 0) ?? fn.routes[0];
       const path = (route?.path ?? '/').replace(/\{[^}]+\}/g, 'wx0000000000000000');
       const body = route?.method === 'GET' ? null : '{}';
-      report = invoke(name, urlEvent(route?.method ?? 'GET', path, body, body ? { 'content-type': 'application/json' } : {}), baseEnv(name));
+      report = invoke(
+        name,
+        urlEvent(route?.method ?? 'GET', path, body, body ? { 'content-type': 'application/json' } : {}),
+        baseEnv(name),
+      );
       expect(report.loadError).toBeUndefined();
       expect(report.error).toBeUndefined();
-      expect(report.result).toEqual({ isBase64Encoded: false, statusCode: expect.any(Number), headers: expect.any(Object), body: expect.any(String) });
+      expect(report.result).toEqual({
+        isBase64Encoded: false,
+        statusCode: expect.any(Number),
+        headers: expect.any(Object),
+        body: expect.any(String),
+      });
       expect(report.result?.statusCode).toBeLessThan(500);
     } else {
       const timer = fn.timers[0];
@@ -218,7 +235,10 @@ describe('function bundles', () => {
 
   it('authorize-callback refuses an unsigned push with 401', () => {
     // A push as WeChat posts it (encrypt_type=aes), only unsigned.
-    const push = { ...urlEvent('POST', '/wechat/component/events', '<xml><Encrypt>x</Encrypt></xml>', { 'content-type': 'text/xml' }), queryString: { encrypt_type: 'aes' } };
+    const push = {
+      ...urlEvent('POST', '/wechat/component/events', '<xml><Encrypt>x</Encrypt></xml>', { 'content-type': 'text/xml' }),
+      queryString: { encrypt_type: 'aes' },
+    };
     const report = invoke('authorize-callback', push, baseEnv('authorize-callback'));
     expect(report.result?.statusCode).toBe(401);
   });
@@ -257,7 +277,11 @@ describe('vendored store drivers', () => {
       const db = tcb.init({ env: 'test-env', secretId: 'id', secretKey: 'key' }).database();
       const q = db.collection('c').where({ expiresAt: db.command.gt(1) });
       process.stdout.write(JSON.stringify({ resolved: require.resolve('@cloudbase/node-sdk', { paths: [process.argv[1]] }), filters: q._fieldFilters }));`;
-    const child = spawnSync(process.execPath, ['-e', script, join(dist, 'api')], { cwd: work, env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8' });
+    const child = spawnSync(process.execPath, ['-e', script, join(dist, 'api')], {
+      cwd: work,
+      env: { PATH: process.env.PATH ?? '' },
+      encoding: 'utf8',
+    });
     expect(child.stderr).toBe('');
     const out = JSON.parse(child.stdout) as { resolved: string; filters: string };
     expect(out.resolved).toBe(join(dist, 'api', 'node_modules', '@cloudbase', 'node-sdk', 'index.js'));
@@ -273,7 +297,9 @@ describe('vendored store drivers', () => {
       STORE: 'mongodb',
       MONGODB_URL: 'mongodb://127.0.0.1:9/',
     });
-    expect(report.error?.message).toMatch(/STORE=mongodb needs mongodb, which this build does not carry: rebuild with STORE=mongodb npm run build/);
+    expect(report.error?.message).toMatch(
+      /STORE=mongodb needs mongodb, which this build does not carry: rebuild with STORE=mongodb npm run build/,
+    );
   });
 });
 
@@ -293,7 +319,8 @@ describe('code cache', () => {
     const end = bytes.indexOf(10);
     return { header: JSON.parse(bytes.toString('latin1', 0, end)) as Record<string, unknown>, data: bytes.subarray(end + 1) };
   };
-  const join2 = (header: Record<string, unknown>, data: Buffer) => Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`, 'latin1'), data]);
+  const join2 = (header: Record<string, unknown>, data: Buffer) =>
+    Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`, 'latin1'), data]);
 
   it('is made by this Node for the bundle next to it, and is the same bytes at every build', async () => {
     const header = readCodeCacheHeader(cacheFile(join(dist, 'maintenance')));
@@ -323,30 +350,50 @@ describe('code cache', () => {
     ['no cache file', 'none', variant('missing', (dir) => rmSync(cacheFile(dir)))],
     // V8 checks only the length, its version and its flags, and Node 20's V8 no longer verifies the data's checksum:
     // offered this cache, it aborts the process. The loader's digest of the data catches it first.
-    ['damaged V8 data', 'stale', variant('damaged', (dir) => {
-      const { header, data } = split(dir);
-      for (const at of [data.length >> 2, data.length >> 1]) data[at] = (data[at] ?? 0) ^ 0x5a;
-      writeFileSync(cacheFile(dir), join2(header, data));
-    })],
-    ['a truncated cache', 'stale', variant('truncated', (dir) => writeFileSync(cacheFile(dir), readFileSync(cacheFile(dir)).subarray(0, 4096)))],
+    [
+      'damaged V8 data',
+      'stale',
+      variant('damaged', (dir) => {
+        const { header, data } = split(dir);
+        for (const at of [data.length >> 2, data.length >> 1]) data[at] = (data[at] ?? 0) ^ 0x5a;
+        writeFileSync(cacheFile(dir), join2(header, data));
+      }),
+    ],
+    [
+      'a truncated cache',
+      'stale',
+      variant('truncated', (dir) => writeFileSync(cacheFile(dir), readFileSync(cacheFile(dir)).subarray(0, 4096))),
+    ],
     ['a file that is no cache', 'stale', variant('garbage', (dir) => writeFileSync(cacheFile(dir), 'not a cache'))],
     // Edited in place, same length: V8 would take the cache and run the old code.
-    ['the cache of an edited bundle', 'stale', variant('edited', (dir) => {
-      const file = join(dir, BUNDLE_FILES.bundle);
-      const code = readFileSync(file, 'latin1');
-      const at = code.indexOf('Invalid configuration');
-      expect(at).toBeGreaterThan(0);
-      writeFileSync(file, `${code.slice(0, at)}Invalid Configuration${code.slice(at + 'Invalid configuration'.length)}`, 'latin1');
-    })],
-    ['a cache made by another Node', 'rejected', variant('other-node', (dir) => {
-      const { header, data } = split(dir);
-      writeFileSync(cacheFile(dir), join2({ ...header, node: 'v0.0.0' }, data));
-    })],
+    [
+      'the cache of an edited bundle',
+      'stale',
+      variant('edited', (dir) => {
+        const file = join(dir, BUNDLE_FILES.bundle);
+        const code = readFileSync(file, 'latin1');
+        const at = code.indexOf('Invalid configuration');
+        expect(at).toBeGreaterThan(0);
+        writeFileSync(file, `${code.slice(0, at)}Invalid Configuration${code.slice(at + 'Invalid configuration'.length)}`, 'latin1');
+      }),
+    ],
+    [
+      'a cache made by another Node',
+      'rejected',
+      variant('other-node', (dir) => {
+        const { header, data } = split(dir);
+        writeFileSync(cacheFile(dir), join2({ ...header, node: 'v0.0.0' }, data));
+      }),
+    ],
     // Same Node, other V8 flags (as a runtime started with --max-old-space-size would be): V8 refuses it.
-    ['a cache made with other V8 flags', 'rejected', variant('other-flags', async (dir) => {
-      rmSync(cacheFile(dir));
-      await produceCodeCache(dir, 'maintenance/bundle.js', process.execPath, ['--max-old-space-size=123']);
-    })],
+    [
+      'a cache made with other V8 flags',
+      'rejected',
+      variant('other-flags', async (dir) => {
+        rmSync(cacheFile(dir));
+        await produceCodeCache(dir, 'maintenance/bundle.js', process.execPath, ['--max-old-space-size=123']);
+      }),
+    ],
   ])('%s (%s): the bundle is compiled from source and answers', async (_label, status, make) => {
     const dir = await make();
     const report = invoke('maintenance', purge(), baseEnv('maintenance'), dir);
@@ -373,7 +420,11 @@ describe('bundle loader', () => {
       const m = require(process.argv[1]);
       const loaded = globalThis[Symbol.for(${JSON.stringify(LOADED_BUNDLES)})].get('unit/bundle.js');
       process.stdout.write(JSON.stringify({ ...m.probe(), thisIsExports: m.thisIsExports, cache: loaded.cache }));`;
-    const run = () => JSON.parse(spawnSync(process.execPath, ['-e', script, join(dir, BUNDLE_FILES.loader)], { encoding: 'utf8' }).stdout) as Record<string, unknown>;
+    const run = () =>
+      JSON.parse(spawnSync(process.execPath, ['-e', script, join(dir, BUNDLE_FILES.loader)], { encoding: 'utf8' }).stdout) as Record<
+        string,
+        unknown
+      >;
     const expected = {
       dep: { found: true },
       filename: join(dir, BUNDLE_FILES.bundle),

@@ -66,7 +66,16 @@ describe('checkResources', () => {
     const resources = renderTemplate(scfFile, {});
     fakeBuild(dir, Object.keys(resources), '@cloudbase/node-sdk');
     const problems = checkResources(resources, dir);
-    for (const name of ['DATA_KEY', 'ADMIN_API_KEY', 'WECHAT_COMPONENT_APPID', 'WECHAT_COMPONENT_SECRET', 'WECHAT_TOKEN', 'WECHAT_ENCODING_AES_KEY', 'PUBLIC_BASE_URL', 'TCB_ENV']) {
+    for (const name of [
+      'DATA_KEY',
+      'ADMIN_API_KEY',
+      'WECHAT_COMPONENT_APPID',
+      'WECHAT_COMPONENT_SECRET',
+      'WECHAT_TOKEN',
+      'WECHAT_ENCODING_AES_KEY',
+      'PUBLIC_BASE_URL',
+      'TCB_ENV',
+    ]) {
       expect(problems.filter((p) => p.startsWith(`${name} is required`))).toHaveLength(1);
     }
     expect(problems.find((p) => p.startsWith('DATA_KEY'))).toMatch(/\(api, .*maintenance/);
@@ -80,10 +89,17 @@ describe('checkResources', () => {
     const resources = renderTemplate(scfFile, withoutRole);
     fakeBuild(dir, Object.keys(resources), '@cloudbase/node-sdk');
     const problems = checkResources(resources, dir);
-    expect(problems).toEqual([expect.stringMatching(/^STORE=cloudbase needs the function to run with a role .*\(set SCF_ROLE\) \(api, .*maintenance\)$/)]);
+    expect(problems).toEqual([
+      expect.stringMatching(/^STORE=cloudbase needs the function to run with a role .*\(set SCF_ROLE\) \(api, .*maintenance\)$/),
+    ]);
   });
   it('refuses malformed values and a bundle built for another store', () => {
-    const resources = renderTemplate(scfFile, { ...COMPLETE, STORE: 'mongodb', MONGODB_URL: 'mongodb://db.example.com/wxa', DATA_KEY: 'short' });
+    const resources = renderTemplate(scfFile, {
+      ...COMPLETE,
+      STORE: 'mongodb',
+      MONGODB_URL: 'mongodb://db.example.com/wxa',
+      DATA_KEY: 'short',
+    });
     const problems = checkResources(resources, dir);
     expect(problems.some((p) => p.startsWith('DATA_KEY must be 32 random bytes'))).toBe(true);
     expect(problems.some((p) => /STORE=mongodb but \.\/dist\/api carries no mongodb \(STORE=mongodb npm run build\)/.test(p))).toBe(true);
@@ -98,7 +114,8 @@ describe('codeCacheWarnings', () => {
     for (const name of names) {
       const file = join(dir, 'dist', name, 'bundle.js.v8cache');
       rmSync(file, { force: true });
-      if (node) writeFileSync(file, `${JSON.stringify({ format: 1, node, v8: 'x', platform: 'linux', arch: 'x64', bundle: '', data: '' })}\ndata`);
+      if (node)
+        writeFileSync(file, `${JSON.stringify({ format: 1, node, v8: 'x', platform: 'linux', arch: 'x64', bundle: '', data: '' })}\ndata`);
     }
   };
 

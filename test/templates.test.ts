@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { loadTemplate } from '../infra/local/template';
 import { parseScfCron } from '../infra/local/cron';
+import { loadTemplate } from '../infra/local/template';
 import { renderTemplate } from '../infra/scf/render';
 import { generateFcTemplate, scfCronToFc } from '../scripts/fc-template';
 
@@ -23,7 +23,11 @@ interface FcResource {
   };
 }
 
-const fc = parse(readFileSync(fcFile, 'utf8')) as { edition: string; template: { function: Record<string, unknown> }; resources: Record<string, FcResource> };
+const fc = parse(readFileSync(fcFile, 'utf8')) as {
+  edition: string;
+  template: { function: Record<string, unknown> };
+  resources: Record<string, FcResource>;
+};
 const scf = loadTemplate(scfFile, {});
 
 describe('serverless.fc.yml', () => {

@@ -70,13 +70,19 @@ export function apiClient(base: string, key: string): ApiClient {
         payload = JSON.stringify(body ?? {});
         headers['content-type'] = 'application/json';
       }
-      const response = await fetch(`${base}${path}${search.size ? `?${search}` : ''}`, { method, headers, ...(payload ? { body: payload } : {}) });
+      const response = await fetch(`${base}${path}${search.size ? `?${search}` : ''}`, {
+        method,
+        headers,
+        ...(payload ? { body: payload } : {}),
+      });
       const type = response.headers.get('content-type') ?? '';
       if (!response.ok) {
         const parsed: unknown = type.includes('json') ? await response.json() : undefined;
         throw new ApiError(
           response.status,
-          isErrorEnvelope(parsed) ? parsed.error : { code: `HTTP_${response.status}`, message: `${response.status} ${response.statusText}` },
+          isErrorEnvelope(parsed)
+            ? parsed.error
+            : { code: `HTTP_${response.status}`, message: `${response.status} ${response.statusText}` },
         );
       }
       // The answer is what the route declares (its schema is the type above); the API is ours, so it is not parsed again.

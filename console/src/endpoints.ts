@@ -4,13 +4,27 @@
  * touches the DOM, so test/console/api-routes.test.ts can check the table against /openapi.json.
  */
 import type { z } from 'zod';
-import type { accountCreatedView, apiKeyView, AccountView, AppView, AssetView, authorizationView, DeploymentSummaryView, DeploymentView, MiniProgramView, quotaView, templateListView } from '../../functions/api/views';
 import type { authorizationBody } from '../../functions/api/routes';
-import type { BuildBody, TestersBody } from '../../functions/build-trigger/handler';
-import type { UnbindBody, UnbindResult } from '../../functions/unbind/handler';
+import type {
+  AccountView,
+  AppView,
+  AssetView,
+  accountCreatedView,
+  apiKeyView,
+  authorizationView,
+  DeploymentSummaryView,
+  DeploymentView,
+  MiniProgramView,
+  quotaView,
+  templateListView,
+} from '../../functions/api/views';
+import type { unbindMiniProgram } from '../../shared/app/deployments/unbind';
 import type { Account } from '../../shared/domain/account';
 import type { iotVideoConfigSchema, lowcodeConfigSchema, newAppInputSchema, ThemeColour } from '../../shared/domain/app';
 import type { Deployment } from '../../shared/domain/deployment';
+import type { buildTriggerRoutes } from '../../shared/routes/build-trigger';
+import type { unbindRoutes } from '../../shared/routes/unbind';
+import type { RouteDeclaration } from '../../shared/runtime/http/route';
 
 export type { AccountView, AppView, AssetView, DeploymentSummaryView, DeploymentView, MiniProgramView };
 export type NewAppInput = z.input<typeof newAppInputSchema>;
@@ -18,7 +32,13 @@ export type IotVideoConfigInput = z.input<typeof iotVideoConfigSchema>;
 export type LowcodeConfigInput = z.input<typeof lowcodeConfigSchema>;
 export type Quota = z.infer<typeof quotaView>;
 export type Template = z.infer<typeof templateListView>['templates'][number];
-export type { BuildBody, UnbindResult };
+/** The body a declared route validates (what the console sends; it always sends every defaulted field too). */
+type BodyOf<D> = D extends RouteDeclaration<infer B, infer _Q, infer _P> ? B : never;
+export type BuildBody = BodyOf<typeof buildTriggerRoutes.build>;
+type TestersBody = BodyOf<typeof buildTriggerRoutes.testers>;
+type UnbindBody = BodyOf<typeof unbindRoutes.unbind>;
+/** What the unbind route answers: its handler's result. */
+export type UnbindResult = Awaited<ReturnType<typeof unbindMiniProgram>>;
 
 /** Each call the console makes: its method and path template, what it sends and what a success answers. */
 export interface Endpoints {
@@ -85,4 +105,3 @@ export const ENDPOINTS: { readonly [K in EndpointName]: `${'GET' | 'POST' | 'PUT
   templates: 'GET /v1/templates',
   quota: 'GET /v1/quota',
 };
-

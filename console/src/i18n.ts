@@ -83,8 +83,9 @@ export const commandText = (t: T, command: DeploymentView['history'][number]['co
   })[command];
 
 export const actorText = (t: T, actor: DeploymentView['createdBy']): string =>
-  ({ account: t('账号', 'account'), admin: t('平台管理员', 'platform admin'), wechat: t('微信', 'WeChat'), system: t('系统', 'system') })[actor.kind] +
-  (actor.id ? ` ${actor.id}` : '');
+  ({ account: t('账号', 'account'), admin: t('平台管理员', 'platform admin'), wechat: t('微信', 'WeChat'), system: t('系统', 'system') })[
+    actor.kind
+  ] + (actor.id ? ` ${actor.id}` : '');
 
 export const formatTime = (lang: Lang, at: number): string =>
   new Date(at).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB', { dateStyle: 'short', timeStyle: 'medium' });

@@ -11,7 +11,7 @@ import { Button, ConfigProvider, Space } from 'tdesign-react';
 import enConfig from 'tdesign-react/es/locale/en_US';
 import zhConfig from 'tdesign-react/es/locale/zh_CN';
 import { ApiError, apiBase, apiClient } from './api';
-import { initialLang, LangContext, rememberLang, useT, type Lang } from './i18n';
+import { initialLang, type Lang, LangContext, rememberLang, useT } from './i18n';
 import { AdminPage } from './pages/admin';
 import { AppPage } from './pages/app';
 import { AppsPage } from './pages/apps';
@@ -20,7 +20,7 @@ import { DeploymentsPage } from './pages/deployments';
 import { HomePage } from './pages/home';
 import { MiniProgramsPage } from './pages/mini-programs';
 import { SignInPage } from './pages/sign-in';
-import { SessionContext, type Session } from './ui';
+import { type Session, SessionContext } from './ui';
 
 /** The key lives for this tab only (sessionStorage): never in a URL, a cookie or localStorage. */
 const KEY_ITEM = 'wxa-console-key';
@@ -117,7 +117,12 @@ function Shell({ lang, setLang }: { lang: Lang; setLang(lang: Lang): void }) {
         </a>
         <nav aria-label={t('主导航', 'Main')}>
           {nav.map(([href, label]) => (
-            <a key={href} href={href} aria-current={current === href ? 'page' : undefined} className={current === href ? 'active' : undefined}>
+            <a
+              key={href}
+              href={href}
+              aria-current={current === href ? 'page' : undefined}
+              className={current === href ? 'active' : undefined}
+            >
               {label}
             </a>
           ))}

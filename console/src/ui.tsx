@@ -1,7 +1,7 @@
 /** What every page shares: the session, loading and polling, form fields that name their errors, confirmations. */
-import { createContext, useCallback, useContext, useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import { createContext, type ReactNode, useCallback, useContext, useEffect, useId, useRef, useState } from 'react';
 import { Alert, Button, Dialog, DialogPlugin, Form, Input, Loading, QRCode, Space, Textarea } from 'tdesign-react';
-import { ApiError, type ApiClient, type EndpointName } from './api';
+import { type ApiClient, ApiError, type EndpointName } from './api';
 import { useT } from './i18n';
 
 export interface Session {
@@ -25,6 +25,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]) {
   const [version, setVersion] = useState(0);
   const loadRef = useRef(load);
   loadRef.current = load;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: deps are the caller's (a load function is new at every render)
   useEffect(() => {
     let live = true;
     loadRef.current().then(
@@ -38,7 +39,6 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]) {
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- deps are the caller's
   }, [...deps, version]);
   const reload = useCallback(() => setVersion((v) => v + 1), []);
   return { data, error, reload };
@@ -80,11 +80,22 @@ export function PageTitle({ children, extra }: { children: ReactNode; extra?: Re
  * A form row: label, control, and the API's message for the field when it named one. The control gets the id the
  * label points at and is described by the message, so a screen reader says which field is wrong and why.
  */
-export function Field(props: { label: string; error?: string | undefined; help?: ReactNode; children: (id: string, describedBy: string) => ReactNode }) {
+export function Field(props: {
+  label: string;
+  error?: string | undefined;
+  help?: ReactNode;
+  children: (id: string, describedBy: string) => ReactNode;
+}) {
   const id = useId();
   const describedBy = `${id}-help`;
   return (
-    <Form.FormItem label={props.label} for={id} {...(props.error ? { status: 'error' as const } : {})} tips={props.error ?? props.help} className="field">
+    <Form.FormItem
+      label={props.label}
+      for={id}
+      {...(props.error ? { status: 'error' as const } : {})}
+      tips={props.error ?? props.help}
+      className="field"
+    >
       <div className="field-control" data-field-error={props.error ? 'true' : undefined}>
         {props.children(id, describedBy)}
         <span id={describedBy} className="visually-hidden">
@@ -102,6 +113,7 @@ function useInnerAttributes(
   attributes: Record<string, string | undefined>,
 ) {
   const serialized = JSON.stringify(attributes);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: serialized stands for attributes (a new object at every render)
   useEffect(() => {
     const element = container.current?.querySelector(selector);
     if (!element) return;
@@ -109,7 +121,6 @@ function useInnerAttributes(
       if (value === undefined) element.removeAttribute(name);
       else element.setAttribute(name, value);
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- serialized stands for attributes
   }, [serialized, selector, container]);
 }
 
@@ -171,7 +182,13 @@ export function TextArea(props: TextProps & { rows?: number }) {
 }
 
 /** A confirmation for what cannot be undone: resolves true only when the person confirms. */
-export const confirm = (options: { header: string; body: ReactNode; confirmText: string; cancelText: string; danger?: boolean }): Promise<boolean> =>
+export const confirm = (options: {
+  header: string;
+  body: ReactNode;
+  confirmText: string;
+  cancelText: string;
+  danger?: boolean;
+}): Promise<boolean> =>
   new Promise((resolve) => {
     const dialog = DialogPlugin.confirm({
       header: options.header,
@@ -191,11 +208,24 @@ export const confirm = (options: { header: string; body: ReactNode; confirmText:
   });
 
 /** An image behind the API key (experience QR codes, uploads): fetched with the header, shown from a blob URL. */
-export function KeyedImage({ endpoint, params, alt, version, className }: { endpoint: Extract<EndpointName, 'qrcode' | 'asset'>; params: Record<string, string>; alt: string; version?: string; className?: string }) {
+export function KeyedImage({
+  endpoint,
+  params,
+  alt,
+  version,
+  className,
+}: {
+  endpoint: Extract<EndpointName, 'qrcode' | 'asset'>;
+  params: Record<string, string>;
+  alt: string;
+  version?: string;
+  className?: string;
+}) {
   const { api } = useSession();
   const [url, setUrl] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(undefined);
   const key = JSON.stringify(params);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: key stands for params (a new object at every render)
   useEffect(() => {
     let objectUrl: string | null = null;
     let live = true;
@@ -211,7 +241,6 @@ export function KeyedImage({ endpoint, params, alt, version, className }: { endp
       live = false;
       if (objectUrl) URL.revokeObjectURL(objectUrl);
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- key stands for params
   }, [api, endpoint, key, version]);
   if (error !== undefined) return <LoadError error={error} />;
   return url ? <img src={url} alt={alt} className={className} /> : <Busy />;
@@ -233,6 +262,7 @@ export function AuthorizationDialog(props: {
   const [urls, setUrls] = useState<{ mobile: string; pc: string } | null>(null);
   const [error, setError] = useState<unknown>(undefined);
   const bodyKey = JSON.stringify(props.body);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: bodyKey stands for the body (a new object at every render)
   useEffect(() => {
     if (!props.visible) return;
     let live = true;
@@ -245,10 +275,15 @@ export function AuthorizationDialog(props: {
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- bodyKey stands for the body
   }, [props.visible, bodyKey, api]);
   return (
-    <Dialog visible={props.visible} header={props.header} onClose={props.onClose} footer={<Button onClick={props.onClose}>{t('关闭', 'Close')}</Button>} width="min(560px, 94vw)">
+    <Dialog
+      visible={props.visible}
+      header={props.header}
+      onClose={props.onClose}
+      footer={<Button onClick={props.onClose}>{t('关闭', 'Close')}</Button>}
+      width="min(560px, 94vw)"
+    >
       <div className="authorize">
         {props.intro}
         <LoadError error={error} />

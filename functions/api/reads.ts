@@ -2,14 +2,15 @@
  * The account-scoped reads the `api` function adds to the catalog: mini programs, deployment lists and the audit
  * quota. Like every read in shared/app, another account's id answers exactly like a missing one.
  */
+
+import { getAccount, getApp } from '../../shared/app/catalog';
+import type { Services } from '../../shared/app/context';
 import { primaryOf } from '../../shared/domain/account';
 import type { Deployment, DeploymentState } from '../../shared/domain/deployment';
 import { AppError, NotFoundError } from '../../shared/domain/errors';
 import type { AccountId } from '../../shared/domain/ids';
 import type { MiniProgram } from '../../shared/domain/mini-program';
 import { hasCodePermissions } from '../../shared/domain/rules';
-import { getAccount, getApp } from '../../shared/app/catalog';
-import type { Services } from '../../shared/app/context';
 import type { Stored } from '../../shared/store/port';
 
 export class NoAuthorizedMiniProgramError extends AppError {
@@ -82,5 +83,11 @@ export async function queryQuota(s: Services, accountId: AccountId, signal: Abor
     );
   }
   const quota = await s.wechat.client.queryQuota(via.appid, { signal });
-  return { miniProgramAppid: via.appid, rest: quota.rest, limit: quota.limit, speedupRest: quota.speedup_rest, speedupLimit: quota.speedup_limit };
+  return {
+    miniProgramAppid: via.appid,
+    rest: quota.rest,
+    limit: quota.limit,
+    speedupRest: quota.speedup_rest,
+    speedupLimit: quota.speedup_limit,
+  };
 }

@@ -6,9 +6,8 @@
  * looked up within that account, so another account's id answers 404 with the same code as a missing one.
  */
 import { z } from 'zod';
-import { authorizationUrl } from '../../shared/app/authorization';
+import { authorizationUrl } from '../../shared/app/authorization/start';
 import {
-  MAX_ASSET_BYTES,
   assetMetasOf,
   createAccount,
   createApp,
@@ -17,6 +16,7 @@ import {
   getAsset,
   linkAppProducts,
   listApps,
+  MAX_ASSET_BYTES,
   putAsset,
   resetAppTheme,
   rotateApiKey,
@@ -25,19 +25,27 @@ import {
 import type { Asset } from '../../shared/app/collections';
 import { accountOf, type Services } from '../../shared/app/context';
 import { getDeployment, latestDeploymentOf } from '../../shared/app/deployments';
-import { templateLibrary } from '../../shared/app/templates';
-import { withLatestMarked } from '../../shared/domain/templates';
 import { readImageMeta } from '../../shared/app/images';
+import { templateLibrary } from '../../shared/app/templates';
 import { accountSchema } from '../../shared/domain/account';
+import {
+  type App,
+  IMAGE_TYPES,
+  iotVideoConfigSchema,
+  linkedProductIdsSchema,
+  lowcodeConfigSchema,
+  newAppInputSchema,
+  parseNewApp,
+} from '../../shared/domain/app';
 import { lazyTarget } from '../../shared/domain/common';
-import { IMAGE_TYPES, iotVideoConfigSchema, linkedProductIdsSchema, lowcodeConfigSchema, newAppInputSchema, parseNewApp, type App } from '../../shared/domain/app';
 import { deploymentStateSchema } from '../../shared/domain/deployment';
 import { NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../../shared/domain/errors';
-import { accountIdSchema, type AccountId } from '../../shared/domain/ids';
-import { documented, openApiDocument, type OpenApiDocument } from '../../shared/runtime/http/openapi';
-import { json, mediaTypeOf, route, type AnyRoute, type Reply } from '../../shared/runtime/http/route';
+import { type AccountId, accountIdSchema } from '../../shared/domain/ids';
+import { withLatestMarked } from '../../shared/domain/templates';
+import { DOCUMENTED_FUNCTIONS } from '../../shared/routes';
+import { documented, type OpenApiDocument, openApiDocument } from '../../shared/runtime/http/openapi';
+import { type AnyRoute, json, mediaTypeOf, type Reply, route } from '../../shared/runtime/http/route';
 import { defineCollection } from '../../shared/store/port';
-import { DOCUMENTED_FUNCTIONS } from './documented-functions';
 import { getMiniProgram, listDeployments, listMiniPrograms, primaryMiniProgramOf, queryQuota } from './reads';
 import {
   accountCreatedView,
@@ -54,23 +62,29 @@ import {
   quotaView,
   templateListView,
   toAccountView,
+  toAppView,
   toAssetView,
   toDeploymentSummary,
   toDeploymentView,
-  toAppView,
   toMiniProgramView,
 } from './views';
 
 const healthProbes = defineCollection({ name: 'healthProbes', schema: z.object({ at: z.number() }) });
 
 const idOf = (prefix: string, what: string) =>
-  z.string().regex(new RegExp(`^${prefix}_[0-9a-z]{1,64}$`), `not ${what}`).meta({ description: `${what} (${prefix}_…)` });
+  z
+    .string()
+    .regex(new RegExp(`^${prefix}_[0-9a-z]{1,64}$`), `not ${what}`)
+    .meta({ description: `${what} (${prefix}_…)` });
 const accountParams = z.object({ accountId: accountIdSchema.meta({ description: 'an account id (acc_…)' }) });
 const appParams = z.object({ appId: idOf('app', 'an app id') });
 const assetParams = z.object({ assetId: idOf('ast', 'an asset id') });
 const deploymentParams = z.object({ deploymentId: idOf('dep', 'a deployment id') });
 const miniProgramParams = z.object({
-  appid: z.string().regex(/^wx[0-9a-zA-Z]{16}$/, 'not a mini program appid').meta({ description: "the mini program's WeChat appid" }),
+  appid: z
+    .string()
+    .regex(/^wx[0-9a-zA-Z]{16}$/, 'not a mini program appid')
+    .meta({ description: "the mini program's WeChat appid" }),
 });
 
 const appConfigSchema = z.union([iotVideoConfigSchema, lowcodeConfigSchema]);
@@ -137,7 +151,8 @@ const PRIVATE_IMMUTABLE = 'private, max-age=31536000, immutable';
 const PUBLIC_IMMUTABLE = 'public, max-age=31536000, immutable';
 
 /** An app as frontends read it: with its status, latest deployment, warnings and effective theme. */
-const appViewOf = async (s: Services, accountId: AccountId, app: App) => toAppView(app, await latestDeploymentOf(s, app.id), await assetMetasOf(s, accountId, app));
+const appViewOf = async (s: Services, accountId: AccountId, app: App) =>
+  toAppView(app, await latestDeploymentOf(s, app.id), await assetMetasOf(s, accountId, app));
 
 async function accountDetails(s: Services, accountId: AccountId) {
   const account = (await getAccount(s, accountId)).data;
@@ -179,8 +194,12 @@ export const routes = (s: Services): AnyRoute[] => {
           // Built on first use: the routes cannot change while the instance lives.
           document ??= openApiDocument(
             [
-              { name: 'api', routes: own, description: 'Frontend reads and setup: accounts, apps, assets, authorizations, mini programs, deployments' },
-              ...DOCUMENTED_FUNCTIONS.map((fn) => ({ name: fn.name, description: fn.description, routes: fn.routes(s) })),
+              {
+                name: 'api',
+                routes: own,
+                description: 'Frontend reads and setup: accounts, apps, assets, authorizations, mini programs, deployments',
+              },
+              ...DOCUMENTED_FUNCTIONS,
             ],
             { title: 'wxa-deploy', version: '1.0.0', description: API_DESCRIPTION, servers: [{ url: s.config.publicBaseUrl }] },
           );
@@ -246,7 +265,10 @@ export const routes = (s: Services): AnyRoute[] => {
         body: z.record(z.string(), z.unknown()),
         response: appView,
         handle: async ({ body, principal }) =>
-          json(201, await viewOf(accountOf(principal), await reportingFieldsOf('app', () => createApp(s, accountOf(principal), parseNewApp(body))))),
+          json(
+            201,
+            await viewOf(accountOf(principal), await reportingFieldsOf('app', () => createApp(s, accountOf(principal), parseNewApp(body)))),
+          ),
       }),
       {
         bodyDocumentedAs: newAppInputSchema,
@@ -269,10 +291,12 @@ export const routes = (s: Services): AnyRoute[] => {
       method: 'GET',
       path: '/v1/apps/{appId}',
       auth: 'account',
-      summary: 'An app: its status, latest deployment, warnings, effective theme, its mini program and, when it lost it, why (linkLostReason)',
+      summary:
+        'An app: its status, latest deployment, warnings, effective theme, its mini program and, when it lost it, why (linkLostReason)',
       params: appParams,
       response: appView,
-      handle: async ({ params, principal }) => json(200, await viewOf(accountOf(principal), (await getApp(s, accountOf(principal), params.appId)).data)),
+      handle: async ({ params, principal }) =>
+        json(200, await viewOf(accountOf(principal), (await getApp(s, accountOf(principal), params.appId)).data)),
     }),
     documented(
       route({
@@ -285,7 +309,13 @@ export const routes = (s: Services): AnyRoute[] => {
         body: z.record(z.string(), z.unknown()),
         response: appView,
         handle: async ({ params, body, principal }) =>
-          json(200, await viewOf(accountOf(principal), await reportingFieldsOf('config', () => updateAppConfig(s, accountOf(principal), params.appId, body)))),
+          json(
+            200,
+            await viewOf(
+              accountOf(principal),
+              await reportingFieldsOf('config', () => updateAppConfig(s, accountOf(principal), params.appId, body)),
+            ),
+          ),
       }),
       { bodyDocumentedAs: appConfigSchema, description: 'The body is the config of the app’s kind: iot-video or lowcode.' },
     ),
@@ -295,15 +325,24 @@ export const routes = (s: Services): AnyRoute[] => {
       auth: 'account',
       summary: "Reset an iot-video app's theme colours to the template's (both, or those listed)",
       params: appParams,
-      body: z.strictObject({ colours: z.array(z.enum(['mainColor', 'secondaryColor'])).min(1).optional() }).optional(),
+      body: z
+        .strictObject({
+          colours: z
+            .array(z.enum(['mainColor', 'secondaryColor']))
+            .min(1)
+            .optional(),
+        })
+        .optional(),
       response: appView,
-      handle: async ({ params, body, principal }) => json(200, await viewOf(accountOf(principal), await resetAppTheme(s, accountOf(principal), params.appId, body?.colours))),
+      handle: async ({ params, body, principal }) =>
+        json(200, await viewOf(accountOf(principal), await resetAppTheme(s, accountOf(principal), params.appId, body?.colours))),
     }),
     route({
       method: 'PUT',
       path: '/v1/apps/{appId}/products',
       auth: 'account',
-      summary: 'Link an iot-video app to its IoT Video products (seed 003 step 3): the mini program lets users add devices of these by hand',
+      summary:
+        'Link an iot-video app to its IoT Video products (seed 003 step 3): the mini program lets users add devices of these by hand',
       params: appParams,
       body: z.strictObject({ productIds: linkedProductIdsSchema }),
       response: appView,
@@ -323,17 +362,24 @@ export const routes = (s: Services): AnyRoute[] => {
       handle: async ({ headers, rawBody, principal }) => {
         const declared = mediaTypeOf(headers['content-type']);
         if (!IMAGE_TYPES.includes(declared)) {
-          throw new UnsupportedMediaTypeError(`send the image bytes with content-type image/png, image/jpeg or image/gif, not ${declared || 'none'}`, {
-            field: 'headers.content-type',
-          });
+          throw new UnsupportedMediaTypeError(
+            `send the image bytes with content-type image/png, image/jpeg or image/gif, not ${declared || 'none'}`,
+            {
+              field: 'headers.content-type',
+            },
+          );
         }
         // The width limits are checked against the file, so the file must be what the client says it is.
         if (rawBody.length > 0 && rawBody.length <= MAX_ASSET_BYTES) {
           const actual = readImageMeta(rawBody).contentType;
           if (actual !== declared) {
-            throw new ValidationError(`the body is ${actual}, not ${declared}`, [{ path: 'headers.content-type', message: `the body is ${actual}` }], {
-              code: 'IMAGE_TYPE_MISMATCH',
-            });
+            throw new ValidationError(
+              `the body is ${actual}, not ${declared}`,
+              [{ path: 'headers.content-type', message: `the body is ${actual}` }],
+              {
+                code: 'IMAGE_TYPE_MISMATCH',
+              },
+            );
           }
         }
         const { id, ...asset } = await putAsset(s, accountOf(principal), rawBody);
@@ -361,7 +407,8 @@ export const routes = (s: Services): AnyRoute[] => {
         handle: async ({ params }) => {
           const asset = await getAsset(s, null, params.assetId);
           // Experience QR codes let testers open unreleased code: they stay behind the account's key.
-          if (asset.kind !== 'upload') throw new NotFoundError(`asset ${params.assetId} not found`, { code: 'ASSET_NOT_FOUND', field: 'assetId' });
+          if (asset.kind !== 'upload')
+            throw new NotFoundError(`asset ${params.assetId} not found`, { code: 'ASSET_NOT_FOUND', field: 'assetId' });
           return imageReply(asset, PUBLIC_IMMUTABLE);
         },
       }),
@@ -435,7 +482,8 @@ export const routes = (s: Services): AnyRoute[] => {
       summary: 'A deployment with its full history (every transition: who, when, why, WeChat errcode)',
       params: deploymentParams,
       response: deploymentView,
-      handle: async ({ params, principal }) => json(200, toDeploymentView((await getDeployment(s, accountOf(principal), params.deploymentId)).data)),
+      handle: async ({ params, principal }) =>
+        json(200, toDeploymentView((await getDeployment(s, accountOf(principal), params.deploymentId)).data)),
     }),
     documented(
       route({
@@ -465,7 +513,8 @@ export const routes = (s: Services): AnyRoute[] => {
       method: 'GET',
       path: '/v1/templates',
       auth: 'account',
-      summary: "The platform's code templates (WeChat's template library), newest first, each line's latest version marked; what an app's templateId names",
+      summary:
+        "The platform's code templates (WeChat's template library), newest first, each line's latest version marked; what an app's templateId names",
       response: templateListView,
       handle: async ({ signal }) => json(200, { templates: withLatestMarked(await templateLibrary(s, signal)) }),
     }),

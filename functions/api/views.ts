@@ -4,15 +4,21 @@
  * build on (the poller's bookkeeping), so those can change without breaking a client.
  */
 import { z } from 'zod';
-import { accountSchema, primaryOf, type Account } from '../../shared/domain/account';
-import { appSchema, effectiveTheme, IOT_VIDEO_THEME_DEFAULTS, type App, type AssetMeta } from '../../shared/domain/app';
+import { type Asset, assetSchema } from '../../shared/app/collections';
+import { type Account, accountSchema, primaryOf } from '../../shared/domain/account';
+import { type App, type AssetMeta, appSchema, effectiveTheme, IOT_VIDEO_THEME_DEFAULTS } from '../../shared/domain/app';
 import { appStatusOf, appStatusSchema, appWarnings } from '../../shared/domain/app-state';
-import { deploymentSchema, deploymentStateSchema, type Deployment } from '../../shared/domain/deployment';
-import { miniProgramRoleSchema, miniProgramSchema, miniProgramStatusSchema, rolesOf, type MiniProgram } from '../../shared/domain/mini-program';
 import { lazyTarget } from '../../shared/domain/common';
+import { type Deployment, deploymentSchema, deploymentStateSchema } from '../../shared/domain/deployment';
+import {
+  type MiniProgram,
+  miniProgramRoleSchema,
+  miniProgramSchema,
+  miniProgramStatusSchema,
+  rolesOf,
+} from '../../shared/domain/mini-program';
 import { hasCodePermissions } from '../../shared/domain/rules';
 import { libraryTemplateSchema } from '../../shared/domain/templates';
-import { assetSchema, type Asset } from '../../shared/app/collections';
 
 // ------------------------------------------------------------------------------------------------ accounts
 
@@ -24,7 +30,9 @@ export const accountView = lazyTarget(accountSchema)
       .object({ status: miniProgramStatusSchema, statusReason: z.string().nullable(), nickname: z.string() })
       .nullable()
       .meta({ description: "The primary mini program's authorization as WeChat last reported it; null when none was ever bound." }),
-    canPublish: z.boolean().meta({ description: 'False while no primary mini program is bound: no mini program of the account can publish.' }),
+    canPublish: z
+      .boolean()
+      .meta({ description: 'False while no primary mini program is bound: no mini program of the account can publish.' }),
     publishBlockedReason: z.string().nullable(),
   })
   .meta({ id: 'Account' });
@@ -72,13 +80,17 @@ const appDerived = z.object({
     .object({ id: z.string(), state: deploymentStateSchema })
     .nullable()
     .meta({ description: 'The deployment the status comes from; null before the first build.' }),
-  warnings: z
-    .array(z.object({ field: z.string(), message: z.string() }))
-    .meta({ description: 'Accepted, but worth fixing: an image wider than the template suggests, products not linked. A build is not refused for them.' }),
-  effectiveTheme: colours
+  warnings: z.array(z.object({ field: z.string(), message: z.string() })).meta({
+    description:
+      'Accepted, but worth fixing: an image wider than the template suggests, products not linked. A build is not refused for them.',
+  }),
+  effectiveTheme: colours.nullable().meta({
+    description:
+      'iot-video: the colours the mini program shows, the template’s defaults where config.theme has none (after reset-theme: the defaults). null for lowcode.',
+  }),
+  themeDefaults: colours
     .nullable()
-    .meta({ description: 'iot-video: the colours the mini program shows, the template’s defaults where config.theme has none (after reset-theme: the defaults). null for lowcode.' }),
-  themeDefaults: colours.nullable().meta({ description: 'iot-video: the template’s default colours, what reset-theme returns to. null for lowcode.' }),
+    .meta({ description: 'iot-video: the template’s default colours, what reset-theme returns to. null for lowcode.' }),
 });
 
 export const appView = z.intersection(appSchema, appDerived).meta({ id: 'App' });
@@ -100,7 +112,10 @@ export const assetView = assetSchema
   .omit({ data: true, accountId: true })
   .extend({
     id: z.string(),
-    publicUrl: z.string().nullable().meta({ description: 'Where a mini program downloads the image; null for experience QR codes, which are not public.' }),
+    publicUrl: z
+      .string()
+      .nullable()
+      .meta({ description: 'Where a mini program downloads the image; null for experience QR codes, which are not public.' }),
   })
   .meta({ id: 'Asset' });
 export type AssetView = z.infer<typeof assetView>;
@@ -139,7 +154,9 @@ export const toMiniProgramView = (mp: MiniProgram, account: Account): MiniProgra
   ...mp,
   roles: rolesOf(mp, account),
   missingPermissionSets:
-    mp.linkedAppId === null ? [] : hasCodePermissions(mp.funcScopeIds, { plugins: false }).missing.map((set) => ({ id: set.id, name: set.name })),
+    mp.linkedAppId === null
+      ? []
+      : hasCodePermissions(mp.funcScopeIds, { plugins: false }).missing.map((set) => ({ id: set.id, name: set.name })),
 });
 
 export const miniProgramListView = z.object({ miniPrograms: z.array(miniProgramView) });
@@ -185,7 +202,9 @@ export const quotaView = z.object({
 
 export const templateView = lazyTarget(libraryTemplateSchema)
   .extend({
-    latest: z.boolean().meta({ description: 'The newest template of its code line (same source development mini program): what a build without templateId takes.' }),
+    latest: z.boolean().meta({
+      description: 'The newest template of its code line (same source development mini program): what a build without templateId takes.',
+    }),
   })
   .meta({ id: 'Template' });
 export const templateListView = z.object({ templates: z.array(templateView) });

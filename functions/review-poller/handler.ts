@@ -3,12 +3,13 @@
  * backoff (reconciling pushes WeChat never delivered), resumes builds, submits and releases whose instance died —
  * with bounded concurrency and a time budget below the function's timeout. Logs a summary of the tick.
  */
+
+import type { Context } from 'aws-lambda';
 import { services } from '../../shared/app/compose';
 import type { Services } from '../../shared/app/context';
 import { pollDue } from '../../shared/app/deployments';
 import { cloudEntry } from '../../shared/runtime/entry';
 import type { ScheduledEvent } from '../../shared/runtime/shim';
-import type { Context } from 'aws-lambda';
 
 /**
  * Time kept back from the function's limit. The tick itself stops at its budget (WeChat calls in flight are cut

@@ -1,6 +1,6 @@
 import { CATALOG_COLLECTION } from '../../shared/store/cloudbase';
 import { runOffline } from '../../test/support/offline';
-import { applySetup, collectionsInSource, type CollectionManager } from './setup';
+import { applySetup, type CollectionManager, collectionsInSource } from './setup';
 
 describe('CloudBase setup', () => {
   const plans = collectionsInSource();
@@ -32,7 +32,14 @@ describe('CloudBase setup', () => {
     expect(recorded).toEqual(['leases']);
 
     calls.length = 0;
-    const probe = { name: 'things', source: 'x.ts', indexes: [{ name: 'expiresAt', field: 'expiresAt' }, { name: 'idx_owner', field: 'idx.owner' }] };
+    const probe = {
+      name: 'things',
+      source: 'x.ts',
+      indexes: [
+        { name: 'expiresAt', field: 'expiresAt' },
+        { name: 'idx_owner', field: 'idx.owner' },
+      ],
+    };
     await applySetup([probe], manager, { record: async () => undefined }, () => undefined);
     expect(calls).toEqual([
       `collection ${CATALOG_COLLECTION}`,
@@ -45,7 +52,11 @@ describe('CloudBase setup', () => {
 
 describe('npm run setup:cloudbase (the real script, as far as the network)', () => {
   it('loads both SDKs and sends its first request, failing only because the network is unreachable', () => {
-    const run = runOffline('infra/cloudbase/setup.ts', [], { TCB_ENV: 'wxa-test-1a2b3c', TENCENTCLOUD_SECRETID: 'AKIDtest', TENCENTCLOUD_SECRETKEY: 'secret' });
+    const run = runOffline('infra/cloudbase/setup.ts', [], {
+      TCB_ENV: 'wxa-test-1a2b3c',
+      TENCENTCLOUD_SECRETID: 'AKIDtest',
+      TENCENTCLOUD_SECRETKEY: 'secret',
+    });
     expect(run.stderr).not.toMatch(/is not a function/);
     // The manager's first call (create the catalog collection) goes to the CloudBase cloud API.
     expect(run.lookups).toContain('tcb.tencentcloudapi.com');

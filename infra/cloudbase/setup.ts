@@ -69,7 +69,9 @@ export interface CollectionManager {
   checkIndexExists(name: string, indexName: string): Promise<{ Exists: boolean }>;
   updateCollection(
     name: string,
-    info: { CreateIndexes: { IndexName: string; MgoKeySchema: { MgoIndexKeys: { Name: string; Direction: string }[]; MgoIsUnique: boolean } }[] },
+    info: {
+      CreateIndexes: { IndexName: string; MgoKeySchema: { MgoIndexKeys: { Name: string; Direction: string }[]; MgoIsUnique: boolean } }[];
+    },
   ): Promise<unknown>;
 }
 
@@ -90,11 +92,16 @@ export async function applySetup(
     for (const index of plan.indexes) {
       if ((await manager.checkIndexExists(plan.name, index.name)).Exists) continue;
       await manager.updateCollection(plan.name, {
-        CreateIndexes: [{ IndexName: index.name, MgoKeySchema: { MgoIndexKeys: [{ Name: index.field, Direction: '1' }], MgoIsUnique: false } }],
+        CreateIndexes: [
+          { IndexName: index.name, MgoKeySchema: { MgoIndexKeys: [{ Name: index.field, Direction: '1' }], MgoIsUnique: false } },
+        ],
       });
       log(`${plan.name}: index ${index.name} on ${index.field}`);
     }
-    await catalog.record(plan.name, plan.indexes.filter((i) => i.field.startsWith('idx.')).map((i) => i.field.slice(4)));
+    await catalog.record(
+      plan.name,
+      plan.indexes.filter((i) => i.field.startsWith('idx.')).map((i) => i.field.slice(4)),
+    );
   }
 }
 

@@ -7,12 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { consoleSite } from '../../console/serve';
 import { LOCAL_WECHAT_DEFAULTS } from '../../shared/runtime/config';
 import type { Logger } from '../../shared/runtime/logger';
 import { simulatorFile } from '../wechat-sim/persistence';
-import { consoleSite } from '../../console/serve';
-import { startLocalRuntime, type CloudEntry, type LocalRuntime } from './runtime';
-import { loadTemplate, type LocalFunction } from './template';
+import { type CloudEntry, type LocalRuntime, startLocalRuntime } from './runtime';
+import { type LocalFunction, loadTemplate } from './template';
 
 const localSecretsSchema = z.object({ DATA_KEY: z.string(), ADMIN_API_KEY: z.string() });
 
@@ -25,7 +25,7 @@ export function ensureLocalSecrets(dataDir: string): z.infer<typeof localSecrets
   if (existsSync(file)) return localSecretsSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
   const secrets = { DATA_KEY: randomBytes(32).toString('base64'), ADMIN_API_KEY: `adm_${randomBytes(24).toString('base64url')}` };
   mkdirSync(dataDir, { recursive: true });
-  writeFileSync(file, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600 });
+  writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   return secrets;
 }
 
@@ -43,7 +43,13 @@ export interface LocalStackOptions {
   /** Build the console (served at /console/) now rather than at its first visit (`npm start`). */
   warmConsole?: boolean;
   /** Simulator settings for a local run without WECHAT_API_BASE; ticketIntervalMs 0 = no pushes at all. */
-  simulator?: { ticketIntervalMs?: number; auditDecisionDelayMs?: number | null; seedDemo?: boolean; pushTimeoutMs?: number; persist?: boolean };
+  simulator?: {
+    ticketIntervalMs?: number;
+    auditDecisionDelayMs?: number | null;
+    seedDemo?: boolean;
+    pushTimeoutMs?: number;
+    persist?: boolean;
+  };
 }
 
 export interface LocalStack {
@@ -109,28 +115,31 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // `npm start` keeps the simulated WeChat next to the SQLite file, so a restart continues where it stopped
     // (mini programs authorized, audits pending) on the same port.
     const saved = options.simulator?.persist ? simulatorFile(join(dirname(sqlitePath), 'wechat-sim.json')) : undefined;
-    const start = (port: number) => startWeChatSimulator({
-      ...(saved ? { port, persistence: saved.persistence } : {}),
-      component: {
-        appId: env.WECHAT_COMPONENT_APPID ?? LOCAL_WECHAT_DEFAULTS.WECHAT_COMPONENT_APPID,
-        secret: env.WECHAT_COMPONENT_SECRET ?? LOCAL_WECHAT_DEFAULTS.WECHAT_COMPONENT_SECRET,
-        token: env.WECHAT_TOKEN ?? LOCAL_WECHAT_DEFAULTS.WECHAT_TOKEN,
-        encodingAESKey: env.WECHAT_ENCODING_AES_KEY ?? LOCAL_WECHAT_DEFAULTS.WECHAT_ENCODING_AES_KEY,
-      },
-      componentEventUrl: `${runtime.url}/wechat/component/events`,
-      messageUrlTemplate: `${runtime.url}/wechat/authorizers/$APPID$/events`,
-      ticketIntervalMs: options.simulator?.ticketIntervalMs ?? 10 * 60_000,
-      auditDecisionDelayMs: options.simulator?.auditDecisionDelayMs ?? null,
-      ...(options.simulator?.pushTimeoutMs !== undefined ? { pushTimeoutMs: options.simulator.pushTimeoutMs } : {}),
-      // What the operator registers on open.weixin.qq.com (开发资料 → 小程序服务器域名): the backend's asset host, the
-      // one server domain every build sets on its mini program.
-      registeredDomains: { server: [new URL(env.PUBLIC_BASE_URL ?? runtime.url).hostname] },
-    });
+    const start = (port: number) =>
+      startWeChatSimulator({
+        ...(saved ? { port, persistence: saved.persistence } : {}),
+        component: {
+          appId: env.WECHAT_COMPONENT_APPID ?? LOCAL_WECHAT_DEFAULTS.WECHAT_COMPONENT_APPID,
+          secret: env.WECHAT_COMPONENT_SECRET ?? LOCAL_WECHAT_DEFAULTS.WECHAT_COMPONENT_SECRET,
+          token: env.WECHAT_TOKEN ?? LOCAL_WECHAT_DEFAULTS.WECHAT_TOKEN,
+          encodingAESKey: env.WECHAT_ENCODING_AES_KEY ?? LOCAL_WECHAT_DEFAULTS.WECHAT_ENCODING_AES_KEY,
+        },
+        componentEventUrl: `${runtime.url}/wechat/component/events`,
+        messageUrlTemplate: `${runtime.url}/wechat/authorizers/$APPID$/events`,
+        ticketIntervalMs: options.simulator?.ticketIntervalMs ?? 10 * 60_000,
+        auditDecisionDelayMs: options.simulator?.auditDecisionDelayMs ?? null,
+        ...(options.simulator?.pushTimeoutMs !== undefined ? { pushTimeoutMs: options.simulator.pushTimeoutMs } : {}),
+        // What the operator registers on open.weixin.qq.com (开发资料 → 小程序服务器域名): the backend's asset host, the
+        // one server domain every build sets on its mini program.
+        registeredDomains: { server: [new URL(env.PUBLIC_BASE_URL ?? runtime.url).hostname] },
+      });
     try {
       simulator = await start(saved?.port ?? 0);
     } catch (error) {
       if (!(saved?.port && error instanceof Error && 'code' in error && error.code === 'EADDRINUSE')) throw error;
-      log.warn('the simulator’s port is taken; it starts on another one (URLs handed out before point at the old one)', { port: saved.port });
+      log.warn('the simulator’s port is taken; it starts on another one (URLs handed out before point at the old one)', {
+        port: saved.port,
+      });
       simulator = await start(0);
     }
     // Before any push: the first push cold-starts a function, which reads its configuration once.

@@ -21,11 +21,13 @@ async function main() {
     `  console: ${stack.runtime.url}/console/   (sign in with the admin key, or an account's API key)`,
     `  store:   ${config.store.kind === 'sqlite' ? `SQLite ${config.store.path}` : config.store.kind}`,
     `  WeChat:  ${stack.simulatorUrl ? `simulator at ${stack.simulatorUrl} (set WECHAT_API_BASE to use a real platform)` : config.wechat.apiBase}`,
-    stack.generated.length ? `  ${stack.generated.join(' and ')} from ${localSecretsFile(dirname(process.env.SQLITE_PATH ?? '.data/wxa-deploy.db'))} (the admin key creates accounts)` : '',
+    stack.generated.length
+      ? `  ${stack.generated.join(' and ')} from ${localSecretsFile(dirname(process.env.SQLITE_PATH ?? '.data/wxa-deploy.db'))} (the admin key creates accounts)`
+      : '',
     '  Ctrl-C stops it.',
     '',
   ].filter((line) => line !== '');
-  process.stdout.write(lines.join('\n') + '\n\n');
+  process.stdout.write(`${lines.join('\n')}\n\n`);
 
   let stopping = false;
   const stop = (signal: string) => {

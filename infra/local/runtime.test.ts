@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request, type IncomingHttpHeaders } from 'node:http';
+import { type IncomingHttpHeaders, request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { readError } from '../../test/support/http';
 import { createLogger } from '../../shared/runtime/logger';
-import { startLocalRuntime, type CloudEntry, type LocalRuntime } from './runtime';
-import { loadTemplate, type LocalFunction } from './template';
+import { readError } from '../../test/support/http';
+import { type CloudEntry, type LocalRuntime, startLocalRuntime } from './runtime';
+import { type LocalFunction, loadTemplate } from './template';
 
 const root = resolve(__dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'wxa-runtime-'));
@@ -121,15 +121,22 @@ describe('local runtime over real HTTP', () => {
     expect(JSON.parse(reply.body)).toEqual({ ok: true, storeRoundTripMs: expect.any(Number) });
   });
 
-  it.each([['/v1\\health'], ['/v1/apps/../health'], ['/v1/apps/%2e%2e/health'], ['/v1/%2E/health'], ['/v1/apps%2F..%2Fhealth'], ['http://example.com/v1/x/../health']])(
-    'refuses the non-canonical path %s (404) instead of serving the path it resolves to',
-    async (path) => {
-      const before = runtime.invocations.length;
-      const reply = await send(runtime.url, { method: 'GET', path });
-      expect({ status: reply.status, error: JSON.parse(reply.body).error }).toMatchObject({ status: 404, error: { code: 'PATH_NOT_CANONICAL', field: 'path' } });
-      expect(runtime.invocations.length).toBe(before);
-    },
-  );
+  it.each([
+    ['/v1\\health'],
+    ['/v1/apps/../health'],
+    ['/v1/apps/%2e%2e/health'],
+    ['/v1/%2E/health'],
+    ['/v1/apps%2F..%2Fhealth'],
+    ['http://example.com/v1/x/../health'],
+  ])('refuses the non-canonical path %s (404) instead of serving the path it resolves to', async (path) => {
+    const before = runtime.invocations.length;
+    const reply = await send(runtime.url, { method: 'GET', path });
+    expect({ status: reply.status, error: JSON.parse(reply.body).error }).toMatchObject({
+      status: 404,
+      error: { code: 'PATH_NOT_CANONICAL', field: 'path' },
+    });
+    expect(runtime.invocations.length).toBe(before);
+  });
 
   it('answers HEAD wherever GET is served: same status and headers, no body', async () => {
     const get = await fetch(`${runtime.url}/v1/health`);
@@ -144,7 +151,11 @@ describe('local runtime over real HTTP', () => {
 
   it('answers a chunked body over the limit with a 413 envelope, then closes', async () => {
     const before = runtime.invocations.length;
-    const reply = await send(runtime.url, { method: 'POST', path: '/v1/health', chunks: Array.from({ length: 5 }, () => 'x'.repeat(16 * 1024)) });
+    const reply = await send(runtime.url, {
+      method: 'POST',
+      path: '/v1/health',
+      chunks: Array.from({ length: 5 }, () => 'x'.repeat(16 * 1024)),
+    });
     expect(reply.status).toBe(413);
     expect(reply.headers.connection).toBe('close');
     expect(JSON.parse(reply.body)).toEqual({
@@ -174,7 +185,7 @@ describe('local runtime over real HTTP', () => {
     const before = runtime.invocations.length;
     const response = await fetch(`${runtime.url}/v1/health`, { method: 'POST', body: 'x'.repeat(64 * 1024 + 1) });
     expect(response.status).toBe(413);
-    expect((await readError(response))).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', field: 'body' });
+    expect(await readError(response)).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', field: 'body' });
     expect(runtime.invocations.length).toBe(before);
   });
 });

@@ -195,7 +195,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const url = requestTargetOf(req.url ?? '/');
     const method = (req.method ?? 'GET').toUpperCase();
     if (!url) {
-      sendJson(res, 400, { error: { code: 'REQUEST_TARGET_INVALID', message: 'the request target is not a path or an absolute URL', field: 'path', requestId } });
+      sendJson(res, 400, {
+        error: { code: 'REQUEST_TARGET_INVALID', message: 'the request target is not a path or an absolute URL', field: 'path', requestId },
+      });
       return;
     }
     const pathProblem = rawPathProblem(rawPathOf(req.url ?? '/'));
@@ -227,7 +229,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }
     if (body === 'too-large') {
       res.setHeader('connection', 'close');
-      sendJson(res, 413, { error: { code: 'PAYLOAD_TOO_LARGE', message: `request body exceeds ${maxBodyBytes} bytes`, field: 'body', requestId } });
+      sendJson(res, 413, {
+        error: { code: 'PAYLOAD_TOO_LARGE', message: `request body exceeds ${maxBodyBytes} bytes`, field: 'body', requestId },
+      });
       return;
     }
     const rawHeaders: [string, string][] = [];
@@ -289,12 +293,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       if (closing) return;
       const next = cron.next(now());
       if (next === null) return;
-      const handle = setTimeout(() => {
-        timers.delete(handle);
-        // A long wait is split into hops because setTimeout cannot wait more than ~24.8 days.
-        if (now() < next) return arm();
-        fire(fn, timerName).catch(() => undefined).finally(arm);
-      }, Math.min(Math.max(0, next - now()), MAX_TIMER_DELAY));
+      const handle = setTimeout(
+        () => {
+          timers.delete(handle);
+          // A long wait is split into hops because setTimeout cannot wait more than ~24.8 days.
+          if (now() < next) return arm();
+          fire(fn, timerName)
+            .catch(() => undefined)
+            .finally(arm);
+        },
+        Math.min(Math.max(0, next - now()), MAX_TIMER_DELAY),
+      );
       timers.add(handle);
     };
     arm();
@@ -324,7 +333,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     get received() {
       return received;
     },
-    untilReceived: (total) => (received >= total ? Promise.resolve() : new Promise<void>((resolve) => receiveWaiters.add({ total, resolve }))),
+    untilReceived: (total) =>
+      received >= total ? Promise.resolve() : new Promise<void>((resolve) => receiveWaiters.add({ total, resolve })),
     fireTimer: (fnName, timerName) => {
       const fn = options.template.functions.find((f) => f.name === fnName);
       if (!fn) return Promise.reject(new Error(`no function ${fnName}`));

@@ -48,7 +48,11 @@ export const sdkClientFactory: ScfClientFactory = ({ region, credentials }) => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const sdk = require('tencentcloud-sdk-nodejs-scf') as typeof import('tencentcloud-sdk-nodejs-scf');
   return new sdk.scf.v20180416.Client({
-    credential: { secretId: credentials.secretId, secretKey: credentials.secretKey, ...(credentials.token ? { token: credentials.token } : {}) },
+    credential: {
+      secretId: credentials.secretId,
+      secretKey: credentials.secretKey,
+      ...(credentials.token ? { token: credentials.token } : {}),
+    },
     region,
     profile: { httpProfile: { reqTimeout: 120 } },
   });

@@ -6,9 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ScfComponent, type ComponentInputs, type DeployOutput } from './component';
+import { type ComponentInputs, type DeployOutput, ScfComponent } from './component';
 import { parseScfProps } from './props';
-import { FakeScf, renderTemplate, repoRoot, type RenderedResource } from './testing';
+import { FakeScf, type RenderedResource, renderTemplate, repoRoot } from './testing';
 import { unzipEntries } from './zip';
 
 const ENV = {
@@ -98,13 +98,15 @@ describe('serverless.yml as rendered by Serverless Devs', () => {
 
   it('sends the secrets it was given and leaves empty variables out (SCF refuses empty values)', () => {
     const variables = environmentOf('api').Variables;
-    expect(variables).toEqual(expect.arrayContaining([
-      { Key: 'WXA_ENV', Value: 'cloud' },
-      { Key: 'STORE', Value: 'cloudbase' },
-      { Key: 'TCB_ENV', Value: ENV.TCB_ENV },
-      { Key: 'DATA_KEY', Value: ENV.DATA_KEY },
-      { Key: 'WECHAT_ENCODING_AES_KEY', Value: ENV.WECHAT_ENCODING_AES_KEY },
-    ]));
+    expect(variables).toEqual(
+      expect.arrayContaining([
+        { Key: 'WXA_ENV', Value: 'cloud' },
+        { Key: 'STORE', Value: 'cloudbase' },
+        { Key: 'TCB_ENV', Value: ENV.TCB_ENV },
+        { Key: 'DATA_KEY', Value: ENV.DATA_KEY },
+        { Key: 'WECHAT_ENCODING_AES_KEY', Value: ENV.WECHAT_ENCODING_AES_KEY },
+      ]),
+    );
     expect(variables.find((v) => v.Key === 'MONGODB_URL')).toBeUndefined();
   });
 });
@@ -123,7 +125,15 @@ describe('deploy (first time: the functions do not exist)', () => {
   it('creates authorize-callback, waits for Active, adds its function URL and reports the WeChat authorization-event URL', () => {
     const calls = callsFor('wxa-deploy-authorize-callback');
     const fn = { FunctionName: 'wxa-deploy-authorize-callback', Namespace: 'default' };
-    expect(calls.map((c) => c.action)).toEqual(['GetFunction', 'CreateFunction', 'GetFunction', 'GetFunction', 'ListTriggers', 'CreateTrigger', 'ListTriggers']);
+    expect(calls.map((c) => c.action)).toEqual([
+      'GetFunction',
+      'CreateFunction',
+      'GetFunction',
+      'GetFunction',
+      'ListTriggers',
+      'CreateTrigger',
+      'ListTriggers',
+    ]);
     expect(calls[0]?.request).toEqual(fn);
     expect(calls[4]?.request).toEqual({ ...fn, Offset: 0, Limit: 100, Filters: [{ Name: 'Qualifier', Values: ['$DEFAULT'] }] });
     expect(takeZip(calls[1]?.request ?? {}, 'wxa-deploy-authorize-callback')).toEqual({
@@ -138,7 +148,14 @@ describe('deploy (first time: the functions do not exist)', () => {
       CodeSource: 'ZipFile',
       Code: { ZipFile: '<zip>' },
     });
-    expect(calls[5]?.request).toEqual({ ...fn, Type: 'http', TriggerName: 'url', TriggerDesc: HTTP_DESC, Qualifier: '$DEFAULT', Enable: 'OPEN' });
+    expect(calls[5]?.request).toEqual({
+      ...fn,
+      Type: 'http',
+      TriggerName: 'url',
+      TriggerDesc: HTTP_DESC,
+      Qualifier: '$DEFAULT',
+      Enable: 'OPEN',
+    });
     const url = 'https://1250000000-29abc.ap-guangzhou.tencentscf.com';
     expect(outputs['authorize-callback']).toMatchObject({
       action: 'created',
@@ -151,7 +168,9 @@ describe('deploy (first time: the functions do not exist)', () => {
   });
 
   it('reports the WeChat message URL, with $APPID$, for the function serving POST /wechat/authorizers/{appid}/events', async () => {
-    const serving = Object.entries(resources).find(([, r]) => JSON.stringify(r.props.triggers).includes('POST /wechat/authorizers/{appid}/events'));
+    const serving = Object.entries(resources).find(([, r]) =>
+      JSON.stringify(r.props.triggers).includes('POST /wechat/authorizers/{appid}/events'),
+    );
     expect(serving).toBeDefined();
     const [name] = serving ?? ['?'];
     const output = await componentWith(fake).component.deploy(inputsOf(name));
@@ -160,15 +179,34 @@ describe('deploy (first time: the functions do not exist)', () => {
 
   it('creates api with its function URL and no WeChat URL', () => {
     const calls = callsFor('wxa-deploy-api');
-    expect(calls.map((c) => c.action)).toEqual(['GetFunction', 'CreateFunction', 'GetFunction', 'GetFunction', 'ListTriggers', 'CreateTrigger', 'ListTriggers']);
-    expect(takeZip(calls[1]?.request ?? {}, 'wxa-deploy-api')).toMatchObject({ FunctionName: 'wxa-deploy-api', MemorySize: 256, Timeout: 15 });
+    expect(calls.map((c) => c.action)).toEqual([
+      'GetFunction',
+      'CreateFunction',
+      'GetFunction',
+      'GetFunction',
+      'ListTriggers',
+      'CreateTrigger',
+      'ListTriggers',
+    ]);
+    expect(takeZip(calls[1]?.request ?? {}, 'wxa-deploy-api')).toMatchObject({
+      FunctionName: 'wxa-deploy-api',
+      MemorySize: 256,
+      Timeout: 15,
+    });
     expect(outputs.api?.wechat).toBeUndefined();
     expect(outputs.api?.url).toMatch(/^https:\/\/.+\.tencentscf\.com$/);
   });
 
   it('creates maintenance with its 7-field timer on $DEFAULT and no URL', () => {
     const calls = callsFor('wxa-deploy-maintenance');
-    expect(calls.map((c) => c.action)).toEqual(['GetFunction', 'CreateFunction', 'GetFunction', 'GetFunction', 'ListTriggers', 'CreateTrigger']);
+    expect(calls.map((c) => c.action)).toEqual([
+      'GetFunction',
+      'CreateFunction',
+      'GetFunction',
+      'GetFunction',
+      'ListTriggers',
+      'CreateTrigger',
+    ]);
     expect(takeZip(calls[1]?.request ?? {}, 'wxa-deploy-maintenance')).toMatchObject({ Timeout: 60 });
     expect(calls[5]?.request).toEqual({
       FunctionName: 'wxa-deploy-maintenance',
@@ -222,11 +260,23 @@ describe('deploy (first time: the functions do not exist)', () => {
     );
     fake.calls.length = 0;
     const { component } = componentWith(fake);
-    const props = { ...resources.maintenance?.props, triggers: [{ type: 'timer', name: 'purge-expired', cronExpression: '0 */5 * * * * *', argument: '{"job":"purge"}' }] };
+    const props = {
+      ...resources.maintenance?.props,
+      triggers: [{ type: 'timer', name: 'purge-expired', cronExpression: '0 */5 * * * * *', argument: '{"job":"purge"}' }],
+    };
     const output = await component.deploy({ ...inputsOf('maintenance'), props });
     const triggerCalls = fake.calls.filter((c) => c.action.endsWith('Trigger'));
     expect(triggerCalls).toEqual([
-      { action: 'DeleteTrigger', request: { FunctionName: 'wxa-deploy-maintenance', Namespace: 'default', Type: 'timer', TriggerName: 'old-job', Qualifier: '$DEFAULT' } },
+      {
+        action: 'DeleteTrigger',
+        request: {
+          FunctionName: 'wxa-deploy-maintenance',
+          Namespace: 'default',
+          Type: 'timer',
+          TriggerName: 'old-job',
+          Qualifier: '$DEFAULT',
+        },
+      },
       {
         action: 'UpdateTrigger',
         request: {
@@ -255,7 +305,11 @@ describe('deploy (first time: the functions do not exist)', () => {
 describe('deploying twice (triggers live on $DEFAULT, which GetFunction does not describe)', () => {
   const fake = new FakeScf();
   const lines: string[] = [];
-  const component = new ScfComponent({ logger: { info: (m) => lines.push(m), warn: (m) => lines.push(`WARN ${m}`) }, sleep: async () => undefined, clientFactory: () => fake });
+  const component = new ScfComponent({
+    logger: { info: (m) => lines.push(m), warn: (m) => lines.push(`WARN ${m}`) },
+    sleep: async () => undefined,
+    clientFactory: () => fake,
+  });
   const triggerCalls = () => fake.calls.filter((c) => /Trigger$/.test(c.action) && c.action !== 'ListTriggers');
 
   it('the second deploy finds the function URL and timer through ListTriggers: nothing is created again, and the URLs are printed both times', async () => {
@@ -277,19 +331,32 @@ describe('deploying twice (triggers live on $DEFAULT, which GetFunction does not
     expect(lines.filter((l) => l.includes('authorization-event URL'))).toEqual(printedFirst);
     expect(lines).toContain(`wxa-deploy-authorize-callback: function URL ${first.url}`);
     expect(lines.filter((l) => l.includes('function URL did not appear'))).toEqual([]);
-    expect(fake.functions.get('wxa-deploy-authorize-callback')?.triggers.map((t) => `${t.Type}:${t.TriggerName}@${t.Qualifier}`)).toEqual(['http:url@$DEFAULT']);
+    expect(fake.functions.get('wxa-deploy-authorize-callback')?.triggers.map((t) => `${t.Type}:${t.TriggerName}@${t.Qualifier}`)).toEqual([
+      'http:url@$DEFAULT',
+    ]);
   });
 
   it('a trigger changed outside the template is updated in place on $DEFAULT, never created beside the old one', async () => {
     const stored = fake.functions.get('wxa-deploy-authorize-callback')?.triggers[0];
     if (!stored) throw new Error('the first deploy stored no trigger');
-    stored.TriggerDesc = JSON.stringify({ AuthType: 'CAM', NetConfig: { EnableIntranet: false, EnableExtranet: true, ExtranetUrl: 'https://1250000000-29abc.ap-guangzhou.tencentscf.com' } });
+    stored.TriggerDesc = JSON.stringify({
+      AuthType: 'CAM',
+      NetConfig: { EnableIntranet: false, EnableExtranet: true, ExtranetUrl: 'https://1250000000-29abc.ap-guangzhou.tencentscf.com' },
+    });
     fake.calls.length = 0;
     const output = await component.deploy(inputsOf('authorize-callback'));
     expect(triggerCalls()).toEqual([
       {
         action: 'UpdateTrigger',
-        request: { FunctionName: 'wxa-deploy-authorize-callback', Namespace: 'default', Type: 'http', TriggerName: 'url', TriggerDesc: HTTP_DESC, Qualifier: '$DEFAULT', Enable: 'OPEN' },
+        request: {
+          FunctionName: 'wxa-deploy-authorize-callback',
+          Namespace: 'default',
+          Type: 'http',
+          TriggerName: 'url',
+          TriggerDesc: HTTP_DESC,
+          Qualifier: '$DEFAULT',
+          Enable: 'OPEN',
+        },
       },
     ]);
     expect(output.triggers.updated).toEqual(['http:url']);
@@ -309,7 +376,11 @@ describe('deploy refuses before any API call', () => {
   it('with invalid props, listing every problem', async () => {
     const fake = new FakeScf();
     const component = new ScfComponent({ logger: quiet, clientFactory: () => fake });
-    const props = { ...resources.maintenance?.props, memorySize: 300, triggers: [{ type: 'timer', name: 't', cronExpression: '*/5 * * * *' }] };
+    const props = {
+      ...resources.maintenance?.props,
+      memorySize: 300,
+      triggers: [{ type: 'timer', name: 't', cronExpression: '*/5 * * * *' }],
+    };
     await expect(component.deploy({ ...inputsOf('maintenance'), props })).rejects.toThrow(/memorySize[\s\S]*triggers\.0\.cronExpression/);
     expect(fake.calls).toEqual([]);
   });
@@ -331,10 +402,15 @@ describe('deploy refuses before any API call', () => {
     const component = new ScfComponent({ logger: quiet, clientFactory: () => fake });
     for (const name of ['1-purge', '_purge', `p${'x'.repeat(60)}`]) {
       const props = { ...resources.maintenance?.props, triggers: [{ type: 'timer', name, cronExpression: '0 */10 * * * * *' }] };
-      await expect(component.deploy({ ...inputsOf('maintenance'), props })).rejects.toThrow(/triggers\.0\.name: timer trigger names are 1–60/);
+      await expect(component.deploy({ ...inputsOf('maintenance'), props })).rejects.toThrow(
+        /triggers\.0\.name: timer trigger names are 1–60/,
+      );
     }
     expect(fake.calls).toEqual([]);
-    const longest = { ...resources.maintenance?.props, triggers: [{ type: 'timer', name: `p${'x'.repeat(59)}`, cronExpression: '0 */10 * * * * *' }] };
+    const longest = {
+      ...resources.maintenance?.props,
+      triggers: [{ type: 'timer', name: `p${'x'.repeat(59)}`, cronExpression: '0 */10 * * * * *' }],
+    };
     expect(parseScfProps('maintenance', longest).triggers[0]?.name).toHaveLength(60);
   });
 

@@ -17,18 +17,18 @@ import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { GetFunctionResponse } from 'tencentcloud-sdk-nodejs-scf/tencentcloud/services/scf/v20180416/scf_models';
-import { isNotFound, sdkClientFactory, type ScfClient, type ScfClientFactory, type TencentCredentials } from './client';
+import { isNotFound, type ScfClient, type ScfClientFactory, sdkClientFactory, type TencentCredentials } from './client';
 import { parseScfProps, type ScfProps } from './props';
 import {
-  MANAGED_TRIGGER_TYPES,
   createFunctionRequest,
   createTriggerRequest,
   deleteTriggerRequest,
+  type ExistingTrigger,
   functionUrlOf,
   listTriggersRequest,
-  TRIGGER_PAGE,
-  type ExistingTrigger,
+  MANAGED_TRIGGER_TYPES,
   omittedVariables,
+  TRIGGER_PAGE,
   triggerMatches,
   triggerSpec,
   updateCodeRequest,
@@ -151,7 +151,9 @@ export class ScfComponent {
     } else {
       if (existing.Runtime && existing.Runtime !== props.runtime) {
         // SCF cannot change a runtime in place ("创建时指定，目前不支持修改").
-        throw new Error(`${props.functionName} runs ${existing.Runtime}; SCF cannot switch it to ${props.runtime}: remove the function first`);
+        throw new Error(
+          `${props.functionName} runs ${existing.Runtime}; SCF cannot switch it to ${props.runtime}: remove the function first`,
+        );
       }
       await this.waitActive(client, props);
       this.logger.info(`${props.functionName}: updating code (${(code.zip.length / 1024).toFixed(1)} KB zip)`);
@@ -182,7 +184,8 @@ export class ScfComponent {
     };
     if (urlTrigger && !url) this.logger.warn(`${props.functionName}: the function URL did not appear yet; see SCF console → 函数 URL`);
     if (url) this.logger.info(`${props.functionName}: function URL ${url}`);
-    if (wechat.authorizationEventUrl) this.logger.info(`WeChat 授权事件接收 URL (authorization-event URL): ${wechat.authorizationEventUrl}`);
+    if (wechat.authorizationEventUrl)
+      this.logger.info(`WeChat 授权事件接收 URL (authorization-event URL): ${wechat.authorizationEventUrl}`);
     if (wechat.messageUrl) this.logger.info(`WeChat 消息与事件接收 URL (message URL): ${wechat.messageUrl}`);
     return output;
   }
@@ -363,7 +366,14 @@ export function planOf(props: ScfProps, inputs: ComponentInputs): PlanOutput {
     ),
     omittedEmptyVariables: omittedVariables(props),
     requests: {
-      ifAbsent: ['GetFunction → ResourceNotFound', 'CreateFunction', 'GetFunction until Active', 'ListTriggers ($DEFAULT)', ...triggerCalls, 'ListTriggers (function URL)'],
+      ifAbsent: [
+        'GetFunction → ResourceNotFound',
+        'CreateFunction',
+        'GetFunction until Active',
+        'ListTriggers ($DEFAULT)',
+        ...triggerCalls,
+        'ListTriggers (function URL)',
+      ],
       ifPresent: [
         'GetFunction',
         'UpdateFunctionCode',
@@ -376,7 +386,12 @@ export function planOf(props: ScfProps, inputs: ComponentInputs): PlanOutput {
         'ListTriggers (function URL)',
       ],
     },
-    triggers: specs.map((s) => ({ type: s.Type, name: s.TriggerName, desc: s.TriggerDesc, ...(s.CustomArgument === undefined ? {} : { customArgument: s.CustomArgument }) })),
+    triggers: specs.map((s) => ({
+      type: s.Type,
+      name: s.TriggerName,
+      desc: s.TriggerDesc,
+      ...(s.CustomArgument === undefined ? {} : { customArgument: s.CustomArgument }),
+    })),
     routes,
     ...(Object.keys(wechat).length ? { wechat } : {}),
   };

@@ -3,13 +3,17 @@
  * tsx's CommonJS loader is registered first (a devDependency: deployments run from a development checkout).
  * Serverless Devs constructs the export with `{ logger }`.
  */
-'use strict';
+
 require('tsx/cjs');
 const { ScfComponent } = require('./component.ts');
 
 module.exports = class ServerlessDevsScf extends ScfComponent {
   constructor(options = {}) {
     const logger = options.logger;
-    super(logger && typeof logger.info === 'function' ? { logger: { info: (m) => logger.info(m), warn: (m) => (logger.warn ?? logger.info).call(logger, m) } } : {});
+    super(
+      logger && typeof logger.info === 'function'
+        ? { logger: { info: (m) => logger.info(m), warn: (m) => (logger.warn ?? logger.info).call(logger, m) } }
+        : {},
+    );
   }
 };

@@ -64,14 +64,22 @@ describe('npm run deploy:plan', () => {
 
   it('masks secrets and names the empty variables it will leave out', () => {
     const plan = plans.api;
-    expect(plan?.environment).toMatchObject({ WXA_ENV: 'cloud', STORE: 'cloudbase', TCB_ENV: 'wxa-plan-env', DATA_KEY: '***', ADMIN_API_KEY: '***' });
+    expect(plan?.environment).toMatchObject({
+      WXA_ENV: 'cloud',
+      STORE: 'cloudbase',
+      TCB_ENV: 'wxa-plan-env',
+      DATA_KEY: '***',
+      ADMIN_API_KEY: '***',
+    });
     expect(output).not.toContain(Buffer.alloc(32, 1).toString('base64'));
     expect(output).not.toContain('plan-admin-key');
     expect(plan?.omittedEmptyVariables).toEqual(expect.arrayContaining(['WECHAT_COMPONENT_SECRET', 'MONGODB_URL']));
   });
 
   it('names the WeChat URLs each function will serve', () => {
-    expect(plans['authorize-callback']?.wechat?.authorizationEventUrl).toBe('<function URL of wxa-deploy-authorize-callback>/wechat/component/events');
+    expect(plans['authorize-callback']?.wechat?.authorizationEventUrl).toBe(
+      '<function URL of wxa-deploy-authorize-callback>/wechat/component/events',
+    );
     const message = Object.values(plans).find((p) => p.wechat?.messageUrl);
     expect(message?.wechat?.messageUrl).toMatch(/^<function URL of [\w-]+>\/wechat\/authorizers\/\$APPID\$\/events$/);
   });

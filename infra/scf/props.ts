@@ -23,7 +23,9 @@ const cron = z.string().refine(
 );
 
 // SCF's own rules (CreateFunction): 2–60 chars, a letter first, no trailing '-' or '_'.
-const functionName = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$/, 'SCF function names are 2–60 letters, digits, - or _, starting with a letter');
+const functionName = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$/, 'SCF function names are 2–60 letters, digits, - or _, starting with a letter');
 // Trigger names: letters, digits, '-' and '_', at most 100 (CreateTriggerRequest.TriggerName).
 const triggerName = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'trigger names are 1–100 letters, digits, - or _');
 
@@ -32,7 +34,10 @@ const triggerName = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'trigger names ar
 const description = z
   .string()
   .max(1000)
-  .regex(/^[A-Za-z0-9 ,.\n\p{Script=Han}]*$/u, 'SCF descriptions allow only letters, digits, spaces, commas, periods, newlines and Chinese characters')
+  .regex(
+    /^[A-Za-z0-9 ,.\n\p{Script=Han}]*$/u,
+    'SCF descriptions allow only letters, digits, spaces, commas, periods, newlines and Chinese characters',
+  )
   .default('');
 
 export const urlTriggerSchema = z.object({
@@ -43,7 +48,9 @@ export const urlTriggerSchema = z.object({
 
 // Timer trigger names (SCF 定时触发器, https://cloud.tencent.com/document/product/583/9708): at most 60 characters
 // of a-z, A-Z, 0-9, '-' and '_', starting with a letter.
-const timerName = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,59}$/, 'timer trigger names are 1–60 letters, digits, - or _, starting with a letter');
+const timerName = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_-]{0,59}$/, 'timer trigger names are 1–60 letters, digits, - or _, starting with a letter');
 
 export const timerTriggerSchema = z.object({
   type: z.literal('timer'),
@@ -81,7 +88,8 @@ export const scfPropsSchema = z
     const names = new Set<string>();
     let urls = 0;
     props.triggers.forEach((trigger, index) => {
-      if (names.has(trigger.name)) ctx.addIssue({ code: 'custom', path: ['triggers', index, 'name'], message: `duplicate trigger name ${trigger.name}` });
+      if (names.has(trigger.name))
+        ctx.addIssue({ code: 'custom', path: ['triggers', index, 'name'], message: `duplicate trigger name ${trigger.name}` });
       names.add(trigger.name);
       if (trigger.type === 'url') urls++;
     });

@@ -58,4 +58,3 @@ export function renderTemplate(
   const parsed = JSON.parse(out.slice(out.indexOf('{'))) as { resources: Record<string, RenderedResource> };
   return parsed.resources;
 }
-

@@ -178,7 +178,7 @@ function cronOf(desc: string | undefined): string {
 }
 
 function parseJson(text: string | undefined): Record<string, unknown> | null {
-  if (!text || !text.trim().startsWith('{')) return null;
+  if (!text?.trim().startsWith('{')) return null;
   try {
     const value: unknown = JSON.parse(text);
     return value && typeof value === 'object' ? (value as Record<string, unknown>) : null;

@@ -8,7 +8,7 @@
 import type { GetFunctionResponse, Trigger, TriggerInfo } from 'tencentcloud-sdk-nodejs-scf/tencentcloud/services/scf/v20180416/scf_models';
 import type { ScfClient } from './client';
 
-export { repoRoot, sBin, templateVariables, renderTemplate, runS, type RenderedResource } from './render';
+export { type RenderedResource, renderTemplate, repoRoot, runS, sBin, templateVariables } from './render';
 
 export interface RecordedCall {
   action: keyof ScfClient;
@@ -35,7 +35,9 @@ interface FakeFunction {
 export class FakeScf implements ScfClient {
   readonly calls: RecordedCall[] = [];
   readonly functions = new Map<string, FakeFunction>();
-  constructor(private readonly urlHost: (functionName: string) => string = (n) => `https://1250000000-${n.length}abc.ap-guangzhou.tencentscf.com`) {}
+  constructor(
+    private readonly urlHost: (functionName: string) => string = (n) => `https://1250000000-${n.length}abc.ap-guangzhou.tencentscf.com`,
+  ) {}
 
   private record(action: keyof ScfClient, request: object) {
     this.calls.push({ action, request: JSON.parse(JSON.stringify(request)) as Record<string, unknown> });
@@ -103,7 +105,10 @@ export class FakeScf implements ScfClient {
   }
 
   /** Stores triggers the way GetFunction reports them: Enable as 1, timers as {"cron"}, URLs inside NetConfig. */
-  private stored(req: { Type: string; TriggerName: string; TriggerDesc?: string; Qualifier?: string; CustomArgument?: string }, functionName: string): Trigger {
+  private stored(
+    req: { Type: string; TriggerName: string; TriggerDesc?: string; Qualifier?: string; CustomArgument?: string },
+    functionName: string,
+  ): Trigger {
     let desc = req.TriggerDesc ?? '';
     if (req.Type === 'timer') desc = JSON.stringify({ cron: desc });
     if (req.Type === 'http') {

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { wxFail } from './errors';
 import { isPlainObject, json, type SimResponse } from './http-util';
 import { qrJpeg } from './qr-jpeg';
-import { SCOPE_CODE_MANAGEMENT, SCOPE_PLUGINS, type MiniProgramRecord, type PushRequest, type SimState } from './state';
+import { type MiniProgramRecord, type PushRequest, SCOPE_CODE_MANAGEMENT, SCOPE_PLUGINS, type SimState } from './state';
 
 export interface ApiContext {
   readonly state: SimState;
@@ -202,10 +202,10 @@ const privacyOwnerSetting = z
     notice_method: z.string().min(1),
     store_expire_timestamp: optionalString,
   })
-  .refine(
-    (o) => [o.contact_phone, o.contact_email, o.contact_qq, o.contact_weixin].some((c) => c !== undefined && c !== ''),
-    { message: 'at least one contact is required', path: ['contact_phone'] },
-  );
+  .refine((o) => [o.contact_phone, o.contact_email, o.contact_qq, o.contact_weixin].some((c) => c !== undefined && c !== ''), {
+    message: 'at least one contact is required',
+    path: ['contact_phone'],
+  });
 
 const codeRoutes: ApiRoute[] = [
   {
@@ -275,7 +275,15 @@ const codeRoutes: ApiRoute[] = [
   code('POST', '/wxa/modify_domain', (ctx) => {
     const list = z.array(z.string()).optional();
     const b = body(
-      z.object({ action: z.string(), requestdomain: list, wsrequestdomain: list, uploaddomain: list, downloaddomain: list, udpdomain: list, tcpdomain: list }),
+      z.object({
+        action: z.string(),
+        requestdomain: list,
+        wsrequestdomain: list,
+        uploaddomain: list,
+        downloaddomain: list,
+        udpdomain: list,
+        tcpdomain: list,
+      }),
       ctx,
     );
     const { action, ...lists } = b;

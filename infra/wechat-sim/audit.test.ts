@@ -2,8 +2,9 @@
  * Code management: commit, privacy scan, the audit state machine of reference §4.13 with every errcode in its
  * situation, shared quotas, undo budget, release and rollback, plugins, testers and the experience QR.
  */
-import { Clock, DAY, HOUR, MINUTE, authorize, errcodeOf, startSim, str, wxCall, wxGet, wxPost, type WxAnswer } from './test-support';
+
 import { readImageMeta } from '../../shared/app/images';
+import { authorize, Clock, DAY, errcodeOf, HOUR, MINUTE, startSim, str, type WxAnswer, wxCall, wxGet, wxPost } from './test-support';
 import type { WeChatSimulator } from './types';
 
 const MP = 'wx8a6f3c2d1e0b9a01';
@@ -20,7 +21,12 @@ beforeEach(async () => {
   clock = new Clock();
   // Tokens outlive the multi-day scenarios here; their expiry is covered in tokens.test.ts.
   sim = await startSim({ now: clock.now, tokenTtlSeconds: 90 * 24 * 3600 });
-  sim.addTemplate({ templateId: TEMPLATE, userVersion: '1.4.0', userDesc: 'lowcode runtime', pages: ['pages/index/index', 'pages/detail/detail'] });
+  sim.addTemplate({
+    templateId: TEMPLATE,
+    userVersion: '1.4.0',
+    userDesc: 'lowcode runtime',
+    pages: ['pages/index/index', 'pages/detail/detail'],
+  });
   sim.addMiniProgram({ appId: MP, nickName: 'Acme Shop', principalName: 'Acme Ltd', plugins: [{ appId: PLUGIN, status: 2 }] });
   sim.addMiniProgram({ appId: MP2, nickName: 'Acme Cam', principalName: 'Acme Ltd' });
   ({ aat } = await authorize(sim, MP));
@@ -50,7 +56,9 @@ describe('commit', () => {
   it('commits a template with a JSON-string ext_json; get_page and getversioninfo reflect it', async () => {
     expect((await commit()).body).toEqual({ errcode: 0, errmsg: 'ok' });
     expect((await wxGet(sim, api('/wxa/get_page'))).body).toMatchObject({ errcode: 0, page_list: ['pages/index/index'] });
-    expect((await wxPost(sim, api('/wxa/getversioninfo'), {})).body).toMatchObject({ exp_info: { exp_version: '1.0.0', exp_desc: 'first', exp_time: Math.floor(clock.t / 1000) } });
+    expect((await wxPost(sim, api('/wxa/getversioninfo'), {})).body).toMatchObject({
+      exp_info: { exp_version: '1.0.0', exp_desc: 'first', exp_time: Math.floor(clock.t / 1000) },
+    });
   });
 
   it('rejects an unknown template (85014), an object ext_json (47001), unparseable (85013) or non-object (85048) ext_json', async () => {
@@ -71,11 +79,15 @@ describe('commit', () => {
     expect(denied.body.errcode).toBe(80082);
     expect(str(denied.body.errmsg)).toMatch(new RegExp(`^miniprogram has no permission to plugin\\[${other}\\] rid: `));
 
-    expect((await wxPost(sim, api('/wxa/plugin'), { action: 'apply', plugin_appid: other, reason: 'live' })).body).toMatchObject({ errcode: 0 });
+    expect((await wxPost(sim, api('/wxa/plugin'), { action: 'apply', plugin_appid: other, reason: 'live' })).body).toMatchObject({
+      errcode: 0,
+    });
     expect(errcodeOf(await commit({ ext_json: withPlugin(other) }))).toBe(80082);
     sim.setPluginStatus(MP, other, 2);
     expect(errcodeOf(await commit({ ext_json: withPlugin(other) }))).toBe(0);
-    const inSubPackage = JSON.stringify({ subPackages: [{ root: 'live', plugins: { p: { version: '1', provider: 'wx9999999999999999' } } }] });
+    const inSubPackage = JSON.stringify({
+      subPackages: [{ root: 'live', plugins: { p: { version: '1', provider: 'wx9999999999999999' } } }],
+    });
     expect(errcodeOf(await commit({ ext_json: inSubPackage }))).toBe(80082);
   });
 
@@ -91,7 +103,11 @@ describe('privacy scan and privacy settings', () => {
     expect(errcodeOf(await wxGet(sim, api('/wxa/security/get_code_privacy_info')))).toBe(61039);
     expect(errcodeOf(await submit())).toBe(61039);
     clock.advance(60_000);
-    expect((await wxGet(sim, api('/wxa/security/get_code_privacy_info'))).body).toMatchObject({ errcode: 0, without_auth_list: [], without_conf_list: [] });
+    expect((await wxGet(sim, api('/wxa/security/get_code_privacy_info'))).body).toMatchObject({
+      errcode: 0,
+      without_auth_list: [],
+      without_conf_list: [],
+    });
     expect(errcodeOf(await submit())).toBe(0);
   });
 
@@ -120,7 +136,9 @@ describe('privacy scan and privacy settings', () => {
       owner_setting: { contact_email: 'privacy@acme.example', notice_method: '弹窗' },
       setting_list: [{ privacy_key: 'UserInfo', privacy_text: '用于登录' }],
     };
-    expect(errcodeOf(await wxPost(sim, api('/cgi-bin/component/setprivacysetting'), { ...setting, owner_setting: { notice_method: '弹窗' } }))).toBe(47001);
+    expect(
+      errcodeOf(await wxPost(sim, api('/cgi-bin/component/setprivacysetting'), { ...setting, owner_setting: { notice_method: '弹窗' } })),
+    ).toBe(47001);
     expect(errcodeOf(await wxPost(sim, api('/cgi-bin/component/setprivacysetting'), { ...setting, privacy_ver: 1 }))).toBe(86074);
     expect(errcodeOf(await wxPost(sim, api('/cgi-bin/component/setprivacysetting'), setting))).toBe(0);
     expect((await wxPost(sim, api('/cgi-bin/component/getprivacysetting'), {})).body).toMatchObject({
@@ -130,16 +148,27 @@ describe('privacy scan and privacy settings', () => {
   });
 
   it('rejects at audit a version whose guide leaves a detected key out, with WeChat’s reason; an authorization clears the guide', async () => {
-    sim.addTemplate({ templateId: 103, userVersion: '1.0.0', userDesc: 'album', privacyApis: ['wx.chooseImage', 'wx.saveImageToPhotosAlbum'] });
+    sim.addTemplate({
+      templateId: 103,
+      userVersion: '1.0.0',
+      userDesc: 'album',
+      privacyApis: ['wx.chooseImage', 'wx.saveImageToPhotosAlbum'],
+    });
     await commit({ template_id: 103 });
     const owner = { contact_email: 'privacy@acme.example', notice_method: '弹窗' };
     const onlyAlbum = { owner_setting: owner, setting_list: [{ privacy_key: 'Album', privacy_text: '上传头像' }] };
     expect(errcodeOf(await wxPost(sim, api('/cgi-bin/component/setprivacysetting'), onlyAlbum))).toBe(0);
     const first = Number((await submit()).body.auditid);
     await sim.decideAudit(MP, 'approve');
-    expect((await auditStatus(first)).body).toMatchObject({ status: 1, reason: expect.stringContaining('"相册（仅写入）权限"相关接口或组件，请通过接口完善【用户隐私保护指引】') });
+    expect((await auditStatus(first)).body).toMatchObject({
+      status: 1,
+      reason: expect.stringContaining('"相册（仅写入）权限"相关接口或组件，请通过接口完善【用户隐私保护指引】'),
+    });
 
-    const full = { owner_setting: owner, setting_list: [...onlyAlbum.setting_list, { privacy_key: 'AlbumWriteOnly', privacy_text: '保存海报' }] };
+    const full = {
+      owner_setting: owner,
+      setting_list: [...onlyAlbum.setting_list, { privacy_key: 'AlbumWriteOnly', privacy_text: '保存海报' }],
+    };
     expect(errcodeOf(await wxPost(sim, api('/cgi-bin/component/setprivacysetting'), full))).toBe(0);
     ({ aat } = await authorize(sim, MP));
     expect(sim.miniProgram(MP)?.privacyGuide).toBeUndefined();
@@ -156,7 +185,14 @@ describe('privacy scan and privacy settings', () => {
 
 describe('server and web-view domains', () => {
   const domains = (body: Record<string, unknown>) => wxPost(sim, api('/wxa/modify_domain'), body);
-  const lists = (download: string[]) => ({ requestdomain: [], wsrequestdomain: [], uploaddomain: [], downloaddomain: download, udpdomain: [], tcpdomain: [] });
+  const lists = (download: string[]) => ({
+    requestdomain: [],
+    wsrequestdomain: [],
+    uploaddomain: [],
+    downloaddomain: download,
+    udpdomain: [],
+    tcpdomain: [],
+  });
 
   it('adds, reads and deletes; refuses what breaks the rules (85301), an add with nothing new or unregistered (85017)', async () => {
     sim.configure({ registeredDomains: { server: ['assets.acme.example'] } });
@@ -174,9 +210,14 @@ describe('server and web-view domains', () => {
   });
 
   it('reports the URLs of a version its download domains do not cover, and keeps only the platform’s domains on release', async () => {
-    const ext = JSON.stringify({ ext: { logo: 'https://assets.acme.example/v1/public/assets/ast_1', other: 'https://cdn.other.example/x.png' } });
+    const ext = JSON.stringify({
+      ext: { logo: 'https://assets.acme.example/v1/public/assets/ast_1', other: 'https://cdn.other.example/x.png' },
+    });
     await commit({ ext_json: ext });
-    expect(sim.miniProgram(MP)?.unreachableUrls.exp).toEqual(['https://assets.acme.example/v1/public/assets/ast_1', 'https://cdn.other.example/x.png']);
+    expect(sim.miniProgram(MP)?.unreachableUrls.exp).toEqual([
+      'https://assets.acme.example/v1/public/assets/ast_1',
+      'https://cdn.other.example/x.png',
+    ]);
     expect(errcodeOf(await domains({ action: 'add', ...lists(['https://assets.acme.example', 'https://cdn.other.example']) }))).toBe(0);
     expect(sim.miniProgram(MP)?.unreachableUrls.exp).toEqual([]);
 
@@ -185,14 +226,20 @@ describe('server and web-view domains', () => {
     await sim.decideAudit(MP, 'approve');
     expect((await auditStatus(auditid)).body).toMatchObject({ status: 0 });
     expect(errcodeOf(await release())).toBe(0);
-    expect(sim.miniProgram(MP)).toMatchObject({ domains: { downloaddomain: ['https://assets.acme.example'] }, unreachableUrls: { live: ['https://cdn.other.example/x.png'] } });
+    expect(sim.miniProgram(MP)).toMatchObject({
+      domains: { downloaddomain: ['https://assets.acme.example'] },
+      unreachableUrls: { live: ['https://cdn.other.example/x.png'] },
+    });
   });
 
   it('sets web-view domains only among the platform’s (89021) and answers 89019 when nothing changes', async () => {
     sim.configure({ registeredDomains: { webview: ['acme.example'] } });
     const webview = (body: Record<string, unknown>) => wxPost(sim, api('/wxa/setwebviewdomain'), body);
     expect(errcodeOf(await webview({ action: 'add', webviewdomain: ['https://h5.other.example'] }))).toBe(89021);
-    expect((await webview({ action: 'add', webviewdomain: ['https://h5.acme.example'] })).body).toMatchObject({ errcode: 0, webviewdomain: ['https://h5.acme.example'] });
+    expect((await webview({ action: 'add', webviewdomain: ['https://h5.acme.example'] })).body).toMatchObject({
+      errcode: 0,
+      webviewdomain: ['https://h5.acme.example'],
+    });
     expect(errcodeOf(await webview({ action: 'set', webviewdomain: ['https://h5.acme.example'] }))).toBe(89019);
     expect((await webview({ action: 'get' })).body).toMatchObject({ webviewdomain: ['https://h5.acme.example'] });
   });
@@ -232,7 +279,14 @@ describe('submit_audit and the audit state machine', () => {
 
     await sim.decideAudit(MP, 'approve');
     expect((await auditStatus(auditid)).body).toEqual({ errcode: 0, errmsg: 'ok', status: 0 });
-    expect((await latest()).body).toMatchObject({ errcode: 0, auditid, status: 0, user_version: '1.0.0', user_desc: 'first', submit_audit_time: Math.floor(clock.t / 1000) });
+    expect((await latest()).body).toMatchObject({
+      errcode: 0,
+      auditid,
+      status: 0,
+      user_version: '1.0.0',
+      user_desc: 'first',
+      submit_audit_time: Math.floor(clock.t / 1000),
+    });
   });
 
   it('reports rejection reason and screenshots (status 1) and delay reason (status 4)', async () => {
@@ -360,7 +414,14 @@ describe('submit quota', () => {
   it('is shared by every mini program of the platform (85085) and refills next month', async () => {
     sim.setQuota({ submitRest: 1 });
     const other = await authorize(sim, MP2);
-    expect((await wxGet(sim, api('/wxa/queryquota', other.aat))).body).toEqual({ errcode: 0, errmsg: 'ok', rest: 1, limit: 20, speedup_rest: 10, speedup_limit: 10 });
+    expect((await wxGet(sim, api('/wxa/queryquota', other.aat))).body).toEqual({
+      errcode: 0,
+      errmsg: 'ok',
+      rest: 1,
+      limit: 20,
+      speedup_rest: 10,
+      speedup_limit: 10,
+    });
     await submitted();
     expect((await wxGet(sim, api('/wxa/queryquota', other.aat))).body).toMatchObject({ rest: 0 });
     await commit({}, other.aat);
@@ -383,7 +444,9 @@ describe('release and revertcoderelease', () => {
     expect((await release()).body).toEqual({ errcode: 0, errmsg: 'ok' });
     expect(errcodeOf(await release())).toBe(85052);
     expect(sim.miniProgram(MP)?.live).toMatchObject({ appVersion: 1, userVersion: '1.0.0' });
-    expect((await wxPost(sim, api('/wxa/getversioninfo'), {})).body).toMatchObject({ release_info: { release_version: '1.0.0', release_desc: 'first' } });
+    expect((await wxPost(sim, api('/wxa/getversioninfo'), {})).body).toMatchObject({
+      release_info: { release_version: '1.0.0', release_desc: 'first' },
+    });
   });
 
   it('reports 85020 when the latest audit was rejected or withdrawn after an earlier approval', async () => {

@@ -123,7 +123,6 @@ export function renderErrorPage(message: string): string {
 export function renderAuthorizedPage(authCode: string, expiresIn: string): string {
   return page(
     '已授权 · WeChat simulator',
-    `<h1>授权成功 · authorized</h1><p>auth_code: <code>${escapeHtml(authCode)}</code></p>` +
-      `<p>expires_in: ${escapeHtml(expiresIn)}</p>`,
+    `<h1>授权成功 · authorized</h1><p>auth_code: <code>${escapeHtml(authCode)}</code></p>` + `<p>expires_in: ${escapeHtml(expiresIn)}</p>`,
   );
 }

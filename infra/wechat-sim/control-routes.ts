@@ -4,7 +4,7 @@
  * a bad control call is an HTTP 400 naming the field, whichever way it arrives.
  */
 import { z } from 'zod';
-import { isAppError, type ErrorCategory, ValidationError } from '../../shared/domain/errors';
+import { type ErrorCategory, isAppError, ValidationError } from '../../shared/domain/errors';
 import { STATUS_BY_CATEGORY } from '../../shared/runtime/http/stack';
 import { renderAuthorizedPage, renderErrorPage } from './auth-page';
 import { html, json, parseControl, type SimResponse } from './http-util';
@@ -38,8 +38,18 @@ export const faultsSchema = z.strictObject({
 });
 
 export const scriptedFaultSchema = z.union([
-  z.strictObject({ path: z.string().startsWith('/'), appId: appId.optional(), times: z.number().int().positive().optional(), errcode: z.number().int() }),
-  z.strictObject({ path: z.string().startsWith('/'), appId: appId.optional(), times: z.number().int().positive().optional(), loseAnswer: z.literal(true) }),
+  z.strictObject({
+    path: z.string().startsWith('/'),
+    appId: appId.optional(),
+    times: z.number().int().positive().optional(),
+    errcode: z.number().int(),
+  }),
+  z.strictObject({
+    path: z.string().startsWith('/'),
+    appId: appId.optional(),
+    times: z.number().int().positive().optional(),
+    loseAnswer: z.literal(true),
+  }),
 ]);
 
 /** Hosts the platform registered (`assets.example.com`), per kind; a kind left out accepts every domain. */
@@ -69,7 +79,10 @@ export const miniProgramSpecSchema = z.strictObject({
   appId,
   nickName: z.string().min(1),
   principalName: z.string().min(1),
-  userName: z.string().regex(/^gh_[0-9A-Za-z]+$/, 'userName must look like gh_…').optional(),
+  userName: z
+    .string()
+    .regex(/^gh_[0-9A-Za-z]+$/, 'userName must look like gh_…')
+    .optional(),
   plugins: z.array(z.strictObject({ appId, status: pluginStatus.optional() })).optional(),
   categories: z.array(category).optional(),
   ungrantedPrivacyApis: z.array(z.string().min(1)).optional(),
@@ -85,7 +98,10 @@ export const templateSchema = z.strictObject({
   templateType: z.union([z.literal(0), z.literal(1)]).optional(),
   privacyApis: z.array(z.string().min(1)).optional(),
   requiredPrivateInfos: z.array(z.string().min(1)).optional(),
-  sourceMiniProgramAppid: z.string().regex(/^wx[0-9a-zA-Z]{16}$/).optional(),
+  sourceMiniProgramAppid: z
+    .string()
+    .regex(/^wx[0-9a-zA-Z]{16}$/)
+    .optional(),
   createdAt: nonNegativeInt.optional(),
 });
 
@@ -231,8 +247,7 @@ const ROUTES: ControlRoute[] = [
     method: 'GET',
     path: '/sim/authorized',
     summary: 'landing page when no redirect_uri was given',
-    handle: (_sim, _body, req) =>
-      html(renderAuthorizedPage(req.query.get('auth_code') ?? '', req.query.get('expires_in') ?? '')),
+    handle: (_sim, _body, req) => html(renderAuthorizedPage(req.query.get('auth_code') ?? '', req.query.get('expires_in') ?? '')),
   },
   {
     method: 'POST',
@@ -394,4 +409,3 @@ async function scan(sim: ControlTarget, body: unknown, req: ControlRequest): Pro
     return html(renderErrorPage(message), status);
   }
 }
-

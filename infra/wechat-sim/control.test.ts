@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { ConfigError, ValidationError } from '../../shared/domain/errors';
 import { DEMO_MINI_PROGRAMS, seedDemoPlatform, simulatorOptionsFromEnv } from './index';
-import { COMPONENT, authorize, componentToken, errcodeOf, startSim, str, wxGet, wxPost } from './test-support';
+import { authorize, COMPONENT, componentToken, errcodeOf, startSim, str, wxGet, wxPost } from './test-support';
 import type { WeChatSimulator } from './types';
 
 const MP = 'wx8a6f3c2d1e0b9a01';
@@ -128,10 +128,21 @@ describe('/sim control API', () => {
     expect((await control('POST', '/sim/faults', { typo: 1 })).status).toBe(400);
     const mp = await control('POST', '/sim/mini-programs', { appId: MP, principalName: 'Acme' });
     expect(mp).toMatchObject({ status: 400, body: { field: 'nickName' } });
-    const plugins = await control('POST', '/sim/mini-programs', { appId: MP, nickName: 'A', principalName: 'B', plugins: [{ appId: 'wx1', status: 9 }] });
+    const plugins = await control('POST', '/sim/mini-programs', {
+      appId: MP,
+      nickName: 'A',
+      principalName: 'B',
+      plugins: [{ appId: 'wx1', status: 9 }],
+    });
     expect(plugins.body).toMatchObject({ field: 'plugins.0.status' });
-    expect(await control('POST', '/sim/audit/decide', { appId: MP, decision: 'maybe' })).toMatchObject({ status: 400, body: { field: 'decision' } });
-    expect(await control('POST', '/sim/configure', { componentEventUrl: 'not a url' })).toMatchObject({ status: 400, body: { field: 'componentEventUrl' } });
+    expect(await control('POST', '/sim/audit/decide', { appId: MP, decision: 'maybe' })).toMatchObject({
+      status: 400,
+      body: { field: 'decision' },
+    });
+    expect(await control('POST', '/sim/configure', { componentEventUrl: 'not a url' })).toMatchObject({
+      status: 400,
+      body: { field: 'componentEventUrl' },
+    });
     expect(await control('POST', '/sim/tokens/expire', { which: 'some' })).toMatchObject({ status: 400, body: { field: 'which' } });
     expect(await control('POST', '/sim/faults', '{not json')).toMatchObject({ status: 400, body: { code: 'SIM_INVALID_JSON' } });
     expect((await control('GET', '/sim/nope')).status).toBe(404);
@@ -141,7 +152,9 @@ describe('/sim control API', () => {
 
   it('validates the programmatic control methods the same way', () => {
     expect(() => sim.setFaults({ dropPushRate: -1 })).toThrow(ValidationError);
-    expect(() => sim.addTemplate({ templateId: -1, userVersion: '1', userDesc: 'x' })).toThrow(expect.objectContaining({ field: 'templateId' }));
+    expect(() => sim.addTemplate({ templateId: -1, userVersion: '1', userDesc: 'x' })).toThrow(
+      expect.objectContaining({ field: 'templateId' }),
+    );
     expect(() => sim.miniProgram('wx-unknown')).not.toThrow();
     expect(sim.miniProgram('wx-unknown')).toBeUndefined();
   });
@@ -155,7 +168,10 @@ describe('/sim control API', () => {
     expect(await control('POST', '/sim/revoke', { appId: MP })).toMatchObject({ status: 404, body: { code: 'MINI_PROGRAM_UNKNOWN' } });
     sim.addMiniProgram({ appId: MP, nickName: 'Acme Shop', principalName: 'Acme Ltd' });
     expect(await control('POST', '/sim/revoke', { appId: MP })).toMatchObject({ status: 409, body: { code: 'NOT_AUTHORIZED' } });
-    expect(await control('POST', '/sim/audit/decide', { appId: MP, decision: 'approve' })).toMatchObject({ status: 409, body: { code: 'NO_PENDING_AUDIT' } });
+    expect(await control('POST', '/sim/audit/decide', { appId: MP, decision: 'approve' })).toMatchObject({
+      status: 409,
+      body: { code: 'NO_PENDING_AUDIT' },
+    });
     expect((await control('GET', `/sim/mini-programs/${MP}x`)).status).toBe(404);
   });
 
@@ -164,36 +180,70 @@ describe('/sim control API', () => {
     expect((await control('POST', '/sim/mini-programs', { appId: MP, nickName: 'Acme Shop', principalName: 'Acme Ltd' })).status).toBe(200);
     const { ticket } = (await control('POST', '/sim/ticket')).body as { ticket: string };
     const cat = await componentToken(sim, ticket);
-    const pre = await wxPost(sim, `/cgi-bin/component/api_create_preauthcode?component_access_token=${cat}`, { component_appid: COMPONENT.appId });
-    const scan = await control('POST', '/sim/scan', { preAuthCode: pre.body.pre_auth_code, appId: MP, funcScopeIds: [18], redirectUri: 'https://x.example/cb' });
-    expect(scan).toMatchObject({ status: 200, body: { authCode: expect.stringMatching(/^queryauthcode@@@/), redirectUrl: expect.stringMatching(/^https:\/\/x\.example\/cb\?auth_code=/) } });
+    const pre = await wxPost(sim, `/cgi-bin/component/api_create_preauthcode?component_access_token=${cat}`, {
+      component_appid: COMPONENT.appId,
+    });
+    const scan = await control('POST', '/sim/scan', {
+      preAuthCode: pre.body.pre_auth_code,
+      appId: MP,
+      funcScopeIds: [18],
+      redirectUri: 'https://x.example/cb',
+    });
+    expect(scan).toMatchObject({
+      status: 200,
+      body: {
+        authCode: expect.stringMatching(/^queryauthcode@@@/),
+        redirectUrl: expect.stringMatching(/^https:\/\/x\.example\/cb\?auth_code=/),
+      },
+    });
     const authCode = (scan.body as { authCode: string }).authCode;
-    const auth = await wxPost(sim, `/cgi-bin/component/api_query_auth?component_access_token=${cat}`, { component_appid: COMPONENT.appId, authorization_code: authCode });
+    const auth = await wxPost(sim, `/cgi-bin/component/api_query_auth?component_access_token=${cat}`, {
+      component_appid: COMPONENT.appId,
+      authorization_code: authCode,
+    });
     const aat = str((auth.body.authorization_info as Record<string, unknown>).authorizer_access_token);
 
     await wxPost(sim, `/wxa/commit?access_token=${aat}`, { template_id: 5, ext_json: '{}', user_version: '1.0.0', user_desc: 'x' });
     const submitted = await wxPost(sim, `/wxa/submit_audit?access_token=${aat}`, {});
-    expect((await control('POST', '/sim/audit/decide', { appId: MP, decision: 'reject', reason: 'no', screenshots: ['s1'] })).status).toBe(200);
-    expect((await wxPost(sim, `/wxa/get_auditstatus?access_token=${aat}`, { auditid: submitted.body.auditid })).body).toMatchObject({ status: 1, reason: 'no', screenshot: 's1' });
+    expect((await control('POST', '/sim/audit/decide', { appId: MP, decision: 'reject', reason: 'no', screenshots: ['s1'] })).status).toBe(
+      200,
+    );
+    expect((await wxPost(sim, `/wxa/get_auditstatus?access_token=${aat}`, { auditid: submitted.body.auditid })).body).toMatchObject({
+      status: 1,
+      reason: 'no',
+      screenshot: 's1',
+    });
 
     expect((await control('POST', '/sim/quota', { submitRest: 0 })).body).toMatchObject({ submitRest: 0, submitLimit: 20 });
     expect(errcodeOf(await wxPost(sim, `/wxa/submit_audit?access_token=${aat}`, {}))).toBe(85085);
 
     expect((await control('POST', '/sim/plugins/status', { appId: MP, pluginAppId: 'wx2b03c6e691cd7370', status: 2 })).status).toBe(200);
-    expect((await control('GET', `/sim/mini-programs/${MP}`)).body).toMatchObject({ appId: MP, plugins: [{ appId: 'wx2b03c6e691cd7370', status: 2 }], audits: [{ status: 1 }] });
+    expect((await control('GET', `/sim/mini-programs/${MP}`)).body).toMatchObject({
+      appId: MP,
+      plugins: [{ appId: 'wx2b03c6e691cd7370', status: 2 }],
+      audits: [{ status: 1 }],
+    });
     expect((await control('GET', '/sim/mini-programs')).body).toMatchObject([{ appId: MP }]);
 
     expect((await control('POST', '/sim/tokens/expire', { which: 'authorizer' })).status).toBe(200);
     expect(errcodeOf(await wxGet(sim, `/wxa/get_category?access_token=${aat}`))).toBe(42001);
     const refreshToken = str((auth.body.authorization_info as Record<string, unknown>).authorizer_refresh_token);
     expect((await control('POST', '/sim/refresh-tokens/invalidate', { appId: MP })).status).toBe(200);
-    const refreshed = await wxPost(sim, `/cgi-bin/component/api_authorizer_token?component_access_token=${cat}`, { component_appid: COMPONENT.appId, authorizer_appid: MP, authorizer_refresh_token: refreshToken });
+    const refreshed = await wxPost(sim, `/cgi-bin/component/api_authorizer_token?component_access_token=${cat}`, {
+      component_appid: COMPONENT.appId,
+      authorizer_appid: MP,
+      authorizer_refresh_token: refreshToken,
+    });
     expect(errcodeOf(refreshed)).toBe(61023);
 
-    expect((await control('POST', '/sim/configure', { auditDecisionDelayMs: null, privacyScanMs: 0, ticketIntervalMs: 0 })).status).toBe(200);
+    expect((await control('POST', '/sim/configure', { auditDecisionDelayMs: null, privacyScanMs: 0, ticketIntervalMs: 0 })).status).toBe(
+      200,
+    );
     expect((await control('POST', '/sim/revoke', { appId: MP })).status).toBe(200);
     expect((await control('GET', `/sim/mini-programs/${MP}`)).body).toMatchObject({ authorization: 'revoked' });
-    expect((await control('GET', '/sim')).body).toMatchObject({ routes: expect.arrayContaining([expect.stringContaining('POST /sim/scan')]) });
+    expect((await control('GET', '/sim')).body).toMatchObject({
+      routes: expect.arrayContaining([expect.stringContaining('POST /sim/scan')]),
+    });
   });
 });
 

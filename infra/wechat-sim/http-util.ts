@@ -4,10 +4,10 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { z } from 'zod';
-import { ValidationError, type FieldIssue } from '../../shared/domain/errors';
+import { type FieldIssue, ValidationError } from '../../shared/domain/errors';
 
 export type SimResponse =
-  | { kind: 'json'; status?: number; body: unknown; /** Default `application/json; encoding=utf-8`. */ contentType?: string }
+  | { kind: 'json'; status?: number; body: unknown /** Default `application/json; encoding=utf-8`. */; contentType?: string }
   | { kind: 'binary'; contentType: string; data: Buffer; headers?: Record<string, string> }
   | { kind: 'html'; status?: number; html: string }
   | { kind: 'redirect'; location: string };

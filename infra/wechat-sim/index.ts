@@ -5,6 +5,12 @@
 import { Simulator } from './simulator';
 import type { SimulatorOptions, WeChatSimulator } from './types';
 
+export { DEMO_MINI_PROGRAMS, DEMO_PLUGINS, DEMO_TEMPLATES, type DemoPlatform, seedDemoPlatform } from './demo';
+export { DEMO_COMPONENT, type EnvSimulatorOptions, SIM_ENV_VARS, simulatorOptionsFromEnv } from './env';
+export { SimulatorError } from './errors';
+export { MAX_PUSH_ATTEMPTS } from './pushes';
+export { NO_FAULTS } from './simulator';
+export { DEFAULT_FUNC_SCOPE_IDS, DEFAULT_QUOTA, GRACE_MS, TICKET_TTL_MS } from './state';
 export type {
   AuditDecision,
   AuditSnapshot,
@@ -26,12 +32,6 @@ export type {
   VersionSnapshot,
   WeChatSimulator,
 } from './types';
-export { seedDemoPlatform, DEMO_MINI_PROGRAMS, DEMO_PLUGINS, DEMO_TEMPLATES, type DemoPlatform } from './demo';
-export { simulatorOptionsFromEnv, DEMO_COMPONENT, SIM_ENV_VARS, type EnvSimulatorOptions } from './env';
-export { NO_FAULTS } from './simulator';
-export { DEFAULT_FUNC_SCOPE_IDS, DEFAULT_QUOTA, GRACE_MS, TICKET_TTL_MS } from './state';
-export { SimulatorError } from './errors';
-export { MAX_PUSH_ATTEMPTS } from './pushes';
 
 export function startWeChatSimulator(options: SimulatorOptions): Promise<WeChatSimulator> {
   return Simulator.start(options);

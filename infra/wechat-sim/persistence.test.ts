@@ -2,8 +2,9 @@
  * The simulator kept in a file: a restarted simulator comes back on its port with what it held (mini programs,
  * authorizations, tokens), whatever fields the state has; a damaged file stops the start instead of being lost.
  */
-import { request } from 'node:http';
+
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startWeChatSimulator } from './index';
@@ -46,7 +47,9 @@ describe('simulator persistence', () => {
       component_verify_ticket: ticket,
     });
     const componentToken = String(token.body.component_access_token);
-    const preAuth = await wxPost(first, `/cgi-bin/component/api_create_preauthcode?component_access_token=${componentToken}`, { component_appid: COMPONENT.appId });
+    const preAuth = await wxPost(first, `/cgi-bin/component/api_create_preauthcode?component_access_token=${componentToken}`, {
+      component_appid: COMPONENT.appId,
+    });
     await first.scanAuthorization({ preAuthCode: String(preAuth.body.pre_auth_code), appId: APPID, redirectUri: 'https://example.com/cb' });
     const before = first.miniProgram(APPID);
     await first.close();

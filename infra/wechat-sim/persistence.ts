@@ -21,7 +21,10 @@ const SET = '$set';
 const encode = (_key: string, value: unknown): unknown =>
   types.isMap(value) ? { [MAP]: [...value.entries()] } : types.isSet(value) ? { [SET]: [...value.values()] } : value;
 
-const tagged = z.union([z.strictObject({ [MAP]: z.array(z.tuple([z.unknown(), z.unknown()])) }), z.strictObject({ [SET]: z.array(z.unknown()) })]);
+const tagged = z.union([
+  z.strictObject({ [MAP]: z.array(z.tuple([z.unknown(), z.unknown()])) }),
+  z.strictObject({ [SET]: z.array(z.unknown()) }),
+]);
 
 const decode = (_key: string, value: unknown): unknown => {
   const parsed = tagged.safeParse(value);
@@ -36,7 +39,9 @@ type SavedSimulator = z.infer<typeof fileSchema>;
 export function readSimulatorFile(path: string): SavedSimulator | undefined {
   if (!existsSync(path)) return undefined;
   const problem = (why: string) =>
-    new ConfigError(`the simulator's saved state ${path} ${why}; move it away (or delete it) to start the simulated WeChat afresh`, { field: 'SIM_STATE_FILE' });
+    new ConfigError(`the simulator's saved state ${path} ${why}; move it away (or delete it) to start the simulated WeChat afresh`, {
+      field: 'SIM_STATE_FILE',
+    });
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'), decode);

@@ -3,7 +3,19 @@
  * with WeChatMessageCrypto (component token/key, trailer = component appid). Retries, timeouts and the push
  * faults (drop, duplicate, reorder) are observed at the receiver and in the push log.
  */
-import { COMPONENT, Clock, MINUTE, PushReceiver, authorize, componentToken, errcodeOf, preAuthCode, startSim, wxPost } from './test-support';
+import {
+  authorize,
+  Clock,
+  COMPONENT,
+  componentToken,
+  errcodeOf,
+  MINUTE,
+  PushReceiver,
+  preAuthCode,
+  seededRandom,
+  startSim,
+  wxPost,
+} from './test-support';
 import type { WeChatSimulator } from './types';
 
 const MP = 'wx8a6f3c2d1e0b9a01';
@@ -13,18 +25,6 @@ let clock: Clock;
 let receiver: PushReceiver;
 
 const nowSeconds = (): number => Math.floor(clock.t / 1000);
-
-/** Deterministic dice (mulberry32) so fault scenarios replay identically. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 beforeEach(async () => {
   clock = new Clock();
@@ -68,7 +68,10 @@ describe('authorization-event pushes', () => {
   it('a tampered body fails msg_signature verification at the receiver', async () => {
     await sim.pushVerifyTicket();
     const push = receiver.received[0]!;
-    const tampered = { ...push, body: push.body.replace(/<Encrypt><!\[CDATA\[(.)/, (_m, c: string) => `<Encrypt><![CDATA[${c === 'A' ? 'B' : 'A'}`) };
+    const tampered = {
+      ...push,
+      body: push.body.replace(/<Encrypt><!\[CDATA\[(.)/, (_m, c: string) => `<Encrypt><![CDATA[${c === 'A' ? 'B' : 'A'}`),
+    };
     expect(() => receiver.open(tampered, nowSeconds())).toThrow(/msg_signature/);
   });
 
@@ -105,13 +108,22 @@ describe('authorization-event pushes', () => {
       PreAuthCode: code1,
     });
     expect(messages[1]!.message).toMatchObject({ AuthorizationCode: third.authCode, PreAuthCode: code3 });
-    expect(messages[2]!.message).toEqual({ AppId: COMPONENT.appId, CreateTime: String(nowSeconds()), InfoType: 'unauthorized', AuthorizerAppid: MP });
+    expect(messages[2]!.message).toEqual({
+      AppId: COMPONENT.appId,
+      CreateTime: String(nowSeconds()),
+      InfoType: 'unauthorized',
+      AuthorizerAppid: MP,
+    });
   });
 });
 
 describe('audit-result pushes', () => {
   async function submitOne(aat: string): Promise<void> {
-    expect(errcodeOf(await wxPost(sim, `/wxa/commit?access_token=${aat}`, { template_id: 1, ext_json: '{}', user_version: '1.0.0', user_desc: 'x' }))).toBe(0);
+    expect(
+      errcodeOf(
+        await wxPost(sim, `/wxa/commit?access_token=${aat}`, { template_id: 1, ext_json: '{}', user_version: '1.0.0', user_desc: 'x' }),
+      ),
+    ).toBe(0);
     expect(errcodeOf(await wxPost(sim, `/wxa/submit_audit?access_token=${aat}`, {}))).toBe(0);
   }
 
@@ -134,7 +146,12 @@ describe('audit-result pushes', () => {
       expect(receiver.received[i]!.query.get('source')).toBe('wechat');
     }
     expect(opened[0]!.message).toMatchObject({ Event: 'weapp_audit_delay', Reason: '需要补充材料', DelayTime: String(nowSeconds()) });
-    expect(opened[1]!.message).toMatchObject({ Event: 'weapp_audit_fail', Reason: '1:名称不符<br>', FailTime: String(nowSeconds()), ScreenShot: 'm1|m2' });
+    expect(opened[1]!.message).toMatchObject({
+      Event: 'weapp_audit_fail',
+      Reason: '1:名称不符<br>',
+      FailTime: String(nowSeconds()),
+      ScreenShot: 'm1|m2',
+    });
     expect(opened[2]!.message).toMatchObject({ Event: 'weapp_audit_success', SuccTime: String(nowSeconds()) });
   });
 
@@ -205,12 +222,23 @@ describe('delivery, retries and push faults', () => {
     expect(receiver.received).toHaveLength(2);
     const [a, b] = receiver.received.map((p) => receiver.open(p, nowSeconds()));
     expect(a!.message).toEqual(b!.message);
-    expect(sim.pushLog().map((e) => e.copy).sort()).toEqual([1, 2]);
+    expect(
+      sim
+        .pushLog()
+        .map((e) => e.copy)
+        .sort(),
+    ).toEqual([1, 2]);
   });
 
   it('reorders queued pushes (reorderPushes)', async () => {
     await sim.close();
-    sim = await startSim({ now: clock.now, componentEventUrl: `${receiver.url}/c`, random: seeded(7), faults: { reorderPushes: true }, pushReorderWindowMs: 20 });
+    sim = await startSim({
+      now: clock.now,
+      componentEventUrl: `${receiver.url}/c`,
+      random: seededRandom(7),
+      faults: { reorderPushes: true },
+      pushReorderWindowMs: 20,
+    });
     const tickets = await Promise.all(Array.from({ length: 8 }, () => sim.pushVerifyTicket()));
     const arrived = receiver.received.map((p) => String(receiver.open(p, nowSeconds()).message.ComponentVerifyTicket));
     expect([...arrived].sort()).toEqual([...tickets].sort());
@@ -257,7 +285,9 @@ describe('automatic ticket pushes (jest fake timers)', () => {
     expect(receiver.received).toHaveLength(3);
     const stamps = receiver.received.map((p) => Number(p.query.get('timestamp')));
     expect([stamps[1]! - stamps[0]!, stamps[2]! - stamps[1]!]).toEqual([600, 600]);
-    expect(receiver.received.map((p) => receiver.open(p, Number(p.query.get('timestamp'))).message.InfoType)).toEqual(Array(3).fill('component_verify_ticket'));
+    expect(receiver.received.map((p) => receiver.open(p, Number(p.query.get('timestamp'))).message.InfoType)).toEqual(
+      Array(3).fill('component_verify_ticket'),
+    );
 
     sim.configure({ ticketIntervalMs: 0 });
     await jest.advanceTimersByTimeAsync(60 * MINUTE);

@@ -10,10 +10,11 @@
  * Everything goes through one queue so that the fault settings can drop, duplicate or reorder pushes. Timers are
  * plain `setTimeout`s, so jest fake timers drive retries and timeouts too.
  */
+
+import { randomInt } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import { randomInt } from 'node:crypto';
-import { WeChatMessageCrypto, plainSignature } from '../../shared/wechat/crypto';
+import { plainSignature, WeChatMessageCrypto } from '../../shared/wechat/crypto';
 import { buildWeChatXml, type WeChatXmlInput } from '../../shared/wechat/xml';
 import type { FaultConfig, PushLogEntry, PushOutcome, SimulatorComponent } from './types';
 
@@ -144,13 +145,7 @@ export class PushQueue {
     for (const run of batch) await run();
   }
 
-  private async deliver(
-    pushId: number,
-    copy: number,
-    push: OutgoingPush,
-    plaintext: string,
-    encrypt: string,
-  ): Promise<PushOutcome> {
+  private async deliver(pushId: number, copy: number, push: OutgoingPush, plaintext: string, encrypt: string): Promise<PushOutcome> {
     const { component } = this.opts;
     const body = buildWeChatXml({ ...push.envelope, Encrypt: encrypt });
     for (let attempt = 1; attempt <= MAX_PUSH_ATTEMPTS; attempt++) {

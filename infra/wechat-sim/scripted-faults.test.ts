@@ -18,7 +18,12 @@ beforeEach(async () => {
 afterEach(() => sim.close());
 
 const commit = (aat: string) =>
-  wxPost(sim, `/wxa/commit?access_token=${aat}`, { template_id: 1, ext_json: '{"extAppid":"x"}', user_version: '1.0.0', user_desc: 'first' });
+  wxPost(sim, `/wxa/commit?access_token=${aat}`, {
+    template_id: 1,
+    ext_json: '{"extAppid":"x"}',
+    user_version: '1.0.0',
+    user_desc: 'first',
+  });
 
 it('answers the scripted errcode for that mini program only, as many times as asked, then behaves again', async () => {
   const a = await authorize(sim, MP);

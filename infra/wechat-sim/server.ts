@@ -8,10 +8,10 @@
  * always steer the simulator and a human can always authorize.
  */
 import { randomBytes } from 'node:crypto';
-import http from 'node:http';
+import type http from 'node:http';
 import { AnswerLost, findApiRoute, runApiRoute, type ScriptedAction } from './api-routes';
 import { renderAuthPage, renderErrorPage } from './auth-page';
-import { controlError, handleControl, type ControlTarget } from './control-routes';
+import { type ControlTarget, controlError, handleControl } from './control-routes';
 import { WxFailure } from './errors';
 import { html, json, readBody, type SimResponse } from './http-util';
 import type { PushRequest, SimState } from './state';
@@ -34,11 +34,7 @@ export interface ServerHooks {
 }
 
 /** The PC page, the current mobile page and the legacy mobile page (reference §3.4). */
-const AUTH_PAGE_PATHS: ReadonlySet<string> = new Set([
-  '/cgi-bin/componentloginpage',
-  '/wxaopen/safe/bindcomponent',
-  '/safe/bindcomponent',
-]);
+const AUTH_PAGE_PATHS: ReadonlySet<string> = new Set(['/cgi-bin/componentloginpage', '/wxaopen/safe/bindcomponent', '/safe/bindcomponent']);
 
 const BAD_GATEWAY_HTML = [
   '<html>',
@@ -132,7 +128,8 @@ async function handle(hooks: ServerHooks, req: http.IncomingMessage, res: http.S
     }
     send(res, answer);
   } catch (error) {
-    if (error instanceof WxFailure) send(res, wechatError(error.errcode, error.errmsg, route.auth === 'authorizer' ? route.errorContentType : undefined));
+    if (error instanceof WxFailure)
+      send(res, wechatError(error.errcode, error.errmsg, route.auth === 'authorizer' ? route.errorContentType : undefined));
     else if (error instanceof AnswerLost) res.destroy();
     else throw error;
   }
@@ -162,9 +159,7 @@ function authPage(hooks: ServerHooks, query: URLSearchParams, mobile: boolean): 
   try {
     const { miniPrograms, scopeIds } = hooks.state.openAuthPage(preAuthCode, params);
     const { authType } = params;
-    return html(
-      renderAuthPage({ componentAppId, preAuthCode, redirectUri, authType, bizAppId, miniPrograms, scopeIds, mobile }),
-    );
+    return html(renderAuthPage({ componentAppId, preAuthCode, redirectUri, authType, bizAppId, miniPrograms, scopeIds, mobile }));
   } catch (error) {
     const answer = controlError(error);
     const message = error instanceof Error ? error.message : 'authorization failed';
@@ -184,7 +179,10 @@ function send(res: http.ServerResponse, response: SimResponse): void {
     case 'json': {
       const text = JSON.stringify(response.body);
       // The charset spelling WeChat really uses (reference §9).
-      const headers = { 'Content-Type': response.contentType ?? 'application/json; encoding=utf-8', 'Content-Length': Buffer.byteLength(text) };
+      const headers = {
+        'Content-Type': response.contentType ?? 'application/json; encoding=utf-8',
+        'Content-Length': Buffer.byteLength(text),
+      };
       res.writeHead(response.status ?? 200, headers);
       res.end(text);
       return;

@@ -7,8 +7,8 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseControl } from './http-util';
 import {
+  type ControlTarget,
   configureSchema,
   decideSchema,
   faultsSchema,
@@ -20,11 +20,11 @@ import {
   scriptedFaultSchema,
   templateSchema,
   tokenKindSchema,
-  type ControlTarget,
 } from './control-routes';
+import { parseControl } from './http-util';
 import { PushQueue, type PushTiming } from './pushes';
 import { createRequestHandler } from './server';
-import { DEFAULT_QUOTA, SimState, type PushRequest } from './state';
+import { DEFAULT_QUOTA, type PushRequest, SimState } from './state';
 import type {
   AnswerHold,
   AuditDecision,
@@ -53,10 +53,7 @@ export const NO_FAULTS: FaultConfig = {
   reorderPushes: false,
 };
 
-type Configurable = Pick<
-  SimulatorOptions,
-  'componentEventUrl' | 'messageUrlTemplate' | 'ticketIntervalMs' | 'auditDecisionDelayMs'
-> &
+type Configurable = Pick<SimulatorOptions, 'componentEventUrl' | 'messageUrlTemplate' | 'ticketIntervalMs' | 'auditDecisionDelayMs'> &
   ConfigureAdditions;
 
 export class Simulator implements ControlTarget {
@@ -143,19 +140,23 @@ export class Simulator implements ControlTarget {
     }
     // Every change of state comes from a request (the backend's calls, the control API, the authorization page) or
     // is settled at the next one; saving once the response is sent keeps what the caller saw.
-    if (sim.persistence) server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => res.once('finish', () => sim.scheduleSave()));
-    server.on('request', createRequestHandler({
-      state: sim.state,
-      control: sim,
-      faults: () => sim.faultConfig,
-      random: sim.random,
-      count: (path) => sim.counts.set(path, (sim.counts.get(path) ?? 0) + 1),
-      settle: () => sim.settle(),
-      emit: (push) => void sim.emit(push),
-      sleep: (ms) => sim.sleep(ms),
-      scripted: (path, appId) => sim.takeScripted(path, appId),
-      held: (path) => sim.takeHold(path),
-    }));
+    if (sim.persistence)
+      server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => res.once('finish', () => sim.scheduleSave()));
+    server.on(
+      'request',
+      createRequestHandler({
+        state: sim.state,
+        control: sim,
+        faults: () => sim.faultConfig,
+        random: sim.random,
+        count: (path) => sim.counts.set(path, (sim.counts.get(path) ?? 0) + 1),
+        settle: () => sim.settle(),
+        emit: (push) => void sim.emit(push),
+        sleep: (ms) => sim.sleep(ms),
+        scripted: (path, appId) => sim.takeScripted(path, appId),
+        held: (path) => sim.takeHold(path),
+      }),
+    );
     sim.restartTicketTimer();
     return sim;
   }
@@ -222,10 +223,13 @@ export class Simulator implements ControlTarget {
     if (this.dueTimer !== undefined) clearTimeout(this.dueTimer.timer);
     this.dueTimer = undefined;
     if (at === undefined || this.closed) return;
-    const timer = setTimeout(() => {
-      this.dueTimer = undefined;
-      this.settle();
-    }, Math.max(0, at - this.now()));
+    const timer = setTimeout(
+      () => {
+        this.dueTimer = undefined;
+        this.settle();
+      },
+      Math.max(0, at - this.now()),
+    );
     this.dueTimer = { at, timer };
   }
 
@@ -355,11 +359,7 @@ export class Simulator implements ControlTarget {
     await this.emit(this.state.revoke(appId));
   }
 
-  async decideAudit(
-    appId: string,
-    decision: AuditDecision,
-    opts: { reason?: string; screenshots?: string[] } = {},
-  ): Promise<void> {
+  async decideAudit(appId: string, decision: AuditDecision, opts: { reason?: string; screenshots?: string[] } = {}): Promise<void> {
     const input = parseControl(decideSchema, { appId, decision, ...opts }, 'decision');
     this.settle();
     const push = this.state.decideAudit(input.appId, input.decision, {
@@ -416,12 +416,7 @@ export class Simulator implements ControlTarget {
     return this.pushes.settled();
   }
 
-  authorizationPageUrl(input: {
-    preAuthCode: string;
-    redirectUri: string;
-    authType?: number;
-    bizAppId?: string;
-  }): string {
+  authorizationPageUrl(input: { preAuthCode: string; redirectUri: string; authType?: number; bizAppId?: string }): string {
     const query = new URLSearchParams({
       component_appid: this.state.component.appId,
       pre_auth_code: input.preAuthCode,

@@ -46,8 +46,7 @@ const CST_OFFSET_MS = 8 * HOUR;
 
 /** Permission sets granted when the admin keeps every box ticked (18 = code management, 40 = plugins). */
 export const DEFAULT_FUNC_SCOPE_IDS: readonly number[] = [
-  17, 18, 19, 25, 30, 31, 36, 37, 40, 41, 45, 48, 49, 51, 52, 57, 65, 67, 70, 71, 73, 76, 81, 84, 85, 86, 88, 93, 99,
-  102, 104, 105,
+  17, 18, 19, 25, 30, 31, 36, 37, 40, 41, 45, 48, 49, 51, 52, 57, 65, 67, 70, 71, 73, 76, 81, 84, 85, 86, 88, 93, 99, 102, 104, 105,
 ];
 /**
  * Sets one third-party platform at a time may hold for a mini program (doc miniprogram_authority, 权限集互斥 是).
@@ -147,7 +146,14 @@ interface Version extends VersionSnapshot {
 }
 
 type ServerDomainList = 'requestdomain' | 'wsrequestdomain' | 'uploaddomain' | 'downloaddomain' | 'udpdomain' | 'tcpdomain';
-export const SERVER_DOMAIN_LISTS: readonly ServerDomainList[] = ['requestdomain', 'wsrequestdomain', 'uploaddomain', 'downloaddomain', 'udpdomain', 'tcpdomain'];
+export const SERVER_DOMAIN_LISTS: readonly ServerDomainList[] = [
+  'requestdomain',
+  'wsrequestdomain',
+  'uploaddomain',
+  'downloaddomain',
+  'udpdomain',
+  'tcpdomain',
+];
 /** The scheme each list takes (doc 设置服务器域名; sockets wss, udp/tcp their own). */
 const DOMAIN_SCHEME: Readonly<Record<ServerDomainList | 'webviewdomain', string>> = {
   requestdomain: 'https:',
@@ -432,10 +438,7 @@ export class SimState {
    * What the authorization page shows for these parameters: the mini programs the admin may pick and the
    * permission sets offered. Remembers the parameters on the pre-auth code for the scan that follows.
    */
-  openAuthPage(
-    preAuthCode: string,
-    params: AuthPageParams,
-  ): { miniPrograms: MiniProgramSnapshot[]; scopeIds: number[] } {
+  openAuthPage(preAuthCode: string, params: AuthPageParams): { miniPrograms: MiniProgramSnapshot[]; scopeIds: number[] } {
     const record = this.usablePreAuthCode(preAuthCode);
     record.page = params;
     const listed = [...this.miniPrograms.values()].filter((mp) => {
@@ -473,7 +476,11 @@ export class SimState {
     // An exclusive set another platform holds cannot be granted here: the page shows it taken.
     const granted = [...new Set(input.funcScopeIds ?? offered)].filter((id) => !mp.heldByOtherPlatform.includes(id)).sort((a, b) => a - b);
     if (granted.length === 0) {
-      throw simError('NO_PERMISSION_SETS', 'invalid', 'at least one permission set must be granted (none left that another platform does not hold)');
+      throw simError(
+        'NO_PERMISSION_SETS',
+        'invalid',
+        'at least one permission set must be granted (none left that another platform does not hold)',
+      );
     }
     // Without category_id_list the page offers every published set, so any id the caller names is fine.
     const restricted = page.categoryIds !== undefined && page.categoryIds.length > 0;
@@ -486,8 +493,7 @@ export class SimState {
     record.used = true;
     const now = this.now();
     const wasAuthorized = mp.authorization === 'authorized';
-    const sameSets =
-      wasAuthorized && mp.funcScopeIds.length === granted.length && mp.funcScopeIds.every((id, i) => id === granted[i]);
+    const sameSets = wasAuthorized && mp.funcScopeIds.length === granted.length && mp.funcScopeIds.every((id, i) => id === granted[i]);
 
     // Re-authorization replaces the refresh token and the access tokens of the previous grant [O].
     this.invalidateAuthorizerCredentials(mp.appId, now);
@@ -507,8 +513,7 @@ export class SimState {
 
     const redirectBase = input.redirectUri ?? page.redirectUri ?? fallbackRedirectUri;
     const separator = redirectBase.includes('?') ? '&' : '?';
-    const redirectUrl =
-      `${redirectBase}${separator}auth_code=${encodeURIComponent(authCode)}&expires_in=${CODE_TTL_SECONDS}`;
+    const redirectUrl = `${redirectBase}${separator}auth_code=${encodeURIComponent(authCode)}&expires_in=${CODE_TTL_SECONDS}`;
 
     // updateauthorized is not sent when the set of permission sets did not change [O].
     const infoType = wasAuthorized ? (sameSets ? undefined : 'updateauthorized') : 'authorized';
@@ -694,9 +699,7 @@ export class SimState {
   }
 
   templateList(templateType: number | undefined): Record<string, unknown> {
-    const list = [...this.templates.values()].filter(
-      (t) => templateType === undefined || t.templateType === templateType,
-    );
+    const list = [...this.templates.values()].filter((t) => templateType === undefined || t.templateType === templateType);
     return {
       template_list: list.map((t) => ({
         create_time: seconds(t.createdAt),
@@ -733,7 +736,11 @@ export class SimState {
     };
     const notExclusive = profile.heldByOtherPlatform.filter((id) => !EXCLUSIVE_FUNC_SCOPE_IDS.has(id));
     if (notExclusive.length > 0) {
-      throw simError('SET_NOT_EXCLUSIVE', 'invalid', `permission sets ${notExclusive.join(',')} are not exclusive: any number of platforms may hold them`);
+      throw simError(
+        'SET_NOT_EXCLUSIVE',
+        'invalid',
+        `permission sets ${notExclusive.join(',')} are not exclusive: any number of platforms may hold them`,
+      );
     }
     if (existing !== undefined) {
       Object.assign(existing, profile);
@@ -786,10 +793,7 @@ export class SimState {
 
   // ---- code: commit, pages, categories, QR (reference §4.2–§4.4) ---------------------------------------
 
-  commit(
-    mp: MiniProgramRecord,
-    input: { templateId: unknown; extJson: unknown; userVersion: string; userDesc: string },
-  ): void {
+  commit(mp: MiniProgramRecord, input: { templateId: unknown; extJson: unknown; userVersion: string; userDesc: string }): void {
     // A number, or a numeric string; anything else (e.g. a doubly quoted id) names no template.
     const templateId =
       typeof input.templateId === 'number' || (typeof input.templateId === 'string' && /^\d+$/.test(input.templateId))
@@ -965,7 +969,10 @@ export class SimState {
     const bare = (url.pathname === '/' || url.pathname === '') && url.search === '' && !value.endsWith('/');
     const ip = /^\d{1,3}(\.\d{1,3}){3}$/.test(url.hostname) && !loopback;
     if (!schemeOk || !bare || ip) {
-      wxFail(85301, `no domain to modify after filtered, please confirm the domain has been set in miniprogram or open, and follows the rule of domains: ${value}`);
+      wxFail(
+        85301,
+        `no domain to modify after filtered, please confirm the domain has been set in miniprogram or open, and follows the rule of domains: ${value}`,
+      );
     }
     return `${url.protocol}//${url.host}`;
   }
@@ -1003,7 +1010,8 @@ export class SimState {
       }
       if (next[list].length > MAX_DOMAINS) wxFail(85016);
     }
-    if (!changed && action !== 'delete') wxFail(85017, 'no domain to modify after filtered, please confirm the domain has been set in miniprogram or open');
+    if (!changed && action !== 'delete')
+      wxFail(85017, 'no domain to modify after filtered, please confirm the domain has been set in miniprogram or open');
     mp.domains = next;
     return this.domainLists(mp);
   }
@@ -1077,7 +1085,10 @@ export class SimState {
     const problems = this.privacyApiProblems(mp, mp.exp);
     const refused = [...problems.without_auth_list, ...problems.without_conf_list];
     if (refused.length > 0 && input.privacyApiNotUse !== true) {
-      wxFail(61040, `代码中含有ext.json未配置或无权限的隐私接口${refused.join(',')}，请配置并申请权限或者承诺不使用这些接口(设置参数privacy_api_not_use为true)后再提交审核`);
+      wxFail(
+        61040,
+        `代码中含有ext.json未配置或无权限的隐私接口${refused.join(',')}，请配置并申请权限或者承诺不使用这些接口(设置参数privacy_api_not_use为true)后再提交审核`,
+      );
     }
     if (input.itemList !== undefined) {
       if (input.itemList.length === 0 || input.itemList.length > 5) wxFail(85023);
@@ -1111,9 +1122,7 @@ export class SimState {
     };
     if (delay !== null) audit.autoDecideAt = now + delay;
     mp.audits.push(audit);
-    return audit.autoDecideAt === undefined
-      ? { auditid: audit.auditid }
-      : { auditid: audit.auditid, autoDecideAt: audit.autoDecideAt };
+    return audit.autoDecideAt === undefined ? { auditid: audit.auditid } : { auditid: audit.auditid, autoDecideAt: audit.autoDecideAt };
   }
 
   private auditById(mp: MiniProgramRecord, auditid: number): AuditRecord {
@@ -1177,11 +1186,7 @@ export class SimState {
   }
 
   /** Decides the pending audit of a mini program (control API, or the automatic approval when due). */
-  decideAudit(
-    appId: string,
-    decision: AuditDecision,
-    opts: { reason?: string; screenshots?: string[] } = {},
-  ): PushRequest {
+  decideAudit(appId: string, decision: AuditDecision, opts: { reason?: string; screenshots?: string[] } = {}): PushRequest {
     const mp = this.requireMiniProgram(appId);
     const audit = this.pendingAudit(mp);
     if (audit === undefined) {
@@ -1212,7 +1217,9 @@ export class SimState {
     // key out (doc product/privacy_setting 规则说明 2; the reason as WeChat words it, community thread quoting an
     // audit of 2022-07: "小程序内涉及收集…相关接口或组件，请通过接口完善【用户隐私保护指引】后再重新提审").
     if (decision === 'approve' && audit.undeclaredPrivacyKeys.length > 0) {
-      const labels = audit.undeclaredPrivacyKeys.map((key) => `"${PRIVACY_KEY_LABELS[key as keyof typeof PRIVACY_KEY_LABELS] ?? key}"`).join('、');
+      const labels = audit.undeclaredPrivacyKeys
+        .map((key) => `"${PRIVACY_KEY_LABELS[key as keyof typeof PRIVACY_KEY_LABELS] ?? key}"`)
+        .join('、');
       return this.applyDecision(mp, audit, 'reject', {
         reason: `小程序功能不符合规则:<br>(1):你好，小程序内涉及收集${labels}相关接口或组件，请通过接口完善【用户隐私保护指引】后再重新提审<br>`,
       });
@@ -1314,8 +1321,7 @@ export class SimState {
   revertRelease(mp: MiniProgramRecord, appVersion: number | undefined): void {
     const history = mp.releaseHistory;
     if (history.length < 2) wxFail(87012);
-    const targetIndex =
-      appVersion === undefined ? history.length - 2 : history.findIndex((v) => v.appVersion === appVersion);
+    const targetIndex = appVersion === undefined ? history.length - 2 : history.findIndex((v) => v.appVersion === appVersion);
     const target = history[targetIndex];
     if (target === undefined || targetIndex >= history.length - 1) wxFail(87012);
     // One rollback per release (doc revertcoderelease: 当前版本回退后，不能再调用版本回退接口，也不会再查到版本信息):
@@ -1351,8 +1357,7 @@ export class SimState {
   // ---- plugins and testers (reference §4.12) -------------------------------------------------------------
 
   plugin(mp: MiniProgramRecord, input: { action: string; pluginAppId?: string }): Record<string, unknown> {
-    const find = (): { appId: string; status: 1 | 2 | 3 | 4 } | undefined =>
-      mp.plugins.find((p) => p.appId === input.pluginAppId);
+    const find = (): { appId: string; status: 1 | 2 | 3 | 4 } | undefined => mp.plugins.find((p) => p.appId === input.pluginAppId);
     switch (input.action) {
       case 'list':
         return {
@@ -1391,9 +1396,7 @@ export class SimState {
     if (!/^[A-Za-z][A-Za-z0-9_-]{5,19}$/.test(wechatid)) wxFail(85001);
     if (mp.testers.some((t) => t.wechatid === wechatid)) wxFail(85004);
     if (mp.testers.length >= this.quotaState.testersPerMiniProgram) wxFail(85002);
-    const testing = [...this.miniPrograms.values()].filter((other) =>
-      other.testers.some((t) => t.wechatid === wechatid),
-    ).length;
+    const testing = [...this.miniPrograms.values()].filter((other) => other.testers.some((t) => t.wechatid === wechatid)).length;
     if (testing >= this.quotaState.miniProgramsPerTester) wxFail(85003);
     const userstr = sha1Hex(`${mp.appId}:${wechatid}`);
     mp.testers.push({ wechatid, userstr });
@@ -1444,7 +1447,10 @@ export class SimState {
       principalName: mp.principalName,
       userName: mp.userName,
       profileComplete: mp.profileComplete,
-      domains: { ...Object.fromEntries(SERVER_DOMAIN_LISTS.map((list) => [list, [...mp.domains[list]]])), webviewdomain: [...mp.webviewDomains] } as MiniProgramSnapshot['domains'],
+      domains: {
+        ...Object.fromEntries(SERVER_DOMAIN_LISTS.map((list) => [list, [...mp.domains[list]]])),
+        webviewdomain: [...mp.webviewDomains],
+      } as MiniProgramSnapshot['domains'],
       unreachableUrls: {
         exp: mp.exp === undefined ? [] : this.unreachableUrls(mp, mp.exp.extJson),
         live: mp.live === undefined ? [] : this.unreachableUrls(mp, mp.live.extJson),
@@ -1477,7 +1483,10 @@ export class SimState {
     };
     if (mp.authTime !== undefined) snapshot.authTime = mp.authTime;
     if (mp.privacy.dev !== undefined) {
-      snapshot.privacyGuide = { ownerSetting: { ...mp.privacy.dev.ownerSetting }, settingList: mp.privacy.dev.settingList.map((x) => ({ ...x })) };
+      snapshot.privacyGuide = {
+        ownerSetting: { ...mp.privacy.dev.ownerSetting },
+        settingList: mp.privacy.dev.settingList.map((x) => ({ ...x })),
+      };
     }
     if (mp.exp !== undefined) snapshot.exp = version(mp.exp);
     if (mp.live !== undefined) snapshot.live = { ...mp.live, pages: [...mp.live.pages] };

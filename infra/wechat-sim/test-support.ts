@@ -4,7 +4,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WeChatMessageCrypto, plainSignature } from '../../shared/wechat/crypto';
+import { plainSignature, WeChatMessageCrypto } from '../../shared/wechat/crypto';
 import { parseWeChatXml, type WeChatXmlFields } from '../../shared/wechat/xml';
 import { startWeChatSimulator } from './index';
 import type { SimulatorComponent, SimulatorOptions, WeChatSimulator } from './types';
@@ -15,6 +15,18 @@ export const COMPONENT: SimulatorComponent = {
   token: 'pamtest',
   encodingAESKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
 };
+
+/** mulberry32: seeded dice for the simulator's `random`, so fault scenarios replay identically from their seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 /** 2025-01-15 10:00 in China (02:00 UTC): far from any day or month boundary. */
 export const T0 = Date.UTC(2025, 0, 15, 2, 0, 0);
@@ -43,7 +55,12 @@ export interface WxAnswer {
   raw: Buffer;
 }
 
-export async function wxCall(sim: WeChatSimulator, method: 'GET' | 'POST', path: string, init: { body?: unknown; rawBody?: string } = {}): Promise<WxAnswer> {
+export async function wxCall(
+  sim: WeChatSimulator,
+  method: 'GET' | 'POST',
+  path: string,
+  init: { body?: unknown; rawBody?: string } = {},
+): Promise<WxAnswer> {
   const payload = init.rawBody ?? (init.body === undefined ? undefined : JSON.stringify(init.body));
   const res = await fetch(`${sim.baseUrl}${path}`, { method, ...(payload === undefined ? {} : { body: payload }), redirect: 'manual' });
   const raw = Buffer.from(await res.arrayBuffer());
@@ -78,7 +95,9 @@ export async function componentToken(sim: WeChatSimulator, ticket: string): Prom
 }
 
 export async function preAuthCode(sim: WeChatSimulator, cat: string): Promise<string> {
-  const answer = await wxPost(sim, `/cgi-bin/component/api_create_preauthcode?component_access_token=${cat}`, { component_appid: COMPONENT.appId });
+  const answer = await wxPost(sim, `/cgi-bin/component/api_create_preauthcode?component_access_token=${cat}`, {
+    component_appid: COMPONENT.appId,
+  });
   return str(answer.body.pre_auth_code);
 }
 
@@ -94,7 +113,10 @@ export async function authorize(sim: WeChatSimulator, appId: string, funcScopeId
   const token = cat ?? (await componentToken(sim, await sim.pushVerifyTicket()));
   const code = await preAuthCode(sim, token);
   const { authCode } = await sim.scanAuthorization({ preAuthCode: code, appId, ...(funcScopeIds === undefined ? {} : { funcScopeIds }) });
-  const answer = await wxPost(sim, `/cgi-bin/component/api_query_auth?component_access_token=${token}`, { component_appid: COMPONENT.appId, authorization_code: authCode });
+  const answer = await wxPost(sim, `/cgi-bin/component/api_query_auth?component_access_token=${token}`, {
+    component_appid: COMPONENT.appId,
+    authorization_code: authCode,
+  });
   const info = answer.body.authorization_info as Record<string, unknown>;
   return { cat: token, aat: str(info.authorizer_access_token), refreshToken: str(info.authorizer_refresh_token), authCode };
 }
@@ -130,7 +152,11 @@ export class PushReceiver {
       res.end(answer.body);
     });
   });
-  private readonly crypto = new WeChatMessageCrypto({ token: COMPONENT.token, encodingAESKey: COMPONENT.encodingAESKey, appId: COMPONENT.appId });
+  private readonly crypto = new WeChatMessageCrypto({
+    token: COMPONENT.token,
+    encodingAESKey: COMPONENT.encodingAESKey,
+    appId: COMPONENT.appId,
+  });
   url = '';
 
   async start(): Promise<this> {
@@ -153,7 +179,13 @@ export class PushReceiver {
     const nonce = push.query.get('nonce') ?? '';
     if (push.query.get('signature') !== plainSignature(COMPONENT.token, timestamp, nonce)) throw new Error('bad 3-value signature');
     if (push.query.get('encrypt_type') !== 'aes') throw new Error('encrypt_type is not aes');
-    const opened = this.crypto.openEnvelope({ body: push.body, msgSignature: push.query.get('msg_signature') ?? undefined, timestamp, nonce, nowSeconds });
+    const opened = this.crypto.openEnvelope({
+      body: push.body,
+      msgSignature: push.query.get('msg_signature') ?? undefined,
+      timestamp,
+      nonce,
+      nowSeconds,
+    });
     return { envelope: parseWeChatXml(push.body), message: opened.fields };
   }
 }

@@ -4,14 +4,14 @@
  */
 import { z } from 'zod';
 import {
-  COMPONENT,
+  authorize,
   Clock,
+  COMPONENT,
+  componentToken,
   DAY,
+  errcodeOf,
   HOUR,
   MINUTE,
-  authorize,
-  componentToken,
-  errcodeOf,
   preAuthCode,
   startSim,
   str,
@@ -38,7 +38,11 @@ afterEach(async () => {
   await sim.close();
 });
 
-const tokenBody = (ticket: string) => ({ component_appid: COMPONENT.appId, component_appsecret: COMPONENT.secret, component_verify_ticket: ticket });
+const tokenBody = (ticket: string) => ({
+  component_appid: COMPONENT.appId,
+  component_appsecret: COMPONENT.secret,
+  component_verify_ticket: ticket,
+});
 const createPreAuth = (cat: string, name = 'component_access_token') =>
   wxPost(sim, `/cgi-bin/component/api_create_preauthcode?${name}=${cat}`, { component_appid: COMPONENT.appId });
 const refresh = (cat: string, appId: string, refreshToken: string) =>
@@ -48,7 +52,10 @@ const refresh = (cat: string, appId: string, refreshToken: string) =>
     authorizer_refresh_token: refreshToken,
   });
 const queryAuth = (cat: string, code: string) =>
-  wxPost(sim, `/cgi-bin/component/api_query_auth?component_access_token=${cat}`, { component_appid: COMPONENT.appId, authorization_code: code });
+  wxPost(sim, `/cgi-bin/component/api_query_auth?component_access_token=${cat}`, {
+    component_appid: COMPONENT.appId,
+    authorization_code: code,
+  });
 
 describe('component_verify_ticket and api_component_token', () => {
   it('issues a 7200 s token for the latest ticket, without errcode, with realistic shapes', async () => {
@@ -85,9 +92,19 @@ describe('component_verify_ticket and api_component_token', () => {
 
   it('checks appid and secret (40013, 40125, 41004)', async () => {
     const ticket = await sim.pushVerifyTicket();
-    expect(errcodeOf(await wxPost(sim, '/cgi-bin/component/api_component_token', { ...tokenBody(ticket), component_appid: 'wx0000000000000000' }))).toBe(40013);
-    expect(errcodeOf(await wxPost(sim, '/cgi-bin/component/api_component_token', { ...tokenBody(ticket), component_appsecret: 'wrong' }))).toBe(40125);
-    expect(errcodeOf(await wxPost(sim, '/cgi-bin/component/api_component_token', { component_appid: COMPONENT.appId, component_verify_ticket: ticket }))).toBe(41004);
+    expect(
+      errcodeOf(
+        await wxPost(sim, '/cgi-bin/component/api_component_token', { ...tokenBody(ticket), component_appid: 'wx0000000000000000' }),
+      ),
+    ).toBe(40013);
+    expect(
+      errcodeOf(await wxPost(sim, '/cgi-bin/component/api_component_token', { ...tokenBody(ticket), component_appsecret: 'wrong' })),
+    ).toBe(40125);
+    expect(
+      errcodeOf(
+        await wxPost(sim, '/cgi-bin/component/api_component_token', { component_appid: COMPONENT.appId, component_verify_ticket: ticket }),
+      ),
+    ).toBe(41004);
   });
 
   it('enforces the daily quota (45009) and resets it at midnight China time', async () => {
@@ -103,8 +120,15 @@ describe('component_verify_ticket and api_component_token', () => {
   });
 
   it('api_start_push_ticket checks the credentials and issues a new ticket', async () => {
-    expect(errcodeOf(await wxPost(sim, '/cgi-bin/component/api_start_push_ticket', { component_appid: COMPONENT.appId, component_secret: 'bad' }))).toBe(40125);
-    const answer = await wxPost(sim, '/cgi-bin/component/api_start_push_ticket', { component_appid: COMPONENT.appId, component_secret: COMPONENT.secret });
+    expect(
+      errcodeOf(
+        await wxPost(sim, '/cgi-bin/component/api_start_push_ticket', { component_appid: COMPONENT.appId, component_secret: 'bad' }),
+      ),
+    ).toBe(40125);
+    const answer = await wxPost(sim, '/cgi-bin/component/api_start_push_ticket', {
+      component_appid: COMPONENT.appId,
+      component_secret: COMPONENT.secret,
+    });
     expect(answer.body).toMatchObject({ errcode: 0, errmsg: 'ok' });
     await sim.pushesSettled();
     const ticketPush = sim.pushLog().find((e) => e.label === 'component_verify_ticket');
@@ -173,11 +197,29 @@ describe('component access token lifecycle', () => {
   it('lists each template with its source development mini program and create_time: versions of one code line share the source', async () => {
     const cat = await componentToken(sim, await sim.pushVerifyTicket());
     const line = 'wxdev0000000000001';
-    sim.addTemplate({ templateId: 30, userVersion: '1.0.0', userDesc: 'first', sourceMiniProgramAppid: line, createdAt: Date.UTC(2025, 0, 1) });
-    sim.addTemplate({ templateId: 31, userVersion: '1.1.0', userDesc: 'second', sourceMiniProgramAppid: line, createdAt: Date.UTC(2025, 0, 2) });
+    sim.addTemplate({
+      templateId: 30,
+      userVersion: '1.0.0',
+      userDesc: 'first',
+      sourceMiniProgramAppid: line,
+      createdAt: Date.UTC(2025, 0, 1),
+    });
+    sim.addTemplate({
+      templateId: 31,
+      userVersion: '1.1.0',
+      userDesc: 'second',
+      sourceMiniProgramAppid: line,
+      createdAt: Date.UTC(2025, 0, 2),
+    });
     sim.addTemplate({ templateId: 32, userVersion: '9.0.0', userDesc: 'another line' });
-    const list = z.object({ template_list: z.array(z.object({ template_id: z.number(), source_miniprogram_appid: z.string(), create_time: z.number(), template_type: z.number() })) });
-    const byId = new Map(list.parse((await wxGet(sim, `/wxa/gettemplatelist?access_token=${cat}`)).body).template_list.map((t) => [t.template_id, t]));
+    const list = z.object({
+      template_list: z.array(
+        z.object({ template_id: z.number(), source_miniprogram_appid: z.string(), create_time: z.number(), template_type: z.number() }),
+      ),
+    });
+    const byId = new Map(
+      list.parse((await wxGet(sim, `/wxa/gettemplatelist?access_token=${cat}`)).body).template_list.map((t) => [t.template_id, t]),
+    );
     expect(byId.get(30)).toMatchObject({ source_miniprogram_appid: line, create_time: Date.UTC(2025, 0, 1) / 1000, template_type: 0 });
     expect(byId.get(31)).toMatchObject({ source_miniprogram_appid: line, create_time: Date.UTC(2025, 0, 2) / 1000 });
     expect(byId.get(32)?.source_miniprogram_appid).not.toBe(line);
@@ -191,7 +233,11 @@ describe('pre-auth codes and authorization codes', () => {
     expect(answer.body.expires_in).toBe(600);
     const code = str(answer.body.pre_auth_code);
     expect(code).toMatch(/^preauthcode@@@/);
-    const { authCode, redirectUrl } = await sim.scanAuthorization({ preAuthCode: code, appId: MP, redirectUri: 'https://ops.example.com/wx/cb?tenant=7' });
+    const { authCode, redirectUrl } = await sim.scanAuthorization({
+      preAuthCode: code,
+      appId: MP,
+      redirectUri: 'https://ops.example.com/wx/cb?tenant=7',
+    });
     expect(authCode).toMatch(/^queryauthcode@@@/);
     expect(redirectUrl).toBe(`https://ops.example.com/wx/cb?tenant=7&auth_code=${encodeURIComponent(authCode)}&expires_in=600`);
     await expect(sim.scanAuthorization({ preAuthCode: code, appId: MP })).rejects.toMatchObject({ code: 'PRE_AUTH_CODE_USED' });
@@ -202,7 +248,9 @@ describe('pre-auth codes and authorization codes', () => {
     const code = await preAuthCode(sim, cat);
     clock.advance(600_000);
     await expect(sim.scanAuthorization({ preAuthCode: code, appId: MP })).rejects.toMatchObject({ code: 'PRE_AUTH_CODE_EXPIRED' });
-    await expect(sim.scanAuthorization({ preAuthCode: 'preauthcode@@@x', appId: MP })).rejects.toMatchObject({ code: 'PRE_AUTH_CODE_INVALID' });
+    await expect(sim.scanAuthorization({ preAuthCode: 'preauthcode@@@x', appId: MP })).rejects.toMatchObject({
+      code: 'PRE_AUTH_CODE_INVALID',
+    });
   });
 
   it('makes auth codes single use (61009) and expiring (61010)', async () => {
@@ -224,9 +272,17 @@ describe('pre-auth codes and authorization codes', () => {
 
   it('records the granted permission sets', async () => {
     const { cat } = await authorize(sim, MP, [18, 40]);
-    const info = await wxPost(sim, `/cgi-bin/component/api_get_authorizer_info?component_access_token=${cat}`, { component_appid: COMPONENT.appId, authorizer_appid: MP });
+    const info = await wxPost(sim, `/cgi-bin/component/api_get_authorizer_info?component_access_token=${cat}`, {
+      component_appid: COMPONENT.appId,
+      authorizer_appid: MP,
+    });
     expect(info.body).toMatchObject({
-      authorizer_info: { nick_name: 'Acme Shop', principal_name: 'Acme Ltd', user_name: expect.stringMatching(/^gh_[0-9a-f]{12}$/), MiniProgramInfo: { categories: [{ first: '工具', second: '效率' }] } },
+      authorizer_info: {
+        nick_name: 'Acme Shop',
+        principal_name: 'Acme Ltd',
+        user_name: expect.stringMatching(/^gh_[0-9a-f]{12}$/),
+        MiniProgramInfo: { categories: [{ first: '工具', second: '效率' }] },
+      },
       authorization_info: { authorizer_appid: MP, func_info: [{ funcscope_category: { id: 18 } }, { funcscope_category: { id: 40 } }] },
     });
     expect(sim.miniProgram(MP)).toMatchObject({ authorization: 'authorized', funcScopeIds: [18, 40] });
@@ -234,7 +290,10 @@ describe('pre-auth codes and authorization codes', () => {
 
   it('answers 61003 for a mini program that has not authorized', async () => {
     const cat = await componentToken(sim, await sim.pushVerifyTicket());
-    const info = await wxPost(sim, `/cgi-bin/component/api_get_authorizer_info?component_access_token=${cat}`, { component_appid: COMPONENT.appId, authorizer_appid: MP2 });
+    const info = await wxPost(sim, `/cgi-bin/component/api_get_authorizer_info?component_access_token=${cat}`, {
+      component_appid: COMPONENT.appId,
+      authorizer_appid: MP2,
+    });
     expect(errcodeOf(info)).toBe(61003);
   });
 });
@@ -285,15 +344,34 @@ describe('authorizer tokens and refresh-token rotation', () => {
   it('revocation kills the refresh token (61023), the access tokens (40001) and hides it from the list', async () => {
     const a = await authorize(sim, MP);
     await authorize(sim, MP2, undefined, a.cat);
-    const list = await wxPost(sim, `/cgi-bin/component/api_get_authorizer_list?component_access_token=${a.cat}`, { component_appid: COMPONENT.appId, offset: 0, count: 100 });
+    const list = await wxPost(sim, `/cgi-bin/component/api_get_authorizer_list?component_access_token=${a.cat}`, {
+      component_appid: COMPONENT.appId,
+      offset: 0,
+      count: 100,
+    });
     expect(list.body).toMatchObject({ total_count: 2 });
 
     await sim.revokeAuthorization(MP);
     expect(errcodeOf(await refresh(a.cat, MP, a.refreshToken))).toBe(61023);
     expect(errcodeOf(await wxGet(sim, `/wxa/get_category?access_token=${a.aat}`))).toBe(40001);
-    const after = await wxPost(sim, `/cgi-bin/component/api_get_authorizer_list?component_access_token=${a.cat}`, { component_appid: COMPONENT.appId, offset: 0, count: 100 });
-    expect(after.body).toMatchObject({ total_count: 1, list: [{ authorizer_appid: MP2, refresh_token: expect.stringMatching(/^refreshtoken@@@/) }] });
-    expect(errcodeOf(await wxPost(sim, `/cgi-bin/component/api_get_authorizer_list?component_access_token=${a.cat}`, { component_appid: COMPONENT.appId, offset: 0, count: 501 }))).toBe(40170);
+    const after = await wxPost(sim, `/cgi-bin/component/api_get_authorizer_list?component_access_token=${a.cat}`, {
+      component_appid: COMPONENT.appId,
+      offset: 0,
+      count: 100,
+    });
+    expect(after.body).toMatchObject({
+      total_count: 1,
+      list: [{ authorizer_appid: MP2, refresh_token: expect.stringMatching(/^refreshtoken@@@/) }],
+    });
+    expect(
+      errcodeOf(
+        await wxPost(sim, `/cgi-bin/component/api_get_authorizer_list?component_access_token=${a.cat}`, {
+          component_appid: COMPONENT.appId,
+          offset: 0,
+          count: 501,
+        }),
+      ),
+    ).toBe(40170);
   });
 
   it('refuses code APIs when permission set 18 was not granted (61007)', async () => {
@@ -304,12 +382,18 @@ describe('authorizer tokens and refresh-token rotation', () => {
 });
 
 describe('authorization page and scan', () => {
-  const page = (query: Record<string, string>, path = '/cgi-bin/componentloginpage') => wxCall(sim, 'GET', `${path}?${new URLSearchParams(query).toString()}`);
+  const page = (query: Record<string, string>, path = '/cgi-bin/componentloginpage') =>
+    wxCall(sim, 'GET', `${path}?${new URLSearchParams(query).toString()}`);
 
   it('serves an HTML page listing the mini programs with a form posting to /sim/scan', async () => {
     const cat = await componentToken(sim, await sim.pushVerifyTicket());
     const code = await preAuthCode(sim, cat);
-    const answer = await page({ component_appid: COMPONENT.appId, pre_auth_code: code, redirect_uri: 'https://ops.example.com/cb', auth_type: '3' });
+    const answer = await page({
+      component_appid: COMPONENT.appId,
+      pre_auth_code: code,
+      redirect_uri: 'https://ops.example.com/cb',
+      auth_type: '3',
+    });
     const markup = answer.raw.toString('utf8');
     expect(answer.status).toBe(200);
     expect(answer.contentType).toMatch(/^text\/html/);
@@ -318,7 +402,17 @@ describe('authorization page and scan', () => {
     expect(markup).toContain(MP2);
     expect(markup).toContain('name="func_scope_id" value="18"');
 
-    const mobile = await page({ action: 'bindcomponent', no_scan: '1', component_appid: COMPONENT.appId, pre_auth_code: code, redirect_uri: 'https://ops.example.com/cb', biz_appid: MP2 }, '/wxaopen/safe/bindcomponent');
+    const mobile = await page(
+      {
+        action: 'bindcomponent',
+        no_scan: '1',
+        component_appid: COMPONENT.appId,
+        pre_auth_code: code,
+        redirect_uri: 'https://ops.example.com/cb',
+        biz_appid: MP2,
+      },
+      '/wxaopen/safe/bindcomponent',
+    );
     const mobileMarkup = mobile.raw.toString('utf8');
     expect(mobileMarkup).toContain(MP2);
     expect(mobileMarkup).not.toContain(`value="${MP}"`);
@@ -365,15 +459,24 @@ describe('authorization page and scan', () => {
     expect(ok.redirectUrl.startsWith('https://x.example/cb?auth_code=')).toBe(true);
 
     const officialAccountsOnly = await preAuthCode(sim, cat);
-    await expect(sim.scanAuthorization({ preAuthCode: officialAccountsOnly, appId: MP, authType: 1 })).rejects.toMatchObject({ code: 'AUTH_TYPE_EXCLUDES_MINI_PROGRAMS' });
+    await expect(sim.scanAuthorization({ preAuthCode: officialAccountsOnly, appId: MP, authType: 1 })).rejects.toMatchObject({
+      code: 'AUTH_TYPE_EXCLUDES_MINI_PROGRAMS',
+    });
   });
 
   it('restricts the offered permission sets to category_id_list', async () => {
     const cat = await componentToken(sim, await sim.pushVerifyTicket());
     const code = await preAuthCode(sim, cat);
-    const answer = await page({ component_appid: COMPONENT.appId, pre_auth_code: code, redirect_uri: 'https://x.example/cb', category_id_list: '18|40' });
+    const answer = await page({
+      component_appid: COMPONENT.appId,
+      pre_auth_code: code,
+      redirect_uri: 'https://x.example/cb',
+      category_id_list: '18|40',
+    });
     expect(answer.raw.toString('utf8')).not.toContain('name="func_scope_id" value="17"');
-    await expect(sim.scanAuthorization({ preAuthCode: code, appId: MP, funcScopeIds: [17] })).rejects.toMatchObject({ code: 'PERMISSION_SET_NOT_OFFERED' });
+    await expect(sim.scanAuthorization({ preAuthCode: code, appId: MP, funcScopeIds: [17] })).rejects.toMatchObject({
+      code: 'PERMISSION_SET_NOT_OFFERED',
+    });
     await sim.scanAuthorization({ preAuthCode: code, appId: MP });
     expect(sim.miniProgram(MP)).toMatchObject({ funcScopeIds: [18, 40] });
   });
@@ -390,8 +493,12 @@ describe('authorization page and scan', () => {
     expect(sim.miniProgram(MP2)?.publishesOnMp).toBe(false);
     await sim.scanAuthorization({ preAuthCode: await preAuthCode(sim, cat), appId: MP2, funcScopeIds: [18, 40] });
     expect(sim.miniProgram(MP2)?.funcScopeIds).toEqual([40]);
-    await expect(sim.scanAuthorization({ preAuthCode: await preAuthCode(sim, cat), appId: MP2, funcScopeIds: [18] })).rejects.toMatchObject({ code: 'NO_PERMISSION_SETS' });
-    expect(() => sim.addMiniProgram({ appId: MP2, nickName: 'Other', principalName: 'Acme Ltd', heldByOtherPlatform: [17] })).toThrow(/not exclusive/);
+    await expect(sim.scanAuthorization({ preAuthCode: await preAuthCode(sim, cat), appId: MP2, funcScopeIds: [18] })).rejects.toMatchObject(
+      { code: 'NO_PERMISSION_SETS' },
+    );
+    expect(() => sim.addMiniProgram({ appId: MP2, nickName: 'Other', principalName: 'Acme Ltd', heldByOtherPlatform: [17] })).toThrow(
+      /not exclusive/,
+    );
   });
 
   it('without a redirect_uri the scan lands on the simulator page showing the code', async () => {

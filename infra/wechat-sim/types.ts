@@ -83,9 +83,7 @@ export interface WeChatSimulator {
   resetCounters(): void;
   setFaults(faults: Partial<FaultConfig>): void;
   configure(
-    patch: Partial<
-      Pick<SimulatorOptions, 'componentEventUrl' | 'messageUrlTemplate' | 'ticketIntervalMs' | 'auditDecisionDelayMs'>
-    > &
+    patch: Partial<Pick<SimulatorOptions, 'componentEventUrl' | 'messageUrlTemplate' | 'ticketIntervalMs' | 'auditDecisionDelayMs'>> &
       ConfigureAdditions,
   ): void;
   addMiniProgram(spec: MiniProgramSpec): void;
@@ -260,7 +258,10 @@ export interface MiniProgramSnapshot {
   /** The development version's user privacy guide (setprivacysetting privacy_ver 2); absent until set, cleared by an authorization. */
   privacyGuide?: { ownerSetting: Record<string, string>; settingList: { privacy_key: string; privacy_text: string }[] };
   /** modify_domain's lists and the web-view domains, as set. */
-  domains: Record<'requestdomain' | 'wsrequestdomain' | 'uploaddomain' | 'downloaddomain' | 'udpdomain' | 'tcpdomain' | 'webviewdomain', string[]>;
+  domains: Record<
+    'requestdomain' | 'wsrequestdomain' | 'uploaddomain' | 'downloaddomain' | 'udpdomain' | 'tcpdomain' | 'webviewdomain',
+    string[]
+  >;
   /**
    * URLs in a version's ext_json whose domain is not a downloadFile domain of the mini program: what that version
    * cannot download once released (a third-party platform's mini program reaches only the domains set for it).

@@ -80,4 +80,8 @@ export function accountOf(principal: Principal): AccountId {
 }
 
 export const actorOf = (principal: Principal): Actor =>
-  principal.kind === 'account' ? { kind: 'account', id: principal.accountId } : principal.kind === 'admin' ? { kind: 'admin' } : { kind: 'system' };
+  principal.kind === 'account'
+    ? { kind: 'account', id: principal.accountId }
+    : principal.kind === 'admin'
+      ? { kind: 'admin' }
+      : { kind: 'system' };

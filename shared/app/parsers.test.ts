@@ -1,5 +1,5 @@
-import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { AppError } from '../domain/errors';
 import { readImageMeta } from './images';
 import { createStateSigner, InvalidStateError } from './state-token';

@@ -1,4 +1,14 @@
-import { accountSchema, addApiKeyHash, bindPrimary, isPrimary, MAX_API_KEYS, newAccount, primaryOf, revokeApiKeyHash, unbindPrimary } from './account';
+import {
+  accountSchema,
+  addApiKeyHash,
+  bindPrimary,
+  isPrimary,
+  MAX_API_KEYS,
+  newAccount,
+  primaryOf,
+  revokeApiKeyHash,
+  unbindPrimary,
+} from './account';
 
 const T0 = 1_700_000_000_000;
 const hash = (c: string) => c.repeat(64);

@@ -8,8 +8,8 @@
  * common.ts gives the built schema, to derive another from it).
  */
 import { z } from 'zod';
-import { accountIdSchema, sha256HexSchema, timestampSchema, weChatAppidSchema } from './ids';
 import type { AccountId, WeChatAppid } from './ids';
+import { accountIdSchema, sha256HexSchema, timestampSchema, weChatAppidSchema } from './ids';
 
 /** Two live keys cover a rotation (new key deployed while the old one still works); a third is one too many. */
 export const MAX_API_KEYS = 2;
@@ -101,7 +101,10 @@ const withEvent = (account: Account, event: Omit<AccountEvent, 'at'>, at: number
 export const bindPrimary = (account: Account, primary: { appid: WeChatAppid; subject: string }, at: number): Account => {
   const previous = account.primaryMiniProgram;
   const replaced = previous && previous.appid !== primary.appid ? ` in place of ${previous.appid}` : '';
-  const subjectChanged = previous && normalizeSubject(previous.subject) !== normalizeSubject(primary.subject) ? `; the account's subject changed from "${previous.subject}"` : '';
+  const subjectChanged =
+    previous && normalizeSubject(previous.subject) !== normalizeSubject(primary.subject)
+      ? `; the account's subject changed from "${previous.subject}"`
+      : '';
   return withEvent(
     { ...account, primaryMiniProgram: { appid: primary.appid, subject: primary.subject, boundAt: at }, primaryStatus: 'bound' },
     {
@@ -119,7 +122,11 @@ export const unbindPrimary = (account: Account, at: number, why: string): Accoun
   if (!primary) return account;
   return withEvent(
     { ...account, primaryStatus: 'unbound' },
-    { event: 'primary-unbound', miniProgramAppid: primary.appid, message: `The primary mini program ${primary.appid} was unbound: ${why}.` },
+    {
+      event: 'primary-unbound',
+      miniProgramAppid: primary.appid,
+      message: `The primary mini program ${primary.appid} was unbound: ${why}.`,
+    },
     at,
   );
 };

@@ -1,5 +1,5 @@
 import { appStatusOf } from './app-state';
-import { createDeployment, transition, type Deployment, type DeploymentCommand } from './deployment';
+import { createDeployment, type Deployment, type DeploymentCommand, transition } from './deployment';
 import { commandsToBuilt } from './examples';
 
 const T0 = 1_700_000_000_000;
@@ -7,11 +7,21 @@ const user = { kind: 'account' as const, id: 'acc_demo' };
 const linked = { miniProgramAppid: 'wx0123456789abcdef' as const };
 
 /** A deployment taken through these commands, as the pipeline would. */
-const after = (...commands: DeploymentCommand[]): Deployment =>
+const afterCommands = (...commands: DeploymentCommand[]): Deployment =>
   commands.reduce(
     (d, command) => transition(d, command, { at: T0, actor: user, random: () => 0.5 }).deployment,
     createDeployment(
-      { id: 'dep_test', accountId: 'acc_demo', appId: 'app_demo', miniProgramAppid: 'wx0123456789abcdef', templateId: 7, userVersion: '1.0.0', userDesc: '', extJson: '{}', testers: [] },
+      {
+        id: 'dep_test',
+        accountId: 'acc_demo',
+        appId: 'app_demo',
+        miniProgramAppid: 'wx0123456789abcdef',
+        templateId: 7,
+        userVersion: '1.0.0',
+        userDesc: '',
+        extJson: '{}',
+        testers: [],
+      },
       { at: T0, actor: user },
     ),
   );
@@ -24,16 +34,31 @@ describe('appStatusOf', () => {
     ['built', 'built', built],
     ['submitted', 'in-review', [...built, { type: 'submitAudit' }]],
     ['auditing', 'in-review', [...built, { type: 'submitAudit' }, { type: 'auditSubmitted', auditId: 7 }]],
-    ['approved', 'approved', [...built, { type: 'submitAudit' }, { type: 'auditSubmitted', auditId: 7 }, { type: 'auditApproved', auditId: 7 }]],
-    ['released', 'released', [...built, { type: 'submitAudit' }, { type: 'auditSubmitted', auditId: 7 }, { type: 'auditApproved', auditId: 7 }, { type: 'startRelease' }, { type: 'released' }]],
+    [
+      'approved',
+      'approved',
+      [...built, { type: 'submitAudit' }, { type: 'auditSubmitted', auditId: 7 }, { type: 'auditApproved', auditId: 7 }],
+    ],
+    [
+      'released',
+      'released',
+      [
+        ...built,
+        { type: 'submitAudit' },
+        { type: 'auditSubmitted', auditId: 7 },
+        { type: 'auditApproved', auditId: 7 },
+        { type: 'startRelease' },
+        { type: 'released' },
+      ],
+    ],
     ['cancelled', 'configuring', [...built, { type: 'cancel' }]],
   ])('a %s deployment → the app is %s', (_name, status, commands) => {
-    expect(appStatusOf(linked, after(...commands))).toBe(status);
+    expect(appStatusOf(linked, afterCommands(...commands))).toBe(status);
   });
 
   test('without a mini program and nothing open the app is unlinked; before its first build, configuring', () => {
     expect(appStatusOf({ miniProgramAppid: null }, null)).toBe('unlinked');
-    expect(appStatusOf({ miniProgramAppid: null }, after(...built, { type: 'void', reason: 'unbound' }))).toBe('unlinked');
+    expect(appStatusOf({ miniProgramAppid: null }, afterCommands(...built, { type: 'void', reason: 'unbound' }))).toBe('unlinked');
     expect(appStatusOf(linked, null)).toBe('configuring');
   });
 });

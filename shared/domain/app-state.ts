@@ -3,8 +3,8 @@
  * and its images: a frontend shows the app's step of the seed's flow without reading deployments itself.
  */
 import { z } from 'zod';
-import { imageRefs, imageWarnings, type App, type AssetMeta } from './app';
-import { isTerminal, type Deployment, type DeploymentState } from './deployment';
+import { type App, type AssetMeta, imageRefs, imageWarnings } from './app';
+import { type Deployment, type DeploymentState, isTerminal } from './deployment';
 import type { FieldIssue } from './errors';
 
 /**
@@ -15,7 +15,19 @@ import type { FieldIssue } from './errors';
  *   `failed` (retryable): the open deployment's step.
  * - `released`: the latest deployment was released and nothing newer is open.
  */
-export const APP_STATUSES = ['unlinked', 'configuring', 'building', 'built', 'in-review', 'rejected', 'withdrawn', 'approved', 'releasing', 'released', 'failed'] as const;
+export const APP_STATUSES = [
+  'unlinked',
+  'configuring',
+  'building',
+  'built',
+  'in-review',
+  'rejected',
+  'withdrawn',
+  'approved',
+  'releasing',
+  'released',
+  'failed',
+] as const;
 export const appStatusSchema = z.enum(APP_STATUSES);
 export type AppStatus = z.infer<typeof appStatusSchema>;
 
@@ -48,11 +60,22 @@ export const appWarnings = (app: App, assets: ReadonlyMap<string, AssetMeta>): F
   const linked = new Set(app.productIds);
   const products: FieldIssue[] =
     linked.size === 0
-      ? [{ path: 'productIds', message: 'no IoT Video product is linked to the app: users cannot add devices by hand in the mini program until one is (PUT /v1/apps/{appId}/products)' }]
+      ? [
+          {
+            path: 'productIds',
+            message:
+              'no IoT Video product is linked to the app: users cannot add devices by hand in the mini program until one is (PUT /v1/apps/{appId}/products)',
+          },
+        ]
       : app.config.reminders.flatMap((reminder, index) =>
           linked.has(reminder.defaultProductId)
             ? []
-            : [{ path: `config.reminders.${index}.defaultProductId`, message: `product ${reminder.defaultProductId} is not linked to the app; link it (PUT /v1/apps/{appId}/products) or name a linked one` }],
+            : [
+                {
+                  path: `config.reminders.${index}.defaultProductId`,
+                  message: `product ${reminder.defaultProductId} is not linked to the app; link it (PUT /v1/apps/{appId}/products) or name a linked one`,
+                },
+              ],
         );
   return [...imageWarnings(imageRefs({ kind: 'iot-video', config: app.config }), assets), ...products];
 };

@@ -1,9 +1,12 @@
 import {
+  type App,
+  type AssetMeta,
   appSchema,
   checkAppConfig,
   checkImages,
-  imageWarnings,
+  type IotVideoConfig,
   imageRefs,
+  imageWarnings,
   iotVideoConfigSchema,
   linkApp,
   newApp,
@@ -12,9 +15,6 @@ import {
   resetTheme,
   unlinkApp,
   withConfig,
-  type App,
-  type AssetMeta,
-  type IotVideoConfig,
 } from './app';
 import { ValidationError } from './errors';
 import { exampleIotVideoConfig, exampleLowcodeConfig } from './examples';
@@ -23,7 +23,11 @@ const T0 = 1_700_000_000_000;
 const png = (width: number): AssetMeta => ({ kind: 'upload', type: 'image/png', width });
 
 const iotApp = (config: IotVideoConfig = exampleIotVideoConfig()): App =>
-  newApp({ kind: 'iot-video', name: 'Camera app', templateId: 12, requiredPlugins: [], config, productIds: [] }, { id: 'app_cam', accountId: 'acc_demo' }, T0);
+  newApp(
+    { kind: 'iot-video', name: 'Camera app', templateId: 12, requiredPlugins: [], config, productIds: [] },
+    { id: 'app_cam', accountId: 'acc_demo' },
+    T0,
+  );
 
 const allAssets = new Map<string, AssetMeta>([
   ['ast_appdownloadqr', png(150)],
@@ -136,15 +140,23 @@ describe('images', () => {
       { path: 'config.doorLockTopImage', message: 'asset ast_doorlocktop does not exist' },
     ]);
     expect(imageWarnings(refs, assets)).toEqual([
-      { path: 'config.afterSales.appDownloadQrImage', message: expect.stringContaining('151 px wide and the IoT Video template suggests at most 150 px') },
-      { path: 'config.instructionsImage', message: expect.stringContaining('371 px wide and the IoT Video template suggests at most 370 px') },
+      {
+        path: 'config.afterSales.appDownloadQrImage',
+        message: expect.stringContaining('151 px wide and the IoT Video template suggests at most 150 px'),
+      },
+      {
+        path: 'config.instructionsImage',
+        message: expect.stringContaining('371 px wide and the IoT Video template suggests at most 370 px'),
+      },
     ]);
   });
 
   test('an experience QR code is no image a config may use, whatever its size: it is never served publicly', () => {
     const assets = new Map(allAssets);
     assets.set('ast_homebottom', { kind: 'qrcode', type: 'image/jpeg', width: 430 });
-    expect(checkImages(imageRefs(iotApp()), assets)).toEqual([{ path: 'config.homeBottomImage', message: expect.stringContaining('experience QR code') }]);
+    expect(checkImages(imageRefs(iotApp()), assets)).toEqual([
+      { path: 'config.homeBottomImage', message: expect.stringContaining('experience QR code') },
+    ]);
     const decision = checkAppConfig(iotApp(), assets);
     expect(decision.ok ? null : decision.error.field).toBe('config.homeBottomImage');
   });
@@ -203,16 +215,34 @@ describe('apps', () => {
   });
 
   test('lowcode tab bar and page overrides stay within the selected pages (85046/85045)', () => {
-    const tabBar = { color: '#000000', list: [{ pagePath: 'pages/index/index', text: '首页' }, { pagePath: 'pages/me/me', text: '我的' }] };
+    const tabBar = {
+      color: '#000000',
+      list: [
+        { pagePath: 'pages/index/index', text: '首页' },
+        { pagePath: 'pages/me/me', text: '我的' },
+      ],
+    };
     expect(lowcodeIssues({ tabBar })).toEqual(['config.tabBar.list.1.pagePath']);
     expect(lowcodeIssues({ tabBar, pages: ['pages/index/index', 'pages/me/me'] })).toEqual([]);
-    expect(lowcodeIssues({ extPages: { 'pages/gone/gone': { navigationBarTitleText: 'x' } } })).toEqual(['config.extPages.pages/gone/gone']);
+    expect(lowcodeIssues({ extPages: { 'pages/gone/gone': { navigationBarTitleText: 'x' } } })).toEqual([
+      'config.extPages.pages/gone/gone',
+    ]);
     // Without `pages` the template's own list applies, which only WeChat knows.
     expect(lowcodeIssues({ pages: undefined, tabBar, extPages: { 'pages/gone/gone': {} } })).toEqual([]);
   });
 
   test('a stored lowcode app saved before these rules still reads back; its build is refused, naming the field', () => {
-    const app = newApp({ kind: 'lowcode', name: 'Old', templateId: 3, requiredPlugins: [], config: { ...exampleLowcodeConfig(), requiredPrivateInfos: ['getLocation', 'getLocation'] } }, { id: 'app_old', accountId: 'acc_demo' }, T0);
+    const app = newApp(
+      {
+        kind: 'lowcode',
+        name: 'Old',
+        templateId: 3,
+        requiredPlugins: [],
+        config: { ...exampleLowcodeConfig(), requiredPrivateInfos: ['getLocation', 'getLocation'] },
+      },
+      { id: 'app_old', accountId: 'acc_demo' },
+      T0,
+    );
     expect(appSchema.parse(app)).toEqual(app);
     const decision = checkAppConfig(app, new Map());
     expect(decision.ok ? null : decision.error.field).toBe('config.requiredPrivateInfos.1');
@@ -220,7 +250,11 @@ describe('apps', () => {
 
   test('withConfig validates against the app kind and keeps the kind', () => {
     const app = iotApp();
-    expect(withConfig(app, resetTheme(app.config as IotVideoConfig), T0 + 1)).toMatchObject({ kind: 'iot-video', config: { theme: {} }, updatedAt: T0 + 1 });
+    expect(withConfig(app, resetTheme(app.config as IotVideoConfig), T0 + 1)).toMatchObject({
+      kind: 'iot-video',
+      config: { theme: {} },
+      updatedAt: T0 + 1,
+    });
     expect(() => withConfig(app, exampleLowcodeConfig(), T0 + 1)).toThrow(ValidationError);
   });
 

@@ -12,21 +12,19 @@
  * common.ts gives the built schema, to derive another from it).
  */
 import { z } from 'zod';
-import { ALLOWED, fieldIssues, refused, type Decision } from './common';
-import { ValidationError, type FieldIssue } from './errors';
-import { accountIdSchema, appIdSchema, assetIdSchema, timestampSchema, weChatAppidSchema } from './ids';
+import type { AppKind } from './app-kind';
+import { ALLOWED, type Decision, fieldIssues, refused } from './common';
+import { type FieldIssue, ValidationError } from './errors';
 import type { AccountId, AppId, AssetId, WeChatAppid } from './ids';
+import { accountIdSchema, appIdSchema, assetIdSchema, timestampSchema, weChatAppidSchema } from './ids';
+import { APP_DOWNLOAD_QR_SUGGESTED_WIDTH, INSTRUCTIONS_IMAGE_SUGGESTED_WIDTH, IOT_VIDEO_THEME_DEFAULTS } from './iot-video-template';
 import { requiredPluginsSchema } from './plugins';
 import { privacyGuideSchema } from './privacy-guide';
-import { APP_DOWNLOAD_QR_SUGGESTED_WIDTH, INSTRUCTIONS_IMAGE_SUGGESTED_WIDTH, IOT_VIDEO_THEME_DEFAULTS } from './iot-video-template';
 import { serverDomainsSchema } from './server-domains';
 
+export { APP_KINDS, type AppKind, appKindSchema } from './app-kind';
 // Kept in a zod-free module for the console; exported here as before.
 export { APP_DOWNLOAD_QR_SUGGESTED_WIDTH, INSTRUCTIONS_IMAGE_SUGGESTED_WIDTH, IOT_VIDEO_THEME_DEFAULTS };
-
-export const APP_KINDS = ['lowcode', 'iot-video'] as const;
-export const appKindSchema = z.enum(APP_KINDS);
-export type AppKind = z.infer<typeof appKindSchema>;
 
 // ---------------------------------------------------------------------------------------------------------
 // What every kind's config carries for WeChat's go-live rules (privacy-guide.ts, server-domains.ts)
@@ -114,9 +112,11 @@ export type IotVideoConfig = z.infer<typeof iotVideoConfigSchema>;
 
 export type ThemeColour = keyof IotVideoConfig['theme'];
 
-
 /** The colours the mini program shows: the config's, and the template's where the config has none. */
-export const effectiveTheme = (config: IotVideoConfig): Required<IotVideoConfig['theme']> => ({ ...IOT_VIDEO_THEME_DEFAULTS, ...config.theme });
+export const effectiveTheme = (config: IotVideoConfig): Required<IotVideoConfig['theme']> => ({
+  ...IOT_VIDEO_THEME_DEFAULTS,
+  ...config.theme,
+});
 
 /**
  * IoT Video products linked to the app (seed 003 step 3: "关联在步骤2中创建的产品"; without them devices cannot be
@@ -159,7 +159,12 @@ export type PrivateInfoApi = (typeof PRIVATE_INFO_APIS)[number];
  * The fuzzy location cannot be declared with any precise one (WeChat: 85311 at commit, "互斥"): a code either
  * knows where the user roughly is or tracks them precisely.
  */
-const EXCLUSIVE_WITH_FUZZY: readonly PrivateInfoApi[] = ['getLocation', 'onLocationChange', 'startLocationUpdate', 'startLocationUpdateBackground'];
+const EXCLUSIVE_WITH_FUZZY: readonly PrivateInfoApi[] = [
+  'getLocation',
+  'onLocationChange',
+  'startLocationUpdate',
+  'startLocationUpdateBackground',
+];
 
 const isPrivateInfoApi = (name: string): name is PrivateInfoApi => (PRIVATE_INFO_APIS as readonly string[]).includes(name);
 
@@ -169,11 +174,19 @@ const requiredPrivateInfos = () =>
   z.array(z.string()).superRefine((apis, ctx) => {
     apis.forEach((api, index) => {
       if (!isPrivateInfoApi(api)) {
-        ctx.addIssue({ code: 'custom', path: [index], message: `${api} is not a geolocation API WeChat knows (85310); one of ${PRIVATE_INFO_APIS.join(', ')}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [index],
+          message: `${api} is not a geolocation API WeChat knows (85310); one of ${PRIVATE_INFO_APIS.join(', ')}`,
+        });
       } else if (apis.indexOf(api) !== index) {
         ctx.addIssue({ code: 'custom', path: [index], message: `${api} is listed twice` });
       } else if (EXCLUSIVE_WITH_FUZZY.includes(api) && apis.includes('getFuzzyLocation')) {
-        ctx.addIssue({ code: 'custom', path: [index], message: `${api} cannot be declared together with getFuzzyLocation (WeChat 85311): choose one` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [index],
+          message: `${api} cannot be declared together with getFuzzyLocation (WeChat 85311): choose one`,
+        });
       }
     });
   });
@@ -201,10 +214,10 @@ export type LowcodeConfig = z.infer<typeof storedLowcodeConfigSchema>;
 
 /** The `pagePath` of each tab, where the tab bar has a list of objects carrying one. */
 const tabPagePaths = (tabBar: Record<string, unknown> | undefined): { index: number; pagePath: string }[] => {
-  const list = tabBar?.['list'];
+  const list = tabBar?.list;
   if (!Array.isArray(list)) return [];
   return list.flatMap((tab: unknown, index) => {
-    const pagePath = typeof tab === 'object' && tab !== null ? (tab as Record<string, unknown>)['pagePath'] : undefined;
+    const pagePath = typeof tab === 'object' && tab !== null ? (tab as Record<string, unknown>).pagePath : undefined;
     return typeof pagePath === 'string' ? [{ index, pagePath }] : [];
   });
 };
@@ -220,10 +233,16 @@ export const lowcodeConfigSchema = z.lazy(() =>
     if (config.pages === undefined) return;
     const pages = new Set(config.pages);
     for (const { index, pagePath } of tabPagePaths(config.tabBar)) {
-      if (!pages.has(pagePath)) ctx.addIssue({ code: 'custom', path: ['tabBar', 'list', index, 'pagePath'], message: `${pagePath} is not one of pages (WeChat 85046)` });
+      if (!pages.has(pagePath))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tabBar', 'list', index, 'pagePath'],
+          message: `${pagePath} is not one of pages (WeChat 85046)`,
+        });
     }
     for (const page of Object.keys(config.extPages)) {
-      if (!pages.has(page)) ctx.addIssue({ code: 'custom', path: ['extPages', page], message: `${page} is not one of pages (WeChat 85045)` });
+      if (!pages.has(page))
+        ctx.addIssue({ code: 'custom', path: ['extPages', page], message: `${page} is not one of pages (WeChat 85045)` });
     }
   }),
 );
@@ -383,7 +402,9 @@ export const imageRefs = (app: KindedConfig): ImageRef[] => {
   };
   add('afterSales.appDownloadQrImage', config.afterSales.appDownloadQrImage, APP_DOWNLOAD_QR_SUGGESTED_WIDTH);
   add('instructionsImage', config.instructionsImage, INSTRUCTIONS_IMAGE_SUGGESTED_WIDTH);
-  config.productManuals.forEach((manual, index) => add(`productManuals.${index}.image`, manual.image, null));
+  config.productManuals.forEach((manual, index) => {
+    add(`productManuals.${index}.image`, manual.image, null);
+  });
   add('homeBottomImage', config.homeBottomImage, null);
   add('doorLockTopImage', config.doorLockTopImage, null);
   return refs;
@@ -395,7 +416,12 @@ export const checkImages = (refs: readonly ImageRef[], assets: ReadonlyMap<strin
     const asset = assets.get(ref.assetId);
     if (!asset) return [{ path: ref.path, message: `asset ${ref.assetId} does not exist` }];
     if (asset.kind !== 'upload') {
-      return [{ path: ref.path, message: `asset ${ref.assetId} is an experience QR code, not an uploaded image: upload the image (POST /v1/assets) and use its id` }];
+      return [
+        {
+          path: ref.path,
+          message: `asset ${ref.assetId} is an experience QR code, not an uploaded image: upload the image (POST /v1/assets) and use its id`,
+        },
+      ];
     }
     if (!IMAGE_TYPES.includes(asset.type)) {
       return [{ path: ref.path, message: `asset ${ref.assetId} is ${asset.type}, not a PNG, JPEG or GIF image` }];

@@ -1,28 +1,33 @@
 import fc from 'fast-check';
 import type { Actor } from './common';
 import {
+  auditCommandOf,
+  type CommandType,
   createDeployment,
+  DEPLOYMENT_STATES,
+  type Deployment,
+  type DeploymentCommand,
+  type DeploymentErrorCode,
   deploymentSchema,
+  FIRST_POLL_DELAY_MS,
+  type IgnoredBecause,
   InvalidTransitionError,
   isDue,
+  isTerminal,
+  MAX_POLL_DELAY_MS,
+  NO_EFFECTS,
   nextPollDelay,
+  OPEN_STATES,
   ownsAudit,
   pendingWork,
-  pollNow,
   phaseOf,
   pollLater,
-  FIRST_POLL_DELAY_MS,
-  MAX_POLL_DELAY_MS,
+  pollNow,
   RESUME_AFTER_MS,
   SUBMIT_CLOCK_SKEW_MS,
   TestersNotBindableError,
   transition,
   withTestersBound,
-  type CommandType,
-  type Deployment,
-  type DeploymentCommand,
-  type DeploymentErrorCode,
-  type IgnoredBecause,
 } from './deployment';
 import { commandsToBuilt } from './examples';
 
@@ -77,7 +82,12 @@ const PATHS = {
   withdrawn: [...toAuditing, { type: 'withdraw' }],
   cancelled: [...toBuilt, { type: 'cancel' }],
   failed: [...toBuilt.slice(0, 4), { type: 'fail', reason: 'WeChat busy', retryable: true, errcode: -1 }],
-  'failed:final': [...toAuditing, { type: 'auditApproved' }, { type: 'startRelease' }, { type: 'fail', reason: 'release refused', retryable: false, errcode: 85020 }],
+  'failed:final': [
+    ...toAuditing,
+    { type: 'auditApproved' },
+    { type: 'startRelease' },
+    { type: 'fail', reason: 'release refused', retryable: false, errcode: 85020 },
+  ],
   voided: [...toAuditing, { type: 'void', reason: 'unbound' }],
 } satisfies Record<string, DeploymentCommand[]>;
 type Phase = keyof typeof PATHS;
@@ -117,10 +127,42 @@ interface Row {
   errors?: Partial<Record<Phase, DeploymentErrorCode>>;
   otherwise?: DeploymentErrorCode;
 }
-const CLOSED = { released: 'DEPLOYMENT_CLOSED', 'rolled-back': 'DEPLOYMENT_CLOSED', cancelled: 'DEPLOYMENT_CLOSED', voided: 'DEPLOYMENT_CLOSED', 'failed:final': 'DEPLOYMENT_CLOSED', failed: 'DEPLOYMENT_FAILED' } as const;
-const CLOSED_NOOP = { released: 'closed', 'rolled-back': 'closed', cancelled: 'closed', voided: 'closed', 'failed:final': 'closed' } as const;
-const LATER_STALE = { built: 'stale', submitting: 'stale', auditing: 'stale', 'auditing:delayed': 'stale', approved: 'stale', releasing: 'stale', rejected: 'stale', withdrawn: 'stale', failed: 'stale', ...CLOSED_NOOP } as const;
-const ALL_STALE = { configuring: 'stale', 'building:commit': 'stale', 'building:privacy': 'stale', 'building:domains': 'stale', 'building:qrcode': 'stale', 'building:testers': 'stale', ...LATER_STALE } as const;
+const CLOSED = {
+  released: 'DEPLOYMENT_CLOSED',
+  'rolled-back': 'DEPLOYMENT_CLOSED',
+  cancelled: 'DEPLOYMENT_CLOSED',
+  voided: 'DEPLOYMENT_CLOSED',
+  'failed:final': 'DEPLOYMENT_CLOSED',
+  failed: 'DEPLOYMENT_FAILED',
+} as const;
+const CLOSED_NOOP = {
+  released: 'closed',
+  'rolled-back': 'closed',
+  cancelled: 'closed',
+  voided: 'closed',
+  'failed:final': 'closed',
+} as const;
+const LATER_STALE = {
+  built: 'stale',
+  submitting: 'stale',
+  auditing: 'stale',
+  'auditing:delayed': 'stale',
+  approved: 'stale',
+  releasing: 'stale',
+  rejected: 'stale',
+  withdrawn: 'stale',
+  failed: 'stale',
+  ...CLOSED_NOOP,
+} as const;
+const ALL_STALE = {
+  configuring: 'stale',
+  'building:commit': 'stale',
+  'building:privacy': 'stale',
+  'building:domains': 'stale',
+  'building:qrcode': 'stale',
+  'building:testers': 'stale',
+  ...LATER_STALE,
+} as const;
 
 const MACHINE: Record<CommandType, Row> = {
   startBuild: {
@@ -138,7 +180,13 @@ const MACHINE: Record<CommandType, Row> = {
   },
   buildCommitted: {
     go: { 'building:commit': 'building:privacy' },
-    noop: { 'building:privacy': 'stale', 'building:domains': 'stale', 'building:qrcode': 'stale', 'building:testers': 'stale', ...LATER_STALE },
+    noop: {
+      'building:privacy': 'stale',
+      'building:domains': 'stale',
+      'building:qrcode': 'stale',
+      'building:testers': 'stale',
+      ...LATER_STALE,
+    },
     errors: { configuring: 'DEPLOYMENT_NOT_BUILT' },
   },
   privacyGuideSet: {
@@ -149,7 +197,11 @@ const MACHINE: Record<CommandType, Row> = {
   domainsSet: {
     go: { 'building:domains': 'building:qrcode' },
     noop: { 'building:qrcode': 'stale', 'building:testers': 'stale', ...LATER_STALE },
-    errors: { configuring: 'DEPLOYMENT_NOT_BUILT', 'building:commit': 'DEPLOYMENT_INVALID_TRANSITION', 'building:privacy': 'DEPLOYMENT_INVALID_TRANSITION' },
+    errors: {
+      configuring: 'DEPLOYMENT_NOT_BUILT',
+      'building:commit': 'DEPLOYMENT_INVALID_TRANSITION',
+      'building:privacy': 'DEPLOYMENT_INVALID_TRANSITION',
+    },
   },
   qrStored: {
     go: { 'building:qrcode': 'building:testers' },
@@ -187,7 +239,12 @@ const MACHINE: Record<CommandType, Row> = {
       failed: 'cancelled',
     },
     noop: { cancelled: 'repeat' },
-    errors: { submitting: 'DEPLOYMENT_IN_REVIEW', auditing: 'DEPLOYMENT_IN_REVIEW', 'auditing:delayed': 'DEPLOYMENT_IN_REVIEW', releasing: 'DEPLOYMENT_INVALID_TRANSITION' },
+    errors: {
+      submitting: 'DEPLOYMENT_IN_REVIEW',
+      auditing: 'DEPLOYMENT_IN_REVIEW',
+      'auditing:delayed': 'DEPLOYMENT_IN_REVIEW',
+      releasing: 'DEPLOYMENT_INVALID_TRANSITION',
+    },
     otherwise: 'DEPLOYMENT_CLOSED',
   },
   submitAudit: {
@@ -345,7 +402,7 @@ describe('deployment state machine', () => {
       }
       const result = transition(d, SAMPLE[type], ctx());
       if (want.kind === 'noop') {
-        expect(result).toEqual({ deployment: d, changed: false, effects: [], ignored: want.why });
+        expect(result).toEqual({ deployment: d, changed: false, effects: NO_EFFECTS, ignored: want.why });
         expect(result.deployment).toBe(d);
         return;
       }
@@ -359,28 +416,44 @@ describe('deployment state machine', () => {
 
   describe('effects: what the writer that won must do at WeChat', () => {
     test.each([
-      ['configuring', 'startBuild', ['commitCode']],
-      ['building:commit', 'buildCommitted', ['setPrivacyGuide']],
-      ['building:privacy', 'privacyGuideSet', ['setDomains']],
-      ['building:domains', 'domainsSet', ['fetchQrCode']],
-      ['building:qrcode', 'qrStored', ['bindTesters']],
-      ['building:testers', 'buildSucceeded', []],
-      ['built', 'submitAudit', ['submitAudit']],
-      ['submitting', 'auditSubmitted', []],
-      ['approved', 'startRelease', ['release']],
-      ['releasing', 'released', []],
-      ['failed', 'retry', ['fetchQrCode']],
-      ['auditing', 'void', ['undoAudit']],
-      ['submitting', 'void', ['undoAudit']],
-      ['built', 'void', []],
-      ['approved', 'cancel', []],
-    ] as const)('%s + %s → %j', (phase, type, effects) => {
-      expect(transition(at(phase), SAMPLE[type], ctx()).effects).toEqual(effects);
+      ['configuring', 'startBuild', 'commitCode', false],
+      ['building:commit', 'buildCommitted', 'setPrivacyGuide', false],
+      ['building:privacy', 'privacyGuideSet', 'setDomains', false],
+      ['building:domains', 'domainsSet', 'fetchQrCode', false],
+      ['building:qrcode', 'qrStored', 'bindTesters', false],
+      ['building:testers', 'buildSucceeded', null, false],
+      ['built', 'submitAudit', 'submitAudit', false],
+      ['submitting', 'auditSubmitted', 'pollAudit', false],
+      ['auditing', 'auditDelayed', 'pollAudit', false],
+      ['approved', 'startRelease', 'release', false],
+      ['releasing', 'released', null, false],
+      ['failed', 'retry', 'fetchQrCode', false],
+      ['auditing', 'void', null, true],
+      ['submitting', 'void', null, true],
+      ['built', 'void', null, false],
+      ['approved', 'cancel', null, false],
+    ] as const)('%s + %s → next %s, undo audit %s', (phase, type, next, undoAudit) => {
+      expect(transition(at(phase), SAMPLE[type], ctx()).effects).toEqual({ next, undoAudit });
+    });
+
+    test('every change names the work its new state needs: the worker follows `next` without reading it again', () => {
+      for (const phase of PHASES) {
+        for (const command of Object.values(SAMPLE)) {
+          let result: ReturnType<typeof transition>;
+          try {
+            result = transition(at(phase), command, ctx());
+          } catch {
+            continue;
+          }
+          if (result.changed)
+            expect([phase, command.type, result.effects.next]).toEqual([phase, command.type, pendingWork(result.deployment)]);
+        }
+      }
     });
 
     test('cancelling a retryable failure around an audit undoes the audit', () => {
       const submitting = run(at('submitting'), [{ type: 'fail', reason: 'quota', retryable: true, errcode: 45009 }]);
-      expect(transition(submitting, { type: 'cancel' }, ctx()).effects).toEqual(['undoAudit']);
+      expect(transition(submitting, { type: 'cancel' }, ctx()).effects.undoAudit).toBe(true);
       // Stored by older code, which failed an audit on a refused poll: still closable, and its audit still undone.
       const auditing = at('auditing');
       const legacy: Deployment = {
@@ -389,9 +462,42 @@ describe('deployment state machine', () => {
         nextPollAt: null,
         failure: { at: auditing.updatedAt, reason: 'quota', retryable: true, errcode: 45009, from: 'auditing', step: null },
       };
-      expect(transition(legacy, { type: 'cancel' }, ctx()).effects).toEqual(['undoAudit']);
+      expect(transition(legacy, { type: 'cancel' }, ctx()).effects.undoAudit).toBe(true);
       expect(transition(legacy, { type: 'retry' }, ctx()).deployment).toMatchObject({ state: 'auditing', audit: { auditId: AUDIT } });
     });
+  });
+
+  describe("WeChat's word on an audit", () => {
+    test.each([
+      [
+        { status: 0, auditId: AUDIT },
+        { type: 'auditApproved', auditId: AUDIT },
+      ],
+      [
+        { status: 1, auditId: AUDIT, reason: 'blurry', screenshots: ['m1'] },
+        { type: 'auditRejected', auditId: AUDIT, reason: 'blurry', screenshots: ['m1'] },
+      ],
+      [{ status: 1 }, { type: 'auditRejected', reason: 'rejected', screenshots: [] }],
+      [{ status: 2, auditId: AUDIT }, null],
+      [
+        { status: 3, auditId: AUDIT },
+        { type: 'withdraw', auditId: AUDIT },
+      ],
+      [
+        { status: 4, reason: null },
+        { type: 'auditDelayed', reason: 'delayed' },
+      ],
+    ] as const)('%j → %j', (verdict, command) => {
+      expect(auditCommandOf(verdict)).toEqual(command);
+    });
+  });
+
+  test('OPEN_STATES: every state but the closed ones and failed (open only while retryable)', () => {
+    const open = ['configuring', 'building', 'built', 'submitting', 'auditing', 'approved', 'releasing', 'rejected', 'withdrawn'];
+    expect(OPEN_STATES).toEqual(open);
+    for (const state of DEPLOYMENT_STATES) {
+      if (state !== 'failed') expect(isTerminal({ ...at('built'), state })).toBe(!open.includes(state));
+    }
   });
 
   describe('the product flow', () => {
@@ -448,14 +554,23 @@ describe('deployment state machine', () => {
 
     test('unbind while auditing voids it and asks for the audit to be undone', () => {
       const result = transition(at('auditing'), { type: 'void', reason: 'the app was unbound from its mini program' }, ctx());
-      expect(result).toMatchObject({ changed: true, effects: ['undoAudit'] });
-      expect(result.deployment).toMatchObject({ state: 'voided', stateReason: 'the app was unbound from its mini program', nextPollAt: null });
+      expect(result).toMatchObject({ changed: true, effects: { undoAudit: true } });
+      expect(result.deployment).toMatchObject({
+        state: 'voided',
+        stateReason: 'the app was unbound from its mini program',
+        nextPollAt: null,
+      });
       expect(transition(result.deployment, { type: 'auditApproved' }, ctx(wechat))).toMatchObject({ changed: false, ignored: 'closed' });
     });
 
     test('unauthorized mid-audit (even while delayed) voids it', () => {
       const voided = transition(at('auditing:delayed'), { type: 'void', reason: 'mini program unauthorized' }, ctx(wechat)).deployment;
-      expect(voided.history.at(-1)).toMatchObject({ from: 'auditing', to: 'voided', actor: { kind: 'wechat' }, cause: 'mini program unauthorized' });
+      expect(voided.history.at(-1)).toMatchObject({
+        from: 'auditing',
+        to: 'voided',
+        actor: { kind: 'wechat' },
+        cause: 'mini program unauthorized',
+      });
     });
 
     test('a delayed audit stays in review and keeps being polled, then is decided', () => {
@@ -477,7 +592,11 @@ describe('deployment state machine', () => {
     test('a refused poll never takes an audit out of review: the audit goes on at WeChat', () => {
       for (const phase of ['auditing', 'auditing:delayed'] as const) {
         const d = at(phase);
-        const result = transition(d, { type: 'fail', reason: 'daily API call quota reached (WeChat 45009)', retryable: true, errcode: 45009 }, ctx());
+        const result = transition(
+          d,
+          { type: 'fail', reason: 'daily API call quota reached (WeChat 45009)', retryable: true, errcode: 45009 },
+          ctx(),
+        );
         expect(result).toMatchObject({ changed: false, ignored: 'stale' });
         // …so its result, pushed later, still applies.
         expect(transition(d, { type: 'auditApproved' }, ctx(wechat)).deployment.state).toBe('approved');
@@ -492,9 +611,13 @@ describe('deployment state machine', () => {
       const approved = at('approved');
       const a = transition(approved, { type: 'startRelease' }, ctx());
       const b = transition(approved, { type: 'startRelease' }, ctx());
-      expect([a.effects, b.effects]).toEqual([['release'], ['release']]);
+      expect([a.effects.next, b.effects.next]).toEqual(['release', 'release']);
       // b loses the compare-and-set, re-reads a's document and decides again:
-      expect(transition(a.deployment, { type: 'startRelease' }, ctx())).toMatchObject({ changed: false, effects: [], ignored: 'repeat' });
+      expect(transition(a.deployment, { type: 'startRelease' }, ctx())).toMatchObject({
+        changed: false,
+        effects: NO_EFFECTS,
+        ignored: 'repeat',
+      });
     });
 
     test('a build that outlives its request is resumable from the step it reached', () => {
@@ -562,7 +685,10 @@ describe('deployment state machine', () => {
 
     test('a retry after a failed submit is the same submission: the audit its lost first attempt made is its own', () => {
       const first = submitting();
-      const retried = run(first, [{ type: 'fail', reason: 'daily API call quota reached', retryable: true, errcode: 45009 }, { type: 'retry' }]);
+      const retried = run(first, [
+        { type: 'fail', reason: 'daily API call quota reached', retryable: true, errcode: 45009 },
+        { type: 'retry' },
+      ]);
       expect(retried.state).toBe('submitting');
       expect(ownsAudit(retried, latest(500, startedAt(first) + 1_000, 2), new Set())).toBe(true);
     });
@@ -615,16 +741,27 @@ describe('deployment state machine', () => {
   });
 
   describe('testers WeChat refuses', () => {
-    const refusal = (wechatId: string, errcode = 85002) => ({ wechatId, errcode, reason: 'the mini program has reached its tester limit', at: T0 });
+    const refusal = (wechatId: string, errcode = 85002) => ({
+      wechatId,
+      errcode,
+      reason: 'the mini program has reached its tester limit',
+      at: T0,
+    });
 
     test('do not fail the build: it is built, with the refused ones listed', () => {
-      const built = run(fresh(), [...toBuilt.slice(0, 5), { type: 'buildSucceeded', boundTesters: ['ann'], refusedTesters: [refusal('bob')] }]);
+      const built = run(fresh(), [
+        ...toBuilt.slice(0, 5),
+        { type: 'buildSucceeded', boundTesters: ['ann'], refusedTesters: [refusal('bob')] },
+      ]);
       expect(built).toMatchObject({ state: 'built', failure: null, boundTesters: ['ann'], refusedTesters: [refusal('bob')] });
       expect(deploymentSchema.parse(built)).toEqual(built);
     });
 
     test('bound later: they leave the refused list, new ones join the testers, no history; refused again, the new reason shows', () => {
-      const built = run(fresh(), [...toBuilt.slice(0, 5), { type: 'buildSucceeded', boundTesters: ['ann'], refusedTesters: [refusal('bob'), refusal('cat')] }]);
+      const built = run(fresh(), [
+        ...toBuilt.slice(0, 5),
+        { type: 'buildSucceeded', boundTesters: ['ann'], refusedTesters: [refusal('bob'), refusal('cat')] },
+      ]);
       const later = withTestersBound(built, { bound: ['bob', 'dan'], refused: [refusal('cat', 85003)] }, T0 + 1);
       expect(later).toMatchObject({
         state: 'built',
@@ -669,7 +806,9 @@ describe('deployment state machine', () => {
         screenshots: ['s'],
         ...(id ? { auditId: id } : {}),
       })),
-      fc.tuple(reason, fc.option(auditId, { nil: undefined })).map(([r, id]) => ({ type: 'auditDelayed' as const, reason: r, ...(id ? { auditId: id } : {}) })),
+      fc
+        .tuple(reason, fc.option(auditId, { nil: undefined }))
+        .map(([r, id]) => ({ type: 'auditDelayed' as const, reason: r, ...(id ? { auditId: id } : {}) })),
       fc.option(auditId, { nil: undefined }).map((id) => ({ type: 'withdraw' as const, ...(id ? { auditId: id } : {}) })),
       fc.constant({ type: 'startRelease' as const }),
       fc.constant({ type: 'released' as const }),
@@ -697,8 +836,14 @@ describe('deployment state machine', () => {
       const audited = ['auditing', 'approved', 'rejected', 'withdrawn', 'releasing', 'released', 'rolled-back'];
       check(!audited.includes(d.state) || d.audit !== null, 'an audit for every audited state');
       check(!['built', 'submitting', ...audited].includes(d.state) || d.qrAssetId !== null, 'a QR once built');
-      check(d.history.every((h, i) => i === 0 || d.history[i - 1]?.to === h.from), 'history is a chain');
-      check((d.history.at(-1)?.to ?? 'configuring') === d.state && (d.history[0]?.from ?? 'configuring') === 'configuring', 'history ends in the state');
+      check(
+        d.history.every((h, i) => i === 0 || d.history[i - 1]?.to === h.from),
+        'history is a chain',
+      );
+      check(
+        (d.history.at(-1)?.to ?? 'configuring') === d.state && (d.history[0]?.from ?? 'configuring') === 'configuring',
+        'history ends in the state',
+      );
       check(d.updatedAt >= d.createdAt, 'time moves forward');
       return out;
     };
@@ -712,7 +857,7 @@ describe('deployment state machine', () => {
           let changes = 0;
           for (const [i, c] of commands.entries()) {
             const before = d;
-            let result;
+            let result: ReturnType<typeof transition>;
             try {
               result = transition(d, c, { at: d.updatedAt + (i + 1) * 1000, actor: user });
             } catch (error) {

@@ -25,8 +25,18 @@ export const exampleIotVideoConfig = (
 ): IotVideoConfig => ({
   mapKey: 'OB4BZ-D4W3U-B7VVO-4PJWW-6TKDJ-WPB77',
   reminders: [
-    { category: 'camera', defaultProductId: 'K3LD6E2V9Q', modelId: 'DYEbVCrZ8i7ZfqGtNd5eZw', messageTemplateId: 'Ooz9KvUJ7x3Z2kQbW1mR5yTnC8dLfHgA0sPqEiVu4oM' },
-    { category: 'doorLock', defaultProductId: 'P8WQ2M7ZXA', modelId: 'Lk2-Ux9QmT_4vRb8cNz1aw', messageTemplateId: 'Xy7pLm2Nq9Rs4Tv6Wb8Zc1Df3Gh5Jk0Am2Bn4Cp6Dq8' },
+    {
+      category: 'camera',
+      defaultProductId: 'K3LD6E2V9Q',
+      modelId: 'DYEbVCrZ8i7ZfqGtNd5eZw',
+      messageTemplateId: 'Ooz9KvUJ7x3Z2kQbW1mR5yTnC8dLfHgA0sPqEiVu4oM',
+    },
+    {
+      category: 'doorLock',
+      defaultProductId: 'P8WQ2M7ZXA',
+      modelId: 'Lk2-Ux9QmT_4vRb8cNz1aw',
+      messageTemplateId: 'Xy7pLm2Nq9Rs4Tv6Wb8Zc1Df3Gh5Jk0Am2Bn4Cp6Dq8',
+    },
   ],
   afterSales: {
     phone: '400-800-1234',

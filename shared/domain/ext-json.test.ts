@@ -1,4 +1,4 @@
-import { newApp, type App } from './app';
+import { type App, newApp } from './app';
 import { EXAMPLE_PRODUCT_IDS, exampleIotVideoConfig, exampleLowcodeConfig } from './examples';
 import { buildExtJson, parseExtJson } from './ext-json';
 import type { RequiredPlugin } from './plugins';
@@ -9,7 +9,18 @@ const assetUrl = (id: string) => `https://assets.example.com/${id}`;
 const p2p: RequiredPlugin = { appId: 'wx1319af22356934bf', alias: 'xp2p', version: '1.4.0', name: 'IoT Video P2P' };
 
 const iot = (requiredPlugins: RequiredPlugin[] = [p2p]): App =>
-  newApp({ kind: 'iot-video', name: 'Cam', templateId: 12, requiredPlugins, config: exampleIotVideoConfig(), productIds: [...EXAMPLE_PRODUCT_IDS] }, { id: 'app_cam', accountId: 'acc_demo' }, T0);
+  newApp(
+    {
+      kind: 'iot-video',
+      name: 'Cam',
+      templateId: 12,
+      requiredPlugins,
+      config: exampleIotVideoConfig(),
+      productIds: [...EXAMPLE_PRODUCT_IDS],
+    },
+    { id: 'app_cam', accountId: 'acc_demo' },
+    T0,
+  );
 
 describe('buildExtJson', () => {
   test('returns the JSON string WeChat wants: extAppid, ext, and every required plugin', () => {
@@ -38,7 +49,12 @@ describe('buildExtJson', () => {
 
   test('left-out optional fields are left out; no plugins, no plugins key', () => {
     const app = iot([]);
-    const minimal: App = { ...app, kind: 'iot-video', productIds: [], config: { ...exampleIotVideoConfig(), afterSales: {}, theme: {}, instructionsImage: undefined } };
+    const minimal: App = {
+      ...app,
+      kind: 'iot-video',
+      productIds: [],
+      config: { ...exampleIotVideoConfig(), afterSales: {}, theme: {}, instructionsImage: undefined },
+    };
     const parsed = parseExtJson(buildExtJson(minimal, { extAppid: TARGET, assetUrl }));
     expect(parsed).not.toHaveProperty('plugins');
     expect(parsed?.ext).toMatchObject({ afterSales: {}, theme: {} });
@@ -46,7 +62,11 @@ describe('buildExtJson', () => {
   });
 
   test('lowcode: ext, extPages, pages and window come from the config', () => {
-    const app = newApp({ kind: 'lowcode', name: 'Shop', templateId: 3, requiredPlugins: [], config: exampleLowcodeConfig() }, { id: 'app_shop', accountId: 'acc_demo' }, T0);
+    const app = newApp(
+      { kind: 'lowcode', name: 'Shop', templateId: 3, requiredPlugins: [], config: exampleLowcodeConfig() },
+      { id: 'app_shop', accountId: 'acc_demo' },
+      T0,
+    );
     expect(parseExtJson(buildExtJson(app, { extAppid: TARGET, assetUrl }))).toEqual({
       extEnable: true,
       extAppid: TARGET,

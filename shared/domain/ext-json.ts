@@ -23,7 +23,11 @@ const pluginsOf = (plugins: readonly RequiredPlugin[]): Record<string, { version
   Object.fromEntries(plugins.map((p) => [p.alias, { version: p.version, provider: p.appId }]));
 
 // Left-out fields stay out (JSON.stringify drops undefined): the template shows nothing, or its default.
-const iotVideoExt = (app: Extract<App, { kind: 'iot-video' }>, config: IotVideoConfig, url: (id: AssetId | undefined) => string | undefined) => ({
+const iotVideoExt = (
+  app: Extract<App, { kind: 'iot-video' }>,
+  config: IotVideoConfig,
+  url: (id: AssetId | undefined) => string | undefined,
+) => ({
   appId: app.id,
   kind: app.kind,
   /** The linked products: the mini program lets users add devices of these by hand (seed 003 step 3). */

@@ -1,7 +1,7 @@
 import { parseAppConfig } from './app';
-import { PrivacyGuideIncomplete, privacyKeysToDeclare, privacySettingFor, type PrivacyGuide } from './privacy-guide';
-import { domainsNeeded, missingDomains } from './server-domains';
 import { ValidationError } from './errors';
+import { type PrivacyGuide, PrivacyGuideIncomplete, privacyKeysToDeclare, privacySettingFor } from './privacy-guide';
+import { domainsNeeded, missingDomains } from './server-domains';
 
 const GUIDE: PrivacyGuide = { contact: { phone: '400-800-1234' }, purposes: { Location: '展示附近门店' } };
 
@@ -16,7 +16,11 @@ const issuesOf = (fn: () => unknown): string[] => {
 
 describe('privacy guide', () => {
   it('declares what WeChat detected, what requiredPrivateInfos implies and what the owner adds, once each, in WeChat’s order', () => {
-    const keys = privacyKeysToDeclare({ detected: ['Album', 'UserInfo'], requiredPrivateInfos: ['chooseAddress', 'getFuzzyLocation'], guide: { ...GUIDE, purposes: { PhoneNumber: '联系你' } } });
+    const keys = privacyKeysToDeclare({
+      detected: ['Album', 'UserInfo'],
+      requiredPrivateInfos: ['chooseAddress', 'getFuzzyLocation'],
+      guide: { ...GUIDE, purposes: { PhoneNumber: '联系你' } },
+    });
     expect(keys).toEqual(['UserInfo', 'Location', 'Address', 'Album', 'PhoneNumber']);
   });
 
@@ -42,18 +46,33 @@ describe('privacy guide', () => {
 
   it('is validated in the app config: a contact at least, known keys, bounded texts', () => {
     expect(issuesOf(() => parseAppConfig('lowcode', { privacyGuide: { contact: {} } }))).toEqual(['config.privacyGuide.contact']);
-    expect(issuesOf(() => parseAppConfig('lowcode', { privacyGuide: { contact: { email: 'nope' } } }))).toEqual(['config.privacyGuide.contact.email']);
-    expect(issuesOf(() => parseAppConfig('lowcode', { privacyGuide: { ...GUIDE, purposes: { Telepathy: 'x' } } }))).toEqual(['config.privacyGuide.purposes']);
-    expect(issuesOf(() => parseAppConfig('lowcode', { privacyGuide: { ...GUIDE, purposes: { Camera: 'x'.repeat(201) } } }))).toEqual(['config.privacyGuide.purposes.Camera']);
+    expect(issuesOf(() => parseAppConfig('lowcode', { privacyGuide: { contact: { email: 'nope' } } }))).toEqual([
+      'config.privacyGuide.contact.email',
+    ]);
+    expect(issuesOf(() => parseAppConfig('lowcode', { privacyGuide: { ...GUIDE, purposes: { Telepathy: 'x' } } }))).toEqual([
+      'config.privacyGuide.purposes',
+    ]);
+    expect(issuesOf(() => parseAppConfig('lowcode', { privacyGuide: { ...GUIDE, purposes: { Camera: 'x'.repeat(201) } } }))).toEqual([
+      'config.privacyGuide.purposes.Camera',
+    ]);
     expect(parseAppConfig('lowcode', { privacyGuide: GUIDE })).toMatchObject({ privacyGuide: GUIDE });
   });
 });
 
 describe('server domains', () => {
   it('needs the asset host as a download domain plus the app’s own, and finds what is missing regardless of case', () => {
-    const needed = domainsNeeded('https://wxa.example.com', { request: ['https://api.shop.example'], socket: [], upload: [], download: [], webview: [] });
+    const needed = domainsNeeded('https://wxa.example.com', {
+      request: ['https://api.shop.example'],
+      socket: [],
+      upload: [],
+      download: [],
+      webview: [],
+    });
     expect(needed).toMatchObject({ downloaddomain: ['https://wxa.example.com'], requestdomain: ['https://api.shop.example'] });
-    expect(missingDomains(needed, { downloaddomain: ['https://WXA.example.com'] })).toMatchObject({ downloaddomain: [], requestdomain: ['https://api.shop.example'] });
+    expect(missingDomains(needed, { downloaddomain: ['https://WXA.example.com'] })).toMatchObject({
+      downloaddomain: [],
+      requestdomain: ['https://api.shop.example'],
+    });
   });
 
   it('accepts only what WeChat takes: https (wss for sockets), no path, no IP, not api.weixin.qq.com', () => {
@@ -63,6 +82,8 @@ describe('server domains', () => {
     expect(domains({ download: ['https://10.1.2.3'] })).toEqual(['config.serverDomains.download.0']);
     expect(domains({ request: ['https://api.weixin.qq.com'] })).toEqual(['config.serverDomains.request.0']);
     expect(domains({ socket: ['https://ws.shop.example'] })).toEqual(['config.serverDomains.socket.0']);
-    expect(parseAppConfig('lowcode', { serverDomains: { socket: ['wss://ws.shop.example:8443'] } })).toMatchObject({ serverDomains: { socket: ['wss://ws.shop.example:8443'] } });
+    expect(parseAppConfig('lowcode', { serverDomains: { socket: ['wss://ws.shop.example:8443'] } })).toMatchObject({
+      serverDomains: { socket: ['wss://ws.shop.example:8443'] },
+    });
   });
 });

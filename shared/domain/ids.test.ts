@@ -22,7 +22,9 @@ describe('ids', () => {
     const schemas = [accountIdSchema, appIdSchema, deploymentIdSchema, assetIdSchema];
     ids.forEach((id, i) => {
       expect(id).toMatch(new RegExp(`^(acc|app|dep|ast)_[0-9a-hjkmnp-tv-z]{${ID_BODY_LENGTH}}$`));
-      schemas.forEach((schema, j) => expect(schema.safeParse(id).success).toBe(i === j));
+      schemas.forEach((schema, j) => {
+        expect(schema.safeParse(id).success).toBe(i === j);
+      });
     });
     expect(ids.map(idKindOf)).toEqual(['account', 'app', 'deployment', 'asset']);
   });
@@ -33,8 +35,9 @@ describe('ids', () => {
 
   test('any random bytes give a valid id', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: ID_BODY_LENGTH, maxLength: ID_BODY_LENGTH }), (b) =>
-        deploymentIdSchema.safeParse(newDeploymentId(() => b)).success,
+      fc.property(
+        fc.uint8Array({ minLength: ID_BODY_LENGTH, maxLength: ID_BODY_LENGTH }),
+        (b) => deploymentIdSchema.safeParse(newDeploymentId(() => b)).success,
       ),
     );
   });

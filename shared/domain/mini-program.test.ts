@@ -3,18 +3,18 @@ import { linkApp, newApp, unlinkApp } from './app';
 import type { Actor } from './common';
 import { exampleLowcodeConfig } from './examples';
 import {
-  LINK_HISTORY_LIMIT,
+  type AuthorizerFacts,
   authorizedAfterPush,
+  LINK_HISTORY_LIMIT,
   linkMiniProgram,
+  type MiniProgram,
   markNeedsReauth,
   markUnauthorized,
   miniProgramSchema,
   recordAuthorization,
-  unlinkMiniProgram,
   rolesOf,
+  unlinkMiniProgram,
   withPlugins,
-  type AuthorizerFacts,
-  type MiniProgram,
 } from './mini-program';
 
 const T0 = 1_700_000_000_000;
@@ -58,7 +58,11 @@ describe('mini programs', () => {
 
     // The displaced app stores the loss, so its owner can read it.
     const app = linkApp(
-      newApp({ kind: 'lowcode', name: 'First', templateId: 1, requiredPlugins: [], config: exampleLowcodeConfig() }, { id: 'app_first', accountId: 'acc_demo' }, T0),
+      newApp(
+        { kind: 'lowcode', name: 'First', templateId: 1, requiredPlugins: [], config: exampleLowcodeConfig() },
+        { id: 'app_first', accountId: 'acc_demo' },
+        T0,
+      ),
       APPID,
       T0 + 1,
     );
@@ -84,9 +88,19 @@ describe('mini programs', () => {
 
   test('re-authorization by the same account keeps the link and refreshes the facts', () => {
     const linked = linkMiniProgram(authorized(), 'app_first', ctx(T0 + 1)).miniProgram;
-    const again = recordAuthorization(markNeedsReauth(linked, '61023', T0 + 2), { ...facts, nickname: 'Renamed' }, { ...ctx(T0 + 3), scannedFor: 'app' });
+    const again = recordAuthorization(
+      markNeedsReauth(linked, '61023', T0 + 2),
+      { ...facts, nickname: 'Renamed' },
+      { ...ctx(T0 + 3), scannedFor: 'app' },
+    );
     expect(again.displaced).toBeNull();
-    expect(again.miniProgram).toMatchObject({ linkedAppId: 'app_first', nickname: 'Renamed', status: 'authorized', statusReason: null, authorizedAt: T0 + 3 });
+    expect(again.miniProgram).toMatchObject({
+      linkedAppId: 'app_first',
+      nickname: 'Renamed',
+      status: 'authorized',
+      statusReason: null,
+      authorizedAt: T0 + 3,
+    });
   });
 
   test('unbind detaches and records it; unbinding again is a no-op', () => {

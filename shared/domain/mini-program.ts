@@ -13,12 +13,12 @@
  * common.ts gives the built schema, to derive another from it).
  */
 import { z } from 'zod';
-import { isPrimary, type Account } from './account';
+import { type Account, isPrimary } from './account';
 import type { LinkLoss } from './app';
-import { actorSchema, type Actor } from './common';
-import { accountIdSchema, appIdSchema, timestampSchema, weChatAppidSchema, weChatUserNameSchema } from './ids';
+import { type Actor, actorSchema } from './common';
 import type { AccountId, AppId, WeChatAppid, WeChatUserName } from './ids';
-import { installedPluginSchema, type InstalledPlugin } from './plugins';
+import { accountIdSchema, appIdSchema, timestampSchema, weChatAppidSchema, weChatUserNameSchema } from './ids';
+import { type InstalledPlugin, installedPluginSchema } from './plugins';
 
 export const miniProgramStatusSchema = z.enum(['authorized', 'unauthorized', 'needs-reauth']);
 export type MiniProgramStatus = z.infer<typeof miniProgramStatusSchema>;
@@ -120,8 +120,7 @@ const LOSS_MESSAGES: Record<LinkLoss['reason'], (appid: string, byAppId?: string
   unauthorized: (appid) => `The mini program's admin revoked the platform's authorization of ${appid} on mp.weixin.qq.com.`,
 };
 
-const withChange = (history: readonly LinkChange[], change: LinkChange): LinkChange[] =>
-  [...history, change].slice(-LINK_HISTORY_LIMIT);
+const withChange = (history: readonly LinkChange[], change: LinkChange): LinkChange[] => [...history, change].slice(-LINK_HISTORY_LIMIT);
 
 const displace = (
   mp: MiniProgram,
@@ -180,7 +179,8 @@ export const linkMiniProgram = (mp: MiniProgram, appId: AppId, ctx: MiniProgramC
   if (mp.linkedAppId === appId) return { miniProgram: mp, displaced: null };
   const displaced = displace(mp, 'superseded', ctx, { accountId: mp.accountId, appId });
   let history = mp.linkHistory;
-  if (displaced) history = withChange(history, { at: ctx.at, change: 'unlinked', appId: displaced.appId, reason: 'superseded', actor: ctx.actor });
+  if (displaced)
+    history = withChange(history, { at: ctx.at, change: 'unlinked', appId: displaced.appId, reason: 'superseded', actor: ctx.actor });
   history = withChange(history, { at: ctx.at, change: 'linked', appId, reason: 'authorized', actor: ctx.actor });
   return { miniProgram: { ...mp, linkedAppId: appId, linkHistory: history, updatedAt: ctx.at }, displaced };
 };

@@ -1,4 +1,4 @@
-import { checkPlugins, missingPlugins, PluginsMissingError, requiredPluginsSchema, type RequiredPlugin } from './plugins';
+import { checkPlugins, missingPlugins, PluginsMissingError, type RequiredPlugin, requiredPluginsSchema } from './plugins';
 
 const shopping: RequiredPlugin = { appId: 'wx34345ae5855f892d', alias: 'shopping', version: '1.2.0', name: '小程序交易组件' };
 const video: RequiredPlugin = { appId: 'wx1319af22356934bf', alias: 'xp2p', version: 'latest', name: 'IoT Video P2P' };

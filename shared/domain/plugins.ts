@@ -8,7 +8,7 @@
  * common.ts gives the built schema, to derive another from it).
  */
 import { z } from 'zod';
-import { ALLOWED, refused, type Decision } from './common';
+import { ALLOWED, type Decision, refused } from './common';
 import { AppError } from './errors';
 import { weChatAppidSchema } from './ids';
 
@@ -75,10 +75,7 @@ const statusName = (status: number): MissingPluginStatus => {
 };
 
 /** The required plugins the mini program cannot use yet; only an approved plugin (status 2) counts. */
-export const missingPlugins = (
-  required: readonly RequiredPlugin[],
-  installed: readonly InstalledPlugin[],
-): MissingPlugin[] =>
+export const missingPlugins = (required: readonly RequiredPlugin[], installed: readonly InstalledPlugin[]): MissingPlugin[] =>
   required.flatMap((plugin) => {
     const found = installed.find((candidate) => candidate.appId === plugin.appId);
     if (found?.status === PLUGIN_STATUS.approved) return [];

@@ -13,7 +13,7 @@
  * The schemas are `z.lazy`: built on their first parse rather than at every cold start's import.
  */
 import { z } from 'zod';
-import type { AppKind } from './app';
+import type { AppKind } from './app-kind';
 
 /**
  * The privacy keys WeChat knows, with WeChat's label for each: WxJava weixin-java-open
@@ -106,9 +106,18 @@ export const privacyContactSchema = z.lazy(() =>
   z
     .strictObject({
       email: z.email().max(100).optional(),
-      phone: z.string().regex(/^\+?(\d[ -]?){4,19}\d$/, 'a phone number is 5–20 digits, optionally separated by spaces or -').optional(),
-      qq: z.string().regex(/^[1-9]\d{4,11}$/, 'a QQ number is 5–12 digits').optional(),
-      weixin: z.string().regex(/^[A-Za-z][\w-]{5,19}$/, 'a WeChat id is 6–20 letters, digits, _ or -, starting with a letter').optional(),
+      phone: z
+        .string()
+        .regex(/^\+?(\d[ -]?){4,19}\d$/, 'a phone number is 5–20 digits, optionally separated by spaces or -')
+        .optional(),
+      qq: z
+        .string()
+        .regex(/^[1-9]\d{4,11}$/, 'a QQ number is 5–12 digits')
+        .optional(),
+      weixin: z
+        .string()
+        .regex(/^[A-Za-z][\w-]{5,19}$/, 'a WeChat id is 6–20 letters, digits, _ or -, starting with a letter')
+        .optional(),
     })
     // setprivacysetting owner_setting: "4种联系方式至少要填一种" (one of the four contacts at least).
     .refine((c) => c.email !== undefined || c.phone !== undefined || c.qq !== undefined || c.weixin !== undefined, {
@@ -202,7 +211,11 @@ export class PrivacyGuideIncomplete {
  * The keys to declare: those WeChat detected, those `requiredPrivateInfos` implies, and those the owner lists, each
  * once, in WeChat's order.
  */
-export const privacyKeysToDeclare = (input: { detected: readonly string[]; requiredPrivateInfos: readonly string[]; guide: PrivacyGuide | undefined }): PrivacyKey[] => {
+export const privacyKeysToDeclare = (input: {
+  detected: readonly string[];
+  requiredPrivateInfos: readonly string[];
+  guide: PrivacyGuide | undefined;
+}): PrivacyKey[] => {
   const wanted = new Set<string>([
     ...input.detected,
     ...privacyKeysOfRequiredPrivateInfos(input.requiredPrivateInfos),

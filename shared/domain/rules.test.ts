@@ -1,13 +1,13 @@
 import { bindPrimary, newAccount, primaryOf, unbindPrimary } from './account';
-import { recordAuthorization, markNeedsReauth, markUnauthorized, type MiniProgram } from './mini-program';
+import { type MiniProgram, markNeedsReauth, markUnauthorized, recordAuthorization } from './mini-program';
 import {
   hasCodePermissions,
   MiniProgramUnavailableError,
+  PrimaryNotBoundError,
   permissionSetsFor,
   primarySubjectChange,
-  PrimaryNotBoundError,
-  sameSubject,
   SubjectMismatchError,
+  sameSubject,
   whoCanPublish,
 } from './rules';
 
@@ -63,7 +63,9 @@ describe('sameSubject', () => {
 
   test('an unbound primary counts as none', () => {
     expect(primaryOf(unbindPrimary(account(), T0 + 1, 'unbound'))).toBeNull();
-    expect(sameSubject(primaryOf(unbindPrimary(account(), T0 + 1, 'unbound')), { appid: TARGET, subject: primary.subject }, true).ok).toBe(false);
+    expect(sameSubject(primaryOf(unbindPrimary(account(), T0 + 1, 'unbound')), { appid: TARGET, subject: primary.subject }, true).ok).toBe(
+      false,
+    );
   });
 });
 
@@ -133,7 +135,10 @@ describe('whoCanPublish', () => {
   test('an unauthorized or needs-reauth mini program may not publish, with the token manager’s codes', () => {
     const unauthorized = markUnauthorized(target(), { at: T0 + 1, actor: { kind: 'wechat' } }).miniProgram;
     const reauth = markNeedsReauth(target(), 'refresh token invalid (61023)', T0 + 1);
-    for (const [mp, code] of [[unauthorized, 'MINI_PROGRAM_NOT_AUTHORIZED'], [reauth, 'MINI_PROGRAM_NEEDS_REAUTH']] as const) {
+    for (const [mp, code] of [
+      [unauthorized, 'MINI_PROGRAM_NOT_AUTHORIZED'],
+      [reauth, 'MINI_PROGRAM_NEEDS_REAUTH'],
+    ] as const) {
       const decision = whoCanPublish(account(), mp, true);
       expect(decision.ok).toBe(false);
       if (decision.ok) continue;

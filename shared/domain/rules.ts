@@ -2,8 +2,8 @@
  * The rules that decide whether an authorization is accepted and whether an account may publish. Each returns a
  * `Decision`; the refusal carries the error with the code the frontend shows.
  */
-import { normalizeSubject, primaryOf, type Account } from './account';
-import { ALLOWED, refused, type Decision } from './common';
+import { type Account, normalizeSubject, primaryOf } from './account';
+import { ALLOWED, type Decision, refused } from './common';
 import { AppError, NotFoundError } from './errors';
 import type { MiniProgram } from './mini-program';
 
@@ -106,7 +106,14 @@ export const primarySubjectChangeRefused = (
         ? `its mini programs of another subject (${otherSubject.join(', ')}) could no longer build, submit or release, and their deployments in flight would be voided. `
         : 'mini programs of the old subject could no longer be authorized. ') +
       'Nothing was changed. To change the subject, request the authorization URL with force: true (POST /v1/authorizations {"purpose": "bind-primary", "force": true}) and scan again.',
-    { details: { miniProgramAppid: next.appid, subject: next.subject, currentSubject: change.from, affectedMiniPrograms: [...otherSubject] } },
+    {
+      details: {
+        miniProgramAppid: next.appid,
+        subject: next.subject,
+        currentSubject: change.from,
+        affectedMiniPrograms: [...otherSubject],
+      },
+    },
   );
 
 // ---------------------------------------------------------------------------------------------------------
@@ -188,7 +195,7 @@ export const whoCanPublish = (account: Account, miniProgram: MiniProgram, requir
       new PrimaryNotBoundError(
         was
           ? `The account's primary mini program ${was.appid} was unbound: its other mini programs cannot publish until a primary mini program is bound again.`
-          : "The account has no primary mini program: bind one before publishing.",
+          : 'The account has no primary mini program: bind one before publishing.',
         { details: { primaryStatus: account.primaryStatus, miniProgramAppid: miniProgram.appid } },
       ),
     );

@@ -1,4 +1,4 @@
-import { latestOfLine, withLatestMarked, type LibraryTemplate } from './templates';
+import { type LibraryTemplate, latestOfLine, withLatestMarked } from './templates';
 
 const template = (templateId: number, createdAt: number | null, source: string | null, templateType = 0): LibraryTemplate => ({
   templateId,
@@ -10,7 +10,13 @@ const template = (templateId: number, createdAt: number | null, source: string |
   sourceMiniProgram: null,
 });
 
-const library = [template(1, 1000, 'wxdev'), template(5, 3000, 'wxdev'), template(3, 2000, 'wxdev'), template(9, 9000, 'wxother'), template(7, 8000, null)];
+const library = [
+  template(1, 1000, 'wxdev'),
+  template(5, 3000, 'wxdev'),
+  template(3, 2000, 'wxdev'),
+  template(9, 9000, 'wxother'),
+  template(7, 8000, null),
+];
 
 describe('the latest version of a template', () => {
   test('is the newest template of the same source development mini program', () => {

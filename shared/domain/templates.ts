@@ -27,10 +27,12 @@ export type LibraryTemplate = z.infer<typeof libraryTemplateSchema>;
 
 /** Templates of one code line: the same source, and only the template itself when WeChat names no source. */
 const sameLine = (a: LibraryTemplate, b: LibraryTemplate): boolean =>
-  a.templateId === b.templateId || (a.sourceMiniProgramAppid !== null && a.sourceMiniProgramAppid === b.sourceMiniProgramAppid && a.templateType === b.templateType);
+  a.templateId === b.templateId ||
+  (a.sourceMiniProgramAppid !== null && a.sourceMiniProgramAppid === b.sourceMiniProgramAppid && a.templateType === b.templateType);
 
 /** Newer first: by create_time, then by id (WeChat numbers templates in the order they were added). */
-const newerFirst = (a: LibraryTemplate, b: LibraryTemplate): number => (b.createdAt ?? 0) - (a.createdAt ?? 0) || b.templateId - a.templateId;
+const newerFirst = (a: LibraryTemplate, b: LibraryTemplate): number =>
+  (b.createdAt ?? 0) - (a.createdAt ?? 0) || b.templateId - a.templateId;
 
 /** The latest version of the line `templateId` belongs to; null when the library does not list `templateId`. */
 export const latestOfLine = (library: readonly LibraryTemplate[], templateId: number): LibraryTemplate | null => {

@@ -1,8 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { getEventListeners } from 'node:events';
 import { join } from 'node:path';
-import { z } from 'zod';
-import { WeChatHttp } from '../wechat/http';
 import { eitherSignal } from './abort';
 
 describe('eitherSignal', () => {
@@ -37,28 +35,11 @@ describe('eitherSignal', () => {
       for (let i = 0; i < 20; i++) eitherSignal(AbortSignal.timeout(60_000), budget);
       setImmediate(() => process.exit(0));`;
     const stderrOf = (share: boolean) =>
-      spawnSync(process.execPath, ['--import', 'tsx', '-e', listenTwenty(share)], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } }).stderr;
+      spawnSync(process.execPath, ['--import', 'tsx', '-e', listenTwenty(share)], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '' },
+      }).stderr;
     expect(stderrOf(false)).toContain('MaxListenersExceededWarning');
     expect(stderrOf(true)).not.toContain('MaxListenersExceededWarning');
-  });
-});
-
-describe('WeChat calls with a caller signal on Node 18.15 (no AbortSignal.any)', () => {
-  it('still work', async () => {
-    const any = Object.getOwnPropertyDescriptor(AbortSignal, 'any');
-    delete (AbortSignal as { any?: unknown }).any;
-    try {
-      const http = new WeChatHttp({
-        apiBase: 'https://api.weixin.qq.com',
-        fetch: async () => new Response(JSON.stringify({ errcode: 0, errmsg: 'ok', value: 7 }), { headers: { 'content-type': 'application/json' } }),
-      });
-      const answer = await http.json(
-        { method: 'GET', path: '/wxa/anything', idempotent: true, signal: new AbortController().signal },
-        z.object({ value: z.number() }),
-      );
-      expect(answer.value).toBe(7);
-    } finally {
-      if (any) Object.defineProperty(AbortSignal, 'any', any);
-    }
   });
 });

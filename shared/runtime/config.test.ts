@@ -26,7 +26,14 @@ describe('configuration', () => {
   });
 
   it('lists every problem in one error, naming each variable', () => {
-    const env = { ...cloudEnv(), STORE: 'sqlite', PORT: 'eighty', DATA_KEY: 'short', WECHAT_TOKEN: undefined, WECHAT_ENCODING_AES_KEY: 'x' };
+    const env = {
+      ...cloudEnv(),
+      STORE: 'sqlite',
+      PORT: 'eighty',
+      DATA_KEY: 'short',
+      WECHAT_TOKEN: undefined,
+      WECHAT_ENCODING_AES_KEY: 'x',
+    };
     let error: unknown;
     try {
       parseConfig(env);
@@ -49,7 +56,7 @@ describe('configuration', () => {
   });
 
   it('keeps the previous EncodingAESKey during a key change, validated like the current one and kept out of logs', () => {
-    const previous = 'B'.repeat(42) + 'c';
+    const previous = `${'B'.repeat(42)}c`;
     const config = parseConfig({ ...cloudEnv(), WECHAT_PREVIOUS_ENCODING_AES_KEY: previous });
     expect(config.wechat.previousEncodingAESKey).toBe(previous);
     expect(secretsOf(config)).toContain(previous);
@@ -59,7 +66,9 @@ describe('configuration', () => {
     expect(() => parseConfig({ ...cloudEnv(), WECHAT_PREVIOUS_ENCODING_AES_KEY: 'B'.repeat(42) })).toThrow(
       /WECHAT_PREVIOUS_ENCODING_AES_KEY must be 43 letters or digits/,
     );
-    expect(() => parseConfig({ ...cloudEnv(), WECHAT_PREVIOUS_ENCODING_AES_KEY: `${'B'.repeat(42)}+` })).toThrow(/WECHAT_PREVIOUS_ENCODING_AES_KEY/);
+    expect(() => parseConfig({ ...cloudEnv(), WECHAT_PREVIOUS_ENCODING_AES_KEY: `${'B'.repeat(42)}+` })).toThrow(
+      /WECHAT_PREVIOUS_ENCODING_AES_KEY/,
+    );
   });
 
   it('runs locally on embedded defaults, the simulator identity included', () => {
@@ -71,7 +80,12 @@ describe('configuration', () => {
 
   it('requires the platform credentials once a real WeChat base URL is set', () => {
     expect(() =>
-      parseConfig({ WXA_ENV: 'local', DATA_KEY: randomBytes(32).toString('hex'), ADMIN_API_KEY: 'y'.repeat(30), WECHAT_API_BASE: 'https://api.weixin.qq.com' }),
+      parseConfig({
+        WXA_ENV: 'local',
+        DATA_KEY: randomBytes(32).toString('hex'),
+        ADMIN_API_KEY: 'y'.repeat(30),
+        WECHAT_API_BASE: 'https://api.weixin.qq.com',
+      }),
     ).toThrow(/WECHAT_COMPONENT_SECRET is required when WECHAT_API_BASE is set/);
   });
 });

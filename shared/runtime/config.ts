@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../domain/errors';
+import type { StoreConfig } from '../store/open';
 
 /** 32-byte keys are accepted as base64 (44 chars) or hex (64 chars). */
 const key32 = z.string().transform((value, ctx) => {
@@ -21,40 +22,57 @@ const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' |
 const url = z.url({ protocol: /^https?$/ }).transform((v) => v.replace(/\/+$/, ''));
 
 const EnvSchema = z.object({
-    WXA_ENV: z.enum(['local', 'cloud']).default('cloud'),
-    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-    STORE: z.enum(['sqlite', 'cloudbase', 'mongodb']).default('sqlite'),
-    SQLITE_PATH: z.string().min(1).default('.data/wxa-deploy.db'),
-    TCB_ENV: z.string().min(1).optional(),
-    /**
-     * The CloudBase environment's region, when it is not the function's own: the node SDK otherwise takes its
-     * endpoint's region from TENCENTCLOUD_REGION, which SCF sets to the function's region (@cloudbase/node-sdk
-     * utils/tcbapiendpoint.js). The same name @cloudbase/manager-node reads (utils/cloudbase-request.js).
-     */
-    TCB_REGION: z.string().regex(/^[a-z]+-[a-z]+(-\d+)?$/, 'must be a Tencent Cloud region such as ap-shanghai').optional(),
-    MONGODB_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URL').optional(),
-    MONGODB_DB: z.string().min(1).default('wxa_deploy'),
-    DATA_KEY: key32.optional(),
-    ADMIN_API_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
-    WECHAT_COMPONENT_APPID: z.string().regex(/^wx[0-9a-zA-Z]{16}$/, 'must look like wx + 16 characters').optional(),
-    WECHAT_COMPONENT_SECRET: z.string().min(1).optional(),
-    WECHAT_TOKEN: z.string().regex(/^[A-Za-z0-9]{3,32}$/, 'must be 3–32 letters or digits').optional(),
-    WECHAT_ENCODING_AES_KEY: encodingAESKey.optional(),
-    /**
-     * The key being replaced, while WeChat may still seal pushes with it: changing the EncodingAESKey on the platform
-     * and redeploying cannot happen at the same instant, and a push the function cannot open is lost after WeChat's
-     * retries. Remove it once the change has settled.
-     */
-    WECHAT_PREVIOUS_ENCODING_AES_KEY: encodingAESKey.optional(),
-    WECHAT_API_BASE: url.optional(),
-    WECHAT_PC_AUTH_PAGE_BASE: url.default('https://mp.weixin.qq.com'),
-    WECHAT_MOBILE_AUTH_PAGE_BASE: url.default('https://open.weixin.qq.com'),
-    WECHAT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
-    PUBLIC_BASE_URL: url.optional(),
-    CORS_ORIGINS: z.string().default(''),
-    MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(2 * 1024 * 1024),
-    REQUIRE_SAME_SUBJECT: flag.default(true),
-    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  WXA_ENV: z.enum(['local', 'cloud']).default('cloud'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  STORE: z.enum(['sqlite', 'cloudbase', 'mongodb']).default('sqlite'),
+  SQLITE_PATH: z.string().min(1).default('.data/wxa-deploy.db'),
+  TCB_ENV: z.string().min(1).optional(),
+  /**
+   * The CloudBase environment's region, when it is not the function's own: the node SDK otherwise takes its
+   * endpoint's region from TENCENTCLOUD_REGION, which SCF sets to the function's region (@cloudbase/node-sdk
+   * utils/tcbapiendpoint.js). The same name @cloudbase/manager-node reads (utils/cloudbase-request.js).
+   */
+  TCB_REGION: z
+    .string()
+    .regex(/^[a-z]+-[a-z]+(-\d+)?$/, 'must be a Tencent Cloud region such as ap-shanghai')
+    .optional(),
+  MONGODB_URL: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URL')
+    .optional(),
+  MONGODB_DB: z.string().min(1).default('wxa_deploy'),
+  DATA_KEY: key32.optional(),
+  ADMIN_API_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
+  WECHAT_COMPONENT_APPID: z
+    .string()
+    .regex(/^wx[0-9a-zA-Z]{16}$/, 'must look like wx + 16 characters')
+    .optional(),
+  WECHAT_COMPONENT_SECRET: z.string().min(1).optional(),
+  WECHAT_TOKEN: z
+    .string()
+    .regex(/^[A-Za-z0-9]{3,32}$/, 'must be 3–32 letters or digits')
+    .optional(),
+  WECHAT_ENCODING_AES_KEY: encodingAESKey.optional(),
+  /**
+   * The key being replaced, while WeChat may still seal pushes with it: changing the EncodingAESKey on the platform
+   * and redeploying cannot happen at the same instant, and a push the function cannot open is lost after WeChat's
+   * retries. Remove it once the change has settled.
+   */
+  WECHAT_PREVIOUS_ENCODING_AES_KEY: encodingAESKey.optional(),
+  WECHAT_API_BASE: url.optional(),
+  WECHAT_PC_AUTH_PAGE_BASE: url.default('https://mp.weixin.qq.com'),
+  WECHAT_MOBILE_AUTH_PAGE_BASE: url.default('https://open.weixin.qq.com'),
+  WECHAT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+  PUBLIC_BASE_URL: url.optional(),
+  CORS_ORIGINS: z.string().default(''),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(10 * 1024 * 1024)
+    .default(2 * 1024 * 1024),
+  REQUIRE_SAME_SUBJECT: flag.default(true),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
 /** Every variable the configuration reads (the README's configuration table lists exactly these). */
@@ -72,7 +90,15 @@ function missingVariables(env: Record<string, string>): string[] {
   const cloud = (env.WXA_ENV ?? 'cloud') === 'cloud';
   const store = env.STORE ?? 'sqlite';
   if (cloud) {
-    for (const name of ['DATA_KEY', 'ADMIN_API_KEY', 'WECHAT_COMPONENT_APPID', 'WECHAT_COMPONENT_SECRET', 'WECHAT_TOKEN', 'WECHAT_ENCODING_AES_KEY', 'PUBLIC_BASE_URL']) {
+    for (const name of [
+      'DATA_KEY',
+      'ADMIN_API_KEY',
+      'WECHAT_COMPONENT_APPID',
+      'WECHAT_COMPONENT_SECRET',
+      'WECHAT_TOKEN',
+      'WECHAT_ENCODING_AES_KEY',
+      'PUBLIC_BASE_URL',
+    ]) {
       need(name, 'in the cloud');
     }
     if (store === 'sqlite') problems.push('STORE sqlite is for local runs; use cloudbase or mongodb in the cloud');
@@ -90,11 +116,6 @@ function missingVariables(env: Record<string, string>): string[] {
   }
   return problems;
 }
-
-export type StoreConfig =
-  | { kind: 'sqlite'; path: string }
-  | { kind: 'cloudbase'; envId: string; region: string | undefined }
-  | { kind: 'mongodb'; url: string; dbName: string };
 
 export interface WeChatConfig {
   componentAppId: string;
@@ -177,7 +198,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       timeoutMs: e.WECHAT_TIMEOUT_MS,
     },
     publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://127.0.0.1:${e.PORT}`,
-    corsOrigins: e.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+    corsOrigins: e.CORS_ORIGINS.split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
     maxBodyBytes: e.MAX_BODY_BYTES,
     requireSameSubject: e.REQUIRE_SAME_SUBJECT,
     logLevel: e.LOG_LEVEL,

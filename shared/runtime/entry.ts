@@ -4,8 +4,8 @@
  * of crashing module load, and a warm instance reuses everything it built.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { makeCloudHandler, type ScheduledEvent } from './shim';
 import { once } from './compose';
+import { makeCloudHandler, type ScheduledEvent } from './shim';
 
 export interface ComposedFunction {
   http?: (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;

@@ -1,4 +1,4 @@
-import { createLogger, registerSecret, REDACTED } from './logger';
+import { createLogger, REDACTED, registerSecret } from './logger';
 
 describe('structured logger', () => {
   it('writes one JSON line per event with level, message and context', () => {

@@ -10,7 +10,8 @@
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-const SECRET_KEY = /(secret|token|password|passwd|authorization|api[-_]?key|apikey|cookie|ticket|data[-_]?key|aes[-_]?key|refresh|signature|auth[-_]?code)/i;
+const SECRET_KEY =
+  /(secret|token|password|passwd|authorization|api[-_]?key|apikey|cookie|ticket|data[-_]?key|aes[-_]?key|refresh|signature|auth[-_]?code)/i;
 export const REDACTED = '[redacted]';
 
 /**
@@ -90,7 +91,7 @@ export function createLogger(
   options: { level?: LogLevel; sink?: LogSink; base?: Record<string, unknown>; now?: () => number } = {},
 ): Logger {
   const threshold = LEVELS[options.level ?? 'info'];
-  const sink = options.sink ?? ((line: string) => process.stdout.write(line + '\n'));
+  const sink = options.sink ?? ((line: string) => process.stdout.write(`${line}\n`));
   const now = options.now ?? Date.now;
   const base = options.base ?? {};
   const write = (level: LogLevel, message: string, fields?: Record<string, unknown>) => {

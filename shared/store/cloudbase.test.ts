@@ -7,7 +7,15 @@
 import { init } from '@cloudbase/node-sdk';
 import { z } from 'zod';
 import { ConfigError, ConflictError, CorruptDocumentError, DuplicateKeyError } from '../domain/errors';
-import { assertCloudbaseCredentials, openCloudbaseStore, translateWhere, writeFields, isCollectionMissing, type TcbCommand, type TcbDatabase } from './cloudbase';
+import {
+  assertCloudbaseCredentials,
+  isCollectionMissing,
+  openCloudbaseStore,
+  type TcbCommand,
+  type TcbDatabase,
+  translateWhere,
+  writeFields,
+} from './cloudbase';
 import { CloudbaseModel } from './cloudbase-model';
 import { decodeDocument, encodeDocument, NEVER } from './document-codec';
 import { defineCollection } from './port';
@@ -43,14 +51,20 @@ if (!envId || !secretId || !secretKey) {
     reset: async () => {
       for (const name of opened) {
         try {
-          await database.collection(prefix + name).where({ version: database.command.gte(0) }).remove();
+          await database
+            .collection(prefix + name)
+            .where({ version: database.command.gte(0) })
+            .remove();
         } catch (error) {
           if (!isCollectionMissing(error)) throw error;
         }
       }
     },
     corrupt: async (collection, id, rawJson) => {
-      await database.collection(prefix + collection).doc(id).update({ body: rawJson });
+      await database
+        .collection(prefix + collection)
+        .doc(id)
+        .update({ body: rawJson });
     },
   });
 }
@@ -61,7 +75,7 @@ if (!envId || !secretId || !secretKey) {
  */
 describe('cloudbase adapter over the SDK and a server model', () => {
   const model = new CloudbaseModel();
-  let restore = () => undefined as void;
+  let restore: () => void = () => {};
   beforeAll(() => {
     restore = model.install(offlineDb());
   });
@@ -89,7 +103,7 @@ describe('cloudbase adapter over the SDK and a server model', () => {
     expect(await openCloudbaseStore({ envId: 'offline-test', database: offlineDb(), clock: () => now }).purgeExpired()).toBe(1);
   });
 
-  it('pages past CloudBase\'s 1000-document limit', async () => {
+  it("pages past CloudBase's 1000-document limit", async () => {
     model.collections.clear();
     const many = defineCollection({ name: 'many', schema: z.object({ n: z.number() }), indexes: ['n'] });
     const things = openCloudbaseStore({ envId: 'offline-test', database: offlineDb(), clock: () => 1 }).collection(many);
@@ -100,11 +114,15 @@ describe('cloudbase adapter over the SDK and a server model', () => {
       docs?.set(id, { ...encodeDocument(many, id, 1, { n }, null) });
     }
     expect(await things.find()).toHaveLength(2105);
-    expect((await things.find({ orderBy: { field: 'n', direction: 'desc' }, limit: 1500 })).map((d) => d.data.n).slice(0, 2)).toEqual([2104, 2103]);
+    expect((await things.find({ orderBy: { field: 'n', direction: 'desc' }, limit: 1500 })).map((d) => d.data.n).slice(0, 2)).toEqual([
+      2104, 2103,
+    ]);
   });
 
   /** Puts `around` between the SDK and the model for one test: to cut pages short, lose answers, or fail requests. */
-  const intercept = (around: (api: string, params: Record<string, unknown>, next: (api: string, params: Record<string, unknown>) => unknown) => unknown) => {
+  const intercept = (
+    around: (api: string, params: Record<string, unknown>, next: (api: string, params: Record<string, unknown>) => unknown) => unknown,
+  ) => {
     const next = CloudbaseModel.prototype.handle.bind(model);
     model.handle = (api, params) => around(api, params, next);
   };
@@ -158,22 +176,37 @@ describe('cloudbase adapter over the SDK and a server model', () => {
     }
     model.collections.set('mixed', docs);
     // The server cuts every page at 7 documents, whatever limit was asked for.
-    intercept((api, params, next) => next(api, api === 'database.getDocument' ? { ...params, limit: Math.min(Number(params.limit), 7) } : params));
+    intercept((api, params, next) =>
+      next(api, api === 'database.getDocument' ? { ...params, limit: Math.min(Number(params.limit), 7) } : params),
+    );
     const items = openCloudbaseStore({ envId: 'offline-test', database: offlineDb(), clock: () => 1 }).collection(mixed);
 
     const rank = (v: unknown) => (v === null ? 0 : typeof v === 'number' ? 1 : typeof v === 'string' ? 2 : 3);
     const byKey = (a: { id: string; v: unknown }, b: { id: string; v: unknown }) =>
       rank(a.v) - rank(b.v) || (a.v === b.v ? 0 : (a.v as number) < (b.v as number) ? -1 : 1) || (a.id < b.id ? -1 : 1);
-    const all = [...docs.values()].map((doc) => ({ id: String(doc._id), ...(JSON.parse(String(doc.body)) as { v: unknown; even: boolean }) }));
+    const all = [...docs.values()].map((doc) => ({
+      id: String(doc._id),
+      ...(JSON.parse(String(doc.body)) as { v: unknown; even: boolean }),
+    }));
     const ascending = [...all].sort(byKey).map((d) => d.id);
-    const evenAscending = all.filter((d) => d.even).sort(byKey).map((d) => d.id);
+    const evenAscending = all
+      .filter((d) => d.even)
+      .sort(byKey)
+      .map((d) => d.id);
 
     expect((await items.find({ orderBy: { field: 'v' } })).map((d) => d.id)).toEqual(ascending);
     expect((await items.find({ orderBy: { field: 'v', direction: 'desc' } })).map((d) => d.id)).toEqual([...ascending].reverse());
-    expect((await items.find({ where: { even: true }, orderBy: { field: 'v', direction: 'desc' } })).map((d) => d.id)).toEqual([...evenAscending].reverse());
+    expect((await items.find({ where: { even: true }, orderBy: { field: 'v', direction: 'desc' } })).map((d) => d.id)).toEqual(
+      [...evenAscending].reverse(),
+    );
     expect((await items.find({ orderBy: { field: 'v' }, limit: 30 })).map((d) => d.id)).toEqual(ascending.slice(0, 30));
     expect((await items.find()).map((d) => d.id)).toEqual(all.map((d) => d.id).sort());
-    expect((await items.find({ orderBy: { field: 'id', direction: 'desc' } })).map((d) => d.id)).toEqual(all.map((d) => d.id).sort().reverse());
+    expect((await items.find({ orderBy: { field: 'id', direction: 'desc' } })).map((d) => d.id)).toEqual(
+      all
+        .map((d) => d.id)
+        .sort()
+        .reverse(),
+    );
   });
 
   it('reports a batch that keeps losing write conflicts as a ConflictError, having written nothing', async () => {
@@ -188,7 +221,9 @@ describe('cloudbase adapter over the SDK and a server model', () => {
       // What the SDK's TcbError carries when the server answers DATABASE_TRANSACTION_CONFLICT.
       throw Object.assign(new Error('database transaction conflict'), { code: 'DATABASE_TRANSACTION_CONFLICT', requestId: 'r' });
     });
-    const error = await store.commit([items.updateWrite('a', 1, { n: 2 }), items.insertWrite('b', { n: 3 })]).catch((caught: unknown) => caught);
+    const error = await store
+      .commit([items.updateWrite('a', 1, { n: 2 }), items.insertWrite('b', { n: 3 })])
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ConflictError);
     expect(error).toMatchObject({ code: 'VERSION_CONFLICT' });
     expect(commits).toBeGreaterThan(1); // the SDK's own retries ran first
@@ -213,6 +248,21 @@ describe('cloudbase adapter over the SDK and a server model', () => {
     expect(await items.get('a')).toEqual({ id: 'a', version: 1, expiresAt: null, data: { n: 1 } });
   });
 
+  it('an add that keeps failing with nothing stored is tried three times, then fails with its own error', async () => {
+    model.collections.clear();
+    const items = openCloudbaseStore({ envId: 'offline-test', database: offlineDb(), clock: () => 1 }).collection(many);
+    await items.insert('first', { n: 0 }); // creates the collection
+    let adds = 0;
+    intercept((api, params, next) => {
+      if (api !== 'database.insertDocument') return next(api, params);
+      adds++;
+      throw Object.assign(new Error('ECONNRESET'), { code: 'ECONNRESET' });
+    });
+    await expect(items.insert('a', { n: 1 })).rejects.toThrow('ECONNRESET');
+    expect(adds).toBe(3);
+    expect(model.collections.get('many')?.has('a')).toBe(false);
+  });
+
   it.each(['[ResourceExist] Table exist', 'ResourceExist: collection things', 'create table failed (-501001)'])(
     'creating a collection another instance just created is not an error (%s)',
     async (message) => {
@@ -232,7 +282,9 @@ describe('cloudbase adapter over the SDK and a server model', () => {
 describe('cloudbase translation (real SDK serializer, no request)', () => {
   const now = 1_700_000_000_000;
   const serialized = (filter: Record<string, unknown> | null) => {
-    const query = offlineDb().collection('c').where(filter ?? {}) as unknown as { _fieldFilters: string };
+    const query = offlineDb()
+      .collection('c')
+      .where(filter ?? {}) as unknown as { _fieldFilters: string };
     return JSON.parse(query._fieldFilters) as unknown;
   };
   const int = (n: number) => ({ $numberInt: String(n) });
@@ -240,7 +292,11 @@ describe('cloudbase translation (real SDK serializer, no request)', () => {
 
   it('filters live documents on idx.<field> with equality, null, booleans, in and ranges', () => {
     const _ = offlineDb().command;
-    const filter = translateWhere(_, { owner: 'acct-1', dueAt: null, archived: true, state: { in: ['new', 'busy'] }, priority: { gte: 1, lt: 5 } }, now);
+    const filter = translateWhere(
+      _,
+      { owner: 'acct-1', dueAt: null, archived: true, state: { in: ['new', 'busy'] }, priority: { gte: 1, lt: 5 } },
+      now,
+    );
     expect(serialized(filter)).toEqual({
       expiresAt: { $gt: long(now) },
       'idx.owner': 'acct-1',
@@ -268,7 +324,11 @@ describe('cloudbase translation (real SDK serializer, no request)', () => {
 
   it('writes only the fields it means to: expiry kept unless given, idx replaced whole', () => {
     const db = offlineDb();
-    const spec = defineCollection({ name: 'things', schema: z.object({ owner: z.string(), n: z.number().optional() }), indexes: ['owner', 'n'] });
+    const spec = defineCollection({
+      name: 'things',
+      schema: z.object({ owner: z.string(), n: z.number().optional() }),
+      indexes: ['owner', 'n'],
+    });
     const doc = encodeDocument(spec, 'a', 3, { owner: 'x' }, now + 5);
     expect(Object.keys(writeFields(db.command as TcbCommand, doc, undefined))).toEqual(['version', 'body', 'idx']);
     expect(writeFields(db.command as TcbCommand, doc, null)).toMatchObject({ version: 3, body: '{"owner":"x"}', expiresAt: NEVER });
@@ -306,10 +366,19 @@ describe('cloudbase requests (SDK transport replaced)', () => {
   it('compare-and-set: one where({ _id, version, live }).update, updated === 1 wins, 0 is a conflict', async () => {
     const { items, sent, restore } = scripted([() => ({ data: { updated: 1 } }), () => ({ data: { updated: 0 } })]);
     try {
-      expect(await items.update('a', 4, { owner: 'y' }, { expiresAt: null })).toEqual({ id: 'a', version: 5, expiresAt: null, data: { owner: 'y' } });
+      expect(await items.update('a', 4, { owner: 'y' }, { expiresAt: null })).toEqual({
+        id: 'a',
+        version: 5,
+        expiresAt: null,
+        data: { owner: 'y' },
+      });
       await expect(items.update('a', 4, { owner: 'z' }, { expiresAt: null })).rejects.toThrow(/no longer at version 4/);
       expect(sent[0]?.api).toBe('database.modifyDocument');
-      expect(parse(sent[0]?.param.query)).toEqual({ _id: 'a', version: { $numberInt: '4' }, expiresAt: { $gt: { $numberLong: String(now) } } });
+      expect(parse(sent[0]?.param.query)).toEqual({
+        _id: 'a',
+        version: { $numberInt: '4' },
+        expiresAt: { $gt: { $numberLong: String(now) } },
+      });
       expect(parse(sent[0]?.param.data)).toEqual({
         $set: { version: { $numberInt: '5' }, body: '{"owner":"y"}', idx: { owner: 'y' }, expiresAt: { $numberLong: String(NEVER) } },
       });
@@ -329,7 +398,7 @@ describe('cloudbase requests (SDK transport replaced)', () => {
     try {
       expect(await items.insert('a', { owner: 'x' })).toEqual({ id: 'a', version: 1, expiresAt: null, data: { owner: 'x' } });
       expect(sent[0]?.api).toBe('database.insertDocument');
-      expect((sent[0]?.param.data as string[]).map(parse)).toEqual([
+      expect(((sent[0]?.param.data ?? []) as string[]).map(parse)).toEqual([
         {
           _id: 'a',
           version: { $numberInt: '1' },
@@ -354,17 +423,23 @@ describe('document mapping', () => {
     const data = { owner: 'x', tags: ['a.b', '$c'], 'odd.key': 1, $weird: true } as unknown as { owner: string; tags: string[] };
     const doc = encodeDocument(spec, 'id-1', 1, data, null);
     expect(doc.expiresAt).toBe(NEVER);
-    const loose = defineCollection({ name: 'things', schema: z.looseObject({ owner: z.string(), tags: z.array(z.string()) }), indexes: ['owner'] });
+    const loose = defineCollection({
+      name: 'things',
+      schema: z.looseObject({ owner: z.string(), tags: z.array(z.string()) }),
+      indexes: ['owner'],
+    });
     expect(decodeDocument(loose, doc)).toEqual({ id: 'id-1', version: 1, expiresAt: null, data });
   });
 
   it('reports documents that are not ours, not JSON, or off-schema as CorruptDocumentError', () => {
     expect(() => decodeDocument(spec, { _id: 'a', version: 1 })).toThrow(CorruptDocumentError);
     expect(() => decodeDocument(spec, { _id: 'a', version: 1, expiresAt: NEVER, body: '{nope' })).toThrow(/not JSON/);
-    expect(() => decodeDocument(spec, { _id: 'a', version: 1, expiresAt: NEVER, body: '{"owner":1}' })).toThrow(/does not match its schema/);
+    expect(() => decodeDocument(spec, { _id: 'a', version: 1, expiresAt: NEVER, body: '{"owner":1}' })).toThrow(
+      /does not match its schema/,
+    );
   });
 
-  it('recognises CloudBase\'s missing-collection errors', () => {
+  it("recognises CloudBase's missing-collection errors", () => {
     expect(isCollectionMissing({ code: 'DATABASE_COLLECTION_NOT_EXIST', message: 'x' })).toBe(true);
     expect(isCollectionMissing(new Error('[ResourceNotFound] Db or Table not exist'))).toBe(true);
     expect(isCollectionMissing({ code: 'DATABASE_DUPLICATE_WRITE' })).toBe(false);
@@ -391,7 +466,10 @@ describe('credentials', () => {
       const store = openCloudbaseStore({ envId: 'no-role-env' });
       // A turn of the event loop before the first call: the failed initialisation must not count as unhandled.
       await new Promise((resolve) => setImmediate(resolve));
-      const error = await store.collection(items).get('a').catch((caught: unknown) => caught);
+      const error = await store
+        .collection(items)
+        .get('a')
+        .catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(ConfigError);
       expect(error).toMatchObject({ field: 'TENCENTCLOUD_SECRETID', message: expect.stringContaining('role') });
       await new Promise((resolve) => setImmediate(resolve));

@@ -25,7 +25,8 @@ export interface StoredDocument {
   idx: Record<string, Scalar>;
 }
 
-export const encodeExpiry = (expiresAt: number | null | undefined): number => (expiresAt === null || expiresAt === undefined ? NEVER : expiresAt);
+export const encodeExpiry = (expiresAt: number | null | undefined): number =>
+  expiresAt === null || expiresAt === undefined ? NEVER : expiresAt;
 export const decodeExpiry = (stored: number): number | null => (stored >= NEVER ? null : stored);
 
 /** Copies the declared index fields; a missing field is null (as SQLite's json_extract sees it). */

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { ConflictError, DuplicateKeyError } from '../domain/errors';
-import { defineCollection, type Clock, type DocumentStore } from './port';
+import { type Clock, type DocumentStore, defineCollection } from './port';
 
 export const leasesCollection = defineCollection({
   name: 'leases',
@@ -65,12 +65,7 @@ export function createLeases(store: DocumentStore, clock: Clock = Date.now): Lea
       const current = await leases.get(lease.name);
       if (!current || current.data.owner !== lease.owner || current.version !== lease.version) return null;
       try {
-        const stored = await leases.update(
-          lease.name,
-          lease.version,
-          { owner: lease.owner, acquiredAt: now, until },
-          { expiresAt: until },
-        );
+        const stored = await leases.update(lease.name, lease.version, { owner: lease.owner, acquiredAt: now, until }, { expiresAt: until });
         return { ...lease, version: stored.version, until };
       } catch (error) {
         if (lost(error)) return null;

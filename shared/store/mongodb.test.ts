@@ -4,7 +4,7 @@
  * Without it the contract is skipped with the reason printed. The translation to MongoDB filters, sorts and
  * updates is tested here without a server.
  */
-import { MongoClient, MongoServerError, type IndexDescription } from 'mongodb';
+import { type IndexDescription, MongoClient, MongoServerError } from 'mongodb';
 import { z } from 'zod';
 import { encodeDocument, NEVER } from './document-codec';
 import { contentUpdate, openMongoStore, PURGE_GRACE_MS, translateSort, translateWhere } from './mongodb';
@@ -32,7 +32,10 @@ if (!url) {
     },
     corrupt: async (collection, id, rawJson) => {
       const client = await admin();
-      await client.db(dbName).collection<{ _id: string }>(collection).updateOne({ _id: id }, { $set: { body: rawJson } });
+      await client
+        .db(dbName)
+        .collection<{ _id: string }>(collection)
+        .updateOne({ _id: id }, { $set: { body: rawJson } });
       await client.close();
     },
   });
@@ -52,11 +55,13 @@ if (!url) {
       const client = await admin();
       const indexes = await client.db(ttlDb).collection('things').indexes();
       await client.close();
-      expect(indexes).toEqual(expect.arrayContaining([
-        expect.objectContaining({ key: { purgeAt: 1 }, expireAfterSeconds: 0 }),
-        expect.objectContaining({ key: { expiresAt: 1 } }),
-        expect.objectContaining({ key: { 'idx.owner': 1 } }),
-      ]));
+      expect(indexes).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ key: { purgeAt: 1 }, expireAfterSeconds: 0 }),
+          expect.objectContaining({ key: { expiresAt: 1 } }),
+          expect.objectContaining({ key: { 'idx.owner': 1 } }),
+        ]),
+      );
       await store.close();
     });
   });
@@ -66,7 +71,9 @@ describe('mongodb translation (no server)', () => {
   const now = 1_700_000_000_000;
 
   it('filters live documents on idx.<field> with equality, null, in and ranges', () => {
-    expect(translateWhere({ owner: 'acct-1', dueAt: null, archived: false, state: { in: ['new', 'busy'] }, priority: { gte: 1, lt: 5 } }, now)).toEqual({
+    expect(
+      translateWhere({ owner: 'acct-1', dueAt: null, archived: false, state: { in: ['new', 'busy'] }, priority: { gte: 1, lt: 5 } }, now),
+    ).toEqual({
       expiresAt: { $gt: now },
       'idx.owner': 'acct-1',
       'idx.dueAt': null,
@@ -93,8 +100,15 @@ describe('mongodb translation (no server)', () => {
     const doc = encodeDocument(spec, 'a', 2, { owner: 'x' }, undefined);
     expect(doc).toEqual({ _id: 'a', version: 2, expiresAt: NEVER, body: '{"owner":"x"}', idx: { owner: 'x' } });
     expect(contentUpdate(doc, undefined)).toEqual({ $set: { body: doc.body, idx: doc.idx }, $inc: { version: 1 } });
-    expect(contentUpdate(doc, null)).toEqual({ $set: { body: doc.body, idx: doc.idx, expiresAt: NEVER }, $unset: { purgeAt: '' }, $inc: { version: 1 } });
-    expect(contentUpdate(doc, now)).toEqual({ $set: { body: doc.body, idx: doc.idx, expiresAt: now, purgeAt: new Date(now + PURGE_GRACE_MS) }, $inc: { version: 1 } });
+    expect(contentUpdate(doc, null)).toEqual({
+      $set: { body: doc.body, idx: doc.idx, expiresAt: NEVER },
+      $unset: { purgeAt: '' },
+      $inc: { version: 1 },
+    });
+    expect(contentUpdate(doc, now)).toEqual({
+      $set: { body: doc.body, idx: doc.idx, expiresAt: now, purgeAt: new Date(now + PURGE_GRACE_MS) },
+      $inc: { version: 1 },
+    });
   });
 });
 
@@ -119,11 +133,15 @@ describe('mongodb expiry sweep (no server)', () => {
         const value = doc[field];
         return Object.entries(condition).every(([op, operand]) => {
           if (op === '$lte') return typeof value === 'number' && value <= (operand as number);
-          if (op === '$type') return operand === 'object' ? typeof value === 'object' && value !== null && !Array.isArray(value) : typeof value === operand;
+          if (op === '$type')
+            return operand === 'object' ? typeof value === 'object' && value !== null && !Array.isArray(value) : typeof value === operand;
           throw new Error(`operator ${op} not modelled`);
         });
       });
-    const collections: Record<string, Record<string, unknown>[]> = { things: [ours as unknown as Record<string, unknown>], sessions: theirs };
+    const collections: Record<string, Record<string, unknown>[]> = {
+      things: [ours as unknown as Record<string, unknown>],
+      sessions: theirs,
+    };
     const db = {
       listCollections: () => ({ toArray: async () => Object.keys(collections).map((name) => ({ name })) }),
       collection: (name: string) => ({
@@ -136,7 +154,12 @@ describe('mongodb expiry sweep (no server)', () => {
       }),
     };
     const client = { db: () => db, close: async () => undefined };
-    const store = openMongoStore({ url: 'mongodb://fake', dbName: 'shared', connect: async () => client as unknown as MongoClient, ensureIndexes: false });
+    const store = openMongoStore({
+      url: 'mongodb://fake',
+      dbName: 'shared',
+      connect: async () => client as unknown as MongoClient,
+      ensureIndexes: false,
+    });
     expect(await store.purgeExpired()).toBe(1);
     expect(deleted).toEqual(['a']);
     expect(seen).toHaveLength(2);
@@ -190,7 +213,10 @@ describe('mongodb connection and indexes (no server)', () => {
     const items = openMongoStore({ url: 'mongodb://db.internal', dbName: 'app', connect, log: silent }).collection(things);
 
     const down = await Promise.allSettled([items.get('a'), items.get('a')]);
-    expect(down.map((r) => r.status === 'rejected' && String(r.reason))).toEqual([expect.stringMatching(/ECONNREFUSED/), expect.stringMatching(/ECONNREFUSED/)]);
+    expect(down.map((r) => r.status === 'rejected' && String(r.reason))).toEqual([
+      expect.stringMatching(/ECONNREFUSED/),
+      expect.stringMatching(/ECONNREFUSED/),
+    ]);
     expect(attempts).toBe(1);
 
     reachable = true;
@@ -206,13 +232,19 @@ describe('mongodb connection and indexes (no server)', () => {
     const created: string[] = [];
     const { client, collection } = fakeClient(async (indexes) => {
       if (indexes.some((index) => index.name === 'idx_owner')) {
-        throw new MongoServerError({ message: 'Index already exists with a different name: owner_1', code: 85, codeName: 'IndexOptionsConflict' });
+        throw new MongoServerError({
+          message: 'Index already exists with a different name: owner_1',
+          code: 85,
+          codeName: 'IndexOptionsConflict',
+        });
       }
       created.push(...indexes.map((index) => String(index.name)));
       return [];
     });
     const warn = jest.fn();
-    const items = openMongoStore({ url: 'mongodb://db.internal', dbName: 'app', connect: async () => client, log: { warn } }).collection(things);
+    const items = openMongoStore({ url: 'mongodb://db.internal', dbName: 'app', connect: async () => client, log: { warn } }).collection(
+      things,
+    );
 
     expect((await items.get('a'))?.data).toEqual({ owner: 'x' });
     expect(await items.get('a')).not.toBeNull();
@@ -229,7 +261,9 @@ describe('mongodb connection and indexes (no server)', () => {
       if (fail) throw new MongoServerError({ message: 'not authorized on app to execute command', code: 13, codeName: 'Unauthorized' });
       return [];
     });
-    const items = openMongoStore({ url: 'mongodb://db.internal', dbName: 'app', connect: async () => client, log: silent }).collection(things);
+    const items = openMongoStore({ url: 'mongodb://db.internal', dbName: 'app', connect: async () => client, log: silent }).collection(
+      things,
+    );
     await expect(items.get('a')).rejects.toThrow(/not authorized/);
     fail = false;
     expect(await items.get('a')).not.toBeNull();

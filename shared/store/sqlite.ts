@@ -8,24 +8,15 @@
  * before the event loop turns: no lock is ever held across an `await`, and connections in one process cannot
  * deadlock each other. Other processes wait on SQLite's busy timeout.
  */
-import Database from 'better-sqlite3';
+
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
 import type { z } from 'zod';
-import { ConflictError, CorruptDocumentError, DuplicateKeyError } from '../domain/errors';
+import { CorruptDocumentError } from '../domain/errors';
+import { conflictError, duplicateError, vanishedError } from './document-base';
+import type { Clock, Collection, CollectionSpec, Condition, DocumentStore, FindQuery, Scalar, Stored, Write, WriteOptions } from './port';
 import { validateForWrite, writeBuilders } from './port';
-import type {
-  Clock,
-  Collection,
-  CollectionSpec,
-  Condition,
-  DocumentStore,
-  FindQuery,
-  Scalar,
-  Stored,
-  Write,
-  WriteOptions,
-} from './port';
 
 interface Row {
   id: string;
@@ -139,7 +130,7 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
        WHERE expires_at IS NOT NULL AND expires_at <= @now
        RETURNING id, version, expires_at, body`,
     ).get({ id, body, expiresAt, now: clock() }) as Row | undefined;
-    if (!row) throw new DuplicateKeyError(`${collection} ${id} already exists`, { details: { collection, id } });
+    if (!row) throw duplicateError(collection, id);
     return row;
   };
 
@@ -163,11 +154,7 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
       expiresAt: expiresAt ?? null,
       now: clock(),
     }) as Row | undefined;
-    if (!row) {
-      throw new ConflictError(`${collection} ${id} is no longer at version ${expectedVersion}`, {
-        details: { collection, id, expectedVersion },
-      });
-    }
+    if (!row) throw conflictError(collection, id, expectedVersion);
     return row;
   };
 
@@ -182,11 +169,7 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
       now: clock(),
     }).changes;
     if (deleted > 0) return true;
-    if (selectRow(collection, id)) {
-      throw new ConflictError(`${collection} ${id} is no longer at version ${expectedVersion}`, {
-        details: { collection, id, expectedVersion },
-      });
-    }
+    if (selectRow(collection, id)) throw conflictError(collection, id, expectedVersion);
     return false;
   };
 
@@ -203,9 +186,7 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
           write.expiresAt,
         );
       } else if (!applyDelete(write.collection, write.id, write.expectedVersion)) {
-        throw new ConflictError(`${write.collection} ${write.id} no longer exists`, {
-          details: { collection: write.collection, id: write.id },
-        });
+        throw vanishedError(write.collection, write.id);
       }
     }
   });
@@ -223,16 +204,23 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
         clauses.push(condition === null ? `${expr} IS NULL` : `${expr} = @${p}`);
       } else if ('in' in condition) {
         // `IN (NULL)` is never true in SQL; MongoDB and CloudBase let a null in the list match a null field.
-        const names = condition.in.filter((value) => value !== null).map((value) => {
-          const p = param();
-          params[p] = bindable(value);
-          return `@${p}`;
-        });
+        const names = condition.in
+          .filter((value) => value !== null)
+          .map((value) => {
+            const p = param();
+            params[p] = bindable(value);
+            return `@${p}`;
+          });
         const matches = names.length === 0 ? [] : [`${expr} IN (${names.join(', ')})`];
         if (condition.in.includes(null)) matches.push(`${expr} IS NULL`);
         clauses.push(matches.length === 0 ? '0' : `(${matches.join(' OR ')})`);
       } else {
-        for (const [op, sql] of [['lt', '<'], ['lte', '<='], ['gt', '>'], ['gte', '>=']] as const) {
+        for (const [op, sql] of [
+          ['lt', '<'],
+          ['lte', '<='],
+          ['gt', '>'],
+          ['gte', '>='],
+        ] as const) {
           const value = condition[op];
           if (value === undefined) continue;
           const p = param();
@@ -292,9 +280,9 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
       runBatch.immediate(writes);
     },
     purgeExpired: async () => {
-      const tables = db
-        .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'c\\_%' ESCAPE '\\'`)
-        .all() as { name: string }[];
+      const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'c\\_%' ESCAPE '\\'`).all() as {
+        name: string;
+      }[];
       let purged = 0;
       const now = clock();
       for (const { name } of tables) {

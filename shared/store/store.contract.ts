@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import { ConflictError, CorruptDocumentError, DuplicateKeyError } from '../domain/errors';
 import { createLeases } from './leases';
-import { defineCollection, type DocumentStore } from './port';
+import { type DocumentStore, defineCollection } from './port';
+import { ConflictRetriesExhaustedError, UNCHANGED, updateWithRetry } from './retry';
 
 export interface StoreFactory {
   /** Opens a new connection to the test database (the same database for every call within one test). */
@@ -132,6 +133,60 @@ export function describeStoreContract(adapterName: string, factory: StoreFactory
       expect(final?.version).toBe(41);
     });
 
+    it('loses no increment when racing writers go through the one retry rule', async () => {
+      const connections = await Promise.all([connect(), connect(), connect(), connect()]);
+      const first = connections[0]!.collection(widgets);
+      await first.insert('counter', widget({ priority: 0 }));
+      const policy = { attempts: 60, baseDelayMs: 1, maxDelayMs: 5 };
+      await Promise.all(
+        connections.flatMap((store) =>
+          Array.from({ length: 10 }, () =>
+            updateWithRetry(store.collection(widgets), 'counter', (c) => ({ ...c.data, priority: c.data.priority + 1 }), policy),
+          ),
+        ),
+      );
+      const final = await first.get('counter');
+      expect(final?.data.priority).toBe(40);
+      expect(final?.version).toBe(41);
+    });
+
+    it('gives up on a document that keeps changing under it with a typed error, and writes nothing for no change', async () => {
+      const store = await connect();
+      const rival = (await connect()).collection(widgets);
+      const items = store.collection(widgets);
+      await items.insert('hot', widget({ priority: 0 }));
+      let tries = 0;
+      // Another connection writes between every read and its write.
+      const contested = {
+        name: items.name,
+        update: items.update.bind(items),
+        get: async (id: string) => {
+          tries++;
+          const current = await items.get(id);
+          if (current) await rival.update(id, current.version, { ...current.data, tags: [...current.data.tags, 'rival'] });
+          return current;
+        },
+      };
+      const lost = updateWithRetry(contested, 'hot', (current) => ({ ...current.data, priority: current.data.priority + 1 }), {
+        attempts: 3,
+        baseDelayMs: 1,
+        maxDelayMs: 2,
+      });
+      const error = await lost.then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(ConflictRetriesExhaustedError);
+      expect((error as ConflictRetriesExhaustedError).code).toBe('CONFLICT_RETRIES_EXHAUSTED');
+      expect((error as Error).cause).toBeInstanceOf(ConflictError);
+      expect(tries).toBe(3);
+      const before = await items.get('hot');
+      const same = await updateWithRetry(items, 'hot', () => UNCHANGED);
+      expect(same?.changed).toBe(false);
+      expect((await items.get('hot'))?.version).toBe(before?.version);
+      expect(await updateWithRetry(items, 'absent', () => widget())).toBeNull();
+    });
+
     it('settles concurrent writes on one connection each on its own: a failing write fails alone', async () => {
       const store = await connect();
       const items = store.collection(widgets);
@@ -156,7 +211,13 @@ export function describeStoreContract(adapterName: string, factory: StoreFactory
       expect((await reader.get('kept'))?.data.priority).toBe(1);
       expect((await reader.get('moved'))?.data.priority).toBe(3);
       expect((await reader.get('fresh'))?.data.priority).toBe(2);
-      expect((await reader.find({ where: { owner: 'acct-1' } })).map((w) => w.id).sort()).toEqual(['batched-1', 'batched-2', 'fresh', 'kept', 'moved']);
+      expect((await reader.find({ where: { owner: 'acct-1' } })).map((w) => w.id).sort()).toEqual([
+        'batched-1',
+        'batched-2',
+        'fresh',
+        'kept',
+        'moved',
+      ]);
     });
 
     it('finds by indexed fields with ranges, order and limit', async () => {
@@ -168,10 +229,7 @@ export function describeStoreContract(adapterName: string, factory: StoreFactory
       const ids = (docs: { id: string }[]) => docs.map((d) => d.id);
 
       expect(ids(await items.find({ where: { owner: 'acct-1' }, orderBy: { field: 'priority' } }))).toEqual(['b', 'c', 'a']);
-      expect(ids(await items.find({ where: { dueAt: { lte: 250 } }, orderBy: { field: 'dueAt', direction: 'desc' } }))).toEqual([
-        'd',
-        'b',
-      ]);
+      expect(ids(await items.find({ where: { dueAt: { lte: 250 } }, orderBy: { field: 'dueAt', direction: 'desc' } }))).toEqual(['d', 'b']);
       expect(ids(await items.find({ where: { dueAt: null } }))).toEqual(['c']);
       expect(ids(await items.find({ where: { archived: true } }))).toEqual(['c']);
       expect(ids(await items.find({ where: { archived: false, state: { in: ['new', 'busy'] } }, orderBy: { field: 'id' } }))).toEqual([
@@ -188,7 +246,8 @@ export function describeStoreContract(adapterName: string, factory: StoreFactory
       await items.insert('a', widget({ dueAt: 300 }));
       await items.insert('b', widget({ dueAt: 100 }));
       await items.insert('c', widget({ dueAt: null }));
-      const ids = async (values: (number | null)[]) => (await items.find({ where: { dueAt: { in: values } }, orderBy: { field: 'id' } })).map((d) => d.id);
+      const ids = async (values: (number | null)[]) =>
+        (await items.find({ where: { dueAt: { in: values } }, orderBy: { field: 'id' } })).map((d) => d.id);
       expect(await ids([null, 100])).toEqual(['b', 'c']);
       expect(await ids([null])).toEqual(['c']);
       expect(await ids([300])).toEqual(['a']);
@@ -263,9 +322,9 @@ export function describeStoreContract(adapterName: string, factory: StoreFactory
       expect((await items.get('victim'))?.data.priority).toBe(1);
       expect((await items.get('victim'))?.version).toBe(1);
 
-      await expect(
-        store.commit([items.deleteWrite('victim', 1), items.insertWrite('existing', widget())]),
-      ).rejects.toBeInstanceOf(DuplicateKeyError);
+      await expect(store.commit([items.deleteWrite('victim', 1), items.insertWrite('existing', widget())])).rejects.toBeInstanceOf(
+        DuplicateKeyError,
+      );
       expect(await items.get('victim')).not.toBeNull();
 
       await store.commit([
@@ -280,9 +339,7 @@ export function describeStoreContract(adapterName: string, factory: StoreFactory
 
     it('refuses to write a document that does not match its schema', async () => {
       const items = (await connect()).collection(widgets);
-      await expect(items.insert('bad', { ...widget(), state: 'nonsense' } as never)).rejects.toBeInstanceOf(
-        CorruptDocumentError,
-      );
+      await expect(items.insert('bad', { ...widget(), state: 'nonsense' } as never)).rejects.toBeInstanceOf(CorruptDocumentError);
       expect(() => items.updateWrite('bad', 1, { owner: 1 } as never)).toThrow(CorruptDocumentError);
       expect(await items.get('bad')).toBeNull();
     });

@@ -7,31 +7,31 @@ import { z } from 'zod';
 import { AppError, ValidationError } from '../domain/errors';
 import { ComponentApi } from './component-api';
 import {
-  WECHAT_ERRCODES,
-  WeChatApiError,
-  WeChatNetworkError,
-  WeChatQuotaError,
-  WeChatResponseError,
   codeOfErrcode,
   errcodeInfo,
   isTokenError,
   parseRid,
   redact,
   redactUrl,
+  WECHAT_ERRCODES,
+  WeChatApiError,
+  WeChatNetworkError,
+  WeChatQuotaError,
+  WeChatResponseError,
   wechatApiError,
 } from './errcodes';
-import { WeChatHttp, parseWeChatResponse } from './http';
+import { parseWeChatResponse, WeChatHttp } from './http';
 import * as schemas from './schemas';
 
 describe('errcode table', () => {
   it('covers every errcode the reference names in §3–§6, each with an English meaning and a kind', () => {
     const named = [
-      -1, 40001, 40013, 40014, 40125, 40164, 40170, 41001, 41004, 41018, 42001, 42007, 43001, 43002, 44002, 45009, 45011,
-      47001, 48001, 48006, 61003, 61004, 61005, 61006, 61007, 61009, 61010, 61011, 61014, 61023, 61024, 61039, 61040, 76003,
-      80066, 80067, 80082, 85006, 85007, 85008, 85009, 85010, 85011, 85012, 85013, 85014, 85019, 85020, 85023, 85043, 85044,
-      85045, 85046, 85047, 85048, 85051, 85052, 85058, 85064, 85065, 85077, 85085, 85086, 85087, 85092, 85093, 85094, 85310,
-      85311, 85312, 86000, 86001, 86002, 86007, 86008, 86009, 86010, 86074, 87006, 87011, 87012, 87013, 89236, 89237, 89238,
-      89239, 89243, 89244, 89248, 89401, 89402, 89403, 89404, 89405, 9400001, 9402202, 9402203,
+      -1, 40001, 40013, 40014, 40125, 40164, 40170, 41001, 41004, 41018, 42001, 42007, 43001, 43002, 44002, 45009, 45011, 47001, 48001,
+      48006, 61003, 61004, 61005, 61006, 61007, 61009, 61010, 61011, 61014, 61023, 61024, 61039, 61040, 76003, 80066, 80067, 80082, 85006,
+      85007, 85008, 85009, 85010, 85011, 85012, 85013, 85014, 85019, 85020, 85023, 85043, 85044, 85045, 85046, 85047, 85048, 85051, 85052,
+      85058, 85064, 85065, 85077, 85085, 85086, 85087, 85092, 85093, 85094, 85310, 85311, 85312, 86000, 86001, 86002, 86007, 86008, 86009,
+      86010, 86074, 87006, 87011, 87012, 87013, 89236, 89237, 89238, 89239, 89243, 89244, 89248, 89401, 89402, 89403, 89404, 89405, 9400001,
+      9402202, 9402203,
     ];
     for (const code of named) {
       const info = WECHAT_ERRCODES[code];
@@ -55,8 +55,7 @@ describe('errcode table', () => {
   });
 
   it('maps kinds to error categories', () => {
-    const category = (errcode: number): string =>
-      wechatApiError({ errcode, errmsg: 'x', endpoint: '/wxa/x' }).category;
+    const category = (errcode: number): string => wechatApiError({ errcode, errmsg: 'x', endpoint: '/wxa/x' }).category;
     expect(category(45009)).toBe('rate-limited');
     expect(category(-1)).toBe('unavailable');
     expect(category(40001)).toBe('unavailable');
@@ -112,22 +111,25 @@ describe('WeChat errors', () => {
 
 describe('redaction', () => {
   it('masks token parameters in URLs', () => {
-    const url =
-      'https://api.weixin.qq.com/wxa/commit?access_token=ABC.def-123&x=1&component_access_token=zzz#f';
+    const url = 'https://api.weixin.qq.com/wxa/commit?access_token=ABC.def-123&x=1&component_access_token=zzz#f';
     expect(redactUrl(url)).toBe('https://api.weixin.qq.com/wxa/commit?access_token=***&x=1&component_access_token=***#f');
   });
 
   it('masks known secret values anywhere, but not short strings', () => {
-    expect(redact('token is 61W3mEpU66027wgNZ_MhGHNQDHnFATkDa9-2llqrMBjUwxRSNPbVsMmyD-yq8wZETSoE5NQgecigDrSHkPtIYA now', ['61W3mEpU66027wgNZ_MhGHNQDHnFATkDa9-2llqrMBjUwxRSNPbVsMmyD-yq8wZETSoE5NQgecigDrSHkPtIYA'])).toBe(
-      'token is *** now',
-    );
+    expect(
+      redact('token is 61W3mEpU66027wgNZ_MhGHNQDHnFATkDa9-2llqrMBjUwxRSNPbVsMmyD-yq8wZETSoE5NQgecigDrSHkPtIYA now', [
+        '61W3mEpU66027wgNZ_MhGHNQDHnFATkDa9-2llqrMBjUwxRSNPbVsMmyD-yq8wZETSoE5NQgecigDrSHkPtIYA',
+      ]),
+    ).toBe('token is *** now');
     expect(redact('ok fine', ['ok'])).toBe('ok fine');
   });
 });
 
 describe('parseWeChatResponse', () => {
   const allSchemas: [string, z.ZodType<unknown>][] = Object.entries(schemas).flatMap(([name, value]) =>
-    name.endsWith('ResponseSchema') && value instanceof z.ZodType ? [[name, value as z.ZodType<unknown>] as [string, z.ZodType<unknown>]] : [],
+    name.endsWith('ResponseSchema') && value instanceof z.ZodType
+      ? [[name, value as z.ZodType<unknown>] as [string, z.ZodType<unknown>]]
+      : [],
   );
 
   it('has response schemas to fuzz', () => {
@@ -176,9 +178,9 @@ describe('parseWeChatResponse', () => {
       schemas.queryAuthResponseSchema,
     );
     expect(auth.authorization_info.authorizer_appid).toBe('wx1');
-    expect(() =>
-      parseWeChatResponse('/x', '{"authorization_info":{"func_info":[]}}', schemas.queryAuthResponseSchema),
-    ).toThrow(WeChatResponseError);
+    expect(() => parseWeChatResponse('/x', '{"authorization_info":{"func_info":[]}}', schemas.queryAuthResponseSchema)).toThrow(
+      WeChatResponseError,
+    );
   });
 
   it('never throws anything but a typed WeChat error, whatever the body (property)', () => {
@@ -270,7 +272,11 @@ describe('authorizationPageUrl', () => {
 
   it('builds the mobile page with the fixed action parameters and #wechat_redirect', () => {
     const url = api.authorizationPageUrl({ preAuthCode: 'p', redirectUri, mobile: true, bizAppId: 'wxbiz' });
-    expect(url.startsWith('https://open.example/wxaopen/safe/bindcomponent?action=bindcomponent&no_scan=1&component_appid=wxcomponent0001&pre_auth_code=p&redirect_uri=')).toBe(true);
+    expect(
+      url.startsWith(
+        'https://open.example/wxaopen/safe/bindcomponent?action=bindcomponent&no_scan=1&component_appid=wxcomponent0001&pre_auth_code=p&redirect_uri=',
+      ),
+    ).toBe(true);
     expect(url.endsWith('&biz_appid=wxbiz#wechat_redirect')).toBe(true);
     expect(new URL(url).searchParams.get('auth_type')).toBeNull();
   });
@@ -290,14 +296,15 @@ describe('request validation', () => {
   const api = new ComponentApi({ componentAppId: 'wxc', componentAppSecret: 's', apiBase: 'http://127.0.0.1:9' });
 
   it('refuses bodies WeChat would reject before sending them', async () => {
-    await expect(
-      api.commit('t', { templateId: 1, extJson: '[1,2]', userVersion: 'v1', userDesc: 'd' }),
-    ).rejects.toMatchObject({ code: 'WECHAT_REQUEST_INVALID', field: 'ext_json' });
+    await expect(api.commit('t', { templateId: 1, extJson: '[1,2]', userVersion: 'v1', userDesc: 'd' })).rejects.toMatchObject({
+      code: 'WECHAT_REQUEST_INVALID',
+      field: 'ext_json',
+    });
     await expect(api.submitAudit('t', { item_list: [] })).rejects.toBeInstanceOf(ValidationError);
     await expect(api.getAuthorizerList('t', 0, 501)).rejects.toMatchObject({ field: 'count' });
-    await expect(
-      api.setPrivacySetting('t', { owner_setting: { notice_method: 'popup' }, setting_list: [] }),
-    ).rejects.toBeInstanceOf(ValidationError);
+    await expect(api.setPrivacySetting('t', { owner_setting: { notice_method: 'popup' }, setting_list: [] })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
   });
 });
 
@@ -305,7 +312,10 @@ describe('a file answer (get_qrcode)', () => {
   // WeChat answers the file as image/jpeg (reference §4.3); its errors as JSON, labelled application/json or
   // text/plain (WxJava's download executors take text/plain as the error signal). Either label must work.
   const answering = (contentType: string, body: string | Buffer) =>
-    new WeChatHttp({ apiBase: 'https://api.example', fetch: () => Promise.resolve(new Response(body, { headers: { 'content-type': contentType } })) });
+    new WeChatHttp({
+      apiBase: 'https://api.example',
+      fetch: () => Promise.resolve(new Response(body, { headers: { 'content-type': contentType } })),
+    });
   const call = (http: WeChatHttp) => http.binary({ method: 'GET', path: '/wxa/get_qrcode', idempotent: true });
   const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]);
 
@@ -314,10 +324,35 @@ describe('a file answer (get_qrcode)', () => {
     await expect(call(answering('image/png', jpeg))).resolves.toMatchObject({ contentType: 'image/png' });
   });
 
-  it.each(['application/json; encoding=utf-8', 'text/plain', 'text/plain; charset=utf-8'])('reads an errcode labelled %s as the WeChat error it is', async (contentType) => {
-    await expect(call(answering(contentType, '{"errcode":86001,"errmsg":"no committed code rid: 1"}'))).rejects.toMatchObject({
-      code: 'WECHAT_86001',
-      endpoint: '/wxa/get_qrcode',
-    });
+  it.each(['application/json; encoding=utf-8', 'text/plain', 'text/plain; charset=utf-8'])(
+    'reads an errcode labelled %s as the WeChat error it is',
+    async (contentType) => {
+      await expect(call(answering(contentType, '{"errcode":86001,"errmsg":"no committed code rid: 1"}'))).rejects.toMatchObject({
+        code: 'WECHAT_86001',
+        endpoint: '/wxa/get_qrcode',
+      });
+    },
+  );
+});
+
+// AbortSignal.any arrived in Node 20.3; the runtime's eitherSignal (shared/runtime/abort.ts) stands in for it.
+describe('WeChat calls with a caller signal on Node 18.15 (no AbortSignal.any)', () => {
+  it('still work', async () => {
+    const any = Object.getOwnPropertyDescriptor(AbortSignal, 'any');
+    delete (AbortSignal as { any?: unknown }).any;
+    try {
+      const http = new WeChatHttp({
+        apiBase: 'https://api.weixin.qq.com',
+        fetch: async () =>
+          new Response(JSON.stringify({ errcode: 0, errmsg: 'ok', value: 7 }), { headers: { 'content-type': 'application/json' } }),
+      });
+      const answer = await http.json(
+        { method: 'GET', path: '/wxa/anything', idempotent: true, signal: new AbortController().signal },
+        z.object({ value: z.number() }),
+      );
+      expect(answer.value).toBe(7);
+    } finally {
+      if (any) Object.defineProperty(AbortSignal, 'any', any);
+    }
   });
 });

@@ -5,8 +5,8 @@
  */
 import { createServer } from 'node:http';
 import { startWeChatSimulator, type WeChatSimulator } from '../../infra/wechat-sim/index';
+import { type TokenSource, WeChatClient } from './client';
 import { ComponentApi, OPERATIONS } from './component-api';
-import { WeChatClient, type TokenSource } from './client';
 import { WeChatApiError, WeChatNetworkError, WeChatQuotaError, WeChatResponseError } from './errcodes';
 import type { WeChatAttemptEvent, WeChatHttpOptions } from './http';
 
@@ -22,7 +22,12 @@ const TEMPLATE_ID = 7;
 
 const startSimulator = async (): Promise<WeChatSimulator> => {
   const sim = await startWeChatSimulator({ component: { ...COMPONENT } });
-  sim.addTemplate({ templateId: TEMPLATE_ID, userVersion: '1.0.0', userDesc: 'base template', pages: ['pages/index/index', 'pages/about/about'] });
+  sim.addTemplate({
+    templateId: TEMPLATE_ID,
+    userVersion: '1.0.0',
+    userDesc: 'base template',
+    pages: ['pages/index/index', 'pages/about/about'],
+  });
   return sim;
 };
 
@@ -353,11 +358,22 @@ describe('code management (happy path, one mini program through its lifecycle)',
   });
 
   it('modify_domain and setwebviewdomain: get, add, get again', async () => {
-    const lists = { requestdomain: [], wsrequestdomain: [], uploaddomain: [], downloaddomain: ['https://assets.example.com'], udpdomain: [], tcpdomain: [] };
+    const lists = {
+      requestdomain: [],
+      wsrequestdomain: [],
+      uploaddomain: [],
+      downloaddomain: ['https://assets.example.com'],
+      udpdomain: [],
+      tcpdomain: [],
+    };
     expect(await t.client.modifyDomain(appId, { action: 'get' })).toMatchObject({ downloaddomain: [] });
-    expect(await t.client.modifyDomain(appId, { action: 'add', ...lists })).toMatchObject({ downloaddomain: ['https://assets.example.com'] });
+    expect(await t.client.modifyDomain(appId, { action: 'add', ...lists })).toMatchObject({
+      downloaddomain: ['https://assets.example.com'],
+    });
     await expect(t.client.modifyDomain(appId, { action: 'add', ...lists })).rejects.toMatchObject({ errcode: 85017 });
-    expect(await t.client.setWebviewDomain(appId, { action: 'add', webviewdomain: ['https://h5.example.com'] })).toEqual({ webviewdomain: ['https://h5.example.com'] });
+    expect(await t.client.setWebviewDomain(appId, { action: 'add', webviewdomain: ['https://h5.example.com'] })).toEqual({
+      webviewdomain: ['https://h5.example.com'],
+    });
     expect(await t.client.setWebviewDomain(appId, { action: 'get' })).toEqual({ webviewdomain: ['https://h5.example.com'] });
   });
 
@@ -627,7 +643,13 @@ describe('timeouts, 5xx and connection errors (outcome unknown unless the reques
     const onAttempt = (event: WeChatAttemptEvent) => {
       if (event.retryInMs !== undefined) setTimeout(() => controller.abort(), 50);
     };
-    const t = makeClient(sim, { tokens, sleep: undefined, retry: { attempts: 3, baseMs: 60_000, maxMs: 60_000 }, random: () => 0.99, onAttempt });
+    const t = makeClient(sim, {
+      tokens,
+      sleep: undefined,
+      retry: { attempts: 3, baseMs: 60_000, maxMs: 60_000 },
+      random: () => 0.99,
+      onAttempt,
+    });
     sim.resetCounters();
     sim.setFaults({ systemErrorRate: 1 });
     const started = Date.now();
@@ -639,7 +661,7 @@ describe('timeouts, 5xx and connection errors (outcome unknown unless the reques
     expect(count('/wxa/get_category')).toBe(1);
   });
 
-  it('an answer that is not WeChat\'s (HTTP 404 from something in between) is a WeChatResponseError, not retried', async () => {
+  it("an answer that is not WeChat's (HTTP 404 from something in between) is a WeChatResponseError, not retried", async () => {
     const tokens = makeTokens(sim);
     const appId = await freshApp(tokens, { commit: true });
     const t = makeClient(sim, { tokens, apiBase: `${sim.baseUrl}/not-wechat` });

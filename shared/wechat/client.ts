@@ -7,13 +7,14 @@
  * cause refresh storms), then the call is retried once with whatever token the source now hands out. A second
  * token error surfaces: looping would hammer the token endpoints' daily quota.
  */
-import type { BinaryResponse, CallOptions } from './http';
-import { WeChatNetworkError, isTokenError } from './errcodes';
+
 import type { AuthorizationPageInput, CommitInput, ComponentApi } from './component-api';
+import { isTokenError, WeChatNetworkError } from './errcodes';
+import type { BinaryResponse, CallOptions } from './http';
 import type {
+  AuditStatusResponse,
   AuthorizerInfoResponse,
   AuthorizerListResponse,
-  AuditStatusResponse,
   BindTesterResponse,
   CategoryListResponse,
   CodePrivacyInfoResponse,

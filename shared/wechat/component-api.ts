@@ -5,66 +5,67 @@
  * TokenSource). It knows each endpoint's method, path, token parameter name, body shape, response schema and
  * whether a repeat is harmless (`OPERATIONS`).
  */
-import { ValidationError, type FieldIssue } from '../domain/errors';
+
 import type { z } from 'zod';
+import { type FieldIssue, ValidationError } from '../domain/errors';
 import { type BinaryResponse, type CallOptions, WeChatHttp, type WeChatHttpOptions, type WeChatRequest } from './http';
 import {
+  type AuditStatusResponse,
   type AuthorizerInfoResponse,
   type AuthorizerListResponse,
   type AuthorizerTokenResponse,
-  type AuditStatusResponse,
-  type BindTesterResponse,
-  type CategoryListResponse,
-  type CodePrivacyInfoResponse,
-  type CommitRequest,
-  type ComponentTokenResponse,
-  type HistoryVersionsResponse,
-  type LatestAuditStatusResponse,
-  type ModifyDomainRequest,
-  type ModifyDomainResponse,
-  type PageListResponse,
-  type PluginListResponse,
-  type PluginRequest,
-  type PreAuthCodeResponse,
-  type PrivacySettingResponse,
-  type QueryAuthResponse,
-  type QuotaResponse,
-  type SetPrivacySettingRequest,
-  type SetWebviewDomainRequest,
-  type SubmitAuditRequest,
-  type SubmitAuditResponse,
-  type TemplateListResponse,
-  type VersionInfoResponse,
-  type WebviewDomainResponse,
   auditIdRequestSchema,
   auditStatusResponseSchema,
   authorizerInfoResponseSchema,
   authorizerListResponseSchema,
   authorizerTokenResponseSchema,
+  type BindTesterResponse,
   bindTesterRequestSchema,
   bindTesterResponseSchema,
+  type CategoryListResponse,
+  type CodePrivacyInfoResponse,
+  type CommitRequest,
+  type ComponentTokenResponse,
   categoryListResponseSchema,
   codePrivacyInfoResponseSchema,
   commitRequestSchema,
   componentTokenResponseSchema,
+  type HistoryVersionsResponse,
   historyVersionsResponseSchema,
+  type LatestAuditStatusResponse,
   latestAuditStatusResponseSchema,
+  type ModifyDomainRequest,
+  type ModifyDomainResponse,
   modifyDomainRequestSchema,
   modifyDomainResponseSchema,
   okResponseSchema,
+  type PageListResponse,
+  type PluginListResponse,
+  type PluginRequest,
+  type PreAuthCodeResponse,
+  type PrivacySettingResponse,
   pageListResponseSchema,
   pluginListResponseSchema,
   pluginRequestSchema,
   preAuthCodeResponseSchema,
   privacySettingResponseSchema,
+  type QueryAuthResponse,
+  type QuotaResponse,
   queryAuthResponseSchema,
   quotaResponseSchema,
+  type SetPrivacySettingRequest,
+  type SetWebviewDomainRequest,
+  type SubmitAuditRequest,
+  type SubmitAuditResponse,
   setPrivacySettingRequestSchema,
   setWebviewDomainRequestSchema,
   submitAuditRequestSchema,
   submitAuditResponseSchema,
+  type TemplateListResponse,
   templateListResponseSchema,
+  type VersionInfoResponse,
   versionInfoResponseSchema,
+  type WebviewDomainResponse,
   webviewDomainResponseSchema,
 } from './schemas';
 
@@ -299,12 +300,7 @@ export class ComponentApi {
     );
   }
 
-  async getAuthorizerList(
-    componentToken: string,
-    offset: number,
-    count: number,
-    options?: CallOptions,
-  ): Promise<AuthorizerListResponse> {
+  async getAuthorizerList(componentToken: string, offset: number, count: number, options?: CallOptions): Promise<AuthorizerListResponse> {
     const issues: FieldIssue[] = [];
     if (!Number.isInteger(offset) || offset < 0) issues.push({ path: 'offset', message: 'must be an integer ≥ 0' });
     // WeChat caps a page at 500 (40170).

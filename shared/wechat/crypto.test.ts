@@ -10,12 +10,12 @@ import {
   MessageLengthError,
   MessagePaddingError,
   MessageSignatureError,
+  plainSignature,
   StaleTimestampError,
   WeChatMessageCrypto,
-  plainSignature,
 } from './crypto';
-import { buildWeChatXml, XmlForbiddenConstructError, XmlParseError, type WeChatXmlInput } from './xml';
 import rawVectors from './fixtures/crypto-vectors.json';
+import { buildWeChatXml, type WeChatXmlInput, XmlForbiddenConstructError, XmlParseError } from './xml';
 
 // ---------------------------------------------------------------------------------------------------------------
 // The reference vectors (reference §1.8), read through schemas so every field used below is known to exist.
@@ -267,7 +267,7 @@ describe('reference vectors', () => {
         nowSeconds: Number(v.timestamp) + 10,
       });
       expect(opened.message).toBe(v.decrypted.msg);
-      expect(opened.fields['MsgType']).toBe('text');
+      expect(opened.fields.MsgType).toBe('text');
     });
 
     test('another appid is refused even though key and padding are fine', () => {
@@ -419,12 +419,15 @@ describe('failure classes', () => {
       );
     });
 
-    test.each([['missing', undefined], ['empty', ''], ['not a number', '17e8'], ['negative', '-5'], ['padded', ' 1700000000']])(
-      'unusable: %s',
-      (_label, timestamp) => {
-        expectAppError(() => open(encrypt, { timestamp }), StaleTimestampError, 'WECHAT_TIMESTAMP_STALE');
-      },
-    );
+    test.each([
+      ['missing', undefined],
+      ['empty', ''],
+      ['not a number', '17e8'],
+      ['negative', '-5'],
+      ['padded', ' 1700000000'],
+    ])('unusable: %s', (_label, timestamp) => {
+      expectAppError(() => open(encrypt, { timestamp }), StaleTimestampError, 'WECHAT_TIMESTAMP_STALE');
+    });
 
     test('exactly maxSkewSeconds away is still fresh; the window is configurable', () => {
       const edge = String(NOW - 300);
@@ -434,7 +437,11 @@ describe('failure classes', () => {
       const old = String(NOW - 3600);
       const sig = crypto.msgSignature(old, NONCE, encrypt);
       expect(open(encrypt, { timestamp: old, msgSignature: sig, maxSkewSeconds: 3600 }).fields).toEqual({ A: '1' });
-      expectAppError(() => open(encrypt, { timestamp: old, msgSignature: sig, maxSkewSeconds: 3599 }), StaleTimestampError, 'WECHAT_TIMESTAMP_STALE');
+      expectAppError(
+        () => open(encrypt, { timestamp: old, msgSignature: sig, maxSkewSeconds: 3599 }),
+        StaleTimestampError,
+        'WECHAT_TIMESTAMP_STALE',
+      );
     });
 
     test('defaults to the wall clock', () => {
@@ -449,7 +456,11 @@ describe('failure classes', () => {
   });
 
   test('wrong appid trailer', () => {
-    expectAppError(() => open(rawEncrypt(plaintext({ appId: 'wx9999999999999999' }))), MessageAppIdMismatchError, 'WECHAT_MSG_APPID_MISMATCH');
+    expectAppError(
+      () => open(rawEncrypt(plaintext({ appId: 'wx9999999999999999' }))),
+      MessageAppIdMismatchError,
+      'WECHAT_MSG_APPID_MISMATCH',
+    );
     expectAppError(() => open(rawEncrypt(plaintext({ appId: `${APPID}x` }))), MessageAppIdMismatchError, 'WECHAT_MSG_APPID_MISMATCH');
     expectAppError(() => open(rawEncrypt(plaintext({ appId: '' }))), MessageAppIdMismatchError, 'WECHAT_MSG_APPID_MISMATCH');
     const otherPlatform = new WeChatMessageCrypto({ token: TOKEN, encodingAESKey: KEY, appId: 'wx0000000000000001' });
@@ -531,7 +542,14 @@ describe('failure classes', () => {
   describe('envelope', () => {
     test('without <Encrypt>', () => {
       expectAppError(
-        () => crypto.openEnvelope({ body: '<xml><ToUserName>a</ToUserName></xml>', msgSignature: 'a'.repeat(40), timestamp: TS, nonce: NONCE, nowSeconds: NOW }),
+        () =>
+          crypto.openEnvelope({
+            body: '<xml><ToUserName>a</ToUserName></xml>',
+            msgSignature: 'a'.repeat(40),
+            timestamp: TS,
+            nonce: NONCE,
+            nowSeconds: NOW,
+          }),
         XmlParseError,
         'WECHAT_XML_INVALID',
       );
@@ -540,7 +558,14 @@ describe('failure classes', () => {
     test('with two <Encrypt> elements', () => {
       const e = crypto.encrypt('<xml/>');
       expectAppError(
-        () => crypto.openEnvelope({ body: `<xml><Encrypt>${e}</Encrypt><Encrypt>${e}</Encrypt></xml>`, msgSignature: crypto.msgSignature(TS, NONCE, e), timestamp: TS, nonce: NONCE, nowSeconds: NOW }),
+        () =>
+          crypto.openEnvelope({
+            body: `<xml><Encrypt>${e}</Encrypt><Encrypt>${e}</Encrypt></xml>`,
+            msgSignature: crypto.msgSignature(TS, NONCE, e),
+            timestamp: TS,
+            nonce: NONCE,
+            nowSeconds: NOW,
+          }),
         XmlParseError,
         'WECHAT_XML_INVALID',
       );
@@ -569,7 +594,11 @@ describe('configuration', () => {
     ['a padded Base64 key', `${KEY.slice(0, 42)}=`],
     ['empty', ''],
   ])('EncodingAESKey with %s', (_label, encodingAESKey) => {
-    expectAppError(() => new WeChatMessageCrypto({ token: TOKEN, encodingAESKey, appId: APPID }), InvalidEncodingAESKeyError, 'WECHAT_ENCODING_AES_KEY_INVALID');
+    expectAppError(
+      () => new WeChatMessageCrypto({ token: TOKEN, encodingAESKey, appId: APPID }),
+      InvalidEncodingAESKeyError,
+      'WECHAT_ENCODING_AES_KEY_INVALID',
+    );
     expectAppError(
       () => new WeChatMessageCrypto({ token: TOKEN, encodingAESKey: KEY, appId: APPID, previousEncodingAESKey: encodingAESKey }),
       InvalidEncodingAESKeyError,
@@ -624,7 +653,11 @@ describe('configuration', () => {
 
   test('key rotation: when both keys fail, the error is the current key’s', () => {
     const rotated = new WeChatMessageCrypto({ token: TOKEN, encodingAESKey: KEY, appId: APPID, previousEncodingAESKey: 'B'.repeat(43) });
-    expectAppError(() => rotated.decrypt(rawEncrypt(plaintext({ appId: 'wx9999999999999999' }))), MessageAppIdMismatchError, 'WECHAT_MSG_APPID_MISMATCH');
+    expectAppError(
+      () => rotated.decrypt(rawEncrypt(plaintext({ appId: 'wx9999999999999999' }))),
+      MessageAppIdMismatchError,
+      'WECHAT_MSG_APPID_MISMATCH',
+    );
   });
 
   test('decrypting repeatedly and after failures gives the same answer every time', () => {
@@ -674,9 +707,15 @@ describe('properties', () => {
         (fields, timestamp, nonce) => {
           const message = buildWeChatXml(fields);
           const sealed = crypto.sealEnvelope(message, { timestamp: String(timestamp), nonce });
-          const opened = crypto.openEnvelope({ body: sealed.body, msgSignature: sealed.msgSignature, timestamp: String(timestamp), nonce, nowSeconds: NOW });
+          const opened = crypto.openEnvelope({
+            body: sealed.body,
+            msgSignature: sealed.msgSignature,
+            timestamp: String(timestamp),
+            nonce,
+            nowSeconds: NOW,
+          });
           expect(opened.message).toBe(message);
-          expect(opened.fields).toEqual({ ...fields, CreateTime: String(fields['CreateTime']) });
+          expect(opened.fields).toEqual({ ...fields, CreateTime: String(fields.CreateTime) });
         },
       ),
       { numRuns: 200 },
@@ -688,7 +727,18 @@ describe('properties', () => {
    * A changed byte garbles one plaintext block and flips one byte of the next; the block checks, the appid
    * trailer, strict UTF-8 and strict XML must catch every case, and only ever with a typed error.
    */
-  const tamperedMessages = [V1.decrypted.msg, V3.decrypted.msg, V7.decrypted.msg, buildWeChatXml({ ToUserName: 'gh_fb9688c2a4b2', CreateTime: 1488856741, MsgType: 'event', Event: 'weapp_audit_success', SuccTime: 1488856741 })];
+  const tamperedMessages = [
+    V1.decrypted.msg,
+    V3.decrypted.msg,
+    V7.decrypted.msg,
+    buildWeChatXml({
+      ToUserName: 'gh_fb9688c2a4b2',
+      CreateTime: 1488856741,
+      MsgType: 'event',
+      Event: 'weapp_audit_success',
+      SuccTime: 1488856741,
+    }),
+  ];
 
   function openTampered(encrypt: Buffer, index: number, delta: number): unknown {
     const tampered = Buffer.from(encrypt);

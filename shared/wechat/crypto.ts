@@ -6,11 +6,12 @@
  * implementation rejects every deviation with its own typed error instead: a push that fails any check did not
  * come from WeChat for this platform, and silently accepting a half-valid one is how confused-deputy bugs start.
  */
-import * as nodeCrypto from 'node:crypto';
-import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual, type Decipher } from 'node:crypto';
+
 import { isUtf8 } from 'node:buffer';
+import * as nodeCrypto from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, type Decipher, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AppError, ConfigError } from '../domain/errors';
-import { cdata, parseWeChatXml, XmlParseError, type WeChatXmlFields } from './xml';
+import { cdata, parseWeChatXml, type WeChatXmlFields, XmlParseError } from './xml';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Errors
@@ -215,12 +216,8 @@ export class WeChatMessageCrypto {
   decrypt(encrypt: string): string {
     if (typeof encrypt !== 'string') throw new MessageBase64Error('Encrypt is not a string');
     const ciphertext = Buffer.from(encrypt, 'base64');
-    /*
-     * Buffer.from skips foreign characters, accepts the URL-safe alphabet, missing padding and stray low bits,
-     * so several strings decode to one ciphertext and a corrupted one still decodes to something. Only the
-     * canonical (padded, standard, zero-bit) form re-encodes to itself, and checking that is several times
-     * cheaper than a validating regex over a long string.
-     */
+    // Buffer.from forgives (foreign characters, URL-safe alphabet, no padding, stray bits): several strings decode to
+    // one ciphertext. Only the canonical form re-encodes to itself, a check far cheaper than a validating regex.
     if (ciphertext.toString('base64') !== encrypt) {
       throw new MessageBase64Error('Encrypt is not canonical Base64');
     }
@@ -273,7 +270,7 @@ export class WeChatMessageCrypto {
    */
   openEnvelope(input: OpenEnvelopeInput): OpenedEnvelope {
     const envelope = parseWeChatXml(input.body);
-    const encrypt = envelope['Encrypt'];
+    const encrypt = envelope.Encrypt;
     if (typeof encrypt !== 'string' || encrypt === '') {
       throw new XmlParseError('envelope has no single <Encrypt> value', { field: 'Encrypt' });
     }

@@ -11,13 +11,13 @@
 import { z } from 'zod';
 import { eitherSignal } from '../runtime/abort';
 import {
+  errcodeInfo,
   type NetworkFailure,
+  redact,
+  type WeChatError,
   WeChatNetworkError,
   WeChatResponseError,
-  errcodeInfo,
-  redact,
   wechatApiError,
-  type WeChatError,
 } from './errcodes';
 
 export const DEFAULT_API_BASE = 'https://api.weixin.qq.com';
@@ -113,7 +113,7 @@ const interpretJson = <T>(text: string, schema: z.ZodType<T>, secrets: readonly 
     return { ok: false, failure: { type: 'response', reason: 'body is not a JSON object' } };
   }
   const record = body as Record<string, unknown>;
-  const rawCode = record['errcode'];
+  const rawCode = record.errcode;
   let errcode: number;
   if (rawCode === undefined || rawCode === null) errcode = 0;
   else if (typeof rawCode === 'number' && Number.isSafeInteger(rawCode)) errcode = rawCode;
@@ -121,7 +121,7 @@ const interpretJson = <T>(text: string, schema: z.ZodType<T>, secrets: readonly 
   else return { ok: false, failure: { type: 'response', reason: 'errcode is not an integer' } };
 
   if (errcode !== 0) {
-    const rawMsg = record['errmsg'];
+    const rawMsg = record.errmsg;
     const errmsg = typeof rawMsg === 'string' ? redact(rawMsg, secrets) : '';
     return { ok: false, failure: { type: 'errcode', errcode, errmsg } };
   }
@@ -160,26 +160,14 @@ const toError = (endpoint: string, failure: Failure, attempts: number): WeChatEr
  * Parses a WeChat JSON answer: errcode ≠ 0 → WeChatApiError/WeChatQuotaError, anything not matching the
  * schema → WeChatResponseError. Exported for property tests: it throws nothing else, whatever the body.
  */
-export const parseWeChatResponse = <T>(
-  endpoint: string,
-  text: string,
-  schema: z.ZodType<T>,
-  secrets: readonly string[] = [],
-): T => {
+export const parseWeChatResponse = <T>(endpoint: string, text: string, schema: z.ZodType<T>, secrets: readonly string[] = []): T => {
   const outcome = interpretJson(text, schema, secrets);
   if (outcome.ok) return outcome.value;
   throw toError(endpoint, outcome.failure, 1);
 };
 
 /** Error codes of connection attempts that failed before any byte of the request could reach WeChat. */
-const CONNECT_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 
 const errorCode = (error: unknown): string | undefined => {
   if (typeof error !== 'object' || error === null) return undefined;

@@ -63,7 +63,8 @@ export function createWeChatPlatform(options: {
         ...(options.fetch ? { fetch: options.fetch } : {}),
         onAttempt: (attempt) => {
           if (attempt.outcome === 'ok') return;
-          if (attempt.errcode !== undefined && isExpectedAnswer(attempt.endpoint, attempt.errcode)) log.debug('wechat call answered', { ...attempt });
+          if (attempt.errcode !== undefined && isExpectedAnswer(attempt.endpoint, attempt.errcode))
+            log.debug('wechat call answered', { ...attempt });
           else log.warn('wechat call failed', { ...attempt });
         },
       }));

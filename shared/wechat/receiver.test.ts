@@ -6,14 +6,18 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { AppError } from '../domain/errors';
 import { createLogger } from '../runtime/logger';
-import { openSqliteStore } from '../store/sqlite';
 import type { DocumentStore } from '../store/port';
+import { openSqliteStore } from '../store/sqlite';
 import { WeChatMessageCrypto } from './crypto';
 import { createInbox, inboxCollection } from './inbox';
-import { pushQuery, receivePush, type PushRecipient } from './receiver';
+import { type PushRecipient, type pushQuery, receivePush } from './receiver';
 import { buildWeChatXml } from './xml';
 
-const crypto = new WeChatMessageCrypto({ token: 'receivertoken', encodingAESKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG', appId: 'wx0000000000000001' });
+const crypto = new WeChatMessageCrypto({
+  token: 'receivertoken',
+  encodingAESKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
+  appId: 'wx0000000000000001',
+});
 const NOW = 1_800_000_000;
 const A = 'wxaaaaaaaaaaaaaaaa';
 const B = 'wxbbbbbbbbbbbbbbbb';
@@ -25,15 +29,28 @@ beforeEach(() => {
 afterEach(() => store.close());
 
 const auditFail = (toUserName: string) =>
-  buildWeChatXml({ ToUserName: toUserName, FromUserName: 'o_system', CreateTime: NOW, MsgType: 'event', Event: 'weapp_audit_fail', Reason: 'no' });
+  buildWeChatXml({
+    ToUserName: toUserName,
+    FromUserName: 'o_system',
+    CreateTime: NOW,
+    MsgType: 'event',
+    Event: 'weapp_audit_fail',
+    Reason: 'no',
+  });
 
 function sealed(message: string) {
   const envelope = crypto.sealEnvelope(message, { timestamp: String(NOW), nonce: '12345' });
-  return { rawBody: Buffer.from(envelope.body), query: { timestamp: String(NOW), nonce: '12345', encrypt_type: 'aes', msg_signature: envelope.msgSignature } };
+  return {
+    rawBody: Buffer.from(envelope.body),
+    query: { timestamp: String(NOW), nonce: '12345', encrypt_type: 'aes', msg_signature: envelope.msgSignature },
+  };
 }
 
 /** Delivers a push the way both handlers do, and says what the handler was asked to do. */
-async function deliver(push: { rawBody: Buffer; query: z.infer<typeof pushQuery> }, options: { source?: 'component' | 'authorizer'; recipient?: PushRecipient } = {}) {
+async function deliver(
+  push: { rawBody: Buffer; query: z.infer<typeof pushQuery> },
+  options: { source?: 'component' | 'authorizer'; recipient?: PushRecipient } = {},
+) {
   const acted: string[] = [];
   const reply = await receivePush({
     source: options.source ?? 'authorizer',
@@ -58,14 +75,21 @@ const inboxSize = async () => (await store.collection(inboxCollection).find()).l
 const errorCode = (error: unknown) => (error instanceof AppError ? { code: error.code, category: error.category } : error);
 
 describe('receivePush: safe mode only', () => {
-  it.each([['raw'], ['AES'], [''], [undefined]])('refuses a genuinely signed and encrypted push whose encrypt_type is %p, and acts on nothing', async (encryptType) => {
-    const { rawBody, query } = sealed(auditFail('gh_any'));
-    const { encrypt_type: aes, ...unmarked } = query;
-    expect(aes).toBe('aes');
-    const push = { rawBody, query: encryptType === undefined ? unmarked : { ...unmarked, encrypt_type: encryptType } };
-    await expect(deliver(push)).rejects.toMatchObject({ code: 'WECHAT_PUSH_NOT_ENCRYPTED', category: 'invalid', field: 'query.encrypt_type' });
-    expect(await inboxSize()).toBe(0);
-  });
+  it.each([['raw'], ['AES'], [''], [undefined]])(
+    'refuses a genuinely signed and encrypted push whose encrypt_type is %p, and acts on nothing',
+    async (encryptType) => {
+      const { rawBody, query } = sealed(auditFail('gh_any'));
+      const { encrypt_type: aes, ...unmarked } = query;
+      expect(aes).toBe('aes');
+      const push = { rawBody, query: encryptType === undefined ? unmarked : { ...unmarked, encrypt_type: encryptType } };
+      await expect(deliver(push)).rejects.toMatchObject({
+        code: 'WECHAT_PUSH_NOT_ENCRYPTED',
+        category: 'invalid',
+        field: 'query.encrypt_type',
+      });
+      expect(await inboxSize()).toBe(0);
+    },
+  );
 
   it('takes the same push with encrypt_type=aes', async () => {
     const { reply, acted } = await deliver(sealed(auditFail('gh_any')));
@@ -106,7 +130,13 @@ describe('receivePush for a mini program’s URL', () => {
   it('still recognises component pushes recorded before authorizer keys named their URL', async () => {
     const message = buildWeChatXml({ AppId: 'wx0000000000000001', CreateTime: NOW, InfoType: 'unauthorized', AuthorizerAppid: A });
     const earlierKey = createHash('sha256').update('component').update('\0').update(message).digest('hex');
-    await createInbox(store).record(earlierKey, { source: 'component', type: 'unauthorized', appId: A, createTime: NOW }, NOW * 1000, 'processed', 'done');
+    await createInbox(store).record(
+      earlierKey,
+      { source: 'component', type: 'unauthorized', appId: A, createTime: NOW },
+      NOW * 1000,
+      'processed',
+      'done',
+    );
     expect((await deliver(sealed(message), { source: 'component' })).acted).toEqual([]);
   });
 });

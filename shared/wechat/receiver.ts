@@ -8,7 +8,7 @@
  * that can never be processed is recorded as failed and acknowledged, to stop the retries.
  */
 import { z } from 'zod';
-import { AppError, PayloadTooLargeError, ValidationError, isAppError } from '../domain/errors';
+import { AppError, isAppError, PayloadTooLargeError, ValidationError } from '../domain/errors';
 import { ANY_MEDIA_TYPE, type Reply } from '../runtime/http/route';
 import type { Logger } from '../runtime/logger';
 import type { WeChatMessageCrypto } from './crypto';
@@ -19,7 +19,11 @@ export const pushQuery = z.object({
   msg_signature: z.string().max(64).optional(),
   timestamp: z.string().max(16).optional(),
   nonce: z.string().max(64).optional(),
-  encrypt_type: z.string().max(16).optional().meta({ description: 'always `aes`: third-party platforms receive in safe mode; anything else is 400 WECHAT_PUSH_NOT_ENCRYPTED' }),
+  encrypt_type: z
+    .string()
+    .max(16)
+    .optional()
+    .meta({ description: 'always `aes`: third-party platforms receive in safe mode; anything else is 400 WECHAT_PUSH_NOT_ENCRYPTED' }),
   signature: z.string().max(64).optional(),
   openid: z.string().max(128).optional(),
 });
@@ -83,7 +87,10 @@ export async function receivePush<P>(options: {
   const { crypto, inbox, log, query } = options;
   // Size first: an oversized body is 413 whatever else is wrong with it, before any other work.
   if (options.rawBody.length > DEFAULT_MAX_XML_BYTES) {
-    throw new PayloadTooLargeError(`a push body is at most ${DEFAULT_MAX_XML_BYTES} bytes`, { field: 'body', details: { maxBytes: DEFAULT_MAX_XML_BYTES } });
+    throw new PayloadTooLargeError(`a push body is at most ${DEFAULT_MAX_XML_BYTES} bytes`, {
+      field: 'body',
+      details: { maxBytes: DEFAULT_MAX_XML_BYTES },
+    });
   }
   refuseUnlessSafeMode(query.encrypt_type);
   const receivedAt = options.nowSeconds * 1000;
@@ -95,7 +102,7 @@ export async function receivePush<P>(options: {
     nowSeconds: options.nowSeconds,
   });
   const push = parsePush(options.schema, opened.fields);
-  if (options.recipient) await checkRecipient(options.recipient, opened.fields['ToUserName']);
+  if (options.recipient) await checkRecipient(options.recipient, opened.fields.ToUserName);
   const description = options.describe(push);
   const facts = { source: options.source, ...description };
   const id = fingerprintOf(options.source, opened.message, options.recipient?.appid);
@@ -143,7 +150,9 @@ async function checkRecipient(recipient: PushRecipient, toUserName: unknown): Pr
   }
   if (toUserName !== expected) {
     // Neither original id goes into the answer: whoever re-posts a captured push is not owed the stored one.
-    throw new PushRecipientMismatchError(`the push is not addressed to the mini program ${recipient.appid}`, { field: 'message.ToUserName' });
+    throw new PushRecipientMismatchError(`the push is not addressed to the mini program ${recipient.appid}`, {
+      field: 'message.ToUserName',
+    });
   }
 }
 

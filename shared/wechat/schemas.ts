@@ -16,7 +16,13 @@ const int = z.number().int();
 const positiveInt = int.positive();
 const nonEmpty = z.string().min(1);
 /** Ids WeChat documents as numbers but some gateways/SDK mocks quote; both mean the same id. */
-const intLike = z.union([int, z.string().regex(/^-?\d+$/).transform(Number)]);
+const intLike = z.union([
+  int,
+  z
+    .string()
+    .regex(/^-?\d+$/)
+    .transform(Number),
+]);
 
 /** Splits WeChat's `|`-joined media-id lists (`ScreenShot`, `screenshot`) into an array. */
 const splitPipes = (value: string | undefined): string[] => (value ?? '').split('|').filter((s) => s.length > 0);
@@ -55,9 +61,7 @@ export const funcInfoSchema = z.lazy(() =>
       name: z.string().optional(),
       desc: z.string().optional(),
     }),
-    confirm_info: z
-      .object({ need_confirm: int.optional(), already_confirm: int.optional(), can_confirm: int.optional() })
-      .optional(),
+    confirm_info: z.object({ need_confirm: int.optional(), already_confirm: int.optional(), can_confirm: int.optional() }).optional(),
   }),
 );
 export type FuncInfo = z.infer<typeof funcInfoSchema>;
@@ -143,9 +147,7 @@ export const authorizerInfoResponseSchema = z.lazy(() =>
         .optional(),
       register_type: int.optional(),
       account_status: int.optional(),
-      basic_config: z
-        .object({ is_phone_configured: z.boolean().optional(), is_email_configured: z.boolean().optional() })
-        .optional(),
+      basic_config: z.object({ is_phone_configured: z.boolean().optional(), is_email_configured: z.boolean().optional() }).optional(),
     }),
     authorization_info: z
       .object({
@@ -257,9 +259,7 @@ export const submitAuditRequestSchema = z.lazy(() =>
       .optional(),
     version_desc: z.string().optional(),
     // An object, not a list (WxJava #1944).
-    preview_info: z
-      .object({ video_id_list: z.array(z.string()).optional(), pic_id_list: z.array(z.string()).optional() })
-      .optional(),
+    preview_info: z.object({ video_id_list: z.array(z.string()).optional(), pic_id_list: z.array(z.string()).optional() }).optional(),
     ugc_declare: z
       .object({
         scene: z.array(int.min(0).max(5)).optional(),
@@ -286,10 +286,9 @@ export const privacyOwnerSettingSchema = z.lazy(() =>
       notice_method: z.string().min(1),
       store_expire_timestamp: z.string().optional(),
     })
-    .refine(
-      (o) => [o.contact_phone, o.contact_email, o.contact_qq, o.contact_weixin].some((c) => c !== undefined && c !== ''),
-      { message: 'at least one contact (phone, email, qq or weixin) is required' },
-    ),
+    .refine((o) => [o.contact_phone, o.contact_email, o.contact_qq, o.contact_weixin].some((c) => c !== undefined && c !== ''), {
+      message: 'at least one contact (phone, email, qq or weixin) is required',
+    }),
 );
 
 export const privacySettingItemSchema = z.lazy(() => z.object({ privacy_key: nonEmpty, privacy_text: z.string() }));
@@ -439,9 +438,7 @@ const withScreenshots = <T extends { screenshot?: string | undefined; ScreenShot
 };
 
 export const auditStatusResponseSchema = z.lazy(() =>
-  z
-    .object({ status: auditStatusSchema, reason: z.string().optional(), ...screenshotFields })
-    .transform(withScreenshots),
+  z.object({ status: auditStatusSchema, reason: z.string().optional(), ...screenshotFields }).transform(withScreenshots),
 );
 export type AuditStatusResponse = z.infer<typeof auditStatusResponseSchema>;
 
@@ -508,12 +505,8 @@ export type BindTesterResponse = z.infer<typeof bindTesterResponseSchema>;
 
 export const versionInfoResponseSchema = z.lazy(() =>
   z.object({
-    exp_info: z
-      .object({ exp_time: int.optional(), exp_version: z.string(), exp_desc: z.string().optional() })
-      .optional(),
-    release_info: z
-      .object({ release_time: int.optional(), release_version: z.string(), release_desc: z.string().optional() })
-      .optional(),
+    exp_info: z.object({ exp_time: int.optional(), exp_version: z.string(), exp_desc: z.string().optional() }).optional(),
+    release_info: z.object({ release_time: int.optional(), release_version: z.string(), release_desc: z.string().optional() }).optional(),
   }),
 );
 export type VersionInfoResponse = z.infer<typeof versionInfoResponseSchema>;

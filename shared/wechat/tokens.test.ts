@@ -1,18 +1,25 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startWeChatSimulator, type WeChatSimulator } from '../../infra/wechat-sim';
+import { ConflictError } from '../domain/errors';
 import { createLogger } from '../runtime/logger';
-import { openSqliteStore } from '../store/sqlite';
 import type { DocumentStore } from '../store/port';
+import { ConflictRetriesExhaustedError, DEFAULT_RETRY_POLICY } from '../store/retry';
 import { createSecretBox } from '../store/secret-box';
+import { openSqliteStore } from '../store/sqlite';
 import { WeChatClient } from './client';
 import { ComponentApi } from './component-api';
 import type { CallOptions } from './http';
 import { AuthorizerNotAuthorizedError, NoVerifyTicketError, TokenManager } from './tokens';
 
-const COMPONENT = { appId: 'wx1234567890abcdef', secret: 'component-secret-for-tests', token: 'tokentest', encodingAESKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG' };
+const COMPONENT = {
+  appId: 'wx1234567890abcdef',
+  secret: 'component-secret-for-tests',
+  token: 'tokentest',
+  encodingAESKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
+};
 const MP = { appId: 'wxaaaabbbbccccdd01', nickName: '测试小程序', principalName: '测试公司' };
 const dataKey = randomBytes(32);
 const log = createLogger({ level: 'error', sink: () => undefined });
@@ -38,7 +45,13 @@ class InterruptedApi extends ComponentApi {
   }
 }
 const interruptedApi = () =>
-  new InterruptedApi({ apiBase: sim.baseUrl, componentAppId: COMPONENT.appId, componentAppSecret: COMPONENT.secret, timeoutMs: 5000, sleep: async () => undefined });
+  new InterruptedApi({
+    apiBase: sim.baseUrl,
+    componentAppId: COMPONENT.appId,
+    componentAppSecret: COMPONENT.secret,
+    timeoutMs: 5000,
+    sleep: async () => undefined,
+  });
 
 let now: number;
 let sim: WeChatSimulator;
@@ -46,7 +59,13 @@ let dir: string;
 const opened: DocumentStore[] = [];
 
 const api = () =>
-  new ComponentApi({ apiBase: sim.baseUrl, componentAppId: COMPONENT.appId, componentAppSecret: COMPONENT.secret, timeoutMs: 5000, sleep: async () => undefined });
+  new ComponentApi({
+    apiBase: sim.baseUrl,
+    componentAppId: COMPONENT.appId,
+    componentAppSecret: COMPONENT.secret,
+    timeoutMs: 5000,
+    sleep: async () => undefined,
+  });
 
 /** A "process": its own store connection and token manager, sharing only the database file and WeChat. */
 function instance(extra: { onNeedsReauth?: (appId: string, reason: string) => Promise<void>; api?: ComponentApi; leaseMs?: number } = {}) {
@@ -143,7 +162,10 @@ describe('token manager against the simulator', () => {
     now += 10 * 60_000; // the old refresh token's 5-minute grace is over
     const oldRefreshTokenRejected = await api()
       .refreshAuthorizerToken(await instance().tokens.componentToken(), MP.appId, info.authorizer_refresh_token ?? '')
-      .then(() => false, (error: { errcode?: number }) => error.errcode === 61023);
+      .then(
+        () => false,
+        (error: { errcode?: number }) => error.errcode === 61023,
+      );
     expect(oldRefreshTokenRejected).toBe(true);
 
     now += 7200_000;
@@ -301,6 +323,35 @@ describe('token manager against the simulator', () => {
     now += 6 * 60_000;
     await expect(tokens.componentToken()).rejects.toBeInstanceOf(NoVerifyTicketError);
     expect(sim.counters()['/cgi-bin/component/api_start_push_ticket']).toBe(2);
+  });
+
+  it('gives up on a mini program whose tokens keep changing under it with a typed error, instead of retrying forever', async () => {
+    const { tokens, store } = instance();
+    await tokens.recordVerifyTicket(await sim.pushVerifyTicket(), now);
+    await authorize(tokens);
+    // Another writer wins every compare-and-set on the mini program's tokens (for far longer than the retry rule waits).
+    let lost = 0;
+    const racing: DocumentStore = {
+      ...store,
+      collection: (spec) => {
+        const collection = store.collection(spec);
+        if (spec.name !== 'authorizerTokens') return collection;
+        return {
+          ...collection,
+          update: async () => {
+            lost++;
+            if (lost <= 50) throw new ConflictError('another writer won', { details: {} });
+            throw new Error('not reached: the race was never given up');
+          },
+        };
+      },
+    };
+    const raced = new TokenManager({ store: racing, api: api(), box: createSecretBox(dataKey), log, clock: () => now });
+    await expect(raced.saveAuthorization(MP.appId, { refreshToken: 'another-refresh-token' })).rejects.toBeInstanceOf(
+      ConflictRetriesExhaustedError,
+    );
+    expect(lost).toBe(DEFAULT_RETRY_POLICY.attempts);
+    expect(await raced.authorizerStatus(MP.appId)).toBe('active');
   });
 
   it('stores no token, ticket or refresh token in plaintext', async () => {

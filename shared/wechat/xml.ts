@@ -32,10 +32,7 @@ export interface WeChatXmlFields {
 
 /** Input of `buildWeChatXml`. `undefined` members are skipped so optional fields can be passed as they are. */
 export type WeChatXmlInputScalar = string | number;
-export type WeChatXmlInputValue =
-  | WeChatXmlInputScalar
-  | WeChatXmlInput
-  | ReadonlyArray<WeChatXmlInputScalar | WeChatXmlInput>;
+export type WeChatXmlInputValue = WeChatXmlInputScalar | WeChatXmlInput | ReadonlyArray<WeChatXmlInputScalar | WeChatXmlInput>;
 export interface WeChatXmlInput {
   readonly [name: string]: WeChatXmlInputValue | undefined;
 }

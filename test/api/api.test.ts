@@ -4,24 +4,27 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { authorize, client, createLowcodeApp, pngOfWidth, type Client, type Platform } from '../../infra/local/driver';
+import { authorize, type Client, client, createLowcodeApp, type Platform, pngOfWidth } from '../../infra/local/driver';
 import type { Services } from '../../shared/app/context';
 import { exampleIotVideoConfig, exampleLowcodeConfig } from '../../shared/domain/examples';
-import { accountIdSchema, appIdSchema } from '../../shared/domain/ids';
-import { errorOf, idReply, iotImages, openServices, seedDeployment, startApiPlatform, uniqueAppid, uploadPng } from './support';
+import { appIdSchema } from '../../shared/domain/ids';
+import {
+  errorOf,
+  idReply,
+  iotImages,
+  newAccount as newAccountOf,
+  postIotVideoApp,
+  seedDeployment,
+  startApiWorld,
+  uniqueAppid,
+  uploadPng,
+} from './support';
 
 let p: Platform;
 let s: Services;
-let closeServices: () => Promise<void>;
-
-beforeAll(async () => {
-  p = await startApiPlatform();
-  ({ s, close: closeServices } = openServices());
-});
-afterAll(async () => {
-  await closeServices();
-  await p.close();
-});
+let close: () => Promise<void>;
+beforeAll(async () => ({ p, s, close } = await startApiWorld()));
+afterAll(() => close());
 
 const admin = () => client(p.url, p.adminKey);
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -50,16 +53,15 @@ async function upload(api: Client, bytes: Buffer, contentType = 'image/png') {
   return api.raw('POST', '/v1/assets', bytes, { 'content-type': contentType });
 }
 
-async function newAccount(name = `Acme ${randomBytes(3).toString('hex')}`) {
-  const reply = await admin().post('/v1/accounts', { name });
-  expect(reply.status).toBe(201);
-  const created = accountCreated.parse(reply.body);
-  return { id: accountIdSchema.parse(created.account.id), apiKey: created.apiKey, api: client(p.url, created.apiKey) };
-}
+const newAccount = (name?: string) => newAccountOf(p, name);
 
 describe('accounts and API keys', () => {
   it('lets only the admin create an account: 401 without a key, with a wrong key, and with an account key', async () => {
-    const bare = await fetch(`${p.url}/v1/accounts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"x"}' });
+    const bare = await fetch(`${p.url}/v1/accounts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"name":"x"}',
+    });
     expect(bare.status).toBe(401);
     expect(bare.headers.get('www-authenticate')).toBe('Bearer');
     expect(((await bare.json()) as { error: { code: string } }).error.code).toBe('API_KEY_MISSING');
@@ -89,7 +91,12 @@ describe('accounts and API keys', () => {
     // The key works, and nothing shows it again.
     const me = await client(p.url, apiKey).get('/v1/account');
     expect(me.status).toBe(200);
-    expect(accountView.parse(me.body)).toMatchObject({ id: account.id, primaryStatus: 'none', canPublish: false, primaryMiniProgramStatus: null });
+    expect(accountView.parse(me.body)).toMatchObject({
+      id: account.id,
+      primaryStatus: 'none',
+      canPublish: false,
+      primaryMiniProgramStatus: null,
+    });
     expect(JSON.stringify(me.body)).not.toContain(apiKey);
     expect(JSON.stringify(me.body)).not.toContain('apiKeyHashes');
     const byAdmin = await admin().get(`/v1/accounts/${account.id}`);
@@ -152,7 +159,7 @@ describe('apps and their config', () => {
     expect(created).toMatchObject({ kind: 'lowcode', name: 'Shop', accountId: id, miniProgramAppid: null, linkLostReason: null });
 
     const images = await iotImages(api);
-    const iot = await api.post('/v1/apps', { kind: 'iot-video', name: 'Camera', templateId: 201, config: exampleIotVideoConfig(images) });
+    const iot = await postIotVideoApp(api, exampleIotVideoConfig(images));
     expect(iot.status).toBe(201);
     const camera = app.parse(iot.body);
 
@@ -166,7 +173,7 @@ describe('apps and their config', () => {
   it('refuses a bad field on create with its request path', async () => {
     const { api } = await newAccount();
     const config = { ...exampleIotVideoConfig(await iotImages(api)), mapKey: 'not-a-key' };
-    const reply = await api.post('/v1/apps', { kind: 'iot-video', name: 'Camera', templateId: 201, config });
+    const reply = await postIotVideoApp(api, config);
     expect(reply.status).toBe(400);
     expect(errorOf(reply)).toMatchObject({ code: 'APP_CONFIG_INVALID', field: 'body.config.mapKey' });
   });
@@ -174,7 +181,7 @@ describe('apps and their config', () => {
   it('replaces the config, validated for the app kind: a bad field is a 400 naming it', async () => {
     const { api } = await newAccount();
     const images = await iotImages(api);
-    const { id } = idReply.parse((await api.post('/v1/apps', { kind: 'iot-video', name: 'Camera', templateId: 201, config: exampleIotVideoConfig(images) })).body);
+    const { id } = idReply.parse((await postIotVideoApp(api, exampleIotVideoConfig(images))).body);
 
     const good = { ...exampleIotVideoConfig(images), afterSales: { phone: '010-12345678' } };
     const updated = await api.put(`/v1/apps/${id}/config`, good);
@@ -202,9 +209,7 @@ describe('apps and their config', () => {
 
   it('resets the theme colours, one or both', async () => {
     const { api } = await newAccount();
-    const { id } = idReply.parse(
-      (await api.post('/v1/apps', { kind: 'iot-video', name: 'Camera', templateId: 201, config: exampleIotVideoConfig(await iotImages(api)) })).body,
-    );
+    const { id } = idReply.parse((await postIotVideoApp(api, exampleIotVideoConfig(await iotImages(api)))).body);
     const one = await api.post(`/v1/apps/${id}/config/reset-theme`, { colours: ['secondaryColor'] });
     expect(one.status).toBe(200);
     expect(app.parse(one.body).config.theme).toEqual({ mainColor: '#0052D9' });
@@ -243,18 +248,27 @@ describe('image assets', () => {
   it('accepts a 151 px app-download QR (150 px is a suggestion) and warns, naming the field; 150 px has no warning', async () => {
     const { api } = await newAccount();
     const images = await iotImages(api);
-    const { id } = idReply.parse((await api.post('/v1/apps', { kind: 'iot-video', name: 'Camera', templateId: 201, config: exampleIotVideoConfig(images) })).body);
+    const { id } = idReply.parse((await postIotVideoApp(api, exampleIotVideoConfig(images))).body);
     const wide = await uploadPng(api, 151);
-    const warningsOf = (body: unknown) => z.object({ warnings: z.array(z.object({ field: z.string(), message: z.string() })) }).parse(body).warnings;
+    const warningsOf = (body: unknown) =>
+      z.object({ warnings: z.array(z.object({ field: z.string(), message: z.string() })) }).parse(body).warnings;
 
     const put = await api.put(`/v1/apps/${id}/config`, exampleIotVideoConfig({ ...images, appDownloadQr: wide }));
     expect(put.status).toBe(200);
     expect(warningsOf(put.body).filter((w) => w.field.includes('Image'))).toEqual([
-      { field: 'config.afterSales.appDownloadQrImage', message: expect.stringContaining('151 px wide and the IoT Video template suggests at most 150 px') },
+      {
+        field: 'config.afterSales.appDownloadQrImage',
+        message: expect.stringContaining('151 px wide and the IoT Video template suggests at most 150 px'),
+      },
     ]);
     expect(warningsOf((await api.get(`/v1/apps/${id}`)).body).map((w) => w.field)).toContain('config.afterSales.appDownloadQrImage');
 
-    const create = await api.post('/v1/apps', { kind: 'iot-video', name: 'Wide', templateId: 201, config: exampleIotVideoConfig({ ...images, instructions: await uploadPng(api, 371) }) });
+    const create = await api.post('/v1/apps', {
+      kind: 'iot-video',
+      name: 'Wide',
+      templateId: 201,
+      config: exampleIotVideoConfig({ ...images, instructions: await uploadPng(api, 371) }),
+    });
     expect(create.status).toBe(201);
     expect(warningsOf(create.body).map((w) => w.field)).toContain('config.instructionsImage');
 
@@ -285,7 +299,13 @@ describe('image assets', () => {
 
   it('keeps experience QR codes off the public route', async () => {
     const { api, id } = await newAccount();
-    const qr = await seedDeployment(s, { accountId: id, appId: appIdSchema.parse('app_none'), appid: uniqueAppid(), at: Date.now(), built: pngOfWidth(430, 430) });
+    const qr = await seedDeployment(s, {
+      accountId: id,
+      appId: appIdSchema.parse('app_none'),
+      appid: uniqueAppid(),
+      at: Date.now(),
+      built: pngOfWidth(430, 430),
+    });
     const assetId = qr.qrAssetId ?? '';
     expect((await api.get(`/v1/assets/${assetId}`)).status).toBe(200);
     const open = await fetch(`${p.url}/v1/public/assets/${assetId}`);
@@ -348,7 +368,15 @@ describe('authorization URLs', () => {
       publishBlockedReason: null,
     });
     const mp = z
-      .object({ appid: z.string(), roles: z.array(z.string()), status: z.string(), subject: z.string(), funcScopeIds: z.array(z.number()), missingPermissionSets: z.array(z.unknown()), linkHistory: z.array(z.unknown()) })
+      .object({
+        appid: z.string(),
+        roles: z.array(z.string()),
+        status: z.string(),
+        subject: z.string(),
+        funcScopeIds: z.array(z.number()),
+        missingPermissionSets: z.array(z.unknown()),
+        linkHistory: z.array(z.unknown()),
+      })
       .parse((await api.get(`/v1/mini-programs/${appid}`)).body);
     expect(mp).toMatchObject({ appid, roles: ['primary'], status: 'authorized', subject: '测试科技有限公司', missingPermissionSets: [] });
     const list = z.object({ miniPrograms: z.array(z.object({ appid: z.string() })) }).parse((await api.get('/v1/mini-programs')).body);
@@ -363,7 +391,13 @@ describe('authorization URLs', () => {
     expect((await authorize(p, api, 'authorize-app', target, await createLowcodeApp(api))).result).toMatchObject({ ok: true });
     const quota = await api.get('/v1/quota');
     expect(quota.status).toBe(200);
-    expect(quota.body).toEqual({ miniProgramAppid: target, rest: expect.any(Number), limit: expect.any(Number), speedupRest: expect.any(Number), speedupLimit: expect.any(Number) });
+    expect(quota.body).toEqual({
+      miniProgramAppid: target,
+      rest: expect.any(Number),
+      limit: expect.any(Number),
+      speedupRest: expect.any(Number),
+      speedupLimit: expect.any(Number),
+    });
   });
 });
 
@@ -386,7 +420,10 @@ describe('deployments (reads)', () => {
     expect(all[0]).not.toHaveProperty('extJson');
     expect(all[0]).not.toHaveProperty('nextPollAt');
 
-    expect(summary.parse((await api.get(`/v1/deployments?appId=${appA}`)).body).deployments.map((d) => d.id)).toEqual([newest.id, oldest.id]);
+    expect(summary.parse((await api.get(`/v1/deployments?appId=${appA}`)).body).deployments.map((d) => d.id)).toEqual([
+      newest.id,
+      oldest.id,
+    ]);
     expect(summary.parse((await api.get('/v1/deployments?state=built')).body).deployments.map((d) => d.id)).toEqual([oldest.id]);
     expect(summary.parse((await api.get('/v1/deployments?limit=2')).body).deployments.map((d) => d.id)).toEqual([newest.id, middle.id]);
     const badState = await api.get('/v1/deployments?state=flying');
@@ -395,10 +432,22 @@ describe('deployments (reads)', () => {
     expect(errorOf(await api.get('/v1/deployments?limit=0')).field).toBe('query.limit');
 
     const detail = z
-      .object({ id: z.string(), state: z.string(), extJson: z.string(), history: z.array(z.object({ from: z.string(), to: z.string(), command: z.string() })) })
+      .object({
+        id: z.string(),
+        state: z.string(),
+        extJson: z.string(),
+        history: z.array(z.object({ from: z.string(), to: z.string(), command: z.string() })),
+      })
       .parse((await api.get(`/v1/deployments/${oldest.id}`)).body);
     expect(detail.state).toBe('built');
-    expect(detail.history.map((h) => `${h.from}→${h.to}`)).toEqual(['configuring→building', 'building→building', 'building→building', 'building→building', 'building→building', 'building→built']);
+    expect(detail.history.map((h) => `${h.from}→${h.to}`)).toEqual([
+      'configuring→building',
+      'building→building',
+      'building→building',
+      'building→building',
+      'building→building',
+      'building→built',
+    ]);
     expect(errorOf(await api.get('/v1/deployments/dep_doesnotexist')).code).toBe('DEPLOYMENT_NOT_FOUND');
   });
 
@@ -478,4 +527,3 @@ describe('health and CORS-free basics', () => {
     expect((await admin().get('/v1/apps')).status).toBe(401);
   });
 });
-

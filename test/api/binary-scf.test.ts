@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { makeHandler as makeApiHandler } from '../../functions/api/handler';
-import { client, pngOfWidth, type Platform } from '../../infra/local/driver';
+import { createAccount, type Platform, pngOfWidth } from '../../infra/local/driver';
 import { assetsCollection } from '../../shared/app/collections';
 import { makeCloudHandler } from '../../shared/runtime/shim';
 import { contexts, loadFixture, withFields } from '../../shared/runtime/shim/testing';
@@ -17,38 +17,64 @@ beforeAll(async () => {
 });
 afterAll(() => p.close());
 
-const providerResult = z.object({ statusCode: z.number(), headers: z.record(z.string(), z.string()), body: z.string(), isBase64Encoded: z.boolean() });
+const providerResult = z.object({
+  statusCode: z.number(),
+  headers: z.record(z.string(), z.string()),
+  body: z.string(),
+  isBase64Encoded: z.boolean(),
+});
 const assetView = z.object({ id: z.string(), size: z.number() });
 
 /** The observed function-URL event shape (fixtures/scf-url-observed.json), for one request. */
 const urlEvent = (method: string, path: string, headers: Record<string, string>, body: string) =>
-  withFields(loadFixture('scf-url-observed.json'), { httpMethod: method, path, headers: { ...headers, 'x-scf-request-id': `scf-${method}` }, queryString: {}, body });
+  withFields(loadFixture('scf-url-observed.json'), {
+    httpMethod: method,
+    path,
+    headers: { ...headers, 'x-scf-request-id': `scf-${method}` },
+    queryString: {},
+    body,
+  });
 
 describe('an image through an SCF function URL', () => {
   it('uploaded base64-encoded with Content-Transfer-Encoding: base64, comes back byte for byte', async () => {
     const { s, close } = openServices();
     try {
       const cloud = makeCloudHandler({ http: makeApiHandler(s) });
-      const created = z.object({ apiKey: z.string() }).parse((await client(p.url, p.adminKey).post('/v1/accounts', { name: 'Binary SCF' })).body);
+      const created = await createAccount(p, 'Binary SCF');
       const auth = { authorization: `Bearer ${created.apiKey}` };
       // Bytes that are not UTF-8 (0x89, 0xff…): as a plain string body they could not survive.
       const image = Buffer.concat([pngOfWidth(151, 40), Buffer.from([0xff, 0xfe, 0x80, 0x00])]);
 
       const upload = providerResult.parse(
-        await cloud(urlEvent('POST', '/v1/assets', { ...auth, 'content-type': 'image/png', 'content-transfer-encoding': 'base64' }, image.toString('base64')), contexts.scf),
+        await cloud(
+          urlEvent(
+            'POST',
+            '/v1/assets',
+            { ...auth, 'content-type': 'image/png', 'content-transfer-encoding': 'base64' },
+            image.toString('base64'),
+          ),
+          contexts.scf,
+        ),
       );
       expect(upload.statusCode).toBe(201);
       const asset = assetView.parse(JSON.parse(upload.body));
       expect(asset.size).toBe(image.length);
 
       const download = providerResult.parse(await cloud(urlEvent('GET', `/v1/assets/${asset.id}`, auth, ''), contexts.scf));
-      expect(download).toMatchObject({ statusCode: 200, isBase64Encoded: true, headers: expect.objectContaining({ 'content-type': 'image/png' }) });
+      expect(download).toMatchObject({
+        statusCode: 200,
+        isBase64Encoded: true,
+        headers: expect.objectContaining({ 'content-type': 'image/png' }),
+      });
       expect(Buffer.from(download.body, 'base64').equals(image)).toBe(true);
 
       // Wrapped at 76 characters as MIME tools write it: the same bytes.
       const wrapped = image.toString('base64').replace(/.{76}/g, '$&\r\n');
       const again = providerResult.parse(
-        await cloud(urlEvent('POST', '/v1/assets', { ...auth, 'content-type': 'image/png', 'content-transfer-encoding': 'base64' }, wrapped), contexts.scf),
+        await cloud(
+          urlEvent('POST', '/v1/assets', { ...auth, 'content-type': 'image/png', 'content-transfer-encoding': 'base64' }, wrapped),
+          contexts.scf,
+        ),
       );
       expect(assetView.parse(JSON.parse(again.body)).size).toBe(image.length);
     } finally {
@@ -60,8 +86,13 @@ describe('an image through an SCF function URL', () => {
     const { s, close } = openServices();
     try {
       const cloud = makeCloudHandler({ http: makeApiHandler(s) });
-      const created = z.object({ apiKey: z.string() }).parse((await client(p.url, p.adminKey).post('/v1/accounts', { name: 'Binary SCF bad' })).body);
-      const event = urlEvent('POST', '/v1/assets', { authorization: `Bearer ${created.apiKey}`, 'content-type': 'image/png', 'content-transfer-encoding': 'base64' }, '\u0089PNG raw bytes');
+      const created = await createAccount(p, 'Binary SCF bad');
+      const event = urlEvent(
+        'POST',
+        '/v1/assets',
+        { authorization: `Bearer ${created.apiKey}`, 'content-type': 'image/png', 'content-transfer-encoding': 'base64' },
+        '\u0089PNG raw bytes',
+      );
       const assets = s.store.collection(assetsCollection);
       const before = (await assets.find()).length;
       const result = providerResult.parse(await cloud(event, contexts.scf));

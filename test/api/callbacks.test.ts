@@ -5,7 +5,15 @@
  */
 import { z } from 'zod';
 import { makeHandler as makeBindHandler } from '../../functions/bind-callback/handler';
-import { authorize, createAccount, createLowcodeApp, expectStatus, redirectAfterScan as scanRedirect, type Client, type Platform } from '../../infra/local/driver';
+import {
+  authorize,
+  type Client,
+  createAccount,
+  createLowcodeApp,
+  expectStatus,
+  type Platform,
+  redirectAfterScan as scanRedirect,
+} from '../../infra/local/driver';
 import { authErrorPage } from '../../shared/app/pages';
 import { makeCloudHandler } from '../../shared/runtime/shim';
 import { contexts, loadFixture, withFields } from '../../shared/runtime/shim/testing';
@@ -113,7 +121,13 @@ describe('authorization redirects', () => {
   });
 
   it('escapes everything the error page shows', () => {
-    const html = authErrorPage({ status: 400, code: '<b>X</b>', message: '<script>alert("x")</script>', field: "query.'state'", requestId: '&id' });
+    const html = authErrorPage({
+      status: 400,
+      code: '<b>X</b>',
+      message: '<script>alert("x")</script>',
+      field: "query.'state'",
+      requestId: '&id',
+    });
     expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
     expect(html).toContain('&lt;b&gt;X&lt;/b&gt;');
     expect(html).toContain('query.&#39;state&#39;');
@@ -139,7 +153,10 @@ describe('the bind redirect as SCF delivers it through a function URL', () => {
         queryString: Object.fromEntries(redirect.searchParams),
       };
       const result = z.object({ statusCode: z.number(), body: z.string() }).parse(await cloudHandler(event, contexts.scf));
-      expect({ status: result.statusCode, body: JSON.parse(result.body) as unknown }).toMatchObject({ status: 200, body: { ok: true, code: 'PRIMARY_BOUND', appid } });
+      expect({ status: result.statusCode, body: JSON.parse(result.body) as unknown }).toMatchObject({
+        status: 200,
+        body: { ok: true, code: 'PRIMARY_BOUND', appid },
+      });
     } finally {
       await close();
     }
@@ -164,7 +181,10 @@ describe('permission sets per purpose', () => {
 
     expect((await authorize(p, api, 'bind-primary', primary)).result).toMatchObject({ ok: true, code: 'PRIMARY_BOUND' });
     expect(p.sim.miniProgram(primary)).toMatchObject({ funcScopeIds: [17], publishesOnMp: true });
-    expect(miniProgramView.parse(expectStatus(await api.get(`/v1/mini-programs/${primary}`), 200).body)).toMatchObject({ funcScopeIds: [17], missingPermissionSets: [] });
+    expect(miniProgramView.parse(expectStatus(await api.get(`/v1/mini-programs/${primary}`), 200).body)).toMatchObject({
+      funcScopeIds: [17],
+      missingPermissionSets: [],
+    });
   });
 
   it('asks an app’s mini program for 18, and for 40 only when the app needs plugins', async () => {
@@ -173,7 +193,9 @@ describe('permission sets per purpose', () => {
     p.sim.addMiniProgram({ appId: primary, nickName: '主小程序', principalName: '测试科技有限公司' });
     expect((await authorize(p, api, 'bind-primary', primary)).result.ok).toBe(true);
     const plain = await createLowcodeApp(api, 'Plain');
-    const withPlugins = await createLowcodeApp(api, 'Live', [{ appId: 'wx2b03c6e691cd7370', alias: 'livePlayer', version: '1.2.0', name: '直播组件' }]);
+    const withPlugins = await createLowcodeApp(api, 'Live', [
+      { appId: 'wx2b03c6e691cd7370', alias: 'livePlayer', version: '1.2.0', name: '直播组件' },
+    ]);
     expect(await categoriesOf(api, { purpose: 'authorize-app', appId: plain })).toBe('18');
     expect(await categoriesOf(api, { purpose: 'authorize-app', appId: withPlugins })).toBe('18|40');
 
@@ -189,13 +211,19 @@ describe('permission sets per purpose', () => {
     const primary = uniqueAppid();
     p.sim.addMiniProgram({ appId: primary, nickName: '主小程序', principalName: '测试科技有限公司' });
     expect((await authorize(p, api, 'bind-primary', primary)).result.ok).toBe(true);
-    const appId = await createLowcodeApp(api, 'Live', [{ appId: 'wx2b03c6e691cd7370', alias: 'livePlayer', version: '1.2.0', name: '直播组件' }]);
+    const appId = await createLowcodeApp(api, 'Live', [
+      { appId: 'wx2b03c6e691cd7370', alias: 'livePlayer', version: '1.2.0', name: '直播组件' },
+    ]);
     const target = uniqueAppid();
     p.sim.addMiniProgram({ appId: target, nickName: '店铺', principalName: '测试科技有限公司', heldByOtherPlatform: [18] });
 
     const refused = await authorize(p, api, 'authorize-app', target, appId);
     expect(refused.status).toBe(403);
-    expect(refused.result).toMatchObject({ ok: false, code: 'PERMISSIONS_MISSING', message: expect.stringContaining('18 (小程序开发与数据分析)') });
+    expect(refused.result).toMatchObject({
+      ok: false,
+      code: 'PERMISSIONS_MISSING',
+      message: expect.stringContaining('18 (小程序开发与数据分析)'),
+    });
     expect(refused.result.message).not.toContain('40 (');
     expect(p.sim.miniProgram(target)?.funcScopeIds).toEqual([40]);
     expect((await api.get(`/v1/mini-programs/${target}`)).status).toBe(404);

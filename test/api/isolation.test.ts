@@ -5,16 +5,26 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { client, pngOfWidth, type Call, type Client, type Platform } from '../../infra/local/driver';
+import { type Call, type Client, type Platform, pngOfWidth } from '../../infra/local/driver';
 import type { Services } from '../../shared/app/context';
 import { linkApp } from '../../shared/domain/app';
 import { exampleIotVideoConfig } from '../../shared/domain/examples';
-import { accountIdSchema, appIdSchema, assetIdSchema, type AccountId } from '../../shared/domain/ids';
-import { errorOf, idReply, openServices, seedDeployment, seedMiniProgram, startApiPlatform, uniqueAppid, uploadPng } from './support';
+import { type AccountId, appIdSchema, assetIdSchema } from '../../shared/domain/ids';
+import {
+  errorOf,
+  idReply,
+  newAccount as newAccountOf,
+  postIotVideoApp,
+  seedDeployment,
+  seedMiniProgram,
+  startApiWorld,
+  uniqueAppid,
+  uploadPng,
+} from './support';
 
 let p: Platform;
 let s: Services;
-let closeServices: () => Promise<void>;
+let close: () => Promise<void>;
 
 interface Owner {
   id: AccountId;
@@ -25,14 +35,7 @@ interface Owner {
 let first: Owner;
 let second: { id: AccountId; api: Client };
 
-const accountCreated = z.object({ account: z.object({ id: z.string() }), apiKey: z.string() });
-
-async function newAccount(name: string) {
-  const reply = await client(p.url, p.adminKey).post('/v1/accounts', { name });
-  const created = accountCreated.parse(reply.body);
-  return { id: accountIdSchema.parse(created.account.id), api: client(p.url, created.apiKey) };
-}
-
+const newAccount = (name: string) => newAccountOf(p, name);
 
 /** The first account's world: an iot-video app with its images, a mini program linked to it, a built deployment. */
 async function ownerWithData(): Promise<Owner> {
@@ -45,7 +48,7 @@ async function ownerWithData(): Promise<Owner> {
     doorLockTop: await uploadPng(api, 750),
   } as const;
   const config = exampleIotVideoConfig(images);
-  const appReply = await api.post('/v1/apps', { kind: 'iot-video', name: 'Camera', templateId: 201, config });
+  const appReply = await postIotVideoApp(api, config);
   const appId = appIdSchema.parse(idReply.parse(appReply.body).id);
 
   // Binding and building need WeChat round trips the pipeline tests cover; here the results are enough.
@@ -65,15 +68,11 @@ async function ownerWithData(): Promise<Owner> {
 }
 
 beforeAll(async () => {
-  p = await startApiPlatform();
-  ({ s, close: closeServices } = openServices());
+  ({ p, s, close } = await startApiWorld());
   first = await ownerWithData();
   second = await newAccount(`Second ${randomBytes(3).toString('hex')}`);
 });
-afterAll(async () => {
-  await closeServices();
-  await p.close();
-});
+afterAll(() => close());
 
 const operationSchema = z.object({ operationId: z.string(), 'x-auth': z.enum(['public', 'account', 'admin']) });
 const documentSchema = z.object({ paths: z.record(z.string(), z.record(z.string(), operationSchema)) });
@@ -145,7 +144,9 @@ describe('isolation between accounts', () => {
         sameCodeAsMissing: missing.status === 404 && errorOf(missing).code === (stranger.status === 404 ? errorOf(stranger).code : ''),
       });
     }
-    expect(outcomes).toEqual(outcomes.map((o) => ({ ...o, status: 404, code: expect.stringMatching(/_NOT_FOUND$/), sameCodeAsMissing: true })));
+    expect(outcomes).toEqual(
+      outcomes.map((o) => ({ ...o, status: 404, code: expect.stringMatching(/_NOT_FOUND$/), sameCodeAsMissing: true })),
+    );
   });
 
   it('answers 404 for ids of another account in a query or a body', async () => {
@@ -165,7 +166,12 @@ describe('isolation between accounts', () => {
       homeBottom: await uploadPng(second.api, 750),
       doorLockTop: await uploadPng(second.api, 750),
     } as const;
-    const reply = await second.api.post('/v1/apps', { kind: 'iot-video', name: 'Thief', templateId: 201, config: exampleIotVideoConfig(images) });
+    const reply = await second.api.post('/v1/apps', {
+      kind: 'iot-video',
+      name: 'Thief',
+      templateId: 201,
+      config: exampleIotVideoConfig(images),
+    });
     expect(reply.status).toBe(400);
     expect(errorOf(reply).field).toBe('body.config.afterSales.appDownloadQrImage');
     expect(errorOf(reply).message).toContain('does not exist');
@@ -193,12 +199,18 @@ describe('isolation between accounts', () => {
       const reply = await first.api.get(path);
       expect({ path, status: reply.status }).toEqual({ path, status: 200 });
     }
-    const deployment = z.object({ state: z.string(), history: z.array(z.unknown()) }).parse((await first.api.get(`/v1/deployments/${deploymentId}`)).body);
+    const deployment = z
+      .object({ state: z.string(), history: z.array(z.unknown()) })
+      .parse((await first.api.get(`/v1/deployments/${deploymentId}`)).body);
     expect(deployment).toMatchObject({ state: 'built' });
     expect(deployment.history).toHaveLength(6);
-    const mp = z.object({ status: z.string(), linkedAppId: z.string().nullable() }).parse((await first.api.get(`/v1/mini-programs/${appid}`)).body);
+    const mp = z
+      .object({ status: z.string(), linkedAppId: z.string().nullable() })
+      .parse((await first.api.get(`/v1/mini-programs/${appid}`)).body);
     expect(mp).toEqual({ ...mp, status: 'authorized', linkedAppId: appId });
-    const app = z.object({ config: z.unknown(), miniProgramAppid: z.string().nullable() }).parse((await first.api.get(`/v1/apps/${appId}`)).body);
+    const app = z
+      .object({ config: z.unknown(), miniProgramAppid: z.string().nullable() })
+      .parse((await first.api.get(`/v1/apps/${appId}`)).body);
     expect(app).toEqual({ ...app, config: first.config, miniProgramAppid: appid });
   });
 });

@@ -3,25 +3,28 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { authorize, client, createLowcodeApp, deploymentOf, expectStatus, pngOfWidth, type Client } from '../../infra/local/driver';
+import { authorize, type Client, createLowcodeApp, deploymentOf, expectStatus, pngOfWidth } from '../../infra/local/driver';
 import { templateLibraryCollection } from '../../shared/app/templates';
 import { IOT_VIDEO_THEME_DEFAULTS } from '../../shared/domain/app';
 import { EXAMPLE_PRODUCT_IDS, exampleIotVideoConfig } from '../../shared/domain/examples';
-import { accountIdSchema, appIdSchema, assetIdSchema, type AccountId } from '../../shared/domain/ids';
+import { appIdSchema, assetIdSchema } from '../../shared/domain/ids';
 import { undocumentedAnswers } from '../support/documented-statuses';
-import { errorOf, idReply, iotImages, platformForFile, seedDeployment, seedMiniProgram, uniqueAppid } from './support';
+import {
+  errorOf,
+  idReply,
+  iotImages,
+  newAccount as newAccountOf,
+  platformForFile,
+  postIotVideoApp,
+  seedDeployment,
+  seedMiniProgram,
+  uniqueAppid,
+} from './support';
 
 const platform = platformForFile();
 afterEach(async () => expect(await undocumentedAnswers(platform.current().p)).toEqual([]));
 
-const accountCreated = z.object({ account: z.object({ id: z.string() }), apiKey: z.string() });
-
-async function newAccount(): Promise<{ id: AccountId; api: Client }> {
-  const { p } = platform.current();
-  const reply = await client(p.url, p.adminKey).post('/v1/accounts', { name: `Acme ${randomBytes(3).toString('hex')}` });
-  const created = accountCreated.parse(reply.body);
-  return { id: accountIdSchema.parse(created.account.id), api: client(p.url, created.apiKey) };
-}
+const newAccount = () => newAccountOf(platform.current().p);
 
 describe('a POST without a body', () => {
   it('unbinds (every field of the body is optional), like cancel, submit and release take none', async () => {
@@ -47,13 +50,21 @@ describe('one code per kind of mistake, one sentence each', () => {
   it('answers a bad colour as APP_CONFIG_INVALID on create as on update, naming the field once', async () => {
     const { api } = await newAccount();
     const config = exampleIotVideoConfig(await iotImages(api));
-    const created = await api.post('/v1/apps', iotApp({ ...config, theme: { mainColor: 'blue' } }));
+    const created = await postIotVideoApp(api, { ...config, theme: { mainColor: 'blue' } });
     expect(created.status).toBe(400);
-    expect(errorOf(created)).toMatchObject({ code: 'APP_CONFIG_INVALID', field: 'body.config.theme.mainColor', message: 'body.config.theme.mainColor: a colour is #RRGGBB' });
+    expect(errorOf(created)).toMatchObject({
+      code: 'APP_CONFIG_INVALID',
+      field: 'body.config.theme.mainColor',
+      message: 'body.config.theme.mainColor: a colour is #RRGGBB',
+    });
 
-    const { id } = idReply.parse((await api.post('/v1/apps', iotApp(config))).body);
+    const { id } = idReply.parse((await postIotVideoApp(api, config)).body);
     const updated = await api.put(`/v1/apps/${id}/config`, { ...config, theme: { mainColor: 'blue' } });
-    expect(errorOf(updated)).toMatchObject({ code: 'APP_CONFIG_INVALID', field: 'body.theme.mainColor', message: 'body.theme.mainColor: a colour is #RRGGBB' });
+    expect(errorOf(updated)).toMatchObject({
+      code: 'APP_CONFIG_INVALID',
+      field: 'body.theme.mainColor',
+      message: 'body.theme.mainColor: a colour is #RRGGBB',
+    });
 
     // A mistake outside the config is the body's.
     const nameless = await api.post('/v1/apps', { ...iotApp(config), name: '' });
@@ -63,8 +74,17 @@ describe('one code per kind of mistake, one sentence each', () => {
   it('says what is wrong with an image once', async () => {
     const { id: accountId, api } = await newAccount();
     const images = await iotImages(api);
-    const { id } = idReply.parse((await api.post('/v1/apps', iotApp(exampleIotVideoConfig(images)))).body);
-    const qr = (await seedDeployment(platform.current().s, { accountId, appId: appIdSchema.parse(id), appid: uniqueAppid(), at: Date.now(), built: pngOfWidth(430, 430) })).qrAssetId ?? '';
+    const { id } = idReply.parse((await postIotVideoApp(api, exampleIotVideoConfig(images))).body);
+    const qr =
+      (
+        await seedDeployment(platform.current().s, {
+          accountId,
+          appId: appIdSchema.parse(id),
+          appid: uniqueAppid(),
+          at: Date.now(),
+          built: pngOfWidth(430, 430),
+        })
+      ).qrAssetId ?? '';
     const refused = await api.put(`/v1/apps/${id}/config`, exampleIotVideoConfig({ ...images, homeBottom: assetIdSchema.parse(qr) }));
     const error = errorOf(refused);
     expect(error).toMatchObject({ code: 'APP_CONFIG_INVALID', field: 'body.homeBottomImage' });
@@ -95,7 +115,9 @@ const appView = z.object({
 describe('an iot-video app shows its defaults and products', () => {
   it('reads the effective theme: the template’s colours where the config has none, after reset-theme too', async () => {
     const { api } = await newAccount();
-    const created = appView.parse((await api.post('/v1/apps', { kind: 'iot-video', name: 'Camera', templateId: 201, config: { ...exampleIotVideoConfig(await iotImages(api)), theme: { mainColor: '#E34D59' } } })).body);
+    const created = appView.parse(
+      (await postIotVideoApp(api, { ...exampleIotVideoConfig(await iotImages(api)), theme: { mainColor: '#E34D59' } })).body,
+    );
     expect(created.themeDefaults).toEqual(IOT_VIDEO_THEME_DEFAULTS);
     expect(created.effectiveTheme).toEqual({ mainColor: '#E34D59', secondaryColor: IOT_VIDEO_THEME_DEFAULTS.secondaryColor });
 
@@ -110,25 +132,40 @@ describe('an iot-video app shows its defaults and products', () => {
 
   it('links the app to its IoT Video products, and warns while a reminder names a product it is not linked to', async () => {
     const { api } = await newAccount();
-    const created = appView.parse((await api.post('/v1/apps', { kind: 'iot-video', name: 'Camera', templateId: 201, config: exampleIotVideoConfig(await iotImages(api)) })).body);
+    const created = appView.parse((await postIotVideoApp(api, exampleIotVideoConfig(await iotImages(api)))).body);
     expect(created.productIds).toEqual([]);
     expect(created.warnings.map((w) => w.field)).toEqual(['productIds']);
 
     const one = await api.put(`/v1/apps/${created.id}/products`, { productIds: [EXAMPLE_PRODUCT_IDS[0]] });
     expect(one.status).toBe(200);
-    expect(appView.parse(one.body)).toMatchObject({ productIds: [EXAMPLE_PRODUCT_IDS[0]], warnings: [{ field: 'config.reminders.1.defaultProductId' }] });
+    expect(appView.parse(one.body)).toMatchObject({
+      productIds: [EXAMPLE_PRODUCT_IDS[0]],
+      warnings: [{ field: 'config.reminders.1.defaultProductId' }],
+    });
 
     const both = appView.parse((await api.put(`/v1/apps/${created.id}/products`, { productIds: EXAMPLE_PRODUCT_IDS })).body);
     expect(both).toMatchObject({ productIds: EXAMPLE_PRODUCT_IDS, warnings: [] });
     expect(appView.parse((await api.get(`/v1/apps/${created.id}`)).body).productIds).toEqual(EXAMPLE_PRODUCT_IDS);
 
-    const onCreate = appView.parse((await api.post('/v1/apps', { kind: 'iot-video', name: 'Linked', templateId: 201, productIds: EXAMPLE_PRODUCT_IDS, config: exampleIotVideoConfig(await iotImages(api)) })).body);
+    const onCreate = appView.parse(
+      (
+        await api.post('/v1/apps', {
+          kind: 'iot-video',
+          name: 'Linked',
+          templateId: 201,
+          productIds: EXAMPLE_PRODUCT_IDS,
+          config: exampleIotVideoConfig(await iotImages(api)),
+        })
+      ).body,
+    );
     expect(onCreate.productIds).toEqual(EXAMPLE_PRODUCT_IDS);
 
     const twice = await api.put(`/v1/apps/${created.id}/products`, { productIds: ['K3LD6E2V9Q', 'K3LD6E2V9Q'] });
     expect(errorOf(twice)).toMatchObject({ code: 'INVALID_BODY', field: 'body.productIds' });
     const lowcode = appView.parse((await api.post('/v1/apps', { kind: 'lowcode', name: 'Shop', templateId: 101 })).body);
-    expect(errorOf(await api.put(`/v1/apps/${lowcode.id}/products`, { productIds: EXAMPLE_PRODUCT_IDS }))).toMatchObject({ code: 'APP_HAS_NO_PRODUCTS' });
+    expect(errorOf(await api.put(`/v1/apps/${lowcode.id}/products`, { productIds: EXAMPLE_PRODUCT_IDS }))).toMatchObject({
+      code: 'APP_HAS_NO_PRODUCTS',
+    });
   });
 });
 
@@ -139,7 +176,8 @@ async function linkedLowcodeApp(): Promise<{ api: Client; appId: string }> {
   const company = `测试科技有限公司${randomBytes(3).toString('hex')}`;
   const primary = uniqueAppid();
   const target = uniqueAppid();
-  for (const appid of [primary, target]) p.sim.addMiniProgram({ appId: appid, nickName: `小程序${appid.slice(-4)}`, principalName: company });
+  for (const appid of [primary, target])
+    p.sim.addMiniProgram({ appId: appid, nickName: `小程序${appid.slice(-4)}`, principalName: company });
   expect((await authorize(p, api, 'bind-primary', primary)).result.code).toBe('PRIMARY_BOUND');
   const appId = await createLowcodeApp(api);
   expect(appView.parse((await api.get(`/v1/apps/${appId}`)).body).status).toBe('unlinked');
@@ -167,7 +205,14 @@ describe('an app has a status', () => {
 describe('code templates', () => {
   const templates = z.object({
     templates: z.array(
-      z.object({ templateId: z.number(), userVersion: z.string(), userDesc: z.string(), createdAt: z.number().nullable(), sourceMiniProgramAppid: z.string().nullable(), latest: z.boolean() }),
+      z.object({
+        templateId: z.number(),
+        userVersion: z.string(),
+        userDesc: z.string(),
+        createdAt: z.number().nullable(),
+        sourceMiniProgramAppid: z.string().nullable(),
+        latest: z.boolean(),
+      }),
     ),
   });
 
@@ -175,11 +220,22 @@ describe('code templates', () => {
     const { p, s } = platform.current();
     const { api } = await newAccount();
     const first = templates.parse(expectStatus(await api.get('/v1/templates'), 200).body).templates;
-    expect(first).toEqual(expect.arrayContaining([expect.objectContaining({ templateId: 101, userVersion: '1.4.0', userDesc: 'lowcode runtime', latest: true })]));
+    expect(first).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ templateId: 101, userVersion: '1.4.0', userDesc: 'lowcode runtime', latest: true }),
+      ]),
+    );
 
     // WeChat's library gains version 1.5.0 of the lowcode runtime (the same development mini program as 101).
     const source = first.find((t) => t.templateId === 101)?.sourceMiniProgramAppid;
-    p.sim.addTemplate({ templateId: 150, userVersion: '1.5.0', userDesc: 'lowcode runtime, dark mode', sourceMiniProgramAppid: source ?? '', createdAt: Date.now() + 1000, pages: ['pages/index/index'] });
+    p.sim.addTemplate({
+      templateId: 150,
+      userVersion: '1.5.0',
+      userDesc: 'lowcode runtime, dark mode',
+      sourceMiniProgramAppid: source ?? '',
+      createdAt: Date.now() + 1000,
+      pages: ['pages/index/index'],
+    });
     // Cached: not listed until the copy expires (dropped here, as if its five minutes had passed).
     expect(templates.parse((await api.get('/v1/templates')).body).templates.map((t) => t.templateId)).not.toContain(150);
     await s.store.collection(templateLibraryCollection).delete('library');

@@ -3,8 +3,17 @@
  * program is to its account (roles), changing the primary, and another account taking a mini program.
  */
 import { z } from 'zod';
-import { authorize, createAccount, createLowcodeApp, expectStatus, scanAndReturn, type Client, type Platform } from '../../infra/local/driver';
-import { errorOf, startApiPlatform, uniqueAppid } from './support';
+import {
+  authorize,
+  type Client,
+  createAccount,
+  createLowcodeApp,
+  expectStatus,
+  type Platform,
+  scanAndReturn,
+} from '../../infra/local/driver';
+import { newMiniProgram as newMiniProgramOf, readyApp } from '../reliability/support';
+import { errorOf, startApiPlatform } from './support';
 
 let p: Platform;
 beforeAll(async () => {
@@ -17,11 +26,7 @@ const miniProgramReply = z.object({ appid: z.string(), roles: z.array(z.string()
 const listReply = z.object({ miniPrograms: z.array(miniProgramReply) });
 
 /** A mini program of `subject` known to the simulator. */
-function newMiniProgram(subject = SUBJECT): string {
-  const appid = uniqueAppid();
-  p.sim.addMiniProgram({ appId: appid, nickName: `小程序${appid.slice(-4)}`, principalName: subject });
-  return appid;
-}
+const newMiniProgram = (subject = SUBJECT): string => newMiniProgramOf(p.sim, subject);
 
 async function rolesOf(api: Client): Promise<Record<string, string[]>> {
   const { miniPrograms } = listReply.parse(expectStatus(await api.get('/v1/mini-programs'), 200).body);
@@ -70,7 +75,9 @@ describe('roles', () => {
     expect(rebound.result).toMatchObject({ ok: true, code: 'PRIMARY_BOUND' });
     expect(rebound.result.message).toContain(`app ${appId}`);
     expect(rebound.result.message).toContain('18 (');
-    const view = z.object({ missingPermissionSets: z.array(z.object({ id: z.number() })) }).parse(expectStatus(await api.get(`/v1/mini-programs/${appid}`), 200).body);
+    const view = z
+      .object({ missingPermissionSets: z.array(z.object({ id: z.number() })) })
+      .parse(expectStatus(await api.get(`/v1/mini-programs/${appid}`), 200).body);
     expect(view.missingPermissionSets.map((set) => set.id)).toEqual([18]);
   });
 });
@@ -81,17 +88,16 @@ const accountReply = z.object({
   publishBlockedReason: z.string().nullable(),
   history: z.array(z.object({ event: z.string(), miniProgramAppid: z.string(), message: z.string() })),
 });
-const appReply = z.object({ miniProgramAppid: z.string().nullable(), linkLostReason: z.object({ reason: z.string(), message: z.string() }).nullable() });
+const appReply = z.object({
+  miniProgramAppid: z.string().nullable(),
+  linkLostReason: z.object({ reason: z.string(), message: z.string() }).nullable(),
+});
 
 describe('another account takes a mini program', () => {
   it('bound as another account’s primary: the first account is told so, in its app and in its history', async () => {
-    const first = await createAccount(p, 'Taken A');
+    const first = await readyApp(p, { subject: SUBJECT });
     const second = await createAccount(p, 'Taken B');
-    const primary = newMiniProgram();
-    const target = newMiniProgram();
-    await authorize(p, first.api, 'bind-primary', primary);
-    const appId = await createLowcodeApp(first.api);
-    await authorize(p, first.api, 'authorize-app', target, appId);
+    const { primary, target, appId } = first;
 
     expect((await authorize(p, second.api, 'bind-primary', target)).result).toMatchObject({ ok: true, code: 'PRIMARY_BOUND' });
 
@@ -133,12 +139,7 @@ describe('changing the primary to another subject', () => {
   const deploymentReply = z.object({ id: z.string(), state: z.string(), stateReason: z.string().nullable() });
 
   it('needs force, says what it would do, and then blocks the old subject’s mini programs and voids their deployments', async () => {
-    const { api } = await createAccount(p, 'Subject A');
-    const primary = newMiniProgram();
-    const target = newMiniProgram();
-    await authorize(p, api, 'bind-primary', primary);
-    const appId = await createLowcodeApp(api);
-    await authorize(p, api, 'authorize-app', target, appId);
+    const { api, primary, target, appId } = await readyApp(p, { subject: SUBJECT });
     // In flight: built, or still building when the request's time ran out (the poller would resume it).
     const built = deploymentReply.parse(expectStatus(await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.0' }), 202).body);
     expect(['building', 'built']).toContain(built.state);
@@ -154,7 +155,10 @@ describe('changing the primary to another subject', () => {
     expect(await rolesOf(api)).toEqual({ [primary]: ['primary'], [target]: ['target'] });
     expect(deploymentReply.parse((await api.get(`/v1/deployments/${built.id}`)).body).state).toBe(built.state);
 
-    expect(errorOf(await api.post('/v1/authorizations', { purpose: 'authorize-app', appId, force: true }))).toMatchObject({ code: 'INVALID_BODY', field: 'body.force' });
+    expect(errorOf(await api.post('/v1/authorizations', { purpose: 'authorize-app', appId, force: true }))).toMatchObject({
+      code: 'INVALID_BODY',
+      field: 'body.force',
+    });
     const { url } = urlReply.parse(expectStatus(await api.post('/v1/authorizations', { purpose: 'bind-primary', force: true }), 201).body);
     expect((await scanAndReturn(p, url, elsewhere)).result).toMatchObject({ ok: true, code: 'PRIMARY_BOUND' });
 

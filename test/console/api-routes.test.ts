@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ENDPOINTS } from '../../console/src/endpoints';
-import { startPlatform, type Platform } from '../../infra/local/driver';
+import { type Platform, startPlatform } from '../../infra/local/driver';
 
 let p: Platform;
 let documented: Map<string, string>;
@@ -16,7 +16,9 @@ beforeAll(async () => {
     .object({ paths: z.record(z.string(), z.record(z.string(), z.object({ 'x-auth': z.string() }).passthrough())) })
     .parse(await (await fetch(`${p.url}/openapi.json`)).json());
   documented = new Map(
-    Object.entries(document.paths).flatMap(([path, item]) => Object.entries(item).map(([method, op]) => [`${method.toUpperCase()} ${path}`, op['x-auth']] as const)),
+    Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.entries(item).map(([method, op]) => [`${method.toUpperCase()} ${path}`, op['x-auth']] as const),
+    ),
   );
 });
 afterAll(() => p.close());

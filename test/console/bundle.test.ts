@@ -35,12 +35,21 @@ describe('the console build', () => {
     const csp = (await get('/console/')).headers['content-security-policy'] ?? '';
     expect(csp).toContain("script-src 'self'");
     // style-src may be inline (TDesign positions popups with style attributes); script-src never.
-    expect(csp.split(';').find((d) => d.trim().startsWith('script-src'))?.trim()).toBe("script-src 'self'");
+    expect(
+      csp
+        .split(';')
+        .find((d) => d.trim().startsWith('script-src'))
+        ?.trim(),
+    ).toBe("script-src 'self'");
   });
 
   it('carries no secret: no local key, no WeChat credential', () => {
     const text = scripts.map((s) => s.toString()).join('\n');
-    for (const secret of [LOCAL_WECHAT_DEFAULTS.WECHAT_COMPONENT_SECRET, LOCAL_WECHAT_DEFAULTS.WECHAT_ENCODING_AES_KEY, LOCAL_WECHAT_DEFAULTS.WECHAT_TOKEN]) {
+    for (const secret of [
+      LOCAL_WECHAT_DEFAULTS.WECHAT_COMPONENT_SECRET,
+      LOCAL_WECHAT_DEFAULTS.WECHAT_ENCODING_AES_KEY,
+      LOCAL_WECHAT_DEFAULTS.WECHAT_TOKEN,
+    ]) {
       expect(text).not.toContain(secret);
     }
     expect(text).not.toMatch(/adm_[A-Za-z0-9_-]{20,}/);
@@ -48,7 +57,11 @@ describe('the console build', () => {
 
   it('is served at /console/ (and /console redirects there); other paths are not its', async () => {
     expect(await get('/console')).toMatchObject({ status: 308, headers: { location: '/console/' } });
-    expect((await get('/console/')).headers).toMatchObject({ 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
+    expect((await get('/console/')).headers).toMatchObject({
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-cache',
+      'x-content-type-options': 'nosniff',
+    });
     expect((await get('/console/assets/nothing.js')).status).toBe(404);
     expect(await site.serve('GET', '/v1/apps')).toBeUndefined();
     expect(await site.serve('POST', '/console/')).toBeUndefined();

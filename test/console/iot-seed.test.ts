@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import QRCode from 'qrcode';
+import { type Platform, startPlatform } from '../../infra/local/driver';
 import { DEMO_MINI_PROGRAMS } from '../../infra/wechat-sim/demo';
-import { startPlatform, type Platform } from '../../infra/local/driver';
 import { atBothWidths, launchBrowser, newContext, seriousViolations } from './browser';
 
 const [primary, camera] = DEMO_MINI_PROGRAMS;
@@ -188,7 +188,10 @@ describe('the console, seed 003 (IoT Video) in a browser', () => {
     await page.waitForURL(/#\/apps\/app_/);
     await page.getByRole('heading', { name: '艾克米摄像机' }).waitFor();
     // The API's warning for the wide image shows on the app.
-    await page.getByText(/config\.afterSales\.appDownloadQrImage/).first().waitFor();
+    await page
+      .getByText(/config\.afterSales\.appDownloadQrImage/)
+      .first()
+      .waitFor();
     await expect(page.getByLabel('家庭位置应用 key').inputValue()).resolves.toBe('OB4BZ-D4W3U-B7VVO-4PJWW-6TKDJ-WPB77');
   });
 
@@ -249,7 +252,10 @@ describe('the console, seed 003 (IoT Video) in a browser', () => {
     await decideAudit(appid, 'reject', { reason: '1:小程序名称与内容不符', screenshots: ['media-1', 'media-2'] });
     // The page polls while the audit is in flight and shows WeChat's decision by itself.
     await waitForState('rejected');
-    await page.getByTestId('state-reason').getByText(/小程序名称与内容不符/).waitFor();
+    await page
+      .getByTestId('state-reason')
+      .getByText(/小程序名称与内容不符/)
+      .waitFor();
     await page.getByTestId('audit-screenshots').getByText('media-2').waitFor();
     await atBothWidths(page, 'deployment-rejected', async () => expectAccessible());
     await page.getByRole('button', { name: '重新提交审核' }).click();
@@ -288,7 +294,10 @@ describe('the console, seed 003 (IoT Video) in a browser', () => {
     await page.getByRole('link', { name: '小程序' }).click();
     const card = page.getByTestId(`mini-program-${camera?.appId ?? ''}`);
     await card.getByText('发布目标').waitFor();
-    await page.getByTestId(`mini-program-${primary?.appId ?? ''}`).getByText('主小程序').waitFor();
+    await page
+      .getByTestId(`mini-program-${primary?.appId ?? ''}`)
+      .getByText('主小程序')
+      .waitFor();
     await atBothWidths(page, 'mini-programs', async () => expectAccessible());
     await card.getByRole('button', { name: '解绑' }).click();
     await page.getByRole('dialog').getByText('应用解绑小程序后，该小程序已提交审核版本将作废。').waitFor();

@@ -2,24 +2,18 @@
  * WeChat → local runtime → authorize-callback, over real sockets: the simulator pushes encrypted events exactly as
  * WeChat does, and the function verifies, de-duplicates and stores them before answering `success`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { startLocalStack, type LocalStack } from '../../infra/local/bootstrap';
+import { type Platform, startPlatform } from '../../infra/local/driver';
 import { parseConfig } from '../../shared/runtime/config';
-import { readError } from '../support/http';
-import { createLogger } from '../../shared/runtime/logger';
 import { openSqliteStore } from '../../shared/store/sqlite';
 import { WeChatMessageCrypto } from '../../shared/wechat/crypto';
 import { inboxCollection } from '../../shared/wechat/inbox';
 import { buildWeChatXml } from '../../shared/wechat/xml';
+import { readError } from '../support/http';
 
-const root = resolve(__dirname, '..', '..');
-const dir = mkdtempSync(join(tmpdir(), 'wxa-e2e-events-'));
-let stack: LocalStack;
+let p: Platform;
 
 const inboxEntries = async () => {
-  const store = openSqliteStore({ path: join(dir, 'e2e.db') });
+  const store = openSqliteStore({ path: process.env.SQLITE_PATH ?? '' });
   try {
     return await store.collection(inboxCollection).find();
   } finally {
@@ -27,24 +21,23 @@ const inboxEntries = async () => {
   }
 };
 
+// No verify ticket until the first test has the simulator push one.
 beforeAll(async () => {
-  process.env.SQLITE_PATH = join(dir, 'e2e.db');
-  process.env.LOG_LEVEL = 'error';
-  stack = await startLocalStack({ root, env: process.env, log: createLogger({ level: 'error' }), port: 0, timers: false, timeoutScale: 10, simulator: { ticketIntervalMs: 0, pushTimeoutMs: 60_000 } });
+  p = await startPlatform({ ticketIntervalMs: 0 });
 });
+afterAll(() => p.close());
 
-afterAll(async () => {
-  await stack.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const eventsUrl = () => `${stack.runtime.url}/wechat/component/events`;
+const eventsUrl = () => `${p.url}/wechat/component/events`;
 /** How the simulator posts a push (the push routes take any media type: WeChat's docs name none). */
 const XML = { 'content-type': 'text/xml' };
 
 function sealedPush(fields: Record<string, string | number>, timestamp = Math.floor(Date.now() / 1000)) {
   const config = parseConfig(process.env);
-  const crypto = new WeChatMessageCrypto({ token: config.wechat.token, encodingAESKey: config.wechat.encodingAESKey, appId: config.wechat.componentAppId });
+  const crypto = new WeChatMessageCrypto({
+    token: config.wechat.token,
+    encodingAESKey: config.wechat.encodingAESKey,
+    appId: config.wechat.componentAppId,
+  });
   const nonce = String(Math.floor(Math.random() * 1e9));
   const sealed = crypto.sealEnvelope(buildWeChatXml(fields), { timestamp: String(timestamp), nonce });
   const query = new URLSearchParams({ timestamp: String(timestamp), nonce, encrypt_type: 'aes', msg_signature: sealed.msgSignature });
@@ -53,8 +46,7 @@ function sealedPush(fields: Record<string, string | number>, timestamp = Math.fl
 
 describe('POST /wechat/component/events', () => {
   it('stores the verify ticket the simulator pushes and answers success', async () => {
-    const sim = stack.simulator;
-    if (!sim) throw new Error('the local stack should run the simulator');
+    const { sim } = p;
     const ticket = await sim.pushVerifyTicket();
     const delivered = (await fetch(`${sim.baseUrl}/sim/pushes`).then((r) => r.json())) as unknown;
     expect(JSON.stringify(delivered)).toContain('success');
@@ -64,7 +56,12 @@ describe('POST /wechat/component/events', () => {
   });
 
   it('processes a push once, however many times it is delivered', async () => {
-    const push = sealedPush({ AppId: 'x', CreateTime: Math.floor(Date.now() / 1000), InfoType: 'unauthorized', AuthorizerAppid: 'wx0123456789abcdef' });
+    const push = sealedPush({
+      AppId: 'x',
+      CreateTime: Math.floor(Date.now() / 1000),
+      InfoType: 'unauthorized',
+      AuthorizerAppid: 'wx0123456789abcdef',
+    });
     const answers = await Promise.all(
       [1, 2, 3].map(() => fetch(push.url, { method: 'POST', headers: XML, body: push.body }).then((r) => r.text())),
     );
@@ -86,7 +83,10 @@ describe('POST /wechat/component/events', () => {
 
   it('refuses a stale timestamp (a replay) with 401 and stores nothing', async () => {
     const before = (await inboxEntries()).length;
-    const push = sealedPush({ AppId: 'x', CreateTime: 1, InfoType: 'authorized', AuthorizerAppid: 'wx2222222222222222' }, Math.floor(Date.now() / 1000) - 3600);
+    const push = sealedPush(
+      { AppId: 'x', CreateTime: 1, InfoType: 'authorized', AuthorizerAppid: 'wx2222222222222222' },
+      Math.floor(Date.now() / 1000) - 3600,
+    );
     const response = await fetch(push.url, { method: 'POST', headers: XML, body: push.body });
     expect(response.status).toBe(401);
     expect((await readError(response)).code).toMatch(/TIMESTAMP/);
@@ -94,11 +94,14 @@ describe('POST /wechat/component/events', () => {
   });
 
   it('refuses XML with a DOCTYPE and an oversized body with 4xx', async () => {
-    const xxe = await fetch(`${eventsUrl()}?timestamp=${Math.floor(Date.now() / 1000)}&nonce=1&encrypt_type=aes&msg_signature=${'a'.repeat(40)}`, {
-      method: 'POST',
-      headers: XML,
-      body: '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><xml><Encrypt>&x;</Encrypt></xml>',
-    });
+    const xxe = await fetch(
+      `${eventsUrl()}?timestamp=${Math.floor(Date.now() / 1000)}&nonce=1&encrypt_type=aes&msg_signature=${'a'.repeat(40)}`,
+      {
+        method: 'POST',
+        headers: XML,
+        body: '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><xml><Encrypt>&x;</Encrypt></xml>',
+      },
+    );
     expect(xxe.status).toBeGreaterThanOrEqual(400);
     expect(xxe.status).toBeLessThan(500);
     // Over a push's 64 KiB, under MAX_BODY_BYTES: the same code as any body too large, before anything else is read.

@@ -4,13 +4,16 @@
  * timestamps, real signatures) and then damaged the way the case says, and a raw HTTP client that sends paths
  * exactly as written (fetch would normalise `..` and `%2e`).
  */
-import Database from 'better-sqlite3';
+
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { z } from 'zod';
+import { pngHeader } from '../../infra/testing/wire';
 import { plainSignature, WeChatMessageCrypto } from '../../shared/wechat/crypto';
+
+export { pngHeader, type RawReply, rawRequest } from '../../infra/testing/wire';
 
 // ------------------------------------------------------------------------------------------------ the format
 
@@ -20,10 +23,7 @@ const statusSchema = z.union([z.number().int(), z.tuple([z.number().int(), z.num
 const pushSchema = z.strictObject({
   kind: z.literal('push'),
   /** The component URL or an authorizer's message URL (the path decides which; this picks the message). */
-  message: z.union([
-    z.enum(['ticket', 'audit-success']),
-    z.strictObject({ xml: z.string() }),
-  ]),
+  message: z.union([z.enum(['ticket', 'audit-success']), z.strictObject({ xml: z.string() })]),
   /** Seconds added to now for `timestamp` (the signature covers the shifted value). */
   timestampOffset: z.number().int().optional(),
   /** A literal `timestamp` query value (signed as given). */
@@ -60,7 +60,21 @@ const pushSchema = z.strictObject({
     .optional(),
   /** Another envelope around the (possibly damaged) Encrypt value. */
   envelope: z
-    .enum(['standard', 'xxe', 'billion-laughs', 'parameter-entity', 'doctype-only', 'no-encrypt', 'double-encrypt', 'malformed', 'not-xml', 'json', 'wrong-root', 'deep', 'cdata-doctype'])
+    .enum([
+      'standard',
+      'xxe',
+      'billion-laughs',
+      'parameter-entity',
+      'doctype-only',
+      'no-encrypt',
+      'double-encrypt',
+      'malformed',
+      'not-xml',
+      'json',
+      'wrong-root',
+      'deep',
+      'cdata-doctype',
+    ])
     .optional(),
   /** Sends the push once, outside the snapshot, then sends the same bytes again: `fresh` now, `stale` as if later. */
   replay: z.boolean().optional(),
@@ -84,7 +98,12 @@ const bodySchema = z.discriminatedUnion('kind', [
     contentType: z.string().optional(),
   }),
   /** A PNG header (signature + IHDR) claiming the given size: what the product reads of an image. */
-  z.strictObject({ kind: z.literal('png'), width: z.number().int().nonnegative(), height: z.number().int().nonnegative(), contentType: z.string().optional() }),
+  z.strictObject({
+    kind: z.literal('png'),
+    width: z.number().int().nonnegative(),
+    height: z.number().int().nonnegative(),
+    contentType: z.string().optional(),
+  }),
   pushSchema,
 ]);
 export type BodySpec = z.infer<typeof bodySchema>;
@@ -132,18 +151,22 @@ export type World = Record<string, string>;
 
 /** `{A.appId}` → the world's value; `{x*300}` → 300 × "x". An unknown placeholder is a fixture error. */
 export function substitute(text: string, world: World): string {
-  return text.replace(/\{([^{}*]+)\*(\d+)\}|\{([A-Za-z]+\.[A-Za-z]+|[a-zA-Z]+)\}/g, (whole, unit: string | undefined, count: string | undefined, name: string | undefined) => {
-    if (unit !== undefined && count !== undefined) return unit.repeat(Number(count));
-    const value = name === undefined ? undefined : world[name];
-    if (value === undefined) throw new Error(`unknown placeholder ${whole}`);
-    return value;
-  });
+  return text.replace(
+    /\{([^{}*]+)\*(\d+)\}|\{([A-Za-z]+\.[A-Za-z]+|[a-zA-Z]+)\}/g,
+    (whole, unit: string | undefined, count: string | undefined, name: string | undefined) => {
+      if (unit !== undefined && count !== undefined) return unit.repeat(Number(count));
+      const value = name === undefined ? undefined : world[name];
+      if (value === undefined) throw new Error(`unknown placeholder ${whole}`);
+      return value;
+    },
+  );
 }
 
 const substituteDeep = (value: unknown, world: World): unknown => {
   if (typeof value === 'string') return substitute(value, world);
   if (Array.isArray(value)) return value.map((item) => substituteDeep(item, world));
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [substitute(k, world), substituteDeep(v, world)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [substitute(k, world), substituteDeep(v, world)]));
   return value;
 };
 
@@ -194,7 +217,10 @@ function encryptValue(spec: PushSpec, keys: PushKeys, message: string): string {
   for (let filler = 0; filler < 4; filler++) {
     const body = Buffer.from(message + ' '.repeat(filler * BLOCK), 'utf8');
     const damage = spec.encrypt;
-    const plain = damage === 'invalid-utf8' ? plaintext(Buffer.concat([body, Buffer.from([0xff, 0xfe])]), keys.componentAppId, damage) : plaintext(body, keys.componentAppId, damage);
+    const plain =
+      damage === 'invalid-utf8'
+        ? plaintext(Buffer.concat([body, Buffer.from([0xff, 0xfe])]), keys.componentAppId, damage)
+        : plaintext(body, keys.componentAppId, damage);
     let cipher = aesEncrypt(plain, damage === 'wrong-key' ? 'ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvut' : keys.encodingAESKey);
     if (damage === 'not-block-multiple') cipher = cipher.subarray(0, cipher.length - 16);
     if (damage === 'append-block') cipher = Buffer.concat([cipher, randomBytes(BLOCK)]);
@@ -275,7 +301,9 @@ export interface BuiltPush {
 /** Seals the case's message as WeChat would now, then applies the case's damage. */
 export function buildPush(spec: PushSpec, keys: PushKeys, world: World, nowSeconds = Math.floor(Date.now() / 1000)): BuiltPush {
   const message =
-    typeof spec.message === 'string' ? STANDARD_MESSAGES[spec.message](keys, nowSeconds, world) : substitute(spec.message.xml, { ...world, now: String(nowSeconds) });
+    typeof spec.message === 'string'
+      ? STANDARD_MESSAGES[spec.message](keys, nowSeconds, world)
+      : substitute(spec.message.xml, { ...world, now: String(nowSeconds) });
   const crypto = new WeChatMessageCrypto({ token: keys.token, encodingAESKey: keys.encodingAESKey, appId: keys.componentAppId });
   const encrypt = encryptValue(spec, keys, message);
   const timestamp = spec.timestamp ?? String(nowSeconds + (spec.timestampOffset ?? 0));
@@ -292,7 +320,11 @@ export function buildPush(spec: PushSpec, keys: PushKeys, world: World, nowSecon
       case 'truncated':
         return valid.slice(0, 39);
       case 'other-token':
-        return new WeChatMessageCrypto({ token: 'someoneelse', encodingAESKey: keys.encodingAESKey, appId: keys.componentAppId }).msgSignature(timestamp, nonce, encrypt);
+        return new WeChatMessageCrypto({
+          token: 'someoneelse',
+          encodingAESKey: keys.encodingAESKey,
+          appId: keys.componentAppId,
+        }).msgSignature(timestamp, nonce, encrypt);
       case 'for-other-body':
         return crypto.msgSignature(timestamp, nonce, crypto.encrypt('<xml><CreateTime>1</CreateTime></xml>'));
       case 'too-long':
@@ -313,17 +345,6 @@ export function buildPush(spec: PushSpec, keys: PushKeys, world: World, nowSecon
 
 // ------------------------------------------------------------------------------------------------ bodies
 
-export function pngHeader(width: number, height: number): Buffer {
-  const ihdr = Buffer.alloc(25);
-  ihdr.writeUInt32BE(13, 0);
-  ihdr.write('IHDR', 4, 'latin1');
-  ihdr.writeUInt32BE(width, 8);
-  ihdr.writeUInt32BE(height, 12);
-  ihdr.writeUInt8(8, 16);
-  ihdr.writeUInt8(6, 17);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), ihdr]);
-}
-
 /** The bytes and content type of a non-push body. */
 export function bodyBytes(body: Exclude<BodySpec, PushSpec>, world: World): { bytes: Buffer; contentType: string | undefined } {
   switch (body.kind) {
@@ -335,7 +356,10 @@ export function bodyBytes(body: Exclude<BodySpec, PushSpec>, world: World): { by
       return { bytes: Buffer.from(body.data, 'base64'), contentType: body.contentType };
     case 'repeat':
       return {
-        bytes: Buffer.from(body.prefix + body.unit.repeat(body.count) + body.middle + body.closeUnit.repeat(body.count) + body.suffix, 'utf8'),
+        bytes: Buffer.from(
+          body.prefix + body.unit.repeat(body.count) + body.middle + body.closeUnit.repeat(body.count) + body.suffix,
+          'utf8',
+        ),
         contentType: body.contentType,
       };
     case 'png':
@@ -345,55 +369,27 @@ export function bodyBytes(body: Exclude<BodySpec, PushSpec>, world: World): { by
 
 // ------------------------------------------------------------------------------------------------ the wire
 
-export interface RawReply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-}
-
-/**
- * node:http, so the request line carries the path exactly as the case wrote it. Headers are pairs set one by one:
- * an object literal cannot hold a header named `__proto__`.
- */
-export function rawRequest(baseUrl: string, input: { method: string; path: string; headers: Record<string, string> | [string, string][]; body?: Buffer }): Promise<RawReply> {
-  const base = new URL(baseUrl);
-  const pairs: [string, string][] = Array.isArray(input.headers) ? input.headers : Object.entries(input.headers);
-  return new Promise((resolveReply, reject) => {
-    const req = request(
-      {
-        host: base.hostname,
-        port: base.port,
-        method: input.method,
-        path: input.path,
-        agent: false,
-        setHost: true,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolveReply({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on('error', reject);
-      },
-    );
-    for (const [name, value] of pairs) req.setHeader(name, value);
-    if (input.body) req.setHeader('content-length', String(input.body.length));
-    req.on('error', reject);
-    req.end(input.body);
-  });
-}
-
 // ---------------------------------------------------------------------------------------------- the store
 
 /** Every document of every collection, in a stable order: the "no state change" check compares two of these. */
 export function snapshotStore(sqlitePath: string, ignore: readonly string[] = []): Map<string, string> {
   const db = new Database(sqlitePath, { readonly: true, fileMustExist: true });
   try {
-    const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'c\\_%' ESCAPE '\\' ORDER BY name`).all() as { name: string }[])
+    const tables = (
+      db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'c\\_%' ESCAPE '\\' ORDER BY name`).all() as {
+        name: string;
+      }[]
+    )
       .map((row) => row.name)
       .filter((name) => !ignore.includes(name.slice(2)));
     const rows = new Map<string, string>();
     for (const table of tables) {
-      for (const row of db.prepare(`SELECT id, version, expires_at, body FROM "${table}" ORDER BY id`).all() as { id: string; version: number; expires_at: number | null; body: string }[]) {
+      for (const row of db.prepare(`SELECT id, version, expires_at, body FROM "${table}" ORDER BY id`).all() as {
+        id: string;
+        version: number;
+        expires_at: number | null;
+        body: string;
+      }[]) {
         rows.set(`${table.slice(2)}/${row.id}`, `${row.version}|${row.expires_at ?? ''}|${row.body}`);
       }
     }

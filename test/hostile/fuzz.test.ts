@@ -8,9 +8,9 @@
  * FUZZ_SEED replays a run; fast-check prints the seed and the shrunk counterexample on failure.
  */
 import fc from 'fast-check';
-import { createKeyedAccount, ROOT, startSeededPlatform, type SeededPlatform } from '../reliability/support';
-import { publicRoutes, requestArb, sendBatch, type FuzzRoute, type FuzzWorld } from './fuzz-model';
-import { accountWorld } from './world';
+import { type FuzzRoute, type FuzzWorld, publicRoutes, requestArb, sendBatch } from '../../infra/testing/fuzz-model';
+import { accountWorld } from '../../infra/testing/world';
+import { createKeyedAccount, ROOT, type SeededPlatform, startSeededPlatform } from '../reliability/support';
 
 jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
 
@@ -47,7 +47,8 @@ it(`answers ${RUNS} runs of arbitrary requests over all ${routes.length} routes 
   const started = Date.now();
   await fc.assert(
     fc.asyncProperty(fc.array(requestArb(routes, world), { minLength: 1, maxLength: BATCH }), async (batch) => {
-      for (const request of batch) hits.set(`${request.route.method} ${request.route.path}`, (hits.get(`${request.route.method} ${request.route.path}`) ?? 0) + 1);
+      for (const request of batch)
+        hits.set(`${request.route.method} ${request.route.path}`, (hits.get(`${request.route.method} ${request.route.path}`) ?? 0) + 1);
       const broken = await sendBatch(p.url, batch, statuses);
       if (broken) throw new Error(broken);
     }),

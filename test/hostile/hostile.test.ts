@@ -12,10 +12,22 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { client, createLowcodeApp, expectStatus, redirectAfterScan } from '../../infra/local/driver';
-import { createKeyedAccount, newMiniProgram, newSubject, startSeededPlatform, type SeededPlatform } from '../reliability/support';
+import { type AccountWorld, accountWorld } from '../../infra/testing/world';
+import { createKeyedAccount, newMiniProgram, newSubject, type SeededPlatform, startSeededPlatform } from '../reliability/support';
 import { errorEnvelope } from '../support/http';
-import { accountWorld, type AccountWorld } from './world';
-import { bodyBytes, buildPush, loadCorpus, rawRequest, snapshotStore, storeChanges, substitute, type HostileCase, type PushKeys, type RawReply, type World } from './corpus';
+import {
+  bodyBytes,
+  buildPush,
+  type HostileCase,
+  loadCorpus,
+  type PushKeys,
+  type RawReply,
+  rawRequest,
+  snapshotStore,
+  storeChanges,
+  substitute,
+  type World,
+} from './corpus';
 
 jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
 
@@ -29,7 +41,11 @@ let keys: PushKeys;
 let authHeaders: Record<HostileCase['auth'], Record<string, string>>;
 
 const asPlaceholders = (label: 'A' | 'B', w: AccountWorld): World =>
-  Object.fromEntries(Object.entries(w).filter(([name]) => name !== 'key').map(([name, value]) => [`${label}.${name}`, value]));
+  Object.fromEntries(
+    Object.entries(w)
+      .filter(([name]) => name !== 'key')
+      .map(([name, value]) => [`${label}.${name}`, value]),
+  );
 
 beforeAll(async () => {
   // A small body limit keeps the oversized cases small.
@@ -112,7 +128,8 @@ describe.each(corpus)('$file', ({ cases }) => {
     const text = reply.body.toString('utf8');
     const seen = `${c.method} ${c.path} → ${reply.status} ${text.slice(0, 300)}`;
     if (reply.status >= 500) throw new Error(`5xx: ${seen}`);
-    if (replayedFirst && replayedFirst.status !== 200) throw new Error(`the original delivery was refused: ${replayedFirst.status} ${replayedFirst.body.toString('utf8').slice(0, 200)}`);
+    if (replayedFirst && replayedFirst.status !== 200)
+      throw new Error(`the original delivery was refused: ${replayedFirst.status} ${replayedFirst.body.toString('utf8').slice(0, 200)}`);
     if (!inRange(reply.status, c.expect.status)) throw new Error(`expected ${JSON.stringify(c.expect.status)}: ${seen}`);
     if (c.expect.text !== undefined && text !== c.expect.text) throw new Error(`expected the body ${c.expect.text}: ${seen}`);
     // Every 4xx of ours carries the error envelope; 431 comes from Node's HTTP parser before any of our code runs.
@@ -141,14 +158,25 @@ describe('controls', () => {
   const control = async (c: HostileCase) => {
     const before = snapshotStore(p.sqlitePath, IGNORED_COLLECTIONS);
     const { reply } = await send(c);
-    return { status: reply.status, text: reply.body.toString('utf8'), changes: storeChanges(before, snapshotStore(p.sqlitePath, IGNORED_COLLECTIONS)) };
+    return {
+      status: reply.status,
+      text: reply.body.toString('utf8'),
+      changes: storeChanges(before, snapshotStore(p.sqlitePath, IGNORED_COLLECTIONS)),
+    };
   };
 
   it.each([
     ['component', '/wechat/component/events', 'ticket'],
     ['authorizer', '/wechat/authorizers/{A.appid}/events', 'audit-success'],
   ] as const)('an undamaged %s push is answered success and recorded', async (_where, path, message) => {
-    const outcome = await control({ name: 'control', method: 'POST', path, auth: 'none', body: { kind: 'push', message }, expect: { status: 200 } });
+    const outcome = await control({
+      name: 'control',
+      method: 'POST',
+      path,
+      auth: 'none',
+      body: { kind: 'push', message },
+      expect: { status: 200 },
+    });
     expect({ status: outcome.status, text: outcome.text }).toEqual({ status: 200, text: 'success' });
     expect(outcome.changes.some((change) => change.startsWith('added inbox/'))).toBe(true);
   });
@@ -161,7 +189,14 @@ describe('controls', () => {
     ['authorizer', '/wechat/authorizers/{A.appid}/events', 'audit-success', 'application/x-www-form-urlencoded'],
     ['authorizer', '/wechat/authorizers/{A.appid}/events', 'audit-success', 'text/plain'],
   ] as const)('a genuine %s push labelled %s is answered success and recorded', async (_where, path, message, contentType) => {
-    const outcome = await control({ name: 'control', method: 'POST', path, auth: 'none', body: { kind: 'push', message, contentType }, expect: { status: 200 } });
+    const outcome = await control({
+      name: 'control',
+      method: 'POST',
+      path,
+      auth: 'none',
+      body: { kind: 'push', message, contentType },
+      expect: { status: 200 },
+    });
     expect({ status: outcome.status, text: outcome.text }).toEqual({ status: 200, text: 'success' });
     expect(outcome.changes.some((change) => change.startsWith('added inbox/'))).toBe(true);
   });
@@ -248,7 +283,8 @@ describe('authorization redirects: spent codes, mismatched states, concurrent de
     hold.release();
 
     const bound = { status: 200, ok: true, code: 'PRIMARY_BOUND', appid: primary };
-    for (const delivery of await Promise.all(deliveries)) expect({ status: delivery.status, ...JSON.parse(delivery.text) }).toMatchObject(bound);
+    for (const delivery of await Promise.all(deliveries))
+      expect({ status: delivery.status, ...JSON.parse(delivery.text) }).toMatchObject(bound);
     const refresh = await follow(redirect);
     expect({ status: refresh.status, ...JSON.parse(refresh.text) }).toMatchObject(bound);
     // One exchange at WeChat: the other deliveries waited for its outcome instead of spending the code again.

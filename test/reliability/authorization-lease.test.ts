@@ -4,8 +4,8 @@
  * binding still went through, so the success is what is recorded and what every refresh shows.
  */
 import { redirectAfterScan } from '../../infra/local/driver';
-import { completeAuthorization } from '../../shared/app/authorization';
-import { createKeyedAccount, newMiniProgram, newSubject, servicesWithClock, startSeededPlatform, type SeededPlatform } from './support';
+import { completeAuthorization } from '../../shared/app/authorization/callback';
+import { createKeyedAccount, newMiniProgram, newSubject, type SeededPlatform, servicesWithClock, startSeededPlatform } from './support';
 
 jest.mock('qrcode', () => jest.requireActual('./fast-qrcode'));
 
@@ -27,12 +27,20 @@ it('records the success of a lapsed exchange over the refusal of the delivery th
     const hold = p.sim.holdNextAnswer('/cgi-bin/component/api_query_auth');
     const first = completeAuthorization(slow.services, 'bind-primary', input);
     await hold.arrived;
-    await expect(completeAuthorization(later.services, 'bind-primary', input)).resolves.toMatchObject({ ok: false, code: 'AUTH_CODE_USED' });
+    await expect(completeAuthorization(later.services, 'bind-primary', input)).resolves.toMatchObject({
+      ok: false,
+      code: 'AUTH_CODE_USED',
+    });
     hold.release();
     await expect(first).resolves.toMatchObject({ ok: true, code: 'PRIMARY_BOUND', appid: primary });
 
     const refresh = await fetch(redirect, { headers: { accept: 'application/json' } });
-    expect({ status: refresh.status, ...((await refresh.json()) as object) }).toMatchObject({ status: 200, ok: true, code: 'PRIMARY_BOUND', appid: primary });
+    expect({ status: refresh.status, ...((await refresh.json()) as object) }).toMatchObject({
+      status: 200,
+      ok: true,
+      code: 'PRIMARY_BOUND',
+      appid: primary,
+    });
     await expect(completeAuthorization(later.services, 'bind-primary', input)).resolves.toMatchObject({ ok: true, appid: primary });
   } finally {
     await slow.close();

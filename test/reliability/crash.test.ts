@@ -9,7 +9,7 @@
  * Every deployment must then finish exactly once: one deployment per build request, one audit and one release at
  * WeChat (a repeated release is answered 85052), and one `released` in its history.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,27 +18,27 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { Call, Client } from '../../infra/local/driver';
 import type { WeChatSimulator } from '../../infra/wechat-sim';
-import { phaseOf, type Deployment } from '../../shared/domain/deployment';
+import { type Deployment, phaseOf } from '../../shared/domain/deployment';
 import {
-  ROOT,
   aimPushes,
   authorizeNewApp,
+  type ClockedServices,
+  type Credentials,
   countTo,
+  type Exchange,
   expectCleanHistories,
   freshCredentials,
   platformEnv,
   pollUntil,
+  ROOT,
   readyApp,
   remotePlatform,
-  seedFromEnv,
   seededRandom,
+  seedFromEnv,
   servicesWithClock,
   sleep,
   startSimulator,
   startWireTap,
-  type ClockedServices,
-  type Credentials,
-  type Exchange,
 } from './support';
 
 jest.mock('qrcode', () => jest.requireActual('./fast-qrcode'));
@@ -122,7 +122,12 @@ async function warm(api: Client, path: string): Promise<void> {
 }
 
 /** Sends the request, SIGKILLs the runtime at the chosen moment and starts a new one on the same file and port. */
-async function sendAndCrash(phase: CrashRun['phase'], send: () => Promise<Call>, moment: Moment, inspect: () => Promise<string>): Promise<void> {
+async function sendAndCrash(
+  phase: CrashRun['phase'],
+  send: () => Promise<Call>,
+  moment: Moment,
+  inspect: () => Promise<string>,
+): Promise<void> {
   const victim = runtime;
   if (!victim) throw new Error('the runtime is not running');
   let answered = false;
@@ -142,7 +147,12 @@ async function sendAndCrash(phase: CrashRun['phase'], send: () => Promise<Call>,
   await request;
   if (trap && !trap.fired) throw new Error(`the runtime never called ${trap.path}`);
   trap = undefined;
-  runs.push({ phase, moment: moment.kind === 'delay' ? `${delayMs} ms after sending` : `${moment.path} answered`, answered, left: await inspect() });
+  runs.push({
+    phase,
+    moment: moment.kind === 'delay' ? `${delayMs} ms after sending` : `${moment.path} answered`,
+    answered,
+    left: await inspect(),
+  });
   runtime = await startRuntime();
 }
 
@@ -198,7 +208,8 @@ it(`finishes every deployment exactly once after the runtime is killed during bu
   for (let account = 0; account < 2; account++) {
     const ready = await readyApp(platform);
     apps.push({ api: ready.api, appId: ready.appId, target: ready.target });
-    while (apps.length < (account + 1) * (DEPLOYMENTS / 2)) apps.push({ api: ready.api, ...(await authorizeNewApp(platform, ready.api, ready.subject)) });
+    while (apps.length < (account + 1) * (DEPLOYMENTS / 2))
+      apps.push({ api: ready.api, ...(await authorizeNewApp(platform, ready.api, ready.subject)) });
   }
   const moment = (i: number, maxMs: number, paths: readonly string[]): Moment =>
     i % 2 === 0 ? { kind: 'delay', maxMs } : { kind: 'wechat-answered', path: paths[Math.floor(dice() * paths.length)] ?? '' };
@@ -212,7 +223,12 @@ it(`finishes every deployment exactly once after the runtime is killed during bu
       const d = (await deploymentsOfApp(appId))[0];
       return `${d ? phaseOf(d) : 'nothing'}, WeChat ${sim.miniProgram(target)?.exp ? 'committed' : 'untouched'}`;
     };
-    await sendAndCrash('build', () => api.post(`/v1/apps/${appId}/deployments`, build), moment(i, 120, ['/wxa/commit', '/wxa/get_qrcode', '/wxa/bind_tester']), buildLeft);
+    await sendAndCrash(
+      'build',
+      () => api.post(`/v1/apps/${appId}/deployments`, build),
+      moment(i, 120, ['/wxa/commit', '/wxa/get_qrcode', '/wxa/bind_tester']),
+      buildLeft,
+    );
     if ((await deploymentsOfApp(appId)).length === 0) {
       // Killed before anything was recorded: nothing happened at WeChat either, and the client's retry starts it.
       expect((await api.post(`/v1/apps/${appId}/deployments`, build)).status).toBe(202);
@@ -224,9 +240,15 @@ it(`finishes every deployment exactly once after the runtime is killed during bu
     expect(await finish(id, (d) => d.state !== 'building')).toBe('built');
 
     // Submit: a resumed submit must adopt the audit WeChat already has instead of submitting again.
-    const left = async (what: 'audits' | 'releaseHistory') => `${phaseOf(await stored(id))}, WeChat ${what} ${sim.miniProgram(target)?.[what].length ?? 0}`;
+    const left = async (what: 'audits' | 'releaseHistory') =>
+      `${phaseOf(await stored(id))}, WeChat ${what} ${sim.miniProgram(target)?.[what].length ?? 0}`;
     await warm(api, '/v1/deployments/dep_warm/submit');
-    await sendAndCrash('submit', () => api.post(`/v1/deployments/${id}/submit`), moment(i, 80, ['/wxa/submit_audit']), () => left('audits'));
+    await sendAndCrash(
+      'submit',
+      () => api.post(`/v1/deployments/${id}/submit`),
+      moment(i, 80, ['/wxa/submit_audit']),
+      () => left('audits'),
+    );
     if ((await stored(id)).state === 'built') expect((await api.post(`/v1/deployments/${id}/submit`)).status).toBe(200);
     expect(await finish(id, (d) => d.state !== 'submitting')).toBe('auditing');
 
@@ -236,7 +258,12 @@ it(`finishes every deployment exactly once after the runtime is killed during bu
 
     // Release: a resumed release that WeChat already did is answered 85052, which counts as done.
     await warm(api, '/v1/deployments/dep_warm/release');
-    await sendAndCrash('release', () => api.post(`/v1/deployments/${id}/release`), moment(i, 40, ['/wxa/release']), () => left('releaseHistory'));
+    await sendAndCrash(
+      'release',
+      () => api.post(`/v1/deployments/${id}/release`),
+      moment(i, 40, ['/wxa/release']),
+      () => left('releaseHistory'),
+    );
     if ((await stored(id)).state === 'approved') expect((await api.post(`/v1/deployments/${id}/release`)).status).toBe(200);
     expect(await finish(id, (d) => d.state !== 'releasing')).toBe('released');
   }
@@ -256,7 +283,9 @@ it(`finishes every deployment exactly once after the runtime is killed during bu
       releasesAtWeChat: wechat?.releaseHistory.length,
     });
   }
-  expect(outcome).toEqual(apps.map(() => ({ state: 'released', deploymentsOfApp: 1, released: 1, auditsAtWeChat: 1, releasesAtWeChat: 1 })));
+  expect(outcome).toEqual(
+    apps.map(() => ({ state: 'released', deploymentsOfApp: 1, released: 1, auditsAtWeChat: 1, releasesAtWeChat: 1 })),
+  );
 
   // On the wire: one accepted submit and one accepted release per deployment; any repeat was refused by WeChat.
   const answers = (path: string) => tap.exchanges.filter((e) => e.path === path).map(errcodeOf);
@@ -264,6 +293,10 @@ it(`finishes every deployment exactly once after the runtime is killed during bu
   expect(answers('/wxa/release').filter((code) => code === 0)).toHaveLength(DEPLOYMENTS);
   expect(answers('/wxa/release').filter((code) => code !== 0 && code !== 85052)).toEqual([]);
   // Crashes landed where it matters: WeChat had submitted or released and the store did not know it yet.
-  expect(runs.filter((run) => /^(submitting|releasing), WeChat (audits|releaseHistory) 1$/.test(run.left)).length).toBeGreaterThanOrEqual(DEPLOYMENTS);
-  process.stdout.write(`crash runs:\n${runs.map((run) => `  ${run.phase}: ${run.moment}${run.answered ? ' (after the reply)' : ''} → ${run.left}`).join('\n')}\n`);
+  expect(runs.filter((run) => /^(submitting|releasing), WeChat (audits|releaseHistory) 1$/.test(run.left)).length).toBeGreaterThanOrEqual(
+    DEPLOYMENTS,
+  );
+  process.stdout.write(
+    `crash runs:\n${runs.map((run) => `  ${run.phase}: ${run.moment}${run.answered ? ' (after the reply)' : ''} → ${run.left}`).join('\n')}\n`,
+  );
 });

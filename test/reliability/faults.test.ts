@@ -10,17 +10,17 @@ import { deploymentReply, expectStatus } from '../../infra/local/driver';
 import type { Deployment } from '../../shared/domain/deployment';
 import {
   authorizeNewApp,
+  type ClockedServices,
   countTo,
   expectCleanHistories,
   pollUntil,
+  type ReadyApp,
   readyApp,
-  seedFromEnv,
+  type SeededPlatform,
   seededRandom,
+  seedFromEnv,
   servicesWithClock,
   startSeededPlatform,
-  type ClockedServices,
-  type ReadyApp,
-  type SeededPlatform,
 } from './support';
 
 jest.mock('qrcode', () => jest.requireActual('./fast-qrcode'));
@@ -82,7 +82,9 @@ it(`finishes every deployment in the state WeChat decided, with one audit, one r
 
   // Build: whatever a request could not finish (a -1 three times, a timeout, a 502) the poller resumes.
   const builds = await Promise.all(
-    cases.map((c) => c.api.post(`/v1/apps/${c.appId}/deployments`, { userVersion: '1.0.0', userDesc: 'under faults', testers: ['tester001'] })),
+    cases.map((c) =>
+      c.api.post(`/v1/apps/${c.appId}/deployments`, { userVersion: '1.0.0', userDesc: 'under faults', testers: ['tester001'] }),
+    ),
   );
   builds.forEach((reply, i) => {
     const c = cases[i];
@@ -95,7 +97,9 @@ it(`finishes every deployment in the state WeChat decided, with one audit, one r
 
   // Submit: a resumed submit asks WeChat for the latest audit first, so a timeout never makes two audits.
   const submits = await Promise.all(cases.map((c) => c.api.post(`/v1/deployments/${c.id}/submit`)));
-  submits.forEach((reply) => expect(reply.status).toBe(200));
+  submits.forEach((reply) => {
+    expect(reply.status).toBe(200);
+  });
   const submitted = await pollUntil(poller, ids, leftIn('submitting'), { sim: p.sim });
   expect([...submitted.deployments.values()].map((d) => d.state)).toEqual(ids.map(() => 'auditing'));
 
@@ -120,12 +124,18 @@ it(`finishes every deployment in the state WeChat decided, with one audit, one r
 
   // Dropped results are reconciled by polling (under API faults too).
   const decided = await pollUntil(poller, ids, leftIn('auditing'), { sim: p.sim });
-  for (const c of cases) expect({ id: c.id, state: decided.deployments.get(c.id)?.state }).toEqual({ id: c.id, state: c.decision === 'reject' ? 'rejected' : 'approved' });
+  for (const c of cases)
+    expect({ id: c.id, state: decided.deployments.get(c.id)?.state }).toEqual({
+      id: c.id,
+      state: c.decision === 'reject' ? 'rejected' : 'approved',
+    });
 
   // Release the approved ones; a release that did not answer is resumed, and 85052 counts as done.
   const approved = cases.filter((c) => c.decision !== 'reject');
   const releases = await Promise.all(approved.map((c) => c.api.post(`/v1/deployments/${c.id}/release`)));
-  releases.forEach((reply) => expect(reply.status).toBe(200));
+  releases.forEach((reply) => {
+    expect(reply.status).toBe(200);
+  });
   const released = await pollUntil(poller, ids, leftIn('releasing'), { sim: p.sim });
   p.sim.setFaults({ systemErrorRate: 0, http5xxRate: 0, hangRate: 0, dropPushRate: 0, duplicatePushRate: 0, reorderPushes: false });
 
@@ -188,7 +198,9 @@ describe('a component token WeChat rejects before its stored expiry', () => {
   it('is replaced when an authorizer token must be refreshed', async () => {
     const [, ready] = accounts;
     if (!ready) throw new Error('no account');
-    const built = deploymentReply.parse(expectStatus(await ready.api.post(`/v1/apps/${ready.appId}/deployments`, { userVersion: '1.0.0', userDesc: 'x' }), 202).body);
+    const built = deploymentReply.parse(
+      expectStatus(await ready.api.post(`/v1/apps/${ready.appId}/deployments`, { userVersion: '1.0.0', userDesc: 'x' }), 202).body,
+    );
     p.sim.expireTokens('all');
     const submitted = deploymentReply.parse(expectStatus(await ready.api.post(`/v1/deployments/${built.id}/submit`), 200).body);
     expect({ state: submitted.state, failure: submitted.failure }).toEqual({ state: 'auditing', failure: null });

@@ -6,21 +6,21 @@
  * deployment, none for a voided one.
  */
 import { z } from 'zod';
-import { authorize, expectStatus, type Call, type Client } from '../../infra/local/driver';
+import { authorize, type Call, type Client, expectStatus } from '../../infra/local/driver';
 import type { Deployment } from '../../shared/domain/deployment';
 import {
   authorizeNewApp,
+  type ClockedServices,
   countTo,
   expectCleanHistories,
   pollUntil,
   readyApp,
-  seedFromEnv,
+  type SeededPlatform,
   seededRandom,
+  seedFromEnv,
   servicesWithClock,
   sleep,
   startSeededPlatform,
-  type ClockedServices,
-  type SeededPlatform,
 } from './support';
 
 jest.mock('qrcode', () => jest.requireActual('./fast-qrcode'));
@@ -142,7 +142,8 @@ beforeAll(async () => {
     // Unbound mini programs are authorized for their app again, for the next round.
     for (const { slot } of ofKind('publish-vs-unbind')) {
       const again = await authorize(p, slot.api, 'authorize-app', slot.target, slot.appId);
-      if (again.result.code !== 'MINI_PROGRAM_AUTHORIZED') throw new Error(`re-authorizing ${slot.target}: ${JSON.stringify(again.result)}`);
+      if (again.result.code !== 'MINI_PROGRAM_AUTHORIZED')
+        throw new Error(`re-authorizing ${slot.target}: ${JSON.stringify(again.result)}`);
     }
   }
   const unbinds = results.filter((r) => r.kind === 'publish-vs-unbind');
@@ -157,9 +158,11 @@ afterAll(async () => {
 });
 
 const finalsOf = async (kind: Kind): Promise<Deployment[]> =>
-  (await Promise.all(results.filter((r) => r.kind === kind).map(async (r) => (await store.services.db.deployments.get(r.deploymentId))?.data))).filter(
-    (d): d is Deployment => d !== undefined,
-  );
+  (
+    await Promise.all(
+      results.filter((r) => r.kind === kind).map(async (r) => (await store.services.db.deployments.get(r.deploymentId))?.data),
+    )
+  ).filter((d): d is Deployment => d !== undefined);
 
 it(`ran 200 concurrent pairs, 100 of each kind, and answered none of them with a 5xx (seed ${SEED}: RELIABILITY_SEED replays it)`, () => {
   expect(results.filter((r) => r.kind === 'publish-vs-publish')).toHaveLength(100);
@@ -169,10 +172,14 @@ it(`ran 200 concurrent pairs, 100 of each kind, and answered none of them with a
 
 it('publish-vs-publish: both answer 200, the deployment is released once, WeChat gets exactly one release call', async () => {
   const wrong = results.filter(
-    (r) => r.kind === 'publish-vs-publish' && !(r.state === 'released' && r.releasesAtWeChat === 1 && r.replies[0] === 200 && r.replies[1] === 200),
+    (r) =>
+      r.kind === 'publish-vs-publish' &&
+      !(r.state === 'released' && r.releasesAtWeChat === 1 && r.replies[0] === 200 && r.replies[1] === 200),
   );
   expect(wrong).toEqual([]);
-  expect(volleys.filter((v) => v.kind === 'publish-vs-publish').map((v) => v.releaseCalls - v.pairs)).toEqual(Array.from({ length: ROUNDS }, () => 0));
+  expect(volleys.filter((v) => v.kind === 'publish-vs-publish').map((v) => v.releaseCalls - v.pairs)).toEqual(
+    Array.from({ length: ROUNDS }, () => 0),
+  );
   const finals = await finalsOf('publish-vs-publish');
   expectCleanHistories(finals);
   expect(finals.map((d) => countTo(d, 'released'))).toEqual(finals.map(() => 1));
@@ -191,7 +198,10 @@ it('publish-vs-unbind: never both — released with nothing voided, or voided wi
   });
   expect(wrong).toEqual([]);
   // Exactly one release call per released deployment; a voided deployment gets none.
-  const released = (round: number) => results.filter((r) => r.kind === 'publish-vs-unbind' && r.round === round && r.state === 'released').length;
-  expect(volleys.filter((v) => v.kind === 'publish-vs-unbind').map((v) => v.releaseCalls - released(v.round))).toEqual(Array.from({ length: ROUNDS }, () => 0));
+  const released = (round: number) =>
+    results.filter((r) => r.kind === 'publish-vs-unbind' && r.round === round && r.state === 'released').length;
+  expect(volleys.filter((v) => v.kind === 'publish-vs-unbind').map((v) => v.releaseCalls - released(v.round))).toEqual(
+    Array.from({ length: ROUNDS }, () => 0),
+  );
   expectCleanHistories(await finalsOf('publish-vs-unbind'));
 });

@@ -8,31 +8,31 @@
  * Then: no log line contains any of them; and the SQLite files (db, -wal, -shm) hold no plaintext token, ticket,
  * refresh token, secret or API key.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { authorize, client, createLowcodeApp, deploymentReply, expectStatus, pngOfWidth, type Client } from '../../infra/local/driver';
+import { authorize, type Client, client, createLowcodeApp, deploymentReply, expectStatus, pngOfWidth } from '../../infra/local/driver';
 import type { WeChatSimulator } from '../../infra/wechat-sim';
 import { pollDue } from '../../shared/app/deployments';
 import { createLogger } from '../../shared/runtime/logger';
 import { WeChatMessageCrypto } from '../../shared/wechat/crypto';
 import {
-  ROOT,
   aimPushes,
+  type ClockedServices,
+  type Credentials,
+  type Exchange,
   freshCredentials,
   newMiniProgram,
   newSubject,
   platformEnv,
+  ROOT,
   remotePlatform,
   servicesWithClock,
   sleep,
   startSimulator,
   startWireTap,
-  type ClockedServices,
-  type Credentials,
-  type Exchange,
 } from './support';
 
 jest.mock('qrcode', () => jest.requireActual('./fast-qrcode'));
@@ -71,7 +71,10 @@ function collectFromJson(value: unknown, origin: string, key = ''): void {
     if (SECRET_FIELD.test(key)) addSecret(value, `${origin} ${key}`);
     return;
   }
-  if (Array.isArray(value)) value.forEach((item) => collectFromJson(item, origin, key));
+  if (Array.isArray(value))
+    value.forEach((item) => {
+      collectFromJson(item, origin, key);
+    });
   else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) collectFromJson(v, origin, k);
 }
 
@@ -91,7 +94,13 @@ async function startRuntime(): Promise<void> {
   // tsx's loader inside the child itself, so the pid is the runtime's.
   child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...platformEnv(credentials, tap.url, sqlitePath), PORT: '0', LOG_LEVEL: 'debug' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      ...platformEnv(credentials, tap.url, sqlitePath),
+      PORT: '0',
+      LOG_LEVEL: 'debug',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (chunk: Buffer) => (childOutput += chunk.toString()));
@@ -111,14 +120,22 @@ async function startRuntime(): Promise<void> {
 
 /** An account created with an Idempotency-Key, as a frontend that retries would. */
 async function newAccount(name: string): Promise<{ id: string; key: string; api: Client }> {
-  const reply = expectStatus(await client(url, credentials.adminKey).post('/v1/accounts', { name }, { 'idempotency-key': `create-${name.replace(/\W/g, '')}-0001` }), 201);
+  const reply = expectStatus(
+    await client(url, credentials.adminKey).post('/v1/accounts', { name }, { 'idempotency-key': `create-${name.replace(/\W/g, '')}-0001` }),
+    201,
+  );
   const created = accountReply.parse(reply.body);
   addSecret(created.apiKey, `API key of ${name}`);
   return { id: created.account.id, key: created.apiKey, api: client(url, created.apiKey) };
 }
 
 async function build(api: Client, appId: string, version: string): Promise<string> {
-  const built = deploymentReply.parse(expectStatus(await api.post(`/v1/apps/${appId}/deployments`, { userVersion: version, userDesc: 'secrets', testers: ['tester001'] }), 202).body);
+  const built = deploymentReply.parse(
+    expectStatus(
+      await api.post(`/v1/apps/${appId}/deployments`, { userVersion: version, userDesc: 'secrets', testers: ['tester001'] }),
+      202,
+    ).body,
+  );
   expect(built.state).toBe('built');
   return built.id;
 }
@@ -130,7 +147,9 @@ async function fullRun(): Promise<void> {
   const alice = await newAccount(subject);
   plainMarker = subject;
   // Rotation, with an Idempotency-Key: the new key is in a stored response for 24 h.
-  const rotated = apiKeyReply.parse(expectStatus(await alice.api.post('/v1/account/api-keys', {}, { 'idempotency-key': 'rotate-alice-0001' }), 201).body).apiKey;
+  const rotated = apiKeyReply.parse(
+    expectStatus(await alice.api.post('/v1/account/api-keys', {}, { 'idempotency-key': 'rotate-alice-0001' }), 201).body,
+  ).apiKey;
   addSecret(rotated, 'rotated API key');
   const api = client(url, rotated);
 
@@ -175,9 +194,19 @@ async function fullRun(): Promise<void> {
   sim.setFaults({ dropPushRate: 0 });
 
   // Errors on the way: a forged push, a bad body, a bad key.
-  const forged = new WeChatMessageCrypto({ token: 'not-the-token', encodingAESKey: credentials.encodingAESKey, appId: credentials.componentAppId });
-  const sealed = forged.sealEnvelope('<xml><CreateTime>1</CreateTime><InfoType>component_verify_ticket</InfoType></xml>', { timestamp: String(Math.floor(Date.now() / 1000)), nonce: 'n0nce' });
-  const refused = await fetch(`${url}/wechat/component/events?timestamp=${Math.floor(Date.now() / 1000)}&nonce=n0nce&encrypt_type=aes&msg_signature=${sealed.msgSignature}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: sealed.body });
+  const forged = new WeChatMessageCrypto({
+    token: 'not-the-token',
+    encodingAESKey: credentials.encodingAESKey,
+    appId: credentials.componentAppId,
+  });
+  const sealed = forged.sealEnvelope('<xml><CreateTime>1</CreateTime><InfoType>component_verify_ticket</InfoType></xml>', {
+    timestamp: String(Math.floor(Date.now() / 1000)),
+    nonce: 'n0nce',
+  });
+  const refused = await fetch(
+    `${url}/wechat/component/events?timestamp=${Math.floor(Date.now() / 1000)}&nonce=n0nce&encrypt_type=aes&msg_signature=${sealed.msgSignature}`,
+    { method: 'POST', headers: { 'content-type': 'text/xml' }, body: sealed.body },
+  );
   expect(refused.status).toBe(401);
   expect((await api.post('/v1/apps', { kind: 'lowcode', name: '' })).status).toBe(400);
   expect((await client(url, `${rotated}x`).get('/v1/account')).status).toBe(401);
@@ -203,7 +232,8 @@ async function fullRun(): Promise<void> {
   await sim.pushesSettled();
   for (const exchange of tap.exchanges) collectFromExchange(exchange);
   for (const push of sim.pushLog()) {
-    for (const found of push.plaintext.matchAll(/<(ComponentVerifyTicket|AuthorizationCode|PreAuthCode)><!\[CDATA\[([^\]]+)\]\]>/g)) addSecret(found[2], `push ${found[1] ?? ''}`);
+    for (const found of push.plaintext.matchAll(/<(ComponentVerifyTicket|AuthorizationCode|PreAuthCode)><!\[CDATA\[([^\]]+)\]\]>/g))
+      addSecret(found[2], `push ${found[1] ?? ''}`);
   }
 }
 
@@ -216,7 +246,11 @@ beforeAll(async () => {
   await startRuntime();
   aimPushes(sim, url);
   await sim.pushVerifyTicket();
-  poller = servicesWithClock(platformEnv(credentials, tap.url, sqlitePath, { PUBLIC_BASE_URL: url, LOG_LEVEL: 'debug' }), Date.now(), createLogger({ level: 'debug', sink: (line) => pollerLines.push(line) }));
+  poller = servicesWithClock(
+    platformEnv(credentials, tap.url, sqlitePath, { PUBLIC_BASE_URL: url, LOG_LEVEL: 'debug' }),
+    Date.now(),
+    createLogger({ level: 'debug', sink: (line) => pollerLines.push(line) }),
+  );
   addSecret(credentials.componentSecret, 'WECHAT_COMPONENT_SECRET');
   addSecret(credentials.token, 'WECHAT_TOKEN');
   addSecret(credentials.encodingAESKey, 'WECHAT_ENCODING_AES_KEY');
@@ -240,7 +274,14 @@ afterAll(async () => {
 const spellings = (secret: string): string[] => [...new Set([secret, encodeURIComponent(secret)])];
 
 /** Shapes of the simulator's tokens, in case one was issued somewhere the tap did not see. */
-const TOKEN_SHAPES = [/\b9[12]_[A-Za-z0-9_-]{20,}/, /refreshtoken@@@/, /ticket@@@/, /preauthcode@@@/, /queryauthcode@@@/, /adm_[A-Za-z0-9_-]{20,}/];
+const TOKEN_SHAPES = [
+  /\b9[12]_[A-Za-z0-9_-]{20,}/,
+  /refreshtoken@@@/,
+  /ticket@@@/,
+  /preauthcode@@@/,
+  /queryauthcode@@@/,
+  /adm_[A-Za-z0-9_-]{20,}/,
+];
 
 it('collected the secrets of a real run: configured ones, API keys, and what WeChat issued', () => {
   const origins = [...secrets.values()].join('\n');
@@ -258,10 +299,14 @@ it('collected the secrets of a real run: configured ones, API keys, and what WeC
 it('finds no secret in the logs of any function, at debug level', () => {
   const logs = `${childOutput}\n${pollerLines.join('\n')}`;
   // The capture is real: debug lines from the functions and from the poller.
-  expect(childOutput.split('\n').filter((line) => line.includes('"level":"debug"') || line.includes('"level":"info"')).length).toBeGreaterThan(20);
+  expect(
+    childOutput.split('\n').filter((line) => line.includes('"level":"debug"') || line.includes('"level":"info"')).length,
+  ).toBeGreaterThan(20);
   expect(pollerLines.length).toBeGreaterThan(0);
   expect(logs).toContain(logMarker);
-  const leaks = [...secrets].flatMap(([secret, origin]) => (spellings(secret).some((s) => logs.includes(s)) ? [`${origin} (${secret.slice(0, 6)}…)`] : []));
+  const leaks = [...secrets].flatMap(([secret, origin]) =>
+    spellings(secret).some((s) => logs.includes(s)) ? [`${origin} (${secret.slice(0, 6)}…)`] : [],
+  );
   expect(leaks).toEqual([]);
   expect(TOKEN_SHAPES.filter((shape) => shape.test(logs)).map(String)).toEqual([]);
 });
@@ -279,9 +324,15 @@ it('finds no plaintext WeChat token, ticket, code, refresh token or configured s
   expect(bytes.join('').length).toBeGreaterThan(0);
   // The scan sees text: the account's name is stored in the clear, as it should be.
   expect(bytes.some((text) => text.includes(Buffer.from(plainMarker, 'utf8').toString('latin1')))).toBe(true);
-  const found = [...secrets].filter(([, origin]) => isWeChatSecret(origin)).flatMap(([secret, origin]) => (bytes.some((text) => text.includes(secret)) ? [origin] : []));
+  const found = [...secrets]
+    .filter(([, origin]) => isWeChatSecret(origin))
+    .flatMap(([secret, origin]) => (bytes.some((text) => text.includes(secret)) ? [origin] : []));
   expect(found).toEqual([]);
-  expect(TOKEN_SHAPES.slice(0, 5).filter((shape) => bytes.some((text) => shape.test(text))).map(String)).toEqual([]);
+  expect(
+    TOKEN_SHAPES.slice(0, 5)
+      .filter((shape) => bytes.some((text) => shape.test(text)))
+      .map(String),
+  ).toEqual([]);
 });
 
 /*
@@ -291,6 +342,8 @@ it('finds no plaintext WeChat token, ticket, code, refresh token or configured s
  */
 it('finds no plaintext account API key in the SQLite files', () => {
   const bytes = storeFiles().map((file) => readFileSync(file).toString('latin1'));
-  const found = [...secrets].filter(([, origin]) => !isWeChatSecret(origin)).flatMap(([secret, origin]) => (bytes.some((text) => text.includes(secret)) ? [origin] : []));
+  const found = [...secrets]
+    .filter(([, origin]) => !isWeChatSecret(origin))
+    .flatMap(([secret, origin]) => (bytes.some((text) => text.includes(secret)) ? [origin] : []));
   expect(found).toEqual([]);
 });

@@ -1,216 +1,21 @@
 /**
  * What the reliability and hostile-input suites share: the product on loopback with a simulator the test owns
- * (seeded dice, fresh credentials), a poller instance on the same database whose clock the test moves, and the
- * invariants every deployment history must keep.
+ * (seeded dice, fresh credentials; from infra/testing), a poller instance on the same database whose clock the
+ * test moves, and the invariants every deployment history must keep.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { z } from 'zod';
-import { startLocalStack, type LocalStack } from '../../infra/local/bootstrap';
-import { authorize, client, createLowcodeApp, expectStatus, type Client, type Platform } from '../../infra/local/driver';
-import { seedDemoPlatform, startWeChatSimulator, type MiniProgramSpec, type SimulatorOptions, type WeChatSimulator } from '../../infra/wechat-sim';
+import type { WeChatSimulator } from '../../infra/wechat-sim';
 import { createServices, type Services } from '../../shared/app/context';
-import { pollDue, type PollSummary } from '../../shared/app/deployments';
+import { type PollSummary, pollDue } from '../../shared/app/deployments';
 import type { Deployment } from '../../shared/domain/deployment';
 import { parseConfig } from '../../shared/runtime/config';
 import { createLogger, type Logger } from '../../shared/runtime/logger';
 import { openSqliteStore } from '../../shared/store/sqlite';
 import { createWeChatPlatform } from '../../shared/wechat/platform';
 
-export const ROOT = resolve(__dirname, '..', '..');
-
-/** mulberry32: a tiny seeded PRNG, so a failing run can be replayed from the seed it prints. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** The seed of a run: fixed unless RELIABILITY_SEED asks for another one. */
-export const seedFromEnv = (fallback: number): number => {
-  const given = Number(process.env.RELIABILITY_SEED);
-  return Number.isSafeInteger(given) && given > 0 ? given : fallback;
-};
-
-const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-export const randomAlnum = (length: number): string =>
-  Array.from(randomBytes(length), (byte) => ALNUM[byte % ALNUM.length] ?? 'a').join('');
-
-/** Every secret a platform run is configured with; fresh per run so a scan for them means something. */
-export interface Credentials {
-  componentAppId: string;
-  componentSecret: string;
-  token: string;
-  encodingAESKey: string;
-  dataKey: string;
-  adminKey: string;
-}
-
-export const freshCredentials = (): Credentials => ({
-  componentAppId: `wx${randomBytes(8).toString('hex')}`,
-  componentSecret: randomAlnum(32),
-  token: randomAlnum(32),
-  encodingAESKey: randomAlnum(43),
-  dataKey: randomBytes(32).toString('base64'),
-  adminKey: `adm_${randomBytes(24).toString('base64url')}`,
-});
-
-/** The environment a platform instance (in-process or child process) needs to use an external simulator. */
-export function platformEnv(c: Credentials, apiBase: string, sqlitePath: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    WXA_ENV: 'local',
-    STORE: 'sqlite',
-    SQLITE_PATH: sqlitePath,
-    DATA_KEY: c.dataKey,
-    ADMIN_API_KEY: c.adminKey,
-    WECHAT_COMPONENT_APPID: c.componentAppId,
-    WECHAT_COMPONENT_SECRET: c.componentSecret,
-    WECHAT_TOKEN: c.token,
-    WECHAT_ENCODING_AES_KEY: c.encodingAESKey,
-    WECHAT_API_BASE: apiBase,
-    WECHAT_PC_AUTH_PAGE_BASE: apiBase,
-    WECHAT_MOBILE_AUTH_PAGE_BASE: apiBase,
-    LOG_LEVEL: 'error',
-    // A loaded machine answers slowly, not never: a call timing out is a fault the fault tests inject on purpose.
-    WECHAT_TIMEOUT_MS: '60000',
-    ...extra,
-  };
-}
-
-export async function startSimulator(c: Credentials, options: Partial<SimulatorOptions> = {}): Promise<WeChatSimulator> {
-  const sim = await startWeChatSimulator({
-    component: { appId: c.componentAppId, secret: c.componentSecret, token: c.token, encodingAESKey: c.encodingAESKey },
-    ticketIntervalMs: 0,
-    pushTimeoutMs: 60_000,
-    ...options,
-  });
-  seedDemoPlatform(sim);
-  return sim;
-}
-
-/** Points the simulator's pushes at a (re)started runtime. */
-export const aimPushes = (sim: WeChatSimulator, runtimeUrl: string): void =>
-  sim.configure({ componentEventUrl: `${runtimeUrl}/wechat/component/events`, messageUrlTemplate: `${runtimeUrl}/wechat/authorizers/$APPID$/events` });
-
-export interface SeededPlatform extends Platform {
-  credentials: Credentials;
-  env: Record<string, string>;
-  sqlitePath: string;
-  dir: string;
-}
-
-/**
- * The whole product in this process (every function of serverless.yml behind the local runtime, a temp SQLite
- * file) against a simulator this test started, so its dice are seeded. Mutates process.env like `startPlatform`:
- * the functions read their configuration from it at their cold start.
- */
-export async function startSeededPlatform(
-  options: { random?: () => number; env?: Record<string, string>; simulator?: Partial<SimulatorOptions>; log?: Logger } = {},
-): Promise<SeededPlatform> {
-  const dir = mkdtempSync(join(tmpdir(), 'wxa-reliability-'));
-  const credentials = freshCredentials();
-  const sim = await startSimulator(credentials, { ...(options.random ? { random: options.random } : {}), ...options.simulator });
-  const sqlitePath = join(dir, 'wxa.db');
-  const env = platformEnv(credentials, sim.baseUrl, sqlitePath, options.env);
-  Object.assign(process.env, env);
-  let stack: LocalStack;
-  try {
-    stack = await startLocalStack({ root: ROOT, env: process.env, log: options.log ?? createLogger({ level: 'error' }), port: 0, timers: false, timeoutScale: 10 });
-  } catch (error) {
-    await sim.close();
-    throw error;
-  }
-  aimPushes(sim, stack.runtime.url);
-  await sim.pushVerifyTicket();
-  return {
-    url: stack.runtime.url,
-    sim,
-    stack,
-    adminKey: credentials.adminKey,
-    credentials,
-    env: { ...env, PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL ?? stack.runtime.url },
-    sqlitePath,
-    dir,
-    pollNow: () => stack.runtime.fireTimer('review-poller', 'poll-due'),
-    close: async () => {
-      await stack.close();
-      await sim.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-/**
- * A Platform for the driver's helpers when the runtime is another process: over HTTP they use only `url`, `sim`
- * and `adminKey`; what would need the in-process runtime says so.
- */
-export function remotePlatform(url: string, sim: WeChatSimulator, adminKey: string): Platform {
-  const elsewhere = () => Promise.reject(new Error('the runtime runs in another process'));
-  const stack: LocalStack = {
-    runtime: { url, port: Number(new URL(url).port), invocations: [], fireTimer: elsewhere, received: 0, untilReceived: elsewhere, close: () => Promise.resolve() },
-    simulatorUrl: sim.baseUrl,
-    simulator: sim,
-    generated: [],
-    close: () => Promise.resolve(),
-  };
-  return { url, sim, adminKey, stack, pollNow: elsewhere, close: () => Promise.resolve() };
-}
-
-export const CATEGORY = { first_class: '工具', second_class: '效率', first_id: 287, second_id: 613 };
-
-/** A mini program of its own for each scenario: the simulator is shared by a whole file. */
-export function newMiniProgram(sim: WeChatSimulator, subject: string, extra: Partial<MiniProgramSpec> = {}): string {
-  const appId = `wx${randomBytes(8).toString('hex')}`;
-  sim.addMiniProgram({ appId, nickName: `小程序${appId.slice(-4)}`, principalName: subject, categories: [CATEGORY], ...extra });
-  return appId;
-}
-
-export const newSubject = (): string => `测试科技有限公司${randomBytes(3).toString('hex')}`;
-
-export interface ReadyApp {
-  api: Client;
-  /** The account's API key, for tests that build their own requests. */
-  apiKey: string;
-  accountId: string;
-  appId: string;
-  target: string;
-  primary: string;
-  subject: string;
-}
-
-/** An account with a bound primary, an app, and a target mini program authorized for it (pipeline.test.ts). */
-export async function readyApp(p: Platform, subject = newSubject()): Promise<ReadyApp> {
-  const { api, id, apiKey } = await createKeyedAccount(p, subject);
-  const primary = newMiniProgram(p.sim, subject);
-  const bound = await authorize(p, api, 'bind-primary', primary);
-  if (bound.result.code !== 'PRIMARY_BOUND') throw new Error(`binding the primary failed: ${JSON.stringify(bound.result)}`);
-  return { api, apiKey, accountId: id, primary, subject, ...(await authorizeNewApp(p, api, subject)) };
-}
-
-/** `createAccount` of the driver, keeping the API key it hides. */
-export async function createKeyedAccount(p: Pick<Platform, 'url' | 'adminKey'>, name: string): Promise<{ id: string; apiKey: string; api: Client }> {
-  const reply = expectStatus(await client(p.url, p.adminKey).post('/v1/accounts', { name }), 201);
-  const created = z.object({ account: z.object({ id: z.string() }), apiKey: z.string() }).parse(reply.body);
-  return { id: created.account.id, apiKey: created.apiKey, api: client(p.url, created.apiKey) };
-}
-
-/** One more app of the account, with a target mini program of its own. */
-export async function authorizeNewApp(p: Platform, api: Client, subject: string): Promise<{ appId: string; target: string }> {
-  const appId = await createLowcodeApp(api, 'Shop');
-  const target = newMiniProgram(p.sim, subject);
-  const authorized = await authorize(p, api, 'authorize-app', target, appId);
-  if (authorized.result.code !== 'MINI_PROGRAM_AUTHORIZED') throw new Error(`authorizing the target failed: ${JSON.stringify(authorized.result)}`);
-  return { appId, target };
-}
+// The seeded platform and the scenario starters live in infra/testing (scripts/fuzz.ts uses them too).
+export * from '../../infra/testing/seeded-platform';
 
 /**
  * Another instance of the backend on the same database and WeChat, whose clock the test sets: what a poller
@@ -284,7 +89,8 @@ export function historyProblems(d: Deployment): string[] {
   const problems: string[] = [];
   d.history.forEach((entry, i) => {
     const previous = d.history[i - 1];
-    if (previous && phaseKey(previous) === phaseKey(entry)) problems.push(`entry ${i} repeats ${phaseKey(entry)} (${entry.command} after ${previous.command})`);
+    if (previous && phaseKey(previous) === phaseKey(entry))
+      problems.push(`entry ${i} repeats ${phaseKey(entry)} (${entry.command} after ${previous.command})`);
   });
   const approvals = new Map<number | undefined, number>();
   for (const entry of d.history.filter((h) => h.to === 'approved')) approvals.set(entry.auditId, (approvals.get(entry.auditId) ?? 0) + 1);

@@ -7,7 +7,9 @@ import { z } from 'zod';
 import type { Platform } from '../../infra/local/driver';
 import { compilePath } from '../../shared/runtime/http/route';
 
-const documentSchema = z.object({ paths: z.record(z.string(), z.record(z.string(), z.object({ responses: z.record(z.string(), z.unknown()) }))) });
+const documentSchema = z.object({
+  paths: z.record(z.string(), z.record(z.string(), z.object({ responses: z.record(z.string(), z.unknown()) }))),
+});
 
 /** The answers whose status the document does not list for their route, as `METHOD path → status (listed: …)`. */
 export async function undocumentedAnswers(p: Pick<Platform, 'url' | 'stack'>): Promise<string[]> {

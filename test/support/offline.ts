@@ -46,7 +46,12 @@ export function runOffline(file: string | { source: string }, args: readonly str
       encoding: 'utf8',
       timeout: 60_000,
     });
-    return { status: child.status, stdout: child.stdout, stderr: child.stderr, lookups: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
+    return {
+      status: child.status,
+      stdout: child.stdout,
+      stderr: child.stderr,
+      lookups: readFileSync(log, 'utf8').split('\n').filter(Boolean),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

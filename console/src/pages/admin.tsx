@@ -1,10 +1,8 @@
-import { useState } from 'react';
+import { useContext, useState } from 'react';
 import { Alert, Button, Card, Descriptions, Form, Tag } from 'tdesign-react';
 import type { AccountView } from '../api';
-import { formatTime, useT } from '../i18n';
-import { useContext } from 'react';
-import { LangContext } from '../i18n';
 import { ApiError } from '../api';
+import { formatTime, LangContext, useT } from '../i18n';
 import { Field, PageTitle, plainError, TextInput, useSession } from '../ui';
 
 /** The platform admin: creates accounts (the key is shown once) and looks one up by id. */
@@ -46,7 +44,9 @@ export function AdminPage() {
       <Card title={t('创建账号', 'Create an account')} bordered className="gap">
         <Form labelAlign="top" onSubmit={() => void create()} preventSubmitDefault>
           <Field label={t('账号名称', 'Account name')} error={nameError}>
-            {(id, describedBy) => <TextInput id={id} describedBy={describedBy} value={name} onChange={setName} name="name" invalid={!!nameError} />}
+            {(id, describedBy) => (
+              <TextInput id={id} describedBy={describedBy} value={name} onChange={setName} name="name" invalid={!!nameError} />
+            )}
           </Field>
           <Button type="submit" theme="primary">
             {t('创建', 'Create')}
@@ -56,22 +56,38 @@ export function AdminPage() {
           <Alert
             className="gap"
             theme="success"
-            title={t(`已创建账号 ${created.account.name}（${created.account.id}）`, `Account ${created.account.name} (${created.account.id}) created`)}
+            title={t(
+              `已创建账号 ${created.account.name}（${created.account.id}）`,
+              `Account ${created.account.name} (${created.account.id}) created`,
+            )}
             message={
               <div>
-                <p>{t('API 密钥只显示这一次，请立即复制并交给账号管理员：', 'The API key is shown this once: copy it now and hand it to the account’s admin:')}</p>
+                <p>
+                  {t(
+                    'API 密钥只显示这一次，请立即复制并交给账号管理员：',
+                    'The API key is shown this once: copy it now and hand it to the account’s admin:',
+                  )}
+                </p>
                 <code className="secret" data-testid="new-api-key">
                   {created.apiKey}
                 </code>
                 <Button
                   size="small"
                   variant="outline"
-                  onClick={() => void navigator.clipboard?.writeText(created.apiKey).then(() => setCopied(true), () => setCopied(false))}
+                  onClick={() =>
+                    void navigator.clipboard?.writeText(created.apiKey).then(
+                      () => setCopied(true),
+                      () => setCopied(false),
+                    )
+                  }
                 >
                   {copied ? t('已复制', 'Copied') : t('复制', 'Copy')}
                 </Button>
                 <p className="muted">
-                  {t('密钥轮换：账号管理员用此密钥登录后在“账号”页点击“轮换密钥”。', 'Rotation: the account’s admin signs in with this key and clicks “Rotate key” on the Account page.')}
+                  {t(
+                    '密钥轮换：账号管理员用此密钥登录后在“账号”页点击“轮换密钥”。',
+                    'Rotation: the account’s admin signs in with this key and clicks “Rotate key” on the Account page.',
+                  )}
                 </p>
               </div>
             }
@@ -81,7 +97,16 @@ export function AdminPage() {
       <Card title={t('查看账号', 'Look up an account')} bordered className="gap">
         <Form labelAlign="top" onSubmit={() => void lookup()} preventSubmitDefault>
           <Field label={t('账号 ID（acc_…）', 'Account id (acc_…)')} error={lookupError}>
-            {(id, describedBy) => <TextInput id={id} describedBy={describedBy} value={lookupId} onChange={setLookupId} name="accountId" invalid={!!lookupError} />}
+            {(id, describedBy) => (
+              <TextInput
+                id={id}
+                describedBy={describedBy}
+                value={lookupId}
+                onChange={setLookupId}
+                name="accountId"
+                invalid={!!lookupError}
+              />
+            )}
           </Field>
           <Button type="submit" variant="outline">
             {t('查看', 'Look up')}
@@ -97,9 +122,14 @@ export function AdminPage() {
               { label: t('有效密钥数', 'Live keys'), content: String(found.apiKeyCount) },
               {
                 label: t('主小程序', 'Primary mini program'),
-                content: found.primaryMiniProgramStatus ? `${found.primaryMiniProgramStatus.nickname} · ${found.primaryMiniProgramStatus.status}` : t('未绑定', 'not bound'),
+                content: found.primaryMiniProgramStatus
+                  ? `${found.primaryMiniProgramStatus.nickname} · ${found.primaryMiniProgramStatus.status}`
+                  : t('未绑定', 'not bound'),
               },
-              { label: t('可发布', 'Can publish'), content: found.canPublish ? <Tag theme="success">{t('是', 'yes')}</Tag> : <Tag theme="warning">{t('否', 'no')}</Tag> },
+              {
+                label: t('可发布', 'Can publish'),
+                content: found.canPublish ? <Tag theme="success">{t('是', 'yes')}</Tag> : <Tag theme="warning">{t('否', 'no')}</Tag>,
+              },
               { label: t('创建时间', 'Created'), content: formatTime(lang, found.createdAt) },
             ]}
           />

@@ -2,12 +2,47 @@ import { useContext, useEffect, useState } from 'react';
 import { Alert, Button, Card, Form, MessagePlugin, Space, Tag } from 'tdesign-react';
 import { ApiError, type AppView, type DeploymentSummaryView } from '../api';
 import { appStatusText, deploymentStateText, formatTime, LangContext, useT } from '../i18n';
-import { AuthorizationDialog, Busy, Field, LoadError, PageTitle, plainError, TextArea, TextInput, useLoad, usePolling, useSession } from '../ui';
-import { byCategory, iotDraftOf, IotConfigForm, lowcodeDraftOf, LowcodeForm, parseExt, productIdsOf, toIotConfig, type FieldErrors, type IotDraft, type LowcodeDraft } from './app-forms';
+import {
+  AuthorizationDialog,
+  Busy,
+  Field,
+  LoadError,
+  PageTitle,
+  plainError,
+  TextArea,
+  TextInput,
+  useLoad,
+  usePolling,
+  useSession,
+} from '../ui';
+import {
+  byCategory,
+  type FieldErrors,
+  IotConfigForm,
+  type IotDraft,
+  iotDraftOf,
+  type LowcodeDraft,
+  LowcodeForm,
+  lowcodeDraftOf,
+  parseExt,
+  productIdsOf,
+  toIotConfig,
+} from './app-forms';
 import { statusTheme } from './apps';
 
 /** States a deployment can still move on from; the app has at most one such (its open deployment). */
-export const OPEN_STATES: ReadonlySet<DeploymentSummaryView['state']> = new Set(['configuring', 'building', 'built', 'submitting', 'auditing', 'approved', 'releasing', 'rejected', 'withdrawn', 'failed']);
+export const OPEN_STATES: ReadonlySet<DeploymentSummaryView['state']> = new Set([
+  'configuring',
+  'building',
+  'built',
+  'submitting',
+  'auditing',
+  'approved',
+  'releasing',
+  'rejected',
+  'withdrawn',
+  'failed',
+]);
 
 export function AppPage({ appId }: { appId: string }) {
   const t = useT();
@@ -33,7 +68,11 @@ export function AppPage({ appId }: { appId: string }) {
         <Tag theme={statusTheme(data.status)} data-testid="app-status">
           {appStatusText(t, data.status)}
         </Tag>
-        <span className="muted">{data.miniProgramAppid ? t(`小程序 ${data.miniProgramAppid}`, `Mini program ${data.miniProgramAppid}`) : t('未授权小程序', 'No mini program')}</span>
+        <span className="muted">
+          {data.miniProgramAppid
+            ? t(`小程序 ${data.miniProgramAppid}`, `Mini program ${data.miniProgramAppid}`)
+            : t('未授权小程序', 'No mini program')}
+        </span>
       </Space>
       {data.linkLostReason ? <Alert theme="warning" className="gap" message={data.linkLostReason.message} /> : null}
       <AuthorizationDialog
@@ -47,7 +86,13 @@ export function AppPage({ appId }: { appId: string }) {
                 'The mini program’s admin scans with WeChat and grants the permissions. A mini program can be authorized again or to another app; the latest authorization wins. Only mini programs of the primary’s subject can be authorized.',
               )}
             </p>
-            {data.miniProgramAppid ? <Alert theme="success" message={t(`当前小程序：${data.miniProgramAppid}`, `Current mini program: ${data.miniProgramAppid}`)} data-testid="authorize-done" /> : null}
+            {data.miniProgramAppid ? (
+              <Alert
+                theme="success"
+                message={t(`当前小程序：${data.miniProgramAppid}`, `Current mini program: ${data.miniProgramAppid}`)}
+                data-testid="authorize-done"
+              />
+            ) : null}
           </>
         }
         body={{ purpose: 'authorize-app', appId }}
@@ -76,7 +121,9 @@ export function AppPage({ appId }: { appId: string }) {
 function ConfigCard({ app, onSaved }: { app: AppView; onSaved(): void }) {
   const t = useT();
   const { api } = useSession();
-  const [iot, setIot] = useState<IotDraft>(() => iotDraftOf(app.kind === 'iot-video' ? app.config : null, app.kind === 'iot-video' ? app.productIds : []));
+  const [iot, setIot] = useState<IotDraft>(() =>
+    iotDraftOf(app.kind === 'iot-video' ? app.config : null, app.kind === 'iot-video' ? app.productIds : []),
+  );
   const [lowcode, setLowcode] = useState<LowcodeDraft>(() => lowcodeDraftOf(app.kind === 'lowcode' ? app.config : null));
   const [errors, setErrors] = useState<FieldErrors>(new Map());
   const [error, setError] = useState<string | null>(null);
@@ -90,7 +137,10 @@ function ConfigCard({ app, onSaved }: { app: AppView; onSaved(): void }) {
     setBusy(true);
     try {
       if (app.kind === 'iot-video') {
-        const { config, reminderOrder } = toIotConfig(iot, { ...(app.config.privacyGuide ? { privacyGuide: app.config.privacyGuide } : {}), ...(app.config.serverDomains ? { serverDomains: app.config.serverDomains } : {}) });
+        const { config, reminderOrder } = toIotConfig(iot, {
+          ...(app.config.privacyGuide ? { privacyGuide: app.config.privacyGuide } : {}),
+          ...(app.config.serverDomains ? { serverDomains: app.config.serverDomains } : {}),
+        });
         try {
           await api.call('putConfig', { params: { appId: app.id }, body: config });
         } catch (failure) {
@@ -142,9 +192,22 @@ function ConfigCard({ app, onSaved }: { app: AppView; onSaved(): void }) {
     <Card title={app.kind === 'iot-video' ? t('小程序配置', 'Mini program config') : t('应用配置', 'App config')} bordered className="gap">
       <Form labelAlign="top" onSubmit={() => void save()} preventSubmitDefault>
         {app.kind === 'iot-video' ? (
-          <IotConfigForm draft={iot} onChange={setIot} errors={errors} warnings={warnings} themeDefaults={app.themeDefaults ?? { mainColor: '', secondaryColor: '' }} onResetColour={(c) => void resetColour(c)} />
+          <IotConfigForm
+            draft={iot}
+            onChange={setIot}
+            errors={errors}
+            warnings={warnings}
+            themeDefaults={app.themeDefaults ?? { mainColor: '', secondaryColor: '' }}
+            onResetColour={(c) => void resetColour(c)}
+          />
         ) : (
-          <LowcodeForm draft={lowcode} onChange={setLowcode} errors={errors} pluginsEditable={false} existingPlugins={app.requiredPlugins} />
+          <LowcodeForm
+            draft={lowcode}
+            onChange={setLowcode}
+            errors={errors}
+            pluginsEditable={false}
+            existingPlugins={app.requiredPlugins}
+          />
         )}
         {error ? <Alert theme="error" message={error} className="gap" data-testid="config-error" /> : null}
         <Button type="submit" theme="primary" loading={busy} className="gap">
@@ -159,7 +222,10 @@ function BuildCard({ app }: { app: AppView }) {
   const t = useT();
   const lang = useContext(LangContext);
   const { api } = useSession();
-  const deployments = useLoad(() => api.call('deployments', { query: { appId: app.id, limit: 20 } }), [api, app.id, app.latestDeployment?.id]);
+  const deployments = useLoad(
+    () => api.call('deployments', { query: { appId: app.id, limit: 20 } }),
+    [api, app.id, app.latestDeployment?.id],
+  );
   const [userVersion, setUserVersion] = useState('');
   const [userDesc, setUserDesc] = useState('');
   const [testers, setTesters] = useState('');
@@ -167,6 +233,7 @@ function BuildCard({ app }: { app: AppView }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const open = app.latestDeployment && OPEN_STATES.has(app.latestDeployment.state) ? app.latestDeployment : null;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: another app's error is not this one's
   useEffect(() => setError(null), [app.id]);
 
   const build = async () => {
@@ -199,21 +266,57 @@ function BuildCard({ app }: { app: AppView }) {
         />
       ) : (
         <Form labelAlign="top" onSubmit={() => void build()} preventSubmitDefault>
-          <p className="muted">{t('立即构建后将生成体验二维码，用手机微信扫码体验。', 'A build makes an experience QR code to open on a phone with WeChat.')}</p>
+          <p className="muted">
+            {t('立即构建后将生成体验二维码，用手机微信扫码体验。', 'A build makes an experience QR code to open on a phone with WeChat.')}
+          </p>
           <Field label={t('版本号', 'Version')} error={errors.get('userVersion')}>
-            {(id, describedBy) => <TextInput id={id} describedBy={describedBy} value={userVersion} onChange={setUserVersion} name="userVersion" placeholder="1.0.0" invalid={errors.has('userVersion')} />}
+            {(id, describedBy) => (
+              <TextInput
+                id={id}
+                describedBy={describedBy}
+                value={userVersion}
+                onChange={setUserVersion}
+                name="userVersion"
+                placeholder="1.0.0"
+                invalid={errors.has('userVersion')}
+              />
+            )}
           </Field>
           <Field label={t('版本描述', 'Description')} error={errors.get('userDesc')}>
-            {(id, describedBy) => <TextArea id={id} describedBy={describedBy} value={userDesc} onChange={setUserDesc} name="userDesc" rows={2} invalid={errors.has('userDesc')} />}
+            {(id, describedBy) => (
+              <TextArea
+                id={id}
+                describedBy={describedBy}
+                value={userDesc}
+                onChange={setUserDesc}
+                name="userDesc"
+                rows={2}
+                invalid={errors.has('userDesc')}
+              />
+            )}
           </Field>
-          <Field label={t('体验者微信号（逗号分隔，选填）', 'Testers’ WeChat ids (comma-separated, optional)')} error={errors.get('testers')}>
-            {(id, describedBy) => <TextInput id={id} describedBy={describedBy} value={testers} onChange={setTesters} name="testers" invalid={errors.has('testers')} />}
+          <Field
+            label={t('体验者微信号（逗号分隔，选填）', 'Testers’ WeChat ids (comma-separated, optional)')}
+            error={errors.get('testers')}
+          >
+            {(id, describedBy) => (
+              <TextInput
+                id={id}
+                describedBy={describedBy}
+                value={testers}
+                onChange={setTesters}
+                name="testers"
+                invalid={errors.has('testers')}
+              />
+            )}
           </Field>
           {error ? <Alert theme="error" message={error} className="gap" /> : null}
           <Button type="submit" theme="primary" loading={busy} disabled={!app.miniProgramAppid}>
             {t('立即构建', 'Build now')}
           </Button>
-          {!app.miniProgramAppid ? <p className="muted">{t('先授权小程序，才能构建。', 'Authorize a mini program first to build.')}</p> : null}
+          {!app.miniProgramAppid ? (
+            <p className="muted">{t('先授权小程序，才能构建。', 'Authorize a mini program first to build.')}</p>
+          ) : null}
         </Form>
       )}
       <h2 className="subhead">{t('部署记录', 'Deployments')}</h2>

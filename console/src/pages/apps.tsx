@@ -4,11 +4,27 @@ import { IOT_VIDEO_THEME_DEFAULTS } from '../../../shared/domain/iot-video-templ
 import { ApiError, type AppView, type NewAppInput } from '../api';
 import { appStatusText, useT } from '../i18n';
 import { Busy, Field, LoadError, PageTitle, plainError, TextInput, useLoad, useSession } from '../ui';
-import { byCategory, iotDraftOf, IotConfigForm, lowcodeDraftOf, LowcodeForm, parseExt, pluginsOf, productIdsOf, toIotConfig, type FieldErrors } from './app-forms';
-
+import {
+  byCategory,
+  type FieldErrors,
+  IotConfigForm,
+  iotDraftOf,
+  LowcodeForm,
+  lowcodeDraftOf,
+  parseExt,
+  pluginsOf,
+  productIdsOf,
+  toIotConfig,
+} from './app-forms';
 
 export const statusTheme = (status: AppView['status']) =>
-  status === 'released' || status === 'approved' ? 'success' : status === 'rejected' || status === 'failed' ? 'danger' : status === 'unlinked' ? 'default' : 'primary';
+  status === 'released' || status === 'approved'
+    ? 'success'
+    : status === 'rejected' || status === 'failed'
+      ? 'danger'
+      : status === 'unlinked'
+        ? 'default'
+        : 'primary';
 
 export function AppsPage() {
   const t = useT();
@@ -17,13 +33,21 @@ export function AppsPage() {
   const [creating, setCreating] = useState(false);
   return (
     <>
-      <PageTitle extra={<Button theme="primary" onClick={() => setCreating(!creating)}>{creating ? t('收起', 'Close') : t('创建应用', 'Create an app')}</Button>}>
+      <PageTitle
+        extra={
+          <Button theme="primary" onClick={() => setCreating(!creating)}>
+            {creating ? t('收起', 'Close') : t('创建应用', 'Create an app')}
+          </Button>
+        }
+      >
         {t('应用', 'Apps')}
       </PageTitle>
       {creating ? <CreateApp onCreated={(app) => (window.location.hash = `#/apps/${app.id}`)} /> : null}
       <LoadError error={apps.error} />
       {!apps.data ? (
-        apps.error ? null : <Busy />
+        apps.error ? null : (
+          <Busy />
+        )
       ) : apps.data.apps.length === 0 ? (
         <p className="muted">{t('还没有应用。', 'No apps yet.')}</p>
       ) : (
@@ -37,7 +61,11 @@ export function AppsPage() {
                 <Tag variant="outline">{app.kind === 'iot-video' ? 'IoT Video' : t('低码应用', 'Low-code')}</Tag>
                 <Tag theme={statusTheme(app.status)}>{appStatusText(t, app.status)}</Tag>
               </Space>
-              <p className="muted">{app.miniProgramAppid ? t(`小程序 ${app.miniProgramAppid}`, `Mini program ${app.miniProgramAppid}`) : t('未授权小程序', 'No mini program yet')}</p>
+              <p className="muted">
+                {app.miniProgramAppid
+                  ? t(`小程序 ${app.miniProgramAppid}`, `Mini program ${app.miniProgramAppid}`)
+                  : t('未授权小程序', 'No mini program yet')}
+              </p>
             </Card>
           ))}
         </div>
@@ -107,7 +135,9 @@ function CreateApp({ onCreated }: { onCreated(app: AppView): void }) {
           </Radio.Group>
         </fieldset>
         <Field label={t('应用名称', 'App name')} error={errors.get('name')}>
-          {(id, describedBy) => <TextInput id={id} describedBy={describedBy} value={name} onChange={setName} name="name" invalid={errors.has('name')} />}
+          {(id, describedBy) => (
+            <TextInput id={id} describedBy={describedBy} value={name} onChange={setName} name="name" invalid={errors.has('name')} />
+          )}
         </Field>
         <fieldset className="form-section">
           <legend>{t('代码模板', 'Code template')}</legend>

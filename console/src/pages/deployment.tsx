@@ -1,7 +1,7 @@
 import { useContext, useState } from 'react';
 import { Alert, Button, Card, Descriptions, MessagePlugin, Space, Steps, Tag, Timeline } from 'tdesign-react';
 import type { DeploymentView, EndpointName } from '../api';
-import { actorText, commandText, deploymentStateText, formatTime, LangContext, useT, type T } from '../i18n';
+import { actorText, commandText, deploymentStateText, formatTime, LangContext, type T, useT } from '../i18n';
 import { Busy, confirm, Field, KeyedImage, LoadError, PageTitle, plainError, TextInput, useLoad, usePolling, useSession } from '../ui';
 
 type State = DeploymentView['state'];
@@ -50,12 +50,18 @@ const confirmationOf = (t: T, action: Action): { header: string; body: string; d
   ({
     cancel: {
       header: t('取消这次部署？', 'Cancel this deployment?'),
-      body: t('取消后不可恢复，应用回到配置步骤，需重新构建。', 'This cannot be undone: the app goes back to configuring and needs a new build.'),
+      body: t(
+        '取消后不可恢复，应用回到配置步骤，需重新构建。',
+        'This cannot be undone: the app goes back to configuring and needs a new build.',
+      ),
       danger: true,
     },
     undo: {
       header: t('撤回审核？', 'Withdraw the audit?'),
-      body: t('撤回后需重新提交；每个小程序每天最多撤回 5 次、每月 10 次。', 'You will have to submit again; WeChat allows 5 withdrawals a day and 10 a month per mini program.'),
+      body: t(
+        '撤回后需重新提交；每个小程序每天最多撤回 5 次、每月 10 次。',
+        'You will have to submit again; WeChat allows 5 withdrawals a day and 10 a month per mini program.',
+      ),
       danger: true,
     },
     release: {
@@ -75,7 +81,19 @@ const confirmationOf = (t: T, action: Action): { header: string; body: string; d
 
 const PHASES: readonly State[] = ['building', 'built', 'auditing', 'approved', 'released'];
 const phaseIndex = (state: State): number =>
-  ({ configuring: 0, building: 0, built: 1, submitting: 2, auditing: 2, rejected: 2, withdrawn: 2, approved: 3, releasing: 4, released: 4, 'rolled-back': 4 })[state as string] ?? 0;
+  ({
+    configuring: 0,
+    building: 0,
+    built: 1,
+    submitting: 2,
+    auditing: 2,
+    rejected: 2,
+    withdrawn: 2,
+    approved: 3,
+    releasing: 4,
+    released: 4,
+    'rolled-back': 4,
+  })[state as string] ?? 0;
 
 export function DeploymentPage({ deploymentId }: { deploymentId: string }) {
   const t = useT();
@@ -115,10 +133,19 @@ export function DeploymentPage({ deploymentId }: { deploymentId: string }) {
         {t(`部署 v${d.userVersion}`, `Deployment v${d.userVersion}`)}
       </PageTitle>
       <Space breakLine className="gap" align="center">
-        <Tag theme={failedPhase ? 'danger' : d.state === 'released' || d.state === 'approved' ? 'success' : 'primary'} size="large" data-testid="deployment-state" data-state={d.state}>
+        <Tag
+          theme={failedPhase ? 'danger' : d.state === 'released' || d.state === 'approved' ? 'success' : 'primary'}
+          size="large"
+          data-testid="deployment-state"
+          data-state={d.state}
+        >
           {deploymentStateText(t, d.state)}
         </Tag>
-        {IN_FLIGHT.has(d.state) ? <span className="muted" role="status">{t('自动刷新中…', 'Updating by itself…')}</span> : null}
+        {IN_FLIGHT.has(d.state) ? (
+          <span className="muted" role="status">
+            {t('自动刷新中…', 'Updating by itself…')}
+          </span>
+        ) : null}
         {d.buildStep ? <span className="muted">{t(`构建步骤：${d.buildStep}`, `Build step: ${d.buildStep}`)}</span> : null}
       </Space>
       <Steps
@@ -133,7 +160,12 @@ export function DeploymentPage({ deploymentId }: { deploymentId: string }) {
         ].slice(0, PHASES.length)}
       />
       {d.stateReason ? (
-        <Alert theme={failedPhase ? 'error' : 'info'} className="gap" title={d.state === 'rejected' ? t('审核未通过原因', 'Why WeChat rejected it') : t('说明', 'Note')} message={<span data-testid="state-reason">{d.stateReason}</span>} />
+        <Alert
+          theme={failedPhase ? 'error' : 'info'}
+          className="gap"
+          title={d.state === 'rejected' ? t('审核未通过原因', 'Why WeChat rejected it') : t('说明', 'Note')}
+          message={<span data-testid="state-reason">{d.stateReason}</span>}
+        />
       ) : null}
       {d.audit && d.audit.screenshots.length > 0 ? (
         <Card bordered className="gap" title={t('审核截图（微信素材 ID）', 'Audit screenshots (WeChat media ids)')}>
@@ -172,9 +204,19 @@ export function DeploymentPage({ deploymentId }: { deploymentId: string }) {
       <div className="two-columns">
         <Card bordered className="gap" title={t('体验二维码', 'Experience QR code')}>
           {d.qrAssetId ? (
-            <KeyedImage endpoint="qrcode" params={{ deploymentId }} version={d.qrAssetId} alt={t('体验版小程序二维码', 'Experience version QR code')} className="experience-qr" />
+            <KeyedImage
+              endpoint="qrcode"
+              params={{ deploymentId }}
+              version={d.qrAssetId}
+              alt={t('体验版小程序二维码', 'Experience version QR code')}
+              className="experience-qr"
+            />
           ) : (
-            <p className="muted">{d.state === 'building' ? t('构建完成后显示（通常 3 分钟内）。', 'Shown once the build is done (usually within 3 minutes).') : t('无', 'None')}</p>
+            <p className="muted">
+              {d.state === 'building'
+                ? t('构建完成后显示（通常 3 分钟内）。', 'Shown once the build is done (usually within 3 minutes).')
+                : t('无', 'None')}
+            </p>
           )}
           <Testers deployment={d} onChanged={deployment.reload} />
         </Card>
@@ -188,7 +230,12 @@ export function DeploymentPage({ deploymentId }: { deploymentId: string }) {
               { label: t('审核单', 'Audit id'), content: d.audit ? String(d.audit.auditId) : '—' },
               {
                 label: t('剩余审核额度', 'Audit quota left'),
-                content: quota.data ? t(`提审 ${quota.data.rest}/${quota.data.limit}，加急 ${quota.data.speedupRest}/${quota.data.speedupLimit}`, `submits ${quota.data.rest}/${quota.data.limit}, speed-ups ${quota.data.speedupRest}/${quota.data.speedupLimit}`) : '—',
+                content: quota.data
+                  ? t(
+                      `提审 ${quota.data.rest}/${quota.data.limit}，加急 ${quota.data.speedupRest}/${quota.data.speedupLimit}`,
+                      `submits ${quota.data.rest}/${quota.data.limit}, speed-ups ${quota.data.speedupRest}/${quota.data.speedupLimit}`,
+                    )
+                  : '—',
               },
               { label: t('创建时间', 'Created'), content: formatTime(lang, d.createdAt) },
             ]}
@@ -197,16 +244,20 @@ export function DeploymentPage({ deploymentId }: { deploymentId: string }) {
       </div>
       <Card bordered className="gap" title={t('部署历史', 'History')}>
         <div data-testid="history">
-        <Timeline mode="alternate" labelAlign="left">
-          {d.history.map((entry, index) => (
-            <Timeline.Item key={index} label={formatTime(lang, entry.at)} dotColor={entry.to === 'failed' || entry.to === 'rejected' ? 'error' : entry.to === 'released' ? 'success' : 'primary'}>
-              <strong>{commandText(t, entry.command)}</strong>
-              <span className="muted">{` ${deploymentStateText(t, entry.from)} → ${deploymentStateText(t, entry.to)} · ${actorText(t, entry.actor)}`}</span>
-              {entry.cause ? <div className="cause">{entry.cause}</div> : null}
-              {entry.errcode !== undefined ? <div className="muted">errcode {entry.errcode}</div> : null}
-            </Timeline.Item>
-          ))}
-        </Timeline>
+          <Timeline mode="alternate" labelAlign="left">
+            {d.history.map((entry) => (
+              <Timeline.Item
+                key={`${entry.at}-${entry.command}-${entry.to}`}
+                label={formatTime(lang, entry.at)}
+                dotColor={entry.to === 'failed' || entry.to === 'rejected' ? 'error' : entry.to === 'released' ? 'success' : 'primary'}
+              >
+                <strong>{commandText(t, entry.command)}</strong>
+                <span className="muted">{` ${deploymentStateText(t, entry.from)} → ${deploymentStateText(t, entry.to)} · ${actorText(t, entry.actor)}`}</span>
+                {entry.cause ? <div className="cause">{entry.cause}</div> : null}
+                {entry.errcode !== undefined ? <div className="muted">errcode {entry.errcode}</div> : null}
+              </Timeline.Item>
+            ))}
+          </Timeline>
         </div>
       </Card>
     </>

@@ -17,7 +17,9 @@ export function DeploymentsPage() {
       <PageTitle>{t('部署', 'Deployments')}</PageTitle>
       <LoadError error={list.error} />
       {!list.data ? (
-        list.error ? null : <Busy />
+        list.error ? null : (
+          <Busy />
+        )
       ) : list.data.deployments.length === 0 ? (
         <p className="muted">{t('暂无部署', 'None yet')}</p>
       ) : (

@@ -1,6 +1,6 @@
 import { useContext, useState } from 'react';
 import { Alert, Button, Card, Descriptions, MessagePlugin, Tag } from 'tdesign-react';
-import { LangContext, formatTime, miniProgramStatusText, useT } from '../i18n';
+import { formatTime, LangContext, miniProgramStatusText, useT } from '../i18n';
 import { AuthorizationDialog, Busy, confirm, LoadError, PageTitle, plainError, useLoad, usePolling, useSession } from '../ui';
 import { unbindWithWarning } from './unbind';
 
@@ -21,7 +21,10 @@ export function HomePage() {
   const rotate = async () => {
     const ok = await confirm({
       header: t('轮换 API 密钥？', 'Rotate the API key?'),
-      body: t('将签发新密钥；当前密钥在下一次轮换前仍可使用，更早的密钥立即失效。', 'A new key is issued; the current one keeps working until the next rotation, any older one stops now.'),
+      body: t(
+        '将签发新密钥；当前密钥在下一次轮换前仍可使用，更早的密钥立即失效。',
+        'A new key is issued; the current one keeps working until the next rotation, any older one stops now.',
+      ),
       confirmText: t('轮换', 'Rotate'),
       cancelText: t('取消', 'Cancel'),
     });
@@ -38,7 +41,15 @@ export function HomePage() {
   const status = data.primaryMiniProgramStatus;
   return (
     <>
-      <PageTitle extra={<Button variant="outline" onClick={() => void rotate()}>{t('轮换密钥', 'Rotate key')}</Button>}>{data.name}</PageTitle>
+      <PageTitle
+        extra={
+          <Button variant="outline" onClick={() => void rotate()}>
+            {t('轮换密钥', 'Rotate key')}
+          </Button>
+        }
+      >
+        {data.name}
+      </PageTitle>
       {newKey ? (
         <Alert
           theme="success"
@@ -81,9 +92,14 @@ export function HomePage() {
           <p data-testid="primary-status">{t('尚未绑定主小程序。', 'No primary mini program is bound yet.')}</p>
         )}
         {status?.status === 'needs-reauth' && primaryBound ? (
-          <Alert theme="warning" message={t('授权已失效：请主小程序管理员重新扫码授权。', 'The authorization lapsed: ask the primary’s admin to scan again.')} />
+          <Alert
+            theme="warning"
+            message={t('授权已失效：请主小程序管理员重新扫码授权。', 'The authorization lapsed: ask the primary’s admin to scan again.')}
+          />
         ) : null}
-        {!data.canPublish && primary && data.publishBlockedReason ? <Alert theme="warning" className="gap" message={data.publishBlockedReason} /> : null}
+        {!data.canPublish && primary && data.publishBlockedReason ? (
+          <Alert theme="warning" className="gap" message={data.publishBlockedReason} />
+        ) : null}
         <div className="actions">
           <Button theme="primary" onClick={() => setBinding(true)}>
             {primaryBound ? t('重新扫码授权', 'Scan again') : t('绑定主小程序', 'Bind the primary mini program')}
@@ -93,7 +109,9 @@ export function HomePage() {
               theme="danger"
               variant="outline"
               onClick={() =>
-                void unbindWithWarning(t, api, { appid: primary.appid, nickname: status.nickname, roles: ['primary'] }).then((done) => done && account.reload())
+                void unbindWithWarning(t, api, { appid: primary.appid, nickname: status.nickname, roles: ['primary'] }).then(
+                  (done) => done && account.reload(),
+                )
               }
             >
               {t('解绑主小程序', 'Unbind the primary')}
@@ -106,9 +124,18 @@ export function HomePage() {
         header={t('绑定主小程序', 'Bind the primary mini program')}
         intro={
           primaryBound ? (
-            <Alert theme="success" message={t(`已绑定：${status?.nickname ?? ''}`, `Bound: ${status?.nickname ?? ''}`)} data-testid="bind-done" />
+            <Alert
+              theme="success"
+              message={t(`已绑定：${status?.nickname ?? ''}`, `Bound: ${status?.nickname ?? ''}`)}
+              data-testid="bind-done"
+            />
           ) : (
-            <p>{t('目标小程序管理员微信扫码授权，将本账号绑定小程序。', 'The mini program’s admin scans with WeChat to bind it to this account.')}</p>
+            <p>
+              {t(
+                '目标小程序管理员微信扫码授权，将本账号绑定小程序。',
+                'The mini program’s admin scans with WeChat to bind it to this account.',
+              )}
+            </p>
           )
         }
         body={{ purpose: 'bind-primary' }}

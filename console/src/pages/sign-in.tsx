@@ -36,7 +36,18 @@ export function SignInPage({ onSignIn }: { onSignIn(key: string): Promise<void> 
         </p>
         <Form labelAlign="top" onSubmit={() => void submit()} preventSubmitDefault>
           <Field label={t('API 密钥', 'API key')} error={error ?? undefined}>
-            {(id, describedBy) => <TextInput id={id} describedBy={describedBy} type="password" value={key} onChange={setKey} name="apiKey" autoComplete="off" invalid={error !== null} />}
+            {(id, describedBy) => (
+              <TextInput
+                id={id}
+                describedBy={describedBy}
+                type="password"
+                value={key}
+                onChange={setKey}
+                name="apiKey"
+                autoComplete="off"
+                invalid={error !== null}
+              />
+            )}
           </Field>
           <Button type="submit" theme="primary" loading={busy}>
             {t('登录', 'Sign in')}

@@ -13,7 +13,12 @@ export async function unbindWithWarning(t: T, api: ApiClient, mp: Pick<MiniProgr
     header: t(`解绑 ${mp.nickname}？`, `Unbind ${mp.nickname}?`),
     body: (
       <div className="warning-body">
-        <p>{t('应用解绑小程序后，该小程序已提交审核版本将作废。', 'Once unbound, the version this mini program has submitted for audit is voided.')}</p>
+        <p>
+          {t(
+            '应用解绑小程序后，该小程序已提交审核版本将作废。',
+            'Once unbound, the version this mini program has submitted for audit is voided.',
+          )}
+        </p>
         {primary ? (
           <p className="danger-text">
             {t(
@@ -32,7 +37,10 @@ export async function unbindWithWarning(t: T, api: ApiClient, mp: Pick<MiniProgr
   try {
     const result = await api.call('unbind', { params: { appid: mp.appid }, body: { force: primary } });
     void MessagePlugin.success(
-      t(`已解绑 ${mp.nickname}，作废 ${result.voided} 个进行中的部署`, `${mp.nickname} unbound; ${result.voided} deployment(s) in flight voided`),
+      t(
+        `已解绑 ${mp.nickname}，作废 ${result.voided} 个进行中的部署`,
+        `${mp.nickname} unbound; ${result.voided} deployment(s) in flight voided`,
+      ),
     );
     return true;
   } catch (error) {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { lowcodeConfigSchema, newAppInputSchema } from '../../domain/app';
-import { documented, openApiDocument, operationIdOf, type JsonSchema, type OpenApiDocument } from './openapi';
-import { json, route, type AnyRoute } from './route';
+import { documented, type JsonSchema, type OpenApiDocument, openApiDocument, operationIdOf } from './openapi';
+import { type AnyRoute, json, route } from './route';
 
 const noop = async () => json(200, {});
 
@@ -25,16 +25,40 @@ const apiRoutes: AnyRoute[] = [
     response: z.object({ ok: z.boolean() }),
     handle: noop,
   }),
-  documented(route({ method: 'POST', path: '/v1/assets', auth: 'account', summary: 'Upload', status: 201, bodyTypes: ['image/png', 'image/jpeg'], handle: noop }), {
-  }),
+  documented(
+    route({
+      method: 'POST',
+      path: '/v1/assets',
+      auth: 'account',
+      summary: 'Upload',
+      status: 201,
+      bodyTypes: ['image/png', 'image/jpeg'],
+      handle: noop,
+    }),
+    {},
+  ),
   documented(route({ method: 'GET', path: '/v1/assets/{assetId}', auth: 'account', summary: 'Bytes', handle: noop }), {
     responseContentTypes: ['image/png'],
   }),
   documented(
-    route({ method: 'PUT', path: '/v1/apps/{appId}/config', auth: 'account', summary: 'Config', body: z.record(z.string(), z.unknown()), handle: noop }),
+    route({
+      method: 'PUT',
+      path: '/v1/apps/{appId}/config',
+      auth: 'account',
+      summary: 'Config',
+      body: z.record(z.string(), z.unknown()),
+      handle: noop,
+    }),
     { bodyDocumentedAs: lowcodeConfigSchema, description: 'validated per kind' },
   ),
-  route({ method: 'POST', path: '/v1/accounts', auth: 'admin', summary: 'Create account', body: z.object({ name: z.string() }), handle: noop }),
+  route({
+    method: 'POST',
+    path: '/v1/accounts',
+    auth: 'admin',
+    summary: 'Create account',
+    body: z.object({ name: z.string() }),
+    handle: noop,
+  }),
   route({
     method: 'POST',
     path: '/v1/apps/{appId}/reset',
@@ -46,7 +70,14 @@ const apiRoutes: AnyRoute[] = [
 ];
 
 const callbackRoutes: AnyRoute[] = [
-  route({ method: 'POST', path: '/wechat/component/events', auth: 'public', summary: 'WeChat pushes', query: z.object({ nonce: z.string().optional() }), handle: noop }),
+  route({
+    method: 'POST',
+    path: '/wechat/component/events',
+    auth: 'public',
+    summary: 'WeChat pushes',
+    query: z.object({ nonce: z.string().optional() }),
+    handle: noop,
+  }),
 ];
 
 const build = () =>
@@ -60,7 +91,10 @@ const build = () =>
 
 /** Every `$ref` in the document, with where it was found. */
 function refsOf(value: unknown, at = '#', out: { ref: string; at: string }[] = []): { ref: string; at: string }[] {
-  if (Array.isArray(value)) value.forEach((item, i) => refsOf(item, `${at}/${i}`, out));
+  if (Array.isArray(value))
+    value.forEach((item, i) => {
+      refsOf(item, `${at}/${i}`, out);
+    });
   else if (value && typeof value === 'object') {
     for (const [key, item] of Object.entries(value)) {
       if (key === '$ref' && typeof item === 'string') out.push({ ref: item, at });
@@ -102,7 +136,9 @@ describe('openApiDocument', () => {
     const doc = build();
     const ids = Object.values(doc.paths).flatMap((item) => Object.values(item).map((o) => o?.operationId));
     expect(new Set(ids).size).toBe(ids.length);
-    expect(operationIdOf('authorize-callback', { method: 'POST', path: '/wechat/component/events' })).toBe('authorizeCallback_postWechatComponentEvents');
+    expect(operationIdOf('authorize-callback', { method: 'POST', path: '/wechat/component/events' })).toBe(
+      'authorizeCallback_postWechatComponentEvents',
+    );
     expect(operationIdOf('api', { method: 'GET', path: '/v1/apps/{appId}' })).toBe('api_getV1AppsByAppId');
   });
 
@@ -139,7 +175,9 @@ describe('openApiDocument', () => {
 
   it('declares path parameters even without a params schema', () => {
     const doc = build();
-    expect(op(doc, '/v1/assets/{assetId}', 'get').parameters).toEqual([{ name: 'assetId', in: 'path', required: true, schema: { type: 'string' } }]);
+    expect(op(doc, '/v1/assets/{assetId}', 'get').parameters).toEqual([
+      { name: 'assetId', in: 'path', required: true, schema: { type: 'string' } },
+    ]);
   });
 
   it('documents binary bodies and replies, success statuses, optional bodies and documented-as bodies', () => {
@@ -147,7 +185,10 @@ describe('openApiDocument', () => {
     const upload = op(doc, '/v1/assets', 'post');
     expect(upload.requestBody).toEqual({
       required: true,
-      content: { 'image/png': { schema: { type: 'string', format: 'binary' } }, 'image/jpeg': { schema: { type: 'string', format: 'binary' } } },
+      content: {
+        'image/png': { schema: { type: 'string', format: 'binary' } },
+        'image/jpeg': { schema: { type: 'string', format: 'binary' } },
+      },
     });
     expect(Object.keys(upload.responses)).toEqual(['201', '4XX', '5XX']);
     expect(op(doc, '/v1/assets/{assetId}', 'get').responses['200']).toEqual({
@@ -188,7 +229,9 @@ describe('openApiDocument', () => {
       [{ name: 'api', routes: [route({ method: 'GET', path: '/tree', auth: 'public', summary: 't', response: tree, handle: noop })] }],
       { title: 't', version: '1' },
     );
-    const schema = (op(doc, '/tree', 'get').responses['200'] as { content: Record<string, { schema: JsonSchema }> }).content['application/json']?.schema;
+    const schema = (op(doc, '/tree', 'get').responses['200'] as { content: Record<string, { schema: JsonSchema }> }).content[
+      'application/json'
+    ]?.schema;
     expect(schema?.$ref).toMatch(/^#\/components\/schemas\//);
     for (const { ref } of refsOf(doc)) expect(resolve(doc, ref)).toBeDefined();
   });
@@ -196,7 +239,12 @@ describe('openApiDocument', () => {
   it('names a schema with an id after it, apart for requests and replies, and leaves replies open to new fields', () => {
     const thing = z.object({ name: z.string(), tags: z.array(z.string()).default([]) }).meta({ id: 'Thing' });
     const doc = openApiDocument(
-      [{ name: 'api', routes: [route({ method: 'PUT', path: '/thing', auth: 'account', summary: 't', body: thing, response: thing, handle: noop })] }],
+      [
+        {
+          name: 'api',
+          routes: [route({ method: 'PUT', path: '/thing', auth: 'account', summary: 't', body: thing, response: thing, handle: noop })],
+        },
+      ],
       { title: 't', version: '1' },
     );
     const put = op(doc, '/thing', 'put');
@@ -208,9 +256,15 @@ describe('openApiDocument', () => {
 
   it('refuses a method and path declared twice', () => {
     const twice = route({ method: 'GET', path: '/x', auth: 'public', summary: 'x', handle: noop });
-    expect(() => openApiDocument([{ name: 'a', routes: [twice] }, { name: 'b', routes: [twice] }], { title: 't', version: '1' })).toThrow(
-      /GET \/x is declared by both a and b/,
-    );
+    expect(() =>
+      openApiDocument(
+        [
+          { name: 'a', routes: [twice] },
+          { name: 'b', routes: [twice] },
+        ],
+        { title: 't', version: '1' },
+      ),
+    ).toThrow(/GET \/x is declared by both a and b/);
   });
 
   it('documents the error envelope once, for every operation', () => {

@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { AnyRoute, HttpMethod } from './route';
+import type { DeclaredRoute, HttpMethod } from './route';
 
 /** What a route declaration cannot say by itself; attach it with `documented`. */
 export interface RouteDoc {
@@ -23,20 +23,20 @@ export interface RouteDoc {
   readonly bodyDocumentedAs?: z.ZodType;
 }
 
-const routeDocs = new WeakMap<AnyRoute, RouteDoc>();
+const routeDocs = new WeakMap<DeclaredRoute, RouteDoc>();
 
 /** Attaches documentation to a route and returns the route, so it can wrap a `route({...})` in place. */
-export function documented(route: AnyRoute, doc: RouteDoc): AnyRoute {
+export function documented<R extends DeclaredRoute>(route: R, doc: RouteDoc): R {
   routeDocs.set(route, doc);
   return route;
 }
 
-export const docOf = (route: AnyRoute): RouteDoc => routeDocs.get(route) ?? {};
+export const docOf = (route: DeclaredRoute): RouteDoc => routeDocs.get(route) ?? {};
 
 export interface DocumentedFunction {
   /** The function's folder name under `functions/`; becomes the operations' tag. */
   readonly name: string;
-  readonly routes: readonly AnyRoute[];
+  readonly routes: readonly DeclaredRoute[];
   readonly description?: string;
 }
 
@@ -58,7 +58,7 @@ export interface OpenApiOperation {
   parameters?: JsonSchema[];
   requestBody?: { required: boolean; content: Record<string, { schema: JsonSchema }> };
   responses: Record<string, unknown>;
-  'x-auth': AnyRoute['auth'];
+  'x-auth': DeclaredRoute['auth'];
 }
 
 export interface OpenApiDocument {
@@ -99,7 +99,7 @@ export const SECURITY_SCHEMES = {
   },
 } as const;
 
-const SECURITY: Record<AnyRoute['auth'], Record<string, string[]>[]> = {
+const SECURITY: Record<DeclaredRoute['auth'], Record<string, string[]>[]> = {
   public: [],
   account: [{ accountApiKey: [] }],
   admin: [{ adminApiKey: [] }],
@@ -136,12 +136,13 @@ class SchemaBook {
     const names = new Map<string, string>();
     for (const local of Object.keys(defs)) names.set(local, this.nameFor(local, defs, io));
     const rootName = containsRef(root, '#') ? `Schema_${digest(JSON.stringify([root, closureOf(root, defs)]))}` : null;
-    const rewrite = (value: unknown): unknown => rewriteRefs(value, (ref) => {
-      if (ref === '#' && rootName) return `#/components/schemas/${rootName}`;
-      const local = /^#\/\$defs\/(.+)$/.exec(ref)?.[1];
-      const mapped = local === undefined ? undefined : names.get(local);
-      return mapped ? `#/components/schemas/${mapped}` : ref;
-    });
+    const rewrite = (value: unknown): unknown =>
+      rewriteRefs(value, (ref) => {
+        if (ref === '#' && rootName) return `#/components/schemas/${rootName}`;
+        const local = /^#\/\$defs\/(.+)$/.exec(ref)?.[1];
+        const mapped = local === undefined ? undefined : names.get(local);
+        return mapped ? `#/components/schemas/${mapped}` : ref;
+      });
     for (const [local, def] of Object.entries(defs)) this.add(names.get(local) ?? local, rewrite(def) as JsonSchema);
     const converted = rewrite(root) as JsonSchema;
     if (!rootName) return converted;
@@ -181,12 +182,16 @@ function rewriteRefs(value: unknown, map: (ref: string) => string): unknown {
   if (Array.isArray(value)) return value.map((item) => rewriteRefs(item, map));
   if (!isRecord(value)) return value;
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) out[key] = key === '$ref' && typeof item === 'string' ? map(item) : rewriteRefs(item, map);
+  for (const [key, item] of Object.entries(value))
+    out[key] = key === '$ref' && typeof item === 'string' ? map(item) : rewriteRefs(item, map);
   return out;
 }
 
 function collectRefs(value: unknown, into: Set<string>): Set<string> {
-  if (Array.isArray(value)) value.forEach((item) => collectRefs(item, into));
+  if (Array.isArray(value))
+    value.forEach((item) => {
+      collectRefs(item, into);
+    });
   else if (isRecord(value)) {
     for (const [key, item] of Object.entries(value)) {
       if (key === '$ref' && typeof item === 'string') into.add(item);
@@ -218,7 +223,7 @@ const pascal = (text: string) =>
     .map((part) => part[0]?.toUpperCase() + part.slice(1))
     .join('');
 
-export const operationIdOf = (fn: string, route: Pick<AnyRoute, 'method' | 'path'>): string => {
+export const operationIdOf = (fn: string, route: Pick<DeclaredRoute, 'method' | 'path'>): string => {
   const segments = route.path.split('/').map((segment) => {
     const param = /^\{(.+)\}$/.exec(segment)?.[1];
     return param ? `By${pascal(param)}` : pascal(segment);
@@ -251,7 +256,7 @@ function parametersOf(schema: JsonSchema, location: 'query' | 'path', pathNames:
     });
 }
 
-function operationOf(fn: DocumentedFunction, route: AnyRoute, book: SchemaBook): OpenApiOperation {
+function operationOf(fn: DocumentedFunction, route: DeclaredRoute, book: SchemaBook): OpenApiOperation {
   const doc = docOf(route);
   const pathNames = pathParamsOf(route.path);
   const { body, query, params, response } = route.schemas;
@@ -328,7 +333,10 @@ export function openApiDocument(functions: readonly DocumentedFunction[], info: 
       securitySchemes: { ...SECURITY_SCHEMES },
       schemas: Object.fromEntries(Object.entries(book.components).sort(([a], [b]) => a.localeCompare(b))),
       responses: {
-        Error: { description: 'An error, with a stable code and, for bad input, the field', content: { 'application/json': { schema: errorSchema } } },
+        Error: {
+          description: 'An error, with a stable code and, for bad input, the field',
+          content: { 'application/json': { schema: errorSchema } },
+        },
       },
     },
   };

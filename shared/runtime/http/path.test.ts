@@ -16,12 +16,17 @@ describe('canonical request paths', () => {
     expect(rawPathProblem(path)).toMatch(new RegExp(reason.replace('rewrite', 'rewrite it')));
   });
 
-  it.each([['/v1/account'], ['/v1/apps/app_1/config'], ['/v1/apps/app_%20x'], ['/v1/mini-programs/%25'], ['/'], ['/v1/apps/...'], ['/v1/apps/.hidden']])(
-    'takes %s as sent',
-    (path) => {
-      expect(rawPathProblem(path)).toBeNull();
-    },
-  );
+  it.each([
+    ['/v1/account'],
+    ['/v1/apps/app_1/config'],
+    ['/v1/apps/app_%20x'],
+    ['/v1/mini-programs/%25'],
+    ['/'],
+    ['/v1/apps/...'],
+    ['/v1/apps/.hidden'],
+  ])('takes %s as sent', (path) => {
+    expect(rawPathProblem(path)).toBeNull();
+  });
 
   it('refuses a decoded path that still holds a backslash or a dot segment, whatever gateway passed it on', () => {
     expect(decodedPathProblem('/v1\\account')).toMatch(/backslash/);

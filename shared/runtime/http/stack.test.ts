@@ -44,7 +44,13 @@ function setup() {
         body: z.strictObject({ force: z.boolean().default(false) }),
         handle: async ({ body }) => json(200, body),
       }),
-      route({ method: 'GET', path: '/undeclared', auth: 'public', summary: 'answers 201 but declares 200', handle: async () => json(201, { made: true }) }),
+      route({
+        method: 'GET',
+        path: '/undeclared',
+        auth: 'public',
+        summary: 'answers 201 but declares 200',
+        handle: async () => json(201, { made: true }),
+      }),
       route({
         method: 'POST',
         path: '/notes',
@@ -87,7 +93,8 @@ function setup() {
         summary: 'a page people open in a browser',
         errorPage: ({ status, code, message, field, requestId }) => `<p>${status} ${code} ${field ?? '-'} ${requestId}: ${message}</p>`,
         handle: async ({ params }) => {
-          if (params.outcome === 'bad') throw new ValidationError('state is not signed', [{ path: 'query.state', message: 'not signed' }], { code: 'STATE_INVALID' });
+          if (params.outcome === 'bad')
+            throw new ValidationError('state is not signed', [{ path: 'query.state', message: 'not signed' }], { code: 'STATE_INVALID' });
           if (params.outcome === 'missing') throw new NotFoundError('no such app', { code: 'APP_NOT_FOUND' });
           if (params.outcome === 'down') throw new UpstreamUnreachableError('WeChat unreachable at 10.0.0.7');
           return { status: 200, text: '<p>done</p>', contentType: 'text/html; charset=utf-8' };
@@ -170,9 +177,20 @@ describe('the HTTP middy stack', () => {
   it('answers 415 for a body it cannot read and 413 for a body over the limit', async () => {
     const { call } = setup();
     const headers = { 'x-api-key': ACCOUNT_KEY };
-    const form = await call({ httpMethod: 'POST', path: '/things/t_a', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, body: 'name=a' });
+    const form = await call({
+      httpMethod: 'POST',
+      path: '/things/t_a',
+      headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'name=a',
+    });
     expect(form.statusCode).toBe(415);
-    const huge = await call({ httpMethod: 'POST', path: '/things/t_a', headers: { ...headers, 'content-type': 'application/json' }, body: Buffer.alloc(2048, 'a').toString('base64'), isBase64Encoded: true });
+    const huge = await call({
+      httpMethod: 'POST',
+      path: '/things/t_a',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: Buffer.alloc(2048, 'a').toString('base64'),
+      isBase64Encoded: true,
+    });
     expect(huge.statusCode).toBe(413);
     expect(errorOf(huge).code).toBe('PAYLOAD_TOO_LARGE');
   });
@@ -190,7 +208,12 @@ describe('the HTTP middy stack', () => {
 
   it('logs a 4xx as the one info access line, with its code and field and no stack', async () => {
     const { call, lines } = setup();
-    await call({ httpMethod: 'POST', path: '/things/t_a', headers: { 'x-api-key': ACCOUNT_KEY, 'content-type': 'application/json' }, body: '{"name":""}' });
+    await call({
+      httpMethod: 'POST',
+      path: '/things/t_a',
+      headers: { 'x-api-key': ACCOUNT_KEY, 'content-type': 'application/json' },
+      body: '{"name":""}',
+    });
     await call({ path: '/fail/missing' });
     const entries = lines.map((line) => JSON.parse(line));
     expect(entries.map((entry) => [entry.level, entry.msg, entry.status, entry.code, entry.field])).toEqual([
@@ -204,7 +227,9 @@ describe('the HTTP middy stack', () => {
     const { call, lines } = setup();
     const result = await call({ path: '/undeclared' });
     expect(result.statusCode).toBe(500);
-    expect(lines.map((line) => JSON.parse(line)).find((entry) => entry.msg === 'request crashed')?.error.message).toBe('GET /undeclared answered 201 but declares 200');
+    expect(lines.map((line) => JSON.parse(line)).find((entry) => entry.msg === 'request crashed')?.error.message).toBe(
+      'GET /undeclared answered 201 but declares 200',
+    );
   });
 
   it('refuses a path a gateway passed on unresolved (a dot segment, a backslash) rather than routing it', async () => {
@@ -226,7 +251,12 @@ describe('the HTTP middy stack', () => {
         error: { code: 'UNSUPPORTED_MEDIA_TYPE', field: 'headers.content-type' },
       });
     }
-    const asJson = await call({ httpMethod: 'POST', path: '/notes', headers: { 'x-api-key': ACCOUNT_KEY, 'content-type': 'application/json' }, body: '{"name":"ViaJson"}' });
+    const asJson = await call({
+      httpMethod: 'POST',
+      path: '/notes',
+      headers: { 'x-api-key': ACCOUNT_KEY, 'content-type': 'application/json' },
+      body: '{"name":"ViaJson"}',
+    });
     expect(asJson.statusCode).toBe(201);
   });
 
@@ -237,7 +267,12 @@ describe('the HTTP middy stack', () => {
     expect(taken.statusCode).toBe(200);
     expect(JSON.parse(taken.body)).toEqual({ raw: xml, parsed: null });
     for (const type of ['application/json', 'text/plain', '']) {
-      const reply = await call({ httpMethod: 'POST', path: '/pushes', headers: type ? { 'content-type': type } : {}, body: '{"Encrypt":"abc"}' });
+      const reply = await call({
+        httpMethod: 'POST',
+        path: '/pushes',
+        headers: type ? { 'content-type': type } : {},
+        body: '{"Encrypt":"abc"}',
+      });
       expect({ type, status: reply.statusCode, code: errorOf(reply).code }).toEqual({ type, status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
     }
   });
@@ -306,7 +341,11 @@ describe('the HTTP middy stack', () => {
     expect(result.body).not.toContain('cgi-bin');
     expect(result.body).not.toContain('weixin');
     const logged = lines.map((line) => JSON.parse(line)).find((entry) => entry.msg === 'request failed');
-    expect(logged).toMatchObject({ status: 503, code: 'WECHAT_UNREACHABLE', details: { endpoint: '/cgi-bin/component/api_start_push_ticket' } });
+    expect(logged).toMatchObject({
+      status: 503,
+      code: 'WECHAT_UNREACHABLE',
+      details: { endpoint: '/cgi-bin/component/api_start_push_ticket' },
+    });
     expect(logged.error.message).toContain('api_start_push_ticket unreachable');
   });
 
@@ -358,16 +397,23 @@ describe('the HTTP middy stack', () => {
   it('never answers 5xx for arbitrary request bodies (fast-check)', async () => {
     const { call } = setup();
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((v) => JSON.stringify(v))), async (body) => {
-        const result = await call({
-          httpMethod: 'POST',
-          path: '/things/t_abc',
-          headers: { 'x-api-key': ACCOUNT_KEY, 'content-type': 'application/json' },
-          body,
-        });
-        expect([201, 400]).toContain(result.statusCode);
-        expect(typeof errorOf(result)?.code === 'string' || result.statusCode === 201).toBe(true);
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string(),
+          fc.json(),
+          fc.jsonValue().map((v) => JSON.stringify(v)),
+        ),
+        async (body) => {
+          const result = await call({
+            httpMethod: 'POST',
+            path: '/things/t_abc',
+            headers: { 'x-api-key': ACCOUNT_KEY, 'content-type': 'application/json' },
+            body,
+          });
+          expect([201, 400]).toContain(result.statusCode);
+          expect(typeof errorOf(result)?.code === 'string' || result.statusCode === 201).toBe(true);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -12,24 +12,25 @@
  * The error handler is the only place that turns an error into an HTTP status. That includes provider events the
  * shim could not convert: they arrive as stand-ins whose error the request context throws (see shim/common.ts).
  */
+
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { timingSafeEqual, createHash, randomUUID } from 'node:crypto';
 import {
   AuthenticationError,
+  type ErrorCategory,
+  isAppError,
   MethodNotAllowedError,
   NotFoundError,
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
   ValidationError,
-  isAppError,
-  type ErrorCategory,
 } from '../../domain/errors';
 import type { Logger } from '../logger';
 import { takeConversionFailure } from '../shim';
 import type { IdempotencyGuard } from './idempotency';
-import { NonCanonicalPathError, decodedPathProblem } from './path';
-import { ANY_MEDIA_TYPE, createRouter, mediaTypeOf, wantsJson, type AnyRoute, type ErrorPage, type Principal, type Reply } from './route';
+import { decodedPathProblem, NonCanonicalPathError } from './path';
+import { ANY_MEDIA_TYPE, type AnyRoute, createRouter, type ErrorPage, mediaTypeOf, type Principal, type Reply, wantsJson } from './route';
 
 export interface AccountAuthenticator {
   /** Resolves an account API key to its account id, or null. Must compare in constant time / by hash. */
@@ -107,10 +108,18 @@ const withHeaders = (response: APIGatewayProxyResult, extra: Record<string, stri
 export function toResult(reply: Reply): APIGatewayProxyResult {
   const headers: Record<string, string> = { ...(reply.headers ?? {}) };
   if ('json' in reply) {
-    return { statusCode: reply.status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(reply.json) };
+    return {
+      statusCode: reply.status,
+      headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+      body: JSON.stringify(reply.json),
+    };
   }
   if ('text' in reply) {
-    return { statusCode: reply.status, headers: { 'content-type': reply.contentType ?? 'text/plain; charset=utf-8', ...headers }, body: reply.text };
+    return {
+      statusCode: reply.status,
+      headers: { 'content-type': reply.contentType ?? 'text/plain; charset=utf-8', ...headers },
+      body: reply.text,
+    };
   }
   if ('bytes' in reply) {
     return {
@@ -142,8 +151,7 @@ function requestContextMiddleware(fnName: string, log: Logger): middy.Middleware
     before: (request) => {
       const headers = lowerCaseHeaders(request.event);
       const offered = headers['x-request-id'];
-      const requestId =
-        offered && REQUEST_ID.test(offered) ? offered : request.event.requestContext?.requestId || randomUUID();
+      const requestId = offered && REQUEST_ID.test(offered) ? offered : request.event.requestContext?.requestId || randomUUID();
       states.set(request.event, {
         requestId,
         startedAt: Date.now(),
@@ -241,13 +249,17 @@ function parseBodyFor(route: AnyRoute, state: RequestState): unknown {
   const type = mediaTypeOf(state.headers['content-type']);
   if (route.bodyTypes) {
     if (!route.bodyTypes.includes(type) && !route.bodyTypes.includes(ANY_MEDIA_TYPE)) {
-      throw new UnsupportedMediaTypeError(`send the body as ${route.bodyTypes.join(' or ')}, not ${type || 'no content-type'}`, { field: 'headers.content-type' });
+      throw new UnsupportedMediaTypeError(`send the body as ${route.bodyTypes.join(' or ')}, not ${type || 'no content-type'}`, {
+        field: 'headers.content-type',
+      });
     }
     return undefined;
   }
   if (!route.schemas.body) return undefined;
   if (!isJsonMediaType(type)) {
-    throw new UnsupportedMediaTypeError(`send the body as application/json, not ${type || 'no content-type'}`, { field: 'headers.content-type' });
+    throw new UnsupportedMediaTypeError(`send the body as application/json, not ${type || 'no content-type'}`, {
+      field: 'headers.content-type',
+    });
   }
   let parsed: unknown;
   try {
@@ -276,11 +288,19 @@ const SERVER_FAILURE_MESSAGE: Record<number, string> = {
 const GENERIC_SERVER_FAILURE = 'Internal error; quote the request id when reporting it.';
 
 /** Maps an error to the status and envelope the caller gets: the one place where an HTTP status is decided. */
-function errorReply(error: unknown, requestId: string): { status: number; envelope: { error: ErrorEnvelopeBody }; headers: Record<string, string> } {
+function errorReply(
+  error: unknown,
+  requestId: string,
+): { status: number; envelope: { error: ErrorEnvelopeBody }; headers: Record<string, string> } {
   const headers: Record<string, string> = {};
   if (isAppError(error) && error.category !== 'internal') {
     const status = STATUS_BY_CATEGORY[error.category];
-    if (status >= 500) return { status, envelope: { error: { code: error.code, message: SERVER_FAILURE_MESSAGE[status] ?? GENERIC_SERVER_FAILURE, requestId } }, headers };
+    if (status >= 500)
+      return {
+        status,
+        envelope: { error: { code: error.code, message: SERVER_FAILURE_MESSAGE[status] ?? GENERIC_SERVER_FAILURE, requestId } },
+        headers,
+      };
     if (error instanceof AuthenticationError) headers['www-authenticate'] = 'Bearer';
     if (error instanceof MethodNotAllowedError && Array.isArray(error.details?.allowed)) headers.allow = error.details.allowed.join(', ');
     const body: ErrorEnvelopeBody = {
@@ -325,7 +345,8 @@ function errorHandlerMiddleware(): middy.MiddlewareObj<APIGatewayProxyEvent, API
       if (isAppError(error) && error.category !== 'internal') {
         // A 4xx is the caller's mistake, answered as designed: the request's one access line says which (info,
         // no stack). Only failures of ours get a line of their own.
-        if (status < 500 && state) state.annotations = { ...state.annotations, code: error.code, ...(error.field ? { field: error.field } : {}) };
+        if (status < 500 && state)
+          state.annotations = { ...state.annotations, code: error.code, ...(error.field ? { field: error.field } : {}) };
         else log?.error('request failed', { error, code: error.code, status, details: error.details });
       } else {
         log?.error(envelope.error.code === 'TIMEOUT' ? 'request timed out' : 'request crashed', { error });
@@ -336,7 +357,11 @@ function errorHandlerMiddleware(): middy.MiddlewareObj<APIGatewayProxyEvent, API
         request.response = { statusCode: status, headers: { ...headers, 'content-type': 'text/html; charset=utf-8' }, body: page };
         return;
       }
-      request.response = { statusCode: status, headers: { ...headers, 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(envelope) };
+      request.response = {
+        statusCode: status,
+        headers: { ...headers, 'content-type': 'application/json; charset=utf-8' },
+        body: JSON.stringify(envelope),
+      };
     },
   };
 }

@@ -6,22 +6,22 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
 import {
-  FALLBACK_TIME_LIMIT_MS,
   asRecord,
   buildContext,
   buildHttpEvent,
   builtOnFirstUse,
   checkResult,
   decodeRawEvent,
+  FALLBACK_TIME_LIMIT_MS,
+  type Pair,
   pairsFromQueryString,
   pairsOf,
   parseLenient,
   parseOptions,
   parseWith,
-  stringMap,
-  type Pair,
   type ScheduledEvent,
   scheduledEvent,
+  stringMap,
 } from './common';
 
 const v1EventSchema = builtOnFirstUse(() => {

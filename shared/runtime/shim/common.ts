@@ -9,14 +9,14 @@
  *   provider keeps them apart (AWS v1, local), a single comma-joined entry where it doesn't (FC, v2, SCF).
  * - `queryStringParameters`: the LAST value wins for a repeated key (what AWS REST v1 does: its documented
  *   sample maps `multivalueName=you&multivalueName=me` to "me"); `multiValueQueryStringParameters` has all.
- * - Empty maps become `null`, as in AWS events; `@middy/http-event-normalizer` turns them into `{}` later.
+ * - Empty maps become `null`, as in AWS events; the HTTP stack (`shared/runtime/http/stack.ts`) reads them as `{}`.
  * - `body` is passed through untouched (still base64 when `isBase64Encoded`); an absent or empty body is `null`.
  * - `path` is percent-decoded (FC's `requestContext.http.path` and AWS's `path` are); `resource` is the route
  *   template when the provider knows it, else the path.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
-import { AppError, ValidationError, type AppErrorOptions, type FieldIssue } from '../../domain/errors';
+import { AppError, type AppErrorOptions, type FieldIssue, ValidationError } from '../../domain/errors';
 
 export type ProviderKind =
   | 'scf-apigw'
@@ -422,9 +422,19 @@ export function parseLenient<S extends z.ZodType>(schema: S, rawContext: unknown
  * SCF (API gateway and function URL) and FC3 take the same result back: one header value each, so repeated
  * headers are folded; several Set-Cookie therefore become one (send one cookie per response on those providers).
  */
-export function toFoldedResult(result: APIGatewayProxyResult): { statusCode: number; headers: Record<string, string>; isBase64Encoded: boolean; body: string } {
+export function toFoldedResult(result: APIGatewayProxyResult): {
+  statusCode: number;
+  headers: Record<string, string>;
+  isBase64Encoded: boolean;
+  body: string;
+} {
   const checked = checkResult(result);
-  return { statusCode: checked.statusCode, headers: foldHeaders(checked.headers), isBase64Encoded: checked.isBase64Encoded, body: checked.body };
+  return {
+    statusCode: checked.statusCode,
+    headers: foldHeaders(checked.headers),
+    isBase64Encoded: checked.isBase64Encoded,
+    body: checked.body,
+  };
 }
 
 /** Every provider's timer event says the same three things, under its own field names. */

@@ -2,13 +2,13 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import {
   FALLBACK_TIME_LIMIT_MS,
-  NoHandlerForTriggerError,
-  UnknownTriggerEventError,
   makeCloudHandler,
-  toLambdaContext,
+  NoHandlerForTriggerError,
   type ScheduledEvent,
+  toLambdaContext,
+  UnknownTriggerEventError,
 } from './index';
-import { RECEIVED_AT, contexts, loadFixture } from './testing';
+import { contexts, loadFixture, RECEIVED_AT } from './testing';
 
 /** A clock the test moves by hand. */
 function clock(start: number): { now: () => number; advance: (ms: number) => void } {
@@ -39,9 +39,19 @@ describe('toLambdaContext', () => {
   it('FC: timeout is in seconds; memory from function.memory, or memorySize', () => {
     const time = clock(0);
     const context = toLambdaContext('fc-http', contexts.fc, 0, time.now);
-    expect(context).toMatchObject({ functionName: 'wxa-deploy-webhook', awsRequestId: 'fc-ctx-request-id', memoryLimitInMB: '128', functionVersion: '1' });
+    expect(context).toMatchObject({
+      functionName: 'wxa-deploy-webhook',
+      awsRequestId: 'fc-ctx-request-id',
+      memoryLimitInMB: '128',
+      functionVersion: '1',
+    });
     expect(context.getRemainingTimeInMillis()).toBe(60_000);
-    const viaMemorySize = toLambdaContext('fc-timer', { requestId: 'r', function: { name: 'f', memorySize: 1024, timeout: 3 } }, 0, time.now);
+    const viaMemorySize = toLambdaContext(
+      'fc-timer',
+      { requestId: 'r', function: { name: 'f', memorySize: 1024, timeout: 3 } },
+      0,
+      time.now,
+    );
     expect(viaMemorySize.memoryLimitInMB).toBe('1024');
     expect(viaMemorySize.getRemainingTimeInMillis()).toBe(3_000);
   });
@@ -120,7 +130,12 @@ describe('makeCloudHandler', () => {
 
   it('routes HTTP to the http handler and answers in the provider shape', async () => {
     const handler = makeCloudHandler({ http: ok }, { now: () => RECEIVED_AT });
-    await expect(handler(loadFixture('scf-apigw.json'), contexts.scf)).resolves.toStrictEqual({ isBase64Encoded: false, statusCode: 204, headers: {}, body: '' });
+    await expect(handler(loadFixture('scf-apigw.json'), contexts.scf)).resolves.toStrictEqual({
+      isBase64Encoded: false,
+      statusCode: 204,
+      headers: {},
+      body: '',
+    });
     await expect(handler(Buffer.from(JSON.stringify(loadFixture('fc-http.json'))), contexts.fc)).resolves.toStrictEqual({
       statusCode: 204,
       headers: {},
@@ -155,7 +170,10 @@ describe('makeCloudHandler', () => {
 
   it('an HTTP request on a schedule-only function → NoHandlerForTriggerError', async () => {
     const handler = makeCloudHandler({ schedule: async () => undefined });
-    await expect(handler(loadFixture('aws-v2.json'), undefined)).rejects.toMatchObject({ code: 'TRIGGER_HANDLER_MISSING', details: { kind: 'aws-v2' } });
+    await expect(handler(loadFixture('aws-v2.json'), undefined)).rejects.toMatchObject({
+      code: 'TRIGGER_HANDLER_MISSING',
+      details: { kind: 'aws-v2' },
+    });
   });
 
   it('an unknown event → UnknownTriggerEventError; a handler returning junk → HANDLER_RESULT_INVALID', async () => {
@@ -166,17 +184,19 @@ describe('makeCloudHandler', () => {
   });
 
   it("middy's early timeout fires on SCF thanks to the synthesised getRemainingTimeInMillis", async () => {
-    const slow = middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 20 }).handler(async (_event, _context, { signal }) => {
-      await new Promise((resolve) => {
-        // Far longer than the test could wait: only the early timeout's abort ends it in time.
-        const timer = setTimeout(resolve, 60_000);
-        signal.addEventListener('abort', () => {
-          clearTimeout(timer);
-          resolve(undefined);
+    const slow = middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 20 }).handler(
+      async (_event, _context, { signal }) => {
+        await new Promise((resolve) => {
+          // Far longer than the test could wait: only the early timeout's abort ends it in time.
+          const timer = setTimeout(resolve, 60_000);
+          signal.addEventListener('abort', () => {
+            clearTimeout(timer);
+            resolve(undefined);
+          });
         });
-      });
-      return { statusCode: 200, body: 'too late' };
-    });
+        return { statusCode: 200, body: 'too late' };
+      },
+    );
     const started = Date.now();
     const call = makeCloudHandler({ http: slow })(loadFixture('scf-apigw.json'), { ...contexts.scf, time_limit_in_ms: 100 });
     await expect(call).rejects.toMatchObject({ name: 'TimeoutError' });

@@ -1,16 +1,16 @@
 import { AppError } from '../../domain/errors';
 import {
-  MalformedTriggerEventError,
-  ShimUsageError,
-  UnknownTriggerEventError,
   detectProvider,
-  toHttpEvent,
-  toScheduledEvent,
   type HttpProviderKind,
+  MalformedTriggerEventError,
   type ProviderKind,
   type ScheduleProviderKind,
+  ShimUsageError,
+  toHttpEvent,
+  toScheduledEvent,
+  UnknownTriggerEventError,
 } from './index';
-import { PNG_BYTES, RECEIVED_AT, contexts, loadFixture, withFields } from './testing';
+import { contexts, loadFixture, PNG_BYTES, RECEIVED_AT, withFields } from './testing';
 
 const contextFor = (kind: ProviderKind): unknown =>
   kind.startsWith('scf') ? contexts.scf : kind.startsWith('fc') ? contexts.fc : kind.startsWith('local') ? contexts.local : undefined;
@@ -53,7 +53,12 @@ describe('SCF function-URL events with a requestContext (as observed, not as doc
     const query = { auth_code: 'queryauthcode@@@abc', expires_in: '3600', state: 'payload.mac' };
     const observed = withFields(loadFixture('scf-url-observed.json'), { path: '/wechat/bind/callback', queryString: query });
     const onlyHeader = withFields(observed, { queryString: undefined, queryStringParameters: query });
-    const documented = withFields(loadFixture('scf-url.json'), { httpMethod: 'GET', path: '/wechat/bind/callback', queryString: query, requestContext: { sourceIp: '203.0.113.9' } });
+    const documented = withFields(loadFixture('scf-url.json'), {
+      httpMethod: 'GET',
+      path: '/wechat/bind/callback',
+      queryString: query,
+      requestContext: { sourceIp: '203.0.113.9' },
+    });
     for (const raw of [observed, onlyHeader, documented]) {
       expect(detectProvider(raw)).toBe('scf-url');
       expect(toHttpEvent('scf-url', raw, contexts.scf).queryStringParameters).toEqual(query);
@@ -67,7 +72,9 @@ describe('SCF function-URL events with a requestContext (as observed, not as doc
   });
 
   it('an HTTP-looking event with no provider marker is not guessed at', () => {
-    expect(thrown(() => detectProvider({ httpMethod: 'GET', path: '/', requestContext: { sourceIp: '1.2.3.4' } }))).toBeInstanceOf(UnknownTriggerEventError);
+    expect(thrown(() => detectProvider({ httpMethod: 'GET', path: '/', requestContext: { sourceIp: '1.2.3.4' } }))).toBeInstanceOf(
+      UnknownTriggerEventError,
+    );
   });
 });
 
@@ -87,15 +94,21 @@ describe('request id and client ip', () => {
   it('fall back to the context request id when the event has none', () => {
     const scf = loadFixture('scf-apigw.json');
     const scfRc = withFields(withFields(scf, {}).requestContext, { requestId: undefined });
-    expect(toHttpEvent('scf-apigw', withFields(scf, { requestContext: scfRc }), contexts.scf).requestContext.requestId).toBe('scf-ctx-request-id');
+    expect(toHttpEvent('scf-apigw', withFields(scf, { requestContext: scfRc }), contexts.scf).requestContext.requestId).toBe(
+      'scf-ctx-request-id',
+    );
 
     const fc = loadFixture('fc-http.json');
     const fcRc = withFields(withFields(fc, {}).requestContext, { requestId: undefined });
-    expect(toHttpEvent('fc-http', withFields(fc, { requestContext: fcRc }), contexts.fc).requestContext.requestId).toBe('fc-ctx-request-id');
+    expect(toHttpEvent('fc-http', withFields(fc, { requestContext: fcRc }), contexts.fc).requestContext.requestId).toBe(
+      'fc-ctx-request-id',
+    );
 
     const v1 = loadFixture('aws-v1.json');
     const v1Rc = withFields(withFields(v1, {}).requestContext, { requestId: undefined });
-    expect(toHttpEvent('aws-v1', withFields(v1, { requestContext: v1Rc }), { awsRequestId: 'aws-ctx' }).requestContext.requestId).toBe('aws-ctx');
+    expect(toHttpEvent('aws-v1', withFields(v1, { requestContext: v1Rc }), { awsRequestId: 'aws-ctx' }).requestContext.requestId).toBe(
+      'aws-ctx',
+    );
   });
 
   it('is empty, not undefined, when neither event nor context has one', () => {
@@ -135,7 +148,10 @@ describe('query strings', () => {
 
   it('AWS v2: without rawQueryString, uses queryStringParameters as given', () => {
     const raw = withFields(loadFixture('aws-v2.json'), { rawQueryString: undefined });
-    expect(toHttpEvent('aws-v2', raw, undefined).multiValueQueryStringParameters).toEqual({ parameter1: ['value1,value2'], parameter2: ['value'] });
+    expect(toHttpEvent('aws-v2', raw, undefined).multiValueQueryStringParameters).toEqual({
+      parameter1: ['value1,value2'],
+      parameter2: ['value'],
+    });
   });
 
   it('is null (not {}) when the request has none', () => {
@@ -200,7 +216,11 @@ describe('bodies', () => {
 
 describe('paths', () => {
   it('local: decodes the raw path, keeping it raw when an escape is malformed', () => {
-    const ok = toHttpEvent('local-http', withFields(loadFixture('local-http.json'), { rawPath: '/a%2Fb/%E4%B8%AD', resource: undefined }), undefined);
+    const ok = toHttpEvent(
+      'local-http',
+      withFields(loadFixture('local-http.json'), { rawPath: '/a%2Fb/%E4%B8%AD', resource: undefined }),
+      undefined,
+    );
     expect(ok.path).toBe('/a/b/中');
     expect(ok.resource).toBe('/a/b/中');
     const bad = toHttpEvent('local-http', withFields(loadFixture('local-http.json'), { rawPath: '/x/%E0%A4%A' }), undefined);
@@ -297,7 +317,9 @@ describe('unrecognised and malformed events', () => {
   });
 
   it('converters refuse the wrong family of kind', () => {
-    expect(thrown(() => toHttpEvent('scf-timer', loadFixture('scf-timer.json'), undefined))).toMatchObject({ code: 'TRIGGER_KIND_MISMATCH' });
+    expect(thrown(() => toHttpEvent('scf-timer', loadFixture('scf-timer.json'), undefined))).toMatchObject({
+      code: 'TRIGGER_KIND_MISMATCH',
+    });
     expect(thrown(() => toScheduledEvent('fc-http', loadFixture('fc-http.json')))).toBeInstanceOf(ShimUsageError);
   });
 

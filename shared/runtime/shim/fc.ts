@@ -9,18 +9,18 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { z } from 'zod';
 import {
-  FALLBACK_TIME_LIMIT_MS,
   asRecord,
   buildContext,
   buildHttpEvent,
   builtOnFirstUse,
   decodeRawEvent,
+  FALLBACK_TIME_LIMIT_MS,
   looseMultiMap,
   pairsOf,
   parseLenient,
   parseWith,
-  safeDecodeURIComponent,
   type ScheduledEvent,
+  safeDecodeURIComponent,
   scheduledEvent,
 } from './common';
 
@@ -116,7 +116,11 @@ export function fcHttpToHttpEvent(raw: unknown, rawContext: unknown, receivedAtM
 
 export function fcTimerToScheduledEvent(raw: unknown): ScheduledEvent {
   const event = parseWith('fc-timer', timerEventSchema(), decodeRawEvent('fc-timer', raw));
-  return scheduledEvent('fc-timer', { triggerName: event.triggerName, time: { field: 'triggerTime', value: event.triggerTime }, payload: event.payload });
+  return scheduledEvent('fc-timer', {
+    triggerName: event.triggerName,
+    time: { field: 'triggerTime', value: event.triggerTime },
+    payload: event.payload,
+  });
 }
 
 export function fcContext(rawContext: unknown, startedAtMs: number, now: () => number): Context {

@@ -11,17 +11,17 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { awsContext, awsScheduleToScheduledEvent, awsV1ToHttpEvent, awsV2ToHttpEvent, toAwsV1Result, toAwsV2Result } from './aws';
 import {
-  MalformedTriggerEventError,
-  NoHandlerForTriggerError,
-  ShimUsageError,
-  UnknownTriggerEventError,
   asRecord,
   decodeRawEvent,
-  standInHttpEvent,
-  toFoldedResult,
-  untakenConversionFailure,
+  MalformedTriggerEventError,
+  NoHandlerForTriggerError,
   type ProviderKind,
   type ScheduledEvent,
+  ShimUsageError,
+  standInHttpEvent,
+  toFoldedResult,
+  UnknownTriggerEventError,
+  untakenConversionFailure,
 } from './common';
 import { fcContext, fcHttpToHttpEvent, fcTimerToScheduledEvent } from './fc';
 import { localContext, localTimerToScheduledEvent, localToHttpEvent, toLocalResult } from './local';
@@ -31,12 +31,12 @@ export {
   FALLBACK_TIME_LIMIT_MS,
   MalformedTriggerEventError,
   NoHandlerForTriggerError,
-  ShimUsageError,
-  UnknownTriggerEventError,
   type ProviderKind,
   type ScheduledEvent,
   type ShimUsageCode,
+  ShimUsageError,
   takeConversionFailure,
+  UnknownTriggerEventError,
 } from './common';
 export type { LocalContext, LocalHttpEvent, LocalHttpResult, LocalTimerEvent } from './local';
 
@@ -111,7 +111,12 @@ export function detectProvider(raw: unknown): ProviderKind {
 }
 
 /** `receivedAtMs` fills `requestContext.requestTimeEpoch` when the provider sends no request time. */
-export function toHttpEvent(kind: ProviderKind, raw: unknown, rawContext: unknown, receivedAtMs: number = Date.now()): APIGatewayProxyEvent {
+export function toHttpEvent(
+  kind: ProviderKind,
+  raw: unknown,
+  rawContext: unknown,
+  receivedAtMs: number = Date.now(),
+): APIGatewayProxyEvent {
   if (!isHttpKind(kind)) throw new ShimUsageError('TRIGGER_KIND_MISMATCH', `${kind} is not an HTTP trigger`);
   return httpAdapters[kind].toEvent(raw, rawContext, receivedAtMs);
 }
@@ -163,7 +168,8 @@ export function makeCloudHandler(
     const startedAtMs = now();
     const kind = detectProvider(rawEvent);
     if (isHttpKind(kind)) {
-      if (!handlers.http) throw new NoHandlerForTriggerError(`this function has no HTTP handler but a ${kind} trigger fired`, { details: { kind } });
+      if (!handlers.http)
+        throw new NoHandlerForTriggerError(`this function has no HTTP handler but a ${kind} trigger fired`, { details: { kind } });
       const context = toLambdaContext(kind, rawContext, startedAtMs, now);
       let event: APIGatewayProxyEvent;
       try {
@@ -177,7 +183,8 @@ export function makeCloudHandler(
       if (unanswered) throw unanswered;
       return toProviderResult(kind, result);
     }
-    if (!handlers.schedule) throw new NoHandlerForTriggerError(`this function has no schedule handler but a ${kind} trigger fired`, { details: { kind } });
+    if (!handlers.schedule)
+      throw new NoHandlerForTriggerError(`this function has no schedule handler but a ${kind} trigger fired`, { details: { kind } });
     return handlers.schedule(toScheduledEvent(kind, rawEvent), toLambdaContext(kind, rawContext, startedAtMs, now));
   };
 }

@@ -7,18 +7,18 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
 import {
-  FALLBACK_TIME_LIMIT_MS,
   asRecord,
   buildContext,
   buildHttpEvent,
   builtOnFirstUse,
   checkResult,
   decodeRawEvent,
+  FALLBACK_TIME_LIMIT_MS,
   pairsFromQueryString,
   parseLenient,
   parseWith,
-  safeDecodeURIComponent,
   type ScheduledEvent,
+  safeDecodeURIComponent,
   scheduledEvent,
 } from './common';
 
@@ -107,7 +107,11 @@ export function toLocalResult(result: APIGatewayProxyResult): LocalHttpResult {
 
 export function localTimerToScheduledEvent(raw: unknown): ScheduledEvent {
   const event = parseWith('local-timer', localTimerEventSchema(), decodeRawEvent('local-timer', raw));
-  return scheduledEvent('local-timer', { triggerName: event.triggerName, time: { field: 'fireTime', value: event.fireTime }, payload: event.payload });
+  return scheduledEvent('local-timer', {
+    triggerName: event.triggerName,
+    time: { field: 'fireTime', value: event.fireTime },
+    payload: event.payload,
+  });
 }
 
 export function localContext(rawContext: unknown, startedAtMs: number, now: () => number): Context {

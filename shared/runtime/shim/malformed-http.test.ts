@@ -3,10 +3,10 @@
  * provider's result shape (not a crash thrown to the platform), and gateway quirks the shim tolerates are served.
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { createHttpFunction } from '../http/stack';
 import { json, route } from '../http/route';
+import { createHttpFunction } from '../http/stack';
 import { createLogger } from '../logger';
-import { MalformedTriggerEventError, makeCloudHandler, type LocalHttpResult } from './index';
+import { type LocalHttpResult, MalformedTriggerEventError, makeCloudHandler } from './index';
 import { contexts, loadFixture, withFields } from './testing';
 
 function stack() {
@@ -40,7 +40,12 @@ const scfUrlEvent = (changes: Record<string, unknown>) =>
 describe('an HTTP event the shim cannot convert', () => {
   it('local: an absolute-form request target is answered 400 with our envelope, naming the field', async () => {
     const { handler, lines } = stack();
-    const event = withFields(loadFixture('local-http.json'), { method: 'GET', rawPath: 'http://example.com/v1/health', pathParameters: undefined, resource: undefined });
+    const event = withFields(loadFixture('local-http.json'), {
+      method: 'GET',
+      rawPath: 'http://example.com/v1/health',
+      pathParameters: undefined,
+      resource: undefined,
+    });
     const result = localResult(await handler(event, contexts.local));
     expect(result).toEqual({
       status: 400,
@@ -68,12 +73,19 @@ describe('an HTTP event the shim cannot convert', () => {
     const result = (await handler(scfUrlEvent({ headers: { accept: 42 } }), contexts.scf)) as APIGatewayProxyResult;
     expect(result.statusCode).toBe(400);
     expect(result.headers?.['content-type']).toBe('application/json; charset=utf-8');
-    expect(JSON.parse(result.body).error).toMatchObject({ code: 'TRIGGER_EVENT_MALFORMED', field: 'headers.accept', requestId: 'scf-ctx-request-id' });
+    expect(JSON.parse(result.body).error).toMatchObject({
+      code: 'TRIGGER_EVENT_MALFORMED',
+      field: 'headers.accept',
+      requestId: 'scf-ctx-request-id',
+    });
   });
 
   it('SCF function URL: a header or query key the gateway renders as null is read as present and empty', async () => {
     const { handler } = stack();
-    const result = (await handler(scfUrlEvent({ headers: { a: null }, queryString: { flag: null, tag: ['x', null] } }), contexts.scf)) as APIGatewayProxyResult;
+    const result = (await handler(
+      scfUrlEvent({ headers: { a: null }, queryString: { flag: null, tag: ['x', null] } }),
+      contexts.scf,
+    )) as APIGatewayProxyResult;
     expect(result.statusCode).toBe(200);
     expect(JSON.parse(result.body)).toEqual({ a: '', query: { flag: '', tag: '' } });
   });

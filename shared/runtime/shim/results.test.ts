@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
-import { ShimUsageError, makeCloudHandler, toProviderResult, type HttpProviderKind, type LocalHttpResult } from './index';
+import { type HttpProviderKind, type LocalHttpResult, makeCloudHandler, ShimUsageError, toProviderResult } from './index';
 import { PNG_BYTES } from './testing';
 
 const httpKinds: HttpProviderKind[] = ['scf-apigw', 'scf-url', 'fc-http', 'aws-v1', 'aws-v2', 'local-http'];
@@ -11,7 +11,12 @@ const json: APIGatewayProxyResult = {
   headers: { 'Content-Type': 'application/json', 'Content-Length': 11, 'X-Cached': false },
   body: '{"ok":true}',
 };
-const png: APIGatewayProxyResult = { statusCode: 200, headers: { 'Content-Type': 'image/png' }, body: PNG_BYTES.toString('base64'), isBase64Encoded: true };
+const png: APIGatewayProxyResult = {
+  statusCode: 200,
+  headers: { 'Content-Type': 'image/png' },
+  body: PNG_BYTES.toString('base64'),
+  isBase64Encoded: true,
+};
 const expiring = 'b=2; Expires=Wed, 21 Oct 2015 07:28:00 GMT; HttpOnly';
 const cookies: APIGatewayProxyResult = {
   statusCode: 302,
@@ -72,7 +77,11 @@ describe('toProviderResult: shapes', () => {
   });
 
   it('local: header pairs and a base64 body', () => {
-    const result: LocalHttpResult = { statusCode: 404, headers: [['content-type', 'text/plain; charset=utf-8']], bodyBase64: Buffer.from('没有 not found').toString('base64') };
+    const result: LocalHttpResult = {
+      statusCode: 404,
+      headers: [['content-type', 'text/plain; charset=utf-8']],
+      bodyBase64: Buffer.from('没有 not found').toString('base64'),
+    };
     expect(toProviderResult('local-http', text)).toStrictEqual(result);
   });
 
@@ -176,7 +185,13 @@ function asProviderEvent(kind: HttpProviderKind, req: SentRequest): unknown {
         ...bodyFields,
       };
     case 'scf-url':
-      return { httpMethod: req.method, path: req.path, headers: { ...single(req.headers), 'x-scf-remote-addr': '198.51.100.7' }, queryString: single(req.query), ...bodyFields };
+      return {
+        httpMethod: req.method,
+        path: req.path,
+        headers: { ...single(req.headers), 'x-scf-remote-addr': '198.51.100.7' },
+        queryString: single(req.query),
+        ...bodyFields,
+      };
     case 'fc-http':
       return Buffer.from(
         JSON.stringify({
@@ -238,13 +253,21 @@ async function echo(event: APIGatewayProxyEvent, context: Context): Promise<APIG
     awsRequestId: context.awsRequestId,
   };
   const bytes = event.body === null ? Buffer.alloc(0) : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
-  return { statusCode: 200, headers: { 'X-Seen': JSON.stringify(seen), 'Content-Type': 'application/octet-stream' }, body: b64(bytes), isBase64Encoded: true };
+  return {
+    statusCode: 200,
+    headers: { 'X-Seen': JSON.stringify(seen), 'Content-Type': 'application/octet-stream' },
+    body: b64(bytes),
+    isBase64Encoded: true,
+  };
 }
 
 function seenHeaderOf(kind: HttpProviderKind, providerResult: unknown): unknown {
   const value =
     kind === 'local-http'
-      ? z.object({ headers: z.array(z.tuple([z.string(), z.string()])) }).parse(providerResult).headers.find(([name]) => name === 'x-seen')?.[1]
+      ? z
+          .object({ headers: z.array(z.tuple([z.string(), z.string()])) })
+          .parse(providerResult)
+          .headers.find(([name]) => name === 'x-seen')?.[1]
       : z.object({ headers: z.record(z.string(), z.string()) }).parse(providerResult).headers[kind === 'aws-v1' ? 'X-Seen' : 'x-seen'];
   return JSON.parse(value ?? 'null');
 }
@@ -257,7 +280,16 @@ describe('round trip through makeCloudHandler: the handler sees exactly what was
     const req: SentRequest = {
       method: 'PUT',
       path: '/items/a b/中',
-      query: canRepeat(kind) ? [['tag', 'x'], ['tag', 'y & z'], ['page', '2']] : [['tag', 'y & z'], ['page', '2']],
+      query: canRepeat(kind)
+        ? [
+            ['tag', 'x'],
+            ['tag', 'y & z'],
+            ['page', '2'],
+          ]
+        : [
+            ['tag', 'y & z'],
+            ['page', '2'],
+          ],
       headers: [
         ['Content-Type', 'application/json; charset=utf-8'],
         ['X-Request-Trace', 'abc-123'],

@@ -7,20 +7,20 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { z } from 'zod';
 import {
-  FALLBACK_TIME_LIMIT_MS,
-  MalformedTriggerEventError,
   asRecord,
   buildContext,
   buildHttpEvent,
   builtOnFirstUse,
   decodeRawEvent,
+  FALLBACK_TIME_LIMIT_MS,
   looseMultiMap,
+  MalformedTriggerEventError,
   pairsOf,
   parseLenient,
   parseWith,
-  stringMap,
   type ScheduledEvent,
   scheduledEvent,
+  stringMap,
 } from './common';
 
 const apigwEventSchema = builtOnFirstUse(() =>
@@ -94,7 +94,9 @@ export type ScfContext = z.infer<ReturnType<typeof contextSchema>>;
 const readContext = (raw: unknown): ScfContext => parseLenient(contextSchema(), raw);
 
 /** API GW sends either all params (`queryString`) or only declared ones (`queryStringParameters`): take the fuller. */
-function queryOf(event: Pick<ScfApigwEvent, 'queryString' | 'queryStringParameters'>): Record<string, string | string[]> | null | undefined {
+function queryOf(
+  event: Pick<ScfApigwEvent, 'queryString' | 'queryStringParameters'>,
+): Record<string, string | string[]> | null | undefined {
   return event.queryString && Object.keys(event.queryString).length > 0 ? event.queryString : event.queryStringParameters;
 }
 
@@ -135,7 +137,9 @@ function urlBody(event: ScfUrlEvent, declaredEncoding: string | undefined): { bo
   const sent = platformEncoded ? Buffer.from(event.body, 'base64').toString('latin1') : event.body;
   const base64 = sent.replace(/[\r\n\t ]+/g, '');
   if (!z.base64().safeParse(base64).success) {
-    throw new MalformedTriggerEventError('scf-url', [{ path: 'body', message: 'declared Content-Transfer-Encoding: base64, but the body is not base64' }]);
+    throw new MalformedTriggerEventError('scf-url', [
+      { path: 'body', message: 'declared Content-Transfer-Encoding: base64, but the body is not base64' },
+    ]);
   }
   return { body: base64, isBase64Encoded: true };
 }
@@ -163,7 +167,11 @@ export function scfUrlToHttpEvent(raw: unknown, rawContext: unknown, receivedAtM
 /** SCF API GW integrated response; the function URL takes the same shape (its docs show statusCode/headers/body). */
 export function scfTimerToScheduledEvent(raw: unknown): ScheduledEvent {
   const event = parseWith('scf-timer', timerEventSchema(), decodeRawEvent('scf-timer', raw));
-  return scheduledEvent('scf-timer', { triggerName: event.TriggerName, time: { field: 'Time', value: event.Time }, payload: event.Message });
+  return scheduledEvent('scf-timer', {
+    triggerName: event.TriggerName,
+    time: { field: 'Time', value: event.Time },
+    payload: event.Message,
+  });
 }
 
 export function scfContext(rawContext: unknown, startedAtMs: number, now: () => number): Context {

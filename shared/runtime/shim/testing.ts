@@ -8,7 +8,11 @@ export const RECEIVED_AT = 1_700_000_000_000;
 
 export const loadFixture = (name: string): unknown => JSON.parse(readFileSync(join(__dirname, 'fixtures', name), 'utf8'));
 
-const contextsSchema = z.object({ scf: z.record(z.string(), z.unknown()), fc: z.record(z.string(), z.unknown()), local: z.record(z.string(), z.unknown()) });
+const contextsSchema = z.object({
+  scf: z.record(z.string(), z.unknown()),
+  fc: z.record(z.string(), z.unknown()),
+  local: z.record(z.string(), z.unknown()),
+});
 export const contexts = contextsSchema.parse(loadFixture('contexts.json'));
 
 /** A shallow copy of a fixture object with some fields replaced or (value `undefined`) removed. */
@@ -22,4 +26,6 @@ export function withFields(value: unknown, changes: Record<string, unknown>): Re
 }
 
 /** The first bytes of a real PNG (signature + IHDR start) plus bytes that are invalid UTF-8 on their own. */
-export const PNG_BYTES = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0xff, 0xfe, 0x80, 0x00]);
+export const PNG_BYTES = Buffer.from([
+  0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0xff, 0xfe, 0x80, 0x00,
+]);

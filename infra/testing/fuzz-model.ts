@@ -8,12 +8,12 @@
  * allow, inherited names as query keys or headers (BUG-4). Deep JSON nesting needs more levels than `fc.json()`
  * builds: the hostile corpus has it.
  */
-import fc from 'fast-check';
+
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { z } from 'zod';
-import { loadTemplate } from '../../infra/local/template';
-import { errorEnvelope } from '../support/http';
-import { pngHeader, rawRequest, type RawReply } from './corpus';
+import { loadTemplate } from '../local/template';
+import { errorEnvelope, pngHeader, type RawReply, rawRequest } from './wire';
 
 export interface FuzzRoute {
   fn: string;
@@ -45,9 +45,21 @@ export interface FuzzRequest {
 
 /** UTF-8 bytes percent-encoded: never throws (a lone surrogate becomes U+FFFD), unlike encodeURIComponent. */
 export const percentEncode = (text: string): string =>
-  [...Buffer.from(text, 'utf8')].map((byte) => (/[A-Za-z0-9_.~-]/.test(String.fromCharCode(byte)) ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+  [...Buffer.from(text, 'utf8')]
+    .map((byte) =>
+      /[A-Za-z0-9_.~-]/.test(String.fromCharCode(byte))
+        ? String.fromCharCode(byte)
+        : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`,
+    )
+    .join('');
 
-const PARAM_KIND: Record<string, keyof FuzzWorld['ids']> = { appId: 'appId', deploymentId: 'deploymentId', assetId: 'assetId', appid: 'appid', accountId: 'accountId' };
+const PARAM_KIND: Record<string, keyof FuzzWorld['ids']> = {
+  appId: 'appId',
+  deploymentId: 'deploymentId',
+  assetId: 'assetId',
+  appid: 'appid',
+  accountId: 'accountId',
+};
 const ID_PREFIX: Record<string, string> = { appId: 'app_', deploymentId: 'dep_', assetId: 'ast_', accountId: 'acc_', appid: 'wx' };
 
 const anyText = fc.oneof(fc.string(), fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 20 }));
@@ -56,15 +68,23 @@ function paramValue(name: string, world: FuzzWorld): fc.Arbitrary<string> {
   const real = world.ids[PARAM_KIND[name] ?? 'appId'];
   // A '%' in the decoded value was decoded a second time by the function's router (BUG-1).
   const text = anyText;
-  const encoded = fc.oneof(
-    { weight: 3, arbitrary: fc.constantFrom(...real) },
-    { weight: 2, arbitrary: fc.stringMatching(/^[0-9a-z]{0,70}$/).map((tail) => `${ID_PREFIX[name] ?? ''}${tail}`) },
-    { weight: 1, arbitrary: fc.stringMatching(/^wx[0-9a-zA-Z]{16}$/) },
-    { weight: 3, arbitrary: text.map(percentEncode) },
-    { weight: 1, arbitrary: fc.constantFrom('..', '%2e%2e', '%2F', '%00', '.', 'null', 'undefined', '__proto__', 'constructor', '%25', '%2525') },
-  ).filter((value) => value.length > 0);
+  const encoded = fc
+    .oneof(
+      { weight: 3, arbitrary: fc.constantFrom(...real) },
+      { weight: 2, arbitrary: fc.stringMatching(/^[0-9a-z]{0,70}$/).map((tail) => `${ID_PREFIX[name] ?? ''}${tail}`) },
+      { weight: 1, arbitrary: fc.stringMatching(/^wx[0-9a-zA-Z]{16}$/) },
+      { weight: 3, arbitrary: text.map(percentEncode) },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom('..', '%2e%2e', '%2F', '%00', '.', 'null', 'undefined', '__proto__', 'constructor', '%25', '%2525'),
+      },
+    )
+    .filter((value) => value.length > 0);
   // Raw text in the path: a stray '%' is a malformed escape for the local gateway (BUG-1).
-  const raw = fc.string({ minLength: 1, maxLength: 12 }).map((s) => s.replace(/[/?#\s]/g, '') || '%').map((s) => (s.includes('%') ? s : `${s}%`));
+  const raw = fc
+    .string({ minLength: 1, maxLength: 12 })
+    .map((s) => s.replace(/[/?#\s]/g, '') || '%')
+    .map((s) => (s.includes('%') ? s : `${s}%`));
   return fc.oneof(encoded, raw);
 }
 
@@ -72,11 +92,30 @@ function paramValue(name: string, world: FuzzWorld): fc.Arbitrary<string> {
 const INHERITED = Object.getOwnPropertyNames(Object.prototype);
 
 function queryArb(): fc.Arbitrary<string | undefined> {
-  const known = fc.constantFrom('limit', 'state', 'appId', 'timestamp', 'nonce', 'msg_signature', 'signature', 'encrypt_type', 'auth_code', 'expires_in', 'openid', 'x');
+  const known = fc.constantFrom(
+    'limit',
+    'state',
+    'appId',
+    'timestamp',
+    'nonce',
+    'msg_signature',
+    'signature',
+    'encrypt_type',
+    'auth_code',
+    'expires_in',
+    'openid',
+    'x',
+  );
   const key = fc.oneof(known, fc.string({ maxLength: 8 }), fc.constantFrom(...INHERITED));
-  const value = fc.oneof(fc.string({ maxLength: 30 }), fc.integer().map(String), fc.constantFrom('1e400', '-1', '0', '101', 'approved', 'aes'));
+  const value = fc.oneof(
+    fc.string({ maxLength: 30 }),
+    fc.integer().map(String),
+    fc.constantFrom('1e400', '-1', '0', '101', 'approved', 'aes'),
+  );
   return fc.option(
-    fc.array(fc.tuple(key, value), { maxLength: 4 }).map((pairs) => pairs.map(([k, v]) => `${percentEncode(k)}=${percentEncode(v)}`).join('&')),
+    fc
+      .array(fc.tuple(key, value), { maxLength: 4 })
+      .map((pairs) => pairs.map(([k, v]) => `${percentEncode(k)}=${percentEncode(v)}`).join('&')),
     { nil: undefined },
   );
 }
@@ -95,16 +134,41 @@ const SEEDS: readonly unknown[] = [
   {},
 ];
 
-const mutated = fc.tuple(fc.constantFrom(...SEEDS), fc.array(fc.tuple(fc.oneof(fc.constantFrom('name', 'kind', 'templateId', 'config', 'purpose', 'appId', 'userVersion', 'testers', 'force', 'ext', 'pages', 'colours'), fc.string({ maxLength: 10 })), fc.option(fc.jsonValue({ maxDepth: 3 }), { nil: undefined })), { maxLength: 3 })).map(
-  ([seed, edits]) => {
+const mutated = fc
+  .tuple(
+    fc.constantFrom(...SEEDS),
+    fc.array(
+      fc.tuple(
+        fc.oneof(
+          fc.constantFrom(
+            'name',
+            'kind',
+            'templateId',
+            'config',
+            'purpose',
+            'appId',
+            'userVersion',
+            'testers',
+            'force',
+            'ext',
+            'pages',
+            'colours',
+          ),
+          fc.string({ maxLength: 10 }),
+        ),
+        fc.option(fc.jsonValue({ maxDepth: 3 }), { nil: undefined }),
+      ),
+      { maxLength: 3 },
+    ),
+  )
+  .map(([seed, edits]) => {
     const value: Record<string, unknown> = typeof seed === 'object' && seed !== null ? { ...(seed as Record<string, unknown>) } : {};
     for (const [key, replacement] of edits) {
       if (replacement === undefined) delete value[key];
       else value[key] = replacement;
     }
     return JSON.stringify(value);
-  },
-);
+  });
 
 function bodyArb(): fc.Arbitrary<{ bytes: Buffer | undefined; contentType: string | undefined }> {
   const json = (text: fc.Arbitrary<string>) => text.map((t) => ({ bytes: Buffer.from(t, 'utf8'), contentType: 'application/json' }));
@@ -114,10 +178,29 @@ function bodyArb(): fc.Arbitrary<{ bytes: Buffer | undefined; contentType: strin
     { weight: 3, arbitrary: json(mutated) },
     { weight: 2, arbitrary: json(fc.json({ maxDepth: 4 })) },
     { weight: 1, arbitrary: json(fc.string({ maxLength: 60 })) },
-    { weight: 1, arbitrary: fc.tuple(fc.string({ maxLength: 80 }), fc.constantFrom('text/xml', 'application/xml', 'text/plain', 'application/json', 'application/x-www-form-urlencoded')).map(([t, type]) => ({ bytes: Buffer.from(t), contentType: type })) },
-    { weight: 1, arbitrary: fc.string({ maxLength: 60 }).map((t) => ({ bytes: Buffer.from(`<xml><Encrypt><![CDATA[${t}]]></Encrypt><ToUserName>${t.replace(/[<&]/g, '')}</ToUserName></xml>`), contentType: 'text/xml' })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(
+          fc.string({ maxLength: 80 }),
+          fc.constantFrom('text/xml', 'application/xml', 'text/plain', 'application/json', 'application/x-www-form-urlencoded'),
+        )
+        .map(([t, type]) => ({ bytes: Buffer.from(t), contentType: type })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.string({ maxLength: 60 }).map((t) => ({
+        bytes: Buffer.from(`<xml><Encrypt><![CDATA[${t}]]></Encrypt><ToUserName>${t.replace(/[<&]/g, '')}</ToUserName></xml>`),
+        contentType: 'text/xml',
+      })),
+    },
     { weight: 1, arbitrary: fc.uint8Array({ maxLength: 64 }).map((bytes) => ({ bytes: Buffer.from(bytes), contentType: undefined })) },
-    { weight: 1, arbitrary: fc.tuple(dimension, dimension, fc.constantFrom('image/png', 'image/gif', 'image/jpeg', 'application/octet-stream')).map(([w, h, type]) => ({ bytes: pngHeader(w, h), contentType: type })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(dimension, dimension, fc.constantFrom('image/png', 'image/gif', 'image/jpeg', 'application/octet-stream'))
+        .map(([w, h, type]) => ({ bytes: pngHeader(w, h), contentType: type })),
+    },
   );
 }
 
@@ -128,7 +211,10 @@ const authArb = (world: FuzzWorld) =>
     { weight: 5, arbitrary: fc.constant({ authorization: `Bearer ${world.keys.account}` }) },
     { weight: 2, arbitrary: fc.constant({ authorization: `Bearer ${world.keys.other}` }) },
     { weight: 1, arbitrary: fc.constant({ authorization: `Bearer ${world.keys.admin}` }) },
-    { weight: 1, arbitrary: fc.string({ maxLength: 40 }).map((key) => ({ authorization: `Bearer ${key.replace(/[^\x21-\x7e]/g, '') || 'x'}` })) },
+    {
+      weight: 1,
+      arbitrary: fc.string({ maxLength: 40 }).map((key) => ({ authorization: `Bearer ${key.replace(/[^\x21-\x7e]/g, '') || 'x'}` })),
+    },
     { weight: 1, arbitrary: fc.constant({ 'x-api-key': world.keys.account }) },
   );
 
@@ -139,17 +225,33 @@ function extraHeaders(): fc.Arbitrary<[string, string][]> {
   const name = fc.oneof(token, fc.constantFrom(...INHERITED));
   const pairs = fc.record(
     {
-      'idempotency-key': fc.oneof(fc.stringMatching(/^[A-Za-z0-9._:-]{8,20}$/), fc.string({ maxLength: 10 }).map((s) => visible(s, 'k'))),
+      'idempotency-key': fc.oneof(
+        fc.stringMatching(/^[A-Za-z0-9._:-]{8,20}$/),
+        fc.string({ maxLength: 10 }).map((s) => visible(s, 'k')),
+      ),
       'x-request-id': fc.string({ maxLength: 20 }).map((s) => visible(s, 'r')),
       origin: fc.constantFrom('https://evil.example', 'null'),
-      'content-type': fc.constantFrom('application/json; charset=utf-8', 'application/vnd.api+json', 'multipart/form-data; boundary=x', 'text/xml; charset=gbk'),
+      'content-type': fc.constantFrom(
+        'application/json; charset=utf-8',
+        'application/vnd.api+json',
+        'multipart/form-data; boundary=x',
+        'text/xml; charset=gbk',
+      ),
     },
     { requiredKeys: [] },
   );
-  return fc.tuple(pairs, fc.array(fc.tuple(name, fc.string({ maxLength: 12 }).map((v) => visible(v, 'v'))), { maxLength: 2 })).map(([known, other]) => [
-    ...Object.entries(known),
-    ...other,
-  ]);
+  return fc
+    .tuple(
+      pairs,
+      fc.array(
+        fc.tuple(
+          name,
+          fc.string({ maxLength: 12 }).map((v) => visible(v, 'v')),
+        ),
+        { maxLength: 2 },
+      ),
+    )
+    .map(([known, other]) => [...Object.entries(known), ...other]);
 }
 
 /** Arbitraries are built once per route, not per request: building one (a regex, a oneof) costs more than using it. */
@@ -188,7 +290,9 @@ export function requestArb(routes: readonly FuzzRoute[], world: FuzzWorld): fc.A
         });
         const rotates = route.path === '/v1/account/api-keys';
         const credentials = Object.entries(auth).map(([name, value]): [string, string] =>
-          rotates && (value.includes(world.keys.account) || value.includes(world.keys.other)) ? [name, `Bearer ${world.keys.spare}`] : [name, value],
+          rotates && (value.includes(world.keys.account) || value.includes(world.keys.other))
+            ? [name, `Bearer ${world.keys.spare}`]
+            : [name, value],
         );
         const headers: [string, string][] = [['accept', 'application/json'], ...credentials, ...extra];
         if (body.contentType && !extra.some(([n]) => n === 'content-type')) headers.push(['content-type', body.contentType]);
@@ -228,7 +332,14 @@ export const describeRequest = (r: FuzzRequest): string =>
 /** A batch of requests sent together (concurrency finds races and keeps the run short); resolves to the first violation. */
 export async function sendBatch(baseUrl: string, batch: readonly FuzzRequest[], statuses?: Map<number, number>): Promise<string | null> {
   const replies = await Promise.all(
-    batch.map((request) => rawRequest(baseUrl, { method: request.method, path: request.path, headers: request.headers, ...(request.body ? { body: request.body } : {}) })),
+    batch.map((request) =>
+      rawRequest(baseUrl, {
+        method: request.method,
+        path: request.path,
+        headers: request.headers,
+        ...(request.body ? { body: request.body } : {}),
+      }),
+    ),
   );
   for (const [i, reply] of replies.entries()) {
     statuses?.set(reply.status, (statuses.get(reply.status) ?? 0) + 1);

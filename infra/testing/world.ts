@@ -3,8 +3,8 @@
  * program, a built deployment (with its experience QR) and an uploaded image.
  */
 import { z } from 'zod';
-import { deploymentReply, expectStatus, pngOfWidth, type Platform } from '../../infra/local/driver';
-import { readyApp } from '../reliability/support';
+import { deploymentReply, expectStatus, type Platform, pngOfWidth } from '../local/driver';
+import { readyApp } from './seeded-platform';
 
 export interface AccountWorld {
   key: string;
@@ -22,11 +22,15 @@ export interface AccountWorld {
 
 export async function accountWorld(p: Platform): Promise<AccountWorld> {
   const ready = await readyApp(p);
-  const built = deploymentReply.parse(expectStatus(await ready.api.post(`/v1/apps/${ready.appId}/deployments`, { userVersion: '1.0.0', userDesc: 'hostile' }), 202).body);
+  const built = deploymentReply.parse(
+    expectStatus(await ready.api.post(`/v1/apps/${ready.appId}/deployments`, { userVersion: '1.0.0', userDesc: 'hostile' }), 202).body,
+  );
   if (built.state !== 'built' || !built.qrAssetId) throw new Error(`the deployment did not build: ${built.state}`);
   const userName = p.sim.miniProgram(ready.target)?.userName;
   if (!userName) throw new Error(`the simulator does not know ${ready.target}`);
-  const asset = z.object({ id: z.string() }).parse(expectStatus(await ready.api.raw('POST', '/v1/assets', pngOfWidth(120), { 'content-type': 'image/png' }), 201).body);
+  const asset = z
+    .object({ id: z.string() })
+    .parse(expectStatus(await ready.api.raw('POST', '/v1/assets', pngOfWidth(120), { 'content-type': 'image/png' }), 201).body);
   return {
     key: ready.apiKey,
     accountId: ready.accountId,
