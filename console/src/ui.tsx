@@ -299,9 +299,9 @@ export function AuthorizationDialog(props: {
                 {t('打开授权页', 'open the authorization page')}
               </a>
             </p>
-            <p className="muted" data-testid="mobile-authorization-url">
+            <p className="muted">
               {t('手机链接：', 'Phone link: ')}
-              <a href={urls.mobile} target="_blank" rel="noopener noreferrer">
+              <a href={urls.mobile} target="_blank" rel="noopener noreferrer" data-testid="mobile-authorization-link">
                 {t('在微信中打开', 'open in WeChat')}
               </a>
             </p>

@@ -4,6 +4,7 @@
  * see (a text, a state), never on time.
  */
 import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -81,4 +82,66 @@ export async function atBothWidths(page: Page, name: string, check: (page: Page)
     await screenshot(page, name);
   }
   await page.setViewportSize(WIDTHS.desktop);
+}
+
+/** Steps that build on each other: once one fails, the rest say so at once instead of each waiting out its timeouts. */
+export function stepper(current: () => Page | undefined) {
+  let broken: string | undefined;
+  return (name: string, run: () => Promise<void>) =>
+    it(name, async () => {
+      if (broken) throw new Error(`not run: the step "${broken}" failed`);
+      try {
+        await run();
+      } catch (error) {
+        broken = name;
+        // What the page showed when the step failed: the first thing to look at.
+        await current()
+          ?.screenshot({ path: join(tmpdir(), `wxa-console-failed-step-${process.pid}.png`), fullPage: true })
+          .catch(() => undefined);
+        throw error;
+      }
+    });
+}
+
+/** Plays the admin: opens the authorization page a dialog link points at, picks the mini program, scans. */
+export async function scanOnSimulator(page: Page, linkTestId: string, appid: string): Promise<Page> {
+  const href = await page.getByTestId(linkTestId).getAttribute('href');
+  if (!href) throw new Error('the dialog shows no authorization link');
+  const scan = await page.context().newPage();
+  await scan.goto(href);
+  await scan.locator(`input[name=app_id][value=${appid}]`).check();
+  await scan.getByRole('button', { name: /scan/ }).click();
+  await scan.waitForURL(/\/wechat\/(bind|authorize)\/callback/);
+  return scan;
+}
+
+/** WeChat decides the audit: the simulator's control API, as a reviewer at WeChat would. */
+export async function decideAudit(
+  simulatorUrl: string,
+  appid: string,
+  decision: 'approve' | 'reject',
+  extra: Record<string, unknown> = {},
+) {
+  const response = await fetch(`${simulatorUrl}/sim/audit/decide`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ appId: appid, decision, ...extra }),
+  });
+  if (response.status !== 200) throw new Error(`the simulator refused the decision: ${response.status} ${await response.text()}`);
+}
+
+export const waitForState = (page: Page, state: string) => page.locator(`[data-testid=deployment-state][data-state="${state}"]`).waitFor();
+
+export async function confirmDialog(page: Page, button: string) {
+  const dialog = page.getByRole('dialog');
+  await dialog.getByRole('button', { name: button }).click();
+  await dialog.waitFor({ state: 'hidden' });
+}
+
+/** From an app's page: build a version and wait for its experience version. */
+export async function buildVersion(page: Page, version: string) {
+  await page.getByRole('textbox', { name: '版本号' }).fill(version);
+  await page.getByRole('button', { name: '立即构建' }).click();
+  await page.waitForURL(/#\/deployments\/dep_/);
+  await waitForState(page, 'built');
 }

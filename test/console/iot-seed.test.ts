@@ -13,7 +13,18 @@ import type { Browser, Page } from 'playwright-core';
 import QRCode from 'qrcode';
 import { type Platform, startPlatform } from '../../infra/local/driver';
 import { DEMO_MINI_PROGRAMS } from '../../infra/wechat-sim/demo';
-import { atBothWidths, launchBrowser, newContext, seriousViolations } from './browser';
+import {
+  atBothWidths,
+  buildVersion,
+  confirmDialog,
+  decideAudit,
+  launchBrowser,
+  newContext,
+  scanOnSimulator,
+  seriousViolations,
+  stepper,
+  waitForState,
+} from './browser';
 
 const [primary, camera] = DEMO_MINI_PROGRAMS;
 const otherSubject = DEMO_MINI_PROGRAMS.find((mp) => mp.principalName !== primary?.principalName);
@@ -36,43 +47,9 @@ async function expectAccessible(target: Page = page) {
   expect(await seriousViolations(target)).toEqual([]);
 }
 
-/** Plays the admin: opens the PC authorization page the dialog links to, picks the mini program, scans. */
-async function scanOnSimulator(appid: string): Promise<Page> {
-  const href = await page.getByTestId('pc-authorization-link').getAttribute('href');
-  if (!href) throw new Error('the dialog shows no authorization link');
-  const scan = await page.context().newPage();
-  await scan.goto(href);
-  await scan.locator(`input[name=app_id][value=${appid}]`).check();
-  await scan.getByRole('button', { name: /scan/ }).click();
-  await scan.waitForURL(/\/wechat\/(bind|authorize)\/callback/);
-  return scan;
-}
-
-async function decideAudit(appid: string, decision: 'approve' | 'reject', extra: Record<string, unknown> = {}) {
-  // The simulator's control API, as a person at WeChat would decide.
-  const response = await fetch(`${p.sim.baseUrl}/sim/audit/decide`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ appId: appid, decision, ...extra }),
-  });
-  expect(response.status).toBe(200);
-}
-
+const scanAs = (appid: string) => scanOnSimulator(page, 'pc-authorization-link', appid);
+const waitFor = (state: string) => waitForState(page, state);
 const deploymentState = () => page.getByTestId('deployment-state');
-const waitForState = (state: string) => page.locator(`[data-testid=deployment-state][data-state="${state}"]`).waitFor();
-
-async function confirmDialog(button: string) {
-  const dialog = page.getByRole('dialog');
-  await dialog.getByRole('button', { name: button }).click();
-  await dialog.waitFor({ state: 'hidden' });
-}
-
-async function buildVersion(version: string) {
-  await page.getByRole('textbox', { name: '版本号' }).fill(version);
-  await page.getByRole('button', { name: '立即构建' }).click();
-  await page.waitForURL(/#\/deployments\/dep_/);
-  await waitForState('built');
-}
 
 beforeAll(async () => {
   if (!primary || !camera || !otherSubject) throw new Error('the simulator’s demo mini programs changed');
@@ -89,20 +66,7 @@ afterAll(async () => {
   await p?.close();
 });
 
-/** The steps build on each other: once one fails, the rest say so at once instead of each waiting out its timeouts. */
-let broken: string | undefined;
-const step = (name: string, run: () => Promise<void>) =>
-  it(name, async () => {
-    if (broken) throw new Error(`not run: the step "${broken}" failed`);
-    try {
-      await run();
-    } catch (error) {
-      broken = name;
-      // What the page showed when the step failed: the first thing to look at.
-      await page.screenshot({ path: join(tmpdir(), 'wxa-console-failed-step.png'), fullPage: true }).catch(() => undefined);
-      throw error;
-    }
-  });
+const step = stepper(() => page);
 
 describe('the console, seed 003 (IoT Video) in a browser', () => {
   step('lets the platform admin create an account and shows its key once', async () => {
@@ -136,7 +100,7 @@ describe('the console, seed 003 (IoT Video) in a browser', () => {
     await page.getByRole('button', { name: '绑定主小程序' }).click();
     await page.getByRole('dialog').getByText('小程序管理员用手机微信扫码授权').waitFor();
     await expectAccessible();
-    const scan = await scanOnSimulator(primary?.appId ?? '');
+    const scan = await scanAs(primary?.appId ?? '');
     await scan.getByRole('heading', { name: /授权成功/ }).waitFor();
     // The result page leads back into the console.
     await scan.getByRole('link', { name: /返回控制台/ }).click();
@@ -214,13 +178,16 @@ describe('the console, seed 003 (IoT Video) in a browser', () => {
   step('refuses a mini program of another subject, in plain words, then authorizes the right one', async () => {
     await page.getByRole('button', { name: '去授权' }).click();
     await page.getByRole('dialog').getByText('仅支持授权与主小程序相同主体的小程序').waitFor();
-    const refused = await scanOnSimulator(otherSubject?.appId ?? '');
+    const refused = await scanAs(otherSubject?.appId ?? '');
     await refused.getByRole('heading', { name: /授权失败/ }).waitFor();
     await refused.getByText('该小程序与账号的主小程序不是同一主体').waitFor();
     expect(await seriousViolations(refused)).toEqual([]);
     await atBothWidths(refused, 'authorization-refused', async () => undefined);
     await refused.close();
-    const done = await scanOnSimulator(camera?.appId ?? '');
+    // A new scan needs a new QR code (the page's pre-auth code was spent): close the dialog and open it again.
+    await page.getByRole('dialog').getByRole('button', { name: '关闭' }).click();
+    await page.getByRole('button', { name: '去授权' }).click();
+    const done = await scanAs(camera?.appId ?? '');
     await done.getByRole('heading', { name: /授权成功/ }).waitFor();
     await done.close();
     await page.getByTestId('authorize-done').waitFor();
@@ -230,7 +197,7 @@ describe('the console, seed 003 (IoT Video) in a browser', () => {
   });
 
   step('builds, shows the experience QR, cancels and builds again', async () => {
-    await buildVersion('1.0.0');
+    await buildVersion(page, '1.0.0');
     const qr = page.getByRole('img', { name: '体验版小程序二维码' });
     await qr.waitFor();
     expect(await qr.evaluate<boolean, undefined>('(img) => img.complete && img.naturalWidth > 0')).toBe(true);
@@ -238,20 +205,20 @@ describe('the console, seed 003 (IoT Video) in a browser', () => {
     await page.getByRole('button', { name: '取消部署发布' }).click();
     await page.getByRole('dialog').getByText('取消后不可恢复').waitFor();
     await expectAccessible();
-    await confirmDialog('取消部署发布');
-    await waitForState('cancelled');
+    await confirmDialog(page, '取消部署发布');
+    await waitFor('cancelled');
     await page.getByRole('link', { name: '返回应用' }).click();
-    await buildVersion('1.0.1');
+    await buildVersion(page, '1.0.1');
   });
 
   step('submits; WeChat rejects (the reason shows), the fix is resubmitted and approved; releases', async () => {
     await page.getByRole('button', { name: '提交微信审核' }).click();
-    await waitForState('auditing');
+    await waitFor('auditing');
     await page.getByText(/提审 \d+\/\d+/).waitFor();
     const appid = camera?.appId ?? '';
-    await decideAudit(appid, 'reject', { reason: '1:小程序名称与内容不符', screenshots: ['media-1', 'media-2'] });
+    await decideAudit(p.sim.baseUrl, appid, 'reject', { reason: '1:小程序名称与内容不符', screenshots: ['media-1', 'media-2'] });
     // The page polls while the audit is in flight and shows WeChat's decision by itself.
-    await waitForState('rejected');
+    await waitFor('rejected');
     await page
       .getByTestId('state-reason')
       .getByText(/小程序名称与内容不符/)
@@ -259,37 +226,37 @@ describe('the console, seed 003 (IoT Video) in a browser', () => {
     await page.getByTestId('audit-screenshots').getByText('media-2').waitFor();
     await atBothWidths(page, 'deployment-rejected', async () => expectAccessible());
     await page.getByRole('button', { name: '重新提交审核' }).click();
-    await waitForState('auditing');
-    await decideAudit(appid, 'approve');
-    await waitForState('approved');
+    await waitFor('auditing');
+    await decideAudit(p.sim.baseUrl, appid, 'approve');
+    await waitFor('approved');
     await page.getByRole('button', { name: '发布上线' }).click();
-    await confirmDialog('发布上线');
-    await waitForState('released');
+    await confirmDialog(page, '发布上线');
+    await waitFor('released');
     await page.getByTestId('history').getByText('审核未通过').first().waitFor();
     await atBothWidths(page, 'deployment-released', async () => expectAccessible());
   });
 
   step('rolls back a second release to the first', async () => {
     await page.getByRole('link', { name: '返回应用' }).click();
-    await buildVersion('1.0.2');
+    await buildVersion(page, '1.0.2');
     await page.getByRole('button', { name: '提交微信审核' }).click();
-    await waitForState('auditing');
-    await decideAudit(camera?.appId ?? '', 'approve');
-    await waitForState('approved');
+    await waitFor('auditing');
+    await decideAudit(p.sim.baseUrl, camera?.appId ?? '', 'approve');
+    await waitFor('approved');
     await page.getByRole('button', { name: '发布上线' }).click();
-    await confirmDialog('发布上线');
-    await waitForState('released');
+    await confirmDialog(page, '发布上线');
+    await waitFor('released');
     await page.getByRole('button', { name: '版本回退' }).click();
     await page.getByRole('dialog').getByText('每次发布只能回退一次').waitFor();
-    await confirmDialog('版本回退');
-    await waitForState('rolled-back');
+    await confirmDialog(page, '版本回退');
+    await waitFor('rolled-back');
   });
 
   step('unbinds the mini program with its consequences stated, voiding the pending audit', async () => {
     await page.getByRole('link', { name: '返回应用' }).click();
-    await buildVersion('1.0.3');
+    await buildVersion(page, '1.0.3');
     await page.getByRole('button', { name: '提交微信审核' }).click();
-    await waitForState('auditing');
+    await waitFor('auditing');
     const deploymentUrl = page.url();
     await page.getByRole('link', { name: '小程序' }).click();
     const card = page.getByTestId(`mini-program-${camera?.appId ?? ''}`);
@@ -301,10 +268,10 @@ describe('the console, seed 003 (IoT Video) in a browser', () => {
     await atBothWidths(page, 'mini-programs', async () => expectAccessible());
     await card.getByRole('button', { name: '解绑' }).click();
     await page.getByRole('dialog').getByText('应用解绑小程序后，该小程序已提交审核版本将作废。').waitFor();
-    await confirmDialog('确认解绑');
+    await confirmDialog(page, '确认解绑');
     await page.getByText('作废 1 个进行中的部署').waitFor();
     await page.goto(deploymentUrl);
-    await waitForState('voided');
+    await waitFor('voided');
     expect(await deploymentState().textContent()).toBe('已作废');
   });
 

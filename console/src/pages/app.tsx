@@ -311,9 +311,11 @@ function BuildCard({ app }: { app: AppView }) {
             )}
           </Field>
           {error ? <Alert theme="error" message={error} className="gap" /> : null}
-          <Button type="submit" theme="primary" loading={busy} disabled={!app.miniProgramAppid}>
-            {t('立即构建', 'Build now')}
-          </Button>
+          {app.miniProgramAppid ? (
+            <Button type="submit" theme="primary" loading={busy}>
+              {t('立即构建', 'Build now')}
+            </Button>
+          ) : null}
           {!app.miniProgramAppid ? (
             <p className="muted">{t('先授权小程序，才能构建。', 'Authorize a mini program first to build.')}</p>
           ) : null}
