@@ -200,7 +200,10 @@ describe('the console, seed 003 (IoT Video) in a browser', () => {
     await buildVersion(page, '1.0.0');
     const qr = page.getByRole('img', { name: '体验版小程序二维码' });
     await qr.waitFor();
-    expect(await qr.evaluate<boolean, undefined>('(img) => img.complete && img.naturalWidth > 0')).toBe(true);
+    // The image decoded: WeChat's JPEG, fetched with the key and shown from a blob URL.
+    await page.waitForFunction(
+      "(() => { const img = document.querySelector('img.experience-qr'); return !!img && img.complete && img.naturalWidth > 0; })()",
+    );
     await atBothWidths(page, 'deployment-built', async () => expectAccessible());
     await page.getByRole('button', { name: '取消部署发布' }).click();
     await page.getByRole('dialog').getByText('取消后不可恢复').waitFor();
