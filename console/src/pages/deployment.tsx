@@ -304,7 +304,14 @@ function Testers({ deployment, onChanged }: { deployment: DeploymentView; onChan
           {(id, describedBy) => (
             <Space breakLine>
               <TextInput id={id} describedBy={describedBy} value={more} onChange={setMore} name="testers" invalid={!!error} />
-              <Button variant="outline" disabled={!more.trim()} onClick={() => void bind(more.split(/[\s,，]+/).filter(Boolean))}>
+              <Button
+                variant="outline"
+                onClick={() => {
+                  const testers = more.split(/[\s,，]+/).filter(Boolean);
+                  // An empty field adds nothing (no disabled button: TDesign's greys fail the contrast check).
+                  if (testers.length > 0) void bind(testers);
+                }}
+              >
                 {t('添加', 'Add')}
               </Button>
             </Space>
