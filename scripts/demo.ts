@@ -160,7 +160,11 @@ async function main() {
     );
 
     console.log(
-      `\n${bold('done')} in ${((performance.now() - started) / 1000).toFixed(1)} s — the experience QR is at ${relative(process.cwd(), qrPath)}\n`,
+      `\n${bold('done')} in ${((performance.now() - started) / 1000).toFixed(1)} s — the experience QR is at ${relative(process.cwd(), qrPath)}`,
+    );
+    // The demo's ports close with it; `npm start` keeps the backend (and its console) up on PORT.
+    console.log(
+      `the same job in a browser: ${bold('npm start')}, then open the console at ${bold(`http://127.0.0.1:${process.env.PORT ?? 3000}/console/`)}\n`,
     );
   } finally {
     await p.close();

@@ -90,7 +90,7 @@ const miniProgramParams = z.object({
 
 const appConfigSchema = z.union([iotVideoConfigSchema, lowcodeConfigSchema]);
 
-const authorizationBody = z
+export const authorizationBody = z
   .strictObject({
     purpose: z.enum(['bind-primary', 'authorize-app']).meta({
       description: "bind-primary: the account's primary mini program (fixes its subject); authorize-app: a target mini program for an app",

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { consoleSite } from '../../console/serve';
 import { LOCAL_WECHAT_DEFAULTS } from '../../shared/runtime/config';
 import type { Logger } from '../../shared/runtime/logger';
 import { simulatorFile } from '../wechat-sim/persistence';
@@ -39,6 +40,8 @@ export interface LocalStackOptions {
    * function's timeout is what the timeout tests inject on purpose, not what the others are about). Default 1.
    */
   timeoutScale?: number;
+  /** Build the console (served at /console/) now rather than at its first visit (`npm start`). */
+  warmConsole?: boolean;
   /** Simulator settings for a local run without WECHAT_API_BASE; ticketIntervalMs 0 = no pushes at all. */
   simulator?: {
     ticketIntervalMs?: number;
@@ -93,7 +96,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (typeof entry !== 'function') throw new Error(`${fn.source} does not export ${fn.exportName}`);
     return entry as CloudEntry;
   };
+  const site = consoleSite();
+  if (options.warmConsole) site.warm();
   const runtime = await startLocalRuntime({
+    staticFiles: (method, path) => site.serve(method, path),
     template,
     load,
     log,

@@ -11,13 +11,14 @@ import { localSecretsFile, startLocalStack } from './bootstrap';
 async function main() {
   const root = resolve(__dirname, '..', '..');
   const log = createLogger({ level: process.env.LOG_LEVEL === 'debug' ? 'debug' : 'info', base: { component: 'local-runtime' } });
-  const stack = await startLocalStack({ root, env: process.env, log, simulator: { persist: true } });
+  const stack = await startLocalStack({ root, env: process.env, log, simulator: { persist: true }, warmConsole: true });
   // Validate now rather than at the first request: a bad value should stop `npm start` with the full list.
   const config = getConfig();
 
   const lines = [
     '',
     `  wxa-deploy is running at ${stack.runtime.url}   (health: ${stack.runtime.url}/healthz)`,
+    `  console: ${stack.runtime.url}/console/   (sign in with the admin key, or an account's API key)`,
     `  store:   ${config.store.kind === 'sqlite' ? `SQLite ${config.store.path}` : config.store.kind}`,
     `  WeChat:  ${stack.simulatorUrl ? `simulator at ${stack.simulatorUrl} (set WECHAT_API_BASE to use a real platform)` : config.wechat.apiBase}`,
     stack.generated.length

@@ -28,6 +28,8 @@ export interface LocalRuntimeOptions {
   /** Set false to mount HTTP only (tests that drive timers themselves). */
   timers?: boolean;
   now?: () => number;
+  /** Files served before the functions' routes (the console at /console/); undefined = not such a path. */
+  staticFiles?: (method: string, path: string) => Promise<{ status: number; headers: Record<string, string>; body: Buffer } | undefined>;
 }
 
 export interface InvocationRecord {
@@ -206,6 +208,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }
     if (url.pathname === '/healthz' && (method === 'GET' || method === 'HEAD')) {
       sendJson(res, 200, { ok: true, functions: options.template.functions.map((f) => f.name) });
+      return;
+    }
+    const file = await options.staticFiles?.(method, url.pathname);
+    if (file) {
+      res.writeHead(file.status, file.headers);
+      res.end(method === 'HEAD' ? undefined : file.body);
       return;
     }
     const target = routeFor(method, url.pathname);

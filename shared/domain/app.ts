@@ -17,11 +17,14 @@ import { ALLOWED, type Decision, fieldIssues, refused } from './common';
 import { type FieldIssue, ValidationError } from './errors';
 import type { AccountId, AppId, AssetId, WeChatAppid } from './ids';
 import { accountIdSchema, appIdSchema, assetIdSchema, timestampSchema, weChatAppidSchema } from './ids';
+import { APP_DOWNLOAD_QR_SUGGESTED_WIDTH, INSTRUCTIONS_IMAGE_SUGGESTED_WIDTH, IOT_VIDEO_THEME_DEFAULTS } from './iot-video-template';
 import { requiredPluginsSchema } from './plugins';
 import { privacyGuideSchema } from './privacy-guide';
 import { serverDomainsSchema } from './server-domains';
 
 export { APP_KINDS, type AppKind, appKindSchema } from './app-kind';
+// Kept in a zod-free module for the console; exported here as before.
+export { APP_DOWNLOAD_QR_SUGGESTED_WIDTH, INSTRUCTIONS_IMAGE_SUGGESTED_WIDTH, IOT_VIDEO_THEME_DEFAULTS };
 
 // ---------------------------------------------------------------------------------------------------------
 // What every kind's config carries for WeChat's go-live rules (privacy-guide.ts, server-domains.ts)
@@ -108,12 +111,6 @@ export const iotVideoConfigSchema = z.lazy(() =>
 export type IotVideoConfig = z.infer<typeof iotVideoConfigSchema>;
 
 export type ThemeColour = keyof IotVideoConfig['theme'];
-
-/**
- * The colours the IoT Video template shows for a colour left out (seed 003 §5.2: the console "显示小程序默认的配色").
- * Shown to frontends (`effectiveTheme`), never written into ext_json: a left-out colour stays the template's own.
- */
-export const IOT_VIDEO_THEME_DEFAULTS: Readonly<Required<IotVideoConfig['theme']>> = { mainColor: '#0052D9', secondaryColor: '#E8F3FF' };
 
 /** The colours the mini program shows: the config's, and the template's where the config has none. */
 export const effectiveTheme = (config: IotVideoConfig): Required<IotVideoConfig['theme']> => ({
@@ -386,13 +383,6 @@ export interface AssetMeta {
 }
 
 export const IMAGE_TYPES: readonly string[] = ['image/png', 'image/jpeg', 'image/gif'];
-/**
- * Widths the IoT Video console suggests (seed 003 §5.1: 建议宽度不超过150px / 370px). Suggestions, not limits:
- * WeChat sets none, and the template still shows a wider image, so a wider one is accepted with a warning
- * (`imageWarnings`) instead of refused.
- */
-export const APP_DOWNLOAD_QR_SUGGESTED_WIDTH = 150;
-export const INSTRUCTIONS_IMAGE_SUGGESTED_WIDTH = 370;
 
 export interface ImageRef {
   /** Field path, as in validation errors. */

@@ -1,0 +1,342 @@
+import { useContext, useEffect, useState } from 'react';
+import { Alert, Button, Card, Form, MessagePlugin, Space, Tag } from 'tdesign-react';
+import { ApiError, type AppView, type DeploymentSummaryView } from '../api';
+import { appStatusText, deploymentStateText, formatTime, LangContext, useT } from '../i18n';
+import {
+  AuthorizationDialog,
+  Busy,
+  Field,
+  LoadError,
+  PageTitle,
+  plainError,
+  TextArea,
+  TextInput,
+  useLoad,
+  usePolling,
+  useSession,
+} from '../ui';
+import {
+  byCategory,
+  type FieldErrors,
+  IotConfigForm,
+  type IotDraft,
+  iotDraftOf,
+  type LowcodeDraft,
+  LowcodeForm,
+  lowcodeDraftOf,
+  parseExt,
+  productIdsOf,
+  toIotConfig,
+} from './app-forms';
+import { statusTheme } from './apps';
+
+/** States a deployment can still move on from; the app has at most one such (its open deployment). */
+export const OPEN_STATES: ReadonlySet<DeploymentSummaryView['state']> = new Set([
+  'configuring',
+  'building',
+  'built',
+  'submitting',
+  'auditing',
+  'approved',
+  'releasing',
+  'rejected',
+  'withdrawn',
+  'failed',
+]);
+
+export function AppPage({ appId }: { appId: string }) {
+  const t = useT();
+  const { api } = useSession();
+  const app = useLoad(() => api.call('app', { params: { appId } }), [api, appId]);
+  const [authorizing, setAuthorizing] = useState(false);
+  usePolling(authorizing, app.reload);
+  const data = app.data;
+  if (!data) return app.error ? <LoadError error={app.error} /> : <Busy />;
+  return (
+    <>
+      <PageTitle
+        extra={
+          <Button theme="primary" onClick={() => setAuthorizing(true)}>
+            {data.miniProgramAppid ? t('重新授权小程序', 'Authorize another mini program') : t('去授权', 'Authorize a mini program')}
+          </Button>
+        }
+      >
+        {data.name}
+      </PageTitle>
+      <Space breakLine className="gap">
+        <Tag variant="outline">{data.kind === 'iot-video' ? 'IoT Video' : t('低码应用', 'Low-code')}</Tag>
+        <Tag theme={statusTheme(data.status)} data-testid="app-status">
+          {appStatusText(t, data.status)}
+        </Tag>
+        <span className="muted">
+          {data.miniProgramAppid
+            ? t(`小程序 ${data.miniProgramAppid}`, `Mini program ${data.miniProgramAppid}`)
+            : t('未授权小程序', 'No mini program')}
+        </span>
+      </Space>
+      {data.linkLostReason ? <Alert theme="warning" className="gap" message={data.linkLostReason.message} /> : null}
+      <AuthorizationDialog
+        visible={authorizing}
+        header={t('授权小程序给应用', 'Authorize a mini program for this app')}
+        intro={
+          <>
+            <p>
+              {t(
+                '小程序管理员使用手机微信扫码后，选择授予权限。支持将小程序重复授权和授权给其他应用，但仅对最新授权的应用生效。仅支持授权与主小程序相同主体的小程序。',
+                'The mini program’s admin scans with WeChat and grants the permissions. A mini program can be authorized again or to another app; the latest authorization wins. Only mini programs of the primary’s subject can be authorized.',
+              )}
+            </p>
+            {data.miniProgramAppid ? (
+              <Alert
+                theme="success"
+                message={t(`当前小程序：${data.miniProgramAppid}`, `Current mini program: ${data.miniProgramAppid}`)}
+                data-testid="authorize-done"
+              />
+            ) : null}
+          </>
+        }
+        body={{ purpose: 'authorize-app', appId }}
+        onClose={() => setAuthorizing(false)}
+      />
+      {data.warnings.length > 0 ? (
+        <Alert
+          theme="warning"
+          className="gap"
+          title={t('建议处理', 'Worth fixing')}
+          message={
+            <ul className="plain-list">
+              {data.warnings.map((w) => (
+                <li key={w.field}>{`${w.field}: ${w.message}`}</li>
+              ))}
+            </ul>
+          }
+        />
+      ) : null}
+      <ConfigCard app={data} onSaved={app.reload} />
+      <BuildCard app={data} />
+    </>
+  );
+}
+
+function ConfigCard({ app, onSaved }: { app: AppView; onSaved(): void }) {
+  const t = useT();
+  const { api } = useSession();
+  const [iot, setIot] = useState<IotDraft>(() =>
+    iotDraftOf(app.kind === 'iot-video' ? app.config : null, app.kind === 'iot-video' ? app.productIds : []),
+  );
+  const [lowcode, setLowcode] = useState<LowcodeDraft>(() => lowcodeDraftOf(app.kind === 'lowcode' ? app.config : null));
+  const [errors, setErrors] = useState<FieldErrors>(new Map());
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  // The app's own warnings, by the field paths the form uses.
+  const warnings = new Map(app.warnings.map((w) => [w.field, w.message]));
+
+  const save = async () => {
+    setError(null);
+    setErrors(new Map());
+    setBusy(true);
+    try {
+      if (app.kind === 'iot-video') {
+        const { config, reminderOrder } = toIotConfig(iot, {
+          ...(app.config.privacyGuide ? { privacyGuide: app.config.privacyGuide } : {}),
+          ...(app.config.serverDomains ? { serverDomains: app.config.serverDomains } : {}),
+        });
+        try {
+          await api.call('putConfig', { params: { appId: app.id }, body: config });
+        } catch (failure) {
+          if (failure instanceof ApiError) setErrors(byCategory(failure.fieldErrors('config.'), reminderOrder));
+          throw failure;
+        }
+        const productIds = productIdsOf(iot);
+        if (productIds.join() !== app.productIds.join()) {
+          try {
+            await api.call('putProducts', { params: { appId: app.id }, body: { productIds } });
+          } catch (failure) {
+            if (failure instanceof ApiError) setErrors(new Map([['productIds', failure.body.message]]));
+            throw failure;
+          }
+        }
+      } else {
+        const ext = parseExt(t, lowcode.ext);
+        if ('error' in ext) {
+          setErrors(new Map([['config.ext', ext.error]]));
+          return;
+        }
+        try {
+          await api.call('putConfig', { params: { appId: app.id }, body: { ...app.config, ext: ext.ext } });
+        } catch (failure) {
+          if (failure instanceof ApiError) setErrors(failure.fieldErrors('config.'));
+          throw failure;
+        }
+      }
+      void MessagePlugin.success(t('配置已保存', 'Config saved'));
+      onSaved();
+    } catch (failure) {
+      setError(plainError(failure));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const resetColour = async (colour: 'mainColor' | 'secondaryColor') => {
+    try {
+      const reset = await api.call('resetTheme', { params: { appId: app.id }, body: { colours: [colour] } });
+      if (reset.kind === 'iot-video') setIot({ ...iot, [colour]: reset.config.theme[colour] ?? '' });
+      void MessagePlugin.success(t('已重置为模板默认配色', 'Back to the template’s colour'));
+    } catch (failure) {
+      setError(plainError(failure));
+    }
+  };
+
+  return (
+    <Card title={app.kind === 'iot-video' ? t('小程序配置', 'Mini program config') : t('应用配置', 'App config')} bordered className="gap">
+      <Form labelAlign="top" onSubmit={() => void save()} preventSubmitDefault>
+        {app.kind === 'iot-video' ? (
+          <IotConfigForm
+            draft={iot}
+            onChange={setIot}
+            errors={errors}
+            warnings={warnings}
+            themeDefaults={app.themeDefaults ?? { mainColor: '', secondaryColor: '' }}
+            onResetColour={(c) => void resetColour(c)}
+          />
+        ) : (
+          <LowcodeForm
+            draft={lowcode}
+            onChange={setLowcode}
+            errors={errors}
+            pluginsEditable={false}
+            existingPlugins={app.requiredPlugins}
+          />
+        )}
+        {error ? <Alert theme="error" message={error} className="gap" data-testid="config-error" /> : null}
+        <Button type="submit" theme="primary" loading={busy} className="gap">
+          {t('保存配置', 'Save config')}
+        </Button>
+      </Form>
+    </Card>
+  );
+}
+
+function BuildCard({ app }: { app: AppView }) {
+  const t = useT();
+  const lang = useContext(LangContext);
+  const { api } = useSession();
+  const deployments = useLoad(
+    () => api.call('deployments', { query: { appId: app.id, limit: 20 } }),
+    [api, app.id, app.latestDeployment?.id],
+  );
+  const [userVersion, setUserVersion] = useState('');
+  const [userDesc, setUserDesc] = useState('');
+  const [testers, setTesters] = useState('');
+  const [errors, setErrors] = useState<FieldErrors>(new Map());
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const open = app.latestDeployment && OPEN_STATES.has(app.latestDeployment.state) ? app.latestDeployment : null;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: another app's error is not this one's
+  useEffect(() => setError(null), [app.id]);
+
+  const build = async () => {
+    setErrors(new Map());
+    setError(null);
+    setBusy(true);
+    try {
+      const list = testers.split(/[\s,，]+/).filter(Boolean);
+      const deployment = await api.call('build', { params: { appId: app.id }, body: { userVersion, userDesc, testers: list } });
+      window.location.hash = `#/deployments/${deployment.id}`;
+    } catch (failure) {
+      if (failure instanceof ApiError) setErrors(failure.fieldErrors());
+      setError(plainError(failure));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Card title={t('部署发布', 'Deploy and publish')} bordered className="gap">
+      {open ? (
+        <Alert
+          theme="info"
+          message={
+            <span>
+              {t('进行中的部署：', 'Deployment in progress: ')}
+              <a href={`#/deployments/${open.id}`}>{`${open.id} · ${deploymentStateText(t, open.state)}`}</a>
+            </span>
+          }
+        />
+      ) : (
+        <Form labelAlign="top" onSubmit={() => void build()} preventSubmitDefault>
+          <p className="muted">
+            {t('立即构建后将生成体验二维码，用手机微信扫码体验。', 'A build makes an experience QR code to open on a phone with WeChat.')}
+          </p>
+          <Field label={t('版本号', 'Version')} error={errors.get('userVersion')}>
+            {(id, describedBy) => (
+              <TextInput
+                id={id}
+                describedBy={describedBy}
+                value={userVersion}
+                onChange={setUserVersion}
+                name="userVersion"
+                placeholder="1.0.0"
+                invalid={errors.has('userVersion')}
+              />
+            )}
+          </Field>
+          <Field label={t('版本描述', 'Description')} error={errors.get('userDesc')}>
+            {(id, describedBy) => (
+              <TextArea
+                id={id}
+                describedBy={describedBy}
+                value={userDesc}
+                onChange={setUserDesc}
+                name="userDesc"
+                rows={2}
+                invalid={errors.has('userDesc')}
+              />
+            )}
+          </Field>
+          <Field
+            label={t('体验者微信号（逗号分隔，选填）', 'Testers’ WeChat ids (comma-separated, optional)')}
+            error={errors.get('testers')}
+          >
+            {(id, describedBy) => (
+              <TextInput
+                id={id}
+                describedBy={describedBy}
+                value={testers}
+                onChange={setTesters}
+                name="testers"
+                invalid={errors.has('testers')}
+              />
+            )}
+          </Field>
+          {error ? <Alert theme="error" message={error} className="gap" /> : null}
+          {app.miniProgramAppid ? (
+            <Button type="submit" theme="primary" loading={busy}>
+              {t('立即构建', 'Build now')}
+            </Button>
+          ) : null}
+          {!app.miniProgramAppid ? (
+            <p className="muted">{t('先授权小程序，才能构建。', 'Authorize a mini program first to build.')}</p>
+          ) : null}
+        </Form>
+      )}
+      <h2 className="subhead">{t('部署记录', 'Deployments')}</h2>
+      <LoadError error={deployments.error} />
+      {deployments.data ? (
+        deployments.data.deployments.length === 0 ? (
+          <p className="muted">{t('暂无部署', 'None yet')}</p>
+        ) : (
+          <ul className="plain-list">
+            {deployments.data.deployments.map((d) => (
+              <li key={d.id}>
+                <a href={`#/deployments/${d.id}`}>{`v${d.userVersion}`}</a> <Tag size="small">{deploymentStateText(t, d.state)}</Tag>{' '}
+                <span className="muted">{formatTime(lang, d.createdAt)}</span>
+              </li>
+            ))}
+          </ul>
+        )
+      ) : null}
+    </Card>
+  );
+}

@@ -1,0 +1,176 @@
+import { useState } from 'react';
+import { Alert, Button, Card, Form, MessagePlugin, Radio, Space, Tag } from 'tdesign-react';
+import { IOT_VIDEO_THEME_DEFAULTS } from '../../../shared/domain/iot-video-template';
+import { ApiError, type AppView, type NewAppInput } from '../api';
+import { appStatusText, useT } from '../i18n';
+import { Busy, Field, LoadError, PageTitle, plainError, TextInput, useLoad, useSession } from '../ui';
+import {
+  byCategory,
+  type FieldErrors,
+  IotConfigForm,
+  iotDraftOf,
+  LowcodeForm,
+  lowcodeDraftOf,
+  parseExt,
+  pluginsOf,
+  productIdsOf,
+  toIotConfig,
+} from './app-forms';
+
+export const statusTheme = (status: AppView['status']) =>
+  status === 'released' || status === 'approved'
+    ? 'success'
+    : status === 'rejected' || status === 'failed'
+      ? 'danger'
+      : status === 'unlinked'
+        ? 'default'
+        : 'primary';
+
+export function AppsPage() {
+  const t = useT();
+  const { api } = useSession();
+  const apps = useLoad(() => api.call('apps'), [api]);
+  const [creating, setCreating] = useState(false);
+  return (
+    <>
+      <PageTitle
+        extra={
+          <Button theme="primary" onClick={() => setCreating(!creating)}>
+            {creating ? t('收起', 'Close') : t('创建应用', 'Create an app')}
+          </Button>
+        }
+      >
+        {t('应用', 'Apps')}
+      </PageTitle>
+      {creating ? <CreateApp onCreated={(app) => (window.location.hash = `#/apps/${app.id}`)} /> : null}
+      <LoadError error={apps.error} />
+      {!apps.data ? (
+        apps.error ? null : (
+          <Busy />
+        )
+      ) : apps.data.apps.length === 0 ? (
+        <p className="muted">{t('还没有应用。', 'No apps yet.')}</p>
+      ) : (
+        <div className="cards">
+          {apps.data.apps.map((app) => (
+            <Card key={app.id} bordered className="app-card">
+              <h2>
+                <a href={`#/apps/${app.id}`}>{app.name}</a>
+              </h2>
+              <Space breakLine>
+                <Tag variant="outline">{app.kind === 'iot-video' ? 'IoT Video' : t('低码应用', 'Low-code')}</Tag>
+                <Tag theme={statusTheme(app.status)}>{appStatusText(t, app.status)}</Tag>
+              </Space>
+              <p className="muted">
+                {app.miniProgramAppid
+                  ? t(`小程序 ${app.miniProgramAppid}`, `Mini program ${app.miniProgramAppid}`)
+                  : t('未授权小程序', 'No mini program yet')}
+              </p>
+            </Card>
+          ))}
+        </div>
+      )}
+    </>
+  );
+}
+
+function CreateApp({ onCreated }: { onCreated(app: AppView): void }) {
+  const t = useT();
+  const { api } = useSession();
+  const templates = useLoad(() => api.call('templates'), [api]);
+  const [kind, setKind] = useState<NewAppInput['kind']>('iot-video');
+  const [name, setName] = useState('');
+  const [templateId, setTemplateId] = useState<number | null>(null);
+  const [iot, setIot] = useState(() => iotDraftOf(null));
+  const [lowcode, setLowcode] = useState(() => lowcodeDraftOf(null));
+  const [errors, setErrors] = useState<FieldErrors>(new Map());
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const latest = (templates.data?.templates ?? []).filter((template) => template.latest);
+
+  const submit = async () => {
+    setError(null);
+    setErrors(new Map());
+    const common = { name, templateId: templateId ?? latest[0]?.templateId ?? 0 };
+    let body: NewAppInput;
+    let reminderOrder: Parameters<typeof byCategory>[1] = [];
+    if (kind === 'iot-video') {
+      const built = toIotConfig(iot);
+      reminderOrder = built.reminderOrder;
+      body = { kind, ...common, config: built.config, productIds: productIdsOf(iot), requiredPlugins: [] };
+    } else {
+      const ext = parseExt(t, lowcode.ext);
+      if ('error' in ext) {
+        setErrors(new Map([['config.ext', ext.error]]));
+        return;
+      }
+      const plugins = pluginsOf(t, lowcode);
+      if ('errors' in plugins) {
+        setErrors(plugins.errors);
+        return;
+      }
+      body = { kind, ...common, requiredPlugins: plugins.plugins, config: { ext: ext.ext, extPages: {} } };
+    }
+    setBusy(true);
+    try {
+      const app = await api.call('createApp', { body });
+      void MessagePlugin.success(t(`已创建应用 ${app.name}`, `App ${app.name} created`));
+      onCreated(app);
+    } catch (failure) {
+      if (failure instanceof ApiError) setErrors(byCategory(failure.fieldErrors(), reminderOrder));
+      setError(plainError(failure));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Card title={t('创建应用', 'Create an app')} bordered className="gap">
+      <Form labelAlign="top" onSubmit={() => void submit()} preventSubmitDefault>
+        <fieldset className="form-section">
+          <legend>{t('应用类型', 'Kind')}</legend>
+          <Radio.Group value={kind} onChange={(value) => setKind(value === 'lowcode' ? 'lowcode' : 'iot-video')} variant="default-filled">
+            <Radio.Button value="iot-video">{t('IoT Video 小程序', 'IoT Video mini program')}</Radio.Button>
+            <Radio.Button value="lowcode">{t('低码应用（微搭）', 'Low-code app (WeDa)')}</Radio.Button>
+          </Radio.Group>
+        </fieldset>
+        <Field label={t('应用名称', 'App name')} error={errors.get('name')}>
+          {(id, describedBy) => (
+            <TextInput id={id} describedBy={describedBy} value={name} onChange={setName} name="name" invalid={errors.has('name')} />
+          )}
+        </Field>
+        <fieldset className="form-section">
+          <legend>{t('代码模板', 'Code template')}</legend>
+          {templates.data ? (
+            <Radio.Group value={templateId ?? latest[0]?.templateId} onChange={(value) => setTemplateId(Number(value))}>
+              {latest.map((template) => (
+                <Radio key={template.templateId} value={template.templateId}>
+                  {`${template.templateId} · ${template.userDesc} · v${template.userVersion}`}
+                </Radio>
+              ))}
+            </Radio.Group>
+          ) : (
+            <LoadError error={templates.error} />
+          )}
+          {errors.get('templateId') ? <p className="error-text">{errors.get('templateId')}</p> : null}
+        </fieldset>
+        {kind === 'iot-video' ? (
+          <IotConfigForm
+            draft={iot}
+            onChange={setIot}
+            errors={errors}
+            warnings={new Map()}
+            themeDefaults={IOT_VIDEO_THEME_DEFAULTS}
+            onResetColour={(colour) => setIot({ ...iot, [colour]: '' })}
+          />
+        ) : (
+          <LowcodeForm draft={lowcode} onChange={setLowcode} errors={errors} pluginsEditable />
+        )}
+        {error ? <Alert theme="error" message={error} className="gap" /> : null}
+        <Button type="submit" theme="primary" loading={busy} className="gap">
+          {t('创建应用', 'Create the app')}
+        </Button>
+      </Form>
+    </Card>
+  );
+}

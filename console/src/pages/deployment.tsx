@@ -1,0 +1,323 @@
+import { useContext, useState } from 'react';
+import { Alert, Button, Card, Descriptions, MessagePlugin, Space, Steps, Tag, Timeline } from 'tdesign-react';
+import type { DeploymentView, EndpointName } from '../api';
+import { actorText, commandText, deploymentStateText, formatTime, LangContext, type T, useT } from '../i18n';
+import { Busy, confirm, Field, KeyedImage, LoadError, PageTitle, plainError, TextInput, useLoad, usePolling, useSession } from '../ui';
+
+type State = DeploymentView['state'];
+type Action = Extract<EndpointName, 'cancel' | 'retry' | 'submit' | 'undo' | 'speedup' | 'release' | 'rollback'>;
+
+/** Something happens at WeChat or in our pipeline without anyone clicking: the page polls only then. */
+const IN_FLIGHT: ReadonlySet<State> = new Set(['building', 'submitting', 'auditing', 'releasing']);
+
+/** Which buttons a state offers (the state machine of shared/domain/deployment.ts; the API refuses the rest). */
+function actionsOf(d: DeploymentView): Action[] {
+  switch (d.state) {
+    case 'building':
+    case 'configuring':
+      return ['cancel'];
+    case 'built':
+      return ['submit', 'cancel'];
+    case 'auditing':
+      return ['speedup', 'undo'];
+    case 'approved':
+      return ['release', 'cancel'];
+    case 'rejected':
+    case 'withdrawn':
+      return ['submit', 'cancel'];
+    case 'failed':
+      return d.failure?.retryable ? ['retry', 'cancel'] : [];
+    case 'released':
+      return ['rollback'];
+    default:
+      return [];
+  }
+}
+
+const actionText = (t: T, action: Action, state: State) =>
+  ({
+    cancel: t('取消部署发布', 'Cancel the deployment'),
+    retry: t('重试', 'Retry'),
+    submit: state === 'built' ? t('提交微信审核', 'Submit for WeChat audit') : t('重新提交审核', 'Submit again'),
+    undo: t('撤回审核', 'Withdraw the audit'),
+    speedup: t('加急审核', 'Speed up the audit'),
+    release: t('发布上线', 'Release'),
+    rollback: t('版本回退', 'Roll back'),
+  })[action];
+
+/** The irreversible ones are confirmed first, saying what cannot be undone. */
+const confirmationOf = (t: T, action: Action): { header: string; body: string; danger: boolean } | null =>
+  ({
+    cancel: {
+      header: t('取消这次部署？', 'Cancel this deployment?'),
+      body: t(
+        '取消后不可恢复，应用回到配置步骤，需重新构建。',
+        'This cannot be undone: the app goes back to configuring and needs a new build.',
+      ),
+      danger: true,
+    },
+    undo: {
+      header: t('撤回审核？', 'Withdraw the audit?'),
+      body: t(
+        '撤回后需重新提交；每个小程序每天最多撤回 5 次、每月 10 次。',
+        'You will have to submit again; WeChat allows 5 withdrawals a day and 10 a month per mini program.',
+      ),
+      danger: true,
+    },
+    release: {
+      header: t('发布上线？', 'Release?'),
+      body: t('发布后所有用户将使用这个版本。', 'Every user gets this version once it is released.'),
+      danger: false,
+    },
+    rollback: {
+      header: t('回退到上一个版本？', 'Roll back to the previous version?'),
+      body: t('每次发布只能回退一次，回退后不可撤销。', 'A release can be rolled back once, and the rollback cannot be undone.'),
+      danger: true,
+    },
+    speedup: null,
+    retry: null,
+    submit: null,
+  })[action];
+
+const PHASES: readonly State[] = ['building', 'built', 'auditing', 'approved', 'released'];
+const phaseIndex = (state: State): number =>
+  ({
+    configuring: 0,
+    building: 0,
+    built: 1,
+    submitting: 2,
+    auditing: 2,
+    rejected: 2,
+    withdrawn: 2,
+    approved: 3,
+    releasing: 4,
+    released: 4,
+    'rolled-back': 4,
+  })[state as string] ?? 0;
+
+export function DeploymentPage({ deploymentId }: { deploymentId: string }) {
+  const t = useT();
+  const lang = useContext(LangContext);
+  const { api } = useSession();
+  const deployment = useLoad(() => api.call('deployment', { params: { deploymentId } }), [api, deploymentId]);
+  const d = deployment.data;
+  const [busy, setBusy] = useState<Action | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  usePolling(d !== undefined && IN_FLIGHT.has(d.state), deployment.reload, d?.state === 'auditing' ? 3000 : 1500);
+  const showQuota = d !== undefined && ['built', 'auditing', 'rejected', 'withdrawn'].includes(d.state);
+  const quota = useLoad(() => (showQuota ? api.call('quota') : Promise.resolve(null)), [api, showQuota, d?.state]);
+
+  if (!d) return deployment.error ? <LoadError error={deployment.error} /> : <Busy />;
+
+  const act = async (action: Action) => {
+    const question = confirmationOf(t, action);
+    if (question && !(await confirm({ ...question, confirmText: actionText(t, action, d.state), cancelText: t('返回', 'Back') }))) return;
+    setBusy(action);
+    setError(null);
+    try {
+      await api.call(action, { params: { deploymentId } });
+      if (action === 'cancel') void MessagePlugin.info(t('已取消，应用回到配置步骤。', 'Cancelled: the app is back to configuring.'));
+      deployment.reload();
+    } catch (failure) {
+      setError(plainError(failure));
+      deployment.reload();
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const failedPhase = d.state === 'rejected' || d.state === 'failed' || d.state === 'cancelled' || d.state === 'voided';
+  return (
+    <>
+      <PageTitle extra={<a href={`#/apps/${d.appId}`}>{t('返回应用', 'Back to the app')}</a>}>
+        {t(`部署 v${d.userVersion}`, `Deployment v${d.userVersion}`)}
+      </PageTitle>
+      <Space breakLine className="gap" align="center">
+        <Tag
+          theme={failedPhase ? 'danger' : d.state === 'released' || d.state === 'approved' ? 'success' : 'primary'}
+          size="large"
+          data-testid="deployment-state"
+          data-state={d.state}
+        >
+          {deploymentStateText(t, d.state)}
+        </Tag>
+        {IN_FLIGHT.has(d.state) ? (
+          <span className="muted" role="status">
+            {t('自动刷新中…', 'Updating by itself…')}
+          </span>
+        ) : null}
+        {d.buildStep ? <span className="muted">{t(`构建步骤：${d.buildStep}`, `Build step: ${d.buildStep}`)}</span> : null}
+      </Space>
+      <Steps
+        className="gap steps"
+        current={phaseIndex(d.state)}
+        options={[
+          { title: t('构建', 'Build') },
+          { title: t('体验版', 'Experience') },
+          { title: t('微信审核', 'WeChat audit') },
+          { title: t('审核通过', 'Approved') },
+          { title: t('上线发布', 'Released') },
+        ].slice(0, PHASES.length)}
+      />
+      {d.stateReason ? (
+        <Alert
+          theme={failedPhase ? 'error' : 'info'}
+          className="gap"
+          title={d.state === 'rejected' ? t('审核未通过原因', 'Why WeChat rejected it') : t('说明', 'Note')}
+          message={<span data-testid="state-reason">{d.stateReason}</span>}
+        />
+      ) : null}
+      {d.audit && d.audit.screenshots.length > 0 ? (
+        <Card bordered className="gap" title={t('审核截图（微信素材 ID）', 'Audit screenshots (WeChat media ids)')}>
+          <ul className="plain-list" data-testid="audit-screenshots">
+            {d.audit.screenshots.map((id) => (
+              <li key={id}>
+                <code>{id}</code>
+              </li>
+            ))}
+          </ul>
+        </Card>
+      ) : null}
+      {d.failure ? (
+        <Alert
+          theme="error"
+          className="gap"
+          title={d.failure.retryable ? t('失败（可重试）', 'Failed (retryable)') : t('失败', 'Failed')}
+          message={`${d.failure.reason}${d.failure.errcode !== null ? ` (errcode ${d.failure.errcode})` : ''}`}
+        />
+      ) : null}
+      {error ? <Alert theme="error" className="gap" message={error} data-testid="action-error" /> : null}
+      <div className="actions gap">
+        {actionsOf(d).map((action) => (
+          <Button
+            key={action}
+            theme={action === 'cancel' || action === 'undo' || action === 'rollback' ? 'danger' : 'primary'}
+            variant={action === 'cancel' || action === 'speedup' ? 'outline' : 'base'}
+            loading={busy === action}
+            disabled={busy !== null}
+            onClick={() => void act(action)}
+          >
+            {actionText(t, action, d.state)}
+          </Button>
+        ))}
+      </div>
+      <div className="two-columns">
+        <Card bordered className="gap" title={t('体验二维码', 'Experience QR code')}>
+          {d.qrAssetId ? (
+            <KeyedImage
+              endpoint="qrcode"
+              params={{ deploymentId }}
+              version={d.qrAssetId}
+              alt={t('体验版小程序二维码', 'Experience version QR code')}
+              className="experience-qr"
+            />
+          ) : (
+            <p className="muted">
+              {d.state === 'building'
+                ? t('构建完成后显示（通常 3 分钟内）。', 'Shown once the build is done (usually within 3 minutes).')
+                : t('无', 'None')}
+            </p>
+          )}
+          <Testers deployment={d} onChanged={deployment.reload} />
+        </Card>
+        <Card bordered className="gap" title={t('详情', 'Details')}>
+          <Descriptions
+            column={1}
+            items={[
+              { label: t('小程序', 'Mini program'), content: d.miniProgramAppid },
+              { label: t('模板', 'Template'), content: String(d.templateId) },
+              { label: t('版本描述', 'Description'), content: d.userDesc || '—' },
+              { label: t('审核单', 'Audit id'), content: d.audit ? String(d.audit.auditId) : '—' },
+              {
+                label: t('剩余审核额度', 'Audit quota left'),
+                content: quota.data
+                  ? t(
+                      `提审 ${quota.data.rest}/${quota.data.limit}，加急 ${quota.data.speedupRest}/${quota.data.speedupLimit}`,
+                      `submits ${quota.data.rest}/${quota.data.limit}, speed-ups ${quota.data.speedupRest}/${quota.data.speedupLimit}`,
+                    )
+                  : '—',
+              },
+              { label: t('创建时间', 'Created'), content: formatTime(lang, d.createdAt) },
+            ]}
+          />
+        </Card>
+      </div>
+      <Card bordered className="gap" title={t('部署历史', 'History')}>
+        <div data-testid="history">
+          <Timeline mode="alternate" labelAlign="left">
+            {d.history.map((entry) => (
+              <Timeline.Item
+                key={`${entry.at}-${entry.command}-${entry.to}`}
+                label={formatTime(lang, entry.at)}
+                dotColor={entry.to === 'failed' || entry.to === 'rejected' ? 'error' : entry.to === 'released' ? 'success' : 'primary'}
+              >
+                <strong>{commandText(t, entry.command)}</strong>
+                <span className="muted">{` ${deploymentStateText(t, entry.from)} → ${deploymentStateText(t, entry.to)} · ${actorText(t, entry.actor)}`}</span>
+                {entry.cause ? <div className="cause">{entry.cause}</div> : null}
+                {entry.errcode !== undefined ? <div className="muted">errcode {entry.errcode}</div> : null}
+              </Timeline.Item>
+            ))}
+          </Timeline>
+        </div>
+      </Card>
+    </>
+  );
+}
+
+function Testers({ deployment, onChanged }: { deployment: DeploymentView; onChanged(): void }) {
+  const t = useT();
+  const { api } = useSession();
+  const [more, setMore] = useState('');
+  const [error, setError] = useState<string | undefined>();
+  const bind = async (testers?: string[]) => {
+    setError(undefined);
+    try {
+      await api.call('testers', { params: { deploymentId: deployment.id }, body: testers ? { testers } : {} });
+      setMore('');
+      onChanged();
+    } catch (failure) {
+      setError(plainError(failure));
+    }
+  };
+  if (deployment.state !== 'built' && deployment.boundTesters.length === 0 && deployment.refusedTesters.length === 0) return null;
+  return (
+    <div className="testers">
+      <h3>{t('体验者', 'Testers')}</h3>
+      <p>{deployment.boundTesters.length ? deployment.boundTesters.join(', ') : t('无', 'none')}</p>
+      {deployment.refusedTesters.length ? (
+        <Alert
+          theme="warning"
+          message={
+            <div>
+              {deployment.refusedTesters.map((r) => (
+                <div key={r.wechatId}>{`${r.wechatId}: ${r.reason} (${r.errcode})`}</div>
+              ))}
+              <Button size="small" variant="outline" onClick={() => void bind()}>
+                {t('重新绑定被拒的体验者', 'Bind the refused testers again')}
+              </Button>
+            </div>
+          }
+        />
+      ) : null}
+      {deployment.state === 'built' ? (
+        <Field label={t('添加体验者微信号', 'Add testers (WeChat ids)')} error={error}>
+          {(id, describedBy) => (
+            <Space breakLine>
+              <TextInput id={id} describedBy={describedBy} value={more} onChange={setMore} name="testers" invalid={!!error} />
+              <Button
+                variant="outline"
+                onClick={() => {
+                  const testers = more.split(/[\s,，]+/).filter(Boolean);
+                  // An empty field adds nothing (no disabled button: TDesign's greys fail the contrast check).
+                  if (testers.length > 0) void bind(testers);
+                }}
+              >
+                {t('添加', 'Add')}
+              </Button>
+            </Space>
+          )}
+        </Field>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,60 @@
+import { useState } from 'react';
+import { Alert, Button, Card, Form } from 'tdesign-react';
+import { useT } from '../i18n';
+import { Field, plainError, TextInput } from '../ui';
+
+/** The key is typed (or pasted) here and kept for this tab only; nothing else asks for it. */
+export function SignInPage({ onSignIn }: { onSignIn(key: string): Promise<void> }) {
+  const t = useT();
+  const [key, setKey] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async () => {
+    setError(null);
+    if (!key.trim()) {
+      setError(t('请输入 API 密钥', 'Enter an API key'));
+      return;
+    }
+    setBusy(true);
+    try {
+      await onSignIn(key.trim());
+    } catch (failure) {
+      setError(plainError(failure));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="sign-in">
+      <Card bordered>
+        <h1>{t('登录控制台', 'Sign in to the console')}</h1>
+        <p className="muted">
+          {t(
+            '使用账号的 API 密钥管理小程序；平台管理员使用管理员密钥创建账号。密钥只保存在本标签页中，退出即清除。',
+            'Use an account API key to manage its mini programs, or the platform admin key to create accounts. The key stays in this tab only and is forgotten on sign-out.',
+          )}
+        </p>
+        <Form labelAlign="top" onSubmit={() => void submit()} preventSubmitDefault>
+          <Field label={t('API 密钥', 'API key')} error={error ?? undefined}>
+            {(id, describedBy) => (
+              <TextInput
+                id={id}
+                describedBy={describedBy}
+                type="password"
+                value={key}
+                onChange={setKey}
+                name="apiKey"
+                autoComplete="off"
+                invalid={error !== null}
+              />
+            )}
+          </Field>
+          <Button type="submit" theme="primary" loading={busy}>
+            {t('登录', 'Sign in')}
+          </Button>
+        </Form>
+        {error ? <Alert theme="error" message={error} className="gap" /> : null}
+      </Card>
+    </div>
+  );
+}

@@ -1,0 +1,332 @@
+/** What every page shares: the session, loading and polling, form fields that name their errors, confirmations. */
+import { createContext, type ReactNode, useCallback, useContext, useEffect, useId, useRef, useState } from 'react';
+import { Alert, Button, Dialog, DialogPlugin, Form, Input, Loading, QRCode, Space, Textarea } from 'tdesign-react';
+import { type ApiClient, ApiError, type EndpointName } from './api';
+import { useT } from './i18n';
+
+export interface Session {
+  api: ApiClient;
+  role: 'account' | 'admin';
+  signOut(): void;
+}
+export const SessionContext = createContext<Session | null>(null);
+export const useSession = (): Session => {
+  const session = useContext(SessionContext);
+  if (!session) throw new Error('useSession outside a signed-in page');
+  return session;
+};
+
+export const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** Loads once per change of `deps`, and again on `reload()`; keeps the last data while reloading (no flicker). */
+export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]) {
+  const [data, setData] = useState<T | undefined>(undefined);
+  const [error, setError] = useState<unknown>(undefined);
+  const [version, setVersion] = useState(0);
+  const loadRef = useRef(load);
+  loadRef.current = load;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: deps are the caller's (a load function is new at every render)
+  useEffect(() => {
+    let live = true;
+    loadRef.current().then(
+      (value) => {
+        if (!live) return;
+        setData(value);
+        setError(undefined);
+      },
+      (failure: unknown) => live && setError(failure),
+    );
+    return () => {
+      live = false;
+    };
+  }, [...deps, version]);
+  const reload = useCallback(() => setVersion((v) => v + 1), []);
+  return { data, error, reload };
+}
+
+/** Calls `tick` every `ms` while `active`; stops as soon as it is not (nothing in flight, page left). */
+export function usePolling(active: boolean, tick: () => void, ms = 2000) {
+  const tickRef = useRef(tick);
+  tickRef.current = tick;
+  useEffect(() => {
+    if (!active) return;
+    const timer = window.setInterval(() => tickRef.current(), ms);
+    return () => window.clearInterval(timer);
+  }, [active, ms]);
+}
+
+export function LoadError({ error }: { error: unknown }) {
+  const t = useT();
+  if (error === undefined) return null;
+  const code = error instanceof ApiError ? ` (${error.body.code})` : '';
+  return <Alert theme="error" title={t('加载失败', 'Could not load')} message={`${messageOf(error)}${code}`} />;
+}
+
+export const Busy = () => {
+  const t = useT();
+  return <Loading size="small" text={t('加载中…', 'Loading…')} />;
+};
+
+export function PageTitle({ children, extra }: { children: ReactNode; extra?: ReactNode }) {
+  return (
+    <div className="page-title">
+      <h1>{children}</h1>
+      {extra ? <Space breakLine>{extra}</Space> : null}
+    </div>
+  );
+}
+
+/**
+ * A form row: label, control, and the API's message for the field when it named one. The control gets the id the
+ * label points at and is described by the message, so a screen reader says which field is wrong and why.
+ */
+export function Field(props: {
+  label: string;
+  error?: string | undefined;
+  help?: ReactNode;
+  children: (id: string, describedBy: string) => ReactNode;
+}) {
+  const id = useId();
+  const describedBy = `${id}-help`;
+  return (
+    <Form.FormItem
+      label={props.label}
+      for={id}
+      {...(props.error ? { status: 'error' as const } : {})}
+      tips={props.error ?? props.help}
+      className="field"
+    >
+      <div className="field-control" data-field-error={props.error ? 'true' : undefined}>
+        {props.children(id, describedBy)}
+        <span id={describedBy} className="visually-hidden">
+          {props.error ?? ''}
+        </span>
+      </div>
+    </Form.FormItem>
+  );
+}
+
+/** TDesign's Input renders its <input> inside wrappers: the id, name and ARIA attributes are put on the <input> itself. */
+function useInnerAttributes(
+  container: React.RefObject<HTMLSpanElement | null>,
+  selector: string,
+  attributes: Record<string, string | undefined>,
+) {
+  const serialized = JSON.stringify(attributes);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: serialized stands for attributes (a new object at every render)
+  useEffect(() => {
+    const element = container.current?.querySelector(selector);
+    if (!element) return;
+    for (const [name, value] of Object.entries(attributes)) {
+      if (value === undefined) element.removeAttribute(name);
+      else element.setAttribute(name, value);
+    }
+  }, [serialized, selector, container]);
+}
+
+export interface TextProps {
+  id: string;
+  describedBy: string;
+  value: string;
+  onChange: (value: string) => void;
+  invalid?: boolean;
+  placeholder?: string;
+  name?: string;
+  type?: 'text' | 'password' | 'tel';
+  autoComplete?: string;
+}
+
+export function TextInput(props: TextProps) {
+  const ref = useRef<HTMLSpanElement>(null);
+  useInnerAttributes(ref, 'input', {
+    id: props.id,
+    'aria-describedby': props.describedBy,
+    'aria-invalid': props.invalid ? 'true' : undefined,
+    autocomplete: props.autoComplete ?? 'off',
+    'data-name': props.name,
+  });
+  return (
+    <span ref={ref} className="text-input">
+      <Input
+        value={props.value}
+        onChange={(value) => props.onChange(String(value))}
+        status={props.invalid ? 'error' : 'default'}
+        type={props.type ?? 'text'}
+        {...(props.placeholder ? { placeholder: props.placeholder } : {})}
+        {...(props.name ? { name: props.name } : {})}
+      />
+    </span>
+  );
+}
+
+export function TextArea(props: TextProps & { rows?: number }) {
+  const ref = useRef<HTMLSpanElement>(null);
+  useInnerAttributes(ref, 'textarea', {
+    id: props.id,
+    'aria-describedby': props.describedBy,
+    'aria-invalid': props.invalid ? 'true' : undefined,
+    'data-name': props.name,
+  });
+  return (
+    <span ref={ref} className="text-input">
+      <Textarea
+        value={props.value}
+        onChange={(value) => props.onChange(String(value))}
+        status={props.invalid ? 'error' : 'default'}
+        autosize={{ minRows: props.rows ?? 3 }}
+        {...(props.placeholder ? { placeholder: props.placeholder } : {})}
+        {...(props.name ? { name: props.name } : {})}
+      />
+    </span>
+  );
+}
+
+/** A confirmation for what cannot be undone: resolves true only when the person confirms. */
+export const confirm = (options: {
+  header: string;
+  body: ReactNode;
+  confirmText: string;
+  cancelText: string;
+  danger?: boolean;
+}): Promise<boolean> =>
+  new Promise((resolve) => {
+    const dialog = DialogPlugin.confirm({
+      header: options.header,
+      body: options.body,
+      theme: options.danger ? 'warning' : 'default',
+      confirmBtn: { content: options.confirmText, theme: options.danger ? 'danger' : 'primary' },
+      cancelBtn: options.cancelText,
+      onConfirm: () => {
+        dialog.destroy();
+        resolve(true);
+      },
+      onClose: () => {
+        dialog.destroy();
+        resolve(false);
+      },
+    });
+  });
+
+/** An image behind the API key (experience QR codes, uploads): fetched with the header, shown from a blob URL. */
+export function KeyedImage({
+  endpoint,
+  params,
+  alt,
+  version,
+  className,
+}: {
+  endpoint: Extract<EndpointName, 'qrcode' | 'asset'>;
+  params: Record<string, string>;
+  alt: string;
+  version?: string;
+  className?: string;
+}) {
+  const { api } = useSession();
+  const [url, setUrl] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(undefined);
+  const key = JSON.stringify(params);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: key stands for params (a new object at every render)
+  useEffect(() => {
+    let objectUrl: string | null = null;
+    let live = true;
+    api.call(endpoint, { params }).then(
+      (blob) => {
+        if (!live) return;
+        objectUrl = URL.createObjectURL(blob);
+        setUrl(objectUrl);
+      },
+      (failure: unknown) => live && setError(failure),
+    );
+    return () => {
+      live = false;
+      if (objectUrl) URL.revokeObjectURL(objectUrl);
+    };
+  }, [api, endpoint, key, version]);
+  if (error !== undefined) return <LoadError error={error} />;
+  return url ? <img src={url} alt={alt} className={className} /> : <Busy />;
+}
+
+/**
+ * The authorization: a QR code of the mobile page (a phone's WeChat scans it) and a link to the PC page for a
+ * desktop browser. `onOpen` lets the caller poll for the outcome while the dialog is open.
+ */
+export function AuthorizationDialog(props: {
+  visible: boolean;
+  header: string;
+  intro: ReactNode;
+  body: { purpose: 'bind-primary' } | { purpose: 'authorize-app'; appId: string };
+  onClose(): void;
+}) {
+  const t = useT();
+  const { api } = useSession();
+  const [urls, setUrls] = useState<{ mobile: string; pc: string } | null>(null);
+  const [error, setError] = useState<unknown>(undefined);
+  const bodyKey = JSON.stringify(props.body);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: bodyKey stands for the body (a new object at every render)
+  useEffect(() => {
+    if (!props.visible) return;
+    let live = true;
+    setUrls(null);
+    setError(undefined);
+    Promise.all([api.call('authorize', { body: { ...props.body, mobile: true } }), api.call('authorize', { body: props.body })]).then(
+      ([mobile, pc]) => live && setUrls({ mobile: mobile.url, pc: pc.url }),
+      (failure: unknown) => live && setError(failure),
+    );
+    return () => {
+      live = false;
+    };
+  }, [props.visible, bodyKey, api]);
+  return (
+    <Dialog
+      visible={props.visible}
+      header={props.header}
+      onClose={props.onClose}
+      footer={<Button onClick={props.onClose}>{t('关闭', 'Close')}</Button>}
+      width="min(560px, 94vw)"
+    >
+      <div className="authorize">
+        {props.intro}
+        <LoadError error={error} />
+        {urls ? (
+          <>
+            <figure className="qr">
+              <NamedQrCode value={urls.mobile} name={t('授权二维码', 'Authorization QR code')} />
+              <figcaption>{t('小程序管理员用手机微信扫码授权', 'The mini program’s admin scans this with WeChat on a phone')}</figcaption>
+            </figure>
+            <p>
+              {t('或在电脑浏览器中打开：', 'Or in a desktop browser: ')}
+              <a href={urls.pc} target="_blank" rel="noopener noreferrer" data-testid="pc-authorization-link">
+                {t('打开授权页', 'open the authorization page')}
+              </a>
+            </p>
+            <p className="muted">
+              {t('手机链接：', 'Phone link: ')}
+              <a href={urls.mobile} target="_blank" rel="noopener noreferrer" data-testid="mobile-authorization-link">
+                {t('在微信中打开', 'open in WeChat')}
+              </a>
+            </p>
+            <p className="muted">{t('授权完成后本页会自动更新。', 'This page updates by itself once the scan is done.')}</p>
+          </>
+        ) : error === undefined ? (
+          <Busy />
+        ) : null}
+      </div>
+    </Dialog>
+  );
+}
+
+/** TDesign's QR code draws a canvas with role img and no name: it gets one. */
+function NamedQrCode({ value, name }: { value: string; name: string }) {
+  const ref = useRef<HTMLSpanElement>(null);
+  useInnerAttributes(ref, 'canvas, svg', { 'aria-label': name });
+  return (
+    <span ref={ref} data-testid="authorization-qr">
+      <QRCode value={value} size={200} borderless />
+    </span>
+  );
+}
+
+export const plainError = (error: unknown): string => {
+  if (!(error instanceof ApiError)) return messageOf(error);
+  return `${error.body.message} (${error.body.code})`;
+};
