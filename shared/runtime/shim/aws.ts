@@ -6,13 +6,11 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
 import {
-  asRecord,
   buildContext,
   buildHttpEvent,
   builtOnFirstUse,
   checkResult,
   decodeRawEvent,
-  FALLBACK_TIME_LIMIT_MS,
   type Pair,
   pairsFromQueryString,
   pairsOf,
@@ -241,16 +239,11 @@ export function awsScheduleToScheduledEvent(raw: unknown): ScheduledEvent {
 export function awsContext(rawContext: unknown, startedAtMs: number, now: () => number): Context {
   if (isLambdaContext(rawContext)) return rawContext;
   const ctx = parseLenient(contextSchema(), rawContext);
+  const memory = ctx.memoryLimitInMB === undefined ? undefined : Number(ctx.memoryLimitInMB);
   return buildContext(
-    {
-      functionName: ctx.functionName ?? '',
-      functionVersion: ctx.functionVersion ?? '$LATEST',
-      requestId: ctx.awsRequestId ?? '',
-      memoryLimitInMB: ctx.memoryLimitInMB === undefined ? undefined : Number(ctx.memoryLimitInMB),
-      deadlineMs: startedAtMs + FALLBACK_TIME_LIMIT_MS,
-      callbackWaitsForEmptyEventLoop: true,
-      vendor: asRecord(rawContext),
-    },
+    rawContext,
+    { functionName: ctx.functionName, functionVersion: ctx.functionVersion, requestId: ctx.awsRequestId, memoryLimitInMB: memory },
+    startedAtMs,
     now,
   );
 }

@@ -373,38 +373,45 @@ export function foldHeaders(pairs: readonly Pair[]): Record<string, string> {
  */
 export const FALLBACK_TIME_LIMIT_MS = 15 * 60 * 1000;
 
+/** What a provider's context says of the invocation; what it leaves out gets the same default on every provider. */
 export interface ContextParts {
-  functionName: string;
-  functionVersion: string;
-  requestId: string;
-  memoryLimitInMB: number | undefined;
-  /** Absolute epoch ms by which the invocation must end. */
-  deadlineMs: number;
-  callbackWaitsForEmptyEventLoop: boolean;
-  /** The provider's own context object, kept so logging can still read e.g. SCF's `request_id`. */
-  vendor: Record<string, unknown>;
+  functionName?: string | undefined;
+  /** '$LATEST' when the provider does not say. */
+  functionVersion?: string | undefined;
+  requestId?: string | undefined;
+  memoryLimitInMB?: number | undefined;
+  /** Absolute epoch ms by which the invocation must end, when the provider gives one (the local gateway). */
+  deadlineMs?: number | undefined;
+  /** Otherwise the provider's time limit, counted from the start; FALLBACK_TIME_LIMIT_MS when unknown. */
+  timeLimitMs?: number | undefined;
+  callbackWaitsForEmptyEventLoop?: boolean | undefined;
 }
 
 const callbacksUnsupported = (): never => {
   throw new ShimUsageError('CONTEXT_CALLBACK_UNSUPPORTED', 'callback-style completion is not supported: return a promise');
 };
 
-export function buildContext(parts: ContextParts, now: () => number): Context {
+/**
+ * The canonical context over the provider's own (`rawContext`'s fields stay readable, e.g. SCF's `request_id` for
+ * logging).
+ */
+export function buildContext(rawContext: unknown, parts: ContextParts, startedAtMs: number, now: () => number): Context {
+  const deadlineMs = parts.deadlineMs ?? startedAtMs + (parts.timeLimitMs ?? FALLBACK_TIME_LIMIT_MS);
   const context: Context = {
-    callbackWaitsForEmptyEventLoop: parts.callbackWaitsForEmptyEventLoop,
-    functionName: parts.functionName,
-    functionVersion: parts.functionVersion,
+    callbackWaitsForEmptyEventLoop: parts.callbackWaitsForEmptyEventLoop ?? true,
+    functionName: parts.functionName ?? '',
+    functionVersion: parts.functionVersion ?? '$LATEST',
     invokedFunctionArn: '', // no ARNs outside AWS
     memoryLimitInMB: parts.memoryLimitInMB === undefined ? '' : String(parts.memoryLimitInMB),
-    awsRequestId: parts.requestId,
+    awsRequestId: parts.requestId ?? '',
     logGroupName: '',
     logStreamName: '',
-    getRemainingTimeInMillis: () => Math.max(0, parts.deadlineMs - now()),
+    getRemainingTimeInMillis: () => Math.max(0, deadlineMs - now()),
     done: callbacksUnsupported,
     fail: callbacksUnsupported,
     succeed: callbacksUnsupported,
   };
-  return Object.assign({}, parts.vendor, context);
+  return Object.assign(asRecord(rawContext), context);
 }
 
 export const asRecord = (value: unknown): Record<string, unknown> =>

@@ -9,12 +9,10 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { z } from 'zod';
 import {
-  asRecord,
   buildContext,
   buildHttpEvent,
   builtOnFirstUse,
   decodeRawEvent,
-  FALLBACK_TIME_LIMIT_MS,
   looseMultiMap,
   pairsOf,
   parseLenient,
@@ -126,16 +124,13 @@ export function fcTimerToScheduledEvent(raw: unknown): ScheduledEvent {
 export function fcContext(rawContext: unknown, startedAtMs: number, now: () => number): Context {
   const ctx = readContext(rawContext);
   const timeoutSeconds = ctx.function?.timeout;
-  return buildContext(
-    {
-      functionName: ctx.function?.name ?? '',
-      functionVersion: ctx.service?.versionId ?? ctx.service?.qualifier ?? 'LATEST',
-      requestId: ctx.requestId ?? '',
-      memoryLimitInMB: ctx.function?.memory ?? ctx.function?.memorySize,
-      deadlineMs: startedAtMs + (timeoutSeconds === undefined ? FALLBACK_TIME_LIMIT_MS : timeoutSeconds * 1000),
-      callbackWaitsForEmptyEventLoop: ctx.callbackWaitsForEmptyEventLoop ?? true,
-      vendor: asRecord(rawContext),
-    },
-    now,
-  );
+  const parts = {
+    functionName: ctx.function?.name,
+    functionVersion: ctx.service?.versionId ?? ctx.service?.qualifier ?? 'LATEST',
+    requestId: ctx.requestId,
+    memoryLimitInMB: ctx.function?.memory ?? ctx.function?.memorySize,
+    timeLimitMs: timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,
+    callbackWaitsForEmptyEventLoop: ctx.callbackWaitsForEmptyEventLoop,
+  };
+  return buildContext(rawContext, parts, startedAtMs, now);
 }

@@ -7,13 +7,11 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
 import {
-  asRecord,
   buildContext,
   buildHttpEvent,
   builtOnFirstUse,
   checkResult,
   decodeRawEvent,
-  FALLBACK_TIME_LIMIT_MS,
   pairsFromQueryString,
   parseLenient,
   parseWith,
@@ -115,17 +113,6 @@ export function localTimerToScheduledEvent(raw: unknown): ScheduledEvent {
 }
 
 export function localContext(rawContext: unknown, startedAtMs: number, now: () => number): Context {
-  const ctx = parseLenient(localContextSchema(), rawContext);
-  return buildContext(
-    {
-      functionName: ctx.functionName ?? '',
-      functionVersion: '$LATEST',
-      requestId: ctx.requestId ?? '',
-      memoryLimitInMB: ctx.memoryLimitInMB,
-      deadlineMs: ctx.deadlineMs ?? startedAtMs + FALLBACK_TIME_LIMIT_MS,
-      callbackWaitsForEmptyEventLoop: true,
-      vendor: asRecord(rawContext),
-    },
-    now,
-  );
+  const { functionName, requestId, memoryLimitInMB, deadlineMs } = parseLenient(localContextSchema(), rawContext);
+  return buildContext(rawContext, { functionName, requestId, memoryLimitInMB, deadlineMs }, startedAtMs, now);
 }

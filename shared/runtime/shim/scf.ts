@@ -7,12 +7,10 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { z } from 'zod';
 import {
-  asRecord,
   buildContext,
   buildHttpEvent,
   builtOnFirstUse,
   decodeRawEvent,
-  FALLBACK_TIME_LIMIT_MS,
   looseMultiMap,
   MalformedTriggerEventError,
   pairsOf,
@@ -176,16 +174,13 @@ export function scfTimerToScheduledEvent(raw: unknown): ScheduledEvent {
 
 export function scfContext(rawContext: unknown, startedAtMs: number, now: () => number): Context {
   const ctx = readContext(rawContext);
-  return buildContext(
-    {
-      functionName: ctx.function_name ?? '',
-      functionVersion: ctx.function_version ?? '$LATEST',
-      requestId: ctx.request_id ?? '',
-      memoryLimitInMB: ctx.memory_limit_in_mb,
-      deadlineMs: startedAtMs + (ctx.time_limit_in_ms ?? FALLBACK_TIME_LIMIT_MS),
-      callbackWaitsForEmptyEventLoop: ctx.callbackWaitsForEmptyEventLoop ?? true,
-      vendor: asRecord(rawContext),
-    },
-    now,
-  );
+  const parts = {
+    functionName: ctx.function_name,
+    functionVersion: ctx.function_version,
+    requestId: ctx.request_id,
+    memoryLimitInMB: ctx.memory_limit_in_mb,
+    timeLimitMs: ctx.time_limit_in_ms,
+    callbackWaitsForEmptyEventLoop: ctx.callbackWaitsForEmptyEventLoop,
+  };
+  return buildContext(rawContext, parts, startedAtMs, now);
 }
