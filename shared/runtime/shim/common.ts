@@ -458,3 +458,18 @@ export function scheduledEvent(
     payload: fields.payload || undefined,
   };
 }
+
+/** A timer trigger's event read with its schema; `keys` says which of its fields holds the trigger, time and payload. */
+export function timerToScheduledEvent<N extends string, T extends string, P extends string>(
+  provider: ProviderKind,
+  schema: z.ZodType<Record<N | T, string> & { [K in P]?: string | null | undefined }>,
+  raw: unknown,
+  keys: { triggerName: N; time: T; payload: P },
+): ScheduledEvent {
+  const event = parseWith(provider, schema, decodeRawEvent(provider, raw));
+  return scheduledEvent(provider, {
+    triggerName: event[keys.triggerName],
+    time: { field: keys.time, value: event[keys.time] },
+    payload: event[keys.payload],
+  });
+}

@@ -19,7 +19,7 @@ import {
   parseWith,
   type ScheduledEvent,
   safeDecodeURIComponent,
-  scheduledEvent,
+  timerToScheduledEvent,
 } from './common';
 
 const httpEventSchema = builtOnFirstUse(() =>
@@ -112,14 +112,8 @@ export function fcHttpToHttpEvent(raw: unknown, rawContext: unknown, receivedAtM
   });
 }
 
-export function fcTimerToScheduledEvent(raw: unknown): ScheduledEvent {
-  const event = parseWith('fc-timer', timerEventSchema(), decodeRawEvent('fc-timer', raw));
-  return scheduledEvent('fc-timer', {
-    triggerName: event.triggerName,
-    time: { field: 'triggerTime', value: event.triggerTime },
-    payload: event.payload,
-  });
-}
+export const fcTimerToScheduledEvent = (raw: unknown): ScheduledEvent =>
+  timerToScheduledEvent('fc-timer', timerEventSchema(), raw, { triggerName: 'triggerName', time: 'triggerTime', payload: 'payload' });
 
 export function fcContext(rawContext: unknown, startedAtMs: number, now: () => number): Context {
   const ctx = readContext(rawContext);

@@ -17,7 +17,7 @@ import {
   parseWith,
   type ScheduledEvent,
   safeDecodeURIComponent,
-  scheduledEvent,
+  timerToScheduledEvent,
 } from './common';
 
 const localHttpEventSchema = builtOnFirstUse(() =>
@@ -103,14 +103,8 @@ export function toLocalResult(result: APIGatewayProxyResult): LocalHttpResult {
   };
 }
 
-export function localTimerToScheduledEvent(raw: unknown): ScheduledEvent {
-  const event = parseWith('local-timer', localTimerEventSchema(), decodeRawEvent('local-timer', raw));
-  return scheduledEvent('local-timer', {
-    triggerName: event.triggerName,
-    time: { field: 'fireTime', value: event.fireTime },
-    payload: event.payload,
-  });
-}
+export const localTimerToScheduledEvent = (raw: unknown): ScheduledEvent =>
+  timerToScheduledEvent('local-timer', localTimerEventSchema(), raw, { triggerName: 'triggerName', time: 'fireTime', payload: 'payload' });
 
 export function localContext(rawContext: unknown, startedAtMs: number, now: () => number): Context {
   const { functionName, requestId, memoryLimitInMB, deadlineMs } = parseLenient(localContextSchema(), rawContext);

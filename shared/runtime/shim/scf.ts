@@ -17,8 +17,8 @@ import {
   parseLenient,
   parseWith,
   type ScheduledEvent,
-  scheduledEvent,
   stringMap,
+  timerToScheduledEvent,
 } from './common';
 
 const apigwEventSchema = builtOnFirstUse(() =>
@@ -163,14 +163,8 @@ export function scfUrlToHttpEvent(raw: unknown, rawContext: unknown, receivedAtM
 }
 
 /** SCF API GW integrated response; the function URL takes the same shape (its docs show statusCode/headers/body). */
-export function scfTimerToScheduledEvent(raw: unknown): ScheduledEvent {
-  const event = parseWith('scf-timer', timerEventSchema(), decodeRawEvent('scf-timer', raw));
-  return scheduledEvent('scf-timer', {
-    triggerName: event.TriggerName,
-    time: { field: 'Time', value: event.Time },
-    payload: event.Message,
-  });
-}
+export const scfTimerToScheduledEvent = (raw: unknown): ScheduledEvent =>
+  timerToScheduledEvent('scf-timer', timerEventSchema(), raw, { triggerName: 'TriggerName', time: 'Time', payload: 'Message' });
 
 export function scfContext(rawContext: unknown, startedAtMs: number, now: () => number): Context {
   const ctx = readContext(rawContext);
