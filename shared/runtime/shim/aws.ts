@@ -11,6 +11,7 @@ import {
   builtOnFirstUse,
   checkResult,
   decodeRawEvent,
+  gatewayHttpSchema,
   type Pair,
   pairsFromQueryString,
   pairsOf,
@@ -22,20 +23,25 @@ import {
   stringMap,
 } from './common';
 
+/** What payload 1.0 and 2.0 carry alike: single-value headers and query, path parameters, stage variables, body. */
+const requestFields = () => ({
+  headers: stringMap(),
+  queryStringParameters: stringMap(),
+  pathParameters: stringMap(),
+  stageVariables: stringMap(),
+  body: z.string().nullish(),
+  isBase64Encoded: z.boolean().nullish(),
+});
+
 const v1EventSchema = builtOnFirstUse(() => {
   const multiMap = z.record(z.string(), z.array(z.string())).nullish();
   return z.object({
     resource: z.string().optional(),
     path: z.string(),
     httpMethod: z.string().min(1),
-    headers: stringMap(),
+    ...requestFields(),
     multiValueHeaders: multiMap,
-    queryStringParameters: stringMap(),
     multiValueQueryStringParameters: multiMap,
-    pathParameters: stringMap(),
-    stageVariables: stringMap(),
-    body: z.string().nullish(),
-    isBase64Encoded: z.boolean().nullish(),
     requestContext: z.object({
       accountId: z.string().optional(),
       apiId: z.string().optional(),
@@ -58,23 +64,12 @@ const v2EventSchema = builtOnFirstUse(() =>
     rawPath: z.string(),
     rawQueryString: z.string().optional(),
     cookies: z.array(z.string()).optional(),
-    headers: stringMap(),
-    queryStringParameters: stringMap(),
-    pathParameters: stringMap(),
-    stageVariables: stringMap(),
-    body: z.string().nullish(),
-    isBase64Encoded: z.boolean().nullish(),
+    ...requestFields(),
     requestContext: z.object({
       accountId: z.string().optional(),
       apiId: z.string().optional(),
       domainName: z.string().optional(),
-      http: z.object({
-        method: z.string().min(1),
-        path: z.string().optional(),
-        protocol: z.string().optional(),
-        sourceIp: z.string().optional(),
-        userAgent: z.string().optional(),
-      }),
+      http: gatewayHttpSchema(),
       requestId: z.string().optional(),
       stage: z.string().optional(),
       timeEpoch: z.number().optional(),

@@ -136,6 +136,16 @@ export const looseMultiMap = builtOnFirstUse(() => {
   return z.record(z.string(), z.union([value, z.array(value)])).nullish();
 });
 
+/** `requestContext.http` of API Gateway payload 2.0, which FC 3.0's HTTP trigger event copies field for field. */
+export const gatewayHttpSchema = () =>
+  z.object({
+    method: z.string().min(1),
+    path: z.string().optional(),
+    protocol: z.string().optional(),
+    sourceIp: z.string().optional(),
+    userAgent: z.string().optional(),
+  });
+
 export type Pair = readonly [name: string, value: string];
 
 export const pairsOf = (map: Record<string, string | string[]> | null | undefined): Pair[] =>

@@ -13,6 +13,7 @@ import {
   buildHttpEvent,
   builtOnFirstUse,
   decodeRawEvent,
+  gatewayHttpSchema,
   looseMultiMap,
   pairsOf,
   parseLenient,
@@ -36,13 +37,7 @@ const httpEventSchema = builtOnFirstUse(() =>
     requestContext: z.object({
       accountId: z.string().optional(),
       domainName: z.string().optional(),
-      http: z.object({
-        method: z.string().min(1),
-        path: z.string().optional(),
-        protocol: z.string().optional(),
-        sourceIp: z.string().optional(),
-        userAgent: z.string().optional(),
-      }),
+      http: gatewayHttpSchema(),
       requestId: z.string().optional(),
       timeEpoch: z.union([z.string(), z.number()]).optional(),
     }),

@@ -21,16 +21,21 @@ import {
   timerToScheduledEvent,
 } from './common';
 
+/** The request as the API GW trigger gives it; the function URL's event is documented as the same format (583/96099). */
+const requestFields = () => ({
+  httpMethod: z.string().min(1),
+  path: z.string(),
+  headers: looseMultiMap(),
+  body: z.string().nullish(),
+  // Only present when the API enables Base64 encoding; the official sample omits it.
+  isBase64Encoded: z.boolean().nullish(),
+  queryString: looseMultiMap(),
+  queryStringParameters: looseMultiMap(),
+});
+
 const apigwEventSchema = builtOnFirstUse(() =>
   z.object({
-    httpMethod: z.string().min(1),
-    path: z.string(),
-    headers: looseMultiMap(),
-    body: z.string().nullish(),
-    // Only present when the API enables Base64 encoding; the official sample omits it.
-    isBase64Encoded: z.boolean().nullish(),
-    queryString: looseMultiMap(),
-    queryStringParameters: looseMultiMap(),
+    ...requestFields(),
     pathParameters: stringMap(),
     stageVariables: stringMap(),
     requestContext: z.object({
@@ -52,13 +57,7 @@ export type ScfApigwEvent = z.infer<ReturnType<typeof apigwEventSchema>>;
  */
 const urlEventSchema = builtOnFirstUse(() =>
   z.object({
-    httpMethod: z.string().min(1),
-    path: z.string(),
-    headers: looseMultiMap(),
-    body: z.string().nullish(),
-    isBase64Encoded: z.boolean().nullish(),
-    queryString: looseMultiMap(),
-    queryStringParameters: looseMultiMap(),
+    ...requestFields(),
     requestContext: z.object({ sourceIp: z.string().optional(), requestId: z.string().optional() }).nullish(),
   }),
 );
