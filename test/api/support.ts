@@ -25,6 +25,7 @@ import { parseConfig } from '../../shared/runtime/config';
 import { createLogger } from '../../shared/runtime/logger';
 import { openSqliteStore } from '../../shared/store/sqlite';
 import { createWeChatPlatform } from '../../shared/wechat/platform';
+import { startedForFile } from '../support/for-file';
 import { type ErrorBody, errorIn } from '../support/http';
 
 /**
@@ -153,15 +154,7 @@ export interface FileWorld {
 
 /** Starts the platform and a second handle on its database before the file's tests and closes both after them. */
 export function platformForFile(): FileWorld {
-  let started: ApiWorld | undefined;
-  beforeAll(async () => {
-    started = await startApiWorld();
-  });
-  afterAll(() => started?.close());
-  const current = (): ApiWorld => {
-    if (!started) throw new Error('the platform starts in beforeAll');
-    return started;
-  };
+  const current = startedForFile(startApiWorld, (world) => world.close());
   return {
     get p() {
       return current().p;
