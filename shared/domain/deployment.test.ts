@@ -29,7 +29,7 @@ import {
   transition,
   withTestersBound,
 } from './deployment';
-import { commandsToBuilt } from './examples';
+import { commandsToBuilt, exampleNewDeployment } from './examples';
 
 const T0 = 1_700_000_000_000;
 const user: Actor = { kind: 'account', id: 'acc_demo' };
@@ -37,17 +37,7 @@ const wechat: Actor = { kind: 'wechat' };
 
 const fresh = (): Deployment =>
   createDeployment(
-    {
-      id: 'dep_test',
-      accountId: 'acc_demo',
-      appId: 'app_demo',
-      miniProgramAppid: 'wx0123456789abcdef',
-      templateId: 7,
-      userVersion: '1.0.0',
-      userDesc: 'first version',
-      extJson: '{"extAppid":"wx0123456789abcdef"}',
-      testers: ['tester-wechat-id'],
-    },
+    exampleNewDeployment({ userDesc: 'first version', extJson: '{"extAppid":"wx0123456789abcdef"}', testers: ['tester-wechat-id'] }),
     { at: T0, actor: user },
   );
 
