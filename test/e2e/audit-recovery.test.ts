@@ -162,13 +162,7 @@ describe('a poll WeChat refuses, and closing a deployment around its audit', () 
 
   it('withdraws the audit at WeChat when a deployment that failed around it is cancelled — and refuses the cancel when WeChat refuses the withdrawal', async () => {
     const { api, appId, target } = await readyApp(world.p);
-    const first = await build(api, appId, '1.0.0');
-    // The submit's answer is lost, and the poller's look at WeChat's latest audit hits the quota: failed, retryable.
-    world.p.sim.scriptFault({ path: '/wxa/submit_audit', appId: target, loseAnswer: true });
-    expectStatus(await api.post(`/v1/deployments/${first.id}/submit`), 200);
-    world.p.sim.scriptFault({ path: '/wxa/get_latest_auditstatus', appId: target, errcode: 45009 });
-    await tick(first.id);
-    expect(await stored(first.id)).toMatchObject({ state: 'failed', failure: { retryable: true, errcode: 45009, from: 'submitting' } });
+    const first = await failedWithUnrecordedAudit(api, appId, target);
     expect(auditsAtWeChat(target).map((a) => a.status)).toEqual([2]);
 
     // No undo left today (87013): the cancel is refused and nothing changes.
@@ -357,6 +351,21 @@ async function approvedSilently(target: string): Promise<void> {
 }
 
 /** Built, submitted, approved (learnt by the poller: two pushes in one second would be one to the inbox), released. */
+/**
+ * Version 1.0.0 built and submitted, but the submit's answer is lost and the poller's look at WeChat's latest audit
+ * hits the quota (45009): failed, retryable, with an audit under review at WeChat that the deployment never recorded.
+ */
+async function failedWithUnrecordedAudit(api: Client, appId: string, target: string): Promise<Deployment> {
+  const built = await build(api, appId, '1.0.0');
+  world.p.sim.scriptFault({ path: '/wxa/submit_audit', appId: target, loseAnswer: true });
+  expectStatus(await api.post(`/v1/deployments/${built.id}/submit`), 200);
+  world.p.sim.scriptFault({ path: '/wxa/get_latest_auditstatus', appId: target, errcode: 45009 });
+  await tick(built.id);
+  const failed = await stored(built.id);
+  expect(failed).toMatchObject({ state: 'failed', failure: { retryable: true, errcode: 45009, from: 'submitting' } });
+  return failed;
+}
+
 async function released(api: Client, appId: string, target: string, version: string): Promise<Deployment> {
   const d = await submitted(api, (await build(api, appId, version)).id);
   await approvedSilently(target);
@@ -370,14 +379,7 @@ async function released(api: Client, appId: string, target: string, version: str
 describe('withdrawing an audit WeChat decided meanwhile (87012)', () => {
   it('cancels a deployment whose audit WeChat approves between the look and the withdrawal, leaving the approval as it is', async () => {
     const { api, appId, target } = await readyApp(world.p);
-    const built = await build(api, appId, '1.0.0');
-    // The submit's answer is lost and the poller's look at WeChat's latest audit hits the quota: failed, retryable,
-    // with an audit under review at WeChat that the deployment never recorded.
-    world.p.sim.scriptFault({ path: '/wxa/submit_audit', appId: target, loseAnswer: true });
-    expectStatus(await api.post(`/v1/deployments/${built.id}/submit`), 200);
-    world.p.sim.scriptFault({ path: '/wxa/get_latest_auditstatus', appId: target, errcode: 45009 });
-    await tick(built.id);
-    expect(await stored(built.id)).toMatchObject({ state: 'failed', failure: { retryable: true, from: 'submitting' } });
+    const built = await failedWithUnrecordedAudit(api, appId, target);
 
     // WeChat decides right after telling the cancel the audit is under review: the withdrawal meets 87012.
     let decided = false;
