@@ -11,7 +11,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Script } from 'node:vm';
-import { build, type Metafile, type Plugin } from 'esbuild';
+import { build, type BuildOptions as EsbuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { LOCAL_WECHAT_DEFAULTS } from '../shared/runtime/config';
 
 const root = resolve(__dirname, '..');
@@ -115,6 +115,15 @@ script.runInThisContext().call(module.exports, module.exports, require, module, 
 `;
 }
 
+/** The SCF context of every training invocation. */
+const TRAINING_CONTEXT = {
+  request_id: 'code-cache-training',
+  function_name: 'code-cache-training',
+  function_version: '$LATEST',
+  memory_limit_in_mb: 256,
+  time_limit_in_ms: 20_000,
+} as const;
+
 /**
  * What the child making a function's code cache invokes it with first, in the shapes of the triggers serverless.yml
  * gives the functions (shared/runtime/shim/scf.ts): see the top of this file.
@@ -128,23 +137,11 @@ export const TRAINING_INVOCATIONS = [
       queryString: {},
       body: null,
     },
-    context: {
-      request_id: 'code-cache-training',
-      function_name: 'code-cache-training',
-      function_version: '$LATEST',
-      memory_limit_in_mb: 256,
-      time_limit_in_ms: 20_000,
-    },
+    context: TRAINING_CONTEXT,
   },
   {
     event: { Type: 'Timer', TriggerName: 'code-cache-training', Time: '2026-01-01T00:00:00Z', Message: '' },
-    context: {
-      request_id: 'code-cache-training',
-      function_name: 'code-cache-training',
-      function_version: '$LATEST',
-      memory_limit_in_mb: 256,
-      time_limit_in_ms: 20_000,
-    },
+    context: TRAINING_CONTEXT,
   },
 ] as const;
 
@@ -358,10 +355,12 @@ export function storesToShip(argv: readonly string[], env: NodeJS.ProcessEnv): S
   return kinds as StoreKind[];
 }
 
-/** Bundles a driver into `dir` as a function is: `bundle.js` behind the loader `index.js`. Returns the code's size. */
-async function buildDriver(pkg: string, dir: string): Promise<number> {
-  const result = await build({
-    entryPoints: [require.resolve(pkg, { paths: [root] })],
+/**
+ * What a function's bundle and a driver's share: minified CommonJS for node18 at `dir`/bundle.js, as the body of the
+ * function Node's CommonJS loader would wrap it in (see `loaderSource`), with a metafile for the size reports.
+ */
+const bundleOptions = (dir: string) =>
+  ({
     outfile: join(dir, BUNDLE_FILES.bundle),
     bundle: true,
     platform: 'node',
@@ -372,6 +371,13 @@ async function buildDriver(pkg: string, dir: string): Promise<number> {
     banner: { js: CJS_WRAPPER.head },
     footer: { js: CJS_WRAPPER.tail },
     metafile: true,
+  }) satisfies EsbuildOptions;
+
+/** Bundles a driver into `dir` as a function is: `bundle.js` behind the loader `index.js`. Returns the code's size. */
+async function buildDriver(pkg: string, dir: string): Promise<number> {
+  const result = await build({
+    entryPoints: [require.resolve(pkg, { paths: [root] })],
+    ...bundleOptions(dir),
     logLevel: 'error',
   });
   writeFileSync(join(dir, BUNDLE_FILES.loader), loaderSource(driverScriptName(pkg)));
@@ -429,20 +435,10 @@ export async function buildFunctions(names = functionNames(), options: BuildOpti
       rmSync(dir, { recursive: true, force: true });
       const result = await build({
         entryPoints: [join(root, 'functions', name, 'handler.ts')],
-        outfile: join(dir, BUNDLE_FILES.bundle),
-        bundle: true,
-        platform: 'node',
-        target: 'node18',
-        format: 'cjs',
-        minify: true,
+        ...bundleOptions(dir),
         sourcemap: 'external',
-        legalComments: 'external',
         external: EXTERNAL_DRIVERS,
         plugins: [zodEnglishOnlyPlugin, lazyMiddyStreamsPlugin],
-        // The bundle is the body of the function Node's CommonJS loader would wrap it in (see `loaderSource`).
-        banner: { js: CJS_WRAPPER.head },
-        footer: { js: CJS_WRAPPER.tail },
-        metafile: true,
         logLevel: 'warning',
       });
       const output = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith(`/${BUNDLE_FILES.bundle}`))?.[1];

@@ -8,9 +8,9 @@
  *   tsx scripts/fuzz.ts [--runs 100000] [--seed N] [--batch 1]
  */
 import fc from 'fast-check';
-import { type FuzzWorld, publicRoutes, requestArb, sendBatch } from '../infra/testing/fuzz-model';
-import { createKeyedAccount, ROOT, startSeededPlatform } from '../infra/testing/seeded-platform';
-import { accountWorld } from '../infra/testing/world';
+import { publicRoutes, requestArb, sendBatch } from '../infra/testing/fuzz-model';
+import { ROOT, startSeededPlatform } from '../infra/testing/seeded-platform';
+import { fuzzWorld } from '../infra/testing/world';
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -26,19 +26,7 @@ async function main(): Promise<number> {
 
   const p = await startSeededPlatform({ env: { MAX_BODY_BYTES: '65536' } });
   try {
-    const a = await accountWorld(p);
-    const b = await accountWorld(p);
-    const world: FuzzWorld = {
-      ids: {
-        appId: [a.appId, b.appId],
-        deploymentId: [a.deploymentId, b.deploymentId],
-        assetId: [a.assetId, a.qrAssetId, b.assetId],
-        appid: [a.appid, a.primary, b.appid],
-        accountId: [a.accountId, b.accountId],
-      },
-      keys: { account: a.key, other: b.key, admin: p.adminKey, spare: (await createKeyedAccount(p, 'Spare')).apiKey },
-    };
-    await p.sim.pushesSettled();
+    const world = await fuzzWorld(p);
     const routes = publicRoutes(ROOT);
     const statuses = new Map<number, number>();
     const started = Date.now();

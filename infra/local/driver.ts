@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { createLogger } from '../../shared/runtime/logger';
+import { pngHeader } from '../testing/wire';
 import type { WeChatSimulator } from '../wechat-sim';
 import { type LocalStack, startLocalStack } from './bootstrap';
 
@@ -199,14 +200,4 @@ export async function createLowcodeApp(api: Client, name = 'Shop', requiredPlugi
 export const deploymentOf = (call: Call): DeploymentReply => deploymentReply.parse(call.body);
 
 /** A tiny but real PNG header (signature + IHDR) of the given size: enough for the width checks. */
-export function pngOfWidth(width: number, height = 64): Buffer {
-  const header = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  const ihdr = Buffer.alloc(25);
-  ihdr.writeUInt32BE(13, 0);
-  ihdr.write('IHDR', 4, 'latin1');
-  ihdr.writeUInt32BE(width, 8);
-  ihdr.writeUInt32BE(height, 12);
-  ihdr.writeUInt8(8, 16);
-  ihdr.writeUInt8(6, 17);
-  return Buffer.concat([header, ihdr]);
-}
+export const pngOfWidth = (width: number, height = 64): Buffer => pngHeader(width, height);

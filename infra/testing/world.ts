@@ -3,7 +3,8 @@
  * program, a built deployment (with its experience QR) and an uploaded image.
  */
 import { z } from 'zod';
-import { deploymentReply, expectStatus, type Platform, pngOfWidth } from '../local/driver';
+import { createAccount, deploymentReply, expectStatus, type Platform, pngOfWidth } from '../local/driver';
+import type { FuzzWorld } from './fuzz-model';
 import { readyApp } from './seeded-platform';
 
 export interface AccountWorld {
@@ -42,4 +43,22 @@ export async function accountWorld(p: Platform): Promise<AccountWorld> {
     qrAssetId: built.qrAssetId,
     assetId: asset.id,
   };
+}
+
+/** What the fuzzer aims at: two account worlds, and a spare account whose key the key-rotation route may revoke. */
+export async function fuzzWorld(p: Platform): Promise<FuzzWorld> {
+  const a = await accountWorld(p);
+  const b = await accountWorld(p);
+  const world: FuzzWorld = {
+    ids: {
+      appId: [a.appId, b.appId],
+      deploymentId: [a.deploymentId, b.deploymentId],
+      assetId: [a.assetId, a.qrAssetId, b.assetId],
+      appid: [a.appid, a.primary, b.appid],
+      accountId: [a.accountId, b.accountId],
+    },
+    keys: { account: a.key, other: b.key, admin: p.adminKey, spare: (await createAccount(p, 'Spare')).apiKey },
+  };
+  await p.sim.pushesSettled();
+  return world;
 }

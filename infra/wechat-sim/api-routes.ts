@@ -71,6 +71,25 @@ function checkComponentAppId(state: SimState, appId: string | undefined): void {
   if (appId !== state.component.appId) wxFail(40013);
 }
 
+/**
+ * A component API (POST, component token) whose body names the component: missing is 41018, another one 40013
+ * (`checkComponentAppId`); `answer` gives the JSON reply from the rest of the body.
+ */
+const componentCall = <T extends { component_appid?: string | undefined }>(
+  path: string,
+  schema: z.ZodType<T>,
+  answer: (state: SimState, b: T) => unknown,
+): ApiRoute => ({
+  method: 'POST',
+  path,
+  auth: 'component',
+  handle: (ctx) => {
+    const b = body(schema, ctx);
+    checkComponentAppId(ctx.state, b.component_appid);
+    return json(answer(ctx.state, b));
+  },
+});
+
 // ---------------------------------------------------------------------------------------------------------------
 // Component (platform) APIs, §3
 
@@ -101,55 +120,23 @@ const componentRoutes: ApiRoute[] = [
       );
     },
   },
-  {
-    method: 'POST',
-    path: '/cgi-bin/component/api_create_preauthcode',
-    auth: 'component',
-    handle: (ctx) => {
-      checkComponentAppId(ctx.state, body(z.object({ component_appid: optionalString }), ctx).component_appid);
-      return json(ctx.state.createPreAuthCode());
-    },
-  },
-  {
-    method: 'POST',
-    path: '/cgi-bin/component/api_query_auth',
-    auth: 'component',
-    handle: (ctx) => {
-      const b = body(z.object({ component_appid: optionalString, authorization_code: optionalString }), ctx);
-      checkComponentAppId(ctx.state, b.component_appid);
-      return json(ctx.state.queryAuth(b.authorization_code));
-    },
-  },
-  {
-    method: 'POST',
-    path: '/cgi-bin/component/api_authorizer_token',
-    auth: 'component',
-    handle: (ctx) => {
-      const b = body(authorizerTokenBody, ctx);
-      checkComponentAppId(ctx.state, b.component_appid);
-      return json(ctx.state.authorizerToken(b.authorizer_appid, b.authorizer_refresh_token));
-    },
-  },
-  {
-    method: 'POST',
-    path: '/cgi-bin/component/api_get_authorizer_info',
-    auth: 'component',
-    handle: (ctx) => {
-      const b = body(z.object({ component_appid: optionalString, authorizer_appid: optionalString }), ctx);
-      checkComponentAppId(ctx.state, b.component_appid);
-      return json(ctx.state.authorizerInfo(b.authorizer_appid));
-    },
-  },
-  {
-    method: 'POST',
-    path: '/cgi-bin/component/api_get_authorizer_list',
-    auth: 'component',
-    handle: (ctx) => {
-      const b = body(authorizerListBody, ctx);
-      checkComponentAppId(ctx.state, b.component_appid);
-      return json(ctx.state.authorizerList(b.offset, b.count));
-    },
-  },
+  componentCall('/cgi-bin/component/api_create_preauthcode', z.object({ component_appid: optionalString }), (state) =>
+    state.createPreAuthCode(),
+  ),
+  componentCall(
+    '/cgi-bin/component/api_query_auth',
+    z.object({ component_appid: optionalString, authorization_code: optionalString }),
+    (state, b) => state.queryAuth(b.authorization_code),
+  ),
+  componentCall('/cgi-bin/component/api_authorizer_token', authorizerTokenBody, (state, b) =>
+    state.authorizerToken(b.authorizer_appid, b.authorizer_refresh_token),
+  ),
+  componentCall(
+    '/cgi-bin/component/api_get_authorizer_info',
+    z.object({ component_appid: optionalString, authorizer_appid: optionalString }),
+    (state, b) => state.authorizerInfo(b.authorizer_appid),
+  ),
+  componentCall('/cgi-bin/component/api_get_authorizer_list', authorizerListBody, (state, b) => state.authorizerList(b.offset, b.count)),
   {
     method: 'GET',
     path: '/wxa/gettemplatelist',
@@ -182,22 +169,16 @@ const privacyOwnerSetting = z
   });
 
 const codeRoutes: ApiRoute[] = [
-  {
-    method: 'POST',
-    path: '/wxa/commit',
-    auth: 'authorizer',
-    scope: SCOPE_CODE_MANAGEMENT,
-    handle: (ctx) => {
-      const b = body(commitBody, ctx);
-      ctx.state.commit(ctx.mp, {
-        templateId: b.template_id,
-        extJson: b.ext_json,
-        userVersion: b.user_version,
-        userDesc: b.user_desc,
-      });
-      return ok();
-    },
-  },
+  code('POST', '/wxa/commit', (ctx) => {
+    const b = body(commitBody, ctx);
+    ctx.state.commit(ctx.mp, {
+      templateId: b.template_id,
+      extJson: b.ext_json,
+      userVersion: b.user_version,
+      userDesc: b.user_desc,
+    });
+    return ok();
+  }),
   {
     method: 'GET',
     path: '/wxa/get_qrcode',
@@ -214,37 +195,23 @@ const codeRoutes: ApiRoute[] = [
   },
   code('GET', '/wxa/get_category', (ctx) => ok(ctx.state.categories(ctx.mp))),
   code('GET', '/wxa/get_page', (ctx) => ok(ctx.state.pages(ctx.mp))),
-  {
-    method: 'POST',
-    path: '/cgi-bin/component/getprivacysetting',
-    auth: 'authorizer',
-    scope: SCOPE_CODE_MANAGEMENT,
-    handle: (ctx) => {
-      const b = body(z.object({ privacy_ver: z.union([z.literal(1), z.literal(2)]).default(2) }), ctx);
-      return ok(ctx.state.getPrivacySetting(ctx.mp, b.privacy_ver));
-    },
-  },
-  {
-    method: 'POST',
-    path: '/cgi-bin/component/setprivacysetting',
-    auth: 'authorizer',
-    scope: SCOPE_CODE_MANAGEMENT,
-    handle: (ctx) => {
-      const b = body(
-        z.object({
-          privacy_ver: z.union([z.literal(1), z.literal(2)]).default(2),
-          owner_setting: privacyOwnerSetting,
-          setting_list: z.array(z.object({ privacy_key: z.string().min(1), privacy_text: z.string() })).default([]),
-        }),
-        ctx,
-      );
-      const ownerSetting = Object.fromEntries(
-        Object.entries(b.owner_setting).filter((e): e is [string, string] => typeof e[1] === 'string'),
-      );
-      ctx.state.setPrivacySetting(ctx.mp, { privacyVer: b.privacy_ver, ownerSetting, settingList: b.setting_list });
-      return ok();
-    },
-  },
+  code('POST', '/cgi-bin/component/getprivacysetting', (ctx) => {
+    const b = body(z.object({ privacy_ver: z.union([z.literal(1), z.literal(2)]).default(2) }), ctx);
+    return ok(ctx.state.getPrivacySetting(ctx.mp, b.privacy_ver));
+  }),
+  code('POST', '/cgi-bin/component/setprivacysetting', (ctx) => {
+    const b = body(
+      z.object({
+        privacy_ver: z.union([z.literal(1), z.literal(2)]).default(2),
+        owner_setting: privacyOwnerSetting,
+        setting_list: z.array(z.object({ privacy_key: z.string().min(1), privacy_text: z.string() })).default([]),
+      }),
+      ctx,
+    );
+    const ownerSetting = Object.fromEntries(Object.entries(b.owner_setting).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    ctx.state.setPrivacySetting(ctx.mp, { privacyVer: b.privacy_ver, ownerSetting, settingList: b.setting_list });
+    return ok();
+  }),
   code('GET', '/wxa/security/get_code_privacy_info', (ctx) => ok(ctx.state.codePrivacyInfo(ctx.mp))),
   code('POST', '/wxa/modify_domain', (ctx) => {
     const list = z.array(z.string()).optional();
@@ -268,76 +235,46 @@ const codeRoutes: ApiRoute[] = [
     const b = body(z.object({ action: z.string(), webviewdomain: z.array(z.string()).default([]) }), ctx);
     return ok(ctx.state.webviewDomain(ctx.mp, b.action, b.webviewdomain));
   }),
-  {
-    method: 'POST',
-    path: '/wxa/submit_audit',
-    auth: 'authorizer',
-    scope: SCOPE_CODE_MANAGEMENT,
-    handle: (ctx) => {
-      const b = body(
-        z.object({
-          item_list: z.array(z.object({ first_id: z.number().int(), second_id: z.number().int() })).optional(),
-          privacy_api_not_use: z.boolean().optional(),
-          ugc_declare: z.object({ scene: z.array(z.number().int()) }).optional(),
-        }),
-        ctx,
-      );
-      const { auditid } = ctx.state.submitAudit(ctx.mp, {
-        ...(b.item_list === undefined ? {} : { itemList: b.item_list }),
-        ...(b.privacy_api_not_use === undefined ? {} : { privacyApiNotUse: b.privacy_api_not_use }),
-        ...(b.ugc_declare === undefined ? {} : { ugcDeclared: true }),
-      });
-      return ok({ auditid });
-    },
-  },
+  code('POST', '/wxa/submit_audit', (ctx) => {
+    const b = body(
+      z.object({
+        item_list: z.array(z.object({ first_id: z.number().int(), second_id: z.number().int() })).optional(),
+        privacy_api_not_use: z.boolean().optional(),
+        ugc_declare: z.object({ scene: z.array(z.number().int()) }).optional(),
+      }),
+      ctx,
+    );
+    const { auditid } = ctx.state.submitAudit(ctx.mp, {
+      ...(b.item_list === undefined ? {} : { itemList: b.item_list }),
+      ...(b.privacy_api_not_use === undefined ? {} : { privacyApiNotUse: b.privacy_api_not_use }),
+      ...(b.ugc_declare === undefined ? {} : { ugcDeclared: true }),
+    });
+    return ok({ auditid });
+  }),
   code('POST', '/wxa/get_auditstatus', (ctx) => ok(ctx.state.auditStatus(ctx.mp, body(auditIdBody, ctx).auditid))),
   code('GET', '/wxa/get_latest_auditstatus', (ctx) => ok(ctx.state.latestAuditStatus(ctx.mp))),
-  {
-    method: 'GET',
-    path: '/wxa/undocodeaudit',
-    auth: 'authorizer',
-    scope: SCOPE_CODE_MANAGEMENT,
-    handle: (ctx) => {
-      ctx.state.undoAudit(ctx.mp);
-      return ok();
-    },
-  },
-  {
-    method: 'POST',
-    path: '/wxa/speedupaudit',
-    auth: 'authorizer',
-    scope: SCOPE_CODE_MANAGEMENT,
-    handle: (ctx) => {
-      ctx.state.speedupAudit(ctx.mp, body(auditIdBody, ctx).auditid);
-      return ok();
-    },
-  },
+  code('GET', '/wxa/undocodeaudit', (ctx) => {
+    ctx.state.undoAudit(ctx.mp);
+    return ok();
+  }),
+  code('POST', '/wxa/speedupaudit', (ctx) => {
+    ctx.state.speedupAudit(ctx.mp, body(auditIdBody, ctx).auditid);
+    return ok();
+  }),
   code('GET', '/wxa/queryquota', (ctx) => ok(ctx.state.queryQuota())),
-  {
-    method: 'POST',
-    path: '/wxa/release',
-    auth: 'authorizer',
-    scope: SCOPE_CODE_MANAGEMENT,
-    handle: (ctx) => {
-      // The body must be the JSON object `{}`: a missing body is WeChat's classic 44002 (peers §2.7).
-      if (!isPlainObject(ctx.body)) wxFail(44002);
-      ctx.state.release(ctx.mp);
-      return ok();
-    },
-  },
-  {
-    method: 'GET',
-    path: '/wxa/revertcoderelease',
-    auth: 'authorizer',
-    scope: SCOPE_CODE_MANAGEMENT,
-    handle: (ctx) => {
-      if (ctx.query.get('action') === 'get_history_version') return ok(ctx.state.historyVersions(ctx.mp));
-      const raw = ctx.query.get('app_version');
-      if (raw !== null && !/^\d+$/.test(raw)) wxFail(47001, 'data format error hint: [app_version]');
-      ctx.state.revertRelease(ctx.mp, raw === null ? undefined : Number(raw));
-      return ok();
-    },
-  },
+  code('POST', '/wxa/release', (ctx) => {
+    // The body must be the JSON object `{}`: a missing body is WeChat's classic 44002 (peers §2.7).
+    if (!isPlainObject(ctx.body)) wxFail(44002);
+    ctx.state.release(ctx.mp);
+    return ok();
+  }),
+  code('GET', '/wxa/revertcoderelease', (ctx) => {
+    if (ctx.query.get('action') === 'get_history_version') return ok(ctx.state.historyVersions(ctx.mp));
+    const raw = ctx.query.get('app_version');
+    if (raw !== null && !/^\d+$/.test(raw)) wxFail(47001, 'data format error hint: [app_version]');
+    ctx.state.revertRelease(ctx.mp, raw === null ? undefined : Number(raw));
+    return ok();
+  }),
   code('POST', '/wxa/getversioninfo', (ctx) => ok(ctx.state.versionInfo(ctx.mp))),
   {
     method: 'POST',
@@ -350,27 +287,15 @@ const codeRoutes: ApiRoute[] = [
       return ok(ctx.state.plugin(ctx.mp, { action: b.action, ...target }));
     },
   },
-  {
-    method: 'POST',
-    path: '/wxa/bind_tester',
-    auth: 'authorizer',
-    scope: SCOPE_CODE_MANAGEMENT,
-    handle: (ctx) => ok(ctx.state.bindTester(ctx.mp, body(z.object({ wechatid: z.string() }), ctx).wechatid)),
-  },
-  {
-    method: 'POST',
-    path: '/wxa/unbind_tester',
-    auth: 'authorizer',
-    scope: SCOPE_CODE_MANAGEMENT,
-    handle: (ctx) => {
-      const b = body(z.object({ wechatid: optionalString, userstr: optionalString }), ctx);
-      ctx.state.unbindTester(ctx.mp, {
-        ...(b.wechatid === undefined ? {} : { wechatid: b.wechatid }),
-        ...(b.userstr === undefined ? {} : { userstr: b.userstr }),
-      });
-      return ok();
-    },
-  },
+  code('POST', '/wxa/bind_tester', (ctx) => ok(ctx.state.bindTester(ctx.mp, body(z.object({ wechatid: z.string() }), ctx).wechatid))),
+  code('POST', '/wxa/unbind_tester', (ctx) => {
+    const b = body(z.object({ wechatid: optionalString, userstr: optionalString }), ctx);
+    ctx.state.unbindTester(ctx.mp, {
+      ...(b.wechatid === undefined ? {} : { wechatid: b.wechatid }),
+      ...(b.userstr === undefined ? {} : { userstr: b.userstr }),
+    });
+    return ok();
+  }),
 ];
 
 export const API_ROUTES: readonly ApiRoute[] = [...componentRoutes, ...codeRoutes, ...GO_LIVE_ROUTES];

@@ -11,27 +11,8 @@ export { SimulatorError } from './errors';
 export { MAX_PUSH_ATTEMPTS } from './pushes';
 export { NO_FAULTS } from './simulator';
 export { DEFAULT_FUNC_SCOPE_IDS, DEFAULT_QUOTA, GRACE_MS, TICKET_TTL_MS } from './state';
-export type {
-  AuditDecision,
-  AuditSnapshot,
-  ConfigureAdditions,
-  FaultConfig,
-  LiveVersionSnapshot,
-  MiniProgramSnapshot,
-  MiniProgramSpec,
-  PushLogEntry,
-  PushOutcome,
-  QuotaSettings,
-  QuotaSnapshot,
-  ScanInput,
-  ScriptedFault,
-  SimulatorComponent,
-  SimulatorOptions,
-  TemplateSpec,
-  TokenKind,
-  VersionSnapshot,
-  WeChatSimulator,
-} from './types';
+// The contract (types.ts) is public as a whole: every type a caller of the simulator may name.
+export type * from './types';
 
 export function startWeChatSimulator(options: SimulatorOptions): Promise<WeChatSimulator> {
   return Simulator.start(options);

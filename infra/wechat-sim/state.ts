@@ -27,6 +27,7 @@ import {
 } from './go-live';
 import type {
   AuditDecision,
+  AuditSnapshot,
   AuditStatusCode,
   LiveVersionSnapshot,
   MiniProgramSnapshot,
@@ -179,20 +180,8 @@ const DOMAIN_SCHEME: Readonly<Record<ServerDomainList | 'webviewdomain', string>
 /** "Request域名、Socket域名、Uploadfile域名、Download域名、Udp域名、tcp的设置数量均最大支持200个" (doc 设置服务器域名). */
 const MAX_DOMAINS = 200;
 
-interface AuditRecord {
-  auditid: number;
-  status: AuditStatusCode;
-  /** Keys of privacy_list the guide did not declare at submit: WeChat's audit rejects the version for them. */
-  undeclaredPrivacyKeys: string[];
-  reason?: string;
-  screenshots: string[];
-  submittedAt: number;
-  decidedAt?: number;
-  autoDecideAt?: number;
-  speedup: boolean;
-  released: boolean;
-  version: Version;
-}
+/** An audit as the state keeps it: its snapshot, with the submitted version as a record. */
+type AuditRecord = Omit<AuditSnapshot, 'version'> & { version: Version };
 
 interface PrivacySetting {
   ownerSetting: Record<string, string>;

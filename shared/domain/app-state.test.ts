@@ -1,6 +1,6 @@
 import { appStatusOf } from './app-state';
 import { createDeployment, type Deployment, type DeploymentCommand, transition } from './deployment';
-import { commandsToBuilt } from './examples';
+import { commandsToBuilt, exampleNewDeployment } from './examples';
 
 const T0 = 1_700_000_000_000;
 const user = { kind: 'account' as const, id: 'acc_demo' };
@@ -10,20 +10,7 @@ const linked = { miniProgramAppid: 'wx0123456789abcdef' as const };
 const afterCommands = (...commands: DeploymentCommand[]): Deployment =>
   commands.reduce(
     (d, command) => transition(d, command, { at: T0, actor: user, random: () => 0.5 }).deployment,
-    createDeployment(
-      {
-        id: 'dep_test',
-        accountId: 'acc_demo',
-        appId: 'app_demo',
-        miniProgramAppid: 'wx0123456789abcdef',
-        templateId: 7,
-        userVersion: '1.0.0',
-        userDesc: '',
-        extJson: '{}',
-        testers: [],
-      },
-      { at: T0, actor: user },
-    ),
+    createDeployment(exampleNewDeployment(), { at: T0, actor: user }),
   );
 
 const built: DeploymentCommand[] = commandsToBuilt('ast_qr');

@@ -29,7 +29,7 @@ import {
   transition,
   withTestersBound,
 } from './deployment';
-import { commandsToBuilt } from './examples';
+import { commandsToBuilt, exampleNewDeployment } from './examples';
 
 const T0 = 1_700_000_000_000;
 const user: Actor = { kind: 'account', id: 'acc_demo' };
@@ -37,17 +37,7 @@ const wechat: Actor = { kind: 'wechat' };
 
 const fresh = (): Deployment =>
   createDeployment(
-    {
-      id: 'dep_test',
-      accountId: 'acc_demo',
-      appId: 'app_demo',
-      miniProgramAppid: 'wx0123456789abcdef',
-      templateId: 7,
-      userVersion: '1.0.0',
-      userDesc: 'first version',
-      extJson: '{"extAppid":"wx0123456789abcdef"}',
-      testers: ['tester-wechat-id'],
-    },
+    exampleNewDeployment({ userDesc: 'first version', extJson: '{"extAppid":"wx0123456789abcdef"}', testers: ['tester-wechat-id'] }),
     { at: T0, actor: user },
   );
 
@@ -127,6 +117,15 @@ interface Row {
   errors?: Partial<Record<Phase, DeploymentErrorCode>>;
   otherwise?: DeploymentErrorCode;
 }
+/** Every build step mapped to `value`: the steps act alike for most commands. */
+const eachBuildStep = <V extends string>(value: V) =>
+  ({
+    'building:commit': value,
+    'building:privacy': value,
+    'building:domains': value,
+    'building:qrcode': value,
+    'building:testers': value,
+  }) as const;
 const CLOSED = {
   released: 'DEPLOYMENT_CLOSED',
   'rolled-back': 'DEPLOYMENT_CLOSED',
@@ -142,11 +141,8 @@ const CLOSED_NOOP = {
   voided: 'closed',
   'failed:final': 'closed',
 } as const;
-const LATER_STALE = {
-  built: 'stale',
-  submitting: 'stale',
-  auditing: 'stale',
-  'auditing:delayed': 'stale',
+/** States an audit has already moved past (decided, or the deployment failed or closed). */
+const AUDIT_DONE_STALE = {
   approved: 'stale',
   releasing: 'stale',
   rejected: 'stale',
@@ -154,13 +150,16 @@ const LATER_STALE = {
   failed: 'stale',
   ...CLOSED_NOOP,
 } as const;
+const LATER_STALE = {
+  built: 'stale',
+  submitting: 'stale',
+  auditing: 'stale',
+  'auditing:delayed': 'stale',
+  ...AUDIT_DONE_STALE,
+} as const;
 const ALL_STALE = {
   configuring: 'stale',
-  'building:commit': 'stale',
-  'building:privacy': 'stale',
-  'building:domains': 'stale',
-  'building:qrcode': 'stale',
-  'building:testers': 'stale',
+  ...eachBuildStep('stale'),
   ...LATER_STALE,
 } as const;
 
@@ -168,11 +167,7 @@ const MACHINE: Record<CommandType, Row> = {
   startBuild: {
     go: { configuring: 'building:commit' },
     noop: {
-      'building:commit': 'repeat',
-      'building:privacy': 'repeat',
-      'building:domains': 'repeat',
-      'building:qrcode': 'repeat',
-      'building:testers': 'repeat',
+      ...eachBuildStep('repeat'),
       built: 'repeat',
     },
     errors: CLOSED,
@@ -227,11 +222,7 @@ const MACHINE: Record<CommandType, Row> = {
   cancel: {
     go: {
       configuring: 'cancelled',
-      'building:commit': 'cancelled',
-      'building:privacy': 'cancelled',
-      'building:domains': 'cancelled',
-      'building:qrcode': 'cancelled',
-      'building:testers': 'cancelled',
+      ...eachBuildStep('cancelled'),
       built: 'cancelled',
       approved: 'cancelled',
       rejected: 'cancelled',
@@ -253,26 +244,13 @@ const MACHINE: Record<CommandType, Row> = {
     errors: {
       ...CLOSED,
       configuring: 'DEPLOYMENT_NOT_BUILT',
-      'building:commit': 'DEPLOYMENT_NOT_BUILT',
-      'building:privacy': 'DEPLOYMENT_NOT_BUILT',
-      'building:domains': 'DEPLOYMENT_NOT_BUILT',
-      'building:qrcode': 'DEPLOYMENT_NOT_BUILT',
-      'building:testers': 'DEPLOYMENT_NOT_BUILT',
+      ...eachBuildStep('DEPLOYMENT_NOT_BUILT'),
     },
     otherwise: 'DEPLOYMENT_INVALID_TRANSITION',
   },
   auditSubmitted: {
     go: { submitting: 'auditing' },
-    noop: {
-      auditing: 'repeat',
-      'auditing:delayed': 'repeat',
-      approved: 'stale',
-      releasing: 'stale',
-      rejected: 'stale',
-      withdrawn: 'stale',
-      failed: 'stale',
-      ...CLOSED_NOOP,
-    },
+    noop: { auditing: 'repeat', 'auditing:delayed': 'repeat', ...AUDIT_DONE_STALE },
     otherwise: 'DEPLOYMENT_INVALID_TRANSITION',
   },
   auditApproved: { go: { auditing: 'approved', 'auditing:delayed': 'approved' }, noop: { ...ALL_STALE, approved: 'repeat' } },
@@ -305,11 +283,7 @@ const MACHINE: Record<CommandType, Row> = {
   rollback: { go: { released: 'rolled-back' }, noop: { 'rolled-back': 'repeat' }, otherwise: 'DEPLOYMENT_NOT_RELEASED' },
   fail: {
     go: {
-      'building:commit': 'failed',
-      'building:privacy': 'failed',
-      'building:domains': 'failed',
-      'building:qrcode': 'failed',
-      'building:testers': 'failed',
+      ...eachBuildStep('failed'),
       submitting: 'failed',
       releasing: 'failed',
     },
@@ -319,11 +293,7 @@ const MACHINE: Record<CommandType, Row> = {
   retry: {
     go: { failed: 'building:qrcode' },
     noop: {
-      'building:commit': 'repeat',
-      'building:privacy': 'repeat',
-      'building:domains': 'repeat',
-      'building:qrcode': 'repeat',
-      'building:testers': 'repeat',
+      ...eachBuildStep('repeat'),
       submitting: 'repeat',
       auditing: 'repeat',
       'auditing:delayed': 'repeat',
@@ -334,11 +304,7 @@ const MACHINE: Record<CommandType, Row> = {
   void: {
     go: {
       configuring: 'voided',
-      'building:commit': 'voided',
-      'building:privacy': 'voided',
-      'building:domains': 'voided',
-      'building:qrcode': 'voided',
-      'building:testers': 'voided',
+      ...eachBuildStep('voided'),
       built: 'voided',
       submitting: 'voided',
       auditing: 'voided',

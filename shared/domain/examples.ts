@@ -3,7 +3,7 @@
  * config the way a real customer fills in the IoT Video console form (seed 003 §5.1–5.2).
  */
 import type { IotVideoConfig, LowcodeConfig } from './app';
-import type { DeploymentCommand } from './deployment';
+import type { DeploymentCommand, NewDeployment } from './deployment';
 import type { AssetId } from './ids';
 
 export interface IotVideoImages {
@@ -72,3 +72,17 @@ export const commandsToBuilt = (qrAssetId: AssetId, boundTesters: readonly strin
   { type: 'qrStored', qrAssetId },
   { type: 'buildSucceeded', boundTesters: [...boundTesters] },
 ];
+
+/** A new deployment of the demo account's app (template 7, version 1.0.0) to its mini program; `overrides` change it. */
+export const exampleNewDeployment = (overrides: Partial<NewDeployment> = {}): NewDeployment => ({
+  id: 'dep_test',
+  accountId: 'acc_demo',
+  appId: 'app_demo',
+  miniProgramAppid: 'wx0123456789abcdef',
+  templateId: 7,
+  userVersion: '1.0.0',
+  userDesc: '',
+  extJson: '{}',
+  testers: [],
+  ...overrides,
+});

@@ -4,29 +4,14 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { authorize, type Client, client, createLowcodeApp, type Platform, pngOfWidth } from '../../infra/local/driver';
-import type { Services } from '../../shared/app/context';
+import { authorize, type Client, client, createLowcodeApp, pngOfWidth } from '../../infra/local/driver';
 import { exampleIotVideoConfig, exampleLowcodeConfig } from '../../shared/domain/examples';
 import { appIdSchema } from '../../shared/domain/ids';
-import {
-  errorOf,
-  idReply,
-  iotImages,
-  newAccount as newAccountOf,
-  postIotVideoApp,
-  seedDeployment,
-  startApiWorld,
-  uniqueAppid,
-  uploadPng,
-} from './support';
+import { errorOf, idReply, iotImages, platformForFile, postIotVideoApp, uniqueAppid, uploadPng } from './support';
 
-let p: Platform;
-let s: Services;
-let close: () => Promise<void>;
-beforeAll(async () => ({ p, s, close } = await startApiWorld()));
-afterAll(() => close());
+const world = platformForFile();
 
-const admin = () => client(p.url, p.adminKey);
+const admin = () => client(world.p.url, world.p.adminKey);
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const accountCreated = z.object({ account: z.object({ id: z.string(), name: z.string(), apiKeyCount: z.number() }), apiKey: z.string() });
 const accountView = z.object({
@@ -53,11 +38,9 @@ async function upload(api: Client, bytes: Buffer, contentType = 'image/png') {
   return api.raw('POST', '/v1/assets', bytes, { 'content-type': contentType });
 }
 
-const newAccount = (name?: string) => newAccountOf(p, name);
-
 describe('accounts and API keys', () => {
   it('lets only the admin create an account: 401 without a key, with a wrong key, and with an account key', async () => {
-    const bare = await fetch(`${p.url}/v1/accounts`, {
+    const bare = await fetch(`${world.p.url}/v1/accounts`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{"name":"x"}',
@@ -66,11 +49,11 @@ describe('accounts and API keys', () => {
     expect(bare.headers.get('www-authenticate')).toBe('Bearer');
     expect(((await bare.json()) as { error: { code: string } }).error.code).toBe('API_KEY_MISSING');
 
-    const wrong = await client(p.url, `adm_${randomBytes(24).toString('base64url')}`).post('/v1/accounts', { name: 'x' });
+    const wrong = await client(world.p.url, `adm_${randomBytes(24).toString('base64url')}`).post('/v1/accounts', { name: 'x' });
     expect(wrong.status).toBe(401);
     expect(errorOf(wrong).code).toBe('API_KEY_INVALID');
 
-    const { api } = await newAccount();
+    const { api } = await world.newAccount();
     const asAccount = await api.post('/v1/accounts', { name: 'x' });
     expect(asAccount.status).toBe(401);
     expect((await api.get('/v1/accounts/acc_whatever')).status).toBe(401);
@@ -83,13 +66,13 @@ describe('accounts and API keys', () => {
     expect(account).toMatchObject({ name: '艾克米科技', apiKeyCount: 1 });
     expect(apiKey).toMatch(/^wxa_/);
 
-    const stored = await s.db.accounts.get(account.id);
+    const stored = await world.s.db.accounts.get(account.id);
     expect(stored?.data.apiKeyHashes).toEqual([sha256(apiKey)]);
     expect(JSON.stringify(stored)).not.toContain(apiKey);
-    expect(await s.db.apiKeys.get(apiKey)).toBeNull();
+    expect(await world.s.db.apiKeys.get(apiKey)).toBeNull();
 
     // The key works, and nothing shows it again.
-    const me = await client(p.url, apiKey).get('/v1/account');
+    const me = await client(world.p.url, apiKey).get('/v1/account');
     expect(me.status).toBe(200);
     expect(accountView.parse(me.body)).toMatchObject({
       id: account.id,
@@ -118,25 +101,25 @@ describe('accounts and API keys', () => {
   });
 
   it('rotates keys keeping at most two alive: the newest two work, the oldest stops', async () => {
-    const { apiKey: first, id } = await newAccount();
+    const { apiKey: first, id } = await world.newAccount();
     const rotate = async (key: string) => {
-      const reply = await client(p.url, key).post('/v1/account/api-keys');
+      const reply = await client(world.p.url, key).post('/v1/account/api-keys');
       expect(reply.status).toBe(201);
       return z.object({ apiKey: z.string() }).parse(reply.body).apiKey;
     };
     const second = await rotate(first);
-    expect((await client(p.url, first).get('/v1/account')).status).toBe(200);
-    expect((await client(p.url, second).get('/v1/account')).status).toBe(200);
+    expect((await client(world.p.url, first).get('/v1/account')).status).toBe(200);
+    expect((await client(world.p.url, second).get('/v1/account')).status).toBe(200);
 
     const third = await rotate(second);
     expect(new Set([first, second, third]).size).toBe(3);
-    const old = await client(p.url, first).get('/v1/account');
+    const old = await client(world.p.url, first).get('/v1/account');
     expect(old.status).toBe(401);
     expect(errorOf(old).code).toBe('API_KEY_INVALID');
-    expect((await client(p.url, second).get('/v1/account')).status).toBe(200);
-    const me = accountView.parse((await client(p.url, third).get('/v1/account')).body);
+    expect((await client(world.p.url, second).get('/v1/account')).status).toBe(200);
+    const me = accountView.parse((await client(world.p.url, third).get('/v1/account')).body);
     expect(me).toMatchObject({ id, apiKeyCount: 2 });
-    expect((await s.db.apiKeys.find({ where: { accountId: id } })).length).toBe(2);
+    expect((await world.s.db.apiKeys.find({ where: { accountId: id } })).length).toBe(2);
   });
 });
 
@@ -152,7 +135,7 @@ describe('apps and their config', () => {
   });
 
   it('creates, reads and lists apps of both kinds', async () => {
-    const { api, id } = await newAccount();
+    const { api, id } = await world.newAccount();
     const lowcode = await api.post('/v1/apps', { kind: 'lowcode', name: 'Shop', templateId: 101, config: exampleLowcodeConfig() });
     expect(lowcode.status).toBe(201);
     const created = app.parse(lowcode.body);
@@ -171,7 +154,7 @@ describe('apps and their config', () => {
   });
 
   it('refuses a bad field on create with its request path', async () => {
-    const { api } = await newAccount();
+    const { api } = await world.newAccount();
     const config = { ...exampleIotVideoConfig(await iotImages(api)), mapKey: 'not-a-key' };
     const reply = await postIotVideoApp(api, config);
     expect(reply.status).toBe(400);
@@ -179,7 +162,7 @@ describe('apps and their config', () => {
   });
 
   it('replaces the config, validated for the app kind: a bad field is a 400 naming it', async () => {
-    const { api } = await newAccount();
+    const { api } = await world.newAccount();
     const images = await iotImages(api);
     const { id } = idReply.parse((await postIotVideoApp(api, exampleIotVideoConfig(images))).body);
 
@@ -208,7 +191,7 @@ describe('apps and their config', () => {
   });
 
   it('resets the theme colours, one or both', async () => {
-    const { api } = await newAccount();
+    const { api } = await world.newAccount();
     const { id } = idReply.parse((await postIotVideoApp(api, exampleIotVideoConfig(await iotImages(api)))).body);
     const one = await api.post(`/v1/apps/${id}/config/reset-theme`, { colours: ['secondaryColor'] });
     expect(one.status).toBe(200);
@@ -226,13 +209,13 @@ describe('apps and their config', () => {
 
 describe('image assets', () => {
   it('stores an upload with its real type and size, and serves it back, privately and publicly', async () => {
-    const { api } = await newAccount();
+    const { api } = await world.newAccount();
     const bytes = pngOfWidth(151, 40);
     const reply = await upload(api, bytes);
     expect(reply.status).toBe(201);
     const asset = assetReply.parse(reply.body);
     expect(asset).toMatchObject({ kind: 'upload', contentType: 'image/png', width: 151, height: 40, size: bytes.length });
-    expect(asset.publicUrl).toBe(`${p.url}/v1/public/assets/${asset.id}`);
+    expect(asset.publicUrl).toBe(`${world.p.url}/v1/public/assets/${asset.id}`);
 
     const back = await api.get(`/v1/assets/${asset.id}`);
     expect(back.status).toBe(200);
@@ -246,7 +229,7 @@ describe('image assets', () => {
   });
 
   it('accepts a 151 px app-download QR (150 px is a suggestion) and warns, naming the field; 150 px has no warning', async () => {
-    const { api } = await newAccount();
+    const { api } = await world.newAccount();
     const images = await iotImages(api);
     const { id } = idReply.parse((await postIotVideoApp(api, exampleIotVideoConfig(images))).body);
     const wide = await uploadPng(api, 151);
@@ -277,7 +260,7 @@ describe('image assets', () => {
   });
 
   it('refuses a wrong content type (415), a body that is not what it claims, and bytes that are no image', async () => {
-    const { api } = await newAccount();
+    const { api } = await world.newAccount();
     const svg = await upload(api, Buffer.from('<svg/>'), 'image/svg+xml');
     expect(svg.status).toBe(415);
     expect(errorOf(svg).field).toBe('headers.content-type');
@@ -298,8 +281,8 @@ describe('image assets', () => {
   });
 
   it('keeps experience QR codes off the public route', async () => {
-    const { api, id } = await newAccount();
-    const qr = await seedDeployment(s, {
+    const { api, id } = await world.newAccount();
+    const qr = await world.seedDeployment({
       accountId: id,
       appId: appIdSchema.parse('app_none'),
       appid: uniqueAppid(),
@@ -308,36 +291,36 @@ describe('image assets', () => {
     });
     const assetId = qr.qrAssetId ?? '';
     expect((await api.get(`/v1/assets/${assetId}`)).status).toBe(200);
-    const open = await fetch(`${p.url}/v1/public/assets/${assetId}`);
+    const open = await fetch(`${world.p.url}/v1/public/assets/${assetId}`);
     expect(open.status).toBe(404);
   });
 });
 
 describe('authorization URLs', () => {
   it("returns the simulator's authorization page with a signed state naming the account", async () => {
-    const { api, id } = await newAccount();
+    const { api, id } = await world.newAccount();
     const reply = await api.post('/v1/authorizations', { purpose: 'bind-primary' });
     expect(reply.status).toBe(201);
     const { url, expiresAt } = z.object({ url: z.string(), expiresAt: z.number() }).parse(reply.body);
-    expect(url.startsWith(`${p.sim.baseUrl}/cgi-bin/componentloginpage?`)).toBe(true);
+    expect(url.startsWith(`${world.p.sim.baseUrl}/cgi-bin/componentloginpage?`)).toBe(true);
     expect(expiresAt).toBeGreaterThan(Date.now());
 
     const page = new URL(url);
     expect(page.searchParams.get('pre_auth_code')).toBeTruthy();
     const redirect = new URL(page.searchParams.get('redirect_uri') ?? '');
     expect(redirect.pathname).toBe('/wechat/bind/callback');
-    const state = s.signer.verify(redirect.searchParams.get('state') ?? undefined);
+    const state = world.s.signer.verify(redirect.searchParams.get('state') ?? undefined);
     expect(state).toMatchObject({ purpose: 'bind-primary', accountId: id, appId: null });
     // A state altered by one character is refused: it is signed, not just encoded.
     const raw = redirect.searchParams.get('state') ?? '';
-    expect(() => s.signer.verify(`${raw.slice(0, -1)}${raw.endsWith('A') ? 'B' : 'A'}`)).toThrow(/authorization state/);
+    expect(() => world.s.signer.verify(`${raw.slice(0, -1)}${raw.endsWith('A') ? 'B' : 'A'}`)).toThrow(/authorization state/);
 
     const opened = await fetch(url);
     expect(opened.status).toBe(200);
   });
 
   it('asks for the app when authorizing one, and checks it belongs to the account', async () => {
-    const { api } = await newAccount();
+    const { api } = await world.newAccount();
     const missing = await api.post('/v1/authorizations', { purpose: 'authorize-app' });
     expect(missing.status).toBe(400);
     expect(errorOf(missing).field).toBe('body.appId');
@@ -349,14 +332,14 @@ describe('authorization URLs', () => {
   });
 
   it('after the admin scans, lists the primary mini program, shows it on the account and answers the quota through a mini program granting set 18', async () => {
-    const { api } = await newAccount();
+    const { api } = await world.newAccount();
     const none = await api.get('/v1/quota');
     expect(none.status).toBe(409);
     expect(errorOf(none).code).toBe('NO_AUTHORIZED_MINI_PROGRAM');
 
     const appid = uniqueAppid();
-    p.sim.addMiniProgram({ appId: appid, nickName: '测试主小程序', principalName: '测试科技有限公司' });
-    const bound = await authorize(p, api, 'bind-primary', appid);
+    world.p.sim.addMiniProgram({ appId: appid, nickName: '测试主小程序', principalName: '测试科技有限公司' });
+    const bound = await authorize(world.p, api, 'bind-primary', appid);
     expect(bound.result).toMatchObject({ ok: true, code: 'PRIMARY_BOUND' });
 
     const me = accountView.parse((await api.get('/v1/account')).body);
@@ -387,8 +370,8 @@ describe('authorization URLs', () => {
     expect(notYet.status).toBe(409);
     expect(errorOf(notYet).code).toBe('NO_AUTHORIZED_MINI_PROGRAM');
     const target = uniqueAppid();
-    p.sim.addMiniProgram({ appId: target, nickName: '测试店铺', principalName: '测试科技有限公司' });
-    expect((await authorize(p, api, 'authorize-app', target, await createLowcodeApp(api))).result).toMatchObject({ ok: true });
+    world.p.sim.addMiniProgram({ appId: target, nickName: '测试店铺', principalName: '测试科技有限公司' });
+    expect((await authorize(world.p, api, 'authorize-app', target, await createLowcodeApp(api))).result).toMatchObject({ ok: true });
     const quota = await api.get('/v1/quota');
     expect(quota.status).toBe(200);
     expect(quota.body).toEqual({
@@ -403,14 +386,14 @@ describe('authorization URLs', () => {
 
 describe('deployments (reads)', () => {
   it('lists newest first, filters by app and state, limits, and shows one with its full history', async () => {
-    const { api, id } = await newAccount();
+    const { api, id } = await world.newAccount();
     const appA = appIdSchema.parse(idReply.parse((await api.post('/v1/apps', { kind: 'lowcode', name: 'A', templateId: 101 })).body).id);
     const appB = appIdSchema.parse(idReply.parse((await api.post('/v1/apps', { kind: 'lowcode', name: 'B', templateId: 101 })).body).id);
     const appid = uniqueAppid();
     const now = Date.now();
-    const oldest = await seedDeployment(s, { accountId: id, appId: appA, appid, at: now - 3000, built: pngOfWidth(430, 430) });
-    const middle = await seedDeployment(s, { accountId: id, appId: appB, appid, at: now - 2000 });
-    const newest = await seedDeployment(s, { accountId: id, appId: appA, appid, at: now - 1000 });
+    const oldest = await world.seedDeployment({ accountId: id, appId: appA, appid, at: now - 3000, built: pngOfWidth(430, 430) });
+    const middle = await world.seedDeployment({ accountId: id, appId: appB, appid, at: now - 2000 });
+    const newest = await world.seedDeployment({ accountId: id, appId: appA, appid, at: now - 1000 });
 
     const summary = z.object({ deployments: z.array(z.object({ id: z.string(), state: z.string(), appId: z.string() }).passthrough()) });
     const all = summary.parse((await api.get('/v1/deployments')).body).deployments;
@@ -452,11 +435,11 @@ describe('deployments (reads)', () => {
   });
 
   it('serves the experience QR once the build stored it, and says QR_NOT_READY before', async () => {
-    const { api, id } = await newAccount();
+    const { api, id } = await world.newAccount();
     const appId = appIdSchema.parse(idReply.parse((await api.post('/v1/apps', { kind: 'lowcode', name: 'A', templateId: 101 })).body).id);
     const qr = pngOfWidth(430, 430);
-    const built = await seedDeployment(s, { accountId: id, appId, appid: uniqueAppid(), at: Date.now(), built: qr });
-    const pending = await seedDeployment(s, { accountId: id, appId, appid: uniqueAppid(), at: Date.now() });
+    const built = await world.seedDeployment({ accountId: id, appId, appid: uniqueAppid(), at: Date.now(), built: qr });
+    const pending = await world.seedDeployment({ accountId: id, appId, appid: uniqueAppid(), at: Date.now() });
 
     const image = await api.get(`/v1/deployments/${built.id}/qrcode`);
     expect(image.status).toBe(200);
@@ -471,7 +454,7 @@ describe('deployments (reads)', () => {
 
 describe('Idempotency-Key', () => {
   it('replays POST /v1/apps with the same key and body instead of creating a second app', async () => {
-    const { api } = await newAccount();
+    const { api } = await world.newAccount();
     const key = `create-app-${randomBytes(6).toString('hex')}`;
     const body = { kind: 'lowcode', name: 'Once', templateId: 101 };
     const first = await api.post('/v1/apps', body, { 'idempotency-key': key });
@@ -487,7 +470,7 @@ describe('Idempotency-Key', () => {
     expect(errorOf(reused).code).toBe('IDEMPOTENCY_KEY_REUSED');
 
     // Keys are per account: another account's identical key is its own request.
-    const other = await newAccount();
+    const other = await world.newAccount();
     const theirs = await other.api.post('/v1/apps', body, { 'idempotency-key': key });
     expect(theirs.status).toBe(201);
     expect(theirs.headers.get('idempotency-replayed')).toBeNull();
@@ -495,7 +478,7 @@ describe('Idempotency-Key', () => {
   });
 
   it('replays an upload and a key rotation too', async () => {
-    const { api } = await newAccount();
+    const { api } = await world.newAccount();
     const key = `upload-${randomBytes(6).toString('hex')}`;
     const bytes = pngOfWidth(20);
     const a = await api.raw('POST', '/v1/assets', bytes, { 'content-type': 'image/png', 'idempotency-key': key });
@@ -512,16 +495,16 @@ describe('Idempotency-Key', () => {
 
 describe('health and CORS-free basics', () => {
   it('answers the health check without a key, and 405 for a wrong method on a known path', async () => {
-    const health = await fetch(`${p.url}/v1/health`);
+    const health = await fetch(`${world.p.url}/v1/health`);
     expect(health.status).toBe(200);
-    const { api } = await newAccount();
+    const { api } = await world.newAccount();
     const wrong = await api.raw('DELETE', '/v1/apps');
     expect(wrong.status).toBe(405);
   });
 
   it('refuses frontend routes without an account key', async () => {
     for (const path of ['/v1/account', '/v1/apps', '/v1/mini-programs', '/v1/deployments', '/v1/quota']) {
-      const reply = await fetch(`${p.url}${path}`);
+      const reply = await fetch(`${world.p.url}${path}`);
       expect({ path, status: reply.status }).toEqual({ path, status: 401 });
     }
     expect((await admin().get('/v1/apps')).status).toBe(401);

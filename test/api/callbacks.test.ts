@@ -11,33 +11,28 @@ import {
   createAccount,
   createLowcodeApp,
   expectStatus,
-  type Platform,
   redirectAfterScan as scanRedirect,
 } from '../../infra/local/driver';
 import { authErrorPage } from '../../shared/app/pages';
 import { makeCloudHandler } from '../../shared/runtime/shim';
 import { contexts, loadFixture, withFields } from '../../shared/runtime/shim/testing';
 import { errorEnvelope } from '../support/http';
-import { openServices, startApiPlatform, uniqueAppid } from './support';
+import { openServices, platformForFile, uniqueAppid } from './support';
 
-let p: Platform;
-beforeAll(async () => {
-  p = await startApiPlatform();
-});
-afterAll(() => p.close());
+const world = platformForFile();
 
 const BROWSER = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
 const JSON_CLIENT = { accept: 'application/json' };
 const urlReply = z.object({ url: z.string() });
-const redirectAfterScan = (api: Client, body: Parameters<typeof scanRedirect>[2], appid: string) => scanRedirect(p, api, body, appid);
+const redirectAfterScan = (api: Client, body: Parameters<typeof scanRedirect>[2], appid: string) => scanRedirect(world.p, api, body, appid);
 
 const envelopeOf = async (response: Response) => errorEnvelope.parse(await response.json()).error;
 
 describe('authorization redirects', () => {
   it('a valid state without auth_code is missing input: 400 naming query.auth_code, as a page and as the envelope', async () => {
-    const { api } = await createAccount(p, 'Callbacks A');
+    const { api } = await createAccount(world.p, 'Callbacks A');
     const appid = uniqueAppid();
-    p.sim.addMiniProgram({ appId: appid, nickName: '主小程序', principalName: '测试科技有限公司' });
+    world.p.sim.addMiniProgram({ appId: appid, nickName: '主小程序', principalName: '测试科技有限公司' });
     const redirect = await redirectAfterScan(api, { purpose: 'bind-primary' }, appid);
     redirect.searchParams.delete('auth_code');
 
@@ -54,7 +49,7 @@ describe('authorization redirects', () => {
   });
 
   it('a garbage state is 400 naming query.state, and the page escapes what it shows', async () => {
-    const base = new URL('/wechat/authorize/callback', p.url);
+    const base = new URL('/wechat/authorize/callback', world.p.url);
     base.searchParams.set('auth_code', 'code');
     base.searchParams.set('state', 'garbage');
     const asJson = await fetch(base, { headers: JSON_CLIENT });
@@ -71,16 +66,16 @@ describe('authorization redirects', () => {
   });
 
   it('a refused authorization keeps its status (403) and gives JSON clients the standard envelope', async () => {
-    const { api } = await createAccount(p, 'Callbacks B');
+    const { api } = await createAccount(world.p, 'Callbacks B');
     const primary = uniqueAppid();
-    p.sim.addMiniProgram({ appId: primary, nickName: '主小程序', principalName: '测试科技有限公司' });
+    world.p.sim.addMiniProgram({ appId: primary, nickName: '主小程序', principalName: '测试科技有限公司' });
     const bound = await fetch(await redirectAfterScan(api, { purpose: 'bind-primary' }, primary), { headers: JSON_CLIENT });
     expect(bound.status).toBe(200);
     expect(await bound.json()).toMatchObject({ ok: true, code: 'PRIMARY_BOUND' });
 
     const appId = await createLowcodeApp(api);
     const foreign = uniqueAppid();
-    p.sim.addMiniProgram({ appId: foreign, nickName: '别家小程序', principalName: '另一家公司' });
+    world.p.sim.addMiniProgram({ appId: foreign, nickName: '别家小程序', principalName: '另一家公司' });
     const redirect = await redirectAfterScan(api, { purpose: 'authorize-app', appId }, foreign);
     const refused = await fetch(redirect, { headers: JSON_CLIENT });
     expect(refused.status).toBe(403);
@@ -92,11 +87,11 @@ describe('authorization redirects', () => {
   });
 
   it('takes each state for one authorization: a refresh shows the first outcome, the state with another code is refused', async () => {
-    const { api } = await createAccount(p, 'Callbacks C');
+    const { api } = await createAccount(world.p, 'Callbacks C');
     const first = uniqueAppid();
     const second = uniqueAppid();
-    p.sim.addMiniProgram({ appId: first, nickName: '主小程序', principalName: '测试科技有限公司' });
-    p.sim.addMiniProgram({ appId: second, nickName: '另一个小程序', principalName: '测试科技有限公司' });
+    world.p.sim.addMiniProgram({ appId: first, nickName: '主小程序', principalName: '测试科技有限公司' });
+    world.p.sim.addMiniProgram({ appId: second, nickName: '另一个小程序', principalName: '测试科技有限公司' });
     const used = await redirectAfterScan(api, { purpose: 'bind-primary' }, first);
     expect((await fetch(used, { headers: JSON_CLIENT })).status).toBe(200);
     expect(await (await fetch(used, { headers: JSON_CLIENT })).json()).toMatchObject({ ok: true, code: 'PRIMARY_BOUND', appid: first });
@@ -113,7 +108,7 @@ describe('authorization redirects', () => {
   });
 
   it('answers HEAD on the callback like GET, without a body', async () => {
-    const base = new URL('/wechat/bind/callback?state=garbage', p.url);
+    const base = new URL('/wechat/bind/callback?state=garbage', world.p.url);
     const head = await fetch(base, { method: 'HEAD', headers: BROWSER });
     expect(head.status).toBe(400);
     expect(head.headers.get('content-type')).toBe('text/html; charset=utf-8');
@@ -141,9 +136,9 @@ describe('the bind redirect as SCF delivers it through a function URL', () => {
     const { s, close } = openServices();
     try {
       const cloudHandler = makeCloudHandler({ http: makeBindHandler(s) });
-      const { api } = await createAccount(p, 'Callbacks SCF');
+      const { api } = await createAccount(world.p, 'Callbacks SCF');
       const appid = uniqueAppid();
-      p.sim.addMiniProgram({ appId: appid, nickName: '主小程序', principalName: '测试科技有限公司' });
+      world.p.sim.addMiniProgram({ appId: appid, nickName: '主小程序', principalName: '测试科技有限公司' });
       const redirect = await redirectAfterScan(api, { purpose: 'bind-primary' }, appid);
       // The shape SCF sends today (shared/runtime/shim/fixtures/scf-url-observed.json), aimed at the redirect.
       const event = {
@@ -174,13 +169,13 @@ describe('permission sets per purpose', () => {
   const miniProgramView = z.object({ funcScopeIds: z.array(z.number()), missingPermissionSets: z.array(z.object({ id: z.number() })) });
 
   it('binds the primary without taking its code management: only set 17 is asked for and granted', async () => {
-    const { api } = await createAccount(p, 'Sets A');
+    const { api } = await createAccount(world.p, 'Sets A');
     const primary = uniqueAppid();
-    p.sim.addMiniProgram({ appId: primary, nickName: '主小程序', principalName: '测试科技有限公司' });
+    world.p.sim.addMiniProgram({ appId: primary, nickName: '主小程序', principalName: '测试科技有限公司' });
     expect(await categoriesOf(api, { purpose: 'bind-primary' })).toBe('17');
 
-    expect((await authorize(p, api, 'bind-primary', primary)).result).toMatchObject({ ok: true, code: 'PRIMARY_BOUND' });
-    expect(p.sim.miniProgram(primary)).toMatchObject({ funcScopeIds: [17], publishesOnMp: true });
+    expect((await authorize(world.p, api, 'bind-primary', primary)).result).toMatchObject({ ok: true, code: 'PRIMARY_BOUND' });
+    expect(world.p.sim.miniProgram(primary)).toMatchObject({ funcScopeIds: [17], publishesOnMp: true });
     expect(miniProgramView.parse(expectStatus(await api.get(`/v1/mini-programs/${primary}`), 200).body)).toMatchObject({
       funcScopeIds: [17],
       missingPermissionSets: [],
@@ -188,10 +183,10 @@ describe('permission sets per purpose', () => {
   });
 
   it('asks an app’s mini program for 18, and for 40 only when the app needs plugins', async () => {
-    const { api } = await createAccount(p, '测试科技有限公司');
+    const { api } = await createAccount(world.p, '测试科技有限公司');
     const primary = uniqueAppid();
-    p.sim.addMiniProgram({ appId: primary, nickName: '主小程序', principalName: '测试科技有限公司' });
-    expect((await authorize(p, api, 'bind-primary', primary)).result.ok).toBe(true);
+    world.p.sim.addMiniProgram({ appId: primary, nickName: '主小程序', principalName: '测试科技有限公司' });
+    expect((await authorize(world.p, api, 'bind-primary', primary)).result.ok).toBe(true);
     const plain = await createLowcodeApp(api, 'Plain');
     const withPlugins = await createLowcodeApp(api, 'Live', [
       { appId: 'wx2b03c6e691cd7370', alias: 'livePlayer', version: '1.2.0', name: '直播组件' },
@@ -200,24 +195,27 @@ describe('permission sets per purpose', () => {
     expect(await categoriesOf(api, { purpose: 'authorize-app', appId: withPlugins })).toBe('18|40');
 
     const target = uniqueAppid();
-    p.sim.addMiniProgram({ appId: target, nickName: '店铺', principalName: '测试科技有限公司' });
-    expect((await authorize(p, api, 'authorize-app', target, plain)).result).toMatchObject({ ok: true, code: 'MINI_PROGRAM_AUTHORIZED' });
-    expect(p.sim.miniProgram(target)).toMatchObject({ funcScopeIds: [18], publishesOnMp: false });
+    world.p.sim.addMiniProgram({ appId: target, nickName: '店铺', principalName: '测试科技有限公司' });
+    expect((await authorize(world.p, api, 'authorize-app', target, plain)).result).toMatchObject({
+      ok: true,
+      code: 'MINI_PROGRAM_AUTHORIZED',
+    });
+    expect(world.p.sim.miniProgram(target)).toMatchObject({ funcScopeIds: [18], publishesOnMp: false });
     expect(miniProgramView.parse(expectStatus(await api.get(`/v1/mini-programs/${target}`), 200).body).missingPermissionSets).toEqual([]);
   });
 
   it('refuses an app’s mini program whose set 18 another platform holds, naming the set', async () => {
-    const { api } = await createAccount(p, '测试科技有限公司');
+    const { api } = await createAccount(world.p, '测试科技有限公司');
     const primary = uniqueAppid();
-    p.sim.addMiniProgram({ appId: primary, nickName: '主小程序', principalName: '测试科技有限公司' });
-    expect((await authorize(p, api, 'bind-primary', primary)).result.ok).toBe(true);
+    world.p.sim.addMiniProgram({ appId: primary, nickName: '主小程序', principalName: '测试科技有限公司' });
+    expect((await authorize(world.p, api, 'bind-primary', primary)).result.ok).toBe(true);
     const appId = await createLowcodeApp(api, 'Live', [
       { appId: 'wx2b03c6e691cd7370', alias: 'livePlayer', version: '1.2.0', name: '直播组件' },
     ]);
     const target = uniqueAppid();
-    p.sim.addMiniProgram({ appId: target, nickName: '店铺', principalName: '测试科技有限公司', heldByOtherPlatform: [18] });
+    world.p.sim.addMiniProgram({ appId: target, nickName: '店铺', principalName: '测试科技有限公司', heldByOtherPlatform: [18] });
 
-    const refused = await authorize(p, api, 'authorize-app', target, appId);
+    const refused = await authorize(world.p, api, 'authorize-app', target, appId);
     expect(refused.status).toBe(403);
     expect(refused.result).toMatchObject({
       ok: false,
@@ -225,7 +223,7 @@ describe('permission sets per purpose', () => {
       message: expect.stringContaining('18 (小程序开发与数据分析)'),
     });
     expect(refused.result.message).not.toContain('40 (');
-    expect(p.sim.miniProgram(target)?.funcScopeIds).toEqual([40]);
+    expect(world.p.sim.miniProgram(target)?.funcScopeIds).toEqual([40]);
     expect((await api.get(`/v1/mini-programs/${target}`)).status).toBe(404);
   });
 });

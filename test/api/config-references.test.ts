@@ -5,32 +5,16 @@
  * each once and never fuzzy with precise (85310/85311), and the tab bar and page overrides must stay within `pages`
  * (85046/85045).
  */
-import { type Client, type Platform, pngOfWidth } from '../../infra/local/driver';
-import type { Services } from '../../shared/app/context';
+import { type Client, pngOfWidth } from '../../infra/local/driver';
 import { exampleIotVideoConfig, exampleLowcodeConfig } from '../../shared/domain/examples';
 import { appIdSchema, assetIdSchema } from '../../shared/domain/ids';
-import {
-  errorOf,
-  idReply,
-  newAccount as newAccountOf,
-  postIotVideoApp,
-  seedDeployment,
-  startApiWorld,
-  uniqueAppid,
-  uploadPng,
-} from './support';
+import { errorOf, idReply, platformForFile, postIotVideoApp, uniqueAppid, uploadPng } from './support';
 
-let p: Platform;
-let s: Services;
-let close: () => Promise<void>;
-beforeAll(async () => ({ p, s, close } = await startApiWorld()));
-afterAll(() => close());
-
-const newAccount = () => newAccountOf(p);
+const world = platformForFile();
 
 describe('images in an iot-video config', () => {
   it('refuses an experience QR code as an image, naming the field, on update and on create', async () => {
-    const { id: accountId, api } = await newAccount();
+    const { id: accountId, api } = await world.newAccount();
     const images = {
       appDownloadQr: await uploadPng(api, 150),
       instructions: await uploadPng(api, 370),
@@ -40,7 +24,7 @@ describe('images in an iot-video config', () => {
     };
     const { id } = idReply.parse((await postIotVideoApp(api, exampleIotVideoConfig(images))).body);
     // The account's own experience QR code, stored by one of its builds: a real asset, but never public.
-    const built = await seedDeployment(s, {
+    const built = await world.seedDeployment({
       accountId,
       appId: appIdSchema.parse(id),
       appid: uniqueAppid(),
@@ -48,7 +32,7 @@ describe('images in an iot-video config', () => {
       built: pngOfWidth(430, 430),
     });
     const qr = assetIdSchema.parse(built.qrAssetId);
-    expect((await fetch(`${p.url}/v1/public/assets/${qr}`)).status).toBe(404);
+    expect((await fetch(`${world.p.url}/v1/public/assets/${qr}`)).status).toBe(404);
 
     const put = await api.put(`/v1/apps/${id}/config`, exampleIotVideoConfig({ ...images, homeBottom: qr }));
     expect(put.status).toBe(400);
@@ -102,7 +86,7 @@ describe('a lowcode config', () => {
       'extPages.pages/gone/gone',
     ],
   ])('refuses %s with the field, on create and on update', async (_name, patch, field) => {
-    const { api } = await newAccount();
+    const { api } = await world.newAccount();
     const refused = await create(api, { ...exampleLowcodeConfig(), ...patch });
     expect(refused.status).toBe(400);
     expect(errorOf(refused).field).toBe(`body.config.${field}`);
@@ -114,7 +98,7 @@ describe('a lowcode config', () => {
   });
 
   it('accepts what WeChat accepts', async () => {
-    const { api } = await newAccount();
+    const { api } = await world.newAccount();
     const config = {
       ...exampleLowcodeConfig(),
       requiredPrivateInfos: ['getFuzzyLocation', 'chooseLocation', 'chooseAddress'],

@@ -5,26 +5,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { type Call, type Client, type Platform, pngOfWidth } from '../../infra/local/driver';
-import type { Services } from '../../shared/app/context';
+import { type Call, type Client, pngOfWidth } from '../../infra/local/driver';
 import { linkApp } from '../../shared/domain/app';
 import { exampleIotVideoConfig } from '../../shared/domain/examples';
 import { type AccountId, appIdSchema, assetIdSchema } from '../../shared/domain/ids';
-import {
-  errorOf,
-  idReply,
-  newAccount as newAccountOf,
-  postIotVideoApp,
-  seedDeployment,
-  seedMiniProgram,
-  startApiWorld,
-  uniqueAppid,
-  uploadPng,
-} from './support';
+import { errorOf, idReply, platformForFile, postIotVideoApp, seedMiniProgram, uniqueAppid, uploadPng } from './support';
 
-let p: Platform;
-let s: Services;
-let close: () => Promise<void>;
+const world = platformForFile();
 
 interface Owner {
   id: AccountId;
@@ -35,11 +22,9 @@ interface Owner {
 let first: Owner;
 let second: { id: AccountId; api: Client };
 
-const newAccount = (name: string) => newAccountOf(p, name);
-
 /** The first account's world: an iot-video app with its images, a mini program linked to it, a built deployment. */
 async function ownerWithData(): Promise<Owner> {
-  const { id, api } = await newAccount(`First ${randomBytes(3).toString('hex')}`);
+  const { id, api } = await world.newAccount(`First ${randomBytes(3).toString('hex')}`);
   const images = {
     appDownloadQr: await uploadPng(api, 120),
     instructions: await uploadPng(api, 300),
@@ -53,11 +38,11 @@ async function ownerWithData(): Promise<Owner> {
 
   // Binding and building need WeChat round trips the pipeline tests cover; here the results are enough.
   const appid = uniqueAppid();
-  await seedMiniProgram(s, id, appid, { linkedAppId: appId });
-  const app = await s.db.apps.get(appId);
+  await seedMiniProgram(world.s, id, appid, { linkedAppId: appId });
+  const app = await world.s.db.apps.get(appId);
   if (!app) throw new Error('the app should exist');
-  await s.db.apps.update(appId, app.version, linkApp(app.data, appid, Date.now()));
-  const deployment = await seedDeployment(s, { accountId: id, appId, appid, at: Date.now(), built: pngOfWidth(430, 430) });
+  await world.s.db.apps.update(appId, app.version, linkApp(app.data, appid, Date.now()));
+  const deployment = await world.seedDeployment({ accountId: id, appId, appid, at: Date.now(), built: pngOfWidth(430, 430) });
 
   return {
     id,
@@ -68,11 +53,9 @@ async function ownerWithData(): Promise<Owner> {
 }
 
 beforeAll(async () => {
-  ({ p, s, close } = await startApiWorld());
   first = await ownerWithData();
-  second = await newAccount(`Second ${randomBytes(3).toString('hex')}`);
+  second = await world.newAccount(`Second ${randomBytes(3).toString('hex')}`);
 });
-afterAll(() => close());
 
 const operationSchema = z.object({ operationId: z.string(), 'x-auth': z.enum(['public', 'account', 'admin']) });
 const documentSchema = z.object({ paths: z.record(z.string(), z.record(z.string(), operationSchema)) });
@@ -83,7 +66,7 @@ interface FrontendRoute {
 }
 
 async function frontendRoutes(): Promise<FrontendRoute[]> {
-  const document = documentSchema.parse(await (await fetch(`${p.url}/openapi.json`)).json());
+  const document = documentSchema.parse(await (await fetch(`${world.p.url}/openapi.json`)).json());
   return Object.entries(document.paths).flatMap(([path, item]) =>
     Object.entries(item)
       .filter(([, operation]) => operation['x-auth'] === 'account')

@@ -9,35 +9,23 @@ import { IOT_VIDEO_THEME_DEFAULTS } from '../../shared/domain/app';
 import { EXAMPLE_PRODUCT_IDS, exampleIotVideoConfig } from '../../shared/domain/examples';
 import { appIdSchema, assetIdSchema } from '../../shared/domain/ids';
 import { undocumentedAnswers } from '../support/documented-statuses';
-import {
-  errorOf,
-  idReply,
-  iotImages,
-  newAccount as newAccountOf,
-  platformForFile,
-  postIotVideoApp,
-  seedDeployment,
-  seedMiniProgram,
-  uniqueAppid,
-} from './support';
+import { errorOf, idReply, iotImages, platformForFile, postIotVideoApp, seedMiniProgram, uniqueAppid } from './support';
 
 const platform = platformForFile();
-afterEach(async () => expect(await undocumentedAnswers(platform.current().p)).toEqual([]));
-
-const newAccount = () => newAccountOf(platform.current().p);
+afterEach(async () => expect(await undocumentedAnswers(platform.p)).toEqual([]));
 
 describe('a POST without a body', () => {
   it('unbinds (every field of the body is optional), like cancel, submit and release take none', async () => {
-    const { id, api } = await newAccount();
+    const { id, api } = await platform.newAccount();
     const appid = uniqueAppid();
-    await seedMiniProgram(platform.current().s, id, appid);
+    await seedMiniProgram(platform.s, id, appid);
     const unbound = await api.raw('POST', `/v1/mini-programs/${appid}/unbind`);
     expect(unbound.status).toBe(200);
     expect(unbound.body).toMatchObject({ appid, wasPrimary: false });
   });
 
   it('still says what is missing where the body has required fields', async () => {
-    const { api } = await newAccount();
+    const { api } = await platform.newAccount();
     const refused = await api.raw('POST', '/v1/authorizations');
     expect(refused.status).toBe(400);
     expect(errorOf(refused)).toMatchObject({ code: 'INVALID_BODY', field: 'body', message: 'body: send a JSON object' });
@@ -48,7 +36,7 @@ describe('one code per kind of mistake, one sentence each', () => {
   const iotApp = (config: unknown) => ({ kind: 'iot-video', name: 'Camera', templateId: 201, config });
 
   it('answers a bad colour as APP_CONFIG_INVALID on create as on update, naming the field once', async () => {
-    const { api } = await newAccount();
+    const { api } = await platform.newAccount();
     const config = exampleIotVideoConfig(await iotImages(api));
     const created = await postIotVideoApp(api, { ...config, theme: { mainColor: 'blue' } });
     expect(created.status).toBe(400);
@@ -72,12 +60,12 @@ describe('one code per kind of mistake, one sentence each', () => {
   });
 
   it('says what is wrong with an image once', async () => {
-    const { id: accountId, api } = await newAccount();
+    const { id: accountId, api } = await platform.newAccount();
     const images = await iotImages(api);
     const { id } = idReply.parse((await postIotVideoApp(api, exampleIotVideoConfig(images))).body);
     const qr =
       (
-        await seedDeployment(platform.current().s, {
+        await platform.seedDeployment({
           accountId,
           appId: appIdSchema.parse(id),
           appid: uniqueAppid(),
@@ -93,7 +81,7 @@ describe('one code per kind of mistake, one sentence each', () => {
   });
 
   it('answers an image over 1 MiB 413, like a body over MAX_BODY_BYTES', async () => {
-    const { api } = await newAccount();
+    const { api } = await platform.newAccount();
     const big = Buffer.concat([pngOfWidth(100), Buffer.alloc(1024 * 1024)]);
     const refused = await api.raw('POST', '/v1/assets', big, { 'content-type': 'image/png' });
     expect(refused.status).toBe(413);
@@ -114,7 +102,7 @@ const appView = z.object({
 
 describe('an iot-video app shows its defaults and products', () => {
   it('reads the effective theme: the template’s colours where the config has none, after reset-theme too', async () => {
-    const { api } = await newAccount();
+    const { api } = await platform.newAccount();
     const created = appView.parse(
       (await postIotVideoApp(api, { ...exampleIotVideoConfig(await iotImages(api)), theme: { mainColor: '#E34D59' } })).body,
     );
@@ -131,7 +119,7 @@ describe('an iot-video app shows its defaults and products', () => {
   });
 
   it('links the app to its IoT Video products, and warns while a reminder names a product it is not linked to', async () => {
-    const { api } = await newAccount();
+    const { api } = await platform.newAccount();
     const created = appView.parse((await postIotVideoApp(api, exampleIotVideoConfig(await iotImages(api)))).body);
     expect(created.productIds).toEqual([]);
     expect(created.warnings.map((w) => w.field)).toEqual(['productIds']);
@@ -171,8 +159,8 @@ describe('an iot-video app shows its defaults and products', () => {
 
 /** A lowcode app of a new account, linked to a mini program of the account's subject (primary bound first). */
 async function linkedLowcodeApp(): Promise<{ api: Client; appId: string }> {
-  const { p } = platform.current();
-  const { api } = await newAccount();
+  const { p } = platform;
+  const { api } = await platform.newAccount();
   const company = `测试科技有限公司${randomBytes(3).toString('hex')}`;
   const primary = uniqueAppid();
   const target = uniqueAppid();
@@ -217,8 +205,8 @@ describe('code templates', () => {
   });
 
   it('lists WeChat’s template library with versions and descriptions, cached; a build without a template id takes the latest version', async () => {
-    const { p, s } = platform.current();
-    const { api } = await newAccount();
+    const { p, s } = platform;
+    const { api } = await platform.newAccount();
     const first = templates.parse(expectStatus(await api.get('/v1/templates'), 200).body).templates;
     expect(first).toEqual(
       expect.arrayContaining([

@@ -3,30 +3,18 @@
  * program is to its account (roles), changing the primary, and another account taking a mini program.
  */
 import { z } from 'zod';
-import {
-  authorize,
-  type Client,
-  createAccount,
-  createLowcodeApp,
-  expectStatus,
-  type Platform,
-  scanAndReturn,
-} from '../../infra/local/driver';
+import { authorize, type Client, createAccount, createLowcodeApp, expectStatus, scanAndReturn } from '../../infra/local/driver';
 import { newMiniProgram as newMiniProgramOf, readyApp } from '../reliability/support';
-import { errorOf, startApiPlatform } from './support';
+import { errorOf, platformForFile } from './support';
 
-let p: Platform;
-beforeAll(async () => {
-  p = await startApiPlatform();
-});
-afterAll(() => p.close());
+const world = platformForFile();
 
 const SUBJECT = '测试科技有限公司';
 const miniProgramReply = z.object({ appid: z.string(), roles: z.array(z.string()), linkedAppId: z.string().nullable() });
 const listReply = z.object({ miniPrograms: z.array(miniProgramReply) });
 
 /** A mini program of `subject` known to the simulator. */
-const newMiniProgram = (subject = SUBJECT): string => newMiniProgramOf(p.sim, subject);
+const newMiniProgram = (subject = SUBJECT): string => newMiniProgramOf(world.p.sim, subject);
 
 async function rolesOf(api: Client): Promise<Record<string, string[]>> {
   const { miniPrograms } = listReply.parse(expectStatus(await api.get('/v1/mini-programs'), 200).body);
@@ -35,11 +23,14 @@ async function rolesOf(api: Client): Promise<Record<string, string[]>> {
 
 describe('roles', () => {
   it('a primary authorized to an app (WeDa steps 1 and 2 with one mini program) is both, and unbinding it needs force', async () => {
-    const { api } = await createAccount(p, 'Roles A');
+    const { api } = await createAccount(world.p, 'Roles A');
     const appid = newMiniProgram();
-    expect((await authorize(p, api, 'bind-primary', appid)).result).toMatchObject({ ok: true, code: 'PRIMARY_BOUND' });
+    expect((await authorize(world.p, api, 'bind-primary', appid)).result).toMatchObject({ ok: true, code: 'PRIMARY_BOUND' });
     const appId = await createLowcodeApp(api);
-    expect((await authorize(p, api, 'authorize-app', appid, appId)).result).toMatchObject({ ok: true, code: 'MINI_PROGRAM_AUTHORIZED' });
+    expect((await authorize(world.p, api, 'authorize-app', appid, appId)).result).toMatchObject({
+      ok: true,
+      code: 'MINI_PROGRAM_AUTHORIZED',
+    });
 
     expect(await rolesOf(api)).toEqual({ [appid]: ['primary', 'target'] });
     const one = miniProgramReply.parse(expectStatus(await api.get(`/v1/mini-programs/${appid}`), 200).body);
@@ -51,13 +42,13 @@ describe('roles', () => {
   });
 
   it('after the primary moves to another mini program, the old one is only its app’s target and unbinds without force', async () => {
-    const { api } = await createAccount(p, 'Roles B');
+    const { api } = await createAccount(world.p, 'Roles B');
     const first = newMiniProgram();
     const second = newMiniProgram();
-    await authorize(p, api, 'bind-primary', first);
+    await authorize(world.p, api, 'bind-primary', first);
     const appId = await createLowcodeApp(api);
-    await authorize(p, api, 'authorize-app', first, appId);
-    expect((await authorize(p, api, 'bind-primary', second)).result).toMatchObject({ ok: true, code: 'PRIMARY_BOUND' });
+    await authorize(world.p, api, 'authorize-app', first, appId);
+    expect((await authorize(world.p, api, 'bind-primary', second)).result).toMatchObject({ ok: true, code: 'PRIMARY_BOUND' });
 
     expect(await rolesOf(api)).toEqual({ [first]: ['target'], [second]: ['primary'] });
     const unbind = expectStatus(await api.post(`/v1/mini-programs/${first}/unbind`, {}), 200);
@@ -66,12 +57,15 @@ describe('roles', () => {
   });
 
   it('an app’s mini program bound as the primary afterwards is told at once that the primary’s scan left it without set 18', async () => {
-    const { api } = await createAccount(p, 'Roles C');
+    const { api } = await createAccount(world.p, 'Roles C');
     const appid = newMiniProgram();
-    await authorize(p, api, 'bind-primary', newMiniProgram());
+    await authorize(world.p, api, 'bind-primary', newMiniProgram());
     const appId = await createLowcodeApp(api);
-    expect((await authorize(p, api, 'authorize-app', appid, appId)).result).toMatchObject({ ok: true, code: 'MINI_PROGRAM_AUTHORIZED' });
-    const rebound = await authorize(p, api, 'bind-primary', appid);
+    expect((await authorize(world.p, api, 'authorize-app', appid, appId)).result).toMatchObject({
+      ok: true,
+      code: 'MINI_PROGRAM_AUTHORIZED',
+    });
+    const rebound = await authorize(world.p, api, 'bind-primary', appid);
     expect(rebound.result).toMatchObject({ ok: true, code: 'PRIMARY_BOUND' });
     expect(rebound.result.message).toContain(`app ${appId}`);
     expect(rebound.result.message).toContain('18 (');
@@ -95,11 +89,11 @@ const appReply = z.object({
 
 describe('another account takes a mini program', () => {
   it('bound as another account’s primary: the first account is told so, in its app and in its history', async () => {
-    const first = await readyApp(p, { subject: SUBJECT });
-    const second = await createAccount(p, 'Taken B');
+    const first = await readyApp(world.p, { subject: SUBJECT });
+    const second = await createAccount(world.p, 'Taken B');
     const { primary, target, appId } = first;
 
-    expect((await authorize(p, second.api, 'bind-primary', target)).result).toMatchObject({ ok: true, code: 'PRIMARY_BOUND' });
+    expect((await authorize(world.p, second.api, 'bind-primary', target)).result).toMatchObject({ ok: true, code: 'PRIMARY_BOUND' });
 
     expect(await rolesOf(first.api)).toEqual({ [primary]: ['primary'] });
     expect(await rolesOf(second.api)).toEqual({ [target]: ['primary'] });
@@ -114,14 +108,14 @@ describe('another account takes a mini program', () => {
   });
 
   it('the first account’s primary taken: its primary is unbound, publishing blocked, and its history says why', async () => {
-    const first = await createAccount(p, 'Taken C');
-    const second = await createAccount(p, 'Taken D');
+    const first = await createAccount(world.p, 'Taken C');
+    const second = await createAccount(world.p, 'Taken D');
     const primary = newMiniProgram();
-    await authorize(p, first.api, 'bind-primary', primary);
+    await authorize(world.p, first.api, 'bind-primary', primary);
     const appId = await createLowcodeApp(second.api);
-    await authorize(p, second.api, 'bind-primary', newMiniProgram());
+    await authorize(world.p, second.api, 'bind-primary', newMiniProgram());
 
-    expect((await authorize(p, second.api, 'authorize-app', primary, appId)).result).toMatchObject({ ok: true });
+    expect((await authorize(world.p, second.api, 'authorize-app', primary, appId)).result).toMatchObject({ ok: true });
 
     expect(await rolesOf(first.api)).toEqual({});
     const account = accountReply.parse(expectStatus(await first.api.get('/v1/account'), 200).body);
@@ -139,13 +133,13 @@ describe('changing the primary to another subject', () => {
   const deploymentReply = z.object({ id: z.string(), state: z.string(), stateReason: z.string().nullable() });
 
   it('needs force, says what it would do, and then blocks the old subject’s mini programs and voids their deployments', async () => {
-    const { api, primary, target, appId } = await readyApp(p, { subject: SUBJECT });
+    const { api, primary, target, appId } = await readyApp(world.p, { subject: SUBJECT });
     // In flight: built, or still building when the request's time ran out (the poller would resume it).
     const built = deploymentReply.parse(expectStatus(await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.0' }), 202).body);
     expect(['building', 'built']).toContain(built.state);
 
     const elsewhere = newMiniProgram(OTHER);
-    const refused = await authorize(p, api, 'bind-primary', elsewhere);
+    const refused = await authorize(world.p, api, 'bind-primary', elsewhere);
     expect(refused.status).toBe(409);
     expect(refused.result).toMatchObject({ ok: false, code: 'PRIMARY_SUBJECT_CHANGE_NEEDS_FORCE' });
     expect(refused.result.message).toContain(`from "${SUBJECT}"`);
@@ -160,7 +154,7 @@ describe('changing the primary to another subject', () => {
       field: 'body.force',
     });
     const { url } = urlReply.parse(expectStatus(await api.post('/v1/authorizations', { purpose: 'bind-primary', force: true }), 201).body);
-    expect((await scanAndReturn(p, url, elsewhere)).result).toMatchObject({ ok: true, code: 'PRIMARY_BOUND' });
+    expect((await scanAndReturn(world.p, url, elsewhere)).result).toMatchObject({ ok: true, code: 'PRIMARY_BOUND' });
 
     expect(await rolesOf(api)).toEqual({ [primary]: [], [target]: ['target'], [elsewhere]: ['primary'] });
     const voided = deploymentReply.parse((await api.get(`/v1/deployments/${built.id}`)).body);

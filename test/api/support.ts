@@ -25,6 +25,7 @@ import { parseConfig } from '../../shared/runtime/config';
 import { createLogger } from '../../shared/runtime/logger';
 import { openSqliteStore } from '../../shared/store/sqlite';
 import { createWeChatPlatform } from '../../shared/wechat/platform';
+import { startedForFile } from '../support/for-file';
 import { type ErrorBody, errorIn } from '../support/http';
 
 /**
@@ -141,21 +142,28 @@ export async function startApiWorld(): Promise<ApiWorld> {
   };
 }
 
-/**
- * Starts the platform and a second handle on its database before the file's tests and closes both after them;
- * `current()` gives them inside a test.
- */
-export function platformForFile(): { current: () => { p: Platform; s: Services } } {
-  let started: ApiWorld | undefined;
-  beforeAll(async () => {
-    started = await startApiWorld();
-  });
-  afterAll(() => started?.close());
+/** A file's platform and database handle, with the seeding helpers bound to them; read inside tests and hooks. */
+export interface FileWorld {
+  readonly p: Platform;
+  readonly s: Services;
+  /** `newAccount` on this platform. */
+  newAccount(name?: string): ReturnType<typeof newAccount>;
+  /** `seedDeployment` into this platform's database. */
+  seedDeployment(input: Parameters<typeof seedDeployment>[1]): Promise<Deployment>;
+}
+
+/** Starts the platform and a second handle on its database before the file's tests and closes both after them. */
+export function platformForFile(): FileWorld {
+  const current = startedForFile(startApiWorld, (world) => world.close());
   return {
-    current: () => {
-      if (!started) throw new Error('the platform starts in beforeAll');
-      return started;
+    get p() {
+      return current().p;
     },
+    get s() {
+      return current().s;
+    },
+    newAccount: (name) => newAccount(current().p, name),
+    seedDeployment: (input) => seedDeployment(current().s, input),
   };
 }
 

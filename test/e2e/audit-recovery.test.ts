@@ -15,28 +15,17 @@ import { accountIdSchema } from '../../shared/domain/ids';
 import { parseConfig } from '../../shared/runtime/config';
 import { WeChatMessageCrypto } from '../../shared/wechat/crypto';
 import { buildWeChatXml } from '../../shared/wechat/xml';
-import {
-  authorizeNewApp,
-  type ClockedServices,
-  pollUntil,
-  readyApp,
-  type SeededPlatform,
-  servicesWithClock,
-  startWireTap,
-} from '../reliability/support';
-import { requestAction, requestBuild, startPlatformWithPoller, stopPlatformWithPoller, storedDeployment } from '../support/e2e';
+import { authorizeNewApp, pollUntil, readyApp, servicesWithClock, startWireTap } from '../reliability/support';
+import { platformWithPollerForFile, requestAction, requestBuild, storedDeployment } from '../support/e2e';
 import { errorIn } from '../support/http';
 
 jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
 
-let p: SeededPlatform;
-let poller: ClockedServices;
-beforeAll(async () => ({ p, poller } = await startPlatformWithPoller({ simulator: { pushRetryDelayMs: 20 } })));
-afterAll(() => stopPlatformWithPoller({ p, poller }));
+const world = platformWithPollerForFile({ simulator: { pushRetryDelayMs: 20 } });
 
 afterEach(() => {
-  p.sim.clearScriptedFaults();
-  p.sim.setFaults({ dropPushRate: 0 });
+  world.p.sim.clearScriptedFaults();
+  world.p.sim.setFaults({ dropPushRate: 0 });
 });
 
 async function build(api: Client, appId: string, version: string): Promise<Deployment> {
@@ -45,13 +34,13 @@ async function build(api: Client, appId: string, version: string): Promise<Deplo
   return stored(built.id);
 }
 
-const stored = (id: string): Promise<Deployment> => storedDeployment(poller, id);
+const stored = (id: string): Promise<Deployment> => storedDeployment(world.poller, id);
 
 /** One poller tick, half an hour after the last one (every backoff is due by then). */
-const tick = (id: string) => pollUntil(poller, [id], () => false, { sim: p.sim, maxTicks: 1 });
+const tick = (id: string) => pollUntil(world.poller, [id], () => false, { sim: world.p.sim, maxTicks: 1 });
 
-const auditsAtWeChat = (appid: string) => p.sim.miniProgram(appid)?.audits ?? [];
-const liveVersion = (appid: string) => p.sim.miniProgram(appid)?.live?.userVersion;
+const auditsAtWeChat = (appid: string) => world.p.sim.miniProgram(appid)?.audits ?? [];
+const liveVersion = (appid: string) => world.p.sim.miniProgram(appid)?.live?.userVersion;
 
 async function submitted(api: Client, id: string): Promise<Deployment> {
   const reply = await requestAction(api, id, 'submit');
@@ -68,16 +57,16 @@ const miniProgramStatus = async (api: Client, appid: string) =>
 
 describe('a submit whose answer is lost while WeChat decides', () => {
   it('adopts the audit the approval push is about, and never submits a second one', async () => {
-    const { api, appId, target } = await readyApp(p);
+    const { api, appId, target } = await readyApp(world.p);
     const d = await build(api, appId, '1.0.0');
-    p.sim.scriptFault({ path: '/wxa/submit_audit', appId: target, loseAnswer: true });
+    world.p.sim.scriptFault({ path: '/wxa/submit_audit', appId: target, loseAnswer: true });
     const reply = await requestAction(api, d.id, 'submit');
     expect(reply.state).toBe('submitting'); // the answer never came
     const [audit] = auditsAtWeChat(target);
     expect(audit?.status).toBe(2); // but WeChat has it
 
-    await p.sim.decideAudit(target, 'approve');
-    await p.sim.pushesSettled();
+    await world.p.sim.decideAudit(target, 'approve');
+    await world.p.sim.pushesSettled();
     expect(await stored(d.id)).toMatchObject({ state: 'approved', audit: { auditId: audit?.auditid } });
 
     // The poller resumes nothing: there is no second audit, and no second submit spent.
@@ -88,13 +77,13 @@ describe('a submit whose answer is lost while WeChat decides', () => {
   });
 
   it('adopts a decision whose push was lost, when the poller resumes the submit', async () => {
-    const { api, appId, target } = await readyApp(p);
+    const { api, appId, target } = await readyApp(world.p);
     const d = await build(api, appId, '1.0.0');
-    p.sim.scriptFault({ path: '/wxa/submit_audit', appId: target, loseAnswer: true });
+    world.p.sim.scriptFault({ path: '/wxa/submit_audit', appId: target, loseAnswer: true });
     expectStatus(await api.post(`/v1/deployments/${d.id}/submit`), 200);
-    p.sim.setFaults({ dropPushRate: 1 });
-    await p.sim.decideAudit(target, 'reject', { reason: '1:小程序名称与内容不符', screenshots: ['media1'] });
-    p.sim.setFaults({ dropPushRate: 0 });
+    world.p.sim.setFaults({ dropPushRate: 1 });
+    await world.p.sim.decideAudit(target, 'reject', { reason: '1:小程序名称与内容不符', screenshots: ['media1'] });
+    world.p.sim.setFaults({ dropPushRate: 0 });
     expect((await stored(d.id)).state).toBe('submitting');
 
     await tick(d.id);
@@ -110,15 +99,15 @@ describe('a submit whose answer is lost while WeChat decides', () => {
 
 describe('an authorization that expires while the audit runs', () => {
   it('waits for the admin to authorize again, then releases the approved audit', async () => {
-    const { api, appId, target } = await readyApp(p);
+    const { api, appId, target } = await readyApp(world.p);
     const d = await submitted(api, (await build(api, appId, '1.0.0')).id);
-    p.sim.setFaults({ dropPushRate: 1 });
-    await p.sim.decideAudit(target, 'approve');
-    p.sim.setFaults({ dropPushRate: 0 });
+    world.p.sim.setFaults({ dropPushRate: 1 });
+    await world.p.sim.decideAudit(target, 'approve');
+    world.p.sim.setFaults({ dropPushRate: 0 });
 
     // The refresh token dies (61023): the poll cannot even get a token.
-    p.sim.invalidateRefreshToken(target);
-    p.sim.expireTokens('authorizer');
+    world.p.sim.invalidateRefreshToken(target);
+    world.p.sim.expireTokens('authorizer');
     await tick(d.id);
     const waiting = await stored(d.id);
     expect(waiting).toMatchObject({ state: 'auditing', failure: null });
@@ -126,7 +115,7 @@ describe('an authorization that expires while the audit runs', () => {
     expect(await miniProgramStatus(api, target)).toBe('needs-reauth');
 
     // The admin scans again: the deployment carries on by itself.
-    expect((await authorize(p, api, 'authorize-app', target, appId)).result.code).toBe('MINI_PROGRAM_AUTHORIZED');
+    expect((await authorize(world.p, api, 'authorize-app', target, appId)).result.code).toBe('MINI_PROGRAM_AUTHORIZED');
     expect(await miniProgramStatus(api, target)).toBe('authorized');
     await tick(d.id);
     expect((await stored(d.id)).state).toBe('approved');
@@ -135,21 +124,21 @@ describe('an authorization that expires while the audit runs', () => {
   });
 
   it('keeps a release that WeChat refused for the authorization (42007) and finishes it at the next tick after a new scan', async () => {
-    const { api, appId, target } = await readyApp(p);
+    const { api, appId, target } = await readyApp(world.p);
     const d = await submitted(api, (await build(api, appId, '1.0.0')).id);
-    await p.sim.decideAudit(target, 'approve');
-    await p.sim.pushesSettled();
+    await world.p.sim.decideAudit(target, 'approve');
+    await world.p.sim.pushesSettled();
     expect((await stored(d.id)).state).toBe('approved');
 
-    p.sim.scriptFault({ path: '/wxa/release', appId: target, errcode: 42007 });
+    world.p.sim.scriptFault({ path: '/wxa/release', appId: target, errcode: 42007 });
     const reply = await requestAction(api, d.id, 'release');
     expect(reply).toMatchObject({ state: 'releasing', failure: null });
     expect(await miniProgramStatus(api, target)).toBe('needs-reauth');
     expect(liveVersion(target)).toBeUndefined();
 
-    expect((await authorize(p, api, 'authorize-app', target, appId)).result.code).toBe('MINI_PROGRAM_AUTHORIZED');
+    expect((await authorize(world.p, api, 'authorize-app', target, appId)).result.code).toBe('MINI_PROGRAM_AUTHORIZED');
     // The product's own timer, now: without the re-authorization the release would not be due for minutes.
-    await p.pollNow();
+    await world.p.pollNow();
     expect((await stored(d.id)).state).toBe('released');
     expect(liveVersion(target)).toBe('1.0.0');
   });
@@ -157,38 +146,32 @@ describe('an authorization that expires while the audit runs', () => {
 
 describe('a poll WeChat refuses, and closing a deployment around its audit', () => {
   it('keeps the audit under review when a poll hits the daily quota (45009), so its result still lands', async () => {
-    const { api, appId, target } = await readyApp(p);
+    const { api, appId, target } = await readyApp(world.p);
     const d = await submitted(api, (await build(api, appId, '1.0.0')).id);
-    p.sim.scriptFault({ path: '/wxa/get_auditstatus', appId: target, errcode: 45009 });
+    world.p.sim.scriptFault({ path: '/wxa/get_auditstatus', appId: target, errcode: 45009 });
     await tick(d.id);
     const after = await stored(d.id);
     expect(after).toMatchObject({ state: 'auditing', failure: null, pollAttempts: d.pollAttempts + 1 });
-    expect(after.nextPollAt).toBeGreaterThan(poller.now());
+    expect(after.nextPollAt).toBeGreaterThan(world.poller.now());
     expect(after.history).toEqual(d.history);
 
-    await p.sim.decideAudit(target, 'approve');
-    await p.sim.pushesSettled();
+    await world.p.sim.decideAudit(target, 'approve');
+    await world.p.sim.pushesSettled();
     expect((await stored(d.id)).state).toBe('approved');
   });
 
   it('withdraws the audit at WeChat when a deployment that failed around it is cancelled — and refuses the cancel when WeChat refuses the withdrawal', async () => {
-    const { api, appId, target } = await readyApp(p);
-    const first = await build(api, appId, '1.0.0');
-    // The submit's answer is lost, and the poller's look at WeChat's latest audit hits the quota: failed, retryable.
-    p.sim.scriptFault({ path: '/wxa/submit_audit', appId: target, loseAnswer: true });
-    expectStatus(await api.post(`/v1/deployments/${first.id}/submit`), 200);
-    p.sim.scriptFault({ path: '/wxa/get_latest_auditstatus', appId: target, errcode: 45009 });
-    await tick(first.id);
-    expect(await stored(first.id)).toMatchObject({ state: 'failed', failure: { retryable: true, errcode: 45009, from: 'submitting' } });
+    const { api, appId, target } = await readyApp(world.p);
+    const first = await failedWithUnrecordedAudit(api, appId, target);
     expect(auditsAtWeChat(target).map((a) => a.status)).toEqual([2]);
 
     // No undo left today (87013): the cancel is refused and nothing changes.
-    p.sim.setQuota({ undoPerDay: 0 });
+    world.p.sim.setQuota({ undoPerDay: 0 });
     const refused = await api.post(`/v1/deployments/${first.id}/cancel`);
     expect(refused.status).toBe(429);
     expect(errorIn(refused.body).code).toBe('WECHAT_87013');
     expect((await stored(first.id)).state).toBe('failed');
-    p.sim.setQuota({ undoPerDay: 5 });
+    world.p.sim.setQuota({ undoPerDay: 5 });
 
     expect((await requestAction(api, first.id, 'cancel')).state).toBe('cancelled');
     expect(auditsAtWeChat(target).map((a) => a.status)).toEqual([3]);
@@ -196,23 +179,23 @@ describe('a poll WeChat refuses, and closing a deployment around its audit', () 
     expect((await stored(first.id)).history.at(-1)).toMatchObject({ to: 'cancelled', auditId: auditsAtWeChat(target)[0]?.auditid });
     // Cancelling again is a no-op, at WeChat too.
     expectStatus(await api.post(`/v1/deployments/${first.id}/cancel`), 200);
-    expect(p.sim.miniProgram(target)?.undo.today).toBe(1);
+    expect(world.p.sim.miniProgram(target)?.undo.today).toBe(1);
 
     // The next deployment gets an audit of its own, and what goes live is its code.
     const second = await submitted(api, (await build(api, appId, '2.0.0')).id);
     expect(second.audit?.auditId).toBe(auditsAtWeChat(target)[1]?.auditid);
-    await p.sim.decideAudit(target, 'approve');
-    await p.sim.pushesSettled();
+    await world.p.sim.decideAudit(target, 'approve');
+    await world.p.sim.pushesSettled();
     await releaseIt(api, second.id);
     expect(liveVersion(target)).toBe('2.0.0');
     expect((await stored(first.id)).state).toBe('cancelled');
   });
 
   it('never adopts an audit another deployment recorded, even when WeChat answers the submit with 85009', async () => {
-    const { api, appId, target } = await readyApp(p);
+    const { api, appId, target } = await readyApp(world.p);
     const old = await submitted(api, (await build(api, appId, '1.0.0')).id);
     // Left by older code: failed on a refused poll, then cancelled without withdrawing its audit at WeChat.
-    const current = await poller.services.db.deployments.get(old.id);
+    const current = await world.poller.services.db.deployments.get(old.id);
     if (!current) throw new Error('gone');
     const failed: Deployment = {
       ...current.data,
@@ -228,7 +211,7 @@ describe('a poll WeChat refuses, and closing a deployment around its audit', () 
       },
     };
     const cancelled = transition(failed, { type: 'cancel' }, { at: Date.now(), actor: { kind: 'system' } }).deployment;
-    await poller.services.db.deployments.update(old.id, current.version, cancelled);
+    await world.poller.services.db.deployments.update(old.id, current.version, cancelled);
 
     const next = await build(api, appId, '2.0.0');
     const reply = await requestAction(api, next.id, 'submit');
@@ -237,8 +220,8 @@ describe('a poll WeChat refuses, and closing a deployment around its audit', () 
     expect(reply.audit).toBeNull();
 
     // The old audit's approval moves nothing, and nothing can be released.
-    await p.sim.decideAudit(target, 'approve');
-    await p.sim.pushesSettled();
+    await world.p.sim.decideAudit(target, 'approve');
+    await world.p.sim.pushesSettled();
     expect((await stored(next.id)).state).toBe('failed');
     expect(errorIn((await api.post(`/v1/deployments/${next.id}/release`)).body).code).toBe('DEPLOYMENT_FAILED');
     expect(liveVersion(target)).toBeUndefined();
@@ -252,10 +235,10 @@ describe('a poll WeChat refuses, and closing a deployment around its audit', () 
 
 describe('a mini program that changes app', () => {
   it('voids the deployments of the app that lost it and withdraws their audit, so one approval releases only the new app', async () => {
-    const { api, appId: appA, target } = await readyApp(p);
+    const { api, appId: appA, target } = await readyApp(world.p);
     const a = await submitted(api, (await build(api, appA, '1.0.0')).id);
     const appB = await createLowcodeApp(api, 'Second');
-    expect((await authorize(p, api, 'authorize-app', target, appB)).result.code).toBe('MINI_PROGRAM_AUTHORIZED');
+    expect((await authorize(world.p, api, 'authorize-app', target, appB)).result.code).toBe('MINI_PROGRAM_AUTHORIZED');
 
     const voided = await stored(a.id);
     expect(voided).toMatchObject({ state: 'voided', nextPollAt: null });
@@ -264,8 +247,8 @@ describe('a mini program that changes app', () => {
 
     const b = await submitted(api, (await build(api, appB, '2.0.0')).id);
     expect(b.audit?.auditId).toBe(auditsAtWeChat(target)[1]?.auditid);
-    await p.sim.decideAudit(target, 'approve');
-    await p.sim.pushesSettled();
+    await world.p.sim.decideAudit(target, 'approve');
+    await world.p.sim.pushesSettled();
     expect((await stored(a.id)).state).toBe('voided');
     expect((await stored(b.id)).state).toBe('approved');
     expect(errorIn((await api.post(`/v1/deployments/${a.id}/release`)).body).code).toBe('DEPLOYMENT_CLOSED');
@@ -274,40 +257,40 @@ describe('a mini program that changes app', () => {
   });
 
   it('voids the deployment on the old mini program when the app moves to another one', async () => {
-    const ready = await readyApp(p);
+    const ready = await readyApp(world.p);
     const old = await submitted(ready.api, (await build(ready.api, ready.appId, '1.0.0')).id);
-    const other = await authorizeNewApp(p, ready.api, ready.subject);
-    expect((await authorize(p, ready.api, 'authorize-app', other.target, ready.appId)).result.code).toBe('MINI_PROGRAM_AUTHORIZED');
+    const other = await authorizeNewApp(world.p, ready.api, ready.subject);
+    expect((await authorize(world.p, ready.api, 'authorize-app', other.target, ready.appId)).result.code).toBe('MINI_PROGRAM_AUTHORIZED');
     expect((await stored(old.id)).state).toBe('voided');
     expect(auditsAtWeChat(ready.target).map((audit) => audit.status)).toEqual([3]);
   });
 
   it('refuses to release an approved deployment whose app no longer holds the mini program', async () => {
-    const { api, appId, target } = await readyApp(p);
+    const { api, appId, target } = await readyApp(world.p);
     const d = await submitted(api, (await build(api, appId, '1.0.0')).id);
-    await p.sim.decideAudit(target, 'approve');
-    await p.sim.pushesSettled();
+    await world.p.sim.decideAudit(target, 'approve');
+    await world.p.sim.pushesSettled();
     // The app lost the link and its deployment was not voided (the void after the new link did not get through).
-    const app = await poller.services.db.apps.get(appId);
+    const app = await world.poller.services.db.apps.get(appId);
     if (!app) throw new Error('gone');
-    await poller.services.db.apps.update(
+    await world.poller.services.db.apps.update(
       appId,
       app.version,
       unlinkApp(app.data, { at: Date.now(), reason: 'superseded', miniProgramAppid: target as `wx${string}`, message: 'taken' }),
     );
-    p.sim.resetCounters();
+    world.p.sim.resetCounters();
 
     const refused = await api.post(`/v1/deployments/${d.id}/release`);
     expect(refused.status).toBe(409);
     expect(errorIn(refused.body)).toMatchObject({ code: 'DEPLOYMENT_APP_UNLINKED', message: expect.stringContaining(target) });
     expect((await stored(d.id)).state).toBe('approved');
-    expect(p.sim.counters()['/wxa/release']).toBeUndefined();
+    expect(world.p.sim.counters()['/wxa/release']).toBeUndefined();
   });
 });
 
 describe('a late unauthorized push', () => {
   function sealedUnauthorized(appid: string, createTimeSeconds: number) {
-    const config = parseConfig(p.env);
+    const config = parseConfig(world.p.env);
     const crypto = new WeChatMessageCrypto({
       token: config.wechat.token,
       encodingAESKey: config.wechat.encodingAESKey,
@@ -318,7 +301,7 @@ describe('a late unauthorized push', () => {
     const fields = { AppId: config.wechat.componentAppId, CreateTime: createTimeSeconds, InfoType: 'unauthorized', AuthorizerAppid: appid };
     const sealed = crypto.sealEnvelope(buildWeChatXml(fields), { timestamp, nonce });
     const query = new URLSearchParams({ timestamp, nonce, encrypt_type: 'aes', msg_signature: sealed.msgSignature });
-    return fetch(`${p.url}/wechat/component/events?${query}`, {
+    return fetch(`${world.p.url}/wechat/component/events?${query}`, {
       method: 'POST',
       headers: { 'content-type': 'text/xml' },
       body: sealed.body,
@@ -326,7 +309,7 @@ describe('a late unauthorized push', () => {
   }
 
   it('does not wipe an authorization made after the push was created', async () => {
-    const { api, appId, target } = await readyApp(p);
+    const { api, appId, target } = await readyApp(world.p);
     const d = await build(api, appId, '1.0.0');
     // WeChat's retry of a revocation from before the admin's latest scan.
     expect(await (await sealedUnauthorized(target, Math.floor(Date.now() / 1000) - 120)).text()).toBe('success');
@@ -341,15 +324,15 @@ describe('a late unauthorized push', () => {
   });
 
   it('does not unlink a mini program whose newer authorization is being recorded (its tokens saved, the mini program not yet)', async () => {
-    const { api, appId, target } = await readyApp(p);
+    const { api, appId, target } = await readyApp(world.p);
     const d = await build(api, appId, '1.0.0');
     const nextSecond = async () => new Promise((resolve) => setTimeout(resolve, 1100));
     await nextSecond();
     const revokedAt = Math.floor(Date.now() / 1000); // after the mini program's recorded authorization …
     await nextSecond();
     // … and before the admin's new scan, whose redirect has stored its tokens but not yet the mini program.
-    poller.setClock(Date.now());
-    await poller.services.wechat.tokens.saveAuthorization(target, { refreshToken: 'refreshtoken@@@being-recorded' });
+    world.poller.setClock(Date.now());
+    await world.poller.services.wechat.tokens.saveAuthorization(target, { refreshToken: 'refreshtoken@@@being-recorded' });
     expect(await (await sealedUnauthorized(target, revokedAt)).text()).toBe('success');
     expect(await miniProgramStatus(api, target)).toBe('authorized');
     expect((await stored(d.id)).state).toBe('built');
@@ -362,12 +345,27 @@ describe('a late unauthorized push', () => {
 
 /** WeChat decides with its push lost, so the product learns it only when it asks. */
 async function approvedSilently(target: string): Promise<void> {
-  p.sim.setFaults({ dropPushRate: 1 });
-  await p.sim.decideAudit(target, 'approve');
-  p.sim.setFaults({ dropPushRate: 0 });
+  world.p.sim.setFaults({ dropPushRate: 1 });
+  await world.p.sim.decideAudit(target, 'approve');
+  world.p.sim.setFaults({ dropPushRate: 0 });
 }
 
 /** Built, submitted, approved (learnt by the poller: two pushes in one second would be one to the inbox), released. */
+/**
+ * Version 1.0.0 built and submitted, but the submit's answer is lost and the poller's look at WeChat's latest audit
+ * hits the quota (45009): failed, retryable, with an audit under review at WeChat that the deployment never recorded.
+ */
+async function failedWithUnrecordedAudit(api: Client, appId: string, target: string): Promise<Deployment> {
+  const built = await build(api, appId, '1.0.0');
+  world.p.sim.scriptFault({ path: '/wxa/submit_audit', appId: target, loseAnswer: true });
+  expectStatus(await api.post(`/v1/deployments/${built.id}/submit`), 200);
+  world.p.sim.scriptFault({ path: '/wxa/get_latest_auditstatus', appId: target, errcode: 45009 });
+  await tick(built.id);
+  const failed = await stored(built.id);
+  expect(failed).toMatchObject({ state: 'failed', failure: { retryable: true, errcode: 45009, from: 'submitting' } });
+  return failed;
+}
+
 async function released(api: Client, appId: string, target: string, version: string): Promise<Deployment> {
   const d = await submitted(api, (await build(api, appId, version)).id);
   await approvedSilently(target);
@@ -380,19 +378,12 @@ async function released(api: Client, appId: string, target: string, version: str
 
 describe('withdrawing an audit WeChat decided meanwhile (87012)', () => {
   it('cancels a deployment whose audit WeChat approves between the look and the withdrawal, leaving the approval as it is', async () => {
-    const { api, appId, target } = await readyApp(p);
-    const built = await build(api, appId, '1.0.0');
-    // The submit's answer is lost and the poller's look at WeChat's latest audit hits the quota: failed, retryable,
-    // with an audit under review at WeChat that the deployment never recorded.
-    p.sim.scriptFault({ path: '/wxa/submit_audit', appId: target, loseAnswer: true });
-    expectStatus(await api.post(`/v1/deployments/${built.id}/submit`), 200);
-    p.sim.scriptFault({ path: '/wxa/get_latest_auditstatus', appId: target, errcode: 45009 });
-    await tick(built.id);
-    expect(await stored(built.id)).toMatchObject({ state: 'failed', failure: { retryable: true, from: 'submitting' } });
+    const { api, appId, target } = await readyApp(world.p);
+    const built = await failedWithUnrecordedAudit(api, appId, target);
 
     // WeChat decides right after telling the cancel the audit is under review: the withdrawal meets 87012.
     let decided = false;
-    const tap = await startWireTap(p.sim.baseUrl, {
+    const tap = await startWireTap(world.p.sim.baseUrl, {
       after: async (exchange) => {
         if (!decided && exchange.path === '/wxa/get_latest_auditstatus') {
           decided = true;
@@ -401,7 +392,7 @@ describe('withdrawing an audit WeChat decided meanwhile (87012)', () => {
         return 'relay';
       },
     });
-    const instance = servicesWithClock({ ...p.env, WECHAT_API_BASE: tap.url }, Date.now());
+    const instance = servicesWithClock({ ...world.p.env, WECHAT_API_BASE: tap.url }, Date.now());
     try {
       const cancelled = await cancelDeployment(instance.services, accountIdSchema.parse(built.accountId), built.id, { kind: 'account' });
       expect(cancelled.state).toBe('cancelled');
@@ -417,11 +408,11 @@ describe('withdrawing an audit WeChat decided meanwhile (87012)', () => {
     expect(audit?.status).toBe(0);
     // The audit is named in its closing entry, so no later deployment takes it for its own; no undo was spent.
     expect((await stored(built.id)).history.at(-1)).toMatchObject({ to: 'cancelled', auditId: audit?.auditid });
-    expect(p.sim.miniProgram(target)?.undo.today).toBe(0);
+    expect(world.p.sim.miniProgram(target)?.undo.today).toBe(0);
   });
 
   it('adopts the decision when asked to withdraw an audit WeChat approved with its push lost, and says it is not in review any more', async () => {
-    const { api, appId, target } = await readyApp(p);
+    const { api, appId, target } = await readyApp(world.p);
     const d = await submitted(api, (await build(api, appId, '1.0.0')).id);
     await approvedSilently(target);
 
@@ -436,7 +427,7 @@ describe('withdrawing an audit WeChat decided meanwhile (87012)', () => {
 
 describe('a rollback WeChat refuses (87012)', () => {
   it('answers a rollback of a first release, and a second rollback, with codes of their own, and allows one again after a new release', async () => {
-    const { api, appId, target } = await readyApp(p);
+    const { api, appId, target } = await readyApp(world.p);
     const first = await released(api, appId, target, '1.0.0');
 
     const nothingBefore = await api.post(`/v1/deployments/${first.id}/rollback`);

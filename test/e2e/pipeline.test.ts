@@ -36,6 +36,14 @@ const LIVE_PLUGIN = 'wx2b03c6e691cd7370';
 const build = (api: Client, appId: string, version = '1.0.0') =>
   requestBuild(api, appId, { userVersion: version, userDesc: `release ${version}`, testers: ['tester001'] });
 
+/** A ready app of a new account, built and sent to review (the submit's answer is not what these tests look at). */
+async function builtAndSubmitted() {
+  const ready = await readyApp(p);
+  const built = await build(ready.api, ready.appId);
+  await ready.api.post(`/v1/deployments/${built.id}/submit`);
+  return { ...ready, built };
+}
+
 describe('publishing pipeline, end to end', () => {
   it('walks the happy path: bind → authorize → build → submit → approve → release → unbind', async () => {
     const { api, appId, target } = await readyApp(p);
@@ -110,9 +118,7 @@ describe('publishing pipeline, end to end', () => {
   });
 
   it('shows a rejection with its reason, and resubmits once it is fixed', async () => {
-    const { api, appId, target } = await readyApp(p);
-    const built = await build(api, appId);
-    await api.post(`/v1/deployments/${built.id}/submit`);
+    const { api, target, built } = await builtAndSubmitted();
     await p.sim.decideAudit(target, 'reject', { reason: '1:小程序名称与内容不符', screenshots: ['media1', 'media2'] });
     const rejected = await readDeployment(api, built.id);
     expect(rejected.state).toBe('rejected');
@@ -137,9 +143,7 @@ describe('publishing pipeline, end to end', () => {
   });
 
   it('voids the audit when the mini program is unbound while auditing', async () => {
-    const { api, appId, target } = await readyApp(p);
-    const built = await build(api, appId);
-    await api.post(`/v1/deployments/${built.id}/submit`);
+    const { api, target, built } = await builtAndSubmitted();
     const unbound = expectStatus(await api.post(`/v1/mini-programs/${target}/unbind`, {}), 200).body;
     expect(unbound).toMatchObject({ voided: 1 });
     expect((await readDeployment(api, built.id)).state).toBe('voided');
@@ -147,9 +151,7 @@ describe('publishing pipeline, end to end', () => {
   });
 
   it('voids the in-flight deployment when the admin revokes the platform mid-audit', async () => {
-    const { api, appId, target } = await readyApp(p);
-    const built = await build(api, appId);
-    await api.post(`/v1/deployments/${built.id}/submit`);
+    const { api, target, built } = await builtAndSubmitted();
     await p.sim.revokeAuthorization(target);
     const voided = await readDeployment(api, built.id);
     expect(voided.state).toBe('voided');
@@ -175,9 +177,7 @@ describe('publishing pipeline, end to end', () => {
   });
 
   it('handles duplicated and out-of-order audit events without doubling history', async () => {
-    const { api, appId, target } = await readyApp(p);
-    const built = await build(api, appId);
-    await api.post(`/v1/deployments/${built.id}/submit`);
+    const { api, target, built } = await builtAndSubmitted();
     p.sim.setFaults({ duplicatePushRate: 1 });
     try {
       await p.sim.decideAudit(target, 'delay', { reason: '审核排队中' });
@@ -194,9 +194,7 @@ describe('publishing pipeline, end to end', () => {
   });
 
   it('makes exactly one release call at WeChat for two concurrent publishes', async () => {
-    const { api, appId, target } = await readyApp(p);
-    const built = await build(api, appId);
-    await api.post(`/v1/deployments/${built.id}/submit`);
+    const { api, target, built } = await builtAndSubmitted();
     await p.sim.decideAudit(target, 'approve');
     p.sim.resetCounters();
     const [a, b] = await Promise.all([api.post(`/v1/deployments/${built.id}/release`), api.post(`/v1/deployments/${built.id}/release`)]);
@@ -206,9 +204,7 @@ describe('publishing pipeline, end to end', () => {
   });
 
   it('reconciles an audit result WeChat never pushed, through the poller', async () => {
-    const { api, appId, target } = await readyApp(p);
-    const built = await build(api, appId);
-    await api.post(`/v1/deployments/${built.id}/submit`);
+    const { api, target, built } = await builtAndSubmitted();
     p.sim.setFaults({ dropPushRate: 1 });
     try {
       await p.sim.decideAudit(target, 'approve');

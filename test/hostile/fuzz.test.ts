@@ -9,8 +9,8 @@
  */
 import fc from 'fast-check';
 import { type FuzzRoute, type FuzzWorld, publicRoutes, requestArb, sendBatch } from '../../infra/testing/fuzz-model';
-import { accountWorld } from '../../infra/testing/world';
-import { createKeyedAccount, ROOT, type SeededPlatform, startSeededPlatform } from '../reliability/support';
+import { fuzzWorld } from '../../infra/testing/world';
+import { ROOT, type SeededPlatform, startSeededPlatform } from '../reliability/support';
 
 jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
 
@@ -27,19 +27,7 @@ const hits = new Map<string, number>();
 
 beforeAll(async () => {
   p = await startSeededPlatform({ env: { MAX_BODY_BYTES: '65536' } });
-  const a = await accountWorld(p);
-  const b = await accountWorld(p);
-  world = {
-    ids: {
-      appId: [a.appId, b.appId],
-      deploymentId: [a.deploymentId, b.deploymentId],
-      assetId: [a.assetId, a.qrAssetId, b.assetId],
-      appid: [a.appid, a.primary, b.appid],
-      accountId: [a.accountId, b.accountId],
-    },
-    keys: { account: a.key, other: b.key, admin: p.adminKey, spare: (await createKeyedAccount(p, 'Spare')).apiKey },
-  };
-  await p.sim.pushesSettled();
+  world = await fuzzWorld(p);
 });
 afterAll(() => p?.close());
 

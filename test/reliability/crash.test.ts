@@ -9,7 +9,6 @@
  * Every deployment must then finish exactly once: one deployment per build request, one audit and one release at
  * WeChat (a repeated release is answered 85052), and one `released` in its history.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -30,13 +29,14 @@ import {
   freshCredentials,
   platformEnv,
   pollUntil,
-  ROOT,
+  type RuntimeProcess,
   readyApp,
   remotePlatform,
   seededRandom,
   seedFromEnv,
   servicesWithClock,
   sleep,
+  spawnLocalRuntime,
   startSimulator,
   startWireTap,
 } from './support';
@@ -45,12 +45,6 @@ jest.mock('qrcode', () => jest.requireActual('./fast-qrcode'));
 
 const SEED = seedFromEnv(7_2026);
 const DEPLOYMENTS = 8; // × 3 phases = 24 crashes
-const MAIN = join(ROOT, 'infra', 'local', 'main.ts');
-
-interface Runtime {
-  child: ChildProcess;
-  exited: Promise<void>;
-}
 
 /** How a run picks its moment to die. */
 type Moment = { kind: 'delay'; maxMs: number } | { kind: 'wechat-answered'; path: string };
@@ -70,7 +64,7 @@ let tap: Awaited<ReturnType<typeof startWireTap>>;
 let env: Record<string, string>;
 let port: number;
 let url: string;
-let runtime: Runtime | undefined;
+let runtime: RuntimeProcess | undefined;
 let poller: ClockedServices;
 let trap: { path: string; fired: boolean } | undefined;
 const runs: CrashRun[] = [];
@@ -85,29 +79,13 @@ async function freePort(): Promise<number> {
   return free;
 }
 
-async function startRuntime(): Promise<Runtime> {
-  // tsx's loader inside the child itself: the tsx CLI would run the runtime in a grandchild that SIGKILL misses.
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, PORT: String(port), LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
-  const deadline = Date.now() + 120_000; // a hang guard: a loaded machine starts tsx slowly
-  while (!output.includes(`running at ${url}`)) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`the runtime did not start:\n${output}`);
-    }
-    await sleep(20);
-  }
-  return { child, exited };
+async function startRuntime(): Promise<RuntimeProcess> {
+  const started = await spawnLocalRuntime({ ...env, PORT: String(port), LOG_LEVEL: 'warn' });
+  if (started.url !== url) throw new Error(`the runtime listens at ${started.url}, not ${url}`);
+  return started;
 }
 
-async function crash(r: Runtime): Promise<void> {
+async function crash(r: RuntimeProcess): Promise<void> {
   r.child.kill('SIGKILL');
   await r.exited;
 }

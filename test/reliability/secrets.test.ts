@@ -8,7 +8,6 @@
  * Then: no log line contains any of them; and the SQLite files (db, -wal, -shm) hold no plaintext token, ticket,
  * refresh token, secret or API key.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,26 +26,23 @@ import {
   newMiniProgram,
   newSubject,
   platformEnv,
-  ROOT,
+  type RuntimeProcess,
   remotePlatform,
   servicesWithClock,
   sleep,
+  spawnLocalRuntime,
   startSimulator,
   startWireTap,
 } from './support';
 
 jest.mock('qrcode', () => jest.requireActual('./fast-qrcode'));
 
-const MAIN = join(ROOT, 'infra', 'local', 'main.ts');
-
 let dir: string;
 let sqlitePath: string;
 let credentials: Credentials;
 let sim: WeChatSimulator;
 let tap: Awaited<ReturnType<typeof startWireTap>>;
-let child: ChildProcess;
-let exited: Promise<void>;
-let childOutput = '';
+let runtime: RuntimeProcess | undefined;
 let url: string;
 let poller: ClockedServices;
 const pollerLines: string[] = [];
@@ -91,31 +87,8 @@ const apiKeyReply = z.object({ apiKey: z.string() });
 const accountReply = z.object({ account: z.object({ id: z.string() }), apiKey: z.string() });
 
 async function startRuntime(): Promise<void> {
-  // tsx's loader inside the child itself, so the pid is the runtime's.
-  child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      ...platformEnv(credentials, tap.url, sqlitePath),
-      PORT: '0',
-      LOG_LEVEL: 'debug',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (chunk: Buffer) => (childOutput += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (childOutput += chunk.toString()));
-  exited = new Promise<void>((done) => child.once('exit', () => done()));
-  const deadline = Date.now() + 120_000; // a hang guard: a loaded machine starts tsx slowly
-  for (;;) {
-    const found = /running at (http:\/\/[\d.:]+)/.exec(childOutput);
-    if (found?.[1]) {
-      url = found[1];
-      return;
-    }
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the runtime did not start:\n${childOutput}`);
-    await sleep(20);
-  }
+  runtime = await spawnLocalRuntime({ ...platformEnv(credentials, tap.url, sqlitePath), PORT: '0', LOG_LEVEL: 'debug' });
+  url = runtime.url;
 }
 
 /** An account created with an Idempotency-Key, as a frontend that retries would. */
@@ -260,9 +233,9 @@ beforeAll(async () => {
   await fullRun();
 });
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    child.kill('SIGKILL');
-    await exited;
+  if (runtime && runtime.child.exitCode === null) {
+    runtime.child.kill('SIGKILL');
+    await runtime.exited;
   }
   await poller?.close();
   await tap?.close();
@@ -297,6 +270,7 @@ it('collected the secrets of a real run: configured ones, API keys, and what WeC
 });
 
 it('finds no secret in the logs of any function, at debug level', () => {
+  const childOutput = runtime?.output() ?? '';
   const logs = `${childOutput}\n${pollerLines.join('\n')}`;
   // The capture is real: debug lines from the functions and from the poller.
   expect(
@@ -318,8 +292,8 @@ const isWeChatSecret = (origin: string) => !origin.startsWith('API key') && orig
 
 it('finds no plaintext WeChat token, ticket, code, refresh token or configured secret in the SQLite files', async () => {
   // Killed, not stopped: the WAL stays as the running process left it, uncheckpointed.
-  child.kill('SIGKILL');
-  await exited;
+  runtime?.child.kill('SIGKILL');
+  await runtime?.exited;
   const bytes = storeFiles().map((file) => readFileSync(file).toString('latin1'));
   expect(bytes.join('').length).toBeGreaterThan(0);
   // The scan sees text: the account's name is stored in the clear, as it should be.

@@ -3,8 +3,11 @@
  * (seeded dice, fresh credentials; from infra/testing), a poller instance on the same database whose clock the
  * test moves, and the invariants every deployment history must keep.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { ROOT } from '../../infra/testing/seeded-platform';
 import type { WeChatSimulator } from '../../infra/wechat-sim';
 import { createServices, type Services } from '../../shared/app/context';
 import { type PollSummary, pollDue } from '../../shared/app/deployments';
@@ -16,6 +19,43 @@ import { createWeChatPlatform } from '../../shared/wechat/platform';
 
 // The seeded platform and the scenario starters live in infra/testing (scripts/fuzz.ts uses them too).
 export * from '../../infra/testing/seeded-platform';
+
+/** The local runtime running as a process of its own. */
+export interface RuntimeProcess {
+  child: ChildProcess;
+  /** Settles when the process has exited. */
+  exited: Promise<void>;
+  /** Where it said it listens. */
+  url: string;
+  /** All it has written to stdout and stderr so far. */
+  output(): string;
+}
+
+/**
+ * Starts infra/local/main.ts with `env` (and only PATH and HOME of ours) and waits until it says where it listens.
+ * tsx's loader runs inside the child itself: the tsx CLI would run the runtime in a grandchild that SIGKILL misses.
+ */
+export async function spawnLocalRuntime(env: Record<string, string>): Promise<RuntimeProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'infra', 'local', 'main.ts')], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  const deadline = Date.now() + 120_000; // a hang guard: a loaded machine starts tsx slowly
+  for (;;) {
+    const found = /running at (http:\/\/[\d.:]+)/.exec(output);
+    if (found?.[1]) return { child, exited, url: found[1], output: () => output };
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the runtime did not start:\n${output}`);
+    }
+    await sleep(20);
+  }
+}
 
 /**
  * Another instance of the backend on the same database and WeChat, whose clock the test sets: what a poller

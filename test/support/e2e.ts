@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { type Client, type DeploymentReply, deploymentOf, expectStatus } from '../../infra/local/driver';
 import type { Deployment } from '../../shared/domain/deployment';
 import { type ClockedServices, type SeededPlatform, servicesWithClock, startSeededPlatform } from '../reliability/support';
+import { startedForFile } from './for-file';
 
 export interface PlatformWithPoller {
   p: SeededPlatform;
@@ -25,6 +26,19 @@ export async function startPlatformWithPoller(options: Parameters<typeof startSe
 export async function stopPlatformWithPoller({ p, poller }: Partial<PlatformWithPoller>): Promise<void> {
   await poller?.close();
   await p?.close();
+}
+
+/** The platform and its poller for the whole file (started before its tests, stopped after); read inside tests. */
+export function platformWithPollerForFile(options: Parameters<typeof startSeededPlatform>[0] = {}): Readonly<PlatformWithPoller> {
+  const current = startedForFile(() => startPlatformWithPoller(options), stopPlatformWithPoller);
+  return {
+    get p() {
+      return current().p;
+    },
+    get poller() {
+      return current().poller;
+    },
+  };
 }
 
 /** The deployment as stored, read by the poller instance (what the next tick would act on). */

@@ -6,13 +6,12 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
 import {
-  asRecord,
   buildContext,
   buildHttpEvent,
   builtOnFirstUse,
   checkResult,
   decodeRawEvent,
-  FALLBACK_TIME_LIMIT_MS,
+  gatewayHttpSchema,
   type Pair,
   pairsFromQueryString,
   pairsOf,
@@ -24,20 +23,25 @@ import {
   stringMap,
 } from './common';
 
+/** What payload 1.0 and 2.0 carry alike: single-value headers and query, path parameters, stage variables, body. */
+const requestFields = () => ({
+  headers: stringMap(),
+  queryStringParameters: stringMap(),
+  pathParameters: stringMap(),
+  stageVariables: stringMap(),
+  body: z.string().nullish(),
+  isBase64Encoded: z.boolean().nullish(),
+});
+
 const v1EventSchema = builtOnFirstUse(() => {
   const multiMap = z.record(z.string(), z.array(z.string())).nullish();
   return z.object({
     resource: z.string().optional(),
     path: z.string(),
     httpMethod: z.string().min(1),
-    headers: stringMap(),
+    ...requestFields(),
     multiValueHeaders: multiMap,
-    queryStringParameters: stringMap(),
     multiValueQueryStringParameters: multiMap,
-    pathParameters: stringMap(),
-    stageVariables: stringMap(),
-    body: z.string().nullish(),
-    isBase64Encoded: z.boolean().nullish(),
     requestContext: z.object({
       accountId: z.string().optional(),
       apiId: z.string().optional(),
@@ -60,23 +64,12 @@ const v2EventSchema = builtOnFirstUse(() =>
     rawPath: z.string(),
     rawQueryString: z.string().optional(),
     cookies: z.array(z.string()).optional(),
-    headers: stringMap(),
-    queryStringParameters: stringMap(),
-    pathParameters: stringMap(),
-    stageVariables: stringMap(),
-    body: z.string().nullish(),
-    isBase64Encoded: z.boolean().nullish(),
+    ...requestFields(),
     requestContext: z.object({
       accountId: z.string().optional(),
       apiId: z.string().optional(),
       domainName: z.string().optional(),
-      http: z.object({
-        method: z.string().min(1),
-        path: z.string().optional(),
-        protocol: z.string().optional(),
-        sourceIp: z.string().optional(),
-        userAgent: z.string().optional(),
-      }),
+      http: gatewayHttpSchema(),
       requestId: z.string().optional(),
       stage: z.string().optional(),
       timeEpoch: z.number().optional(),
@@ -241,16 +234,11 @@ export function awsScheduleToScheduledEvent(raw: unknown): ScheduledEvent {
 export function awsContext(rawContext: unknown, startedAtMs: number, now: () => number): Context {
   if (isLambdaContext(rawContext)) return rawContext;
   const ctx = parseLenient(contextSchema(), rawContext);
+  const memory = ctx.memoryLimitInMB === undefined ? undefined : Number(ctx.memoryLimitInMB);
   return buildContext(
-    {
-      functionName: ctx.functionName ?? '',
-      functionVersion: ctx.functionVersion ?? '$LATEST',
-      requestId: ctx.awsRequestId ?? '',
-      memoryLimitInMB: ctx.memoryLimitInMB === undefined ? undefined : Number(ctx.memoryLimitInMB),
-      deadlineMs: startedAtMs + FALLBACK_TIME_LIMIT_MS,
-      callbackWaitsForEmptyEventLoop: true,
-      vendor: asRecord(rawContext),
-    },
+    rawContext,
+    { functionName: ctx.functionName, functionVersion: ctx.functionVersion, requestId: ctx.awsRequestId, memoryLimitInMB: memory },
+    startedAtMs,
     now,
   );
 }

@@ -136,6 +136,16 @@ export const looseMultiMap = builtOnFirstUse(() => {
   return z.record(z.string(), z.union([value, z.array(value)])).nullish();
 });
 
+/** `requestContext.http` of API Gateway payload 2.0, which FC 3.0's HTTP trigger event copies field for field. */
+export const gatewayHttpSchema = () =>
+  z.object({
+    method: z.string().min(1),
+    path: z.string().optional(),
+    protocol: z.string().optional(),
+    sourceIp: z.string().optional(),
+    userAgent: z.string().optional(),
+  });
+
 export type Pair = readonly [name: string, value: string];
 
 export const pairsOf = (map: Record<string, string | string[]> | null | undefined): Pair[] =>
@@ -373,38 +383,45 @@ export function foldHeaders(pairs: readonly Pair[]): Record<string, string> {
  */
 export const FALLBACK_TIME_LIMIT_MS = 15 * 60 * 1000;
 
+/** What a provider's context says of the invocation; what it leaves out gets the same default on every provider. */
 export interface ContextParts {
-  functionName: string;
-  functionVersion: string;
-  requestId: string;
-  memoryLimitInMB: number | undefined;
-  /** Absolute epoch ms by which the invocation must end. */
-  deadlineMs: number;
-  callbackWaitsForEmptyEventLoop: boolean;
-  /** The provider's own context object, kept so logging can still read e.g. SCF's `request_id`. */
-  vendor: Record<string, unknown>;
+  functionName?: string | undefined;
+  /** '$LATEST' when the provider does not say. */
+  functionVersion?: string | undefined;
+  requestId?: string | undefined;
+  memoryLimitInMB?: number | undefined;
+  /** Absolute epoch ms by which the invocation must end, when the provider gives one (the local gateway). */
+  deadlineMs?: number | undefined;
+  /** Otherwise the provider's time limit, counted from the start; FALLBACK_TIME_LIMIT_MS when unknown. */
+  timeLimitMs?: number | undefined;
+  callbackWaitsForEmptyEventLoop?: boolean | undefined;
 }
 
 const callbacksUnsupported = (): never => {
   throw new ShimUsageError('CONTEXT_CALLBACK_UNSUPPORTED', 'callback-style completion is not supported: return a promise');
 };
 
-export function buildContext(parts: ContextParts, now: () => number): Context {
+/**
+ * The canonical context over the provider's own (`rawContext`'s fields stay readable, e.g. SCF's `request_id` for
+ * logging).
+ */
+export function buildContext(rawContext: unknown, parts: ContextParts, startedAtMs: number, now: () => number): Context {
+  const deadlineMs = parts.deadlineMs ?? startedAtMs + (parts.timeLimitMs ?? FALLBACK_TIME_LIMIT_MS);
   const context: Context = {
-    callbackWaitsForEmptyEventLoop: parts.callbackWaitsForEmptyEventLoop,
-    functionName: parts.functionName,
-    functionVersion: parts.functionVersion,
+    callbackWaitsForEmptyEventLoop: parts.callbackWaitsForEmptyEventLoop ?? true,
+    functionName: parts.functionName ?? '',
+    functionVersion: parts.functionVersion ?? '$LATEST',
     invokedFunctionArn: '', // no ARNs outside AWS
     memoryLimitInMB: parts.memoryLimitInMB === undefined ? '' : String(parts.memoryLimitInMB),
-    awsRequestId: parts.requestId,
+    awsRequestId: parts.requestId ?? '',
     logGroupName: '',
     logStreamName: '',
-    getRemainingTimeInMillis: () => Math.max(0, parts.deadlineMs - now()),
+    getRemainingTimeInMillis: () => Math.max(0, deadlineMs - now()),
     done: callbacksUnsupported,
     fail: callbacksUnsupported,
     succeed: callbacksUnsupported,
   };
-  return Object.assign({}, parts.vendor, context);
+  return Object.assign(asRecord(rawContext), context);
 }
 
 export const asRecord = (value: unknown): Record<string, unknown> =>
@@ -450,4 +467,19 @@ export function scheduledEvent(
     // An empty configured message is no message.
     payload: fields.payload || undefined,
   };
+}
+
+/** A timer trigger's event read with its schema; `keys` says which of its fields holds the trigger, time and payload. */
+export function timerToScheduledEvent<N extends string, T extends string, P extends string>(
+  provider: ProviderKind,
+  schema: z.ZodType<Record<N | T, string> & { [K in P]?: string | null | undefined }>,
+  raw: unknown,
+  keys: { triggerName: N; time: T; payload: P },
+): ScheduledEvent {
+  const event = parseWith(provider, schema, decodeRawEvent(provider, raw));
+  return scheduledEvent(provider, {
+    triggerName: event[keys.triggerName],
+    time: { field: keys.time, value: event[keys.time] },
+    payload: event[keys.payload],
+  });
 }

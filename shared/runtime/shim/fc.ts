@@ -9,19 +9,18 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { z } from 'zod';
 import {
-  asRecord,
   buildContext,
   buildHttpEvent,
   builtOnFirstUse,
   decodeRawEvent,
-  FALLBACK_TIME_LIMIT_MS,
+  gatewayHttpSchema,
   looseMultiMap,
   pairsOf,
   parseLenient,
   parseWith,
   type ScheduledEvent,
   safeDecodeURIComponent,
-  scheduledEvent,
+  timerToScheduledEvent,
 } from './common';
 
 const httpEventSchema = builtOnFirstUse(() =>
@@ -38,13 +37,7 @@ const httpEventSchema = builtOnFirstUse(() =>
     requestContext: z.object({
       accountId: z.string().optional(),
       domainName: z.string().optional(),
-      http: z.object({
-        method: z.string().min(1),
-        path: z.string().optional(),
-        protocol: z.string().optional(),
-        sourceIp: z.string().optional(),
-        userAgent: z.string().optional(),
-      }),
+      http: gatewayHttpSchema(),
       requestId: z.string().optional(),
       timeEpoch: z.union([z.string(), z.number()]).optional(),
     }),
@@ -114,28 +107,19 @@ export function fcHttpToHttpEvent(raw: unknown, rawContext: unknown, receivedAtM
   });
 }
 
-export function fcTimerToScheduledEvent(raw: unknown): ScheduledEvent {
-  const event = parseWith('fc-timer', timerEventSchema(), decodeRawEvent('fc-timer', raw));
-  return scheduledEvent('fc-timer', {
-    triggerName: event.triggerName,
-    time: { field: 'triggerTime', value: event.triggerTime },
-    payload: event.payload,
-  });
-}
+export const fcTimerToScheduledEvent = (raw: unknown): ScheduledEvent =>
+  timerToScheduledEvent('fc-timer', timerEventSchema(), raw, { triggerName: 'triggerName', time: 'triggerTime', payload: 'payload' });
 
 export function fcContext(rawContext: unknown, startedAtMs: number, now: () => number): Context {
   const ctx = readContext(rawContext);
   const timeoutSeconds = ctx.function?.timeout;
-  return buildContext(
-    {
-      functionName: ctx.function?.name ?? '',
-      functionVersion: ctx.service?.versionId ?? ctx.service?.qualifier ?? 'LATEST',
-      requestId: ctx.requestId ?? '',
-      memoryLimitInMB: ctx.function?.memory ?? ctx.function?.memorySize,
-      deadlineMs: startedAtMs + (timeoutSeconds === undefined ? FALLBACK_TIME_LIMIT_MS : timeoutSeconds * 1000),
-      callbackWaitsForEmptyEventLoop: ctx.callbackWaitsForEmptyEventLoop ?? true,
-      vendor: asRecord(rawContext),
-    },
-    now,
-  );
+  const parts = {
+    functionName: ctx.function?.name,
+    functionVersion: ctx.service?.versionId ?? ctx.service?.qualifier ?? 'LATEST',
+    requestId: ctx.requestId,
+    memoryLimitInMB: ctx.function?.memory ?? ctx.function?.memorySize,
+    timeLimitMs: timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,
+    callbackWaitsForEmptyEventLoop: ctx.callbackWaitsForEmptyEventLoop,
+  };
+  return buildContext(rawContext, parts, startedAtMs, now);
 }

@@ -7,19 +7,17 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
 import {
-  asRecord,
   buildContext,
   buildHttpEvent,
   builtOnFirstUse,
   checkResult,
   decodeRawEvent,
-  FALLBACK_TIME_LIMIT_MS,
   pairsFromQueryString,
   parseLenient,
   parseWith,
   type ScheduledEvent,
   safeDecodeURIComponent,
-  scheduledEvent,
+  timerToScheduledEvent,
 } from './common';
 
 const localHttpEventSchema = builtOnFirstUse(() =>
@@ -105,27 +103,10 @@ export function toLocalResult(result: APIGatewayProxyResult): LocalHttpResult {
   };
 }
 
-export function localTimerToScheduledEvent(raw: unknown): ScheduledEvent {
-  const event = parseWith('local-timer', localTimerEventSchema(), decodeRawEvent('local-timer', raw));
-  return scheduledEvent('local-timer', {
-    triggerName: event.triggerName,
-    time: { field: 'fireTime', value: event.fireTime },
-    payload: event.payload,
-  });
-}
+export const localTimerToScheduledEvent = (raw: unknown): ScheduledEvent =>
+  timerToScheduledEvent('local-timer', localTimerEventSchema(), raw, { triggerName: 'triggerName', time: 'fireTime', payload: 'payload' });
 
 export function localContext(rawContext: unknown, startedAtMs: number, now: () => number): Context {
-  const ctx = parseLenient(localContextSchema(), rawContext);
-  return buildContext(
-    {
-      functionName: ctx.functionName ?? '',
-      functionVersion: '$LATEST',
-      requestId: ctx.requestId ?? '',
-      memoryLimitInMB: ctx.memoryLimitInMB,
-      deadlineMs: ctx.deadlineMs ?? startedAtMs + FALLBACK_TIME_LIMIT_MS,
-      callbackWaitsForEmptyEventLoop: true,
-      vendor: asRecord(rawContext),
-    },
-    now,
-  );
+  const { functionName, requestId, memoryLimitInMB, deadlineMs } = parseLenient(localContextSchema(), rawContext);
+  return buildContext(rawContext, { functionName, requestId, memoryLimitInMB, deadlineMs }, startedAtMs, now);
 }

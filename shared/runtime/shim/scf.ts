@@ -7,32 +7,35 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { z } from 'zod';
 import {
-  asRecord,
   buildContext,
   buildHttpEvent,
   builtOnFirstUse,
   decodeRawEvent,
-  FALLBACK_TIME_LIMIT_MS,
   looseMultiMap,
   MalformedTriggerEventError,
   pairsOf,
   parseLenient,
   parseWith,
   type ScheduledEvent,
-  scheduledEvent,
   stringMap,
+  timerToScheduledEvent,
 } from './common';
+
+/** The request as the API GW trigger gives it; the function URL's event is documented as the same format (583/96099). */
+const requestFields = () => ({
+  httpMethod: z.string().min(1),
+  path: z.string(),
+  headers: looseMultiMap(),
+  body: z.string().nullish(),
+  // Only present when the API enables Base64 encoding; the official sample omits it.
+  isBase64Encoded: z.boolean().nullish(),
+  queryString: looseMultiMap(),
+  queryStringParameters: looseMultiMap(),
+});
 
 const apigwEventSchema = builtOnFirstUse(() =>
   z.object({
-    httpMethod: z.string().min(1),
-    path: z.string(),
-    headers: looseMultiMap(),
-    body: z.string().nullish(),
-    // Only present when the API enables Base64 encoding; the official sample omits it.
-    isBase64Encoded: z.boolean().nullish(),
-    queryString: looseMultiMap(),
-    queryStringParameters: looseMultiMap(),
+    ...requestFields(),
     pathParameters: stringMap(),
     stageVariables: stringMap(),
     requestContext: z.object({
@@ -54,13 +57,7 @@ export type ScfApigwEvent = z.infer<ReturnType<typeof apigwEventSchema>>;
  */
 const urlEventSchema = builtOnFirstUse(() =>
   z.object({
-    httpMethod: z.string().min(1),
-    path: z.string(),
-    headers: looseMultiMap(),
-    body: z.string().nullish(),
-    isBase64Encoded: z.boolean().nullish(),
-    queryString: looseMultiMap(),
-    queryStringParameters: looseMultiMap(),
+    ...requestFields(),
     requestContext: z.object({ sourceIp: z.string().optional(), requestId: z.string().optional() }).nullish(),
   }),
 );
@@ -165,27 +162,18 @@ export function scfUrlToHttpEvent(raw: unknown, rawContext: unknown, receivedAtM
 }
 
 /** SCF API GW integrated response; the function URL takes the same shape (its docs show statusCode/headers/body). */
-export function scfTimerToScheduledEvent(raw: unknown): ScheduledEvent {
-  const event = parseWith('scf-timer', timerEventSchema(), decodeRawEvent('scf-timer', raw));
-  return scheduledEvent('scf-timer', {
-    triggerName: event.TriggerName,
-    time: { field: 'Time', value: event.Time },
-    payload: event.Message,
-  });
-}
+export const scfTimerToScheduledEvent = (raw: unknown): ScheduledEvent =>
+  timerToScheduledEvent('scf-timer', timerEventSchema(), raw, { triggerName: 'TriggerName', time: 'Time', payload: 'Message' });
 
 export function scfContext(rawContext: unknown, startedAtMs: number, now: () => number): Context {
   const ctx = readContext(rawContext);
-  return buildContext(
-    {
-      functionName: ctx.function_name ?? '',
-      functionVersion: ctx.function_version ?? '$LATEST',
-      requestId: ctx.request_id ?? '',
-      memoryLimitInMB: ctx.memory_limit_in_mb,
-      deadlineMs: startedAtMs + (ctx.time_limit_in_ms ?? FALLBACK_TIME_LIMIT_MS),
-      callbackWaitsForEmptyEventLoop: ctx.callbackWaitsForEmptyEventLoop ?? true,
-      vendor: asRecord(rawContext),
-    },
-    now,
-  );
+  const parts = {
+    functionName: ctx.function_name,
+    functionVersion: ctx.function_version,
+    requestId: ctx.request_id,
+    memoryLimitInMB: ctx.memory_limit_in_mb,
+    timeLimitMs: ctx.time_limit_in_ms,
+    callbackWaitsForEmptyEventLoop: ctx.callbackWaitsForEmptyEventLoop,
+  };
+  return buildContext(rawContext, parts, startedAtMs, now);
 }
