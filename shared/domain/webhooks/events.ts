@@ -8,8 +8,7 @@
  * drop an older event that arrives after a newer one.
  */
 import { z } from 'zod';
-import { actorSchema } from '../common';
-import { deploymentStateSchema } from '../deployment';
+import { deploymentStateSchema, historyEntrySchema } from '../deployment';
 import { accountIdSchema, appIdSchema, deploymentIdSchema, type RandomBytes, weChatAppidSchema } from '../ids';
 
 export const WEBHOOK_EVENT_TYPES = [
@@ -41,17 +40,7 @@ const deploymentStateChanged = z.object({
   from: deploymentStateSchema,
   to: deploymentStateSchema,
   /** The history entry of the transition, as `GET /v1/deployments/{id}` lists it. */
-  entry: z.object({
-    at: z.number().int(),
-    from: deploymentStateSchema,
-    to: deploymentStateSchema,
-    step: z.string().optional(),
-    command: z.string(),
-    actor: actorSchema,
-    cause: z.string().optional(),
-    errcode: z.number().int().optional(),
-    auditId: z.number().int().optional(),
-  }),
+  entry: historyEntrySchema,
   /** WeChat's reason (rejection, delay) or ours (failure, cancel, void), when the new state has one. */
   reason: z.string().nullable(),
 });

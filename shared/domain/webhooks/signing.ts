@@ -22,11 +22,7 @@ export function signatureOf(secret: string, id: string, timestampSeconds: number
   return `v1,${createHmac('sha256', key).update(`${id}.${timestampSeconds}.${body}`).digest('base64')}`;
 }
 
-export interface SignedHeaders {
-  'webhook-id': string;
-  'webhook-timestamp': string;
-  'webhook-signature': string;
-}
+export type SignedHeaders = Record<'webhook-id' | 'webhook-timestamp' | 'webhook-signature', string>;
 
 /** The three headers of one attempt; `secrets` is the current one first, then a previous one still in its overlap. */
 export function signedHeaders(secrets: readonly string[], id: string, at: number, body: string): SignedHeaders {
