@@ -42,6 +42,7 @@ import { deploymentStateSchema } from '../../shared/domain/deployment';
 import { NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../../shared/domain/errors';
 import { type AccountId, accountIdSchema } from '../../shared/domain/ids';
 import { withLatestMarked } from '../../shared/domain/templates';
+import { webhookDocs } from '../../shared/domain/webhooks/events';
 import { documented, type OpenApiDocument, openApiDocument } from '../../shared/runtime/http/openapi';
 import { type AnyRoute, json, mediaTypeOf, type Reply, route } from '../../shared/runtime/http/route';
 import { defineCollection } from '../../shared/store/port';
@@ -68,6 +69,7 @@ import {
   toDeploymentView,
   toMiniProgramView,
 } from './views';
+import { webhookRoutes } from './webhook-routes';
 
 const healthProbes = defineCollection({ name: 'healthProbes', schema: z.object({ at: z.number() }) });
 
@@ -201,7 +203,13 @@ export const routes = (s: Services): AnyRoute[] => {
               },
               ...DOCUMENTED_FUNCTIONS.map((fn) => ({ name: fn.name, description: fn.description, routes: fn.routes(s) })),
             ],
-            { title: 'wxa-deploy', version: '1.0.0', description: API_DESCRIPTION, servers: [{ url: s.config.publicBaseUrl }] },
+            {
+              title: 'wxa-deploy',
+              version: '1.0.0',
+              description: API_DESCRIPTION,
+              servers: [{ url: s.config.publicBaseUrl }],
+              webhooks: webhookDocs(),
+            },
           );
           return json(200, document, { 'cache-control': 'public, max-age=300' });
         },
@@ -528,6 +536,9 @@ export const routes = (s: Services): AnyRoute[] => {
       response: quotaView,
       handle: async ({ principal, signal }) => json(200, await queryQuota(s, accountOf(principal), signal)),
     }),
+
+    // ---------------------------------------------------------------------------------------------- webhooks
+    ...webhookRoutes(s),
   ];
   return own;
 };

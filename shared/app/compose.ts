@@ -13,6 +13,7 @@ import { createSecretBox } from '../store/secret-box';
 import { createWeChatPlatform } from '../wechat/platform';
 import { accountAuthenticator } from './catalog';
 import { createServices, type Services } from './context';
+import { deliverAfterStateChanges } from './webhooks/compose';
 
 export const services = once(async (): Promise<Services> => {
   const base = await platform();
@@ -35,6 +36,7 @@ export const services = once(async (): Promise<Services> => {
     },
   });
   built = createServices({ ...base, wechat });
+  deliverAfterStateChanges(built);
   return built;
 });
 

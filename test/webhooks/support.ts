@@ -40,11 +40,14 @@ export interface Receiver {
   /** What it answers next; 2xx = accepted. */
   status: number;
   secrets: string[];
+  /** Resolves once `count` verified deliveries have arrived. */
+  arrived: (count: number) => Promise<void>;
   close: () => Promise<void>;
 }
 
 /** A receiver that verifies with `standardwebhooks` against any of `secrets` (a rotation hands it two). */
 export async function startReceiver(options: { delayMs?: number; status?: number } = {}): Promise<Receiver> {
+  const waiters = new Set<{ count: number; resolve: () => void }>();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -66,6 +69,12 @@ export async function startReceiver(options: { delayMs?: number; status?: number
               data: payload.data,
               timestamp: Number(headers['webhook-timestamp']),
             });
+            for (const waiter of [...waiters]) {
+              if (receiver.received.length >= waiter.count) {
+                waiters.delete(waiter);
+                waiter.resolve();
+              }
+            }
             res.writeHead(204).end();
             return;
           } catch {
@@ -89,6 +98,11 @@ export async function startReceiver(options: { delayMs?: number; status?: number
     requests: 0,
     status: options.status ?? 204,
     secrets: [],
+    arrived: (count) =>
+      new Promise<void>((resolve) => {
+        if (receiver.received.length >= count) resolve();
+        else waiters.add({ count, resolve });
+      }),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -152,3 +152,25 @@ export function endpointReceives(
   // The platform admin hears every account; an account hears only itself, and never platform events.
   return endpoint.accountId === null || endpoint.accountId === event.accountId;
 }
+
+/** How every delivery is signed, for the API document. */
+export const SIGNING_DESCRIPTION =
+  'Signed per Standard Webhooks 1.0: headers `webhook-id` (the event id, the same on every retry: de-duplicate on it), ' +
+  '`webhook-timestamp` (Unix seconds of the attempt) and `webhook-signature` (`v1,` + base64 HMAC-SHA256 of ' +
+  '`{webhook-id}.{webhook-timestamp}.{body}` under the base64 key after `whsec_`; two signatures during a secret rotation). ' +
+  'Verify with the official `standardwebhooks` library of your language.';
+
+/** Each event type's delivery body (`{ type, timestamp, data }`), for the API document's `webhooks` section. */
+export const webhookDocs = () =>
+  WEBHOOK_EVENT_TYPES.map((type) => ({
+    name: type,
+    summary: WEBHOOK_EVENT_SUMMARIES[type],
+    description: SIGNING_DESCRIPTION,
+    body: z
+      .object({
+        type: z.literal(type),
+        timestamp: z.string().meta({ description: 'When it happened (ISO 8601).' }),
+        data: WEBHOOK_EVENT_DATA[type],
+      })
+      .meta({ id: `WebhookEvent_${type.replace(/\./g, '_')}` }),
+  }));
