@@ -1,55 +1,9 @@
 /**
- * `npm run build`: one esbuild bundle per function, `functions/<name>/handler.ts` → `dist/<name>/bundle.js`
- * (CommonJS, node18: SCF loads a CommonJS entry on Nodejs18.15; minified; external source map), behind a small
- * loader `dist/<name>/index.js` (the entry SCF loads) that compiles it from a V8 code cache, then a size table
- * from the metafile.
- *
- * What keeps a bundle to what it uses:
- * - Store drivers are never in a function bundle. `shared/store/open.ts` imports the adapter of the configured
- *   store lazily, and the adapters' drivers (`better-sqlite3`, `@cloudbase/node-sdk`, `mongodb`) are esbuild
- *   `external`s, `require`d (never `import()`ed: the build refuses that). The driver of the store being deployed
- *   (`STORE`, default `cloudbase` as in serverless.yml, or `--store=<kind|all|none>`) is bundled on its own into
- *   `dist/<name>/node_modules/<package>/` (loader, bundle and code cache, as a function is), where Node's `require`
- *   finds it next to `index.js`. better-sqlite3 (native, local only) is never shipped.
- * - zod's locales: zod's classic API imports every locale (258 KB) but only uses English. A plugin resolves
- *   zod's `locales/index.js` to a module exporting only `en`.
- * - @middy/core imports `node:stream`, `node:stream/promises` and `node:stream/web` for `streamifyResponse`
- *   only, which no function uses; loading Node's web streams cost ~2 ms of every cold start. A plugin turns those
- *   imports into getters that load the module on first access (`lazyMiddyStreamsPlugin`).
- *
- * The code cache (cold start). Node compiles a 400 KB bundle at every cold start (~15–25 ms), then compiles again,
- * lazily, every function its top level and its first request run; the CloudBase SDK (1 MB) costs ~60 ms more of it
- * at the first store call. So `index.js` compiles `bundle.js` with `vm.Script` and, as `cachedData`, the V8 code
- * cache in `bundle.js.v8cache`: V8's bytecode of the bundle, made at build time by a child `node` that loaded the
- * bundle through the same loader, ran its top level, then invoked the function as its first request would
- * (`createCachedData()` after that, so the functions both ran are in it too).
- * - That first invocation (`TRAINING_INVOCATIONS`) is what every cold start does before it gets to a route: an SCF
- *   function-URL request (the event parsed, configuration read, the store opened, services and the HTTP stack
- *   composed, routed, answered — 404: no function serves its path) and an SCF timer tick (which timer functions
- *   run, on an empty store; the others refuse it). It runs in the local configuration (`trainingEnv`): a throwaway
- *   SQLite file and the WeChat API on a closed port, so nothing it does leaves the machine. Without better-sqlite3
- *   for the producing Node, the request fails at the store and the cache holds less; it is made all the same.
- *   Compiled code cached but not run costs only its share of reading the cache (~1 ms per 100 KB).
- * `bundle.js` is written as the function Node's CommonJS wrapper makes of a module
- * (`CJS_WRAPPER`), and the loader calls it with its own `exports`, `require`, `module` and bundle.js's
- * `__filename`/`__dirname`: the bundle runs as it would as `index.js`, resolving `require` from its directory.
- * - V8 takes a cache only from its own version with the same V8 flags, so the cache helps only if the build's Node
- *   is the runtime's: SCF's Nodejs18.15 runs Node 18.15.0. Build with that Node, or point `CODE_CACHE_NODE` at a
- *   Node 18.15 binary to make the caches with it (`--no-code-cache` or `CODE_CACHE_NODE=off`: none). Under any other
- *   Node the loader sees from the cache's first line that it is not this Node's and compiles from source, at the
- *   cost of reading the file; `npm run deploy`'s pre-deploy check warns when the cache's Node is not the one the
- *   template declares. The cache is made without `NODE_OPTIONS`, as the runtime starts Node (heap flags such as
- *   `--max-old-space-size` are V8 flags: V8 refuses a cache made with other flags), and with a fixed
- *   `--random-seed`, which V8 leaves out of its flag check: the same bundle and Node make the same bytes (the
- *   deploy plan's digest stays reproducible).
- * - The cache file is one JSON line (the Node that made it; the sha256 of `bundle.js` and of the V8 data) and the
- *   V8 data. The loader offers V8 the data only if both digests match: V8 itself checks only the source's length,
- *   its version and the flags, and Node 20's V8 no longer verifies the data's checksum (offered a damaged cache, it
- *   aborts the process). An edited bundle or a damaged cache is compiled from source instead.
- * - What the loader did is in `globalThis[Symbol.for('wxa-deploy.bundles')]` (`LoadedBundle` per script name:
- *   used / none / stale / rejected); nothing is printed.
- * - The script is named `<name>/bundle.js` at build time and at run time alike (V8 keeps the name a cache was made
- *   with), so stack traces read `publish/bundle.js:2:…` wherever the function runs; lines and columns are bundle.js's.
+ * `npm run build`: one esbuild bundle per function (`functions/<name>/handler.ts` → `dist/<name>/bundle.js`, CommonJS
+ * for SCF's Node 18), store drivers external and shipped only for the configured store, then a size table. A small
+ * loader `dist/<name>/index.js` compiles the bundle from a V8 code cache made at build time, because compiling at
+ * every cold start costs tens of milliseconds. Why each piece is as it is (drivers, zod locales, middy's streams, the
+ * code cache and when V8 takes it): docs/build.md.
  */
 
 import { execFile } from 'node:child_process';

@@ -1,5 +1,5 @@
 /**
- * `npm run fuzz` (tsx scripts/fuzz.ts): the fuzzing model of test/hostile/fuzz-model.ts at length — by default
+ * `npm run fuzz` (tsx scripts/fuzz.ts): the fuzzing model of infra/testing/fuzz-model.ts at length — by default
  * 100,000 fast-check runs (one request each; `--batch N` sends 1..N together) over every route of serverless.yml,
  * against the whole product on loopback. Exits 1 with fast-check's report (seed, path, shrunk counterexample)
  * when a request gets a 5xx or a 4xx outside the error envelope. The inputs of the bugs the hostile suite once
@@ -8,9 +8,9 @@
  *   tsx scripts/fuzz.ts [--runs 100000] [--seed N] [--batch 1]
  */
 import fc from 'fast-check';
-import { type FuzzWorld, publicRoutes, requestArb, sendBatch } from '../test/hostile/fuzz-model';
-import { accountWorld } from '../test/hostile/world';
-import { createKeyedAccount, ROOT, startSeededPlatform } from '../test/reliability/support';
+import { type FuzzWorld, publicRoutes, requestArb, sendBatch } from '../infra/testing/fuzz-model';
+import { createKeyedAccount, ROOT, startSeededPlatform } from '../infra/testing/seeded-platform';
+import { accountWorld } from '../infra/testing/world';
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

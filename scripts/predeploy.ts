@@ -4,9 +4,9 @@
  * - parses the environment it would receive with `parseConfig` as the cloud does (WXA_ENV=cloud), so a missing or
  *   malformed variable stops the deployment with the whole list, instead of a function failing at its first
  *   cold start (Serverless Devs renders an unset `${env('X', '')}` as '', which the component leaves out);
- * - checks the bundle exists and carries the driver of the configured STORE (see scripts/build.ts);
+ * - checks the bundle exists and carries the driver of the configured STORE (see docs/build.md);
  * - warns (without stopping the deployment) when a bundle's V8 code cache was made by another Node than the runtime
- *   the template declares: the function then compiles its bundle at every cold start (see scripts/build.ts).
+ *   the template declares: the function then compiles its bundle at every cold start (see docs/build.md).
  *
  *   tsx scripts/predeploy.ts [-t serverless.yml]
  */

@@ -6,7 +6,7 @@
  * looked up within that account, so another account's id answers 404 with the same code as a missing one.
  */
 import { z } from 'zod';
-import { authorizationUrl } from '../../shared/app/authorization';
+import { authorizationUrl } from '../../shared/app/authorization/start';
 import {
   assetMetasOf,
   createAccount,
@@ -43,10 +43,10 @@ import { NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../..
 import { type AccountId, accountIdSchema } from '../../shared/domain/ids';
 import { withLatestMarked } from '../../shared/domain/templates';
 import { webhookDocs } from '../../shared/domain/webhooks/events';
+import { DOCUMENTED_FUNCTIONS } from '../../shared/routes';
 import { documented, type OpenApiDocument, openApiDocument } from '../../shared/runtime/http/openapi';
 import { type AnyRoute, json, mediaTypeOf, type Reply, route } from '../../shared/runtime/http/route';
 import { defineCollection } from '../../shared/store/port';
-import { DOCUMENTED_FUNCTIONS } from './documented-functions';
 import { getMiniProgram, listDeployments, listMiniPrograms, primaryMiniProgramOf, queryQuota } from './reads';
 import {
   accountCreatedView,
@@ -201,7 +201,7 @@ export const routes = (s: Services): AnyRoute[] => {
                 routes: own,
                 description: 'Frontend reads and setup: accounts, apps, assets, authorizations, mini programs, deployments',
               },
-              ...DOCUMENTED_FUNCTIONS.map((fn) => ({ name: fn.name, description: fn.description, routes: fn.routes(s) })),
+              ...DOCUMENTED_FUNCTIONS,
             ],
             {
               title: 'wxa-deploy',

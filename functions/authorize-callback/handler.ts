@@ -4,13 +4,14 @@
  * component_verify_ticket every 10 minutes, authorized, updateauthorized, unauthorized).
  */
 import { z } from 'zod';
-import { handleUnauthorized, handleUpdateAuthorized } from '../../shared/app/authorization';
+import { handleUnauthorized, handleUpdateAuthorized } from '../../shared/app/authorization/push-events';
 import { httpFunction, services } from '../../shared/app/compose';
 import type { Services } from '../../shared/app/context';
+import { answerRedirect } from '../../shared/routes/authorization-redirect';
+import { authorizeCallbackRoutes } from '../../shared/routes/authorize-callback';
 import { cloudEntry } from '../../shared/runtime/entry';
-import { type AnyRoute, route } from '../../shared/runtime/http/route';
-import { PUSH_BODY_TYPES, pushQuery, receivePush } from '../../shared/wechat/receiver';
-import { redirectRoute } from '../bind-callback/handler';
+import { type AnyRoute, bindRoutes, type HandlerOf } from '../../shared/runtime/http/route';
+import { receivePush } from '../../shared/wechat/receiver';
 
 /** The decrypted component push: every kind names its InfoType and CreateTime; the rest depends on the kind. */
 const componentPush = z.object({
@@ -28,7 +29,7 @@ export type AuthorizeCallbackDeps = Pick<Services, 'log' | 'clock'> & {
   onAuthorizationEvent?: (push: ComponentPush) => Promise<string>;
 };
 
-export function eventsRoute(deps: AuthorizeCallbackDeps): AnyRoute {
+export function receiveEvents(deps: AuthorizeCallbackDeps): HandlerOf<typeof authorizeCallbackRoutes.events> {
   // deps.wechat is read per push, not here: its parts are built on first use (shared/wechat/platform.ts).
   const act = async (push: ComponentPush): Promise<string> => {
     if (push.InfoType === 'component_verify_ticket') {
@@ -37,28 +38,20 @@ export function eventsRoute(deps: AuthorizeCallbackDeps): AnyRoute {
     }
     return deps.onAuthorizationEvent ? deps.onAuthorizationEvent(push) : `stored ${push.InfoType}`;
   };
-  return route({
-    method: 'POST',
-    path: '/wechat/component/events',
-    auth: 'public',
-    summary: 'WeChat authorization-event receive URL (verify ticket, authorized, updateauthorized, unauthorized)',
-    bodyTypes: PUSH_BODY_TYPES,
-    query: pushQuery,
-    handle: async ({ query, rawBody, log, annotate }) =>
-      receivePush({
-        source: 'component',
-        crypto: deps.wechat.crypto,
-        inbox: deps.wechat.inbox,
-        log,
-        annotate,
-        nowSeconds: Math.floor(deps.clock() / 1000),
-        query,
-        rawBody,
-        schema: componentPush,
-        describe: (push) => ({ type: push.InfoType, appId: push.AuthorizerAppid ?? null, createTime: push.CreateTime }),
-        act,
-      }),
-  });
+  return async ({ query, rawBody, log, annotate }) =>
+    receivePush({
+      source: 'component',
+      crypto: deps.wechat.crypto,
+      inbox: deps.wechat.inbox,
+      log,
+      annotate,
+      nowSeconds: Math.floor(deps.clock() / 1000),
+      query,
+      rawBody,
+      schema: componentPush,
+      describe: (push) => ({ type: push.InfoType, appId: push.AuthorizerAppid ?? null, createTime: push.CreateTime }),
+      act,
+    });
 }
 
 /** The pipeline's reaction to authorization pushes; `authorized` is completed by the redirect (see authorization.ts). */
@@ -73,10 +66,11 @@ const reactTo =
     return `stored ${push.InfoType}`;
   };
 
-export const routes = (s: Services): AnyRoute[] => [
-  redirectRoute(s, 'authorize-app', '/wechat/authorize/callback', 'Authorization redirect for an app’s target mini program'),
-  eventsRoute({ log: s.log, clock: s.clock, wechat: s.wechat, onAuthorizationEvent: reactTo(s) }),
-];
+export const routes = (s: Services): AnyRoute[] =>
+  bindRoutes(authorizeCallbackRoutes, {
+    redirect: answerRedirect(s, 'authorize-app'),
+    events: receiveEvents({ log: s.log, clock: s.clock, wechat: s.wechat, onAuthorizationEvent: reactTo(s) }),
+  });
 
 export const makeHandler = (s: Services) => httpFunction(s, 'authorize-callback', routes(s));
 

@@ -4,11 +4,11 @@
  * reads already ignore expired documents; this sweep only reclaims space.
  */
 
-import { type Platform, platform } from '../../shared/runtime/compose';
+import { type Foundation, foundation } from '../../shared/runtime/compose';
 import { cloudEntry } from '../../shared/runtime/entry';
 import type { ScheduledEvent } from '../../shared/runtime/shim';
 
-export type MaintenanceDeps = Pick<Platform, 'log' | 'store'>;
+export type MaintenanceDeps = Pick<Foundation, 'log' | 'store'>;
 
 export function makeHandler(deps: MaintenanceDeps) {
   return async (event: ScheduledEvent) => {
@@ -18,4 +18,4 @@ export function makeHandler(deps: MaintenanceDeps) {
   };
 }
 
-export const handler = cloudEntry({ http: false, schedule: true }, async () => ({ schedule: makeHandler(await platform()) }));
+export const handler = cloudEntry({ http: false, schedule: true }, async () => ({ schedule: makeHandler(await foundation()) }));

@@ -6,33 +6,17 @@
 import { httpFunction, services } from '../../shared/app/compose';
 import { accountOf, actorOf, type Services } from '../../shared/app/context';
 import { releaseDeployment, rollbackDeployment } from '../../shared/app/deployments';
-import { deploymentSchema } from '../../shared/domain/deployment';
+import { publishRoutes } from '../../shared/routes/publish';
 import { cloudEntry } from '../../shared/runtime/entry';
-import { type AnyRoute, json, route } from '../../shared/runtime/http/route';
-import { deploymentParams } from '../build-trigger/handler';
+import { type AnyRoute, bindRoutes, json } from '../../shared/runtime/http/route';
 
-export const routes = (s: Services): AnyRoute[] => [
-  route({
-    method: 'POST',
-    path: '/v1/deployments/{deploymentId}/release',
-    auth: 'account',
-    summary: 'Release an approved deployment',
-    params: deploymentParams,
-    response: deploymentSchema,
-    handle: async ({ params, principal, signal }) =>
+export const routes = (s: Services): AnyRoute[] =>
+  bindRoutes(publishRoutes, {
+    release: async ({ params, principal, signal }) =>
       json(200, await releaseDeployment(s, accountOf(principal), params.deploymentId, actorOf(principal), signal)),
-  }),
-  route({
-    method: 'POST',
-    path: '/v1/deployments/{deploymentId}/rollback',
-    auth: 'account',
-    summary: 'Roll the mini program back to the version live before this release',
-    params: deploymentParams,
-    response: deploymentSchema,
-    handle: async ({ params, principal }) =>
+    rollback: async ({ params, principal }) =>
       json(200, await rollbackDeployment(s, accountOf(principal), params.deploymentId, actorOf(principal))),
-  }),
-];
+  });
 
 export const makeHandler = (s: Services) => httpFunction(s, 'publish', routes(s));
 

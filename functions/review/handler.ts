@@ -6,12 +6,10 @@ import { z } from 'zod';
 import { httpFunction, services } from '../../shared/app/compose';
 import { accountOf, actorOf, type Services } from '../../shared/app/context';
 import { handleAuditEvent, speedUpAudit, submitForAudit, undoAudit } from '../../shared/app/deployments';
-import { deploymentSchema } from '../../shared/domain/deployment';
-import { weChatAppidSchema } from '../../shared/domain/ids';
+import { reviewRoutes } from '../../shared/routes/review';
 import { cloudEntry } from '../../shared/runtime/entry';
-import { type AnyRoute, json, route } from '../../shared/runtime/http/route';
-import { PUSH_BODY_TYPES, pushQuery, receivePush } from '../../shared/wechat/receiver';
-import { deploymentParams } from '../build-trigger/handler';
+import { type AnyRoute, bindRoutes, json } from '../../shared/runtime/http/route';
+import { receivePush } from '../../shared/wechat/receiver';
 
 /** Audit pushes (reference §5); other events of the mini program are recorded and acknowledged. */
 const authorizerPush = z.object({
@@ -24,44 +22,13 @@ const authorizerPush = z.object({
   ScreenShot: z.string().max(10_000).optional(),
 });
 
-export const routes = (s: Services): AnyRoute[] => [
-  route({
-    method: 'POST',
-    path: '/v1/deployments/{deploymentId}/submit',
-    auth: 'account',
-    summary: 'Submit a built deployment for WeChat audit (or resubmit after a rejection was fixed)',
-    params: deploymentParams,
-    response: deploymentSchema,
-    handle: async ({ params, principal, signal }) =>
+export const routes = (s: Services): AnyRoute[] =>
+  bindRoutes(reviewRoutes, {
+    submit: async ({ params, principal, signal }) =>
       json(200, await submitForAudit(s, accountOf(principal), params.deploymentId, actorOf(principal), signal)),
-  }),
-  route({
-    method: 'POST',
-    path: '/v1/deployments/{deploymentId}/undo',
-    auth: 'account',
-    summary: 'Withdraw the audit (WeChat allows 5 a day, 10 a month per mini program)',
-    params: deploymentParams,
-    response: deploymentSchema,
-    handle: async ({ params, principal }) => json(200, await undoAudit(s, accountOf(principal), params.deploymentId, actorOf(principal))),
-  }),
-  route({
-    method: 'POST',
-    path: '/v1/deployments/{deploymentId}/speedup',
-    auth: 'account',
-    summary: 'Ask WeChat to expedite the audit (monthly quota)',
-    params: deploymentParams,
-    response: deploymentSchema,
-    handle: async ({ params, principal }) => json(200, await speedUpAudit(s, accountOf(principal), params.deploymentId)),
-  }),
-  route({
-    method: 'POST',
-    path: '/wechat/authorizers/{appid}/events',
-    auth: 'public',
-    summary: 'WeChat message & event receive URL, configured as /wechat/authorizers/$APPID$/events (audit results)',
-    params: z.object({ appid: weChatAppidSchema }),
-    bodyTypes: PUSH_BODY_TYPES,
-    query: pushQuery,
-    handle: async ({ params, query, rawBody, log, annotate }) =>
+    undo: async ({ params, principal }) => json(200, await undoAudit(s, accountOf(principal), params.deploymentId, actorOf(principal))),
+    speedup: async ({ params, principal }) => json(200, await speedUpAudit(s, accountOf(principal), params.deploymentId)),
+    events: async ({ params, query, rawBody, log, annotate }) =>
       receivePush({
         source: 'authorizer',
         crypto: s.wechat.crypto,
@@ -71,13 +38,9 @@ export const routes = (s: Services): AnyRoute[] => [
         nowSeconds: Math.floor(s.clock() / 1000),
         recipient: {
           appid: params.appid,
-          /*
-           * An appid with no mini program is refused too (404), not acknowledged: its ToUserName cannot be checked,
-           * there is nothing to act on (a deployment needs a stored mini program, and none is ever deleted), and
-           * recording it would let one captured push fill the inbox under every made-up appid. A genuine push that
-           * beats the authorization's own record gets in on WeChat's retry. userName is required by the schema:
-           * authorization refuses an authorizer without an original id, so a stored mini program always has one.
-           */
+          // An unknown appid is refused (404), not acknowledged: nothing to act on, and storing it would let one
+          // captured push fill the inbox under made-up appids; a genuine push that beats its authorization gets in on
+          // WeChat's retry. Every stored mini program has a userName (authorization requires the original id).
           userName: async () => (await s.db.miniPrograms.get(params.appid))?.data.userName ?? null,
         },
         query,
@@ -95,8 +58,7 @@ export const routes = (s: Services): AnyRoute[] => [
           return `stored ${push.Event ?? push.MsgType}`;
         },
       }),
-  }),
-];
+  });
 
 export const makeHandler = (s: Services) => httpFunction(s, 'review', routes(s));
 

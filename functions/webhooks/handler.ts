@@ -7,14 +7,14 @@
  */
 import type { Context } from 'aws-lambda';
 import { webhookWorkerOf } from '../../shared/app/webhooks/compose';
-import { type Platform, platform } from '../../shared/runtime/compose';
+import { type Foundation, foundation } from '../../shared/runtime/compose';
 import { cloudEntry } from '../../shared/runtime/entry';
 import type { ScheduledEvent } from '../../shared/runtime/shim';
 
 /** Kept back from the function's time limit for the last attempt's bookkeeping and the summary line. */
 const RESERVE_MS = 15_000;
 
-export type WebhooksDeps = Pick<Platform, 'config' | 'log' | 'store'> & { clock?: () => number };
+export type WebhooksDeps = Pick<Foundation, 'config' | 'log' | 'store'> & { clock?: () => number };
 
 export function makeHandler(deps: WebhooksDeps) {
   const worker = webhookWorkerOf(deps);
@@ -27,4 +27,4 @@ export function makeHandler(deps: WebhooksDeps) {
   };
 }
 
-export const handler = cloudEntry({ http: false, schedule: true }, async () => ({ schedule: makeHandler(await platform()) }));
+export const handler = cloudEntry({ http: false, schedule: true }, async () => ({ schedule: makeHandler(await foundation()) }));

@@ -23,8 +23,9 @@ export interface Platform {
   close(): Promise<void>;
 }
 
+/** `ticketIntervalMs` 0: the simulator pushes no verify ticket until the caller has it push one. */
 export async function startPlatform(
-  options: { auditDecisionDelayMs?: number | null; env?: Record<string, string> } = {},
+  options: { auditDecisionDelayMs?: number | null; env?: Record<string, string>; ticketIntervalMs?: number } = {},
 ): Promise<Platform> {
   const dir = mkdtempSync(join(tmpdir(), 'wxa-platform-'));
   const env: NodeJS.ProcessEnv = process.env;
@@ -42,7 +43,11 @@ export async function startPlatform(
     port: 0,
     timers: false,
     timeoutScale: 10,
-    simulator: { ticketIntervalMs: 60 * 60_000, auditDecisionDelayMs: options.auditDecisionDelayMs ?? null, pushTimeoutMs: 60_000 },
+    simulator: {
+      ticketIntervalMs: options.ticketIntervalMs ?? 60 * 60_000,
+      auditDecisionDelayMs: options.auditDecisionDelayMs ?? null,
+      pushTimeoutMs: 60_000,
+    },
   });
   if (!stack.simulator) throw new Error('the platform should run with the simulator');
   return {
@@ -108,9 +113,13 @@ export const expectStatus = (call: Call, status: number): Call => {
   return call;
 };
 
-export async function createAccount(p: Platform, name: string): Promise<{ id: string; api: Client }> {
+/** Creates an account as the admin; answers its id, its API key and a client that calls with that key. */
+export async function createAccount(
+  p: Pick<Platform, 'url' | 'adminKey'>,
+  name: string,
+): Promise<{ id: string; apiKey: string; api: Client }> {
   const created = accountCreated.parse(expectStatus(await client(p.url, p.adminKey).post('/v1/accounts', { name }), 201).body);
-  return { id: created.account.id, api: client(p.url, created.apiKey) };
+  return { id: created.account.id, apiKey: created.apiKey, api: client(p.url, created.apiKey) };
 }
 
 /** Plays the admin's scan of the authorization page, and returns where WeChat redirects the browser, unfollowed. */
@@ -172,15 +181,19 @@ export async function authorize(
   return scanAndReturn(p, url, appid, funcScopeIds);
 }
 
+/** `POST /v1/apps` with `body`, answered 201; answers the app's id. */
+export async function createApp(api: Client, body: Record<string, unknown>): Promise<string> {
+  return idReply.parse(expectStatus(await api.post('/v1/apps', body), 201).body).id;
+}
+
 export async function createLowcodeApp(api: Client, name = 'Shop', requiredPlugins: unknown[] = []): Promise<string> {
-  const created = await api.post('/v1/apps', {
+  return createApp(api, {
     kind: 'lowcode',
     name,
     templateId: 101,
     requiredPlugins,
     config: { ext: { shopName: name }, extPages: { 'pages/index/index': { navigationBarTitleText: name } }, pages: ['pages/index/index'] },
   });
-  return idReply.parse(expectStatus(created, 201).body).id;
 }
 
 export const deploymentOf = (call: Call): DeploymentReply => deploymentReply.parse(call.body);

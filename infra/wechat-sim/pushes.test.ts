@@ -12,6 +12,7 @@ import {
   MINUTE,
   PushReceiver,
   preAuthCode,
+  seededRandom,
   startSim,
   wxPost,
 } from './test-support';
@@ -24,18 +25,6 @@ let clock: Clock;
 let receiver: PushReceiver;
 
 const nowSeconds = (): number => Math.floor(clock.t / 1000);
-
-/** Deterministic dice (mulberry32) so fault scenarios replay identically. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 beforeEach(async () => {
   clock = new Clock();
@@ -246,7 +235,7 @@ describe('delivery, retries and push faults', () => {
     sim = await startSim({
       now: clock.now,
       componentEventUrl: `${receiver.url}/c`,
-      random: seeded(7),
+      random: seededRandom(7),
       faults: { reorderPushes: true },
       pushReorderWindowMs: 20,
     });

@@ -16,6 +16,18 @@ export const COMPONENT: SimulatorComponent = {
   encodingAESKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
 };
 
+/** mulberry32: seeded dice for the simulator's `random`, so fault scenarios replay identically from their seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /** 2025-01-15 10:00 in China (02:00 UTC): far from any day or month boundary. */
 export const T0 = Date.UTC(2025, 0, 15, 2, 0, 0);
 export const MINUTE = 60_000;

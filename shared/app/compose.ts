@@ -1,11 +1,9 @@
 /**
- * The composition every pipeline function shares: platform (config, logger, store) + WeChat + services, built once
+ * The composition every pipeline function shares: the foundation (config, logger, store) + WeChat + services, built once
  * per cold start; and the HTTP options every frontend function uses (account keys, Idempotency-Key, CORS).
  */
 
-import { ConflictError } from '../domain/errors';
-import { markNeedsReauth } from '../domain/mini-program';
-import { once, platform } from '../runtime/compose';
+import { foundation, once } from '../runtime/compose';
 import { createIdempotencyGuard } from '../runtime/http/idempotency';
 import type { AnyRoute } from '../runtime/http/route';
 import { createHttpFunction } from '../runtime/http/stack';
@@ -13,26 +11,17 @@ import { createSecretBox } from '../store/secret-box';
 import { createWeChatPlatform } from '../wechat/platform';
 import { accountAuthenticator } from './catalog';
 import { createServices, type Services } from './context';
+import { markMiniProgramNeedsReauth } from './mini-programs';
 import { deliverAfterStateChanges } from './webhooks/compose';
 
 export const services = once(async (): Promise<Services> => {
-  const base = await platform();
+  const base = await foundation();
   let built: Services | undefined;
   const wechat = createWeChatPlatform({
     ...base,
     // 61023: the owner must see that the mini program needs a new scan, on the mini program itself.
-    onNeedsReauth: async (appId, reason) => {
-      if (!built) return;
-      for (;;) {
-        const stored = await built.db.miniPrograms.get(appId);
-        if (!stored) return;
-        try {
-          await built.db.miniPrograms.update(appId, stored.version, markNeedsReauth(stored.data, reason, built.clock()));
-          return;
-        } catch (error) {
-          if (!(error instanceof ConflictError)) throw error;
-        }
-      }
+    onNeedsReauth: async (appid, reason) => {
+      if (built) await markMiniProgramNeedsReauth(built, appid, reason);
     },
   });
   built = createServices({ ...base, wechat });
@@ -40,15 +29,15 @@ export const services = once(async (): Promise<Services> => {
   return built;
 });
 
-export function httpFunction(s: Services, name: string, routes: readonly AnyRoute[]) {
+export function httpFunction(appServices: Services, name: string, routes: readonly AnyRoute[]) {
   return createHttpFunction({
     name,
     routes,
-    log: s.log,
-    maxBodyBytes: s.config.maxBodyBytes,
-    corsOrigins: s.config.corsOrigins,
-    adminApiKey: s.config.adminApiKey,
-    accounts: accountAuthenticator(s),
-    idempotency: createIdempotencyGuard(s.store, s.clock, createSecretBox(s.config.dataKey)),
+    log: appServices.log,
+    maxBodyBytes: appServices.config.maxBodyBytes,
+    corsOrigins: appServices.config.corsOrigins,
+    adminApiKey: appServices.config.adminApiKey,
+    accounts: accountAuthenticator(appServices),
+    idempotency: createIdempotencyGuard(appServices.store, appServices.clock, createSecretBox(appServices.config.dataKey)),
   });
 }

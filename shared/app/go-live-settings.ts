@@ -13,7 +13,7 @@ import type { Deployment } from '../domain/deployment';
 import { parseExtJson } from '../domain/ext-json';
 import { isPrivacyKey, PRIVACY_KEY_OF_API, PrivacyGuideIncomplete, privacyKeysToDeclare, privacySettingFor } from '../domain/privacy-guide';
 import { DOMAIN_LISTS, type DomainSet, describeDomains, domainsNeeded, isEmptyDomainSet, missingDomains } from '../domain/server-domains';
-import { WeChatApiError } from '../wechat/errcodes';
+import { ERRCODE, WeChatApiError } from '../wechat/errcodes';
 import type { CallOptions } from '../wechat/http';
 import type { CodePrivacyInfoResponse } from '../wechat/schemas';
 import type { Services } from './context';
@@ -27,8 +27,8 @@ export type StepResult =
 const DONE: StepResult = { kind: 'done' };
 const LATER: StepResult = { kind: 'later' };
 
-async function appOf(s: Services, d: Deployment): Promise<App | null> {
-  return (await s.db.apps.get(d.appId))?.data ?? null;
+async function appOf(services: Services, deployment: Deployment): Promise<App | null> {
+  return (await services.db.apps.get(deployment.appId))?.data ?? null;
 }
 
 const GONE: StepResult = { kind: 'fail', reason: 'the deployment’s app no longer exists', retryable: false };
@@ -39,17 +39,21 @@ const GONE: StepResult = { kind: 'fail', reason: 'the deployment’s app no long
  * WeChat's privacy scan of the committed code, or null while it still runs (61039, "retry in about a minute"). Its
  * lists name APIs (`wx.getLocation`), not guide keys (doc api_getcodeprivacyinfo).
  */
-async function privacyScan(s: Services, d: Deployment, call: CallOptions | undefined): Promise<CodePrivacyInfoResponse | null> {
+async function privacyScan(
+  services: Services,
+  deployment: Deployment,
+  call: CallOptions | undefined,
+): Promise<CodePrivacyInfoResponse | null> {
   try {
-    return await s.wechat.client.getCodePrivacyInfo(d.miniProgramAppid, call);
+    return await services.wechat.client.getCodePrivacyInfo(deployment.miniProgramAppid, call);
   } catch (error) {
-    if (error instanceof WeChatApiError && error.errcode === 61039) return null;
+    if (error instanceof WeChatApiError && error.errcode === ERRCODE.PRIVACY_SCAN_RUNNING) return null;
     throw error;
   }
 }
 
-const requiredPrivateInfosOf = (d: Deployment): string[] => {
-  const declared = parseExtJson(d.extJson)?.requiredPrivateInfos;
+const requiredPrivateInfosOf = (deployment: Deployment): string[] => {
+  const declared = parseExtJson(deployment.extJson)?.requiredPrivateInfos;
   return Array.isArray(declared) ? declared.filter((api): api is string => typeof api === 'string') : [];
 };
 
@@ -57,10 +61,10 @@ const requiredPrivateInfosOf = (d: Deployment): string[] => {
  * Sets the guide for what WeChat detected in the code, what its `requiredPrivateInfos` implies and what the app's
  * owner declares (`privacy-guide.ts`). Nothing to declare: nothing is set. No contact: the user is told to add one.
  */
-async function setGuide(s: Services, d: Deployment, app: App, call: CallOptions | undefined): Promise<StepResult> {
+async function setGuide(services: Services, deployment: Deployment, app: App, call: CallOptions | undefined): Promise<StepResult> {
   const guide = app.config.privacyGuide;
-  const detected = (await s.wechat.client.getPrivacySetting(d.miniProgramAppid, 2, call)).privacy_list;
-  const keys = privacyKeysToDeclare({ detected, requiredPrivateInfos: requiredPrivateInfosOf(d), guide });
+  const detected = (await services.wechat.client.getPrivacySetting(deployment.miniProgramAppid, 2, call)).privacy_list;
+  const keys = privacyKeysToDeclare({ detected, requiredPrivateInfos: requiredPrivateInfosOf(deployment), guide });
   const body = privacySettingFor(
     app.kind,
     guide,
@@ -69,15 +73,15 @@ async function setGuide(s: Services, d: Deployment, app: App, call: CallOptions 
   );
   if (body === null) return DONE;
   if (body instanceof PrivacyGuideIncomplete) return { kind: 'fail', reason: body.message, retryable: true };
-  await s.wechat.client.setPrivacySetting(d.miniProgramAppid, body, call);
+  await services.wechat.client.setPrivacySetting(deployment.miniProgramAppid, body, call);
   return DONE;
 }
 
 /** The build step: once WeChat's scan of the commit is done (its `privacy_list` is complete then), set the guide. */
-export async function applyPrivacyGuide(s: Services, d: Deployment, call: CallOptions | undefined): Promise<StepResult> {
-  if (!(await privacyScan(s, d, call))) return LATER;
-  const app = await appOf(s, d);
-  return app ? setGuide(s, d, app, call) : GONE;
+export async function applyPrivacyGuide(services: Services, deployment: Deployment, call: CallOptions | undefined): Promise<StepResult> {
+  if (!(await privacyScan(services, deployment, call))) return LATER;
+  const app = await appOf(services, deployment);
+  return app ? setGuide(services, deployment, app, call) : GONE;
 }
 
 /**
@@ -90,7 +94,7 @@ function scanProblem(scan: CodePrivacyInfoResponse): StepResult | null {
     return {
       kind: 'fail',
       retryable: true,
-      errcode: 61040,
+      errcode: ERRCODE.PRIVACY_CONFIG_INVALID,
       reason:
         `WeChat has not granted this mini program the privacy APIs ${scan.without_auth_list.join(', ')}: apply for them ` +
         '(mp.weixin.qq.com 开发管理 → 接口设置, or apply_privacy_interface), then retry',
@@ -102,7 +106,7 @@ function scanProblem(scan: CodePrivacyInfoResponse): StepResult | null {
     return {
       kind: 'fail',
       retryable: false,
-      errcode: 61040,
+      errcode: ERRCODE.PRIVACY_CONFIG_INVALID,
       reason:
         `the code uses ${scan.without_conf_list.join(', ')} without declaring ${names.length === 1 ? 'it' : 'them'} in requiredPrivateInfos: ` +
         `add ${names.join(', ')} to the app's config.requiredPrivateInfos (a lowcode app; the iot-video template declares its own)` +
@@ -115,7 +119,17 @@ function scanProblem(scan: CodePrivacyInfoResponse): StepResult | null {
 // ------------------------------------------------------------------------------------------------ domains
 
 /** WeChat's refusals that only registering the domain on the platform (or fixing it) can cure. */
-const DOMAIN_REFUSALS: ReadonlySet<number> = new Set([85015, 85016, 85017, 85018, 85301, 89020, 89021, 89029, 89231]);
+const DOMAIN_REFUSALS: ReadonlySet<number> = new Set([
+  ERRCODE.NOT_A_MINI_PROGRAM,
+  ERRCODE.TOO_MANY_DOMAINS,
+  ERRCODE.NO_DOMAIN_TO_MODIFY,
+  ERRCODE.DOMAIN_NOT_ON_PLATFORM,
+  ERRCODE.DOMAIN_BREAKS_RULES,
+  ERRCODE.NO_WEBVIEW_DOMAINS_ON_PLATFORM,
+  ERRCODE.WEBVIEW_DOMAIN_NOT_OF_PLATFORM,
+  ERRCODE.TOO_MANY_WEBVIEW_DOMAINS,
+  ERRCODE.PERSONAL_NO_WEBVIEW_DOMAINS,
+]);
 
 const refusedDomains = (error: WeChatApiError, wanted: DomainSet): StepResult => ({
   kind: 'fail',
@@ -130,9 +144,14 @@ const refusedDomains = (error: WeChatApiError, wanted: DomainSet): StepResult =>
  * Adds what is missing of `needed` (`get` first: an `add` of a domain already there answers 85017), then reads the
  * lists again to check WeChat kept them.
  */
-async function ensureServerDomains(s: Services, d: Deployment, needed: DomainSet, call: CallOptions | undefined): Promise<StepResult> {
-  const { client } = s.wechat;
-  const appid = d.miniProgramAppid;
+async function ensureServerDomains(
+  services: Services,
+  deployment: Deployment,
+  needed: DomainSet,
+  call: CallOptions | undefined,
+): Promise<StepResult> {
+  const { client } = services.wechat;
+  const appid = deployment.miniProgramAppid;
   const missing = missingDomains(needed, await client.modifyDomain(appid, { action: 'get' }, call));
   if (DOMAIN_LISTS.every((list) => missing[list].length === 0)) return DONE;
   const { requestdomain, wsrequestdomain, uploaddomain, downloaddomain } = missing;
@@ -152,10 +171,15 @@ async function ensureServerDomains(s: Services, d: Deployment, needed: DomainSet
   return DOMAIN_LISTS.every((list) => still[list].length === 0) ? DONE : unkept({ ...still, webviewdomain: [] });
 }
 
-async function ensureWebviewDomains(s: Services, d: Deployment, needed: DomainSet, call: CallOptions | undefined): Promise<StepResult> {
+async function ensureWebviewDomains(
+  services: Services,
+  deployment: Deployment,
+  needed: DomainSet,
+  call: CallOptions | undefined,
+): Promise<StepResult> {
   if (needed.webviewdomain.length === 0) return DONE;
-  const { client } = s.wechat;
-  const appid = d.miniProgramAppid;
+  const { client } = services.wechat;
+  const appid = deployment.miniProgramAppid;
   const missing = missingDomains(needed, await client.setWebviewDomain(appid, { action: 'get' }, call)).webviewdomain;
   if (missing.length === 0) return DONE;
   const wanted = { requestdomain: [], wsrequestdomain: [], uploaddomain: [], downloaddomain: [], webviewdomain: missing };
@@ -182,16 +206,16 @@ const unkept = (set: DomainSet): StepResult => ({
  * Sets the domains the build needs — the backend's asset host (the ext_json's image URLs) and the app's
  * `serverDomains` — checking them with `get` first and after.
  */
-export async function ensureDomains(s: Services, d: Deployment, call: CallOptions | undefined): Promise<StepResult> {
-  const app = await appOf(s, d);
-  return app ? setDomains(s, d, app, call) : GONE;
+export async function ensureDomains(services: Services, deployment: Deployment, call: CallOptions | undefined): Promise<StepResult> {
+  const app = await appOf(services, deployment);
+  return app ? setDomains(services, deployment, app, call) : GONE;
 }
 
-async function setDomains(s: Services, d: Deployment, app: App, call: CallOptions | undefined): Promise<StepResult> {
-  const needed = domainsNeeded(s.config.publicBaseUrl, app.config.serverDomains);
+async function setDomains(services: Services, deployment: Deployment, app: App, call: CallOptions | undefined): Promise<StepResult> {
+  const needed = domainsNeeded(services.config.publicBaseUrl, app.config.serverDomains);
   if (isEmptyDomainSet(needed)) return DONE;
-  const server = await ensureServerDomains(s, d, needed, call);
-  return server.kind === 'done' ? ensureWebviewDomains(s, d, needed, call) : server;
+  const server = await ensureServerDomains(services, deployment, needed, call);
+  return server.kind === 'done' ? ensureWebviewDomains(services, deployment, needed, call) : server;
 }
 
 // ------------------------------------------------------------------------------------------------ submit
@@ -202,15 +226,15 @@ async function setDomains(s: Services, d: Deployment, app: App, call: CallOption
  * WeChat would refuse the submit for, the guide is set again (an authorization since the build cleared it), and
  * the domains are still there.
  */
-export async function prepareSubmit(s: Services, d: Deployment, call: CallOptions | undefined): Promise<StepResult> {
-  const scan = await privacyScan(s, d, call);
+export async function prepareSubmit(services: Services, deployment: Deployment, call: CallOptions | undefined): Promise<StepResult> {
+  const scan = await privacyScan(services, deployment, call);
   if (!scan) return LATER;
   const problem = scanProblem(scan);
   if (problem) return problem;
   // One read of the app for both: the guide and the domains are the same app's.
-  const app = await appOf(s, d);
+  const app = await appOf(services, deployment);
   if (!app) return GONE;
-  const guide = await setGuide(s, d, app, call);
+  const guide = await setGuide(services, deployment, app, call);
   if (guide.kind !== 'done') return guide;
-  return setDomains(s, d, app, call);
+  return setDomains(services, deployment, app, call);
 }

@@ -1,6 +1,6 @@
 /** The pages an admin sees in the browser after WeChat redirects back from the authorization page. */
 import type { ErrorPage, Reply } from '../runtime/http/route';
-import type { AuthResult } from './authorization';
+import type { AuthResult } from './authorization/outcome';
 
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);

@@ -18,24 +18,24 @@ export const templateLibraryCollection = defineCollection({
   schema: z.lazy(() => z.object({ templates: z.array(libraryTemplateSchema) })),
 });
 
-const fromWeChat = (t: Template): LibraryTemplate => ({
-  templateId: t.template_id,
-  userVersion: t.user_version,
-  userDesc: t.user_desc,
-  createdAt: t.create_time === undefined ? null : t.create_time * 1000,
-  templateType: t.template_type ?? 0,
-  sourceMiniProgramAppid: t.source_miniprogram_appid || null,
-  sourceMiniProgram: t.source_miniprogram || null,
+const fromWeChat = (template: Template): LibraryTemplate => ({
+  templateId: template.template_id,
+  userVersion: template.user_version,
+  userDesc: template.user_desc,
+  createdAt: template.create_time === undefined ? null : template.create_time * 1000,
+  templateType: template.template_type ?? 0,
+  sourceMiniProgramAppid: template.source_miniprogram_appid || null,
+  sourceMiniProgram: template.source_miniprogram || null,
 });
 
 /** The library, from the store while fresh, else from WeChat (and stored for the next readers). */
-export async function templateLibrary(s: Services, signal?: AbortSignal): Promise<LibraryTemplate[]> {
-  const cache = s.store.collection(templateLibraryCollection);
+export async function templateLibrary(services: Services, signal?: AbortSignal): Promise<LibraryTemplate[]> {
+  const cache = services.store.collection(templateLibraryCollection);
   const cached = await cache.get(LIBRARY_ID);
   if (cached) return cached.data.templates;
-  const answer = await s.wechat.client.getTemplateList(undefined, signal ? { signal } : undefined);
+  const answer = await services.wechat.client.getTemplateList(undefined, signal ? { signal } : undefined);
   const templates = answer.template_list.map(fromWeChat);
-  const now = s.clock();
+  const now = services.clock();
   try {
     await cache.insert(LIBRARY_ID, { templates }, { expiresAt: now + TEMPLATE_LIBRARY_CACHE_MS });
   } catch (error) {
@@ -49,6 +49,6 @@ export async function templateLibrary(s: Services, signal?: AbortSignal): Promis
  * The template a build commits when it names none: the latest version of the app's template's line. An app whose
  * template the library no longer lists keeps its own id, and WeChat's commit says what is wrong (85014).
  */
-export async function templateToBuild(s: Services, appTemplateId: number, signal?: AbortSignal): Promise<number> {
-  return latestOfLine(await templateLibrary(s, signal), appTemplateId)?.templateId ?? appTemplateId;
+export async function templateToBuild(services: Services, appTemplateId: number, signal?: AbortSignal): Promise<number> {
+  return latestOfLine(await templateLibrary(services, signal), appTemplateId)?.templateId ?? appTemplateId;
 }

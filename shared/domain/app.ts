@@ -12,6 +12,7 @@
  * common.ts gives the built schema, to derive another from it).
  */
 import { z } from 'zod';
+import type { AppKind } from './app-kind';
 import { ALLOWED, type Decision, fieldIssues, refused } from './common';
 import { type FieldIssue, ValidationError } from './errors';
 import type { AccountId, AppId, AssetId, WeChatAppid } from './ids';
@@ -20,9 +21,7 @@ import { requiredPluginsSchema } from './plugins';
 import { privacyGuideSchema } from './privacy-guide';
 import { serverDomainsSchema } from './server-domains';
 
-export const APP_KINDS = ['lowcode', 'iot-video'] as const;
-export const appKindSchema = z.enum(APP_KINDS);
-export type AppKind = z.infer<typeof appKindSchema>;
+export { APP_KINDS, type AppKind, appKindSchema } from './app-kind';
 
 // ---------------------------------------------------------------------------------------------------------
 // What every kind's config carries for WeChat's go-live rules (privacy-guide.ts, server-domains.ts)

@@ -1,8 +1,10 @@
 import fc from 'fast-check';
 import type { Actor } from './common';
 import {
+  auditCommandOf,
   type CommandType,
   createDeployment,
+  DEPLOYMENT_STATES,
   type Deployment,
   type DeploymentCommand,
   type DeploymentErrorCode,
@@ -11,8 +13,11 @@ import {
   type IgnoredBecause,
   InvalidTransitionError,
   isDue,
+  isTerminal,
   MAX_POLL_DELAY_MS,
+  NO_EFFECTS,
   nextPollDelay,
+  OPEN_STATES,
   ownsAudit,
   pendingWork,
   phaseOf,
@@ -397,7 +402,7 @@ describe('deployment state machine', () => {
       }
       const result = transition(d, SAMPLE[type], ctx());
       if (want.kind === 'noop') {
-        expect(result).toEqual({ deployment: d, changed: false, effects: [], ignored: want.why });
+        expect(result).toEqual({ deployment: d, changed: false, effects: NO_EFFECTS, ignored: want.why });
         expect(result.deployment).toBe(d);
         return;
       }
@@ -411,28 +416,44 @@ describe('deployment state machine', () => {
 
   describe('effects: what the writer that won must do at WeChat', () => {
     test.each([
-      ['configuring', 'startBuild', ['commitCode']],
-      ['building:commit', 'buildCommitted', ['setPrivacyGuide']],
-      ['building:privacy', 'privacyGuideSet', ['setDomains']],
-      ['building:domains', 'domainsSet', ['fetchQrCode']],
-      ['building:qrcode', 'qrStored', ['bindTesters']],
-      ['building:testers', 'buildSucceeded', []],
-      ['built', 'submitAudit', ['submitAudit']],
-      ['submitting', 'auditSubmitted', []],
-      ['approved', 'startRelease', ['release']],
-      ['releasing', 'released', []],
-      ['failed', 'retry', ['fetchQrCode']],
-      ['auditing', 'void', ['undoAudit']],
-      ['submitting', 'void', ['undoAudit']],
-      ['built', 'void', []],
-      ['approved', 'cancel', []],
-    ] as const)('%s + %s → %j', (phase, type, effects) => {
-      expect(transition(at(phase), SAMPLE[type], ctx()).effects).toEqual(effects);
+      ['configuring', 'startBuild', 'commitCode', false],
+      ['building:commit', 'buildCommitted', 'setPrivacyGuide', false],
+      ['building:privacy', 'privacyGuideSet', 'setDomains', false],
+      ['building:domains', 'domainsSet', 'fetchQrCode', false],
+      ['building:qrcode', 'qrStored', 'bindTesters', false],
+      ['building:testers', 'buildSucceeded', null, false],
+      ['built', 'submitAudit', 'submitAudit', false],
+      ['submitting', 'auditSubmitted', 'pollAudit', false],
+      ['auditing', 'auditDelayed', 'pollAudit', false],
+      ['approved', 'startRelease', 'release', false],
+      ['releasing', 'released', null, false],
+      ['failed', 'retry', 'fetchQrCode', false],
+      ['auditing', 'void', null, true],
+      ['submitting', 'void', null, true],
+      ['built', 'void', null, false],
+      ['approved', 'cancel', null, false],
+    ] as const)('%s + %s → next %s, undo audit %s', (phase, type, next, undoAudit) => {
+      expect(transition(at(phase), SAMPLE[type], ctx()).effects).toEqual({ next, undoAudit });
+    });
+
+    test('every change names the work its new state needs: the worker follows `next` without reading it again', () => {
+      for (const phase of PHASES) {
+        for (const command of Object.values(SAMPLE)) {
+          let result: ReturnType<typeof transition>;
+          try {
+            result = transition(at(phase), command, ctx());
+          } catch {
+            continue;
+          }
+          if (result.changed)
+            expect([phase, command.type, result.effects.next]).toEqual([phase, command.type, pendingWork(result.deployment)]);
+        }
+      }
     });
 
     test('cancelling a retryable failure around an audit undoes the audit', () => {
       const submitting = run(at('submitting'), [{ type: 'fail', reason: 'quota', retryable: true, errcode: 45009 }]);
-      expect(transition(submitting, { type: 'cancel' }, ctx()).effects).toEqual(['undoAudit']);
+      expect(transition(submitting, { type: 'cancel' }, ctx()).effects.undoAudit).toBe(true);
       // Stored by older code, which failed an audit on a refused poll: still closable, and its audit still undone.
       const auditing = at('auditing');
       const legacy: Deployment = {
@@ -441,9 +462,42 @@ describe('deployment state machine', () => {
         nextPollAt: null,
         failure: { at: auditing.updatedAt, reason: 'quota', retryable: true, errcode: 45009, from: 'auditing', step: null },
       };
-      expect(transition(legacy, { type: 'cancel' }, ctx()).effects).toEqual(['undoAudit']);
+      expect(transition(legacy, { type: 'cancel' }, ctx()).effects.undoAudit).toBe(true);
       expect(transition(legacy, { type: 'retry' }, ctx()).deployment).toMatchObject({ state: 'auditing', audit: { auditId: AUDIT } });
     });
+  });
+
+  describe("WeChat's word on an audit", () => {
+    test.each([
+      [
+        { status: 0, auditId: AUDIT },
+        { type: 'auditApproved', auditId: AUDIT },
+      ],
+      [
+        { status: 1, auditId: AUDIT, reason: 'blurry', screenshots: ['m1'] },
+        { type: 'auditRejected', auditId: AUDIT, reason: 'blurry', screenshots: ['m1'] },
+      ],
+      [{ status: 1 }, { type: 'auditRejected', reason: 'rejected', screenshots: [] }],
+      [{ status: 2, auditId: AUDIT }, null],
+      [
+        { status: 3, auditId: AUDIT },
+        { type: 'withdraw', auditId: AUDIT },
+      ],
+      [
+        { status: 4, reason: null },
+        { type: 'auditDelayed', reason: 'delayed' },
+      ],
+    ] as const)('%j → %j', (verdict, command) => {
+      expect(auditCommandOf(verdict)).toEqual(command);
+    });
+  });
+
+  test('OPEN_STATES: every state but the closed ones and failed (open only while retryable)', () => {
+    const open = ['configuring', 'building', 'built', 'submitting', 'auditing', 'approved', 'releasing', 'rejected', 'withdrawn'];
+    expect(OPEN_STATES).toEqual(open);
+    for (const state of DEPLOYMENT_STATES) {
+      if (state !== 'failed') expect(isTerminal({ ...at('built'), state })).toBe(!open.includes(state));
+    }
   });
 
   describe('the product flow', () => {
@@ -500,7 +554,7 @@ describe('deployment state machine', () => {
 
     test('unbind while auditing voids it and asks for the audit to be undone', () => {
       const result = transition(at('auditing'), { type: 'void', reason: 'the app was unbound from its mini program' }, ctx());
-      expect(result).toMatchObject({ changed: true, effects: ['undoAudit'] });
+      expect(result).toMatchObject({ changed: true, effects: { undoAudit: true } });
       expect(result.deployment).toMatchObject({
         state: 'voided',
         stateReason: 'the app was unbound from its mini program',
@@ -557,9 +611,13 @@ describe('deployment state machine', () => {
       const approved = at('approved');
       const a = transition(approved, { type: 'startRelease' }, ctx());
       const b = transition(approved, { type: 'startRelease' }, ctx());
-      expect([a.effects, b.effects]).toEqual([['release'], ['release']]);
+      expect([a.effects.next, b.effects.next]).toEqual(['release', 'release']);
       // b loses the compare-and-set, re-reads a's document and decides again:
-      expect(transition(a.deployment, { type: 'startRelease' }, ctx())).toMatchObject({ changed: false, effects: [], ignored: 'repeat' });
+      expect(transition(a.deployment, { type: 'startRelease' }, ctx())).toMatchObject({
+        changed: false,
+        effects: NO_EFFECTS,
+        ignored: 'repeat',
+      });
     });
 
     test('a build that outlives its request is resumable from the step it reached', () => {

@@ -416,19 +416,16 @@ const isInFlightState = (state: DeploymentState): state is InFlightState => (IN_
 
 export const isInFlight = (deployment: Deployment): boolean => isInFlightState(deployment.state);
 
-export const isTerminal = (deployment: Deployment): boolean => {
-  switch (deployment.state) {
-    case 'cancelled':
-    case 'voided':
-    case 'released':
-    case 'rolled-back':
-      return true;
-    case 'failed':
-      return deployment.failure?.retryable !== true;
-    default:
-      return false;
-  }
-};
+/** Closed for good; `failed` is too, unless its failure is retryable. */
+const TERMINAL_STATES: ReadonlySet<DeploymentState> = new Set(['cancelled', 'voided', 'released', 'rolled-back']);
+
+export const isTerminal = (deployment: Deployment): boolean =>
+  deployment.state === 'failed' ? deployment.failure?.retryable !== true : TERMINAL_STATES.has(deployment.state);
+
+/** The states a deployment is open in whatever its failure; `failed` is open too, but only while retryable (`isTerminal`). */
+export const OPEN_STATES: readonly DeploymentState[] = DEPLOYMENT_STATES.filter(
+  (state) => state !== 'failed' && !TERMINAL_STATES.has(state),
+);
 
 /** Whether WeChat may be reviewing this deployment's code, so closing it should undo the audit. */
 export const auditMayBeLive = (deployment: Deployment): boolean => {
@@ -499,17 +496,52 @@ export const phaseOf = (deployment: Deployment): string => {
   return deployment.state;
 };
 
-/** WeChat calls the caller must make after a transition (or the poller, to resume). */
-export type Effect =
+/** A deployment's next WeChat call (`pendingWork`): a build step, the submit, an audit poll, the release. */
+export type Work =
   | 'commitCode'
   | 'setPrivacyGuide'
   | 'setDomains'
   | 'fetchQrCode'
   | 'bindTesters'
   | 'submitAudit'
-  | 'release'
-  | 'undoAudit';
-export type Work = Exclude<Effect, 'undoAudit'> | 'pollAudit';
+  | 'pollAudit'
+  | 'release';
+
+/** What the writer whose transition changed the deployment (and whose write won) does at WeChat. */
+export interface Effects {
+  /** The work the new phase starts with (`pendingWork`), or null when it has none or the phase did not change. */
+  readonly next: Work | null;
+  /** Closing the deployment withdraws its audit at WeChat first. */
+  readonly undoAudit: boolean;
+}
+
+export const NO_EFFECTS: Effects = { next: null, undoAudit: false };
+
+/** What WeChat says of an audit, from a poll, the latest audit or a push: 0 approved · 1 rejected · 2 under review · 3 withdrawn · 4 delayed. */
+export interface AuditVerdict {
+  readonly status: LatestAudit['status'];
+  /** Pushes name no audit. */
+  readonly auditId?: number | undefined;
+  readonly reason?: string | null | undefined;
+  readonly screenshots?: readonly string[] | undefined;
+}
+
+/** The command WeChat's word on an audit makes, or null while it is still under review. */
+export const auditCommandOf = (verdict: AuditVerdict): DeploymentCommand | null => {
+  const id = verdict.auditId === undefined ? {} : { auditId: verdict.auditId };
+  switch (verdict.status) {
+    case 0:
+      return { type: 'auditApproved', ...id };
+    case 1:
+      return { type: 'auditRejected', ...id, reason: verdict.reason ?? 'rejected', screenshots: [...(verdict.screenshots ?? [])] };
+    case 2:
+      return null;
+    case 3:
+      return { type: 'withdraw', ...id };
+    case 4:
+      return { type: 'auditDelayed', ...id, reason: verdict.reason ?? 'delayed' };
+  }
+};
 
 const STEP_WORK: Record<BuildStep, Work> = {
   commit: 'commitCode',
@@ -553,8 +585,8 @@ export interface TransitionContext {
 export type IgnoredBecause = 'repeat' | 'stale' | 'closed';
 
 export type TransitionResult =
-  | { readonly deployment: Deployment; readonly changed: true; readonly effects: readonly Effect[] }
-  | { readonly deployment: Deployment; readonly changed: false; readonly effects: readonly []; readonly ignored: IgnoredBecause };
+  | { readonly deployment: Deployment; readonly changed: true; readonly effects: Effects }
+  | { readonly deployment: Deployment; readonly changed: false; readonly effects: typeof NO_EFFECTS; readonly ignored: IgnoredBecause };
 
 interface Move {
   readonly to: DeploymentState;
@@ -565,7 +597,8 @@ interface Move {
   readonly auditId?: number;
   readonly undoAudit?: boolean;
 }
-type Outcome = Move | { readonly ignore: IgnoredBecause };
+/** What a command does to a deployment: a move, or nothing and why. */
+type Decision = Move | { readonly ignore: IgnoredBecause };
 
 const refuse = (d: Deployment, command: DeploymentCommand, code: DeploymentErrorCode, message: string): never => {
   throw new InvalidTransitionError(d, command.type, code, `Deployment ${d.id} (${d.state}): ${message}`);
@@ -580,7 +613,7 @@ const refuseClosed = (d: Deployment, command: DeploymentCommand, otherwise: stri
   return refuse(d, command, 'DEPLOYMENT_INVALID_TRANSITION', otherwise);
 };
 
-const overtaken = (d: Deployment): Outcome => ({ ignore: isTerminal(d) ? 'closed' : 'stale' });
+const overtaken = (d: Deployment): Decision => ({ ignore: isTerminal(d) ? 'closed' : 'stale' });
 
 const newAudit = (auditId: number, at: number): Audit => ({
   auditId,
@@ -594,7 +627,7 @@ const newAudit = (auditId: number, at: number): Audit => ({
 const closingAudit = (auditId: number | undefined): { auditId?: number } => (auditId === undefined ? {} : { auditId });
 
 /** A worker reports that a build step is done. */
-const buildProgress = (d: Deployment, command: DeploymentCommand, done: BuildStep, next: Move): Outcome => {
+const buildProgress = (d: Deployment, command: DeploymentCommand, done: BuildStep, next: Move): Decision => {
   if (d.state === 'configuring') return refuse(d, command, 'DEPLOYMENT_NOT_BUILT', 'the build has not started.');
   if (d.state !== 'building' || d.buildStep === null) return overtaken(d);
   const reached = BUILD_STEPS.indexOf(d.buildStep);
@@ -607,7 +640,7 @@ const buildProgress = (d: Deployment, command: DeploymentCommand, done: BuildSte
 type AuditResult = Extract<DeploymentCommand, { type: 'auditApproved' | 'auditRejected' | 'auditDelayed' }>;
 
 /** Audit results come from pushes (no audit id) and polls (with one); neither may throw. */
-const auditResult = (d: Deployment, command: AuditResult, at: number): Outcome => {
+const auditResult = (d: Deployment, command: AuditResult, at: number): Decision => {
   let audit = d.audit;
   if (d.state === 'submitting' && command.auditId !== undefined && command.auditId !== audit?.auditId) {
     // The result overtook our own record of the submit (WeChat may answer before we stored the audit id).
@@ -636,7 +669,7 @@ const auditResult = (d: Deployment, command: AuditResult, at: number): Outcome =
   }
 };
 
-const decide = (d: Deployment, command: DeploymentCommand, ctx: TransitionContext): Outcome => {
+const decide = (d: Deployment, command: DeploymentCommand, ctx: TransitionContext): Decision => {
   const { state } = d;
   switch (command.type) {
     case 'startBuild':
@@ -839,38 +872,38 @@ const decide = (d: Deployment, command: DeploymentCommand, ctx: TransitionContex
  * `InvalidTransitionError` for a command the current state forbids.
  */
 export const transition = (deployment: Deployment, command: DeploymentCommand, ctx: TransitionContext): TransitionResult => {
-  const outcome = decide(deployment, command, ctx);
-  if ('ignore' in outcome) return { deployment, changed: false, effects: [], ignored: outcome.ignore };
+  const decision = decide(deployment, command, ctx);
+  if ('ignore' in decision) return { deployment, changed: false, effects: NO_EFFECTS, ignored: decision.ignore };
 
   const entry: HistoryEntry = {
     at: ctx.at,
     from: deployment.state,
-    to: outcome.to,
-    ...(outcome.step ? { step: outcome.step } : {}),
+    to: decision.to,
+    ...(decision.step ? { step: decision.step } : {}),
     command: command.type,
     actor: ctx.actor,
-    ...(outcome.cause === undefined ? {} : { cause: outcome.cause }),
-    ...(outcome.errcode === undefined ? {} : { errcode: outcome.errcode }),
-    ...(outcome.auditId === undefined ? {} : { auditId: outcome.auditId }),
+    ...(decision.cause === undefined ? {} : { cause: decision.cause }),
+    ...(decision.errcode === undefined ? {} : { errcode: decision.errcode }),
+    ...(decision.auditId === undefined ? {} : { auditId: decision.auditId }),
   };
   const next: Deployment = {
     ...deployment,
     failure: null,
-    ...outcome.patch,
-    state: outcome.to,
-    buildStep: outcome.to === 'building' ? (outcome.step ?? 'commit') : null,
-    stateReason: outcome.cause ?? null,
-    nextPollAt: pollAtFor(outcome.to, ctx.at, ctx.random),
+    ...decision.patch,
+    state: decision.to,
+    buildStep: decision.to === 'building' ? (decision.step ?? 'commit') : null,
+    stateReason: decision.cause ?? null,
+    nextPollAt: pollAtFor(decision.to, ctx.at, ctx.random),
     pollAttempts: 0,
     history: [...deployment.history, entry],
     // Instances' clocks differ a little; a document's updatedAt must not go backwards.
     updatedAt: Math.max(deployment.updatedAt, ctx.at),
   };
 
-  const effects: Effect[] = [];
-  const work = pendingWork(next);
-  if (work !== null && work !== 'pollAudit' && phaseOf(next) !== phaseOf(deployment)) effects.push(work);
-  if (outcome.undoAudit) effects.push('undoAudit');
+  const effects: Effects = {
+    next: phaseOf(next) === phaseOf(deployment) ? null : pendingWork(next),
+    undoAudit: decision.undoAudit === true,
+  };
   return { deployment: next, changed: true, effects };
 };
 

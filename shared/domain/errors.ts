@@ -3,8 +3,9 @@
  *
  * Every error the system raises on purpose is an `AppError`: it carries a stable `code` (clients and tests
  * match on it), a `category` (what kind of failure it is, independent of any transport) and, for bad input,
- * the `field` that was wrong. The HTTP status is *not* decided here: exactly one middleware
- * (`shared/runtime/http/error-handler.ts`) maps categories to statuses, so the domain stays transport-free.
+ * the `field` that was wrong. The HTTP status is *not* decided here: exactly one place, the HTTP stack's error
+ * handler (`STATUS_BY_CATEGORY` in `shared/runtime/http/stack.ts`), maps categories to statuses, so the domain
+ * stays transport-free.
  */
 
 export const ERROR_CATEGORIES = [

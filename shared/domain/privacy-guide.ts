@@ -13,7 +13,7 @@
  * The schemas are `z.lazy`: built on their first parse rather than at every cold start's import.
  */
 import { z } from 'zod';
-import type { AppKind } from './app';
+import type { AppKind } from './app-kind';
 
 /**
  * The privacy keys WeChat knows, with WeChat's label for each: WxJava weixin-java-open

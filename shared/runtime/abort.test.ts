@@ -1,8 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { getEventListeners } from 'node:events';
 import { join } from 'node:path';
-import { z } from 'zod';
-import { WeChatHttp } from '../wechat/http';
 import { eitherSignal } from './abort';
 
 describe('eitherSignal', () => {
@@ -43,26 +41,5 @@ describe('eitherSignal', () => {
       }).stderr;
     expect(stderrOf(false)).toContain('MaxListenersExceededWarning');
     expect(stderrOf(true)).not.toContain('MaxListenersExceededWarning');
-  });
-});
-
-describe('WeChat calls with a caller signal on Node 18.15 (no AbortSignal.any)', () => {
-  it('still work', async () => {
-    const any = Object.getOwnPropertyDescriptor(AbortSignal, 'any');
-    delete (AbortSignal as { any?: unknown }).any;
-    try {
-      const http = new WeChatHttp({
-        apiBase: 'https://api.weixin.qq.com',
-        fetch: async () =>
-          new Response(JSON.stringify({ errcode: 0, errmsg: 'ok', value: 7 }), { headers: { 'content-type': 'application/json' } }),
-      });
-      const answer = await http.json(
-        { method: 'GET', path: '/wxa/anything', idempotent: true, signal: new AbortController().signal },
-        z.object({ value: z.number() }),
-      );
-      expect(answer.value).toBe(7);
-    } finally {
-      if (any) Object.defineProperty(AbortSignal, 'any', any);
-    }
   });
 });

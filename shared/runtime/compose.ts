@@ -8,7 +8,8 @@ import type { DocumentStore } from '../store/port';
 import { type Config, getConfig, secretsOf } from './config';
 import { createLogger, type Logger, registerSecret } from './logger';
 
-export interface Platform {
+/** The process's foundation (not WeChat's third-party platform, which is `WeChatPlatform`). */
+export interface Foundation {
   config: Config;
   log: Logger;
   store: DocumentStore;
@@ -26,10 +27,10 @@ export function once<T>(build: () => Promise<T>): () => Promise<T> {
   };
 }
 
-export const platform = once(async (): Promise<Platform> => {
+export const foundation = once(async (): Promise<Foundation> => {
   const config = getConfig();
   for (const secret of secretsOf(config)) registerSecret(secret);
   const log = createLogger({ level: config.logLevel });
-  const store = await openStore(config.store);
+  const store = await openStore(config.store, { log });
   return { config, log, store };
 });

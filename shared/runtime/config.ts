@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../domain/errors';
+import type { StoreConfig } from '../store/open';
 
 /** 32-byte keys are accepted as base64 (44 chars) or hex (64 chars). */
 const key32 = z.string().transform((value, ctx) => {
@@ -115,11 +116,6 @@ function missingVariables(env: Record<string, string>): string[] {
   }
   return problems;
 }
-
-export type StoreConfig =
-  | { kind: 'sqlite'; path: string }
-  | { kind: 'cloudbase'; envId: string; region: string | undefined }
-  | { kind: 'mongodb'; url: string; dbName: string };
 
 export interface WeChatConfig {
   componentAppId: string;

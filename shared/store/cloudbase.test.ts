@@ -248,6 +248,21 @@ describe('cloudbase adapter over the SDK and a server model', () => {
     expect(await items.get('a')).toEqual({ id: 'a', version: 1, expiresAt: null, data: { n: 1 } });
   });
 
+  it('an add that keeps failing with nothing stored is tried three times, then fails with its own error', async () => {
+    model.collections.clear();
+    const items = openCloudbaseStore({ envId: 'offline-test', database: offlineDb(), clock: () => 1 }).collection(many);
+    await items.insert('first', { n: 0 }); // creates the collection
+    let adds = 0;
+    intercept((api, params, next) => {
+      if (api !== 'database.insertDocument') return next(api, params);
+      adds++;
+      throw Object.assign(new Error('ECONNRESET'), { code: 'ECONNRESET' });
+    });
+    await expect(items.insert('a', { n: 1 })).rejects.toThrow('ECONNRESET');
+    expect(adds).toBe(3);
+    expect(model.collections.get('many')?.has('a')).toBe(false);
+  });
+
   it.each(['[ResourceExist] Table exist', 'ResourceExist: collection things', 'create table failed (-501001)'])(
     'creating a collection another instance just created is not an error (%s)',
     async (message) => {

@@ -1,5 +1,5 @@
 /**
- * CloudBase (TCB) document database adapter, on `@cloudbase/node-sdk`.
+ * CloudBase (TCB) document database adapter, on `@cloudbase/node-sdk`: the driver calls under `document-base.ts`.
  *
  * Documents use the layout of `document-codec.ts`. Mapping of the port:
  * - compare-and-set: `where({ _id, version: expected, expiresAt: _.gt(now) }).update({ version: expected + 1, … })`
@@ -7,7 +7,8 @@
  * - insert-if-absent: `add({ _id, version: 1, insertToken, … })`; when it fails, the stored document decides: the
  *   one this call wrote (its token; the add landed but its answer was lost) → success, another live one → a
  *   `DuplicateKeyError` (CloudBase answers DATABASE_DUPLICATE_WRITE), expired → taken over by a
- *   compare-and-set on its version (bumped, so a stale holder cannot write the new document).
+ *   compare-and-set on its version (bumped, so a stale holder cannot write the new document). A lost race there
+ *   is retried by the one retry rule (`retry.ts`).
  * - find: ordered by the caller's field (if any) then `_id`, and paged by key (`pageAfter`), not by `skip`.
  * - expiry: reads filter `expiresAt > now`; CloudBase has no TTL index, so `purgeExpired` (the `maintenance`
  *   timer) removes `expiresAt <= now` with `where(...).remove()` in every collection of the catalog.
@@ -22,11 +23,11 @@
  * elsewhere pass `secretId`/`secretKey`.
  */
 import { randomUUID } from 'node:crypto';
-import type { z } from 'zod';
-import { ConfigError, ConflictError, DuplicateKeyError } from '../domain/errors';
-import { assertIndexed, decodeDocument, encodeDocument, encodeExpiry, fieldPath, isLive, type StoredDocument } from './document-codec';
-import type { Clock, Collection, CollectionSpec, Condition, DocumentStore, FindQuery, Scalar, Stored, Write, WriteOptions } from './port';
-import { validateForWrite, writeBuilders } from './port';
+import { ConfigError, ConflictError } from '../domain/errors';
+import { type AnySpec, conflictError, type DocumentDriver, duplicateError, openDocumentStore } from './document-base';
+import { encodeExpiry, fieldPath, isLive, type StoredDocument } from './document-codec';
+import type { Clock, Condition, DocumentStore, Scalar } from './port';
+import { ConflictRetriesExhaustedError, DEFAULT_RETRY_POLICY, type RetryPolicy, retryOnConflict } from './retry';
 
 // ---------------------------------------------------------------------------------------------------------
 // The slice of @cloudbase/node-sdk's database API used here (its own typings are `any` throughout).
@@ -102,6 +103,9 @@ export const CATALOG_COLLECTION = 'wxaCollections';
 
 /** CloudBase returns at most 1000 documents per `get()` (100 without a limit). */
 export const PAGE_SIZE = 1000;
+
+/** Three tries: an add that keeps failing with nothing stored is an outage, not a race, and fails with its own error. */
+const INSERT_RETRY_POLICY: RetryPolicy = { ...DEFAULT_RETRY_POLICY, attempts: 3 };
 
 export class CloudbaseRequestError extends Error {
   override readonly name = 'CloudbaseRequestError';
@@ -248,28 +252,21 @@ export function openCloudbaseStore(options: CloudbaseStoreOptions): DocumentStor
   const database = options.database ? Promise.resolve(options.database) : initDatabase(options);
   // Failing to initialise is reported by every store call that awaits `database`; until one does, it is not unhandled.
   database.catch(() => undefined);
-  const specs = new Map<string, CollectionSpec<z.ZodType, string>>();
-
-  const specOf = (name: string) => {
-    const spec = specs.get(name);
-    if (!spec) throw new Error(`collection ${name} was not opened on this store`);
-    return spec;
-  };
 
   /** Runs `operation`; if the collection does not exist yet, creates it (and records it) and runs it again. */
-  const withCollection = async <R>(name: string, operation: (db: TcbDatabase) => Promise<R>): Promise<R> => {
+  const withCollection = async <R>(spec: AnySpec, operation: (db: TcbDatabase) => Promise<R>): Promise<R> => {
     const db = await database;
     try {
       return await operation(db);
     } catch (error) {
       if (!isCollectionMissing(error)) throw error;
-      await createCollection(db, name);
+      await createCollection(db, spec);
       return operation(db);
     }
   };
 
-  const createCollection = async (db: TcbDatabase, name: string) => {
-    for (const target of [prefix + name, prefix + CATALOG_COLLECTION]) {
+  const createCollection = async (db: TcbDatabase, spec: AnySpec) => {
+    for (const target of [prefix + spec.name, prefix + CATALOG_COLLECTION]) {
       try {
         const result = await db.createCollection(target);
         if (result && typeof result === 'object') ok(result as { code?: string; message?: string });
@@ -278,224 +275,182 @@ export function openCloudbaseStore(options: CloudbaseStoreOptions): DocumentStor
       }
     }
     try {
-      ok(await db.collection(prefix + CATALOG_COLLECTION).add({ _id: name, indexes: [...(specs.get(name)?.indexes ?? [])] }));
+      ok(await db.collection(prefix + CATALOG_COLLECTION).add({ _id: spec.name, indexes: [...spec.indexes] }));
     } catch {
       // Already recorded (DATABASE_DUPLICATE_WRITE): the catalog is append-only.
     }
   };
 
   const col = (db: TcbDatabase, name: string) => db.collection(prefix + name);
-
-  const conflict = (name: string, id: string, expectedVersion: number) =>
-    new ConflictError(`${name} ${id} is no longer at version ${expectedVersion}`, { details: { collection: name, id, expectedVersion } });
+  /** Inside a transaction CloudBase allows only single-document get/set/remove: reads decide, `set` writes. */
+  const txDoc = (tx: TcbTransaction, name: string, id: string) => tx.collection(prefix + name).doc(id);
+  const readInTx = async (tx: TcbTransaction, name: string, id: string) => asDocument(ok(await txDoc(tx, name, id).get()).data);
+  const setInTx = async (tx: TcbTransaction, name: string, doc: StoredDocument) => {
+    const { _id, ...fields } = doc;
+    ok(await txDoc(tx, name, _id).set(fields));
+    return doc;
+  };
 
   /** The stored document whatever its expiry (or null), for the paths that must tell "expired" from "absent". */
   const readRaw = async (db: TcbDatabase, name: string, id: string): Promise<CloudbaseDocument | null> =>
     asDocument(ok(await col(db, name).doc(id).get()).data);
 
-  const applyInsert = (name: string, id: string, validated: unknown, expiresAt: number | null): Promise<StoredDocument> =>
-    withCollection(name, async (db) => {
-      const _ = db.command;
-      const doc = encodeDocument(specOf(name), id, 1, validated, expiresAt);
-      // An add that timed out may still have landed: the same body and version are not proof that it did (another
-      // caller may insert the very same document), the token is.
-      const insertToken = randomUUID();
-      const isOwn = (stored: CloudbaseDocument) =>
-        stored.insertToken === insertToken && stored.version === 1 && stored.body === doc.body && stored.expiresAt === doc.expiresAt;
-      for (let attempt = 0; attempt < 3; attempt++) {
-        let addError: unknown;
-        try {
-          ok(await col(db, name).add({ ...doc, insertToken }));
-          return doc;
-        } catch (error) {
-          if (isCollectionMissing(error)) throw error;
-          addError = error;
-        }
-        const existing = await readRaw(db, name, id);
-        if (!existing) {
-          // Nothing there, yet the add failed: not a duplicate; unless the document vanished in between, retry.
-          if (attempt === 2) throw addError;
-          continue;
-        }
-        if (isOwn(existing)) return doc;
-        if (isLive(existing, clock())) throw new DuplicateKeyError(`${name} ${id} already exists`, { details: { collection: name, id } });
-        const next = { ...doc, version: existing.version + 1 };
-        const { updated } = ok(
-          await col(db, name)
-            .where({ _id: id, version: existing.version, expiresAt: _.lte(clock()) })
-            .update(writeFields(_, next, expiresAt)),
-        );
-        if (updated === 1) return next;
+  /**
+   * Insert outside a batch. An add that timed out may still have landed: the same body and version are not proof
+   * that it did (another caller may insert the very same document), the token is.
+   */
+  const addOrTakeOver = (db: TcbDatabase, spec: AnySpec, doc: StoredDocument, expiresAt: number | null) => {
+    const _ = db.command;
+    const { name } = spec;
+    const id = doc._id;
+    const insertToken = randomUUID();
+    const isOwn = (stored: CloudbaseDocument) =>
+      stored.insertToken === insertToken && stored.version === 1 && stored.body === doc.body && stored.expiresAt === doc.expiresAt;
+    let failedAdd: { error: unknown } | undefined;
+    const attempt = async (): Promise<StoredDocument | 'duplicate'> => {
+      failedAdd = undefined;
+      try {
+        ok(await col(db, name).add({ ...doc, insertToken }));
+        return doc;
+      } catch (error) {
+        if (isCollectionMissing(error)) throw error;
+        failedAdd = { error };
       }
-      throw new DuplicateKeyError(`${name} ${id} already exists`, { details: { collection: name, id } });
-    });
-
-  const applyUpdate = (
-    name: string,
-    id: string,
-    expectedVersion: number,
-    validated: unknown,
-    expiresAt: number | null | undefined,
-  ): Promise<StoredDocument> =>
-    withCollection(name, async (db) => {
-      const _ = db.command;
-      const now = clock();
-      const filter: TcbFilter = { _id: id, version: expectedVersion, expiresAt: _.gt(now) };
-      let keptExpiry = encodeExpiry(expiresAt);
-      if (expiresAt === undefined) {
-        // The result must report the expiry it kept: read it, and pin it in the compare-and-set.
-        const current = await readRaw(db, name, id);
-        if (!current || current.version !== expectedVersion || !isLive(current, now)) throw conflict(name, id, expectedVersion);
-        keptExpiry = current.expiresAt;
-        filter.expiresAt = keptExpiry;
-      }
-      const doc = { ...encodeDocument(specOf(name), id, expectedVersion + 1, validated, expiresAt), expiresAt: keptExpiry };
+      const existing = await readRaw(db, name, id);
+      // Nothing there, yet the add failed: not a duplicate; unless the document vanished in between, a failing add.
+      if (!existing) throw new ConflictError(`${name} ${id}: the add failed and nothing is stored`, { cause: failedAdd.error });
+      failedAdd = undefined;
+      if (isOwn(existing)) return doc;
+      if (isLive(existing, clock())) return 'duplicate';
+      const next = { ...doc, version: existing.version + 1 };
       const { updated } = ok(
         await col(db, name)
-          .where(filter)
-          .update(writeFields(_, doc, expiresAt)),
+          .where({ _id: id, version: existing.version, expiresAt: _.lte(clock()) })
+          .update(writeFields(_, next, expiresAt)),
       );
-      if (updated !== 1) throw conflict(name, id, expectedVersion);
-      return doc;
-    });
-
-  const applyDelete = (name: string, id: string, expectedVersion: number | undefined): Promise<boolean> =>
-    withCollection(name, async (db) => {
-      const _ = db.command;
-      if (expectedVersion === undefined) return Number(ok(await col(db, name).doc(id).remove()).deleted ?? 0) > 0;
-      const now = clock();
-      const { deleted } = ok(
-        await col(db, name)
-          .where({ _id: id, version: expectedVersion, expiresAt: _.gt(now) })
-          .remove(),
-      );
-      if (Number(deleted ?? 0) > 0) return true;
-      const current = await readRaw(db, name, id);
-      if (current && isLive(current, now)) throw conflict(name, id, expectedVersion);
-      return false;
-    });
-
-  const collection = <S extends z.ZodType, F extends string>(spec: CollectionSpec<S, F>): Collection<z.output<S>, F> => {
-    type T = z.output<S>;
-    specs.set(spec.name, spec);
-    const name = spec.name;
-    const read = (raw: unknown) => decodeDocument<T>(spec, raw);
-
-    return {
-      name,
-      get: async (id) => {
-        const doc = await withCollection(name, async (db) => {
-          const result = ok(
-            await col(db, name)
-              .where({ _id: id, expiresAt: db.command.gt(clock()) })
-              .limit(1)
-              .get(),
-          );
-          return asDocument(result.data);
-        });
-        return doc ? read(doc) : null;
-      },
-      insert: async (id, data, options: WriteOptions = {}) =>
-        read(await applyInsert(name, id, validateForWrite(spec, id, data), options.expiresAt ?? null)),
-      update: async (id, expectedVersion, data, options: WriteOptions = {}) =>
-        read(await applyUpdate(name, id, expectedVersion, validateForWrite(spec, id, data), options.expiresAt)),
-      delete: async (id, expectedVersion) => applyDelete(name, id, expectedVersion),
-      find: async (query: FindQuery<F> = {}): Promise<Stored<T>[]> => {
-        for (const field of Object.keys(query.where ?? {})) assertIndexed(spec, field);
-        if (query.orderBy) assertIndexed(spec, query.orderBy.field);
-        const wanted = query.limit === undefined ? Infinity : Math.max(0, Math.floor(query.limit));
-        if (wanted === 0) return [];
-        return withCollection(name, async (db) => {
-          const _ = db.command;
-          const filter = translateWhere(_, query.where, clock());
-          if (!filter) return [];
-          // Always a total order (ties by `_id`, like SQLite's `ORDER BY field, id`), so that pages can follow keys.
-          const field = query.orderBy && query.orderBy.field !== 'id' ? query.orderBy.field : undefined;
-          const path = field === undefined ? '_id' : fieldPath(field);
-          const direction = query.orderBy?.direction === 'desc' ? 'desc' : 'asc';
-          const found: Stored<T>[] = [];
-          let last: { id: string; value: Scalar } | undefined;
-          while (found.length < wanted) {
-            let q = col(db, name)
-              .where(last ? _.and([filter, pageAfter(_, path, direction, last)]) : filter)
-              .orderBy(path, direction);
-            if (path !== '_id') q = q.orderBy('_id', direction);
-            const page = (ok(await q.limit(Math.min(PAGE_SIZE, wanted - found.length)).get()).data ?? []) as CloudbaseDocument[];
-            // Only an empty page ends the listing: a short one need not (the server may cut a page short).
-            const tail = page[page.length - 1];
-            if (!tail) break;
-            found.push(...page.map(read));
-            last = { id: tail._id, value: field === undefined ? tail._id : (tail.idx?.[field] ?? null) };
-          }
-          return found;
-        });
-      },
-      ...writeBuilders<T>(spec),
+      if (updated !== 1) throw conflictError(name, id, existing.version);
+      return next;
     };
+    return retryOnConflict(`insert ${name}/${id}`, attempt, INSERT_RETRY_POLICY).then(
+      (stored) => {
+        if (stored === 'duplicate') throw duplicateError(name, id);
+        return stored;
+      },
+      (error: unknown) => {
+        if (!(error instanceof ConflictRetriesExhaustedError)) throw error;
+        // An add that keeps failing is its own error; a takeover lost every time means another inserter holds the id.
+        throw failedAdd ? failedAdd.error : duplicateError(name, id);
+      },
+    );
   };
 
-  const runBatch = (db: TcbDatabase, writes: readonly Write[]) =>
-    db.runTransaction(async (transaction) => {
-      const now = clock();
-      for (const write of writes) {
-        const ref = transaction.collection(prefix + write.collection).doc(write.id);
-        const current = asDocument(ok(await ref.get()).data);
-        const live = current !== null && isLive(current, now);
-        if (write.op === 'insert') {
-          if (live)
-            throw new DuplicateKeyError(`${write.collection} ${write.id} already exists`, {
-              details: { collection: write.collection, id: write.id },
-            });
-          const doc = encodeDocument(
-            specOf(write.collection),
-            write.id,
-            current ? current.version + 1 : 1,
-            write.data,
-            write.expiresAt ?? null,
-          );
-          const { _id: _ignored, ...fields } = doc;
-          ok(await ref.set(fields));
-        } else if (write.op === 'update') {
-          if (!current || !live || current.version !== write.expectedVersion)
-            throw conflict(write.collection, write.id, write.expectedVersion);
-          const doc = encodeDocument(specOf(write.collection), write.id, current.version + 1, write.data, write.expiresAt);
-          const { _id: _ignored, ...fields } = doc;
-          ok(await ref.set({ ...fields, expiresAt: write.expiresAt === undefined ? current.expiresAt : fields.expiresAt }));
-        } else {
-          if (!current || !live) {
-            throw new ConflictError(`${write.collection} ${write.id} no longer exists`, {
-              details: { collection: write.collection, id: write.id },
-            });
-          }
-          if (current.version !== write.expectedVersion) throw conflict(write.collection, write.id, write.expectedVersion);
-          ok(await ref.remove());
-        }
+  const driver: DocumentDriver<TcbTransaction> = {
+    getLive: (spec, id, now) =>
+      withCollection(spec, async (db) =>
+        asDocument(
+          ok(
+            await col(db, spec.name)
+              .where({ _id: id, expiresAt: db.command.gt(now) })
+              .limit(1)
+              .get(),
+          ).data,
+        ),
+      ),
+    getAny: (spec, id, tx) => (tx ? readInTx(tx, spec.name, id) : withCollection(spec, (db) => readRaw(db, spec.name, id))),
+    insert: async (spec, doc, expiresAt, tx) => {
+      if (!tx) return withCollection(spec, (db) => addOrTakeOver(db, spec, doc, expiresAt));
+      const current = await readInTx(tx, spec.name, doc._id);
+      if (current && isLive(current, clock())) throw duplicateError(spec.name, doc._id);
+      return setInTx(tx, spec.name, { ...doc, version: current ? current.version + 1 : 1 });
+    },
+    compareAndSet: async (spec, expectedVersion, doc, expiresAt, now, tx) => {
+      const id = doc._id;
+      if (tx) {
+        const current = await readInTx(tx, spec.name, id);
+        if (!current || !isLive(current, now) || current.version !== expectedVersion) return null;
+        return setInTx(tx, spec.name, expiresAt === undefined ? { ...doc, expiresAt: current.expiresAt } : doc);
       }
-    });
-
-  return {
-    collection,
-    commit: async (writes) => {
-      for (const write of writes) specOf(write.collection);
+      return withCollection(spec, async (db) => {
+        const _ = db.command;
+        const filter: TcbFilter = { _id: id, version: expectedVersion, expiresAt: _.gt(now) };
+        let kept = doc;
+        if (expiresAt === undefined) {
+          // The result must report the expiry it kept: read it, and pin it in the compare-and-set.
+          const current = await readRaw(db, spec.name, id);
+          if (!current || current.version !== expectedVersion || !isLive(current, now)) return null;
+          kept = { ...doc, expiresAt: current.expiresAt };
+          filter.expiresAt = current.expiresAt;
+        }
+        const { updated } = ok(
+          await col(db, spec.name)
+            .where(filter)
+            .update(writeFields(_, kept, expiresAt)),
+        );
+        return updated === 1 ? kept : null;
+      });
+    },
+    compareAndDelete: async (spec, id, expectedVersion, now, tx) => {
+      if (tx) {
+        const current = await readInTx(tx, spec.name, id);
+        if (!current || !isLive(current, now) || current.version !== expectedVersion) return false;
+        ok(await txDoc(tx, spec.name, id).remove());
+        return true;
+      }
+      return withCollection(spec, async (db) => {
+        const { deleted } = ok(
+          await col(db, spec.name)
+            .where({ _id: id, version: expectedVersion, expiresAt: db.command.gt(now) })
+            .remove(),
+        );
+        return Number(deleted ?? 0) > 0;
+      });
+    },
+    deleteAny: (spec, id) => withCollection(spec, async (db) => Number(ok(await col(db, spec.name).doc(id).remove()).deleted ?? 0) > 0),
+    find: (spec, query, now) =>
+      withCollection(spec, async (db) => {
+        const _ = db.command;
+        const filter = translateWhere(_, query.where, now);
+        if (!filter) return [];
+        const wanted = query.limit ?? Infinity;
+        // Always a total order (ties by `_id`, like SQLite's `ORDER BY field, id`), so that pages can follow keys.
+        const field = query.orderBy && query.orderBy.field !== 'id' ? query.orderBy.field : undefined;
+        const path = field === undefined ? '_id' : fieldPath(field);
+        const direction = query.orderBy?.direction === 'desc' ? 'desc' : 'asc';
+        const found: CloudbaseDocument[] = [];
+        let last: { id: string; value: Scalar } | undefined;
+        while (found.length < wanted) {
+          let q = col(db, spec.name)
+            .where(last ? _.and([filter, pageAfter(_, path, direction, last)]) : filter)
+            .orderBy(path, direction);
+          if (path !== '_id') q = q.orderBy('_id', direction);
+          const page = (ok(await q.limit(Math.min(PAGE_SIZE, wanted - found.length)).get()).data ?? []) as CloudbaseDocument[];
+          // Only an empty page ends the listing: a short one need not (the server may cut a page short).
+          const tail = page[page.length - 1];
+          if (!tail) break;
+          found.push(...page);
+          last = { id: tail._id, value: field === undefined ? tail._id : (tail.idx?.[field] ?? null) };
+        }
+        return found;
+      }),
+    transaction: async (specs, apply) => {
       const db = await database;
       const lostRace = (error: unknown) =>
         isTransactionConflict(error)
           ? new ConflictError('a concurrent write kept conflicting with this batch; nothing was written', { cause: error })
           : error;
       try {
-        await runBatch(db, writes);
+        await db.runTransaction(apply);
       } catch (error) {
         if (!isCollectionMissing(error)) throw lostRace(error);
-        for (const name of new Set(writes.map((w) => w.collection))) await createCollection(db, name);
-        await runBatch(db, writes).catch((retryError: unknown) => {
+        for (const spec of specs) await createCollection(db, spec);
+        await db.runTransaction(apply).catch((retryError: unknown) => {
           throw lostRace(retryError);
         });
       }
     },
-    purgeExpired: async () => {
+    purgeExpired: async (opened, now) => {
       const db = await database;
-      const now = clock();
-      const names = new Set(specs.keys());
+      const names = new Set(opened.map((spec) => spec.name));
       try {
         const catalog =
           ok(
@@ -530,4 +485,6 @@ export function openCloudbaseStore(options: CloudbaseStoreOptions): DocumentStor
     // The SDK keeps no connection to close (HTTP requests with keep-alive agents).
     close: async () => undefined,
   };
+
+  return openDocumentStore(driver, clock);
 }

@@ -1,5 +1,6 @@
 /**
- * MongoDB adapter (official driver, `mongodb@6`: v7 needs Node ≥ 20.19 and SCF runs Node 18).
+ * MongoDB adapter (official driver, `mongodb@6`: v7 needs Node ≥ 20.19 and SCF runs Node 18): the driver calls
+ * under `document-base.ts`.
  *
  * Documents use the layout of `document-codec.ts`. Mapping of the port:
  * - compare-and-set: `findOneAndUpdate({ _id, version, expiresAt > now }, { $set, $inc: { version: 1 } })`;
@@ -24,12 +25,9 @@ import {
   MongoServerError,
   type UpdateFilter,
 } from 'mongodb';
-import type { z } from 'zod';
-import { ConflictError, DuplicateKeyError } from '../domain/errors';
-import { createLogger, type Logger } from '../runtime/logger';
-import { assertIndexed, decodeDocument, encodeDocument, encodeExpiry, fieldPath, isLive, type StoredDocument } from './document-codec';
-import type { Clock, Collection, CollectionSpec, Condition, DocumentStore, FindQuery, Stored, Write, WriteOptions } from './port';
-import { validateForWrite, writeBuilders } from './port';
+import { type AnySpec, type DocumentDriver, duplicateError, openDocumentStore } from './document-base';
+import { encodeExpiry, fieldPath, type StoredDocument } from './document-codec';
+import type { Clock, Condition, DocumentStore, FindQuery, StoreLogger } from './port';
 
 export interface MongoStoreOptions {
   url: string;
@@ -43,11 +41,13 @@ export interface MongoStoreOptions {
   shareClient?: boolean;
   /** How to connect (tests: a fake client). A store given one never shares its client. */
   connect?: (url: string) => Promise<MongoClient>;
-  /** Where to report an index that could not be created as declared. Default: a JSON logger on stdout. */
-  log?: Pick<Logger, 'warn'>;
+  /** Where to report an index that could not be created as declared (the runtime passes its logger). Default: stderr. */
+  log?: StoreLogger;
 }
 
 type MongoFilter = Filter<StoredDocument>;
+
+const consoleWarnings: StoreLogger = { warn: (message, fields) => console.warn(message, fields ?? {}) };
 
 /**
  * The TTL monitor deletes a document this long after it expired. Reads ignore it from `expiresAt` on; the delay
@@ -182,7 +182,7 @@ const isDuplicateKey = (error: unknown) => error instanceof MongoServerError && 
  */
 const isIndexConflict = (error: unknown) => error instanceof MongoServerError && (error.code === 85 || error.code === 86);
 
-async function ensureIndexes(col: MongoCollection<StoredDocument>, indexes: IndexDescription[], log: Pick<Logger, 'warn'>): Promise<void> {
+async function ensureIndexes(col: MongoCollection<StoredDocument>, indexes: IndexDescription[], log: StoreLogger): Promise<void> {
   try {
     await col.createIndexes(indexes);
     return;
@@ -219,26 +219,18 @@ const expiredDocumentsFilter = (now: number) => ({
 
 export function openMongoStore(options: MongoStoreOptions): DocumentStore {
   const clock = options.clock ?? Date.now;
-  const log = options.log ?? createLogger();
+  const log = options.log ?? consoleWarnings;
   const { client, release } = options.connect
     ? acquireClient(options.url, false, options.connect)
     : acquireClient(options.url, options.shareClient ?? true, connect);
   const database = async (): Promise<Db> => (await client.get()).db(options.dbName);
-  const specs = new Map<string, CollectionSpec<z.ZodType, string>>();
   const indexed = new Map<string, Promise<void>>();
 
-  const specOf = (name: string) => {
-    const spec = specs.get(name);
-    if (!spec) throw new Error(`collection ${name} was not opened on this store`);
-    return spec;
-  };
-
-  const collectionOf = async (name: string): Promise<MongoCollection<StoredDocument>> => {
-    const col = (await database()).collection<StoredDocument>(name);
+  const collectionOf = async (spec: AnySpec): Promise<MongoCollection<StoredDocument>> => {
+    const col = (await database()).collection<StoredDocument>(spec.name);
     if (options.ensureIndexes === false) return col;
-    let ready = indexed.get(name);
+    let ready = indexed.get(spec.name);
     if (!ready) {
-      const spec = specOf(name);
       ready = ensureIndexes(
         col,
         [
@@ -248,138 +240,68 @@ export function openMongoStore(options: MongoStoreOptions): DocumentStore {
         ],
         log,
       );
-      ready.catch(() => indexed.delete(name));
-      indexed.set(name, ready);
+      ready.catch(() => indexed.delete(spec.name));
+      indexed.set(spec.name, ready);
     }
     await ready;
     return col;
   };
 
-  const applyInsert = async (
-    name: string,
-    id: string,
-    validated: unknown,
-    expiresAt: number | null,
-    session?: ClientSession,
-  ): Promise<StoredDocument> => {
-    const col = await collectionOf(name);
-    const doc = encodeDocument(specOf(name), id, 1, validated, expiresAt);
-    const takenOver = await col.findOneAndUpdate({ _id: id, expiresAt: { $lte: clock() } } as MongoFilter, contentUpdate(doc, expiresAt), {
-      returnDocument: 'after',
-      ...(session ? { session } : {}),
-    });
-    if (takenOver) return takenOver;
-    try {
-      await col.insertOne(withPurgeAt(doc, expiresAt), session ? { session } : {});
-      return doc;
-    } catch (error) {
-      if (isDuplicateKey(error)) throw new DuplicateKeyError(`${name} ${id} already exists`, { details: { collection: name, id } });
-      throw error;
-    }
-  };
+  const inSession = (session: ClientSession | undefined) => (session ? { session } : {});
 
-  const applyUpdate = async (
-    name: string,
-    id: string,
-    expectedVersion: number,
-    validated: unknown,
-    expiresAt: number | null | undefined,
-    session?: ClientSession,
-  ): Promise<StoredDocument> => {
-    const col = await collectionOf(name);
-    const doc = encodeDocument(specOf(name), id, expectedVersion + 1, validated, expiresAt);
-    const updated = await col.findOneAndUpdate(
-      { _id: id, version: expectedVersion, expiresAt: { $gt: clock() } } as MongoFilter,
-      contentUpdate(doc, expiresAt),
-      { returnDocument: 'after', ...(session ? { session } : {}) },
-    );
-    if (!updated) {
-      throw new ConflictError(`${name} ${id} is no longer at version ${expectedVersion}`, {
-        details: { collection: name, id, expectedVersion },
-      });
-    }
-    return updated;
-  };
-
-  const applyDelete = async (name: string, id: string, expectedVersion: number | undefined, session?: ClientSession): Promise<boolean> => {
-    const col = await collectionOf(name);
-    const opts = session ? { session } : {};
-    if (expectedVersion === undefined) return (await col.deleteOne({ _id: id } as MongoFilter, opts)).deletedCount > 0;
-    const now = clock();
-    const { deletedCount } = await col.deleteOne({ _id: id, version: expectedVersion, expiresAt: { $gt: now } } as MongoFilter, opts);
-    if (deletedCount > 0) return true;
-    const current = await col.findOne({ _id: id } as MongoFilter, opts);
-    if (current && isLive(current, now)) {
-      throw new ConflictError(`${name} ${id} is no longer at version ${expectedVersion}`, {
-        details: { collection: name, id, expectedVersion },
-      });
-    }
-    return false;
-  };
-
-  const collection = <S extends z.ZodType, F extends string>(spec: CollectionSpec<S, F>): Collection<z.output<S>, F> => {
-    type T = z.output<S>;
-    specs.set(spec.name, spec);
-    const name = spec.name;
-    const read = (raw: unknown) => decodeDocument<T>(spec, raw);
-
-    return {
-      name,
-      get: async (id) => {
-        const col = await collectionOf(name);
-        const raw = await col.findOne({ _id: id, expiresAt: { $gt: clock() } } as MongoFilter);
-        return raw ? read(raw) : null;
-      },
-      insert: async (id, data, options: WriteOptions = {}) =>
-        read(await applyInsert(name, id, validateForWrite(spec, id, data), options.expiresAt ?? null)),
-      update: async (id, expectedVersion, data, options: WriteOptions = {}) =>
-        read(await applyUpdate(name, id, expectedVersion, validateForWrite(spec, id, data), options.expiresAt)),
-      delete: async (id, expectedVersion) => applyDelete(name, id, expectedVersion),
-      find: async (query: FindQuery<F> = {}): Promise<Stored<T>[]> => {
-        for (const field of Object.keys(query.where ?? {})) assertIndexed(spec, field);
-        if (query.orderBy) assertIndexed(spec, query.orderBy.field);
-        // Mongo reads limit(0) as "no limit".
-        if (query.limit !== undefined && Math.floor(query.limit) <= 0) return [];
-        const col = await collectionOf(name);
-        let cursor = col.find(translateWhere(query.where, clock()));
-        const sort = translateSort(query.orderBy);
-        if (sort) cursor = cursor.sort(sort);
-        if (query.limit !== undefined) cursor = cursor.limit(Math.floor(query.limit));
-        return (await cursor.toArray()).map(read);
-      },
-      ...writeBuilders<T>(spec),
-    };
-  };
-
-  const commit = async (writes: readonly Write[]): Promise<void> => {
-    for (const write of writes) specOf(write.collection);
-    // Indexes cannot be created inside a transaction: make sure they exist first.
-    for (const name of new Set(writes.map((w) => w.collection))) await collectionOf(name);
-    const session = (await client.get()).startSession();
-    try {
-      await session.withTransaction(async () => {
-        for (const write of writes) {
-          if (write.op === 'insert') await applyInsert(write.collection, write.id, write.data, write.expiresAt ?? null, session);
-          else if (write.op === 'update') {
-            await applyUpdate(write.collection, write.id, write.expectedVersion, write.data, write.expiresAt, session);
-          } else if (!(await applyDelete(write.collection, write.id, write.expectedVersion, session))) {
-            throw new ConflictError(`${write.collection} ${write.id} no longer exists`, {
-              details: { collection: write.collection, id: write.id },
-            });
-          }
-        }
-      });
-    } finally {
-      await session.endSession();
-    }
-  };
-
-  return {
-    collection,
-    commit,
-    purgeExpired: async () => {
+  const driver: DocumentDriver<ClientSession> = {
+    getLive: async (spec, id, now) => (await collectionOf(spec)).findOne({ _id: id, expiresAt: { $gt: now } } as MongoFilter),
+    getAny: async (spec, id, session) => (await collectionOf(spec)).findOne({ _id: id } as MongoFilter, inSession(session)),
+    insert: async (spec, doc, expiresAt, session) => {
+      const col = await collectionOf(spec);
+      const takenOver = await col.findOneAndUpdate(
+        { _id: doc._id, expiresAt: { $lte: clock() } } as MongoFilter,
+        contentUpdate(doc, expiresAt),
+        {
+          returnDocument: 'after',
+          ...inSession(session),
+        },
+      );
+      if (takenOver) return takenOver;
+      try {
+        await col.insertOne(withPurgeAt(doc, expiresAt), inSession(session));
+        return doc;
+      } catch (error) {
+        if (isDuplicateKey(error)) throw duplicateError(spec.name, doc._id);
+        throw error;
+      }
+    },
+    compareAndSet: async (spec, expectedVersion, doc, expiresAt, now, session) =>
+      (await collectionOf(spec)).findOneAndUpdate(
+        { _id: doc._id, version: expectedVersion, expiresAt: { $gt: now } } as MongoFilter,
+        contentUpdate(doc, expiresAt),
+        { returnDocument: 'after', ...inSession(session) },
+      ),
+    compareAndDelete: async (spec, id, expectedVersion, now, session) => {
+      const filter = { _id: id, version: expectedVersion, expiresAt: { $gt: now } } as MongoFilter;
+      return (await (await collectionOf(spec)).deleteOne(filter, inSession(session))).deletedCount > 0;
+    },
+    deleteAny: async (spec, id) => (await (await collectionOf(spec)).deleteOne({ _id: id } as MongoFilter)).deletedCount > 0,
+    find: async (spec, query, now) => {
+      let cursor = (await collectionOf(spec)).find(translateWhere(query.where, now));
+      const sort = translateSort(query.orderBy);
+      if (sort) cursor = cursor.sort(sort);
+      // Never 0 here: Mongo reads limit(0) as "no limit", and the base answers a zero limit itself.
+      if (query.limit !== undefined) cursor = cursor.limit(query.limit);
+      return cursor.toArray();
+    },
+    transaction: async (specs, apply) => {
+      // Indexes cannot be created inside a transaction: make sure they exist first.
+      for (const spec of specs) await collectionOf(spec);
+      const session = (await client.get()).startSession();
+      try {
+        await session.withTransaction(() => apply(session));
+      } finally {
+        await session.endSession();
+      }
+    },
+    purgeExpired: async (_opened, now) => {
       const db = await database();
-      const now = clock();
       let purged = 0;
       for (const { name } of await db.listCollections({}, { nameOnly: true }).toArray()) {
         if (name.startsWith('system.')) continue;
@@ -389,4 +311,6 @@ export function openMongoStore(options: MongoStoreOptions): DocumentStore {
     },
     close: release,
   };
+
+  return openDocumentStore(driver, clock);
 }

@@ -7,8 +7,19 @@
  * another store fails here with a message that says so, instead of an opaque "Cannot find module".
  */
 import { ConfigError } from '../domain/errors';
-import type { StoreConfig } from '../runtime/config';
-import type { Clock, DocumentStore } from './port';
+import type { Clock, DocumentStore, StoreLogger } from './port';
+
+/** Which store to open; the store owns this shape, and the runtime's configuration (`STORE=…`) produces it. */
+export type StoreConfig =
+  | { kind: 'sqlite'; path: string }
+  | { kind: 'cloudbase'; envId: string; region: string | undefined }
+  | { kind: 'mongodb'; url: string; dbName: string };
+
+export interface OpenStoreOptions {
+  clock?: Clock;
+  /** Where adapters report what they work around (the runtime passes its logger). */
+  log?: StoreLogger;
+}
 
 const DRIVERS = { sqlite: 'better-sqlite3', cloudbase: '@cloudbase/node-sdk', mongodb: 'mongodb' } as const;
 
@@ -30,8 +41,8 @@ async function load<T>(kind: StoreConfig['kind'], importer: () => Promise<T>): P
   }
 }
 
-export async function openStore(config: StoreConfig, clock?: Clock): Promise<DocumentStore> {
-  const withClock = clock ? { clock } : {};
+export async function openStore(config: StoreConfig, options: OpenStoreOptions = {}): Promise<DocumentStore> {
+  const withClock = options.clock ? { clock: options.clock } : {};
   switch (config.kind) {
     case 'sqlite': {
       const { openSqliteStore } = await load('sqlite', () => import('./sqlite'));
@@ -43,7 +54,7 @@ export async function openStore(config: StoreConfig, clock?: Clock): Promise<Doc
     }
     case 'mongodb': {
       const { openMongoStore } = await load('mongodb', () => import('./mongodb'));
-      return openMongoStore({ url: config.url, dbName: config.dbName, ...withClock });
+      return openMongoStore({ url: config.url, dbName: config.dbName, ...withClock, ...(options.log ? { log: options.log } : {}) });
     }
   }
 }

@@ -1,6 +1,6 @@
 /**
- * The document-store port. `shared/` owns it; each database gets one adapter (`sqlite.ts`, later CloudBase and
- * MongoDB) and every adapter must pass `contract.ts`.
+ * The document-store port. Each database has one adapter (`sqlite.ts`, `cloudbase.ts`, `mongodb.ts`; the last two
+ * over `document-base.ts`) and every adapter must pass `store.contract.ts`.
  *
  * Design choices, so the cloud document databases can implement it faithfully:
  * - Every document has an `id` and a `version`; every write that depends on a read is a compare-and-set on the
@@ -88,6 +88,11 @@ export interface DocumentStore {
 }
 
 export type Clock = () => number;
+
+/** The logging the store needs (an adapter's warnings); the runtime passes its own logger, which fits. */
+export interface StoreLogger {
+  warn(message: string, fields?: Record<string, unknown>): void;
+}
 
 /** Writing a document that would not read back is a bug in the caller: refuse it before touching the file. */
 export const validateForWrite = (spec: CollectionSpec<z.ZodType, string>, id: string, data: unknown): unknown => {

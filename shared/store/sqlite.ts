@@ -13,7 +13,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { z } from 'zod';
-import { ConflictError, CorruptDocumentError, DuplicateKeyError } from '../domain/errors';
+import { CorruptDocumentError } from '../domain/errors';
+import { conflictError, duplicateError, vanishedError } from './document-base';
 import type { Clock, Collection, CollectionSpec, Condition, DocumentStore, FindQuery, Scalar, Stored, Write, WriteOptions } from './port';
 import { validateForWrite, writeBuilders } from './port';
 
@@ -129,7 +130,7 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
        WHERE expires_at IS NOT NULL AND expires_at <= @now
        RETURNING id, version, expires_at, body`,
     ).get({ id, body, expiresAt, now: clock() }) as Row | undefined;
-    if (!row) throw new DuplicateKeyError(`${collection} ${id} already exists`, { details: { collection, id } });
+    if (!row) throw duplicateError(collection, id);
     return row;
   };
 
@@ -153,11 +154,7 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
       expiresAt: expiresAt ?? null,
       now: clock(),
     }) as Row | undefined;
-    if (!row) {
-      throw new ConflictError(`${collection} ${id} is no longer at version ${expectedVersion}`, {
-        details: { collection, id, expectedVersion },
-      });
-    }
+    if (!row) throw conflictError(collection, id, expectedVersion);
     return row;
   };
 
@@ -172,11 +169,7 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
       now: clock(),
     }).changes;
     if (deleted > 0) return true;
-    if (selectRow(collection, id)) {
-      throw new ConflictError(`${collection} ${id} is no longer at version ${expectedVersion}`, {
-        details: { collection, id, expectedVersion },
-      });
-    }
+    if (selectRow(collection, id)) throw conflictError(collection, id, expectedVersion);
     return false;
   };
 
@@ -193,9 +186,7 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
           write.expiresAt,
         );
       } else if (!applyDelete(write.collection, write.id, write.expectedVersion)) {
-        throw new ConflictError(`${write.collection} ${write.id} no longer exists`, {
-          details: { collection: write.collection, id: write.id },
-        });
+        throw vanishedError(write.collection, write.id);
       }
     }
   });

@@ -334,3 +334,25 @@ describe('a file answer (get_qrcode)', () => {
     },
   );
 });
+
+// AbortSignal.any arrived in Node 20.3; the runtime's eitherSignal (shared/runtime/abort.ts) stands in for it.
+describe('WeChat calls with a caller signal on Node 18.15 (no AbortSignal.any)', () => {
+  it('still work', async () => {
+    const any = Object.getOwnPropertyDescriptor(AbortSignal, 'any');
+    delete (AbortSignal as { any?: unknown }).any;
+    try {
+      const http = new WeChatHttp({
+        apiBase: 'https://api.weixin.qq.com',
+        fetch: async () =>
+          new Response(JSON.stringify({ errcode: 0, errmsg: 'ok', value: 7 }), { headers: { 'content-type': 'application/json' } }),
+      });
+      const answer = await http.json(
+        { method: 'GET', path: '/wxa/anything', idempotent: true, signal: new AbortController().signal },
+        z.object({ value: z.number() }),
+      );
+      expect(answer.value).toBe(7);
+    } finally {
+      if (any) Object.defineProperty(AbortSignal, 'any', any);
+    }
+  });
+});

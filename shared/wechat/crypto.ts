@@ -216,12 +216,8 @@ export class WeChatMessageCrypto {
   decrypt(encrypt: string): string {
     if (typeof encrypt !== 'string') throw new MessageBase64Error('Encrypt is not a string');
     const ciphertext = Buffer.from(encrypt, 'base64');
-    /*
-     * Buffer.from skips foreign characters, accepts the URL-safe alphabet, missing padding and stray low bits,
-     * so several strings decode to one ciphertext and a corrupted one still decodes to something. Only the
-     * canonical (padded, standard, zero-bit) form re-encodes to itself, and checking that is several times
-     * cheaper than a validating regex over a long string.
-     */
+    // Buffer.from forgives (foreign characters, URL-safe alphabet, no padding, stray bits): several strings decode to
+    // one ciphertext. Only the canonical form re-encodes to itself, a check far cheaper than a validating regex.
     if (ciphertext.toString('base64') !== encrypt) {
       throw new MessageBase64Error('Encrypt is not canonical Base64');
     }

@@ -169,13 +169,87 @@ const UNKNOWN: ErrcodeInfo = { kind: 'other', meaning: 'unknown WeChat errcode' 
 
 export const errcodeInfo = (errcode: number): ErrcodeInfo => WECHAT_ERRCODES[errcode] ?? UNKNOWN;
 
-export const TOKEN_ERRCODES: ReadonlySet<number> = new Set([40001, 40014, 42001]);
+/**
+ * The errcodes our code decides on, by name. Each is named after its errmsg or meaning on the endpoint's doc page
+ * (reference/wechat-open-platform.md §3–§6 and its errcode table quote them); `WECHAT_ERRCODES` has the kinds.
+ */
+export const ERRCODE = {
+  /** 40001 "invalid credential, access_token is invalid or not latest". */
+  ACCESS_TOKEN_INVALID: 40001,
+  /** 40014 "invalid access_token". */
+  ACCESS_TOKEN_MALFORMED: 40014,
+  /** 42001 "access_token expired". */
+  ACCESS_TOKEN_EXPIRED: 42001,
+  /** 42007 access_token and refresh_token invalidated: the admin changed the password. */
+  AUTHORIZER_TOKENS_REVOKED: 42007,
+  /** 61003 "component is not authorized by this account". */
+  NOT_AUTHORIZED_BY_ACCOUNT: 61003,
+  /** 61005 "component ticket is expired". */
+  COMPONENT_TICKET_EXPIRED: 61005,
+  /** 61006 "component ticket is invalid". */
+  COMPONENT_TICKET_INVALID: 61006,
+  /** 61023 "refresh_token is invalid". */
+  REFRESH_TOKEN_INVALID: 61023,
+  /** 61039 (get_code_privacy_info, submit_audit): the privacy scan after a commit has not finished. */
+  PRIVACY_SCAN_RUNNING: 61039,
+  /** 61040 (submit_audit): the code's privacy API configuration is wrong. */
+  PRIVACY_CONFIG_INVALID: 61040,
+  /** 85001 (bind_tester): the WeChat id does not exist or cannot be searched. */
+  TESTER_NOT_FOUND: 85001,
+  /** 85002 (bind_tester): the mini program has its maximum of testers. */
+  TESTER_LIMIT_OF_MINI_PROGRAM: 85002,
+  /** 85003 (bind_tester): the person is a tester of too many mini programs. */
+  TESTER_LIMIT_OF_PERSON: 85003,
+  /** 85004 (bind_tester): the person is a tester already. */
+  ALREADY_A_TESTER: 85004,
+  /** 85008 (submit_audit): the mini program has no approved service category. */
+  NO_CATEGORY: 85008,
+  /** 85009 (submit_audit) "already submit a version under auditing". */
+  AUDIT_ALREADY_PENDING: 85009,
+  /** 85015 (modify_domain): the account is not a mini program. */
+  NOT_A_MINI_PROGRAM: 85015,
+  /** 85016 (modify_domain): too many domains. */
+  TOO_MANY_DOMAINS: 85016,
+  /** 85017 (modify_domain) "no domain to modify". */
+  NO_DOMAIN_TO_MODIFY: 85017,
+  /** 85018 (modify_domain): the domain is not registered on the third-party platform. */
+  DOMAIN_NOT_ON_PLATFORM: 85018,
+  /** 85019 (release, undocodeaudit): no version under or after audit. */
+  NO_VERSION_IN_AUDIT: 85019,
+  /** 85020 (release, undocodeaudit): the status does not allow it (the latest audit is not approved / not in review). */
+  STATUS_FORBIDS_RELEASE: 85020,
+  /** 85052 (release) "app is already released". */
+  ALREADY_RELEASED: 85052,
+  /** 85058 (get_latest_auditstatus) "no valid audit_id exist". */
+  NO_AUDIT: 85058,
+  /** 85301 (modify_domain): a domain breaks the rules (https/wss, no IP, registered on the platform). */
+  DOMAIN_BREAKS_RULES: 85301,
+  /** 87012 (revertcoderelease, undocodeaudit): cannot revert. */
+  CANNOT_REVERT: 87012,
+  /** 87013 (undocodeaudit): no undo left (5 a day, 10 a month). */
+  UNDO_QUOTA_USED_UP: 87013,
+  /** 89020 (setwebviewdomain): the platform has no web-view domains registered. */
+  NO_WEBVIEW_DOMAINS_ON_PLATFORM: 89020,
+  /** 89021 (setwebviewdomain): the domain is not one of the platform's or a subdomain of one. */
+  WEBVIEW_DOMAIN_NOT_OF_PLATFORM: 89021,
+  /** 89029 (setwebviewdomain): too many web-view domains. */
+  TOO_MANY_WEBVIEW_DOMAINS: 89029,
+  /** 89231 (setwebviewdomain): personal mini programs cannot set web-view domains. */
+  PERSONAL_NO_WEBVIEW_DOMAINS: 89231,
+} as const;
+
+export const TOKEN_ERRCODES: ReadonlySet<number> = new Set([
+  ERRCODE.ACCESS_TOKEN_INVALID,
+  ERRCODE.ACCESS_TOKEN_MALFORMED,
+  ERRCODE.ACCESS_TOKEN_EXPIRED,
+]);
 
 /** `/wxa/bind_tester` refusing one tester: no such WeChat id, the mini program's tester limit, the person's limit. */
-export const TESTER_REFUSALS: ReadonlySet<number> = new Set([85001, 85002, 85003]);
-
-/** 85004: the person is a tester of the mini program already, which is what binding wanted. */
-export const ALREADY_A_TESTER = 85004;
+export const TESTER_REFUSALS: ReadonlySet<number> = new Set([
+  ERRCODE.TESTER_NOT_FOUND,
+  ERRCODE.TESTER_LIMIT_OF_MINI_PROGRAM,
+  ERRCODE.TESTER_LIMIT_OF_PERSON,
+]);
 
 const CATEGORY_OF_KIND: Readonly<Record<WeChatErrorKind, ErrorCategory>> = {
   quota: 'rate-limited',
@@ -345,9 +419,9 @@ export type WeChatError = WeChatApiError | WeChatNetworkError | WeChatResponseEr
  * nothing is under review any more (decided meanwhile).
  */
 const EXPECTED_ANSWERS: Readonly<Record<string, readonly number[]>> = {
-  '/wxa/get_latest_auditstatus': [85058],
-  '/wxa/release': [85052],
-  '/wxa/undocodeaudit': [85019, 85020],
+  '/wxa/get_latest_auditstatus': [ERRCODE.NO_AUDIT],
+  '/wxa/release': [ERRCODE.ALREADY_RELEASED],
+  '/wxa/undocodeaudit': [ERRCODE.NO_VERSION_IN_AUDIT, ERRCODE.STATUS_FORBIDS_RELEASE],
 };
 
 export const isExpectedAnswer = (endpoint: string, errcode: number): boolean => EXPECTED_ANSWERS[endpoint]?.includes(errcode) ?? false;

@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ConflictError, DuplicateKeyError } from '../domain/errors';
 import { type DocumentStore, defineCollection } from '../store/port';
+import { retryOnConflict } from '../store/retry';
 
 export const INBOX_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
@@ -81,7 +82,7 @@ export function createInbox(store: DocumentStore, clock: () => number = Date.now
       outcome: string,
     ): Promise<'recorded' | 'duplicate'> => {
       const entry: InboxEntry = { ...facts, receivedAt, status, processedAt: clock(), outcome };
-      for (;;) {
+      return retryOnConflict(`record push ${id}`, async () => {
         try {
           await inbox.insert(id, entry, { expiresAt: receivedAt + INBOX_RETENTION_MS });
           return 'recorded';
@@ -89,15 +90,12 @@ export function createInbox(store: DocumentStore, clock: () => number = Date.now
           if (!(error instanceof DuplicateKeyError)) throw error;
         }
         const existing = await inbox.get(id);
-        if (!existing) continue; // expired and purged in between: insert again
+        // Expired between the insert and the read: a lost race like any other, so insert again.
+        if (!existing) throw new ConflictError(`inbox ${id} expired while being recorded`, { details: { id } });
         if (existing.data.status !== 'received') return 'duplicate';
-        try {
-          await inbox.update(id, existing.version, entry);
-          return 'recorded';
-        } catch (error) {
-          if (!(error instanceof ConflictError)) throw error;
-        }
-      }
+        await inbox.update(id, existing.version, entry);
+        return 'recorded';
+      });
     },
   };
 }

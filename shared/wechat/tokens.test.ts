@@ -3,8 +3,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startWeChatSimulator, type WeChatSimulator } from '../../infra/wechat-sim';
+import { ConflictError } from '../domain/errors';
 import { createLogger } from '../runtime/logger';
 import type { DocumentStore } from '../store/port';
+import { ConflictRetriesExhaustedError, DEFAULT_RETRY_POLICY } from '../store/retry';
 import { createSecretBox } from '../store/secret-box';
 import { openSqliteStore } from '../store/sqlite';
 import { WeChatClient } from './client';
@@ -321,6 +323,35 @@ describe('token manager against the simulator', () => {
     now += 6 * 60_000;
     await expect(tokens.componentToken()).rejects.toBeInstanceOf(NoVerifyTicketError);
     expect(sim.counters()['/cgi-bin/component/api_start_push_ticket']).toBe(2);
+  });
+
+  it('gives up on a mini program whose tokens keep changing under it with a typed error, instead of retrying forever', async () => {
+    const { tokens, store } = instance();
+    await tokens.recordVerifyTicket(await sim.pushVerifyTicket(), now);
+    await authorize(tokens);
+    // Another writer wins every compare-and-set on the mini program's tokens (for far longer than the retry rule waits).
+    let lost = 0;
+    const racing: DocumentStore = {
+      ...store,
+      collection: (spec) => {
+        const collection = store.collection(spec);
+        if (spec.name !== 'authorizerTokens') return collection;
+        return {
+          ...collection,
+          update: async () => {
+            lost++;
+            if (lost <= 50) throw new ConflictError('another writer won', { details: {} });
+            throw new Error('not reached: the race was never given up');
+          },
+        };
+      },
+    };
+    const raced = new TokenManager({ store: racing, api: api(), box: createSecretBox(dataKey), log, clock: () => now });
+    await expect(raced.saveAuthorization(MP.appId, { refreshToken: 'another-refresh-token' })).rejects.toBeInstanceOf(
+      ConflictRetriesExhaustedError,
+    );
+    expect(lost).toBe(DEFAULT_RETRY_POLICY.attempts);
+    expect(await raced.authorizerStatus(MP.appId)).toBe('active');
   });
 
   it('stores no token, ticket or refresh token in plaintext', async () => {

@@ -23,16 +23,17 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { AppError, ConflictError, DuplicateKeyError } from '../domain/errors';
+import { AppError } from '../domain/errors';
 import { authorizedAfterPush } from '../domain/mini-program';
 import type { Logger } from '../runtime/logger';
 import { registerSecret } from '../runtime/logger';
 import { createLeases, type Leases } from '../store/leases';
-import { type DocumentStore, defineCollection, type Stored } from '../store/port';
+import { type DocumentStore, defineCollection } from '../store/port';
+import { retryOnConflict, UNCHANGED, updateWithRetry } from '../store/retry';
 import type { SecretBox } from '../store/secret-box';
 import type { TokenSource } from './client';
 import type { ComponentApi } from './component-api';
-import { isTokenError, WeChatApiError } from './errcodes';
+import { ERRCODE, isTokenError, WeChatApiError } from './errcodes';
 
 export const TICKET_LIFETIME_MS = 12 * 60 * 60 * 1000;
 
@@ -244,7 +245,13 @@ export class TokenManager implements TokenSource {
       } catch (error) {
         lastError = error;
         // 61005 expired / 61006 invalid ticket: the previous ticket may still work (a push can be missed).
-        if (!(error instanceof WeChatApiError && (error.errcode === 61005 || error.errcode === 61006))) throw error;
+        if (
+          !(
+            error instanceof WeChatApiError &&
+            (error.errcode === ERRCODE.COMPONENT_TICKET_EXPIRED || error.errcode === ERRCODE.COMPONENT_TICKET_INVALID)
+          )
+        )
+          throw error;
       }
     }
     await this.ensureVerifyTicket().catch(() => undefined);
@@ -270,16 +277,12 @@ export class TokenManager implements TokenSource {
       status: 'active',
       statusReason: null,
     };
-    for (;;) {
+    // An upsert: a lost race (ConflictError, or DuplicateKeyError on a concurrent first insert) reads again.
+    await retryOnConflict(`save authorization ${appId}`, async () => {
       const current = await this.authorizers.get(appId);
-      try {
-        if (current) await this.authorizers.update(appId, current.version, next);
-        else await this.authorizers.insert(appId, next);
-        return;
-      } catch (error) {
-        if (!(error instanceof ConflictError)) throw error;
-      }
-    }
+      if (current) await this.authorizers.update(appId, current.version, next);
+      else await this.authorizers.insert(appId, next);
+    });
   }
 
   /**
@@ -319,16 +322,11 @@ export class TokenManager implements TokenSource {
   }
 
   async authorizerTokenRejected(appId: string, failedToken: string): Promise<void> {
-    for (;;) {
-      const stored = await this.authorizers.get(appId);
-      if (!stored?.data.accessToken || this.open(stored.data.accessToken, `${appId}/access`) !== failedToken) return;
-      try {
-        await this.authorizers.update(appId, stored.version, { ...stored.data, accessToken: null, accessTokenExpiresAt: null });
-        return;
-      } catch (error) {
-        if (!(error instanceof ConflictError)) throw error;
-      }
-    }
+    await updateWithRetry(this.authorizers, appId, ({ data }) =>
+      data.accessToken && this.open(data.accessToken, `${appId}/access`) === failedToken
+        ? { ...data, accessToken: null, accessTokenExpiresAt: null }
+        : UNCHANGED,
+    );
   }
 
   private async refreshAuthorizerToken(appId: string): Promise<string> {
@@ -347,7 +345,7 @@ export class TokenManager implements TokenSource {
           this.options.api.refreshAuthorizerToken(componentToken, appId, refreshToken),
         );
       } catch (error) {
-        if (!(error instanceof WeChatApiError && error.errcode === 61023)) throw error;
+        if (!(error instanceof WeChatApiError && error.errcode === ERRCODE.REFRESH_TOKEN_INVALID)) throw error;
         if (attempt < 2 && (await this.replaceRejectedRefreshToken(appId, refreshToken))) continue;
         const marked = await this.setStatus(
           appId,
@@ -367,7 +365,7 @@ export class TokenManager implements TokenSource {
       const received = this.clock();
       registerSecret(response.authorizer_access_token);
       registerSecret(response.authorizer_refresh_token);
-      await this.storeRefreshed(appId, stored, refreshToken, {
+      await this.storeRefreshed(appId, refreshToken, {
         refreshToken: response.authorizer_refresh_token,
         accessToken: response.authorizer_access_token,
         accessTokenExpiresAt: started + response.expires_in * 1000,
@@ -388,34 +386,28 @@ export class TokenManager implements TokenSource {
    */
   private async storeRefreshed(
     appId: string,
-    read: Stored<AuthorizerTokensDoc>,
     usedRefreshToken: string,
     fresh: { refreshToken: string; accessToken: string; accessTokenExpiresAt: number; started: number; received: number },
   ): Promise<void> {
-    let current: Stored<AuthorizerTokensDoc> | null = read;
-    while (current) {
-      const unchanged = current.data.refreshToken !== null && this.open(current.data.refreshToken, `${appId}/refresh`) === usedRefreshToken;
-      if (!unchanged) {
-        const authorizedSince = current.data.authorizedAt === undefined || current.data.authorizedAt >= fresh.started;
-        if (authorizedSince || current.data.refreshTokenUpdatedAt > fresh.received) {
-          this.options.log.info('a newer refresh token was stored during this refresh; keeping it', { appId, authorizedSince });
-          return;
-        }
-      }
-      try {
-        await this.authorizers.update(appId, current.version, {
-          ...current.data,
-          refreshToken: this.seal(fresh.refreshToken, `${appId}/refresh`),
-          refreshTokenUpdatedAt: fresh.received,
-          accessToken: this.seal(fresh.accessToken, `${appId}/access`),
-          accessTokenExpiresAt: fresh.accessTokenExpiresAt,
-        });
-        return;
-      } catch (error) {
-        if (!(error instanceof ConflictError)) throw error;
-        current = await this.authorizers.get(appId);
-      }
-    }
+    /** Why the stored refresh token beats ours, or null when ours may be written. */
+    const newerStored = (doc: AuthorizerTokensDoc) => {
+      if (doc.refreshToken !== null && this.open(doc.refreshToken, `${appId}/refresh`) === usedRefreshToken) return null;
+      const authorizedSince = doc.authorizedAt === undefined || doc.authorizedAt >= fresh.started;
+      return authorizedSince || doc.refreshTokenUpdatedAt > fresh.received ? { authorizedSince } : null;
+    };
+    const outcome = await updateWithRetry(this.authorizers, appId, ({ data }) =>
+      newerStored(data)
+        ? UNCHANGED
+        : {
+            ...data,
+            refreshToken: this.seal(fresh.refreshToken, `${appId}/refresh`),
+            refreshTokenUpdatedAt: fresh.received,
+            accessToken: this.seal(fresh.accessToken, `${appId}/access`),
+            accessTokenExpiresAt: fresh.accessTokenExpiresAt,
+          },
+    );
+    const kept = outcome && !outcome.changed ? newerStored(outcome.stored.data) : null;
+    if (kept) this.options.log.info('a newer refresh token was stored during this refresh; keeping it', { appId, ...kept });
   }
 
   /**
@@ -439,21 +431,14 @@ export class TokenManager implements TokenSource {
     }
     if (!listed || listed === rejected) return false;
     registerSecret(listed);
-    for (let current: Stored<AuthorizerTokensDoc> | null = stored; current; current = await this.authorizers.get(appId)) {
-      if (!isRejected(current.data)) return current.data.refreshToken !== null;
-      try {
-        await this.authorizers.update(appId, current.version, {
-          ...current.data,
-          refreshToken: this.seal(listed, `${appId}/refresh`),
-          refreshTokenUpdatedAt: this.clock(),
-        });
-        this.options.log.warn('recovered the refresh token from api_get_authorizer_list after 61023', { appId });
-        return true;
-      } catch (error) {
-        if (!(error instanceof ConflictError)) throw error;
-      }
-    }
-    return false;
+    const replaced = await updateWithRetry(this.authorizers, appId, ({ data }) =>
+      isRejected(data) ? { ...data, refreshToken: this.seal(listed, `${appId}/refresh`), refreshTokenUpdatedAt: this.clock() } : UNCHANGED,
+    );
+    if (!replaced) return false;
+    // Unchanged: another token was stored meanwhile, which is worth trying if there is one.
+    if (!replaced.changed) return replaced.stored.data.refreshToken !== null;
+    this.options.log.warn('recovered the refresh token from api_get_authorizer_list after 61023', { appId });
+    return true;
   }
 
   /** The refresh token WeChat lists for this mini program (pages of 500; bounded, this is a rare repair path). */
@@ -496,24 +481,20 @@ export class TokenManager implements TokenSource {
     reason: string,
     applies: (doc: AuthorizerTokensDoc) => boolean = () => true,
   ): Promise<'changed' | 'skipped' | 'missing'> {
-    for (;;) {
-      const stored = await this.authorizers.get(appId);
-      if (!stored) return 'missing';
-      if (!applies(stored.data)) return 'skipped';
-      try {
-        await this.authorizers.update(appId, stored.version, {
-          ...stored.data,
-          status,
-          statusReason: reason,
-          accessToken: null,
-          accessTokenExpiresAt: null,
-          ...(status === 'revoked' ? { refreshToken: null } : {}),
-        });
-        return 'changed';
-      } catch (error) {
-        if (!(error instanceof ConflictError)) throw error;
-      }
-    }
+    const outcome = await updateWithRetry(this.authorizers, appId, ({ data }) =>
+      applies(data)
+        ? {
+            ...data,
+            status,
+            statusReason: reason,
+            accessToken: null,
+            accessTokenExpiresAt: null,
+            ...(status === 'revoked' ? { refreshToken: null } : {}),
+          }
+        : UNCHANGED,
+    );
+    if (!outcome) return 'missing';
+    return outcome.changed ? 'changed' : 'skipped';
   }
 
   // ---------------------------------------------------------------------------------------------- plumbing
@@ -586,7 +567,8 @@ export class TokenManager implements TokenSource {
   }
 
   private async updatePlatform<R>(change: (doc: PlatformDoc) => { result: R; next?: PlatformDoc }): Promise<R> {
-    for (;;) {
+    // An upsert: a lost race (ConflictError, or DuplicateKeyError on a concurrent first insert) reads again.
+    return retryOnConflict(`update platform ${this.componentAppId}`, async () => {
       const stored = await this.platform.get(this.componentAppId);
       const doc: PlatformDoc = stored?.data ?? {
         ticket: null,
@@ -599,14 +581,10 @@ export class TokenManager implements TokenSource {
       };
       const { result, next } = change(doc);
       if (!next) return result;
-      try {
-        if (stored) await this.platform.update(this.componentAppId, stored.version, next);
-        else await this.platform.insert(this.componentAppId, next);
-        return result;
-      } catch (error) {
-        if (!(error instanceof ConflictError || error instanceof DuplicateKeyError)) throw error;
-      }
-    }
+      if (stored) await this.platform.update(this.componentAppId, stored.version, next);
+      else await this.platform.insert(this.componentAppId, next);
+      return result;
+    });
   }
 
   private seal(value: string, field: string) {

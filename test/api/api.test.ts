@@ -7,21 +7,24 @@ import { z } from 'zod';
 import { authorize, type Client, client, createLowcodeApp, type Platform, pngOfWidth } from '../../infra/local/driver';
 import type { Services } from '../../shared/app/context';
 import { exampleIotVideoConfig, exampleLowcodeConfig } from '../../shared/domain/examples';
-import { accountIdSchema, appIdSchema } from '../../shared/domain/ids';
-import { errorOf, idReply, iotImages, openServices, seedDeployment, startApiPlatform, uniqueAppid, uploadPng } from './support';
+import { appIdSchema } from '../../shared/domain/ids';
+import {
+  errorOf,
+  idReply,
+  iotImages,
+  newAccount as newAccountOf,
+  postIotVideoApp,
+  seedDeployment,
+  startApiWorld,
+  uniqueAppid,
+  uploadPng,
+} from './support';
 
 let p: Platform;
 let s: Services;
-let closeServices: () => Promise<void>;
-
-beforeAll(async () => {
-  p = await startApiPlatform();
-  ({ s, close: closeServices } = openServices());
-});
-afterAll(async () => {
-  await closeServices();
-  await p.close();
-});
+let close: () => Promise<void>;
+beforeAll(async () => ({ p, s, close } = await startApiWorld()));
+afterAll(() => close());
 
 const admin = () => client(p.url, p.adminKey);
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -50,12 +53,7 @@ async function upload(api: Client, bytes: Buffer, contentType = 'image/png') {
   return api.raw('POST', '/v1/assets', bytes, { 'content-type': contentType });
 }
 
-async function newAccount(name = `Acme ${randomBytes(3).toString('hex')}`) {
-  const reply = await admin().post('/v1/accounts', { name });
-  expect(reply.status).toBe(201);
-  const created = accountCreated.parse(reply.body);
-  return { id: accountIdSchema.parse(created.account.id), apiKey: created.apiKey, api: client(p.url, created.apiKey) };
-}
+const newAccount = (name?: string) => newAccountOf(p, name);
 
 describe('accounts and API keys', () => {
   it('lets only the admin create an account: 401 without a key, with a wrong key, and with an account key', async () => {
@@ -161,7 +159,7 @@ describe('apps and their config', () => {
     expect(created).toMatchObject({ kind: 'lowcode', name: 'Shop', accountId: id, miniProgramAppid: null, linkLostReason: null });
 
     const images = await iotImages(api);
-    const iot = await api.post('/v1/apps', { kind: 'iot-video', name: 'Camera', templateId: 201, config: exampleIotVideoConfig(images) });
+    const iot = await postIotVideoApp(api, exampleIotVideoConfig(images));
     expect(iot.status).toBe(201);
     const camera = app.parse(iot.body);
 
@@ -175,7 +173,7 @@ describe('apps and their config', () => {
   it('refuses a bad field on create with its request path', async () => {
     const { api } = await newAccount();
     const config = { ...exampleIotVideoConfig(await iotImages(api)), mapKey: 'not-a-key' };
-    const reply = await api.post('/v1/apps', { kind: 'iot-video', name: 'Camera', templateId: 201, config });
+    const reply = await postIotVideoApp(api, config);
     expect(reply.status).toBe(400);
     expect(errorOf(reply)).toMatchObject({ code: 'APP_CONFIG_INVALID', field: 'body.config.mapKey' });
   });
@@ -183,9 +181,7 @@ describe('apps and their config', () => {
   it('replaces the config, validated for the app kind: a bad field is a 400 naming it', async () => {
     const { api } = await newAccount();
     const images = await iotImages(api);
-    const { id } = idReply.parse(
-      (await api.post('/v1/apps', { kind: 'iot-video', name: 'Camera', templateId: 201, config: exampleIotVideoConfig(images) })).body,
-    );
+    const { id } = idReply.parse((await postIotVideoApp(api, exampleIotVideoConfig(images))).body);
 
     const good = { ...exampleIotVideoConfig(images), afterSales: { phone: '010-12345678' } };
     const updated = await api.put(`/v1/apps/${id}/config`, good);
@@ -213,16 +209,7 @@ describe('apps and their config', () => {
 
   it('resets the theme colours, one or both', async () => {
     const { api } = await newAccount();
-    const { id } = idReply.parse(
-      (
-        await api.post('/v1/apps', {
-          kind: 'iot-video',
-          name: 'Camera',
-          templateId: 201,
-          config: exampleIotVideoConfig(await iotImages(api)),
-        })
-      ).body,
-    );
+    const { id } = idReply.parse((await postIotVideoApp(api, exampleIotVideoConfig(await iotImages(api)))).body);
     const one = await api.post(`/v1/apps/${id}/config/reset-theme`, { colours: ['secondaryColor'] });
     expect(one.status).toBe(200);
     expect(app.parse(one.body).config.theme).toEqual({ mainColor: '#0052D9' });
@@ -261,9 +248,7 @@ describe('image assets', () => {
   it('accepts a 151 px app-download QR (150 px is a suggestion) and warns, naming the field; 150 px has no warning', async () => {
     const { api } = await newAccount();
     const images = await iotImages(api);
-    const { id } = idReply.parse(
-      (await api.post('/v1/apps', { kind: 'iot-video', name: 'Camera', templateId: 201, config: exampleIotVideoConfig(images) })).body,
-    );
+    const { id } = idReply.parse((await postIotVideoApp(api, exampleIotVideoConfig(images))).body);
     const wide = await uploadPng(api, 151);
     const warningsOf = (body: unknown) =>
       z.object({ warnings: z.array(z.object({ field: z.string(), message: z.string() })) }).parse(body).warnings;

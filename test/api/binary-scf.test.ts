@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { makeHandler as makeApiHandler } from '../../functions/api/handler';
-import { client, type Platform, pngOfWidth } from '../../infra/local/driver';
+import { createAccount, type Platform, pngOfWidth } from '../../infra/local/driver';
 import { assetsCollection } from '../../shared/app/collections';
 import { makeCloudHandler } from '../../shared/runtime/shim';
 import { contexts, loadFixture, withFields } from '../../shared/runtime/shim/testing';
@@ -40,9 +40,7 @@ describe('an image through an SCF function URL', () => {
     const { s, close } = openServices();
     try {
       const cloud = makeCloudHandler({ http: makeApiHandler(s) });
-      const created = z
-        .object({ apiKey: z.string() })
-        .parse((await client(p.url, p.adminKey).post('/v1/accounts', { name: 'Binary SCF' })).body);
+      const created = await createAccount(p, 'Binary SCF');
       const auth = { authorization: `Bearer ${created.apiKey}` };
       // Bytes that are not UTF-8 (0x89, 0xff…): as a plain string body they could not survive.
       const image = Buffer.concat([pngOfWidth(151, 40), Buffer.from([0xff, 0xfe, 0x80, 0x00])]);
@@ -88,9 +86,7 @@ describe('an image through an SCF function URL', () => {
     const { s, close } = openServices();
     try {
       const cloud = makeCloudHandler({ http: makeApiHandler(s) });
-      const created = z
-        .object({ apiKey: z.string() })
-        .parse((await client(p.url, p.adminKey).post('/v1/accounts', { name: 'Binary SCF bad' })).body);
+      const created = await createAccount(p, 'Binary SCF bad');
       const event = urlEvent(
         'POST',
         '/v1/assets',

@@ -5,32 +5,28 @@
  * each once and never fuzzy with precise (85310/85311), and the tab bar and page overrides must stay within `pages`
  * (85046/85045).
  */
-import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
-import { type Client, client, type Platform, pngOfWidth } from '../../infra/local/driver';
+import { type Client, type Platform, pngOfWidth } from '../../infra/local/driver';
 import type { Services } from '../../shared/app/context';
 import { exampleIotVideoConfig, exampleLowcodeConfig } from '../../shared/domain/examples';
-import { type AccountId, accountIdSchema, appIdSchema, assetIdSchema } from '../../shared/domain/ids';
-import { errorOf, idReply, openServices, seedDeployment, startApiPlatform, uniqueAppid, uploadPng } from './support';
+import { appIdSchema, assetIdSchema } from '../../shared/domain/ids';
+import {
+  errorOf,
+  idReply,
+  newAccount as newAccountOf,
+  postIotVideoApp,
+  seedDeployment,
+  startApiWorld,
+  uniqueAppid,
+  uploadPng,
+} from './support';
 
 let p: Platform;
 let s: Services;
-let closeServices: () => Promise<void>;
+let close: () => Promise<void>;
+beforeAll(async () => ({ p, s, close } = await startApiWorld()));
+afterAll(() => close());
 
-beforeAll(async () => {
-  p = await startApiPlatform();
-  ({ s, close: closeServices } = openServices());
-});
-afterAll(async () => {
-  await closeServices();
-  await p.close();
-});
-
-async function newAccount(): Promise<{ id: AccountId; api: Client }> {
-  const reply = await client(p.url, p.adminKey).post('/v1/accounts', { name: `Acme ${randomBytes(3).toString('hex')}` });
-  const created = z.object({ account: z.object({ id: z.string() }), apiKey: z.string() }).parse(reply.body);
-  return { id: accountIdSchema.parse(created.account.id), api: client(p.url, created.apiKey) };
-}
+const newAccount = () => newAccountOf(p);
 
 describe('images in an iot-video config', () => {
   it('refuses an experience QR code as an image, naming the field, on update and on create', async () => {
@@ -42,9 +38,7 @@ describe('images in an iot-video config', () => {
       homeBottom: await uploadPng(api, 750),
       doorLockTop: await uploadPng(api, 750),
     };
-    const { id } = idReply.parse(
-      (await api.post('/v1/apps', { kind: 'iot-video', name: 'Camera', templateId: 201, config: exampleIotVideoConfig(images) })).body,
-    );
+    const { id } = idReply.parse((await postIotVideoApp(api, exampleIotVideoConfig(images))).body);
     // The account's own experience QR code, stored by one of its builds: a real asset, but never public.
     const built = await seedDeployment(s, {
       accountId,

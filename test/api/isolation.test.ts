@@ -5,16 +5,26 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { type Call, type Client, client, type Platform, pngOfWidth } from '../../infra/local/driver';
+import { type Call, type Client, type Platform, pngOfWidth } from '../../infra/local/driver';
 import type { Services } from '../../shared/app/context';
 import { linkApp } from '../../shared/domain/app';
 import { exampleIotVideoConfig } from '../../shared/domain/examples';
-import { type AccountId, accountIdSchema, appIdSchema, assetIdSchema } from '../../shared/domain/ids';
-import { errorOf, idReply, openServices, seedDeployment, seedMiniProgram, startApiPlatform, uniqueAppid, uploadPng } from './support';
+import { type AccountId, appIdSchema, assetIdSchema } from '../../shared/domain/ids';
+import {
+  errorOf,
+  idReply,
+  newAccount as newAccountOf,
+  postIotVideoApp,
+  seedDeployment,
+  seedMiniProgram,
+  startApiWorld,
+  uniqueAppid,
+  uploadPng,
+} from './support';
 
 let p: Platform;
 let s: Services;
-let closeServices: () => Promise<void>;
+let close: () => Promise<void>;
 
 interface Owner {
   id: AccountId;
@@ -25,13 +35,7 @@ interface Owner {
 let first: Owner;
 let second: { id: AccountId; api: Client };
 
-const accountCreated = z.object({ account: z.object({ id: z.string() }), apiKey: z.string() });
-
-async function newAccount(name: string) {
-  const reply = await client(p.url, p.adminKey).post('/v1/accounts', { name });
-  const created = accountCreated.parse(reply.body);
-  return { id: accountIdSchema.parse(created.account.id), api: client(p.url, created.apiKey) };
-}
+const newAccount = (name: string) => newAccountOf(p, name);
 
 /** The first account's world: an iot-video app with its images, a mini program linked to it, a built deployment. */
 async function ownerWithData(): Promise<Owner> {
@@ -44,7 +48,7 @@ async function ownerWithData(): Promise<Owner> {
     doorLockTop: await uploadPng(api, 750),
   } as const;
   const config = exampleIotVideoConfig(images);
-  const appReply = await api.post('/v1/apps', { kind: 'iot-video', name: 'Camera', templateId: 201, config });
+  const appReply = await postIotVideoApp(api, config);
   const appId = appIdSchema.parse(idReply.parse(appReply.body).id);
 
   // Binding and building need WeChat round trips the pipeline tests cover; here the results are enough.
@@ -64,15 +68,11 @@ async function ownerWithData(): Promise<Owner> {
 }
 
 beforeAll(async () => {
-  p = await startApiPlatform();
-  ({ s, close: closeServices } = openServices());
+  ({ p, s, close } = await startApiWorld());
   first = await ownerWithData();
   second = await newAccount(`Second ${randomBytes(3).toString('hex')}`);
 });
-afterAll(async () => {
-  await closeServices();
-  await p.close();
-});
+afterAll(() => close());
 
 const operationSchema = z.object({ operationId: z.string(), 'x-auth': z.enum(['public', 'account', 'admin']) });
 const documentSchema = z.object({ paths: z.record(z.string(), z.record(z.string(), operationSchema)) });

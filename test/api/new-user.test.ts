@@ -3,25 +3,28 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { authorize, type Client, client, createLowcodeApp, deploymentOf, expectStatus, pngOfWidth } from '../../infra/local/driver';
+import { authorize, type Client, createLowcodeApp, deploymentOf, expectStatus, pngOfWidth } from '../../infra/local/driver';
 import { templateLibraryCollection } from '../../shared/app/templates';
 import { IOT_VIDEO_THEME_DEFAULTS } from '../../shared/domain/app';
 import { EXAMPLE_PRODUCT_IDS, exampleIotVideoConfig } from '../../shared/domain/examples';
-import { type AccountId, accountIdSchema, appIdSchema, assetIdSchema } from '../../shared/domain/ids';
+import { appIdSchema, assetIdSchema } from '../../shared/domain/ids';
 import { undocumentedAnswers } from '../support/documented-statuses';
-import { errorOf, idReply, iotImages, platformForFile, seedDeployment, seedMiniProgram, uniqueAppid } from './support';
+import {
+  errorOf,
+  idReply,
+  iotImages,
+  newAccount as newAccountOf,
+  platformForFile,
+  postIotVideoApp,
+  seedDeployment,
+  seedMiniProgram,
+  uniqueAppid,
+} from './support';
 
 const platform = platformForFile();
 afterEach(async () => expect(await undocumentedAnswers(platform.current().p)).toEqual([]));
 
-const accountCreated = z.object({ account: z.object({ id: z.string() }), apiKey: z.string() });
-
-async function newAccount(): Promise<{ id: AccountId; api: Client }> {
-  const { p } = platform.current();
-  const reply = await client(p.url, p.adminKey).post('/v1/accounts', { name: `Acme ${randomBytes(3).toString('hex')}` });
-  const created = accountCreated.parse(reply.body);
-  return { id: accountIdSchema.parse(created.account.id), api: client(p.url, created.apiKey) };
-}
+const newAccount = () => newAccountOf(platform.current().p);
 
 describe('a POST without a body', () => {
   it('unbinds (every field of the body is optional), like cancel, submit and release take none', async () => {
@@ -47,7 +50,7 @@ describe('one code per kind of mistake, one sentence each', () => {
   it('answers a bad colour as APP_CONFIG_INVALID on create as on update, naming the field once', async () => {
     const { api } = await newAccount();
     const config = exampleIotVideoConfig(await iotImages(api));
-    const created = await api.post('/v1/apps', iotApp({ ...config, theme: { mainColor: 'blue' } }));
+    const created = await postIotVideoApp(api, { ...config, theme: { mainColor: 'blue' } });
     expect(created.status).toBe(400);
     expect(errorOf(created)).toMatchObject({
       code: 'APP_CONFIG_INVALID',
@@ -55,7 +58,7 @@ describe('one code per kind of mistake, one sentence each', () => {
       message: 'body.config.theme.mainColor: a colour is #RRGGBB',
     });
 
-    const { id } = idReply.parse((await api.post('/v1/apps', iotApp(config))).body);
+    const { id } = idReply.parse((await postIotVideoApp(api, config)).body);
     const updated = await api.put(`/v1/apps/${id}/config`, { ...config, theme: { mainColor: 'blue' } });
     expect(errorOf(updated)).toMatchObject({
       code: 'APP_CONFIG_INVALID',
@@ -71,7 +74,7 @@ describe('one code per kind of mistake, one sentence each', () => {
   it('says what is wrong with an image once', async () => {
     const { id: accountId, api } = await newAccount();
     const images = await iotImages(api);
-    const { id } = idReply.parse((await api.post('/v1/apps', iotApp(exampleIotVideoConfig(images)))).body);
+    const { id } = idReply.parse((await postIotVideoApp(api, exampleIotVideoConfig(images))).body);
     const qr =
       (
         await seedDeployment(platform.current().s, {
@@ -113,14 +116,7 @@ describe('an iot-video app shows its defaults and products', () => {
   it('reads the effective theme: the template’s colours where the config has none, after reset-theme too', async () => {
     const { api } = await newAccount();
     const created = appView.parse(
-      (
-        await api.post('/v1/apps', {
-          kind: 'iot-video',
-          name: 'Camera',
-          templateId: 201,
-          config: { ...exampleIotVideoConfig(await iotImages(api)), theme: { mainColor: '#E34D59' } },
-        })
-      ).body,
+      (await postIotVideoApp(api, { ...exampleIotVideoConfig(await iotImages(api)), theme: { mainColor: '#E34D59' } })).body,
     );
     expect(created.themeDefaults).toEqual(IOT_VIDEO_THEME_DEFAULTS);
     expect(created.effectiveTheme).toEqual({ mainColor: '#E34D59', secondaryColor: IOT_VIDEO_THEME_DEFAULTS.secondaryColor });
@@ -136,16 +132,7 @@ describe('an iot-video app shows its defaults and products', () => {
 
   it('links the app to its IoT Video products, and warns while a reminder names a product it is not linked to', async () => {
     const { api } = await newAccount();
-    const created = appView.parse(
-      (
-        await api.post('/v1/apps', {
-          kind: 'iot-video',
-          name: 'Camera',
-          templateId: 201,
-          config: exampleIotVideoConfig(await iotImages(api)),
-        })
-      ).body,
-    );
+    const created = appView.parse((await postIotVideoApp(api, exampleIotVideoConfig(await iotImages(api)))).body);
     expect(created.productIds).toEqual([]);
     expect(created.warnings.map((w) => w.field)).toEqual(['productIds']);
 

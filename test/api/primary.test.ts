@@ -12,7 +12,8 @@ import {
   type Platform,
   scanAndReturn,
 } from '../../infra/local/driver';
-import { errorOf, startApiPlatform, uniqueAppid } from './support';
+import { newMiniProgram as newMiniProgramOf, readyApp } from '../reliability/support';
+import { errorOf, startApiPlatform } from './support';
 
 let p: Platform;
 beforeAll(async () => {
@@ -25,11 +26,7 @@ const miniProgramReply = z.object({ appid: z.string(), roles: z.array(z.string()
 const listReply = z.object({ miniPrograms: z.array(miniProgramReply) });
 
 /** A mini program of `subject` known to the simulator. */
-function newMiniProgram(subject = SUBJECT): string {
-  const appid = uniqueAppid();
-  p.sim.addMiniProgram({ appId: appid, nickName: `小程序${appid.slice(-4)}`, principalName: subject });
-  return appid;
-}
+const newMiniProgram = (subject = SUBJECT): string => newMiniProgramOf(p.sim, subject);
 
 async function rolesOf(api: Client): Promise<Record<string, string[]>> {
   const { miniPrograms } = listReply.parse(expectStatus(await api.get('/v1/mini-programs'), 200).body);
@@ -98,13 +95,9 @@ const appReply = z.object({
 
 describe('another account takes a mini program', () => {
   it('bound as another account’s primary: the first account is told so, in its app and in its history', async () => {
-    const first = await createAccount(p, 'Taken A');
+    const first = await readyApp(p, { subject: SUBJECT });
     const second = await createAccount(p, 'Taken B');
-    const primary = newMiniProgram();
-    const target = newMiniProgram();
-    await authorize(p, first.api, 'bind-primary', primary);
-    const appId = await createLowcodeApp(first.api);
-    await authorize(p, first.api, 'authorize-app', target, appId);
+    const { primary, target, appId } = first;
 
     expect((await authorize(p, second.api, 'bind-primary', target)).result).toMatchObject({ ok: true, code: 'PRIMARY_BOUND' });
 
@@ -146,12 +139,7 @@ describe('changing the primary to another subject', () => {
   const deploymentReply = z.object({ id: z.string(), state: z.string(), stateReason: z.string().nullable() });
 
   it('needs force, says what it would do, and then blocks the old subject’s mini programs and voids their deployments', async () => {
-    const { api } = await createAccount(p, 'Subject A');
-    const primary = newMiniProgram();
-    const target = newMiniProgram();
-    await authorize(p, api, 'bind-primary', primary);
-    const appId = await createLowcodeApp(api);
-    await authorize(p, api, 'authorize-app', target, appId);
+    const { api, primary, target, appId } = await readyApp(p, { subject: SUBJECT });
     // In flight: built, or still building when the request's time ran out (the poller would resume it).
     const built = deploymentReply.parse(expectStatus(await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.0' }), 202).body);
     expect(['building', 'built']).toContain(built.state);

@@ -2,12 +2,9 @@
  * What the api tests share: a second handle on the platform's database (to seed what over HTTP would need a whole
  * WeChat build, and to look at what was stored), and readers for the replies.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { startLocalStack } from '../../infra/local/bootstrap';
-import { type Call, type Client, type Platform, pngOfWidth } from '../../infra/local/driver';
+import { type Call, type Client, createAccount, type Platform, pngOfWidth, startPlatform } from '../../infra/local/driver';
 import { putAsset } from '../../shared/app/catalog';
 import { createServices, type Services } from '../../shared/app/context';
 import { createDeployment, type Deployment, transition } from '../../shared/domain/deployment';
@@ -16,6 +13,7 @@ import {
   type AccountId,
   type AppId,
   type AssetId,
+  accountIdSchema,
   assetIdSchema,
   newDeploymentId,
   type WeChatAppid,
@@ -27,7 +25,7 @@ import { parseConfig } from '../../shared/runtime/config';
 import { createLogger } from '../../shared/runtime/logger';
 import { openSqliteStore } from '../../shared/store/sqlite';
 import { createWeChatPlatform } from '../../shared/wechat/platform';
-import { type ErrorBody, errorEnvelope } from '../support/http';
+import { type ErrorBody, errorIn } from '../support/http';
 
 /**
  * The whole local product (every function of serverless.yml, the simulator, a temp SQLite file). The simulator's
@@ -35,34 +33,9 @@ import { type ErrorBody, errorEnvelope } from '../support/http';
  * before that would keep a configuration without WECHAT_API_BASE for the life of the process.
  */
 export async function startApiPlatform(): Promise<Platform> {
-  const dir = mkdtempSync(join(tmpdir(), 'wxa-api-'));
-  const env = process.env;
-  env.SQLITE_PATH = join(dir, 'wxa.db');
-  env.LOG_LEVEL ??= 'error';
-  env.WECHAT_TIMEOUT_MS ??= '60000';
-  const stack = await startLocalStack({
-    root: resolve(__dirname, '..', '..'),
-    env,
-    log: createLogger({ level: 'error' }),
-    port: 0,
-    timers: false,
-    timeoutScale: 10,
-    simulator: { ticketIntervalMs: 0, pushTimeoutMs: 60_000 },
-  });
-  const sim = stack.simulator;
-  if (!sim) throw new Error('the local stack should run the simulator');
-  await sim.pushVerifyTicket();
-  return {
-    url: stack.runtime.url,
-    sim,
-    stack,
-    adminKey: env.ADMIN_API_KEY ?? '',
-    pollNow: () => stack.runtime.fireTimer('review-poller', 'poll-due'),
-    close: async () => {
-      await stack.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  const p = await startPlatform({ ticketIntervalMs: 0 });
+  await p.sim.pushVerifyTicket();
+  return p;
 }
 
 /** Services on the same SQLite file and WeChat as the running platform (call after `startPlatform`). */
@@ -74,7 +47,7 @@ export function openServices(): { s: Services; close: () => Promise<void> } {
   return { s: createServices({ config, log, store, wechat }), close: () => store.close() };
 }
 
-export const errorOf = (call: Call): ErrorBody => errorEnvelope.parse(call.body).error;
+export const errorOf = (call: Call): ErrorBody => errorIn(call.body);
 
 export const idReply = z.object({ id: z.string() });
 
@@ -147,21 +120,37 @@ let counter = 0;
 export const uniqueAppid = (): WeChatAppid =>
   weChatAppidSchema.parse(`wx${Date.now().toString(16).slice(-8)}${(counter++).toString(16).padStart(8, '0')}`);
 
+export interface ApiWorld {
+  p: Platform;
+  s: Services;
+  /** Closes the database handle, then the platform. */
+  close(): Promise<void>;
+}
+
+/** The platform and a second handle on its database: in `beforeAll`, `({ p, s, close } = await startApiWorld())`. */
+export async function startApiWorld(): Promise<ApiWorld> {
+  const p = await startApiPlatform();
+  const services = openServices();
+  return {
+    p,
+    s: services.s,
+    close: async () => {
+      await services.close();
+      await p.close();
+    },
+  };
+}
+
 /**
  * Starts the platform and a second handle on its database before the file's tests and closes both after them;
  * `current()` gives them inside a test.
  */
 export function platformForFile(): { current: () => { p: Platform; s: Services } } {
-  let started: { p: Platform; s: Services; close: () => Promise<void> } | undefined;
+  let started: ApiWorld | undefined;
   beforeAll(async () => {
-    const p = await startApiPlatform();
-    const { s, close } = openServices();
-    started = { p, s, close };
+    started = await startApiWorld();
   });
-  afterAll(async () => {
-    await started?.close();
-    await started?.p.close();
-  });
+  afterAll(() => started?.close());
   return {
     current: () => {
       if (!started) throw new Error('the platform starts in beforeAll');
@@ -170,12 +159,25 @@ export function platformForFile(): { current: () => { p: Platform; s: Services }
   };
 }
 
+/** A new account (answered 201) named `name`, with its id typed and a client on its API key. */
+export async function newAccount(
+  p: Pick<Platform, 'url' | 'adminKey'>,
+  name = `Acme ${randomBytes(3).toString('hex')}`,
+): Promise<{ id: AccountId; apiKey: string; api: Client }> {
+  const created = await createAccount(p, name);
+  return { ...created, id: accountIdSchema.parse(created.id) };
+}
+
 /** Uploads a PNG of that width as the account's image. */
 export async function uploadPng(api: Client, width: number): Promise<AssetId> {
   const reply = await api.raw('POST', '/v1/assets', pngOfWidth(width), { 'content-type': 'image/png' });
   if (reply.status !== 201) throw new Error(`upload answered ${reply.status}: ${JSON.stringify(reply.body)}`);
   return assetIdSchema.parse(idReply.parse(reply.body).id);
 }
+
+/** `POST /v1/apps`: an iot-video app "Camera" on template 201 with `config`; the reply as it came. */
+export const postIotVideoApp = (api: Client, config: unknown): Promise<Call> =>
+  api.post('/v1/apps', { kind: 'iot-video', name: 'Camera', templateId: 201, config });
 
 /** Five images within the widths the template suggests, for a complete iot-video config. */
 export async function iotImages(api: Client) {

@@ -7,7 +7,7 @@
  * submission, never code released that the records do not name.
  */
 import { z } from 'zod';
-import { authorize, type Client, createLowcodeApp, deploymentOf, expectStatus } from '../../infra/local/driver';
+import { authorize, type Client, createLowcodeApp, expectStatus } from '../../infra/local/driver';
 import { cancelDeployment } from '../../shared/app/deployments';
 import { unlinkApp } from '../../shared/domain/app';
 import { type Deployment, transition } from '../../shared/domain/deployment';
@@ -22,43 +22,30 @@ import {
   readyApp,
   type SeededPlatform,
   servicesWithClock,
-  startSeededPlatform,
   startWireTap,
 } from '../reliability/support';
+import { requestAction, requestBuild, startPlatformWithPoller, stopPlatformWithPoller, storedDeployment } from '../support/e2e';
+import { errorIn } from '../support/http';
 
 jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
 
 let p: SeededPlatform;
 let poller: ClockedServices;
-
-beforeAll(async () => {
-  p = await startSeededPlatform({ simulator: { pushRetryDelayMs: 20 } });
-  poller = servicesWithClock(p.env, Date.now());
-});
-afterAll(async () => {
-  await poller?.close();
-  await p?.close();
-});
+beforeAll(async () => ({ p, poller } = await startPlatformWithPoller({ simulator: { pushRetryDelayMs: 20 } })));
+afterAll(() => stopPlatformWithPoller({ p, poller }));
 
 afterEach(() => {
   p.sim.clearScriptedFaults();
   p.sim.setFaults({ dropPushRate: 0 });
 });
 
-const errorOf = (body: unknown) => z.object({ error: z.object({ code: z.string(), message: z.string() }) }).parse(body).error;
-
 async function build(api: Client, appId: string, version: string): Promise<Deployment> {
-  const reply = await api.post(`/v1/apps/${appId}/deployments`, { userVersion: version, userDesc: `release ${version}` });
-  const built = deploymentOf(expectStatus(reply, 202));
+  const built = await requestBuild(api, appId, { userVersion: version, userDesc: `release ${version}` });
   expect(built.state).toBe('built');
   return stored(built.id);
 }
 
-async function stored(id: string): Promise<Deployment> {
-  const found = await poller.services.db.deployments.get(id);
-  if (!found) throw new Error(`deployment ${id} is gone`);
-  return found.data;
-}
+const stored = (id: string): Promise<Deployment> => storedDeployment(poller, id);
 
 /** One poller tick, half an hour after the last one (every backoff is due by then). */
 const tick = (id: string) => pollUntil(poller, [id], () => false, { sim: p.sim, maxTicks: 1 });
@@ -67,13 +54,13 @@ const auditsAtWeChat = (appid: string) => p.sim.miniProgram(appid)?.audits ?? []
 const liveVersion = (appid: string) => p.sim.miniProgram(appid)?.live?.userVersion;
 
 async function submitted(api: Client, id: string): Promise<Deployment> {
-  const reply = deploymentOf(expectStatus(await api.post(`/v1/deployments/${id}/submit`), 200));
+  const reply = await requestAction(api, id, 'submit');
   expect(reply.state).toBe('auditing');
   return stored(id);
 }
 
 async function releaseIt(api: Client, id: string): Promise<void> {
-  expect(deploymentOf(expectStatus(await api.post(`/v1/deployments/${id}/release`), 200)).state).toBe('released');
+  expect((await requestAction(api, id, 'release')).state).toBe('released');
 }
 
 const miniProgramStatus = async (api: Client, appid: string) =>
@@ -84,7 +71,7 @@ describe('a submit whose answer is lost while WeChat decides', () => {
     const { api, appId, target } = await readyApp(p);
     const d = await build(api, appId, '1.0.0');
     p.sim.scriptFault({ path: '/wxa/submit_audit', appId: target, loseAnswer: true });
-    const reply = deploymentOf(expectStatus(await api.post(`/v1/deployments/${d.id}/submit`), 200));
+    const reply = await requestAction(api, d.id, 'submit');
     expect(reply.state).toBe('submitting'); // the answer never came
     const [audit] = auditsAtWeChat(target);
     expect(audit?.status).toBe(2); // but WeChat has it
@@ -155,7 +142,7 @@ describe('an authorization that expires while the audit runs', () => {
     expect((await stored(d.id)).state).toBe('approved');
 
     p.sim.scriptFault({ path: '/wxa/release', appId: target, errcode: 42007 });
-    const reply = deploymentOf(expectStatus(await api.post(`/v1/deployments/${d.id}/release`), 200));
+    const reply = await requestAction(api, d.id, 'release');
     expect(reply).toMatchObject({ state: 'releasing', failure: null });
     expect(await miniProgramStatus(api, target)).toBe('needs-reauth');
     expect(liveVersion(target)).toBeUndefined();
@@ -199,11 +186,11 @@ describe('a poll WeChat refuses, and closing a deployment around its audit', () 
     p.sim.setQuota({ undoPerDay: 0 });
     const refused = await api.post(`/v1/deployments/${first.id}/cancel`);
     expect(refused.status).toBe(429);
-    expect(errorOf(refused.body).code).toBe('WECHAT_87013');
+    expect(errorIn(refused.body).code).toBe('WECHAT_87013');
     expect((await stored(first.id)).state).toBe('failed');
     p.sim.setQuota({ undoPerDay: 5 });
 
-    expect(deploymentOf(expectStatus(await api.post(`/v1/deployments/${first.id}/cancel`), 200)).state).toBe('cancelled');
+    expect((await requestAction(api, first.id, 'cancel')).state).toBe('cancelled');
     expect(auditsAtWeChat(target).map((a) => a.status)).toEqual([3]);
     // The audit it never heard of is in its history now: no later deployment can take it for its own.
     expect((await stored(first.id)).history.at(-1)).toMatchObject({ to: 'cancelled', auditId: auditsAtWeChat(target)[0]?.auditid });
@@ -244,7 +231,7 @@ describe('a poll WeChat refuses, and closing a deployment around its audit', () 
     await poller.services.db.deployments.update(old.id, current.version, cancelled);
 
     const next = await build(api, appId, '2.0.0');
-    const reply = deploymentOf(expectStatus(await api.post(`/v1/deployments/${next.id}/submit`), 200));
+    const reply = await requestAction(api, next.id, 'submit');
     expect(reply).toMatchObject({ state: 'failed', failure: { errcode: 85009, retryable: true } });
     expect(reply.failure?.reason).toMatch(/another version/);
     expect(reply.audit).toBeNull();
@@ -253,11 +240,11 @@ describe('a poll WeChat refuses, and closing a deployment around its audit', () 
     await p.sim.decideAudit(target, 'approve');
     await p.sim.pushesSettled();
     expect((await stored(next.id)).state).toBe('failed');
-    expect(errorOf((await api.post(`/v1/deployments/${next.id}/release`)).body).code).toBe('DEPLOYMENT_FAILED');
+    expect(errorIn((await api.post(`/v1/deployments/${next.id}/release`)).body).code).toBe('DEPLOYMENT_FAILED');
     expect(liveVersion(target)).toBeUndefined();
 
     // Once WeChat has decided the old one, a retry submits this deployment's own code.
-    const retried = deploymentOf(expectStatus(await api.post(`/v1/deployments/${next.id}/retry`), 200));
+    const retried = await requestAction(api, next.id, 'retry');
     expect(retried.state).toBe('auditing');
     expect(retried.audit?.auditId).toBe(auditsAtWeChat(target)[1]?.auditid);
   });
@@ -281,7 +268,7 @@ describe('a mini program that changes app', () => {
     await p.sim.pushesSettled();
     expect((await stored(a.id)).state).toBe('voided');
     expect((await stored(b.id)).state).toBe('approved');
-    expect(errorOf((await api.post(`/v1/deployments/${a.id}/release`)).body).code).toBe('DEPLOYMENT_CLOSED');
+    expect(errorIn((await api.post(`/v1/deployments/${a.id}/release`)).body).code).toBe('DEPLOYMENT_CLOSED');
     await releaseIt(api, b.id);
     expect(liveVersion(target)).toBe('2.0.0');
   });
@@ -312,7 +299,7 @@ describe('a mini program that changes app', () => {
 
     const refused = await api.post(`/v1/deployments/${d.id}/release`);
     expect(refused.status).toBe(409);
-    expect(errorOf(refused.body)).toMatchObject({ code: 'DEPLOYMENT_APP_UNLINKED', message: expect.stringContaining(target) });
+    expect(errorIn(refused.body)).toMatchObject({ code: 'DEPLOYMENT_APP_UNLINKED', message: expect.stringContaining(target) });
     expect((await stored(d.id)).state).toBe('approved');
     expect(p.sim.counters()['/wxa/release']).toBeUndefined();
   });
@@ -345,7 +332,7 @@ describe('a late unauthorized push', () => {
     expect(await (await sealedUnauthorized(target, Math.floor(Date.now() / 1000) - 120)).text()).toBe('success');
     expect(await miniProgramStatus(api, target)).toBe('authorized');
     expect((await stored(d.id)).state).toBe('built');
-    expect(deploymentOf(expectStatus(await api.post(`/v1/deployments/${d.id}/submit`), 200)).state).toBe('auditing');
+    expect((await requestAction(api, d.id, 'submit')).state).toBe('auditing');
 
     // A revocation after it still applies.
     expect(await (await sealedUnauthorized(target, Math.floor(Date.now() / 1000) + 1)).text()).toBe('success');
@@ -440,7 +427,7 @@ describe('withdrawing an audit WeChat decided meanwhile (87012)', () => {
 
     const refused = await api.post(`/v1/deployments/${d.id}/undo`);
     expect(refused.status).toBe(409);
-    expect(errorOf(refused.body).code).toBe('DEPLOYMENT_NOT_IN_REVIEW');
+    expect(errorIn(refused.body).code).toBe('DEPLOYMENT_NOT_IN_REVIEW');
     expect(await stored(d.id)).toMatchObject({ state: 'approved', audit: { auditId: auditsAtWeChat(target)[0]?.auditid } });
     await releaseIt(api, d.id);
     expect(liveVersion(target)).toBe('1.0.0');
@@ -454,20 +441,20 @@ describe('a rollback WeChat refuses (87012)', () => {
 
     const nothingBefore = await api.post(`/v1/deployments/${first.id}/rollback`);
     expect(nothingBefore.status).toBe(409);
-    expect(errorOf(nothingBefore.body)).toMatchObject({
+    expect(errorIn(nothingBefore.body)).toMatchObject({
       code: 'ROLLBACK_NO_PREVIOUS_VERSION',
       message: expect.stringContaining('no earlier version'),
     });
     expect((await stored(first.id)).state).toBe('released');
 
     const second = await released(api, appId, target, '1.1.0');
-    expect(deploymentOf(expectStatus(await api.post(`/v1/deployments/${second.id}/rollback`), 200)).state).toBe('rolled-back');
+    expect((await requestAction(api, second.id, 'rollback')).state).toBe('rolled-back');
     expect(liveVersion(target)).toBe('1.0.0');
 
     // The version live again is the first deployment's: rolling it back would be a second rollback.
     const again = await api.post(`/v1/deployments/${first.id}/rollback`);
     expect(again.status).toBe(409);
-    expect(errorOf(again.body)).toMatchObject({
+    expect(errorIn(again.body)).toMatchObject({
       code: 'ROLLBACK_ALREADY_USED',
       message: expect.stringContaining('one rollback per release'),
     });
@@ -475,7 +462,7 @@ describe('a rollback WeChat refuses (87012)', () => {
     expect((await stored(first.id)).state).toBe('released');
 
     const third = await released(api, appId, target, '1.2.0');
-    expect(deploymentOf(expectStatus(await api.post(`/v1/deployments/${third.id}/rollback`), 200)).state).toBe('rolled-back');
+    expect((await requestAction(api, third.id, 'rollback')).state).toBe('rolled-back');
     expect(liveVersion(target)).toBe('1.0.0');
   });
 });

@@ -2,24 +2,18 @@
  * WeChat → local runtime → authorize-callback, over real sockets: the simulator pushes encrypted events exactly as
  * WeChat does, and the function verifies, de-duplicates and stores them before answering `success`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { type LocalStack, startLocalStack } from '../../infra/local/bootstrap';
+import { type Platform, startPlatform } from '../../infra/local/driver';
 import { parseConfig } from '../../shared/runtime/config';
-import { createLogger } from '../../shared/runtime/logger';
 import { openSqliteStore } from '../../shared/store/sqlite';
 import { WeChatMessageCrypto } from '../../shared/wechat/crypto';
 import { inboxCollection } from '../../shared/wechat/inbox';
 import { buildWeChatXml } from '../../shared/wechat/xml';
 import { readError } from '../support/http';
 
-const root = resolve(__dirname, '..', '..');
-const dir = mkdtempSync(join(tmpdir(), 'wxa-e2e-events-'));
-let stack: LocalStack;
+let p: Platform;
 
 const inboxEntries = async () => {
-  const store = openSqliteStore({ path: join(dir, 'e2e.db') });
+  const store = openSqliteStore({ path: process.env.SQLITE_PATH ?? '' });
   try {
     return await store.collection(inboxCollection).find();
   } finally {
@@ -27,26 +21,13 @@ const inboxEntries = async () => {
   }
 };
 
+// No verify ticket until the first test has the simulator push one.
 beforeAll(async () => {
-  process.env.SQLITE_PATH = join(dir, 'e2e.db');
-  process.env.LOG_LEVEL = 'error';
-  stack = await startLocalStack({
-    root,
-    env: process.env,
-    log: createLogger({ level: 'error' }),
-    port: 0,
-    timers: false,
-    timeoutScale: 10,
-    simulator: { ticketIntervalMs: 0, pushTimeoutMs: 60_000 },
-  });
+  p = await startPlatform({ ticketIntervalMs: 0 });
 });
+afterAll(() => p.close());
 
-afterAll(async () => {
-  await stack.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const eventsUrl = () => `${stack.runtime.url}/wechat/component/events`;
+const eventsUrl = () => `${p.url}/wechat/component/events`;
 /** How the simulator posts a push (the push routes take any media type: WeChat's docs name none). */
 const XML = { 'content-type': 'text/xml' };
 
@@ -65,8 +46,7 @@ function sealedPush(fields: Record<string, string | number>, timestamp = Math.fl
 
 describe('POST /wechat/component/events', () => {
   it('stores the verify ticket the simulator pushes and answers success', async () => {
-    const sim = stack.simulator;
-    if (!sim) throw new Error('the local stack should run the simulator');
+    const { sim } = p;
     const ticket = await sim.pushVerifyTicket();
     const delivered = (await fetch(`${sim.baseUrl}/sim/pushes`).then((r) => r.json())) as unknown;
     expect(JSON.stringify(delivered)).toContain('success');

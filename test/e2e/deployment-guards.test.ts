@@ -5,7 +5,6 @@
  * acts at WeChat again — not even when its void did not get through — so one app's (one account's) code never lands
  * on a mini program that serves another; and testers WeChat refuses do not fail a build.
  */
-import { z } from 'zod';
 import { authorize, type Client, createLowcodeApp, deploymentOf, expectStatus } from '../../infra/local/driver';
 import { startBuild } from '../../shared/app/deployments';
 import { linkApp, unlinkApp } from '../../shared/domain/app';
@@ -21,35 +20,23 @@ import {
   readyApp,
   type SeededPlatform,
   servicesWithClock,
-  startSeededPlatform,
 } from '../reliability/support';
+import { requestAction, requestBuild, startPlatformWithPoller, stopPlatformWithPoller, storedDeployment } from '../support/e2e';
+import { errorIn } from '../support/http';
 
 jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
 
 let p: SeededPlatform;
 let poller: ClockedServices;
-
-beforeAll(async () => {
-  p = await startSeededPlatform({ simulator: { pushRetryDelayMs: 20 } });
-  poller = servicesWithClock(p.env, Date.now());
-});
-afterAll(async () => {
-  await poller?.close();
-  await p?.close();
-});
+beforeAll(async () => ({ p, poller } = await startPlatformWithPoller({ simulator: { pushRetryDelayMs: 20 } })));
+afterAll(() => stopPlatformWithPoller({ p, poller }));
 
 afterEach(() => {
   p.sim.clearScriptedFaults();
   p.sim.setQuota({ testersPerMiniProgram: 15, miniProgramsPerTester: 50 });
 });
 
-const errorOf = (body: unknown) => z.object({ error: z.object({ code: z.string(), message: z.string() }) }).parse(body).error;
-
-async function stored(id: string): Promise<Deployment> {
-  const found = await poller.services.db.deployments.get(id);
-  if (!found) throw new Error(`deployment ${id} is gone`);
-  return found.data;
-}
+const stored = (id: string): Promise<Deployment> => storedDeployment(poller, id);
 
 const deploymentsOfApp = async (appId: string) =>
   (await poller.services.db.deployments.find({ where: { appId: appIdSchema.parse(appId) }, limit: 100 })).map((d) => d.data);
@@ -60,9 +47,7 @@ const isOpen = (d: Deployment) => OPEN.has(d.state) || (d.state === 'failed' && 
 /** A build left in `building` at its commit step: WeChat answered -1 to every attempt, so the poller resumes it. */
 async function stuckBuild(api: Client, appId: string, target: string, version: string): Promise<Deployment> {
   p.sim.scriptFault({ path: '/wxa/commit', appId: target, errcode: -1, times: 3 });
-  const reply = deploymentOf(
-    expectStatus(await api.post(`/v1/apps/${appId}/deployments`, { userVersion: version, userDesc: version }), 202),
-  );
+  const reply = await requestBuild(api, appId, { userVersion: version, userDesc: version });
   expect(reply).toMatchObject({ state: 'building', buildStep: 'commit' });
   return stored(reply.id);
 }
@@ -99,21 +84,21 @@ describe('one open deployment per app', () => {
     for (let i = 1; i <= 5; i++) {
       // 85013: WeChat refuses the ext_json; a permanent failure, closed for good.
       p.sim.scriptFault({ path: '/wxa/commit', appId: target, errcode: 85013 });
-      const failed = deploymentOf(expectStatus(await api.post(`/v1/apps/${appId}/deployments`, { userVersion: `0.${i}.0` }), 202));
+      const failed = await requestBuild(api, appId, { userVersion: `0.${i}.0` });
       expect(failed).toMatchObject({ state: 'failed', failure: { retryable: false, errcode: 85013 } });
     }
-    const open = deploymentOf(expectStatus(await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.0' }), 202));
+    const open = await requestBuild(api, appId, { userVersion: '1.0.0' });
     expect(open.state).toBe('built');
 
     const second = await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.1' });
     expect(second.status).toBe(409);
-    expect(errorOf(second.body)).toMatchObject({ code: 'DEPLOYMENT_ALREADY_OPEN', message: expect.stringContaining(open.id) });
+    expect(errorIn(second.body)).toMatchObject({ code: 'DEPLOYMENT_ALREADY_OPEN', message: expect.stringContaining(open.id) });
     expect((await deploymentsOfApp(appId)).filter(isOpen).map((d) => d.id)).toEqual([open.id]);
     expect(p.sim.miniProgram(target)?.exp?.userVersion).toBe('1.0.0');
 
     // Closing it frees the app for the next build.
     expectStatus(await api.post(`/v1/deployments/${open.id}/cancel`), 200);
-    expect(deploymentOf(expectStatus(await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.2' }), 202)).state).toBe('built');
+    expect((await requestBuild(api, appId, { userVersion: '1.0.2' })).state).toBe('built');
   });
 
   it('lets only one of two builds started together on two instances create a deployment', async () => {
@@ -172,14 +157,14 @@ describe('a deployment whose app lost its mini program', () => {
     expect(p.sim.miniProgram(first.target)?.exp).toBeUndefined();
 
     // What the mini program gets is the code of the app that holds it now.
-    const theirs = deploymentOf(expectStatus(await second.api.post(`/v1/apps/${theirApp}/deployments`, { userVersion: '9.0.0' }), 202));
+    const theirs = await requestBuild(second.api, theirApp, { userVersion: '9.0.0' });
     expect(theirs.state).toBe('built');
     expect(p.sim.miniProgram(first.target)?.exp?.userVersion).toBe('9.0.0');
   });
   it('voids a deployment under review whose app lost the mini program, withdrawing its audit, so the app can build again', async () => {
     const { api, appId, target } = await readyApp(p);
-    const built = deploymentOf(expectStatus(await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.0' }), 202));
-    expect(deploymentOf(expectStatus(await api.post(`/v1/deployments/${built.id}/submit`), 200)).state).toBe('auditing');
+    const built = await requestBuild(api, appId, { userVersion: '1.0.0' });
+    expect((await requestAction(api, built.id, 'submit')).state).toBe('auditing');
     // The void at the time of the loss did not get through (here: never attempted).
     await relinkWithoutVoiding(target, appId, await createLowcodeApp(api, 'Other'));
     await tick(built.id);
@@ -193,8 +178,8 @@ describe('a deployment whose app lost its mini program', () => {
   it('voids a release the poller resumes after the link is gone, and records one that had reached WeChat as released', async () => {
     const { api, appId, target, subject } = await readyApp(p);
     const approved = async (version: string) => {
-      const built = deploymentOf(expectStatus(await api.post(`/v1/apps/${appId}/deployments`, { userVersion: version }), 202));
-      expect(deploymentOf(expectStatus(await api.post(`/v1/deployments/${built.id}/submit`), 200)).state).toBe('auditing');
+      const built = await requestBuild(api, appId, { userVersion: version });
+      expect((await requestAction(api, built.id, 'submit')).state).toBe('auditing');
       await p.sim.decideAudit(target, 'approve');
       await p.sim.pushesSettled();
       expect((await stored(built.id)).state).toBe('approved');
@@ -204,7 +189,7 @@ describe('a deployment whose app lost its mini program', () => {
     // WeChat fails every attempt of the release: it waits in `releasing` for the poller.
     const waiting = await approved('1.0.0');
     p.sim.scriptFault({ path: '/wxa/release', appId: target, errcode: -1, times: 3 });
-    expect(deploymentOf(expectStatus(await api.post(`/v1/deployments/${waiting}/release`), 200)).state).toBe('releasing');
+    expect((await requestAction(api, waiting, 'release')).state).toBe('releasing');
     const otherApp = await createLowcodeApp(api, 'Other');
     await relinkWithoutVoiding(target, appId, otherApp);
     p.sim.resetCounters();
@@ -214,16 +199,16 @@ describe('a deployment whose app lost its mini program', () => {
     expect(p.sim.miniProgram(target)?.live).toBeUndefined();
 
     // The same, but WeChat did release before its answer was lost: the record says so.
-    const ready = await readyApp(p, subject);
+    const ready = await readyApp(p, { subject });
     const id = await (async () => {
-      const built = deploymentOf(expectStatus(await ready.api.post(`/v1/apps/${ready.appId}/deployments`, { userVersion: '2.0.0' }), 202));
+      const built = await requestBuild(ready.api, ready.appId, { userVersion: '2.0.0' });
       expectStatus(await ready.api.post(`/v1/deployments/${built.id}/submit`), 200);
       await p.sim.decideAudit(ready.target, 'approve');
       await p.sim.pushesSettled();
       return built.id;
     })();
     p.sim.scriptFault({ path: '/wxa/release', appId: ready.target, loseAnswer: true });
-    expect(deploymentOf(expectStatus(await ready.api.post(`/v1/deployments/${id}/release`), 200)).state).toBe('releasing');
+    expect((await requestAction(ready.api, id, 'release')).state).toBe('releasing');
     expect(p.sim.miniProgram(ready.target)?.live?.userVersion).toBe('2.0.0');
     await relinkWithoutVoiding(ready.target, ready.appId, await createLowcodeApp(ready.api, 'Other'));
     await tick(id);
@@ -234,13 +219,13 @@ describe('a deployment whose app lost its mini program', () => {
 describe('what an app that lost its mini program may still ask for', () => {
   it('refuses to withdraw an audit or roll back a release there: WeChat would act on whatever the new app has', async () => {
     const { api, appId, target } = await readyApp(p);
-    const released = deploymentOf(expectStatus(await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.0' }), 202));
+    const released = await requestBuild(api, appId, { userVersion: '1.0.0' });
     expectStatus(await api.post(`/v1/deployments/${released.id}/submit`), 200);
     await p.sim.decideAudit(target, 'approve');
     await p.sim.pushesSettled();
-    expect(deploymentOf(expectStatus(await api.post(`/v1/deployments/${released.id}/release`), 200)).state).toBe('released');
-    const reviewed = deploymentOf(expectStatus(await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.1.0' }), 202));
-    expect(deploymentOf(expectStatus(await api.post(`/v1/deployments/${reviewed.id}/submit`), 200)).state).toBe('auditing');
+    expect((await requestAction(api, released.id, 'release')).state).toBe('released');
+    const reviewed = await requestBuild(api, appId, { userVersion: '1.1.0' });
+    expect((await requestAction(api, reviewed.id, 'submit')).state).toBe('auditing');
 
     await relinkWithoutVoiding(target, appId, await createLowcodeApp(api, 'Other'));
     p.sim.resetCounters();
@@ -250,7 +235,7 @@ describe('what an app that lost its mini program may still ask for', () => {
       [released.id, 'rollback'],
     ] as const) {
       const refused = await api.post(`/v1/deployments/${id}/${action}`);
-      expect({ action, status: refused.status, code: errorOf(refused.body).code }).toEqual({
+      expect({ action, status: refused.status, code: errorIn(refused.body).code }).toEqual({
         action,
         status: 409,
         code: 'DEPLOYMENT_APP_UNLINKED',
@@ -275,7 +260,7 @@ describe('testers WeChat refuses', () => {
       refusedTesters: [{ wechatId: 'tester-bob', errcode: 85002, reason: expect.stringContaining('tester limit'), at: expect.any(Number) }],
     });
     // The build is usable as it is: it goes to review.
-    expect(deploymentOf(expectStatus(await api.post(`/v1/deployments/${built.id}/submit`), 200)).state).toBe('auditing');
+    expect((await requestAction(api, built.id, 'submit')).state).toBe('auditing');
 
     // Too early: still no room, so still refused, with the reason.
     const again = await api.post(`/v1/deployments/${built.id}/testers`);
@@ -294,6 +279,6 @@ describe('testers WeChat refuses', () => {
     const d = await stuckBuild(api, appId, target, '1.0.0');
     const refused = await api.post(`/v1/deployments/${d.id}/testers`, { testers: ['tester-cat'] });
     expect(refused.status).toBe(409);
-    expect(errorOf(refused.body).code).toBe('DEPLOYMENT_NOT_BUILT');
+    expect(errorIn(refused.body).code).toBe('DEPLOYMENT_NOT_BUILT');
   });
 });

@@ -3,17 +3,13 @@
  * end through the local runtime and the simulator: the user privacy guide, set by every build and again before every
  * submit, and the server domains the build's code reaches, set before submit and checked with `get`.
  */
-import { randomBytes } from 'node:crypto';
-
 // The experience QR is not what these tests are about: a fast stand-in keeps each build inside its request's time.
 jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
 
-import { authorize, type Client, createAccount, deploymentOf, expectStatus, type Platform, startPlatform } from '../../infra/local/driver';
-import { createServices } from '../../shared/app/context';
-import { parseConfig } from '../../shared/runtime/config';
-import { createLogger } from '../../shared/runtime/logger';
-import { openSqliteStore } from '../../shared/store/sqlite';
-import { createWeChatPlatform } from '../../shared/wechat/platform';
+import { authorize, type Client, createApp, expectStatus, type Platform, startPlatform } from '../../infra/local/driver';
+import type { Services } from '../../shared/app/context';
+import { readyApp as readyAppOf, servicesWithClock } from '../reliability/support';
+import { readDeployment, requestAction, requestBuild } from '../support/e2e';
 
 let p: Platform;
 beforeAll(async () => {
@@ -30,35 +26,15 @@ beforeAll(async () => {
 afterAll(() => p.close());
 
 const PHOTO_TEMPLATE = 301;
-const CATEGORY = { first_class: '工具', second_class: '效率', first_id: 287, second_id: 613 };
 const GUIDE = { contact: { email: 'privacy@shop.example' }, retention: '账号注销后删除', purposes: { Album: '上传商品评价的照片' } };
 
-function newMiniProgram(company: string): string {
-  const appId = `wx${randomBytes(8).toString('hex')}`;
-  p.sim.addMiniProgram({ appId, nickName: `小程序${appId.slice(-4)}`, principalName: company, categories: [CATEGORY] });
-  return appId;
-}
-
-async function readyApp(config: Record<string, unknown>, templateId = PHOTO_TEMPLATE) {
-  const company = `测试科技有限公司${randomBytes(3).toString('hex')}`;
-  const { api } = await createAccount(p, company);
-  expect((await authorize(p, api, 'bind-primary', newMiniProgram(company))).result.code).toBe('PRIMARY_BOUND');
-  const created = await api.post('/v1/apps', {
-    kind: 'lowcode',
-    name: 'Shop',
-    templateId,
-    config: { pages: ['pages/index/index'], ...config },
+/** An account with a bound primary, and a lowcode app on `templateId` whose config is `config`, authorized. */
+const readyApp = (config: Record<string, unknown>, templateId = PHOTO_TEMPLATE) =>
+  readyAppOf(p, {
+    createApp: (api) => createApp(api, { kind: 'lowcode', name: 'Shop', templateId, config: { pages: ['pages/index/index'], ...config } }),
   });
-  const appId = String((expectStatus(created, 201).body as { id: string }).id);
-  const target = newMiniProgram(company);
-  expect((await authorize(p, api, 'authorize-app', target, appId)).result).toMatchObject({ ok: true });
-  return { api, appId, target };
-}
 
-const build = async (api: Client, appId: string) =>
-  deploymentOf(expectStatus(await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.0', userDesc: 'first' }), 202));
-const submit = async (api: Client, id: string) => deploymentOf(expectStatus(await api.post(`/v1/deployments/${id}/submit`), 200));
-const get = async (api: Client, id: string) => deploymentOf(expectStatus(await api.get(`/v1/deployments/${id}`), 200));
+const build = (api: Client, appId: string) => requestBuild(api, appId, { userVersion: '1.0.0', userDesc: 'first' });
 
 describe('user privacy guide', () => {
   it('is set by the build from what WeChat detected, requiredPrivateInfos and the app’s guide, so the audit passes', async () => {
@@ -74,9 +50,9 @@ describe('user privacy guide', () => {
       ],
     });
 
-    expect((await submit(api, built.id)).state).toBe('auditing');
+    expect((await requestAction(api, built.id, 'submit')).state).toBe('auditing');
     await p.sim.decideAudit(target, 'approve');
-    expect((await get(api, built.id)).state).toBe('approved');
+    expect((await readDeployment(api, built.id)).state).toBe('approved');
   });
 
   it('is set again before submitting: an authorization since the build cleared it', async () => {
@@ -86,9 +62,9 @@ describe('user privacy guide', () => {
     expect((await authorize(p, api, 'authorize-app', target, appId)).result).toMatchObject({ ok: true });
     expect(p.sim.miniProgram(target)?.privacyGuide).toBeUndefined();
 
-    expect((await submit(api, built.id)).state).toBe('auditing');
+    expect((await requestAction(api, built.id, 'submit')).state).toBe('auditing');
     await p.sim.decideAudit(target, 'approve');
-    expect((await get(api, built.id)).state).toBe('approved');
+    expect((await readDeployment(api, built.id)).state).toBe('approved');
   });
 
   it('without a contact, fails the build saying what to set; set, a retry builds', async () => {
@@ -99,7 +75,7 @@ describe('user privacy guide', () => {
     expect(failed.failure?.reason).toContain('config.privacyGuide.contact');
 
     expectStatus(await api.put(`/v1/apps/${appId}/config`, { pages: ['pages/index/index'], privacyGuide: GUIDE }), 200);
-    const retried = deploymentOf(expectStatus(await api.post(`/v1/deployments/${failed.id}/retry`), 200));
+    const retried = await requestAction(api, failed.id, 'retry');
     expect(retried.state).toBe('built');
   });
 
@@ -115,7 +91,7 @@ describe('user privacy guide', () => {
     const { api, appId } = await readyApp({ privacyGuide: GUIDE }, 302);
     const built = await build(api, appId);
     expect(built.state).toBe('built');
-    const failed = await submit(api, built.id);
+    const failed = await requestAction(api, built.id, 'submit');
     expect(failed).toMatchObject({ state: 'failed', failure: { errcode: 61040, retryable: false } });
     expect(failed.failure?.reason).toContain('the code uses wx.getLocation without declaring it in requiredPrivateInfos: add getLocation');
     expect(failed.failure?.reason).not.toContain('privacy settings are missing');
@@ -130,9 +106,9 @@ describe('server domains', () => {
     expect(built.state).toBe('built');
     expect(p.sim.miniProgram(target)?.domains.downloaddomain).toEqual([new URL(p.url).origin]);
 
-    await submit(api, built.id);
+    await requestAction(api, built.id, 'submit');
     await p.sim.decideAudit(target, 'approve');
-    expect(deploymentOf(expectStatus(await api.post(`/v1/deployments/${built.id}/release`), 200)).state).toBe('released');
+    expect((await requestAction(api, built.id, 'release')).state).toBe('released');
     expect(p.sim.miniProgram(target)?.unreachableUrls).toEqual({ exp: [], live: [] });
   });
 
@@ -148,7 +124,7 @@ describe('server domains', () => {
     expect(failed.failure?.reason).toContain('open.weixin.qq.com');
 
     p.sim.configure({ registeredDomains: { server: [new URL(p.url).hostname, 'api.shop.example'] } });
-    const retried = deploymentOf(expectStatus(await api.post(`/v1/deployments/${failed.id}/retry`), 200));
+    const retried = await requestAction(api, failed.id, 'retry');
     expect(retried.state).toBe('built');
     expect(p.sim.miniProgram(target)?.domains).toMatchObject({
       requestdomain: ['https://api.shop.example'],
@@ -165,20 +141,17 @@ describe('server domains', () => {
     const lists = { requestdomain: [], wsrequestdomain: [], uploaddomain: [], downloaddomain: [origin], udpdomain: [], tcpdomain: [] };
     await asAnotherActor((s) => s.wechat.client.modifyDomain(target, { action: 'delete', ...lists }));
     expect(p.sim.miniProgram(target)?.domains.downloaddomain).toEqual([]);
-    expect((await submit(api, built.id)).state).toBe('auditing');
+    expect((await requestAction(api, built.id, 'submit')).state).toBe('auditing');
     expect(p.sim.miniProgram(target)?.domains.downloaddomain).toEqual([new URL(p.url).origin]);
   });
 });
 
 /** The backend's WeChat client, used here as the mini program's admin would change its domains on mp.weixin.qq.com. */
-async function asAnotherActor<T>(act: (services: ReturnType<typeof createServices>) => Promise<T>): Promise<T> {
-  const config = parseConfig(process.env);
-  const log = createLogger({ level: 'error' });
-  const store = openSqliteStore({ path: process.env.SQLITE_PATH ?? '', clock: Date.now });
+async function asAnotherActor<T>(act: (services: Services) => Promise<T>): Promise<T> {
+  const another = servicesWithClock(process.env, Date.now());
   try {
-    const wechat = createWeChatPlatform({ config, store, log, clock: Date.now });
-    return await act(createServices({ config, log, store, wechat, clock: Date.now }));
+    return await act(another.services);
   } finally {
-    store.close();
+    await another.close();
   }
 }

@@ -7,8 +7,6 @@
  */
 
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
@@ -17,6 +15,7 @@ import { renderTemplate } from '../../infra/scf/render';
 import type { WeChatSimulator } from '../../infra/wechat-sim';
 import { inboxCollection } from '../../shared/wechat/inbox';
 import { type Credentials, freshCredentials, platformEnv, randomAlnum, servicesWithClock, startSimulator } from '../reliability/support';
+import { type CapturedPush, type PushCatcher, startPushCatcher } from '../support/e2e';
 
 const root = resolve(__dirname, '..', '..');
 const OLD_KEY = randomAlnum(43);
@@ -24,42 +23,32 @@ const OLD_KEY = randomAlnum(43);
 let dir: string;
 let sim: WeChatSimulator;
 let credentials: Credentials;
-const caught: { path: string; query: Record<string, string>; body: string }[] = [];
-let catcher: ReturnType<typeof createServer>;
+let catcher: PushCatcher;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'wxa-key-rotation-'));
   // The platform now runs on a new key; WeChat (the simulator) still seals with the old one.
   credentials = freshCredentials();
-  catcher = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const url = new URL(req.url ?? '/', 'http://catcher');
-      caught.push({ path: url.pathname, query: Object.fromEntries(url.searchParams), body: Buffer.concat(chunks).toString('utf8') });
-      res.end('success');
-    });
-  });
-  await new Promise<void>((done) => catcher.listen(0, '127.0.0.1', () => done()));
+  catcher = await startPushCatcher();
   sim = await startSimulator(
     { ...credentials, encodingAESKey: OLD_KEY },
     {
-      componentEventUrl: `http://127.0.0.1:${(catcher.address() as AddressInfo).port}/wechat/component/events`,
+      componentEventUrl: `${catcher.url}/wechat/component/events`,
     },
   );
 });
 afterAll(async () => {
   await sim?.close();
-  await new Promise<void>((done) => catcher.close(() => done()));
+  await catcher?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 /** A verify-ticket push as WeChat sends it under the old key. */
 async function pushSealedWithOldKey() {
-  caught.length = 0;
+  catcher.pushes.length = 0;
   await sim.pushVerifyTicket();
   await sim.pushesSettled();
-  const [push] = caught;
+  const [push] = catcher.pushes;
   if (!push) throw new Error('the simulator pushed nothing');
   return push;
 }
@@ -69,7 +58,7 @@ function deployed(name: string, extra: Record<string, string>) {
   const env = platformEnv(credentials, sim.baseUrl, join(dir, `${name}.db`), extra);
   const backend = servicesWithClock(env, Date.now());
   const handler = makeHandler(backend.services);
-  const deliver = async (push: { path: string; query: Record<string, string>; body: string }) => {
+  const deliver = async (push: CapturedPush) => {
     backend.setClock(Date.now());
     const event = {
       httpMethod: 'POST',

@@ -6,11 +6,16 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { client, createAccount, createApp } from '../../infra/local/driver';
+import { requestAction, requestBuild } from '../support/e2e';
 
 const root = resolve(__dirname, '..', '..');
 
 function start(dataDir: string) {
-  const child = spawn(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'infra', 'local', 'main.ts')], {
+  // As `npm start` runs it: node with tsx's loader, no tsx CLI in between (its signal relay SIGKILLs a child that
+  // has not acknowledged Ctrl-C within 30 ms, which a loaded machine misses).
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'infra', 'local', 'main.ts')], {
     cwd: root,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', SQLITE_PATH: join(dataDir, 'wxa.db'), LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -37,24 +42,8 @@ function start(dataDir: string) {
 
 const simulatorUrlOf = (output: string): string => /simulator at (http:\/\/[\d.:]+)/.exec(output)?.[1] ?? '';
 
-async function call(
-  url: string,
-  method: string,
-  apiKey: string,
-  body?: unknown,
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(url, {
-    method,
-    headers: {
-      authorization: `Bearer ${apiKey}`,
-      accept: 'application/json',
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-}
+const urlReply = z.object({ url: z.string() });
+const redirectReply = z.object({ redirectUrl: z.string() });
 
 describe('npm start', () => {
   const dir = mkdtempSync(join(tmpdir(), 'wxa-start-'));
@@ -83,47 +72,45 @@ describe('npm start', () => {
       const { ADMIN_API_KEY: adminKey } = JSON.parse(readFileSync(join(restartDir, 'local-secrets.json'), 'utf8')) as {
         ADMIN_API_KEY: string;
       };
-      const created = await call(`${url}/v1/accounts`, 'POST', adminKey, { name: 'Restart' });
-      const apiKey = String(created.body.apiKey);
-      const api = (method: string, path: string, body?: unknown) => call(`${url}${path}`, method, apiKey, body);
+      const { api, apiKey } = await createAccount({ url, adminKey }, 'Restart');
+      const simulator = client(sim, '');
       // The admin scans on the simulator's authorization page (its JSON form) and WeChat redirects back.
       const appid = 'wx8a6f3c2d1e0b9a01'; // a demo mini program (infra/wechat-sim/demo.ts)
       const scan = async (body: Record<string, unknown>) => {
-        const page = new URL(String((await api('POST', '/v1/authorizations', body)).body.url));
-        const scanned = await call(`${sim}/sim/scan`, 'POST', '', {
+        const page = new URL(urlReply.parse((await api.post('/v1/authorizations', body)).body).url);
+        const scanned = await simulator.post('/sim/scan', {
           preAuthCode: page.searchParams.get('pre_auth_code'),
           appId: appid,
           redirectUri: page.searchParams.get('redirect_uri'),
         });
-        return (await call(String(scanned.body.redirectUrl), 'GET', '')).body;
+        const { redirectUrl } = redirectReply.parse(scanned.body);
+        return (await client(redirectUrl, '').raw('GET', '', undefined, { accept: 'application/json' })).body;
       };
       expect(await scan({ purpose: 'bind-primary' })).toMatchObject({ ok: true });
-      const app = await api('POST', '/v1/apps', {
+      const appId = await createApp(api, {
         kind: 'lowcode',
         name: 'Shop',
         templateId: 101,
         requiredPlugins: [],
         config: { ext: {}, extPages: { 'pages/index/index': { navigationBarTitleText: 'Shop' } }, pages: ['pages/index/index'] },
       });
-      const appId = String(app.body.id);
       expect(await scan({ purpose: 'authorize-app', appId })).toMatchObject({ ok: true });
-      const built = await api('POST', `/v1/apps/${appId}/deployments`, { userVersion: '1.0.0' });
-      expect(built.body).toMatchObject({ state: 'built' });
-      const id = String(built.body.id);
-      expect((await api('POST', `/v1/deployments/${id}/submit`, {})).body).toMatchObject({ state: 'auditing' });
+      const { id, state } = await requestBuild(api, appId, { userVersion: '1.0.0' });
+      expect(state).toBe('built');
+      expect((await requestAction(api, id, 'submit')).state).toBe('auditing');
       first.child.kill('SIGINT');
       expect(await first.exited).toBe(0);
 
       const second = start(restartDir);
       const url2 = await second.url;
       expect(simulatorUrlOf(second.output())).toBe(sim);
-      const again = (method: string, path: string, body?: unknown) => call(`${url2}${path}`, method, apiKey, body);
-      expect((await again('GET', `/v1/mini-programs/${appid}`)).body).toMatchObject({ status: 'authorized', roles: ['primary', 'target'] });
+      const again = client(url2, apiKey);
+      expect((await again.get(`/v1/mini-programs/${appid}`)).body).toMatchObject({ status: 'authorized', roles: ['primary', 'target'] });
       // A call with the mini program's token: the tokens issued before the restart are still good.
-      expect((await again('GET', '/v1/quota')).status).toBe(200);
-      expect((await call(`${sim}/sim/audit/decide`, 'POST', '', { appId: appid, decision: 'approve' })).status).toBe(200);
-      await call(`${sim}/sim/pushes/settle`, 'POST', '', {});
-      expect((await again('GET', `/v1/deployments/${id}`)).body).toMatchObject({ state: 'approved' });
+      expect((await again.get('/v1/quota')).status).toBe(200);
+      expect((await simulator.post('/sim/audit/decide', { appId: appid, decision: 'approve' })).status).toBe(200);
+      await simulator.post('/sim/pushes/settle', {});
+      expect((await again.get(`/v1/deployments/${id}`)).body).toMatchObject({ state: 'approved' });
       second.child.kill('SIGINT');
       expect(await second.exited).toBe(0);
     } finally {

@@ -2,7 +2,6 @@
  * The publishing pipeline end to end, over HTTP through the local runtime and the WeChat simulator: bind, authorize,
  * build, review, publish, unbind — the happy path and each way it can go wrong that issue 4 names.
  */
-import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 
 // The QR's pixels are not what this file checks (a PNG is): the fast stand-in keeps each build, which now also sets
@@ -14,19 +13,15 @@ import {
   type Client,
   createAccount,
   createLowcodeApp,
-  deploymentOf,
   expectStatus,
   type Platform,
   startPlatform,
 } from '../../infra/local/driver';
-import type { MiniProgramSpec } from '../../infra/wechat-sim';
-import { createServices } from '../../shared/app/context';
 import { pollDue } from '../../shared/app/deployments';
-import { parseConfig } from '../../shared/runtime/config';
-import { createLogger } from '../../shared/runtime/logger';
-import { openSqliteStore } from '../../shared/store/sqlite';
-import { createWeChatPlatform } from '../../shared/wechat/platform';
+import { newMiniProgram, newSubject, readyApp, servicesWithClock } from '../reliability/support';
 import { undocumentedAnswers } from '../support/documented-statuses';
+import { readDeployment, requestAction, requestBuild } from '../support/e2e';
+import { errorIn } from '../support/http';
 
 let p: Platform;
 beforeAll(async () => {
@@ -36,59 +31,14 @@ afterAll(() => p.close());
 // Every answer of the walk is one the OpenAPI document lists for its route.
 afterEach(async () => expect(await undocumentedAnswers(p)).toEqual([]));
 
-const CATEGORY = { first_class: '工具', second_class: '效率', first_id: 287, second_id: 613 };
 const LIVE_PLUGIN = 'wx2b03c6e691cd7370';
 
-/** Each test gets mini programs of its own: the simulator is shared by the whole file. */
-function newMiniProgram(subject: string, extra: Partial<MiniProgramSpec> = {}): string {
-  const appId = `wx${randomBytes(8).toString('hex')}`;
-  p.sim.addMiniProgram({ appId, nickName: `小程序${appId.slice(-4)}`, principalName: subject, categories: [CATEGORY], ...extra });
-  return appId;
-}
-
-/** Another instance of the backend, on the same database and WeChat, whose clock reads `at`. */
-async function servicesAt(at: number) {
-  const config = parseConfig(process.env);
-  const log = createLogger({ level: 'error' });
-  const clock = () => at;
-  const store = openSqliteStore({ path: process.env.SQLITE_PATH ?? '', clock });
-  const wechat = createWeChatPlatform({ config, store, log, clock });
-  return { services: createServices({ config, log, store, wechat, clock }), close: () => store.close() };
-}
-
-const subject = () => `测试科技有限公司${randomBytes(3).toString('hex')}`;
-
-/** An account with a bound primary, an app, and a target mini program authorized for the app. */
-async function readyApp(options: { requiredPlugins?: unknown[]; target?: Partial<MiniProgramSpec> } = {}) {
-  const company = subject();
-  const { api } = await createAccount(p, company);
-  const primary = newMiniProgram(company);
-  expect((await authorize(p, api, 'bind-primary', primary)).result.code).toBe('PRIMARY_BOUND');
-  const appId = await createLowcodeApp(api, 'Shop', options.requiredPlugins ?? []);
-  const target = newMiniProgram(company, options.target);
-  const authorized = await authorize(p, api, 'authorize-app', target, appId);
-  expect(authorized.result).toMatchObject({ ok: true, code: 'MINI_PROGRAM_AUTHORIZED' });
-  return { api, appId, target, primary, company };
-}
-
-async function build(api: Client, appId: string, version = '1.0.0') {
-  const reply = await api.post(`/v1/apps/${appId}/deployments`, {
-    userVersion: version,
-    userDesc: `release ${version}`,
-    testers: ['tester001'],
-  });
-  return deploymentOf(expectStatus(reply, 202));
-}
-
-async function getDeployment(api: Client, id: string) {
-  return deploymentOf(expectStatus(await api.get(`/v1/deployments/${id}`), 200));
-}
-
-const errorCode = (body: unknown) => z.object({ error: z.object({ code: z.string(), message: z.string() }) }).parse(body).error;
+const build = (api: Client, appId: string, version = '1.0.0') =>
+  requestBuild(api, appId, { userVersion: version, userDesc: `release ${version}`, testers: ['tester001'] });
 
 describe('publishing pipeline, end to end', () => {
   it('walks the happy path: bind → authorize → build → submit → approve → release → unbind', async () => {
-    const { api, appId, target } = await readyApp();
+    const { api, appId, target } = await readyApp(p);
     const built = await build(api, appId);
     expect(built.state).toBe('built');
     expect(built.qrAssetId).toMatch(/^ast_/);
@@ -98,12 +48,12 @@ describe('publishing pipeline, end to end', () => {
     expect(qr.headers.get('content-type')).toBe('image/jpeg');
     expect((qr.body as Buffer).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
 
-    const submitted = deploymentOf(expectStatus(await api.post(`/v1/deployments/${built.id}/submit`), 200));
+    const submitted = await requestAction(api, built.id, 'submit');
     expect(submitted.state).toBe('auditing');
     await p.sim.decideAudit(target, 'approve');
-    expect((await getDeployment(api, built.id)).state).toBe('approved');
+    expect((await readDeployment(api, built.id)).state).toBe('approved');
 
-    const released = deploymentOf(expectStatus(await api.post(`/v1/deployments/${built.id}/release`), 200));
+    const released = await requestAction(api, built.id, 'release');
     expect(released.state).toBe('released');
     expect(released.history.map((h) => h.to)).toEqual([
       'building',
@@ -126,82 +76,82 @@ describe('publishing pipeline, end to end', () => {
       .parse(expectStatus(await api.get(`/v1/apps/${appId}`), 200).body);
     expect(app).toMatchObject({ miniProgramAppid: null, linkLostReason: { reason: 'unbound' } });
     // The released deployment keeps its history after the unbind.
-    expect((await getDeployment(api, built.id)).history.length).toBe(released.history.length);
+    expect((await readDeployment(api, built.id)).history.length).toBe(released.history.length);
   });
 
   it('refuses a target mini program of a different subject, and says why', async () => {
-    const company = subject();
+    const company = newSubject();
     const { api } = await createAccount(p, company);
-    await authorize(p, api, 'bind-primary', newMiniProgram(company));
+    await authorize(p, api, 'bind-primary', newMiniProgram(p.sim, company));
     const appId = await createLowcodeApp(api);
-    const outcome = await authorize(p, api, 'authorize-app', newMiniProgram('另一家公司'), appId);
+    const outcome = await authorize(p, api, 'authorize-app', newMiniProgram(p.sim, '另一家公司'), appId);
     expect(outcome.status).toBe(403);
     expect(outcome.result).toMatchObject({ ok: false, code: 'SUBJECT_MISMATCH' });
   });
 
   it('refuses to authorize an app before the primary mini program is bound', async () => {
-    const { api } = await createAccount(p, subject());
+    const { api } = await createAccount(p, newSubject());
     const appId = await createLowcodeApp(api);
     const reply = await api.post('/v1/authorizations', { purpose: 'authorize-app', appId });
     expect(reply.status).toBe(403);
-    expect(errorCode(reply.body).code).toBe('PRIMARY_NOT_BOUND');
+    expect(errorIn(reply.body).code).toBe('PRIMARY_NOT_BOUND');
   });
 
   it('refuses a build whose plugin the mini program has not added, naming the plugin', async () => {
-    const { api, appId } = await readyApp({
-      requiredPlugins: [{ appId: LIVE_PLUGIN, alias: 'livePlayer', version: '1.2.0', name: '直播组件' }],
+    const { api, appId } = await readyApp(p, {
+      createApp: (api) => createLowcodeApp(api, 'Shop', [{ appId: LIVE_PLUGIN, alias: 'livePlayer', version: '1.2.0', name: '直播组件' }]),
       target: { plugins: [{ appId: LIVE_PLUGIN, status: 1 }] },
     });
     const reply = await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.0' });
     expect(reply.status).toBe(409);
-    const error = errorCode(reply.body);
+    const error = errorIn(reply.body);
     expect(error.code).toBe('PLUGIN_MISSING');
     expect(error.message).toContain('直播组件');
   });
 
   it('shows a rejection with its reason, and resubmits once it is fixed', async () => {
-    const { api, appId, target } = await readyApp();
+    const { api, appId, target } = await readyApp(p);
     const built = await build(api, appId);
     await api.post(`/v1/deployments/${built.id}/submit`);
     await p.sim.decideAudit(target, 'reject', { reason: '1:小程序名称与内容不符', screenshots: ['media1', 'media2'] });
-    const rejected = await getDeployment(api, built.id);
+    const rejected = await readDeployment(api, built.id);
     expect(rejected.state).toBe('rejected');
     expect(rejected.audit).toMatchObject({ reason: '1:小程序名称与内容不符', screenshots: ['media1', 'media2'] });
     const firstAudit = rejected.audit?.auditId;
 
-    const resubmitted = deploymentOf(expectStatus(await api.post(`/v1/deployments/${built.id}/submit`), 200));
+    const resubmitted = await requestAction(api, built.id, 'submit');
     expect(resubmitted.state).toBe('auditing');
     expect(resubmitted.audit?.auditId).not.toBe(firstAudit);
     await p.sim.decideAudit(target, 'approve');
-    expect((await getDeployment(api, built.id)).state).toBe('approved');
+    expect((await readDeployment(api, built.id)).state).toBe('approved');
   });
 
   it('refuses a release before approval', async () => {
-    const { api, appId } = await readyApp();
+    const { api, appId } = await readyApp(p);
     const built = await build(api, appId);
     const early = await api.post(`/v1/deployments/${built.id}/release`);
     expect(early.status).toBe(409);
-    expect(errorCode(early.body).code).toBe('DEPLOYMENT_NOT_APPROVED');
+    expect(errorIn(early.body).code).toBe('DEPLOYMENT_NOT_APPROVED');
     await api.post(`/v1/deployments/${built.id}/submit`);
-    expect(errorCode((await api.post(`/v1/deployments/${built.id}/release`)).body).code).toBe('DEPLOYMENT_NOT_APPROVED');
+    expect(errorIn((await api.post(`/v1/deployments/${built.id}/release`)).body).code).toBe('DEPLOYMENT_NOT_APPROVED');
   });
 
   it('voids the audit when the mini program is unbound while auditing', async () => {
-    const { api, appId, target } = await readyApp();
+    const { api, appId, target } = await readyApp(p);
     const built = await build(api, appId);
     await api.post(`/v1/deployments/${built.id}/submit`);
     const unbound = expectStatus(await api.post(`/v1/mini-programs/${target}/unbind`, {}), 200).body;
     expect(unbound).toMatchObject({ voided: 1 });
-    expect((await getDeployment(api, built.id)).state).toBe('voided');
+    expect((await readDeployment(api, built.id)).state).toBe('voided');
     expect(p.sim.miniProgram(target)?.audits.at(-1)?.status).toBe(3); // withdrawn at WeChat too
   });
 
   it('voids the in-flight deployment when the admin revokes the platform mid-audit', async () => {
-    const { api, appId, target } = await readyApp();
+    const { api, appId, target } = await readyApp(p);
     const built = await build(api, appId);
     await api.post(`/v1/deployments/${built.id}/submit`);
     await p.sim.revokeAuthorization(target);
-    const voided = await getDeployment(api, built.id);
+    const voided = await readDeployment(api, built.id);
     expect(voided.state).toBe('voided');
     expect(voided.stateReason).toMatch(/revoked/);
     const mp = z.object({ status: z.string() }).parse(expectStatus(await api.get(`/v1/mini-programs/${target}`), 200).body);
@@ -209,7 +159,7 @@ describe('publishing pipeline, end to end', () => {
   });
 
   it('lets the latest authorization win, and tells the app that lost its mini program why', async () => {
-    const { api, appId: firstApp, target } = await readyApp();
+    const { api, appId: firstApp, target } = await readyApp(p);
     const secondApp = await createLowcodeApp(api, 'Second');
     expect((await authorize(p, api, 'authorize-app', target, secondApp)).result.ok).toBe(true);
     const loser = z
@@ -225,7 +175,7 @@ describe('publishing pipeline, end to end', () => {
   });
 
   it('handles duplicated and out-of-order audit events without doubling history', async () => {
-    const { api, appId, target } = await readyApp();
+    const { api, appId, target } = await readyApp(p);
     const built = await build(api, appId);
     await api.post(`/v1/deployments/${built.id}/submit`);
     p.sim.setFaults({ duplicatePushRate: 1 });
@@ -235,16 +185,16 @@ describe('publishing pipeline, end to end', () => {
     } finally {
       p.sim.setFaults({ duplicatePushRate: 0 });
     }
-    const approved = await getDeployment(api, built.id);
+    const approved = await readDeployment(api, built.id);
     expect(approved.state).toBe('approved');
     expect(approved.history.filter((h) => h.to === 'approved')).toHaveLength(1);
     // A late delay for the already-decided audit changes nothing.
     await p.sim.decideAudit(target, 'delay', { reason: 'late' }).catch(() => undefined);
-    expect((await getDeployment(api, built.id)).history.length).toBe(approved.history.length);
+    expect((await readDeployment(api, built.id)).history.length).toBe(approved.history.length);
   });
 
   it('makes exactly one release call at WeChat for two concurrent publishes', async () => {
-    const { api, appId, target } = await readyApp();
+    const { api, appId, target } = await readyApp(p);
     const built = await build(api, appId);
     await api.post(`/v1/deployments/${built.id}/submit`);
     await p.sim.decideAudit(target, 'approve');
@@ -252,11 +202,11 @@ describe('publishing pipeline, end to end', () => {
     const [a, b] = await Promise.all([api.post(`/v1/deployments/${built.id}/release`), api.post(`/v1/deployments/${built.id}/release`)]);
     expect([a.status, b.status]).toEqual([200, 200]);
     expect(p.sim.counters()['/wxa/release']).toBe(1);
-    expect((await getDeployment(api, built.id)).state).toBe('released');
+    expect((await readDeployment(api, built.id)).state).toBe('released');
   });
 
   it('reconciles an audit result WeChat never pushed, through the poller', async () => {
-    const { api, appId, target } = await readyApp();
+    const { api, appId, target } = await readyApp(p);
     const built = await build(api, appId);
     await api.post(`/v1/deployments/${built.id}/submit`);
     p.sim.setFaults({ dropPushRate: 1 });
@@ -265,12 +215,12 @@ describe('publishing pipeline, end to end', () => {
     } finally {
       p.sim.setFaults({ dropPushRate: 0 });
     }
-    expect((await getDeployment(api, built.id)).state).toBe('auditing');
+    expect((await readDeployment(api, built.id)).state).toBe('auditing');
     // The timer fires on time, but the first poll of an audit is not due for two minutes: nothing changes yet.
     await p.pollNow();
-    expect((await getDeployment(api, built.id)).state).toBe('auditing');
+    expect((await readDeployment(api, built.id)).state).toBe('auditing');
     // A poller instance ten minutes later (same database, same WeChat) finds it due and reconciles it.
-    const later = await servicesAt(Date.now() + 10 * 60_000);
+    const later = servicesWithClock(process.env, Date.now() + 10 * 60_000);
     try {
       const summary = await pollDue(later.services, { budgetMs: 30_000 });
       expect(summary).toMatchObject({ errors: 0 });
@@ -278,21 +228,21 @@ describe('publishing pipeline, end to end', () => {
     } finally {
       await later.close();
     }
-    const reconciled = await getDeployment(api, built.id);
+    const reconciled = await readDeployment(api, built.id);
     expect(reconciled.state).toBe('approved');
     expect(reconciled.history.at(-1)?.actor.kind).toBe('wechat');
   });
 
   it('asks for force before unbinding the primary, then blocks publishing for the account', async () => {
-    const { api, appId, primary, target } = await readyApp();
+    const { api, appId, primary, target } = await readyApp(p);
     const refused = await api.post(`/v1/mini-programs/${primary}/unbind`, {});
     expect(refused.status).toBe(409);
-    expect(errorCode(refused.body).code).toBe('PRIMARY_UNBIND_NEEDS_FORCE');
+    expect(errorIn(refused.body).code).toBe('PRIMARY_UNBIND_NEEDS_FORCE');
     const forced = expectStatus(await api.post(`/v1/mini-programs/${primary}/unbind`, { force: true }), 200).body;
     expect(forced).toMatchObject({ wasPrimary: true, warning: expect.stringContaining('cannot publish') });
     const blocked = await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.1' });
     expect(blocked.status).toBe(403);
-    expect(errorCode(blocked.body).code).toBe('PRIMARY_NOT_BOUND');
+    expect(errorIn(blocked.body).code).toBe('PRIMARY_NOT_BOUND');
     expect(target).toMatch(/^wx/);
   });
 });

@@ -6,27 +6,23 @@
  */
 import type { Context } from 'aws-lambda';
 import { makeHandler } from '../../functions/review-poller/handler';
-import { createLowcodeApp, deploymentOf, expectStatus } from '../../infra/local/driver';
+import { createLowcodeApp } from '../../infra/local/driver';
 import { linkApp, unlinkApp } from '../../shared/domain/app';
 import type { Deployment } from '../../shared/domain/deployment';
 import { weChatAppidSchema } from '../../shared/domain/ids';
 import { linkMiniProgram } from '../../shared/domain/mini-program';
 import { createLeases } from '../../shared/store/leases';
-import { type ClockedServices, readyApp, type SeededPlatform, servicesWithClock, startSeededPlatform } from '../reliability/support';
+import { type ClockedServices, readyApp, type SeededPlatform } from '../reliability/support';
+import { requestAction, requestBuild, startPlatformWithPoller, stopPlatformWithPoller, storedDeployment } from '../support/e2e';
 
 jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
 
 let p: SeededPlatform;
 let poller: ClockedServices;
-
-beforeAll(async () => {
-  p = await startSeededPlatform();
-  poller = servicesWithClock(p.env, Date.now());
-});
+beforeAll(async () => ({ p, poller } = await startPlatformWithPoller()));
 afterAll(async () => {
   p?.sim.setFaults({ hangRate: 0 });
-  await poller?.close();
-  await p?.close();
+  await stopPlatformWithPoller({ p, poller });
 });
 
 afterEach(() => {
@@ -34,11 +30,7 @@ afterEach(() => {
   p.sim.setFaults({ hangRate: 0 });
 });
 
-async function stored(id: string): Promise<Deployment> {
-  const found = await poller.services.db.deployments.get(id);
-  if (!found) throw new Error(`deployment ${id} is gone`);
-  return found.data;
-}
+const stored = (id: string): Promise<Deployment> => storedDeployment(poller, id);
 
 /** The function's context as the platform hands it over: this much time is left before it is killed. */
 const contextWith = (remainingMs: number): Context => {
@@ -58,9 +50,7 @@ it('ends the tick within its budget while WeChat hangs mid-build, and leaves the
   const { api, appId, target } = await readyApp(p);
   // WeChat fails each attempt of the commit: the build waits in `building` for the poller.
   p.sim.scriptFault({ path: '/wxa/commit', appId: target, errcode: -1, times: 3 });
-  const reply = deploymentOf(
-    expectStatus(await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.0', testers: ['tester-ann'] }), 202),
-  );
+  const reply = await requestBuild(api, appId, { userVersion: '1.0.0', testers: ['tester-ann'] });
   expect(reply).toMatchObject({ state: 'building', buildStep: 'commit' });
   const before = await stored(reply.id);
 
@@ -90,8 +80,8 @@ it('ends the tick within its budget while WeChat hangs mid-build, and leaves the
 });
 it('does not record the void of a deployment whose app lost the mini program while the deadline cut the withdrawal of its audit', async () => {
   const { api, appId, target } = await readyApp(p);
-  const built = deploymentOf(expectStatus(await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.0' }), 202));
-  expect(deploymentOf(expectStatus(await api.post(`/v1/deployments/${built.id}/submit`), 200)).state).toBe('auditing');
+  const built = await requestBuild(api, appId, { userVersion: '1.0.0' });
+  expect((await requestAction(api, built.id, 'submit')).state).toBe('auditing');
   // The app loses the mini program to another app, and the void at the time of the loss did not happen.
   const other = await createLowcodeApp(api, 'Other');
   const db = poller.services.db;

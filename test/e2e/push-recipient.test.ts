@@ -5,42 +5,16 @@
  * perfectly. Through the whole product (local runtime, simulator, real SQLite store): such a push is refused and
  * changes nothing, B's audit still lands, and A's own push is still handled when it arrives.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { type Client, type DeploymentReply, deploymentOf, expectStatus } from '../../infra/local/driver';
+import type { Client, DeploymentReply } from '../../infra/local/driver';
 import { snapshotStore, storeChanges } from '../hostile/corpus';
 import { aimPushes, readyApp, type SeededPlatform, startSeededPlatform } from '../reliability/support';
+import { type CapturedPush, type PushCatcher, readDeployment, requestAction, requestBuild, startPushCatcher } from '../support/e2e';
 import { errorEnvelope } from '../support/http';
 
 jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
 
-interface CapturedPush {
-  /** `/wechat/authorizers/{appid}/events?timestamp=…&nonce=…&msg_signature=…` as WeChat sent it. */
-  target: string;
-  body: string;
-}
-
-/** Stands where the product's message URL would be, so a test holds WeChat's exact bytes: what an eavesdropper holds. */
-async function startPushCatcher(): Promise<{ url: string; pushes: CapturedPush[]; close(): Promise<void> }> {
-  const pushes: CapturedPush[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      pushes.push({ target: req.url ?? '/', body: Buffer.concat(chunks).toString('utf8') });
-      res.end('success');
-    });
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', () => done()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    pushes,
-    close: () => new Promise<void>((done) => server.close(() => done())),
-  };
-}
-
 let p: SeededPlatform;
-let catcher: Awaited<ReturnType<typeof startPushCatcher>>;
+let catcher: PushCatcher;
 
 beforeAll(async () => {
   p = await startSeededPlatform();
@@ -56,16 +30,12 @@ afterEach(() => aimPushes(p.sim, p.url));
 const IGNORED = ['healthProbes'];
 
 async function underAudit(api: Client, appId: string): Promise<DeploymentReply> {
-  const built = deploymentOf(
-    expectStatus(await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.0', userDesc: 'recipient' }), 202),
-  );
+  const built = await requestBuild(api, appId, { userVersion: '1.0.0', userDesc: 'recipient' });
   expect(built.state).toBe('built');
-  const submitted = deploymentOf(expectStatus(await api.post(`/v1/deployments/${built.id}/submit`), 200));
+  const submitted = await requestAction(api, built.id, 'submit');
   expect(submitted.state).toBe('auditing');
   return submitted;
 }
-
-const stateOf = async (api: Client, id: string) => deploymentOf(expectStatus(await api.get(`/v1/deployments/${id}`), 200));
 
 /** A's audit decision as WeChat pushes it, caught before it reaches the product. */
 async function capturedDecision(appid: string, reason: string): Promise<CapturedPush> {
@@ -98,17 +68,17 @@ describe('an audit push re-posted to another mini program’s URL', () => {
     expect(misdirected.status).toBe(403);
     expect(errorEnvelope.parse(await misdirected.json()).error.code).toBe('WECHAT_PUSH_RECIPIENT_MISMATCH');
     expect(storeChanges(before, snapshotStore(p.sqlitePath, IGNORED))).toEqual([]);
-    expect((await stateOf(b.api, bDeployment.id)).state).toBe('auditing');
+    expect((await readDeployment(b.api, bDeployment.id)).state).toBe('auditing');
 
     // A's push, delivered where WeChat sent it, is handled: it was not taken for a duplicate.
     const delivered = await post(aPush.target, aPush.body);
     expect({ status: delivered.status, text: await delivered.text() }).toEqual({ status: 200, text: 'success' });
-    expect(await stateOf(a.api, aDeployment.id)).toMatchObject({ state: 'rejected', stateReason: '1:A 的名称不符合规范' });
+    expect(await readDeployment(a.api, aDeployment.id)).toMatchObject({ state: 'rejected', stateReason: '1:A 的名称不符合规范' });
 
     // B's own result still lands, and B was never rejected on A's behalf.
     await p.sim.decideAudit(b.target, 'approve');
     await p.sim.pushesSettled();
-    expect((await stateOf(b.api, bDeployment.id)).state).toBe('approved');
+    expect((await readDeployment(b.api, bDeployment.id)).state).toBe('approved');
   });
 
   it('is refused at the URL of a mini program the platform does not know, and nothing is stored', async () => {

@@ -7,11 +7,13 @@
 
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
+import { pngHeader } from '../../infra/testing/wire';
 import { plainSignature, WeChatMessageCrypto } from '../../shared/wechat/crypto';
+
+export { pngHeader, type RawReply, rawRequest } from '../../infra/testing/wire';
 
 // ------------------------------------------------------------------------------------------------ the format
 
@@ -343,17 +345,6 @@ export function buildPush(spec: PushSpec, keys: PushKeys, world: World, nowSecon
 
 // ------------------------------------------------------------------------------------------------ bodies
 
-export function pngHeader(width: number, height: number): Buffer {
-  const ihdr = Buffer.alloc(25);
-  ihdr.writeUInt32BE(13, 0);
-  ihdr.write('IHDR', 4, 'latin1');
-  ihdr.writeUInt32BE(width, 8);
-  ihdr.writeUInt32BE(height, 12);
-  ihdr.writeUInt8(8, 16);
-  ihdr.writeUInt8(6, 17);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), ihdr]);
-}
-
 /** The bytes and content type of a non-push body. */
 export function bodyBytes(body: Exclude<BodySpec, PushSpec>, world: World): { bytes: Buffer; contentType: string | undefined } {
   switch (body.kind) {
@@ -377,46 +368,6 @@ export function bodyBytes(body: Exclude<BodySpec, PushSpec>, world: World): { by
 }
 
 // ------------------------------------------------------------------------------------------------ the wire
-
-export interface RawReply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-}
-
-/**
- * node:http, so the request line carries the path exactly as the case wrote it. Headers are pairs set one by one:
- * an object literal cannot hold a header named `__proto__`.
- */
-export function rawRequest(
-  baseUrl: string,
-  input: { method: string; path: string; headers: Record<string, string> | [string, string][]; body?: Buffer },
-): Promise<RawReply> {
-  const base = new URL(baseUrl);
-  const pairs: [string, string][] = Array.isArray(input.headers) ? input.headers : Object.entries(input.headers);
-  return new Promise((resolveReply, reject) => {
-    const req = request(
-      {
-        host: base.hostname,
-        port: base.port,
-        method: input.method,
-        path: input.path,
-        agent: false,
-        setHost: true,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolveReply({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on('error', reject);
-      },
-    );
-    for (const [name, value] of pairs) req.setHeader(name, value);
-    if (input.body) req.setHeader('content-length', String(input.body.length));
-    req.on('error', reject);
-    req.end(input.body);
-  });
-}
 
 // ---------------------------------------------------------------------------------------------- the store
 

@@ -8,9 +8,9 @@
  * FUZZ_SEED replays a run; fast-check prints the seed and the shrunk counterexample on failure.
  */
 import fc from 'fast-check';
+import { type FuzzRoute, type FuzzWorld, publicRoutes, requestArb, sendBatch } from '../../infra/testing/fuzz-model';
+import { accountWorld } from '../../infra/testing/world';
 import { createKeyedAccount, ROOT, type SeededPlatform, startSeededPlatform } from '../reliability/support';
-import { type FuzzRoute, type FuzzWorld, publicRoutes, requestArb, sendBatch } from './fuzz-model';
-import { accountWorld } from './world';
 
 jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
 

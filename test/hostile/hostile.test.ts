@@ -12,6 +12,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { client, createLowcodeApp, expectStatus, redirectAfterScan } from '../../infra/local/driver';
+import { type AccountWorld, accountWorld } from '../../infra/testing/world';
 import { createKeyedAccount, newMiniProgram, newSubject, type SeededPlatform, startSeededPlatform } from '../reliability/support';
 import { errorEnvelope } from '../support/http';
 import {
@@ -27,7 +28,6 @@ import {
   substitute,
   type World,
 } from './corpus';
-import { type AccountWorld, accountWorld } from './world';
 
 jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
 

@@ -4,7 +4,7 @@
  * binding still went through, so the success is what is recorded and what every refresh shows.
  */
 import { redirectAfterScan } from '../../infra/local/driver';
-import { completeAuthorization } from '../../shared/app/authorization';
+import { completeAuthorization } from '../../shared/app/authorization/callback';
 import { createKeyedAccount, newMiniProgram, newSubject, type SeededPlatform, servicesWithClock, startSeededPlatform } from './support';
 
 jest.mock('qrcode', () => jest.requireActual('./fast-qrcode'));

@@ -6,13 +6,13 @@
  * the outbox and the `webhooks` timer make sure nothing is lost either way.
  */
 import { randomBytes } from 'node:crypto';
-import type { Platform } from '../../runtime/compose';
+import type { Foundation } from '../../runtime/compose';
 import { createSecretBox } from '../../store/secret-box';
 import { createEndpointService } from './endpoints';
 import { onOutbox } from './outbox';
 import { createWebhookWorker } from './worker';
 
-export type WebhookPlatform = Pick<Platform, 'config' | 'log' | 'store'> & { clock?: () => number; random?: () => number };
+export type WebhookPlatform = Pick<Foundation, 'config' | 'log' | 'store'> & { clock?: () => number; random?: () => number };
 
 function depsOf(p: WebhookPlatform) {
   return {

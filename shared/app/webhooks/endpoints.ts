@@ -7,13 +7,13 @@ import { ConflictError, NotFoundError, ValidationError } from '../../domain/erro
 import { newWebhookEndpointId, type RandomBytes } from '../../domain/ids';
 import { checkEndpointUrl, type EndpointMode } from '../../domain/webhooks/addresses';
 import { endpointReceives, makeEvent, newEventId, PLATFORM_EVENT_TYPES, type WebhookEventType } from '../../domain/webhooks/events';
-import { newSigningSecret } from '../../domain/webhooks/signing';
 import type { DocumentStore, Stored, Write } from '../../store/port';
 import { retryOnConflict } from '../../store/retry';
 import type { SecretBox } from '../../store/secret-box';
 import { type Delivery, type WebhookCollections, type WebhookEndpoint, webhookCollections } from './collections';
 import { notifyOutbox, WEBHOOK_RETENTION_MS } from './outbox';
 import { secretBinding } from './secrets';
+import { newSigningSecret } from './signing';
 import { deliveryIdOf, enqueueWrites, newDelivery } from './worker';
 
 export const MAX_ENDPOINTS_PER_OWNER = 20;

@@ -14,7 +14,6 @@ import type { RandomBytes } from '../../domain/ids';
 import type { EndpointMode } from '../../domain/webhooks/addresses';
 import { deliveryBody, endpointReceives, makeEvent, newEventId } from '../../domain/webhooks/events';
 import { DISABLE_AFTER_MS, nextAttemptDelayMs } from '../../domain/webhooks/schedule';
-import { signedHeaders } from '../../domain/webhooks/signing';
 import type { Logger } from '../../runtime/logger';
 import { guardedPost, type PostOutcome, type Resolve } from '../../runtime/outbound/guarded-post';
 import type { DocumentStore, Stored, Write } from '../../store/port';
@@ -31,6 +30,7 @@ import {
 } from './collections';
 import { WEBHOOK_RETENTION_MS } from './outbox';
 import { endpointSecrets } from './secrets';
+import { signedHeaders } from './signing';
 
 export interface WebhookWorkerDeps {
   store: DocumentStore;

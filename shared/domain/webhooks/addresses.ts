@@ -7,7 +7,24 @@
  * them — Tencent Cloud 169.254.0.23 and AWS/GCP 169.254.169.254 (link-local), Alibaba Cloud 100.100.100.200
  * (shared address space, RFC 6598) — and are named apart so a refusal says which.
  */
-import { isIP } from 'node:net';
+
+const V4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** 4, 6 or 0 like `net.isIP` (the domain uses no Node built-in): dotted quads, and IPv6 in its textual forms. */
+export function isIP(text: string): 4 | 6 | 0 {
+  if (V4.test(text)) return 4;
+  const address = text.split('%')[0] ?? '';
+  if (!/^[0-9a-fA-F:.]+$/.test(address) || !address.includes(':')) return 0;
+  const v4Tail = /:(\d+\.\d+\.\d+\.\d+)$/.exec(address)?.[1];
+  if (v4Tail !== undefined && !V4.test(v4Tail)) return 0;
+  const hex = v4Tail === undefined ? address : `${address.slice(0, -v4Tail.length)}0:0`;
+  const halves = hex.split('::');
+  if (halves.length > 2) return 0;
+  const groups = halves.map((half) => (half === '' ? [] : half.split(':')));
+  if (groups.some((list) => list.some((g) => !/^[0-9a-fA-F]{1,4}$/.test(g)))) return 0;
+  const count = groups.reduce((n, list) => n + list.length, 0);
+  return (halves.length === 2 ? count < 8 : count === 8) ? 6 : 0;
+}
 
 export type AddressClass = 'public' | 'loopback' | 'private' | 'link-local' | 'metadata' | 'reserved';
 

@@ -1,8 +1,9 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
+import type { DocumentStore } from '../../store/port';
 import { openSqliteStore } from '../../store/sqlite';
 import { createLogger } from '../logger';
-import { createIdempotencyGuard } from './idempotency';
+import { createIdempotencyGuard, idempotencyCollection } from './idempotency';
 import { json, route } from './route';
 import { createHttpFunction } from './stack';
 
@@ -122,5 +123,49 @@ describe('Idempotency-Key', () => {
     const bad = await t.post({ item: 'lamp' }, 'x');
     expect(bad.statusCode).toBe(400);
     expect(JSON.parse(bad.body).error).toMatchObject({ code: 'IDEMPOTENCY_KEY_INVALID', field: 'headers.idempotency-key' });
+  });
+});
+
+describe('Idempotency-Key claims racing each other', () => {
+  it('a takeover of a dead claim that loses to a request which completed meanwhile replays that response instead of a 409', async () => {
+    let now = 1_000;
+    const store = openSqliteStore({ path: ':memory:', clock: () => now });
+    const records = store.collection(idempotencyCollection);
+    const body = Buffer.from('{"item":"lamp"}');
+    // A first invocation claims the key and dies: its claim outlives its time limit.
+    const guard = createIdempotencyGuard(store, () => now);
+    void guard.run('acct-1 POST /orders', 'order-key-0001', body, 1_000, () => new Promise(() => undefined));
+    await new Promise((resolve) => setImmediate(resolve));
+    now += 5_000;
+    // While this retry takes the dead claim over, another retry takes it over first and completes.
+    let raced = false;
+    const racing: DocumentStore = {
+      ...store,
+      collection: (spec) => {
+        const collection = store.collection(spec);
+        return {
+          ...collection,
+          update: async (id, expectedVersion, data, options) => {
+            if (!raced) {
+              raced = true;
+              const current = await records.get(id);
+              if (current) {
+                const response = { statusCode: 201, headers: {}, body: '{"order":2}', isBase64Encoded: false };
+                await records.update(id, current.version, { ...current.data, status: 'completed', response });
+              }
+            }
+            return collection.update(id, expectedVersion, data, options);
+          },
+        };
+      },
+    };
+    let ran = false;
+    const result = await createIdempotencyGuard(racing, () => now).run('acct-1 POST /orders', 'order-key-0001', body, 1_000, async () => {
+      ran = true;
+      return { statusCode: 201, body: '{"order":3}' };
+    });
+    expect(raced).toBe(true);
+    expect(ran).toBe(false);
+    expect(result).toMatchObject({ statusCode: 201, body: '{"order":2}', headers: { 'idempotency-replayed': 'true' } });
   });
 });

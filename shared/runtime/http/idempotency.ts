@@ -10,6 +10,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { AppError, ConflictError, DuplicateKeyError, ValidationError } from '../../domain/errors';
 import { type DocumentStore, defineCollection } from '../../store/port';
+import { retryOnConflict } from '../../store/retry';
 import type { SecretBox } from '../../store/secret-box';
 
 export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -72,36 +73,38 @@ export function createIdempotencyGuard(store: DocumentStore, clock: () => number
       const requestHash = createHash('sha256').update(body).digest('hex');
       const now = clock();
       const claim = { requestHash, status: 'in-progress' as const, inProgressUntil: now + timeLimitMs, response: null };
-      let version: number;
-      try {
-        version = (await records.insert(id, claim, { expiresAt: now + IDEMPOTENCY_RETENTION_MS })).version;
-      } catch (error) {
-        if (!(error instanceof DuplicateKeyError)) throw error;
-        const existing = await records.get(id);
-        if (!existing) throw new IdempotencyInProgressError('the request with this Idempotency-Key is still being processed');
-        if (existing.data.requestHash !== requestHash) {
-          throw new ValidationError(
-            'this Idempotency-Key was already used with a different request body',
-            [{ path: 'headers.idempotency-key', message: 'reused with a different body' }],
-            { code: 'IDEMPOTENCY_KEY_REUSED' },
-          );
-        }
-        if (existing.data.status === 'completed' && existing.data.response) {
-          const stored = existing.data.response;
-          return { ...stored, body: open(id, stored.body), headers: { ...stored.headers, 'idempotency-replayed': 'true' } };
-        }
-        // A claim whose invocation died (past its time limit) may be taken over; a live one may not.
-        if (existing.data.inProgressUntil > now) {
-          throw new IdempotencyInProgressError('the request with this Idempotency-Key is still being processed');
-        }
-        try {
-          version = (await records.update(id, existing.version, claim)).version;
-        } catch (takeover) {
-          if (takeover instanceof ConflictError)
+      // Claim the key, or decide on its record. A takeover that loses its race (or a record purged in between) reads
+      // again under the one retry rule; another request's live claim is not a race to retry: 409 at once.
+      const claimed = await retryOnConflict(
+        `claim idempotency key ${id}`,
+        async (): Promise<{ version: number } | { replay: APIGatewayProxyResult }> => {
+          try {
+            return { version: (await records.insert(id, claim, { expiresAt: now + IDEMPOTENCY_RETENTION_MS })).version };
+          } catch (error) {
+            if (!(error instanceof DuplicateKeyError)) throw error;
+          }
+          const existing = await records.get(id);
+          if (!existing) throw new ConflictError(`idempotency record ${id} expired while being claimed`, { details: { id } });
+          if (existing.data.requestHash !== requestHash) {
+            throw new ValidationError(
+              'this Idempotency-Key was already used with a different request body',
+              [{ path: 'headers.idempotency-key', message: 'reused with a different body' }],
+              { code: 'IDEMPOTENCY_KEY_REUSED' },
+            );
+          }
+          if (existing.data.status === 'completed' && existing.data.response) {
+            const stored = existing.data.response;
+            return { replay: { ...stored, body: open(id, stored.body), headers: { ...stored.headers, 'idempotency-replayed': 'true' } } };
+          }
+          // A claim whose invocation died (past its time limit) may be taken over; a live one may not.
+          if (existing.data.inProgressUntil > now) {
             throw new IdempotencyInProgressError('the request with this Idempotency-Key is still being processed');
-          throw takeover;
-        }
-      }
+          }
+          return { version: (await records.update(id, existing.version, claim)).version };
+        },
+      );
+      if ('replay' in claimed) return claimed.replay;
+      const { version } = claimed;
       let result: APIGatewayProxyResult;
       try {
         result = await execute();

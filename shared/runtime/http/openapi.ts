@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { AnyRoute, HttpMethod } from './route';
+import type { DeclaredRoute, HttpMethod } from './route';
 
 /** What a route declaration cannot say by itself; attach it with `documented`. */
 export interface RouteDoc {
@@ -23,20 +23,20 @@ export interface RouteDoc {
   readonly bodyDocumentedAs?: z.ZodType;
 }
 
-const routeDocs = new WeakMap<AnyRoute, RouteDoc>();
+const routeDocs = new WeakMap<DeclaredRoute, RouteDoc>();
 
 /** Attaches documentation to a route and returns the route, so it can wrap a `route({...})` in place. */
-export function documented(route: AnyRoute, doc: RouteDoc): AnyRoute {
+export function documented<R extends DeclaredRoute>(route: R, doc: RouteDoc): R {
   routeDocs.set(route, doc);
   return route;
 }
 
-export const docOf = (route: AnyRoute): RouteDoc => routeDocs.get(route) ?? {};
+export const docOf = (route: DeclaredRoute): RouteDoc => routeDocs.get(route) ?? {};
 
 export interface DocumentedFunction {
   /** The function's folder name under `functions/`; becomes the operations' tag. */
   readonly name: string;
-  readonly routes: readonly AnyRoute[];
+  readonly routes: readonly DeclaredRoute[];
   readonly description?: string;
 }
 
@@ -65,7 +65,7 @@ export interface OpenApiOperation {
   parameters?: JsonSchema[];
   requestBody?: { required: boolean; content: Record<string, { schema: JsonSchema }> };
   responses: Record<string, unknown>;
-  'x-auth': AnyRoute['auth'];
+  'x-auth': DeclaredRoute['auth'];
 }
 
 export interface OpenApiDocument {
@@ -107,7 +107,7 @@ export const SECURITY_SCHEMES = {
   },
 } as const;
 
-const SECURITY: Record<AnyRoute['auth'], Record<string, string[]>[]> = {
+const SECURITY: Record<DeclaredRoute['auth'], Record<string, string[]>[]> = {
   public: [],
   account: [{ accountApiKey: [] }],
   admin: [{ adminApiKey: [] }],
@@ -231,7 +231,7 @@ const pascal = (text: string) =>
     .map((part) => part[0]?.toUpperCase() + part.slice(1))
     .join('');
 
-export const operationIdOf = (fn: string, route: Pick<AnyRoute, 'method' | 'path'>): string => {
+export const operationIdOf = (fn: string, route: Pick<DeclaredRoute, 'method' | 'path'>): string => {
   const segments = route.path.split('/').map((segment) => {
     const param = /^\{(.+)\}$/.exec(segment)?.[1];
     return param ? `By${pascal(param)}` : pascal(segment);
@@ -264,7 +264,7 @@ function parametersOf(schema: JsonSchema, location: 'query' | 'path', pathNames:
     });
 }
 
-function operationOf(fn: DocumentedFunction, route: AnyRoute, book: SchemaBook): OpenApiOperation {
+function operationOf(fn: DocumentedFunction, route: DeclaredRoute, book: SchemaBook): OpenApiOperation {
   const doc = docOf(route);
   const pathNames = pathParamsOf(route.path);
   const { body, query, params, response } = route.schemas;

@@ -89,8 +89,11 @@ export interface Route<B = unknown, Q = unknown, P = unknown> {
   readonly handle: (request: RequestContext<B, Q, P>) => Promise<Reply>;
 }
 
-/** A route with its input types erased: what routers, gateways and the OpenAPI generator handle. */
-export interface AnyRoute {
+/**
+ * A route as routers, gateways and the OpenAPI generator see it, input types erased, with or without its handler:
+ * the OpenAPI document also lists the routes of functions it does not run, from their declarations.
+ */
+export interface DeclaredRoute {
   readonly method: HttpMethod;
   readonly path: string;
   readonly auth: AuthMode;
@@ -106,9 +109,46 @@ export interface AnyRoute {
    * kept (the schemas are lazy, built at first parse, not at a cold start); read by the stack and the OpenAPI document.
    */
   readonly acceptsEmptyBody: () => boolean;
+}
+
+/** A route a function serves: its declaration and its handler. */
+export interface AnyRoute extends DeclaredRoute {
   /** Validates the raw inputs against the route's schemas, then runs its handler. */
   readonly invoke: (request: RequestContext<unknown, unknown, unknown>) => Promise<Reply>;
 }
+
+/**
+ * A route without its handler. Declared in shared/routes/, where both the function that serves it (which binds
+ * its handler with `bindRoutes`) and the api's OpenAPI document read it, so no function imports another.
+ */
+export type RouteDeclaration<B = undefined, Q = Record<string, string | undefined>, P = Record<string, string>> = Omit<
+  Route<B, Q, P>,
+  'handle'
+>;
+
+/** Declares a route's shape; its request types are inferred from its schemas, as `route` infers them. */
+export const declareRoute = <B = undefined, Q = Record<string, string | undefined>, P = Record<string, string>>(
+  declaration: RouteDeclaration<B, Q, P>,
+): RouteDeclaration<B, Q, P> => declaration;
+
+/** What a declaration's handler receives and answers. */
+export type HandlerOf<D> = D extends RouteDeclaration<infer B, infer Q, infer P> ? Route<B, Q, P>['handle'] : never;
+
+/**
+ * Binds each declaration of a set to its handler. The handlers are keyed as the declarations are, so a function
+ * cannot leave one of its declared routes unserved, nor serve one its declarations (and so the document) lack.
+ */
+export function bindRoutes<D extends Record<string, RouteDeclaration<unknown, unknown, unknown>>>(
+  declarations: D,
+  handlers: { readonly [K in keyof D]: HandlerOf<D[K]> },
+): AnyRoute[] {
+  // TypeScript cannot pair a key's declaration with the same key's handler; the mapped type above does.
+  return Object.keys(declarations).map((key) => route({ ...declarations[key], handle: handlers[key] } as Route<unknown, unknown, unknown>));
+}
+
+/** The declarations of a set as the OpenAPI document reads them, for a function whose handlers it does not run. */
+export const declaredRoutes = (declarations: Record<string, RouteDeclaration<unknown, unknown, unknown>>): DeclaredRoute[] =>
+  Object.values(declarations).map(describe);
 
 /** Turns zod issues into our ValidationError, with field paths such as `body.config.theme.mainColor`. */
 export function parseInput<T>(schema: z.ZodType<T>, value: unknown, location: 'body' | 'query' | 'params'): T {
@@ -131,12 +171,8 @@ export class UndeclaredStatusError extends AppError {
   readonly category = 'internal' as const;
 }
 
-/** Declares a route; the handler's request types are inferred from its schemas. */
-export function route<B = undefined, Q = Record<string, string | undefined>, P = Record<string, string>>(
-  definition: Route<B, Q, P>,
-): AnyRoute {
+function describe<B, Q, P>(definition: RouteDeclaration<B, Q, P>): DeclaredRoute {
   const { body, query, params, response } = definition;
-  const status = definition.status ?? 200;
   if (body && definition.bodyTypes)
     throw new Error(`${definition.method} ${definition.path}: a route takes either a JSON body or raw bodyTypes, not both`);
   let acceptsEmptyBody: boolean | undefined;
@@ -146,10 +182,22 @@ export function route<B = undefined, Q = Record<string, string | undefined>, P =
     path: definition.path,
     auth: definition.auth,
     summary: definition.summary,
-    status,
+    status: definition.status ?? 200,
     schemas: { body, query, params, response },
     ...(definition.bodyTypes ? { bodyTypes: definition.bodyTypes } : {}),
     ...(definition.errorPage ? { errorPage: definition.errorPage } : {}),
+  };
+}
+
+/** Declares a route with its handler; the handler's request types are inferred from its schemas. */
+export function route<B = undefined, Q = Record<string, string | undefined>, P = Record<string, string>>(
+  definition: Route<B, Q, P>,
+): AnyRoute {
+  const { body, query, params } = definition;
+  const declared = describe(definition);
+  const { status } = declared;
+  return {
+    ...declared,
     invoke: async (request) => {
       const reply = await definition.handle({
         ...request,

@@ -9,7 +9,7 @@
  *   provider keeps them apart (AWS v1, local), a single comma-joined entry where it doesn't (FC, v2, SCF).
  * - `queryStringParameters`: the LAST value wins for a repeated key (what AWS REST v1 does: its documented
  *   sample maps `multivalueName=you&multivalueName=me` to "me"); `multiValueQueryStringParameters` has all.
- * - Empty maps become `null`, as in AWS events; `@middy/http-event-normalizer` turns them into `{}` later.
+ * - Empty maps become `null`, as in AWS events; the HTTP stack (`shared/runtime/http/stack.ts`) reads them as `{}`.
  * - `body` is passed through untouched (still base64 when `isBase64Encoded`); an absent or empty body is `null`.
  * - `path` is percent-decoded (FC's `requestContext.http.path` and AWS's `path` are); `resource` is the route
  *   template when the provider knows it, else the path.

@@ -12,9 +12,8 @@
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { z } from 'zod';
-import { loadTemplate } from '../../infra/local/template';
-import { errorEnvelope } from '../support/http';
-import { pngHeader, type RawReply, rawRequest } from './corpus';
+import { loadTemplate } from '../local/template';
+import { errorEnvelope, pngHeader, type RawReply, rawRequest } from './wire';
 
 export interface FuzzRoute {
   fn: string;

@@ -5,7 +5,7 @@
  * secret rotation both the new and the previous secret sign, so a receiver still holding the old one verifies.
  */
 import { createHmac } from 'node:crypto';
-import type { RandomBytes } from '../ids';
+import type { RandomBytes } from '../../domain/ids';
 
 export const SECRET_PREFIX = 'whsec_';
 /** 24 bytes (the spec allows 24–64): what Svix generates. */

@@ -3,8 +3,8 @@
  * program, a built deployment (with its experience QR) and an uploaded image.
  */
 import { z } from 'zod';
-import { deploymentReply, expectStatus, type Platform, pngOfWidth } from '../../infra/local/driver';
-import { readyApp } from '../reliability/support';
+import { deploymentReply, expectStatus, type Platform, pngOfWidth } from '../local/driver';
+import { readyApp } from './seeded-platform';
 
 export interface AccountWorld {
   key: string;

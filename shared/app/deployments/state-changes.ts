@@ -1,0 +1,116 @@
+/**
+ * Recording a deployment's state: every change is `transition` plus a compare-and-set of the document, and only the
+ * writer whose change won acts on its `effects` (docs/pipeline.md). Also the poll-time changes that are no transition.
+ */
+import type { Actor } from '../../domain/common';
+import {
+  type Deployment,
+  type DeploymentCommand,
+  type Effects,
+  IN_FLIGHT_STATES,
+  NO_EFFECTS,
+  pollLater,
+  pollNow,
+  transition,
+} from '../../domain/deployment';
+import { AppError, ConflictError, NotFoundError } from '../../domain/errors';
+import type { AccountId, AppId, WeChatAppid } from '../../domain/ids';
+import type { Stored } from '../../store/port';
+import { retryOnConflict } from '../../store/retry';
+import type { Services } from '../context';
+
+/** The actor of the changes the pipeline makes by itself. */
+export const SYSTEM: Actor = { kind: 'system' };
+
+/** The actor of what WeChat decided (an audit's outcome, from a poll or a push). */
+export const WECHAT: Actor = { kind: 'wechat' };
+
+export class DeploymentConflictError extends AppError {
+  readonly code: string;
+  readonly category = 'conflict' as const;
+  constructor(code: string, message: string, details?: Record<string, unknown>) {
+    super(message, details ? { details } : {});
+    this.code = code;
+  }
+}
+
+export interface Applied {
+  deployment: Deployment;
+  version: number;
+  changed: boolean;
+  effects: Effects;
+}
+
+/**
+ * How a worker step ended: the change it recorded; `later` (nothing to record yet: the poller looks again); or
+ * `stopped` (the caller's signal ended the run: nothing is recorded and the deployment stays due).
+ */
+export type StepOutcome = Applied | 'later' | 'stopped';
+
+/** One transition, stored with compare-and-set; on a lost race it re-reads and decides again. */
+export function applyCommand(services: Services, id: string, command: DeploymentCommand, actor: Actor): Promise<Applied> {
+  return retryOnConflict(`apply ${command.type} to deployment ${id}`, async () => {
+    const stored = await readDeployment(services, id);
+    const result = transition(stored.data, command, { at: services.clock(), actor, random: services.random });
+    if (!result.changed) return { deployment: stored.data, version: stored.version, changed: false, effects: NO_EFFECTS };
+    const written = await services.db.deployments.update(id, stored.version, result.deployment);
+    return { deployment: written.data, version: written.version, changed: true, effects: result.effects };
+  });
+}
+
+/** An account's deployment; another account's is not found, as one that does not exist. */
+export async function getDeployment(services: Services, accountId: AccountId, id: string): Promise<Stored<Deployment>> {
+  const stored = await services.db.deployments.get(id);
+  if (!stored || stored.data.accountId !== accountId) {
+    throw new NotFoundError(`deployment ${id} not found`, { code: 'DEPLOYMENT_NOT_FOUND', field: 'deploymentId' });
+  }
+  return stored;
+}
+
+export async function readDeployment(services: Services, id: string): Promise<Stored<Deployment>> {
+  const stored = await services.db.deployments.get(id);
+  if (!stored) throw new NotFoundError(`deployment ${id} not found`, { code: 'DEPLOYMENT_NOT_FOUND' });
+  return stored;
+}
+
+/**
+ * The mini program was authorized again: deployments that waited for it are looked at by the next poller tick
+ * rather than after their backoff (up to 30 minutes). Only those of `appId`, the app the mini program serves now:
+ * another app's deployments there lost it with this authorization, and hurrying them would only race their void.
+ */
+export async function resumeDeploymentsOf(services: Services, appid: WeChatAppid, appId: AppId | null): Promise<number> {
+  if (appId === null) return 0;
+  const waiting = await services.db.deployments.find({
+    where: { miniProgramAppid: appid, appId, state: { in: [...IN_FLIGHT_STATES] } },
+    limit: 100,
+  });
+  let resumed = 0;
+  for (const stored of waiting) {
+    const next = pollNow(stored.data, services.clock());
+    if (next === stored.data) continue;
+    // One try, no retry: a conflict means it changed meanwhile, and whoever changed it scheduled it.
+    if (await writeUnlessChanged(services, stored, next)) resumed += 1;
+  }
+  return resumed;
+}
+
+/** A step found nothing to record yet: look again a little later each time. Not a transition: no history. */
+export async function postpone(services: Services, stored: Pick<Stored<Deployment>, 'id' | 'version' | 'data'>): Promise<void> {
+  // One try, no retry: somebody changed it meanwhile, and their write wins.
+  await writeUnlessChanged(services, stored, pollLater(stored.data, { at: services.clock(), random: services.random }));
+}
+
+/** Writes `next` if the deployment is still at the version read; false when another writer got there first. */
+async function writeUnlessChanged(
+  services: Services,
+  stored: Pick<Stored<Deployment>, 'id' | 'version'>,
+  next: Deployment,
+): Promise<boolean> {
+  try {
+    await services.db.deployments.update(stored.id, stored.version, next);
+    return true;
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+    return false;
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * What each step of the worker does at WeChat — the build steps, the submit, the audit poll, the release — and the
+ * change it records. WeChat's refusals a step does not handle itself are thrown, for the worker to record.
+ */
+import type { Deployment, TesterRefusal, Work } from '../../domain/deployment';
+import type { WeChatAppid } from '../../domain/ids';
+import { ERRCODE, TESTER_REFUSALS, WeChatApiError } from '../../wechat/errcodes';
+import { putAsset } from '../catalog';
+import type { Services } from '../context';
+import { applyPrivacyGuide, ensureDomains, prepareSubmit, type StepResult } from '../go-live-settings';
+import { adoptOwnAudit, pollAudit } from './audits';
+import { callOf } from './leases';
+import { type Applied, applyCommand, type StepOutcome, SYSTEM } from './state-changes';
+
+/** Does `work` for the deployment; the caller holds its lease and has checked that its app still holds the mini program. */
+export async function doStep(services: Services, deployment: Deployment, work: Work, signal?: AbortSignal): Promise<StepOutcome> {
+  const appid = deployment.miniProgramAppid;
+  const { client } = services.wechat;
+  const call = callOf(signal);
+  const record = (command: Parameters<typeof applyCommand>[2]) => applyCommand(services, deployment.id, command, SYSTEM);
+  switch (work) {
+    case 'commitCode': {
+      const { templateId, extJson, userVersion, userDesc } = deployment;
+      await client.commit(appid, { templateId, extJson, userVersion, userDesc }, call);
+      return record({ type: 'buildCommitted' });
+    }
+    case 'setPrivacyGuide':
+      return settleStep(services, deployment, await applyPrivacyGuide(services, deployment, call), () =>
+        record({ type: 'privacyGuideSet' }),
+      );
+    case 'setDomains':
+      return settleStep(services, deployment, await ensureDomains(services, deployment, call), () => record({ type: 'domainsSet' }));
+    case 'fetchQrCode': {
+      const qr = await client.getQrcode(appid, undefined, call);
+      const asset = await putAsset(services, deployment.accountId, qr.bytes, 'qrcode');
+      return record({ type: 'qrStored', qrAssetId: asset.id });
+    }
+    case 'bindTesters': {
+      const { bound, refused } = await bindTesters(services, appid, deployment.testers, signal);
+      if (refused.length > 0) {
+        services.log.warn('testers refused by WeChat', { deploymentId: deployment.id, errcodes: refused.map((r) => r.errcode) });
+      }
+      return record({ type: 'buildSucceeded', boundTesters: bound, refusedTesters: refused });
+    }
+    case 'submitAudit':
+      return submit(services, deployment, signal);
+    case 'pollAudit':
+      return pollAudit(services, deployment, signal);
+    case 'release':
+      return release(services, deployment, signal);
+  }
+}
+
+/** Records a failure of the deployment's current step. */
+export const failWith = (
+  services: Services,
+  deployment: Deployment,
+  failure: { reason: string; retryable: boolean; errcode?: number | undefined },
+): Promise<Applied> =>
+  applyCommand(
+    services,
+    deployment.id,
+    {
+      type: 'fail',
+      reason: failure.reason,
+      retryable: failure.retryable,
+      ...(failure.errcode === undefined ? {} : { errcode: failure.errcode }),
+    },
+    SYSTEM,
+  );
+
+/** Records how a go-live settings step ended: `done` when done, a failure the user can act on, or nothing yet. */
+async function settleStep(
+  services: Services,
+  deployment: Deployment,
+  result: StepResult,
+  done: () => Promise<Applied>,
+): Promise<StepOutcome> {
+  switch (result.kind) {
+    case 'later':
+      return 'later';
+    case 'fail':
+      return failWith(services, deployment, result);
+    case 'done':
+      return done();
+  }
+}
+
+/**
+ * Binds each tester. WeChat refusing a person (`TESTER_REFUSALS`: no such WeChat id, the mini program's tester
+ * limit, the person's own limit) does not fail the build — the code is committed and its QR stored, and no retry
+ * could change the answer — so the user gets a built deployment listing who was refused and why, and binds them
+ * again once the cause is gone (`bindTestersLater`). Anything else (token, network, quota) is the step's failure.
+ */
+export async function bindTesters(
+  services: Services,
+  appid: WeChatAppid,
+  testers: readonly string[],
+  signal?: AbortSignal,
+): Promise<{ bound: string[]; refused: TesterRefusal[] }> {
+  const bound: string[] = [];
+  const refused: TesterRefusal[] = [];
+  for (const tester of testers) {
+    try {
+      await services.wechat.client.bindTester(appid, tester, callOf(signal));
+      bound.push(tester);
+    } catch (error) {
+      if (!(error instanceof WeChatApiError)) throw error;
+      if (error.errcode === ERRCODE.ALREADY_A_TESTER) bound.push(tester);
+      else if (TESTER_REFUSALS.has(error.errcode) || error.kind === 'input')
+        refused.push({ wechatId: tester, errcode: error.errcode, reason: error.meaning, at: services.clock() });
+      else throw error;
+    }
+  }
+  return { bound, refused };
+}
+
+async function submit(services: Services, deployment: Deployment, signal?: AbortSignal): Promise<StepOutcome> {
+  const { client } = services.wechat;
+  const appid = deployment.miniProgramAppid;
+  const call = callOf(signal);
+  // A submit may already have happened before an instance died or its answer was lost — and WeChat may even have
+  // decided it since: submitting again would abandon that audit and spend another of the month's submits.
+  const adopted = await adoptOwnAudit(services, deployment, signal);
+  if (adopted) return adopted;
+  // The privacy scan, the guide and the domains: a step left undone ends the submit here.
+  const ready = await prepareSubmit(services, deployment, call);
+  if (ready.kind === 'later') return 'later';
+  if (ready.kind === 'fail') return failWith(services, deployment, ready);
+  const [first] = (await client.getCategory(appid, call)).category_list;
+  if (!first) {
+    return failWith(services, deployment, {
+      reason: 'the mini program has no service category: add one on mp.weixin.qq.com, then retry',
+      retryable: true,
+      errcode: ERRCODE.NO_CATEGORY,
+    });
+  }
+  try {
+    const versionDesc = deployment.userDesc || deployment.userVersion;
+    const { auditid } = await client.submitAudit(appid, { item_list: [first], version_desc: versionDesc }, call);
+    return await applyCommand(services, deployment.id, { type: 'auditSubmitted', auditId: Number(auditid) }, SYSTEM);
+  } catch (error) {
+    if (!(error instanceof WeChatApiError)) throw error;
+    if (error.errcode === ERRCODE.PRIVACY_SCAN_RUNNING) return 'later';
+    if (error.errcode !== ERRCODE.AUDIT_ALREADY_PENDING) throw error;
+    const adoptedNow = await adoptOwnAudit(services, deployment, signal);
+    if (adoptedNow) return adoptedNow;
+    // Another deployment's audit (or one submitted outside this platform): adopting it would release code this
+    // deployment never submitted.
+    return failWith(services, deployment, {
+      reason: `WeChat is reviewing another version of this mini program (${ERRCODE.AUDIT_ALREADY_PENDING}), not this deployment’s: retry once WeChat has decided it`,
+      retryable: true,
+      errcode: ERRCODE.AUDIT_ALREADY_PENDING,
+    });
+  }
+}
+
+/** Releases the approved version; already released counts as done. */
+async function release(services: Services, deployment: Deployment, signal?: AbortSignal): Promise<StepOutcome> {
+  const call = callOf(signal);
+  try {
+    await services.wechat.client.release(deployment.miniProgramAppid, call);
+    return await applyCommand(services, deployment.id, { type: 'released' }, SYSTEM);
+  } catch (error) {
+    if (!(error instanceof WeChatApiError)) throw error;
+    if (error.errcode === ERRCODE.ALREADY_RELEASED) {
+      return applyCommand(services, deployment.id, { type: 'releaseAlreadyDone' }, SYSTEM);
+    }
+    if (error.errcode !== ERRCODE.STATUS_FORBIDS_RELEASE && error.errcode !== ERRCODE.NO_VERSION_IN_AUDIT) throw error;
+    const latest = await services.wechat.client.getLatestAuditStatus(deployment.miniProgramAppid, call);
+    if (latest.status === 0 && Number(latest.auditid) === deployment.audit?.auditId) return 'later'; // approved: WeChat is catching up
+    return failWith(services, deployment, {
+      reason: `WeChat refused the release (${error.errcode}): the approved version is no longer the latest`,
+      retryable: false,
+      errcode: error.errcode,
+    });
+  }
+}
