@@ -46,3 +46,14 @@ it('an account endpoint hears every state change of a deployment, in order, veri
   const approval = events.find((e) => e.data.to === 'approved');
   expect(approval?.data).toMatchObject({ appId, miniProgramAppid: target, entry: { actor: { kind: 'wechat' } } });
 });
+
+it('unbinding a mini program tells the account: mini_program.unlinked with the reason, written with the unlink', async () => {
+  const { api, appId, target } = await readyApp(p);
+  const { secret } = created.parse((await api.post('/v1/webhooks', { url: receiver.url, eventTypes: ['mini_program.unlinked'] })).body);
+  receiver.secrets.push(secret);
+  const before = receiver.received.length;
+  expect((await api.post(`/v1/mini-programs/${target}/unbind`, {})).status).toBe(200);
+  await receiver.arrived(before + 1);
+  expect(receiver.received.at(-1)).toMatchObject({ type: 'mini_program.unlinked', data: { appid: target, appId, reason: 'unbound' } });
+  expect(receiver.unverified).toBe(0);
+});

@@ -4,8 +4,10 @@
  * that fails or loses its compare-and-set takes its events with it). Delivery happens afterwards.
  */
 
-import type { OutboxEvent } from '../../domain/webhooks/state-changes';
-import type { DocumentStore, Write } from '../../store/port';
+import type { RandomBytes } from '../../domain/ids';
+import type { MiniProgram } from '../../domain/mini-program';
+import { miniProgramEvents, type OutboxEvent } from '../../domain/webhooks/state-changes';
+import type { DocumentStore, Stored, Write } from '../../store/port';
 import { ownerOf, webhookCollections } from './collections';
 
 /** Events and deliveries are kept this long, as the delivery log and for redelivery; ten times the retry window. */
@@ -19,6 +21,8 @@ export function outboxWrites(store: DocumentStore, events: readonly OutboxEvent[
 }
 
 /** Stores `writes` and the events they report in one batch, then tells this process's delivery worker (if any). */
+export type { OutboxEvent };
+
 export async function commitWithEvents(store: DocumentStore, writes: readonly Write[], events: readonly OutboxEvent[]): Promise<void> {
   await store.commit([...writes, ...outboxWrites(store, events)]);
   if (events.length > 0) notifyOutbox(store);
@@ -37,4 +41,14 @@ export function onOutbox(store: DocumentStore, listener: () => void): () => void
   if (!set) listeners.set(store, (set = new Set()));
   set.add(listener);
   return () => set.delete(listener);
+}
+
+/** The events of a mini program write: `before` as read (null: a new document), `after` as it will be written. */
+export function miniProgramWriteEvents(
+  randomBytes: RandomBytes,
+  before: Pick<Stored<MiniProgram>, 'data' | 'version'> | null,
+  after: MiniProgram,
+  at: number,
+): OutboxEvent[] {
+  return miniProgramEvents(before?.data ?? null, after, (before?.version ?? 0) + 1, at, randomBytes);
 }
