@@ -47,6 +47,7 @@ import { DOCUMENTED_FUNCTIONS } from '../../shared/routes';
 import { documented, type OpenApiDocument, openApiDocument } from '../../shared/runtime/http/openapi';
 import { type AnyRoute, json, mediaTypeOf, type Reply, route } from '../../shared/runtime/http/route';
 import { defineCollection } from '../../shared/store/port';
+import { metricsRoutes } from './metrics-routes';
 import { getMiniProgram, listDeployments, listMiniPrograms, primaryMiniProgramOf, queryQuota } from './reads';
 import {
   accountCreatedView,
@@ -539,6 +540,7 @@ export const routes = (s: Services): AnyRoute[] => {
 
     // ---------------------------------------------------------------------------------------------- webhooks
     ...webhookRoutes(s),
+    ...metricsRoutes(s),
   ];
   return own;
 };
