@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { LOCAL_WECHAT_DEFAULTS } from '../../shared/runtime/config';
 import type { Logger } from '../../shared/runtime/logger';
 import { simulatorFile } from '../wechat-sim/persistence';
+import { createLocalMetrics } from './metrics';
 import { type CloudEntry, type LocalRuntime, startLocalRuntime } from './runtime';
 import { type LocalFunction, loadTemplate } from './template';
 
@@ -93,10 +94,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (typeof entry !== 'function') throw new Error(`${fn.source} does not export ${fn.exportName}`);
     return entry as CloudEntry;
   };
+  // The functions' own store (the process's foundation), read at scrape time; imported lazily like the functions.
+  const metrics = createLocalMetrics(async () => (await import('../../shared/runtime/compose')).foundation().then((f) => f.store));
   const runtime = await startLocalRuntime({
     template,
     load,
     log,
+    onInvocation: metrics.observe,
+    metrics: metrics.render,
     port: options.port ?? Number(env.PORT ?? 3000),
     maxBodyBytes: Number(env.MAX_BODY_BYTES ?? 2 * 1024 * 1024),
     timers: options.timers ?? true,

@@ -44,3 +44,17 @@ it('counts an account’s deployments by state, not another account’s; the adm
   const all = summary.parse((await client(p.url, p.adminKey).get('/v1/platform/metrics/summary')).body);
   expect(all.deployments.configuring?.count).toBe((before.deployments.configuring?.count ?? 0) + 1);
 });
+
+it('the local runtime serves Prometheus text made by prom-client: invocations and deployments by state, no ids', async () => {
+  const mine = await newAccount();
+  await seedDeployment(s, { accountId: mine.accountId, appId: 'app_metrics', appid: 'wx00000000metrics2', at: s.clock() });
+  await mine.api.get('/v1/metrics/summary');
+  const response = await fetch(`${p.url}/metrics`);
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toContain('text/plain');
+  const text = await response.text();
+  expect(text).toMatch(/^wxa_invocations_total\{fn="api",trigger="http",outcome="ok"\} \d+$/m);
+  expect(text).toMatch(/^wxa_deployments\{state="configuring"\} [1-9]\d*$/m);
+  expect(text).toMatch(/^# TYPE wxa_invocation_duration_seconds histogram$/m);
+  expect(text).not.toMatch(/acc_|dep_|app_|wx0|whsec_/);
+});

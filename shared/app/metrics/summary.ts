@@ -25,7 +25,10 @@ export interface MetricsSummary {
 
 const counted = (n: number): Counted => ({ count: Math.min(n, COUNT_CAP), capped: n > COUNT_CAP });
 
-export async function metricsSummary(services: Services, accountId: AccountId | null): Promise<MetricsSummary> {
+export async function metricsSummary(
+  services: Pick<Services, 'clock' | 'db' | 'store'>,
+  accountId: AccountId | null,
+): Promise<MetricsSummary> {
   const at = services.clock();
   const scope = accountId === null ? {} : { accountId };
   const byState = await Promise.all(
