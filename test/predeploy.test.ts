@@ -90,7 +90,7 @@ describe('checkResources', () => {
     fakeBuild(dir, Object.keys(resources), '@cloudbase/node-sdk');
     const problems = checkResources(resources, dir);
     expect(problems).toEqual([
-      expect.stringMatching(/^STORE=cloudbase needs the function to run with a role .*\(set SCF_ROLE\) \(api, .*maintenance\)$/),
+      expect.stringMatching(/^STORE=cloudbase needs the function to run with a role .*\(set SCF_ROLE\) \(api, .*maintenance, webhooks\)$/),
     ]);
   });
   it('refuses malformed values and a bundle built for another store', () => {

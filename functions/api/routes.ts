@@ -42,10 +42,12 @@ import { deploymentStateSchema } from '../../shared/domain/deployment';
 import { NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../../shared/domain/errors';
 import { type AccountId, accountIdSchema } from '../../shared/domain/ids';
 import { withLatestMarked } from '../../shared/domain/templates';
+import { webhookDocs } from '../../shared/domain/webhooks/events';
 import { DOCUMENTED_FUNCTIONS } from '../../shared/routes';
 import { documented, type OpenApiDocument, openApiDocument } from '../../shared/runtime/http/openapi';
 import { type AnyRoute, json, mediaTypeOf, type Reply, route } from '../../shared/runtime/http/route';
 import { defineCollection } from '../../shared/store/port';
+import { metricsRoutes } from './metrics-routes';
 import { readinessRoutes } from './readiness-routes';
 import { getMiniProgram, listDeployments, listMiniPrograms, primaryMiniProgramOf, queryQuota } from './reads';
 import {
@@ -69,6 +71,7 @@ import {
   toDeploymentView,
   toMiniProgramView,
 } from './views';
+import { webhookRoutes } from './webhook-routes';
 
 const healthProbes = defineCollection({ name: 'healthProbes', schema: z.object({ at: z.number() }) });
 
@@ -202,7 +205,13 @@ export const routes = (s: Services): AnyRoute[] => {
               },
               ...DOCUMENTED_FUNCTIONS,
             ],
-            { title: 'wxa-deploy', version: '1.0.0', description: API_DESCRIPTION, servers: [{ url: s.config.publicBaseUrl }] },
+            {
+              title: 'wxa-deploy',
+              version: '1.0.0',
+              description: API_DESCRIPTION,
+              servers: [{ url: s.config.publicBaseUrl }],
+              webhooks: webhookDocs(),
+            },
           );
           return json(200, document, { 'cache-control': 'public, max-age=300' });
         },
@@ -531,6 +540,9 @@ export const routes = (s: Services): AnyRoute[] => {
     }),
 
     ...readinessRoutes(s),
+    // ---------------------------------------------------------------------------------------------- webhooks
+    ...webhookRoutes(s),
+    ...metricsRoutes(s),
   ];
   return own;
 };

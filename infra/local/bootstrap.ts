@@ -11,6 +11,7 @@ import { consoleSite } from '../../console/serve';
 import { LOCAL_WECHAT_DEFAULTS } from '../../shared/runtime/config';
 import type { Logger } from '../../shared/runtime/logger';
 import { simulatorFile } from '../wechat-sim/persistence';
+import { createLocalMetrics } from './metrics';
 import { type CloudEntry, type LocalRuntime, startLocalRuntime } from './runtime';
 import { type LocalFunction, loadTemplate } from './template';
 
@@ -98,11 +99,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
   const site = consoleSite();
   if (options.warmConsole) site.warm();
+  // The functions' own store (the process's foundation), read at scrape time; imported lazily like the functions.
+  const metrics = createLocalMetrics(async () => (await import('../../shared/runtime/compose')).foundation().then((f) => f.store));
   const runtime = await startLocalRuntime({
     staticFiles: (method, path) => site.serve(method, path),
     template,
     load,
     log,
+    onInvocation: metrics.observe,
+    metrics: metrics.render,
     port: options.port ?? Number(env.PORT ?? 3000),
     maxBodyBytes: Number(env.MAX_BODY_BYTES ?? 2 * 1024 * 1024),
     timers: options.timers ?? true,

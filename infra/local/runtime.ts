@@ -30,6 +30,10 @@ export interface LocalRuntimeOptions {
   now?: () => number;
   /** Files served before the functions' routes (the console at /console/); undefined = not such a path. */
   staticFiles?: (method: string, path: string) => Promise<{ status: number; headers: Record<string, string>; body: Buffer } | undefined>;
+  /** Told of every invocation (the Prometheus endpoint counts them). */
+  onInvocation?: (entry: InvocationRecord) => void;
+  /** Serves `GET /metrics` (Prometheus text) when set. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
 }
 
 export interface InvocationRecord {
@@ -160,6 +164,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   };
 
   const record = (entry: InvocationRecord) => {
+    options.onInvocation?.(entry);
     invocations.push(entry);
     if (invocations.length > 1000) invocations.shift();
     // An HTTP function writes its own access line (method, path, status, duration) for every request, so the
@@ -204,6 +209,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     if (pathProblem) {
       const refusal = new NonCanonicalPathError(pathProblem);
       sendJson(res, 404, { error: { code: refusal.code, message: refusal.message, field: refusal.field, requestId } });
+      return;
+    }
+    if (url.pathname === '/metrics' && method === 'GET' && options.metrics) {
+      const { contentType, body } = await options.metrics();
+      res.writeHead(200, { 'content-type': contentType }).end(body);
       return;
     }
     if (url.pathname === '/healthz' && (method === 'GET' || method === 'HEAD')) {

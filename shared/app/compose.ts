@@ -12,6 +12,7 @@ import { createWeChatPlatform } from '../wechat/platform';
 import { accountAuthenticator } from './catalog';
 import { createServices, type Services } from './context';
 import { markMiniProgramNeedsReauth } from './mini-programs';
+import { deliverAfterStateChanges } from './webhooks/compose';
 
 export const services = once(async (): Promise<Services> => {
   const base = await foundation();
@@ -24,6 +25,7 @@ export const services = once(async (): Promise<Services> => {
     },
   });
   built = createServices({ ...base, wechat });
+  deliverAfterStateChanges(built);
   return built;
 });
 

@@ -25,6 +25,7 @@ import type { Services } from '../context';
 import { resumeDeploymentsOf, voidDeploymentsOf } from '../deployments';
 import { refreshPlugins } from '../mini-programs';
 import type { StatePayload } from '../state-token';
+import { commitWithEvents, miniProgramWriteEvents, type OutboxEvent } from '../webhooks/outbox';
 import { AuthorizationRefusedError } from './outcome';
 
 /**
@@ -111,6 +112,8 @@ async function recordAndLink(
   const account = await getAccount(services, facts.accountId);
   const existing = await services.db.miniPrograms.get(appid);
   const writes: Write[] = [];
+  // The webhook events of the mini program writes below, committed with them.
+  const events: OutboxEvent[] = [];
   const at = services.clock();
   const scannedFor: ScannedFor = payload.purpose === 'bind-primary' ? 'primary' : 'app';
   let { miniProgram, displaced } = recordAuthorization(existing?.data ?? null, facts, { at, actor, scannedFor });
@@ -141,9 +144,9 @@ async function recordAndLink(
     if (app.data.miniProgramAppid && app.data.miniProgramAppid !== appid) {
       const old = await services.db.miniPrograms.get(app.data.miniProgramAppid);
       if (old && old.data.linkedAppId === app.data.id) {
-        writes.push(
-          services.db.miniPrograms.updateWrite(old.id, old.version, unlinkMiniProgram(old.data, 'unbound', { at, actor }).miniProgram),
-        );
+        const unlinked = unlinkMiniProgram(old.data, 'unbound', { at, actor }).miniProgram;
+        writes.push(services.db.miniPrograms.updateWrite(old.id, old.version, unlinked));
+        events.push(...miniProgramWriteEvents(services.randomBytes, old, unlinked, at));
       }
       lost.push({
         appId: app.data.id,
@@ -164,7 +167,8 @@ async function recordAndLink(
       ? services.db.miniPrograms.updateWrite(appid, existing.version, miniProgram)
       : services.db.miniPrograms.insertWrite(appid, miniProgram),
   );
-  await services.store.commit(writes);
+  events.push(...miniProgramWriteEvents(services.randomBytes, existing, miniProgram, at));
+  await commitWithEvents(services.store, writes, events);
   return { committed: miniProgram, losses: lost, subjectChangedFrom: change?.from ?? null };
 }
 

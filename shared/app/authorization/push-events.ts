@@ -11,6 +11,7 @@ import type { Write } from '../../store/port';
 import { retryOnConflict, updateWithRetry } from '../../store/retry';
 import type { Services } from '../context';
 import { voidDeploymentsOf } from '../deployments';
+import { commitWithEvents, miniProgramWriteEvents } from '../webhooks/outbox';
 
 /**
  * `unauthorized`: the admin revoked the platform. Detach, void in-flight deployments, keep the history. A push older
@@ -53,7 +54,7 @@ export async function handleUnauthorized(services: Services, appid: string, push
         ),
       );
     }
-    await services.store.commit(writes);
+    await commitWithEvents(services.store, writes, miniProgramWriteEvents(services.randomBytes, existing, miniProgram, at));
     return null;
   });
   if (skipped !== null) return skipped;

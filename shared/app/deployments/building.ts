@@ -18,6 +18,7 @@ import {
 } from '../../domain/ids';
 import { checkPlugins } from '../../domain/plugins';
 import { hasCodePermissions, whoCanPublish } from '../../domain/rules';
+import { deploymentStateEvents } from '../../domain/webhooks/state-changes';
 import { defineCollection, type Stored } from '../../store/port';
 import { retryOnConflict } from '../../store/retry';
 import { assetMetasOf, getAccount, getApp } from '../catalog';
@@ -25,6 +26,7 @@ import type { Services } from '../context';
 import { refreshPlugins } from '../mini-programs';
 import { assertReadyToBuild } from '../readiness';
 import { templateToBuild } from '../templates';
+import { commitWithEvents } from '../webhooks/outbox';
 import { DeploymentConflictError } from './state-changes';
 import { advance } from './worker';
 
@@ -120,10 +122,14 @@ export async function startBuild(
       );
     }
     const claim = { deploymentId: created.id, at: services.clock() };
-    await services.store.commit([
-      slot ? slots.updateWrite(slot.id, slot.version, claim) : slots.insertWrite(app.data.id, claim),
-      services.db.deployments.insertWrite(created.id, started.deployment),
-    ]);
+    await commitWithEvents(
+      services.store,
+      [
+        slot ? slots.updateWrite(slot.id, slot.version, claim) : slots.insertWrite(app.data.id, claim),
+        services.db.deployments.insertWrite(created.id, started.deployment),
+      ],
+      deploymentStateEvents(null, started.deployment, services.randomBytes),
+    );
   });
   return advance(services, created.id, signal);
 }

@@ -15,9 +15,11 @@ import {
 } from '../../domain/deployment';
 import { AppError, ConflictError, NotFoundError } from '../../domain/errors';
 import type { AccountId, AppId, WeChatAppid } from '../../domain/ids';
+import { deploymentStateEvents } from '../../domain/webhooks/state-changes';
 import type { Stored } from '../../store/port';
 import { retryOnConflict } from '../../store/retry';
 import type { Services } from '../context';
+import { commitWithEvents } from '../webhooks/outbox';
 
 /** The actor of the changes the pipeline makes by itself. */
 export const SYSTEM: Actor = { kind: 'system' };
@@ -53,8 +55,13 @@ export function applyCommand(services: Services, id: string, command: Deployment
     const stored = await readDeployment(services, id);
     const result = transition(stored.data, command, { at: services.clock(), actor, random: services.random });
     if (!result.changed) return { deployment: stored.data, version: stored.version, changed: false, effects: NO_EFFECTS };
-    const written = await services.db.deployments.update(id, stored.version, result.deployment);
-    return { deployment: written.data, version: written.version, changed: true, effects: result.effects };
+    // The change and the webhook events reporting it, in one batch (the outbox): neither is ever stored alone.
+    await commitWithEvents(
+      services.store,
+      [services.db.deployments.updateWrite(id, stored.version, result.deployment)],
+      deploymentStateEvents(stored.data, result.deployment, services.randomBytes),
+    );
+    return { deployment: result.deployment, version: stored.version + 1, changed: true, effects: result.effects };
   });
 }
 

@@ -13,6 +13,7 @@ import type { Write } from '../../store/port';
 import { retryOnConflict } from '../../store/retry';
 import { getAccount } from '../catalog';
 import type { Services } from '../context';
+import { commitWithEvents, miniProgramWriteEvents } from '../webhooks/outbox';
 import { closingWith, type Withdrawal, withdrawOwnAudit } from './audits';
 import { findOpen } from './building';
 import { acquireWaiting, type DeploymentLease } from './leases';
@@ -110,7 +111,8 @@ export async function unbindMiniProgram(
       writes.push(services.db.accounts.updateWrite(latestAccount.id, latestAccount.version, unbound));
     }
     if (miniProgram !== current.data) writes.push(services.db.miniPrograms.updateWrite(appid, current.version, miniProgram));
-    if (writes.length > 0) await services.store.commit(writes);
+    if (writes.length > 0)
+      await commitWithEvents(services.store, writes, miniProgramWriteEvents(services.randomBytes, current, miniProgram, at));
   });
   return { appid, voided, wasPrimary, warning: wasPrimary ? PRIMARY_UNBIND_WARNING : null };
 }

@@ -45,6 +45,13 @@ export interface OpenApiInfo {
   readonly version: string;
   readonly description?: string;
   readonly servers?: readonly { url: string; description?: string }[];
+  /** What the platform POSTs to its customers' endpoints: OpenAPI 3.1's top-level `webhooks`, one per event type. */
+  readonly webhooks?: readonly {
+    readonly name: string;
+    readonly summary: string;
+    readonly body: z.ZodType;
+    readonly description?: string;
+  }[];
 }
 
 export type JsonSchema = { [key: string]: unknown };
@@ -67,6 +74,7 @@ export interface OpenApiDocument {
   servers?: { url: string; description?: string }[];
   tags: { name: string; description?: string }[];
   paths: Record<string, Partial<Record<Lowercase<HttpMethod>, OpenApiOperation>>>;
+  webhooks?: Record<string, { post: JsonSchema }>;
   components: {
     securitySchemes: Record<string, JsonSchema>;
     schemas: Record<string, JsonSchema>;
@@ -323,12 +331,31 @@ export function openApiDocument(functions: readonly DocumentedFunction[], info: 
     }
   }
   const errorSchema = book.convert(errorEnvelopeSchema, 'output');
+  const webhooks = info.webhooks?.length
+    ? Object.fromEntries(
+        info.webhooks.map((hook) => [
+          hook.name,
+          {
+            post: {
+              operationId: `webhook_${hook.name.replace(/[^a-zA-Z0-9]+/g, '_')}`,
+              summary: hook.summary,
+              ...(hook.description ? { description: hook.description } : {}),
+              requestBody: { required: true, content: { 'application/json': { schema: book.convert(hook.body, 'output') } } },
+              responses: {
+                '2XX': { description: 'Received. Any other answer (or none within 10 s) is retried with backoff for about three days.' },
+              },
+            },
+          },
+        ]),
+      )
+    : undefined;
   return {
     openapi: '3.1.0',
     info: { title: info.title, version: info.version, ...(info.description ? { description: info.description } : {}) },
     ...(info.servers?.length ? { servers: info.servers.map((s) => ({ ...s })) } : {}),
     tags: functions.map((fn) => ({ name: fn.name, ...(fn.description ? { description: fn.description } : {}) })),
     paths: Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b))),
+    ...(webhooks ? { webhooks } : {}),
     components: {
       securitySchemes: { ...SECURITY_SCHEMES },
       schemas: Object.fromEntries(Object.entries(book.components).sort(([a], [b]) => a.localeCompare(b))),

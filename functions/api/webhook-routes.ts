@@ -1,0 +1,255 @@
+/**
+ * `/v1/webhooks` (an account's endpoints, account API key) and `/v1/platform/webhooks` (the platform admin's, which
+ * hear every account and the platform's own events): create, list, read, update, delete, rotate the secret, send
+ * a test event, the delivery log and redelivery. The same routes twice, one owner each.
+ */
+import { z } from 'zod';
+import { accountOf, type Services } from '../../shared/app/context';
+import type { Delivery, WebhookEndpoint } from '../../shared/app/webhooks/collections';
+import { webhookEndpointsOf } from '../../shared/app/webhooks/compose';
+import { webhookEndpointIdSchema } from '../../shared/domain/ids';
+import { WEBHOOK_EVENT_TYPES, webhookEventTypeSchema } from '../../shared/domain/webhooks/events';
+import { type AnyRoute, json, type Principal, route } from '../../shared/runtime/http/route';
+import type { Stored } from '../../shared/store/port';
+
+const webhookParams = z.object({ webhookId: webhookEndpointIdSchema.meta({ description: 'a webhook endpoint id (whk_…)' }) });
+
+const eventTypes = z
+  .array(webhookEventTypeSchema)
+  .min(1)
+  .max(WEBHOOK_EVENT_TYPES.length)
+  .meta({ description: 'The event types to receive (see the webhooks section of this document).' });
+const url = z
+  .string()
+  .min(1)
+  .max(2048)
+  .meta({ description: 'https only in the cloud; private, loopback and metadata addresses are refused.' });
+const description = z.string().max(256);
+
+export const webhookView = z
+  .object({
+    id: z.string(),
+    url: z.string(),
+    description: z.string(),
+    eventTypes: z.array(webhookEventTypeSchema),
+    enabled: z.boolean(),
+    disabledReason: z.string().nullable(),
+    failingSince: z.number().int().nullable().meta({ description: 'Since when every attempt has failed; null while deliveries succeed.' }),
+    lastSuccessAt: z.number().int().nullable(),
+    previousSecretUntil: z
+      .number()
+      .int()
+      .nullable()
+      .meta({ description: 'Until when the secret before the last rotation still signs too.' }),
+    createdAt: z.number().int(),
+    updatedAt: z.number().int(),
+  })
+  .meta({ id: 'WebhookEndpoint' });
+
+const webhookWithSecret = z.object({
+  webhook: webhookView,
+  secret: z.string().meta({ description: 'The signing secret (whsec_…), shown this once.' }),
+});
+
+const deliveryView = z
+  .object({
+    id: z.string(),
+    eventId: z.string().meta({ description: 'The webhook-id header of every attempt.' }),
+    eventType: webhookEventTypeSchema,
+    status: z.enum(['pending', 'delivered', 'failed', 'skipped']),
+    attempts: z.number().int(),
+    nextAttemptAt: z.number().int().nullable(),
+    occurredAt: z.number().int(),
+    log: z.array(
+      z.object({
+        at: z.number().int(),
+        outcome: z.enum(['delivered', 'failed', 'refused']),
+        status: z.number().int().nullable(),
+        latencyMs: z.number().int(),
+        answer: z.string().meta({ description: 'The start of the answer (or of the failure), truncated.' }),
+      }),
+    ),
+  })
+  .meta({ id: 'WebhookDelivery' });
+
+const toWebhookView = ({ id, data: e }: Stored<WebhookEndpoint>): z.infer<typeof webhookView> => ({
+  id,
+  url: e.url,
+  description: e.description,
+  eventTypes: e.eventTypes,
+  enabled: e.enabled,
+  disabledReason: e.disabledReason,
+  failingSince: e.failingSince,
+  lastSuccessAt: e.lastSuccessAt,
+  previousSecretUntil: e.previousSecretUntil,
+  createdAt: e.createdAt,
+  updatedAt: e.updatedAt,
+});
+
+const toDeliveryView = ({ id, data: d }: Stored<Delivery>): z.infer<typeof deliveryView> => ({
+  id,
+  eventId: d.eventId,
+  eventType: d.eventType,
+  status: d.status,
+  attempts: d.attempts,
+  nextAttemptAt: d.nextAttemptAt,
+  occurredAt: d.occurredAt,
+  log: d.log,
+});
+
+const redeliverBody = z.union([
+  z.strictObject({ eventId: z.string().min(1).max(64).meta({ description: 'One event, sent again with its id.' }) }),
+  z.strictObject({ since: z.number().int().nonnegative().meta({ description: 'Every event since this time (epoch ms), oldest first.' }) }),
+]);
+
+interface Owner {
+  owner: string;
+  accountId: WebhookEndpoint['accountId'];
+}
+
+function ownerRoutes(s: Services, prefix: string, auth: 'account' | 'admin', whose: (p: Principal) => Owner, who: string): AnyRoute[] {
+  const endpoints = webhookEndpointsOf(s);
+  const one = `${prefix}/{webhookId}`;
+  return [
+    route({
+      method: 'POST',
+      path: prefix,
+      status: 201,
+      auth,
+      summary: `Create a webhook endpoint of ${who}; its signing secret is in this answer only`,
+      body: z.strictObject({ url, eventTypes, description: description.optional() }),
+      response: webhookWithSecret,
+      handle: async ({ body, principal }) => {
+        const { owner, accountId } = whose(principal);
+        const { endpoint, secret } = await endpoints.create(owner, accountId, body);
+        return json(201, { webhook: toWebhookView(endpoint), secret });
+      },
+    }),
+    route({
+      method: 'GET',
+      path: prefix,
+      auth,
+      summary: `The webhook endpoints of ${who}`,
+      response: z.object({ webhooks: z.array(webhookView) }),
+      handle: async ({ principal }) => json(200, { webhooks: (await endpoints.list(whose(principal).owner)).map(toWebhookView) }),
+    }),
+    route({
+      method: 'GET',
+      path: one,
+      auth,
+      summary: 'A webhook endpoint',
+      params: webhookParams,
+      response: webhookView,
+      handle: async ({ params, principal }) => json(200, toWebhookView(await endpoints.get(whose(principal).owner, params.webhookId))),
+    }),
+    route({
+      method: 'PATCH',
+      path: one,
+      auth,
+      summary: 'Change a webhook endpoint: URL, event types, description; `enabled: false` disables it, `true` enables it again',
+      params: webhookParams,
+      body: z.strictObject({
+        url: url.optional(),
+        eventTypes: eventTypes.optional(),
+        description: description.optional(),
+        enabled: z.boolean().optional(),
+      }),
+      response: webhookView,
+      handle: async ({ params, body, principal }) =>
+        json(200, toWebhookView(await endpoints.update(whose(principal).owner, params.webhookId, body))),
+    }),
+    route({
+      method: 'DELETE',
+      path: one,
+      status: 204,
+      auth,
+      summary: 'Delete a webhook endpoint (its pending deliveries are dropped)',
+      params: webhookParams,
+      handle: async ({ params, principal }) => {
+        await endpoints.remove(whose(principal).owner, params.webhookId);
+        return { status: 204, empty: true };
+      },
+    }),
+    route({
+      method: 'POST',
+      path: `${one}/rotate-secret`,
+      auth,
+      summary: 'A new signing secret (shown once); the previous one keeps signing too for `overlapSeconds` (default one day)',
+      params: webhookParams,
+      body: z.strictObject({
+        overlapSeconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(7 * 86_400)
+          .optional(),
+      }),
+      response: webhookWithSecret,
+      handle: async ({ params, body, principal }) => {
+        const overlapMs = body.overlapSeconds === undefined ? undefined : body.overlapSeconds * 1000;
+        const { endpoint, secret } = await endpoints.rotateSecret(whose(principal).owner, params.webhookId, overlapMs);
+        return json(200, { webhook: toWebhookView(endpoint), secret });
+      },
+    }),
+    route({
+      method: 'POST',
+      path: `${one}/test`,
+      status: 202,
+      auth,
+      summary: 'Send a webhook.test event to this endpoint; its delivery shows in the delivery log',
+      params: webhookParams,
+      response: z.object({ eventId: z.string() }),
+      handle: async ({ params, principal }) => json(202, { eventId: await endpoints.sendTest(whose(principal).owner, params.webhookId) }),
+    }),
+    route({
+      method: 'GET',
+      path: `${one}/deliveries`,
+      auth,
+      summary:
+        'The delivery log of an endpoint, newest first: each event with its attempts (time, status, latency, the start of the answer)',
+      params: webhookParams,
+      query: z.object({
+        status: z.enum(['pending', 'delivered', 'failed', 'skipped']).optional(),
+        limit: z.coerce.number().int().min(1).max(100).default(20),
+      }),
+      response: z.object({ deliveries: z.array(deliveryView) }),
+      handle: async ({ params, query, principal }) =>
+        json(200, { deliveries: (await endpoints.deliveries(whose(principal).owner, params.webhookId, query)).map(toDeliveryView) }),
+    }),
+    route({
+      method: 'POST',
+      path: `${one}/redeliver`,
+      status: 202,
+      auth,
+      summary: 'Send again one event (`eventId`) or every event since a time (`since`), with their original ids',
+      params: webhookParams,
+      body: redeliverBody,
+      response: z.object({
+        queued: z.number().int(),
+        more: z.boolean().meta({ description: 'More events than one request queues: ask again from `lastOccurredAt`.' }),
+        lastOccurredAt: z.number().int().optional(),
+      }),
+      handle: async ({ params, body, principal }) => json(202, await endpoints.redeliver(whose(principal).owner, params.webhookId, body)),
+    }),
+  ];
+}
+
+export const webhookRoutes = (s: Services): AnyRoute[] => [
+  ...ownerRoutes(
+    s,
+    '/v1/webhooks',
+    'account',
+    (p) => {
+      const accountId = accountOf(p);
+      return { owner: accountId, accountId };
+    },
+    'the account',
+  ),
+  ...ownerRoutes(
+    s,
+    '/v1/platform/webhooks',
+    'admin',
+    () => ({ owner: 'platform', accountId: null }),
+    'the platform admin (every account’s events, and the platform’s)',
+  ),
+];

@@ -1,0 +1,82 @@
+/**
+ * The local runtime's Prometheus/OpenMetrics endpoint (`GET /metrics`), where a process lives long enough to be
+ * scraped. prom-client formats it (no hand-written exposition text). Invocations are counted as they happen; the
+ * store-derived figures (deployments by state and the oldest's age, mini programs needing a new scan, webhook
+ * deliveries waiting and given up) are read from the same summary as `GET /v1/platform/metrics/summary` at each
+ * scrape. Labels are low-cardinality: function, trigger kind, outcome, state — never an appid, id or secret.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { openCollections } from '../../shared/app/context';
+import { type MetricsSummary, metricsSummary } from '../../shared/app/metrics/summary';
+import type { DocumentStore } from '../../shared/store/port';
+import type { InvocationRecord } from './runtime';
+
+export function createLocalMetrics(openStore: () => Promise<DocumentStore>) {
+  const registry = new Registry();
+  const invocations = new Counter({
+    name: 'wxa_invocations_total',
+    help: 'Function invocations by function, trigger kind and outcome',
+    labelNames: ['fn', 'trigger', 'outcome'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'wxa_invocation_duration_seconds',
+    help: 'Function invocation duration',
+    labelNames: ['fn', 'trigger'],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [registry],
+  });
+  const read = async (): Promise<MetricsSummary> => {
+    const store = await openStore();
+    return metricsSummary({ clock: Date.now, db: openCollections(store), store }, null);
+  };
+  let latest: Promise<MetricsSummary> | null = null;
+  const summary = () => (latest ??= read().finally(() => setTimeout(() => (latest = null), 1_000)));
+  new Gauge({
+    name: 'wxa_deployments',
+    help: 'Deployments by state (counting stops at 1000)',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      for (const [state, c] of Object.entries((await summary()).deployments)) this.set({ state }, c.count);
+    },
+  });
+  new Gauge({
+    name: 'wxa_deployment_oldest_age_seconds',
+    help: 'Age of the oldest deployment in each state since its last change',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      for (const [state, c] of Object.entries((await summary()).deployments))
+        if (c.oldestAgeMs !== null) this.set({ state }, c.oldestAgeMs / 1000);
+    },
+  });
+  new Gauge({
+    name: 'wxa_mini_programs_needing_reauth',
+    help: 'Mini programs whose refresh token WeChat refused: their admin must scan again',
+    registers: [registry],
+    async collect() {
+      this.set((await summary()).miniProgramsNeedingReauth.count);
+    },
+  });
+  new Gauge({
+    name: 'wxa_webhook_deliveries',
+    help: 'Webhook deliveries waiting (pending) or given up (failed)',
+    labelNames: ['status'],
+    registers: [registry],
+    async collect() {
+      const w = (await summary()).webhooks;
+      this.set({ status: 'pending' }, w.pendingDeliveries.count);
+      this.set({ status: 'failed' }, w.failedDeliveries.count);
+    },
+  });
+  return {
+    observe(entry: InvocationRecord) {
+      const trigger = entry.trigger.split(' ')[0] ?? 'unknown';
+      const outcome = entry.status === 'error' || (typeof entry.status === 'number' && entry.status >= 500) ? 'error' : 'ok';
+      invocations.inc({ fn: entry.fn, trigger, outcome });
+      duration.observe({ fn: entry.fn, trigger }, entry.durationMs / 1000);
+    },
+    render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
+  };
+}

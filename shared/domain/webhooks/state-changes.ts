@@ -1,0 +1,91 @@
+/**
+ * The events a state change reports, worked out from the document before and after it — pure, so the write that
+ * stores the change can carry its events in the same batch (the outbox), and a test can check them without a store.
+ */
+import type { Deployment } from '../deployment';
+import type { RandomBytes } from '../ids';
+import type { MiniProgram } from '../mini-program';
+import { makeEvent, newEventId, type WebhookEvent } from './events';
+
+export interface OutboxEvent {
+  readonly id: string;
+  readonly event: WebhookEvent;
+}
+
+const withId = (event: WebhookEvent, randomBytes: RandomBytes): OutboxEvent => ({ id: newEventId(event.occurredAt, randomBytes), event });
+
+/**
+ * One `deployment.state_changed` per history entry the change added. The entry's position in the history is its
+ * sequence: it only grows, and a write that adds two entries gives them two numbers.
+ */
+export function deploymentStateEvents(before: Deployment | null, after: Deployment, randomBytes: RandomBytes): OutboxEvent[] {
+  const known = before?.history.length ?? 0;
+  return after.history.slice(known).map((entry, i) =>
+    withId(
+      makeEvent({
+        type: 'deployment.state_changed',
+        accountId: after.accountId,
+        subject: after.id,
+        sequence: known + i + 1,
+        occurredAt: entry.at,
+        data: {
+          accountId: after.accountId,
+          deploymentId: after.id,
+          appId: after.appId,
+          miniProgramAppid: after.miniProgramAppid,
+          sequence: known + i + 1,
+          from: entry.from,
+          to: entry.to,
+          entry,
+          reason: entry.to === after.state ? after.stateReason : (entry.cause ?? null),
+        },
+      }),
+      randomBytes,
+    ),
+  );
+}
+
+/**
+ * Linked / unlinked (new link-history entries) and needs-reauth (the status turning to it). Their sequence comes from
+ * `version`, the document's version after the write (the link history is capped, and a status change adds no
+ * entry): `version · 4 + i` for the i-th event of the write, so an unlink and the link that replaced it stay ordered.
+ */
+export function miniProgramEvents(
+  before: MiniProgram | null,
+  after: MiniProgram,
+  version: number,
+  at: number,
+  randomBytes: RandomBytes,
+): OutboxEvent[] {
+  const seen = new Set((before?.linkHistory ?? []).map((entry) => JSON.stringify(entry)));
+  const events: WebhookEvent[] = [];
+  const next = () => ({ accountId: after.accountId, subject: after.appid, sequence: version * 4 + events.length, occurredAt: at });
+  for (const entry of after.linkHistory.filter((e) => !seen.has(JSON.stringify(e)))) {
+    const base = next();
+    events.push(
+      entry.change === 'linked'
+        ? makeEvent({
+            ...base,
+            type: 'mini_program.linked',
+            data: { accountId: after.accountId, appid: after.appid, appId: entry.appId, sequence: base.sequence },
+          })
+        : makeEvent({
+            ...base,
+            type: 'mini_program.unlinked',
+            data: { accountId: after.accountId, appid: after.appid, appId: entry.appId, reason: entry.reason, sequence: base.sequence },
+          }),
+    );
+  }
+  if (after.status === 'needs-reauth' && before?.status !== 'needs-reauth') {
+    const base = next();
+    const reason = after.statusReason ?? 'WeChat refused the refresh token';
+    events.push(
+      makeEvent({
+        ...base,
+        type: 'mini_program.needs_reauth',
+        data: { accountId: after.accountId, appid: after.appid, reason, sequence: base.sequence },
+      }),
+    );
+  }
+  return events.map((event) => withId(event, randomBytes));
+}
