@@ -20,6 +20,7 @@ const BENCHES: { name: string; limitMs: number }[] = [
   { name: 'ingest', limitMs: 4 * 60_000 },
   { name: 'stampede', limitMs: 3 * 60_000 },
   { name: 'poller', limitMs: 8 * 60_000 },
+  { name: 'cost', limitMs: 3 * 60_000 },
 ];
 
 interface Outcome {
