@@ -15,11 +15,13 @@ import { type BenchResult, fmt, machine, markdownTable, ROOT } from './support';
 /** Name, and the most a run may take before it is stopped (each also bounds its own load). */
 const BENCHES: { name: string; limitMs: number }[] = [
   { name: 'crypto', limitMs: 2 * 60_000 },
-  { name: 'coldstart', limitMs: 3 * 60_000 },
-  { name: 'ingest', limitMs: 4 * 60_000 },
+  { name: 'store', limitMs: 3 * 60_000 },
+  { name: 'coldstart', limitMs: 5 * 60_000 },
+  { name: 'ingest', limitMs: 6 * 60_000 },
   { name: 'stampede', limitMs: 3 * 60_000 },
   { name: 'poller', limitMs: 8 * 60_000 },
   { name: 'webhooks', limitMs: 4 * 60_000 },
+  { name: 'cost', limitMs: 3 * 60_000 },
 ];
 
 interface Outcome {

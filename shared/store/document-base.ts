@@ -13,6 +13,7 @@ import {
   type CollectionSpec,
   type Condition,
   type DocumentStore,
+  dataForBatch,
   type FindQuery,
   type Stored,
   validateForWrite,
@@ -115,8 +116,8 @@ export function openDocumentStore<Tx>(driver: DocumentDriver<Tx>, clock: Clock):
 
   const applyInBatch = async (write: Write, tx: Tx): Promise<void> => {
     const spec = specOf(write.collection);
-    if (write.op === 'insert') await insert(spec, write.id, write.data, write.expiresAt ?? null, tx);
-    else if (write.op === 'update') await update(spec, write.id, write.expectedVersion, write.data, write.expiresAt, tx);
+    if (write.op === 'insert') await insert(spec, write.id, dataForBatch(spec, write), write.expiresAt ?? null, tx);
+    else if (write.op === 'update') await update(spec, write.id, write.expectedVersion, dataForBatch(spec, write), write.expiresAt, tx);
     // In a batch the delete was decided on a read: a document gone since then is a lost race too.
     else if (!(await deleteAt(spec, write.id, write.expectedVersion, tx))) throw vanishedError(write.collection, write.id);
   };

@@ -104,6 +104,21 @@ export const validateForWrite = (spec: CollectionSpec<z.ZodType, string>, id: st
 };
 
 /**
+ * The writes the builders below made, whose `data` is already the schema's output: `commit` does not validate
+ * them a second time. A batch may also hold writes built by hand (`Write` is a plain type); those are validated
+ * by `commit` as a single write would be.
+ */
+const builtWrites = new WeakSet<Write>();
+const built = (write: Write): Write => {
+  builtWrites.add(write);
+  return write;
+};
+
+/** The data a batch write stores: validated once, by its builder, or now if the write was built by hand. */
+export const dataForBatch = (spec: CollectionSpec<z.ZodType, string>, write: Extract<Write, { op: 'insert' | 'update' }>): unknown =>
+  builtWrites.has(write) ? write.data : validateForWrite(spec, write.id, write.data);
+
+/**
  * The three write builders every adapter's collections offer for `commit`: validated now, so a bad batch fails
  * before any write. Adapters spread this into their collection objects.
  */
@@ -111,21 +126,23 @@ export function writeBuilders<T>(
   spec: CollectionSpec<z.ZodType, string>,
 ): Pick<Collection<T, string>, 'insertWrite' | 'updateWrite' | 'deleteWrite'> {
   return {
-    insertWrite: (id, data, options: WriteOptions = {}) => ({
-      op: 'insert',
-      collection: spec.name,
-      id,
-      data: validateForWrite(spec, id, data),
-      expiresAt: options.expiresAt ?? null,
-    }),
-    updateWrite: (id, expectedVersion, data, options: WriteOptions = {}) => ({
-      op: 'update',
-      collection: spec.name,
-      id,
-      expectedVersion,
-      data: validateForWrite(spec, id, data),
-      ...(options.expiresAt === undefined ? {} : { expiresAt: options.expiresAt }),
-    }),
+    insertWrite: (id, data, options: WriteOptions = {}) =>
+      built({
+        op: 'insert',
+        collection: spec.name,
+        id,
+        data: validateForWrite(spec, id, data),
+        expiresAt: options.expiresAt ?? null,
+      }),
+    updateWrite: (id, expectedVersion, data, options: WriteOptions = {}) =>
+      built({
+        op: 'update',
+        collection: spec.name,
+        id,
+        expectedVersion,
+        data: validateForWrite(spec, id, data),
+        ...(options.expiresAt === undefined ? {} : { expiresAt: options.expiresAt }),
+      }),
     deleteWrite: (id, expectedVersion) => ({ op: 'delete', collection: spec.name, id, expectedVersion }),
   };
 }

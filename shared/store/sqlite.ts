@@ -16,13 +16,25 @@ import type { z } from 'zod';
 import { CorruptDocumentError } from '../domain/errors';
 import { conflictError, duplicateError, vanishedError } from './document-base';
 import type { Clock, Collection, CollectionSpec, Condition, DocumentStore, FindQuery, Scalar, Stored, Write, WriteOptions } from './port';
-import { validateForWrite, writeBuilders } from './port';
+import { dataForBatch, validateForWrite, writeBuilders } from './port';
 
 interface Row {
   id: string;
   version: number;
   expires_at: number | null;
   body: string;
+}
+
+/** What a write's RETURNING gives back: the body is the one the write just bound, so it need not come back. */
+type WrittenRow = Omit<Row, 'body'>;
+
+/** The statements of one collection's single-document operations, prepared once per connection. */
+interface CollectionStatements {
+  select: Database.Statement;
+  insert: Database.Statement;
+  update: Database.Statement;
+  deleteAny: Database.Statement;
+  deleteAt: Database.Statement;
 }
 
 export interface SqliteStoreOptions {
@@ -85,8 +97,37 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
     return table;
   };
 
-  const checkOnWrite = (collection: string, id: string, data: unknown): string =>
-    JSON.stringify(validateForWrite(specOf(collection), id, data));
+  /**
+   * Each collection's statements, prepared at its first use (after its table is made sure of): an operation then
+   * neither builds its SQL text nor looks it up.
+   */
+  const collectionStatements = new Map<string, CollectionStatements>();
+  const statementsOf = (collection: string): CollectionStatements => {
+    let prepared = collectionStatements.get(collection);
+    if (prepared) return prepared;
+    const table = tableFor(collection);
+    prepared = {
+      select: db.prepare(`SELECT id, version, expires_at, body FROM "${table}" WHERE id = @id AND ${LIVE}`),
+      // An expired document with the same id is replaced, and its version carried forward so a writer still
+      // holding the old version can never compare-and-set the new document by accident.
+      insert: db.prepare(
+        `INSERT INTO "${table}" (id, version, expires_at, body) VALUES (@id, 1, @expiresAt, @body)
+         ON CONFLICT(id) DO UPDATE SET version = version + 1, expires_at = excluded.expires_at, body = excluded.body
+         WHERE expires_at IS NOT NULL AND expires_at <= @now
+         RETURNING id, version, expires_at`,
+      ),
+      update: db.prepare(
+        `UPDATE "${table}"
+         SET version = version + 1, body = @body, expires_at = CASE WHEN @keepExpiry THEN expires_at ELSE @expiresAt END
+         WHERE id = @id AND version = @expectedVersion AND ${LIVE}
+         RETURNING id, version, expires_at`,
+      ),
+      deleteAny: db.prepare(`DELETE FROM "${table}" WHERE id = @id`),
+      deleteAt: db.prepare(`DELETE FROM "${table}" WHERE id = @id AND version = @expectedVersion AND ${LIVE}`),
+    };
+    collectionStatements.set(collection, prepared);
+    return prepared;
+  };
 
   const readBack = <T>(collection: string, row: Row): Stored<T> => {
     const spec = specOf(collection);
@@ -105,31 +146,21 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
 
   /**
    * What a write returns: the body it just validated and stored, as JSON gives it back (the same value a `get`
-   * would return), without validating it a second time.
+   * would return), without validating it a second time — parsed from the text it bound, not read back.
    */
-  const writtenBack = <T>(row: Row): Stored<T> => ({
+  const writtenBack = <T>(row: WrittenRow, body: string): Stored<T> => ({
     id: row.id,
     version: row.version,
     expiresAt: row.expires_at,
-    data: JSON.parse(row.body) as T,
+    data: JSON.parse(body) as T,
   });
 
   const selectRow = (collection: string, id: string): Row | undefined =>
-    prepare(`SELECT id, version, expires_at, body FROM "${tableFor(collection)}" WHERE id = @id AND ${LIVE}`).get({
-      id,
-      now: clock(),
-    }) as Row | undefined;
+    statementsOf(collection).select.get({ id, now: clock() }) as Row | undefined;
 
   // The raw write operations, synchronous so that `commit` can run them inside one SQLite transaction.
-  const applyInsert = (collection: string, id: string, body: string, expiresAt: number | null): Row => {
-    // An expired document with the same id is replaced, and its version carried forward so a writer still
-    // holding the old version can never compare-and-set the new document by accident.
-    const row = prepare(
-      `INSERT INTO "${tableFor(collection)}" (id, version, expires_at, body) VALUES (@id, 1, @expiresAt, @body)
-       ON CONFLICT(id) DO UPDATE SET version = version + 1, expires_at = excluded.expires_at, body = excluded.body
-       WHERE expires_at IS NOT NULL AND expires_at <= @now
-       RETURNING id, version, expires_at, body`,
-    ).get({ id, body, expiresAt, now: clock() }) as Row | undefined;
+  const applyInsert = (collection: string, id: string, body: string, expiresAt: number | null): WrittenRow => {
+    const row = statementsOf(collection).insert.get({ id, body, expiresAt, now: clock() }) as WrittenRow | undefined;
     if (!row) throw duplicateError(collection, id);
     return row;
   };
@@ -140,30 +171,23 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
     expectedVersion: number,
     body: string,
     expiresAt: number | null | undefined,
-  ): Row => {
-    const row = prepare(
-      `UPDATE "${tableFor(collection)}"
-       SET version = version + 1, body = @body, expires_at = CASE WHEN @keepExpiry THEN expires_at ELSE @expiresAt END
-       WHERE id = @id AND version = @expectedVersion AND ${LIVE}
-       RETURNING id, version, expires_at, body`,
-    ).get({
+  ): WrittenRow => {
+    const row = statementsOf(collection).update.get({
       id,
       body,
       expectedVersion,
       keepExpiry: expiresAt === undefined ? 1 : 0,
       expiresAt: expiresAt ?? null,
       now: clock(),
-    }) as Row | undefined;
+    }) as WrittenRow | undefined;
     if (!row) throw conflictError(collection, id, expectedVersion);
     return row;
   };
 
   const applyDelete = (collection: string, id: string, expectedVersion: number | undefined): boolean => {
-    const table = tableFor(collection);
-    if (expectedVersion === undefined) {
-      return prepare(`DELETE FROM "${table}" WHERE id = @id`).run({ id }).changes > 0;
-    }
-    const deleted = prepare(`DELETE FROM "${table}" WHERE id = @id AND version = @expectedVersion AND ${LIVE}`).run({
+    const statements = statementsOf(collection);
+    if (expectedVersion === undefined) return statements.deleteAny.run({ id }).changes > 0;
+    const deleted = statements.deleteAt.run({
       id,
       expectedVersion,
       now: clock(),
@@ -176,15 +200,10 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
   const runBatch = db.transaction((writes: readonly Write[]) => {
     for (const write of writes) {
       if (write.op === 'insert') {
-        applyInsert(write.collection, write.id, checkOnWrite(write.collection, write.id, write.data), write.expiresAt ?? null);
+        applyInsert(write.collection, write.id, JSON.stringify(dataForBatch(specOf(write.collection), write)), write.expiresAt ?? null);
       } else if (write.op === 'update') {
-        applyUpdate(
-          write.collection,
-          write.id,
-          write.expectedVersion,
-          checkOnWrite(write.collection, write.id, write.data),
-          write.expiresAt,
-        );
+        const body = JSON.stringify(dataForBatch(specOf(write.collection), write));
+        applyUpdate(write.collection, write.id, write.expectedVersion, body, write.expiresAt);
       } else if (!applyDelete(write.collection, write.id, write.expectedVersion)) {
         throw vanishedError(write.collection, write.id);
       }
@@ -237,6 +256,7 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
     // The first opening of a name decides its schema and indexes for this connection.
     if (!schemas.has(spec.name)) schemas.set(spec.name, spec);
     const name = spec.name;
+    const decided = specOf(name);
     const allowed = new Set<string>([...spec.indexes, 'id']);
     const assertIndexed = (field: string) => {
       if (!allowed.has(field)) throw new Error(`${name}.${field} is not an indexed field`);
@@ -248,10 +268,14 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
         const row = selectRow(name, id);
         return row ? readBack<T>(name, row) : null;
       },
-      insert: async (id, data, options: WriteOptions = {}) =>
-        writtenBack<T>(applyInsert(name, id, checkOnWrite(name, id, data), options.expiresAt ?? null)),
-      update: async (id, expectedVersion, data, options: WriteOptions = {}) =>
-        writtenBack<T>(applyUpdate(name, id, expectedVersion, checkOnWrite(name, id, data), options.expiresAt)),
+      insert: async (id, data, options: WriteOptions = {}) => {
+        const body = JSON.stringify(validateForWrite(decided, id, data));
+        return writtenBack<T>(applyInsert(name, id, body, options.expiresAt ?? null), body);
+      },
+      update: async (id, expectedVersion, data, options: WriteOptions = {}) => {
+        const body = JSON.stringify(validateForWrite(decided, id, data));
+        return writtenBack<T>(applyUpdate(name, id, expectedVersion, body, options.expiresAt), body);
+      },
       delete: async (id, expectedVersion) => applyDelete(name, id, expectedVersion),
       find: async (query: FindQuery<F> = {}) => {
         const params: Record<string, unknown> = { now: clock() };

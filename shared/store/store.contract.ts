@@ -32,6 +32,15 @@ const widgets = defineCollection({
 });
 type Widget = z.output<typeof widgets.schema>;
 
+/** How many times `countedWidgets`' schema ran: to check that a document is validated once per write or read. */
+let parsesOfCounted = 0;
+const countedWidgets = defineCollection({
+  name: 'contractCounted',
+  schema: widgets.schema.superRefine(() => {
+    parsesOfCounted++;
+  }),
+});
+
 const widget = (patch: Partial<Widget> = {}): Widget => ({
   owner: 'acct-1',
   state: 'new',
@@ -342,6 +351,25 @@ export function describeStoreContract(adapterName: string, factory: StoreFactory
       await expect(items.insert('bad', { ...widget(), state: 'nonsense' } as never)).rejects.toBeInstanceOf(CorruptDocumentError);
       expect(() => items.updateWrite('bad', 1, { owner: 1 } as never)).toThrow(CorruptDocumentError);
       expect(await items.get('bad')).toBeNull();
+    });
+
+    it('validates a batch write once: a builder-made write is not parsed again, a hand-built one is', async () => {
+      const store = await connect();
+      const items = store.collection(countedWidgets);
+      parsesOfCounted = 0;
+      const insert = items.insertWrite('counted', widget());
+      expect(parsesOfCounted).toBe(1);
+      await store.commit([insert]);
+      expect(parsesOfCounted).toBe(1);
+      await store.commit([{ op: 'insert', collection: countedWidgets.name, id: 'by-hand', data: widget() }]);
+      expect(parsesOfCounted).toBe(2);
+      await expect(
+        store.commit([{ op: 'insert', collection: countedWidgets.name, id: 'bad-by-hand', data: { ...widget(), state: 'nonsense' } }]),
+      ).rejects.toBeInstanceOf(CorruptDocumentError);
+      expect(await items.get('bad-by-hand')).toBeNull();
+      parsesOfCounted = 0;
+      expect((await items.get('counted'))?.data).toEqual(widget());
+      expect(parsesOfCounted).toBe(1);
     });
 
     it('validates documents read back and reports corruption as a typed error', async () => {
