@@ -25,5 +25,9 @@ export function nextAttemptDelayMs(failedAttempts: number, random: () => number)
   return Math.round(nominal * (0.8 + 0.4 * random()));
 }
 
-/** An endpoint failing continuously for this long (with nothing delivered) is disabled. */
-export const DISABLE_AFTER_MS = RETRY_WINDOW_MS;
+/**
+ * An endpoint failing continuously for this long (with nothing delivered) is disabled. It is the shortest span the
+ * jittered schedule can take (every wait at -20 %), so a delivery's last attempt always comes after it: with the
+ * nominal window, a schedule jittered short gave its delivery up before the endpoint was ever disabled.
+ */
+export const DISABLE_AFTER_MS = Math.floor(RETRY_WINDOW_MS * 0.8);

@@ -1,7 +1,7 @@
 import { isIP as nodeIsIP } from 'node:net';
 import { checkEndpointUrl, classifyAddress, isIP } from './addresses';
 import { endpointReceives, makeEvent } from './events';
-import { MAX_ATTEMPTS, nextAttemptDelayMs, RETRY_WINDOW_MS } from './schedule';
+import { DISABLE_AFTER_MS, MAX_ATTEMPTS, nextAttemptDelayMs, RETRY_WINDOW_MS } from './schedule';
 
 describe('events', () => {
   it('refuses data that does not match its type’s schema when the event is made', () => {
@@ -21,6 +21,15 @@ describe('events', () => {
 });
 
 describe('retry schedule', () => {
+  it('disables an always-failing endpoint by its last attempt however the jitter falls', () => {
+    const spanOfAttempts = (random: () => number) =>
+      Array.from({ length: MAX_ATTEMPTS - 1 }, (_, i) => nextAttemptDelayMs(i + 1, random) ?? 0).reduce((a, b) => a + b, 0);
+    // The shortest and the longest schedule both reach the disable threshold before the delivery is given up.
+    expect(spanOfAttempts(() => 0)).toBeGreaterThanOrEqual(DISABLE_AFTER_MS);
+    expect(spanOfAttempts(() => 0.999)).toBeGreaterThanOrEqual(DISABLE_AFTER_MS);
+    expect(DISABLE_AFTER_MS).toBeGreaterThan(2 * 24 * 3_600_000);
+  });
+
   it('retries for about three days, then gives up', () => {
     expect(RETRY_WINDOW_MS).toBeGreaterThan(2.5 * 86_400_000);
     expect(RETRY_WINDOW_MS).toBeLessThan(3.5 * 86_400_000);
