@@ -16,7 +16,7 @@ const world = platformForFile();
 interface Owner {
   id: AccountId;
   api: Client;
-  ids: { appId: string; assetId: string; deploymentId: string; appid: string; qrAssetId: string };
+  ids: { appId: string; assetId: string; deploymentId: string; appid: string; qrAssetId: string; webhookId: string };
   config: unknown;
 }
 let first: Owner;
@@ -43,12 +43,14 @@ async function ownerWithData(): Promise<Owner> {
   if (!app) throw new Error('the app should exist');
   await world.s.db.apps.update(appId, app.version, linkApp(app.data, appid, Date.now()));
   const deployment = await world.seedDeployment({ accountId: id, appId, appid, at: Date.now(), built: pngOfWidth(430, 430) });
+  const webhookReply = await api.post('/v1/webhooks', { url: 'http://127.0.0.1:9/hook', eventTypes: ['deployment.state_changed'] });
+  const webhookId = z.object({ webhook: z.object({ id: z.string() }) }).parse(webhookReply.body).webhook.id;
 
   return {
     id,
     api,
     config,
-    ids: { appId, assetId: images.appDownloadQr, deploymentId: deployment.id, appid, qrAssetId: deployment.qrAssetId ?? '' },
+    ids: { appId, assetId: images.appDownloadQr, deploymentId: deployment.id, appid, qrAssetId: deployment.qrAssetId ?? '', webhookId },
   };
 }
 
@@ -80,6 +82,7 @@ const MISSING: Record<string, string> = {
   appId: 'app_doesnotexist',
   assetId: 'ast_doesnotexist',
   deploymentId: 'dep_doesnotexist',
+  webhookId: 'whk_doesnotexist',
   appid: uniqueAppid(),
 };
 
@@ -88,6 +91,7 @@ function bodyFor(route: FrontendRoute, owner: Owner): unknown {
   if (route.method === 'PUT' && route.path === '/v1/apps/{appId}/config') return owner.config;
   if (route.path === '/v1/apps/{appId}/deployments') return { userVersion: '9.9.9', userDesc: 'not yours' };
   if (route.path === '/v1/apps/{appId}/products') return { productIds: [] };
+  if (route.path === '/v1/webhooks/{webhookId}/redeliver') return { since: 0 };
   return {};
 }
 
