@@ -151,6 +151,11 @@ describe('publishing pipeline, end to end', () => {
     const notRecorded = await api.get(`/v1/deployments/${built.id}/screenshots/media_not_on_it`);
     expect(notRecorded.status).toBe(404);
     expect(errorIn(notRecorded.body)).toMatchObject({ code: 'SCREENSHOT_NOT_FOUND', field: 'mediaId' });
+    // A recorded id WeChat no longer serves (40007 invalid media_id) is gone for the reader too, not a server error.
+    p.sim.scriptFault({ path: '/cgi-bin/material/get_material', appId: target, errcode: 40007 });
+    const gone = await api.get(`/v1/deployments/${built.id}/screenshots/${mediaId}`);
+    expect(gone.status).toBe(404);
+    expect(errorIn(gone.body).code).toBe('SCREENSHOT_NOT_FOUND');
   });
 
   it('refuses a release before approval', async () => {
