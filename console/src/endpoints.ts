@@ -59,6 +59,7 @@ export interface Endpoints {
   deployments: { body: undefined; response: { deployments: DeploymentSummaryView[] } };
   deployment: { body: undefined; response: DeploymentView };
   qrcode: { body: undefined; response: Blob };
+  screenshot: { body: undefined; response: Blob };
   asset: { body: undefined; response: Blob };
   build: { body: BuildBody; response: Deployment };
   cancel: { body: undefined; response: Deployment };
@@ -92,6 +93,7 @@ export const ENDPOINTS: { readonly [K in EndpointName]: `${'GET' | 'POST' | 'PUT
   deployments: 'GET /v1/deployments',
   deployment: 'GET /v1/deployments/{deploymentId}',
   qrcode: 'GET /v1/deployments/{deploymentId}/qrcode',
+  screenshot: 'GET /v1/deployments/{deploymentId}/screenshots/{mediaId}',
   asset: 'GET /v1/assets/{assetId}',
   build: 'POST /v1/apps/{appId}/deployments',
   cancel: 'POST /v1/deployments/{deploymentId}/cancel',

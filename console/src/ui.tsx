@@ -207,7 +207,7 @@ export const confirm = (options: {
     });
   });
 
-/** An image behind the API key (experience QR codes, uploads): fetched with the header, shown from a blob URL. */
+/** An image behind the API key (experience QR codes, uploads, audit screenshots): fetched with the header, shown from a blob URL. */
 export function KeyedImage({
   endpoint,
   params,
@@ -215,7 +215,7 @@ export function KeyedImage({
   version,
   className,
 }: {
-  endpoint: Extract<EndpointName, 'qrcode' | 'asset'>;
+  endpoint: Extract<EndpointName, 'qrcode' | 'asset' | 'screenshot'>;
   params: Record<string, string>;
   alt: string;
   version?: string;

@@ -24,7 +24,7 @@ import {
 } from '../../shared/app/catalog';
 import type { Asset } from '../../shared/app/collections';
 import { accountOf, type Services } from '../../shared/app/context';
-import { getDeployment, latestDeploymentOf } from '../../shared/app/deployments';
+import { getDeployment, latestDeploymentOf, rejectionScreenshot } from '../../shared/app/deployments';
 import { readImageMeta } from '../../shared/app/images';
 import { templateLibrary } from '../../shared/app/templates';
 import { accountSchema } from '../../shared/domain/account';
@@ -84,6 +84,12 @@ const accountParams = z.object({ accountId: accountIdSchema.meta({ description: 
 const appParams = z.object({ appId: idOf('app', 'an app id') });
 const assetParams = z.object({ assetId: idOf('ast', 'an asset id') });
 const deploymentParams = z.object({ deploymentId: idOf('dep', 'a deployment id') });
+const screenshotParams = deploymentParams.extend({
+  mediaId: z
+    .string()
+    .regex(/^[0-9A-Za-z_-]{1,128}$/, 'not a WeChat media id')
+    .meta({ description: "a media id from the deployment's `audit.screenshots`" }),
+});
 const miniProgramParams = z.object({
   appid: z
     .string()
@@ -143,12 +149,14 @@ async function reportingFieldsOf<T>(body: 'app' | 'config', run: () => Promise<T
   }
 }
 
-const imageReply = (asset: Asset, cacheControl: string): Reply => ({
+const imageBytesReply = (bytes: Buffer, contentType: string, cacheControl: string): Reply => ({
   status: 200,
-  bytes: Buffer.from(asset.data, 'base64'),
-  contentType: asset.contentType,
+  bytes,
+  contentType,
   headers: { 'cache-control': cacheControl, 'x-content-type-options': 'nosniff' },
 });
+const imageReply = (asset: Asset, cacheControl: string): Reply =>
+  imageBytesReply(Buffer.from(asset.data, 'base64'), asset.contentType, cacheControl);
 
 // The bytes behind an asset id never change, so a reader may keep them; the account's copy stays private.
 const PRIVATE_IMMUTABLE = 'private, max-age=31536000, immutable';
@@ -513,6 +521,23 @@ export const routes = (s: Services): AnyRoute[] => {
           }
           // A retried build may store a new QR: this URL's bytes can change, so clients revalidate.
           return imageReply(await getAsset(s, accountId, deployment.qrAssetId), 'private, no-cache');
+        },
+      }),
+      { responseContentTypes: IMAGE_TYPES },
+    ),
+
+    documented(
+      route({
+        method: 'GET',
+        path: '/v1/deployments/{deploymentId}/screenshots/{mediaId}',
+        auth: 'account',
+        summary:
+          "A screenshot of WeChat's audit rejection, read from WeChat (404 SCREENSHOT_NOT_FOUND for an id not in the deployment's audit.screenshots)",
+        params: screenshotParams,
+        handle: async ({ params, principal, signal }) => {
+          const shot = await rejectionScreenshot(s, accountOf(principal), params.deploymentId, params.mediaId, signal);
+          // A media id names one permanent material: the reader may keep it a day without asking WeChat again.
+          return imageBytesReply(shot.bytes, shot.contentType, 'private, max-age=86400');
         },
       }),
       { responseContentTypes: IMAGE_TYPES },

@@ -300,6 +300,24 @@ describe('submit_audit and the audit state machine', () => {
     expect(errcodeOf(await submit())).toBe(0);
   });
 
+  it('serves the screenshots of a rejection by get_material (its own ids when none were given), 40007 for others', async () => {
+    const material = (mediaId: string) => wxCall(sim, 'POST', api('/cgi-bin/material/get_material'), { body: { media_id: mediaId } });
+    const auditid = await submitted();
+    expect(errcodeOf(await material(`sim_screenshot_${auditid}_1`))).toBe(40007);
+    await sim.decideAudit(MP, 'reject', { reason: '1:名称不符<br>' });
+    const { screenshot } = (await auditStatus(auditid)).body;
+    expect(screenshot).toBe(`sim_screenshot_${auditid}_1`);
+    const answer = await material(str(screenshot));
+    expect(answer.status).toBe(200);
+    expect(answer.contentType).toBe('image/jpeg');
+    expect(readImageMeta(answer.raw)).toMatchObject({ contentType: 'image/jpeg' });
+    expect(answer.body.errcode).toBeUndefined();
+
+    const unknown = await material('not-a-screenshot');
+    expect(unknown.contentType).toMatch(/json/);
+    expect(unknown.body).toMatchObject({ errcode: 40007 });
+  });
+
   it('answers 85058 from get_latest_auditstatus before any audit', async () => {
     expect(errcodeOf(await latest())).toBe(85058);
   });

@@ -11,6 +11,7 @@ import { AppError, type AppErrorOptions, type ErrorCategory } from '../../shared
 export const ERRMSG: Readonly<Record<number, string>> = {
   [-1]: 'system error',
   40001: 'invalid credential, access_token is invalid or not latest',
+  40007: 'invalid media_id',
   40013: 'invalid appid',
   40125: 'invalid appsecret',
   40170: 'args count exceed count limit',

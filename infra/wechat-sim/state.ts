@@ -1198,6 +1198,11 @@ export class SimState {
     return { rest: q.submitRest, limit: q.submitLimit, speedup_rest: q.speedupRest, speedup_limit: q.speedupLimit };
   }
 
+  /** Whether `mediaId` is a rejection screenshot this mini program was handed (what get_material may serve it). */
+  isScreenshotOf(mp: MiniProgramRecord, mediaId: string): boolean {
+    return mp.audits.some((audit) => audit.screenshots.includes(mediaId));
+  }
+
   /** Decides the pending audit of a mini program (control API, or the automatic approval when due). */
   decideAudit(appId: string, decision: AuditDecision, opts: { reason?: string; screenshots?: string[] } = {}): PushRequest {
     const mp = this.requireMiniProgram(appId);
@@ -1246,7 +1251,9 @@ export class SimState {
       case 'reject': {
         audit.status = 1;
         audit.reason = opts.reason ?? '1:小程序名称与内容不符<br>';
-        audit.screenshots = [...(opts.screenshots ?? [])];
+        // WeChat sends screenshots of what the reviewer saw; without given ids the simulator hands out one of its own,
+        // which get_material then serves (as it serves any id it handed out).
+        audit.screenshots = [...(opts.screenshots ?? [`sim_screenshot_${audit.auditid}_1`])];
         const screenshot = audit.screenshots.join('|');
         return push('weapp_audit_fail', {
           ...base,

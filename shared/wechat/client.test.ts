@@ -423,6 +423,15 @@ describe('code management (happy path, one mini program through its lifecycle)',
     await expect(t.client.speedupAudit(appId, auditId)).resolves.toBeUndefined();
   });
 
+  it("get_material: a rejection's screenshot, then the version is resubmitted", async () => {
+    await sim.decideAudit(appId, 'reject');
+    const [mediaId] = (await t.client.getAuditStatus(appId, auditId)).screenshots;
+    const shot = await t.client.getMaterial(appId, mediaId ?? '');
+    expect(shot.contentType).toBe('image/jpeg');
+    expect([...shot.bytes.subarray(0, 2)]).toEqual([0xff, 0xd8]);
+    auditId = (await t.client.submitAudit(appId, { item_list: [AUDIT_ITEM] })).auditid;
+  });
+
   it('release (body {}) and getversioninfo', async () => {
     await sim.decideAudit(appId, 'approve');
     expect((await t.client.getAuditStatus(appId, auditId)).status).toBe(0);
@@ -503,6 +512,13 @@ describe('errcodes from WeChat', () => {
     const appId = await freshApp(t.tokens);
     const err = await rejectionOf(t.client.getQrcode(appId));
     expect(err).toMatchObject({ code: 'WECHAT_86001', kind: 'state', endpoint: '/wxa/get_qrcode' });
+  });
+
+  it('get_material answers JSON for an unknown media id (40007): the binary call turns it into an error', async () => {
+    const t = makeClient(sim);
+    const appId = await freshApp(t.tokens);
+    const err = await rejectionOf(t.client.getMaterial(appId, 'no-such-media'));
+    expect(err).toMatchObject({ code: 'WECHAT_40007', endpoint: '/cgi-bin/material/get_material' });
   });
 
   it('a permission set not granted is a forbidden error', async () => {

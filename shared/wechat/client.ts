@@ -110,6 +110,10 @@ export class WeChatClient {
     return this.withAuthorizerToken(appId, (t) => this.api.getQrcode(t, path, options), options);
   }
 
+  getMaterial(appId: string, mediaId: string, options?: CallOptions): Promise<BinaryResponse> {
+    return this.withAuthorizerToken(appId, (t) => this.api.getMaterial(t, mediaId, options), options);
+  }
+
   getCategory(appId: string, options?: CallOptions): Promise<CategoryListResponse> {
     return this.withAuthorizerToken(appId, (t) => this.api.getCategory(t, options), options);
   }

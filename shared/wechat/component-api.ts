@@ -98,6 +98,7 @@ export const OPERATIONS = {
   getTemplateList: { path: '/wxa/gettemplatelist', idempotent: true },
   commit: { path: '/wxa/commit', idempotent: false },
   getQrcode: { path: '/wxa/get_qrcode', idempotent: true },
+  getMaterial: { path: '/cgi-bin/material/get_material', idempotent: true },
   getCategory: { path: '/wxa/get_category', idempotent: true },
   getPage: { path: '/wxa/get_page', idempotent: true },
   getPrivacySetting: { path: '/cgi-bin/component/getprivacysetting', idempotent: true },
@@ -364,6 +365,14 @@ export class ComponentApi {
   /** Experience-version QR code; `path` is the page plus query (`page/index?a=1`), encoded once here. */
   async getQrcode(authorizerToken: string, path?: string, options?: CallOptions): Promise<BinaryResponse> {
     return this.http.binary({ ...this.wxa('getQrcode', 'GET', authorizerToken, options), query: { path } });
+  }
+
+  /**
+   * A permanent material's bytes: how an audit rejection's screenshots are read (get_auditstatus doc: the `|`-joined
+   * media ids "可通过获取永久素材接口拉取截图内容"), with the mini program's authorizer token. An unknown id is 40007.
+   */
+  async getMaterial(authorizerToken: string, mediaId: string, options?: CallOptions): Promise<BinaryResponse> {
+    return this.http.binary({ ...this.wxa('getMaterial', 'POST', authorizerToken, options), body: { media_id: mediaId } });
   }
 
   async getCategory(authorizerToken: string, options?: CallOptions): Promise<CategoryListResponse> {

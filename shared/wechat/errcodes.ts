@@ -34,6 +34,7 @@ export const WECHAT_ERRCODES: Readonly<Record<number, ErrcodeInfo>> = {
   42001: e('token', 'access token expired'),
   42007: e('auth', 'access token and refresh token invalidated (admin changed password); re-authorization needed'),
   40013: e('auth', 'invalid appid'),
+  40007: e('input', 'invalid media_id (get_material: no permanent material with that id for this account)'),
   40125: e('auth', 'invalid appsecret'),
   40164: e('permission', 'caller IP is not in the whitelist'),
   40170: e('input', 'count exceeds the maximum (500) for api_get_authorizer_list'),
@@ -176,6 +177,8 @@ export const errcodeInfo = (errcode: number): ErrcodeInfo => WECHAT_ERRCODES[err
 export const ERRCODE = {
   /** 40001 "invalid credential, access_token is invalid or not latest". */
   ACCESS_TOKEN_INVALID: 40001,
+  /** 40007 "invalid media_id" (get_material). */
+  INVALID_MEDIA_ID: 40007,
   /** 40014 "invalid access_token". */
   ACCESS_TOKEN_MALFORMED: 40014,
   /** 42001 "access_token expired". */

@@ -77,8 +77,10 @@ async function frontendRoutes(): Promise<FrontendRoute[]> {
 }
 
 /** Ids of the first account, by path parameter name, and ids nobody has, in the same format. */
-const idsFor = (owner: Owner): Record<string, string> => owner.ids;
+// A screenshot route looks the deployment up first: any well-formed media id shows whose deployment it is.
+const idsFor = (owner: Owner): Record<string, string> => ({ ...owner.ids, mediaId: 'media_of_a_rejection' });
 const MISSING: Record<string, string> = {
+  mediaId: 'media_of_a_rejection',
   appId: 'app_doesnotexist',
   assetId: 'ast_doesnotexist',
   deploymentId: 'dep_doesnotexist',
@@ -118,6 +120,7 @@ describe('isolation between accounts', () => {
         'GET /v1/mini-programs/{appid}',
         'GET /v1/deployments/{deploymentId}',
         'GET /v1/deployments/{deploymentId}/qrcode',
+        'GET /v1/deployments/{deploymentId}/screenshots/{mediaId}',
       ]),
     );
     const outcomes = [];

@@ -96,6 +96,7 @@ describe('GET /openapi.json', () => {
       'GET /v1/deployments',
       'GET /v1/deployments/{deploymentId}',
       'GET /v1/deployments/{deploymentId}/qrcode',
+      'GET /v1/deployments/{deploymentId}/screenshots/{mediaId}',
       'GET /v1/quota',
       'GET /openapi.json',
     ]) {
@@ -175,6 +176,9 @@ describe('GET /openapi.json', () => {
     ]);
     expect(Object.keys(op('post', '/v1/assets').requestBody?.content ?? {})).toEqual(['image/png', 'image/jpeg', 'image/gif']);
     expect(JSON.stringify(op('get', '/v1/deployments/{deploymentId}/qrcode').responses['200'])).toContain('"format":"binary"');
+    expect(JSON.stringify(op('get', '/v1/deployments/{deploymentId}/screenshots/{mediaId}').responses['200'])).toContain(
+      '"format":"binary"',
+    );
     expect(JSON.stringify(op('get', '/v1/apps/{appId}').responses['200'])).toContain('#/components/schemas/App');
     expect(JSON.stringify(doc.components.schemas.App)).toContain('linkLostReason');
   });

@@ -226,7 +226,11 @@ describe('the console, seed 003 (IoT Video) in a browser', () => {
       .getByTestId('state-reason')
       .getByText(/小程序名称与内容不符/)
       .waitFor();
-    await page.getByTestId('audit-screenshots').getByText('media-2').waitFor();
+    // WeChat's screenshots, read through the API with the key and decoded in the page (the simulator serves a JPEG).
+    await page.getByTestId('audit-screenshots').getByRole('img', { name: '审核未通过截图 2' }).waitFor();
+    await page.waitForFunction(
+      "(() => { const shots = [...document.querySelectorAll('img.audit-screenshot')]; return shots.length === 2 && shots.every((img) => img.complete && img.naturalWidth > 0); })()",
+    );
     await atBothWidths(page, 'deployment-rejected', async () => expectAccessible());
     await page.getByRole('button', { name: '重新提交审核' }).click();
     await waitFor('auditing');

@@ -132,6 +132,32 @@ describe('publishing pipeline, end to end', () => {
     expect((await readDeployment(api, built.id)).state).toBe('approved');
   });
 
+  it("serves a rejection's screenshots from WeChat, to the deployment's account only", async () => {
+    const { api, target, built } = await builtAndSubmitted();
+    // No ids given: the simulator hands out its own, which its get_material serves.
+    await p.sim.decideAudit(target, 'reject', { reason: '1:小程序名称与内容不符' });
+    const [mediaId] = (await readDeployment(api, built.id)).audit?.screenshots ?? [];
+    expect(mediaId).toEqual(expect.any(String));
+    const shot = await api.get(`/v1/deployments/${built.id}/screenshots/${mediaId}`);
+    expect(shot.status).toBe(200);
+    expect(shot.headers.get('content-type')).toBe('image/jpeg');
+    expect(shot.headers.get('cache-control')).toMatch(/^private/);
+    expect((shot.body as Buffer).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+
+    const stranger = (await createAccount(p, newSubject())).api;
+    const elsewhere = await stranger.get(`/v1/deployments/${built.id}/screenshots/${mediaId}`);
+    expect(elsewhere.status).toBe(404);
+    expect(errorIn(elsewhere.body).code).toBe('DEPLOYMENT_NOT_FOUND');
+    const notRecorded = await api.get(`/v1/deployments/${built.id}/screenshots/media_not_on_it`);
+    expect(notRecorded.status).toBe(404);
+    expect(errorIn(notRecorded.body)).toMatchObject({ code: 'SCREENSHOT_NOT_FOUND', field: 'mediaId' });
+    // A recorded id WeChat no longer serves (40007 invalid media_id) is gone for the reader too, not a server error.
+    p.sim.scriptFault({ path: '/cgi-bin/material/get_material', appId: target, errcode: 40007 });
+    const gone = await api.get(`/v1/deployments/${built.id}/screenshots/${mediaId}`);
+    expect(gone.status).toBe(404);
+    expect(errorIn(gone.body).code).toBe('SCREENSHOT_NOT_FOUND');
+  });
+
   it('refuses a release before approval', async () => {
     const { api, appId } = await readyApp(p);
     const built = await build(api, appId);

@@ -168,11 +168,16 @@ export function DeploymentPage({ deploymentId }: { deploymentId: string }) {
         />
       ) : null}
       {d.audit && d.audit.screenshots.length > 0 ? (
-        <Card bordered className="gap" title={t('审核截图（微信素材 ID）', 'Audit screenshots (WeChat media ids)')}>
+        <Card bordered className="gap" title={t('审核截图', 'Audit screenshots')}>
           <ul className="plain-list" data-testid="audit-screenshots">
-            {d.audit.screenshots.map((id) => (
-              <li key={id}>
-                <code>{id}</code>
+            {d.audit.screenshots.map((mediaId, i) => (
+              <li key={mediaId}>
+                <KeyedImage
+                  endpoint="screenshot"
+                  params={{ deploymentId, mediaId }}
+                  alt={t(`审核未通过截图 ${i + 1}`, `Rejection screenshot ${i + 1}`)}
+                  className="audit-screenshot"
+                />
               </li>
             ))}
           </ul>

@@ -15,5 +15,6 @@ export {
   undoAudit,
 } from './commands';
 export { type PollSummary, pollDue } from './poller';
+export { rejectionScreenshot, type Screenshot } from './screenshots';
 export { DeploymentConflictError, getDeployment, resumeDeploymentsOf } from './state-changes';
 export { PRIMARY_UNBIND_WARNING, unbindMiniProgram, voidDeploymentsOf } from './unbind';
