@@ -67,6 +67,24 @@ export const Busy = () => {
   return <Loading size="small" text={t('加载中…', 'Loading…')} />;
 };
 
+/** A loaded list shown as cards: the load's error, a spinner until it answers, `empty` when it holds nothing. */
+export function CardList<T>(props: { error: unknown; items: readonly T[] | undefined; empty: string; children: (item: T) => ReactNode }) {
+  return (
+    <>
+      <LoadError error={props.error} />
+      {props.items === undefined ? (
+        props.error ? null : (
+          <Busy />
+        )
+      ) : props.items.length === 0 ? (
+        <p className="muted">{props.empty}</p>
+      ) : (
+        <div className="cards">{props.items.map((item) => props.children(item))}</div>
+      )}
+    </>
+  );
+}
+
 export function PageTitle({ children, extra }: { children: ReactNode; extra?: ReactNode }) {
   return (
     <div className="page-title">
@@ -178,6 +196,24 @@ export function TextArea(props: TextProps & { rows?: number }) {
         {...(props.name ? { name: props.name } : {})}
       />
     </span>
+  );
+}
+
+/** A labelled text input (a text area when given `rows`), marked invalid exactly when its field has an error. */
+export function TextField(
+  props: { label: string; error?: string | undefined; help?: ReactNode; rows?: number } & Omit<TextProps, 'id' | 'describedBy' | 'invalid'>,
+) {
+  const { label, error, help, rows, ...text } = props;
+  return (
+    <Field label={label} error={error} help={help}>
+      {(id, describedBy) =>
+        rows === undefined ? (
+          <TextInput id={id} describedBy={describedBy} invalid={!!error} {...text} />
+        ) : (
+          <TextArea id={id} describedBy={describedBy} invalid={!!error} rows={rows} {...text} />
+        )
+      }
+    </Field>
   );
 }
 
