@@ -154,47 +154,43 @@ export interface TextProps {
   autoComplete?: string;
 }
 
-export function TextInput(props: TextProps) {
+/**
+ * What an <input> and a <textarea> share: the attributes put on the element itself, and the TDesign props (value,
+ * change, error state, placeholder, name).
+ */
+function useTextControl(props: TextProps, selector: 'input' | 'textarea', extra: Record<string, string | undefined> = {}) {
   const ref = useRef<HTMLSpanElement>(null);
-  useInnerAttributes(ref, 'input', {
+  useInnerAttributes(ref, selector, {
     id: props.id,
     'aria-describedby': props.describedBy,
     'aria-invalid': props.invalid ? 'true' : undefined,
-    autocomplete: props.autoComplete ?? 'off',
+    ...extra,
     'data-name': props.name,
   });
+  const control = {
+    value: props.value,
+    onChange: (value: unknown) => props.onChange(String(value)),
+    status: props.invalid ? ('error' as const) : ('default' as const),
+    ...(props.placeholder ? { placeholder: props.placeholder } : {}),
+    ...(props.name ? { name: props.name } : {}),
+  };
+  return { ref, control };
+}
+
+export function TextInput(props: TextProps) {
+  const { ref, control } = useTextControl(props, 'input', { autocomplete: props.autoComplete ?? 'off' });
   return (
     <span ref={ref} className="text-input">
-      <Input
-        value={props.value}
-        onChange={(value) => props.onChange(String(value))}
-        status={props.invalid ? 'error' : 'default'}
-        type={props.type ?? 'text'}
-        {...(props.placeholder ? { placeholder: props.placeholder } : {})}
-        {...(props.name ? { name: props.name } : {})}
-      />
+      <Input {...control} type={props.type ?? 'text'} />
     </span>
   );
 }
 
 export function TextArea(props: TextProps & { rows?: number }) {
-  const ref = useRef<HTMLSpanElement>(null);
-  useInnerAttributes(ref, 'textarea', {
-    id: props.id,
-    'aria-describedby': props.describedBy,
-    'aria-invalid': props.invalid ? 'true' : undefined,
-    'data-name': props.name,
-  });
+  const { ref, control } = useTextControl(props, 'textarea');
   return (
     <span ref={ref} className="text-input">
-      <Textarea
-        value={props.value}
-        onChange={(value) => props.onChange(String(value))}
-        status={props.invalid ? 'error' : 'default'}
-        autosize={{ minRows: props.rows ?? 3 }}
-        {...(props.placeholder ? { placeholder: props.placeholder } : {})}
-        {...(props.name ? { name: props.name } : {})}
-      />
+      <Textarea {...control} autosize={{ minRows: props.rows ?? 3 }} />
     </span>
   );
 }
