@@ -384,10 +384,11 @@ describe('authorizer tokens and refresh-token rotation', () => {
 describe('authorization page and scan', () => {
   const page = (query: Record<string, string>, path = '/cgi-bin/componentloginpage') =>
     wxCall(sim, 'GET', `${path}?${new URLSearchParams(query).toString()}`);
+  /** A pre-auth code from a fresh component token (the ticket pushed first), for a test that needs nothing else. */
+  const freshPreAuthCode = async () => preAuthCode(sim, await componentToken(sim, await sim.pushVerifyTicket()));
 
   it('serves an HTML page listing the mini programs with a form posting to /sim/scan', async () => {
-    const cat = await componentToken(sim, await sim.pushVerifyTicket());
-    const code = await preAuthCode(sim, cat);
+    const code = await freshPreAuthCode();
     const answer = await page({
       component_appid: COMPONENT.appId,
       pre_auth_code: code,
@@ -419,8 +420,7 @@ describe('authorization page and scan', () => {
   });
 
   it('shows an error page for a used or unknown pre-auth code and a foreign component appid', async () => {
-    const cat = await componentToken(sim, await sim.pushVerifyTicket());
-    const code = await preAuthCode(sim, cat);
+    const code = await freshPreAuthCode();
     await sim.scanAuthorization({ preAuthCode: code, appId: MP });
     const used = await page({ component_appid: COMPONENT.appId, pre_auth_code: code, redirect_uri: 'https://x.example/cb' });
     expect(used.status).toBe(409);
@@ -465,8 +465,7 @@ describe('authorization page and scan', () => {
   });
 
   it('restricts the offered permission sets to category_id_list', async () => {
-    const cat = await componentToken(sim, await sim.pushVerifyTicket());
-    const code = await preAuthCode(sim, cat);
+    const code = await freshPreAuthCode();
     const answer = await page({
       component_appid: COMPONENT.appId,
       pre_auth_code: code,
@@ -510,8 +509,7 @@ describe('authorization page and scan', () => {
   });
 
   it('keeps everything consistent across a day boundary (codes do not survive)', async () => {
-    const cat = await componentToken(sim, await sim.pushVerifyTicket());
-    const code = await preAuthCode(sim, cat);
+    const code = await freshPreAuthCode();
     clock.advance(DAY);
     await expect(sim.scanAuthorization({ preAuthCode: code, appId: MP })).rejects.toMatchObject({ code: 'PRE_AUTH_CODE_EXPIRED' });
   });
