@@ -1,7 +1,7 @@
 import { useContext, useEffect, useState } from 'react';
 import { Alert, Button, Card, Form, MessagePlugin, Space, Tag } from 'tdesign-react';
 import { ApiError, type AppView, type DeploymentSummaryView } from '../api';
-import { appStatusText, deploymentStateText, formatTime, LangContext, useT } from '../i18n';
+import { appKindText, appStatusText, appTargetText, deploymentStateText, formatTime, LangContext, useT } from '../i18n';
 import { AuthorizationDialog, Busy, LoadError, PageTitle, plainError, TextField, useLoad, usePolling, useSession } from '../ui';
 import {
   byCategory,
@@ -52,15 +52,11 @@ export function AppPage({ appId }: { appId: string }) {
         {data.name}
       </PageTitle>
       <Space breakLine className="gap">
-        <Tag variant="outline">{data.kind === 'iot-video' ? 'IoT Video' : t('低码应用', 'Low-code')}</Tag>
+        <Tag variant="outline">{appKindText(t, data.kind)}</Tag>
         <Tag theme={statusTheme(data.status)} data-testid="app-status">
           {appStatusText(t, data.status)}
         </Tag>
-        <span className="muted">
-          {data.miniProgramAppid
-            ? t(`小程序 ${data.miniProgramAppid}`, `Mini program ${data.miniProgramAppid}`)
-            : t('未授权小程序', 'No mini program')}
-        </span>
+        <span className="muted">{appTargetText(t, data.miniProgramAppid)}</span>
       </Space>
       {data.linkLostReason ? <Alert theme="warning" className="gap" message={data.linkLostReason.message} /> : null}
       <AuthorizationDialog

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { Alert, Button, Card, Form, MessagePlugin, Radio, Space, Tag } from 'tdesign-react';
 import { IOT_VIDEO_THEME_DEFAULTS } from '../../../shared/domain/iot-video-template';
 import { ApiError, type AppView, type NewAppInput } from '../api';
-import { appStatusText, useT } from '../i18n';
+import { appKindText, appStatusText, appTargetText, useT } from '../i18n';
 import { CardList, LoadError, PageTitle, plainError, TextField, useLoad, useSession } from '../ui';
 import {
   byCategory,
@@ -50,14 +50,10 @@ export function AppsPage() {
               <a href={`#/apps/${app.id}`}>{app.name}</a>
             </h2>
             <Space breakLine>
-              <Tag variant="outline">{app.kind === 'iot-video' ? 'IoT Video' : t('低码应用', 'Low-code')}</Tag>
+              <Tag variant="outline">{appKindText(t, app.kind)}</Tag>
               <Tag theme={statusTheme(app.status)}>{appStatusText(t, app.status)}</Tag>
             </Space>
-            <p className="muted">
-              {app.miniProgramAppid
-                ? t(`小程序 ${app.miniProgramAppid}`, `Mini program ${app.miniProgramAppid}`)
-                : t('未授权小程序', 'No mini program yet')}
-            </p>
+            <p className="muted">{appTargetText(t, app.miniProgramAppid)}</p>
           </Card>
         )}
       </CardList>
