@@ -14,11 +14,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LIFECYCLE } from '../infra/testing/lifecycle';
 import { openCollections } from '../shared/app/context';
 import { createEndpointService } from '../shared/app/webhooks/endpoints';
 import { commitWithEvents } from '../shared/app/webhooks/outbox';
 import { createWebhookWorker } from '../shared/app/webhooks/worker';
-import { createDeployment, type Deployment, type DeploymentCommand, transition } from '../shared/domain/deployment';
+import { createDeployment, type Deployment, transition } from '../shared/domain/deployment';
 import { newDeploymentId } from '../shared/domain/ids';
 import { deploymentStateEvents } from '../shared/domain/webhooks/state-changes';
 import { createLogger } from '../shared/runtime/logger';
@@ -31,18 +32,8 @@ const RECEIVER_MS = 50;
 const RECEIVER_CONCURRENCY = 32;
 const WORKER_CONCURRENCY = 32;
 
-const TEN: DeploymentCommand[] = [
-  { type: 'startBuild' },
-  { type: 'buildCommitted' },
-  { type: 'privacyGuideSet' },
-  { type: 'domainsSet' },
-  { type: 'qrStored', qrAssetId: 'ast_qr' },
-  { type: 'buildSucceeded', boundTesters: [] },
-  { type: 'submitAudit' },
-  { type: 'auditSubmitted', auditId: 1 },
-  { type: 'auditApproved' },
-  { type: 'startRelease' },
-];
+/** Ten transitions a deployment: its whole lifecycle but the last (`released`). */
+const TEN = LIFECYCLE.slice(0, 10);
 
 main(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wxa-bench-webhooks-'));

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { renderTemplate } from '../infra/scf/render';
 import { checkResources, codeCacheWarnings, nodeOfRuntime } from '../scripts/predeploy';
+import { REQUIRED_IN_CLOUD } from '../shared/runtime/config';
 
 const root = resolve(__dirname, '..');
 const scfFile = join(root, 'serverless.yml');
@@ -66,16 +67,7 @@ describe('checkResources', () => {
     const resources = renderTemplate(scfFile, {});
     fakeBuild(dir, Object.keys(resources), '@cloudbase/node-sdk');
     const problems = checkResources(resources, dir);
-    for (const name of [
-      'DATA_KEY',
-      'ADMIN_API_KEY',
-      'WECHAT_COMPONENT_APPID',
-      'WECHAT_COMPONENT_SECRET',
-      'WECHAT_TOKEN',
-      'WECHAT_ENCODING_AES_KEY',
-      'PUBLIC_BASE_URL',
-      'TCB_ENV',
-    ]) {
+    for (const name of [...REQUIRED_IN_CLOUD, 'TCB_ENV']) {
       expect(problems.filter((p) => p.startsWith(`${name} is required`))).toHaveLength(1);
     }
     expect(problems.find((p) => p.startsWith('DATA_KEY'))).toMatch(/\(api, .*maintenance/);

@@ -40,8 +40,11 @@ type UnbindBody = BodyOf<typeof unbindRoutes.unbind>;
 /** What the unbind route answers: its handler's result. */
 export type UnbindResult = Awaited<ReturnType<typeof unbindMiniProgram>>;
 
+/** What a deployment's action buttons call: `POST /v1/deployments/{deploymentId}/<action>`, no body, the deployment back. */
+type DeploymentAction = 'cancel' | 'retry' | 'submit' | 'undo' | 'speedup' | 'release' | 'rollback';
+
 /** Each call the console makes: its method and path template, what it sends and what a success answers. */
-export interface Endpoints {
+export interface Endpoints extends Record<DeploymentAction, { body: undefined; response: Deployment }> {
   account: { body: undefined; response: AccountView };
   accountById: { body: undefined; response: AccountView };
   createAccount: { body: Pick<Account, 'name'>; response: z.infer<typeof accountCreatedView> };
@@ -62,14 +65,7 @@ export interface Endpoints {
   screenshot: { body: undefined; response: Blob };
   asset: { body: undefined; response: Blob };
   build: { body: BuildBody; response: Deployment };
-  cancel: { body: undefined; response: Deployment };
-  retry: { body: undefined; response: Deployment };
   testers: { body: TestersBody; response: Deployment };
-  submit: { body: undefined; response: Deployment };
-  undo: { body: undefined; response: Deployment };
-  speedup: { body: undefined; response: Deployment };
-  release: { body: undefined; response: Deployment };
-  rollback: { body: undefined; response: Deployment };
   templates: { body: undefined; response: z.infer<typeof templateListView> };
   quota: { body: undefined; response: Quota };
 }

@@ -36,6 +36,12 @@ export const deploymentStateText = (t: T, state: DeploymentView['state']): strin
     'rolled-back': t('已回退', 'rolled back'),
   })[state];
 
+export const appKindText = (t: T, kind: AppView['kind']): string => (kind === 'iot-video' ? 'IoT Video' : t('低码应用', 'Low-code'));
+
+/** The mini program an app publishes to, or that it has none yet. */
+export const appTargetText = (t: T, appid: AppView['miniProgramAppid']): string =>
+  appid ? t(`小程序 ${appid}`, `Mini program ${appid}`) : t('未授权小程序', 'No mini program yet');
+
 export const appStatusText = (t: T, status: AppView['status']): string =>
   ({
     unlinked: t('未授权小程序', 'no mini program'),

@@ -67,6 +67,24 @@ export const Busy = () => {
   return <Loading size="small" text={t('加载中…', 'Loading…')} />;
 };
 
+/** A loaded list shown as cards: the load's error, a spinner until it answers, `empty` when it holds nothing. */
+export function CardList<T>(props: { error: unknown; items: readonly T[] | undefined; empty: string; children: (item: T) => ReactNode }) {
+  return (
+    <>
+      <LoadError error={props.error} />
+      {props.items === undefined ? (
+        props.error ? null : (
+          <Busy />
+        )
+      ) : props.items.length === 0 ? (
+        <p className="muted">{props.empty}</p>
+      ) : (
+        <div className="cards">{props.items.map((item) => props.children(item))}</div>
+      )}
+    </>
+  );
+}
+
 export function PageTitle({ children, extra }: { children: ReactNode; extra?: ReactNode }) {
   return (
     <div className="page-title">
@@ -136,48 +154,62 @@ export interface TextProps {
   autoComplete?: string;
 }
 
-export function TextInput(props: TextProps) {
+/**
+ * What an <input> and a <textarea> share: the attributes put on the element itself, and the TDesign props (value,
+ * change, error state, placeholder, name).
+ */
+function useTextControl(props: TextProps, selector: 'input' | 'textarea', extra: Record<string, string | undefined> = {}) {
   const ref = useRef<HTMLSpanElement>(null);
-  useInnerAttributes(ref, 'input', {
+  useInnerAttributes(ref, selector, {
     id: props.id,
     'aria-describedby': props.describedBy,
     'aria-invalid': props.invalid ? 'true' : undefined,
-    autocomplete: props.autoComplete ?? 'off',
+    ...extra,
     'data-name': props.name,
   });
+  const control = {
+    value: props.value,
+    onChange: (value: unknown) => props.onChange(String(value)),
+    status: props.invalid ? ('error' as const) : ('default' as const),
+    ...(props.placeholder ? { placeholder: props.placeholder } : {}),
+    ...(props.name ? { name: props.name } : {}),
+  };
+  return { ref, control };
+}
+
+export function TextInput(props: TextProps) {
+  const { ref, control } = useTextControl(props, 'input', { autocomplete: props.autoComplete ?? 'off' });
   return (
     <span ref={ref} className="text-input">
-      <Input
-        value={props.value}
-        onChange={(value) => props.onChange(String(value))}
-        status={props.invalid ? 'error' : 'default'}
-        type={props.type ?? 'text'}
-        {...(props.placeholder ? { placeholder: props.placeholder } : {})}
-        {...(props.name ? { name: props.name } : {})}
-      />
+      <Input {...control} type={props.type ?? 'text'} />
     </span>
   );
 }
 
 export function TextArea(props: TextProps & { rows?: number }) {
-  const ref = useRef<HTMLSpanElement>(null);
-  useInnerAttributes(ref, 'textarea', {
-    id: props.id,
-    'aria-describedby': props.describedBy,
-    'aria-invalid': props.invalid ? 'true' : undefined,
-    'data-name': props.name,
-  });
+  const { ref, control } = useTextControl(props, 'textarea');
   return (
     <span ref={ref} className="text-input">
-      <Textarea
-        value={props.value}
-        onChange={(value) => props.onChange(String(value))}
-        status={props.invalid ? 'error' : 'default'}
-        autosize={{ minRows: props.rows ?? 3 }}
-        {...(props.placeholder ? { placeholder: props.placeholder } : {})}
-        {...(props.name ? { name: props.name } : {})}
-      />
+      <Textarea {...control} autosize={{ minRows: props.rows ?? 3 }} />
     </span>
+  );
+}
+
+/** A labelled text input (a text area when given `rows`), marked invalid exactly when its field has an error. */
+export function TextField(
+  props: { label: string; error?: string | undefined; help?: ReactNode; rows?: number } & Omit<TextProps, 'id' | 'describedBy' | 'invalid'>,
+) {
+  const { label, error, help, rows, ...text } = props;
+  return (
+    <Field label={label} error={error} help={help}>
+      {(id, describedBy) =>
+        rows === undefined ? (
+          <TextInput id={id} describedBy={describedBy} invalid={!!error} {...text} />
+        ) : (
+          <TextArea id={id} describedBy={describedBy} invalid={!!error} rows={rows} {...text} />
+        )
+      }
+    </Field>
   );
 }
 

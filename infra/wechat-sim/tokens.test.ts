@@ -384,13 +384,15 @@ describe('authorizer tokens and refresh-token rotation', () => {
 describe('authorization page and scan', () => {
   const page = (query: Record<string, string>, path = '/cgi-bin/componentloginpage') =>
     wxCall(sim, 'GET', `${path}?${new URLSearchParams(query).toString()}`);
+  /** The authorization page for our component and `code`, with the rest of the query given. */
+  const pageFor = (code: string, query: Record<string, string>) =>
+    page({ component_appid: COMPONENT.appId, pre_auth_code: code, ...query });
+  /** A pre-auth code from a fresh component token (the ticket pushed first), for a test that needs nothing else. */
+  const freshPreAuthCode = async () => preAuthCode(sim, await componentToken(sim, await sim.pushVerifyTicket()));
 
   it('serves an HTML page listing the mini programs with a form posting to /sim/scan', async () => {
-    const cat = await componentToken(sim, await sim.pushVerifyTicket());
-    const code = await preAuthCode(sim, cat);
-    const answer = await page({
-      component_appid: COMPONENT.appId,
-      pre_auth_code: code,
+    const code = await freshPreAuthCode();
+    const answer = await pageFor(code, {
       redirect_uri: 'https://ops.example.com/cb',
       auth_type: '3',
     });
@@ -419,10 +421,9 @@ describe('authorization page and scan', () => {
   });
 
   it('shows an error page for a used or unknown pre-auth code and a foreign component appid', async () => {
-    const cat = await componentToken(sim, await sim.pushVerifyTicket());
-    const code = await preAuthCode(sim, cat);
+    const code = await freshPreAuthCode();
     await sim.scanAuthorization({ preAuthCode: code, appId: MP });
-    const used = await page({ component_appid: COMPONENT.appId, pre_auth_code: code, redirect_uri: 'https://x.example/cb' });
+    const used = await pageFor(code, { redirect_uri: 'https://x.example/cb' });
     expect(used.status).toBe(409);
     expect(used.raw.toString('utf8')).toContain('授权失败');
     expect((await page({ component_appid: 'wx0000000000000000', pre_auth_code: code })).status).toBe(400);
@@ -431,7 +432,7 @@ describe('authorization page and scan', () => {
   it('the form post redirects (302) to redirect_uri with auth_code and expires_in=600', async () => {
     const cat = await componentToken(sim, await sim.pushVerifyTicket());
     const code = await preAuthCode(sim, cat);
-    await page({ component_appid: COMPONENT.appId, pre_auth_code: code, redirect_uri: 'https://ops.example.com/cb?a=1', auth_type: '2' });
+    await pageFor(code, { redirect_uri: 'https://ops.example.com/cb?a=1', auth_type: '2' });
     const form = new URLSearchParams({ pre_auth_code: code, app_id: MP, redirect_uri: 'https://ops.example.com/cb?a=1', auth_type: '2' });
     form.append('func_scope_id', '18');
     form.append('func_scope_id', '40');
@@ -453,7 +454,7 @@ describe('authorization page and scan', () => {
   it('honours biz_appid and auth_type remembered from the page, and explicit overrides', async () => {
     const cat = await componentToken(sim, await sim.pushVerifyTicket());
     const code = await preAuthCode(sim, cat);
-    await page({ component_appid: COMPONENT.appId, pre_auth_code: code, redirect_uri: 'https://x.example/cb', biz_appid: MP2 });
+    await pageFor(code, { redirect_uri: 'https://x.example/cb', biz_appid: MP2 });
     await expect(sim.scanAuthorization({ preAuthCode: code, appId: MP })).rejects.toMatchObject({ code: 'BIZ_APPID_MISMATCH' });
     const ok = await sim.scanAuthorization({ preAuthCode: code, appId: MP2 });
     expect(ok.redirectUrl.startsWith('https://x.example/cb?auth_code=')).toBe(true);
@@ -465,11 +466,8 @@ describe('authorization page and scan', () => {
   });
 
   it('restricts the offered permission sets to category_id_list', async () => {
-    const cat = await componentToken(sim, await sim.pushVerifyTicket());
-    const code = await preAuthCode(sim, cat);
-    const answer = await page({
-      component_appid: COMPONENT.appId,
-      pre_auth_code: code,
+    const code = await freshPreAuthCode();
+    const answer = await pageFor(code, {
       redirect_uri: 'https://x.example/cb',
       category_id_list: '18|40',
     });
@@ -510,8 +508,7 @@ describe('authorization page and scan', () => {
   });
 
   it('keeps everything consistent across a day boundary (codes do not survive)', async () => {
-    const cat = await componentToken(sim, await sim.pushVerifyTicket());
-    const code = await preAuthCode(sim, cat);
+    const code = await freshPreAuthCode();
     clock.advance(DAY);
     await expect(sim.scanAuthorization({ preAuthCode: code, appId: MP })).rejects.toMatchObject({ code: 'PRE_AUTH_CODE_EXPIRED' });
   });

@@ -82,6 +82,17 @@ export const CONFIG_VARIABLES: readonly string[] = Object.keys(EnvSchema.shape);
  * Which variables are required depends on others (cloud vs local, the chosen store). Checked on the raw values,
  * apart from the per-variable schema, so that one bad variable does not hide a missing one.
  */
+/** What a cloud deployment must be given (locally the runtime makes up what it lacks). */
+export const REQUIRED_IN_CLOUD = [
+  'DATA_KEY',
+  'ADMIN_API_KEY',
+  'WECHAT_COMPONENT_APPID',
+  'WECHAT_COMPONENT_SECRET',
+  'WECHAT_TOKEN',
+  'WECHAT_ENCODING_AES_KEY',
+  'PUBLIC_BASE_URL',
+] as const;
+
 function missingVariables(env: Record<string, string>): string[] {
   const problems: string[] = [];
   const need = (name: string, why: string) => {
@@ -90,17 +101,7 @@ function missingVariables(env: Record<string, string>): string[] {
   const cloud = (env.WXA_ENV ?? 'cloud') === 'cloud';
   const store = env.STORE ?? 'sqlite';
   if (cloud) {
-    for (const name of [
-      'DATA_KEY',
-      'ADMIN_API_KEY',
-      'WECHAT_COMPONENT_APPID',
-      'WECHAT_COMPONENT_SECRET',
-      'WECHAT_TOKEN',
-      'WECHAT_ENCODING_AES_KEY',
-      'PUBLIC_BASE_URL',
-    ]) {
-      need(name, 'in the cloud');
-    }
+    for (const name of REQUIRED_IN_CLOUD) need(name, 'in the cloud');
     if (store === 'sqlite') problems.push('STORE sqlite is for local runs; use cloudbase or mongodb in the cloud');
   } else {
     // Locally the runtime generates keys and starts the simulator, but only when it is told nothing at all.

@@ -14,25 +14,16 @@ export interface ComposedFunction {
 
 export function cloudEntry(kinds: { http: boolean; schedule: boolean }, compose: () => Promise<ComposedFunction>) {
   const composed = once(compose);
-  const missing = (kind: string) => new Error(`the function was composed without a ${kind} handler`);
+  /** The composed handler of `kind`; a function composed without it fails the invocation, not the module load. */
+  const handlerOf = async <K extends keyof ComposedFunction>(kind: K): Promise<NonNullable<ComposedFunction[K]>> => {
+    const fn = (await composed())[kind];
+    if (!fn) throw new Error(`the function was composed without a ${kind} handler`);
+    return fn;
+  };
   return makeCloudHandler({
-    ...(kinds.http
-      ? {
-          http: async (event: APIGatewayProxyEvent, context: Context) => {
-            const fn = (await composed()).http;
-            if (!fn) throw missing('http');
-            return fn(event, context);
-          },
-        }
-      : {}),
+    ...(kinds.http ? { http: async (event: APIGatewayProxyEvent, context: Context) => (await handlerOf('http'))(event, context) } : {}),
     ...(kinds.schedule
-      ? {
-          schedule: async (event: ScheduledEvent, context: Context) => {
-            const fn = (await composed()).schedule;
-            if (!fn) throw missing('schedule');
-            return fn(event, context);
-          },
-        }
+      ? { schedule: async (event: ScheduledEvent, context: Context) => (await handlerOf('schedule'))(event, context) }
       : {}),
   });
 }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { z } from 'zod';
 import { AppError } from '../domain/errors';
+import { thrownBy } from '../runtime/shim/testing';
 import {
   buildWeChatXml,
   DEFAULT_MAX_XML_BYTES,
@@ -15,15 +16,6 @@ import {
   XmlParseError,
   XmlTooLargeError,
 } from './xml';
-
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-}
 
 function expectXmlError(xml: string, errorClass: new (message: string) => AppError, code: string, maxBytes?: number): void {
   const error = thrownBy(() => parseWeChatXml(xml, maxBytes === undefined ? {} : { maxBytes }));

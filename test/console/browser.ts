@@ -115,6 +115,18 @@ export async function scanOnSimulator(page: Page, linkTestId: string, appid: str
   return scan;
 }
 
+/**
+ * Authorizes `appid` through the dialog's `linkTestId` link, sees WeChat's success page, then waits for the console
+ * to notice by itself (`doneTestId`) and closes the dialog.
+ */
+export async function authorizeAndClose(page: Page, linkTestId: string, appid: string, doneTestId: string): Promise<void> {
+  const scan = await scanOnSimulator(page, linkTestId, appid);
+  await scan.getByRole('heading', { name: /授权成功/ }).waitFor();
+  await scan.close();
+  await page.getByTestId(doneTestId).waitFor();
+  await page.getByRole('dialog').getByRole('button', { name: '关闭' }).click();
+}
+
 /** WeChat decides the audit: the simulator's control API, as a reviewer at WeChat would. */
 export async function decideAudit(
   simulatorUrl: string,

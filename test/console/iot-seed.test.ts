@@ -15,6 +15,7 @@ import { type Platform, startPlatform } from '../../infra/local/driver';
 import { DEMO_MINI_PROGRAMS } from '../../infra/wechat-sim/demo';
 import {
   atBothWidths,
+  authorizeAndClose,
   buildVersion,
   confirmDialog,
   decideAudit,
@@ -187,11 +188,7 @@ describe('the console, seed 003 (IoT Video) in a browser', () => {
     // A new scan needs a new QR code (the page's pre-auth code was spent): close the dialog and open it again.
     await page.getByRole('dialog').getByRole('button', { name: '关闭' }).click();
     await page.getByRole('button', { name: '去授权' }).click();
-    const done = await scanAs(camera?.appId ?? '');
-    await done.getByRole('heading', { name: /授权成功/ }).waitFor();
-    await done.close();
-    await page.getByTestId('authorize-done').waitFor();
-    await page.getByRole('dialog').getByRole('button', { name: '关闭' }).click();
+    await authorizeAndClose(page, 'pc-authorization-link', camera?.appId ?? '', 'authorize-done');
     await page.getByTestId('app-status').getByText('待部署').waitFor();
     await atBothWidths(page, 'app', async () => expectAccessible());
   });

@@ -9,12 +9,12 @@ import { type Platform, startPlatform } from '../../infra/local/driver';
 import { DEMO_MINI_PROGRAMS } from '../../infra/wechat-sim/demo';
 import {
   atBothWidths,
+  authorizeAndClose,
   buildVersion,
   confirmDialog,
   decideAudit,
   launchBrowser,
   newContext,
-  scanOnSimulator,
   seriousViolations,
   stepper,
   waitForState,
@@ -57,11 +57,7 @@ describe('the console, seed 000 (low-code) in a browser', () => {
     await page.getByRole('button', { name: '登录' }).click();
     await page.getByRole('button', { name: '绑定主小程序' }).click();
     // The phone's page (mobile: true), opened here as the phone would after scanning the QR code.
-    const scan = await scanOnSimulator(page, 'mobile-authorization-link', primary?.appId ?? '');
-    await scan.getByRole('heading', { name: /授权成功/ }).waitFor();
-    await scan.close();
-    await page.getByTestId('bind-done').waitFor();
-    await page.getByRole('dialog').getByRole('button', { name: '关闭' }).click();
+    await authorizeAndClose(page, 'mobile-authorization-link', primary?.appId ?? '', 'bind-done');
   });
 
   step('creates a low-code app; a plugin the API refuses shows its error next to the field', async () => {
@@ -90,11 +86,7 @@ describe('the console, seed 000 (low-code) in a browser', () => {
   step('authorizes the bound mini program to the app, builds, submits, and releases once approved', async () => {
     const page = current();
     await page.getByRole('button', { name: '去授权' }).click();
-    const scan = await scanOnSimulator(page, 'pc-authorization-link', primary?.appId ?? '');
-    await scan.getByRole('heading', { name: /授权成功/ }).waitFor();
-    await scan.close();
-    await page.getByTestId('authorize-done').waitFor();
-    await page.getByRole('dialog').getByRole('button', { name: '关闭' }).click();
+    await authorizeAndClose(page, 'pc-authorization-link', primary?.appId ?? '', 'authorize-done');
     await buildVersion(page, '1.0.0');
     await page.getByRole('button', { name: '提交微信审核' }).click();
     await waitForState(page, 'auditing');

@@ -7,25 +7,20 @@
  */
 import type { Client, DeploymentReply } from '../../infra/local/driver';
 import { snapshotStore, storeChanges } from '../hostile/corpus';
-import { aimPushes, readyApp, type SeededPlatform, startSeededPlatform } from '../reliability/support';
-import { type CapturedPush, type PushCatcher, readDeployment, requestAction, requestBuild, startPushCatcher } from '../support/e2e';
+import { aimPushes, readyApp, startSeededPlatform } from '../reliability/support';
+import { type CapturedPush, readDeployment, requestAction, requestBuild, startPushCatcher } from '../support/e2e';
+import { startedForFile } from '../support/for-file';
 import { errorEnvelope } from '../support/http';
 
 jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
 
-let p: SeededPlatform;
-let catcher: PushCatcher;
+const platform = startedForFile(
+  () => startSeededPlatform(),
+  (started) => started.close(),
+);
+const catcher = startedForFile(startPushCatcher, (started) => started.close());
 
-beforeAll(async () => {
-  p = await startSeededPlatform();
-  catcher = await startPushCatcher();
-});
-afterAll(async () => {
-  await catcher?.close();
-  await p?.close();
-});
-
-afterEach(() => aimPushes(p.sim, p.url));
+afterEach(() => aimPushes(platform().sim, platform().url));
 
 const IGNORED = ['healthProbes'];
 
@@ -39,35 +34,35 @@ async function underAudit(api: Client, appId: string): Promise<DeploymentReply> 
 
 /** A's audit decision as WeChat pushes it, caught before it reaches the product. */
 async function capturedDecision(appid: string, reason: string): Promise<CapturedPush> {
-  p.sim.configure({ messageUrlTemplate: `${catcher.url}/wechat/authorizers/$APPID$/events` });
-  catcher.pushes.length = 0;
-  await p.sim.decideAudit(appid, 'reject', { reason });
-  await p.sim.pushesSettled();
-  aimPushes(p.sim, p.url);
-  const [push] = catcher.pushes;
-  if (!push || catcher.pushes.length !== 1) throw new Error(`expected one push, caught ${catcher.pushes.length}`);
+  platform().sim.configure({ messageUrlTemplate: `${catcher().url}/wechat/authorizers/$APPID$/events` });
+  catcher().pushes.length = 0;
+  await platform().sim.decideAudit(appid, 'reject', { reason });
+  await platform().sim.pushesSettled();
+  aimPushes(platform().sim, platform().url);
+  const [push] = catcher().pushes;
+  if (!push || catcher().pushes.length !== 1) throw new Error(`expected one push, caught ${catcher().pushes.length}`);
   expect(push.target.startsWith(`/wechat/authorizers/${appid}/events?`)).toBe(true);
   return push;
 }
 
 const post = (target: string, body: string) =>
-  fetch(`${p.url}${target}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body });
+  fetch(`${platform().url}${target}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body });
 const retarget = (push: CapturedPush, appid: string) =>
   push.target.replace(/^\/wechat\/authorizers\/[^/]+\/events/, `/wechat/authorizers/${appid}/events`);
 
 describe('an audit push re-posted to another mini program’s URL', () => {
   it('is refused and changes nothing; both mini programs still get their own results', async () => {
-    const a = await readyApp(p);
-    const b = await readyApp(p);
+    const a = await readyApp(platform());
+    const b = await readyApp(platform());
     const aDeployment = await underAudit(a.api, a.appId);
     const bDeployment = await underAudit(b.api, b.appId);
     const aPush = await capturedDecision(a.target, '1:A 的名称不符合规范');
 
-    const before = snapshotStore(p.sqlitePath, IGNORED);
+    const before = snapshotStore(platform().sqlitePath, IGNORED);
     const misdirected = await post(retarget(aPush, b.target), aPush.body);
     expect(misdirected.status).toBe(403);
     expect(errorEnvelope.parse(await misdirected.json()).error.code).toBe('WECHAT_PUSH_RECIPIENT_MISMATCH');
-    expect(storeChanges(before, snapshotStore(p.sqlitePath, IGNORED))).toEqual([]);
+    expect(storeChanges(before, snapshotStore(platform().sqlitePath, IGNORED))).toEqual([]);
     expect((await readDeployment(b.api, bDeployment.id)).state).toBe('auditing');
 
     // A's push, delivered where WeChat sent it, is handled: it was not taken for a duplicate.
@@ -76,20 +71,20 @@ describe('an audit push re-posted to another mini program’s URL', () => {
     expect(await readDeployment(a.api, aDeployment.id)).toMatchObject({ state: 'rejected', stateReason: '1:A 的名称不符合规范' });
 
     // B's own result still lands, and B was never rejected on A's behalf.
-    await p.sim.decideAudit(b.target, 'approve');
-    await p.sim.pushesSettled();
+    await platform().sim.decideAudit(b.target, 'approve');
+    await platform().sim.pushesSettled();
     expect((await readDeployment(b.api, bDeployment.id)).state).toBe('approved');
   });
 
   it('is refused at the URL of a mini program the platform does not know, and nothing is stored', async () => {
-    const a = await readyApp(p);
+    const a = await readyApp(platform());
     await underAudit(a.api, a.appId);
     const aPush = await capturedDecision(a.target, '1:rejected');
 
-    const before = snapshotStore(p.sqlitePath, IGNORED);
+    const before = snapshotStore(platform().sqlitePath, IGNORED);
     const unknown = await post(retarget(aPush, 'wx00000000000000ff'), aPush.body);
     expect(unknown.status).toBe(404);
     expect(errorEnvelope.parse(await unknown.json()).error.code).toBe('WECHAT_PUSH_RECIPIENT_UNKNOWN');
-    expect(storeChanges(before, snapshotStore(p.sqlitePath, IGNORED))).toEqual([]);
+    expect(storeChanges(before, snapshotStore(platform().sqlitePath, IGNORED))).toEqual([]);
   });
 });

@@ -8,39 +8,37 @@ import { z } from 'zod';
 
 jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
 
-import { type Platform, startPlatform } from '../../infra/local/driver';
+import { startPlatform } from '../../infra/local/driver';
 import { readyApp } from '../reliability/support';
 import { readDeployment, requestAction, requestBuild } from '../support/e2e';
-import { type Receiver, startReceiver } from '../webhooks/support';
+import { startedForFile } from '../support/for-file';
+import { startReceiver } from '../webhooks/support';
 
-let p: Platform;
-let receiver: Receiver;
-beforeAll(async () => {
-  p = await startPlatform();
-  receiver = await startReceiver();
-});
-afterAll(async () => {
-  await receiver.close();
-  await p.close();
-});
+const platform = startedForFile(
+  () => startPlatform(),
+  (started) => started.close(),
+);
+const receiver = startedForFile(startReceiver, (started) => started.close());
 
 const created = z.object({ webhook: z.object({ id: z.string() }), secret: z.string() });
 
 it('an account endpoint hears every state change of a deployment, in order, verified by standardwebhooks', async () => {
-  const { api, appId, target } = await readyApp(p);
-  const { secret } = created.parse((await api.post('/v1/webhooks', { url: receiver.url, eventTypes: ['deployment.state_changed'] })).body);
-  receiver.secrets.push(secret);
+  const { api, appId, target } = await readyApp(platform());
+  const { secret } = created.parse(
+    (await api.post('/v1/webhooks', { url: receiver().url, eventTypes: ['deployment.state_changed'] })).body,
+  );
+  receiver().secrets.push(secret);
 
   const built = await requestBuild(api, appId, { userVersion: '1.0.0', userDesc: 'first', testers: [] });
   await requestAction(api, built.id, 'submit');
-  await p.sim.decideAudit(target, 'approve');
+  await platform().sim.decideAudit(target, 'approve');
   expect((await readDeployment(api, built.id)).state).toBe('approved');
   const released = await requestAction(api, built.id, 'release');
   expect(released.state).toBe('released');
 
-  await receiver.arrived(released.history.length);
-  expect(receiver.unverified).toBe(0);
-  const events = receiver.received.filter((e) => e.data.deploymentId === built.id);
+  await receiver().arrived(released.history.length);
+  expect(receiver().unverified).toBe(0);
+  const events = receiver().received.filter((e) => e.data.deploymentId === built.id);
   expect(events.map((e) => e.data.sequence)).toEqual(released.history.map((_, i) => i + 1));
   expect(events.map((e) => [e.data.from, e.data.to])).toEqual(released.history.map((h) => [h.from, h.to]));
   const approval = events.find((e) => e.data.to === 'approved');
@@ -48,12 +46,12 @@ it('an account endpoint hears every state change of a deployment, in order, veri
 });
 
 it('unbinding a mini program tells the account: mini_program.unlinked with the reason, written with the unlink', async () => {
-  const { api, appId, target } = await readyApp(p);
-  const { secret } = created.parse((await api.post('/v1/webhooks', { url: receiver.url, eventTypes: ['mini_program.unlinked'] })).body);
-  receiver.secrets.push(secret);
-  const before = receiver.received.length;
+  const { api, appId, target } = await readyApp(platform());
+  const { secret } = created.parse((await api.post('/v1/webhooks', { url: receiver().url, eventTypes: ['mini_program.unlinked'] })).body);
+  receiver().secrets.push(secret);
+  const before = receiver().received.length;
   expect((await api.post(`/v1/mini-programs/${target}/unbind`, {})).status).toBe(200);
-  await receiver.arrived(before + 1);
-  expect(receiver.received.at(-1)).toMatchObject({ type: 'mini_program.unlinked', data: { appid: target, appId, reason: 'unbound' } });
-  expect(receiver.unverified).toBe(0);
+  await receiver().arrived(before + 1);
+  expect(receiver().received.at(-1)).toMatchObject({ type: 'mini_program.unlinked', data: { appid: target, appId, reason: 'unbound' } });
+  expect(receiver().unverified).toBe(0);
 });

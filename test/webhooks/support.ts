@@ -177,17 +177,4 @@ export function openWorld(options: { path?: string; clock?: () => number; worker
   };
 }
 
-/** The commands that take a new deployment through its build, an audit and a release: 11 state changes. */
-export const LIFECYCLE: DeploymentCommand[] = [
-  { type: 'startBuild' },
-  { type: 'buildCommitted' },
-  { type: 'privacyGuideSet' },
-  { type: 'domainsSet' },
-  { type: 'qrStored', qrAssetId: 'ast_qr' },
-  { type: 'buildSucceeded', boundTesters: [] },
-  { type: 'submitAudit' },
-  { type: 'auditSubmitted', auditId: 424242 },
-  { type: 'auditApproved' },
-  { type: 'startRelease' },
-  { type: 'released' },
-];
+export { LIFECYCLE } from '../../infra/testing/lifecycle';

@@ -3,7 +3,7 @@ import { Alert, Button, Card, Descriptions, Form, Tag } from 'tdesign-react';
 import type { AccountView } from '../api';
 import { ApiError } from '../api';
 import { formatTime, LangContext, useT } from '../i18n';
-import { Field, PageTitle, plainError, TextInput, useSession } from '../ui';
+import { PageTitle, plainError, TextField, useSession } from '../ui';
 
 /** The platform admin: creates accounts (the key is shown once) and looks one up by id. */
 export function AdminPage() {
@@ -43,11 +43,7 @@ export function AdminPage() {
       <PageTitle>{t('平台管理', 'Platform admin')}</PageTitle>
       <Card title={t('创建账号', 'Create an account')} bordered className="gap">
         <Form labelAlign="top" onSubmit={() => void create()} preventSubmitDefault>
-          <Field label={t('账号名称', 'Account name')} error={nameError}>
-            {(id, describedBy) => (
-              <TextInput id={id} describedBy={describedBy} value={name} onChange={setName} name="name" invalid={!!nameError} />
-            )}
-          </Field>
+          <TextField label={t('账号名称', 'Account name')} error={nameError} value={name} onChange={setName} name="name" />
           <Button type="submit" theme="primary">
             {t('创建', 'Create')}
           </Button>
@@ -96,18 +92,13 @@ export function AdminPage() {
       </Card>
       <Card title={t('查看账号', 'Look up an account')} bordered className="gap">
         <Form labelAlign="top" onSubmit={() => void lookup()} preventSubmitDefault>
-          <Field label={t('账号 ID（acc_…）', 'Account id (acc_…)')} error={lookupError}>
-            {(id, describedBy) => (
-              <TextInput
-                id={id}
-                describedBy={describedBy}
-                value={lookupId}
-                onChange={setLookupId}
-                name="accountId"
-                invalid={!!lookupError}
-              />
-            )}
-          </Field>
+          <TextField
+            label={t('账号 ID（acc_…）', 'Account id (acc_…)')}
+            error={lookupError}
+            value={lookupId}
+            onChange={setLookupId}
+            name="accountId"
+          />
           <Button type="submit" variant="outline">
             {t('查看', 'Look up')}
           </Button>

@@ -8,7 +8,7 @@ import { Button, Checkbox, Space, Tag } from 'tdesign-react';
 import { APP_DOWNLOAD_QR_SUGGESTED_WIDTH, INSTRUCTIONS_IMAGE_SUGGESTED_WIDTH } from '../../../shared/domain/iot-video-template';
 import type { AppView, AssetView, IotVideoConfigInput, LowcodeConfigInput, NewAppInput } from '../api';
 import { type T, useT } from '../i18n';
-import { Field, KeyedImage, messageOf, TextArea, TextInput, useSession } from '../ui';
+import { Field, KeyedImage, messageOf, TextField, TextInput, useSession } from '../ui';
 
 export type FieldErrors = ReadonlyMap<string, string>;
 
@@ -282,18 +282,7 @@ export function IotConfigForm(props: {
   const { draft, errors } = props;
   const set = <K extends keyof IotDraft>(key: K, value: IotDraft[K]) => props.onChange({ ...draft, [key]: value });
   const text = (key: 'mapKey' | 'phone' | 'productIds', label: string, path: string, help?: string) => (
-    <Field label={label} error={errors.get(path)} help={help}>
-      {(id, describedBy) => (
-        <TextInput
-          id={id}
-          describedBy={describedBy}
-          value={draft[key]}
-          onChange={(v) => set(key, v)}
-          name={path}
-          invalid={errors.has(path)}
-        />
-      )}
-    </Field>
+    <TextField label={label} error={errors.get(path)} help={help} value={draft[key]} onChange={(v) => set(key, v)} name={path} />
   );
   const setReminder = (category: Category, patch: Partial<IotDraft['reminders'][Category]>) =>
     set('reminders', { ...draft.reminders, [category]: { ...draft.reminders[category], ...patch } });
@@ -346,18 +335,14 @@ export function IotConfigForm(props: {
                       ['messageTemplateId', t('消息模板 ID', 'Message template id')],
                     ] as const
                   ).map(([field, label]) => (
-                    <Field key={field} label={`${categoryText(t, category)} · ${label}`} error={errors.get(path(field))}>
-                      {(id, describedBy) => (
-                        <TextInput
-                          id={id}
-                          describedBy={describedBy}
-                          value={reminder[field]}
-                          onChange={(v) => setReminder(category, { [field]: v })}
-                          name={path(field)}
-                          invalid={errors.has(path(field))}
-                        />
-                      )}
-                    </Field>
+                    <TextField
+                      key={field}
+                      label={`${categoryText(t, category)} · ${label}`}
+                      error={errors.get(path(field))}
+                      value={reminder[field]}
+                      onChange={(v) => setReminder(category, { [field]: v })}
+                      name={path(field)}
+                    />
                   ))}
                   <p className="muted">
                     {t(
@@ -378,18 +363,14 @@ export function IotConfigForm(props: {
           'config.afterSales.phone',
           t('不填写则小程序上不显示', 'Left empty, the mini program shows none'),
         )}
-        <Field label={t('问题反馈指引（选填）', 'Feedback guide (optional)')} error={errors.get('config.afterSales.feedbackGuide')}>
-          {(id, describedBy) => (
-            <TextArea
-              id={id}
-              describedBy={describedBy}
-              value={draft.feedbackGuide}
-              onChange={(v) => set('feedbackGuide', v)}
-              name="config.afterSales.feedbackGuide"
-              invalid={errors.has('config.afterSales.feedbackGuide')}
-            />
-          )}
-        </Field>
+        <TextField
+          label={t('问题反馈指引（选填）', 'Feedback guide (optional)')}
+          error={errors.get('config.afterSales.feedbackGuide')}
+          value={draft.feedbackGuide}
+          onChange={(v) => set('feedbackGuide', v)}
+          name="config.afterSales.feedbackGuide"
+          rows={3}
+        />
         <ImageField
           label={t('App 下载二维码（选填）', 'App download QR (optional)')}
           name="config.afterSales.appDownloadQrImage"
@@ -422,18 +403,13 @@ export function IotConfigForm(props: {
           return (
             // biome-ignore lint/suspicious/noArrayIndexKey: a manual is its position in the list (its fields are being typed)
             <div key={index} className="manual">
-              <Field label={t(`硬件产品名称 ${index + 1}`, `Product name ${index + 1}`)} error={errors.get(`${path}.name`)}>
-                {(id, describedBy) => (
-                  <TextInput
-                    id={id}
-                    describedBy={describedBy}
-                    value={manual.name}
-                    onChange={(name) => update({ name })}
-                    name={`${path}.name`}
-                    invalid={errors.has(`${path}.name`)}
-                  />
-                )}
-              </Field>
+              <TextField
+                label={t(`硬件产品名称 ${index + 1}`, `Product name ${index + 1}`)}
+                error={errors.get(`${path}.name`)}
+                value={manual.name}
+                onChange={(name) => update({ name })}
+                name={`${path}.name`}
+              />
               <ImageField
                 label={t(`产品使用说明书 ${index + 1}`, `Manual ${index + 1}`)}
                 name={`${path}.image`}
@@ -644,23 +620,15 @@ export function LowcodeForm(props: {
         )}
       </Section>
       <Section title={t('扩展配置 ext', 'Ext config')}>
-        <Field
+        <TextField
           label="ext (JSON)"
           error={errors.get('config.ext')}
           help={t('模板通过 wx.getExtConfigSync() 读取', 'The template reads it with wx.getExtConfigSync()')}
-        >
-          {(id, describedBy) => (
-            <TextArea
-              id={id}
-              describedBy={describedBy}
-              value={draft.ext}
-              onChange={(ext) => props.onChange({ ...draft, ext })}
-              name="config.ext"
-              rows={4}
-              invalid={errors.has('config.ext')}
-            />
-          )}
-        </Field>
+          value={draft.ext}
+          onChange={(ext) => props.onChange({ ...draft, ext })}
+          name="config.ext"
+          rows={4}
+        />
       </Section>
     </div>
   );

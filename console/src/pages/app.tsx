@@ -1,20 +1,8 @@
 import { useContext, useEffect, useState } from 'react';
 import { Alert, Button, Card, Form, MessagePlugin, Space, Tag } from 'tdesign-react';
 import { ApiError, type AppView, type DeploymentSummaryView } from '../api';
-import { appStatusText, deploymentStateText, formatTime, LangContext, useT } from '../i18n';
-import {
-  AuthorizationDialog,
-  Busy,
-  Field,
-  LoadError,
-  PageTitle,
-  plainError,
-  TextArea,
-  TextInput,
-  useLoad,
-  usePolling,
-  useSession,
-} from '../ui';
+import { appKindText, appStatusText, appTargetText, deploymentStateText, formatTime, LangContext, useT } from '../i18n';
+import { AuthorizationDialog, Busy, LoadError, PageTitle, plainError, TextField, useLoad, usePolling, useSession } from '../ui';
 import {
   byCategory,
   type FieldErrors,
@@ -64,15 +52,11 @@ export function AppPage({ appId }: { appId: string }) {
         {data.name}
       </PageTitle>
       <Space breakLine className="gap">
-        <Tag variant="outline">{data.kind === 'iot-video' ? 'IoT Video' : t('低码应用', 'Low-code')}</Tag>
+        <Tag variant="outline">{appKindText(t, data.kind)}</Tag>
         <Tag theme={statusTheme(data.status)} data-testid="app-status">
           {appStatusText(t, data.status)}
         </Tag>
-        <span className="muted">
-          {data.miniProgramAppid
-            ? t(`小程序 ${data.miniProgramAppid}`, `Mini program ${data.miniProgramAppid}`)
-            : t('未授权小程序', 'No mini program')}
-        </span>
+        <span className="muted">{appTargetText(t, data.miniProgramAppid)}</span>
       </Space>
       {data.linkLostReason ? <Alert theme="warning" className="gap" message={data.linkLostReason.message} /> : null}
       <AuthorizationDialog
@@ -269,47 +253,29 @@ function BuildCard({ app }: { app: AppView }) {
           <p className="muted">
             {t('立即构建后将生成体验二维码，用手机微信扫码体验。', 'A build makes an experience QR code to open on a phone with WeChat.')}
           </p>
-          <Field label={t('版本号', 'Version')} error={errors.get('userVersion')}>
-            {(id, describedBy) => (
-              <TextInput
-                id={id}
-                describedBy={describedBy}
-                value={userVersion}
-                onChange={setUserVersion}
-                name="userVersion"
-                placeholder="1.0.0"
-                invalid={errors.has('userVersion')}
-              />
-            )}
-          </Field>
-          <Field label={t('版本描述', 'Description')} error={errors.get('userDesc')}>
-            {(id, describedBy) => (
-              <TextArea
-                id={id}
-                describedBy={describedBy}
-                value={userDesc}
-                onChange={setUserDesc}
-                name="userDesc"
-                rows={2}
-                invalid={errors.has('userDesc')}
-              />
-            )}
-          </Field>
-          <Field
+          <TextField
+            label={t('版本号', 'Version')}
+            error={errors.get('userVersion')}
+            value={userVersion}
+            onChange={setUserVersion}
+            name="userVersion"
+            placeholder="1.0.0"
+          />
+          <TextField
+            label={t('版本描述', 'Description')}
+            error={errors.get('userDesc')}
+            value={userDesc}
+            onChange={setUserDesc}
+            name="userDesc"
+            rows={2}
+          />
+          <TextField
             label={t('体验者微信号（逗号分隔，选填）', 'Testers’ WeChat ids (comma-separated, optional)')}
             error={errors.get('testers')}
-          >
-            {(id, describedBy) => (
-              <TextInput
-                id={id}
-                describedBy={describedBy}
-                value={testers}
-                onChange={setTesters}
-                name="testers"
-                invalid={errors.has('testers')}
-              />
-            )}
-          </Field>
+            value={testers}
+            onChange={setTesters}
+            name="testers"
+          />
           {error ? <Alert theme="error" message={error} className="gap" /> : null}
           {app.miniProgramAppid ? (
             <Button type="submit" theme="primary" loading={busy}>

@@ -2,8 +2,8 @@ import { useState } from 'react';
 import { Alert, Button, Card, Form, MessagePlugin, Radio, Space, Tag } from 'tdesign-react';
 import { IOT_VIDEO_THEME_DEFAULTS } from '../../../shared/domain/iot-video-template';
 import { ApiError, type AppView, type NewAppInput } from '../api';
-import { appStatusText, useT } from '../i18n';
-import { Busy, Field, LoadError, PageTitle, plainError, TextInput, useLoad, useSession } from '../ui';
+import { appKindText, appStatusText, appTargetText, useT } from '../i18n';
+import { CardList, LoadError, PageTitle, plainError, TextField, useLoad, useSession } from '../ui';
 import {
   byCategory,
   type FieldErrors,
@@ -43,33 +43,20 @@ export function AppsPage() {
         {t('应用', 'Apps')}
       </PageTitle>
       {creating ? <CreateApp onCreated={(app) => (window.location.hash = `#/apps/${app.id}`)} /> : null}
-      <LoadError error={apps.error} />
-      {!apps.data ? (
-        apps.error ? null : (
-          <Busy />
-        )
-      ) : apps.data.apps.length === 0 ? (
-        <p className="muted">{t('还没有应用。', 'No apps yet.')}</p>
-      ) : (
-        <div className="cards">
-          {apps.data.apps.map((app) => (
-            <Card key={app.id} bordered className="app-card">
-              <h2>
-                <a href={`#/apps/${app.id}`}>{app.name}</a>
-              </h2>
-              <Space breakLine>
-                <Tag variant="outline">{app.kind === 'iot-video' ? 'IoT Video' : t('低码应用', 'Low-code')}</Tag>
-                <Tag theme={statusTheme(app.status)}>{appStatusText(t, app.status)}</Tag>
-              </Space>
-              <p className="muted">
-                {app.miniProgramAppid
-                  ? t(`小程序 ${app.miniProgramAppid}`, `Mini program ${app.miniProgramAppid}`)
-                  : t('未授权小程序', 'No mini program yet')}
-              </p>
-            </Card>
-          ))}
-        </div>
-      )}
+      <CardList error={apps.error} items={apps.data?.apps} empty={t('还没有应用。', 'No apps yet.')}>
+        {(app) => (
+          <Card key={app.id} bordered className="app-card">
+            <h2>
+              <a href={`#/apps/${app.id}`}>{app.name}</a>
+            </h2>
+            <Space breakLine>
+              <Tag variant="outline">{appKindText(t, app.kind)}</Tag>
+              <Tag theme={statusTheme(app.status)}>{appStatusText(t, app.status)}</Tag>
+            </Space>
+            <p className="muted">{appTargetText(t, app.miniProgramAppid)}</p>
+          </Card>
+        )}
+      </CardList>
     </>
   );
 }
@@ -134,11 +121,7 @@ function CreateApp({ onCreated }: { onCreated(app: AppView): void }) {
             <Radio.Button value="lowcode">{t('低码应用（微搭）', 'Low-code app (WeDa)')}</Radio.Button>
           </Radio.Group>
         </fieldset>
-        <Field label={t('应用名称', 'App name')} error={errors.get('name')}>
-          {(id, describedBy) => (
-            <TextInput id={id} describedBy={describedBy} value={name} onChange={setName} name="name" invalid={errors.has('name')} />
-          )}
-        </Field>
+        <TextField label={t('应用名称', 'App name')} error={errors.get('name')} value={name} onChange={setName} name="name" />
         <fieldset className="form-section">
           <legend>{t('代码模板', 'Code template')}</legend>
           {templates.data ? (

@@ -1,7 +1,7 @@
 import { useContext } from 'react';
 import { Card, Tag } from 'tdesign-react';
 import { deploymentStateText, formatTime, LangContext, useT } from '../i18n';
-import { Busy, LoadError, PageTitle, useLoad, usePolling, useSession } from '../ui';
+import { CardList, PageTitle, useLoad, usePolling, useSession } from '../ui';
 import { OPEN_STATES } from './app';
 
 /** Every deployment of the account, newest first; kept current while one of them is in flight. */
@@ -15,29 +15,20 @@ export function DeploymentsPage() {
   return (
     <>
       <PageTitle>{t('部署', 'Deployments')}</PageTitle>
-      <LoadError error={list.error} />
-      {!list.data ? (
-        list.error ? null : (
-          <Busy />
-        )
-      ) : list.data.deployments.length === 0 ? (
-        <p className="muted">{t('暂无部署', 'None yet')}</p>
-      ) : (
-        <div className="cards">
-          {list.data.deployments.map((d) => (
-            <Card key={d.id} bordered>
-              <h2>
-                <a href={`#/deployments/${d.id}`}>{`v${d.userVersion}`}</a>
-              </h2>
-              <Tag theme={OPEN_STATES.has(d.state) ? 'primary' : 'default'}>{deploymentStateText(t, d.state)}</Tag>
-              <p className="muted">{`${d.miniProgramAppid} · ${formatTime(lang, d.createdAt)}`}</p>
-              <p className="muted">
-                <a href={`#/apps/${d.appId}`}>{t('查看应用', 'Open the app')}</a>
-              </p>
-            </Card>
-          ))}
-        </div>
-      )}
+      <CardList error={list.error} items={list.data?.deployments} empty={t('暂无部署', 'None yet')}>
+        {(d) => (
+          <Card key={d.id} bordered>
+            <h2>
+              <a href={`#/deployments/${d.id}`}>{`v${d.userVersion}`}</a>
+            </h2>
+            <Tag theme={OPEN_STATES.has(d.state) ? 'primary' : 'default'}>{deploymentStateText(t, d.state)}</Tag>
+            <p className="muted">{`${d.miniProgramAppid} · ${formatTime(lang, d.createdAt)}`}</p>
+            <p className="muted">
+              <a href={`#/apps/${d.appId}`}>{t('查看应用', 'Open the app')}</a>
+            </p>
+          </Card>
+        )}
+      </CardList>
     </>
   );
 }

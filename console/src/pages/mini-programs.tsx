@@ -1,7 +1,7 @@
 import { Alert, Button, Card, Space, Tag } from 'tdesign-react';
 import type { MiniProgramView } from '../api';
 import { miniProgramStatusText, type T, useT } from '../i18n';
-import { Busy, LoadError, PageTitle, useLoad, useSession } from '../ui';
+import { CardList, PageTitle, useLoad, useSession } from '../ui';
 import { unbindWithWarning } from './unbind';
 
 const roleText = (t: T, role: MiniProgramView['roles'][number]) =>
@@ -41,53 +41,44 @@ export function MiniProgramsPage() {
   return (
     <>
       <PageTitle>{t('小程序', 'Mini programs')}</PageTitle>
-      <LoadError error={list.error} />
-      {!list.data ? (
-        list.error ? null : (
-          <Busy />
-        )
-      ) : list.data.miniPrograms.length === 0 ? (
-        <p className="muted">{t('还没有授权的小程序。', 'No mini program authorized yet.')}</p>
-      ) : (
-        <div className="cards">
-          {list.data.miniPrograms.map((mp) => {
-            const advice = whatToDo(t, mp);
-            return (
-              <div key={mp.appid} data-testid={`mini-program-${mp.appid}`}>
-                <Card bordered>
-                  <h2>{mp.nickname}</h2>
-                  <p className="muted">{mp.appid}</p>
-                  <Space breakLine>
-                    <Tag theme={mp.status === 'authorized' ? 'success' : 'warning'}>{miniProgramStatusText(t, mp.status)}</Tag>
-                    {mp.roles.map((role) => (
-                      <Tag key={role} variant="outline">
-                        {roleText(t, role)}
-                      </Tag>
-                    ))}
-                  </Space>
-                  <p>{t(`主体：${mp.subject}`, `Subject: ${mp.subject}`)}</p>
-                  {mp.linkedAppId ? (
-                    <p>
-                      <a href={`#/apps/${mp.linkedAppId}`}>{t('查看所属应用', 'Open its app')}</a>
-                    </p>
-                  ) : null}
-                  {advice ? <Alert theme="warning" message={advice} /> : null}
-                  {mp.roles.length > 0 ? (
-                    <Button
-                      className="gap"
-                      theme="danger"
-                      variant="outline"
-                      onClick={() => void unbindWithWarning(t, api, mp).then((done) => done && list.reload())}
-                    >
-                      {t('解绑', 'Unbind')}
-                    </Button>
-                  ) : null}
-                </Card>
-              </div>
-            );
-          })}
-        </div>
-      )}
+      <CardList error={list.error} items={list.data?.miniPrograms} empty={t('还没有授权的小程序。', 'No mini program authorized yet.')}>
+        {(mp) => {
+          const advice = whatToDo(t, mp);
+          return (
+            <div key={mp.appid} data-testid={`mini-program-${mp.appid}`}>
+              <Card bordered>
+                <h2>{mp.nickname}</h2>
+                <p className="muted">{mp.appid}</p>
+                <Space breakLine>
+                  <Tag theme={mp.status === 'authorized' ? 'success' : 'warning'}>{miniProgramStatusText(t, mp.status)}</Tag>
+                  {mp.roles.map((role) => (
+                    <Tag key={role} variant="outline">
+                      {roleText(t, role)}
+                    </Tag>
+                  ))}
+                </Space>
+                <p>{t(`主体：${mp.subject}`, `Subject: ${mp.subject}`)}</p>
+                {mp.linkedAppId ? (
+                  <p>
+                    <a href={`#/apps/${mp.linkedAppId}`}>{t('查看所属应用', 'Open its app')}</a>
+                  </p>
+                ) : null}
+                {advice ? <Alert theme="warning" message={advice} /> : null}
+                {mp.roles.length > 0 ? (
+                  <Button
+                    className="gap"
+                    theme="danger"
+                    variant="outline"
+                    onClick={() => void unbindWithWarning(t, api, mp).then((done) => done && list.reload())}
+                  >
+                    {t('解绑', 'Unbind')}
+                  </Button>
+                ) : null}
+              </Card>
+            </div>
+          );
+        }}
+      </CardList>
     </>
   );
 }

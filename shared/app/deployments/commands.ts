@@ -74,45 +74,46 @@ async function withdrawThenApply(services: Services, id: string, cmd: Deployment
 export const cancelDeployment = (services: Services, accountId: AccountId, id: string, actor: Actor) =>
   runCommand(services, accountId, id, { type: 'cancel', reason: 'cancelled by the account' }, actor);
 
-export async function submitForAudit(
+/**
+ * Runs a submit or a release after `check`, which is told whether the command would start anything: the readiness
+ * checks read WeChat only then, and a repeated submit or release is answered as the deployment stands.
+ */
+async function runChecked(
   services: Services,
   accountId: AccountId,
   id: string,
+  type: 'submitAudit' | 'startRelease',
   actor: Actor,
-  signal?: AbortSignal,
+  signal: AbortSignal | undefined,
+  check: (deployment: Deployment, starts: boolean) => Promise<void>,
 ): Promise<Deployment> {
   const stored = await getDeployment(services, accountId, id);
-  // The whole readiness list before WeChat's submit, not the first errcode WeChat would answer.
-  if (wouldChange(stored.data, { type: 'submitAudit' }, { at: services.clock(), actor })) {
-    await assertReadyToSubmit(services, stored.data, signal);
-  }
-  return runCommand(services, accountId, id, { type: 'submitAudit' }, actor, signal);
+  await check(stored.data, wouldChange(stored.data, { type }, { at: services.clock(), actor }));
+  return runCommand(services, accountId, id, { type }, actor, signal);
 }
+
+export const submitForAudit = (services: Services, accountId: AccountId, id: string, actor: Actor, signal?: AbortSignal) =>
+  runChecked(services, accountId, id, 'submitAudit', actor, signal, async (deployment, starts) => {
+    // The whole readiness list before WeChat's submit, not the first errcode WeChat would answer.
+    if (starts) await assertReadyToSubmit(services, deployment, signal);
+  });
 
 export const retryDeployment = (services: Services, accountId: AccountId, id: string, actor: Actor, signal?: AbortSignal) =>
   runCommand(services, accountId, id, { type: 'retry' }, actor, signal);
 
 /** Release: only an approved deployment, only while the account may publish. Already released counts as done. */
-export async function releaseDeployment(
-  services: Services,
-  accountId: AccountId,
-  id: string,
-  actor: Actor,
-  signal?: AbortSignal,
-): Promise<Deployment> {
-  const stored = await getDeployment(services, accountId, id);
-  const account = await getAccount(services, accountId);
-  const mp = await services.db.miniPrograms.get(stored.data.miniProgramAppid);
-  if (!mp) throw new NotFoundError('the deployment’s mini program is gone', { code: 'MINI_PROGRAM_NOT_FOUND' });
-  // Checked in `runCommand` too (when the release would start), and here first so the reason is the clearest one.
-  if (wouldChange(stored.data, { type: 'startRelease' }, { at: services.clock(), actor })) await assertStillLinked(services, stored.data);
-  const allowed = whoCanPublish(account.data, mp.data, services.config.requireSameSubject);
-  if (!allowed.ok) throw allowed.error;
-  // WeChat's answer to releasing an unfiled mini program is undocumented: its filing status is read first.
-  if (wouldChange(stored.data, { type: 'startRelease' }, { at: services.clock(), actor }))
-    await assertReadyToRelease(services, mp.data, signal);
-  return runCommand(services, accountId, id, { type: 'startRelease' }, actor, signal);
-}
+export const releaseDeployment = (services: Services, accountId: AccountId, id: string, actor: Actor, signal?: AbortSignal) =>
+  runChecked(services, accountId, id, 'startRelease', actor, signal, async (deployment, starts) => {
+    const account = await getAccount(services, accountId);
+    const mp = await services.db.miniPrograms.get(deployment.miniProgramAppid);
+    if (!mp) throw new NotFoundError('the deployment’s mini program is gone', { code: 'MINI_PROGRAM_NOT_FOUND' });
+    // Checked in `runCommand` too (when the release would start), and here first so the reason is the clearest one.
+    if (starts) await assertStillLinked(services, deployment);
+    const allowed = whoCanPublish(account.data, mp.data, services.config.requireSameSubject);
+    if (!allowed.ok) throw allowed.error;
+    // WeChat's answer to releasing an unfiled mini program is undocumented: its filing status is read first.
+    if (starts) await assertReadyToRelease(services, mp.data, signal);
+  });
 
 /**
  * WeChat first, then the record: a refused undo (87013 budget) must leave the audit as it was. Only while the app

@@ -62,15 +62,20 @@ function setup() {
   };
 }
 
+/** A replay answers what the first request answered (201 and its body), marked as replayed. */
+function expectReplayOf(repeat: { statusCode: number; body: string; headers?: Record<string, unknown> }, first: { body: string }) {
+  expect(repeat.statusCode).toBe(201);
+  expect(repeat.body).toBe(first.body);
+  expect(repeat.headers?.['idempotency-replayed']).toBe('true');
+}
+
 describe('Idempotency-Key', () => {
   it('replays the stored response for a repeated request without running it again', async () => {
     const t = setup();
     const first = await t.post({ item: 'lamp' });
     const second = await t.post({ item: 'lamp' });
     expect(first.statusCode).toBe(201);
-    expect(second.statusCode).toBe(201);
-    expect(second.body).toBe(first.body);
-    expect(second.headers?.['idempotency-replayed']).toBe('true');
+    expectReplayOf(second, first);
     expect(t.runs()).toBe(1);
   });
 
@@ -109,9 +114,7 @@ describe('Idempotency-Key', () => {
     const t = setup();
     const first = await t.post({ item: 'lamp' });
     const slashed = await t.post({ item: 'lamp' }, 'order-key-0001', KEY, '/orders/');
-    expect(slashed.statusCode).toBe(201);
-    expect(slashed.body).toBe(first.body);
-    expect(slashed.headers?.['idempotency-replayed']).toBe('true');
+    expectReplayOf(slashed, first);
     expect(t.runs()).toBe(1);
   });
 

@@ -10,20 +10,10 @@ import {
   toScheduledEvent,
   UnknownTriggerEventError,
 } from './index';
-import { contexts, loadFixture, PNG_BYTES, RECEIVED_AT, withFields } from './testing';
+import { contexts, loadFixture, PNG_BYTES, RECEIVED_AT, thrownBy, withFields } from './testing';
 
 const contextFor = (kind: ProviderKind): unknown =>
   kind.startsWith('scf') ? contexts.scf : kind.startsWith('fc') ? contexts.fc : kind.startsWith('local') ? contexts.local : undefined;
-
-/** Runs `fn` and returns what it threw, failing the test if it threw nothing. */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-}
 
 const httpKinds: HttpProviderKind[] = ['scf-apigw', 'scf-url', 'fc-http', 'aws-v1', 'aws-v2', 'local-http'];
 const scheduleKinds: ScheduleProviderKind[] = ['scf-timer', 'fc-timer', 'aws-schedule', 'local-timer'];
@@ -72,7 +62,7 @@ describe('SCF function-URL events with a requestContext (as observed, not as doc
   });
 
   it('an HTTP-looking event with no provider marker is not guessed at', () => {
-    expect(thrown(() => detectProvider({ httpMethod: 'GET', path: '/', requestContext: { sourceIp: '1.2.3.4' } }))).toBeInstanceOf(
+    expect(thrownBy(() => detectProvider({ httpMethod: 'GET', path: '/', requestContext: { sourceIp: '1.2.3.4' } }))).toBeInstanceOf(
       UnknownTriggerEventError,
     );
   });
@@ -276,7 +266,7 @@ describe('unrecognised and malformed events', () => {
     ['text that is not JSON', 'hello'],
     ['a Buffer that is not JSON', Buffer.from([0xff, 0x00])],
   ])('%s → UnknownTriggerEventError', (_label, raw) => {
-    const error = thrown(() => detectProvider(raw));
+    const error = thrownBy(() => detectProvider(raw));
     expect(error).toBeInstanceOf(UnknownTriggerEventError);
     expect(error).toMatchObject({ code: 'TRIGGER_EVENT_UNKNOWN', category: 'invalid' });
   });
@@ -293,7 +283,7 @@ describe('unrecognised and malformed events', () => {
     ['local-http', 'rawHeaders.0', withFields(loadFixture('local-http.json'), { rawHeaders: [['Host']] })],
   ] as const)('%s with a bad %s → MalformedTriggerEventError naming the field', (kind, field, raw) => {
     expect(detectProvider(raw)).toBe(kind);
-    const error = thrown(() => toHttpEvent(kind, raw, undefined));
+    const error = thrownBy(() => toHttpEvent(kind, raw, undefined));
     expect(error).toBeInstanceOf(MalformedTriggerEventError);
     expect(error).toMatchObject({ code: 'TRIGGER_EVENT_MALFORMED', category: 'invalid', details: { kind } });
     expect(error).toHaveProperty('field', expect.stringContaining(field));
@@ -307,20 +297,20 @@ describe('unrecognised and malformed events', () => {
     ['local-timer', 'triggerName', withFields(loadFixture('local-timer.json'), { triggerName: '' })],
   ] as const)('%s with a bad %s → MalformedTriggerEventError', (kind, field, raw) => {
     expect(detectProvider(raw)).toBe(kind);
-    const error = thrown(() => toScheduledEvent(kind, raw));
+    const error = thrownBy(() => toScheduledEvent(kind, raw));
     expect(error).toBeInstanceOf(MalformedTriggerEventError);
     expect(error).toHaveProperty('field', field);
   });
 
   it('a converter given text that is not JSON reports a malformed event of that kind', () => {
-    expect(thrown(() => toHttpEvent('fc-http', Buffer.from('{'), undefined))).toBeInstanceOf(MalformedTriggerEventError);
+    expect(thrownBy(() => toHttpEvent('fc-http', Buffer.from('{'), undefined))).toBeInstanceOf(MalformedTriggerEventError);
   });
 
   it('converters refuse the wrong family of kind', () => {
-    expect(thrown(() => toHttpEvent('scf-timer', loadFixture('scf-timer.json'), undefined))).toMatchObject({
+    expect(thrownBy(() => toHttpEvent('scf-timer', loadFixture('scf-timer.json'), undefined))).toMatchObject({
       code: 'TRIGGER_KIND_MISMATCH',
     });
-    expect(thrown(() => toScheduledEvent('fc-http', loadFixture('fc-http.json')))).toBeInstanceOf(ShimUsageError);
+    expect(thrownBy(() => toScheduledEvent('fc-http', loadFixture('fc-http.json')))).toBeInstanceOf(ShimUsageError);
   });
 
   it('every error raised is an AppError, never a TypeError', () => {
@@ -337,7 +327,9 @@ describe('unrecognised and malformed events', () => {
     ];
     for (const raw of junk) {
       const kind = detectProvider(raw);
-      const error = thrown(() => (scheduleKinds.some((k) => k === kind) ? toScheduledEvent(kind, raw) : toHttpEvent(kind, raw, undefined)));
+      const error = thrownBy(() =>
+        scheduleKinds.some((k) => k === kind) ? toScheduledEvent(kind, raw) : toHttpEvent(kind, raw, undefined),
+      );
       expect(error).toBeInstanceOf(AppError);
     }
   });
