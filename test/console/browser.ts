@@ -3,7 +3,7 @@
  * playwright-core, which never downloads a browser. One browser per test file; pages wait on what a person would
  * see (a text, a state), never on time.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
@@ -17,9 +17,19 @@ export const SCREENSHOTS = resolve(__dirname, '..', '..', 'docs', 'console');
 /** Generous: a loaded 2-core CI machine renders slowly; a failing wait still fails, just later. */
 export const WAIT_MS = 120_000;
 
+/**
+ * Chromium puts a unix socket in TMPDIR, and a socket path over 107 bytes aborts it ("Socket path too long"): under
+ * a long TMPDIR (CI runs with one on purpose) it gets a short one of its own.
+ */
+function chromiumTmpdir(): string {
+  const dir = tmpdir();
+  return dir.length <= 40 ? dir : mkdtempSync('/tmp/wxa-chromium-');
+}
+
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
+    env: { ...process.env, TMPDIR: chromiumTmpdir() },
     args: [
       '--no-sandbox',
       '--disable-gpu',
