@@ -42,32 +42,23 @@
  */
 import { z } from 'zod';
 import { type Actor, actorSchema } from './common';
+import {
+  DEPLOYMENT_STATES,
+  type DeploymentState,
+  IN_FLIGHT_STATES,
+  type InFlightState,
+  isInFlightState,
+  isOpenState,
+  OPEN_STATES,
+} from './deployment-states';
 import { AppError } from './errors';
+
+export { DEPLOYMENT_STATES, type DeploymentState, IN_FLIGHT_STATES, type InFlightState, OPEN_STATES };
+
 import type { AccountId, AppId, AssetId, DeploymentId, WeChatAppid } from './ids';
 import { accountIdSchema, appIdSchema, assetIdSchema, deploymentIdSchema, timestampSchema, weChatAppidSchema } from './ids';
 
-export const DEPLOYMENT_STATES = [
-  'configuring',
-  'building',
-  'built',
-  'submitting',
-  'auditing',
-  'approved',
-  'releasing',
-  'released',
-  'rejected',
-  'withdrawn',
-  'cancelled',
-  'failed',
-  'voided',
-  'rolled-back',
-] as const;
 export const deploymentStateSchema = z.enum(DEPLOYMENT_STATES);
-export type DeploymentState = z.infer<typeof deploymentStateSchema>;
-
-/** States in which we (not the user) are doing something: the poller watches them. */
-export const IN_FLIGHT_STATES = ['building', 'submitting', 'auditing', 'releasing'] as const;
-export type InFlightState = (typeof IN_FLIGHT_STATES)[number];
 
 /**
  * commit code → set the user privacy guide → set the server domains → fetch and store the experience QR → bind
@@ -412,20 +403,9 @@ export const isDue = (deployment: Deployment, now: number): boolean => deploymen
 // ---------------------------------------------------------------------------------------------------------
 // Queries
 
-const isInFlightState = (state: DeploymentState): state is InFlightState => (IN_FLIGHT_STATES as readonly string[]).includes(state);
-
 export const isInFlight = (deployment: Deployment): boolean => isInFlightState(deployment.state);
 
-/** Closed for good; `failed` is too, unless its failure is retryable. */
-const TERMINAL_STATES: ReadonlySet<DeploymentState> = new Set(['cancelled', 'voided', 'released', 'rolled-back']);
-
-export const isTerminal = (deployment: Deployment): boolean =>
-  deployment.state === 'failed' ? deployment.failure?.retryable !== true : TERMINAL_STATES.has(deployment.state);
-
-/** The states a deployment is open in whatever its failure; `failed` is open too, but only while retryable (`isTerminal`). */
-export const OPEN_STATES: readonly DeploymentState[] = DEPLOYMENT_STATES.filter(
-  (state) => state !== 'failed' && !TERMINAL_STATES.has(state),
-);
+export const isTerminal = (deployment: Deployment): boolean => !isOpenState(deployment.state, deployment.failure);
 
 /** Whether WeChat may be reviewing this deployment's code, so closing it should undo the audit. */
 export const auditMayBeLive = (deployment: Deployment): boolean => {

@@ -1,6 +1,7 @@
 import { useContext, useEffect, useState } from 'react';
 import { Alert, Button, Card, Form, MessagePlugin, Space, Tag } from 'tdesign-react';
-import { ApiError, type AppView, type DeploymentSummaryView } from '../api';
+import { isOpenState } from '../../../shared/domain/deployment-states';
+import { ApiError, type AppView } from '../api';
 import { appKindText, appStatusText, appTargetText, deploymentStateText, formatTime, LangContext, useT } from '../i18n';
 import { AuthorizationDialog, Busy, LoadError, PageTitle, plainError, TextField, useLoad, usePolling, useSession } from '../ui';
 import {
@@ -17,20 +18,6 @@ import {
   toIotConfig,
 } from './app-forms';
 import { statusTheme } from './apps';
-
-/** States a deployment can still move on from; the app has at most one such (its open deployment). */
-export const OPEN_STATES: ReadonlySet<DeploymentSummaryView['state']> = new Set([
-  'configuring',
-  'building',
-  'built',
-  'submitting',
-  'auditing',
-  'approved',
-  'releasing',
-  'rejected',
-  'withdrawn',
-  'failed',
-]);
 
 export function AppPage({ appId }: { appId: string }) {
   const t = useT();
@@ -216,7 +203,9 @@ function BuildCard({ app }: { app: AppView }) {
   const [errors, setErrors] = useState<FieldErrors>(new Map());
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const open = app.latestDeployment && OPEN_STATES.has(app.latestDeployment.state) ? app.latestDeployment : null;
+  // The summary carries no failure: the app's status is `failed` only while its latest deployment's failure is retryable.
+  const latest = app.latestDeployment;
+  const open = latest && isOpenState(latest.state, { retryable: app.status === 'failed' }) ? latest : null;
   // biome-ignore lint/correctness/useExhaustiveDependencies: another app's error is not this one's
   useEffect(() => setError(null), [app.id]);
 

@@ -1,5 +1,6 @@
 import { useContext, useState } from 'react';
 import { Alert, Button, Card, Descriptions, MessagePlugin, Space, Steps, Tag, Timeline } from 'tdesign-react';
+import { isInFlightState } from '../../../shared/domain/deployment-states';
 import type { DeploymentView, EndpointName } from '../api';
 import { actorText, commandText, deploymentStateText, formatTime, LangContext, type T, useT } from '../i18n';
 import { Busy, confirm, Field, KeyedImage, LoadError, PageTitle, plainError, TextInput, useLoad, usePolling, useSession } from '../ui';
@@ -8,7 +9,6 @@ type State = DeploymentView['state'];
 type Action = Extract<EndpointName, 'cancel' | 'retry' | 'submit' | 'undo' | 'speedup' | 'release' | 'rollback'>;
 
 /** Something happens at WeChat or in our pipeline without anyone clicking: the page polls only then. */
-const IN_FLIGHT: ReadonlySet<State> = new Set(['building', 'submitting', 'auditing', 'releasing']);
 
 /** Which buttons a state offers (the state machine of shared/domain/deployment.ts; the API refuses the rest). */
 function actionsOf(d: DeploymentView): Action[] {
@@ -103,7 +103,7 @@ export function DeploymentPage({ deploymentId }: { deploymentId: string }) {
   const d = deployment.data;
   const [busy, setBusy] = useState<Action | null>(null);
   const [error, setError] = useState<string | null>(null);
-  usePolling(d !== undefined && IN_FLIGHT.has(d.state), deployment.reload, d?.state === 'auditing' ? 3000 : 1500);
+  usePolling(d !== undefined && isInFlightState(d.state), deployment.reload, d?.state === 'auditing' ? 3000 : 1500);
   const showQuota = d !== undefined && ['built', 'auditing', 'rejected', 'withdrawn'].includes(d.state);
   const quota = useLoad(() => (showQuota ? api.call('quota') : Promise.resolve(null)), [api, showQuota, d?.state]);
 
@@ -141,7 +141,7 @@ export function DeploymentPage({ deploymentId }: { deploymentId: string }) {
         >
           {deploymentStateText(t, d.state)}
         </Tag>
-        {IN_FLIGHT.has(d.state) ? (
+        {isInFlightState(d.state) ? (
           <span className="muted" role="status">
             {t('自动刷新中…', 'Updating by itself…')}
           </span>

@@ -1,8 +1,8 @@
 import { useContext } from 'react';
 import { Card, Tag } from 'tdesign-react';
+import { isInFlightState, isOpenState } from '../../../shared/domain/deployment-states';
 import { deploymentStateText, formatTime, LangContext, useT } from '../i18n';
 import { CardList, PageTitle, useLoad, usePolling, useSession } from '../ui';
-import { OPEN_STATES } from './app';
 
 /** Every deployment of the account, newest first; kept current while one of them is in flight. */
 export function DeploymentsPage() {
@@ -10,7 +10,8 @@ export function DeploymentsPage() {
   const lang = useContext(LangContext);
   const { api } = useSession();
   const list = useLoad(() => api.call('deployments', { query: { limit: 50 } }), [api]);
-  const inFlight = (list.data?.deployments ?? []).some((d) => ['building', 'submitting', 'releasing'].includes(d.state));
+  // An audit takes days: the list refreshes for our own steps only (the deployment's page watches its audit).
+  const inFlight = (list.data?.deployments ?? []).some((d) => isInFlightState(d.state) && d.state !== 'auditing');
   usePolling(inFlight, list.reload, 3000);
   return (
     <>
@@ -21,7 +22,7 @@ export function DeploymentsPage() {
             <h2>
               <a href={`#/deployments/${d.id}`}>{`v${d.userVersion}`}</a>
             </h2>
-            <Tag theme={OPEN_STATES.has(d.state) ? 'primary' : 'default'}>{deploymentStateText(t, d.state)}</Tag>
+            <Tag theme={isOpenState(d.state, d.failure) ? 'primary' : 'default'}>{deploymentStateText(t, d.state)}</Tag>
             <p className="muted">{`${d.miniProgramAppid} · ${formatTime(lang, d.createdAt)}`}</p>
             <p className="muted">
               <a href={`#/apps/${d.appId}`}>{t('查看应用', 'Open the app')}</a>
