@@ -212,9 +212,6 @@ export async function readyApp(p: Platform, options: ReadyAppOptions = {}): Prom
   return { api, apiKey, accountId: id, primary, subject, ...(await authorizeNewApp(p, api, subject, options)) };
 }
 
-/** `createAccount` of the driver, under the name `scripts/fuzz.ts` imports. */
-export const createKeyedAccount = createAccount;
-
 /** One more app of the account, with a target mini program of its own. */
 export async function authorizeNewApp(
   p: Platform,

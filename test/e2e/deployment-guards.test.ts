@@ -5,14 +5,14 @@
  * acts at WeChat again — not even when its void did not get through — so one app's (one account's) code never lands
  * on a mini program that serves another; and testers WeChat refuses do not fail a build.
  */
-import { authorize, type Client, createLowcodeApp, deploymentOf, expectStatus } from '../../infra/local/driver';
+import { authorize, type Client, createAccount, createLowcodeApp, deploymentOf, expectStatus } from '../../infra/local/driver';
 import { startBuild } from '../../shared/app/deployments';
 import { linkApp, unlinkApp } from '../../shared/domain/app';
 import type { Deployment } from '../../shared/domain/deployment';
 import { accountIdSchema, appIdSchema, weChatAppidSchema } from '../../shared/domain/ids';
 import { linkMiniProgram } from '../../shared/domain/mini-program';
 import { createLeases } from '../../shared/store/leases';
-import { createKeyedAccount, newMiniProgram, pollUntil, readyApp, servicesWithClock } from '../reliability/support';
+import { newMiniProgram, pollUntil, readyApp, servicesWithClock } from '../reliability/support';
 import { platformWithPollerForFile, requestAction, requestBuild, storedDeployment } from '../support/e2e';
 import { errorIn } from '../support/http';
 
@@ -119,7 +119,7 @@ describe('a deployment whose app lost its mini program', () => {
 
     // Another account of the same company authorizes the same mini program for its own app, while a worker holds
     // the first deployment: voiding it waits, gives up, and the authorization goes through anyway.
-    const second = await createKeyedAccount(world.p, first.subject);
+    const second = await createAccount(world.p, first.subject);
     const primary = newMiniProgram(world.p.sim, first.subject);
     expect((await authorize(world.p, second.api, 'bind-primary', primary)).result.code).toBe('PRIMARY_BOUND');
     const theirApp = await createLowcodeApp(second.api, 'Theirs');

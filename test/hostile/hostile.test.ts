@@ -11,9 +11,9 @@
  */
 import { join } from 'node:path';
 import { z } from 'zod';
-import { client, createLowcodeApp, expectStatus, redirectAfterScan } from '../../infra/local/driver';
+import { client, createAccount, createLowcodeApp, expectStatus, redirectAfterScan } from '../../infra/local/driver';
 import { type AccountWorld, accountWorld } from '../../infra/testing/world';
-import { createKeyedAccount, newMiniProgram, newSubject, type SeededPlatform, startSeededPlatform } from '../reliability/support';
+import { newMiniProgram, newSubject, type SeededPlatform, startSeededPlatform } from '../reliability/support';
 import { errorEnvelope } from '../support/http';
 import {
   bodyBytes,
@@ -55,7 +55,7 @@ beforeAll(async () => {
   const aKey = a.key;
   const bKey = b.key;
   // Account C rotates its key twice: at most two keys live, so the first one is now revoked.
-  const c = await createKeyedAccount(p, 'Carol');
+  const c = await createAccount(p, 'Carol');
   const second = z.object({ apiKey: z.string() }).parse(expectStatus(await c.api.post('/v1/account/api-keys', {}), 201).body).apiKey;
   expectStatus(await client(p.url, second).post('/v1/account/api-keys', {}), 201);
   world = {
@@ -229,7 +229,7 @@ describe('authorization redirects: spent codes, mismatched states, concurrent de
 
   /** An account that has bound its primary: the redirect it used (code and state now spent) and what it bound. */
   async function accountThatBound(name: string) {
-    const account = await createKeyedAccount(p, name);
+    const account = await createAccount(p, name);
     const subject = newSubject();
     const primary = newMiniProgram(p.sim, subject);
     const spent = await redirectAfterScan(p, account.api, { purpose: 'bind-primary' }, primary);
@@ -239,7 +239,7 @@ describe('authorization redirects: spent codes, mismatched states, concurrent de
 
   it("another account's spent auth code with a fresh state of one's own is refused, tells nothing and burns nothing", async () => {
     const victim = await accountThatBound('Victor');
-    const attacker = await createKeyedAccount(p, 'Mallory');
+    const attacker = await createAccount(p, 'Mallory');
     const ownPrimary = newMiniProgram(p.sim, newSubject());
     const own = await redirectAfterScan(p, attacker.api, { purpose: 'bind-primary' }, ownPrimary);
 
@@ -269,7 +269,7 @@ describe('authorization redirects: spent codes, mismatched states, concurrent de
   });
 
   it('twenty concurrent deliveries of one genuine redirect all show the binding, and so does every refresh', async () => {
-    const account = await createKeyedAccount(p, 'Retrying browser');
+    const account = await createAccount(p, 'Retrying browser');
     const primary = newMiniProgram(p.sim, newSubject());
     const redirect = await redirectAfterScan(p, account.api, { purpose: 'bind-primary' }, primary);
     const exchangesBefore = p.sim.counters()[QUERY_AUTH] ?? 0;

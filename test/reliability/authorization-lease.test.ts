@@ -3,9 +3,9 @@
  * delivery of the same redirect takes the exchange over, and WeChat refuses it (61009, the code is spent). The
  * binding still went through, so the success is what is recorded and what every refresh shows.
  */
-import { redirectAfterScan } from '../../infra/local/driver';
+import { createAccount, redirectAfterScan } from '../../infra/local/driver';
 import { completeAuthorization } from '../../shared/app/authorization/callback';
-import { createKeyedAccount, newMiniProgram, newSubject, type SeededPlatform, servicesWithClock, startSeededPlatform } from './support';
+import { newMiniProgram, newSubject, type SeededPlatform, servicesWithClock, startSeededPlatform } from './support';
 
 jest.mock('qrcode', () => jest.requireActual('./fast-qrcode'));
 
@@ -16,7 +16,7 @@ beforeAll(async () => {
 afterAll(() => p?.close());
 
 it('records the success of a lapsed exchange over the refusal of the delivery that took it over', async () => {
-  const account = await createKeyedAccount(p, 'Slow WeChat');
+  const account = await createAccount(p, 'Slow WeChat');
   const primary = newMiniProgram(p.sim, newSubject());
   const redirect = await redirectAfterScan(p, account.api, { purpose: 'bind-primary' }, primary);
   const input = { authCode: redirect.searchParams.get('auth_code') ?? undefined, state: redirect.searchParams.get('state') ?? undefined };
