@@ -11,6 +11,7 @@
 import type { App } from '../domain/app';
 import type { Deployment } from '../domain/deployment';
 import { parseExtJson } from '../domain/ext-json';
+import type { WeChatAppid } from '../domain/ids';
 import { isPrivacyKey, PRIVACY_KEY_OF_API, PrivacyGuideIncomplete, privacyKeysToDeclare, privacySettingFor } from '../domain/privacy-guide';
 import { DOMAIN_LISTS, type DomainSet, describeDomains, domainsNeeded, isEmptyDomainSet, missingDomains } from '../domain/server-domains';
 import { ERRCODE, WeChatApiError } from '../wechat/errcodes';
@@ -61,19 +62,30 @@ const requiredPrivateInfosOf = (deployment: Deployment): string[] => {
  * Sets the guide for what WeChat detected in the code, what its `requiredPrivateInfos` implies and what the app's
  * owner declares (`privacy-guide.ts`). Nothing to declare: nothing is set. No contact: the user is told to add one.
  */
-async function setGuide(services: Services, deployment: Deployment, app: App, call: CallOptions | undefined): Promise<StepResult> {
+export async function privacyGuideFor(
+  services: Services,
+  appid: WeChatAppid,
+  app: App,
+  requiredPrivateInfos: readonly string[],
+  call: CallOptions | undefined,
+): Promise<ReturnType<typeof privacySettingFor>> {
   const guide = app.config.privacyGuide;
-  const detected = (await services.wechat.client.getPrivacySetting(deployment.miniProgramAppid, 2, call)).privacy_list;
-  const keys = privacyKeysToDeclare({ detected, requiredPrivateInfos: requiredPrivateInfosOf(deployment), guide });
-  const body = privacySettingFor(
+  const detected = (await services.wechat.client.getPrivacySetting(appid, 2, call)).privacy_list;
+  const keys = privacyKeysToDeclare({ detected, requiredPrivateInfos: [...requiredPrivateInfos], guide });
+  return privacySettingFor(
     app.kind,
     guide,
     keys,
     detected.filter((key) => !isPrivacyKey(key)),
   );
+}
+
+async function setGuide(services: Services, deployment: Deployment, app: App, call: CallOptions | undefined): Promise<StepResult> {
+  const appid = deployment.miniProgramAppid;
+  const body = await privacyGuideFor(services, appid, app, requiredPrivateInfosOf(deployment), call);
   if (body === null) return DONE;
   if (body instanceof PrivacyGuideIncomplete) return { kind: 'fail', reason: body.message, retryable: true };
-  await services.wechat.client.setPrivacySetting(deployment.miniProgramAppid, body, call);
+  await services.wechat.client.setPrivacySetting(appid, body, call);
   return DONE;
 }
 
@@ -146,12 +158,11 @@ const refusedDomains = (error: WeChatApiError, wanted: DomainSet): StepResult =>
  */
 async function ensureServerDomains(
   services: Services,
-  deployment: Deployment,
+  appid: WeChatAppid,
   needed: DomainSet,
   call: CallOptions | undefined,
 ): Promise<StepResult> {
   const { client } = services.wechat;
-  const appid = deployment.miniProgramAppid;
   const missing = missingDomains(needed, await client.modifyDomain(appid, { action: 'get' }, call));
   if (DOMAIN_LISTS.every((list) => missing[list].length === 0)) return DONE;
   const { requestdomain, wsrequestdomain, uploaddomain, downloaddomain } = missing;
@@ -173,13 +184,12 @@ async function ensureServerDomains(
 
 async function ensureWebviewDomains(
   services: Services,
-  deployment: Deployment,
+  appid: WeChatAppid,
   needed: DomainSet,
   call: CallOptions | undefined,
 ): Promise<StepResult> {
   if (needed.webviewdomain.length === 0) return DONE;
   const { client } = services.wechat;
-  const appid = deployment.miniProgramAppid;
   const missing = missingDomains(needed, await client.setWebviewDomain(appid, { action: 'get' }, call)).webviewdomain;
   if (missing.length === 0) return DONE;
   const wanted = { requestdomain: [], wsrequestdomain: [], uploaddomain: [], downloaddomain: [], webviewdomain: missing };
@@ -208,14 +218,15 @@ const unkept = (set: DomainSet): StepResult => ({
  */
 export async function ensureDomains(services: Services, deployment: Deployment, call: CallOptions | undefined): Promise<StepResult> {
   const app = await appOf(services, deployment);
-  return app ? setDomains(services, deployment, app, call) : GONE;
+  return app ? setDomains(services, deployment.miniProgramAppid, app, call) : GONE;
 }
 
-async function setDomains(services: Services, deployment: Deployment, app: App, call: CallOptions | undefined): Promise<StepResult> {
+/** The app's domains on its mini program (the build's step; readiness's `set-domains` fix). */
+export async function setDomains(services: Services, appid: WeChatAppid, app: App, call: CallOptions | undefined): Promise<StepResult> {
   const needed = domainsNeeded(services.config.publicBaseUrl, app.config.serverDomains);
   if (isEmptyDomainSet(needed)) return DONE;
-  const server = await ensureServerDomains(services, deployment, needed, call);
-  return server.kind === 'done' ? ensureWebviewDomains(services, deployment, needed, call) : server;
+  const server = await ensureServerDomains(services, appid, needed, call);
+  return server.kind === 'done' ? ensureWebviewDomains(services, appid, needed, call) : server;
 }
 
 // ------------------------------------------------------------------------------------------------ submit
@@ -236,5 +247,5 @@ export async function prepareSubmit(services: Services, deployment: Deployment, 
   if (!app) return GONE;
   const guide = await setGuide(services, deployment, app, call);
   if (guide.kind !== 'done') return guide;
-  return setDomains(services, deployment, app, call);
+  return setDomains(services, deployment.miniProgramAppid, app, call);
 }

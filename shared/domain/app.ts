@@ -448,3 +448,7 @@ export const checkAppConfig = (app: App, assets: ReadonlyMap<string, AssetMeta>)
   const issues = parsed.success ? checkImages(imageRefs(app), assets) : fieldIssues(parsed.error, 'config');
   return issues.length === 0 ? ALLOWED : refused(configInvalid(issues));
 };
+
+/** The geolocation APIs the app's next build declares (`requiredPrivateInfos` of its ext_json; iot-video: none). */
+export const declaredPrivateInfosOf = (app: App): readonly string[] =>
+  app.kind === 'lowcode' ? (app.config.requiredPrivateInfos ?? []) : [];

@@ -615,7 +615,7 @@ const REFUSED_STEP: Partial<Record<ReadinessItemId, ReadinessStage>> = {
  * `ok` after the refusal wins (the admin added the category); anything else becomes blocking with WeChat's errcode.
  */
 function withRefusal(draft: Draft, id: ReadinessItemId, refusal: { errcode: number; at: number } | undefined): Draft {
-  if (refusal === undefined || (draft.status === 'ok' && !REFUSAL_OUTWEIGHS_OK.has(id))) return draft;
+  if (refusal === undefined || (draft.status === 'ok' && !REFUSAL_ONLY_ITEMS.has(id))) return draft;
   const says = `WeChat refused with ${refusal.errcode} at ${new Date(refusal.at).toISOString()}; ${draft.wechat.says}`;
   // Withdrawals only: no step of the pipeline needs one.
   if (id === 'undo-budget')
@@ -624,7 +624,7 @@ function withRefusal(draft: Draft, id: ReadinessItemId, refusal: { errcode: numb
 }
 
 /** Items whose `ok` is no reading of WeChat's state (no API tells, or a guess from category names): a refusal wins. */
-const REFUSAL_OUTWEIGHS_OK: ReadonlySet<ReadinessItemId> = new Set(['penalties', 'undo-budget', 'ugc-declaration', 'order-path']);
+export const REFUSAL_ONLY_ITEMS: ReadonlySet<ReadinessItemId> = new Set(['penalties', 'undo-budget', 'ugc-declaration', 'order-path']);
 
 export function evaluateReadiness(facts: ReadinessFacts): ReadinessItem[] {
   const latestRefusal = new Map<ReadinessItemId, { errcode: number; at: number }>();

@@ -14,6 +14,10 @@ const buildBody = z.strictObject({
     .nonnegative()
     .optional()
     .meta({ description: "A template of the library (GET /v1/templates) to build; left out: the latest version of the app's template." }),
+  retryRefused: z.boolean().default(false).meta({
+    description:
+      'Build although WeChat refused the app’s last deployment for a penalty, a UGC declaration or an order-centre path: no status API tells when such a bar is lifted, so WeChat decides again at submit.',
+  }),
 });
 const appParams = z.object({ appId: z.string().regex(/^app_[0-9a-z]{1,64}$/, 'not an app id') });
 const testersBody = z

@@ -71,7 +71,7 @@ const item = (report: Report, id: string): Item => {
   return found;
 };
 const build = (api: Client, appId: string) => api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.0', userDesc: 'first' });
-const errorOf = (body: unknown) => (body as { error: { code: string; details?: { blocking?: string[] } } }).error;
+const errorOf = (body: unknown) => (body as { error: { code: string; message: string; details?: { blocking?: string[] } } }).error;
 
 describe('a new user, before the first build', () => {
   it('sees the missing ICP filing, the missing category and the missing privacy guide, each with what to do', async () => {
@@ -241,6 +241,12 @@ describe('a refusal WeChat answers speaks with the report’s voice', () => {
     const refused = await build(api, appId);
     expect(refused.status).toBe(409);
     expect(errorOf(refused.body).details?.blocking).toEqual(['penalties']);
+    // No status API tells when the bar is lifted: the user says so by building again with retryRefused.
+    expect(errorOf(refused.body).message).toContain('retryRefused');
+    p.sim.setGoLive(target, { barred: false });
+    expect((await build(api, appId)).status).toBe(409);
+    const retried = await api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.1', retryRefused: true });
+    expect(deploymentOf(expectStatus(retried, 202)).state).not.toBe('failed');
   });
 });
 

@@ -1,25 +1,11 @@
-/**
- * Starting a build: everything checked before WeChat is asked, the deployment recorded with the app's build slot
- * (one open deployment per app), then the worker runs; and finding an app's open and latest deployments.
- */
-import { z } from 'zod';
 import { checkAppConfig } from '../../domain/app';
 import type { Actor } from '../../domain/common';
-import { createDeployment, type Deployment, isTerminal, OPEN_STATES, transition } from '../../domain/deployment';
+import { createDeployment, type Deployment, transition } from '../../domain/deployment';
 import { buildExtJson } from '../../domain/ext-json';
-import {
-  type AccountId,
-  type AppId,
-  type AssetId,
-  deploymentIdSchema,
-  newDeploymentId,
-  timestampSchema,
-  type WeChatAppid,
-} from '../../domain/ids';
+import { type AccountId, type AssetId, newDeploymentId } from '../../domain/ids';
 import { checkPlugins } from '../../domain/plugins';
 import { hasCodePermissions, whoCanPublish } from '../../domain/rules';
 import { deploymentStateEvents } from '../../domain/webhooks/state-changes';
-import { defineCollection, type Stored } from '../../store/port';
 import { retryOnConflict } from '../../store/retry';
 import { assetMetasOf, getAccount, getApp } from '../catalog';
 import type { Services } from '../context';
@@ -27,18 +13,9 @@ import { refreshPlugins } from '../mini-programs';
 import { assertReadyToBuild } from '../readiness';
 import { templateToBuild } from '../templates';
 import { commitWithEvents } from '../webhooks/outbox';
+import { appDeploymentSlotsCollection, freeSlotOf } from './slots';
 import { DeploymentConflictError } from './state-changes';
 import { advance } from './worker';
-
-/**
- * One document per app naming its latest deployment. "One open deployment per app" is a compare-and-set on it,
- * written in the same batch as the new deployment: two builds of one app started together on different instances
- * cannot both pass the check, because only one batch wins the slot and the other sees the winner's deployment.
- */
-export const appDeploymentSlotsCollection = defineCollection({
-  name: 'appDeploymentSlots',
-  schema: z.lazy(() => z.object({ deploymentId: deploymentIdSchema, at: timestampSchema })),
-});
 
 export interface BuildInput {
   userVersion: string;
@@ -46,6 +23,8 @@ export interface BuildInput {
   testers?: readonly string[];
   /** A template of the library to commit; left out: the latest version of the app's template (`templateToBuild`). */
   templateId?: number | undefined;
+  /** Build although WeChat refused the app's last deployment for something no status API tells the end of. */
+  retryRefused?: boolean | undefined;
 }
 
 /**
@@ -77,6 +56,9 @@ export async function startBuild(
   const permissions = hasCodePermissions(miniProgram.data.funcScopeIds, { plugins: app.data.requiredPlugins.length > 0 });
   if (!permissions.ok) throw permissions.error;
 
+  // An open deployment is the clearer answer, and cheaper than the readiness gate's WeChat reads below.
+  await freeSlotOf(services, app.data.id);
+
   const assets = await assetMetasOf(services, accountId, app.data);
   const configOk = checkAppConfig(app.data, assets);
   if (!configOk.ok) throw configOk.error;
@@ -88,7 +70,7 @@ export async function startBuild(
     if (!plugins.ok) throw plugins.error;
   }
   // Everything WeChat would refuse this build or its submit for, all at once, before anything is stored.
-  await assertReadyToBuild(services, miniProgram.data, app.data, signal);
+  await assertReadyToBuild(services, miniProgram.data, app.data, { retryRefused: input.retryRefused === true }, signal);
 
   const extJson = buildExtJson(app.data, {
     extAppid: appid,
@@ -112,15 +94,7 @@ export async function startBuild(
   const slots = services.store.collection(appDeploymentSlotsCollection);
   // A lost race for the slot means another build of the app took it: look again, and find its deployment open.
   await retryOnConflict(`claim the build slot of app ${app.data.id}`, async () => {
-    const slot = await slots.get(app.data.id);
-    const blocking = await openDeploymentOf(services, app.data.id, slot?.data.deploymentId ?? null);
-    if (blocking) {
-      throw new DeploymentConflictError(
-        'DEPLOYMENT_ALREADY_OPEN',
-        `deployment ${blocking.id} of this app is still ${blocking.data.state}: cancel or finish it first`,
-        { deploymentId: blocking.id, state: blocking.data.state },
-      );
-    }
+    const slot = await freeSlotOf(services, app.data.id);
     const claim = { deploymentId: created.id, at: services.clock() };
     await commitWithEvents(
       services.store,
@@ -132,53 +106,4 @@ export async function startBuild(
     );
   });
   return advance(services, created.id, signal);
-}
-
-/**
- * The app's open deployment, if any. The slot names the app's latest deployment, and a deployment is only created
- * while the one before it is closed (closed is for good): that one is the only candidate. An app without a slot
- * had its deployments made before slots existed: those are looked up by state.
- */
-async function openDeploymentOf(services: Services, appId: AppId, latest: string | null): Promise<Stored<Deployment> | null> {
-  if (latest !== null) {
-    const stored = await services.db.deployments.get(latest);
-    return stored && !isTerminal(stored.data) ? stored : null;
-  }
-  return (await findOpen(services, { appId }, 1))[0] ?? null;
-}
-
-/**
- * The app's latest deployment, open or not: the one its slot names, or (for an app built before slots existed)
- * its newest. What the app's status is derived from.
- */
-export async function latestDeploymentOf(services: Services, appId: AppId): Promise<Deployment | null> {
-  const slot = await services.store.collection(appDeploymentSlotsCollection).get(appId);
-  if (slot) return (await services.db.deployments.get(slot.data.deploymentId))?.data ?? null;
-  return (
-    (await services.db.deployments.find({ where: { appId }, orderBy: { field: 'createdAt', direction: 'desc' }, limit: 1 }))[0]?.data ??
-    null
-  );
-}
-
-/**
- * Open deployments by state. Closed failures pile up (a permanent failure stays `failed`), so they cannot share
- * one limited query with the open states: the failed ones are read newest first, where a retryable one would be.
- */
-export async function findOpen(
-  services: Services,
-  where: { appId?: AppId; miniProgramAppid?: WeChatAppid },
-  limit: number,
-): Promise<Stored<Deployment>[]> {
-  const open = await services.db.deployments.find({
-    where: { ...where, state: { in: [...OPEN_STATES] } },
-    orderBy: { field: 'createdAt', direction: 'desc' },
-    limit,
-  });
-  if (open.length >= limit) return open;
-  const failed = await services.db.deployments.find({
-    where: { ...where, state: 'failed' },
-    orderBy: { field: 'createdAt', direction: 'desc' },
-    limit: Math.max(limit, 100),
-  });
-  return [...open, ...failed.filter((deployment) => !isTerminal(deployment.data))].slice(0, limit);
 }

@@ -3,7 +3,7 @@
  * functions call. How it stays correct with many instances, retries and crashes: docs/pipeline.md.
  */
 export { type AuditEvent, handleAuditEvent } from './audit-events';
-export { appDeploymentSlotsCollection, type BuildInput, latestDeploymentOf, startBuild } from './building';
+export { type BuildInput, startBuild } from './building';
 export {
   bindTestersLater,
   cancelDeployment,
@@ -16,5 +16,6 @@ export {
 } from './commands';
 export { type PollSummary, pollDue } from './poller';
 export { rejectionScreenshot, type Screenshot } from './screenshots';
+export { appDeploymentSlotsCollection, latestDeploymentOf } from './slots';
 export { DeploymentConflictError, getDeployment, resumeDeploymentsOf } from './state-changes';
 export { PRIMARY_UNBIND_WARNING, unbindMiniProgram, voidDeploymentsOf } from './unbind';

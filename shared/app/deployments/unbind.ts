@@ -15,8 +15,8 @@ import { getAccount } from '../catalog';
 import type { Services } from '../context';
 import { commitWithEvents, miniProgramWriteEvents } from '../webhooks/outbox';
 import { closingWith, type Withdrawal, withdrawOwnAudit } from './audits';
-import { findOpen } from './building';
 import { acquireWaiting, type DeploymentLease } from './leases';
+import { findOpen } from './slots';
 import { applyCommand, DeploymentConflictError, readDeployment } from './state-changes';
 import { runSteps } from './worker';
 

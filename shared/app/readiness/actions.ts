@@ -1,9 +1,9 @@
+import { declaredPrivateInfosOf } from '../../domain/app';
 import type { AccountId } from '../../domain/ids';
-import { privacyKeysToDeclare, privacySettingFor } from '../../domain/privacy-guide';
+import { PrivacyGuideIncomplete } from '../../domain/privacy-guide';
 import type { ReadinessActionId } from '../../domain/readiness';
-import { DOMAIN_LISTS, domainsNeeded } from '../../domain/server-domains';
 import type { Services } from '../context';
-import { requiredPrivateInfosOf } from './facts';
+import { privacyGuideFor, setDomains } from '../go-live-settings';
 import { freshReport, linkedApp, ownMiniProgram, ReadinessConflictError, type ReadinessReport } from './reports';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -25,44 +25,22 @@ export async function runReadinessAction(
   const app = await linkedApp(services, mp);
   if (app === null) throw new ReadinessConflictError('APP_NOT_LINKED', `mini program ${appid} has no app linked: nothing to set from`);
   const call = signal ? { signal } : {};
-  const { client } = services.wechat;
   if (action === 'set-privacy-guide') {
-    const detected = (await client.getPrivacySetting(appid, 2, call)).privacy_list;
-    const keys = privacyKeysToDeclare({
-      detected,
-      requiredPrivateInfos: requiredPrivateInfosOf(services, app, mp.appid),
-      guide: app.config.privacyGuide,
-    });
-    const body = privacySettingFor(app.kind, app.config.privacyGuide, keys);
+    // The guide the build would set: what WeChat detected (known keys or not), what the code declares, the app's own.
+    const body = await privacyGuideFor(services, mp.appid, app, declaredPrivateInfosOf(app), call);
     if (body === null) {
       throw new ReadinessConflictError(
         'NOTHING_TO_DECLARE',
         'no user information is known to be collected yet (nothing committed, no requiredPrivateInfos): the build sets the guide after its commit',
       );
     }
-    if (!('privacy_ver' in body)) {
+    if (body instanceof PrivacyGuideIncomplete) {
       throw new ReadinessConflictError('PRIVACY_GUIDE_INCOMPLETE', body.message, { field: 'config.privacyGuide.contact' });
     }
-    await client.setPrivacySetting(appid, body, call);
+    await services.wechat.client.setPrivacySetting(mp.appid, body, call);
   } else {
-    const needed = domainsNeeded(services.config.publicBaseUrl, app.config.serverDomains);
-    const current = await client.modifyDomain(appid, { action: 'get' }, call);
-    const missing = (list: (typeof DOMAIN_LISTS)[number]) => needed[list].filter((d) => !(current[list] ?? []).includes(d));
-    if (DOMAIN_LISTS.some((list) => missing(list).length > 0)) {
-      await client.modifyDomain(
-        appid,
-        {
-          action: 'add',
-          requestdomain: missing('requestdomain'),
-          wsrequestdomain: missing('wsrequestdomain'),
-          uploaddomain: missing('uploaddomain'),
-          downloaddomain: missing('downloaddomain'),
-          udpdomain: [],
-          tcpdomain: [],
-        },
-        call,
-      );
-    }
+    const set = await setDomains(services, mp.appid, app, call);
+    if (set.kind === 'fail') throw new ReadinessConflictError('DOMAINS_NOT_SET', set.reason, { field: 'config.serverDomains' });
   }
   return freshReport(services, mp, app, signal);
 }

@@ -1,8 +1,5 @@
-import type { App } from '../../domain/app';
-import type { Deployment } from '../../domain/deployment';
+import { type App, declaredPrivateInfosOf } from '../../domain/app';
 import { AppError } from '../../domain/errors';
-import { buildExtJson, parseExtJson } from '../../domain/ext-json';
-import type { AssetId } from '../../domain/ids';
 import type { MiniProgram } from '../../domain/mini-program';
 import { privacyKeysToDeclare } from '../../domain/privacy-guide';
 import { type Fact, known, notKnown, type ReadinessFacts } from '../../domain/readiness';
@@ -13,6 +10,7 @@ import type { CallOptions } from '../../wechat/http';
 import type { IcpEntranceInfoResponse } from '../../wechat/readiness-schemas';
 import type { VersionInfoResponse } from '../../wechat/schemas';
 import type { Services } from '../context';
+import { latestDeploymentOf } from '../deployments/slots';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Facts
@@ -40,22 +38,20 @@ const hostOf = (domain: string): string => {
   }
 };
 
-/** The app's build as it would be committed now: what its code declares (requiredPrivateInfos). */
-export function requiredPrivateInfosOf(services: Services, app: App, appid: MiniProgram['appid']): string[] {
-  const ext = parseExtJson(
-    buildExtJson(app, { extAppid: appid, assetUrl: (id: AssetId) => `${services.config.publicBaseUrl}/v1/public/assets/${id}` }),
-  );
-  const declared = ext?.requiredPrivateInfos;
-  return Array.isArray(declared) ? declared.filter((api): api is string => typeof api === 'string') : [];
-}
-
 const AWAITING_AUDIT: ReadonlySet<string> = new Set(['submitting', 'auditing']);
 
-export async function gatherFacts(services: Services, mp: MiniProgram, app: App | null, call: CallOptions): Promise<ReadinessFacts> {
+/** `ignoreRefusals`: a build the user retries after WeChat's refusal (`retryRefused`) is not held back by that refusal. */
+export async function gatherFacts(
+  services: Services,
+  mp: MiniProgram,
+  app: App | null,
+  call: CallOptions,
+  options: { ignoreRefusals?: boolean } = {},
+): Promise<ReadinessFacts> {
   const { client } = services.wechat;
   const appid = mp.appid;
-  const latest = app === null ? null : await latestDeployment(services, app.id);
-  const locationApis = app === null ? [] : requiredPrivateInfosOf(services, app, appid);
+  const latest = app === null ? null : await latestDeploymentOf(services, app.id);
+  const locationApis = app === null ? [] : [...declaredPrivateInfosOf(app)];
   const needed = app === null ? null : domainsNeeded(services.config.publicBaseUrl, app.config.serverDomains);
   const domainHosts = needed === null ? [] : [...new Set(DOMAIN_LISTS.flatMap((list) => needed[list]).map(hostOf))];
   const requiredPlugins = app?.requiredPlugins.map((p) => p.appId) ?? [];
@@ -117,7 +113,9 @@ export async function gatherFacts(services: Services, mp: MiniProgram, app: App 
     latestAudit: audit,
     ownAuditId: latest !== null && AWAITING_AUDIT.has(latest.state) ? (latest.audit?.auditId ?? null) : null,
     refusals:
-      latest?.state === 'failed' && latest.failure?.errcode != null ? [{ errcode: latest.failure.errcode, at: latest.failure.at }] : [],
+      !options.ignoreRefusals && latest?.state === 'failed' && latest.failure?.errcode != null
+        ? [{ errcode: latest.failure.errcode, at: latest.failure.at }]
+        : [],
   };
 }
 
@@ -145,9 +143,4 @@ async function latestAuditFact(services: Services, appid: string, call: CallOpti
     if (error instanceof WeChatApiError && error.errcode === 85058) return known(null);
     return fact(() => Promise.reject(error));
   }
-}
-
-async function latestDeployment(services: Services, appId: string): Promise<Deployment | null> {
-  const [newest] = await services.db.deployments.find({ where: { appId }, orderBy: { field: 'createdAt', direction: 'desc' }, limit: 1 });
-  return newest?.data ?? null;
 }

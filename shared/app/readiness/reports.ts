@@ -17,6 +17,7 @@ import {
   READINESS_ITEM_IDS,
   READINESS_STAGES,
   READINESS_STATUSES,
+  REFUSAL_ONLY_ITEMS,
   type ReadinessItem,
   type ReadinessItemId,
   type ReadinessStage,
@@ -88,8 +89,14 @@ export class ReadinessConflictError extends AppError {
 const cacheId = (appid: string, appId: string | null): string => `${appid}_${appId ?? 'none'}`;
 
 /** Reads every fact now and stores the report for the next `READINESS_TTL_MS`. */
-export async function freshReport(services: Services, mp: MiniProgram, app: App | null, signal?: AbortSignal): Promise<ReadinessReport> {
-  const items = evaluateReadiness(await gatherFacts(services, mp, app, signal ? { signal } : {}));
+export async function freshReport(
+  services: Services,
+  mp: MiniProgram,
+  app: App | null,
+  signal?: AbortSignal,
+  options: { ignoreRefusals?: boolean } = {},
+): Promise<ReadinessReport> {
+  const items = evaluateReadiness(await gatherFacts(services, mp, app, signal ? { signal } : {}, options));
   const checkedAt = services.clock();
   const report: ReadinessReport = {
     appid: mp.appid,
@@ -100,6 +107,8 @@ export async function freshReport(services: Services, mp: MiniProgram, app: App 
     blocking: items.filter((i) => i.status === 'blocking').map((i) => i.id),
     items,
   };
+  // Without the refusals it is not the report a console should see.
+  if (options.ignoreRefusals) return report;
   const reports = services.store.collection(readinessReportsCollection);
   const id = cacheId(mp.appid, report.appId);
   try {
@@ -177,19 +186,27 @@ export async function assertReady(
   app: App,
   stages: readonly ReadinessStage[],
   signal?: AbortSignal,
-  except: readonly ReadinessItemId[] = [],
+  options: { except?: readonly ReadinessItemId[]; ignoreRefusals?: boolean } = {},
 ): Promise<void> {
-  const report = await freshReport(services, mp, app, signal);
-  const blocking = blockingFor(report.items, stages).filter((item) => !except.includes(item.id));
+  const report = await freshReport(services, mp, app, signal, { ignoreRefusals: options.ignoreRefusals === true });
+  const blocking = blockingFor(report.items, stages).filter((item) => !options.except?.includes(item.id));
   if (blocking.length === 0) return;
   const list = blocking.map((i) => `${i.title.en}: ${i.wechat.says}`).join('; ');
-  throw new NotReadyError(`the mini program is not ready to go live — ${list}`, {
-    details: { blocking: blocking.map((i) => i.id), items: blocking satisfies ReadinessItem[] },
-  });
+  // A bar known only from WeChat's refusal has no status to wait for: the user may build again to let WeChat decide.
+  const onlyRefused = blocking.some((i) => i.wechat.errcode !== undefined && REFUSAL_ONLY_ITEMS.has(i.id));
+  throw new NotReadyError(
+    `the mini program is not ready to go live — ${list}${onlyRefused ? ' (once the bar is lifted, build with retryRefused: true)' : ''}`,
+    { details: { blocking: blocking.map((i) => i.id), items: blocking satisfies ReadinessItem[] } },
+  );
 }
 
-export const assertReadyToBuild = (services: Services, mp: MiniProgram, app: App, signal?: AbortSignal): Promise<void> =>
-  assertReady(services, mp, app, BUILD_GATE, signal);
+export const assertReadyToBuild = (
+  services: Services,
+  mp: MiniProgram,
+  app: App,
+  options: { retryRefused: boolean },
+  signal?: AbortSignal,
+): Promise<void> => assertReady(services, mp, app, BUILD_GATE, signal, { ignoreRefusals: options.retryRefused });
 
 /** Before a user's submit: the deployment's mini program with its app, for what blocks a build or a submit. */
 export async function assertReadyToSubmit(services: Services, deployment: Deployment, signal?: AbortSignal): Promise<void> {
@@ -197,7 +214,7 @@ export async function assertReadyToSubmit(services: Services, deployment: Deploy
   // A link lost meanwhile is the pipeline's to report (DEPLOYMENT_APP_UNLINKED), with its own words.
   if (!mp || !app || app.data.miniProgramAppid !== deployment.miniProgramAppid) return;
   // The scan's findings are the submit step's to report, API by API, as the deployment's failure (61040).
-  await assertReady(services, mp.data, app.data, BUILD_GATE, signal, ['privacy-scan']);
+  await assertReady(services, mp.data, app.data, BUILD_GATE, signal, { except: ['privacy-scan'] });
 }
 
 /**
