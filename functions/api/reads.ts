@@ -5,6 +5,7 @@
 
 import { getAccount, getApp } from '../../shared/app/catalog';
 import type { Services } from '../../shared/app/context';
+import { noteAuditQuota } from '../../shared/app/webhooks/quota';
 import { primaryOf } from '../../shared/domain/account';
 import type { Deployment, DeploymentState } from '../../shared/domain/deployment';
 import { AppError, NotFoundError } from '../../shared/domain/errors';
@@ -83,6 +84,7 @@ export async function queryQuota(s: Services, accountId: AccountId, signal: Abor
     );
   }
   const quota = await s.wechat.client.queryQuota(via.appid, { signal });
+  await noteAuditQuota(s, quota);
   return {
     miniProgramAppid: via.appid,
     rest: quota.rest,

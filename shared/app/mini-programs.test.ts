@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { ConflictError } from '../domain/errors';
 import { type MiniProgram, markUnauthorized, recordAuthorization } from '../domain/mini-program';
 import { createLogger } from '../runtime/logger';
@@ -6,6 +7,7 @@ import { openSqliteStore } from '../store/sqlite';
 import { loseFirstRace } from '../store/testing';
 import { openCollections } from './context';
 import { markMiniProgramNeedsReauth } from './mini-programs';
+import { webhookCollections } from './webhooks/collections';
 
 const APPID = 'wx0123456789abcdef';
 const REASON = '61023 refresh_token is invalid';
@@ -15,7 +17,7 @@ function world() {
   const store = openSqliteStore({ path: ':memory:', clock: () => now });
   const warnings: string[] = [];
   const log = createLogger({ level: 'warn', sink: (line) => void warnings.push(line) });
-  const services = { db: openCollections(store), clock: () => now, log };
+  const services = { db: openCollections(store), store, clock: () => now, log, randomBytes };
   const authorized = recordAuthorization(
     null,
     { appid: APPID, accountId: 'acc_demo', subject: 'Demo Co.', nickname: 'Demo', userName: 'gh_demo', funcScopeIds: [18] },
@@ -30,6 +32,9 @@ describe('markMiniProgramNeedsReauth: the one rule for a dead refresh token', ()
     await services.db.miniPrograms.insert(APPID, authorized);
     await markMiniProgramNeedsReauth(services, APPID, REASON);
     expect((await services.db.miniPrograms.get(APPID))?.data).toMatchObject({ status: 'needs-reauth', statusReason: REASON });
+    // Its webhook event is in the outbox, written with it.
+    const events = await webhookCollections(services.store).outbox.find({ limit: 10 });
+    expect(events.map((e) => e.data.type)).toEqual(['mini_program.needs_reauth']);
   });
 
   it('leaves a revoked (unauthorized) mini program as it is: revocation says more than a dead token', async () => {
@@ -60,7 +65,7 @@ describe('markMiniProgramNeedsReauth: the one rule for a dead refresh token', ()
     const { services, authorized, warnings } = world();
     await services.db.miniPrograms.insert(APPID, authorized);
     let tries = 0;
-    services.db.miniPrograms.update = async () => {
+    services.store.commit = async () => {
       tries += 1;
       throw new ConflictError('another writer won');
     };

@@ -6,8 +6,9 @@
 
 import type { WeChatAppid } from '../domain/ids';
 import { type MiniProgram, markNeedsReauth, withPlugins } from '../domain/mini-program';
-import { ConflictRetriesExhaustedError, UNCHANGED, updateWithRetry } from '../store/retry';
+import { ConflictRetriesExhaustedError, retryOnConflict, updateWithRetry } from '../store/retry';
 import type { Services } from './context';
+import { commitWithEvents, miniProgramWriteEvents } from './webhooks/outbox';
 
 /**
  * The refresh token is dead (61023) and only the admin's new scan brings it back, so the owner must see it on the
@@ -17,15 +18,24 @@ import type { Services } from './context';
  * (the deployment's next try) marks it.
  */
 export async function markMiniProgramNeedsReauth(
-  services: Pick<Services, 'db' | 'clock' | 'log'>,
+  services: Pick<Services, 'db' | 'store' | 'clock' | 'log' | 'randomBytes'>,
   appid: string,
   reason: string,
 ): Promise<MiniProgram | null> {
   try {
-    const updated = await updateWithRetry(services.db.miniPrograms, appid, (stored) =>
-      stored.data.status === 'authorized' ? markNeedsReauth(stored.data, reason, services.clock()) : UNCHANGED,
-    );
-    return updated?.stored.data ?? null;
+    // With its `mini_program.needs_reauth` webhook event, in the same batch (the outbox).
+    return await retryOnConflict(`mark mini program ${appid} needs-reauth`, async () => {
+      const stored = await services.db.miniPrograms.get(appid);
+      if (!stored || stored.data.status !== 'authorized') return stored?.data ?? null;
+      const at = services.clock();
+      const marked = markNeedsReauth(stored.data, reason, at);
+      await commitWithEvents(
+        services.store,
+        [services.db.miniPrograms.updateWrite(appid, stored.version, marked)],
+        miniProgramWriteEvents(services.randomBytes, stored, marked, at),
+      );
+      return marked;
+    });
   } catch (error) {
     if (!(error instanceof ConflictRetriesExhaustedError)) throw error;
     services.log.warn('could not mark the mini program as needing a new authorization', { appid, error });

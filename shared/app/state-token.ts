@@ -6,10 +6,11 @@
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { ValidationError } from '../domain/errors';
+import { accountIdSchema } from '../domain/ids';
 
 const payloadSchema = z.object({
   purpose: z.enum(['bind-primary', 'authorize-app']),
-  accountId: z.string().min(1),
+  accountId: accountIdSchema,
   appId: z.string().min(1).nullable(),
   /** bind-primary only: the admin's consent, given before the scan, to change the account's subject. */
   force: z.boolean().optional(),

@@ -1,18 +1,19 @@
 /**
- * For tests of code that uses the store: losing a compare-and-set race on purpose. The first `update` lets another
- * writer change the document first, so the caller's write meets a newer version and must read again.
+ * For tests of code that uses the store: losing a compare-and-set race on purpose. Right after the first read of a
+ * document another writer changes it, so the caller's write — a single update or a batch — meets a newer version
+ * and must read again.
  */
 import type { Collection } from './port';
 
 export function loseFirstRace<T>(collection: Pick<Collection<T, string>, 'get' | 'update'>, otherWriter: (current: T) => T): void {
-  const realUpdate = collection.update.bind(collection);
+  const realGet = collection.get.bind(collection);
   let raced = false;
-  collection.update = async (id, version, data) => {
-    if (!raced) {
+  collection.get = async (id) => {
+    const read = await realGet(id);
+    if (!raced && read) {
       raced = true;
-      const current = await collection.get(id);
-      if (current) await realUpdate(id, current.version, otherWriter(current.data));
+      await collection.update(id, read.version, otherWriter(read.data));
     }
-    return realUpdate(id, version, data);
+    return read;
   };
 }

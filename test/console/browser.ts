@@ -3,7 +3,7 @@
  * playwright-core, which never downloads a browser. One browser per test file; pages wait on what a person would
  * see (a text, a state), never on time.
  */
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
@@ -19,17 +19,13 @@ export const WAIT_MS = 120_000;
 
 /**
  * Chromium puts a unix socket in TMPDIR, and a socket path over 107 bytes aborts it ("Socket path too long"): under
- * a long TMPDIR (CI runs with one on purpose) it gets a short one of its own.
+ * a long TMPDIR (CI runs with one on purpose) it gets a short one of its own, removed when the browser goes.
  */
-function chromiumTmpdir(): string {
-  const dir = tmpdir();
-  return dir.length <= 40 ? dir : mkdtempSync('/tmp/wxa-chromium-');
-}
-
 export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
+  const ownTmp = tmpdir().length > 40 ? mkdtempSync('/tmp/wxa-chromium-') : null;
+  const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    env: { ...process.env, TMPDIR: chromiumTmpdir() },
+    ...(ownTmp ? { env: { ...process.env, TMPDIR: ownTmp } } : {}),
     args: [
       '--no-sandbox',
       '--disable-gpu',
@@ -40,6 +36,8 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+  if (ownTmp) browser.on('disconnected', () => rmSync(ownTmp, { recursive: true, force: true }));
+  return browser;
 }
 
 export const WIDTHS = { phone: { width: 390, height: 844 }, desktop: { width: 1280, height: 900 } } as const;

@@ -2,14 +2,15 @@
  * Webhooks from the real pipeline, over HTTP through the local runtime and the WeChat simulator: an account's
  * endpoint receives every transition of a build, submit, approval and release — signed so the official
  * `standardwebhooks` library verifies it, in sequence order, each with its history entry and WeChat's decision —
- * and the mini program's link when it is authorized. Delivery is the after-request run: no timer fires.
+ * an unbind, a refused authorization and a low audit quota. Delivery is the after-request run: no timer fires.
  */
 import { z } from 'zod';
 
 jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
 
-import { startPlatform } from '../../infra/local/driver';
-import { readyApp } from '../reliability/support';
+import { authorize, client, startPlatform } from '../../infra/local/driver';
+import { DEFAULT_QUOTA } from '../../infra/wechat-sim';
+import { newMiniProgram, newSubject, readyApp } from '../reliability/support';
 import { readDeployment, requestAction, requestBuild } from '../support/e2e';
 import { startedForFile } from '../support/for-file';
 import { startReceiver } from '../webhooks/support';
@@ -54,4 +55,39 @@ it('unbinding a mini program tells the account: mini_program.unlinked with the r
   await receiver().arrived(before + 1);
   expect(receiver().received.at(-1)).toMatchObject({ type: 'mini_program.unlinked', data: { appid: target, appId, reason: 'unbound' } });
   expect(receiver().unverified).toBe(0);
+});
+
+it('a refused authorization tells the account: authorization.refused with the code and reason the page showed', async () => {
+  const { api, appId } = await readyApp(platform());
+  const { secret } = created.parse((await api.post('/v1/webhooks', { url: receiver().url, eventTypes: ['authorization.refused'] })).body);
+  receiver().secrets.push(secret);
+  const before = receiver().received.length;
+  // Another company's mini program: the same-subject rule refuses it.
+  const stranger = newMiniProgram(platform().sim, newSubject());
+  const refused = await authorize(platform(), api, 'authorize-app', stranger, appId);
+  expect(refused.result.ok).toBe(false);
+  await receiver().arrived(before + 1);
+  expect(receiver().received.at(-1)).toMatchObject({
+    type: 'authorization.refused',
+    data: { purpose: 'authorize-app', code: refused.result.code, reason: refused.result.message },
+  });
+  expect(receiver().unverified).toBe(0);
+});
+
+it('a platform audit quota run low tells the platform admin once a month: quota.low, noted where the quota is read', async () => {
+  const { api } = await readyApp(platform());
+  const admin = client(platform().url, platform().adminKey);
+  const { secret } = created.parse((await admin.post('/v1/platform/webhooks', { url: receiver().url, eventTypes: ['quota.low'] })).body);
+  receiver().secrets.push(secret);
+  const before = receiver().received.length;
+  platform().sim.setQuota({ submitRest: 2, submitLimit: 20 });
+  try {
+    expect((await api.get('/v1/quota')).status).toBe(200);
+    expect((await api.get('/v1/quota')).status).toBe(200);
+    await receiver().arrived(before + 1);
+    expect(receiver().received.slice(before)).toMatchObject([{ type: 'quota.low', data: { remaining: 2, limit: 20, threshold: 2 } }]);
+    expect(receiver().unverified).toBe(0);
+  } finally {
+    platform().sim.setQuota({ submitRest: DEFAULT_QUOTA.submitRest, submitLimit: DEFAULT_QUOTA.submitLimit });
+  }
 });

@@ -6,10 +6,12 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { AppError, ConflictError, DuplicateKeyError, ValidationError } from '../../domain/errors';
+import { authorizationRefusedEvents } from '../../domain/webhooks/state-changes';
 import { defineCollection } from '../../store/port';
-import { UNCHANGED, updateWithRetry } from '../../store/retry';
+import { retryOnConflict } from '../../store/retry';
 import type { Services } from '../context';
 import { InvalidStateError, type StatePayload } from '../state-token';
+import { commitWithEvents } from '../webhooks/outbox';
 import { codeManagementLostNote, exchangeAndApply } from './apply';
 import { AuthorizationRefusedError, type AuthResult, authResultSchema } from './outcome';
 import type { Purpose } from './start';
@@ -92,7 +94,7 @@ export async function completeAuthorization(
     }
     result = { ok: false, code: error.code, message: error.message, category: error.category, appid: null, at: services.clock() };
   }
-  return recordOutcome(services, codeId, result);
+  return recordOutcome(services, payload, codeId, result);
 }
 
 /** How long one delivery may exchange a code before another takes over: longer than the callbacks' time limit. */
@@ -180,12 +182,28 @@ async function giveUpExchange(services: Services, codeId: string, owner: string)
  * Records the exchange's outcome. Another delivery that took over a lapsed exchange may have recorded one first:
  * a success is never overwritten, and never hidden behind a refusal (the takeover's 61009 is this exchange's doing).
  */
-async function recordOutcome(services: Services, codeId: string, result: AuthResult): Promise<AuthResult> {
+async function recordOutcome(services: Services, payload: StatePayload, codeId: string, result: AuthResult): Promise<AuthResult> {
   const exchanges = services.store.collection(authExchangesCollection);
   const keepsRecorded = (recorded: AuthResult | null) => recorded !== null && (recorded.ok || !result.ok);
-  const updated = await updateWithRetry(exchanges, codeId, (exchange) =>
-    keepsRecorded(exchange.data.result) ? UNCHANGED : { ...exchange.data, result },
-  );
-  if (!updated) return result;
-  return updated.changed ? result : (updated.stored.data.result ?? result);
+  return retryOnConflict(`record the outcome of auth code ${codeId}`, async () => {
+    const exchange = await exchanges.get(codeId);
+    if (!exchange) return result;
+    if (keepsRecorded(exchange.data.result)) return exchange.data.result ?? result;
+    // A refusal is told to the account's webhooks in the batch that records it: once per code, however often replayed.
+    const events = result.ok
+      ? []
+      : authorizationRefusedEvents(
+          {
+            accountId: payload.accountId,
+            attempt: codeId.slice(0, 24),
+            purpose: payload.purpose,
+            code: result.code,
+            reason: result.message,
+            at: result.at,
+          },
+          services.randomBytes,
+        );
+    await commitWithEvents(services.store, [exchanges.updateWrite(codeId, exchange.version, { ...exchange.data, result })], events);
+    return result;
+  });
 }

@@ -11,6 +11,7 @@ import type { IcpEntranceInfoResponse } from '../../wechat/readiness-schemas';
 import type { VersionInfoResponse } from '../../wechat/schemas';
 import type { Services } from '../context';
 import { latestDeploymentOf } from '../deployments/slots';
+import { noteAuditQuota } from '../webhooks/quota';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Facts
@@ -79,6 +80,7 @@ export async function gatherFacts(
 
   const guide = app?.config.privacyGuide;
   const detected = privacySetting.known ? privacySetting.value.privacy_list : [];
+  if (quota.known) await noteAuditQuota(services, quota.value);
   return {
     funcScopeIds: mp.funcScopeIds,
     requiredScopeIds: permissionSetsFor('authorize-app', { plugins: requiredPlugins.length > 0 }).required.map((set) => set.id),

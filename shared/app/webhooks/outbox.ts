@@ -20,9 +20,9 @@ export function outboxWrites(store: DocumentStore, events: readonly OutboxEvent[
   );
 }
 
-/** Stores `writes` and the events they report in one batch, then tells this process's delivery worker (if any). */
 export type { OutboxEvent };
 
+/** Stores `writes` and the events they report in one batch, then tells this process's delivery worker (if any). */
 export async function commitWithEvents(store: DocumentStore, writes: readonly Write[], events: readonly OutboxEvent[]): Promise<void> {
   await store.commit([...writes, ...outboxWrites(store, events)]);
   if (events.length > 0) notifyOutbox(store);

@@ -3,7 +3,7 @@
  * stores the change can carry its events in the same batch (the outbox), and a test can check them without a store.
  */
 import type { Deployment } from '../deployment';
-import type { RandomBytes } from '../ids';
+import type { AccountId, RandomBytes } from '../ids';
 import type { MiniProgram } from '../mini-program';
 import { makeEvent, newEventId, type WebhookEvent } from './events';
 
@@ -88,4 +88,22 @@ export function miniProgramEvents(
     );
   }
   return events.map((event) => withId(event, randomBytes));
+}
+
+/** `authorization.refused`: a scan this backend refused (another subject, missing permission sets…), once per code. */
+export function authorizationRefusedEvents(
+  refused: { accountId: AccountId; attempt: string; purpose: 'bind-primary' | 'authorize-app'; code: string; reason: string; at: number },
+  randomBytes: RandomBytes,
+): OutboxEvent[] {
+  const { accountId, attempt, purpose, code, reason, at } = refused;
+  const event = makeEvent({
+    type: 'authorization.refused',
+    accountId,
+    // A refusal is no document's change: each attempt (auth code) is its own subject, first of its sequence.
+    subject: `authorization:${attempt}`,
+    sequence: 1,
+    occurredAt: at,
+    data: { accountId, appid: null, purpose, code, reason },
+  });
+  return [withId(event, randomBytes)];
 }
