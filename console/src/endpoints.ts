@@ -24,7 +24,6 @@ import type { iotVideoConfigSchema, lowcodeConfigSchema, newAppInputSchema, Them
 import type { Deployment } from '../../shared/domain/deployment';
 import type { buildTriggerRoutes } from '../../shared/routes/build-trigger';
 import type { unbindRoutes } from '../../shared/routes/unbind';
-import type { RouteDeclaration } from '../../shared/runtime/http/route';
 
 export type { AccountView, AppView, AssetView, DeploymentSummaryView, DeploymentView, MiniProgramView };
 export type NewAppInput = z.input<typeof newAppInputSchema>;
@@ -32,8 +31,8 @@ export type IotVideoConfigInput = z.input<typeof iotVideoConfigSchema>;
 export type LowcodeConfigInput = z.input<typeof lowcodeConfigSchema>;
 export type Quota = z.infer<typeof quotaView>;
 export type Template = z.infer<typeof templateListView>['templates'][number];
-/** The body a declared route validates (what the console sends; it always sends every defaulted field too). */
-type BodyOf<D> = D extends RouteDeclaration<infer B, infer _Q, infer _P> ? B : never;
+/** What a declared route accepts as its body: the schema's input, so a defaulted field may be left out. */
+type BodyOf<D> = D extends { readonly body?: infer S } ? (S extends z.ZodType ? z.input<S> : never) : never;
 export type BuildBody = BodyOf<typeof buildTriggerRoutes.build>;
 type TestersBody = BodyOf<typeof buildTriggerRoutes.testers>;
 type UnbindBody = BodyOf<typeof unbindRoutes.unbind>;

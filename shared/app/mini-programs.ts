@@ -26,7 +26,7 @@ export async function markMiniProgramNeedsReauth(
     // With its `mini_program.needs_reauth` webhook event, in the same batch (the outbox).
     return await retryOnConflict(`mark mini program ${appid} needs-reauth`, async () => {
       const stored = await services.db.miniPrograms.get(appid);
-      if (!stored || stored.data.status !== 'authorized') return stored?.data ?? null;
+      if (stored?.data.status !== 'authorized') return stored?.data ?? null;
       const at = services.clock();
       const marked = markNeedsReauth(stored.data, reason, at);
       await commitWithEvents(

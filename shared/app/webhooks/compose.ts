@@ -8,8 +8,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Foundation } from '../../runtime/compose';
 import { createSecretBox } from '../../store/secret-box';
+import { webhookCollections } from './collections';
 import { createEndpointService } from './endpoints';
-import { onOutbox } from './outbox';
+import { believedWithoutEndpoints, onOutbox, sawNoEndpoints } from './outbox';
 import { createWebhookWorker } from './worker';
 
 export type WebhookPlatform = Pick<Foundation, 'config' | 'log' | 'store'> & { clock?: () => number; random?: () => number };
@@ -32,6 +33,9 @@ export const webhookWorkerOf = (p: WebhookPlatform) => createWebhookWorker(depsO
 /** How long an after-request run may take: what a receiver answering slowly may cost a warm instance. */
 const IMMEDIATE_BUDGET_MS = 10_000;
 
+/** How long "no endpoint exists" is believed without asking the store again. */
+const NO_ENDPOINTS_RECHECK_MS = 5_000;
+
 const started = new WeakSet<object>();
 
 /** Delivers right after each state change made in this process (once per store). */
@@ -39,6 +43,16 @@ export function deliverAfterStateChanges(p: WebhookPlatform): void {
   if (started.has(p.store)) return;
   started.add(p.store);
   const worker = webhookWorkerOf(p);
+  const endpoints = webhookCollections(p.store).endpoints;
+  const clock = p.clock ?? Date.now;
+  // Most platforms have no endpoint for most of their life: one read every few seconds says so, instead of a
+  // worker run (fan-out, queue reads) after every state change. The timer fans out what is skipped.
+  const anyEndpoint = async (): Promise<boolean> => {
+    if (believedWithoutEndpoints(p.store, clock())) return false;
+    const found = (await endpoints.find({ limit: 1 })).length > 0;
+    if (!found) sawNoEndpoints(p.store, clock() + NO_ENDPOINTS_RECHECK_MS);
+    return found;
+  };
   let running = false;
   let again = false;
   const runOnce = async () => {
@@ -48,6 +62,7 @@ export function deliverAfterStateChanges(p: WebhookPlatform): void {
     }
     running = true;
     try {
+      if (!(await anyEndpoint())) return;
       do {
         again = false;
         await worker.run({ budgetMs: IMMEDIATE_BUDGET_MS });

@@ -11,7 +11,7 @@ import type { DocumentStore, Stored, Write } from '../../store/port';
 import { retryOnConflict } from '../../store/retry';
 import type { SecretBox } from '../../store/secret-box';
 import { type Delivery, type WebhookCollections, type WebhookEndpoint, webhookCollections } from './collections';
-import { notifyOutbox, WEBHOOK_RETENTION_MS } from './outbox';
+import { endpointCreated, notifyOutbox, WEBHOOK_RETENTION_MS } from './outbox';
 import { secretBinding } from './secrets';
 import { newSigningSecret } from './signing';
 import { deliveryIdOf, enqueueWrites, newDelivery } from './worker';
@@ -102,6 +102,7 @@ export function createEndpointService(s: EndpointServices) {
         createdAt: at,
         updatedAt: at,
       });
+      endpointCreated(s.store);
       return { endpoint: stored, secret };
     },
 

@@ -52,3 +52,11 @@ export function miniProgramWriteEvents(
 ): OutboxEvent[] {
   return miniProgramEvents(before?.data ?? null, after, (before?.version ?? 0) + 1, at, randomBytes);
 }
+
+// "No endpoint exists" as this process last saw it (per store): the after-request run skips the worker meanwhile,
+// and an endpoint created here ends it at once.
+const noEndpointsUntil = new WeakMap<DocumentStore, number>();
+
+export const believedWithoutEndpoints = (store: DocumentStore, now: number): boolean => now < (noEndpointsUntil.get(store) ?? 0);
+export const sawNoEndpoints = (store: DocumentStore, until: number): void => void noEndpointsUntil.set(store, until);
+export const endpointCreated = (store: DocumentStore): void => void noEndpointsUntil.delete(store);
