@@ -55,6 +55,13 @@ module.exports = {
       to: { path: '^functions/', pathNot: '^functions/$1/' },
     },
     {
+      name: 'production-imports-no-tooling',
+      comment: 'What is deployed (shared/, functions/) does not import the local runtime, the simulator, scripts or benches.',
+      severity: 'error',
+      from: { path: '^(shared|functions)/', pathNot: TESTS },
+      to: { path: '^(infra|scripts|bench)/' },
+    },
+    {
       name: 'production-imports-no-test',
       comment: 'Only tests import the test world (test/); scripts/, bench/ and production code do not.',
       severity: 'error',
