@@ -22,7 +22,7 @@ import { retryOnConflict } from '../../store/retry';
 import { WeChatApiError } from '../../wechat/errcodes';
 import { getAccount, getApp } from '../catalog';
 import type { Services } from '../context';
-import { resumeDeploymentsOf, voidDeploymentsOf } from '../deployments';
+import { DeploymentConflictError, resumeDeploymentsOf, voidDeploymentsOf } from '../deployments';
 import { refreshPlugins } from '../mini-programs';
 import type { StatePayload } from '../state-token';
 import { commitWithEvents, miniProgramWriteEvents, type OutboxEvent } from '../webhooks/outbox';
@@ -238,7 +238,9 @@ async function voidLostDeployments(services: Services, losses: readonly Loss[]):
         { undoAudit: true, finishReleases: true, appId: loss.appId },
       );
     } catch (error) {
-      services.log.error('could not void the deployments of an app that lost its mini program', {
+      // A busy deployment's worker re-checks the link before its next WeChat call and voids it itself.
+      const busy = error instanceof DeploymentConflictError && error.code === 'DEPLOYMENT_BUSY';
+      services.log[busy ? 'warn' : 'error']('could not void the deployments of an app that lost its mini program', {
         appId: loss.appId,
         appid: loss.appid,
         error,
