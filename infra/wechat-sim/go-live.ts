@@ -56,7 +56,7 @@ export const goLiveStateSchema = z.strictObject({
   verified: z.boolean().optional(),
   /** 86007 小程序禁止提交: this mini program may not submit at all. */
   barred: z.boolean().optional(),
-  /** Category ids (second_id) whose first submission needs a UGC declaration (85094). */
+  /** Category ids (second_id) whose first submission needs a UGC declaration (85094), besides the doc's social ones. */
   ugcCategoryIds: z.array(z.number().int()).optional(),
   /** get_privacy_interface statuses by API name (`wx.getLocation`); others follow `ungrantedPrivacyApis`. */
   privacyInterfaces: z.record(z.string(), z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4), z.literal(5)])).optional(),
@@ -158,6 +158,13 @@ export function privacyInterfaceList(record: GoLiveRecord, ungrantedApis: readon
 }
 
 /**
+ * The categories whose first submission needs `ugc_declare`: doc submit_audit (Third-party_Platforms/2.0/api/code/
+ * submit_audit.html), "当小程序第一次提交审核且类目包含社交-社区/论坛、社交-笔记、社交-问答其中之一时需填写 ugc_declare";
+ * the refusal is 85094 "need add ugc declare" (the same doc's error table).
+ */
+const UGC_SOCIAL_SECOND_CLASSES: ReadonlySet<string> = new Set(['社区/论坛', '笔记', '问答']);
+
+/**
  * The refusal of submit_audit this state causes, if any, in the order the checks are made here: a barred mini
  * program (86007), then the platform's penalty — 86008 all audits, 86009 only mini programs never released ("新增"),
  * 86010 only those with a live version ("迭代") — then a UGC declaration missing on the first submission of a
@@ -168,14 +175,16 @@ export function submitRefusal(input: {
   platformPenalty: number | null;
   everReleased: boolean;
   everSubmitted: boolean;
-  categoryIds: readonly number[];
+  categories: readonly { first_class: string; second_class: string; second_id: number }[];
   ugcDeclared: boolean;
 }): number | null {
   if (input.record.barred) return 86007;
   if (input.platformPenalty === 86008) return 86008;
   if (input.platformPenalty === 86009 && !input.everReleased) return 86009;
   if (input.platformPenalty === 86010 && input.everReleased) return 86010;
-  const needsUgc = input.categoryIds.some((id) => input.record.ugcCategoryIds.includes(id));
+  const needsUgc = input.categories.some(
+    (c) => (c.first_class === '社交' && UGC_SOCIAL_SECOND_CLASSES.has(c.second_class)) || input.record.ugcCategoryIds.includes(c.second_id),
+  );
   if (needsUgc && !input.everSubmitted && !input.ugcDeclared) return 85094;
   return null;
 }

@@ -1087,7 +1087,11 @@ export class SimState {
       platformPenalty: this.platformPenalty.errcode,
       everReleased: this.everReleased(mp),
       everSubmitted: mp.audits.length > 0,
-      categoryIds: (input.itemList ?? mp.categories).map((c) => c.second_id),
+      // The submitted items, as the mini program's categories name them (an unknown one is refused below: 85077).
+      categories:
+        input.itemList === undefined
+          ? mp.categories
+          : mp.categories.filter((c) => input.itemList?.some((i) => i.second_id === c.second_id)),
       ugcDeclared: input.ugcDeclared === true,
     });
     if (refusal !== null) wxFail(refusal);

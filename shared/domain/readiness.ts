@@ -14,6 +14,8 @@
  * weeks and runs in parallel with the audit).
  */
 
+import { needsUgcDeclaration } from './ugc-declaration';
+
 export const READINESS_ITEM_IDS = [
   'permission-sets',
   'icp-filing',
@@ -118,6 +120,8 @@ export interface ReadinessFacts {
   quota: Fact<{ rest: number; limit: number }>;
   /** The latest audit WeChat holds; null when there never was one (85058). */
   latestAudit: Fact<{ auditId: number; status: number } | null>;
+  /** Whether the app's config holds a UGC declaration (`config.ugcDeclaration`), which every submit carries. */
+  ugcDeclared: boolean;
   /** The audit the app's own open deployment is waiting for, which is no obstacle to it. */
   ownAuditId: number | null;
   /** WeChat's refusals recorded on the app's latest deployment (errcode, when). */
@@ -231,10 +235,10 @@ export const ITEM_FIXES: Readonly<Record<ReadinessItemId, { fix: Words; where?: 
   },
   'ugc-declaration': {
     fix: w(
-      '该类目首次提审需提供 UGC 审核机制说明；本后台暂不能代为声明，请选择不需要说明的类目或联系平台运营者',
-      'this category needs a UGC moderation declaration on first submit, which this backend cannot send yet: choose a category that needs none, or contact the platform operator',
+      '该类目首次提审需提供 UGC 审核机制说明：在应用配置 config.ugcDeclaration 中填写涉及的场景、审核方式和审核团队，提审时会一并提交',
+      "this category needs a UGC moderation declaration on first submit: fill in the app's config.ugcDeclaration (scenes, how content is moderated, the review team); every submit carries it",
     ),
-    where: `${MP_SETTINGS} → 服务类目`,
+    where: 'PUT /v1/apps/{appId}/config (config.ugcDeclaration)',
   },
   'order-path': {
     fix: w(
@@ -534,12 +538,6 @@ function penaltiesItem(): Draft {
   return ok('submit_audit', 'no penalty refusal recorded (WeChat has no API to read penalties before a submit)');
 }
 
-/**
- * Categories whose first submit needs a UGC declaration (85094; reference item 10: social, forum, notes, Q&A). The
- * category names are WeChat's; which ones exactly need it is UNCONFIRMED (WeChat names none in its docs).
- */
-const UGC_FIRST_CLASSES = new Set(['社交']);
-const UGC_SECOND_CLASS_WORDS = ['论坛', '社区', '笔记', '问答', '直播'];
 /** Trade categories, whose mini programs need an order-centre path (reference item 11); UNCONFIRMED list. */
 const TRADE_FIRST_CLASSES = new Set(['商家自营', '电商平台']);
 
@@ -547,11 +545,14 @@ function ugcItem(f: ReadinessFacts): Draft {
   const src = 'get_category';
   if (!f.categories.known) return unknown(src, f.categories);
   const first = f.categories.value[0];
-  const ugc =
-    first !== undefined &&
-    (UGC_FIRST_CLASSES.has(first.first_class) || UGC_SECOND_CLASS_WORDS.some((word) => first.second_class.includes(word)));
-  if (!ugc) return ok(src, 'the category the build submits needs no UGC declaration');
-  return warning(src, `${first.first_class}/${first.second_class} may need a UGC declaration on first submit (85094)`);
+  if (first === undefined || !needsUgcDeclaration(first)) return ok(src, 'the category the build submits needs no UGC declaration');
+  const category = `${first.first_class}/${first.second_class}`;
+  if (f.ugcDeclared) return ok(src, `${category} needs a UGC declaration: config.ugcDeclaration is sent with each submit`);
+  // WeChat asks on the first submit only (doc submitAudit); 85058 from get_latest_auditstatus says there was none.
+  if (f.latestAudit.known && f.latestAudit.value === null) {
+    return blocking('submit', src, `${category} needs a UGC declaration on the first submit and the app declares none (85094 on submit)`);
+  }
+  return warning(src, `${category}: WeChat asks for a UGC declaration on the first submit, and the app declares none`);
 }
 
 function orderPathItem(f: ReadinessFacts): Draft {
@@ -624,7 +625,7 @@ function withRefusal(draft: Draft, id: ReadinessItemId, refusal: { errcode: numb
 }
 
 /** Items whose `ok` is no reading of WeChat's state (no API tells, or a guess from category names): a refusal wins. */
-export const REFUSAL_ONLY_ITEMS: ReadonlySet<ReadinessItemId> = new Set(['penalties', 'undo-budget', 'ugc-declaration', 'order-path']);
+export const REFUSAL_ONLY_ITEMS: ReadonlySet<ReadinessItemId> = new Set(['penalties', 'undo-budget', 'order-path']);
 
 export function evaluateReadiness(facts: ReadinessFacts): ReadinessItem[] {
   const latestRefusal = new Map<ReadinessItemId, { errcode: number; at: number }>();

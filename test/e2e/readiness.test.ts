@@ -197,6 +197,37 @@ describe('the build is refused up front with the whole list', () => {
   });
 });
 
+describe('the UGC declaration a social category needs on its first submit', () => {
+  const FORUM = { first_class: '社交', second_class: '社区/论坛', first_id: 210, second_id: 1127 };
+  const DECLARATION = { scene: [2, 4], method: [1, 3], hasAuditTeam: true, auditDesc: '发布前机审，可疑内容人工复核' };
+
+  it('blocks the first build up front until the app declares it; declared, the submit carries it and WeChat takes it', async () => {
+    const { api, appId } = await appWith({ privacyGuide: GUIDE }, (mp, owner) =>
+      p.sim.addMiniProgram({ appId: mp, nickName: 'Forum', principalName: owner, categories: [FORUM] }),
+    );
+    expect(item(await fresh(api, appId), 'ugc-declaration')).toMatchObject({
+      status: 'blocking',
+      blocks: 'submit',
+      wechat: { source: 'get_category', says: expect.stringContaining('社交/社区/论坛') },
+      fix: { en: expect.stringContaining('config.ugcDeclaration') },
+    });
+    const refused = await build(api, appId);
+    expect(refused.status).toBe(409);
+    expect(errorOf(refused.body).details?.blocking).toEqual(['ugc-declaration']);
+
+    const config = { pages: ['pages/index/index'], privacyGuide: GUIDE };
+    const bad = await api.put(`/v1/apps/${appId}/config`, { ...config, ugcDeclaration: { scene: [0, 4] } });
+    expect(bad.status).toBe(400);
+    expect((bad.body as { error: { field: string } }).error.field).toBe('body.ugcDeclaration.scene');
+    expectStatus(await api.put(`/v1/apps/${appId}/config`, { ...config, ugcDeclaration: DECLARATION }), 200);
+    expect(item(await fresh(api, appId), 'ugc-declaration').status).toBe('ok');
+
+    const built = deploymentOf(expectStatus(await build(api, appId), 202));
+    // The simulator refuses a first submit of 社交-社区/论坛 without ugc_declare (85094), as WeChat's doc says.
+    expect(deploymentOf(expectStatus(await api.post(`/v1/deployments/${built.id}/submit`), 200)).state).toBe('auditing');
+  });
+});
+
 describe('the release checks the ICP filing first', () => {
   it('an approved version of an unfiled, never released mini program is not released; filed, it is', async () => {
     const { api, appId, target } = await appWith({ privacyGuide: GUIDE }, (mp) => p.sim.setGoLive(mp, { icpStatus: 1024 }));

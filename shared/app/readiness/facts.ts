@@ -113,6 +113,7 @@ export async function gatherFacts(
     },
     quota: mapFact(quota, (r) => ({ rest: r.rest, limit: r.limit })),
     latestAudit: audit,
+    ugcDeclared: app?.config.ugcDeclaration !== undefined,
     ownAuditId: latest !== null && AWAITING_AUDIT.has(latest.state) ? (latest.audit?.auditId ?? null) : null,
     refusals:
       !options.ignoreRefusals && latest?.state === 'failed' && latest.failure?.errcode != null
