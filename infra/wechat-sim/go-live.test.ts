@@ -142,6 +142,20 @@ describe('penalties and bans on submit_audit', () => {
   });
 });
 
+describe('the order-centre path (getorderpathinfo)', () => {
+  it('61041 until a path is applied for; the one applied for by info_type 1, the approved one by info_type 0', async () => {
+    const read = (infoType: unknown) => wxPost(sim, api('/wxa/security/getorderpathinfo'), { info_type: infoType });
+    expect(errcodeOf(await read(0))).toBe(61041);
+    expect(errcodeOf(await read(1))).toBe(61041);
+    expect(errcodeOf(await read(2))).toBe(47001);
+    sim.setGoLive(MP, { orderPath: { path: 'pages/order/index', status: 2 } });
+    expect(errcodeOf(await read(0))).toBe(61041);
+    expect((await read(1)).body).toMatchObject({ errcode: 0, msg: { path: 'pages/order/index', status: 2, test_account: '' } });
+    sim.setGoLive(MP, { orderPath: { path: 'pages/order/index', status: 4 } });
+    expect((await read(0)).body).toMatchObject({ errcode: 0, msg: { path: 'pages/order/index', status: 4 } });
+  });
+});
+
 describe("the platform's server domains (modify_wxa_server_domain, component token)", () => {
   it('lists the registered hosts ;-joined, adds by API, and leaves the lists out when nothing is restricted', async () => {
     const call = (body: unknown) => wxPost(sim, `/cgi-bin/component/modify_wxa_server_domain?access_token=${cat}`, body);

@@ -60,6 +60,14 @@ export const goLiveStateSchema = z.strictObject({
   ugcCategoryIds: z.array(z.number().int()).optional(),
   /** get_privacy_interface statuses by API name (`wx.getLocation`); others follow `ungrantedPrivacyApis`. */
   privacyInterfaces: z.record(z.string(), z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4), z.literal(5)])).optional(),
+  /**
+   * The order-centre path applied for (applysetorderpathinfo) and its status — 2 审核中, 3 审核失败, 4 审核通过
+   * (doc api_getorderpathinfo); approved, it is the path in effect. null: none applied for (61041).
+   */
+  orderPath: z
+    .strictObject({ path: z.string().min(1), status: z.union([z.literal(2), z.literal(3), z.literal(4)]) })
+    .nullable()
+    .optional(),
 });
 export type GoLiveStatePatch = z.infer<typeof goLiveStateSchema>;
 
@@ -75,6 +83,8 @@ export interface GoLiveRecord {
   barred: boolean;
   ugcCategoryIds: number[];
   privacyInterfaces: Record<string, PrivacyInterfaceStatus>;
+  /** The latest application (info_type 1) and the path in effect (info_type 0, the last approved one). */
+  orderPath: { applied: { path: string; status: 2 | 3 | 4; applyTime: number } | null; online: string | null };
 }
 
 /**
@@ -89,9 +99,10 @@ export const defaultGoLive = (): GoLiveRecord => ({
   barred: false,
   ugcCategoryIds: [],
   privacyInterfaces: {},
+  orderPath: { applied: null, online: null },
 });
 
-export function patchGoLive(record: GoLiveRecord, patch: GoLiveStatePatch): void {
+export function patchGoLive(record: GoLiveRecord, patch: GoLiveStatePatch, now = 0): void {
   if (patch.icpStatus !== undefined) record.icpStatus = patch.icpStatus as IcpStatus;
   if (patch.icpAvailable !== undefined) record.icpAvailable = patch.icpAvailable;
   if (patch.icpAuditData !== undefined) record.icpAuditData = patch.icpAuditData.map((d) => ({ ...d }));
@@ -99,6 +110,27 @@ export function patchGoLive(record: GoLiveRecord, patch: GoLiveStatePatch): void
   if (patch.barred !== undefined) record.barred = patch.barred;
   if (patch.ugcCategoryIds !== undefined) record.ugcCategoryIds = [...patch.ugcCategoryIds];
   if (patch.privacyInterfaces !== undefined) record.privacyInterfaces = { ...record.privacyInterfaces, ...patch.privacyInterfaces };
+  if (patch.orderPath === null) record.orderPath = { applied: null, online: null };
+  else if (patch.orderPath !== undefined) {
+    const { path, status } = patch.orderPath;
+    record.orderPath = {
+      applied: { path, status, applyTime: Math.floor(now / 1000) },
+      online: status === 4 ? path : record.orderPath.online,
+    };
+  }
+}
+
+/**
+ * getorderpathinfo (doc api_getorderpathinfo: POST, set 18, `info_type` 0 线上版 / 1 审核版): `msg` with the path and
+ * its status (2 审核中, 3 审核失败, 4 审核通过); the test account fields only for the version applied for. 61041 "The
+ * appuin has not set orderpath" when there is none (community thread 0000604e5e4e10b6c8fed76ad5b000).
+ */
+export function orderPathInfo(record: GoLiveRecord, infoType: 0 | 1): Record<string, unknown> | null {
+  const { applied, online } = record.orderPath;
+  if (infoType === 0) return online === null ? null : { msg: { path: online, status: 4, apply_time: applied?.applyTime ?? 0 } };
+  if (applied === null) return null;
+  const fields = { img_list: [], video: '', test_account: '', test_pwd: '', test_remark: '' };
+  return { msg: { path: applied.path, ...fields, status: applied.status, apply_time: applied.applyTime } };
 }
 
 /** get_icp_entrance_info's `info` (doc api_geticpentranceinfo): audit_data only when the filing was rejected (3, 5). */

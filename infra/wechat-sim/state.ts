@@ -19,6 +19,7 @@ import {
   type GoLiveRecord,
   type GoLiveStatePatch,
   icpEntranceInfo,
+  orderPathInfo,
   type PlatformPenalty,
   patchGoLive,
   privacyInterfaceList,
@@ -1319,7 +1320,7 @@ export class SimState {
   }
 
   setGoLive(appId: string, patch: GoLiveStatePatch): void {
-    patchGoLive(this.goLiveOf(this.requireMiniProgram(appId)), patch);
+    patchGoLive(this.goLiveOf(this.requireMiniProgram(appId)), patch, this.now());
   }
 
   setPlatformPenalty(errcode: PlatformPenalty | null): void {
@@ -1336,6 +1337,10 @@ export class SimState {
 
   privacyInterfaces(mp: MiniProgramRecord): Record<string, unknown> {
     return privacyInterfaceList(this.goLiveOf(mp), mp.ungrantedPrivacyApis);
+  }
+
+  orderPathInfo(mp: MiniProgramRecord, infoType: 0 | 1): Record<string, unknown> {
+    return orderPathInfo(this.goLiveOf(mp), infoType) ?? wxFail(61041, 'The appuin has not set orderpath');
   }
 
   /**

@@ -32,6 +32,7 @@ const ready = (): ReadinessFacts => ({
   quota: known({ rest: 15, limit: 20 }),
   latestAudit: known(null),
   ugcDeclared: false,
+  orderPath: known({ online: null, applied: null }),
   ownAuditId: null,
   refusals: [],
 });

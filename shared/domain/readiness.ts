@@ -120,6 +120,8 @@ export interface ReadinessFacts {
   quota: Fact<{ rest: number; limit: number }>;
   /** The latest audit WeChat holds; null when there never was one (85058). */
   latestAudit: Fact<{ auditId: number; status: number } | null>;
+  /** getorderpathinfo: the path in effect (info_type 0), else the one applied for and its status (info_type 1). */
+  orderPath: Fact<{ online: string | null; applied: { path: string; status: number | undefined } | null }>;
   /** Whether the app's config holds a UGC declaration (`config.ugcDeclaration`), which every submit carries. */
   ugcDeclared: boolean;
   /** The audit the app's own open deployment is waiting for, which is no obstacle to it. */
@@ -555,15 +557,28 @@ function ugcItem(f: ReadinessFacts): Draft {
   return warning(src, `${category}: WeChat asks for a UGC declaration on the first submit, and the app declares none`);
 }
 
+/** getorderpathinfo statuses (doc api_getorderpathinfo). */
+const ORDER_PATH_STATUS_WORDS: Readonly<Record<number, string>> = {
+  2: '审核中, under review',
+  3: '审核失败, rejected',
+  4: '审核通过, approved',
+};
+
 function orderPathItem(f: ReadinessFacts): Draft {
-  const src = 'get_category';
-  if (!f.categories.known) return unknown(src, f.categories);
-  const trade = f.categories.value.filter((c) => TRADE_FIRST_CLASSES.has(c.first_class));
-  if (trade.length === 0) return ok(src, 'no trade category');
-  return warning(
-    src,
-    `trade category ${trade.map((c) => `${c.first_class}/${c.second_class}`).join(', ')}: WeChat asks for an order-centre path (not read by this backend)`,
-  );
+  const src = 'getorderpathinfo';
+  if (!f.orderPath.known) return unknown(src, f.orderPath);
+  const { online, applied } = f.orderPath.value;
+  if (online !== null) return ok(src, `info_type 0: the order-centre path in effect is ${online}`);
+  const status = applied?.status === undefined ? 'status unknown' : (ORDER_PATH_STATUS_WORDS[applied.status] ?? `status ${applied.status}`);
+  const says = applied === null ? 'no path in effect or applied for (61041)' : `info_type 1: ${applied.path} applied for (${status})`;
+  // Which categories WeChat asks for a path is not documented: the trade ones are our reading (README).
+  const trade = f.categories.known ? f.categories.value.filter((c) => TRADE_FIRST_CLASSES.has(c.first_class)) : [];
+  if (trade.length > 0) {
+    const names = trade.map((c) => `${c.first_class}/${c.second_class}`).join(', ');
+    return warning(src, `${says}; trade category ${names}: WeChat asks trade mini programs for an order-centre path`);
+  }
+  if (applied?.status === 3) return warning(src, says);
+  return ok(src, `${says}; no trade category`);
 }
 
 const AUDIT_PENDING = new Set([2, 4]);
@@ -624,8 +639,8 @@ function withRefusal(draft: Draft, id: ReadinessItemId, refusal: { errcode: numb
   return blocking(REFUSED_STEP[id] ?? 'submit', draft.wechat.source, says, refusal.errcode);
 }
 
-/** Items whose `ok` is no reading of WeChat's state (no API tells, or a guess from category names): a refusal wins. */
-export const REFUSAL_ONLY_ITEMS: ReadonlySet<ReadinessItemId> = new Set(['penalties', 'undo-budget', 'order-path']);
+/** Items whose `ok` is no reading of WeChat's state (no API tells): a refusal wins. */
+export const REFUSAL_ONLY_ITEMS: ReadonlySet<ReadinessItemId> = new Set(['penalties', 'undo-budget']);
 
 export function evaluateReadiness(facts: ReadinessFacts): ReadinessItem[] {
   const latestRefusal = new Map<ReadinessItemId, { errcode: number; at: number }>();

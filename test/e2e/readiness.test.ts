@@ -228,6 +228,32 @@ describe('the UGC declaration a social category needs on its first submit', () =
   });
 });
 
+describe('the order-centre path, as getorderpathinfo tells it', () => {
+  const SHOP = { first_class: '商家自营', second_class: '服装/鞋/箱包', first_id: 304, second_id: 785 };
+
+  it('a trade mini program: none, then rejected, then the approved path in effect', async () => {
+    const { api, appId, target } = await appWith({ privacyGuide: GUIDE }, (mp, owner) =>
+      p.sim.addMiniProgram({ appId: mp, nickName: 'Shop', principalName: owner, categories: [SHOP] }),
+    );
+    expect(item(await fresh(api, appId), 'order-path')).toMatchObject({
+      status: 'warning',
+      wechat: { source: 'getorderpathinfo', says: expect.stringContaining('61041') },
+      where: expect.stringContaining('订单中心'),
+    });
+    p.sim.setGoLive(target, { orderPath: { path: 'pages/order/detail?channel=wx', status: 3 } });
+    expect(item(await fresh(api, appId), 'order-path').wechat.says).toContain('审核失败');
+    p.sim.setGoLive(target, { orderPath: { path: 'pages/order/detail?channel=wx', status: 4 } });
+    p.sim.resetCounters();
+    expect(item(await fresh(api, appId), 'order-path')).toMatchObject({
+      status: 'ok',
+      wechat: { says: expect.stringContaining('pages/order/detail') },
+      fix: null,
+    });
+    // The path in effect answers at once: one call.
+    expect(p.sim.counters()['/wxa/security/getorderpathinfo']).toBe(1);
+  });
+});
+
 describe('the release checks the ICP filing first', () => {
   it('an approved version of an unfiled, never released mini program is not released; filed, it is', async () => {
     const { api, appId, target } = await appWith({ privacyGuide: GUIDE }, (mp) => p.sim.setGoLive(mp, { icpStatus: 1024 }));
