@@ -368,13 +368,23 @@ function icpItem(f: Pick<ReadinessFacts, 'icp' | 'everReleased'>): Draft {
   return gate(`status ${status}: unfiled (未备案)${missing.length > 0 ? ` — missing: ${missing.join(', ')}` : ''}${closed}`);
 }
 
+/**
+ * Verification and the profile come from getaccountbasicinfo when set 30 was granted; otherwise from the filing
+ * status, whose unfiled values 1024–1031 list what is missing (1024: nothing) — the item's `source` says which.
+ */
+const unfiledStatus = (f: ReadinessFacts): number | null =>
+  f.icp.known && f.icp.value.status >= 1024 && f.icp.value.status <= 1031 ? f.icp.value.status : null;
+
 function verificationItem(f: ReadinessFacts): Draft {
   const src = 'getaccountbasicinfo';
-  // ICP statuses 1028–1031 say "小程序未认证" too: evidence when set 30 was not granted.
-  if (f.icp.known && icpMissing(f.icp.value.status).some((m) => m.includes('verification'))) {
-    return blocking('release', 'get_icp_entrance_info', `status ${f.icp.value.status}: 小程序未认证 (not verified)`);
+  const unfiled = unfiledStatus(f);
+  // ICP statuses 1028–1031 say "小程序未认证" too, whatever getaccountbasicinfo says.
+  if (unfiled !== null && icpMissing(unfiled).some((m) => m.includes('verification'))) {
+    return blocking('release', 'get_icp_entrance_info', `status ${unfiled}: 小程序未认证 (not verified)`);
   }
-  if (!f.basicInfo.known) return unknown(src, f.basicInfo);
+  if (!f.basicInfo.known) {
+    return unfiled === null ? unknown(src, f.basicInfo) : ok('get_icp_entrance_info', `status ${unfiled}: verification is not missing`);
+  }
   if (f.basicInfo.value.verified === true) return ok(src, 'wx_verify_info.qualification_verify: true');
   // Filing needs verification first (since 2023-12-25 for fast-registered mini programs; reference item 2).
   return blocking('release', src, 'wx_verify_info.qualification_verify: false (customer_type 0)');
@@ -389,10 +399,11 @@ function profileItem(f: ReadinessFacts): Draft {
       ? ok(src, 'name, avatar and introduction are set')
       : blocking('submit', src, `not set: ${missing.join(', ')} (86002 on submit)`);
   }
-  if (f.icp.known && icpMissing(f.icp.value.status).some((m) => m.includes('profile'))) {
-    return blocking('submit', 'get_icp_entrance_info', `status ${f.icp.value.status}: 小程序信息未填`);
-  }
-  return unknown(src, f.basicInfo);
+  const unfiled = unfiledStatus(f);
+  if (unfiled === null) return unknown(src, f.basicInfo);
+  return icpMissing(unfiled).some((m) => m.includes('profile'))
+    ? blocking('submit', 'get_icp_entrance_info', `status ${unfiled}: 小程序信息未填`)
+    : ok('get_icp_entrance_info', `status ${unfiled}: name, avatar and introduction are not missing`);
 }
 
 function categoryItem(f: ReadinessFacts): Draft {
@@ -512,13 +523,13 @@ function permissionSetsItem(f: ReadinessFacts): Draft {
   if (optional.length > 0) {
     const draft = warning(
       src,
-      `granted: ${f.funcScopeIds.join(', ')}; set 30 is not granted, so verification, name, avatar and introduction cannot be checked`,
+      `granted: ${f.funcScopeIds.join(', ')}; set 30 is not granted, so verification, name, avatar and introduction are read from the filing status, which tells them only while unfiled`,
     );
     return {
       ...draft,
       fix: w(
-        '如需检查认证与基本信息，请重新授权并勾选权限集 30',
-        'to have verification and the profile checked, authorize again with set 30 checked',
+        '如需直接检查认证与基本信息，请重新授权并勾选权限集 30（小程序基本信息管理）',
+        'to have verification and the profile read directly, authorize again with set 30 (小程序基本信息管理) checked',
       ),
     };
   }

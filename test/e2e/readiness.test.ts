@@ -46,7 +46,11 @@ function newMiniProgram(company: string, categories = [TOOLS]): string {
 }
 
 /** An account with a primary, an app and its mini program authorized; `prepare` sets the mini program's state first. */
-async function appWith(config: Record<string, unknown>, prepare: (target: string, company: string) => void = () => undefined) {
+async function appWith(
+  config: Record<string, unknown>,
+  prepare: (target: string, company: string) => void = () => undefined,
+  funcScopeIds?: number[],
+) {
   const company = `测试科技有限公司${randomBytes(3).toString('hex')}`;
   const { api } = await createAccount(p, company);
   expect((await authorize(p, api, 'bind-primary', newMiniProgram(company))).result.code).toBe('PRIMARY_BOUND');
@@ -59,7 +63,7 @@ async function appWith(config: Record<string, unknown>, prepare: (target: string
   const appId = String((expectStatus(created, 201).body as { id: string }).id);
   const target = newMiniProgram(company);
   prepare(target, company);
-  expect((await authorize(p, api, 'authorize-app', target, appId)).result).toMatchObject({ ok: true });
+  expect((await authorize(p, api, 'authorize-app', target, appId, funcScopeIds)).result).toMatchObject({ ok: true });
   return { api, appId, target, company };
 }
 
@@ -129,11 +133,34 @@ describe('each blocking prerequisite, as WeChat tells it', () => {
   });
 
   it('unverified, and name/avatar/introduction missing: read from the filing status when set 30 is not granted', async () => {
-    const { api, appId } = await appWith({ privacyGuide: GUIDE }, (mp) => p.sim.setGoLive(mp, { icpStatus: 1029, verified: false }));
+    const { api, appId } = await appWith({ privacyGuide: GUIDE }, (mp) => p.sim.setGoLive(mp, { icpStatus: 1029, verified: false }), [18]);
     const report = await fresh(api, appId);
-    expect(item(report, 'verification')).toMatchObject({ status: 'blocking', where: expect.stringContaining('微信认证') });
-    expect(item(report, 'profile')).toMatchObject({ status: 'blocking', blocks: 'submit' });
+    expect(item(report, 'verification')).toMatchObject({
+      status: 'blocking',
+      wechat: { source: 'get_icp_entrance_info' },
+      where: expect.stringContaining('微信认证'),
+    });
+    expect(item(report, 'profile')).toMatchObject({ status: 'blocking', blocks: 'submit', wechat: { source: 'get_icp_entrance_info' } });
     expect(item(report, 'permission-sets')).toMatchObject({ status: 'warning', wechat: { says: expect.stringContaining('set 30') } });
+  });
+
+  it('the authorization asks for set 30: verification is read from getaccountbasicinfo; left unchecked, from the filing status', async () => {
+    const { api, appId, target } = await appWith({ privacyGuide: GUIDE }, (mp) =>
+      p.sim.setGoLive(mp, { icpStatus: 1024, verified: false }),
+    );
+    expect(p.sim.miniProgram(target)?.funcScopeIds).toEqual([18, 30]);
+    const granted = await fresh(api, appId);
+    // Unfiled with nothing missing (1024) would pass verification; getaccountbasicinfo tells it is not done.
+    expect(item(granted, 'verification')).toMatchObject({
+      status: 'blocking',
+      wechat: { source: 'getaccountbasicinfo', says: expect.stringContaining('qualification_verify: false') },
+    });
+    expect(item(granted, 'permission-sets').status).toBe('ok');
+
+    const without = await appWith({ privacyGuide: GUIDE }, (mp) => p.sim.setGoLive(mp, { icpStatus: 1024 }), [18]);
+    const fallback = await fresh(without.api, without.appId);
+    expect(item(fallback, 'verification')).toMatchObject({ status: 'ok', wechat: { source: 'get_icp_entrance_info' } });
+    expect(item(fallback, 'profile')).toMatchObject({ status: 'ok', wechat: { source: 'get_icp_entrance_info' } });
   });
 
   it('no category', async () => {
