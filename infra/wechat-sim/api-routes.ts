@@ -255,7 +255,16 @@ const codeRoutes: ApiRoute[] = [
       z.object({
         item_list: z.array(z.object({ first_id: z.number().int(), second_id: z.number().int() })).optional(),
         privacy_api_not_use: z.boolean().optional(),
-        ugc_declare: z.object({ scene: z.array(z.number().int()) }).optional(),
+        // doc submitAudit: scene 0–5 (0 alone: no UGC), method 1–4, has_audit_team 0/1, descriptions ≤256.
+        ugc_declare: z
+          .object({
+            scene: z.array(z.number().int().min(0).max(5)).min(1),
+            method: z.array(z.number().int().min(1).max(4)).optional(),
+            other_scene_desc: z.string().max(256).optional(),
+            has_audit_team: z.union([z.literal(0), z.literal(1)]).optional(),
+            audit_desc: z.string().max(256).optional(),
+          })
+          .optional(),
       }),
       ctx,
     );

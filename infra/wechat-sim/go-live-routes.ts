@@ -3,6 +3,7 @@
  * permission sets: get_icp_entrance_info (doc api_geticpentranceinfo: GET, sets 18 or 156 — one set per simulated
  * route, 18), getaccountbasicinfo (doc api_getaccountbasicinfo: POST, set 30 for a mini program),
  * get_privacy_interface (doc getPrivacyInterface: GET; modelled under set 18, UNCONFIRMED which set WeChat checks),
+ * getorderpathinfo (doc api_getorderpathinfo: POST, set 18),
  * modify_wxa_server_domain (component token).
  */
 import { z } from 'zod';
@@ -22,6 +23,9 @@ const platformDomainBody = z.object({
   wxa_server_domain: z.string().optional(),
   is_modify_published_together: z.boolean().optional(),
 });
+
+/** info_type is required (doc api_getorderpathinfo): 0 the path in effect (线上版), 1 the one applied for (审核版). */
+const orderPathBody = z.object({ info_type: z.union([z.literal(0), z.literal(1)]) });
 
 function parsedBody<T>(schema: z.ZodType<T>, ctx: ApiContext): T {
   const raw = ctx.body ?? {};
@@ -52,6 +56,13 @@ export const GO_LIVE_ROUTES: readonly ApiRoute[] = [
     auth: 'authorizer',
     scope: SCOPE_CODE_MANAGEMENT,
     handle: (ctx) => ok(ctx.state.privacyInterfaces(ctx.mp)),
+  },
+  {
+    method: 'POST',
+    path: '/wxa/security/getorderpathinfo',
+    auth: 'authorizer',
+    scope: SCOPE_CODE_MANAGEMENT,
+    handle: (ctx) => ok(ctx.state.orderPathInfo(ctx.mp, parsedBody(orderPathBody, ctx).info_type)),
   },
   {
     method: 'POST',

@@ -121,12 +121,38 @@ describe('penalties and bans on submit_audit', () => {
     expect(errcodeOf(await wxPost(sim, api('/wxa/submit_audit'), {}))).toBe(0);
   });
 
-  it('85094 on the first submission of a category needing a UGC declaration, not with ugc_declare', async () => {
+  it('85094 on the first submission of 社交-社区/论坛 (the doc names it) without ugc_declare, not with it', async () => {
     sim.addMiniProgram({ appId: MP, nickName: 'Acme Shop', principalName: 'Acme Ltd', categories: [SOCIAL] });
-    sim.setGoLive(MP, { ugcCategoryIds: [SOCIAL.second_id] });
     const item = { first_id: SOCIAL.first_id, second_id: SOCIAL.second_id };
     expect(errcodeOf(await commitAndSubmit({ item_list: [item] }))).toBe(85094);
-    expect(errcodeOf(await wxPost(sim, api('/wxa/submit_audit'), { item_list: [item], ugc_declare: { scene: [4] } }))).toBe(0);
+    // The doc's fields: scene 0–5, method 1–4; an out-of-range value is a malformed body.
+    expect(errcodeOf(await wxPost(sim, api('/wxa/submit_audit'), { item_list: [item], ugc_declare: { scene: [9] } }))).toBe(47001);
+    const declared = { scene: [4], method: [1, 3], has_audit_team: 1, audit_desc: '机审后人工复核' };
+    expect(errcodeOf(await wxPost(sim, api('/wxa/submit_audit'), { item_list: [item], ugc_declare: declared }))).toBe(0);
+  });
+
+  it('85094 for a category the control API marks, too; not once the mini program was submitted before', async () => {
+    const TOOLS = { first_class: '工具', second_class: '效率', first_id: 287, second_id: 613 };
+    sim.addMiniProgram({ appId: MP, nickName: 'Acme Shop', principalName: 'Acme Ltd', categories: [TOOLS] });
+    sim.setGoLive(MP, { ugcCategoryIds: [TOOLS.second_id] });
+    expect(errcodeOf(await commitAndSubmit())).toBe(85094);
+    expect(errcodeOf(await wxPost(sim, api('/wxa/submit_audit'), { ugc_declare: { scene: [0] } }))).toBe(0);
+    await wxGet(sim, api('/wxa/undocodeaudit'));
+    expect(errcodeOf(await wxPost(sim, api('/wxa/submit_audit'), {}))).toBe(0);
+  });
+});
+
+describe('the order-centre path (getorderpathinfo)', () => {
+  it('61041 until a path is applied for; the one applied for by info_type 1, the approved one by info_type 0', async () => {
+    const read = (infoType: unknown) => wxPost(sim, api('/wxa/security/getorderpathinfo'), { info_type: infoType });
+    expect(errcodeOf(await read(0))).toBe(61041);
+    expect(errcodeOf(await read(1))).toBe(61041);
+    expect(errcodeOf(await read(2))).toBe(47001);
+    sim.setGoLive(MP, { orderPath: { path: 'pages/order/index', status: 2 } });
+    expect(errcodeOf(await read(0))).toBe(61041);
+    expect((await read(1)).body).toMatchObject({ errcode: 0, msg: { path: 'pages/order/index', status: 2, test_account: '' } });
+    sim.setGoLive(MP, { orderPath: { path: 'pages/order/index', status: 4 } });
+    expect((await read(0)).body).toMatchObject({ errcode: 0, msg: { path: 'pages/order/index', status: 4 } });
   });
 });
 

@@ -56,10 +56,18 @@ export const goLiveStateSchema = z.strictObject({
   verified: z.boolean().optional(),
   /** 86007 小程序禁止提交: this mini program may not submit at all. */
   barred: z.boolean().optional(),
-  /** Category ids (second_id) whose first submission needs a UGC declaration (85094). */
+  /** Category ids (second_id) whose first submission needs a UGC declaration (85094), besides the doc's social ones. */
   ugcCategoryIds: z.array(z.number().int()).optional(),
   /** get_privacy_interface statuses by API name (`wx.getLocation`); others follow `ungrantedPrivacyApis`. */
   privacyInterfaces: z.record(z.string(), z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4), z.literal(5)])).optional(),
+  /**
+   * The order-centre path applied for (applysetorderpathinfo) and its status — 2 审核中, 3 审核失败, 4 审核通过
+   * (doc api_getorderpathinfo); approved, it is the path in effect. null: none applied for (61041).
+   */
+  orderPath: z
+    .strictObject({ path: z.string().min(1), status: z.union([z.literal(2), z.literal(3), z.literal(4)]) })
+    .nullable()
+    .optional(),
 });
 export type GoLiveStatePatch = z.infer<typeof goLiveStateSchema>;
 
@@ -75,6 +83,8 @@ export interface GoLiveRecord {
   barred: boolean;
   ugcCategoryIds: number[];
   privacyInterfaces: Record<string, PrivacyInterfaceStatus>;
+  /** The latest application (info_type 1) and the path in effect (info_type 0, the last approved one). */
+  orderPath: { applied: { path: string; status: 2 | 3 | 4; applyTime: number } | null; online: string | null };
 }
 
 /**
@@ -89,9 +99,10 @@ export const defaultGoLive = (): GoLiveRecord => ({
   barred: false,
   ugcCategoryIds: [],
   privacyInterfaces: {},
+  orderPath: { applied: null, online: null },
 });
 
-export function patchGoLive(record: GoLiveRecord, patch: GoLiveStatePatch): void {
+export function patchGoLive(record: GoLiveRecord, patch: GoLiveStatePatch, now = 0): void {
   if (patch.icpStatus !== undefined) record.icpStatus = patch.icpStatus as IcpStatus;
   if (patch.icpAvailable !== undefined) record.icpAvailable = patch.icpAvailable;
   if (patch.icpAuditData !== undefined) record.icpAuditData = patch.icpAuditData.map((d) => ({ ...d }));
@@ -99,6 +110,27 @@ export function patchGoLive(record: GoLiveRecord, patch: GoLiveStatePatch): void
   if (patch.barred !== undefined) record.barred = patch.barred;
   if (patch.ugcCategoryIds !== undefined) record.ugcCategoryIds = [...patch.ugcCategoryIds];
   if (patch.privacyInterfaces !== undefined) record.privacyInterfaces = { ...record.privacyInterfaces, ...patch.privacyInterfaces };
+  if (patch.orderPath === null) record.orderPath = { applied: null, online: null };
+  else if (patch.orderPath !== undefined) {
+    const { path, status } = patch.orderPath;
+    record.orderPath = {
+      applied: { path, status, applyTime: Math.floor(now / 1000) },
+      online: status === 4 ? path : record.orderPath.online,
+    };
+  }
+}
+
+/**
+ * getorderpathinfo (doc api_getorderpathinfo: POST, set 18, `info_type` 0 线上版 / 1 审核版): `msg` with the path and
+ * its status (2 审核中, 3 审核失败, 4 审核通过); the test account fields only for the version applied for. 61041 "The
+ * appuin has not set orderpath" when there is none (community thread 0000604e5e4e10b6c8fed76ad5b000).
+ */
+export function orderPathInfo(record: GoLiveRecord, infoType: 0 | 1): Record<string, unknown> | null {
+  const { applied, online } = record.orderPath;
+  if (infoType === 0) return online === null ? null : { msg: { path: online, status: 4, apply_time: applied?.applyTime ?? 0 } };
+  if (applied === null) return null;
+  const fields = { img_list: [], video: '', test_account: '', test_pwd: '', test_remark: '' };
+  return { msg: { path: applied.path, ...fields, status: applied.status, apply_time: applied.applyTime } };
 }
 
 /** get_icp_entrance_info's `info` (doc api_geticpentranceinfo): audit_data only when the filing was rejected (3, 5). */
@@ -158,6 +190,13 @@ export function privacyInterfaceList(record: GoLiveRecord, ungrantedApis: readon
 }
 
 /**
+ * The categories whose first submission needs `ugc_declare`: doc submit_audit (Third-party_Platforms/2.0/api/code/
+ * submit_audit.html), "当小程序第一次提交审核且类目包含社交-社区/论坛、社交-笔记、社交-问答其中之一时需填写 ugc_declare";
+ * the refusal is 85094 "need add ugc declare" (the same doc's error table).
+ */
+const UGC_SOCIAL_SECOND_CLASSES: ReadonlySet<string> = new Set(['社区/论坛', '笔记', '问答']);
+
+/**
  * The refusal of submit_audit this state causes, if any, in the order the checks are made here: a barred mini
  * program (86007), then the platform's penalty — 86008 all audits, 86009 only mini programs never released ("新增"),
  * 86010 only those with a live version ("迭代") — then a UGC declaration missing on the first submission of a
@@ -168,14 +207,16 @@ export function submitRefusal(input: {
   platformPenalty: number | null;
   everReleased: boolean;
   everSubmitted: boolean;
-  categoryIds: readonly number[];
+  categories: readonly { first_class: string; second_class: string; second_id: number }[];
   ugcDeclared: boolean;
 }): number | null {
   if (input.record.barred) return 86007;
   if (input.platformPenalty === 86008) return 86008;
   if (input.platformPenalty === 86009 && !input.everReleased) return 86009;
   if (input.platformPenalty === 86010 && input.everReleased) return 86010;
-  const needsUgc = input.categoryIds.some((id) => input.record.ugcCategoryIds.includes(id));
+  const needsUgc = input.categories.some(
+    (c) => (c.first_class === '社交' && UGC_SOCIAL_SECOND_CLASSES.has(c.second_class)) || input.record.ugcCategoryIds.includes(c.second_id),
+  );
   if (needsUgc && !input.everSubmitted && !input.ugcDeclared) return 85094;
   return null;
 }

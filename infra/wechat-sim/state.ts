@@ -19,6 +19,7 @@ import {
   type GoLiveRecord,
   type GoLiveStatePatch,
   icpEntranceInfo,
+  orderPathInfo,
   type PlatformPenalty,
   patchGoLive,
   privacyInterfaceList,
@@ -1087,7 +1088,11 @@ export class SimState {
       platformPenalty: this.platformPenalty.errcode,
       everReleased: this.everReleased(mp),
       everSubmitted: mp.audits.length > 0,
-      categoryIds: (input.itemList ?? mp.categories).map((c) => c.second_id),
+      // The submitted items, as the mini program's categories name them (an unknown one is refused below: 85077).
+      categories:
+        input.itemList === undefined
+          ? mp.categories
+          : mp.categories.filter((c) => input.itemList?.some((i) => i.second_id === c.second_id)),
       ugcDeclared: input.ugcDeclared === true,
     });
     if (refusal !== null) wxFail(refusal);
@@ -1315,7 +1320,7 @@ export class SimState {
   }
 
   setGoLive(appId: string, patch: GoLiveStatePatch): void {
-    patchGoLive(this.goLiveOf(this.requireMiniProgram(appId)), patch);
+    patchGoLive(this.goLiveOf(this.requireMiniProgram(appId)), patch, this.now());
   }
 
   setPlatformPenalty(errcode: PlatformPenalty | null): void {
@@ -1332,6 +1337,10 @@ export class SimState {
 
   privacyInterfaces(mp: MiniProgramRecord): Record<string, unknown> {
     return privacyInterfaceList(this.goLiveOf(mp), mp.ungrantedPrivacyApis);
+  }
+
+  orderPathInfo(mp: MiniProgramRecord, infoType: 0 | 1): Record<string, unknown> {
+    return orderPathInfo(this.goLiveOf(mp), infoType) ?? wxFail(61041, 'The appuin has not set orderpath');
   }
 
   /**

@@ -28,11 +28,11 @@ export type StepResult =
 const DONE: StepResult = { kind: 'done' };
 const LATER: StepResult = { kind: 'later' };
 
-async function appOf(services: Services, deployment: Deployment): Promise<App | null> {
+export async function appOf(services: Services, deployment: Deployment): Promise<App | null> {
   return (await services.db.apps.get(deployment.appId))?.data ?? null;
 }
 
-const GONE: StepResult = { kind: 'fail', reason: 'the deployment’s app no longer exists', retryable: false };
+export const GONE = { kind: 'fail', reason: 'the deployment’s app no longer exists', retryable: false } as const satisfies StepResult;
 
 // ------------------------------------------------------------------------------------------------ privacy
 
@@ -237,14 +237,16 @@ export async function setDomains(services: Services, appid: WeChatAppid, app: Ap
  * WeChat would refuse the submit for, the guide is set again (an authorization since the build cleared it), and
  * the domains are still there.
  */
-export async function prepareSubmit(services: Services, deployment: Deployment, call: CallOptions | undefined): Promise<StepResult> {
+export async function prepareSubmit(
+  services: Services,
+  deployment: Deployment,
+  app: App,
+  call: CallOptions | undefined,
+): Promise<StepResult> {
   const scan = await privacyScan(services, deployment, call);
   if (!scan) return LATER;
   const problem = scanProblem(scan);
   if (problem) return problem;
-  // One read of the app for both: the guide and the domains are the same app's.
-  const app = await appOf(services, deployment);
-  if (!app) return GONE;
   const guide = await setGuide(services, deployment, app, call);
   if (guide.kind !== 'done') return guide;
   return setDomains(services, deployment.miniProgramAppid, app, call);

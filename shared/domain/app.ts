@@ -21,6 +21,7 @@ import { APP_DOWNLOAD_QR_SUGGESTED_WIDTH, INSTRUCTIONS_IMAGE_SUGGESTED_WIDTH, IO
 import { requiredPluginsSchema } from './plugins';
 import { privacyGuideSchema } from './privacy-guide';
 import { serverDomainsSchema } from './server-domains';
+import { ugcDeclarationSchema } from './ugc-declaration';
 
 export { APP_KINDS, type AppKind, appKindSchema } from './app-kind';
 // Kept in a zod-free module for the console; exported here as before.
@@ -34,6 +35,8 @@ const publishingFields = () => ({
   privacyGuide: privacyGuideSchema.optional(),
   /** Domains the code reaches besides the asset host; set on the mini program by every build. */
   serverDomains: serverDomainsSchema.optional(),
+  /** The UGC declaration every submit carries (ugc-declaration.ts): WeChat needs it on a social category's first submit. */
+  ugcDeclaration: ugcDeclarationSchema.optional(),
 });
 
 // ---------------------------------------------------------------------------------------------------------

@@ -31,6 +31,8 @@ const ready = (): ReadinessFacts => ({
   plugins: { required: [], list: known([]) },
   quota: known({ rest: 15, limit: 20 }),
   latestAudit: known(null),
+  ugcDeclared: false,
+  orderPath: known({ online: null, applied: null }),
   ownAuditId: null,
   refusals: [],
 });
@@ -42,6 +44,21 @@ const item = (items: ReadinessItem[], id: ReadinessItemId): ReadinessItem => {
 };
 
 describe('evaluateReadiness', () => {
+  it('a social forum category needs the UGC declaration on the first submit only; declared, it is ok', () => {
+    const FORUM = { first_class: '社交', second_class: '社区/论坛', first_id: 210, second_id: 1127 };
+    const first = item(evaluateReadiness({ ...ready(), categories: known([FORUM]) }), 'ugc-declaration');
+    expect(first).toMatchObject({ status: 'blocking', blocks: 'submit', where: expect.stringContaining('config.ugcDeclaration') });
+    const declared = item(evaluateReadiness({ ...ready(), categories: known([FORUM]), ugcDeclared: true }), 'ugc-declaration');
+    expect(declared.status).toBe('ok');
+    const later = { ...ready(), categories: known([FORUM]), latestAudit: known({ auditId: 7, status: 0 }) };
+    expect(item(evaluateReadiness(later), 'ugc-declaration').status).toBe('warning');
+    // A refusal (85094) still wins over "submitted before", but not over a declaration made since.
+    const refused = [{ errcode: 85094, at: 1 }];
+    expect(item(evaluateReadiness({ ...later, refusals: refused }), 'ugc-declaration').status).toBe('blocking');
+    expect(item(evaluateReadiness({ ...later, refusals: refused, ugcDeclared: true }), 'ugc-declaration').status).toBe('ok');
+    expect(item(evaluateReadiness(ready()), 'ugc-declaration').status).toBe('ok');
+  });
+
   it('reports every prerequisite, all ok for a mini program that lacks nothing', () => {
     const items = evaluateReadiness(ready());
     expect(items.map((i) => i.id)).toHaveLength(17);

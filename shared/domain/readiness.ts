@@ -14,6 +14,8 @@
  * weeks and runs in parallel with the audit).
  */
 
+import { needsUgcDeclaration } from './ugc-declaration';
+
 export const READINESS_ITEM_IDS = [
   'permission-sets',
   'icp-filing',
@@ -118,6 +120,10 @@ export interface ReadinessFacts {
   quota: Fact<{ rest: number; limit: number }>;
   /** The latest audit WeChat holds; null when there never was one (85058). */
   latestAudit: Fact<{ auditId: number; status: number } | null>;
+  /** getorderpathinfo: the path in effect (info_type 0), else the one applied for and its status (info_type 1). */
+  orderPath: Fact<{ online: string | null; applied: { path: string; status: number | undefined } | null }>;
+  /** Whether the app's config holds a UGC declaration (`config.ugcDeclaration`), which every submit carries. */
+  ugcDeclared: boolean;
   /** The audit the app's own open deployment is waiting for, which is no obstacle to it. */
   ownAuditId: number | null;
   /** WeChat's refusals recorded on the app's latest deployment (errcode, when). */
@@ -231,10 +237,10 @@ export const ITEM_FIXES: Readonly<Record<ReadinessItemId, { fix: Words; where?: 
   },
   'ugc-declaration': {
     fix: w(
-      '该类目首次提审需提供 UGC 审核机制说明；本后台暂不能代为声明，请选择不需要说明的类目或联系平台运营者',
-      'this category needs a UGC moderation declaration on first submit, which this backend cannot send yet: choose a category that needs none, or contact the platform operator',
+      '该类目首次提审需提供 UGC 审核机制说明：在应用配置 config.ugcDeclaration 中填写涉及的场景、审核方式和审核团队，提审时会一并提交',
+      "this category needs a UGC moderation declaration on first submit: fill in the app's config.ugcDeclaration (scenes, how content is moderated, the review team); every submit carries it",
     ),
-    where: `${MP_SETTINGS} → 服务类目`,
+    where: 'PUT /v1/apps/{appId}/config (config.ugcDeclaration)',
   },
   'order-path': {
     fix: w(
@@ -362,13 +368,23 @@ function icpItem(f: Pick<ReadinessFacts, 'icp' | 'everReleased'>): Draft {
   return gate(`status ${status}: unfiled (未备案)${missing.length > 0 ? ` — missing: ${missing.join(', ')}` : ''}${closed}`);
 }
 
+/**
+ * Verification and the profile come from getaccountbasicinfo when set 30 was granted; otherwise from the filing
+ * status, whose unfiled values 1024–1031 list what is missing (1024: nothing) — the item's `source` says which.
+ */
+const unfiledStatus = (f: ReadinessFacts): number | null =>
+  f.icp.known && f.icp.value.status >= 1024 && f.icp.value.status <= 1031 ? f.icp.value.status : null;
+
 function verificationItem(f: ReadinessFacts): Draft {
   const src = 'getaccountbasicinfo';
-  // ICP statuses 1028–1031 say "小程序未认证" too: evidence when set 30 was not granted.
-  if (f.icp.known && icpMissing(f.icp.value.status).some((m) => m.includes('verification'))) {
-    return blocking('release', 'get_icp_entrance_info', `status ${f.icp.value.status}: 小程序未认证 (not verified)`);
+  const unfiled = unfiledStatus(f);
+  // ICP statuses 1028–1031 say "小程序未认证" too, whatever getaccountbasicinfo says.
+  if (unfiled !== null && icpMissing(unfiled).some((m) => m.includes('verification'))) {
+    return blocking('release', 'get_icp_entrance_info', `status ${unfiled}: 小程序未认证 (not verified)`);
   }
-  if (!f.basicInfo.known) return unknown(src, f.basicInfo);
+  if (!f.basicInfo.known) {
+    return unfiled === null ? unknown(src, f.basicInfo) : ok('get_icp_entrance_info', `status ${unfiled}: verification is not missing`);
+  }
   if (f.basicInfo.value.verified === true) return ok(src, 'wx_verify_info.qualification_verify: true');
   // Filing needs verification first (since 2023-12-25 for fast-registered mini programs; reference item 2).
   return blocking('release', src, 'wx_verify_info.qualification_verify: false (customer_type 0)');
@@ -383,10 +399,11 @@ function profileItem(f: ReadinessFacts): Draft {
       ? ok(src, 'name, avatar and introduction are set')
       : blocking('submit', src, `not set: ${missing.join(', ')} (86002 on submit)`);
   }
-  if (f.icp.known && icpMissing(f.icp.value.status).some((m) => m.includes('profile'))) {
-    return blocking('submit', 'get_icp_entrance_info', `status ${f.icp.value.status}: 小程序信息未填`);
-  }
-  return unknown(src, f.basicInfo);
+  const unfiled = unfiledStatus(f);
+  if (unfiled === null) return unknown(src, f.basicInfo);
+  return icpMissing(unfiled).some((m) => m.includes('profile'))
+    ? blocking('submit', 'get_icp_entrance_info', `status ${unfiled}: 小程序信息未填`)
+    : ok('get_icp_entrance_info', `status ${unfiled}: name, avatar and introduction are not missing`);
 }
 
 function categoryItem(f: ReadinessFacts): Draft {
@@ -506,13 +523,13 @@ function permissionSetsItem(f: ReadinessFacts): Draft {
   if (optional.length > 0) {
     const draft = warning(
       src,
-      `granted: ${f.funcScopeIds.join(', ')}; set 30 is not granted, so verification, name, avatar and introduction cannot be checked`,
+      `granted: ${f.funcScopeIds.join(', ')}; set 30 is not granted, so verification, name, avatar and introduction are read from the filing status, which tells them only while unfiled`,
     );
     return {
       ...draft,
       fix: w(
-        '如需检查认证与基本信息，请重新授权并勾选权限集 30',
-        'to have verification and the profile checked, authorize again with set 30 checked',
+        '如需直接检查认证与基本信息，请重新授权并勾选权限集 30（小程序基本信息管理）',
+        'to have verification and the profile read directly, authorize again with set 30 (小程序基本信息管理) checked',
       ),
     };
   }
@@ -534,12 +551,6 @@ function penaltiesItem(): Draft {
   return ok('submit_audit', 'no penalty refusal recorded (WeChat has no API to read penalties before a submit)');
 }
 
-/**
- * Categories whose first submit needs a UGC declaration (85094; reference item 10: social, forum, notes, Q&A). The
- * category names are WeChat's; which ones exactly need it is UNCONFIRMED (WeChat names none in its docs).
- */
-const UGC_FIRST_CLASSES = new Set(['社交']);
-const UGC_SECOND_CLASS_WORDS = ['论坛', '社区', '笔记', '问答', '直播'];
 /** Trade categories, whose mini programs need an order-centre path (reference item 11); UNCONFIRMED list. */
 const TRADE_FIRST_CLASSES = new Set(['商家自营', '电商平台']);
 
@@ -547,22 +558,38 @@ function ugcItem(f: ReadinessFacts): Draft {
   const src = 'get_category';
   if (!f.categories.known) return unknown(src, f.categories);
   const first = f.categories.value[0];
-  const ugc =
-    first !== undefined &&
-    (UGC_FIRST_CLASSES.has(first.first_class) || UGC_SECOND_CLASS_WORDS.some((word) => first.second_class.includes(word)));
-  if (!ugc) return ok(src, 'the category the build submits needs no UGC declaration');
-  return warning(src, `${first.first_class}/${first.second_class} may need a UGC declaration on first submit (85094)`);
+  if (first === undefined || !needsUgcDeclaration(first)) return ok(src, 'the category the build submits needs no UGC declaration');
+  const category = `${first.first_class}/${first.second_class}`;
+  if (f.ugcDeclared) return ok(src, `${category} needs a UGC declaration: config.ugcDeclaration is sent with each submit`);
+  // WeChat asks on the first submit only (doc submitAudit); 85058 from get_latest_auditstatus says there was none.
+  if (f.latestAudit.known && f.latestAudit.value === null) {
+    return blocking('submit', src, `${category} needs a UGC declaration on the first submit and the app declares none (85094 on submit)`);
+  }
+  return warning(src, `${category}: WeChat asks for a UGC declaration on the first submit, and the app declares none`);
 }
 
+/** getorderpathinfo statuses (doc api_getorderpathinfo). */
+const ORDER_PATH_STATUS_WORDS: Readonly<Record<number, string>> = {
+  2: '审核中, under review',
+  3: '审核失败, rejected',
+  4: '审核通过, approved',
+};
+
 function orderPathItem(f: ReadinessFacts): Draft {
-  const src = 'get_category';
-  if (!f.categories.known) return unknown(src, f.categories);
-  const trade = f.categories.value.filter((c) => TRADE_FIRST_CLASSES.has(c.first_class));
-  if (trade.length === 0) return ok(src, 'no trade category');
-  return warning(
-    src,
-    `trade category ${trade.map((c) => `${c.first_class}/${c.second_class}`).join(', ')}: WeChat asks for an order-centre path (not read by this backend)`,
-  );
+  const src = 'getorderpathinfo';
+  if (!f.orderPath.known) return unknown(src, f.orderPath);
+  const { online, applied } = f.orderPath.value;
+  if (online !== null) return ok(src, `info_type 0: the order-centre path in effect is ${online}`);
+  const status = applied?.status === undefined ? 'status unknown' : (ORDER_PATH_STATUS_WORDS[applied.status] ?? `status ${applied.status}`);
+  const says = applied === null ? 'no path in effect or applied for (61041)' : `info_type 1: ${applied.path} applied for (${status})`;
+  // Which categories WeChat asks for a path is not documented: the trade ones are our reading (README).
+  const trade = f.categories.known ? f.categories.value.filter((c) => TRADE_FIRST_CLASSES.has(c.first_class)) : [];
+  if (trade.length > 0) {
+    const names = trade.map((c) => `${c.first_class}/${c.second_class}`).join(', ');
+    return warning(src, `${says}; trade category ${names}: WeChat asks trade mini programs for an order-centre path`);
+  }
+  if (applied?.status === 3) return warning(src, says);
+  return ok(src, `${says}; no trade category`);
 }
 
 const AUDIT_PENDING = new Set([2, 4]);
@@ -623,8 +650,8 @@ function withRefusal(draft: Draft, id: ReadinessItemId, refusal: { errcode: numb
   return blocking(REFUSED_STEP[id] ?? 'submit', draft.wechat.source, says, refusal.errcode);
 }
 
-/** Items whose `ok` is no reading of WeChat's state (no API tells, or a guess from category names): a refusal wins. */
-export const REFUSAL_ONLY_ITEMS: ReadonlySet<ReadinessItemId> = new Set(['penalties', 'undo-budget', 'ugc-declaration', 'order-path']);
+/** Items whose `ok` is no reading of WeChat's state (no API tells): a refusal wins. */
+export const REFUSAL_ONLY_ITEMS: ReadonlySet<ReadinessItemId> = new Set(['penalties', 'undo-budget']);
 
 export function evaluateReadiness(facts: ReadinessFacts): ReadinessItem[] {
   const latestRefusal = new Map<ReadinessItemId, { errcode: number; at: number }>();

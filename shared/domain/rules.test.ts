@@ -91,8 +91,9 @@ describe('hasCodePermissions', () => {
     };
     expect(ids('bind-primary', false)).toEqual({ requested: [17], required: [] });
     expect(ids('bind-primary', true)).toEqual({ requested: [17], required: [] });
-    expect(ids('authorize-app', false)).toEqual({ requested: [18], required: [18] });
-    expect(ids('authorize-app', true)).toEqual({ requested: [18, 40], required: [18, 40] });
+    // 30 (basic information, not exclusive) is asked for, not required: readiness reads verification with it.
+    expect(ids('authorize-app', false)).toEqual({ requested: [18, 30], required: [18] });
+    expect(ids('authorize-app', true)).toEqual({ requested: [18, 30, 40], required: [18, 40] });
   });
 
   test('set 40 can be waived for an app without plugins', () => {

@@ -132,6 +132,11 @@ export interface PermissionSet {
 export const CODE_MANAGEMENT_SET: PermissionSet = { id: 18, name: '小程序开发与数据分析' };
 export const PLUGIN_MANAGEMENT_SET: PermissionSet = { id: 40, name: '小程序插件管理' };
 export const MINI_PROGRAM_CODE_SET: PermissionSet = { id: 17, name: '获取小程序码' };
+/**
+ * 30: basic information (name, avatar, introduction, categories) — not exclusive (doc miniprogram_authority), and
+ * the set of getaccountbasicinfo (doc api_getaccountbasicinfo), which go-live readiness reads verification from.
+ */
+export const ACCOUNT_INFO_SET: PermissionSet = { id: 30, name: '小程序基本信息管理' };
 
 export type AuthorizationPurpose = 'bind-primary' | 'authorize-app';
 
@@ -140,7 +145,8 @@ export type AuthorizationPurpose = 'bind-primary' | 'authorize-app';
  * page offers every set otherwise, exclusive ones included. The primary is the account's subject anchor: the
  * platform reads its subject and calls nothing with its token, so it needs no set and must keep its code management
  * (18) to its owner; a scan grants at least one set, so it is asked for the least one, 17, and needs none. An app's
- * mini program needs 18, and 40 only when the app depends on plugins.
+ * mini program needs 18, and 40 only when the app depends on plugins; it is also asked for 30, which it may leave
+ * unchecked: readiness then reads verification and the profile from the filing status instead.
  */
 export const permissionSetsFor = (
   purpose: AuthorizationPurpose,
@@ -148,7 +154,7 @@ export const permissionSetsFor = (
 ): { readonly requested: readonly PermissionSet[]; readonly required: readonly PermissionSet[] } => {
   if (purpose === 'bind-primary') return { requested: [MINI_PROGRAM_CODE_SET], required: [] };
   const needed = options.plugins ? [CODE_MANAGEMENT_SET, PLUGIN_MANAGEMENT_SET] : [CODE_MANAGEMENT_SET];
-  return { requested: needed, required: needed };
+  return { requested: [...needed, ACCOUNT_INFO_SET].sort((a, b) => a.id - b.id), required: needed };
 };
 
 export type PermissionDecision = Decision & { readonly missing: readonly PermissionSet[] };

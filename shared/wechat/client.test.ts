@@ -377,7 +377,7 @@ describe('code management (happy path, one mini program through its lifecycle)',
     expect(await t.client.setWebviewDomain(appId, { action: 'get' })).toEqual({ webviewdomain: ['https://h5.example.com'] });
   });
 
-  it('go-live reads: get_icp_entrance_info, getaccountbasicinfo, get_privacy_interface, the platform server domains', async () => {
+  it('go-live reads: get_icp_entrance_info, getaccountbasicinfo, get_privacy_interface, the platform server domains, getorderpathinfo', async () => {
     sim.setGoLive(appId, {
       icpStatus: 3,
       icpAuditData: [{ key_name: '小程序名称', error: '与主体不符', suggest: '修改名称' }],
@@ -398,7 +398,9 @@ describe('code management (happy path, one mini program through its lifecycle)',
     expect(await t.client.getPlatformServerDomains()).toMatchObject({
       published_wxa_server_domain: ['assets.example.com', 'api.example.com'],
     });
-    sim.setGoLive(appId, { icpStatus: 6, verified: true });
+    sim.setGoLive(appId, { orderPath: { path: 'pages/order/index', status: 4 } });
+    expect(await t.client.getOrderPathInfo(appId, 0)).toMatchObject({ msg: { path: 'pages/order/index', status: 4 } });
+    sim.setGoLive(appId, { icpStatus: 6, verified: true, orderPath: null });
   });
 
   it('queryquota, submit_audit, get_auditstatus, get_latest_auditstatus, speedupaudit', async () => {

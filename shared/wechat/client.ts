@@ -14,6 +14,7 @@ import type { BinaryResponse, CallOptions } from './http';
 import type {
   AccountBasicInfoResponse,
   IcpEntranceInfoResponse,
+  OrderPathInfoResponse,
   PlatformServerDomainResponse,
   PrivacyInterfaceResponse,
 } from './readiness-schemas';
@@ -215,6 +216,10 @@ export class WeChatClient {
 
   getPlatformServerDomains(options?: CallOptions): Promise<PlatformServerDomainResponse> {
     return this.withComponentToken((t) => this.api.getPlatformServerDomains(t, options), options);
+  }
+
+  getOrderPathInfo(appId: string, infoType: 0 | 1, options?: CallOptions): Promise<OrderPathInfoResponse> {
+    return this.withAuthorizerToken(appId, (t) => this.api.getOrderPathInfo(t, infoType, options), options);
   }
 
   // ---------------------------------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ import {
   accountBasicInfoResponseSchema,
   type IcpEntranceInfoResponse,
   icpEntranceInfoResponseSchema,
+  type OrderPathInfoResponse,
+  orderPathInfoResponseSchema,
   type PlatformServerDomainResponse,
   type PrivacyInterfaceResponse,
   platformServerDomainResponseSchema,
@@ -130,6 +132,7 @@ export const OPERATIONS = {
   getPrivacyInterface: { path: '/wxa/security/get_privacy_interface', idempotent: true },
   // `get` only reads; the other actions are never sent by this backend.
   getPlatformServerDomains: { path: '/cgi-bin/component/modify_wxa_server_domain', idempotent: true },
+  getOrderPathInfo: { path: '/wxa/security/getorderpathinfo', idempotent: true },
 } as const satisfies Record<string, { path: string; idempotent: boolean }>;
 
 export type OperationName = keyof typeof OPERATIONS;
@@ -528,6 +531,14 @@ export class ComponentApi {
         body: { action: 'get' },
       },
       platformServerDomainResponseSchema,
+    );
+  }
+
+  /** The order-centre path (doc api_getorderpathinfo: POST, set 18): `infoType` 0 the one in effect, 1 the one applied for. */
+  async getOrderPathInfo(authorizerToken: string, infoType: 0 | 1, options?: CallOptions): Promise<OrderPathInfoResponse> {
+    return this.http.json(
+      { ...this.wxa('getOrderPathInfo', 'POST', authorizerToken, options), body: { info_type: infoType } },
+      orderPathInfoResponseSchema,
     );
   }
 

@@ -97,6 +97,8 @@ export const WECHAT_ERRCODES: Readonly<Record<number, ErrcodeInfo>> = {
   // Privacy (§4.6)
   61039: e('state', 'privacy scan after commit still running; retry in about a minute'),
   61040: e('input', 'privacy API configuration problem (e.g. requiredPrivateInfos missing)'),
+  // getorderpathinfo "The appuin has not set orderpath" (community thread 0000604e5e4e10b6c8fed76ad5b000).
+  61041: e('state', 'no order-centre path is set'),
   86074: e('state', 'privacy_ver=1 requires a live version'),
   86072: e('input', 'store_expire_timestamp of the privacy guide is invalid'),
 
@@ -225,6 +227,8 @@ export const ERRCODE = {
   ALREADY_RELEASED: 85052,
   /** 85058 (get_latest_auditstatus) "no valid audit_id exist". */
   NO_AUDIT: 85058,
+  /** 61041 (getorderpathinfo): no order-centre path, in effect or applied for (per `info_type`). */
+  NO_ORDER_PATH: 61041,
   /** 85301 (modify_domain): a domain breaks the rules (https/wss, no IP, registered on the platform). */
   DOMAIN_BREAKS_RULES: 85301,
   /** 87012 (revertcoderelease, undocodeaudit): cannot revert. */

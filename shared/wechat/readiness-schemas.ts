@@ -2,7 +2,7 @@
  * zod schemas of the WeChat answers a go-live readiness check reads (reference wechat-go-live.md), in the manner of
  * `schemas.ts`: successful answers only, unknown keys stripped, lazy. Sources: doc api_geticpentranceinfo, doc
  * api_getaccountbasicinfo, doc getPrivacyInterface (WxJava and wechat3rd beans), modify_wxa_server_domain (peers
- * wxcloudrun-wxcomponent ServerDomainRes, SKIT CgibinComponentModifyWxaServerDomainResponse).
+ * wxcloudrun-wxcomponent ServerDomainRes, SKIT CgibinComponentModifyWxaServerDomainResponse), doc api_getorderpathinfo.
  */
 import { z } from 'zod';
 
@@ -65,3 +65,11 @@ export const platformServerDomainResponseSchema = z.lazy(() =>
   }),
 );
 export type PlatformServerDomainResponse = z.infer<typeof platformServerDomainResponseSchema>;
+
+/** getorderpathinfo's `msg` (doc api_getorderpathinfo): the path and its status — 2 审核中, 3 审核失败, 4 审核通过. */
+export const orderPathInfoResponseSchema = z.lazy(() =>
+  z.object({
+    msg: z.object({ path: z.string().default(''), status: int.optional(), apply_time: int.optional() }),
+  }),
+);
+export type OrderPathInfoResponse = z.infer<typeof orderPathInfoResponseSchema>;

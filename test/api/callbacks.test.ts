@@ -161,7 +161,7 @@ describe('the bind redirect as SCF delivers it through a function URL', () => {
 /**
  * The sets each purpose asks for (doc miniprogram_authority: 18 is exclusive, and once a platform holds it the
  * mini program can no longer publish through mp.weixin.qq.com): the primary anchors the account's subject and keeps
- * its code management to its owner; an app's mini program grants 18, and 40 only for an app with plugins.
+ * its code management to its owner; an app's mini program grants 18 (30 optional), and 40 only for an app with plugins.
  */
 describe('permission sets per purpose', () => {
   const categoriesOf = async (api: Client, body: Record<string, unknown>) =>
@@ -182,7 +182,7 @@ describe('permission sets per purpose', () => {
     });
   });
 
-  it('asks an app’s mini program for 18, and for 40 only when the app needs plugins', async () => {
+  it('asks an app’s mini program for 18 (and 30, optional), and for 40 only when the app needs plugins', async () => {
     const { api } = await createAccount(world.p, '测试科技有限公司');
     const primary = uniqueAppid();
     world.p.sim.addMiniProgram({ appId: primary, nickName: '主小程序', principalName: '测试科技有限公司' });
@@ -191,8 +191,8 @@ describe('permission sets per purpose', () => {
     const withPlugins = await createLowcodeApp(api, 'Live', [
       { appId: 'wx2b03c6e691cd7370', alias: 'livePlayer', version: '1.2.0', name: '直播组件' },
     ]);
-    expect(await categoriesOf(api, { purpose: 'authorize-app', appId: plain })).toBe('18');
-    expect(await categoriesOf(api, { purpose: 'authorize-app', appId: withPlugins })).toBe('18|40');
+    expect(await categoriesOf(api, { purpose: 'authorize-app', appId: plain })).toBe('18|30');
+    expect(await categoriesOf(api, { purpose: 'authorize-app', appId: withPlugins })).toBe('18|30|40');
 
     const target = uniqueAppid();
     world.p.sim.addMiniProgram({ appId: target, nickName: '店铺', principalName: '测试科技有限公司' });
@@ -200,7 +200,7 @@ describe('permission sets per purpose', () => {
       ok: true,
       code: 'MINI_PROGRAM_AUTHORIZED',
     });
-    expect(world.p.sim.miniProgram(target)).toMatchObject({ funcScopeIds: [18], publishesOnMp: false });
+    expect(world.p.sim.miniProgram(target)).toMatchObject({ funcScopeIds: [18, 30], publishesOnMp: false });
     expect(miniProgramView.parse(expectStatus(await api.get(`/v1/mini-programs/${target}`), 200).body).missingPermissionSets).toEqual([]);
   });
 
@@ -223,7 +223,7 @@ describe('permission sets per purpose', () => {
       message: expect.stringContaining('18 (小程序开发与数据分析)'),
     });
     expect(refused.result.message).not.toContain('40 (');
-    expect(world.p.sim.miniProgram(target)?.funcScopeIds).toEqual([40]);
+    expect(world.p.sim.miniProgram(target)?.funcScopeIds).toEqual([30, 40]);
     expect((await api.get(`/v1/mini-programs/${target}`)).status).toBe(404);
   });
 });

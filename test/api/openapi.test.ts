@@ -162,8 +162,8 @@ describe('GET /openapi.json', () => {
     const config = op('put', '/v1/apps/{appId}/config');
     expect(JSON.stringify(config.requestBody)).toContain('mapKey');
     expect(JSON.stringify(config.requestBody)).toContain('extPages');
-    // The go-live settings every kind carries: the user privacy guide and the extra server domains.
-    for (const field of ['privacyGuide', 'noticeMethod', 'purposes', 'serverDomains', 'webview'])
+    // The go-live settings every kind carries: the privacy guide, the extra server domains, the UGC declaration.
+    for (const field of ['privacyGuide', 'noticeMethod', 'purposes', 'serverDomains', 'webview', 'ugcDeclaration', 'hasAuditTeam'])
       expect(JSON.stringify(config.requestBody)).toContain(field);
 
     expect(op('get', '/v1/deployments').parameters?.map((param) => `${param.in}:${param.name}`)).toEqual([

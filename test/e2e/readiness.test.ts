@@ -46,7 +46,11 @@ function newMiniProgram(company: string, categories = [TOOLS]): string {
 }
 
 /** An account with a primary, an app and its mini program authorized; `prepare` sets the mini program's state first. */
-async function appWith(config: Record<string, unknown>, prepare: (target: string, company: string) => void = () => undefined) {
+async function appWith(
+  config: Record<string, unknown>,
+  prepare: (target: string, company: string) => void = () => undefined,
+  funcScopeIds?: number[],
+) {
   const company = `测试科技有限公司${randomBytes(3).toString('hex')}`;
   const { api } = await createAccount(p, company);
   expect((await authorize(p, api, 'bind-primary', newMiniProgram(company))).result.code).toBe('PRIMARY_BOUND');
@@ -59,7 +63,7 @@ async function appWith(config: Record<string, unknown>, prepare: (target: string
   const appId = String((expectStatus(created, 201).body as { id: string }).id);
   const target = newMiniProgram(company);
   prepare(target, company);
-  expect((await authorize(p, api, 'authorize-app', target, appId)).result).toMatchObject({ ok: true });
+  expect((await authorize(p, api, 'authorize-app', target, appId, funcScopeIds)).result).toMatchObject({ ok: true });
   return { api, appId, target, company };
 }
 
@@ -129,11 +133,34 @@ describe('each blocking prerequisite, as WeChat tells it', () => {
   });
 
   it('unverified, and name/avatar/introduction missing: read from the filing status when set 30 is not granted', async () => {
-    const { api, appId } = await appWith({ privacyGuide: GUIDE }, (mp) => p.sim.setGoLive(mp, { icpStatus: 1029, verified: false }));
+    const { api, appId } = await appWith({ privacyGuide: GUIDE }, (mp) => p.sim.setGoLive(mp, { icpStatus: 1029, verified: false }), [18]);
     const report = await fresh(api, appId);
-    expect(item(report, 'verification')).toMatchObject({ status: 'blocking', where: expect.stringContaining('微信认证') });
-    expect(item(report, 'profile')).toMatchObject({ status: 'blocking', blocks: 'submit' });
+    expect(item(report, 'verification')).toMatchObject({
+      status: 'blocking',
+      wechat: { source: 'get_icp_entrance_info' },
+      where: expect.stringContaining('微信认证'),
+    });
+    expect(item(report, 'profile')).toMatchObject({ status: 'blocking', blocks: 'submit', wechat: { source: 'get_icp_entrance_info' } });
     expect(item(report, 'permission-sets')).toMatchObject({ status: 'warning', wechat: { says: expect.stringContaining('set 30') } });
+  });
+
+  it('the authorization asks for set 30: verification is read from getaccountbasicinfo; left unchecked, from the filing status', async () => {
+    const { api, appId, target } = await appWith({ privacyGuide: GUIDE }, (mp) =>
+      p.sim.setGoLive(mp, { icpStatus: 1024, verified: false }),
+    );
+    expect(p.sim.miniProgram(target)?.funcScopeIds).toEqual([18, 30]);
+    const granted = await fresh(api, appId);
+    // Unfiled with nothing missing (1024) would pass verification; getaccountbasicinfo tells it is not done.
+    expect(item(granted, 'verification')).toMatchObject({
+      status: 'blocking',
+      wechat: { source: 'getaccountbasicinfo', says: expect.stringContaining('qualification_verify: false') },
+    });
+    expect(item(granted, 'permission-sets').status).toBe('ok');
+
+    const without = await appWith({ privacyGuide: GUIDE }, (mp) => p.sim.setGoLive(mp, { icpStatus: 1024 }), [18]);
+    const fallback = await fresh(without.api, without.appId);
+    expect(item(fallback, 'verification')).toMatchObject({ status: 'ok', wechat: { source: 'get_icp_entrance_info' } });
+    expect(item(fallback, 'profile')).toMatchObject({ status: 'ok', wechat: { source: 'get_icp_entrance_info' } });
   });
 
   it('no category', async () => {
@@ -194,6 +221,63 @@ describe('the build is refused up front with the whole list', () => {
       200,
     );
     expect(deploymentOf(expectStatus(await build(api, appId), 202)).state).toBe('built');
+  });
+});
+
+describe('the UGC declaration a social category needs on its first submit', () => {
+  const FORUM = { first_class: '社交', second_class: '社区/论坛', first_id: 210, second_id: 1127 };
+  const DECLARATION = { scene: [2, 4], method: [1, 3], hasAuditTeam: true, auditDesc: '发布前机审，可疑内容人工复核' };
+
+  it('blocks the first build up front until the app declares it; declared, the submit carries it and WeChat takes it', async () => {
+    const { api, appId } = await appWith({ privacyGuide: GUIDE }, (mp, owner) =>
+      p.sim.addMiniProgram({ appId: mp, nickName: 'Forum', principalName: owner, categories: [FORUM] }),
+    );
+    expect(item(await fresh(api, appId), 'ugc-declaration')).toMatchObject({
+      status: 'blocking',
+      blocks: 'submit',
+      wechat: { source: 'get_category', says: expect.stringContaining('社交/社区/论坛') },
+      fix: { en: expect.stringContaining('config.ugcDeclaration') },
+    });
+    const refused = await build(api, appId);
+    expect(refused.status).toBe(409);
+    expect(errorOf(refused.body).details?.blocking).toEqual(['ugc-declaration']);
+
+    const config = { pages: ['pages/index/index'], privacyGuide: GUIDE };
+    const bad = await api.put(`/v1/apps/${appId}/config`, { ...config, ugcDeclaration: { scene: [0, 4] } });
+    expect(bad.status).toBe(400);
+    expect((bad.body as { error: { field: string } }).error.field).toBe('body.ugcDeclaration.scene');
+    expectStatus(await api.put(`/v1/apps/${appId}/config`, { ...config, ugcDeclaration: DECLARATION }), 200);
+    expect(item(await fresh(api, appId), 'ugc-declaration').status).toBe('ok');
+
+    const built = deploymentOf(expectStatus(await build(api, appId), 202));
+    // The simulator refuses a first submit of 社交-社区/论坛 without ugc_declare (85094), as WeChat's doc says.
+    expect(deploymentOf(expectStatus(await api.post(`/v1/deployments/${built.id}/submit`), 200)).state).toBe('auditing');
+  });
+});
+
+describe('the order-centre path, as getorderpathinfo tells it', () => {
+  const SHOP = { first_class: '商家自营', second_class: '服装/鞋/箱包', first_id: 304, second_id: 785 };
+
+  it('a trade mini program: none, then rejected, then the approved path in effect', async () => {
+    const { api, appId, target } = await appWith({ privacyGuide: GUIDE }, (mp, owner) =>
+      p.sim.addMiniProgram({ appId: mp, nickName: 'Shop', principalName: owner, categories: [SHOP] }),
+    );
+    expect(item(await fresh(api, appId), 'order-path')).toMatchObject({
+      status: 'warning',
+      wechat: { source: 'getorderpathinfo', says: expect.stringContaining('61041') },
+      where: expect.stringContaining('订单中心'),
+    });
+    p.sim.setGoLive(target, { orderPath: { path: 'pages/order/detail?channel=wx', status: 3 } });
+    expect(item(await fresh(api, appId), 'order-path').wechat.says).toContain('审核失败');
+    p.sim.setGoLive(target, { orderPath: { path: 'pages/order/detail?channel=wx', status: 4 } });
+    p.sim.resetCounters();
+    expect(item(await fresh(api, appId), 'order-path')).toMatchObject({
+      status: 'ok',
+      wechat: { says: expect.stringContaining('pages/order/detail') },
+      fix: null,
+    });
+    // The path in effect answers at once: one call.
+    expect(p.sim.counters()['/wxa/security/getorderpathinfo']).toBe(1);
   });
 });
 

@@ -5,10 +5,11 @@
 import type { Deployment, TesterRefusal, Work } from '../../domain/deployment';
 import type { WeChatAppid } from '../../domain/ids';
 import { refusalReason } from '../../domain/readiness';
+import { ugcDeclareOf } from '../../domain/ugc-declaration';
 import { ERRCODE, TESTER_REFUSALS, WeChatApiError } from '../../wechat/errcodes';
 import { putAsset } from '../catalog';
 import type { Services } from '../context';
-import { applyPrivacyGuide, ensureDomains, prepareSubmit, type StepResult } from '../go-live-settings';
+import { applyPrivacyGuide, appOf, ensureDomains, GONE, prepareSubmit, type StepResult } from '../go-live-settings';
 import { adoptOwnAudit, pollAudit } from './audits';
 import { callOf } from './leases';
 import { type Applied, applyCommand, type StepOutcome, SYSTEM } from './state-changes';
@@ -124,8 +125,11 @@ async function submit(services: Services, deployment: Deployment, signal?: Abort
   // decided it since: submitting again would abandon that audit and spend another of the month's submits.
   const adopted = await adoptOwnAudit(services, deployment, signal);
   if (adopted) return adopted;
+  // One read of the app for the settings and the declaration: the guide, the domains and the UGC declaration.
+  const app = await appOf(services, deployment);
+  if (!app) return failWith(services, deployment, GONE);
   // The privacy scan, the guide and the domains: a step left undone ends the submit here.
-  const ready = await prepareSubmit(services, deployment, call);
+  const ready = await prepareSubmit(services, deployment, app, call);
   if (ready.kind === 'later') return 'later';
   if (ready.kind === 'fail') return failWith(services, deployment, ready);
   const [first] = (await client.getCategory(appid, call)).category_list;
@@ -140,7 +144,9 @@ async function submit(services: Services, deployment: Deployment, signal?: Abort
   }
   try {
     const versionDesc = deployment.userDesc || deployment.userVersion;
-    const { auditid } = await client.submitAudit(appid, { item_list: [first], version_desc: versionDesc }, call);
+    const ugc = app.config.ugcDeclaration;
+    const request = { item_list: [first], version_desc: versionDesc, ...(ugc === undefined ? {} : { ugc_declare: ugcDeclareOf(ugc) }) };
+    const { auditid } = await client.submitAudit(appid, request, call);
     return await applyCommand(services, deployment.id, { type: 'auditSubmitted', auditId: Number(auditid) }, SYSTEM);
   } catch (error) {
     if (!(error instanceof WeChatApiError)) throw error;

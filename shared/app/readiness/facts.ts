@@ -5,7 +5,7 @@ import { privacyKeysToDeclare } from '../../domain/privacy-guide';
 import { type Fact, known, notKnown, type ReadinessFacts } from '../../domain/readiness';
 import { permissionSetsFor } from '../../domain/rules';
 import { DOMAIN_LISTS, domainsNeeded } from '../../domain/server-domains';
-import { WeChatApiError } from '../../wechat/errcodes';
+import { ERRCODE, WeChatApiError } from '../../wechat/errcodes';
 import type { CallOptions } from '../../wechat/http';
 import type { IcpEntranceInfoResponse } from '../../wechat/readiness-schemas';
 import type { VersionInfoResponse } from '../../wechat/schemas';
@@ -58,25 +58,39 @@ export async function gatherFacts(
   const requiredPlugins = app?.requiredPlugins.map((p) => p.appId) ?? [];
   const granted = (set: number) => mp.funcScopeIds.includes(set);
 
-  const [icp, basicInfo, categories, versions, privacySetting, privacyInterfaces, privacyScan, platform, own, plugins, quota, audit] =
-    await Promise.all([
-      fact(() => client.getIcpEntranceInfo(appid, call)),
-      granted(SET_ACCOUNT_INFO) ? fact(() => client.getAccountBasicInfo(appid, call)) : notGranted<never>(SET_ACCOUNT_INFO),
-      fact(() => client.getCategory(appid, call)),
-      fact(() => client.getVersionInfo(appid, call)),
-      fact(() => client.getPrivacySetting(appid, 2, call)),
-      locationApis.length > 0 ? fact(() => client.getPrivacyInterface(appid, call)) : known({ interface_list: [] }),
-      latest?.state === 'built' ? scanFact(services, appid, call) : null,
-      domainHosts.length > 0 ? fact(() => client.getPlatformServerDomains(call)) : null,
-      domainHosts.length > 0 ? fact(() => client.modifyDomain(appid, { action: 'get' }, call)) : null,
-      requiredPlugins.length === 0
-        ? known({ plugin_list: [] })
-        : granted(SET_PLUGINS)
-          ? fact(() => client.plugins(appid, call))
-          : notGranted<never>(SET_PLUGINS),
-      fact(() => client.queryQuota(appid, call)),
-      latestAuditFact(services, appid, call),
-    ]);
+  const [
+    icp,
+    basicInfo,
+    categories,
+    versions,
+    privacySetting,
+    privacyInterfaces,
+    privacyScan,
+    platform,
+    own,
+    plugins,
+    quota,
+    audit,
+    orderPath,
+  ] = await Promise.all([
+    fact(() => client.getIcpEntranceInfo(appid, call)),
+    granted(SET_ACCOUNT_INFO) ? fact(() => client.getAccountBasicInfo(appid, call)) : notGranted<never>(SET_ACCOUNT_INFO),
+    fact(() => client.getCategory(appid, call)),
+    fact(() => client.getVersionInfo(appid, call)),
+    fact(() => client.getPrivacySetting(appid, 2, call)),
+    locationApis.length > 0 ? fact(() => client.getPrivacyInterface(appid, call)) : known({ interface_list: [] }),
+    latest?.state === 'built' ? scanFact(services, appid, call) : null,
+    domainHosts.length > 0 ? fact(() => client.getPlatformServerDomains(call)) : null,
+    domainHosts.length > 0 ? fact(() => client.modifyDomain(appid, { action: 'get' }, call)) : null,
+    requiredPlugins.length === 0
+      ? known({ plugin_list: [] })
+      : granted(SET_PLUGINS)
+        ? fact(() => client.plugins(appid, call))
+        : notGranted<never>(SET_PLUGINS),
+    fact(() => client.queryQuota(appid, call)),
+    latestAuditFact(services, appid, call),
+    orderPathFact(services, appid, call),
+  ]);
 
   const guide = app?.config.privacyGuide;
   const detected = privacySetting.known ? privacySetting.value.privacy_list : [];
@@ -113,6 +127,8 @@ export async function gatherFacts(
     },
     quota: mapFact(quota, (r) => ({ rest: r.rest, limit: r.limit })),
     latestAudit: audit,
+    ugcDeclared: app?.config.ugcDeclaration !== undefined,
+    orderPath,
     ownAuditId: latest !== null && AWAITING_AUDIT.has(latest.state) ? (latest.audit?.auditId ?? null) : null,
     refusals:
       !options.ignoreRefusals && latest?.state === 'failed' && latest.failure?.errcode != null
@@ -125,24 +141,47 @@ export const mapFact = <T, U>(f: Fact<T>, to: (value: T) => U): Fact<U> => (f.kn
 export const icpOf = (r: IcpEntranceInfoResponse) => ({ status: r.info.status, available: r.info.available, auditData: r.info.audit_data });
 export const everReleasedOf = (r: VersionInfoResponse): boolean => r.release_info !== undefined && r.release_info !== null;
 
-/** get_code_privacy_info: 61039 means the scan of the last commit still runs. */
-async function scanFact(services: Services, appid: string, call: CallOptions): Promise<ReadinessFacts['privacyScan']> {
+/** A read whose refusal `errcode` is itself the answer (`meaning`): "nothing yet" rather than "not known". */
+async function factUnless<T>(read: () => Promise<T>, errcode: number, meaning: T): Promise<Fact<T>> {
   try {
-    const scan = await services.wechat.client.getCodePrivacyInfo(appid, call);
-    return known({ running: false, withoutAuth: scan.without_auth_list, withoutConf: scan.without_conf_list });
+    return known(await read());
   } catch (error) {
-    if (error instanceof WeChatApiError && error.errcode === 61039) return known({ running: true, withoutAuth: [], withoutConf: [] });
+    if (error instanceof WeChatApiError && error.errcode === errcode) return known(meaning);
     return fact(() => Promise.reject(error));
   }
 }
 
+/** get_code_privacy_info: 61039 means the scan of the last commit still runs. */
+const scanFact = (services: Services, appid: string, call: CallOptions): Promise<ReadinessFacts['privacyScan']> =>
+  factUnless<{ running: boolean; withoutAuth: readonly string[]; withoutConf: readonly string[] }>(
+    async () => {
+      const scan = await services.wechat.client.getCodePrivacyInfo(appid, call);
+      return { running: false, withoutAuth: scan.without_auth_list, withoutConf: scan.without_conf_list };
+    },
+    ERRCODE.PRIVACY_SCAN_RUNNING,
+    { running: true, withoutAuth: [], withoutConf: [] },
+  );
+
 /** get_latest_auditstatus: 85058 means there never was an audit. */
-async function latestAuditFact(services: Services, appid: string, call: CallOptions): Promise<ReadinessFacts['latestAudit']> {
-  try {
-    const latest = await services.wechat.client.getLatestAuditStatus(appid, call);
-    return known({ auditId: Number(latest.auditid), status: latest.status });
-  } catch (error) {
-    if (error instanceof WeChatApiError && error.errcode === 85058) return known(null);
-    return fact(() => Promise.reject(error));
-  }
+const latestAuditFact = (services: Services, appid: string, call: CallOptions): Promise<ReadinessFacts['latestAudit']> =>
+  factUnless(
+    async () => {
+      const latest = await services.wechat.client.getLatestAuditStatus(appid, call);
+      return { auditId: Number(latest.auditid), status: latest.status };
+    },
+    ERRCODE.NO_AUDIT,
+    null,
+  );
+
+/**
+ * getorderpathinfo: the path in effect (info_type 0), else the one applied for (info_type 1) — 61041 where there is
+ * none — so a mini program with a path costs one call.
+ */
+async function orderPathFact(services: Services, appid: string, call: CallOptions): Promise<ReadinessFacts['orderPath']> {
+  const read = (infoType: 0 | 1) => services.wechat.client.getOrderPathInfo(appid, infoType, call).then((r) => r.msg);
+  const online = await factUnless(read.bind(null, 0), ERRCODE.NO_ORDER_PATH, null);
+  if (!online.known) return online;
+  if (online.value !== null && online.value.path !== '') return known({ online: online.value.path, applied: null });
+  const applied = await factUnless(read.bind(null, 1), ERRCODE.NO_ORDER_PATH, null);
+  return mapFact(applied, (msg) => ({ online: null, applied: msg === null ? null : { path: msg.path, status: msg.status } }));
 }
