@@ -2,7 +2,8 @@
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useId, useRef, useState } from 'react';
 import { Alert, Button, Dialog, DialogPlugin, Form, Input, Loading, QRCode, Space, Textarea } from 'tdesign-react';
 import { type ApiClient, ApiError, type EndpointName } from './api';
-import { useT } from './i18n';
+import { errorText } from './api-errors';
+import { type T, useT } from './i18n';
 
 export interface Session {
   api: ApiClient;
@@ -58,8 +59,7 @@ export function usePolling(active: boolean, tick: () => void, ms = 2000) {
 export function LoadError({ error }: { error: unknown }) {
   const t = useT();
   if (error === undefined) return null;
-  const code = error instanceof ApiError ? ` (${error.body.code})` : '';
-  return <Alert theme="error" title={t('加载失败', 'Could not load')} message={`${messageOf(error)}${code}`} />;
+  return <Alert theme="error" title={t('加载失败', 'Could not load')} message={plainError(t, error)} />;
 }
 
 export const Busy = () => {
@@ -358,7 +358,8 @@ function NamedQrCode({ value, name }: { value: string; name: string }) {
   );
 }
 
-export const plainError = (error: unknown): string => {
+/** An error as the reader is told it: in their language by its code (api-errors.ts), the code kept for support. */
+export const plainError = (t: T, error: unknown): string => {
   if (!(error instanceof ApiError)) return messageOf(error);
-  return `${error.body.message} (${error.body.code})`;
+  return `${errorText(t, error.body)} (${error.body.code})`;
 };

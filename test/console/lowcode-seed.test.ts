@@ -74,7 +74,10 @@ describe('the console, seed 000 (low-code) in a browser', () => {
     await page.getByLabel('版本 1').fill('latest');
     await page.getByLabel('ext (JSON)').fill('{"shopName": "艾克米商城"}');
     await page.getByRole('button', { name: '创建应用', exact: true }).last().click();
-    await page.getByText('a plugin alias is an identifier').first().waitFor();
+    await page
+      .getByText(/^别名须以字母、_ 或 \$ 开头/)
+      .first()
+      .waitFor();
     await expect(page.getByLabel('别名 1').getAttribute('aria-invalid')).resolves.toBe('true');
     await atBothWidths(page, 'app-create-lowcode', async () => expect(await seriousViolations(page)).toEqual([]));
     // The mini program has not added this plugin: the app goes without it.

@@ -119,7 +119,7 @@ export function DeploymentPage({ deploymentId }: { deploymentId: string }) {
       if (action === 'cancel') void MessagePlugin.info(t('已取消，应用回到配置步骤。', 'Cancelled: the app is back to configuring.'));
       deployment.reload();
     } catch (failure) {
-      setError(plainError(failure));
+      setError(plainError(t, failure));
       deployment.reload();
     } finally {
       setBusy(null);
@@ -281,7 +281,7 @@ function Testers({ deployment, onChanged }: { deployment: DeploymentView; onChan
       setMore('');
       onChanged();
     } catch (failure) {
-      setError(plainError(failure));
+      setError(plainError(t, failure));
     }
   };
   if (deployment.state !== 'built' && deployment.boundTesters.length === 0 && deployment.refusedTesters.length === 0) return null;
