@@ -45,14 +45,26 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]) {
   return { data, error, reload };
 }
 
-/** Calls `tick` every `ms` while `active`; stops as soon as it is not (nothing in flight, page left). */
+/**
+ * Calls `tick` every `ms` while `active`; stops as soon as it is not (nothing in flight, page left). A hidden tab
+ * (another tab in front, a locked phone) is not polled: it catches up with one tick when it is shown again.
+ */
 export function usePolling(active: boolean, tick: () => void, ms = 2000) {
   const tickRef = useRef(tick);
   tickRef.current = tick;
   useEffect(() => {
     if (!active) return;
-    const timer = window.setInterval(() => tickRef.current(), ms);
-    return () => window.clearInterval(timer);
+    const timer = window.setInterval(() => {
+      if (!document.hidden) tickRef.current();
+    }, ms);
+    const shown = () => {
+      if (!document.hidden) tickRef.current();
+    };
+    document.addEventListener('visibilitychange', shown);
+    return () => {
+      window.clearInterval(timer);
+      document.removeEventListener('visibilitychange', shown);
+    };
   }, [active, ms]);
 }
 

@@ -233,7 +233,7 @@ describe('the console, seed 003 (IoT Video) in a browser', () => {
     await waitFor('auditing');
     await page.getByText(/提审 \d+\/\d+/).waitFor();
     const appid = camera?.appId ?? '';
-    await decideAudit(p.sim.baseUrl, appid, 'reject', { reason: '1:小程序名称与内容不符', screenshots: ['media-1', 'media-2'] });
+    await decideAudit(page, p.sim.baseUrl, appid, 'reject', { reason: '1:小程序名称与内容不符', screenshots: ['media-1', 'media-2'] });
     // The page polls while the audit is in flight and shows WeChat's decision by itself.
     await waitFor('rejected');
     await page
@@ -248,7 +248,7 @@ describe('the console, seed 003 (IoT Video) in a browser', () => {
     await atBothWidths(page, 'deployment-rejected', async () => expectAccessible());
     await page.getByRole('button', { name: '重新提交审核' }).click();
     await waitFor('auditing');
-    await decideAudit(p.sim.baseUrl, appid, 'approve');
+    await decideAudit(page, p.sim.baseUrl, appid, 'approve');
     await waitFor('approved');
     await page.getByRole('button', { name: '发布上线' }).click();
     await confirmDialog(page, '发布上线');
@@ -262,7 +262,7 @@ describe('the console, seed 003 (IoT Video) in a browser', () => {
     await buildVersion(page, '1.0.2');
     await page.getByRole('button', { name: '提交微信审核' }).click();
     await waitFor('auditing');
-    await decideAudit(p.sim.baseUrl, camera?.appId ?? '', 'approve');
+    await decideAudit(page, p.sim.baseUrl, camera?.appId ?? '', 'approve');
     await waitFor('approved');
     await page.getByRole('button', { name: '发布上线' }).click();
     await confirmDialog(page, '发布上线');

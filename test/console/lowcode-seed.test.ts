@@ -93,7 +93,7 @@ describe('the console, seed 000 (low-code) in a browser', () => {
     await buildVersion(page, '1.0.0');
     await page.getByRole('button', { name: '提交微信审核' }).click();
     await waitForState(page, 'auditing');
-    await decideAudit(p.sim.baseUrl, primary?.appId ?? '', 'approve');
+    await decideAudit(page, p.sim.baseUrl, primary?.appId ?? '', 'approve');
     await waitForState(page, 'approved');
     await page.getByRole('button', { name: '发布上线' }).click();
     await confirmDialog(page, '发布上线');

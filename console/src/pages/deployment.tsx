@@ -3,12 +3,11 @@ import { Alert, Button, Card, Descriptions, MessagePlugin, Space, Steps, Tag, Ti
 import { isInFlightState } from '../../../shared/domain/deployment-states';
 import type { DeploymentView, EndpointName } from '../api';
 import { actorText, commandText, deploymentStateText, formatTime, LangContext, type T, useT } from '../i18n';
+import { pollIntervalOf, STEP_POLL_MS } from '../poll-intervals';
 import { Busy, confirm, Field, KeyedImage, LoadError, PageTitle, plainError, TextInput, useLoad, usePolling, useSession } from '../ui';
 
 type State = DeploymentView['state'];
 type Action = Extract<EndpointName, 'cancel' | 'retry' | 'submit' | 'undo' | 'speedup' | 'release' | 'rollback'>;
-
-/** Something happens at WeChat or in our pipeline without anyone clicking: the page polls only then. */
 
 /** Which buttons a state offers (the state machine of shared/domain/deployment.ts; the API refuses the rest). */
 function actionsOf(d: DeploymentView): Action[] {
@@ -103,7 +102,8 @@ export function DeploymentPage({ deploymentId }: { deploymentId: string }) {
   const d = deployment.data;
   const [busy, setBusy] = useState<Action | null>(null);
   const [error, setError] = useState<string | null>(null);
-  usePolling(d !== undefined && isInFlightState(d.state), deployment.reload, d?.state === 'auditing' ? 3000 : 1500);
+  const pollEvery = d ? pollIntervalOf(d.state) : null;
+  usePolling(pollEvery !== null, deployment.reload, pollEvery ?? STEP_POLL_MS);
   const showQuota = d !== undefined && ['built', 'auditing', 'rejected', 'withdrawn'].includes(d.state);
   const quota = useLoad(() => (showQuota ? api.call('quota') : Promise.resolve(null)), [api, showQuota, d?.state]);
 
