@@ -78,21 +78,23 @@ const confirmationOf = (t: T, action: Action): { header: string; body: string; d
     submit: null,
   })[action];
 
-const PHASES: readonly State[] = ['building', 'built', 'auditing', 'approved', 'released'];
-const phaseIndex = (state: State): number =>
-  ({
-    configuring: 0,
-    building: 0,
-    built: 1,
-    submitting: 2,
-    auditing: 2,
-    rejected: 2,
-    withdrawn: 2,
-    approved: 3,
-    releasing: 4,
-    released: 4,
-    'rolled-back': 4,
-  })[state as string] ?? 0;
+/** The step of the five (build, experience, audit, approved, released) a state is at; a closed one shows the first. */
+const PHASE_OF: Readonly<Record<State, number>> = {
+  configuring: 0,
+  building: 0,
+  built: 1,
+  submitting: 2,
+  auditing: 2,
+  rejected: 2,
+  withdrawn: 2,
+  approved: 3,
+  releasing: 4,
+  released: 4,
+  'rolled-back': 4,
+  failed: 0,
+  cancelled: 0,
+  voided: 0,
+};
 
 export function DeploymentPage({ deploymentId }: { deploymentId: string }) {
   const t = useT();
@@ -150,14 +152,14 @@ export function DeploymentPage({ deploymentId }: { deploymentId: string }) {
       </Space>
       <Steps
         className="gap steps"
-        current={phaseIndex(d.state)}
+        current={PHASE_OF[d.state]}
         options={[
           { title: t('构建', 'Build') },
           { title: t('体验版', 'Experience') },
           { title: t('微信审核', 'WeChat audit') },
           { title: t('审核通过', 'Approved') },
           { title: t('上线发布', 'Released') },
-        ].slice(0, PHASES.length)}
+        ]}
       />
       {d.stateReason ? (
         <Alert
