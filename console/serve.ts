@@ -20,19 +20,28 @@ export interface StaticReply {
   body: Buffer;
 }
 
-interface LoadedSite {
+export interface LoadedSite {
   csp: string;
   files: ReadonlyMap<string, { bytes: Buffer; contentType: string }>;
 }
 
-/** Builds into a temporary folder with `tsx console/build.ts --out …` and reads it back into memory. */
-function buildInChild(): Promise<LoadedSite> {
+/**
+ * Builds into a temporary folder with `tsx console/build.ts --out …` and reads it back into memory. Locally the
+ * console calls its own origin; `apiBase` makes the static build of the cloud (the API elsewhere).
+ */
+export function buildInChild(options: { apiBase?: string } = {}): Promise<LoadedSite> {
   const outDir = mkdtempSync(join(tmpdir(), 'wxa-console-'));
   return new Promise<LoadedSite>((resolvePromise, reject) => {
     execFile(
       process.execPath,
-      [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'console', 'build.ts'), '--out', outDir],
-      // The console calls its own origin locally: the API base of a static build is not wanted here.
+      [
+        join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+        join(root, 'console', 'build.ts'),
+        '--out',
+        outDir,
+        ...(options.apiBase ? ['--api-base', options.apiBase] : []),
+      ],
+      // PUBLIC_BASE_URL would make a static build's API base: only `apiBase` says it.
       { cwd: root, env: { ...process.env, PUBLIC_BASE_URL: '' }, maxBuffer: 4 * 1024 * 1024 },
       (error, _stdout, stderr) => {
         try {
@@ -60,7 +69,7 @@ const securityHeaders = (csp: string): Record<string, string> => ({
   'x-frame-options': 'DENY',
 });
 
-export function consoleSite(build: () => Promise<LoadedSite> = buildInChild) {
+export function consoleSite(build: () => Promise<LoadedSite> = () => buildInChild()) {
   let built: Promise<LoadedSite> | undefined;
   const current = () => {
     built ??= build().catch((error: unknown) => {

@@ -2,17 +2,11 @@
  * The console's only way to the backend: the public HTTP API, with the key in the Authorization header and
  * nowhere else. Its calls and their types are the table in endpoints.ts, taken from the routes' own schemas.
  */
+import { type ApiErrorBody, errorText, fieldErrorText, type T } from './api-errors';
 import { ENDPOINTS, type EndpointName, type Endpoints } from './endpoints';
 
+export type { ApiErrorBody } from './api-errors';
 export * from './endpoints';
-
-/** The error envelope every route answers with (README: `{ error: { code, message, field?, issues? } }`). */
-export interface ApiErrorBody {
-  code: string;
-  message: string;
-  field?: string;
-  issues?: { path: string; message: string }[];
-}
 
 export class ApiError extends Error {
   constructor(
@@ -21,15 +15,18 @@ export class ApiError extends Error {
   ) {
     super(body.message);
   }
-  /** Issues by field path relative to the body (`config.mapKey`), the way the forms name their fields. */
-  fieldErrors(prefix = ''): Map<string, string> {
+  /**
+   * Issues by field path relative to the body (`config.mapKey`), the way the forms name their fields, each said in
+   * the reader's language (api-errors.ts).
+   */
+  fieldErrors(t: T, prefix = ''): Map<string, string> {
     const errors = new Map<string, string>();
-    const add = (path: string, message: string) => {
+    const add = (path: string, message: (relative: string) => string) => {
       const relative = prefix + path.replace(/^body\.?/, '');
-      if (!errors.has(relative)) errors.set(relative, message);
+      if (!errors.has(relative)) errors.set(relative, message(relative));
     };
-    for (const issue of this.body.issues ?? []) add(issue.path, issue.message);
-    if (this.body.field && !this.body.issues?.length) add(this.body.field, this.body.message);
+    for (const issue of this.body.issues ?? []) add(issue.path, (relative) => fieldErrorText(t, relative, issue.message));
+    if (this.body.field && !this.body.issues?.length) add(this.body.field, () => errorText(t, this.body));
     return errors;
   }
 }

@@ -4,9 +4,11 @@
  */
 import { createContext, useContext } from 'react';
 import type { AppView, DeploymentView, MiniProgramView } from './api';
+import type { T } from './api-errors';
+
+export type { T } from './api-errors';
 
 export type Lang = 'zh' | 'en';
-export type T = (zh: string, en: string) => string;
 
 export const LangContext = createContext<Lang>('zh');
 export const useT = (): T => {

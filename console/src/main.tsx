@@ -186,6 +186,31 @@ function labelDialogs() {
   new MutationObserver(label).observe(document.body, { childList: true, subtree: true });
 }
 
+/**
+ * Inside another site's frame the console does not render (clickjacking: a click on its buttons could be lured from
+ * the framing page). The backend forbids framing by header (frame-ancestors 'none'); a static host may send no such
+ * header, and a <meta> policy cannot say frame-ancestors. A frame that blocks scripts renders nothing at all.
+ */
+const framed = (): boolean => {
+  try {
+    return window.top !== window.self;
+  } catch {
+    return true;
+  }
+};
+
+function FramedNotice() {
+  return (
+    <main className="framed">
+      <p lang="zh-CN">控制台不能嵌入其他网页，请在新窗口中打开。</p>
+      <p lang="en">The console cannot be shown inside another page: open it in a window of its own.</p>
+      <a href={window.location.href} target="_blank" rel="noopener noreferrer">
+        {window.location.href}
+      </a>
+    </main>
+  );
+}
+
 labelDialogs();
 const container = document.getElementById('root');
-if (container) createRoot(container).render(<Root />);
+if (container) createRoot(container).render(framed() ? <FramedNotice /> : <Root />);

@@ -2,7 +2,8 @@
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useId, useRef, useState } from 'react';
 import { Alert, Button, Dialog, DialogPlugin, Form, Input, Loading, QRCode, Space, Textarea } from 'tdesign-react';
 import { type ApiClient, ApiError, type EndpointName } from './api';
-import { useT } from './i18n';
+import { errorText } from './api-errors';
+import { type T, useT } from './i18n';
 
 export interface Session {
   api: ApiClient;
@@ -44,22 +45,33 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]) {
   return { data, error, reload };
 }
 
-/** Calls `tick` every `ms` while `active`; stops as soon as it is not (nothing in flight, page left). */
+/**
+ * Calls `tick` every `ms` while `active`; stops as soon as it is not (nothing in flight, page left). A hidden tab
+ * (another tab in front, a locked phone) is not polled: it catches up with one tick when it is shown again.
+ */
 export function usePolling(active: boolean, tick: () => void, ms = 2000) {
   const tickRef = useRef(tick);
   tickRef.current = tick;
   useEffect(() => {
     if (!active) return;
-    const timer = window.setInterval(() => tickRef.current(), ms);
-    return () => window.clearInterval(timer);
+    const timer = window.setInterval(() => {
+      if (!document.hidden) tickRef.current();
+    }, ms);
+    const shown = () => {
+      if (!document.hidden) tickRef.current();
+    };
+    document.addEventListener('visibilitychange', shown);
+    return () => {
+      window.clearInterval(timer);
+      document.removeEventListener('visibilitychange', shown);
+    };
   }, [active, ms]);
 }
 
 export function LoadError({ error }: { error: unknown }) {
   const t = useT();
   if (error === undefined) return null;
-  const code = error instanceof ApiError ? ` (${error.body.code})` : '';
-  return <Alert theme="error" title={t('加载失败', 'Could not load')} message={`${messageOf(error)}${code}`} />;
+  return <Alert theme="error" title={t('加载失败', 'Could not load')} message={plainError(t, error)} />;
 }
 
 export const Busy = () => {
@@ -358,7 +370,8 @@ function NamedQrCode({ value, name }: { value: string; name: string }) {
   );
 }
 
-export const plainError = (error: unknown): string => {
+/** An error as the reader is told it: in their language by its code (api-errors.ts), the code kept for support. */
+export const plainError = (t: T, error: unknown): string => {
   if (!(error instanceof ApiError)) return messageOf(error);
-  return `${error.body.message} (${error.body.code})`;
+  return `${errorText(t, error.body)} (${error.body.code})`;
 };

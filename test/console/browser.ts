@@ -135,8 +135,12 @@ export async function authorizeAndClose(page: Page, linkTestId: string, appid: s
   await page.getByRole('dialog').getByRole('button', { name: '关闭' }).click();
 }
 
-/** WeChat decides the audit: the simulator's control API, as a reviewer at WeChat would. */
+/**
+ * WeChat decides the audit (the simulator's control API, as a reviewer at WeChat would); the admin, told on their
+ * phone, comes back to the console's tab, which looks again at once (it polls an audit only twice a minute).
+ */
 export async function decideAudit(
+  page: Page,
   simulatorUrl: string,
   appid: string,
   decision: 'approve' | 'reject',
@@ -148,6 +152,7 @@ export async function decideAudit(
     body: JSON.stringify({ appId: appid, decision, ...extra }),
   });
   if (response.status !== 200) throw new Error(`the simulator refused the decision: ${response.status} ${await response.text()}`);
+  await page.evaluate("document.dispatchEvent(new Event('visibilitychange'))");
 }
 
 export const waitForState = (page: Page, state: string) => page.locator(`[data-testid=deployment-state][data-state="${state}"]`).waitFor();

@@ -43,6 +43,14 @@ describe('the console build', () => {
     ).toBe("script-src 'self'");
   });
 
+  it('carries no zod: the console takes the routes’ types (import type), not their schemas', () => {
+    // zod is about 60 KB gzipped of the 250 KB budget, and a schema parse in the browser would duplicate the API's.
+    // Its class names are strings that minifying keeps.
+    const text = scripts.map((s) => s.toString()).join('\n');
+    expect(text).not.toContain('$ZodType');
+    expect(text).not.toContain('ZodError');
+  });
+
   it('carries no secret: no local key, no WeChat credential', () => {
     const text = scripts.map((s) => s.toString()).join('\n');
     for (const secret of [

@@ -165,7 +165,10 @@ describe('the console, seed 003 (IoT Video) in a browser', () => {
     await page.getByRole('button', { name: '保存配置' }).click();
     const secondary = page.locator('[data-field-error=true]').filter({ has: page.locator('[data-name="config.theme.secondaryColor"]') });
     await secondary.waitFor();
-    await page.getByText('a colour is #RRGGBB').first().waitFor();
+    // The API's field error, said in the UI's language (Chinese) by its field, not in the API's English.
+    await page.getByText('颜色格式为 #RRGGBB，例如 #07C160。').first().waitFor();
+    await page.getByText('应用配置有误，请检查标出的字段。 (APP_CONFIG_INVALID)').waitFor();
+    expect(await page.getByText('a colour is #RRGGBB').count()).toBe(0);
     await expect(page.getByLabel('配色', { exact: true }).getAttribute('aria-invalid')).resolves.toBe('true');
     await atBothWidths(page, 'field-error', async () => expectAccessible());
     // 重置: back to the template's colour (left out of the config, so the template's default shows).
@@ -208,7 +211,21 @@ describe('the console, seed 003 (IoT Video) in a browser', () => {
     await confirmDialog(page, '取消部署发布');
     await waitFor('cancelled');
     await page.getByRole('link', { name: '返回应用' }).click();
-    await buildVersion(page, '1.0.1');
+    await page.getByRole('button', { name: '立即构建' }).waitFor();
+    // Someone else builds meanwhile (a second tab, a script): this page's build is refused as a conflict, said in Chinese.
+    const appId = /#\/apps\/(app_[^/]+)/.exec(page.url())?.[1] ?? '';
+    const other = await fetch(`${p.url}/v1/apps/${appId}/deployments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ userVersion: '1.0.1' }),
+    });
+    expect(other.status).toBe(202);
+    await page.getByRole('textbox', { name: '版本号' }).fill('1.0.1');
+    await page.getByRole('button', { name: '立即构建' }).click();
+    await page.getByText('该应用已有进行中的部署：请先完成或取消它。 (DEPLOYMENT_ALREADY_OPEN)').waitFor();
+    await page.reload();
+    await page.getByRole('link', { name: /dep_.* · / }).click();
+    await waitFor('built');
   });
 
   step('submits; WeChat rejects (the reason shows), the fix is resubmitted and approved; releases', async () => {
@@ -216,7 +233,7 @@ describe('the console, seed 003 (IoT Video) in a browser', () => {
     await waitFor('auditing');
     await page.getByText(/提审 \d+\/\d+/).waitFor();
     const appid = camera?.appId ?? '';
-    await decideAudit(p.sim.baseUrl, appid, 'reject', { reason: '1:小程序名称与内容不符', screenshots: ['media-1', 'media-2'] });
+    await decideAudit(page, p.sim.baseUrl, appid, 'reject', { reason: '1:小程序名称与内容不符', screenshots: ['media-1', 'media-2'] });
     // The page polls while the audit is in flight and shows WeChat's decision by itself.
     await waitFor('rejected');
     await page
@@ -231,7 +248,7 @@ describe('the console, seed 003 (IoT Video) in a browser', () => {
     await atBothWidths(page, 'deployment-rejected', async () => expectAccessible());
     await page.getByRole('button', { name: '重新提交审核' }).click();
     await waitFor('auditing');
-    await decideAudit(p.sim.baseUrl, appid, 'approve');
+    await decideAudit(page, p.sim.baseUrl, appid, 'approve');
     await waitFor('approved');
     await page.getByRole('button', { name: '发布上线' }).click();
     await confirmDialog(page, '发布上线');
@@ -245,7 +262,7 @@ describe('the console, seed 003 (IoT Video) in a browser', () => {
     await buildVersion(page, '1.0.2');
     await page.getByRole('button', { name: '提交微信审核' }).click();
     await waitFor('auditing');
-    await decideAudit(p.sim.baseUrl, camera?.appId ?? '', 'approve');
+    await decideAudit(page, p.sim.baseUrl, camera?.appId ?? '', 'approve');
     await waitFor('approved');
     await page.getByRole('button', { name: '发布上线' }).click();
     await confirmDialog(page, '发布上线');

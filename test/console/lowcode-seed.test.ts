@@ -74,7 +74,10 @@ describe('the console, seed 000 (low-code) in a browser', () => {
     await page.getByLabel('版本 1').fill('latest');
     await page.getByLabel('ext (JSON)').fill('{"shopName": "艾克米商城"}');
     await page.getByRole('button', { name: '创建应用', exact: true }).last().click();
-    await page.getByText('a plugin alias is an identifier').first().waitFor();
+    await page
+      .getByText(/^别名须以字母、_ 或 \$ 开头/)
+      .first()
+      .waitFor();
     await expect(page.getByLabel('别名 1').getAttribute('aria-invalid')).resolves.toBe('true');
     await atBothWidths(page, 'app-create-lowcode', async () => expect(await seriousViolations(page)).toEqual([]));
     // The mini program has not added this plugin: the app goes without it.
@@ -90,7 +93,7 @@ describe('the console, seed 000 (low-code) in a browser', () => {
     await buildVersion(page, '1.0.0');
     await page.getByRole('button', { name: '提交微信审核' }).click();
     await waitForState(page, 'auditing');
-    await decideAudit(p.sim.baseUrl, primary?.appId ?? '', 'approve');
+    await decideAudit(page, p.sim.baseUrl, primary?.appId ?? '', 'approve');
     await waitForState(page, 'approved');
     await page.getByRole('button', { name: '发布上线' }).click();
     await confirmDialog(page, '发布上线');

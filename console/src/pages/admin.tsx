@@ -25,7 +25,7 @@ export function AdminPage() {
       setCopied(false);
       setName('');
     } catch (error) {
-      setNameError(error instanceof ApiError ? (error.fieldErrors().get('name') ?? plainError(error)) : plainError(error));
+      setNameError(error instanceof ApiError ? (error.fieldErrors(t).get('name') ?? plainError(t, error)) : plainError(t, error));
     }
   };
   const lookup = async () => {
@@ -34,7 +34,7 @@ export function AdminPage() {
     try {
       setFound(await api.call('accountById', { params: { accountId: lookupId.trim() } }));
     } catch (error) {
-      setLookupError(plainError(error));
+      setLookupError(plainError(t, error));
     }
   };
 

@@ -8,7 +8,7 @@ import { Button, Checkbox, Space, Tag } from 'tdesign-react';
 import { APP_DOWNLOAD_QR_SUGGESTED_WIDTH, INSTRUCTIONS_IMAGE_SUGGESTED_WIDTH } from '../../../shared/domain/iot-video-template';
 import type { AppView, AssetView, IotVideoConfigInput, LowcodeConfigInput, NewAppInput } from '../api';
 import { type T, useT } from '../i18n';
-import { Field, KeyedImage, messageOf, TextField, TextInput, useSession } from '../ui';
+import { Field, KeyedImage, plainError, TextField, TextInput, useSession } from '../ui';
 
 export type FieldErrors = ReadonlyMap<string, string>;
 
@@ -136,7 +136,7 @@ function ImageField(props: {
       setUploaded(asset);
       props.onChange(asset.id);
     } catch (error) {
-      setUploadError(messageOf(error));
+      setUploadError(plainError(t, error));
     } finally {
       setBusy(false);
     }

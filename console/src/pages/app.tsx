@@ -115,7 +115,7 @@ function ConfigCard({ app, onSaved }: { app: AppView; onSaved(): void }) {
         try {
           await api.call('putConfig', { params: { appId: app.id }, body: config });
         } catch (failure) {
-          if (failure instanceof ApiError) setErrors(byCategory(failure.fieldErrors('config.'), reminderOrder));
+          if (failure instanceof ApiError) setErrors(byCategory(failure.fieldErrors(t, 'config.'), reminderOrder));
           throw failure;
         }
         const productIds = productIdsOf(iot);
@@ -123,7 +123,8 @@ function ConfigCard({ app, onSaved }: { app: AppView; onSaved(): void }) {
           try {
             await api.call('putProducts', { params: { appId: app.id }, body: { productIds } });
           } catch (failure) {
-            if (failure instanceof ApiError) setErrors(new Map([['productIds', failure.body.message]]));
+            if (failure instanceof ApiError)
+              setErrors(new Map([['productIds', [...failure.fieldErrors(t).values()][0] ?? plainError(t, failure)]]));
             throw failure;
           }
         }
@@ -136,14 +137,14 @@ function ConfigCard({ app, onSaved }: { app: AppView; onSaved(): void }) {
         try {
           await api.call('putConfig', { params: { appId: app.id }, body: { ...app.config, ext: ext.ext } });
         } catch (failure) {
-          if (failure instanceof ApiError) setErrors(failure.fieldErrors('config.'));
+          if (failure instanceof ApiError) setErrors(failure.fieldErrors(t, 'config.'));
           throw failure;
         }
       }
       void MessagePlugin.success(t('配置已保存', 'Config saved'));
       onSaved();
     } catch (failure) {
-      setError(plainError(failure));
+      setError(plainError(t, failure));
     } finally {
       setBusy(false);
     }
@@ -155,7 +156,7 @@ function ConfigCard({ app, onSaved }: { app: AppView; onSaved(): void }) {
       if (reset.kind === 'iot-video') setIot({ ...iot, [colour]: reset.config.theme[colour] ?? '' });
       void MessagePlugin.success(t('已重置为模板默认配色', 'Back to the template’s colour'));
     } catch (failure) {
-      setError(plainError(failure));
+      setError(plainError(t, failure));
     }
   };
 
@@ -218,8 +219,8 @@ function BuildCard({ app }: { app: AppView }) {
       const deployment = await api.call('build', { params: { appId: app.id }, body: { userVersion, userDesc, testers: list } });
       window.location.hash = `#/deployments/${deployment.id}`;
     } catch (failure) {
-      if (failure instanceof ApiError) setErrors(failure.fieldErrors());
-      setError(plainError(failure));
+      if (failure instanceof ApiError) setErrors(failure.fieldErrors(t));
+      setError(plainError(t, failure));
     } finally {
       setBusy(false);
     }

@@ -104,8 +104,8 @@ function CreateApp({ onCreated }: { onCreated(app: AppView): void }) {
       void MessagePlugin.success(t(`已创建应用 ${app.name}`, `App ${app.name} created`));
       onCreated(app);
     } catch (failure) {
-      if (failure instanceof ApiError) setErrors(byCategory(failure.fieldErrors(), reminderOrder));
-      setError(plainError(failure));
+      if (failure instanceof ApiError) setErrors(byCategory(failure.fieldErrors(t), reminderOrder));
+      setError(plainError(t, failure));
     } finally {
       setBusy(false);
     }

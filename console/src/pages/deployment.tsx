@@ -3,12 +3,11 @@ import { Alert, Button, Card, Descriptions, MessagePlugin, Space, Steps, Tag, Ti
 import { isInFlightState } from '../../../shared/domain/deployment-states';
 import type { DeploymentView, EndpointName } from '../api';
 import { actorText, commandText, deploymentStateText, formatTime, LangContext, type T, useT } from '../i18n';
+import { pollIntervalOf, STEP_POLL_MS } from '../poll-intervals';
 import { Busy, confirm, Field, KeyedImage, LoadError, PageTitle, plainError, TextInput, useLoad, usePolling, useSession } from '../ui';
 
 type State = DeploymentView['state'];
 type Action = Extract<EndpointName, 'cancel' | 'retry' | 'submit' | 'undo' | 'speedup' | 'release' | 'rollback'>;
-
-/** Something happens at WeChat or in our pipeline without anyone clicking: the page polls only then. */
 
 /** Which buttons a state offers (the state machine of shared/domain/deployment.ts; the API refuses the rest). */
 function actionsOf(d: DeploymentView): Action[] {
@@ -79,21 +78,23 @@ const confirmationOf = (t: T, action: Action): { header: string; body: string; d
     submit: null,
   })[action];
 
-const PHASES: readonly State[] = ['building', 'built', 'auditing', 'approved', 'released'];
-const phaseIndex = (state: State): number =>
-  ({
-    configuring: 0,
-    building: 0,
-    built: 1,
-    submitting: 2,
-    auditing: 2,
-    rejected: 2,
-    withdrawn: 2,
-    approved: 3,
-    releasing: 4,
-    released: 4,
-    'rolled-back': 4,
-  })[state as string] ?? 0;
+/** The step of the five (build, experience, audit, approved, released) a state is at; a closed one shows the first. */
+const PHASE_OF: Readonly<Record<State, number>> = {
+  configuring: 0,
+  building: 0,
+  built: 1,
+  submitting: 2,
+  auditing: 2,
+  rejected: 2,
+  withdrawn: 2,
+  approved: 3,
+  releasing: 4,
+  released: 4,
+  'rolled-back': 4,
+  failed: 0,
+  cancelled: 0,
+  voided: 0,
+};
 
 export function DeploymentPage({ deploymentId }: { deploymentId: string }) {
   const t = useT();
@@ -103,7 +104,8 @@ export function DeploymentPage({ deploymentId }: { deploymentId: string }) {
   const d = deployment.data;
   const [busy, setBusy] = useState<Action | null>(null);
   const [error, setError] = useState<string | null>(null);
-  usePolling(d !== undefined && isInFlightState(d.state), deployment.reload, d?.state === 'auditing' ? 3000 : 1500);
+  const pollEvery = d ? pollIntervalOf(d.state) : null;
+  usePolling(pollEvery !== null, deployment.reload, pollEvery ?? STEP_POLL_MS);
   const showQuota = d !== undefined && ['built', 'auditing', 'rejected', 'withdrawn'].includes(d.state);
   const quota = useLoad(() => (showQuota ? api.call('quota') : Promise.resolve(null)), [api, showQuota, d?.state]);
 
@@ -119,7 +121,7 @@ export function DeploymentPage({ deploymentId }: { deploymentId: string }) {
       if (action === 'cancel') void MessagePlugin.info(t('已取消，应用回到配置步骤。', 'Cancelled: the app is back to configuring.'));
       deployment.reload();
     } catch (failure) {
-      setError(plainError(failure));
+      setError(plainError(t, failure));
       deployment.reload();
     } finally {
       setBusy(null);
@@ -150,14 +152,14 @@ export function DeploymentPage({ deploymentId }: { deploymentId: string }) {
       </Space>
       <Steps
         className="gap steps"
-        current={phaseIndex(d.state)}
+        current={PHASE_OF[d.state]}
         options={[
           { title: t('构建', 'Build') },
           { title: t('体验版', 'Experience') },
           { title: t('微信审核', 'WeChat audit') },
           { title: t('审核通过', 'Approved') },
           { title: t('上线发布', 'Released') },
-        ].slice(0, PHASES.length)}
+        ]}
       />
       {d.stateReason ? (
         <Alert
@@ -281,7 +283,7 @@ function Testers({ deployment, onChanged }: { deployment: DeploymentView; onChan
       setMore('');
       onChanged();
     } catch (failure) {
-      setError(plainError(failure));
+      setError(plainError(t, failure));
     }
   };
   if (deployment.state !== 'built' && deployment.boundTesters.length === 0 && deployment.refusedTesters.length === 0) return null;

@@ -33,7 +33,7 @@ export function HomePage() {
       setNewKey((await api.call('rotateKey')).apiKey);
       account.reload();
     } catch (error) {
-      void MessagePlugin.error(plainError(error));
+      void MessagePlugin.error(plainError(t, error));
     }
   };
 

@@ -19,7 +19,7 @@ export function SignInPage({ onSignIn }: { onSignIn(key: string): Promise<void> 
     try {
       await onSignIn(key.trim());
     } catch (failure) {
-      setError(plainError(failure));
+      setError(plainError(t, failure));
     } finally {
       setBusy(false);
     }

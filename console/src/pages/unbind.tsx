@@ -44,7 +44,7 @@ export async function unbindWithWarning(t: T, api: ApiClient, mp: Pick<MiniProgr
     );
     return true;
   } catch (error) {
-    void MessagePlugin.error(plainError(error));
+    void MessagePlugin.error(plainError(t, error));
     return false;
   }
 }
