@@ -77,7 +77,7 @@ export function createLocalMetrics(openStore: () => Promise<DocumentStore>, log?
   });
   new Gauge({
     name: 'wxa_deployment_oldest_age_seconds',
-    help: 'Age of the oldest deployment in each state since its last change',
+    help: 'How long the oldest deployment in each state has been in it',
     labelNames: ['state'],
     registers: [registry],
     async collect() {

@@ -1,10 +1,10 @@
 /**
  * `GET /v1/metrics/summary`: what an operator's dashboard shows, computed from the store when asked — deployments
- * by state with the age of the oldest in each, mini programs needing a new scan, and webhook deliveries waiting or
- * given up and endpoints disabled. For one account, or (platform admin) for all. Counts stop at `COUNT_CAP`, said
+ * by state with how long the oldest has been in it, mini programs needing a new scan, and webhook deliveries waiting
+ * or given up and endpoints disabled. For one account, or (platform admin) for all. Counts stop at `COUNT_CAP`, said
  * by `capped`: the store port has no count, and a dashboard needs "more than a thousand", not the exact figure.
  */
-import { DEPLOYMENT_STATES, type DeploymentState } from '../../domain/deployment';
+import { DEPLOYMENT_STATES, type Deployment, type DeploymentState } from '../../domain/deployment';
 import type { AccountId } from '../../domain/ids';
 import type { Services } from '../context';
 import { webhookCollections } from '../webhooks/collections';
@@ -33,18 +33,28 @@ export async function metricsSummary(
   const scope = accountId === null ? {} : { accountId };
   const byState = await Promise.all(
     DEPLOYMENT_STATES.map(async (state) => {
-      const found = await services.db.deployments.find({ where: { ...scope, state }, limit: COUNT_CAP + 1 });
-      const oldest = found.reduce<number | null>((min, d) => (min === null || d.data.updatedAt < min ? d.data.updatedAt : min), null);
+      // The oldest-created first, so that past the cap the oldest are still the ones read.
+      const found = await services.db.deployments.find({
+        where: { ...scope, state },
+        orderBy: { field: 'createdAt' },
+        limit: COUNT_CAP + 1,
+      });
+      // Age in the state, not since the last write: a poll writes an audit under review every few minutes.
+      const oldest = found.reduce<number | null>((min, d) => Math.min(min ?? Number.POSITIVE_INFINITY, enteredStateAt(d.data)), null);
       return [state, { ...counted(found.length), oldestAgeMs: oldest === null ? null : at - oldest }] as const;
     }),
   );
   const reauth = await services.db.miniPrograms.find({ where: { ...scope, status: 'needs-reauth' }, limit: COUNT_CAP + 1 });
   const w = webhookCollections(services.store);
   const endpoints = await w.endpoints.find({ ...(accountId === null ? {} : { where: { owner: accountId } }), limit: COUNT_CAP });
-  const mine = new Set(endpoints.map((e) => e.id));
-  const deliveries = async (status: 'pending' | 'failed') =>
-    (await w.deliveries.find({ where: { status }, limit: COUNT_CAP * 10 })).filter((d) => accountId === null || mine.has(d.data.endpointId))
-      .length;
+  // An account's deliveries are read through its own endpoints (at most 20), never every account's and then filtered.
+  const deliveries = async (status: 'pending' | 'failed') => {
+    if (accountId === null) return (await w.deliveries.find({ where: { status }, limit: COUNT_CAP + 1 })).length;
+    const perEndpoint = await Promise.all(
+      endpoints.map(async (e) => (await w.deliveries.find({ where: { endpointId: e.id, status }, limit: COUNT_CAP + 1 })).length),
+    );
+    return perEndpoint.reduce((a, b) => a + b, 0);
+  };
   return {
     at,
     deployments: Object.fromEntries(byState) as MetricsSummary['deployments'],
@@ -56,4 +66,13 @@ export async function metricsSummary(
       endpoints: endpoints.length,
     },
   };
+}
+
+/** When the deployment entered its current state: its last transition there, or its creation (configuring). */
+function enteredStateAt(d: Deployment): number {
+  for (let i = d.history.length - 1; i >= 0; i--) {
+    const entry = d.history[i];
+    if (entry && entry.to === d.state && entry.from !== d.state) return entry.at;
+  }
+  return d.createdAt;
 }
