@@ -132,3 +132,37 @@ it('counts an account’s webhook deliveries through its own endpoints, however 
     .parse((await mine.api.get('/v1/metrics/summary')).body);
   expect(own.webhooks.pendingDeliveries.count).toBe(1);
 });
+
+it('reports audit latency percentiles and the rejection rate by template from the deployments’ histories', async () => {
+  const mine = await newAccount();
+  const now = s.clock();
+  await deploymentThrough(mine.accountId, now - 10 * DAY, [
+    ...submitted(now - 9 * DAY, 5001),
+    { command: { type: 'auditRejected', reason: 'incomplete', screenshots: [] }, at: now - 8 * DAY },
+  ]);
+  await deploymentThrough(mine.accountId, now - 10 * DAY, [
+    ...submitted(now - 9 * DAY, 5002),
+    { command: { type: 'auditApproved' }, at: now - 7 * DAY },
+  ]);
+  await deploymentThrough(
+    mine.accountId,
+    now - 10 * DAY,
+    [...submitted(now - 9 * DAY, 5003), { command: { type: 'auditApproved' }, at: now - 6 * DAY }],
+    202,
+  );
+  const audits = z
+    .object({
+      audits: z.object({
+        decided: z.number(),
+        latencyMs: z.object({ p50: z.number().nullable(), p90: z.number().nullable() }),
+        byTemplate: z.array(z.object({ templateId: z.number(), decided: z.number(), rejected: z.number(), rejectionRate: z.number() })),
+      }),
+    })
+    .parse((await mine.api.get('/v1/metrics/summary')).body).audits;
+  expect(audits.decided).toBe(3);
+  expect(audits.latencyMs).toEqual({ p50: 2 * DAY, p90: 3 * DAY });
+  expect(audits.byTemplate).toEqual([
+    { templateId: 101, decided: 2, rejected: 1, rejectionRate: 0.5 },
+    { templateId: 202, decided: 1, rejected: 0, rejectionRate: 0 },
+  ]);
+});
