@@ -12,4 +12,4 @@ export { routes };
 
 export const makeHandler = (s: Services) => httpFunction(s, 'api', routes(s));
 
-export const handler = cloudEntry({ http: true, schedule: false }, async () => ({ http: makeHandler(await services()) }));
+export const handler = cloudEntry({ name: 'api', http: true, schedule: false }, async () => ({ http: makeHandler(await services()) }));

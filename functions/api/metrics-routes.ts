@@ -18,6 +18,19 @@ const summaryView = z
     deployments: z.object(
       Object.fromEntries(DEPLOYMENT_STATES.map((state) => [state, counted.extend({ oldestAgeMs: z.number().int().nullable() })])),
     ),
+    audits: z
+      .object({
+        windowDays: z.number().int(),
+        decided: z.number().int(),
+        latencyMs: z
+          .object({ p50: z.number().int().nullable(), p90: z.number().int().nullable() })
+          .meta({ description: 'From the submit to the decision, over the decisions in the window; null when there were none.' }),
+        byTemplate: z.array(
+          z.object({ templateId: z.number().int(), decided: z.number().int(), rejected: z.number().int(), rejectionRate: z.number() }),
+        ),
+        capped: z.boolean().meta({ description: 'More deployments were created in the window than were read.' }),
+      })
+      .meta({ description: 'Audits decided among the deployments created in the last `windowDays` days.' }),
     miniProgramsNeedingReauth: counted,
     webhooks: z.object({
       pendingDeliveries: counted,
@@ -33,7 +46,8 @@ export const metricsRoutes = (s: Services): AnyRoute[] => [
     method: 'GET',
     path: '/v1/metrics/summary',
     auth: 'account',
-    summary: "The account's dashboard: deployments by state and the age of the oldest, mini programs needing a new scan, webhook health",
+    summary:
+      "The account's dashboard: deployments by state and how long the oldest has been in it, audit latency and rejection rate by template, mini programs needing a new scan, webhook health",
     response: summaryView,
     handle: async ({ principal }) => json(200, await metricsSummary(s, accountOf(principal))),
   }),

@@ -23,11 +23,12 @@ const componentPush = z.object({
 });
 type ComponentPush = z.infer<typeof componentPush>;
 
-export type AuthorizeCallbackDeps = Pick<Services, 'log' | 'clock'> & {
-  wechat: Pick<Services['wechat'], 'crypto' | 'tokens' | 'inbox'>;
-  /** The pipeline's reactions to authorization events; absent in tests of the receiver alone. */
-  onAuthorizationEvent?: (push: ComponentPush) => Promise<string>;
-};
+export type AuthorizeCallbackDeps = Pick<Services, 'log' | 'clock'> &
+  Partial<Pick<Services, 'metrics'>> & {
+    wechat: Pick<Services['wechat'], 'crypto' | 'tokens' | 'inbox'>;
+    /** The pipeline's reactions to authorization events; absent in tests of the receiver alone. */
+    onAuthorizationEvent?: (push: ComponentPush) => Promise<string>;
+  };
 
 export function receiveEvents(deps: AuthorizeCallbackDeps): HandlerOf<typeof authorizeCallbackRoutes.events> {
   // deps.wechat is read per push, not here: its parts are built on first use (shared/wechat/platform.ts).
@@ -51,6 +52,7 @@ export function receiveEvents(deps: AuthorizeCallbackDeps): HandlerOf<typeof aut
       schema: componentPush,
       describe: (push) => ({ type: push.InfoType, appId: push.AuthorizerAppid ?? null, createTime: push.CreateTime }),
       act,
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
     });
 }
 
@@ -69,9 +71,11 @@ const reactTo =
 export const routes = (s: Services): AnyRoute[] =>
   bindRoutes(authorizeCallbackRoutes, {
     redirect: answerRedirect(s, 'authorize-app'),
-    events: receiveEvents({ log: s.log, clock: s.clock, wechat: s.wechat, onAuthorizationEvent: reactTo(s) }),
+    events: receiveEvents({ log: s.log, clock: s.clock, metrics: s.metrics, wechat: s.wechat, onAuthorizationEvent: reactTo(s) }),
   });
 
 export const makeHandler = (s: Services) => httpFunction(s, 'authorize-callback', routes(s));
 
-export const handler = cloudEntry({ http: true, schedule: false }, async () => ({ http: makeHandler(await services()) }));
+export const handler = cloudEntry({ name: 'authorize-callback', http: true, schedule: false }, async () => ({
+  http: makeHandler(await services()),
+}));

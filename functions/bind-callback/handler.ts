@@ -13,4 +13,6 @@ export const routes = (s: Services): AnyRoute[] => bindRoutes(bindCallbackRoutes
 
 export const makeHandler = (s: Services) => httpFunction(s, 'bind-callback', routes(s));
 
-export const handler = cloudEntry({ http: true, schedule: false }, async () => ({ http: makeHandler(await services()) }));
+export const handler = cloudEntry({ name: 'bind-callback', http: true, schedule: false }, async () => ({
+  http: makeHandler(await services()),
+}));

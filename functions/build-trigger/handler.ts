@@ -26,4 +26,6 @@ export const routes = (s: Services): AnyRoute[] =>
 
 export const makeHandler = (s: Services) => httpFunction(s, 'build-trigger', routes(s));
 
-export const handler = cloudEntry({ http: true, schedule: false }, async () => ({ http: makeHandler(await services()) }));
+export const handler = cloudEntry({ name: 'build-trigger', http: true, schedule: false }, async () => ({
+  http: makeHandler(await services()),
+}));

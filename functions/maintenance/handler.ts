@@ -18,4 +18,6 @@ export function makeHandler(deps: MaintenanceDeps) {
   };
 }
 
-export const handler = cloudEntry({ http: false, schedule: true }, async () => ({ schedule: makeHandler(await foundation()) }));
+export const handler = cloudEntry({ name: 'maintenance', http: false, schedule: true }, async () => ({
+  schedule: makeHandler(await foundation()),
+}));

@@ -20,4 +20,4 @@ export const routes = (s: Services): AnyRoute[] =>
 
 export const makeHandler = (s: Services) => httpFunction(s, 'publish', routes(s));
 
-export const handler = cloudEntry({ http: true, schedule: false }, async () => ({ http: makeHandler(await services()) }));
+export const handler = cloudEntry({ name: 'publish', http: true, schedule: false }, async () => ({ http: makeHandler(await services()) }));

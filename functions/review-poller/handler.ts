@@ -21,10 +21,16 @@ const RESERVE_MS = 5_000;
 export function makeHandler(s: Services, options: { concurrency?: number } = {}) {
   return async (event: ScheduledEvent, context?: Context) => {
     const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : 60_000;
-    const summary = await pollDue(s, { budgetMs: Math.max(1_000, remaining - RESERVE_MS), concurrency: options.concurrency ?? 16 });
+    const budgetMs = Math.max(1_000, remaining - RESERVE_MS);
+    const summary = await pollDue(s, { budgetMs, concurrency: options.concurrency ?? 16 });
+    s.metrics.record('poller_tick_duration', summary.durationMs / 1000, {});
+    s.metrics.record('poller_tick_budget', budgetMs / 1000, {});
+    if (summary.stoppedByBudget) s.metrics.record('poller_ticks_stopped_by_budget', 1, {});
     s.log.info('poller tick', { trigger: event.triggerName, ...summary });
     return summary;
   };
 }
 
-export const handler = cloudEntry({ http: false, schedule: true }, async () => ({ schedule: makeHandler(await services()) }));
+export const handler = cloudEntry({ name: 'review-poller', http: false, schedule: true }, async () => ({
+  schedule: makeHandler(await services()),
+}));

@@ -36,6 +36,7 @@ export const routes = (s: Services): AnyRoute[] =>
         log,
         annotate,
         nowSeconds: Math.floor(s.clock() / 1000),
+        metrics: s.metrics,
         recipient: {
           appid: params.appid,
           // An unknown appid is refused (404), not acknowledged: nothing to act on, and storing it would let one
@@ -62,4 +63,4 @@ export const routes = (s: Services): AnyRoute[] =>
 
 export const makeHandler = (s: Services) => httpFunction(s, 'review', routes(s));
 
-export const handler = cloudEntry({ http: true, schedule: false }, async () => ({ http: makeHandler(await services()) }));
+export const handler = cloudEntry({ name: 'review', http: true, schedule: false }, async () => ({ http: makeHandler(await services()) }));

@@ -17,4 +17,4 @@ export const routes = (s: Services): AnyRoute[] =>
 
 export const makeHandler = (s: Services) => httpFunction(s, 'unbind', routes(s));
 
-export const handler = cloudEntry({ http: true, schedule: false }, async () => ({ http: makeHandler(await services()) }));
+export const handler = cloudEntry({ name: 'unbind', http: true, schedule: false }, async () => ({ http: makeHandler(await services()) }));

@@ -27,4 +27,6 @@ export function makeHandler(deps: WebhooksDeps) {
   };
 }
 
-export const handler = cloudEntry({ http: false, schedule: true }, async () => ({ schedule: makeHandler(await foundation()) }));
+export const handler = cloudEntry({ name: 'webhooks', http: false, schedule: true }, async () => ({
+  schedule: makeHandler(await foundation()),
+}));

@@ -100,7 +100,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const site = consoleSite();
   if (options.warmConsole) site.warm();
   // The functions' own store (the process's foundation), read at scrape time; imported lazily like the functions.
-  const metrics = createLocalMetrics(async () => (await import('../../shared/runtime/compose')).foundation().then((f) => f.store));
+  const metrics = createLocalMetrics(async () => (await import('../../shared/runtime/compose')).foundation().then((f) => f.store), log);
   const runtime = await startLocalRuntime({
     staticFiles: (method, path) => site.serve(method, path),
     template,
@@ -163,6 +163,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     generated,
     close: async () => {
       await runtime.close();
+      metrics.close();
       await simulator?.close();
     },
   };

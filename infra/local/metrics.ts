@@ -8,11 +8,45 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { openCollections } from '../../shared/app/context';
 import { type MetricsSummary, metricsSummary } from '../../shared/app/metrics/summary';
+import type { Logger } from '../../shared/runtime/logger';
+import { METRICS, type MetricName, type MetricSample, observeMetrics, promNameOf } from '../../shared/runtime/metrics';
 import type { DocumentStore } from '../../shared/store/port';
 import type { InvocationRecord } from './runtime';
 
-export function createLocalMetrics(openStore: () => Promise<DocumentStore>) {
+/** The runtime's own invocation metrics, counted from its invocation records instead (below). */
+const COUNTED_BY_THE_RUNTIME: ReadonlySet<MetricName> = new Set(['invocation_duration', 'invocation_errors']);
+
+/**
+ * One prom-client metric per entry of METRICS, fed every sample the functions record (the same samples that make
+ * each invocation's EMF record), under the same name with Prometheus' prefix and suffixes (`promNameOf`).
+ */
+function recordedMetrics(registry: Registry): (sample: MetricSample) => void {
+  const sinks = new Map<MetricName, (sample: MetricSample) => void>();
+  for (const name of Object.keys(METRICS) as MetricName[]) {
+    if (COUNTED_BY_THE_RUNTIME.has(name)) continue;
+    const definition: { kind: string; labels: readonly string[]; help: string; buckets?: readonly number[] } = METRICS[name];
+    const common = { name: promNameOf(name), help: definition.help, labelNames: [...definition.labels], registers: [registry] };
+    if (definition.kind === 'counter') {
+      const counter = new Counter(common);
+      sinks.set(name, (s) => counter.inc(s.labels, s.value));
+    } else if (definition.kind === 'gauge') {
+      const gauge = new Gauge(common);
+      sinks.set(name, (s) => gauge.set(s.labels, s.value));
+    } else {
+      const histogram = new Histogram({ ...common, ...(definition.buckets ? { buckets: [...definition.buckets] } : {}) });
+      sinks.set(name, (s) => histogram.observe(s.labels, s.value));
+    }
+  }
+  return (sample) => sinks.get(sample.name)?.(sample);
+}
+
+export function createLocalMetrics(openStore: () => Promise<DocumentStore>, log?: Logger) {
   const registry = new Registry();
+  // The per-invocation records go to the debug log here: the scrape endpoint is how a local operator reads them.
+  const stopObserving = observeMetrics({
+    sample: recordedMetrics(registry),
+    line: (line) => log?.debug('metrics record', { record: JSON.parse(line) as unknown }),
+  });
   const invocations = new Counter({
     name: 'wxa_invocations_total',
     help: 'Function invocations by function, trigger kind and outcome',
@@ -43,7 +77,7 @@ export function createLocalMetrics(openStore: () => Promise<DocumentStore>) {
   });
   new Gauge({
     name: 'wxa_deployment_oldest_age_seconds',
-    help: 'Age of the oldest deployment in each state since its last change',
+    help: 'How long the oldest deployment in each state has been in it',
     labelNames: ['state'],
     registers: [registry],
     async collect() {
@@ -78,5 +112,6 @@ export function createLocalMetrics(openStore: () => Promise<DocumentStore>) {
       duration.observe({ fn: entry.fn, trigger }, entry.durationMs / 1000);
     },
     render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
+    close: stopObserving,
   };
 }

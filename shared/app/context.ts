@@ -9,6 +9,7 @@ import type { AccountId, RandomBytes } from '../domain/ids';
 import type { Config } from '../runtime/config';
 import type { Principal } from '../runtime/http/route';
 import type { Logger } from '../runtime/logger';
+import { invocationMetrics, type MetricsRecorder } from '../runtime/metrics';
 import type { DocumentStore } from '../store/port';
 import type { WeChatPlatform } from '../wechat/platform';
 import {
@@ -43,6 +44,8 @@ export interface Services {
   randomBytes: RandomBytes;
   random: () => number;
   signer: StateSigner;
+  /** Records into the invocation under way (one metrics record per invocation, see runtime/metrics.ts). */
+  metrics: MetricsRecorder;
 }
 
 export function createServices(options: {
@@ -53,6 +56,7 @@ export function createServices(options: {
   clock?: () => number;
   randomBytes?: RandomBytes;
   random?: () => number;
+  metrics?: MetricsRecorder;
 }): Services {
   const clock = options.clock ?? Date.now;
   let signer: StateSigner | undefined;
@@ -65,6 +69,7 @@ export function createServices(options: {
     clock,
     randomBytes: options.randomBytes ?? ((size) => randomBytes(size)),
     random: options.random ?? Math.random,
+    metrics: options.metrics ?? invocationMetrics,
     // Its key is derived (HKDF) when first needed: only the routes that start or complete an authorization sign or
     // verify a state, and the derivation is ~1 ms of a cold start.
     get signer() {

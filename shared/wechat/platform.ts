@@ -9,6 +9,7 @@
  */
 import type { Config } from '../runtime/config';
 import type { Logger } from '../runtime/logger';
+import { invocationMetrics, type MetricsRecorder } from '../runtime/metrics';
 import type { DocumentStore } from '../store/port';
 import { createSecretBox } from '../store/secret-box';
 import { WeChatClient } from './client';
@@ -33,10 +34,12 @@ export function createWeChatPlatform(options: {
   clock?: () => number;
   fetch?: typeof globalThis.fetch;
   onNeedsReauth?: (appId: string, reason: string) => Promise<void>;
+  metrics?: MetricsRecorder;
 }): WeChatPlatform {
   const { config, store, log } = options;
   const wechat = config.wechat;
   const apiBase = wechat.apiBase;
+  const metrics = options.metrics ?? invocationMetrics;
   if (!apiBase) throw new Error('WECHAT_API_BASE is not set: the local runtime should have started the simulator');
   let crypto: WeChatMessageCrypto | undefined;
   let api: ComponentApi | undefined;
@@ -62,7 +65,13 @@ export function createWeChatPlatform(options: {
         mobileAuthPageBase: wechat.mobileAuthPageBase,
         ...(options.fetch ? { fetch: options.fetch } : {}),
         onAttempt: (attempt) => {
+          // Every HTTP attempt is a call WeChat counts (and rate-limits): retries included. The path names the
+          // operation (no query string, so no token); WeChat's errcode, or what went wrong when it gave none.
+          const errcode = attempt.errcode ?? (attempt.outcome === 'ok' ? 0 : (attempt.failure ?? attempt.outcome));
+          const labels = { operation: attempt.endpoint, errcode: String(errcode) };
+          metrics.record('wechat_calls', 1, labels);
           if (attempt.outcome === 'ok') return;
+          metrics.record('wechat_errors', 1, labels);
           if (attempt.errcode !== undefined && isExpectedAnswer(attempt.endpoint, attempt.errcode))
             log.debug('wechat call answered', { ...attempt });
           else log.warn('wechat call failed', { ...attempt });
@@ -75,6 +84,7 @@ export function createWeChatPlatform(options: {
         api: platform.api,
         box: createSecretBox(config.dataKey),
         log,
+        metrics,
         ...(options.clock ? { clock: options.clock } : {}),
         ...(options.onNeedsReauth ? { onNeedsReauth: options.onNeedsReauth } : {}),
       }));

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { AppError, isAppError, PayloadTooLargeError, ValidationError } from '../domain/errors';
 import { ANY_MEDIA_TYPE, type Reply } from '../runtime/http/route';
 import type { Logger } from '../runtime/logger';
+import type { MetricsRecorder } from '../runtime/metrics';
 import type { WeChatMessageCrypto } from './crypto';
 import { fingerprintOf, type Inbox } from './inbox';
 import { DEFAULT_MAX_XML_BYTES, type WeChatXmlFields } from './xml';
@@ -83,6 +84,8 @@ export async function receivePush<P>(options: {
   schema: z.ZodType<P>;
   describe: (push: P) => PushDescription;
   act: (push: P) => Promise<string>;
+  /** push_lag: WeChat's CreateTime to now, for pushes seen the first time. */
+  metrics?: MetricsRecorder;
 }): Promise<Reply> {
   const { crypto, inbox, log, query } = options;
   // Size first: an oversized body is 413 whatever else is wrong with it, before any other work.
@@ -110,6 +113,9 @@ export async function receivePush<P>(options: {
   if (earlier) {
     options.annotate({ push: { ...facts, duplicate: true, status: earlier.status } });
     return SUCCESS;
+  }
+  if (description.createTime !== null) {
+    options.metrics?.record('push_lag', Math.max(0, options.nowSeconds - description.createTime), { source: options.source });
   }
   let outcome: string;
   try {

@@ -27,6 +27,7 @@ import { AppError } from '../domain/errors';
 import { authorizedAfterPush } from '../domain/mini-program';
 import type { Logger } from '../runtime/logger';
 import { registerSecret } from '../runtime/logger';
+import type { MetricsRecorder } from '../runtime/metrics';
 import { createLeases, type Leases } from '../store/leases';
 import { type DocumentStore, defineCollection } from '../store/port';
 import { retryOnConflict, UNCHANGED, updateWithRetry } from '../store/retry';
@@ -113,6 +114,8 @@ export interface TokenManagerOptions {
   waitMs?: number;
   /** Told when a mini program must be authorized again (61023): the pipeline marks it and tells its owner. */
   onNeedsReauth?: (appId: string, reason: string) => Promise<void>;
+  /** Refreshes and needs-reauth marks are counted here (token_refreshes, needs_reauth_marks). */
+  metrics?: MetricsRecorder;
 }
 
 const ticketStale = (createdAt: number | null, now: number) => createdAt === null || now - createdAt >= TICKET_LIFETIME_MS;
@@ -194,7 +197,7 @@ export class TokenManager implements TokenSource {
           ? { token: this.open(doc.componentToken, 'componentToken'), expiresAt: doc.componentTokenExpiresAt }
           : null;
       },
-      refresh: () => this.refreshComponentToken(),
+      refresh: () => this.counted('component', this.refreshComponentToken()),
     });
   }
 
@@ -203,6 +206,21 @@ export class TokenManager implements TokenSource {
       if (!doc.componentToken || this.open(doc.componentToken, 'componentToken') !== failedToken) return { result: undefined };
       return { result: undefined, next: { ...doc, componentToken: null, componentTokenExpiresAt: null } };
     });
+  }
+
+  /** Counts one refresh by its outcome; the refresh's own answer or error is passed on untouched. */
+  private counted(kind: 'component' | 'authorizer', refresh: Promise<string>): Promise<string> {
+    const count = (outcome: 'ok' | 'error') => this.options.metrics?.record('token_refreshes', 1, { kind, outcome });
+    return refresh.then(
+      (token) => {
+        count('ok');
+        return token;
+      },
+      (error: unknown) => {
+        count('error');
+        throw error;
+      },
+    );
   }
 
   private async refreshComponentToken(): Promise<string> {
@@ -317,7 +335,7 @@ export class TokenManager implements TokenSource {
           ? { token: this.open(accessToken, `${appId}/access`), expiresAt: accessTokenExpiresAt }
           : null;
       },
-      refresh: () => this.refreshAuthorizerToken(appId),
+      refresh: () => this.counted('authorizer', this.refreshAuthorizerToken(appId)),
     });
   }
 
@@ -355,7 +373,10 @@ export class TokenManager implements TokenSource {
         );
         // A new authorization stored its refresh token while ours was being rejected: use that one.
         if (marked === 'skipped' && attempt < 2) continue;
-        if (marked === 'changed') await this.options.onNeedsReauth?.(appId, '61023 refresh_token is invalid');
+        if (marked === 'changed') {
+          this.options.metrics?.record('needs_reauth_marks', 1, {});
+          await this.options.onNeedsReauth?.(appId, '61023 refresh_token is invalid');
+        }
         throw new AuthorizerNotAuthorizedError(`${appId} must authorize the platform again`, {
           code: 'MINI_PROGRAM_NEEDS_REAUTH',
           appId,

@@ -167,7 +167,12 @@ describe('webhook delivery', () => {
     const d = await world.newDeployment();
     await world.change(d, { type: 'startBuild' });
     const before = await openCollections(world.store).deployments.get(d.id);
-    await world.worker.run({ budgetMs: 60_000 });
-    expect((await openCollections(world.store).deployments.get(d.id))?.version).toBe(before?.version);
+    expect(before?.data.state).toBe('building');
+    const run = await world.worker.run({ budgetMs: 60_000 });
+    // The event did go out: the worker read the outbox, sent, and marked its delivery...
+    expect(run.delivered).toBe(1);
+    expect(receiver.received.map((e) => e.data.deploymentId)).toEqual([d.id]);
+    // ...and wrote nothing to the deployment it reported on.
+    expect(await openCollections(world.store).deployments.get(d.id)).toEqual(before);
   });
 });

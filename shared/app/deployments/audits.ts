@@ -130,6 +130,8 @@ export async function pollAudit(services: Services, deployment: Deployment, sign
   const command = auditCommandOf({ auditId, status: answer.status, reason: answer.reason, screenshots: answer.screenshots });
   if (!command) return 'later';
   const applied = await applyCommand(services, deployment.id, command, WECHAT);
+  // A decision this poll recorded is one no push had told of (a push would have recorded it first).
+  if (applied.changed && command.type !== 'auditDelayed') services.metrics.record('audits_reconciled_by_poller', 1, {});
   // A delay is news once; after it the audit is still under review and is polled again later.
   return applied.changed && command.type !== 'auditDelayed' ? applied : 'later';
 }

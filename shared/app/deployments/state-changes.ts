@@ -61,8 +61,22 @@ export function applyCommand(services: Services, id: string, command: Deployment
       [services.db.deployments.updateWrite(id, stored.version, result.deployment)],
       deploymentStateEvents(stored.data, result.deployment, services.randomBytes),
     );
+    recordAuditDecision(services, command, result.deployment);
     return { deployment: result.deployment, version: stored.version + 1, changed: true, effects: result.effects };
   });
+}
+
+/**
+ * An audit decided (by a push or a poll, whichever recorded it: only the winning write gets here): its latency from
+ * the submit and the decision by template, for rejection rates. The template id is a small set, the app's choice.
+ */
+function recordAuditDecision(services: Pick<Services, 'metrics'>, command: DeploymentCommand, after: Deployment): void {
+  if (command.type !== 'auditApproved' && command.type !== 'auditRejected') return;
+  const audit = after.audit;
+  if (audit?.decidedAt == null) return;
+  const decision = command.type === 'auditApproved' ? 'approved' : 'rejected';
+  services.metrics.record('audit_decisions', 1, { template: String(after.templateId), decision });
+  services.metrics.record('audit_latency', (audit.decidedAt - audit.submittedAt) / 1000, { decision });
 }
 
 /** An account's deployment; another account's is not found, as one that does not exist. */

@@ -7,13 +7,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Foundation } from '../../runtime/compose';
+import { invocationMetrics, type MetricsRecorder } from '../../runtime/metrics';
 import { createSecretBox } from '../../store/secret-box';
 import { webhookCollections } from './collections';
 import { createEndpointService } from './endpoints';
 import { believedWithoutEndpoints, onOutbox, sawNoEndpoints } from './outbox';
 import { createWebhookWorker } from './worker';
 
-export type WebhookPlatform = Pick<Foundation, 'config' | 'log' | 'store'> & { clock?: () => number; random?: () => number };
+export type WebhookPlatform = Pick<Foundation, 'config' | 'log' | 'store'> & {
+  clock?: () => number;
+  random?: () => number;
+  metrics?: MetricsRecorder;
+};
 
 function depsOf(p: WebhookPlatform) {
   return {
@@ -24,6 +29,7 @@ function depsOf(p: WebhookPlatform) {
     clock: p.clock ?? Date.now,
     random: p.random ?? Math.random,
     randomBytes: (size: number) => randomBytes(size),
+    metrics: p.metrics ?? invocationMetrics,
   };
 }
 

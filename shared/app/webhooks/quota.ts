@@ -10,9 +10,10 @@ import { commitWithEvents } from './outbox';
 export const quotaLowThreshold = (limit: number): number => Math.max(1, Math.ceil(limit / 10));
 
 export async function noteAuditQuota(
-  services: Pick<Services, 'store' | 'clock' | 'log'>,
+  services: Pick<Services, 'store' | 'clock' | 'log' | 'metrics'>,
   quota: { rest: number; limit: number },
 ): Promise<void> {
+  services.metrics.record('audit_quota_left', quota.rest, {});
   const threshold = quotaLowThreshold(quota.limit);
   if (quota.rest > threshold) return;
   const at = services.clock();

@@ -15,6 +15,7 @@ import type { EndpointMode } from '../../domain/webhooks/addresses';
 import { deliveryBody, endpointReceives, makeEvent, newEventId } from '../../domain/webhooks/events';
 import { DISABLE_AFTER_MS, nextAttemptDelayMs } from '../../domain/webhooks/schedule';
 import type { Logger } from '../../runtime/logger';
+import type { MetricsRecorder } from '../../runtime/metrics';
 import { guardedPost, type PostOutcome, type Resolve } from '../../runtime/outbound/guarded-post';
 import type { DocumentStore, Stored, Write } from '../../store/port';
 import type { SecretBox } from '../../store/secret-box';
@@ -46,6 +47,8 @@ export interface WebhookWorkerDeps {
   timeoutMs?: number;
   /** Queues drained at once. */
   concurrency?: number;
+  /** webhook_deliveries by outcome and webhook_delivery_lag. */
+  metrics?: MetricsRecorder;
 }
 
 export interface DeliveryRun {
@@ -288,10 +291,13 @@ export function createWebhookWorker(deps: WebhookWorkerDeps) {
         if (!marked) continue;
         run.delivered += 1;
         run.lagsMs.push(now - head.data.occurredAt);
+        deps.metrics?.record('webhook_deliveries', 1, { outcome: 'delivered' });
+        deps.metrics?.record('webhook_delivery_lag', (now - head.data.occurredAt) / 1000, {});
         await recordEndpoint(endpoint, true, run);
         continue;
       }
       run.failed += 1;
+      deps.metrics?.record('webhook_deliveries', 1, { outcome: 'failed' });
       await recordEndpoint(endpoint, false, run);
       const delay = nextAttemptDelayMs(attempts, deps.random);
       if (delay === null) {
@@ -304,6 +310,7 @@ export function createWebhookWorker(deps: WebhookWorkerDeps) {
           updatedAt: now,
         });
         run.gaveUp += 1;
+        deps.metrics?.record('webhook_deliveries', 1, { outcome: 'gave-up' });
         continue;
       }
       const retryAt = now + delay;

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { guardedPost } from './guarded-post';
 
 interface Receiver {
@@ -40,22 +40,35 @@ describe('guarded POST: what a customer-typed URL may reach', () => {
   });
 
   it('cloud mode refuses a name whose DNS answer is private, at connect time, without sending a byte', async () => {
-    const target = await receiver((_req, res) => res.end('ok'));
-    const asked: string[] = [];
-    const outcome = await guardedPost('https://rebinding.example.test:443/hook', {}, '{}', {
-      ...cloud,
-      resolve: async (hostname) => {
-        asked.push(hostname);
-        return [
-          { address: '93.184.216.34', family: 4 },
-          { address: '127.0.0.1', family: 4 },
-        ];
-      },
+    // A bare TCP listener at the port the URL names: had the guard let the private answer through, the client
+    // would connect here (TLS or not), and the listener would count it.
+    let connections = 0;
+    const listener = createNetServer((socket) => {
+      connections += 1;
+      socket.destroy();
     });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const { port } = listener.address() as AddressInfo;
+    const asked: string[] = [];
+    let outcome: Awaited<ReturnType<typeof guardedPost>>;
+    try {
+      outcome = await guardedPost(`https://rebinding.example.test:${port}/hook`, {}, '{}', {
+        ...cloud,
+        resolve: async (hostname) => {
+          asked.push(hostname);
+          // The private address first, where a client connects first.
+          return [
+            { address: '127.0.0.1', family: 4 },
+            { address: '93.184.216.34', family: 4 },
+          ];
+        },
+      });
+    } finally {
+      await new Promise<void>((resolve) => listener.close(() => resolve()));
+    }
     expect(asked).toEqual(['rebinding.example.test']);
     expect(outcome).toMatchObject({ kind: 'refused', reason: 'rebinding.example.test resolves to a loopback address (127.0.0.1)' });
-    expect(target.hits).toHaveLength(0);
-    await target.close();
+    expect(connections).toBe(0);
   });
 
   it('never follows a redirect: a 302 to another address is a failed attempt and the target is never contacted', async () => {
