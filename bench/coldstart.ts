@@ -14,11 +14,14 @@
  * result), for the bundles and the baseline alike. Runs are interleaved (baseline, every bundle, baseline, …),
  * `--runs` times; medians are reported. The child also reports, from its own clock (`performance.now()`, 0 =
  * process start), when its script began (Node's own bootstrap), when `require(bundle)` returned and when the
- * handler answered: that split says where the time goes. Target ≤ 1.5× the baseline.
+ * handler answered: that split says where the time goes.
  *
  * Floors, in the same rounds: `node:crypto` alone, then with the store's driver (better-sqlite3 opening a file and
  * answering one query; the vendored CloudBase SDK loaded), each a `node -e` with nothing of ours: the least a
- * function that checks a signature and reads the store pays before its first answer.
+ * function that checks a signature and reads the store pays before its first answer. Target (issue 17): each bundle
+ * ≤ 1.25× the floor with its store driver (better-sqlite3 here); the same ratio for the CloudBase floor is estimated
+ * (the bundle's own time over the SQLite floor, added to the CloudBase floor). And `bundle.js` ≤ 250 KB, with zod's
+ * share of it from the build's metafile.
  *
  * For comparison (informational rows), each bundle also runs, in the same interleaved rounds, from a copy of its
  * directory without `bundle.js.v8cache`: the loader's fallback, compiling from source as Node would. A run whose
@@ -40,7 +43,9 @@ import { mainProfile, summarize } from './profile';
 import { loadSourceMap } from './sourcemap';
 import { type BenchResult, type BenchRow, fmt, main, median, numberArg, ROOT, ratio } from './support';
 
-const TARGET = 1.5;
+/** Issue 17: a bundle's cold start within 1.25× the floor with the same store driver, and `bundle.js` ≤ 250 KB. */
+const TARGET = 1.25;
+const SIZE_TARGET_KB = 250;
 
 // Reports its own timings (ms since process start) after one handler call, then exits at once.
 const RUNNER = `
@@ -83,6 +88,22 @@ const FLOOR_CLOUDBASE = `
 require('node:crypto').createHmac('sha256', 'k').update('v').digest('hex');
 require(process.argv[1]);
 `;
+
+const kbRange = (bytes: number[]): string => {
+  const [low, high] = [Math.min(...bytes), Math.max(...bytes)].map((b) => `${fmt(b / 1024, 0)} KB`);
+  return low === high ? `${low}` : `${low}–${high}`;
+};
+
+/** Bytes of `bundle.js` that come from zod, from the build's metafile. */
+function zodBytes(metaFile: string): number {
+  const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as {
+    outputs: Record<string, { entryPoint?: string; inputs: Record<string, { bytesInOutput: number }> }>;
+  };
+  const output = Object.values(meta.outputs).find((o) => o.entryPoint);
+  return Object.entries(output?.inputs ?? {})
+    .filter(([input]) => /node_modules\/zod\/|^zod-en:/.test(input))
+    .reduce((sum, [, { bytesInOutput }]) => sum + bytesInOutput, 0);
+}
 
 interface ChildReport {
   t0?: number;
@@ -346,17 +367,30 @@ main(async (): Promise<BenchResult> => {
       .map(([name, ms]) => `| ${name} | ${fmt(ms / bundles.length, 1)} | ${fmt((100 * ms) / profiledMs, 1)} % |`);
 
     const base = median(baseline);
+    const [, sqliteFloor, cloudbaseFloor] = floors.map((floor) => median(floor.wall));
+    if (sqliteFloor === undefined || cloudbaseFloor === undefined) throw new Error('floors missing');
     const rows: BenchRow[] = bundles.map((b) => {
       const wall = median(b.variants[0]?.wall ?? []);
       return {
-        figure: `\`${b.name}\` (${b.what})`,
+        figure: `\`${b.name}\` (${b.what}) against the floor with better-sqlite3`,
         value: `${fmt(wall, 1)} ms`,
-        baseline: `${fmt(base, 1)} ms`,
-        ratio: ratio(wall, base),
-        target: `≤ ${TARGET}×`,
-        met: wall <= TARGET * base,
+        baseline: `${fmt(sqliteFloor, 1)} ms (floor)`,
+        ratio: ratio(wall, sqliteFloor),
+        target: `≤ ${TARGET}× the floor`,
+        met: wall <= TARGET * sqliteFloor,
       };
     });
+    const sizes = reports.map((r) => ({ name: r.name, bytes: r.bytes, zod: zodBytes(join(dist, r.name, 'meta.json')) }));
+    for (const size of sizes) {
+      rows.push({
+        figure: `\`${size.name}\` bundle.js size (zod ${fmt(size.zod / 1024, 0)} KB of it; the rest ${fmt((size.bytes - size.zod) / 1024, 0)} KB)`,
+        value: `${fmt(size.bytes / 1024, 0)} KB`,
+        baseline: `${SIZE_TARGET_KB} KB`,
+        ratio: ratio(size.bytes, SIZE_TARGET_KB * 1024),
+        target: `≤ ${SIZE_TARGET_KB} KB`,
+        met: size.bytes <= SIZE_TARGET_KB * 1024,
+      });
+    }
     for (const floor of floors) {
       const wall = median(floor.wall);
       rows.push({
@@ -385,7 +419,8 @@ main(async (): Promise<BenchResult> => {
         const m = (values: readonly number[] | undefined) => fmt(median(values ?? []), 1);
         return (
           `| \`${b.name}\` | ${fmt(b.bytes / 1024, 0)} KB | ${fmt(b.cacheBytes / 1024, 0)} KB | ${m(cached?.boot)} | ${m(cached?.load)} | ${m(cached?.handle)} | ${m(cached?.wall)} ` +
-          `| ${m(uncached?.load)} · ${m(uncached?.handle)} · ${m(uncached?.wall)} (${ratio(median(uncached?.wall ?? []), base)}) | ${b.outcome} |`
+          `| ${m(uncached?.load)} · ${m(uncached?.handle)} · ${m(uncached?.wall)} (${ratio(median(uncached?.wall ?? []), base)}) ` +
+          `| ${ratio(median(cached?.wall ?? []) - sqliteFloor + cloudbaseFloor, cloudbaseFloor)} | ${b.outcome} |`
         );
       })
       .join('\n');
@@ -401,14 +436,16 @@ main(async (): Promise<BenchResult> => {
       rows,
       notes: [
         `- Bundles built by \`buildFunctions()\` (node18, minified, no store driver vendored, V8 code cache made by Node ${process.version}) in ${fmt(buildMs)} ms; STORE=sqlite with better-sqlite3 linked in, simulator as WECHAT_API_BASE, LOG_LEVEL=error. Median of ${runs} interleaved runs each; wall time from \`spawn()\` to exit, the baseline \`node -e ""\` measured the same way (its runs: ${fmt(Math.min(...baseline), 1)}–${fmt(Math.max(...baseline), 1)} ms).`,
-        "- Floors (same rounds, same clean environment): what a function does at the least before its first answer, with nothing of ours — `node:crypto` for any signature, API key or state token, and the store's driver for any request that reads the store. They show how much of the 1.5× budget is left for the function itself: with better-sqlite3 little or none, with the CloudBase SDK of the default deploy less than none.",
+        "- Floors (same rounds, same clean environment): what a function does at the least before its first answer, with nothing of ours — `node:crypto` for any signature, API key or state token, and the store's driver for any request that reads the store. The target is against the floor with the store driver of these runs (better-sqlite3): a bundle may spend 0.25× of that floor on itself. The CloudBase column estimates the same ratio for the default deploy: the bundle's time over the SQLite floor added to the CloudBase floor, over the CloudBase floor (its SDK is loaded at the first store call, not measured in these runs).",
+        `- Sizes: \`bundle.js\` of each function from the build's metafile; zod's share is every input under \`node_modules/zod\` (English locale only). zod's classic API (\`z.string().min(1)\`: methods on every schema) keeps the whole library whatever a bundle uses: ${kbRange(sizes.map((x) => x.zod))} in each bundle. \`zod/mini\` with named imports lets esbuild drop what is unused (a four-field object schema bundled alone, same plugins: 20 KB of zod against 188 KB with the classic API, 2026-12-07), but every schema of the code base (66 files import zod) would have to be written in its functional form. Without zod the bundles are ${kbRange(sizes.map((x) => x.bytes - x.zod))} (the timer functions the least): the HTTP functions bundle application modules their routes never run, through barrel imports (\`authorize-callback\`: push-events.ts → app/deployments/index.ts → commands.ts → steps.ts → domain/readiness.ts; compose.ts → the webhook worker; all three store adapters through store/open.ts).`,
+        "- Levers measured and not taken: zod's global `jitless` (`z.config({ jitless: true })`): zod reads it when a schema is built (`$ZodObject` keeps `jit = !globalConfig.jitless` from construction), so set for a cold start it would leave every schema built at import interpreted for the instance's whole life; the shim instead parses each provider schema's first event with `{ jitless: true }` per call (shim/common.ts `parseOptions`).",
         `- Environment: every run gets PATH and the function's own variables only. A shell that sets NODE_EXTRA_CA_CERTS (this machine's does) costs every Node process the reading of a CA bundle at start${ambient.length > 0 ? ` (the last row: \`node -e ""\` ${fmt(median(ambient), 1)} ms with it)` : ' (not set for this run)'}: a constant that would pad the baseline and the bundles alike (the issue's ≈ 52 ms for \`node -e ""\` includes it) and that a cloud function does not pay, so it is left out of both.`,
         "- `index.js` is the loader scripts/build.ts writes next to each bundle: it compiles `bundle.js` with `vm.Script` and the V8 code cache `bundle.js.v8cache` made at build time (after the bundle's top level ran and the function answered a first invocation: a request to a path it does not serve, a timer tick; see scripts/build.ts), so V8 neither parses nor compiles the bundle again, nor the functions its top level and the common part of a first request run. The cache only counts when the runtime's Node is the one that made it (SCF: build with, or `CODE_CACHE_NODE=` a, Node 18.15); the last columns are the same bundles without their cache (the loader's fallback: compiled from source, as Node itself would), run in the same rounds.",
         '',
         "Where the time goes (medians, ms; the child's own clock from process start):",
         '',
-        '| bundle | bundle.js | v8 cache | Node bootstrap | `require(index.js)` | first `handler()` | wall (spawn → exit) | without the cache: `require` · `handler()` · wall (ratio) | answer |',
-        '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+        '| bundle | bundle.js | v8 cache | Node bootstrap | `require(index.js)` | first `handler()` | wall (spawn → exit) | without the cache: `require` · `handler()` · wall (ratio to `node -e`) | with CloudBase, estimated: ratio to its floor | answer |',
+        '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
         split,
         '',
         "Not in the figures above (STORE=sqlite): in the cloud the first store call loads the vendored driver. A cold `require` of it (child's clock, median of interleaved runs):",

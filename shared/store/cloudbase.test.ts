@@ -263,6 +263,36 @@ describe('cloudbase adapter over the SDK and a server model', () => {
     expect(model.collections.get('many')?.has('a')).toBe(false);
   });
 
+  it('a failed add is sent again at once, and an insert it lands on its second try succeeds', async () => {
+    model.collections.clear();
+    const items = openCloudbaseStore({ envId: 'offline-test', database: offlineDb(), clock: () => 1 }).collection(many);
+    await items.insert('first', { n: 0 }); // creates the collection
+    let adds = 0;
+    intercept((api, params, next) => {
+      if (api === 'database.insertDocument' && ++adds === 1) throw Object.assign(new Error('ECONNRESET'), { code: 'ECONNRESET' });
+      return next(api, params);
+    });
+    expect(await items.insert('a', { n: 1 })).toEqual({ id: 'a', version: 1, expiresAt: null, data: { n: 1 } });
+    expect(adds).toBe(2);
+  });
+
+  it('a takeover of an expired document that loses races is retried as a race, not on the failed-add budget of three', async () => {
+    model.collections.clear();
+    let now = 1;
+    const items = openCloudbaseStore({ envId: 'offline-test', database: offlineDb(), clock: () => now }).collection(many);
+    await items.insert('a', { n: 1 }, { expiresAt: 10 });
+    now = 20; // 'a' has expired: an insert takes it over with a compare-and-set on its version
+    let takeovers = 0;
+    intercept((api, params, next) => {
+      // Three takeovers in a row find the version moved (other writers' compare-and-sets), the fourth wins.
+      if (api === 'database.modifyDocument' && params.transactionId === undefined && ++takeovers <= 3)
+        return { data: { updated: 0 }, requestId: 'r' };
+      return next(api, params);
+    });
+    expect(await items.insert('a', { n: 2 })).toEqual({ id: 'a', version: 2, expiresAt: null, data: { n: 2 } });
+    expect(takeovers).toBe(4);
+  });
+
   it.each(['[ResourceExist] Table exist', 'ResourceExist: collection things', 'create table failed (-501001)'])(
     'creating a collection another instance just created is not an error (%s)',
     async (message) => {

@@ -8,7 +8,8 @@
  *   one this call wrote (its token; the add landed but its answer was lost) → success, another live one → a
  *   `DuplicateKeyError` (CloudBase answers DATABASE_DUPLICATE_WRITE), expired → taken over by a
  *   compare-and-set on its version (bumped, so a stale holder cannot write the new document). A lost race there
- *   is retried by the one retry rule (`retry.ts`).
+ *   is retried by the one retry rule (`retry.ts`); an add that failed with nothing stored is a failed request, sent
+ *   again where it failed (three tries), never passed off as a race.
  * - find: ordered by the caller's field (if any) then `_id`, and paged by key (`pageAfter`), not by `skip`.
  * - expiry: reads filter `expiresAt > now`; CloudBase has no TTL index, so `purgeExpired` (the `maintenance`
  *   timer) removes `expiresAt <= now` with `where(...).remove()` in every collection of the catalog.
@@ -27,7 +28,7 @@ import { ConfigError, ConflictError } from '../domain/errors';
 import { type AnySpec, conflictError, type DocumentDriver, duplicateError, openDocumentStore } from './document-base';
 import { encodeExpiry, fieldPath, isLive, type StoredDocument } from './document-codec';
 import type { Clock, Condition, DocumentStore, Scalar } from './port';
-import { ConflictRetriesExhaustedError, DEFAULT_RETRY_POLICY, type RetryPolicy, retryOnConflict } from './retry';
+import { backoffMs, ConflictRetriesExhaustedError, pause, type RetryPolicy, retryOnConflict } from './retry';
 
 // ---------------------------------------------------------------------------------------------------------
 // The slice of @cloudbase/node-sdk's database API used here (its own typings are `any` throughout).
@@ -104,8 +105,11 @@ export const CATALOG_COLLECTION = 'wxaCollections';
 /** CloudBase returns at most 1000 documents per `get()` (100 without a limit). */
 export const PAGE_SIZE = 1000;
 
-/** Three tries: an add that keeps failing with nothing stored is an outage, not a race, and fails with its own error. */
-const INSERT_RETRY_POLICY: RetryPolicy = { ...DEFAULT_RETRY_POLICY, attempts: 3 };
+/**
+ * Three tries, the second at once, the third after up to 50 ms: an add that keeps failing with nothing stored is an
+ * outage, not a race, and fails with its own error.
+ */
+const ADD_RETRY_POLICY: RetryPolicy = { attempts: 3, baseDelayMs: 50, maxDelayMs: 200 };
 
 export class CloudbaseRequestError extends Error {
   override readonly name = 'CloudbaseRequestError';
@@ -298,6 +302,9 @@ export function openCloudbaseStore(options: CloudbaseStoreOptions): DocumentStor
   /**
    * Insert outside a batch. An add that timed out may still have landed: the same body and version are not proof
    * that it did (another caller may insert the very same document), the token is.
+   * Two kinds of failure, each retried where it happens: a failed add request (a timeout, a reset: nothing stored)
+   * is sent again by `addOrFindStored`, at most ADD_RETRY_POLICY.attempts times, then fails with its own error; a
+   * takeover of an expired document that loses its compare-and-set is a lost race, retried by the one retry rule.
    */
   const addOrTakeOver = (db: TcbDatabase, spec: AnySpec, doc: StoredDocument, expiresAt: number | null) => {
     const _ = db.command;
@@ -306,21 +313,25 @@ export function openCloudbaseStore(options: CloudbaseStoreOptions): DocumentStor
     const insertToken = randomUUID();
     const isOwn = (stored: CloudbaseDocument) =>
       stored.insertToken === insertToken && stored.version === 1 && stored.body === doc.body && stored.expiresAt === doc.expiresAt;
-    let failedAdd: { error: unknown } | undefined;
-    const attempt = async (): Promise<StoredDocument | 'duplicate'> => {
-      failedAdd = undefined;
-      try {
-        ok(await col(db, name).add({ ...doc, insertToken }));
-        return doc;
-      } catch (error) {
-        if (isCollectionMissing(error)) throw error;
-        failedAdd = { error };
+    /** Null when the add landed; else what is stored under the id (ours if only the add's answer was lost). */
+    const addOrFindStored = async (): Promise<CloudbaseDocument | null> => {
+      for (let tries = 1; ; tries++) {
+        try {
+          ok(await col(db, name).add({ ...doc, insertToken }));
+          return null;
+        } catch (error) {
+          if (isCollectionMissing(error)) throw error;
+          const stored = await readRaw(db, name, id);
+          if (stored) return stored;
+          // Nothing stored, yet the add failed: the request failed, not a race. Send it again, or give up with its error.
+          if (tries >= ADD_RETRY_POLICY.attempts) throw error;
+          await pause(backoffMs(ADD_RETRY_POLICY, tries));
+        }
       }
-      const existing = await readRaw(db, name, id);
-      // Nothing there, yet the add failed: not a duplicate; unless the document vanished in between, a failing add.
-      if (!existing) throw new ConflictError(`${name} ${id}: the add failed and nothing is stored`, { cause: failedAdd.error });
-      failedAdd = undefined;
-      if (isOwn(existing)) return doc;
+    };
+    const attempt = async (): Promise<StoredDocument | 'duplicate'> => {
+      const existing = await addOrFindStored();
+      if (!existing || isOwn(existing)) return doc;
       if (isLive(existing, clock())) return 'duplicate';
       const next = { ...doc, version: existing.version + 1 };
       const { updated } = ok(
@@ -331,15 +342,15 @@ export function openCloudbaseStore(options: CloudbaseStoreOptions): DocumentStor
       if (updated !== 1) throw conflictError(name, id, existing.version);
       return next;
     };
-    return retryOnConflict(`insert ${name}/${id}`, attempt, INSERT_RETRY_POLICY).then(
+    return retryOnConflict(`insert ${name}/${id}`, attempt).then(
       (stored) => {
         if (stored === 'duplicate') throw duplicateError(name, id);
         return stored;
       },
       (error: unknown) => {
-        if (!(error instanceof ConflictRetriesExhaustedError)) throw error;
-        // An add that keeps failing is its own error; a takeover lost every time means another inserter holds the id.
-        throw failedAdd ? failedAdd.error : duplicateError(name, id);
+        // A takeover lost every time means another inserter holds the id.
+        if (error instanceof ConflictRetriesExhaustedError) throw duplicateError(name, id);
+        throw error;
       },
     );
   };

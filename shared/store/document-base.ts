@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod';
 import { ConflictError, DuplicateKeyError } from '../domain/errors';
-import { assertIndexed, decodeDocument, encodeDocument, isLive, type StoredDocument } from './document-codec';
+import { assertIndexed, decodeDocument, decodeExpiry, encodeDocument, isLive, type StoredDocument, writtenBack } from './document-codec';
 import {
   type Clock,
   type Collection,
@@ -105,6 +105,13 @@ export function openDocumentStore<Tx>(driver: DocumentDriver<Tx>, clock: Clock):
     return stored;
   };
 
+  /**
+   * A single write's result, from the document the driver reports written: its body is the text this write
+   * encoded from validated data (the adapters return it, or the database's copy of it), so it is not validated again.
+   */
+  const writtenBy = <T>(stored: StoredDocument): Stored<T> =>
+    writtenBack<T>(stored._id, stored.version, decodeExpiry(stored.expiresAt), stored.body);
+
   /** A compare-and-delete that matched nothing is a lost race if a live document is there, else "already gone". */
   const deleteAt = async (spec: AnySpec, id: string, expectedVersion: number, tx?: Tx): Promise<boolean> => {
     const now = clock();
@@ -133,9 +140,9 @@ export function openDocumentStore<Tx>(driver: DocumentDriver<Tx>, clock: Clock):
         return raw ? read(raw) : null;
       },
       insert: async (id, data, options: WriteOptions = {}) =>
-        read(await insert(spec, id, validateForWrite(spec, id, data), options.expiresAt ?? null)),
+        writtenBy<T>(await insert(spec, id, validateForWrite(spec, id, data), options.expiresAt ?? null)),
       update: async (id, expectedVersion, data, options: WriteOptions = {}) =>
-        read(await update(spec, id, expectedVersion, validateForWrite(spec, id, data), options.expiresAt)),
+        writtenBy<T>(await update(spec, id, expectedVersion, validateForWrite(spec, id, data), options.expiresAt)),
       delete: async (id, expectedVersion) =>
         expectedVersion === undefined ? driver.deleteAny(spec, id) : deleteAt(spec, id, expectedVersion),
       find: async (query: FindQuery<F> = {}): Promise<Stored<T>[]> => {

@@ -59,6 +59,32 @@ export function encodeDocument(
   };
 }
 
+/** A stored body read back: JSON, validated with the collection's schema, as every read returns it. */
+export function decodeBody<T>(spec: CollectionSpec<z.ZodType, string>, id: string, body: string): T {
+  let parsedJson: unknown;
+  try {
+    parsedJson = JSON.parse(body);
+  } catch (cause) {
+    throw new CorruptDocumentError(`${spec.name} document ${id} is not JSON`, { cause });
+  }
+  const parsed = spec.schema.safeParse(parsedJson);
+  if (!parsed.success) {
+    throw new CorruptDocumentError(`${spec.name} document ${id} does not match its schema`, { cause: parsed.error });
+  }
+  return parsed.data as T;
+}
+
+/**
+ * What a write returns: the body it just validated and stored, as JSON gives it back (the same value a `get`
+ * would return), parsed from the text it wrote and not validated a second time.
+ */
+export const writtenBack = <T>(id: string, version: number, expiresAt: number | null, body: string): Stored<T> => ({
+  id,
+  version,
+  expiresAt,
+  data: JSON.parse(body) as T,
+});
+
 /** Reads a raw database document back into the port's shape, validating it with the collection's schema. */
 export function decodeDocument<T>(spec: CollectionSpec<z.ZodType, string>, raw: unknown): Stored<T> {
   const doc = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
@@ -68,17 +94,7 @@ export function decodeDocument<T>(spec: CollectionSpec<z.ZodType, string>, raw: 
       details: { collection: spec.name, id },
     });
   }
-  let parsedJson: unknown;
-  try {
-    parsedJson = JSON.parse(doc.body);
-  } catch (cause) {
-    throw new CorruptDocumentError(`${spec.name} document ${id} is not JSON`, { cause });
-  }
-  const parsed = spec.schema.safeParse(parsedJson);
-  if (!parsed.success) {
-    throw new CorruptDocumentError(`${spec.name} document ${id} does not match its schema`, { cause: parsed.error });
-  }
-  return { id, version: doc.version, expiresAt: decodeExpiry(doc.expiresAt), data: parsed.data as T };
+  return { id, version: doc.version, expiresAt: decodeExpiry(doc.expiresAt), data: decodeBody<T>(spec, id, doc.body) };
 }
 
 export const isLive = (doc: { expiresAt: number }, now: number): boolean => doc.expiresAt > now;

@@ -25,7 +25,7 @@ export class ConflictRetriesExhaustedError extends ConflictError {
 
 // Captured at import: a test that installs fake timers later must not freeze a store retry waiting on them.
 const realSetTimeout = globalThis.setTimeout;
-const pause = (ms: number) => new Promise<void>((resolve) => realSetTimeout(resolve, ms));
+export const pause = (ms: number) => new Promise<void>((resolve) => realSetTimeout(resolve, ms));
 
 export function backoffMs(policy: RetryPolicy, failedTries: number): number {
   if (failedTries <= 1) return 0;

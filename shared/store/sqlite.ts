@@ -13,8 +13,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { z } from 'zod';
-import { CorruptDocumentError } from '../domain/errors';
 import { conflictError, duplicateError, vanishedError } from './document-base';
+import { assertIndexed, decodeBody, writtenBack } from './document-codec';
 import type { Clock, Collection, CollectionSpec, Condition, DocumentStore, FindQuery, Scalar, Stored, Write, WriteOptions } from './port';
 import { dataForBatch, validateForWrite, writeBuilders } from './port';
 
@@ -129,30 +129,11 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
     return prepared;
   };
 
-  const readBack = <T>(collection: string, row: Row): Stored<T> => {
-    const spec = specOf(collection);
-    let raw: unknown;
-    try {
-      raw = JSON.parse(row.body);
-    } catch (cause) {
-      throw new CorruptDocumentError(`${collection} document ${row.id} is not JSON`, { cause });
-    }
-    const parsed = spec.schema.safeParse(raw);
-    if (!parsed.success) {
-      throw new CorruptDocumentError(`${collection} document ${row.id} does not match its schema`, { cause: parsed.error });
-    }
-    return { id: row.id, version: row.version, expiresAt: row.expires_at, data: parsed.data as T };
-  };
-
-  /**
-   * What a write returns: the body it just validated and stored, as JSON gives it back (the same value a `get`
-   * would return), without validating it a second time — parsed from the text it bound, not read back.
-   */
-  const writtenBack = <T>(row: WrittenRow, body: string): Stored<T> => ({
+  const readBack = <T>(collection: string, row: Row): Stored<T> => ({
     id: row.id,
     version: row.version,
     expiresAt: row.expires_at,
-    data: JSON.parse(body) as T,
+    data: decodeBody<T>(specOf(collection), row.id, row.body),
   });
 
   const selectRow = (collection: string, id: string): Row | undefined =>
@@ -257,10 +238,6 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
     if (!schemas.has(spec.name)) schemas.set(spec.name, spec);
     const name = spec.name;
     const decided = specOf(name);
-    const allowed = new Set<string>([...spec.indexes, 'id']);
-    const assertIndexed = (field: string) => {
-      if (!allowed.has(field)) throw new Error(`${name}.${field} is not an indexed field`);
-    };
 
     return {
       name,
@@ -270,20 +247,22 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
       },
       insert: async (id, data, options: WriteOptions = {}) => {
         const body = JSON.stringify(validateForWrite(decided, id, data));
-        return writtenBack<T>(applyInsert(name, id, body, options.expiresAt ?? null), body);
+        const row = applyInsert(name, id, body, options.expiresAt ?? null);
+        return writtenBack<T>(row.id, row.version, row.expires_at, body);
       },
       update: async (id, expectedVersion, data, options: WriteOptions = {}) => {
         const body = JSON.stringify(validateForWrite(decided, id, data));
-        return writtenBack<T>(applyUpdate(name, id, expectedVersion, body, options.expiresAt), body);
+        const row = applyUpdate(name, id, expectedVersion, body, options.expiresAt);
+        return writtenBack<T>(row.id, row.version, row.expires_at, body);
       },
       delete: async (id, expectedVersion) => applyDelete(name, id, expectedVersion),
       find: async (query: FindQuery<F> = {}) => {
         const params: Record<string, unknown> = { now: clock() };
-        for (const field of Object.keys(query.where ?? {})) assertIndexed(field);
+        for (const field of Object.keys(query.where ?? {})) assertIndexed(decided, field);
         const clauses = buildWhere(query.where, params);
         let sql = `SELECT id, version, expires_at, body FROM "${tableFor(name)}" WHERE ${clauses.join(' AND ')}`;
         if (query.orderBy) {
-          assertIndexed(query.orderBy.field);
+          assertIndexed(decided, query.orderBy.field);
           const direction = query.orderBy.direction === 'desc' ? 'DESC' : 'ASC';
           sql += ` ORDER BY ${fieldExpr(query.orderBy.field)} ${direction}, id ${direction}`;
         }

@@ -372,6 +372,17 @@ export function describeStoreContract(adapterName: string, factory: StoreFactory
       expect(parsesOfCounted).toBe(1);
     });
 
+    it('validates an insert and an update once each: what a write returns is not parsed again', async () => {
+      const items = (await connect()).collection(countedWidgets);
+      parsesOfCounted = 0;
+      const inserted = await items.insert('once', widget());
+      expect(parsesOfCounted).toBe(1);
+      expect(inserted).toEqual({ id: 'once', version: 1, expiresAt: null, data: widget() });
+      const updated = await items.update('once', 1, { ...widget(), state: 'done' });
+      expect(parsesOfCounted).toBe(2);
+      expect(updated).toEqual(await items.get('once'));
+    });
+
     it('validates documents read back and reports corruption as a typed error', async () => {
       const items = (await connect()).collection(widgets);
       await items.insert('w', widget());

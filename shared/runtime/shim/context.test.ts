@@ -144,6 +144,18 @@ describe('makeCloudHandler', () => {
     });
   });
 
+  it('parses an event FC hands over as a Buffer of JSON once, for detection and conversion alike', async () => {
+    const handler = makeCloudHandler({ http: ok }, { now: () => RECEIVED_AT });
+    const text = JSON.stringify(loadFixture('fc-http.json'));
+    const parse = jest.spyOn(JSON, 'parse');
+    try {
+      await handler(Buffer.from(text), contexts.fc);
+      expect(parse.mock.calls.filter(([parsed]) => parsed === text)).toHaveLength(1);
+    } finally {
+      parse.mockRestore();
+    }
+  });
+
   it('fills requestTimeEpoch from the injected clock when the provider sends no time', async () => {
     let event: APIGatewayProxyEvent | undefined;
     const handler = makeCloudHandler(

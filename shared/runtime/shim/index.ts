@@ -141,10 +141,9 @@ export function toLambdaContext(kind: ProviderKind, rawContext: unknown, started
   return contextBuilders[kind](rawContext, startedAtMs, now);
 }
 
-/** What can be read of a request line from an event that failed conversion, for the access log only. */
-function requestLineOf(raw: unknown): { method: string; path: string } {
-  // detectProvider has already decoded this same value, so decoding cannot throw here.
-  const event = asRecord(decodeRawEvent(undefined, raw));
+/** What can be read of a request line from an event (already decoded) that failed conversion, for the access log only. */
+function requestLineOf(decoded: unknown): { method: string; path: string } {
+  const event = asRecord(decoded);
   const http = asRecord(asRecord(event.requestContext).http);
   const text = (...values: unknown[]) => values.find((value): value is string => typeof value === 'string' && value !== '');
   return {
@@ -164,8 +163,10 @@ export function makeCloudHandler(
   opts: { now?: () => number } = {},
 ): (rawEvent: unknown, rawContext?: unknown) => Promise<unknown> {
   const now = opts.now ?? Date.now;
-  return async (rawEvent, rawContext) => {
+  return async (received, rawContext) => {
     const startedAtMs = now();
+    // FC hands the event over as a Buffer of JSON: parsed once here; detection and conversion take the value.
+    const rawEvent = decodeRawEvent(undefined, received);
     const kind = detectProvider(rawEvent);
     if (isHttpKind(kind)) {
       if (!handlers.http)
