@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Answer, ApiContext, ApiRoute, AuthorizerContext } from './api-route';
 import { wxFail } from './errors';
 import { GO_LIVE_ROUTES } from './go-live-routes';
+import { grayReleaseBodySchema } from './gray-release';
 import { isPlainObject, json, type SimResponse } from './http-util';
 import { qrJpeg } from './qr-jpeg';
 import { SCOPE_CODE_MANAGEMENT, SCOPE_PLUGINS, type SimState } from './state';
@@ -288,6 +289,21 @@ const codeRoutes: ApiRoute[] = [
     const raw = ctx.query.get('app_version');
     if (raw !== null && !/^\d+$/.test(raw)) wxFail(47001, 'data format error hint: [app_version]');
     ctx.state.revertRelease(ctx.mp, raw === null ? undefined : Number(raw));
+    return ok();
+  }),
+  // Phased release (gray-release.ts has the rules and their sources): POST with a body, two GETs, all set 18.
+  code('POST', '/wxa/grayrelease', (ctx) => {
+    const b = body(grayReleaseBodySchema, ctx);
+    ctx.state.grayRelease(ctx.mp, {
+      grayPercentage: b.gray_percentage,
+      supportExperiencerFirst: b.support_experiencer_first,
+      supportDebugerFirst: b.support_debuger_first,
+    });
+    return ok();
+  }),
+  code('GET', '/wxa/getgrayreleaseplan', (ctx) => ok(ctx.state.grayReleasePlan(ctx.mp))),
+  code('GET', '/wxa/revertgrayrelease', (ctx) => {
+    ctx.state.revertGrayRelease(ctx.mp);
     return ok();
   }),
   code('POST', '/wxa/getversioninfo', (ctx) => ok(ctx.state.versionInfo(ctx.mp))),

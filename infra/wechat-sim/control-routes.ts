@@ -8,6 +8,7 @@ import { type ErrorCategory, isAppError, ValidationError } from '../../shared/do
 import { STATUS_BY_CATEGORY } from '../../shared/runtime/http/stack';
 import { renderAuthorizedPage, renderErrorPage } from './auth-page';
 import { goLiveStateSchema, platformPenaltySchema } from './go-live';
+import { grayPauseSchema } from './gray-release';
 import { html, json, parseControl, type SimResponse } from './http-util';
 import type { ScanInput, WeChatSimulator } from './types';
 
@@ -318,6 +319,16 @@ const ROUTES: ControlRoute[] = [
     handle: (sim, body) => {
       const { appId: id, ...patch } = parseControl(goLiveStateSchema.extend({ appId }), body, 'go-live state');
       sim.setGoLive(id, patch);
+      return done();
+    },
+  },
+  {
+    method: 'POST',
+    path: '/sim/mini-programs/gray-release',
+    summary: 'the admin pauses or resumes a phased release from the mp console: { appId, paused }',
+    handle: (sim, body) => {
+      const b = parseControl(grayPauseSchema, body, 'phased release');
+      sim.setGrayReleasePaused(b.appId, b.paused);
       return done();
     },
   },

@@ -22,6 +22,7 @@ import {
   tokenKindSchema,
 } from './control-routes';
 import { type GoLiveStatePatch, goLiveStateSchema, platformPenaltySchema } from './go-live';
+import { grayPauseSchema } from './gray-release';
 import { parseControl } from './http-util';
 import { PushQueue, type PushTiming } from './pushes';
 import { createRequestHandler } from './server';
@@ -389,6 +390,12 @@ export class Simulator implements ControlTarget {
 
   setGoLive(appId: string, patch: GoLiveStatePatch): void {
     this.state.setGoLive(appId, parseControl(goLiveStateSchema, patch, 'go-live state'));
+  }
+
+  setGrayReleasePaused(appId: string, paused: boolean): void {
+    const input = parseControl(grayPauseSchema, { appId, paused }, 'phased release');
+    this.settle();
+    this.state.setGrayReleasePaused(input.appId, input.paused);
   }
 
   setPlatformPenalty(errcode: 86008 | 86009 | 86010 | null): void {

@@ -130,6 +130,8 @@ export interface WeChatSimulator {
    * only (tests). `arrived` resolves once that call has done its work.
    */
   holdNextAnswer(path: string): AnswerHold;
+  /** The mp admin pausing (or resuming) a running phased release from the console (also `POST /sim/mini-programs/gray-release`). */
+  setGrayReleasePaused(appId: string, paused: boolean): void;
 }
 
 export interface AnswerHold {
@@ -289,6 +291,22 @@ export interface MiniProgramSnapshot {
   live?: LiveVersionSnapshot;
   releaseHistory: LiveVersionSnapshot[];
   undo: { today: number; thisMonth: number };
+  /** The last phased release (grayrelease), if any; while it runs `live` is the phased version. */
+  grayRelease?: GrayReleasePlanSnapshot;
+}
+
+/** A phased release as the simulator keeps it (gray-release.ts); `status` is getgrayreleaseplan's. */
+export interface GrayReleasePlanSnapshot {
+  status: 0 | 1 | 2 | 3 | 4;
+  percentage: number;
+  supportExperiencerFirst: boolean;
+  supportDebugerFirst: boolean;
+  createdAt: number;
+  auditid: number;
+  /** The live version the users outside the share keep (and that revertgrayrelease puts back). */
+  previousAppVersion: number;
+  /** When the platform releases it in full by itself (day 15) unless revoked or completed before. */
+  fullReleaseAt: number;
 }
 
 export type PushOutcome = 'delivered' | 'failed' | 'dropped' | 'skipped';
