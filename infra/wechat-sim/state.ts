@@ -10,6 +10,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { types } from 'node:util';
+import { nextAuditQuotaRenewal } from '../../shared/domain/audit-quota';
 import { PRIVACY_KEY_LABELS, PRIVACY_KEY_OF_API } from '../../shared/domain/privacy-guide';
 import type { WeChatXmlInput } from '../../shared/wechat/xml';
 import { SimulatorError, wxFail } from './errors';
@@ -1073,6 +1074,10 @@ export class SimState {
 
   // ---- audit (reference §4.7–§4.10, state machine §4.13) -------------------------------------------------
 
+  /**
+   * The monthly submit and speed-up quotas ("当月分配quota", "当月分配加急次数": doc query_quota) refill when the month
+   * turns in China (shared/domain/audit-quota.ts has the sources), checked lazily on the injected clock.
+   */
   private rollQuota(): void {
     const monthKey = cstMonthKey(this.now());
     if (monthKey !== this.quotaMonthKey) {
@@ -1596,7 +1601,7 @@ export class SimState {
   quota(): QuotaSnapshot {
     this.rollQuota();
     const used = this.componentTokenDay.dayKey === cstDayKey(this.now()) ? this.componentTokenDay.used : 0;
-    return { ...this.quotaState, componentTokenUsedToday: used };
+    return { ...this.quotaState, componentTokenUsedToday: used, renewsAt: nextAuditQuotaRenewal(this.now()) };
   }
 
   miniProgramSnapshot(appId: string): MiniProgramSnapshot | undefined {

@@ -226,6 +226,8 @@ export interface QuotaSettings {
 
 export interface QuotaSnapshot extends QuotaSettings {
   componentTokenUsedToday: number;
+  /** When submitRest and speedupRest are next refilled to their limits: the next month's start in China (epoch ms). */
+  renewsAt: number;
 }
 
 export type AuditStatusCode = 0 | 1 | 2 | 3 | 4;
