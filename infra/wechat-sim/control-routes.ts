@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { type ErrorCategory, isAppError, ValidationError } from '../../shared/domain/errors';
 import { STATUS_BY_CATEGORY } from '../../shared/runtime/http/stack';
+import { auditProfileSchema } from './audit-profiles';
 import { renderAuthorizedPage, renderErrorPage } from './auth-page';
 import { goLiveStateSchema, platformPenaltySchema } from './go-live';
 import { grayPauseSchema } from './gray-release';
@@ -270,6 +271,26 @@ const ROUTES: ControlRoute[] = [
         ...(reason === undefined ? {} : { reason }),
         ...(screenshots === undefined ? {} : { screenshots }),
       });
+      return done();
+    },
+  },
+  { method: 'GET', path: '/sim/audit/profiles', summary: 'audit profiles by template', handle: (sim) => json(sim.auditProfiles()) },
+  {
+    method: 'POST',
+    path: '/sim/audit/profiles',
+    summary:
+      "set how a template's audits go: { templateId, minMs, medianMs, maxMs, rejectRate, reason?, seed? } (lognormal durations, seeded)",
+    handle: (sim, body) => {
+      sim.setAuditProfile(parseControl(auditProfileSchema, body, 'audit profile'));
+      return json(sim.auditProfiles());
+    },
+  },
+  {
+    method: 'POST',
+    path: '/sim/audit/profiles/clear',
+    summary: 'forget the audit profiles',
+    handle: (sim) => {
+      sim.clearAuditProfiles();
       return done();
     },
   },

@@ -7,6 +7,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type AuditProfile, auditProfileSchema } from './audit-profiles';
 import {
   type ControlTarget,
   configureSchema,
@@ -390,6 +391,18 @@ export class Simulator implements ControlTarget {
 
   setGoLive(appId: string, patch: GoLiveStatePatch): void {
     this.state.setGoLive(appId, parseControl(goLiveStateSchema, patch, 'go-live state'));
+  }
+
+  setAuditProfile(profile: AuditProfile): void {
+    this.state.setAuditProfile(parseControl(auditProfileSchema, profile, 'audit profile'));
+  }
+
+  clearAuditProfiles(): void {
+    this.state.clearAuditProfiles();
+  }
+
+  auditProfiles(): AuditProfile[] {
+    return this.state.auditProfileList();
   }
 
   setGrayReleasePaused(appId: string, paused: boolean): void {

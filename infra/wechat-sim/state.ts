@@ -13,6 +13,7 @@ import { types } from 'node:util';
 import { nextAuditQuotaRenewal } from '../../shared/domain/audit-quota';
 import { PRIVACY_KEY_LABELS, PRIVACY_KEY_OF_API } from '../../shared/domain/privacy-guide';
 import type { WeChatXmlInput } from '../../shared/wechat/xml';
+import { type AuditProfile, drawAudit } from './audit-profiles';
 import { SimulatorError, wxFail } from './errors';
 import {
   accountBasicInfo,
@@ -300,6 +301,8 @@ export class SimState {
   /** ICP filing, verification, bans… by mini program appid (go-live.ts); a mini program not listed has the defaults. */
   private readonly goLive = new Map<string, GoLiveRecord>();
   private platformPenalty: { errcode: PlatformPenalty | null } = { errcode: null };
+  /** How audits of each template's versions go (audit-profiles.ts), by template id; absent: `auditDecisionDelayMs`. */
+  private readonly auditProfiles = new Map<number, AuditProfile>();
   /** The last phased release of each mini program by appid (gray-release.ts); absent: never phased. */
   private readonly grayPlans = new Map<string, GrayPlanRecord>();
 
@@ -1153,7 +1156,14 @@ export class SimState {
         privacyKeys: [...mp.exp.privacyKeys],
       },
     };
-    if (delay !== null) audit.autoDecideAt = now + delay;
+    const profile = this.auditProfiles.get(audit.version.templateId);
+    if (profile !== undefined) {
+      const draw = drawAudit(profile, audit.auditid);
+      audit.autoDecideAt = now + draw.delayMs;
+      audit.plannedDecision = draw.decision;
+    } else if (delay !== null) {
+      audit.autoDecideAt = now + delay;
+    }
     mp.audits.push(audit);
     return audit.autoDecideAt === undefined ? { auditid: audit.auditid } : { auditid: audit.auditid, autoDecideAt: audit.autoDecideAt };
   }
@@ -1304,7 +1314,8 @@ export class SimState {
     for (const mp of this.miniPrograms.values()) {
       const audit = this.latestAudit(mp);
       if (audit !== undefined && audit.status === 2 && audit.autoDecideAt !== undefined && audit.autoDecideAt <= now) {
-        pushes.push(this.applyDecision(mp, audit, 'approve', {}));
+        const reason = audit.plannedDecision === 'reject' ? this.auditProfiles.get(audit.version.templateId)?.reason : undefined;
+        pushes.push(this.applyDecision(mp, audit, audit.plannedDecision ?? 'approve', reason === undefined ? {} : { reason }));
       }
     }
     return pushes;
@@ -1423,6 +1434,21 @@ export class SimState {
     mp.webviewDomains = mp.webviewDomains.filter((d) => this.registered('webview', d));
     mp.releaseHistory.push(live);
     if (mp.releaseHistory.length > RELEASE_HISTORY_SIZE) mp.releaseHistory.shift();
+  }
+
+  // ---- audit profiles (audit-profiles.ts) -----------------------------------------------------------------
+
+  /** Audits submitted from now on of this template's versions follow `profile`; those under review keep their draw. */
+  setAuditProfile(profile: AuditProfile): void {
+    this.auditProfiles.set(profile.templateId, { ...profile });
+  }
+
+  clearAuditProfiles(): void {
+    this.auditProfiles.clear();
+  }
+
+  auditProfileList(): AuditProfile[] {
+    return [...this.auditProfiles.values()].map((p) => ({ ...p }));
   }
 
   // ---- phased release (gray-release.ts) -------------------------------------------------------------------
@@ -1653,6 +1679,7 @@ export class SimState {
         submittedAt: a.submittedAt,
         ...(a.decidedAt === undefined ? {} : { decidedAt: a.decidedAt }),
         ...(a.autoDecideAt === undefined ? {} : { autoDecideAt: a.autoDecideAt }),
+        ...(a.plannedDecision === undefined ? {} : { plannedDecision: a.plannedDecision }),
         speedup: a.speedup,
         released: a.released,
         version: version(a.version),

@@ -3,6 +3,7 @@
  * code is written against it: keep it exactly as specified); everything after "Additions" extends it without
  * changing what the contract promises.
  */
+import type { AuditProfile } from './audit-profiles';
 import type { GoLiveStatePatch } from './go-live';
 
 export interface SimulatorComponent {
@@ -130,6 +131,15 @@ export interface WeChatSimulator {
    * only (tests). `arrived` resolves once that call has done its work.
    */
   holdNextAnswer(path: string): AnswerHold;
+  /**
+   * Audits of this template's versions submitted from now on take a time drawn between min and max around the median
+   * and are rejected at `rejectRate`, reproducibly from `seed` (also `POST /sim/audit/profiles`); this replaces
+   * `auditDecisionDelayMs` for them.
+   */
+  setAuditProfile(profile: AuditProfile): void;
+  /** Forgets every audit profile (also `POST /sim/audit/profiles/clear`). */
+  clearAuditProfiles(): void;
+  auditProfiles(): AuditProfile[];
   /** The mp admin pausing (or resuming) a running phased release from the console (also `POST /sim/mini-programs/gray-release`). */
   setGrayReleasePaused(appId: string, paused: boolean): void;
 }
@@ -251,6 +261,8 @@ export interface AuditSnapshot {
   submittedAt: number;
   decidedAt?: number;
   autoDecideAt?: number;
+  /** What the automatic decision at `autoDecideAt` will be, when an audit profile drew it (else an approval). */
+  plannedDecision?: 'approve' | 'reject';
   speedup: boolean;
   released: boolean;
   version: VersionSnapshot;
