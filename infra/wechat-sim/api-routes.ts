@@ -358,10 +358,12 @@ export async function runApiRoute(
       const token = ctx.query.get('component_access_token') ?? ctx.query.get('access_token') ?? undefined;
       ctx.state.checkComponentToken(token);
     }
+    if (route.auth === 'component') ctx.state.spendCall(route.path, undefined);
     return withScript(scripted(undefined), () => route.handle(ctx));
   }
   const appId = ctx.state.checkAuthorizerToken(ctx.query.get('access_token') ?? undefined);
   const mp = ctx.state.miniProgramFor(appId, route.scope);
+  ctx.state.spendCall(route.path, appId);
   return withScript(scripted(appId), () => route.handle({ ...ctx, mp }));
 }
 

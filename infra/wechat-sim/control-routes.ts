@@ -11,6 +11,7 @@ import { renderAuthorizedPage, renderErrorPage } from './auth-page';
 import { goLiveStateSchema, platformPenaltySchema } from './go-live';
 import { grayPauseSchema } from './gray-release';
 import { html, json, parseControl, type SimResponse } from './http-util';
+import { rateLimitsSchema } from './rate-limits';
 import type { ScanInput, WeChatSimulator } from './types';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -272,6 +273,16 @@ const ROUTES: ControlRoute[] = [
         ...(screenshots === undefined ? {} : { screenshots }),
       });
       return done();
+    },
+  },
+  { method: 'GET', path: '/sim/rate-limits', summary: 'call-rate limit rules', handle: (sim) => json({ rules: sim.rateLimits() }) },
+  {
+    method: 'POST',
+    path: '/sim/rate-limits',
+    summary: 'replace the call-rate limits: { rules: [{ path?, perMinute?, perDay? }] } (45011 / 45009 per account and API; [] lifts)',
+    handle: (sim, body) => {
+      sim.setRateLimits(parseControl(rateLimitsSchema, body, 'rate limits').rules);
+      return json({ rules: sim.rateLimits() });
     },
   },
   { method: 'GET', path: '/sim/audit/profiles', summary: 'audit profiles by template', handle: (sim) => json(sim.auditProfiles()) },

@@ -25,6 +25,8 @@ export const ERRMSG: Readonly<Record<number, string>> = {
   43002: 'require POST method',
   44002: 'empty post data',
   45009: 'reach max api daily quota limit',
+  // 公共错误码 (doc Return_code_descriptions_new).
+  45011: 'api minute-quota reach limit mustslower retry next minute',
   47001: 'data format error',
   61003: 'component is not authorized by this account',
   61005: 'component ticket is expired',

@@ -26,6 +26,7 @@ import { type GoLiveStatePatch, goLiveStateSchema, platformPenaltySchema } from 
 import { grayPauseSchema } from './gray-release';
 import { parseControl } from './http-util';
 import { PushQueue, type PushTiming } from './pushes';
+import { type RateLimitRule, rateLimitsSchema } from './rate-limits';
 import { createRequestHandler } from './server';
 import { DEFAULT_QUOTA, type PushRequest, SimState } from './state';
 import type {
@@ -391,6 +392,14 @@ export class Simulator implements ControlTarget {
 
   setGoLive(appId: string, patch: GoLiveStatePatch): void {
     this.state.setGoLive(appId, parseControl(goLiveStateSchema, patch, 'go-live state'));
+  }
+
+  setRateLimits(rules: RateLimitRule[]): void {
+    this.state.setRateLimits(parseControl(rateLimitsSchema, { rules }, 'rate limits').rules);
+  }
+
+  rateLimits(): RateLimitRule[] {
+    return this.state.rateLimits();
   }
 
   setAuditProfile(profile: AuditProfile): void {

@@ -40,6 +40,7 @@ import {
   raise,
   validPercentage,
 } from './gray-release';
+import { type CallsSpent, type RateLimitRule, spendCall } from './rate-limits';
 import type {
   AuditDecision,
   AuditSnapshot,
@@ -301,6 +302,9 @@ export class SimState {
   /** ICP filing, verification, bans… by mini program appid (go-live.ts); a mini program not listed has the defaults. */
   private readonly goLive = new Map<string, GoLiveRecord>();
   private platformPenalty: { errcode: PlatformPenalty | null } = { errcode: null };
+  /** Call-rate limits set by the control API (rate-limits.ts), and what each account spent of them. */
+  private rateLimitRules: RateLimitRule[] = [];
+  private readonly callsSpent = new Map<string, CallsSpent>();
   /** How audits of each template's versions go (audit-profiles.ts), by template id; absent: `auditDecisionDelayMs`. */
   private readonly auditProfiles = new Map<number, AuditProfile>();
   /** The last phased release of each mini program by appid (gray-release.ts); absent: never phased. */
@@ -1434,6 +1438,27 @@ export class SimState {
     mp.webviewDomains = mp.webviewDomains.filter((d) => this.registered('webview', d));
     mp.releaseHistory.push(live);
     if (mp.releaseHistory.length > RELEASE_HISTORY_SIZE) mp.releaseHistory.shift();
+  }
+
+  // ---- call-rate limits (rate-limits.ts) ------------------------------------------------------------------
+
+  /** Replaces the rules; an empty list lifts every limit. What was spent today stays spent. */
+  setRateLimits(rules: readonly RateLimitRule[]): void {
+    this.rateLimitRules = rules.map((r) => ({ ...r }));
+  }
+
+  rateLimits(): RateLimitRule[] {
+    return this.rateLimitRules.map((r) => ({ ...r }));
+  }
+
+  /**
+   * Spends one call of `path` for the mini program (authorizer token) or else the platform: 45009 once the day's
+   * budget is spent, 45011 once the minute's is.
+   */
+  spendCall(path: string, authorizerAppId: string | undefined): void {
+    const account = authorizerAppId ?? this.component.appId;
+    const refusal = spendCall(this.rateLimitRules, this.callsSpent, { account, path, now: this.now() });
+    if (refusal !== null) wxFail(refusal);
   }
 
   // ---- audit profiles (audit-profiles.ts) -----------------------------------------------------------------

@@ -5,6 +5,7 @@
  */
 import type { AuditProfile } from './audit-profiles';
 import type { GoLiveStatePatch } from './go-live';
+import type { RateLimitRule } from './rate-limits';
 
 export interface SimulatorComponent {
   appId: string;
@@ -137,6 +138,12 @@ export interface WeChatSimulator {
    * `auditDecisionDelayMs` for them.
    */
   setAuditProfile(profile: AuditProfile): void;
+  /**
+   * Call-rate limits per account and API (rate-limits.ts): a rule's `perDay` spent → 45009, `perMinute` → 45011.
+   * Replaces the rules; `[]` lifts them (also `POST /sim/rate-limits {rules}`).
+   */
+  setRateLimits(rules: RateLimitRule[]): void;
+  rateLimits(): RateLimitRule[];
   /** Forgets every audit profile (also `POST /sim/audit/profiles/clear`). */
   clearAuditProfiles(): void;
   auditProfiles(): AuditProfile[];
