@@ -122,6 +122,29 @@ describe('audit profiles in the simulator', () => {
   });
 });
 
+describe('a decision by the control API before the drawn time', () => {
+  it('replaces the planned one: the snapshot no longer shows it', async () => {
+    const sim = await startSim();
+    try {
+      sim.addTemplate({ templateId: TEMPLATE, userVersion: '2.0.0', userDesc: 'v2' });
+      sim.setAuditProfile({ ...PROFILE, rejectRate: 1 });
+      const appId = 'wx8a6f3c2d1e0b9e02';
+      sim.addMiniProgram({ appId, nickName: 'Shop', principalName: 'Acme Ltd' });
+      const { aat } = await authorize(sim, appId);
+      await wxPost(sim, `/wxa/commit?access_token=${aat}`, { template_id: TEMPLATE, ext_json: '{}', user_version: '2', user_desc: 'v2' });
+      await wxPost(sim, `/wxa/submit_audit?access_token=${aat}`, {});
+      expect(sim.miniProgram(appId)?.audits.at(-1)).toMatchObject({ status: 2, plannedDecision: 'reject' });
+      await sim.decideAudit(appId, 'approve');
+      const audit = sim.miniProgram(appId)?.audits.at(-1);
+      expect(audit).toMatchObject({ status: 0 });
+      expect(audit?.plannedDecision).toBeUndefined();
+      expect(audit?.autoDecideAt).toBeUndefined();
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
 describe('an automatic decision is timed from the call that made it due', () => {
   it('pushes the result without another request arriving', async () => {
     const receiver = await new PushReceiver().start();

@@ -1214,6 +1214,7 @@ export class SimState {
     audit.status = 3;
     audit.decidedAt = now;
     delete audit.autoDecideAt;
+    delete audit.plannedDecision;
   }
 
   speedupAudit(mp: MiniProgramRecord, auditid: number): void {
@@ -1256,6 +1257,7 @@ export class SimState {
     const now = this.now();
     const base = { ToUserName: mp.userName, FromUserName: mp.systemOpenId, CreateTime: seconds(now), MsgType: 'event' };
     delete audit.autoDecideAt;
+    delete audit.plannedDecision;
     audit.decidedAt = now;
     const push = (label: string, message: WeChatXmlInput): PushRequest => ({
       channel: 'message',
