@@ -243,12 +243,16 @@ describe('pause, resume, abort', () => {
       [settle(m, 'approved'), 'cancel', 'cancel'],
       [settle(m, 'releasing'), null, null],
       [settle(m, 'released'), null, 'rollback'],
-      [settle(m, 'rejected'), null, null],
+      [settle(m, 'rejected'), 'cancel', 'cancel'],
+      [settle(m, 'failed'), null, null],
     ];
     for (const [member, a, b] of cases)
       expect([member.state, nextMemberStep(withdraw, member, at), nextMemberStep(leave, member, at)]).toEqual([member.state, a, b]);
-    expect(abortDone(leave, [settle(m, 'released')])).toBe(false);
-    expect(abortDone(withdraw, [settle(m, 'released'), settle(m, 'rejected')])).toBe(true);
+    expect(abortDone(leave, [settle(m, 'released')], at)).toBe(false);
+    expect(abortDone(withdraw, [settle(m, 'released'), settle(m, 'rejected')], at)).toBe(false);
+    const closed = memberTransition(settle(m, 'rejected', 'x'), { type: 'deployment', state: 'cancelled', reason: 'rollout aborted' }, at);
+    expect(closed).toMatchObject({ state: 'rejected', deploymentState: 'cancelled', reason: 'x' });
+    expect(abortDone(withdraw, [settle(m, 'released'), closed], at)).toBe(true);
   });
 
   it('any command sequence keeps the history chained; aborted and completed are final but for retry of a completed one', () => {

@@ -12,15 +12,16 @@
  *             (the deployment's state is mirrored)         ├→ rejected / failed (bad: counted by the gate)
  *                                                          └→ cancelled / withdrawn (neutral)
  *             pending ─skip→ skipped · rejected|failed ─retry→ pending · auditing ─abort, leave→ left
+ *             (a failed, rejected or withdrawn member whose deployment the rollout then cancels keeps its state)
  *
  * Decisions a reader can rely on:
  * - Paused: nothing new is started, submitted or released; what WeChat is doing (builds under way, audits) goes on
  *   and is recorded. Halted is the same, set by the gate. Approved members wait for resume.
  * - A wave is settled when none of its members is pending or active. The gate halts as soon as the wave's bad
  *   share (rejected + failed, minus those accepted at a resume) passes the threshold, not only at the wave's end.
- * - Abort: pending → skipped; building, built or approved → cancelled; in review → withdrawn, or left under
- *   review (the operator's choice); releasing → waits for the release; released → left as released, or rolled
- *   back if asked.
+ * - Abort: pending → skipped; building, built or approved → cancelled; in review → withdrawn (then its deployment
+ *   cancelled, freeing the app), or left under review (the operator's choice); rejected → its deployment cancelled;
+ *   releasing → waits for the release; released → left as released, or rolled back if asked.
  */
 import { z } from 'zod';
 import { appLabelSchema } from './app';
@@ -380,7 +381,7 @@ export type MemberEvent =
   | { type: 'fail'; reason: string }
   | { type: 'retry' }
   | { type: 'leave'; reason: string }
-  /** Still pending, for this reason (a busy app, the quota): no state change, no history. */
+  /** Pending, for this reason (a busy app, the quota): from pending no state change and no history. */
   | { type: 'wait'; reason: string };
 
 export class RolloutMemberTransitionError extends AppError {
@@ -444,6 +445,13 @@ export const memberTransition = (member: RolloutMember, event: MemberEvent, at: 
       // Only a member with a deployment mirrors it; `left` and `skipped` are the rollout's final word.
       if (member.deploymentId === null || member.state === 'left' || member.state === 'pending' || member.state === 'starting')
         return member;
+      // Closed by the rollout after the fact (a failure, a rejection or a withdrawal, then cancelled to free the
+      // app): the member keeps what happened to it, which is what the gate and the operator must see.
+      if ((member.state === 'failed' || member.state === 'rejected' || member.state === 'withdrawn') && event.state === 'cancelled') {
+        return member.deploymentState === 'cancelled'
+          ? member
+          : { ...member, deploymentState: 'cancelled', updatedAt: Math.max(member.updatedAt, at) };
+      }
       const to = memberStateOfDeployment(event.state);
       const patch: Partial<RolloutMember> = { deploymentState: event.state };
       if (event.submittedAt !== undefined) patch.submittedAt = event.submittedAt;
@@ -456,7 +464,10 @@ export const memberTransition = (member: RolloutMember, event: MemberEvent, at: 
       return member.state === 'pending' || member.state === 'starting' ? move('skipped', { startingAt: null }, event.reason) : refuse();
     case 'fail':
       if (member.state === 'failed') return member;
-      return member.state === 'pending' || member.state === 'starting' ? move('failed', { startingAt: null }, event.reason) : refuse();
+      // Before its deployment exists (the build refused), or a step of ours refused (a submit's readiness check).
+      return ['pending', 'starting', 'building', 'approved'].includes(member.state)
+        ? move('failed', { startingAt: null }, event.reason)
+        : refuse();
     case 'retry':
       if (member.state !== 'rejected' && member.state !== 'failed') return refuse();
       return move(
@@ -478,6 +489,8 @@ export const memberTransition = (member: RolloutMember, event: MemberEvent, at: 
       // Left under review by choice, or left live because WeChat refused to withdraw or roll it back.
       return member.state === 'auditing' || member.state === 'released' ? move('left', {}, event.reason) : refuse();
     case 'wait':
+      // A start that found the app busy, or was cut before its deployment existed, is pending again.
+      if (member.state === 'starting') return move('pending', { startingAt: null }, event.reason);
       if (member.state !== 'pending') return refuse();
       return member.reason === event.reason ? member : { ...member, reason: event.reason, updatedAt: Math.max(member.updatedAt, at) };
   }
@@ -505,6 +518,10 @@ export const nextMemberStep = (rollout: Rollout, member: RolloutMember, at: numb
         return member.deploymentState === 'auditing' ? 'withdraw' : null;
       case 'released':
         return options.released === 'rollback' ? 'rollback' : null;
+      case 'rejected':
+      case 'withdrawn':
+        // Such a deployment stays open (it could be resubmitted): closing it frees the app.
+        return member.deploymentState === 'rejected' || member.deploymentState === 'withdrawn' ? 'cancel' : null;
       default:
         return null;
     }
@@ -518,9 +535,9 @@ export const nextMemberStep = (rollout: Rollout, member: RolloutMember, at: numb
   return null;
 };
 
-/** Whether abort is done: every member settled, none left released that was to be rolled back. */
-export const abortDone = (rollout: Rollout, members: readonly RolloutMember[]): boolean =>
-  members.every((m) => isSettled(m.state) && !(m.state === 'released' && rollout.abort?.released === 'rollback'));
+/** Whether abort is done: every member settled, and nothing left for abort to do to any. */
+export const abortDone = (rollout: Rollout, members: readonly RolloutMember[], at: number): boolean =>
+  members.every((m) => isSettled(m.state) && nextMemberStep(rollout, m, at) === null);
 
 // ---------------------------------------------------------------------------------------------------------
 // The gate

@@ -71,8 +71,8 @@ async function withdrawThenApply(services: Services, id: string, cmd: Deployment
   }
 }
 
-export const cancelDeployment = (services: Services, accountId: AccountId, id: string, actor: Actor) =>
-  runCommand(services, accountId, id, { type: 'cancel', reason: 'cancelled by the account' }, actor);
+export const cancelDeployment = (services: Services, accountId: AccountId, id: string, actor: Actor, reason = 'cancelled by the account') =>
+  runCommand(services, accountId, id, { type: 'cancel', reason }, actor);
 
 /**
  * Runs a submit or a release after `check`, which is told whether the command would start anything: the readiness

@@ -1,0 +1,231 @@
+/**
+ * Rollouts end to end (issue 15), over HTTP through the local runtime and the WeChat simulator: the poller's timer
+ * drives them, WeChat's decisions come from the simulator's control API (pushed to our message URL).
+ */
+jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
+
+import { z } from 'zod';
+import { type Client, expectStatus } from '../../infra/local/driver';
+import { authorizeNewApp, readyApp, type SeededPlatform, startSeededPlatform } from '../../infra/testing/seeded-platform';
+import { driveRollouts } from '../../shared/app/rollouts/driver';
+import { servicesWithClock } from '../reliability/support';
+import { undocumentedAnswers } from '../support/documented-statuses';
+import { errorIn } from '../support/http';
+
+const memberView = z.object({
+  appId: z.string(),
+  wave: z.number(),
+  state: z.string(),
+  deploymentId: z.string().nullable(),
+  previousDeploymentIds: z.array(z.string()),
+  reason: z.string().nullable(),
+  miniProgramAppid: z.string().nullable(),
+});
+const rolloutView = z.object({
+  id: z.string(),
+  state: z.string(),
+  currentWave: z.number(),
+  stateReason: z.string().nullable(),
+  waiting: z.object({ for: z.string(), until: z.number(), rest: z.number() }).nullable(),
+  waves: z.array(z.object({ wave: z.number(), size: z.number(), counts: z.record(z.string(), z.number()) })),
+  history: z.array(
+    z.object({
+      from: z.string().nullable(),
+      to: z.string(),
+      command: z.string(),
+      actor: z.object({ kind: z.string() }),
+      cause: z.string().optional(),
+    }),
+  ),
+  members: z.array(memberView),
+});
+type RolloutView = z.infer<typeof rolloutView>;
+
+let p: SeededPlatform;
+let api: Client;
+/** The account's apps and their mini programs, in app id order (the order members take their waves in). */
+let apps: { appId: string; target: string }[] = [];
+
+beforeAll(async () => {
+  p = await startSeededPlatform();
+  // A platform with enough audit quota for the file; the quota test sets its own.
+  p.sim.setQuota({ submitRest: 1000, submitLimit: 1000 });
+  const first = await readyApp(p);
+  api = first.api;
+  apps = [{ appId: first.appId, target: first.target }];
+  for (let i = 0; i < 5; i++) apps.push(await authorizeNewApp(p, api, first.subject));
+  apps.sort((a, b) => a.appId.localeCompare(b.appId));
+});
+afterAll(() => p?.close());
+afterEach(async () => expect(await undocumentedAnswers(p)).toEqual([]));
+
+const create = async (body: Record<string, unknown>): Promise<RolloutView> =>
+  rolloutView.parse(expectStatus(await api.post('/v1/rollouts', { templateId: 101, userVersion: '2.0.0', ...body }), 201).body);
+const read = async (id: string): Promise<RolloutView> => rolloutView.parse(expectStatus(await api.get(`/v1/rollouts/${id}`), 200).body);
+const act = async (id: string, action: string, body: Record<string, unknown> = {}): Promise<RolloutView> =>
+  rolloutView.parse(expectStatus(await api.post(`/v1/rollouts/${id}/${action}`, body), 200).body);
+const memberOf = (r: RolloutView, appId: string) => {
+  const found = r.members.find((m) => m.appId === appId);
+  if (!found) throw new Error(`no member ${appId}`);
+  return found;
+};
+
+/** Poller ticks until `done` holds for the rollout (each tick finishes its builds and submits before it answers). */
+async function tickUntil(id: string, done: (r: RolloutView) => boolean, maxTicks = 12): Promise<RolloutView> {
+  let r = await read(id);
+  for (let tick = 0; tick < maxTicks && !done(r); tick++) {
+    await p.pollNow();
+    r = await read(id);
+  }
+  if (!done(r))
+    throw new Error(`rollout ${id} did not get there: ${JSON.stringify({ state: r.state, members: r.members.map((m) => m.state) })}`);
+  return r;
+}
+
+/** Deployments WeChat decided already (their member may still show them under review until the next tick). */
+const decided = new Set<string>();
+
+/** WeChat decides every member audit under review now, one way. */
+async function decideAll(r: RolloutView, decision: 'approve' | 'reject') {
+  for (const m of r.members.filter((x) => x.state === 'auditing' && x.deploymentId && !decided.has(x.deploymentId))) {
+    decided.add(m.deploymentId ?? '');
+    await p.sim.decideAudit(m.miniProgramAppid ?? '', decision);
+  }
+}
+
+describe('rollouts, end to end', () => {
+  it('halts the canary on a rejection, retries and resumes, and completes wave after wave', async () => {
+    const created = await create({ selection: { appIds: apps.map((a) => a.appId) }, waves: { canary: { count: 1 }, percents: [50, 100] } });
+    expect(created.waves.map((w) => w.size)).toEqual([1, 2, 3]);
+    expect(created.members.map((m) => m.state)).toEqual(Array(6).fill('pending'));
+
+    // The canary is built, then submitted; nobody else starts.
+    const inReview = await tickUntil(created.id, (r) => r.members.some((m) => m.state === 'auditing'));
+    expect(inReview.members.filter((m) => m.state !== 'pending').map((m) => m.wave)).toEqual([0]);
+    const canary = inReview.members.find((m) => m.wave === 0);
+    if (!canary?.deploymentId) throw new Error('no canary deployment');
+
+    await p.sim.decideAudit(canary.miniProgramAppid ?? '', 'reject', { reason: '1:小程序名称与内容不符' });
+    const halted = await tickUntil(created.id, (r) => r.state === 'halted');
+    expect(halted.stateReason).toContain('1 of 1 members of the canary');
+    expect(halted.stateReason).toContain('小程序名称与内容不符');
+    expect(halted.history.at(-1)).toMatchObject({ from: 'running', to: 'halted', command: 'halt', actor: { kind: 'system' } });
+    // Halted: another tick starts nobody.
+    await p.pollNow();
+    expect((await read(created.id)).members.filter((m) => m.state === 'pending')).toHaveLength(5);
+
+    // The operator fixes the cause, retries the canary and resumes: a new build, approved this time.
+    const retried = await act(created.id, 'retry');
+    expect(memberOf(retried, canary.appId)).toMatchObject({
+      state: 'pending',
+      deploymentId: null,
+      previousDeploymentIds: [canary.deploymentId],
+    });
+    expect((await act(created.id, 'resume')).state).toBe('running');
+    const again = await tickUntil(created.id, (r) => memberOf(r, canary.appId).state === 'auditing');
+    await decideAll(again, 'approve');
+
+    // Wave after wave: each member approved is released, the gate advances, and the rollout completes.
+    let r = again;
+    for (let round = 0; round < 8 && r.state !== 'completed'; round++) {
+      r = await tickUntil(
+        created.id,
+        (x) => x.state === 'completed' || x.members.some((m) => m.state === 'auditing' && !decided.has(m.deploymentId ?? '')),
+      );
+      await decideAll(r, 'approve');
+    }
+    expect(r.state).toBe('completed');
+    expect(r.members.map((m) => m.state)).toEqual(Array(6).fill('released'));
+    expect(r.waves.map((w) => w.counts.released)).toEqual([1, 2, 3]);
+    expect(r.history.map((h) => `${h.command}:${h.to}`)).toEqual([
+      'create:running',
+      'halt:halted',
+      'retry:halted',
+      'resume:running',
+      'advance:running',
+      'advance:running',
+      'complete:completed',
+    ]);
+    // Each member's deployment is an ordinary one, released, made by the rollout.
+    for (const m of r.members) {
+      const d = expectStatus(await api.get(`/v1/deployments/${m.deploymentId}`), 200).body as { state: string; createdBy: { id?: string } };
+      expect(d).toMatchObject({ state: 'released', createdBy: { id: `rollout:${created.id}` } });
+    }
+    // The canary's first attempt is closed: the app never had two open deployments.
+    const first = expectStatus(await api.get(`/v1/deployments/${canary.deploymentId}`), 200).body as { state: string };
+    expect(first.state).toBe('cancelled');
+  });
+
+  it('abort: in review withdrawn, released left, not started skipped', async () => {
+    const created = await create({ selection: { appIds: apps.map((a) => a.appId) }, waves: { canary: { count: 3 }, percents: [100] } });
+    const inReview = await tickUntil(created.id, (r) => r.members.filter((m) => m.state === 'auditing').length === 3);
+    const [releasedOne, ...underReview] = inReview.members.filter((m) => m.state === 'auditing');
+    await p.sim.decideAudit(releasedOne?.miniProgramAppid ?? '', 'approve');
+    await tickUntil(created.id, (r) => memberOf(r, releasedOne?.appId ?? '').state === 'released');
+
+    const aborting = await act(created.id, 'abort', { inReview: 'withdraw', released: 'leave' });
+    expect(aborting.state).toBe('aborting');
+    const aborted = await tickUntil(created.id, (r) => r.state === 'aborted');
+    expect(memberOf(aborted, releasedOne?.appId ?? '').state).toBe('released');
+    for (const m of underReview) expect(memberOf(aborted, m.appId).state).toBe('withdrawn');
+    expect(aborted.members.filter((m) => m.wave === 1).map((m) => m.state)).toEqual(['skipped', 'skipped', 'skipped']);
+    // Aborted is final.
+    const again = await api.post(`/v1/rollouts/${created.id}/resume`);
+    expect(again.status).toBe(409);
+    expect(errorIn(again.body).code).toBe('ROLLOUT_CLOSED');
+  });
+
+  it('two pollers at once neither skip nor double a member', async () => {
+    const created = await create({ selection: { appIds: apps.map((a) => a.appId) }, waves: { canary: { count: 6 }, percents: [100] } });
+    const others = [servicesWithClock(p.env, Date.now()), servicesWithClock(p.env, Date.now())];
+    try {
+      for (let round = 0; round < 3; round++) {
+        await Promise.all([p.pollNow(), ...others.map((o) => driveRollouts(o.services))]);
+      }
+      const r = await tickUntil(created.id, (x) => x.members.every((m) => m.state === 'auditing'));
+      const deploymentIds = r.members.map((m) => m.deploymentId);
+      expect(new Set(deploymentIds).size).toBe(6);
+      for (const app of apps) {
+        const listed = z
+          .object({ deployments: z.array(z.object({ id: z.string(), state: z.string() })) })
+          .parse(expectStatus(await api.get(`/v1/deployments?appId=${app.appId}&limit=100`), 200).body);
+        const open = listed.deployments.filter((d) => !['released', 'cancelled', 'withdrawn', 'rolled-back', 'voided'].includes(d.state));
+        expect(open.map((d) => d.id)).toEqual([memberOf(r, app.appId).deploymentId]);
+      }
+      await act(created.id, 'abort', { inReview: 'withdraw' });
+      await tickUntil(created.id, (x) => x.state === 'aborted');
+    } finally {
+      for (const o of others) await o.close();
+    }
+  });
+
+  it('never spends the quota reserve, and says until when it waits', async () => {
+    p.sim.setQuota({ submitRest: 5, submitLimit: 1000 });
+    try {
+      const created = await create({ selection: { appIds: [apps[0]?.appId] }, quotaReserve: 5 });
+      await p.pollNow();
+      const r = await read(created.id);
+      expect(r.members[0]?.state).toBe('pending');
+      expect(r.waiting).toMatchObject({ for: 'quota', rest: 5 });
+      expect(r.waiting?.until).toBeGreaterThan(Date.now());
+      expect(r.history.at(-1)?.cause).toMatch(/^waiting for quota until \d{4}-\d\d-\d\dT/);
+      await act(created.id, 'abort');
+      await tickUntil(created.id, (x) => x.state === 'aborted');
+    } finally {
+      p.sim.setQuota({ submitRest: 1000, submitLimit: 1000 });
+    }
+  });
+
+  it('selects by label; an app not selectable is refused with the field', async () => {
+    const [a] = apps;
+    const labelled = expectStatus(await api.put(`/v1/apps/${a?.appId}/rollout-settings`, { labels: ['beta'] }), 200).body;
+    expect(labelled).toEqual({ labels: ['beta'], platformManagedUpdates: false });
+    const created = await create({ selection: { labels: ['beta'] } });
+    expect(created.members.map((m) => m.appId)).toEqual([a?.appId]);
+    await act(created.id, 'abort');
+
+    const refused = await api.post('/v1/rollouts', { templateId: 101, userVersion: '2.0.0', selection: { appIds: ['app_doesnotexist'] } });
+    expect(refused.status).toBe(400);
+    expect(errorIn(refused.body)).toMatchObject({ code: 'ROLLOUT_SELECTION_INVALID', field: 'body.selection.appIds' });
+  });
+});
