@@ -5,9 +5,13 @@
 jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
 
 import { z } from 'zod';
-import { type Client, expectStatus } from '../../infra/local/driver';
+import { type Client, client, expectStatus } from '../../infra/local/driver';
 import { authorizeNewApp, readyApp, type SeededPlatform, startSeededPlatform } from '../../infra/testing/seeded-platform';
+import { startBuild } from '../../shared/app/deployments';
 import { driveRollouts } from '../../shared/app/rollouts/driver';
+import { applyMemberEvent, rolloutActor } from '../../shared/app/rollouts/store';
+import type { AccountId } from '../../shared/domain/ids';
+import { START_STALE_MS } from '../../shared/domain/rollout';
 import { servicesWithClock } from '../reliability/support';
 import { undocumentedAnswers } from '../support/documented-statuses';
 import { errorIn } from '../support/http';
@@ -43,6 +47,7 @@ type RolloutView = z.infer<typeof rolloutView>;
 
 let p: SeededPlatform;
 let api: Client;
+let accountId: AccountId;
 /** The account's apps and their mini programs, in app id order (the order members take their waves in). */
 let apps: { appId: string; target: string }[] = [];
 
@@ -52,6 +57,7 @@ beforeAll(async () => {
   p.sim.setQuota({ submitRest: 1000, submitLimit: 1000 });
   const first = await readyApp(p);
   api = first.api;
+  accountId = first.accountId as AccountId;
   apps = [{ appId: first.appId, target: first.target }];
   for (let i = 0; i < 5; i++) apps.push(await authorizeNewApp(p, api, first.subject));
   apps.sort((a, b) => a.appId.localeCompare(b.appId));
@@ -227,5 +233,100 @@ describe('rollouts, end to end', () => {
     const refused = await api.post('/v1/rollouts', { templateId: 101, userVersion: '2.0.0', selection: { appIds: ['app_doesnotexist'] } });
     expect(refused.status).toBe(400);
     expect(errorIn(refused.body)).toMatchObject({ code: 'ROLLOUT_SELECTION_INVALID', field: 'body.selection.appIds' });
+  });
+
+  it('a start cut by a crash is adopted, never doubled; one cut before its build starts again', async () => {
+    const [a, b] = apps;
+    if (!a || !b) throw new Error('no apps');
+    const created = await create({ selection: { appIds: [a.appId, b.appId] }, waves: { canary: { count: 2 }, percents: [100] } });
+    const crashed = servicesWithClock(p.env, Date.now());
+    try {
+      // An instance recorded both starts, made a's deployment, and died before recording it; b's never got made.
+      await applyMemberEvent(crashed.services, `${created.id}:${a.appId}`, { type: 'start' });
+      await applyMemberEvent(crashed.services, `${created.id}:${b.appId}`, { type: 'start' });
+      const made = await startBuild(
+        crashed.services,
+        accountId,
+        a.appId,
+        { userVersion: '2.0.0', userDesc: '', templateId: 101 },
+        rolloutActor(created.id),
+      );
+      // While the start may still be under way, nobody touches either member.
+      await p.pollNow();
+      expect((await read(created.id)).members.map((m) => m.state)).toEqual(['starting', 'starting']);
+
+      crashed.setClock(Date.now() + START_STALE_MS + 1);
+      await crashed.services.wechat.tokens.recordVerifyTicket(await p.sim.pushVerifyTicket(), crashed.now());
+      await driveRollouts(crashed.services);
+      const after = await read(created.id);
+      expect(memberOf(after, a.appId)).toMatchObject({ state: 'building', deploymentId: made.id });
+      expect(memberOf(after, b.appId)).toMatchObject({
+        state: 'pending',
+        deploymentId: null,
+        reason: 'the start was interrupted; starting again',
+      });
+      const restarted = await tickUntil(created.id, (r) => r.members.every((m) => m.state === 'auditing'));
+      expect(memberOf(restarted, a.appId).deploymentId).toBe(made.id);
+      const listed = z
+        .object({ deployments: z.array(z.object({ id: z.string() })) })
+        .parse(expectStatus(await api.get(`/v1/deployments?appId=${a.appId}&state=auditing`), 200).body);
+      expect(listed.deployments.map((d) => d.id)).toEqual([made.id]);
+      await act(created.id, 'abort');
+      await tickUntil(created.id, (r) => r.state === 'aborted');
+    } finally {
+      await crashed.close();
+    }
+  });
+
+  it('waits for an app whose own deployment is open, or skips it, by policy', async () => {
+    const [a] = apps;
+    if (!a) throw new Error('no apps');
+    const own = expectStatus(await api.post(`/v1/apps/${a.appId}/deployments`, { userVersion: '1.9.0' }), 202).body as { id: string };
+    const waiting = await create({ selection: { appIds: [a.appId] } });
+    await p.pollNow();
+    expect(memberOf(await read(waiting.id), a.appId)).toMatchObject({ state: 'pending', reason: expect.stringContaining(own.id) });
+    await act(waiting.id, 'abort');
+    await tickUntil(waiting.id, (r) => r.state === 'aborted');
+
+    const skipping = await create({ selection: { appIds: [a.appId] }, busyApps: 'skip' });
+    const done = await tickUntil(skipping.id, (r) => r.state === 'completed');
+    expect(memberOf(done, a.appId)).toMatchObject({ state: 'skipped', reason: expect.stringContaining(own.id) });
+    expectStatus(await api.post(`/v1/deployments/${own.id}/cancel`), 200);
+  });
+
+  it('holds approved members for a manual release of the wave', async () => {
+    const [a] = apps;
+    const created = await create({ selection: { appIds: [a?.appId] }, release: { mode: 'manual' } });
+    const inReview = await tickUntil(created.id, (r) => r.members[0]?.state === 'auditing');
+    await decideAll(inReview, 'approve');
+    const held = await tickUntil(created.id, (r) => r.members[0]?.state === 'approved');
+    await p.pollNow();
+    expect((await read(held.id)).members[0]?.state).toBe('approved');
+    expect((await act(created.id, 'release-wave', { wave: 0 })).history.at(-1)).toMatchObject({
+      command: 'releaseWave',
+      actor: { kind: 'account' },
+    });
+    const done = await tickUntil(created.id, (r) => r.state === 'completed');
+    expect(done.members[0]?.state).toBe('released');
+  });
+
+  it('the platform admin rolls out only to apps whose account allows it', async () => {
+    const [a, b] = apps;
+    expectStatus(await api.put(`/v1/apps/${a?.appId}/rollout-settings`, { platformManagedUpdates: true }), 200);
+    const admin = client(p.url, p.adminKey);
+    const refused = await admin.post('/v1/platform/rollouts', { templateId: 101, userVersion: '3.0.0', selection: { kinds: ['lowcode'] } });
+    expect(errorIn(refused.body)).toMatchObject({ code: 'ROLLOUT_SELECTION_INVALID', field: 'body.selection.templateIds' });
+    const created = rolloutView.parse(
+      expectStatus(
+        await admin.post('/v1/platform/rollouts', { templateId: 101, userVersion: '3.0.0', selection: { templateIds: [101] } }),
+        201,
+      ).body,
+    );
+    expect(created.members.map((m) => m.appId)).toEqual([a?.appId]);
+    expect(created.members.map((m) => m.appId)).not.toContain(b?.appId);
+    // The account does not see the platform's rollout as its own.
+    expect((await api.get(`/v1/rollouts/${created.id}`)).status).toBe(404);
+    expectStatus(await admin.post(`/v1/platform/rollouts/${created.id}/abort`, {}), 200);
+    expectStatus(await api.put(`/v1/apps/${a?.appId}/rollout-settings`, { platformManagedUpdates: false }), 200);
   });
 });
