@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Answer, ApiContext, ApiRoute, AuthorizerContext } from './api-route';
 import { wxFail } from './errors';
 import { GO_LIVE_ROUTES } from './go-live-routes';
+import { grayReleaseBodySchema } from './gray-release';
 import { isPlainObject, json, type SimResponse } from './http-util';
 import { qrJpeg } from './qr-jpeg';
 import { SCOPE_CODE_MANAGEMENT, SCOPE_PLUGINS, type SimState } from './state';
@@ -290,6 +291,21 @@ const codeRoutes: ApiRoute[] = [
     ctx.state.revertRelease(ctx.mp, raw === null ? undefined : Number(raw));
     return ok();
   }),
+  // Phased release (gray-release.ts has the rules and their sources): POST with a body, two GETs, all set 18.
+  code('POST', '/wxa/grayrelease', (ctx) => {
+    const b = body(grayReleaseBodySchema, ctx);
+    ctx.state.grayRelease(ctx.mp, {
+      grayPercentage: b.gray_percentage,
+      supportExperiencerFirst: b.support_experiencer_first,
+      supportDebugerFirst: b.support_debuger_first,
+    });
+    return ok();
+  }),
+  code('GET', '/wxa/getgrayreleaseplan', (ctx) => ok(ctx.state.grayReleasePlan(ctx.mp))),
+  code('GET', '/wxa/revertgrayrelease', (ctx) => {
+    ctx.state.revertGrayRelease(ctx.mp);
+    return ok();
+  }),
   code('POST', '/wxa/getversioninfo', (ctx) => ok(ctx.state.versionInfo(ctx.mp))),
   {
     method: 'POST',
@@ -342,10 +358,12 @@ export async function runApiRoute(
       const token = ctx.query.get('component_access_token') ?? ctx.query.get('access_token') ?? undefined;
       ctx.state.checkComponentToken(token);
     }
+    if (route.auth === 'component') ctx.state.spendCall(route.path, undefined);
     return withScript(scripted(undefined), () => route.handle(ctx));
   }
   const appId = ctx.state.checkAuthorizerToken(ctx.query.get('access_token') ?? undefined);
   const mp = ctx.state.miniProgramFor(appId, route.scope);
+  ctx.state.spendCall(route.path, appId);
   return withScript(scripted(appId), () => route.handle({ ...ctx, mp }));
 }
 

@@ -6,9 +6,12 @@
 import { z } from 'zod';
 import { type ErrorCategory, isAppError, ValidationError } from '../../shared/domain/errors';
 import { STATUS_BY_CATEGORY } from '../../shared/runtime/http/stack';
+import { auditProfileSchema } from './audit-profiles';
 import { renderAuthorizedPage, renderErrorPage } from './auth-page';
 import { goLiveStateSchema, platformPenaltySchema } from './go-live';
+import { grayPauseSchema } from './gray-release';
 import { html, json, parseControl, type SimResponse } from './http-util';
+import { rateLimitsSchema } from './rate-limits';
 import type { ScanInput, WeChatSimulator } from './types';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -272,6 +275,36 @@ const ROUTES: ControlRoute[] = [
       return done();
     },
   },
+  { method: 'GET', path: '/sim/rate-limits', summary: 'call-rate limit rules', handle: (sim) => json({ rules: sim.rateLimits() }) },
+  {
+    method: 'POST',
+    path: '/sim/rate-limits',
+    summary: 'replace the call-rate limits: { rules: [{ path?, perMinute?, perDay? }] } (45011 / 45009 per account and API; [] lifts)',
+    handle: (sim, body) => {
+      sim.setRateLimits(parseControl(rateLimitsSchema, body, 'rate limits').rules);
+      return json({ rules: sim.rateLimits() });
+    },
+  },
+  { method: 'GET', path: '/sim/audit/profiles', summary: 'audit profiles by template', handle: (sim) => json(sim.auditProfiles()) },
+  {
+    method: 'POST',
+    path: '/sim/audit/profiles',
+    summary:
+      "set how a template's audits go: { templateId, minMs, medianMs, maxMs, rejectRate, reason?, seed? } (lognormal durations, seeded)",
+    handle: (sim, body) => {
+      sim.setAuditProfile(parseControl(auditProfileSchema, body, 'audit profile'));
+      return json(sim.auditProfiles());
+    },
+  },
+  {
+    method: 'POST',
+    path: '/sim/audit/profiles/clear',
+    summary: 'forget the audit profiles',
+    handle: (sim) => {
+      sim.clearAuditProfiles();
+      return done();
+    },
+  },
   {
     method: 'POST',
     path: '/sim/tokens/expire',
@@ -318,6 +351,16 @@ const ROUTES: ControlRoute[] = [
     handle: (sim, body) => {
       const { appId: id, ...patch } = parseControl(goLiveStateSchema.extend({ appId }), body, 'go-live state');
       sim.setGoLive(id, patch);
+      return done();
+    },
+  },
+  {
+    method: 'POST',
+    path: '/sim/mini-programs/gray-release',
+    summary: 'the admin pauses or resumes a phased release from the mp console: { appId, paused }',
+    handle: (sim, body) => {
+      const b = parseControl(grayPauseSchema, body, 'phased release');
+      sim.setGrayReleasePaused(b.appId, b.paused);
       return done();
     },
   },

@@ -25,6 +25,8 @@ export const ERRMSG: Readonly<Record<number, string>> = {
   43002: 'require POST method',
   44002: 'empty post data',
   45009: 'reach max api daily quota limit',
+  // 公共错误码 (doc Return_code_descriptions_new).
+  45011: 'api minute-quota reach limit mustslower retry next minute',
   47001: 'data format error',
   61003: 'component is not authorized by this account',
   61005: 'component ticket is expired',
@@ -56,6 +58,11 @@ export const ERRMSG: Readonly<Record<number, string>> = {
   85052: 'app is already released',
   85058: 'no valid audit_id exist',
   85077: 'category is invalid',
+  // doc grayRelease's errcode table.
+  85079: 'miniprogram has no online release',
+  85080: 'miniprogram commit not approved',
+  85081: 'invalid gray percentage',
+  85082: 'gray percentage too low',
   85085: 'submit audit reach limit, please try later',
   85086: 'must commit before submit audit',
   86001: 'no committed code',
@@ -65,6 +72,8 @@ export const ERRMSG: Readonly<Record<number, string>> = {
   89020: 'the component has not set webview domain',
   89021: 'the domain is not a webview domain of the component or its subdomain',
   89029: 'exceed webview domain count limit',
+  // doc revertcoderelease (en): "This version has been released in beta test, and therefore cannot be rolled back".
+  87011: 'version is in gray release, cannot revert',
   // WeChat's text as a staff answer quotes it for withdrawing a decided audit (community thread
   // 0002423c6b85c083bd7a318fd5b800); doc revertcoderelease gives no text for its 87012 (cannot be rolled back).
   87012: 'forbid revert this version release',

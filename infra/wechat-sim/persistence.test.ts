@@ -72,6 +72,22 @@ describe('simulator persistence', () => {
     }
   });
 
+  it('keeps the rollout settings: audit profiles and call-rate limits', async () => {
+    const path = join(dir, 'wechat-sim.json');
+    const first = await startFrom(path);
+    const profile = { templateId: 9, minMs: 1000, medianMs: 5000, maxMs: 60_000, rejectRate: 0.1, seed: 3 };
+    first.setAuditProfile(profile);
+    first.setRateLimits([{ path: '/wxa/submit_audit', perDay: 100 }]);
+    await first.close();
+    const second = await startFrom(path);
+    try {
+      expect(second.auditProfiles()).toEqual([profile]);
+      expect(second.rateLimits()).toEqual([{ path: '/wxa/submit_audit', perDay: 100 }]);
+    } finally {
+      await second.close();
+    }
+  });
+
   it('refuses a damaged file, saying how to start afresh, and a missing one starts empty', () => {
     const path = join(dir, 'wechat-sim.json');
     expect(readSimulatorFile(path)).toBeUndefined();

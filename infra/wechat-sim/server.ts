@@ -132,6 +132,10 @@ async function handle(hooks: ServerHooks, req: http.IncomingMessage, res: http.S
       send(res, wechatError(error.errcode, error.errmsg, route.auth === 'authorizer' ? route.errorContentType : undefined));
     else if (error instanceof AnswerLost) res.destroy();
     else throw error;
+  } finally {
+    // Again after the call: what it made due later (an audit's decision, a phase's day 15) gets its timer now,
+    // not at the next request.
+    hooks.settle();
   }
 }
 

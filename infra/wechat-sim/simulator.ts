@@ -7,6 +7,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type AuditProfile, auditProfileSchema } from './audit-profiles';
 import {
   type ControlTarget,
   configureSchema,
@@ -22,8 +23,10 @@ import {
   tokenKindSchema,
 } from './control-routes';
 import { type GoLiveStatePatch, goLiveStateSchema, platformPenaltySchema } from './go-live';
+import { grayPauseSchema } from './gray-release';
 import { parseControl } from './http-util';
 import { PushQueue, type PushTiming } from './pushes';
+import { type RateLimitRule, rateLimitsSchema } from './rate-limits';
 import { createRequestHandler } from './server';
 import { DEFAULT_QUOTA, type PushRequest, SimState } from './state';
 import type {
@@ -389,6 +392,32 @@ export class Simulator implements ControlTarget {
 
   setGoLive(appId: string, patch: GoLiveStatePatch): void {
     this.state.setGoLive(appId, parseControl(goLiveStateSchema, patch, 'go-live state'));
+  }
+
+  setRateLimits(rules: RateLimitRule[]): void {
+    this.state.setRateLimits(parseControl(rateLimitsSchema, { rules }, 'rate limits').rules);
+  }
+
+  rateLimits(): RateLimitRule[] {
+    return this.state.rateLimits();
+  }
+
+  setAuditProfile(profile: AuditProfile): void {
+    this.state.setAuditProfile(parseControl(auditProfileSchema, profile, 'audit profile'));
+  }
+
+  clearAuditProfiles(): void {
+    this.state.clearAuditProfiles();
+  }
+
+  auditProfiles(): AuditProfile[] {
+    return this.state.auditProfileList();
+  }
+
+  setGrayReleasePaused(appId: string, paused: boolean): void {
+    const input = parseControl(grayPauseSchema, { appId, paused }, 'phased release');
+    this.settle();
+    this.state.setGrayReleasePaused(input.appId, input.paused);
   }
 
   setPlatformPenalty(errcode: 86008 | 86009 | 86010 | null): void {

@@ -10,8 +10,10 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { types } from 'node:util';
+import { nextAuditQuotaRenewal } from '../../shared/domain/audit-quota';
 import { PRIVACY_KEY_LABELS, PRIVACY_KEY_OF_API } from '../../shared/domain/privacy-guide';
 import type { WeChatXmlInput } from '../../shared/wechat/xml';
+import { type AuditProfile, drawAudit } from './audit-profiles';
 import { SimulatorError, wxFail } from './errors';
 import {
   accountBasicInfo,
@@ -25,6 +27,20 @@ import {
   releaseBlockedByIcp,
   submitRefusal,
 } from './go-live';
+import {
+  activePlan,
+  complete,
+  GRAY_STATUS,
+  type GrayPlanRecord,
+  type GrayReleaseInput,
+  grayActive,
+  newPlan,
+  planAnswer,
+  planSnapshot,
+  raise,
+  validPercentage,
+} from './gray-release';
+import { type CallsSpent, type RateLimitRule, spendCall } from './rate-limits';
 import type {
   AuditDecision,
   AuditSnapshot,
@@ -286,6 +302,13 @@ export class SimState {
   /** ICP filing, verification, bans… by mini program appid (go-live.ts); a mini program not listed has the defaults. */
   private readonly goLive = new Map<string, GoLiveRecord>();
   private platformPenalty: { errcode: PlatformPenalty | null } = { errcode: null };
+  /** Call-rate limits set by the control API (rate-limits.ts), and what each account spent of them. */
+  private rateLimitRules: RateLimitRule[] = [];
+  private readonly callsSpent = new Map<string, CallsSpent>();
+  /** How audits of each template's versions go (audit-profiles.ts), by template id; absent: `auditDecisionDelayMs`. */
+  private readonly auditProfiles = new Map<number, AuditProfile>();
+  /** The last phased release of each mini program by appid (gray-release.ts); absent: never phased. */
+  private readonly grayPlans = new Map<string, GrayPlanRecord>();
 
   constructor(cfg: StateConfig) {
     this.cfg = cfg;
@@ -1058,6 +1081,10 @@ export class SimState {
 
   // ---- audit (reference §4.7–§4.10, state machine §4.13) -------------------------------------------------
 
+  /**
+   * The monthly submit and speed-up quotas ("当月分配quota", "当月分配加急次数": doc query_quota) refill when the month
+   * turns in China (shared/domain/audit-quota.ts has the sources), checked lazily on the injected clock.
+   */
   private rollQuota(): void {
     const monthKey = cstMonthKey(this.now());
     if (monthKey !== this.quotaMonthKey) {
@@ -1133,7 +1160,14 @@ export class SimState {
         privacyKeys: [...mp.exp.privacyKeys],
       },
     };
-    if (delay !== null) audit.autoDecideAt = now + delay;
+    const profile = this.auditProfiles.get(audit.version.templateId);
+    if (profile !== undefined) {
+      const draw = drawAudit(profile, audit.auditid);
+      audit.autoDecideAt = now + draw.delayMs;
+      audit.plannedDecision = draw.decision;
+    } else if (delay !== null) {
+      audit.autoDecideAt = now + delay;
+    }
     mp.audits.push(audit);
     return audit.autoDecideAt === undefined ? { auditid: audit.auditid } : { auditid: audit.auditid, autoDecideAt: audit.autoDecideAt };
   }
@@ -1180,6 +1214,7 @@ export class SimState {
     audit.status = 3;
     audit.decidedAt = now;
     delete audit.autoDecideAt;
+    delete audit.plannedDecision;
   }
 
   speedupAudit(mp: MiniProgramRecord, auditid: number): void {
@@ -1222,6 +1257,7 @@ export class SimState {
     const now = this.now();
     const base = { ToUserName: mp.userName, FromUserName: mp.systemOpenId, CreateTime: seconds(now), MsgType: 'event' };
     delete audit.autoDecideAt;
+    delete audit.plannedDecision;
     audit.decidedAt = now;
     const push = (label: string, message: WeChatXmlInput): PushRequest => ({
       channel: 'message',
@@ -1276,14 +1312,16 @@ export class SimState {
     }
   }
 
-  /** Approves every audit whose automatic decision is due; returns the pushes that causes. */
+  /** Approves every audit whose automatic decision is due, and completes phases at day 15; returns the pushes. */
   settleDue(): PushRequest[] {
     const now = this.now();
     const pushes: PushRequest[] = [];
+    for (const plan of this.grayPlans.values()) if (grayActive(plan) && plan.fullReleaseAt <= now) complete(plan);
     for (const mp of this.miniPrograms.values()) {
       const audit = this.latestAudit(mp);
       if (audit !== undefined && audit.status === 2 && audit.autoDecideAt !== undefined && audit.autoDecideAt <= now) {
-        pushes.push(this.applyDecision(mp, audit, 'approve', {}));
+        const reason = audit.plannedDecision === 'reject' ? this.auditProfiles.get(audit.version.templateId)?.reason : undefined;
+        pushes.push(this.applyDecision(mp, audit, audit.plannedDecision ?? 'approve', reason === undefined ? {} : { reason }));
       }
     }
     return pushes;
@@ -1295,6 +1333,9 @@ export class SimState {
     for (const mp of this.miniPrograms.values()) {
       const at = this.latestAudit(mp)?.autoDecideAt;
       if (at !== undefined && (next === undefined || at < next)) next = at;
+    }
+    for (const plan of this.grayPlans.values()) {
+      if (grayActive(plan) && (next === undefined || plan.fullReleaseAt < next)) next = plan.fullReleaseAt;
     }
     return next;
   }
@@ -1360,10 +1401,30 @@ export class SimState {
   release(mp: MiniProgramRecord): void {
     const latest = this.latestAudit(mp);
     if (latest === undefined) wxFail(85019);
+    const plan = this.grayPlans.get(mp.appId);
+    const phasing = activePlan(plan);
+    if (phasing !== undefined) {
+      // A full release of the version being phased in completes the plan (the mp console's 全量发布 during a phase;
+      // that `release` does this through the API is UNCONFIRMED). Any other version waits: "若存在正在分阶段发布的小程序
+      // 版本，不可发布新版本" (小程序分阶段发布功能介绍 rule 3); WeChat's errcode for it is not documented.
+      if (phasing.auditid !== latest.auditid) this.refuseWhilePhased();
+      complete(phasing);
+      return;
+    }
     if (latest.status !== 0) wxFail(85020);
     if (latest.released) wxFail(85052);
     if (releaseBlockedByIcp(this.goLiveOf(mp), this.everReleased(mp)))
       wxFail(85020, 'status not allowed: icp filing required before first release');
+    this.publish(mp, latest);
+    // "当线上版本的上一个版本是分阶段发布并已撤销发布，那么当前线上版本不可回退" (rule 5): nothing to roll back to.
+    if (plan?.status === GRAY_STATUS.deleted && !plan.releasedOver) {
+      mp.releaseHistory = mp.releaseHistory.slice(-1);
+      plan.releasedOver = true;
+    }
+  }
+
+  /** Makes the latest approved version the live one (a full release, or the start of a phased one). */
+  private publish(mp: MiniProgramRecord, latest: AuditRecord): void {
     const { privacyApis: _apis, declaredPrivateInfos: _declared, privacyKeys: _keys, privacyScanUntil: _scan, ...version } = latest.version;
     const live: LiveVersionSnapshot = {
       ...version,
@@ -1379,6 +1440,99 @@ export class SimState {
     mp.webviewDomains = mp.webviewDomains.filter((d) => this.registered('webview', d));
     mp.releaseHistory.push(live);
     if (mp.releaseHistory.length > RELEASE_HISTORY_SIZE) mp.releaseHistory.shift();
+  }
+
+  // ---- call-rate limits (rate-limits.ts) ------------------------------------------------------------------
+
+  /** Replaces the rules; an empty list lifts every limit. What was spent today stays spent. */
+  setRateLimits(rules: readonly RateLimitRule[]): void {
+    this.rateLimitRules = rules.map((r) => ({ ...r }));
+  }
+
+  rateLimits(): RateLimitRule[] {
+    return this.rateLimitRules.map((r) => ({ ...r }));
+  }
+
+  /**
+   * Spends one call of `path` for the mini program (authorizer token) or else the platform: 45009 once the day's
+   * budget is spent, 45011 once the minute's is.
+   */
+  spendCall(path: string, authorizerAppId: string | undefined): void {
+    const account = authorizerAppId ?? this.component.appId;
+    const refusal = spendCall(this.rateLimitRules, this.callsSpent, { account, path, now: this.now() });
+    if (refusal !== null) wxFail(refusal);
+  }
+
+  // ---- audit profiles (audit-profiles.ts) -----------------------------------------------------------------
+
+  /** Audits submitted from now on of this template's versions follow `profile`; those under review keep their draw. */
+  setAuditProfile(profile: AuditProfile): void {
+    this.auditProfiles.set(profile.templateId, { ...profile });
+  }
+
+  clearAuditProfiles(): void {
+    this.auditProfiles.clear();
+  }
+
+  auditProfileList(): AuditProfile[] {
+    return [...this.auditProfiles.values()].map((p) => ({ ...p }));
+  }
+
+  // ---- phased release (gray-release.ts) -------------------------------------------------------------------
+
+  /** Rule 3 of 小程序分阶段发布功能介绍: nothing new goes live while a phase runs. The errcode is not documented. */
+  private refuseWhilePhased(): never {
+    return wxFail(85020, 'status not allowed: a phased release (grayrelease) is running');
+  }
+
+  /**
+   * grayrelease: starts a plan for the latest approved version, or raises the running plan's share. The phased version
+   * is the live one from the start (getversioninfo, get_history_version); the users outside the share keep the
+   * previous one, which a revert puts back.
+   */
+  grayRelease(mp: MiniProgramRecord, input: GrayReleaseInput): void {
+    const percentage = validPercentage(input);
+    if (percentage === null) wxFail(85081);
+    const plan = activePlan(this.grayPlans.get(mp.appId));
+    const latest = this.latestAudit(mp);
+    if (plan !== undefined) {
+      if (latest?.auditid !== plan.auditid) this.refuseWhilePhased();
+      const refusal = raise(plan, input, percentage);
+      if (refusal !== null) wxFail(refusal);
+      return;
+    }
+    // A first version must be released in full (rule 4; doc grayRelease 85079 "小程序尚未发布").
+    if (mp.live === undefined) wxFail(85079);
+    if (latest === undefined || latest.status !== 0) wxFail(85080);
+    if (latest.released) wxFail(85052);
+    const previousLive = mp.live;
+    this.publish(mp, latest);
+    this.grayPlans.set(mp.appId, newPlan(input, percentage, latest.auditid, previousLive, this.now()));
+  }
+
+  grayReleasePlan(mp: MiniProgramRecord): Record<string, unknown> {
+    return planAnswer(this.grayPlans.get(mp.appId));
+  }
+
+  /**
+   * revertgrayrelease: the users the phase reached go back to the version before it (doc revertGrayRelease), so that
+   * version is live again and the phased one leaves the rollback history. With no phase running there is nothing
+   * to cancel: WeChat's errcode for that is not documented; the simulator answers 87012 like a refused rollback.
+   */
+  revertGrayRelease(mp: MiniProgramRecord): void {
+    const plan = activePlan(this.grayPlans.get(mp.appId));
+    if (plan === undefined) wxFail(87012, 'forbid revert: no phased release is running');
+    const phased = mp.live?.appVersion;
+    plan.status = GRAY_STATUS.deleted;
+    mp.live = plan.previousLive;
+    mp.releaseHistory = mp.releaseHistory.filter((v) => v.appVersion !== phased);
+  }
+
+  /** The admin pauses or resumes a running phase from the mp console; nothing else changes. */
+  setGrayReleasePaused(appId: string, paused: boolean): void {
+    const plan = activePlan(this.grayPlans.get(this.requireMiniProgram(appId).appId));
+    if (plan === undefined) throw simError('NO_PHASED_RELEASE', 'conflict', `${appId} has no phased release running or paused`);
+    plan.status = paused ? GRAY_STATUS.paused : GRAY_STATUS.running;
   }
 
   historyVersions(mp: MiniProgramRecord): Record<string, unknown> {
@@ -1397,6 +1551,9 @@ export class SimState {
   }
 
   revertRelease(mp: MiniProgramRecord, appVersion: number | undefined): void {
+    // 87011 "this version has been released in beta test, and therefore cannot be rolled back" (doc revertcoderelease;
+    // 小程序分阶段发布功能介绍 rule 3: "…不可回退已全量发布的线上版本").
+    if (activePlan(this.grayPlans.get(mp.appId)) !== undefined) wxFail(87011);
     const history = mp.releaseHistory;
     if (history.length < 2) wxFail(87012);
     const targetIndex = appVersion === undefined ? history.length - 2 : history.findIndex((v) => v.appVersion === appVersion);
@@ -1497,7 +1654,7 @@ export class SimState {
   quota(): QuotaSnapshot {
     this.rollQuota();
     const used = this.componentTokenDay.dayKey === cstDayKey(this.now()) ? this.componentTokenDay.used : 0;
-    return { ...this.quotaState, componentTokenUsedToday: used };
+    return { ...this.quotaState, componentTokenUsedToday: used, renewsAt: nextAuditQuotaRenewal(this.now()) };
   }
 
   miniProgramSnapshot(appId: string): MiniProgramSnapshot | undefined {
@@ -1549,6 +1706,7 @@ export class SimState {
         submittedAt: a.submittedAt,
         ...(a.decidedAt === undefined ? {} : { decidedAt: a.decidedAt }),
         ...(a.autoDecideAt === undefined ? {} : { autoDecideAt: a.autoDecideAt }),
+        ...(a.plannedDecision === undefined ? {} : { plannedDecision: a.plannedDecision }),
         speedup: a.speedup,
         released: a.released,
         version: version(a.version),
@@ -1568,6 +1726,8 @@ export class SimState {
     }
     if (mp.exp !== undefined) snapshot.exp = version(mp.exp);
     if (mp.live !== undefined) snapshot.live = { ...mp.live, pages: [...mp.live.pages] };
+    const plan = this.grayPlans.get(mp.appId);
+    if (plan !== undefined) snapshot.grayRelease = planSnapshot(plan);
     return snapshot;
   }
 }

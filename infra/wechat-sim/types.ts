@@ -3,7 +3,9 @@
  * code is written against it: keep it exactly as specified); everything after "Additions" extends it without
  * changing what the contract promises.
  */
+import type { AuditProfile } from './audit-profiles';
 import type { GoLiveStatePatch } from './go-live';
+import type { RateLimitRule } from './rate-limits';
 
 export interface SimulatorComponent {
   appId: string;
@@ -130,6 +132,23 @@ export interface WeChatSimulator {
    * only (tests). `arrived` resolves once that call has done its work.
    */
   holdNextAnswer(path: string): AnswerHold;
+  /**
+   * Audits of this template's versions submitted from now on take a time drawn between min and max around the median
+   * and are rejected at `rejectRate`, reproducibly from `seed` (also `POST /sim/audit/profiles`); this replaces
+   * `auditDecisionDelayMs` for them.
+   */
+  setAuditProfile(profile: AuditProfile): void;
+  /**
+   * Call-rate limits per account and API (rate-limits.ts): a rule's `perDay` spent → 45009, `perMinute` → 45011.
+   * Replaces the rules; `[]` lifts them (also `POST /sim/rate-limits {rules}`).
+   */
+  setRateLimits(rules: RateLimitRule[]): void;
+  rateLimits(): RateLimitRule[];
+  /** Forgets every audit profile (also `POST /sim/audit/profiles/clear`). */
+  clearAuditProfiles(): void;
+  auditProfiles(): AuditProfile[];
+  /** The mp admin pausing (or resuming) a running phased release from the console (also `POST /sim/mini-programs/gray-release`). */
+  setGrayReleasePaused(appId: string, paused: boolean): void;
 }
 
 export interface AnswerHold {
@@ -224,6 +243,8 @@ export interface QuotaSettings {
 
 export interface QuotaSnapshot extends QuotaSettings {
   componentTokenUsedToday: number;
+  /** When submitRest and speedupRest are next refilled to their limits: the next month's start in China (epoch ms). */
+  renewsAt: number;
 }
 
 export type AuditStatusCode = 0 | 1 | 2 | 3 | 4;
@@ -247,6 +268,8 @@ export interface AuditSnapshot {
   submittedAt: number;
   decidedAt?: number;
   autoDecideAt?: number;
+  /** What the automatic decision at `autoDecideAt` will be, when an audit profile drew it (else an approval). */
+  plannedDecision?: 'approve' | 'reject';
   speedup: boolean;
   released: boolean;
   version: VersionSnapshot;
@@ -289,6 +312,22 @@ export interface MiniProgramSnapshot {
   live?: LiveVersionSnapshot;
   releaseHistory: LiveVersionSnapshot[];
   undo: { today: number; thisMonth: number };
+  /** The last phased release (grayrelease), if any; while it runs `live` is the phased version. */
+  grayRelease?: GrayReleasePlanSnapshot;
+}
+
+/** A phased release as the simulator keeps it (gray-release.ts); `status` is getgrayreleaseplan's. */
+export interface GrayReleasePlanSnapshot {
+  status: 0 | 1 | 2 | 3 | 4;
+  percentage: number;
+  supportExperiencerFirst: boolean;
+  supportDebugerFirst: boolean;
+  createdAt: number;
+  auditid: number;
+  /** The live version the users outside the share keep (and that revertgrayrelease puts back). */
+  previousAppVersion: number;
+  /** When the platform releases it in full by itself (day 15) unless revoked or completed before. */
+  fullReleaseAt: number;
 }
 
 export type PushOutcome = 'delivered' | 'failed' | 'dropped' | 'skipped';

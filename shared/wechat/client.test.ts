@@ -890,6 +890,61 @@ describe('secrets stay out of errors and attempt events', () => {
 });
 
 // ===========================================================================================================
+describe('phased release and the audit quota (rollouts)', () => {
+  let t: TestClient;
+  let appId: string;
+
+  /** Commits, submits and approves `userVersion`. */
+  const approved = async (userVersion: string): Promise<void> => {
+    await t.client.commit(appId, { templateId: TEMPLATE_ID, extJson: EXT_JSON(appId), userVersion, userDesc: userVersion });
+    await t.client.submitAudit(appId, { item_list: [AUDIT_ITEM] });
+    await sim.decideAudit(appId, 'approve');
+  };
+
+  beforeAll(async () => {
+    t = makeClient(sim);
+    appId = await freshApp(t.tokens);
+  });
+
+  it('grayrelease, getgrayreleaseplan and revertgrayrelease, with WeChat refusals as typed errors', async () => {
+    await approved('1.0.0');
+    await expect(t.client.grayRelease(appId, { gray_percentage: 10 })).rejects.toMatchObject({ errcode: 85079, kind: 'state' });
+    await t.client.release(appId);
+    await approved('2.0.0');
+    await expect(t.client.grayRelease(appId, { gray_percentage: 10 })).resolves.toBeUndefined();
+    expect(await t.client.getGrayReleasePlan(appId)).toEqual({
+      gray_release_plan: {
+        status: 1,
+        create_timestamp: expect.any(Number),
+        gray_percentage: 10,
+        support_debuger_first: false,
+        support_experiencer_first: false,
+      },
+    });
+    const before = count('/wxa/grayrelease');
+    await expect(t.client.grayRelease(appId, { gray_percentage: 10 })).rejects.toMatchObject({ errcode: 85082 });
+    expect(count('/wxa/grayrelease')).toBe(before + 1);
+    await expect(t.client.revertCodeRelease(appId)).rejects.toMatchObject({ errcode: 87011 });
+    await expect(t.client.revertGrayRelease(appId)).resolves.toBeUndefined();
+    expect((await t.client.getGrayReleasePlan(appId)).gray_release_plan.status).toBe(4);
+    expect((await t.client.getVersionInfo(appId)).release_info?.release_version).toBe('1.0.0');
+  });
+
+  it('refuses an invalid percentage before calling WeChat', async () => {
+    const before = count('/wxa/grayrelease');
+    await expect(t.client.grayRelease(appId, { gray_percentage: 101 })).rejects.toMatchObject({ code: 'WECHAT_REQUEST_INVALID' });
+    await expect(t.client.grayRelease(appId, { gray_percentage: 0 })).rejects.toMatchObject({ code: 'WECHAT_REQUEST_INVALID' });
+    expect(count('/wxa/grayrelease')).toBe(before);
+  });
+
+  it("queryquota's answer with the instant it renews: the next month's start in China", async () => {
+    const now = Date.UTC(2026, 11, 31, 15, 59, 59); // 2026-12-31 23:59:59 in China
+    const quota = await t.client.getAuditQuota(appId, now);
+    expect(quota).toMatchObject({ rest: expect.any(Number), limit: expect.any(Number), renewsAt: Date.UTC(2026, 11, 31, 16) });
+  });
+});
+
+// ===========================================================================================================
 describe('coverage', () => {
   it('every ComponentApi operation got a successful, zod-parsed answer from the simulator in this file', () => {
     const paths = new Set(Object.values(OPERATIONS).map((op) => op.path));

@@ -8,8 +8,10 @@
  * token error surfaces: looping would hammer the token endpoints' daily quota.
  */
 
+import { nextAuditQuotaRenewal } from '../domain/audit-quota';
 import type { AuthorizationPageInput, CommitInput, ComponentApi } from './component-api';
 import { isTokenError, WeChatNetworkError } from './errcodes';
+import type { GrayReleasePlanResponse, GrayReleaseRequest } from './gray-release-schemas';
 import type { BinaryResponse, CallOptions } from './http';
 import type {
   AccountBasicInfoResponse,
@@ -176,6 +178,28 @@ export class WeChatClient {
 
   getHistoryVersions(appId: string, options?: CallOptions): Promise<HistoryVersionsResponse> {
     return this.withAuthorizerToken(appId, (t) => this.api.getHistoryVersions(t, options), options);
+  }
+
+  // ---- Rollouts: phased release and the audit quota's renewal (issue 15) -----------------------------------
+
+  grayRelease(appId: string, request: GrayReleaseRequest, options?: CallOptions): Promise<void> {
+    return this.withAuthorizerToken(appId, (t) => this.api.grayRelease(t, request, options), options);
+  }
+
+  getGrayReleasePlan(appId: string, options?: CallOptions): Promise<GrayReleasePlanResponse> {
+    return this.withAuthorizerToken(appId, (t) => this.api.getGrayReleasePlan(t, options), options);
+  }
+
+  revertGrayRelease(appId: string, options?: CallOptions): Promise<void> {
+    return this.withAuthorizerToken(appId, (t) => this.api.revertGrayRelease(t, options), options);
+  }
+
+  /**
+   * queryquota with the instant the quota renews (epoch ms), which WeChat does not answer: the next month's start in
+   * China (`nextAuditQuotaRenewal`, which cites the source). `now` is the caller's clock, epoch ms.
+   */
+  async getAuditQuota(appId: string, now: number, options?: CallOptions): Promise<QuotaResponse & { renewsAt: number }> {
+    return { ...(await this.queryQuota(appId, options)), renewsAt: nextAuditQuotaRenewal(now) };
   }
 
   plugins(appId: string, options?: CallOptions): Promise<PluginListResponse> {

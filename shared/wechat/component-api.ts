@@ -8,6 +8,12 @@
 
 import type { z } from 'zod';
 import { type FieldIssue, ValidationError } from '../domain/errors';
+import {
+  type GrayReleasePlanResponse,
+  type GrayReleaseRequest,
+  grayReleasePlanResponseSchema,
+  grayReleaseRequestSchema,
+} from './gray-release-schemas';
 import { type BinaryResponse, type CallOptions, WeChatHttp, type WeChatHttpOptions, type WeChatRequest } from './http';
 import {
   type AccountBasicInfoResponse,
@@ -119,6 +125,11 @@ export const OPERATIONS = {
   // Each call steps one version further back.
   revertCodeRelease: { path: '/wxa/revertcoderelease', idempotent: false },
   getHistoryVersions: { path: '/wxa/revertcoderelease', idempotent: true },
+  // Phased release (gray-release-schemas.ts). A repeated step is refused (85082 "must be higher"), a repeated revert
+  // finds nothing running: after an unknown outcome the caller reads getgrayreleaseplan instead.
+  grayRelease: { path: '/wxa/grayrelease', idempotent: false },
+  getGrayReleasePlan: { path: '/wxa/getgrayreleaseplan', idempotent: true },
+  revertGrayRelease: { path: '/wxa/revertgrayrelease', idempotent: false },
   plugins: { path: '/wxa/plugin', idempotent: true },
   applyPlugin: { path: '/wxa/plugin', idempotent: false },
   unbindPlugin: { path: '/wxa/plugin', idempotent: false },
@@ -465,6 +476,25 @@ export class ComponentApi {
       { ...this.wxa('getHistoryVersions', 'GET', authorizerToken, options), query: { action: 'get_history_version' } },
       historyVersionsResponseSchema,
     );
+  }
+
+  /**
+   * Releases the latest approved version to `gray_percentage` % of users, or raises the running plan's share
+   * (doc grayRelease: 85079 never released, 85080 not approved, 85081 invalid percentage, 85082 not higher).
+   */
+  async grayRelease(authorizerToken: string, request: GrayReleaseRequest, options?: CallOptions): Promise<void> {
+    const body = validated(grayReleaseRequestSchema, request, 'grayrelease');
+    await this.http.json({ ...this.wxa('grayRelease', 'POST', authorizerToken, options), body }, okResponseSchema);
+  }
+
+  /** The current phased release: status, share, creation time (doc getGrayReleasePlan). */
+  async getGrayReleasePlan(authorizerToken: string, options?: CallOptions): Promise<GrayReleasePlanResponse> {
+    return this.http.json(this.wxa('getGrayReleasePlan', 'GET', authorizerToken, options), grayReleasePlanResponseSchema);
+  }
+
+  /** Cancels the running phased release: its users go back to the version before it (doc revertGrayRelease). */
+  async revertGrayRelease(authorizerToken: string, options?: CallOptions): Promise<void> {
+    await this.http.json(this.wxa('revertGrayRelease', 'GET', authorizerToken, options), okResponseSchema);
   }
 
   /** Plugins the mini program has applied for or been granted. */

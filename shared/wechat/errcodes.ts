@@ -154,6 +154,12 @@ export const WECHAT_ERRCODES: Readonly<Record<number, ErrcodeInfo>> = {
   85020: e('state', 'status does not allow release (latest audit not approved)'),
   85052: e('state', 'this version is already released'),
   87011: e('state', 'a gray release is in progress; cannot revert'),
+
+  // Phased release (doc grayRelease)
+  85079: e('state', 'the mini program has no online version yet: a first version must be released in full'),
+  85080: e('state', 'the latest audit is not approved'),
+  85081: e('input', 'invalid gray percentage (an integer 0–100; 0 only with members first)'),
+  85082: e('state', 'the gray percentage must be higher than the current one'),
   87012: e('state', 'cannot revert: the audit is already decided, or there is no version to roll back to'),
 
   // Plugins (§4.12)
@@ -227,6 +233,16 @@ export const ERRCODE = {
   NO_AUDIT: 85058,
   /** 85301 (modify_domain): a domain breaks the rules (https/wss, no IP, registered on the platform). */
   DOMAIN_BREAKS_RULES: 85301,
+  /** 85079 (grayrelease) "miniprogram has no online release": a first version goes out in full. */
+  GRAY_NO_ONLINE_RELEASE: 85079,
+  /** 85080 (grayrelease) "miniprogram commit not approved". */
+  GRAY_NOT_APPROVED: 85080,
+  /** 85081 (grayrelease) "invalid gray percentage". */
+  GRAY_PERCENTAGE_INVALID: 85081,
+  /** 85082 (grayrelease) "gray percentage too low": not higher than the running plan's (a repeated step gets it too). */
+  GRAY_PERCENTAGE_NOT_HIGHER: 85082,
+  /** 87011 (revertcoderelease): a phased release is running, so the live version cannot be rolled back. */
+  GRAY_RELEASE_RUNNING: 87011,
   /** 87012 (revertcoderelease, undocodeaudit): cannot revert. */
   CANNOT_REVERT: 87012,
   /** 87013 (undocodeaudit): no undo left (5 a day, 10 a month). */

@@ -1,0 +1,41 @@
+/**
+ * zod schemas of phased release (分阶段发布) in the manner of `schemas.ts`: successful answers only, unknown keys
+ * stripped, lazy. Sources: doc grayRelease (gray_percentage 0–100 integer, 0 only with support_experiencer_first or
+ * support_debuger_first), doc getGrayReleasePlan (status 0 初始状态 · 1 执行中 · 2 暂停中 · 3 执行完毕 · 4 被删除),
+ * doc revertGrayRelease (no body, no answer fields).
+ */
+import { z } from 'zod';
+
+/** getgrayreleaseplan's `status`, by name. */
+export const GRAY_RELEASE_STATUS = { initial: 0, running: 1, paused: 2, completed: 3, deleted: 4 } as const;
+export type GrayReleaseStatus = (typeof GRAY_RELEASE_STATUS)[keyof typeof GRAY_RELEASE_STATUS];
+
+const status = z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3), z.literal(4)]);
+
+export const grayReleaseRequestSchema = z
+  .object({
+    gray_percentage: z.number().int().min(0).max(100),
+    /** Project members (项目成员) first. */
+    support_debuger_first: z.boolean().optional(),
+    /** Experience members (体验成员) first. */
+    support_experiencer_first: z.boolean().optional(),
+  })
+  .refine((r) => r.gray_percentage > 0 || r.support_debuger_first === true || r.support_experiencer_first === true, {
+    message: 'a percentage of 0 needs support_debuger_first or support_experiencer_first',
+    path: ['gray_percentage'],
+  });
+export type GrayReleaseRequest = z.infer<typeof grayReleaseRequestSchema>;
+
+export const grayReleasePlanResponseSchema = z.lazy(() =>
+  z.object({
+    gray_release_plan: z.object({
+      status,
+      /** Unix seconds. */
+      create_timestamp: z.number().int(),
+      gray_percentage: z.number().int(),
+      support_debuger_first: z.boolean().default(false),
+      support_experiencer_first: z.boolean().default(false),
+    }),
+  }),
+);
+export type GrayReleasePlanResponse = z.infer<typeof grayReleasePlanResponseSchema>;
