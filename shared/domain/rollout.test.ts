@@ -101,6 +101,8 @@ describe('members', () => {
     fc.constant<MemberEvent>({ type: 'retry' }),
     fc.constant<MemberEvent>({ type: 'leave', reason: 'left' }),
     fc.constant<MemberEvent>({ type: 'wait', reason: 'quota' }),
+    fc.integer({ min: 1, max: 99 }).map((percentage): MemberEvent => ({ type: 'phased', percentage })),
+    fc.constant<MemberEvent>({ type: 'phaseReverted', reason: 'aborted' }),
   );
 
   it('any sequence keeps each member in exactly one known state, its history chained, and the counts conserved', () => {
@@ -122,11 +124,14 @@ describe('members', () => {
         for (const m of members) {
           expect(MEMBER_STATES).toContain(m.state);
           m.history.forEach((entry, k) => {
+            // A phase's each share is an entry of its own, from phasing to phasing.
             expect(entry.from).toBe(k === 0 ? 'pending' : m.history[k - 1]?.to);
           });
           expect(m.history.at(-1)?.to ?? 'pending').toBe(m.state);
           // A member with no deployment is never shown in a deployment's state.
-          if (['building', 'auditing', 'approved', 'releasing', 'released'].includes(m.state)) expect(m.deploymentId).not.toBeNull();
+          if (['building', 'auditing', 'approved', 'phasing', 'releasing', 'released'].includes(m.state))
+            expect(m.deploymentId).not.toBeNull();
+          if (m.state === 'phasing') expect(m.phase?.percentage).toBeGreaterThan(0);
         }
       }),
     );

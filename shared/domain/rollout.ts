@@ -54,6 +54,7 @@ export const MEMBER_STATES = [
   'building',
   'auditing',
   'approved',
+  'phasing',
   'releasing',
   'released',
   'rejected',
@@ -67,7 +68,7 @@ export const MEMBER_STATES = [
 export type MemberState = (typeof MEMBER_STATES)[number];
 
 /** The rollout holds an open deployment (or is about to) for the member. */
-export const ACTIVE_MEMBER_STATES: readonly MemberState[] = ['starting', 'building', 'auditing', 'approved', 'releasing'];
+export const ACTIVE_MEMBER_STATES: readonly MemberState[] = ['starting', 'building', 'auditing', 'approved', 'phasing', 'releasing'];
 /** What the gate counts against a wave. */
 export const BAD_MEMBER_STATES: readonly MemberState[] = ['rejected', 'failed'];
 /** Nothing more happens to the member unless an operator retries it. */
@@ -147,6 +148,25 @@ export type Gate = z.infer<typeof gateSchema>;
 export const releasePolicySchema = z.strictObject({
   /** `on-approval`: each mini program is released once approved; `manual`: approved ones wait for the wave's release. */
   mode: z.enum(['on-approval', 'manual']).default('on-approval'),
+  /**
+   * Phased release (WeChat's grayrelease): each member goes live to these shares of its users in turn, at least
+   * `stepMs` apart, then in full. A mini program's first release is always in full (WeChat: 85079).
+   */
+  phased: z
+    .strictObject({
+      percents: z
+        .array(z.number().int().min(1).max(99))
+        .min(1)
+        .max(10)
+        .refine((list) => list.every((p, i) => i === 0 || p > (list[i - 1] ?? 0)), 'each step reaches a larger share (WeChat: 85082)'),
+      stepMs: z
+        .number()
+        .int()
+        .min(0)
+        .max(15 * 86_400_000)
+        .default(3_600_000),
+    })
+    .optional(),
 });
 export type ReleasePolicy = z.infer<typeof releasePolicySchema>;
 
@@ -278,6 +298,8 @@ export const rolloutMemberSchema = z.lazy(() =>
     startingAt: timestampSchema.nullable(),
     submittedAt: timestampSchema.nullable(),
     decidedAt: timestampSchema.nullable(),
+    /** While phasing: the share of users reached (grayrelease) and when. */
+    phase: z.object({ percentage: z.number().int(), at: timestampSchema }).nullable().default(null),
     history: z.array(memberHistoryEntrySchema),
     updatedAt: timestampSchema,
   }),
@@ -326,6 +348,7 @@ export const createRollout = (
       startingAt: null,
       submittedAt: null,
       decidedAt: null,
+      phase: null,
       history: skipped ? [{ at: ctx.at, from: 'pending', to: 'skipped', deploymentId: null, cause: 'the app has no mini program' }] : [],
       updatedAt: ctx.at,
     };
@@ -381,6 +404,10 @@ export type MemberEvent =
   | { type: 'fail'; reason: string }
   | { type: 'retry' }
   | { type: 'leave'; reason: string }
+  /** A phased release reached this share of the member's users (grayrelease answered). */
+  | { type: 'phased'; percentage: number }
+  /** The phased release was revoked (revertgrayrelease by an abort, or at WeChat): its users are back on the old version. */
+  | { type: 'phaseReverted'; reason: string }
   /** Pending, for this reason (a busy app, the quota): from pending no state change and no history. */
   | { type: 'wait'; reason: string };
 
@@ -447,11 +474,13 @@ export const memberTransition = (member: RolloutMember, event: MemberEvent, at: 
         return member;
       // Closed by the rollout after the fact (a failure, a rejection or a withdrawal, then cancelled to free the
       // app): the member keeps what happened to it, which is what the gate and the operator must see.
-      if ((member.state === 'failed' || member.state === 'rejected' || member.state === 'withdrawn') && event.state === 'cancelled') {
+      if (['failed', 'rejected', 'withdrawn', 'rolled-back'].includes(member.state) && event.state === 'cancelled') {
         return member.deploymentState === 'cancelled'
           ? member
           : { ...member, deploymentState: 'cancelled', updatedAt: Math.max(member.updatedAt, at) };
       }
+      // A phase runs while the deployment stays approved: its full release is the pipeline's release.
+      if (member.state === 'phasing' && event.state === 'approved') return member;
       const to = memberStateOfDeployment(event.state);
       const patch: Partial<RolloutMember> = { deploymentState: event.state };
       if (event.submittedAt !== undefined) patch.submittedAt = event.submittedAt;
@@ -488,6 +517,25 @@ export const memberTransition = (member: RolloutMember, event: MemberEvent, at: 
       if (member.state === 'left') return member;
       // Left under review by choice, or left live because WeChat refused to withdraw or roll it back.
       return member.state === 'auditing' || member.state === 'released' ? move('left', {}, event.reason) : refuse();
+    case 'phased':
+      if (member.state !== 'approved' && member.state !== 'phasing') return refuse();
+      if (member.phase?.percentage === event.percentage) return member;
+      {
+        // Every share reached is an entry of its own (phasing → phasing), as the operator wants to see each.
+        const cause = `live to ${event.percentage} % of users`;
+        const entry = { at, from: member.state, to: 'phasing' as const, deploymentId: member.deploymentId, cause };
+        return {
+          ...member,
+          state: 'phasing',
+          phase: { percentage: event.percentage, at },
+          reason: cause,
+          history: [...member.history, entry],
+          updatedAt: Math.max(member.updatedAt, at),
+        };
+      }
+    case 'phaseReverted':
+      if (member.state === 'rolled-back') return member;
+      return member.state === 'phasing' ? move('rolled-back', { phase: null }, event.reason) : refuse();
     case 'wait':
       // A start that found the app busy, or was cut before its deployment existed, is pending again.
       if (member.state === 'starting') return move('pending', { startingAt: null }, event.reason);
@@ -497,7 +545,18 @@ export const memberTransition = (member: RolloutMember, event: MemberEvent, at: 
 };
 
 /** The pipeline action the rollout takes next for a member, or null (nothing, or wait). */
-export type MemberStep = 'start' | 'adopt' | 'submit' | 'release' | 'cancel' | 'withdraw' | 'leave' | 'rollback' | 'skip';
+export type MemberStep =
+  | 'start'
+  | 'adopt'
+  | 'submit'
+  | 'release'
+  | 'phase'
+  | 'revert'
+  | 'cancel'
+  | 'withdraw'
+  | 'leave'
+  | 'rollback'
+  | 'skip';
 
 /** How long a start may go without recording its deployment before another driver looks for it (crash). */
 export const START_STALE_MS = 5 * 60_000;
@@ -512,6 +571,11 @@ export const nextMemberStep = (rollout: Rollout, member: RolloutMember, at: numb
       case 'building':
       case 'approved':
         return 'cancel';
+      case 'phasing':
+        return 'revert';
+      case 'rolled-back':
+        // A reverted phase leaves its deployment approved: closing it frees the app.
+        return member.deploymentState === 'approved' ? 'cancel' : null;
       case 'auditing':
         if (options.inReview === 'leave') return 'leave';
         // An audit being submitted cannot be withdrawn yet: its submit finishes first.
@@ -530,9 +594,17 @@ export const nextMemberStep = (rollout: Rollout, member: RolloutMember, at: numb
   if (member.state === 'pending') return 'start';
   if (member.state === 'building' && member.deploymentState === 'built') return 'submit';
   if (member.state === 'approved' && (rollout.release.mode === 'on-approval' || rollout.waves[member.wave]?.released === true)) {
-    return 'release';
+    return rollout.release.phased ? 'phase' : 'release';
   }
+  // The next share (or the full release) once the step's time has passed; a paused rollout holds its phases.
+  if (member.state === 'phasing' && at - (member.phase?.at ?? 0) >= (rollout.release.phased?.stepMs ?? 0)) return 'phase';
   return null;
+};
+
+/** The share a phasing member goes to next; null: the full release. */
+export const nextPhasePercentage = (rollout: Rollout, member: RolloutMember): number | null => {
+  const reached = member.phase?.percentage ?? 0;
+  return rollout.release.phased?.percents.find((p) => p > reached) ?? null;
 };
 
 /** Whether abort is done: every member settled, and nothing left for abort to do to any. */

@@ -24,6 +24,7 @@ const memberView = z.object({
   previousDeploymentIds: z.array(z.string()),
   reason: z.string().nullable(),
   miniProgramAppid: z.string().nullable(),
+  history: z.array(z.object({ to: z.string(), cause: z.string().optional() })).optional(),
 });
 const rolloutView = z.object({
   id: z.string(),
@@ -48,6 +49,7 @@ type RolloutView = z.infer<typeof rolloutView>;
 let p: SeededPlatform;
 let api: Client;
 let accountId: AccountId;
+let subject: string;
 /** The account's apps and their mini programs, in app id order (the order members take their waves in). */
 let apps: { appId: string; target: string }[] = [];
 
@@ -58,8 +60,9 @@ beforeAll(async () => {
   const first = await readyApp(p);
   api = first.api;
   accountId = first.accountId as AccountId;
+  subject = first.subject;
   apps = [{ appId: first.appId, target: first.target }];
-  for (let i = 0; i < 5; i++) apps.push(await authorizeNewApp(p, api, first.subject));
+  for (let i = 0; i < 5; i++) apps.push(await authorizeNewApp(p, api, subject));
   apps.sort((a, b) => a.appId.localeCompare(b.appId));
 });
 afterAll(() => p?.close());
@@ -70,6 +73,9 @@ const create = async (body: Record<string, unknown>): Promise<RolloutView> =>
 const read = async (id: string): Promise<RolloutView> => rolloutView.parse(expectStatus(await api.get(`/v1/rollouts/${id}`), 200).body);
 const act = async (id: string, action: string, body: Record<string, unknown> = {}): Promise<RolloutView> =>
   rolloutView.parse(expectStatus(await api.post(`/v1/rollouts/${id}/${action}`, body), 200).body);
+/** A member's history as `to` (with the cause for phases). */
+const memberHistory = (r: RolloutView, appId: string): string[] =>
+  (memberOf(r, appId).history ?? []).map((h) => (h.to === 'phasing' ? `${h.to}:${h.cause}` : h.to));
 const memberOf = (r: RolloutView, appId: string) => {
   const found = r.members.find((m) => m.appId === appId);
   if (!found) throw new Error(`no member ${appId}`);
@@ -328,5 +334,57 @@ describe('rollouts, end to end', () => {
     expect((await api.get(`/v1/rollouts/${created.id}`)).status).toBe(404);
     expectStatus(await admin.post(`/v1/platform/rollouts/${created.id}/abort`, {}), 200);
     expectStatus(await api.put(`/v1/apps/${a?.appId}/rollout-settings`, { platformManagedUpdates: false }), 200);
+  });
+
+  it('phased release: each member goes to 10 %, then 50 %, then in full; abort during a phase reverts it', async () => {
+    // Two new apps, never released: WeChat phases only a mini program that has a live version (85079), so the first
+    // rollout releases them in full although it asks for phases.
+    const a = await authorizeNewApp(p, api, subject);
+    const b = await authorizeNewApp(p, api, subject);
+    const first = await create({
+      selection: { appIds: [a.appId, b.appId] },
+      waves: { canary: { count: 2 }, percents: [100] },
+      release: { phased: { percents: [10] } },
+    });
+    await decideAll(await tickUntil(first.id, (r) => r.members.every((m) => m.state === 'auditing')), 'approve');
+    const live = await tickUntil(first.id, (r) => r.state === 'completed');
+    expect(memberHistory(live, a.appId)).toEqual(['starting', 'building', 'auditing', 'approved', 'released']);
+
+    const phased = { mode: 'on-approval', phased: { percents: [10, 50], stepMs: 0 } };
+    const created = await create({ selection: { appIds: [a.appId] }, release: phased });
+    await decideAll(await tickUntil(created.id, (r) => r.members[0]?.state === 'auditing'), 'approve');
+    const done = await tickUntil(created.id, (r) => r.state === 'completed');
+    expect(done.members[0]?.state).toBe('released');
+    expect(memberHistory(done, a.appId)).toEqual([
+      'starting',
+      'building',
+      'auditing',
+      'approved',
+      'phasing:live to 10 % of users',
+      'phasing:live to 50 % of users',
+      'released',
+    ]);
+
+    const reverted = await create({
+      selection: { appIds: [b.appId] },
+      release: { ...phased, phased: { percents: [10, 50], stepMs: 3_600_000 } },
+    });
+    await decideAll(await tickUntil(reverted.id, (r) => r.members[0]?.state === 'auditing'), 'approve');
+    const phasing = await tickUntil(reverted.id, (r) => r.members[0]?.state === 'phasing');
+    // The next share waits for its step's time: another tick changes nothing.
+    await p.pollNow();
+    expect(memberHistory(await read(phasing.id), b.appId).at(-1)).toBe('phasing:live to 10 % of users');
+    await act(reverted.id, 'abort');
+    const aborted = await tickUntil(reverted.id, (r) => r.state === 'aborted');
+    expect(aborted.members[0]).toMatchObject({ state: 'rolled-back', reason: 'rollout aborted: phased release reverted' });
+    const wechat = servicesWithClock(p.env, Date.now());
+    try {
+      const plan = await wechat.services.wechat.client.getGrayReleasePlan(b.target);
+      expect(plan.gray_release_plan.status).toBe(4);
+    } finally {
+      await wechat.close();
+    }
+    const d = expectStatus(await api.get(`/v1/deployments/${aborted.members[0]?.deploymentId}`), 200).body as { state: string };
+    expect(d.state).toBe('cancelled');
   });
 });

@@ -16,6 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { AppError, isAppError } from '../../domain/errors';
+import type { DeploymentId } from '../../domain/ids';
 import {
   ACTIVE_MEMBER_STATES,
   ACTIVE_ROLLOUT_STATES,
@@ -24,15 +25,18 @@ import {
   gateDecision,
   type MemberStep,
   nextMemberStep,
+  nextPhasePercentage,
   nextQuotaRenewal,
   type Rollout,
   type RolloutMember,
 } from '../../domain/rollout';
 import { createLeases } from '../../store/leases';
 import type { Stored } from '../../store/port';
-import { WeChatApiError } from '../../wechat/errcodes';
+import { ERRCODE, WeChatApiError } from '../../wechat/errcodes';
+import { GRAY_RELEASE_STATUS } from '../../wechat/gray-release-schemas';
 import type { Services } from '../context';
 import {
+  assertReleasable,
   cancelDeployment,
   DeploymentConflictError,
   latestDeploymentOf,
@@ -271,6 +275,13 @@ async function doStep(
       await refusedAsFailure(services, member, () => releaseDeployment(services, m.accountId, deploymentId, actor, signal));
       summary.released += 1;
       break;
+    case 'phase':
+      if (deploymentId === null) return;
+      if (await phaseStep(services, rollout, member, deploymentId, signal)) return;
+      break;
+    case 'revert':
+      await revertPhase(services, member, signal);
+      return;
     case 'skip':
       await applyMemberEvent(services, member.id, { type: 'skip', reason: 'rollout aborted before it started' });
       return;
@@ -296,13 +307,80 @@ async function doStep(
   await syncMember(services, member);
 }
 
+/**
+ * One step of a member's phased release (grayrelease): the next share, or the full release once the last share's
+ * time has passed (or WeChat completed the plan itself, on day 15). Returns true when the member is recorded and
+ * needs no mirror of its deployment (still approved while phasing).
+ */
+async function phaseStep(
+  services: Services,
+  rollout: Rollout,
+  member: Stored<RolloutMember>,
+  deploymentId: DeploymentId,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const m = member.data;
+  const appid = m.miniProgramAppid;
+  if (appid === null) return true;
+  const full = async () => {
+    await refusedAsFailure(services, member, () =>
+      releaseDeployment(services, m.accountId, deploymentId, rolloutActor(rollout.id), signal),
+    );
+    return false;
+  };
+  if (m.state === 'phasing') {
+    // Watch the plan: the mini program's admin may have revoked it, or WeChat released it in full by itself.
+    const plan = (await services.wechat.client.getGrayReleasePlan(appid, callOf(signal))).gray_release_plan;
+    if (plan.status === GRAY_RELEASE_STATUS.deleted) {
+      await applyMemberEvent(services, member.id, { type: 'phaseReverted', reason: 'the phased release was revoked at WeChat' });
+      return true;
+    }
+    if (plan.status === GRAY_RELEASE_STATUS.completed) return full();
+  }
+  const percentage = nextPhasePercentage(rollout, m);
+  if (percentage === null) return full();
+  const deployment = (await services.db.deployments.get(deploymentId))?.data;
+  if (!deployment) return true;
+  try {
+    // grayrelease puts the version live too: the release's own checks first.
+    await assertReleasable(services, m.accountId, deployment, true, signal);
+    await services.wechat.client.grayRelease(appid, { gray_percentage: percentage }, callOf(signal));
+  } catch (error) {
+    // A first release must be in full (85079); a share already reached (a repeated step after a crash) is 85082.
+    if (error instanceof WeChatApiError && error.errcode === ERRCODE.GRAY_NO_ONLINE_RELEASE) return full();
+    if (!(error instanceof WeChatApiError && error.errcode === ERRCODE.GRAY_PERCENTAGE_NOT_HIGHER)) {
+      if (!isRefusal(error)) throw error;
+      await applyMemberEvent(services, member.id, { type: 'fail', reason: `phased release refused: ${error.message}` });
+      return true;
+    }
+  }
+  await applyMemberEvent(services, member.id, { type: 'phased', percentage });
+  return true;
+}
+
+/** Abort during a phase: the users it reached go back to the version before (revertgrayrelease), and the app is freed. */
+async function revertPhase(services: Services, member: Stored<RolloutMember>, signal?: AbortSignal): Promise<void> {
+  const m = member.data;
+  if (m.miniProgramAppid === null || m.deploymentId === null) return;
+  const plan = (await services.wechat.client.getGrayReleasePlan(m.miniProgramAppid, callOf(signal))).gray_release_plan;
+  if (plan.status === GRAY_RELEASE_STATUS.running || plan.status === GRAY_RELEASE_STATUS.paused) {
+    await services.wechat.client.revertGrayRelease(m.miniProgramAppid, callOf(signal));
+  }
+  await applyMemberEvent(services, member.id, { type: 'phaseReverted', reason: 'rollout aborted: phased release reverted' });
+}
+
+/** A refusal of ours or WeChat's for this member, as opposed to a passing failure (tried again next tick). */
+const isRefusal = (error: unknown): error is AppError =>
+  isAppError(error) &&
+  !['unavailable', 'internal', 'rate-limited'].includes(error.category) &&
+  !(error instanceof WeChatApiError && (error.kind === 'transient' || error.kind === 'token'));
+
 /** A refusal of ours or WeChat's for this member (not a passing failure) fails the member and frees the app. */
 async function refusedAsFailure(services: Services, member: Stored<RolloutMember>, run: () => Promise<unknown>): Promise<void> {
   try {
     await run();
   } catch (error) {
-    if (!isAppError(error) || error.category === 'unavailable' || error.category === 'internal' || error.category === 'rate-limited')
-      throw error;
+    if (!isRefusal(error)) throw error;
     // Failed first, then its deployment closed (so the app is free): the mirror keeps a failed member failed.
     await applyMemberEvent(services, member.id, { type: 'fail', reason: error.message });
     const deploymentId = member.data.deploymentId;
