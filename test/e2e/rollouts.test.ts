@@ -10,6 +10,7 @@ import { authorizeNewApp, readyApp, type SeededPlatform, startSeededPlatform } f
 import { startBuild } from '../../shared/app/deployments';
 import { driveRollouts } from '../../shared/app/rollouts/driver';
 import { applyMemberEvent, rolloutActor } from '../../shared/app/rollouts/store';
+import { outboxCollection } from '../../shared/app/webhooks/collections';
 import type { AccountId } from '../../shared/domain/ids';
 import { START_STALE_MS } from '../../shared/domain/rollout';
 import { servicesWithClock } from '../reliability/support';
@@ -162,6 +163,17 @@ describe('rollouts, end to end', () => {
     for (const m of r.members) {
       const d = expectStatus(await api.get(`/v1/deployments/${m.deploymentId}`), 200).body as { state: string; createdBy: { id?: string } };
       expect(d).toMatchObject({ state: 'released', createdBy: { id: `rollout:${created.id}` } });
+    }
+    // Every change was a webhook event in the same batch: one per history entry, in sequence.
+    const reader = servicesWithClock(p.env, Date.now());
+    try {
+      const events = (await reader.services.store.collection(outboxCollection).find({ where: { owner: accountId }, limit: 10_000 }))
+        .map((e) => e.data)
+        .filter((e) => e.type === 'rollout.state_changed' && e.subject === created.id)
+        .sort((x, y) => x.sequence - y.sequence);
+      expect(events.map((e) => `${String(e.data.from)}→${String(e.data.to)}`)).toEqual(r.history.map((h) => `${h.from}→${h.to}`));
+    } finally {
+      await reader.close();
     }
     // The canary's first attempt is closed: the app never had two open deployments.
     const first = expectStatus(await api.get(`/v1/deployments/${canary.deploymentId}`), 200).body as { state: string };
