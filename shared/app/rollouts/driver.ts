@@ -30,6 +30,7 @@ import {
   type Rollout,
   type RolloutMember,
 } from '../../domain/rollout';
+import { sharedSignal } from '../../runtime/abort';
 import { createLeases } from '../../store/leases';
 import type { Stored } from '../../store/port';
 import { ERRCODE, WeChatApiError } from '../../wechat/errcodes';
@@ -77,7 +78,9 @@ const emptySummary = (): RolloutTickSummary => ({
 });
 
 /** One driver tick over every rollout under way, within `signal` (the poller's budget). */
-export async function driveRollouts(services: Services, signal?: AbortSignal): Promise<RolloutTickSummary> {
+export async function driveRollouts(services: Services, budget?: AbortSignal): Promise<RolloutTickSummary> {
+  // Every concurrent WeChat call of the tick listens to it.
+  const signal = budget ? sharedSignal(budget) : undefined;
   const summary = emptySummary();
   const { rollouts } = rolloutCollections(services);
   const open = await rollouts.find({ where: { state: { in: [...ACTIVE_ROLLOUT_STATES] } }, orderBy: { field: 'createdAt' }, limit: 1000 });
