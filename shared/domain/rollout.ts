@@ -26,6 +26,7 @@
 import { z } from 'zod';
 import { appLabelSchema } from './app';
 import { appKindSchema } from './app-kind';
+import { nextAuditQuotaRenewal } from './audit-quota';
 import { type Actor, actorSchema } from './common';
 import { DEPLOYMENT_STATES, type DeploymentState } from './deployment-states';
 import { AppError } from './errors';
@@ -775,12 +776,8 @@ export const rolloutTransition = (
 // ---------------------------------------------------------------------------------------------------------
 // Quota and progress
 
-/** WeChat renews the platform's submit quota monthly (reference §4.10); the month is China's (UTC+8). */
-export const nextQuotaRenewal = (at: number): number => {
-  const CST = 8 * 3_600_000;
-  const local = new Date(at + CST);
-  return Date.UTC(local.getUTCFullYear(), local.getUTCMonth() + 1, 1) - CST;
-};
+/** The quota's renewal (the 1st, 00:00 China time): one rule, `audit-quota.ts`. */
+export const nextQuotaRenewal = nextAuditQuotaRenewal;
 
 /** Per wave: its size and members per state. The sum over states is the wave's size. */
 export const countsByWave = (rollout: Rollout, members: readonly RolloutMember[]): { wave: number; size: number; counts: MemberCounts }[] =>
