@@ -22,6 +22,7 @@ const memberView = z.object({
   wave: z.number(),
   state: z.string(),
   deploymentId: z.string().nullable(),
+  deploymentState: z.string().nullable(),
   previousDeploymentIds: z.array(z.string()),
   reason: z.string().nullable(),
   miniProgramAppid: z.string().nullable(),
@@ -100,7 +101,8 @@ const decided = new Set<string>();
 
 /** WeChat decides every member audit under review now, one way. */
 async function decideAll(r: RolloutView, decision: 'approve' | 'reject') {
-  for (const m of r.members.filter((x) => x.state === 'auditing' && x.deploymentId && !decided.has(x.deploymentId))) {
+  // Only audits WeChat has and we recorded: a push about one still being submitted is left to the poll (minutes later).
+  for (const m of r.members.filter((x) => x.deploymentState === 'auditing' && x.deploymentId && !decided.has(x.deploymentId))) {
     decided.add(m.deploymentId ?? '');
     await p.sim.decideAudit(m.miniProgramAppid ?? '', decision);
   }
@@ -143,7 +145,7 @@ describe('rollouts, end to end', () => {
     for (let round = 0; round < 8 && r.state !== 'completed'; round++) {
       r = await tickUntil(
         created.id,
-        (x) => x.state === 'completed' || x.members.some((m) => m.state === 'auditing' && !decided.has(m.deploymentId ?? '')),
+        (x) => x.state === 'completed' || x.members.some((m) => m.deploymentState === 'auditing' && !decided.has(m.deploymentId ?? '')),
       );
       await decideAll(r, 'approve');
     }
@@ -283,7 +285,7 @@ describe('rollouts, end to end', () => {
         deploymentId: null,
         reason: 'the start was interrupted; starting again',
       });
-      const restarted = await tickUntil(created.id, (r) => r.members.every((m) => m.state === 'auditing'));
+      const restarted = await tickUntil(created.id, (r) => r.members.every((m) => m.deploymentState === 'auditing'));
       expect(memberOf(restarted, a.appId).deploymentId).toBe(made.id);
       const listed = z
         .object({ deployments: z.array(z.object({ id: z.string() })) })
@@ -315,7 +317,7 @@ describe('rollouts, end to end', () => {
   it('holds approved members for a manual release of the wave', async () => {
     const [a] = apps;
     const created = await create({ selection: { appIds: [a?.appId] }, release: { mode: 'manual' } });
-    const inReview = await tickUntil(created.id, (r) => r.members[0]?.state === 'auditing');
+    const inReview = await tickUntil(created.id, (r) => r.members[0]?.deploymentState === 'auditing');
     await decideAll(inReview, 'approve');
     const held = await tickUntil(created.id, (r) => r.members[0]?.state === 'approved');
     await p.pollNow();
@@ -358,13 +360,13 @@ describe('rollouts, end to end', () => {
       waves: { canary: { count: 2 }, percents: [100] },
       release: { phased: { percents: [10] } },
     });
-    await decideAll(await tickUntil(first.id, (r) => r.members.every((m) => m.state === 'auditing')), 'approve');
+    await decideAll(await tickUntil(first.id, (r) => r.members.every((m) => m.deploymentState === 'auditing')), 'approve');
     const live = await tickUntil(first.id, (r) => r.state === 'completed');
     expect(memberHistory(live, a.appId)).toEqual(['starting', 'building', 'auditing', 'approved', 'released']);
 
     const phased = { mode: 'on-approval', phased: { percents: [10, 50], stepMs: 0 } };
     const created = await create({ selection: { appIds: [a.appId] }, release: phased });
-    await decideAll(await tickUntil(created.id, (r) => r.members[0]?.state === 'auditing'), 'approve');
+    await decideAll(await tickUntil(created.id, (r) => r.members[0]?.deploymentState === 'auditing'), 'approve');
     const done = await tickUntil(created.id, (r) => r.state === 'completed');
     expect(done.members[0]?.state).toBe('released');
     expect(memberHistory(done, a.appId)).toEqual([
@@ -381,7 +383,7 @@ describe('rollouts, end to end', () => {
       selection: { appIds: [b.appId] },
       release: { ...phased, phased: { percents: [10, 50], stepMs: 3_600_000 } },
     });
-    await decideAll(await tickUntil(reverted.id, (r) => r.members[0]?.state === 'auditing'), 'approve');
+    await decideAll(await tickUntil(reverted.id, (r) => r.members[0]?.deploymentState === 'auditing'), 'approve');
     const phasing = await tickUntil(reverted.id, (r) => r.members[0]?.state === 'phasing');
     // The next share waits for its step's time: another tick changes nothing.
     await p.pollNow();
