@@ -7,7 +7,7 @@ jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
 import { z } from 'zod';
 import { type Client, client, expectStatus } from '../../infra/local/driver';
 import { authorizeNewApp, readyApp, type SeededPlatform, startSeededPlatform } from '../../infra/testing/seeded-platform';
-import { startBuild } from '../../shared/app/deployments';
+import { pollDue, startBuild } from '../../shared/app/deployments';
 import { driveRollouts } from '../../shared/app/rollouts/driver';
 import { applyMemberEvent, rolloutActor } from '../../shared/app/rollouts/store';
 import { outboxCollection } from '../../shared/app/webhooks/collections';
@@ -91,9 +91,28 @@ async function tickUntil(id: string, done: (r: RolloutView) => boolean, maxTicks
     await p.pollNow();
     r = await read(id);
   }
-  if (!done(r))
-    throw new Error(`rollout ${id} did not get there: ${JSON.stringify({ state: r.state, members: r.members.map((m) => m.state) })}`);
+  if (!done(r)) {
+    // What the members' deployments went through, to tell a lost push from a step that never ran.
+    const deployments = await Promise.all(
+      r.members.map(async (m) => (m.deploymentId ? (await api.get(`/v1/deployments/${m.deploymentId}`)).body : null)),
+    );
+    throw new Error(`rollout ${id} did not get there: ${JSON.stringify({ state: r.state, members: r.members, deployments })}`);
+  }
   return r;
+}
+
+/**
+ * WeChat's audit pushes name no audit, so a second approval of one mini program within the second of the first is the
+ * same push to the inbox and dropped as a repeat; the poll finds it. A poller minutes ahead polls now.
+ */
+async function pollAuditsNow(): Promise<void> {
+  const later = servicesWithClock(p.env, Date.now() + 3 * 60_000);
+  try {
+    await later.services.wechat.tokens.recordVerifyTicket(await p.sim.pushVerifyTicket(), later.now());
+    await pollDue(later.services, { budgetMs: 60_000 });
+  } finally {
+    await later.close();
+  }
 }
 
 /** Deployments WeChat decided already (their member may still show them under review until the next tick). */
@@ -367,6 +386,7 @@ describe('rollouts, end to end', () => {
     const phased = { mode: 'on-approval', phased: { percents: [10, 50], stepMs: 0 } };
     const created = await create({ selection: { appIds: [a.appId] }, release: phased });
     await decideAll(await tickUntil(created.id, (r) => r.members[0]?.deploymentState === 'auditing'), 'approve');
+    await pollAuditsNow();
     const done = await tickUntil(created.id, (r) => r.state === 'completed');
     expect(done.members[0]?.state).toBe('released');
     expect(memberHistory(done, a.appId)).toEqual([
@@ -384,6 +404,7 @@ describe('rollouts, end to end', () => {
       release: { ...phased, phased: { percents: [10, 50], stepMs: 3_600_000 } },
     });
     await decideAll(await tickUntil(reverted.id, (r) => r.members[0]?.deploymentState === 'auditing'), 'approve');
+    await pollAuditsNow();
     const phasing = await tickUntil(reverted.id, (r) => r.members[0]?.state === 'phasing');
     // The next share waits for its step's time: another tick changes nothing.
     await p.pollNow();
