@@ -50,6 +50,7 @@ import { defineCollection } from '../../shared/store/port';
 import { metricsRoutes } from './metrics-routes';
 import { readinessRoutes } from './readiness-routes';
 import { getMiniProgram, listDeployments, listMiniPrograms, primaryMiniProgramOf, queryQuota } from './reads';
+import { rolloutRoutes } from './rollout-routes';
 import {
   accountCreatedView,
   accountView,
@@ -568,6 +569,7 @@ export const routes = (s: Services): AnyRoute[] => {
     // ---------------------------------------------------------------------------------------------- webhooks
     ...webhookRoutes(s),
     ...metricsRoutes(s),
+    ...rolloutRoutes(s),
   ];
   return own;
 };

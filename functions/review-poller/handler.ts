@@ -1,13 +1,15 @@
 /**
  * `review-poller` (timer): claims due deployments with leases and does their pending work — polls audits with
  * backoff (reconciling pushes WeChat never delivered), resumes builds, submits and releases whose instance died —
- * with bounded concurrency and a time budget below the function's timeout. Logs a summary of the tick.
+ * with bounded concurrency and a time budget below the function's timeout; then drives the rollouts under way
+ * (shared/app/rollouts/driver.ts) in what is left of the budget. Logs a summary of the tick.
  */
 
 import type { Context } from 'aws-lambda';
 import { services } from '../../shared/app/compose';
 import type { Services } from '../../shared/app/context';
 import { pollDue } from '../../shared/app/deployments';
+import { driveRollouts } from '../../shared/app/rollouts/driver';
 import { cloudEntry } from '../../shared/runtime/entry';
 import type { ScheduledEvent } from '../../shared/runtime/shim';
 
@@ -21,13 +23,16 @@ const RESERVE_MS = 5_000;
 export function makeHandler(s: Services, options: { concurrency?: number } = {}) {
   return async (event: ScheduledEvent, context?: Context) => {
     const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : 60_000;
+    const startedAt = Date.now();
     const budgetMs = Math.max(1_000, remaining - RESERVE_MS);
     const summary = await pollDue(s, { budgetMs, concurrency: options.concurrency ?? 16 });
-    s.metrics.record('poller_tick_duration', summary.durationMs / 1000, {});
+    // Rollouts after the audits (DESIGN §8), within what is left of the same budget: their decisions are in by now.
+    const rollouts = await driveRollouts(s, AbortSignal.timeout(Math.max(1, budgetMs - (Date.now() - startedAt))));
+    s.metrics.record('poller_tick_duration', (Date.now() - startedAt) / 1000, {});
     s.metrics.record('poller_tick_budget', budgetMs / 1000, {});
     if (summary.stoppedByBudget) s.metrics.record('poller_ticks_stopped_by_budget', 1, {});
-    s.log.info('poller tick', { trigger: event.triggerName, ...summary });
-    return summary;
+    s.log.info('poller tick', { trigger: event.triggerName, ...summary, rollouts });
+    return { ...summary, rollouts };
   };
 }
 

@@ -268,6 +268,11 @@ export const linkLossSchema = z.lazy(() =>
 );
 export type LinkLoss = z.infer<typeof linkLossSchema>;
 
+/** A label an account puts on its apps, for rollouts to select by: lower-case letters, digits, `.`, `_`, `:`, `-`. */
+export const appLabelSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._:-]{0,62}$/, 'a label is 1–63 lower-case letters, digits, ., _, : or -, starting with a letter or digit');
+
 const appFields = {
   id: appIdSchema,
   accountId: accountIdSchema,
@@ -277,6 +282,10 @@ const appFields = {
   requiredPlugins: requiredPluginsSchema.default([]),
   miniProgramAppid: weChatAppidSchema.nullable(),
   linkLostReason: linkLossSchema.nullable(),
+  /** Labels the account puts on the app, for rollouts to select by (issue 15). */
+  labels: z.array(appLabelSchema).max(20).default([]),
+  /** Whether the platform admin may roll new template versions out to this app; the account's choice, off by default. */
+  platformManagedUpdates: z.boolean().default(false),
   createdAt: timestampSchema,
   updatedAt: timestampSchema,
 };
@@ -316,6 +325,8 @@ export const newApp = (input: NewAppInput, ids: { id: AppId; accountId: AccountI
   ...ids,
   miniProgramAppid: null,
   linkLostReason: null,
+  labels: [],
+  platformManagedUpdates: false,
   createdAt: at,
   updatedAt: at,
 });

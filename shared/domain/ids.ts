@@ -15,7 +15,7 @@ const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 // 20 × 5 bits = 100 bits: ids cannot be guessed, so a 404 across accounts reveals nothing.
 export const ID_BODY_LENGTH = 20;
 
-export const ID_PREFIXES = { account: 'acc', app: 'app', deployment: 'dep', asset: 'ast', webhookEndpoint: 'whk' } as const;
+export const ID_PREFIXES = { account: 'acc', app: 'app', deployment: 'dep', asset: 'ast', webhookEndpoint: 'whk', rollout: 'rol' } as const;
 export type IdKind = keyof typeof ID_PREFIXES;
 
 // Generated bodies are a strict subset: hand-written ids in fixtures and runbooks (`acc_demo`) stay valid.
@@ -26,11 +26,13 @@ export const appIdSchema = z.templateLiteral(['app_', body]);
 export const deploymentIdSchema = z.templateLiteral(['dep_', body]);
 export const assetIdSchema = z.templateLiteral(['ast_', body]);
 export const webhookEndpointIdSchema = z.templateLiteral(['whk_', body]);
+export const rolloutIdSchema = z.templateLiteral(['rol_', body]);
 
 export type AccountId = z.infer<typeof accountIdSchema>;
 export type AppId = z.infer<typeof appIdSchema>;
 export type DeploymentId = z.infer<typeof deploymentIdSchema>;
 export type AssetId = z.infer<typeof assetIdSchema>;
+export type RolloutId = z.infer<typeof rolloutIdSchema>;
 
 /** A WeChat appid (mini program, plugin): `wx` + 16 letters or digits. */
 export const weChatAppidSchema = z.templateLiteral(['wx', z.string().regex(/^[0-9a-zA-Z]{16}$/)]);
@@ -59,6 +61,7 @@ export const newAccountId = (randomBytes: RandomBytes): AccountId => `acc_${idBo
 export const newAppId = (randomBytes: RandomBytes): AppId => `app_${idBody(randomBytes)}`;
 export const newDeploymentId = (randomBytes: RandomBytes): DeploymentId => `dep_${idBody(randomBytes)}`;
 export const newAssetId = (randomBytes: RandomBytes): AssetId => `ast_${idBody(randomBytes)}`;
+export const newRolloutId = (randomBytes: RandomBytes): RolloutId => `rol_${idBody(randomBytes)}`;
 export const newWebhookEndpointId = (randomBytes: RandomBytes): `whk_${string}` => `whk_${idBody(randomBytes)}`;
 
 /** Which kind of our ids this is, or null: lets a router answer 404 for a well-formed id of the wrong kind. */

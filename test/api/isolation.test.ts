@@ -16,7 +16,7 @@ const world = platformForFile();
 interface Owner {
   id: AccountId;
   api: Client;
-  ids: { appId: string; assetId: string; deploymentId: string; appid: string; qrAssetId: string; webhookId: string };
+  ids: { appId: string; assetId: string; deploymentId: string; appid: string; qrAssetId: string; webhookId: string; rolloutId: string };
   config: unknown;
 }
 let first: Owner;
@@ -45,12 +45,22 @@ async function ownerWithData(): Promise<Owner> {
   const deployment = await world.seedDeployment({ accountId: id, appId, appid, at: Date.now(), built: pngOfWidth(430, 430) });
   const webhookReply = await api.post('/v1/webhooks', { url: 'http://127.0.0.1:9/hook', eventTypes: ['deployment.state_changed'] });
   const webhookId = z.object({ webhook: z.object({ id: z.string() }) }).parse(webhookReply.body).webhook.id;
+  const rolloutReply = await api.post('/v1/rollouts', { templateId: 201, userVersion: '2.0.0', selection: { appIds: [appId] } });
+  const rolloutId = idReply.parse(rolloutReply.body).id;
 
   return {
     id,
     api,
     config,
-    ids: { appId, assetId: images.appDownloadQr, deploymentId: deployment.id, appid, qrAssetId: deployment.qrAssetId ?? '', webhookId },
+    ids: {
+      appId,
+      assetId: images.appDownloadQr,
+      deploymentId: deployment.id,
+      appid,
+      qrAssetId: deployment.qrAssetId ?? '',
+      webhookId,
+      rolloutId,
+    },
   };
 }
 
@@ -85,6 +95,7 @@ const MISSING: Record<string, string> = {
   assetId: 'ast_doesnotexist',
   deploymentId: 'dep_doesnotexist',
   webhookId: 'whk_doesnotexist',
+  rolloutId: 'rol_doesnotexist',
   appid: uniqueAppid(),
 };
 
@@ -94,6 +105,7 @@ function bodyFor(route: FrontendRoute, owner: Owner): unknown {
   if (route.path === '/v1/apps/{appId}/deployments') return { userVersion: '9.9.9', userDesc: 'not yours' };
   if (route.path === '/v1/apps/{appId}/products') return { productIds: [] };
   if (route.path === '/v1/webhooks/{webhookId}/redeliver') return { since: 0 };
+  if (route.path === '/v1/rollouts/{rolloutId}/release-wave') return { wave: 0 };
   return {};
 }
 

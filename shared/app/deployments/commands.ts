@@ -71,8 +71,8 @@ async function withdrawThenApply(services: Services, id: string, cmd: Deployment
   }
 }
 
-export const cancelDeployment = (services: Services, accountId: AccountId, id: string, actor: Actor) =>
-  runCommand(services, accountId, id, { type: 'cancel', reason: 'cancelled by the account' }, actor);
+export const cancelDeployment = (services: Services, accountId: AccountId, id: string, actor: Actor, reason = 'cancelled by the account') =>
+  runCommand(services, accountId, id, { type: 'cancel', reason }, actor);
 
 /**
  * Runs a submit or a release after `check`, which is told whether the command would start anything: the readiness
@@ -103,17 +103,31 @@ export const retryDeployment = (services: Services, accountId: AccountId, id: st
 
 /** Release: only an approved deployment, only while the account may publish. Already released counts as done. */
 export const releaseDeployment = (services: Services, accountId: AccountId, id: string, actor: Actor, signal?: AbortSignal) =>
-  runChecked(services, accountId, id, 'startRelease', actor, signal, async (deployment, starts) => {
-    const account = await getAccount(services, accountId);
-    const mp = await services.db.miniPrograms.get(deployment.miniProgramAppid);
-    if (!mp) throw new NotFoundError('the deployment’s mini program is gone', { code: 'MINI_PROGRAM_NOT_FOUND' });
-    // Checked in `runCommand` too (when the release would start), and here first so the reason is the clearest one.
-    if (starts) await assertStillLinked(services, deployment);
-    const allowed = whoCanPublish(account.data, mp.data, services.config.requireSameSubject);
-    if (!allowed.ok) throw allowed.error;
-    // WeChat's answer to releasing an unfiled mini program is undocumented: its filing status is read first.
-    if (starts) await assertReadyToRelease(services, mp.data, signal);
-  });
+  runChecked(services, accountId, id, 'startRelease', actor, signal, (deployment, starts) =>
+    assertReleasable(services, accountId, deployment, starts, signal),
+  );
+
+/**
+ * What a release checks before it starts (`starts`: it would), also before a rollout's phased release (grayrelease
+ * puts the version live too): the mini program is there and still the app's, the account may publish, it is filed.
+ */
+export async function assertReleasable(
+  services: Services,
+  accountId: AccountId,
+  deployment: Deployment,
+  starts: boolean,
+  signal?: AbortSignal,
+): Promise<void> {
+  const account = await getAccount(services, accountId);
+  const mp = await services.db.miniPrograms.get(deployment.miniProgramAppid);
+  if (!mp) throw new NotFoundError('the deployment’s mini program is gone', { code: 'MINI_PROGRAM_NOT_FOUND' });
+  // Checked in `runCommand` too (when the release would start), and here first so the reason is the clearest one.
+  if (starts) await assertStillLinked(services, deployment);
+  const allowed = whoCanPublish(account.data, mp.data, services.config.requireSameSubject);
+  if (!allowed.ok) throw allowed.error;
+  // WeChat's answer to releasing an unfiled mini program is undocumented: its filing status is read first.
+  if (starts) await assertReadyToRelease(services, mp.data, signal);
+}
 
 /**
  * WeChat first, then the record: a refused undo (87013 budget) must leave the audit as it was. Only while the app

@@ -5,6 +5,7 @@
 export { type AuditEvent, handleAuditEvent } from './audit-events';
 export { type BuildInput, startBuild } from './building';
 export {
+  assertReleasable,
   bindTestersLater,
   cancelDeployment,
   releaseDeployment,

@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { deploymentStateSchema, historyEntrySchema } from '../deployment';
 import { accountIdSchema, appIdSchema, deploymentIdSchema, type RandomBytes, weChatAppidSchema } from '../ids';
+import { ROLLOUT_STATES, rolloutHistoryEntrySchema } from '../rollout';
 
 export const WEBHOOK_EVENT_TYPES = [
   'deployment.state_changed',
@@ -18,6 +19,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'mini_program.needs_reauth',
   'authorization.refused',
   'quota.low',
+  'rollout.state_changed',
   'webhook_endpoint.disabled',
   'webhook.test',
 ] as const;
@@ -66,6 +68,16 @@ const quotaLow = z.object({
   limit: z.number().int().nonnegative(),
   threshold: z.number().int().nonnegative(),
 });
+const rolloutStateChanged = z.object({
+  accountId: accountIdSchema.nullable().meta({ description: 'Null for a platform rollout (heard by the platform admin only).' }),
+  rolloutId: z.string(),
+  sequence,
+  from: z.enum(ROLLOUT_STATES).nullable(),
+  to: z.enum(ROLLOUT_STATES),
+  /** The history entry, as `GET /v1/rollouts/{id}` lists it (a wave advancing is an entry from running to running). */
+  entry: rolloutHistoryEntrySchema,
+  counts: z.record(z.string(), z.number().int()).meta({ description: 'Members per state at the change.' }),
+});
 const endpointDisabled = z.object({
   accountId: accountIdSchema.nullable(),
   endpointId: z.string(),
@@ -82,6 +94,7 @@ export const WEBHOOK_EVENT_DATA = {
   'mini_program.needs_reauth': miniProgramNeedsReauth,
   'authorization.refused': authorizationRefused,
   'quota.low': quotaLow,
+  'rollout.state_changed': rolloutStateChanged,
   'webhook_endpoint.disabled': endpointDisabled,
   'webhook.test': testEvent,
 } as const satisfies Record<WebhookEventType, z.ZodType>;
@@ -93,6 +106,8 @@ export const WEBHOOK_EVENT_SUMMARIES: Record<WebhookEventType, string> = {
   'mini_program.needs_reauth': 'WeChat no longer accepts the mini program’s refresh token: its admin must scan again.',
   'authorization.refused': 'A scan was refused (other subject, missing permission sets…), with the reason.',
   'quota.low': 'The platform’s audit quota for the month is running low (platform admin endpoints only).',
+  'rollout.state_changed':
+    'A rollout changed: started, paused, resumed, halted by its gate (with why), a wave advanced, waiting for quota, aborted, completed.',
   'webhook_endpoint.disabled': 'An endpoint failed for about three days and was disabled.',
   'webhook.test': 'Sent on request, to check an endpoint.',
 };

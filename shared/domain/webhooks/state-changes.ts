@@ -5,6 +5,7 @@
 import type { Deployment } from '../deployment';
 import type { AccountId, RandomBytes } from '../ids';
 import type { MiniProgram } from '../mini-program';
+import type { Rollout } from '../rollout';
 import { makeEvent, newEventId, type WebhookEvent } from './events';
 
 export interface OutboxEvent {
@@ -15,33 +16,38 @@ export interface OutboxEvent {
 const withId = (event: WebhookEvent, randomBytes: RandomBytes): OutboxEvent => ({ id: newEventId(event.occurredAt, randomBytes), event });
 
 /**
- * One `deployment.state_changed` per history entry the change added. The entry's position in the history is its
- * sequence: it only grows, and a write that adds two entries gives them two numbers.
+ * One event per history entry a change added. The entry's position in the history is its sequence: it only grows,
+ * and a write that adds two entries gives them two numbers.
  */
+function perNewEntry<E extends { at: number }>(
+  before: readonly E[],
+  after: readonly E[],
+  randomBytes: RandomBytes,
+  make: (entry: E, sequence: number) => WebhookEvent,
+): OutboxEvent[] {
+  return after.slice(before.length).map((entry, i) => withId(make(entry, before.length + i + 1), randomBytes));
+}
+
 export function deploymentStateEvents(before: Deployment | null, after: Deployment, randomBytes: RandomBytes): OutboxEvent[] {
-  const known = before?.history.length ?? 0;
-  return after.history.slice(known).map((entry, i) =>
-    withId(
-      makeEvent({
-        type: 'deployment.state_changed',
+  return perNewEntry(before?.history ?? [], after.history, randomBytes, (entry, sequence) =>
+    makeEvent({
+      type: 'deployment.state_changed',
+      accountId: after.accountId,
+      subject: after.id,
+      sequence,
+      occurredAt: entry.at,
+      data: {
         accountId: after.accountId,
-        subject: after.id,
-        sequence: known + i + 1,
-        occurredAt: entry.at,
-        data: {
-          accountId: after.accountId,
-          deploymentId: after.id,
-          appId: after.appId,
-          miniProgramAppid: after.miniProgramAppid,
-          sequence: known + i + 1,
-          from: entry.from,
-          to: entry.to,
-          entry,
-          reason: entry.to === after.state ? after.stateReason : (entry.cause ?? null),
-        },
-      }),
-      randomBytes,
-    ),
+        deploymentId: after.id,
+        appId: after.appId,
+        miniProgramAppid: after.miniProgramAppid,
+        sequence,
+        from: entry.from,
+        to: entry.to,
+        entry,
+        reason: entry.to === after.state ? after.stateReason : (entry.cause ?? null),
+      },
+    }),
   );
 }
 
@@ -106,4 +112,18 @@ export function authorizationRefusedEvents(
     data: { accountId, appid: null, purpose, code, reason },
   });
   return [withId(event, randomBytes)];
+}
+
+/** `rollout.state_changed`, one per history entry the change added (a wave advancing is one too). */
+export function rolloutStateEvents(before: Rollout | null, after: Rollout, randomBytes: RandomBytes): OutboxEvent[] {
+  return perNewEntry(before?.history ?? [], after.history, randomBytes, (entry, sequence) =>
+    makeEvent({
+      type: 'rollout.state_changed',
+      accountId: after.accountId,
+      subject: after.id,
+      sequence,
+      occurredAt: entry.at,
+      data: { accountId: after.accountId, rolloutId: after.id, sequence, from: entry.from, to: entry.to, entry, counts: after.counts },
+    }),
+  );
 }

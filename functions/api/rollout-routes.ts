@@ -1,0 +1,220 @@
+/**
+ * `/v1/rollouts` (an account over its own apps, account API key) and `/v1/platform/rollouts` (the platform admin,
+ * over the apps of every account that allows platform-managed updates): create, list, read with members and
+ * progress, pause, resume, abort, retry the failed members, release a held wave. The same routes twice, one owner
+ * each. Plus an app's rollout settings (labels, platform-managed updates), which its account sets.
+ */
+import { z } from 'zod';
+import { getApp } from '../../shared/app/catalog';
+import { accountOf, actorOf, type Services } from '../../shared/app/context';
+import {
+  abortRollout,
+  createRollout,
+  listRollouts,
+  pauseRollout,
+  releaseWave,
+  resumeRollout,
+  retryMembers,
+  rolloutSettingsOf,
+  rolloutWithMembers,
+  updateRolloutSettings,
+} from '../../shared/app/rollouts/manage';
+import type { RolloutOwner } from '../../shared/app/rollouts/store';
+import { appLabelSchema } from '../../shared/domain/app';
+import { lazyTarget } from '../../shared/domain/common';
+import { appIdSchema, rolloutIdSchema } from '../../shared/domain/ids';
+import {
+  abortOptionsSchema,
+  countsByWave,
+  estimatedEnd,
+  MEMBER_STATES,
+  type Rollout,
+  type RolloutMember,
+  rolloutInputSchema,
+  rolloutMemberSchema,
+  rolloutSchema,
+  waveSchema,
+} from '../../shared/domain/rollout';
+import { type AnyRoute, json, type Principal, route } from '../../shared/runtime/http/route';
+
+const rolloutParams = z.object({ rolloutId: rolloutIdSchema.meta({ description: 'a rollout id (rol_…)' }) });
+const appParams = z.object({ appId: appIdSchema.meta({ description: 'an app id (app_…)' }) });
+
+const countsView = z.object(Object.fromEntries(MEMBER_STATES.map((state) => [state, z.number().int()])));
+
+const rolloutView = lazyTarget(rolloutSchema)
+  .omit({ waves: true })
+  .extend({
+    waves: z.array(
+      waveSchema.extend({
+        wave: z.number().int(),
+        counts: countsView.meta({ description: 'Members of the wave per state; they add up to its size.' }),
+      }),
+    ),
+    estimatedEndAt: z
+      .number()
+      .int()
+      .nullable()
+      .meta({ description: 'When the rollout should end, from the audit times observed so far; null before the first decision.' }),
+  })
+  .meta({ id: 'Rollout' });
+const memberView = lazyTarget(rolloutMemberSchema).meta({ id: 'RolloutMember' });
+const rolloutWithMembersView = rolloutView.extend({ members: z.array(memberView) }).meta({ id: 'RolloutWithMembers' });
+
+const settingsView = z
+  .object({
+    labels: z.array(z.string()),
+    platformManagedUpdates: z.boolean().meta({ description: 'Whether the platform admin may roll new template versions out to this app.' }),
+  })
+  .meta({ id: 'AppRolloutSettings' });
+
+const toView = (s: Services, rollout: Rollout, members: readonly RolloutMember[]): z.infer<typeof rolloutView> => ({
+  ...rollout,
+  waves: countsByWave(rollout, members).map(({ wave, counts }) => ({
+    ...(rollout.waves[wave] ?? { size: 0, acceptedBad: 0, released: false }),
+    wave,
+    counts,
+  })),
+  estimatedEndAt: estimatedEnd(rollout, members, s.clock()),
+});
+
+function ownerRoutes(
+  s: Services,
+  prefix: string,
+  auth: 'account' | 'admin',
+  whose: (p: Principal) => RolloutOwner,
+  who: string,
+): AnyRoute[] {
+  const one = `${prefix}/{rolloutId}`;
+  const withMembers = async (owner: RolloutOwner, id: string) => {
+    const { rollout, members } = await rolloutWithMembers(s, owner, id);
+    return { ...toView(s, rollout, members), members };
+  };
+  const action = (name: string, summary: string, run: (owner: RolloutOwner, id: string, principal: Principal) => Promise<unknown>) =>
+    route({
+      method: 'POST',
+      path: `${one}/${name}`,
+      auth,
+      summary,
+      params: rolloutParams,
+      response: rolloutWithMembersView,
+      handle: async ({ params, principal }) => {
+        const owner = whose(principal);
+        await run(owner, params.rolloutId, principal);
+        return json(200, await withMembers(owner, params.rolloutId));
+      },
+    });
+  return [
+    route({
+      method: 'POST',
+      path: prefix,
+      status: 201,
+      auth,
+      summary: `Start a rollout of a template version over ${who}, in waves (members resolved now; the timer drives it)`,
+      body: rolloutInputSchema,
+      response: rolloutWithMembersView,
+      handle: async ({ body, principal }) => {
+        const owner = whose(principal);
+        const rollout = await createRollout(s, owner, body, actorOf(principal));
+        return json(201, await withMembers(owner, rollout.id));
+      },
+    }),
+    route({
+      method: 'GET',
+      path: prefix,
+      auth,
+      summary: `The rollouts of ${who}, newest first: plan, state, history and members per state as last counted`,
+      response: z.object({ rollouts: z.array(lazyTarget(rolloutSchema).meta({ id: 'RolloutSummary' })) }),
+      handle: async ({ principal }) => json(200, { rollouts: await listRollouts(s, whose(principal)) }),
+    }),
+    route({
+      method: 'GET',
+      path: one,
+      auth,
+      summary: 'A rollout: its plan, state, history (who, when, why), counts per wave, estimated end, and every member with its deployment',
+      params: rolloutParams,
+      response: rolloutWithMembersView,
+      handle: async ({ params, principal }) => json(200, await withMembers(whose(principal), params.rolloutId)),
+    }),
+    action('pause', 'Pause: nothing new is started, submitted or released; audits under way go on', (owner, id, p) =>
+      pauseRollout(s, owner, id, actorOf(p)),
+    ),
+    action('resume', 'Resume a paused or halted rollout (a halt’s failures so far are accepted; new ones count)', (owner, id, p) =>
+      resumeRollout(s, owner, id, actorOf(p)),
+    ),
+    route({
+      method: 'POST',
+      path: `${one}/abort`,
+      auth,
+      summary:
+        'Abort: members not started are skipped, building or built or approved cancelled, in review withdrawn or left (inReview), released left or rolled back (released)',
+      params: rolloutParams,
+      body: abortOptionsSchema,
+      response: rolloutWithMembersView,
+      handle: async ({ params, body, principal }) => {
+        const owner = whose(principal);
+        await abortRollout(s, owner, params.rolloutId, body, actorOf(principal));
+        return json(200, await withMembers(owner, params.rolloutId));
+      },
+    }),
+    route({
+      method: 'POST',
+      path: `${one}/retry`,
+      auth,
+      summary: 'Retry the rejected and failed members (or those listed): each gets a new build',
+      params: rolloutParams,
+      body: z.strictObject({ appIds: z.array(appIdSchema).min(1).max(10_000).optional() }),
+      response: rolloutWithMembersView,
+      handle: async ({ params, body, principal }) => {
+        const owner = whose(principal);
+        await retryMembers(s, owner, params.rolloutId, body.appIds, actorOf(principal));
+        return json(200, await withMembers(owner, params.rolloutId));
+      },
+    }),
+    route({
+      method: 'POST',
+      path: `${one}/release-wave`,
+      auth,
+      summary: 'Manual release policy: release the approved members of a wave (and those approved later in it)',
+      params: rolloutParams,
+      body: z.strictObject({ wave: z.number().int().nonnegative() }),
+      response: rolloutWithMembersView,
+      handle: async ({ params, body, principal }) => {
+        const owner = whose(principal);
+        await releaseWave(s, owner, params.rolloutId, body.wave, actorOf(principal));
+        return json(200, await withMembers(owner, params.rolloutId));
+      },
+    }),
+  ];
+}
+
+export const rolloutRoutes = (s: Services): AnyRoute[] => [
+  ...ownerRoutes(s, '/v1/rollouts', 'account', (p) => accountOf(p), "the account's own apps"),
+  ...ownerRoutes(s, '/v1/platform/rollouts', 'admin', () => null, 'every app whose account allows platform-managed updates'),
+  route({
+    method: 'GET',
+    path: '/v1/apps/{appId}/rollout-settings',
+    auth: 'account',
+    summary: "An app's labels (rollouts select by them) and whether the platform admin may roll updates out to it",
+    params: appParams,
+    response: settingsView,
+    handle: async ({ params, principal }) => json(200, rolloutSettingsOf((await getApp(s, accountOf(principal), params.appId)).data)),
+  }),
+  route({
+    method: 'PUT',
+    path: '/v1/apps/{appId}/rollout-settings',
+    auth: 'account',
+    summary: "Set an app's labels and/or whether the platform admin may roll updates out to it (off by default)",
+    params: appParams,
+    body: z.strictObject({ labels: z.array(appLabelSchema).max(20).optional(), platformManagedUpdates: z.boolean().optional() }),
+    response: settingsView,
+    handle: async ({ params, body, principal }) =>
+      json(
+        200,
+        await updateRolloutSettings(s, accountOf(principal), params.appId, {
+          ...(body.labels ? { labels: body.labels } : {}),
+          ...(body.platformManagedUpdates === undefined ? {} : { platformManagedUpdates: body.platformManagedUpdates }),
+        }),
+      ),
+  }),
+];

@@ -1,0 +1,481 @@
+/**
+ * The rollout driver: what the poller's timer does for every rollout under way, after it polled the audits.
+ *
+ * How it stays correct with many pollers, crashes and retries:
+ * - One driver per rollout at a time (a lease). Each tick first mirrors every member's deployment (audit pushes and
+ *   users' commands changed those), so the gate acts on a decision at the latest one tick after it.
+ * - Every member step is one compare-and-set of the member. A start is recorded first (`starting`, with its time),
+ *   then made through the pipeline's own build entry (`startBuild`: every single-deployment rule holds, the app's
+ *   build slot above all), then its deployment recorded. A start cut by a crash is found again: the deployment the
+ *   rollout made for the app since (its `createdBy` names the rollout) is adopted, else the member is pending again.
+ *   Two starts of one app cannot both build: the slot lets one through, and the other adopts its deployment.
+ * - Submits, releases, cancels and withdrawals are the pipeline's commands, which are no-ops when repeated.
+ * - The platform's audit quota is read before anything that will spend it; the rollout never goes below its
+ *   reserve and says until when it waits (the quota renews monthly).
+ * - Work per tick is bounded (starts per tick, the tick's budget): what is left is for the next tick.
+ */
+import { randomBytes } from 'node:crypto';
+import { AppError, isAppError } from '../../domain/errors';
+import type { DeploymentId } from '../../domain/ids';
+import {
+  ACTIVE_MEMBER_STATES,
+  ACTIVE_ROLLOUT_STATES,
+  abortDone,
+  countStates,
+  gateDecision,
+  type MemberStep,
+  nextMemberStep,
+  nextPhasePercentage,
+  nextQuotaRenewal,
+  type Rollout,
+  type RolloutMember,
+} from '../../domain/rollout';
+import { sharedSignal } from '../../runtime/abort';
+import { createLeases } from '../../store/leases';
+import type { Stored } from '../../store/port';
+import { ERRCODE, WeChatApiError } from '../../wechat/errcodes';
+import { GRAY_RELEASE_STATUS } from '../../wechat/gray-release-schemas';
+import type { Services } from '../context';
+import {
+  assertReleasable,
+  cancelDeployment,
+  DeploymentConflictError,
+  latestDeploymentOf,
+  releaseDeployment,
+  rollbackDeployment,
+  startBuild,
+  submitForAudit,
+  undoAudit,
+} from '../deployments';
+import { callOf } from '../deployments/leases';
+import { noteAuditQuota } from '../webhooks/quota';
+import { applyMemberEvent, applyRolloutCommand, membersOf, rolloutActor, rolloutCollections } from './store';
+
+const LEASE_MS = 2 * 60_000;
+/** Settled members whose deployment can still move (resubmitted by the account, rolled back, cancelled by abort). */
+const MIRRORED_SETTLED: readonly RolloutMember['state'][] = ['rejected', 'withdrawn', 'released'];
+/** Members a driver works on at once: each start is a build of several WeChat calls. */
+const CONCURRENCY = 4;
+
+export interface RolloutTickSummary {
+  rollouts: number;
+  skippedBusy: number;
+  started: number;
+  submitted: number;
+  released: number;
+  synced: number;
+  errors: number;
+}
+
+const emptySummary = (): RolloutTickSummary => ({
+  rollouts: 0,
+  skippedBusy: 0,
+  started: 0,
+  submitted: 0,
+  released: 0,
+  synced: 0,
+  errors: 0,
+});
+
+/** One driver tick over every rollout under way, within `signal` (the poller's budget). */
+export async function driveRollouts(services: Services, budget?: AbortSignal): Promise<RolloutTickSummary> {
+  // Every concurrent WeChat call of the tick listens to it.
+  const signal = budget ? sharedSignal(budget) : undefined;
+  const summary = emptySummary();
+  const { rollouts } = rolloutCollections(services);
+  const open = await rollouts.find({ where: { state: { in: [...ACTIVE_ROLLOUT_STATES] } }, orderBy: { field: 'createdAt' }, limit: 1000 });
+  const leases = createLeases(services.store, services.clock);
+  for (const stored of open) {
+    if (signal?.aborted) break;
+    const lease = await leases.acquire(`rollout:${stored.id}`, randomBytes(6).toString('hex'), LEASE_MS);
+    if (!lease) {
+      summary.skippedBusy += 1;
+      continue;
+    }
+    try {
+      summary.rollouts += 1;
+      await driveRollout(services, stored.id, summary, signal);
+    } catch (error) {
+      summary.errors += 1;
+      services.log.error('rollout tick failed', { rolloutId: stored.id, error });
+    } finally {
+      await leases.release(lease);
+    }
+  }
+  return summary;
+}
+
+async function driveRollout(services: Services, id: string, summary: RolloutTickSummary, signal?: AbortSignal): Promise<void> {
+  const { rollouts } = rolloutCollections(services);
+  const rollout = (await rollouts.get(id))?.data;
+  if (!rollout) return;
+  let members = await membersOf(services, id);
+
+  // 1. What the pipeline did since: each member with a deployment mirrors it.
+  for (const m of members) {
+    if (m.data.deploymentId !== null && (ACTIVE_MEMBER_STATES.includes(m.data.state) || MIRRORED_SETTLED.includes(m.data.state))) {
+      if (await syncMember(services, m)) summary.synced += 1;
+    }
+  }
+  members = await membersOf(services, id);
+
+  // 2. Member steps, bounded by the quota and the starts per tick.
+  await runSteps(services, rollout, members, summary, signal);
+
+  // 3. The gate and the rollout's own state, from the members as they now stand.
+  const now = (await membersOf(services, id)).map((m) => m.data);
+  await applyRolloutCommand(
+    services,
+    'any',
+    id,
+    (r) => {
+      if (r.state === 'aborting') return abortDone(r, now, services.clock()) ? { type: 'aborted' } : null;
+      const gate = gateDecision(r, now);
+      if (gate.kind === 'halt') return { type: 'halt', reason: gate.reason };
+      if (gate.kind === 'advance') return { type: 'advance', to: gate.to };
+      if (gate.kind === 'complete') return { type: 'complete' };
+      return null;
+    },
+    { kind: 'system' },
+    (r) => ({ ...r, counts: countStates(now) }),
+  );
+}
+
+/** Mirrors the member's deployment; true when the member changed. */
+async function syncMember(services: Services, member: Pick<Stored<RolloutMember>, 'id' | 'data'>): Promise<boolean> {
+  if (member.data.deploymentId === null) return false;
+  const deployment = (await services.db.deployments.get(member.data.deploymentId))?.data;
+  if (!deployment) return false;
+  const result = await applyMemberEvent(services, member.id, {
+    type: 'deployment',
+    state: deployment.state,
+    reason: deployment.stateReason,
+    submittedAt: deployment.audit?.submittedAt ?? null,
+    decidedAt: deployment.audit?.decidedAt ?? null,
+  });
+  return result?.changed === true;
+}
+
+interface Budget {
+  /** Submits the quota allows beyond the reserve; null when unknown (WeChat not asked, or it did not answer). */
+  submits: number | null;
+  starts: number;
+}
+
+async function runSteps(
+  services: Services,
+  rollout: Rollout,
+  members: readonly Stored<RolloutMember>[],
+  summary: RolloutTickSummary,
+  signal?: AbortSignal,
+): Promise<void> {
+  const at = services.clock();
+  const work = members
+    .map((m) => ({ m, step: nextMemberStep(rollout, m.data, at) }))
+    .filter((w): w is { m: Stored<RolloutMember>; step: MemberStep } => w.step !== null);
+  const spending = work.filter((w) => w.step === 'start' || w.step === 'submit');
+  const budget: Budget = {
+    submits: spending.length > 0 ? await quotaBeyondReserve(services, rollout, members, signal) : null,
+    starts: rollout.startsPerTick,
+  };
+  if (spending.length > 0 && budget.submits !== null) {
+    // Started but not yet submitted: each will spend one submit.
+    const inBuild = members.filter((m) => m.data.state === 'starting' || m.data.state === 'building').length;
+    const startable = budget.submits - inBuild;
+    const wantsToStart = work.some((w) => w.step === 'start');
+    if (wantsToStart && startable <= 0) await waitForQuota(services, rollout, budget.submits + rollout.quotaReserve);
+    else if (rollout.waiting) await applyRolloutCommand(services, 'any', rollout.id, { type: 'quotaAvailable' }, { kind: 'system' });
+  }
+  let next = 0;
+  const worker = async () => {
+    for (;;) {
+      if (signal?.aborted) return;
+      const item = work[next++];
+      if (!item) return;
+      try {
+        await doStep(services, rollout, item.m, item.step, budget, members, summary, signal);
+      } catch (error) {
+        summary.errors += 1;
+        services.log.warn('rollout member step failed; tried again next tick', {
+          rolloutId: rollout.id,
+          appId: item.m.data.appId,
+          step: item.step,
+          error,
+        });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+}
+
+async function waitForQuota(services: Services, rollout: Rollout, rest: number): Promise<void> {
+  const until = nextQuotaRenewal(services.clock());
+  await applyRolloutCommand(services, 'any', rollout.id, { type: 'waitForQuota', until, rest }, { kind: 'system' });
+}
+
+/**
+ * The platform's submits left beyond the rollout's reserve (WeChat `queryquota`: one quota per platform, asked
+ * through any authorized mini program — here a member's). Null when WeChat did not answer: nothing that spends is
+ * started this tick.
+ */
+async function quotaBeyondReserve(
+  services: Services,
+  rollout: Rollout,
+  members: readonly Stored<RolloutMember>[],
+  signal?: AbortSignal,
+): Promise<number | null> {
+  const candidates = [
+    ...new Set(members.flatMap((m) => (m.data.miniProgramAppid && m.data.state !== 'skipped' ? [m.data.miniProgramAppid] : []))),
+  ];
+  for (const appid of candidates.slice(0, 3)) {
+    try {
+      const quota = await services.wechat.client.queryQuota(appid, callOf(signal));
+      await noteAuditQuota(services, quota);
+      return Math.max(0, quota.rest - rollout.quotaReserve);
+    } catch (error) {
+      services.log.warn('queryquota failed for a rollout', { rolloutId: rollout.id, appid, error });
+    }
+  }
+  return null;
+}
+
+async function doStep(
+  services: Services,
+  rollout: Rollout,
+  member: Stored<RolloutMember>,
+  step: MemberStep,
+  budget: Budget,
+  members: readonly Stored<RolloutMember>[],
+  summary: RolloutTickSummary,
+  signal?: AbortSignal,
+): Promise<void> {
+  const m = member.data;
+  const actor = rolloutActor(rollout.id);
+  const deploymentId = m.deploymentId;
+  switch (step) {
+    case 'start': {
+      const inBuild = members.filter((x) => x.data.state === 'starting' || x.data.state === 'building').length + summary.started;
+      if (budget.starts <= 0 || budget.submits === null || budget.submits - inBuild <= 0) return;
+      budget.starts -= 1;
+      const started = await startMember(services, rollout, member, signal);
+      if (!started) return;
+      summary.started += 1;
+      // The build ran as far as this tick allowed: the member shows where it got (built, usually).
+      await syncMember(services, { id: member.id, data: started });
+      return;
+    }
+    case 'adopt':
+      await adoptStart(services, rollout, member);
+      return;
+    case 'submit':
+      if (deploymentId === null || budget.submits === null || budget.submits <= 0) return;
+      budget.submits -= 1;
+      await refusedAsFailure(services, member, () => submitForAudit(services, m.accountId, deploymentId, actor, signal));
+      summary.submitted += 1;
+      break;
+    case 'release':
+      if (deploymentId === null) return;
+      await refusedAsFailure(services, member, () => releaseDeployment(services, m.accountId, deploymentId, actor, signal));
+      summary.released += 1;
+      break;
+    case 'phase':
+      if (deploymentId === null) return;
+      if (await phaseStep(services, rollout, member, deploymentId, signal)) return;
+      break;
+    case 'revert':
+      await revertPhase(services, member, signal);
+      return;
+    case 'skip':
+      await applyMemberEvent(services, member.id, { type: 'skip', reason: 'rollout aborted before it started' });
+      return;
+    case 'cancel':
+      if (deploymentId !== null) await cancelDeployment(services, m.accountId, deploymentId, actor, 'rollout aborted');
+      break;
+    case 'leave':
+      await applyMemberEvent(services, member.id, { type: 'leave', reason: 'rollout aborted: left under review, as asked' });
+      return;
+    case 'withdraw':
+    case 'rollback':
+      if (deploymentId === null) return;
+      try {
+        await (step === 'withdraw' ? undoAudit : rollbackDeployment)(services, m.accountId, deploymentId, actor);
+      } catch (error) {
+        // WeChat refused (no undo left today, no version to go back to): the member stays as it is, and says why.
+        if (!(error instanceof WeChatApiError) && !(error instanceof DeploymentConflictError)) throw error;
+        await applyMemberEvent(services, member.id, { type: 'leave', reason: `rollout aborted; ${step} refused: ${error.message}` });
+        return;
+      }
+      break;
+  }
+  await syncMember(services, member);
+}
+
+/**
+ * One step of a member's phased release (grayrelease): the next share, or the full release once the last share's
+ * time has passed (or WeChat completed the plan itself, on day 15). Returns true when the member is recorded and
+ * needs no mirror of its deployment (still approved while phasing).
+ */
+async function phaseStep(
+  services: Services,
+  rollout: Rollout,
+  member: Stored<RolloutMember>,
+  deploymentId: DeploymentId,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const m = member.data;
+  const appid = m.miniProgramAppid;
+  if (appid === null) return true;
+  const full = async () => {
+    await refusedAsFailure(services, member, () =>
+      releaseDeployment(services, m.accountId, deploymentId, rolloutActor(rollout.id), signal),
+    );
+    return false;
+  };
+  if (m.state === 'phasing') {
+    // Watch the plan: the mini program's admin may have revoked it, or WeChat released it in full by itself.
+    const plan = (await services.wechat.client.getGrayReleasePlan(appid, callOf(signal))).gray_release_plan;
+    if (plan.status === GRAY_RELEASE_STATUS.deleted) {
+      await applyMemberEvent(services, member.id, { type: 'phaseReverted', reason: 'the phased release was revoked at WeChat' });
+      return true;
+    }
+    if (plan.status === GRAY_RELEASE_STATUS.completed) return full();
+  }
+  const percentage = nextPhasePercentage(rollout, m);
+  if (percentage === null) return full();
+  const deployment = (await services.db.deployments.get(deploymentId))?.data;
+  if (!deployment) return true;
+  try {
+    // grayrelease puts the version live too: the release's own checks first.
+    await assertReleasable(services, m.accountId, deployment, true, signal);
+    await services.wechat.client.grayRelease(appid, { gray_percentage: percentage }, callOf(signal));
+  } catch (error) {
+    // A first release must be in full (85079); a share already reached (a repeated step after a crash) is 85082.
+    if (error instanceof WeChatApiError && error.errcode === ERRCODE.GRAY_NO_ONLINE_RELEASE) return full();
+    if (!(error instanceof WeChatApiError && error.errcode === ERRCODE.GRAY_PERCENTAGE_NOT_HIGHER)) {
+      if (!isRefusal(error)) throw error;
+      await applyMemberEvent(services, member.id, { type: 'fail', reason: `phased release refused: ${error.message}` });
+      return true;
+    }
+  }
+  await applyMemberEvent(services, member.id, { type: 'phased', percentage });
+  return true;
+}
+
+/** Abort during a phase: the users it reached go back to the version before (revertgrayrelease), and the app is freed. */
+async function revertPhase(services: Services, member: Stored<RolloutMember>, signal?: AbortSignal): Promise<void> {
+  const m = member.data;
+  if (m.miniProgramAppid === null || m.deploymentId === null) return;
+  const plan = (await services.wechat.client.getGrayReleasePlan(m.miniProgramAppid, callOf(signal))).gray_release_plan;
+  if (plan.status === GRAY_RELEASE_STATUS.running || plan.status === GRAY_RELEASE_STATUS.paused) {
+    await services.wechat.client.revertGrayRelease(m.miniProgramAppid, callOf(signal));
+  }
+  await applyMemberEvent(services, member.id, { type: 'phaseReverted', reason: 'rollout aborted: phased release reverted' });
+}
+
+/** A refusal of ours or WeChat's for this member, as opposed to a passing failure (tried again next tick). */
+const isRefusal = (error: unknown): error is AppError =>
+  isAppError(error) &&
+  !['unavailable', 'internal', 'rate-limited'].includes(error.category) &&
+  !(error instanceof WeChatApiError && (error.kind === 'transient' || error.kind === 'token'));
+
+/** A refusal of ours or WeChat's for this member (not a passing failure) fails the member and frees the app. */
+async function refusedAsFailure(services: Services, member: Stored<RolloutMember>, run: () => Promise<unknown>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    if (!isRefusal(error)) throw error;
+    // Failed first, then its deployment closed (so the app is free): the mirror keeps a failed member failed.
+    await applyMemberEvent(services, member.id, { type: 'fail', reason: error.message });
+    const deploymentId = member.data.deploymentId;
+    if (deploymentId !== null && member.data.state !== 'approved') {
+      const actor = rolloutActor(member.data.rolloutId);
+      await cancelDeployment(services, member.data.accountId, deploymentId, actor, `rollout: ${error.message}`).catch((cause: unknown) => {
+        services.log.warn('could not cancel a failed member’s deployment', { deploymentId, error: cause });
+      });
+    }
+  }
+}
+
+/** Starts the member's deployment; the member once started (or its start adopted), else null. */
+async function startMember(
+  services: Services,
+  rollout: Rollout,
+  member: Stored<RolloutMember>,
+  signal?: AbortSignal,
+): Promise<RolloutMember | null> {
+  const m = member.data;
+  // The app's own deployment (the account's, or another rollout's) is open: wait for it, or skip the app.
+  const latest = await latestDeploymentOf(services, m.appId);
+  const previous = latest && (m.previousDeploymentIds as readonly string[]).includes(latest.id) ? latest : null;
+  if (previous) {
+    // A retried member's earlier attempt (rejected, or failed but retryable) still holds the app: close it.
+    await cancelDeployment(services, m.accountId, previous.id, rolloutActor(rollout.id), 'rollout: retried with a new build').catch(
+      (error: unknown) => {
+        if (!(error instanceof AppError)) throw error;
+      },
+    );
+  }
+  const busy = await busyWith(services, m.appId);
+  if (busy) {
+    if (rollout.busyApps === 'skip') await applyMemberEvent(services, member.id, { type: 'skip', reason: `the app is busy: ${busy}` });
+    else await applyMemberEvent(services, member.id, { type: 'wait', reason: `waiting for the app: ${busy}` });
+    return null;
+  }
+  const intent = await applyMemberEvent(services, member.id, { type: 'start' });
+  if (!intent?.changed) return null;
+  try {
+    const deployment = await startBuild(
+      services,
+      m.accountId,
+      m.appId,
+      { userVersion: rollout.userVersion, userDesc: rollout.userDesc || `rollout ${rollout.id}`, templateId: rollout.templateId },
+      rolloutActor(rollout.id),
+      signal,
+    );
+    return (await applyMemberEvent(services, member.id, { type: 'started', deploymentId: deployment.id }))?.member ?? null;
+  } catch (error) {
+    if (error instanceof DeploymentConflictError && error.code === 'DEPLOYMENT_ALREADY_OPEN') {
+      // Another start of this member got there first (its deployment is ours), or the app just became busy.
+      const adopted = await adoptStart(services, rollout, member);
+      if (adopted) return adopted;
+      await applyMemberEvent(services, member.id, { type: 'wait', reason: `waiting for the app: ${error.message}` });
+      return null;
+    }
+    if (isAppError(error) && error.category !== 'unavailable' && error.category !== 'internal') {
+      await applyMemberEvent(services, member.id, { type: 'fail', reason: `${error.code}: ${error.message}` });
+      return null;
+    }
+    // Unknown outcome (WeChat unreachable, the tick's end): the member stays starting and is adopted or restarted.
+    throw error;
+  }
+}
+
+/** What keeps the app from a new deployment now, or null. */
+async function busyWith(services: Services, appId: RolloutMember['appId']): Promise<string | null> {
+  const latest = await latestDeploymentOf(services, appId);
+  if (!latest) return null;
+  const closed =
+    ['cancelled', 'voided', 'released', 'rolled-back'].includes(latest.state) ||
+    (latest.state === 'failed' && latest.failure?.retryable !== true);
+  return closed ? null : `deployment ${latest.id} is ${latest.state}`;
+}
+
+/**
+ * A start whose outcome is unknown (its instance died, or the slot said the app was busy): the deployment this
+ * rollout made for the app since the start began is the member's; none means it never got made.
+ */
+async function adoptStart(services: Services, rollout: Rollout, member: Stored<RolloutMember>): Promise<RolloutMember | null> {
+  const since = (member.data.startingAt ?? member.data.updatedAt) - 60_000;
+  const made = await services.db.deployments.find({
+    where: { appId: member.data.appId, createdAt: { gte: since } },
+    orderBy: { field: 'createdAt', direction: 'desc' },
+    limit: 10,
+  });
+  const ours = made.find((d) => d.data.createdBy.kind === 'system' && d.data.createdBy.id === rolloutActor(rollout.id).id);
+  if (ours && !member.data.previousDeploymentIds.includes(ours.data.id)) {
+    return (await applyMemberEvent(services, member.id, { type: 'started', deploymentId: ours.data.id }))?.member ?? null;
+  }
+  if (member.data.state === 'starting')
+    await applyMemberEvent(services, member.id, { type: 'wait', reason: 'the start was interrupted; starting again' });
+  return null;
+}
