@@ -11,6 +11,7 @@ import { pollDue, startBuild } from '../../shared/app/deployments';
 import { driveRollouts } from '../../shared/app/rollouts/driver';
 import { applyMemberEvent, rolloutActor } from '../../shared/app/rollouts/store';
 import { outboxCollection } from '../../shared/app/webhooks/collections';
+import { MAX_POLL_DELAY_MS } from '../../shared/domain/deployment';
 import type { AccountId } from '../../shared/domain/ids';
 import { START_STALE_MS } from '../../shared/domain/rollout';
 import { servicesWithClock } from '../reliability/support';
@@ -103,10 +104,11 @@ async function tickUntil(id: string, done: (r: RolloutView) => boolean, maxTicks
 
 /**
  * WeChat's audit pushes name no audit, so a second approval of one mini program within the second of the first is the
- * same push to the inbox and dropped as a repeat; the poll finds it. A poller minutes ahead polls now.
+ * same push to the inbox and dropped as a repeat; the poll finds it. A poller past the longest poll backoff polls
+ * now: an earlier tick may have polled the audit before WeChat decided and put the next poll minutes off.
  */
 async function pollAuditsNow(): Promise<void> {
-  const later = servicesWithClock(p.env, Date.now() + 3 * 60_000);
+  const later = servicesWithClock(p.env, Date.now() + MAX_POLL_DELAY_MS + 60_000);
   try {
     await later.services.wechat.tokens.recordVerifyTicket(await p.sim.pushVerifyTicket(), later.now());
     await pollDue(later.services, { budgetMs: 60_000 });
