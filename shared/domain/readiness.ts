@@ -302,9 +302,15 @@ export function refusalReason(errcode: number, meaning: string): { item: Readine
   const item = itemOfErrcode(errcode);
   if (item === undefined) return null;
   const { fix, where } = ITEM_FIXES[item];
-  const at = where === undefined ? '' : ` (${where})`;
-  return { item, reason: `${ITEM_TITLES[item].en} [readiness: ${item}]: ${fix.en}${at} — WeChat ${errcode}: ${meaning}` };
+  return { item, reason: `${itemWords(item, fix, where)} — WeChat ${errcode}: ${meaning}` };
 }
+
+/** The reason a step fails with when the report shows an item blocking before WeChat is asked: the same words. */
+export const blockedReason = (item: ReadinessItem): string =>
+  `${itemWords(item.id, item.fix ?? ITEM_FIXES[item.id].fix, item.where)} — ${item.wechat.source}: ${item.wechat.says}`;
+
+const itemWords = (id: ReadinessItemId, fix: Words, where: string | undefined): string =>
+  `${ITEM_TITLES[id].en} [readiness: ${id}]: ${fix.en}${where === undefined ? '' : ` (${where})`}`;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Evaluation
