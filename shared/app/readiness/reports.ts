@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { App } from '../../domain/app';
 import type { Deployment } from '../../domain/deployment';
-import { AppError, ConflictError, DuplicateKeyError, NotFoundError } from '../../domain/errors';
+import { AppError, ConflictError, DuplicateKeyError } from '../../domain/errors';
 import type { AccountId } from '../../domain/ids';
 import type { MiniProgram } from '../../domain/mini-program';
 import {
@@ -23,6 +23,7 @@ import {
   type ReadinessStage,
 } from '../../domain/readiness';
 import { defineCollection } from '../../store/port';
+import { getApp, getMiniProgram } from '../catalog';
 import type { Services } from '../context';
 import { everReleasedOf, fact, gatherFacts, icpOf, mapFact } from './facts';
 
@@ -136,14 +137,6 @@ async function reportFor(
   return cached ?? freshReport(services, mp, app, options.signal);
 }
 
-export async function ownMiniProgram(services: Services, accountId: AccountId, appid: string): Promise<MiniProgram> {
-  const stored = await services.db.miniPrograms.get(appid);
-  if (!stored || stored.data.accountId !== accountId) {
-    throw new NotFoundError(`mini program ${appid} not found`, { code: 'MINI_PROGRAM_NOT_FOUND', field: 'appid' });
-  }
-  return stored.data;
-}
-
 export async function linkedApp(services: Services, mp: MiniProgram): Promise<App | null> {
   if (mp.linkedAppId === null) return null;
   const app = (await services.db.apps.get(mp.linkedAppId))?.data ?? null;
@@ -157,7 +150,7 @@ export async function miniProgramReadiness(
   appid: string,
   options: { fresh?: boolean; signal?: AbortSignal } = {},
 ): Promise<ReadinessReport> {
-  const mp = await ownMiniProgram(services, accountId, appid);
+  const mp = (await getMiniProgram(services, accountId, appid)).data;
   return reportFor(services, mp, await linkedApp(services, mp), options);
 }
 
@@ -168,12 +161,11 @@ export async function appReadiness(
   appId: string,
   options: { fresh?: boolean; signal?: AbortSignal } = {},
 ): Promise<ReadinessReport> {
-  const app = (await services.db.apps.get(appId))?.data;
-  if (!app || app.accountId !== accountId) throw new NotFoundError(`app ${appId} not found`, { code: 'APP_NOT_FOUND', field: 'appId' });
+  const app = (await getApp(services, accountId, appId)).data;
   if (!app.miniProgramAppid) {
     throw new ReadinessConflictError('APP_NOT_LINKED', 'the app has no mini program yet: authorize one for it first');
   }
-  return reportFor(services, await ownMiniProgram(services, accountId, app.miniProgramAppid), app, options);
+  return reportFor(services, (await getMiniProgram(services, accountId, app.miniProgramAppid)).data, app, options);
 }
 
 /**
