@@ -392,6 +392,25 @@ describe('fixes by API', () => {
     expect(p.sim.miniProgram(target)?.domains.downloaddomain).toEqual([new URL(p.url).origin]);
   });
 
+  it('the mini program domains are compared list by list: a host set for downloads is still missing for requests', async () => {
+    const CDN = 'https://cdn.shop.example';
+    p.sim.configure({ registeredDomains: { server: [new URL(p.url).hostname, 'cdn.shop.example'] } });
+    try {
+      const { api, appId, target } = await appWith({ privacyGuide: GUIDE, serverDomains: { download: [CDN] } });
+      const set = expectStatus(await api.post(`/v1/mini-programs/${target}/readiness/set-domains`), 200).body as Report;
+      expect(item(set, 'mini-program-domains').status).toBe('ok');
+      const config = { pages: ['pages/index/index'], privacyGuide: GUIDE, serverDomains: { download: [CDN], request: [CDN] } };
+      expectStatus(await api.put(`/v1/apps/${appId}/config`, config), 200);
+      expect(item(await fresh(api, appId), 'mini-program-domains')).toMatchObject({
+        status: 'warning',
+        wechat: { says: `not set yet: requestdomain ${CDN}` },
+        action: 'set-domains',
+      });
+    } finally {
+      p.sim.configure({ registeredDomains: { server: [new URL(p.url).hostname] } });
+    }
+  });
+
   it('set-privacy-guide without a contact in the config is refused, naming the field, and sets nothing', async () => {
     const { api, target } = await appWith({ requiredPrivateInfos: ['getLocation'] });
     const refused = await api.post(`/v1/mini-programs/${target}/readiness/set-privacy-guide`);
