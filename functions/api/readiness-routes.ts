@@ -7,12 +7,9 @@ import { z } from 'zod';
 import { accountOf, type Services } from '../../shared/app/context';
 import { appReadiness, miniProgramReadiness, readinessReportSchema, runReadinessAction } from '../../shared/app/readiness';
 import { READINESS_ACTIONS } from '../../shared/domain/readiness';
+import { appParams, miniProgramParams } from '../../shared/routes/params';
 import { type AnyRoute, json, route } from '../../shared/runtime/http/route';
 
-const appid = z
-  .string()
-  .regex(/^wx[0-9a-zA-Z]{16}$/, 'not a mini program appid')
-  .meta({ description: "the mini program's WeChat appid" });
 const readinessQuery = z.object({
   fresh: z
     .enum(['true', 'false'])
@@ -27,7 +24,7 @@ export const readinessRoutes = (s: Services): AnyRoute[] => [
     auth: 'account',
     summary:
       'Go-live readiness of a mini program (with its linked app): every prerequisite WeChat checks — ICP filing, verification, profile, category, privacy, domains, plugins, permission sets, quota, penalties, pending audit — its status (ok, blocking, warning, unknown), what WeChat says and what to do, in Chinese and English',
-    params: z.object({ appid }),
+    params: miniProgramParams,
     query: readinessQuery,
     response: readinessReportSchema,
     handle: async ({ params, query, principal, signal }) =>
@@ -39,7 +36,7 @@ export const readinessRoutes = (s: Services): AnyRoute[] => [
     auth: 'account',
     summary:
       "Go-live readiness of an app's mini program, checked for what the app needs (its domains, plugins, privacy guide, location APIs)",
-    params: z.object({ appId: z.string().regex(/^app_[0-9a-z]{1,64}$/, 'not an app id') }),
+    params: appParams,
     query: readinessQuery,
     response: readinessReportSchema,
     handle: async ({ params, query, principal, signal }) =>
@@ -54,7 +51,7 @@ export const readinessRoutes = (s: Services): AnyRoute[] => [
         action === 'set-privacy-guide'
           ? "Readiness fix: set the user privacy guide from the linked app's config.privacyGuide for what the code is known to collect, then answer the report read afresh"
           : 'Readiness fix: add the server domains the linked app needs to the mini program, then answer the report read afresh',
-      params: z.object({ appid }),
+      params: miniProgramParams,
       response: readinessReportSchema,
       handle: async ({ params, principal, signal }) =>
         json(200, await runReadinessAction(s, accountOf(principal), params.appid, action, signal)),

@@ -8,24 +8,18 @@ import type { Services } from '../../shared/app/context';
 import { noteAuditQuota } from '../../shared/app/webhooks/quota';
 import { primaryOf } from '../../shared/domain/account';
 import type { Deployment, DeploymentState } from '../../shared/domain/deployment';
-import { AppError, NotFoundError } from '../../shared/domain/errors';
+import { AppError } from '../../shared/domain/errors';
 import type { AccountId } from '../../shared/domain/ids';
 import type { MiniProgram } from '../../shared/domain/mini-program';
 import { hasCodePermissions } from '../../shared/domain/rules';
-import type { Stored } from '../../shared/store/port';
 
 export class NoAuthorizedMiniProgramError extends AppError {
   readonly code = 'NO_AUTHORIZED_MINI_PROGRAM';
   readonly category = 'conflict' as const;
 }
 
-export async function getMiniProgram(s: Services, accountId: AccountId, appid: string): Promise<Stored<MiniProgram>> {
-  const stored = await s.db.miniPrograms.get(appid);
-  if (!stored || stored.data.accountId !== accountId) {
-    throw new NotFoundError(`mini program ${appid} not found`, { code: 'MINI_PROGRAM_NOT_FOUND', field: 'appid' });
-  }
-  return stored;
-}
+// Kept in the catalog, which the readiness report and the unbinding read too.
+export { getMiniProgram } from '../../shared/app/catalog';
 
 export async function listMiniPrograms(s: Services, accountId: AccountId): Promise<MiniProgram[]> {
   return (await s.db.miniPrograms.find({ where: { accountId }, orderBy: { field: 'id' }, limit: 500 })).map((d) => d.data);

@@ -18,6 +18,7 @@ import {
 } from '../domain/app';
 import { NotFoundError, PayloadTooLargeError, ValidationError } from '../domain/errors';
 import { type AccountId, type AssetId, newAccountId, newAppId, newAssetId } from '../domain/ids';
+import type { MiniProgram } from '../domain/mini-program';
 import type { AccountAuthenticator } from '../runtime/http/stack';
 import type { Stored } from '../store/port';
 import { retryOnConflict } from '../store/retry';
@@ -86,6 +87,15 @@ export async function getApp(services: Services, accountId: AccountId, appId: st
   const stored = await services.db.apps.get(appId);
   if (!stored || stored.data.accountId !== accountId)
     throw new NotFoundError(`app ${appId} not found`, { code: 'APP_NOT_FOUND', field: 'appId' });
+  return stored;
+}
+
+/** The account's mini program; another account's appid answers exactly like a missing one. */
+export async function getMiniProgram(services: Services, accountId: AccountId, appid: string): Promise<Stored<MiniProgram>> {
+  const stored = await services.db.miniPrograms.get(appid);
+  if (!stored || stored.data.accountId !== accountId) {
+    throw new NotFoundError(`mini program ${appid} not found`, { code: 'MINI_PROGRAM_NOT_FOUND', field: 'appid' });
+  }
   return stored;
 }
 

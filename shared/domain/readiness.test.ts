@@ -27,7 +27,7 @@ const ready = (): ReadinessFacts => ({
   privacyScan: null,
   domainsNeeded: ['assets.acme.example'],
   platformDomains: known(['assets.acme.example']),
-  miniProgramDomains: known(['assets.acme.example']),
+  miniProgramDomainsMissing: known([]),
   plugins: { required: [], list: known([]) },
   quota: known({ rest: 15, limit: 20 }),
   latestAudit: known(null),
@@ -145,7 +145,7 @@ describe('evaluateReadiness', () => {
       privacyInterfaces: known([{ api: 'wx.getLocation', status: 4, failReason: '理由不符' }]),
       plugins: { required: ['wxplugin0000000001'], list: known([{ appId: 'wxplugin0000000001', status: 1 }]) },
       platformDomains: known([]),
-      miniProgramDomains: known([]),
+      miniProgramDomainsMissing: known(['downloaddomain https://assets.acme.example']),
       latestAudit: known({ auditId: 7, status: 2 }),
     });
     expect(item(items, 'privacy-interfaces')).toMatchObject({ status: 'blocking', wechat: { says: expect.stringContaining('理由不符') } });

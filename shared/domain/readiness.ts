@@ -114,8 +114,8 @@ export interface ReadinessFacts {
   domainsNeeded: readonly string[];
   /** The platform's registered server domain hosts; `null` value: WeChat answered without a list. */
   platformDomains: Fact<readonly string[] | null>;
-  /** The mini program's server domain hosts (modify_domain get). */
-  miniProgramDomains: Fact<readonly string[]>;
+  /** What the mini program lacks of what the build sets, list by list (`downloaddomain https://…`; modify_domain get). */
+  miniProgramDomainsMissing: Fact<readonly string[]>;
   plugins: { required: readonly string[]; list: Fact<readonly { appId: string; status: number }[]> };
   quota: Fact<{ rest: number; limit: number }>;
   /** The latest audit WeChat holds; null when there never was one (85058). */
@@ -302,9 +302,15 @@ export function refusalReason(errcode: number, meaning: string): { item: Readine
   const item = itemOfErrcode(errcode);
   if (item === undefined) return null;
   const { fix, where } = ITEM_FIXES[item];
-  const at = where === undefined ? '' : ` (${where})`;
-  return { item, reason: `${ITEM_TITLES[item].en} [readiness: ${item}]: ${fix.en}${at} — WeChat ${errcode}: ${meaning}` };
+  return { item, reason: `${itemWords(item, fix, where)} — WeChat ${errcode}: ${meaning}` };
 }
+
+/** The reason a step fails with when the report shows an item blocking before WeChat is asked: the same words. */
+export const blockedReason = (item: ReadinessItem): string =>
+  `${itemWords(item.id, item.fix ?? ITEM_FIXES[item.id].fix, item.where)} — ${item.wechat.source}: ${item.wechat.says}`;
+
+const itemWords = (id: ReadinessItemId, fix: Words, where: string | undefined): string =>
+  `${ITEM_TITLES[id].en} [readiness: ${id}]: ${fix.en}${where === undefined ? '' : ` (${where})`}`;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Evaluation
@@ -489,10 +495,9 @@ function platformDomainsItem(f: ReadinessFacts): Draft {
 function miniProgramDomainsItem(f: ReadinessFacts): Draft {
   const src = 'modify_domain (get)';
   if (f.domainsNeeded.length === 0) return ok(src, 'the app needs no server domain');
-  if (!f.miniProgramDomains.known) return unknown(src, f.miniProgramDomains);
-  const have = f.miniProgramDomains.value;
-  const missing = f.domainsNeeded.filter((h) => !have.includes(h));
-  return missing.length === 0 ? ok(src, `set: ${f.domainsNeeded.join(', ')}`) : warning(src, `not set yet: ${missing.join(', ')}`);
+  if (!f.miniProgramDomainsMissing.known) return unknown(src, f.miniProgramDomainsMissing);
+  const missing = f.miniProgramDomainsMissing.value;
+  return missing.length === 0 ? ok(src, `set: ${f.domainsNeeded.join(', ')}`) : warning(src, `not set yet: ${missing.join('; ')}`);
 }
 
 const PLUGIN_APPROVED = 2;

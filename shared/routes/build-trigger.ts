@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { deploymentSchema } from '../domain/deployment';
 import { declareRoute } from '../runtime/http/route';
-import { deploymentParams } from './params';
+import { appParams, deploymentParams } from './params';
 
 const buildBody = z.strictObject({
   userVersion: z.string().trim().min(1).max(64),
@@ -19,7 +19,6 @@ const buildBody = z.strictObject({
       'Build although WeChat refused the app’s last deployment for a penalty, a UGC declaration or an order-centre path: no status API tells when such a bar is lifted, so WeChat decides again at submit.',
   }),
 });
-const appParams = z.object({ appId: z.string().regex(/^app_[0-9a-z]{1,64}$/, 'not an app id') });
 const testersBody = z
   .strictObject({
     testers: z

@@ -1,6 +1,7 @@
 /** Routes of `unbind`: detach a mini program from its app. */
 import { z } from 'zod';
 import { declareRoute } from '../runtime/http/route';
+import { miniProgramParams } from './params';
 
 export const unbindRoutes = {
   unbind: declareRoute({
@@ -8,7 +9,7 @@ export const unbindRoutes = {
     path: '/v1/mini-programs/{appid}/unbind',
     auth: 'account',
     summary: 'Unbind a mini program from its app (the primary needs force: true)',
-    params: z.object({ appid: z.string().regex(/^wx[0-9a-zA-Z]{16}$/, 'not a mini program appid') }),
+    params: miniProgramParams,
     body: z.strictObject({ force: z.boolean().default(false) }),
     response: z.object({ appid: z.string(), voided: z.number(), wasPrimary: z.boolean(), warning: z.string().nullable() }),
   }),

@@ -334,6 +334,48 @@ describe('a refusal WeChat answers speaks with the report’s voice', () => {
   });
 });
 
+describe("the worker's own steps check again before asking WeChat", () => {
+  it('a retried submit whose quota ran out since fails with the report’s words, without calling submit_audit', async () => {
+    const { api, appId, target } = await appWith({ privacyGuide: GUIDE });
+    const built = deploymentOf(expectStatus(await build(api, appId), 202));
+    // A refusal of no readiness item (45009, the day's call quota), which the user may retry.
+    p.sim.scriptFault({ path: '/wxa/submit_audit', appId: target, errcode: 45009 });
+    const failed = deploymentOf(expectStatus(await api.post(`/v1/deployments/${built.id}/submit`), 200));
+    expect(failed).toMatchObject({ state: 'failed', failure: { errcode: 45009, retryable: true } });
+    p.sim.setQuota({ submitRest: 0 });
+    try {
+      // The console shows the report; the user retries anyway (a retry runs no HTTP gate, only the step).
+      expect(item(await fresh(api, appId), 'audit-quota').status).toBe('blocking');
+      p.sim.resetCounters();
+      const retried = deploymentOf(expectStatus(await api.post(`/v1/deployments/${built.id}/retry`), 200));
+      expect(retried).toMatchObject({ state: 'failed', failure: { retryable: true } });
+      expect(retried.failure?.reason).toContain('[readiness: audit-quota]');
+      expect(p.sim.counters()['/wxa/submit_audit']).toBeUndefined();
+    } finally {
+      p.sim.setQuota({ submitRest: 20 });
+    }
+    // Fixed, the same retry goes through: the step reads again what the kept report said was blocking.
+    expect(deploymentOf(expectStatus(await api.post(`/v1/deployments/${built.id}/retry`), 200)).state).toBe('auditing');
+  });
+
+  it('a retried release of a never released mini program whose filing is found wanting is not sent to WeChat', async () => {
+    const { api, appId, target } = await appWith({ privacyGuide: GUIDE });
+    const built = deploymentOf(expectStatus(await build(api, appId), 202));
+    expect(deploymentOf(expectStatus(await api.post(`/v1/deployments/${built.id}/submit`), 200)).state).toBe('auditing');
+    await p.sim.decideAudit(target, 'approve');
+    await p.sim.pushesSettled();
+    // A refusal the user may retry (45009); a retry runs the release step again without the HTTP gate.
+    p.sim.scriptFault({ path: '/wxa/release', appId: target, errcode: 45009 });
+    expect(deploymentOf(expectStatus(await api.post(`/v1/deployments/${built.id}/release`), 200)).failure?.errcode).toBe(45009);
+    p.sim.setGoLive(target, { icpStatus: 1024 });
+    p.sim.resetCounters();
+    const after = deploymentOf(expectStatus(await api.post(`/v1/deployments/${built.id}/retry`), 200));
+    expect(after).toMatchObject({ state: 'failed', failure: { retryable: true } });
+    expect(after.failure?.reason).toContain('[readiness: icp-filing]');
+    expect(p.sim.counters()['/wxa/release']).toBeUndefined();
+  });
+});
+
 describe('fixes by API', () => {
   it('set-privacy-guide sets the guide from the app config; set-domains sets the domains the app needs', async () => {
     const { api, target } = await appWith({ privacyGuide: GUIDE, requiredPrivateInfos: ['getLocation'] });
@@ -348,6 +390,25 @@ describe('fixes by API', () => {
     const domains = expectStatus(await api.post(`/v1/mini-programs/${target}/readiness/set-domains`), 200).body as Report;
     expect(item(domains, 'mini-program-domains').status).toBe('ok');
     expect(p.sim.miniProgram(target)?.domains.downloaddomain).toEqual([new URL(p.url).origin]);
+  });
+
+  it('the mini program domains are compared list by list: a host set for downloads is still missing for requests', async () => {
+    const CDN = 'https://cdn.shop.example';
+    p.sim.configure({ registeredDomains: { server: [new URL(p.url).hostname, 'cdn.shop.example'] } });
+    try {
+      const { api, appId, target } = await appWith({ privacyGuide: GUIDE, serverDomains: { download: [CDN] } });
+      const set = expectStatus(await api.post(`/v1/mini-programs/${target}/readiness/set-domains`), 200).body as Report;
+      expect(item(set, 'mini-program-domains').status).toBe('ok');
+      const config = { pages: ['pages/index/index'], privacyGuide: GUIDE, serverDomains: { download: [CDN], request: [CDN] } };
+      expectStatus(await api.put(`/v1/apps/${appId}/config`, config), 200);
+      expect(item(await fresh(api, appId), 'mini-program-domains')).toMatchObject({
+        status: 'warning',
+        wechat: { says: `not set yet: requestdomain ${CDN}` },
+        action: 'set-domains',
+      });
+    } finally {
+      p.sim.configure({ registeredDomains: { server: [new URL(p.url).hostname] } });
+    }
   });
 
   it('set-privacy-guide without a contact in the config is refused, naming the field, and sets nothing', async () => {

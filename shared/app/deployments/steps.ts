@@ -4,12 +4,13 @@
  */
 import type { Deployment, TesterRefusal, Work } from '../../domain/deployment';
 import type { WeChatAppid } from '../../domain/ids';
-import { refusalReason } from '../../domain/readiness';
+import { blockedReason, refusalReason } from '../../domain/readiness';
 import { ugcDeclareOf } from '../../domain/ugc-declaration';
 import { ERRCODE, TESTER_REFUSALS, WeChatApiError } from '../../wechat/errcodes';
 import { putAsset } from '../catalog';
 import type { Services } from '../context';
 import { applyPrivacyGuide, appOf, ensureDomains, GONE, prepareSubmit, type StepResult } from '../go-live-settings';
+import { releaseBlocker, submitBlocker } from '../readiness';
 import { adoptOwnAudit, pollAudit } from './audits';
 import { callOf } from './leases';
 import { type Applied, applyCommand, type StepOutcome, SYSTEM } from './state-changes';
@@ -132,6 +133,10 @@ async function submit(services: Services, deployment: Deployment, signal?: Abort
   const ready = await prepareSubmit(services, deployment, app, call);
   if (ready.kind === 'later') return 'later';
   if (ready.kind === 'fail') return failWith(services, deployment, ready);
+  // A prerequisite lost since the build fails with the report's words before WeChat is asked (a bounded read: the
+  // report of the last minute when there is one).
+  const blocked = await submitBlocker(services, deployment, app, signal);
+  if (blocked) return failWith(services, deployment, { reason: blockedReason(blocked), retryable: true });
   const [first] = (await client.getCategory(appid, call)).category_list;
   if (!first) {
     return failWith(services, deployment, {
@@ -167,6 +172,10 @@ async function submit(services: Services, deployment: Deployment, signal?: Abort
 /** Releases the approved version; already released counts as done. */
 async function release(services: Services, deployment: Deployment, signal?: AbortSignal): Promise<StepOutcome> {
   const call = callOf(signal);
+  // The filing status again, whoever started the release: WeChat's answer for an unfiled mini program is undocumented.
+  const mp = (await services.db.miniPrograms.get(deployment.miniProgramAppid))?.data;
+  const blocked = mp ? await releaseBlocker(services, mp, signal) : null;
+  if (blocked) return failWith(services, deployment, { reason: blockedReason(blocked), retryable: true });
   try {
     await services.wechat.client.release(deployment.miniProgramAppid, call);
     return await applyCommand(services, deployment.id, { type: 'released' }, SYSTEM);

@@ -6,12 +6,11 @@ import { primaryOf, unbindPrimary } from '../../domain/account';
 import { unlinkApp } from '../../domain/app';
 import type { Actor } from '../../domain/common';
 import { auditMayBeLive, isTerminal } from '../../domain/deployment';
-import { NotFoundError } from '../../domain/errors';
 import type { AccountId, AppId, WeChatAppid } from '../../domain/ids';
 import { unlinkMiniProgram } from '../../domain/mini-program';
 import type { Write } from '../../store/port';
 import { retryOnConflict } from '../../store/retry';
-import { getAccount } from '../catalog';
+import { getAccount, getMiniProgram } from '../catalog';
 import type { Services } from '../context';
 import { commitWithEvents, miniProgramWriteEvents } from '../webhooks/outbox';
 import { closingWith, type Withdrawal, withdrawOwnAudit } from './audits';
@@ -79,9 +78,7 @@ export async function unbindMiniProgram(
   options: { force: boolean },
   actor: Actor,
 ): Promise<{ appid: string; voided: number; wasPrimary: boolean; warning: string | null }> {
-  const mp = await services.db.miniPrograms.get(appid);
-  if (!mp || mp.data.accountId !== accountId)
-    throw new NotFoundError(`mini program ${appid} not found`, { code: 'MINI_PROGRAM_NOT_FOUND', field: 'appid' });
+  const mp = await getMiniProgram(services, accountId, appid);
   const account = await getAccount(services, accountId);
   const wasPrimary = primaryOf(account.data)?.appid === appid;
   if (wasPrimary && !options.force) {

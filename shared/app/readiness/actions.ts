@@ -2,9 +2,10 @@ import { declaredPrivateInfosOf } from '../../domain/app';
 import type { AccountId } from '../../domain/ids';
 import { PrivacyGuideIncomplete } from '../../domain/privacy-guide';
 import type { ReadinessActionId } from '../../domain/readiness';
+import { getMiniProgram } from '../catalog';
 import type { Services } from '../context';
 import { privacyGuideFor, setDomains } from '../go-live-settings';
-import { freshReport, linkedApp, ownMiniProgram, ReadinessConflictError, type ReadinessReport } from './reports';
+import { freshReport, linkedApp, ReadinessConflictError, type ReadinessReport } from './reports';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Actions: fixes this backend applies by API
@@ -21,7 +22,7 @@ export async function runReadinessAction(
   action: ReadinessActionId,
   signal?: AbortSignal,
 ): Promise<ReadinessReport> {
-  const mp = await ownMiniProgram(services, accountId, appid);
+  const mp = (await getMiniProgram(services, accountId, appid)).data;
   const app = await linkedApp(services, mp);
   if (app === null) throw new ReadinessConflictError('APP_NOT_LINKED', `mini program ${appid} has no app linked: nothing to set from`);
   const call = signal ? { signal } : {};

@@ -4,7 +4,7 @@ import type { MiniProgram } from '../../domain/mini-program';
 import { privacyKeysToDeclare } from '../../domain/privacy-guide';
 import { type Fact, known, notKnown, type ReadinessFacts } from '../../domain/readiness';
 import { permissionSetsFor } from '../../domain/rules';
-import { DOMAIN_LISTS, domainsNeeded } from '../../domain/server-domains';
+import { DOMAIN_LISTS, domainsNeeded, missingDomains } from '../../domain/server-domains';
 import { ERRCODE, WeChatApiError } from '../../wechat/errcodes';
 import type { CallOptions } from '../../wechat/http';
 import type { IcpEntranceInfoResponse } from '../../wechat/readiness-schemas';
@@ -119,8 +119,14 @@ export async function gatherFacts(
     privacyScan,
     domainsNeeded: domainHosts,
     platformDomains: platform === null ? known([]) : mapFact(platform, (r) => r.published_wxa_server_domain ?? null),
-    miniProgramDomains:
-      own === null ? known([]) : mapFact(own, (r) => [...new Set(DOMAIN_LISTS.flatMap((list) => r[list] ?? []).map(hostOf))]),
+    // List by list, as the build sets them: a host set for requests but needed for downloads is still missing.
+    miniProgramDomainsMissing:
+      own === null || needed === null
+        ? known([])
+        : mapFact(own, (r) => {
+            const missing = missingDomains({ ...needed, webviewdomain: [] }, r);
+            return DOMAIN_LISTS.filter((list) => missing[list].length > 0).map((list) => `${list} ${missing[list].join(', ')}`);
+          }),
     plugins: {
       required: requiredPlugins,
       list: mapFact(plugins, (r) => r.plugin_list.map((p) => ({ appId: p.appid, status: p.status }))),

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { App } from '../../domain/app';
 import type { Deployment } from '../../domain/deployment';
-import { AppError, ConflictError, DuplicateKeyError, NotFoundError } from '../../domain/errors';
+import { AppError, ConflictError, DuplicateKeyError } from '../../domain/errors';
 import type { AccountId } from '../../domain/ids';
 import type { MiniProgram } from '../../domain/mini-program';
 import {
@@ -23,6 +23,7 @@ import {
   type ReadinessStage,
 } from '../../domain/readiness';
 import { defineCollection } from '../../store/port';
+import { getApp, getMiniProgram } from '../catalog';
 import type { Services } from '../context';
 import { everReleasedOf, fact, gatherFacts, icpOf, mapFact } from './facts';
 
@@ -123,25 +124,17 @@ export async function freshReport(
   return report;
 }
 
+const cachedReport = async (services: Services, mp: MiniProgram, app: App | null): Promise<ReadinessReport | null> =>
+  (await services.store.collection(readinessReportsCollection).get(cacheId(mp.appid, app?.id ?? null)))?.data ?? null;
+
 async function reportFor(
   services: Services,
   mp: MiniProgram,
   app: App | null,
   options: { fresh?: boolean; signal?: AbortSignal },
 ): Promise<ReadinessReport> {
-  if (!options.fresh) {
-    const cached = await services.store.collection(readinessReportsCollection).get(cacheId(mp.appid, app?.id ?? null));
-    if (cached) return cached.data;
-  }
-  return freshReport(services, mp, app, options.signal);
-}
-
-export async function ownMiniProgram(services: Services, accountId: AccountId, appid: string): Promise<MiniProgram> {
-  const stored = await services.db.miniPrograms.get(appid);
-  if (!stored || stored.data.accountId !== accountId) {
-    throw new NotFoundError(`mini program ${appid} not found`, { code: 'MINI_PROGRAM_NOT_FOUND', field: 'appid' });
-  }
-  return stored.data;
+  const cached = options.fresh ? null : await cachedReport(services, mp, app);
+  return cached ?? freshReport(services, mp, app, options.signal);
 }
 
 export async function linkedApp(services: Services, mp: MiniProgram): Promise<App | null> {
@@ -157,7 +150,7 @@ export async function miniProgramReadiness(
   appid: string,
   options: { fresh?: boolean; signal?: AbortSignal } = {},
 ): Promise<ReadinessReport> {
-  const mp = await ownMiniProgram(services, accountId, appid);
+  const mp = (await getMiniProgram(services, accountId, appid)).data;
   return reportFor(services, mp, await linkedApp(services, mp), options);
 }
 
@@ -168,12 +161,11 @@ export async function appReadiness(
   appId: string,
   options: { fresh?: boolean; signal?: AbortSignal } = {},
 ): Promise<ReadinessReport> {
-  const app = (await services.db.apps.get(appId))?.data;
-  if (!app || app.accountId !== accountId) throw new NotFoundError(`app ${appId} not found`, { code: 'APP_NOT_FOUND', field: 'appId' });
+  const app = (await getApp(services, accountId, appId)).data;
   if (!app.miniProgramAppid) {
     throw new ReadinessConflictError('APP_NOT_LINKED', 'the app has no mini program yet: authorize one for it first');
   }
-  return reportFor(services, await ownMiniProgram(services, accountId, app.miniProgramAppid), app, options);
+  return reportFor(services, (await getMiniProgram(services, accountId, app.miniProgramAppid)).data, app, options);
 }
 
 /**
@@ -223,17 +215,54 @@ export async function assertReadyToSubmit(services: Services, deployment: Deploy
  * does not tell do not stop the release: WeChat decides then.
  */
 export async function assertReadyToRelease(services: Services, mp: MiniProgram, signal?: AbortSignal): Promise<void> {
+  const item = await releaseBlocker(services, mp, signal);
+  if (item === null) return;
+  throw new NotReadyError(`the mini program is not ready to go live — ${item.title.en}: ${item.wechat.says}`, {
+    details: { blocking: [item.id], items: [item] },
+  });
+}
+
+/** The ICP filing item when it blocks the release: two reads of WeChat's status APIs. */
+export async function releaseBlocker(services: Services, mp: MiniProgram, signal?: AbortSignal): Promise<ReadinessItem | null> {
   const call = signal ? { signal } : {};
   const [icp, versions] = await Promise.all([
     fact(() => services.wechat.client.getIcpEntranceInfo(mp.appid, call)),
     fact(() => services.wechat.client.getVersionInfo(mp.appid, call)),
   ]);
-  const item = icpFilingItem({
-    icp: mapFact(icp, icpOf),
-    everReleased: mapFact(versions, everReleasedOf),
-  });
-  if (item.status !== 'blocking') return;
-  throw new NotReadyError(`the mini program is not ready to go live — ${item.title.en}: ${item.wechat.says}`, {
-    details: { blocking: [item.id], items: [item] },
-  });
+  const item = icpFilingItem({ icp: mapFact(icp, icpOf), everReleased: mapFact(versions, everReleasedOf) });
+  return item.status === 'blocking' ? item : null;
+}
+
+/**
+ * Items the submit step sees to itself, in WeChat's order and with its own words: the scan, the guide and the
+ * domains (`prepareSubmit`), the category it submits, another audit (85009, adopted when it is the deployment's own).
+ */
+const SUBMIT_STEP_OWN_ITEMS: ReadonlySet<ReadinessItemId> = new Set([
+  'privacy-scan',
+  'privacy-guide',
+  'mini-program-domains',
+  'category',
+  'pending-audit',
+]);
+
+/**
+ * What the worker's submit step checks before submit_audit, whoever started it (the user's submit, a retry): the
+ * first item a fact shows blocking a build or a submit — a prerequisite lost since the build. The report kept for
+ * the last minute is trusted when it shows nothing (the user's submit has just read one), read again when it shows
+ * something (the user may have fixed it since), read now when there is none: at most one report per step. Bars
+ * known only from an earlier refusal are left to WeChat: a retry is the user saying the bar may be gone.
+ */
+export async function submitBlocker(
+  services: Services,
+  deployment: Deployment,
+  app: App,
+  signal?: AbortSignal,
+): Promise<ReadinessItem | null> {
+  const mp = (await services.db.miniPrograms.get(deployment.miniProgramAppid))?.data;
+  if (!mp) return null;
+  const blockerOf = (report: ReadinessReport) =>
+    blockingFor(report.items, BUILD_GATE).find((item) => !SUBMIT_STEP_OWN_ITEMS.has(item.id) && item.wechat.errcode === undefined) ?? null;
+  const cached = await cachedReport(services, mp, app);
+  if (cached !== null && blockerOf(cached) === null) return null;
+  return blockerOf(await freshReport(services, mp, app, signal));
 }
