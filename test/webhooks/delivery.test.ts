@@ -175,4 +175,19 @@ describe('webhook delivery', () => {
     // ...and wrote nothing to the deployment it reported on.
     expect(await openCollections(world.store).deployments.get(d.id)).toEqual(before);
   });
+
+  it('an endpoint whose queue cannot be drained does not stop the run: the other endpoints still get their events', async () => {
+    const broken = await subscribe();
+    await subscribe();
+    // The broken endpoint's stored secret no longer opens (a bad key rotation, a damaged document).
+    const { endpoints } = webhookCollections(world.store);
+    const stored = await endpoints.get(broken.id);
+    if (!stored) throw new Error('the endpoint should be stored');
+    await endpoints.update(broken.id, stored.version, { ...stored.data, secret: 'not a sealed secret' });
+    const d = await world.newDeployment();
+    await world.change(d, { type: 'startBuild' });
+    const run = await world.worker.run({ budgetMs: 60_000 });
+    expect(run).toMatchObject({ delivered: 1, queueErrors: 1 });
+    expect(receiver.received.map((e) => e.data.deploymentId)).toEqual([d.id]);
+  });
 });

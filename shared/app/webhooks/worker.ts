@@ -59,6 +59,8 @@ export interface DeliveryRun {
   endpointsDisabled: number;
   /** ms from the event to its successful delivery, one per delivery. */
   lagsMs: number[];
+  /** Queues whose draining failed (logged); the others were drained all the same. */
+  queueErrors: number;
   stoppedByBudget: boolean;
 }
 
@@ -343,6 +345,7 @@ export function createWebhookWorker(deps: WebhookWorkerDeps) {
       gaveUp: 0,
       endpointsDisabled: 0,
       lagsMs: [],
+      queueErrors: 0,
       stoppedByBudget: false,
     };
     const concurrency = deps.concurrency ?? 16;
@@ -369,7 +372,14 @@ export function createWebhookWorker(deps: WebhookWorkerDeps) {
             continue;
           }
           claimedAny = true;
-          await drain(queue.id, claimed.version, Math.min(deadline, deps.clock() + leaseMs - timeoutMs), result);
+          try {
+            await drain(queue.id, claimed.version, Math.min(deadline, deps.clock() + leaseMs - timeoutMs), result);
+          } catch (error) {
+            // One endpoint's trouble (a secret that will not open, a store error) is its queue's alone: the queue
+            // stays claimed until its lease ends and is tried again then; every other queue is drained meanwhile.
+            result.queueErrors += 1;
+            deps.log.error('a webhook queue could not be drained', { group: queue.id, endpointId: queue.data.endpointId, error });
+          }
         }
       };
       await Promise.all(Array.from({ length: Math.min(concurrency, due.length) }, lane));
