@@ -18,6 +18,7 @@ import type { Logger } from '../../runtime/logger';
 import type { MetricsRecorder } from '../../runtime/metrics';
 import { guardedPost, type PostOutcome, type Resolve } from '../../runtime/outbound/guarded-post';
 import type { DocumentStore, Stored, Write } from '../../store/port';
+import { retryOnConflict } from '../../store/retry';
 import type { SecretBox } from '../../store/secret-box';
 import {
   type Attempt,
@@ -316,23 +317,31 @@ export function createWebhookWorker(deps: WebhookWorkerDeps) {
         continue;
       }
       const retryAt = now + delay;
-      const retrying = { ...head.data, attempts, nextAttemptAt: retryAt, log, updatedAt: now };
-      // The queue may have been touched by a fan-out since: put it off at its current version.
-      for (let tries = 0; tries < 5; tries++) {
-        const queue = await c.queues.get(group);
-        if (!queue) return;
-        try {
-          await deps.store.commit([
-            c.deliveries.updateWrite(head.id, head.version, retrying, { expiresAt: head.data.occurredAt + WEBHOOK_RETENTION_MS }),
-            c.queues.updateWrite(group, queue.version, { ...queue.data, nextAttemptAt: retryAt }),
-          ]);
-          return;
-        } catch (error) {
-          ignoreConflict(error);
-        }
-      }
+      await putOff(group, head, { ...head.data, attempts, nextAttemptAt: retryAt, log, updatedAt: now });
       return;
     }
+  }
+
+  /**
+   * Records a failed attempt and puts its queue off until the retry, in one batch. A fan-out touching the queue
+   * meanwhile only bumps its version: read both again and retry (the shared rule, never a silent give-up that would
+   * lose the attempt and its log entry). A delivery re-queued meanwhile (a redelivery request) keeps its new state.
+   */
+  async function putOff(group: string, head: Stored<Delivery>, retrying: Delivery): Promise<void> {
+    await retryOnConflict(`put off webhook queue ${group}`, async () => {
+      const [queue, delivery] = await Promise.all([c.queues.get(group), c.deliveries.get(head.id)]);
+      if (!queue) return;
+      const untouched = delivery?.version === head.version;
+      await deps.store.commit([
+        ...(untouched
+          ? [c.deliveries.updateWrite(head.id, head.version, retrying, { expiresAt: head.data.occurredAt + WEBHOOK_RETENTION_MS })]
+          : []),
+        c.queues.updateWrite(group, queue.version, {
+          ...queue.data,
+          nextAttemptAt: untouched ? (retrying.nextAttemptAt ?? deps.clock()) : deps.clock(),
+        }),
+      ]);
+    });
   }
 
   /** One run: fan out what is new, then drain due queues until nothing is due or `budgetMs` is spent. */
