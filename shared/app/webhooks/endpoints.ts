@@ -3,7 +3,7 @@
  * is shown once), list, read, update (URL, event types, description, enabled), delete, rotate the secret (the old
  * one keeps signing for an overlap), send a test event, the delivery log, and redelivery.
  */
-import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors';
+import { AppError, NotFoundError, ValidationError } from '../../domain/errors';
 import { newWebhookEndpointId, type RandomBytes } from '../../domain/ids';
 import { checkEndpointUrl, type EndpointMode } from '../../domain/webhooks/addresses';
 import { endpointReceives, makeEvent, newEventId, PLATFORM_EVENT_TYPES, type WebhookEventType } from '../../domain/webhooks/events';
@@ -36,8 +36,10 @@ export interface EndpointInput {
   description?: string | undefined;
 }
 
-export class WebhookEndpointLimitError extends ConflictError {
-  override readonly code = 'WEBHOOK_ENDPOINT_LIMIT';
+/** A conflict with the owner's state (too many endpoints), not a lost compare-and-set: never retried as one. */
+export class WebhookEndpointLimitError extends AppError {
+  readonly code = 'WEBHOOK_ENDPOINT_LIMIT';
+  readonly category = 'conflict' as const;
 }
 
 function checkedUrl(url: string, mode: EndpointMode): string {

@@ -1,0 +1,24 @@
+/** The endpoint service against the real SQLite store: the endpoint limit is a refusal, not a lost race. */
+import { MAX_ENDPOINTS_PER_OWNER } from '../../shared/app/webhooks/endpoints';
+import { retryOnConflict } from '../../shared/store/retry';
+import { ACCOUNT, openWorld, type World } from './support';
+
+let world: World;
+beforeEach(() => {
+  world = openWorld();
+});
+afterEach(() => world.close());
+
+const create = () => world.endpoints.create(ACCOUNT, ACCOUNT, { url: 'http://127.0.0.1:9/hook', eventTypes: ['deployment.state_changed'] });
+
+it('the endpoint limit is refused at once with its own code, even inside the compare-and-set retry', async () => {
+  for (let i = 0; i < MAX_ENDPOINTS_PER_OWNER; i++) await create();
+  let tries = 0;
+  const refused = await retryOnConflict('create an endpoint', () => {
+    tries += 1;
+    return create();
+  }).catch((error: unknown) => error);
+  // A lost race is retried; a limit is not one: retrying ten times would only hide it behind CONFLICT_RETRIES_EXHAUSTED.
+  expect(tries).toBe(1);
+  expect(refused).toMatchObject({ code: 'WEBHOOK_ENDPOINT_LIMIT', category: 'conflict' });
+});
