@@ -1,4 +1,8 @@
-/** The endpoint service against the real SQLite store: the endpoint limit is a refusal, not a lost race. */
+/**
+ * The endpoint service against the real SQLite store: the endpoint limit is a refusal, not a lost race; deleting an
+ * endpoint takes its delivery queues with it.
+ */
+import { webhookCollections } from '../../shared/app/webhooks/collections';
 import { MAX_ENDPOINTS_PER_OWNER } from '../../shared/app/webhooks/endpoints';
 import { retryOnConflict } from '../../shared/store/retry';
 import { ACCOUNT, openWorld, type World } from './support';
@@ -21,4 +25,16 @@ it('the endpoint limit is refused at once with its own code, even inside the com
   // A lost race is retried; a limit is not one: retrying ten times would only hide it behind CONFLICT_RETRIES_EXHAUSTED.
   expect(tries).toBe(1);
   expect(refused).toMatchObject({ code: 'WEBHOOK_ENDPOINT_LIMIT', category: 'conflict' });
+});
+
+it('deleting an endpoint deletes its delivery queues', async () => {
+  const { endpoint } = await create();
+  const kept = (await create()).endpoint;
+  for (let i = 0; i < 3; i++) await world.change(await world.newDeployment(), { type: 'startBuild' });
+  await world.worker.fanOut();
+  const { queues } = webhookCollections(world.store);
+  expect(await queues.find({ where: { endpointId: endpoint.id } })).toHaveLength(3);
+  await world.endpoints.remove(ACCOUNT, endpoint.id);
+  expect(await queues.find({ where: { endpointId: endpoint.id } })).toEqual([]);
+  expect(await queues.find({ where: { endpointId: kept.id } })).toHaveLength(3);
 });
