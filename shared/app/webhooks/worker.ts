@@ -112,13 +112,21 @@ export function enqueueWrites(
   at: number,
 ): Write[] {
   const expiresAt = delivery.occurredAt + WEBHOOK_RETENTION_MS;
+  // A queue lives for the retention after its last enqueue (every delivery in it is retried well within that), then
+  // goes with the purge: one per endpoint × deployment would otherwise pile up for ever.
+  const queueExpiresAt = at + WEBHOOK_RETENTION_MS;
   return [
     existing
       ? c.deliveries.updateWrite(id, existing.version, delivery, { expiresAt })
       : c.deliveries.insertWrite(id, delivery, { expiresAt }),
     queue
-      ? c.queues.updateWrite(delivery.group, queue.version, { ...queue.data, nextAttemptAt: queue.data.nextAttemptAt ?? at })
-      : c.queues.insertWrite(delivery.group, { endpointId: delivery.endpointId, nextAttemptAt: at }),
+      ? c.queues.updateWrite(
+          delivery.group,
+          queue.version,
+          { ...queue.data, nextAttemptAt: queue.data.nextAttemptAt ?? at },
+          { expiresAt: queueExpiresAt },
+        )
+      : c.queues.insertWrite(delivery.group, { endpointId: delivery.endpointId, nextAttemptAt: at }, { expiresAt: queueExpiresAt }),
   ];
 }
 
