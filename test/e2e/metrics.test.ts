@@ -110,3 +110,21 @@ it('a build, a submit and a rejection push produce the WeChat-call and audit met
   expect(text).toMatch(/^# TYPE wxa_audit_latency_seconds histogram$/m);
   for (const id of [target, built.id, appId, accountId, apiKey]) expect(text).not.toContain(id);
 });
+
+it('token refreshes, the audit quota read and a poller tick against its budget are in their invocations’ records', async () => {
+  const from = lines.length;
+  const { api } = await readyApp(p);
+  expect((await api.get('/v1/quota')).status).toBe(200);
+  await p.pollNow();
+  const records = lines.slice(from).map((line) => recordSchema.parse(JSON.parse(line)));
+  const quota = records.find((r) => r.function === 'api' && 'audit_quota_left' in r);
+  expect(quota?.audit_quota_left).toEqual(expect.any(Number));
+  const tick = records.find((r) => r.function === 'review-poller');
+  expect(tick).toMatchObject({ trigger: 'schedule', poller_tick_duration: [expect.any(Number)], poller_tick_budget: expect.any(Number) });
+  expect(Number(tick?.poller_tick_budget)).toBeGreaterThan(0);
+  // The first WeChat call of the run needed a component token; each refresh is counted by kind and outcome.
+  const refreshes = lines
+    .map((line) => recordSchema.parse(JSON.parse(line)))
+    .flatMap((r) => r.series.filter((x) => x.metric === 'token_refreshes'));
+  expect(refreshes).toContainEqual(expect.objectContaining({ labels: { kind: 'component', outcome: 'ok' } }));
+});
