@@ -10,6 +10,7 @@ jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
 
 import { expectStatus, type Platform, startPlatform } from '../../infra/local/driver';
 import { observeMetrics } from '../../shared/runtime/metrics';
+import { openServices } from '../api/support';
 import { readyApp } from '../reliability/support';
 import { readDeployment, requestAction, requestBuild } from '../support/e2e';
 
@@ -127,4 +128,36 @@ it('token refreshes, the audit quota read and a poller tick against its budget a
     .map((line) => recordSchema.parse(JSON.parse(line)))
     .flatMap((r) => r.series.filter((x) => x.metric === 'token_refreshes'));
   expect(refreshes).toContainEqual(expect.objectContaining({ labels: { kind: 'component', outcome: 'ok' } }));
+});
+
+it('a decision whose push never came is counted as reconciled by the poller, in the poller tick’s record', async () => {
+  const { api, appId, target } = await readyApp(p);
+  const built = await requestBuild(api, appId, { userVersion: '1.0.0', userDesc: 'metrics' });
+  expect((await requestAction(api, built.id, 'submit')).state).toBe('auditing');
+  p.sim.setFaults({ dropPushRate: 1 });
+  try {
+    await p.sim.decideAudit(target, 'approve');
+  } finally {
+    p.sim.setFaults({ dropPushRate: 0 });
+  }
+  // The poll is due now rather than after its backoff (what waiting would do).
+  const { s, close } = openServices();
+  try {
+    const stored = await s.db.deployments.get(built.id);
+    if (!stored) throw new Error('the deployment should be stored');
+    await s.db.deployments.update(built.id, stored.version, { ...stored.data, nextPollAt: s.clock() });
+  } finally {
+    await close();
+  }
+  const from = lines.length;
+  await p.pollNow();
+  expect((await readDeployment(api, built.id)).state).toBe('approved');
+  const tick = lines
+    .slice(from)
+    .map((line) => recordSchema.parse(JSON.parse(line)))
+    .find((r) => r.function === 'review-poller');
+  expect(tick).toMatchObject({ audits_reconciled_by_poller: 1 });
+  expect(tick?.series).toContainEqual(
+    expect.objectContaining({ metric: 'audit_decisions', labels: expect.objectContaining({ decision: 'approved' }) }),
+  );
 });
