@@ -2,8 +2,9 @@
  * Metrics, the way a serverless function emits them cheaply: recorded into a collector made for one invocation
  * and written as ONE structured JSON line when the invocation ends (even when it throws), in CloudWatch's Embedded
  * Metric Format — what Powertools for AWS Lambda's `Metrics` does (`addMetric` stores, `publishStoredMetrics`
- * prints one EMF object to stdout; its middy `logMetrics` flushes after the handler). Log pipelines (CloudWatch,
- * CLS, SLS) turn such lines into metrics without an agent or an API call on the request path.
+ * prints one EMF object to stdout; its middy `logMetrics` flushes after the handler). CloudWatch reads EMF as is;
+ * SCF's CLS and FC's SLS index JSON log lines, where a query or metric rule over them is the operator's to set up.
+ * Either way no agent and no API call sits on the request path.
  *
  * EMF gives a record one value per dimension, so a record cannot say "3 calls to commit, 1 to submit" as
  * dimensions. The record therefore carries each metric's invocation total under the EMF directive (dimensions

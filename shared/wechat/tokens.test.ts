@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { startWeChatSimulator, type WeChatSimulator } from '../../infra/wechat-sim';
 import { ConflictError } from '../domain/errors';
 import { createLogger } from '../runtime/logger';
+import type { MetricsRecorder } from '../runtime/metrics';
 import type { DocumentStore } from '../store/port';
 import { ConflictRetriesExhaustedError, DEFAULT_RETRY_POLICY } from '../store/retry';
 import { createSecretBox } from '../store/secret-box';
@@ -68,7 +69,14 @@ const api = () =>
   });
 
 /** A "process": its own store connection and token manager, sharing only the database file and WeChat. */
-function instance(extra: { onNeedsReauth?: (appId: string, reason: string) => Promise<void>; api?: ComponentApi; leaseMs?: number } = {}) {
+function instance(
+  extra: {
+    onNeedsReauth?: (appId: string, reason: string) => Promise<void>;
+    api?: ComponentApi;
+    leaseMs?: number;
+    metrics?: MetricsRecorder;
+  } = {},
+) {
   const store = openSqliteStore({ path: join(dir, 'tokens.db'), clock: () => now });
   opened.push(store);
   const tokens = new TokenManager({
@@ -80,6 +88,7 @@ function instance(extra: { onNeedsReauth?: (appId: string, reason: string) => Pr
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, 5))),
     ...(extra.onNeedsReauth ? { onNeedsReauth: extra.onNeedsReauth } : {}),
     ...(extra.leaseMs ? { leaseMs: extra.leaseMs } : {}),
+    ...(extra.metrics ? { metrics: extra.metrics } : {}),
   });
   return { store, tokens };
 }
@@ -176,7 +185,9 @@ describe('token manager against the simulator', () => {
 
   it('marks the mini program needs-reauth on 61023 and stops calling WeChat for it', async () => {
     const told: string[] = [];
-    const { tokens } = instance({ onNeedsReauth: async (appId) => void told.push(appId) });
+    const recorded: string[] = [];
+    const metrics: MetricsRecorder = { record: (name, value, labels) => void recorded.push(`${name} ${JSON.stringify(labels)} ${value}`) };
+    const { tokens } = instance({ onNeedsReauth: async (appId) => void told.push(appId), metrics });
     await tokens.recordVerifyTicket(await sim.pushVerifyTicket(), now);
     await authorize(tokens);
     sim.invalidateRefreshToken(MP.appId);
@@ -186,6 +197,14 @@ describe('token manager against the simulator', () => {
     expect((error as AuthorizerNotAuthorizedError).code).toBe('MINI_PROGRAM_NEEDS_REAUTH');
     expect(await tokens.authorizerStatus(MP.appId)).toBe('needs-reauth');
     expect(told).toEqual([MP.appId]);
+    // Counted: the component token's refreshes (at the authorization, and two hours later), the authorizer refresh
+    // that failed, and the one mark.
+    expect(recorded).toEqual([
+      'token_refreshes {"kind":"component","outcome":"ok"} 1',
+      'token_refreshes {"kind":"component","outcome":"ok"} 1',
+      'needs_reauth_marks {} 1',
+      'token_refreshes {"kind":"authorizer","outcome":"error"} 1',
+    ]);
     const calls = sim.counters()[AUTHORIZER_TOKEN_PATH];
     await expect(tokens.authorizerToken(MP.appId)).rejects.toMatchObject({ code: 'MINI_PROGRAM_NEEDS_REAUTH' });
     expect(sim.counters()[AUTHORIZER_TOKEN_PATH]).toBe(calls);

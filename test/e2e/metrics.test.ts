@@ -10,6 +10,7 @@ jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
 
 import { expectStatus, type Platform, startPlatform } from '../../infra/local/driver';
 import { observeMetrics } from '../../shared/runtime/metrics';
+import { openServices } from '../api/support';
 import { readyApp } from '../reliability/support';
 import { readDeployment, requestAction, requestBuild } from '../support/e2e';
 
@@ -109,4 +110,54 @@ it('a build, a submit and a rejection push produce the WeChat-call and audit met
   expect(value('wxa_push_lag_seconds_count', { source: 'authorizer' })).toBeGreaterThanOrEqual(1);
   expect(text).toMatch(/^# TYPE wxa_audit_latency_seconds histogram$/m);
   for (const id of [target, built.id, appId, accountId, apiKey]) expect(text).not.toContain(id);
+});
+
+it('token refreshes, the audit quota read and a poller tick against its budget are in their invocations’ records', async () => {
+  const from = lines.length;
+  const { api } = await readyApp(p);
+  expect((await api.get('/v1/quota')).status).toBe(200);
+  await p.pollNow();
+  const records = lines.slice(from).map((line) => recordSchema.parse(JSON.parse(line)));
+  const quota = records.find((r) => r.function === 'api' && 'audit_quota_left' in r);
+  expect(quota?.audit_quota_left).toEqual(expect.any(Number));
+  const tick = records.find((r) => r.function === 'review-poller');
+  expect(tick).toMatchObject({ trigger: 'schedule', poller_tick_duration: [expect.any(Number)], poller_tick_budget: expect.any(Number) });
+  expect(Number(tick?.poller_tick_budget)).toBeGreaterThan(0);
+  // The first WeChat call of the run needed a component token; each refresh is counted by kind and outcome.
+  const refreshes = lines
+    .map((line) => recordSchema.parse(JSON.parse(line)))
+    .flatMap((r) => r.series.filter((x) => x.metric === 'token_refreshes'));
+  expect(refreshes).toContainEqual(expect.objectContaining({ labels: { kind: 'component', outcome: 'ok' } }));
+});
+
+it('a decision whose push never came is counted as reconciled by the poller, in the poller tick’s record', async () => {
+  const { api, appId, target } = await readyApp(p);
+  const built = await requestBuild(api, appId, { userVersion: '1.0.0', userDesc: 'metrics' });
+  expect((await requestAction(api, built.id, 'submit')).state).toBe('auditing');
+  p.sim.setFaults({ dropPushRate: 1 });
+  try {
+    await p.sim.decideAudit(target, 'approve');
+  } finally {
+    p.sim.setFaults({ dropPushRate: 0 });
+  }
+  // The poll is due now rather than after its backoff (what waiting would do).
+  const { s, close } = openServices();
+  try {
+    const stored = await s.db.deployments.get(built.id);
+    if (!stored) throw new Error('the deployment should be stored');
+    await s.db.deployments.update(built.id, stored.version, { ...stored.data, nextPollAt: s.clock() });
+  } finally {
+    await close();
+  }
+  const from = lines.length;
+  await p.pollNow();
+  expect((await readDeployment(api, built.id)).state).toBe('approved');
+  const tick = lines
+    .slice(from)
+    .map((line) => recordSchema.parse(JSON.parse(line)))
+    .find((r) => r.function === 'review-poller');
+  expect(tick).toMatchObject({ audits_reconciled_by_poller: 1 });
+  expect(tick?.series).toContainEqual(
+    expect.objectContaining({ metric: 'audit_decisions', labels: expect.objectContaining({ decision: 'approved' }) }),
+  );
 });

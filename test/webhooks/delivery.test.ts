@@ -5,7 +5,9 @@
  */
 import { openCollections } from '../../shared/app/context';
 import { webhookCollections } from '../../shared/app/webhooks/collections';
+import { createWebhookWorker } from '../../shared/app/webhooks/worker';
 import { RETRY_WINDOW_MS } from '../../shared/domain/webhooks/schedule';
+import type { DocumentStore } from '../../shared/store/port';
 import { ACCOUNT, LIFECYCLE, openWorld, type Receiver, startReceiver, type World } from './support';
 
 let world: World;
@@ -174,5 +176,57 @@ describe('webhook delivery', () => {
     expect(receiver.received.map((e) => e.data.deploymentId)).toEqual([d.id]);
     // ...and wrote nothing to the deployment it reported on.
     expect(await openCollections(world.store).deployments.get(d.id)).toEqual(before);
+  });
+
+  it('an endpoint whose queue cannot be drained does not stop the run: the other endpoints still get their events', async () => {
+    const broken = await subscribe();
+    await subscribe();
+    // The broken endpoint's stored secret no longer opens (a bad key rotation, a damaged document).
+    const { endpoints } = webhookCollections(world.store);
+    const stored = await endpoints.get(broken.id);
+    if (!stored) throw new Error('the endpoint should be stored');
+    await endpoints.update(broken.id, stored.version, { ...stored.data, secret: 'not a sealed secret' });
+    const d = await world.newDeployment();
+    await world.change(d, { type: 'startBuild' });
+    const run = await world.worker.run({ budgetMs: 60_000 });
+    expect(run).toMatchObject({ delivered: 1, queueErrors: 1 });
+    expect(receiver.received.map((e) => e.data.deploymentId)).toEqual([d.id]);
+  });
+
+  it('a failed attempt is recorded even when fan-outs keep touching its queue while it is put off', async () => {
+    // Six fan-outs in a row win the race for the queue: the put-off's first six writes lose.
+    let racesLeft = 6;
+    const racing: DocumentStore = {
+      collection: (spec) => world.store.collection(spec),
+      purgeExpired: () => world.store.purgeExpired(),
+      close: () => world.store.close(),
+      commit: async (writes) => {
+        const putOff =
+          writes.some((w) => w.op === 'update' && w.collection === 'webhookQueues') &&
+          writes.some((w) => w.op === 'update' && w.collection === 'webhookDeliveries');
+        if (putOff && racesLeft > 0) {
+          racesLeft -= 1;
+          // What a fan-out does to the queue: a new version.
+          const queue = (await webhookCollections(world.store).queues.find({ limit: 1 }))[0];
+          if (queue) await webhookCollections(world.store).queues.update(queue.id, queue.version, queue.data);
+        }
+        return world.store.commit(writes);
+      },
+    };
+    const worker = createWebhookWorker({ ...world.workerDeps, store: racing });
+    await subscribe();
+    receiver.status = 503;
+    const d = await world.newDeployment();
+    await world.change(d, { type: 'startBuild' });
+    await worker.run({ budgetMs: 60_000 });
+    expect(receiver.requests).toBe(1);
+    const [delivery] = await webhookCollections(world.store).deliveries.find({ limit: 10 });
+    expect(delivery?.data).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      log: [expect.objectContaining({ outcome: 'failed', status: 503 })],
+    });
+    const [queue] = await webhookCollections(world.store).queues.find({ limit: 10 });
+    expect(queue?.data.nextAttemptAt).toBe(delivery?.data.nextAttemptAt);
   });
 });

@@ -120,6 +120,8 @@ export interface World {
   path: string;
   endpoints: ReturnType<typeof createEndpointService>;
   worker: ReturnType<typeof createWebhookWorker>;
+  /** What `worker` was made with, for a test that makes its own with one part changed. */
+  workerDeps: WebhookWorkerDeps;
   /** A new deployment (in `configuring`, no event yet). */
   newDeployment: (accountId?: AccountId) => Promise<Deployment>;
   /** One transition, stored with its events in one batch (what the pipeline does). */
@@ -136,11 +138,13 @@ export function openWorld(options: { path?: string; clock?: () => number; worker
   const box = createSecretBox(DATA_KEY);
   const db = openCollections(store);
   const base = { store, box, mode: 'local' as const, clock, randomBytes: (n: number) => randomBytes(n) };
+  const workerDeps: WebhookWorkerDeps = { ...base, log: createLogger({ level: 'error' }), random: Math.random, ...options.worker };
   return {
     store,
     path,
     endpoints: createEndpointService(base),
-    worker: createWebhookWorker({ ...base, log: createLogger({ level: 'error' }), random: Math.random, ...options.worker }),
+    worker: createWebhookWorker(workerDeps),
+    workerDeps,
     newDeployment: async (accountId = ACCOUNT) => {
       const d = createDeployment(
         {

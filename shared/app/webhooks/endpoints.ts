@@ -3,7 +3,7 @@
  * is shown once), list, read, update (URL, event types, description, enabled), delete, rotate the secret (the old
  * one keeps signing for an overlap), send a test event, the delivery log, and redelivery.
  */
-import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors';
+import { AppError, NotFoundError, ValidationError } from '../../domain/errors';
 import { newWebhookEndpointId, type RandomBytes } from '../../domain/ids';
 import { checkEndpointUrl, type EndpointMode } from '../../domain/webhooks/addresses';
 import { endpointReceives, makeEvent, newEventId, PLATFORM_EVENT_TYPES, type WebhookEventType } from '../../domain/webhooks/events';
@@ -19,6 +19,7 @@ import { deliveryIdOf, enqueueWrites, newDelivery } from './worker';
 export const MAX_ENDPOINTS_PER_OWNER = 20;
 /** How long the previous secret keeps signing after a rotation unless the request says otherwise. */
 export const DEFAULT_ROTATION_OVERLAP_MS = 24 * 3_600_000;
+const QUEUE_DELETE_BATCH = 100;
 /** Events one redelivery request queues at most; `more` says to ask again from the last one's time. */
 export const REDELIVER_LIMIT = 500;
 
@@ -36,8 +37,10 @@ export interface EndpointInput {
   description?: string | undefined;
 }
 
-export class WebhookEndpointLimitError extends ConflictError {
-  override readonly code = 'WEBHOOK_ENDPOINT_LIMIT';
+/** A conflict with the owner's state (too many endpoints), not a lost compare-and-set: never retried as one. */
+export class WebhookEndpointLimitError extends AppError {
+  readonly code = 'WEBHOOK_ENDPOINT_LIMIT';
+  readonly category = 'conflict' as const;
 }
 
 function checkedUrl(url: string, mode: EndpointMode): string {
@@ -128,10 +131,21 @@ export function createEndpointService(s: EndpointServices) {
       });
     },
 
-    /** Pending deliveries of a deleted endpoint are skipped when their turn comes. */
+    /**
+     * The endpoint goes first (no fan-out reaches it after), then its queues, a batch at a time; its deliveries stay
+     * as the log until they expire. A queue a fan-out created in between is drained to `skipped` and expires.
+     */
     async remove(owner: string, id: string): Promise<void> {
       await get(owner, id);
       await c.endpoints.delete(id);
+      for (;;) {
+        const deleted = await retryOnConflict(`delete the queues of webhook endpoint ${id}`, async () => {
+          const queues = await c.queues.find({ where: { endpointId: id }, limit: QUEUE_DELETE_BATCH });
+          if (queues.length > 0) await s.store.commit(queues.map((q) => c.queues.deleteWrite(q.id, q.version)));
+          return queues.length;
+        });
+        if (deleted < QUEUE_DELETE_BATCH) return;
+      }
     },
 
     async rotateSecret(owner: string, id: string, overlapMs: number = DEFAULT_ROTATION_OVERLAP_MS) {

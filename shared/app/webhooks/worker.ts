@@ -18,6 +18,7 @@ import type { Logger } from '../../runtime/logger';
 import type { MetricsRecorder } from '../../runtime/metrics';
 import { guardedPost, type PostOutcome, type Resolve } from '../../runtime/outbound/guarded-post';
 import type { DocumentStore, Stored, Write } from '../../store/port';
+import { retryOnConflict } from '../../store/retry';
 import type { SecretBox } from '../../store/secret-box';
 import {
   type Attempt,
@@ -59,6 +60,8 @@ export interface DeliveryRun {
   endpointsDisabled: number;
   /** ms from the event to its successful delivery, one per delivery. */
   lagsMs: number[];
+  /** Queues whose draining failed (logged); the others were drained all the same. */
+  queueErrors: number;
   stoppedByBudget: boolean;
 }
 
@@ -109,13 +112,21 @@ export function enqueueWrites(
   at: number,
 ): Write[] {
   const expiresAt = delivery.occurredAt + WEBHOOK_RETENTION_MS;
+  // A queue lives for the retention after its last enqueue (every delivery in it is retried well within that), then
+  // goes with the purge: one per endpoint × deployment would otherwise pile up for ever.
+  const queueExpiresAt = at + WEBHOOK_RETENTION_MS;
   return [
     existing
       ? c.deliveries.updateWrite(id, existing.version, delivery, { expiresAt })
       : c.deliveries.insertWrite(id, delivery, { expiresAt }),
     queue
-      ? c.queues.updateWrite(delivery.group, queue.version, { ...queue.data, nextAttemptAt: queue.data.nextAttemptAt ?? at })
-      : c.queues.insertWrite(delivery.group, { endpointId: delivery.endpointId, nextAttemptAt: at }),
+      ? c.queues.updateWrite(
+          delivery.group,
+          queue.version,
+          { ...queue.data, nextAttemptAt: queue.data.nextAttemptAt ?? at },
+          { expiresAt: queueExpiresAt },
+        )
+      : c.queues.insertWrite(delivery.group, { endpointId: delivery.endpointId, nextAttemptAt: at }, { expiresAt: queueExpiresAt }),
   ];
 }
 
@@ -314,23 +325,31 @@ export function createWebhookWorker(deps: WebhookWorkerDeps) {
         continue;
       }
       const retryAt = now + delay;
-      const retrying = { ...head.data, attempts, nextAttemptAt: retryAt, log, updatedAt: now };
-      // The queue may have been touched by a fan-out since: put it off at its current version.
-      for (let tries = 0; tries < 5; tries++) {
-        const queue = await c.queues.get(group);
-        if (!queue) return;
-        try {
-          await deps.store.commit([
-            c.deliveries.updateWrite(head.id, head.version, retrying, { expiresAt: head.data.occurredAt + WEBHOOK_RETENTION_MS }),
-            c.queues.updateWrite(group, queue.version, { ...queue.data, nextAttemptAt: retryAt }),
-          ]);
-          return;
-        } catch (error) {
-          ignoreConflict(error);
-        }
-      }
+      await putOff(group, head, { ...head.data, attempts, nextAttemptAt: retryAt, log, updatedAt: now });
       return;
     }
+  }
+
+  /**
+   * Records a failed attempt and puts its queue off until the retry, in one batch. A fan-out touching the queue
+   * meanwhile only bumps its version: read both again and retry (the shared rule, never a silent give-up that would
+   * lose the attempt and its log entry). A delivery re-queued meanwhile (a redelivery request) keeps its new state.
+   */
+  async function putOff(group: string, head: Stored<Delivery>, retrying: Delivery): Promise<void> {
+    await retryOnConflict(`put off webhook queue ${group}`, async () => {
+      const [queue, delivery] = await Promise.all([c.queues.get(group), c.deliveries.get(head.id)]);
+      if (!queue) return;
+      const untouched = delivery?.version === head.version;
+      await deps.store.commit([
+        ...(untouched
+          ? [c.deliveries.updateWrite(head.id, head.version, retrying, { expiresAt: head.data.occurredAt + WEBHOOK_RETENTION_MS })]
+          : []),
+        c.queues.updateWrite(group, queue.version, {
+          ...queue.data,
+          nextAttemptAt: untouched ? (retrying.nextAttemptAt ?? deps.clock()) : deps.clock(),
+        }),
+      ]);
+    });
   }
 
   /** One run: fan out what is new, then drain due queues until nothing is due or `budgetMs` is spent. */
@@ -343,6 +362,7 @@ export function createWebhookWorker(deps: WebhookWorkerDeps) {
       gaveUp: 0,
       endpointsDisabled: 0,
       lagsMs: [],
+      queueErrors: 0,
       stoppedByBudget: false,
     };
     const concurrency = deps.concurrency ?? 16;
@@ -369,7 +389,14 @@ export function createWebhookWorker(deps: WebhookWorkerDeps) {
             continue;
           }
           claimedAny = true;
-          await drain(queue.id, claimed.version, Math.min(deadline, deps.clock() + leaseMs - timeoutMs), result);
+          try {
+            await drain(queue.id, claimed.version, Math.min(deadline, deps.clock() + leaseMs - timeoutMs), result);
+          } catch (error) {
+            // One endpoint's trouble (a secret that will not open, a store error) is its queue's alone: the queue
+            // stays claimed until its lease ends and is tried again then; every other queue is drained meanwhile.
+            result.queueErrors += 1;
+            deps.log.error('a webhook queue could not be drained', { group: queue.id, endpointId: queue.data.endpointId, error });
+          }
         }
       };
       await Promise.all(Array.from({ length: Math.min(concurrency, due.length) }, lane));
