@@ -9,6 +9,8 @@ export interface Session {
   api: ApiClient;
   role: 'account' | 'admin';
   signOut(): void;
+  /** After a rotation: this tab goes on with the new key (the old one stops working at the next rotation). */
+  replaceKey(key: string): void;
 }
 export const SessionContext = createContext<Session | null>(null);
 export const useSession = (): Session => {

@@ -8,7 +8,7 @@ import { unbindWithWarning } from './unbind';
 export function HomePage() {
   const t = useT();
   const lang = useContext(LangContext);
-  const { api } = useSession();
+  const { api, replaceKey } = useSession();
   const account = useLoad(() => api.call('account'), [api]);
   const [binding, setBinding] = useState(false);
   const [newKey, setNewKey] = useState<string | null>(null);
@@ -30,8 +30,10 @@ export function HomePage() {
     });
     if (!ok) return;
     try {
-      setNewKey((await api.call('rotateKey')).apiKey);
-      account.reload();
+      const { apiKey } = await api.call('rotateKey');
+      setNewKey(apiKey);
+      // The tab goes on with the new key: with the old one, the next rotation would lock it out.
+      replaceKey(apiKey);
     } catch (error) {
       void MessagePlugin.error(plainError(t, error));
     }
