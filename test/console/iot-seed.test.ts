@@ -112,6 +112,11 @@ describe('the console, seed 003 (IoT Video) in a browser', () => {
     await page.getByRole('dialog').getByRole('button', { name: '关闭' }).click();
     await page.getByTestId('primary-status').getByText('已授权').waitFor();
     await atBothWidths(page, 'account', async () => expectAccessible());
+    // Scanning again: the dialog waits for the new scan instead of saying at once that it is done.
+    await page.getByRole('button', { name: '重新扫码授权' }).click();
+    await page.getByRole('dialog').getByText('小程序管理员用手机微信扫码授权').waitFor();
+    expect(await page.getByTestId('bind-done').count()).toBe(0);
+    await page.getByRole('dialog').getByRole('button', { name: '关闭' }).click();
   });
 
   step('switches to English and back', async () => {
@@ -194,6 +199,11 @@ describe('the console, seed 003 (IoT Video) in a browser', () => {
     await authorizeAndClose(page, 'pc-authorization-link', camera?.appId ?? '', 'authorize-done');
     await page.getByTestId('app-status').getByText('待部署').waitFor();
     await atBothWidths(page, 'app', async () => expectAccessible());
+    // Authorizing again: not "done" before the new scan.
+    await page.getByRole('button', { name: '重新授权小程序' }).click();
+    await page.getByRole('dialog').getByText('小程序管理员用手机微信扫码授权').waitFor();
+    expect(await page.getByTestId('authorize-done').count()).toBe(0);
+    await page.getByRole('dialog').getByRole('button', { name: '关闭' }).click();
   });
 
   step('builds, shows the experience QR, cancels and builds again', async () => {
