@@ -48,6 +48,16 @@ async function expectAccessible(target: Page = page) {
   expect(await seriousViolations(target)).toEqual([]);
 }
 
+/** The history's times that do not fit their column or run under the timeline's dot (each is shown whole, or listed). */
+const clippedHistoryTimes = () =>
+  page.evaluate<string[]>(`[...document.querySelectorAll('.history .t-timeline-item')].flatMap((item) => {
+    const label = item.querySelector('.t-timeline-item__label');
+    const dot = item.querySelector('.t-timeline-item__dot');
+    if (!label || !dot) return [];
+    const clipped = label.scrollWidth > label.clientWidth || label.getBoundingClientRect().right > dot.getBoundingClientRect().left;
+    return clipped ? [label.textContent] : [];
+  })`);
+
 const scanAs = (appid: string) => scanOnSimulator(page, 'pc-authorization-link', appid);
 const waitFor = (state: string) => waitForState(page, state);
 const deploymentState = () => page.getByTestId('deployment-state');
@@ -264,7 +274,10 @@ describe('the console, seed 003 (IoT Video) in a browser', () => {
     await confirmDialog(page, '发布上线');
     await waitFor('released');
     await page.getByTestId('history').getByText('审核未通过').first().waitFor();
-    await atBothWidths(page, 'deployment-released', async () => expectAccessible());
+    await atBothWidths(page, 'deployment-released', async () => {
+      await expectAccessible();
+      expect(await clippedHistoryTimes()).toEqual([]);
+    });
   });
 
   step('rolls back a second release to the first', async () => {
