@@ -47,7 +47,8 @@ export interface ApiClient {
 export const apiBase = (): string =>
   document.querySelector<HTMLMetaElement>('meta[name="wxa-api-base"]')?.content.replace(/\/$/, '') ?? window.location.origin;
 
-export function apiClient(base: string, key: string): ApiClient {
+/** `onUnauthenticated`: the key was refused (401: rotated out, or never valid); the caller signs the tab out. */
+export function apiClient(base: string, key: string, onUnauthenticated: () => void = () => undefined): ApiClient {
   return {
     async call<K extends EndpointName>(
       name: K,
@@ -74,6 +75,7 @@ export function apiClient(base: string, key: string): ApiClient {
       });
       const type = response.headers.get('content-type') ?? '';
       if (!response.ok) {
+        if (response.status === 401) onUnauthenticated();
         const parsed: unknown = type.includes('json') ? await response.json() : undefined;
         throw new ApiError(
           response.status,

@@ -61,16 +61,29 @@ function Shell({ lang, setLang }: { lang: Lang; setLang(lang: Lang): void }) {
     const role = window.sessionStorage.getItem(ROLE_ITEM);
     return key && (role === 'account' || role === 'admin') ? { key, role } : null;
   });
+  // Why the tab was signed out without asking: its key stopped working (rotated twice since, elsewhere).
+  const [keyRefused, setKeyRefused] = useState(false);
   const session = useMemo<Session | null>(() => {
     if (!credentials) return null;
+    const signOut = () => {
+      window.sessionStorage.removeItem(KEY_ITEM);
+      window.sessionStorage.removeItem(ROLE_ITEM);
+      setCredentials(null);
+      window.location.hash = '#/';
+    };
     return {
-      api: apiClient(base, credentials.key),
+      api: apiClient(base, credentials.key, () => {
+        setKeyRefused(true);
+        signOut();
+      }),
       role: credentials.role,
       signOut: () => {
-        window.sessionStorage.removeItem(KEY_ITEM);
-        window.sessionStorage.removeItem(ROLE_ITEM);
-        setCredentials(null);
-        window.location.hash = '#/';
+        setKeyRefused(false);
+        signOut();
+      },
+      replaceKey: (key: string) => {
+        window.sessionStorage.setItem(KEY_ITEM, key);
+        setCredentials({ key, role: credentials.role });
       },
     };
   }, [credentials, base]);
@@ -95,6 +108,7 @@ function Shell({ lang, setLang }: { lang: Lang; setLang(lang: Lang): void }) {
     }
     window.sessionStorage.setItem(KEY_ITEM, key);
     window.sessionStorage.setItem(ROLE_ITEM, role);
+    setKeyRefused(false);
     setCredentials({ key, role });
   };
 
@@ -144,7 +158,7 @@ function Shell({ lang, setLang }: { lang: Lang; setLang(lang: Lang): void }) {
             <Page route={route} role={session.role} />
           </SessionContext.Provider>
         ) : (
-          <SignInPage onSignIn={signIn} />
+          <SignInPage onSignIn={signIn} keyRefused={keyRefused} />
         )}
       </main>
     </div>

@@ -9,6 +9,8 @@ export interface Session {
   api: ApiClient;
   role: 'account' | 'admin';
   signOut(): void;
+  /** After a rotation: this tab goes on with the new key (the old one stops working at the next rotation). */
+  replaceKey(key: string): void;
 }
 export const SessionContext = createContext<Session | null>(null);
 export const useSession = (): Session => {
@@ -312,8 +314,9 @@ export function AuthorizationDialog(props: {
     let live = true;
     setUrls(null);
     setError(undefined);
-    Promise.all([api.call('authorize', { body: { ...props.body, mobile: true } }), api.call('authorize', { body: props.body })]).then(
-      ([mobile, pc]) => live && setUrls({ mobile: mobile.url, pc: pc.url }),
+    // One pre-auth code for both pages: either the phone's scan or the desktop's spends it.
+    api.call('authorize', { body: props.body }).then(
+      (answer) => live && setUrls({ mobile: answer.mobileUrl, pc: answer.pcUrl }),
       (failure: unknown) => live && setError(failure),
     );
     return () => {

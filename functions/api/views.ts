@@ -189,6 +189,8 @@ export const deploymentListView = z.object({ deployments: z.array(deploymentSumm
 
 export const authorizationView = z.object({
   url: z.string().meta({ description: 'Open it (PC: shows a QR code to scan; mobile: opens in WeChat). Its state is signed and expires.' }),
+  pcUrl: z.string().meta({ description: 'The PC page for the same pre-auth code, whatever `mobile` asked.' }),
+  mobileUrl: z.string().meta({ description: 'The mobile page for the same pre-auth code (the first scan of either spends it).' }),
   expiresAt: z.number().int().meta({ description: 'Epoch ms after which the callback refuses the state.' }),
 });
 

@@ -319,6 +319,21 @@ describe('authorization URLs', () => {
     expect(opened.status).toBe(200);
   });
 
+  it('answers the PC and the mobile page for one pre-auth code, so a console shows both from one call', async () => {
+    const { api } = await world.newAccount();
+    const reply = await api.post('/v1/authorizations', { purpose: 'bind-primary' });
+    const { url, pcUrl, mobileUrl } = z.object({ url: z.string(), pcUrl: z.string(), mobileUrl: z.string() }).parse(reply.body);
+    expect(url).toBe(pcUrl);
+    const preAuthCode = (page: string) => new URL(page).searchParams.get('pre_auth_code');
+    expect(preAuthCode(mobileUrl)).toBeTruthy();
+    expect(preAuthCode(mobileUrl)).toBe(preAuthCode(pcUrl));
+    expect(mobileUrl).not.toBe(pcUrl);
+    const mobile = z
+      .object({ url: z.string(), mobileUrl: z.string() })
+      .parse((await api.post('/v1/authorizations', { purpose: 'bind-primary', mobile: true })).body);
+    expect(mobile.url).toBe(mobile.mobileUrl);
+  });
+
   it('asks for the app when authorizing one, and checks it belongs to the account', async () => {
     const { api } = await world.newAccount();
     const missing = await api.post('/v1/authorizations', { purpose: 'authorize-app' });

@@ -48,6 +48,16 @@ async function expectAccessible(target: Page = page) {
   expect(await seriousViolations(target)).toEqual([]);
 }
 
+/** The history's times that do not fit their column or run under the timeline's dot (each is shown whole, or listed). */
+const clippedHistoryTimes = () =>
+  page.evaluate<string[]>(`[...document.querySelectorAll('.history .t-timeline-item')].flatMap((item) => {
+    const label = item.querySelector('.t-timeline-item__label');
+    const dot = item.querySelector('.t-timeline-item__dot');
+    if (!label || !dot) return [];
+    const clipped = label.scrollWidth > label.clientWidth || label.getBoundingClientRect().right > dot.getBoundingClientRect().left;
+    return clipped ? [label.textContent] : [];
+  })`);
+
 const scanAs = (appid: string) => scanOnSimulator(page, 'pc-authorization-link', appid);
 const waitFor = (state: string) => waitForState(page, state);
 const deploymentState = () => page.getByTestId('deployment-state');
@@ -112,6 +122,11 @@ describe('the console, seed 003 (IoT Video) in a browser', () => {
     await page.getByRole('dialog').getByRole('button', { name: '关闭' }).click();
     await page.getByTestId('primary-status').getByText('已授权').waitFor();
     await atBothWidths(page, 'account', async () => expectAccessible());
+    // Scanning again: the dialog waits for the new scan instead of saying at once that it is done.
+    await page.getByRole('button', { name: '重新扫码授权' }).click();
+    await page.getByRole('dialog').getByText('小程序管理员用手机微信扫码授权').waitFor();
+    expect(await page.getByTestId('bind-done').count()).toBe(0);
+    await page.getByRole('dialog').getByRole('button', { name: '关闭' }).click();
   });
 
   step('switches to English and back', async () => {
@@ -194,6 +209,11 @@ describe('the console, seed 003 (IoT Video) in a browser', () => {
     await authorizeAndClose(page, 'pc-authorization-link', camera?.appId ?? '', 'authorize-done');
     await page.getByTestId('app-status').getByText('待部署').waitFor();
     await atBothWidths(page, 'app', async () => expectAccessible());
+    // Authorizing again: not "done" before the new scan.
+    await page.getByRole('button', { name: '重新授权小程序' }).click();
+    await page.getByRole('dialog').getByText('小程序管理员用手机微信扫码授权').waitFor();
+    expect(await page.getByTestId('authorize-done').count()).toBe(0);
+    await page.getByRole('dialog').getByRole('button', { name: '关闭' }).click();
   });
 
   step('builds, shows the experience QR, cancels and builds again', async () => {
@@ -254,7 +274,10 @@ describe('the console, seed 003 (IoT Video) in a browser', () => {
     await confirmDialog(page, '发布上线');
     await waitFor('released');
     await page.getByTestId('history').getByText('审核未通过').first().waitFor();
-    await atBothWidths(page, 'deployment-released', async () => expectAccessible());
+    await atBothWidths(page, 'deployment-released', async () => {
+      await expectAccessible();
+      expect(await clippedHistoryTimes()).toEqual([]);
+    });
   });
 
   step('rolls back a second release to the first', async () => {

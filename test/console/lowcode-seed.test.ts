@@ -25,6 +25,9 @@ const [primary] = DEMO_MINI_PROGRAMS;
 let p: Platform;
 let browser: Browser;
 let page: Page | undefined;
+let requests: string[] = [];
+/** The console's authorizations started so far (one per dialog: the QR code and the link share it). */
+const authorizationsStarted = () => requests.filter((url) => new URL(url).pathname === '/v1/authorizations').length;
 const current = (): Page => {
   if (!page) throw new Error('no page');
   return page;
@@ -35,7 +38,9 @@ beforeAll(async () => {
   if (!primary) throw new Error('the simulator’s demo mini programs changed');
   p = await startPlatform();
   browser = await launchBrowser();
-  page = await (await newContext(browser)).context.newPage();
+  const browsing = await newContext(browser);
+  requests = browsing.requests;
+  page = await browsing.context.newPage();
 });
 
 afterAll(async () => {
@@ -58,6 +63,7 @@ describe('the console, seed 000 (low-code) in a browser', () => {
     await page.getByRole('button', { name: '绑定主小程序' }).click();
     // The phone's page (mobile: true), opened here as the phone would after scanning the QR code.
     await authorizeAndClose(page, 'mobile-authorization-link', primary?.appId ?? '', 'bind-done');
+    expect(authorizationsStarted()).toBe(1);
   });
 
   step('creates a low-code app; a plugin the API refuses shows its error next to the field', async () => {
@@ -90,6 +96,7 @@ describe('the console, seed 000 (low-code) in a browser', () => {
     const page = current();
     await page.getByRole('button', { name: '去授权' }).click();
     await authorizeAndClose(page, 'pc-authorization-link', primary?.appId ?? '', 'authorize-done');
+    expect(authorizationsStarted()).toBe(2);
     await buildVersion(page, '1.0.0');
     await page.getByRole('button', { name: '提交微信审核' }).click();
     await waitForState(page, 'auditing');

@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
-import { buildInChild } from '../../console/serve';
+import { builtConsole } from '../../console/serve';
 import { createAccount, type Platform, startPlatform } from '../../infra/local/driver';
 import { launchBrowser, newContext, seriousViolations, stepper } from './browser';
 
@@ -39,13 +39,13 @@ async function listen(reply: (path: string) => { status: number; type: string; b
 
 beforeAll(async () => {
   // The static host's origin must be known before the API starts (CORS_ORIGINS): take a port first.
-  let site: Awaited<ReturnType<typeof buildInChild>> | undefined;
+  let site: Awaited<ReturnType<typeof builtConsole>> | undefined;
   [staticHost, staticOrigin] = await listen((path) => {
     const file = site?.files.get(path === '/' ? 'index.html' : path.slice(1));
     return file ? { status: 200, type: file.contentType, body: file.bytes } : { status: 404, type: 'text/plain', body: 'not found' };
   });
   p = await startPlatform({ env: { CORS_ORIGINS: staticOrigin } });
-  site = await buildInChild({ apiBase: p.url });
+  site = await builtConsole({ apiBase: p.url });
   [framer, framerOrigin] = await listen(() => ({
     status: 200,
     type: 'text/html; charset=utf-8',

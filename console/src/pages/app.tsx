@@ -24,6 +24,8 @@ export function AppPage({ appId }: { appId: string }) {
   const { api } = useSession();
   const app = useLoad(() => api.call('app', { params: { appId } }), [api, appId]);
   const [authorizing, setAuthorizing] = useState(false);
+  // The app as the dialog opened: a scan in the dialog links the mini program anew (the same one too), which updates it.
+  const [updatedAtOpen, setUpdatedAtOpen] = useState<number | null>(null);
   usePolling(authorizing, app.reload);
   const data = app.data;
   if (!data) return app.error ? <LoadError error={app.error} /> : <Busy />;
@@ -31,7 +33,13 @@ export function AppPage({ appId }: { appId: string }) {
     <>
       <PageTitle
         extra={
-          <Button theme="primary" onClick={() => setAuthorizing(true)}>
+          <Button
+            theme="primary"
+            onClick={() => {
+              setUpdatedAtOpen(data.updatedAt);
+              setAuthorizing(true);
+            }}
+          >
             {data.miniProgramAppid ? t('重新授权小程序', 'Authorize another mini program') : t('去授权', 'Authorize a mini program')}
           </Button>
         }
@@ -57,7 +65,7 @@ export function AppPage({ appId }: { appId: string }) {
                 'The mini program’s admin scans with WeChat and grants the permissions. A mini program can be authorized again or to another app; the latest authorization wins. Only mini programs of the primary’s subject can be authorized.',
               )}
             </p>
-            {data.miniProgramAppid ? (
+            {data.miniProgramAppid && data.updatedAt !== updatedAtOpen ? (
               <Alert
                 theme="success"
                 message={t(`当前小程序：${data.miniProgramAppid}`, `Current mini program: ${data.miniProgramAppid}`)}

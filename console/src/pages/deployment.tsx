@@ -250,7 +250,7 @@ export function DeploymentPage({ deploymentId }: { deploymentId: string }) {
         </Card>
       </div>
       <Card bordered className="gap" title={t('部署历史', 'History')}>
-        <div data-testid="history">
+        <div data-testid="history" className="history">
           <Timeline mode="alternate" labelAlign="left">
             {d.history.map((entry) => (
               <Timeline.Item

@@ -8,9 +8,11 @@ import { unbindWithWarning } from './unbind';
 export function HomePage() {
   const t = useT();
   const lang = useContext(LangContext);
-  const { api } = useSession();
+  const { api, replaceKey } = useSession();
   const account = useLoad(() => api.call('account'), [api]);
   const [binding, setBinding] = useState(false);
+  // When the primary was bound as the dialog opened: a scan in the dialog binds it anew (a re-scan of the same one too).
+  const [boundAtOpen, setBoundAtOpen] = useState<number | null>(null);
   const [newKey, setNewKey] = useState<string | null>(null);
   const data = account.data;
   const primary = data?.primaryMiniProgram ?? null;
@@ -30,8 +32,10 @@ export function HomePage() {
     });
     if (!ok) return;
     try {
-      setNewKey((await api.call('rotateKey')).apiKey);
-      account.reload();
+      const { apiKey } = await api.call('rotateKey');
+      setNewKey(apiKey);
+      // The tab goes on with the new key: with the old one, the next rotation would lock it out.
+      replaceKey(apiKey);
     } catch (error) {
       void MessagePlugin.error(plainError(t, error));
     }
@@ -101,7 +105,13 @@ export function HomePage() {
           <Alert theme="warning" className="gap" message={data.publishBlockedReason} />
         ) : null}
         <div className="actions">
-          <Button theme="primary" onClick={() => setBinding(true)}>
+          <Button
+            theme="primary"
+            onClick={() => {
+              setBoundAtOpen(primaryBound ? (primary?.boundAt ?? null) : null);
+              setBinding(true);
+            }}
+          >
             {primaryBound ? t('重新扫码授权', 'Scan again') : t('绑定主小程序', 'Bind the primary mini program')}
           </Button>
           {primaryBound && primary && status ? (
@@ -123,7 +133,7 @@ export function HomePage() {
         visible={binding}
         header={t('绑定主小程序', 'Bind the primary mini program')}
         intro={
-          primaryBound ? (
+          primaryBound && primary?.boundAt !== boundAtOpen ? (
             <Alert
               theme="success"
               message={t(`已绑定：${status?.nickname ?? ''}`, `Bound: ${status?.nickname ?? ''}`)}

@@ -4,7 +4,7 @@ import { useT } from '../i18n';
 import { Field, plainError, TextInput } from '../ui';
 
 /** The key is typed (or pasted) here and kept for this tab only; nothing else asks for it. */
-export function SignInPage({ onSignIn }: { onSignIn(key: string): Promise<void> }) {
+export function SignInPage({ onSignIn, keyRefused }: { onSignIn(key: string): Promise<void>; keyRefused: boolean }) {
   const t = useT();
   const [key, setKey] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -34,6 +34,17 @@ export function SignInPage({ onSignIn }: { onSignIn(key: string): Promise<void> 
             'Use an account API key to manage its mini programs, or the platform admin key to create accounts. The key stays in this tab only and is forgotten on sign-out.',
           )}
         </p>
+        {keyRefused ? (
+          <Alert
+            theme="warning"
+            className="gap"
+            data-testid="key-refused"
+            message={t(
+              '密钥已失效（可能已在别处轮换），已退出。请用新密钥登录。',
+              'The key stopped working (rotated elsewhere, perhaps), so this tab signed out. Sign in with the new key.',
+            )}
+          />
+        ) : null}
         <Form labelAlign="top" onSubmit={() => void submit()} preventSubmitDefault>
           <Field label={t('API 密钥', 'API key')} error={error ?? undefined}>
             {(id, describedBy) => (

@@ -18,7 +18,7 @@ export async function authorizationUrl(
   services: Services,
   accountId: AccountId,
   input: { purpose: Purpose; appId?: string; mobile?: boolean; force?: boolean },
-): Promise<{ url: string; expiresAt: number }> {
+): Promise<{ url: string; pcUrl: string; mobileUrl: string; expiresAt: number }> {
   const account = await getAccount(services, accountId);
   let appId: AppId | null = null;
   let plugins = false;
@@ -39,13 +39,12 @@ export async function authorizationUrl(
   const redirectUri = `${services.config.publicBaseUrl}${callback}?state=${encodeURIComponent(state)}`;
   const { pre_auth_code: preAuthCode } = await services.wechat.client.createPreAuthCode();
   const categoryIdList = permissionSetsFor(input.purpose, { plugins }).requested.map((set) => set.id);
-  // auth_type 2: mini programs only (an official account cannot publish mini program code).
-  const url = services.wechat.client.authorizationPageUrl({
-    preAuthCode,
-    redirectUri,
-    mobile: input.mobile ?? false,
-    authType: 2,
-    categoryIdList,
-  });
-  return { url, expiresAt: services.clock() + ttlSeconds * 1000 };
+  // auth_type 2: mini programs only (an official account cannot publish mini program code). Both pages carry the
+  // same pre-auth code, so a console shows both (QR code for a phone, link for a desktop) from one call; the first
+  // scan spends it.
+  const pageUrl = (mobile: boolean) =>
+    services.wechat.client.authorizationPageUrl({ preAuthCode, redirectUri, mobile, authType: 2, categoryIdList });
+  const pcUrl = pageUrl(false);
+  const mobileUrl = pageUrl(true);
+  return { url: input.mobile ? mobileUrl : pcUrl, pcUrl, mobileUrl, expiresAt: services.clock() + ttlSeconds * 1000 };
 }
