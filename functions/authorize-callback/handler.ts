@@ -11,6 +11,7 @@ import { answerRedirect } from '../../shared/routes/authorization-redirect';
 import { authorizeCallbackRoutes } from '../../shared/routes/authorize-callback';
 import { cloudEntry } from '../../shared/runtime/entry';
 import { type AnyRoute, bindRoutes, type HandlerOf } from '../../shared/runtime/http/route';
+import { messageCryptoOf, type WeChatMessageCrypto } from '../../shared/wechat/crypto';
 import { receivePush } from '../../shared/wechat/receiver';
 
 /** The decrypted component push: every kind names its InfoType and CreateTime; the rest depends on the kind. */
@@ -25,7 +26,9 @@ type ComponentPush = z.infer<typeof componentPush>;
 
 export type AuthorizeCallbackDeps = Pick<Services, 'log' | 'clock'> &
   Partial<Pick<Services, 'metrics'>> & {
-    wechat: Pick<Services['wechat'], 'crypto' | 'tokens' | 'inbox'>;
+    wechat: Pick<Services['wechat'], 'tokens' | 'inbox'>;
+    /** The message crypto, built on first use (`messageCryptoOf`). */
+    crypto: () => WeChatMessageCrypto;
     /** The pipeline's reactions to authorization events; absent in tests of the receiver alone. */
     onAuthorizationEvent?: (push: ComponentPush) => Promise<string>;
   };
@@ -42,7 +45,7 @@ export function receiveEvents(deps: AuthorizeCallbackDeps): HandlerOf<typeof aut
   return async ({ query, rawBody, log, annotate }) =>
     receivePush({
       source: 'component',
-      crypto: deps.wechat.crypto,
+      crypto: deps.crypto(),
       inbox: deps.wechat.inbox,
       log,
       annotate,
@@ -71,7 +74,14 @@ const reactTo =
 export const routes = (s: Services): AnyRoute[] =>
   bindRoutes(authorizeCallbackRoutes, {
     redirect: answerRedirect(s, 'authorize-app'),
-    events: receiveEvents({ log: s.log, clock: s.clock, metrics: s.metrics, wechat: s.wechat, onAuthorizationEvent: reactTo(s) }),
+    events: receiveEvents({
+      log: s.log,
+      clock: s.clock,
+      metrics: s.metrics,
+      wechat: s.wechat,
+      crypto: messageCryptoOf(s.config.wechat),
+      onAuthorizationEvent: reactTo(s),
+    }),
   });
 
 export const makeHandler = (s: Services) => httpFunction(s, 'authorize-callback', routes(s));

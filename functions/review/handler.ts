@@ -9,6 +9,7 @@ import { handleAuditEvent, speedUpAudit, submitForAudit, undoAudit } from '../..
 import { reviewRoutes } from '../../shared/routes/review';
 import { cloudEntry } from '../../shared/runtime/entry';
 import { type AnyRoute, bindRoutes, json } from '../../shared/runtime/http/route';
+import { messageCryptoOf } from '../../shared/wechat/crypto';
 import { receivePush } from '../../shared/wechat/receiver';
 
 /** Audit pushes (reference §5); other events of the mini program are recorded and acknowledged. */
@@ -22,7 +23,7 @@ const authorizerPush = z.object({
   ScreenShot: z.string().max(10_000).optional(),
 });
 
-export const routes = (s: Services): AnyRoute[] =>
+export const routes = (s: Services, crypto = messageCryptoOf(s.config.wechat)): AnyRoute[] =>
   bindRoutes(reviewRoutes, {
     submit: async ({ params, principal, signal }) =>
       json(200, await submitForAudit(s, accountOf(principal), params.deploymentId, actorOf(principal), signal)),
@@ -31,7 +32,7 @@ export const routes = (s: Services): AnyRoute[] =>
     events: async ({ params, query, rawBody, log, annotate }) =>
       receivePush({
         source: 'authorizer',
-        crypto: s.wechat.crypto,
+        crypto: crypto(),
         inbox: s.wechat.inbox,
         log,
         annotate,

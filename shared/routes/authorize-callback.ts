@@ -1,6 +1,6 @@
 /** Routes of `authorize-callback`: the redirect for an app's mini program and WeChat's authorization-event URL. */
 import { declareRoute } from '../runtime/http/route';
-import { PUSH_BODY_TYPES, pushQuery } from '../wechat/receiver';
+import { PUSH_BODY_TYPES, pushQuery } from '../wechat/push-route';
 import { redirectRoute } from './authorization-redirect';
 
 export const authorizeCallbackRoutes = {

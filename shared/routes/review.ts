@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { deploymentSchema } from '../domain/deployment';
 import { weChatAppidSchema } from '../domain/ids';
 import { declareRoute } from '../runtime/http/route';
-import { PUSH_BODY_TYPES, pushQuery } from '../wechat/receiver';
+import { PUSH_BODY_TYPES, pushQuery } from '../wechat/push-route';
 import { deploymentParams } from './params';
 
 export const reviewRoutes = {

@@ -11,6 +11,7 @@ import { isUtf8 } from 'node:buffer';
 import * as nodeCrypto from 'node:crypto';
 import { createCipheriv, createDecipheriv, createHash, type Decipher, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AppError, ConfigError } from '../domain/errors';
+import type { WeChatConfig } from '../runtime/config';
 import { cdata, parseWeChatXml, type WeChatXmlFields, XmlParseError } from './xml';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -324,4 +325,19 @@ function currentKey(keys: readonly AesKey[]): AesKey {
 
 function escapeText(value: string): string {
   return value.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'));
+}
+
+/**
+ * The component's message crypto, built on first use from the configuration. Only the functions that receive
+ * pushes ask for it (through their own composition root), so the XML parser stays out of every other bundle.
+ */
+export function messageCryptoOf(wechat: WeChatConfig): () => WeChatMessageCrypto {
+  let crypto: WeChatMessageCrypto | undefined;
+  return () =>
+    (crypto ??= new WeChatMessageCrypto({
+      token: wechat.token,
+      encodingAESKey: wechat.encodingAESKey,
+      appId: wechat.componentAppId,
+      previousEncodingAESKey: wechat.previousEncodingAESKey,
+    }));
 }

@@ -1,9 +1,10 @@
 /**
- * Composes the WeChat side of a function from configuration: message crypto for callbacks, the raw component API,
- * the store-backed token manager and the client that refreshes and retries through it.
+ * Composes the WeChat side of a function from configuration: the raw component API, the store-backed token manager
+ * and the client that refreshes and retries through it. The message crypto is not here: only the two functions that
+ * receive pushes build it (`messageCryptoOf`), so the others bundle no XML parser.
  *
  * Each part is built when first read: a function composes its WeChat platform at its cold start, but a request
- * that only reads the store, or is refused, needs neither the client and its token manager nor the message crypto.
+ * that only reads the store, or is refused, needs neither the client nor its token manager.
  * The API base is still checked here, and the parts check nothing the configuration did not already validate, so a
  * bad deployment still fails its first request.
  */
@@ -14,13 +15,11 @@ import type { DocumentStore } from '../store/port';
 import { createSecretBox } from '../store/secret-box';
 import { WeChatClient } from './client';
 import { ComponentApi } from './component-api';
-import { WeChatMessageCrypto } from './crypto';
 import { isExpectedAnswer } from './errcodes';
 import { createInbox, type Inbox } from './inbox';
 import { TokenManager } from './tokens';
 
 export interface WeChatPlatform {
-  crypto: WeChatMessageCrypto;
   api: ComponentApi;
   tokens: TokenManager;
   client: WeChatClient;
@@ -41,20 +40,11 @@ export function createWeChatPlatform(options: {
   const apiBase = wechat.apiBase;
   const metrics = options.metrics ?? invocationMetrics;
   if (!apiBase) throw new Error('WECHAT_API_BASE is not set: the local runtime should have started the simulator');
-  let crypto: WeChatMessageCrypto | undefined;
   let api: ComponentApi | undefined;
   let tokens: TokenManager | undefined;
   let client: WeChatClient | undefined;
   let inbox: Inbox | undefined;
   const platform: WeChatPlatform = {
-    get crypto() {
-      return (crypto ??= new WeChatMessageCrypto({
-        token: wechat.token,
-        encodingAESKey: wechat.encodingAESKey,
-        appId: wechat.componentAppId,
-        previousEncodingAESKey: wechat.previousEncodingAESKey,
-      }));
-    },
     get api() {
       return (api ??= new ComponentApi({
         apiBase,

@@ -10,7 +10,8 @@ import type { DocumentStore } from '../store/port';
 import { openSqliteStore } from '../store/sqlite';
 import { WeChatMessageCrypto } from './crypto';
 import { createInbox, inboxCollection } from './inbox';
-import { type PushRecipient, type pushQuery, receivePush } from './receiver';
+import type { pushQuery } from './push-route';
+import { type PushRecipient, receivePush } from './receiver';
 import { buildWeChatXml } from './xml';
 
 const crypto = new WeChatMessageCrypto({

@@ -7,27 +7,15 @@
  * acting again. A failure a retry could fix answers with an error (so WeChat retries) and records nothing; a push
  * that can never be processed is recorded as failed and acknowledged, to stop the retries.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { AppError, isAppError, PayloadTooLargeError, ValidationError } from '../domain/errors';
-import { ANY_MEDIA_TYPE, type Reply } from '../runtime/http/route';
+import type { Reply } from '../runtime/http/route';
 import type { Logger } from '../runtime/logger';
 import type { MetricsRecorder } from '../runtime/metrics';
 import type { WeChatMessageCrypto } from './crypto';
 import { fingerprintOf, type Inbox } from './inbox';
+import type { pushQuery } from './push-route';
 import { DEFAULT_MAX_XML_BYTES, type WeChatXmlFields } from './xml';
-
-export const pushQuery = z.object({
-  msg_signature: z.string().max(64).optional(),
-  timestamp: z.string().max(16).optional(),
-  nonce: z.string().max(64).optional(),
-  encrypt_type: z
-    .string()
-    .max(16)
-    .optional()
-    .meta({ description: 'always `aes`: third-party platforms receive in safe mode; anything else is 400 WECHAT_PUSH_NOT_ENCRYPTED' }),
-  signature: z.string().max(64).optional(),
-  openid: z.string().max(128).optional(),
-});
 
 /** A genuine push, but for another mini program (its ToUserName) than the one whose URL received it. */
 export class PushRecipientMismatchError extends AppError {
@@ -40,14 +28,6 @@ export class UnknownPushRecipientError extends AppError {
   readonly code = 'WECHAT_PUSH_RECIPIENT_UNKNOWN';
   readonly category = 'not-found' as const;
 }
-
-/**
- * What a push route takes: any media type. WeChat's push docs (component_verify_ticket, message_push) name no
- * Content-Type, and the peers (WxJava, EasyWeChat, wechatpy) read the raw body whatever it says; the signature, not
- * the label, proves a push is WeChat's, so refusing a label could only lose real pushes. The body stays raw until
- * `receivePush` has checked its signature, and is parsed only as WeChat's XML.
- */
-export const PUSH_BODY_TYPES: readonly string[] = [ANY_MEDIA_TYPE];
 
 export const SUCCESS: Reply = { status: 200, text: 'success' };
 
