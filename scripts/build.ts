@@ -292,6 +292,24 @@ export const zodEnglishOnlyPlugin: Plugin = {
   },
 };
 
+/**
+ * Resolves zod's `from-json-schema.(c)js` (`z.fromJSONSchema`, 12 KB minified, which builds schemas from JSON Schema
+ * at run time) to a stand-in that throws: no function does that, and every bundle carried it.
+ */
+export const zodWithoutFromJsonSchemaPlugin: Plugin = {
+  name: 'zod-without-from-json-schema',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /(^|\/)from-json-schema\.c?js$/ }, (args) => {
+      if (!/[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)) return undefined;
+      return { path: resolve(args.resolveDir, args.path), namespace: 'zod-no-from-json-schema' };
+    });
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'zod-no-from-json-schema' }, (args) => ({
+      contents: `${args.path.endsWith('.cjs') ? 'exports.fromJSONSchema =' : 'export const fromJSONSchema ='} () => { throw new Error('z.fromJSONSchema is not bundled (scripts/build.ts)'); };`,
+      loader: 'js',
+    }));
+  },
+};
+
 /** The Node built-ins @middy/core imports only for `streamifyResponse`. */
 const MIDDY_STREAM_MODULES = /^node:stream(\/promises|\/web)?$/;
 
@@ -438,7 +456,7 @@ export async function buildFunctions(names = functionNames(), options: BuildOpti
         ...bundleOptions(dir),
         sourcemap: 'external',
         external: EXTERNAL_DRIVERS,
-        plugins: [zodEnglishOnlyPlugin, lazyMiddyStreamsPlugin],
+        plugins: [zodEnglishOnlyPlugin, zodWithoutFromJsonSchemaPlugin, lazyMiddyStreamsPlugin],
         logLevel: 'warning',
       });
       const output = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith(`/${BUNDLE_FILES.bundle}`))?.[1];

@@ -190,6 +190,10 @@ describe('function bundles', () => {
         'node_modules/zod/v4/locales/en.js',
         `zod-en:${join(root, 'node_modules', 'zod', 'v4', 'locales', 'index.js')}`,
       ]);
+      // z.fromJSONSchema is a stand-in (no function builds schemas from JSON Schema).
+      expect(inputs.filter((i) => /from-json-schema/.test(i))).toEqual([
+        `zod-no-from-json-schema:${join(root, 'node_modules', 'zod', 'v4', 'classic', 'from-json-schema.js')}`,
+      ]);
     }
   });
 
