@@ -5,6 +5,7 @@ import { privacyKeysToDeclare } from '../../domain/privacy-guide';
 import { type Fact, known, notKnown, type ReadinessFacts } from '../../domain/readiness';
 import { permissionSetsFor } from '../../domain/rules';
 import { DOMAIN_LISTS, domainsNeeded, missingDomains } from '../../domain/server-domains';
+import { sharedSignal } from '../../runtime/abort';
 import { ERRCODE, WeChatApiError } from '../../wechat/errcodes';
 import type { CallOptions } from '../../wechat/http';
 import type { IcpEntranceInfoResponse } from '../../wechat/readiness-schemas';
@@ -49,6 +50,8 @@ export async function gatherFacts(
   call: CallOptions,
   options: { ignoreRefusals?: boolean } = {},
 ): Promise<ReadinessFacts> {
+  // A dozen facts are read from WeChat at once, each listening to the caller's signal until it answers.
+  if (call.signal) sharedSignal(call.signal);
   const { client } = services.wechat;
   const appid = mp.appid;
   const latest = app === null ? null : await latestDeploymentOf(services, app.id);
