@@ -35,10 +35,10 @@ import {
   rolloutSchema,
   waveSchema,
 } from '../../shared/domain/rollout';
+import { appParams } from '../../shared/routes/params';
 import { type AnyRoute, json, type Principal, route } from '../../shared/runtime/http/route';
 
 const rolloutParams = z.object({ rolloutId: rolloutIdSchema.meta({ description: 'a rollout id (rol_…)' }) });
-const appParams = z.object({ appId: appIdSchema.meta({ description: 'an app id (app_…)' }) });
 
 const countsView = z.object(Object.fromEntries(MEMBER_STATES.map((state) => [state, z.number().int()])));
 

@@ -15,6 +15,8 @@
  * - Work per tick is bounded (starts per tick, the tick's budget): what is left is for the next tick.
  */
 import { randomBytes } from 'node:crypto';
+import type { Deployment } from '../../domain/deployment';
+import { isOpenState } from '../../domain/deployment-states';
 import { AppError, isAppError } from '../../domain/errors';
 import type { DeploymentId } from '../../domain/ids';
 import {
@@ -415,7 +417,8 @@ async function startMember(
       },
     );
   }
-  const busy = await busyWith(services, m.appId);
+  // Read again only when the earlier attempt was just cancelled.
+  const busy = busyWith(previous ? await latestDeploymentOf(services, m.appId) : latest);
   if (busy) {
     if (rollout.busyApps === 'skip') await applyMemberEvent(services, member.id, { type: 'skip', reason: `the app is busy: ${busy}` });
     else await applyMemberEvent(services, member.id, { type: 'wait', reason: `waiting for the app: ${busy}` });
@@ -450,15 +453,9 @@ async function startMember(
   }
 }
 
-/** What keeps the app from a new deployment now, or null. */
-async function busyWith(services: Services, appId: RolloutMember['appId']): Promise<string | null> {
-  const latest = await latestDeploymentOf(services, appId);
-  if (!latest) return null;
-  const closed =
-    ['cancelled', 'voided', 'released', 'rolled-back'].includes(latest.state) ||
-    (latest.state === 'failed' && latest.failure?.retryable !== true);
-  return closed ? null : `deployment ${latest.id} is ${latest.state}`;
-}
+/** What keeps the app from a new deployment now (its open deployment, by the one-open-deployment rule), or null. */
+const busyWith = (latest: Deployment | null): string | null =>
+  latest && isOpenState(latest.state, latest.failure) ? `deployment ${latest.id} is ${latest.state}` : null;
 
 /**
  * A start whose outcome is unknown (its instance died, or the slot said the app was busy): the deployment this
