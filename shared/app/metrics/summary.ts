@@ -44,27 +44,30 @@ export async function metricsSummary(
 ): Promise<MetricsSummary> {
   const at = services.clock();
   const scope = accountId === null ? {} : { accountId };
-  const byState = await Promise.all(
-    DEPLOYMENT_STATES.map(async (state) => {
-      // The oldest-created first, so that past the cap the oldest are still the ones read.
-      const found = await services.db.deployments.find({
-        where: { ...scope, state },
-        orderBy: { field: 'createdAt' },
-        limit: COUNT_CAP + 1,
-      });
-      // Age in the state, not since the last write: a poll writes an audit under review every few minutes.
-      const oldest = found.reduce<number | null>((min, d) => Math.min(min ?? Number.POSITIVE_INFINITY, enteredStateAt(d.data)), null);
-      return [state, { ...counted(found.length), oldestAgeMs: oldest === null ? null : at - oldest }] as const;
-    }),
-  );
-  const recent = await services.db.deployments.find({
-    where: { ...scope, createdAt: { gte: at - AUDIT_WINDOW_MS } },
-    orderBy: { field: 'createdAt', direction: 'desc' },
-    limit: COUNT_CAP + 1,
-  });
-  const reauth = await services.db.miniPrograms.find({ where: { ...scope, status: 'needs-reauth' }, limit: COUNT_CAP + 1 });
   const w = webhookCollections(services.store);
-  const endpoints = await w.endpoints.find({ ...(accountId === null ? {} : { where: { owner: accountId } }), limit: COUNT_CAP });
+  // Every read of the summary at once: a dashboard asks for it on each refresh.
+  const [byState, recent, reauth, endpoints] = await Promise.all([
+    Promise.all(
+      DEPLOYMENT_STATES.map(async (state) => {
+        // The oldest-created first, so that past the cap the oldest are still the ones read.
+        const found = await services.db.deployments.find({
+          where: { ...scope, state },
+          orderBy: { field: 'createdAt' },
+          limit: COUNT_CAP + 1,
+        });
+        // Age in the state, not since the last write: a poll writes an audit under review every few minutes.
+        const oldest = found.reduce<number | null>((min, d) => Math.min(min ?? Number.POSITIVE_INFINITY, enteredStateAt(d.data)), null);
+        return [state, { ...counted(found.length), oldestAgeMs: oldest === null ? null : at - oldest }] as const;
+      }),
+    ),
+    services.db.deployments.find({
+      where: { ...scope, createdAt: { gte: at - AUDIT_WINDOW_MS } },
+      orderBy: { field: 'createdAt', direction: 'desc' },
+      limit: COUNT_CAP + 1,
+    }),
+    services.db.miniPrograms.find({ where: { ...scope, status: 'needs-reauth' }, limit: COUNT_CAP + 1 }),
+    w.endpoints.find({ ...(accountId === null ? {} : { where: { owner: accountId } }), limit: COUNT_CAP }),
+  ]);
   // An account's deliveries are read through its own endpoints (at most 20), never every account's and then filtered.
   const deliveries = async (status: 'pending' | 'failed') => {
     if (accountId === null) return (await w.deliveries.find({ where: { status }, limit: COUNT_CAP + 1 })).length;
@@ -73,14 +76,15 @@ export async function metricsSummary(
     );
     return perEndpoint.reduce((a, b) => a + b, 0);
   };
+  const [pending, failed] = await Promise.all([deliveries('pending'), deliveries('failed')]);
   return {
     at,
     deployments: Object.fromEntries(byState) as MetricsSummary['deployments'],
     audits: { ...auditSummary(recent.slice(0, COUNT_CAP).map((d) => d.data)), capped: recent.length > COUNT_CAP },
     miniProgramsNeedingReauth: counted(reauth.length),
     webhooks: {
-      pendingDeliveries: counted(await deliveries('pending')),
-      failedDeliveries: counted(await deliveries('failed')),
+      pendingDeliveries: counted(pending),
+      failedDeliveries: counted(failed),
       endpointsDisabled: endpoints.filter((e) => !e.data.enabled).length,
       endpoints: endpoints.length,
     },
