@@ -107,8 +107,13 @@ interface Owner {
   accountId: WebhookEndpoint['accountId'];
 }
 
-function ownerRoutes(s: Services, prefix: string, auth: 'account' | 'admin', whose: (p: Principal) => Owner, who: string): AnyRoute[] {
-  const endpoints = webhookEndpointsOf(s);
+function ownerRoutes(
+  endpoints: ReturnType<typeof webhookEndpointsOf>,
+  prefix: string,
+  auth: 'account' | 'admin',
+  whose: (p: Principal) => Owner,
+  who: string,
+): AnyRoute[] {
   const one = `${prefix}/{webhookId}`;
   return [
     route({
@@ -234,9 +239,10 @@ function ownerRoutes(s: Services, prefix: string, auth: 'account' | 'admin', who
   ];
 }
 
-export const webhookRoutes = (s: Services): AnyRoute[] => [
+/** One endpoint service (and secret box) for both owners' routes, built once per cold start. */
+export const webhookRoutes = (s: Services, endpoints = webhookEndpointsOf(s)): AnyRoute[] => [
   ...ownerRoutes(
-    s,
+    endpoints,
     '/v1/webhooks',
     'account',
     (p) => {
@@ -246,7 +252,7 @@ export const webhookRoutes = (s: Services): AnyRoute[] => [
     'the account',
   ),
   ...ownerRoutes(
-    s,
+    endpoints,
     '/v1/platform/webhooks',
     'admin',
     () => ({ owner: 'platform', accountId: null }),
