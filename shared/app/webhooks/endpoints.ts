@@ -11,10 +11,10 @@ import type { DocumentStore, Stored, Write } from '../../store/port';
 import { retryOnConflict } from '../../store/retry';
 import type { SecretBox } from '../../store/secret-box';
 import { type Delivery, type WebhookCollections, type WebhookEndpoint, webhookCollections } from './collections';
+import { deliveryIdOf, enqueueWrites, newDelivery } from './deliveries';
 import { endpointCreated, notifyOutbox, WEBHOOK_RETENTION_MS } from './outbox';
 import { secretBinding } from './secrets';
 import { newSigningSecret } from './signing';
-import { deliveryIdOf, enqueueWrites, newDelivery } from './worker';
 
 export const MAX_ENDPOINTS_PER_OWNER = 20;
 /** How long the previous secret keeps signing after a rotation unless the request says otherwise. */
