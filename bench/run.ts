@@ -22,6 +22,7 @@ const BENCHES: { name: string; limitMs: number }[] = [
   { name: 'poller', limitMs: 8 * 60_000 },
   { name: 'webhooks', limitMs: 4 * 60_000 },
   { name: 'cost', limitMs: 3 * 60_000 },
+  { name: 'rollout', limitMs: 8 * 60_000 },
 ];
 
 interface Outcome {
