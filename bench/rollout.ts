@@ -159,6 +159,7 @@ main(async (): Promise<BenchResult> => {
       singles.push({ ...(await authorizeNewApp(p, owner.api, owner.subject, { target })), deploymentId: '', step: 'build', phasedAt: 0 });
     }
     const setupMs = performance.now() - setupStarted;
+    console.log(`${fmt(appCount)} apps and ${singles.length} baseline apps authorized in ${fmt(setupMs / 1000)} s`);
 
     // From here on, WeChat answers 50 ms late and time moves tick by tick.
     p.sim.setFaults({ latencyMs: LATENCY_MS });
@@ -245,8 +246,12 @@ main(async (): Promise<BenchResult> => {
       const { ms, result } = await tick();
       tickMs.push(ms);
       errors += tickSummary.parse(result).rollouts.errors;
+      const wave = rollout?.currentWave;
       rollout = (await rollouts.get(created.id))?.data;
       if (rollout?.state !== 'running') break;
+      // Progress for whoever waits on `npm run bench` (a wave takes minutes of real time on a busy machine).
+      if (rollout.currentWave !== wave)
+        console.log(`tick ${i + 1}: wave ${rollout.currentWave} starts (${fmt((tickAt - rolloutStarted) / HOUR, 1)} h simulated)`);
     }
     const realMs = performance.now() - realStarted;
     if (rollout?.state !== 'completed')
