@@ -92,6 +92,11 @@ async function pool<T>(items: readonly T[], limit: number, task: (item: T) => Pr
   );
 }
 
+/** User and system CPU of this process (the product, the simulator and the benchmark share it), in seconds. */
+const cpuSeconds = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+};
 const sum = (counts: Record<string, number>) => Object.values(counts).reduce((n, c) => n + c, 0);
 const byPath = (counts: Record<string, number>, per = 1) =>
   Object.entries(counts)
@@ -341,7 +346,7 @@ main(async (): Promise<BenchResult> => {
       rows,
       notes: [
         `- Setup (not timed in the figures): two accounts, ${fmt(appCount)} apps and mini programs authorized through the API, ${fmt(setupMs / 1000)} s. Waves ${rollout.waves.map((w) => w.size).join(' → ')}; phases ${PHASED.percents.join(' % → ')} % → full, ${PHASED.stepMs / HOUR} h apart; ${rollout.startsPerTick} starts per tick.`,
-        `- Simulated time: the rollout took ${fmt(tickMs.length)} ticks (${fmt((endedAt - rolloutStarted) / HOUR, 1)} h simulated, ${fmt(realMs / 1000)} s real); the baseline ${fmt(baselineHours, 1)} h. Audits: ${PROFILE.minMs / 60_000} min to ${PROFILE.maxMs / HOUR} h, median ${PROFILE.medianMs / HOUR} h (the simulator's audit profile, seed ${PROFILE.seed}), none rejected. Tick driver errors: ${errors}.`,
+        `- Simulated time: the rollout took ${fmt(tickMs.length)} ticks (${fmt((endedAt - rolloutStarted) / HOUR, 1)} h simulated, ${fmt(realMs / 1000)} s real; this process's CPU over the whole run, setup included: ${fmt(cpuSeconds())} s); the baseline ${fmt(baselineHours, 1)} h. Audits: ${PROFILE.minMs / 60_000} min to ${PROFILE.maxMs / HOUR} h, median ${PROFILE.medianMs / HOUR} h (the simulator's audit profile, seed ${PROFILE.seed}), none rejected. Tick driver errors: ${errors}.`,
         `- WeChat calls by path, the rollout per member: ${byPath(rolloutCounts, appCount)}.`,
         `- WeChat calls by path, the baseline per deployment: ${byPath(baselineCounts, singles.length)}.`,
         `- Tick time: median ${fmt(percentile(tickMs, 50))} ms, p95 ${fmt(p95Tick)} ms, max ${fmt(maxTick)} ms; budget = review-poller's timeout (${poller.timeoutMs / 1000} s) less the handler's reserve (${RESERVE_MS / 1000} s), a tick every ${intervalMs / 1000} s (\`${cron}\`).`,
