@@ -18,7 +18,7 @@ import type { ScheduledEvent } from '../../shared/runtime/shim';
  * there, see `pollDue`); what is left is for closing up after the cut — releasing leases, the summary — so the
  * platform never kills a tick with a lease held.
  */
-const RESERVE_MS = 5_000;
+export const RESERVE_MS = 5_000;
 
 export function makeHandler(s: Services, options: { concurrency?: number } = {}) {
   return async (event: ScheduledEvent, context?: Context) => {

@@ -105,7 +105,14 @@ export interface SeededPlatform extends Platform {
  * the functions read their configuration from it at their cold start.
  */
 export async function startSeededPlatform(
-  options: { random?: () => number; env?: Record<string, string>; simulator?: Partial<SimulatorOptions>; log?: Logger } = {},
+  options: {
+    random?: () => number;
+    env?: Record<string, string>;
+    simulator?: Partial<SimulatorOptions>;
+    log?: Logger;
+    /** Multiplies the functions' timeouts (default 10: a loaded machine; 1: the deployed budgets, for benchmarks). */
+    timeoutScale?: number;
+  } = {},
 ): Promise<SeededPlatform> {
   const dir = mkdtempSync(join(tmpdir(), 'wxa-reliability-'));
   const credentials = freshCredentials();
@@ -121,7 +128,7 @@ export async function startSeededPlatform(
       log: options.log ?? createLogger({ level: 'error' }),
       port: 0,
       timers: false,
-      timeoutScale: 10,
+      timeoutScale: options.timeoutScale ?? 10,
     });
   } catch (error) {
     await sim.close();

@@ -170,3 +170,30 @@ describe('an automatic decision is timed from the call that made it due', () => 
     }
   });
 });
+
+describe('a clock that jumps', () => {
+  it('decides what fell due and pushes it at clockMoved(), without a request', async () => {
+    const receiver = await new PushReceiver().start();
+    const clock = new Clock();
+    const sim = await startSim({ now: clock.now, tokenTtlSeconds: 30 * 24 * 3600, messageUrlTemplate: `${receiver.url}/$APPID$` });
+    try {
+      sim.addTemplate({ templateId: TEMPLATE, userVersion: '2.0.0', userDesc: 'v2' });
+      sim.setAuditProfile({ templateId: TEMPLATE, minMs: 3 * HOUR, medianMs: 3 * HOUR, maxMs: 3 * HOUR, rejectRate: 0 });
+      const appId = 'wx8a6f3c2d1e0b9e03';
+      sim.addMiniProgram({ appId, nickName: 'Shop', principalName: 'Acme Ltd' });
+      const { aat } = await authorize(sim, appId);
+      await wxPost(sim, `/wxa/commit?access_token=${aat}`, { template_id: TEMPLATE, ext_json: '{}', user_version: '2', user_desc: 'v2' });
+      await wxPost(sim, `/wxa/submit_audit?access_token=${aat}`, {});
+      receiver.received.length = 0;
+      clock.advance(3 * HOUR);
+      // The timer armed at the submit waits three real hours: only clockMoved() applies the decision now.
+      sim.clockMoved();
+      await sim.pushesSettled();
+      expect(receiver.received.map((p) => p.path)).toEqual([`/${appId}`]);
+      expect(sim.pushLog().at(-1)).toMatchObject({ label: 'weapp_audit_success', outcome: 'success' });
+    } finally {
+      await sim.close();
+      await receiver.close();
+    }
+  });
+});

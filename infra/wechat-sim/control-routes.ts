@@ -92,6 +92,7 @@ export const miniProgramSpecSchema = z.strictObject({
   ungrantedPrivacyApis: z.array(z.string().min(1)).optional(),
   profileComplete: z.boolean().optional(),
   heldByOtherPlatform: z.array(z.number().int().positive()).optional(),
+  released: z.strictObject({ templateId: nonNegativeInt, userVersion: z.string().min(1), userDesc: z.string().optional() }).optional(),
 });
 
 export const templateSchema = z.strictObject({

@@ -70,6 +70,41 @@ describe('grayrelease', () => {
     });
   });
 
+  it('phases at once a mini program registered with a version released before (`released`)', async () => {
+    const before = 'wx8a6f3c2d1e0b9b02';
+    sim.addMiniProgram({
+      appId: before,
+      nickName: 'Acme Old',
+      principalName: 'Acme Ltd',
+      released: { templateId: TEMPLATE, userVersion: '0.9.0' },
+    });
+    expect(sim.miniProgram(before)?.live).toMatchObject({ templateId: TEMPLATE, userVersion: '0.9.0', appVersion: 1 });
+    const { aat: other } = await authorize(sim, before);
+    const ext = JSON.stringify({ extAppid: before });
+    await wxPost(sim, `/wxa/commit?access_token=${other}`, {
+      template_id: TEMPLATE,
+      ext_json: ext,
+      user_version: '1.0.0',
+      user_desc: 'v1',
+    });
+    await wxPost(sim, `/wxa/submit_audit?access_token=${other}`, {});
+    await sim.decideAudit(before, 'approve');
+    expect((await wxPost(sim, `/wxa/grayrelease?access_token=${other}`, { gray_percentage: 10 })).body).toEqual({
+      errcode: 0,
+      errmsg: 'ok',
+    });
+    expect(sim.miniProgram(before)?.live).toMatchObject({ userVersion: '1.0.0', appVersion: 2 });
+    // Only a template of the library can have been released.
+    expect(() =>
+      sim.addMiniProgram({
+        appId: 'wx8a6f3c2d1e0b9b03',
+        nickName: 'X',
+        principalName: 'Acme Ltd',
+        released: { templateId: 999, userVersion: '1' },
+      }),
+    ).toThrow(/template 999/);
+  });
+
   it('refuses a version not approved (85080) and an invalid percentage (85081)', async () => {
     await approved('1.0.0');
     await release();

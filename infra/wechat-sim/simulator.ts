@@ -420,6 +420,10 @@ export class Simulator implements ControlTarget {
     this.state.setGrayReleasePaused(input.appId, input.paused);
   }
 
+  clockMoved(): void {
+    this.settle();
+  }
+
   setPlatformPenalty(errcode: 86008 | 86009 | 86010 | null): void {
     this.state.setPlatformPenalty(parseControl(platformPenaltySchema, { errcode }, 'platform penalty').errcode);
   }

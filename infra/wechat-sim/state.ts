@@ -775,6 +775,7 @@ export class SimState {
       return;
     }
     const now = this.now();
+    const live = spec.released === undefined ? undefined : this.releasedBefore(spec.released, now);
     this.miniPrograms.set(spec.appId, {
       appId: spec.appId,
       ...profile,
@@ -783,13 +784,32 @@ export class SimState {
       funcScopeIds: [],
       testers: [],
       audits: [],
-      releaseHistory: [],
-      nextAppVersion: 1,
+      ...(live === undefined ? {} : { live }),
+      releaseHistory: live === undefined ? [] : [live],
+      nextAppVersion: live === undefined ? 1 : live.appVersion + 1,
       undo: { dayKey: cstDayKey(now), today: 0, monthKey: cstMonthKey(now), thisMonth: 0 },
       privacy: {},
       domains: { requestdomain: [], wsrequestdomain: [], uploaddomain: [], downloaddomain: [], udpdomain: [], tcpdomain: [] },
       webviewDomains: [],
     });
+  }
+
+  /** The version online before the simulation began: the template's pages, no ext_json of ours, version 1. */
+  private releasedBefore(released: NonNullable<MiniProgramSpec['released']>, now: number): LiveVersionSnapshot {
+    const template = this.templates.get(released.templateId);
+    if (template === undefined) {
+      throw simError('TEMPLATE_UNKNOWN', 'invalid', `released: template ${released.templateId} is not in the library`);
+    }
+    return {
+      templateId: template.templateId,
+      userVersion: released.userVersion,
+      userDesc: released.userDesc ?? '',
+      extJson: '{}',
+      pages: [...template.pages],
+      committedAt: now,
+      appVersion: 1,
+      releasedAt: now,
+    };
   }
 
   private requireMiniProgram(appId: string): MiniProgramRecord {

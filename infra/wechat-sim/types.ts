@@ -75,6 +75,11 @@ export interface MiniProgramSpec {
   profileComplete?: boolean /* false → 86002 on submit */;
   /** Exclusive permission sets another third-party platform holds (e.g. [18]): a scan here cannot grant them. */
   heldByOtherPlatform?: number[];
+  /**
+   * A version of a library template already online when the mini program is registered (released by its owner, or
+   * through an earlier platform): a phased release needs one (85079). Taken only at the first registration.
+   */
+  released?: { templateId: number; userVersion: string; userDesc?: string };
 }
 
 export type AuditDecision = 'approve' | 'reject' | 'delay';
@@ -149,6 +154,13 @@ export interface WeChatSimulator {
   auditProfiles(): AuditProfile[];
   /** The mp admin pausing (or resuming) a running phased release from the console (also `POST /sim/mini-programs/gray-release`). */
   setGrayReleasePaused(appId: string, paused: boolean): void;
+  /**
+   * The injected clock moved on: applies what fell due meanwhile (audit decisions, day-15 full releases) and queues
+   * their pushes now. The timer armed for the next one counts real milliseconds, so a clock that jumps (a
+   * benchmark's simulated days) would otherwise wait for the next request. In process only; over HTTP any `/sim`
+   * call does the same.
+   */
+  clockMoved(): void;
 }
 
 export interface AnswerHold {

@@ -389,6 +389,13 @@ describe('rollouts, end to end', () => {
     const created = await create({ selection: { appIds: [a.appId] }, release: phased });
     await decideAll(await tickUntil(created.id, (r) => r.members[0]?.deploymentState === 'auditing'), 'approve');
     await pollAuditsNow();
+    await tickUntil(created.id, (r) => r.members[0]?.state === 'phasing');
+    // Raising the share puts nothing new live: WeChat is not asked about the filing again (it was, at 10 %).
+    p.sim.resetCounters();
+    await p.pollNow();
+    expect(memberHistory(await read(created.id), a.appId).at(-1)).toBe('phasing:live to 50 % of users');
+    expect(p.sim.counters()).toMatchObject({ '/wxa/grayrelease': 1 });
+    expect(p.sim.counters()['/wxa/icp/get_icp_entrance_info']).toBeUndefined();
     const done = await tickUntil(created.id, (r) => r.state === 'completed');
     expect(done.members[0]?.state).toBe('released');
     expect(memberHistory(done, a.appId)).toEqual([

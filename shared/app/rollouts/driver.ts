@@ -21,7 +21,9 @@ import {
   abortDone,
   countStates,
   gateDecision,
+  type MemberEvent,
   type MemberStep,
+  memberTransition,
   nextMemberStep,
   nextQuotaRenewal,
   type Rollout,
@@ -48,8 +50,12 @@ import { applyMemberEvent, applyRolloutCommand, membersOf, rolloutActor, rollout
 const LEASE_MS = 2 * 60_000;
 /** Settled members whose deployment can still move (resubmitted by the account, rolled back, cancelled by abort). */
 const MIRRORED_SETTLED: readonly RolloutMember['state'][] = ['rejected', 'withdrawn', 'released'];
-/** Members a driver works on at once: each start is a build of several WeChat calls. */
-const CONCURRENCY = 4;
+/**
+ * Members a driver works on at once: each start is a build of some 25 WeChat calls one after the other, each phase
+ * step three or four. Waiting on WeChat is what a tick spends its time on (bench/rollout.ts): as many at once as
+ * `pollDue` polls audits against the same WeChat.
+ */
+const CONCURRENCY = 16;
 
 export interface RolloutTickSummary {
   rollouts: number;
@@ -103,15 +109,18 @@ async function driveRollout(services: Services, id: string, summary: RolloutTick
   const { rollouts } = rolloutCollections(services);
   const rollout = (await rollouts.get(id))?.data;
   if (!rollout) return;
-  let members = await membersOf(services, id);
-
-  // 1. What the pipeline did since: each member with a deployment mirrors it.
-  for (const m of members) {
+  // 1. What the pipeline did since: each member with a deployment mirrors it (the list is kept up to date with
+  // what the mirror wrote, not read again: a rollout's members are read once for the steps and once for the gate).
+  const members = await membersOf(services, id);
+  for (const [i, m] of members.entries()) {
     if (m.data.deploymentId !== null && (ACTIVE_MEMBER_STATES.includes(m.data.state) || MIRRORED_SETTLED.includes(m.data.state))) {
-      if (await syncMember(services, m)) summary.synced += 1;
+      const synced = await syncMember(services, m);
+      if (synced) {
+        members[i] = { ...m, data: synced };
+        summary.synced += 1;
+      }
     }
   }
-  members = await membersOf(services, id);
 
   // 2. Member steps, bounded by the quota and the starts per tick.
   await runSteps(services, rollout, members, summary, signal);
@@ -135,25 +144,36 @@ async function driveRollout(services: Services, id: string, summary: RolloutTick
   );
 }
 
-/** Mirrors the member's deployment; true when the member changed. */
-async function syncMember(services: Services, member: Pick<Stored<RolloutMember>, 'id' | 'data'>): Promise<boolean> {
-  if (member.data.deploymentId === null) return false;
+/**
+ * Mirrors the member's deployment; the member as written when that changed it, else null. A deployment the member
+ * mirrors already (most of them, most ticks) costs its one read: the member is written, and read again for the
+ * compare-and-set, only when the mirror would change it.
+ */
+async function syncMember(services: Services, member: Pick<Stored<RolloutMember>, 'id' | 'data'>): Promise<RolloutMember | null> {
+  if (member.data.deploymentId === null) return null;
   const deployment = (await services.db.deployments.get(member.data.deploymentId))?.data;
-  if (!deployment) return false;
-  const result = await applyMemberEvent(services, member.id, {
+  if (!deployment) return null;
+  const event: MemberEvent = {
     type: 'deployment',
     state: deployment.state,
     reason: deployment.stateReason,
     submittedAt: deployment.audit?.submittedAt ?? null,
     decidedAt: deployment.audit?.decidedAt ?? null,
-  });
-  return result?.changed === true;
+  };
+  if (memberTransition(member.data, event, services.clock()) === member.data) return null;
+  const result = await applyMemberEvent(services, member.id, event);
+  return result?.changed === true ? result.member : null;
 }
 
 interface Budget {
   /** Submits the quota allows beyond the reserve; null when unknown (WeChat not asked, or it did not answer). */
   submits: number | null;
   starts: number;
+  /**
+   * Submits already promised: the rollout's members started but not yet submitted, and every start of this tick
+   * (other rollouts' too: the quota is the platform's).
+   */
+  inBuild: number;
 }
 
 async function runSteps(
@@ -168,13 +188,14 @@ async function runSteps(
     .map((m) => ({ m, step: nextMemberStep(rollout, m.data, at) }))
     .filter((w): w is { m: Stored<RolloutMember>; step: MemberStep } => w.step !== null);
   const spending = work.filter((w) => w.step === 'start' || w.step === 'submit');
+  // Counted once per tick (not per start): started but not yet submitted, each will spend one submit.
+  const inBuild = members.filter((m) => m.data.state === 'starting' || m.data.state === 'building').length;
   const budget: Budget = {
     submits: spending.length > 0 ? await quotaBeyondReserve(services, rollout, members, signal) : null,
     starts: rollout.startsPerTick,
+    inBuild: inBuild + summary.started,
   };
   if (spending.length > 0 && budget.submits !== null) {
-    // Started but not yet submitted: each will spend one submit.
-    const inBuild = members.filter((m) => m.data.state === 'starting' || m.data.state === 'building').length;
     const startable = budget.submits - inBuild;
     const wantsToStart = work.some((w) => w.step === 'start');
     if (wantsToStart && startable <= 0) await waitForQuota(services, rollout, budget.submits + rollout.quotaReserve);
@@ -187,7 +208,7 @@ async function runSteps(
       const item = work[next++];
       if (!item) return;
       try {
-        await doStep(services, rollout, item.m, item.step, budget, members, summary, signal);
+        await doStep(services, rollout, item.m, item.step, budget, summary, signal);
       } catch (error) {
         summary.errors += 1;
         services.log.warn('rollout member step failed; tried again next tick', {
@@ -239,7 +260,6 @@ async function doStep(
   member: Stored<RolloutMember>,
   step: MemberStep,
   budget: Budget,
-  members: readonly Stored<RolloutMember>[],
   summary: RolloutTickSummary,
   signal?: AbortSignal,
 ): Promise<void> {
@@ -248,11 +268,11 @@ async function doStep(
   const deploymentId = m.deploymentId;
   switch (step) {
     case 'start': {
-      const inBuild = members.filter((x) => x.data.state === 'starting' || x.data.state === 'building').length + summary.started;
-      if (budget.starts <= 0 || budget.submits === null || budget.submits - inBuild <= 0) return;
+      if (budget.starts <= 0 || budget.submits === null || budget.submits - budget.inBuild <= 0) return;
       budget.starts -= 1;
       const started = await startMember(services, rollout, member, signal);
       if (!started) return;
+      budget.inBuild += 1;
       summary.started += 1;
       // The build ran as far as this tick allowed: the member shows where it got (built, usually).
       await syncMember(services, { id: member.id, data: started });
