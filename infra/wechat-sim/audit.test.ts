@@ -4,7 +4,7 @@
  */
 
 import { readImageMeta } from '../../shared/app/images';
-import { authorize, Clock, DAY, errcodeOf, HOUR, MINUTE, startSim, str, type WxAnswer, wxCall, wxGet, wxPost } from './test-support';
+import { authorize, Clock, DAY, errcodeOf, HOUR, MINUTE, startCodeSim, str, type WxAnswer, wxCall, wxGet, wxPost } from './test-support';
 import type { WeChatSimulator } from './types';
 
 const MP = 'wx8a6f3c2d1e0b9a01';
@@ -19,17 +19,14 @@ let aat: string;
 
 beforeEach(async () => {
   clock = new Clock();
-  // Tokens outlive the multi-day scenarios here; their expiry is covered in tokens.test.ts.
-  sim = await startSim({ now: clock.now, tokenTtlSeconds: 90 * 24 * 3600 });
-  sim.addTemplate({
-    templateId: TEMPLATE,
-    userVersion: '1.4.0',
-    userDesc: 'lowcode runtime',
-    pages: ['pages/index/index', 'pages/detail/detail'],
-  });
-  sim.addMiniProgram({ appId: MP, nickName: 'Acme Shop', principalName: 'Acme Ltd', plugins: [{ appId: PLUGIN, status: 2 }] });
-  sim.addMiniProgram({ appId: MP2, nickName: 'Acme Cam', principalName: 'Acme Ltd' });
-  ({ aat } = await authorize(sim, MP));
+  ({ sim, aat } = await startCodeSim(
+    { templateId: TEMPLATE, userVersion: '1.4.0', userDesc: 'lowcode runtime', pages: ['pages/index/index', 'pages/detail/detail'] },
+    [
+      { appId: MP, nickName: 'Acme Shop', principalName: 'Acme Ltd', plugins: [{ appId: PLUGIN, status: 2 }] },
+      { appId: MP2, nickName: 'Acme Cam', principalName: 'Acme Ltd' },
+    ],
+    { now: clock.now },
+  ));
 });
 
 afterEach(async () => {
@@ -342,10 +339,11 @@ describe('submit_audit and the audit state machine', () => {
     await sim.close();
     jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
     try {
-      sim = await startSim({ auditDecisionDelayMs: 10 * MINUTE });
-      sim.addTemplate({ templateId: TEMPLATE, userVersion: '1', userDesc: 'x' });
-      sim.addMiniProgram({ appId: MP, nickName: 'Acme Shop', principalName: 'Acme Ltd' });
-      ({ aat } = await authorize(sim, MP));
+      ({ sim, aat } = await startCodeSim(
+        { templateId: TEMPLATE, userVersion: '1', userDesc: 'x' },
+        [{ appId: MP, nickName: 'Acme Shop', principalName: 'Acme Ltd' }],
+        { auditDecisionDelayMs: 10 * MINUTE },
+      ));
       const auditid = await submitted();
       await jest.advanceTimersByTimeAsync(10 * MINUTE);
       expect(sim.miniProgram(MP)?.audits[0]).toMatchObject({ auditid, status: 0 });
