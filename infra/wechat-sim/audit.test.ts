@@ -4,7 +4,20 @@
  */
 
 import { readImageMeta } from '../../shared/app/images';
-import { authorize, Clock, DAY, errcodeOf, HOUR, MINUTE, startCodeSim, str, type WxAnswer, wxCall, wxGet, wxPost } from './test-support';
+import {
+  authorize,
+  type Clock,
+  DAY,
+  errcodeOf,
+  HOUR,
+  MINUTE,
+  startCodeSim,
+  str,
+  type WxAnswer,
+  wxCall,
+  wxGet,
+  wxPost,
+} from './test-support';
 import type { WeChatSimulator } from './types';
 
 const MP = 'wx8a6f3c2d1e0b9a01';
@@ -18,14 +31,12 @@ let clock: Clock;
 let aat: string;
 
 beforeEach(async () => {
-  clock = new Clock();
-  ({ sim, aat } = await startCodeSim(
+  ({ sim, aat, clock } = await startCodeSim(
     { templateId: TEMPLATE, userVersion: '1.4.0', userDesc: 'lowcode runtime', pages: ['pages/index/index', 'pages/detail/detail'] },
     [
       { appId: MP, nickName: 'Acme Shop', principalName: 'Acme Ltd', plugins: [{ appId: PLUGIN, status: 2 }] },
       { appId: MP2, nickName: 'Acme Cam', principalName: 'Acme Ltd' },
     ],
-    { now: clock.now },
   ));
 });
 
@@ -342,7 +353,8 @@ describe('submit_audit and the audit state machine', () => {
       ({ sim, aat } = await startCodeSim(
         { templateId: TEMPLATE, userVersion: '1', userDesc: 'x' },
         [{ appId: MP, nickName: 'Acme Shop', principalName: 'Acme Ltd' }],
-        { auditDecisionDelayMs: 10 * MINUTE },
+        // The simulator's own clock, Date.now, which the fake timers move.
+        { auditDecisionDelayMs: 10 * MINUTE, now: () => Date.now() },
       ));
       const auditid = await submitted();
       await jest.advanceTimersByTimeAsync(10 * MINUTE);

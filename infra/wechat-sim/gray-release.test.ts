@@ -2,7 +2,7 @@
  * Phased release (grayrelease, getgrayreleaseplan, revertgrayrelease) and how it meets release and
  * revertcoderelease; the sources are cited in gray-release.ts.
  */
-import { Clock, DAY, errcodeOf, startCodeSim, type WxAnswer, wxGet, wxPost } from './test-support';
+import { type Clock, DAY, errcodeOf, startCodeSim, type WxAnswer, wxGet, wxPost } from './test-support';
 import type { WeChatSimulator } from './types';
 
 const MP = 'wx8a6f3c2d1e0b9b01';
@@ -13,12 +13,9 @@ let clock: Clock;
 let aat: string;
 
 beforeEach(async () => {
-  clock = new Clock();
-  ({ sim, aat } = await startCodeSim(
-    { templateId: TEMPLATE, userVersion: '1.0.0', userDesc: 'runtime' },
-    [{ appId: MP, nickName: 'Acme Shop', principalName: 'Acme Ltd' }],
-    { now: clock.now },
-  ));
+  ({ sim, aat, clock } = await startCodeSim({ templateId: TEMPLATE, userVersion: '1.0.0', userDesc: 'runtime' }, [
+    { appId: MP, nickName: 'Acme Shop', principalName: 'Acme Ltd' },
+  ]));
 });
 
 afterEach(async () => {
