@@ -60,7 +60,8 @@ const rolloutView = lazyTarget(rolloutSchema)
   })
   .meta({ id: 'Rollout' });
 const memberView = lazyTarget(rolloutMemberSchema).meta({ id: 'RolloutMember' });
-const rolloutWithMembersView = rolloutView.extend({ members: z.array(memberView) }).meta({ id: 'RolloutWithMembers' });
+/** A rollout with every member: what its routes answer (and `npm run demo:fleet` reads). */
+export const rolloutWithMembersView = rolloutView.extend({ members: z.array(memberView) }).meta({ id: 'RolloutWithMembers' });
 
 const settingsView = z
   .object({
