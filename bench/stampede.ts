@@ -20,6 +20,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { authorizeWithTokens } from '../infra/testing/authorize-tokens';
 import { startWeChatSimulator } from '../infra/wechat-sim';
 import { LOCAL_WECHAT_DEFAULTS } from '../shared/runtime/config';
 import { createLogger } from '../shared/runtime/logger';
@@ -83,16 +84,7 @@ main(async (): Promise<BenchResult> => {
       clock,
     });
     await seed.recordVerifyTicket(await sim.pushVerifyTicket(), clock());
-    const cat = await seed.componentToken();
-    const { pre_auth_code } = await api.createPreAuthCode(cat);
-    const { authCode } = await sim.scanAuthorization({ preAuthCode: pre_auth_code, appId: mp.appId });
-    const { authorization_info: info } = await api.queryAuth(cat, authCode);
-    if (!info.authorizer_refresh_token) throw new Error('query_auth returned no refresh token');
-    await seed.saveAuthorization(mp.appId, {
-      accessToken: info.authorizer_access_token,
-      expiresInSeconds: info.expires_in,
-      refreshToken: info.authorizer_refresh_token,
-    });
+    await authorizeWithTokens(sim, seed, api, mp.appId);
     await seedStore.close();
 
     offset = EXPIRED_BY_MS; // both tokens are now past their 2 h lifetime, for WeChat and for us

@@ -3,29 +3,13 @@
  * everyone; WeChat rejects one canary audit, the gate halts the rollout by itself, the operator retries the member and
  * resumes, and the waves go on to the end. Each poller tick prints the rollout's state and its members per state.
  */
-import { z } from 'zod';
+
+import { rolloutWithMembersView as rolloutView } from '../functions/api/rollout-routes';
 import { expectStatus } from '../infra/local/driver';
-import { authorizeNewApp, readyApp, startSeededPlatform } from '../infra/testing/seeded-platform';
+import { appFleet, startSeededPlatform } from '../infra/testing/seeded-platform';
 
 const APPS = 24;
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
-
-const rolloutView = z.object({
-  id: z.string(),
-  state: z.string(),
-  currentWave: z.number(),
-  stateReason: z.string().nullable(),
-  waves: z.array(z.object({ size: z.number(), counts: z.record(z.string(), z.number()) })),
-  members: z.array(
-    z.object({
-      appId: z.string(),
-      wave: z.number(),
-      state: z.string(),
-      deploymentId: z.string().nullable(),
-      miniProgramAppid: z.string().nullable(),
-    }),
-  ),
-});
 
 const summary = (counts: Record<string, number>) =>
   Object.entries(counts)
@@ -38,10 +22,10 @@ async function main() {
   p.sim.setQuota({ submitRest: 1000, submitLimit: 1000 });
   try {
     console.log(`\n${bold('wxa-deploy fleet demo')}  local runtime ${p.url}  ·  WeChat simulator ${p.sim.baseUrl}\n`);
-    const first = await readyApp(p);
-    const { api } = first;
-    const appIds = [first.appId];
-    for (let i = 1; i < APPS; i++) appIds.push((await authorizeNewApp(p, api, first.subject)).appId);
+    const apps = await appFleet(p, 1, APPS);
+    const api = apps[0]?.api;
+    if (!api) throw new Error('no app');
+    const appIds = apps.map((app) => app.appId);
     for (const appId of appIds) expectStatus(await api.put(`/v1/apps/${appId}/rollout-settings`, { labels: ['beta'] }), 200);
     console.log(`${APPS} apps, each with its authorized mini program, labelled "beta"\n`);
 

@@ -17,31 +17,45 @@ const readinessQuery = z.object({
     .meta({ description: 'true: ask WeChat now instead of serving the report of the last minute' }),
 });
 
+/** A report's GET: `report` reads the mini program or app that `idOf` takes from the path. */
+function reportRoute<P>(
+  s: Services,
+  path: string,
+  summary: string,
+  params: z.ZodType<P>,
+  idOf: (params: P) => string,
+  report: typeof appReadiness,
+): AnyRoute {
+  return route({
+    method: 'GET',
+    path,
+    auth: 'account',
+    summary,
+    params,
+    query: readinessQuery,
+    response: readinessReportSchema,
+    handle: async ({ params: named, query, principal, signal }) =>
+      json(200, await report(s, accountOf(principal), idOf(named), { fresh: query.fresh === 'true', signal })),
+  });
+}
+
 export const readinessRoutes = (s: Services): AnyRoute[] => [
-  route({
-    method: 'GET',
-    path: '/v1/mini-programs/{appid}/readiness',
-    auth: 'account',
-    summary:
-      'Go-live readiness of a mini program (with its linked app): every prerequisite WeChat checks — ICP filing, verification, profile, category, privacy, domains, plugins, permission sets, quota, penalties, pending audit — its status (ok, blocking, warning, unknown), what WeChat says and what to do, in Chinese and English',
-    params: miniProgramParams,
-    query: readinessQuery,
-    response: readinessReportSchema,
-    handle: async ({ params, query, principal, signal }) =>
-      json(200, await miniProgramReadiness(s, accountOf(principal), params.appid, { fresh: query.fresh === 'true', signal })),
-  }),
-  route({
-    method: 'GET',
-    path: '/v1/apps/{appId}/readiness',
-    auth: 'account',
-    summary:
-      "Go-live readiness of an app's mini program, checked for what the app needs (its domains, plugins, privacy guide, location APIs)",
-    params: appParams,
-    query: readinessQuery,
-    response: readinessReportSchema,
-    handle: async ({ params, query, principal, signal }) =>
-      json(200, await appReadiness(s, accountOf(principal), params.appId, { fresh: query.fresh === 'true', signal })),
-  }),
+  reportRoute(
+    s,
+    '/v1/mini-programs/{appid}/readiness',
+    'Go-live readiness of a mini program (with its linked app): every prerequisite WeChat checks — ICP filing, verification, profile, category, privacy, domains, plugins, permission sets, quota, penalties, pending audit — its status (ok, blocking, warning, unknown), what WeChat says and what to do, in Chinese and English',
+    miniProgramParams,
+    (params) => params.appid,
+    miniProgramReadiness,
+  ),
+  reportRoute(
+    s,
+    '/v1/apps/{appId}/readiness',
+    "Go-live readiness of an app's mini program, checked for what the app needs (its domains, plugins, privacy guide, location APIs)",
+    appParams,
+    (params) => params.appId,
+    appReadiness,
+  ),
   ...READINESS_ACTIONS.map((action) =>
     route({
       method: 'POST',

@@ -37,6 +37,7 @@ import {
 } from '../../shared/domain/rollout';
 import { appParams } from '../../shared/routes/params';
 import { type AnyRoute, json, type Principal, route } from '../../shared/runtime/http/route';
+import { accountScope, type OwnerScope, platformScope } from './owner-scopes';
 
 const rolloutParams = z.object({ rolloutId: rolloutIdSchema.meta({ description: 'a rollout id (rol_…)' }) });
 
@@ -59,7 +60,8 @@ const rolloutView = lazyTarget(rolloutSchema)
   })
   .meta({ id: 'Rollout' });
 const memberView = lazyTarget(rolloutMemberSchema).meta({ id: 'RolloutMember' });
-const rolloutWithMembersView = rolloutView.extend({ members: z.array(memberView) }).meta({ id: 'RolloutWithMembers' });
+/** A rollout with every member: what its routes answer (and `npm run demo:fleet` reads). */
+export const rolloutWithMembersView = rolloutView.extend({ members: z.array(memberView) }).meta({ id: 'RolloutWithMembers' });
 
 const settingsView = z
   .object({
@@ -78,13 +80,7 @@ const toView = (s: Services, rollout: Rollout, members: readonly RolloutMember[]
   estimatedEndAt: estimatedEnd(rollout, members, s.clock()),
 });
 
-function ownerRoutes(
-  s: Services,
-  prefix: string,
-  auth: 'account' | 'admin',
-  whose: (p: Principal) => RolloutOwner,
-  who: string,
-): AnyRoute[] {
+function ownerRoutes(s: Services, { prefix, auth, whose, who }: OwnerScope): AnyRoute[] {
   const one = `${prefix}/{rolloutId}`;
   const withMembers = async (owner: RolloutOwner, id: string) => {
     const { rollout, members } = await rolloutWithMembers(s, owner, id);
@@ -189,8 +185,8 @@ function ownerRoutes(
 }
 
 export const rolloutRoutes = (s: Services): AnyRoute[] => [
-  ...ownerRoutes(s, '/v1/rollouts', 'account', (p) => accountOf(p), "the account's own apps"),
-  ...ownerRoutes(s, '/v1/platform/rollouts', 'admin', () => null, 'every app whose account allows platform-managed updates'),
+  ...ownerRoutes(s, accountScope('/v1/rollouts', "the account's own apps")),
+  ...ownerRoutes(s, platformScope('/v1/platform/rollouts', 'every app whose account allows platform-managed updates')),
   route({
     method: 'GET',
     path: '/v1/apps/{appId}/rollout-settings',

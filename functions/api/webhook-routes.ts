@@ -4,13 +4,14 @@
  * a test event, the delivery log and redelivery. The same routes twice, one owner each.
  */
 import { z } from 'zod';
-import { accountOf, type Services } from '../../shared/app/context';
-import type { Delivery, WebhookEndpoint } from '../../shared/app/webhooks/collections';
+import type { Services } from '../../shared/app/context';
+import { type Delivery, ownerOf, type WebhookEndpoint } from '../../shared/app/webhooks/collections';
 import { webhookEndpointsOf } from '../../shared/app/webhooks/compose';
 import { webhookEndpointIdSchema } from '../../shared/domain/ids';
 import { WEBHOOK_EVENT_TYPES, webhookEventTypeSchema } from '../../shared/domain/webhooks/events';
-import { type AnyRoute, json, type Principal, route } from '../../shared/runtime/http/route';
+import { type AnyRoute, json, route } from '../../shared/runtime/http/route';
 import type { Stored } from '../../shared/store/port';
+import { accountScope, type OwnerScope, platformScope } from './owner-scopes';
 
 const webhookParams = z.object({ webhookId: webhookEndpointIdSchema.meta({ description: 'a webhook endpoint id (whk_…)' }) });
 
@@ -102,18 +103,7 @@ const redeliverBody = z.union([
   z.strictObject({ since: z.number().int().nonnegative().meta({ description: 'Every event since this time (epoch ms), oldest first.' }) }),
 ]);
 
-interface Owner {
-  owner: string;
-  accountId: WebhookEndpoint['accountId'];
-}
-
-function ownerRoutes(
-  endpoints: ReturnType<typeof webhookEndpointsOf>,
-  prefix: string,
-  auth: 'account' | 'admin',
-  whose: (p: Principal) => Owner,
-  who: string,
-): AnyRoute[] {
+function ownerRoutes(endpoints: ReturnType<typeof webhookEndpointsOf>, { prefix, auth, whose, who }: OwnerScope): AnyRoute[] {
   const one = `${prefix}/{webhookId}`;
   return [
     route({
@@ -125,8 +115,8 @@ function ownerRoutes(
       body: z.strictObject({ url, eventTypes, description: description.optional() }),
       response: webhookWithSecret,
       handle: async ({ body, principal }) => {
-        const { owner, accountId } = whose(principal);
-        const { endpoint, secret } = await endpoints.create(owner, accountId, body);
+        const accountId = whose(principal);
+        const { endpoint, secret } = await endpoints.create(ownerOf(accountId), accountId, body);
         return json(201, { webhook: toWebhookView(endpoint), secret });
       },
     }),
@@ -136,7 +126,7 @@ function ownerRoutes(
       auth,
       summary: `The webhook endpoints of ${who}`,
       response: z.object({ webhooks: z.array(webhookView) }),
-      handle: async ({ principal }) => json(200, { webhooks: (await endpoints.list(whose(principal).owner)).map(toWebhookView) }),
+      handle: async ({ principal }) => json(200, { webhooks: (await endpoints.list(ownerOf(whose(principal)))).map(toWebhookView) }),
     }),
     route({
       method: 'GET',
@@ -145,7 +135,7 @@ function ownerRoutes(
       summary: 'A webhook endpoint',
       params: webhookParams,
       response: webhookView,
-      handle: async ({ params, principal }) => json(200, toWebhookView(await endpoints.get(whose(principal).owner, params.webhookId))),
+      handle: async ({ params, principal }) => json(200, toWebhookView(await endpoints.get(ownerOf(whose(principal)), params.webhookId))),
     }),
     route({
       method: 'PATCH',
@@ -161,7 +151,7 @@ function ownerRoutes(
       }),
       response: webhookView,
       handle: async ({ params, body, principal }) =>
-        json(200, toWebhookView(await endpoints.update(whose(principal).owner, params.webhookId, body))),
+        json(200, toWebhookView(await endpoints.update(ownerOf(whose(principal)), params.webhookId, body))),
     }),
     route({
       method: 'DELETE',
@@ -171,7 +161,7 @@ function ownerRoutes(
       summary: 'Delete a webhook endpoint (its pending deliveries are dropped)',
       params: webhookParams,
       handle: async ({ params, principal }) => {
-        await endpoints.remove(whose(principal).owner, params.webhookId);
+        await endpoints.remove(ownerOf(whose(principal)), params.webhookId);
         return { status: 204, empty: true };
       },
     }),
@@ -192,7 +182,7 @@ function ownerRoutes(
       response: webhookWithSecret,
       handle: async ({ params, body, principal }) => {
         const overlapMs = body.overlapSeconds === undefined ? undefined : body.overlapSeconds * 1000;
-        const { endpoint, secret } = await endpoints.rotateSecret(whose(principal).owner, params.webhookId, overlapMs);
+        const { endpoint, secret } = await endpoints.rotateSecret(ownerOf(whose(principal)), params.webhookId, overlapMs);
         return json(200, { webhook: toWebhookView(endpoint), secret });
       },
     }),
@@ -204,7 +194,8 @@ function ownerRoutes(
       summary: 'Send a webhook.test event to this endpoint; its delivery shows in the delivery log',
       params: webhookParams,
       response: z.object({ eventId: z.string() }),
-      handle: async ({ params, principal }) => json(202, { eventId: await endpoints.sendTest(whose(principal).owner, params.webhookId) }),
+      handle: async ({ params, principal }) =>
+        json(202, { eventId: await endpoints.sendTest(ownerOf(whose(principal)), params.webhookId) }),
     }),
     route({
       method: 'GET',
@@ -219,7 +210,7 @@ function ownerRoutes(
       }),
       response: z.object({ deliveries: z.array(deliveryView) }),
       handle: async ({ params, query, principal }) =>
-        json(200, { deliveries: (await endpoints.deliveries(whose(principal).owner, params.webhookId, query)).map(toDeliveryView) }),
+        json(200, { deliveries: (await endpoints.deliveries(ownerOf(whose(principal)), params.webhookId, query)).map(toDeliveryView) }),
     }),
     route({
       method: 'POST',
@@ -234,28 +225,14 @@ function ownerRoutes(
         more: z.boolean().meta({ description: 'More events than one request queues: ask again from `lastOccurredAt`.' }),
         lastOccurredAt: z.number().int().optional(),
       }),
-      handle: async ({ params, body, principal }) => json(202, await endpoints.redeliver(whose(principal).owner, params.webhookId, body)),
+      handle: async ({ params, body, principal }) =>
+        json(202, await endpoints.redeliver(ownerOf(whose(principal)), params.webhookId, body)),
     }),
   ];
 }
 
 /** One endpoint service (and secret box) for both owners' routes, built once per cold start. */
 export const webhookRoutes = (s: Services, endpoints = webhookEndpointsOf(s)): AnyRoute[] => [
-  ...ownerRoutes(
-    endpoints,
-    '/v1/webhooks',
-    'account',
-    (p) => {
-      const accountId = accountOf(p);
-      return { owner: accountId, accountId };
-    },
-    'the account',
-  ),
-  ...ownerRoutes(
-    endpoints,
-    '/v1/platform/webhooks',
-    'admin',
-    () => ({ owner: 'platform', accountId: null }),
-    'the platform admin (every account’s events, and the platform’s)',
-  ),
+  ...ownerRoutes(endpoints, accountScope('/v1/webhooks', 'the account')),
+  ...ownerRoutes(endpoints, platformScope('/v1/platform/webhooks', 'the platform admin (every account’s events, and the platform’s)')),
 ];

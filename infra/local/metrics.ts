@@ -9,7 +9,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { openCollections } from '../../shared/app/context';
 import { type MetricsSummary, metricsSummary } from '../../shared/app/metrics/summary';
 import type { Logger } from '../../shared/runtime/logger';
-import { METRICS, type MetricName, type MetricSample, observeMetrics, promNameOf } from '../../shared/runtime/metrics';
+import { METRICS, type MetricName, type MetricSample, observeMetrics, promNameOf, SECONDS_BUCKETS } from '../../shared/runtime/metrics';
 import type { DocumentStore } from '../../shared/store/port';
 import type { InvocationRecord } from './runtime';
 
@@ -57,7 +57,7 @@ export function createLocalMetrics(openStore: () => Promise<DocumentStore>, log?
     name: 'wxa_invocation_duration_seconds',
     help: 'Function invocation duration',
     labelNames: ['fn', 'trigger'],
-    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    buckets: [...SECONDS_BUCKETS],
     registers: [registry],
   });
   const read = async (): Promise<MetricsSummary> => {

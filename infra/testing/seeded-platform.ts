@@ -233,3 +233,21 @@ export async function authorizeNewApp(
     throw new Error(`authorizing the target failed: ${JSON.stringify(authorized.result)}`);
   return { appId, target };
 }
+
+/** An app of the fleet: its account's API client and its own authorized target mini program. */
+export interface FleetApp {
+  api: Client;
+  appId: string;
+  target: string;
+}
+
+/** `accounts` ready accounts with `appsPerAccount` apps each: one open audit per mini program at WeChat, so all can run at once. */
+export async function appFleet(p: Platform, accounts: number, appsPerAccount: number): Promise<FleetApp[]> {
+  const apps: FleetApp[] = [];
+  for (let account = 0; account < accounts; account++) {
+    const ready = await readyApp(p);
+    apps.push({ api: ready.api, appId: ready.appId, target: ready.target });
+    for (let i = 1; i < appsPerAccount; i++) apps.push({ api: ready.api, ...(await authorizeNewApp(p, ready.api, ready.subject)) });
+  }
+  return apps;
+}

@@ -34,6 +34,13 @@ function body<T>(schema: z.ZodType<T>, ctx: ApiContext): T {
   return result.data;
 }
 
+/** A code-management POST with a JSON body: `run` gets the body read against `schema`; ok carries the object it returns. */
+const codePost = <T>(path: string, schema: z.ZodType<T>, run: (ctx: AuthorizerContext, b: T) => unknown): ApiRoute =>
+  code('POST', path, (ctx) => {
+    const answer = run(ctx, body(schema, ctx));
+    return ok(isPlainObject(answer) ? answer : {});
+  });
+
 const optionalString = z.string().optional();
 /** Ids WeChat documents as numbers; numeric strings are accepted like WeChat's own JSON parser does. */
 const idLike = z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]);
@@ -170,16 +177,9 @@ const privacyOwnerSetting = z
   });
 
 const codeRoutes: ApiRoute[] = [
-  code('POST', '/wxa/commit', (ctx) => {
-    const b = body(commitBody, ctx);
-    ctx.state.commit(ctx.mp, {
-      templateId: b.template_id,
-      extJson: b.ext_json,
-      userVersion: b.user_version,
-      userDesc: b.user_desc,
-    });
-    return ok();
-  }),
+  codePost('/wxa/commit', commitBody, (ctx, b) =>
+    ctx.state.commit(ctx.mp, { templateId: b.template_id, extJson: b.ext_json, userVersion: b.user_version, userDesc: b.user_desc }),
+  ),
   {
     method: 'GET',
     path: '/wxa/get_qrcode',
@@ -211,10 +211,9 @@ const codeRoutes: ApiRoute[] = [
   },
   code('GET', '/wxa/get_category', (ctx) => ok(ctx.state.categories(ctx.mp))),
   code('GET', '/wxa/get_page', (ctx) => ok(ctx.state.pages(ctx.mp))),
-  code('POST', '/cgi-bin/component/getprivacysetting', (ctx) => {
-    const b = body(z.object({ privacy_ver: z.union([z.literal(1), z.literal(2)]).default(2) }), ctx);
-    return ok(ctx.state.getPrivacySetting(ctx.mp, b.privacy_ver));
-  }),
+  codePost('/cgi-bin/component/getprivacysetting', z.object({ privacy_ver: z.union([z.literal(1), z.literal(2)]).default(2) }), (ctx, b) =>
+    ctx.state.getPrivacySetting(ctx.mp, b.privacy_ver),
+  ),
   code('POST', '/cgi-bin/component/setprivacysetting', (ctx) => {
     const b = body(
       z.object({
@@ -247,10 +246,9 @@ const codeRoutes: ApiRoute[] = [
     const given = Object.fromEntries(Object.entries(lists).filter((e): e is [string, string[]] => e[1] !== undefined));
     return ok(ctx.state.modifyDomain(ctx.mp, action, given));
   }),
-  code('POST', '/wxa/setwebviewdomain', (ctx) => {
-    const b = body(z.object({ action: z.string(), webviewdomain: z.array(z.string()).default([]) }), ctx);
-    return ok(ctx.state.webviewDomain(ctx.mp, b.action, b.webviewdomain));
-  }),
+  codePost('/wxa/setwebviewdomain', z.object({ action: z.string(), webviewdomain: z.array(z.string()).default([]) }), (ctx, b) =>
+    ctx.state.webviewDomain(ctx.mp, b.action, b.webviewdomain),
+  ),
   code('POST', '/wxa/submit_audit', (ctx) => {
     const b = body(
       z.object({
@@ -276,16 +274,13 @@ const codeRoutes: ApiRoute[] = [
     });
     return ok({ auditid });
   }),
-  code('POST', '/wxa/get_auditstatus', (ctx) => ok(ctx.state.auditStatus(ctx.mp, body(auditIdBody, ctx).auditid))),
+  codePost('/wxa/get_auditstatus', auditIdBody, (ctx, b) => ctx.state.auditStatus(ctx.mp, b.auditid)),
   code('GET', '/wxa/get_latest_auditstatus', (ctx) => ok(ctx.state.latestAuditStatus(ctx.mp))),
   code('GET', '/wxa/undocodeaudit', (ctx) => {
     ctx.state.undoAudit(ctx.mp);
     return ok();
   }),
-  code('POST', '/wxa/speedupaudit', (ctx) => {
-    ctx.state.speedupAudit(ctx.mp, body(auditIdBody, ctx).auditid);
-    return ok();
-  }),
+  codePost('/wxa/speedupaudit', auditIdBody, (ctx, b) => ctx.state.speedupAudit(ctx.mp, b.auditid)),
   code('GET', '/wxa/queryquota', (ctx) => ok(ctx.state.queryQuota())),
   code('POST', '/wxa/release', (ctx) => {
     // The body must be the JSON object `{}`: a missing body is WeChat's classic 44002 (peers §2.7).
@@ -301,15 +296,13 @@ const codeRoutes: ApiRoute[] = [
     return ok();
   }),
   // Phased release (gray-release.ts has the rules and their sources): POST with a body, two GETs, all set 18.
-  code('POST', '/wxa/grayrelease', (ctx) => {
-    const b = body(grayReleaseBodySchema, ctx);
+  codePost('/wxa/grayrelease', grayReleaseBodySchema, (ctx, b) =>
     ctx.state.grayRelease(ctx.mp, {
       grayPercentage: b.gray_percentage,
       supportExperiencerFirst: b.support_experiencer_first,
       supportDebugerFirst: b.support_debuger_first,
-    });
-    return ok();
-  }),
+    }),
+  ),
   code('GET', '/wxa/getgrayreleaseplan', (ctx) => ok(ctx.state.grayReleasePlan(ctx.mp))),
   code('GET', '/wxa/revertgrayrelease', (ctx) => {
     ctx.state.revertGrayRelease(ctx.mp);
@@ -327,15 +320,13 @@ const codeRoutes: ApiRoute[] = [
       return ok(ctx.state.plugin(ctx.mp, { action: b.action, ...target }));
     },
   },
-  code('POST', '/wxa/bind_tester', (ctx) => ok(ctx.state.bindTester(ctx.mp, body(z.object({ wechatid: z.string() }), ctx).wechatid))),
-  code('POST', '/wxa/unbind_tester', (ctx) => {
-    const b = body(z.object({ wechatid: optionalString, userstr: optionalString }), ctx);
+  codePost('/wxa/bind_tester', z.object({ wechatid: z.string() }), (ctx, b) => ctx.state.bindTester(ctx.mp, b.wechatid)),
+  codePost('/wxa/unbind_tester', z.object({ wechatid: optionalString, userstr: optionalString }), (ctx, b) =>
     ctx.state.unbindTester(ctx.mp, {
       ...(b.wechatid === undefined ? {} : { wechatid: b.wechatid }),
       ...(b.userstr === undefined ? {} : { userstr: b.userstr }),
-    });
-    return ok();
-  }),
+    }),
+  ),
 ];
 
 export const API_ROUTES: readonly ApiRoute[] = [...componentRoutes, ...codeRoutes, ...GO_LIVE_ROUTES];

@@ -4,7 +4,20 @@
  */
 
 import { readImageMeta } from '../../shared/app/images';
-import { authorize, Clock, DAY, errcodeOf, HOUR, MINUTE, startSim, str, type WxAnswer, wxCall, wxGet, wxPost } from './test-support';
+import {
+  authorize,
+  type Clock,
+  DAY,
+  errcodeOf,
+  HOUR,
+  MINUTE,
+  startCodeSim,
+  str,
+  type WxAnswer,
+  wxCall,
+  wxGet,
+  wxPost,
+} from './test-support';
 import type { WeChatSimulator } from './types';
 
 const MP = 'wx8a6f3c2d1e0b9a01';
@@ -18,18 +31,13 @@ let clock: Clock;
 let aat: string;
 
 beforeEach(async () => {
-  clock = new Clock();
-  // Tokens outlive the multi-day scenarios here; their expiry is covered in tokens.test.ts.
-  sim = await startSim({ now: clock.now, tokenTtlSeconds: 90 * 24 * 3600 });
-  sim.addTemplate({
-    templateId: TEMPLATE,
-    userVersion: '1.4.0',
-    userDesc: 'lowcode runtime',
-    pages: ['pages/index/index', 'pages/detail/detail'],
-  });
-  sim.addMiniProgram({ appId: MP, nickName: 'Acme Shop', principalName: 'Acme Ltd', plugins: [{ appId: PLUGIN, status: 2 }] });
-  sim.addMiniProgram({ appId: MP2, nickName: 'Acme Cam', principalName: 'Acme Ltd' });
-  ({ aat } = await authorize(sim, MP));
+  ({ sim, aat, clock } = await startCodeSim(
+    { templateId: TEMPLATE, userVersion: '1.4.0', userDesc: 'lowcode runtime', pages: ['pages/index/index', 'pages/detail/detail'] },
+    [
+      { appId: MP, nickName: 'Acme Shop', principalName: 'Acme Ltd', plugins: [{ appId: PLUGIN, status: 2 }] },
+      { appId: MP2, nickName: 'Acme Cam', principalName: 'Acme Ltd' },
+    ],
+  ));
 });
 
 afterEach(async () => {
@@ -342,10 +350,12 @@ describe('submit_audit and the audit state machine', () => {
     await sim.close();
     jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
     try {
-      sim = await startSim({ auditDecisionDelayMs: 10 * MINUTE });
-      sim.addTemplate({ templateId: TEMPLATE, userVersion: '1', userDesc: 'x' });
-      sim.addMiniProgram({ appId: MP, nickName: 'Acme Shop', principalName: 'Acme Ltd' });
-      ({ aat } = await authorize(sim, MP));
+      ({ sim, aat } = await startCodeSim(
+        { templateId: TEMPLATE, userVersion: '1', userDesc: 'x' },
+        [{ appId: MP, nickName: 'Acme Shop', principalName: 'Acme Ltd' }],
+        // The simulator's own clock, Date.now, which the fake timers move.
+        { auditDecisionDelayMs: 10 * MINUTE, now: () => Date.now() },
+      ));
       const auditid = await submitted();
       await jest.advanceTimersByTimeAsync(10 * MINUTE);
       expect(sim.miniProgram(MP)?.audits[0]).toMatchObject({ auditid, status: 0 });

@@ -2,7 +2,7 @@
  * Phased release (grayrelease, getgrayreleaseplan, revertgrayrelease) and how it meets release and
  * revertcoderelease; the sources are cited in gray-release.ts.
  */
-import { authorize, Clock, DAY, errcodeOf, startSim, type WxAnswer, wxGet, wxPost } from './test-support';
+import { type Clock, DAY, errcodeOf, startCodeSim, type WxAnswer, wxGet, wxPost } from './test-support';
 import type { WeChatSimulator } from './types';
 
 const MP = 'wx8a6f3c2d1e0b9b01';
@@ -13,11 +13,9 @@ let clock: Clock;
 let aat: string;
 
 beforeEach(async () => {
-  clock = new Clock();
-  sim = await startSim({ now: clock.now, tokenTtlSeconds: 90 * 24 * 3600 });
-  sim.addTemplate({ templateId: TEMPLATE, userVersion: '1.0.0', userDesc: 'runtime' });
-  sim.addMiniProgram({ appId: MP, nickName: 'Acme Shop', principalName: 'Acme Ltd' });
-  ({ aat } = await authorize(sim, MP));
+  ({ sim, aat, clock } = await startCodeSim({ templateId: TEMPLATE, userVersion: '1.0.0', userDesc: 'runtime' }, [
+    { appId: MP, nickName: 'Acme Shop', principalName: 'Acme Ltd' },
+  ]));
 });
 
 afterEach(async () => {

@@ -125,6 +125,24 @@ export async function startSim(options: Partial<SimulatorOptions> = {}): Promise
   return startWeChatSimulator({ component: COMPONENT, ...options });
 }
 
+/**
+ * The code-management suites' start: a simulator on a test clock of its own (unless `options.now` says otherwise)
+ * with one template and the mini programs, the first one authorized. Tokens outlive the multi-day scenarios there;
+ * their expiry is covered in tokens.test.ts.
+ */
+export async function startCodeSim(
+  template: Parameters<WeChatSimulator['addTemplate']>[0],
+  miniPrograms: [Parameters<WeChatSimulator['addMiniProgram']>[0], ...Parameters<WeChatSimulator['addMiniProgram']>[0][]],
+  options: Partial<SimulatorOptions> = {},
+): Promise<{ sim: WeChatSimulator; aat: string; clock: Clock }> {
+  const clock = new Clock();
+  const sim = await startSim({ now: clock.now, tokenTtlSeconds: 90 * 24 * 3600, ...options });
+  sim.addTemplate(template);
+  for (const miniProgram of miniPrograms) sim.addMiniProgram(miniProgram);
+  const { aat } = await authorize(sim, miniPrograms[0].appId);
+  return { sim, aat, clock };
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Push receiver
 

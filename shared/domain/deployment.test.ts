@@ -29,7 +29,7 @@ import {
   transition,
   withTestersBound,
 } from './deployment';
-import { commandsToBuilt, exampleNewDeployment } from './examples';
+import { commandsToBuilt, exampleNewDeployment, RELEASED_WALK, walkOf } from './examples';
 
 const T0 = 1_700_000_000_000;
 const user: Actor = { kind: 'account', id: 'acc_demo' };
@@ -473,19 +473,7 @@ describe('deployment state machine', () => {
       expect(done.state).toBe('released');
       expect(done.releasedAt).not.toBeNull();
       expect(done.nextPollAt).toBeNull();
-      expect(done.history.map((h) => `${h.from}→${h.to}`)).toEqual([
-        'configuring→building',
-        'building→building',
-        'building→building',
-        'building→building',
-        'building→building',
-        'building→built',
-        'built→submitting',
-        'submitting→auditing',
-        'auditing→approved',
-        'approved→releasing',
-        'releasing→released',
-      ]);
+      expect(walkOf(done.history)).toEqual(RELEASED_WALK);
       expect(done.history[1]).toMatchObject({ step: 'privacy', command: 'buildCommitted' });
       expect(done.history[7]).toMatchObject({ auditId: AUDIT });
       expect(done.history.at(-1)).toMatchObject({ errcode: 85052, actor: { kind: 'system' }, command: 'releaseAlreadyDone' });

@@ -73,6 +73,30 @@ export const commandsToBuilt = (qrAssetId: AssetId, boundTesters: readonly strin
   { type: 'buildSucceeded', boundTesters: [...boundTesters] },
 ];
 
+/**
+ * A deployment's history from creation to `released` with no detour, as `from→to`: one build entry per build step,
+ * then one per phase. The tests that walk the product flow expect this; a new build step changes it here once.
+ */
+export const BUILT_WALK = [
+  'configuring→building',
+  'building→building',
+  'building→building',
+  'building→building',
+  'building→building',
+  'building→built',
+] as const;
+export const RELEASED_WALK = [
+  ...BUILT_WALK,
+  'built→submitting',
+  'submitting→auditing',
+  'auditing→approved',
+  'approved→releasing',
+  'releasing→released',
+] as const;
+
+/** `history` as `from→to` steps, to compare with a walk above. */
+export const walkOf = (history: readonly { from: string; to: string }[]): string[] => history.map((h) => `${h.from}→${h.to}`);
+
 /** A new deployment of the demo account's app (template 7, version 1.0.0) to its mini program; `overrides` change it. */
 export const exampleNewDeployment = (overrides: Partial<NewDeployment> = {}): NewDeployment => ({
   id: 'dep_test',

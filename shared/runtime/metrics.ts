@@ -32,7 +32,8 @@ interface MetricDefinition {
   readonly buckets?: readonly number[];
 }
 
-const SECONDS_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+/** Durations and lags in seconds: the functions' histograms and the local runtime's invocation duration. */
+export const SECONDS_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 /** Audits take 1–7 days: buckets from an hour to two weeks. */
 const AUDIT_BUCKETS = [3_600, 6 * 3_600, 86_400, 2 * 86_400, 3 * 86_400, 5 * 86_400, 7 * 86_400, 14 * 86_400];
 

@@ -129,6 +129,17 @@ describe('cloudbase adapter over the SDK and a server model', () => {
   afterEach(() => Reflect.deleteProperty(model, 'handle'));
 
   const many = defineCollection({ name: 'many', schema: z.object({ n: z.number().nullable() }), indexes: ['n'] });
+  /** A store over an emptied server model. */
+  const freshStore = () => {
+    model.collections.clear();
+    return openCloudbaseStore({ envId: 'offline-test', database: offlineDb(), clock: () => 1 });
+  };
+  /** `many` in a fresh store, created by a first insert, so that the next insert is a plain add. */
+  const createdMany = async () => {
+    const items = freshStore().collection(many);
+    await items.insert('first', { n: 0 });
+    return items;
+  };
   const idOf = (n: number) => `d${String(n).padStart(5, '0')}`;
   const fill = (count: number, n: (i: number) => number | null) => {
     const docs = new Map<string, Record<string, unknown>>();
@@ -138,8 +149,7 @@ describe('cloudbase adapter over the SDK and a server model', () => {
   };
 
   it('lists every document once when others are deleted or inserted between two pages', async () => {
-    model.collections.clear();
-    const items = openCloudbaseStore({ envId: 'offline-test', database: offlineDb(), clock: () => 1 }).collection(many);
+    const items = freshStore().collection(many);
     for (const query of [{}, { orderBy: { field: 'n' as const, direction: 'desc' as const } }]) {
       const docs = fill(2500, (i) => (i % 11 === 0 ? null : i % 7));
       let pages = 0;
@@ -210,8 +220,7 @@ describe('cloudbase adapter over the SDK and a server model', () => {
   });
 
   it('reports a batch that keeps losing write conflicts as a ConflictError, having written nothing', async () => {
-    model.collections.clear();
-    const store = openCloudbaseStore({ envId: 'offline-test', database: offlineDb(), clock: () => 1 });
+    const store = freshStore();
     const items = store.collection(many);
     await items.insert('a', { n: 1 });
     let commits = 0;
@@ -233,9 +242,7 @@ describe('cloudbase adapter over the SDK and a server model', () => {
   });
 
   it('an insert whose add landed but whose answer was lost succeeds instead of reporting its own document as a duplicate', async () => {
-    model.collections.clear();
-    const items = openCloudbaseStore({ envId: 'offline-test', database: offlineDb(), clock: () => 1 }).collection(many);
-    await items.insert('first', { n: 0 }); // creates the collection
+    const items = await createdMany();
     intercept((api, params, next) => {
       const answer = next(api, params);
       if (api === 'database.insertDocument') throw Object.assign(new Error('ESOCKETTIMEDOUT'), { code: 'ESOCKETTIMEDOUT' });
@@ -249,9 +256,7 @@ describe('cloudbase adapter over the SDK and a server model', () => {
   });
 
   it('an add that keeps failing with nothing stored is tried three times, then fails with its own error', async () => {
-    model.collections.clear();
-    const items = openCloudbaseStore({ envId: 'offline-test', database: offlineDb(), clock: () => 1 }).collection(many);
-    await items.insert('first', { n: 0 }); // creates the collection
+    const items = await createdMany();
     let adds = 0;
     intercept((api, params, next) => {
       if (api !== 'database.insertDocument') return next(api, params);
@@ -264,9 +269,7 @@ describe('cloudbase adapter over the SDK and a server model', () => {
   });
 
   it('a failed add is sent again at once, and an insert it lands on its second try succeeds', async () => {
-    model.collections.clear();
-    const items = openCloudbaseStore({ envId: 'offline-test', database: offlineDb(), clock: () => 1 }).collection(many);
-    await items.insert('first', { n: 0 }); // creates the collection
+    const items = await createdMany();
     let adds = 0;
     intercept((api, params, next) => {
       if (api === 'database.insertDocument' && ++adds === 1) throw Object.assign(new Error('ECONNRESET'), { code: 'ECONNRESET' });

@@ -14,6 +14,7 @@ import {
   StaleTimestampError,
   WeChatMessageCrypto,
 } from './crypto';
+import { AUDIT_SUCCESS_FIELDS } from './fixtures/audit-success';
 import rawVectors from './fixtures/crypto-vectors.json';
 import { buildWeChatXml, type WeChatXmlInput, XmlForbiddenConstructError, XmlParseError } from './xml';
 
@@ -727,18 +728,7 @@ describe('properties', () => {
    * A changed byte garbles one plaintext block and flips one byte of the next; the block checks, the appid
    * trailer, strict UTF-8 and strict XML must catch every case, and only ever with a typed error.
    */
-  const tamperedMessages = [
-    V1.decrypted.msg,
-    V3.decrypted.msg,
-    V7.decrypted.msg,
-    buildWeChatXml({
-      ToUserName: 'gh_fb9688c2a4b2',
-      CreateTime: 1488856741,
-      MsgType: 'event',
-      Event: 'weapp_audit_success',
-      SuccTime: 1488856741,
-    }),
-  ];
+  const tamperedMessages = [V1.decrypted.msg, V3.decrypted.msg, V7.decrypted.msg, buildWeChatXml(AUDIT_SUCCESS_FIELDS)];
 
   function openTampered(encrypt: Buffer, index: number, delta: number): unknown {
     const tampered = Buffer.from(encrypt);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { authorizeWithTokens } from '../../infra/testing/authorize-tokens';
 import { startWeChatSimulator, type WeChatSimulator } from '../../infra/wechat-sim';
 import { ConflictError } from '../domain/errors';
 import { createLogger } from '../runtime/logger';
@@ -93,20 +94,7 @@ function instance(
   return { store, tokens };
 }
 
-async function authorize(tokens: TokenManager) {
-  const componentApi = api();
-  const cat = await tokens.componentToken();
-  const { pre_auth_code } = await componentApi.createPreAuthCode(cat);
-  const { authCode } = await sim.scanAuthorization({ preAuthCode: pre_auth_code, appId: MP.appId });
-  const { authorization_info: info } = await componentApi.queryAuth(cat, authCode);
-  if (!info.authorizer_refresh_token) throw new Error('no refresh token in query_auth');
-  await tokens.saveAuthorization(MP.appId, {
-    accessToken: info.authorizer_access_token,
-    expiresInSeconds: info.expires_in,
-    refreshToken: info.authorizer_refresh_token,
-  });
-  return info;
-}
+const authorize = (tokens: TokenManager) => authorizeWithTokens(sim, tokens, api(), MP.appId);
 
 beforeEach(async () => {
   now = Date.parse('2026-11-21T08:00:00Z');

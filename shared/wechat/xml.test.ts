@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { z } from 'zod';
 import { AppError } from '../domain/errors';
 import { thrownBy } from '../runtime/shim/testing';
+import { AUDIT_SUCCESS_FIELDS } from './fixtures/audit-success';
 import {
   buildWeChatXml,
   DEFAULT_MAX_XML_BYTES,
@@ -222,15 +223,7 @@ describe('parseWeChatXml: rejected documents', () => {
 
 describe('buildWeChatXml', () => {
   test('strings in CDATA, numbers bare, on one line, in key order', () => {
-    expect(
-      buildWeChatXml({
-        ToUserName: 'gh_fb9688c2a4b2',
-        CreateTime: 1488856741,
-        MsgType: 'event',
-        Event: 'weapp_audit_success',
-        SuccTime: 1488856741,
-      }),
-    ).toBe(
+    expect(buildWeChatXml(AUDIT_SUCCESS_FIELDS)).toBe(
       '<xml><ToUserName><![CDATA[gh_fb9688c2a4b2]]></ToUserName><CreateTime>1488856741</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[weapp_audit_success]]></Event><SuccTime>1488856741</SuccTime></xml>',
     );
   });

@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { authorize, type Client, client, createLowcodeApp, pngOfWidth } from '../../infra/local/driver';
-import { exampleIotVideoConfig, exampleLowcodeConfig } from '../../shared/domain/examples';
+import { BUILT_WALK, exampleIotVideoConfig, exampleLowcodeConfig, walkOf } from '../../shared/domain/examples';
 import { appIdSchema } from '../../shared/domain/ids';
 import { errorOf, idReply, iotImages, platformForFile, postIotVideoApp, uniqueAppid, uploadPng } from './support';
 
@@ -438,14 +438,7 @@ describe('deployments (reads)', () => {
       })
       .parse((await api.get(`/v1/deployments/${oldest.id}`)).body);
     expect(detail.state).toBe('built');
-    expect(detail.history.map((h) => `${h.from}→${h.to}`)).toEqual([
-      'configuring→building',
-      'building→building',
-      'building→building',
-      'building→building',
-      'building→building',
-      'building→built',
-    ]);
+    expect(walkOf(detail.history)).toEqual(BUILT_WALK);
     expect(errorOf(await api.get('/v1/deployments/dep_doesnotexist')).code).toBe('DEPLOYMENT_NOT_FOUND');
   });
 

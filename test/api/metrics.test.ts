@@ -60,6 +60,8 @@ it('the local runtime serves Prometheus text made by prom-client: invocations an
   expect(text).toMatch(/^wxa_invocations_total\{fn="api",trigger="http",outcome="ok"\} \d+$/m);
   expect(text).toMatch(/^wxa_deployments\{state="configuring"\} [1-9]\d*$/m);
   expect(text).toMatch(/^# TYPE wxa_invocation_duration_seconds histogram$/m);
+  // The same buckets as the functions' other seconds histograms (SECONDS_BUCKETS), up to five minutes.
+  expect(text).toMatch(/^wxa_invocation_duration_seconds_bucket\{[^}]*le="300"[^}]*\} \d+$/m);
   expect(text).not.toMatch(/acc_|dep_|app_|wx0|whsec_/);
 });
 

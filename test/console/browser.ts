@@ -111,6 +111,43 @@ export function stepper(current: () => Page | undefined) {
     });
 }
 
+/**
+ * One browser and one tab for the whole test file, opened before its tests (and before the file's own `beforeAll`,
+ * when called above it) and closed after them; `step` makes steps that stop at the first failure.
+ */
+export function browserTabForFile() {
+  let browser: Browser | undefined;
+  let tab: { page: Page; requests: string[]; pageErrors: string[] } | undefined;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+    const { context, requests, pageErrors } = await newContext(browser);
+    tab = { page: await context.newPage(), requests, pageErrors };
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  const opened = () => {
+    if (!tab) throw new Error('no page: the tab opens in beforeAll');
+    return tab;
+  };
+  return {
+    page: () => opened().page,
+    /** Every request the tab has made, in order. */
+    requests: () => opened().requests,
+    /** Uncaught exceptions of the console's code. */
+    pageErrors: () => opened().pageErrors,
+    step: stepper(() => tab?.page),
+  };
+}
+
+/** Signs in on the console's page with an API key and waits until the page shows `heading` (the account's name). */
+export async function signIn(page: Page, consoleUrl: string, apiKey: string, heading?: string): Promise<void> {
+  await page.goto(consoleUrl);
+  await page.getByLabel('API 密钥').fill(apiKey);
+  await page.getByRole('button', { name: '登录' }).click();
+  if (heading !== undefined) await page.getByRole('heading', { name: heading }).waitFor();
+}
+
 /** Plays the admin: opens the authorization page a dialog link points at, picks the mini program, scans. */
 export async function scanOnSimulator(page: Page, linkTestId: string, appid: string): Promise<Page> {
   const href = await page.getByTestId(linkTestId).getAttribute('href');

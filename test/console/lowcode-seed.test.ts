@@ -4,47 +4,33 @@
  * mini program to the app (WeDa's step 2), builds, submits, WeChat approves, releases; the mini program is then
  * both the primary and the app's target.
  */
-import type { Browser, Page } from 'playwright-core';
 import { type Platform, startPlatform } from '../../infra/local/driver';
 import { DEMO_MINI_PROGRAMS } from '../../infra/wechat-sim/demo';
 import {
   atBothWidths,
   authorizeAndClose,
+  browserTabForFile,
   buildVersion,
   confirmDialog,
   decideAudit,
-  launchBrowser,
-  newContext,
   seriousViolations,
-  stepper,
+  signIn,
   waitForState,
 } from './browser';
 
 const [primary] = DEMO_MINI_PROGRAMS;
 
+const { page: current, requests, step } = browserTabForFile();
 let p: Platform;
-let browser: Browser;
-let page: Page | undefined;
-let requests: string[] = [];
 /** The console's authorizations started so far (one per dialog: the QR code and the link share it). */
-const authorizationsStarted = () => requests.filter((url) => new URL(url).pathname === '/v1/authorizations').length;
-const current = (): Page => {
-  if (!page) throw new Error('no page');
-  return page;
-};
-const step = stepper(() => page);
+const authorizationsStarted = () => requests().filter((url) => new URL(url).pathname === '/v1/authorizations').length;
 
 beforeAll(async () => {
   if (!primary) throw new Error('the simulator’s demo mini programs changed');
   p = await startPlatform();
-  browser = await launchBrowser();
-  const browsing = await newContext(browser);
-  requests = browsing.requests;
-  page = await browsing.context.newPage();
 });
 
 afterAll(async () => {
-  await browser?.close();
   await p?.close();
 });
 
@@ -57,9 +43,7 @@ describe('the console, seed 000 (low-code) in a browser', () => {
     });
     const { apiKey } = (await created.json()) as { apiKey: string };
     const page = current();
-    await page.goto(`${p.url}/console/`);
-    await page.getByLabel('API 密钥').fill(apiKey);
-    await page.getByRole('button', { name: '登录' }).click();
+    await signIn(page, `${p.url}/console/`, apiKey);
     await page.getByRole('button', { name: '绑定主小程序' }).click();
     // The phone's page (mobile: true), opened here as the phone would after scanning the QR code.
     await authorizeAndClose(page, 'mobile-authorization-link', primary?.appId ?? '', 'bind-done');

@@ -4,7 +4,7 @@
  * in flight. The page's clock is Playwright's fake one, so "30 s" and "10 minutes" pass at once; the requests are
  * counted from the browser's own request events.
  */
-import type { Browser, Page, Request } from 'playwright-core';
+import type { Request } from 'playwright-core';
 import { AUDIT_POLL_MS } from '../../console/src/poll-intervals';
 import {
   authorize,
@@ -16,22 +16,15 @@ import {
   startPlatform,
 } from '../../infra/local/driver';
 import { DEMO_MINI_PROGRAMS } from '../../infra/wechat-sim/demo';
-import { confirmDialog, launchBrowser, newContext, stepper, waitForState } from './browser';
+import { browserTabForFile, confirmDialog, signIn, waitForState } from './browser';
 
 const [primary] = DEMO_MINI_PROGRAMS;
 
+const { page: current, step } = browserTabForFile();
 let p: Platform;
-let browser: Browser;
-let page: Page | undefined;
 let deploymentId = '';
 /** The console's calls to the API, in the order the browser made them. */
 const apiRequests: string[] = [];
-const step = stepper(() => page);
-
-const current = (): Page => {
-  if (!page) throw new Error('no page');
-  return page;
-};
 
 let barriers = 0;
 /**
@@ -68,24 +61,18 @@ beforeAll(async () => {
   const appId = await createLowcodeApp(account.api, 'Shop');
   expect((await authorize(p, account.api, 'authorize-app', primary.appId, appId)).result.ok).toBe(true);
   deploymentId = deploymentOf(expectStatus(await account.api.post(`/v1/apps/${appId}/deployments`, { userVersion: '1.0.0' }), 202)).id;
-  browser = await launchBrowser();
-  const { context } = await newContext(browser);
-  page = await context.newPage();
+  const page = current();
   page.on('request', (request) => {
     if (new URL(request.url()).pathname.startsWith('/v1/')) apiRequests.push(request.url());
   });
   // Installed before the page loads, so the console's timers are the fake clock's; time flows until paused.
   await page.clock.install();
-  await page.goto(`${p.url}/console/`);
-  await page.getByLabel('API 密钥').fill(account.apiKey);
-  await page.getByRole('button', { name: '登录' }).click();
-  await page.getByRole('heading', { name: '轮询测试' }).waitFor();
+  await signIn(page, `${p.url}/console/`, account.apiKey, '轮询测试');
   await page.goto(`${p.url}/console/#/deployments/${deploymentId}`);
   await waitForState(page, 'built');
 });
 
 afterAll(async () => {
-  await browser?.close();
   await p?.close();
 });
 

@@ -3,19 +3,11 @@
  * the next rotation, so a second rotation would otherwise lock the tab out), and a key rotated out elsewhere signs
  * the tab out with a word of why instead of leaving every page failing.
  */
-import type { Browser, Page } from 'playwright-core';
 import { createAccount, type Platform, startPlatform } from '../../infra/local/driver';
-import { confirmDialog, launchBrowser, newContext, stepper } from './browser';
+import { browserTabForFile, confirmDialog, signIn } from './browser';
 
+const { page: current, step } = browserTabForFile();
 let p: Platform;
-let browser: Browser;
-let page: Page | undefined;
-const step = stepper(() => page);
-
-const current = (): Page => {
-  if (!page) throw new Error('no page');
-  return page;
-};
 
 const tabKey = () => current().evaluate<string | null>("window.sessionStorage.getItem('wxa-console-key')");
 
@@ -32,17 +24,11 @@ async function rotateInConsole(): Promise<string> {
 
 beforeAll(async () => {
   p = await startPlatform();
-  browser = await launchBrowser();
-  page = await (await newContext(browser)).context.newPage();
   const { apiKey } = await createAccount(p, '轮换测试');
-  await page.goto(`${p.url}/console/`);
-  await page.getByLabel('API 密钥').fill(apiKey);
-  await page.getByRole('button', { name: '登录' }).click();
-  await page.getByRole('heading', { name: '轮换测试' }).waitFor();
+  await signIn(current(), `${p.url}/console/`, apiKey, '轮换测试');
 });
 
 afterAll(async () => {
-  await browser?.close();
   await p?.close();
 });
 

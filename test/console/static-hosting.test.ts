@@ -5,26 +5,16 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Browser, Page } from 'playwright-core';
 import { builtConsole } from '../../console/serve';
 import { createAccount, type Platform, startPlatform } from '../../infra/local/driver';
-import { launchBrowser, newContext, seriousViolations, stepper } from './browser';
+import { browserTabForFile, seriousViolations, signIn } from './browser';
 
+const { page: current, requests, pageErrors, step } = browserTabForFile();
 let p: Platform;
-let browser: Browser;
-let page: Page | undefined;
-let requests: string[];
-let pageErrors: string[];
 let staticHost: Server;
 let staticOrigin = '';
 let framer: Server;
 let framerOrigin = '';
-const step = stepper(() => page);
-
-const current = (): Page => {
-  if (!page) throw new Error('no page');
-  return page;
-};
 
 /** A server on a port of its own (another origin), answering with `reply`. */
 async function listen(reply: (path: string) => { status: number; type: string; body: Buffer | string }): Promise<[Server, string]> {
@@ -51,14 +41,9 @@ beforeAll(async () => {
     type: 'text/html; charset=utf-8',
     body: `<!doctype html><title>framer</title><iframe src="${staticOrigin}/" title="console" width="800" height="600"></iframe>`,
   }));
-  browser = await launchBrowser();
-  const browsing = await newContext(browser);
-  ({ requests, pageErrors } = browsing);
-  page = await browsing.context.newPage();
 });
 
 afterAll(async () => {
-  await browser?.close();
   await p?.close();
   staticHost?.close();
   framer?.close();
@@ -68,18 +53,15 @@ describe('the console as static files on another origin', () => {
   step('signs in against the API on its own origin (CORS), and shows the account’s apps', async () => {
     const page = current();
     const { apiKey } = await createAccount(p, '静态托管');
-    await page.goto(`${staticOrigin}/`);
-    await page.getByLabel('API 密钥').fill(apiKey);
-    await page.getByRole('button', { name: '登录' }).click();
-    await page.getByRole('heading', { name: '静态托管' }).waitFor();
+    await signIn(page, `${staticOrigin}/`, apiKey, '静态托管');
     await page.getByRole('link', { name: '应用' }).click();
     await page.getByText('还没有应用。').waitFor();
     expect(await seriousViolations(page)).toEqual([]);
     // The page came from the static host, every API call went to the API's origin, nothing anywhere else.
-    const origins = new Set(requests.map((url) => new URL(url).origin));
+    const origins = new Set(requests().map((url) => new URL(url).origin));
     expect([...origins].sort()).toEqual([new URL(p.url).origin, staticOrigin].sort());
-    expect(requests.some((url) => url.startsWith(`${p.url}/v1/account`))).toBe(true);
-    expect(pageErrors).toEqual([]);
+    expect(requests().some((url) => url.startsWith(`${p.url}/v1/account`))).toBe(true);
+    expect(pageErrors()).toEqual([]);
   });
 
   step('a wrong key is refused in Chinese, across origins too', async () => {

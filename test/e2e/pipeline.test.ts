@@ -18,6 +18,7 @@ import {
   startPlatform,
 } from '../../infra/local/driver';
 import { pollDue } from '../../shared/app/deployments';
+import { RELEASED_WALK, walkOf } from '../../shared/domain/examples';
 import { newMiniProgram, newSubject, readyApp, servicesWithClock } from '../reliability/support';
 import { undocumentedAnswers } from '../support/documented-statuses';
 import { readDeployment, requestAction, requestBuild } from '../support/e2e';
@@ -63,19 +64,7 @@ describe('publishing pipeline, end to end', () => {
 
     const released = await requestAction(api, built.id, 'release');
     expect(released.state).toBe('released');
-    expect(released.history.map((h) => h.to)).toEqual([
-      'building',
-      'building',
-      'building',
-      'building',
-      'building',
-      'built',
-      'submitting',
-      'auditing',
-      'approved',
-      'releasing',
-      'released',
-    ]);
+    expect(walkOf(released.history)).toEqual(RELEASED_WALK);
 
     const unbound = expectStatus(await api.post(`/v1/mini-programs/${target}/unbind`, {}), 200).body;
     expect(unbound).toMatchObject({ appid: target, voided: 0, wasPrimary: false, warning: null });

@@ -9,36 +9,22 @@
  * Every deployment must then finish exactly once: one deployment per build request, one audit and one release at
  * WeChat (a repeated release is answered 85052), and one `released` in its history.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { z } from 'zod';
 import type { Call, Client } from '../../infra/local/driver';
-import type { WeChatSimulator } from '../../infra/wechat-sim';
 import { type Deployment, phaseOf } from '../../shared/domain/deployment';
 import {
-  aimPushes,
-  authorizeNewApp,
-  type ClockedServices,
-  type Credentials,
+  appFleet,
   countTo,
   type Exchange,
   expectCleanHistories,
-  freshCredentials,
-  platformEnv,
+  type ProcessPlatform,
   pollUntil,
   type RuntimeProcess,
-  readyApp,
   remotePlatform,
   seededRandom,
   seedFromEnv,
-  servicesWithClock,
   sleep,
-  spawnLocalRuntime,
-  startSimulator,
-  startWireTap,
+  startProcessPlatform,
 } from './support';
 
 jest.mock('qrcode', () => jest.requireActual('./fast-qrcode'));
@@ -57,33 +43,11 @@ interface CrashRun {
   left: string;
 }
 
-let dir: string;
-let credentials: Credentials;
-let sim: WeChatSimulator;
-let tap: Awaited<ReturnType<typeof startWireTap>>;
-let env: Record<string, string>;
-let port: number;
-let url: string;
+let harness: ProcessPlatform;
 let runtime: RuntimeProcess | undefined;
-let poller: ClockedServices;
 let trap: { path: string; fired: boolean } | undefined;
 const runs: CrashRun[] = [];
 const dice = seededRandom(SEED);
-
-/** One port for every incarnation, so API clients and the simulator's push URLs survive the restarts. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', () => done()));
-  const { port: free } = server.address() as AddressInfo;
-  await new Promise<void>((done) => server.close(() => done()));
-  return free;
-}
-
-async function startRuntime(): Promise<RuntimeProcess> {
-  const started = await spawnLocalRuntime({ ...env, PORT: String(port), LOG_LEVEL: 'warn' });
-  if (started.url !== url) throw new Error(`the runtime listens at ${started.url}, not ${url}`);
-  return started;
-}
 
 async function crash(r: RuntimeProcess): Promise<void> {
   r.child.kill('SIGKILL');
@@ -131,64 +95,51 @@ async function sendAndCrash(
     answered,
     left: await inspect(),
   });
-  runtime = await startRuntime();
+  runtime = await harness.spawnRuntime();
 }
 
 const deploymentsOfApp = async (appId: string): Promise<Deployment[]> =>
-  (await poller.services.db.deployments.find({ where: { appId }, limit: 10 })).map((d) => d.data);
+  (await harness.poller.services.db.deployments.find({ where: { appId }, limit: 10 })).map((d) => d.data);
 
 const stored = async (id: string): Promise<Deployment> => {
-  const found = await poller.services.db.deployments.get(id);
+  const found = await harness.poller.services.db.deployments.get(id);
   if (!found) throw new Error(`deployment ${id} is gone`);
   return found.data;
 };
 
 /** The poller, a few ticks at most: every step it resumes is due two minutes after it was recorded. */
 const finish = async (id: string, done: (d: Deployment) => boolean): Promise<Deployment['state'] | undefined> =>
-  (await pollUntil(poller, [id], done, { sim, maxTicks: 6 })).deployments.get(id)?.state;
+  (await pollUntil(harness.poller, [id], done, { sim: harness.sim, maxTicks: 6 })).deployments.get(id)?.state;
 
 const errcodeOf = (exchange: Exchange): number =>
   z.object({ errcode: z.number().optional() }).parse(JSON.parse(exchange.responseBody.toString('utf8'))).errcode ?? 0;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'wxa-crash-'));
-  credentials = freshCredentials();
-  // A little latency on every WeChat call widens the windows between a call and the write that records it.
-  sim = await startSimulator(credentials, { random: seededRandom(SEED + 1), faults: { latencyMs: 8 }, pushRetryDelayMs: 50 });
-  // Everybody reaches WeChat through a tap, which can kill the runtime the instant WeChat has answered it.
-  tap = await startWireTap(sim.baseUrl, {
-    after: async (exchange) => {
-      if (!trap || trap.fired || exchange.path !== trap.path || !runtime) return 'relay';
-      trap.fired = true;
-      await crash(runtime);
-      return 'drop';
+  harness = await startProcessPlatform({
+    name: 'crash',
+    logLevel: 'warn',
+    // A little latency on every WeChat call widens the windows between a call and the write that records it.
+    simulator: { random: seededRandom(SEED + 1), faults: { latencyMs: 8 }, pushRetryDelayMs: 50 },
+    // Everybody reaches WeChat through a tap, which can kill the runtime the instant WeChat has answered it.
+    tap: {
+      after: async (exchange) => {
+        if (!trap || trap.fired || exchange.path !== trap.path || !runtime) return 'relay';
+        trap.fired = true;
+        await crash(runtime);
+        return 'drop';
+      },
     },
   });
-  port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  env = platformEnv(credentials, tap.url, join(dir, 'wxa.db'), { PUBLIC_BASE_URL: url });
-  aimPushes(sim, url);
-  runtime = await startRuntime();
-  await sim.pushVerifyTicket();
-  poller = servicesWithClock(env, Date.now());
+  runtime = await harness.spawnRuntime();
+  await harness.sim.pushVerifyTicket();
 });
 afterAll(async () => {
-  if (runtime) await crash(runtime);
-  await poller?.close();
-  await tap?.close();
-  await sim?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await harness?.close(runtime);
 });
 
 it(`finishes every deployment exactly once after the runtime is killed during build, submit and release (seed ${SEED}: RELIABILITY_SEED replays it)`, async () => {
-  const platform = remotePlatform(url, sim, credentials.adminKey);
-  const apps: { api: Client; appId: string; target: string }[] = [];
-  for (let account = 0; account < 2; account++) {
-    const ready = await readyApp(platform);
-    apps.push({ api: ready.api, appId: ready.appId, target: ready.target });
-    while (apps.length < (account + 1) * (DEPLOYMENTS / 2))
-      apps.push({ api: ready.api, ...(await authorizeNewApp(platform, ready.api, ready.subject)) });
-  }
+  const platform = remotePlatform(harness.url, harness.sim, harness.credentials.adminKey);
+  const apps = await appFleet(platform, 2, DEPLOYMENTS / 2);
   const moment = (i: number, maxMs: number, paths: readonly string[]): Moment =>
     i % 2 === 0 ? { kind: 'delay', maxMs } : { kind: 'wechat-answered', path: paths[Math.floor(dice() * paths.length)] ?? '' };
   const build = { userVersion: '1.0.0', userDesc: 'crash test', testers: ['tester001'] };
@@ -199,7 +150,7 @@ it(`finishes every deployment exactly once after the runtime is killed during bu
     await warm(api, '/v1/apps/app_warm/deployments');
     const buildLeft = async () => {
       const d = (await deploymentsOfApp(appId))[0];
-      return `${d ? phaseOf(d) : 'nothing'}, WeChat ${sim.miniProgram(target)?.exp ? 'committed' : 'untouched'}`;
+      return `${d ? phaseOf(d) : 'nothing'}, WeChat ${harness.sim.miniProgram(target)?.exp ? 'committed' : 'untouched'}`;
     };
     await sendAndCrash(
       'build',
@@ -217,33 +168,35 @@ it(`finishes every deployment exactly once after the runtime is killed during bu
     ids.push(id);
     expect(await finish(id, (d) => d.state !== 'building')).toBe('built');
 
-    // Submit: a resumed submit must adopt the audit WeChat already has instead of submitting again.
     const left = async (what: 'audits' | 'releaseHistory') =>
-      `${phaseOf(await stored(id))}, WeChat ${what} ${sim.miniProgram(target)?.[what].length ?? 0}`;
-    await warm(api, '/v1/deployments/dep_warm/submit');
-    await sendAndCrash(
-      'submit',
-      () => api.post(`/v1/deployments/${id}/submit`),
-      moment(i, 80, ['/wxa/submit_audit']),
-      () => left('audits'),
-    );
-    if ((await stored(id)).state === 'built') expect((await api.post(`/v1/deployments/${id}/submit`)).status).toBe(200);
-    expect(await finish(id, (d) => d.state !== 'submitting')).toBe('auditing');
+      `${phaseOf(await stored(id))}, WeChat ${what} ${harness.sim.miniProgram(target)?.[what].length ?? 0}`;
+    /** A submit or release sent and crashed, sent again if the crash left it undone, then finished by the poller. */
+    const crashThrough = async (
+      command: 'submit' | 'release',
+      when: Moment,
+      what: 'audits' | 'releaseHistory',
+      [undone, pending, done]: Deployment['state'][],
+    ) => {
+      await warm(api, `/v1/deployments/dep_warm/${command}`);
+      await sendAndCrash(
+        command,
+        () => api.post(`/v1/deployments/${id}/${command}`),
+        when,
+        () => left(what),
+      );
+      if ((await stored(id)).state === undone) expect((await api.post(`/v1/deployments/${id}/${command}`)).status).toBe(200);
+      expect(await finish(id, (d) => d.state !== pending)).toBe(done);
+    };
 
-    await sim.decideAudit(target, 'approve');
-    await sim.pushesSettled();
+    // Submit: a resumed submit must adopt the audit WeChat already has instead of submitting again.
+    await crashThrough('submit', moment(i, 80, ['/wxa/submit_audit']), 'audits', ['built', 'submitting', 'auditing']);
+
+    await harness.sim.decideAudit(target, 'approve');
+    await harness.sim.pushesSettled();
     expect(await finish(id, (d) => d.state !== 'auditing')).toBe('approved');
 
     // Release: a resumed release that WeChat already did is answered 85052, which counts as done.
-    await warm(api, '/v1/deployments/dep_warm/release');
-    await sendAndCrash(
-      'release',
-      () => api.post(`/v1/deployments/${id}/release`),
-      moment(i, 40, ['/wxa/release']),
-      () => left('releaseHistory'),
-    );
-    if ((await stored(id)).state === 'approved') expect((await api.post(`/v1/deployments/${id}/release`)).status).toBe(200);
-    expect(await finish(id, (d) => d.state !== 'releasing')).toBe('released');
+    await crashThrough('release', moment(i, 40, ['/wxa/release']), 'releaseHistory', ['approved', 'releasing', 'released']);
   }
 
   expect(runs.length).toBeGreaterThanOrEqual(20);
@@ -252,7 +205,7 @@ it(`finishes every deployment exactly once after the runtime is killed during bu
   const outcome = [];
   for (const [i, app] of apps.entries()) {
     const d = finals[i];
-    const wechat = sim.miniProgram(app.target);
+    const wechat = harness.sim.miniProgram(app.target);
     outcome.push({
       state: d?.state,
       deploymentsOfApp: (await deploymentsOfApp(app.appId)).length,
@@ -266,7 +219,7 @@ it(`finishes every deployment exactly once after the runtime is killed during bu
   );
 
   // On the wire: one accepted submit and one accepted release per deployment; any repeat was refused by WeChat.
-  const answers = (path: string) => tap.exchanges.filter((e) => e.path === path).map(errcodeOf);
+  const answers = (path: string) => harness.tap.exchanges.filter((e) => e.path === path).map(errcodeOf);
   expect(answers('/wxa/submit_audit').filter((code) => code === 0)).toHaveLength(DEPLOYMENTS);
   expect(answers('/wxa/release').filter((code) => code === 0)).toHaveLength(DEPLOYMENTS);
   expect(answers('/wxa/release').filter((code) => code !== 0 && code !== 85052)).toEqual([]);

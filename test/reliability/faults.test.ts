@@ -8,69 +8,41 @@
 import { z } from 'zod';
 import { deploymentReply, expectStatus } from '../../infra/local/driver';
 import type { Deployment } from '../../shared/domain/deployment';
-import {
-  authorizeNewApp,
-  type ClockedServices,
-  countTo,
-  expectCleanHistories,
-  pollUntil,
-  type ReadyApp,
-  readyApp,
-  type SeededPlatform,
-  seededRandom,
-  seedFromEnv,
-  servicesWithClock,
-  startSeededPlatform,
-} from './support';
+import { platformWithPollerForFile } from '../support/e2e';
+import { appFleet, countTo, expectCleanHistories, type FleetApp, pollUntil, readyApp, seededRandom, seedFromEnv } from './support';
 
 jest.mock('qrcode', () => jest.requireActual('./fast-qrcode'));
 
 const SEED = seedFromEnv(61_2026);
+const world = platformWithPollerForFile({
+  random: seededRandom(SEED),
+  // A hung call costs the client its timeout: 2 s instead of 5 s keeps the suite fast, and is still far above
+  // what a real answer takes on a loaded machine (at 300 ms, answers that were merely slow counted as hangs).
+  env: { WECHAT_TIMEOUT_MS: '2000' },
+  simulator: { pushRetryDelayMs: 20, pushReorderWindowMs: 30 },
+});
 const API_FAULTS = { systemErrorRate: 0.2, http5xxRate: 0.05, hangRate: 0.05 } as const;
 const PUSH_FAULTS = { duplicatePushRate: 0.3, reorderPushes: true, dropPushRate: 0.2 } as const;
 
 type Decision = 'approve' | 'reject' | 'delay-then-approve';
-interface Case {
-  api: ReadyApp['api'];
-  target: string;
-  appId: string;
+interface Case extends FleetApp {
   decision: Decision;
   id: string;
 }
 
-let p: SeededPlatform;
-let poller: ClockedServices;
 const cases: Case[] = [];
 
 beforeAll(async () => {
-  p = await startSeededPlatform({
-    random: seededRandom(SEED),
-    // A hung call costs the client its timeout: 2 s instead of 5 s keeps the suite fast, and is still far above
-    // what a real answer takes on a loaded machine (at 300 ms, answers that were merely slow counted as hangs).
-    env: { WECHAT_TIMEOUT_MS: '2000' },
-    simulator: { pushRetryDelayMs: 20, pushReorderWindowMs: 30 },
-  });
-  poller = servicesWithClock(p.env, Date.now());
   const dice = seededRandom(SEED + 1);
-  // Several accounts, each app with a target mini program of its own: one open audit per mini program at WeChat.
-  for (let account = 0; account < 4; account++) {
-    const ready = await readyApp(p);
-    const apps = [{ appId: ready.appId, target: ready.target }];
-    for (let i = 1; i < 5; i++) apps.push(await authorizeNewApp(p, ready.api, ready.subject));
-    for (const app of apps) {
-      const roll = dice();
-      const decision: Decision = roll < 0.6 ? 'approve' : roll < 0.8 ? 'reject' : 'delay-then-approve';
-      cases.push({ api: ready.api, ...app, decision, id: '' });
-    }
+  for (const app of await appFleet(world.p, 4, 5)) {
+    const roll = dice();
+    const decision: Decision = roll < 0.6 ? 'approve' : roll < 0.8 ? 'reject' : 'delay-then-approve';
+    cases.push({ ...app, decision, id: '' });
   }
-});
-afterAll(async () => {
-  await poller?.close();
-  await p?.close();
 });
 
 const stored = async (id: string): Promise<Deployment> => {
-  const found = await poller.services.db.deployments.get(id);
+  const found = await world.poller.services.db.deployments.get(id);
   if (!found) throw new Error(`deployment ${id} is gone`);
   return found.data;
 };
@@ -78,7 +50,7 @@ const stored = async (id: string): Promise<Deployment> => {
 const leftIn = (state: Deployment['state']) => (d: Deployment) => d.state !== state;
 
 it(`finishes every deployment in the state WeChat decided, with one audit, one release and no doubled history (seed ${SEED}: RELIABILITY_SEED replays it)`, async () => {
-  p.sim.setFaults(API_FAULTS);
+  world.p.sim.setFaults(API_FAULTS);
 
   // Build: whatever a request could not finish (a -1 three times, a timeout, a 502) the poller resumes.
   const builds = await Promise.all(
@@ -92,7 +64,7 @@ it(`finishes every deployment in the state WeChat decided, with one audit, one r
     c.id = deploymentReply.parse(expectStatus(reply, 202).body).id;
   });
   const ids = cases.map((c) => c.id);
-  const built = await pollUntil(poller, ids, leftIn('building'), { sim: p.sim });
+  const built = await pollUntil(world.poller, ids, leftIn('building'), { sim: world.p.sim });
   expect([...built.deployments.values()].map((d) => d.state)).toEqual(ids.map(() => 'built'));
 
   // Submit: a resumed submit asks WeChat for the latest audit first, so a timeout never makes two audits.
@@ -100,30 +72,33 @@ it(`finishes every deployment in the state WeChat decided, with one audit, one r
   submits.forEach((reply) => {
     expect(reply.status).toBe(200);
   });
-  const submitted = await pollUntil(poller, ids, leftIn('submitting'), { sim: p.sim });
+  const submitted = await pollUntil(world.poller, ids, leftIn('submitting'), { sim: world.p.sim });
   expect([...submitted.deployments.values()].map((d) => d.state)).toEqual(ids.map(() => 'auditing'));
 
   // Audit results, pushed duplicated, shuffled and partly dropped; the delays race their own approvals.
-  p.sim.setFaults(PUSH_FAULTS);
-  p.sim.clearPushLog();
+  world.p.sim.setFaults(PUSH_FAULTS);
+  world.p.sim.clearPushLog();
   await Promise.all(
     cases.map((c) =>
       c.decision === 'reject'
-        ? p.sim.decideAudit(c.target, 'reject', { reason: '1:小程序名称与内容不符', screenshots: ['media1'] })
+        ? world.p.sim.decideAudit(c.target, 'reject', { reason: '1:小程序名称与内容不符', screenshots: ['media1'] })
         : c.decision === 'approve'
-          ? p.sim.decideAudit(c.target, 'approve')
-          : Promise.all([p.sim.decideAudit(c.target, 'delay', { reason: '审核排队中' }), p.sim.decideAudit(c.target, 'approve')]),
+          ? world.p.sim.decideAudit(c.target, 'approve')
+          : Promise.all([
+              world.p.sim.decideAudit(c.target, 'delay', { reason: '审核排队中' }),
+              world.p.sim.decideAudit(c.target, 'approve'),
+            ]),
     ),
   );
-  await p.sim.pushesSettled();
-  const log = p.sim.pushLog();
+  await world.p.sim.pushesSettled();
+  const log = world.p.sim.pushLog();
   // The dice did what the test claims: some pushes were copied and some never sent.
   expect(log.filter((entry) => entry.copy === 2).length).toBeGreaterThan(0);
   expect(log.filter((entry) => entry.outcome === 'dropped').length).toBeGreaterThan(0);
-  p.sim.setFaults({ ...API_FAULTS, ...PUSH_FAULTS });
+  world.p.sim.setFaults({ ...API_FAULTS, ...PUSH_FAULTS });
 
   // Dropped results are reconciled by polling (under API faults too).
-  const decided = await pollUntil(poller, ids, leftIn('auditing'), { sim: p.sim });
+  const decided = await pollUntil(world.poller, ids, leftIn('auditing'), { sim: world.p.sim });
   for (const c of cases)
     expect({ id: c.id, state: decided.deployments.get(c.id)?.state }).toEqual({
       id: c.id,
@@ -136,8 +111,8 @@ it(`finishes every deployment in the state WeChat decided, with one audit, one r
   releases.forEach((reply) => {
     expect(reply.status).toBe(200);
   });
-  const released = await pollUntil(poller, ids, leftIn('releasing'), { sim: p.sim });
-  p.sim.setFaults({ systemErrorRate: 0, http5xxRate: 0, hangRate: 0, dropPushRate: 0, duplicatePushRate: 0, reorderPushes: false });
+  const released = await pollUntil(world.poller, ids, leftIn('releasing'), { sim: world.p.sim });
+  world.p.sim.setFaults({ systemErrorRate: 0, http5xxRate: 0, hangRate: 0, dropPushRate: 0, duplicatePushRate: 0, reorderPushes: false });
 
   const finals = await Promise.all(ids.map(stored));
   expectCleanHistories(finals);
@@ -145,7 +120,7 @@ it(`finishes every deployment in the state WeChat decided, with one audit, one r
   for (const [i, c] of cases.entries()) {
     const d = finals[i];
     if (!d) throw new Error('missing deployment');
-    const wechat = p.sim.miniProgram(c.target);
+    const wechat = world.p.sim.miniProgram(c.target);
     const summary = {
       id: c.id,
       decision: c.decision,
@@ -181,17 +156,17 @@ it(`finishes every deployment in the state WeChat decided, with one audit, one r
  * must replace it and retry once. These run last because they leave the platform with such a token.
  */
 describe('a component token WeChat rejects before its stored expiry', () => {
-  let accounts: ReadyApp[] = [];
+  let accounts: FleetApp[] = [];
   beforeAll(async () => {
     // The fault run above spent the platform's monthly audit quota (shared by all mini programs): refill it.
-    p.sim.setQuota({ submitRest: 100 });
-    accounts = [await readyApp(p), await readyApp(p)];
+    world.p.sim.setQuota({ submitRest: 100 });
+    accounts = [await readyApp(world.p), await readyApp(world.p)];
   });
 
   it('is replaced when an account asks for an authorization URL', async () => {
     const [ready] = accounts;
     if (!ready) throw new Error('no account');
-    p.sim.expireTokens('component');
+    world.p.sim.expireTokens('component');
     expect((await ready.api.post('/v1/authorizations', { purpose: 'authorize-app', appId: ready.appId })).status).toBe(201);
   });
 
@@ -201,7 +176,7 @@ describe('a component token WeChat rejects before its stored expiry', () => {
     const built = deploymentReply.parse(
       expectStatus(await ready.api.post(`/v1/apps/${ready.appId}/deployments`, { userVersion: '1.0.0', userDesc: 'x' }), 202).body,
     );
-    p.sim.expireTokens('all');
+    world.p.sim.expireTokens('all');
     const submitted = deploymentReply.parse(expectStatus(await ready.api.post(`/v1/deployments/${built.id}/submit`), 200).body);
     expect({ state: submitted.state, failure: submitted.failure }).toEqual({ state: 'auditing', failure: null });
   });

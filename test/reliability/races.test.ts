@@ -6,37 +6,24 @@
  * deployment, none for a voided one.
  */
 import { z } from 'zod';
-import { authorize, type Call, type Client, expectStatus } from '../../infra/local/driver';
+import { authorize, type Call, expectStatus } from '../../infra/local/driver';
 import type { Deployment } from '../../shared/domain/deployment';
-import {
-  authorizeNewApp,
-  type ClockedServices,
-  countTo,
-  expectCleanHistories,
-  pollUntil,
-  readyApp,
-  type SeededPlatform,
-  seededRandom,
-  seedFromEnv,
-  servicesWithClock,
-  sleep,
-  startSeededPlatform,
-} from './support';
+import { platformWithPollerForFile } from '../support/e2e';
+import { appFleet, countTo, expectCleanHistories, type FleetApp, pollUntil, seededRandom, seedFromEnv, sleep } from './support';
 
 jest.mock('qrcode', () => jest.requireActual('./fast-qrcode'));
 
 const SEED = seedFromEnv(3_2026);
+// 200 audits in one run: more than a real platform's monthly submit quota, which is not what this test is about.
+const world = platformWithPollerForFile({
+  random: seededRandom(SEED + 1),
+  simulator: { quota: { submitRest: 10_000, submitLimit: 10_000 } },
+});
 const ACCOUNTS = 10;
 const APPS_PER_ACCOUNT = 5;
 const ROUNDS = 4;
 
 type Kind = 'publish-vs-publish' | 'publish-vs-unbind';
-
-interface Slot {
-  api: Client;
-  appId: string;
-  target: string;
-}
 
 interface PairResult {
   kind: Kind;
@@ -58,27 +45,25 @@ interface Volley {
   releaseCalls: number;
 }
 
-let p: SeededPlatform;
-let store: ClockedServices;
-const slots: Slot[] = [];
+const slots: FleetApp[] = [];
 const results: PairResult[] = [];
 const volleys: Volley[] = [];
 const dice = seededRandom(SEED);
 
 const idOf = (call: Call): string => z.object({ id: z.string() }).parse(expectStatus(call, 202).body).id;
 const stateOf = (call: Call): string | null => z.object({ state: z.string() }).safeParse(call.body).data?.state ?? null;
-const releasesOf = (slot: Slot): number => p.sim.miniProgram(slot.target)?.releaseHistory.length ?? 0;
+const releasesOf = (slot: FleetApp): number => world.p.sim.miniProgram(slot.target)?.releaseHistory.length ?? 0;
 
 /** Build, submit and approve a new deployment of the slot's app: the starting line of every pair. */
-async function approvedDeployment(slot: Slot, round: number): Promise<string> {
+async function approvedDeployment(slot: FleetApp, round: number): Promise<string> {
   const id = idOf(await slot.api.post(`/v1/apps/${slot.appId}/deployments`, { userVersion: `1.${round}.0`, userDesc: `round ${round}` }));
   expectStatus(await slot.api.post(`/v1/deployments/${id}/submit`), 200);
-  await p.sim.decideAudit(slot.target, 'approve');
-  let state = (await store.services.db.deployments.get(id))?.data.state;
+  await world.p.sim.decideAudit(slot.target, 'approve');
+  let state = (await world.poller.services.db.deployments.get(id))?.data.state;
   if (state === 'auditing') {
     // An audit push carries no audit id: an approval of the same mini program within the same second as the
     // previous round's has the same bytes and is taken for WeChat's retry. The poller reconciles it, as in production.
-    state = (await pollUntil(store, [id], (d) => d.state !== 'auditing', { sim: p.sim })).deployments.get(id)?.state;
+    state = (await pollUntil(world.poller, [id], (d) => d.state !== 'auditing', { sim: world.p.sim })).deployments.get(id)?.state;
   }
   if (state !== 'approved') throw new Error(`deployment ${id} is ${state ?? 'missing'}, not approved`);
   return id;
@@ -96,12 +81,12 @@ async function race(first: () => Promise<Call>, second: () => Promise<Call>): Pr
   return swap ? [rb, ra] : [ra, rb];
 }
 
-async function runPair(slot: Slot, kind: Kind, round: number, deploymentId: string): Promise<PairResult> {
+async function runPair(slot: FleetApp, kind: Kind, round: number, deploymentId: string): Promise<PairResult> {
   const before = releasesOf(slot);
   const publish = () => slot.api.post(`/v1/deployments/${deploymentId}/release`);
   const other = kind === 'publish-vs-publish' ? publish : () => slot.api.post(`/v1/mini-programs/${slot.target}/unbind`, {});
   const [published, answered] = await race(publish, other);
-  const stored = await store.services.db.deployments.get(deploymentId);
+  const stored = await world.poller.services.db.deployments.get(deploymentId);
   if (!stored) throw new Error(`deployment ${deploymentId} is gone`);
   return {
     kind,
@@ -116,22 +101,15 @@ async function runPair(slot: Slot, kind: Kind, round: number, deploymentId: stri
 }
 
 /** One kind's pairs of a round, all at once; WeChat's release counter covers exactly this volley. */
-async function volley(kind: Kind, round: number, chosen: readonly { slot: Slot; id: string }[]): Promise<void> {
-  p.sim.resetCounters();
+async function volley(kind: Kind, round: number, chosen: readonly { slot: FleetApp; id: string }[]): Promise<void> {
+  world.p.sim.resetCounters();
   const pairs = await Promise.all(chosen.map(({ slot, id }) => runPair(slot, kind, round, id)));
-  volleys.push({ kind, round, pairs: pairs.length, releaseCalls: p.sim.counters()['/wxa/release'] ?? 0 });
+  volleys.push({ kind, round, pairs: pairs.length, releaseCalls: world.p.sim.counters()['/wxa/release'] ?? 0 });
   results.push(...pairs);
 }
 
 beforeAll(async () => {
-  // 200 audits in one run: more than a real platform's monthly submit quota, which is not what this test is about.
-  p = await startSeededPlatform({ random: seededRandom(SEED + 1), simulator: { quota: { submitRest: 10_000, submitLimit: 10_000 } } });
-  store = servicesWithClock(p.env, Date.now());
-  for (let a = 0; a < ACCOUNTS; a++) {
-    const ready = await readyApp(p);
-    slots.push({ api: ready.api, appId: ready.appId, target: ready.target });
-    for (let i = 1; i < APPS_PER_ACCOUNT; i++) slots.push({ api: ready.api, ...(await authorizeNewApp(p, ready.api, ready.subject)) });
-  }
+  slots.push(...(await appFleet(world.p, ACCOUNTS, APPS_PER_ACCOUNT)));
   for (let round = 0; round < ROUNDS; round++) {
     const ids = await Promise.all(slots.map((slot) => approvedDeployment(slot, round)));
     // Every mini program alternates between the two kinds from one round to the next.
@@ -141,7 +119,7 @@ beforeAll(async () => {
     await volley('publish-vs-unbind', round, ofKind('publish-vs-unbind'));
     // Unbound mini programs are authorized for their app again, for the next round.
     for (const { slot } of ofKind('publish-vs-unbind')) {
-      const again = await authorize(p, slot.api, 'authorize-app', slot.target, slot.appId);
+      const again = await authorize(world.p, slot.api, 'authorize-app', slot.target, slot.appId);
       if (again.result.code !== 'MINI_PROGRAM_AUTHORIZED')
         throw new Error(`re-authorizing ${slot.target}: ${JSON.stringify(again.result)}`);
     }
@@ -152,15 +130,11 @@ beforeAll(async () => {
       `voided ${unbinds.filter((r) => r.state === 'voided').length}; release calls per volley ${volleys.map((v) => v.releaseCalls).join(', ')}\n`,
   );
 });
-afterAll(async () => {
-  await store?.close();
-  await p?.close();
-});
 
 const finalsOf = async (kind: Kind): Promise<Deployment[]> =>
   (
     await Promise.all(
-      results.filter((r) => r.kind === kind).map(async (r) => (await store.services.db.deployments.get(r.deploymentId))?.data),
+      results.filter((r) => r.kind === kind).map(async (r) => (await world.poller.services.db.deployments.get(r.deploymentId))?.data),
     )
   ).filter((d): d is Deployment => d !== undefined);
 

@@ -8,43 +8,27 @@
  * Then: no log line contains any of them; and the SQLite files (db, -wal, -shm) hold no plaintext token, ticket,
  * refresh token, secret or API key.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { authorize, type Client, client, createLowcodeApp, deploymentReply, expectStatus, pngOfWidth } from '../../infra/local/driver';
-import type { WeChatSimulator } from '../../infra/wechat-sim';
 import { pollDue } from '../../shared/app/deployments';
 import { createLogger } from '../../shared/runtime/logger';
 import { WeChatMessageCrypto } from '../../shared/wechat/crypto';
 import {
-  aimPushes,
-  type ClockedServices,
-  type Credentials,
   type Exchange,
-  freshCredentials,
   newMiniProgram,
   newSubject,
-  platformEnv,
+  type ProcessPlatform,
   type RuntimeProcess,
   remotePlatform,
-  servicesWithClock,
   sleep,
-  spawnLocalRuntime,
-  startSimulator,
-  startWireTap,
+  startProcessPlatform,
 } from './support';
 
 jest.mock('qrcode', () => jest.requireActual('./fast-qrcode'));
 
-let dir: string;
-let sqlitePath: string;
-let credentials: Credentials;
-let sim: WeChatSimulator;
-let tap: Awaited<ReturnType<typeof startWireTap>>;
+let harness: ProcessPlatform;
 let runtime: RuntimeProcess | undefined;
-let url: string;
-let poller: ClockedServices;
 const pollerLines: string[] = [];
 /** Every secret of the run, with where it came from (for the failure message). */
 const secrets = new Map<string, string>();
@@ -86,20 +70,19 @@ function collectFromExchange(exchange: Exchange): void {
 const apiKeyReply = z.object({ apiKey: z.string() });
 const accountReply = z.object({ account: z.object({ id: z.string() }), apiKey: z.string() });
 
-async function startRuntime(): Promise<void> {
-  runtime = await spawnLocalRuntime({ ...platformEnv(credentials, tap.url, sqlitePath), PORT: '0', LOG_LEVEL: 'debug' });
-  url = runtime.url;
-}
-
 /** An account created with an Idempotency-Key, as a frontend that retries would. */
 async function newAccount(name: string): Promise<{ id: string; key: string; api: Client }> {
   const reply = expectStatus(
-    await client(url, credentials.adminKey).post('/v1/accounts', { name }, { 'idempotency-key': `create-${name.replace(/\W/g, '')}-0001` }),
+    await client(harness.url, harness.credentials.adminKey).post(
+      '/v1/accounts',
+      { name },
+      { 'idempotency-key': `create-${name.replace(/\W/g, '')}-0001` },
+    ),
     201,
   );
   const created = accountReply.parse(reply.body);
   addSecret(created.apiKey, `API key of ${name}`);
-  return { id: created.account.id, key: created.apiKey, api: client(url, created.apiKey) };
+  return { id: created.account.id, key: created.apiKey, api: client(harness.url, created.apiKey) };
 }
 
 async function build(api: Client, appId: string, version: string): Promise<string> {
@@ -115,7 +98,7 @@ async function build(api: Client, appId: string, version: string): Promise<strin
 
 /** The whole product, once: every path that handles a token, a ticket, a code or a key. */
 async function fullRun(): Promise<void> {
-  const platform = remotePlatform(url, sim, credentials.adminKey);
+  const platform = remotePlatform(harness.url, harness.sim, harness.credentials.adminKey);
   const subject = newSubject();
   const alice = await newAccount(subject);
   plainMarker = subject;
@@ -124,12 +107,12 @@ async function fullRun(): Promise<void> {
     expectStatus(await alice.api.post('/v1/account/api-keys', {}, { 'idempotency-key': 'rotate-alice-0001' }), 201).body,
   ).apiKey;
   addSecret(rotated, 'rotated API key');
-  const api = client(url, rotated);
+  const api = client(harness.url, rotated);
 
-  const primary = newMiniProgram(sim, subject);
+  const primary = newMiniProgram(harness.sim, subject);
   expect((await authorize(platform, api, 'bind-primary', primary)).result.code).toBe('PRIMARY_BOUND');
   const appId = await createLowcodeApp(api, 'Shop');
-  const target = newMiniProgram(sim, subject);
+  const target = newMiniProgram(harness.sim, subject);
   expect((await authorize(platform, api, 'authorize-app', target, appId)).result.code).toBe('MINI_PROGRAM_AUTHORIZED');
   expectStatus(await api.raw('POST', '/v1/assets', pngOfWidth(120), { 'content-type': 'image/png' }), 201);
 
@@ -139,91 +122,86 @@ async function fullRun(): Promise<void> {
   logMarker = first;
   expectStatus(await api.get(`/v1/deployments/${first}/qrcode`), 200);
   expectStatus(await api.post(`/v1/deployments/${first}/submit`), 200);
-  sim.expireTokens('authorizer');
-  await sim.decideAudit(target, 'approve');
+  harness.sim.expireTokens('authorizer');
+  await harness.sim.decideAudit(target, 'approve');
   expectStatus(await api.post(`/v1/deployments/${first}/release`, {}, { 'idempotency-key': 'release-first-0001' }), 200);
   const next = await build(api, appId, '1.0.1');
   expectStatus(await api.post(`/v1/deployments/${next}/submit`), 200);
   // An audit push carries no audit id: two approvals of one mini program in the same second are the same bytes,
   // and the inbox rightly takes the second for WeChat's retry of the first.
   await sleep(1005 - (Date.now() % 1000));
-  await sim.decideAudit(target, 'approve');
+  await harness.sim.decideAudit(target, 'approve');
   expectStatus(await api.post(`/v1/deployments/${next}/release`), 200);
   expectStatus(await api.post(`/v1/deployments/${next}/rollback`), 200);
 
   // A second app: delayed, rejected, resubmitted, withdrawn, resubmitted, approved with the push lost.
   const second = await createLowcodeApp(api, 'Second');
-  const target2 = newMiniProgram(sim, subject);
+  const target2 = newMiniProgram(harness.sim, subject);
   expect((await authorize(platform, api, 'authorize-app', target2, second)).result.code).toBe('MINI_PROGRAM_AUTHORIZED');
   const other = await build(api, second, '2.0.0');
   expectStatus(await api.post(`/v1/deployments/${other}/submit`), 200);
-  await sim.decideAudit(target2, 'delay', { reason: '审核排队中' });
-  await sim.decideAudit(target2, 'reject', { reason: '1:名称不符', screenshots: ['media1'] });
+  await harness.sim.decideAudit(target2, 'delay', { reason: '审核排队中' });
+  await harness.sim.decideAudit(target2, 'reject', { reason: '1:名称不符', screenshots: ['media1'] });
   expectStatus(await api.post(`/v1/deployments/${other}/submit`), 200);
   expectStatus(await api.post(`/v1/deployments/${other}/undo`), 200);
   expectStatus(await api.post(`/v1/deployments/${other}/submit`), 200);
-  sim.setFaults({ dropPushRate: 1 });
-  await sim.decideAudit(target2, 'approve');
-  sim.setFaults({ dropPushRate: 0 });
+  harness.sim.setFaults({ dropPushRate: 1 });
+  await harness.sim.decideAudit(target2, 'approve');
+  harness.sim.setFaults({ dropPushRate: 0 });
 
   // Errors on the way: a forged push, a bad body, a bad key.
   const forged = new WeChatMessageCrypto({
     token: 'not-the-token',
-    encodingAESKey: credentials.encodingAESKey,
-    appId: credentials.componentAppId,
+    encodingAESKey: harness.credentials.encodingAESKey,
+    appId: harness.credentials.componentAppId,
   });
   const sealed = forged.sealEnvelope('<xml><CreateTime>1</CreateTime><InfoType>component_verify_ticket</InfoType></xml>', {
     timestamp: String(Math.floor(Date.now() / 1000)),
     nonce: 'n0nce',
   });
   const refused = await fetch(
-    `${url}/wechat/component/events?timestamp=${Math.floor(Date.now() / 1000)}&nonce=n0nce&encrypt_type=aes&msg_signature=${sealed.msgSignature}`,
+    `${harness.url}/wechat/component/events?timestamp=${Math.floor(Date.now() / 1000)}&nonce=n0nce&encrypt_type=aes&msg_signature=${sealed.msgSignature}`,
     { method: 'POST', headers: { 'content-type': 'text/xml' }, body: sealed.body },
   );
   expect(refused.status).toBe(401);
   expect((await api.post('/v1/apps', { kind: 'lowcode', name: '' })).status).toBe(400);
-  expect((await client(url, `${rotated}x`).get('/v1/account')).status).toBe(401);
+  expect((await client(harness.url, `${rotated}x`).get('/v1/account')).status).toBe(401);
 
-  // The poller, in this process, three hours later: it reconciles the lost approval, refreshing every token it uses.
-  poller.setClock(Date.now() + 3 * 60 * 60_000);
-  await poller.services.wechat.tokens.recordVerifyTicket(await sim.pushVerifyTicket(), poller.now());
-  const tick = await pollDue(poller.services, { budgetMs: 30_000 });
+  // The harness.poller, in this process, three hours later: it reconciles the lost approval, refreshing every token it uses.
+  harness.poller.setClock(Date.now() + 3 * 60 * 60_000);
+  await harness.poller.services.wechat.tokens.recordVerifyTicket(await harness.sim.pushVerifyTicket(), harness.poller.now());
+  const tick = await pollDue(harness.poller.services, { budgetMs: 30_000 });
   expect(tick.changed).toBeGreaterThanOrEqual(1);
 
   // The refresh token stops working (61023): the release finds the mini program needs a new scan.
-  sim.invalidateRefreshToken(target2);
-  sim.expireTokens('authorizer');
+  harness.sim.invalidateRefreshToken(target2);
+  harness.sim.expireTokens('authorizer');
   expect((await api.post(`/v1/deployments/${other}/release`)).status).toBeLessThan(500);
   // The admin revokes the first target.
-  await sim.revokeAuthorization(target);
+  await harness.sim.revokeAuthorization(target);
 
   expectStatus(await api.post(`/v1/mini-programs/${primary}/unbind`, { force: true }), 200);
-  await sim.pushesSettled();
+  await harness.sim.pushesSettled();
 
   // What WeChat really issued: read off the wire and off the pushes.
-  await sim.pushVerifyTicket().then((ticket) => addSecret(ticket, 'verify ticket'));
-  await sim.pushesSettled();
-  for (const exchange of tap.exchanges) collectFromExchange(exchange);
-  for (const push of sim.pushLog()) {
+  await harness.sim.pushVerifyTicket().then((ticket) => addSecret(ticket, 'verify ticket'));
+  await harness.sim.pushesSettled();
+  for (const exchange of harness.tap.exchanges) collectFromExchange(exchange);
+  for (const push of harness.sim.pushLog()) {
     for (const found of push.plaintext.matchAll(/<(ComponentVerifyTicket|AuthorizationCode|PreAuthCode)><!\[CDATA\[([^\]]+)\]\]>/g))
       addSecret(found[2], `push ${found[1] ?? ''}`);
   }
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'wxa-secrets-'));
-  sqlitePath = join(dir, 'wxa.db');
-  credentials = freshCredentials();
-  sim = await startSimulator(credentials);
-  tap = await startWireTap(sim.baseUrl);
-  await startRuntime();
-  aimPushes(sim, url);
-  await sim.pushVerifyTicket();
-  poller = servicesWithClock(
-    platformEnv(credentials, tap.url, sqlitePath, { PUBLIC_BASE_URL: url, LOG_LEVEL: 'debug' }),
-    Date.now(),
-    createLogger({ level: 'debug', sink: (line) => pollerLines.push(line) }),
-  );
+  harness = await startProcessPlatform({
+    name: 'secrets',
+    logLevel: 'debug',
+    pollerLog: createLogger({ level: 'debug', sink: (line) => pollerLines.push(line) }),
+  });
+  runtime = await harness.spawnRuntime();
+  await harness.sim.pushVerifyTicket();
+  const { credentials } = harness;
   addSecret(credentials.componentSecret, 'WECHAT_COMPONENT_SECRET');
   addSecret(credentials.token, 'WECHAT_TOKEN');
   addSecret(credentials.encodingAESKey, 'WECHAT_ENCODING_AES_KEY');
@@ -233,14 +211,7 @@ beforeAll(async () => {
   await fullRun();
 });
 afterAll(async () => {
-  if (runtime && runtime.child.exitCode === null) {
-    runtime.child.kill('SIGKILL');
-    await runtime.exited;
-  }
-  await poller?.close();
-  await tap?.close();
-  await sim?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await harness?.close(runtime);
 });
 
 /** A secret as it would appear in text: as is, and URL-encoded (a query string in a logged URL). */
@@ -272,7 +243,7 @@ it('collected the secrets of a real run: configured ones, API keys, and what WeC
 it('finds no secret in the logs of any function, at debug level', () => {
   const childOutput = runtime?.output() ?? '';
   const logs = `${childOutput}\n${pollerLines.join('\n')}`;
-  // The capture is real: debug lines from the functions and from the poller.
+  // The capture is real: debug lines from the functions and from the harness.poller.
   expect(
     childOutput.split('\n').filter((line) => line.includes('"level":"debug"') || line.includes('"level":"info"')).length,
   ).toBeGreaterThan(20);
@@ -285,7 +256,7 @@ it('finds no secret in the logs of any function, at debug level', () => {
   expect(TOKEN_SHAPES.filter((shape) => shape.test(logs)).map(String)).toEqual([]);
 });
 
-const storeFiles = () => ['', '-wal', '-shm'].map((suffix) => `${sqlitePath}${suffix}`).filter((file) => existsSync(file));
+const storeFiles = () => ['', '-wal', '-shm'].map((suffix) => `${harness.sqlitePath}${suffix}`).filter((file) => existsSync(file));
 
 /** WeChat's credentials and the configured secrets: sealed under DATA_KEY or never stored. */
 const isWeChatSecret = (origin: string) => !origin.startsWith('API key') && origin !== 'rotated API key';

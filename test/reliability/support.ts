@@ -4,11 +4,13 @@
  * test moves, and the invariants every deployment history must keep.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from '../../infra/testing/seeded-platform';
-import type { WeChatSimulator } from '../../infra/wechat-sim';
+import { aimPushes, type Credentials, freshCredentials, platformEnv, ROOT, startSimulator } from '../../infra/testing/seeded-platform';
+import type { SimulatorOptions, WeChatSimulator } from '../../infra/wechat-sim';
 import { createServices, type Services } from '../../shared/app/context';
 import { type PollSummary, pollDue } from '../../shared/app/deployments';
 import type { Deployment } from '../../shared/domain/deployment';
@@ -216,5 +218,75 @@ export async function startWireTap(
         server.close(() => done());
         server.closeAllConnections();
       }),
+  };
+}
+
+export type WireTap = Awaited<ReturnType<typeof startWireTap>>;
+
+/** A free loopback port, asked of the OS. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', () => done()));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((done) => server.close(() => done()));
+  return port;
+}
+
+/** The local runtime as a process on a SQLite file, WeChat behind a wire tap, a poller on the same file. */
+export interface ProcessPlatform {
+  credentials: Credentials;
+  sim: WeChatSimulator;
+  tap: WireTap;
+  sqlitePath: string;
+  /** The runtime's environment: the file, the tap as WeChat, `url` as the public base. */
+  env: Record<string, string>;
+  /** Where every runtime of the platform listens: one port, so clients and the simulator's push URLs survive restarts. */
+  url: string;
+  poller: ClockedServices;
+  /** A runtime process on the platform's file and port (the first, or the next after a crash). */
+  spawnRuntime(): Promise<RuntimeProcess>;
+  /** Kills `runtime` if it still runs; closes the poller, the tap and the simulator; removes the file. */
+  close(runtime: RuntimeProcess | undefined): Promise<void>;
+}
+
+export async function startProcessPlatform(options: {
+  /** Names the temporary folder. */
+  name: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  simulator?: Partial<SimulatorOptions>;
+  tap?: Parameters<typeof startWireTap>[1];
+  pollerLog?: Logger;
+}): Promise<ProcessPlatform> {
+  const dir = mkdtempSync(join(tmpdir(), `wxa-${options.name}-`));
+  const credentials = freshCredentials();
+  const sim = await startSimulator(credentials, options.simulator);
+  const tap = await startWireTap(sim.baseUrl, options.tap);
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const sqlitePath = join(dir, 'wxa.db');
+  const env = platformEnv(credentials, tap.url, sqlitePath, { PUBLIC_BASE_URL: url, LOG_LEVEL: options.logLevel });
+  aimPushes(sim, url);
+  const poller = servicesWithClock(env, Date.now(), options.pollerLog);
+  return {
+    credentials,
+    sim,
+    tap,
+    sqlitePath,
+    env,
+    url,
+    poller,
+    spawnRuntime: async () => {
+      const started = await spawnLocalRuntime({ ...env, PORT: String(port) });
+      if (started.url !== url) throw new Error(`the runtime listens at ${started.url}, not ${url}`);
+      return started;
+    },
+    close: async (runtime) => {
+      if (runtime && runtime.child.exitCode === null && runtime.child.signalCode === null) runtime.child.kill('SIGKILL');
+      await runtime?.exited;
+      await poller.close();
+      await tap.close();
+      await sim.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }

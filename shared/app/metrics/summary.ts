@@ -92,19 +92,19 @@ export async function metricsSummary(
 }
 
 /** When the deployment entered its current state: its last transition there, or its creation (configuring). */
-function enteredStateAt(d: Deployment): number {
-  for (let i = d.history.length - 1; i >= 0; i--) {
-    const entry = d.history[i];
-    if (entry && entry.to === d.state && entry.from !== d.state) return entry.at;
+function enteredStateAt(deployment: Deployment): number {
+  for (let i = deployment.history.length - 1; i >= 0; i--) {
+    const entry = deployment.history[i];
+    if (entry && entry.to === deployment.state && entry.from !== deployment.state) return entry.at;
   }
-  return d.createdAt;
+  return deployment.createdAt;
 }
 
 /** Every audit decision in the histories, with its latency from the submit that preceded it. */
-function decisionsOf(d: Deployment): { decision: 'approved' | 'rejected'; latencyMs: number }[] {
+function decisionsOf(deployment: Deployment): { decision: 'approved' | 'rejected'; latencyMs: number }[] {
   const decisions: { decision: 'approved' | 'rejected'; latencyMs: number }[] = [];
   let submittedAt: number | null = null;
-  for (const entry of d.history) {
+  for (const entry of deployment.history) {
     if (entry.command === 'submitAudit' || entry.command === 'auditSubmitted') submittedAt = entry.at;
     else if ((entry.command === 'auditApproved' || entry.command === 'auditRejected') && submittedAt !== null) {
       decisions.push({ decision: entry.command === 'auditApproved' ? 'approved' : 'rejected', latencyMs: entry.at - submittedAt });

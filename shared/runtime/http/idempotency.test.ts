@@ -2,10 +2,9 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { z } from 'zod';
 import type { DocumentStore } from '../../store/port';
 import { openSqliteStore } from '../../store/sqlite';
-import { createLogger } from '../logger';
 import { createIdempotencyGuard, idempotencyCollection } from './idempotency';
 import { json, route } from './route';
-import { createHttpFunction } from './stack';
+import { capturedHttpFunction } from './testing';
 
 const KEY = 'acct-key-0123456789abcdef';
 
@@ -14,11 +13,7 @@ function setup() {
   let runs = 0;
   let failNext = false;
   let release: (() => void) | undefined;
-  const handler = createHttpFunction({
-    name: 'test',
-    log: createLogger({ level: 'error', sink: () => undefined }),
-    maxBodyBytes: 1024,
-    corsOrigins: [],
+  const { handler } = capturedHttpFunction({
     accounts: { authenticate: async (key) => (key === KEY ? 'acct-1' : key === 'other-account-key-000' ? 'acct-2' : null) },
     idempotency: createIdempotencyGuard(store),
     routes: [

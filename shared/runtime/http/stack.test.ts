@@ -2,9 +2,8 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import fc from 'fast-check';
 import { z } from 'zod';
 import { AppError, ConflictError, CorruptDocumentError, NotFoundError, ValidationError } from '../../domain/errors';
-import { createLogger } from '../logger';
 import { json, route } from './route';
-import { createHttpFunction } from './stack';
+import { capturedHttpFunction } from './testing';
 
 const ADMIN_KEY = 'admin-key-that-is-long-enough-0123456789';
 const ACCOUNT_KEY = 'acct-key-0123456789abcdef';
@@ -17,11 +16,7 @@ class UpstreamUnreachableError extends AppError {
 }
 
 function setup() {
-  const lines: string[] = [];
-  const handler = createHttpFunction({
-    name: 'test',
-    log: createLogger({ sink: (line) => lines.push(line) }),
-    maxBodyBytes: 1024,
+  const { handler, lines } = capturedHttpFunction({
     corsOrigins: ['https://console.example.com'],
     adminApiKey: ADMIN_KEY,
     accounts: { authenticate: async (key) => (key === ACCOUNT_KEY ? 'acct-1' : null) },

@@ -4,18 +4,12 @@
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { json, route } from '../http/route';
-import { createHttpFunction } from '../http/stack';
-import { createLogger } from '../logger';
+import { capturedHttpFunction } from '../http/testing';
 import { type LocalHttpResult, MalformedTriggerEventError, makeCloudHandler } from './index';
 import { contexts, loadFixture, withFields } from './testing';
 
 function stack() {
-  const lines: string[] = [];
-  const http = createHttpFunction({
-    name: 'test',
-    log: createLogger({ sink: (line) => lines.push(line) }),
-    maxBodyBytes: 1024,
-    corsOrigins: [],
+  const { handler: http, lines } = capturedHttpFunction({
     routes: [
       route({
         method: 'GET',
