@@ -2,7 +2,7 @@
  * Phased release (grayrelease, getgrayreleaseplan, revertgrayrelease) and how it meets release and
  * revertcoderelease; the sources are cited in gray-release.ts.
  */
-import { type Clock, DAY, errcodeOf, startCodeSim, type WxAnswer, wxGet, wxPost } from './test-support';
+import { authorize, type Clock, DAY, errcodeOf, startCodeSim, type WxAnswer, wxGet, wxPost } from './test-support';
 import type { WeChatSimulator } from './types';
 
 const MP = 'wx8a6f3c2d1e0b9b01';
