@@ -38,15 +38,16 @@ export const GONE = { kind: 'fail', reason: 'the deployment’s app no longer ex
 
 /**
  * WeChat's privacy scan of the committed code, or null while it still runs (61039, "retry in about a minute"). Its
- * lists name APIs (`wx.getLocation`), not guide keys (doc api_getcodeprivacyinfo).
+ * lists name APIs (`wx.getLocation`), not guide keys (doc api_getcodeprivacyinfo). Read by the build and submit
+ * steps and by the readiness report.
  */
-async function privacyScan(
+export async function privacyScan(
   services: Services,
-  deployment: Deployment,
+  appid: WeChatAppid,
   call: CallOptions | undefined,
 ): Promise<CodePrivacyInfoResponse | null> {
   try {
-    return await services.wechat.client.getCodePrivacyInfo(deployment.miniProgramAppid, call);
+    return await services.wechat.client.getCodePrivacyInfo(appid, call);
   } catch (error) {
     if (error instanceof WeChatApiError && error.errcode === ERRCODE.PRIVACY_SCAN_RUNNING) return null;
     throw error;
@@ -91,7 +92,7 @@ async function setGuide(services: Services, deployment: Deployment, app: App, ca
 
 /** The build step: once WeChat's scan of the commit is done (its `privacy_list` is complete then), set the guide. */
 export async function applyPrivacyGuide(services: Services, deployment: Deployment, call: CallOptions | undefined): Promise<StepResult> {
-  if (!(await privacyScan(services, deployment, call))) return LATER;
+  if (!(await privacyScan(services, deployment.miniProgramAppid, call))) return LATER;
   const app = await appOf(services, deployment);
   return app ? setGuide(services, deployment, app, call) : GONE;
 }
@@ -243,7 +244,7 @@ export async function prepareSubmit(
   app: App,
   call: CallOptions | undefined,
 ): Promise<StepResult> {
-  const scan = await privacyScan(services, deployment, call);
+  const scan = await privacyScan(services, deployment.miniProgramAppid, call);
   if (!scan) return LATER;
   const problem = scanProblem(scan);
   if (problem) return problem;

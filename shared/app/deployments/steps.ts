@@ -133,11 +133,13 @@ async function submit(services: Services, deployment: Deployment, signal?: Abort
   const ready = await prepareSubmit(services, deployment, app, call);
   if (ready.kind === 'later') return 'later';
   if (ready.kind === 'fail') return failWith(services, deployment, ready);
+  // The categories, for the audit's item, read once: a report read afresh below takes them from here.
+  const categories = await client.getCategory(appid, call);
   // A prerequisite lost since the build fails with the report's words before WeChat is asked (a bounded read: the
   // report of the last minute when there is one).
-  const blocked = await submitBlocker(services, deployment, app, signal);
+  const blocked = await submitBlocker(services, deployment, app, { categories }, signal);
   if (blocked) return failWith(services, deployment, { reason: blockedReason(blocked), retryable: true });
-  const [first] = (await client.getCategory(appid, call)).category_list;
+  const [first] = categories.category_list;
   if (!first) {
     return failWith(services, deployment, {
       reason:
