@@ -208,8 +208,9 @@ export async function assertReadyToSubmit(services: Services, deployment: Deploy
   const [mp, app] = await Promise.all([services.db.miniPrograms.get(deployment.miniProgramAppid), services.db.apps.get(deployment.appId)]);
   // A link lost meanwhile is the pipeline's to report (DEPLOYMENT_APP_UNLINKED), with its own words.
   if (!mp || !app || app.data.miniProgramAppid !== deployment.miniProgramAppid) return;
-  // The scan's findings are the submit step's to report, API by API, as the deployment's failure (61040).
-  await assertReady(services, mp.data, app.data, BUILD_GATE, signal, { except: ['privacy-scan'] });
+  // The scan's findings are the submit step's to report, API by API, as the deployment's failure (61040). The
+  // deployment submitted is open, so it is the app's latest: the report does not read the slot for it again.
+  await assertReady(services, mp.data, app.data, BUILD_GATE, signal, { except: ['privacy-scan'], latest: deployment });
 }
 
 /**
