@@ -62,8 +62,15 @@ describe('a build', () => {
 describe('a submit and a release', () => {
   it('read the deployment, and check the link, once before the work starts', async () => {
     const app = await readyApp(p);
-    const built = deploymentOf(expectStatus(await build(app), 202));
+    let built = deploymentOf(expectStatus(await build(app), 202));
+    // Built once more, counted: the app is read by the request, then once per build step by the link check before
+    // it (commit, privacy guide, domains, QR, testers), whose read the guide and domains steps use too.
+    expectStatus(await app.api.post(`/v1/deployments/${built.id}/cancel`), 200);
+    const counting = await counted(async () => {
+      built = deploymentOf(expectStatus(await build(app), 202));
+    });
     expect(built.state).toBe('built');
+    expect(counting.reads('apps')).toBe(6);
 
     const submit = await counted(async () =>
       expect(deploymentOf(expectStatus(await app.api.post(`/v1/deployments/${built.id}/submit`), 200)).state).toBe('auditing'),
@@ -71,6 +78,9 @@ describe('a submit and a release', () => {
     // The command's read, the compare-and-set's read for `submitAudit`, the worker's read when it takes the lease,
     // the submit step's compare-and-set and the worker's last read: five. The command read it twice before (six).
     expect(submit.reads('deployments')).toBe(5);
+    // The command's link check, the readiness gate's read, and the worker's link check before the submit step (whose
+    // read the step uses) and before the first audit poll.
+    expect(submit.reads('apps')).toBe(4);
 
     await p.sim.decideAudit(app.target, 'approve');
     const release = await counted(async () =>
