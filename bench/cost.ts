@@ -12,18 +12,20 @@
  * - `tick with due audits`: `--due` (5) audits due in one tick, WeChat decided, pushes lost; the per-item figures
  *   scale that tick to 10,000 due audits (bench/poller.ts runs the 10,000 for time and WeChat calls).
  *
- * Counting: store operations at better-sqlite3's statements (every `get`/`all`/`run` of a SELECT is a read request,
- * of an INSERT/UPDATE/DELETE a write; rows returned by reads are counted too), which is where each adapter call
- * becomes a database request: a get, an insert, a compare-and-set update and a find are one request each on
- * CloudBase too (a batch of n writes is n writes in one transaction). WeChat calls at the simulator (per path).
+ * Counting: store operations at better-sqlite3's statements (infra/testing/store-requests.ts), which is where each
+ * adapter call becomes a database request: a get, an insert, a compare-and-set update and a find are one request
+ * each on CloudBase too (a batch of n writes is n writes in one transaction). WeChat calls at the simulator (per path).
  * Invocations at the local runtime (HTTP requests and pushes reaching a function), plus one per poller tick; their
  * GB-seconds as SCF bills them (configured memory 256 MB × run time), with local run times (informational).
  *
- * `npx tsx bench/cost.ts [--due 5]`
+ * `--trace` prints every counted store request and WeChat call to stderr as it happens, with the product's frames
+ * that made it: where a repeated read comes from.
+ *
+ * `npx tsx bench/cost.ts [--due 5] [--trace]`
  */
-import Database from 'better-sqlite3';
 import { deploymentOf, expectStatus } from '../infra/local/driver';
 import { readyApp, type SeededPlatform, startSeededPlatform } from '../infra/testing/seeded-platform';
+import { countStoreRequests } from '../infra/testing/store-requests';
 import { createServices } from '../shared/app/context';
 import { pollDue } from '../shared/app/deployments';
 import { parseConfig } from '../shared/runtime/config';
@@ -45,46 +47,33 @@ const MINI_PROGRAMS = 1_000;
 const RELEASES_PER_MONTH = 2;
 const EXTRA_DEPLOYMENTS = 1_000;
 
-interface Counts {
-  reads: number;
-  rowsRead: number;
-  writes: number;
-  byTable: Map<string, { reads: number; writes: number }>;
-}
-const counts: Counts = { reads: 0, rowsRead: 0, writes: 0, byTable: new Map() };
+const storeRequests = countStoreRequests();
+let counts = storeRequests.counts();
 const resetStoreCounts = () => {
-  counts.reads = 0;
-  counts.rowsRead = 0;
-  counts.writes = 0;
-  counts.byTable = new Map();
+  storeRequests.reset();
+  counts = storeRequests.counts();
 };
 
-/** Wraps better-sqlite3's statement methods (one prototype for every connection in this process). */
-function countStatements(): void {
-  const probe = new Database(':memory:');
-  const proto = Object.getPrototypeOf(probe.prepare('SELECT 1')) as Record<'get' | 'all' | 'run', (...args: unknown[]) => unknown>;
-  probe.close();
-  for (const method of ['get', 'all', 'run'] as const) {
-    const original = proto[method];
-    proto[method] = function (this: { source: string }, ...args: unknown[]) {
-      const result = original.apply(this, args);
-      const kind = /^\s*(SELECT|WITH)\b/i.test(this.source) ? 'read' : /^\s*(INSERT|UPDATE|DELETE)\b/i.test(this.source) ? 'write' : null;
-      if (kind) {
-        const table = /"c_(\w+)"/.exec(this.source)?.[1] ?? '(other)';
-        const entry = counts.byTable.get(table) ?? { reads: 0, writes: 0 };
-        if (kind === 'read') {
-          counts.reads++;
-          entry.reads++;
-          counts.rowsRead += method === 'all' ? (result as unknown[]).length : result === undefined ? 0 : 1;
-        } else {
-          counts.writes++;
-          entry.writes++;
-        }
-        counts.byTable.set(table, entry);
-      }
-      return result;
-    };
-  }
+const tracing = process.argv.includes('--trace');
+/** The product's frames (shared/, functions/) below the store and HTTP layers that made the current call. */
+const callers = (): string =>
+  (new Error().stack ?? '')
+    .split('\n')
+    .flatMap((line) => /\/(shared|functions)\/(?!store\/|wechat\/http)[\w/.-]+:\d+/.exec(line)?.[0].slice(1) ?? [])
+    .slice(0, 4)
+    .join(' < ');
+const trace = (what: string) => {
+  if (tracing) process.stderr.write(`${what}  ${callers()}\n`);
+};
+
+/** WeChat calls in order, with their callers (the simulator counts them; only `--trace` wraps fetch). */
+function traceFetch(): void {
+  const original = globalThis.fetch;
+  globalThis.fetch = (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    if (url.pathname.startsWith('/wxa') || url.pathname.startsWith('/cgi-bin')) trace(`wechat ${url.pathname}`);
+    return original(input, init);
+  };
 }
 
 interface Measured {
@@ -104,6 +93,7 @@ async function measure(p: SeededPlatform, name: string, ticks: { ms: number[] },
   await p.sim.pushesSettled();
   resetStoreCounts();
   p.sim.resetCounters();
+  trace(`--- ${name}`);
   const before = p.stack.runtime.invocations.length;
   ticks.ms = [];
   await run();
@@ -138,7 +128,10 @@ const cny = (m: { reads: number; writes: number; invocations: number; gbSeconds:
 
 main(async (): Promise<BenchResult> => {
   const due = numberArg('due', 5);
-  countStatements();
+  if (tracing) {
+    traceFetch();
+    storeRequests.onRequest(({ kind, table }) => trace(`${kind} ${table}`));
+  }
   const p = await startSeededPlatform({ simulator: { pushRetryDelayMs: 20 } });
   // The poller as the review-poller function runs it, with a clock of its own (audits are due minutes later).
   let pollerNow = Date.now();

@@ -5,9 +5,10 @@
  *
  * - `no-pushes`: every audit decided at WeChat (4 in 5 approved, 1 in 5 rejected), every push lost: the tick must
  *   poll each due item exactly once and resolve it.
- * - `half-pushed`: the same, but the pushes of every other item are delivered (through the local runtime to
- *   `review`'s `/wechat/authorizers/{appid}/events`) before the tick: those items are resolved already and must not
- *   be polled at all; the rest once each.
+ * - `half-pushed`: `--half-items` (2,000) audits, the pushes of every other one delivered (through the local runtime
+ *   to `review`'s `/wechat/authorizers/{appid}/events`) before the tick: those items are resolved already and must
+ *   not be polled at all; the rest once each. Fewer than `--items`: what it checks (no poll of a pushed item, one
+ *   per due item) does not depend on the count, and each push costs about what a poll does.
  *
  * Seeding, the honest fast way (all before anything is timed):
  * - WeChat's side through the simulator's own state machine, in-process: every mini program registered, authorized
@@ -25,10 +26,18 @@
  * concurrency (16, `--concurrency` to change) and budget (its 120 s timeout less the 5 s reserve). WeChat calls are
  * counted at the simulator (per path) and, per audit id, by a counting `fetch` given to that instance.
  *
- * Baseline: the same number of bare `POST /wxa/get_auditstatus` calls (valid token, real audit id) at the same
- * concurrency through `fetch` alone — the floor that latency and the simulator set, without store or domain work.
+ * Baseline: bare `POST /wxa/get_auditstatus` calls (valid token, real audit id) at the same concurrency through
+ * `fetch` alone — the floor that latency and the simulator set, without store or domain work — for the first
+ * `--baseline-sample` (2,000) unresolved items, scaled to all of them: the floor is a steady rate (concurrency / call
+ * time), and measuring all 10,000 doubled the benchmark's run time.
  *
- * `npx tsx bench/poller.ts [--items 10000] [--concurrency 16]`
+ * Time: the whole run keeps within `--limit-s` (420 s; bench/run.ts stops it at 480 s). The first scenario may use
+ * 60 % of it, the second what is left; a scenario past its share is stopped and reported as not finished (with its
+ * phases so far), so a loaded machine still gets the other scenario's figures. Within a scenario the seeding may
+ * use a quarter of its share (the tick then runs over the audits seeded, and the report says so); the tick itself
+ * is bounded by the function's own 115 s budget.
+ *
+ * `npx tsx bench/poller.ts [--items 10000] [--half-items 2000] [--concurrency 16] [--baseline-sample 2000] [--limit-s 420]`
  */
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -89,6 +98,8 @@ interface SeedingState {
 interface ScenarioResult {
   scenario: Scenario;
   items: number;
+  /** Asked for; more than `items` when the seeding's time box ran out first. */
+  asked: number;
   concurrency: number;
   seedMs: number;
   decideMs: number;
@@ -102,7 +113,9 @@ interface ScenarioResult {
   pollsOfPushedItems: number;
   unpolledDueItems: number;
   finalStates: Record<string, number>;
+  /** The floor's time scaled to every unresolved item, from `baselineCalls` measured in `baselineSampleMs`. */
   baselineMs: number;
+  baselineSampleMs: number;
   baselineCalls: number;
   /** The tick's CPU by code location and function (sampling profiler, 1 ms). */
   profile: ProfileSummary;
@@ -128,12 +141,18 @@ async function startProfiler(): Promise<{ stop(file: string): Promise<void> }> {
   };
 }
 
-/** Runs `task` over `items` with at most `limit` in flight. */
-async function pool<T>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<void>): Promise<void> {
+/** Runs `task` over `items` in order with at most `limit` in flight, starting none after `until` (epoch ms). */
+async function pool<T>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T, index: number) => Promise<void>,
+  until = Number.POSITIVE_INFINITY,
+): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(limit, items.length) }, async () => {
       for (;;) {
+        if (Date.now() >= until) return;
         const i = next++;
         const item = items[i];
         if (item === undefined) return;
@@ -188,7 +207,16 @@ function auditingDeployment(
   return d;
 }
 
-async function runScenario(scenario: Scenario, items: number, concurrency: number): Promise<ScenarioResult> {
+/** What a scenario child reports as it goes: the last phase it started, should it be stopped before the end. */
+const phase = (name: string) => process.send?.({ phase: name });
+
+async function runScenario(
+  scenario: Scenario,
+  asked: number,
+  concurrency: number,
+  baselineSample: number,
+  seedWithinMs: number,
+): Promise<ScenarioResult> {
   const dir = mkdtempSync(join(tmpdir(), 'wxa-bench-poller-'));
   Object.assign(process.env, { WXA_ENV: 'local', SQLITE_PATH: join(dir, 'wxa.db'), LOG_LEVEL: 'error' });
   const stack = await startLocalStack({
@@ -213,7 +241,7 @@ async function runScenario(scenario: Scenario, items: number, concurrency: numbe
     }
     internals.settle = () => undefined;
     internals.armDueTimer = () => undefined;
-    sim.setQuota({ submitRest: items * 2, submitLimit: items * 2 });
+    sim.setQuota({ submitRest: asked * 2, submitLimit: asked * 2 });
     // A verify ticket, through the runtime like every push: the component token depends on it.
     await sim.pushVerifyTicket();
     sim.setFaults({ dropPushRate: 1 });
@@ -222,9 +250,10 @@ async function runScenario(scenario: Scenario, items: number, concurrency: numbe
     const { s } = seeding;
     const template = DEMO_TEMPLATES[0];
     if (!template) throw new Error('no demo template');
-    const appids: WeChatAppid[] = Array.from({ length: items }, () => `wx${randomBytes(8).toString('hex')}` as WeChatAppid);
+    const appids: WeChatAppid[] = Array.from({ length: asked }, () => `wx${randomBytes(8).toString('hex')}` as WeChatAppid);
     const auditIds = new Map<WeChatAppid, number>();
     const seedStarted = Date.now();
+    phase(`seeding ${asked} audits`);
     // WeChat's side is seeded through the simulator's own state machine, in-process (the same rules its HTTP API
     // applies: authorization, scopes, template, category, privacy, quota; real audit ids): over HTTP, 10,000 ×
     // 4 calls would take longer than the tick. The push `scan` returns (authorized) is not sent.
@@ -244,78 +273,88 @@ async function runScenario(scenario: Scenario, items: number, concurrency: numbe
     const box = createSecretBox(s.config.dataKey);
     const componentAppId = s.config.wechat.componentAppId;
     const tokensDb = s.store.collection(authorizerTokensCollection);
-    await pool(appids, 4, async (appid) => {
-      const userName = weChatUserNameSchema.parse(`gh_${appid.slice(2)}`);
-      sim.addMiniProgram({
-        appId: appid,
-        userName,
-        nickName: `压测${appid.slice(-6)}`,
-        principalName: '压测科技有限公司',
-        categories: [CATEGORY],
-      });
-      const { pre_auth_code } = wx.createPreAuthCode();
-      const { authCode } = wx.scan({ preAuthCode: pre_auth_code, appId: appid }, `${sim.baseUrl}/sim/authorized`);
-      const info = (
-        wx.queryAuth(authCode) as {
-          authorization_info: { authorizer_access_token: string; authorizer_refresh_token: string; expires_in: number };
-        }
-      ).authorization_info;
-      const mp = wx.miniProgramFor(appid, SCOPE_CODE_MANAGEMENT);
-      wx.commit(mp, {
-        templateId: template.templateId,
-        extJson: JSON.stringify({ extAppid: appid }),
-        userVersion: '1.0.0',
-        userDesc: 'bench',
-      });
-      const { auditid: auditId } = wx.submitAudit(mp, { itemList: [CATEGORY] });
-      auditIds.set(appid, auditId);
-      const now = s.clock();
-      await tokensDb.insert(appid, {
-        refreshToken: box.seal(info.authorizer_refresh_token, `platform/${componentAppId}/${appid}/refresh`),
-        refreshTokenUpdatedAt: now,
-        accessToken: box.seal(info.authorizer_access_token, `platform/${componentAppId}/${appid}/access`),
-        accessTokenExpiresAt: now + info.expires_in * 1000,
-        status: 'active',
-        statusReason: null,
-      });
-      // The mini program as an authorization records it, linked to the deployment's app: audit pushes are only
-      // taken for a mini program whose original id (ToUserName) they name.
-      const owner = { accountId: newAccountId(s.randomBytes), appId: newAppId(s.randomBytes) };
-      const ctx = { at: now, actor: { kind: 'system' as const } };
-      const { miniProgram } = recordAuthorization(
-        null,
-        {
-          appid,
-          accountId: owner.accountId,
-          subject: '压测科技有限公司',
-          nickname: `压测${appid.slice(-6)}`,
+    await pool(
+      appids,
+      4,
+      async (appid) => {
+        const userName = weChatUserNameSchema.parse(`gh_${appid.slice(2)}`);
+        sim.addMiniProgram({
+          appId: appid,
           userName,
-          funcScopeIds: [SCOPE_CODE_MANAGEMENT],
-        },
-        { ...ctx, scannedFor: 'app' },
-      );
-      await s.db.miniPrograms.insert(appid, linkMiniProgram(miniProgram, owner.appId, ctx).miniProgram);
-      // And the app that holds it: every step of a deployment, the poll included, checks the link first.
-      const app = newApp(
-        {
-          kind: 'lowcode',
-          name: `压测${appid.slice(-6)}`,
+          nickName: `压测${appid.slice(-6)}`,
+          principalName: '压测科技有限公司',
+          categories: [CATEGORY],
+        });
+        const { pre_auth_code } = wx.createPreAuthCode();
+        const { authCode } = wx.scan({ preAuthCode: pre_auth_code, appId: appid }, `${sim.baseUrl}/sim/authorized`);
+        const info = (
+          wx.queryAuth(authCode) as {
+            authorization_info: { authorizer_access_token: string; authorizer_refresh_token: string; expires_in: number };
+          }
+        ).authorization_info;
+        const mp = wx.miniProgramFor(appid, SCOPE_CODE_MANAGEMENT);
+        wx.commit(mp, {
           templateId: template.templateId,
-          requiredPlugins: [],
-          config: exampleLowcodeConfig(),
-        },
-        { id: owner.appId, accountId: owner.accountId },
-        now,
-      );
-      await s.db.apps.insert(owner.appId, linkApp(app, appid, now));
-      const d = auditingDeployment(s, owner, appid, template.templateId, auditId, now);
-      await s.db.deployments.insert(d.id, d);
-    });
+          extJson: JSON.stringify({ extAppid: appid }),
+          userVersion: '1.0.0',
+          userDesc: 'bench',
+        });
+        const { auditid: auditId } = wx.submitAudit(mp, { itemList: [CATEGORY] });
+        auditIds.set(appid, auditId);
+        const now = s.clock();
+        await tokensDb.insert(appid, {
+          refreshToken: box.seal(info.authorizer_refresh_token, `platform/${componentAppId}/${appid}/refresh`),
+          refreshTokenUpdatedAt: now,
+          accessToken: box.seal(info.authorizer_access_token, `platform/${componentAppId}/${appid}/access`),
+          accessTokenExpiresAt: now + info.expires_in * 1000,
+          status: 'active',
+          statusReason: null,
+        });
+        // The mini program as an authorization records it, linked to the deployment's app: audit pushes are only
+        // taken for a mini program whose original id (ToUserName) they name.
+        const owner = { accountId: newAccountId(s.randomBytes), appId: newAppId(s.randomBytes) };
+        const ctx = { at: now, actor: { kind: 'system' as const } };
+        const { miniProgram } = recordAuthorization(
+          null,
+          {
+            appid,
+            accountId: owner.accountId,
+            subject: '压测科技有限公司',
+            nickname: `压测${appid.slice(-6)}`,
+            userName,
+            funcScopeIds: [SCOPE_CODE_MANAGEMENT],
+          },
+          { ...ctx, scannedFor: 'app' },
+        );
+        await s.db.miniPrograms.insert(appid, linkMiniProgram(miniProgram, owner.appId, ctx).miniProgram);
+        // And the app that holds it: every step of a deployment, the poll included, checks the link first.
+        const app = newApp(
+          {
+            kind: 'lowcode',
+            name: `压测${appid.slice(-6)}`,
+            templateId: template.templateId,
+            requiredPlugins: [],
+            config: exampleLowcodeConfig(),
+          },
+          { id: owner.appId, accountId: owner.accountId },
+          now,
+        );
+        await s.db.apps.insert(owner.appId, linkApp(app, appid, now));
+        const d = auditingDeployment(s, owner, appid, template.templateId, auditId, now);
+        await s.db.deployments.insert(d.id, d);
+      },
+      seedStarted + seedWithinMs,
+    );
     const seedMs = Date.now() - seedStarted;
+    // Time-boxed: on a machine too loaded to seed them all in time, the tick runs over those seeded (the first ones,
+    // each complete), and the report says how many.
+    appids.splice(auditIds.size);
+    const items = appids.length;
 
     // WeChat decides every audit; which pushes arrive depends on the scenario.
     const pushedSet = new Set<WeChatAppid>(scenario === 'half-pushed' ? appids.filter((_, i) => i % 2 === 0) : []);
     const decideStarted = Date.now();
+    phase(`deciding ${items} audits (${pushedSet.size} pushed)`);
     const position = new Map(appids.map((a, i) => [a, i]));
     const decide = (appid: WeChatAppid) =>
       sim.decideAudit(appid, (position.get(appid) ?? 0) % 5 === 4 ? 'reject' : 'approve', { reason: '1:bench rejection<br>' });
@@ -352,6 +391,7 @@ async function runScenario(scenario: Scenario, items: number, concurrency: numbe
     sim.setFaults({ dropPushRate: 0, latencyMs: LATENCY_MS });
     sim.resetCounters();
     const profiler = await startProfiler();
+    phase('the tick');
     const tickStarted = Date.now();
     const summary = await pollDue(ahead.s, { budgetMs: BUDGET_MS, concurrency });
     const tickMs = Date.now() - tickStarted;
@@ -368,9 +408,11 @@ async function runScenario(scenario: Scenario, items: number, concurrency: numbe
 
     // Baseline: the same calls bare — each unresolved item's own token (opened with the secret box directly, so
     // nothing is registered with the logger) and audit id, same concurrency, same latency, fetch alone.
+    phase('the baseline');
     const bare: { token: string; auditId: number }[] = [];
     const storedTokens = ahead.s.store.collection(authorizerTokensCollection);
-    for (const appid of appids.filter((a) => !pushedSet.has(a))) {
+    const unresolved = appids.filter((a) => !pushedSet.has(a));
+    for (const appid of unresolved.slice(0, baselineSample)) {
       const sealed = (await storedTokens.get(appid))?.data.accessToken;
       if (!sealed) throw new Error(`no access token stored for ${appid}`);
       bare.push({ token: box.open(sealed, `platform/${componentAppId}/${appid}/access`), auditId: auditIds.get(appid) ?? -1 });
@@ -386,13 +428,15 @@ async function runScenario(scenario: Scenario, items: number, concurrency: numbe
       const answer = (await response.json()) as { errcode?: number; status?: number };
       if (answer.errcode !== undefined && answer.errcode !== 0) throw new Error(`baseline call failed: errcode ${answer.errcode}`);
     });
-    const baselineMs = Date.now() - baselineStarted;
+    const baselineSampleMs = Date.now() - baselineStarted;
     const baselineCalls = sim.counters()[AUDIT_STATUS] ?? 0;
+    const baselineMs = (baselineSampleMs / Math.max(baselineCalls, 1)) * unresolved.length;
     await ahead.close();
 
     return {
       scenario,
       items,
+      asked,
       concurrency,
       seedMs,
       decideMs,
@@ -407,6 +451,7 @@ async function runScenario(scenario: Scenario, items: number, concurrency: numbe
       unpolledDueItems: dueIds.filter((id) => !polls.has(id)).length,
       finalStates,
       baselineMs,
+      baselineSampleMs,
       baselineCalls,
       profile,
     };
@@ -416,19 +461,66 @@ async function runScenario(scenario: Scenario, items: number, concurrency: numbe
   }
 }
 
-/** Each scenario in a fresh process: the functions read their configuration (SQLite path, simulator) once. */
-function inChild(scenario: Scenario, items: number, concurrency: number): Promise<ScenarioResult> {
+/** A scenario stopped past its share of the time: how far it got. */
+interface Unfinished {
+  scenario: Scenario;
+  items: number;
+  unfinished: string;
+}
+
+/**
+ * Each scenario in a fresh process (the functions read their configuration — SQLite path, simulator — once),
+ * stopped after `limitMs`.
+ */
+function inChild(
+  scenario: Scenario,
+  items: number,
+  concurrency: number,
+  baselineSample: number,
+  limitMs: number,
+): Promise<ScenarioResult | Unfinished> {
+  // The seeding may use a quarter of the scenario's time: the tick (at most its 115 s budget) and the rest follow.
+  const seedWithinMs = Math.floor(limitMs / 4);
   const dir = mkdtempSync(join(tmpdir(), 'wxa-bench-poller-out-'));
   const out = join(dir, 'result.json');
+  const started = Date.now();
+  const phases: string[] = [];
   return new Promise((resolvePromise, reject) => {
-    const child = fork(__filename, ['--scenario', scenario, '--items', String(items), '--concurrency', String(concurrency), '--out', out], {
+    const args = [
+      '--scenario',
+      scenario,
+      '--items',
+      String(items),
+      '--concurrency',
+      String(concurrency),
+      '--baseline-sample',
+      String(baselineSample),
+      '--seed-ms',
+      String(seedWithinMs),
+    ];
+    const child = fork(__filename, [...args, '--out', out], {
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5 * 60_000);
+    child.on('message', (message: { phase?: string }) => {
+      if (message.phase) phases.push(`${message.phase} at ${fmt((Date.now() - started) / 1000, 1)} s`);
+    });
+    let stopped = false;
+    const timer = setTimeout(() => {
+      stopped = true;
+      child.kill('SIGKILL');
+    }, limitMs);
     child.on('exit', (code) => {
       clearTimeout(timer);
       try {
+        if (stopped) {
+          resolvePromise({
+            scenario,
+            items,
+            unfinished: `stopped after ${fmt(limitMs / 1000)} s; started: ${phases.join(', ') || 'nothing'}`,
+          });
+          return;
+        }
         if (code !== 0) throw new Error(`scenario ${scenario} exited with ${code}`);
         resolvePromise(JSON.parse(readFileSync(out, 'utf8')) as ScenarioResult);
       } catch (error) {
@@ -440,8 +532,22 @@ function inChild(scenario: Scenario, items: number, concurrency: number): Promis
   });
 }
 
-function rows(r: ScenarioResult): BenchRow[] {
-  const label = r.scenario === 'no-pushes' ? 'no pushes' : 'half pushed';
+const labelOf = (scenario: Scenario) => (scenario === 'no-pushes' ? 'no pushes' : 'half pushed');
+
+function rows(r: ScenarioResult | Unfinished): BenchRow[] {
+  const label = labelOf(r.scenario);
+  if ('unfinished' in r) {
+    return [
+      {
+        figure: `${label}: ${fmt(r.items)} audits`,
+        value: 'did not finish',
+        baseline: r.unfinished,
+        ratio: '—',
+        target: '≤ 60 s',
+        met: false,
+      },
+    ];
+  }
   const due = r.items - r.resolvedBeforeTick;
   const totalCalls = Object.values(r.calls).reduce((a, b) => a + b, 0);
   const resolved = r.summary.changed;
@@ -449,10 +555,11 @@ function rows(r: ScenarioResult): BenchRow[] {
     {
       figure: `${label}: tick time (${fmt(r.summary.due)} due, ${fmt(due)} unresolved)`,
       value: `${fmt(r.tickMs / 1000, 1)} s`,
-      baseline: `${fmt(r.baselineMs / 1000, 1)} s (${fmt(r.baselineCalls)} bare calls)`,
+      baseline: `${fmt(r.baselineMs / 1000, 1)} s (${fmt(due)} bare calls, scaled from ${fmt(r.baselineCalls)} in ${fmt(r.baselineSampleMs / 1000, 1)} s)`,
       ratio: ratio(r.tickMs, r.baselineMs),
       target: '≤ 60 s',
-      met: r.tickMs <= 60_000 && !r.summary.stoppedByBudget,
+      // Judged only on all the audits asked for: a tick over fewer says nothing of the target.
+      met: r.items === r.asked && r.tickMs <= 60_000 && !r.summary.stoppedByBudget,
     },
     {
       figure: `${label}: WeChat calls per audit resolved in the tick (ratio: calls per due item)`,
@@ -480,7 +587,13 @@ function rows(r: ScenarioResult): BenchRow[] {
 if (arg('scenario')) {
   const scenario = arg('scenario') as Scenario;
   const out = arg('out');
-  runScenario(scenario, numberArg('items', 10_000), numberArg('concurrency', 16))
+  runScenario(
+    scenario,
+    numberArg('items', 10_000),
+    numberArg('concurrency', 16),
+    numberArg('baseline-sample', 2_000),
+    numberArg('seed-ms', 60_000),
+  )
     .then((result) => {
       if (out) writeFileSync(out, JSON.stringify(result));
       process.exit(0);
@@ -492,14 +605,22 @@ if (arg('scenario')) {
 } else {
   main(async (): Promise<BenchResult> => {
     const items = numberArg('items', 10_000);
+    const halfItems = numberArg('half-items', 2_000);
     const concurrency = numberArg('concurrency', 16);
-    const results: ScenarioResult[] = [];
-    for (const scenario of SCENARIOS) results.push(await inChild(scenario, items, concurrency));
-    const detail = results.map(
-      (r) =>
-        `- \`${r.scenario}\`: seeded ${fmt(r.items)} audits in ${fmt(r.seedMs / 1000, 1)} s, decided them in ${fmt(r.decideMs / 1000, 1)} s (${fmt(r.pushed)} pushes delivered, ${fmt(r.resolvedBeforeTick)} deployments resolved before the tick). Tick: ${JSON.stringify(r.summary)}; WeChat calls ${JSON.stringify(r.calls)}; items polled twice or more: ${r.polledTwiceOrMore}; unresolved due items not polled: ${r.unpolledDueItems}; states after: ${JSON.stringify(r.finalStates)}.`,
+    const baselineSample = numberArg('baseline-sample', 2_000);
+    const deadline = Date.now() + numberArg('limit-s', 420) * 1000;
+    const results: (ScenarioResult | Unfinished)[] = [];
+    for (const scenario of SCENARIOS) {
+      const share = scenario === 'no-pushes' ? 0.6 * (deadline - Date.now()) : deadline - Date.now();
+      results.push(await inChild(scenario, scenario === 'no-pushes' ? items : halfItems, concurrency, baselineSample, share));
+    }
+    const finished = results.filter((r): r is ScenarioResult => !('unfinished' in r));
+    const detail = results.map((r) =>
+      'unfinished' in r
+        ? `- \`${r.scenario}\`: ${fmt(r.items)} audits, ${r.unfinished}.`
+        : `- \`${r.scenario}\`: seeded ${fmt(r.items)}${r.items < r.asked ? ` of the ${fmt(r.asked)} asked for (the seeding's time box ran out)` : ''} audits in ${fmt(r.seedMs / 1000, 1)} s, decided them in ${fmt(r.decideMs / 1000, 1)} s (${fmt(r.pushed)} pushes delivered, ${fmt(r.resolvedBeforeTick)} deployments resolved before the tick). Tick: ${JSON.stringify(r.summary)}; WeChat calls ${JSON.stringify(r.calls)}; items polled twice or more: ${r.polledTwiceOrMore}; unresolved due items not polled: ${r.unpolledDueItems}; states after: ${JSON.stringify(r.finalStates)}.`,
     );
-    const profiles = results.flatMap((r) => [
+    const profiles = finished.flatMap((r) => [
       '',
       `Where the \`${r.scenario}\` tick's time goes (sampling profiler over the tick, ${fmt(r.profile.totalMs)} ms of CPU on the one thread that runs the poller, the simulator and the runtime; idle excluded):`,
       '',
@@ -507,7 +628,7 @@ if (arg('scenario')) {
     ]);
     return {
       name: 'poller',
-      title: `Poller: one tick over ${fmt(items)} due audits, ${LATENCY_MS} ms added WeChat latency`,
+      title: `Poller: one tick over ${fmt(items)} due audits (and ${fmt(halfItems)} half pushed), ${LATENCY_MS} ms added WeChat latency`,
       command: 'npx tsx bench/poller.ts',
       rows: results.flatMap(rows),
       notes: [

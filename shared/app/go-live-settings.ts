@@ -28,25 +28,20 @@ export type StepResult =
 const DONE: StepResult = { kind: 'done' };
 const LATER: StepResult = { kind: 'later' };
 
-export async function appOf(services: Services, deployment: Deployment): Promise<App | null> {
-  return (await services.db.apps.get(deployment.appId))?.data ?? null;
-}
-
-export const GONE = { kind: 'fail', reason: 'the deployment’s app no longer exists', retryable: false } as const satisfies StepResult;
-
 // ------------------------------------------------------------------------------------------------ privacy
 
 /**
  * WeChat's privacy scan of the committed code, or null while it still runs (61039, "retry in about a minute"). Its
- * lists name APIs (`wx.getLocation`), not guide keys (doc api_getcodeprivacyinfo).
+ * lists name APIs (`wx.getLocation`), not guide keys (doc api_getcodeprivacyinfo). Read by the build and submit
+ * steps and by the readiness report.
  */
-async function privacyScan(
+export async function privacyScan(
   services: Services,
-  deployment: Deployment,
+  appid: WeChatAppid,
   call: CallOptions | undefined,
 ): Promise<CodePrivacyInfoResponse | null> {
   try {
-    return await services.wechat.client.getCodePrivacyInfo(deployment.miniProgramAppid, call);
+    return await services.wechat.client.getCodePrivacyInfo(appid, call);
   } catch (error) {
     if (error instanceof WeChatApiError && error.errcode === ERRCODE.PRIVACY_SCAN_RUNNING) return null;
     throw error;
@@ -90,10 +85,14 @@ async function setGuide(services: Services, deployment: Deployment, app: App, ca
 }
 
 /** The build step: once WeChat's scan of the commit is done (its `privacy_list` is complete then), set the guide. */
-export async function applyPrivacyGuide(services: Services, deployment: Deployment, call: CallOptions | undefined): Promise<StepResult> {
-  if (!(await privacyScan(services, deployment, call))) return LATER;
-  const app = await appOf(services, deployment);
-  return app ? setGuide(services, deployment, app, call) : GONE;
+export async function applyPrivacyGuide(
+  services: Services,
+  deployment: Deployment,
+  app: App,
+  call: CallOptions | undefined,
+): Promise<StepResult> {
+  if (!(await privacyScan(services, deployment.miniProgramAppid, call))) return LATER;
+  return setGuide(services, deployment, app, call);
 }
 
 /**
@@ -213,15 +212,9 @@ const unkept = (set: DomainSet): StepResult => ({
 });
 
 /**
- * Sets the domains the build needs — the backend's asset host (the ext_json's image URLs) and the app's
- * `serverDomains` — checking them with `get` first and after.
+ * The app's domains on its mini program (the build's step; readiness's `set-domains` fix): the backend's asset host
+ * (the ext_json's image URLs) and the app's `serverDomains`, checked with `get` first and after.
  */
-export async function ensureDomains(services: Services, deployment: Deployment, call: CallOptions | undefined): Promise<StepResult> {
-  const app = await appOf(services, deployment);
-  return app ? setDomains(services, deployment.miniProgramAppid, app, call) : GONE;
-}
-
-/** The app's domains on its mini program (the build's step; readiness's `set-domains` fix). */
 export async function setDomains(services: Services, appid: WeChatAppid, app: App, call: CallOptions | undefined): Promise<StepResult> {
   const needed = domainsNeeded(services.config.publicBaseUrl, app.config.serverDomains);
   if (isEmptyDomainSet(needed)) return DONE;
@@ -243,7 +236,7 @@ export async function prepareSubmit(
   app: App,
   call: CallOptions | undefined,
 ): Promise<StepResult> {
-  const scan = await privacyScan(services, deployment, call);
+  const scan = await privacyScan(services, deployment.miniProgramAppid, call);
   if (!scan) return LATER;
   const problem = scanProblem(scan);
   if (problem) return problem;

@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { authorizeWithTokens } from '../../infra/testing/authorize-tokens';
+import { countStoreRequests } from '../../infra/testing/store-requests';
 import { startWeChatSimulator, type WeChatSimulator } from '../../infra/wechat-sim';
 import { ConflictError } from '../domain/errors';
 import { createLogger } from '../runtime/logger';
@@ -211,6 +212,19 @@ describe('token manager against the simulator', () => {
     now += 2 * 7200_000; // long after the grace of every rotated-out refresh token
     await expect(tokens.authorizerToken(MP.appId)).resolves.toEqual(expect.any(String));
     expect(await tokens.authorizerStatus(MP.appId)).toBe('active');
+  });
+
+  it('callers asking at the same moment share one store read of a fresh token; a later caller reads again', async () => {
+    const { tokens } = instance();
+    await tokens.recordVerifyTicket(await sim.pushVerifyTicket(), now);
+    await authorize(tokens);
+    const requests = countStoreRequests();
+    requests.reset();
+    const results = await Promise.all(Array.from({ length: 12 }, () => tokens.authorizerToken(MP.appId)));
+    expect(new Set(results).size).toBe(1);
+    expect(requests.tables().authorizerTokens).toEqual({ reads: 1, writes: 0 });
+    await tokens.authorizerToken(MP.appId);
+    expect(requests.tables().authorizerTokens).toEqual({ reads: 2, writes: 0 });
   });
 
   it('keeps the refresh token WeChat answered last when two refreshes overlap (a holder outlived its lease)', async () => {

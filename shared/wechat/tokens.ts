@@ -133,6 +133,12 @@ export class TokenManager implements TokenSource {
   private readonly owner = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
   /** The refresh under way in this process, per lease name: every concurrent caller here awaits the same one. */
   private readonly refreshing = new Map<string, Promise<string | null>>();
+  /**
+   * The store read under way in this process, per lease name: callers asking at the same moment (the dozen WeChat
+   * reads a readiness report makes at once) share one read of the token, as they would share its answer. A caller
+   * that comes after it has settled reads again.
+   */
+  private readonly reading = new Map<string, Promise<{ token: string; expiresAt: number } | null>>();
   private readonly componentAppId: string;
 
   constructor(private readonly options: TokenManagerOptions) {
@@ -532,7 +538,12 @@ export class TokenManager implements TokenSource {
     const deadline = this.clock() + this.waitMs;
     let pause = 20;
     for (;;) {
-      const current = await spec.read();
+      let reading = this.reading.get(spec.lease);
+      if (!reading) {
+        reading = spec.read().finally(() => this.reading.delete(spec.lease));
+        this.reading.set(spec.lease, reading);
+      }
+      const current = await reading;
       const now = this.clock();
       if (current && current.expiresAt - now > this.refreshAheadMs) return current.token;
       let attempt = this.refreshing.get(spec.lease);

@@ -354,8 +354,11 @@ describe("the worker's own steps check again before asking WeChat", () => {
     } finally {
       p.sim.setQuota({ submitRest: 20 });
     }
-    // Fixed, the same retry goes through: the step reads again what the kept report said was blocking.
+    // Fixed, the same retry goes through: the step reads again what the kept report said was blocking — and reads
+    // the categories once, for the report and for the audit's item.
+    p.sim.resetCounters();
     expect(deploymentOf(expectStatus(await api.post(`/v1/deployments/${built.id}/retry`), 200)).state).toBe('auditing');
+    expect(p.sim.counters()['/wxa/get_category']).toBe(1);
   });
 
   it('a retried release of a never released mini program whose filing is found wanting is not sent to WeChat', async () => {

@@ -56,8 +56,9 @@ export async function startBuild(
   const permissions = hasCodePermissions(miniProgram.data.funcScopeIds, { plugins: app.data.requiredPlugins.length > 0 });
   if (!permissions.ok) throw permissions.error;
 
-  // An open deployment is the clearer answer, and cheaper than the readiness gate's WeChat reads below.
-  await freeSlotOf(services, app.data.id);
+  // An open deployment is the clearer answer, and cheaper than the readiness gate's WeChat reads below. The slot
+  // and the latest deployment read here serve the gate and the first try at claiming the slot too.
+  const free = await freeSlotOf(services, app.data.id);
 
   const assets = await assetMetasOf(services, accountId, app.data);
   const configOk = checkAppConfig(app.data, assets);
@@ -70,7 +71,13 @@ export async function startBuild(
     if (!plugins.ok) throw plugins.error;
   }
   // Everything WeChat would refuse this build or its submit for, all at once, before anything is stored.
-  await assertReadyToBuild(services, miniProgram.data, app.data, { retryRefused: input.retryRefused === true }, signal);
+  await assertReadyToBuild(
+    services,
+    miniProgram.data,
+    app.data,
+    { retryRefused: input.retryRefused === true, latest: free.latest },
+    signal,
+  );
 
   const extJson = buildExtJson(app.data, {
     extAppid: appid,
@@ -92,9 +99,11 @@ export async function startBuild(
   );
   const started = transition(created, { type: 'startBuild' }, { at: services.clock(), actor, random: services.random });
   const slots = services.store.collection(appDeploymentSlotsCollection);
-  // A lost race for the slot means another build of the app took it: look again, and find its deployment open.
+  // A lost race for the slot (its version changed since it was read, or another build inserted it) means another
+  // build of the app took it: look again, and find its deployment open.
+  let tries = 0;
   await retryOnConflict(`claim the build slot of app ${app.data.id}`, async () => {
-    const slot = await freeSlotOf(services, app.data.id);
+    const { slot } = tries++ === 0 ? free : await freeSlotOf(services, app.data.id);
     const claim = { deploymentId: created.id, at: services.clock() };
     await commitWithEvents(
       services.store,

@@ -7,6 +7,7 @@ import { type Deployment, type DeploymentCommand, transition, withTestersBound, 
 import { NotFoundError, ValidationError } from '../../domain/errors';
 import type { AccountId } from '../../domain/ids';
 import { whoCanPublish } from '../../domain/rules';
+import type { Stored } from '../../store/port';
 import { updateWithRetry } from '../../store/retry';
 import { ERRCODE, WeChatApiError } from '../../wechat/errcodes';
 import { getAccount } from '../catalog';
@@ -39,9 +40,25 @@ async function runCommand(
   actor: Actor,
   signal?: AbortSignal,
 ): Promise<Deployment> {
-  const stored = await getDeployment(services, accountId, id);
+  return runOn(services, await getDeployment(services, accountId, id), cmd, actor, signal, { linkChecked: false });
+}
+
+/**
+ * `runCommand` on the deployment as the caller has just read it (the command itself is applied to the stored one
+ * by compare-and-set); `linkChecked`: the caller has just checked that its app holds the mini program.
+ */
+async function runOn(
+  services: Services,
+  stored: Stored<Deployment>,
+  cmd: DeploymentCommand,
+  actor: Actor,
+  signal: AbortSignal | undefined,
+  options: { linkChecked: boolean },
+): Promise<Deployment> {
+  const { id } = stored;
   const at = services.clock();
-  if (LINKED_ONLY.has(cmd.type) && wouldChange(stored.data, cmd, { at, actor })) await assertStillLinked(services, stored.data);
+  if (LINKED_ONLY.has(cmd.type) && !options.linkChecked && wouldChange(stored.data, cmd, { at, actor }))
+    await assertStillLinked(services, stored.data);
   if (undoesAudit(stored.data, cmd, actor, at)) return withdrawThenApply(services, id, cmd, actor);
   const applied = await applyCommand(services, id, cmd, actor);
   const { next } = applied.effects;
@@ -76,7 +93,8 @@ export const cancelDeployment = (services: Services, accountId: AccountId, id: s
 
 /**
  * Runs a submit or a release after `check`, which is told whether the command would start anything: the readiness
- * checks read WeChat only then, and a repeated submit or release is answered as the deployment stands.
+ * checks read WeChat only then, and a repeated submit or release is answered as the deployment stands. The
+ * deployment is read once for both; `check` answers whether it checked the link (`assertStillLinked`) itself.
  */
 async function runChecked(
   services: Services,
@@ -85,17 +103,18 @@ async function runChecked(
   type: 'submitAudit' | 'startRelease',
   actor: Actor,
   signal: AbortSignal | undefined,
-  check: (deployment: Deployment, starts: boolean) => Promise<void>,
+  check: (deployment: Deployment, starts: boolean) => Promise<{ linkChecked: boolean }>,
 ): Promise<Deployment> {
   const stored = await getDeployment(services, accountId, id);
-  await check(stored.data, wouldChange(stored.data, { type }, { at: services.clock(), actor }));
-  return runCommand(services, accountId, id, { type }, actor, signal);
+  const checked = await check(stored.data, wouldChange(stored.data, { type }, { at: services.clock(), actor }));
+  return runOn(services, stored, { type }, actor, signal, checked);
 }
 
 export const submitForAudit = (services: Services, accountId: AccountId, id: string, actor: Actor, signal?: AbortSignal) =>
   runChecked(services, accountId, id, 'submitAudit', actor, signal, async (deployment, starts) => {
     // The whole readiness list before WeChat's submit, not the first errcode WeChat would answer.
     if (starts) await assertReadyToSubmit(services, deployment, signal);
+    return { linkChecked: false };
   });
 
 export const retryDeployment = (services: Services, accountId: AccountId, id: string, actor: Actor, signal?: AbortSignal) =>
@@ -103,9 +122,10 @@ export const retryDeployment = (services: Services, accountId: AccountId, id: st
 
 /** Release: only an approved deployment, only while the account may publish. Already released counts as done. */
 export const releaseDeployment = (services: Services, accountId: AccountId, id: string, actor: Actor, signal?: AbortSignal) =>
-  runChecked(services, accountId, id, 'startRelease', actor, signal, (deployment, starts) =>
-    assertReleasable(services, accountId, deployment, starts, signal),
-  );
+  runChecked(services, accountId, id, 'startRelease', actor, signal, async (deployment, starts) => {
+    await assertReleasable(services, accountId, deployment, starts, signal);
+    return { linkChecked: starts };
+  });
 
 /**
  * What a release checks before it starts (`starts`: it would), also before a rollout's phased release (grayrelease
@@ -121,7 +141,7 @@ export async function assertReleasable(
   const account = await getAccount(services, accountId);
   const mp = await services.db.miniPrograms.get(deployment.miniProgramAppid);
   if (!mp) throw new NotFoundError('the deployment’s mini program is gone', { code: 'MINI_PROGRAM_NOT_FOUND' });
-  // Checked in `runCommand` too (when the release would start), and here first so the reason is the clearest one.
+  // Here first (not in `runCommand`) so that the reason is the clearest one.
   if (starts) await assertStillLinked(services, deployment);
   const allowed = whoCanPublish(account.data, mp.data, services.config.requireSameSubject);
   if (!allowed.ok) throw allowed.error;

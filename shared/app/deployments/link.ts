@@ -2,6 +2,8 @@
  * Whether a deployment's app still holds its mini program, checked right before every act at WeChat: a worker step
  * that finds the link lost voids the deployment instead, a caller's command is refused.
  */
+
+import type { App } from '../../domain/app';
 import { auditMayBeLive, type Deployment, SUBMIT_CLOCK_SKEW_MS } from '../../domain/deployment';
 import type { Services } from '../context';
 import { closingWith, type Withdrawal, withdrawOwnAudit } from './audits';
@@ -21,17 +23,25 @@ export interface LinkLoss {
  * A mini program waiting for a new scan (`needs-reauth`) is still this app's: the step fails at WeChat and waits.
  */
 export async function linkLoss(services: Services, deployment: Deployment): Promise<LinkLoss | null> {
+  const link = await linkOf(services, deployment);
+  return 'loss' in link ? link.loss : null;
+}
+
+/** `linkLoss`, or the app it read when the link holds: a worker step that needs the app's settings uses that read. */
+export async function linkOf(services: Services, deployment: Deployment): Promise<{ loss: LinkLoss } | { app: App }> {
   const [app, mp] = await Promise.all([services.db.apps.get(deployment.appId), services.db.miniPrograms.get(deployment.miniProgramAppid)]);
   if (!mp || mp.data.status === 'unauthorized') {
-    return { reason: `the mini program ${deployment.miniProgramAppid} no longer authorizes this platform`, platformActs: false };
+    return { loss: { reason: `the mini program ${deployment.miniProgramAppid} no longer authorizes this platform`, platformActs: false } };
   }
-  if (app?.data.miniProgramAppid !== deployment.miniProgramAppid || mp.data.linkedAppId !== deployment.appId) {
+  if (!app || app.data.miniProgramAppid !== deployment.miniProgramAppid || mp.data.linkedAppId !== deployment.appId) {
     return {
-      reason: `the app ${deployment.appId} is no longer linked to the mini program ${deployment.miniProgramAppid}`,
-      platformActs: mp.data.status === 'authorized',
+      loss: {
+        reason: `the app ${deployment.appId} is no longer linked to the mini program ${deployment.miniProgramAppid}`,
+        platformActs: mp.data.status === 'authorized',
+      },
     };
   }
-  return null;
+  return { app: app.data };
 }
 
 /**

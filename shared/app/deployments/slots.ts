@@ -19,10 +19,20 @@ export const appDeploymentSlotsCollection = defineCollection({
   schema: z.lazy(() => z.object({ deploymentId: deploymentIdSchema, at: timestampSchema })),
 });
 
-/** The slot's document, after refusing when the app's deployment it names is still open. */
-export async function freeSlotOf(services: Services, appId: AppId): Promise<Stored<{ deploymentId: string; at: number }> | null> {
+/** An app's build slot as a build finds it: the slot's document and the app's latest deployment. */
+export interface BuildSlot {
+  slot: Stored<{ deploymentId: string; at: number }> | null;
+  latest: Deployment | null;
+}
+
+/**
+ * The slot's document and the app's latest deployment (what the readiness gate then judges), after refusing when
+ * that deployment is still open: one read of each for an app with a slot, one query for an app never built.
+ */
+export async function freeSlotOf(services: Services, appId: AppId): Promise<BuildSlot> {
   const slot = await services.store.collection(appDeploymentSlotsCollection).get(appId);
-  const blocking = await openDeploymentOf(services, appId, slot?.data.deploymentId ?? null);
+  const latest = slot ? await services.db.deployments.get(slot.data.deploymentId) : await newestDeploymentOf(services, appId);
+  const blocking = await openDeploymentOf(services, appId, slot, latest);
   if (blocking) {
     throw new DeploymentConflictError(
       'DEPLOYMENT_ALREADY_OPEN',
@@ -30,21 +40,28 @@ export async function freeSlotOf(services: Services, appId: AppId): Promise<Stor
       { deploymentId: blocking.id, state: blocking.data.state },
     );
   }
-  return slot;
+  return { slot, latest: latest?.data ?? null };
 }
 
 /**
  * The app's open deployment, if any. The slot names the app's latest deployment, and a deployment is only created
  * while the one before it is closed (closed is for good): that one is the only candidate. An app without a slot
- * had its deployments made before slots existed: those are looked up by state.
+ * and without any deployment has none; one without a slot but with deployments had them made before slots
+ * existed: those are looked up by state.
  */
-async function openDeploymentOf(services: Services, appId: AppId, latest: string | null): Promise<Stored<Deployment> | null> {
-  if (latest !== null) {
-    const stored = await services.db.deployments.get(latest);
-    return stored && !isTerminal(stored.data) ? stored : null;
-  }
+async function openDeploymentOf(
+  services: Services,
+  appId: AppId,
+  slot: Stored<unknown> | null,
+  latest: Stored<Deployment> | null,
+): Promise<Stored<Deployment> | null> {
+  if (slot) return latest && !isTerminal(latest.data) ? latest : null;
+  if (!latest) return null;
   return (await findOpen(services, { appId }, 1))[0] ?? null;
 }
+
+const newestDeploymentOf = async (services: Services, appId: AppId): Promise<Stored<Deployment> | null> =>
+  (await services.db.deployments.find({ where: { appId }, orderBy: { field: 'createdAt', direction: 'desc' }, limit: 1 }))[0] ?? null;
 
 /**
  * The app's latest deployment, open or not: the one its slot names, or (for an app built before slots existed)
@@ -53,10 +70,7 @@ async function openDeploymentOf(services: Services, appId: AppId, latest: string
 export async function latestDeploymentOf(services: Services, appId: AppId): Promise<Deployment | null> {
   const slot = await services.store.collection(appDeploymentSlotsCollection).get(appId);
   if (slot) return (await services.db.deployments.get(slot.data.deploymentId))?.data ?? null;
-  return (
-    (await services.db.deployments.find({ where: { appId }, orderBy: { field: 'createdAt', direction: 'desc' }, limit: 1 }))[0]?.data ??
-    null
-  );
+  return (await newestDeploymentOf(services, appId))?.data ?? null;
 }
 
 /**

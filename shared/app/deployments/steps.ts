@@ -2,6 +2,7 @@
  * What each step of the worker does at WeChat — the build steps, the submit, the audit poll, the release — and the
  * change it records. WeChat's refusals a step does not handle itself are thrown, for the worker to record.
  */
+import type { App } from '../../domain/app';
 import type { Deployment, TesterRefusal, Work } from '../../domain/deployment';
 import type { WeChatAppid } from '../../domain/ids';
 import { blockedReason, refusalReason } from '../../domain/readiness';
@@ -9,14 +10,17 @@ import { ugcDeclareOf } from '../../domain/ugc-declaration';
 import { ERRCODE, TESTER_REFUSALS, WeChatApiError } from '../../wechat/errcodes';
 import { putAsset } from '../catalog';
 import type { Services } from '../context';
-import { applyPrivacyGuide, appOf, ensureDomains, GONE, prepareSubmit, type StepResult } from '../go-live-settings';
+import { applyPrivacyGuide, prepareSubmit, type StepResult, setDomains } from '../go-live-settings';
 import { releaseBlocker, submitBlocker } from '../readiness';
 import { adoptOwnAudit, pollAudit } from './audits';
 import { callOf } from './leases';
 import { type Applied, applyCommand, type StepOutcome, SYSTEM } from './state-changes';
 
-/** Does `work` for the deployment; the caller holds its lease and has checked that its app still holds the mini program. */
-export async function doStep(services: Services, deployment: Deployment, work: Work, signal?: AbortSignal): Promise<StepOutcome> {
+/**
+ * Does `work` for the deployment; the caller holds its lease and has checked that its app (`app`, as read for that
+ * check: the steps' settings come from it) still holds the mini program.
+ */
+export async function doStep(services: Services, deployment: Deployment, work: Work, app: App, signal?: AbortSignal): Promise<StepOutcome> {
   const appid = deployment.miniProgramAppid;
   const { client } = services.wechat;
   const call = callOf(signal);
@@ -28,11 +32,11 @@ export async function doStep(services: Services, deployment: Deployment, work: W
       return record({ type: 'buildCommitted' });
     }
     case 'setPrivacyGuide':
-      return settleStep(services, deployment, await applyPrivacyGuide(services, deployment, call), () =>
+      return settleStep(services, deployment, await applyPrivacyGuide(services, deployment, app, call), () =>
         record({ type: 'privacyGuideSet' }),
       );
     case 'setDomains':
-      return settleStep(services, deployment, await ensureDomains(services, deployment, call), () => record({ type: 'domainsSet' }));
+      return settleStep(services, deployment, await setDomains(services, appid, app, call), () => record({ type: 'domainsSet' }));
     case 'fetchQrCode': {
       const qr = await client.getQrcode(appid, undefined, call);
       const asset = await putAsset(services, deployment.accountId, qr.bytes, 'qrcode');
@@ -46,7 +50,7 @@ export async function doStep(services: Services, deployment: Deployment, work: W
       return record({ type: 'buildSucceeded', boundTesters: bound, refusedTesters: refused });
     }
     case 'submitAudit':
-      return submit(services, deployment, signal);
+      return submit(services, deployment, app, signal);
     case 'pollAudit':
       return pollAudit(services, deployment, signal);
     case 'release':
@@ -118,7 +122,7 @@ export async function bindTesters(
   return { bound, refused };
 }
 
-async function submit(services: Services, deployment: Deployment, signal?: AbortSignal): Promise<StepOutcome> {
+async function submit(services: Services, deployment: Deployment, app: App, signal?: AbortSignal): Promise<StepOutcome> {
   const { client } = services.wechat;
   const appid = deployment.miniProgramAppid;
   const call = callOf(signal);
@@ -126,18 +130,17 @@ async function submit(services: Services, deployment: Deployment, signal?: Abort
   // decided it since: submitting again would abandon that audit and spend another of the month's submits.
   const adopted = await adoptOwnAudit(services, deployment, signal);
   if (adopted) return adopted;
-  // One read of the app for the settings and the declaration: the guide, the domains and the UGC declaration.
-  const app = await appOf(services, deployment);
-  if (!app) return failWith(services, deployment, GONE);
   // The privacy scan, the guide and the domains: a step left undone ends the submit here.
   const ready = await prepareSubmit(services, deployment, app, call);
   if (ready.kind === 'later') return 'later';
   if (ready.kind === 'fail') return failWith(services, deployment, ready);
+  // The categories, for the audit's item, read once: a report read afresh below takes them from here.
+  const categories = await client.getCategory(appid, call);
   // A prerequisite lost since the build fails with the report's words before WeChat is asked (a bounded read: the
   // report of the last minute when there is one).
-  const blocked = await submitBlocker(services, deployment, app, signal);
+  const blocked = await submitBlocker(services, deployment, app, { categories }, signal);
   if (blocked) return failWith(services, deployment, { reason: blockedReason(blocked), retryable: true });
-  const [first] = (await client.getCategory(appid, call)).category_list;
+  const [first] = categories.category_list;
   if (!first) {
     return failWith(services, deployment, {
       reason:

@@ -11,7 +11,7 @@ import { AuthorizerNotAuthorizedError } from '../../wechat/tokens';
 import type { Services } from '../context';
 import { markMiniProgramNeedsReauth } from '../mini-programs';
 import { tryLease } from './leases';
-import { linkLoss, voidUnlinked } from './link';
+import { linkOf, voidUnlinked } from './link';
 import { postpone, readDeployment, type StepOutcome } from './state-changes';
 import { doStep, failWith } from './steps';
 
@@ -61,9 +61,9 @@ async function perform(services: Services, deployment: Deployment, work: Work, s
   try {
     // Checked before every step, the audit poll too: the app may have lost the mini program since the last one, and
     // the void at the time of the loss is only best effort (an audit left running would hold the app's build slot).
-    const loss = await linkLoss(services, deployment);
-    if (loss) return await voidUnlinked(services, deployment, loss, signal);
-    return await doStep(services, deployment, work, signal);
+    const link = await linkOf(services, deployment);
+    if ('loss' in link) return await voidUnlinked(services, deployment, link.loss, signal);
+    return await doStep(services, deployment, work, link.app, signal);
   } catch (error) {
     return recordFailure(services, deployment, work, error, signal);
   }

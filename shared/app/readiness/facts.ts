@@ -1,5 +1,7 @@
 import { type App, declaredPrivateInfosOf } from '../../domain/app';
+import type { Deployment } from '../../domain/deployment';
 import { AppError } from '../../domain/errors';
+import type { WeChatAppid } from '../../domain/ids';
 import type { MiniProgram } from '../../domain/mini-program';
 import { privacyKeysToDeclare } from '../../domain/privacy-guide';
 import { type Fact, known, notKnown, type ReadinessFacts } from '../../domain/readiness';
@@ -9,9 +11,10 @@ import { sharedSignal } from '../../runtime/abort';
 import { ERRCODE, WeChatApiError } from '../../wechat/errcodes';
 import type { CallOptions } from '../../wechat/http';
 import type { IcpEntranceInfoResponse } from '../../wechat/readiness-schemas';
-import type { VersionInfoResponse } from '../../wechat/schemas';
+import type { CategoryListResponse, VersionInfoResponse } from '../../wechat/schemas';
 import type { Services } from '../context';
 import { latestDeploymentOf } from '../deployments/slots';
+import { privacyScan } from '../go-live-settings';
 import { noteAuditQuota } from '../webhooks/quota';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -42,19 +45,27 @@ const hostOf = (domain: string): string => {
 
 const AWAITING_AUDIT: ReadonlySet<string> = new Set(['submitting', 'auditing']);
 
-/** `ignoreRefusals`: a build the user retries after WeChat's refusal (`retryRefused`) is not held back by that refusal. */
+export interface GatherOptions {
+  /** A build the user retries after WeChat's refusal (`retryRefused`) is not held back by that refusal. */
+  ignoreRefusals?: boolean;
+  /** The app's latest deployment when the caller has just read it (the build, with the app's slot). */
+  latest?: Deployment | null;
+  /** The mini program's categories when the caller has just read them (the submit step, for its audit item). */
+  categories?: CategoryListResponse;
+}
+
 export async function gatherFacts(
   services: Services,
   mp: MiniProgram,
   app: App | null,
   call: CallOptions,
-  options: { ignoreRefusals?: boolean } = {},
+  options: GatherOptions = {},
 ): Promise<ReadinessFacts> {
   // A dozen facts are read from WeChat at once, each listening to the caller's signal until it answers.
   if (call.signal) sharedSignal(call.signal);
   const { client } = services.wechat;
   const appid = mp.appid;
-  const latest = app === null ? null : await latestDeploymentOf(services, app.id);
+  const latest = app === null ? null : options.latest !== undefined ? options.latest : await latestDeploymentOf(services, app.id);
   const locationApis = app === null ? [] : [...declaredPrivateInfosOf(app)];
   const needed = app === null ? null : domainsNeeded(services.config.publicBaseUrl, app.config.serverDomains);
   const domainHosts = needed === null ? [] : [...new Set(DOMAIN_LISTS.flatMap((list) => needed[list]).map(hostOf))];
@@ -78,7 +89,7 @@ export async function gatherFacts(
   ] = await Promise.all([
     fact(() => client.getIcpEntranceInfo(appid, call)),
     granted(SET_ACCOUNT_INFO) ? fact(() => client.getAccountBasicInfo(appid, call)) : notGranted<never>(SET_ACCOUNT_INFO),
-    fact(() => client.getCategory(appid, call)),
+    options.categories ? known(options.categories) : fact(() => client.getCategory(appid, call)),
     fact(() => client.getVersionInfo(appid, call)),
     fact(() => client.getPrivacySetting(appid, 2, call)),
     locationApis.length > 0 ? fact(() => client.getPrivacyInterface(appid, call)) : known({ interface_list: [] }),
@@ -160,16 +171,14 @@ async function factUnless<T>(read: () => Promise<T>, errcode: number, meaning: T
   }
 }
 
-/** get_code_privacy_info: 61039 means the scan of the last commit still runs. */
-const scanFact = (services: Services, appid: string, call: CallOptions): Promise<ReadinessFacts['privacyScan']> =>
-  factUnless<{ running: boolean; withoutAuth: readonly string[]; withoutConf: readonly string[] }>(
-    async () => {
-      const scan = await services.wechat.client.getCodePrivacyInfo(appid, call);
-      return { running: false, withoutAuth: scan.without_auth_list, withoutConf: scan.without_conf_list };
-    },
-    ERRCODE.PRIVACY_SCAN_RUNNING,
-    { running: true, withoutAuth: [], withoutConf: [] },
-  );
+/** The scan of the last commit as the build and submit steps read it: null while it still runs (61039). */
+const scanFact = (services: Services, appid: WeChatAppid, call: CallOptions): Promise<ReadinessFacts['privacyScan']> =>
+  fact(async () => {
+    const scan = await privacyScan(services, appid, call);
+    return scan === null
+      ? { running: true, withoutAuth: [], withoutConf: [] }
+      : { running: false, withoutAuth: scan.without_auth_list, withoutConf: scan.without_conf_list };
+  });
 
 /** get_latest_auditstatus: 85058 means there never was an audit. */
 const latestAuditFact = (services: Services, appid: string, call: CallOptions): Promise<ReadinessFacts['latestAudit']> =>

@@ -23,9 +23,10 @@ import {
   type ReadinessStage,
 } from '../../domain/readiness';
 import { defineCollection } from '../../store/port';
+import type { CategoryListResponse } from '../../wechat/schemas';
 import { getApp, getMiniProgram } from '../catalog';
 import type { Services } from '../context';
-import { everReleasedOf, fact, gatherFacts, icpOf, mapFact } from './facts';
+import { everReleasedOf, fact, type GatherOptions, gatherFacts, icpOf, mapFact } from './facts';
 
 /** How long a report is shown again without asking WeChat: a console refresh, not a change the user made. */
 export const READINESS_TTL_MS = 60_000;
@@ -95,7 +96,7 @@ export async function freshReport(
   mp: MiniProgram,
   app: App | null,
   signal?: AbortSignal,
-  options: { ignoreRefusals?: boolean } = {},
+  options: GatherOptions = {},
 ): Promise<ReadinessReport> {
   const items = evaluateReadiness(await gatherFacts(services, mp, app, signal ? { signal } : {}, options));
   const checkedAt = services.clock();
@@ -178,10 +179,11 @@ export async function assertReady(
   app: App,
   stages: readonly ReadinessStage[],
   signal?: AbortSignal,
-  options: { except?: readonly ReadinessItemId[]; ignoreRefusals?: boolean } = {},
+  options: { except?: readonly ReadinessItemId[] } & GatherOptions = {},
 ): Promise<void> {
-  const report = await freshReport(services, mp, app, signal, { ignoreRefusals: options.ignoreRefusals === true });
-  const blocking = blockingFor(report.items, stages).filter((item) => !options.except?.includes(item.id));
+  const { except, ...gather } = options;
+  const report = await freshReport(services, mp, app, signal, gather);
+  const blocking = blockingFor(report.items, stages).filter((item) => !except?.includes(item.id));
   if (blocking.length === 0) return;
   const list = blocking.map((i) => `${i.title.en}: ${i.wechat.says}`).join('; ');
   // A bar known only from WeChat's refusal has no status to wait for: the user may build again to let WeChat decide.
@@ -192,21 +194,23 @@ export async function assertReady(
   );
 }
 
+/** `latest`: the app's latest deployment, which the build has just read (with its slot). */
 export const assertReadyToBuild = (
   services: Services,
   mp: MiniProgram,
   app: App,
-  options: { retryRefused: boolean },
+  options: { retryRefused: boolean; latest: Deployment | null },
   signal?: AbortSignal,
-): Promise<void> => assertReady(services, mp, app, BUILD_GATE, signal, { ignoreRefusals: options.retryRefused });
+): Promise<void> => assertReady(services, mp, app, BUILD_GATE, signal, { ignoreRefusals: options.retryRefused, latest: options.latest });
 
 /** Before a user's submit: the deployment's mini program with its app, for what blocks a build or a submit. */
 export async function assertReadyToSubmit(services: Services, deployment: Deployment, signal?: AbortSignal): Promise<void> {
   const [mp, app] = await Promise.all([services.db.miniPrograms.get(deployment.miniProgramAppid), services.db.apps.get(deployment.appId)]);
   // A link lost meanwhile is the pipeline's to report (DEPLOYMENT_APP_UNLINKED), with its own words.
   if (!mp || !app || app.data.miniProgramAppid !== deployment.miniProgramAppid) return;
-  // The scan's findings are the submit step's to report, API by API, as the deployment's failure (61040).
-  await assertReady(services, mp.data, app.data, BUILD_GATE, signal, { except: ['privacy-scan'] });
+  // The scan's findings are the submit step's to report, API by API, as the deployment's failure (61040). The
+  // deployment submitted is open, so it is the app's latest: the report does not read the slot for it again.
+  await assertReady(services, mp.data, app.data, BUILD_GATE, signal, { except: ['privacy-scan'], latest: deployment });
 }
 
 /**
@@ -250,12 +254,14 @@ const SUBMIT_STEP_OWN_ITEMS: ReadonlySet<ReadinessItemId> = new Set([
  * first item a fact shows blocking a build or a submit — a prerequisite lost since the build. The report kept for
  * the last minute is trusted when it shows nothing (the user's submit has just read one), read again when it shows
  * something (the user may have fixed it since), read now when there is none: at most one report per step. Bars
- * known only from an earlier refusal are left to WeChat: a retry is the user saying the bar may be gone.
+ * known only from an earlier refusal are left to WeChat: a retry is the user saying the bar may be gone. `read`:
+ * what the step has just read from WeChat itself (the categories), which a fresh report does not read again.
  */
 export async function submitBlocker(
   services: Services,
   deployment: Deployment,
   app: App,
+  read: { categories: CategoryListResponse },
   signal?: AbortSignal,
 ): Promise<ReadinessItem | null> {
   const mp = (await services.db.miniPrograms.get(deployment.miniProgramAppid))?.data;
@@ -264,5 +270,5 @@ export async function submitBlocker(
     blockingFor(report.items, BUILD_GATE).find((item) => !SUBMIT_STEP_OWN_ITEMS.has(item.id) && item.wechat.errcode === undefined) ?? null;
   const cached = await cachedReport(services, mp, app);
   if (cached !== null && blockerOf(cached) === null) return null;
-  return blockerOf(await freshReport(services, mp, app, signal));
+  return blockerOf(await freshReport(services, mp, app, signal, read));
 }
