@@ -2,19 +2,22 @@
  * Rollouts under fire (issue 15's reliability suite): one rollout of a template version to 30 mini programs, a
  * canary then three waves, while WeChat answers 20 % of every API call `-1`, rejects a fifth of the audits, drops,
  * duplicates and reorders its audit pushes — and the pollers that drive the rollout are real processes
- * (rollout-poller-process.ts) SIGKILLed at random points of their ticks, often two at once on the same database.
+ * (rollout-poller-process.ts) SIGKILLed at random points of their ticks or the instant WeChat has made a build,
+ * taken a submit or done a release for them (before they hear it), often two at once on the same database.
  * The platform's audit quota runs out on the way: the rollout must stop at its reserve and go on once refilled.
  *
  * At the end every member is in the state its audit decided (released, or rejected with WeChat's reason), no mini
  * program was submitted twice, the quota never went below the reserve, and no app ever had two open deployments.
  * The dice are seeded: the seed is in the test's name, and RELIABILITY_SEED replays a run.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { expectStatus } from '../../infra/local/driver';
 import { membersOf, rolloutCollections } from '../../shared/app/rollouts/store';
 import type { Deployment } from '../../shared/domain/deployment';
 import { isOpenState } from '../../shared/domain/deployment-states';
-import type { Rollout, RolloutMember } from '../../shared/domain/rollout';
+import { isSettled, type Rollout, type RolloutMember } from '../../shared/domain/rollout';
 import {
   authorizeNewApp,
   type ClockedServices,
@@ -27,6 +30,7 @@ import {
   sleep,
   spawnTsx,
   startSeededPlatform,
+  startWireTap,
   type TsxProcess,
 } from './support';
 
@@ -40,18 +44,26 @@ const SHORT_BY = 7;
 const REJECT_REASON = '1:小程序名称与内容不符';
 /** A poller's ticks, each this much later: past the rollout lease (2 min), the resume delays and the longest poll backoff. */
 const STEP_MS = 31 * 60_000;
-const TICKS_PER_POLLER = 3;
-const MAX_ROUNDS = 40;
+const TICKS_PER_POLLER = 4;
+const MAX_ROUNDS = 30;
 
 let p: SeededPlatform;
 let reader: ClockedServices;
 let rolloutId = '';
+let ticketSink: Server | undefined;
 const appIds: string[] = [];
 /** The mini program of each app. */
 const targets = new Map<string, string>();
 const dice = seededRandom(SEED + 1);
 /** The clock the next pollers start at: after every tick any poller ran so far. */
 let nextClock = Date.now() + STEP_MS;
+
+/** WeChat's time: the latest tick any poller began, running on in real time from there. */
+let weChatAhead = 0;
+const weChatNow = (): number => Date.now() + weChatAhead;
+const tickBegan = (at: number): void => {
+  weChatAhead = Math.max(weChatAhead, at - Date.now());
+};
 
 /** What each round did, printed at the end: where the kills landed. */
 const rounds: string[] = [];
@@ -63,7 +75,9 @@ const doubleOpen: string[] = [];
 beforeAll(async () => {
   p = await startSeededPlatform({
     random: seededRandom(SEED),
-    simulator: { pushRetryDelayMs: 20, pushReorderWindowMs: 30 },
+    // WeChat's clock keeps up with the pollers': a resumed submit takes WeChat's latest audit for its own only if
+    // WeChat received it after the submit began by our clock (ownsAudit), as in production, where both tell the time.
+    simulator: { pushRetryDelayMs: 20, pushReorderWindowMs: 30, now: weChatNow },
   });
   reader = servicesWithClock(p.env, Date.now());
   const first = await readyApp(p);
@@ -76,6 +90,15 @@ beforeAll(async () => {
   // WeChat decides each audit of the template within a second or two, rejecting a fifth (drawn from the seed).
   p.sim.setAuditProfile({ templateId: 101, minMs: 20, medianMs: 200, maxMs: 2000, rejectRate: 0.2, reason: REJECT_REASON, seed: SEED });
   p.sim.setQuota({ submitRest: RESERVE + APPS - SHORT_BY, submitLimit: 1000 });
+  // From now on verify tickets reach the pollers only (each records its own at its clock). A ticket is dated by its
+  // first recording: had the runtime recorded it first, at the real time, pollers days ahead would find it older
+  // than 12 h and mint no component token (the harness's artefact: every instance of a deployment shares one time).
+  ticketSink = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.end('success'));
+  });
+  await new Promise<void>((done) => ticketSink?.listen(0, '127.0.0.1', () => done()));
+  p.sim.configure({ componentEventUrl: `http://127.0.0.1:${(ticketSink.address() as AddressInfo).port}/` });
   const created = expectStatus(
     await first.api.post('/v1/rollouts', {
       templateId: 101,
@@ -92,6 +115,8 @@ beforeAll(async () => {
   rolloutId = z.object({ id: z.string() }).parse(created.body).id;
 }, 120_000);
 afterAll(async () => {
+  ticketSink?.closeAllConnections();
+  ticketSink?.close();
   await reader?.close();
   await p?.close();
 });
@@ -108,36 +133,62 @@ const deploymentsOf = async (appId: string): Promise<Deployment[]> =>
 const auditsAtWeChat = (): number =>
   appIds.reduce((sum, appId) => sum + (p.sim.miniProgram(targets.get(appId) ?? '')?.audits.length ?? 0), 0);
 
-/** A poller process whose `ticks` start at `nextClock`, each STEP_MS after the one before. */
-function startPoller(ticks: number): TsxProcess {
-  return spawnTsx('test/reliability/rollout-poller-process.ts', {
-    ...p.env,
-    LOG_LEVEL: 'error',
-    CLOCK_START: String(nextClock),
-    STEP_MS: String(STEP_MS),
-    TICKS: String(ticks),
-    SIM_URL: p.sim.baseUrl,
-  });
-}
+/** Where a poller dies: a random moment of a random tick, the instant WeChat answered one of its calls, or not at all. */
+type Death = { kind: 'delay'; tick: number; afterMs: number } | { kind: 'answered'; path: string } | null;
+/** The calls after which WeChat is ahead of the store: a build made, an audit submitted, a version released. */
+const TRAPPED_PATHS = ['/wxa/commit', '/wxa/submit_audit', '/wxa/release'];
 
-/** Runs one poller to its end or to a SIGKILL at a random point of a random tick; says what happened. */
-async function runPoller(poller: TsxProcess, ticks: number): Promise<string> {
-  const kill = dice() < 0.7 ? { tick: Math.floor(dice() * ticks), afterMs: Math.floor(dice() * 400) } : null;
-  let what = 'ran out';
-  if (kill) {
-    const started = await poller.untilOutput(new RegExp(`^tick ${kill.tick} `, 'm'));
-    if (started) {
+/**
+ * Runs a poller process whose `ticks` start at `nextClock`, each STEP_MS after the one before, to its end or to a
+ * SIGKILL; says what happened, and answers what it printed.
+ */
+async function runPoller(ticks: number): Promise<{ what: string; output: string }> {
+  const roll = dice();
+  const death: Death =
+    roll < 0.3
+      ? { kind: 'delay', tick: Math.floor(dice() * ticks), afterMs: Math.floor(dice() * 400) }
+      : roll < 0.65
+        ? { kind: 'answered', path: TRAPPED_PATHS[Math.floor(dice() * TRAPPED_PATHS.length)] ?? '' }
+        : null;
+  let poller: TsxProcess | undefined;
+  let trapped = false;
+  // Each poller reaches WeChat through a tap of its own, so the answer that kills it is one of its own calls.
+  const tap = await startWireTap(p.sim.baseUrl, {
+    after: async (exchange) => {
+      if (death?.kind !== 'answered' || trapped || exchange.path !== death.path || !poller) return 'relay';
+      trapped = true;
+      poller.child.kill('SIGKILL');
+      await poller.exited;
+      return 'drop';
+    },
+  });
+  try {
+    poller = spawnTsx('test/reliability/rollout-poller-process.ts', {
+      ...p.env,
+      WECHAT_API_BASE: tap.url,
+      LOG_LEVEL: 'error',
+      CLOCK_START: String(nextClock),
+      STEP_MS: String(STEP_MS),
+      TICKS: String(ticks),
+      SIM_URL: p.sim.baseUrl,
+    });
+    poller.child.stdout?.on('data', (chunk: Buffer) => {
+      for (const began of chunk.toString().matchAll(/^tick \d+ (\d+)$/gm)) tickBegan(Number(began[1]));
+    });
+    let what = 'ran out';
+    if (death?.kind === 'delay' && (await poller.untilOutput(new RegExp(`^tick ${death.tick} `, 'm')))) {
       // Somewhere inside the tick's WeChat calls and store writes, or just after it.
-      await sleep(kill.afterMs);
-      what = poller.output().includes(`done ${kill.tick}\n`)
-        ? `killed ${kill.afterMs} ms into tick ${kill.tick}, after it ended`
-        : `killed ${kill.afterMs} ms into tick ${kill.tick}`;
+      await sleep(death.afterMs);
+      what = `killed ${death.afterMs} ms into tick ${death.tick}${poller.output().includes(`done ${death.tick}\n`) ? ', after it ended' : ''}`;
       poller.child.kill('SIGKILL');
     }
+    await poller.exited;
+    if (trapped) what = `killed as WeChat answered its ${death?.kind === 'answered' ? death.path : '?'}`;
+    if (poller.child.signalCode === null && poller.child.exitCode !== 0) throw new Error(`a poller failed:\n${poller.output()}`);
+    return { what, output: poller.output() };
+  } finally {
+    await tap.close();
   }
-  await poller.exited;
-  if (!kill && poller.child.exitCode !== 0) throw new Error(`a poller failed:\n${poller.output()}`);
-  return what;
 }
 
 /**
@@ -149,12 +200,11 @@ async function runPoller(poller: TsxProcess, ticks: number): Promise<string> {
 async function round(): Promise<void> {
   const together = dice() < 0.5 ? 2 : 1;
   const ticks = together > 1 ? 1 : TICKS_PER_POLLER;
-  const pollers = Array.from({ length: together }, () => startPoller(ticks));
-  const outcomes = await Promise.all(pollers.map((poller) => runPoller(poller, ticks)));
+  const outcomes = await Promise.all(Array.from({ length: together }, () => runPoller(ticks)));
   // The next pollers start after the last tick any of these began: every lease they held has expired by then.
-  const clocks = pollers.flatMap((poller) => [...poller.output().matchAll(/^tick \d+ (\d+)$/gm)].map((m) => Number(m[1])));
+  const clocks = outcomes.flatMap(({ output }) => [...output.matchAll(/^tick \d+ (\d+)$/gm)].map((m) => Number(m[1])));
   nextClock = Math.max(nextClock, ...clocks) + STEP_MS;
-  rounds.push(`${pollers.length} poller${pollers.length > 1 ? 's' : ''}: ${outcomes.join('; ')}`);
+  rounds.push(`${together} poller${together > 1 ? 's' : ''}: ${outcomes.map((o) => o.what).join('; ')}`);
   quotaSeen.push(p.sim.quota().submitRest);
   for (const appId of appIds) {
     const open = (await deploymentsOf(appId)).filter((d) => isOpenState(d.state, d.failure));
@@ -188,8 +238,18 @@ it(`takes every member to the state its audit decided, never auditing twice, und
   process.stdout.write(`rollout rounds (seed ${SEED}):\n${rounds.map((r, i) => `  ${i + 1}. ${r}`).join('\n')}\n`);
 
   const { rollout, members } = await readRollout();
-  expect(rollout.state).toBe('completed');
-  expect(rollout.waiting).toBeNull();
+  // What went wrong, when something did: each unsettled member, and each mini program WeChat audited other than once,
+  // with the deployment history (to tell a lost step from a doubled one).
+  const suspects = members.filter((m) => !isSettled(m.state) || p.sim.miniProgram(targets.get(m.appId) ?? '')?.audits.length !== 1);
+  for (const m of suspects) {
+    const d = m.deploymentId ? (await reader.services.db.deployments.get(m.deploymentId))?.data : undefined;
+    const audits = p.sim
+      .miniProgram(targets.get(m.appId) ?? '')
+      ?.audits.map((a) => ({ auditid: a.auditid, status: a.status, at: a.submittedAt }));
+    process.stdout.write(
+      `suspect ${m.appId}: ${JSON.stringify({ member: m, audits, deployment: d?.history, others: await deploymentsOf(m.appId) })}\n`,
+    );
+  }
 
   // Each member as its audit at WeChat decided; one audit per mini program, one release per approved one.
   const outcomes = members.map((m) => {
@@ -214,10 +274,16 @@ it(`takes every member to the state its audit decided, never auditing twice, und
       reason: o.decision === 'approved' ? o.reason : expect.stringContaining(REJECT_REASON.slice(2)),
     })),
   );
+  expect({ state: rollout.state, waiting: rollout.waiting, quota: p.sim.quota().submitRest }).toEqual({
+    state: 'completed',
+    waiting: null,
+    quota: RESERVE,
+  });
   // The dice did what the test says: both outcomes, several kills, two pollers at once, pushes lost and copied.
   expect(outcomes.filter((o) => o.decision === 'rejected').length).toBeGreaterThan(0);
   expect(outcomes.filter((o) => o.decision === 'approved').length).toBeGreaterThan(0);
   expect(rounds.filter((r) => r.includes('killed')).length).toBeGreaterThanOrEqual(4);
+  expect(rounds.filter((r) => r.includes('as WeChat answered')).length).toBeGreaterThanOrEqual(2);
   expect(rounds.filter((r) => r.startsWith('2 pollers')).length).toBeGreaterThanOrEqual(2);
   const pushes = p.sim.pushLog();
   expect(pushes.filter((push) => push.outcome === 'dropped').length).toBeGreaterThan(0);
