@@ -3,8 +3,9 @@ import type { Actor } from './common';
 import { DEPLOYMENT_STATES } from './deployment-states';
 import {
   abortDone,
-  countStates,
+  countsByWave,
   createRollout,
+  estimatedEnd,
   gateDecision,
   MEMBER_STATES,
   type MemberEvent,
@@ -105,10 +106,10 @@ describe('members', () => {
     fc.constant<MemberEvent>({ type: 'phaseReverted', reason: 'aborted' }),
   );
 
-  it('any sequence keeps each member in exactly one known state, its history chained, and the counts conserved', () => {
+  it('any sequence keeps each member in exactly one known state, its history chained, and each wave’s counts true', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.nat(9), events), { maxLength: 80 }), (steps) => {
-        const { members: initial } = rolloutOf(10);
+        const { rollout, members: initial } = rolloutOf(10, { waves: { canary: { count: 2 }, percents: [50, 100] } });
         const members = [...initial];
         steps.forEach(([i, event], t) => {
           const m = members[i];
@@ -119,8 +120,14 @@ describe('members', () => {
             expect(error).toBeInstanceOf(RolloutMemberTransitionError);
           }
         });
-        const counts = countStates(members);
-        expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(10);
+        // What a reader sees per wave: each member counted once, in its own wave and its own state; each wave its size.
+        const waves = countsByWave(rollout, members);
+        expect(waves.map((w) => w.size)).toEqual([2, 3, 5]);
+        for (const { wave, size, counts } of waves) {
+          const inWave = members.filter((m) => m.wave === wave);
+          expect(inWave).toHaveLength(size);
+          expect(counts).toEqual(Object.fromEntries(MEMBER_STATES.map((state) => [state, inWave.filter((m) => m.state === state).length])));
+        }
         for (const m of members) {
           expect(MEMBER_STATES).toContain(m.state);
           m.history.forEach((entry, k) => {
@@ -299,5 +306,73 @@ describe('quota renewal', () => {
     // 2026-12-31 17:00 UTC is already 2027-01-01 01:00 in Beijing: the next renewal is February's.
     expect(new Date(nextQuotaRenewal(Date.UTC(2026, 11, 31, 17))).toISOString()).toBe('2027-01-31T16:00:00.000Z');
     expect(new Date(nextQuotaRenewal(Date.UTC(2026, 11, 7, 10))).toISOString()).toBe('2026-12-31T16:00:00.000Z');
+  });
+});
+
+describe('the estimated end', () => {
+  const HOUR = 3_600_000;
+  const NOW = T0 + 24 * HOUR;
+  const threeWaves = () => rolloutOf(10, { waves: { canary: { count: 2 }, percents: [50, 100] } });
+  /** The member submitted at `submittedAt` and, when `hours` is given, decided that much later as `state`. */
+  const audited = (m: RolloutMember, submittedAt: number, decided?: { hours: number; state: 'approved' | 'released' | 'rejected' }) => {
+    const auditing = memberTransition(
+      settle(m, 'auditing'),
+      { type: 'deployment', state: 'auditing', reason: null, submittedAt, decidedAt: null },
+      submittedAt,
+    );
+    if (!decided) return auditing;
+    const decidedAt = submittedAt + decided.hours * HOUR;
+    return memberTransition(
+      auditing,
+      { type: 'deployment', state: decided.state, reason: decided.state === 'rejected' ? 'name mismatch' : null, submittedAt, decidedAt },
+      decidedAt,
+    );
+  };
+  const canaryOf = (members: RolloutMember[]) => {
+    const [a, b, ...rest] = members;
+    if (!a || !b) throw new Error('no canary');
+    return { a, b, rest };
+  };
+
+  it('is absent while no audit has been decided', () => {
+    const { rollout, members } = threeWaves();
+    const { a, b, rest } = canaryOf(members);
+    expect(estimatedEnd(rollout, members, NOW)).toBeNull();
+    expect(estimatedEnd(rollout, [audited(a, T0), audited(b, T0 + HOUR), ...rest], NOW)).toBeNull();
+  });
+
+  it('is every wave still to run times the mean audit time observed, from now', () => {
+    const { rollout, members } = threeWaves();
+    const { a, b, rest } = canaryOf(members);
+    // Audits of 2 h and 4 h: 3 h a wave. The canary is still under way, then two waves: 9 h from now.
+    const canary = [audited(a, T0, { hours: 2, state: 'approved' }), audited(b, T0, { hours: 4, state: 'rejected' })];
+    expect(estimatedEnd(rollout, [...canary, ...rest], NOW)).toBe(NOW + 9 * HOUR);
+    // The fake clock moves on an hour: so does the estimate.
+    expect(estimatedEnd(rollout, [...canary, ...rest], NOW + HOUR)).toBe(NOW + 10 * HOUR);
+    // The canary settled (released, rejected): two waves left, 6 h.
+    const released = memberTransition(canary[0] as RolloutMember, { type: 'deployment', state: 'released', reason: null }, NOW);
+    const settledCanary = [released, canary[1] as RolloutMember, ...rest];
+    expect(estimatedEnd(rollout, settledCanary, NOW)).toBe(NOW + 6 * HOUR);
+    // Wave 1 under way, one of its audits a quick one (1 h): the mean is now 7 h / 3, for wave 1 and wave 2.
+    const advanced = rolloutTransition(rollout, { type: 'advance', to: 1 }, { at: NOW, actor: system }).rollout;
+    const [c, ...later] = rest;
+    if (!c) throw new Error('no wave 1');
+    const inWave1 = [released, canary[1] as RolloutMember, audited(c, NOW, { hours: 1, state: 'approved' }), ...later];
+    expect(estimatedEnd(advanced, inWave1, NOW + HOUR)).toBe(NOW + HOUR + Math.round((2 * 7 * HOUR) / 3));
+  });
+
+  it('is absent once the rollout completed or is being aborted', () => {
+    const { rollout, members } = threeWaves();
+    const { a, b, rest } = canaryOf(members);
+    const decided = [audited(a, T0, { hours: 2, state: 'approved' }), b, ...rest];
+    expect(estimatedEnd(rollout, decided, NOW)).not.toBeNull();
+    const aborting = rolloutTransition(
+      rollout,
+      { type: 'abort', options: { inReview: 'withdraw', released: 'leave' } },
+      { at: NOW, actor: admin },
+    );
+    expect(estimatedEnd(aborting.rollout, decided, NOW)).toBeNull();
+    const completed = { ...rollout, state: 'completed' as const };
+    expect(estimatedEnd(completed, decided, NOW)).toBeNull();
   });
 });

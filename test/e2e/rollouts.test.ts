@@ -12,6 +12,7 @@ import { driveRollouts } from '../../shared/app/rollouts/driver';
 import { applyMemberEvent, rolloutActor } from '../../shared/app/rollouts/store';
 import { outboxCollection } from '../../shared/app/webhooks/collections';
 import { MAX_POLL_DELAY_MS } from '../../shared/domain/deployment';
+import { DEPLOYMENT_STATES, isOpenState } from '../../shared/domain/deployment-states';
 import type { AccountId } from '../../shared/domain/ids';
 import { START_STALE_MS } from '../../shared/domain/rollout';
 import { servicesWithClock } from '../reliability/support';
@@ -234,9 +235,14 @@ describe('rollouts, end to end', () => {
       expect(new Set(deploymentIds).size).toBe(6);
       for (const app of apps) {
         const listed = z
-          .object({ deployments: z.array(z.object({ id: z.string(), state: z.string() })) })
+          .object({
+            deployments: z.array(
+              z.object({ id: z.string(), state: z.enum(DEPLOYMENT_STATES), failure: z.object({ retryable: z.boolean() }).nullable() }),
+            ),
+          })
           .parse(expectStatus(await api.get(`/v1/deployments?appId=${app.appId}&limit=100`), 200).body);
-        const open = listed.deployments.filter((d) => !['released', 'cancelled', 'withdrawn', 'rolled-back', 'voided'].includes(d.state));
+        // The one-open-deployment rule as the product states it: a second start of a member would be a second open one.
+        const open = listed.deployments.filter((d) => isOpenState(d.state, d.failure));
         expect(open.map((d) => d.id)).toEqual([memberOf(r, app.appId).deploymentId]);
       }
       await act(created.id, 'abort', { inReview: 'withdraw' });

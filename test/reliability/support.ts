@@ -11,76 +11,87 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { aimPushes, type Credentials, freshCredentials, platformEnv, ROOT, startSimulator } from '../../infra/testing/seeded-platform';
 import type { SimulatorOptions, WeChatSimulator } from '../../infra/wechat-sim';
-import { createServices, type Services } from '../../shared/app/context';
 import { type PollSummary, pollDue } from '../../shared/app/deployments';
 import type { Deployment } from '../../shared/domain/deployment';
-import { parseConfig } from '../../shared/runtime/config';
-import { createLogger, type Logger } from '../../shared/runtime/logger';
-import { openSqliteStore } from '../../shared/store/sqlite';
-import { createWeChatPlatform } from '../../shared/wechat/platform';
+import type { Logger } from '../../shared/runtime/logger';
 
 // The seeded platform and the scenario starters live in infra/testing (scripts/fuzz.ts uses them too).
 export * from '../../infra/testing/seeded-platform';
+// A poller with a clock of its own; apart so a child process (rollout-poller-process.ts) loads only it.
+export * from './clocked-services';
 
-/** The local runtime running as a process of its own. */
-export interface RuntimeProcess {
+import { type ClockedServices, servicesWithClock } from './clocked-services';
+
+/** A TypeScript file of ours running as a process of its own. */
+export interface TsxProcess {
   child: ChildProcess;
   /** Settles when the process has exited. */
   exited: Promise<void>;
-  /** Where it said it listens. */
-  url: string;
   /** All it has written to stdout and stderr so far. */
   output(): string;
+  /** The first match of `pattern` in its output, once it is there; null if the process exits without it. */
+  untilOutput(pattern: RegExp): Promise<RegExpExecArray | null>;
 }
 
 /**
- * Starts infra/local/main.ts with `env` (and only PATH and HOME of ours) and waits until it says where it listens.
- * tsx's loader runs inside the child itself: the tsx CLI would run the runtime in a grandchild that SIGKILL misses.
+ * Runs `script` (a path under the repository) with `env` (and only PATH and HOME of ours). tsx's loader runs
+ * inside the child itself: the tsx CLI would run the script in a grandchild that SIGKILL misses.
  */
-export async function spawnLocalRuntime(env: Record<string, string>): Promise<RuntimeProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'infra', 'local', 'main.ts')], {
+export function spawnTsx(script: string, env: Record<string, string>): TsxProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script)], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  const deadline = Date.now() + 120_000; // a hang guard: a loaded machine starts tsx slowly
-  for (;;) {
-    const found = /running at (http:\/\/[\d.:]+)/.exec(output);
-    if (found?.[1]) return { child, exited, url: found[1], output: () => output };
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`the runtime did not start:\n${output}`);
-    }
-    await sleep(20);
-  }
-}
-
-/**
- * Another instance of the backend on the same database and WeChat, whose clock the test sets: what a poller
- * minutes or hours later would do (pipeline.test.ts `servicesAt`, with a clock that moves).
- */
-export function servicesWithClock(env: Record<string, string | undefined>, start: number, log: Logger = createLogger({ level: 'error' })) {
-  let now = start;
-  const clock = () => now;
-  const config = parseConfig(env);
-  const store = openSqliteStore({ path: env.SQLITE_PATH ?? '', clock });
-  const wechat = createWeChatPlatform({ config, store, log, clock });
-  const services: Services = createServices({ config, log, store, wechat, clock });
-  return {
-    services,
-    setClock: (at: number) => {
-      now = at;
-    },
-    now: () => now,
-    close: () => store.close(),
+  const waiting = new Set<() => void>();
+  const heard = (chunk: Buffer) => {
+    output += chunk.toString();
+    for (const check of waiting) check();
   };
+  child.stdout?.on('data', heard);
+  child.stderr?.on('data', heard);
+  let over = false;
+  const exited = new Promise<void>((done) =>
+    child.once('exit', () => {
+      over = true;
+      for (const check of waiting) check();
+      done();
+    }),
+  );
+  const untilOutput = (pattern: RegExp) =>
+    new Promise<RegExpExecArray | null>((done) => {
+      const check = () => {
+        const found = pattern.exec(output);
+        if (!found && !over) return;
+        waiting.delete(check);
+        done(found);
+      };
+      waiting.add(check);
+      check();
+    });
+  return { child, exited, output: () => output, untilOutput };
 }
 
-export type ClockedServices = ReturnType<typeof servicesWithClock>;
+/** The local runtime running as a process of its own. */
+export interface RuntimeProcess extends TsxProcess {
+  /** Where it said it listens. */
+  url: string;
+}
+
+/** Starts infra/local/main.ts with `env` and waits until it says where it listens. */
+export async function spawnLocalRuntime(env: Record<string, string>): Promise<RuntimeProcess> {
+  const started = spawnTsx(join('infra', 'local', 'main.ts'), env);
+  // A hang guard: a loaded machine starts tsx slowly.
+  const guard = setTimeout(() => started.child.kill('SIGKILL'), 120_000);
+  const found = await started.untilOutput(/running at (http:\/\/[\d.:]+)/);
+  clearTimeout(guard);
+  if (!found?.[1]) {
+    started.child.kill('SIGKILL');
+    throw new Error(`the runtime did not start:\n${started.output()}`);
+  }
+  return { ...started, url: found[1] };
+}
 
 /**
  * Runs poller ticks, each `stepMs` later than the one before (more than the longest poll backoff), until every
