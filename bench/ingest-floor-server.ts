@@ -1,12 +1,9 @@
 /**
  * Child process of bench/ingest.ts: a calibration, not the product. The least a correct receiver of component
- * pushes does, written by hand with no framework, so the benchmark can show where the floor lies on this machine:
- * `node:http`; the product's own message crypto (`openEnvelope`: timestamp window, msg_signature, AES-CBC,
- * padding, appid trailer, both XML documents) and the plain `signature`; the push's fingerprint; the same SQLite
- * reads the product makes (inbox, authorizer tokens, mini program — same tables, same statements, WAL with
- * synchronous=NORMAL) and the one write, the inbox record, made before `success` is answered; one JSON log line.
- * Left out, and what the product adds to this: zod validation of the query, the XML and every document, the
- * provider shim and the middy stack, the error mapping, log redaction, configuration.
+ * pushes does, written by hand with no framework (`bench/ingest-floor.ts`), behind `node:http`, so the benchmark
+ * can show where the floor lies on this machine. Left out, and what the product adds to this: zod validation of
+ * the query, the XML and every document, the provider shim and the middy stack, the error mapping, log
+ * redaction, configuration.
  *
  * With GROUP_COMMIT=1 the inbox records of all pushes that arrived in one turn of the event loop are written in
  * one transaction (each push still answered only after its record is committed): the lever SQLite's per-commit
@@ -14,104 +11,20 @@
  *
  * IPC as bench/ingest-server.ts: sends `{url}` once listening; `exit` closes it.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type ServerResponse } from 'node:http';
-import Database from 'better-sqlite3';
-import { LOCAL_WECHAT_DEFAULTS as C } from '../shared/runtime/config';
-import { plainSignature, WeChatMessageCrypto } from '../shared/wechat/crypto';
+import { createServer } from 'node:http';
+import { createFloorReceiver } from './ingest-floor';
 
-const messageCrypto = new WeChatMessageCrypto({
-  token: C.WECHAT_TOKEN,
-  encodingAESKey: C.WECHAT_ENCODING_AES_KEY,
-  appId: C.WECHAT_COMPONENT_APPID,
-});
-const db = new Database(process.env.SQLITE_PATH ?? ':memory:');
-db.pragma('journal_mode = WAL');
-db.pragma('synchronous = NORMAL');
-for (const table of ['inbox', 'authorizerTokens', 'miniPrograms']) {
-  db.exec(`CREATE TABLE IF NOT EXISTS "c_${table}" (
-    id TEXT PRIMARY KEY, version INTEGER NOT NULL, expires_at INTEGER, body TEXT NOT NULL CHECK (json_valid(body)))`);
-}
-const lookup = (table: string) =>
-  db.prepare(`SELECT id, version, expires_at, body FROM "c_${table}" WHERE id = @id AND (expires_at IS NULL OR expires_at > @now)`);
-const inboxEntry = lookup('inbox');
-const authorizerTokens = lookup('authorizerTokens');
-const miniProgram = lookup('miniPrograms');
-const record = db.prepare(
-  `INSERT INTO "c_inbox" (id, version, expires_at, body) VALUES (@id, 1, @expiresAt, @body)
-   ON CONFLICT(id) DO UPDATE SET version = version + 1, expires_at = excluded.expires_at, body = excluded.body
-   WHERE expires_at IS NOT NULL AND expires_at <= @now
-   RETURNING id, version, expires_at, body`,
-);
-type Row = { id: string; body: string; expiresAt: number; now: number };
-const groupCommit = process.env.GROUP_COMMIT === '1';
-const pending: { row: Row; answer: () => void; fail: (error: unknown) => void }[] = [];
-const recordAll = db.transaction((rows: Row[]) => {
-  for (const row of rows) record.get(row);
-});
-const flush = () => {
-  const batch = pending.splice(0);
-  try {
-    recordAll(batch.map((p) => p.row));
-  } catch (error) {
-    for (const p of batch) p.fail(error);
-    return;
-  }
-  for (const p of batch) p.answer();
-};
-
-const sameText = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
-const answer = (res: ServerResponse, status: number, type: unknown, body: string) => {
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'request', status, push: type })}\n`);
-  res.writeHead(status, { 'content-type': 'text/plain' });
-  res.end(body);
-};
+const receive = createFloorReceiver({ sqlitePath: process.env.SQLITE_PATH ?? ':memory:', groupCommit: process.env.GROUP_COMMIT === '1' });
 
 const server = createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
-  req.on('end', () => {
-    try {
-      const url = req.url ?? '';
-      const query = new URLSearchParams(url.slice(url.indexOf('?') + 1));
-      const timestamp = query.get('timestamp') ?? '';
-      const nonce = query.get('nonce') ?? '';
-      if (!sameText(plainSignature(C.WECHAT_TOKEN, timestamp, nonce), query.get('signature') ?? ''))
-        return answer(res, 401, null, 'bad signature');
-      const opened = messageCrypto.openEnvelope({
-        body: Buffer.concat(chunks).toString('utf8'),
-        msgSignature: query.get('msg_signature') ?? undefined,
-        timestamp,
-        nonce,
-      });
-      const type = opened.fields.InfoType;
-      const id = createHash('sha256').update('component').update('\0').update(opened.message).digest('hex');
-      const now = Date.now();
-      if (inboxEntry.get({ id, now })) return answer(res, 200, type, 'success');
-      const appId = String(opened.fields.AuthorizerAppid);
-      authorizerTokens.get({ id: appId, now });
-      miniProgram.get({ id: appId, now });
-      const body = JSON.stringify({
-        source: 'component',
-        type,
-        appId,
-        createTime: Number(opened.fields.CreateTime),
-        receivedAt: now,
-        status: 'processed',
-        processedAt: Date.now(),
-        outcome: 'ignored: unknown mini program',
-      });
-      const row = { id, body, expiresAt: now + 7 * 24 * 3600_000, now };
-      if (!groupCommit) {
-        record.get(row);
-        return answer(res, 200, type, 'success');
-      }
-      pending.push({ row, answer: () => answer(res, 200, type, 'success'), fail: (error) => answer(res, 500, type, String(error)) });
-      if (pending.length === 1) setImmediate(flush);
-    } catch (error) {
-      answer(res, 400, null, String(error));
-    }
-  });
+  req.on('end', () =>
+    receive(req.url ?? '', Buffer.concat(chunks).toString('utf8'), (status, _type, body) => {
+      res.writeHead(status, { 'content-type': 'text/plain' });
+      res.end(body);
+    }),
+  );
 });
 server.listen(0, '127.0.0.1', () => process.send?.({ url: `http://127.0.0.1:${(server.address() as { port: number }).port}` }));
 process.on('message', (message) => {

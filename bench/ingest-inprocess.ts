@@ -8,16 +8,26 @@
  *
  * `--concurrency N` keeps N pushes in flight (as N connections would), so the store can group their writes.
  *
- * `npx tsx bench/ingest-inprocess.ts [--amount 20000] [--concurrency 1] [--json]`
+ * `--floor` sends the same pushes through the floor's receiver instead (`bench/ingest-floor.ts`: no framework, the
+ * same crypto, reads and durable write): the CPU the product's framework adds is the difference. Run it beside the
+ * product's run, alternately, on a shared machine.
+ *
+ * `--profile-out FILE` runs the V8 sampling profiler over the timed pushes only (not the sealing, loading or
+ * warm-up), writes the `.cpuprofile` there and prints where the self time goes (bench/profile.ts).
+ *
+ * `npx tsx bench/ingest-inprocess.ts [--amount 20000] [--concurrency 1] [--floor] [--profile-out FILE] [--json]`
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { localBundleEnv } from '../scripts/build';
 import type { LocalHttpEvent } from '../shared/runtime/shim';
+import { createFloorReceiver } from './ingest-floor';
+import { byLocation, profileTable, summarize } from './profile';
 import { sealUnauthorizedPushes } from './pushes';
-import { numberArg } from './support';
+import { arg, numberArg, ROOT } from './support';
 
 async function run() {
   const amount = numberArg('amount', 20_000);
@@ -34,6 +44,8 @@ async function run() {
     else writeSync(devNull, chunk);
     return true;
   };
+  const floor = process.argv.includes('--floor');
+  const receiveOnFloor = floor ? createFloorReceiver({ sqlitePath: join(work, 'floor.db'), groupCommit: false }) : undefined;
   const { handler } = await import('../functions/authorize-callback/handler');
   const events: LocalHttpEvent[] = sealUnauthorizedPushes(amount).map(({ query, body }) => ({
     kind: 'local-http',
@@ -51,7 +63,14 @@ async function run() {
     pathParameters: {},
     resource: '/wechat/component/events',
   }));
+  const callFloor = (event: LocalHttpEvent) =>
+    new Promise<void>((resolve, reject) =>
+      receiveOnFloor?.(`${event.rawPath}?${event.rawQueryString}`, Buffer.from(event.bodyBase64, 'base64').toString('utf8'), (status) =>
+        status === 200 ? resolve() : reject(new Error(`floor answered ${status}`)),
+      ),
+    );
   const call = async (event: LocalHttpEvent) => {
+    if (floor) return callFloor(event);
     const result = (await handler(event, {
       requestId: event.requestId,
       functionName: 'authorize-callback',
@@ -69,6 +88,14 @@ async function run() {
   };
   const warm = Math.min(2000, Math.floor(amount / 5));
   await callAll(0, warm);
+  const profileOut = arg('profile-out');
+  const session = new Session();
+  if (profileOut) {
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 200 });
+    await session.post('Profiler.start');
+  }
   const started = process.hrtime.bigint();
   const cpuBefore = process.cpuUsage();
   await callAll(warm, amount);
@@ -76,13 +103,22 @@ async function run() {
   // CPU time (user + system) of this process: steadier than wall time when other processes share the cores.
   const cpu = process.cpuUsage(cpuBefore);
   const cpuUs = (cpu.user + cpu.system) / (amount - warm);
+  if (profileOut) {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(profileOut, JSON.stringify(profile));
+    session.disconnect();
+    const summary = summarize(profileOut, byLocation(ROOT), 30);
+    process.stderr.write(`${profileTable(summary, 'groups')}\n\n${profileTable(summary, 'functions')}\n`);
+  }
   process.stdout.write = write;
   if (process.argv.includes('--json')) {
-    console.log(JSON.stringify({ pushes: amount - warm, concurrency, usPerPush: us, cpuUsPerPush: cpuUs }));
+    console.log(
+      JSON.stringify({ receiver: floor ? 'floor' : 'product', pushes: amount - warm, concurrency, usPerPush: us, cpuUsPerPush: cpuUs }),
+    );
     return;
   }
   console.log(
-    `${(amount - warm).toLocaleString('en-US')} pushes, ${concurrency} in flight, ${us.toFixed(1)} µs per push in process (${Math.round(1e6 / us).toLocaleString('en-US')} /s on one core); ${cpuUs.toFixed(1)} µs of CPU per push`,
+    `${floor ? 'floor' : 'product'}: ${(amount - warm).toLocaleString('en-US')} pushes, ${concurrency} in flight, ${us.toFixed(1)} µs per push in process (${Math.round(1e6 / us).toLocaleString('en-US')} /s on one core); ${cpuUs.toFixed(1)} µs of CPU per push`,
   );
 }
 

@@ -43,10 +43,35 @@ export function registerSecret(value: string | undefined | null): void {
   }
 }
 
+/** Every registered secret is at least this long, so a shorter string holds none (most logged values). */
+const MIN_SECRET_LENGTH = 8;
+
+const maskTokens = (value: string): string => {
+  // Scans first and rebuilds only when a run is a live token: nearly every logged string holds none.
+  TOKEN_RUN.lastIndex = 0;
+  for (let run = TOKEN_RUN.exec(value); run; run = TOKEN_RUN.exec(value)) {
+    if (tokenSecrets.has(run[0])) return value.replace(TOKEN_RUN, (found) => (tokenSecrets.has(found) ? REDACTED : found));
+  }
+  return value;
+};
+
 const maskString = (value: string): string => {
-  let masked = tokenSecrets.size > 0 ? value.replace(TOKEN_RUN, (run) => (tokenSecrets.has(run) ? REDACTED : run)) : value;
+  if (value.length < MIN_SECRET_LENGTH) return value;
+  let masked = tokenSecrets.size > 0 ? maskTokens(value) : value;
   for (const secret of otherSecrets) if (masked.includes(secret)) masked = masked.split(secret).join(REDACTED);
   return masked;
+};
+
+/** Field names repeat on every line (time, msg, requestId, status…): their verdict is worked out once each. */
+const secretKeyVerdicts = new Map<string, boolean>();
+const MAX_KEY_VERDICTS = 10_000;
+const isSecretKey = (key: string): boolean => {
+  let verdict = secretKeyVerdicts.get(key);
+  if (verdict === undefined) {
+    verdict = SECRET_KEY.test(key);
+    if (secretKeyVerdicts.size < MAX_KEY_VERDICTS) secretKeyVerdicts.set(key, verdict);
+  }
+  return verdict;
 };
 
 export function redact(value: unknown, depth = 0): unknown {
@@ -59,7 +84,7 @@ export function redact(value: unknown, depth = 0): unknown {
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
     // Numbers and booleans under secret-sounding keys (tokenExpiresAt, hasRefreshToken) carry no secret.
-    const hides = SECRET_KEY.test(key) && (typeof item === 'string' || (typeof item === 'object' && item !== null));
+    const hides = (typeof item === 'string' || (typeof item === 'object' && item !== null)) && isSecretKey(key);
     out[key] = hides ? REDACTED : redact(item, depth + 1);
   }
   return out;
@@ -93,17 +118,20 @@ export function createLogger(
   const threshold = LEVELS[options.level ?? 'info'];
   const sink = options.sink ?? ((line: string) => process.stdout.write(`${line}\n`));
   const now = options.now ?? Date.now;
-  const base = options.base ?? {};
-  const write = (level: LogLevel, message: string, fields?: Record<string, unknown>) => {
-    if (LEVELS[level] < threshold) return;
-    const entry = redact({ time: new Date(now()).toISOString(), level, msg: message, ...base, ...fields });
-    sink(JSON.stringify(entry));
+  // A child (one per request) shares its parent's settings and only carries its own base fields.
+  const withBase = (base: Record<string, unknown>): Logger => {
+    const write = (level: LogLevel, message: string, fields?: Record<string, unknown>) => {
+      if (LEVELS[level] < threshold) return;
+      const entry = redact({ time: new Date(now()).toISOString(), level, msg: message, ...base, ...fields });
+      sink(JSON.stringify(entry));
+    };
+    return {
+      debug: (message, fields) => write('debug', message, fields),
+      info: (message, fields) => write('info', message, fields),
+      warn: (message, fields) => write('warn', message, fields),
+      error: (message, fields) => write('error', message, fields),
+      child: (fields) => withBase({ ...base, ...fields }),
+    };
   };
-  return {
-    debug: (message, fields) => write('debug', message, fields),
-    info: (message, fields) => write('info', message, fields),
-    warn: (message, fields) => write('warn', message, fields),
-    error: (message, fields) => write('error', message, fields),
-    child: (fields) => createLogger({ ...options, base: { ...base, ...fields } }),
-  };
+  return withBase(options.base ?? {});
 }

@@ -81,7 +81,18 @@ export function createInbox(store: DocumentStore, clock: () => number = Date.now
       status: 'processed' | 'failed',
       outcome: string,
     ): Promise<'recorded' | 'duplicate'> => {
-      const entry: InboxEntry = { ...facts, receivedAt, status, processedAt: clock(), outcome };
+      // The facts' fields named one by one rather than spread: new keys after a spread cost ~1.5 µs each on Node 20
+      // (bench/object-spread.ts), paid on every push.
+      const entry: InboxEntry = {
+        source: facts.source,
+        type: facts.type,
+        appId: facts.appId,
+        createTime: facts.createTime,
+        receivedAt,
+        status,
+        processedAt: clock(),
+        outcome,
+      };
       return retryOnConflict(`record push ${id}`, async () => {
         try {
           await inbox.insert(id, entry, { expiresAt: receivedAt + INBOX_RETENTION_MS });
