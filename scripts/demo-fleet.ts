@@ -3,9 +3,10 @@
  * everyone; WeChat rejects one canary audit, the gate halts the rollout by itself, the operator retries the member and
  * resumes, and the waves go on to the end. Each poller tick prints the rollout's state and its members per state.
  */
-import { z } from 'zod';
+
 import { expectStatus } from '../infra/local/driver';
 import { authorizeNewApp, readyApp, startSeededPlatform } from '../infra/testing/seeded-platform';
+import * as z from '../shared/domain/zod';
 
 const APPS = 24;
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
@@ -14,15 +15,15 @@ const rolloutView = z.object({
   id: z.string(),
   state: z.string(),
   currentWave: z.number(),
-  stateReason: z.string().nullable(),
+  stateReason: z.nullable(z.string()),
   waves: z.array(z.object({ size: z.number(), counts: z.record(z.string(), z.number()) })),
   members: z.array(
     z.object({
       appId: z.string(),
       wave: z.number(),
       state: z.string(),
-      deploymentId: z.string().nullable(),
-      miniProgramAppid: z.string().nullable(),
+      deploymentId: z.nullable(z.string()),
+      miniProgramAppid: z.nullable(z.string()),
     }),
   ),
 });

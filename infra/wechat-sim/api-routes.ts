@@ -2,7 +2,7 @@
  * The WeChat endpoints the client uses, with WeChat's paths, methods, token query names and body shapes
  * (reference §3–§4). Each handler turns HTTP into a call on `SimState`; the rules live there.
  */
-import { z } from 'zod';
+import * as z from '../../shared/domain/zod';
 import type { Answer, ApiContext, ApiRoute, AuthorizerContext } from './api-route';
 import { wxFail } from './errors';
 import { GO_LIVE_ROUTES } from './go-live-routes';
@@ -23,7 +23,7 @@ const code = (method: 'GET' | 'POST', path: string, handle: (ctx: AuthorizerCont
 const ok = (extra: Record<string, unknown> = {}): SimResponse => json({ errcode: 0, errmsg: 'ok', ...extra });
 
 /** Body of a WeChat call; a malformed one is 47001 like WeChat's "data format error hint: [field]". */
-function body<T>(schema: z.ZodType<T>, ctx: ApiContext): T {
+function body<T>(schema: z.ZodMiniType<T>, ctx: ApiContext): T {
   const raw = ctx.body ?? {};
   if (!isPlainObject(raw)) wxFail(47001);
   const result = schema.safeParse(raw);
@@ -34,9 +34,9 @@ function body<T>(schema: z.ZodType<T>, ctx: ApiContext): T {
   return result.data;
 }
 
-const optionalString = z.string().optional();
+const optionalString = z.optional(z.string());
 /** Ids WeChat documents as numbers; numeric strings are accepted like WeChat's own JSON parser does. */
-const idLike = z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]);
+const idLike = z.union([z.number().check(z.int()), z.pipe(z.string().check(z.regex(/^\d+$/)), z.transform(Number))]);
 
 const componentTokenBody = z.object({
   component_appid: optionalString,
@@ -50,15 +50,15 @@ const authorizerTokenBody = z.object({
 });
 const authorizerListBody = z.object({
   component_appid: optionalString,
-  offset: z.number().int().min(0).default(0),
-  count: z.number().int().min(1).default(100),
+  offset: z._default(z.number().check(z.int(), z.gte(0)), 0),
+  count: z._default(z.number().check(z.int(), z.gte(1)), 100),
 });
 const commitBody = z.object({
   // Checked by the state with WeChat's own codes (85014, 47001, 85013, 85048) rather than a generic 47001.
   template_id: z.unknown(),
   ext_json: z.unknown(),
-  user_version: z.string().max(64).default(''),
-  user_desc: z.string().default(''),
+  user_version: z._default(z.string().check(z.maxLength(64)), ''),
+  user_desc: z._default(z.string(), ''),
 });
 const pluginBody = z.object({
   action: z.string(),
@@ -78,7 +78,7 @@ function checkComponentAppId(state: SimState, appId: string | undefined): void {
  */
 const componentCall = <T extends { component_appid?: string | undefined }>(
   path: string,
-  schema: z.ZodType<T>,
+  schema: z.ZodMiniType<T>,
   answer: (state: SimState, b: T) => unknown,
 ): ApiRoute => ({
   method: 'POST',
@@ -161,13 +161,15 @@ const privacyOwnerSetting = z
     contact_qq: optionalString,
     contact_weixin: optionalString,
     ext_file_media_id: optionalString,
-    notice_method: z.string().min(1),
+    notice_method: z.string().check(z.minLength(1)),
     store_expire_timestamp: optionalString,
   })
-  .refine((o) => [o.contact_phone, o.contact_email, o.contact_qq, o.contact_weixin].some((c) => c !== undefined && c !== ''), {
-    message: 'at least one contact is required',
-    path: ['contact_phone'],
-  });
+  .check(
+    z.refine((o) => [o.contact_phone, o.contact_email, o.contact_qq, o.contact_weixin].some((c) => c !== undefined && c !== ''), {
+      message: 'at least one contact is required',
+      path: ['contact_phone'],
+    }),
+  );
 
 const codeRoutes: ApiRoute[] = [
   code('POST', '/wxa/commit', (ctx) => {
@@ -212,15 +214,15 @@ const codeRoutes: ApiRoute[] = [
   code('GET', '/wxa/get_category', (ctx) => ok(ctx.state.categories(ctx.mp))),
   code('GET', '/wxa/get_page', (ctx) => ok(ctx.state.pages(ctx.mp))),
   code('POST', '/cgi-bin/component/getprivacysetting', (ctx) => {
-    const b = body(z.object({ privacy_ver: z.union([z.literal(1), z.literal(2)]).default(2) }), ctx);
+    const b = body(z.object({ privacy_ver: z._default(z.union([z.literal(1), z.literal(2)]), 2) }), ctx);
     return ok(ctx.state.getPrivacySetting(ctx.mp, b.privacy_ver));
   }),
   code('POST', '/cgi-bin/component/setprivacysetting', (ctx) => {
     const b = body(
       z.object({
-        privacy_ver: z.union([z.literal(1), z.literal(2)]).default(2),
+        privacy_ver: z._default(z.union([z.literal(1), z.literal(2)]), 2),
         owner_setting: privacyOwnerSetting,
-        setting_list: z.array(z.object({ privacy_key: z.string().min(1), privacy_text: z.string() })).default([]),
+        setting_list: z._default(z.array(z.object({ privacy_key: z.string().check(z.minLength(1)), privacy_text: z.string() })), []),
       }),
       ctx,
     );
@@ -230,7 +232,7 @@ const codeRoutes: ApiRoute[] = [
   }),
   code('GET', '/wxa/security/get_code_privacy_info', (ctx) => ok(ctx.state.codePrivacyInfo(ctx.mp))),
   code('POST', '/wxa/modify_domain', (ctx) => {
-    const list = z.array(z.string()).optional();
+    const list = z.optional(z.array(z.string()));
     const b = body(
       z.object({
         action: z.string(),
@@ -248,24 +250,24 @@ const codeRoutes: ApiRoute[] = [
     return ok(ctx.state.modifyDomain(ctx.mp, action, given));
   }),
   code('POST', '/wxa/setwebviewdomain', (ctx) => {
-    const b = body(z.object({ action: z.string(), webviewdomain: z.array(z.string()).default([]) }), ctx);
+    const b = body(z.object({ action: z.string(), webviewdomain: z._default(z.array(z.string()), []) }), ctx);
     return ok(ctx.state.webviewDomain(ctx.mp, b.action, b.webviewdomain));
   }),
   code('POST', '/wxa/submit_audit', (ctx) => {
     const b = body(
       z.object({
-        item_list: z.array(z.object({ first_id: z.number().int(), second_id: z.number().int() })).optional(),
-        privacy_api_not_use: z.boolean().optional(),
+        item_list: z.optional(z.array(z.object({ first_id: z.number().check(z.int()), second_id: z.number().check(z.int()) }))),
+        privacy_api_not_use: z.optional(z.boolean()),
         // doc submitAudit: scene 0–5 (0 alone: no UGC), method 1–4, has_audit_team 0/1, descriptions ≤256.
-        ugc_declare: z
-          .object({
-            scene: z.array(z.number().int().min(0).max(5)).min(1),
-            method: z.array(z.number().int().min(1).max(4)).optional(),
-            other_scene_desc: z.string().max(256).optional(),
-            has_audit_team: z.union([z.literal(0), z.literal(1)]).optional(),
-            audit_desc: z.string().max(256).optional(),
-          })
-          .optional(),
+        ugc_declare: z.optional(
+          z.object({
+            scene: z.array(z.number().check(z.int(), z.gte(0), z.lte(5))).check(z.minLength(1)),
+            method: z.optional(z.array(z.number().check(z.int(), z.gte(1), z.lte(4)))),
+            other_scene_desc: z.optional(z.string().check(z.maxLength(256))),
+            has_audit_team: z.optional(z.union([z.literal(0), z.literal(1)])),
+            audit_desc: z.optional(z.string().check(z.maxLength(256))),
+          }),
+        ),
       }),
       ctx,
     );

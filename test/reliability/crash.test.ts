@@ -14,10 +14,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
 import type { Call, Client } from '../../infra/local/driver';
 import type { WeChatSimulator } from '../../infra/wechat-sim';
 import { type Deployment, phaseOf } from '../../shared/domain/deployment';
+import * as z from '../../shared/domain/zod';
 import {
   aimPushes,
   authorizeNewApp,
@@ -148,7 +148,7 @@ const finish = async (id: string, done: (d: Deployment) => boolean): Promise<Dep
   (await pollUntil(poller, [id], done, { sim, maxTicks: 6 })).deployments.get(id)?.state;
 
 const errcodeOf = (exchange: Exchange): number =>
-  z.object({ errcode: z.number().optional() }).parse(JSON.parse(exchange.responseBody.toString('utf8'))).errcode ?? 0;
+  z.object({ errcode: z.optional(z.number()) }).parse(JSON.parse(exchange.responseBody.toString('utf8'))).errcode ?? 0;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'wxa-crash-'));

@@ -5,9 +5,10 @@
  * voided nothing) or voided (and WeChat released nothing); and WeChat receives exactly one release call per released
  * deployment, none for a voided one.
  */
-import { z } from 'zod';
+
 import { authorize, type Call, type Client, expectStatus } from '../../infra/local/driver';
 import type { Deployment } from '../../shared/domain/deployment';
+import * as z from '../../shared/domain/zod';
 import {
   authorizeNewApp,
   type ClockedServices,

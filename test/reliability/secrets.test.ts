@@ -11,10 +11,10 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { authorize, type Client, client, createLowcodeApp, deploymentReply, expectStatus, pngOfWidth } from '../../infra/local/driver';
 import type { WeChatSimulator } from '../../infra/wechat-sim';
 import { pollDue } from '../../shared/app/deployments';
+import * as z from '../../shared/domain/zod';
 import { createLogger } from '../../shared/runtime/logger';
 import { WeChatMessageCrypto } from '../../shared/wechat/crypto';
 import {
