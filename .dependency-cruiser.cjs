@@ -46,6 +46,14 @@ module.exports = {
       // (^|/): node_modules may be a symlink, which the checker resolves to its real path.
       to: { dependencyTypesNot: ['local'], pathNot: '(^|/)node_modules/zod/' },
     },
+    {
+      name: 'zod-only-through-shared-domain-zod',
+      comment:
+        'zod is imported from shared/domain/zod.ts: zod/mini, which bundles tree-shake, with its English messages configured (classic zod bundled 173 KB into every function).',
+      severity: 'error',
+      from: { pathNot: '^shared/domain/zod\\.ts$' },
+      to: { path: '(^|/)node_modules/zod/' },
+    },
     ...layerRules,
     {
       name: 'function-imports-no-other-function',

@@ -28,7 +28,6 @@
 
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { z } from 'zod';
 import { RESERVE_MS } from '../functions/review-poller/handler';
 import { parseScfCron } from '../infra/local/cron';
 import { client, expectStatus } from '../infra/local/driver';
@@ -38,6 +37,7 @@ import type { AuditProfile } from '../infra/wechat-sim/audit-profiles';
 import { createServices, type Services } from '../shared/app/context';
 import { rolloutCollections } from '../shared/app/rollouts/store';
 import type { Rollout, RolloutMember } from '../shared/domain/rollout';
+import * as z from '../shared/domain/zod';
 import { parseConfig } from '../shared/runtime/config';
 import { createLogger } from '../shared/runtime/logger';
 import { openSqliteStore } from '../shared/store/sqlite';
@@ -113,7 +113,7 @@ interface Single {
   phasedAt: number;
 }
 
-const deploymentView = z.object({ id: z.string(), state: z.string(), audit: z.object({ auditId: z.number() }).nullable() });
+const deploymentView = z.object({ id: z.string(), state: z.string(), audit: z.nullable(z.object({ auditId: z.number() })) });
 
 main(async (): Promise<BenchResult> => {
   const appCount = numberArg('apps', 1_000);

@@ -27,7 +27,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { z } from 'zod';
+import * as z from '../shared/domain/zod';
 import { type DocumentStore, defineCollection } from '../shared/store/port';
 import { openSqliteStore } from '../shared/store/sqlite';
 import { INBOX_RETENTION_MS, type InboxEntry, inboxCollection } from '../shared/wechat/inbox';
@@ -47,11 +47,11 @@ const auditsCollection = defineCollection({
       appId: z.string(),
       miniProgramAppid: z.string(),
       state: z.enum(['building', 'auditing', 'approved', 'rejected']),
-      nextPollAt: z.number().nullable(),
+      nextPollAt: z.nullable(z.number()),
       createdAt: z.number(),
-      auditId: z.number().nullable(),
-      attempts: z.number().int(),
-      history: z.array(z.object({ at: z.number(), state: z.string(), note: z.string().nullable() })),
+      auditId: z.nullable(z.number()),
+      attempts: z.number().check(z.int()),
+      history: z.array(z.object({ at: z.number(), state: z.string(), note: z.nullable(z.string()) })),
     }),
   ),
   indexes: ['accountId', 'miniProgramAppid', 'state', 'nextPollAt', 'createdAt'],

@@ -293,22 +293,12 @@ export const zodEnglishOnlyPlugin: Plugin = {
 };
 
 /**
- * Resolves zod's `from-json-schema.(c)js` (`z.fromJSONSchema`, 12 KB minified, which builds schemas from JSON Schema
- * at run time) to a stand-in that throws: no function does that, and every bundle carried it.
+ * The inputs of a bundle that are zod's classic API (`zod`, `zod/v4`, `zod/v3`): its methods keep all of zod (173 KB)
+ * in whatever imports it. The product imports `zod/mini` (shared/domain/zod.ts), which a bundle tree-shakes.
  */
-export const zodWithoutFromJsonSchemaPlugin: Plugin = {
-  name: 'zod-without-from-json-schema',
-  setup(pluginBuild) {
-    pluginBuild.onResolve({ filter: /(^|\/)from-json-schema\.c?js$/ }, (args) => {
-      if (!/[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)) return undefined;
-      return { path: resolve(args.resolveDir, args.path), namespace: 'zod-no-from-json-schema' };
-    });
-    pluginBuild.onLoad({ filter: /.*/, namespace: 'zod-no-from-json-schema' }, (args) => ({
-      contents: `${args.path.endsWith('.cjs') ? 'exports.fromJSONSchema =' : 'export const fromJSONSchema ='} () => { throw new Error('z.fromJSONSchema is not bundled (scripts/build.ts)'); };`,
-      loader: 'js',
-    }));
-  },
-};
+export function classicZodInputs(inputs: readonly string[]): string[] {
+  return inputs.filter((input) => /(^|[\\/])node_modules[\\/]zod[\\/](v4[\\/]classic[\\/]|v3[\\/]|(v4[\\/])?index\.c?js$)/.test(input));
+}
 
 /** The Node built-ins @middy/core imports only for `streamifyResponse`. */
 const MIDDY_STREAM_MODULES = /^node:stream(\/promises|\/web)?$/;
@@ -456,7 +446,7 @@ export async function buildFunctions(names = functionNames(), options: BuildOpti
         ...bundleOptions(dir),
         sourcemap: 'external',
         external: EXTERNAL_DRIVERS,
-        plugins: [zodEnglishOnlyPlugin, zodWithoutFromJsonSchemaPlugin, lazyMiddyStreamsPlugin],
+        plugins: [zodEnglishOnlyPlugin, lazyMiddyStreamsPlugin],
         logLevel: 'warning',
       });
       const output = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith(`/${BUNDLE_FILES.bundle}`))?.[1];
@@ -464,6 +454,9 @@ export async function buildFunctions(names = functionNames(), options: BuildOpti
       // drivers are `require`d (an `import()` of one would also see its CommonJS exports as `default` only).
       const dynamic = (output?.imports ?? []).filter((i) => i.kind === 'dynamic-import' && i.external).map((i) => i.path);
       if (dynamic.length > 0) throw new Error(`${name}: import() of ${dynamic.join(', ')}: require it instead (see scripts/build.ts)`);
+      const classic = classicZodInputs(Object.keys(output?.inputs ?? {}));
+      if (classic.length > 0)
+        throw new Error(`${name}: classic zod is bundled (${classic.join(', ')}): import zod from shared/domain/zod.ts`);
       writeFileSync(join(dir, 'meta.json'), JSON.stringify(result.metafile));
       writeFileSync(join(dir, BUNDLE_FILES.loader), loaderSource(`${name}/${BUNDLE_FILES.bundle}`));
       for (const driver of drivers) {

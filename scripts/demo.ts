@@ -6,10 +6,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { z } from 'zod';
 import { authorize, createAccount, deploymentOf, expectStatus, type Platform, pngOfWidth, startPlatform } from '../infra/local/driver';
 import { DEMO_MINI_PROGRAMS, DEMO_PLUGINS } from '../infra/wechat-sim';
 import { EXAMPLE_PRODUCT_IDS, exampleIotVideoConfig } from '../shared/domain/examples';
+import * as z from '../shared/domain/zod';
 
 const root = resolve(__dirname, '..');
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);

@@ -13,32 +13,33 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { z } from 'zod';
+import * as z from '../shared/domain/zod';
 
 const root = resolve(__dirname, '..');
 
 const scfTemplate = z.object({
-  vars: z.object({ environment: z.record(z.string(), z.unknown()) }).passthrough(),
+  vars: z.catchall(z.object({ environment: z.record(z.string(), z.unknown()) }), z.unknown()),
   template: z.object({ function: z.record(z.string(), z.unknown()) }),
   resources: z.record(
     z.string(),
     z.object({
       component: z.string(),
-      props: z
-        .object({
+      props: z.catchall(
+        z.object({
           functionName: z.string(),
-          description: z.string().optional(),
+          description: z.optional(z.string()),
           code: z.string(),
-          timeout: z.number().optional(),
-          memorySize: z.number().optional(),
+          timeout: z.optional(z.number()),
+          memorySize: z.optional(z.number()),
           triggers: z.array(
             z.union([
-              z.object({ type: z.literal('url'), routes: z.array(z.string()) }).passthrough(),
-              z.object({ type: z.literal('timer'), name: z.string(), cronExpression: z.string(), argument: z.string().optional() }),
+              z.catchall(z.object({ type: z.literal('url'), routes: z.array(z.string()) }), z.unknown()),
+              z.object({ type: z.literal('timer'), name: z.string(), cronExpression: z.string(), argument: z.optional(z.string()) }),
             ]),
           ),
-        })
-        .passthrough(),
+        }),
+        z.unknown(),
+      ),
     }),
   ),
 });

@@ -3,7 +3,7 @@
  * taken from the schemas the routes declare (`import type`: no schema code reaches the browser). Nothing here
  * touches the DOM, so test/console/api-routes.test.ts can check the table against /openapi.json.
  */
-import type { z } from 'zod';
+
 import type { authorizationBody } from '../../functions/api/routes';
 import type {
   AccountView,
@@ -22,6 +22,7 @@ import type { unbindMiniProgram } from '../../shared/app/deployments/unbind';
 import type { Account } from '../../shared/domain/account';
 import type { iotVideoConfigSchema, lowcodeConfigSchema, newAppInputSchema, ThemeColour } from '../../shared/domain/app';
 import type { Deployment } from '../../shared/domain/deployment';
+import type * as z from '../../shared/domain/zod';
 import type { buildTriggerRoutes } from '../../shared/routes/build-trigger';
 import type { unbindRoutes } from '../../shared/routes/unbind';
 
@@ -32,7 +33,7 @@ export type LowcodeConfigInput = z.input<typeof lowcodeConfigSchema>;
 export type Quota = z.infer<typeof quotaView>;
 export type Template = z.infer<typeof templateListView>['templates'][number];
 /** What a declared route accepts as its body: the schema's input, so a defaulted field may be left out. */
-type BodyOf<D> = D extends { readonly body?: infer S } ? (S extends z.ZodType ? z.input<S> : never) : never;
+type BodyOf<D> = D extends { readonly body?: infer S } ? (S extends z.ZodMiniType ? z.input<S> : never) : never;
 export type BuildBody = BodyOf<typeof buildTriggerRoutes.build>;
 type TestersBody = BodyOf<typeof buildTriggerRoutes.testers>;
 type UnbindBody = BodyOf<typeof unbindRoutes.unbind>;

@@ -2,44 +2,60 @@
  * The dashboard's summary: `GET /v1/metrics/summary` (the account of the key) and `GET /v1/platform/metrics/summary`
  * (the platform admin: every account). Low-cardinality by construction: counts by state, never an id.
  */
-import { z } from 'zod';
+
 import { accountOf, type Services } from '../../shared/app/context';
 import { metricsSummary } from '../../shared/app/metrics/summary';
 import { DEPLOYMENT_STATES } from '../../shared/domain/deployment';
+import * as z from '../../shared/domain/zod';
 import { type AnyRoute, json, route } from '../../shared/runtime/http/route';
 
 const counted = z.object({
-  count: z.number().int(),
-  capped: z.boolean().meta({ description: 'More than `count`: counting stops there.' }),
+  count: z.number().check(z.int()),
+  capped: z.boolean().clone().register(z.globalRegistry, { description: 'More than `count`: counting stops there.' }),
 });
 const summaryView = z
   .object({
-    at: z.number().int(),
+    at: z.number().check(z.int()),
     deployments: z.object(
-      Object.fromEntries(DEPLOYMENT_STATES.map((state) => [state, counted.extend({ oldestAgeMs: z.number().int().nullable() })])),
+      Object.fromEntries(
+        DEPLOYMENT_STATES.map((state) => [state, z.extend(counted, { oldestAgeMs: z.nullable(z.number().check(z.int())) })]),
+      ),
     ),
     audits: z
       .object({
-        windowDays: z.number().int(),
-        decided: z.number().int(),
+        windowDays: z.number().check(z.int()),
+        decided: z.number().check(z.int()),
         latencyMs: z
-          .object({ p50: z.number().int().nullable(), p90: z.number().int().nullable() })
-          .meta({ description: 'From the submit to the decision, over the decisions in the window; null when there were none.' }),
+          .object({ p50: z.nullable(z.number().check(z.int())), p90: z.nullable(z.number().check(z.int())) })
+          .clone()
+          .register(z.globalRegistry, {
+            description: 'From the submit to the decision, over the decisions in the window; null when there were none.',
+          }),
         byTemplate: z.array(
-          z.object({ templateId: z.number().int(), decided: z.number().int(), rejected: z.number().int(), rejectionRate: z.number() }),
+          z.object({
+            templateId: z.number().check(z.int()),
+            decided: z.number().check(z.int()),
+            rejected: z.number().check(z.int()),
+            rejectionRate: z.number(),
+          }),
         ),
-        capped: z.boolean().meta({ description: 'More deployments were created in the window than were read.' }),
+        capped: z
+          .boolean()
+          .clone()
+          .register(z.globalRegistry, { description: 'More deployments were created in the window than were read.' }),
       })
-      .meta({ description: 'Audits decided among the deployments created in the last `windowDays` days.' }),
+      .clone()
+      .register(z.globalRegistry, { description: 'Audits decided among the deployments created in the last `windowDays` days.' }),
     miniProgramsNeedingReauth: counted,
     webhooks: z.object({
       pendingDeliveries: counted,
       failedDeliveries: counted,
-      endpointsDisabled: z.number().int(),
-      endpoints: z.number().int(),
+      endpointsDisabled: z.number().check(z.int()),
+      endpoints: z.number().check(z.int()),
     }),
   })
-  .meta({ id: 'MetricsSummary' });
+  .clone()
+  .register(z.globalRegistry, { id: 'MetricsSummary' });
 
 export const metricsRoutes = (s: Services): AnyRoute[] => [
   route({

@@ -3,18 +3,19 @@
  * and for an app, and the fixes this backend applies by API. Reports are served from a short cache
  * (`READINESS_TTL_MS`) unless `fresh=true`: a console may poll without spending WeChat's call budget.
  */
-import { z } from 'zod';
+
 import { accountOf, type Services } from '../../shared/app/context';
 import { appReadiness, miniProgramReadiness, readinessReportSchema, runReadinessAction } from '../../shared/app/readiness';
 import { READINESS_ACTIONS } from '../../shared/domain/readiness';
+import * as z from '../../shared/domain/zod';
 import { appParams, miniProgramParams } from '../../shared/routes/params';
 import { type AnyRoute, json, route } from '../../shared/runtime/http/route';
 
 const readinessQuery = z.object({
   fresh: z
-    .enum(['true', 'false'])
-    .optional()
-    .meta({ description: 'true: ask WeChat now instead of serving the report of the last minute' }),
+    .optional(z.enum(['true', 'false']))
+    .clone()
+    .register(z.globalRegistry, { description: 'true: ask WeChat now instead of serving the report of the last minute' }),
 });
 
 /** A report's GET: `report` reads the mini program or app that `idOf` takes from the path. */
@@ -22,7 +23,7 @@ function reportRoute<P>(
   s: Services,
   path: string,
   summary: string,
-  params: z.ZodType<P>,
+  params: z.ZodMiniType<P>,
   idOf: (params: P) => string,
   report: typeof appReadiness,
 ): AnyRoute {

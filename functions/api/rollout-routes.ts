@@ -4,7 +4,7 @@
  * progress, pause, resume, abort, retry the failed members, release a held wave. The same routes twice, one owner
  * each. Plus an app's rollout settings (labels, platform-managed updates), which its account sets.
  */
-import { z } from 'zod';
+
 import { getApp } from '../../shared/app/catalog';
 import { accountOf, actorOf, type Services } from '../../shared/app/context';
 import {
@@ -35,40 +35,46 @@ import {
   rolloutSchema,
   waveSchema,
 } from '../../shared/domain/rollout';
+import * as z from '../../shared/domain/zod';
 import { appParams } from '../../shared/routes/params';
 import { type AnyRoute, json, type Principal, route } from '../../shared/runtime/http/route';
 import { accountScope, type OwnerScope, platformScope } from './owner-scopes';
 
-const rolloutParams = z.object({ rolloutId: rolloutIdSchema.meta({ description: 'a rollout id (rol_…)' }) });
+const rolloutParams = z.object({ rolloutId: rolloutIdSchema.clone().register(z.globalRegistry, { description: 'a rollout id (rol_…)' }) });
 
-const countsView = z.object(Object.fromEntries(MEMBER_STATES.map((state) => [state, z.number().int()])));
+const countsView = z.object(Object.fromEntries(MEMBER_STATES.map((state) => [state, z.number().check(z.int())])));
 
-const rolloutView = lazyTarget(rolloutSchema)
-  .omit({ waves: true })
-  .extend({
+const rolloutView = z
+  .extend(z.omit(lazyTarget(rolloutSchema), { waves: true }), {
     waves: z.array(
-      waveSchema.extend({
-        wave: z.number().int(),
-        counts: countsView.meta({ description: 'Members of the wave per state; they add up to its size.' }),
+      z.extend(waveSchema, {
+        wave: z.number().check(z.int()),
+        counts: countsView.clone().register(z.globalRegistry, { description: 'Members of the wave per state; they add up to its size.' }),
       }),
     ),
-    estimatedEndAt: z
-      .number()
-      .int()
-      .nullable()
-      .meta({ description: 'When the rollout should end, from the audit times observed so far; null before the first decision.' }),
+    estimatedEndAt: z.nullable(z.number().check(z.int())).clone().register(z.globalRegistry, {
+      description: 'When the rollout should end, from the audit times observed so far; null before the first decision.',
+    }),
   })
-  .meta({ id: 'Rollout' });
-const memberView = lazyTarget(rolloutMemberSchema).meta({ id: 'RolloutMember' });
+  .clone()
+  .register(z.globalRegistry, { id: 'Rollout' });
+const memberView = lazyTarget(rolloutMemberSchema).clone().register(z.globalRegistry, { id: 'RolloutMember' });
 /** A rollout with every member: what its routes answer (and `npm run demo:fleet` reads). */
-export const rolloutWithMembersView = rolloutView.extend({ members: z.array(memberView) }).meta({ id: 'RolloutWithMembers' });
+export const rolloutWithMembersView = z
+  .extend(rolloutView, { members: z.array(memberView) })
+  .clone()
+  .register(z.globalRegistry, { id: 'RolloutWithMembers' });
 
 const settingsView = z
   .object({
     labels: z.array(z.string()),
-    platformManagedUpdates: z.boolean().meta({ description: 'Whether the platform admin may roll new template versions out to this app.' }),
+    platformManagedUpdates: z
+      .boolean()
+      .clone()
+      .register(z.globalRegistry, { description: 'Whether the platform admin may roll new template versions out to this app.' }),
   })
-  .meta({ id: 'AppRolloutSettings' });
+  .clone()
+  .register(z.globalRegistry, { id: 'AppRolloutSettings' });
 
 const toView = (s: Services, rollout: Rollout, members: readonly RolloutMember[]): z.infer<typeof rolloutView> => ({
   ...rollout,
@@ -120,7 +126,7 @@ function ownerRoutes(s: Services, { prefix, auth, whose, who }: OwnerScope): Any
       path: prefix,
       auth,
       summary: `The rollouts of ${who}, newest first: plan, state, history and members per state as last counted`,
-      response: z.object({ rollouts: z.array(lazyTarget(rolloutSchema).meta({ id: 'RolloutSummary' })) }),
+      response: z.object({ rollouts: z.array(lazyTarget(rolloutSchema).clone().register(z.globalRegistry, { id: 'RolloutSummary' })) }),
       handle: async ({ principal }) => json(200, { rollouts: await listRollouts(s, whose(principal)) }),
     }),
     route({
@@ -159,7 +165,7 @@ function ownerRoutes(s: Services, { prefix, auth, whose, who }: OwnerScope): Any
       auth,
       summary: 'Retry the rejected and failed members (or those listed): each gets a new build',
       params: rolloutParams,
-      body: z.strictObject({ appIds: z.array(appIdSchema).min(1).max(10_000).optional() }),
+      body: z.strictObject({ appIds: z.optional(z.array(appIdSchema).check(z.minLength(1), z.maxLength(10_000))) }),
       response: rolloutWithMembersView,
       handle: async ({ params, body, principal }) => {
         const owner = whose(principal);
@@ -173,7 +179,7 @@ function ownerRoutes(s: Services, { prefix, auth, whose, who }: OwnerScope): Any
       auth,
       summary: 'Manual release policy: release the approved members of a wave (and those approved later in it)',
       params: rolloutParams,
-      body: z.strictObject({ wave: z.number().int().nonnegative() }),
+      body: z.strictObject({ wave: z.number().check(z.int(), z.nonnegative()) }),
       response: rolloutWithMembersView,
       handle: async ({ params, body, principal }) => {
         const owner = whose(principal);
@@ -202,7 +208,10 @@ export const rolloutRoutes = (s: Services): AnyRoute[] => [
     auth: 'account',
     summary: "Set an app's labels and/or whether the platform admin may roll updates out to it (off by default)",
     params: appParams,
-    body: z.strictObject({ labels: z.array(appLabelSchema).max(20).optional(), platformManagedUpdates: z.boolean().optional() }),
+    body: z.strictObject({
+      labels: z.optional(z.array(appLabelSchema).check(z.maxLength(20))),
+      platformManagedUpdates: z.optional(z.boolean()),
+    }),
     response: settingsView,
     handle: async ({ params, body, principal }) =>
       json(

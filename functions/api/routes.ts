@@ -5,7 +5,7 @@
  * Frontend routes act for the account of the API key and nothing else: every id in a path, query or body is
  * looked up within that account, so another account's id answers 404 with the same code as a missing one.
  */
-import { z } from 'zod';
+
 import { authorizationUrl } from '../../shared/app/authorization/start';
 import {
   assetMetasOf,
@@ -43,6 +43,7 @@ import { NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../..
 import { type AccountId, accountIdSchema } from '../../shared/domain/ids';
 import { withLatestMarked } from '../../shared/domain/templates';
 import { webhookDocs } from '../../shared/domain/webhooks/events';
+import * as z from '../../shared/domain/zod';
 import { DOCUMENTED_FUNCTIONS } from '../../shared/routes';
 import { documented, type OpenApiDocument, openApiDocument } from '../../shared/runtime/http/openapi';
 import { type AnyRoute, json, mediaTypeOf, type Reply, route } from '../../shared/runtime/http/route';
@@ -79,52 +80,63 @@ const healthProbes = defineCollection({ name: 'healthProbes', schema: z.object({
 const idOf = (prefix: string, what: string) =>
   z
     .string()
-    .regex(new RegExp(`^${prefix}_[0-9a-z]{1,64}$`), `not ${what}`)
-    .meta({ description: `${what} (${prefix}_…)` });
-const accountParams = z.object({ accountId: accountIdSchema.meta({ description: 'an account id (acc_…)' }) });
+    .check(z.regex(new RegExp(`^${prefix}_[0-9a-z]{1,64}$`), `not ${what}`))
+    .clone()
+    .register(z.globalRegistry, { description: `${what} (${prefix}_…)` });
+const accountParams = z.object({ accountId: accountIdSchema.clone().register(z.globalRegistry, { description: 'an account id (acc_…)' }) });
 const appParams = z.object({ appId: idOf('app', 'an app id') });
 const assetParams = z.object({ assetId: idOf('ast', 'an asset id') });
 const deploymentParams = z.object({ deploymentId: idOf('dep', 'a deployment id') });
-const screenshotParams = deploymentParams.extend({
+const screenshotParams = z.extend(deploymentParams, {
   mediaId: z
     .string()
-    .regex(/^[0-9A-Za-z_-]{1,128}$/, 'not a WeChat media id')
-    .meta({ description: "a media id from the deployment's `audit.screenshots`" }),
+    .check(z.regex(/^[0-9A-Za-z_-]{1,128}$/, 'not a WeChat media id'))
+    .clone()
+    .register(z.globalRegistry, { description: "a media id from the deployment's `audit.screenshots`" }),
 });
 const miniProgramParams = z.object({
   appid: z
     .string()
-    .regex(/^wx[0-9a-zA-Z]{16}$/, 'not a mini program appid')
-    .meta({ description: "the mini program's WeChat appid" }),
+    .check(z.regex(/^wx[0-9a-zA-Z]{16}$/, 'not a mini program appid'))
+    .clone()
+    .register(z.globalRegistry, { description: "the mini program's WeChat appid" }),
 });
 
 const appConfigSchema = z.union([iotVideoConfigSchema, lowcodeConfigSchema]);
 
 export const authorizationBody = z
   .strictObject({
-    purpose: z.enum(['bind-primary', 'authorize-app']).meta({
+    purpose: z.enum(['bind-primary', 'authorize-app']).clone().register(z.globalRegistry, {
       description: "bind-primary: the account's primary mini program (fixes its subject); authorize-app: a target mini program for an app",
     }),
-    appId: z.string().min(1).max(128).optional().meta({ description: 'The app to link the mini program to; required for authorize-app.' }),
-    mobile: z.boolean().optional().meta({ description: 'The page opened inside WeChat on a phone instead of the PC page with a QR code.' }),
-    force: z.boolean().optional().meta({
+    appId: z
+      .optional(z.string().check(z.minLength(1), z.maxLength(128)))
+      .clone()
+      .register(z.globalRegistry, { description: 'The app to link the mini program to; required for authorize-app.' }),
+    mobile: z
+      .optional(z.boolean())
+      .clone()
+      .register(z.globalRegistry, { description: 'The page opened inside WeChat on a phone instead of the PC page with a QR code.' }),
+    force: z.optional(z.boolean()).clone().register(z.globalRegistry, {
       description:
         "bind-primary only: allow the scanned mini program to change the account's subject (its mini programs of the old subject are then blocked and their deployments in flight voided). Without it such a scan is refused with PRIMARY_SUBJECT_CHANGE_NEEDS_FORCE.",
     }),
   })
-  .superRefine((body, ctx) => {
-    if (body.purpose === 'authorize-app' && body.appId === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['appId'], message: 'required when purpose is authorize-app' });
-    }
-    if (body.purpose !== 'bind-primary' && body.force !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['force'], message: 'only for purpose bind-primary' });
-    }
-  });
+  .check(
+    z.superRefine((body, ctx) => {
+      if (body.purpose === 'authorize-app' && body.appId === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['appId'], message: 'required when purpose is authorize-app' });
+      }
+      if (body.purpose !== 'bind-primary' && body.force !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['force'], message: 'only for purpose bind-primary' });
+      }
+    }),
+  );
 
 const deploymentQuery = z.object({
-  appId: idOf('app', 'an app id').optional(),
-  state: deploymentStateSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  appId: z.optional(idOf('app', 'an app id')),
+  state: z.optional(deploymentStateSchema),
+  limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)), 20),
 });
 
 /**
@@ -344,14 +356,11 @@ export const routes = (s: Services): AnyRoute[] => {
       auth: 'account',
       summary: "Reset an iot-video app's theme colours to the template's (both, or those listed)",
       params: appParams,
-      body: z
-        .strictObject({
-          colours: z
-            .array(z.enum(['mainColor', 'secondaryColor']))
-            .min(1)
-            .optional(),
-        })
-        .optional(),
+      body: z.optional(
+        z.strictObject({
+          colours: z.optional(z.array(z.enum(['mainColor', 'secondaryColor'])).check(z.minLength(1))),
+        }),
+      ),
       response: appView,
       handle: async ({ params, body, principal }) =>
         json(200, await viewOf(accountOf(principal), await resetAppTheme(s, accountOf(principal), params.appId, body?.colours))),

@@ -3,7 +3,7 @@
  * from stored documents to them. A view leaves out what a frontend must not see (API key hashes) or should not
  * build on (the poller's bookkeeping), so those can change without breaking a client.
  */
-import { z } from 'zod';
+
 import { type Asset, assetSchema } from '../../shared/app/collections';
 import { type Account, accountSchema, primaryOf } from '../../shared/domain/account';
 import { type App, type AssetMeta, appSchema, effectiveTheme, IOT_VIDEO_THEME_DEFAULTS } from '../../shared/domain/app';
@@ -19,23 +19,30 @@ import {
 } from '../../shared/domain/mini-program';
 import { hasCodePermissions } from '../../shared/domain/rules';
 import { libraryTemplateSchema } from '../../shared/domain/templates';
+import * as z from '../../shared/domain/zod';
 
 // ------------------------------------------------------------------------------------------------ accounts
 
-export const accountView = lazyTarget(accountSchema)
-  .omit({ apiKeyHashes: true })
-  .extend({
-    apiKeyCount: z.number().int().min(0).meta({ description: 'Live API keys (at most 2: a rotation keeps the previous one working).' }),
+export const accountView = z
+  .extend(z.omit(lazyTarget(accountSchema), { apiKeyHashes: true }), {
+    apiKeyCount: z
+      .number()
+      .check(z.int(), z.gte(0))
+      .clone()
+      .register(z.globalRegistry, { description: 'Live API keys (at most 2: a rotation keeps the previous one working).' }),
     primaryMiniProgramStatus: z
-      .object({ status: miniProgramStatusSchema, statusReason: z.string().nullable(), nickname: z.string() })
-      .nullable()
-      .meta({ description: "The primary mini program's authorization as WeChat last reported it; null when none was ever bound." }),
-    canPublish: z
-      .boolean()
-      .meta({ description: 'False while no primary mini program is bound: no mini program of the account can publish.' }),
-    publishBlockedReason: z.string().nullable(),
+      .nullable(z.object({ status: miniProgramStatusSchema, statusReason: z.nullable(z.string()), nickname: z.string() }))
+      .clone()
+      .register(z.globalRegistry, {
+        description: "The primary mini program's authorization as WeChat last reported it; null when none was ever bound.",
+      }),
+    canPublish: z.boolean().clone().register(z.globalRegistry, {
+      description: 'False while no primary mini program is bound: no mini program of the account can publish.',
+    }),
+    publishBlockedReason: z.nullable(z.string()),
   })
-  .meta({ id: 'Account' });
+  .clone()
+  .register(z.globalRegistry, { id: 'Account' });
 export type AccountView = z.infer<typeof accountView>;
 
 export function toAccountView(account: Account, primary: MiniProgram | null): AccountView {
@@ -59,11 +66,14 @@ export function toAccountView(account: Account, primary: MiniProgram | null): Ac
 
 export const accountCreatedView = z.object({
   account: accountView,
-  apiKey: z.string().meta({ description: 'Shown this once; only its hash is stored.' }),
+  apiKey: z.string().clone().register(z.globalRegistry, { description: 'Shown this once; only its hash is stored.' }),
 });
 
 export const apiKeyView = z.object({
-  apiKey: z.string().meta({ description: 'Shown this once. The previous key keeps working until the next rotation.' }),
+  apiKey: z
+    .string()
+    .clone()
+    .register(z.globalRegistry, { description: 'Shown this once. The previous key keeps working until the next rotation.' }),
 });
 
 // ---------------------------------------------------------------------------------------------------- apps
@@ -72,28 +82,31 @@ const colours = z.object({ mainColor: z.string(), secondaryColor: z.string() });
 
 /** What the stored app does not say by itself: derived at every read. */
 const appDerived = z.object({
-  status: appStatusSchema.meta({
+  status: appStatusSchema.clone().register(z.globalRegistry, {
     description:
       'unlinked: no mini program; configuring: ready to build (nothing open; after a cancel too); building, built, in-review, rejected, withdrawn, approved, releasing, failed (retryable): the open deployment’s step; released: the latest deployment was released.',
   }),
   latestDeployment: z
-    .object({ id: z.string(), state: deploymentStateSchema })
-    .nullable()
-    .meta({ description: 'The deployment the status comes from; null before the first build.' }),
-  warnings: z.array(z.object({ field: z.string(), message: z.string() })).meta({
-    description:
-      'Accepted, but worth fixing: an image wider than the template suggests, products not linked. A build is not refused for them.',
-  }),
-  effectiveTheme: colours.nullable().meta({
+    .nullable(z.object({ id: z.string(), state: deploymentStateSchema }))
+    .clone()
+    .register(z.globalRegistry, { description: 'The deployment the status comes from; null before the first build.' }),
+  warnings: z
+    .array(z.object({ field: z.string(), message: z.string() }))
+    .clone()
+    .register(z.globalRegistry, {
+      description:
+        'Accepted, but worth fixing: an image wider than the template suggests, products not linked. A build is not refused for them.',
+    }),
+  effectiveTheme: z.nullable(colours).clone().register(z.globalRegistry, {
     description:
       'iot-video: the colours the mini program shows, the template’s defaults where config.theme has none (after reset-theme: the defaults). null for lowcode.',
   }),
-  themeDefaults: colours
-    .nullable()
-    .meta({ description: 'iot-video: the template’s default colours, what reset-theme returns to. null for lowcode.' }),
+  themeDefaults: z.nullable(colours).clone().register(z.globalRegistry, {
+    description: 'iot-video: the template’s default colours, what reset-theme returns to. null for lowcode.',
+  }),
 });
 
-export const appView = z.intersection(appSchema, appDerived).meta({ id: 'App' });
+export const appView = z.intersection(appSchema, appDerived).clone().register(z.globalRegistry, { id: 'App' });
 export type AppView = z.infer<typeof appView>;
 export const appListView = z.object({ apps: z.array(appView) });
 
@@ -108,16 +121,15 @@ export const toAppView = (app: App, latest: Deployment | null, assets: ReadonlyM
 
 // -------------------------------------------------------------------------------------------------- assets
 
-export const assetView = assetSchema
-  .omit({ data: true, accountId: true })
-  .extend({
+export const assetView = z
+  .extend(z.omit(assetSchema, { data: true, accountId: true }), {
     id: z.string(),
-    publicUrl: z
-      .string()
-      .nullable()
-      .meta({ description: 'Where a mini program downloads the image; null for experience QR codes, which are not public.' }),
+    publicUrl: z.nullable(z.string()).clone().register(z.globalRegistry, {
+      description: 'Where a mini program downloads the image; null for experience QR codes, which are not public.',
+    }),
   })
-  .meta({ id: 'Asset' });
+  .clone()
+  .register(z.globalRegistry, { id: 'Asset' });
 export type AssetView = z.infer<typeof assetView>;
 
 export const toAssetView = (id: string, asset: Omit<Asset, 'data'>, publicBaseUrl: string): AssetView => ({
@@ -133,17 +145,21 @@ export const toAssetView = (id: string, asset: Omit<Asset, 'data'>, publicBaseUr
 
 // ------------------------------------------------------------------------------------------- mini programs
 
-export const miniProgramView = lazyTarget(miniProgramSchema)
-  .extend({
-    roles: z.array(miniProgramRoleSchema).meta({
+export const miniProgramView = z
+  .extend(lazyTarget(miniProgramSchema), {
+    roles: z.array(miniProgramRoleSchema).clone().register(z.globalRegistry, {
       description:
         "primary: the account's bound primary mini program now (unbinding it needs force); target: an app publishes to it (linkedAppId). Both, one or none.",
     }),
     missingPermissionSets: z
-      .array(z.object({ id: z.number().int(), name: z.string() }))
-      .meta({ description: 'Permission sets the platform needs that the admin did not grant; scanning again fixes it.' }),
+      .array(z.object({ id: z.number().check(z.int()), name: z.string() }))
+      .clone()
+      .register(z.globalRegistry, {
+        description: 'Permission sets the platform needs that the admin did not grant; scanning again fixes it.',
+      }),
   })
-  .meta({ id: 'MiniProgram' });
+  .clone()
+  .register(z.globalRegistry, { id: 'MiniProgram' });
 export type MiniProgramView = z.infer<typeof miniProgramView>;
 
 /**
@@ -165,12 +181,16 @@ export const miniProgramListView = z.object({ miniPrograms: z.array(miniProgramV
 
 const pollerFields = { nextPollAt: true, pollAttempts: true } as const;
 
-export const deploymentView = lazyTarget(deploymentSchema).omit(pollerFields).meta({ id: 'Deployment' });
+export const deploymentView = z.omit(lazyTarget(deploymentSchema), pollerFields).clone().register(z.globalRegistry, { id: 'Deployment' });
 export type DeploymentView = z.infer<typeof deploymentView>;
 
-export const deploymentSummaryView = lazyTarget(deploymentSchema)
-  .omit({ ...pollerFields, history: true, extJson: true })
-  .meta({ id: 'DeploymentSummary', description: 'A deployment without its history and ext_json: GET the deployment for those.' });
+export const deploymentSummaryView = z
+  .omit(lazyTarget(deploymentSchema), { ...pollerFields, history: true, extJson: true })
+  .clone()
+  .register(z.globalRegistry, {
+    id: 'DeploymentSummary',
+    description: 'A deployment without its history and ext_json: GET the deployment for those.',
+  });
 export type DeploymentSummaryView = z.infer<typeof deploymentSummaryView>;
 
 export const toDeploymentView = (d: Deployment): DeploymentView => {
@@ -188,25 +208,35 @@ export const deploymentListView = z.object({ deployments: z.array(deploymentSumm
 // -------------------------------------------------------------------------------------------------- others
 
 export const authorizationView = z.object({
-  url: z.string().meta({ description: 'Open it (PC: shows a QR code to scan; mobile: opens in WeChat). Its state is signed and expires.' }),
-  pcUrl: z.string().meta({ description: 'The PC page for the same pre-auth code, whatever `mobile` asked.' }),
-  mobileUrl: z.string().meta({ description: 'The mobile page for the same pre-auth code (the first scan of either spends it).' }),
-  expiresAt: z.number().int().meta({ description: 'Epoch ms after which the callback refuses the state.' }),
+  url: z.string().clone().register(z.globalRegistry, {
+    description: 'Open it (PC: shows a QR code to scan; mobile: opens in WeChat). Its state is signed and expires.',
+  }),
+  pcUrl: z.string().clone().register(z.globalRegistry, { description: 'The PC page for the same pre-auth code, whatever `mobile` asked.' }),
+  mobileUrl: z
+    .string()
+    .clone()
+    .register(z.globalRegistry, { description: 'The mobile page for the same pre-auth code (the first scan of either spends it).' }),
+  expiresAt: z
+    .number()
+    .check(z.int())
+    .clone()
+    .register(z.globalRegistry, { description: 'Epoch ms after which the callback refuses the state.' }),
 });
 
 export const quotaView = z.object({
-  miniProgramAppid: z.string().meta({ description: 'The mini program WeChat was asked through.' }),
-  rest: z.number().int(),
-  limit: z.number().int(),
-  speedupRest: z.number().int(),
-  speedupLimit: z.number().int(),
+  miniProgramAppid: z.string().clone().register(z.globalRegistry, { description: 'The mini program WeChat was asked through.' }),
+  rest: z.number().check(z.int()),
+  limit: z.number().check(z.int()),
+  speedupRest: z.number().check(z.int()),
+  speedupLimit: z.number().check(z.int()),
 });
 
-export const templateView = lazyTarget(libraryTemplateSchema)
-  .extend({
-    latest: z.boolean().meta({
+export const templateView = z
+  .extend(lazyTarget(libraryTemplateSchema), {
+    latest: z.boolean().clone().register(z.globalRegistry, {
       description: 'The newest template of its code line (same source development mini program): what a build without templateId takes.',
     }),
   })
-  .meta({ id: 'Template' });
+  .clone()
+  .register(z.globalRegistry, { id: 'Template' });
 export const templateListView = z.object({ templates: z.array(templateView) });

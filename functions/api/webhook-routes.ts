@@ -3,29 +3,32 @@
  * hear every account and the platform's own events): create, list, read, update, delete, rotate the secret, send
  * a test event, the delivery log and redelivery. The same routes twice, one owner each.
  */
-import { z } from 'zod';
+
 import type { Services } from '../../shared/app/context';
 import { type Delivery, ownerOf, type WebhookEndpoint } from '../../shared/app/webhooks/collections';
 import { webhookEndpointsOf } from '../../shared/app/webhooks/compose';
 import { webhookEndpointIdSchema } from '../../shared/domain/ids';
 import { WEBHOOK_EVENT_TYPES, webhookEventTypeSchema } from '../../shared/domain/webhooks/events';
+import * as z from '../../shared/domain/zod';
 import { type AnyRoute, json, route } from '../../shared/runtime/http/route';
 import type { Stored } from '../../shared/store/port';
 import { accountScope, type OwnerScope, platformScope } from './owner-scopes';
 
-const webhookParams = z.object({ webhookId: webhookEndpointIdSchema.meta({ description: 'a webhook endpoint id (whk_…)' }) });
+const webhookParams = z.object({
+  webhookId: webhookEndpointIdSchema.clone().register(z.globalRegistry, { description: 'a webhook endpoint id (whk_…)' }),
+});
 
 const eventTypes = z
   .array(webhookEventTypeSchema)
-  .min(1)
-  .max(WEBHOOK_EVENT_TYPES.length)
-  .meta({ description: 'The event types to receive (see the webhooks section of this document).' });
+  .check(z.minLength(1), z.maxLength(WEBHOOK_EVENT_TYPES.length))
+  .clone()
+  .register(z.globalRegistry, { description: 'The event types to receive (see the webhooks section of this document).' });
 const url = z
   .string()
-  .min(1)
-  .max(2048)
-  .meta({ description: 'https only in the cloud; private, loopback and metadata addresses are refused.' });
-const description = z.string().max(256);
+  .check(z.minLength(1), z.maxLength(2048))
+  .clone()
+  .register(z.globalRegistry, { description: 'https only in the cloud; private, loopback and metadata addresses are refused.' });
+const description = z.string().check(z.maxLength(256));
 
 export const webhookView = z
   .object({
@@ -34,44 +37,48 @@ export const webhookView = z
     description: z.string(),
     eventTypes: z.array(webhookEventTypeSchema),
     enabled: z.boolean(),
-    disabledReason: z.string().nullable(),
-    failingSince: z.number().int().nullable().meta({ description: 'Since when every attempt has failed; null while deliveries succeed.' }),
-    lastSuccessAt: z.number().int().nullable(),
+    disabledReason: z.nullable(z.string()),
+    failingSince: z
+      .nullable(z.number().check(z.int()))
+      .clone()
+      .register(z.globalRegistry, { description: 'Since when every attempt has failed; null while deliveries succeed.' }),
+    lastSuccessAt: z.nullable(z.number().check(z.int())),
     previousSecretUntil: z
-      .number()
-      .int()
-      .nullable()
-      .meta({ description: 'Until when the secret before the last rotation still signs too.' }),
-    createdAt: z.number().int(),
-    updatedAt: z.number().int(),
+      .nullable(z.number().check(z.int()))
+      .clone()
+      .register(z.globalRegistry, { description: 'Until when the secret before the last rotation still signs too.' }),
+    createdAt: z.number().check(z.int()),
+    updatedAt: z.number().check(z.int()),
   })
-  .meta({ id: 'WebhookEndpoint' });
+  .clone()
+  .register(z.globalRegistry, { id: 'WebhookEndpoint' });
 
 const webhookWithSecret = z.object({
   webhook: webhookView,
-  secret: z.string().meta({ description: 'The signing secret (whsec_…), shown this once.' }),
+  secret: z.string().clone().register(z.globalRegistry, { description: 'The signing secret (whsec_…), shown this once.' }),
 });
 
 const deliveryView = z
   .object({
     id: z.string(),
-    eventId: z.string().meta({ description: 'The webhook-id header of every attempt.' }),
+    eventId: z.string().clone().register(z.globalRegistry, { description: 'The webhook-id header of every attempt.' }),
     eventType: webhookEventTypeSchema,
     status: z.enum(['pending', 'delivered', 'failed', 'skipped']),
-    attempts: z.number().int(),
-    nextAttemptAt: z.number().int().nullable(),
-    occurredAt: z.number().int(),
+    attempts: z.number().check(z.int()),
+    nextAttemptAt: z.nullable(z.number().check(z.int())),
+    occurredAt: z.number().check(z.int()),
     log: z.array(
       z.object({
-        at: z.number().int(),
+        at: z.number().check(z.int()),
         outcome: z.enum(['delivered', 'failed', 'refused']),
-        status: z.number().int().nullable(),
-        latencyMs: z.number().int(),
-        answer: z.string().meta({ description: 'The start of the answer (or of the failure), truncated.' }),
+        status: z.nullable(z.number().check(z.int())),
+        latencyMs: z.number().check(z.int()),
+        answer: z.string().clone().register(z.globalRegistry, { description: 'The start of the answer (or of the failure), truncated.' }),
       }),
     ),
   })
-  .meta({ id: 'WebhookDelivery' });
+  .clone()
+  .register(z.globalRegistry, { id: 'WebhookDelivery' });
 
 const toWebhookView = ({ id, data: e }: Stored<WebhookEndpoint>): z.infer<typeof webhookView> => ({
   id,
@@ -99,8 +106,20 @@ const toDeliveryView = ({ id, data: d }: Stored<Delivery>): z.infer<typeof deliv
 });
 
 const redeliverBody = z.union([
-  z.strictObject({ eventId: z.string().min(1).max(64).meta({ description: 'One event, sent again with its id.' }) }),
-  z.strictObject({ since: z.number().int().nonnegative().meta({ description: 'Every event since this time (epoch ms), oldest first.' }) }),
+  z.strictObject({
+    eventId: z
+      .string()
+      .check(z.minLength(1), z.maxLength(64))
+      .clone()
+      .register(z.globalRegistry, { description: 'One event, sent again with its id.' }),
+  }),
+  z.strictObject({
+    since: z
+      .number()
+      .check(z.int(), z.nonnegative())
+      .clone()
+      .register(z.globalRegistry, { description: 'Every event since this time (epoch ms), oldest first.' }),
+  }),
 ]);
 
 function ownerRoutes(endpoints: ReturnType<typeof webhookEndpointsOf>, { prefix, auth, whose, who }: OwnerScope): AnyRoute[] {
@@ -112,7 +131,7 @@ function ownerRoutes(endpoints: ReturnType<typeof webhookEndpointsOf>, { prefix,
       status: 201,
       auth,
       summary: `Create a webhook endpoint of ${who}; its signing secret is in this answer only`,
-      body: z.strictObject({ url, eventTypes, description: description.optional() }),
+      body: z.strictObject({ url, eventTypes, description: z.optional(description) }),
       response: webhookWithSecret,
       handle: async ({ body, principal }) => {
         const accountId = whose(principal);
@@ -144,10 +163,10 @@ function ownerRoutes(endpoints: ReturnType<typeof webhookEndpointsOf>, { prefix,
       summary: 'Change a webhook endpoint: URL, event types, description; `enabled: false` disables it, `true` enables it again',
       params: webhookParams,
       body: z.strictObject({
-        url: url.optional(),
-        eventTypes: eventTypes.optional(),
-        description: description.optional(),
-        enabled: z.boolean().optional(),
+        url: z.optional(url),
+        eventTypes: z.optional(eventTypes),
+        description: z.optional(description),
+        enabled: z.optional(z.boolean()),
       }),
       response: webhookView,
       handle: async ({ params, body, principal }) =>
@@ -172,12 +191,7 @@ function ownerRoutes(endpoints: ReturnType<typeof webhookEndpointsOf>, { prefix,
       summary: 'A new signing secret (shown once); the previous one keeps signing too for `overlapSeconds` (default one day)',
       params: webhookParams,
       body: z.strictObject({
-        overlapSeconds: z
-          .number()
-          .int()
-          .min(0)
-          .max(7 * 86_400)
-          .optional(),
+        overlapSeconds: z.optional(z.number().check(z.int(), z.gte(0), z.lte(7 * 86_400))),
       }),
       response: webhookWithSecret,
       handle: async ({ params, body, principal }) => {
@@ -205,8 +219,8 @@ function ownerRoutes(endpoints: ReturnType<typeof webhookEndpointsOf>, { prefix,
         'The delivery log of an endpoint, newest first: each event with its attempts (time, status, latency, the start of the answer)',
       params: webhookParams,
       query: z.object({
-        status: z.enum(['pending', 'delivered', 'failed', 'skipped']).optional(),
-        limit: z.coerce.number().int().min(1).max(100).default(20),
+        status: z.optional(z.enum(['pending', 'delivered', 'failed', 'skipped'])),
+        limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)), 20),
       }),
       response: z.object({ deliveries: z.array(deliveryView) }),
       handle: async ({ params, query, principal }) =>
@@ -221,9 +235,12 @@ function ownerRoutes(endpoints: ReturnType<typeof webhookEndpointsOf>, { prefix,
       params: webhookParams,
       body: redeliverBody,
       response: z.object({
-        queued: z.number().int(),
-        more: z.boolean().meta({ description: 'More events than one request queues: ask again from `lastOccurredAt`.' }),
-        lastOccurredAt: z.number().int().optional(),
+        queued: z.number().check(z.int()),
+        more: z
+          .boolean()
+          .clone()
+          .register(z.globalRegistry, { description: 'More events than one request queues: ask again from `lastOccurredAt`.' }),
+        lastOccurredAt: z.optional(z.number().check(z.int())),
       }),
       handle: async ({ params, body, principal }) =>
         json(202, await endpoints.redeliver(ownerOf(whose(principal)), params.webhookId, body)),

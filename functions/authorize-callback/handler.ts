@@ -3,10 +3,11 @@
  * (`GET /wechat/authorize/callback`) and WeChat's authorization-event receive URL (`POST /wechat/component/events`:
  * component_verify_ticket every 10 minutes, authorized, updateauthorized, unauthorized).
  */
-import { z } from 'zod';
+
 import { handleUnauthorized, handleUpdateAuthorized } from '../../shared/app/authorization/push-events';
 import { httpFunction, services } from '../../shared/app/compose';
 import type { Services } from '../../shared/app/context';
+import * as z from '../../shared/domain/zod';
 import { answerRedirect } from '../../shared/routes/authorization-redirect';
 import { authorizeCallbackRoutes } from '../../shared/routes/authorize-callback';
 import { cloudEntry } from '../../shared/runtime/entry';
@@ -16,11 +17,11 @@ import { receivePush } from '../../shared/wechat/receiver';
 
 /** The decrypted component push: every kind names its InfoType and CreateTime; the rest depends on the kind. */
 const componentPush = z.object({
-  InfoType: z.string().min(1).max(64),
-  AppId: z.string().optional(),
-  CreateTime: z.coerce.number().int().nonnegative(),
-  ComponentVerifyTicket: z.string().max(512).optional(),
-  AuthorizerAppid: z.string().max(32).optional(),
+  InfoType: z.string().check(z.minLength(1), z.maxLength(64)),
+  AppId: z.optional(z.string()),
+  CreateTime: z.coerce.number().check(z.int(), z.nonnegative()),
+  ComponentVerifyTicket: z.optional(z.string().check(z.maxLength(512))),
+  AuthorizerAppid: z.optional(z.string().check(z.maxLength(32))),
 });
 type ComponentPush = z.infer<typeof componentPush>;
 

@@ -2,10 +2,11 @@
  * `review`: submit for audit (privacy prerequisites checked first), undo, speed up — and WeChat's message URL
  * (`/wechat/authorizers/$APPID$/events`), whose audit pushes update the deployment at once.
  */
-import { z } from 'zod';
+
 import { httpFunction, services } from '../../shared/app/compose';
 import { accountOf, actorOf, type Services } from '../../shared/app/context';
 import { handleAuditEvent, speedUpAudit, submitForAudit, undoAudit } from '../../shared/app/deployments';
+import * as z from '../../shared/domain/zod';
 import { reviewRoutes } from '../../shared/routes/review';
 import { cloudEntry } from '../../shared/runtime/entry';
 import { type AnyRoute, bindRoutes, json } from '../../shared/runtime/http/route';
@@ -14,13 +15,13 @@ import { receivePush } from '../../shared/wechat/receiver';
 
 /** Audit pushes (reference §5); other events of the mini program are recorded and acknowledged. */
 const authorizerPush = z.object({
-  ToUserName: z.string().max(64).optional(),
-  FromUserName: z.string().max(128).optional(),
-  CreateTime: z.coerce.number().int().nonnegative(),
-  MsgType: z.string().max(32),
-  Event: z.string().max(64).optional(),
-  Reason: z.string().max(10_000).optional(),
-  ScreenShot: z.string().max(10_000).optional(),
+  ToUserName: z.optional(z.string().check(z.maxLength(64))),
+  FromUserName: z.optional(z.string().check(z.maxLength(128))),
+  CreateTime: z.coerce.number().check(z.int(), z.nonnegative()),
+  MsgType: z.string().check(z.maxLength(32)),
+  Event: z.optional(z.string().check(z.maxLength(64))),
+  Reason: z.optional(z.string().check(z.maxLength(10_000))),
+  ScreenShot: z.optional(z.string().check(z.maxLength(10_000))),
 });
 
 export const routes = (s: Services, crypto = messageCryptoOf(s.config.wechat)): AnyRoute[] =>

@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { z } from 'zod';
 import { consoleSite } from '../../console/serve';
+import * as z from '../../shared/domain/zod';
 import { LOCAL_WECHAT_DEFAULTS } from '../../shared/runtime/config';
 import type { Logger } from '../../shared/runtime/logger';
 import { simulatorFile } from '../wechat-sim/persistence';

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from '../../shared/domain/zod';
 import { createLogger } from '../../shared/runtime/logger';
 import { pngHeader } from '../testing/wire';
 import type { WeChatSimulator } from '../wechat-sim';
@@ -100,11 +100,11 @@ const idReply = z.object({ id: z.string() });
 export const deploymentReply = z.object({
   id: z.string(),
   state: z.string(),
-  buildStep: z.string().nullable(),
-  stateReason: z.string().nullable(),
-  qrAssetId: z.string().nullable(),
-  audit: z.object({ auditId: z.number(), reason: z.string().nullable(), screenshots: z.array(z.string()) }).nullable(),
-  failure: z.object({ reason: z.string(), retryable: z.boolean(), errcode: z.number().nullable() }).nullable(),
+  buildStep: z.nullable(z.string()),
+  stateReason: z.nullable(z.string()),
+  qrAssetId: z.nullable(z.string()),
+  audit: z.nullable(z.object({ auditId: z.number(), reason: z.nullable(z.string()), screenshots: z.array(z.string()) })),
+  failure: z.nullable(z.object({ reason: z.string(), retryable: z.boolean(), errcode: z.nullable(z.number()) })),
   history: z.array(z.object({ from: z.string(), to: z.string(), command: z.string(), actor: z.object({ kind: z.string() }) })),
 });
 export type DeploymentReply = z.infer<typeof deploymentReply>;
@@ -151,7 +151,10 @@ export async function scanAndReturn(
   const reply = z
     .union([
       z.object({ ok: z.boolean(), code: z.string(), message: z.string() }),
-      z.object({ error: z.object({ code: z.string(), message: z.string() }) }).transform(({ error }) => ({ ok: false, ...error })),
+      z.pipe(
+        z.object({ error: z.object({ code: z.string(), message: z.string() }) }),
+        z.transform(({ error }) => ({ ok: false, ...error })),
+      ),
     ])
     .parse(await response.json());
   const result = { ok: reply.ok, code: reply.code, message: reply.message };

@@ -6,44 +6,44 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { z } from 'zod';
+import * as z from '../../shared/domain/zod';
 import { compilePath, type HttpMethod } from '../../shared/runtime/http/route';
 import { parseScfCron } from './cron';
 
 const routeText = z
   .string()
-  .regex(/^(GET|POST|PUT|PATCH|DELETE) \/\S*$/, 'a route is "METHOD /path", e.g. "POST /wechat/component/events"');
+  .check(z.regex(/^(GET|POST|PUT|PATCH|DELETE) \/\S*$/, 'a route is "METHOD /path", e.g. "POST /wechat/component/events"'));
 
 const triggerSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('url'), name: z.string().default('url'), routes: z.array(routeText).min(1) }),
+  z.object({ type: z.literal('url'), name: z._default(z.string(), 'url'), routes: z.array(routeText).check(z.minLength(1)) }),
   z.object({
     type: z.literal('timer'),
-    name: z.string().min(1),
-    cronExpression: z.string().min(1),
-    argument: z.string().max(4096).optional(),
+    name: z.string().check(z.minLength(1)),
+    cronExpression: z.string().check(z.minLength(1)),
+    argument: z.optional(z.string().check(z.maxLength(4096))),
   }),
 ]);
 
 const propsSchema = z.object({
-  functionName: z.string().min(1),
-  code: z.string().regex(/^\.\/dist\/[a-z0-9-]+$/, 'code must be ./dist/<function folder>'),
-  handler: z.string().regex(/^index\.[A-Za-z_$][\w$]*$/, 'handler must be index.<export>'),
-  timeout: z.number().int().min(1).max(900),
-  memorySize: z.number().int().optional(),
-  environment: z.record(z.string(), z.unknown()).optional(),
-  triggers: z.array(triggerSchema).min(1),
+  functionName: z.string().check(z.minLength(1)),
+  code: z.string().check(z.regex(/^\.\/dist\/[a-z0-9-]+$/, 'code must be ./dist/<function folder>')),
+  handler: z.string().check(z.regex(/^index\.[A-Za-z_$][\w$]*$/, 'handler must be index.<export>')),
+  timeout: z.number().check(z.int(), z.gte(1), z.lte(900)),
+  memorySize: z.optional(z.number().check(z.int())),
+  environment: z.optional(z.record(z.string(), z.unknown())),
+  triggers: z.array(triggerSchema).check(z.minLength(1)),
 });
 
 const templateSchema = z.object({
   edition: z.literal('3.0.0'),
   name: z.string(),
-  vars: z.record(z.string(), z.unknown()).optional(),
-  template: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+  vars: z.optional(z.record(z.string(), z.unknown())),
+  template: z.optional(z.record(z.string(), z.record(z.string(), z.unknown()))),
   resources: z.record(
     z.string(),
     z.object({
       component: z.string(),
-      extend: z.object({ name: z.string(), ignore: z.array(z.string()).optional() }).optional(),
+      extend: z.optional(z.object({ name: z.string(), ignore: z.optional(z.array(z.string())) })),
       props: z.record(z.string(), z.unknown()),
     }),
   ),

@@ -11,7 +11,7 @@
 
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { z } from 'zod';
+import * as z from '../../shared/domain/zod';
 import { loadTemplate } from '../local/template';
 import { errorEnvelope, pngHeader, type RawReply, rawRequest } from './wire';
 

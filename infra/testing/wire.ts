@@ -1,16 +1,16 @@
 /** Bytes on the wire for the hostile-input suites and the fuzzer: raw requests, PNG headers, our error envelope. */
 import { request } from 'node:http';
-import { z } from 'zod';
+import * as z from '../../shared/domain/zod';
 
 /** Our error envelope, as a client reads it. */
 export const errorEnvelope = z.object({
   error: z.object({
     code: z.string(),
     message: z.string(),
-    field: z.string().optional(),
-    issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-    details: z.record(z.string(), z.unknown()).optional(),
-    requestId: z.string().optional(),
+    field: z.optional(z.string()),
+    issues: z.optional(z.array(z.object({ path: z.string(), message: z.string() }))),
+    details: z.optional(z.record(z.string(), z.unknown())),
+    requestId: z.optional(z.string()),
   }),
 });
 

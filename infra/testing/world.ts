@@ -2,7 +2,7 @@
  * The world the hostile suites aim at: two accounts, each with a bound primary, an app with its target mini
  * program, a built deployment (with its experience QR) and an uploaded image.
  */
-import { z } from 'zod';
+import * as z from '../../shared/domain/zod';
 import { createAccount, deploymentReply, expectStatus, type Platform, pngOfWidth } from '../local/driver';
 import type { FuzzWorld } from './fuzz-model';
 import { readyApp } from './seeded-platform';

@@ -2,7 +2,7 @@
  * The WeChat endpoints the client uses, with WeChat's paths, methods, token query names and body shapes
  * (reference §3–§4). Each handler turns HTTP into a call on `SimState`; the rules live there.
  */
-import { z } from 'zod';
+import * as z from '../../shared/domain/zod';
 import type { Answer, ApiContext, ApiRoute, AuthorizerContext } from './api-route';
 import { wxFail } from './errors';
 import { GO_LIVE_ROUTES } from './go-live-routes';
@@ -23,7 +23,7 @@ const code = (method: 'GET' | 'POST', path: string, handle: (ctx: AuthorizerCont
 const ok = (extra: Record<string, unknown> = {}): SimResponse => json({ errcode: 0, errmsg: 'ok', ...extra });
 
 /** Body of a WeChat call; a malformed one is 47001 like WeChat's "data format error hint: [field]". */
-function body<T>(schema: z.ZodType<T>, ctx: ApiContext): T {
+function body<T>(schema: z.ZodMiniType<T>, ctx: ApiContext): T {
   const raw = ctx.body ?? {};
   if (!isPlainObject(raw)) wxFail(47001);
   const result = schema.safeParse(raw);
@@ -35,15 +35,15 @@ function body<T>(schema: z.ZodType<T>, ctx: ApiContext): T {
 }
 
 /** A code-management POST with a JSON body: `run` gets the body read against `schema`; ok carries the object it returns. */
-const codePost = <T>(path: string, schema: z.ZodType<T>, run: (ctx: AuthorizerContext, b: T) => unknown): ApiRoute =>
+const codePost = <T>(path: string, schema: z.ZodMiniType<T>, run: (ctx: AuthorizerContext, b: T) => unknown): ApiRoute =>
   code('POST', path, (ctx) => {
     const answer = run(ctx, body(schema, ctx));
     return ok(isPlainObject(answer) ? answer : {});
   });
 
-const optionalString = z.string().optional();
+const optionalString = z.optional(z.string());
 /** Ids WeChat documents as numbers; numeric strings are accepted like WeChat's own JSON parser does. */
-const idLike = z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]);
+const idLike = z.union([z.number().check(z.int()), z.pipe(z.string().check(z.regex(/^\d+$/)), z.transform(Number))]);
 
 const componentTokenBody = z.object({
   component_appid: optionalString,
@@ -57,15 +57,15 @@ const authorizerTokenBody = z.object({
 });
 const authorizerListBody = z.object({
   component_appid: optionalString,
-  offset: z.number().int().min(0).default(0),
-  count: z.number().int().min(1).default(100),
+  offset: z._default(z.number().check(z.int(), z.gte(0)), 0),
+  count: z._default(z.number().check(z.int(), z.gte(1)), 100),
 });
 const commitBody = z.object({
   // Checked by the state with WeChat's own codes (85014, 47001, 85013, 85048) rather than a generic 47001.
   template_id: z.unknown(),
   ext_json: z.unknown(),
-  user_version: z.string().max(64).default(''),
-  user_desc: z.string().default(''),
+  user_version: z._default(z.string().check(z.maxLength(64)), ''),
+  user_desc: z._default(z.string(), ''),
 });
 const pluginBody = z.object({
   action: z.string(),
@@ -85,7 +85,7 @@ function checkComponentAppId(state: SimState, appId: string | undefined): void {
  */
 const componentCall = <T extends { component_appid?: string | undefined }>(
   path: string,
-  schema: z.ZodType<T>,
+  schema: z.ZodMiniType<T>,
   answer: (state: SimState, b: T) => unknown,
 ): ApiRoute => ({
   method: 'POST',
@@ -168,13 +168,15 @@ const privacyOwnerSetting = z
     contact_qq: optionalString,
     contact_weixin: optionalString,
     ext_file_media_id: optionalString,
-    notice_method: z.string().min(1),
+    notice_method: z.string().check(z.minLength(1)),
     store_expire_timestamp: optionalString,
   })
-  .refine((o) => [o.contact_phone, o.contact_email, o.contact_qq, o.contact_weixin].some((c) => c !== undefined && c !== ''), {
-    message: 'at least one contact is required',
-    path: ['contact_phone'],
-  });
+  .check(
+    z.refine((o) => [o.contact_phone, o.contact_email, o.contact_qq, o.contact_weixin].some((c) => c !== undefined && c !== ''), {
+      message: 'at least one contact is required',
+      path: ['contact_phone'],
+    }),
+  );
 
 const codeRoutes: ApiRoute[] = [
   codePost('/wxa/commit', commitBody, (ctx, b) =>
@@ -211,15 +213,17 @@ const codeRoutes: ApiRoute[] = [
   },
   code('GET', '/wxa/get_category', (ctx) => ok(ctx.state.categories(ctx.mp))),
   code('GET', '/wxa/get_page', (ctx) => ok(ctx.state.pages(ctx.mp))),
-  codePost('/cgi-bin/component/getprivacysetting', z.object({ privacy_ver: z.union([z.literal(1), z.literal(2)]).default(2) }), (ctx, b) =>
-    ctx.state.getPrivacySetting(ctx.mp, b.privacy_ver),
+  codePost(
+    '/cgi-bin/component/getprivacysetting',
+    z.object({ privacy_ver: z._default(z.union([z.literal(1), z.literal(2)]), 2) }),
+    (ctx, b) => ctx.state.getPrivacySetting(ctx.mp, b.privacy_ver),
   ),
   code('POST', '/cgi-bin/component/setprivacysetting', (ctx) => {
     const b = body(
       z.object({
-        privacy_ver: z.union([z.literal(1), z.literal(2)]).default(2),
+        privacy_ver: z._default(z.union([z.literal(1), z.literal(2)]), 2),
         owner_setting: privacyOwnerSetting,
-        setting_list: z.array(z.object({ privacy_key: z.string().min(1), privacy_text: z.string() })).default([]),
+        setting_list: z._default(z.array(z.object({ privacy_key: z.string().check(z.minLength(1)), privacy_text: z.string() })), []),
       }),
       ctx,
     );
@@ -229,7 +233,7 @@ const codeRoutes: ApiRoute[] = [
   }),
   code('GET', '/wxa/security/get_code_privacy_info', (ctx) => ok(ctx.state.codePrivacyInfo(ctx.mp))),
   code('POST', '/wxa/modify_domain', (ctx) => {
-    const list = z.array(z.string()).optional();
+    const list = z.optional(z.array(z.string()));
     const b = body(
       z.object({
         action: z.string(),
@@ -246,24 +250,24 @@ const codeRoutes: ApiRoute[] = [
     const given = Object.fromEntries(Object.entries(lists).filter((e): e is [string, string[]] => e[1] !== undefined));
     return ok(ctx.state.modifyDomain(ctx.mp, action, given));
   }),
-  codePost('/wxa/setwebviewdomain', z.object({ action: z.string(), webviewdomain: z.array(z.string()).default([]) }), (ctx, b) =>
+  codePost('/wxa/setwebviewdomain', z.object({ action: z.string(), webviewdomain: z._default(z.array(z.string()), []) }), (ctx, b) =>
     ctx.state.webviewDomain(ctx.mp, b.action, b.webviewdomain),
   ),
   code('POST', '/wxa/submit_audit', (ctx) => {
     const b = body(
       z.object({
-        item_list: z.array(z.object({ first_id: z.number().int(), second_id: z.number().int() })).optional(),
-        privacy_api_not_use: z.boolean().optional(),
+        item_list: z.optional(z.array(z.object({ first_id: z.number().check(z.int()), second_id: z.number().check(z.int()) }))),
+        privacy_api_not_use: z.optional(z.boolean()),
         // doc submitAudit: scene 0–5 (0 alone: no UGC), method 1–4, has_audit_team 0/1, descriptions ≤256.
-        ugc_declare: z
-          .object({
-            scene: z.array(z.number().int().min(0).max(5)).min(1),
-            method: z.array(z.number().int().min(1).max(4)).optional(),
-            other_scene_desc: z.string().max(256).optional(),
-            has_audit_team: z.union([z.literal(0), z.literal(1)]).optional(),
-            audit_desc: z.string().max(256).optional(),
-          })
-          .optional(),
+        ugc_declare: z.optional(
+          z.object({
+            scene: z.array(z.number().check(z.int(), z.gte(0), z.lte(5))).check(z.minLength(1)),
+            method: z.optional(z.array(z.number().check(z.int(), z.gte(1), z.lte(4)))),
+            other_scene_desc: z.optional(z.string().check(z.maxLength(256))),
+            has_audit_team: z.optional(z.union([z.literal(0), z.literal(1)])),
+            audit_desc: z.optional(z.string().check(z.maxLength(256))),
+          }),
+        ),
       }),
       ctx,
     );

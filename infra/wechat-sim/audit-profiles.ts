@@ -5,9 +5,9 @@
  * exactly whatever the order of the calls, and two simulators with the same seed agree. Pure: `SimState` applies it.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from '../../shared/domain/zod';
 
-const nonNegativeInt = z.number().int().min(0);
+const nonNegativeInt = z.number().check(z.int(), z.gte(0));
 
 export const auditProfileSchema = z
   .strictObject({
@@ -17,13 +17,15 @@ export const auditProfileSchema = z
     medianMs: nonNegativeInt,
     maxMs: nonNegativeInt,
     /** Share of audits rejected, 0–1. */
-    rejectRate: z.number().min(0).max(1),
+    rejectRate: z.number().check(z.gte(0), z.lte(1)),
     /** The rejection's reason (get_auditstatus `reason`, the push's `Reason`); default the simulator's own. */
-    reason: z.string().min(1).optional(),
+    reason: z.optional(z.string().check(z.minLength(1))),
     /** Default 1. */
-    seed: z.number().int().optional(),
+    seed: z.optional(z.number().check(z.int())),
   })
-  .refine((p) => p.minMs <= p.medianMs && p.medianMs <= p.maxMs, { message: 'needs minMs ≤ medianMs ≤ maxMs', path: ['medianMs'] });
+  .check(
+    z.refine((p) => p.minMs <= p.medianMs && p.medianMs <= p.maxMs, { message: 'needs minMs ≤ medianMs ≤ maxMs', path: ['medianMs'] }),
+  );
 export type AuditProfile = z.infer<typeof auditProfileSchema>;
 
 export interface AuditDraw {

@@ -3,8 +3,9 @@
  * method of the programmatic API (`types.ts`) and validates its input with the same zod schemas, so
  * a bad control call is an HTTP 400 naming the field, whichever way it arrives.
  */
-import { z } from 'zod';
+
 import { type ErrorCategory, isAppError, ValidationError } from '../../shared/domain/errors';
+import * as z from '../../shared/domain/zod';
 import { STATUS_BY_CATEGORY } from '../../shared/runtime/http/stack';
 import { auditProfileSchema } from './audit-profiles';
 import { renderAuthorizedPage, renderErrorPage } from './auth-page';
@@ -17,129 +18,127 @@ import type { ScanInput, WeChatSimulator } from './types';
 // ---------------------------------------------------------------------------------------------------------------
 // Schemas (also used by the programmatic methods)
 
-const rate = z.number().min(0).max(1);
-const nonNegativeInt = z.number().int().min(0);
-const appId = z.string().min(1);
+const rate = z.number().check(z.gte(0), z.lte(1));
+const nonNegativeInt = z.number().check(z.int(), z.gte(0));
+const appId = z.string().check(z.minLength(1));
 
 const httpUrl = (what: string) =>
-  z.string().refine((value) => {
-    try {
-      const url = new URL(value.replaceAll('$APPID$', 'wx0000000000000000'));
-      return url.protocol === 'http:' || url.protocol === 'https:';
-    } catch {
-      return false;
-    }
-  }, `${what} must be an http(s) URL`);
+  z.string().check(
+    z.refine((value) => {
+      try {
+        const url = new URL(value.replaceAll('$APPID$', 'wx0000000000000000'));
+        return url.protocol === 'http:' || url.protocol === 'https:';
+      } catch {
+        return false;
+      }
+    }, `${what} must be an http(s) URL`),
+  );
 
 export const faultsSchema = z.strictObject({
-  systemErrorRate: rate.optional(),
-  http5xxRate: rate.optional(),
-  latencyMs: nonNegativeInt.optional(),
-  hangRate: rate.optional(),
-  dropPushRate: rate.optional(),
-  duplicatePushRate: rate.optional(),
-  reorderPushes: z.boolean().optional(),
+  systemErrorRate: z.optional(rate),
+  http5xxRate: z.optional(rate),
+  latencyMs: z.optional(nonNegativeInt),
+  hangRate: z.optional(rate),
+  dropPushRate: z.optional(rate),
+  duplicatePushRate: z.optional(rate),
+  reorderPushes: z.optional(z.boolean()),
 });
 
 export const scriptedFaultSchema = z.union([
   z.strictObject({
-    path: z.string().startsWith('/'),
-    appId: appId.optional(),
-    times: z.number().int().positive().optional(),
-    errcode: z.number().int(),
+    path: z.string().check(z.startsWith('/')),
+    appId: z.optional(appId),
+    times: z.optional(z.number().check(z.int(), z.positive())),
+    errcode: z.number().check(z.int()),
   }),
   z.strictObject({
-    path: z.string().startsWith('/'),
-    appId: appId.optional(),
-    times: z.number().int().positive().optional(),
+    path: z.string().check(z.startsWith('/')),
+    appId: z.optional(appId),
+    times: z.optional(z.number().check(z.int(), z.positive())),
     loseAnswer: z.literal(true),
   }),
 ]);
 
 /** Hosts the platform registered (`assets.example.com`), per kind; a kind left out accepts every domain. */
-const host = z.string().regex(/^[a-z0-9.-]+$/i, 'a host looks like assets.example.com');
-export const registeredDomainsSchema = z.strictObject({ server: z.array(host).optional(), webview: z.array(host).optional() });
+const host = z.string().check(z.regex(/^[a-z0-9.-]+$/i, 'a host looks like assets.example.com'));
+export const registeredDomainsSchema = z.strictObject({ server: z.optional(z.array(host)), webview: z.optional(z.array(host)) });
 
 export const configureSchema = z.strictObject({
-  registeredDomains: registeredDomainsSchema.optional(),
-  componentEventUrl: httpUrl('componentEventUrl').optional(),
-  messageUrlTemplate: httpUrl('messageUrlTemplate').optional(),
-  ticketIntervalMs: nonNegativeInt.optional(),
-  auditDecisionDelayMs: nonNegativeInt.nullable().optional(),
-  privacyScanMs: nonNegativeInt.optional(),
-  pushTimeoutMs: z.number().int().positive().optional(),
-  pushRetryDelayMs: nonNegativeInt.optional(),
+  registeredDomains: z.optional(registeredDomainsSchema),
+  componentEventUrl: z.optional(httpUrl('componentEventUrl')),
+  messageUrlTemplate: z.optional(httpUrl('messageUrlTemplate')),
+  ticketIntervalMs: z.optional(nonNegativeInt),
+  auditDecisionDelayMs: z.optional(z.nullable(nonNegativeInt)),
+  privacyScanMs: z.optional(nonNegativeInt),
+  pushTimeoutMs: z.optional(z.number().check(z.int(), z.positive())),
+  pushRetryDelayMs: z.optional(nonNegativeInt),
 });
 
 const pluginStatus = z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]);
 const category = z.strictObject({
-  first_class: z.string().min(1),
-  second_class: z.string().min(1),
-  first_id: z.number().int(),
-  second_id: z.number().int(),
+  first_class: z.string().check(z.minLength(1)),
+  second_class: z.string().check(z.minLength(1)),
+  first_id: z.number().check(z.int()),
+  second_id: z.number().check(z.int()),
 });
 
 export const miniProgramSpecSchema = z.strictObject({
   appId,
-  nickName: z.string().min(1),
-  principalName: z.string().min(1),
-  userName: z
-    .string()
-    .regex(/^gh_[0-9A-Za-z]+$/, 'userName must look like gh_…')
-    .optional(),
-  plugins: z.array(z.strictObject({ appId, status: pluginStatus.optional() })).optional(),
-  categories: z.array(category).optional(),
-  ungrantedPrivacyApis: z.array(z.string().min(1)).optional(),
-  profileComplete: z.boolean().optional(),
-  heldByOtherPlatform: z.array(z.number().int().positive()).optional(),
-  released: z.strictObject({ templateId: nonNegativeInt, userVersion: z.string().min(1), userDesc: z.string().optional() }).optional(),
+  nickName: z.string().check(z.minLength(1)),
+  principalName: z.string().check(z.minLength(1)),
+  userName: z.optional(z.string().check(z.regex(/^gh_[0-9A-Za-z]+$/, 'userName must look like gh_…'))),
+  plugins: z.optional(z.array(z.strictObject({ appId, status: z.optional(pluginStatus) }))),
+  categories: z.optional(z.array(category)),
+  ungrantedPrivacyApis: z.optional(z.array(z.string().check(z.minLength(1)))),
+  profileComplete: z.optional(z.boolean()),
+  heldByOtherPlatform: z.optional(z.array(z.number().check(z.int(), z.positive()))),
+  released: z.optional(
+    z.strictObject({ templateId: nonNegativeInt, userVersion: z.string().check(z.minLength(1)), userDesc: z.optional(z.string()) }),
+  ),
 });
 
 export const templateSchema = z.strictObject({
   templateId: nonNegativeInt,
   userVersion: z.string(),
   userDesc: z.string(),
-  pages: z.array(z.string().min(1)).min(1).optional(),
-  templateType: z.union([z.literal(0), z.literal(1)]).optional(),
-  privacyApis: z.array(z.string().min(1)).optional(),
-  requiredPrivateInfos: z.array(z.string().min(1)).optional(),
-  sourceMiniProgramAppid: z
-    .string()
-    .regex(/^wx[0-9a-zA-Z]{16}$/)
-    .optional(),
-  createdAt: nonNegativeInt.optional(),
+  pages: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
+  templateType: z.optional(z.union([z.literal(0), z.literal(1)])),
+  privacyApis: z.optional(z.array(z.string().check(z.minLength(1)))),
+  requiredPrivateInfos: z.optional(z.array(z.string().check(z.minLength(1)))),
+  sourceMiniProgramAppid: z.optional(z.string().check(z.regex(/^wx[0-9a-zA-Z]{16}$/))),
+  createdAt: z.optional(nonNegativeInt),
 });
 
 export const scanSchema = z.strictObject({
-  preAuthCode: z.string().min(1),
+  preAuthCode: z.string().check(z.minLength(1)),
   appId,
-  funcScopeIds: z.array(z.number().int().positive()).optional(),
-  redirectUri: z.string().min(1).optional(),
-  authType: z.number().int().optional(),
-  bizAppId: z.string().optional(),
+  funcScopeIds: z.optional(z.array(z.number().check(z.int(), z.positive()))),
+  redirectUri: z.optional(z.string().check(z.minLength(1))),
+  authType: z.optional(z.number().check(z.int())),
+  bizAppId: z.optional(z.string()),
 });
 
 export const decideSchema = z.strictObject({
   appId,
   decision: z.enum(['approve', 'reject', 'delay']),
-  reason: z.string().optional(),
-  screenshots: z.array(z.string().min(1)).optional(),
+  reason: z.optional(z.string()),
+  screenshots: z.optional(z.array(z.string().check(z.minLength(1)))),
 });
 
 export const quotaSchema = z.strictObject({
-  submitRest: nonNegativeInt.optional(),
-  submitLimit: nonNegativeInt.optional(),
-  speedupRest: nonNegativeInt.optional(),
-  speedupLimit: nonNegativeInt.optional(),
-  undoPerDay: nonNegativeInt.optional(),
-  undoPerMonth: nonNegativeInt.optional(),
-  componentTokenDaily: nonNegativeInt.optional(),
-  testersPerMiniProgram: nonNegativeInt.optional(),
-  miniProgramsPerTester: nonNegativeInt.optional(),
+  submitRest: z.optional(nonNegativeInt),
+  submitLimit: z.optional(nonNegativeInt),
+  speedupRest: z.optional(nonNegativeInt),
+  speedupLimit: z.optional(nonNegativeInt),
+  undoPerDay: z.optional(nonNegativeInt),
+  undoPerMonth: z.optional(nonNegativeInt),
+  componentTokenDaily: z.optional(nonNegativeInt),
+  testersPerMiniProgram: z.optional(nonNegativeInt),
+  miniProgramsPerTester: z.optional(nonNegativeInt),
 });
 
 export const tokenKindSchema = z.enum(['component', 'authorizer', 'all']);
-export const pluginStatusSchema = z.strictObject({ appId, pluginAppId: z.string().min(1), status: pluginStatus });
+export const pluginStatusSchema = z.strictObject({ appId, pluginAppId: z.string().check(z.minLength(1)), status: pluginStatus });
 
 // ---------------------------------------------------------------------------------------------------------------
 // Routes
@@ -350,7 +349,7 @@ const ROUTES: ControlRoute[] = [
     summary:
       'put a mini program in a go-live state: { appId, icpStatus?, icpAvailable?, icpAuditData?, verified?, barred?, ugcCategoryIds?, privacyInterfaces? }',
     handle: (sim, body) => {
-      const { appId: id, ...patch } = parseControl(goLiveStateSchema.extend({ appId }), body, 'go-live state');
+      const { appId: id, ...patch } = parseControl(z.extend(goLiveStateSchema, { appId }), body, 'go-live state');
       sim.setGoLive(id, patch);
       return done();
     },

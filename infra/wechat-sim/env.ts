@@ -2,8 +2,9 @@
  * Simulator options from environment variables, for `main.ts` and for anyone starting it in-process from the
  * same variables. Every problem is reported at once, naming the variable.
  */
-import { z } from 'zod';
+
 import { ConfigError } from '../../shared/domain/errors';
+import * as z from '../../shared/domain/zod';
 import type { FaultConfig, SimulatorOptions } from './types';
 
 /** A well-formed but obviously fake key and secret, so the simulator starts with zero configuration. */
@@ -14,35 +15,38 @@ export const DEMO_COMPONENT = {
   encodingAESKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
 } as const;
 
-const int = (min: number) => z.coerce.number().int().min(min);
-const rate = z.coerce.number().min(0).max(1);
-const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
+const int = (min: number) => z.coerce.number().check(z.int(), z.gte(min));
+const rate = z.coerce.number().check(z.gte(0), z.lte(1));
+const flag = z.pipe(
+  z.enum(['0', '1', 'true', 'false']),
+  z.transform((v) => v === '1' || v === 'true'),
+);
 
 const envSchema = z.object({
-  SIM_PORT: int(0).max(65535).default(0),
-  SIM_HOST: z.string().min(1).default('127.0.0.1'),
-  SIM_COMPONENT_APPID: z.string().min(1).default(DEMO_COMPONENT.appId),
-  SIM_COMPONENT_SECRET: z.string().min(1).default(DEMO_COMPONENT.secret),
-  SIM_TOKEN: z.string().min(1).default(DEMO_COMPONENT.token),
-  SIM_ENCODING_AES_KEY: z
-    .string()
-    .regex(/^[A-Za-z0-9]{43}$/, 'must be 43 characters of [A-Za-z0-9]')
-    .default(DEMO_COMPONENT.encodingAESKey),
-  SIM_COMPONENT_EVENT_URL: z.url().optional(),
-  SIM_MESSAGE_URL_TEMPLATE: z.string().min(1).optional(),
-  SIM_TICKET_INTERVAL_MS: int(0).default(0),
-  SIM_AUDIT_DELAY_MS: int(0).optional(),
-  SIM_TOKEN_TTL_SECONDS: int(1).optional(),
-  SIM_PRIVACY_SCAN_MS: int(0).optional(),
-  SIM_SEED_DEMO: flag.default(false),
-  SIM_STATE_FILE: z.string().min(1).optional(),
-  SIM_FAULT_SYSTEM_ERROR_RATE: rate.optional(),
-  SIM_FAULT_HTTP5XX_RATE: rate.optional(),
-  SIM_FAULT_LATENCY_MS: int(0).optional(),
-  SIM_FAULT_HANG_RATE: rate.optional(),
-  SIM_FAULT_DROP_PUSH_RATE: rate.optional(),
-  SIM_FAULT_DUPLICATE_PUSH_RATE: rate.optional(),
-  SIM_FAULT_REORDER_PUSHES: flag.optional(),
+  SIM_PORT: z._default(int(0).check(z.lte(65535)), 0),
+  SIM_HOST: z._default(z.string().check(z.minLength(1)), '127.0.0.1'),
+  SIM_COMPONENT_APPID: z._default(z.string().check(z.minLength(1)), DEMO_COMPONENT.appId),
+  SIM_COMPONENT_SECRET: z._default(z.string().check(z.minLength(1)), DEMO_COMPONENT.secret),
+  SIM_TOKEN: z._default(z.string().check(z.minLength(1)), DEMO_COMPONENT.token),
+  SIM_ENCODING_AES_KEY: z._default(
+    z.string().check(z.regex(/^[A-Za-z0-9]{43}$/, 'must be 43 characters of [A-Za-z0-9]')),
+    DEMO_COMPONENT.encodingAESKey,
+  ),
+  SIM_COMPONENT_EVENT_URL: z.optional(z.url()),
+  SIM_MESSAGE_URL_TEMPLATE: z.optional(z.string().check(z.minLength(1))),
+  SIM_TICKET_INTERVAL_MS: z._default(int(0), 0),
+  SIM_AUDIT_DELAY_MS: z.optional(int(0)),
+  SIM_TOKEN_TTL_SECONDS: z.optional(int(1)),
+  SIM_PRIVACY_SCAN_MS: z.optional(int(0)),
+  SIM_SEED_DEMO: z._default(flag, false),
+  SIM_STATE_FILE: z.optional(z.string().check(z.minLength(1))),
+  SIM_FAULT_SYSTEM_ERROR_RATE: z.optional(rate),
+  SIM_FAULT_HTTP5XX_RATE: z.optional(rate),
+  SIM_FAULT_LATENCY_MS: z.optional(int(0)),
+  SIM_FAULT_HANG_RATE: z.optional(rate),
+  SIM_FAULT_DROP_PUSH_RATE: z.optional(rate),
+  SIM_FAULT_DUPLICATE_PUSH_RATE: z.optional(rate),
+  SIM_FAULT_REORDER_PUSHES: z.optional(flag),
 });
 
 export const SIM_ENV_VARS: readonly string[] = Object.keys(envSchema.shape);

@@ -6,7 +6,7 @@
  * getorderpathinfo (doc api_getorderpathinfo: POST, set 18),
  * modify_wxa_server_domain (component token).
  */
-import { z } from 'zod';
+import * as z from '../../shared/domain/zod';
 import type { ApiContext, ApiRoute } from './api-route';
 import { wxFail } from './errors';
 import { isPlainObject, json, type SimResponse } from './http-util';
@@ -20,14 +20,14 @@ const ok = (extra: Record<string, unknown>): SimResponse => json({ errcode: 0, e
 const platformDomainBody = z.object({
   action: z.string(),
   // `;`-joined hosts, as the doc and the peers send them.
-  wxa_server_domain: z.string().optional(),
-  is_modify_published_together: z.boolean().optional(),
+  wxa_server_domain: z.optional(z.string()),
+  is_modify_published_together: z.optional(z.boolean()),
 });
 
 /** info_type is required (doc api_getorderpathinfo): 0 the path in effect (线上版), 1 the one applied for (审核版). */
 const orderPathBody = z.object({ info_type: z.union([z.literal(0), z.literal(1)]) });
 
-function parsedBody<T>(schema: z.ZodType<T>, ctx: ApiContext): T {
+function parsedBody<T>(schema: z.ZodMiniType<T>, ctx: ApiContext): T {
   const raw = ctx.body ?? {};
   if (!isPlainObject(raw)) wxFail(47001);
   const result = schema.safeParse(raw);

@@ -10,7 +10,7 @@
  * agree), WxJava WxOpenErrorMsgEnum (85094 需提供审核机制说明信息, 86007 小程序禁止提交, 86008 服务商被处罚，限制全部代码提审能力,
  * 86009 服务商新增小程序代码提审能力被限制, 86010 服务商迭代小程序代码提审能力被限制).
  */
-import { z } from 'zod';
+import * as z from '../../shared/domain/zod';
 
 /** doc api_geticpentranceinfo, 备案状态枚举. */
 export const ICP_STATUSES = [2, 3, 4, 5, 6, 1024, 1025, 1026, 1027, 1028, 1029, 1030, 1031] as const;
@@ -44,30 +44,30 @@ const auditDataSchema = z.strictObject({ key_name: z.string(), error: z.string()
 
 /** The control API's view of a mini program's go-live state; every field optional (a patch). */
 export const goLiveStateSchema = z.strictObject({
-  icpStatus: z
-    .number()
-    .int()
-    .refine((s) => (ICP_STATUSES as readonly number[]).includes(s), 'an ICP status of api_geticpentranceinfo (2–6, 1024–1031)')
-    .optional(),
+  icpStatus: z.optional(
+    z.number().check(
+      z.int(),
+      z.refine((s) => (ICP_STATUSES as readonly number[]).includes(s), 'an ICP status of api_geticpentranceinfo (2–6, 1024–1031)'),
+    ),
+  ),
   /** 0: the filing entrance is closed for this mini program (a keyword in its name, the authority's system down). */
-  icpAvailable: z.union([z.literal(0), z.literal(1)]).optional(),
-  icpAuditData: z.array(auditDataSchema).optional(),
+  icpAvailable: z.optional(z.union([z.literal(0), z.literal(1)])),
+  icpAuditData: z.optional(z.array(auditDataSchema)),
   /** WeChat verification (微信认证): qualification_verify of getaccountbasicinfo. */
-  verified: z.boolean().optional(),
+  verified: z.optional(z.boolean()),
   /** 86007 小程序禁止提交: this mini program may not submit at all. */
-  barred: z.boolean().optional(),
+  barred: z.optional(z.boolean()),
   /** Category ids (second_id) whose first submission needs a UGC declaration (85094), besides the doc's social ones. */
-  ugcCategoryIds: z.array(z.number().int()).optional(),
+  ugcCategoryIds: z.optional(z.array(z.number().check(z.int()))),
   /** get_privacy_interface statuses by API name (`wx.getLocation`); others follow `ungrantedPrivacyApis`. */
-  privacyInterfaces: z.record(z.string(), z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4), z.literal(5)])).optional(),
+  privacyInterfaces: z.optional(z.record(z.string(), z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4), z.literal(5)]))),
   /**
    * The order-centre path applied for (applysetorderpathinfo) and its status — 2 审核中, 3 审核失败, 4 审核通过
    * (doc api_getorderpathinfo); approved, it is the path in effect. null: none applied for (61041).
    */
-  orderPath: z
-    .strictObject({ path: z.string().min(1), status: z.union([z.literal(2), z.literal(3), z.literal(4)]) })
-    .nullable()
-    .optional(),
+  orderPath: z.optional(
+    z.nullable(z.strictObject({ path: z.string().check(z.minLength(1)), status: z.union([z.literal(2), z.literal(3), z.literal(4)]) })),
+  ),
 });
 export type GoLiveStatePatch = z.infer<typeof goLiveStateSchema>;
 

@@ -19,7 +19,7 @@
  *   phased release runs "不可发布新版本、不可回退已全量发布的线上版本"; a first version must be released in full; "当线上
  *   版本的上一个版本是分阶段发布并已撤销发布，那么当前线上版本不可回退".
  */
-import { z } from 'zod';
+import * as z from '../../shared/domain/zod';
 import type { GrayReleasePlanSnapshot, LiveVersionSnapshot } from './types';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -54,8 +54,8 @@ export interface GrayReleaseInput {
 /** The request body as WeChat takes it; the percentage's range is WeChat's 85081, not a format error. */
 export const grayReleaseBodySchema = z.object({
   gray_percentage: z.unknown(),
-  support_experiencer_first: z.boolean().default(false),
-  support_debuger_first: z.boolean().default(false),
+  support_experiencer_first: z._default(z.boolean(), false),
+  support_debuger_first: z._default(z.boolean(), false),
 });
 
 /** A plan that still shares users between two versions (running or paused by the admin). */
@@ -148,4 +148,4 @@ export function planSnapshot(plan: GrayPlanRecord): GrayReleasePlanSnapshot {
 }
 
 /** The mp admin pausing or resuming a plan from the console (the API has no call for it). */
-export const grayPauseSchema = z.strictObject({ appId: z.string().min(1), paused: z.boolean() });
+export const grayPauseSchema = z.strictObject({ appId: z.string().check(z.minLength(1)), paused: z.boolean() });

@@ -3,8 +3,8 @@
  * returns, how a body is read, how a zod failure becomes a field path.
  */
 import type { IncomingMessage } from 'node:http';
-import type { z } from 'zod';
 import { type FieldIssue, ValidationError } from '../../shared/domain/errors';
+import type * as z from '../../shared/domain/zod';
 
 export type SimResponse =
   | { kind: 'json'; status?: number; body: unknown /** Default `application/json; encoding=utf-8`. */; contentType?: string }
@@ -35,12 +35,12 @@ export async function readBody(req: IncomingMessage): Promise<string> {
 export const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-export function fieldIssues(error: z.ZodError): FieldIssue[] {
+export function fieldIssues(error: z.core.$ZodError): FieldIssue[] {
   return error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
 }
 
 /** Parses control input; a failure is a ValidationError naming the offending field (→ HTTP 400 under /sim). */
-export function parseControl<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
+export function parseControl<T>(schema: z.ZodMiniType<T>, input: unknown, what: string): T {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issues = fieldIssues(result.error);

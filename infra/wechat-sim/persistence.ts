@@ -10,8 +10,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { types } from 'node:util';
-import { z } from 'zod';
 import { ConfigError } from '../../shared/domain/errors';
+import * as z from '../../shared/domain/zod';
 import type { SimulatorPersistence } from './types';
 
 const MAP = '$map';
@@ -32,7 +32,7 @@ const decode = (_key: string, value: unknown): unknown => {
   return MAP in parsed.data ? new Map(parsed.data[MAP]) : new Set(parsed.data[SET]);
 };
 
-const fileSchema = z.object({ port: z.number().int().min(1).max(65535), state: z.record(z.string(), z.unknown()) });
+const fileSchema = z.object({ port: z.number().check(z.int(), z.gte(1), z.lte(65535)), state: z.record(z.string(), z.unknown()) });
 type SavedSimulator = z.infer<typeof fileSchema>;
 
 /** The simulator saved in `path`, if any; a damaged file stops the start with what to do, rather than be lost. */

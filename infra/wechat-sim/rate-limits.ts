@@ -7,21 +7,23 @@
  * like WeChat's daily counters; minutes are calendar minutes of the injected clock. A refused call spends nothing.
  * WeChat's real figures differ per API and per account and are not modelled: a test sets the ones it needs.
  */
-import { z } from 'zod';
+import * as z from '../../shared/domain/zod';
 
 const CHINA_OFFSET_MS = 8 * 60 * 60 * 1000;
 const MINUTE_MS = 60 * 1000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
 
-const budget = z.number().int().min(0);
+const budget = z.number().check(z.int(), z.gte(0));
 export const rateLimitRuleSchema = z
   .strictObject({
     /** One WeChat API path (`/wxa/submit_audit`); left out: every API, each counted on its own. */
-    path: z.string().startsWith('/').optional(),
-    perMinute: budget.optional(),
-    perDay: budget.optional(),
+    path: z.optional(z.string().check(z.startsWith('/'))),
+    perMinute: z.optional(budget),
+    perDay: z.optional(budget),
   })
-  .refine((r) => r.perMinute !== undefined || r.perDay !== undefined, { message: 'needs perMinute or perDay', path: ['perMinute'] });
+  .check(
+    z.refine((r) => r.perMinute !== undefined || r.perDay !== undefined, { message: 'needs perMinute or perDay', path: ['perMinute'] }),
+  );
 export type RateLimitRule = z.infer<typeof rateLimitRuleSchema>;
 
 export const rateLimitsSchema = z.strictObject({ rules: z.array(rateLimitRuleSchema) });

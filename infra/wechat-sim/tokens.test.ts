@@ -2,7 +2,7 @@
  * Tickets, component tokens, pre-auth and auth codes, authorizer tokens and refresh-token rotation, and the
  * authorization page — over real sockets, time driven by the `now` option.
  */
-import { z } from 'zod';
+import * as z from '../../shared/domain/zod';
 import {
   authorize,
   Clock,

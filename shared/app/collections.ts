@@ -2,12 +2,13 @@
  * The collections of DESIGN §3, with the domain's schemas validating every document read back. The indexes are
  * the fields the functions query by.
  */
-import { z } from 'zod';
+
 import { accountSchema } from '../domain/account';
 import { appSchema } from '../domain/app';
 import { deploymentSchema } from '../domain/deployment';
 import { accountIdSchema, timestampSchema } from '../domain/ids';
 import { miniProgramSchema } from '../domain/mini-program';
+import * as z from '../domain/zod';
 import { defineCollection } from '../store/port';
 
 export const accountsCollection = defineCollection({ name: 'accounts', schema: accountSchema });
@@ -37,9 +38,9 @@ export const assetSchema = z.object({
   accountId: accountIdSchema,
   kind: z.enum(['upload', 'qrcode']),
   contentType: z.enum(['image/png', 'image/jpeg', 'image/gif']),
-  width: z.number().int().positive(),
-  height: z.number().int().positive(),
-  size: z.number().int().positive(),
+  width: z.number().check(z.int(), z.positive()),
+  height: z.number().check(z.int(), z.positive()),
+  size: z.number().check(z.int(), z.positive()),
   /** base64: assets are small images (≤ 1 MiB); a document store keeps them next to their metadata. */
   data: z.string(),
   createdAt: timestampSchema,

@@ -4,20 +4,20 @@
  * key derived from DATA_KEY), expires, and names the account and app. A forged, altered or stale state is refused.
  */
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
 import { ValidationError } from '../domain/errors';
 import { accountIdSchema } from '../domain/ids';
+import * as z from '../domain/zod';
 
 const payloadSchema = z.object({
   purpose: z.enum(['bind-primary', 'authorize-app']),
   accountId: accountIdSchema,
-  appId: z.string().min(1).nullable(),
+  appId: z.nullable(z.string().check(z.minLength(1))),
   /** bind-primary only: the admin's consent, given before the scan, to change the account's subject. */
-  force: z.boolean().optional(),
+  force: z.optional(z.boolean()),
   /** Expiry, epoch seconds. */
-  exp: z.number().int(),
+  exp: z.number().check(z.int()),
   /** Makes every state unique, so a used one can be recognised. */
-  nonce: z.string().min(8),
+  nonce: z.string().check(z.minLength(8)),
 });
 export type StatePayload = z.infer<typeof payloadSchema>;
 

@@ -2,9 +2,10 @@
  * The platform's template library, read from WeChat (`gettemplatelist`) and kept for a few minutes in the store, so
  * a frontend listing templates and every build asking for "the latest version" do not each call WeChat.
  */
-import { z } from 'zod';
+
 import { DuplicateKeyError } from '../domain/errors';
 import { type LibraryTemplate, latestOfLine, libraryTemplateSchema } from '../domain/templates';
+import * as z from '../domain/zod';
 import { defineCollection } from '../store/port';
 import type { Template } from '../wechat/schemas';
 import type { Services } from './context';

@@ -7,9 +7,10 @@
  * The schemas are `z.lazy`: built on their first parse rather than at every cold start's import (`lazyTarget` in
  * common.ts gives the built schema, to derive another from it).
  */
-import { z } from 'zod';
+
 import type { AccountId, WeChatAppid } from './ids';
 import { accountIdSchema, sha256HexSchema, timestampSchema, weChatAppidSchema } from './ids';
+import * as z from './zod';
 
 /** Two live keys cover a rotation (new key deployed while the old one still works); a third is one too many. */
 export const MAX_API_KEYS = 2;
@@ -22,7 +23,7 @@ export const primaryMiniProgramSchema = z.lazy(() =>
   z.object({
     appid: weChatAppidSchema,
     /** `principal_name` of the mini program: the account's subject. */
-    subject: z.string().min(1),
+    subject: z.string().check(z.minLength(1)),
     boundAt: timestampSchema,
   }),
 );
@@ -50,13 +51,13 @@ export const ACCOUNT_HISTORY_LIMIT = 50;
 export const accountSchema = z.lazy(() =>
   z.object({
     id: accountIdSchema,
-    name: z.string().trim().min(1).max(100),
-    apiKeyHashes: z.array(sha256HexSchema).max(MAX_API_KEYS),
+    name: z.string().check(z.trim(), z.minLength(1), z.maxLength(100)),
+    apiKeyHashes: z.array(sha256HexSchema).check(z.maxLength(MAX_API_KEYS)),
     /** Null only while `primaryStatus` is `none`; kept after an unbind so the owner sees which one it was. */
-    primaryMiniProgram: primaryMiniProgramSchema.nullable(),
+    primaryMiniProgram: z.nullable(primaryMiniProgramSchema),
     primaryStatus: primaryStatusSchema,
     /** Oldest first; absent in documents written before 2026-12-07. */
-    history: z.array(accountEventSchema).default([]),
+    history: z._default(z.array(accountEventSchema), []),
     createdAt: timestampSchema,
     updatedAt: timestampSchema,
   }),

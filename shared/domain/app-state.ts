@@ -2,10 +2,11 @@
  * What an app is doing and what its owner should know, derived (never stored) from the app, its latest deployment
  * and its images: a frontend shows the app's step of the seed's flow without reading deployments itself.
  */
-import { z } from 'zod';
+
 import { type App, type AssetMeta, imageRefs, imageWarnings } from './app';
 import { type Deployment, type DeploymentState, isTerminal } from './deployment';
 import type { FieldIssue } from './errors';
+import * as z from './zod';
 
 /**
  * - `unlinked`: no mini program (never authorized, or lost: see linkLostReason); authorize one first.

@@ -11,7 +11,7 @@
  * The schemas are `z.lazy`: built on their first parse rather than at every cold start's import (`lazyTarget` in
  * common.ts gives the built schema, to derive another from it).
  */
-import { z } from 'zod';
+
 import type { AppKind } from './app-kind';
 import { ALLOWED, type Decision, fieldIssues, refused } from './common';
 import { type FieldIssue, ValidationError } from './errors';
@@ -22,6 +22,7 @@ import { requiredPluginsSchema } from './plugins';
 import { privacyGuideSchema } from './privacy-guide';
 import { serverDomainsSchema } from './server-domains';
 import { ugcDeclarationSchema } from './ugc-declaration';
+import * as z from './zod';
 
 export { APP_KINDS, type AppKind, appKindSchema } from './app-kind';
 // Kept in a zod-free module for the console; exported here as before.
@@ -32,25 +33,25 @@ export { APP_DOWNLOAD_QR_SUGGESTED_WIDTH, INSTRUCTIONS_IMAGE_SUGGESTED_WIDTH, IO
 
 const publishingFields = () => ({
   /** The user privacy guide WeChat shows; set on every build and before every submit. */
-  privacyGuide: privacyGuideSchema.optional(),
+  privacyGuide: z.optional(privacyGuideSchema),
   /** Domains the code reaches besides the asset host; set on the mini program by every build. */
-  serverDomains: serverDomainsSchema.optional(),
+  serverDomains: z.optional(serverDomainsSchema),
   /** The UGC declaration every submit carries (ugc-declaration.ts): WeChat needs it on a social category's first submit. */
-  ugcDeclaration: ugcDeclarationSchema.optional(),
+  ugcDeclaration: z.optional(ugcDeclarationSchema),
 });
 
 // ---------------------------------------------------------------------------------------------------------
 // iot-video (seed 003 §5.1–5.2)
 
 /** A Tencent Location Service key (地图选点应用 key): six groups of five, e.g. `OB4BZ-D4W3U-B7VVO-4PJWW-6TKDJ-WPB77`. */
-const mapKey = z.string().regex(/^[A-Z0-9]{5}(-[A-Z0-9]{5}){5}$/, 'a map key looks like XXXXX-XXXXX-XXXXX-XXXXX-XXXXX-XXXXX');
+const mapKey = z.string().check(z.regex(/^[A-Z0-9]{5}(-[A-Z0-9]{5}){5}$/, 'a map key looks like XXXXX-XXXXX-XXXXX-XXXXX-XXXXX-XXXXX'));
 /** IoT Video product ids are ten upper-case letters or digits. */
-const productId = z.string().regex(/^[A-Z0-9]{10}$/, 'a product id is 10 upper-case letters or digits');
+const productId = z.string().check(z.regex(/^[A-Z0-9]{10}$/, 'a product id is 10 upper-case letters or digits'));
 const token = (what: string, min = 1) =>
-  z.string().regex(new RegExp(`^[A-Za-z0-9_-]{${min},64}$`), `${what} is ${min}–64 letters, digits, - or _`);
-const colour = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour is #RRGGBB');
+  z.string().check(z.regex(new RegExp(`^[A-Za-z0-9_-]{${min},64}$`), `${what} is ${min}–64 letters, digits, - or _`));
+const colour = z.string().check(z.regex(/^#[0-9a-fA-F]{6}$/, 'a colour is #RRGGBB'));
 /** 5–20 digits, single separators allowed: `400-800-1234`, `010-12345678`, `+86 138 0000 0000`. */
-const phone = z.string().regex(/^\+?(\d[ -]?){4,19}\d$/, 'a phone number is 5–20 digits, optionally separated by spaces or -');
+const phone = z.string().check(z.regex(/^\+?(\d[ -]?){4,19}\d$/, 'a phone number is 5–20 digits, optionally separated by spaces or -'));
 
 export const REMINDER_CATEGORIES = ['camera', 'doorLock'] as const;
 
@@ -73,11 +74,10 @@ export const iotVideoConfigSchema = z.lazy(() =>
     /** 基础配置 · 家庭位置应用 key. */
     mapKey,
     /** 强提醒消息配置 · 产品品类 (camera and/or door lock, multi-select). */
-    reminders: z
-      .array(reminderSchema)
-      .min(1, 'choose at least one reminder category')
-      .max(REMINDER_CATEGORIES.length)
-      .superRefine((reminders, ctx) => {
+    reminders: z.array(reminderSchema).check(
+      z.minLength(1, 'choose at least one reminder category'),
+      z.maxLength(REMINDER_CATEGORIES.length),
+      z.superRefine((reminders, ctx) => {
         const seen = new Set<string>();
         reminders.forEach((reminder, index) => {
           if (seen.has(reminder.category)) {
@@ -86,28 +86,32 @@ export const iotVideoConfigSchema = z.lazy(() =>
           seen.add(reminder.category);
         });
       }),
+    ),
     /** 售后与反馈: every field optional; what is left out is not shown in the mini program. */
-    afterSales: z
-      .strictObject({
-        phone: phone.optional(),
-        feedbackGuide: z.string().trim().min(1).max(500).optional(),
+    afterSales: z._default(
+      z.strictObject({
+        phone: z.optional(phone),
+        feedbackGuide: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(500))),
         /** App 下载二维码, 150 px wide suggested (wider is warned about). */
-        appDownloadQrImage: assetIdSchema.optional(),
-      })
-      .default({}),
+        appDownloadQrImage: z.optional(assetIdSchema),
+      }),
+      {},
+    ),
     /** 小程序使用说明书, 370 px wide suggested (wider is warned about). */
-    instructionsImage: assetIdSchema.optional(),
+    instructionsImage: z.optional(assetIdSchema),
     /** 产品使用说明: one manual per hardware product. */
-    productManuals: z
-      .array(z.strictObject({ name: z.string().trim().min(1).max(32), image: assetIdSchema }))
-      .max(20)
-      .default([]),
+    productManuals: z._default(
+      z
+        .array(z.strictObject({ name: z.string().check(z.trim(), z.minLength(1), z.maxLength(32)), image: assetIdSchema }))
+        .check(z.maxLength(20)),
+      [],
+    ),
     /** 小程序主题配色: a colour left out is the template's default ("重置" removes it, see `resetTheme`). */
-    theme: z.strictObject({ mainColor: colour.optional(), secondaryColor: colour.optional() }).default({}),
+    theme: z._default(z.strictObject({ mainColor: z.optional(colour), secondaryColor: z.optional(colour) }), {}),
     /** 首页底部图片 (replaces the template's). */
-    homeBottomImage: assetIdSchema.optional(),
+    homeBottomImage: z.optional(assetIdSchema),
     /** 门锁顶部图片 (replaces the template's). */
-    doorLockTopImage: assetIdSchema.optional(),
+    doorLockTopImage: z.optional(assetIdSchema),
     ...publishingFields(),
   }),
 );
@@ -126,10 +130,10 @@ export const effectiveTheme = (config: IotVideoConfig): Required<IotVideoConfig[
  * added by hand in the mini program). At most 100, each once.
  */
 export const linkedProductIdsSchema = z.lazy(() =>
-  z
-    .array(productId)
-    .max(100)
-    .refine((ids) => new Set(ids).size === ids.length, 'a product is listed twice'),
+  z.array(productId).check(
+    z.maxLength(100),
+    z.refine((ids) => new Set(ids).size === ids.length, 'a product is listed twice'),
+  ),
 );
 
 /** 重置: back to the template's colours, one or both. */
@@ -143,7 +147,7 @@ export const resetTheme = (config: IotVideoConfig, colours: readonly ThemeColour
 // lowcode (seed 000): what the template's ext_json may carry (reference §4.2)
 
 const jsonObject = z.record(z.string(), z.json());
-const pagePath = z.string().regex(/^[\w-]+(\/[\w-]+)*$/, 'a page path looks like pages/index/index');
+const pagePath = z.string().check(z.regex(/^[\w-]+(\/[\w-]+)*$/, 'a page path looks like pages/index/index'));
 
 /** The geolocation APIs `requiredPrivateInfos` may name; anything else WeChat refuses at commit (85310). */
 export const PRIVATE_INFO_APIS = [
@@ -174,37 +178,39 @@ const isPrivateInfoApi = (name: string): name is PrivateInfoApi => (PRIVATE_INFO
 // Strings checked against the list rather than an enum: the input parses to the stored type (`string[]`), which a
 // config saved before the list existed has too.
 const requiredPrivateInfos = () =>
-  z.array(z.string()).superRefine((apis, ctx) => {
-    apis.forEach((api, index) => {
-      if (!isPrivateInfoApi(api)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [index],
-          message: `${api} is not a geolocation API WeChat knows (85310); one of ${PRIVATE_INFO_APIS.join(', ')}`,
-        });
-      } else if (apis.indexOf(api) !== index) {
-        ctx.addIssue({ code: 'custom', path: [index], message: `${api} is listed twice` });
-      } else if (EXCLUSIVE_WITH_FUZZY.includes(api) && apis.includes('getFuzzyLocation')) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [index],
-          message: `${api} cannot be declared together with getFuzzyLocation (WeChat 85311): choose one`,
-        });
-      }
-    });
-  });
+  z.array(z.string()).check(
+    z.superRefine((apis, ctx) => {
+      apis.forEach((api, index) => {
+        if (!isPrivateInfoApi(api)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [index],
+            message: `${api} is not a geolocation API WeChat knows (85310); one of ${PRIVATE_INFO_APIS.join(', ')}`,
+          });
+        } else if (apis.indexOf(api) !== index) {
+          ctx.addIssue({ code: 'custom', path: [index], message: `${api} is listed twice` });
+        } else if (EXCLUSIVE_WITH_FUZZY.includes(api) && apis.includes('getFuzzyLocation')) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [index],
+            message: `${api} cannot be declared together with getFuzzyLocation (WeChat 85311): choose one`,
+          });
+        }
+      });
+    }),
+  );
 
 const lowcodeFields = () => ({
   /** Custom fields the template reads with `wx.getExtConfigSync()`. */
-  ext: jsonObject.default({}),
+  ext: z._default(jsonObject, {}),
   /** Per-page overrides, merged key by key into the template's. */
-  extPages: z.record(pagePath, jsonObject).default({}),
+  extPages: z._default(z.record(pagePath, jsonObject), {}),
   /** A subset of the template's pages; left out = all of them. */
-  pages: z.array(pagePath).min(1).optional(),
-  window: jsonObject.optional(),
-  tabBar: jsonObject.optional(),
+  pages: z.optional(z.array(pagePath).check(z.minLength(1))),
+  window: z.optional(jsonObject),
+  tabBar: z.optional(jsonObject),
   /** Geolocation APIs the code uses; without them submit fails with 61040. */
-  requiredPrivateInfos: z.array(z.string().min(1)).optional(),
+  requiredPrivateInfos: z.optional(z.array(z.string().check(z.minLength(1)))),
   ...publishingFields(),
 });
 
@@ -232,22 +238,24 @@ const tabPagePaths = (tabBar: Record<string, unknown> | undefined): { index: num
  * template's own list applies, which only WeChat knows.
  */
 export const lowcodeConfigSchema = z.lazy(() =>
-  z.strictObject({ ...lowcodeFields(), requiredPrivateInfos: requiredPrivateInfos().optional() }).superRefine((config, ctx) => {
-    if (config.pages === undefined) return;
-    const pages = new Set(config.pages);
-    for (const { index, pagePath } of tabPagePaths(config.tabBar)) {
-      if (!pages.has(pagePath))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['tabBar', 'list', index, 'pagePath'],
-          message: `${pagePath} is not one of pages (WeChat 85046)`,
-        });
-    }
-    for (const page of Object.keys(config.extPages)) {
-      if (!pages.has(page))
-        ctx.addIssue({ code: 'custom', path: ['extPages', page], message: `${page} is not one of pages (WeChat 85045)` });
-    }
-  }),
+  z.strictObject({ ...lowcodeFields(), requiredPrivateInfos: z.optional(requiredPrivateInfos()) }).check(
+    z.superRefine((config, ctx) => {
+      if (config.pages === undefined) return;
+      const pages = new Set(config.pages);
+      for (const { index, pagePath } of tabPagePaths(config.tabBar)) {
+        if (!pages.has(pagePath))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['tabBar', 'list', index, 'pagePath'],
+            message: `${pagePath} is not one of pages (WeChat 85046)`,
+          });
+      }
+      for (const page of Object.keys(config.extPages)) {
+        if (!pages.has(page))
+          ctx.addIssue({ code: 'custom', path: ['extPages', page], message: `${page} is not one of pages (WeChat 85045)` });
+      }
+    }),
+  ),
 );
 
 export type AppConfig = IotVideoConfig | LowcodeConfig;
@@ -262,7 +270,7 @@ export const linkLossSchema = z.lazy(() =>
     reason: z.enum(['superseded', 'unbound', 'unauthorized']),
     miniProgramAppid: weChatAppidSchema,
     /** The app that took the mini program over, only when it belongs to the same account. */
-    byAppId: appIdSchema.optional(),
+    byAppId: z.optional(appIdSchema),
     message: z.string(),
   }),
 );
@@ -271,21 +279,23 @@ export type LinkLoss = z.infer<typeof linkLossSchema>;
 /** A label an account puts on its apps, for rollouts to select by: lower-case letters, digits, `.`, `_`, `:`, `-`. */
 export const appLabelSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9._:-]{0,62}$/, 'a label is 1–63 lower-case letters, digits, ., _, : or -, starting with a letter or digit');
+  .check(
+    z.regex(/^[a-z0-9][a-z0-9._:-]{0,62}$/, 'a label is 1–63 lower-case letters, digits, ., _, : or -, starting with a letter or digit'),
+  );
 
 const appFields = {
   id: appIdSchema,
   accountId: accountIdSchema,
-  name: z.string().trim().min(1).max(64),
+  name: z.string().check(z.trim(), z.minLength(1), z.maxLength(64)),
   /** The WeChat code template (`/wxa/gettemplatelist` template_id) the app is built from. */
-  templateId: z.number().int().nonnegative(),
-  requiredPlugins: requiredPluginsSchema.default([]),
-  miniProgramAppid: weChatAppidSchema.nullable(),
-  linkLostReason: linkLossSchema.nullable(),
+  templateId: z.number().check(z.int(), z.nonnegative()),
+  requiredPlugins: z._default(requiredPluginsSchema, []),
+  miniProgramAppid: z.nullable(weChatAppidSchema),
+  linkLostReason: z.nullable(linkLossSchema),
   /** Labels the account puts on the app, for rollouts to select by (issue 15). */
-  labels: z.array(appLabelSchema).max(20).default([]),
+  labels: z._default(z.array(appLabelSchema).check(z.maxLength(20)), []),
   /** Whether the platform admin may roll new template versions out to this app; the account's choice, off by default. */
-  platformManagedUpdates: z.boolean().default(false),
+  platformManagedUpdates: z._default(z.boolean(), false),
   createdAt: timestampSchema,
   updatedAt: timestampSchema,
 };
@@ -293,7 +303,12 @@ const appFields = {
 export const appSchema = z.lazy(() =>
   z.discriminatedUnion('kind', [
     z.object({ ...appFields, kind: z.literal('lowcode'), config: storedLowcodeConfigSchema }),
-    z.object({ ...appFields, kind: z.literal('iot-video'), config: iotVideoConfigSchema, productIds: linkedProductIdsSchema.default([]) }),
+    z.object({
+      ...appFields,
+      kind: z.literal('iot-video'),
+      config: iotVideoConfigSchema,
+      productIds: z._default(linkedProductIdsSchema, []),
+    }),
   ]),
 );
 export type App = z.infer<typeof appSchema>;
@@ -306,7 +321,7 @@ export const newAppInputSchema = z.lazy(() =>
       name: appFields.name,
       templateId: appFields.templateId,
       requiredPlugins: appFields.requiredPlugins,
-      config: lowcodeConfigSchema.default({ ext: {}, extPages: {} }),
+      config: z._default(lowcodeConfigSchema, { ext: {}, extPages: {} }),
     }),
     z.object({
       kind: z.literal('iot-video'),
@@ -314,7 +329,7 @@ export const newAppInputSchema = z.lazy(() =>
       templateId: appFields.templateId,
       requiredPlugins: appFields.requiredPlugins,
       config: iotVideoConfigSchema,
-      productIds: linkedProductIdsSchema.default([]),
+      productIds: z._default(linkedProductIdsSchema, []),
     }),
   ]),
 );
@@ -345,7 +360,7 @@ export const configInvalid = (issues: readonly FieldIssue[]): ValidationError =>
   return new ValidationError(first ? `${first.path}: ${first.message}` : 'the config is invalid', issues, { code: 'APP_CONFIG_INVALID' });
 };
 
-const parseWith = <S extends z.ZodType>(schema: S, input: unknown): z.output<S> => {
+const parseWith = <S extends z.ZodMiniType>(schema: S, input: unknown): z.output<S> => {
   const parsed = schema.safeParse(input);
   if (!parsed.success) throw configInvalid(fieldIssues(parsed.error, 'config'));
   return parsed.data;

@@ -1,8 +1,9 @@
 /**
  * Small vocabulary shared by the entities: who did something, and how a rule answers.
  */
-import { z } from 'zod';
+
 import type { AppError, FieldIssue } from './errors';
+import * as z from './zod';
 
 /**
  * Who caused a change. `account` = a frontend acting with an account's API key, `admin` = the platform
@@ -10,7 +11,7 @@ import type { AppError, FieldIssue } from './errors';
  */
 export const actorSchema = z.object({
   kind: z.enum(['account', 'admin', 'wechat', 'system']),
-  id: z.string().min(1).max(128).optional(),
+  id: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
 });
 export type Actor = z.infer<typeof actorSchema>;
 
@@ -28,10 +29,10 @@ export const refused = (error: AppError): Decision => ({ ok: false, error });
  * schemas are lazy (built on first use rather than at every cold start's import), and this is the instance their
  * parses use, built now if it was not yet.
  */
-export const lazyTarget = <T extends z.ZodType>(schema: z.ZodLazy<T>): T => schema._zod.innerType;
+export const lazyTarget = <T extends z.ZodMiniType>(schema: z.ZodMiniLazy<T>): T => schema._zod.innerType;
 
 /** zod issues as our dotted field paths, so every bad field reaches the caller under its request path. */
-export const fieldIssues = (error: z.ZodError, prefix: string): FieldIssue[] =>
+export const fieldIssues = (error: z.core.$ZodError, prefix: string): FieldIssue[] =>
   error.issues.map((issue) => ({
     path: [prefix, ...issue.path.map(String)].filter((part) => part.length > 0).join('.'),
     message: issue.message,

@@ -40,7 +40,7 @@
  * The schemas are `z.lazy`: built on their first parse rather than at every cold start's import (`lazyTarget` in
  * common.ts gives the built schema, to derive another from it).
  */
-import { z } from 'zod';
+
 import { type Actor, actorSchema } from './common';
 import {
   DEPLOYMENT_STATES,
@@ -52,6 +52,7 @@ import {
   OPEN_STATES,
 } from './deployment-states';
 import { AppError } from './errors';
+import * as z from './zod';
 
 export { DEPLOYMENT_STATES, type DeploymentState, IN_FLIGHT_STATES, type InFlightState, OPEN_STATES };
 
@@ -124,15 +125,15 @@ export type DeploymentCommand =
 
 export const auditSchema = z.lazy(() =>
   z.object({
-    auditId: z.number().int().positive(),
+    auditId: z.number().check(z.int(), z.positive()),
     submittedAt: timestampSchema,
     /** WeChat's reason for a delayed review (status 4); the audit is still under review. */
-    delayReason: z.string().nullable(),
+    delayReason: z.nullable(z.string()),
     /** Rejection reason (may contain `<br>`, as WeChat sends it). */
-    reason: z.string().nullable(),
+    reason: z.nullable(z.string()),
     /** Rejection screenshots: permanent media ids. */
     screenshots: z.array(z.string()),
-    decidedAt: timestampSchema.nullable(),
+    decidedAt: z.nullable(timestampSchema),
   }),
 );
 export type Audit = z.infer<typeof auditSchema>;
@@ -142,10 +143,10 @@ export const failureSchema = z.lazy(() =>
     at: timestampSchema,
     reason: z.string(),
     retryable: z.boolean(),
-    errcode: z.number().int().nullable(),
+    errcode: z.nullable(z.number().check(z.int())),
     /** Where `retry` goes back to. */
     from: z.enum(IN_FLIGHT_STATES),
-    step: buildStepSchema.nullable(),
+    step: z.nullable(buildStepSchema),
   }),
 );
 export type Failure = z.infer<typeof failureSchema>;
@@ -158,8 +159,8 @@ export type Failure = z.infer<typeof failureSchema>;
  */
 export const testerRefusalSchema = z.lazy(() =>
   z.object({
-    wechatId: z.string().min(1).max(64),
-    errcode: z.number().int(),
+    wechatId: z.string().check(z.minLength(1), z.maxLength(64)),
+    errcode: z.number().check(z.int()),
     reason: z.string(),
     at: timestampSchema,
   }),
@@ -172,12 +173,12 @@ export const historyEntrySchema = z.lazy(() =>
     from: deploymentStateSchema,
     to: deploymentStateSchema,
     /** The build step reached, when `to` is building. */
-    step: buildStepSchema.optional(),
+    step: z.optional(buildStepSchema),
     command: z.enum(COMMAND_TYPES),
     actor: actorSchema,
-    cause: z.string().optional(),
-    errcode: z.number().int().optional(),
-    auditId: z.number().int().optional(),
+    cause: z.optional(z.string()),
+    errcode: z.optional(z.number().check(z.int())),
+    auditId: z.optional(z.number().check(z.int())),
   }),
 );
 export type HistoryEntry = z.infer<typeof historyEntrySchema>;
@@ -188,33 +189,33 @@ export const deploymentSchema = z.lazy(() =>
     accountId: accountIdSchema,
     appId: appIdSchema,
     miniProgramAppid: weChatAppidSchema,
-    templateId: z.number().int().nonnegative(),
+    templateId: z.number().check(z.int(), z.nonnegative()),
     /** `user_version` (WeChat: at most 64 characters). */
-    userVersion: z.string().trim().min(1).max(64),
+    userVersion: z.string().check(z.trim(), z.minLength(1), z.maxLength(64)),
     /** `user_desc`. */
-    userDesc: z.string().max(1000),
+    userDesc: z.string().check(z.maxLength(1000)),
     /** The ext_json committed, fixed when the deployment is created so a resumed build commits the same code. */
-    extJson: z.string().min(2),
+    extJson: z.string().check(z.minLength(2)),
     /** WeChat ids to bind as experience testers. */
-    testers: z.array(z.string().min(1).max(64)).max(100),
+    testers: z.array(z.string().check(z.minLength(1), z.maxLength(64))).check(z.maxLength(100)),
     state: deploymentStateSchema,
     /** Non-null exactly when building. */
-    buildStep: buildStepSchema.nullable(),
+    buildStep: z.nullable(buildStepSchema),
     /** The current (latest) audit; earlier ones are in the history. */
-    audit: auditSchema.nullable(),
+    audit: z.nullable(auditSchema),
     /** Non-null exactly when failed. */
-    failure: failureSchema.nullable(),
+    failure: z.nullable(failureSchema),
     /** Why the deployment is in its state (rejection, delay, failure, cancel or void reason), for display. */
-    stateReason: z.string().nullable(),
-    qrAssetId: assetIdSchema.nullable(),
+    stateReason: z.nullable(z.string()),
+    qrAssetId: z.nullable(assetIdSchema),
     boundTesters: z.array(z.string()),
     /** Testers WeChat refused, with its reason (absent in documents stored before 2026-12: none recorded). */
-    refusedTesters: z.array(testerRefusalSchema).default([]),
-    releasedAt: timestampSchema.nullable(),
+    refusedTesters: z._default(z.array(testerRefusalSchema), []),
+    releasedAt: z.nullable(timestampSchema),
     /** When the poller should look at it; non-null exactly in the in-flight states. */
-    nextPollAt: timestampSchema.nullable(),
+    nextPollAt: z.nullable(timestampSchema),
     /** Polls since the state last changed; drives the backoff. */
-    pollAttempts: z.number().int().nonnegative(),
+    pollAttempts: z.number().check(z.int(), z.nonnegative()),
     history: z.array(historyEntrySchema),
     createdBy: actorSchema,
     createdAt: timestampSchema,

@@ -6,7 +6,7 @@
  * Generators take the random source as an argument (Node's `crypto.randomBytes` in production, a seeded one in
  * tests) so this module stays pure.
  */
-import { z } from 'zod';
+import * as z from './zod';
 
 export type RandomBytes = (size: number) => Uint8Array;
 
@@ -19,7 +19,7 @@ export const ID_PREFIXES = { account: 'acc', app: 'app', deployment: 'dep', asse
 export type IdKind = keyof typeof ID_PREFIXES;
 
 // Generated bodies are a strict subset: hand-written ids in fixtures and runbooks (`acc_demo`) stay valid.
-const body = z.string().regex(/^[0-9a-z]{1,64}$/);
+const body = z.string().check(z.regex(/^[0-9a-z]{1,64}$/));
 
 export const accountIdSchema = z.templateLiteral(['acc_', body]);
 export const appIdSchema = z.templateLiteral(['app_', body]);
@@ -35,18 +35,18 @@ export type AssetId = z.infer<typeof assetIdSchema>;
 export type RolloutId = z.infer<typeof rolloutIdSchema>;
 
 /** A WeChat appid (mini program, plugin): `wx` + 16 letters or digits. */
-export const weChatAppidSchema = z.templateLiteral(['wx', z.string().regex(/^[0-9a-zA-Z]{16}$/)]);
+export const weChatAppidSchema = z.templateLiteral(['wx', z.string().check(z.regex(/^[0-9a-zA-Z]{16}$/))]);
 export type WeChatAppid = z.infer<typeof weChatAppidSchema>;
 
 /** A mini program's original id (`user_name`), the only key audit pushes carry (`ToUserName`). */
-export const weChatUserNameSchema = z.templateLiteral(['gh_', z.string().regex(/^[0-9a-zA-Z]{1,32}$/)]);
+export const weChatUserNameSchema = z.templateLiteral(['gh_', z.string().check(z.regex(/^[0-9a-zA-Z]{1,32}$/))]);
 export type WeChatUserName = z.infer<typeof weChatUserNameSchema>;
 
 /** Hex SHA-256 of an API key: keys are shown once and only their hashes are stored. */
-export const sha256HexSchema = z.string().regex(/^[0-9a-f]{64}$/);
+export const sha256HexSchema = z.string().check(z.regex(/^[0-9a-f]{64}$/));
 
 /** Epoch milliseconds. */
-export const timestampSchema = z.number().int().nonnegative();
+export const timestampSchema = z.number().check(z.int(), z.nonnegative());
 
 const idBody = (randomBytes: RandomBytes): string => {
   const bytes = randomBytes(ID_BODY_LENGTH);

@@ -12,13 +12,14 @@
  * The schemas are `z.lazy`: built on their first parse rather than at every cold start's import (`lazyTarget` in
  * common.ts gives the built schema, to derive another from it).
  */
-import { z } from 'zod';
+
 import { type Account, isPrimary } from './account';
 import type { LinkLoss } from './app';
 import { type Actor, actorSchema } from './common';
 import type { AccountId, AppId, WeChatAppid, WeChatUserName } from './ids';
 import { accountIdSchema, appIdSchema, timestampSchema, weChatAppidSchema, weChatUserNameSchema } from './ids';
 import { type InstalledPlugin, installedPluginSchema } from './plugins';
+import * as z from './zod';
 
 export const miniProgramStatusSchema = z.enum(['authorized', 'unauthorized', 'needs-reauth']);
 export type MiniProgramStatus = z.infer<typeof miniProgramStatusSchema>;
@@ -55,19 +56,19 @@ export const miniProgramSchema = z.lazy(() =>
     appid: weChatAppidSchema,
     accountId: accountIdSchema,
     /** `principal_name`. */
-    subject: z.string().min(1),
+    subject: z.string().check(z.minLength(1)),
     nickname: z.string(),
     /** Original id (`gh_…`): how audit pushes, which carry only `ToUserName`, find their mini program. */
     userName: weChatUserNameSchema,
     /** Permission sets granted (`func_info[].funcscope_category.id`). */
-    funcScopeIds: z.array(z.number().int().positive()),
+    funcScopeIds: z.array(z.number().check(z.int(), z.positive())),
     status: miniProgramStatusSchema,
     /** Why the status is not `authorized`, for the owner. */
-    statusReason: z.string().nullable(),
-    linkedAppId: appIdSchema.nullable(),
+    statusReason: z.nullable(z.string()),
+    linkedAppId: z.nullable(appIdSchema),
     /** `/wxa/plugin` list as last read; a snapshot, so `pluginsCheckedAt` says how old it is. */
     plugins: z.array(installedPluginSchema),
-    pluginsCheckedAt: timestampSchema.nullable(),
+    pluginsCheckedAt: z.nullable(timestampSchema),
     linkHistory: z.array(linkChangeSchema),
     authorizedAt: timestampSchema,
     createdAt: timestampSchema,

@@ -7,29 +7,29 @@
  * The schemas are `z.lazy`: built on their first parse rather than at every cold start's import (`lazyTarget` in
  * common.ts gives the built schema, to derive another from it).
  */
-import { z } from 'zod';
+
 import { ALLOWED, type Decision, refused } from './common';
 import { AppError } from './errors';
 import { weChatAppidSchema } from './ids';
+import * as z from './zod';
 
 export const requiredPluginSchema = z.lazy(() =>
   z.strictObject({
     /** The plugin's appid (`provider` in app.json). */
     appId: weChatAppidSchema,
     /** The key the code uses for it in app.json `plugins`. */
-    alias: z.string().regex(/^[A-Za-z_$][\w$-]{0,63}$/, 'a plugin alias is an identifier'),
-    version: z.string().min(1).max(32),
+    alias: z.string().check(z.regex(/^[A-Za-z_$][\w$-]{0,63}$/, 'a plugin alias is an identifier')),
+    version: z.string().check(z.minLength(1), z.maxLength(32)),
     /** What users call it ("小程序交易组件"); the error names the plugin by it. */
-    name: z.string().trim().min(1).max(64),
+    name: z.string().check(z.trim(), z.minLength(1), z.maxLength(64)),
   }),
 );
 export type RequiredPlugin = z.infer<typeof requiredPluginSchema>;
 
 export const requiredPluginsSchema = z.lazy(() =>
-  z
-    .array(requiredPluginSchema)
-    .max(20)
-    .superRefine((plugins, ctx) => {
+  z.array(requiredPluginSchema).check(
+    z.maxLength(20),
+    z.superRefine((plugins, ctx) => {
       const seen = new Set<string>();
       plugins.forEach((plugin, index) => {
         for (const key of [`appId:${plugin.appId}`, `alias:${plugin.alias}`]) {
@@ -38,6 +38,7 @@ export const requiredPluginsSchema = z.lazy(() =>
         }
       });
     }),
+  ),
 );
 
 /** `/wxa/plugin` action `list`: 1 applying · 2 approved · 3 rejected · 4 timed out. */
@@ -46,9 +47,9 @@ export const PLUGIN_STATUS = { applying: 1, approved: 2, rejected: 3, expired: 4
 /** The mini program's plugin list as last read from WeChat; WeChat's data, so held loosely. */
 export const installedPluginSchema = z.lazy(() =>
   z.object({
-    appId: z.string().min(1),
-    status: z.number().int(),
-    nickname: z.string().optional(),
+    appId: z.string().check(z.minLength(1)),
+    status: z.number().check(z.int()),
+    nickname: z.optional(z.string()),
   }),
 );
 export type InstalledPlugin = z.infer<typeof installedPluginSchema>;

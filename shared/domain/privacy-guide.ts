@@ -12,8 +12,9 @@
  *
  * The schemas are `z.lazy`: built on their first parse rather than at every cold start's import.
  */
-import { z } from 'zod';
+
 import type { AppKind } from './app-kind';
+import * as z from './zod';
 
 /**
  * The privacy keys WeChat knows, with WeChat's label for each: WxJava weixin-java-open
@@ -100,29 +101,25 @@ export const privacyKeysOfRequiredPrivateInfos = (apis: readonly string[]): Priv
 // The guide an app's owner writes
 
 /** WeChat keeps each text short; 200 leaves room for a clear sentence (the doc asks for a precise purpose). */
-const text = (max: number) => z.string().trim().min(1).max(max);
+const text = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
 
 export const privacyContactSchema = z.lazy(() =>
   z
     .strictObject({
-      email: z.email().max(100).optional(),
-      phone: z
-        .string()
-        .regex(/^\+?(\d[ -]?){4,19}\d$/, 'a phone number is 5–20 digits, optionally separated by spaces or -')
-        .optional(),
-      qq: z
-        .string()
-        .regex(/^[1-9]\d{4,11}$/, 'a QQ number is 5–12 digits')
-        .optional(),
-      weixin: z
-        .string()
-        .regex(/^[A-Za-z][\w-]{5,19}$/, 'a WeChat id is 6–20 letters, digits, _ or -, starting with a letter')
-        .optional(),
+      email: z.optional(z.email().check(z.maxLength(100))),
+      phone: z.optional(
+        z.string().check(z.regex(/^\+?(\d[ -]?){4,19}\d$/, 'a phone number is 5–20 digits, optionally separated by spaces or -')),
+      ),
+      qq: z.optional(z.string().check(z.regex(/^[1-9]\d{4,11}$/, 'a QQ number is 5–12 digits'))),
+      weixin: z.optional(
+        z.string().check(z.regex(/^[A-Za-z][\w-]{5,19}$/, 'a WeChat id is 6–20 letters, digits, _ or -, starting with a letter')),
+      ),
     })
-    // setprivacysetting owner_setting: "4种联系方式至少要填一种" (one of the four contacts at least).
-    .refine((c) => c.email !== undefined || c.phone !== undefined || c.qq !== undefined || c.weixin !== undefined, {
-      message: 'give at least one contact (email, phone, qq or weixin): WeChat shows users who collects their information',
-    }),
+    .check(
+      z.refine((c) => c.email !== undefined || c.phone !== undefined || c.qq !== undefined || c.weixin !== undefined, {
+        message: 'give at least one contact (email, phone, qq or weixin): WeChat shows users who collects their information',
+      }),
+    ),
 );
 
 export const privacyGuideSchema = z.lazy(() =>
@@ -130,15 +127,15 @@ export const privacyGuideSchema = z.lazy(() =>
     /** Who collects the information (owner_setting contact_*). */
     contact: privacyContactSchema,
     /** How users are told when what is collected changes (owner_setting notice_method). */
-    noticeMethod: text(200).optional(),
+    noticeMethod: z.optional(text(200)),
     /** How long the information is kept (owner_setting store_expire_timestamp), e.g. "30天" or "账号注销后删除". */
-    retention: text(100).optional(),
+    retention: z.optional(text(100)),
     /**
      * Why each kind of information is collected, by privacy key. Keys WeChat detects or `requiredPrivateInfos`
      * implies get a default purpose when left out; keys listed here are declared even when not detected (the staff
      * answer: what the scan misses but the code uses must be added by hand).
      */
-    purposes: z.partialRecord(z.enum(PRIVACY_KEYS as [PrivacyKey, ...PrivacyKey[]]), text(200)).default({}),
+    purposes: z._default(z.partialRecord(z.enum(PRIVACY_KEYS as [PrivacyKey, ...PrivacyKey[]]), text(200)), {}),
   }),
 );
 export type PrivacyGuide = z.infer<typeof privacyGuideSchema>;

@@ -23,7 +23,7 @@
  *   cancelled, freeing the app), or left under review (the operator's choice); rejected → its deployment cancelled;
  *   releasing → waits for the release; released → left as released, or rolled back if asked.
  */
-import { z } from 'zod';
+
 import { appLabelSchema } from './app';
 import { appKindSchema } from './app-kind';
 import { nextAuditQuotaRenewal } from './audit-quota';
@@ -40,6 +40,7 @@ import {
   timestampSchema,
   weChatAppidSchema,
 } from './ids';
+import * as z from './zod';
 
 // ---------------------------------------------------------------------------------------------------------
 // States
@@ -88,13 +89,13 @@ export { newRolloutId, type RolloutId, rolloutIdSchema };
 export const selectionSchema = z
   .strictObject({
     /** Apps built from one of these templates (the app's `templateId`). */
-    templateIds: z.array(z.number().int().nonnegative()).min(1).max(50).optional(),
-    kinds: z.array(appKindSchema).min(1).optional(),
-    appIds: z.array(appIdSchema).min(1).max(10_000).optional(),
+    templateIds: z.optional(z.array(z.number().check(z.int(), z.nonnegative())).check(z.minLength(1), z.maxLength(50))),
+    kinds: z.optional(z.array(appKindSchema).check(z.minLength(1))),
+    appIds: z.optional(z.array(appIdSchema).check(z.minLength(1), z.maxLength(10_000))),
     /** Apps carrying at least one of these labels. */
-    labels: z.array(appLabelSchema).min(1).max(20).optional(),
+    labels: z.optional(z.array(appLabelSchema).check(z.minLength(1), z.maxLength(20))),
   })
-  .refine((s) => Object.values(s).some((v) => v !== undefined), 'select apps by templateIds, kinds, appIds or labels');
+  .check(z.refine((s) => Object.values(s).some((v) => v !== undefined), 'select apps by templateIds, kinds, appIds or labels'));
 export type Selection = z.infer<typeof selectionSchema>;
 
 /** An app matches when it passes every filter given (a filter's list: any of it). */
@@ -104,19 +105,19 @@ export const matchesSelection = (app: { id: string; templateId: number; kind: st
   (s.appIds === undefined || (s.appIds as readonly string[]).includes(app.id)) &&
   (s.labels === undefined || s.labels.some((label) => app.labels.includes(label)));
 
-const percent = z.number().gt(0).max(100);
+const percent = z.number().check(z.gt(0), z.lte(100));
 
 export const wavePlanSchema = z.strictObject({
   /** The first wave: a number of apps, or a share of them (at least one app). */
-  canary: z.union([z.strictObject({ count: z.number().int().min(1).max(10_000) }), z.strictObject({ percent })]).default({ count: 1 }),
+  canary: z._default(
+    z.union([z.strictObject({ count: z.number().check(z.int(), z.gte(1), z.lte(10_000)) }), z.strictObject({ percent })]),
+    { count: 1 },
+  ),
   /** The waves after it, as the cumulative share of all members each one reaches; the last is 100. */
-  percents: z
-    .array(percent)
-    .min(1)
-    .max(20)
-    .default([10, 50, 100])
-    .refine((list) => list.every((p, i) => i === 0 || p > (list[i - 1] ?? 0)), 'each wave reaches a larger share than the one before')
-    .refine((list) => list[list.length - 1] === 100, 'the last wave reaches 100'),
+  percents: z._default(z.array(percent).check(z.minLength(1), z.maxLength(20)), [10, 50, 100]).check(
+    z.refine((list) => list.every((p, i) => i === 0 || p > (list[i - 1] ?? 0)), 'each wave reaches a larger share than the one before'),
+    z.refine((list) => list[list.length - 1] === 100, 'the last wave reaches 100'),
+  ),
 });
 export type WavePlan = z.infer<typeof wavePlanSchema>;
 
@@ -140,60 +141,55 @@ export const planWaveSizes = (n: number, plan: WavePlan): number[] => {
 
 export const gateSchema = z.strictObject({
   /** The canary halts when its share of rejected or failed members is over this (0: any). */
-  canaryMaxBadShare: z.number().min(0).max(1).default(0),
+  canaryMaxBadShare: z._default(z.number().check(z.gte(0), z.lte(1)), 0),
   /** The same for every later wave. */
-  waveMaxBadShare: z.number().min(0).max(1).default(0.1),
+  waveMaxBadShare: z._default(z.number().check(z.gte(0), z.lte(1)), 0.1),
 });
 export type Gate = z.infer<typeof gateSchema>;
 
 export const releasePolicySchema = z.strictObject({
   /** `on-approval`: each mini program is released once approved; `manual`: approved ones wait for the wave's release. */
-  mode: z.enum(['on-approval', 'manual']).default('on-approval'),
+  mode: z._default(z.enum(['on-approval', 'manual']), 'on-approval'),
   /**
    * Phased release (WeChat's grayrelease): each member goes live to these shares of its users in turn, at least
    * `stepMs` apart, then in full. A mini program's first release is always in full (WeChat: 85079).
    */
-  phased: z
-    .strictObject({
-      percents: z
-        .array(z.number().int().min(1).max(99))
-        .min(1)
-        .max(10)
-        .refine((list) => list.every((p, i) => i === 0 || p > (list[i - 1] ?? 0)), 'each step reaches a larger share (WeChat: 85082)'),
-      stepMs: z
-        .number()
-        .int()
-        .min(0)
-        .max(15 * 86_400_000)
-        .default(3_600_000),
-    })
-    .optional(),
+  phased: z.optional(
+    z.strictObject({
+      percents: z.array(z.number().check(z.int(), z.gte(1), z.lte(99))).check(
+        z.minLength(1),
+        z.maxLength(10),
+        z.refine((list) => list.every((p, i) => i === 0 || p > (list[i - 1] ?? 0)), 'each step reaches a larger share (WeChat: 85082)'),
+      ),
+      stepMs: z._default(z.number().check(z.int(), z.gte(0), z.lte(15 * 86_400_000)), 3_600_000),
+    }),
+  ),
 });
 export type ReleasePolicy = z.infer<typeof releasePolicySchema>;
 
 export const rolloutInputSchema = z.strictObject({
   /** The template library version every member commits (`GET /v1/templates`). */
-  templateId: z.number().int().nonnegative(),
-  userVersion: z.string().trim().min(1).max(64),
-  userDesc: z.string().max(1000).default(''),
+  templateId: z.number().check(z.int(), z.nonnegative()),
+  userVersion: z.string().check(z.trim(), z.minLength(1), z.maxLength(64)),
+  userDesc: z._default(z.string().check(z.maxLength(1000)), ''),
   selection: selectionSchema,
-  waves: wavePlanSchema.default({ canary: { count: 1 }, percents: [10, 50, 100] }),
-  gate: gateSchema.default({ canaryMaxBadShare: 0, waveMaxBadShare: 0.1 }),
-  release: releasePolicySchema.default({ mode: 'on-approval' }),
+  waves: z._default(wavePlanSchema, { canary: { count: 1 }, percents: [10, 50, 100] }),
+  gate: z._default(gateSchema, { canaryMaxBadShare: 0, waveMaxBadShare: 0.1 }),
+  release: z._default(releasePolicySchema, { mode: 'on-approval' }),
   /** An app whose own deployment is open: wait for it to close, or skip the app. */
-  busyApps: z.enum(['wait', 'skip']).default('wait'),
+  busyApps: z._default(z.enum(['wait', 'skip']), 'wait'),
   /** Audit submits of the platform's monthly quota the rollout never spends (for urgent single fixes). */
-  quotaReserve: z.number().int().min(0).max(100_000).default(5),
+  quotaReserve: z._default(z.number().check(z.int(), z.gte(0), z.lte(100_000)), 5),
   /** Members started at most per driver tick, so a rollout's WeChat calls are spread and other work is not starved. */
-  startsPerTick: z.number().int().min(1).max(500).default(20),
+  startsPerTick: z._default(z.number().check(z.int(), z.gte(1), z.lte(500)), 20),
 });
 export type RolloutInput = z.infer<typeof rolloutInputSchema>;
 
 export const abortOptionsSchema = z.strictObject({
   /** Members under review: withdraw the audit (the mini program's undo budget allowing) or leave it running. */
-  inReview: z.enum(['withdraw', 'leave']).default('withdraw'),
+  inReview: z._default(z.enum(['withdraw', 'leave']), 'withdraw'),
   /** Members already released: left live, or rolled back to the version before. */
-  released: z.enum(['leave', 'rollback']).default('leave'),
+  released: z._default(z.enum(['leave', 'rollback']), 'leave'),
 });
 export type AbortOptions = z.infer<typeof abortOptionsSchema>;
 
@@ -218,23 +214,23 @@ export type RolloutCommandType = (typeof ROLLOUT_COMMANDS)[number];
 
 export const rolloutHistoryEntrySchema = z.object({
   at: timestampSchema,
-  from: z.enum(ROLLOUT_STATES).nullable(),
+  from: z.nullable(z.enum(ROLLOUT_STATES)),
   to: z.enum(ROLLOUT_STATES),
   command: z.enum(ROLLOUT_COMMANDS),
   actor: actorSchema,
   /** The wave current after the change (0 = the canary). */
-  wave: z.number().int().nonnegative(),
-  cause: z.string().optional(),
+  wave: z.number().check(z.int(), z.nonnegative()),
+  cause: z.optional(z.string()),
 });
 export type RolloutHistoryEntry = z.infer<typeof rolloutHistoryEntrySchema>;
 
-const countsSchema = z.record(z.enum(MEMBER_STATES), z.number().int().nonnegative());
+const countsSchema = z.record(z.enum(MEMBER_STATES), z.number().check(z.int(), z.nonnegative()));
 export type MemberCounts = Record<MemberState, number>;
 
 export const waveSchema = z.object({
-  size: z.number().int().nonnegative(),
+  size: z.number().check(z.int(), z.nonnegative()),
   /** Bad members the operator accepted by resuming after a halt: the gate counts only those beyond. */
-  acceptedBad: z.number().int().nonnegative(),
+  acceptedBad: z.number().check(z.int(), z.nonnegative()),
   /** Manual release policy: the operator released this wave's approved members. */
   released: z.boolean(),
 });
@@ -244,25 +240,27 @@ export const rolloutSchema = z.lazy(() =>
   z.object({
     id: rolloutIdSchema,
     /** Null: a platform rollout, over every account that allows platform-managed updates. */
-    accountId: accountIdSchema.nullable(),
-    templateId: z.number().int().nonnegative(),
-    userVersion: z.string().trim().min(1).max(64),
-    userDesc: z.string().max(1000),
+    accountId: z.nullable(accountIdSchema),
+    templateId: z.number().check(z.int(), z.nonnegative()),
+    userVersion: z.string().check(z.trim(), z.minLength(1), z.maxLength(64)),
+    userDesc: z.string().check(z.maxLength(1000)),
     selection: selectionSchema,
     plan: wavePlanSchema,
     gate: gateSchema,
     release: releasePolicySchema,
     busyApps: z.enum(['wait', 'skip']),
-    quotaReserve: z.number().int().nonnegative(),
-    startsPerTick: z.number().int().positive(),
+    quotaReserve: z.number().check(z.int(), z.nonnegative()),
+    startsPerTick: z.number().check(z.int(), z.positive()),
     waves: z.array(waveSchema),
-    memberCount: z.number().int().nonnegative(),
+    memberCount: z.number().check(z.int(), z.nonnegative()),
     state: z.enum(ROLLOUT_STATES),
-    currentWave: z.number().int().nonnegative(),
-    stateReason: z.string().nullable(),
+    currentWave: z.number().check(z.int(), z.nonnegative()),
+    stateReason: z.nullable(z.string()),
     /** What the rollout waits for besides WeChat's decisions: the quota, until it renews. */
-    waiting: z.object({ for: z.literal('quota'), until: timestampSchema, rest: z.number().int(), reserve: z.number().int() }).nullable(),
-    abort: abortOptionsSchema.nullable(),
+    waiting: z.nullable(
+      z.object({ for: z.literal('quota'), until: timestampSchema, rest: z.number().check(z.int()), reserve: z.number().check(z.int()) }),
+    ),
+    abort: z.nullable(abortOptionsSchema),
     /** Members per state as the driver last counted them (the members are the truth). */
     counts: countsSchema,
     history: z.array(rolloutHistoryEntrySchema),
@@ -277,8 +275,8 @@ export const memberHistoryEntrySchema = z.object({
   at: timestampSchema,
   from: z.enum(MEMBER_STATES),
   to: z.enum(MEMBER_STATES),
-  deploymentId: deploymentIdSchema.nullable(),
-  cause: z.string().optional(),
+  deploymentId: z.nullable(deploymentIdSchema),
+  cause: z.optional(z.string()),
 });
 
 export const rolloutMemberSchema = z.lazy(() =>
@@ -286,21 +284,21 @@ export const rolloutMemberSchema = z.lazy(() =>
     rolloutId: rolloutIdSchema,
     accountId: accountIdSchema,
     appId: appIdSchema,
-    miniProgramAppid: weChatAppidSchema.nullable(),
-    wave: z.number().int().nonnegative(),
+    miniProgramAppid: z.nullable(weChatAppidSchema),
+    wave: z.number().check(z.int(), z.nonnegative()),
     state: z.enum(MEMBER_STATES),
-    deploymentId: deploymentIdSchema.nullable(),
+    deploymentId: z.nullable(deploymentIdSchema),
     /** The deployment's state when last mirrored. */
-    deploymentState: z.enum(DEPLOYMENT_STATES).nullable(),
+    deploymentState: z.nullable(z.enum(DEPLOYMENT_STATES)),
     /** Deployments of earlier attempts (retries start a new one). */
     previousDeploymentIds: z.array(deploymentIdSchema),
-    reason: z.string().nullable(),
+    reason: z.nullable(z.string()),
     /** When the member's current start began: a start cut by a crash adopts the deployment made since. */
-    startingAt: timestampSchema.nullable(),
-    submittedAt: timestampSchema.nullable(),
-    decidedAt: timestampSchema.nullable(),
+    startingAt: z.nullable(timestampSchema),
+    submittedAt: z.nullable(timestampSchema),
+    decidedAt: z.nullable(timestampSchema),
     /** While phasing: the share of users reached (grayrelease) and when. */
-    phase: z.object({ percentage: z.number().int(), at: timestampSchema }).nullable().default(null),
+    phase: z._default(z.nullable(z.object({ percentage: z.number().check(z.int()), at: timestampSchema })), null),
     history: z.array(memberHistoryEntrySchema),
     updatedAt: timestampSchema,
   }),

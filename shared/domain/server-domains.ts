@@ -8,7 +8,7 @@
  *
  * The schemas are `z.lazy`: built on their first parse rather than at every cold start's import.
  */
-import { z } from 'zod';
+import * as z from './zod';
 
 /** The lists of `modify_domain` this product sets, and `setwebviewdomain`'s one. */
 export const DOMAIN_LISTS = ['requestdomain', 'wsrequestdomain', 'uploaddomain', 'downloaddomain'] as const;
@@ -25,29 +25,32 @@ const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
  * domain, never an IP address, never api.weixin.qq.com; https (wss for sockets).
  */
 const origin = (scheme: 'https' | 'wss') =>
-  z.string().transform((value, ctx) => {
-    let url: URL;
-    try {
-      url = new URL(value);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: `a domain looks like ${scheme}://example.com` });
-      return z.NEVER;
-    }
-    const problems = [
-      url.protocol !== `${scheme}:` && `use ${scheme}://`,
-      (url.pathname !== '/' || url.search !== '' || url.hash !== '' || value.endsWith('/')) && 'no path, query or trailing slash',
-      (IPV4.test(url.hostname) || url.hostname.startsWith('[')) && 'WeChat takes no IP address, only a domain',
-      url.hostname === 'api.weixin.qq.com' && 'api.weixin.qq.com cannot be a server domain',
-      url.username !== '' && 'no user name',
-    ].filter((p): p is string => typeof p === 'string');
-    if (problems.length > 0) {
-      ctx.addIssue({ code: 'custom', message: `${value}: ${problems.join('; ')}` });
-      return z.NEVER;
-    }
-    return url.origin;
-  });
+  z.pipe(
+    z.string(),
+    z.transform((value, ctx) => {
+      let url: URL;
+      try {
+        url = new URL(value);
+      } catch {
+        ctx.issues.push({ code: 'custom', message: `a domain looks like ${scheme}://example.com`, input: value });
+        return z.NEVER;
+      }
+      const problems = [
+        url.protocol !== `${scheme}:` && `use ${scheme}://`,
+        (url.pathname !== '/' || url.search !== '' || url.hash !== '' || value.endsWith('/')) && 'no path, query or trailing slash',
+        (IPV4.test(url.hostname) || url.hostname.startsWith('[')) && 'WeChat takes no IP address, only a domain',
+        url.hostname === 'api.weixin.qq.com' && 'api.weixin.qq.com cannot be a server domain',
+        url.username !== '' && 'no user name',
+      ].filter((p): p is string => typeof p === 'string');
+      if (problems.length > 0) {
+        ctx.issues.push({ code: 'custom', message: `${value}: ${problems.join('; ')}`, input: value });
+        return z.NEVER;
+      }
+      return url.origin;
+    }),
+  );
 
-const list = (scheme: 'https' | 'wss') => z.array(origin(scheme)).max(MAX_DOMAINS_PER_LIST).default([]);
+const list = (scheme: 'https' | 'wss') => z._default(z.array(origin(scheme)).check(z.maxLength(MAX_DOMAINS_PER_LIST)), []);
 
 /** The domains an app's code reaches besides the backend's asset host, by what it uses them for. */
 export const serverDomainsSchema = z.lazy(() =>

@@ -6,21 +6,22 @@
  * them: https://developers.weixin.qq.com/doc/oplatform/en/openApi/OpenApiDoc/thirdparty-management/template-management/getTemplateList.html
  * (create_time: when the developer uploaded the draft; source_miniprogram_appid: the development mini program).
  */
-import { z } from 'zod';
+
 import { timestampSchema } from './ids';
+import * as z from './zod';
 
 export const libraryTemplateSchema = z.lazy(() =>
   z.object({
-    templateId: z.number().int().nonnegative(),
+    templateId: z.number().check(z.int(), z.nonnegative()),
     userVersion: z.string(),
     userDesc: z.string(),
     /** create_time, epoch ms; null when WeChat left it out. */
-    createdAt: timestampSchema.nullable(),
+    createdAt: z.nullable(timestampSchema),
     /** 0 normal, 1 standard (deprecated by WeChat). */
-    templateType: z.number().int(),
+    templateType: z.number().check(z.int()),
     /** The development mini program the template was uploaded from: its code line. */
-    sourceMiniProgramAppid: z.string().nullable(),
-    sourceMiniProgram: z.string().nullable(),
+    sourceMiniProgramAppid: z.nullable(z.string()),
+    sourceMiniProgram: z.nullable(z.string()),
   }),
 );
 export type LibraryTemplate = z.infer<typeof libraryTemplateSchema>;

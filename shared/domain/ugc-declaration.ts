@@ -8,7 +8,7 @@
  *
  * The app's config holds it (`config.ugcDeclaration`), in this API's camelCase; `ugcDeclareOf` gives WeChat's shape.
  */
-import { z } from 'zod';
+import * as z from './zod';
 
 /** `scene`: 0 不涉及用户生成内容, 1 用户资料, 2 图片, 3 视频, 4 文本, 5 音频 (several allowed; 0 stands alone). */
 export const UGC_SCENES = [0, 1, 2, 3, 4, 5] as const;
@@ -17,34 +17,51 @@ export const UGC_METHODS = [1, 2, 3, 4] as const;
 const NO_UGC = 0;
 
 const distinct = (values: readonly number[]) => new Set(values).size === values.length;
-const desc = (max: number) => z.string().trim().min(1).max(max, `at most ${max} characters`);
+const desc = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max, `at most ${max} characters`));
 
 export const ugcDeclarationSchema = z.lazy(() =>
   z
     .strictObject({
       scene: z
         .array(z.literal(UGC_SCENES))
-        .min(1, 'name at least one scene (0: no user-generated content)')
-        .refine(distinct, 'each scene once')
-        .meta({ description: 'UGC scenes: 0 none, 1 user profiles, 2 pictures, 3 videos, 4 text, 5 audio (ugc_declare.scene)' }),
-      method: z.array(z.literal(UGC_METHODS)).refine(distinct, 'each method once').optional().meta({
-        description:
-          "How the content is moderated: 1 WeChat's content security API, 2 another moderation product, 3 people review it, 4 not moderated (ugc_declare.method)",
+        .check(z.minLength(1, 'name at least one scene (0: no user-generated content)'), z.refine(distinct, 'each scene once'))
+        .clone()
+        .register(z.globalRegistry, {
+          description: 'UGC scenes: 0 none, 1 user profiles, 2 pictures, 3 videos, 4 text, 5 audio (ugc_declare.scene)',
+        }),
+      method: z
+        .optional(z.array(z.literal(UGC_METHODS)).check(z.refine(distinct, 'each method once')))
+        .clone()
+        .register(z.globalRegistry, {
+          description:
+            "How the content is moderated: 1 WeChat's content security API, 2 another moderation product, 3 people review it, 4 not moderated (ugc_declare.method)",
+        }),
+      otherSceneDesc: z
+        .optional(desc(256))
+        .clone()
+        .register(z.globalRegistry, { description: 'Other scenes, in words (ugc_declare.other_scene_desc, ≤256)' }),
+      hasAuditTeam: z
+        .optional(z.boolean())
+        .clone()
+        .register(z.globalRegistry, { description: 'Whether a team reviews the content (ugc_declare.has_audit_team)' }),
+      auditDesc: z
+        .optional(desc(256))
+        .clone()
+        .register(z.globalRegistry, { description: 'How UGC is reviewed today (ugc_declare.audit_desc, ≤256)' }),
+    })
+    .check(
+      z.superRefine((d, ctx) => {
+        // The doc: "选择 0 时以下字段不需要填写" — none is its own answer; any scene needs the way it is moderated.
+        if (d.scene.includes(NO_UGC) && d.scene.length > 1) {
+          ctx.addIssue({ code: 'custom', path: ['scene'], message: 'scene 0 (no user-generated content) stands alone' });
+        }
+        if (!d.scene.includes(NO_UGC) && (d.method === undefined || d.method.length === 0)) {
+          ctx.addIssue({ code: 'custom', path: ['method'], message: 'say how user-generated content is moderated (at least one method)' });
+        }
       }),
-      otherSceneDesc: desc(256).optional().meta({ description: 'Other scenes, in words (ugc_declare.other_scene_desc, ≤256)' }),
-      hasAuditTeam: z.boolean().optional().meta({ description: 'Whether a team reviews the content (ugc_declare.has_audit_team)' }),
-      auditDesc: desc(256).optional().meta({ description: 'How UGC is reviewed today (ugc_declare.audit_desc, ≤256)' }),
-    })
-    .superRefine((d, ctx) => {
-      // The doc: "选择 0 时以下字段不需要填写" — none is its own answer; any scene needs the way it is moderated.
-      if (d.scene.includes(NO_UGC) && d.scene.length > 1) {
-        ctx.addIssue({ code: 'custom', path: ['scene'], message: 'scene 0 (no user-generated content) stands alone' });
-      }
-      if (!d.scene.includes(NO_UGC) && (d.method === undefined || d.method.length === 0)) {
-        ctx.addIssue({ code: 'custom', path: ['method'], message: 'say how user-generated content is moderated (at least one method)' });
-      }
-    })
-    .meta({
+    )
+    .clone()
+    .register(z.globalRegistry, {
       description:
         'UGC declaration sent with every submit (submit_audit ugc_declare); WeChat requires it on the first submit of 社交-社区/论坛, 社交-笔记 or 社交-问答 (85094)',
     }),

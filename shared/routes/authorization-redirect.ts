@@ -3,17 +3,18 @@
  * program, `authorize-callback` for an app's. Every failure is thrown, so the error middleware picks its status from
  * its category and its body (the envelope for JSON clients, `authErrorPage` for the admin's browser).
  */
-import { z } from 'zod';
+
 import { completeAuthorization } from '../app/authorization/callback';
 import { refusalOf } from '../app/authorization/outcome';
 import type { Services } from '../app/context';
 import { authErrorPage, authResultReply } from '../app/pages';
+import * as z from '../domain/zod';
 import { declareRoute, type HandlerOf, type RouteDeclaration, wantsJson } from '../runtime/http/route';
 
 export const redirectQuery = z.object({
-  auth_code: z.string().max(512).optional(),
-  expires_in: z.string().optional(),
-  state: z.string().max(2048).optional(),
+  auth_code: z.optional(z.string().check(z.maxLength(512))),
+  expires_in: z.optional(z.string()),
+  state: z.optional(z.string().check(z.maxLength(2048))),
 });
 
 type RedirectDeclaration = RouteDeclaration<undefined, z.infer<typeof redirectQuery>>;

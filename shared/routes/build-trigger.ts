@@ -1,34 +1,32 @@
 /** Routes of `build-trigger`: build an app, cancel, retry, bind testers later. */
-import { z } from 'zod';
+
 import { deploymentSchema } from '../domain/deployment';
+import * as z from '../domain/zod';
 import { declareRoute } from '../runtime/http/route';
 import { appParams, deploymentParams } from './params';
 
 const buildBody = z.strictObject({
-  userVersion: z.string().trim().min(1).max(64),
-  userDesc: z.string().max(1000).default(''),
-  testers: z.array(z.string().min(1).max(64)).max(100).default([]),
-  templateId: z
-    .number()
-    .int()
-    .nonnegative()
-    .optional()
-    .meta({ description: "A template of the library (GET /v1/templates) to build; left out: the latest version of the app's template." }),
-  retryRefused: z.boolean().default(false).meta({
+  userVersion: z.string().check(z.trim(), z.minLength(1), z.maxLength(64)),
+  userDesc: z._default(z.string().check(z.maxLength(1000)), ''),
+  testers: z._default(z.array(z.string().check(z.minLength(1), z.maxLength(64))).check(z.maxLength(100)), []),
+  templateId: z.optional(z.number().check(z.int(), z.nonnegative())).clone().register(z.globalRegistry, {
+    description: "A template of the library (GET /v1/templates) to build; left out: the latest version of the app's template.",
+  }),
+  retryRefused: z._default(z.boolean(), false).clone().register(z.globalRegistry, {
     description:
       'Build although WeChat refused the app’s last deployment for a penalty, a UGC declaration or an order-centre path: no status API tells when such a bar is lifted, so WeChat decides again at submit.',
   }),
 });
-const testersBody = z
-  .strictObject({
+const testersBody = z.optional(
+  z.strictObject({
     testers: z
-      .array(z.string().min(1).max(64))
-      .min(1)
-      .max(100)
-      .optional()
-      .meta({ description: 'WeChat ids to bind; left out: the testers WeChat refused when the deployment was built (refusedTesters).' }),
-  })
-  .optional();
+      .optional(z.array(z.string().check(z.minLength(1), z.maxLength(64))).check(z.minLength(1), z.maxLength(100)))
+      .clone()
+      .register(z.globalRegistry, {
+        description: 'WeChat ids to bind; left out: the testers WeChat refused when the deployment was built (refusedTesters).',
+      }),
+  }),
+);
 
 export const buildTriggerRoutes = {
   build: declareRoute({

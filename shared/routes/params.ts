@@ -1,13 +1,14 @@
 /** Path parameters that routes of several functions share. */
-import { z } from 'zod';
+import * as z from '../domain/zod';
 
-export const deploymentParams = z.object({ deploymentId: z.string().regex(/^dep_[0-9a-z]{1,64}$/, 'not a deployment id') });
+export const deploymentParams = z.object({ deploymentId: z.string().check(z.regex(/^dep_[0-9a-z]{1,64}$/, 'not a deployment id')) });
 
-export const appParams = z.object({ appId: z.string().regex(/^app_[0-9a-z]{1,64}$/, 'not an app id') });
+export const appParams = z.object({ appId: z.string().check(z.regex(/^app_[0-9a-z]{1,64}$/, 'not an app id')) });
 
 export const miniProgramParams = z.object({
   appid: z
     .string()
-    .regex(/^wx[0-9a-zA-Z]{16}$/, 'not a mini program appid')
-    .meta({ description: "the mini program's WeChat appid" }),
+    .check(z.regex(/^wx[0-9a-zA-Z]{16}$/, 'not a mini program appid'))
+    .clone()
+    .register(z.globalRegistry, { description: "the mini program's WeChat appid" }),
 });

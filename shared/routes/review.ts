@@ -1,7 +1,8 @@
 /** Routes of `review`: submit for audit, undo, speed up, and WeChat's message URL (audit results). */
-import { z } from 'zod';
+
 import { deploymentSchema } from '../domain/deployment';
 import { weChatAppidSchema } from '../domain/ids';
+import * as z from '../domain/zod';
 import { declareRoute } from '../runtime/http/route';
 import { PUSH_BODY_TYPES, pushQuery } from '../wechat/push-route';
 import { deploymentParams } from './params';

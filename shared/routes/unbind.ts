@@ -1,5 +1,5 @@
 /** Routes of `unbind`: detach a mini program from its app. */
-import { z } from 'zod';
+import * as z from '../domain/zod';
 import { declareRoute } from '../runtime/http/route';
 import { miniProgramParams } from './params';
 
@@ -10,7 +10,7 @@ export const unbindRoutes = {
     auth: 'account',
     summary: 'Unbind a mini program from its app (the primary needs force: true)',
     params: miniProgramParams,
-    body: z.strictObject({ force: z.boolean().default(false) }),
-    response: z.object({ appid: z.string(), voided: z.number(), wasPrimary: z.boolean(), warning: z.string().nullable() }),
+    body: z.strictObject({ force: z._default(z.boolean(), false) }),
+    response: z.object({ appid: z.string(), voided: z.number(), wasPrimary: z.boolean(), warning: z.nullable(z.string()) }),
   }),
 };

@@ -3,76 +3,69 @@
  * fails at start-up with one message naming every problem, instead of failing later on the first request
  * that happens to touch a missing value.
  */
-import { z } from 'zod';
+
 import { ConfigError } from '../domain/errors';
+import * as z from '../domain/zod';
 import type { StoreConfig } from '../store/open';
 
 /** 32-byte keys are accepted as base64 (44 chars) or hex (64 chars). */
-const key32 = z.string().transform((value, ctx) => {
-  const bytes = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
-  if (bytes.length !== 32 || (!/^[0-9a-fA-F]{64}$/.test(value) && bytes.toString('base64') !== value)) {
-    ctx.addIssue({ code: 'custom', message: 'must be 32 random bytes, base64 (44 chars) or hex (64 chars)' });
-    return z.NEVER;
-  }
-  return bytes;
-});
+const key32 = z.pipe(
+  z.string(),
+  z.transform((value, ctx) => {
+    const bytes = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+    if (bytes.length !== 32 || (!/^[0-9a-fA-F]{64}$/.test(value) && bytes.toString('base64') !== value)) {
+      ctx.issues.push({ code: 'custom', message: 'must be 32 random bytes, base64 (44 chars) or hex (64 chars)', input: value });
+      return z.NEVER;
+    }
+    return bytes;
+  }),
+);
 
-const encodingAESKey = z.string().regex(/^[A-Za-z0-9]{43}$/, 'must be 43 letters or digits');
-const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
-const url = z.url({ protocol: /^https?$/ }).transform((v) => v.replace(/\/+$/, ''));
+const encodingAESKey = z.string().check(z.regex(/^[A-Za-z0-9]{43}$/, 'must be 43 letters or digits'));
+const flag = z.pipe(
+  z.enum(['true', 'false', '1', '0']),
+  z.transform((v) => v === 'true' || v === '1'),
+);
+const url = z.pipe(
+  z.url({ protocol: /^https?$/ }),
+  z.transform((v) => v.replace(/\/+$/, '')),
+);
 
 const EnvSchema = z.object({
-  WXA_ENV: z.enum(['local', 'cloud']).default('cloud'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  STORE: z.enum(['sqlite', 'cloudbase', 'mongodb']).default('sqlite'),
-  SQLITE_PATH: z.string().min(1).default('.data/wxa-deploy.db'),
-  TCB_ENV: z.string().min(1).optional(),
+  WXA_ENV: z._default(z.enum(['local', 'cloud']), 'cloud'),
+  PORT: z._default(z.coerce.number().check(z.int(), z.gte(0), z.lte(65535)), 3000),
+  STORE: z._default(z.enum(['sqlite', 'cloudbase', 'mongodb']), 'sqlite'),
+  SQLITE_PATH: z._default(z.string().check(z.minLength(1)), '.data/wxa-deploy.db'),
+  TCB_ENV: z.optional(z.string().check(z.minLength(1))),
   /**
    * The CloudBase environment's region, when it is not the function's own: the node SDK otherwise takes its
    * endpoint's region from TENCENTCLOUD_REGION, which SCF sets to the function's region (@cloudbase/node-sdk
    * utils/tcbapiendpoint.js). The same name @cloudbase/manager-node reads (utils/cloudbase-request.js).
    */
-  TCB_REGION: z
-    .string()
-    .regex(/^[a-z]+-[a-z]+(-\d+)?$/, 'must be a Tencent Cloud region such as ap-shanghai')
-    .optional(),
-  MONGODB_URL: z
-    .string()
-    .regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URL')
-    .optional(),
-  MONGODB_DB: z.string().min(1).default('wxa_deploy'),
-  DATA_KEY: key32.optional(),
-  ADMIN_API_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
-  WECHAT_COMPONENT_APPID: z
-    .string()
-    .regex(/^wx[0-9a-zA-Z]{16}$/, 'must look like wx + 16 characters')
-    .optional(),
-  WECHAT_COMPONENT_SECRET: z.string().min(1).optional(),
-  WECHAT_TOKEN: z
-    .string()
-    .regex(/^[A-Za-z0-9]{3,32}$/, 'must be 3–32 letters or digits')
-    .optional(),
-  WECHAT_ENCODING_AES_KEY: encodingAESKey.optional(),
+  TCB_REGION: z.optional(z.string().check(z.regex(/^[a-z]+-[a-z]+(-\d+)?$/, 'must be a Tencent Cloud region such as ap-shanghai'))),
+  MONGODB_URL: z.optional(z.string().check(z.regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URL'))),
+  MONGODB_DB: z._default(z.string().check(z.minLength(1)), 'wxa_deploy'),
+  DATA_KEY: z.optional(key32),
+  ADMIN_API_KEY: z.optional(z.string().check(z.minLength(24, 'must be at least 24 characters'))),
+  WECHAT_COMPONENT_APPID: z.optional(z.string().check(z.regex(/^wx[0-9a-zA-Z]{16}$/, 'must look like wx + 16 characters'))),
+  WECHAT_COMPONENT_SECRET: z.optional(z.string().check(z.minLength(1))),
+  WECHAT_TOKEN: z.optional(z.string().check(z.regex(/^[A-Za-z0-9]{3,32}$/, 'must be 3–32 letters or digits'))),
+  WECHAT_ENCODING_AES_KEY: z.optional(encodingAESKey),
   /**
    * The key being replaced, while WeChat may still seal pushes with it: changing the EncodingAESKey on the platform
    * and redeploying cannot happen at the same instant, and a push the function cannot open is lost after WeChat's
    * retries. Remove it once the change has settled.
    */
-  WECHAT_PREVIOUS_ENCODING_AES_KEY: encodingAESKey.optional(),
-  WECHAT_API_BASE: url.optional(),
-  WECHAT_PC_AUTH_PAGE_BASE: url.default('https://mp.weixin.qq.com'),
-  WECHAT_MOBILE_AUTH_PAGE_BASE: url.default('https://open.weixin.qq.com'),
-  WECHAT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
-  PUBLIC_BASE_URL: url.optional(),
-  CORS_ORIGINS: z.string().default(''),
-  MAX_BODY_BYTES: z.coerce
-    .number()
-    .int()
-    .min(1024)
-    .max(10 * 1024 * 1024)
-    .default(2 * 1024 * 1024),
-  REQUIRE_SAME_SUBJECT: flag.default(true),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  WECHAT_PREVIOUS_ENCODING_AES_KEY: z.optional(encodingAESKey),
+  WECHAT_API_BASE: z.optional(url),
+  WECHAT_PC_AUTH_PAGE_BASE: z._default(url, 'https://mp.weixin.qq.com'),
+  WECHAT_MOBILE_AUTH_PAGE_BASE: z._default(url, 'https://open.weixin.qq.com'),
+  WECHAT_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.gte(100), z.lte(60_000)), 5000),
+  PUBLIC_BASE_URL: z.optional(url),
+  CORS_ORIGINS: z._default(z.string(), ''),
+  MAX_BODY_BYTES: z._default(z.coerce.number().check(z.int(), z.gte(1024), z.lte(10 * 1024 * 1024)), 2 * 1024 * 1024),
+  REQUIRE_SAME_SUBJECT: z._default(flag, true),
+  LOG_LEVEL: z._default(z.enum(['debug', 'info', 'warn', 'error']), 'info'),
 });
 
 /** Every variable the configuration reads (the README's configuration table lists exactly these). */

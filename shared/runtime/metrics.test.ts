@@ -2,7 +2,7 @@
  * The per-invocation collector: one EMF record per invocation (on stdout, as a log pipeline reads it), written when
  * the handler returns and when it throws, with only the bounded labels the metrics declare.
  */
-import { z } from 'zod';
+import * as z from '../domain/zod';
 import { cloudEntry } from './entry';
 import { registerSecret } from './logger';
 import { invocationMetrics, METRICS, withInvocationMetrics } from './metrics';

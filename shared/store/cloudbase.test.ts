@@ -5,8 +5,8 @@
  * here without a server, through the SDK's own query serializer; the document mapping too.
  */
 import { init } from '@cloudbase/node-sdk';
-import { z } from 'zod';
 import { ConfigError, ConflictError, CorruptDocumentError, DuplicateKeyError } from '../domain/errors';
+import * as z from '../domain/zod';
 import {
   assertCloudbaseCredentials,
   isCollectionMissing,
@@ -128,7 +128,7 @@ describe('cloudbase adapter over the SDK and a server model', () => {
   };
   afterEach(() => Reflect.deleteProperty(model, 'handle'));
 
-  const many = defineCollection({ name: 'many', schema: z.object({ n: z.number().nullable() }), indexes: ['n'] });
+  const many = defineCollection({ name: 'many', schema: z.object({ n: z.nullable(z.number()) }), indexes: ['n'] });
   /** A store over an emptied server model. */
   const freshStore = () => {
     model.collections.clear();
@@ -175,7 +175,7 @@ describe('cloudbase adapter over the SDK and a server model', () => {
     model.collections.clear();
     const mixed = defineCollection({
       name: 'mixed',
-      schema: z.object({ v: z.union([z.number(), z.string(), z.boolean()]).nullable(), even: z.boolean() }),
+      schema: z.object({ v: z.nullable(z.union([z.number(), z.string(), z.boolean()])), even: z.boolean() }),
       indexes: ['v', 'even'],
     });
     const values = [null, -3, 0, 2.5, 7, '', 'a', 'b', false, true];
@@ -359,7 +359,7 @@ describe('cloudbase translation (real SDK serializer, no request)', () => {
     const db = offlineDb();
     const spec = defineCollection({
       name: 'things',
-      schema: z.object({ owner: z.string(), n: z.number().optional() }),
+      schema: z.object({ owner: z.string(), n: z.optional(z.number()) }),
       indexes: ['owner', 'n'],
     });
     const doc = encodeDocument(spec, 'a', 3, { owner: 'x' }, now + 5);

@@ -4,8 +4,9 @@
  * and expiry rules, and the write-batch bookkeeping. An adapter supplies only its driver calls (`DocumentDriver`).
  * The lost-race errors are built here too, so that every adapter (SQLite included) words them alike.
  */
-import type { z } from 'zod';
+
 import { ConflictError, DuplicateKeyError } from '../domain/errors';
+import type * as z from '../domain/zod';
 import { assertIndexed, decodeDocument, decodeExpiry, encodeDocument, isLive, type StoredDocument, writtenBack } from './document-codec';
 import {
   type Clock,
@@ -22,7 +23,7 @@ import {
   writeBuilders,
 } from './port';
 
-export type AnySpec = CollectionSpec<z.ZodType, string>;
+export type AnySpec = CollectionSpec<z.ZodMiniType, string>;
 
 export const conflictError = (collection: string, id: string, expectedVersion: number): ConflictError =>
   new ConflictError(`${collection} ${id} is no longer at version ${expectedVersion}`, { details: { collection, id, expectedVersion } });
@@ -129,7 +130,7 @@ export function openDocumentStore<Tx>(driver: DocumentDriver<Tx>, clock: Clock):
     else if (!(await deleteAt(spec, write.id, write.expectedVersion, tx))) throw vanishedError(write.collection, write.id);
   };
 
-  const collection = <S extends z.ZodType, F extends string>(spec: CollectionSpec<S, F>): Collection<z.output<S>, F> => {
+  const collection = <S extends z.ZodMiniType, F extends string>(spec: CollectionSpec<S, F>): Collection<z.output<S>, F> => {
     type T = z.output<S>;
     specs.set(spec.name, spec);
     const read = (raw: unknown) => decodeDocument<T>(spec, raw);

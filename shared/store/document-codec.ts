@@ -10,8 +10,9 @@
  * - `expiresAt` is always a number: "never" is stored as `NEVER`, so "live" is one range condition
  *   (`expiresAt > now`) instead of an OR with null, whose null semantics differ between the two databases.
  */
-import type { z } from 'zod';
+
 import { CorruptDocumentError } from '../domain/errors';
+import type * as z from '../domain/zod';
 import type { CollectionSpec, Scalar, Stored } from './port';
 
 /** The largest epoch-ms a JavaScript Date can hold: stored for "never expires". */
@@ -30,7 +31,7 @@ export const encodeExpiry = (expiresAt: number | null | undefined): number =>
 export const decodeExpiry = (stored: number): number | null => (stored >= NEVER ? null : stored);
 
 /** Copies the declared index fields; a missing field is null (as SQLite's json_extract sees it). */
-export function indexValues(spec: CollectionSpec<z.ZodType, string>, data: unknown): Record<string, Scalar> {
+export function indexValues(spec: CollectionSpec<z.ZodMiniType, string>, data: unknown): Record<string, Scalar> {
   const source = data && typeof data === 'object' ? (data as Record<string, unknown>) : {};
   const idx: Record<string, Scalar> = {};
   for (const field of spec.indexes) {
@@ -44,7 +45,7 @@ export function indexValues(spec: CollectionSpec<z.ZodType, string>, data: unkno
 }
 
 export function encodeDocument(
-  spec: CollectionSpec<z.ZodType, string>,
+  spec: CollectionSpec<z.ZodMiniType, string>,
   id: string,
   version: number,
   validatedData: unknown,
@@ -60,7 +61,7 @@ export function encodeDocument(
 }
 
 /** A stored body read back: JSON, validated with the collection's schema, as every read returns it. */
-export function decodeBody<T>(spec: CollectionSpec<z.ZodType, string>, id: string, body: string): T {
+export function decodeBody<T>(spec: CollectionSpec<z.ZodMiniType, string>, id: string, body: string): T {
   let parsedJson: unknown;
   try {
     parsedJson = JSON.parse(body);
@@ -86,7 +87,7 @@ export const writtenBack = <T>(id: string, version: number, expiresAt: number | 
 });
 
 /** Reads a raw database document back into the port's shape, validating it with the collection's schema. */
-export function decodeDocument<T>(spec: CollectionSpec<z.ZodType, string>, raw: unknown): Stored<T> {
+export function decodeDocument<T>(spec: CollectionSpec<z.ZodMiniType, string>, raw: unknown): Stored<T> {
   const doc = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
   const id = typeof doc._id === 'string' ? doc._id : String(doc._id ?? '?');
   if (typeof doc.version !== 'number' || typeof doc.expiresAt !== 'number' || typeof doc.body !== 'string') {
@@ -102,6 +103,6 @@ export const isLive = (doc: { expiresAt: number }, now: number): boolean => doc.
 /** The database field a port field filters and orders on. */
 export const fieldPath = (field: string): string => (field === 'id' ? '_id' : `idx.${field}`);
 
-export function assertIndexed(spec: CollectionSpec<z.ZodType, string>, field: string): void {
+export function assertIndexed(spec: CollectionSpec<z.ZodMiniType, string>, field: string): void {
   if (field !== 'id' && !spec.indexes.includes(field)) throw new Error(`${spec.name}.${field} is not an indexed field`);
 }

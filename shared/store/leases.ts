@@ -6,13 +6,14 @@
  * else; once it has expired it is invisible and the next `insert` takes it over (the adapter bumps the version,
  * so the previous holder's renew/release compare-and-set fails instead of touching the new holder's lease).
  */
-import { z } from 'zod';
+
 import { ConflictError, DuplicateKeyError } from '../domain/errors';
+import * as z from '../domain/zod';
 import { type Clock, type DocumentStore, defineCollection } from './port';
 
 export const leasesCollection = defineCollection({
   name: 'leases',
-  schema: z.lazy(() => z.object({ owner: z.string().min(1), acquiredAt: z.number(), until: z.number() })),
+  schema: z.lazy(() => z.object({ owner: z.string().check(z.minLength(1)), acquiredAt: z.number(), until: z.number() })),
 });
 
 export interface Lease {

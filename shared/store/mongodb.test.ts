@@ -5,7 +5,7 @@
  * updates is tested here without a server.
  */
 import { type IndexDescription, MongoClient, MongoServerError } from 'mongodb';
-import { z } from 'zod';
+import * as z from '../domain/zod';
 import { encodeDocument, NEVER } from './document-codec';
 import { contentUpdate, openMongoStore, PURGE_GRACE_MS, translateSort, translateWhere } from './mongodb';
 import { defineCollection } from './port';

@@ -12,12 +12,13 @@
  *   sweep (`purgeExpired`) deletes them, because cloud TTL monitors run late.
  * - Documents are validated with their collection's zod schema when read back.
  */
-import type { z } from 'zod';
+
 import { CorruptDocumentError } from '../domain/errors';
+import type * as z from '../domain/zod';
 
 export type Scalar = string | number | boolean | null;
 
-export interface CollectionSpec<S extends z.ZodType, F extends string> {
+export interface CollectionSpec<S extends z.ZodMiniType, F extends string> {
   readonly name: string;
   /** Usually a `z.lazy`: a function opens every collection it might use, and only the ones a request reads need building. */
   readonly schema: S;
@@ -25,7 +26,7 @@ export interface CollectionSpec<S extends z.ZodType, F extends string> {
   readonly indexes: readonly F[];
 }
 
-export const defineCollection = <S extends z.ZodType, const F extends string = never>(spec: {
+export const defineCollection = <S extends z.ZodMiniType, const F extends string = never>(spec: {
   name: string;
   schema: S;
   indexes?: readonly F[];
@@ -79,7 +80,7 @@ export interface Collection<T, F extends string> {
 }
 
 export interface DocumentStore {
-  collection<S extends z.ZodType, F extends string>(spec: CollectionSpec<S, F>): Collection<z.output<S>, F>;
+  collection<S extends z.ZodMiniType, F extends string>(spec: CollectionSpec<S, F>): Collection<z.output<S>, F>;
   /** Applies every write or none. The first failing write's error (ConflictError, DuplicateKeyError…) is thrown. */
   commit(writes: readonly Write[]): Promise<void>;
   /** Deletes documents whose `expiresAt` has passed; returns how many. Safe to call from many instances. */
@@ -95,7 +96,7 @@ export interface StoreLogger {
 }
 
 /** Writing a document that would not read back is a bug in the caller: refuse it before touching the file. */
-export const validateForWrite = (spec: CollectionSpec<z.ZodType, string>, id: string, data: unknown): unknown => {
+export const validateForWrite = (spec: CollectionSpec<z.ZodMiniType, string>, id: string, data: unknown): unknown => {
   const parsed = spec.schema.safeParse(data);
   if (!parsed.success) {
     throw new CorruptDocumentError(`refusing to write an invalid ${spec.name} document ${id}`, { cause: parsed.error });
@@ -115,7 +116,7 @@ const built = (write: Write): Write => {
 };
 
 /** The data a batch write stores: validated once, by its builder, or now if the write was built by hand. */
-export const dataForBatch = (spec: CollectionSpec<z.ZodType, string>, write: Extract<Write, { op: 'insert' | 'update' }>): unknown =>
+export const dataForBatch = (spec: CollectionSpec<z.ZodMiniType, string>, write: Extract<Write, { op: 'insert' | 'update' }>): unknown =>
   builtWrites.has(write) ? write.data : validateForWrite(spec, write.id, write.data);
 
 /**
@@ -123,7 +124,7 @@ export const dataForBatch = (spec: CollectionSpec<z.ZodType, string>, write: Ext
  * before any write. Adapters spread this into their collection objects.
  */
 export function writeBuilders<T>(
-  spec: CollectionSpec<z.ZodType, string>,
+  spec: CollectionSpec<z.ZodMiniType, string>,
 ): Pick<Collection<T, string>, 'insertWrite' | 'updateWrite' | 'deleteWrite'> {
   return {
     insertWrite: (id, data, options: WriteOptions = {}) =>

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { z } from 'zod';
+import * as z from '../domain/zod';
 import { defineCollection } from './port';
 import { openSqliteStore } from './sqlite';
 import { describeStoreContract } from './store.contract';

@@ -12,7 +12,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { z } from 'zod';
+import type * as z from '../domain/zod';
 import { conflictError, duplicateError, vanishedError } from './document-base';
 import { assertIndexed, decodeBody, writtenBack } from './document-codec';
 import type { Clock, Collection, CollectionSpec, Condition, DocumentStore, FindQuery, Scalar, Stored, Write, WriteOptions } from './port';
@@ -58,7 +58,7 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
   const db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL'); // with WAL: durable across process crashes, not necessarily power loss
-  const schemas = new Map<string, CollectionSpec<z.ZodType, string>>();
+  const schemas = new Map<string, CollectionSpec<z.ZodMiniType, string>>();
   /** Collections whose table and indexes this connection has made sure of. */
   const tablesEnsured = new Set<string>();
   const statements = new Map<string, Database.Statement>();
@@ -232,7 +232,7 @@ export function openSqliteStore(options: SqliteStoreOptions): DocumentStore {
     return clauses;
   };
 
-  const collection = <S extends z.ZodType, F extends string>(spec: CollectionSpec<S, F>): Collection<z.output<S>, F> => {
+  const collection = <S extends z.ZodMiniType, F extends string>(spec: CollectionSpec<S, F>): Collection<z.output<S>, F> => {
     type T = z.output<S>;
     // The first opening of a name decides its schema and indexes for this connection.
     if (!schemas.has(spec.name)) schemas.set(spec.name, spec);

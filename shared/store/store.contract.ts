@@ -3,8 +3,9 @@
  * factory; the factory opens *independent connections* to one database, so races are real races between
  * connections, not between two promises on one handle.
  */
-import { z } from 'zod';
+
 import { ConflictError, CorruptDocumentError, DuplicateKeyError } from '../domain/errors';
+import * as z from '../domain/zod';
 import { createLeases } from './leases';
 import { type DocumentStore, defineCollection } from './port';
 import { ConflictRetriesExhaustedError, UNCHANGED, updateWithRetry } from './retry';
@@ -24,7 +25,7 @@ const widgets = defineCollection({
     owner: z.string(),
     state: z.enum(['new', 'busy', 'done']),
     priority: z.number(),
-    dueAt: z.number().nullable(),
+    dueAt: z.nullable(z.number()),
     archived: z.boolean(),
     tags: z.array(z.string()),
   }),
@@ -36,9 +37,11 @@ type Widget = z.output<typeof widgets.schema>;
 let parsesOfCounted = 0;
 const countedWidgets = defineCollection({
   name: 'contractCounted',
-  schema: widgets.schema.superRefine(() => {
-    parsesOfCounted++;
-  }),
+  schema: widgets.schema.check(
+    z.superRefine(() => {
+      parsesOfCounted++;
+    }),
+  ),
 });
 
 const widget = (patch: Partial<Widget> = {}): Widget => ({

@@ -3,8 +3,8 @@
  * parser (property-tested against arbitrary bodies) and the authorization-page URL.
  */
 import fc from 'fast-check';
-import { z } from 'zod';
 import { AppError, ValidationError } from '../domain/errors';
+import * as z from '../domain/zod';
 import { ComponentApi } from './component-api';
 import {
   codeOfErrcode,
@@ -126,9 +126,9 @@ describe('redaction', () => {
 });
 
 describe('parseWeChatResponse', () => {
-  const allSchemas: [string, z.ZodType<unknown>][] = Object.entries(schemas).flatMap(([name, value]) =>
-    name.endsWith('ResponseSchema') && value instanceof z.ZodType
-      ? [[name, value as z.ZodType<unknown>] as [string, z.ZodType<unknown>]]
+  const allSchemas: [string, z.ZodMiniType<unknown>][] = Object.entries(schemas).flatMap(([name, value]) =>
+    name.endsWith('ResponseSchema') && value instanceof z.ZodMiniType
+      ? [[name, value as z.ZodMiniType<unknown>] as [string, z.ZodMiniType<unknown>]]
       : [],
   );
 

@@ -6,8 +6,8 @@
  * whether a repeat is harmless (`OPERATIONS`).
  */
 
-import type { z } from 'zod';
 import { type FieldIssue, ValidationError } from '../domain/errors';
+import type * as z from '../domain/zod';
 import {
   type GrayReleasePlanResponse,
   type GrayReleaseRequest,
@@ -179,11 +179,11 @@ export interface ComponentApiOptions extends WeChatHttpOptions {
   http?: WeChatHttp;
 }
 
-const toIssues = (error: z.ZodError): FieldIssue[] =>
+const toIssues = (error: z.core.$ZodError): FieldIssue[] =>
   error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
 
 /** Checks a request body before it leaves: a bad body is our bug or the caller's, not something to send. */
-const validated = <T>(schema: z.ZodType<T>, value: unknown, what: string): T => {
+const validated = <T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T => {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     throw new ValidationError(`invalid ${what} request`, toIssues(parsed.error), { code: 'WECHAT_REQUEST_INVALID' });

@@ -1,7 +1,7 @@
 import { createCipheriv } from 'node:crypto';
 import fc from 'fast-check';
-import { z } from 'zod';
 import { AppError, ConfigError, isAppError } from '../domain/errors';
+import * as z from '../domain/zod';
 import {
   InvalidEncodingAESKeyError,
   MessageAppIdMismatchError,
@@ -24,7 +24,7 @@ import { buildWeChatXml, type WeChatXmlInput, XmlForbiddenConstructError, XmlPar
 const decrypted = z.object({
   cipherBytes: z.number(),
   fullStrBytes: z.number(),
-  random: z.string().length(16),
+  random: z.string().check(z.length(16)),
   msgLen: z.number(),
   msg: z.string(),
   appid: z.string(),
@@ -46,7 +46,7 @@ const vectorSchemas = {
     encrypt: z.string(),
     decrypted,
     reply: z.object({
-      random: z.string().length(16),
+      random: z.string().check(z.length(16)),
       msg: z.string(),
       msgLen: z.number(),
       appid: z.string(),
@@ -62,8 +62,8 @@ const vectorSchemas = {
     appid: z.string(),
     timestamp: z.string(),
     nonce: z.string(),
-    random: z.string().length(16),
-    cases: z.array(z.object({ msg: z.string(), encrypt: z.string(), msg_signature_DERIVED_HERE: z.string() })).length(2),
+    random: z.string().check(z.length(16)),
+    cases: z.array(z.object({ msg: z.string(), encrypt: z.string(), msg_signature_DERIVED_HERE: z.string() })).check(z.length(2)),
   }),
   decryptWithAppid: z.object({
     ...common,
@@ -103,7 +103,7 @@ const vectorSchemas = {
       decrypted,
     }),
     encryptFixedRandom: z.object({
-      random: z.string().length(16),
+      random: z.string().check(z.length(16)),
       timestamp: z.string(),
       nonce: z.string(),
       msg: z.string(),
@@ -122,7 +122,7 @@ const vectorSchemas = {
 };
 
 const vectorList = z.array(z.looseObject({ id: z.string() })).parse(rawVectors);
-function vector<S extends z.ZodType>(idPrefix: string, schema: S): z.infer<S> {
+function vector<S extends z.ZodMiniType>(idPrefix: string, schema: S): z.infer<S> {
   const found = vectorList.filter((v) => v.id.startsWith(`${idPrefix}-`));
   if (found.length !== 1) throw new Error(`expected exactly one vector ${idPrefix}, found ${found.length}`);
   return schema.parse(found[0]);

@@ -4,7 +4,7 @@
  * support_debuger_first), doc getGrayReleasePlan (status 0 初始状态 · 1 执行中 · 2 暂停中 · 3 执行完毕 · 4 被删除),
  * doc revertGrayRelease (no body, no answer fields).
  */
-import { z } from 'zod';
+import * as z from '../domain/zod';
 
 /** getgrayreleaseplan's `status`, by name. */
 export const GRAY_RELEASE_STATUS = { initial: 0, running: 1, paused: 2, completed: 3, deleted: 4 } as const;
@@ -14,16 +14,18 @@ const status = z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3), 
 
 export const grayReleaseRequestSchema = z
   .object({
-    gray_percentage: z.number().int().min(0).max(100),
+    gray_percentage: z.number().check(z.int(), z.gte(0), z.lte(100)),
     /** Project members (项目成员) first. */
-    support_debuger_first: z.boolean().optional(),
+    support_debuger_first: z.optional(z.boolean()),
     /** Experience members (体验成员) first. */
-    support_experiencer_first: z.boolean().optional(),
+    support_experiencer_first: z.optional(z.boolean()),
   })
-  .refine((r) => r.gray_percentage > 0 || r.support_debuger_first === true || r.support_experiencer_first === true, {
-    message: 'a percentage of 0 needs support_debuger_first or support_experiencer_first',
-    path: ['gray_percentage'],
-  });
+  .check(
+    z.refine((r) => r.gray_percentage > 0 || r.support_debuger_first === true || r.support_experiencer_first === true, {
+      message: 'a percentage of 0 needs support_debuger_first or support_experiencer_first',
+      path: ['gray_percentage'],
+    }),
+  );
 export type GrayReleaseRequest = z.infer<typeof grayReleaseRequestSchema>;
 
 export const grayReleasePlanResponseSchema = z.lazy(() =>
@@ -31,10 +33,10 @@ export const grayReleasePlanResponseSchema = z.lazy(() =>
     gray_release_plan: z.object({
       status,
       /** Unix seconds. */
-      create_timestamp: z.number().int(),
-      gray_percentage: z.number().int(),
-      support_debuger_first: z.boolean().default(false),
-      support_experiencer_first: z.boolean().default(false),
+      create_timestamp: z.number().check(z.int()),
+      gray_percentage: z.number().check(z.int()),
+      support_debuger_first: z._default(z.boolean(), false),
+      support_experiencer_first: z._default(z.boolean(), false),
     }),
   }),
 );

@@ -8,7 +8,7 @@
  * submit_audit that way). Quota errors are never retried: retrying burns the quota that is already gone.
  * Tokens and secrets never reach an error message: errors name the endpoint path, never the URL.
  */
-import { z } from 'zod';
+import * as z from '../domain/zod';
 import { eitherSignal } from '../runtime/abort';
 import {
   errcodeInfo,
@@ -101,7 +101,7 @@ type Failure =
 type Outcome<T> = { ok: true; value: T } | { ok: false; failure: Failure };
 
 /** Interprets a body already known to be meant as JSON. Pure: no I/O, never throws. */
-const interpretJson = <T>(text: string, schema: z.ZodType<T>, secrets: readonly string[]): Outcome<T> => {
+const interpretJson = <T>(text: string, schema: z.ZodMiniType<T>, secrets: readonly string[]): Outcome<T> => {
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -160,7 +160,7 @@ const toError = (endpoint: string, failure: Failure, attempts: number): WeChatEr
  * Parses a WeChat JSON answer: errcode ≠ 0 → WeChatApiError/WeChatQuotaError, anything not matching the
  * schema → WeChatResponseError. Exported for property tests: it throws nothing else, whatever the body.
  */
-export const parseWeChatResponse = <T>(endpoint: string, text: string, schema: z.ZodType<T>, secrets: readonly string[] = []): T => {
+export const parseWeChatResponse = <T>(endpoint: string, text: string, schema: z.ZodMiniType<T>, secrets: readonly string[] = []): T => {
   const outcome = interpretJson(text, schema, secrets);
   if (outcome.ok) return outcome.value;
   throw toError(endpoint, outcome.failure, 1);
@@ -227,7 +227,7 @@ export class WeChatHttp {
   }
 
   /** A JSON call whose successful answer must match `schema`. */
-  json<T>(request: WeChatRequest, schema: z.ZodType<T>): Promise<T> {
+  json<T>(request: WeChatRequest, schema: z.ZodMiniType<T>): Promise<T> {
     return this.execute(request, (response) => {
       const secrets = this.secretsOf(request);
       return interpretJson(response.bytes.toString('utf8'), schema, secrets);

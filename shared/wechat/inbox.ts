@@ -11,8 +11,8 @@
  * be acknowledged on the strength of an attempt that later failed.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
 import { ConflictError, DuplicateKeyError } from '../domain/errors';
+import * as z from '../domain/zod';
 import { type DocumentStore, defineCollection } from '../store/port';
 import { retryOnConflict } from '../store/retry';
 
@@ -26,15 +26,15 @@ export const inboxCollection = defineCollection({
       /** InfoType (component pushes) or Event (authorizer pushes). */
       type: z.string(),
       /** The mini program concerned, when the push names one. */
-      appId: z.string().nullable(),
-      createTime: z.number().nullable(),
+      appId: z.nullable(z.string()),
+      createTime: z.nullable(z.number()),
       receivedAt: z.number(),
       /** `received`: written by releases before 2026-11-21, which recorded a push before acting on it. */
       status: z.enum(['received', 'processed', 'failed']),
       /** Only on `received` entries of those releases. */
-      claimedAt: z.number().optional(),
-      processedAt: z.number().nullable(),
-      outcome: z.string().nullable(),
+      claimedAt: z.optional(z.number()),
+      processedAt: z.nullable(z.number()),
+      outcome: z.nullable(z.string()),
     }),
   ),
   // No indexes: the inbox is read only by id, and every index would tax the hot path of every push.

@@ -2,20 +2,21 @@
  * What a push route declares: its query and the media types it takes. Apart from the receiver, so that a function
  * that only lists the routes (the API's OpenAPI document) bundles no XML parser.
  */
-import { z } from 'zod';
+import * as z from '../domain/zod';
 import { ANY_MEDIA_TYPE } from '../runtime/http/route';
 
 export const pushQuery = z.object({
-  msg_signature: z.string().max(64).optional(),
-  timestamp: z.string().max(16).optional(),
-  nonce: z.string().max(64).optional(),
+  msg_signature: z.optional(z.string().check(z.maxLength(64))),
+  timestamp: z.optional(z.string().check(z.maxLength(16))),
+  nonce: z.optional(z.string().check(z.maxLength(64))),
   encrypt_type: z
-    .string()
-    .max(16)
-    .optional()
-    .meta({ description: 'always `aes`: third-party platforms receive in safe mode; anything else is 400 WECHAT_PUSH_NOT_ENCRYPTED' }),
-  signature: z.string().max(64).optional(),
-  openid: z.string().max(128).optional(),
+    .optional(z.string().check(z.maxLength(16)))
+    .clone()
+    .register(z.globalRegistry, {
+      description: 'always `aes`: third-party platforms receive in safe mode; anything else is 400 WECHAT_PUSH_NOT_ENCRYPTED',
+    }),
+  signature: z.optional(z.string().check(z.maxLength(64))),
+  openid: z.optional(z.string().check(z.maxLength(128))),
 });
 
 /**

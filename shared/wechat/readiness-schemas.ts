@@ -4,24 +4,24 @@
  * api_getaccountbasicinfo, doc getPrivacyInterface (WxJava and wechat3rd beans), modify_wxa_server_domain (peers
  * wxcloudrun-wxcomponent ServerDomainRes, SKIT CgibinComponentModifyWxaServerDomainResponse), doc api_getorderpathinfo.
  */
-import { z } from 'zod';
+import * as z from '../domain/zod';
 
-const int = z.number().int();
+const int = z.number().check(z.int());
 /** `;`-joined hosts → list; WeChat sends "" for none. */
-const hostList = z
-  .string()
-  .optional()
-  .transform((value) => (value === undefined ? undefined : value.split(';').filter((h) => h !== '')));
+const hostList = z.pipe(
+  z.optional(z.string()),
+  z.transform((value) => (value === undefined ? undefined : value.split(';').filter((h) => h !== ''))),
+);
 
 export const icpEntranceInfoResponseSchema = z.lazy(() =>
   z.object({
     info: z.object({
       /** 2/4 under review, 3/5 rejected, 6 filed, 1024 unfiled, 1025–1031 unfiled with something missing. */
       status: int,
-      is_canceling: z.boolean().optional(),
+      is_canceling: z.optional(z.boolean()),
       /** 0: the filing entrance is closed for this mini program. */
-      available: int.optional(),
-      audit_data: z.array(z.object({ key_name: z.string(), error: z.string(), suggest: z.string().default('') })).default([]),
+      available: z.optional(int),
+      audit_data: z._default(z.array(z.object({ key_name: z.string(), error: z.string(), suggest: z._default(z.string(), '') })), []),
     }),
   }),
 );
@@ -29,30 +29,31 @@ export type IcpEntranceInfoResponse = z.infer<typeof icpEntranceInfoResponseSche
 
 export const accountBasicInfoResponseSchema = z.lazy(() =>
   z.object({
-    nickname: z.string().optional(),
-    principal_type: int.optional(),
-    wx_verify_info: z.object({ qualification_verify: z.boolean().optional(), naming_verify: z.boolean().optional() }).optional(),
-    signature_info: z.object({ signature: z.string().default('') }).optional(),
-    head_image_info: z.object({ head_image_url: z.string().default('') }).optional(),
+    nickname: z.optional(z.string()),
+    principal_type: z.optional(int),
+    wx_verify_info: z.optional(z.object({ qualification_verify: z.optional(z.boolean()), naming_verify: z.optional(z.boolean()) })),
+    signature_info: z.optional(z.object({ signature: z._default(z.string(), '') })),
+    head_image_info: z.optional(z.object({ head_image_url: z._default(z.string(), '') })),
     /** 0 when WeChat verification is not done (doc). */
-    customer_type: int.optional(),
+    customer_type: z.optional(int),
   }),
 );
 export type AccountBasicInfoResponse = z.infer<typeof accountBasicInfoResponseSchema>;
 
 export const privacyInterfaceResponseSchema = z.lazy(() =>
   z.object({
-    interface_list: z
-      .array(
+    interface_list: z._default(
+      z.array(
         z.object({
           api_name: z.string(),
-          api_ch_name: z.string().optional(),
+          api_ch_name: z.optional(z.string()),
           /** 1 待申请开通, 2 无权限, 3 申请中, 4 申请失败, 5 已开通; absent before any application. */
-          status: int.optional(),
-          fail_reason: z.string().optional(),
+          status: z.optional(int),
+          fail_reason: z.optional(z.string()),
         }),
-      )
-      .default([]),
+      ),
+      [],
+    ),
   }),
 );
 export type PrivacyInterfaceResponse = z.infer<typeof privacyInterfaceResponseSchema>;
@@ -69,7 +70,7 @@ export type PlatformServerDomainResponse = z.infer<typeof platformServerDomainRe
 /** getorderpathinfo's `msg` (doc api_getorderpathinfo): the path and its status — 2 审核中, 3 审核失败, 4 审核通过. */
 export const orderPathInfoResponseSchema = z.lazy(() =>
   z.object({
-    msg: z.object({ path: z.string().default(''), status: int.optional(), apply_time: int.optional() }),
+    msg: z.object({ path: z._default(z.string(), ''), status: z.optional(int), apply_time: z.optional(int) }),
   }),
 );
 export type OrderPathInfoResponse = z.infer<typeof orderPathInfoResponseSchema>;

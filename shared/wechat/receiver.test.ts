@@ -3,8 +3,8 @@
  * entry it is, so handling a push at one mini program's URL never counts as handling it at another's.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
 import { AppError } from '../domain/errors';
+import * as z from '../domain/zod';
 import { createLogger } from '../runtime/logger';
 import type { DocumentStore } from '../store/port';
 import { openSqliteStore } from '../store/sqlite';
@@ -62,7 +62,7 @@ async function deliver(
     nowSeconds: NOW,
     ...(options.recipient ? { recipient: options.recipient } : {}),
     ...push,
-    schema: z.object({ Event: z.string().optional(), InfoType: z.string().optional() }),
+    schema: z.object({ Event: z.optional(z.string()), InfoType: z.optional(z.string()) }),
     describe: (p) => ({ type: p.Event ?? p.InfoType ?? '?', appId: options.recipient?.appid ?? null, createTime: NOW }),
     act: async (p) => {
       acted.push(p.Event ?? p.InfoType ?? '?');

@@ -7,8 +7,9 @@
  * acting again. A failure a retry could fix answers with an error (so WeChat retries) and records nothing; a push
  * that can never be processed is recorded as failed and acknowledged, to stop the retries.
  */
-import type { z } from 'zod';
+
 import { AppError, isAppError, PayloadTooLargeError, ValidationError } from '../domain/errors';
+import type * as z from '../domain/zod';
 import type { Reply } from '../runtime/http/route';
 import type { Logger } from '../runtime/logger';
 import type { MetricsRecorder } from '../runtime/metrics';
@@ -61,7 +62,7 @@ export async function receivePush<P>(options: {
   recipient?: PushRecipient;
   query: z.infer<typeof pushQuery>;
   rawBody: Buffer;
-  schema: z.ZodType<P>;
+  schema: z.ZodMiniType<P>;
   describe: (push: P) => PushDescription;
   act: (push: P) => Promise<string>;
   /** push_lag: WeChat's CreateTime to now, for pushes seen the first time. */
@@ -142,7 +143,7 @@ async function checkRecipient(recipient: PushRecipient, toUserName: unknown): Pr
   }
 }
 
-function parsePush<P>(schema: z.ZodType<P>, fields: WeChatXmlFields): P {
+function parsePush<P>(schema: z.ZodMiniType<P>, fields: WeChatXmlFields): P {
   const parsed = schema.safeParse(fields);
   if (parsed.success) return parsed.data;
   throw new ValidationError(

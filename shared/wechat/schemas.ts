@@ -10,19 +10,13 @@
  * ~35 schemas (~380 zod objects), and building them all at every cold start cost ~3 ms plus the garbage they
  * leave for the first scavenges. Types and validation are unchanged (`z.infer` of a lazy is its schema's).
  */
-import { z } from 'zod';
+import * as z from '../domain/zod';
 
-const int = z.number().int();
-const positiveInt = int.positive();
-const nonEmpty = z.string().min(1);
+const int = z.number().check(z.int());
+const positiveInt = int.check(z.positive());
+const nonEmpty = z.string().check(z.minLength(1));
 /** Ids WeChat documents as numbers but some gateways/SDK mocks quote; both mean the same id. */
-const intLike = z.union([
-  int,
-  z
-    .string()
-    .regex(/^-?\d+$/)
-    .transform(Number),
-]);
+const intLike = z.union([int, z.pipe(z.string().check(z.regex(/^-?\d+$/)), z.transform(Number))]);
 
 /** Splits WeChat's `|`-joined media-id lists (`ScreenShot`, `screenshot`) into an array. */
 const splitPipes = (value: string | undefined): string[] => (value ?? '').split('|').filter((s) => s.length > 0);
@@ -31,7 +25,7 @@ const splitPipes = (value: string | undefined): string[] => (value ?? '').split(
 // Generic
 
 /** Answers that carry nothing but `{errcode: 0, errmsg: "ok"}`. */
-export const okResponseSchema = z.lazy(() => z.object({ errmsg: z.string().optional() }));
+export const okResponseSchema = z.lazy(() => z.object({ errmsg: z.optional(z.string()) }));
 export type OkResponse = z.infer<typeof okResponseSchema>;
 
 // ---------------------------------------------------------------------------------------------------------
@@ -57,11 +51,11 @@ export const funcInfoSchema = z.lazy(() =>
   z.object({
     funcscope_category: z.object({
       id: int,
-      type: int.optional(),
-      name: z.string().optional(),
-      desc: z.string().optional(),
+      type: z.optional(int),
+      name: z.optional(z.string()),
+      desc: z.optional(z.string()),
     }),
-    confirm_info: z.object({ need_confirm: int.optional(), already_confirm: int.optional(), can_confirm: int.optional() }).optional(),
+    confirm_info: z.optional(z.object({ need_confirm: z.optional(int), already_confirm: z.optional(int), can_confirm: z.optional(int) })),
   }),
 );
 export type FuncInfo = z.infer<typeof funcInfoSchema>;
@@ -69,34 +63,35 @@ export type FuncInfo = z.infer<typeof funcInfoSchema>;
 /** Older docs call the authorizer appid `appid`, newer ones `authorizer_appid`; the output always has the latter. */
 const withAuthorizerAppId = <T extends { authorizer_appid?: string | undefined; appid?: string | undefined }>(
   value: T,
-  ctx: z.RefinementCtx,
+  ctx: z.core.ParsePayload,
 ): Omit<T, 'appid' | 'authorizer_appid'> & { authorizer_appid: string } => {
   const { appid, authorizer_appid, ...rest } = value;
   const id = authorizer_appid ?? appid;
   if (id === undefined) {
-    ctx.addIssue({ code: 'custom', message: 'authorizer_appid (or appid) is required', path: ['authorizer_appid'] });
+    ctx.issues.push({ code: 'custom', message: 'authorizer_appid (or appid) is required', path: ['authorizer_appid'], input: value });
     return z.NEVER;
   }
   return { ...rest, authorizer_appid: id };
 };
 
 const authorizerAppIdFields = {
-  authorizer_appid: nonEmpty.optional(),
-  appid: nonEmpty.optional(),
+  authorizer_appid: z.optional(nonEmpty),
+  appid: z.optional(nonEmpty),
 };
 
 export const queryAuthResponseSchema = z.lazy(() =>
   z.object({
-    authorization_info: z
-      .object({
+    authorization_info: z.pipe(
+      z.object({
         ...authorizerAppIdFields,
         // Present only when the account granted API permissions (§3.5).
-        authorizer_access_token: nonEmpty.optional(),
-        expires_in: positiveInt.optional(),
-        authorizer_refresh_token: nonEmpty.optional(),
-        func_info: z.array(funcInfoSchema).default([]),
-      })
-      .transform(withAuthorizerAppId),
+        authorizer_access_token: z.optional(nonEmpty),
+        expires_in: z.optional(positiveInt),
+        authorizer_refresh_token: z.optional(nonEmpty),
+        func_info: z._default(z.array(funcInfoSchema), []),
+      }),
+      z.transform(withAuthorizerAppId),
+    ),
   }),
 );
 export type QueryAuthResponse = z.infer<typeof queryAuthResponseSchema>;
@@ -116,62 +111,64 @@ const stringList = z.array(z.string());
 export const authorizerInfoResponseSchema = z.lazy(() =>
   z.object({
     authorizer_info: z.object({
-      nick_name: z.string().default(''),
-      head_img: z.string().optional(),
+      nick_name: z._default(z.string(), ''),
+      head_img: z.optional(z.string()),
       // The original id (gh_…) is how audit pushes (ToUserName) are matched to a mini program.
       user_name: nonEmpty,
-      alias: z.string().optional(),
-      qrcode_url: z.string().optional(),
+      alias: z.optional(z.string()),
+      qrcode_url: z.optional(z.string()),
       // The subject: the same-subject check depends on it, so it must be there.
       principal_name: z.string(),
-      signature: z.string().optional(),
-      service_type_info: z.object({ id: int }).optional(),
-      verify_type_info: z.object({ id: int }).optional(),
-      business_info: z.record(z.string(), z.number()).optional(),
-      MiniProgramInfo: z
-        .object({
-          network: z
-            .object({
-              RequestDomain: stringList.optional(),
-              WsRequestDomain: stringList.optional(),
-              UploadDomain: stringList.optional(),
-              DownloadDomain: stringList.optional(),
-              UDPDomain: stringList.optional(),
-              TCPDomain: stringList.optional(),
-              BizDomain: stringList.optional(),
-            })
-            .optional(),
-          categories: z.array(z.object({ first: z.string(), second: z.string() })).optional(),
-          visit_status: int.optional(),
-        })
-        .optional(),
-      register_type: int.optional(),
-      account_status: int.optional(),
-      basic_config: z.object({ is_phone_configured: z.boolean().optional(), is_email_configured: z.boolean().optional() }).optional(),
+      signature: z.optional(z.string()),
+      service_type_info: z.optional(z.object({ id: int })),
+      verify_type_info: z.optional(z.object({ id: int })),
+      business_info: z.optional(z.record(z.string(), z.number())),
+      MiniProgramInfo: z.optional(
+        z.object({
+          network: z.optional(
+            z.object({
+              RequestDomain: z.optional(stringList),
+              WsRequestDomain: z.optional(stringList),
+              UploadDomain: z.optional(stringList),
+              DownloadDomain: z.optional(stringList),
+              UDPDomain: z.optional(stringList),
+              TCPDomain: z.optional(stringList),
+              BizDomain: z.optional(stringList),
+            }),
+          ),
+          categories: z.optional(z.array(z.object({ first: z.string(), second: z.string() }))),
+          visit_status: z.optional(int),
+        }),
+      ),
+      register_type: z.optional(int),
+      account_status: z.optional(int),
+      basic_config: z.optional(z.object({ is_phone_configured: z.optional(z.boolean()), is_email_configured: z.optional(z.boolean()) })),
     }),
-    authorization_info: z
-      .object({
+    authorization_info: z.pipe(
+      z.object({
         ...authorizerAppIdFields,
-        authorizer_refresh_token: z.string().optional(),
-        func_info: z.array(funcInfoSchema).default([]),
-      })
-      .transform(withAuthorizerAppId),
+        authorizer_refresh_token: z.optional(z.string()),
+        func_info: z._default(z.array(funcInfoSchema), []),
+      }),
+      z.transform(withAuthorizerAppId),
+    ),
   }),
 );
 export type AuthorizerInfoResponse = z.infer<typeof authorizerInfoResponseSchema>;
 
 export const authorizerListResponseSchema = z.lazy(() =>
   z.object({
-    total_count: int.nonnegative(),
-    list: z
-      .array(
+    total_count: int.check(z.nonnegative()),
+    list: z._default(
+      z.array(
         z.object({
           authorizer_appid: nonEmpty,
           refresh_token: nonEmpty,
-          auth_time: int.optional(),
+          auth_time: z.optional(int),
         }),
-      )
-      .default([]),
+      ),
+      [],
+    ),
   }),
 );
 export type AuthorizerListResponse = z.infer<typeof authorizerListResponseSchema>;
@@ -181,23 +178,23 @@ export const templateSchema = z.lazy(() =>
     template_id: intLike,
     user_version: z.string(),
     user_desc: z.string(),
-    create_time: int.optional(),
-    draft_id: intLike.optional(),
-    source_miniprogram_appid: z.string().optional(),
-    source_miniprogram: z.string().optional(),
-    developer: z.string().optional(),
-    template_type: int.optional(),
-    category_list: z.array(z.unknown()).optional(),
-    audit_scene: int.optional(),
-    audit_status: int.optional(),
-    reason: z.string().optional(),
+    create_time: z.optional(int),
+    draft_id: z.optional(intLike),
+    source_miniprogram_appid: z.optional(z.string()),
+    source_miniprogram: z.optional(z.string()),
+    developer: z.optional(z.string()),
+    template_type: z.optional(int),
+    category_list: z.optional(z.array(z.unknown())),
+    audit_scene: z.optional(int),
+    audit_status: z.optional(int),
+    reason: z.optional(z.string()),
   }),
 );
 export type Template = z.infer<typeof templateSchema>;
 
 export const templateListResponseSchema = z.lazy(() =>
   z.object({
-    template_list: z.array(templateSchema).default([]),
+    template_list: z._default(z.array(templateSchema), []),
   }),
 );
 export type TemplateListResponse = z.infer<typeof templateListResponseSchema>;
@@ -206,23 +203,25 @@ export type TemplateListResponse = z.infer<typeof templateListResponseSchema>;
 // Code management (/wxa), §4 — requests
 
 /** ext_json travels as a JSON *string* holding an object (an object here → 47001, see peers §2.8). */
-const extJsonString = z.string().refine(
-  (text) => {
-    try {
-      const parsed: unknown = JSON.parse(text);
-      return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
-    } catch {
-      return false;
-    }
-  },
-  { message: 'ext_json must be a JSON object serialised as a string' },
+const extJsonString = z.string().check(
+  z.refine(
+    (text) => {
+      try {
+        const parsed: unknown = JSON.parse(text);
+        return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+      } catch {
+        return false;
+      }
+    },
+    { message: 'ext_json must be a JSON object serialised as a string' },
+  ),
 );
 
 export const commitRequestSchema = z.lazy(() =>
   z.object({
-    template_id: int.nonnegative(),
+    template_id: int.check(z.nonnegative()),
     ext_json: extJsonString,
-    user_version: z.string().min(1).max(64),
+    user_version: z.string().check(z.minLength(1), z.maxLength(64)),
     user_desc: z.string(),
   }),
 );
@@ -230,47 +229,45 @@ export type CommitRequest = z.infer<typeof commitRequestSchema>;
 
 export const auditItemSchema = z.lazy(() =>
   z.object({
-    address: z.string().optional(),
-    tag: z
-      .string()
-      .refine((tags) => {
-        const list = tags.split(' ').filter((t) => t.length > 0);
-        return list.length <= 10 && list.every((t) => t.length <= 20);
-      }, 'at most 10 space-separated tags of at most 20 characters')
-      .optional(),
+    address: z.optional(z.string()),
+    tag: z.optional(
+      z.string().check(
+        z.refine((tags) => {
+          const list = tags.split(' ').filter((t) => t.length > 0);
+          return list.length <= 10 && list.every((t) => t.length <= 20);
+        }, 'at most 10 space-separated tags of at most 20 characters'),
+      ),
+    ),
     first_class: z.string(),
     second_class: z.string(),
-    third_class: z.string().optional(),
+    third_class: z.optional(z.string()),
     first_id: int,
     second_id: int,
-    third_id: int.optional(),
-    title: z.string().max(32).optional(),
+    third_id: z.optional(int),
+    title: z.optional(z.string().check(z.maxLength(32))),
   }),
 );
 export type AuditItem = z.infer<typeof auditItemSchema>;
 
 export const submitAuditRequestSchema = z.lazy(() =>
   z.object({
-    item_list: z.array(auditItemSchema).min(1).max(5).optional(),
-    feedback_info: z.string().max(200).optional(),
-    feedback_stuff: z
-      .string()
-      .refine((s) => splitPipes(s).length <= 5, 'at most 5 |-joined media ids')
-      .optional(),
-    version_desc: z.string().optional(),
+    item_list: z.optional(z.array(auditItemSchema).check(z.minLength(1), z.maxLength(5))),
+    feedback_info: z.optional(z.string().check(z.maxLength(200))),
+    feedback_stuff: z.optional(z.string().check(z.refine((s) => splitPipes(s).length <= 5, 'at most 5 |-joined media ids'))),
+    version_desc: z.optional(z.string()),
     // An object, not a list (WxJava #1944).
-    preview_info: z.object({ video_id_list: z.array(z.string()).optional(), pic_id_list: z.array(z.string()).optional() }).optional(),
-    ugc_declare: z
-      .object({
-        scene: z.array(int.min(0).max(5)).optional(),
-        method: z.array(int.min(1).max(4)).optional(),
-        other_scene_desc: z.string().optional(),
-        has_audit_team: z.union([z.literal(0), z.literal(1)]).optional(),
-        audit_desc: z.string().optional(),
-      })
-      .optional(),
-    privacy_api_not_use: z.boolean().optional(),
-    order_path: z.string().optional(),
+    preview_info: z.optional(z.object({ video_id_list: z.optional(z.array(z.string())), pic_id_list: z.optional(z.array(z.string())) })),
+    ugc_declare: z.optional(
+      z.object({
+        scene: z.optional(z.array(int.check(z.gte(0), z.lte(5)))),
+        method: z.optional(z.array(int.check(z.gte(1), z.lte(4)))),
+        other_scene_desc: z.optional(z.string()),
+        has_audit_team: z.optional(z.union([z.literal(0), z.literal(1)])),
+        audit_desc: z.optional(z.string()),
+      }),
+    ),
+    privacy_api_not_use: z.optional(z.boolean()),
+    order_path: z.optional(z.string()),
   }),
 );
 export type SubmitAuditRequest = z.infer<typeof submitAuditRequestSchema>;
@@ -278,27 +275,29 @@ export type SubmitAuditRequest = z.infer<typeof submitAuditRequestSchema>;
 export const privacyOwnerSettingSchema = z.lazy(() =>
   z
     .object({
-      contact_phone: z.string().optional(),
-      contact_email: z.string().optional(),
-      contact_qq: z.string().optional(),
-      contact_weixin: z.string().optional(),
-      ext_file_media_id: z.string().optional(),
-      notice_method: z.string().min(1),
-      store_expire_timestamp: z.string().optional(),
+      contact_phone: z.optional(z.string()),
+      contact_email: z.optional(z.string()),
+      contact_qq: z.optional(z.string()),
+      contact_weixin: z.optional(z.string()),
+      ext_file_media_id: z.optional(z.string()),
+      notice_method: z.string().check(z.minLength(1)),
+      store_expire_timestamp: z.optional(z.string()),
     })
-    .refine((o) => [o.contact_phone, o.contact_email, o.contact_qq, o.contact_weixin].some((c) => c !== undefined && c !== ''), {
-      message: 'at least one contact (phone, email, qq or weixin) is required',
-    }),
+    .check(
+      z.refine((o) => [o.contact_phone, o.contact_email, o.contact_qq, o.contact_weixin].some((c) => c !== undefined && c !== ''), {
+        message: 'at least one contact (phone, email, qq or weixin) is required',
+      }),
+    ),
 );
 
 export const privacySettingItemSchema = z.lazy(() => z.object({ privacy_key: nonEmpty, privacy_text: z.string() }));
 
 export const setPrivacySettingRequestSchema = z.lazy(() =>
   z.object({
-    privacy_ver: z.union([z.literal(1), z.literal(2)]).optional(),
+    privacy_ver: z.optional(z.union([z.literal(1), z.literal(2)])),
     owner_setting: privacyOwnerSettingSchema,
     setting_list: z.array(privacySettingItemSchema),
-    sdk_privacy_info_list: z.array(z.unknown()).optional(),
+    sdk_privacy_info_list: z.optional(z.array(z.unknown())),
   }),
 );
 export type SetPrivacySettingRequest = z.infer<typeof setPrivacySettingRequestSchema>;
@@ -312,8 +311,8 @@ const domainLists = () => ({
   wsrequestdomain: z.array(z.string()),
   uploaddomain: z.array(z.string()),
   downloaddomain: z.array(z.string()),
-  udpdomain: z.array(z.string()).optional(),
-  tcpdomain: z.array(z.string()).optional(),
+  udpdomain: z.optional(z.array(z.string())),
+  tcpdomain: z.optional(z.array(z.string())),
 });
 export const modifyDomainRequestSchema = z.lazy(() =>
   z.discriminatedUnion('action', [
@@ -332,12 +331,12 @@ export const setWebviewDomainRequestSchema = z.lazy(() =>
 );
 export type SetWebviewDomainRequest = z.infer<typeof setWebviewDomainRequestSchema>;
 
-export const auditIdRequestSchema = z.lazy(() => z.object({ auditid: int.positive() }));
+export const auditIdRequestSchema = z.lazy(() => z.object({ auditid: int.check(z.positive()) }));
 
 export const pluginRequestSchema = z.lazy(() =>
   z.discriminatedUnion('action', [
     z.object({ action: z.literal('list') }),
-    z.object({ action: z.literal('apply'), plugin_appid: nonEmpty, reason: z.string().optional() }),
+    z.object({ action: z.literal('apply'), plugin_appid: nonEmpty, reason: z.optional(z.string()) }),
     z.object({ action: z.literal('unbind'), plugin_appid: nonEmpty }),
     z.object({ action: z.literal('update'), plugin_appid: nonEmpty, user_version: nonEmpty }),
   ]),
@@ -351,18 +350,19 @@ export const bindTesterRequestSchema = z.lazy(() => z.object({ wechatid: nonEmpt
 
 export const categoryListResponseSchema = z.lazy(() =>
   z.object({
-    category_list: z
-      .array(
+    category_list: z._default(
+      z.array(
         z.object({
           first_class: z.string(),
           second_class: z.string(),
-          third_class: z.string().optional(),
+          third_class: z.optional(z.string()),
           first_id: int,
           second_id: int,
-          third_id: int.optional(),
+          third_id: z.optional(int),
         }),
-      )
-      .default([]),
+      ),
+      [],
+    ),
   }),
 );
 export type CategoryListResponse = z.infer<typeof categoryListResponseSchema>;
@@ -372,50 +372,51 @@ export type PageListResponse = z.infer<typeof pageListResponseSchema>;
 
 export const privacySettingResponseSchema = z.lazy(() =>
   z.object({
-    code_exist: int.optional(),
-    privacy_list: z.array(z.string()).default([]),
-    setting_list: z
-      .array(z.object({ privacy_key: z.string(), privacy_text: z.string(), privacy_label: z.string().optional() }))
-      .default([]),
-    update_time: int.optional(),
-    owner_setting: z
-      .object({
-        contact_phone: z.string().optional(),
-        contact_email: z.string().optional(),
-        contact_qq: z.string().optional(),
-        contact_weixin: z.string().optional(),
-        ext_file_media_id: z.string().optional(),
-        notice_method: z.string().optional(),
-        store_expire_timestamp: z.string().optional(),
-      })
-      .optional(),
-    privacy_desc: z.unknown().optional(),
-    sdk_privacy_info_list: z.array(z.unknown()).optional(),
+    code_exist: z.optional(int),
+    privacy_list: z._default(z.array(z.string()), []),
+    setting_list: z._default(
+      z.array(z.object({ privacy_key: z.string(), privacy_text: z.string(), privacy_label: z.optional(z.string()) })),
+      [],
+    ),
+    update_time: z.optional(int),
+    owner_setting: z.optional(
+      z.object({
+        contact_phone: z.optional(z.string()),
+        contact_email: z.optional(z.string()),
+        contact_qq: z.optional(z.string()),
+        contact_weixin: z.optional(z.string()),
+        ext_file_media_id: z.optional(z.string()),
+        notice_method: z.optional(z.string()),
+        store_expire_timestamp: z.optional(z.string()),
+      }),
+    ),
+    privacy_desc: z.optional(z.unknown()),
+    sdk_privacy_info_list: z.optional(z.array(z.unknown())),
   }),
 );
 export type PrivacySettingResponse = z.infer<typeof privacySettingResponseSchema>;
 
 export const codePrivacyInfoResponseSchema = z.lazy(() =>
   z.object({
-    without_auth_list: z.array(z.string()).default([]),
-    without_conf_list: z.array(z.string()).default([]),
+    without_auth_list: z._default(z.array(z.string()), []),
+    without_conf_list: z._default(z.array(z.string()), []),
   }),
 );
 export type CodePrivacyInfoResponse = z.infer<typeof codePrivacyInfoResponseSchema>;
 
 export const modifyDomainResponseSchema = z.lazy(() =>
   z.object({
-    requestdomain: z.array(z.string()).default([]),
-    wsrequestdomain: z.array(z.string()).default([]),
-    uploaddomain: z.array(z.string()).default([]),
-    downloaddomain: z.array(z.string()).default([]),
-    udpdomain: z.array(z.string()).default([]),
-    tcpdomain: z.array(z.string()).default([]),
+    requestdomain: z._default(z.array(z.string()), []),
+    wsrequestdomain: z._default(z.array(z.string()), []),
+    uploaddomain: z._default(z.array(z.string()), []),
+    downloaddomain: z._default(z.array(z.string()), []),
+    udpdomain: z._default(z.array(z.string()), []),
+    tcpdomain: z._default(z.array(z.string()), []),
   }),
 );
 export type ModifyDomainResponse = z.infer<typeof modifyDomainResponseSchema>;
 
-export const webviewDomainResponseSchema = z.lazy(() => z.object({ webviewdomain: z.array(z.string()).default([]) }));
+export const webviewDomainResponseSchema = z.lazy(() => z.object({ webviewdomain: z._default(z.array(z.string()), []) }));
 export type WebviewDomainResponse = z.infer<typeof webviewDomainResponseSchema>;
 
 export const submitAuditResponseSchema = z.lazy(() => z.object({ auditid: intLike }));
@@ -429,7 +430,7 @@ export const auditStatusSchema = z.lazy(() => z.union([z.literal(0), z.literal(1
 export type AuditStatus = z.infer<typeof auditStatusSchema>;
 
 /** The doc table says `screenshot`, the examples `ScreenShot`; both become `screenshots: string[]`. */
-const screenshotFields = { screenshot: z.string().optional(), ScreenShot: z.string().optional() };
+const screenshotFields = { screenshot: z.optional(z.string()), ScreenShot: z.optional(z.string()) };
 const withScreenshots = <T extends { screenshot?: string | undefined; ScreenShot?: string | undefined }>(
   value: T,
 ): Omit<T, 'screenshot' | 'ScreenShot'> & { screenshots: string[] } => {
@@ -438,22 +439,23 @@ const withScreenshots = <T extends { screenshot?: string | undefined; ScreenShot
 };
 
 export const auditStatusResponseSchema = z.lazy(() =>
-  z.object({ status: auditStatusSchema, reason: z.string().optional(), ...screenshotFields }).transform(withScreenshots),
+  z.pipe(z.object({ status: auditStatusSchema, reason: z.optional(z.string()), ...screenshotFields }), z.transform(withScreenshots)),
 );
 export type AuditStatusResponse = z.infer<typeof auditStatusResponseSchema>;
 
 export const latestAuditStatusResponseSchema = z.lazy(() =>
-  z
-    .object({
+  z.pipe(
+    z.object({
       auditid: intLike,
       status: auditStatusSchema,
-      reason: z.string().optional(),
+      reason: z.optional(z.string()),
       ...screenshotFields,
-      user_version: z.string().optional(),
-      user_desc: z.string().optional(),
-      submit_audit_time: int.optional(),
-    })
-    .transform(withScreenshots),
+      user_version: z.optional(z.string()),
+      user_desc: z.optional(z.string()),
+      submit_audit_time: z.optional(int),
+    }),
+    z.transform(withScreenshots),
+  ),
 );
 export type LatestAuditStatusResponse = z.infer<typeof latestAuditStatusResponseSchema>;
 
@@ -469,44 +471,48 @@ export type QuotaResponse = z.infer<typeof quotaResponseSchema>;
 
 export const historyVersionsResponseSchema = z.lazy(() =>
   z.object({
-    version_list: z
-      .array(
+    version_list: z._default(
+      z.array(
         z.object({
           app_version: int,
           user_version: z.string(),
           user_desc: z.string(),
           commit_time: int,
         }),
-      )
-      .default([]),
+      ),
+      [],
+    ),
   }),
 );
 export type HistoryVersionsResponse = z.infer<typeof historyVersionsResponseSchema>;
 
 export const pluginListResponseSchema = z.lazy(() =>
   z.object({
-    plugin_list: z
-      .array(
+    plugin_list: z._default(
+      z.array(
         z.object({
           appid: nonEmpty,
           // 1 applying · 2 approved · 3 rejected · 4 timed out
           status: int,
-          nickname: z.string().optional(),
-          headimgurl: z.string().optional(),
+          nickname: z.optional(z.string()),
+          headimgurl: z.optional(z.string()),
         }),
-      )
-      .default([]),
+      ),
+      [],
+    ),
   }),
 );
 export type PluginListResponse = z.infer<typeof pluginListResponseSchema>;
 
-export const bindTesterResponseSchema = z.lazy(() => z.object({ userstr: z.string().optional() }));
+export const bindTesterResponseSchema = z.lazy(() => z.object({ userstr: z.optional(z.string()) }));
 export type BindTesterResponse = z.infer<typeof bindTesterResponseSchema>;
 
 export const versionInfoResponseSchema = z.lazy(() =>
   z.object({
-    exp_info: z.object({ exp_time: int.optional(), exp_version: z.string(), exp_desc: z.string().optional() }).optional(),
-    release_info: z.object({ release_time: int.optional(), release_version: z.string(), release_desc: z.string().optional() }).optional(),
+    exp_info: z.optional(z.object({ exp_time: z.optional(int), exp_version: z.string(), exp_desc: z.optional(z.string()) })),
+    release_info: z.optional(
+      z.object({ release_time: z.optional(int), release_version: z.string(), release_desc: z.optional(z.string()) }),
+    ),
   }),
 );
 export type VersionInfoResponse = z.infer<typeof versionInfoResponseSchema>;
@@ -521,22 +527,23 @@ export type VersionInfoResponse = z.infer<typeof versionInfoResponseSchema>;
  * is always absolute (unix seconds).
  */
 export const authorizationEventSchema = z.lazy(() =>
-  z
-    .object({
+  z.pipe(
+    z.object({
       AppId: nonEmpty,
-      CreateTime: z.coerce.number().int().positive(),
+      CreateTime: z.coerce.number().check(z.int(), z.positive()),
       InfoType: z.enum(['authorized', 'updateauthorized']),
       AuthorizerAppid: nonEmpty,
       AuthorizationCode: nonEmpty,
-      AuthorizationCodeExpiredTime: z.coerce.number().int().nonnegative(),
-      PreAuthCode: z.string().optional(),
-    })
-    .transform((event) => ({
+      AuthorizationCodeExpiredTime: z.coerce.number().check(z.int(), z.nonnegative()),
+      PreAuthCode: z.optional(z.string()),
+    }),
+    z.transform((event) => ({
       ...event,
       authorizationCodeExpiresAt:
         event.AuthorizationCodeExpiredTime > 1e9
           ? event.AuthorizationCodeExpiredTime
           : event.CreateTime + event.AuthorizationCodeExpiredTime,
     })),
+  ),
 );
 export type AuthorizationEvent = z.infer<typeof authorizationEventSchema>;

@@ -22,9 +22,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { z } from 'zod';
 import { AppError } from '../domain/errors';
 import { authorizedAfterPush } from '../domain/mini-program';
+import * as z from '../domain/zod';
 import type { Logger } from '../runtime/logger';
 import { registerSecret } from '../runtime/logger';
 import type { MetricsRecorder } from '../runtime/metrics';
@@ -42,13 +42,13 @@ export const platformCollection = defineCollection({
   name: 'platform',
   schema: z.lazy(() =>
     z.object({
-      ticket: z.string().nullable(),
-      ticketCreatedAt: z.number().nullable(),
-      previousTicket: z.string().nullable(),
-      previousTicketCreatedAt: z.number().nullable(),
-      componentToken: z.string().nullable(),
-      componentTokenExpiresAt: z.number().nullable(),
-      pushTicketRequestedAt: z.number().nullable(),
+      ticket: z.nullable(z.string()),
+      ticketCreatedAt: z.nullable(z.number()),
+      previousTicket: z.nullable(z.string()),
+      previousTicketCreatedAt: z.nullable(z.number()),
+      componentToken: z.nullable(z.string()),
+      componentTokenExpiresAt: z.nullable(z.number()),
+      pushTicketRequestedAt: z.nullable(z.number()),
     }),
   ),
 });
@@ -62,15 +62,15 @@ export const authorizerTokensCollection = defineCollection({
   name: 'authorizerTokens',
   schema: z.lazy(() =>
     z.object({
-      refreshToken: z.string().nullable(),
+      refreshToken: z.nullable(z.string()),
       /** When WeChat's answer carrying this refresh token arrived. */
       refreshTokenUpdatedAt: z.number(),
       /** The last authorization (the redirect's `api_query_auth`); absent on documents written before 2026-11-22. */
-      authorizedAt: z.number().optional(),
-      accessToken: z.string().nullable(),
-      accessTokenExpiresAt: z.number().nullable(),
+      authorizedAt: z.optional(z.number()),
+      accessToken: z.nullable(z.string()),
+      accessTokenExpiresAt: z.nullable(z.number()),
       status: z.enum(['active', 'needs-reauth', 'revoked']),
-      statusReason: z.string().nullable(),
+      statusReason: z.nullable(z.string()),
     }),
   ),
   indexes: ['status'],

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { z } from 'zod';
 import { AppError } from '../domain/errors';
+import * as z from '../domain/zod';
 import { thrownBy } from '../runtime/shim/testing';
 import { AUDIT_SUCCESS_FIELDS } from './fixtures/audit-success';
 import {
@@ -46,8 +46,8 @@ describe('parseWeChatXml: documents WeChat sends', () => {
     const schema = z.object({
       InfoType: z.literal('authorized'),
       AuthorizerAppid: z.string(),
-      CreateTime: z.coerce.number().int(),
-      AuthorizationCodeExpiredTime: z.coerce.number().int(),
+      CreateTime: z.coerce.number().check(z.int()),
+      AuthorizationCodeExpiredTime: z.coerce.number().check(z.int()),
     });
     expect(schema.parse(fields)).toEqual({
       InfoType: 'authorized',

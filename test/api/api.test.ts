@@ -3,10 +3,10 @@
  * simulator: accounts and keys, apps and configs, image assets, authorization URLs, reads, quota, idempotency.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { z } from 'zod';
 import { authorize, type Client, client, createLowcodeApp, pngOfWidth } from '../../infra/local/driver';
 import { BUILT_WALK, exampleIotVideoConfig, exampleLowcodeConfig, walkOf } from '../../shared/domain/examples';
 import { appIdSchema } from '../../shared/domain/ids';
+import * as z from '../../shared/domain/zod';
 import { errorOf, idReply, iotImages, platformForFile, postIotVideoApp, uniqueAppid, uploadPng } from './support';
 
 const world = platformForFile();
@@ -19,10 +19,10 @@ const accountView = z.object({
   name: z.string(),
   apiKeyCount: z.number(),
   primaryStatus: z.string(),
-  primaryMiniProgram: z.object({ appid: z.string(), subject: z.string() }).nullable(),
-  primaryMiniProgramStatus: z.object({ status: z.string() }).nullable(),
+  primaryMiniProgram: z.nullable(z.object({ appid: z.string(), subject: z.string() })),
+  primaryMiniProgramStatus: z.nullable(z.object({ status: z.string() })),
   canPublish: z.boolean(),
-  publishBlockedReason: z.string().nullable(),
+  publishBlockedReason: z.nullable(z.string()),
 });
 const assetReply = z.object({
   id: z.string(),
@@ -31,7 +31,7 @@ const assetReply = z.object({
   width: z.number(),
   height: z.number(),
   size: z.number(),
-  publicUrl: z.string().nullable(),
+  publicUrl: z.nullable(z.string()),
 });
 
 async function upload(api: Client, bytes: Buffer, contentType = 'image/png') {
@@ -129,8 +129,8 @@ describe('apps and their config', () => {
     kind: z.string(),
     name: z.string(),
     accountId: z.string(),
-    miniProgramAppid: z.string().nullable(),
-    linkLostReason: z.unknown().nullable(),
+    miniProgramAppid: z.nullable(z.string()),
+    linkLostReason: z.nullable(z.unknown()),
     config: z.record(z.string(), z.unknown()),
   });
 
@@ -410,7 +410,9 @@ describe('deployments (reads)', () => {
     const middle = await world.seedDeployment({ accountId: id, appId: appB, appid, at: now - 2000 });
     const newest = await world.seedDeployment({ accountId: id, appId: appA, appid, at: now - 1000 });
 
-    const summary = z.object({ deployments: z.array(z.object({ id: z.string(), state: z.string(), appId: z.string() }).passthrough()) });
+    const summary = z.object({
+      deployments: z.array(z.catchall(z.object({ id: z.string(), state: z.string(), appId: z.string() }), z.unknown())),
+    });
     const all = summary.parse((await api.get('/v1/deployments')).body).deployments;
     expect(all.map((d) => d.id)).toEqual([newest.id, middle.id, oldest.id]);
     // The list is a summary; the history and ext_json are on the deployment itself.

@@ -3,10 +3,11 @@
  * base64-encoded with `Content-Transfer-Encoding: base64` (README, Deploying), and the download answers with
  * `isBase64Encoded: true`. The `api` function runs behind the real shim (makeCloudHandler), on the platform's store.
  */
-import { z } from 'zod';
+
 import { makeHandler as makeApiHandler } from '../../functions/api/handler';
 import { createAccount, type Platform, pngOfWidth } from '../../infra/local/driver';
 import { assetsCollection } from '../../shared/app/collections';
+import * as z from '../../shared/domain/zod';
 import { makeCloudHandler } from '../../shared/runtime/shim';
 import { contexts, loadFixture, withFields } from '../../shared/runtime/shim/testing';
 import { openServices, startApiPlatform } from './support';

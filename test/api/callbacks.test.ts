@@ -3,7 +3,7 @@
  * runtime and the WeChat simulator: an admin's browser gets a page, a JSON client the standard envelope, and the
  * status comes from the error's category either way.
  */
-import { z } from 'zod';
+
 import { makeHandler as makeBindHandler } from '../../functions/bind-callback/handler';
 import {
   authorize,
@@ -14,6 +14,7 @@ import {
   redirectAfterScan as scanRedirect,
 } from '../../infra/local/driver';
 import { authErrorPage } from '../../shared/app/pages';
+import * as z from '../../shared/domain/zod';
 import { makeCloudHandler } from '../../shared/runtime/shim';
 import { contexts, loadFixture, withFields } from '../../shared/runtime/shim/testing';
 import { errorEnvelope } from '../support/http';

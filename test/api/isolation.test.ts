@@ -4,11 +4,11 @@
  * covered without touching this file (or fails here, asking for a sample id or body).
  */
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
 import { type Call, type Client, pngOfWidth } from '../../infra/local/driver';
 import { linkApp } from '../../shared/domain/app';
 import { exampleIotVideoConfig } from '../../shared/domain/examples';
 import { type AccountId, appIdSchema, assetIdSchema } from '../../shared/domain/ids';
+import * as z from '../../shared/domain/zod';
 import { errorOf, idReply, platformForFile, postIotVideoApp, seedMiniProgram, uniqueAppid, uploadPng } from './support';
 
 const world = platformForFile();
@@ -207,11 +207,11 @@ describe('isolation between accounts', () => {
     expect(deployment).toMatchObject({ state: 'built' });
     expect(deployment.history).toHaveLength(6);
     const mp = z
-      .object({ status: z.string(), linkedAppId: z.string().nullable() })
+      .object({ status: z.string(), linkedAppId: z.nullable(z.string()) })
       .parse((await first.api.get(`/v1/mini-programs/${appid}`)).body);
     expect(mp).toEqual({ ...mp, status: 'authorized', linkedAppId: appId });
     const app = z
-      .object({ config: z.unknown(), miniProgramAppid: z.string().nullable() })
+      .object({ config: z.unknown(), miniProgramAppid: z.nullable(z.string()) })
       .parse((await first.api.get(`/v1/apps/${appId}`)).body);
     expect(app).toEqual({ ...app, config: first.config, miniProgramAppid: appid });
   });

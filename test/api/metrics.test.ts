@@ -2,7 +2,7 @@
  * `GET /v1/metrics/summary` over HTTP: an account sees its own deployments by state (and the age of the oldest),
  * another account's are not counted, the platform admin's summary counts every account, and no id appears in it.
  */
-import { z } from 'zod';
+
 import { client, type Platform, pngOfWidth } from '../../infra/local/driver';
 import type { Services } from '../../shared/app/context';
 import { webhookCollections } from '../../shared/app/webhooks/collections';
@@ -10,6 +10,7 @@ import { newDelivery } from '../../shared/app/webhooks/deliveries';
 import { WEBHOOK_RETENTION_MS } from '../../shared/app/webhooks/outbox';
 import { type Deployment, type DeploymentCommand, pollLater, transition } from '../../shared/domain/deployment';
 import { type AccountId, type AppId, accountIdSchema, type WeChatAppid } from '../../shared/domain/ids';
+import * as z from '../../shared/domain/zod';
 import { openServices, seedDeployment, startApiPlatform, uniqueAppid } from './support';
 
 let p: Platform;
@@ -24,7 +25,7 @@ afterAll(async () => {
   await p.close();
 });
 
-const summary = z.object({ deployments: z.record(z.string(), z.object({ count: z.number(), oldestAgeMs: z.number().nullable() })) });
+const summary = z.object({ deployments: z.record(z.string(), z.object({ count: z.number(), oldestAgeMs: z.nullable(z.number()) })) });
 
 async function newAccount() {
   const reply = z
@@ -156,7 +157,7 @@ it('reports audit latency percentiles and the rejection rate by template from th
     .object({
       audits: z.object({
         decided: z.number(),
-        latencyMs: z.object({ p50: z.number().nullable(), p90: z.number().nullable() }),
+        latencyMs: z.object({ p50: z.nullable(z.number()), p90: z.nullable(z.number()) }),
         byTemplate: z.array(z.object({ templateId: z.number(), decided: z.number(), rejected: z.number(), rejectionRate: z.number() })),
       }),
     })

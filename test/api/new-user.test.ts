@@ -2,12 +2,12 @@
  * What a new user hits (issue 12): the routes and answers a frontend written from the documents alone relies on.
  */
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
 import { authorize, type Client, createLowcodeApp, deploymentOf, expectStatus, pngOfWidth } from '../../infra/local/driver';
 import { templateLibraryCollection } from '../../shared/app/templates';
 import { IOT_VIDEO_THEME_DEFAULTS } from '../../shared/domain/app';
 import { EXAMPLE_PRODUCT_IDS, exampleIotVideoConfig } from '../../shared/domain/examples';
 import { appIdSchema, assetIdSchema } from '../../shared/domain/ids';
+import * as z from '../../shared/domain/zod';
 import { undocumentedAnswers } from '../support/documented-statuses';
 import { errorOf, idReply, iotImages, platformForFile, postIotVideoApp, seedMiniProgram, uniqueAppid } from './support';
 
@@ -92,12 +92,12 @@ describe('one code per kind of mistake, one sentence each', () => {
 const appView = z.object({
   id: z.string(),
   status: z.string(),
-  latestDeployment: z.object({ id: z.string(), state: z.string() }).nullable(),
+  latestDeployment: z.nullable(z.object({ id: z.string(), state: z.string() })),
   warnings: z.array(z.object({ field: z.string(), message: z.string() })),
-  effectiveTheme: z.object({ mainColor: z.string(), secondaryColor: z.string() }).nullable(),
-  themeDefaults: z.object({ mainColor: z.string(), secondaryColor: z.string() }).nullable(),
+  effectiveTheme: z.nullable(z.object({ mainColor: z.string(), secondaryColor: z.string() })),
+  themeDefaults: z.nullable(z.object({ mainColor: z.string(), secondaryColor: z.string() })),
   config: z.record(z.string(), z.unknown()),
-  productIds: z.array(z.string()).optional(),
+  productIds: z.optional(z.array(z.string())),
 });
 
 describe('an iot-video app shows its defaults and products', () => {
@@ -197,8 +197,8 @@ describe('code templates', () => {
         templateId: z.number(),
         userVersion: z.string(),
         userDesc: z.string(),
-        createdAt: z.number().nullable(),
-        sourceMiniProgramAppid: z.string().nullable(),
+        createdAt: z.nullable(z.number()),
+        sourceMiniProgramAppid: z.nullable(z.string()),
         latest: z.boolean(),
       }),
     ),

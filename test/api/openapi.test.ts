@@ -4,11 +4,11 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { z } from 'zod';
 import { routes as apiRoutes } from '../../functions/api/routes';
 import type { Platform } from '../../infra/local/driver';
 import { loadTemplate } from '../../infra/local/template';
 import type { Services } from '../../shared/app/context';
+import * as z from '../../shared/domain/zod';
 import { DOCUMENTED_FUNCTIONS } from '../../shared/routes';
 import type { AnyRoute } from '../../shared/runtime/http/route';
 import { startApiWorld } from './support';
@@ -28,27 +28,31 @@ beforeAll(async () => {
 });
 afterAll(() => close());
 
-const operation = z
-  .object({
+const operation = z.catchall(
+  z.object({
     operationId: z.string(),
-    summary: z.string().min(1),
-    tags: z.array(z.string()).length(1),
+    summary: z.string().check(z.minLength(1)),
+    tags: z.array(z.string()).check(z.length(1)),
     security: z.array(z.record(z.string(), z.array(z.string()))),
     'x-auth': z.enum(['public', 'account', 'admin']),
-    parameters: z
-      .array(z.object({ name: z.string(), in: z.enum(['path', 'query', 'header']), required: z.boolean(), schema: z.unknown() }))
-      .optional(),
-    requestBody: z
-      .object({ required: z.boolean(), content: z.record(z.string(), z.object({ schema: z.record(z.string(), z.unknown()) })) })
-      .optional(),
+    parameters: z.optional(
+      z.array(z.object({ name: z.string(), in: z.enum(['path', 'query', 'header']), required: z.boolean(), schema: z.unknown() })),
+    ),
+    requestBody: z.optional(
+      z.object({ required: z.boolean(), content: z.record(z.string(), z.object({ schema: z.record(z.string(), z.unknown()) })) }),
+    ),
     responses: z.record(z.string(), z.unknown()),
-  })
-  .passthrough();
+  }),
+  z.unknown(),
+);
 const openApi = z.object({
   openapi: z.literal('3.1.0'),
   info: z.object({ title: z.string(), version: z.string() }),
   paths: z.record(z.string(), z.partialRecord(z.enum(['get', 'post', 'put', 'patch', 'delete']), operation)),
-  components: z.object({ securitySchemes: z.record(z.string(), z.unknown()), schemas: z.record(z.string(), z.unknown()) }).passthrough(),
+  components: z.catchall(
+    z.object({ securitySchemes: z.record(z.string(), z.unknown()), schemas: z.record(z.string(), z.unknown()) }),
+    z.unknown(),
+  ),
 });
 
 const listed = (doc: z.infer<typeof openApi>) =>

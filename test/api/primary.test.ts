@@ -2,15 +2,16 @@
  * The account's primary mini program over HTTP, through the local runtime and the WeChat simulator: what a mini
  * program is to its account (roles), changing the primary, and another account taking a mini program.
  */
-import { z } from 'zod';
+
 import { authorize, type Client, createAccount, createLowcodeApp, expectStatus, scanAndReturn } from '../../infra/local/driver';
+import * as z from '../../shared/domain/zod';
 import { newMiniProgram as newMiniProgramOf, readyApp } from '../reliability/support';
 import { errorOf, platformForFile } from './support';
 
 const world = platformForFile();
 
 const SUBJECT = '测试科技有限公司';
-const miniProgramReply = z.object({ appid: z.string(), roles: z.array(z.string()), linkedAppId: z.string().nullable() });
+const miniProgramReply = z.object({ appid: z.string(), roles: z.array(z.string()), linkedAppId: z.nullable(z.string()) });
 const listReply = z.object({ miniPrograms: z.array(miniProgramReply) });
 
 /** A mini program of `subject` known to the simulator. */
@@ -79,12 +80,12 @@ describe('roles', () => {
 const accountReply = z.object({
   primaryStatus: z.string(),
   canPublish: z.boolean(),
-  publishBlockedReason: z.string().nullable(),
+  publishBlockedReason: z.nullable(z.string()),
   history: z.array(z.object({ event: z.string(), miniProgramAppid: z.string(), message: z.string() })),
 });
 const appReply = z.object({
-  miniProgramAppid: z.string().nullable(),
-  linkLostReason: z.object({ reason: z.string(), message: z.string() }).nullable(),
+  miniProgramAppid: z.nullable(z.string()),
+  linkLostReason: z.nullable(z.object({ reason: z.string(), message: z.string() })),
 });
 
 describe('another account takes a mini program', () => {
@@ -130,7 +131,7 @@ describe('another account takes a mini program', () => {
 describe('changing the primary to another subject', () => {
   const OTHER = '另一家科技有限公司';
   const urlReply = z.object({ url: z.string() });
-  const deploymentReply = z.object({ id: z.string(), state: z.string(), stateReason: z.string().nullable() });
+  const deploymentReply = z.object({ id: z.string(), state: z.string(), stateReason: z.nullable(z.string()) });
 
   it('needs force, says what it would do, and then blocks the old subject’s mini programs and voids their deployments', async () => {
     const { api, primary, target, appId } = await readyApp(world.p, { subject: SUBJECT });

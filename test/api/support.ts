@@ -3,7 +3,6 @@
  * WeChat build, and to look at what was stored), and readers for the replies.
  */
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
 import { type Call, type Client, createAccount, type Platform, pngOfWidth, startPlatform } from '../../infra/local/driver';
 import { putAsset } from '../../shared/app/catalog';
 import { createServices, type Services } from '../../shared/app/context';
@@ -21,6 +20,7 @@ import {
   weChatUserNameSchema,
 } from '../../shared/domain/ids';
 import type { MiniProgram } from '../../shared/domain/mini-program';
+import * as z from '../../shared/domain/zod';
 import { parseConfig } from '../../shared/runtime/config';
 import { createLogger } from '../../shared/runtime/logger';
 import { openSqliteStore } from '../../shared/store/sqlite';

@@ -4,9 +4,10 @@
  * the delivery log shows it, redelivery sends it again with the same id, a rotation's new secret verifies, another
  * account sees 404, bad URLs are refused with a field, and the OpenAPI document lists every event type.
  */
-import { z } from 'zod';
+
 import { client } from '../../infra/local/driver';
 import { WEBHOOK_EVENT_TYPES } from '../../shared/domain/webhooks/events';
+import * as z from '../../shared/domain/zod';
 import { startedForFile } from '../support/for-file';
 import { startReceiver } from '../webhooks/support';
 import { errorOf, startApiPlatform } from './support';
@@ -17,7 +18,7 @@ const receiver = startedForFile(startReceiver, (started) => started.close());
 const created = z.object({ webhook: z.object({ id: z.string(), url: z.string(), enabled: z.boolean() }), secret: z.string() });
 const deliveries = z.object({
   deliveries: z.array(
-    z.object({ eventId: z.string(), status: z.string(), attempts: z.number(), log: z.array(z.object({ status: z.number().nullable() })) }),
+    z.object({ eventId: z.string(), status: z.string(), attempts: z.number(), log: z.array(z.object({ status: z.nullable(z.number()) })) }),
   ),
 });
 

@@ -6,12 +6,13 @@
  * rollback. Each scenario checks what the user would see and what WeChat ends up holding — never two audits for one
  * submission, never code released that the records do not name.
  */
-import { z } from 'zod';
+
 import { authorize, type Client, createLowcodeApp, expectStatus } from '../../infra/local/driver';
 import { cancelDeployment } from '../../shared/app/deployments';
 import { unlinkApp } from '../../shared/domain/app';
 import { type Deployment, transition } from '../../shared/domain/deployment';
 import { accountIdSchema } from '../../shared/domain/ids';
+import * as z from '../../shared/domain/zod';
 import { parseConfig } from '../../shared/runtime/config';
 import { WeChatMessageCrypto } from '../../shared/wechat/crypto';
 import { buildWeChatXml } from '../../shared/wechat/xml';

@@ -4,7 +4,7 @@
  * the audit push was received, the decision by template and its latency and the push's lag; the Prometheus text
  * at `/metrics` (prom-client) has the same metrics; neither names a mini program, a deployment, an account or a key.
  */
-import { z } from 'zod';
+import * as z from '../../shared/domain/zod';
 
 jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
 
@@ -29,16 +29,17 @@ afterAll(async () => {
 const seriesSchema = z.object({
   metric: z.string(),
   labels: z.record(z.string(), z.string()),
-  value: z.number().optional(),
-  values: z.array(z.number()).optional(),
+  value: z.optional(z.number()),
+  values: z.optional(z.array(z.number())),
 });
-const recordSchema = z
-  .object({
+const recordSchema = z.catchall(
+  z.object({
     _aws: z.object({ CloudWatchMetrics: z.array(z.object({ Namespace: z.string(), Dimensions: z.array(z.array(z.string())) })) }),
     function: z.string(),
     series: z.array(seriesSchema),
-  })
-  .loose();
+  }),
+  z.unknown(),
+);
 type MetricRecord = z.infer<typeof recordSchema>;
 
 /** One Prometheus text sample line: `name{a="x",b="y"} value`. */

@@ -6,8 +6,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { z } from 'zod';
 import { client, createAccount, createApp } from '../../infra/local/driver';
+import * as z from '../../shared/domain/zod';
 import { requestAction, requestBuild } from '../support/e2e';
 
 const root = resolve(__dirname, '..', '..');

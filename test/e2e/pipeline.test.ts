@@ -2,7 +2,7 @@
  * The publishing pipeline end to end, over HTTP through the local runtime and the WeChat simulator: bind, authorize,
  * build, review, publish, unbind — the happy path and each way it can go wrong that issue 4 names.
  */
-import { z } from 'zod';
+import * as z from '../../shared/domain/zod';
 
 // The QR's pixels are not what this file checks (a PNG is): the fast stand-in keeps each build, which now also sets
 // the privacy guide and the domains, inside its request's time on a loaded machine.
@@ -69,7 +69,7 @@ describe('publishing pipeline, end to end', () => {
     const unbound = expectStatus(await api.post(`/v1/mini-programs/${target}/unbind`, {}), 200).body;
     expect(unbound).toMatchObject({ appid: target, voided: 0, wasPrimary: false, warning: null });
     const app = z
-      .object({ miniProgramAppid: z.string().nullable(), linkLostReason: z.object({ reason: z.string() }).nullable() })
+      .object({ miniProgramAppid: z.nullable(z.string()), linkLostReason: z.nullable(z.object({ reason: z.string() })) })
       .parse(expectStatus(await api.get(`/v1/apps/${appId}`), 200).body);
     expect(app).toMatchObject({ miniProgramAppid: null, linkLostReason: { reason: 'unbound' } });
     // The released deployment keeps its history after the unbind.
@@ -180,13 +180,16 @@ describe('publishing pipeline, end to end', () => {
     const secondApp = await createLowcodeApp(api, 'Second');
     expect((await authorize(p, api, 'authorize-app', target, secondApp)).result.ok).toBe(true);
     const loser = z
-      .object({ miniProgramAppid: z.string().nullable(), linkLostReason: z.object({ reason: z.string(), message: z.string() }).nullable() })
+      .object({
+        miniProgramAppid: z.nullable(z.string()),
+        linkLostReason: z.nullable(z.object({ reason: z.string(), message: z.string() })),
+      })
       .parse(expectStatus(await api.get(`/v1/apps/${firstApp}`), 200).body);
     expect(loser.miniProgramAppid).toBeNull();
     expect(loser.linkLostReason?.reason).toBe('superseded');
     expect(loser.linkLostReason?.message).toContain(secondApp);
     const winner = z
-      .object({ miniProgramAppid: z.string().nullable() })
+      .object({ miniProgramAppid: z.nullable(z.string()) })
       .parse(expectStatus(await api.get(`/v1/apps/${secondApp}`), 200).body);
     expect(winner.miniProgramAppid).toBe(target);
   });

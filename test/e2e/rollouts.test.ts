@@ -4,7 +4,6 @@
  */
 jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
 
-import { z } from 'zod';
 import { type Client, client, expectStatus } from '../../infra/local/driver';
 import { authorizeNewApp, readyApp, type SeededPlatform, startSeededPlatform } from '../../infra/testing/seeded-platform';
 import { pollDue, startBuild } from '../../shared/app/deployments';
@@ -15,6 +14,7 @@ import { MAX_POLL_DELAY_MS } from '../../shared/domain/deployment';
 import { DEPLOYMENT_STATES, isOpenState } from '../../shared/domain/deployment-states';
 import type { AccountId } from '../../shared/domain/ids';
 import { START_STALE_MS } from '../../shared/domain/rollout';
+import * as z from '../../shared/domain/zod';
 import { servicesWithClock } from '../reliability/support';
 import { undocumentedAnswers } from '../support/documented-statuses';
 import { errorIn } from '../support/http';
@@ -23,27 +23,27 @@ const memberView = z.object({
   appId: z.string(),
   wave: z.number(),
   state: z.string(),
-  deploymentId: z.string().nullable(),
-  deploymentState: z.string().nullable(),
+  deploymentId: z.nullable(z.string()),
+  deploymentState: z.nullable(z.string()),
   previousDeploymentIds: z.array(z.string()),
-  reason: z.string().nullable(),
-  miniProgramAppid: z.string().nullable(),
-  history: z.array(z.object({ to: z.string(), cause: z.string().optional() })).optional(),
+  reason: z.nullable(z.string()),
+  miniProgramAppid: z.nullable(z.string()),
+  history: z.optional(z.array(z.object({ to: z.string(), cause: z.optional(z.string()) }))),
 });
 const rolloutView = z.object({
   id: z.string(),
   state: z.string(),
   currentWave: z.number(),
-  stateReason: z.string().nullable(),
-  waiting: z.object({ for: z.string(), until: z.number(), rest: z.number() }).nullable(),
+  stateReason: z.nullable(z.string()),
+  waiting: z.nullable(z.object({ for: z.string(), until: z.number(), rest: z.number() })),
   waves: z.array(z.object({ wave: z.number(), size: z.number(), counts: z.record(z.string(), z.number()) })),
   history: z.array(
     z.object({
-      from: z.string().nullable(),
+      from: z.nullable(z.string()),
       to: z.string(),
       command: z.string(),
       actor: z.object({ kind: z.string() }),
-      cause: z.string().optional(),
+      cause: z.optional(z.string()),
     }),
   ),
   members: z.array(memberView),
@@ -237,7 +237,7 @@ describe('rollouts, end to end', () => {
         const listed = z
           .object({
             deployments: z.array(
-              z.object({ id: z.string(), state: z.enum(DEPLOYMENT_STATES), failure: z.object({ retryable: z.boolean() }).nullable() }),
+              z.object({ id: z.string(), state: z.enum(DEPLOYMENT_STATES), failure: z.nullable(z.object({ retryable: z.boolean() })) }),
             ),
           })
           .parse(expectStatus(await api.get(`/v1/deployments?appId=${app.appId}&limit=100`), 200).body);

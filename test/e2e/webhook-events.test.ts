@@ -4,7 +4,7 @@
  * `standardwebhooks` library verifies it, in sequence order, each with its history entry and WeChat's decision —
  * an unbind, a refused authorization and a low audit quota. Delivery is the after-request run: no timer fires.
  */
-import { z } from 'zod';
+import * as z from '../../shared/domain/zod';
 
 jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
 

@@ -9,15 +9,15 @@ import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { z } from 'zod';
 import { pngHeader } from '../../infra/testing/wire';
+import * as z from '../../shared/domain/zod';
 import { plainSignature, WeChatMessageCrypto } from '../../shared/wechat/crypto';
 
 export { pngHeader, type RawReply, rawRequest } from '../../infra/testing/wire';
 
 // ------------------------------------------------------------------------------------------------ the format
 
-const statusSchema = z.union([z.number().int(), z.tuple([z.number().int(), z.number().int()])]);
+const statusSchema = z.union([z.number().check(z.int()), z.tuple([z.number().check(z.int()), z.number().check(z.int())])]);
 
 /** How a push is damaged: each field names one deviation from what WeChat sends; absent = as WeChat sends it. */
 const pushSchema = z.strictObject({
@@ -25,17 +25,17 @@ const pushSchema = z.strictObject({
   /** The component URL or an authorizer's message URL (the path decides which; this picks the message). */
   message: z.union([z.enum(['ticket', 'audit-success']), z.strictObject({ xml: z.string() })]),
   /** Seconds added to now for `timestamp` (the signature covers the shifted value). */
-  timestampOffset: z.number().int().optional(),
+  timestampOffset: z.optional(z.number().check(z.int())),
   /** A literal `timestamp` query value (signed as given). */
-  timestamp: z.string().optional(),
-  nonce: z.string().optional(),
-  omit: z.array(z.enum(['timestamp', 'nonce', 'msg_signature', 'encrypt_type'])).optional(),
+  timestamp: z.optional(z.string()),
+  nonce: z.optional(z.string()),
+  omit: z.optional(z.array(z.enum(['timestamp', 'nonce', 'msg_signature', 'encrypt_type']))),
   /** Another `encrypt_type` than the `aes` WeChat's safe mode always sends. */
-  encryptType: z.string().optional(),
-  signature: z.enum(['valid', 'wrong', 'uppercase', 'truncated', 'other-token', 'plain-only', 'for-other-body', 'too-long']).optional(),
+  encryptType: z.optional(z.string()),
+  signature: z.optional(z.enum(['valid', 'wrong', 'uppercase', 'truncated', 'other-token', 'plain-only', 'for-other-body', 'too-long'])),
   /** Damage to the Encrypt value; the signature is computed over the damaged value unless `signature` says otherwise. */
-  encrypt: z
-    .enum([
+  encrypt: z.optional(
+    z.enum([
       'truncate-1',
       'truncate-4',
       'urlsafe',
@@ -56,11 +56,11 @@ const pushSchema = z.strictObject({
       'non-base64',
       'empty',
       'double-encoded',
-    ])
-    .optional(),
+    ]),
+  ),
   /** Another envelope around the (possibly damaged) Encrypt value. */
-  envelope: z
-    .enum([
+  envelope: z.optional(
+    z.enum([
       'standard',
       'xxe',
       'billion-laughs',
@@ -74,35 +74,35 @@ const pushSchema = z.strictObject({
       'wrong-root',
       'deep',
       'cdata-doctype',
-    ])
-    .optional(),
+    ]),
+  ),
   /** Sends the push once, outside the snapshot, then sends the same bytes again: `fresh` now, `stale` as if later. */
-  replay: z.boolean().optional(),
-  contentType: z.string().optional(),
+  replay: z.optional(z.boolean()),
+  contentType: z.optional(z.string()),
 });
 export type PushSpec = z.infer<typeof pushSchema>;
 
 const bodySchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('json'), value: z.unknown() }),
-  z.strictObject({ kind: z.literal('text'), text: z.string(), contentType: z.string().optional() }),
-  z.strictObject({ kind: z.literal('base64'), data: z.string(), contentType: z.string().optional() }),
+  z.strictObject({ kind: z.literal('text'), text: z.string(), contentType: z.optional(z.string()) }),
+  z.strictObject({ kind: z.literal('base64'), data: z.string(), contentType: z.optional(z.string()) }),
   /** `prefix + unit × count + suffix`: oversized bodies and deep nesting without megabytes of fixture. */
   z.strictObject({
     kind: z.literal('repeat'),
-    prefix: z.string().default(''),
+    prefix: z._default(z.string(), ''),
     unit: z.string(),
-    count: z.number().int().positive(),
-    middle: z.string().default(''),
-    closeUnit: z.string().default(''),
-    suffix: z.string().default(''),
-    contentType: z.string().optional(),
+    count: z.number().check(z.int(), z.positive()),
+    middle: z._default(z.string(), ''),
+    closeUnit: z._default(z.string(), ''),
+    suffix: z._default(z.string(), ''),
+    contentType: z.optional(z.string()),
   }),
   /** A PNG header (signature + IHDR) claiming the given size: what the product reads of an image. */
   z.strictObject({
     kind: z.literal('png'),
-    width: z.number().int().nonnegative(),
-    height: z.number().int().nonnegative(),
-    contentType: z.string().optional(),
+    width: z.number().check(z.int(), z.nonnegative()),
+    height: z.number().check(z.int(), z.nonnegative()),
+    contentType: z.optional(z.string()),
   }),
   pushSchema,
 ]);
@@ -111,28 +111,28 @@ export type BodySpec = z.infer<typeof bodySchema>;
 export const AUTHS = ['none', 'A', 'B', 'admin', 'bogus', 'revoked', 'A-as-x-api-key', 'basic', 'huge'] as const;
 
 export const caseSchema = z.strictObject({
-  name: z.string().min(1),
+  name: z.string().check(z.minLength(1)),
   method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD']),
   /** Sent verbatim after placeholder substitution: `{A.appId}`, `{B.deploymentId}`, `{x*300}` (300 × "x"). */
-  path: z.string().startsWith('/'),
-  query: z.string().optional(),
-  auth: z.enum(AUTHS).default('A'),
+  path: z.string().check(z.startsWith('/')),
+  query: z.optional(z.string()),
+  auth: z._default(z.enum(AUTHS), 'A'),
   /** A map, or pairs when a name must survive JSON parsing into an object (`__proto__`). */
-  headers: z.union([z.record(z.string(), z.string()), z.array(z.tuple([z.string(), z.string()]))]).optional(),
-  body: bodySchema.optional(),
+  headers: z.optional(z.union([z.record(z.string(), z.string()), z.array(z.tuple([z.string(), z.string()]))])),
+  body: z.optional(bodySchema),
   expect: z.strictObject({
     status: statusSchema,
     /** The error code in our envelope; several when the product may legitimately choose either. */
-    code: z.union([z.string(), z.array(z.string())]).optional(),
+    code: z.optional(z.union([z.string(), z.array(z.string())])),
     /** For the replay-within-the-window cases: WeChat's retry is acknowledged with `success` and changes nothing. */
-    text: z.string().optional(),
+    text: z.optional(z.string()),
   }),
   /** A product bug this case exposes, reported to the lead; the case runs as `it.failing` until it is fixed. */
-  knownBug: z.string().optional(),
+  knownBug: z.optional(z.string()),
 });
 export type HostileCase = z.infer<typeof caseSchema>;
 
-const fileSchema = z.strictObject({ description: z.string(), cases: z.array(caseSchema).min(1) });
+const fileSchema = z.strictObject({ description: z.string(), cases: z.array(caseSchema).check(z.minLength(1)) });
 
 export function loadCorpus(dir: string): { file: string; description: string; cases: HostileCase[] }[] {
   return readdirSync(dir)

@@ -10,9 +10,9 @@
  * an uploaded image) and account B, the same, whose key attacks A's ids; account C's key was rotated ("revoked").
  */
 import { join } from 'node:path';
-import { z } from 'zod';
 import { client, createAccount, createLowcodeApp, expectStatus, redirectAfterScan } from '../../infra/local/driver';
 import { type AccountWorld, accountWorld } from '../../infra/testing/world';
+import * as z from '../../shared/domain/zod';
 import { newMiniProgram, newSubject, type SeededPlatform, startSeededPlatform } from '../reliability/support';
 import { errorEnvelope } from '../support/http';
 import {

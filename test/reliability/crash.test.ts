@@ -9,9 +9,10 @@
  * Every deployment must then finish exactly once: one deployment per build request, one audit and one release at
  * WeChat (a repeated release is answered 85052), and one `released` in its history.
  */
-import { z } from 'zod';
+
 import type { Call, Client } from '../../infra/local/driver';
 import { type Deployment, phaseOf } from '../../shared/domain/deployment';
+import * as z from '../../shared/domain/zod';
 import {
   appFleet,
   countTo,
@@ -112,7 +113,7 @@ const finish = async (id: string, done: (d: Deployment) => boolean): Promise<Dep
   (await pollUntil(harness.poller, [id], done, { sim: harness.sim, maxTicks: 6 })).deployments.get(id)?.state;
 
 const errcodeOf = (exchange: Exchange): number =>
-  z.object({ errcode: z.number().optional() }).parse(JSON.parse(exchange.responseBody.toString('utf8'))).errcode ?? 0;
+  z.object({ errcode: z.optional(z.number()) }).parse(JSON.parse(exchange.responseBody.toString('utf8'))).errcode ?? 0;
 
 beforeAll(async () => {
   harness = await startProcessPlatform({

@@ -5,9 +5,10 @@
  * finish: every deployment ends in the state its audit decided, WeChat holds exactly one audit and at most one
  * release per deployment, and no history records a step twice.
  */
-import { z } from 'zod';
+
 import { deploymentReply, expectStatus } from '../../infra/local/driver';
 import type { Deployment } from '../../shared/domain/deployment';
+import * as z from '../../shared/domain/zod';
 import { platformWithPollerForFile } from '../support/e2e';
 import { appFleet, countTo, expectCleanHistories, type FleetApp, pollUntil, readyApp, seededRandom, seedFromEnv } from './support';
 

@@ -5,9 +5,10 @@
  * voided nothing) or voided (and WeChat released nothing); and WeChat receives exactly one release call per released
  * deployment, none for a voided one.
  */
-import { z } from 'zod';
+
 import { authorize, type Call, expectStatus } from '../../infra/local/driver';
 import type { Deployment } from '../../shared/domain/deployment';
+import * as z from '../../shared/domain/zod';
 import { platformWithPollerForFile } from '../support/e2e';
 import { appFleet, countTo, expectCleanHistories, type FleetApp, pollUntil, seededRandom, seedFromEnv, sleep } from './support';
 

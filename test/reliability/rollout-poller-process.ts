@@ -9,13 +9,20 @@
  * Run: node --import tsx test/reliability/rollout-poller-process.ts, with the platform's environment plus
  * CLOCK_START, STEP_MS, TICKS and SIM_URL (the simulator, whose control API pushes the ticket).
  */
-import { z } from 'zod';
+
 import { makeHandler } from '../../functions/review-poller/handler';
+import * as z from '../../shared/domain/zod';
 import { servicesWithClock } from './clocked-services';
 
 const settings = z
-  .object({ CLOCK_START: z.coerce.number().int(), STEP_MS: z.coerce.number().int().positive(), TICKS: z.coerce.number().int().positive() })
-  .extend({ SIM_URL: z.url() })
+  .extend(
+    z.object({
+      CLOCK_START: z.coerce.number().check(z.int()),
+      STEP_MS: z.coerce.number().check(z.int(), z.positive()),
+      TICKS: z.coerce.number().check(z.int(), z.positive()),
+    }),
+    { SIM_URL: z.url() },
+  )
   .parse(process.env);
 
 async function main(): Promise<void> {

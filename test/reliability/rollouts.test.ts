@@ -12,12 +12,12 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { z } from 'zod';
 import { expectStatus } from '../../infra/local/driver';
 import { membersOf, rolloutCollections } from '../../shared/app/rollouts/store';
 import type { Deployment } from '../../shared/domain/deployment';
 import { isOpenState } from '../../shared/domain/deployment-states';
 import { isSettled, type Rollout, type RolloutMember } from '../../shared/domain/rollout';
+import * as z from '../../shared/domain/zod';
 import {
   authorizeNewApp,
   type ClockedServices,

@@ -9,9 +9,9 @@
  * refresh token, secret or API key.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { z } from 'zod';
 import { authorize, type Client, client, createLowcodeApp, deploymentReply, expectStatus, pngOfWidth } from '../../infra/local/driver';
 import { pollDue } from '../../shared/app/deployments';
+import * as z from '../../shared/domain/zod';
 import { createLogger } from '../../shared/runtime/logger';
 import { WeChatMessageCrypto } from '../../shared/wechat/crypto';
 import {

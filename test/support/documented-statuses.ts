@@ -3,8 +3,9 @@
  * document lists for that route (its declared success status, or the 4XX/5XX error ranges). Reads what the local
  * runtime recorded of each request, so a suite checks everything it did by calling this in `afterEach`.
  */
-import { z } from 'zod';
+
 import type { Platform } from '../../infra/local/driver';
+import * as z from '../../shared/domain/zod';
 import { compilePath } from '../../shared/runtime/http/route';
 
 const documentSchema = z.object({

@@ -1,7 +1,7 @@
 /** Reads our error envelope from a response, so tests assert on its fields with types. */
-import type { z } from 'zod';
 
 import { errorEnvelope } from '../../infra/testing/wire';
+import type * as z from '../../shared/domain/zod';
 
 export { errorEnvelope };
 export type ErrorBody = z.infer<typeof errorEnvelope>['error'];

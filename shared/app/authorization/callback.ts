@@ -4,9 +4,9 @@
  * code is exchanged once; a refreshed or retried redirect is shown the first outcome.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
 import { AppError, ConflictError, DuplicateKeyError, ValidationError } from '../../domain/errors';
 import { authorizationRefusedEvents } from '../../domain/webhooks/state-changes';
+import * as z from '../../domain/zod';
 import { defineCollection } from '../../store/port';
 import { retryOnConflict } from '../../store/retry';
 import type { Services } from '../context';
@@ -31,7 +31,7 @@ export const authExchangesCollection = defineCollection({
       /** The delivery exchanging the code, and until when it may (after that, a waiting delivery takes over). */
       owner: z.string(),
       exchangeUntil: z.number(),
-      result: authResultSchema.nullable(),
+      result: z.nullable(authResultSchema),
     }),
   ),
 });

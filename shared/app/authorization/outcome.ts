@@ -2,8 +2,9 @@
  * What an authorization ends in: the outcome recorded per auth code (shown again on a refreshed callback page) and
  * the refusal error the callbacks answer with.
  */
-import { z } from 'zod';
+
 import { AppError, ERROR_CATEGORIES, type ErrorCategory } from '../../domain/errors';
+import * as z from '../../domain/zod';
 
 export const authResultSchema = z.object({
   ok: z.boolean(),
@@ -11,8 +12,8 @@ export const authResultSchema = z.object({
   message: z.string(),
   /** A refusal's error category, so a replay answers with the same status (absent before 2026-11-22). */
   // A category this release does not know reads as none (answered as forbidden), not as a corrupt document.
-  category: z.enum(ERROR_CATEGORIES).optional().catch(undefined),
-  appid: z.string().nullable(),
+  category: z.catch(z.optional(z.enum(ERROR_CATEGORIES)), undefined),
+  appid: z.nullable(z.string()),
   at: z.number(),
 });
 export type AuthResult = z.infer<typeof authResultSchema>;

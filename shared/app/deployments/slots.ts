@@ -2,9 +2,10 @@
  * An app's build slot and its deployments: which one is open, which is the latest. Read by the build (one open
  * deployment per app), the app's views and the readiness report.
  */
-import { z } from 'zod';
+
 import { type Deployment, isTerminal, OPEN_STATES } from '../../domain/deployment';
 import { type AppId, deploymentIdSchema, timestampSchema, type WeChatAppid } from '../../domain/ids';
+import * as z from '../../domain/zod';
 import { defineCollection, type Stored } from '../../store/port';
 import type { Services } from '../context';
 import { DeploymentConflictError } from './state-changes';

@@ -2,7 +2,7 @@
  * Readiness reports (kept `READINESS_TTL_MS` in the store, so a console refresh does not spend WeChat's call budget)
  * and the gates before a build, a submit and a release. `shared/domain/readiness.ts` judges each prerequisite.
  */
-import { z } from 'zod';
+
 import type { App } from '../../domain/app';
 import type { Deployment } from '../../domain/deployment';
 import { AppError, ConflictError, DuplicateKeyError } from '../../domain/errors';
@@ -22,6 +22,7 @@ import {
   type ReadinessItemId,
   type ReadinessStage,
 } from '../../domain/readiness';
+import * as z from '../../domain/zod';
 import { defineCollection } from '../../store/port';
 import type { CategoryListResponse } from '../../wechat/schemas';
 import { getApp, getMiniProgram } from '../catalog';
@@ -37,30 +38,36 @@ export const readinessItemSchema = z.lazy(() =>
   z.object({
     id: z.enum(READINESS_ITEM_IDS),
     status: z.enum(READINESS_STATUSES),
-    blocks: z.enum(READINESS_STAGES).nullable().meta({ description: 'The first step WeChat refuses while this item is blocking' }),
+    blocks: z
+      .nullable(z.enum(READINESS_STAGES))
+      .clone()
+      .register(z.globalRegistry, { description: 'The first step WeChat refuses while this item is blocking' }),
     title: words,
     wechat: z.object({
-      source: z.string().meta({ description: 'The WeChat API read, or the step it refused' }),
+      source: z.string().clone().register(z.globalRegistry, { description: 'The WeChat API read, or the step it refused' }),
       says: z.string(),
-      errcode: z.number().int().optional(),
+      errcode: z.optional(z.number().check(z.int())),
     }),
-    fix: words.nullable().meta({ description: 'What the user can do, in Chinese and English' }),
-    where: z.string().optional().meta({ description: 'Where a person fixes it' }),
+    fix: z.nullable(words).clone().register(z.globalRegistry, { description: 'What the user can do, in Chinese and English' }),
+    where: z.optional(z.string()).clone().register(z.globalRegistry, { description: 'Where a person fixes it' }),
     action: z
-      .enum(READINESS_ACTIONS)
-      .optional()
-      .meta({ description: 'A fix this backend applies by API: POST /v1/mini-programs/{appid}/readiness/{action}' }),
+      .optional(z.enum(READINESS_ACTIONS))
+      .clone()
+      .register(z.globalRegistry, { description: 'A fix this backend applies by API: POST /v1/mini-programs/{appid}/readiness/{action}' }),
   }),
 );
 
 export const readinessReportSchema = z.lazy(() =>
   z.object({
     appid: z.string(),
-    appId: z.string().nullable().meta({ description: 'The app linked to the mini program, whose needs were checked' }),
-    checkedAt: z.number().int(),
+    appId: z
+      .nullable(z.string())
+      .clone()
+      .register(z.globalRegistry, { description: 'The app linked to the mini program, whose needs were checked' }),
+    checkedAt: z.number().check(z.int()),
     /** Until when this report is served again without asking WeChat. */
-    freshUntil: z.number().int(),
-    ready: z.boolean().meta({ description: 'No item is blocking' }),
+    freshUntil: z.number().check(z.int()),
+    ready: z.boolean().clone().register(z.globalRegistry, { description: 'No item is blocking' }),
     blocking: z.array(z.enum(READINESS_ITEM_IDS)),
     items: z.array(readinessItemSchema),
   }),

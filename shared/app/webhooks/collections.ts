@@ -3,31 +3,32 @@
  * written with the state changes they report, and one delivery document per (event, endpoint) — the retry queue
  * and the delivery log at once.
  */
-import { z } from 'zod';
+
 import { lazyTarget } from '../../domain/common';
 import { accountIdSchema, timestampSchema } from '../../domain/ids';
 import { webhookEventSchema, webhookEventTypeSchema } from '../../domain/webhooks/events';
+import * as z from '../../domain/zod';
 import { type Collection, type DocumentStore, defineCollection } from '../../store/port';
 
 /** `accountId` null = the platform admin's endpoint. `owner` repeats it as a string, since null equality is not portable. */
 export const webhookEndpointSchema = z.lazy(() =>
   z.object({
-    accountId: accountIdSchema.nullable(),
+    accountId: z.nullable(accountIdSchema),
     owner: z.string(),
     url: z.string(),
     description: z.string(),
-    eventTypes: z.array(webhookEventTypeSchema).min(1),
+    eventTypes: z.array(webhookEventTypeSchema).check(z.minLength(1)),
     enabled: z.boolean(),
     /** Why it is disabled: by its owner, or after failing for the whole retry window. */
-    disabledReason: z.string().nullable(),
+    disabledReason: z.nullable(z.string()),
     /** Sealed (`SecretBox`) `whsec_…`: needed in clear to sign, so it is encrypted, not hashed. */
     secret: z.string(),
     /** The secret before the last rotation, still signing until `previousSecretUntil`. */
-    previousSecret: z.string().nullable(),
-    previousSecretUntil: timestampSchema.nullable(),
+    previousSecret: z.nullable(z.string()),
+    previousSecretUntil: z.nullable(timestampSchema),
     /** Since when every attempt has failed; null once one succeeds. */
-    failingSince: timestampSchema.nullable(),
-    lastSuccessAt: timestampSchema.nullable(),
+    failingSince: z.nullable(timestampSchema),
+    lastSuccessAt: z.nullable(timestampSchema),
     createdAt: timestampSchema,
     updatedAt: timestampSchema,
   }),
@@ -37,7 +38,7 @@ export type WebhookEndpoint = z.infer<typeof webhookEndpointSchema>;
 export const webhookEndpointsCollection = defineCollection({ name: 'webhookEndpoints', schema: webhookEndpointSchema, indexes: ['owner'] });
 
 /** The outbox: an event and whose it is (`owner`: the account id or `platform`), until fanned out (`dispatched`). */
-export const outboxSchema = z.lazy(() => lazyTarget(webhookEventSchema).extend({ owner: z.string() }));
+export const outboxSchema = z.lazy(() => z.extend(lazyTarget(webhookEventSchema), { owner: z.string() }));
 export type OutboxDocument = z.infer<typeof outboxSchema>;
 export const outboxCollection = defineCollection({
   name: 'webhookOutbox',
@@ -50,7 +51,7 @@ export const outboxCollection = defineCollection({
  * receiver sees a deployment's events in order even after an outage. `nextAttemptAt` null = nothing to send;
  * a worker holding the queue sets it ahead (its lease) while it sends.
  */
-export const queueSchema = z.lazy(() => z.object({ endpointId: z.string(), nextAttemptAt: timestampSchema.nullable() }));
+export const queueSchema = z.lazy(() => z.object({ endpointId: z.string(), nextAttemptAt: z.nullable(timestampSchema) }));
 export type DeliveryQueue = z.infer<typeof queueSchema>;
 export const queuesCollection = defineCollection({ name: 'webhookQueues', schema: queueSchema, indexes: ['nextAttemptAt', 'endpointId'] });
 
@@ -58,8 +59,8 @@ export const attemptSchema = z.object({
   at: timestampSchema,
   outcome: z.enum(['delivered', 'failed', 'refused']),
   /** The receiver's HTTP status; null when it never answered. */
-  status: z.number().int().nullable(),
-  latencyMs: z.number().int().nonnegative(),
+  status: z.nullable(z.number().check(z.int())),
+  latencyMs: z.number().check(z.int(), z.nonnegative()),
   /** The start of the answer or of the failure's reason. */
   answer: z.string(),
 });
@@ -74,13 +75,13 @@ export const deliverySchema = z.lazy(() =>
     endpointId: z.string(),
     /** Deliveries of one group go out in `sequence` order: one endpoint × one subject (deployment, mini program). */
     group: z.string(),
-    sequence: z.number().int().nonnegative(),
+    sequence: z.number().check(z.int(), z.nonnegative()),
     occurredAt: timestampSchema,
     status: deliveryStatusSchema,
     /** Attempts since it was (re)queued: drives the backoff. */
-    attempts: z.number().int().nonnegative(),
+    attempts: z.number().check(z.int(), z.nonnegative()),
     /** When a pending delivery that failed is tried again (its queue holds the schedule); null otherwise. */
-    nextAttemptAt: timestampSchema.nullable(),
+    nextAttemptAt: z.nullable(timestampSchema),
     /** The latest attempts, newest last. */
     log: z.array(attemptSchema),
     createdAt: timestampSchema,

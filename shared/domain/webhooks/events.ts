@@ -7,10 +7,11 @@
  * deployment, a mini program) carry `data.sequence`, increasing with each event of that subject, so a receiver can
  * drop an older event that arrives after a newer one.
  */
-import { z } from 'zod';
+
 import { deploymentStateSchema, historyEntrySchema } from '../deployment';
 import { accountIdSchema, appIdSchema, deploymentIdSchema, type RandomBytes, weChatAppidSchema } from '../ids';
 import { ROLLOUT_STATES, rolloutHistoryEntrySchema } from '../rollout';
+import * as z from '../zod';
 
 export const WEBHOOK_EVENT_TYPES = [
   'deployment.state_changed',
@@ -29,7 +30,7 @@ export type WebhookEventType = z.infer<typeof webhookEventTypeSchema>;
 /** Events about the platform itself rather than one account: only the platform admin's endpoints receive them. */
 export const PLATFORM_EVENT_TYPES: readonly WebhookEventType[] = ['quota.low'];
 
-const sequence = z.number().int().positive().meta({
+const sequence = z.number().check(z.int(), z.positive()).clone().register(z.globalRegistry, {
   description: 'Increases with every event about the same subject (deployment or mini program): drop one lower than the last you applied.',
 });
 
@@ -44,48 +45,54 @@ const deploymentStateChanged = z.object({
   /** The history entry of the transition, as `GET /v1/deployments/{id}` lists it. */
   entry: historyEntrySchema,
   /** WeChat's reason (rejection, delay) or ours (failure, cancel, void), when the new state has one. */
-  reason: z.string().nullable(),
+  reason: z.nullable(z.string()),
 });
 
 const miniProgramLinked = z.object({ accountId: accountIdSchema, appid: weChatAppidSchema, appId: appIdSchema, sequence });
 const miniProgramUnlinked = z.object({
   accountId: accountIdSchema,
   appid: weChatAppidSchema,
-  appId: appIdSchema.nullable(),
+  appId: z.nullable(appIdSchema),
   reason: z.string(),
   sequence,
 });
 const miniProgramNeedsReauth = z.object({ accountId: accountIdSchema, appid: weChatAppidSchema, reason: z.string(), sequence });
 const authorizationRefused = z.object({
   accountId: accountIdSchema,
-  appid: weChatAppidSchema.nullable(),
+  appid: z.nullable(weChatAppidSchema),
   purpose: z.enum(['bind-primary', 'authorize-app']),
-  code: z.string().meta({ description: 'The stable error code the authorization page showed.' }),
+  code: z.string().clone().register(z.globalRegistry, { description: 'The stable error code the authorization page showed.' }),
   reason: z.string(),
 });
 const quotaLow = z.object({
-  remaining: z.number().int().nonnegative(),
-  limit: z.number().int().nonnegative(),
-  threshold: z.number().int().nonnegative(),
+  remaining: z.number().check(z.int(), z.nonnegative()),
+  limit: z.number().check(z.int(), z.nonnegative()),
+  threshold: z.number().check(z.int(), z.nonnegative()),
 });
 const rolloutStateChanged = z.object({
-  accountId: accountIdSchema.nullable().meta({ description: 'Null for a platform rollout (heard by the platform admin only).' }),
+  accountId: z
+    .nullable(accountIdSchema)
+    .clone()
+    .register(z.globalRegistry, { description: 'Null for a platform rollout (heard by the platform admin only).' }),
   rolloutId: z.string(),
   sequence,
-  from: z.enum(ROLLOUT_STATES).nullable(),
+  from: z.nullable(z.enum(ROLLOUT_STATES)),
   to: z.enum(ROLLOUT_STATES),
   /** The history entry, as `GET /v1/rollouts/{id}` lists it (a wave advancing is an entry from running to running). */
   entry: rolloutHistoryEntrySchema,
-  counts: z.record(z.string(), z.number().int()).meta({ description: 'Members per state at the change.' }),
+  counts: z
+    .record(z.string(), z.number().check(z.int()))
+    .clone()
+    .register(z.globalRegistry, { description: 'Members per state at the change.' }),
 });
 const endpointDisabled = z.object({
-  accountId: accountIdSchema.nullable(),
+  accountId: z.nullable(accountIdSchema),
   endpointId: z.string(),
   url: z.string(),
-  failingSince: z.number().int(),
+  failingSince: z.number().check(z.int()),
   reason: z.string(),
 });
-const testEvent = z.object({ accountId: accountIdSchema.nullable(), endpointId: z.string(), message: z.string() });
+const testEvent = z.object({ accountId: z.nullable(accountIdSchema), endpointId: z.string(), message: z.string() });
 
 export const WEBHOOK_EVENT_DATA = {
   'deployment.state_changed': deploymentStateChanged,
@@ -97,7 +104,7 @@ export const WEBHOOK_EVENT_DATA = {
   'rollout.state_changed': rolloutStateChanged,
   'webhook_endpoint.disabled': endpointDisabled,
   'webhook.test': testEvent,
-} as const satisfies Record<WebhookEventType, z.ZodType>;
+} as const satisfies Record<WebhookEventType, z.ZodMiniType>;
 
 export const WEBHOOK_EVENT_SUMMARIES: Record<WebhookEventType, string> = {
   'deployment.state_changed': 'A deployment moved to another state (with the history entry and the reason).',
@@ -118,11 +125,11 @@ export type WebhookEventData<T extends WebhookEventType> = z.infer<(typeof WEBHO
 export const webhookEventSchema = z.lazy(() =>
   z.object({
     type: webhookEventTypeSchema,
-    accountId: accountIdSchema.nullable(),
+    accountId: z.nullable(accountIdSchema),
     /** What the event is about (`dep_…`, `wx…`, the platform): deliveries of one subject go out in sequence order. */
     subject: z.string(),
-    sequence: z.number().int().nonnegative(),
-    occurredAt: z.number().int().nonnegative(),
+    sequence: z.number().check(z.int(), z.nonnegative()),
+    occurredAt: z.number().check(z.int(), z.nonnegative()),
     data: z.record(z.string(), z.unknown()),
     /** Fanned out to the endpoints subscribed when the worker first saw it. */
     dispatched: z.boolean(),
@@ -184,8 +191,9 @@ export const webhookDocs = () =>
     body: z
       .object({
         type: z.literal(type),
-        timestamp: z.string().meta({ description: 'When it happened (ISO 8601).' }),
+        timestamp: z.string().clone().register(z.globalRegistry, { description: 'When it happened (ISO 8601).' }),
         data: WEBHOOK_EVENT_DATA[type],
       })
-      .meta({ id: `WebhookEvent_${type.replace(/\./g, '_')}` }),
+      .clone()
+      .register(z.globalRegistry, { id: `WebhookEvent_${type.replace(/\./g, '_')}` }),
   }));

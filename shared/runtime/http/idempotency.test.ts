@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from '../../domain/zod';
 import type { DocumentStore } from '../../store/port';
 import { openSqliteStore } from '../../store/sqlite';
 import { createIdempotencyGuard, idempotencyCollection } from './idempotency';

@@ -7,8 +7,8 @@
 
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { z } from 'zod';
 import { AppError, ConflictError, DuplicateKeyError, ValidationError } from '../../domain/errors';
+import * as z from '../../domain/zod';
 import { type DocumentStore, defineCollection } from '../../store/port';
 import { retryOnConflict } from '../../store/retry';
 import type { SecretBox } from '../../store/secret-box';
@@ -22,14 +22,14 @@ export const idempotencyCollection = defineCollection({
       requestHash: z.string(),
       status: z.enum(['in-progress', 'completed']),
       inProgressUntil: z.number(),
-      response: z
-        .object({
-          statusCode: z.number().int(),
+      response: z.nullable(
+        z.object({
+          statusCode: z.number().check(z.int()),
           headers: z.record(z.string(), z.string()),
           body: z.string(),
           isBase64Encoded: z.boolean(),
-        })
-        .nullable(),
+        }),
+      ),
     }),
   ),
 });

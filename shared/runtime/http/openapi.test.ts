@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { lowcodeConfigSchema, newAppInputSchema } from '../../domain/app';
+import * as z from '../../domain/zod';
 import { documented, type JsonSchema, type OpenApiDocument, openApiDocument, operationIdOf } from './openapi';
 import { type AnyRoute, json, route } from './route';
 
@@ -20,8 +20,11 @@ const apiRoutes: AnyRoute[] = [
     path: '/v1/apps/{appId}/items/{itemId}',
     auth: 'account',
     summary: 'An item',
-    params: z.object({ appId: z.string().meta({ description: 'the app' }), itemId: z.string().regex(/^i_\w+$/) }),
-    query: z.object({ limit: z.coerce.number().int().min(1).max(100).optional(), state: z.enum(['a', 'b']) }),
+    params: z.object({
+      appId: z.string().clone().register(z.globalRegistry, { description: 'the app' }),
+      itemId: z.string().check(z.regex(/^i_\w+$/)),
+    }),
+    query: z.object({ limit: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(100))), state: z.enum(['a', 'b']) }),
     response: z.object({ ok: z.boolean() }),
     handle: noop,
   }),
@@ -64,7 +67,7 @@ const apiRoutes: AnyRoute[] = [
     path: '/v1/apps/{appId}/reset',
     auth: 'account',
     summary: 'Optional body',
-    body: z.object({ colours: z.array(z.string()).optional() }).optional(),
+    body: z.optional(z.object({ colours: z.optional(z.array(z.string())) })),
     handle: noop,
   }),
 ];
@@ -75,7 +78,7 @@ const callbackRoutes: AnyRoute[] = [
     path: '/wechat/component/events',
     auth: 'public',
     summary: 'WeChat pushes',
-    query: z.object({ nonce: z.string().optional() }),
+    query: z.object({ nonce: z.optional(z.string()) }),
     handle: noop,
   }),
 ];
@@ -224,7 +227,7 @@ describe('openApiDocument', () => {
 
   it('hoists a schema that refers to itself at its root', () => {
     type Tree = { name: string; children: Tree[] };
-    const tree: z.ZodType<Tree> = z.object({ name: z.string(), children: z.array(z.lazy(() => tree)) });
+    const tree: z.ZodMiniType<Tree> = z.object({ name: z.string(), children: z.array(z.lazy(() => tree)) });
     const doc = openApiDocument(
       [{ name: 'api', routes: [route({ method: 'GET', path: '/tree', auth: 'public', summary: 't', response: tree, handle: noop })] }],
       { title: 't', version: '1' },
@@ -237,7 +240,10 @@ describe('openApiDocument', () => {
   });
 
   it('names a schema with an id after it, apart for requests and replies, and leaves replies open to new fields', () => {
-    const thing = z.object({ name: z.string(), tags: z.array(z.string()).default([]) }).meta({ id: 'Thing' });
+    const thing = z
+      .object({ name: z.string(), tags: z._default(z.array(z.string()), []) })
+      .clone()
+      .register(z.globalRegistry, { id: 'Thing' });
     const doc = openApiDocument(
       [
         {

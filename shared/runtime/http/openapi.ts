@@ -8,7 +8,7 @@
  * reference inside an OpenAPI document would resolve against the document, not against the schema.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from '../../domain/zod';
 import type { DeclaredRoute, HttpMethod } from './route';
 
 /** What a route declaration cannot say by itself; attach it with `documented`. */
@@ -20,7 +20,7 @@ export interface RouteDoc {
    * Documented in place of the `body` schema, for a body the handler validates itself once it knows more (an app
    * config is checked against the app's kind, so the route only requires a JSON object).
    */
-  readonly bodyDocumentedAs?: z.ZodType;
+  readonly bodyDocumentedAs?: z.ZodMiniType;
 }
 
 const routeDocs = new WeakMap<DeclaredRoute, RouteDoc>();
@@ -49,7 +49,7 @@ export interface OpenApiInfo {
   readonly webhooks?: readonly {
     readonly name: string;
     readonly summary: string;
-    readonly body: z.ZodType;
+    readonly body: z.ZodMiniType;
     readonly description?: string;
   }[];
 }
@@ -85,11 +85,14 @@ export interface OpenApiDocument {
 /** The error body every function answers with (the stack's error handler). */
 export const errorEnvelopeSchema = z.object({
   error: z.object({
-    code: z.string().meta({ description: 'Stable code to match on, e.g. APP_NOT_FOUND.' }),
+    code: z.string().clone().register(z.globalRegistry, { description: 'Stable code to match on, e.g. APP_NOT_FOUND.' }),
     message: z.string(),
-    field: z.string().optional().meta({ description: 'Dotted path of the offending input, e.g. body.config.theme.mainColor.' }),
-    issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-    details: z.record(z.string(), z.unknown()).optional(),
+    field: z
+      .optional(z.string())
+      .clone()
+      .register(z.globalRegistry, { description: 'Dotted path of the offending input, e.g. body.config.theme.mainColor.' }),
+    issues: z.optional(z.array(z.object({ path: z.string(), message: z.string() }))),
+    details: z.optional(z.record(z.string(), z.unknown())),
     requestId: z.string(),
   }),
 });
@@ -134,7 +137,7 @@ type Io = 'input' | 'output';
 class SchemaBook {
   readonly components: Record<string, JsonSchema> = {};
 
-  convert(schema: z.ZodType, io: Io): JsonSchema {
+  convert(schema: z.ZodMiniType, io: Io): JsonSchema {
     // 'any' keeps the document whole if a schema holds something JSON Schema cannot say (a transform's output).
     const raw = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
     // zod marks every output object closed; a reply that gains a field later must not break a strict client.

@@ -3,8 +3,8 @@
  * in-function router (an SCF function URL hands the whole path to one function) and the OpenAPI document.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { z } from 'zod';
 import { AppError, ValidationError } from '../../domain/errors';
+import type * as z from '../../domain/zod';
 import type { Logger } from '../logger';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -73,17 +73,17 @@ export interface Route<B = unknown, Q = unknown, P = unknown> {
    */
   readonly status?: number;
   /** A JSON body, validated with this schema: the route takes `application/json` (or `…+json`) and nothing else. */
-  readonly body?: z.ZodType<B>;
+  readonly body?: z.ZodMiniType<B>;
   /**
    * A body that is not JSON: bytes of one of these media types, which the handler reads from `rawBody` and parses
    * itself (an image; a WeChat push, whose XML is parsed only once its signature is checked). Any other type is 415,
    * unless the list holds ANY_MEDIA_TYPE (the push routes: the signature, not the label, proves a push).
    */
   readonly bodyTypes?: readonly string[];
-  readonly query?: z.ZodType<Q>;
-  readonly params?: z.ZodType<P>;
+  readonly query?: z.ZodMiniType<Q>;
+  readonly params?: z.ZodMiniType<P>;
   /** For the OpenAPI document only. */
-  readonly response?: z.ZodType;
+  readonly response?: z.ZodMiniType;
   /** Set on routes people open in a browser: their errors become this page unless JSON is asked for. */
   readonly errorPage?: ErrorPage;
   readonly handle: (request: RequestContext<B, Q, P>) => Promise<Reply>;
@@ -100,7 +100,7 @@ export interface DeclaredRoute {
   readonly summary: string;
   /** The status of a successful reply. */
   readonly status: number;
-  readonly schemas: { body?: z.ZodType; query?: z.ZodType; params?: z.ZodType; response?: z.ZodType };
+  readonly schemas: { body?: z.ZodMiniType; query?: z.ZodMiniType; params?: z.ZodMiniType; response?: z.ZodMiniType };
   /** See `Route.bodyTypes`. */
   readonly bodyTypes?: readonly string[];
   readonly errorPage?: ErrorPage;
@@ -151,7 +151,7 @@ export const declaredRoutes = (declarations: Record<string, RouteDeclaration<unk
   Object.values(declarations).map(describe);
 
 /** Turns zod issues into our ValidationError, with field paths such as `body.config.theme.mainColor`. */
-export function parseInput<T>(schema: z.ZodType<T>, value: unknown, location: 'body' | 'query' | 'params'): T {
+export function parseInput<T>(schema: z.ZodMiniType<T>, value: unknown, location: 'body' | 'query' | 'params'): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => ({

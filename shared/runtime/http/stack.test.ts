@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import fc from 'fast-check';
-import { z } from 'zod';
 import { AppError, ConflictError, CorruptDocumentError, NotFoundError, ValidationError } from '../../domain/errors';
+import * as z from '../../domain/zod';
 import { json, route } from './route';
 import { capturedHttpFunction } from './testing';
 
@@ -27,8 +27,8 @@ function setup() {
         auth: 'account',
         summary: 'create',
         status: 201,
-        body: z.object({ name: z.string().min(1), size: z.number().int().positive() }).strict(),
-        params: z.object({ thingId: z.string().regex(/^t_[a-z0-9]+$/) }),
+        body: z.catchall(z.object({ name: z.string().check(z.minLength(1)), size: z.number().check(z.int(), z.positive()) }), z.never()),
+        params: z.object({ thingId: z.string().check(z.regex(/^t_[a-z0-9]+$/)) }),
         handle: async ({ body, params, principal }) => json(201, { ...body, id: params.thingId, principal }),
       }),
       route({
@@ -36,7 +36,7 @@ function setup() {
         path: '/things/{thingId}/archive',
         auth: 'account',
         summary: 'every body field optional',
-        body: z.strictObject({ force: z.boolean().default(false) }),
+        body: z.strictObject({ force: z._default(z.boolean(), false) }),
         handle: async ({ body }) => json(200, body),
       }),
       route({

@@ -4,7 +4,7 @@
  * "http-api-develop-integrations-lambda"; Lambda developer guide "services-cloudwatchevents".
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from '../../domain/zod';
 import {
   buildContext,
   buildHttpEvent,
@@ -29,29 +29,29 @@ const requestFields = () => ({
   queryStringParameters: stringMap(),
   pathParameters: stringMap(),
   stageVariables: stringMap(),
-  body: z.string().nullish(),
-  isBase64Encoded: z.boolean().nullish(),
+  body: z.nullish(z.string()),
+  isBase64Encoded: z.nullish(z.boolean()),
 });
 
 const v1EventSchema = builtOnFirstUse(() => {
-  const multiMap = z.record(z.string(), z.array(z.string())).nullish();
+  const multiMap = z.nullish(z.record(z.string(), z.array(z.string())));
   return z.object({
-    resource: z.string().optional(),
+    resource: z.optional(z.string()),
     path: z.string(),
-    httpMethod: z.string().min(1),
+    httpMethod: z.string().check(z.minLength(1)),
     ...requestFields(),
     multiValueHeaders: multiMap,
     multiValueQueryStringParameters: multiMap,
     requestContext: z.object({
-      accountId: z.string().optional(),
-      apiId: z.string().optional(),
-      authorizer: z.record(z.string(), z.unknown()).nullish(),
-      domainName: z.string().optional(),
-      protocol: z.string().optional(),
-      requestId: z.string().optional(),
-      requestTimeEpoch: z.number().optional(),
-      stage: z.string().optional(),
-      identity: z.object({ sourceIp: z.string().optional(), userAgent: z.string().nullish() }).optional(),
+      accountId: z.optional(z.string()),
+      apiId: z.optional(z.string()),
+      authorizer: z.nullish(z.record(z.string(), z.unknown())),
+      domainName: z.optional(z.string()),
+      protocol: z.optional(z.string()),
+      requestId: z.optional(z.string()),
+      requestTimeEpoch: z.optional(z.number()),
+      stage: z.optional(z.string()),
+      identity: z.optional(z.object({ sourceIp: z.optional(z.string()), userAgent: z.nullish(z.string()) })),
     }),
   });
 });
@@ -60,19 +60,19 @@ export type AwsV1Event = z.infer<ReturnType<typeof v1EventSchema>>;
 const v2EventSchema = builtOnFirstUse(() =>
   z.object({
     version: z.literal('2.0'),
-    routeKey: z.string().optional(),
+    routeKey: z.optional(z.string()),
     rawPath: z.string(),
-    rawQueryString: z.string().optional(),
-    cookies: z.array(z.string()).optional(),
+    rawQueryString: z.optional(z.string()),
+    cookies: z.optional(z.array(z.string())),
     ...requestFields(),
     requestContext: z.object({
-      accountId: z.string().optional(),
-      apiId: z.string().optional(),
-      domainName: z.string().optional(),
+      accountId: z.optional(z.string()),
+      apiId: z.optional(z.string()),
+      domainName: z.optional(z.string()),
       http: gatewayHttpSchema(),
-      requestId: z.string().optional(),
-      stage: z.string().optional(),
-      timeEpoch: z.number().optional(),
+      requestId: z.optional(z.string()),
+      stage: z.optional(z.string()),
+      timeEpoch: z.optional(z.number()),
     }),
   }),
 );
@@ -83,18 +83,18 @@ const scheduleEventSchema = builtOnFirstUse(() =>
     source: z.literal('aws.events'),
     'detail-type': z.literal('Scheduled Event'),
     time: z.string(),
-    resources: z.array(z.string()).min(1),
-    detail: z.record(z.string(), z.unknown()).nullish(),
+    resources: z.array(z.string()).check(z.minLength(1)),
+    detail: z.nullish(z.record(z.string(), z.unknown())),
   }),
 );
 export type AwsScheduleEvent = z.infer<ReturnType<typeof scheduleEventSchema>>;
 
 const contextSchema = builtOnFirstUse(() =>
   z.object({
-    awsRequestId: z.string().optional().catch(undefined),
-    functionName: z.string().optional().catch(undefined),
-    functionVersion: z.string().optional().catch(undefined),
-    memoryLimitInMB: z.union([z.string(), z.number()]).optional().catch(undefined),
+    awsRequestId: z.catch(z.optional(z.string()), undefined),
+    functionName: z.catch(z.optional(z.string()), undefined),
+    functionVersion: z.catch(z.optional(z.string()), undefined),
+    memoryLimitInMB: z.catch(z.optional(z.union([z.string(), z.number()])), undefined),
   }),
 );
 

@@ -15,8 +15,8 @@
  *   template when the provider knows it, else the path.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { z } from 'zod';
 import { AppError, type AppErrorOptions, type FieldIssue, ValidationError } from '../../domain/errors';
+import * as z from '../../domain/zod';
 
 export type ProviderKind =
   | 'scf-apigw'
@@ -101,20 +101,20 @@ export function builtOnFirstUse<T>(build: () => T): () => T {
   return () => (built ??= build());
 }
 
-const parsedBefore = new WeakSet<z.ZodType>();
+const parsedBefore = new WeakSet<z.ZodMiniType>();
 
 /**
  * Options for a parse by the shim. zod generates and compiles a parser for an object schema on its first parse (its
  * JIT), which a cold start would pay for the one event and context it parses; so each schema's first parse runs
  * zod's interpreter instead, and a warm instance compiles the fast parser at its second.
  */
-export function parseOptions(schema: z.ZodType): { jitless: true } | undefined {
+export function parseOptions(schema: z.ZodMiniType): { jitless: true } | undefined {
   if (parsedBefore.has(schema)) return undefined;
   parsedBefore.add(schema);
   return { jitless: true };
 }
 
-export function parseWith<S extends z.ZodType>(kind: ProviderKind, schema: S, raw: unknown): z.infer<S> {
+export function parseWith<S extends z.ZodMiniType>(kind: ProviderKind, schema: S, raw: unknown): z.infer<S> {
   const result = schema.safeParse(raw, parseOptions(schema));
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
@@ -122,28 +122,28 @@ export function parseWith<S extends z.ZodType>(kind: ProviderKind, schema: S, ra
 }
 
 /** `Record<string, string>`; null (sent by AWS for "none") is accepted and means empty. */
-export const stringMap = builtOnFirstUse(() => z.record(z.string(), z.string()).nullish());
+export const stringMap = builtOnFirstUse(() => z.nullish(z.record(z.string(), z.string())));
 /**
  * Some gateways send a repeated key as an array; accept both shapes where the docs don't pin it down. A null value
  * (seen from SCF function URLs for a header or query key sent without a value, e.g. `?flag`) is read as '' rather
  * than refused: the client can't choose how the gateway renders its request, and `?flag` is '' everywhere else.
  */
 export const looseMultiMap = builtOnFirstUse(() => {
-  const value = z
-    .string()
-    .nullable()
-    .transform((v) => v ?? '');
-  return z.record(z.string(), z.union([value, z.array(value)])).nullish();
+  const value = z.pipe(
+    z.nullable(z.string()),
+    z.transform((v) => v ?? ''),
+  );
+  return z.nullish(z.record(z.string(), z.union([value, z.array(value)])));
 });
 
 /** `requestContext.http` of API Gateway payload 2.0, which FC 3.0's HTTP trigger event copies field for field. */
 export const gatewayHttpSchema = () =>
   z.object({
-    method: z.string().min(1),
-    path: z.string().optional(),
-    protocol: z.string().optional(),
-    sourceIp: z.string().optional(),
-    userAgent: z.string().optional(),
+    method: z.string().check(z.minLength(1)),
+    path: z.optional(z.string()),
+    protocol: z.optional(z.string()),
+    sourceIp: z.optional(z.string()),
+    userAgent: z.optional(z.string()),
   });
 
 export type Pair = readonly [name: string, value: string];
@@ -324,11 +324,11 @@ export function toIsoTime(kind: ProviderKind, field: string, value: string): str
 
 const resultSchema = builtOnFirstUse(() =>
   z.object({
-    statusCode: z.number().int().min(100).max(599),
-    headers: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).nullish(),
-    multiValueHeaders: z.record(z.string(), z.array(z.union([z.string(), z.number(), z.boolean()]))).nullish(),
-    body: z.string().nullish(),
-    isBase64Encoded: z.boolean().nullish(),
+    statusCode: z.number().check(z.int(), z.gte(100), z.lte(599)),
+    headers: z.nullish(z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))),
+    multiValueHeaders: z.nullish(z.record(z.string(), z.array(z.union([z.string(), z.number(), z.boolean()])))),
+    body: z.nullish(z.string()),
+    isBase64Encoded: z.nullish(z.boolean()),
   }),
 );
 
@@ -439,7 +439,7 @@ export const asRecord = (value: unknown): Record<string, unknown> =>
  * Reads a provider's context with a schema whose every field is `.catch(undefined)`: context values are platform
  * metadata, so one of an unexpected type counts as absent, and anything but an object as an empty context.
  */
-export function parseLenient<S extends z.ZodType>(schema: S, rawContext: unknown): z.output<S> {
+export function parseLenient<S extends z.ZodMiniType>(schema: S, rawContext: unknown): z.output<S> {
   return schema.parse(asRecord(rawContext), parseOptions(schema));
 }
 
@@ -480,7 +480,7 @@ export function scheduledEvent(
 /** A timer trigger's event read with its schema; `keys` says which of its fields holds the trigger, time and payload. */
 export function timerToScheduledEvent<N extends string, T extends string, P extends string>(
   provider: ProviderKind,
-  schema: z.ZodType<Record<N | T, string> & { [K in P]?: string | null | undefined }>,
+  schema: z.ZodMiniType<Record<N | T, string> & { [K in P]?: string | null | undefined }>,
   raw: unknown,
   keys: { triggerName: N; time: T; payload: P },
 ): ScheduledEvent {

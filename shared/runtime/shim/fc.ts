@@ -7,7 +7,7 @@
  * Event handlers receive the event as a Buffer of JSON (FC "Event handlers" page); `decodeRawEvent` handles that.
  */
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from '../../domain/zod';
 import {
   buildContext,
   buildHttpEvent,
@@ -28,18 +28,18 @@ const httpEventSchema = builtOnFirstUse(() =>
     version: z.literal('v1'),
     /** Still percent-encoded; `requestContext.http.path` is the decoded one. */
     rawPath: z.string(),
-    body: z.string().nullish(),
-    isBase64Encoded: z.boolean().nullish(),
+    body: z.nullish(z.string()),
+    isBase64Encoded: z.nullish(z.boolean()),
     /** Repeated headers arrive comma-joined and stay that way: the split point is not recoverable. */
     headers: looseMultiMap(),
     /** Same for repeated query keys ("value1,value2"); FC gives no raw query string to recover them from. */
     queryParameters: looseMultiMap(),
     requestContext: z.object({
-      accountId: z.string().optional(),
-      domainName: z.string().optional(),
+      accountId: z.optional(z.string()),
+      domainName: z.optional(z.string()),
       http: gatewayHttpSchema(),
-      requestId: z.string().optional(),
-      timeEpoch: z.union([z.string(), z.number()]).optional(),
+      requestId: z.optional(z.string()),
+      timeEpoch: z.optional(z.union([z.string(), z.number()])),
     }),
   }),
 );
@@ -48,29 +48,31 @@ export type FcHttpEvent = z.infer<ReturnType<typeof httpEventSchema>>;
 const timerEventSchema = builtOnFirstUse(() =>
   z.object({
     triggerTime: z.string(),
-    triggerName: z.string().min(1),
-    payload: z.string().nullish(),
+    triggerName: z.string().check(z.minLength(1)),
+    payload: z.nullish(z.string()),
   }),
 );
 export type FcTimerEvent = z.infer<ReturnType<typeof timerEventSchema>>;
 
 const contextSchema = builtOnFirstUse(() => {
-  const lenientNumber = z.number().optional().catch(undefined);
-  const lenientString = z.string().optional().catch(undefined);
+  const lenientNumber = z.catch(z.optional(z.number()), undefined);
+  const lenientString = z.catch(z.optional(z.string()), undefined);
   return z.object({
     requestId: lenientString,
-    function: z
-      .object({
-        name: lenientString,
-        memory: lenientNumber,
-        // Not in the docs (they say `memory`); accepted because other FC material calls the setting memorySize.
-        memorySize: lenientNumber,
-        timeout: lenientNumber,
-      })
-      .optional()
-      .catch(undefined),
-    service: z.object({ qualifier: lenientString, versionId: lenientString }).optional().catch(undefined),
-    callbackWaitsForEmptyEventLoop: z.boolean().optional().catch(undefined),
+    function: z.catch(
+      z.optional(
+        z.object({
+          name: lenientString,
+          memory: lenientNumber,
+          // Not in the docs (they say `memory`); accepted because other FC material calls the setting memorySize.
+          memorySize: lenientNumber,
+          timeout: lenientNumber,
+        }),
+      ),
+      undefined,
+    ),
+    service: z.catch(z.optional(z.object({ qualifier: lenientString, versionId: lenientString })), undefined),
+    callbackWaitsForEmptyEventLoop: z.catch(z.optional(z.boolean()), undefined),
   });
 });
 export type FcContext = z.infer<ReturnType<typeof contextSchema>>;

@@ -5,7 +5,7 @@
  * (repeats kept), the raw query string, the body as base64 (binary-safe).
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from '../../domain/zod';
 import {
   buildContext,
   buildHttpEvent,
@@ -23,9 +23,9 @@ import {
 const localHttpEventSchema = builtOnFirstUse(() =>
   z.object({
     kind: z.literal('local-http'),
-    method: z.string().min(1),
+    method: z.string().check(z.minLength(1)),
     /** The request-target's path as sent (still percent-encoded), without the query. */
-    rawPath: z.string().startsWith('/'),
+    rawPath: z.string().check(z.startsWith('/')),
     /** Everything after "?", without the "?"; '' when there is none. */
     rawQueryString: z.string(),
     /** node's `req.rawHeaders` paired up: [name, value] in arrival order, names as the client spelled them. */
@@ -33,11 +33,11 @@ const localHttpEventSchema = builtOnFirstUse(() =>
     /** The whole body, base64; '' when there is none. */
     bodyBase64: z.base64(),
     clientIp: z.string(),
-    requestId: z.string().min(1),
+    requestId: z.string().check(z.minLength(1)),
     /** Values the local router extracted, if it matched a template like `/accounts/{id}`. */
-    pathParameters: z.record(z.string(), z.string()).optional(),
+    pathParameters: z.optional(z.record(z.string(), z.string())),
     /** That template, when known. */
-    resource: z.string().optional(),
+    resource: z.optional(z.string()),
   }),
 );
 export type LocalHttpEvent = z.infer<ReturnType<typeof localHttpEventSchema>>;
@@ -45,21 +45,21 @@ export type LocalHttpEvent = z.infer<ReturnType<typeof localHttpEventSchema>>;
 const localTimerEventSchema = builtOnFirstUse(() =>
   z.object({
     kind: z.literal('local-timer'),
-    triggerName: z.string().min(1),
+    triggerName: z.string().check(z.minLength(1)),
     /** ISO 8601. */
     fireTime: z.string(),
-    payload: z.string().optional(),
+    payload: z.optional(z.string()),
   }),
 );
 export type LocalTimerEvent = z.infer<ReturnType<typeof localTimerEventSchema>>;
 
 const localContextSchema = builtOnFirstUse(() =>
   z.object({
-    requestId: z.string().optional().catch(undefined),
-    functionName: z.string().optional().catch(undefined),
+    requestId: z.catch(z.optional(z.string()), undefined),
+    functionName: z.catch(z.optional(z.string()), undefined),
     /** Epoch ms by which the invocation must finish (the gateway's own timeout). */
-    deadlineMs: z.number().optional().catch(undefined),
-    memoryLimitInMB: z.number().optional().catch(undefined),
+    deadlineMs: z.catch(z.optional(z.number()), undefined),
+    memoryLimitInMB: z.catch(z.optional(z.number()), undefined),
   }),
 );
 /** What the local gateway passes as the second argument. Every field is optional so a bare test call works. */

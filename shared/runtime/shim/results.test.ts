@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from '../../domain/zod';
 import { type HttpProviderKind, type LocalHttpResult, makeCloudHandler, ShimUsageError, toProviderResult } from './index';
 import { PNG_BYTES } from './testing';
 

@@ -5,7 +5,7 @@
  * https://docs.cloudbase.net/en/api-reference/server/node-sdk/env (parseContext).
  */
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from '../../domain/zod';
 import {
   buildContext,
   buildHttpEvent,
@@ -23,12 +23,12 @@ import {
 
 /** The request as the API GW trigger gives it; the function URL's event is documented as the same format (583/96099). */
 const requestFields = () => ({
-  httpMethod: z.string().min(1),
+  httpMethod: z.string().check(z.minLength(1)),
   path: z.string(),
   headers: looseMultiMap(),
-  body: z.string().nullish(),
+  body: z.nullish(z.string()),
   // Only present when the API enables Base64 encoding; the official sample omits it.
-  isBase64Encoded: z.boolean().nullish(),
+  isBase64Encoded: z.nullish(z.boolean()),
   queryString: looseMultiMap(),
   queryStringParameters: looseMultiMap(),
 });
@@ -40,10 +40,10 @@ const apigwEventSchema = builtOnFirstUse(() =>
     stageVariables: stringMap(),
     requestContext: z.object({
       serviceId: z.string(),
-      path: z.string().optional(),
-      requestId: z.string().optional(),
-      sourceIp: z.string().optional(),
-      stage: z.string().optional(),
+      path: z.optional(z.string()),
+      requestId: z.optional(z.string()),
+      sourceIp: z.optional(z.string()),
+      stage: z.optional(z.string()),
     }),
   }),
 );
@@ -58,32 +58,32 @@ export type ScfApigwEvent = z.infer<ReturnType<typeof apigwEventSchema>>;
 const urlEventSchema = builtOnFirstUse(() =>
   z.object({
     ...requestFields(),
-    requestContext: z.object({ sourceIp: z.string().optional(), requestId: z.string().optional() }).nullish(),
+    requestContext: z.nullish(z.object({ sourceIp: z.optional(z.string()), requestId: z.optional(z.string()) })),
   }),
 );
 export type ScfUrlEvent = z.infer<ReturnType<typeof urlEventSchema>>;
 
 const timerEventSchema = builtOnFirstUse(() =>
   z.object({
-    Type: z.string().refine((type) => type.toLowerCase() === 'timer', 'Type must be "Timer" (any case)'),
-    TriggerName: z.string().min(1),
+    Type: z.string().check(z.refine((type) => type.toLowerCase() === 'timer', 'Type must be "Timer" (any case)')),
+    TriggerName: z.string().check(z.minLength(1)),
     Time: z.string(),
-    Message: z.string().nullish(),
+    Message: z.nullish(z.string()),
   }),
 );
 export type ScfTimerEvent = z.infer<ReturnType<typeof timerEventSchema>>;
 
 // Context values are platform metadata, not input: a field of an unexpected type is treated as absent.
 const contextSchema = builtOnFirstUse(() => {
-  const lenientNumber = z.number().optional().catch(undefined);
-  const lenientString = z.string().optional().catch(undefined);
+  const lenientNumber = z.catch(z.optional(z.number()), undefined);
+  const lenientString = z.catch(z.optional(z.string()), undefined);
   return z.object({
     request_id: lenientString,
     function_name: lenientString,
     function_version: lenientString,
     memory_limit_in_mb: lenientNumber,
     time_limit_in_ms: lenientNumber,
-    callbackWaitsForEmptyEventLoop: z.boolean().optional().catch(undefined),
+    callbackWaitsForEmptyEventLoop: z.catch(z.optional(z.boolean()), undefined),
   });
 });
 export type ScfContext = z.infer<ReturnType<typeof contextSchema>>;

@@ -1,7 +1,7 @@
 /** Test-only helpers shared by the shim's test files (not exported from index.ts). */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from '../../domain/zod';
 
 /** Stands for "the moment the request was received" where a provider sends no request time. */
 export const RECEIVED_AT = 1_700_000_000_000;
