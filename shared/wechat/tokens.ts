@@ -538,20 +538,10 @@ export class TokenManager implements TokenSource {
     const deadline = this.clock() + this.waitMs;
     let pause = 20;
     for (;;) {
-      let reading = this.reading.get(spec.lease);
-      if (!reading) {
-        reading = spec.read().finally(() => this.reading.delete(spec.lease));
-        this.reading.set(spec.lease, reading);
-      }
-      const current = await reading;
+      const current = await joinInFlight(this.reading, spec.lease, spec.read);
       const now = this.clock();
       if (current && current.expiresAt - now > this.refreshAheadMs) return current.token;
-      let attempt = this.refreshing.get(spec.lease);
-      if (!attempt) {
-        attempt = this.refreshUnderLease(spec).finally(() => this.refreshing.delete(spec.lease));
-        this.refreshing.set(spec.lease, attempt);
-      }
-      const refreshed = await attempt;
+      const refreshed = await joinInFlight(this.refreshing, spec.lease, () => this.refreshUnderLease(spec));
       if (refreshed !== null) return refreshed;
       // Another instance holds the lease and is refreshing. A token that still works is good enough meanwhile.
       if (current && current.expiresAt > now) return current.token;
@@ -628,4 +618,14 @@ export class TokenManager implements TokenSource {
     registerSecret(value);
     return value;
   }
+}
+
+/** The promise under way for `key` in `inFlight`, or a new one from `start` that every caller until it settles shares. */
+function joinInFlight<T>(inFlight: Map<string, Promise<T>>, key: string, start: () => Promise<T>): Promise<T> {
+  let running = inFlight.get(key);
+  if (!running) {
+    running = start().finally(() => inFlight.delete(key));
+    inFlight.set(key, running);
+  }
+  return running;
 }
