@@ -300,20 +300,31 @@ export function classicZodInputs(inputs: readonly string[]): string[] {
   return inputs.filter((input) => /(^|[\\/])node_modules[\\/]zod[\\/](v4[\\/]classic[\\/]|v3[\\/]|(v4[\\/])?index\.c?js$)/.test(input));
 }
 
-/** The Node built-ins @middy/core imports only for `streamifyResponse`. */
-const MIDDY_STREAM_MODULES = /^node:stream(\/promises|\/web)?$/;
+/**
+ * Node built-ins a bundle imports but a cold start need not load, by the code that imports them: @middy/core's
+ * `node:stream*` serve only `streamifyResponse`; our outbound POST (shared/runtime/outbound/guarded-post.ts, the
+ * webhook deliveries every function may make after a state change) needs `node:dns`, `node:http` and `node:https`
+ * only when it sends one. Loading http, https (and through them net, tls) and dns costs a cold start 7–13 ms on
+ * this machine (`node -e` timing their `require`), and most first requests send nothing.
+ */
+const LAZY_BUILTINS: readonly { importer: RegExp; modules: RegExp }[] = [
+  { importer: /[\\/]node_modules[\\/]@middy[\\/]core[\\/]/, modules: /^node:stream(\/promises|\/web)?$/ },
+  { importer: /[\\/]shared[\\/]runtime[\\/]outbound[\\/]/, modules: /^node:(dns|https?)$/ },
+];
 
 /**
- * Resolves @middy/core's imports of `node:stream*` to a module whose exports are getters that `require` the
- * built-in on first access: middy reads them only when streaming a response, so a cold start never loads them.
- * The export names are the built-in's own, read here (a name the runtime's older Node lacks reads `undefined`,
- * as the real import would).
+ * Resolves the imports listed in `LAZY_BUILTINS` to a module whose exports are getters that `require` the
+ * built-in on first access, so a cold start loads it only when the code reads one of them (every such import is
+ * read inside a function, not at import). The export names are the built-in's own, read here (a name the
+ * runtime's older Node lacks reads `undefined`, as the real import would).
  */
-export const lazyMiddyStreamsPlugin: Plugin = {
-  name: 'lazy-middy-streams',
+export const lazyBuiltinsPlugin: Plugin = {
+  name: 'lazy-builtins',
   setup(pluginBuild) {
-    pluginBuild.onResolve({ filter: MIDDY_STREAM_MODULES }, (args) =>
-      /[\\/]node_modules[\\/]@middy[\\/]core[\\/]/.test(args.importer) ? { path: args.path, namespace: 'lazy-builtin' } : undefined,
+    pluginBuild.onResolve({ filter: /^node:/ }, (args) =>
+      LAZY_BUILTINS.some(({ importer, modules }) => modules.test(args.path) && importer.test(args.importer))
+        ? { path: args.path, namespace: 'lazy-builtin' }
+        : undefined,
     );
     pluginBuild.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => {
       const names = Object.keys(require(args.path) as object);
@@ -446,7 +457,7 @@ export async function buildFunctions(names = functionNames(), options: BuildOpti
         ...bundleOptions(dir),
         sourcemap: 'external',
         external: EXTERNAL_DRIVERS,
-        plugins: [zodEnglishOnlyPlugin, lazyMiddyStreamsPlugin],
+        plugins: [zodEnglishOnlyPlugin, lazyBuiltinsPlugin],
         logLevel: 'warning',
       });
       const output = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith(`/${BUNDLE_FILES.bundle}`))?.[1];

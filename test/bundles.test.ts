@@ -31,6 +31,7 @@ import {
   functionNames,
   LOADED_BUNDLES,
   type LoadedBundle,
+  lazyBuiltinsPlugin,
   loaderSource,
   localBundleEnv,
   produceCodeCache,
@@ -52,7 +53,8 @@ const RUNNER = `
 const fs = require('node:fs');
 const [bundle, eventFile, contextFile] = process.argv.slice(2);
 const caches = () => Object.fromEntries([...(globalThis[Symbol.for(${JSON.stringify(LOADED_BUNDLES)})] || new Map())].map(([name, loaded]) => [name, loaded.cache]));
-const report = (outcome) => { process.stdout.write('\\n@@' + JSON.stringify({ ...outcome, modules: Object.keys(require.cache), caches: caches() })); process.exit(0); };
+const builtins = () => process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice('NativeModule '.length));
+const report = (outcome) => { process.stdout.write('\\n@@' + JSON.stringify({ ...outcome, modules: Object.keys(require.cache), builtins: builtins(), caches: caches() })); process.exit(0); };
 let mod;
 try { mod = require(bundle); } catch (e) { report({ loadError: String(e && e.stack || e) }); }
 Promise.resolve()
@@ -65,6 +67,8 @@ interface RunReport {
   result?: { statusCode?: number; headers?: Record<string, string>; body?: string; isBase64Encoded?: boolean; [key: string]: unknown };
   error?: { name?: string; code?: string; message: string; stack: string };
   modules: string[];
+  /** Node's built-in modules the process loaded (`process.moduleLoadList`), e.g. `https`, `stream/web`. */
+  builtins: string[];
   /** Script name (`<function>/bundle.js`, `node_modules/<driver>/bundle.js`) → what its loader did with the cache. */
   caches: Record<string, LoadedBundle['cache']>;
 }
@@ -232,6 +236,8 @@ describe('function bundles', () => {
     }
     // Only better-sqlite3 (STORE=sqlite); the cloud drivers stay unloaded.
     expect(loadedDrivers(report).every((m) => m.includes('better-sqlite3'))).toBe(true);
+    // Built-ins only a webhook delivery or a streamed response reads stay unloaded (scripts/build.ts LAZY_BUILTINS).
+    expect(report.builtins.filter((m) => /^(https?|dns|tls|stream\/web)$/.test(m))).toEqual([]);
     // Compiled from the code cache the build made (this Node made it, so V8 takes it).
     expect(report.caches).toEqual({ [`${name}/bundle.js`]: 'used' });
   });
@@ -409,6 +415,44 @@ describe('code cache', () => {
     expect(report.loadError).toBeUndefined();
     expect(report.caches).toEqual({ 'maintenance/bundle.js': status });
     expect(report.result).toEqual({ purged: expect.any(Number) });
+  });
+});
+
+describe('lazy built-ins', () => {
+  it('an outbound POST loads node:http only when it sends, and still answers through the getters', async () => {
+    const dir = join(work, 'lazy-builtins');
+    await build({
+      stdin: {
+        contents: [
+          "import { createServer } from 'node:net';",
+          "import { guardedPost } from './shared/runtime/outbound/guarded-post';",
+          'const loaded = () => process.moduleLoadList.filter((m) => /^NativeModule (https?|dns)$/.test(m)).map((m) => m.slice(13));',
+          'const before = loaded();',
+          // A raw TCP server answering one HTTP request: the test's own side must not load node:http either.
+          "const server = createServer((socket) => socket.once('data', () => socket.end('HTTP/1.1 204 No Content\\r\\nconnection: close\\r\\n\\r\\n')));",
+          "server.listen(0, '127.0.0.1', async () => {",
+          "  const url = 'http://127.0.0.1:' + server.address().port + '/hook';",
+          "  const outcome = await guardedPost(url, {}, '{}', { mode: 'local', timeoutMs: 5000, maxAnswerBytes: 100 });",
+          '  server.close();',
+          '  process.stdout.write(JSON.stringify({ before, after: loaded(), outcome }));',
+          '});',
+        ].join('\n'),
+        resolveDir: root,
+        loader: 'ts',
+      },
+      outfile: join(dir, 'probe.js'),
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      plugins: [lazyBuiltinsPlugin],
+      logLevel: 'silent',
+    });
+    const child = spawnSync(process.execPath, [join(dir, 'probe.js')], { encoding: 'utf8', timeout: 60_000 });
+    expect(JSON.parse(child.stdout)).toMatchObject({
+      before: [],
+      after: expect.arrayContaining(['http']),
+      outcome: { kind: 'answered', status: 204 },
+    });
   });
 });
 
