@@ -172,7 +172,10 @@ export class InvocationMetrics {
     const byMetric = new Map<MetricName, number[]>();
     const series: Record<string, unknown>[] = [];
     for (const s of this.series.values()) {
-      byMetric.set(s.metric, [...(byMetric.get(s.metric) ?? []), ...s.values]);
+      // Appended in place: a poller tick can record thousands of values over dozens of series of one metric.
+      const all = byMetric.get(s.metric);
+      if (all) for (const value of s.values) all.push(value);
+      else byMetric.set(s.metric, s.values.slice());
       if (Object.keys(s.labels).length === 0) continue;
       const value = reduce(s.metric, s.values);
       series.push({ metric: s.metric, labels: s.labels, ...(Array.isArray(value) ? { values: value } : { value }) });
