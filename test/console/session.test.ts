@@ -59,4 +59,19 @@ describe('the console’s key across rotations', () => {
     await page.getByRole('heading', { name: '登录控制台' }).waitFor();
     expect(await tabKey()).toBeNull();
   });
+
+  step('a key the API refuses is said once, under the field', async () => {
+    const page = current();
+    await page.getByLabel('API 密钥').fill('wxa_not-a-key-of-anyone-0123456789');
+    await page.getByRole('button', { name: '登录' }).click();
+    const field = page.locator('[data-field-error=true]');
+    await field.waitFor();
+    // The field's own words (what its tips show and its input is described by).
+    const said = ((await field.locator('.visually-hidden').textContent()) ?? '').trim();
+    expect(said).not.toBe('');
+    await page.locator('.t-form__item').getByText(said, { exact: true }).first().waitFor();
+    // Not again in an alert under the form (it was, until 2026-12-07).
+    expect(await page.locator('.t-alert').filter({ hasText: said }).count()).toBe(0);
+    expect(await tabKey()).toBeNull();
+  });
 });

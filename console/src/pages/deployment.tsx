@@ -1,5 +1,5 @@
 import { useContext, useState } from 'react';
-import { Alert, Button, Card, Descriptions, MessagePlugin, Space, Steps, Tag, Timeline } from 'tdesign-react';
+import { Alert, Button, Card, Descriptions, Form, MessagePlugin, Space, Steps, Tag, Timeline } from 'tdesign-react';
 import { isInFlightState } from '../../../shared/domain/deployment-states';
 import type { DeploymentView, EndpointName } from '../api';
 import { actorText, commandText, deploymentStateText, formatTime, LangContext, type T, useT } from '../i18n';
@@ -286,6 +286,11 @@ function Testers({ deployment, onChanged }: { deployment: DeploymentView; onChan
       setError(plainError(t, failure));
     }
   };
+  const addTesters = () => {
+    const testers = more.split(/[\s,，]+/).filter(Boolean);
+    // An empty field adds nothing (no disabled button: TDesign's greys fail the contrast check).
+    if (testers.length > 0) void bind(testers);
+  };
   if (deployment.state !== 'built' && deployment.boundTesters.length === 0 && deployment.refusedTesters.length === 0) return null;
   return (
     <div className="testers">
@@ -307,23 +312,19 @@ function Testers({ deployment, onChanged }: { deployment: DeploymentView; onChan
         />
       ) : null}
       {deployment.state === 'built' ? (
-        <Field label={t('添加体验者微信号', 'Add testers (WeChat ids)')} error={error}>
-          {(id, describedBy) => (
-            <Space breakLine>
-              <TextInput id={id} describedBy={describedBy} value={more} onChange={setMore} name="testers" invalid={!!error} />
-              <Button
-                variant="outline"
-                onClick={() => {
-                  const testers = more.split(/[\s,，]+/).filter(Boolean);
-                  // An empty field adds nothing (no disabled button: TDesign's greys fail the contrast check).
-                  if (testers.length > 0) void bind(testers);
-                }}
-              >
-                {t('添加', 'Add')}
-              </Button>
-            </Space>
-          )}
-        </Field>
+        // A form of its own: the label above the input (TDesign's side label cut it at 100 px), Enter adds.
+        <Form labelAlign="top" onSubmit={addTesters} preventSubmitDefault>
+          <Field label={t('添加体验者微信号', 'Add testers (WeChat ids)')} error={error}>
+            {(id, describedBy) => (
+              <Space breakLine>
+                <TextInput id={id} describedBy={describedBy} value={more} onChange={setMore} name="testers" invalid={!!error} />
+                <Button type="submit" variant="outline">
+                  {t('添加', 'Add')}
+                </Button>
+              </Space>
+            )}
+          </Field>
+        </Form>
       ) : null}
     </div>
   );

@@ -64,7 +64,6 @@ export function SignInPage({ onSignIn, keyRefused }: { onSignIn(key: string): Pr
             {t('登录', 'Sign in')}
           </Button>
         </Form>
-        {error ? <Alert theme="error" message={error} className="gap" /> : null}
       </Card>
     </div>
   );
