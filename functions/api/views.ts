@@ -6,7 +6,7 @@
 
 import { type Asset, assetSchema } from '../../shared/app/collections';
 import { type Account, accountSchema, primaryOf } from '../../shared/domain/account';
-import { type App, type AssetMeta, appSchema, effectiveTheme, IOT_VIDEO_THEME_DEFAULTS } from '../../shared/domain/app';
+import { APP_WARNING_CODES, type App, type AssetMeta, appSchema, effectiveTheme, IOT_VIDEO_THEME_DEFAULTS } from '../../shared/domain/app';
 import { appStatusOf, appStatusSchema, appWarnings } from '../../shared/domain/app-state';
 import { lazyTarget } from '../../shared/domain/common';
 import { type Deployment, deploymentSchema, deploymentStateSchema } from '../../shared/domain/deployment';
@@ -22,6 +22,9 @@ import { libraryTemplateSchema } from '../../shared/domain/templates';
 import * as z from '../../shared/domain/zod';
 
 // ------------------------------------------------------------------------------------------------ accounts
+
+/** Why an account cannot publish (`publishBlockedCode`). */
+export const PUBLISH_BLOCKED_CODES = ['PRIMARY_NOT_BOUND', 'PRIMARY_UNBOUND', 'PRIMARY_TAKEN'] as const;
 
 export const accountView = z
   .extend(z.omit(lazyTarget(accountSchema), { apiKeyHashes: true }), {
@@ -40,6 +43,10 @@ export const accountView = z
       description: 'False while no primary mini program is bound: no mini program of the account can publish.',
     }),
     publishBlockedReason: z.nullable(z.string()),
+    publishBlockedCode: z.nullable(z.enum(PUBLISH_BLOCKED_CODES)).clone().register(z.globalRegistry, {
+      description:
+        'Why canPublish is false, by a stable code (publishBlockedReason says it in English): PRIMARY_NOT_BOUND (never bound), PRIMARY_UNBOUND (unbound here or revoked on WeChat), PRIMARY_TAKEN (another account bound it). null when canPublish.',
+    }),
   })
   .clone()
   .register(z.globalRegistry, { id: 'Account' });
@@ -56,6 +63,13 @@ export function toAccountView(account: Account, primary: MiniProgram | null): Ac
     apiKeyCount: apiKeyHashes.length,
     primaryMiniProgramStatus: primary ? { status: primary.status, statusReason: primary.statusReason, nickname: primary.nickname } : null,
     canPublish: bound,
+    publishBlockedCode: bound
+      ? null
+      : !was
+        ? 'PRIMARY_NOT_BOUND'
+        : why?.event === 'mini-program-taken'
+          ? 'PRIMARY_TAKEN'
+          : 'PRIMARY_UNBOUND',
     publishBlockedReason: bound
       ? null
       : was
@@ -91,11 +105,18 @@ const appDerived = z.object({
     .clone()
     .register(z.globalRegistry, { description: 'The deployment the status comes from; null before the first build.' }),
   warnings: z
-    .array(z.object({ field: z.string(), message: z.string() }))
+    .array(
+      z.object({
+        field: z.string(),
+        code: z.enum(APP_WARNING_CODES),
+        message: z.string(),
+        params: z.record(z.string(), z.union([z.string(), z.number()])),
+      }),
+    )
     .clone()
     .register(z.globalRegistry, {
       description:
-        'Accepted, but worth fixing: an image wider than the template suggests, products not linked. A build is not refused for them.',
+        'Accepted, but worth fixing: an image wider than the template suggests, products not linked. A build is not refused for them. `code` is stable; `message` is English, made of `params` (a client words it in its own language from code and params).',
     }),
   effectiveTheme: z.nullable(colours).clone().register(z.globalRegistry, {
     description:
@@ -114,7 +135,12 @@ export const toAppView = (app: App, latest: Deployment | null, assets: ReadonlyM
   ...app,
   status: appStatusOf(app, latest),
   latestDeployment: latest ? { id: latest.id, state: latest.state } : null,
-  warnings: appWarnings(app, assets).map((warning) => ({ field: warning.path, message: warning.message })),
+  warnings: appWarnings(app, assets).map((warning) => ({
+    field: warning.path,
+    code: warning.code,
+    message: warning.message,
+    params: warning.params,
+  })),
   effectiveTheme: app.kind === 'iot-video' ? effectiveTheme(app.config) : null,
   themeDefaults: app.kind === 'iot-video' ? { ...IOT_VIDEO_THEME_DEFAULTS } : null,
 });

@@ -3,9 +3,8 @@
  * and its images: a frontend shows the app's step of the seed's flow without reading deployments itself.
  */
 
-import { type App, type AssetMeta, imageRefs, imageWarnings } from './app';
+import { type App, type AppWarning, type AssetMeta, imageRefs, imageWarnings } from './app';
 import { type Deployment, type DeploymentState, isTerminal } from './deployment';
-import type { FieldIssue } from './errors';
 import * as z from './zod';
 
 /**
@@ -56,24 +55,28 @@ export const appStatusOf = (app: Pick<App, 'miniProgramAppid'>, latest: Deployme
  * What is accepted but worth fixing: images wider than the template suggests, and an iot-video app whose
  * products are not linked (devices cannot be added by hand) or whose reminders name a product it is not linked to.
  */
-export const appWarnings = (app: App, assets: ReadonlyMap<string, AssetMeta>): FieldIssue[] => {
+export const appWarnings = (app: App, assets: ReadonlyMap<string, AssetMeta>): AppWarning[] => {
   if (app.kind !== 'iot-video') return [];
   const linked = new Set(app.productIds);
-  const products: FieldIssue[] =
+  const products: AppWarning[] =
     linked.size === 0
       ? [
           {
             path: 'productIds',
+            code: 'NO_PRODUCT_LINKED',
+            params: {},
             message:
               'no IoT Video product is linked to the app: users cannot add devices by hand in the mini program until one is (PUT /v1/apps/{appId}/products)',
           },
         ]
-      : app.config.reminders.flatMap((reminder, index) =>
+      : app.config.reminders.flatMap((reminder, index): AppWarning[] =>
           linked.has(reminder.defaultProductId)
             ? []
             : [
                 {
                   path: `config.reminders.${index}.defaultProductId`,
+                  code: 'REMINDER_PRODUCT_NOT_LINKED',
+                  params: { productId: reminder.defaultProductId },
                   message: `product ${reminder.defaultProductId} is not linked to the app; link it (PUT /v1/apps/{appId}/products) or name a linked one`,
                 },
               ],

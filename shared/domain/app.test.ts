@@ -142,10 +142,14 @@ describe('images', () => {
     expect(imageWarnings(refs, assets)).toEqual([
       {
         path: 'config.afterSales.appDownloadQrImage',
+        code: 'IMAGE_WIDER_THAN_SUGGESTED',
+        params: { width: 151, suggestedMaxWidth: 150 },
         message: expect.stringContaining('151 px wide and the IoT Video template suggests at most 150 px'),
       },
       {
         path: 'config.instructionsImage',
+        code: 'IMAGE_WIDER_THAN_SUGGESTED',
+        params: { width: 371, suggestedMaxWidth: 370 },
         message: expect.stringContaining('371 px wide and the IoT Video template suggests at most 370 px'),
       },
     ]);

@@ -458,14 +458,26 @@ export const checkImages = (refs: readonly ImageRef[], assets: ReadonlyMap<strin
     return [];
   });
 
+/** The warnings an app can carry, by a stable code: a client words them in its reader's language from the code and params. */
+export const APP_WARNING_CODES = ['IMAGE_WIDER_THAN_SUGGESTED', 'NO_PRODUCT_LINKED', 'REMINDER_PRODUCT_NOT_LINKED'] as const;
+export type AppWarningCode = (typeof APP_WARNING_CODES)[number];
+
+/** Accepted, but worth fixing: at a field (`path`), with the English `message` and the figures it is made of. */
+export interface AppWarning extends FieldIssue {
+  readonly code: AppWarningCode;
+  readonly params: Readonly<Record<string, string | number>>;
+}
+
 /** What a user should know about images that are accepted all the same: wider than the template suggests. */
-export const imageWarnings = (refs: readonly ImageRef[], assets: ReadonlyMap<string, AssetMeta>): FieldIssue[] =>
-  refs.flatMap((ref): FieldIssue[] => {
+export const imageWarnings = (refs: readonly ImageRef[], assets: ReadonlyMap<string, AssetMeta>): AppWarning[] =>
+  refs.flatMap((ref): AppWarning[] => {
     const width = assets.get(ref.assetId)?.width;
     if (ref.suggestedMaxWidth === null || width === undefined || width <= ref.suggestedMaxWidth) return [];
     return [
       {
         path: ref.path,
+        code: 'IMAGE_WIDER_THAN_SUGGESTED',
+        params: { width, suggestedMaxWidth: ref.suggestedMaxWidth },
         message: `the image is ${width} px wide and the IoT Video template suggests at most ${ref.suggestedMaxWidth} px: it is accepted, but the mini program may show it scaled down`,
       },
     ];

@@ -23,6 +23,7 @@ const accountView = z.object({
   primaryMiniProgramStatus: z.nullable(z.object({ status: z.string() })),
   canPublish: z.boolean(),
   publishBlockedReason: z.nullable(z.string()),
+  publishBlockedCode: z.nullable(z.string()),
 });
 const assetReply = z.object({
   id: z.string(),
@@ -78,6 +79,7 @@ describe('accounts and API keys', () => {
       id: account.id,
       primaryStatus: 'none',
       canPublish: false,
+      publishBlockedCode: 'PRIMARY_NOT_BOUND',
       primaryMiniProgramStatus: null,
     });
     expect(JSON.stringify(me.body)).not.toContain(apiKey);
@@ -234,13 +236,27 @@ describe('image assets', () => {
     const { id } = idReply.parse((await postIotVideoApp(api, exampleIotVideoConfig(images))).body);
     const wide = await uploadPng(api, 151);
     const warningsOf = (body: unknown) =>
-      z.object({ warnings: z.array(z.object({ field: z.string(), message: z.string() })) }).parse(body).warnings;
+      z
+        .object({
+          warnings: z.array(
+            z.object({
+              field: z.string(),
+              code: z.string(),
+              message: z.string(),
+              params: z.record(z.string(), z.union([z.string(), z.number()])),
+            }),
+          ),
+        })
+        .parse(body).warnings;
 
     const put = await api.put(`/v1/apps/${id}/config`, exampleIotVideoConfig({ ...images, appDownloadQr: wide }));
     expect(put.status).toBe(200);
     expect(warningsOf(put.body).filter((w) => w.field.includes('Image'))).toEqual([
       {
         field: 'config.afterSales.appDownloadQrImage',
+        // The code and figures a client words the warning with in its reader's language (the console does).
+        code: 'IMAGE_WIDER_THAN_SUGGESTED',
+        params: { width: 151, suggestedMaxWidth: 150 },
         message: expect.stringContaining('151 px wide and the IoT Video template suggests at most 150 px'),
       },
     ]);
@@ -364,6 +380,7 @@ describe('authorization URLs', () => {
       primaryMiniProgramStatus: { status: 'authorized' },
       canPublish: true,
       publishBlockedReason: null,
+      publishBlockedCode: null,
     });
     const mp = z
       .object({

@@ -93,7 +93,7 @@ const appView = z.object({
   id: z.string(),
   status: z.string(),
   latestDeployment: z.nullable(z.object({ id: z.string(), state: z.string() })),
-  warnings: z.array(z.object({ field: z.string(), message: z.string() })),
+  warnings: z.array(z.object({ field: z.string(), code: z.string(), message: z.string() })),
   effectiveTheme: z.nullable(z.object({ mainColor: z.string(), secondaryColor: z.string() })),
   themeDefaults: z.nullable(z.object({ mainColor: z.string(), secondaryColor: z.string() })),
   config: z.record(z.string(), z.unknown()),
@@ -128,7 +128,7 @@ describe('an iot-video app shows its defaults and products', () => {
     expect(one.status).toBe(200);
     expect(appView.parse(one.body)).toMatchObject({
       productIds: [EXAMPLE_PRODUCT_IDS[0]],
-      warnings: [{ field: 'config.reminders.1.defaultProductId' }],
+      warnings: [{ field: 'config.reminders.1.defaultProductId', code: 'REMINDER_PRODUCT_NOT_LINKED' }],
     });
 
     const both = appView.parse((await api.put(`/v1/apps/${created.id}/products`, { productIds: EXAMPLE_PRODUCT_IDS })).body);

@@ -40,6 +40,10 @@ describe('roles', () => {
     const unbind = await api.post(`/v1/mini-programs/${appid}/unbind`, {});
     expect(unbind.status).toBe(409);
     expect(errorOf(unbind).code).toBe('PRIMARY_UNBIND_NEEDS_FORCE');
+
+    expectStatus(await api.post(`/v1/mini-programs/${appid}/unbind`, { force: true }), 200);
+    const account = accountReply.parse(expectStatus(await api.get('/v1/account'), 200).body);
+    expect(account).toMatchObject({ canPublish: false, publishBlockedCode: 'PRIMARY_UNBOUND' });
   });
 
   it('after the primary moves to another mini program, the old one is only its app’s target and unbinds without force', async () => {
@@ -81,6 +85,7 @@ const accountReply = z.object({
   primaryStatus: z.string(),
   canPublish: z.boolean(),
   publishBlockedReason: z.nullable(z.string()),
+  publishBlockedCode: z.nullable(z.string()),
   history: z.array(z.object({ event: z.string(), miniProgramAppid: z.string(), message: z.string() })),
 });
 const appReply = z.object({
@@ -125,6 +130,7 @@ describe('another account takes a mini program', () => {
     expect(account.history.at(-1)?.message).toContain(`${primary} was authorized to an app of another account`);
     expect(account.history.at(-1)?.message).toContain("It was this account's primary mini program");
     expect(account.publishBlockedReason).toContain(`${primary} was authorized to an app of another account`);
+    expect(account.publishBlockedCode).toBe('PRIMARY_TAKEN');
   });
 });
 

@@ -6,6 +6,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ERROR_TEXTS, errorText, FIELD_TEXTS, fieldErrorText, type T } from '../../console/src/api-errors';
+import { PUBLISH_BLOCKED_TEXTS, publishBlockedText, WARNING_TEXTS, warningFieldLabel, warningText } from '../../console/src/notice-texts';
+import { PUBLISH_BLOCKED_CODES } from '../../functions/api/views';
+import { APP_WARNING_CODES } from '../../shared/domain/app';
 
 const root = resolve(__dirname, '..', '..');
 
@@ -78,7 +81,9 @@ describe('the console’s error texts', () => {
   });
 
   it('translates every code a console call can be answered with', () => {
-    expect(answerable.filter((code) => !(code in ERROR_TEXTS))).toEqual([]);
+    // An app's warnings and why an account cannot publish are notices, worded by console/src/notice-texts.ts.
+    const notices = new Set<string>([...Object.keys(WARNING_TEXTS), ...Object.keys(PUBLISH_BLOCKED_TEXTS)]);
+    expect(answerable.filter((code) => !(code in ERROR_TEXTS) && !notices.has(code))).toEqual([]);
   });
 
   it('has Chinese in every Chinese text and none in the English ones', () => {
@@ -103,5 +108,35 @@ describe('the console’s error texts', () => {
     expect(fieldErrorText(zh, 'config.reminders.1.modelId', 'a model_id is 1–64 letters')).toContain('model_id');
     expect(fieldErrorText(zh, 'config.productManuals.3.image', 'asset a does not exist')).toContain('上传');
     expect(fieldErrorText(zh, 'config.window.navigationBarTitleText', 'as the API said it')).toBe('as the API said it');
+  });
+});
+
+describe('the console’s notice texts', () => {
+  it('words every warning and publish-blocked code the API defines, in both languages, from its params', () => {
+    expect(Object.keys(WARNING_TEXTS).sort()).toEqual([...APP_WARNING_CODES].sort());
+    expect(Object.keys(PUBLISH_BLOCKED_TEXTS).sort()).toEqual([...PUBLISH_BLOCKED_CODES].sort());
+    const wide = {
+      field: 'config.afterSales.appDownloadQrImage',
+      code: 'IMAGE_WIDER_THAN_SUGGESTED' as const,
+      message: 'the image is 200 px wide and the IoT Video template suggests at most 150 px',
+      params: { width: 200, suggestedMaxWidth: 150 },
+    };
+    expect(warningText(zh, wide)).toBe('图片宽 200 px，模板建议不超过 150 px：可以使用，但小程序可能缩小显示。');
+    expect(warningText(en, wide)).toContain('200 px wide');
+    expect(warningFieldLabel(zh, wide.field)).toBe('App 下载二维码');
+    expect(warningFieldLabel(zh, 'config.reminders.1.defaultProductId')).toBe('强提醒 2 · 默认产品 ID');
+    expect(warningFieldLabel(zh, 'config.somethingNew')).toBe('config.somethingNew');
+    const blocked = { publishBlockedCode: 'PRIMARY_TAKEN' as const, publishBlockedReason: 'English', primaryMiniProgram: null };
+    expect(publishBlockedText(zh, blocked)).toContain('已被其他账号绑定');
+    expect(publishBlockedText(zh, { ...blocked, publishBlockedCode: null })).toBeNull();
+    const han = /\p{Script=Han}/u;
+    for (const code of APP_WARNING_CODES) {
+      expect(WARNING_TEXTS[code](zh, {})).toMatch(han);
+      expect(WARNING_TEXTS[code](en, {})).not.toMatch(han);
+    }
+    for (const code of PUBLISH_BLOCKED_CODES) {
+      expect(PUBLISH_BLOCKED_TEXTS[code](zh, 'wx1')).toMatch(han);
+      expect(PUBLISH_BLOCKED_TEXTS[code](en, 'wx1')).not.toMatch(han);
+    }
   });
 });

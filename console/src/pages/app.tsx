@@ -3,6 +3,7 @@ import { Alert, Button, Card, Form, MessagePlugin, Space, Tag } from 'tdesign-re
 import { isOpenState } from '../../../shared/domain/deployment-states';
 import { ApiError, type AppView } from '../api';
 import { appKindText, appStatusText, appTargetText, deploymentStateText, formatTime, LangContext, useT } from '../i18n';
+import { warningFieldLabel, warningText } from '../notice-texts';
 import { AuthorizationDialog, Busy, LoadError, PageTitle, plainError, TextField, useLoad, usePolling, useSession } from '../ui';
 import {
   byCategory,
@@ -85,7 +86,7 @@ export function AppPage({ appId }: { appId: string }) {
           message={
             <ul className="plain-list">
               {data.warnings.map((w) => (
-                <li key={w.field}>{`${w.field}: ${w.message}`}</li>
+                <li key={w.field}>{`${warningFieldLabel(t, w.field)}${t('：', ': ')}${warningText(t, w)}`}</li>
               ))}
             </ul>
           }
@@ -108,7 +109,7 @@ function ConfigCard({ app, onSaved }: { app: AppView; onSaved(): void }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   // The app's own warnings, by the field paths the form uses.
-  const warnings = new Map(app.warnings.map((w) => [w.field, w.message]));
+  const warnings = new Map(app.warnings.map((w) => [w.field, warningText(t, w)]));
 
   const save = async () => {
     setError(null);

@@ -1,6 +1,7 @@
 import { useContext, useState } from 'react';
 import { Alert, Button, Card, Descriptions, MessagePlugin, Tag } from 'tdesign-react';
 import { formatTime, LangContext, miniProgramStatusText, useT } from '../i18n';
+import { publishBlockedText } from '../notice-texts';
 import { AuthorizationDialog, Busy, confirm, LoadError, PageTitle, plainError, useLoad, usePolling, useSession } from '../ui';
 import { unbindWithWarning } from './unbind';
 
@@ -101,8 +102,8 @@ export function HomePage() {
             message={t('授权已失效：请主小程序管理员重新扫码授权。', 'The authorization lapsed: ask the primary’s admin to scan again.')}
           />
         ) : null}
-        {!data.canPublish && primary && data.publishBlockedReason ? (
-          <Alert theme="warning" className="gap" message={data.publishBlockedReason} />
+        {!data.canPublish && primary && data.publishBlockedCode ? (
+          <Alert theme="warning" className="gap" data-testid="publish-blocked" message={publishBlockedText(t, data)} />
         ) : null}
         <div className="actions">
           <Button
