@@ -332,7 +332,10 @@ export const lazyMiddyStreamsPlugin: Plugin = {
 export interface BuildOptions {
   /** Where `<name>/index.js` go; default `dist/`. Each `<outdir>/<name>` is emptied first. */
   outdir?: string;
-  /** Stores whose drivers are vendored next to each bundle; default from `STORE` (see `storesToShip`). */
+  /**
+   * The stores the bundles are built for: their adapters are in `bundle.js`, the drivers of the cloud ones vendored
+   * next to it; default from `STORE` (see `storesToShip`).
+   */
   stores?: readonly StoreKind[];
   /** The Node binary that makes each bundle's V8 code cache, or false for none; default `codeCacheNode(process.env)`. */
   codeCache?: string | false;
@@ -342,6 +345,8 @@ export interface BundleReport {
   name: string;
   bytes: number;
   budgetBytes: number;
+  /** The stores the bundle is built for (the only adapters it carries). */
+  stores: readonly StoreKind[];
   /** The vendored drivers: `bytes` of their code (`bundle.js`), `codeCacheBytes` of their V8 code cache (0: none). */
   drivers: { package: string; bytes: number; budgetBytes: number; codeCacheBytes: number }[];
   /** Size of `bundle.js.v8cache` and the Node that made it; undefined when none was made. */
@@ -350,17 +355,35 @@ export interface BundleReport {
   largest: { input: string; bytes: number }[];
 }
 
-/** `--store=all|none|<kind>[,<kind>]` wins; else `STORE`; else cloudbase, the default STORE of serverless.yml. */
+const STORE_KINDS: readonly StoreKind[] = ['sqlite', 'cloudbase', 'mongodb'];
+
+/**
+ * The stores the bundles are built for: `--store=all|<kind>[,<kind>]` wins; else `STORE`; else cloudbase, the default
+ * STORE of serverless.yml. A bundle carries the adapters of these stores only, and the drivers of the cloud ones.
+ */
 export function storesToShip(argv: readonly string[], env: NodeJS.ProcessEnv): StoreKind[] {
   const flag = argv.find((a) => a.startsWith('--store='))?.slice('--store='.length);
   const text = flag ?? env.STORE ?? 'cloudbase';
-  if (text === 'all') return ['cloudbase', 'mongodb'];
-  if (text === 'none' || text === '') return [];
+  if (text === 'all') return [...STORE_KINDS];
   const kinds = text.split(',').map((s) => s.trim());
   for (const kind of kinds) {
-    if (kind !== 'sqlite' && kind !== 'cloudbase' && kind !== 'mongodb') throw new Error(`unknown store ${kind}`);
+    if (!(STORE_KINDS as readonly string[]).includes(kind)) throw new Error(`unknown store "${kind}" (sqlite, cloudbase, mongodb or all)`);
   }
   return kinds as StoreKind[];
+}
+
+/**
+ * What shared/store/open.ts reads to leave out the adapters of the stores a bundle is not built for: each
+ * `process.env.WXA_BUNDLE_OMITS_<KIND>` becomes a constant, so esbuild drops the other adapters' `import()`.
+ */
+export function storeDefines(stores: readonly StoreKind[]): Record<string, string> {
+  if (stores.length === 0) throw new Error('a bundle is built for at least one store (--store=<kind>)');
+  return {
+    'process.env.WXA_BUNDLE_STORES': JSON.stringify(stores.join(',')),
+    ...Object.fromEntries(
+      STORE_KINDS.map((kind) => [`process.env.WXA_BUNDLE_OMITS_${kind.toUpperCase()}`, JSON.stringify(String(!stores.includes(kind)))]),
+    ),
+  };
 }
 
 /**
@@ -410,6 +433,7 @@ function largestInputs(output: Metafile['outputs'][string] | undefined, count = 
 export async function buildFunctions(names = functionNames(), options: BuildOptions = {}): Promise<BundleReport[]> {
   const outdir = options.outdir ?? join(root, 'dist');
   const stores = options.stores ?? storesToShip([], process.env);
+  storeDefines(stores); // refuses an empty list before anything is built
   const cacheNode = options.codeCache === undefined ? codeCacheNode(process.env) : options.codeCache || undefined;
   const packages = [...new Set(stores.flatMap((kind) => (kind === 'sqlite' ? [] : [STORE_DRIVERS[kind]])))];
 
@@ -446,6 +470,7 @@ export async function buildFunctions(names = functionNames(), options: BuildOpti
         ...bundleOptions(dir),
         sourcemap: 'external',
         external: EXTERNAL_DRIVERS,
+        define: storeDefines(stores),
         plugins: [zodEnglishOnlyPlugin, lazyMiddyStreamsPlugin],
         logLevel: 'warning',
       });
@@ -470,6 +495,7 @@ export async function buildFunctions(names = functionNames(), options: BuildOpti
         name,
         bytes: output?.bytes ?? 0,
         budgetBytes: FUNCTION_BUDGET_BYTES,
+        stores,
         drivers: drivers.map(({ package: pkg, bytes, budgetBytes, codeCacheBytes }) => ({
           package: pkg,
           bytes,
@@ -520,12 +546,13 @@ export function formatSizeTable(reports: readonly BundleReport[]): string {
       : '+ index.js (loader) in each; no code cache (--no-code-cache or CODE_CACHE_NODE=off)',
   );
   const drivers = reports[0]?.drivers ?? [];
+  lines.push(`+ built for STORE=${reports[0]?.stores.join(',') ?? '?'}: the adapters of the other stores are left out`);
   for (const d of drivers) {
     const over = d.bytes > d.budgetBytes ? '  OVER BUDGET' : '';
     const cache = d.codeCacheBytes > 0 ? `, v8 cache ${kb(d.codeCacheBytes)}` : '';
     lines.push(`+ node_modules/${d.package}/bundle.js in each: ${kb(d.bytes)} (budget ${kb(d.budgetBytes)})${cache}${over}`);
   }
-  if (drivers.length === 0) lines.push('+ no store driver shipped (STORE=sqlite or --store=none)');
+  if (drivers.length === 0) lines.push('+ no store driver shipped (STORE=sqlite: better-sqlite3 is never shipped)');
   return lines.join('\n');
 }
 

@@ -45,6 +45,8 @@ const fixtures = join(root, 'shared', 'runtime', 'shim', 'fixtures');
 const work = mkdtempSync(join(tmpdir(), 'wxa-bundles-'));
 const dist = join(work, 'dist');
 const runner = join(work, 'run.cjs');
+/** The bundles under test carry every store, so that one build runs with each. */
+const ALL_STORES = ['sqlite', 'cloudbase', 'mongodb'] as const;
 
 // Loads one bundle in this fresh process, invokes it once, and reports the result, the modules it loaded and what
 // each bundle loader did with its code cache.
@@ -76,7 +78,7 @@ const scfContext = (JSON.parse(readFileSync(join(fixtures, 'contexts.json'), 'ut
 
 beforeAll(async () => {
   writeFileSync(runner, RUNNER);
-  reports = await buildFunctions(functionNames(), { outdir: dist, stores: ['cloudbase', 'mongodb'] });
+  reports = await buildFunctions(functionNames(), { outdir: dist, stores: ALL_STORES });
   for (const { name } of reports) {
     symlinkSync(join(root, 'node_modules', 'better-sqlite3'), join(dist, name, 'node_modules', 'better-sqlite3'), 'dir');
   }
@@ -312,6 +314,38 @@ describe('vendored store drivers', () => {
   });
 });
 
+describe('a bundle built for one store', () => {
+  const adapters = (dir: string) =>
+    Object.keys((JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { inputs: Record<string, unknown> }).inputs)
+      .filter((input) => /^shared\/store\/(sqlite|cloudbase|mongodb)\.ts$/.test(input))
+      .sort();
+
+  it('carries only that store adapter and driver, and refuses another store with how to rebuild', async () => {
+    const out = join(work, 'cloudbase-only');
+    const [report] = await buildFunctions(['maintenance'], { outdir: out, stores: ['cloudbase'], codeCache: false });
+    expect(adapters(join(dist, 'maintenance'))).toEqual(['shared/store/cloudbase.ts', 'shared/store/mongodb.ts', 'shared/store/sqlite.ts']);
+    expect(adapters(join(out, 'maintenance'))).toEqual(['shared/store/cloudbase.ts']);
+    expect(report?.drivers.map((d) => d.package)).toEqual(['@cloudbase/node-sdk']);
+    expect(report?.bytes).toBeLessThan(reports.find((r) => r.name === 'maintenance')?.bytes ?? 0);
+    for (const [store, extra] of [
+      ['sqlite', {}],
+      ['mongodb', { MONGODB_URL: 'mongodb://127.0.0.1:9/' }],
+    ] as const) {
+      const run = invoke(
+        'maintenance',
+        timerEvent('purge-expired', undefined),
+        { ...baseEnv('maintenance'), STORE: store, ...extra },
+        join(out, 'maintenance'),
+      );
+      expect(run.error).toMatchObject({
+        code: 'CONFIG_INVALID',
+        message: `STORE=${store}: this build carries no ${store} store (built for STORE=cloudbase): rebuild with STORE=${store} npm run build`,
+      });
+      expect(loadedDrivers(run)).toEqual([]);
+    }
+  });
+});
+
 describe('code cache', () => {
   const purge = () => timerEvent('purge-expired', undefined);
   /** A copy of the maintenance function directory, its cache altered by `alter`. */
@@ -335,7 +369,7 @@ describe('code cache', () => {
     const header = readCodeCacheHeader(cacheFile(join(dist, 'maintenance')));
     expect(header).toMatchObject({ format: 1, node: process.version, v8: process.versions.v8, arch: process.arch });
     const again = join(work, 'rebuild');
-    await buildFunctions(['maintenance'], { outdir: again, stores: [] });
+    await buildFunctions(['maintenance'], { outdir: again, stores: ALL_STORES });
     expect(readFileSync(cacheFile(join(again, 'maintenance')))).toEqual(readFileSync(cacheFile(join(dist, 'maintenance'))));
   });
   // The build invokes each function with these before it makes the cache (so the code of a first request is in it):
