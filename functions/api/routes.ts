@@ -78,49 +78,38 @@ import { webhookRoutes } from './webhook-routes';
 const healthProbes = defineCollection({ name: 'healthProbes', schema: z.object({ at: z.number() }) });
 
 const idOf = (prefix: string, what: string) =>
-  z
-    .string()
-    .check(z.regex(new RegExp(`^${prefix}_[0-9a-z]{1,64}$`), `not ${what}`))
-    .clone()
-    .register(z.globalRegistry, { description: `${what} (${prefix}_…)` });
-const accountParams = z.object({ accountId: accountIdSchema.clone().register(z.globalRegistry, { description: 'an account id (acc_…)' }) });
+  z.described(z.string().check(z.regex(new RegExp(`^${prefix}_[0-9a-z]{1,64}$`), `not ${what}`)), `${what} (${prefix}_…)`);
+const accountParams = z.object({ accountId: z.described(accountIdSchema, 'an account id (acc_…)') });
 const appParams = z.object({ appId: idOf('app', 'an app id') });
 const assetParams = z.object({ assetId: idOf('ast', 'an asset id') });
 const deploymentParams = z.object({ deploymentId: idOf('dep', 'a deployment id') });
 const screenshotParams = z.extend(deploymentParams, {
-  mediaId: z
-    .string()
-    .check(z.regex(/^[0-9A-Za-z_-]{1,128}$/, 'not a WeChat media id'))
-    .clone()
-    .register(z.globalRegistry, { description: "a media id from the deployment's `audit.screenshots`" }),
+  mediaId: z.described(
+    z.string().check(z.regex(/^[0-9A-Za-z_-]{1,128}$/, 'not a WeChat media id')),
+    "a media id from the deployment's `audit.screenshots`",
+  ),
 });
 const miniProgramParams = z.object({
-  appid: z
-    .string()
-    .check(z.regex(/^wx[0-9a-zA-Z]{16}$/, 'not a mini program appid'))
-    .clone()
-    .register(z.globalRegistry, { description: "the mini program's WeChat appid" }),
+  appid: z.described(z.string().check(z.regex(/^wx[0-9a-zA-Z]{16}$/, 'not a mini program appid')), "the mini program's WeChat appid"),
 });
 
 const appConfigSchema = z.union([iotVideoConfigSchema, lowcodeConfigSchema]);
 
 export const authorizationBody = z
   .strictObject({
-    purpose: z.enum(['bind-primary', 'authorize-app']).clone().register(z.globalRegistry, {
-      description: "bind-primary: the account's primary mini program (fixes its subject); authorize-app: a target mini program for an app",
-    }),
-    appId: z
-      .optional(z.string().check(z.minLength(1), z.maxLength(128)))
-      .clone()
-      .register(z.globalRegistry, { description: 'The app to link the mini program to; required for authorize-app.' }),
-    mobile: z
-      .optional(z.boolean())
-      .clone()
-      .register(z.globalRegistry, { description: 'The page opened inside WeChat on a phone instead of the PC page with a QR code.' }),
-    force: z.optional(z.boolean()).clone().register(z.globalRegistry, {
-      description:
-        "bind-primary only: allow the scanned mini program to change the account's subject (its mini programs of the old subject are then blocked and their deployments in flight voided). Without it such a scan is refused with PRIMARY_SUBJECT_CHANGE_NEEDS_FORCE.",
-    }),
+    purpose: z.described(
+      z.enum(['bind-primary', 'authorize-app']),
+      "bind-primary: the account's primary mini program (fixes its subject); authorize-app: a target mini program for an app",
+    ),
+    appId: z.described(
+      z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+      'The app to link the mini program to; required for authorize-app.',
+    ),
+    mobile: z.described(z.optional(z.boolean()), 'The page opened inside WeChat on a phone instead of the PC page with a QR code.'),
+    force: z.described(
+      z.optional(z.boolean()),
+      "bind-primary only: allow the scanned mini program to change the account's subject (its mini programs of the old subject are then blocked and their deployments in flight voided). Without it such a scan is refused with PRIMARY_SUBJECT_CHANGE_NEEDS_FORCE.",
+    ),
   })
   .check(
     z.superRefine((body, ctx) => {

@@ -85,12 +85,9 @@ export interface OpenApiDocument {
 /** The error body every function answers with (the stack's error handler). */
 export const errorEnvelopeSchema = z.object({
   error: z.object({
-    code: z.string().clone().register(z.globalRegistry, { description: 'Stable code to match on, e.g. APP_NOT_FOUND.' }),
+    code: z.described(z.string(), 'Stable code to match on, e.g. APP_NOT_FOUND.'),
     message: z.string(),
-    field: z
-      .optional(z.string())
-      .clone()
-      .register(z.globalRegistry, { description: 'Dotted path of the offending input, e.g. body.config.theme.mainColor.' }),
+    field: z.described(z.optional(z.string()), 'Dotted path of the offending input, e.g. body.config.theme.mainColor.'),
     issues: z.optional(z.array(z.object({ path: z.string(), message: z.string() }))),
     details: z.optional(z.record(z.string(), z.unknown())),
     requestId: z.string(),
