@@ -19,7 +19,7 @@ const NO_UGC = 0;
 const distinct = (values: readonly number[]) => new Set(values).size === values.length;
 const desc = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max, `at most ${max} characters`));
 
-export const ugcDeclarationSchema = z.lazy(() =>
+export const ugcDeclarationSchema = /* @__PURE__ */ z.lazy(() =>
   z.described(
     z
       .strictObject({

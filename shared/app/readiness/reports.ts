@@ -34,7 +34,7 @@ export const READINESS_TTL_MS = 60_000;
 
 const words = z.object({ zh: z.string(), en: z.string() });
 
-export const readinessItemSchema = z.lazy(() =>
+export const readinessItemSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     id: z.enum(READINESS_ITEM_IDS),
     status: z.enum(READINESS_STATUSES),
@@ -54,7 +54,7 @@ export const readinessItemSchema = z.lazy(() =>
   }),
 );
 
-export const readinessReportSchema = z.lazy(() =>
+export const readinessReportSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     appid: z.string(),
     appId: z.described(z.nullable(z.string()), 'The app linked to the mini program, whose needs were checked'),

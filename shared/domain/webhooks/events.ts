@@ -117,7 +117,7 @@ export const WEBHOOK_EVENT_SUMMARIES: Record<WebhookEventType, string> = {
 export type WebhookEventData<T extends WebhookEventType> = z.infer<(typeof WEBHOOK_EVENT_DATA)[T]>;
 
 /** An event as the outbox keeps it. `accountId` null = a platform event. */
-export const webhookEventSchema = z.lazy(() =>
+export const webhookEventSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     type: webhookEventTypeSchema,
     accountId: z.nullable(accountIdSchema),
