@@ -167,16 +167,22 @@ export function localBundleEnv(options: { sqlitePath: string; weChatApiBase: str
 }
 
 /**
- * The configuration a function is invoked in while its cache is made: a throwaway SQLite file in `scratch`, and
- * the WeChat API on the discard port, closed, so a call fails at once. The access log line is part of every
- * request, as in the cloud. `NODE_PATH` lets the bundle `require` better-sqlite3 from the repository's
- * node_modules (it is never shipped).
+ * The configuration a function is invoked in while its cache is made: the WeChat API on the discard port, closed, so
+ * a call fails at once, and a store the bundle carries that nothing outside answers (`stores`: what it was built
+ * for). SQLite: a throwaway file in `scratch`, better-sqlite3 from the repository's node_modules through `NODE_PATH`
+ * (it is never shipped). CloudBase: no credentials, so every store call fails here with a ConfigError before the SDK
+ * is loaded. MongoDB: a closed loopback port. Both cloud adapters open without a call, so the first request is
+ * composed and answered as in the cloud. The access log line is part of every request, as in the cloud.
  */
-export function trainingEnv(scratch: string): NodeJS.ProcessEnv {
-  return {
+export function trainingEnv(scratch: string, stores: readonly StoreKind[] = ['sqlite']): NodeJS.ProcessEnv {
+  const env = {
     ...localBundleEnv({ sqlitePath: join(scratch, 'training.db'), weChatApiBase: 'http://127.0.0.1:9', logLevel: 'info' }),
     NODE_PATH: join(root, 'node_modules'),
   };
+  if (stores.includes('sqlite')) return env;
+  return stores.includes('cloudbase')
+    ? { ...env, STORE: 'cloudbase', TCB_ENV: 'code-cache-training' }
+    : { ...env, STORE: 'mongodb', MONGODB_URL: 'mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=200&connectTimeoutMS=200' };
 }
 
 /**
@@ -229,6 +235,7 @@ export function produceCodeCache(
   scriptName: string,
   node = process.execPath,
   nodeFlags: readonly string[] = [],
+  stores: readonly StoreKind[] = ['sqlite'],
 ): Promise<void> {
   const scratch = mkdtempSync(join(tmpdir(), 'wxa-code-cache-'));
   return new Promise<void>((resolvePromise, reject) => {
@@ -244,7 +251,7 @@ export function produceCodeCache(
         join(dir, BUNDLE_FILES.bundle),
         join(dir, BUNDLE_FILES.codeCache),
       ],
-      { cwd: dir, env: { PATH: process.env.PATH ?? '', ...trainingEnv(scratch) }, timeout: 60_000 },
+      { cwd: dir, env: { PATH: process.env.PATH ?? '', ...trainingEnv(scratch, stores) }, timeout: 60_000 },
       (error, _stdout, stderr) =>
         error ? reject(new Error(`code cache of ${scriptName}: ${error.message}\n${stderr}`)) : resolvePromise(),
     );
@@ -512,7 +519,7 @@ export async function buildFunctions(names = functionNames(), options: BuildOpti
       await Promise.all(
         reports.map(async (report) => {
           const dir = join(outdir, report.name);
-          await produceCodeCache(dir, `${report.name}/${BUNDLE_FILES.bundle}`, cacheNode);
+          await produceCodeCache(dir, `${report.name}/${BUNDLE_FILES.bundle}`, cacheNode, [], stores);
           const file = join(dir, BUNDLE_FILES.codeCache);
           report.codeCache = { bytes: statSync(file).size, node: readCodeCacheHeader(file)?.node ?? '?' };
         }),

@@ -344,6 +344,27 @@ describe('a bundle built for one store', () => {
       expect(loadedDrivers(run)).toEqual([]);
     }
   });
+
+  // Its code cache is made in a training environment with a store the bundle carries (a cloud one, unreachable):
+  // the first request is composed and answered without a store call, and a store call fails here, locally.
+  it.each([['cloudbase'], ['mongodb']] as const)('built for %s, answers its training invocations locally', async (store) => {
+    const out = join(work, `${store}-only`);
+    await buildFunctions(['unbind', 'maintenance'], { outdir: out, stores: [store], codeCache: false });
+    const env = { PATH: process.env.PATH ?? '', ...trainingEnv(join(work, `training-${store}`), [store]) } as Record<string, string>;
+    expect(env.STORE).toBe(store);
+    const [request] = TRAINING_INVOCATIONS.map(({ event }) => invoke('unbind', event, env, join(out, 'unbind')));
+    expect(request?.result?.statusCode).toBe(404);
+    expect(JSON.parse(request?.result?.body ?? '{}')).toMatchObject({ error: { code: 'ROUTE_NOT_FOUND' } });
+    const tick = invoke('maintenance', TRAINING_INVOCATIONS[1].event, env, join(out, 'maintenance'));
+    if (store === 'cloudbase') {
+      // No credentials: refused before the SDK is loaded, so no request leaves the machine.
+      expect(tick.error).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringMatching(/^CloudBase needs credentials/) });
+      expect(loadedDrivers(tick)).toEqual([]);
+    } else {
+      expect(tick.error?.name).toBe('MongoServerSelectionError');
+      expect(new URL(env.MONGODB_URL ?? '').hostname).toBe('127.0.0.1');
+    }
+  });
 });
 
 describe('code cache', () => {
