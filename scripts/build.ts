@@ -13,6 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Script } from 'node:vm';
 import { build, type BuildOptions as EsbuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { LOCAL_WECHAT_DEFAULTS } from '../shared/runtime/config';
+import { OPENAPI_FILE } from '../shared/runtime/http/openapi';
 
 const root = resolve(__dirname, '..');
 
@@ -437,6 +438,80 @@ function largestInputs(output: Metafile['outputs'][string] | undefined, count = 
     .map(([input, bytes]) => ({ input, bytes }));
 }
 
+/**
+ * Bundles `functions/<name>/handler.ts` into `dir` (bundle.js, its source map, meta.json and the loader index.js)
+ * for `stores`, and returns the metafile's record of bundle.js. `openApiFromFile`: the api serves the OpenAPI
+ * document the build wrote next to it (`writeOpenApiDocument`), so its bundle leaves the generator out.
+ */
+async function bundleFunction(name: string, dir: string, stores: readonly StoreKind[], openApiFromFile: boolean) {
+  rmSync(dir, { recursive: true, force: true });
+  const result = await build({
+    entryPoints: [join(root, 'functions', name, 'handler.ts')],
+    ...bundleOptions(dir),
+    sourcemap: 'external',
+    external: EXTERNAL_DRIVERS,
+    define: { ...storeDefines(stores), 'process.env.WXA_BUNDLE_OPENAPI_FILE': JSON.stringify(String(openApiFromFile)) },
+    plugins: [zodEnglishOnlyPlugin, lazyMiddyStreamsPlugin],
+    logLevel: 'warning',
+  });
+  const output = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith(`/${BUNDLE_FILES.bundle}`))?.[1];
+  // A script compiled by `vm.Script` has no `import()` (Node 20 wants --experimental-vm-modules for it): the
+  // drivers are `require`d (an `import()` of one would also see its CommonJS exports as `default` only).
+  const dynamic = (output?.imports ?? []).filter((i) => i.kind === 'dynamic-import' && i.external).map((i) => i.path);
+  if (dynamic.length > 0) throw new Error(`${name}: import() of ${dynamic.join(', ')}: require it instead (see scripts/build.ts)`);
+  const classic = classicZodInputs(Object.keys(output?.inputs ?? {}));
+  if (classic.length > 0) throw new Error(`${name}: classic zod is bundled (${classic.join(', ')}): import zod from shared/domain/zod.ts`);
+  writeFileSync(join(dir, 'meta.json'), JSON.stringify(result.metafile));
+  writeFileSync(join(dir, BUNDLE_FILES.loader), loaderSource(`${name}/${BUNDLE_FILES.bundle}`));
+  return output;
+}
+
+/** The function that serves the OpenAPI document (`GET /openapi.json`). */
+export const OPENAPI_FUNCTION = 'api';
+
+/** Run by the child `node` that generates the document: invokes the api bundle's `GET /openapi.json`, writes the body. */
+const OPENAPI_GENERATOR = `
+const { writeFileSync } = require('node:fs');
+const [loader, eventJson, contextJson, out] = process.argv.slice(1);
+require(loader).handler(JSON.parse(eventJson), JSON.parse(contextJson)).then((reply) => {
+  if (!reply || reply.statusCode !== 200) throw new Error('GET /openapi.json answered ' + (reply && reply.statusCode) + ': ' + (reply && reply.body));
+  writeFileSync(out, reply.body);
+  process.exit(0);
+});
+`;
+
+/**
+ * Writes `dir/openapi.json`: the document generated from the route declarations, by an api bundle that carries the
+ * generator (built into `scratch`, run once in a child node in the training configuration: its store is never
+ * called), so the document is the one the source serves. The api bundle in `dir` serves it with its own URL.
+ */
+async function writeOpenApiDocument(dir: string, stores: readonly StoreKind[], scratch: string): Promise<void> {
+  const generator = join(scratch, OPENAPI_FUNCTION);
+  await bundleFunction(OPENAPI_FUNCTION, generator, stores, false);
+  mkdirSync(join(scratch, 'store'), { recursive: true });
+  const [request] = TRAINING_INVOCATIONS;
+  const event = { ...request.event, path: '/openapi.json' };
+  await new Promise<void>((resolvePromise, reject) => {
+    execFile(
+      process.execPath,
+      [
+        '-e',
+        OPENAPI_GENERATOR,
+        join(generator, BUNDLE_FILES.loader),
+        JSON.stringify(event),
+        JSON.stringify(request.context),
+        join(dir, OPENAPI_FILE),
+      ],
+      {
+        cwd: generator,
+        env: { PATH: process.env.PATH ?? '', ...trainingEnv(join(scratch, 'store'), stores), LOG_LEVEL: 'error' },
+        timeout: 60_000,
+      },
+      (error, _stdout, stderr) => (error ? reject(new Error(`OpenAPI document: ${error.message}\n${stderr}`)) : resolvePromise()),
+    );
+  });
+}
+
 export async function buildFunctions(names = functionNames(), options: BuildOptions = {}): Promise<BundleReport[]> {
   const outdir = options.outdir ?? join(root, 'dist');
   const stores = options.stores ?? storesToShip([], process.env);
@@ -472,25 +547,8 @@ export async function buildFunctions(names = functionNames(), options: BuildOpti
     for (const name of names) {
       const dir = join(outdir, name);
       rmSync(dir, { recursive: true, force: true });
-      const result = await build({
-        entryPoints: [join(root, 'functions', name, 'handler.ts')],
-        ...bundleOptions(dir),
-        sourcemap: 'external',
-        external: EXTERNAL_DRIVERS,
-        define: storeDefines(stores),
-        plugins: [zodEnglishOnlyPlugin, lazyMiddyStreamsPlugin],
-        logLevel: 'warning',
-      });
-      const output = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith(`/${BUNDLE_FILES.bundle}`))?.[1];
-      // A script compiled by `vm.Script` has no `import()` (Node 20 wants --experimental-vm-modules for it): the
-      // drivers are `require`d (an `import()` of one would also see its CommonJS exports as `default` only).
-      const dynamic = (output?.imports ?? []).filter((i) => i.kind === 'dynamic-import' && i.external).map((i) => i.path);
-      if (dynamic.length > 0) throw new Error(`${name}: import() of ${dynamic.join(', ')}: require it instead (see scripts/build.ts)`);
-      const classic = classicZodInputs(Object.keys(output?.inputs ?? {}));
-      if (classic.length > 0)
-        throw new Error(`${name}: classic zod is bundled (${classic.join(', ')}): import zod from shared/domain/zod.ts`);
-      writeFileSync(join(dir, 'meta.json'), JSON.stringify(result.metafile));
-      writeFileSync(join(dir, BUNDLE_FILES.loader), loaderSource(`${name}/${BUNDLE_FILES.bundle}`));
+      const output = await bundleFunction(name, dir, stores, true);
+      if (name === OPENAPI_FUNCTION) await writeOpenApiDocument(dir, stores, join(scratch, 'openapi'));
       for (const driver of drivers) {
         const target = join(dir, 'node_modules', driver.package);
         mkdirSync(target, { recursive: true });

@@ -39,6 +39,7 @@ import {
   trainingEnv,
 } from '../scripts/build';
 import { LOCAL_WECHAT_DEFAULTS } from '../shared/runtime/config';
+import { OPENAPI_FILE } from '../shared/runtime/http/openapi';
 
 const root = resolve(__dirname, '..');
 const fixtures = join(root, 'shared', 'runtime', 'shim', 'fixtures');
@@ -242,6 +243,23 @@ describe('function bundles', () => {
     const report = invoke('api', urlEvent('GET', '/v1/health', null), baseEnv('api'));
     expect(report.result?.statusCode).toBe(200);
     expect(JSON.parse(report.result?.body ?? '{}')).toMatchObject({ ok: true, storeRoundTripMs: expect.any(Number) });
+  });
+
+  it('api serves the OpenAPI document the build wrote next to it, with its own URL, and carries no generator', () => {
+    const report = invoke('api', urlEvent('GET', '/openapi.json', null), { ...baseEnv('api'), PUBLIC_BASE_URL: 'https://api.example.com' });
+    expect(report.result?.statusCode).toBe(200);
+    const written = JSON.parse(readFileSync(join(dist, 'api', OPENAPI_FILE), 'utf8')) as Record<string, unknown>;
+    expect(report.result?.body).toBe(JSON.stringify({ ...written, servers: [{ url: 'https://api.example.com' }] }));
+    // What bundle.js holds (the metafile's inputs also list what esbuild read and then left out).
+    const meta = JSON.parse(readFileSync(join(dist, 'api', 'meta.json'), 'utf8')) as {
+      outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }>;
+    };
+    const held = Object.entries(meta.outputs)
+      .filter(([file]) => file.endsWith(BUNDLE_FILES.bundle))
+      .flatMap(([, output]) => Object.entries(output.inputs).filter(([, input]) => input.bytesInOutput > 0))
+      .map(([input]) => input);
+    expect(held.filter((i) => /json-schema|functions\/api\/openapi-document/.test(i))).toEqual([]);
+    expect(held).toContain('functions/api/routes.ts');
   });
 
   it('authorize-callback refuses an unsigned push with 401', () => {

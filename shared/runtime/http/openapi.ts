@@ -33,6 +33,9 @@ export function documented<R extends DeclaredRoute>(route: R, doc: RouteDoc): R 
 
 export const docOf = (route: DeclaredRoute): RouteDoc => routeDocs.get(route) ?? {};
 
+/** Where a bundle serving the document finds it: the build writes it there (scripts/build.ts, functions/api). */
+export const OPENAPI_FILE = 'openapi.json';
+
 export interface DocumentedFunction {
   /** The function's folder name under `functions/`; becomes the operations' tag. */
   readonly name: string;
