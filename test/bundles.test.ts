@@ -55,10 +55,11 @@ const RUNNER = `
 const fs = require('node:fs');
 const [bundle, eventFile, contextFile] = process.argv.slice(2);
 const caches = () => Object.fromEntries([...(globalThis[Symbol.for(${JSON.stringify(LOADED_BUNDLES)})] || new Map())].map(([name, loaded]) => [name, loaded.cache]));
-const report = (outcome) => { process.stdout.write('\\n@@' + JSON.stringify({ ...outcome, modules: Object.keys(require.cache), caches: caches() })); process.exit(0); };
+// Exits once the report is written: a pipe takes a large one (the OpenAPI document) in several writes.
+const report = (outcome) => process.stdout.write('\\n@@' + JSON.stringify({ ...outcome, modules: Object.keys(require.cache), caches: caches() }), () => process.exit(0));
 let mod;
 try { mod = require(bundle); } catch (e) { report({ loadError: String(e && e.stack || e) }); }
-Promise.resolve()
+if (mod) Promise.resolve()
   .then(() => mod.handler(JSON.parse(fs.readFileSync(eventFile, 'utf8')), JSON.parse(fs.readFileSync(contextFile, 'utf8'))))
   .then((result) => report({ result }), (e) => report({ error: { name: e && e.name, code: e && e.code, message: String(e && e.message), stack: String(e && e.stack) } }));
 `;
@@ -270,6 +271,26 @@ describe('function bundles', () => {
     };
     const report = invoke('authorize-callback', push, baseEnv('authorize-callback'));
     expect(report.result?.statusCode).toBe(401);
+    // A flat document: read by the fast path, so fast-xml-parser is never loaded.
+    expect(report.modules.filter((m) => m.includes('fast-xml-parser'))).toEqual([]);
+  });
+
+  it('authorize-callback loads fast-xml-parser, shipped next to it, for a document the fast path leaves to it', () => {
+    // An XML declaration: the fast path gives up, the general parser reads the envelope, the signature still fails.
+    const xml = '<?xml version="1.0" encoding="UTF-8"?><xml><Encrypt>x</Encrypt></xml>';
+    const push = {
+      ...urlEvent('POST', '/wechat/component/events', xml, { 'content-type': 'text/xml' }),
+      queryString: { encrypt_type: 'aes' },
+    };
+    const report = invoke('authorize-callback', push, baseEnv('authorize-callback'));
+    expect(report.result?.statusCode).toBe(401);
+    expect(report.modules.filter((m) => m.includes('fast-xml-parser')).map((m) => relative(dist, m).split(sep).join('/'))).toEqual([
+      'authorize-callback/node_modules/fast-xml-parser/index.js',
+    ]);
+    expect(report.caches['node_modules/fast-xml-parser/bundle.js']).toBe('used');
+    // Only the functions that require it carry it.
+    const carriers = reports.filter((r) => r.drivers.some((d) => d.package === 'fast-xml-parser')).map((r) => r.name);
+    expect(carriers).toEqual(['authorize-callback', 'review']);
   });
 
   it('maintenance purges on its timer', () => {
