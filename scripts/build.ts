@@ -1,9 +1,10 @@
 /**
  * `npm run build`: one esbuild bundle per function (`functions/<name>/handler.ts` → `dist/<name>/bundle.js`, CommonJS
- * for SCF's Node 18), store drivers external and shipped only for the configured store, then a size table. A small
+ * for SCF's Node 18) carrying only the configured store's adapter, store drivers and fast-xml-parser external and
+ * shipped next to the bundles that need them, the api's OpenAPI document generated here, then a size table. A small
  * loader `dist/<name>/index.js` compiles the bundle from a V8 code cache made at build time, because compiling at
- * every cold start costs tens of milliseconds. Why each piece is as it is (drivers, zod locales, middy's streams, the
- * code cache and when V8 takes it): docs/build.md.
+ * every cold start costs tens of milliseconds. Why each piece is as it is (drivers, adapters, zod locales, middy's
+ * streams, the OpenAPI document, the code cache and when V8 takes it): docs/build.md.
  */
 
 import { execFile } from 'node:child_process';
