@@ -1,9 +1,10 @@
 /**
  * `npm run build`: one esbuild bundle per function (`functions/<name>/handler.ts` → `dist/<name>/bundle.js`, CommonJS
- * for SCF's Node 18), store drivers external and shipped only for the configured store, then a size table. A small
+ * for SCF's Node 18) carrying only the configured store's adapter, store drivers and fast-xml-parser external and
+ * shipped next to the bundles that need them, the api's OpenAPI document generated here, then a size table. A small
  * loader `dist/<name>/index.js` compiles the bundle from a V8 code cache made at build time, because compiling at
- * every cold start costs tens of milliseconds. Why each piece is as it is (drivers, zod locales, middy's streams, the
- * code cache and when V8 takes it): docs/build.md.
+ * every cold start costs tens of milliseconds. Why each piece is as it is (drivers, adapters, zod locales, middy's
+ * streams, the OpenAPI document, the code cache and when V8 takes it): docs/build.md.
  */
 
 import { execFile } from 'node:child_process';
@@ -13,6 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Script } from 'node:vm';
 import { build, type BuildOptions as EsbuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { LOCAL_WECHAT_DEFAULTS } from '../shared/runtime/config';
+import { OPENAPI_FILE } from '../shared/runtime/http/openapi';
 
 const root = resolve(__dirname, '..');
 
@@ -24,15 +26,22 @@ export const STORE_DRIVERS: Record<Exclude<StoreKind, 'sqlite'>, string> = {
   mongodb: 'mongodb',
 };
 
-const EXTERNAL_DRIVERS = ['better-sqlite3', ...Object.values(STORE_DRIVERS)];
+/**
+ * Packages a function `require`s only on a rare path (fast-xml-parser: the documents shared/wechat/xml.ts's fast path
+ * leaves to it), kept out of `bundle.js` and shipped, as a store driver is, next to the bundles that require them.
+ */
+export const RARELY_USED_PACKAGES = ['fast-xml-parser'] as const;
+
+const EXTERNAL_DRIVERS = ['better-sqlite3', ...Object.values(STORE_DRIVERS), ...RARELY_USED_PACKAGES];
 
 const KB = 1024;
 /** Per-function budget for the bundle's code, `bundle.js` (the issue's starting point). */
 export const FUNCTION_BUDGET_BYTES = 500 * KB;
-/** Budgets for the vendored drivers, measured at 1022 KB and 800 KB when they were introduced. */
+/** Budgets for the vendored drivers and packages, measured at 1022 KB, 800 KB and 77 KB when they were introduced. */
 export const DRIVER_BUDGET_BYTES: Record<string, number> = {
   '@cloudbase/node-sdk': 1150 * KB,
   mongodb: 900 * KB,
+  'fast-xml-parser': 100 * KB,
 };
 
 /** The files of a function directory: the entry SCF loads, the bundle it runs, and the bundle's V8 code cache. */
@@ -167,16 +176,22 @@ export function localBundleEnv(options: { sqlitePath: string; weChatApiBase: str
 }
 
 /**
- * The configuration a function is invoked in while its cache is made: a throwaway SQLite file in `scratch`, and
- * the WeChat API on the discard port, closed, so a call fails at once. The access log line is part of every
- * request, as in the cloud. `NODE_PATH` lets the bundle `require` better-sqlite3 from the repository's
- * node_modules (it is never shipped).
+ * The configuration a function is invoked in while its cache is made: the WeChat API on the discard port, closed, so
+ * a call fails at once, and a store the bundle carries that nothing outside answers (`stores`: what it was built
+ * for). SQLite: a throwaway file in `scratch`, better-sqlite3 from the repository's node_modules through `NODE_PATH`
+ * (it is never shipped). CloudBase: no credentials, so every store call fails here with a ConfigError before the SDK
+ * is loaded. MongoDB: a closed loopback port. Both cloud adapters open without a call, so the first request is
+ * composed and answered as in the cloud. The access log line is part of every request, as in the cloud.
  */
-export function trainingEnv(scratch: string): NodeJS.ProcessEnv {
-  return {
+export function trainingEnv(scratch: string, stores: readonly StoreKind[] = ['sqlite']): NodeJS.ProcessEnv {
+  const env = {
     ...localBundleEnv({ sqlitePath: join(scratch, 'training.db'), weChatApiBase: 'http://127.0.0.1:9', logLevel: 'info' }),
     NODE_PATH: join(root, 'node_modules'),
   };
+  if (stores.includes('sqlite')) return env;
+  return stores.includes('cloudbase')
+    ? { ...env, STORE: 'cloudbase', TCB_ENV: 'code-cache-training' }
+    : { ...env, STORE: 'mongodb', MONGODB_URL: 'mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=200&connectTimeoutMS=200' };
 }
 
 /**
@@ -229,6 +244,7 @@ export function produceCodeCache(
   scriptName: string,
   node = process.execPath,
   nodeFlags: readonly string[] = [],
+  stores: readonly StoreKind[] = ['sqlite'],
 ): Promise<void> {
   const scratch = mkdtempSync(join(tmpdir(), 'wxa-code-cache-'));
   return new Promise<void>((resolvePromise, reject) => {
@@ -244,7 +260,7 @@ export function produceCodeCache(
         join(dir, BUNDLE_FILES.bundle),
         join(dir, BUNDLE_FILES.codeCache),
       ],
-      { cwd: dir, env: { PATH: process.env.PATH ?? '', ...trainingEnv(scratch) }, timeout: 60_000 },
+      { cwd: dir, env: { PATH: process.env.PATH ?? '', ...trainingEnv(scratch, stores) }, timeout: 60_000 },
       (error, _stdout, stderr) =>
         error ? reject(new Error(`code cache of ${scriptName}: ${error.message}\n${stderr}`)) : resolvePromise(),
     );
@@ -343,7 +359,10 @@ export const lazyBuiltinsPlugin: Plugin = {
 export interface BuildOptions {
   /** Where `<name>/index.js` go; default `dist/`. Each `<outdir>/<name>` is emptied first. */
   outdir?: string;
-  /** Stores whose drivers are vendored next to each bundle; default from `STORE` (see `storesToShip`). */
+  /**
+   * The stores the bundles are built for: their adapters are in `bundle.js`, the drivers of the cloud ones vendored
+   * next to it; default from `STORE` (see `storesToShip`).
+   */
   stores?: readonly StoreKind[];
   /** The Node binary that makes each bundle's V8 code cache, or false for none; default `codeCacheNode(process.env)`. */
   codeCache?: string | false;
@@ -353,6 +372,8 @@ export interface BundleReport {
   name: string;
   bytes: number;
   budgetBytes: number;
+  /** The stores the bundle is built for (the only adapters it carries). */
+  stores: readonly StoreKind[];
   /** The vendored drivers: `bytes` of their code (`bundle.js`), `codeCacheBytes` of their V8 code cache (0: none). */
   drivers: { package: string; bytes: number; budgetBytes: number; codeCacheBytes: number }[];
   /** Size of `bundle.js.v8cache` and the Node that made it; undefined when none was made. */
@@ -361,17 +382,35 @@ export interface BundleReport {
   largest: { input: string; bytes: number }[];
 }
 
-/** `--store=all|none|<kind>[,<kind>]` wins; else `STORE`; else cloudbase, the default STORE of serverless.yml. */
+const STORE_KINDS: readonly StoreKind[] = ['sqlite', 'cloudbase', 'mongodb'];
+
+/**
+ * The stores the bundles are built for: `--store=all|<kind>[,<kind>]` wins; else `STORE`; else cloudbase, the default
+ * STORE of serverless.yml. A bundle carries the adapters of these stores only, and the drivers of the cloud ones.
+ */
 export function storesToShip(argv: readonly string[], env: NodeJS.ProcessEnv): StoreKind[] {
   const flag = argv.find((a) => a.startsWith('--store='))?.slice('--store='.length);
   const text = flag ?? env.STORE ?? 'cloudbase';
-  if (text === 'all') return ['cloudbase', 'mongodb'];
-  if (text === 'none' || text === '') return [];
+  if (text === 'all') return [...STORE_KINDS];
   const kinds = text.split(',').map((s) => s.trim());
   for (const kind of kinds) {
-    if (kind !== 'sqlite' && kind !== 'cloudbase' && kind !== 'mongodb') throw new Error(`unknown store ${kind}`);
+    if (!(STORE_KINDS as readonly string[]).includes(kind)) throw new Error(`unknown store "${kind}" (sqlite, cloudbase, mongodb or all)`);
   }
   return kinds as StoreKind[];
+}
+
+/**
+ * What shared/store/open.ts reads to leave out the adapters of the stores a bundle is not built for: each
+ * `process.env.WXA_BUNDLE_OMITS_<KIND>` becomes a constant, so esbuild drops the other adapters' `import()`.
+ */
+export function storeDefines(stores: readonly StoreKind[]): Record<string, string> {
+  if (stores.length === 0) throw new Error('a bundle is built for at least one store (--store=<kind>)');
+  return {
+    'process.env.WXA_BUNDLE_STORES': JSON.stringify(stores.join(',')),
+    ...Object.fromEntries(
+      STORE_KINDS.map((kind) => [`process.env.WXA_BUNDLE_OMITS_${kind.toUpperCase()}`, JSON.stringify(String(!stores.includes(kind)))]),
+    ),
+  };
 }
 
 /**
@@ -418,11 +457,86 @@ function largestInputs(output: Metafile['outputs'][string] | undefined, count = 
     .map(([input, bytes]) => ({ input, bytes }));
 }
 
+/**
+ * Bundles `functions/<name>/handler.ts` into `dir` (bundle.js, its source map, meta.json and the loader index.js)
+ * for `stores`, and returns the metafile's record of bundle.js. `openApiFromFile`: the api serves the OpenAPI
+ * document the build wrote next to it (`writeOpenApiDocument`), so its bundle leaves the generator out.
+ */
+async function bundleFunction(name: string, dir: string, stores: readonly StoreKind[], openApiFromFile: boolean) {
+  rmSync(dir, { recursive: true, force: true });
+  const result = await build({
+    entryPoints: [join(root, 'functions', name, 'handler.ts')],
+    ...bundleOptions(dir),
+    sourcemap: 'external',
+    external: EXTERNAL_DRIVERS,
+    define: { ...storeDefines(stores), 'process.env.WXA_BUNDLE_OPENAPI_FILE': JSON.stringify(String(openApiFromFile)) },
+    plugins: [zodEnglishOnlyPlugin, lazyBuiltinsPlugin],
+    logLevel: 'warning',
+  });
+  const output = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith(`/${BUNDLE_FILES.bundle}`))?.[1];
+  // A script compiled by `vm.Script` has no `import()` (Node 20 wants --experimental-vm-modules for it): the
+  // drivers are `require`d (an `import()` of one would also see its CommonJS exports as `default` only).
+  const dynamic = (output?.imports ?? []).filter((i) => i.kind === 'dynamic-import' && i.external).map((i) => i.path);
+  if (dynamic.length > 0) throw new Error(`${name}: import() of ${dynamic.join(', ')}: require it instead (see scripts/build.ts)`);
+  const classic = classicZodInputs(Object.keys(output?.inputs ?? {}));
+  if (classic.length > 0) throw new Error(`${name}: classic zod is bundled (${classic.join(', ')}): import zod from shared/domain/zod.ts`);
+  writeFileSync(join(dir, 'meta.json'), JSON.stringify(result.metafile));
+  writeFileSync(join(dir, BUNDLE_FILES.loader), loaderSource(`${name}/${BUNDLE_FILES.bundle}`));
+  return output;
+}
+
+/** The function that serves the OpenAPI document (`GET /openapi.json`). */
+export const OPENAPI_FUNCTION = 'api';
+
+/** Run by the child `node` that generates the document: invokes the api bundle's `GET /openapi.json`, writes the body. */
+const OPENAPI_GENERATOR = `
+const { writeFileSync } = require('node:fs');
+const [loader, eventJson, contextJson, out] = process.argv.slice(1);
+require(loader).handler(JSON.parse(eventJson), JSON.parse(contextJson)).then((reply) => {
+  if (!reply || reply.statusCode !== 200) throw new Error('GET /openapi.json answered ' + (reply && reply.statusCode) + ': ' + (reply && reply.body));
+  writeFileSync(out, reply.body);
+  process.exit(0);
+});
+`;
+
+/**
+ * Writes `dir/openapi.json`: the document generated from the route declarations, by an api bundle that carries the
+ * generator (built into `scratch`, run once in a child node in the training configuration: its store is never
+ * called), so the document is the one the source serves. The api bundle in `dir` serves it with its own URL.
+ */
+async function writeOpenApiDocument(dir: string, stores: readonly StoreKind[], scratch: string): Promise<void> {
+  const generator = join(scratch, OPENAPI_FUNCTION);
+  await bundleFunction(OPENAPI_FUNCTION, generator, stores, false);
+  mkdirSync(join(scratch, 'store'), { recursive: true });
+  const [request] = TRAINING_INVOCATIONS;
+  const event = { ...request.event, path: '/openapi.json' };
+  await new Promise<void>((resolvePromise, reject) => {
+    execFile(
+      process.execPath,
+      [
+        '-e',
+        OPENAPI_GENERATOR,
+        join(generator, BUNDLE_FILES.loader),
+        JSON.stringify(event),
+        JSON.stringify(request.context),
+        join(dir, OPENAPI_FILE),
+      ],
+      {
+        cwd: generator,
+        env: { PATH: process.env.PATH ?? '', ...trainingEnv(join(scratch, 'store'), stores), LOG_LEVEL: 'error' },
+        timeout: 60_000,
+      },
+      (error, _stdout, stderr) => (error ? reject(new Error(`OpenAPI document: ${error.message}\n${stderr}`)) : resolvePromise()),
+    );
+  });
+}
+
 export async function buildFunctions(names = functionNames(), options: BuildOptions = {}): Promise<BundleReport[]> {
   const outdir = options.outdir ?? join(root, 'dist');
   const stores = options.stores ?? storesToShip([], process.env);
+  storeDefines(stores); // refuses an empty list before anything is built
   const cacheNode = options.codeCache === undefined ? codeCacheNode(process.env) : options.codeCache || undefined;
-  const packages = [...new Set(stores.flatMap((kind) => (kind === 'sqlite' ? [] : [STORE_DRIVERS[kind]])))];
+  const packages = [...new Set(stores.flatMap((kind) => (kind === 'sqlite' ? [] : [STORE_DRIVERS[kind]]))), ...RARELY_USED_PACKAGES];
 
   // Each driver is bundled (and its code cache made) once, then copied next to every function. A driver's code
   // cache matters as much as a function's: compiling the CloudBase SDK (1 MB) costs more than a whole function.
@@ -452,25 +566,12 @@ export async function buildFunctions(names = functionNames(), options: BuildOpti
     for (const name of names) {
       const dir = join(outdir, name);
       rmSync(dir, { recursive: true, force: true });
-      const result = await build({
-        entryPoints: [join(root, 'functions', name, 'handler.ts')],
-        ...bundleOptions(dir),
-        sourcemap: 'external',
-        external: EXTERNAL_DRIVERS,
-        plugins: [zodEnglishOnlyPlugin, lazyBuiltinsPlugin],
-        logLevel: 'warning',
-      });
-      const output = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith(`/${BUNDLE_FILES.bundle}`))?.[1];
-      // A script compiled by `vm.Script` has no `import()` (Node 20 wants --experimental-vm-modules for it): the
-      // drivers are `require`d (an `import()` of one would also see its CommonJS exports as `default` only).
-      const dynamic = (output?.imports ?? []).filter((i) => i.kind === 'dynamic-import' && i.external).map((i) => i.path);
-      if (dynamic.length > 0) throw new Error(`${name}: import() of ${dynamic.join(', ')}: require it instead (see scripts/build.ts)`);
-      const classic = classicZodInputs(Object.keys(output?.inputs ?? {}));
-      if (classic.length > 0)
-        throw new Error(`${name}: classic zod is bundled (${classic.join(', ')}): import zod from shared/domain/zod.ts`);
-      writeFileSync(join(dir, 'meta.json'), JSON.stringify(result.metafile));
-      writeFileSync(join(dir, BUNDLE_FILES.loader), loaderSource(`${name}/${BUNDLE_FILES.bundle}`));
-      for (const driver of drivers) {
+      const output = await bundleFunction(name, dir, stores, true);
+      if (name === OPENAPI_FUNCTION) await writeOpenApiDocument(dir, stores, join(scratch, 'openapi'));
+      // The store drivers go next to every bundle; a rarely used package next to the bundles that require it.
+      const required = new Set((output?.imports ?? []).filter((i) => i.external).map((i) => i.path));
+      const shipped = drivers.filter((d) => !(RARELY_USED_PACKAGES as readonly string[]).includes(d.package) || required.has(d.package));
+      for (const driver of shipped) {
         const target = join(dir, 'node_modules', driver.package);
         mkdirSync(target, { recursive: true });
         for (const file of Object.values(BUNDLE_FILES)) {
@@ -481,7 +582,8 @@ export async function buildFunctions(names = functionNames(), options: BuildOpti
         name,
         bytes: output?.bytes ?? 0,
         budgetBytes: FUNCTION_BUDGET_BYTES,
-        drivers: drivers.map(({ package: pkg, bytes, budgetBytes, codeCacheBytes }) => ({
+        stores,
+        drivers: shipped.map(({ package: pkg, bytes, budgetBytes, codeCacheBytes }) => ({
           package: pkg,
           bytes,
           budgetBytes,
@@ -497,7 +599,7 @@ export async function buildFunctions(names = functionNames(), options: BuildOpti
       await Promise.all(
         reports.map(async (report) => {
           const dir = join(outdir, report.name);
-          await produceCodeCache(dir, `${report.name}/${BUNDLE_FILES.bundle}`, cacheNode);
+          await produceCodeCache(dir, `${report.name}/${BUNDLE_FILES.bundle}`, cacheNode, [], stores);
           const file = join(dir, BUNDLE_FILES.codeCache);
           report.codeCache = { bytes: statSync(file).size, node: readCodeCacheHeader(file)?.node ?? '?' };
         }),
@@ -530,13 +632,17 @@ export function formatSizeTable(reports: readonly BundleReport[]): string {
       ? `+ index.js (loader) in each; bundle.js.v8cache made by Node ${cacheNodes.join(', ')}: used only by that Node (CODE_CACHE_NODE=<node> to make it with another)`
       : '+ index.js (loader) in each; no code cache (--no-code-cache or CODE_CACHE_NODE=off)',
   );
-  const drivers = reports[0]?.drivers ?? [];
+  lines.push(`+ built for STORE=${reports[0]?.stores.join(',') ?? '?'}: the adapters of the other stores are left out`);
+  const drivers = [...new Map(reports.flatMap((r) => r.drivers).map((d) => [d.package, d])).values()];
   for (const d of drivers) {
     const over = d.bytes > d.budgetBytes ? '  OVER BUDGET' : '';
     const cache = d.codeCacheBytes > 0 ? `, v8 cache ${kb(d.codeCacheBytes)}` : '';
-    lines.push(`+ node_modules/${d.package}/bundle.js in each: ${kb(d.bytes)} (budget ${kb(d.budgetBytes)})${cache}${over}`);
+    const carriers = reports.filter((r) => r.drivers.some((x) => x.package === d.package)).map((r) => r.name);
+    const where = carriers.length === reports.length ? 'each' : carriers.join(', ');
+    lines.push(`+ node_modules/${d.package}/bundle.js in ${where}: ${kb(d.bytes)} (budget ${kb(d.budgetBytes)})${cache}${over}`);
   }
-  if (drivers.length === 0) lines.push('+ no store driver shipped (STORE=sqlite or --store=none)');
+  if (!drivers.some((d) => Object.values(STORE_DRIVERS).includes(d.package)))
+    lines.push('+ no store driver shipped (STORE=sqlite: better-sqlite3 is never shipped)');
   return lines.join('\n');
 }
 

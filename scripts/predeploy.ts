@@ -4,22 +4,37 @@
  * - parses the environment it would receive with `parseConfig` as the cloud does (WXA_ENV=cloud), so a missing or
  *   malformed variable stops the deployment with the whole list, instead of a function failing at its first
  *   cold start (Serverless Devs renders an unset `${env('X', '')}` as '', which the component leaves out);
- * - checks the bundle exists and carries the driver of the configured STORE (see docs/build.md);
+ * - checks the bundle exists and carries the driver of the configured STORE and the packages it requires on rare
+ *   paths (fast-xml-parser: see docs/build.md);
  * - warns (without stopping the deployment) when a bundle's V8 code cache was made by another Node than the runtime
  *   the template declares: the function then compiles its bundle at every cold start (see docs/build.md).
  *
  *   tsx scripts/predeploy.ts [-t serverless.yml]
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { type RenderedResource, renderTemplate, repoRoot } from '../infra/scf/render';
 import { isAppError } from '../shared/domain/errors';
 import { parseConfig } from '../shared/runtime/config';
-import { BUNDLE_FILES, readCodeCacheHeader, STORE_DRIVERS } from './build';
+import { BUNDLE_FILES, RARELY_USED_PACKAGES, readCodeCacheHeader, STORE_DRIVERS } from './build';
 
 /** Environment-map key per provider template: SCF (our component) and Alibaba FC3. */
 const environmentOf = (resource: RenderedResource): Record<string, unknown> | undefined =>
   (resource.props.environment ?? resource.props.environmentVariables) as Record<string, unknown> | undefined;
+
+/**
+ * The packages of `RARELY_USED_PACKAGES` the bundle in `code` requires, from the build's metafile (none without
+ * one): missing, the function would fail only on the rare path that loads them.
+ */
+function rarelyUsedPackagesOf(code: string): string[] {
+  const metaFile = join(code, 'meta.json');
+  if (!existsSync(metaFile)) return [];
+  const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as {
+    outputs: Record<string, { imports?: { path: string; external?: boolean }[] }>;
+  };
+  const required = Object.values(meta.outputs).flatMap((output) => (output.imports ?? []).filter((i) => i.external).map((i) => i.path));
+  return RARELY_USED_PACKAGES.filter((pkg) => required.includes(pkg));
+}
 
 export function checkResources(resources: Record<string, RenderedResource>, templateDir: string): string[] {
   const problems: string[] = [];
@@ -43,6 +58,11 @@ export function checkResources(resources: Record<string, RenderedResource>, temp
     if (!existsSync(join(code, 'index.js'))) {
       problems.push(`${name}: ${resource.props.code}/index.js is missing (npm run build)`);
       continue;
+    }
+    for (const pkg of rarelyUsedPackagesOf(code)) {
+      if (!existsSync(join(code, 'node_modules', pkg, 'index.js'))) {
+        problems.push(`${name}: ${resource.props.code} requires ${pkg} but does not carry it (npm run build)`);
+      }
     }
     if (store === 'cloudbase' || store === 'mongodb') {
       const driver = STORE_DRIVERS[store];

@@ -40,12 +40,15 @@ import {
   trainingEnv,
 } from '../scripts/build';
 import { LOCAL_WECHAT_DEFAULTS } from '../shared/runtime/config';
+import { OPENAPI_FILE } from '../shared/runtime/http/openapi';
 
 const root = resolve(__dirname, '..');
 const fixtures = join(root, 'shared', 'runtime', 'shim', 'fixtures');
 const work = mkdtempSync(join(tmpdir(), 'wxa-bundles-'));
 const dist = join(work, 'dist');
 const runner = join(work, 'run.cjs');
+/** The bundles under test carry every store, so that one build runs with each. */
+const ALL_STORES = ['sqlite', 'cloudbase', 'mongodb'] as const;
 
 // Loads one bundle in this fresh process, invokes it once, and reports the result, the modules it loaded and what
 // each bundle loader did with its code cache.
@@ -53,11 +56,12 @@ const RUNNER = `
 const fs = require('node:fs');
 const [bundle, eventFile, contextFile] = process.argv.slice(2);
 const caches = () => Object.fromEntries([...(globalThis[Symbol.for(${JSON.stringify(LOADED_BUNDLES)})] || new Map())].map(([name, loaded]) => [name, loaded.cache]));
+// Exits once the report is written: a pipe takes a large one (the OpenAPI document) in several writes.
 const builtins = () => process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice('NativeModule '.length));
-const report = (outcome) => { process.stdout.write('\\n@@' + JSON.stringify({ ...outcome, modules: Object.keys(require.cache), builtins: builtins(), caches: caches() })); process.exit(0); };
+const report = (outcome) => process.stdout.write('\\n@@' + JSON.stringify({ ...outcome, modules: Object.keys(require.cache), builtins: builtins(), caches: caches() }), () => process.exit(0));
 let mod;
 try { mod = require(bundle); } catch (e) { report({ loadError: String(e && e.stack || e) }); }
-Promise.resolve()
+if (mod) Promise.resolve()
   .then(() => mod.handler(JSON.parse(fs.readFileSync(eventFile, 'utf8')), JSON.parse(fs.readFileSync(contextFile, 'utf8'))))
   .then((result) => report({ result }), (e) => report({ error: { name: e && e.name, code: e && e.code, message: String(e && e.message), stack: String(e && e.stack) } }));
 `;
@@ -80,7 +84,7 @@ const scfContext = (JSON.parse(readFileSync(join(fixtures, 'contexts.json'), 'ut
 
 beforeAll(async () => {
   writeFileSync(runner, RUNNER);
-  reports = await buildFunctions(functionNames(), { outdir: dist, stores: ['cloudbase', 'mongodb'] });
+  reports = await buildFunctions(functionNames(), { outdir: dist, stores: ALL_STORES });
   for (const { name } of reports) {
     symlinkSync(join(root, 'node_modules', 'better-sqlite3'), join(dist, name, 'node_modules', 'better-sqlite3'), 'dir');
   }
@@ -248,6 +252,23 @@ describe('function bundles', () => {
     expect(JSON.parse(report.result?.body ?? '{}')).toMatchObject({ ok: true, storeRoundTripMs: expect.any(Number) });
   });
 
+  it('api serves the OpenAPI document the build wrote next to it, with its own URL, and carries no generator', () => {
+    const report = invoke('api', urlEvent('GET', '/openapi.json', null), { ...baseEnv('api'), PUBLIC_BASE_URL: 'https://api.example.com' });
+    expect(report.result?.statusCode).toBe(200);
+    const written = JSON.parse(readFileSync(join(dist, 'api', OPENAPI_FILE), 'utf8')) as Record<string, unknown>;
+    expect(report.result?.body).toBe(JSON.stringify({ ...written, servers: [{ url: 'https://api.example.com' }] }));
+    // What bundle.js holds (the metafile's inputs also list what esbuild read and then left out).
+    const meta = JSON.parse(readFileSync(join(dist, 'api', 'meta.json'), 'utf8')) as {
+      outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }>;
+    };
+    const held = Object.entries(meta.outputs)
+      .filter(([file]) => file.endsWith(BUNDLE_FILES.bundle))
+      .flatMap(([, output]) => Object.entries(output.inputs).filter(([, input]) => input.bytesInOutput > 0))
+      .map(([input]) => input);
+    expect(held.filter((i) => /json-schema|functions\/api\/openapi-document/.test(i))).toEqual([]);
+    expect(held).toContain('functions/api/routes.ts');
+  });
+
   it('authorize-callback refuses an unsigned push with 401', () => {
     // A push as WeChat posts it (encrypt_type=aes), only unsigned.
     const push = {
@@ -256,6 +277,26 @@ describe('function bundles', () => {
     };
     const report = invoke('authorize-callback', push, baseEnv('authorize-callback'));
     expect(report.result?.statusCode).toBe(401);
+    // A flat document: read by the fast path, so fast-xml-parser is never loaded.
+    expect(report.modules.filter((m) => m.includes('fast-xml-parser'))).toEqual([]);
+  });
+
+  it('authorize-callback loads fast-xml-parser, shipped next to it, for a document the fast path leaves to it', () => {
+    // An XML declaration: the fast path gives up, the general parser reads the envelope, the signature still fails.
+    const xml = '<?xml version="1.0" encoding="UTF-8"?><xml><Encrypt>x</Encrypt></xml>';
+    const push = {
+      ...urlEvent('POST', '/wechat/component/events', xml, { 'content-type': 'text/xml' }),
+      queryString: { encrypt_type: 'aes' },
+    };
+    const report = invoke('authorize-callback', push, baseEnv('authorize-callback'));
+    expect(report.result?.statusCode).toBe(401);
+    expect(report.modules.filter((m) => m.includes('fast-xml-parser')).map((m) => relative(dist, m).split(sep).join('/'))).toEqual([
+      'authorize-callback/node_modules/fast-xml-parser/index.js',
+    ]);
+    expect(report.caches['node_modules/fast-xml-parser/bundle.js']).toBe('used');
+    // Only the functions that require it carry it.
+    const carriers = reports.filter((r) => r.drivers.some((d) => d.package === 'fast-xml-parser')).map((r) => r.name);
+    expect(carriers).toEqual(['authorize-callback', 'review']);
   });
 
   it('maintenance purges on its timer', () => {
@@ -318,6 +359,59 @@ describe('vendored store drivers', () => {
   });
 });
 
+describe('a bundle built for one store', () => {
+  const adapters = (dir: string) =>
+    Object.keys((JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { inputs: Record<string, unknown> }).inputs)
+      .filter((input) => /^shared\/store\/(sqlite|cloudbase|mongodb)\.ts$/.test(input))
+      .sort();
+
+  it('carries only that store adapter and driver, and refuses another store with how to rebuild', async () => {
+    const out = join(work, 'cloudbase-only');
+    const [report] = await buildFunctions(['maintenance'], { outdir: out, stores: ['cloudbase'], codeCache: false });
+    expect(adapters(join(dist, 'maintenance'))).toEqual(['shared/store/cloudbase.ts', 'shared/store/mongodb.ts', 'shared/store/sqlite.ts']);
+    expect(adapters(join(out, 'maintenance'))).toEqual(['shared/store/cloudbase.ts']);
+    expect(report?.drivers.map((d) => d.package)).toEqual(['@cloudbase/node-sdk']);
+    expect(report?.bytes).toBeLessThan(reports.find((r) => r.name === 'maintenance')?.bytes ?? 0);
+    for (const [store, extra] of [
+      ['sqlite', {}],
+      ['mongodb', { MONGODB_URL: 'mongodb://127.0.0.1:9/' }],
+    ] as const) {
+      const run = invoke(
+        'maintenance',
+        timerEvent('purge-expired', undefined),
+        { ...baseEnv('maintenance'), STORE: store, ...extra },
+        join(out, 'maintenance'),
+      );
+      expect(run.error).toMatchObject({
+        code: 'CONFIG_INVALID',
+        message: `STORE=${store}: this build carries no ${store} store (built for STORE=cloudbase): rebuild with STORE=${store} npm run build`,
+      });
+      expect(loadedDrivers(run)).toEqual([]);
+    }
+  });
+
+  // Its code cache is made in a training environment with a store the bundle carries (a cloud one, unreachable):
+  // the first request is composed and answered without a store call, and a store call fails here, locally.
+  it.each([['cloudbase'], ['mongodb']] as const)('built for %s, answers its training invocations locally', async (store) => {
+    const out = join(work, `${store}-only`);
+    await buildFunctions(['unbind', 'maintenance'], { outdir: out, stores: [store], codeCache: false });
+    const env = { PATH: process.env.PATH ?? '', ...trainingEnv(join(work, `training-${store}`), [store]) } as Record<string, string>;
+    expect(env.STORE).toBe(store);
+    const [request] = TRAINING_INVOCATIONS.map(({ event }) => invoke('unbind', event, env, join(out, 'unbind')));
+    expect(request?.result?.statusCode).toBe(404);
+    expect(JSON.parse(request?.result?.body ?? '{}')).toMatchObject({ error: { code: 'ROUTE_NOT_FOUND' } });
+    const tick = invoke('maintenance', TRAINING_INVOCATIONS[1].event, env, join(out, 'maintenance'));
+    if (store === 'cloudbase') {
+      // No credentials: refused before the SDK is loaded, so no request leaves the machine.
+      expect(tick.error).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringMatching(/^CloudBase needs credentials/) });
+      expect(loadedDrivers(tick)).toEqual([]);
+    } else {
+      expect(tick.error?.name).toBe('MongoServerSelectionError');
+      expect(new URL(env.MONGODB_URL ?? '').hostname).toBe('127.0.0.1');
+    }
+  });
+});
+
 describe('code cache', () => {
   const purge = () => timerEvent('purge-expired', undefined);
   /** A copy of the maintenance function directory, its cache altered by `alter`. */
@@ -341,7 +435,7 @@ describe('code cache', () => {
     const header = readCodeCacheHeader(cacheFile(join(dist, 'maintenance')));
     expect(header).toMatchObject({ format: 1, node: process.version, v8: process.versions.v8, arch: process.arch });
     const again = join(work, 'rebuild');
-    await buildFunctions(['maintenance'], { outdir: again, stores: [] });
+    await buildFunctions(['maintenance'], { outdir: again, stores: ALL_STORES });
     expect(readFileSync(cacheFile(join(again, 'maintenance')))).toEqual(readFileSync(cacheFile(join(dist, 'maintenance'))));
   });
   // The build invokes each function with these before it makes the cache (so the code of a first request is in it):

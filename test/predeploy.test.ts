@@ -85,6 +85,21 @@ describe('checkResources', () => {
       expect.stringMatching(/^STORE=cloudbase needs the function to run with a role .*\(set SCF_ROLE\) \(api, .*maintenance, webhooks\)$/),
     ]);
   });
+  it('refuses a bundle that requires fast-xml-parser without carrying it', () => {
+    const resources = renderTemplate(scfFile, COMPLETE);
+    const meta = { outputs: { 'bundle.js': { imports: [{ path: 'fast-xml-parser', kind: 'require-call', external: true }] } } };
+    writeFileSync(join(dir, 'dist', 'review', 'meta.json'), JSON.stringify(meta));
+    try {
+      expect(checkResources(resources, dir)).toEqual([
+        './dist/review requires fast-xml-parser but does not carry it (npm run build) (review)',
+      ]);
+      mkdirSync(join(dir, 'dist', 'review', 'node_modules', 'fast-xml-parser'), { recursive: true });
+      writeFileSync(join(dir, 'dist', 'review', 'node_modules', 'fast-xml-parser', 'index.js'), 'module.exports = {};');
+      expect(checkResources(resources, dir)).toEqual([]);
+    } finally {
+      rmSync(join(dir, 'dist', 'review', 'meta.json'));
+    }
+  });
   it('refuses malformed values and a bundle built for another store', () => {
     const resources = renderTemplate(scfFile, {
       ...COMPLETE,

@@ -11,26 +11,24 @@ import { type AnyRoute, json, route } from '../../shared/runtime/http/route';
 
 const counted = z.object({
   count: z.number().check(z.int()),
-  capped: z.boolean().clone().register(z.globalRegistry, { description: 'More than `count`: counting stops there.' }),
+  capped: z.described(z.boolean(), 'More than `count`: counting stops there.'),
 });
-const summaryView = z
-  .object({
+const summaryView = z.registered(
+  z.object({
     at: z.number().check(z.int()),
     deployments: z.object(
       Object.fromEntries(
         DEPLOYMENT_STATES.map((state) => [state, z.extend(counted, { oldestAgeMs: z.nullable(z.number().check(z.int())) })]),
       ),
     ),
-    audits: z
-      .object({
+    audits: z.described(
+      z.object({
         windowDays: z.number().check(z.int()),
         decided: z.number().check(z.int()),
-        latencyMs: z
-          .object({ p50: z.nullable(z.number().check(z.int())), p90: z.nullable(z.number().check(z.int())) })
-          .clone()
-          .register(z.globalRegistry, {
-            description: 'From the submit to the decision, over the decisions in the window; null when there were none.',
-          }),
+        latencyMs: z.described(
+          z.object({ p50: z.nullable(z.number().check(z.int())), p90: z.nullable(z.number().check(z.int())) }),
+          'From the submit to the decision, over the decisions in the window; null when there were none.',
+        ),
         byTemplate: z.array(
           z.object({
             templateId: z.number().check(z.int()),
@@ -39,13 +37,10 @@ const summaryView = z
             rejectionRate: z.number(),
           }),
         ),
-        capped: z
-          .boolean()
-          .clone()
-          .register(z.globalRegistry, { description: 'More deployments were created in the window than were read.' }),
-      })
-      .clone()
-      .register(z.globalRegistry, { description: 'Audits decided among the deployments created in the last `windowDays` days.' }),
+        capped: z.described(z.boolean(), 'More deployments were created in the window than were read.'),
+      }),
+      'Audits decided among the deployments created in the last `windowDays` days.',
+    ),
     miniProgramsNeedingReauth: counted,
     webhooks: z.object({
       pendingDeliveries: counted,
@@ -53,9 +48,9 @@ const summaryView = z
       endpointsDisabled: z.number().check(z.int()),
       endpoints: z.number().check(z.int()),
     }),
-  })
-  .clone()
-  .register(z.globalRegistry, { id: 'MetricsSummary' });
+  }),
+  { id: 'MetricsSummary' },
+);
 
 export const metricsRoutes = (s: Services): AnyRoute[] => [
   route({

@@ -12,10 +12,7 @@ import { appParams, miniProgramParams } from '../../shared/routes/params';
 import { type AnyRoute, json, route } from '../../shared/runtime/http/route';
 
 const readinessQuery = z.object({
-  fresh: z
-    .optional(z.enum(['true', 'false']))
-    .clone()
-    .register(z.globalRegistry, { description: 'true: ask WeChat now instead of serving the report of the last minute' }),
+  fresh: z.described(z.optional(z.enum(['true', 'false'])), 'true: ask WeChat now instead of serving the report of the last minute'),
 });
 
 /** A report's GET: `report` reads the mini program or app that `idOf` takes from the path. */

@@ -40,41 +40,36 @@ import { appParams } from '../../shared/routes/params';
 import { type AnyRoute, json, type Principal, route } from '../../shared/runtime/http/route';
 import { accountScope, type OwnerScope, platformScope } from './owner-scopes';
 
-const rolloutParams = z.object({ rolloutId: rolloutIdSchema.clone().register(z.globalRegistry, { description: 'a rollout id (rol_…)' }) });
+const rolloutParams = z.object({ rolloutId: z.described(rolloutIdSchema, 'a rollout id (rol_…)') });
 
 const countsView = z.object(Object.fromEntries(MEMBER_STATES.map((state) => [state, z.number().check(z.int())])));
 
-const rolloutView = z
-  .extend(z.omit(lazyTarget(rolloutSchema), { waves: true }), {
+const rolloutView = z.registered(
+  z.extend(z.omit(lazyTarget(rolloutSchema), { waves: true }), {
     waves: z.array(
       z.extend(waveSchema, {
         wave: z.number().check(z.int()),
-        counts: countsView.clone().register(z.globalRegistry, { description: 'Members of the wave per state; they add up to its size.' }),
+        counts: z.described(countsView, 'Members of the wave per state; they add up to its size.'),
       }),
     ),
-    estimatedEndAt: z.nullable(z.number().check(z.int())).clone().register(z.globalRegistry, {
-      description: 'When the rollout should end, from the audit times observed so far; null before the first decision.',
-    }),
-  })
-  .clone()
-  .register(z.globalRegistry, { id: 'Rollout' });
-const memberView = lazyTarget(rolloutMemberSchema).clone().register(z.globalRegistry, { id: 'RolloutMember' });
+    estimatedEndAt: z.described(
+      z.nullable(z.number().check(z.int())),
+      'When the rollout should end, from the audit times observed so far; null before the first decision.',
+    ),
+  }),
+  { id: 'Rollout' },
+);
+const memberView = z.registered(lazyTarget(rolloutMemberSchema), { id: 'RolloutMember' });
 /** A rollout with every member: what its routes answer (and `npm run demo:fleet` reads). */
-export const rolloutWithMembersView = z
-  .extend(rolloutView, { members: z.array(memberView) })
-  .clone()
-  .register(z.globalRegistry, { id: 'RolloutWithMembers' });
+export const rolloutWithMembersView = z.registered(z.extend(rolloutView, { members: z.array(memberView) }), { id: 'RolloutWithMembers' });
 
-const settingsView = z
-  .object({
+const settingsView = z.registered(
+  z.object({
     labels: z.array(z.string()),
-    platformManagedUpdates: z
-      .boolean()
-      .clone()
-      .register(z.globalRegistry, { description: 'Whether the platform admin may roll new template versions out to this app.' }),
-  })
-  .clone()
-  .register(z.globalRegistry, { id: 'AppRolloutSettings' });
+    platformManagedUpdates: z.described(z.boolean(), 'Whether the platform admin may roll new template versions out to this app.'),
+  }),
+  { id: 'AppRolloutSettings' },
+);
 
 const toView = (s: Services, rollout: Rollout, members: readonly RolloutMember[]): z.infer<typeof rolloutView> => ({
   ...rollout,
@@ -126,7 +121,7 @@ function ownerRoutes(s: Services, { prefix, auth, whose, who }: OwnerScope): Any
       path: prefix,
       auth,
       summary: `The rollouts of ${who}, newest first: plan, state, history and members per state as last counted`,
-      response: z.object({ rollouts: z.array(lazyTarget(rolloutSchema).clone().register(z.globalRegistry, { id: 'RolloutSummary' })) }),
+      response: z.object({ rollouts: z.array(z.registered(lazyTarget(rolloutSchema), { id: 'RolloutSummary' })) }),
       handle: async ({ principal }) => json(200, { rollouts: await listRollouts(s, whose(principal)) }),
     }),
     route({

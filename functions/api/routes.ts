@@ -5,6 +5,8 @@
  * Frontend routes act for the account of the API key and nothing else: every id in a path, query or body is
  * looked up within that account, so another account's id answers 404 with the same code as a missing one.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 import { authorizationUrl } from '../../shared/app/authorization/start';
 import {
@@ -42,10 +44,8 @@ import { deploymentStateSchema } from '../../shared/domain/deployment';
 import { NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../../shared/domain/errors';
 import { type AccountId, accountIdSchema } from '../../shared/domain/ids';
 import { withLatestMarked } from '../../shared/domain/templates';
-import { webhookDocs } from '../../shared/domain/webhooks/events';
 import * as z from '../../shared/domain/zod';
-import { DOCUMENTED_FUNCTIONS } from '../../shared/routes';
-import { documented, type OpenApiDocument, openApiDocument } from '../../shared/runtime/http/openapi';
+import { documented, OPENAPI_FILE, type OpenApiDocument } from '../../shared/runtime/http/openapi';
 import { type AnyRoute, json, mediaTypeOf, type Reply, route } from '../../shared/runtime/http/route';
 import { defineCollection } from '../../shared/store/port';
 import { metricsRoutes } from './metrics-routes';
@@ -78,49 +78,38 @@ import { webhookRoutes } from './webhook-routes';
 const healthProbes = defineCollection({ name: 'healthProbes', schema: z.object({ at: z.number() }) });
 
 const idOf = (prefix: string, what: string) =>
-  z
-    .string()
-    .check(z.regex(new RegExp(`^${prefix}_[0-9a-z]{1,64}$`), `not ${what}`))
-    .clone()
-    .register(z.globalRegistry, { description: `${what} (${prefix}_…)` });
-const accountParams = z.object({ accountId: accountIdSchema.clone().register(z.globalRegistry, { description: 'an account id (acc_…)' }) });
+  z.described(z.string().check(z.regex(new RegExp(`^${prefix}_[0-9a-z]{1,64}$`), `not ${what}`)), `${what} (${prefix}_…)`);
+const accountParams = z.object({ accountId: z.described(accountIdSchema, 'an account id (acc_…)') });
 const appParams = z.object({ appId: idOf('app', 'an app id') });
 const assetParams = z.object({ assetId: idOf('ast', 'an asset id') });
 const deploymentParams = z.object({ deploymentId: idOf('dep', 'a deployment id') });
 const screenshotParams = z.extend(deploymentParams, {
-  mediaId: z
-    .string()
-    .check(z.regex(/^[0-9A-Za-z_-]{1,128}$/, 'not a WeChat media id'))
-    .clone()
-    .register(z.globalRegistry, { description: "a media id from the deployment's `audit.screenshots`" }),
+  mediaId: z.described(
+    z.string().check(z.regex(/^[0-9A-Za-z_-]{1,128}$/, 'not a WeChat media id')),
+    "a media id from the deployment's `audit.screenshots`",
+  ),
 });
 const miniProgramParams = z.object({
-  appid: z
-    .string()
-    .check(z.regex(/^wx[0-9a-zA-Z]{16}$/, 'not a mini program appid'))
-    .clone()
-    .register(z.globalRegistry, { description: "the mini program's WeChat appid" }),
+  appid: z.described(z.string().check(z.regex(/^wx[0-9a-zA-Z]{16}$/, 'not a mini program appid')), "the mini program's WeChat appid"),
 });
 
 const appConfigSchema = z.union([iotVideoConfigSchema, lowcodeConfigSchema]);
 
 export const authorizationBody = z
   .strictObject({
-    purpose: z.enum(['bind-primary', 'authorize-app']).clone().register(z.globalRegistry, {
-      description: "bind-primary: the account's primary mini program (fixes its subject); authorize-app: a target mini program for an app",
-    }),
-    appId: z
-      .optional(z.string().check(z.minLength(1), z.maxLength(128)))
-      .clone()
-      .register(z.globalRegistry, { description: 'The app to link the mini program to; required for authorize-app.' }),
-    mobile: z
-      .optional(z.boolean())
-      .clone()
-      .register(z.globalRegistry, { description: 'The page opened inside WeChat on a phone instead of the PC page with a QR code.' }),
-    force: z.optional(z.boolean()).clone().register(z.globalRegistry, {
-      description:
-        "bind-primary only: allow the scanned mini program to change the account's subject (its mini programs of the old subject are then blocked and their deployments in flight voided). Without it such a scan is refused with PRIMARY_SUBJECT_CHANGE_NEEDS_FORCE.",
-    }),
+    purpose: z.described(
+      z.enum(['bind-primary', 'authorize-app']),
+      "bind-primary: the account's primary mini program (fixes its subject); authorize-app: a target mini program for an app",
+    ),
+    appId: z.described(
+      z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+      'The app to link the mini program to; required for authorize-app.',
+    ),
+    mobile: z.described(z.optional(z.boolean()), 'The page opened inside WeChat on a phone instead of the PC page with a QR code.'),
+    force: z.described(
+      z.optional(z.boolean()),
+      "bind-primary only: allow the scanned mini program to change the account's subject (its mini programs of the old subject are then blocked and their deployments in flight voided). Without it such a scan is refused with PRIMARY_SUBJECT_CHANGE_NEEDS_FORCE.",
+    ),
   })
   .check(
     z.superRefine((body, ctx) => {
@@ -184,10 +173,15 @@ async function accountDetails(s: Services, accountId: AccountId) {
   return toAccountView(account, await primaryMiniProgramOf(s, accountId, account.primaryMiniProgram?.appid));
 }
 
-export const API_DESCRIPTION =
-  'wxa-deploy publishes WeChat mini programs for many accounts as a WeChat third-party platform. Frontend routes take an ' +
-  "account API key and only ever see that account's data (another account's id answers 404); admin routes take the " +
-  'platform admin key. Every POST honours Idempotency-Key. Errors answer `{ error: { code, message, field?, issues? } }`.';
+/**
+ * The OpenAPI document, with this deployment's URL. The build defines `process.env.WXA_BUNDLE_OPENAPI_FILE` as
+ * "true" in the bundles (scripts/build.ts), so the generator's `import()` is a dead branch there, dropped with it.
+ */
+async function servedOpenApiDocument(own: readonly AnyRoute[], publicBaseUrl: string): Promise<OpenApiDocument> {
+  return process.env.WXA_BUNDLE_OPENAPI_FILE === 'true'
+    ? { ...(JSON.parse(readFileSync(join(__dirname, OPENAPI_FILE), 'utf8')) as OpenApiDocument), servers: [{ url: publicBaseUrl }] }
+    : (await import('./openapi-document')).generateOpenApiDocument(own, publicBaseUrl);
+}
 
 export const routes = (s: Services): AnyRoute[] => {
   const probes = s.store.collection(healthProbes);
@@ -217,23 +211,7 @@ export const routes = (s: Services): AnyRoute[] => {
         summary: 'This API, every function of it, as an OpenAPI 3.1 document generated from the route declarations',
         handle: async () => {
           // Built on first use: the routes cannot change while the instance lives.
-          document ??= openApiDocument(
-            [
-              {
-                name: 'api',
-                routes: own,
-                description: 'Frontend reads and setup: accounts, apps, assets, authorizations, mini programs, deployments',
-              },
-              ...DOCUMENTED_FUNCTIONS,
-            ],
-            {
-              title: 'wxa-deploy',
-              version: '1.0.0',
-              description: API_DESCRIPTION,
-              servers: [{ url: s.config.publicBaseUrl }],
-              webhooks: webhookDocs(),
-            },
-          );
+          document ??= await servedOpenApiDocument(own, s.config.publicBaseUrl);
           return json(200, document, { 'cache-control': 'public, max-age=300' });
         },
       }),

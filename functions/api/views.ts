@@ -26,30 +26,22 @@ import * as z from '../../shared/domain/zod';
 /** Why an account cannot publish (`publishBlockedCode`). */
 export const PUBLISH_BLOCKED_CODES = ['PRIMARY_NOT_BOUND', 'PRIMARY_UNBOUND', 'PRIMARY_TAKEN'] as const;
 
-export const accountView = z
-  .extend(z.omit(lazyTarget(accountSchema), { apiKeyHashes: true }), {
-    apiKeyCount: z
-      .number()
-      .check(z.int(), z.gte(0))
-      .clone()
-      .register(z.globalRegistry, { description: 'Live API keys (at most 2: a rotation keeps the previous one working).' }),
-    primaryMiniProgramStatus: z
-      .nullable(z.object({ status: miniProgramStatusSchema, statusReason: z.nullable(z.string()), nickname: z.string() }))
-      .clone()
-      .register(z.globalRegistry, {
-        description: "The primary mini program's authorization as WeChat last reported it; null when none was ever bound.",
-      }),
-    canPublish: z.boolean().clone().register(z.globalRegistry, {
-      description: 'False while no primary mini program is bound: no mini program of the account can publish.',
-    }),
+export const accountView = z.registered(
+  z.extend(z.omit(lazyTarget(accountSchema), { apiKeyHashes: true }), {
+    apiKeyCount: z.described(z.number().check(z.int(), z.gte(0)), 'Live API keys (at most 2: a rotation keeps the previous one working).'),
+    primaryMiniProgramStatus: z.described(
+      z.nullable(z.object({ status: miniProgramStatusSchema, statusReason: z.nullable(z.string()), nickname: z.string() })),
+      "The primary mini program's authorization as WeChat last reported it; null when none was ever bound.",
+    ),
+    canPublish: z.described(z.boolean(), 'False while no primary mini program is bound: no mini program of the account can publish.'),
     publishBlockedReason: z.nullable(z.string()),
-    publishBlockedCode: z.nullable(z.enum(PUBLISH_BLOCKED_CODES)).clone().register(z.globalRegistry, {
-      description:
-        'Why canPublish is false, by a stable code (publishBlockedReason says it in English): PRIMARY_NOT_BOUND (never bound), PRIMARY_UNBOUND (unbound here or revoked on WeChat), PRIMARY_TAKEN (another account bound it). null when canPublish.',
-    }),
-  })
-  .clone()
-  .register(z.globalRegistry, { id: 'Account' });
+    publishBlockedCode: z.described(
+      z.nullable(z.enum(PUBLISH_BLOCKED_CODES)),
+      'Why canPublish is false, by a stable code (publishBlockedReason says it in English): PRIMARY_NOT_BOUND (never bound), PRIMARY_UNBOUND (unbound here or revoked on WeChat), PRIMARY_TAKEN (another account bound it). null when canPublish.',
+    ),
+  }),
+  { id: 'Account' },
+);
 export type AccountView = z.infer<typeof accountView>;
 
 export function toAccountView(account: Account, primary: MiniProgram | null): AccountView {
@@ -80,14 +72,11 @@ export function toAccountView(account: Account, primary: MiniProgram | null): Ac
 
 export const accountCreatedView = z.object({
   account: accountView,
-  apiKey: z.string().clone().register(z.globalRegistry, { description: 'Shown this once; only its hash is stored.' }),
+  apiKey: z.described(z.string(), 'Shown this once; only its hash is stored.'),
 });
 
 export const apiKeyView = z.object({
-  apiKey: z
-    .string()
-    .clone()
-    .register(z.globalRegistry, { description: 'Shown this once. The previous key keeps working until the next rotation.' }),
+  apiKey: z.described(z.string(), 'Shown this once. The previous key keeps working until the next rotation.'),
 });
 
 // ---------------------------------------------------------------------------------------------------- apps
@@ -96,38 +85,36 @@ const colours = z.object({ mainColor: z.string(), secondaryColor: z.string() });
 
 /** What the stored app does not say by itself: derived at every read. */
 const appDerived = z.object({
-  status: appStatusSchema.clone().register(z.globalRegistry, {
-    description:
-      'unlinked: no mini program; configuring: ready to build (nothing open; after a cancel too); building, built, in-review, rejected, withdrawn, approved, releasing, failed (retryable): the open deployment’s step; released: the latest deployment was released.',
-  }),
-  latestDeployment: z
-    .nullable(z.object({ id: z.string(), state: deploymentStateSchema }))
-    .clone()
-    .register(z.globalRegistry, { description: 'The deployment the status comes from; null before the first build.' }),
-  warnings: z
-    .array(
+  status: z.described(
+    appStatusSchema,
+    'unlinked: no mini program; configuring: ready to build (nothing open; after a cancel too); building, built, in-review, rejected, withdrawn, approved, releasing, failed (retryable): the open deployment’s step; released: the latest deployment was released.',
+  ),
+  latestDeployment: z.described(
+    z.nullable(z.object({ id: z.string(), state: deploymentStateSchema })),
+    'The deployment the status comes from; null before the first build.',
+  ),
+  warnings: z.described(
+    z.array(
       z.object({
         field: z.string(),
         code: z.enum(APP_WARNING_CODES),
         message: z.string(),
         params: z.record(z.string(), z.union([z.string(), z.number()])),
       }),
-    )
-    .clone()
-    .register(z.globalRegistry, {
-      description:
-        'Accepted, but worth fixing: an image wider than the template suggests, products not linked. A build is not refused for them. `code` is stable; `message` is English, made of `params` (a client words it in its own language from code and params).',
-    }),
-  effectiveTheme: z.nullable(colours).clone().register(z.globalRegistry, {
-    description:
-      'iot-video: the colours the mini program shows, the template’s defaults where config.theme has none (after reset-theme: the defaults). null for lowcode.',
-  }),
-  themeDefaults: z.nullable(colours).clone().register(z.globalRegistry, {
-    description: 'iot-video: the template’s default colours, what reset-theme returns to. null for lowcode.',
-  }),
+    ),
+    'Accepted, but worth fixing: an image wider than the template suggests, products not linked. A build is not refused for them. `code` is stable; `message` is English, made of `params` (a client words it in its own language from code and params).',
+  ),
+  effectiveTheme: z.described(
+    z.nullable(colours),
+    'iot-video: the colours the mini program shows, the template’s defaults where config.theme has none (after reset-theme: the defaults). null for lowcode.',
+  ),
+  themeDefaults: z.described(
+    z.nullable(colours),
+    'iot-video: the template’s default colours, what reset-theme returns to. null for lowcode.',
+  ),
 });
 
-export const appView = z.intersection(appSchema, appDerived).clone().register(z.globalRegistry, { id: 'App' });
+export const appView = z.registered(z.intersection(appSchema, appDerived), { id: 'App' });
 export type AppView = z.infer<typeof appView>;
 export const appListView = z.object({ apps: z.array(appView) });
 
@@ -147,15 +134,16 @@ export const toAppView = (app: App, latest: Deployment | null, assets: ReadonlyM
 
 // -------------------------------------------------------------------------------------------------- assets
 
-export const assetView = z
-  .extend(z.omit(assetSchema, { data: true, accountId: true }), {
+export const assetView = z.registered(
+  z.extend(z.omit(assetSchema, { data: true, accountId: true }), {
     id: z.string(),
-    publicUrl: z.nullable(z.string()).clone().register(z.globalRegistry, {
-      description: 'Where a mini program downloads the image; null for experience QR codes, which are not public.',
-    }),
-  })
-  .clone()
-  .register(z.globalRegistry, { id: 'Asset' });
+    publicUrl: z.described(
+      z.nullable(z.string()),
+      'Where a mini program downloads the image; null for experience QR codes, which are not public.',
+    ),
+  }),
+  { id: 'Asset' },
+);
 export type AssetView = z.infer<typeof assetView>;
 
 export const toAssetView = (id: string, asset: Omit<Asset, 'data'>, publicBaseUrl: string): AssetView => ({
@@ -171,21 +159,19 @@ export const toAssetView = (id: string, asset: Omit<Asset, 'data'>, publicBaseUr
 
 // ------------------------------------------------------------------------------------------- mini programs
 
-export const miniProgramView = z
-  .extend(lazyTarget(miniProgramSchema), {
-    roles: z.array(miniProgramRoleSchema).clone().register(z.globalRegistry, {
-      description:
-        "primary: the account's bound primary mini program now (unbinding it needs force); target: an app publishes to it (linkedAppId). Both, one or none.",
-    }),
-    missingPermissionSets: z
-      .array(z.object({ id: z.number().check(z.int()), name: z.string() }))
-      .clone()
-      .register(z.globalRegistry, {
-        description: 'Permission sets the platform needs that the admin did not grant; scanning again fixes it.',
-      }),
-  })
-  .clone()
-  .register(z.globalRegistry, { id: 'MiniProgram' });
+export const miniProgramView = z.registered(
+  z.extend(lazyTarget(miniProgramSchema), {
+    roles: z.described(
+      z.array(miniProgramRoleSchema),
+      "primary: the account's bound primary mini program now (unbinding it needs force); target: an app publishes to it (linkedAppId). Both, one or none.",
+    ),
+    missingPermissionSets: z.described(
+      z.array(z.object({ id: z.number().check(z.int()), name: z.string() })),
+      'Permission sets the platform needs that the admin did not grant; scanning again fixes it.',
+    ),
+  }),
+  { id: 'MiniProgram' },
+);
 export type MiniProgramView = z.infer<typeof miniProgramView>;
 
 /**
@@ -207,16 +193,13 @@ export const miniProgramListView = z.object({ miniPrograms: z.array(miniProgramV
 
 const pollerFields = { nextPollAt: true, pollAttempts: true } as const;
 
-export const deploymentView = z.omit(lazyTarget(deploymentSchema), pollerFields).clone().register(z.globalRegistry, { id: 'Deployment' });
+export const deploymentView = z.registered(z.omit(lazyTarget(deploymentSchema), pollerFields), { id: 'Deployment' });
 export type DeploymentView = z.infer<typeof deploymentView>;
 
-export const deploymentSummaryView = z
-  .omit(lazyTarget(deploymentSchema), { ...pollerFields, history: true, extJson: true })
-  .clone()
-  .register(z.globalRegistry, {
-    id: 'DeploymentSummary',
-    description: 'A deployment without its history and ext_json: GET the deployment for those.',
-  });
+export const deploymentSummaryView = z.registered(z.omit(lazyTarget(deploymentSchema), { ...pollerFields, history: true, extJson: true }), {
+  id: 'DeploymentSummary',
+  description: 'A deployment without its history and ext_json: GET the deployment for those.',
+});
 export type DeploymentSummaryView = z.infer<typeof deploymentSummaryView>;
 
 export const toDeploymentView = (d: Deployment): DeploymentView => {
@@ -234,35 +217,27 @@ export const deploymentListView = z.object({ deployments: z.array(deploymentSumm
 // -------------------------------------------------------------------------------------------------- others
 
 export const authorizationView = z.object({
-  url: z.string().clone().register(z.globalRegistry, {
-    description: 'Open it (PC: shows a QR code to scan; mobile: opens in WeChat). Its state is signed and expires.',
-  }),
-  pcUrl: z.string().clone().register(z.globalRegistry, { description: 'The PC page for the same pre-auth code, whatever `mobile` asked.' }),
-  mobileUrl: z
-    .string()
-    .clone()
-    .register(z.globalRegistry, { description: 'The mobile page for the same pre-auth code (the first scan of either spends it).' }),
-  expiresAt: z
-    .number()
-    .check(z.int())
-    .clone()
-    .register(z.globalRegistry, { description: 'Epoch ms after which the callback refuses the state.' }),
+  url: z.described(z.string(), 'Open it (PC: shows a QR code to scan; mobile: opens in WeChat). Its state is signed and expires.'),
+  pcUrl: z.described(z.string(), 'The PC page for the same pre-auth code, whatever `mobile` asked.'),
+  mobileUrl: z.described(z.string(), 'The mobile page for the same pre-auth code (the first scan of either spends it).'),
+  expiresAt: z.described(z.number().check(z.int()), 'Epoch ms after which the callback refuses the state.'),
 });
 
 export const quotaView = z.object({
-  miniProgramAppid: z.string().clone().register(z.globalRegistry, { description: 'The mini program WeChat was asked through.' }),
+  miniProgramAppid: z.described(z.string(), 'The mini program WeChat was asked through.'),
   rest: z.number().check(z.int()),
   limit: z.number().check(z.int()),
   speedupRest: z.number().check(z.int()),
   speedupLimit: z.number().check(z.int()),
 });
 
-export const templateView = z
-  .extend(lazyTarget(libraryTemplateSchema), {
-    latest: z.boolean().clone().register(z.globalRegistry, {
-      description: 'The newest template of its code line (same source development mini program): what a build without templateId takes.',
-    }),
-  })
-  .clone()
-  .register(z.globalRegistry, { id: 'Template' });
+export const templateView = z.registered(
+  z.extend(lazyTarget(libraryTemplateSchema), {
+    latest: z.described(
+      z.boolean(),
+      'The newest template of its code line (same source development mini program): what a build without templateId takes.',
+    ),
+  }),
+  { id: 'Template' },
+);
 export const templateListView = z.object({ templates: z.array(templateView) });

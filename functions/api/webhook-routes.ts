@@ -15,53 +15,48 @@ import type { Stored } from '../../shared/store/port';
 import { accountScope, type OwnerScope, platformScope } from './owner-scopes';
 
 const webhookParams = z.object({
-  webhookId: webhookEndpointIdSchema.clone().register(z.globalRegistry, { description: 'a webhook endpoint id (whk_…)' }),
+  webhookId: z.described(webhookEndpointIdSchema, 'a webhook endpoint id (whk_…)'),
 });
 
-const eventTypes = z
-  .array(webhookEventTypeSchema)
-  .check(z.minLength(1), z.maxLength(WEBHOOK_EVENT_TYPES.length))
-  .clone()
-  .register(z.globalRegistry, { description: 'The event types to receive (see the webhooks section of this document).' });
-const url = z
-  .string()
-  .check(z.minLength(1), z.maxLength(2048))
-  .clone()
-  .register(z.globalRegistry, { description: 'https only in the cloud; private, loopback and metadata addresses are refused.' });
+const eventTypes = z.described(
+  z.array(webhookEventTypeSchema).check(z.minLength(1), z.maxLength(WEBHOOK_EVENT_TYPES.length)),
+  'The event types to receive (see the webhooks section of this document).',
+);
+const url = z.described(
+  z.string().check(z.minLength(1), z.maxLength(2048)),
+  'https only in the cloud; private, loopback and metadata addresses are refused.',
+);
 const description = z.string().check(z.maxLength(256));
 
-export const webhookView = z
-  .object({
+export const webhookView = z.registered(
+  z.object({
     id: z.string(),
     url: z.string(),
     description: z.string(),
     eventTypes: z.array(webhookEventTypeSchema),
     enabled: z.boolean(),
     disabledReason: z.nullable(z.string()),
-    failingSince: z
-      .nullable(z.number().check(z.int()))
-      .clone()
-      .register(z.globalRegistry, { description: 'Since when every attempt has failed; null while deliveries succeed.' }),
+    failingSince: z.described(z.nullable(z.number().check(z.int())), 'Since when every attempt has failed; null while deliveries succeed.'),
     lastSuccessAt: z.nullable(z.number().check(z.int())),
-    previousSecretUntil: z
-      .nullable(z.number().check(z.int()))
-      .clone()
-      .register(z.globalRegistry, { description: 'Until when the secret before the last rotation still signs too.' }),
+    previousSecretUntil: z.described(
+      z.nullable(z.number().check(z.int())),
+      'Until when the secret before the last rotation still signs too.',
+    ),
     createdAt: z.number().check(z.int()),
     updatedAt: z.number().check(z.int()),
-  })
-  .clone()
-  .register(z.globalRegistry, { id: 'WebhookEndpoint' });
+  }),
+  { id: 'WebhookEndpoint' },
+);
 
 const webhookWithSecret = z.object({
   webhook: webhookView,
-  secret: z.string().clone().register(z.globalRegistry, { description: 'The signing secret (whsec_…), shown this once.' }),
+  secret: z.described(z.string(), 'The signing secret (whsec_…), shown this once.'),
 });
 
-const deliveryView = z
-  .object({
+const deliveryView = z.registered(
+  z.object({
     id: z.string(),
-    eventId: z.string().clone().register(z.globalRegistry, { description: 'The webhook-id header of every attempt.' }),
+    eventId: z.described(z.string(), 'The webhook-id header of every attempt.'),
     eventType: webhookEventTypeSchema,
     status: z.enum(['pending', 'delivered', 'failed', 'skipped']),
     attempts: z.number().check(z.int()),
@@ -73,12 +68,12 @@ const deliveryView = z
         outcome: z.enum(['delivered', 'failed', 'refused']),
         status: z.nullable(z.number().check(z.int())),
         latencyMs: z.number().check(z.int()),
-        answer: z.string().clone().register(z.globalRegistry, { description: 'The start of the answer (or of the failure), truncated.' }),
+        answer: z.described(z.string(), 'The start of the answer (or of the failure), truncated.'),
       }),
     ),
-  })
-  .clone()
-  .register(z.globalRegistry, { id: 'WebhookDelivery' });
+  }),
+  { id: 'WebhookDelivery' },
+);
 
 const toWebhookView = ({ id, data: e }: Stored<WebhookEndpoint>): z.infer<typeof webhookView> => ({
   id,
@@ -107,18 +102,10 @@ const toDeliveryView = ({ id, data: d }: Stored<Delivery>): z.infer<typeof deliv
 
 const redeliverBody = z.union([
   z.strictObject({
-    eventId: z
-      .string()
-      .check(z.minLength(1), z.maxLength(64))
-      .clone()
-      .register(z.globalRegistry, { description: 'One event, sent again with its id.' }),
+    eventId: z.described(z.string().check(z.minLength(1), z.maxLength(64)), 'One event, sent again with its id.'),
   }),
   z.strictObject({
-    since: z
-      .number()
-      .check(z.int(), z.nonnegative())
-      .clone()
-      .register(z.globalRegistry, { description: 'Every event since this time (epoch ms), oldest first.' }),
+    since: z.described(z.number().check(z.int(), z.nonnegative()), 'Every event since this time (epoch ms), oldest first.'),
   }),
 ]);
 
@@ -236,10 +223,7 @@ function ownerRoutes(endpoints: ReturnType<typeof webhookEndpointsOf>, { prefix,
       body: redeliverBody,
       response: z.object({
         queued: z.number().check(z.int()),
-        more: z
-          .boolean()
-          .clone()
-          .register(z.globalRegistry, { description: 'More events than one request queues: ask again from `lastOccurredAt`.' }),
+        more: z.described(z.boolean(), 'More events than one request queues: ask again from `lastOccurredAt`.'),
         lastOccurredAt: z.optional(z.number().check(z.int())),
       }),
       handle: async ({ params, body, principal }) =>

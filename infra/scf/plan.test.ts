@@ -49,7 +49,8 @@ describe('npm run deploy:plan', () => {
   it('packages the built bundle with the store driver, and prints its size and digest', () => {
     const code = plans['authorize-callback']?.code;
     expect(code?.problem).toBeUndefined();
-    // The loader, the bundle and its V8 code cache, for the function and its driver (scripts/build.ts).
+    // The loader, the bundle and its V8 code cache, for the function, its driver and the XML parser it requires
+    // for the documents its fast path leaves to it (scripts/build.ts).
     expect(code?.files.map((f) => f.name)).toEqual([
       'bundle.js',
       'bundle.js.v8cache',
@@ -57,7 +58,14 @@ describe('npm run deploy:plan', () => {
       'node_modules/@cloudbase/node-sdk/bundle.js',
       'node_modules/@cloudbase/node-sdk/bundle.js.v8cache',
       'node_modules/@cloudbase/node-sdk/index.js',
+      'node_modules/fast-xml-parser/bundle.js',
+      'node_modules/fast-xml-parser/bundle.js.v8cache',
+      'node_modules/fast-xml-parser/index.js',
     ]);
+    // The api serves the OpenAPI document the build wrote next to its bundle, and needs no XML parser.
+    const api = plans.api?.code?.files.map((f) => f.name) ?? [];
+    expect(api).toContain('openapi.json');
+    expect(api.filter((name) => name.includes('fast-xml-parser'))).toEqual([]);
     expect(code?.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(code?.zipBytes).toBeGreaterThan(1000);
   });

@@ -19,7 +19,7 @@ export const MAX_API_KEYS = 2;
 export const primaryStatusSchema = z.enum(['none', 'bound', 'unbound']);
 export type PrimaryStatus = z.infer<typeof primaryStatusSchema>;
 
-export const primaryMiniProgramSchema = z.lazy(() =>
+export const primaryMiniProgramSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     appid: weChatAppidSchema,
     /** `principal_name` of the mini program: the account's subject. */
@@ -33,7 +33,7 @@ export type PrimaryMiniProgram = z.infer<typeof primaryMiniProgramSchema>;
  * What happened to the account's primary and mini programs, for its owner: a mini program can leave the account
  * without the owner doing anything (another account's admin scanned it), and then this is the only trace left.
  */
-export const accountEventSchema = z.lazy(() =>
+export const accountEventSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     at: timestampSchema,
     event: z.enum(['primary-bound', 'primary-unbound', 'mini-program-taken']),
@@ -48,7 +48,7 @@ export const ACCOUNT_HISTORY_LIMIT = 50;
 
 // No object-level refinements on document schemas: zod forbids `.omit()` on them, and the API derives its
 // response schemas that way (an account without its key hashes).
-export const accountSchema = z.lazy(() =>
+export const accountSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     id: accountIdSchema,
     name: z.string().check(z.trim(), z.minLength(1), z.maxLength(100)),

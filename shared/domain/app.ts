@@ -56,7 +56,7 @@ const phone = z.string().check(z.regex(/^\+?(\d[ -]?){4,19}\d$/, 'a phone number
 export const REMINDER_CATEGORIES = ['camera', 'doorLock'] as const;
 
 /** 强提醒消息配置, one entry per selected category: each category has its own product, model_id and template. */
-export const reminderSchema = z.lazy(() =>
+export const reminderSchema = /* @__PURE__ */ z.lazy(() =>
   z.strictObject({
     category: z.enum(REMINDER_CATEGORIES),
     /** 默认产品 ID: a product created under this category in step 2 of the seed. */
@@ -69,7 +69,7 @@ export const reminderSchema = z.lazy(() =>
 );
 export type Reminder = z.infer<typeof reminderSchema>;
 
-export const iotVideoConfigSchema = z.lazy(() =>
+export const iotVideoConfigSchema = /* @__PURE__ */ z.lazy(() =>
   z.strictObject({
     /** 基础配置 · 家庭位置应用 key. */
     mapKey,
@@ -129,7 +129,7 @@ export const effectiveTheme = (config: IotVideoConfig): Required<IotVideoConfig[
  * IoT Video products linked to the app (seed 003 step 3: "关联在步骤2中创建的产品"; without them devices cannot be
  * added by hand in the mini program). At most 100, each once.
  */
-export const linkedProductIdsSchema = z.lazy(() =>
+export const linkedProductIdsSchema = /* @__PURE__ */ z.lazy(() =>
   z.array(productId).check(
     z.maxLength(100),
     z.refine((ids) => new Set(ids).size === ids.length, 'a product is listed twice'),
@@ -218,7 +218,7 @@ const lowcodeFields = () => ({
  * A lowcode config as stored. Lenient on purpose: a config saved before a rule was added must still read back (a
  * stricter schema here would turn an old app into a corrupt document); a build checks it with the input schema.
  */
-export const storedLowcodeConfigSchema = z.lazy(() => z.strictObject(lowcodeFields()));
+export const storedLowcodeConfigSchema = /* @__PURE__ */ z.lazy(() => z.strictObject(lowcodeFields()));
 export type LowcodeConfig = z.infer<typeof storedLowcodeConfigSchema>;
 
 /** The `pagePath` of each tab, where the tab bar has a list of objects carrying one. */
@@ -237,7 +237,7 @@ const tabPagePaths = (tabBar: Record<string, unknown> | undefined): { index: num
  * and, when `pages` selects the pages, a tab or a page override outside them (85046/85045). Without `pages` the
  * template's own list applies, which only WeChat knows.
  */
-export const lowcodeConfigSchema = z.lazy(() =>
+export const lowcodeConfigSchema = /* @__PURE__ */ z.lazy(() =>
   z.strictObject({ ...lowcodeFields(), requiredPrivateInfos: z.optional(requiredPrivateInfos()) }).check(
     z.superRefine((config, ctx) => {
       if (config.pages === undefined) return;
@@ -264,7 +264,7 @@ export type AppConfig = IotVideoConfig | LowcodeConfig;
 // The app document
 
 /** Why an app no longer has its mini program; shown to the app's owner. */
-export const linkLossSchema = z.lazy(() =>
+export const linkLossSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     at: timestampSchema,
     reason: z.enum(['superseded', 'unbound', 'unauthorized']),
@@ -300,7 +300,7 @@ const appFields = {
   updatedAt: timestampSchema,
 };
 
-export const appSchema = z.lazy(() =>
+export const appSchema = /* @__PURE__ */ z.lazy(() =>
   z.discriminatedUnion('kind', [
     z.object({ ...appFields, kind: z.literal('lowcode'), config: storedLowcodeConfigSchema }),
     z.object({
@@ -314,7 +314,7 @@ export const appSchema = z.lazy(() =>
 export type App = z.infer<typeof appSchema>;
 
 /** What a frontend sends to create an app. */
-export const newAppInputSchema = z.lazy(() =>
+export const newAppInputSchema = /* @__PURE__ */ z.lazy(() =>
   z.discriminatedUnion('kind', [
     z.object({
       kind: z.literal('lowcode'),

@@ -123,7 +123,7 @@ export type DeploymentCommand =
 // ---------------------------------------------------------------------------------------------------------
 // The document
 
-export const auditSchema = z.lazy(() =>
+export const auditSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     auditId: z.number().check(z.int(), z.positive()),
     submittedAt: timestampSchema,
@@ -138,7 +138,7 @@ export const auditSchema = z.lazy(() =>
 );
 export type Audit = z.infer<typeof auditSchema>;
 
-export const failureSchema = z.lazy(() =>
+export const failureSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     at: timestampSchema,
     reason: z.string(),
@@ -157,7 +157,7 @@ export type Failure = z.infer<typeof failureSchema>;
  * retry of the build can change it, so the build succeeds without them and they are listed here for the user, to
  * bind again once the cause is gone (`bindTestersLater`).
  */
-export const testerRefusalSchema = z.lazy(() =>
+export const testerRefusalSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     wechatId: z.string().check(z.minLength(1), z.maxLength(64)),
     errcode: z.number().check(z.int()),
@@ -167,7 +167,7 @@ export const testerRefusalSchema = z.lazy(() =>
 );
 export type TesterRefusal = z.infer<typeof testerRefusalSchema>;
 
-export const historyEntrySchema = z.lazy(() =>
+export const historyEntrySchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     at: timestampSchema,
     from: deploymentStateSchema,
@@ -183,7 +183,7 @@ export const historyEntrySchema = z.lazy(() =>
 );
 export type HistoryEntry = z.infer<typeof historyEntrySchema>;
 
-export const deploymentSchema = z.lazy(() =>
+export const deploymentSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     id: deploymentIdSchema,
     accountId: accountIdSchema,

@@ -37,7 +37,7 @@ export const rolesOf = (mp: Pick<MiniProgram, 'appid' | 'linkedAppId'>, account:
   ...(mp.linkedAppId !== null ? (['target'] as const) : []),
 ];
 
-export const linkChangeSchema = z.lazy(() =>
+export const linkChangeSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     at: timestampSchema,
     change: z.enum(['linked', 'unlinked']),
@@ -51,7 +51,7 @@ export type LinkChange = z.infer<typeof linkChangeSchema>;
 /** Re-authorizations are unbounded; the document is not. */
 export const LINK_HISTORY_LIMIT = 50;
 
-export const miniProgramSchema = z.lazy(() =>
+export const miniProgramSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     appid: weChatAppidSchema,
     accountId: accountIdSchema,

@@ -13,7 +13,7 @@ import { AppError } from './errors';
 import { weChatAppidSchema } from './ids';
 import * as z from './zod';
 
-export const requiredPluginSchema = z.lazy(() =>
+export const requiredPluginSchema = /* @__PURE__ */ z.lazy(() =>
   z.strictObject({
     /** The plugin's appid (`provider` in app.json). */
     appId: weChatAppidSchema,
@@ -26,7 +26,7 @@ export const requiredPluginSchema = z.lazy(() =>
 );
 export type RequiredPlugin = z.infer<typeof requiredPluginSchema>;
 
-export const requiredPluginsSchema = z.lazy(() =>
+export const requiredPluginsSchema = /* @__PURE__ */ z.lazy(() =>
   z.array(requiredPluginSchema).check(
     z.maxLength(20),
     z.superRefine((plugins, ctx) => {
@@ -45,7 +45,7 @@ export const requiredPluginsSchema = z.lazy(() =>
 export const PLUGIN_STATUS = { applying: 1, approved: 2, rejected: 3, expired: 4 } as const;
 
 /** The mini program's plugin list as last read from WeChat; WeChat's data, so held loosely. */
-export const installedPluginSchema = z.lazy(() =>
+export const installedPluginSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     appId: z.string().check(z.minLength(1)),
     status: z.number().check(z.int()),

@@ -103,7 +103,7 @@ export const privacyKeysOfRequiredPrivateInfos = (apis: readonly string[]): Priv
 /** WeChat keeps each text short; 200 leaves room for a clear sentence (the doc asks for a precise purpose). */
 const text = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
 
-export const privacyContactSchema = z.lazy(() =>
+export const privacyContactSchema = /* @__PURE__ */ z.lazy(() =>
   z
     .strictObject({
       email: z.optional(z.email().check(z.maxLength(100))),
@@ -122,7 +122,7 @@ export const privacyContactSchema = z.lazy(() =>
     ),
 );
 
-export const privacyGuideSchema = z.lazy(() =>
+export const privacyGuideSchema = /* @__PURE__ */ z.lazy(() =>
   z.strictObject({
     /** Who collects the information (owner_setting contact_*). */
     contact: privacyContactSchema,

@@ -236,7 +236,7 @@ export const waveSchema = z.object({
 });
 export type Wave = z.infer<typeof waveSchema>;
 
-export const rolloutSchema = z.lazy(() =>
+export const rolloutSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     id: rolloutIdSchema,
     /** Null: a platform rollout, over every account that allows platform-managed updates. */
@@ -279,7 +279,7 @@ export const memberHistoryEntrySchema = z.object({
   cause: z.optional(z.string()),
 });
 
-export const rolloutMemberSchema = z.lazy(() =>
+export const rolloutMemberSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     rolloutId: rolloutIdSchema,
     accountId: accountIdSchema,

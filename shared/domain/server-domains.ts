@@ -53,7 +53,7 @@ const origin = (scheme: 'https' | 'wss') =>
 const list = (scheme: 'https' | 'wss') => z._default(z.array(origin(scheme)).check(z.maxLength(MAX_DOMAINS_PER_LIST)), []);
 
 /** The domains an app's code reaches besides the backend's asset host, by what it uses them for. */
-export const serverDomainsSchema = z.lazy(() =>
+export const serverDomainsSchema = /* @__PURE__ */ z.lazy(() =>
   z.strictObject({
     /** wx.request. */
     request: list('https'),

@@ -10,7 +10,7 @@
 import { timestampSchema } from './ids';
 import * as z from './zod';
 
-export const libraryTemplateSchema = z.lazy(() =>
+export const libraryTemplateSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     templateId: z.number().check(z.int(), z.nonnegative()),
     userVersion: z.string(),

@@ -19,52 +19,41 @@ const NO_UGC = 0;
 const distinct = (values: readonly number[]) => new Set(values).size === values.length;
 const desc = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max, `at most ${max} characters`));
 
-export const ugcDeclarationSchema = z.lazy(() =>
-  z
-    .strictObject({
-      scene: z
-        .array(z.literal(UGC_SCENES))
-        .check(z.minLength(1, 'name at least one scene (0: no user-generated content)'), z.refine(distinct, 'each scene once'))
-        .clone()
-        .register(z.globalRegistry, {
-          description: 'UGC scenes: 0 none, 1 user profiles, 2 pictures, 3 videos, 4 text, 5 audio (ugc_declare.scene)',
+export const ugcDeclarationSchema = /* @__PURE__ */ z.lazy(() =>
+  z.described(
+    z
+      .strictObject({
+        scene: z.described(
+          z
+            .array(z.literal(UGC_SCENES))
+            .check(z.minLength(1, 'name at least one scene (0: no user-generated content)'), z.refine(distinct, 'each scene once')),
+          'UGC scenes: 0 none, 1 user profiles, 2 pictures, 3 videos, 4 text, 5 audio (ugc_declare.scene)',
+        ),
+        method: z.described(
+          z.optional(z.array(z.literal(UGC_METHODS)).check(z.refine(distinct, 'each method once'))),
+          "How the content is moderated: 1 WeChat's content security API, 2 another moderation product, 3 people review it, 4 not moderated (ugc_declare.method)",
+        ),
+        otherSceneDesc: z.described(z.optional(desc(256)), 'Other scenes, in words (ugc_declare.other_scene_desc, ≤256)'),
+        hasAuditTeam: z.described(z.optional(z.boolean()), 'Whether a team reviews the content (ugc_declare.has_audit_team)'),
+        auditDesc: z.described(z.optional(desc(256)), 'How UGC is reviewed today (ugc_declare.audit_desc, ≤256)'),
+      })
+      .check(
+        z.superRefine((d, ctx) => {
+          // The doc: "选择 0 时以下字段不需要填写" — none is its own answer; any scene needs the way it is moderated.
+          if (d.scene.includes(NO_UGC) && d.scene.length > 1) {
+            ctx.addIssue({ code: 'custom', path: ['scene'], message: 'scene 0 (no user-generated content) stands alone' });
+          }
+          if (!d.scene.includes(NO_UGC) && (d.method === undefined || d.method.length === 0)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['method'],
+              message: 'say how user-generated content is moderated (at least one method)',
+            });
+          }
         }),
-      method: z
-        .optional(z.array(z.literal(UGC_METHODS)).check(z.refine(distinct, 'each method once')))
-        .clone()
-        .register(z.globalRegistry, {
-          description:
-            "How the content is moderated: 1 WeChat's content security API, 2 another moderation product, 3 people review it, 4 not moderated (ugc_declare.method)",
-        }),
-      otherSceneDesc: z
-        .optional(desc(256))
-        .clone()
-        .register(z.globalRegistry, { description: 'Other scenes, in words (ugc_declare.other_scene_desc, ≤256)' }),
-      hasAuditTeam: z
-        .optional(z.boolean())
-        .clone()
-        .register(z.globalRegistry, { description: 'Whether a team reviews the content (ugc_declare.has_audit_team)' }),
-      auditDesc: z
-        .optional(desc(256))
-        .clone()
-        .register(z.globalRegistry, { description: 'How UGC is reviewed today (ugc_declare.audit_desc, ≤256)' }),
-    })
-    .check(
-      z.superRefine((d, ctx) => {
-        // The doc: "选择 0 时以下字段不需要填写" — none is its own answer; any scene needs the way it is moderated.
-        if (d.scene.includes(NO_UGC) && d.scene.length > 1) {
-          ctx.addIssue({ code: 'custom', path: ['scene'], message: 'scene 0 (no user-generated content) stands alone' });
-        }
-        if (!d.scene.includes(NO_UGC) && (d.method === undefined || d.method.length === 0)) {
-          ctx.addIssue({ code: 'custom', path: ['method'], message: 'say how user-generated content is moderated (at least one method)' });
-        }
-      }),
-    )
-    .clone()
-    .register(z.globalRegistry, {
-      description:
-        'UGC declaration sent with every submit (submit_audit ugc_declare); WeChat requires it on the first submit of 社交-社区/论坛, 社交-笔记 or 社交-问答 (85094)',
-    }),
+      ),
+    'UGC declaration sent with every submit (submit_audit ugc_declare); WeChat requires it on the first submit of 社交-社区/论坛, 社交-笔记 or 社交-问答 (85094)',
+  ),
 );
 export type UgcDeclaration = z.infer<typeof ugcDeclarationSchema>;
 

@@ -9,22 +9,21 @@ const buildBody = z.strictObject({
   userVersion: z.string().check(z.trim(), z.minLength(1), z.maxLength(64)),
   userDesc: z._default(z.string().check(z.maxLength(1000)), ''),
   testers: z._default(z.array(z.string().check(z.minLength(1), z.maxLength(64))).check(z.maxLength(100)), []),
-  templateId: z.optional(z.number().check(z.int(), z.nonnegative())).clone().register(z.globalRegistry, {
-    description: "A template of the library (GET /v1/templates) to build; left out: the latest version of the app's template.",
-  }),
-  retryRefused: z._default(z.boolean(), false).clone().register(z.globalRegistry, {
-    description:
-      'Build although WeChat refused the app’s last deployment for a penalty, a UGC declaration or an order-centre path: no status API tells when such a bar is lifted, so WeChat decides again at submit.',
-  }),
+  templateId: z.described(
+    z.optional(z.number().check(z.int(), z.nonnegative())),
+    "A template of the library (GET /v1/templates) to build; left out: the latest version of the app's template.",
+  ),
+  retryRefused: z.described(
+    z._default(z.boolean(), false),
+    'Build although WeChat refused the app’s last deployment for a penalty, a UGC declaration or an order-centre path: no status API tells when such a bar is lifted, so WeChat decides again at submit.',
+  ),
 });
 const testersBody = z.optional(
   z.strictObject({
-    testers: z
-      .optional(z.array(z.string().check(z.minLength(1), z.maxLength(64))).check(z.minLength(1), z.maxLength(100)))
-      .clone()
-      .register(z.globalRegistry, {
-        description: 'WeChat ids to bind; left out: the testers WeChat refused when the deployment was built (refusedTesters).',
-      }),
+    testers: z.described(
+      z.optional(z.array(z.string().check(z.minLength(1), z.maxLength(64))).check(z.minLength(1), z.maxLength(100))),
+      'WeChat ids to bind; left out: the testers WeChat refused when the deployment was built (refusedTesters).',
+    ),
   }),
 );
 

@@ -6,9 +6,5 @@ export const deploymentParams = z.object({ deploymentId: z.string().check(z.rege
 export const appParams = z.object({ appId: z.string().check(z.regex(/^app_[0-9a-z]{1,64}$/, 'not an app id')) });
 
 export const miniProgramParams = z.object({
-  appid: z
-    .string()
-    .check(z.regex(/^wx[0-9a-zA-Z]{16}$/, 'not a mini program appid'))
-    .clone()
-    .register(z.globalRegistry, { description: "the mini program's WeChat appid" }),
+  appid: z.described(z.string().check(z.regex(/^wx[0-9a-zA-Z]{16}$/, 'not a mini program appid')), "the mini program's WeChat appid"),
 });

@@ -5,6 +5,10 @@
  * In the function bundles the adapters' drivers are esbuild externals: the driver of the store being deployed
  * is shipped next to the bundle (`node_modules/<driver>/index.js`, see scripts/build.ts). A bundle built for
  * another store fails here with a message that says so, instead of an opaque "Cannot find module".
+ *
+ * A bundle also carries only the adapters of the stores it is built for: the build replaces each
+ * `process.env.WXA_BUNDLE_OMITS_<KIND>` below with "true" or "false" (an esbuild `define`), so a store left out is a
+ * constant branch, dropped with its `import()`. Under tsx and jest they are unset: every store opens.
  */
 import { ConfigError } from '../domain/errors';
 import type { Clock, DocumentStore, StoreLogger } from './port';
@@ -33,6 +37,15 @@ function missingDriver(kind: StoreConfig['kind'], error: unknown): ConfigError |
   );
 }
 
+/** A store this bundle was built without (see the top of this file). */
+function notInBundle(kind: StoreConfig['kind']): Promise<never> {
+  return Promise.reject(
+    new ConfigError(
+      `STORE=${kind}: this build carries no ${kind} store (built for STORE=${process.env.WXA_BUNDLE_STORES}): rebuild with STORE=${kind} npm run build`,
+    ),
+  );
+}
+
 async function load<T>(kind: StoreConfig['kind'], importer: () => Promise<T>): Promise<T> {
   try {
     return await importer();
@@ -45,15 +58,21 @@ export async function openStore(config: StoreConfig, options: OpenStoreOptions =
   const withClock = options.clock ? { clock: options.clock } : {};
   switch (config.kind) {
     case 'sqlite': {
-      const { openSqliteStore } = await load('sqlite', () => import('./sqlite'));
+      const { openSqliteStore } = await load('sqlite', () =>
+        process.env.WXA_BUNDLE_OMITS_SQLITE === 'true' ? notInBundle('sqlite') : import('./sqlite'),
+      );
       return openSqliteStore({ path: config.path, ...withClock });
     }
     case 'cloudbase': {
-      const { openCloudbaseStore } = await load('cloudbase', () => import('./cloudbase'));
+      const { openCloudbaseStore } = await load('cloudbase', () =>
+        process.env.WXA_BUNDLE_OMITS_CLOUDBASE === 'true' ? notInBundle('cloudbase') : import('./cloudbase'),
+      );
       return openCloudbaseStore({ envId: config.envId, ...(config.region ? { region: config.region } : {}), ...withClock });
     }
     case 'mongodb': {
-      const { openMongoStore } = await load('mongodb', () => import('./mongodb'));
+      const { openMongoStore } = await load('mongodb', () =>
+        process.env.WXA_BUNDLE_OMITS_MONGODB === 'true' ? notInBundle('mongodb') : import('./mongodb'),
+      );
       return openMongoStore({ url: config.url, dbName: config.dbName, ...withClock, ...(options.log ? { log: options.log } : {}) });
     }
   }

@@ -28,7 +28,7 @@ export const grayReleaseRequestSchema = z
   );
 export type GrayReleaseRequest = z.infer<typeof grayReleaseRequestSchema>;
 
-export const grayReleasePlanResponseSchema = z.lazy(() =>
+export const grayReleasePlanResponseSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     gray_release_plan: z.object({
       status,

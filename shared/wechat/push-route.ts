@@ -9,12 +9,10 @@ export const pushQuery = z.object({
   msg_signature: z.optional(z.string().check(z.maxLength(64))),
   timestamp: z.optional(z.string().check(z.maxLength(16))),
   nonce: z.optional(z.string().check(z.maxLength(64))),
-  encrypt_type: z
-    .optional(z.string().check(z.maxLength(16)))
-    .clone()
-    .register(z.globalRegistry, {
-      description: 'always `aes`: third-party platforms receive in safe mode; anything else is 400 WECHAT_PUSH_NOT_ENCRYPTED',
-    }),
+  encrypt_type: z.described(
+    z.optional(z.string().check(z.maxLength(16))),
+    'always `aes`: third-party platforms receive in safe mode; anything else is 400 WECHAT_PUSH_NOT_ENCRYPTED',
+  ),
   signature: z.optional(z.string().check(z.maxLength(64))),
   openid: z.optional(z.string().check(z.maxLength(128))),
 });

@@ -13,7 +13,7 @@ const hostList = z.pipe(
   z.transform((value) => (value === undefined ? undefined : value.split(';').filter((h) => h !== ''))),
 );
 
-export const icpEntranceInfoResponseSchema = z.lazy(() =>
+export const icpEntranceInfoResponseSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     info: z.object({
       /** 2/4 under review, 3/5 rejected, 6 filed, 1024 unfiled, 1025–1031 unfiled with something missing. */
@@ -27,7 +27,7 @@ export const icpEntranceInfoResponseSchema = z.lazy(() =>
 );
 export type IcpEntranceInfoResponse = z.infer<typeof icpEntranceInfoResponseSchema>;
 
-export const accountBasicInfoResponseSchema = z.lazy(() =>
+export const accountBasicInfoResponseSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     nickname: z.optional(z.string()),
     principal_type: z.optional(int),
@@ -40,7 +40,7 @@ export const accountBasicInfoResponseSchema = z.lazy(() =>
 );
 export type AccountBasicInfoResponse = z.infer<typeof accountBasicInfoResponseSchema>;
 
-export const privacyInterfaceResponseSchema = z.lazy(() =>
+export const privacyInterfaceResponseSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     interface_list: z._default(
       z.array(
@@ -58,7 +58,7 @@ export const privacyInterfaceResponseSchema = z.lazy(() =>
 );
 export type PrivacyInterfaceResponse = z.infer<typeof privacyInterfaceResponseSchema>;
 
-export const platformServerDomainResponseSchema = z.lazy(() =>
+export const platformServerDomainResponseSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     published_wxa_server_domain: hostList,
     testing_wxa_server_domain: hostList,
@@ -68,7 +68,7 @@ export const platformServerDomainResponseSchema = z.lazy(() =>
 export type PlatformServerDomainResponse = z.infer<typeof platformServerDomainResponseSchema>;
 
 /** getorderpathinfo's `msg` (doc api_getorderpathinfo): the path and its status — 2 审核中, 3 审核失败, 4 审核通过. */
-export const orderPathInfoResponseSchema = z.lazy(() =>
+export const orderPathInfoResponseSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     msg: z.object({ path: z._default(z.string(), ''), status: z.optional(int), apply_time: z.optional(int) }),
   }),

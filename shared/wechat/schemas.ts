@@ -25,13 +25,13 @@ const splitPipes = (value: string | undefined): string[] => (value ?? '').split(
 // Generic
 
 /** Answers that carry nothing but `{errcode: 0, errmsg: "ok"}`. */
-export const okResponseSchema = z.lazy(() => z.object({ errmsg: z.optional(z.string()) }));
+export const okResponseSchema = /* @__PURE__ */ z.lazy(() => z.object({ errmsg: z.optional(z.string()) }));
 export type OkResponse = z.infer<typeof okResponseSchema>;
 
 // ---------------------------------------------------------------------------------------------------------
 // Component (platform) APIs, §3
 
-export const componentTokenResponseSchema = z.lazy(() =>
+export const componentTokenResponseSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     component_access_token: nonEmpty,
     expires_in: positiveInt,
@@ -39,7 +39,7 @@ export const componentTokenResponseSchema = z.lazy(() =>
 );
 export type ComponentTokenResponse = z.infer<typeof componentTokenResponseSchema>;
 
-export const preAuthCodeResponseSchema = z.lazy(() =>
+export const preAuthCodeResponseSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     pre_auth_code: nonEmpty,
     expires_in: positiveInt,
@@ -47,7 +47,7 @@ export const preAuthCodeResponseSchema = z.lazy(() =>
 );
 export type PreAuthCodeResponse = z.infer<typeof preAuthCodeResponseSchema>;
 
-export const funcInfoSchema = z.lazy(() =>
+export const funcInfoSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     funcscope_category: z.object({
       id: int,
@@ -79,7 +79,7 @@ const authorizerAppIdFields = {
   appid: z.optional(nonEmpty),
 };
 
-export const queryAuthResponseSchema = z.lazy(() =>
+export const queryAuthResponseSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     authorization_info: z.pipe(
       z.object({
@@ -96,7 +96,7 @@ export const queryAuthResponseSchema = z.lazy(() =>
 );
 export type QueryAuthResponse = z.infer<typeof queryAuthResponseSchema>;
 
-export const authorizerTokenResponseSchema = z.lazy(() =>
+export const authorizerTokenResponseSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     authorizer_access_token: nonEmpty,
     expires_in: positiveInt,
@@ -108,7 +108,7 @@ export type AuthorizerTokenResponse = z.infer<typeof authorizerTokenResponseSche
 
 const stringList = z.array(z.string());
 
-export const authorizerInfoResponseSchema = z.lazy(() =>
+export const authorizerInfoResponseSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     authorizer_info: z.object({
       nick_name: z._default(z.string(), ''),
@@ -156,7 +156,7 @@ export const authorizerInfoResponseSchema = z.lazy(() =>
 );
 export type AuthorizerInfoResponse = z.infer<typeof authorizerInfoResponseSchema>;
 
-export const authorizerListResponseSchema = z.lazy(() =>
+export const authorizerListResponseSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     total_count: int.check(z.nonnegative()),
     list: z._default(
@@ -173,7 +173,7 @@ export const authorizerListResponseSchema = z.lazy(() =>
 );
 export type AuthorizerListResponse = z.infer<typeof authorizerListResponseSchema>;
 
-export const templateSchema = z.lazy(() =>
+export const templateSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     template_id: intLike,
     user_version: z.string(),
@@ -192,7 +192,7 @@ export const templateSchema = z.lazy(() =>
 );
 export type Template = z.infer<typeof templateSchema>;
 
-export const templateListResponseSchema = z.lazy(() =>
+export const templateListResponseSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     template_list: z._default(z.array(templateSchema), []),
   }),
@@ -217,7 +217,7 @@ const extJsonString = z.string().check(
   ),
 );
 
-export const commitRequestSchema = z.lazy(() =>
+export const commitRequestSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     template_id: int.check(z.nonnegative()),
     ext_json: extJsonString,
@@ -227,7 +227,7 @@ export const commitRequestSchema = z.lazy(() =>
 );
 export type CommitRequest = z.infer<typeof commitRequestSchema>;
 
-export const auditItemSchema = z.lazy(() =>
+export const auditItemSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     address: z.optional(z.string()),
     tag: z.optional(
@@ -249,7 +249,7 @@ export const auditItemSchema = z.lazy(() =>
 );
 export type AuditItem = z.infer<typeof auditItemSchema>;
 
-export const submitAuditRequestSchema = z.lazy(() =>
+export const submitAuditRequestSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     item_list: z.optional(z.array(auditItemSchema).check(z.minLength(1), z.maxLength(5))),
     feedback_info: z.optional(z.string().check(z.maxLength(200))),
@@ -272,7 +272,7 @@ export const submitAuditRequestSchema = z.lazy(() =>
 );
 export type SubmitAuditRequest = z.infer<typeof submitAuditRequestSchema>;
 
-export const privacyOwnerSettingSchema = z.lazy(() =>
+export const privacyOwnerSettingSchema = /* @__PURE__ */ z.lazy(() =>
   z
     .object({
       contact_phone: z.optional(z.string()),
@@ -290,9 +290,9 @@ export const privacyOwnerSettingSchema = z.lazy(() =>
     ),
 );
 
-export const privacySettingItemSchema = z.lazy(() => z.object({ privacy_key: nonEmpty, privacy_text: z.string() }));
+export const privacySettingItemSchema = /* @__PURE__ */ z.lazy(() => z.object({ privacy_key: nonEmpty, privacy_text: z.string() }));
 
-export const setPrivacySettingRequestSchema = z.lazy(() =>
+export const setPrivacySettingRequestSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     privacy_ver: z.optional(z.union([z.literal(1), z.literal(2)])),
     owner_setting: privacyOwnerSettingSchema,
@@ -314,7 +314,7 @@ const domainLists = () => ({
   udpdomain: z.optional(z.array(z.string())),
   tcpdomain: z.optional(z.array(z.string())),
 });
-export const modifyDomainRequestSchema = z.lazy(() =>
+export const modifyDomainRequestSchema = /* @__PURE__ */ z.lazy(() =>
   z.discriminatedUnion('action', [
     z.object({ action: z.literal('get') }),
     z.object({ action: z.enum(['add', 'delete', 'set']), ...domainLists() }),
@@ -323,7 +323,7 @@ export const modifyDomainRequestSchema = z.lazy(() =>
 export type ModifyDomainRequest = z.infer<typeof modifyDomainRequestSchema>;
 
 /** `/wxa/setwebviewdomain` (业务域名): the platform's web-view domains only (89021). */
-export const setWebviewDomainRequestSchema = z.lazy(() =>
+export const setWebviewDomainRequestSchema = /* @__PURE__ */ z.lazy(() =>
   z.discriminatedUnion('action', [
     z.object({ action: z.literal('get') }),
     z.object({ action: z.enum(['add', 'delete', 'set']), webviewdomain: z.array(z.string()) }),
@@ -331,9 +331,9 @@ export const setWebviewDomainRequestSchema = z.lazy(() =>
 );
 export type SetWebviewDomainRequest = z.infer<typeof setWebviewDomainRequestSchema>;
 
-export const auditIdRequestSchema = z.lazy(() => z.object({ auditid: int.check(z.positive()) }));
+export const auditIdRequestSchema = /* @__PURE__ */ z.lazy(() => z.object({ auditid: int.check(z.positive()) }));
 
-export const pluginRequestSchema = z.lazy(() =>
+export const pluginRequestSchema = /* @__PURE__ */ z.lazy(() =>
   z.discriminatedUnion('action', [
     z.object({ action: z.literal('list') }),
     z.object({ action: z.literal('apply'), plugin_appid: nonEmpty, reason: z.optional(z.string()) }),
@@ -343,12 +343,12 @@ export const pluginRequestSchema = z.lazy(() =>
 );
 export type PluginRequest = z.infer<typeof pluginRequestSchema>;
 
-export const bindTesterRequestSchema = z.lazy(() => z.object({ wechatid: nonEmpty }));
+export const bindTesterRequestSchema = /* @__PURE__ */ z.lazy(() => z.object({ wechatid: nonEmpty }));
 
 // ---------------------------------------------------------------------------------------------------------
 // Code management (/wxa), §4 — responses
 
-export const categoryListResponseSchema = z.lazy(() =>
+export const categoryListResponseSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     category_list: z._default(
       z.array(
@@ -367,10 +367,10 @@ export const categoryListResponseSchema = z.lazy(() =>
 );
 export type CategoryListResponse = z.infer<typeof categoryListResponseSchema>;
 
-export const pageListResponseSchema = z.lazy(() => z.object({ page_list: z.array(z.string()) }));
+export const pageListResponseSchema = /* @__PURE__ */ z.lazy(() => z.object({ page_list: z.array(z.string()) }));
 export type PageListResponse = z.infer<typeof pageListResponseSchema>;
 
-export const privacySettingResponseSchema = z.lazy(() =>
+export const privacySettingResponseSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     code_exist: z.optional(int),
     privacy_list: z._default(z.array(z.string()), []),
@@ -396,7 +396,7 @@ export const privacySettingResponseSchema = z.lazy(() =>
 );
 export type PrivacySettingResponse = z.infer<typeof privacySettingResponseSchema>;
 
-export const codePrivacyInfoResponseSchema = z.lazy(() =>
+export const codePrivacyInfoResponseSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     without_auth_list: z._default(z.array(z.string()), []),
     without_conf_list: z._default(z.array(z.string()), []),
@@ -404,7 +404,7 @@ export const codePrivacyInfoResponseSchema = z.lazy(() =>
 );
 export type CodePrivacyInfoResponse = z.infer<typeof codePrivacyInfoResponseSchema>;
 
-export const modifyDomainResponseSchema = z.lazy(() =>
+export const modifyDomainResponseSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     requestdomain: z._default(z.array(z.string()), []),
     wsrequestdomain: z._default(z.array(z.string()), []),
@@ -416,17 +416,19 @@ export const modifyDomainResponseSchema = z.lazy(() =>
 );
 export type ModifyDomainResponse = z.infer<typeof modifyDomainResponseSchema>;
 
-export const webviewDomainResponseSchema = z.lazy(() => z.object({ webviewdomain: z._default(z.array(z.string()), []) }));
+export const webviewDomainResponseSchema = /* @__PURE__ */ z.lazy(() => z.object({ webviewdomain: z._default(z.array(z.string()), []) }));
 export type WebviewDomainResponse = z.infer<typeof webviewDomainResponseSchema>;
 
-export const submitAuditResponseSchema = z.lazy(() => z.object({ auditid: intLike }));
+export const submitAuditResponseSchema = /* @__PURE__ */ z.lazy(() => z.object({ auditid: intLike }));
 export type SubmitAuditResponse = z.infer<typeof submitAuditResponseSchema>;
 
 /**
  * 0 approved · 1 rejected · 2 under review · 3 withdrawn · 4 delayed. Strict on purpose: the deployment state
  * machine branches on it, and a status it does not know must fail loudly instead of being read as another one.
  */
-export const auditStatusSchema = z.lazy(() => z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3), z.literal(4)]));
+export const auditStatusSchema = /* @__PURE__ */ z.lazy(() =>
+  z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3), z.literal(4)]),
+);
 export type AuditStatus = z.infer<typeof auditStatusSchema>;
 
 /** The doc table says `screenshot`, the examples `ScreenShot`; both become `screenshots: string[]`. */
@@ -438,12 +440,12 @@ const withScreenshots = <T extends { screenshot?: string | undefined; ScreenShot
   return { ...rest, screenshots: splitPipes(screenshot ?? ScreenShot) };
 };
 
-export const auditStatusResponseSchema = z.lazy(() =>
+export const auditStatusResponseSchema = /* @__PURE__ */ z.lazy(() =>
   z.pipe(z.object({ status: auditStatusSchema, reason: z.optional(z.string()), ...screenshotFields }), z.transform(withScreenshots)),
 );
 export type AuditStatusResponse = z.infer<typeof auditStatusResponseSchema>;
 
-export const latestAuditStatusResponseSchema = z.lazy(() =>
+export const latestAuditStatusResponseSchema = /* @__PURE__ */ z.lazy(() =>
   z.pipe(
     z.object({
       auditid: intLike,
@@ -459,7 +461,7 @@ export const latestAuditStatusResponseSchema = z.lazy(() =>
 );
 export type LatestAuditStatusResponse = z.infer<typeof latestAuditStatusResponseSchema>;
 
-export const quotaResponseSchema = z.lazy(() =>
+export const quotaResponseSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     rest: int,
     limit: int,
@@ -469,7 +471,7 @@ export const quotaResponseSchema = z.lazy(() =>
 );
 export type QuotaResponse = z.infer<typeof quotaResponseSchema>;
 
-export const historyVersionsResponseSchema = z.lazy(() =>
+export const historyVersionsResponseSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     version_list: z._default(
       z.array(
@@ -486,7 +488,7 @@ export const historyVersionsResponseSchema = z.lazy(() =>
 );
 export type HistoryVersionsResponse = z.infer<typeof historyVersionsResponseSchema>;
 
-export const pluginListResponseSchema = z.lazy(() =>
+export const pluginListResponseSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     plugin_list: z._default(
       z.array(
@@ -504,10 +506,10 @@ export const pluginListResponseSchema = z.lazy(() =>
 );
 export type PluginListResponse = z.infer<typeof pluginListResponseSchema>;
 
-export const bindTesterResponseSchema = z.lazy(() => z.object({ userstr: z.optional(z.string()) }));
+export const bindTesterResponseSchema = /* @__PURE__ */ z.lazy(() => z.object({ userstr: z.optional(z.string()) }));
 export type BindTesterResponse = z.infer<typeof bindTesterResponseSchema>;
 
-export const versionInfoResponseSchema = z.lazy(() =>
+export const versionInfoResponseSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     exp_info: z.optional(z.object({ exp_time: z.optional(int), exp_version: z.string(), exp_desc: z.optional(z.string()) })),
     release_info: z.optional(
@@ -526,7 +528,7 @@ export type VersionInfoResponse = z.infer<typeof versionInfoResponseSchema>;
  * above 10^9 are read as absolute, smaller ones as seconds after `CreateTime`; `authorizationCodeExpiresAt`
  * is always absolute (unix seconds).
  */
-export const authorizationEventSchema = z.lazy(() =>
+export const authorizationEventSchema = /* @__PURE__ */ z.lazy(() =>
   z.pipe(
     z.object({
       AppId: nonEmpty,

@@ -6,7 +6,6 @@
  * and character references, a size cap before any parsing work, exactly one root named `xml`, no mixed content,
  * and only characters XML 1.0 allows. Whatever fails any of this is a typed `AppError`, never a library error.
  */
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { AppError } from '../domain/errors';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -84,25 +83,36 @@ const CDATA = '#cdata';
  * preserveOrder keeps CDATA apart from plain text (only the latter is entity-decoded and trimmed) and keeps the
  * sibling order needed to detect mixed content. Entity processing is off: the five predefined entities and
  * character references are decoded here instead, so no entity table exists that a document could extend.
+ *
+ * fast-xml-parser is `require`d by the first document the fast path leaves to it, not imported: the function
+ * bundles leave it out (~60 KB with its dependencies), and scripts/build.ts ships it next to the bundles that
+ * require it, as it ships the store drivers. WeChat's pushes are flat, so most instances never load it.
  */
-const parser = new XMLParser({
-  preserveOrder: true,
-  ignoreAttributes: true,
-  processEntities: false,
-  htmlEntities: false,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: false,
-  cdataPropName: CDATA,
-  textNodeName: TEXT,
-  commentPropName: false,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-  removeNSPrefix: false,
-  maxNestedTags: MAX_DEPTH,
-  // Names are kept verbatim; `setField` stores them without touching prototypes.
-  onDangerousProperty: (name: string) => name,
-});
+let library: { parser: import('fast-xml-parser').XMLParser; validator: typeof import('fast-xml-parser').XMLValidator } | undefined;
+function fastXmlParser() {
+  if (library) return library;
+  const { XMLParser, XMLValidator } = require('fast-xml-parser') as typeof import('fast-xml-parser');
+  const parser = new XMLParser({
+    preserveOrder: true,
+    ignoreAttributes: true,
+    processEntities: false,
+    htmlEntities: false,
+    parseTagValue: false,
+    parseAttributeValue: false,
+    trimValues: false,
+    cdataPropName: CDATA,
+    textNodeName: TEXT,
+    commentPropName: false,
+    ignoreDeclaration: true,
+    ignorePiTags: true,
+    removeNSPrefix: false,
+    maxNestedTags: MAX_DEPTH,
+    // Names are kept verbatim; `setField` stores them without touching prototypes.
+    onDangerousProperty: (name: string) => name,
+  });
+  library = { parser, validator: XMLValidator };
+  return library;
+}
 
 /**
  * Parses a WeChat XML document and returns the children of its `<xml>` root (see `WeChatXmlFields`).
@@ -134,7 +144,8 @@ export function parseAnyDocument(xml: string): WeChatXmlFields {
   // fast-xml-parser's parser recovers from mismatched and unclosed tags; its validator does not.
   let ordered: unknown;
   try {
-    const validation = XMLValidator.validate(xml, { allowBooleanAttributes: false });
+    const { parser, validator } = fastXmlParser();
+    const validation = validator.validate(xml, { allowBooleanAttributes: false });
     if (validation !== true) {
       const { msg, line, col } = validation.err;
       throw new XmlParseError(`malformed XML: ${msg}`, { details: { line, col } });

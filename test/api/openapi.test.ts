@@ -2,14 +2,17 @@
  * `GET /openapi.json` over HTTP: generated from the route declarations of every function, and in agreement with
  * what serverless.yml mounts, so neither the document nor the gateway can silently miss a route.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { routes as apiRoutes } from '../../functions/api/routes';
 import type { Platform } from '../../infra/local/driver';
 import { loadTemplate } from '../../infra/local/template';
+import { buildFunctions } from '../../scripts/build';
 import type { Services } from '../../shared/app/context';
 import * as z from '../../shared/domain/zod';
 import { DOCUMENTED_FUNCTIONS } from '../../shared/routes';
+import { OPENAPI_FILE } from '../../shared/runtime/http/openapi';
 import type { AnyRoute } from '../../shared/runtime/http/route';
 import { startApiWorld } from './support';
 
@@ -229,5 +232,21 @@ describe('GET /openapi.json', () => {
         .split('/')
         .reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), document);
     expect(refs.filter((ref) => !ref.startsWith('#/') || resolveRef(ref) === undefined)).toEqual([]);
+  });
+});
+
+// The api bundle carries no JSON-schema generator: the build generates the document and writes it next to the
+// bundle, which serves it with its own URL (test/bundles.test.ts). It must be the document the source serves.
+describe('the OpenAPI document the build writes for the api bundle', () => {
+  it('is, byte for byte, the one generated from source (its server URL aside)', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'wxa-openapi-'));
+    try {
+      await buildFunctions(['api'], { outdir: out, stores: ['sqlite'], codeCache: false });
+      const built = z.record(z.string(), z.unknown()).parse(JSON.parse(readFileSync(join(out, 'api', OPENAPI_FILE), 'utf8')));
+      const served = await (await fetch(`${p.url}/openapi.json`)).text();
+      expect(JSON.stringify({ ...built, servers: document.servers })).toBe(served);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });

@@ -34,40 +34,34 @@ export const READINESS_TTL_MS = 60_000;
 
 const words = z.object({ zh: z.string(), en: z.string() });
 
-export const readinessItemSchema = z.lazy(() =>
+export const readinessItemSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     id: z.enum(READINESS_ITEM_IDS),
     status: z.enum(READINESS_STATUSES),
-    blocks: z
-      .nullable(z.enum(READINESS_STAGES))
-      .clone()
-      .register(z.globalRegistry, { description: 'The first step WeChat refuses while this item is blocking' }),
+    blocks: z.described(z.nullable(z.enum(READINESS_STAGES)), 'The first step WeChat refuses while this item is blocking'),
     title: words,
     wechat: z.object({
-      source: z.string().clone().register(z.globalRegistry, { description: 'The WeChat API read, or the step it refused' }),
+      source: z.described(z.string(), 'The WeChat API read, or the step it refused'),
       says: z.string(),
       errcode: z.optional(z.number().check(z.int())),
     }),
-    fix: z.nullable(words).clone().register(z.globalRegistry, { description: 'What the user can do, in Chinese and English' }),
-    where: z.optional(z.string()).clone().register(z.globalRegistry, { description: 'Where a person fixes it' }),
-    action: z
-      .optional(z.enum(READINESS_ACTIONS))
-      .clone()
-      .register(z.globalRegistry, { description: 'A fix this backend applies by API: POST /v1/mini-programs/{appid}/readiness/{action}' }),
+    fix: z.described(z.nullable(words), 'What the user can do, in Chinese and English'),
+    where: z.described(z.optional(z.string()), 'Where a person fixes it'),
+    action: z.described(
+      z.optional(z.enum(READINESS_ACTIONS)),
+      'A fix this backend applies by API: POST /v1/mini-programs/{appid}/readiness/{action}',
+    ),
   }),
 );
 
-export const readinessReportSchema = z.lazy(() =>
+export const readinessReportSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     appid: z.string(),
-    appId: z
-      .nullable(z.string())
-      .clone()
-      .register(z.globalRegistry, { description: 'The app linked to the mini program, whose needs were checked' }),
+    appId: z.described(z.nullable(z.string()), 'The app linked to the mini program, whose needs were checked'),
     checkedAt: z.number().check(z.int()),
     /** Until when this report is served again without asking WeChat. */
     freshUntil: z.number().check(z.int()),
-    ready: z.boolean().clone().register(z.globalRegistry, { description: 'No item is blocking' }),
+    ready: z.described(z.boolean(), 'No item is blocking'),
     blocking: z.array(z.enum(READINESS_ITEM_IDS)),
     items: z.array(readinessItemSchema),
   }),

@@ -11,7 +11,7 @@ import * as z from '../../domain/zod';
 import { type Collection, type DocumentStore, defineCollection } from '../../store/port';
 
 /** `accountId` null = the platform admin's endpoint. `owner` repeats it as a string, since null equality is not portable. */
-export const webhookEndpointSchema = z.lazy(() =>
+export const webhookEndpointSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     accountId: z.nullable(accountIdSchema),
     owner: z.string(),
@@ -38,7 +38,7 @@ export type WebhookEndpoint = z.infer<typeof webhookEndpointSchema>;
 export const webhookEndpointsCollection = defineCollection({ name: 'webhookEndpoints', schema: webhookEndpointSchema, indexes: ['owner'] });
 
 /** The outbox: an event and whose it is (`owner`: the account id or `platform`), until fanned out (`dispatched`). */
-export const outboxSchema = z.lazy(() => z.extend(lazyTarget(webhookEventSchema), { owner: z.string() }));
+export const outboxSchema = /* @__PURE__ */ z.lazy(() => z.extend(lazyTarget(webhookEventSchema), { owner: z.string() }));
 export type OutboxDocument = z.infer<typeof outboxSchema>;
 export const outboxCollection = defineCollection({
   name: 'webhookOutbox',
@@ -51,7 +51,7 @@ export const outboxCollection = defineCollection({
  * receiver sees a deployment's events in order even after an outage. `nextAttemptAt` null = nothing to send;
  * a worker holding the queue sets it ahead (its lease) while it sends.
  */
-export const queueSchema = z.lazy(() => z.object({ endpointId: z.string(), nextAttemptAt: z.nullable(timestampSchema) }));
+export const queueSchema = /* @__PURE__ */ z.lazy(() => z.object({ endpointId: z.string(), nextAttemptAt: z.nullable(timestampSchema) }));
 export type DeliveryQueue = z.infer<typeof queueSchema>;
 export const queuesCollection = defineCollection({ name: 'webhookQueues', schema: queueSchema, indexes: ['nextAttemptAt', 'endpointId'] });
 
@@ -68,7 +68,7 @@ export type Attempt = z.infer<typeof attemptSchema>;
 
 export const deliveryStatusSchema = z.enum(['pending', 'delivered', 'failed', 'skipped']);
 
-export const deliverySchema = z.lazy(() =>
+export const deliverySchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     eventId: z.string(),
     eventType: webhookEventTypeSchema,

@@ -30,9 +30,10 @@ export type WebhookEventType = z.infer<typeof webhookEventTypeSchema>;
 /** Events about the platform itself rather than one account: only the platform admin's endpoints receive them. */
 export const PLATFORM_EVENT_TYPES: readonly WebhookEventType[] = ['quota.low'];
 
-const sequence = z.number().check(z.int(), z.positive()).clone().register(z.globalRegistry, {
-  description: 'Increases with every event about the same subject (deployment or mini program): drop one lower than the last you applied.',
-});
+const sequence = z.described(
+  z.number().check(z.int(), z.positive()),
+  'Increases with every event about the same subject (deployment or mini program): drop one lower than the last you applied.',
+);
 
 const deploymentStateChanged = z.object({
   accountId: accountIdSchema,
@@ -61,7 +62,7 @@ const authorizationRefused = z.object({
   accountId: accountIdSchema,
   appid: z.nullable(weChatAppidSchema),
   purpose: z.enum(['bind-primary', 'authorize-app']),
-  code: z.string().clone().register(z.globalRegistry, { description: 'The stable error code the authorization page showed.' }),
+  code: z.described(z.string(), 'The stable error code the authorization page showed.'),
   reason: z.string(),
 });
 const quotaLow = z.object({
@@ -70,20 +71,14 @@ const quotaLow = z.object({
   threshold: z.number().check(z.int(), z.nonnegative()),
 });
 const rolloutStateChanged = z.object({
-  accountId: z
-    .nullable(accountIdSchema)
-    .clone()
-    .register(z.globalRegistry, { description: 'Null for a platform rollout (heard by the platform admin only).' }),
+  accountId: z.described(z.nullable(accountIdSchema), 'Null for a platform rollout (heard by the platform admin only).'),
   rolloutId: z.string(),
   sequence,
   from: z.nullable(z.enum(ROLLOUT_STATES)),
   to: z.enum(ROLLOUT_STATES),
   /** The history entry, as `GET /v1/rollouts/{id}` lists it (a wave advancing is an entry from running to running). */
   entry: rolloutHistoryEntrySchema,
-  counts: z
-    .record(z.string(), z.number().check(z.int()))
-    .clone()
-    .register(z.globalRegistry, { description: 'Members per state at the change.' }),
+  counts: z.described(z.record(z.string(), z.number().check(z.int())), 'Members per state at the change.'),
 });
 const endpointDisabled = z.object({
   accountId: z.nullable(accountIdSchema),
@@ -122,7 +117,7 @@ export const WEBHOOK_EVENT_SUMMARIES: Record<WebhookEventType, string> = {
 export type WebhookEventData<T extends WebhookEventType> = z.infer<(typeof WEBHOOK_EVENT_DATA)[T]>;
 
 /** An event as the outbox keeps it. `accountId` null = a platform event. */
-export const webhookEventSchema = z.lazy(() =>
+export const webhookEventSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({
     type: webhookEventTypeSchema,
     accountId: z.nullable(accountIdSchema),
@@ -188,12 +183,12 @@ export const webhookDocs = () =>
     name: type,
     summary: WEBHOOK_EVENT_SUMMARIES[type],
     description: SIGNING_DESCRIPTION,
-    body: z
-      .object({
+    body: z.registered(
+      z.object({
         type: z.literal(type),
-        timestamp: z.string().clone().register(z.globalRegistry, { description: 'When it happened (ISO 8601).' }),
+        timestamp: z.described(z.string(), 'When it happened (ISO 8601).'),
         data: WEBHOOK_EVENT_DATA[type],
-      })
-      .clone()
-      .register(z.globalRegistry, { id: `WebhookEvent_${type.replace(/\./g, '_')}` }),
+      }),
+      { id: `WebhookEvent_${type.replace(/\./g, '_')}` },
+    ),
   }));

@@ -33,6 +33,9 @@ export function documented<R extends DeclaredRoute>(route: R, doc: RouteDoc): R 
 
 export const docOf = (route: DeclaredRoute): RouteDoc => routeDocs.get(route) ?? {};
 
+/** Where a bundle serving the document finds it: the build writes it there (scripts/build.ts, functions/api). */
+export const OPENAPI_FILE = 'openapi.json';
+
 export interface DocumentedFunction {
   /** The function's folder name under `functions/`; becomes the operations' tag. */
   readonly name: string;
@@ -85,12 +88,9 @@ export interface OpenApiDocument {
 /** The error body every function answers with (the stack's error handler). */
 export const errorEnvelopeSchema = z.object({
   error: z.object({
-    code: z.string().clone().register(z.globalRegistry, { description: 'Stable code to match on, e.g. APP_NOT_FOUND.' }),
+    code: z.described(z.string(), 'Stable code to match on, e.g. APP_NOT_FOUND.'),
     message: z.string(),
-    field: z
-      .optional(z.string())
-      .clone()
-      .register(z.globalRegistry, { description: 'Dotted path of the offending input, e.g. body.config.theme.mainColor.' }),
+    field: z.described(z.optional(z.string()), 'Dotted path of the offending input, e.g. body.config.theme.mainColor.'),
     issues: z.optional(z.array(z.object({ path: z.string(), message: z.string() }))),
     details: z.optional(z.record(z.string(), z.unknown())),
     requestId: z.string(),
