@@ -10,6 +10,10 @@ jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
 import { deploymentOf, expectStatus } from '../../infra/local/driver';
 import { type ReadyApp, readyApp, type SeededPlatform, startSeededPlatform } from '../../infra/testing/seeded-platform';
 import { countStoreRequests } from '../../infra/testing/store-requests';
+import { releaseDeployment } from '../../shared/app/deployments';
+import { HAND_OVER_MAX_AGE_MS } from '../../shared/app/readiness';
+import { accountIdSchema } from '../../shared/domain/ids';
+import { servicesWithClock } from '../reliability/clocked-services';
 
 const requests = countStoreRequests();
 let p: SeededPlatform;
@@ -89,5 +93,92 @@ describe('a submit and a release', () => {
     // The link (app and mini program) checked once by the command, once by the worker before the release step.
     expect(release.reads('apps')).toBe(2);
     expect(release.reads('deployments')).toBe(5);
+  });
+});
+
+/** WeChat's answers a user's submit check reads and its submit step needs too. */
+const SUBMIT_READS = [
+  '/wxa/get_latest_auditstatus',
+  '/wxa/security/get_code_privacy_info',
+  '/cgi-bin/component/getprivacysetting',
+  '/wxa/modify_domain',
+  '/wxa/get_category',
+] as const;
+/** The filing status a user's release check reads and its release step needs too. */
+const RELEASE_READS = ['/wxa/icp/get_icp_entrance_info', '/wxa/getversioninfo'] as const;
+
+const callsOf = (wechat: Record<string, number>, paths: readonly string[]) =>
+  Object.fromEntries(paths.map((path) => [path, wechat[path] ?? 0]));
+const once = (paths: readonly string[]) => Object.fromEntries(paths.map((path) => [path, 1]));
+
+describe("the step a user's command starts uses what the command's check has just read", () => {
+  it('a submit and a release ask WeChat once for each (the check reads, the step in the same request does not)', async () => {
+    const app = await readyApp(p);
+    const built = deploymentOf(expectStatus(await build(app), 202));
+    const submit = await counted(async () =>
+      expect(deploymentOf(expectStatus(await app.api.post(`/v1/deployments/${built.id}/submit`), 200)).state).toBe('auditing'),
+    );
+    expect(callsOf(submit.wechat, SUBMIT_READS)).toEqual(once(SUBMIT_READS));
+    // The check found nothing blocking: the step reads neither the mini program nor the kept report for it.
+    expect(submit.reads('readinessReports')).toBe(1);
+
+    await p.sim.decideAudit(app.target, 'approve');
+    const release = await counted(async () =>
+      expect(deploymentOf(expectStatus(await app.api.post(`/v1/deployments/${built.id}/release`), 200)).state).toBe('released'),
+    );
+    expect(callsOf(release.wechat, RELEASE_READS)).toEqual(once(RELEASE_READS));
+    // The command's release check and the link checks (the command's, the worker's) read the mini program; the
+    // step does not read it a fourth time.
+    expect(release.reads('miniPrograms')).toBe(3);
+  });
+
+  it('a retried submit and a retried release (no HTTP check) read each again in their step', async () => {
+    const app = await readyApp(p);
+    const built = deploymentOf(expectStatus(await build(app), 202));
+    // WeChat refuses the submit with a refusal the user may retry (45009, the day's call quota).
+    p.sim.scriptFault({ path: '/wxa/submit_audit', appId: app.target, errcode: 45009 });
+    expect(deploymentOf(expectStatus(await app.api.post(`/v1/deployments/${built.id}/submit`), 200)).state).toBe('failed');
+    const submit = await counted(async () =>
+      expect(deploymentOf(expectStatus(await app.api.post(`/v1/deployments/${built.id}/retry`), 200)).state).toBe('auditing'),
+    );
+    expect(callsOf(submit.wechat, SUBMIT_READS)).toEqual(once(SUBMIT_READS));
+
+    await p.sim.decideAudit(app.target, 'approve');
+    p.sim.scriptFault({ path: '/wxa/release', appId: app.target, errcode: 45009 });
+    expect(deploymentOf(expectStatus(await app.api.post(`/v1/deployments/${built.id}/release`), 200)).state).toBe('failed');
+    const release = await counted(async () =>
+      expect(deploymentOf(expectStatus(await app.api.post(`/v1/deployments/${built.id}/retry`), 200)).state).toBe('released'),
+    );
+    expect(callsOf(release.wechat, RELEASE_READS)).toEqual(once(RELEASE_READS));
+  });
+
+  it('a step that starts longer than the hand-over’s age after its check reads again', async () => {
+    const app = await readyApp(p);
+    const built = deploymentOf(expectStatus(await build(app), 202));
+    expect(deploymentOf(expectStatus(await app.api.post(`/v1/deployments/${built.id}/submit`), 200)).state).toBe('auditing');
+    await p.sim.decideAudit(app.target, 'approve');
+    // Another instance of the backend whose clock moves on once the release check has read the filing status: as
+    // if the step started that much later.
+    const instance = servicesWithClock(p.env, Date.now());
+    try {
+      const { client } = instance.services.wechat;
+      const readVersions = client.getVersionInfo.bind(client);
+      let delay = HAND_OVER_MAX_AGE_MS + 1;
+      client.getVersionInfo = async (...args) => {
+        const answer = await readVersions(...args);
+        instance.setClock(instance.now() + delay);
+        delay = 0;
+        return answer;
+      };
+      const accountId = accountIdSchema.parse(app.accountId);
+      const release = await counted(async () =>
+        expect((await releaseDeployment(instance.services, accountId, built.id, { kind: 'account', id: accountId })).state).toBe(
+          'released',
+        ),
+      );
+      expect(callsOf(release.wechat, RELEASE_READS)).toEqual({ '/wxa/icp/get_icp_entrance_info': 2, '/wxa/getversioninfo': 2 });
+    } finally {
+      await instance.close();
+    }
   });
 });

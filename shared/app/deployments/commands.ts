@@ -12,7 +12,7 @@ import { updateWithRetry } from '../../store/retry';
 import { ERRCODE, WeChatApiError } from '../../wechat/errcodes';
 import { getAccount } from '../catalog';
 import type { Services } from '../context';
-import { assertReadyToRelease, assertReadyToSubmit } from '../readiness';
+import { assertReadyToRelease, assertReadyToSubmit, type HandOver } from '../readiness';
 import { closingWith, decidedMeanwhile, pollAudit, withdrawOwnAudit } from './audits';
 import { acquireWaiting } from './leases';
 import { assertStillLinked } from './link';
@@ -43,9 +43,16 @@ async function runCommand(
   return runOn(services, await getDeployment(services, accountId, id), cmd, actor, signal, { linkChecked: false });
 }
 
+/** What a command's own check did: checked the link itself; read WeChat for the step it starts. */
+interface Checked {
+  linkChecked: boolean;
+  handOver?: HandOver | undefined;
+}
+
 /**
  * `runCommand` on the deployment as the caller has just read it (the command itself is applied to the stored one
- * by compare-and-set); `linkChecked`: the caller has just checked that its app holds the mini program.
+ * by compare-and-set); `linkChecked`: the caller has just checked that its app holds the mini program; `handOver`:
+ * what its readiness check read, for the step the command starts.
  */
 async function runOn(
   services: Services,
@@ -53,7 +60,7 @@ async function runOn(
   cmd: DeploymentCommand,
   actor: Actor,
   signal: AbortSignal | undefined,
-  options: { linkChecked: boolean },
+  options: Checked,
 ): Promise<Deployment> {
   const { id } = stored;
   const at = services.clock();
@@ -62,7 +69,7 @@ async function runOn(
   if (undoesAudit(stored.data, cmd, actor, at)) return withdrawThenApply(services, id, cmd, actor);
   const applied = await applyCommand(services, id, cmd, actor);
   const { next } = applied.effects;
-  if (applied.changed && next !== null && next !== 'pollAudit') return advance(services, id, signal);
+  if (applied.changed && next !== null && next !== 'pollAudit') return advance(services, id, signal, options.handOver);
   return applied.deployment;
 }
 
@@ -94,7 +101,8 @@ export const cancelDeployment = (services: Services, accountId: AccountId, id: s
 /**
  * Runs a submit or a release after `check`, which is told whether the command would start anything: the readiness
  * checks read WeChat only then, and a repeated submit or release is answered as the deployment stands. The
- * deployment is read once for both; `check` answers whether it checked the link (`assertStillLinked`) itself.
+ * deployment is read once for both; `check` answers whether it checked the link (`assertStillLinked`) itself, and
+ * what it read for the step (the step, run next in this invocation, does not read it again).
  */
 async function runChecked(
   services: Services,
@@ -103,7 +111,7 @@ async function runChecked(
   type: 'submitAudit' | 'startRelease',
   actor: Actor,
   signal: AbortSignal | undefined,
-  check: (deployment: Deployment, starts: boolean) => Promise<{ linkChecked: boolean }>,
+  check: (deployment: Deployment, starts: boolean) => Promise<Checked>,
 ): Promise<Deployment> {
   const stored = await getDeployment(services, accountId, id);
   const checked = await check(stored.data, wouldChange(stored.data, { type }, { at: services.clock(), actor }));
@@ -113,8 +121,7 @@ async function runChecked(
 export const submitForAudit = (services: Services, accountId: AccountId, id: string, actor: Actor, signal?: AbortSignal) =>
   runChecked(services, accountId, id, 'submitAudit', actor, signal, async (deployment, starts) => {
     // The whole readiness list before WeChat's submit, not the first errcode WeChat would answer.
-    if (starts) await assertReadyToSubmit(services, deployment, signal);
-    return { linkChecked: false };
+    return { linkChecked: false, handOver: starts ? await assertReadyToSubmit(services, deployment, signal) : undefined };
   });
 
 export const retryDeployment = (services: Services, accountId: AccountId, id: string, actor: Actor, signal?: AbortSignal) =>
@@ -122,14 +129,15 @@ export const retryDeployment = (services: Services, accountId: AccountId, id: st
 
 /** Release: only an approved deployment, only while the account may publish. Already released counts as done. */
 export const releaseDeployment = (services: Services, accountId: AccountId, id: string, actor: Actor, signal?: AbortSignal) =>
-  runChecked(services, accountId, id, 'startRelease', actor, signal, async (deployment, starts) => {
-    await assertReleasable(services, accountId, deployment, starts, signal);
-    return { linkChecked: starts };
-  });
+  runChecked(services, accountId, id, 'startRelease', actor, signal, async (deployment, starts) => ({
+    linkChecked: starts,
+    handOver: await assertReleasable(services, accountId, deployment, starts, signal),
+  }));
 
 /**
  * What a release checks before it starts (`starts`: it would), also before a rollout's phased release (grayrelease
  * puts the version live too): the mini program is there and still the app's, the account may publish, it is filed.
+ * Answers the filing status found not blocking, for the release step (none when it did not start).
  */
 export async function assertReleasable(
   services: Services,
@@ -137,7 +145,7 @@ export async function assertReleasable(
   deployment: Deployment,
   starts: boolean,
   signal?: AbortSignal,
-): Promise<void> {
+): Promise<HandOver | undefined> {
   const account = await getAccount(services, accountId);
   const mp = await services.db.miniPrograms.get(deployment.miniProgramAppid);
   if (!mp) throw new NotFoundError('the deployment’s mini program is gone', { code: 'MINI_PROGRAM_NOT_FOUND' });
@@ -146,7 +154,7 @@ export async function assertReleasable(
   const allowed = whoCanPublish(account.data, mp.data, services.config.requireSameSubject);
   if (!allowed.ok) throw allowed.error;
   // WeChat's answer to releasing an unfiled mini program is undocumented: its filing status is read first.
-  if (starts) await assertReadyToRelease(services, mp.data, signal);
+  return starts ? assertReadyToRelease(services, mp.data, signal) : undefined;
 }
 
 /**

@@ -11,16 +11,24 @@ import { ERRCODE, TESTER_REFUSALS, WeChatApiError } from '../../wechat/errcodes'
 import { putAsset } from '../catalog';
 import type { Services } from '../context';
 import { applyPrivacyGuide, prepareSubmit, type StepResult, setDomains } from '../go-live-settings';
-import { releaseBlocker, submitBlocker } from '../readiness';
+import { type HandOver, handOverFor, type ReleaseHandOver, releaseBlocker, type SubmitHandOver, submitBlocker } from '../readiness';
 import { adoptOwnAudit, pollAudit } from './audits';
 import { callOf } from './leases';
 import { type Applied, applyCommand, type StepOutcome, SYSTEM } from './state-changes';
 
 /**
  * Does `work` for the deployment; the caller holds its lease and has checked that its app (`app`, as read for that
- * check: the steps' settings come from it) still holds the mini program.
+ * check: the steps' settings come from it) still holds the mini program. `handOver`: what the user's check has just
+ * read in this invocation, used by the submit and release steps instead of reading it again while it is young.
  */
-export async function doStep(services: Services, deployment: Deployment, work: Work, app: App, signal?: AbortSignal): Promise<StepOutcome> {
+export async function doStep(
+  services: Services,
+  deployment: Deployment,
+  work: Work,
+  app: App,
+  signal?: AbortSignal,
+  handOver?: HandOver,
+): Promise<StepOutcome> {
   const appid = deployment.miniProgramAppid;
   const { client } = services.wechat;
   const call = callOf(signal);
@@ -50,11 +58,11 @@ export async function doStep(services: Services, deployment: Deployment, work: W
       return record({ type: 'buildSucceeded', boundTesters: bound, refusedTesters: refused });
     }
     case 'submitAudit':
-      return submit(services, deployment, app, signal);
+      return submit(services, deployment, app, signal, handOverFor(handOver, 'submitAudit', appid, services.clock()));
     case 'pollAudit':
       return pollAudit(services, deployment, signal);
     case 'release':
-      return release(services, deployment, signal);
+      return release(services, deployment, signal, handOverFor(handOver, 'release', appid, services.clock()));
   }
 }
 
@@ -122,23 +130,35 @@ export async function bindTesters(
   return { bound, refused };
 }
 
-async function submit(services: Services, deployment: Deployment, app: App, signal?: AbortSignal): Promise<StepOutcome> {
+/**
+ * `checked`: the user's check has just found nothing blocking, reading WeChat's answers the step would read again
+ * (the latest audit, the scan, the detected privacy keys, the domains, the categories); a step without it (a retry,
+ * the poller) reads them and checks the readiness itself.
+ */
+async function submit(
+  services: Services,
+  deployment: Deployment,
+  app: App,
+  signal: AbortSignal | undefined,
+  checked: SubmitHandOver | undefined,
+): Promise<StepOutcome> {
   const { client } = services.wechat;
   const appid = deployment.miniProgramAppid;
   const call = callOf(signal);
+  const read = checked?.reads ?? {};
   // A submit may already have happened before an instance died or its answer was lost — and WeChat may even have
   // decided it since: submitting again would abandon that audit and spend another of the month's submits.
-  const adopted = await adoptOwnAudit(services, deployment, signal);
+  const adopted = await adoptOwnAudit(services, deployment, signal, read.latestAudit);
   if (adopted) return adopted;
   // The privacy scan, the guide and the domains: a step left undone ends the submit here.
-  const ready = await prepareSubmit(services, deployment, app, call);
+  const ready = await prepareSubmit(services, deployment, app, call, read);
   if (ready.kind === 'later') return 'later';
   if (ready.kind === 'fail') return failWith(services, deployment, ready);
   // The categories, for the audit's item, read once: a report read afresh below takes them from here.
-  const categories = await client.getCategory(appid, call);
+  const categories = read.categories ?? (await client.getCategory(appid, call));
   // A prerequisite lost since the build fails with the report's words before WeChat is asked (a bounded read: the
   // report of the last minute when there is one).
-  const blocked = await submitBlocker(services, deployment, app, { categories }, signal);
+  const blocked = checked ? null : await submitBlocker(services, deployment, app, { categories }, signal);
   if (blocked) return failWith(services, deployment, { reason: blockedReason(blocked), retryable: true });
   const [first] = categories.category_list;
   if (!first) {
@@ -172,13 +192,24 @@ async function submit(services: Services, deployment: Deployment, app: App, sign
   }
 }
 
-/** Releases the approved version; already released counts as done. */
-async function release(services: Services, deployment: Deployment, signal?: AbortSignal): Promise<StepOutcome> {
+/**
+ * Releases the approved version; already released counts as done. `checked`: the user's release check has just
+ * read the filing status in this invocation and found it not blocking.
+ */
+async function release(
+  services: Services,
+  deployment: Deployment,
+  signal: AbortSignal | undefined,
+  checked: ReleaseHandOver | undefined,
+): Promise<StepOutcome> {
   const call = callOf(signal);
-  // The filing status again, whoever started the release: WeChat's answer for an unfiled mini program is undocumented.
-  const mp = (await services.db.miniPrograms.get(deployment.miniProgramAppid))?.data;
-  const blocked = mp ? await releaseBlocker(services, mp, signal) : null;
-  if (blocked) return failWith(services, deployment, { reason: blockedReason(blocked), retryable: true });
+  // The filing status again, whoever started the release (a retry, the poller): WeChat's answer for an unfiled mini
+  // program is undocumented.
+  if (!checked) {
+    const mp = (await services.db.miniPrograms.get(deployment.miniProgramAppid))?.data;
+    const blocked = mp ? await releaseBlocker(services, mp, signal) : null;
+    if (blocked) return failWith(services, deployment, { reason: blockedReason(blocked), retryable: true });
+  }
   try {
     await services.wechat.client.release(deployment.miniProgramAppid, call);
     return await applyCommand(services, deployment.id, { type: 'released' }, SYSTEM);

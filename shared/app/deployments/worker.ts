@@ -10,6 +10,7 @@ import { ERRCODE, WeChatApiError, WeChatNetworkError } from '../../wechat/errcod
 import { AuthorizerNotAuthorizedError } from '../../wechat/tokens';
 import type { Services } from '../context';
 import { markMiniProgramNeedsReauth } from '../mini-programs';
+import type { HandOver } from '../readiness';
 import { tryLease } from './leases';
 import { linkOf, voidUnlinked } from './link';
 import { postpone, readDeployment, type StepOutcome } from './state-changes';
@@ -21,24 +22,26 @@ const MAX_STEPS = 8;
 /**
  * Does the deployment's pending WeChat work under its lease and returns the deployment as it stands; if another
  * instance holds the lease, returns at once (that instance is on it). `signal` is the caller's end: no step starts
- * after it and the WeChat call in flight is cut there, leaving the deployment due for the next tick.
+ * after it and the WeChat call in flight is cut there, leaving the deployment due for the next tick. `handOver`:
+ * what the user's check in this invocation has just read, for the first step (the one the command started).
  */
-export async function advance(services: Services, id: string, signal?: AbortSignal): Promise<Deployment> {
+export async function advance(services: Services, id: string, signal?: AbortSignal, handOver?: HandOver): Promise<Deployment> {
   const lease = await tryLease(services, id);
   if (!lease) return (await readDeployment(services, id)).data;
   try {
-    return await runSteps(services, id, signal);
+    return await runSteps(services, id, signal, handOver);
   } finally {
     await lease.release();
   }
 }
 
 /** The steps themselves; the caller holds the deployment's lease. */
-export async function runSteps(services: Services, id: string, signal?: AbortSignal): Promise<Deployment> {
+export async function runSteps(services: Services, id: string, signal?: AbortSignal, handOver?: HandOver): Promise<Deployment> {
   let current = await readDeployment(services, id);
   let work = pendingWork(current.data);
   for (let steps = 0; work !== null && steps < MAX_STEPS && !signal?.aborted; steps++) {
-    const step = await perform(services, current.data, work, signal);
+    // Only the first step may use the check's reads: any later one comes after WeChat was acted on.
+    const step = await perform(services, current.data, work, signal, steps === 0 ? handOver : undefined);
     if (step === 'stopped') break;
     if (step === 'later') {
       await postpone(services, current);
@@ -57,13 +60,19 @@ export async function runSteps(services: Services, id: string, signal?: AbortSig
   return (await readDeployment(services, id)).data;
 }
 
-async function perform(services: Services, deployment: Deployment, work: Work, signal?: AbortSignal): Promise<StepOutcome> {
+async function perform(
+  services: Services,
+  deployment: Deployment,
+  work: Work,
+  signal: AbortSignal | undefined,
+  handOver: HandOver | undefined,
+): Promise<StepOutcome> {
   try {
     // Checked before every step, the audit poll too: the app may have lost the mini program since the last one, and
     // the void at the time of the loss is only best effort (an audit left running would hold the app's build slot).
     const link = await linkOf(services, deployment);
     if ('loss' in link) return await voidUnlinked(services, deployment, link.loss, signal);
-    return await doStep(services, deployment, work, link.app, signal);
+    return await doStep(services, deployment, work, link.app, signal, handOver);
   } catch (error) {
     return recordFailure(services, deployment, work, error, signal);
   }
