@@ -82,9 +82,10 @@ describe('a submit and a release', () => {
     // The command's read, the compare-and-set's read for `submitAudit`, the worker's read when it takes the lease,
     // the submit step's compare-and-set and the worker's last read: five. The command read it twice before (six).
     expect(submit.reads('deployments')).toBe(5);
-    // The command's link check, the readiness gate's read, and the worker's link check before the submit step (whose
-    // read the step uses) and before the first audit poll.
-    expect(submit.reads('apps')).toBe(4);
+    // The command's link check (whose read the readiness gate uses), and the worker's link check before the submit
+    // step (whose read the step uses) and before the first audit poll. The gate read them again before (four).
+    expect(submit.reads('apps')).toBe(3);
+    expect(submit.reads('miniPrograms')).toBe(3);
 
     await p.sim.decideAudit(app.target, 'approve');
     const release = await counted(async () =>
@@ -127,9 +128,9 @@ describe("the step a user's command starts uses what the command's check has jus
       expect(deploymentOf(expectStatus(await app.api.post(`/v1/deployments/${built.id}/release`), 200)).state).toBe('released'),
     );
     expect(callsOf(release.wechat, RELEASE_READS)).toEqual(once(RELEASE_READS));
-    // The command's release check and the link checks (the command's, the worker's) read the mini program; the
-    // step does not read it a fourth time.
-    expect(release.reads('miniPrograms')).toBe(3);
+    // The command's release check (whose read its link check uses) and the worker's link check read the mini
+    // program; the step does not read it again (four reads before).
+    expect(release.reads('miniPrograms')).toBe(2);
   });
 
   it('a retried submit and a retried release (no HTTP check) read each again in their step', async () => {
@@ -142,6 +143,9 @@ describe("the step a user's command starts uses what the command's check has jus
       expect(deploymentOf(expectStatus(await app.api.post(`/v1/deployments/${built.id}/retry`), 200)).state).toBe('auditing'),
     );
     expect(callsOf(submit.wechat, SUBMIT_READS)).toEqual(once(SUBMIT_READS));
+    // The command's link check and the worker's before the submit step (whose read the step's readiness check uses)
+    // and before the first audit poll.
+    expect(submit.reads('miniPrograms')).toBe(3);
 
     await p.sim.decideAudit(app.target, 'approve');
     p.sim.scriptFault({ path: '/wxa/release', appId: app.target, errcode: 45009 });
@@ -150,6 +154,8 @@ describe("the step a user's command starts uses what the command's check has jus
       expect(deploymentOf(expectStatus(await app.api.post(`/v1/deployments/${built.id}/retry`), 200)).state).toBe('released'),
     );
     expect(callsOf(release.wechat, RELEASE_READS)).toEqual(once(RELEASE_READS));
+    // The command's link check and the worker's, whose read the step's filing check uses.
+    expect(release.reads('miniPrograms')).toBe(2);
   });
 
   it('a step that starts longer than the hand-over’s age after its check reads again', async () => {

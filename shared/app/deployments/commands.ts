@@ -120,8 +120,11 @@ async function runChecked(
 
 export const submitForAudit = (services: Services, accountId: AccountId, id: string, actor: Actor, signal?: AbortSignal) =>
   runChecked(services, accountId, id, 'submitAudit', actor, signal, async (deployment, starts) => {
-    // The whole readiness list before WeChat's submit, not the first errcode WeChat would answer.
-    return { linkChecked: false, handOver: starts ? await assertReadyToSubmit(services, deployment, signal) : undefined };
+    if (!starts) return { linkChecked: false };
+    // The link first (a lost one is refused with its own words), then the whole readiness list before WeChat's
+    // submit, not the first errcode WeChat would answer, on the app and mini program the link check read.
+    const linked = await assertStillLinked(services, deployment);
+    return { linkChecked: true, handOver: await assertReadyToSubmit(services, deployment, linked, signal) };
   });
 
 export const retryDeployment = (services: Services, accountId: AccountId, id: string, actor: Actor, signal?: AbortSignal) =>
@@ -150,7 +153,7 @@ export async function assertReleasable(
   const mp = await services.db.miniPrograms.get(deployment.miniProgramAppid);
   if (!mp) throw new NotFoundError('the deployment’s mini program is gone', { code: 'MINI_PROGRAM_NOT_FOUND' });
   // Here first (not in `runCommand`) so that the reason is the clearest one.
-  if (starts) await assertStillLinked(services, deployment);
+  if (starts) await assertStillLinked(services, deployment, mp);
   const allowed = whoCanPublish(account.data, mp.data, services.config.requireSameSubject);
   if (!allowed.ok) throw allowed.error;
   // WeChat's answer to releasing an unfiled mini program is undocumented: its filing status is read first.

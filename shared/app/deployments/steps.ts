@@ -2,9 +2,9 @@
  * What each step of the worker does at WeChat — the build steps, the submit, the audit poll, the release — and the
  * change it records. WeChat's refusals a step does not handle itself are thrown, for the worker to record.
  */
-import type { App } from '../../domain/app';
 import type { Deployment, TesterRefusal, Work } from '../../domain/deployment';
 import type { WeChatAppid } from '../../domain/ids';
+import type { MiniProgram } from '../../domain/mini-program';
 import { blockedReason, refusalReason } from '../../domain/readiness';
 import { ugcDeclareOf } from '../../domain/ugc-declaration';
 import { ERRCODE, TESTER_REFUSALS, WeChatApiError } from '../../wechat/errcodes';
@@ -14,21 +14,24 @@ import { applyPrivacyGuide, prepareSubmit, type StepResult, setDomains } from '.
 import { type HandOver, handOverFor, type ReleaseHandOver, releaseBlocker, type SubmitHandOver, submitBlocker } from '../readiness';
 import { adoptOwnAudit, pollAudit } from './audits';
 import { callOf } from './leases';
+import type { Linked } from './link';
 import { type Applied, applyCommand, type StepOutcome, SYSTEM } from './state-changes';
 
 /**
- * Does `work` for the deployment; the caller holds its lease and has checked that its app (`app`, as read for that
- * check: the steps' settings come from it) still holds the mini program. `handOver`: what the user's check has just
- * read in this invocation, used by the submit and release steps instead of reading it again while it is young.
+ * Does `work` for the deployment; the caller holds its lease and has checked that its app still holds the mini
+ * program (`linked`: both as read for that check; the steps' settings come from the app). `handOver`: what the
+ * user's check has just read in this invocation, used by the submit and release steps instead of reading it again
+ * while it is young.
  */
 export async function doStep(
   services: Services,
   deployment: Deployment,
   work: Work,
-  app: App,
+  linked: Linked,
   signal?: AbortSignal,
   handOver?: HandOver,
 ): Promise<StepOutcome> {
+  const { app } = linked;
   const appid = deployment.miniProgramAppid;
   const { client } = services.wechat;
   const call = callOf(signal);
@@ -58,11 +61,11 @@ export async function doStep(
       return record({ type: 'buildSucceeded', boundTesters: bound, refusedTesters: refused });
     }
     case 'submitAudit':
-      return submit(services, deployment, app, signal, handOverFor(handOver, 'submitAudit', appid, services.clock()));
+      return submit(services, deployment, linked, signal, handOverFor(handOver, 'submitAudit', appid, services.clock()));
     case 'pollAudit':
       return pollAudit(services, deployment, signal);
     case 'release':
-      return release(services, deployment, signal, handOverFor(handOver, 'release', appid, services.clock()));
+      return release(services, deployment, linked.miniProgram, signal, handOverFor(handOver, 'release', appid, services.clock()));
   }
 }
 
@@ -138,7 +141,7 @@ export async function bindTesters(
 async function submit(
   services: Services,
   deployment: Deployment,
-  app: App,
+  { app, miniProgram }: Linked,
   signal: AbortSignal | undefined,
   checked: SubmitHandOver | undefined,
 ): Promise<StepOutcome> {
@@ -158,7 +161,7 @@ async function submit(
   const categories = read.categories ?? (await client.getCategory(appid, call));
   // A prerequisite lost since the build fails with the report's words before WeChat is asked (a bounded read: the
   // report of the last minute when there is one).
-  const blocked = checked ? null : await submitBlocker(services, deployment, app, { categories }, signal);
+  const blocked = checked ? null : await submitBlocker(services, miniProgram, app, { categories }, signal);
   if (blocked) return failWith(services, deployment, { reason: blockedReason(blocked), retryable: true });
   const [first] = categories.category_list;
   if (!first) {
@@ -199,17 +202,15 @@ async function submit(
 async function release(
   services: Services,
   deployment: Deployment,
+  miniProgram: MiniProgram,
   signal: AbortSignal | undefined,
   checked: ReleaseHandOver | undefined,
 ): Promise<StepOutcome> {
   const call = callOf(signal);
   // The filing status again, whoever started the release (a retry, the poller): WeChat's answer for an unfiled mini
   // program is undocumented.
-  if (!checked) {
-    const mp = (await services.db.miniPrograms.get(deployment.miniProgramAppid))?.data;
-    const blocked = mp ? await releaseBlocker(services, mp, signal) : null;
-    if (blocked) return failWith(services, deployment, { reason: blockedReason(blocked), retryable: true });
-  }
+  const blocked = checked ? null : await releaseBlocker(services, miniProgram, signal);
+  if (blocked) return failWith(services, deployment, { reason: blockedReason(blocked), retryable: true });
   try {
     await services.wechat.client.release(deployment.miniProgramAppid, call);
     return await applyCommand(services, deployment.id, { type: 'released' }, SYSTEM);

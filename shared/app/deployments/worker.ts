@@ -72,7 +72,7 @@ async function perform(
     // the void at the time of the loss is only best effort (an audit left running would hold the app's build slot).
     const link = await linkOf(services, deployment);
     if ('loss' in link) return await voidUnlinked(services, deployment, link.loss, signal);
-    return await doStep(services, deployment, work, link.app, signal, handOver);
+    return await doStep(services, deployment, work, link, signal, handOver);
   } catch (error) {
     return recordFailure(services, deployment, work, error, signal);
   }

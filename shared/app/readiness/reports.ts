@@ -226,18 +226,22 @@ export async function assertReadyToBuild(
 }
 
 /**
- * Before a user's submit: the deployment's mini program with its app, for what blocks a build or a submit. Answers
- * what it read, for the submit step that follows in the same invocation (none when it checked nothing).
+ * Before a user's submit: the deployment's mini program with its app (as the command's link check has just read
+ * them), for what blocks a build or a submit. Answers what it read, for the submit step that follows in the same
+ * invocation.
  */
-export async function assertReadyToSubmit(services: Services, deployment: Deployment, signal?: AbortSignal): Promise<HandOver | undefined> {
-  const [mp, app] = await Promise.all([services.db.miniPrograms.get(deployment.miniProgramAppid), services.db.apps.get(deployment.appId)]);
-  // A link lost meanwhile is the pipeline's to report (DEPLOYMENT_APP_UNLINKED), with its own words.
-  if (!mp || !app || app.data.miniProgramAppid !== deployment.miniProgramAppid) return undefined;
+export async function assertReadyToSubmit(
+  services: Services,
+  deployment: Deployment,
+  linked: { miniProgram: MiniProgram; app: App },
+  signal?: AbortSignal,
+): Promise<HandOver> {
   // Its age counts from before the reads.
   const at = services.clock();
   // The scan's findings are the submit step's to report, API by API, as the deployment's failure (61040). The
   // deployment submitted is open, so it is the app's latest: the report does not read the slot for it again.
-  const reads = await assertReady(services, mp.data, app.data, BUILD_GATE, signal, { except: ['privacy-scan'], latest: deployment });
+  const { miniProgram, app } = linked;
+  const reads = await assertReady(services, miniProgram, app, BUILD_GATE, signal, { except: ['privacy-scan'], latest: deployment });
   return { step: 'submitAudit', appid: deployment.miniProgramAppid, at, reads };
 }
 
@@ -280,22 +284,21 @@ const SUBMIT_STEP_OWN_ITEMS: ReadonlySet<ReadinessItemId> = new Set([
 ]);
 
 /**
- * What the worker's submit step checks before submit_audit, whoever started it (the user's submit, a retry): the
- * first item a fact shows blocking a build or a submit — a prerequisite lost since the build. The report kept for
- * the last minute is trusted when it shows nothing (the user's submit has just read one), read again when it shows
- * something (the user may have fixed it since), read now when there is none: at most one report per step. Bars
- * known only from an earlier refusal are left to WeChat: a retry is the user saying the bar may be gone. `read`:
- * what the step has just read from WeChat itself (the categories), which a fresh report does not read again.
+ * What the worker's submit step checks before submit_audit when no user's check has just passed in the same
+ * invocation (a retry, the poller; see `HandOver`): the first item a fact shows blocking a build or a submit — a
+ * prerequisite lost since the build. The report kept for the last minute is trusted when it shows nothing, read
+ * again when it shows something (the user may have fixed it since), read now when there is none: at most one
+ * report per step. Bars known only from an earlier refusal are left to WeChat: a retry is the user saying the bar
+ * may be gone. `mp`, `app`: as the step's link check read them; `read`: what the step has just read from WeChat
+ * itself (the categories), which a fresh report does not read again.
  */
 export async function submitBlocker(
   services: Services,
-  deployment: Deployment,
+  mp: MiniProgram,
   app: App,
   read: { categories: CategoryListResponse },
   signal?: AbortSignal,
 ): Promise<ReadinessItem | null> {
-  const mp = (await services.db.miniPrograms.get(deployment.miniProgramAppid))?.data;
-  if (!mp) return null;
   const blockerOf = (report: ReadinessReport) =>
     blockingFor(report.items, BUILD_GATE).find((item) => !SUBMIT_STEP_OWN_ITEMS.has(item.id) && item.wechat.errcode === undefined) ?? null;
   const cached = await cachedReport(services, mp, app);
