@@ -11,6 +11,7 @@ import { deploymentOf, expectStatus } from '../../infra/local/driver';
 import { type ReadyApp, readyApp, type SeededPlatform, startSeededPlatform } from '../../infra/testing/seeded-platform';
 import { countStoreRequests } from '../../infra/testing/store-requests';
 import { releaseDeployment } from '../../shared/app/deployments';
+import { applyCommand, readDeployment } from '../../shared/app/deployments/state-changes';
 import { HAND_OVER_MAX_AGE_MS } from '../../shared/app/readiness';
 import { accountIdSchema } from '../../shared/domain/ids';
 import { servicesWithClock } from '../reliability/clocked-services';
@@ -79,9 +80,10 @@ describe('a submit and a release', () => {
     const submit = await counted(async () =>
       expect(deploymentOf(expectStatus(await app.api.post(`/v1/deployments/${built.id}/submit`), 200)).state).toBe('auditing'),
     );
-    // The command's read, the compare-and-set's read for `submitAudit`, the worker's read when it takes the lease,
-    // the submit step's compare-and-set and the worker's last read: five. The command read it twice before (six).
-    expect(submit.reads('deployments')).toBe(5);
+    // The command's read, the worker's read when it takes the lease and its last read: three. The changes (the
+    // command's `submitAudit`, the step's `auditSubmitted`) are decided on the deployment as read or last written,
+    // not read again for their compare-and-set (five before).
+    expect(submit.reads('deployments')).toBe(3);
     // The command's link check (whose read the readiness gate uses), and the worker's link check before the submit
     // step (whose read the step uses) and before the first audit poll. The gate read them again before (four).
     expect(submit.reads('apps')).toBe(3);
@@ -93,7 +95,34 @@ describe('a submit and a release', () => {
     );
     // The link (app and mini program) checked once by the command, once by the worker before the release step.
     expect(release.reads('apps')).toBe(2);
-    expect(release.reads('deployments')).toBe(5);
+    expect(release.reads('deployments')).toBe(3);
+  });
+});
+
+describe('a change decided on the deployment as the caller read it', () => {
+  it('is decided again on the stored deployment when the copy is behind: refused there, or lost to another writer', async () => {
+    const app = await readyApp(p);
+    const built = deploymentOf(expectStatus(await build(app), 202));
+    const instance = servicesWithClock(p.env, Date.now());
+    try {
+      const { services } = instance;
+      const stale = await readDeployment(services, built.id);
+      // Another writer moves it on to submitting: on the copy (built) an audit submitted is refused; on the stored
+      // deployment it is what happened.
+      await applyCommand(services, built.id, { type: 'submitAudit' }, { kind: 'system' });
+      const submitted = await applyCommand(services, built.id, { type: 'auditSubmitted', auditId: 42 }, { kind: 'system' }, stale);
+      expect(submitted).toMatchObject({ changed: true, deployment: { state: 'auditing', audit: { auditId: 42 } } });
+
+      // Closed meanwhile: the copy (auditing) would take the decision, the stored deployment refuses it as closed.
+      const auditing = await readDeployment(services, built.id);
+      await applyCommand(services, built.id, { type: 'withdraw', auditId: 42 }, { kind: 'system' });
+      await applyCommand(services, built.id, { type: 'cancel' }, { kind: 'system' });
+      const late = await applyCommand(services, built.id, { type: 'auditApproved' }, { kind: 'wechat' }, auditing);
+      expect(late.changed).toBe(false);
+      expect((await readDeployment(services, built.id)).data.state).toBe('cancelled');
+    } finally {
+      await instance.close();
+    }
   });
 });
 

@@ -8,7 +8,7 @@ import { ERRCODE, WeChatApiError } from '../../wechat/errcodes';
 import type { LatestAuditStatusResponse } from '../../wechat/schemas';
 import type { Services } from '../context';
 import { callOf } from './leases';
-import { type Applied, applyCommand, SYSTEM, WECHAT } from './state-changes';
+import { type Applied, applyCommand, SYSTEM, type Versioned, WECHAT } from './state-changes';
 
 type FoundAudit = LatestAudit & { reason: string | null; screenshots: string[] };
 
@@ -134,14 +134,22 @@ export const closingWith = <C extends Extract<DeploymentCommand, { type: 'cancel
   found: Withdrawal,
 ): C => (found.auditId !== undefined && found.auditId !== deployment.audit?.auditId ? { ...cmd, auditId: found.auditId } : cmd);
 
-/** Asks WeChat about the audit under review; a decision (or its withdrawal) is recorded, a delay once. */
-export async function pollAudit(services: Services, deployment: Deployment, signal?: AbortSignal): Promise<Applied | 'later'> {
+/**
+ * Asks WeChat about the audit under review; a decision (or its withdrawal) is recorded, a delay once. `read`: the
+ * deployment at its version as the worker read it, which the decision is recorded on.
+ */
+export async function pollAudit(
+  services: Services,
+  deployment: Deployment,
+  signal?: AbortSignal,
+  read?: Versioned,
+): Promise<Applied | 'later'> {
   const auditId = deployment.audit?.auditId;
   if (auditId === undefined) return 'later';
   const answer = await services.wechat.client.getAuditStatus(deployment.miniProgramAppid, auditId, callOf(signal));
   const command = auditCommandOf({ auditId, status: answer.status, reason: answer.reason, screenshots: answer.screenshots });
   if (!command) return 'later';
-  const applied = await applyCommand(services, deployment.id, command, WECHAT);
+  const applied = await applyCommand(services, deployment.id, command, WECHAT, read);
   // A decision this poll recorded is one no push had told of (a push would have recorded it first).
   if (applied.changed && command.type !== 'auditDelayed') services.metrics.record('audits_reconciled_by_poller', 1, {});
   // A delay is news once; after it the audit is still under review and is polled again later.

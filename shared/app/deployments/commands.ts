@@ -67,7 +67,7 @@ async function runOn(
   if (LINKED_ONLY.has(cmd.type) && !options.linkChecked && wouldChange(stored.data, cmd, { at, actor }))
     await assertStillLinked(services, stored.data);
   if (undoesAudit(stored.data, cmd, actor, at)) return withdrawThenApply(services, id, cmd, actor);
-  const applied = await applyCommand(services, id, cmd, actor);
+  const applied = await applyCommand(services, id, cmd, actor, stored);
   const { next } = applied.effects;
   if (applied.changed && next !== null && next !== 'pollAudit') return advance(services, id, signal, options.handOver);
   return applied.deployment;
@@ -82,14 +82,14 @@ async function runOn(
 async function withdrawThenApply(services: Services, id: string, cmd: DeploymentCommand, actor: Actor): Promise<Deployment> {
   const lease = await acquireWaiting(services, id, 10_000);
   try {
-    const current = (await readDeployment(services, id)).data;
+    const current = await readDeployment(services, id);
     let closing = cmd;
-    if (cmd.type === 'cancel' && undoesAudit(current, cmd, actor, services.clock())) {
-      const found = await withdrawOwnAudit(services, current);
+    if (cmd.type === 'cancel' && undoesAudit(current.data, cmd, actor, services.clock())) {
+      const found = await withdrawOwnAudit(services, current.data);
       services.log.info('audit of a closing deployment', { deploymentId: id, ...found });
-      closing = closingWith(cmd, current, found);
+      closing = closingWith(cmd, current.data, found);
     }
-    return (await applyCommand(services, id, closing, actor)).deployment;
+    return (await applyCommand(services, id, closing, actor, current)).deployment;
   } finally {
     await lease.release();
   }
@@ -176,7 +176,7 @@ export async function undoAudit(services: Services, accountId: AccountId, id: st
     // then refused as for any decided audit (DEPLOYMENT_NOT_IN_REVIEW), the deployment showing what WeChat decided.
     if (!decidedMeanwhile(error) || (await pollAudit(services, stored.data)) === 'later') throw error;
   }
-  return (await applyCommand(services, id, cmd, actor)).deployment;
+  return (await applyCommand(services, id, cmd, actor, stored)).deployment;
 }
 
 export async function speedUpAudit(services: Services, accountId: AccountId, id: string): Promise<Deployment> {
@@ -203,7 +203,7 @@ export async function rollbackDeployment(services: Services, accountId: AccountI
     if (error instanceof WeChatApiError && error.errcode === ERRCODE.CANNOT_REVERT) throw await rollbackRefusal(services, stored.data);
     throw error;
   }
-  return (await applyCommand(services, id, { type: 'rollback' }, actor)).deployment;
+  return (await applyCommand(services, id, { type: 'rollback' }, actor, stored)).deployment;
 }
 
 /**

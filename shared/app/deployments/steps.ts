@@ -2,7 +2,7 @@
  * What each step of the worker does at WeChat — the build steps, the submit, the audit poll, the release — and the
  * change it records. WeChat's refusals a step does not handle itself are thrown, for the worker to record.
  */
-import type { Deployment, TesterRefusal, Work } from '../../domain/deployment';
+import type { TesterRefusal, Work } from '../../domain/deployment';
 import type { WeChatAppid } from '../../domain/ids';
 import type { MiniProgram } from '../../domain/mini-program';
 import { blockedReason, refusalReason } from '../../domain/readiness';
@@ -15,27 +15,28 @@ import { type HandOver, handOverFor, type ReleaseHandOver, releaseBlocker, type 
 import { adoptOwnAudit, pollAudit } from './audits';
 import { callOf } from './leases';
 import type { Linked } from './link';
-import { type Applied, applyCommand, type StepOutcome, SYSTEM } from './state-changes';
+import { type Applied, applyCommand, type StepOutcome, SYSTEM, type Versioned } from './state-changes';
 
 /**
- * Does `work` for the deployment; the caller holds its lease and has checked that its app still holds the mini
- * program (`linked`: both as read for that check; the steps' settings come from the app). `handOver`: what the
- * user's check has just read in this invocation, used by the submit and release steps instead of reading it again
- * while it is young.
+ * Does `work` for the deployment (`current`: as the worker read or last wrote it, which the step's change is
+ * decided on); the caller holds its lease and has checked that its app still holds the mini program (`linked`:
+ * both as read for that check; the steps' settings come from the app). `handOver`: what the user's check has just
+ * read in this invocation, used by the submit and release steps instead of reading it again while it is young.
  */
 export async function doStep(
   services: Services,
-  deployment: Deployment,
+  current: Versioned,
   work: Work,
   linked: Linked,
   signal?: AbortSignal,
   handOver?: HandOver,
 ): Promise<StepOutcome> {
   const { app } = linked;
+  const deployment = current.data;
   const appid = deployment.miniProgramAppid;
   const { client } = services.wechat;
   const call = callOf(signal);
-  const record = (command: Parameters<typeof applyCommand>[2]) => applyCommand(services, deployment.id, command, SYSTEM);
+  const record = (command: Parameters<typeof applyCommand>[2]) => applyCommand(services, deployment.id, command, SYSTEM, current);
   switch (work) {
     case 'commitCode': {
       const { templateId, extJson, userVersion, userDesc } = deployment;
@@ -43,11 +44,11 @@ export async function doStep(
       return record({ type: 'buildCommitted' });
     }
     case 'setPrivacyGuide':
-      return settleStep(services, deployment, await applyPrivacyGuide(services, deployment, app, call), () =>
+      return settleStep(services, current, await applyPrivacyGuide(services, deployment, app, call), () =>
         record({ type: 'privacyGuideSet' }),
       );
     case 'setDomains':
-      return settleStep(services, deployment, await setDomains(services, appid, app, call), () => record({ type: 'domainsSet' }));
+      return settleStep(services, current, await setDomains(services, appid, app, call), () => record({ type: 'domainsSet' }));
     case 'fetchQrCode': {
       const qr = await client.getQrcode(appid, undefined, call);
       const asset = await putAsset(services, deployment.accountId, qr.bytes, 'qrcode');
@@ -61,23 +62,23 @@ export async function doStep(
       return record({ type: 'buildSucceeded', boundTesters: bound, refusedTesters: refused });
     }
     case 'submitAudit':
-      return submit(services, deployment, linked, signal, handOverFor(handOver, 'submitAudit', appid, services.clock()));
+      return submit(services, current, linked, signal, handOverFor(handOver, 'submitAudit', appid, services.clock()));
     case 'pollAudit':
-      return pollAudit(services, deployment, signal);
+      return pollAudit(services, deployment, signal, current);
     case 'release':
-      return release(services, deployment, linked.miniProgram, signal, handOverFor(handOver, 'release', appid, services.clock()));
+      return release(services, current, linked.miniProgram, signal, handOverFor(handOver, 'release', appid, services.clock()));
   }
 }
 
-/** Records a failure of the deployment's current step. */
+/** Records a failure of the deployment's current step (`current`: as the worker read or last wrote it). */
 export const failWith = (
   services: Services,
-  deployment: Deployment,
+  current: Versioned,
   failure: { reason: string; retryable: boolean; errcode?: number | undefined },
 ): Promise<Applied> =>
   applyCommand(
     services,
-    deployment.id,
+    current.data.id,
     {
       type: 'fail',
       reason: failure.reason,
@@ -85,20 +86,16 @@ export const failWith = (
       ...(failure.errcode === undefined ? {} : { errcode: failure.errcode }),
     },
     SYSTEM,
+    current,
   );
 
 /** Records how a go-live settings step ended: `done` when done, a failure the user can act on, or nothing yet. */
-async function settleStep(
-  services: Services,
-  deployment: Deployment,
-  result: StepResult,
-  done: () => Promise<Applied>,
-): Promise<StepOutcome> {
+async function settleStep(services: Services, current: Versioned, result: StepResult, done: () => Promise<Applied>): Promise<StepOutcome> {
   switch (result.kind) {
     case 'later':
       return 'later';
     case 'fail':
-      return failWith(services, deployment, result);
+      return failWith(services, current, result);
     case 'done':
       return done();
   }
@@ -140,11 +137,12 @@ export async function bindTesters(
  */
 async function submit(
   services: Services,
-  deployment: Deployment,
+  current: Versioned,
   { app, miniProgram }: Linked,
   signal: AbortSignal | undefined,
   checked: SubmitHandOver | undefined,
 ): Promise<StepOutcome> {
+  const deployment = current.data;
   const { client } = services.wechat;
   const appid = deployment.miniProgramAppid;
   const call = callOf(signal);
@@ -156,16 +154,16 @@ async function submit(
   // The privacy scan, the guide and the domains: a step left undone ends the submit here.
   const ready = await prepareSubmit(services, deployment, app, call, read);
   if (ready.kind === 'later') return 'later';
-  if (ready.kind === 'fail') return failWith(services, deployment, ready);
+  if (ready.kind === 'fail') return failWith(services, current, ready);
   // The categories, for the audit's item, read once: a report read afresh below takes them from here.
   const categories = read.categories ?? (await client.getCategory(appid, call));
   // A prerequisite lost since the build fails with the report's words before WeChat is asked (a bounded read: the
   // report of the last minute when there is one).
   const blocked = checked ? null : await submitBlocker(services, miniProgram, app, { categories }, signal);
-  if (blocked) return failWith(services, deployment, { reason: blockedReason(blocked), retryable: true });
+  if (blocked) return failWith(services, current, { reason: blockedReason(blocked), retryable: true });
   const [first] = categories.category_list;
   if (!first) {
-    return failWith(services, deployment, {
+    return failWith(services, current, {
       reason:
         refusalReason(ERRCODE.NO_CATEGORY, 'the mini program has no approved category')?.reason ??
         'the mini program has no service category: add one on mp.weixin.qq.com, then retry',
@@ -178,7 +176,7 @@ async function submit(
     const ugc = app.config.ugcDeclaration;
     const request = { item_list: [first], version_desc: versionDesc, ...(ugc === undefined ? {} : { ugc_declare: ugcDeclareOf(ugc) }) };
     const { auditid } = await client.submitAudit(appid, request, call);
-    return await applyCommand(services, deployment.id, { type: 'auditSubmitted', auditId: Number(auditid) }, SYSTEM);
+    return await applyCommand(services, deployment.id, { type: 'auditSubmitted', auditId: Number(auditid) }, SYSTEM, current);
   } catch (error) {
     if (!(error instanceof WeChatApiError)) throw error;
     if (error.errcode === ERRCODE.PRIVACY_SCAN_RUNNING) return 'later';
@@ -187,7 +185,7 @@ async function submit(
     if (adoptedNow) return adoptedNow;
     // Another deployment's audit (or one submitted outside this platform): adopting it would release code this
     // deployment never submitted.
-    return failWith(services, deployment, {
+    return failWith(services, current, {
       reason: `WeChat is reviewing another version of this mini program (${ERRCODE.AUDIT_ALREADY_PENDING}), not this deployment’s: retry once WeChat has decided it`,
       retryable: true,
       errcode: ERRCODE.AUDIT_ALREADY_PENDING,
@@ -201,28 +199,29 @@ async function submit(
  */
 async function release(
   services: Services,
-  deployment: Deployment,
+  current: Versioned,
   miniProgram: MiniProgram,
   signal: AbortSignal | undefined,
   checked: ReleaseHandOver | undefined,
 ): Promise<StepOutcome> {
+  const deployment = current.data;
   const call = callOf(signal);
   // The filing status again, whoever started the release (a retry, the poller): WeChat's answer for an unfiled mini
   // program is undocumented.
   const blocked = checked ? null : await releaseBlocker(services, miniProgram, signal);
-  if (blocked) return failWith(services, deployment, { reason: blockedReason(blocked), retryable: true });
+  if (blocked) return failWith(services, current, { reason: blockedReason(blocked), retryable: true });
   try {
     await services.wechat.client.release(deployment.miniProgramAppid, call);
-    return await applyCommand(services, deployment.id, { type: 'released' }, SYSTEM);
+    return await applyCommand(services, deployment.id, { type: 'released' }, SYSTEM, current);
   } catch (error) {
     if (!(error instanceof WeChatApiError)) throw error;
     if (error.errcode === ERRCODE.ALREADY_RELEASED) {
-      return applyCommand(services, deployment.id, { type: 'releaseAlreadyDone' }, SYSTEM);
+      return applyCommand(services, deployment.id, { type: 'releaseAlreadyDone' }, SYSTEM, current);
     }
     if (error.errcode !== ERRCODE.STATUS_FORBIDS_RELEASE && error.errcode !== ERRCODE.NO_VERSION_IN_AUDIT) throw error;
     const latest = await services.wechat.client.getLatestAuditStatus(deployment.miniProgramAppid, call);
     if (latest.status === 0 && Number(latest.auditid) === deployment.audit?.auditId) return 'later'; // approved: WeChat is catching up
-    return failWith(services, deployment, {
+    return failWith(services, current, {
       reason: `WeChat refused the release (${error.errcode}): the approved version is no longer the latest`,
       retryable: false,
       errcode: error.errcode,

@@ -13,7 +13,7 @@ import { markMiniProgramNeedsReauth } from '../mini-programs';
 import type { HandOver } from '../readiness';
 import { tryLease } from './leases';
 import { linkOf, voidUnlinked } from './link';
-import { postpone, readDeployment, type StepOutcome } from './state-changes';
+import { postpone, readDeployment, type StepOutcome, type Versioned } from './state-changes';
 import { doStep, failWith } from './steps';
 
 /** At most this many steps per run: a build is five, then the submit and a first poll. */
@@ -41,7 +41,7 @@ export async function runSteps(services: Services, id: string, signal?: AbortSig
   let work = pendingWork(current.data);
   for (let steps = 0; work !== null && steps < MAX_STEPS && !signal?.aborted; steps++) {
     // Only the first step may use the check's reads: any later one comes after WeChat was acted on.
-    const step = await perform(services, current.data, work, signal, steps === 0 ? handOver : undefined);
+    const step = await perform(services, current, work, signal, steps === 0 ? handOver : undefined);
     if (step === 'stopped') break;
     if (step === 'later') {
       await postpone(services, current);
@@ -62,19 +62,20 @@ export async function runSteps(services: Services, id: string, signal?: AbortSig
 
 async function perform(
   services: Services,
-  deployment: Deployment,
+  current: Versioned,
   work: Work,
   signal: AbortSignal | undefined,
   handOver: HandOver | undefined,
 ): Promise<StepOutcome> {
+  const deployment = current.data;
   try {
     // Checked before every step, the audit poll too: the app may have lost the mini program since the last one, and
     // the void at the time of the loss is only best effort (an audit left running would hold the app's build slot).
     const link = await linkOf(services, deployment);
     if ('loss' in link) return await voidUnlinked(services, deployment, link.loss, signal);
-    return await doStep(services, deployment, work, link, signal, handOver);
+    return await doStep(services, current, work, link, signal, handOver);
   } catch (error) {
-    return recordFailure(services, deployment, work, error, signal);
+    return recordFailure(services, current, work, error, signal);
   }
 }
 
@@ -92,11 +93,12 @@ const AUTHORIZER_LOST_ERRCODES: ReadonlySet<number> = new Set([
  */
 async function recordFailure(
   services: Services,
-  deployment: Deployment,
+  current: Versioned,
   work: Work,
   error: unknown,
   signal?: AbortSignal,
 ): Promise<StepOutcome> {
+  const deployment = current.data;
   const about = { deploymentId: deployment.id, state: deployment.state };
   // Cut by the caller's end (whatever the error says, its outcome is unknown): the next run repeats the step.
   if (signal?.aborted) {
@@ -129,7 +131,7 @@ async function recordFailure(
     const retryable = error.kind === 'quota' || error.kind === 'state';
     // A refusal for a go-live prerequisite says what the readiness report says of it.
     const reason = refusalReason(error.errcode, error.meaning)?.reason ?? `${error.meaning} (WeChat ${error.errcode})`;
-    return failWith(services, deployment, { reason, retryable, errcode: error.errcode });
+    return failWith(services, current, { reason, retryable, errcode: error.errcode });
   }
   if (error instanceof AppError && error.category === 'unavailable') {
     services.log.warn('deployment step postponed: a dependency is unavailable', { ...about, error });
