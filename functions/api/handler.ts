@@ -10,6 +10,6 @@ import { routes } from './routes';
 
 export { routes };
 
-export const makeHandler = (s: Services) => httpFunction(s, 'api', routes(s));
+export const makeHandler = (services: Services) => httpFunction(services, 'api', routes(services));
 
 export const handler = cloudEntry({ name: 'api', http: true, schedule: false }, async () => ({ http: makeHandler(await services()) }));

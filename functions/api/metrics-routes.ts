@@ -52,7 +52,7 @@ const summaryView = z.registered(
   { id: 'MetricsSummary' },
 );
 
-export const metricsRoutes = (s: Services): AnyRoute[] => [
+export const metricsRoutes = (services: Services): AnyRoute[] => [
   route({
     method: 'GET',
     path: '/v1/metrics/summary',
@@ -60,7 +60,7 @@ export const metricsRoutes = (s: Services): AnyRoute[] => [
     summary:
       "The account's dashboard: deployments by state and how long the oldest has been in it, audit latency and rejection rate by template, mini programs needing a new scan, webhook health",
     response: summaryView,
-    handle: async ({ principal }) => json(200, await metricsSummary(s, accountOf(principal))),
+    handle: async ({ principal }) => json(200, await metricsSummary(services, accountOf(principal))),
   }),
   route({
     method: 'GET',
@@ -68,6 +68,6 @@ export const metricsRoutes = (s: Services): AnyRoute[] => [
     auth: 'admin',
     summary: 'The same summary over every account (platform admin)',
     response: summaryView,
-    handle: async () => json(200, await metricsSummary(s, null)),
+    handle: async () => json(200, await metricsSummary(services, null)),
   }),
 ];

@@ -17,7 +17,7 @@ const readinessQuery = z.object({
 
 /** A report's GET: `report` reads the mini program or app that `idOf` takes from the path. */
 function reportRoute<P>(
-  s: Services,
+  services: Services,
   path: string,
   summary: string,
   params: z.ZodMiniType<P>,
@@ -33,13 +33,13 @@ function reportRoute<P>(
     query: readinessQuery,
     response: readinessReportSchema,
     handle: async ({ params: named, query, principal, signal }) =>
-      json(200, await report(s, accountOf(principal), idOf(named), { fresh: query.fresh === 'true', signal })),
+      json(200, await report(services, accountOf(principal), idOf(named), { fresh: query.fresh === 'true', signal })),
   });
 }
 
-export const readinessRoutes = (s: Services): AnyRoute[] => [
+export const readinessRoutes = (services: Services): AnyRoute[] => [
   reportRoute(
-    s,
+    services,
     '/v1/mini-programs/{appid}/readiness',
     'Go-live readiness of a mini program (with its linked app): every prerequisite WeChat checks — ICP filing, verification, profile, category, privacy, domains, plugins, permission sets, quota, penalties, pending audit — its status (ok, blocking, warning, unknown), what WeChat says and what to do, in Chinese and English',
     miniProgramParams,
@@ -47,7 +47,7 @@ export const readinessRoutes = (s: Services): AnyRoute[] => [
     miniProgramReadiness,
   ),
   reportRoute(
-    s,
+    services,
     '/v1/apps/{appId}/readiness',
     "Go-live readiness of an app's mini program, checked for what the app needs (its domains, plugins, privacy guide, location APIs)",
     appParams,
@@ -66,7 +66,7 @@ export const readinessRoutes = (s: Services): AnyRoute[] => [
       params: miniProgramParams,
       response: readinessReportSchema,
       handle: async ({ params, principal, signal }) =>
-        json(200, await runReadinessAction(s, accountOf(principal), params.appid, action, signal)),
+        json(200, await runReadinessAction(services, accountOf(principal), params.appid, action, signal)),
     }),
   ),
 ];

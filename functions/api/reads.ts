@@ -21,14 +21,18 @@ export class NoAuthorizedMiniProgramError extends AppError {
 // Kept in the catalog, which the readiness report and the unbinding read too.
 export { getMiniProgram } from '../../shared/app/catalog';
 
-export async function listMiniPrograms(s: Services, accountId: AccountId): Promise<MiniProgram[]> {
-  return (await s.db.miniPrograms.find({ where: { accountId }, orderBy: { field: 'id' }, limit: 500 })).map((d) => d.data);
+export async function listMiniPrograms(services: Services, accountId: AccountId): Promise<MiniProgram[]> {
+  return (await services.db.miniPrograms.find({ where: { accountId }, orderBy: { field: 'id' }, limit: 500 })).map((d) => d.data);
 }
 
 /** The primary mini program's document, if the account ever bound one and it still belongs to the account. */
-export async function primaryMiniProgramOf(s: Services, accountId: AccountId, appid: string | undefined): Promise<MiniProgram | null> {
+export async function primaryMiniProgramOf(
+  services: Services,
+  accountId: AccountId,
+  appid: string | undefined,
+): Promise<MiniProgram | null> {
   if (!appid) return null;
-  const stored = await s.db.miniPrograms.get(appid);
+  const stored = await services.db.miniPrograms.get(appid);
   return stored && stored.data.accountId === accountId ? stored.data : null;
 }
 
@@ -39,9 +43,9 @@ export interface DeploymentFilter {
 }
 
 /** Newest first. Filtering by an app the account does not own is a 404, not an empty list, like any other id. */
-export async function listDeployments(s: Services, accountId: AccountId, filter: DeploymentFilter): Promise<Deployment[]> {
-  if (filter.appId !== undefined) await getApp(s, accountId, filter.appId);
-  const found = await s.db.deployments.find({
+export async function listDeployments(services: Services, accountId: AccountId, filter: DeploymentFilter): Promise<Deployment[]> {
+  if (filter.appId !== undefined) await getApp(services, accountId, filter.appId);
+  const found = await services.db.deployments.find({
     where: {
       accountId,
       ...(filter.appId !== undefined ? { appId: filter.appId } : {}),
@@ -66,19 +70,19 @@ export interface Quota {
  * program that granted code management (set 18, doc setCodeAuditQuota), so any such mini program of the account
  * will do; the primary first, the one the account is least likely to unbind — though a primary is not asked for 18.
  */
-export async function queryQuota(s: Services, accountId: AccountId, signal: AbortSignal): Promise<Quota> {
-  const account = await getAccount(s, accountId);
+export async function queryQuota(services: Services, accountId: AccountId, signal: AbortSignal): Promise<Quota> {
+  const account = await getAccount(services, accountId);
   const managed = (mp: MiniProgram | null | undefined): mp is MiniProgram =>
     mp?.status === 'authorized' && hasCodePermissions(mp.funcScopeIds, { plugins: false }).ok;
-  const primary = await primaryMiniProgramOf(s, accountId, primaryOf(account.data)?.appid);
-  const via = managed(primary) ? primary : (await listMiniPrograms(s, accountId)).find(managed);
+  const primary = await primaryMiniProgramOf(services, accountId, primaryOf(account.data)?.appid);
+  const via = managed(primary) ? primary : (await listMiniPrograms(services, accountId)).find(managed);
   if (!via) {
     throw new NoAuthorizedMiniProgramError(
       'The account has no mini program whose code management (permission set 18) it granted, to ask WeChat through: authorize an app’s mini program first (POST /v1/authorizations).',
     );
   }
-  const quota = await s.wechat.client.queryQuota(via.appid, { signal });
-  await noteAuditQuota(s, quota);
+  const quota = await services.wechat.client.queryQuota(via.appid, { signal });
+  await noteAuditQuota(services, quota);
   return {
     miniProgramAppid: via.appid,
     rest: quota.rest,

@@ -71,21 +71,21 @@ const settingsView = z.registered(
   { id: 'AppRolloutSettings' },
 );
 
-const toView = (s: Services, rollout: Rollout, members: readonly RolloutMember[]): z.infer<typeof rolloutView> => ({
+const toView = (services: Services, rollout: Rollout, members: readonly RolloutMember[]): z.infer<typeof rolloutView> => ({
   ...rollout,
   waves: countsByWave(rollout, members).map(({ wave, counts }) => ({
     ...(rollout.waves[wave] ?? { size: 0, acceptedBad: 0, released: false }),
     wave,
     counts,
   })),
-  estimatedEndAt: estimatedEnd(rollout, members, s.clock()),
+  estimatedEndAt: estimatedEnd(rollout, members, services.clock()),
 });
 
-function ownerRoutes(s: Services, { prefix, auth, whose, who }: OwnerScope): AnyRoute[] {
+function ownerRoutes(services: Services, { prefix, auth, whose, who }: OwnerScope): AnyRoute[] {
   const one = `${prefix}/{rolloutId}`;
   const withMembers = async (owner: RolloutOwner, id: string) => {
-    const { rollout, members } = await rolloutWithMembers(s, owner, id);
-    return { ...toView(s, rollout, members), members };
+    const { rollout, members } = await rolloutWithMembers(services, owner, id);
+    return { ...toView(services, rollout, members), members };
   };
   const action = (name: string, summary: string, run: (owner: RolloutOwner, id: string, principal: Principal) => Promise<unknown>) =>
     route({
@@ -112,7 +112,7 @@ function ownerRoutes(s: Services, { prefix, auth, whose, who }: OwnerScope): Any
       response: rolloutWithMembersView,
       handle: async ({ body, principal }) => {
         const owner = whose(principal);
-        const rollout = await createRollout(s, owner, body, actorOf(principal));
+        const rollout = await createRollout(services, owner, body, actorOf(principal));
         return json(201, await withMembers(owner, rollout.id));
       },
     }),
@@ -122,7 +122,7 @@ function ownerRoutes(s: Services, { prefix, auth, whose, who }: OwnerScope): Any
       auth,
       summary: `The rollouts of ${who}, newest first: plan, state, history and members per state as last counted`,
       response: z.object({ rollouts: z.array(z.registered(lazyTarget(rolloutSchema), { id: 'RolloutSummary' })) }),
-      handle: async ({ principal }) => json(200, { rollouts: await listRollouts(s, whose(principal)) }),
+      handle: async ({ principal }) => json(200, { rollouts: await listRollouts(services, whose(principal)) }),
     }),
     route({
       method: 'GET',
@@ -134,10 +134,10 @@ function ownerRoutes(s: Services, { prefix, auth, whose, who }: OwnerScope): Any
       handle: async ({ params, principal }) => json(200, await withMembers(whose(principal), params.rolloutId)),
     }),
     action('pause', 'Pause: nothing new is started, submitted or released; audits under way go on', (owner, id, p) =>
-      pauseRollout(s, owner, id, actorOf(p)),
+      pauseRollout(services, owner, id, actorOf(p)),
     ),
     action('resume', 'Resume a paused or halted rollout (a halt’s failures so far are accepted; new ones count)', (owner, id, p) =>
-      resumeRollout(s, owner, id, actorOf(p)),
+      resumeRollout(services, owner, id, actorOf(p)),
     ),
     route({
       method: 'POST',
@@ -150,7 +150,7 @@ function ownerRoutes(s: Services, { prefix, auth, whose, who }: OwnerScope): Any
       response: rolloutWithMembersView,
       handle: async ({ params, body, principal }) => {
         const owner = whose(principal);
-        await abortRollout(s, owner, params.rolloutId, body, actorOf(principal));
+        await abortRollout(services, owner, params.rolloutId, body, actorOf(principal));
         return json(200, await withMembers(owner, params.rolloutId));
       },
     }),
@@ -164,7 +164,7 @@ function ownerRoutes(s: Services, { prefix, auth, whose, who }: OwnerScope): Any
       response: rolloutWithMembersView,
       handle: async ({ params, body, principal }) => {
         const owner = whose(principal);
-        await retryMembers(s, owner, params.rolloutId, body.appIds, actorOf(principal));
+        await retryMembers(services, owner, params.rolloutId, body.appIds, actorOf(principal));
         return json(200, await withMembers(owner, params.rolloutId));
       },
     }),
@@ -178,16 +178,16 @@ function ownerRoutes(s: Services, { prefix, auth, whose, who }: OwnerScope): Any
       response: rolloutWithMembersView,
       handle: async ({ params, body, principal }) => {
         const owner = whose(principal);
-        await releaseWave(s, owner, params.rolloutId, body.wave, actorOf(principal));
+        await releaseWave(services, owner, params.rolloutId, body.wave, actorOf(principal));
         return json(200, await withMembers(owner, params.rolloutId));
       },
     }),
   ];
 }
 
-export const rolloutRoutes = (s: Services): AnyRoute[] => [
-  ...ownerRoutes(s, accountScope('/v1/rollouts', "the account's own apps")),
-  ...ownerRoutes(s, platformScope('/v1/platform/rollouts', 'every app whose account allows platform-managed updates')),
+export const rolloutRoutes = (services: Services): AnyRoute[] => [
+  ...ownerRoutes(services, accountScope('/v1/rollouts', "the account's own apps")),
+  ...ownerRoutes(services, platformScope('/v1/platform/rollouts', 'every app whose account allows platform-managed updates')),
   route({
     method: 'GET',
     path: '/v1/apps/{appId}/rollout-settings',
@@ -195,7 +195,8 @@ export const rolloutRoutes = (s: Services): AnyRoute[] => [
     summary: "An app's labels (rollouts select by them) and whether the platform admin may roll updates out to it",
     params: appParams,
     response: settingsView,
-    handle: async ({ params, principal }) => json(200, rolloutSettingsOf((await getApp(s, accountOf(principal), params.appId)).data)),
+    handle: async ({ params, principal }) =>
+      json(200, rolloutSettingsOf((await getApp(services, accountOf(principal), params.appId)).data)),
   }),
   route({
     method: 'PUT',
@@ -211,7 +212,7 @@ export const rolloutRoutes = (s: Services): AnyRoute[] => [
     handle: async ({ params, body, principal }) =>
       json(
         200,
-        await updateRolloutSettings(s, accountOf(principal), params.appId, {
+        await updateRolloutSettings(services, accountOf(principal), params.appId, {
           ...(body.labels ? { labels: body.labels } : {}),
           ...(body.platformManagedUpdates === undefined ? {} : { platformManagedUpdates: body.platformManagedUpdates }),
         }),

@@ -165,12 +165,12 @@ const PRIVATE_IMMUTABLE = 'private, max-age=31536000, immutable';
 const PUBLIC_IMMUTABLE = 'public, max-age=31536000, immutable';
 
 /** An app as frontends read it: with its status, latest deployment, warnings and effective theme. */
-const appViewOf = async (s: Services, accountId: AccountId, app: App) =>
-  toAppView(app, await latestDeploymentOf(s, app.id), await assetMetasOf(s, accountId, app));
+const appViewOf = async (services: Services, accountId: AccountId, app: App) =>
+  toAppView(app, await latestDeploymentOf(services, app.id), await assetMetasOf(services, accountId, app));
 
-async function accountDetails(s: Services, accountId: AccountId) {
-  const account = (await getAccount(s, accountId)).data;
-  return toAccountView(account, await primaryMiniProgramOf(s, accountId, account.primaryMiniProgram?.appid));
+async function accountDetails(services: Services, accountId: AccountId) {
+  const account = (await getAccount(services, accountId)).data;
+  return toAccountView(account, await primaryMiniProgramOf(services, accountId, account.primaryMiniProgram?.appid));
 }
 
 /**
@@ -183,10 +183,10 @@ async function servedOpenApiDocument(own: readonly AnyRoute[], publicBaseUrl: st
     : (await import('./openapi-document')).generateOpenApiDocument(own, publicBaseUrl);
 }
 
-export const routes = (s: Services): AnyRoute[] => {
-  const probes = s.store.collection(healthProbes);
+export const routes = (services: Services): AnyRoute[] => {
+  const probes = services.store.collection(healthProbes);
   let document: OpenApiDocument | undefined;
-  const viewOf = (accountId: AccountId, app: App) => appViewOf(s, accountId, app);
+  const viewOf = (accountId: AccountId, app: App) => appViewOf(services, accountId, app);
 
   const own: AnyRoute[] = [
     route({
@@ -196,10 +196,10 @@ export const routes = (s: Services): AnyRoute[] => {
       summary: 'Liveness and store round-trip',
       response: z.object({ ok: z.literal(true), storeRoundTripMs: z.number() }),
       handle: async () => {
-        const started = s.clock();
+        const started = services.clock();
         // A short-lived write + read proves the store accepts writes, not just that the process runs.
         await probes.insert(`probe-${started}-${Math.random().toString(36).slice(2)}`, { at: started }, { expiresAt: started + 60_000 });
-        return json(200, { ok: true, storeRoundTripMs: s.clock() - started });
+        return json(200, { ok: true, storeRoundTripMs: services.clock() - started });
       },
     }),
 
@@ -211,7 +211,7 @@ export const routes = (s: Services): AnyRoute[] => {
         summary: 'This API, every function of it, as an OpenAPI 3.1 document generated from the route declarations',
         handle: async () => {
           // Built on first use: the routes cannot change while the instance lives.
-          document ??= await servedOpenApiDocument(own, s.config.publicBaseUrl);
+          document ??= await servedOpenApiDocument(own, services.config.publicBaseUrl);
           return json(200, document, { 'cache-control': 'public, max-age=300' });
         },
       }),
@@ -228,7 +228,7 @@ export const routes = (s: Services): AnyRoute[] => {
       body: z.strictObject({ name: lazyTarget(accountSchema).shape.name }),
       response: accountCreatedView,
       handle: async ({ body }) => {
-        const { account, apiKey } = await createAccount(s, body.name);
+        const { account, apiKey } = await createAccount(services, body.name);
         return json(201, { account: toAccountView(account, null), apiKey });
       },
     }),
@@ -239,7 +239,7 @@ export const routes = (s: Services): AnyRoute[] => {
       summary: 'An account, with its primary mini program status',
       params: accountParams,
       response: accountView,
-      handle: async ({ params }) => json(200, await accountDetails(s, params.accountId)),
+      handle: async ({ params }) => json(200, await accountDetails(services, params.accountId)),
     }),
     route({
       method: 'GET',
@@ -247,7 +247,7 @@ export const routes = (s: Services): AnyRoute[] => {
       auth: 'account',
       summary: 'The account of the API key, with its primary mini program status and whether it can publish',
       response: accountView,
-      handle: async ({ principal }) => json(200, await accountDetails(s, accountOf(principal))),
+      handle: async ({ principal }) => json(200, await accountDetails(services, accountOf(principal))),
     }),
     documented(
       route({
@@ -257,7 +257,7 @@ export const routes = (s: Services): AnyRoute[] => {
         auth: 'account',
         summary: 'Rotate: issue a new API key (shown once); the previous one keeps working until the next rotation',
         response: apiKeyView,
-        handle: async ({ principal }) => json(201, { apiKey: await rotateApiKey(s, accountOf(principal)) }),
+        handle: async ({ principal }) => json(201, { apiKey: await rotateApiKey(services, accountOf(principal)) }),
       }),
       { description: 'At most two keys are live: issuing a third revokes the oldest.' },
     ),
@@ -276,7 +276,10 @@ export const routes = (s: Services): AnyRoute[] => {
         handle: async ({ body, principal }) =>
           json(
             201,
-            await viewOf(accountOf(principal), await reportingFieldsOf('app', () => createApp(s, accountOf(principal), parseNewApp(body)))),
+            await viewOf(
+              accountOf(principal),
+              await reportingFieldsOf('app', () => createApp(services, accountOf(principal), parseNewApp(body))),
+            ),
           ),
       }),
       {
@@ -293,7 +296,7 @@ export const routes = (s: Services): AnyRoute[] => {
       response: appListView,
       handle: async ({ principal }) => {
         const accountId = accountOf(principal);
-        return json(200, { apps: await Promise.all((await listApps(s, accountId)).map((app) => viewOf(accountId, app))) });
+        return json(200, { apps: await Promise.all((await listApps(services, accountId)).map((app) => viewOf(accountId, app))) });
       },
     }),
     route({
@@ -305,7 +308,7 @@ export const routes = (s: Services): AnyRoute[] => {
       params: appParams,
       response: appView,
       handle: async ({ params, principal }) =>
-        json(200, await viewOf(accountOf(principal), (await getApp(s, accountOf(principal), params.appId)).data)),
+        json(200, await viewOf(accountOf(principal), (await getApp(services, accountOf(principal), params.appId)).data)),
     }),
     documented(
       route({
@@ -322,7 +325,7 @@ export const routes = (s: Services): AnyRoute[] => {
             200,
             await viewOf(
               accountOf(principal),
-              await reportingFieldsOf('config', () => updateAppConfig(s, accountOf(principal), params.appId, body)),
+              await reportingFieldsOf('config', () => updateAppConfig(services, accountOf(principal), params.appId, body)),
             ),
           ),
       }),
@@ -341,7 +344,7 @@ export const routes = (s: Services): AnyRoute[] => {
       ),
       response: appView,
       handle: async ({ params, body, principal }) =>
-        json(200, await viewOf(accountOf(principal), await resetAppTheme(s, accountOf(principal), params.appId, body?.colours))),
+        json(200, await viewOf(accountOf(principal), await resetAppTheme(services, accountOf(principal), params.appId, body?.colours))),
     }),
     route({
       method: 'PUT',
@@ -353,7 +356,7 @@ export const routes = (s: Services): AnyRoute[] => {
       body: z.strictObject({ productIds: linkedProductIdsSchema }),
       response: appView,
       handle: async ({ params, body, principal }) =>
-        json(200, await viewOf(accountOf(principal), await linkAppProducts(s, accountOf(principal), params.appId, body.productIds))),
+        json(200, await viewOf(accountOf(principal), await linkAppProducts(services, accountOf(principal), params.appId, body.productIds))),
     }),
 
     // ------------------------------------------------------------------------------------------------ assets
@@ -388,8 +391,8 @@ export const routes = (s: Services): AnyRoute[] => {
             );
           }
         }
-        const { id, ...asset } = await putAsset(s, accountOf(principal), rawBody);
-        return json(201, toAssetView(id, asset, s.config.publicBaseUrl));
+        const { id, ...asset } = await putAsset(services, accountOf(principal), rawBody);
+        return json(201, toAssetView(id, asset, services.config.publicBaseUrl));
       },
     }),
     documented(
@@ -399,7 +402,8 @@ export const routes = (s: Services): AnyRoute[] => {
         auth: 'account',
         summary: "One of the account's images (uploads and experience QR codes), as bytes",
         params: assetParams,
-        handle: async ({ params, principal }) => imageReply(await getAsset(s, accountOf(principal), params.assetId), PRIVATE_IMMUTABLE),
+        handle: async ({ params, principal }) =>
+          imageReply(await getAsset(services, accountOf(principal), params.assetId), PRIVATE_IMMUTABLE),
       }),
       { responseContentTypes: IMAGE_TYPES },
     ),
@@ -411,7 +415,7 @@ export const routes = (s: Services): AnyRoute[] => {
         summary: 'An uploaded image as the published mini program downloads it (no API key)',
         params: assetParams,
         handle: async ({ params }) => {
-          const asset = await getAsset(s, null, params.assetId);
+          const asset = await getAsset(services, null, params.assetId);
           // Experience QR codes let testers open unreleased code: they stay behind the account's key.
           if (asset.kind !== 'upload')
             throw new NotFoundError(`asset ${params.assetId} not found`, { code: 'ASSET_NOT_FOUND', field: 'assetId' });
@@ -434,7 +438,7 @@ export const routes = (s: Services): AnyRoute[] => {
         handle: async ({ body, principal }) =>
           json(
             201,
-            await authorizationUrl(s, accountOf(principal), {
+            await authorizationUrl(services, accountOf(principal), {
               purpose: body.purpose,
               ...(body.appId !== undefined ? { appId: body.appId } : {}),
               ...(body.mobile !== undefined ? { mobile: body.mobile } : {}),
@@ -453,8 +457,8 @@ export const routes = (s: Services): AnyRoute[] => {
       summary: "The account's mini programs",
       response: miniProgramListView,
       handle: async ({ principal }) => {
-        const account = (await getAccount(s, accountOf(principal))).data;
-        return json(200, { miniPrograms: (await listMiniPrograms(s, account.id)).map((mp) => toMiniProgramView(mp, account)) });
+        const account = (await getAccount(services, accountOf(principal))).data;
+        return json(200, { miniPrograms: (await listMiniPrograms(services, account.id)).map((mp) => toMiniProgramView(mp, account)) });
       },
     }),
     route({
@@ -465,8 +469,8 @@ export const routes = (s: Services): AnyRoute[] => {
       params: miniProgramParams,
       response: miniProgramView,
       handle: async ({ params, principal }) => {
-        const account = (await getAccount(s, accountOf(principal))).data;
-        return json(200, toMiniProgramView((await getMiniProgram(s, account.id, params.appid)).data, account));
+        const account = (await getAccount(services, accountOf(principal))).data;
+        return json(200, toMiniProgramView((await getMiniProgram(services, account.id, params.appid)).data, account));
       },
     }),
 
@@ -479,7 +483,7 @@ export const routes = (s: Services): AnyRoute[] => {
       query: deploymentQuery,
       response: deploymentListView,
       handle: async ({ query, principal }) =>
-        json(200, { deployments: (await listDeployments(s, accountOf(principal), query)).map(toDeploymentSummary) }),
+        json(200, { deployments: (await listDeployments(services, accountOf(principal), query)).map(toDeploymentSummary) }),
     }),
     route({
       method: 'GET',
@@ -489,7 +493,7 @@ export const routes = (s: Services): AnyRoute[] => {
       params: deploymentParams,
       response: deploymentView,
       handle: async ({ params, principal }) =>
-        json(200, toDeploymentView((await getDeployment(s, accountOf(principal), params.deploymentId)).data)),
+        json(200, toDeploymentView((await getDeployment(services, accountOf(principal), params.deploymentId)).data)),
     }),
     documented(
       route({
@@ -500,7 +504,7 @@ export const routes = (s: Services): AnyRoute[] => {
         params: deploymentParams,
         handle: async ({ params, principal }) => {
           const accountId = accountOf(principal);
-          const deployment = (await getDeployment(s, accountId, params.deploymentId)).data;
+          const deployment = (await getDeployment(services, accountId, params.deploymentId)).data;
           if (!deployment.qrAssetId) {
             throw new NotFoundError(`deployment ${deployment.id} has no experience QR code yet (state ${deployment.state})`, {
               code: 'QR_NOT_READY',
@@ -508,7 +512,7 @@ export const routes = (s: Services): AnyRoute[] => {
             });
           }
           // A retried build may store a new QR: this URL's bytes can change, so clients revalidate.
-          return imageReply(await getAsset(s, accountId, deployment.qrAssetId), 'private, no-cache');
+          return imageReply(await getAsset(services, accountId, deployment.qrAssetId), 'private, no-cache');
         },
       }),
       { responseContentTypes: IMAGE_TYPES },
@@ -523,7 +527,7 @@ export const routes = (s: Services): AnyRoute[] => {
           "A screenshot of WeChat's audit rejection, read from WeChat (404 SCREENSHOT_NOT_FOUND for an id not in the deployment's audit.screenshots)",
         params: screenshotParams,
         handle: async ({ params, principal, signal }) => {
-          const shot = await rejectionScreenshot(s, accountOf(principal), params.deploymentId, params.mediaId, signal);
+          const shot = await rejectionScreenshot(services, accountOf(principal), params.deploymentId, params.mediaId, signal);
           // A media id names one permanent material: the reader may keep it a day without asking WeChat again.
           return imageBytesReply(shot.bytes, shot.contentType, 'private, max-age=86400');
         },
@@ -539,7 +543,7 @@ export const routes = (s: Services): AnyRoute[] => {
       summary:
         "The platform's code templates (WeChat's template library), newest first, each line's latest version marked; what an app's templateId names",
       response: templateListView,
-      handle: async ({ signal }) => json(200, { templates: withLatestMarked(await templateLibrary(s, signal)) }),
+      handle: async ({ signal }) => json(200, { templates: withLatestMarked(await templateLibrary(services, signal)) }),
     }),
 
     // ------------------------------------------------------------------------------------------------- quota
@@ -549,14 +553,14 @@ export const routes = (s: Services): AnyRoute[] => {
       auth: 'account',
       summary: "The platform's audit quota (WeChat queryquota), asked through the account's primary or any authorized mini program",
       response: quotaView,
-      handle: async ({ principal, signal }) => json(200, await queryQuota(s, accountOf(principal), signal)),
+      handle: async ({ principal, signal }) => json(200, await queryQuota(services, accountOf(principal), signal)),
     }),
 
-    ...readinessRoutes(s),
+    ...readinessRoutes(services),
     // ---------------------------------------------------------------------------------------------- webhooks
-    ...webhookRoutes(s),
-    ...metricsRoutes(s),
-    ...rolloutRoutes(s),
+    ...webhookRoutes(services),
+    ...metricsRoutes(services),
+    ...rolloutRoutes(services),
   ];
   return own;
 };

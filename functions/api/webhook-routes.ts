@@ -233,7 +233,7 @@ function ownerRoutes(endpoints: ReturnType<typeof webhookEndpointsOf>, { prefix,
 }
 
 /** One endpoint service (and secret box) for both owners' routes, built once per cold start. */
-export const webhookRoutes = (s: Services, endpoints = webhookEndpointsOf(s)): AnyRoute[] => [
+export const webhookRoutes = (services: Services, endpoints = webhookEndpointsOf(services)): AnyRoute[] => [
   ...ownerRoutes(endpoints, accountScope('/v1/webhooks', 'the account')),
   ...ownerRoutes(endpoints, platformScope('/v1/platform/webhooks', 'the platform admin (every account’s events, and the platform’s)')),
 ];

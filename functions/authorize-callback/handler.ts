@@ -62,30 +62,30 @@ export function receiveEvents(deps: AuthorizeCallbackDeps): HandlerOf<typeof aut
 
 /** The pipeline's reaction to authorization pushes; `authorized` is completed by the redirect (see authorization.ts). */
 const reactTo =
-  (s: Services) =>
+  (services: Services) =>
   async (push: ComponentPush): Promise<string> => {
     const appid = push.AuthorizerAppid;
     if (!appid) return `stored ${push.InfoType}`;
     // CreateTime orders the push against a newer authorization (a late retry must not wipe it).
-    if (push.InfoType === 'unauthorized') return handleUnauthorized(s, appid, push.CreateTime * 1000);
-    if (push.InfoType === 'updateauthorized') return handleUpdateAuthorized(s, appid);
+    if (push.InfoType === 'unauthorized') return handleUnauthorized(services, appid, push.CreateTime * 1000);
+    if (push.InfoType === 'updateauthorized') return handleUpdateAuthorized(services, appid);
     return `stored ${push.InfoType}`;
   };
 
-export const routes = (s: Services): AnyRoute[] =>
+export const routes = (services: Services): AnyRoute[] =>
   bindRoutes(authorizeCallbackRoutes, {
-    redirect: answerRedirect(s, 'authorize-app'),
+    redirect: answerRedirect(services, 'authorize-app'),
     events: receiveEvents({
-      log: s.log,
-      clock: s.clock,
-      metrics: s.metrics,
-      wechat: s.wechat,
-      crypto: messageCryptoOf(s.config.wechat),
-      onAuthorizationEvent: reactTo(s),
+      log: services.log,
+      clock: services.clock,
+      metrics: services.metrics,
+      wechat: services.wechat,
+      crypto: messageCryptoOf(services.config.wechat),
+      onAuthorizationEvent: reactTo(services),
     }),
   });
 
-export const makeHandler = (s: Services) => httpFunction(s, 'authorize-callback', routes(s));
+export const makeHandler = (services: Services) => httpFunction(services, 'authorize-callback', routes(services));
 
 export const handler = cloudEntry({ name: 'authorize-callback', http: true, schedule: false }, async () => ({
   http: makeHandler(await services()),

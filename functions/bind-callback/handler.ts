@@ -9,9 +9,10 @@ import { bindCallbackRoutes } from '../../shared/routes/bind-callback';
 import { cloudEntry } from '../../shared/runtime/entry';
 import { type AnyRoute, bindRoutes } from '../../shared/runtime/http/route';
 
-export const routes = (s: Services): AnyRoute[] => bindRoutes(bindCallbackRoutes, { redirect: answerRedirect(s, 'bind-primary') });
+export const routes = (services: Services): AnyRoute[] =>
+  bindRoutes(bindCallbackRoutes, { redirect: answerRedirect(services, 'bind-primary') });
 
-export const makeHandler = (s: Services) => httpFunction(s, 'bind-callback', routes(s));
+export const makeHandler = (services: Services) => httpFunction(services, 'bind-callback', routes(services));
 
 export const handler = cloudEntry({ name: 'bind-callback', http: true, schedule: false }, async () => ({
   http: makeHandler(await services()),

@@ -12,19 +12,19 @@ import { buildTriggerRoutes } from '../../shared/routes/build-trigger';
 import { cloudEntry } from '../../shared/runtime/entry';
 import { type AnyRoute, bindRoutes, json } from '../../shared/runtime/http/route';
 
-export const routes = (s: Services): AnyRoute[] =>
+export const routes = (services: Services): AnyRoute[] =>
   bindRoutes(buildTriggerRoutes, {
     build: async ({ body, params, principal, signal }) =>
-      json(202, await startBuild(s, accountOf(principal), params.appId, body, actorOf(principal), signal)),
+      json(202, await startBuild(services, accountOf(principal), params.appId, body, actorOf(principal), signal)),
     cancel: async ({ params, principal }) =>
-      json(200, await cancelDeployment(s, accountOf(principal), params.deploymentId, actorOf(principal))),
+      json(200, await cancelDeployment(services, accountOf(principal), params.deploymentId, actorOf(principal))),
     testers: async ({ params, body, principal, signal }) =>
-      json(200, await bindTestersLater(s, accountOf(principal), params.deploymentId, body?.testers, signal)),
+      json(200, await bindTestersLater(services, accountOf(principal), params.deploymentId, body?.testers, signal)),
     retry: async ({ params, principal, signal }) =>
-      json(200, await retryDeployment(s, accountOf(principal), params.deploymentId, actorOf(principal), signal)),
+      json(200, await retryDeployment(services, accountOf(principal), params.deploymentId, actorOf(principal), signal)),
   });
 
-export const makeHandler = (s: Services) => httpFunction(s, 'build-trigger', routes(s));
+export const makeHandler = (services: Services) => httpFunction(services, 'build-trigger', routes(services));
 
 export const handler = cloudEntry({ name: 'build-trigger', http: true, schedule: false }, async () => ({
   http: makeHandler(await services()),

@@ -10,14 +10,14 @@ import { publishRoutes } from '../../shared/routes/publish';
 import { cloudEntry } from '../../shared/runtime/entry';
 import { type AnyRoute, bindRoutes, json } from '../../shared/runtime/http/route';
 
-export const routes = (s: Services): AnyRoute[] =>
+export const routes = (services: Services): AnyRoute[] =>
   bindRoutes(publishRoutes, {
     release: async ({ params, principal, signal }) =>
-      json(200, await releaseDeployment(s, accountOf(principal), params.deploymentId, actorOf(principal), signal)),
+      json(200, await releaseDeployment(services, accountOf(principal), params.deploymentId, actorOf(principal), signal)),
     rollback: async ({ params, principal }) =>
-      json(200, await rollbackDeployment(s, accountOf(principal), params.deploymentId, actorOf(principal))),
+      json(200, await rollbackDeployment(services, accountOf(principal), params.deploymentId, actorOf(principal))),
   });
 
-export const makeHandler = (s: Services) => httpFunction(s, 'publish', routes(s));
+export const makeHandler = (services: Services) => httpFunction(services, 'publish', routes(services));
 
 export const handler = cloudEntry({ name: 'publish', http: true, schedule: false }, async () => ({ http: makeHandler(await services()) }));

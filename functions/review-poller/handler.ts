@@ -20,18 +20,18 @@ import type { ScheduledEvent } from '../../shared/runtime/shim';
  */
 export const RESERVE_MS = 5_000;
 
-export function makeHandler(s: Services, options: { concurrency?: number } = {}) {
+export function makeHandler(services: Services, options: { concurrency?: number } = {}) {
   return async (event: ScheduledEvent, context?: Context) => {
     const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : 60_000;
     const startedAt = Date.now();
     const budgetMs = Math.max(1_000, remaining - RESERVE_MS);
-    const summary = await pollDue(s, { budgetMs, concurrency: options.concurrency ?? 16 });
+    const summary = await pollDue(services, { budgetMs, concurrency: options.concurrency ?? 16 });
     // Rollouts after the audits (DESIGN §8), within what is left of the same budget: their decisions are in by now.
-    const rollouts = await driveRollouts(s, AbortSignal.timeout(Math.max(1, budgetMs - (Date.now() - startedAt))));
-    s.metrics.record('poller_tick_duration', (Date.now() - startedAt) / 1000, {});
-    s.metrics.record('poller_tick_budget', budgetMs / 1000, {});
-    if (summary.stoppedByBudget) s.metrics.record('poller_ticks_stopped_by_budget', 1, {});
-    s.log.info('poller tick', { trigger: event.triggerName, ...summary, rollouts });
+    const rollouts = await driveRollouts(services, AbortSignal.timeout(Math.max(1, budgetMs - (Date.now() - startedAt))));
+    services.metrics.record('poller_tick_duration', (Date.now() - startedAt) / 1000, {});
+    services.metrics.record('poller_tick_budget', budgetMs / 1000, {});
+    if (summary.stoppedByBudget) services.metrics.record('poller_ticks_stopped_by_budget', 1, {});
+    services.log.info('poller tick', { trigger: event.triggerName, ...summary, rollouts });
     return { ...summary, rollouts };
   };
 }

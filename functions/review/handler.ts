@@ -24,27 +24,28 @@ const authorizerPush = z.object({
   ScreenShot: z.optional(z.string().check(z.maxLength(10_000))),
 });
 
-export const routes = (s: Services, crypto = messageCryptoOf(s.config.wechat)): AnyRoute[] =>
+export const routes = (services: Services, crypto = messageCryptoOf(services.config.wechat)): AnyRoute[] =>
   bindRoutes(reviewRoutes, {
     submit: async ({ params, principal, signal }) =>
-      json(200, await submitForAudit(s, accountOf(principal), params.deploymentId, actorOf(principal), signal)),
-    undo: async ({ params, principal }) => json(200, await undoAudit(s, accountOf(principal), params.deploymentId, actorOf(principal))),
-    speedup: async ({ params, principal }) => json(200, await speedUpAudit(s, accountOf(principal), params.deploymentId)),
+      json(200, await submitForAudit(services, accountOf(principal), params.deploymentId, actorOf(principal), signal)),
+    undo: async ({ params, principal }) =>
+      json(200, await undoAudit(services, accountOf(principal), params.deploymentId, actorOf(principal))),
+    speedup: async ({ params, principal }) => json(200, await speedUpAudit(services, accountOf(principal), params.deploymentId)),
     events: async ({ params, query, rawBody, log, annotate }) =>
       receivePush({
         source: 'authorizer',
         crypto: crypto(),
-        inbox: s.wechat.inbox,
+        inbox: services.wechat.inbox,
         log,
         annotate,
-        nowSeconds: Math.floor(s.clock() / 1000),
-        metrics: s.metrics,
+        nowSeconds: Math.floor(services.clock() / 1000),
+        metrics: services.metrics,
         recipient: {
           appid: params.appid,
           // An unknown appid is refused (404), not acknowledged: nothing to act on, and storing it would let one
           // captured push fill the inbox under made-up appids; a genuine push that beats its authorization gets in on
           // WeChat's retry. Every stored mini program has a userName (authorization requires the original id).
-          userName: async () => (await s.db.miniPrograms.get(params.appid))?.data.userName ?? null,
+          userName: async () => (await services.db.miniPrograms.get(params.appid))?.data.userName ?? null,
         },
         query,
         rawBody,
@@ -52,7 +53,7 @@ export const routes = (s: Services, crypto = messageCryptoOf(s.config.wechat)): 
         describe: (push) => ({ type: push.Event ?? push.MsgType, appId: params.appid, createTime: push.CreateTime }),
         act: async (push) => {
           if (push.Event === 'weapp_audit_success' || push.Event === 'weapp_audit_fail' || push.Event === 'weapp_audit_delay') {
-            return handleAuditEvent(s, params.appid, {
+            return handleAuditEvent(services, params.appid, {
               type: push.Event,
               ...(push.Reason !== undefined ? { reason: push.Reason } : {}),
               screenshots: push.ScreenShot ? push.ScreenShot.split('|').filter(Boolean) : [],
@@ -63,6 +64,6 @@ export const routes = (s: Services, crypto = messageCryptoOf(s.config.wechat)): 
       }),
   });
 
-export const makeHandler = (s: Services) => httpFunction(s, 'review', routes(s));
+export const makeHandler = (services: Services) => httpFunction(services, 'review', routes(services));
 
 export const handler = cloudEntry({ name: 'review', http: true, schedule: false }, async () => ({ http: makeHandler(await services()) }));

@@ -9,12 +9,12 @@ import { unbindRoutes } from '../../shared/routes/unbind';
 import { cloudEntry } from '../../shared/runtime/entry';
 import { type AnyRoute, bindRoutes, json } from '../../shared/runtime/http/route';
 
-export const routes = (s: Services): AnyRoute[] =>
+export const routes = (services: Services): AnyRoute[] =>
   bindRoutes(unbindRoutes, {
     unbind: async ({ params, body, principal }) =>
-      json(200, await unbindMiniProgram(s, accountOf(principal), params.appid, { force: body.force }, actorOf(principal))),
+      json(200, await unbindMiniProgram(services, accountOf(principal), params.appid, { force: body.force }, actorOf(principal))),
   });
 
-export const makeHandler = (s: Services) => httpFunction(s, 'unbind', routes(s));
+export const makeHandler = (services: Services) => httpFunction(services, 'unbind', routes(services));
 
 export const handler = cloudEntry({ name: 'unbind', http: true, schedule: false }, async () => ({ http: makeHandler(await services()) }));

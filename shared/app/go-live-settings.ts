@@ -16,8 +16,9 @@ import { isPrivacyKey, PRIVACY_KEY_OF_API, PrivacyGuideIncomplete, privacyKeysTo
 import { DOMAIN_LISTS, type DomainSet, describeDomains, domainsNeeded, isEmptyDomainSet, missingDomains } from '../domain/server-domains';
 import { ERRCODE, WeChatApiError } from '../wechat/errcodes';
 import type { CallOptions } from '../wechat/http';
-import type { CodePrivacyInfoResponse } from '../wechat/schemas';
+import type { CodePrivacyInfoResponse, ModifyDomainResponse, PrivacySettingResponse } from '../wechat/schemas';
 import type { Services } from './context';
+import type { CheckReads } from './readiness/hand-over';
 
 /** How a step ended: done, "look again later" (WeChat's scan still runs), or a failure for the user to fix. */
 export type StepResult =
@@ -56,6 +57,7 @@ const requiredPrivateInfosOf = (deployment: Deployment): string[] => {
 /**
  * Sets the guide for what WeChat detected in the code, what its `requiredPrivateInfos` implies and what the app's
  * owner declares (`privacy-guide.ts`). Nothing to declare: nothing is set. No contact: the user is told to add one.
+ * `read`: getprivacysetting's answer when the caller has just read it.
  */
 export async function privacyGuideFor(
   services: Services,
@@ -63,9 +65,10 @@ export async function privacyGuideFor(
   app: App,
   requiredPrivateInfos: readonly string[],
   call: CallOptions | undefined,
+  read?: PrivacySettingResponse,
 ): Promise<ReturnType<typeof privacySettingFor>> {
   const guide = app.config.privacyGuide;
-  const detected = (await services.wechat.client.getPrivacySetting(appid, 2, call)).privacy_list;
+  const detected = (read ?? (await services.wechat.client.getPrivacySetting(appid, 2, call))).privacy_list;
   const keys = privacyKeysToDeclare({ detected, requiredPrivateInfos: [...requiredPrivateInfos], guide });
   return privacySettingFor(
     app.kind,
@@ -75,9 +78,15 @@ export async function privacyGuideFor(
   );
 }
 
-async function setGuide(services: Services, deployment: Deployment, app: App, call: CallOptions | undefined): Promise<StepResult> {
+async function setGuide(
+  services: Services,
+  deployment: Deployment,
+  app: App,
+  call: CallOptions | undefined,
+  read?: PrivacySettingResponse,
+): Promise<StepResult> {
   const appid = deployment.miniProgramAppid;
-  const body = await privacyGuideFor(services, appid, app, requiredPrivateInfosOf(deployment), call);
+  const body = await privacyGuideFor(services, appid, app, requiredPrivateInfosOf(deployment), call, read);
   if (body === null) return DONE;
   if (body instanceof PrivacyGuideIncomplete) return { kind: 'fail', reason: body.message, retryable: true };
   await services.wechat.client.setPrivacySetting(appid, body, call);
@@ -152,17 +161,18 @@ const refusedDomains = (error: WeChatApiError, wanted: DomainSet): StepResult =>
 });
 
 /**
- * Adds what is missing of `needed` (`get` first: an `add` of a domain already there answers 85017), then reads the
- * lists again to check WeChat kept them.
+ * Adds what is missing of `needed` (`get` first, unless the caller has just read it as `current`: an `add` of a
+ * domain already there answers 85017), then reads the lists again to check WeChat kept them.
  */
 async function ensureServerDomains(
   services: Services,
   appid: WeChatAppid,
   needed: DomainSet,
   call: CallOptions | undefined,
+  current?: ModifyDomainResponse,
 ): Promise<StepResult> {
   const { client } = services.wechat;
-  const missing = missingDomains(needed, await client.modifyDomain(appid, { action: 'get' }, call));
+  const missing = missingDomains(needed, current ?? (await client.modifyDomain(appid, { action: 'get' }, call)));
   if (DOMAIN_LISTS.every((list) => missing[list].length === 0)) return DONE;
   const { requestdomain, wsrequestdomain, uploaddomain, downloaddomain } = missing;
   try {
@@ -213,12 +223,19 @@ const unkept = (set: DomainSet): StepResult => ({
 
 /**
  * The app's domains on its mini program (the build's step; readiness's `set-domains` fix): the backend's asset host
- * (the ext_json's image URLs) and the app's `serverDomains`, checked with `get` first and after.
+ * (the ext_json's image URLs) and the app's `serverDomains`, checked with `get` first (`current`: the server
+ * domains as the caller has just read them) and after.
  */
-export async function setDomains(services: Services, appid: WeChatAppid, app: App, call: CallOptions | undefined): Promise<StepResult> {
+export async function setDomains(
+  services: Services,
+  appid: WeChatAppid,
+  app: App,
+  call: CallOptions | undefined,
+  current?: ModifyDomainResponse,
+): Promise<StepResult> {
   const needed = domainsNeeded(services.config.publicBaseUrl, app.config.serverDomains);
   if (isEmptyDomainSet(needed)) return DONE;
-  const server = await ensureServerDomains(services, appid, needed, call);
+  const server = await ensureServerDomains(services, appid, needed, call, current);
   return server.kind === 'done' ? ensureWebviewDomains(services, appid, needed, call) : server;
 }
 
@@ -228,19 +245,20 @@ export async function setDomains(services: Services, appid: WeChatAppid, app: Ap
  * Right before submit_audit, in WeChat's order (commit → get_code_privacy_info → setprivacysetting → submit_audit,
  * staff answer in community thread 0004eefe404f70c738c01a9ef66400): the scan has finished and found nothing
  * WeChat would refuse the submit for, the guide is set again (an authorization since the build cleared it), and
- * the domains are still there.
+ * the domains are still there. `read`: what the user's check has just read of these (`HandOver`), not read again.
  */
 export async function prepareSubmit(
   services: Services,
   deployment: Deployment,
   app: App,
   call: CallOptions | undefined,
+  read: CheckReads = {},
 ): Promise<StepResult> {
-  const scan = await privacyScan(services, deployment.miniProgramAppid, call);
+  const scan = read.privacyScan !== undefined ? read.privacyScan : await privacyScan(services, deployment.miniProgramAppid, call);
   if (!scan) return LATER;
   const problem = scanProblem(scan);
   if (problem) return problem;
-  const guide = await setGuide(services, deployment, app, call);
+  const guide = await setGuide(services, deployment, app, call, read.privacySetting);
   if (guide.kind !== 'done') return guide;
-  return setDomains(services, deployment.miniProgramAppid, app, call);
+  return setDomains(services, deployment.miniProgramAppid, app, call, read.serverDomains);
 }

@@ -6,6 +6,7 @@ jest.mock('qrcode', () => jest.requireActual('../reliability/fast-qrcode'));
 
 import { type Client, client, expectStatus } from '../../infra/local/driver';
 import { authorizeNewApp, readyApp, type SeededPlatform, startSeededPlatform } from '../../infra/testing/seeded-platform';
+import { countStoreRequests } from '../../infra/testing/store-requests';
 import { pollDue, startBuild } from '../../shared/app/deployments';
 import { driveRollouts } from '../../shared/app/rollouts/driver';
 import { applyMemberEvent, rolloutActor } from '../../shared/app/rollouts/store';
@@ -50,6 +51,7 @@ const rolloutView = z.object({
 });
 type RolloutView = z.infer<typeof rolloutView>;
 
+const storeRequests = countStoreRequests();
 let p: SeededPlatform;
 let api: Client;
 let accountId: AccountId;
@@ -267,6 +269,45 @@ describe('rollouts, end to end', () => {
     } finally {
       p.sim.setQuota({ submitRest: 1000, submitLimit: 1000 });
     }
+  });
+
+  it('two rollouts in one tick share the quota: the one whose start the other took says it waits', async () => {
+    const [a, b] = apps;
+    if (!a || !b) throw new Error('no apps');
+    // One submit beyond the reserve: the first rollout driven in the tick (the older) starts its member with it.
+    p.sim.setQuota({ submitRest: 6, submitLimit: 1000 });
+    try {
+      const first = await create({ selection: { appIds: [a.appId] }, quotaReserve: 5 });
+      const second = await create({ selection: { appIds: [b.appId] }, quotaReserve: 5 });
+      await p.pollNow();
+      expect((await read(first.id)).members[0]?.state).not.toBe('pending');
+      const waiting = await read(second.id);
+      expect(waiting.members[0]?.state).toBe('pending');
+      expect(waiting.waiting).toMatchObject({ for: 'quota', rest: 6 });
+      for (const r of [first, second]) {
+        await act(r.id, 'abort');
+        await tickUntil(r.id, (x) => x.state === 'aborted');
+      }
+    } finally {
+      p.sim.setQuota({ submitRest: 1000, submitLimit: 1000 });
+    }
+  });
+
+  it('a tick writes a member its deployment moved on as read for the tick, without reading it again', async () => {
+    const [a] = apps;
+    if (!a) throw new Error('no apps');
+    const created = await create({ selection: { appIds: [a.appId] } });
+    // The first tick starts the member and builds its deployment; the second submits it: the member's mirror of
+    // its deployment changes in both.
+    await p.pollNow();
+    expect((await read(created.id)).members[0]?.state).toBe('building');
+    storeRequests.reset();
+    await p.pollNow();
+    // The members listed for the steps and for the gate; the submit's mirror is written on the one listed.
+    expect(storeRequests.tables().rolloutMembers?.reads).toBe(2);
+    expect((await read(created.id)).members[0]?.state).toBe('auditing');
+    await act(created.id, 'abort', { inReview: 'withdraw' });
+    await tickUntil(created.id, (x) => x.state === 'aborted');
   });
 
   it('selects by label; an app not selectable is refused with the field', async () => {

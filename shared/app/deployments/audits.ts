@@ -5,30 +5,37 @@
 import { auditCommandOf, auditIdsOf, type Deployment, type DeploymentCommand, type LatestAudit, ownsAudit } from '../../domain/deployment';
 import type { WeChatAppid } from '../../domain/ids';
 import { ERRCODE, WeChatApiError } from '../../wechat/errcodes';
+import type { LatestAuditStatusResponse } from '../../wechat/schemas';
 import type { Services } from '../context';
 import { callOf } from './leases';
-import { type Applied, applyCommand, SYSTEM, WECHAT } from './state-changes';
+import { type Applied, applyCommand, SYSTEM, type Versioned, WECHAT } from './state-changes';
 
-/** The latest audit of a mini program, or null when it never had one. */
-async function latestAuditOf(
-  services: Services,
-  appid: WeChatAppid,
-  signal?: AbortSignal,
-): Promise<(LatestAudit & { reason: string | null; screenshots: string[] }) | null> {
+type FoundAudit = LatestAudit & { reason: string | null; screenshots: string[] };
+
+/** get_latest_auditstatus's answer, or null when the mini program never had an audit (85058). */
+async function readLatestAudit(services: Services, appid: WeChatAppid, signal?: AbortSignal): Promise<LatestAuditStatusResponse | null> {
   try {
-    const latest = await services.wechat.client.getLatestAuditStatus(appid, callOf(signal));
-    return {
-      auditId: Number(latest.auditid),
-      status: latest.status,
-      submittedAt: latest.submit_audit_time === undefined ? null : latest.submit_audit_time * 1000,
-      reason: latest.reason ?? null,
-      screenshots: latest.screenshots,
-    };
+    return await services.wechat.client.getLatestAuditStatus(appid, callOf(signal));
   } catch (error) {
     if (error instanceof WeChatApiError && error.errcode === ERRCODE.NO_AUDIT) return null;
     throw error;
   }
 }
+
+const foundAudit = (latest: LatestAuditStatusResponse | null): FoundAudit | null =>
+  latest === null
+    ? null
+    : {
+        auditId: Number(latest.auditid),
+        status: latest.status,
+        submittedAt: latest.submit_audit_time === undefined ? null : latest.submit_audit_time * 1000,
+        reason: latest.reason ?? null,
+        screenshots: latest.screenshots,
+      };
+
+/** The latest audit of a mini program, or null when it never had one. */
+const latestAuditOf = async (services: Services, appid: WeChatAppid, signal?: AbortSignal): Promise<FoundAudit | null> =>
+  foundAudit(await readLatestAudit(services, appid, signal));
 
 /**
  * Audit ids the mini program's other deployments recorded: none of them can be this deployment's submission. Only
@@ -56,10 +63,15 @@ async function isOwnAudit(services: Services, deployment: Deployment, latest: La
 /**
  * A submitting deployment takes WeChat's latest audit as its own when it is (the submit's answer was lost), in
  * whatever state WeChat has it now — under review, delayed, or already decided. Returns the last change it made,
- * or null when it adopted nothing.
+ * or null when it adopted nothing. `read`: WeChat's answer as the user's check has just read it (`HandOver`).
  */
-export async function adoptOwnAudit(services: Services, deployment: Deployment, signal?: AbortSignal): Promise<Applied | null> {
-  const latest = await latestAuditOf(services, deployment.miniProgramAppid, signal);
+export async function adoptOwnAudit(
+  services: Services,
+  deployment: Deployment,
+  signal?: AbortSignal,
+  read?: LatestAuditStatusResponse | null,
+): Promise<Applied | null> {
+  const latest = read === undefined ? await latestAuditOf(services, deployment.miniProgramAppid, signal) : foundAudit(read);
   if (!latest || !(await isOwnAudit(services, deployment, latest))) return null;
   // Withdrawn: nothing left to adopt, and submitting again is what the user asked for.
   if (latest.status === 3) return null;
@@ -122,14 +134,22 @@ export const closingWith = <C extends Extract<DeploymentCommand, { type: 'cancel
   found: Withdrawal,
 ): C => (found.auditId !== undefined && found.auditId !== deployment.audit?.auditId ? { ...cmd, auditId: found.auditId } : cmd);
 
-/** Asks WeChat about the audit under review; a decision (or its withdrawal) is recorded, a delay once. */
-export async function pollAudit(services: Services, deployment: Deployment, signal?: AbortSignal): Promise<Applied | 'later'> {
+/**
+ * Asks WeChat about the audit under review; a decision (or its withdrawal) is recorded, a delay once. `read`: the
+ * deployment at its version as the worker read it, which the decision is recorded on.
+ */
+export async function pollAudit(
+  services: Services,
+  deployment: Deployment,
+  signal?: AbortSignal,
+  read?: Versioned,
+): Promise<Applied | 'later'> {
   const auditId = deployment.audit?.auditId;
   if (auditId === undefined) return 'later';
   const answer = await services.wechat.client.getAuditStatus(deployment.miniProgramAppid, auditId, callOf(signal));
   const command = auditCommandOf({ auditId, status: answer.status, reason: answer.reason, screenshots: answer.screenshots });
   if (!command) return 'later';
-  const applied = await applyCommand(services, deployment.id, command, WECHAT);
+  const applied = await applyCommand(services, deployment.id, command, WECHAT, read);
   // A decision this poll recorded is one no push had told of (a push would have recorded it first).
   if (applied.changed && command.type !== 'auditDelayed') services.metrics.record('audits_reconciled_by_poller', 1, {});
   // A delay is news once; after it the audit is still under review and is polled again later.

@@ -12,7 +12,7 @@ import { updateWithRetry } from '../../store/retry';
 import { ERRCODE, WeChatApiError } from '../../wechat/errcodes';
 import { getAccount } from '../catalog';
 import type { Services } from '../context';
-import { assertReadyToRelease, assertReadyToSubmit } from '../readiness';
+import { assertReadyToRelease, assertReadyToSubmit, type HandOver } from '../readiness';
 import { closingWith, decidedMeanwhile, pollAudit, withdrawOwnAudit } from './audits';
 import { acquireWaiting } from './leases';
 import { assertStillLinked } from './link';
@@ -43,9 +43,16 @@ async function runCommand(
   return runOn(services, await getDeployment(services, accountId, id), cmd, actor, signal, { linkChecked: false });
 }
 
+/** What a command's own check did: checked the link itself; read WeChat for the step it starts. */
+interface Checked {
+  linkChecked: boolean;
+  handOver?: HandOver | undefined;
+}
+
 /**
  * `runCommand` on the deployment as the caller has just read it (the command itself is applied to the stored one
- * by compare-and-set); `linkChecked`: the caller has just checked that its app holds the mini program.
+ * by compare-and-set); `linkChecked`: the caller has just checked that its app holds the mini program; `handOver`:
+ * what its readiness check read, for the step the command starts.
  */
 async function runOn(
   services: Services,
@@ -53,16 +60,16 @@ async function runOn(
   cmd: DeploymentCommand,
   actor: Actor,
   signal: AbortSignal | undefined,
-  options: { linkChecked: boolean },
+  options: Checked,
 ): Promise<Deployment> {
   const { id } = stored;
   const at = services.clock();
   if (LINKED_ONLY.has(cmd.type) && !options.linkChecked && wouldChange(stored.data, cmd, { at, actor }))
     await assertStillLinked(services, stored.data);
   if (undoesAudit(stored.data, cmd, actor, at)) return withdrawThenApply(services, id, cmd, actor);
-  const applied = await applyCommand(services, id, cmd, actor);
+  const applied = await applyCommand(services, id, cmd, actor, stored);
   const { next } = applied.effects;
-  if (applied.changed && next !== null && next !== 'pollAudit') return advance(services, id, signal);
+  if (applied.changed && next !== null && next !== 'pollAudit') return advance(services, id, signal, options.handOver);
   return applied.deployment;
 }
 
@@ -75,14 +82,14 @@ async function runOn(
 async function withdrawThenApply(services: Services, id: string, cmd: DeploymentCommand, actor: Actor): Promise<Deployment> {
   const lease = await acquireWaiting(services, id, 10_000);
   try {
-    const current = (await readDeployment(services, id)).data;
+    const current = await readDeployment(services, id);
     let closing = cmd;
-    if (cmd.type === 'cancel' && undoesAudit(current, cmd, actor, services.clock())) {
-      const found = await withdrawOwnAudit(services, current);
+    if (cmd.type === 'cancel' && undoesAudit(current.data, cmd, actor, services.clock())) {
+      const found = await withdrawOwnAudit(services, current.data);
       services.log.info('audit of a closing deployment', { deploymentId: id, ...found });
-      closing = closingWith(cmd, current, found);
+      closing = closingWith(cmd, current.data, found);
     }
-    return (await applyCommand(services, id, closing, actor)).deployment;
+    return (await applyCommand(services, id, closing, actor, current)).deployment;
   } finally {
     await lease.release();
   }
@@ -94,7 +101,8 @@ export const cancelDeployment = (services: Services, accountId: AccountId, id: s
 /**
  * Runs a submit or a release after `check`, which is told whether the command would start anything: the readiness
  * checks read WeChat only then, and a repeated submit or release is answered as the deployment stands. The
- * deployment is read once for both; `check` answers whether it checked the link (`assertStillLinked`) itself.
+ * deployment is read once for both; `check` answers whether it checked the link (`assertStillLinked`) itself, and
+ * what it read for the step (the step, run next in this invocation, does not read it again).
  */
 async function runChecked(
   services: Services,
@@ -103,7 +111,7 @@ async function runChecked(
   type: 'submitAudit' | 'startRelease',
   actor: Actor,
   signal: AbortSignal | undefined,
-  check: (deployment: Deployment, starts: boolean) => Promise<{ linkChecked: boolean }>,
+  check: (deployment: Deployment, starts: boolean) => Promise<Checked>,
 ): Promise<Deployment> {
   const stored = await getDeployment(services, accountId, id);
   const checked = await check(stored.data, wouldChange(stored.data, { type }, { at: services.clock(), actor }));
@@ -112,9 +120,11 @@ async function runChecked(
 
 export const submitForAudit = (services: Services, accountId: AccountId, id: string, actor: Actor, signal?: AbortSignal) =>
   runChecked(services, accountId, id, 'submitAudit', actor, signal, async (deployment, starts) => {
-    // The whole readiness list before WeChat's submit, not the first errcode WeChat would answer.
-    if (starts) await assertReadyToSubmit(services, deployment, signal);
-    return { linkChecked: false };
+    if (!starts) return { linkChecked: false };
+    // The link first (a lost one is refused with its own words), then the whole readiness list before WeChat's
+    // submit, not the first errcode WeChat would answer, on the app and mini program the link check read.
+    const linked = await assertStillLinked(services, deployment);
+    return { linkChecked: true, handOver: await assertReadyToSubmit(services, deployment, linked, signal) };
   });
 
 export const retryDeployment = (services: Services, accountId: AccountId, id: string, actor: Actor, signal?: AbortSignal) =>
@@ -122,14 +132,15 @@ export const retryDeployment = (services: Services, accountId: AccountId, id: st
 
 /** Release: only an approved deployment, only while the account may publish. Already released counts as done. */
 export const releaseDeployment = (services: Services, accountId: AccountId, id: string, actor: Actor, signal?: AbortSignal) =>
-  runChecked(services, accountId, id, 'startRelease', actor, signal, async (deployment, starts) => {
-    await assertReleasable(services, accountId, deployment, starts, signal);
-    return { linkChecked: starts };
-  });
+  runChecked(services, accountId, id, 'startRelease', actor, signal, async (deployment, starts) => ({
+    linkChecked: starts,
+    handOver: await assertReleasable(services, accountId, deployment, starts, signal),
+  }));
 
 /**
  * What a release checks before it starts (`starts`: it would), also before a rollout's phased release (grayrelease
  * puts the version live too): the mini program is there and still the app's, the account may publish, it is filed.
+ * Answers the filing status found not blocking, for the release step (none when it did not start).
  */
 export async function assertReleasable(
   services: Services,
@@ -137,16 +148,16 @@ export async function assertReleasable(
   deployment: Deployment,
   starts: boolean,
   signal?: AbortSignal,
-): Promise<void> {
+): Promise<HandOver | undefined> {
   const account = await getAccount(services, accountId);
   const mp = await services.db.miniPrograms.get(deployment.miniProgramAppid);
   if (!mp) throw new NotFoundError('the deployment’s mini program is gone', { code: 'MINI_PROGRAM_NOT_FOUND' });
   // Here first (not in `runCommand`) so that the reason is the clearest one.
-  if (starts) await assertStillLinked(services, deployment);
+  if (starts) await assertStillLinked(services, deployment, mp);
   const allowed = whoCanPublish(account.data, mp.data, services.config.requireSameSubject);
   if (!allowed.ok) throw allowed.error;
   // WeChat's answer to releasing an unfiled mini program is undocumented: its filing status is read first.
-  if (starts) await assertReadyToRelease(services, mp.data, signal);
+  return starts ? assertReadyToRelease(services, mp.data, signal) : undefined;
 }
 
 /**
@@ -165,7 +176,7 @@ export async function undoAudit(services: Services, accountId: AccountId, id: st
     // then refused as for any decided audit (DEPLOYMENT_NOT_IN_REVIEW), the deployment showing what WeChat decided.
     if (!decidedMeanwhile(error) || (await pollAudit(services, stored.data)) === 'later') throw error;
   }
-  return (await applyCommand(services, id, cmd, actor)).deployment;
+  return (await applyCommand(services, id, cmd, actor, stored)).deployment;
 }
 
 export async function speedUpAudit(services: Services, accountId: AccountId, id: string): Promise<Deployment> {
@@ -192,7 +203,7 @@ export async function rollbackDeployment(services: Services, accountId: AccountI
     if (error instanceof WeChatApiError && error.errcode === ERRCODE.CANNOT_REVERT) throw await rollbackRefusal(services, stored.data);
     throw error;
   }
-  return (await applyCommand(services, id, { type: 'rollback' }, actor)).deployment;
+  return (await applyCommand(services, id, { type: 'rollback' }, actor, stored)).deployment;
 }
 
 /**

@@ -5,6 +5,8 @@
 
 import type { App } from '../../domain/app';
 import { auditMayBeLive, type Deployment, SUBMIT_CLOCK_SKEW_MS } from '../../domain/deployment';
+import type { MiniProgram } from '../../domain/mini-program';
+import type { Stored } from '../../store/port';
 import type { Services } from '../context';
 import { closingWith, type Withdrawal, withdrawOwnAudit } from './audits';
 import { callOf } from './leases';
@@ -27,21 +29,37 @@ export async function linkLoss(services: Services, deployment: Deployment): Prom
   return 'loss' in link ? link.loss : null;
 }
 
-/** `linkLoss`, or the app it read when the link holds: a worker step that needs the app's settings uses that read. */
-export async function linkOf(services: Services, deployment: Deployment): Promise<{ loss: LinkLoss } | { app: App }> {
-  const [app, mp] = await Promise.all([services.db.apps.get(deployment.appId), services.db.miniPrograms.get(deployment.miniProgramAppid)]);
-  if (!mp || mp.data.status === 'unauthorized') {
+/** The app and the mini program of a link that holds: what a step or a command's check reads of them. */
+export interface Linked {
+  app: App;
+  miniProgram: MiniProgram;
+}
+
+/**
+ * `linkLoss`, or the app and mini program it read when the link holds: a worker step that needs the app's settings
+ * (or the mini program) uses that read. `mp`: the mini program as the caller has just read it.
+ */
+export async function linkOf(
+  services: Services,
+  deployment: Deployment,
+  mp?: Stored<MiniProgram> | null,
+): Promise<{ loss: LinkLoss } | Linked> {
+  const [app, miniProgram] = await Promise.all([
+    services.db.apps.get(deployment.appId),
+    mp !== undefined ? mp : services.db.miniPrograms.get(deployment.miniProgramAppid),
+  ]);
+  if (!miniProgram || miniProgram.data.status === 'unauthorized') {
     return { loss: { reason: `the mini program ${deployment.miniProgramAppid} no longer authorizes this platform`, platformActs: false } };
   }
-  if (!app || app.data.miniProgramAppid !== deployment.miniProgramAppid || mp.data.linkedAppId !== deployment.appId) {
+  if (!app || app.data.miniProgramAppid !== deployment.miniProgramAppid || miniProgram.data.linkedAppId !== deployment.appId) {
     return {
       loss: {
         reason: `the app ${deployment.appId} is no longer linked to the mini program ${deployment.miniProgramAppid}`,
-        platformActs: mp.data.status === 'authorized',
+        platformActs: miniProgram.data.status === 'authorized',
       },
     };
   }
-  return { app: app.data };
+  return { app: app.data, miniProgram: miniProgram.data };
 }
 
 /**
@@ -84,14 +102,15 @@ async function wentLive(services: Services, deployment: Deployment, signal?: Abo
 
 /**
  * `linkLoss` for a caller's command: refused, with the reason, rather than voided. The deployment's audit, if any,
- * is not the code the mini program's app would publish now.
+ * is not the code the mini program's app would publish now. Answers what it read; `mp`: the mini program as the
+ * caller has just read it.
  */
-export async function assertStillLinked(services: Services, deployment: Deployment): Promise<void> {
-  const loss = await linkLoss(services, deployment);
-  if (!loss) return;
+export async function assertStillLinked(services: Services, deployment: Deployment, mp?: Stored<MiniProgram> | null): Promise<Linked> {
+  const link = await linkOf(services, deployment, mp);
+  if (!('loss' in link)) return link;
   throw new DeploymentConflictError(
     'DEPLOYMENT_APP_UNLINKED',
-    `${loss.reason}: this deployment cannot go further; authorize the mini program for the app again and build a new deployment`,
+    `${link.loss.reason}: this deployment cannot go further; authorize the mini program for the app again and build a new deployment`,
     { deploymentId: deployment.id, appId: deployment.appId, miniProgramAppid: deployment.miniProgramAppid },
   );
 }

@@ -11,6 +11,7 @@ import {
   NO_EFFECTS,
   pollLater,
   pollNow,
+  type TransitionResult,
   transition,
 } from '../../domain/deployment';
 import { AppError, ConflictError, NotFoundError } from '../../domain/errors';
@@ -49,21 +50,74 @@ export interface Applied {
  */
 export type StepOutcome = Applied | 'later' | 'stopped';
 
-/** One transition, stored with compare-and-set; on a lost race it re-reads and decides again. */
-export function applyCommand(services: Services, id: string, command: DeploymentCommand, actor: Actor): Promise<Applied> {
+/** A deployment as read (or written) at a version. */
+export type Versioned = Pick<Stored<Deployment>, 'version' | 'data'>;
+
+/**
+ * One transition, stored with compare-and-set; on a lost race it re-reads and decides again. `read`: the deployment
+ * as the caller has just read or written it, decided on without reading it again; when that copy cannot tell (the
+ * command refused or changing nothing there: the copy may be behind) or another writer changed the deployment
+ * since, it is decided again on the deployment read afresh.
+ */
+export async function applyCommand(
+  services: Services,
+  id: string,
+  command: DeploymentCommand,
+  actor: Actor,
+  read?: Versioned,
+): Promise<Applied> {
+  if (read !== undefined) {
+    const applied = await applyOnCopy(services, id, command, actor, read);
+    if (applied) return applied;
+  }
   return retryOnConflict(`apply ${command.type} to deployment ${id}`, async () => {
     const stored = await readDeployment(services, id);
     const result = transition(stored.data, command, { at: services.clock(), actor, random: services.random });
     if (!result.changed) return { deployment: stored.data, version: stored.version, changed: false, effects: NO_EFFECTS };
-    // The change and the webhook events reporting it, in one batch (the outbox): neither is ever stored alone.
-    await commitWithEvents(
-      services.store,
-      [services.db.deployments.updateWrite(id, stored.version, result.deployment)],
-      deploymentStateEvents(stored.data, result.deployment, services.randomBytes),
-    );
-    recordAuditDecision(services, command, result.deployment);
-    return { deployment: result.deployment, version: stored.version + 1, changed: true, effects: result.effects };
+    return record(services, id, command, stored, result);
   });
+}
+
+/** The change decided on the caller's copy and written on its version; null when the copy cannot tell or lost. */
+async function applyOnCopy(
+  services: Services,
+  id: string,
+  command: DeploymentCommand,
+  actor: Actor,
+  read: Versioned,
+): Promise<Applied | null> {
+  let result: TransitionResult;
+  try {
+    result = transition(read.data, command, { at: services.clock(), actor, random: services.random });
+  } catch (error) {
+    if (error instanceof AppError) return null;
+    throw error;
+  }
+  if (!result.changed) return null;
+  try {
+    return await record(services, id, command, read, result);
+  } catch (error) {
+    if (error instanceof ConflictError) return null;
+    throw error;
+  }
+}
+
+/** Writes a change by compare-and-set on `stored`'s version (`ConflictError` when it moved on). */
+async function record(
+  services: Services,
+  id: string,
+  command: DeploymentCommand,
+  stored: Versioned,
+  result: Extract<TransitionResult, { changed: true }>,
+): Promise<Applied> {
+  // The change and the webhook events reporting it, in one batch (the outbox): neither is ever stored alone.
+  await commitWithEvents(
+    services.store,
+    [services.db.deployments.updateWrite(id, stored.version, result.deployment)],
+    deploymentStateEvents(stored.data, result.deployment, services.randomBytes),
+  );
+  recordAuditDecision(services, command, result.deployment);
+  return { deployment: result.deployment, version: stored.version + 1, changed: true, effects: result.effects };
 }
 
 /**

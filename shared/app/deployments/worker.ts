@@ -10,9 +10,10 @@ import { ERRCODE, WeChatApiError, WeChatNetworkError } from '../../wechat/errcod
 import { AuthorizerNotAuthorizedError } from '../../wechat/tokens';
 import type { Services } from '../context';
 import { markMiniProgramNeedsReauth } from '../mini-programs';
+import type { HandOver } from '../readiness';
 import { tryLease } from './leases';
 import { linkOf, voidUnlinked } from './link';
-import { postpone, readDeployment, type StepOutcome } from './state-changes';
+import { postpone, readDeployment, type StepOutcome, type Versioned } from './state-changes';
 import { doStep, failWith } from './steps';
 
 /** At most this many steps per run: a build is five, then the submit and a first poll. */
@@ -21,24 +22,26 @@ const MAX_STEPS = 8;
 /**
  * Does the deployment's pending WeChat work under its lease and returns the deployment as it stands; if another
  * instance holds the lease, returns at once (that instance is on it). `signal` is the caller's end: no step starts
- * after it and the WeChat call in flight is cut there, leaving the deployment due for the next tick.
+ * after it and the WeChat call in flight is cut there, leaving the deployment due for the next tick. `handOver`:
+ * what the user's check in this invocation has just read, for the first step (the one the command started).
  */
-export async function advance(services: Services, id: string, signal?: AbortSignal): Promise<Deployment> {
+export async function advance(services: Services, id: string, signal?: AbortSignal, handOver?: HandOver): Promise<Deployment> {
   const lease = await tryLease(services, id);
   if (!lease) return (await readDeployment(services, id)).data;
   try {
-    return await runSteps(services, id, signal);
+    return await runSteps(services, id, signal, handOver);
   } finally {
     await lease.release();
   }
 }
 
 /** The steps themselves; the caller holds the deployment's lease. */
-export async function runSteps(services: Services, id: string, signal?: AbortSignal): Promise<Deployment> {
+export async function runSteps(services: Services, id: string, signal?: AbortSignal, handOver?: HandOver): Promise<Deployment> {
   let current = await readDeployment(services, id);
   let work = pendingWork(current.data);
   for (let steps = 0; work !== null && steps < MAX_STEPS && !signal?.aborted; steps++) {
-    const step = await perform(services, current.data, work, signal);
+    // Only the first step may use the check's reads: any later one comes after WeChat was acted on.
+    const step = await perform(services, current, work, signal, steps === 0 ? handOver : undefined);
     if (step === 'stopped') break;
     if (step === 'later') {
       await postpone(services, current);
@@ -57,15 +60,22 @@ export async function runSteps(services: Services, id: string, signal?: AbortSig
   return (await readDeployment(services, id)).data;
 }
 
-async function perform(services: Services, deployment: Deployment, work: Work, signal?: AbortSignal): Promise<StepOutcome> {
+async function perform(
+  services: Services,
+  current: Versioned,
+  work: Work,
+  signal: AbortSignal | undefined,
+  handOver: HandOver | undefined,
+): Promise<StepOutcome> {
+  const deployment = current.data;
   try {
     // Checked before every step, the audit poll too: the app may have lost the mini program since the last one, and
     // the void at the time of the loss is only best effort (an audit left running would hold the app's build slot).
     const link = await linkOf(services, deployment);
     if ('loss' in link) return await voidUnlinked(services, deployment, link.loss, signal);
-    return await doStep(services, deployment, work, link.app, signal);
+    return await doStep(services, current, work, link, signal, handOver);
   } catch (error) {
-    return recordFailure(services, deployment, work, error, signal);
+    return recordFailure(services, current, work, error, signal);
   }
 }
 
@@ -83,11 +93,12 @@ const AUTHORIZER_LOST_ERRCODES: ReadonlySet<number> = new Set([
  */
 async function recordFailure(
   services: Services,
-  deployment: Deployment,
+  current: Versioned,
   work: Work,
   error: unknown,
   signal?: AbortSignal,
 ): Promise<StepOutcome> {
+  const deployment = current.data;
   const about = { deploymentId: deployment.id, state: deployment.state };
   // Cut by the caller's end (whatever the error says, its outcome is unknown): the next run repeats the step.
   if (signal?.aborted) {
@@ -120,7 +131,7 @@ async function recordFailure(
     const retryable = error.kind === 'quota' || error.kind === 'state';
     // A refusal for a go-live prerequisite says what the readiness report says of it.
     const reason = refusalReason(error.errcode, error.meaning)?.reason ?? `${error.meaning} (WeChat ${error.errcode})`;
-    return failWith(services, deployment, { reason, retryable, errcode: error.errcode });
+    return failWith(services, current, { reason, retryable, errcode: error.errcode });
   }
   if (error instanceof AppError && error.category === 'unavailable') {
     services.log.warn('deployment step postponed: a dependency is unavailable', { ...about, error });

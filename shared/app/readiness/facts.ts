@@ -1,7 +1,6 @@
 import { type App, declaredPrivateInfosOf } from '../../domain/app';
 import type { Deployment } from '../../domain/deployment';
 import { AppError } from '../../domain/errors';
-import type { WeChatAppid } from '../../domain/ids';
 import type { MiniProgram } from '../../domain/mini-program';
 import { privacyKeysToDeclare } from '../../domain/privacy-guide';
 import { type Fact, known, notKnown, type ReadinessFacts } from '../../domain/readiness';
@@ -11,11 +10,12 @@ import { sharedSignal } from '../../runtime/abort';
 import { ERRCODE, WeChatApiError } from '../../wechat/errcodes';
 import type { CallOptions } from '../../wechat/http';
 import type { IcpEntranceInfoResponse } from '../../wechat/readiness-schemas';
-import type { CategoryListResponse, VersionInfoResponse } from '../../wechat/schemas';
+import type { CategoryListResponse, CodePrivacyInfoResponse, VersionInfoResponse } from '../../wechat/schemas';
 import type { Services } from '../context';
 import { latestDeploymentOf } from '../deployments/slots';
 import { privacyScan } from '../go-live-settings';
 import { noteAuditQuota } from '../webhooks/quota';
+import type { CheckReads } from './hand-over';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Facts
@@ -54,13 +54,14 @@ export interface GatherOptions {
   categories?: CategoryListResponse;
 }
 
+/** The facts, and WeChat's answers as read (`CheckReads`) for a check to hand over to the step after it. */
 export async function gatherFacts(
   services: Services,
   mp: MiniProgram,
   app: App | null,
   call: CallOptions,
   options: GatherOptions = {},
-): Promise<ReadinessFacts> {
+): Promise<{ facts: ReadinessFacts; reads: CheckReads }> {
   // A dozen facts are read from WeChat at once, each listening to the caller's signal until it answers.
   if (call.signal) sharedSignal(call.signal);
   const { client } = services.wechat;
@@ -72,44 +73,32 @@ export async function gatherFacts(
   const requiredPlugins = app?.requiredPlugins.map((p) => p.appId) ?? [];
   const granted = (set: number) => mp.funcScopeIds.includes(set);
 
-  const [
-    icp,
-    basicInfo,
-    categories,
-    versions,
-    privacySetting,
-    privacyInterfaces,
-    privacyScan,
-    platform,
-    own,
-    plugins,
-    quota,
-    audit,
-    orderPath,
-  ] = await Promise.all([
-    fact(() => client.getIcpEntranceInfo(appid, call)),
-    granted(SET_ACCOUNT_INFO) ? fact(() => client.getAccountBasicInfo(appid, call)) : notGranted<never>(SET_ACCOUNT_INFO),
-    options.categories ? known(options.categories) : fact(() => client.getCategory(appid, call)),
-    fact(() => client.getVersionInfo(appid, call)),
-    fact(() => client.getPrivacySetting(appid, 2, call)),
-    locationApis.length > 0 ? fact(() => client.getPrivacyInterface(appid, call)) : known({ interface_list: [] }),
-    latest?.state === 'built' ? scanFact(services, appid, call) : null,
-    domainHosts.length > 0 ? fact(() => client.getPlatformServerDomains(call)) : null,
-    domainHosts.length > 0 ? fact(() => client.modifyDomain(appid, { action: 'get' }, call)) : null,
-    requiredPlugins.length === 0
-      ? known({ plugin_list: [] })
-      : granted(SET_PLUGINS)
-        ? fact(() => client.plugins(appid, call))
-        : notGranted<never>(SET_PLUGINS),
-    fact(() => client.queryQuota(appid, call)),
-    latestAuditFact(services, appid, call),
-    orderPathFact(services, appid, call),
-  ]);
+  const [icp, basicInfo, categories, versions, privacySetting, privacyInterfaces, scan, platform, own, plugins, quota, audit, orderPath] =
+    await Promise.all([
+      fact(() => client.getIcpEntranceInfo(appid, call)),
+      granted(SET_ACCOUNT_INFO) ? fact(() => client.getAccountBasicInfo(appid, call)) : notGranted<never>(SET_ACCOUNT_INFO),
+      options.categories ? known(options.categories) : fact(() => client.getCategory(appid, call)),
+      fact(() => client.getVersionInfo(appid, call)),
+      fact(() => client.getPrivacySetting(appid, 2, call)),
+      locationApis.length > 0 ? fact(() => client.getPrivacyInterface(appid, call)) : known({ interface_list: [] }),
+      latest?.state === 'built' ? fact(() => privacyScan(services, appid, call)) : null,
+      domainHosts.length > 0 ? fact(() => client.getPlatformServerDomains(call)) : null,
+      domainHosts.length > 0 ? fact(() => client.modifyDomain(appid, { action: 'get' }, call)) : null,
+      requiredPlugins.length === 0
+        ? known({ plugin_list: [] })
+        : granted(SET_PLUGINS)
+          ? fact(() => client.plugins(appid, call))
+          : notGranted<never>(SET_PLUGINS),
+      fact(() => client.queryQuota(appid, call)),
+      // 85058: there never was an audit.
+      factUnless(() => client.getLatestAuditStatus(appid, call), ERRCODE.NO_AUDIT, null),
+      orderPathFact(services, appid, call),
+    ]);
 
   const guide = app?.config.privacyGuide;
   const detected = privacySetting.known ? privacySetting.value.privacy_list : [];
   if (quota.known) await noteAuditQuota(services, quota.value);
-  return {
+  const facts: ReadinessFacts = {
     funcScopeIds: mp.funcScopeIds,
     requiredScopeIds: permissionSetsFor('authorize-app', { plugins: requiredPlugins.length > 0 }).required.map((set) => set.id),
     icp: mapFact(icp, icpOf),
@@ -130,7 +119,7 @@ export async function gatherFacts(
     privacyInterfaces: mapFact(privacyInterfaces, (r) =>
       r.interface_list.map((i) => ({ api: i.api_name, status: i.status, ...(i.fail_reason ? { failReason: i.fail_reason } : {}) })),
     ),
-    privacyScan,
+    privacyScan: scan === null ? null : mapFact(scan, scanOf),
     domainsNeeded: domainHosts,
     platformDomains: platform === null ? known([]) : mapFact(platform, (r) => r.published_wxa_server_domain ?? null),
     // List by list, as the build sets them: a host set for requests but needed for downloads is still missing.
@@ -146,7 +135,7 @@ export async function gatherFacts(
       list: mapFact(plugins, (r) => r.plugin_list.map((p) => ({ appId: p.appid, status: p.status }))),
     },
     quota: mapFact(quota, (r) => ({ rest: r.rest, limit: r.limit })),
-    latestAudit: audit,
+    latestAudit: mapFact(audit, (latest) => (latest === null ? null : { auditId: Number(latest.auditid), status: latest.status })),
     ugcDeclared: app?.config.ugcDeclaration !== undefined,
     orderPath,
     ownAuditId: latest !== null && AWAITING_AUDIT.has(latest.state) ? (latest.audit?.auditId ?? null) : null,
@@ -155,6 +144,15 @@ export async function gatherFacts(
         ? [{ errcode: latest.failure.errcode, at: latest.failure.at }]
         : [],
   };
+  const answered = <T>(f: Fact<T> | null): T | undefined => (f?.known ? f.value : undefined);
+  const reads: CheckReads = {
+    latestAudit: answered(audit),
+    privacyScan: answered(scan),
+    privacySetting: answered(privacySetting),
+    serverDomains: answered(own),
+    categories: answered(categories),
+  };
+  return { facts, reads };
 }
 
 export const mapFact = <T, U>(f: Fact<T>, to: (value: T) => U): Fact<U> => (f.known ? known(to(f.value)) : f);
@@ -171,25 +169,11 @@ async function factUnless<T>(read: () => Promise<T>, errcode: number, meaning: T
   }
 }
 
-/** The scan of the last commit as the build and submit steps read it: null while it still runs (61039). */
-const scanFact = (services: Services, appid: WeChatAppid, call: CallOptions): Promise<ReadinessFacts['privacyScan']> =>
-  fact(async () => {
-    const scan = await privacyScan(services, appid, call);
-    return scan === null
-      ? { running: true, withoutAuth: [], withoutConf: [] }
-      : { running: false, withoutAuth: scan.without_auth_list, withoutConf: scan.without_conf_list };
-  });
-
-/** get_latest_auditstatus: 85058 means there never was an audit. */
-const latestAuditFact = (services: Services, appid: string, call: CallOptions): Promise<ReadinessFacts['latestAudit']> =>
-  factUnless(
-    async () => {
-      const latest = await services.wechat.client.getLatestAuditStatus(appid, call);
-      return { auditId: Number(latest.auditid), status: latest.status };
-    },
-    ERRCODE.NO_AUDIT,
-    null,
-  );
+/** The scan of the last commit as the build and submit steps read it (`privacyScan`): null while it still runs. */
+const scanOf = (scan: CodePrivacyInfoResponse | null) =>
+  scan === null
+    ? { running: true, withoutAuth: [], withoutConf: [] }
+    : { running: false, withoutAuth: scan.without_auth_list, withoutConf: scan.without_conf_list };
 
 /**
  * getorderpathinfo: the path in effect (info_type 0), else the one applied for (info_type 1) — 61041 where there is

@@ -28,6 +28,7 @@ import type { CategoryListResponse } from '../../wechat/schemas';
 import { getApp, getMiniProgram } from '../catalog';
 import type { Services } from '../context';
 import { everReleasedOf, fact, type GatherOptions, gatherFacts, icpOf, mapFact } from './facts';
+import type { CheckReads, HandOver } from './hand-over';
 
 /** How long a report is shown again without asking WeChat: a console refresh, not a change the user made. */
 export const READINESS_TTL_MS = 60_000;
@@ -99,7 +100,19 @@ export async function freshReport(
   signal?: AbortSignal,
   options: GatherOptions = {},
 ): Promise<ReadinessReport> {
-  const items = evaluateReadiness(await gatherFacts(services, mp, app, signal ? { signal } : {}, options));
+  return (await readReport(services, mp, app, signal, options)).report;
+}
+
+/** `freshReport`, with WeChat's answers as read for a check to hand over to its step. */
+async function readReport(
+  services: Services,
+  mp: MiniProgram,
+  app: App | null,
+  signal: AbortSignal | undefined,
+  options: GatherOptions,
+): Promise<{ report: ReadinessReport; reads: CheckReads }> {
+  const { facts, reads } = await gatherFacts(services, mp, app, signal ? { signal } : {}, options);
+  const items = evaluateReadiness(facts);
   const checkedAt = services.clock();
   const report: ReadinessReport = {
     appid: mp.appid,
@@ -111,7 +124,7 @@ export async function freshReport(
     items,
   };
   // Without the refusals it is not the report a console should see.
-  if (options.ignoreRefusals) return report;
+  if (options.ignoreRefusals) return { report, reads };
   const reports = services.store.collection(readinessReportsCollection);
   const id = cacheId(mp.appid, report.appId);
   try {
@@ -123,7 +136,7 @@ export async function freshReport(
     // Another instance stored its report meanwhile: both are fresh, keep theirs.
     if (!(error instanceof ConflictError || error instanceof DuplicateKeyError)) throw error;
   }
-  return report;
+  return { report, reads };
 }
 
 const cachedReport = async (services: Services, mp: MiniProgram, app: App | null): Promise<ReadinessReport | null> =>
@@ -171,21 +184,21 @@ export async function appReadiness(
 }
 
 /**
- * The check before a build (and before a release): reads afresh, and refuses with every item blocking the given
- * stages — the whole list at once, before anything is stored.
+ * The check before a build (and before a submit): reads afresh, and refuses with every item blocking the given
+ * stages — the whole list at once, before anything is stored. Answers what it read from WeChat.
  */
-export async function assertReady(
+async function assertReady(
   services: Services,
   mp: MiniProgram,
   app: App,
   stages: readonly ReadinessStage[],
   signal?: AbortSignal,
   options: { except?: readonly ReadinessItemId[] } & GatherOptions = {},
-): Promise<void> {
+): Promise<CheckReads> {
   const { except, ...gather } = options;
-  const report = await freshReport(services, mp, app, signal, gather);
+  const { report, reads } = await readReport(services, mp, app, signal, gather);
   const blocking = blockingFor(report.items, stages).filter((item) => !except?.includes(item.id));
-  if (blocking.length === 0) return;
+  if (blocking.length === 0) return reads;
   const list = blocking.map((i) => `${i.title.en}: ${i.wechat.says}`).join('; ');
   // A bar known only from WeChat's refusal has no status to wait for: the user may build again to let WeChat decide.
   const onlyRefused = blocking.some((i) => i.wechat.errcode !== undefined && REFUSAL_ONLY_ITEMS.has(i.id));
@@ -196,32 +209,46 @@ export async function assertReady(
 }
 
 /** `latest`: the app's latest deployment, which the build has just read (with its slot). */
-export const assertReadyToBuild = (
+export async function assertReadyToBuild(
   services: Services,
   mp: MiniProgram,
   app: App,
   options: { retryRefused: boolean; latest: Deployment | null },
   signal?: AbortSignal,
-): Promise<void> => assertReady(services, mp, app, BUILD_GATE, signal, { ignoreRefusals: options.retryRefused, latest: options.latest });
+): Promise<void> {
+  await assertReady(services, mp, app, BUILD_GATE, signal, { ignoreRefusals: options.retryRefused, latest: options.latest });
+}
 
-/** Before a user's submit: the deployment's mini program with its app, for what blocks a build or a submit. */
-export async function assertReadyToSubmit(services: Services, deployment: Deployment, signal?: AbortSignal): Promise<void> {
-  const [mp, app] = await Promise.all([services.db.miniPrograms.get(deployment.miniProgramAppid), services.db.apps.get(deployment.appId)]);
-  // A link lost meanwhile is the pipeline's to report (DEPLOYMENT_APP_UNLINKED), with its own words.
-  if (!mp || !app || app.data.miniProgramAppid !== deployment.miniProgramAppid) return;
+/**
+ * Before a user's submit: the deployment's mini program with its app (as the command's link check has just read
+ * them), for what blocks a build or a submit. Answers what it read, for the submit step that follows in the same
+ * invocation.
+ */
+export async function assertReadyToSubmit(
+  services: Services,
+  deployment: Deployment,
+  linked: { miniProgram: MiniProgram; app: App },
+  signal?: AbortSignal,
+): Promise<HandOver> {
+  // Its age counts from before the reads.
+  const at = services.clock();
   // The scan's findings are the submit step's to report, API by API, as the deployment's failure (61040). The
   // deployment submitted is open, so it is the app's latest: the report does not read the slot for it again.
-  await assertReady(services, mp.data, app.data, BUILD_GATE, signal, { except: ['privacy-scan'], latest: deployment });
+  const { miniProgram, app } = linked;
+  const reads = await assertReady(services, miniProgram, app, BUILD_GATE, signal, { except: ['privacy-scan'], latest: deployment });
+  return { step: 'submitAudit', appid: deployment.miniProgramAppid, at, reads };
 }
 
 /**
  * Before a release: a mini program never released must be ICP-filed. WeChat does not document what `release`
  * answers for an unfiled one (community reports 85020, unconfirmed), so the status API is read first. Facts WeChat
- * does not tell do not stop the release: WeChat decides then.
+ * does not tell do not stop the release: WeChat decides then. Answers that the filing was found not blocking, for
+ * the release step that follows in the same invocation.
  */
-export async function assertReadyToRelease(services: Services, mp: MiniProgram, signal?: AbortSignal): Promise<void> {
+export async function assertReadyToRelease(services: Services, mp: MiniProgram, signal?: AbortSignal): Promise<HandOver> {
+  const at = services.clock();
   const item = await releaseBlocker(services, mp, signal);
-  if (item === null) return;
+  if (item === null) return { step: 'release', appid: mp.appid, at };
   throw new NotReadyError(`the mini program is not ready to go live — ${item.title.en}: ${item.wechat.says}`, {
     details: { blocking: [item.id], items: [item] },
   });
@@ -251,22 +278,21 @@ const SUBMIT_STEP_OWN_ITEMS: ReadonlySet<ReadinessItemId> = new Set([
 ]);
 
 /**
- * What the worker's submit step checks before submit_audit, whoever started it (the user's submit, a retry): the
- * first item a fact shows blocking a build or a submit — a prerequisite lost since the build. The report kept for
- * the last minute is trusted when it shows nothing (the user's submit has just read one), read again when it shows
- * something (the user may have fixed it since), read now when there is none: at most one report per step. Bars
- * known only from an earlier refusal are left to WeChat: a retry is the user saying the bar may be gone. `read`:
- * what the step has just read from WeChat itself (the categories), which a fresh report does not read again.
+ * What the worker's submit step checks before submit_audit when no user's check has just passed in the same
+ * invocation (a retry, the poller; see `HandOver`): the first item a fact shows blocking a build or a submit — a
+ * prerequisite lost since the build. The report kept for the last minute is trusted when it shows nothing, read
+ * again when it shows something (the user may have fixed it since), read now when there is none: at most one
+ * report per step. Bars known only from an earlier refusal are left to WeChat: a retry is the user saying the bar
+ * may be gone. `mp`, `app`: as the step's link check read them; `read`: what the step has just read from WeChat
+ * itself (the categories), which a fresh report does not read again.
  */
 export async function submitBlocker(
   services: Services,
-  deployment: Deployment,
+  mp: MiniProgram,
   app: App,
   read: { categories: CategoryListResponse },
   signal?: AbortSignal,
 ): Promise<ReadinessItem | null> {
-  const mp = (await services.db.miniPrograms.get(deployment.miniProgramAppid))?.data;
-  if (!mp) return null;
   const blockerOf = (report: ReadinessReport) =>
     blockingFor(report.items, BUILD_GATE).find((item) => !SUBMIT_STEP_OWN_ITEMS.has(item.id) && item.wechat.errcode === undefined) ?? null;
   const cached = await cachedReport(services, mp, app);

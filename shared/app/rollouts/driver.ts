@@ -23,7 +23,6 @@ import {
   gateDecision,
   type MemberEvent,
   type MemberStep,
-  memberTransition,
   nextMemberStep,
   nextQuotaRenewal,
   type Rollout,
@@ -116,7 +115,7 @@ async function driveRollout(services: Services, id: string, summary: RolloutTick
     if (m.data.deploymentId !== null && (ACTIVE_MEMBER_STATES.includes(m.data.state) || MIRRORED_SETTLED.includes(m.data.state))) {
       const synced = await syncMember(services, m);
       if (synced) {
-        members[i] = { ...m, data: synced };
+        members[i] = synced;
         summary.synced += 1;
       }
     }
@@ -146,10 +145,10 @@ async function driveRollout(services: Services, id: string, summary: RolloutTick
 
 /**
  * Mirrors the member's deployment; the member as written when that changed it, else null. A deployment the member
- * mirrors already (most of them, most ticks) costs its one read: the member is written, and read again for the
- * compare-and-set, only when the mirror would change it.
+ * mirrors already (most of them, most ticks) costs its one read; a change is written on the member as the caller
+ * read it (`member`), which is read again only when another writer changed it since.
  */
-async function syncMember(services: Services, member: Pick<Stored<RolloutMember>, 'id' | 'data'>): Promise<RolloutMember | null> {
+async function syncMember(services: Services, member: Stored<RolloutMember>): Promise<Stored<RolloutMember> | null> {
   if (member.data.deploymentId === null) return null;
   const deployment = (await services.db.deployments.get(member.data.deploymentId))?.data;
   if (!deployment) return null;
@@ -160,9 +159,8 @@ async function syncMember(services: Services, member: Pick<Stored<RolloutMember>
     submittedAt: deployment.audit?.submittedAt ?? null,
     decidedAt: deployment.audit?.decidedAt ?? null,
   };
-  if (memberTransition(member.data, event, services.clock()) === member.data) return null;
-  const result = await applyMemberEvent(services, member.id, event);
-  return result?.changed === true ? result.member : null;
+  const result = await applyMemberEvent(services, member.id, event, member);
+  return result?.changed === true ? result.stored : null;
 }
 
 interface Budget {
@@ -196,7 +194,8 @@ async function runSteps(
     inBuild: inBuild + summary.started,
   };
   if (spending.length > 0 && budget.submits !== null) {
-    const startable = budget.submits - inBuild;
+    // The count each start checks (`doStep`): a rollout whose starts another rollout's took this tick waits too.
+    const startable = budget.submits - budget.inBuild;
     const wantsToStart = work.some((w) => w.step === 'start');
     if (wantsToStart && startable <= 0) await waitForQuota(services, rollout, budget.submits + rollout.quotaReserve);
     else if (rollout.waiting) await applyRolloutCommand(services, 'any', rollout.id, { type: 'quotaAvailable' }, { kind: 'system' });
@@ -275,7 +274,7 @@ async function doStep(
       budget.inBuild += 1;
       summary.started += 1;
       // The build ran as far as this tick allowed: the member shows where it got (built, usually).
-      await syncMember(services, { id: member.id, data: started });
+      await syncMember(services, started);
       return;
     }
     case 'adopt':

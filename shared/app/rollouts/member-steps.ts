@@ -119,7 +119,7 @@ export async function startMember(
   rollout: Rollout,
   member: Stored<RolloutMember>,
   signal?: AbortSignal,
-): Promise<RolloutMember | null> {
+): Promise<Stored<RolloutMember> | null> {
   const m = member.data;
   // The app's own deployment (the account's, or another rollout's) is open: wait for it, or skip the app.
   const latest = await latestDeploymentOf(services, m.appId);
@@ -150,7 +150,7 @@ export async function startMember(
       rolloutActor(rollout.id),
       signal,
     );
-    return (await applyMemberEvent(services, member.id, { type: 'started', deploymentId: deployment.id }))?.member ?? null;
+    return (await applyMemberEvent(services, member.id, { type: 'started', deploymentId: deployment.id }))?.stored ?? null;
   } catch (error) {
     if (error instanceof DeploymentConflictError && error.code === 'DEPLOYMENT_ALREADY_OPEN') {
       // Another start of this member got there first (its deployment is ours), or the app just became busy.
@@ -176,7 +176,11 @@ const busyWith = (latest: Deployment | null): string | null =>
  * A start whose outcome is unknown (its instance died, or the slot said the app was busy): the deployment this
  * rollout made for the app since the start began is the member's; none means it never got made.
  */
-export async function adoptStart(services: Services, rollout: Rollout, member: Stored<RolloutMember>): Promise<RolloutMember | null> {
+export async function adoptStart(
+  services: Services,
+  rollout: Rollout,
+  member: Stored<RolloutMember>,
+): Promise<Stored<RolloutMember> | null> {
   const since = (member.data.startingAt ?? member.data.updatedAt) - 60_000;
   const made = await services.db.deployments.find({
     where: { appId: member.data.appId, createdAt: { gte: since } },
@@ -185,7 +189,7 @@ export async function adoptStart(services: Services, rollout: Rollout, member: S
   });
   const ours = made.find((d) => d.data.createdBy.kind === 'system' && d.data.createdBy.id === rolloutActor(rollout.id).id);
   if (ours && !member.data.previousDeploymentIds.includes(ours.data.id)) {
-    return (await applyMemberEvent(services, member.id, { type: 'started', deploymentId: ours.data.id }))?.member ?? null;
+    return (await applyMemberEvent(services, member.id, { type: 'started', deploymentId: ours.data.id }))?.stored ?? null;
   }
   if (member.data.state === 'starting')
     await applyMemberEvent(services, member.id, { type: 'wait', reason: 'the start was interrupted; starting again' });

@@ -4,7 +4,7 @@
  * member's step is one atomic commit. Rollout changes carry their webhook events in the same batch (the outbox).
  */
 import type { Actor } from '../../domain/common';
-import { NotFoundError } from '../../domain/errors';
+import { ConflictError, NotFoundError } from '../../domain/errors';
 import {
   type MemberEvent,
   memberTransition,
@@ -82,15 +82,32 @@ export function applyRolloutCommand(
   });
 }
 
-/** One member event by compare-and-set: the member's step is this one commit. */
+/**
+ * One member event by compare-and-set: the member's step is this one commit. `read`: the member as the caller has
+ * just read it, which the event is applied to without reading it again (unchanged by it: nothing is written); a
+ * race lost to another writer reads the member again.
+ */
 export async function applyMemberEvent(
   services: Services,
   memberId: string,
   event: MemberEvent,
-): Promise<{ member: RolloutMember; changed: boolean } | null> {
-  const updated = await updateWithRetry(rolloutCollections(services).members, memberId, (current) => {
+  read?: Stored<RolloutMember>,
+): Promise<{ member: RolloutMember; stored: Stored<RolloutMember>; changed: boolean } | null> {
+  const { members } = rolloutCollections(services);
+  const change = (current: Stored<RolloutMember>) => {
     const next = memberTransition(current.data, event, services.clock());
     return next === current.data ? UNCHANGED : next;
-  });
-  return updated ? { member: updated.stored.data, changed: updated.changed } : null;
+  };
+  if (read !== undefined) {
+    const next = change(read);
+    if (next === UNCHANGED) return { member: read.data, stored: read, changed: false };
+    try {
+      const stored = await members.update(memberId, read.version, next);
+      return { member: stored.data, stored, changed: true };
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+    }
+  }
+  const updated = await updateWithRetry(members, memberId, change);
+  return updated ? { member: updated.stored.data, stored: updated.stored, changed: updated.changed } : null;
 }
