@@ -9,7 +9,20 @@ import { ACTIVE_ROLLOUT_STATES, isBad, isSettled, MEMBER_STATES, type MemberStat
 import { ApiError, type AppView, type RolloutInput, type RolloutSummary } from '../api';
 import { appKindText, formatTime, LangContext, memberStateText, rolloutStateText, type T, useT } from '../i18n';
 import { AUDIT_POLL_MS } from '../poll-intervals';
-import { CardList, Field, LoadError, PageTitle, plainError, TextField, TextInput, useLoad, usePolling, useSession } from '../ui';
+import {
+  CardList,
+  Field,
+  FormToggle,
+  LoadError,
+  PageTitle,
+  plainError,
+  TemplatePicker,
+  TextInput,
+  useLoad,
+  usePolling,
+  useSession,
+  VersionFields,
+} from '../ui';
 import type { FieldErrors } from './app-forms';
 
 type Plan = Pick<RolloutSummary, 'plan' | 'gate' | 'release'>;
@@ -77,13 +90,7 @@ export function RolloutsPage() {
   );
   return (
     <>
-      <PageTitle
-        extra={
-          <Button theme="primary" onClick={() => setCreating(!creating)}>
-            {creating ? t('收起', 'Close') : t('新建发布批次', 'New rollout')}
-          </Button>
-        }
-      >
+      <PageTitle extra={<FormToggle open={creating} onToggle={setCreating} label={t('新建发布批次', 'New rollout')} />}>
         {t('发布批次', 'Rollouts')}
       </PageTitle>
       <p className="muted">
@@ -181,20 +188,7 @@ function CreateRollout({ onCreated }: { onCreated(id: string): void }) {
   return (
     <Card title={t('新建发布批次', 'New rollout')} bordered className="gap">
       <Form labelAlign="top" onSubmit={() => void submit()} preventSubmitDefault>
-        <fieldset className="form-section">
-          <legend>{t('代码模板', 'Code template')}</legend>
-          {templates.data ? (
-            <Radio.Group value={chosenTemplate} onChange={(value) => setTemplateId(Number(value))}>
-              {latest.map((template) => (
-                <Radio key={template.templateId} value={template.templateId}>
-                  {`${template.templateId} · ${template.userDesc} · v${template.userVersion}`}
-                </Radio>
-              ))}
-            </Radio.Group>
-          ) : (
-            <LoadError error={templates.error} />
-          )}
-          {errors.get('templateId') ? <p className="error-text">{errors.get('templateId')}</p> : null}
+        <TemplatePicker templates={templates} value={chosenTemplate} onChange={setTemplateId} error={errors.get('templateId')}>
           {otherLine.length > 0 ? (
             <p className="warn-text" data-testid="other-code-line">
               {t(
@@ -203,22 +197,14 @@ function CreateRollout({ onCreated }: { onCreated(id: string): void }) {
               )}
             </p>
           ) : null}
-        </fieldset>
-        <TextField
-          label={t('版本号', 'Version')}
-          error={errors.get('userVersion')}
-          value={userVersion}
-          onChange={setUserVersion}
-          name="userVersion"
+        </TemplatePicker>
+        <VersionFields
+          errors={errors}
+          version={userVersion}
+          onVersion={setUserVersion}
+          description={userDesc}
+          onDescription={setUserDesc}
           placeholder="2.0.0"
-        />
-        <TextField
-          label={t('版本描述', 'Description')}
-          error={errors.get('userDesc')}
-          value={userDesc}
-          onChange={setUserDesc}
-          name="userDesc"
-          rows={2}
         />
         <fieldset className="form-section" data-testid="rollout-apps">
           <legend>{t('发布到这些应用', 'Apps to include')}</legend>
