@@ -95,6 +95,7 @@ export function RolloutPage({ rolloutId }: { rolloutId: string }) {
 
   const appName = (appId: string) => apps.data?.apps.find((app) => app.id === appId)?.name ?? appId;
   const total = r.members.length;
+  const active = ACTIVE_ROLLOUT_STATES.includes(r.state);
   // The members as they stand (the rollout's own `counts` are as the driver last counted them).
   const counts = countStates(r.members);
   return (
@@ -106,8 +107,12 @@ export function RolloutPage({ rolloutId }: { rolloutId: string }) {
         <Tag theme={rolloutStateTheme(r.state)} size="large" data-testid="rollout-state" data-state={r.state}>
           {rolloutStateText(t, r.state)}
         </Tag>
-        <span className="muted">{t(`当前：${waveName(t, r.currentWave)}`, `Now: ${waveName(t, r.currentWave)}`)}</span>
-        {ACTIVE_ROLLOUT_STATES.includes(r.state) ? (
+        <span className="muted">
+          {active
+            ? t(`当前：${waveName(t, r.currentWave)}`, `Now: ${waveName(t, r.currentWave)}`)
+            : t(`止于：${waveName(t, r.currentWave)}`, `Ended at: ${waveName(t, r.currentWave)}`)}
+        </span>
+        {active ? (
           <span className="muted" role="status">
             {t('自动刷新中…', 'Updating by itself…')}
           </span>
@@ -155,7 +160,7 @@ export function RolloutPage({ rolloutId }: { rolloutId: string }) {
               <li key={w.wave} data-testid={`wave-${w.wave}`}>
                 <strong>{waveName(t, w.wave)}</strong>
                 <span className="muted">{t(` · ${w.size} 个应用`, ` · ${w.size} apps`)}</span>
-                {w.wave === r.currentWave && ACTIVE_ROLLOUT_STATES.includes(r.state) ? (
+                {w.wave === r.currentWave && active ? (
                   <Tag size="small" theme="primary" variant="outline" className="wave-tag">
                     {t('当前', 'current')}
                   </Tag>
@@ -183,9 +188,12 @@ export function RolloutPage({ rolloutId }: { rolloutId: string }) {
               { label: t('策略', 'Policy'), content: policyText(t, r) },
               {
                 label: t('预计完成', 'Estimated end'),
+                // The API estimates a rollout under way only (null once it ended or while it aborts).
                 content: r.estimatedEndAt
                   ? formatTime(lang, r.estimatedEndAt)
-                  : t('首个审核结果出来后估算', 'Estimated once WeChat decided a first audit'),
+                  : active && r.state !== 'aborting'
+                    ? t('首个审核结果出来后估算', 'Estimated once WeChat decided a first audit')
+                    : '—',
               },
               { label: t('创建', 'Created'), content: `${formatTime(lang, r.createdAt)} · ${actorText(t, r.createdBy)}` },
             ]}
