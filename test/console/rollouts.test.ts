@@ -169,20 +169,30 @@ describe('the console’s rollouts in a browser', () => {
     const page = current();
     await page.getByRole('button', { name: '中止发布' }).click();
     await page.getByRole('dialog').getByText('中止后不可恢复').waitFor();
+    await page.getByRole('dialog').getByText('已发布的回退到上一版本').click();
     await confirmDialog(page, '中止发布');
     await stateIs('aborting');
     const aborted = await tickUntil((r) => r.state === 'aborted', 'aborted');
     await lookAgain();
     await stateIs('aborted');
-    // The released canary stays live; nothing else of the rollout is.
-    expect(aborted.members.map((m) => m.state).sort()).toEqual(['cancelled', 'released', 'skipped']);
+    // Asked to roll released ones back, the rollout tried; WeChat has no earlier release of the canary's mini program
+    // to go back to, so it stays live ("left"), with the reason. Nothing else of the rollout is live.
+    expect(aborted.members.map((m) => m.state).sort()).toEqual(['cancelled', 'left', 'skipped']);
+    const [canary] = memberOf(aborted, 0);
+    await memberIs(canary?.appId ?? '', 'left');
+    await expect(
+      page
+        .getByTestId(`member-${canary?.appId ?? ''}`)
+        .getByTestId('member-reason')
+        .textContent(),
+    ).resolves.toContain('rollback refused');
     await expect(page.locator('.actions button').count()).resolves.toBe(0);
     await atBothWidths(page, 'rollout-aborted', expectAccessible);
 
     await page.getByRole('link', { name: '返回发布批次' }).click();
     const card = page.getByTestId(`rollout-${rolloutId}`);
     await card.getByText('已中止').waitFor();
-    await card.getByText('3/3 个已结束，已发布 1').waitFor();
+    await card.getByText('3/3 个已结束，已发布 0').waitFor();
     await card.getByText(/金丝雀 1 个 → 100 % · 每批手动发布/).waitFor();
     await atBothWidths(page, 'rollouts', expectAccessible);
     expect(pageErrors()).toEqual([]);

@@ -4,8 +4,8 @@
  * current while it runs (poll-intervals.ts).
  */
 import { useContext, useState } from 'react';
-import { Alert, Button, Card, Descriptions, Space, Tag, Timeline } from 'tdesign-react';
-import { ACTIVE_ROLLOUT_STATES, countStates, isBad, MEMBER_STATES } from '../../../shared/domain/rollout';
+import { Alert, Button, Card, Checkbox, Descriptions, Space, Tag, Timeline } from 'tdesign-react';
+import { type AbortOptions, ACTIVE_ROLLOUT_STATES, countStates, isBad, MEMBER_STATES } from '../../../shared/domain/rollout';
 import type { EndpointName, RolloutView } from '../api';
 import { actorText, formatTime, LangContext, memberStateText, rolloutCommandText, rolloutStateText, type T, useT, waveName } from '../i18n';
 import { rolloutPollIntervalOf, STEP_POLL_MS } from '../poll-intervals';
@@ -64,13 +64,12 @@ export function RolloutPage({ rolloutId }: { rolloutId: string }) {
   if (!r) return rollout.error ? <LoadError error={rollout.error} /> : <Busy />;
 
   const act = async (action: Action) => {
+    // What abort does to audits under way and to released members: the dialog's choices (the API's defaults unticked).
+    const abortOptions: AbortOptions = { inReview: 'withdraw', released: 'leave' };
     if (action === 'abortRollout') {
       const ok = await confirm({
         header: t('中止这次发布？', 'Abort this rollout?'),
-        body: t(
-          '未开始的应用将跳过，构建中或待发布的将取消，审核中的将撤回审核；已发布的保持不变。中止后不可恢复。',
-          'Apps not started are skipped, builds and approved versions cancelled, audits withdrawn; released ones stay live. This cannot be undone.',
-        ),
+        body: <AbortChoices t={t} options={abortOptions} />,
         confirmText: actionText(t, action, r),
         cancelText: t('返回', 'Back'),
         danger: true,
@@ -81,7 +80,7 @@ export function RolloutPage({ rolloutId }: { rolloutId: string }) {
     setError(null);
     try {
       const params = { rolloutId };
-      if (action === 'abortRollout') await api.call(action, { params, body: {} });
+      if (action === 'abortRollout') await api.call(action, { params, body: abortOptions });
       else if (action === 'retryRollout') await api.call(action, { params, body: {} });
       else if (action === 'releaseWave') await api.call(action, { params, body: { wave: heldWave(r) ?? 0 } });
       else await api.call(action, { params });
@@ -250,5 +249,42 @@ export function RolloutPage({ rolloutId }: { rolloutId: string }) {
         </div>
       </Card>
     </>
+  );
+}
+
+/**
+ * The abort dialog's text and choices. It renders outside the page's tree (TDesign's dialog plugin), so it gets the
+ * texts' function and writes the choices into `options`, which the caller sends once the operator confirms.
+ */
+function AbortChoices({ t, options }: { t: T; options: AbortOptions }) {
+  const [leaveInReview, setLeaveInReview] = useState(options.inReview === 'leave');
+  const [rollBack, setRollBack] = useState(options.released === 'rollback');
+  return (
+    <div className="abort-choices">
+      <p>
+        {t(
+          '未开始的应用将跳过，构建中或待发布的将取消。中止后不可恢复。',
+          'Apps not started are skipped, builds and approved versions cancelled. This cannot be undone.',
+        )}
+      </p>
+      <Checkbox
+        checked={leaveInReview}
+        onChange={(on) => {
+          setLeaveInReview(on);
+          options.inReview = on ? 'leave' : 'withdraw';
+        }}
+      >
+        {t('审核中的保留审核（默认撤回审核）', 'Leave audits under way (by default they are withdrawn)')}
+      </Checkbox>
+      <Checkbox
+        checked={rollBack}
+        onChange={(on) => {
+          setRollBack(on);
+          options.released = on ? 'rollback' : 'leave';
+        }}
+      >
+        {t('已发布的回退到上一版本（默认保持上线）', 'Roll released ones back to their previous version (by default they stay live)')}
+      </Checkbox>
+    </div>
   );
 }
