@@ -122,17 +122,20 @@ export const ERROR_TEXTS: Readonly<Record<string, Text>> = {
   ],
   DEPLOYMENT_BUSY: ['部署正在处理中，请几秒后再试。', 'The deployment is being worked on: try again in a few seconds.'],
   ROLLOUT_SELECTION_INVALID: [
-    '批量发布的选择有误：请检查所选应用或模板。',
+    '发布批次的选择有误：请检查所选应用或模板。',
     'The rollout selects apps that cannot be chosen: check the apps or templates.',
   ],
-  ROLLOUT_SELECTION_EMPTY: ['批量发布没有选中任何应用。', 'The rollout selects no app.'],
-  ROLLOUT_NOT_FOUND: ['找不到该批量发布。', 'No such rollout.'],
-  ROLLOUT_INVALID_TRANSITION: ['批量发布当前状态下不能进行此操作。', 'The rollout cannot do that in its current state.'],
+  ROLLOUT_SELECTION_EMPTY: ['发布批次没有选中任何应用。', 'The rollout selects no app.'],
+  ROLLOUT_NOT_FOUND: ['找不到该发布批次。', 'No such rollout.'],
+  ROLLOUT_INVALID_TRANSITION: [
+    '发布批次的状态已变化，无法执行此操作；页面已刷新。',
+    'The rollout has moved on and cannot do this now; the page is up to date.',
+  ],
   ROLLOUT_MEMBER_INVALID_TRANSITION: [
-    '该应用在批量发布中的当前状态下不能进行此操作。',
+    '该应用在发布批次中的当前状态下不能进行此操作。',
     'That member of the rollout cannot do that in its current state.',
   ],
-  ROLLOUT_CLOSED: ['批量发布已结束（已完成或已中止）。', 'The rollout has ended (completed or aborted).'],
+  ROLLOUT_CLOSED: ['发布批次已结束（已完成或已中止）。', 'The rollout has ended (completed or aborted).'],
   ROLLBACK_ALREADY_USED: ['每次发布只能回退一次，已回退过。', 'This release was rolled back already (once per release).'],
   ROLLBACK_NO_PREVIOUS_VERSION: ['没有可回退的上一个版本。', 'There is no previous version to roll back to.'],
   // Somebody else wrote first, or a dependency failed

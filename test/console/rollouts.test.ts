@@ -46,15 +46,15 @@ afterAll(async () => {
   await p?.close();
 });
 
-const read = async (): Promise<RolloutRead> =>
-  rolloutRead.parse(expectStatus(await client(p.url, apiKey).get(`/v1/rollouts/${rolloutId}`), 200).body);
+const read = async (id = rolloutId): Promise<RolloutRead> =>
+  rolloutRead.parse(expectStatus(await client(p.url, apiKey).get(`/v1/rollouts/${id}`), 200).body);
 
 /** Fires the poller's timer (which drives rollouts) until the rollout is where `done` says. */
-async function tickUntil(done: (r: RolloutRead) => boolean, what: string, maxTicks = 15): Promise<RolloutRead> {
-  let r = await read();
+async function tickUntil(done: (r: RolloutRead) => boolean, what: string, maxTicks = 15, id = rolloutId): Promise<RolloutRead> {
+  let r = await read(id);
   for (let tick = 0; tick < maxTicks && !done(r); tick++) {
     await p.pollNow();
-    r = await read();
+    r = await read(id);
   }
   if (!done(r)) throw new Error(`the rollout did not get to "${what}": ${JSON.stringify(r)}`);
   return r;
@@ -165,7 +165,7 @@ describe('the console’s rollouts in a browser', () => {
     await stateIs('running');
   });
 
-  step('abort asks first; then the rest stops, and the list shows how it ended', async () => {
+  step('abort asks first, rolling released ones back if asked; then the rest stops', async () => {
     const page = current();
     await page.getByRole('button', { name: '中止发布' }).click();
     await page.getByRole('dialog').getByText('中止后不可恢复').waitFor();
@@ -188,7 +188,30 @@ describe('the console’s rollouts in a browser', () => {
     ).resolves.toContain('rollback refused');
     await expect(page.locator('.actions button').count()).resolves.toBe(0);
     await atBothWidths(page, 'rollout-aborted', expectAccessible);
+  });
 
+  step('an action on a page another operator overtook is refused by the API, which the page says in words', async () => {
+    const page = current();
+    const api = client(p.url, apiKey);
+    const appIds = (await read()).members.map((m) => m.appId);
+    const second = rolloutRead.parse(
+      expectStatus(await api.post('/v1/rollouts', { templateId: 101, userVersion: '2.0.1', selection: { appIds } }), 201).body,
+    );
+    await page.goto(`${p.url}/console/#/rollouts/${second.id}`);
+    await stateIs('running');
+    // Someone else aborts it (the API, a colleague's tab); this page still offers a pause, until it looks again.
+    expectStatus(await api.post(`/v1/rollouts/${second.id}/abort`, {}), 200);
+    await page.getByRole('button', { name: '暂停' }).click();
+    await page
+      .getByTestId('action-error')
+      .getByText('发布批次的状态已变化，无法执行此操作；页面已刷新。 (ROLLOUT_INVALID_TRANSITION)')
+      .waitFor();
+    await stateIs('aborting');
+    await tickUntil((r) => r.state === 'aborted', 'aborted', 15, second.id);
+  });
+
+  step('the list shows each rollout’s plan, state and progress', async () => {
+    const page = current();
     await page.getByRole('link', { name: '返回发布批次' }).click();
     const card = page.getByTestId(`rollout-${rolloutId}`);
     await card.getByText('已中止').waitFor();
