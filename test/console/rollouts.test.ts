@@ -157,7 +157,9 @@ describe('the console’s rollouts in a browser', () => {
       .waitFor();
     await atBothWidths(page, 'rollout-halted', expectAccessible);
 
-    await page.getByRole('button', { name: '重试失败的 1 个' }).click();
+    // The top button would retry every failed member; the row's retries this one.
+    await page.getByRole('button', { name: '重试失败的 1 个' }).waitFor();
+    await page.getByTestId(`member-${rejected.appId}`).getByRole('button', { name: '重试此应用' }).click();
     await memberIs(rejected.appId, 'pending');
     // The rejected deployment stays reachable as an earlier attempt.
     await page.getByTestId(`member-${rejected.appId}`).getByRole('link', { name: '第 1 次' }).waitFor();

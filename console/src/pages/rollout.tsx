@@ -63,7 +63,8 @@ export function RolloutPage({ rolloutId }: { rolloutId: string }) {
 
   if (!r) return rollout.error ? <LoadError error={rollout.error} /> : <Busy />;
 
-  const act = async (action: Action) => {
+  /** `only`: the one member a retry is for (its row's button); the top button retries every failed one. */
+  const act = async (action: Action, only?: string) => {
     // What abort does to audits under way and to released members: the dialog's choices (the API's defaults unticked).
     const abortOptions: AbortOptions = { inReview: 'withdraw', released: 'leave' };
     if (action === 'abortRollout') {
@@ -81,7 +82,7 @@ export function RolloutPage({ rolloutId }: { rolloutId: string }) {
     try {
       const params = { rolloutId };
       if (action === 'abortRollout') await api.call(action, { params, body: abortOptions });
-      else if (action === 'retryRollout') await api.call(action, { params, body: {} });
+      else if (action === 'retryRollout') await api.call(action, { params, body: only ? { appIds: [only] } : {} });
       else if (action === 'releaseWave') await api.call(action, { params, body: { wave: heldWave(r) ?? 0 } });
       else await api.call(action, { params });
     } catch (failure) {
@@ -226,6 +227,17 @@ export function RolloutPage({ rolloutId }: { rolloutId: string }) {
                 <div className={isBad(m.state) ? 'danger-text cause' : 'muted cause'} data-testid="member-reason">
                   {m.reason}
                 </div>
+              ) : null}
+              {isBad(m.state) && actionsOf(r).includes('retryRollout') ? (
+                <Button
+                  size="small"
+                  variant="outline"
+                  className="member-retry"
+                  disabled={busy !== null}
+                  onClick={() => void act('retryRollout', m.appId)}
+                >
+                  {t('重试此应用', 'Retry this app')}
+                </Button>
               ) : null}
             </li>
           ))}
