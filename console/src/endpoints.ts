@@ -4,6 +4,7 @@
  * touches the DOM, so test/console/api-routes.test.ts can check the table against /openapi.json.
  */
 
+import type { rolloutWithMembersView } from '../../functions/api/rollout-routes';
 import type { authorizationBody } from '../../functions/api/routes';
 import type {
   AccountView,
@@ -22,6 +23,7 @@ import type { unbindMiniProgram } from '../../shared/app/deployments/unbind';
 import type { Account } from '../../shared/domain/account';
 import type { iotVideoConfigSchema, lowcodeConfigSchema, newAppInputSchema, ThemeColour } from '../../shared/domain/app';
 import type { Deployment } from '../../shared/domain/deployment';
+import type { AbortOptions, Rollout, rolloutInputSchema } from '../../shared/domain/rollout';
 import type * as z from '../../shared/domain/zod';
 import type { buildTriggerRoutes } from '../../shared/routes/build-trigger';
 import type { unbindRoutes } from '../../shared/routes/unbind';
@@ -40,11 +42,21 @@ type UnbindBody = BodyOf<typeof unbindRoutes.unbind>;
 /** What the unbind route answers: its handler's result. */
 export type UnbindResult = Awaited<ReturnType<typeof unbindMiniProgram>>;
 
+/** A rollout with its waves' counts, its estimated end and every member: what each rollout route answers. */
+export type RolloutView = z.infer<typeof rolloutWithMembersView>;
+/** A rollout as the list gives it: members per state as last counted, no members, no estimated end. */
+export type RolloutSummary = Rollout;
+export type RolloutInput = z.input<typeof rolloutInputSchema>;
+/** What a rollout's action buttons call: `POST /v1/rollouts/{rolloutId}/<action>`, the rollout back. */
+type RolloutAction = 'pauseRollout' | 'resumeRollout';
+
 /** What a deployment's action buttons call: `POST /v1/deployments/{deploymentId}/<action>`, no body, the deployment back. */
 type DeploymentAction = 'cancel' | 'retry' | 'submit' | 'undo' | 'speedup' | 'release' | 'rollback';
 
 /** Each call the console makes: its method and path template, what it sends and what a success answers. */
-export interface Endpoints extends Record<DeploymentAction, { body: undefined; response: Deployment }> {
+export interface Endpoints
+  extends Record<DeploymentAction, { body: undefined; response: Deployment }>,
+    Record<RolloutAction, { body: undefined; response: RolloutView }> {
   account: { body: undefined; response: AccountView };
   accountById: { body: undefined; response: AccountView };
   createAccount: { body: Pick<Account, 'name'>; response: z.infer<typeof accountCreatedView> };
@@ -68,6 +80,12 @@ export interface Endpoints extends Record<DeploymentAction, { body: undefined; r
   testers: { body: TestersBody; response: Deployment };
   templates: { body: undefined; response: z.infer<typeof templateListView> };
   quota: { body: undefined; response: Quota };
+  rollouts: { body: undefined; response: { rollouts: RolloutSummary[] } };
+  rollout: { body: undefined; response: RolloutView };
+  createRollout: { body: RolloutInput; response: RolloutView };
+  abortRollout: { body: Partial<AbortOptions>; response: RolloutView };
+  retryRollout: { body: { appIds?: string[] }; response: RolloutView };
+  releaseWave: { body: { wave: number }; response: RolloutView };
 }
 export type EndpointName = keyof Endpoints;
 
@@ -102,4 +120,12 @@ export const ENDPOINTS: { readonly [K in EndpointName]: `${'GET' | 'POST' | 'PUT
   rollback: 'POST /v1/deployments/{deploymentId}/rollback',
   templates: 'GET /v1/templates',
   quota: 'GET /v1/quota',
+  rollouts: 'GET /v1/rollouts',
+  rollout: 'GET /v1/rollouts/{rolloutId}',
+  createRollout: 'POST /v1/rollouts',
+  pauseRollout: 'POST /v1/rollouts/{rolloutId}/pause',
+  resumeRollout: 'POST /v1/rollouts/{rolloutId}/resume',
+  abortRollout: 'POST /v1/rollouts/{rolloutId}/abort',
+  retryRollout: 'POST /v1/rollouts/{rolloutId}/retry',
+  releaseWave: 'POST /v1/rollouts/{rolloutId}/release-wave',
 };

@@ -3,7 +3,7 @@
  * side by side (`t('绑定', 'Bind')`), so a screen reads as one piece in either and no key can go missing.
  */
 import { createContext, useContext } from 'react';
-import type { AppView, DeploymentView, MiniProgramView } from './api';
+import type { AppView, DeploymentView, MiniProgramView, RolloutView } from './api';
 import type { T } from './api-errors';
 
 export type { T } from './api-errors';
@@ -97,3 +97,51 @@ export const actorText = (t: T, actor: DeploymentView['createdBy']): string =>
 
 export const formatTime = (lang: Lang, at: number): string =>
   new Date(at).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB', { dateStyle: 'short', timeStyle: 'medium' });
+
+export const rolloutStateText = (t: T, state: RolloutView['state']): string =>
+  ({
+    running: t('进行中', 'running'),
+    paused: t('已暂停', 'paused'),
+    halted: t('已被闸门暂停', 'halted by its gate'),
+    aborting: t('中止中', 'aborting'),
+    aborted: t('已中止', 'aborted'),
+    completed: t('已完成', 'completed'),
+  })[state];
+
+export const memberStateText = (t: T, state: RolloutView['members'][number]['state']): string =>
+  ({
+    pending: t('等待中', 'pending'),
+    starting: t('启动中', 'starting'),
+    building: t('构建中', 'building'),
+    auditing: t('微信审核中', 'in WeChat review'),
+    approved: t('审核通过', 'approved'),
+    phasing: t('分阶段发布中', 'phased release'),
+    releasing: t('发布中', 'releasing'),
+    released: t('已发布', 'released'),
+    rejected: t('审核未通过', 'rejected'),
+    failed: t('失败', 'failed'),
+    skipped: t('已跳过', 'skipped'),
+    cancelled: t('已取消', 'cancelled'),
+    withdrawn: t('已撤回审核', 'withdrawn'),
+    left: t('保持原样', 'left as it was'),
+    'rolled-back': t('已回退', 'rolled back'),
+  })[state];
+
+export const rolloutCommandText = (t: T, command: RolloutView['history'][number]['command']): string =>
+  ({
+    create: t('创建', 'created'),
+    pause: t('暂停', 'paused'),
+    resume: t('继续', 'resumed'),
+    halt: t('闸门暂停', 'halted by the gate'),
+    abort: t('中止', 'abort'),
+    aborted: t('中止完成', 'aborted'),
+    advance: t('进入下一批', 'next wave'),
+    complete: t('完成', 'completed'),
+    retry: t('重试失败成员', 'failed members retried'),
+    releaseWave: t('发布本批', 'wave released'),
+    waitForQuota: t('等待审核额度', 'waiting for audit quota'),
+    quotaAvailable: t('审核额度恢复', 'audit quota available'),
+  })[command];
+
+/** The first wave is the canary; the later ones are numbered from 1. */
+export const waveName = (t: T, wave: number): string => (wave === 0 ? t('金丝雀批次', 'canary') : t(`第 ${wave} 批`, `wave ${wave}`));

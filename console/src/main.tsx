@@ -19,6 +19,8 @@ import { DeploymentPage } from './pages/deployment';
 import { DeploymentsPage } from './pages/deployments';
 import { HomePage } from './pages/home';
 import { MiniProgramsPage } from './pages/mini-programs';
+import { RolloutPage } from './pages/rollout';
+import { RolloutsPage } from './pages/rollouts';
 import { SignInPage } from './pages/sign-in';
 import { type Session, SessionContext } from './ui';
 
@@ -49,6 +51,8 @@ function Page({ route, role }: { route: string; role: Session['role'] }) {
   if (first === 'deployments' && id) return <DeploymentPage deploymentId={id} />;
   if (first === 'deployments') return <DeploymentsPage />;
   if (first === 'mini-programs') return <MiniProgramsPage />;
+  if (first === 'rollouts' && id) return <RolloutPage rolloutId={id} />;
+  if (first === 'rollouts') return <RolloutsPage />;
   return <HomePage />;
 }
 
@@ -119,6 +123,7 @@ function Shell({ lang, setLang }: { lang: Lang; setLang(lang: Lang): void }) {
           ['#/apps', t('应用', 'Apps')],
           ['#/mini-programs', t('小程序', 'Mini programs')],
           ['#/deployments', t('部署', 'Deployments')],
+          ['#/rollouts', t('发布批次', 'Rollouts')],
         ]
       : [];
   const current = `#/${route.split('/')[1] ?? ''}`;

@@ -1,7 +1,7 @@
 /** What every page shares: the session, loading and polling, form fields that name their errors, confirmations. */
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useId, useRef, useState } from 'react';
-import { Alert, Button, Dialog, DialogPlugin, Form, Input, Loading, QRCode, Space, Textarea } from 'tdesign-react';
-import { type ApiClient, ApiError, type EndpointName } from './api';
+import { Alert, Button, Dialog, DialogPlugin, Form, Input, Loading, QRCode, Radio, Space, Textarea } from 'tdesign-react';
+import { type ApiClient, ApiError, type EndpointName, type Template } from './api';
 import { errorText } from './api-errors';
 import { type T, useT } from './i18n';
 
@@ -378,3 +378,79 @@ export const plainError = (t: T, error: unknown): string => {
   if (!(error instanceof ApiError)) return messageOf(error);
   return `${errorText(t, error.body)} (${error.body.code})`;
 };
+
+/** The button that opens a page's create form, and closes it again. */
+export function FormToggle({ open, onToggle, label }: { open: boolean; onToggle(open: boolean): void; label: string }) {
+  const t = useT();
+  return (
+    <Button theme="primary" onClick={() => onToggle(!open)}>
+      {open ? t('收起', 'Close') : label}
+    </Button>
+  );
+}
+
+/**
+ * The code template to build from: the newest of each code line (`GET /v1/templates`), `value` picked. `children`:
+ * what the form says under the choice (an error, a warning).
+ */
+export function TemplatePicker(props: {
+  templates: { data?: { templates: Template[] } | undefined; error: unknown };
+  value: number | undefined;
+  onChange(templateId: number): void;
+  error?: string | undefined;
+  children?: ReactNode;
+}) {
+  const t = useT();
+  return (
+    <fieldset className="form-section">
+      <legend>{t('代码模板', 'Code template')}</legend>
+      {props.templates.data ? (
+        <Radio.Group value={props.value} onChange={(value) => props.onChange(Number(value))}>
+          {props.templates.data.templates
+            .filter((template) => template.latest)
+            .map((template) => (
+              <Radio key={template.templateId} value={template.templateId}>
+                {`${template.templateId} · ${template.userDesc} · v${template.userVersion}`}
+              </Radio>
+            ))}
+        </Radio.Group>
+      ) : (
+        <LoadError error={props.templates.error} />
+      )}
+      {props.error ? <p className="error-text">{props.error}</p> : null}
+      {props.children}
+    </fieldset>
+  );
+}
+
+/** A version's number and description, as a build and a rollout ask for them. */
+export function VersionFields(props: {
+  errors: ReadonlyMap<string, string>;
+  version: string;
+  onVersion(value: string): void;
+  description: string;
+  onDescription(value: string): void;
+  placeholder: string;
+}) {
+  const t = useT();
+  return (
+    <>
+      <TextField
+        label={t('版本号', 'Version')}
+        error={props.errors.get('userVersion')}
+        value={props.version}
+        onChange={props.onVersion}
+        name="userVersion"
+        placeholder={props.placeholder}
+      />
+      <TextField
+        label={t('版本描述', 'Description')}
+        error={props.errors.get('userDesc')}
+        value={props.description}
+        onChange={props.onDescription}
+        name="userDesc"
+        rows={2}
+      />
+    </>
+  );
+}

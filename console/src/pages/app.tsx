@@ -4,7 +4,18 @@ import { isOpenState } from '../../../shared/domain/deployment-states';
 import { ApiError, type AppView } from '../api';
 import { appKindText, appStatusText, appTargetText, deploymentStateText, formatTime, LangContext, useT } from '../i18n';
 import { warningFieldLabel, warningText } from '../notice-texts';
-import { AuthorizationDialog, Busy, LoadError, PageTitle, plainError, TextField, useLoad, usePolling, useSession } from '../ui';
+import {
+  AuthorizationDialog,
+  Busy,
+  LoadError,
+  PageTitle,
+  plainError,
+  TextField,
+  useLoad,
+  usePolling,
+  useSession,
+  VersionFields,
+} from '../ui';
 import {
   byCategory,
   type FieldErrors,
@@ -252,21 +263,13 @@ function BuildCard({ app }: { app: AppView }) {
           <p className="muted">
             {t('立即构建后将生成体验二维码，用手机微信扫码体验。', 'A build makes an experience QR code to open on a phone with WeChat.')}
           </p>
-          <TextField
-            label={t('版本号', 'Version')}
-            error={errors.get('userVersion')}
-            value={userVersion}
-            onChange={setUserVersion}
-            name="userVersion"
+          <VersionFields
+            errors={errors}
+            version={userVersion}
+            onVersion={setUserVersion}
+            description={userDesc}
+            onDescription={setUserDesc}
             placeholder="1.0.0"
-          />
-          <TextField
-            label={t('版本描述', 'Description')}
-            error={errors.get('userDesc')}
-            value={userDesc}
-            onChange={setUserDesc}
-            name="userDesc"
-            rows={2}
           />
           <TextField
             label={t('体验者微信号（逗号分隔，选填）', 'Testers’ WeChat ids (comma-separated, optional)')}

@@ -3,7 +3,7 @@ import { Alert, Button, Card, Form, MessagePlugin, Radio, Space, Tag } from 'tde
 import { IOT_VIDEO_THEME_DEFAULTS } from '../../../shared/domain/iot-video-template';
 import { ApiError, type AppView, type NewAppInput } from '../api';
 import { appKindText, appStatusText, appTargetText, useT } from '../i18n';
-import { CardList, LoadError, PageTitle, plainError, TextField, useLoad, useSession } from '../ui';
+import { CardList, FormToggle, PageTitle, plainError, TemplatePicker, TextField, useLoad, useSession } from '../ui';
 import {
   byCategory,
   type FieldErrors,
@@ -33,13 +33,7 @@ export function AppsPage() {
   const [creating, setCreating] = useState(false);
   return (
     <>
-      <PageTitle
-        extra={
-          <Button theme="primary" onClick={() => setCreating(!creating)}>
-            {creating ? t('收起', 'Close') : t('创建应用', 'Create an app')}
-          </Button>
-        }
-      >
+      <PageTitle extra={<FormToggle open={creating} onToggle={setCreating} label={t('创建应用', 'Create an app')} />}>
         {t('应用', 'Apps')}
       </PageTitle>
       {creating ? <CreateApp onCreated={(app) => (window.location.hash = `#/apps/${app.id}`)} /> : null}
@@ -122,21 +116,12 @@ function CreateApp({ onCreated }: { onCreated(app: AppView): void }) {
           </Radio.Group>
         </fieldset>
         <TextField label={t('应用名称', 'App name')} error={errors.get('name')} value={name} onChange={setName} name="name" />
-        <fieldset className="form-section">
-          <legend>{t('代码模板', 'Code template')}</legend>
-          {templates.data ? (
-            <Radio.Group value={templateId ?? latest[0]?.templateId} onChange={(value) => setTemplateId(Number(value))}>
-              {latest.map((template) => (
-                <Radio key={template.templateId} value={template.templateId}>
-                  {`${template.templateId} · ${template.userDesc} · v${template.userVersion}`}
-                </Radio>
-              ))}
-            </Radio.Group>
-          ) : (
-            <LoadError error={templates.error} />
-          )}
-          {errors.get('templateId') ? <p className="error-text">{errors.get('templateId')}</p> : null}
-        </fieldset>
+        <TemplatePicker
+          templates={templates}
+          value={templateId ?? latest[0]?.templateId}
+          onChange={setTemplateId}
+          error={errors.get('templateId')}
+        />
         {kind === 'iot-video' ? (
           <IotConfigForm
             draft={iot}
