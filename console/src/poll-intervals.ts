@@ -4,7 +4,7 @@
  * a minute (WeChat's push or the backend's poller records the outcome meanwhile). DOM-free, for the polling test.
  */
 import { type DeploymentState, isInFlightState } from '../../shared/domain/deployment-states';
-import { ACTIVE_ROLLOUT_STATES, type MemberState, type RolloutState } from '../../shared/domain/rollout';
+import { ACTIVE_ROLLOUT_STATES, type MemberState, type RolloutState } from '../../shared/domain/rollout-states';
 
 export const STEP_POLL_MS = 1500;
 export const AUDIT_POLL_MS = 30_000;

@@ -40,46 +40,37 @@ import {
   timestampSchema,
   weChatAppidSchema,
 } from './ids';
+import {
+  ACTIVE_ROLLOUT_STATES,
+  countStates,
+  isBad,
+  isSettled,
+  MEMBER_STATES,
+  type MemberCounts,
+  type MemberState,
+  ROLLOUT_STATES,
+  type RolloutState,
+} from './rollout-states';
 import * as z from './zod';
 
 // ---------------------------------------------------------------------------------------------------------
 // States
 
-export const ROLLOUT_STATES = ['running', 'paused', 'halted', 'aborting', 'aborted', 'completed'] as const;
-export type RolloutState = (typeof ROLLOUT_STATES)[number];
-/** States the driver still looks at (members may move while paused or halted: audits go on). */
-export const ACTIVE_ROLLOUT_STATES: readonly RolloutState[] = ['running', 'paused', 'halted', 'aborting'];
-
-export const MEMBER_STATES = [
-  'pending',
-  'starting',
-  'building',
-  'auditing',
-  'approved',
-  'phasing',
-  'releasing',
-  'released',
-  'rejected',
-  'failed',
-  'skipped',
-  'cancelled',
-  'withdrawn',
-  'left',
-  'rolled-back',
-] as const;
-export type MemberState = (typeof MEMBER_STATES)[number];
-
-/** The rollout holds an open deployment (or is about to) for the member. */
-export const ACTIVE_MEMBER_STATES: readonly MemberState[] = ['starting', 'building', 'auditing', 'approved', 'phasing', 'releasing'];
-/** What the gate counts against a wave. */
-export const BAD_MEMBER_STATES: readonly MemberState[] = ['rejected', 'failed'];
-/** Nothing more happens to the member unless an operator retries it. */
-export const SETTLED_MEMBER_STATES: readonly MemberState[] = MEMBER_STATES.filter(
-  (s) => s !== 'pending' && !ACTIVE_MEMBER_STATES.includes(s),
-);
-
-export const isSettled = (state: MemberState): boolean => SETTLED_MEMBER_STATES.includes(state);
-export const isBad = (state: MemberState): boolean => BAD_MEMBER_STATES.includes(state);
+export {
+  ACTIVE_MEMBER_STATES,
+  ACTIVE_ROLLOUT_STATES,
+  BAD_MEMBER_STATES,
+  countStates,
+  emptyCounts,
+  isBad,
+  isSettled,
+  MEMBER_STATES,
+  type MemberCounts,
+  type MemberState,
+  ROLLOUT_STATES,
+  type RolloutState,
+  SETTLED_MEMBER_STATES,
+} from './rollout-states';
 
 // ---------------------------------------------------------------------------------------------------------
 // The plan
@@ -225,8 +216,6 @@ export const rolloutHistoryEntrySchema = z.object({
 export type RolloutHistoryEntry = z.infer<typeof rolloutHistoryEntrySchema>;
 
 const countsSchema = z.record(z.enum(MEMBER_STATES), z.number().check(z.int(), z.nonnegative()));
-export type MemberCounts = Record<MemberState, number>;
-
 export const waveSchema = z.object({
   size: z.number().check(z.int(), z.nonnegative()),
   /** Bad members the operator accepted by resuming after a halt: the gate counts only those beyond. */
@@ -306,14 +295,6 @@ export const rolloutMemberSchema = /* @__PURE__ */ z.lazy(() =>
 export type RolloutMember = z.infer<typeof rolloutMemberSchema>;
 
 export const memberIdOf = (rolloutId: string, appId: string): string => `${rolloutId}:${appId}`;
-
-export const emptyCounts = (): MemberCounts => Object.fromEntries(MEMBER_STATES.map((s) => [s, 0])) as MemberCounts;
-
-export const countStates = (members: readonly Pick<RolloutMember, 'state'>[]): MemberCounts => {
-  const counts = emptyCounts();
-  for (const m of members) counts[m.state] += 1;
-  return counts;
-};
 
 export interface NewMember {
   accountId: RolloutMember['accountId'];

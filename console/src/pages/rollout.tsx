@@ -5,7 +5,8 @@
  */
 import { useContext, useState } from 'react';
 import { Alert, Button, Card, Checkbox, Descriptions, Space, Tag, Timeline } from 'tdesign-react';
-import { type AbortOptions, ACTIVE_ROLLOUT_STATES, countStates, isBad, MEMBER_STATES } from '../../../shared/domain/rollout';
+import type { AbortOptions } from '../../../shared/domain/rollout';
+import { ACTIVE_ROLLOUT_STATES, countStates, isBad, MEMBER_STATES } from '../../../shared/domain/rollout-states';
 import type { EndpointName, RolloutView } from '../api';
 import { actorText, formatTime, LangContext, memberStateText, rolloutCommandText, rolloutStateText, type T, useT, waveName } from '../i18n';
 import { rolloutPollIntervalOf, STEP_POLL_MS } from '../poll-intervals';

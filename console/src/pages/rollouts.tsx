@@ -5,7 +5,7 @@
  */
 import { useContext, useState } from 'react';
 import { Alert, Button, Card, Checkbox, Form, MessagePlugin, Radio, Space, Tag } from 'tdesign-react';
-import { ACTIVE_ROLLOUT_STATES, isBad, isSettled, MEMBER_STATES, type MemberState } from '../../../shared/domain/rollout';
+import { ACTIVE_ROLLOUT_STATES, isBad, isSettled, MEMBER_STATES, type MemberState } from '../../../shared/domain/rollout-states';
 import { ApiError, type AppView, type RolloutInput, type RolloutSummary } from '../api';
 import { appKindText, formatTime, LangContext, memberStateText, rolloutStateText, type T, useT } from '../i18n';
 import { AUDIT_POLL_MS } from '../poll-intervals';
