@@ -56,21 +56,8 @@ import * as z from './zod';
 // ---------------------------------------------------------------------------------------------------------
 // States
 
-export {
-  ACTIVE_MEMBER_STATES,
-  ACTIVE_ROLLOUT_STATES,
-  BAD_MEMBER_STATES,
-  countStates,
-  emptyCounts,
-  isBad,
-  isSettled,
-  MEMBER_STATES,
-  type MemberCounts,
-  type MemberState,
-  ROLLOUT_STATES,
-  type RolloutState,
-  SETTLED_MEMBER_STATES,
-} from './rollout-states';
+// The states are plain values of their own (the console shares them without zod).
+export * from './rollout-states';
 
 // ---------------------------------------------------------------------------------------------------------
 // The plan
