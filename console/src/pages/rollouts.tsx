@@ -11,13 +11,12 @@ import { appKindText, formatTime, LangContext, memberStateText, rolloutStateText
 import { AUDIT_POLL_MS } from '../poll-intervals';
 import {
   CardList,
-  Field,
   FormToggle,
   LoadError,
   PageTitle,
   plainError,
   TemplatePicker,
-  TextInput,
+  TextField,
   useLoad,
   usePolling,
   useSession,
@@ -229,38 +228,22 @@ function CreateRollout({ onCreated }: { onCreated(id: string): void }) {
         </fieldset>
         <fieldset className="form-section">
           <legend>{t('分批策略', 'Waves and release')}</legend>
-          <Field
+          <TextField
             label={t('金丝雀批次的应用数', 'Apps in the canary')}
             error={errorUnder(errors, 'waves.canary')}
             help={t('先发布这几个；它们全部结束后才继续。', 'These go first; the rest wait until they all settle.')}
-          >
-            {(id, describedBy) => (
-              <TextInput
-                id={id}
-                describedBy={describedBy}
-                value={canary}
-                onChange={setCanary}
-                name="canary"
-                invalid={!!errorUnder(errors, 'waves.canary')}
-              />
-            )}
-          </Field>
-          <Field
+            value={canary}
+            onChange={setCanary}
+            name="canary"
+          />
+          <TextField
             label={t('之后各批累计覆盖的比例（%）', 'Later waves, as the share of all apps each reaches (%)')}
             error={errorUnder(errors, 'waves.percents')}
             help={t('逐批递增，最后一批为 100，例如 10, 50, 100。', 'Increasing, the last is 100, e.g. 10, 50, 100.')}
-          >
-            {(id, describedBy) => (
-              <TextInput
-                id={id}
-                describedBy={describedBy}
-                value={percents}
-                onChange={setPercents}
-                name="percents"
-                invalid={!!errorUnder(errors, 'waves.percents')}
-              />
-            )}
-          </Field>
+            value={percents}
+            onChange={setPercents}
+            name="percents"
+          />
           <Radio.Group value={mode} onChange={(value) => setMode(value === 'manual' ? 'manual' : 'on-approval')}>
             <Radio value="on-approval">{t('审核通过即发布上线', 'Release each one once WeChat approves it')}</Radio>
             <Radio value="manual">{t('审核通过后等待，逐批手动发布', 'Hold approved ones; release each wave by hand')}</Radio>
