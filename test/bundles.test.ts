@@ -299,6 +299,20 @@ describe('function bundles', () => {
     expect(carriers).toEqual(['authorize-callback', 'review']);
   });
 
+  it('authorize-callback built without fast-xml-parser answers such a document with a 500, not as a bad document', () => {
+    const dir = join(work, 'no-xml-library', 'authorize-callback');
+    cpSync(join(dist, 'authorize-callback'), dir, { recursive: true });
+    rmSync(join(dir, 'node_modules', 'fast-xml-parser'), { recursive: true, force: true });
+    const xml = '<?xml version="1.0" encoding="UTF-8"?><xml><Encrypt>x</Encrypt></xml>';
+    const push = {
+      ...urlEvent('POST', '/wechat/component/events', xml, { 'content-type': 'text/xml' }),
+      queryString: { encrypt_type: 'aes' },
+    };
+    const report = invoke('authorize-callback', push, baseEnv('authorize-callback'), dir);
+    // A deployment mistake: WeChat retries a 5xx, and the operator's log says what is missing.
+    expect(report.result?.statusCode).toBe(500);
+  });
+
   it('maintenance purges on its timer', () => {
     const timer = fnOf('maintenance').timers[0];
     const report = invoke('maintenance', timerEvent(timer?.name ?? '', timer?.payload), baseEnv('maintenance'));

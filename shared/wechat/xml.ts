@@ -6,7 +6,7 @@
  * and character references, a size cap before any parsing work, exactly one root named `xml`, no mixed content,
  * and only characters XML 1.0 allows. Whatever fails any of this is a typed `AppError`, never a library error.
  */
-import { AppError } from '../domain/errors';
+import { AppError, ConfigError } from '../domain/errors';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Shapes
@@ -91,7 +91,14 @@ const CDATA = '#cdata';
 let library: { parser: import('fast-xml-parser').XMLParser; validator: typeof import('fast-xml-parser').XMLValidator } | undefined;
 function fastXmlParser() {
   if (library) return library;
-  const { XMLParser, XMLValidator } = require('fast-xml-parser') as typeof import('fast-xml-parser');
+  let loaded: typeof import('fast-xml-parser');
+  try {
+    loaded = require('fast-xml-parser') as typeof import('fast-xml-parser');
+  } catch (error) {
+    // A build that left it out is a deployment mistake, not a bad document: said as such, never as a 400.
+    throw new ConfigError('fast-xml-parser is not shipped with this function: rebuild it with npm run build', { cause: error });
+  }
+  const { XMLParser, XMLValidator } = loaded;
   const parser = new XMLParser({
     preserveOrder: true,
     ignoreAttributes: true,
@@ -142,9 +149,10 @@ export function parseWeChatXml(xml: string, opts: ParseWeChatXmlOptions = {}): W
  */
 export function parseAnyDocument(xml: string): WeChatXmlFields {
   // fast-xml-parser's parser recovers from mismatched and unclosed tags; its validator does not.
+  // Loaded outside the try below: failing to load the library says nothing about the document.
+  const { parser, validator } = fastXmlParser();
   let ordered: unknown;
   try {
-    const { parser, validator } = fastXmlParser();
     const validation = validator.validate(xml, { allowBooleanAttributes: false });
     if (validation !== true) {
       const { msg, line, col } = validation.err;
