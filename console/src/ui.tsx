@@ -1,9 +1,9 @@
 /** What every page shares: the session, loading and polling, form fields that name their errors, confirmations. */
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useId, useRef, useState } from 'react';
-import { Alert, Button, Dialog, DialogPlugin, Form, Input, Loading, QRCode, Radio, Space, Textarea } from 'tdesign-react';
+import { Alert, Button, Card, Dialog, DialogPlugin, Form, Input, Loading, QRCode, Radio, Space, Textarea, Timeline } from 'tdesign-react';
 import { type ApiClient, ApiError, type EndpointName, type Template } from './api';
 import { errorText } from './api-errors';
-import { type T, useT } from './i18n';
+import { formatTime, LangContext, type T, useT } from './i18n';
 
 export interface Session {
   api: ApiClient;
@@ -452,5 +452,37 @@ export function VersionFields(props: {
         rows={2}
       />
     </>
+  );
+}
+
+/** One change in a history: what was done, the state it moved from and to, by whom; a cause or note under it. */
+export interface HistoryLine {
+  at: number;
+  title: string;
+  /** `from → to · actor`, already worded. */
+  change: string;
+  cause?: string | null | undefined;
+  note?: string | undefined;
+  tone: 'primary' | 'success' | 'error';
+}
+
+/** A deployment's or a rollout's history, oldest first, times at the left (console.css `.history`). */
+export function HistoryCard({ title, lines }: { title: string; lines: readonly HistoryLine[] }) {
+  const lang = useContext(LangContext);
+  return (
+    <Card bordered className="gap" title={title}>
+      <div data-testid="history" className="history">
+        <Timeline mode="alternate" labelAlign="left">
+          {lines.map((line) => (
+            <Timeline.Item key={`${line.at}-${line.title}-${line.change}`} label={formatTime(lang, line.at)} dotColor={line.tone}>
+              <strong>{line.title}</strong>
+              <span className="muted">{` ${line.change}`}</span>
+              {line.cause ? <div className="cause">{line.cause}</div> : null}
+              {line.note ? <div className="muted">{line.note}</div> : null}
+            </Timeline.Item>
+          ))}
+        </Timeline>
+      </div>
+    </Card>
   );
 }

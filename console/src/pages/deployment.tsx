@@ -1,10 +1,23 @@
 import { useContext, useState } from 'react';
-import { Alert, Button, Card, Descriptions, Form, MessagePlugin, Space, Steps, Tag, Timeline } from 'tdesign-react';
+import { Alert, Button, Card, Descriptions, Form, MessagePlugin, Space, Steps, Tag } from 'tdesign-react';
 import { isInFlightState } from '../../../shared/domain/deployment-states';
 import type { DeploymentView, EndpointName } from '../api';
 import { actorText, commandText, deploymentStateText, formatTime, LangContext, type T, useT } from '../i18n';
 import { pollIntervalOf, STEP_POLL_MS } from '../poll-intervals';
-import { Busy, confirm, Field, KeyedImage, LoadError, PageTitle, plainError, TextInput, useLoad, usePolling, useSession } from '../ui';
+import {
+  Busy,
+  confirm,
+  Field,
+  HistoryCard,
+  KeyedImage,
+  LoadError,
+  PageTitle,
+  plainError,
+  TextInput,
+  useLoad,
+  usePolling,
+  useSession,
+} from '../ui';
 
 type State = DeploymentView['state'];
 type Action = Extract<EndpointName, 'cancel' | 'retry' | 'submit' | 'undo' | 'speedup' | 'release' | 'rollback'>;
@@ -249,24 +262,17 @@ export function DeploymentPage({ deploymentId }: { deploymentId: string }) {
           />
         </Card>
       </div>
-      <Card bordered className="gap" title={t('部署历史', 'History')}>
-        <div data-testid="history" className="history">
-          <Timeline mode="alternate" labelAlign="left">
-            {d.history.map((entry) => (
-              <Timeline.Item
-                key={`${entry.at}-${entry.command}-${entry.to}`}
-                label={formatTime(lang, entry.at)}
-                dotColor={entry.to === 'failed' || entry.to === 'rejected' ? 'error' : entry.to === 'released' ? 'success' : 'primary'}
-              >
-                <strong>{commandText(t, entry.command)}</strong>
-                <span className="muted">{` ${deploymentStateText(t, entry.from)} → ${deploymentStateText(t, entry.to)} · ${actorText(t, entry.actor)}`}</span>
-                {entry.cause ? <div className="cause">{entry.cause}</div> : null}
-                {entry.errcode !== undefined ? <div className="muted">errcode {entry.errcode}</div> : null}
-              </Timeline.Item>
-            ))}
-          </Timeline>
-        </div>
-      </Card>
+      <HistoryCard
+        title={t('部署历史', 'History')}
+        lines={d.history.map((entry) => ({
+          at: entry.at,
+          title: commandText(t, entry.command),
+          change: `${deploymentStateText(t, entry.from)} → ${deploymentStateText(t, entry.to)} · ${actorText(t, entry.actor)}`,
+          cause: entry.cause,
+          ...(entry.errcode !== undefined ? { note: `errcode ${entry.errcode}` } : {}),
+          tone: entry.to === 'failed' || entry.to === 'rejected' ? 'error' : entry.to === 'released' ? 'success' : 'primary',
+        }))}
+      />
     </>
   );
 }

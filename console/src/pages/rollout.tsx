@@ -4,13 +4,13 @@
  * current while it runs (poll-intervals.ts).
  */
 import { useContext, useState } from 'react';
-import { Alert, Button, Card, Checkbox, Descriptions, Space, Tag, Timeline } from 'tdesign-react';
+import { Alert, Button, Card, Checkbox, Descriptions, Space, Tag } from 'tdesign-react';
 import type { AbortOptions } from '../../../shared/domain/rollout';
 import { ACTIVE_ROLLOUT_STATES, countStates, isBad, MEMBER_STATES } from '../../../shared/domain/rollout-states';
 import type { EndpointName, RolloutView } from '../api';
 import { actorText, formatTime, LangContext, memberStateText, rolloutCommandText, rolloutStateText, type T, useT, waveName } from '../i18n';
 import { rolloutPollIntervalOf, STEP_POLL_MS } from '../poll-intervals';
-import { Busy, confirm, LoadError, PageTitle, plainError, useLoad, usePolling, useSession } from '../ui';
+import { Busy, confirm, HistoryCard, LoadError, PageTitle, plainError, useLoad, usePolling, useSession } from '../ui';
 import { memberStateTheme, Progress, policyText, rolloutStateTheme } from './rollouts';
 
 type Action = Extract<EndpointName, 'pauseRollout' | 'resumeRollout' | 'abortRollout' | 'retryRollout' | 'releaseWave'>;
@@ -244,23 +244,16 @@ export function RolloutPage({ rolloutId }: { rolloutId: string }) {
           ))}
         </ul>
       </Card>
-      <Card bordered className="gap" title={t('历史', 'History')}>
-        <div data-testid="history" className="history">
-          <Timeline mode="alternate" labelAlign="left">
-            {r.history.map((entry) => (
-              <Timeline.Item
-                key={`${entry.at}-${entry.command}-${entry.to}`}
-                label={formatTime(lang, entry.at)}
-                dotColor={entry.to === 'halted' || entry.to === 'aborted' ? 'error' : entry.to === 'completed' ? 'success' : 'primary'}
-              >
-                <strong>{rolloutCommandText(t, entry.command)}</strong>
-                <span className="muted">{` ${entry.from ? `${rolloutStateText(t, entry.from)} → ` : ''}${rolloutStateText(t, entry.to)} · ${actorText(t, entry.actor)}`}</span>
-                {entry.cause ? <div className="cause">{entry.cause}</div> : null}
-              </Timeline.Item>
-            ))}
-          </Timeline>
-        </div>
-      </Card>
+      <HistoryCard
+        title={t('历史', 'History')}
+        lines={r.history.map((entry) => ({
+          at: entry.at,
+          title: rolloutCommandText(t, entry.command),
+          change: `${entry.from ? `${rolloutStateText(t, entry.from)} → ` : ''}${rolloutStateText(t, entry.to)} · ${actorText(t, entry.actor)}`,
+          cause: entry.cause,
+          tone: entry.to === 'halted' || entry.to === 'aborted' ? 'error' : entry.to === 'completed' ? 'success' : 'primary',
+        }))}
+      />
     </>
   );
 }
