@@ -9,6 +9,7 @@
  * bad deployment still fails its first request.
  */
 import type { Config } from '../runtime/config';
+import { currentInvocation } from '../runtime/invocation';
 import type { Logger } from '../runtime/logger';
 import { invocationMetrics, type MetricsRecorder } from '../runtime/metrics';
 import type { DocumentStore } from '../store/port';
@@ -75,6 +76,7 @@ export function createWeChatPlatform(options: {
         box: createSecretBox(config.dataKey),
         log,
         metrics,
+        invocation: currentInvocation,
         ...(options.clock ? { clock: options.clock } : {}),
         ...(options.onNeedsReauth ? { onNeedsReauth: options.onNeedsReauth } : {}),
       }));

@@ -6,6 +6,7 @@ import { authorizeWithTokens } from '../../infra/testing/authorize-tokens';
 import { countStoreRequests } from '../../infra/testing/store-requests';
 import { startWeChatSimulator, type WeChatSimulator } from '../../infra/wechat-sim';
 import { ConflictError } from '../domain/errors';
+import { currentInvocation, withinInvocation } from '../runtime/invocation';
 import { createLogger } from '../runtime/logger';
 import type { MetricsRecorder } from '../runtime/metrics';
 import type { DocumentStore } from '../store/port';
@@ -15,7 +16,7 @@ import { openSqliteStore } from '../store/sqlite';
 import { WeChatClient } from './client';
 import { ComponentApi } from './component-api';
 import type { CallOptions } from './http';
-import { AuthorizerNotAuthorizedError, NoVerifyTicketError, TokenManager } from './tokens';
+import { AuthorizerNotAuthorizedError, NoVerifyTicketError, TOKEN_REUSE_MS, TokenManager } from './tokens';
 
 const COMPONENT = {
   appId: 'wx1234567890abcdef',
@@ -77,6 +78,7 @@ function instance(
     api?: ComponentApi;
     leaseMs?: number;
     metrics?: MetricsRecorder;
+    invocation?: () => number | undefined;
   } = {},
 ) {
   const store = openSqliteStore({ path: join(dir, 'tokens.db'), clock: () => now });
@@ -91,6 +93,7 @@ function instance(
     ...(extra.onNeedsReauth ? { onNeedsReauth: extra.onNeedsReauth } : {}),
     ...(extra.leaseMs ? { leaseMs: extra.leaseMs } : {}),
     ...(extra.metrics ? { metrics: extra.metrics } : {}),
+    ...(extra.invocation ? { invocation: extra.invocation } : {}),
   });
   return { store, tokens };
 }
@@ -225,6 +228,66 @@ describe('token manager against the simulator', () => {
     expect(requests.tables().authorizerTokens).toEqual({ reads: 1, writes: 0 });
     await tokens.authorizerToken(MP.appId);
     expect(requests.tables().authorizerTokens).toEqual({ reads: 2, writes: 0 });
+  });
+
+  describe('within one invocation (issue 17: a deployment step read the same token once per WeChat call)', () => {
+    async function authorized() {
+      const made = instance({ invocation: currentInvocation });
+      await made.tokens.recordVerifyTicket(await sim.pushVerifyTicket(), now);
+      await authorize(made.tokens);
+      const requests = countStoreRequests();
+      requests.reset();
+      return { ...made, reads: () => requests.tables().authorizerTokens?.reads ?? 0 };
+    }
+
+    it('reads a fresh token once per invocation, however many calls it makes one after another', async () => {
+      const { tokens, reads } = await authorized();
+      const first = await withinInvocation(async () => {
+        const seen = [];
+        for (let call = 0; call < 5; call++) seen.push(await tokens.authorizerToken(MP.appId));
+        return seen;
+      });
+      expect(new Set(first).size).toBe(1);
+      expect(reads()).toBe(1);
+      await withinInvocation(() => tokens.authorizerToken(MP.appId));
+      expect(reads()).toBe(2); // the next invocation reads again
+      await tokens.authorizerToken(MP.appId);
+      await tokens.authorizerToken(MP.appId);
+      expect(reads()).toBe(4); // outside any invocation nothing is kept
+    });
+
+    it('sees a revocation another process made before the invocation began', async () => {
+      const { tokens } = await authorized();
+      await withinInvocation(() => tokens.authorizerToken(MP.appId));
+      const other = instance(); // another function of the platform (authorize-callback) takes the push
+      await other.tokens.markRevoked(MP.appId, 'unauthorized by the mini program admin');
+      await expect(withinInvocation(() => tokens.authorizerToken(MP.appId))).rejects.toBeInstanceOf(AuthorizerNotAuthorizedError);
+    });
+
+    it('reads again once the token it kept is rejected, revoked here, or older than TOKEN_REUSE_MS', async () => {
+      const { tokens, reads } = await authorized();
+      await withinInvocation(async () => {
+        const token = await tokens.authorizerToken(MP.appId);
+        await tokens.authorizerTokenRejected(MP.appId, 'another-token'); // not the stored one: it stays stored
+        expect(await tokens.authorizerToken(MP.appId)).toBe(token);
+        expect(reads()).toBe(3); // the rejection's compare-and-set read, then the token again
+        now += TOKEN_REUSE_MS + 1;
+        await tokens.authorizerToken(MP.appId);
+        expect(reads()).toBe(4);
+        await tokens.markRevoked(MP.appId, 'unauthorized by the mini program admin');
+        await expect(tokens.authorizerToken(MP.appId)).rejects.toBeInstanceOf(AuthorizerNotAuthorizedError);
+      });
+    });
+
+    it('does not hand out a kept token that is due for refresh', async () => {
+      const { tokens } = await authorized();
+      await withinInvocation(async () => {
+        const kept = await tokens.authorizerToken(MP.appId);
+        now += 7200_000 - 9 * 60_000; // 9 minutes left: due for refresh ahead of expiry, however young the read
+        expect(await tokens.authorizerToken(MP.appId)).not.toBe(kept);
+        expect(sim.counters()[AUTHORIZER_TOKEN_PATH]).toBe(1);
+      });
+    });
   });
 
   it('keeps the refresh token WeChat answered last when two refreshes overlap (a holder outlived its lease)', async () => {

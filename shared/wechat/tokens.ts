@@ -116,7 +116,15 @@ export interface TokenManagerOptions {
   onNeedsReauth?: (appId: string, reason: string) => Promise<void>;
   /** Refreshes and needs-reauth marks are counted here (token_refreshes, needs_reauth_marks). */
   metrics?: MetricsRecorder;
+  /**
+   * The number of the invocation under way (shared/runtime/invocation.ts). Given, a token read from the store is
+   * reused by later calls of the same invocation (see `remembered`); not given, every call reads the store.
+   */
+  invocation?: () => number | undefined;
 }
+
+/** The longest a token read is reused within one invocation: a poller tick runs for up to two minutes. */
+export const TOKEN_REUSE_MS = 10_000;
 
 const ticketStale = (createdAt: number | null, now: number) => createdAt === null || now - createdAt >= TICKET_LIFETIME_MS;
 const PUSH_TICKET_EVERY_MS = 5 * 60_000;
@@ -139,7 +147,18 @@ export class TokenManager implements TokenSource {
    * that comes after it has settled reads again.
    */
   private readonly reading = new Map<string, Promise<{ token: string; expiresAt: number } | null>>();
+  /**
+   * Tokens this invocation read and found fresh, per lease name, so its next WeChat calls do not read the store
+   * again (a deployment step makes a dozen calls for one mini program: 15 token reads per deployment, issue 17).
+   * Dropped when another invocation begins, after TOKEN_REUSE_MS, and whenever this manager changes or is told
+   * about the token (rejected, revoked, re-authorized, refreshed). What it can miss is a change another process
+   * made during this invocation, as a read just before that change would: a revoked authorization or a token
+   * another instance refreshed — WeChat still takes the old one for a while, and a rejected one is read again.
+   */
+  private readonly remembered = new Map<string, { token: string; expiresAt: number; readAt: number }>();
+  private rememberedIn: number | undefined;
   private readonly componentAppId: string;
+  private readonly componentLease: string;
 
   constructor(private readonly options: TokenManagerOptions) {
     this.platform = options.store.collection(platformCollection);
@@ -151,6 +170,7 @@ export class TokenManager implements TokenSource {
     this.leaseMs = options.leaseMs ?? 30_000;
     this.waitMs = options.waitMs ?? 20_000;
     this.componentAppId = options.api.componentAppId;
+    this.componentLease = `component-token:${this.componentAppId}`;
   }
 
   // ------------------------------------------------------------------------------------------------ tickets
@@ -196,7 +216,7 @@ export class TokenManager implements TokenSource {
 
   async componentToken(): Promise<string> {
     return this.obtain({
-      lease: `component-token:${this.componentAppId}`,
+      lease: this.componentLease,
       read: async () => {
         const doc = (await this.platform.get(this.componentAppId))?.data;
         return doc?.componentToken && doc.componentTokenExpiresAt !== null
@@ -208,6 +228,7 @@ export class TokenManager implements TokenSource {
   }
 
   async componentTokenRejected(failedToken: string): Promise<void> {
+    this.remembered.delete(this.componentLease);
     await this.updatePlatform((doc) => {
       if (!doc.componentToken || this.open(doc.componentToken, 'componentToken') !== failedToken) return { result: undefined };
       return { result: undefined, next: { ...doc, componentToken: null, componentTokenExpiresAt: null } };
@@ -289,6 +310,7 @@ export class TokenManager implements TokenSource {
     appId: string,
     tokens: { accessToken?: string | undefined; expiresInSeconds?: number | undefined; refreshToken: string },
   ): Promise<void> {
+    this.remembered.delete(authorizerLease(appId));
     const now = this.clock();
     registerSecret(tokens.refreshToken);
     if (tokens.accessToken) registerSecret(tokens.accessToken);
@@ -327,7 +349,7 @@ export class TokenManager implements TokenSource {
 
   async authorizerToken(appId: string): Promise<string> {
     return this.obtain({
-      lease: `authorizer-token:${appId}`,
+      lease: authorizerLease(appId),
       read: async () => {
         const stored = await this.authorizers.get(appId);
         if (!stored)
@@ -346,6 +368,7 @@ export class TokenManager implements TokenSource {
   }
 
   async authorizerTokenRejected(appId: string, failedToken: string): Promise<void> {
+    this.remembered.delete(authorizerLease(appId));
     await updateWithRetry(this.authorizers, appId, ({ data }) =>
       data.accessToken && this.open(data.accessToken, `${appId}/access`) === failedToken
         ? { ...data, accessToken: null, accessTokenExpiresAt: null }
@@ -508,6 +531,7 @@ export class TokenManager implements TokenSource {
     reason: string,
     applies: (doc: AuthorizerTokensDoc) => boolean = () => true,
   ): Promise<'changed' | 'skipped' | 'missing'> {
+    this.remembered.delete(authorizerLease(appId));
     const outcome = await updateWithRetry(this.authorizers, appId, ({ data }) =>
       applies(data)
         ? {
@@ -535,12 +559,28 @@ export class TokenManager implements TokenSource {
     read: () => Promise<{ token: string; expiresAt: number } | null>;
     refresh: () => Promise<string>;
   }): Promise<string> {
+    const invocation = this.options.invocation?.();
+    if (invocation !== this.rememberedIn) {
+      this.remembered.clear();
+      this.rememberedIn = invocation;
+    }
+    const kept = this.remembered.get(spec.lease);
+    if (kept) {
+      const now = this.clock();
+      if (now - kept.readAt <= TOKEN_REUSE_MS && kept.expiresAt - now > this.refreshAheadMs) return kept.token;
+      this.remembered.delete(spec.lease);
+    }
     const deadline = this.clock() + this.waitMs;
     let pause = 20;
     for (;;) {
       const current = await joinInFlight(this.reading, spec.lease, spec.read);
       const now = this.clock();
-      if (current && current.expiresAt - now > this.refreshAheadMs) return current.token;
+      if (current && current.expiresAt - now > this.refreshAheadMs) {
+        // Only a read made in the invocation still under way is kept for it (one may have begun while reading).
+        if (invocation !== undefined && this.options.invocation?.() === invocation)
+          this.remembered.set(spec.lease, { ...current, readAt: now });
+        return current.token;
+      }
       const refreshed = await joinInFlight(this.refreshing, spec.lease, () => this.refreshUnderLease(spec));
       if (refreshed !== null) return refreshed;
       // Another instance holds the lease and is refreshing. A token that still works is good enough meanwhile.
@@ -621,6 +661,8 @@ export class TokenManager implements TokenSource {
 }
 
 /** The promise under way for `key` in `inFlight`, or a new one from `start` that every caller until it settles shares. */
+const authorizerLease = (appId: string) => `authorizer-token:${appId}`;
+
 function joinInFlight<T>(inFlight: Map<string, Promise<T>>, key: string, start: () => Promise<T>): Promise<T> {
   let running = inFlight.get(key);
   if (!running) {
