@@ -1,10 +1,11 @@
 /**
  * `npm run build`: one esbuild bundle per function (`functions/<name>/handler.ts` → `dist/<name>/bundle.js`, CommonJS
- * for SCF's Node 18) carrying only the configured store's adapter, store drivers and fast-xml-parser external and
- * shipped next to the bundles that need them, the api's OpenAPI document generated here, then a size table. A small
- * loader `dist/<name>/index.js` compiles the bundle from a V8 code cache made at build time, because compiling at
- * every cold start costs tens of milliseconds. Why each piece is as it is (drivers, adapters, zod locales, middy's
- * streams, the OpenAPI document, the code cache and when V8 takes it): docs/build.md.
+ * for SCF's Node 18) carrying only the configured store's adapter and the event shims of the deploy targets' providers
+ * (`--providers`, default SCF and FC), store drivers and fast-xml-parser external and shipped next to the bundles that
+ * need them, the api's OpenAPI document generated here, then a size table. A small loader `dist/<name>/index.js`
+ * compiles the bundle from a V8 code cache made at build time, because compiling at every cold start costs tens of
+ * milliseconds. Why each piece is as it is (drivers, adapters, provider shims, zod locales, middy's streams, the
+ * OpenAPI document, the code cache and when V8 takes it): docs/build.md.
  */
 
 import { execFile } from 'node:child_process';
@@ -15,6 +16,7 @@ import type { Script } from 'node:vm';
 import { build, type BuildOptions as EsbuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { LOCAL_WECHAT_DEFAULTS } from '../shared/runtime/config';
 import { OPENAPI_FILE } from '../shared/runtime/http/openapi';
+import { PROVIDERS, type Provider } from '../shared/runtime/shim/common';
 
 const root = resolve(__dirname, '..');
 
@@ -124,7 +126,7 @@ script.runInThisContext().call(module.exports, module.exports, require, module, 
 `;
 }
 
-/** The SCF context of every training invocation. */
+/** The SCF context of every SCF training invocation. */
 const TRAINING_CONTEXT = {
   request_id: 'code-cache-training',
   function_name: 'code-cache-training',
@@ -132,6 +134,10 @@ const TRAINING_CONTEXT = {
   memory_limit_in_mb: 256,
   time_limit_in_ms: 20_000,
 } as const;
+
+/** A function-URL request to a path no function serves, then a timer tick. */
+const TRAINING_PATH = '/.well-known/code-cache-training';
+const TRAINING_HEADERS = { host: 'localhost', accept: 'application/json', 'user-agent': 'wxa-deploy build' } as const;
 
 /**
  * What the child making a function's code cache invokes it with first, in the shapes of the triggers serverless.yml
@@ -141,8 +147,8 @@ export const TRAINING_INVOCATIONS = [
   {
     event: {
       httpMethod: 'GET',
-      path: '/.well-known/code-cache-training',
-      headers: { host: 'localhost', accept: 'application/json', 'user-agent': 'wxa-deploy build', 'x-scf-remote-addr': '127.0.0.1' },
+      path: TRAINING_PATH,
+      headers: { ...TRAINING_HEADERS, 'x-scf-remote-addr': '127.0.0.1' },
       queryString: {},
       body: null,
     },
@@ -153,6 +159,44 @@ export const TRAINING_INVOCATIONS = [
     context: TRAINING_CONTEXT,
   },
 ] as const;
+
+/** The same two invocations as FC 3.0 sends them (serverless.fc.yml's `http` and `timer` triggers: shim/fc.ts). */
+const FC_TRAINING_CONTEXT = {
+  requestId: 'code-cache-training',
+  function: { name: 'code-cache-training', handler: 'index.handler', memory: 256, timeout: 20 },
+} as const;
+export const FC_TRAINING_INVOCATIONS = [
+  {
+    event: {
+      version: 'v1',
+      rawPath: TRAINING_PATH,
+      headers: TRAINING_HEADERS,
+      queryParameters: {},
+      body: '',
+      isBase64Encoded: false,
+      requestContext: {
+        requestId: 'code-cache-training',
+        http: { method: 'GET', path: TRAINING_PATH, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'wxa-deploy build' },
+      },
+    },
+    context: FC_TRAINING_CONTEXT,
+  },
+  {
+    event: { triggerTime: '2026-01-01T00:00:00Z', triggerName: 'code-cache-training', payload: '' },
+    context: FC_TRAINING_CONTEXT,
+  },
+] as const;
+
+/**
+ * The invocations a bundle built for `providers` is trained with: SCF's when it carries SCF (the primary target),
+ * else FC's. A bundle with neither (AWS or local only: no deploy target) gets none: its cache then holds the top
+ * level only, as every event of another provider would be refused.
+ */
+export function trainingInvocations(providers: readonly Provider[]): readonly { event: unknown; context: unknown }[] {
+  if (providers.includes('scf')) return TRAINING_INVOCATIONS;
+  if (providers.includes('fc')) return FC_TRAINING_INVOCATIONS;
+  return [];
+}
 
 /** How long the producer waits for one training invocation; the cache is made when it is over or has waited that long. */
 const TRAINING_TIMEOUT_MS = 10_000;
@@ -196,12 +240,12 @@ export function trainingEnv(scratch: string, stores: readonly StoreKind[] = ['sq
 
 /**
  * Run by the child `node` that makes a code cache: loads the bundle through its loader, invokes its `handler` (if it
- * has one: a driver has none) with each training invocation, then writes the cache.
+ * has one: a driver has none) with each training invocation (`trainingInvocations`, as JSON), then writes the cache.
  */
 const PRODUCER = `
 const { createHash } = require('node:crypto');
 const { readFileSync, writeFileSync } = require('node:fs');
-const [loader, name, bundle, out] = process.argv.slice(1);
+const [loader, name, bundle, out, invocations] = process.argv.slice(1);
 const mod = require(loader);
 const loaded = globalThis[Symbol.for(${JSON.stringify(LOADED_BUNDLES)})].get(name);
 if (!loaded || loaded.cache !== 'none') throw new Error('expected a fresh compile of ' + name + ', got ' + (loaded && loaded.cache));
@@ -213,7 +257,7 @@ const invoke = ({ event, context }) => {
 };
 const train = async () => {
   if (typeof mod.handler !== 'function') return;
-  for (const invocation of ${JSON.stringify(TRAINING_INVOCATIONS)}) await invoke(invocation);
+  for (const invocation of JSON.parse(invocations)) await invoke(invocation);
 };
 train().then(() => {
   const data = loaded.script.createCachedData();
@@ -237,7 +281,7 @@ export function codeCacheNode(env: NodeJS.ProcessEnv): string | undefined {
 /**
  * Makes `dir`'s code cache with `node`: a child process without NODE_OPTIONS, so with V8's default flags, as the
  * runtime starts Node (`nodeFlags`: other flags, for a runtime started with them, or a test of V8's refusal), in the
- * training environment, with a scratch directory of its own.
+ * training environment, with a scratch directory of its own, invoked with the events of the providers it carries.
  */
 export function produceCodeCache(
   dir: string,
@@ -245,6 +289,7 @@ export function produceCodeCache(
   node = process.execPath,
   nodeFlags: readonly string[] = [],
   stores: readonly StoreKind[] = ['sqlite'],
+  providers: readonly Provider[] = DEFAULT_PROVIDERS,
 ): Promise<void> {
   const scratch = mkdtempSync(join(tmpdir(), 'wxa-code-cache-'));
   return new Promise<void>((resolvePromise, reject) => {
@@ -259,6 +304,7 @@ export function produceCodeCache(
         scriptName,
         join(dir, BUNDLE_FILES.bundle),
         join(dir, BUNDLE_FILES.codeCache),
+        JSON.stringify(trainingInvocations(providers)),
       ],
       { cwd: dir, env: { PATH: process.env.PATH ?? '', ...trainingEnv(scratch, stores) }, timeout: 60_000 },
       (error, _stdout, stderr) =>
@@ -364,6 +410,8 @@ export interface BuildOptions {
    * next to it; default from `STORE` (see `storesToShip`).
    */
   stores?: readonly StoreKind[];
+  /** The providers whose event shims the bundles carry; default from `PROVIDERS` (see `providersToShip`). */
+  providers?: readonly Provider[];
   /** The Node binary that makes each bundle's V8 code cache, or false for none; default `codeCacheNode(process.env)`. */
   codeCache?: string | false;
 }
@@ -374,6 +422,8 @@ export interface BundleReport {
   budgetBytes: number;
   /** The stores the bundle is built for (the only adapters it carries). */
   stores: readonly StoreKind[];
+  /** The providers the bundle is built for (the only shims it carries). */
+  providers: readonly Provider[];
   /** The vendored drivers: `bytes` of their code (`bundle.js`), `codeCacheBytes` of their V8 code cache (0: none). */
   drivers: { package: string; bytes: number; budgetBytes: number; codeCacheBytes: number }[];
   /** Size of `bundle.js.v8cache` and the Node that made it; undefined when none was made. */
@@ -411,6 +461,52 @@ export function storeDefines(stores: readonly StoreKind[]): Record<string, strin
       STORE_KINDS.map((kind) => [`process.env.WXA_BUNDLE_OMITS_${kind.toUpperCase()}`, JSON.stringify(String(!stores.includes(kind)))]),
     ),
   };
+}
+
+/**
+ * The providers a bundle carries by default: the two deploy targets, SCF (serverless.yml) and FC
+ * (serverless.fc.yml, `npm run deploy:fc`), which deploy the same `dist/`. AWS and local events reach only the
+ * source (`npm start`, jest), which carries every provider.
+ */
+export const DEFAULT_PROVIDERS: readonly Provider[] = ['scf', 'fc'];
+
+/**
+ * The providers whose event shims the bundles carry: `--providers=<p>[,<p>]|all` (or `--providers <list>`) wins;
+ * else `PROVIDERS`; else `DEFAULT_PROVIDERS`. A bundle answers the events of these providers only.
+ */
+export function providersToShip(argv: readonly string[], env: NodeJS.ProcessEnv): Provider[] {
+  const at = argv.findIndex((a) => a === '--providers' || a.startsWith('--providers='));
+  const flag = at < 0 ? undefined : argv[at]?.startsWith('--providers=') ? argv[at]?.slice('--providers='.length) : argv[at + 1];
+  if (at >= 0 && !flag) throw new Error(`--providers needs a list (${PROVIDERS.join(', ')} or all)`);
+  const text = flag ?? env.PROVIDERS ?? DEFAULT_PROVIDERS.join(',');
+  if (text === 'all') return [...PROVIDERS];
+  const named = text.split(',').map((s) => s.trim());
+  for (const provider of named) {
+    if (!(PROVIDERS as readonly string[]).includes(provider))
+      throw new Error(`unknown provider "${provider}" (${PROVIDERS.join(', ')} or all)`);
+  }
+  // In one order whatever the spelling, so reports and the bundle's error messages name them alike.
+  return PROVIDERS.filter((provider) => named.includes(provider));
+}
+
+/** The value of `--providers <list>` in `argv`: not a function name. */
+const providersValueIndex = (argv: readonly string[]) => {
+  const at = argv.indexOf('--providers');
+  return at < 0 ? -1 : at + 1;
+};
+
+/**
+ * What shared/runtime/shim/index.ts reads to leave out the shims of the providers a bundle is not built for: each
+ * `process.env.WXA_BUNDLE_OMITS_<PROVIDER>` becomes a constant, so esbuild drops the other providers' adapters.
+ */
+export function providerDefines(providers: readonly Provider[]): Record<string, string> {
+  if (providers.length === 0) throw new Error('a bundle is built for at least one provider (--providers=<provider>)');
+  return Object.fromEntries(
+    PROVIDERS.map((provider) => [
+      `process.env.WXA_BUNDLE_OMITS_${provider.toUpperCase()}`,
+      JSON.stringify(String(!providers.includes(provider))),
+    ]),
+  );
 }
 
 /**
@@ -459,17 +555,27 @@ function largestInputs(output: Metafile['outputs'][string] | undefined, count = 
 
 /**
  * Bundles `functions/<name>/handler.ts` into `dir` (bundle.js, its source map, meta.json and the loader index.js)
- * for `stores`, and returns the metafile's record of bundle.js. `openApiFromFile`: the api serves the OpenAPI
- * document the build wrote next to it (`writeOpenApiDocument`), so its bundle leaves the generator out.
+ * for `stores` and `providers`, and returns the metafile's record of bundle.js. `openApiFromFile`: the api serves the
+ * OpenAPI document the build wrote next to it (`writeOpenApiDocument`), so its bundle leaves the generator out.
  */
-async function bundleFunction(name: string, dir: string, stores: readonly StoreKind[], openApiFromFile: boolean) {
+async function bundleFunction(
+  name: string,
+  dir: string,
+  stores: readonly StoreKind[],
+  providers: readonly Provider[],
+  openApiFromFile: boolean,
+) {
   rmSync(dir, { recursive: true, force: true });
   const result = await build({
     entryPoints: [join(root, 'functions', name, 'handler.ts')],
     ...bundleOptions(dir),
     sourcemap: 'external',
     external: EXTERNAL_DRIVERS,
-    define: { ...storeDefines(stores), 'process.env.WXA_BUNDLE_OPENAPI_FILE': JSON.stringify(String(openApiFromFile)) },
+    define: {
+      ...storeDefines(stores),
+      ...providerDefines(providers),
+      'process.env.WXA_BUNDLE_OPENAPI_FILE': JSON.stringify(String(openApiFromFile)),
+    },
     plugins: [zodEnglishOnlyPlugin, lazyBuiltinsPlugin],
     logLevel: 'warning',
   });
@@ -506,7 +612,8 @@ require(loader).handler(JSON.parse(eventJson), JSON.parse(contextJson)).then((re
  */
 async function writeOpenApiDocument(dir: string, stores: readonly StoreKind[], scratch: string): Promise<void> {
   const generator = join(scratch, OPENAPI_FUNCTION);
-  await bundleFunction(OPENAPI_FUNCTION, generator, stores, false);
+  // Never shipped, and asked with an SCF event whatever providers the shipped bundles carry: it carries them all.
+  await bundleFunction(OPENAPI_FUNCTION, generator, stores, PROVIDERS, false);
   mkdirSync(join(scratch, 'store'), { recursive: true });
   const [request] = TRAINING_INVOCATIONS;
   const event = { ...request.event, path: '/openapi.json' };
@@ -534,7 +641,9 @@ async function writeOpenApiDocument(dir: string, stores: readonly StoreKind[], s
 export async function buildFunctions(names = functionNames(), options: BuildOptions = {}): Promise<BundleReport[]> {
   const outdir = options.outdir ?? join(root, 'dist');
   const stores = options.stores ?? storesToShip([], process.env);
-  storeDefines(stores); // refuses an empty list before anything is built
+  const providers = options.providers ?? providersToShip([], process.env);
+  storeDefines(stores); // refuse an empty list before anything is built
+  providerDefines(providers);
   const cacheNode = options.codeCache === undefined ? codeCacheNode(process.env) : options.codeCache || undefined;
   const packages = [...new Set(stores.flatMap((kind) => (kind === 'sqlite' ? [] : [STORE_DRIVERS[kind]]))), ...RARELY_USED_PACKAGES];
 
@@ -566,7 +675,7 @@ export async function buildFunctions(names = functionNames(), options: BuildOpti
     for (const name of names) {
       const dir = join(outdir, name);
       rmSync(dir, { recursive: true, force: true });
-      const output = await bundleFunction(name, dir, stores, true);
+      const output = await bundleFunction(name, dir, stores, providers, true);
       if (name === OPENAPI_FUNCTION) await writeOpenApiDocument(dir, stores, join(scratch, 'openapi'));
       // The store drivers go next to every bundle; a rarely used package next to the bundles that require it.
       const required = new Set((output?.imports ?? []).filter((i) => i.external).map((i) => i.path));
@@ -583,6 +692,7 @@ export async function buildFunctions(names = functionNames(), options: BuildOpti
         bytes: output?.bytes ?? 0,
         budgetBytes: FUNCTION_BUDGET_BYTES,
         stores,
+        providers,
         drivers: shipped.map(({ package: pkg, bytes, budgetBytes, codeCacheBytes }) => ({
           package: pkg,
           bytes,
@@ -599,7 +709,7 @@ export async function buildFunctions(names = functionNames(), options: BuildOpti
       await Promise.all(
         reports.map(async (report) => {
           const dir = join(outdir, report.name);
-          await produceCodeCache(dir, `${report.name}/${BUNDLE_FILES.bundle}`, cacheNode, [], stores);
+          await produceCodeCache(dir, `${report.name}/${BUNDLE_FILES.bundle}`, cacheNode, [], stores, providers);
           const file = join(dir, BUNDLE_FILES.codeCache);
           report.codeCache = { bytes: statSync(file).size, node: readCodeCacheHeader(file)?.node ?? '?' };
         }),
@@ -633,6 +743,11 @@ export function formatSizeTable(reports: readonly BundleReport[]): string {
       : '+ index.js (loader) in each; no code cache (--no-code-cache or CODE_CACHE_NODE=off)',
   );
   lines.push(`+ built for STORE=${reports[0]?.stores.join(',') ?? '?'}: the adapters of the other stores are left out`);
+  const providers = reports[0]?.providers ?? [];
+  const omitted = PROVIDERS.filter((provider) => !providers.includes(provider));
+  lines.push(
+    `+ built for PROVIDERS=${providers.join(',')}: ${omitted.length > 0 ? `the shims of ${omitted.join(', ')} are left out` : 'every provider shim'}`,
+  );
   const drivers = [...new Map(reports.flatMap((r) => r.drivers).map((d) => [d.package, d])).values()];
   for (const d of drivers) {
     const over = d.bytes > d.budgetBytes ? '  OVER BUDGET' : '';
@@ -649,9 +764,10 @@ export function formatSizeTable(reports: readonly BundleReport[]): string {
 if (require.main === module) {
   const started = Date.now();
   const args = process.argv.slice(2);
-  const names = args.filter((a) => !a.startsWith('--'));
+  const names = args.filter((a, i) => !a.startsWith('--') && i !== providersValueIndex(args));
   buildFunctions(names.length ? names : undefined, {
     stores: storesToShip(args, process.env),
+    providers: providersToShip(args, process.env),
     ...(args.includes('--no-code-cache') ? { codeCache: false as const } : {}),
   })
     .then((reports) => {

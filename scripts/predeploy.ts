@@ -5,7 +5,7 @@
  *   malformed variable stops the deployment with the whole list, instead of a function failing at its first
  *   cold start (Serverless Devs renders an unset `${env('X', '')}` as '', which the component leaves out);
  * - checks the bundle exists and carries the driver of the configured STORE and the packages it requires on rare
- *   paths (fast-xml-parser: see docs/build.md);
+ *   paths (fast-xml-parser: see docs/build.md), and the event shim of the template's provider (SCF or FC);
  * - warns (without stopping the deployment) when a bundle's V8 code cache was made by another Node than the runtime
  *   the template declares: the function then compiles its bundle at every cold start (see docs/build.md).
  *
@@ -16,6 +16,7 @@ import { dirname, join, resolve } from 'node:path';
 import { type RenderedResource, renderTemplate, repoRoot } from '../infra/scf/render';
 import { isAppError } from '../shared/domain/errors';
 import { parseConfig } from '../shared/runtime/config';
+import { PROVIDERS, type Provider } from '../shared/runtime/shim/common';
 import { BUNDLE_FILES, RARELY_USED_PACKAGES, readCodeCacheHeader, STORE_DRIVERS } from './build';
 
 /** Environment-map key per provider template: SCF (our component) and Alibaba FC3. */
@@ -34,6 +35,27 @@ function rarelyUsedPackagesOf(code: string): string[] {
   };
   const required = Object.values(meta.outputs).flatMap((output) => (output.imports ?? []).filter((i) => i.external).map((i) => i.path));
   return RARELY_USED_PACKAGES.filter((pkg) => required.includes(pkg));
+}
+
+/** The provider whose events a resource's function receives: FC for component fc3, SCF for ours (infra/scf). */
+const providerOfResource = (resource: RenderedResource): Provider | undefined =>
+  resource.component === 'fc3' ? 'fc' : /(^|[\\/])infra[\\/]scf$/.test(resource.component) ? 'scf' : undefined;
+
+/**
+ * The providers whose event shims the bundle in `code` carries (scripts/build.ts `--providers`), from the build's
+ * metafile: the shim files with code in bundle.js. Undefined without a metafile, or one that names no shim.
+ */
+function providersOf(code: string): Provider[] | undefined {
+  const metaFile = join(code, 'meta.json');
+  if (!existsSync(metaFile)) return undefined;
+  const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as {
+    outputs: Record<string, { inputs?: Record<string, { bytesInOutput: number }> }>;
+  };
+  const held = Object.values(meta.outputs).flatMap((output) =>
+    Object.entries(output.inputs ?? {}).flatMap(([input, { bytesInOutput }]) => (bytesInOutput > 0 ? [input] : [])),
+  );
+  const carried = PROVIDERS.filter((provider) => held.some((input) => input.endsWith(`shared/runtime/shim/${provider}.ts`)));
+  return carried.length > 0 ? carried : undefined;
 }
 
 export function checkResources(resources: Record<string, RenderedResource>, templateDir: string): string[] {
@@ -58,6 +80,13 @@ export function checkResources(resources: Record<string, RenderedResource>, temp
     if (!existsSync(join(code, 'index.js'))) {
       problems.push(`${name}: ${resource.props.code}/index.js is missing (npm run build)`);
       continue;
+    }
+    const provider = providerOfResource(resource);
+    const carried = providersOf(code);
+    if (provider && carried && !carried.includes(provider)) {
+      problems.push(
+        `${name}: ${resource.props.code} carries no ${provider} shim (built for PROVIDERS=${carried.join(',')}), so it would refuse every event: PROVIDERS=${[...carried, provider].join(',')} npm run build`,
+      );
     }
     for (const pkg of rarelyUsedPackagesOf(code)) {
       if (!existsSync(join(code, 'node_modules', pkg, 'index.js'))) {

@@ -26,6 +26,7 @@ import {
   CJS_WRAPPER,
   classicZodInputs,
   DRIVER_BUDGET_BYTES,
+  FC_TRAINING_INVOCATIONS,
   FUNCTION_BUDGET_BYTES,
   formatSizeTable,
   functionNames,
@@ -38,6 +39,7 @@ import {
   readCodeCacheHeader,
   TRAINING_INVOCATIONS,
   trainingEnv,
+  trainingInvocations,
 } from '../scripts/build';
 import { LOCAL_WECHAT_DEFAULTS } from '../shared/runtime/config';
 import { OPENAPI_FILE } from '../shared/runtime/http/openapi';
@@ -111,11 +113,19 @@ function baseEnv(name: string): Record<string, string> {
   };
 }
 
-function invoke(name: string, event: unknown, env: Record<string, string>, dir = join(dist, name)): RunReport {
-  const eventFile = join(work, `${name}-${Math.random().toString(36).slice(2)}.json`);
-  const contextFile = join(work, 'context.json');
+/** `context`: the provider's context object, SCF's by default. */
+function invoke(
+  name: string,
+  event: unknown,
+  env: Record<string, string>,
+  dir = join(dist, name),
+  context: unknown = { ...scfContext, function_name: name },
+): RunReport {
+  const id = Math.random().toString(36).slice(2);
+  const eventFile = join(work, `${name}-${id}.json`);
+  const contextFile = join(work, `${name}-${id}.context.json`);
   writeFileSync(eventFile, JSON.stringify(event));
-  writeFileSync(contextFile, JSON.stringify({ ...scfContext, function_name: name }));
+  writeFileSync(contextFile, JSON.stringify(context));
   const child = spawnSync(process.execPath, [runner, join(dir, 'index.js'), eventFile, contextFile], {
     cwd: work,
     env,
@@ -423,6 +433,80 @@ describe('a bundle built for one store', () => {
       expect(tick.error?.name).toBe('MongoServerSelectionError');
       expect(new URL(env.MONGODB_URL ?? '').hostname).toBe('127.0.0.1');
     }
+  });
+});
+
+describe('a bundle built for some providers', () => {
+  /** The shim files whose code is in a bundle.js (the metafile's inputs also list what esbuild read, then dropped). */
+  const shims = (dir: string) => {
+    const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as {
+      outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }>;
+    };
+    return Object.entries(meta.outputs)
+      .filter(([file]) => file.endsWith(BUNDLE_FILES.bundle))
+      .flatMap(([, output]) => Object.entries(output.inputs).filter(([, input]) => input.bytesInOutput > 0))
+      .map(([input]) => /shared\/runtime\/shim\/([a-z]+)\.ts$/.exec(input)?.[1])
+      .filter((shim) => shim !== undefined)
+      .sort();
+  };
+  /** A string of shim/scf.ts only (the function URL's request-id header), which survives minification. */
+  const SCF_MARKER = 'x-scf-request-id';
+  const fixture = (kind: string) => JSON.parse(readFileSync(join(fixtures, `${kind}.json`), 'utf8')) as Record<string, unknown>;
+  // (No `name`: the bundle is minified, class names with it.)
+  const notInBundle = (kind: string, provider: string, built: string) => ({
+    code: 'TRIGGER_PROVIDER_NOT_IN_BUNDLE',
+    message: `${kind} event: this bundle carries no ${provider} shim (built for PROVIDERS=${built}): rebuild with PROVIDERS=${built},${provider} npm run build`,
+  });
+
+  it('by default carries the shims of the deploy targets, SCF and FC, and refuses an AWS or local event by name', () => {
+    for (const report of reports) {
+      expect({ name: report.name, providers: report.providers }).toEqual({ name: report.name, providers: ['scf', 'fc'] });
+      expect({ name: report.name, shims: shims(join(dist, report.name)) }).toEqual({
+        name: report.name,
+        shims: ['common', 'fc', 'index', 'scf'],
+      });
+      expect(readFileSync(join(dist, report.name, BUNDLE_FILES.bundle), 'utf8')).toContain(SCF_MARKER);
+    }
+    // The SCF events are answered by every function (above); FC's too, as serverless.fc.yml deploys the same dist.
+    const [fcRequest] = FC_TRAINING_INVOCATIONS;
+    const fc = invoke('unbind', fcRequest.event, baseEnv('unbind'), join(dist, 'unbind'), fixture('contexts').fc);
+    expect(fc.result?.statusCode).toBe(404);
+    expect(JSON.parse(fc.result?.body ?? '{}')).toMatchObject({ error: { code: 'ROUTE_NOT_FOUND' } });
+    const aws = invoke('unbind', fixture('aws-v2'), baseEnv('unbind'));
+    expect(aws.error).toEqual(expect.objectContaining(notInBundle('aws-v2', 'aws', 'scf,fc')));
+    const local = invoke('maintenance', fixture('local-timer'), baseEnv('maintenance'));
+    expect(local.error).toEqual(expect.objectContaining(notInBundle('local-timer', 'local', 'scf,fc')));
+  });
+
+  it('built for FC only, leaves the SCF shim out, refuses an SCF event by name, and answers the FC events it is trained with', async () => {
+    const out = join(work, 'fc-only');
+    const built = await buildFunctions(['unbind', 'maintenance'], { outdir: out, stores: ['sqlite'], providers: ['fc'] });
+    expect(built.map((r) => r.providers)).toEqual([['fc'], ['fc']]);
+    for (const name of ['unbind', 'maintenance']) {
+      expect(shims(join(out, name))).toEqual(['common', 'fc', 'index']);
+      expect(readFileSync(join(out, name, BUNDLE_FILES.bundle), 'utf8')).not.toContain(SCF_MARKER);
+      mkdirSync(join(out, name, 'node_modules'), { recursive: true });
+      symlinkSync(join(root, 'node_modules', 'better-sqlite3'), join(out, name, 'node_modules', 'better-sqlite3'), 'dir');
+    }
+    expect(built.find((r) => r.name === 'unbind')?.bytes).toBeLessThan(reports.find((r) => r.name === 'unbind')?.bytes ?? 0);
+
+    const timer = fnOf('maintenance').timers[0];
+    const scf = invoke('maintenance', timerEvent(timer?.name ?? '', timer?.payload), baseEnv('maintenance'), join(out, 'maintenance'));
+    expect(scf.error).toEqual(expect.objectContaining(notInBundle('scf-timer', 'scf', 'fc')));
+    const url = invoke('unbind', urlEvent('GET', '/', null), baseEnv('unbind'), join(out, 'unbind'));
+    expect(url.error).toEqual(expect.objectContaining(notInBundle('scf-url', 'scf', 'fc')));
+
+    // Its code cache is made after FC's training invocations (it would refuse SCF's), which it answers in the
+    // training configuration, locally; V8 takes the cache.
+    expect(trainingInvocations(['fc'])).toBe(FC_TRAINING_INVOCATIONS);
+    const env = { PATH: process.env.PATH ?? '', ...trainingEnv(join(work, 'training-fc')) } as Record<string, string>;
+    const [request, tick] = FC_TRAINING_INVOCATIONS;
+    const answered = invoke('unbind', request.event, env, join(out, 'unbind'), request.context);
+    expect(answered.result?.statusCode).toBe(404);
+    expect(JSON.parse(answered.result?.body ?? '{}')).toMatchObject({ error: { code: 'ROUTE_NOT_FOUND' } });
+    expect(answered.caches).toEqual({ 'unbind/bundle.js': 'used' });
+    const ticked = invoke('maintenance', tick.event, env, join(out, 'maintenance'), tick.context);
+    expect(ticked.result).toEqual({ purged: expect.any(Number) });
   });
 });
 

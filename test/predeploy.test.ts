@@ -100,6 +100,28 @@ describe('checkResources', () => {
       rmSync(join(dir, 'dist', 'review', 'meta.json'));
     }
   });
+  it('refuses a bundle built without the shim of the template provider', () => {
+    const resources = renderTemplate(scfFile, COMPLETE);
+    const built = (...shims: string[]) => ({
+      outputs: {
+        'dist/api/bundle.js': {
+          imports: [],
+          inputs: Object.fromEntries(shims.map((shim) => [`shared/runtime/shim/${shim}.ts`, { bytesInOutput: shim === 'aws' ? 0 : 100 }])),
+        },
+      },
+    });
+    try {
+      // aws.ts read by esbuild but none of its code kept: not carried.
+      writeFileSync(join(dir, 'dist', 'api', 'meta.json'), JSON.stringify(built('common', 'index', 'fc', 'aws')));
+      expect(checkResources(resources, dir)).toEqual([
+        './dist/api carries no scf shim (built for PROVIDERS=fc), so it would refuse every event: PROVIDERS=fc,scf npm run build (api)',
+      ]);
+      writeFileSync(join(dir, 'dist', 'api', 'meta.json'), JSON.stringify(built('common', 'index', 'scf', 'fc')));
+      expect(checkResources(resources, dir)).toEqual([]);
+    } finally {
+      rmSync(join(dir, 'dist', 'api', 'meta.json'));
+    }
+  });
   it('refuses malformed values and a bundle built for another store', () => {
     const resources = renderTemplate(scfFile, {
       ...COMPLETE,

@@ -33,7 +33,7 @@ const requestFields = () => ({
   isBase64Encoded: z.nullish(z.boolean()),
 });
 
-const v1EventSchema = builtOnFirstUse(() => {
+const v1EventSchema = /* @__PURE__ */ builtOnFirstUse(() => {
   const multiMap = z.nullish(z.record(z.string(), z.array(z.string())));
   return z.object({
     resource: z.optional(z.string()),
@@ -57,7 +57,7 @@ const v1EventSchema = builtOnFirstUse(() => {
 });
 export type AwsV1Event = z.infer<ReturnType<typeof v1EventSchema>>;
 
-const v2EventSchema = builtOnFirstUse(() =>
+const v2EventSchema = /* @__PURE__ */ builtOnFirstUse(() =>
   z.object({
     version: z.literal('2.0'),
     routeKey: z.optional(z.string()),
@@ -78,7 +78,7 @@ const v2EventSchema = builtOnFirstUse(() =>
 );
 export type AwsV2Event = z.infer<ReturnType<typeof v2EventSchema>>;
 
-const scheduleEventSchema = builtOnFirstUse(() =>
+const scheduleEventSchema = /* @__PURE__ */ builtOnFirstUse(() =>
   z.object({
     source: z.literal('aws.events'),
     'detail-type': z.literal('Scheduled Event'),
@@ -89,7 +89,7 @@ const scheduleEventSchema = builtOnFirstUse(() =>
 );
 export type AwsScheduleEvent = z.infer<ReturnType<typeof scheduleEventSchema>>;
 
-const contextSchema = builtOnFirstUse(() =>
+const contextSchema = /* @__PURE__ */ builtOnFirstUse(() =>
   z.object({
     awsRequestId: z.catch(z.optional(z.string()), undefined),
     functionName: z.catch(z.optional(z.string()), undefined),
@@ -98,7 +98,7 @@ const contextSchema = builtOnFirstUse(() =>
   }),
 );
 
-const realContextSchema = builtOnFirstUse(() =>
+const realContextSchema = /* @__PURE__ */ builtOnFirstUse(() =>
   z.looseObject({
     awsRequestId: z.string(),
     functionName: z.string(),

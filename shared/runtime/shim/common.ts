@@ -30,6 +30,12 @@ export type ProviderKind =
   | 'local-http'
   | 'local-timer';
 
+/** The providers a shim exists for: each `ProviderKind` is `<provider>-<trigger>`. */
+export const PROVIDERS = ['scf', 'fc', 'aws', 'local'] as const;
+export type Provider = (typeof PROVIDERS)[number];
+
+export const providerOf = (kind: ProviderKind): Provider => kind.slice(0, kind.indexOf('-')) as Provider;
+
 export interface ScheduledEvent {
   kind: 'schedule';
   provider: ProviderKind;
@@ -58,6 +64,16 @@ export class MalformedTriggerEventError extends ValidationError {
 /** A function deployed without a handler for the trigger that fired (e.g. a timer on an HTTP-only function). */
 export class NoHandlerForTriggerError extends AppError {
   readonly code = 'TRIGGER_HANDLER_MISSING';
+  readonly category = 'internal' as const;
+}
+
+/**
+ * A known provider's event reached a bundle built without that provider's shim (scripts/build.ts `--providers`):
+ * the event is recognised, so the error names its provider, but it can't be read nor answered in that provider's
+ * shape. A build mistake, not the caller's: thrown to the platform, which records the failed invocation.
+ */
+export class ProviderNotInBundleError extends AppError {
+  readonly code = 'TRIGGER_PROVIDER_NOT_IN_BUNDLE';
   readonly category = 'internal' as const;
 }
 

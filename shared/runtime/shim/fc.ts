@@ -23,7 +23,7 @@ import {
   timerToScheduledEvent,
 } from './common';
 
-const httpEventSchema = builtOnFirstUse(() =>
+const httpEventSchema = /* @__PURE__ */ builtOnFirstUse(() =>
   z.object({
     version: z.literal('v1'),
     /** Still percent-encoded; `requestContext.http.path` is the decoded one. */
@@ -45,7 +45,7 @@ const httpEventSchema = builtOnFirstUse(() =>
 );
 export type FcHttpEvent = z.infer<ReturnType<typeof httpEventSchema>>;
 
-const timerEventSchema = builtOnFirstUse(() =>
+const timerEventSchema = /* @__PURE__ */ builtOnFirstUse(() =>
   z.object({
     triggerTime: z.string(),
     triggerName: z.string().check(z.minLength(1)),
@@ -54,7 +54,7 @@ const timerEventSchema = builtOnFirstUse(() =>
 );
 export type FcTimerEvent = z.infer<ReturnType<typeof timerEventSchema>>;
 
-const contextSchema = builtOnFirstUse(() => {
+const contextSchema = /* @__PURE__ */ builtOnFirstUse(() => {
   const lenientNumber = z.catch(z.optional(z.number()), undefined);
   const lenientString = z.catch(z.optional(z.string()), undefined);
   return z.object({

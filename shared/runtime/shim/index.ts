@@ -6,7 +6,8 @@
  *   exports.main_handler = exports.handler = makeCloudHandler({ http: middyfiedHandler, schedule: cronJob });
  *
  * Normalisation rules are listed in common.ts; provider quirks in scf.ts, fc.ts, aws.ts, local.ts. Each
- * provider's schemas are built when its first event arrives (`builtOnFirstUse`), not at import.
+ * provider's schemas are built when its first event arrives (`builtOnFirstUse`), not at import. A function bundle
+ * carries only the providers it is built for (see `shims` below); the source carries them all.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { awsContext, awsScheduleToScheduledEvent, awsV1ToHttpEvent, awsV2ToHttpEvent, toAwsV1Result, toAwsV2Result } from './aws';
@@ -15,7 +16,11 @@ import {
   decodeRawEvent,
   MalformedTriggerEventError,
   NoHandlerForTriggerError,
+  PROVIDERS,
+  type Provider,
   type ProviderKind,
+  ProviderNotInBundleError,
+  providerOf,
   type ScheduledEvent,
   ShimUsageError,
   standInHttpEvent,
@@ -31,7 +36,10 @@ export {
   FALLBACK_TIME_LIMIT_MS,
   MalformedTriggerEventError,
   NoHandlerForTriggerError,
+  PROVIDERS,
+  type Provider,
   type ProviderKind,
+  ProviderNotInBundleError,
   type ScheduledEvent,
   type ShimUsageCode,
   ShimUsageError,
@@ -47,37 +55,106 @@ export type HttpProviderKind = 'scf-apigw' | 'scf-url' | 'fc-http' | 'aws-v1' | 
 export type ScheduleProviderKind = Exclude<ProviderKind, HttpProviderKind>;
 
 type ToHttpEvent = (raw: unknown, rawContext: unknown, receivedAtMs: number) => APIGatewayProxyEvent;
-const httpAdapters: Record<HttpProviderKind, { toEvent: ToHttpEvent; toResult: (result: APIGatewayProxyResult) => unknown }> = {
-  'scf-apigw': { toEvent: scfApigwToHttpEvent, toResult: toFoldedResult },
-  'scf-url': { toEvent: scfUrlToHttpEvent, toResult: toFoldedResult },
-  'fc-http': { toEvent: fcHttpToHttpEvent, toResult: toFoldedResult },
-  'aws-v1': { toEvent: awsV1ToHttpEvent, toResult: toAwsV1Result },
-  'aws-v2': { toEvent: awsV2ToHttpEvent, toResult: toAwsV2Result },
-  'local-http': { toEvent: localToHttpEvent, toResult: toLocalResult },
-};
-
-const scheduleAdapters: Record<ScheduleProviderKind, (raw: unknown) => ScheduledEvent> = {
-  'scf-timer': scfTimerToScheduledEvent,
-  'fc-timer': fcTimerToScheduledEvent,
-  'aws-schedule': awsScheduleToScheduledEvent,
-  'local-timer': localTimerToScheduledEvent,
-};
-
+type HttpAdapter = { toEvent: ToHttpEvent; toResult: (result: APIGatewayProxyResult) => unknown };
+type ScheduleAdapter = (raw: unknown) => ScheduledEvent;
 type ContextBuilder = (rawContext: unknown, startedAtMs: number, now: () => number) => Context;
-const contextBuilders: Record<ProviderKind, ContextBuilder> = {
-  'scf-apigw': scfContext,
-  'scf-url': scfContext,
-  'scf-timer': scfContext,
-  'fc-http': fcContext,
-  'fc-timer': fcContext,
-  'aws-v1': awsContext,
-  'aws-v2': awsContext,
-  'aws-schedule': awsContext,
-  'local-http': localContext,
-  'local-timer': localContext,
+
+/** One provider's adapters: a converter for each trigger kind of that provider (all of them), and its context builder. */
+type KindsOf<P extends Provider, K extends ProviderKind> = Extract<K, `${P}-${string}`>;
+interface ProviderShim<P extends Provider> {
+  http: { [K in KindsOf<P, HttpProviderKind>]: HttpAdapter };
+  schedule: { [K in KindsOf<P, ScheduleProviderKind>]: ScheduleAdapter };
+  context: ContextBuilder;
+}
+type AnyShim = {
+  http: Partial<Record<HttpProviderKind, HttpAdapter>>;
+  schedule: Partial<Record<ScheduleProviderKind, ScheduleAdapter>>;
+  context: ContextBuilder;
 };
 
-export const isHttpKind = (kind: ProviderKind): kind is HttpProviderKind => Object.hasOwn(httpAdapters, kind);
+/**
+ * The shims this code carries. A function bundle carries only the providers it is built for (scripts/build.ts
+ * `--providers`, default the deploy targets SCF and FC): the build replaces each `process.env.WXA_BUNDLE_OMITS_<P>`
+ * with "true" or "false" (an esbuild `define`), so a provider left out is a constant branch, dropped with its
+ * adapters. Under tsx and jest they are unset: every provider is carried.
+ */
+const shims: { [P in Provider]: ProviderShim<P> | undefined } = {
+  scf:
+    process.env.WXA_BUNDLE_OMITS_SCF === 'true'
+      ? undefined
+      : {
+          http: {
+            'scf-apigw': { toEvent: scfApigwToHttpEvent, toResult: toFoldedResult },
+            'scf-url': { toEvent: scfUrlToHttpEvent, toResult: toFoldedResult },
+          },
+          schedule: { 'scf-timer': scfTimerToScheduledEvent },
+          context: scfContext,
+        },
+  fc:
+    process.env.WXA_BUNDLE_OMITS_FC === 'true'
+      ? undefined
+      : {
+          http: { 'fc-http': { toEvent: fcHttpToHttpEvent, toResult: toFoldedResult } },
+          schedule: { 'fc-timer': fcTimerToScheduledEvent },
+          context: fcContext,
+        },
+  aws:
+    process.env.WXA_BUNDLE_OMITS_AWS === 'true'
+      ? undefined
+      : {
+          http: {
+            'aws-v1': { toEvent: awsV1ToHttpEvent, toResult: toAwsV1Result },
+            'aws-v2': { toEvent: awsV2ToHttpEvent, toResult: toAwsV2Result },
+          },
+          schedule: { 'aws-schedule': awsScheduleToScheduledEvent },
+          context: awsContext,
+        },
+  local:
+    process.env.WXA_BUNDLE_OMITS_LOCAL === 'true'
+      ? undefined
+      : {
+          http: { 'local-http': { toEvent: localToHttpEvent, toResult: toLocalResult } },
+          schedule: { 'local-timer': localTimerToScheduledEvent },
+          context: localContext,
+        },
+};
+
+const HTTP_KINDS: ReadonlySet<ProviderKind> = new Set<HttpProviderKind>([
+  'scf-apigw',
+  'scf-url',
+  'fc-http',
+  'aws-v1',
+  'aws-v2',
+  'local-http',
+]);
+export const isHttpKind = (kind: ProviderKind): kind is HttpProviderKind => HTTP_KINDS.has(kind);
+
+/** The providers whose shims this code carries. */
+export const carriedProviders = (): Provider[] => PROVIDERS.filter((provider) => shims[provider] !== undefined);
+
+/** The shim of `kind`'s provider, or a ProviderNotInBundleError that says how to build one that has it. */
+function shimOf(kind: ProviderKind): AnyShim {
+  const provider = providerOf(kind);
+  const shim: AnyShim | undefined = shims[provider];
+  if (shim) return shim;
+  const built = carriedProviders().join(',');
+  throw new ProviderNotInBundleError(
+    `${kind} event: this bundle carries no ${provider} shim (built for PROVIDERS=${built}): rebuild with PROVIDERS=${built},${provider} npm run build`,
+    { details: { kind, provider, carried: carriedProviders() } },
+  );
+}
+
+function httpAdapterOf(kind: HttpProviderKind): HttpAdapter {
+  const adapter = shimOf(kind).http[kind];
+  if (!adapter) throw new ShimUsageError('TRIGGER_KIND_MISMATCH', `${kind} has no HTTP adapter`);
+  return adapter;
+}
+
+function scheduleAdapterOf(kind: ScheduleProviderKind): ScheduleAdapter {
+  const adapter = shimOf(kind).schedule[kind];
+  if (!adapter) throw new ShimUsageError('TRIGGER_KIND_MISMATCH', `${kind} has no timer adapter`);
+  return adapter;
+}
 
 /**
  * Tells providers apart by fields that identify them (§2.7 of the stack reference), never by a field that happens
@@ -118,18 +195,18 @@ export function toHttpEvent(
   receivedAtMs: number = Date.now(),
 ): APIGatewayProxyEvent {
   if (!isHttpKind(kind)) throw new ShimUsageError('TRIGGER_KIND_MISMATCH', `${kind} is not an HTTP trigger`);
-  return httpAdapters[kind].toEvent(raw, rawContext, receivedAtMs);
+  return httpAdapterOf(kind).toEvent(raw, rawContext, receivedAtMs);
 }
 
 export function toScheduledEvent(kind: ProviderKind, raw: unknown): ScheduledEvent {
   if (isHttpKind(kind)) throw new ShimUsageError('TRIGGER_KIND_MISMATCH', `${kind} is not a timer trigger`);
-  return scheduleAdapters[kind](raw);
+  return scheduleAdapterOf(kind)(raw);
 }
 
 /** What the provider's gateway expects as the function's return value for an HTTP request. */
 export function toProviderResult(kind: ProviderKind, result: APIGatewayProxyResult): unknown {
   if (!isHttpKind(kind)) throw new ShimUsageError('TRIGGER_KIND_MISMATCH', `${kind} takes no HTTP result`);
-  return httpAdapters[kind].toResult(result);
+  return httpAdapterOf(kind).toResult(result);
 }
 
 /**
@@ -138,7 +215,7 @@ export function toProviderResult(kind: ProviderKind, result: APIGatewayProxyResu
  * providers that state no limit. The provider's own context fields are kept alongside.
  */
 export function toLambdaContext(kind: ProviderKind, rawContext: unknown, startedAtMs: number, now: () => number = Date.now): Context {
-  return contextBuilders[kind](rawContext, startedAtMs, now);
+  return shimOf(kind).context(rawContext, startedAtMs, now);
 }
 
 /** What can be read of a request line from an event (already decoded) that failed conversion, for the access log only. */
@@ -168,6 +245,7 @@ export function makeCloudHandler(
     // FC hands the event over as a Buffer of JSON: parsed once here; detection and conversion take the value.
     const rawEvent = decodeRawEvent(undefined, received);
     const kind = detectProvider(rawEvent);
+    shimOf(kind); // an event of a provider this bundle was built without fails here, named (ProviderNotInBundleError)
     if (isHttpKind(kind)) {
       if (!handlers.http)
         throw new NoHandlerForTriggerError(`this function has no HTTP handler but a ${kind} trigger fired`, { details: { kind } });

@@ -20,7 +20,7 @@ import {
   timerToScheduledEvent,
 } from './common';
 
-const localHttpEventSchema = builtOnFirstUse(() =>
+const localHttpEventSchema = /* @__PURE__ */ builtOnFirstUse(() =>
   z.object({
     kind: z.literal('local-http'),
     method: z.string().check(z.minLength(1)),
@@ -42,7 +42,7 @@ const localHttpEventSchema = builtOnFirstUse(() =>
 );
 export type LocalHttpEvent = z.infer<ReturnType<typeof localHttpEventSchema>>;
 
-const localTimerEventSchema = builtOnFirstUse(() =>
+const localTimerEventSchema = /* @__PURE__ */ builtOnFirstUse(() =>
   z.object({
     kind: z.literal('local-timer'),
     triggerName: z.string().check(z.minLength(1)),
@@ -53,7 +53,7 @@ const localTimerEventSchema = builtOnFirstUse(() =>
 );
 export type LocalTimerEvent = z.infer<ReturnType<typeof localTimerEventSchema>>;
 
-const localContextSchema = builtOnFirstUse(() =>
+const localContextSchema = /* @__PURE__ */ builtOnFirstUse(() =>
   z.object({
     requestId: z.catch(z.optional(z.string()), undefined),
     functionName: z.catch(z.optional(z.string()), undefined),
