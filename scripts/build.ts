@@ -410,7 +410,7 @@ export interface BuildOptions {
    * next to it; default from `STORE` (see `storesToShip`).
    */
   stores?: readonly StoreKind[];
-  /** The providers whose event shims the bundles carry; default from `PROVIDERS` (see `providersToShip`). */
+  /** The providers whose event shims the bundles carry; default from `WXA_PROVIDERS` (see `providersToShip`). */
   providers?: readonly Provider[];
   /** The Node binary that makes each bundle's V8 code cache, or false for none; default `codeCacheNode(process.env)`. */
   codeCache?: string | false;
@@ -472,13 +472,13 @@ export const DEFAULT_PROVIDERS: readonly Provider[] = ['scf', 'fc'];
 
 /**
  * The providers whose event shims the bundles carry: `--providers=<p>[,<p>]|all` (or `--providers <list>`) wins;
- * else `PROVIDERS`; else `DEFAULT_PROVIDERS`. A bundle answers the events of these providers only.
+ * else `WXA_PROVIDERS`; else `DEFAULT_PROVIDERS`. A bundle answers the events of these providers only.
  */
 export function providersToShip(argv: readonly string[], env: NodeJS.ProcessEnv): Provider[] {
   const at = argv.findIndex((a) => a === '--providers' || a.startsWith('--providers='));
   const flag = at < 0 ? undefined : argv[at]?.startsWith('--providers=') ? argv[at]?.slice('--providers='.length) : argv[at + 1];
   if (at >= 0 && !flag) throw new Error(`--providers needs a list (${PROVIDERS.join(', ')} or all)`);
-  const text = flag ?? env.PROVIDERS ?? DEFAULT_PROVIDERS.join(',');
+  const text = flag ?? env.WXA_PROVIDERS ?? DEFAULT_PROVIDERS.join(',');
   if (text === 'all') return [...PROVIDERS];
   const named = text.split(',').map((s) => s.trim());
   for (const provider of named) {
@@ -746,7 +746,7 @@ export function formatSizeTable(reports: readonly BundleReport[]): string {
   const providers = reports[0]?.providers ?? [];
   const omitted = PROVIDERS.filter((provider) => !providers.includes(provider));
   lines.push(
-    `+ built for PROVIDERS=${providers.join(',')}: ${omitted.length > 0 ? `the shims of ${omitted.join(', ')} are left out` : 'every provider shim'}`,
+    `+ built for WXA_PROVIDERS=${providers.join(',')}: ${omitted.length > 0 ? `the shims of ${omitted.join(', ')} are left out` : 'every provider shim'}`,
   );
   const drivers = [...new Map(reports.flatMap((r) => r.drivers).map((d) => [d.package, d])).values()];
   for (const d of drivers) {

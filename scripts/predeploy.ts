@@ -85,7 +85,7 @@ export function checkResources(resources: Record<string, RenderedResource>, temp
     const carried = providersOf(code);
     if (provider && carried && !carried.includes(provider)) {
       problems.push(
-        `${name}: ${resource.props.code} carries no ${provider} shim (built for PROVIDERS=${carried.join(',')}), so it would refuse every event: PROVIDERS=${[...carried, provider].join(',')} npm run build`,
+        `${name}: ${resource.props.code} carries no ${provider} shim (built for WXA_PROVIDERS=${carried.join(',')}), so it would refuse every event: WXA_PROVIDERS=${[...carried, provider].join(',')} npm run build`,
       );
     }
     for (const pkg of rarelyUsedPackagesOf(code)) {

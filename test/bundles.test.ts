@@ -455,7 +455,7 @@ describe('a bundle built for some providers', () => {
   // (No `name`: the bundle is minified, class names with it.)
   const notInBundle = (kind: string, provider: string, built: string) => ({
     code: 'TRIGGER_PROVIDER_NOT_IN_BUNDLE',
-    message: `${kind} event: this bundle carries no ${provider} shim (built for PROVIDERS=${built}): rebuild with PROVIDERS=${built},${provider} npm run build`,
+    message: `${kind} event: this bundle carries no ${provider} shim (built for WXA_PROVIDERS=${built}): rebuild with WXA_PROVIDERS=${built},${provider} npm run build`,
   });
 
   it('by default carries the shims of the deploy targets, SCF and FC, and refuses an AWS or local event by name', () => {

@@ -114,7 +114,7 @@ describe('checkResources', () => {
       // aws.ts read by esbuild but none of its code kept: not carried.
       writeFileSync(join(dir, 'dist', 'api', 'meta.json'), JSON.stringify(built('common', 'index', 'fc', 'aws')));
       expect(checkResources(resources, dir)).toEqual([
-        './dist/api carries no scf shim (built for PROVIDERS=fc), so it would refuse every event: PROVIDERS=fc,scf npm run build (api)',
+        './dist/api carries no scf shim (built for WXA_PROVIDERS=fc), so it would refuse every event: WXA_PROVIDERS=fc,scf npm run build (api)',
       ]);
       writeFileSync(join(dir, 'dist', 'api', 'meta.json'), JSON.stringify(built('common', 'index', 'scf', 'fc')));
       expect(checkResources(resources, dir)).toEqual([]);

@@ -139,7 +139,7 @@ function shimOf(kind: ProviderKind): AnyShim {
   if (shim) return shim;
   const built = carriedProviders().join(',');
   throw new ProviderNotInBundleError(
-    `${kind} event: this bundle carries no ${provider} shim (built for PROVIDERS=${built}): rebuild with PROVIDERS=${built},${provider} npm run build`,
+    `${kind} event: this bundle carries no ${provider} shim (built for WXA_PROVIDERS=${built}): rebuild with WXA_PROVIDERS=${built},${provider} npm run build`,
     { details: { kind, provider, carried: carriedProviders() } },
   );
 }

@@ -50,7 +50,7 @@ describe('a shim built without some providers', () => {
       name: 'ProviderNotInBundleError',
       code: 'TRIGGER_PROVIDER_NOT_IN_BUNDLE',
       category: 'internal',
-      message: `${kind} event: this bundle carries no ${provider} shim (built for PROVIDERS=scf,fc): rebuild with PROVIDERS=scf,fc,${provider} npm run build`,
+      message: `${kind} event: this bundle carries no ${provider} shim (built for WXA_PROVIDERS=scf,fc): rebuild with WXA_PROVIDERS=scf,fc,${provider} npm run build`,
       details: { kind, provider, carried: ['scf', 'fc'] },
     });
     expect(http).not.toHaveBeenCalled();
