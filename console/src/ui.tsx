@@ -379,6 +379,47 @@ export const plainError = (t: T, error: unknown): string => {
   return `${errorText(t, error.body)} (${error.body.code})`;
 };
 
+/** A form's errors by the names of its fields: the API's field paths relative to the body (`config.mapKey`) unless mapped. */
+export type FieldErrors = ReadonlyMap<string, string>;
+const NO_FIELD_ERRORS: FieldErrors = new Map();
+
+/** `doing` is asked for only where there is more than one thing to do. */
+type SubmitOptions<Doing> = true extends Doing
+  ? [options?: { doing?: Doing; fields?: (failure: ApiError) => FieldErrors }]
+  : [options: { doing: Doing; fields?: (failure: ApiError) => FieldErrors }];
+
+/**
+ * What every form and action button does with its call: busy while it runs (`doing`: which one, on a page of several
+ * actions), and a failure said twice: next to the fields the API named (`fields` renames them the form's way) and as
+ * one plain message for the form's alert; both cleared at the next submit. `refuse`: the form's own check failed
+ * before any call (its field errors, no alert); `setError`: a call of the form's that is not its submit failed.
+ */
+export function useSubmit<Doing = true>() {
+  const t = useT();
+  const [doing, setDoing] = useState<Doing | null>(null);
+  const [fieldErrors, setFieldErrors] = useState<FieldErrors>(NO_FIELD_ERRORS);
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (run: () => Promise<void>, ...[options]: SubmitOptions<Doing>): Promise<void> => {
+    setError(null);
+    setFieldErrors(NO_FIELD_ERRORS);
+    // Without `doing` it is a form's one submit (Doing is `true`, the options' type says so).
+    setDoing(options?.doing ?? (true as Doing));
+    try {
+      await run();
+    } catch (failure) {
+      if (failure instanceof ApiError) setFieldErrors(options?.fields ? options.fields(failure) : failure.fieldErrors(t));
+      setError(plainError(t, failure));
+    } finally {
+      setDoing(null);
+    }
+  };
+  const refuse = (fields: FieldErrors) => {
+    setError(null);
+    setFieldErrors(fields);
+  };
+  return { busy: doing !== null, doing, fieldErrors, error, submit, refuse, setError };
+}
+
 /** The button that opens a page's create form, and closes it again. */
 export function FormToggle({ open, onToggle, label }: { open: boolean; onToggle(open: boolean): void; label: string }) {
   const t = useT();
@@ -425,7 +466,7 @@ export function TemplatePicker(props: {
 
 /** A version's number and description, as a build and a rollout ask for them. */
 export function VersionFields(props: {
-  errors: ReadonlyMap<string, string>;
+  errors: FieldErrors;
   version: string;
   onVersion(value: string): void;
   description: string;

@@ -1,9 +1,8 @@
 import { useContext, useState } from 'react';
 import { Alert, Button, Card, Descriptions, Form, Tag } from 'tdesign-react';
 import type { AccountView } from '../api';
-import { ApiError } from '../api';
 import { formatTime, LangContext, useT } from '../i18n';
-import { PageTitle, plainError, TextField, useSession } from '../ui';
+import { PageTitle, TextField, useSession, useSubmit } from '../ui';
 
 /** The platform admin: creates accounts (the key is shown once) and looks one up by id. */
 export function AdminPage() {
@@ -11,31 +10,26 @@ export function AdminPage() {
   const lang = useContext(LangContext);
   const { api } = useSession();
   const [name, setName] = useState('');
-  const [nameError, setNameError] = useState<string | undefined>();
   const [created, setCreated] = useState<{ account: AccountView; apiKey: string } | null>(null);
   const [lookupId, setLookupId] = useState('');
   const [found, setFound] = useState<AccountView | null>(null);
-  const [lookupError, setLookupError] = useState<string | undefined>();
   const [copied, setCopied] = useState(false);
 
-  const create = async () => {
-    setNameError(undefined);
-    try {
+  const creation = useSubmit();
+  const lookup = useSubmit();
+  // One field each: its own error, else the plain one, shown under it (no alert).
+  const nameError = creation.fieldErrors.get('name') ?? creation.error ?? undefined;
+  const lookupError = lookup.error ?? undefined;
+
+  const create = () =>
+    creation.submit(async () => {
       setCreated(await api.call('createAccount', { body: { name } }));
       setCopied(false);
       setName('');
-    } catch (error) {
-      setNameError(error instanceof ApiError ? (error.fieldErrors(t).get('name') ?? plainError(t, error)) : plainError(t, error));
-    }
-  };
-  const lookup = async () => {
-    setLookupError(undefined);
+    });
+  const lookUp = () => {
     setFound(null);
-    try {
-      setFound(await api.call('accountById', { params: { accountId: lookupId.trim() } }));
-    } catch (error) {
-      setLookupError(plainError(t, error));
-    }
+    return lookup.submit(async () => setFound(await api.call('accountById', { params: { accountId: lookupId.trim() } })));
   };
 
   return (
@@ -91,7 +85,7 @@ export function AdminPage() {
         ) : null}
       </Card>
       <Card title={t('查看账号', 'Look up an account')} bordered className="gap">
-        <Form labelAlign="top" onSubmit={() => void lookup()} preventSubmitDefault>
+        <Form labelAlign="top" onSubmit={() => void lookUp()} preventSubmitDefault>
           <TextField
             label={t('账号 ID（acc_…）', 'Account id (acc_…)')}
             error={lookupError}

@@ -8,9 +8,7 @@ import { Button, Checkbox, Space, Tag } from 'tdesign-react';
 import { APP_DOWNLOAD_QR_SUGGESTED_WIDTH, INSTRUCTIONS_IMAGE_SUGGESTED_WIDTH } from '../../../shared/domain/iot-video-template';
 import type { AppView, AssetView, IotVideoConfigInput, LowcodeConfigInput, NewAppInput } from '../api';
 import { type T, useT } from '../i18n';
-import { Field, KeyedImage, plainError, TextField, TextInput, useSession } from '../ui';
-
-export type FieldErrors = ReadonlyMap<string, string>;
+import { Field, type FieldErrors, KeyedImage, TextField, TextInput, useSession, useSubmit } from '../ui';
 
 type IotConfig = Extract<AppView, { kind: 'iot-video' }>['config'];
 type Category = IotConfig['reminders'][number]['category'];
@@ -126,21 +124,13 @@ function ImageField(props: {
   const t = useT();
   const { api } = useSession();
   const [uploaded, setUploaded] = useState<AssetView | null>(null);
-  const [uploadError, setUploadError] = useState<string | undefined>();
-  const [busy, setBusy] = useState(false);
-  const upload = async (file: File) => {
-    setBusy(true);
-    setUploadError(undefined);
-    try {
+  const { busy, error: uploadError, submit } = useSubmit();
+  const upload = (file: File) =>
+    submit(async () => {
       const asset = await api.call('upload', { body: file, contentType: file.type });
       setUploaded(asset);
       props.onChange(asset.id);
-    } catch (error) {
-      setUploadError(plainError(t, error));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   const width = uploaded && uploaded.id === props.value ? uploaded.width : undefined;
   const tooWide = props.suggestedWidth !== undefined && width !== undefined && width > props.suggestedWidth;
   const help = [
@@ -158,7 +148,7 @@ function ImageField(props: {
       )
     : props.warning;
   return (
-    <Field label={props.label} error={props.error ?? uploadError} help={help}>
+    <Field label={props.label} error={props.error ?? uploadError ?? undefined} help={help}>
       {(id, describedBy) => (
         <div className="image-field" data-field={props.name}>
           {props.value ? (

@@ -1,12 +1,13 @@
 import { useContext, useEffect, useState } from 'react';
 import { Alert, Button, Card, Form, MessagePlugin, Space, Tag } from 'tdesign-react';
 import { isOpenState } from '../../../shared/domain/deployment-states';
-import { ApiError, type AppView } from '../api';
+import type { ApiError, AppView } from '../api';
 import { appKindText, appStatusText, appTargetText, deploymentStateText, formatTime, LangContext, useT } from '../i18n';
 import { warningFieldLabel, warningText } from '../notice-texts';
 import {
   AuthorizationDialog,
   Busy,
+  type FieldErrors,
   LoadError,
   PageTitle,
   plainError,
@@ -14,11 +15,11 @@ import {
   useLoad,
   usePolling,
   useSession,
+  useSubmit,
   VersionFields,
 } from '../ui';
 import {
   byCategory,
-  type FieldErrors,
   IotConfigForm,
   type IotDraft,
   iotDraftOf,
@@ -116,58 +117,45 @@ function ConfigCard({ app, onSaved }: { app: AppView; onSaved(): void }) {
     iotDraftOf(app.kind === 'iot-video' ? app.config : null, app.kind === 'iot-video' ? app.productIds : []),
   );
   const [lowcode, setLowcode] = useState<LowcodeDraft>(() => lowcodeDraftOf(app.kind === 'lowcode' ? app.config : null));
-  const [errors, setErrors] = useState<FieldErrors>(new Map());
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, fieldErrors: errors, error, submit, refuse, setError } = useSubmit();
   // The app's own warnings, by the field paths the form uses.
   const warnings = new Map(app.warnings.map((w) => [w.field, warningText(t, w)]));
 
-  const save = async () => {
-    setError(null);
-    setErrors(new Map());
-    setBusy(true);
-    try {
-      if (app.kind === 'iot-video') {
-        const { config, reminderOrder } = toIotConfig(iot, {
-          ...(app.config.privacyGuide ? { privacyGuide: app.config.privacyGuide } : {}),
-          ...(app.config.serverDomains ? { serverDomains: app.config.serverDomains } : {}),
-        });
-        try {
-          await api.call('putConfig', { params: { appId: app.id }, body: config });
-        } catch (failure) {
-          if (failure instanceof ApiError) setErrors(byCategory(failure.fieldErrors(t, 'config.'), reminderOrder));
-          throw failure;
-        }
-        const productIds = productIdsOf(iot);
-        if (productIds.join() !== app.productIds.join()) {
-          try {
-            await api.call('putProducts', { params: { appId: app.id }, body: { productIds } });
-          } catch (failure) {
-            if (failure instanceof ApiError)
-              setErrors(new Map([['productIds', [...failure.fieldErrors(t).values()][0] ?? plainError(t, failure)]]));
-            throw failure;
-          }
-        }
-      } else {
-        const ext = parseExt(t, lowcode.ext);
-        if ('error' in ext) {
-          setErrors(new Map([['config.ext', ext.error]]));
-          return;
-        }
-        try {
+  const saved = () => {
+    void MessagePlugin.success(t('配置已保存', 'Config saved'));
+    onSaved();
+  };
+  const save = () => {
+    if (app.kind !== 'iot-video') {
+      const ext = parseExt(t, lowcode.ext);
+      if ('error' in ext) return refuse(new Map([['config.ext', ext.error]]));
+      return submit(
+        async () => {
           await api.call('putConfig', { params: { appId: app.id }, body: { ...app.config, ext: ext.ext } });
-        } catch (failure) {
-          if (failure instanceof ApiError) setErrors(failure.fieldErrors(t, 'config.'));
-          throw failure;
-        }
-      }
-      void MessagePlugin.success(t('配置已保存', 'Config saved'));
-      onSaved();
-    } catch (failure) {
-      setError(plainError(t, failure));
-    } finally {
-      setBusy(false);
+          saved();
+        },
+        { fields: (failure) => failure.fieldErrors(t, 'config.') },
+      );
     }
+    const { config, reminderOrder } = toIotConfig(iot, {
+      ...(app.config.privacyGuide ? { privacyGuide: app.config.privacyGuide } : {}),
+      ...(app.config.serverDomains ? { serverDomains: app.config.serverDomains } : {}),
+    });
+    const productIds = productIdsOf(iot);
+    // The call that failed says where its errors go: the config's under `config.` (reminders by category), the
+    // products' all on the products field.
+    let fieldsOf = (failure: ApiError): FieldErrors => byCategory(failure.fieldErrors(t, 'config.'), reminderOrder);
+    return submit(
+      async () => {
+        await api.call('putConfig', { params: { appId: app.id }, body: config });
+        if (productIds.join() !== app.productIds.join()) {
+          fieldsOf = (failure) => new Map([['productIds', [...failure.fieldErrors(t).values()][0] ?? plainError(t, failure)]]);
+          await api.call('putProducts', { params: { appId: app.id }, body: { productIds } });
+        }
+        saved();
+      },
+      { fields: (failure) => fieldsOf(failure) },
+    );
   };
 
   const resetColour = async (colour: 'mainColor' | 'secondaryColor') => {
@@ -221,30 +209,19 @@ function BuildCard({ app }: { app: AppView }) {
   const [userVersion, setUserVersion] = useState('');
   const [userDesc, setUserDesc] = useState('');
   const [testers, setTesters] = useState('');
-  const [errors, setErrors] = useState<FieldErrors>(new Map());
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, fieldErrors: errors, error, submit, setError } = useSubmit();
   // The summary carries no failure: the app's status is `failed` only while its latest deployment's failure is retryable.
   const latest = app.latestDeployment;
   const open = latest && isOpenState(latest.state, { retryable: app.status === 'failed' }) ? latest : null;
   // biome-ignore lint/correctness/useExhaustiveDependencies: another app's error is not this one's
   useEffect(() => setError(null), [app.id]);
 
-  const build = async () => {
-    setErrors(new Map());
-    setError(null);
-    setBusy(true);
-    try {
+  const build = () =>
+    submit(async () => {
       const list = testers.split(/[\s,，]+/).filter(Boolean);
       const deployment = await api.call('build', { params: { appId: app.id }, body: { userVersion, userDesc, testers: list } });
       window.location.hash = `#/deployments/${deployment.id}`;
-    } catch (failure) {
-      if (failure instanceof ApiError) setErrors(failure.fieldErrors(t));
-      setError(plainError(t, failure));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   return (
     <Card title={t('部署发布', 'Deploy and publish')} bordered className="gap">

@@ -1,12 +1,11 @@
 import { useState } from 'react';
 import { Alert, Button, Card, Form, MessagePlugin, Radio, Space, Tag } from 'tdesign-react';
 import { IOT_VIDEO_THEME_DEFAULTS } from '../../../shared/domain/iot-video-template';
-import { ApiError, type AppView, type NewAppInput } from '../api';
+import type { AppView, NewAppInput } from '../api';
 import { appKindText, appStatusText, appTargetText, useT } from '../i18n';
-import { CardList, FormToggle, PageTitle, plainError, TemplatePicker, TextField, useLoad, useSession } from '../ui';
+import { CardList, FormToggle, PageTitle, TemplatePicker, TextField, useLoad, useSession, useSubmit } from '../ui';
 import {
   byCategory,
-  type FieldErrors,
   IotConfigForm,
   iotDraftOf,
   LowcodeForm,
@@ -64,14 +63,10 @@ function CreateApp({ onCreated }: { onCreated(app: AppView): void }) {
   const [templateId, setTemplateId] = useState<number | null>(null);
   const [iot, setIot] = useState(() => iotDraftOf(null));
   const [lowcode, setLowcode] = useState(() => lowcodeDraftOf(null));
-  const [errors, setErrors] = useState<FieldErrors>(new Map());
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, fieldErrors: errors, error, submit, refuse } = useSubmit();
   const latest = (templates.data?.templates ?? []).filter((template) => template.latest);
 
-  const submit = async () => {
-    setError(null);
-    setErrors(new Map());
+  const create = () => {
     const common = { name, templateId: templateId ?? latest[0]?.templateId ?? 0 };
     let body: NewAppInput;
     let reminderOrder: Parameters<typeof byCategory>[1] = [];
@@ -81,33 +76,24 @@ function CreateApp({ onCreated }: { onCreated(app: AppView): void }) {
       body = { kind, ...common, config: built.config, productIds: productIdsOf(iot), requiredPlugins: [] };
     } else {
       const ext = parseExt(t, lowcode.ext);
-      if ('error' in ext) {
-        setErrors(new Map([['config.ext', ext.error]]));
-        return;
-      }
+      if ('error' in ext) return refuse(new Map([['config.ext', ext.error]]));
       const plugins = pluginsOf(t, lowcode);
-      if ('errors' in plugins) {
-        setErrors(plugins.errors);
-        return;
-      }
+      if ('errors' in plugins) return refuse(plugins.errors);
       body = { kind, ...common, requiredPlugins: plugins.plugins, config: { ext: ext.ext, extPages: {} } };
     }
-    setBusy(true);
-    try {
-      const app = await api.call('createApp', { body });
-      void MessagePlugin.success(t(`已创建应用 ${app.name}`, `App ${app.name} created`));
-      onCreated(app);
-    } catch (failure) {
-      if (failure instanceof ApiError) setErrors(byCategory(failure.fieldErrors(t), reminderOrder));
-      setError(plainError(t, failure));
-    } finally {
-      setBusy(false);
-    }
+    return submit(
+      async () => {
+        const app = await api.call('createApp', { body });
+        void MessagePlugin.success(t(`已创建应用 ${app.name}`, `App ${app.name} created`));
+        onCreated(app);
+      },
+      { fields: (failure) => byCategory(failure.fieldErrors(t), reminderOrder) },
+    );
   };
 
   return (
     <Card title={t('创建应用', 'Create an app')} bordered className="gap">
-      <Form labelAlign="top" onSubmit={() => void submit()} preventSubmitDefault>
+      <Form labelAlign="top" onSubmit={() => void create()} preventSubmitDefault>
         <fieldset className="form-section">
           <legend>{t('应用类型', 'Kind')}</legend>
           <Radio.Group value={kind} onChange={(value) => setKind(value === 'lowcode' ? 'lowcode' : 'iot-video')} variant="default-filled">

@@ -12,11 +12,11 @@ import {
   KeyedImage,
   LoadError,
   PageTitle,
-  plainError,
   TextInput,
   useLoad,
   usePolling,
   useSession,
+  useSubmit,
 } from '../ui';
 
 type State = DeploymentView['state'];
@@ -115,8 +115,7 @@ export function DeploymentPage({ deploymentId }: { deploymentId: string }) {
   const { api } = useSession();
   const deployment = useLoad(() => api.call('deployment', { params: { deploymentId } }), [api, deploymentId]);
   const d = deployment.data;
-  const [busy, setBusy] = useState<Action | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, doing, error, submit } = useSubmit<Action>();
   const pollEvery = d ? pollIntervalOf(d.state) : null;
   usePolling(pollEvery !== null, deployment.reload, pollEvery ?? STEP_POLL_MS);
   const showQuota = d !== undefined && ['built', 'auditing', 'rejected', 'withdrawn'].includes(d.state);
@@ -127,18 +126,15 @@ export function DeploymentPage({ deploymentId }: { deploymentId: string }) {
   const act = async (action: Action) => {
     const question = confirmationOf(t, action);
     if (question && !(await confirm({ ...question, confirmText: actionText(t, action, d.state), cancelText: t('返回', 'Back') }))) return;
-    setBusy(action);
-    setError(null);
-    try {
-      await api.call(action, { params: { deploymentId } });
-      if (action === 'cancel') void MessagePlugin.info(t('已取消，应用回到配置步骤。', 'Cancelled: the app is back to configuring.'));
-      deployment.reload();
-    } catch (failure) {
-      setError(plainError(t, failure));
-      deployment.reload();
-    } finally {
-      setBusy(null);
-    }
+    await submit(
+      async () => {
+        await api.call(action, { params: { deploymentId } });
+        if (action === 'cancel') void MessagePlugin.info(t('已取消，应用回到配置步骤。', 'Cancelled: the app is back to configuring.'));
+      },
+      { doing: action },
+    );
+    // Done or refused, the page shows the state the deployment is in now.
+    deployment.reload();
   };
 
   const failedPhase = d.state === 'rejected' || d.state === 'failed' || d.state === 'cancelled' || d.state === 'voided';
@@ -213,8 +209,8 @@ export function DeploymentPage({ deploymentId }: { deploymentId: string }) {
             key={action}
             theme={action === 'cancel' || action === 'undo' || action === 'rollback' ? 'danger' : 'primary'}
             variant={action === 'cancel' || action === 'speedup' ? 'outline' : 'base'}
-            loading={busy === action}
-            disabled={busy !== null}
+            loading={doing === action}
+            disabled={busy}
             onClick={() => void act(action)}
           >
             {actionText(t, action, d.state)}
@@ -281,17 +277,13 @@ function Testers({ deployment, onChanged }: { deployment: DeploymentView; onChan
   const t = useT();
   const { api } = useSession();
   const [more, setMore] = useState('');
-  const [error, setError] = useState<string | undefined>();
-  const bind = async (testers?: string[]) => {
-    setError(undefined);
-    try {
+  const { error, submit } = useSubmit();
+  const bind = (testers?: string[]) =>
+    submit(async () => {
       await api.call('testers', { params: { deploymentId: deployment.id }, body: testers ? { testers } : {} });
       setMore('');
       onChanged();
-    } catch (failure) {
-      setError(plainError(t, failure));
-    }
-  };
+    });
   const addTesters = () => {
     const testers = more.split(/[\s,，]+/).filter(Boolean);
     // An empty field adds nothing (no disabled button: TDesign's greys fail the contrast check).
@@ -320,7 +312,7 @@ function Testers({ deployment, onChanged }: { deployment: DeploymentView; onChan
       {deployment.state === 'built' ? (
         // A form of its own: the label above the input (TDesign's side label cut it at 100 px), Enter adds.
         <Form labelAlign="top" onSubmit={addTesters} preventSubmitDefault>
-          <Field label={t('添加体验者微信号', 'Add testers (WeChat ids)')} error={error}>
+          <Field label={t('添加体验者微信号', 'Add testers (WeChat ids)')} error={error ?? undefined}>
             {(id, describedBy) => (
               <Space breakLine>
                 <TextInput id={id} describedBy={describedBy} value={more} onChange={setMore} name="testers" invalid={!!error} />

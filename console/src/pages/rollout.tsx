@@ -10,7 +10,7 @@ import { ACTIVE_ROLLOUT_STATES, countStates, isBad, MEMBER_STATES } from '../../
 import type { EndpointName, RolloutView } from '../api';
 import { actorText, formatTime, LangContext, memberStateText, rolloutCommandText, rolloutStateText, type T, useT, waveName } from '../i18n';
 import { rolloutPollIntervalOf, STEP_POLL_MS } from '../poll-intervals';
-import { Busy, confirm, HistoryCard, LoadError, PageTitle, plainError, useLoad, usePolling, useSession } from '../ui';
+import { Busy, confirm, HistoryCard, LoadError, PageTitle, useLoad, usePolling, useSession, useSubmit } from '../ui';
 import { memberStateTheme, Progress, policyText, rolloutStateTheme } from './rollouts';
 
 type Action = Extract<EndpointName, 'pauseRollout' | 'resumeRollout' | 'abortRollout' | 'retryRollout' | 'releaseWave'>;
@@ -51,8 +51,7 @@ export function RolloutPage({ rolloutId }: { rolloutId: string }) {
   const rollout = useLoad(() => api.call('rollout', { params: { rolloutId } }), [api, rolloutId]);
   // App names for the members (the rollout names them by id).
   const apps = useLoad(() => api.call('apps'), [api]);
-  const [busy, setBusy] = useState<Action | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, doing, error, submit } = useSubmit<Action>();
   const r = rollout.data;
   const pollEvery = r
     ? rolloutPollIntervalOf(
@@ -78,20 +77,17 @@ export function RolloutPage({ rolloutId }: { rolloutId: string }) {
       });
       if (!ok) return;
     }
-    setBusy(action);
-    setError(null);
-    try {
-      const params = { rolloutId };
-      if (action === 'abortRollout') await api.call(action, { params, body: abortOptions });
-      else if (action === 'retryRollout') await api.call(action, { params, body: only ? { appIds: [only] } : {} });
-      else if (action === 'releaseWave') await api.call(action, { params, body: { wave: heldWave(r) ?? 0 } });
-      else await api.call(action, { params });
-    } catch (failure) {
-      setError(plainError(t, failure));
-    } finally {
-      setBusy(null);
-      rollout.reload();
-    }
+    await submit(
+      async () => {
+        const params = { rolloutId };
+        if (action === 'abortRollout') await api.call(action, { params, body: abortOptions });
+        else if (action === 'retryRollout') await api.call(action, { params, body: only ? { appIds: [only] } : {} });
+        else if (action === 'releaseWave') await api.call(action, { params, body: { wave: heldWave(r) ?? 0 } });
+        else await api.call(action, { params });
+      },
+      { doing: action },
+    );
+    rollout.reload();
   };
 
   const appName = (appId: string) => apps.data?.apps.find((app) => app.id === appId)?.name ?? appId;
@@ -145,8 +141,8 @@ export function RolloutPage({ rolloutId }: { rolloutId: string }) {
             key={action}
             theme={action === 'abortRollout' ? 'danger' : 'primary'}
             variant={action === 'abortRollout' || action === 'pauseRollout' ? 'outline' : 'base'}
-            loading={busy === action}
-            disabled={busy !== null}
+            loading={doing === action}
+            disabled={busy}
             onClick={() => void act(action)}
           >
             {actionText(t, action, r)}
@@ -234,7 +230,7 @@ export function RolloutPage({ rolloutId }: { rolloutId: string }) {
                   size="small"
                   variant="outline"
                   className="member-retry"
-                  disabled={busy !== null}
+                  disabled={busy}
                   onClick={() => void act('retryRollout', m.appId)}
                 >
                   {t('重试此应用', 'Retry this app')}

@@ -6,23 +6,23 @@
 import { useContext, useState } from 'react';
 import { Alert, Button, Card, Checkbox, Form, MessagePlugin, Radio, Space, Tag } from 'tdesign-react';
 import { ACTIVE_ROLLOUT_STATES, isBad, isSettled, MEMBER_STATES, type MemberState } from '../../../shared/domain/rollout-states';
-import { ApiError, type AppView, type RolloutInput, type RolloutSummary } from '../api';
+import type { AppView, RolloutInput, RolloutSummary } from '../api';
 import { appKindText, formatTime, LangContext, memberStateText, rolloutStateText, type T, useT } from '../i18n';
 import { AUDIT_POLL_MS } from '../poll-intervals';
 import {
   CardList,
+  type FieldErrors,
   FormToggle,
   LoadError,
   PageTitle,
-  plainError,
   TemplatePicker,
   TextField,
   useLoad,
   usePolling,
   useSession,
+  useSubmit,
   VersionFields,
 } from '../ui';
-import type { FieldErrors } from './app-forms';
 
 type Plan = Pick<RolloutSummary, 'plan' | 'gate' | 'release'>;
 
@@ -144,9 +144,7 @@ function CreateRollout({ onCreated }: { onCreated(id: string): void }) {
   const [canary, setCanary] = useState('1');
   const [percents, setPercents] = useState('10, 50, 100');
   const [mode, setMode] = useState<'on-approval' | 'manual'>('on-approval');
-  const [errors, setErrors] = useState<FieldErrors>(new Map());
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, fieldErrors: errors, error, submit } = useSubmit();
   const all = templates.data?.templates ?? [];
   const latest = all.filter((template) => template.latest);
   // Only an app with an authorized mini program can be built; the others would fail at once.
@@ -160,9 +158,7 @@ function CreateRollout({ onCreated }: { onCreated(id: string): void }) {
     (latest.find((template) => picked[0] && template.sourceMiniProgramAppid === lineOf(picked[0].templateId)) ?? latest[0])?.templateId;
   const otherLine = picked.filter((app) => chosenTemplate !== undefined && lineOf(app.templateId) !== lineOf(chosenTemplate));
 
-  const submit = async () => {
-    setError(null);
-    setErrors(new Map());
+  const create = () => {
     const body: RolloutInput = {
       templateId: chosenTemplate ?? 0,
       userVersion,
@@ -171,22 +167,16 @@ function CreateRollout({ onCreated }: { onCreated(id: string): void }) {
       waves: { canary: { count: Number(canary) }, percents: numbersOf(percents) },
       release: { mode },
     };
-    setBusy(true);
-    try {
+    return submit(async () => {
       const rollout = await api.call('createRollout', { body });
       void MessagePlugin.success(t(`已开始发布 v${rollout.userVersion}`, `Rollout of v${rollout.userVersion} started`));
       onCreated(rollout.id);
-    } catch (failure) {
-      if (failure instanceof ApiError) setErrors(failure.fieldErrors(t));
-      setError(plainError(t, failure));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
     <Card title={t('新建发布批次', 'New rollout')} bordered className="gap">
-      <Form labelAlign="top" onSubmit={() => void submit()} preventSubmitDefault>
+      <Form labelAlign="top" onSubmit={() => void create()} preventSubmitDefault>
         <TemplatePicker templates={templates} value={chosenTemplate} onChange={setTemplateId} error={errors.get('templateId')}>
           {otherLine.length > 0 ? (
             <p className="warn-text" data-testid="other-code-line">

@@ -1,28 +1,16 @@
 import { useState } from 'react';
 import { Alert, Button, Card, Form } from 'tdesign-react';
 import { useT } from '../i18n';
-import { Field, plainError, TextInput } from '../ui';
+import { Field, TextInput, useSubmit } from '../ui';
 
 /** The key is typed (or pasted) here and kept for this tab only; nothing else asks for it. */
 export function SignInPage({ onSignIn, keyRefused }: { onSignIn(key: string): Promise<void>; keyRefused: boolean }) {
   const t = useT();
   const [key, setKey] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async () => {
-    setError(null);
-    if (!key.trim()) {
-      setError(t('请输入 API 密钥', 'Enter an API key'));
-      return;
-    }
-    setBusy(true);
-    try {
-      await onSignIn(key.trim());
-    } catch (failure) {
-      setError(plainError(t, failure));
-    } finally {
-      setBusy(false);
-    }
+  const { busy, error, submit, setError } = useSubmit();
+  const signIn = () => {
+    if (!key.trim()) setError(t('请输入 API 密钥', 'Enter an API key'));
+    else void submit(() => onSignIn(key.trim()));
   };
   return (
     <div className="sign-in">
@@ -45,7 +33,7 @@ export function SignInPage({ onSignIn, keyRefused }: { onSignIn(key: string): Pr
             )}
           />
         ) : null}
-        <Form labelAlign="top" onSubmit={() => void submit()} preventSubmitDefault>
+        <Form labelAlign="top" onSubmit={signIn} preventSubmitDefault>
           <Field label={t('API 密钥', 'API key')} error={error ?? undefined}>
             {(id, describedBy) => (
               <TextInput
