@@ -37,7 +37,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalFunction, loadTemplate } from '../infra/local/template';
 import { startWeChatSimulator } from '../infra/wechat-sim';
-import { BUNDLE_FILES, buildFunctions, functionNames, LOADED_BUNDLES, localBundleEnv, STORE_DRIVERS } from '../scripts/build';
+import {
+  BUNDLE_FILES,
+  buildFunctions,
+  DEFAULT_PROVIDERS,
+  functionNames,
+  LOADED_BUNDLES,
+  localBundleEnv,
+  STORE_DRIVERS,
+} from '../scripts/build';
 import { LOCAL_WECHAT_DEFAULTS } from '../shared/runtime/config';
 import { mainProfile, summarize } from './profile';
 import { loadSourceMap } from './sourcemap';
@@ -184,7 +192,8 @@ main(async (): Promise<BenchResult> => {
   try {
     const dist = join(work, 'dist');
     const buildStarted = Date.now();
-    const reports = await buildFunctions(functionNames(), { outdir: dist, stores: ['sqlite'] });
+    // The default providers whatever the shell exports (WXA_PROVIDERS): the runs send SCF events.
+    const reports = await buildFunctions(functionNames(), { outdir: dist, stores: ['sqlite'], providers: DEFAULT_PROVIDERS });
     const buildMs = Date.now() - buildStarted;
     // The drivers the cloud stores ship (not used by the runs below: STORE=sqlite), each with its code cache.
     const driverDist = join(work, 'drivers');

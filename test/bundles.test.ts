@@ -25,6 +25,7 @@ import {
   buildFunctions,
   CJS_WRAPPER,
   classicZodInputs,
+  DEFAULT_PROVIDERS,
   DRIVER_BUDGET_BYTES,
   FC_TRAINING_INVOCATIONS,
   FUNCTION_BUDGET_BYTES,
@@ -86,7 +87,8 @@ const scfContext = (JSON.parse(readFileSync(join(fixtures, 'contexts.json'), 'ut
 
 beforeAll(async () => {
   writeFileSync(runner, RUNNER);
-  reports = await buildFunctions(functionNames(), { outdir: dist, stores: ALL_STORES });
+  // The default providers whatever the shell exports (WXA_PROVIDERS): the tests below send SCF and FC events.
+  reports = await buildFunctions(functionNames(), { outdir: dist, stores: ALL_STORES, providers: DEFAULT_PROVIDERS });
   for (const { name } of reports) {
     symlinkSync(join(root, 'node_modules', 'better-sqlite3'), join(dist, name, 'node_modules', 'better-sqlite3'), 'dir');
   }

@@ -282,9 +282,42 @@ describe('token manager against the simulator', () => {
     it('does not hand out a kept token that is due for refresh', async () => {
       const { tokens } = await authorized();
       await withinInvocation(async () => {
+        now += 7200_000 - 10 * 60_000 - 5_000; // 10 min 5 s left: fresh, and kept
         const kept = await tokens.authorizerToken(MP.appId);
-        now += 7200_000 - 9 * 60_000; // 9 minutes left: due for refresh ahead of expiry, however young the read
+        now += 6_000; // younger than TOKEN_REUSE_MS, but past the refresh point (10 minutes ahead)
         expect(await tokens.authorizerToken(MP.appId)).not.toBe(kept);
+        expect(sim.counters()[AUTHORIZER_TOKEN_PATH]).toBe(1);
+      });
+    });
+
+    it('does not keep a token read while this manager was writing its document (a rejection racing a read)', async () => {
+      const made = await authorized();
+      // The rejection's compare-and-set waits until the racing read has been made.
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const gated: DocumentStore = {
+        ...made.store,
+        collection: (spec) => {
+          const collection = made.store.collection(spec);
+          if (spec.name !== 'authorizerTokens') return collection;
+          return { ...collection, update: async (...args) => gate.then(() => collection.update(...args)) };
+        },
+      };
+      const tokens = new TokenManager({
+        store: gated,
+        api: api(),
+        box: createSecretBox(dataKey),
+        log,
+        clock: () => now,
+        invocation: currentInvocation,
+      });
+      await withinInvocation(async () => {
+        const rejected = await tokens.authorizerToken(MP.appId);
+        const rejecting = tokens.authorizerTokenRejected(MP.appId, rejected);
+        expect(await tokens.authorizerToken(MP.appId)).toBe(rejected); // read before the write landed
+        release();
+        await rejecting;
+        expect(await tokens.authorizerToken(MP.appId)).not.toBe(rejected);
         expect(sim.counters()[AUTHORIZER_TOKEN_PATH]).toBe(1);
       });
     });

@@ -146,17 +146,21 @@ export class TokenManager implements TokenSource {
    * reads a readiness report makes at once) share one read of the token, as they would share its answer. A caller
    * that comes after it has settled reads again.
    */
-  private readonly reading = new Map<string, Promise<{ token: string; expiresAt: number } | null>>();
+  private readonly reading = new Map<string, Promise<{ found: { token: string; expiresAt: number } | null; changesBefore: number }>>();
   /**
    * Tokens this invocation read and found fresh, per lease name, so its next WeChat calls do not read the store
    * again (a deployment step makes a dozen calls for one mini program: 15 token reads per deployment, issue 17).
-   * Dropped when another invocation begins, after TOKEN_REUSE_MS, and whenever this manager changes or is told
-   * about the token (rejected, revoked, re-authorized, refreshed). What it can miss is a change another process
-   * made during this invocation, as a read just before that change would: a revoked authorization or a token
-   * another instance refreshed — WeChat still takes the old one for a while, and a rejected one is read again.
+   * Dropped when another invocation begins, after TOKEN_REUSE_MS, and before and after every write of this
+   * manager to the token's document (rejected, revoked, re-authorized, refreshed); a read is kept only if no such
+   * write began or ended while it ran (`changes`), so a read racing a write cannot keep what the write replaced.
+   * What it can miss is a change another process made during this invocation, as a read just before that change
+   * would: a revoked authorization or a token another instance refreshed — WeChat still takes the old one for a
+   * while, and a rejected one is read again.
    */
   private readonly remembered = new Map<string, { token: string; expiresAt: number; readAt: number }>();
   private rememberedIn: number | undefined;
+  /** Counts the starts and ends of this manager's writes to token documents (see `remembered`). */
+  private changes = 0;
   private readonly componentAppId: string;
   private readonly componentLease: string;
 
@@ -223,16 +227,21 @@ export class TokenManager implements TokenSource {
           ? { token: this.open(doc.componentToken, 'componentToken'), expiresAt: doc.componentTokenExpiresAt }
           : null;
       },
-      refresh: () => this.counted('component', this.refreshComponentToken()),
+      refresh: () =>
+        this.counted(
+          'component',
+          this.changing(this.componentLease, () => this.refreshComponentToken()),
+        ),
     });
   }
 
   async componentTokenRejected(failedToken: string): Promise<void> {
-    this.remembered.delete(this.componentLease);
-    await this.updatePlatform((doc) => {
-      if (!doc.componentToken || this.open(doc.componentToken, 'componentToken') !== failedToken) return { result: undefined };
-      return { result: undefined, next: { ...doc, componentToken: null, componentTokenExpiresAt: null } };
-    });
+    await this.changing(this.componentLease, () =>
+      this.updatePlatform((doc) => {
+        if (!doc.componentToken || this.open(doc.componentToken, 'componentToken') !== failedToken) return { result: undefined };
+        return { result: undefined, next: { ...doc, componentToken: null, componentTokenExpiresAt: null } };
+      }),
+    );
   }
 
   /** Counts one refresh by its outcome; the refresh's own answer or error is passed on untouched. */
@@ -310,7 +319,6 @@ export class TokenManager implements TokenSource {
     appId: string,
     tokens: { accessToken?: string | undefined; expiresInSeconds?: number | undefined; refreshToken: string },
   ): Promise<void> {
-    this.remembered.delete(authorizerLease(appId));
     const now = this.clock();
     registerSecret(tokens.refreshToken);
     if (tokens.accessToken) registerSecret(tokens.accessToken);
@@ -324,11 +332,13 @@ export class TokenManager implements TokenSource {
       statusReason: null,
     };
     // An upsert: a lost race (ConflictError, or DuplicateKeyError on a concurrent first insert) reads again.
-    await retryOnConflict(`save authorization ${appId}`, async () => {
-      const current = await this.authorizers.get(appId);
-      if (current) await this.authorizers.update(appId, current.version, next);
-      else await this.authorizers.insert(appId, next);
-    });
+    await this.changing(authorizerLease(appId), () =>
+      retryOnConflict(`save authorization ${appId}`, async () => {
+        const current = await this.authorizers.get(appId);
+        if (current) await this.authorizers.update(appId, current.version, next);
+        else await this.authorizers.insert(appId, next);
+      }),
+    );
   }
 
   /**
@@ -363,16 +373,21 @@ export class TokenManager implements TokenSource {
           ? { token: this.open(accessToken, `${appId}/access`), expiresAt: accessTokenExpiresAt }
           : null;
       },
-      refresh: () => this.counted('authorizer', this.refreshAuthorizerToken(appId)),
+      refresh: () =>
+        this.counted(
+          'authorizer',
+          this.changing(authorizerLease(appId), () => this.refreshAuthorizerToken(appId)),
+        ),
     });
   }
 
   async authorizerTokenRejected(appId: string, failedToken: string): Promise<void> {
-    this.remembered.delete(authorizerLease(appId));
-    await updateWithRetry(this.authorizers, appId, ({ data }) =>
-      data.accessToken && this.open(data.accessToken, `${appId}/access`) === failedToken
-        ? { ...data, accessToken: null, accessTokenExpiresAt: null }
-        : UNCHANGED,
+    await this.changing(authorizerLease(appId), () =>
+      updateWithRetry(this.authorizers, appId, ({ data }) =>
+        data.accessToken && this.open(data.accessToken, `${appId}/access`) === failedToken
+          ? { ...data, accessToken: null, accessTokenExpiresAt: null }
+          : UNCHANGED,
+      ),
     );
   }
 
@@ -531,24 +546,40 @@ export class TokenManager implements TokenSource {
     reason: string,
     applies: (doc: AuthorizerTokensDoc) => boolean = () => true,
   ): Promise<'changed' | 'skipped' | 'missing'> {
-    this.remembered.delete(authorizerLease(appId));
-    const outcome = await updateWithRetry(this.authorizers, appId, ({ data }) =>
-      applies(data)
-        ? {
-            ...data,
-            status,
-            statusReason: reason,
-            accessToken: null,
-            accessTokenExpiresAt: null,
-            ...(status === 'revoked' ? { refreshToken: null } : {}),
-          }
-        : UNCHANGED,
+    const outcome = await this.changing(authorizerLease(appId), () =>
+      updateWithRetry(this.authorizers, appId, ({ data }) =>
+        applies(data)
+          ? {
+              ...data,
+              status,
+              statusReason: reason,
+              accessToken: null,
+              accessTokenExpiresAt: null,
+              ...(status === 'revoked' ? { refreshToken: null } : {}),
+            }
+          : UNCHANGED,
+      ),
     );
     if (!outcome) return 'missing';
     return outcome.changed ? 'changed' : 'skipped';
   }
 
   // ---------------------------------------------------------------------------------------------- plumbing
+
+  /** Runs a write of the token document behind `lease`, with the token kept for the invocation forgotten at its start and end. */
+  private async changing<T>(lease: string, write: () => Promise<T>): Promise<T> {
+    this.forget(lease);
+    try {
+      return await write();
+    } finally {
+      this.forget(lease);
+    }
+  }
+
+  private forget(lease: string): void {
+    this.changes += 1;
+    this.remembered.delete(lease);
+  }
 
   /**
    * The refresh protocol shared by both token kinds: fresh → use it; otherwise one lease holder refreshes
@@ -573,11 +604,15 @@ export class TokenManager implements TokenSource {
     const deadline = this.clock() + this.waitMs;
     let pause = 20;
     for (;;) {
-      const current = await joinInFlight(this.reading, spec.lease, spec.read);
+      const { found: current, changesBefore } = await joinInFlight(this.reading, spec.lease, async () => {
+        const changesBefore = this.changes;
+        return { found: await spec.read(), changesBefore };
+      });
       const now = this.clock();
       if (current && current.expiresAt - now > this.refreshAheadMs) {
-        // Only a read made in the invocation still under way is kept for it (one may have begun while reading).
-        if (invocation !== undefined && this.options.invocation?.() === invocation)
+        // Kept only if made in the invocation still under way (one may have begun meanwhile) and no write of this
+        // manager began or ended while it ran.
+        if (invocation !== undefined && this.options.invocation?.() === invocation && changesBefore === this.changes)
           this.remembered.set(spec.lease, { ...current, readAt: now });
         return current.token;
       }
@@ -660,9 +695,9 @@ export class TokenManager implements TokenSource {
   }
 }
 
-/** The promise under way for `key` in `inFlight`, or a new one from `start` that every caller until it settles shares. */
 const authorizerLease = (appId: string) => `authorizer-token:${appId}`;
 
+/** The promise under way for `key` in `inFlight`, or a new one from `start` that every caller until it settles shares. */
 function joinInFlight<T>(inFlight: Map<string, Promise<T>>, key: string, start: () => Promise<T>): Promise<T> {
   let running = inFlight.get(key);
   if (!running) {
