@@ -3,11 +3,9 @@
  * composed lazily on the first invocation so that a broken configuration fails that invocation loudly instead
  * of crashing module load, and a warm instance reuses everything it built. Every invocation gets its own metrics
  * collector here, flushed as one record when it ends (./metrics.ts): the one place that wraps every handler.
- * It also numbers the invocation (./invocation.ts), which bounds values reused within one invocation.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { once } from './compose';
-import { withinInvocation } from './invocation';
 import { withInvocationMetrics } from './metrics';
 import { makeCloudHandler, type ScheduledEvent } from './shim';
 
@@ -29,23 +27,17 @@ export function cloudEntry(kinds: { name: string; http: boolean; schedule: boole
     ...(kinds.http
       ? {
           http: (event: APIGatewayProxyEvent, context: Context) =>
-            withinInvocation(() =>
-              withInvocationMetrics(
-                { function: kinds.name, trigger: 'http' },
-                async () => (await handlerOf('http'))(event, context),
-                (result) => result.statusCode >= 500,
-              ),
+            withInvocationMetrics(
+              { function: kinds.name, trigger: 'http' },
+              async () => (await handlerOf('http'))(event, context),
+              (result) => result.statusCode >= 500,
             ),
         }
       : {}),
     ...(kinds.schedule
       ? {
           schedule: (event: ScheduledEvent, context: Context) =>
-            withinInvocation(() =>
-              withInvocationMetrics({ function: kinds.name, trigger: 'schedule' }, async () =>
-                (await handlerOf('schedule'))(event, context),
-              ),
-            ),
+            withInvocationMetrics({ function: kinds.name, trigger: 'schedule' }, async () => (await handlerOf('schedule'))(event, context)),
         }
       : {}),
   });

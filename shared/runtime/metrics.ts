@@ -230,6 +230,13 @@ export function observeMetrics(observer: MetricsObserver): () => void {
 
 const current = new AsyncLocalStorage<InvocationMetrics>();
 
+/**
+ * The invocation under way (its collector, as an opaque key), or undefined outside any: what a value that may be
+ * reused only within the invocation that read it is kept under (the token manager's `remembered`). Overlapping
+ * invocations (the local runtime) each see their own.
+ */
+export const currentInvocation = (): object | undefined => current.getStore();
+
 /** Records into the invocation under way (and tells observers); outside any invocation, only observers hear it. */
 export const invocationMetrics: MetricsRecorder = {
   record(name, value, labels) {

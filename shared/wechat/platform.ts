@@ -9,9 +9,8 @@
  * bad deployment still fails its first request.
  */
 import type { Config } from '../runtime/config';
-import { currentInvocation } from '../runtime/invocation';
 import type { Logger } from '../runtime/logger';
-import { invocationMetrics, type MetricsRecorder } from '../runtime/metrics';
+import { currentInvocation, invocationMetrics, type MetricsRecorder } from '../runtime/metrics';
 import type { DocumentStore } from '../store/port';
 import { createSecretBox } from '../store/secret-box';
 import { WeChatClient } from './client';

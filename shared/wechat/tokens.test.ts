@@ -6,9 +6,8 @@ import { authorizeWithTokens } from '../../infra/testing/authorize-tokens';
 import { countStoreRequests } from '../../infra/testing/store-requests';
 import { startWeChatSimulator, type WeChatSimulator } from '../../infra/wechat-sim';
 import { ConflictError } from '../domain/errors';
-import { currentInvocation, withinInvocation } from '../runtime/invocation';
 import { createLogger } from '../runtime/logger';
-import type { MetricsRecorder } from '../runtime/metrics';
+import { currentInvocation, type MetricsRecorder, observeMetrics, withInvocationMetrics } from '../runtime/metrics';
 import type { DocumentStore } from '../store/port';
 import { ConflictRetriesExhaustedError, DEFAULT_RETRY_POLICY } from '../store/retry';
 import { createSecretBox } from '../store/secret-box';
@@ -78,7 +77,7 @@ function instance(
     api?: ComponentApi;
     leaseMs?: number;
     metrics?: MetricsRecorder;
-    invocation?: () => number | undefined;
+    invocation?: () => object | undefined;
   } = {},
 ) {
   const store = openSqliteStore({ path: join(dir, 'tokens.db'), clock: () => now });
@@ -231,6 +230,14 @@ describe('token manager against the simulator', () => {
   });
 
   describe('within one invocation (issue 17: a deployment step read the same token once per WeChat call)', () => {
+    // An invocation as cloudEntry runs one: its metrics collector is what the token manager keeps tokens under.
+    const withinInvocation = <T>(run: () => Promise<T>) => withInvocationMetrics({ function: 'tokens-test', trigger: 'schedule' }, run);
+    let stopObserving: () => void = () => undefined;
+    beforeAll(() => {
+      stopObserving = observeMetrics({ line: () => undefined }); // the invocations' EMF records, not for stdout
+    });
+    afterAll(() => stopObserving());
+
     async function authorized() {
       const made = instance({ invocation: currentInvocation });
       await made.tokens.recordVerifyTicket(await sim.pushVerifyTicket(), now);
@@ -254,6 +261,18 @@ describe('token manager against the simulator', () => {
       await tokens.authorizerToken(MP.appId);
       await tokens.authorizerToken(MP.appId);
       expect(reads()).toBe(4); // outside any invocation nothing is kept
+    });
+
+    it('keeps both tokens a readiness check reads at the same moment (component and authorizer)', async () => {
+      const { tokens, reads } = await authorized();
+      const requests = countStoreRequests();
+      const platformReads = requests.tables().platform?.reads ?? 0;
+      await withinInvocation(async () => {
+        await Promise.all([tokens.authorizerToken(MP.appId), tokens.componentToken()]);
+        await Promise.all([tokens.authorizerToken(MP.appId), tokens.componentToken()]);
+      });
+      expect(reads()).toBe(1);
+      expect((requests.tables().platform?.reads ?? 0) - platformReads).toBe(1);
     });
 
     it('sees a revocation another process made before the invocation began', async () => {
@@ -292,15 +311,24 @@ describe('token manager against the simulator', () => {
 
     it('does not keep a token read while this manager was writing its document (a rejection racing a read)', async () => {
       const made = await authorized();
-      // The rejection's compare-and-set waits until the racing read has been made.
+      // The rejection's compare-and-set, once started, waits until the racing read has been made.
       let release: () => void = () => undefined;
       const gate = new Promise<void>((resolve) => (release = resolve));
+      let entered: () => void = () => undefined;
+      const writing = new Promise<void>((resolve) => (entered = resolve));
       const gated: DocumentStore = {
         ...made.store,
         collection: (spec) => {
           const collection = made.store.collection(spec);
           if (spec.name !== 'authorizerTokens') return collection;
-          return { ...collection, update: async (...args) => gate.then(() => collection.update(...args)) };
+          return {
+            ...collection,
+            update: async (...args) => {
+              entered();
+              await gate;
+              return collection.update(...args);
+            },
+          };
         },
       };
       const tokens = new TokenManager({
@@ -314,7 +342,8 @@ describe('token manager against the simulator', () => {
       await withinInvocation(async () => {
         const rejected = await tokens.authorizerToken(MP.appId);
         const rejecting = tokens.authorizerTokenRejected(MP.appId, rejected);
-        expect(await tokens.authorizerToken(MP.appId)).toBe(rejected); // read before the write landed
+        await writing;
+        expect(await tokens.authorizerToken(MP.appId)).toBe(rejected); // read while the write is under way
         release();
         await rejecting;
         expect(await tokens.authorizerToken(MP.appId)).not.toBe(rejected);

@@ -29,7 +29,7 @@ import type { Logger } from '../runtime/logger';
 import { registerSecret } from '../runtime/logger';
 import type { MetricsRecorder } from '../runtime/metrics';
 import { createLeases, type Leases } from '../store/leases';
-import { type DocumentStore, defineCollection } from '../store/port';
+import { type Collection, type DocumentStore, defineCollection } from '../store/port';
 import { retryOnConflict, UNCHANGED, updateWithRetry } from '../store/retry';
 import type { SecretBox } from '../store/secret-box';
 import type { TokenSource } from './client';
@@ -117,10 +117,11 @@ export interface TokenManagerOptions {
   /** Refreshes and needs-reauth marks are counted here (token_refreshes, needs_reauth_marks). */
   metrics?: MetricsRecorder;
   /**
-   * The number of the invocation under way (shared/runtime/invocation.ts). Given, a token read from the store is
-   * reused by later calls of the same invocation (see `remembered`); not given, every call reads the store.
+   * The invocation under way, as a key (`currentInvocation` of shared/runtime/metrics.ts). Given, a token read from
+   * the store is reused by later calls of the same invocation (see `remembered`); not given, or outside any
+   * invocation, every call reads the store.
    */
-  invocation?: () => number | undefined;
+  invocation?: () => object | undefined;
 }
 
 /** The longest a token read is reused within one invocation: a poller tick runs for up to two minutes. */
@@ -148,25 +149,23 @@ export class TokenManager implements TokenSource {
    */
   private readonly reading = new Map<string, Promise<{ found: { token: string; expiresAt: number } | null; changesBefore: number }>>();
   /**
-   * Tokens this invocation read and found fresh, per lease name, so its next WeChat calls do not read the store
-   * again (a deployment step makes a dozen calls for one mini program: 15 token reads per deployment, issue 17).
-   * Dropped when another invocation begins, after TOKEN_REUSE_MS, and before and after every write of this
-   * manager to the token's document (rejected, revoked, re-authorized, refreshed); a read is kept only if no such
-   * write began or ended while it ran (`changes`), so a read racing a write cannot keep what the write replaced.
-   * What it can miss is a change another process made during this invocation, as a read just before that change
-   * would: a revoked authorization or a token another instance refreshed — WeChat still takes the old one for a
-   * while, and a rejected one is read again.
+   * Per invocation (gone with it), the tokens it read and found fresh, by lease name, so its next WeChat calls do
+   * not read the store again (a deployment step makes a dozen calls for one mini program: 15 token reads per
+   * deployment, issue 17). One is used for TOKEN_REUSE_MS at most, never past its refresh point, and only while
+   * `changes` is what it was when its read began: every write of this manager to a token document (rejected,
+   * revoked, re-authorized, refreshed: `countingWrites`) counts at its start and at its end, so neither a token read
+   * before a write nor one read while it ran is used after it. What it can miss is a change another process made during the
+   * invocation, as a read just before that change would: a revoked authorization or a token another instance
+   * refreshed — WeChat still takes the old one for a while, and a rejected one is read again.
    */
-  private readonly remembered = new Map<string, { token: string; expiresAt: number; readAt: number }>();
-  private rememberedIn: number | undefined;
+  private readonly remembered = new WeakMap<object, Map<string, { token: string; expiresAt: number; readAt: number; changes: number }>>();
   /** Counts the starts and ends of this manager's writes to token documents (see `remembered`). */
   private changes = 0;
   private readonly componentAppId: string;
-  private readonly componentLease: string;
 
   constructor(private readonly options: TokenManagerOptions) {
-    this.platform = options.store.collection(platformCollection);
-    this.authorizers = options.store.collection(authorizerTokensCollection);
+    this.platform = this.countingWrites(options.store.collection(platformCollection));
+    this.authorizers = this.countingWrites(options.store.collection(authorizerTokensCollection));
     this.clock = options.clock ?? Date.now;
     this.leases = createLeases(options.store, this.clock);
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
@@ -174,7 +173,6 @@ export class TokenManager implements TokenSource {
     this.leaseMs = options.leaseMs ?? 30_000;
     this.waitMs = options.waitMs ?? 20_000;
     this.componentAppId = options.api.componentAppId;
-    this.componentLease = `component-token:${this.componentAppId}`;
   }
 
   // ------------------------------------------------------------------------------------------------ tickets
@@ -220,28 +218,23 @@ export class TokenManager implements TokenSource {
 
   async componentToken(): Promise<string> {
     return this.obtain({
-      lease: this.componentLease,
+      lease: `component-token:${this.componentAppId}`,
       read: async () => {
         const doc = (await this.platform.get(this.componentAppId))?.data;
         return doc?.componentToken && doc.componentTokenExpiresAt !== null
           ? { token: this.open(doc.componentToken, 'componentToken'), expiresAt: doc.componentTokenExpiresAt }
           : null;
       },
-      refresh: () =>
-        this.counted(
-          'component',
-          this.changing(this.componentLease, () => this.refreshComponentToken()),
-        ),
+      refresh: () => this.counted('component', this.refreshComponentToken()),
     });
   }
 
   async componentTokenRejected(failedToken: string): Promise<void> {
-    await this.changing(this.componentLease, () =>
-      this.updatePlatform((doc) => {
-        if (!doc.componentToken || this.open(doc.componentToken, 'componentToken') !== failedToken) return { result: undefined };
-        return { result: undefined, next: { ...doc, componentToken: null, componentTokenExpiresAt: null } };
-      }),
-    );
+    this.changes += 1; // what this invocation kept may be the rejected token, even where the store holds another
+    await this.updatePlatform((doc) => {
+      if (!doc.componentToken || this.open(doc.componentToken, 'componentToken') !== failedToken) return { result: undefined };
+      return { result: undefined, next: { ...doc, componentToken: null, componentTokenExpiresAt: null } };
+    });
   }
 
   /** Counts one refresh by its outcome; the refresh's own answer or error is passed on untouched. */
@@ -332,13 +325,11 @@ export class TokenManager implements TokenSource {
       statusReason: null,
     };
     // An upsert: a lost race (ConflictError, or DuplicateKeyError on a concurrent first insert) reads again.
-    await this.changing(authorizerLease(appId), () =>
-      retryOnConflict(`save authorization ${appId}`, async () => {
-        const current = await this.authorizers.get(appId);
-        if (current) await this.authorizers.update(appId, current.version, next);
-        else await this.authorizers.insert(appId, next);
-      }),
-    );
+    await retryOnConflict(`save authorization ${appId}`, async () => {
+      const current = await this.authorizers.get(appId);
+      if (current) await this.authorizers.update(appId, current.version, next);
+      else await this.authorizers.insert(appId, next);
+    });
   }
 
   /**
@@ -359,7 +350,7 @@ export class TokenManager implements TokenSource {
 
   async authorizerToken(appId: string): Promise<string> {
     return this.obtain({
-      lease: authorizerLease(appId),
+      lease: `authorizer-token:${appId}`,
       read: async () => {
         const stored = await this.authorizers.get(appId);
         if (!stored)
@@ -373,21 +364,16 @@ export class TokenManager implements TokenSource {
           ? { token: this.open(accessToken, `${appId}/access`), expiresAt: accessTokenExpiresAt }
           : null;
       },
-      refresh: () =>
-        this.counted(
-          'authorizer',
-          this.changing(authorizerLease(appId), () => this.refreshAuthorizerToken(appId)),
-        ),
+      refresh: () => this.counted('authorizer', this.refreshAuthorizerToken(appId)),
     });
   }
 
   async authorizerTokenRejected(appId: string, failedToken: string): Promise<void> {
-    await this.changing(authorizerLease(appId), () =>
-      updateWithRetry(this.authorizers, appId, ({ data }) =>
-        data.accessToken && this.open(data.accessToken, `${appId}/access`) === failedToken
-          ? { ...data, accessToken: null, accessTokenExpiresAt: null }
-          : UNCHANGED,
-      ),
+    this.changes += 1; // what this invocation kept may be the rejected token, even where the store holds another
+    await updateWithRetry(this.authorizers, appId, ({ data }) =>
+      data.accessToken && this.open(data.accessToken, `${appId}/access`) === failedToken
+        ? { ...data, accessToken: null, accessTokenExpiresAt: null }
+        : UNCHANGED,
     );
   }
 
@@ -546,19 +532,17 @@ export class TokenManager implements TokenSource {
     reason: string,
     applies: (doc: AuthorizerTokensDoc) => boolean = () => true,
   ): Promise<'changed' | 'skipped' | 'missing'> {
-    const outcome = await this.changing(authorizerLease(appId), () =>
-      updateWithRetry(this.authorizers, appId, ({ data }) =>
-        applies(data)
-          ? {
-              ...data,
-              status,
-              statusReason: reason,
-              accessToken: null,
-              accessTokenExpiresAt: null,
-              ...(status === 'revoked' ? { refreshToken: null } : {}),
-            }
-          : UNCHANGED,
-      ),
+    const outcome = await updateWithRetry(this.authorizers, appId, ({ data }) =>
+      applies(data)
+        ? {
+            ...data,
+            status,
+            statusReason: reason,
+            accessToken: null,
+            accessTokenExpiresAt: null,
+            ...(status === 'revoked' ? { refreshToken: null } : {}),
+          }
+        : UNCHANGED,
     );
     if (!outcome) return 'missing';
     return outcome.changed ? 'changed' : 'skipped';
@@ -566,19 +550,24 @@ export class TokenManager implements TokenSource {
 
   // ---------------------------------------------------------------------------------------------- plumbing
 
-  /** Runs a write of the token document behind `lease`, with the token kept for the invocation forgotten at its start and end. */
-  private async changing<T>(lease: string, write: () => Promise<T>): Promise<T> {
-    this.forget(lease);
-    try {
-      return await write();
-    } finally {
-      this.forget(lease);
-    }
-  }
-
-  private forget(lease: string): void {
-    this.changes += 1;
-    this.remembered.delete(lease);
+  /** The collection with each of its writes counted in `changes` at its start and at its end (see `remembered`). */
+  private countingWrites<T, F extends string>(collection: Collection<T, F>): Collection<T, F> {
+    const counting =
+      <A extends unknown[], R>(write: (...args: A) => Promise<R>) =>
+      async (...args: A): Promise<R> => {
+        this.changes += 1;
+        try {
+          return await write(...args);
+        } finally {
+          this.changes += 1;
+        }
+      };
+    return {
+      ...collection,
+      insert: counting(collection.insert.bind(collection)),
+      update: counting(collection.update.bind(collection)),
+      delete: counting(collection.delete.bind(collection)),
+    };
   }
 
   /**
@@ -591,15 +580,11 @@ export class TokenManager implements TokenSource {
     refresh: () => Promise<string>;
   }): Promise<string> {
     const invocation = this.options.invocation?.();
-    if (invocation !== this.rememberedIn) {
-      this.remembered.clear();
-      this.rememberedIn = invocation;
-    }
-    const kept = this.remembered.get(spec.lease);
+    const kept = invocation && this.remembered.get(invocation)?.get(spec.lease);
     if (kept) {
       const now = this.clock();
-      if (now - kept.readAt <= TOKEN_REUSE_MS && kept.expiresAt - now > this.refreshAheadMs) return kept.token;
-      this.remembered.delete(spec.lease);
+      if (kept.changes === this.changes && now - kept.readAt <= TOKEN_REUSE_MS && kept.expiresAt - now > this.refreshAheadMs)
+        return kept.token;
     }
     const deadline = this.clock() + this.waitMs;
     let pause = 20;
@@ -610,10 +595,13 @@ export class TokenManager implements TokenSource {
       });
       const now = this.clock();
       if (current && current.expiresAt - now > this.refreshAheadMs) {
-        // Kept only if made in the invocation still under way (one may have begun meanwhile) and no write of this
-        // manager began or ended while it ran.
-        if (invocation !== undefined && this.options.invocation?.() === invocation && changesBefore === this.changes)
-          this.remembered.set(spec.lease, { ...current, readAt: now });
+        // Kept only if no write of this manager began or ended while it ran.
+        if (invocation && changesBefore === this.changes) {
+          // Looked up now: a concurrent call of this invocation may have made its map meanwhile.
+          let here = this.remembered.get(invocation);
+          if (!here) this.remembered.set(invocation, (here = new Map()));
+          here.set(spec.lease, { ...current, readAt: now, changes: changesBefore });
+        }
         return current.token;
       }
       const refreshed = await joinInFlight(this.refreshing, spec.lease, () => this.refreshUnderLease(spec));
@@ -694,8 +682,6 @@ export class TokenManager implements TokenSource {
     return value;
   }
 }
-
-const authorizerLease = (appId: string) => `authorizer-token:${appId}`;
 
 /** The promise under way for `key` in `inFlight`, or a new one from `start` that every caller until it settles shares. */
 function joinInFlight<T>(inFlight: Map<string, Promise<T>>, key: string, start: () => Promise<T>): Promise<T> {
