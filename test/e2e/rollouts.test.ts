@@ -439,7 +439,10 @@ describe('rollouts, end to end', () => {
     await tickUntil(created.id, (r) => r.members[0]?.state === 'phasing');
     // Raising the share puts nothing new live: WeChat is not asked about the filing again (it was, at 10 %).
     p.sim.resetCounters();
+    storeRequests.reset();
     await p.pollNow();
+    // The mini program is read once, for the account's right to publish and the link both.
+    expect(storeRequests.tables().miniPrograms?.reads).toBe(1);
     expect(memberHistory(await read(created.id), a.appId).at(-1)).toBe('phasing:live to 50 % of users');
     expect(p.sim.counters()).toMatchObject({ '/wxa/grayrelease': 1 });
     expect(p.sim.counters()['/wxa/icp/get_icp_entrance_info']).toBeUndefined();

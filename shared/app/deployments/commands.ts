@@ -134,30 +134,30 @@ export const retryDeployment = (services: Services, accountId: AccountId, id: st
 export const releaseDeployment = (services: Services, accountId: AccountId, id: string, actor: Actor, signal?: AbortSignal) =>
   runChecked(services, accountId, id, 'startRelease', actor, signal, async (deployment, starts) => ({
     linkChecked: starts,
-    handOver: await assertReleasable(services, accountId, deployment, starts, signal),
+    handOver: await assertReleasable(services, accountId, deployment, { link: starts, filing: starts }, signal),
   }));
 
 /**
- * What a release checks before it starts (`starts`: it would), also before a rollout's phased release (grayrelease
- * puts the version live too): the mini program is there and still the app's, the account may publish, it is filed.
- * Answers the filing status found not blocking, for the release step (none when it did not start).
+ * What a release checks before it starts, also before a rollout's phased release (grayrelease puts the version live
+ * too): the mini program is there, the account may publish, and with `link` it is still the app's, with `filing` it
+ * is filed. Answers the filing status found not blocking, for the release step (none when not read).
  */
 export async function assertReleasable(
   services: Services,
   accountId: AccountId,
   deployment: Deployment,
-  starts: boolean,
+  check: { link: boolean; filing: boolean },
   signal?: AbortSignal,
 ): Promise<HandOver | undefined> {
   const account = await getAccount(services, accountId);
   const mp = await services.db.miniPrograms.get(deployment.miniProgramAppid);
   if (!mp) throw new NotFoundError('the deployment’s mini program is gone', { code: 'MINI_PROGRAM_NOT_FOUND' });
   // Here first (not in `runCommand`) so that the reason is the clearest one.
-  if (starts) await assertStillLinked(services, deployment, mp);
+  if (check.link) await assertStillLinked(services, deployment, mp);
   const allowed = whoCanPublish(account.data, mp.data, services.config.requireSameSubject);
   if (!allowed.ok) throw allowed.error;
   // WeChat's answer to releasing an unfiled mini program is undocumented: its filing status is read first.
-  return starts ? assertReadyToRelease(services, mp.data, signal) : undefined;
+  return check.filing ? assertReadyToRelease(services, mp.data, signal) : undefined;
 }
 
 /**

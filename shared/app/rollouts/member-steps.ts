@@ -20,7 +20,6 @@ import {
   startBuild,
 } from '../deployments';
 import { callOf } from '../deployments/leases';
-import { assertStillLinked } from '../deployments/link';
 import { applyMemberEvent, rolloutActor } from './store';
 
 /**
@@ -61,9 +60,7 @@ export async function phaseStep(
     // grayrelease puts the version live too: the release's own checks first. Raising a running plan's share puts
     // nothing new live: the filing, read from WeChat (two calls) when the plan started, is not read again; the
     // mini program must still be the app's.
-    const starts = m.state !== 'phasing';
-    await assertReleasable(services, m.accountId, deployment, starts, signal);
-    if (!starts) await assertStillLinked(services, deployment);
+    await assertReleasable(services, m.accountId, deployment, { link: true, filing: m.state !== 'phasing' }, signal);
     await services.wechat.client.grayRelease(appid, { gray_percentage: percentage }, callOf(signal));
   } catch (error) {
     // A first release must be in full (85079); a share already reached (a repeated step after a crash) is 85082.
