@@ -51,7 +51,8 @@ export type { LocalContext, LocalHttpEvent, LocalHttpResult, LocalTimerEvent } f
 export type HttpHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 export type ScheduleHandler = (event: ScheduledEvent, context: Context) => Promise<unknown>;
 
-export type HttpProviderKind = 'scf-apigw' | 'scf-url' | 'fc-http' | 'aws-v1' | 'aws-v2' | 'local-http';
+const HTTP_KINDS = ['scf-apigw', 'scf-url', 'fc-http', 'aws-v1', 'aws-v2', 'local-http'] as const satisfies readonly ProviderKind[];
+export type HttpProviderKind = (typeof HTTP_KINDS)[number];
 export type ScheduleProviderKind = Exclude<ProviderKind, HttpProviderKind>;
 
 type ToHttpEvent = (raw: unknown, rawContext: unknown, receivedAtMs: number) => APIGatewayProxyEvent;
@@ -119,15 +120,7 @@ const shims: { [P in Provider]: ProviderShim<P> | undefined } = {
         },
 };
 
-const HTTP_KINDS: ReadonlySet<ProviderKind> = new Set<HttpProviderKind>([
-  'scf-apigw',
-  'scf-url',
-  'fc-http',
-  'aws-v1',
-  'aws-v2',
-  'local-http',
-]);
-export const isHttpKind = (kind: ProviderKind): kind is HttpProviderKind => HTTP_KINDS.has(kind);
+export const isHttpKind = (kind: ProviderKind): kind is HttpProviderKind => (HTTP_KINDS as readonly ProviderKind[]).includes(kind);
 
 /** The providers whose shims this code carries. */
 export const carriedProviders = (): Provider[] => PROVIDERS.filter((provider) => shims[provider] !== undefined);
