@@ -435,33 +435,46 @@ export interface BundleReport {
 const STORE_KINDS: readonly StoreKind[] = ['sqlite', 'cloudbase', 'mongodb'];
 
 /**
- * The stores the bundles are built for: `--store=all|<kind>[,<kind>]` wins; else `STORE`; else cloudbase, the default
- * STORE of serverless.yml. A bundle carries the adapters of these stores only, and the drivers of the cloud ones.
+ * The kinds of one build-time choice (stores, providers) a bundle is built for: `--<flag>=all|<kind>[,<kind>]` wins;
+ * else the environment variable; else the default. In the order of `all`, whatever the spelling, so reports and the
+ * bundle's error messages name them alike.
  */
-export function storesToShip(argv: readonly string[], env: NodeJS.ProcessEnv): StoreKind[] {
-  const flag = argv.find((a) => a.startsWith('--store='))?.slice('--store='.length);
-  const text = flag ?? env.STORE ?? 'cloudbase';
-  if (text === 'all') return [...STORE_KINDS];
-  const kinds = text.split(',').map((s) => s.trim());
-  for (const kind of kinds) {
-    if (!(STORE_KINDS as readonly string[]).includes(kind)) throw new Error(`unknown store "${kind}" (sqlite, cloudbase, mongodb or all)`);
+function kindsToShip<K extends string>(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  choice: { flag: string; envVar: string; all: readonly K[]; fallback: readonly K[]; what: string },
+): K[] {
+  const prefix = `--${choice.flag}=`;
+  const text = argv.find((a) => a.startsWith(prefix))?.slice(prefix.length) ?? env[choice.envVar] ?? choice.fallback.join(',');
+  if (text === 'all') return [...choice.all];
+  const named = text.split(',').map((s) => s.trim());
+  for (const kind of named) {
+    if (!(choice.all as readonly string[]).includes(kind))
+      throw new Error(`unknown ${choice.what} "${kind}" (${choice.all.join(', ')} or all)`);
   }
-  return kinds as StoreKind[];
+  return choice.all.filter((kind) => named.includes(kind));
 }
 
 /**
- * What shared/store/open.ts reads to leave out the adapters of the stores a bundle is not built for: each
- * `process.env.WXA_BUNDLE_OMITS_<KIND>` becomes a constant, so esbuild drops the other adapters' `import()`.
+ * `process.env.WXA_BUNDLE_OMITS_<KIND>` as a constant for every kind of `all`: esbuild then drops the code of the
+ * kinds left out (shared/store/open.ts's adapters, shared/runtime/shim/index.ts's shims).
  */
-export function storeDefines(stores: readonly StoreKind[]): Record<string, string> {
-  if (stores.length === 0) throw new Error('a bundle is built for at least one store (--store=<kind>)');
-  return {
-    'process.env.WXA_BUNDLE_STORES': JSON.stringify(stores.join(',')),
-    ...Object.fromEntries(
-      STORE_KINDS.map((kind) => [`process.env.WXA_BUNDLE_OMITS_${kind.toUpperCase()}`, JSON.stringify(String(!stores.includes(kind)))]),
-    ),
-  };
+function omitDefines(all: readonly string[], chosen: readonly string[], what: string): Record<string, string> {
+  if (chosen.length === 0) throw new Error(`a bundle is built for at least one ${what}`);
+  return Object.fromEntries(
+    all.map((kind) => [`process.env.WXA_BUNDLE_OMITS_${kind.toUpperCase()}`, JSON.stringify(String(!chosen.includes(kind)))]),
+  );
 }
+
+/** The stores the bundles are built for: `--store=`, else `STORE`, else cloudbase, the default STORE of serverless.yml. */
+export const storesToShip = (argv: readonly string[], env: NodeJS.ProcessEnv): StoreKind[] =>
+  kindsToShip(argv, env, { flag: 'store', envVar: 'STORE', all: STORE_KINDS, fallback: ['cloudbase'], what: 'store' });
+
+/** What shared/store/open.ts reads to leave out the adapters (and drivers) of the stores a bundle is not built for. */
+export const storeDefines = (stores: readonly StoreKind[]): Record<string, string> => ({
+  'process.env.WXA_BUNDLE_STORES': JSON.stringify(stores.join(',')),
+  ...omitDefines(STORE_KINDS, stores, 'store (--store=<kind>)'),
+});
 
 /**
  * The providers a bundle carries by default: the two deploy targets, SCF (serverless.yml) and FC
@@ -470,44 +483,13 @@ export function storeDefines(stores: readonly StoreKind[]): Record<string, strin
  */
 export const DEFAULT_PROVIDERS: readonly Provider[] = ['scf', 'fc'];
 
-/**
- * The providers whose event shims the bundles carry: `--providers=<p>[,<p>]|all` (or `--providers <list>`) wins;
- * else `WXA_PROVIDERS`; else `DEFAULT_PROVIDERS`. A bundle answers the events of these providers only.
- */
-export function providersToShip(argv: readonly string[], env: NodeJS.ProcessEnv): Provider[] {
-  const at = argv.findIndex((a) => a === '--providers' || a.startsWith('--providers='));
-  const flag = at < 0 ? undefined : argv[at]?.startsWith('--providers=') ? argv[at]?.slice('--providers='.length) : argv[at + 1];
-  if (at >= 0 && !flag) throw new Error(`--providers needs a list (${PROVIDERS.join(', ')} or all)`);
-  const text = flag ?? env.WXA_PROVIDERS ?? DEFAULT_PROVIDERS.join(',');
-  if (text === 'all') return [...PROVIDERS];
-  const named = text.split(',').map((s) => s.trim());
-  for (const provider of named) {
-    if (!(PROVIDERS as readonly string[]).includes(provider))
-      throw new Error(`unknown provider "${provider}" (${PROVIDERS.join(', ')} or all)`);
-  }
-  // In one order whatever the spelling, so reports and the bundle's error messages name them alike.
-  return PROVIDERS.filter((provider) => named.includes(provider));
-}
+/** The providers whose event shims the bundles carry: `--providers=`, else `WXA_PROVIDERS`, else DEFAULT_PROVIDERS. */
+export const providersToShip = (argv: readonly string[], env: NodeJS.ProcessEnv): Provider[] =>
+  kindsToShip(argv, env, { flag: 'providers', envVar: 'WXA_PROVIDERS', all: PROVIDERS, fallback: DEFAULT_PROVIDERS, what: 'provider' });
 
-/** The value of `--providers <list>` in `argv`: not a function name. */
-const providersValueIndex = (argv: readonly string[]) => {
-  const at = argv.indexOf('--providers');
-  return at < 0 ? -1 : at + 1;
-};
-
-/**
- * What shared/runtime/shim/index.ts reads to leave out the shims of the providers a bundle is not built for: each
- * `process.env.WXA_BUNDLE_OMITS_<PROVIDER>` becomes a constant, so esbuild drops the other providers' adapters.
- */
-export function providerDefines(providers: readonly Provider[]): Record<string, string> {
-  if (providers.length === 0) throw new Error('a bundle is built for at least one provider (--providers=<provider>)');
-  return Object.fromEntries(
-    PROVIDERS.map((provider) => [
-      `process.env.WXA_BUNDLE_OMITS_${provider.toUpperCase()}`,
-      JSON.stringify(String(!providers.includes(provider))),
-    ]),
-  );
-}
+/** What shared/runtime/shim/index.ts reads to leave out the shims of the providers a bundle is not built for. */
+export const providerDefines = (providers: readonly Provider[]): Record<string, string> =>
+  omitDefines(PROVIDERS, providers, 'provider (--providers=<provider>)');
 
 /**
  * What a function's bundle and a driver's share: minified CommonJS for node18 at `dir`/bundle.js, as the body of the
@@ -764,7 +746,7 @@ export function formatSizeTable(reports: readonly BundleReport[]): string {
 if (require.main === module) {
   const started = Date.now();
   const args = process.argv.slice(2);
-  const names = args.filter((a, i) => !a.startsWith('--') && i !== providersValueIndex(args));
+  const names = args.filter((a) => !a.startsWith('--'));
   buildFunctions(names.length ? names : undefined, {
     stores: storesToShip(args, process.env),
     providers: providersToShip(args, process.env),
