@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { renderTemplate } from '../infra/scf/render';
+import { renderTemplate, withThrowawayHome } from '../infra/scf/render';
 import { checkResources, codeCacheWarnings, nodeOfRuntime } from '../scripts/predeploy';
 import { REQUIRED_IN_CLOUD } from '../shared/runtime/config';
 
@@ -173,8 +173,7 @@ describe('codeCacheWarnings', () => {
 
 describe('tsx scripts/predeploy.ts', () => {
   it('exits 1 and prints the list when variables are missing', () => {
-    const home = mkdtempSync(join(tmpdir(), 'wxa-predeploy-home-'));
-    try {
+    withThrowawayHome('wxa-predeploy-home-', (home) => {
       const pinned = Object.fromEntries(
         [...readFileSync(scfFile, 'utf8').matchAll(/\$\{env\('([A-Z0-9_]+)'/g)].map((m) => [m[1] ?? '', '']),
       );
@@ -193,8 +192,6 @@ describe('tsx scripts/predeploy.ts', () => {
       expect(failure.stderr).toMatch(/Not deploying .*serverless\.yml/);
       expect(failure.stderr).toMatch(/- DATA_KEY is required in the cloud/);
       expect(failure.stderr).toMatch(/- WECHAT_ENCODING_AES_KEY is required in the cloud/);
-    } finally {
-      rmSync(home, { recursive: true, force: true });
-    }
+    });
   });
 });

@@ -3,10 +3,11 @@
  * `s plan -t serverless.yml` through Serverless Devs, with no credentials (a fresh HOME) and no network use.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PlanOutput } from './component';
+import { removeThrowawayHome } from './render';
 import { repoRoot, templateVariables } from './testing';
 
 describe('npm run deploy:plan', () => {
@@ -34,7 +35,7 @@ describe('npm run deploy:plan', () => {
     const json = output.slice(output.indexOf('\n{') + 1);
     plans = JSON.parse(json) as Record<string, PlanOutput>;
   });
-  afterAll(() => rmSync(home, { recursive: true, force: true }));
+  afterAll(() => removeThrowawayHome(home));
 
   it('plans every resource without credentials', () => {
     expect(Object.keys(plans)).toEqual(expect.arrayContaining(['api', 'authorize-callback', 'maintenance']));

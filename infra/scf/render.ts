@@ -25,25 +25,37 @@ export interface RenderedResource {
  * `env`; with `home`, as the developer, with their environment plus `env`.
  */
 export function runS(args: string[], env: Record<string, string>, options: { cwd?: string; home?: string } = {}): string {
-  const home = options.home ?? mkdtempSync(join(tmpdir(), 'wxa-s-home-'));
-  try {
-    return execFileSync(sBin, args, {
+  const run = (home?: string) =>
+    execFileSync(sBin, args, {
       cwd: options.cwd ?? repoRoot,
-      env: options.home ? { ...process.env, ...env } : { PATH: process.env.PATH ?? '', HOME: home, ...env },
+      env: home ? { PATH: process.env.PATH ?? '', HOME: home, ...env } : { ...process.env, ...env },
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: 120_000,
     });
+  return options.home ? run() : withThrowawayHome('wxa-s-home-', run);
+}
+
+/**
+ * Runs `use` with a new empty directory under the OS temp dir to serve as a Serverless Devs HOME, then removes it.
+ * The CLI leaves a detached writer (logs, cache) that can still be adding files under ~/.s after it exits, so a
+ * plain removal can fail with ENOTEMPTY (seen in CI): retry, and never let a leftover temp directory fail the
+ * command that produced a good answer.
+ */
+export function withThrowawayHome<T>(prefix: string, use: (home: string) => T): T {
+  const home = mkdtempSync(join(tmpdir(), prefix));
+  try {
+    return use(home);
   } finally {
-    // The CLI leaves a detached writer (logs, cache) that can still be adding files under ~/.s when it exits:
-    // retry, and never let a leftover temp directory fail the command that produced a good answer.
-    if (!options.home) {
-      try {
-        rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
-      } catch {
-        // a throwaway directory under the OS temp dir; the OS cleans it
-      }
-    }
+    removeThrowawayHome(home);
+  }
+}
+
+export function removeThrowawayHome(home: string): void {
+  try {
+    rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  } catch {
+    // a throwaway directory under the OS temp dir; the OS cleans it
   }
 }
 

@@ -4,9 +4,10 @@
  * far as the network, and shows which hosts it would have reached, without leaving this machine.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { removeThrowawayHome } from '../../infra/scf/render';
 
 export const repoRoot = resolve(__dirname, '..', '..');
 
@@ -53,6 +54,6 @@ export function runOffline(file: string | { source: string }, args: readonly str
       lookups: readFileSync(log, 'utf8').split('\n').filter(Boolean),
     };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeThrowawayHome(dir);
   }
 }
