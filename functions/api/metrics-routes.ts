@@ -13,43 +13,45 @@ const counted = z.object({
   count: z.number().check(z.int()),
   capped: z.described(z.boolean(), 'More than `count`: counting stops there.'),
 });
-const summaryView = z.registered(
-  z.object({
-    at: z.number().check(z.int()),
-    deployments: z.object(
-      Object.fromEntries(
-        DEPLOYMENT_STATES.map((state) => [state, z.extend(counted, { oldestAgeMs: z.nullable(z.number().check(z.int())) })]),
+const summaryView = /* @__PURE__ */ z.lazy(() =>
+  z.registered(
+    z.object({
+      at: z.number().check(z.int()),
+      deployments: z.object(
+        Object.fromEntries(
+          DEPLOYMENT_STATES.map((state) => [state, z.extend(counted, { oldestAgeMs: z.nullable(z.number().check(z.int())) })]),
+        ),
       ),
-    ),
-    audits: z.described(
-      z.object({
-        windowDays: z.number().check(z.int()),
-        decided: z.number().check(z.int()),
-        latencyMs: z.described(
-          z.object({ p50: z.nullable(z.number().check(z.int())), p90: z.nullable(z.number().check(z.int())) }),
-          'From the submit to the decision, over the decisions in the window; null when there were none.',
-        ),
-        byTemplate: z.array(
-          z.object({
-            templateId: z.number().check(z.int()),
-            decided: z.number().check(z.int()),
-            rejected: z.number().check(z.int()),
-            rejectionRate: z.number(),
-          }),
-        ),
-        capped: z.described(z.boolean(), 'More deployments were created in the window than were read.'),
+      audits: z.described(
+        z.object({
+          windowDays: z.number().check(z.int()),
+          decided: z.number().check(z.int()),
+          latencyMs: z.described(
+            z.object({ p50: z.nullable(z.number().check(z.int())), p90: z.nullable(z.number().check(z.int())) }),
+            'From the submit to the decision, over the decisions in the window; null when there were none.',
+          ),
+          byTemplate: z.array(
+            z.object({
+              templateId: z.number().check(z.int()),
+              decided: z.number().check(z.int()),
+              rejected: z.number().check(z.int()),
+              rejectionRate: z.number(),
+            }),
+          ),
+          capped: z.described(z.boolean(), 'More deployments were created in the window than were read.'),
+        }),
+        'Audits decided among the deployments created in the last `windowDays` days.',
+      ),
+      miniProgramsNeedingReauth: counted,
+      webhooks: z.object({
+        pendingDeliveries: counted,
+        failedDeliveries: counted,
+        endpointsDisabled: z.number().check(z.int()),
+        endpoints: z.number().check(z.int()),
       }),
-      'Audits decided among the deployments created in the last `windowDays` days.',
-    ),
-    miniProgramsNeedingReauth: counted,
-    webhooks: z.object({
-      pendingDeliveries: counted,
-      failedDeliveries: counted,
-      endpointsDisabled: z.number().check(z.int()),
-      endpoints: z.number().check(z.int()),
     }),
-  }),
-  { id: 'MetricsSummary' },
+    { id: 'MetricsSummary' },
+  ),
 );
 
 export const metricsRoutes = (services: Services): AnyRoute[] => [

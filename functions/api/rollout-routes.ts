@@ -42,33 +42,40 @@ import { accountScope, type OwnerScope, platformScope } from './owner-scopes';
 
 const rolloutParams = z.object({ rolloutId: z.described(rolloutIdSchema, 'a rollout id (rol_…)') });
 
-const countsView = z.object(Object.fromEntries(MEMBER_STATES.map((state) => [state, z.number().check(z.int())])));
+// A function, not a z.lazy: described, a lazy's description would come first in the document's keys.
+const countsView = () => z.object(Object.fromEntries(MEMBER_STATES.map((state) => [state, z.number().check(z.int())])));
 
-const rolloutView = z.registered(
-  z.extend(z.omit(lazyTarget(rolloutSchema), { waves: true }), {
-    waves: z.array(
-      z.extend(waveSchema, {
-        wave: z.number().check(z.int()),
-        counts: z.described(countsView, 'Members of the wave per state; they add up to its size.'),
-      }),
-    ),
-    estimatedEndAt: z.described(
-      z.nullable(z.number().check(z.int())),
-      'When the rollout should end, from the audit times observed so far; null before the first decision.',
-    ),
-  }),
-  { id: 'Rollout' },
+const rolloutView = /* @__PURE__ */ z.lazy(() =>
+  z.registered(
+    z.extend(z.omit(lazyTarget(rolloutSchema), { waves: true }), {
+      waves: z.array(
+        z.extend(waveSchema, {
+          wave: z.number().check(z.int()),
+          counts: z.described(countsView(), 'Members of the wave per state; they add up to its size.'),
+        }),
+      ),
+      estimatedEndAt: z.described(
+        z.nullable(z.number().check(z.int())),
+        'When the rollout should end, from the audit times observed so far; null before the first decision.',
+      ),
+    }),
+    { id: 'Rollout' },
+  ),
 );
-const memberView = z.registered(lazyTarget(rolloutMemberSchema), { id: 'RolloutMember' });
+const memberView = /* @__PURE__ */ z.lazy(() => z.registered(lazyTarget(rolloutMemberSchema), { id: 'RolloutMember' }));
 /** A rollout with every member: what its routes answer (and `npm run demo:fleet` reads). */
-export const rolloutWithMembersView = z.registered(z.extend(rolloutView, { members: z.array(memberView) }), { id: 'RolloutWithMembers' });
+export const rolloutWithMembersView = /* @__PURE__ */ z.lazy(() =>
+  z.registered(z.extend(lazyTarget(rolloutView), { members: z.array(memberView) }), { id: 'RolloutWithMembers' }),
+);
 
-const settingsView = z.registered(
-  z.object({
-    labels: z.array(z.string()),
-    platformManagedUpdates: z.described(z.boolean(), 'Whether the platform admin may roll new template versions out to this app.'),
-  }),
-  { id: 'AppRolloutSettings' },
+const settingsView = /* @__PURE__ */ z.lazy(() =>
+  z.registered(
+    z.object({
+      labels: z.array(z.string()),
+      platformManagedUpdates: z.described(z.boolean(), 'Whether the platform admin may roll new template versions out to this app.'),
+    }),
+    { id: 'AppRolloutSettings' },
+  ),
 );
 
 const toView = (services: Services, rollout: Rollout, members: readonly RolloutMember[]): z.infer<typeof rolloutView> => ({

@@ -95,38 +95,42 @@ const miniProgramParams = z.object({
 
 const appConfigSchema = z.union([iotVideoConfigSchema, lowcodeConfigSchema]);
 
-export const authorizationBody = z
-  .strictObject({
-    purpose: z.described(
-      z.enum(['bind-primary', 'authorize-app']),
-      "bind-primary: the account's primary mini program (fixes its subject); authorize-app: a target mini program for an app",
+export const authorizationBody = /* @__PURE__ */ z.lazy(() =>
+  z
+    .strictObject({
+      purpose: z.described(
+        z.enum(['bind-primary', 'authorize-app']),
+        "bind-primary: the account's primary mini program (fixes its subject); authorize-app: a target mini program for an app",
+      ),
+      appId: z.described(
+        z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+        'The app to link the mini program to; required for authorize-app.',
+      ),
+      mobile: z.described(z.optional(z.boolean()), 'The page opened inside WeChat on a phone instead of the PC page with a QR code.'),
+      force: z.described(
+        z.optional(z.boolean()),
+        "bind-primary only: allow the scanned mini program to change the account's subject (its mini programs of the old subject are then blocked and their deployments in flight voided). Without it such a scan is refused with PRIMARY_SUBJECT_CHANGE_NEEDS_FORCE.",
+      ),
+    })
+    .check(
+      z.superRefine((body, ctx) => {
+        if (body.purpose === 'authorize-app' && body.appId === undefined) {
+          ctx.addIssue({ code: 'custom', path: ['appId'], message: 'required when purpose is authorize-app' });
+        }
+        if (body.purpose !== 'bind-primary' && body.force !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['force'], message: 'only for purpose bind-primary' });
+        }
+      }),
     ),
-    appId: z.described(
-      z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
-      'The app to link the mini program to; required for authorize-app.',
-    ),
-    mobile: z.described(z.optional(z.boolean()), 'The page opened inside WeChat on a phone instead of the PC page with a QR code.'),
-    force: z.described(
-      z.optional(z.boolean()),
-      "bind-primary only: allow the scanned mini program to change the account's subject (its mini programs of the old subject are then blocked and their deployments in flight voided). Without it such a scan is refused with PRIMARY_SUBJECT_CHANGE_NEEDS_FORCE.",
-    ),
-  })
-  .check(
-    z.superRefine((body, ctx) => {
-      if (body.purpose === 'authorize-app' && body.appId === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['appId'], message: 'required when purpose is authorize-app' });
-      }
-      if (body.purpose !== 'bind-primary' && body.force !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['force'], message: 'only for purpose bind-primary' });
-      }
-    }),
-  );
+);
 
-const deploymentQuery = z.object({
-  appId: z.optional(idOf('app', 'an app id')),
-  state: z.optional(deploymentStateSchema),
-  limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)), 20),
-});
+const deploymentQuery = /* @__PURE__ */ z.lazy(() =>
+  z.object({
+    appId: z.optional(idOf('app', 'an app id')),
+    state: z.optional(deploymentStateSchema),
+    limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)), 20),
+  }),
+);
 
 /**
  * The domain names fields relative to the app (`config.theme.mainColor`, `name`); a 400 names them as they were

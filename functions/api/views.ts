@@ -26,21 +26,26 @@ import * as z from '../../shared/domain/zod';
 /** Why an account cannot publish (`publishBlockedCode`). */
 export const PUBLISH_BLOCKED_CODES = ['PRIMARY_NOT_BOUND', 'PRIMARY_UNBOUND', 'PRIMARY_TAKEN'] as const;
 
-export const accountView = z.registered(
-  z.extend(z.omit(lazyTarget(accountSchema), { apiKeyHashes: true }), {
-    apiKeyCount: z.described(z.number().check(z.int(), z.gte(0)), 'Live API keys (at most 2: a rotation keeps the previous one working).'),
-    primaryMiniProgramStatus: z.described(
-      z.nullable(z.object({ status: miniProgramStatusSchema, statusReason: z.nullable(z.string()), nickname: z.string() })),
-      "The primary mini program's authorization as WeChat last reported it; null when none was ever bound.",
-    ),
-    canPublish: z.described(z.boolean(), 'False while no primary mini program is bound: no mini program of the account can publish.'),
-    publishBlockedReason: z.nullable(z.string()),
-    publishBlockedCode: z.described(
-      z.nullable(z.enum(PUBLISH_BLOCKED_CODES)),
-      'Why canPublish is false, by a stable code (publishBlockedReason says it in English): PRIMARY_NOT_BOUND (never bound), PRIMARY_UNBOUND (unbound here or revoked on WeChat), PRIMARY_TAKEN (another account bound it). null when canPublish.',
-    ),
-  }),
-  { id: 'Account' },
+export const accountView = /* @__PURE__ */ z.lazy(() =>
+  z.registered(
+    z.extend(z.omit(lazyTarget(accountSchema), { apiKeyHashes: true }), {
+      apiKeyCount: z.described(
+        z.number().check(z.int(), z.gte(0)),
+        'Live API keys (at most 2: a rotation keeps the previous one working).',
+      ),
+      primaryMiniProgramStatus: z.described(
+        z.nullable(z.object({ status: miniProgramStatusSchema, statusReason: z.nullable(z.string()), nickname: z.string() })),
+        "The primary mini program's authorization as WeChat last reported it; null when none was ever bound.",
+      ),
+      canPublish: z.described(z.boolean(), 'False while no primary mini program is bound: no mini program of the account can publish.'),
+      publishBlockedReason: z.nullable(z.string()),
+      publishBlockedCode: z.described(
+        z.nullable(z.enum(PUBLISH_BLOCKED_CODES)),
+        'Why canPublish is false, by a stable code (publishBlockedReason says it in English): PRIMARY_NOT_BOUND (never bound), PRIMARY_UNBOUND (unbound here or revoked on WeChat), PRIMARY_TAKEN (another account bound it). null when canPublish.',
+      ),
+    }),
+    { id: 'Account' },
+  ),
 );
 export type AccountView = z.infer<typeof accountView>;
 
@@ -70,53 +75,59 @@ export function toAccountView(account: Account, primary: MiniProgram | null): Ac
   };
 }
 
-export const accountCreatedView = z.object({
-  account: accountView,
-  apiKey: z.described(z.string(), 'Shown this once; only its hash is stored.'),
-});
+export const accountCreatedView = /* @__PURE__ */ z.lazy(() =>
+  z.object({
+    account: accountView,
+    apiKey: z.described(z.string(), 'Shown this once; only its hash is stored.'),
+  }),
+);
 
-export const apiKeyView = z.object({
-  apiKey: z.described(z.string(), 'Shown this once. The previous key keeps working until the next rotation.'),
-});
+export const apiKeyView = /* @__PURE__ */ z.lazy(() =>
+  z.object({
+    apiKey: z.described(z.string(), 'Shown this once. The previous key keeps working until the next rotation.'),
+  }),
+);
 
 // ---------------------------------------------------------------------------------------------------- apps
 
-const colours = z.object({ mainColor: z.string(), secondaryColor: z.string() });
+const colours = /* @__PURE__ */ z.lazy(() => z.object({ mainColor: z.string(), secondaryColor: z.string() }));
 
 /** What the stored app does not say by itself: derived at every read. */
-const appDerived = z.object({
-  status: z.described(
-    appStatusSchema,
-    'unlinked: no mini program; configuring: ready to build (nothing open; after a cancel too); building, built, in-review, rejected, withdrawn, approved, releasing, failed (retryable): the open deployment’s step; released: the latest deployment was released.',
-  ),
-  latestDeployment: z.described(
-    z.nullable(z.object({ id: z.string(), state: deploymentStateSchema })),
-    'The deployment the status comes from; null before the first build.',
-  ),
-  warnings: z.described(
-    z.array(
-      z.object({
-        field: z.string(),
-        code: z.enum(APP_WARNING_CODES),
-        message: z.string(),
-        params: z.record(z.string(), z.union([z.string(), z.number()])),
-      }),
+const appDerived = /* @__PURE__ */ z.lazy(() =>
+  z.object({
+    status: z.described(
+      appStatusSchema,
+      'unlinked: no mini program; configuring: ready to build (nothing open; after a cancel too); building, built, in-review, rejected, withdrawn, approved, releasing, failed (retryable): the open deployment’s step; released: the latest deployment was released.',
     ),
-    'Accepted, but worth fixing: an image wider than the template suggests, products not linked. A build is not refused for them. `code` is stable; `message` is English, made of `params` (a client words it in its own language from code and params).',
-  ),
-  effectiveTheme: z.described(
-    z.nullable(colours),
-    'iot-video: the colours the mini program shows, the template’s defaults where config.theme has none (after reset-theme: the defaults). null for lowcode.',
-  ),
-  themeDefaults: z.described(
-    z.nullable(colours),
-    'iot-video: the template’s default colours, what reset-theme returns to. null for lowcode.',
-  ),
-});
+    latestDeployment: z.described(
+      z.nullable(z.object({ id: z.string(), state: deploymentStateSchema })),
+      'The deployment the status comes from; null before the first build.',
+    ),
+    warnings: z.described(
+      z.array(
+        z.object({
+          field: z.string(),
+          code: z.enum(APP_WARNING_CODES),
+          message: z.string(),
+          params: z.record(z.string(), z.union([z.string(), z.number()])),
+        }),
+      ),
+      'Accepted, but worth fixing: an image wider than the template suggests, products not linked. A build is not refused for them. `code` is stable; `message` is English, made of `params` (a client words it in its own language from code and params).',
+    ),
+    effectiveTheme: z.described(
+      z.nullable(colours),
+      'iot-video: the colours the mini program shows, the template’s defaults where config.theme has none (after reset-theme: the defaults). null for lowcode.',
+    ),
+    themeDefaults: z.described(
+      z.nullable(colours),
+      'iot-video: the template’s default colours, what reset-theme returns to. null for lowcode.',
+    ),
+  }),
+);
 
-export const appView = z.registered(z.intersection(appSchema, appDerived), { id: 'App' });
+export const appView = /* @__PURE__ */ z.lazy(() => z.registered(z.intersection(appSchema, appDerived), { id: 'App' }));
 export type AppView = z.infer<typeof appView>;
-export const appListView = z.object({ apps: z.array(appView) });
+export const appListView = /* @__PURE__ */ z.lazy(() => z.object({ apps: z.array(appView) }));
 
 export const toAppView = (app: App, latest: Deployment | null, assets: ReadonlyMap<string, AssetMeta>): AppView => ({
   ...app,
@@ -134,15 +145,17 @@ export const toAppView = (app: App, latest: Deployment | null, assets: ReadonlyM
 
 // -------------------------------------------------------------------------------------------------- assets
 
-export const assetView = z.registered(
-  z.extend(z.omit(assetSchema, { data: true, accountId: true }), {
-    id: z.string(),
-    publicUrl: z.described(
-      z.nullable(z.string()),
-      'Where a mini program downloads the image; null for experience QR codes, which are not public.',
-    ),
-  }),
-  { id: 'Asset' },
+export const assetView = /* @__PURE__ */ z.lazy(() =>
+  z.registered(
+    z.extend(z.omit(assetSchema, { data: true, accountId: true }), {
+      id: z.string(),
+      publicUrl: z.described(
+        z.nullable(z.string()),
+        'Where a mini program downloads the image; null for experience QR codes, which are not public.',
+      ),
+    }),
+    { id: 'Asset' },
+  ),
 );
 export type AssetView = z.infer<typeof assetView>;
 
@@ -159,18 +172,20 @@ export const toAssetView = (id: string, asset: Omit<Asset, 'data'>, publicBaseUr
 
 // ------------------------------------------------------------------------------------------- mini programs
 
-export const miniProgramView = z.registered(
-  z.extend(lazyTarget(miniProgramSchema), {
-    roles: z.described(
-      z.array(miniProgramRoleSchema),
-      "primary: the account's bound primary mini program now (unbinding it needs force); target: an app publishes to it (linkedAppId). Both, one or none.",
-    ),
-    missingPermissionSets: z.described(
-      z.array(z.object({ id: z.number().check(z.int()), name: z.string() })),
-      'Permission sets the platform needs that the admin did not grant; scanning again fixes it.',
-    ),
-  }),
-  { id: 'MiniProgram' },
+export const miniProgramView = /* @__PURE__ */ z.lazy(() =>
+  z.registered(
+    z.extend(lazyTarget(miniProgramSchema), {
+      roles: z.described(
+        z.array(miniProgramRoleSchema),
+        "primary: the account's bound primary mini program now (unbinding it needs force); target: an app publishes to it (linkedAppId). Both, one or none.",
+      ),
+      missingPermissionSets: z.described(
+        z.array(z.object({ id: z.number().check(z.int()), name: z.string() })),
+        'Permission sets the platform needs that the admin did not grant; scanning again fixes it.',
+      ),
+    }),
+    { id: 'MiniProgram' },
+  ),
 );
 export type MiniProgramView = z.infer<typeof miniProgramView>;
 
@@ -187,19 +202,23 @@ export const toMiniProgramView = (mp: MiniProgram, account: Account): MiniProgra
       : hasCodePermissions(mp.funcScopeIds, { plugins: false }).missing.map((set) => ({ id: set.id, name: set.name })),
 });
 
-export const miniProgramListView = z.object({ miniPrograms: z.array(miniProgramView) });
+export const miniProgramListView = /* @__PURE__ */ z.lazy(() => z.object({ miniPrograms: z.array(miniProgramView) }));
 
 // --------------------------------------------------------------------------------------------- deployments
 
 const pollerFields = { nextPollAt: true, pollAttempts: true } as const;
 
-export const deploymentView = z.registered(z.omit(lazyTarget(deploymentSchema), pollerFields), { id: 'Deployment' });
+export const deploymentView = /* @__PURE__ */ z.lazy(() =>
+  z.registered(z.omit(lazyTarget(deploymentSchema), pollerFields), { id: 'Deployment' }),
+);
 export type DeploymentView = z.infer<typeof deploymentView>;
 
-export const deploymentSummaryView = z.registered(z.omit(lazyTarget(deploymentSchema), { ...pollerFields, history: true, extJson: true }), {
-  id: 'DeploymentSummary',
-  description: 'A deployment without its history and ext_json: GET the deployment for those.',
-});
+export const deploymentSummaryView = /* @__PURE__ */ z.lazy(() =>
+  z.registered(z.omit(lazyTarget(deploymentSchema), { ...pollerFields, history: true, extJson: true }), {
+    id: 'DeploymentSummary',
+    description: 'A deployment without its history and ext_json: GET the deployment for those.',
+  }),
+);
 export type DeploymentSummaryView = z.infer<typeof deploymentSummaryView>;
 
 export const toDeploymentView = (d: Deployment): DeploymentView => {
@@ -212,32 +231,38 @@ export const toDeploymentSummary = (d: Deployment): DeploymentSummaryView => {
   return summary;
 };
 
-export const deploymentListView = z.object({ deployments: z.array(deploymentSummaryView) });
+export const deploymentListView = /* @__PURE__ */ z.lazy(() => z.object({ deployments: z.array(deploymentSummaryView) }));
 
 // -------------------------------------------------------------------------------------------------- others
 
-export const authorizationView = z.object({
-  url: z.described(z.string(), 'Open it (PC: shows a QR code to scan; mobile: opens in WeChat). Its state is signed and expires.'),
-  pcUrl: z.described(z.string(), 'The PC page for the same pre-auth code, whatever `mobile` asked.'),
-  mobileUrl: z.described(z.string(), 'The mobile page for the same pre-auth code (the first scan of either spends it).'),
-  expiresAt: z.described(z.number().check(z.int()), 'Epoch ms after which the callback refuses the state.'),
-});
-
-export const quotaView = z.object({
-  miniProgramAppid: z.described(z.string(), 'The mini program WeChat was asked through.'),
-  rest: z.number().check(z.int()),
-  limit: z.number().check(z.int()),
-  speedupRest: z.number().check(z.int()),
-  speedupLimit: z.number().check(z.int()),
-});
-
-export const templateView = z.registered(
-  z.extend(lazyTarget(libraryTemplateSchema), {
-    latest: z.described(
-      z.boolean(),
-      'The newest template of its code line (same source development mini program): what a build without templateId takes.',
-    ),
+export const authorizationView = /* @__PURE__ */ z.lazy(() =>
+  z.object({
+    url: z.described(z.string(), 'Open it (PC: shows a QR code to scan; mobile: opens in WeChat). Its state is signed and expires.'),
+    pcUrl: z.described(z.string(), 'The PC page for the same pre-auth code, whatever `mobile` asked.'),
+    mobileUrl: z.described(z.string(), 'The mobile page for the same pre-auth code (the first scan of either spends it).'),
+    expiresAt: z.described(z.number().check(z.int()), 'Epoch ms after which the callback refuses the state.'),
   }),
-  { id: 'Template' },
 );
-export const templateListView = z.object({ templates: z.array(templateView) });
+
+export const quotaView = /* @__PURE__ */ z.lazy(() =>
+  z.object({
+    miniProgramAppid: z.described(z.string(), 'The mini program WeChat was asked through.'),
+    rest: z.number().check(z.int()),
+    limit: z.number().check(z.int()),
+    speedupRest: z.number().check(z.int()),
+    speedupLimit: z.number().check(z.int()),
+  }),
+);
+
+export const templateView = /* @__PURE__ */ z.lazy(() =>
+  z.registered(
+    z.extend(lazyTarget(libraryTemplateSchema), {
+      latest: z.described(
+        z.boolean(),
+        'The newest template of its code line (same source development mini program): what a build without templateId takes.',
+      ),
+    }),
+    { id: 'Template' },
+  ),
+);
+export const templateListView = /* @__PURE__ */ z.lazy(() => z.object({ templates: z.array(templateView) }));

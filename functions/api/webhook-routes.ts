@@ -28,51 +28,60 @@ const url = z.described(
 );
 const description = z.string().check(z.maxLength(256));
 
-export const webhookView = z.registered(
-  z.object({
-    id: z.string(),
-    url: z.string(),
-    description: z.string(),
-    eventTypes: z.array(webhookEventTypeSchema),
-    enabled: z.boolean(),
-    disabledReason: z.nullable(z.string()),
-    failingSince: z.described(z.nullable(z.number().check(z.int())), 'Since when every attempt has failed; null while deliveries succeed.'),
-    lastSuccessAt: z.nullable(z.number().check(z.int())),
-    previousSecretUntil: z.described(
-      z.nullable(z.number().check(z.int())),
-      'Until when the secret before the last rotation still signs too.',
-    ),
-    createdAt: z.number().check(z.int()),
-    updatedAt: z.number().check(z.int()),
-  }),
-  { id: 'WebhookEndpoint' },
+export const webhookView = /* @__PURE__ */ z.lazy(() =>
+  z.registered(
+    z.object({
+      id: z.string(),
+      url: z.string(),
+      description: z.string(),
+      eventTypes: z.array(webhookEventTypeSchema),
+      enabled: z.boolean(),
+      disabledReason: z.nullable(z.string()),
+      failingSince: z.described(
+        z.nullable(z.number().check(z.int())),
+        'Since when every attempt has failed; null while deliveries succeed.',
+      ),
+      lastSuccessAt: z.nullable(z.number().check(z.int())),
+      previousSecretUntil: z.described(
+        z.nullable(z.number().check(z.int())),
+        'Until when the secret before the last rotation still signs too.',
+      ),
+      createdAt: z.number().check(z.int()),
+      updatedAt: z.number().check(z.int()),
+    }),
+    { id: 'WebhookEndpoint' },
+  ),
 );
 
-const webhookWithSecret = z.object({
-  webhook: webhookView,
-  secret: z.described(z.string(), 'The signing secret (whsec_…), shown this once.'),
-});
-
-const deliveryView = z.registered(
+const webhookWithSecret = /* @__PURE__ */ z.lazy(() =>
   z.object({
-    id: z.string(),
-    eventId: z.described(z.string(), 'The webhook-id header of every attempt.'),
-    eventType: webhookEventTypeSchema,
-    status: z.enum(['pending', 'delivered', 'failed', 'skipped']),
-    attempts: z.number().check(z.int()),
-    nextAttemptAt: z.nullable(z.number().check(z.int())),
-    occurredAt: z.number().check(z.int()),
-    log: z.array(
-      z.object({
-        at: z.number().check(z.int()),
-        outcome: z.enum(['delivered', 'failed', 'refused']),
-        status: z.nullable(z.number().check(z.int())),
-        latencyMs: z.number().check(z.int()),
-        answer: z.described(z.string(), 'The start of the answer (or of the failure), truncated.'),
-      }),
-    ),
+    webhook: webhookView,
+    secret: z.described(z.string(), 'The signing secret (whsec_…), shown this once.'),
   }),
-  { id: 'WebhookDelivery' },
+);
+
+const deliveryView = /* @__PURE__ */ z.lazy(() =>
+  z.registered(
+    z.object({
+      id: z.string(),
+      eventId: z.described(z.string(), 'The webhook-id header of every attempt.'),
+      eventType: webhookEventTypeSchema,
+      status: z.enum(['pending', 'delivered', 'failed', 'skipped']),
+      attempts: z.number().check(z.int()),
+      nextAttemptAt: z.nullable(z.number().check(z.int())),
+      occurredAt: z.number().check(z.int()),
+      log: z.array(
+        z.object({
+          at: z.number().check(z.int()),
+          outcome: z.enum(['delivered', 'failed', 'refused']),
+          status: z.nullable(z.number().check(z.int())),
+          latencyMs: z.number().check(z.int()),
+          answer: z.described(z.string(), 'The start of the answer (or of the failure), truncated.'),
+        }),
+      ),
+    }),
+    { id: 'WebhookDelivery' },
+  ),
 );
 
 const toWebhookView = ({ id, data: e }: Stored<WebhookEndpoint>): z.infer<typeof webhookView> => ({
@@ -100,14 +109,16 @@ const toDeliveryView = ({ id, data: d }: Stored<Delivery>): z.infer<typeof deliv
   log: d.log,
 });
 
-const redeliverBody = z.union([
-  z.strictObject({
-    eventId: z.described(z.string().check(z.minLength(1), z.maxLength(64)), 'One event, sent again with its id.'),
-  }),
-  z.strictObject({
-    since: z.described(z.number().check(z.int(), z.nonnegative()), 'Every event since this time (epoch ms), oldest first.'),
-  }),
-]);
+const redeliverBody = /* @__PURE__ */ z.lazy(() =>
+  z.union([
+    z.strictObject({
+      eventId: z.described(z.string().check(z.minLength(1), z.maxLength(64)), 'One event, sent again with its id.'),
+    }),
+    z.strictObject({
+      since: z.described(z.number().check(z.int(), z.nonnegative()), 'Every event since this time (epoch ms), oldest first.'),
+    }),
+  ]),
+);
 
 function ownerRoutes(endpoints: ReturnType<typeof webhookEndpointsOf>, { prefix, auth, whose, who }: OwnerScope): AnyRoute[] {
   const one = `${prefix}/{webhookId}`;

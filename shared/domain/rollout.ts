@@ -64,16 +64,18 @@ export * from './rollout-states';
 
 export { newRolloutId, type RolloutId, rolloutIdSchema };
 
-export const selectionSchema = z
-  .strictObject({
-    /** Apps built from one of these templates (the app's `templateId`). */
-    templateIds: z.optional(z.array(z.number().check(z.int(), z.nonnegative())).check(z.minLength(1), z.maxLength(50))),
-    kinds: z.optional(z.array(appKindSchema).check(z.minLength(1))),
-    appIds: z.optional(z.array(appIdSchema).check(z.minLength(1), z.maxLength(10_000))),
-    /** Apps carrying at least one of these labels. */
-    labels: z.optional(z.array(appLabelSchema).check(z.minLength(1), z.maxLength(20))),
-  })
-  .check(z.refine((s) => Object.values(s).some((v) => v !== undefined), 'select apps by templateIds, kinds, appIds or labels'));
+export const selectionSchema = /* @__PURE__ */ z.lazy(() =>
+  z
+    .strictObject({
+      /** Apps built from one of these templates (the app's `templateId`). */
+      templateIds: z.optional(z.array(z.number().check(z.int(), z.nonnegative())).check(z.minLength(1), z.maxLength(50))),
+      kinds: z.optional(z.array(appKindSchema).check(z.minLength(1))),
+      appIds: z.optional(z.array(appIdSchema).check(z.minLength(1), z.maxLength(10_000))),
+      /** Apps carrying at least one of these labels. */
+      labels: z.optional(z.array(appLabelSchema).check(z.minLength(1), z.maxLength(20))),
+    })
+    .check(z.refine((s) => Object.values(s).some((v) => v !== undefined), 'select apps by templateIds, kinds, appIds or labels')),
+);
 export type Selection = z.infer<typeof selectionSchema>;
 
 /** An app matches when it passes every filter given (a filter's list: any of it). */
@@ -85,18 +87,20 @@ export const matchesSelection = (app: { id: string; templateId: number; kind: st
 
 const percent = z.number().check(z.gt(0), z.lte(100));
 
-export const wavePlanSchema = z.strictObject({
-  /** The first wave: a number of apps, or a share of them (at least one app). */
-  canary: z._default(
-    z.union([z.strictObject({ count: z.number().check(z.int(), z.gte(1), z.lte(10_000)) }), z.strictObject({ percent })]),
-    { count: 1 },
-  ),
-  /** The waves after it, as the cumulative share of all members each one reaches; the last is 100. */
-  percents: z._default(z.array(percent).check(z.minLength(1), z.maxLength(20)), [10, 50, 100]).check(
-    z.refine((list) => list.every((p, i) => i === 0 || p > (list[i - 1] ?? 0)), 'each wave reaches a larger share than the one before'),
-    z.refine((list) => list[list.length - 1] === 100, 'the last wave reaches 100'),
-  ),
-});
+export const wavePlanSchema = /* @__PURE__ */ z.lazy(() =>
+  z.strictObject({
+    /** The first wave: a number of apps, or a share of them (at least one app). */
+    canary: z._default(
+      z.union([z.strictObject({ count: z.number().check(z.int(), z.gte(1), z.lte(10_000)) }), z.strictObject({ percent })]),
+      { count: 1 },
+    ),
+    /** The waves after it, as the cumulative share of all members each one reaches; the last is 100. */
+    percents: z._default(z.array(percent).check(z.minLength(1), z.maxLength(20)), [10, 50, 100]).check(
+      z.refine((list) => list.every((p, i) => i === 0 || p > (list[i - 1] ?? 0)), 'each wave reaches a larger share than the one before'),
+      z.refine((list) => list[list.length - 1] === 100, 'the last wave reaches 100'),
+    ),
+  }),
+);
 export type WavePlan = z.infer<typeof wavePlanSchema>;
 
 /**
@@ -117,58 +121,66 @@ export const planWaveSizes = (n: number, plan: WavePlan): number[] => {
   return sizes;
 };
 
-export const gateSchema = z.strictObject({
-  /** The canary halts when its share of rejected or failed members is over this (0: any). */
-  canaryMaxBadShare: z._default(z.number().check(z.gte(0), z.lte(1)), 0),
-  /** The same for every later wave. */
-  waveMaxBadShare: z._default(z.number().check(z.gte(0), z.lte(1)), 0.1),
-});
+export const gateSchema = /* @__PURE__ */ z.lazy(() =>
+  z.strictObject({
+    /** The canary halts when its share of rejected or failed members is over this (0: any). */
+    canaryMaxBadShare: z._default(z.number().check(z.gte(0), z.lte(1)), 0),
+    /** The same for every later wave. */
+    waveMaxBadShare: z._default(z.number().check(z.gte(0), z.lte(1)), 0.1),
+  }),
+);
 export type Gate = z.infer<typeof gateSchema>;
 
-export const releasePolicySchema = z.strictObject({
-  /** `on-approval`: each mini program is released once approved; `manual`: approved ones wait for the wave's release. */
-  mode: z._default(z.enum(['on-approval', 'manual']), 'on-approval'),
-  /**
-   * Phased release (WeChat's grayrelease): each member goes live to these shares of its users in turn, at least
-   * `stepMs` apart, then in full. A mini program's first release is always in full (WeChat: 85079).
-   */
-  phased: z.optional(
-    z.strictObject({
-      percents: z.array(z.number().check(z.int(), z.gte(1), z.lte(99))).check(
-        z.minLength(1),
-        z.maxLength(10),
-        z.refine((list) => list.every((p, i) => i === 0 || p > (list[i - 1] ?? 0)), 'each step reaches a larger share (WeChat: 85082)'),
-      ),
-      stepMs: z._default(z.number().check(z.int(), z.gte(0), z.lte(15 * 86_400_000)), 3_600_000),
-    }),
-  ),
-});
+export const releasePolicySchema = /* @__PURE__ */ z.lazy(() =>
+  z.strictObject({
+    /** `on-approval`: each mini program is released once approved; `manual`: approved ones wait for the wave's release. */
+    mode: z._default(z.enum(['on-approval', 'manual']), 'on-approval'),
+    /**
+     * Phased release (WeChat's grayrelease): each member goes live to these shares of its users in turn, at least
+     * `stepMs` apart, then in full. A mini program's first release is always in full (WeChat: 85079).
+     */
+    phased: z.optional(
+      z.strictObject({
+        percents: z.array(z.number().check(z.int(), z.gte(1), z.lte(99))).check(
+          z.minLength(1),
+          z.maxLength(10),
+          z.refine((list) => list.every((p, i) => i === 0 || p > (list[i - 1] ?? 0)), 'each step reaches a larger share (WeChat: 85082)'),
+        ),
+        stepMs: z._default(z.number().check(z.int(), z.gte(0), z.lte(15 * 86_400_000)), 3_600_000),
+      }),
+    ),
+  }),
+);
 export type ReleasePolicy = z.infer<typeof releasePolicySchema>;
 
-export const rolloutInputSchema = z.strictObject({
-  /** The template library version every member commits (`GET /v1/templates`). */
-  templateId: z.number().check(z.int(), z.nonnegative()),
-  userVersion: z.string().check(z.trim(), z.minLength(1), z.maxLength(64)),
-  userDesc: z._default(z.string().check(z.maxLength(1000)), ''),
-  selection: selectionSchema,
-  waves: z._default(wavePlanSchema, { canary: { count: 1 }, percents: [10, 50, 100] }),
-  gate: z._default(gateSchema, { canaryMaxBadShare: 0, waveMaxBadShare: 0.1 }),
-  release: z._default(releasePolicySchema, { mode: 'on-approval' }),
-  /** An app whose own deployment is open: wait for it to close, or skip the app. */
-  busyApps: z._default(z.enum(['wait', 'skip']), 'wait'),
-  /** Audit submits of the platform's monthly quota the rollout never spends (for urgent single fixes). */
-  quotaReserve: z._default(z.number().check(z.int(), z.gte(0), z.lte(100_000)), 5),
-  /** Members started at most per driver tick, so a rollout's WeChat calls are spread and other work is not starved. */
-  startsPerTick: z._default(z.number().check(z.int(), z.gte(1), z.lte(500)), 20),
-});
+export const rolloutInputSchema = /* @__PURE__ */ z.lazy(() =>
+  z.strictObject({
+    /** The template library version every member commits (`GET /v1/templates`). */
+    templateId: z.number().check(z.int(), z.nonnegative()),
+    userVersion: z.string().check(z.trim(), z.minLength(1), z.maxLength(64)),
+    userDesc: z._default(z.string().check(z.maxLength(1000)), ''),
+    selection: selectionSchema,
+    waves: z._default(wavePlanSchema, { canary: { count: 1 }, percents: [10, 50, 100] }),
+    gate: z._default(gateSchema, { canaryMaxBadShare: 0, waveMaxBadShare: 0.1 }),
+    release: z._default(releasePolicySchema, { mode: 'on-approval' }),
+    /** An app whose own deployment is open: wait for it to close, or skip the app. */
+    busyApps: z._default(z.enum(['wait', 'skip']), 'wait'),
+    /** Audit submits of the platform's monthly quota the rollout never spends (for urgent single fixes). */
+    quotaReserve: z._default(z.number().check(z.int(), z.gte(0), z.lte(100_000)), 5),
+    /** Members started at most per driver tick, so a rollout's WeChat calls are spread and other work is not starved. */
+    startsPerTick: z._default(z.number().check(z.int(), z.gte(1), z.lte(500)), 20),
+  }),
+);
 export type RolloutInput = z.infer<typeof rolloutInputSchema>;
 
-export const abortOptionsSchema = z.strictObject({
-  /** Members under review: withdraw the audit (the mini program's undo budget allowing) or leave it running. */
-  inReview: z._default(z.enum(['withdraw', 'leave']), 'withdraw'),
-  /** Members already released: left live, or rolled back to the version before. */
-  released: z._default(z.enum(['leave', 'rollback']), 'leave'),
-});
+export const abortOptionsSchema = /* @__PURE__ */ z.lazy(() =>
+  z.strictObject({
+    /** Members under review: withdraw the audit (the mini program's undo budget allowing) or leave it running. */
+    inReview: z._default(z.enum(['withdraw', 'leave']), 'withdraw'),
+    /** Members already released: left live, or rolled back to the version before. */
+    released: z._default(z.enum(['leave', 'rollback']), 'leave'),
+  }),
+);
 export type AbortOptions = z.infer<typeof abortOptionsSchema>;
 
 // ---------------------------------------------------------------------------------------------------------
@@ -190,19 +202,21 @@ export const ROLLOUT_COMMANDS = [
 ] as const;
 export type RolloutCommandType = (typeof ROLLOUT_COMMANDS)[number];
 
-export const rolloutHistoryEntrySchema = z.object({
-  at: timestampSchema,
-  from: z.nullable(z.enum(ROLLOUT_STATES)),
-  to: z.enum(ROLLOUT_STATES),
-  command: z.enum(ROLLOUT_COMMANDS),
-  actor: actorSchema,
-  /** The wave current after the change (0 = the canary). */
-  wave: z.number().check(z.int(), z.nonnegative()),
-  cause: z.optional(z.string()),
-});
+export const rolloutHistoryEntrySchema = /* @__PURE__ */ z.lazy(() =>
+  z.object({
+    at: timestampSchema,
+    from: z.nullable(z.enum(ROLLOUT_STATES)),
+    to: z.enum(ROLLOUT_STATES),
+    command: z.enum(ROLLOUT_COMMANDS),
+    actor: actorSchema,
+    /** The wave current after the change (0 = the canary). */
+    wave: z.number().check(z.int(), z.nonnegative()),
+    cause: z.optional(z.string()),
+  }),
+);
 export type RolloutHistoryEntry = z.infer<typeof rolloutHistoryEntrySchema>;
 
-const countsSchema = z.record(z.enum(MEMBER_STATES), z.number().check(z.int(), z.nonnegative()));
+const countsSchema = /* @__PURE__ */ z.lazy(() => z.record(z.enum(MEMBER_STATES), z.number().check(z.int(), z.nonnegative())));
 export const waveSchema = z.object({
   size: z.number().check(z.int(), z.nonnegative()),
   /** Bad members the operator accepted by resuming after a halt: the gate counts only those beyond. */
@@ -247,13 +261,15 @@ export const rolloutSchema = /* @__PURE__ */ z.lazy(() =>
 );
 export type Rollout = z.infer<typeof rolloutSchema>;
 
-export const memberHistoryEntrySchema = z.object({
-  at: timestampSchema,
-  from: z.enum(MEMBER_STATES),
-  to: z.enum(MEMBER_STATES),
-  deploymentId: z.nullable(deploymentIdSchema),
-  cause: z.optional(z.string()),
-});
+export const memberHistoryEntrySchema = /* @__PURE__ */ z.lazy(() =>
+  z.object({
+    at: timestampSchema,
+    from: z.enum(MEMBER_STATES),
+    to: z.enum(MEMBER_STATES),
+    deploymentId: z.nullable(deploymentIdSchema),
+    cause: z.optional(z.string()),
+  }),
+);
 
 export const rolloutMemberSchema = /* @__PURE__ */ z.lazy(() =>
   z.object({

@@ -35,59 +35,77 @@ const sequence = z.described(
   'Increases with every event about the same subject (deployment or mini program): drop one lower than the last you applied.',
 );
 
-const deploymentStateChanged = z.object({
-  accountId: accountIdSchema,
-  deploymentId: deploymentIdSchema,
-  appId: appIdSchema,
-  miniProgramAppid: weChatAppidSchema,
-  sequence,
-  from: deploymentStateSchema,
-  to: deploymentStateSchema,
-  /** The history entry of the transition, as `GET /v1/deployments/{id}` lists it. */
-  entry: historyEntrySchema,
-  /** WeChat's reason (rejection, delay) or ours (failure, cancel, void), when the new state has one. */
-  reason: z.nullable(z.string()),
-});
+const deploymentStateChanged = /* @__PURE__ */ z.lazy(() =>
+  z.object({
+    accountId: accountIdSchema,
+    deploymentId: deploymentIdSchema,
+    appId: appIdSchema,
+    miniProgramAppid: weChatAppidSchema,
+    sequence,
+    from: deploymentStateSchema,
+    to: deploymentStateSchema,
+    /** The history entry of the transition, as `GET /v1/deployments/{id}` lists it. */
+    entry: historyEntrySchema,
+    /** WeChat's reason (rejection, delay) or ours (failure, cancel, void), when the new state has one. */
+    reason: z.nullable(z.string()),
+  }),
+);
 
-const miniProgramLinked = z.object({ accountId: accountIdSchema, appid: weChatAppidSchema, appId: appIdSchema, sequence });
-const miniProgramUnlinked = z.object({
-  accountId: accountIdSchema,
-  appid: weChatAppidSchema,
-  appId: z.nullable(appIdSchema),
-  reason: z.string(),
-  sequence,
-});
-const miniProgramNeedsReauth = z.object({ accountId: accountIdSchema, appid: weChatAppidSchema, reason: z.string(), sequence });
-const authorizationRefused = z.object({
-  accountId: accountIdSchema,
-  appid: z.nullable(weChatAppidSchema),
-  purpose: z.enum(['bind-primary', 'authorize-app']),
-  code: z.described(z.string(), 'The stable error code the authorization page showed.'),
-  reason: z.string(),
-});
-const quotaLow = z.object({
-  remaining: z.number().check(z.int(), z.nonnegative()),
-  limit: z.number().check(z.int(), z.nonnegative()),
-  threshold: z.number().check(z.int(), z.nonnegative()),
-});
-const rolloutStateChanged = z.object({
-  accountId: z.described(z.nullable(accountIdSchema), 'Null for a platform rollout (heard by the platform admin only).'),
-  rolloutId: z.string(),
-  sequence,
-  from: z.nullable(z.enum(ROLLOUT_STATES)),
-  to: z.enum(ROLLOUT_STATES),
-  /** The history entry, as `GET /v1/rollouts/{id}` lists it (a wave advancing is an entry from running to running). */
-  entry: rolloutHistoryEntrySchema,
-  counts: z.described(z.record(z.string(), z.number().check(z.int())), 'Members per state at the change.'),
-});
-const endpointDisabled = z.object({
-  accountId: z.nullable(accountIdSchema),
-  endpointId: z.string(),
-  url: z.string(),
-  failingSince: z.number().check(z.int()),
-  reason: z.string(),
-});
-const testEvent = z.object({ accountId: z.nullable(accountIdSchema), endpointId: z.string(), message: z.string() });
+const miniProgramLinked = /* @__PURE__ */ z.lazy(() =>
+  z.object({ accountId: accountIdSchema, appid: weChatAppidSchema, appId: appIdSchema, sequence }),
+);
+const miniProgramUnlinked = /* @__PURE__ */ z.lazy(() =>
+  z.object({
+    accountId: accountIdSchema,
+    appid: weChatAppidSchema,
+    appId: z.nullable(appIdSchema),
+    reason: z.string(),
+    sequence,
+  }),
+);
+const miniProgramNeedsReauth = /* @__PURE__ */ z.lazy(() =>
+  z.object({ accountId: accountIdSchema, appid: weChatAppidSchema, reason: z.string(), sequence }),
+);
+const authorizationRefused = /* @__PURE__ */ z.lazy(() =>
+  z.object({
+    accountId: accountIdSchema,
+    appid: z.nullable(weChatAppidSchema),
+    purpose: z.enum(['bind-primary', 'authorize-app']),
+    code: z.described(z.string(), 'The stable error code the authorization page showed.'),
+    reason: z.string(),
+  }),
+);
+const quotaLow = /* @__PURE__ */ z.lazy(() =>
+  z.object({
+    remaining: z.number().check(z.int(), z.nonnegative()),
+    limit: z.number().check(z.int(), z.nonnegative()),
+    threshold: z.number().check(z.int(), z.nonnegative()),
+  }),
+);
+const rolloutStateChanged = /* @__PURE__ */ z.lazy(() =>
+  z.object({
+    accountId: z.described(z.nullable(accountIdSchema), 'Null for a platform rollout (heard by the platform admin only).'),
+    rolloutId: z.string(),
+    sequence,
+    from: z.nullable(z.enum(ROLLOUT_STATES)),
+    to: z.enum(ROLLOUT_STATES),
+    /** The history entry, as `GET /v1/rollouts/{id}` lists it (a wave advancing is an entry from running to running). */
+    entry: rolloutHistoryEntrySchema,
+    counts: z.described(z.record(z.string(), z.number().check(z.int())), 'Members per state at the change.'),
+  }),
+);
+const endpointDisabled = /* @__PURE__ */ z.lazy(() =>
+  z.object({
+    accountId: z.nullable(accountIdSchema),
+    endpointId: z.string(),
+    url: z.string(),
+    failingSince: z.number().check(z.int()),
+    reason: z.string(),
+  }),
+);
+const testEvent = /* @__PURE__ */ z.lazy(() =>
+  z.object({ accountId: z.nullable(accountIdSchema), endpointId: z.string(), message: z.string() }),
+);
 
 export const WEBHOOK_EVENT_DATA = {
   'deployment.state_changed': deploymentStateChanged,
