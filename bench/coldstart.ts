@@ -73,6 +73,29 @@ Promise.resolve()
         (e) => out({ t0, t1, t2: performance.now(), cache, error: String(e && e.message || e) }));
 `;
 
+// Counts the zod schemas a bundle builds at import and during its first handler: zod runs `$ZodType`'s initializer
+// once for every schema built, so the minified bundle is patched to count there and run without its cache (the
+// count, not the time, is what this run is for). No match (another zod, another minifier output): no count.
+const SCHEMA_COUNTER = `
+const fs = require('node:fs');
+const path = require('node:path');
+const vm = require('node:vm');
+const { createRequire } = require('node:module');
+const [dir, eventFile, contextFile] = process.argv.slice(2);
+const out = (o) => { process.stdout.write('@@' + JSON.stringify(o)); process.exit(0); };
+const file = path.join(dir, ${JSON.stringify(BUNDLE_FILES.bundle)});
+const source = fs.readFileSync(file, 'utf8');
+const patched = source.replace(/\\("\\$ZodType",\\(\\w+,\\w+\\)=>\\{/, (m) => m + 'globalThis.__schemasBuilt++;');
+if (patched === source) out({});
+globalThis.__schemasBuilt = 0;
+const mod = { exports: {} };
+vm.runInThisContext(patched, { filename: file })(mod.exports, createRequire(file), mod, file, dir);
+const atImport = globalThis.__schemasBuilt;
+Promise.resolve()
+  .then(() => mod.exports.handler(JSON.parse(fs.readFileSync(eventFile, 'utf8')), JSON.parse(fs.readFileSync(contextFile, 'utf8'))))
+  .finally(() => out({ atImport, inHandler: globalThis.__schemasBuilt - atImport }));
+`;
+
 // A cold `require` of a vendored driver (its loader), timed from the child's own clock.
 const DRIVER_RUNNER = `
 const t0 = performance.now();
@@ -370,6 +393,16 @@ main(async (): Promise<BenchResult> => {
       profiledMs += summary.totalMs;
       for (const g of summary.groups) sums.set(g.name, (sums.get(g.name) ?? 0) + g.ms);
     }
+    // Schemas built: one more run of each bundle through SCHEMA_COUNTER.
+    const counter = join(work, 'schemas.cjs');
+    writeFileSync(counter, SCHEMA_COUNTER);
+    const schemasBuilt = new Map<string, string>();
+    for (const b of bundles) {
+      const [, , eventFile, contextFile] = b.variants[0]?.args ?? [];
+      const { report } = await run([counter, join(dist, b.name), eventFile ?? '', contextFile ?? ''], b.env, work);
+      const counts = report as { atImport?: number; inHandler?: number } | null;
+      schemasBuilt.set(b.name, counts?.atImport === undefined ? '—' : `${fmt(counts.atImport)} · ${fmt(counts.inHandler ?? 0)}`);
+    }
     const perBundle = [...sums.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, 12)
@@ -429,7 +462,7 @@ main(async (): Promise<BenchResult> => {
         return (
           `| \`${b.name}\` | ${fmt(b.bytes / 1024, 0)} KB | ${fmt(b.cacheBytes / 1024, 0)} KB | ${m(cached?.boot)} | ${m(cached?.load)} | ${m(cached?.handle)} | ${m(cached?.wall)} ` +
           `| ${m(uncached?.load)} · ${m(uncached?.handle)} · ${m(uncached?.wall)} (${ratio(median(uncached?.wall ?? []), base)}) ` +
-          `| ${ratio(median(cached?.wall ?? []) - sqliteFloor + cloudbaseFloor, cloudbaseFloor)} | ${b.outcome} |`
+          `| ${ratio(median(cached?.wall ?? []) - sqliteFloor + cloudbaseFloor, cloudbaseFloor)} | ${schemasBuilt.get(b.name) ?? '—'} | ${b.outcome} |`
         );
       })
       .join('\n');
@@ -451,10 +484,10 @@ main(async (): Promise<BenchResult> => {
         `- Environment: every run gets PATH and the function's own variables only. A shell that sets NODE_EXTRA_CA_CERTS (this machine's does) costs every Node process the reading of a CA bundle at start${ambient.length > 0 ? ` (the last row: \`node -e ""\` ${fmt(median(ambient), 1)} ms with it)` : ' (not set for this run)'}: a constant that would pad the baseline and the bundles alike (the issue's ≈ 52 ms for \`node -e ""\` includes it) and that a cloud function does not pay, so it is left out of both.`,
         "- `index.js` is the loader scripts/build.ts writes next to each bundle: it compiles `bundle.js` with `vm.Script` and the V8 code cache `bundle.js.v8cache` made at build time (after the bundle's top level ran and the function answered a first invocation: a request to a path it does not serve, a timer tick; see scripts/build.ts), so V8 neither parses nor compiles the bundle again, nor the functions its top level and the common part of a first request run. The cache only counts when the runtime's Node is the one that made it (SCF: build with, or `CODE_CACHE_NODE=` a, Node 18.15); the last columns are the same bundles without their cache (the loader's fallback: compiled from source, as Node itself would), run in the same rounds.",
         '',
-        "Where the time goes (medians, ms; the child's own clock from process start):",
+        "Where the time goes (medians, ms; the child's own clock from process start). The schemas column counts the zod schemas each bundle builds (one more run, counted at zod's `$ZodType` initializer): a schema built at import costs every cold start, used or not; top-level schemas only some requests use are built on first use (`z.lazy`), as shared/wechat/schemas.ts, shared/domain/rollout.ts, shared/domain/webhooks/events.ts and the api's views are. A first request that reads or writes documents builds their schemas then.",
         '',
-        '| bundle | bundle.js | v8 cache | Node bootstrap | `require(index.js)` | first `handler()` | wall (spawn → exit) | without the cache: `require` · `handler()` · wall (ratio to `node -e`) | with CloudBase, estimated: ratio to its floor | answer |',
-        '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+        '| bundle | bundle.js | v8 cache | Node bootstrap | `require(index.js)` | first `handler()` | wall (spawn → exit) | without the cache: `require` · `handler()` · wall (ratio to `node -e`) | with CloudBase, estimated: ratio to its floor | zod schemas built: at import · first `handler()` | answer |',
+        '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
         split,
         '',
         "Not in the figures above (STORE=sqlite): in the cloud the first store call loads the vendored driver. A cold `require` of it (child's clock, median of interleaved runs):",
