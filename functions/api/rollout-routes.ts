@@ -128,7 +128,7 @@ function ownerRoutes(services: Services, { prefix, auth, whose, who }: OwnerScop
       path: prefix,
       auth,
       summary: `The rollouts of ${who}, newest first: plan, state, history and members per state as last counted`,
-      response: z.object({ rollouts: z.array(z.registered(lazyTarget(rolloutSchema), { id: 'RolloutSummary' })) }),
+      response: z.lazy(() => z.object({ rollouts: z.array(z.registered(lazyTarget(rolloutSchema), { id: 'RolloutSummary' })) })),
       handle: async ({ principal }) => json(200, { rollouts: await listRollouts(services, whose(principal)) }),
     }),
     route({
@@ -167,7 +167,7 @@ function ownerRoutes(services: Services, { prefix, auth, whose, who }: OwnerScop
       auth,
       summary: 'Retry the rejected and failed members (or those listed): each gets a new build',
       params: rolloutParams,
-      body: z.strictObject({ appIds: z.optional(z.array(appIdSchema).check(z.minLength(1), z.maxLength(10_000))) }),
+      body: z.lazy(() => z.strictObject({ appIds: z.optional(z.array(appIdSchema).check(z.minLength(1), z.maxLength(10_000))) })),
       response: rolloutWithMembersView,
       handle: async ({ params, body, principal }) => {
         const owner = whose(principal);
@@ -181,7 +181,7 @@ function ownerRoutes(services: Services, { prefix, auth, whose, who }: OwnerScop
       auth,
       summary: 'Manual release policy: release the approved members of a wave (and those approved later in it)',
       params: rolloutParams,
-      body: z.strictObject({ wave: z.number().check(z.int(), z.nonnegative()) }),
+      body: z.lazy(() => z.strictObject({ wave: z.number().check(z.int(), z.nonnegative()) })),
       response: rolloutWithMembersView,
       handle: async ({ params, body, principal }) => {
         const owner = whose(principal);
@@ -211,10 +211,12 @@ export const rolloutRoutes = (services: Services): AnyRoute[] => [
     auth: 'account',
     summary: "Set an app's labels and/or whether the platform admin may roll updates out to it (off by default)",
     params: appParams,
-    body: z.strictObject({
-      labels: z.optional(z.array(appLabelSchema).check(z.maxLength(20))),
-      platformManagedUpdates: z.optional(z.boolean()),
-    }),
+    body: z.lazy(() =>
+      z.strictObject({
+        labels: z.optional(z.array(appLabelSchema).check(z.maxLength(20))),
+        platformManagedUpdates: z.optional(z.boolean()),
+      }),
+    ),
     response: settingsView,
     handle: async ({ params, body, principal }) =>
       json(

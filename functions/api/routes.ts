@@ -198,7 +198,7 @@ export const routes = (services: Services): AnyRoute[] => {
       path: '/v1/health',
       auth: 'public',
       summary: 'Liveness and store round-trip',
-      response: z.object({ ok: z.literal(true), storeRoundTripMs: z.number() }),
+      response: z.lazy(() => z.object({ ok: z.literal(true), storeRoundTripMs: z.number() })),
       handle: async () => {
         const started = services.clock();
         // A short-lived write + read proves the store accepts writes, not just that the process runs.
@@ -229,7 +229,7 @@ export const routes = (services: Services): AnyRoute[] => {
       status: 201,
       auth: 'admin',
       summary: 'Create an account and its first API key (shown once, stored hashed)',
-      body: z.strictObject({ name: lazyTarget(accountSchema).shape.name }),
+      body: z.lazy(() => z.strictObject({ name: lazyTarget(accountSchema).shape.name })),
       response: accountCreatedView,
       handle: async ({ body }) => {
         const { account, apiKey } = await createAccount(services, body.name);
@@ -275,7 +275,7 @@ export const routes = (services: Services): AnyRoute[] => {
         auth: 'account',
         summary: 'Create an app (lowcode or iot-video) with its config',
         // Read by the domain, so that a mistake in the config is APP_CONFIG_INVALID here as on PUT …/config.
-        body: z.record(z.string(), z.unknown()),
+        body: z.lazy(() => z.record(z.string(), z.unknown())),
         response: appView,
         handle: async ({ body, principal }) =>
           json(
@@ -322,7 +322,7 @@ export const routes = (services: Services): AnyRoute[] => {
         summary: "Replace the app's config; validated for the app's kind, every bad field reported with its path",
         params: appParams,
         // Which schema applies depends on the stored app's kind, so the route only asks for an object.
-        body: z.record(z.string(), z.unknown()),
+        body: z.lazy(() => z.record(z.string(), z.unknown())),
         response: appView,
         handle: async ({ params, body, principal }) =>
           json(
@@ -341,10 +341,12 @@ export const routes = (services: Services): AnyRoute[] => {
       auth: 'account',
       summary: "Reset an iot-video app's theme colours to the template's (both, or those listed)",
       params: appParams,
-      body: z.optional(
-        z.strictObject({
-          colours: z.optional(z.array(z.enum(['mainColor', 'secondaryColor'])).check(z.minLength(1))),
-        }),
+      body: z.lazy(() =>
+        z.optional(
+          z.strictObject({
+            colours: z.optional(z.array(z.enum(['mainColor', 'secondaryColor'])).check(z.minLength(1))),
+          }),
+        ),
       ),
       response: appView,
       handle: async ({ params, body, principal }) =>
@@ -357,7 +359,7 @@ export const routes = (services: Services): AnyRoute[] => {
       summary:
         'Link an iot-video app to its IoT Video products (seed 003 step 3): the mini program lets users add devices of these by hand',
       params: appParams,
-      body: z.strictObject({ productIds: linkedProductIdsSchema }),
+      body: z.lazy(() => z.strictObject({ productIds: linkedProductIdsSchema })),
       response: appView,
       handle: async ({ params, body, principal }) =>
         json(200, await viewOf(accountOf(principal), await linkAppProducts(services, accountOf(principal), params.appId, body.productIds))),

@@ -129,7 +129,7 @@ function ownerRoutes(endpoints: ReturnType<typeof webhookEndpointsOf>, { prefix,
       status: 201,
       auth,
       summary: `Create a webhook endpoint of ${who}; its signing secret is in this answer only`,
-      body: z.strictObject({ url, eventTypes, description: z.optional(description) }),
+      body: z.lazy(() => z.strictObject({ url, eventTypes, description: z.optional(description) })),
       response: webhookWithSecret,
       handle: async ({ body, principal }) => {
         const accountId = whose(principal);
@@ -142,7 +142,7 @@ function ownerRoutes(endpoints: ReturnType<typeof webhookEndpointsOf>, { prefix,
       path: prefix,
       auth,
       summary: `The webhook endpoints of ${who}`,
-      response: z.object({ webhooks: z.array(webhookView) }),
+      response: z.lazy(() => z.object({ webhooks: z.array(webhookView) })),
       handle: async ({ principal }) => json(200, { webhooks: (await endpoints.list(ownerOf(whose(principal)))).map(toWebhookView) }),
     }),
     route({
@@ -160,12 +160,14 @@ function ownerRoutes(endpoints: ReturnType<typeof webhookEndpointsOf>, { prefix,
       auth,
       summary: 'Change a webhook endpoint: URL, event types, description; `enabled: false` disables it, `true` enables it again',
       params: webhookParams,
-      body: z.strictObject({
-        url: z.optional(url),
-        eventTypes: z.optional(eventTypes),
-        description: z.optional(description),
-        enabled: z.optional(z.boolean()),
-      }),
+      body: z.lazy(() =>
+        z.strictObject({
+          url: z.optional(url),
+          eventTypes: z.optional(eventTypes),
+          description: z.optional(description),
+          enabled: z.optional(z.boolean()),
+        }),
+      ),
       response: webhookView,
       handle: async ({ params, body, principal }) =>
         json(200, toWebhookView(await endpoints.update(ownerOf(whose(principal)), params.webhookId, body))),
@@ -188,9 +190,11 @@ function ownerRoutes(endpoints: ReturnType<typeof webhookEndpointsOf>, { prefix,
       auth,
       summary: 'A new signing secret (shown once); the previous one keeps signing too for `overlapSeconds` (default one day)',
       params: webhookParams,
-      body: z.strictObject({
-        overlapSeconds: z.optional(z.number().check(z.int(), z.gte(0), z.lte(7 * 86_400))),
-      }),
+      body: z.lazy(() =>
+        z.strictObject({
+          overlapSeconds: z.optional(z.number().check(z.int(), z.gte(0), z.lte(7 * 86_400))),
+        }),
+      ),
       response: webhookWithSecret,
       handle: async ({ params, body, principal }) => {
         const overlapMs = body.overlapSeconds === undefined ? undefined : body.overlapSeconds * 1000;
@@ -205,7 +209,7 @@ function ownerRoutes(endpoints: ReturnType<typeof webhookEndpointsOf>, { prefix,
       auth,
       summary: 'Send a webhook.test event to this endpoint; its delivery shows in the delivery log',
       params: webhookParams,
-      response: z.object({ eventId: z.string() }),
+      response: z.lazy(() => z.object({ eventId: z.string() })),
       handle: async ({ params, principal }) =>
         json(202, { eventId: await endpoints.sendTest(ownerOf(whose(principal)), params.webhookId) }),
     }),
@@ -216,11 +220,13 @@ function ownerRoutes(endpoints: ReturnType<typeof webhookEndpointsOf>, { prefix,
       summary:
         'The delivery log of an endpoint, newest first: each event with its attempts (time, status, latency, the start of the answer)',
       params: webhookParams,
-      query: z.object({
-        status: z.optional(z.enum(['pending', 'delivered', 'failed', 'skipped'])),
-        limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)), 20),
-      }),
-      response: z.object({ deliveries: z.array(deliveryView) }),
+      query: z.lazy(() =>
+        z.object({
+          status: z.optional(z.enum(['pending', 'delivered', 'failed', 'skipped'])),
+          limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)), 20),
+        }),
+      ),
+      response: z.lazy(() => z.object({ deliveries: z.array(deliveryView) })),
       handle: async ({ params, query, principal }) =>
         json(200, { deliveries: (await endpoints.deliveries(ownerOf(whose(principal)), params.webhookId, query)).map(toDeliveryView) }),
     }),
@@ -232,11 +238,13 @@ function ownerRoutes(endpoints: ReturnType<typeof webhookEndpointsOf>, { prefix,
       summary: 'Send again one event (`eventId`) or every event since a time (`since`), with their original ids',
       params: webhookParams,
       body: redeliverBody,
-      response: z.object({
-        queued: z.number().check(z.int()),
-        more: z.described(z.boolean(), 'More events than one request queues: ask again from `lastOccurredAt`.'),
-        lastOccurredAt: z.optional(z.number().check(z.int())),
-      }),
+      response: z.lazy(() =>
+        z.object({
+          queued: z.number().check(z.int()),
+          more: z.described(z.boolean(), 'More events than one request queues: ask again from `lastOccurredAt`.'),
+          lastOccurredAt: z.optional(z.number().check(z.int())),
+        }),
+      ),
       handle: async ({ params, body, principal }) =>
         json(202, await endpoints.redeliver(ownerOf(whose(principal)), params.webhookId, body)),
     }),
