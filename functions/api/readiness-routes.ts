@@ -11,9 +11,11 @@ import * as z from '../../shared/domain/zod';
 import { appParams, miniProgramParams } from '../../shared/routes/params';
 import { type AnyRoute, json, route } from '../../shared/runtime/http/route';
 
-const readinessQuery = z.object({
-  fresh: z.described(z.optional(z.enum(['true', 'false'])), 'true: ask WeChat now instead of serving the report of the last minute'),
-});
+const readinessQuery = /* @__PURE__ */ z.lazy(() =>
+  z.object({
+    fresh: z.described(z.optional(z.enum(['true', 'false'])), 'true: ask WeChat now instead of serving the report of the last minute'),
+  }),
+);
 
 /** A report's GET: `report` reads the mini program or app that `idOf` takes from the path. */
 function reportRoute<P>(

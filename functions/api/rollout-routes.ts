@@ -40,7 +40,7 @@ import { appParams } from '../../shared/routes/params';
 import { type AnyRoute, json, type Principal, route } from '../../shared/runtime/http/route';
 import { accountScope, type OwnerScope, platformScope } from './owner-scopes';
 
-const rolloutParams = z.object({ rolloutId: z.described(rolloutIdSchema, 'a rollout id (rol_…)') });
+const rolloutParams = /* @__PURE__ */ z.lazy(() => z.object({ rolloutId: z.described(rolloutIdSchema, 'a rollout id (rol_…)') }));
 
 // A function, not a z.lazy: described, a lazy's description would come first in the document's keys.
 const countsView = () => z.object(Object.fromEntries(MEMBER_STATES.map((state) => [state, z.number().check(z.int())])));

@@ -79,9 +79,9 @@ const healthProbes = defineCollection({ name: 'healthProbes', schema: z.object({
 
 const idOf = (prefix: string, what: string) =>
   z.described(z.string().check(z.regex(new RegExp(`^${prefix}_[0-9a-z]{1,64}$`), `not ${what}`)), `${what} (${prefix}_…)`);
-const accountParams = z.object({ accountId: z.described(accountIdSchema, 'an account id (acc_…)') });
-const appParams = z.object({ appId: idOf('app', 'an app id') });
-const assetParams = z.object({ assetId: idOf('ast', 'an asset id') });
+const accountParams = /* @__PURE__ */ z.lazy(() => z.object({ accountId: z.described(accountIdSchema, 'an account id (acc_…)') }));
+const appParams = /* @__PURE__ */ z.lazy(() => z.object({ appId: idOf('app', 'an app id') }));
+const assetParams = /* @__PURE__ */ z.lazy(() => z.object({ assetId: idOf('ast', 'an asset id') }));
 const deploymentParams = z.object({ deploymentId: idOf('dep', 'a deployment id') });
 const screenshotParams = z.extend(deploymentParams, {
   mediaId: z.described(
@@ -89,9 +89,11 @@ const screenshotParams = z.extend(deploymentParams, {
     "a media id from the deployment's `audit.screenshots`",
   ),
 });
-const miniProgramParams = z.object({
-  appid: z.described(z.string().check(z.regex(/^wx[0-9a-zA-Z]{16}$/, 'not a mini program appid')), "the mini program's WeChat appid"),
-});
+const miniProgramParams = /* @__PURE__ */ z.lazy(() =>
+  z.object({
+    appid: z.described(z.string().check(z.regex(/^wx[0-9a-zA-Z]{16}$/, 'not a mini program appid')), "the mini program's WeChat appid"),
+  }),
+);
 
 const appConfigSchema = z.union([iotVideoConfigSchema, lowcodeConfigSchema]);
 

@@ -16,13 +16,15 @@ import { messageCryptoOf, type WeChatMessageCrypto } from '../../shared/wechat/c
 import { receivePush } from '../../shared/wechat/receiver';
 
 /** The decrypted component push: every kind names its InfoType and CreateTime; the rest depends on the kind. */
-const componentPush = z.object({
-  InfoType: z.string().check(z.minLength(1), z.maxLength(64)),
-  AppId: z.optional(z.string()),
-  CreateTime: z.coerce.number().check(z.int(), z.nonnegative()),
-  ComponentVerifyTicket: z.optional(z.string().check(z.maxLength(512))),
-  AuthorizerAppid: z.optional(z.string().check(z.maxLength(32))),
-});
+const componentPush = /* @__PURE__ */ z.lazy(() =>
+  z.object({
+    InfoType: z.string().check(z.minLength(1), z.maxLength(64)),
+    AppId: z.optional(z.string()),
+    CreateTime: z.coerce.number().check(z.int(), z.nonnegative()),
+    ComponentVerifyTicket: z.optional(z.string().check(z.maxLength(512))),
+    AuthorizerAppid: z.optional(z.string().check(z.maxLength(32))),
+  }),
+);
 type ComponentPush = z.infer<typeof componentPush>;
 
 export type AuthorizeCallbackDeps = Pick<Services, 'log' | 'clock'> &

@@ -14,15 +14,17 @@ import { messageCryptoOf } from '../../shared/wechat/crypto';
 import { receivePush } from '../../shared/wechat/receiver';
 
 /** Audit pushes (reference §5); other events of the mini program are recorded and acknowledged. */
-const authorizerPush = z.object({
-  ToUserName: z.optional(z.string().check(z.maxLength(64))),
-  FromUserName: z.optional(z.string().check(z.maxLength(128))),
-  CreateTime: z.coerce.number().check(z.int(), z.nonnegative()),
-  MsgType: z.string().check(z.maxLength(32)),
-  Event: z.optional(z.string().check(z.maxLength(64))),
-  Reason: z.optional(z.string().check(z.maxLength(10_000))),
-  ScreenShot: z.optional(z.string().check(z.maxLength(10_000))),
-});
+const authorizerPush = /* @__PURE__ */ z.lazy(() =>
+  z.object({
+    ToUserName: z.optional(z.string().check(z.maxLength(64))),
+    FromUserName: z.optional(z.string().check(z.maxLength(128))),
+    CreateTime: z.coerce.number().check(z.int(), z.nonnegative()),
+    MsgType: z.string().check(z.maxLength(32)),
+    Event: z.optional(z.string().check(z.maxLength(64))),
+    Reason: z.optional(z.string().check(z.maxLength(10_000))),
+    ScreenShot: z.optional(z.string().check(z.maxLength(10_000))),
+  }),
+);
 
 export const routes = (services: Services, crypto = messageCryptoOf(services.config.wechat)): AnyRoute[] =>
   bindRoutes(reviewRoutes, {

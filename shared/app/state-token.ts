@@ -8,17 +8,19 @@ import { ValidationError } from '../domain/errors';
 import { accountIdSchema } from '../domain/ids';
 import * as z from '../domain/zod';
 
-const payloadSchema = z.object({
-  purpose: z.enum(['bind-primary', 'authorize-app']),
-  accountId: accountIdSchema,
-  appId: z.nullable(z.string().check(z.minLength(1))),
-  /** bind-primary only: the admin's consent, given before the scan, to change the account's subject. */
-  force: z.optional(z.boolean()),
-  /** Expiry, epoch seconds. */
-  exp: z.number().check(z.int()),
-  /** Makes every state unique, so a used one can be recognised. */
-  nonce: z.string().check(z.minLength(8)),
-});
+const payloadSchema = /* @__PURE__ */ z.lazy(() =>
+  z.object({
+    purpose: z.enum(['bind-primary', 'authorize-app']),
+    accountId: accountIdSchema,
+    appId: z.nullable(z.string().check(z.minLength(1))),
+    /** bind-primary only: the admin's consent, given before the scan, to change the account's subject. */
+    force: z.optional(z.boolean()),
+    /** Expiry, epoch seconds. */
+    exp: z.number().check(z.int()),
+    /** Makes every state unique, so a used one can be recognised. */
+    nonce: z.string().check(z.minLength(8)),
+  }),
+);
 export type StatePayload = z.infer<typeof payloadSchema>;
 
 export class InvalidStateError extends ValidationError {

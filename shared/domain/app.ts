@@ -283,7 +283,8 @@ export const appLabelSchema = z
     z.regex(/^[a-z0-9][a-z0-9._:-]{0,62}$/, 'a label is 1–63 lower-case letters, digits, ., _, : or -, starting with a letter or digit'),
   );
 
-const appFields = {
+/** Built on first use (with the app schemas that spread it), not at import: see shared/wechat/schemas.ts. */
+const buildAppFields = () => ({
   id: appIdSchema,
   accountId: accountIdSchema,
   name: z.string().check(z.trim(), z.minLength(1), z.maxLength(64)),
@@ -298,13 +299,15 @@ const appFields = {
   platformManagedUpdates: z._default(z.boolean(), false),
   createdAt: timestampSchema,
   updatedAt: timestampSchema,
-};
+});
+let appFieldsBuilt: ReturnType<typeof buildAppFields> | undefined;
+const appFields = () => (appFieldsBuilt ??= buildAppFields());
 
 export const appSchema = /* @__PURE__ */ z.lazy(() =>
   z.discriminatedUnion('kind', [
-    z.object({ ...appFields, kind: z.literal('lowcode'), config: storedLowcodeConfigSchema }),
+    z.object({ ...appFields(), kind: z.literal('lowcode'), config: storedLowcodeConfigSchema }),
     z.object({
-      ...appFields,
+      ...appFields(),
       kind: z.literal('iot-video'),
       config: iotVideoConfigSchema,
       productIds: z._default(linkedProductIdsSchema, []),
@@ -318,16 +321,16 @@ export const newAppInputSchema = /* @__PURE__ */ z.lazy(() =>
   z.discriminatedUnion('kind', [
     z.object({
       kind: z.literal('lowcode'),
-      name: appFields.name,
-      templateId: appFields.templateId,
-      requiredPlugins: appFields.requiredPlugins,
+      name: appFields().name,
+      templateId: appFields().templateId,
+      requiredPlugins: appFields().requiredPlugins,
       config: z._default(lowcodeConfigSchema, { ext: {}, extPages: {} }),
     }),
     z.object({
       kind: z.literal('iot-video'),
-      name: appFields.name,
-      templateId: appFields.templateId,
-      requiredPlugins: appFields.requiredPlugins,
+      name: appFields().name,
+      templateId: appFields().templateId,
+      requiredPlugins: appFields().requiredPlugins,
       config: iotVideoConfigSchema,
       productIds: z._default(linkedProductIdsSchema, []),
     }),

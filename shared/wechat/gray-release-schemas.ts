@@ -10,22 +10,24 @@ import * as z from '../domain/zod';
 export const GRAY_RELEASE_STATUS = { initial: 0, running: 1, paused: 2, completed: 3, deleted: 4 } as const;
 export type GrayReleaseStatus = (typeof GRAY_RELEASE_STATUS)[keyof typeof GRAY_RELEASE_STATUS];
 
-const status = z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3), z.literal(4)]);
+const status = /* @__PURE__ */ z.lazy(() => z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3), z.literal(4)]));
 
-export const grayReleaseRequestSchema = z
-  .object({
-    gray_percentage: z.number().check(z.int(), z.gte(0), z.lte(100)),
-    /** Project members (项目成员) first. */
-    support_debuger_first: z.optional(z.boolean()),
-    /** Experience members (体验成员) first. */
-    support_experiencer_first: z.optional(z.boolean()),
-  })
-  .check(
-    z.refine((r) => r.gray_percentage > 0 || r.support_debuger_first === true || r.support_experiencer_first === true, {
-      message: 'a percentage of 0 needs support_debuger_first or support_experiencer_first',
-      path: ['gray_percentage'],
-    }),
-  );
+export const grayReleaseRequestSchema = /* @__PURE__ */ z.lazy(() =>
+  z
+    .object({
+      gray_percentage: z.number().check(z.int(), z.gte(0), z.lte(100)),
+      /** Project members (项目成员) first. */
+      support_debuger_first: z.optional(z.boolean()),
+      /** Experience members (体验成员) first. */
+      support_experiencer_first: z.optional(z.boolean()),
+    })
+    .check(
+      z.refine((r) => r.gray_percentage > 0 || r.support_debuger_first === true || r.support_experiencer_first === true, {
+        message: 'a percentage of 0 needs support_debuger_first or support_experiencer_first',
+        path: ['gray_percentage'],
+      }),
+    ),
+);
 export type GrayReleaseRequest = z.infer<typeof grayReleaseRequestSchema>;
 
 export const grayReleasePlanResponseSchema = /* @__PURE__ */ z.lazy(() =>

@@ -5,17 +5,19 @@
 import * as z from '../domain/zod';
 import { ANY_MEDIA_TYPE } from '../runtime/http/route';
 
-export const pushQuery = z.object({
-  msg_signature: z.optional(z.string().check(z.maxLength(64))),
-  timestamp: z.optional(z.string().check(z.maxLength(16))),
-  nonce: z.optional(z.string().check(z.maxLength(64))),
-  encrypt_type: z.described(
-    z.optional(z.string().check(z.maxLength(16))),
-    'always `aes`: third-party platforms receive in safe mode; anything else is 400 WECHAT_PUSH_NOT_ENCRYPTED',
-  ),
-  signature: z.optional(z.string().check(z.maxLength(64))),
-  openid: z.optional(z.string().check(z.maxLength(128))),
-});
+export const pushQuery = /* @__PURE__ */ z.lazy(() =>
+  z.object({
+    msg_signature: z.optional(z.string().check(z.maxLength(64))),
+    timestamp: z.optional(z.string().check(z.maxLength(16))),
+    nonce: z.optional(z.string().check(z.maxLength(64))),
+    encrypt_type: z.described(
+      z.optional(z.string().check(z.maxLength(16))),
+      'always `aes`: third-party platforms receive in safe mode; anything else is 400 WECHAT_PUSH_NOT_ENCRYPTED',
+    ),
+    signature: z.optional(z.string().check(z.maxLength(64))),
+    openid: z.optional(z.string().check(z.maxLength(128))),
+  }),
+);
 
 /**
  * What a push route takes: any media type. WeChat's push docs (component_verify_ticket, message_push) name no
