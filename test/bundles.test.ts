@@ -36,6 +36,7 @@ import {
   lazyBuiltinsPlugin,
   loaderSource,
   localBundleEnv,
+  namedImportsOf,
   produceCodeCache,
   readCodeCacheHeader,
   TRAINING_INVOCATIONS,
@@ -647,6 +648,43 @@ describe('lazy built-ins', () => {
       after: expect.arrayContaining(['http']),
       outcome: { kind: 'answered', status: 204 },
     });
+  });
+
+  it('a stub lists the names its importer takes, or every name when it imports the module another way too', () => {
+    expect(namedImportsOf("import { request as httpRequest, type IncomingMessage } from 'node:http';", 'node:http')).toEqual(['request']);
+    expect(namedImportsOf('import type { Agent } from \'node:http\';\nimport { get, request } from "node:http";', 'node:http')).toEqual([
+      'get',
+      'request',
+    ]);
+    // Another form beside the named import: the names cannot be known from the text, so all of them.
+    expect(namedImportsOf("import * as http from 'node:http';\nimport { request } from 'node:http';", 'node:http')).toBeUndefined();
+    expect(namedImportsOf("const http = require('node:http');", 'node:http')).toBeUndefined();
+  });
+
+  it('the stubs of a built function carry only the names its importers take', async () => {
+    const dir = join(work, 'lazy-names');
+    const { metafile } = await build({
+      entryPoints: [join(root, 'functions', 'unbind', 'handler.ts')],
+      outfile: join(dir, 'bundle.js'),
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      external: ['better-sqlite3', '@cloudbase/node-sdk', 'mongodb', 'fast-xml-parser'],
+      plugins: [lazyBuiltinsPlugin],
+      metafile: true,
+      logLevel: 'silent',
+    });
+    const stubs = Object.keys(metafile.inputs)
+      .filter((input) => input.startsWith('lazy-builtin:'))
+      .sort();
+    expect(stubs).toEqual([
+      'lazy-builtin:node:dns:lookup',
+      'lazy-builtin:node:http:request',
+      'lazy-builtin:node:https:request',
+      'lazy-builtin:node:stream/promises:pipeline',
+      'lazy-builtin:node:stream/web:ReadableStream',
+      'lazy-builtin:node:stream:Readable',
+    ]);
   });
 });
 
