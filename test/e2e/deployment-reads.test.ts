@@ -217,3 +217,16 @@ describe("the step a user's command starts uses what the command's check has jus
     }
   });
 });
+
+describe('an unauthorized push', () => {
+  it('reads the mini program once to detach it, and detaches it', async () => {
+    const app = await readyApp(p);
+    const revoked = await counted(async () => {
+      await p.sim.revokeAuthorization(app.target);
+      await p.sim.pushesSettled();
+    });
+    expect(revoked.reads('miniPrograms')).toBe(1);
+    const { body } = expectStatus(await app.api.get(`/v1/mini-programs/${app.target}`), 200);
+    expect(body).toMatchObject({ status: 'unauthorized', linkedAppId: null });
+  });
+});

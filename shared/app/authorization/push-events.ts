@@ -30,8 +30,13 @@ export async function handleUnauthorized(services: Services, appid: string, push
     return `ignored: the push (${new Date(pushCreatedAtMs).toISOString()}) is older than the authorization being recorded`;
   const parsed = weChatAppidSchema.safeParse(appid);
   if (!parsed.success) return 'not a mini program appid';
+  // The first attempt decides on the copy read above: its write is conditional on that version, so a change made
+  // since (the redirect finishing) makes it conflict and the retry reads again. A mini program not there above is
+  // looked for again, after the tokens were marked: the redirect stores the tokens first and the mini program next.
+  let first: typeof known | null = known ?? null;
   const skipped = await retryOnConflict(`unauthorized ${appid}`, async () => {
-    const existing = await services.db.miniPrograms.get(appid);
+    const existing = first ?? (await services.db.miniPrograms.get(appid));
+    first = null;
     if (!existing) return 'unknown mini program';
     if (authorizedAfterPush(existing.data.authorizedAt, pushCreatedAtMs)) return ignored(existing.data);
     const at = services.clock();
