@@ -85,7 +85,7 @@ const [dir, eventFile, contextFile] = process.argv.slice(2);
 const out = (o) => { process.stdout.write('@@' + JSON.stringify(o)); process.exit(0); };
 const file = path.join(dir, ${JSON.stringify(BUNDLE_FILES.bundle)});
 const source = fs.readFileSync(file, 'utf8');
-const patched = source.replace(/\\("\\$ZodType",\\(\\w+,\\w+\\)=>\\{/, (m) => m + 'globalThis.__schemasBuilt++;');
+const patched = source.replace(/\\("\\$ZodType",\\([\\w$]+,[\\w$]+\\)=>\\{/, (m) => m + 'globalThis.__schemasBuilt++;');
 if (patched === source) out({});
 globalThis.__schemasBuilt = 0;
 const mod = { exports: {} };

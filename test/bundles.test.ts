@@ -659,6 +659,13 @@ describe('lazy built-ins', () => {
     // Another form beside the named import: the names cannot be known from the text, so all of them.
     expect(namedImportsOf("import * as http from 'node:http';\nimport { request } from 'node:http';", 'node:http')).toBeUndefined();
     expect(namedImportsOf("const http = require('node:http');", 'node:http')).toBeUndefined();
+    // Comments inside the braces are not names; a name the module does not export, or a string-literal one: all.
+    expect(namedImportsOf("import {\n  request, // the POST\n  /* and */ get,\n} from 'node:http';", 'node:http')).toEqual([
+      'get',
+      'request',
+    ]);
+    expect(namedImportsOf("import { requets } from 'node:http';", 'node:http')).toBeUndefined();
+    expect(namedImportsOf("import { 'request' as r } from 'node:http';", 'node:http')).toBeUndefined();
   });
 
   it('the stubs of a built function carry only the names its importers take', async () => {

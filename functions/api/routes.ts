@@ -45,6 +45,7 @@ import { NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../..
 import { type AccountId, accountIdSchema } from '../../shared/domain/ids';
 import { withLatestMarked } from '../../shared/domain/templates';
 import * as z from '../../shared/domain/zod';
+import { miniProgramParams } from '../../shared/routes/params';
 import { documented, OPENAPI_FILE, type OpenApiDocument } from '../../shared/runtime/http/openapi';
 import { type AnyRoute, json, mediaTypeOf, type Reply, route } from '../../shared/runtime/http/route';
 import { defineCollection } from '../../shared/store/port';
@@ -89,12 +90,6 @@ const screenshotParams = z.extend(deploymentParams, {
     "a media id from the deployment's `audit.screenshots`",
   ),
 });
-const miniProgramParams = /* @__PURE__ */ z.lazy(() =>
-  z.object({
-    appid: z.described(z.string().check(z.regex(/^wx[0-9a-zA-Z]{16}$/, 'not a mini program appid')), "the mini program's WeChat appid"),
-  }),
-);
-
 const appConfigSchema = z.union([iotVideoConfigSchema, lowcodeConfigSchema]);
 
 export const authorizationBody = /* @__PURE__ */ z.lazy(() =>

@@ -14,9 +14,11 @@ import { type AnyRoute, json, route } from '../../shared/runtime/http/route';
 import type { Stored } from '../../shared/store/port';
 import { accountScope, type OwnerScope, platformScope } from './owner-scopes';
 
-const webhookParams = z.object({
-  webhookId: z.described(webhookEndpointIdSchema, 'a webhook endpoint id (whk_…)'),
-});
+const webhookParams = /* @__PURE__ */ z.lazy(() =>
+  z.object({
+    webhookId: z.described(webhookEndpointIdSchema, 'a webhook endpoint id (whk_…)'),
+  }),
+);
 
 const eventTypes = z.described(
   z.array(webhookEventTypeSchema).check(z.minLength(1), z.maxLength(WEBHOOK_EVENT_TYPES.length)),

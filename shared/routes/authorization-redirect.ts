@@ -11,11 +11,13 @@ import { authErrorPage, authResultReply } from '../app/pages';
 import * as z from '../domain/zod';
 import { declareRoute, type HandlerOf, type RouteDeclaration, wantsJson } from '../runtime/http/route';
 
-export const redirectQuery = z.object({
-  auth_code: z.optional(z.string().check(z.maxLength(512))),
-  expires_in: z.optional(z.string()),
-  state: z.optional(z.string().check(z.maxLength(2048))),
-});
+export const redirectQuery = /* @__PURE__ */ z.lazy(() =>
+  z.object({
+    auth_code: z.optional(z.string().check(z.maxLength(512))),
+    expires_in: z.optional(z.string()),
+    state: z.optional(z.string().check(z.maxLength(2048))),
+  }),
+);
 
 type RedirectDeclaration = RouteDeclaration<undefined, z.infer<typeof redirectQuery>>;
 

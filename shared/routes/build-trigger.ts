@@ -5,19 +5,21 @@ import * as z from '../domain/zod';
 import { declareRoute } from '../runtime/http/route';
 import { appParams, deploymentParams } from './params';
 
-const buildBody = z.strictObject({
-  userVersion: z.string().check(z.trim(), z.minLength(1), z.maxLength(64)),
-  userDesc: z._default(z.string().check(z.maxLength(1000)), ''),
-  testers: z._default(z.array(z.string().check(z.minLength(1), z.maxLength(64))).check(z.maxLength(100)), []),
-  templateId: z.described(
-    z.optional(z.number().check(z.int(), z.nonnegative())),
-    "A template of the library (GET /v1/templates) to build; left out: the latest version of the app's template.",
-  ),
-  retryRefused: z.described(
-    z._default(z.boolean(), false),
-    'Build although WeChat refused the app’s last deployment for a penalty, a UGC declaration or an order-centre path: no status API tells when such a bar is lifted, so WeChat decides again at submit.',
-  ),
-});
+const buildBody = /* @__PURE__ */ z.lazy(() =>
+  z.strictObject({
+    userVersion: z.string().check(z.trim(), z.minLength(1), z.maxLength(64)),
+    userDesc: z._default(z.string().check(z.maxLength(1000)), ''),
+    testers: z._default(z.array(z.string().check(z.minLength(1), z.maxLength(64))).check(z.maxLength(100)), []),
+    templateId: z.described(
+      z.optional(z.number().check(z.int(), z.nonnegative())),
+      "A template of the library (GET /v1/templates) to build; left out: the latest version of the app's template.",
+    ),
+    retryRefused: z.described(
+      z._default(z.boolean(), false),
+      'Build although WeChat refused the app’s last deployment for a penalty, a UGC declaration or an order-centre path: no status API tells when such a bar is lifted, so WeChat decides again at submit.',
+    ),
+  }),
+);
 const testersBody = z.optional(
   z.strictObject({
     testers: z.described(
