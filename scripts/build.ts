@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Script } from 'node:vm';
 import { build, type BuildOptions as EsbuildOptions, type Metafile, type Plugin } from 'esbuild';
+import ts from 'typescript';
 import { LOCAL_WECHAT_DEFAULTS } from '../shared/runtime/config';
 import { OPENAPI_FILE } from '../shared/runtime/http/openapi';
 import { PROVIDERS, type Provider } from '../shared/runtime/shim/common';
@@ -426,6 +427,53 @@ export const lazyBuiltinsPlugin: Plugin = {
   },
 };
 
+/**
+ * What `z.described(schema, text)` and `z.registered(schema, meta)` (shared/domain/zod.ts) add is read only by the
+ * OpenAPI generator (shared/runtime/http/openapi.ts), which runs in the build (`writeOpenApiDocument`), never in a
+ * shipped function: the api serves the document the build wrote. So a shipped bundle keeps only the schema: each
+ * such call becomes `(schema)`, the metadata's text replaced by its line breaks (line numbers, and so the source
+ * map's lines and a stack's, stay the source's), and the copy each call made of its schema is not made.
+ */
+export function withoutOpenApiMetadata(source: string, fileName: string): string {
+  if (!/\bz\.(described|registered)\(/.test(source)) return source;
+  const file = ts.createSourceFile(fileName, source, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
+  const edits: { start: number; end: number; text: string }[] = [];
+  const visit = (node: ts.Node): void => {
+    const schema = ts.isCallExpression(node) && node.arguments.length === 2 ? node.arguments[0] : undefined;
+    if (
+      schema &&
+      ts.isCallExpression(node) &&
+      ts.isPropertyAccessExpression(node.expression) &&
+      ts.isIdentifier(node.expression.expression) &&
+      node.expression.expression.text === 'z' &&
+      (node.expression.name.text === 'described' || node.expression.name.text === 'registered') &&
+      node.typeArguments === undefined
+    ) {
+      edits.push({ start: node.getStart(file), end: node.expression.getEnd(), text: '' });
+      const closing = node.getEnd() - 1;
+      edits.push({ start: schema.getEnd(), end: closing, text: source.slice(schema.getEnd(), closing).replace(/[^\n]/g, '') });
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(file);
+  let out = source;
+  for (const edit of edits.sort((a, b) => b.start - a.start)) out = out.slice(0, edit.start) + edit.text + out.slice(edit.end);
+  return out;
+}
+
+/** Loads the project's TypeScript sources through `withoutOpenApiMetadata` (the bundles a function ships). */
+export const openApiMetadataOutPlugin: Plugin = {
+  name: 'openapi-metadata-out',
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: /\.ts$/ }, (args) => {
+      if (/[\\/]node_modules[\\/]/.test(args.path)) return undefined;
+      const source = readFileSync(args.path, 'utf8');
+      const contents = withoutOpenApiMetadata(source, args.path);
+      return contents === source ? undefined : { contents, loader: 'ts' };
+    });
+  },
+};
+
 export interface BuildOptions {
   /** Where `<name>/index.js` go; default `dist/`. Each `<outdir>/<name>` is emptied first. */
   outdir?: string;
@@ -582,7 +630,7 @@ async function bundleFunction(
       ...providerDefines(providers),
       'process.env.WXA_BUNDLE_OPENAPI_FILE': JSON.stringify(String(openApiFromFile)),
     },
-    plugins: [zodEnglishOnlyPlugin, lazyBuiltinsPlugin],
+    plugins: [zodEnglishOnlyPlugin, lazyBuiltinsPlugin, ...(openApiFromFile ? [openApiMetadataOutPlugin] : [])],
     logLevel: 'warning',
   });
   const output = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith(`/${BUNDLE_FILES.bundle}`))?.[1];

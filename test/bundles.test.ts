@@ -42,6 +42,7 @@ import {
   TRAINING_INVOCATIONS,
   trainingEnv,
   trainingInvocations,
+  withoutOpenApiMetadata,
 } from '../scripts/build';
 import { LOCAL_WECHAT_DEFAULTS } from '../shared/runtime/config';
 import { OPENAPI_FILE } from '../shared/runtime/http/openapi';
@@ -220,6 +221,19 @@ describe('function bundles', () => {
       // zod/mini only (the build refuses classic zod): none of classic's methods, nor z.fromJSONSchema.
       expect(classicZodInputs(inputs)).toEqual([]);
       expect(inputs.filter((i) => /from-json-schema/.test(i))).toEqual([]);
+      // None of zod's util namespace kept whole (zod's own `catch` read it as `core.util.…`; shared/domain/zod.ts):
+      // the error of its hex decoder, which nothing here calls, stays out.
+      expect(readFileSync(join(dist, name, BUNDLE_FILES.bundle), 'utf8')).not.toContain('Invalid hex string length');
+    }
+  });
+
+  it('ships no OpenAPI metadata in a bundle, and the document the api serves keeps it', () => {
+    // A description given by z.described in shared/routes/build-trigger.ts, and an id given by z.registered.
+    const description = "A template of the library (GET /v1/templates) to build; left out: the latest version of the app's template.";
+    const document = readFileSync(join(dist, 'api', OPENAPI_FILE), 'utf8');
+    expect(document).toContain(JSON.stringify(description));
+    for (const name of ['build-trigger', 'api']) {
+      expect(readFileSync(join(dist, name, BUNDLE_FILES.bundle), 'utf8')).not.toContain(description.slice(0, 40));
     }
   });
 
@@ -692,6 +706,30 @@ describe('lazy built-ins', () => {
       'lazy-builtin:node:stream/web:ReadableStream',
       'lazy-builtin:node:stream:Readable',
     ]);
+  });
+});
+
+describe('OpenAPI metadata out of a shipped bundle', () => {
+  it('keeps the schema of each z.described / z.registered call, and every line where it was', () => {
+    const source = [
+      "const a = z.described(z.string(), 'a text');",
+      'const b = z.registered(',
+      '  z.object({ c: z.described(z.optional(z.number()), "inner, with (parens) and, commas") }),',
+      "  { id: 'B', description: 'outer' },",
+      ');',
+      "const d = other.described(x, 'not zod');",
+    ].join('\n');
+    const out = withoutOpenApiMetadata(source, 'sample.ts');
+    expect(out.split('\n')).toEqual([
+      'const a = (z.string());',
+      'const b = (',
+      '  z.object({ c: (z.optional(z.number())) })',
+      '',
+      ');',
+      "const d = other.described(x, 'not zod');",
+    ]);
+    // Nothing to take out: the same text, unparsed.
+    expect(withoutOpenApiMetadata('const e = z.string();', 'plain.ts')).toBe('const e = z.string();');
   });
 });
 

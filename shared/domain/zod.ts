@@ -11,6 +11,29 @@ z.config(z.locales.en());
 export * from 'zod/mini';
 
 /**
+ * zod/mini's `catch`, built the same way. zod's own wraps a constant with `core.util.constantCatch`, and esbuild
+ * cannot drop anything of a namespace read that way: every bundle using `catch` (the provider shims) kept the whole
+ * of zod's util.js. A plain thunk catches the same; zod's tag on its own thunk only serves `z.compile`, unused here.
+ * Shadows the `catch` of `export *` above.
+ */
+/* @__NO_SIDE_EFFECTS__ */
+function catchOf<T extends z.core.$ZodType>(
+  innerType: T,
+  catchValue: z.core.output<T> | ((ctx: z.core.$ZodCatchCtx) => z.core.output<T>),
+): z.ZodMiniCatch<T> {
+  const schema = new z.ZodMiniCatch({
+    type: 'catch',
+    innerType,
+    // As zod's: a function is the catch itself (so a function-typed output cannot be caught as a constant).
+    catchValue: typeof catchValue === 'function' ? (catchValue as (ctx: z.core.$ZodCatchCtx) => z.core.output<T>) : () => catchValue,
+  });
+  // The constructor is typed for the default type parameter only; zod's own `catch` is typed as this one.
+  return schema as z.ZodMiniCatch<T>;
+}
+
+export { catchOf as catch };
+
+/**
  * `schema` with OpenAPI metadata (`meta`: an `id` names it in the document's components): a copy registered in zod's
  * global registry, which shared/runtime/http/openapi.ts reads. One function for the `.clone().register(…)` chain
  * written out at ~90 places. The annotation says a call whose result is unused does nothing; esbuild 0.28 honours
