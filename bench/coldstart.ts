@@ -1,14 +1,14 @@
 /**
  * Cold start: each function bundle, from process start to its first handler result, against `node -e ""`.
  *
- * The bundles are built by `buildFunctions()` (scripts/build.ts, the deploy build: node18, minified, with the V8 code
- * cache of each bundle made by this Node) into a temp directory outside the repository, then each is run the way
- * test/bundles.test.ts runs it: a fresh `node` process loads `dist/<fn>/index.js` (the loader, which compiles
- * `bundle.js` with its code cache) and calls `handler` once with the documented SCF event (function URL for
- * HTTP functions — a parameterless GET if the function has one, else its first route — or the timer event),
- * STORE=sqlite on a temp file (better-sqlite3 linked in, as the bundle test does: it is never shipped) and the
- * WeChat simulator in this process as WECHAT_API_BASE. One untimed run per bundle first creates its database
- * and warms the page cache, as a deployed function's store exists already.
+ * The bundles are built by `buildFunctions()` (scripts/build.ts, as `npm run deploy` builds: node18, minified, the
+ * SCF shim only, with the V8 code cache of each bundle made by this Node) into a temp directory outside the
+ * repository, then each is run the way test/bundles.test.ts runs it: a fresh `node` process loads
+ * `dist/<fn>/index.js` (the loader, which compiles `bundle.js` with its code cache) and calls `handler` once with the
+ * documented SCF event (function URL for HTTP functions — a parameterless GET if the function has one, else its first
+ * route — or the timer event), STORE=sqlite on a temp file (better-sqlite3 linked in, as the bundle test does: it is
+ * never shipped) and the WeChat simulator in this process as WECHAT_API_BASE. One untimed run per bundle first
+ * creates its database and warms the page cache, as a deployed function's store exists already.
  *
  * Wall time is measured here from `spawn()` to the child's exit (the child exits right after the handler's
  * result), for the bundles and the baseline alike. Runs are interleaved (baseline, every bundle, baseline, …),
@@ -40,7 +40,7 @@ import { startWeChatSimulator } from '../infra/wechat-sim';
 import {
   BUNDLE_FILES,
   buildFunctions,
-  DEFAULT_PROVIDERS,
+  DEPLOY_PROVIDERS,
   functionNames,
   LOADED_BUNDLES,
   localBundleEnv,
@@ -215,8 +215,8 @@ main(async (): Promise<BenchResult> => {
   try {
     const dist = join(work, 'dist');
     const buildStarted = Date.now();
-    // The default providers whatever the shell exports (WXA_PROVIDERS): the runs send SCF events.
-    const reports = await buildFunctions(functionNames(), { outdir: dist, stores: ['sqlite'], providers: DEFAULT_PROVIDERS });
+    // What `npm run deploy` (SCF) builds, whatever the shell exports (WXA_PROVIDERS): the runs send SCF events.
+    const reports = await buildFunctions(functionNames(), { outdir: dist, stores: ['sqlite'], providers: DEPLOY_PROVIDERS.deploy });
     const buildMs = Date.now() - buildStarted;
     // The drivers the cloud stores ship (not used by the runs below: STORE=sqlite), each with its code cache.
     const driverDist = join(work, 'drivers');
@@ -477,7 +477,7 @@ main(async (): Promise<BenchResult> => {
       command: 'npx tsx bench/coldstart.ts',
       rows,
       notes: [
-        `- Bundles built by \`buildFunctions()\` (node18, minified, no store driver vendored, V8 code cache made by Node ${process.version}) in ${fmt(buildMs)} ms; STORE=sqlite with better-sqlite3 linked in, simulator as WECHAT_API_BASE, LOG_LEVEL=error. Median of ${runs} interleaved runs each; wall time from \`spawn()\` to exit, the baseline \`node -e ""\` measured the same way (its runs: ${fmt(Math.min(...baseline), 1)}–${fmt(Math.max(...baseline), 1)} ms).`,
+        `- Bundles built by \`buildFunctions()\` as \`npm run deploy\` builds them (node18, minified, the SCF shim only, no store driver vendored, V8 code cache made by Node ${process.version}) in ${fmt(buildMs)} ms; STORE=sqlite with better-sqlite3 linked in, simulator as WECHAT_API_BASE, LOG_LEVEL=error. Median of ${runs} interleaved runs each; wall time from \`spawn()\` to exit, the baseline \`node -e ""\` measured the same way (its runs: ${fmt(Math.min(...baseline), 1)}–${fmt(Math.max(...baseline), 1)} ms).`,
         "- Floors (same rounds, same clean environment): what a function does at the least before its first answer, with nothing of ours — `node:crypto` for any signature, API key or state token, and the store's driver for any request that reads the store. The target is against the floor with the store driver of these runs (better-sqlite3): a bundle may spend 0.25× of that floor on itself. The CloudBase column estimates the same ratio for the default deploy: the bundle's time over the SQLite floor added to the CloudBase floor, over the CloudBase floor (its SDK is loaded at the first store call, not measured in these runs).",
         `- Sizes: \`bundle.js\` of each function from the build's metafile; zod's share is every input under \`node_modules/zod\` (English locale only). The schemas are written in \`zod/mini\`'s functional form (imported only through shared/domain/zod.ts; the build refuses classic zod in a bundle), so esbuild keeps only the validators a bundle uses: ${kbRange(sizes.map((x) => x.zod))} of zod in each bundle (173 KB each with the classic API, before 2026-12-07). Without zod the bundles are ${kbRange(sizes.map((x) => x.bytes - x.zod))} (the timer functions the least): the HTTP functions bundle application modules their routes never run, through barrel imports (\`authorize-callback\`: push-events.ts → app/deployments/index.ts → commands.ts → steps.ts → domain/readiness.ts; compose.ts → the webhook worker; all three store adapters through store/open.ts).`,
         "- Levers measured and not taken: zod's global `jitless` (`z.config({ jitless: true })`): zod reads it when a schema is built (`$ZodObject` keeps `jit = !globalConfig.jitless` from construction), so set for a cold start it would leave every schema built at import interpreted for the instance's whole life; the shim instead parses each provider schema's first event with `{ jitless: true }` per call (shim/common.ts `parseOptions`).",

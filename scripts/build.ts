@@ -555,6 +555,17 @@ export const storeDefines = (stores: readonly StoreKind[]): Record<string, strin
  */
 export const DEFAULT_PROVIDERS: readonly Provider[] = ['scf', 'fc'];
 
+/**
+ * What each deploy script builds (package.json: `WXA_PROVIDERS=${WXA_PROVIDERS:-…} npm run build`): only the shim of
+ * the provider its template deploys to, so a deployed bundle carries no other (~2 KB); a plain `npm run build`
+ * carries both and deploys to either. The benchmark measures `npm run deploy`'s bundles.
+ */
+export const DEPLOY_PROVIDERS: Readonly<Record<'deploy' | 'deploy:plan' | 'deploy:fc', readonly Provider[]>> = {
+  deploy: ['scf'],
+  'deploy:plan': ['scf'],
+  'deploy:fc': ['fc'],
+};
+
 /** The providers whose event shims the bundles carry: `--providers=`, else `WXA_PROVIDERS`, else DEFAULT_PROVIDERS. */
 export const providersToShip = (argv: readonly string[], env: NodeJS.ProcessEnv): Provider[] =>
   kindsToShip(argv, env, { flag: 'providers', envVar: 'WXA_PROVIDERS', all: PROVIDERS, fallback: DEFAULT_PROVIDERS, what: 'provider' });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { renderTemplate, withThrowawayHome } from '../infra/scf/render';
+import { DEPLOY_PROVIDERS } from '../scripts/build';
 import { checkResources, codeCacheWarnings, nodeOfRuntime } from '../scripts/predeploy';
 import { REQUIRED_IN_CLOUD } from '../shared/runtime/config';
 
@@ -98,6 +99,13 @@ describe('checkResources', () => {
       expect(checkResources(resources, dir)).toEqual([]);
     } finally {
       rmSync(join(dir, 'dist', 'review', 'meta.json'));
+    }
+  });
+  it('each deploy script builds the shim of the provider its template deploys to, and no other', () => {
+    const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    for (const [script, providers] of Object.entries(DEPLOY_PROVIDERS)) {
+      const build = new RegExp(`(^|&& )(STORE=\\S+ )?WXA_PROVIDERS=\\$\\{WXA_PROVIDERS:-${providers.join(',')}\\} npm run build &&`);
+      expect({ script, builds: build.test(scripts[script] ?? '') }).toEqual({ script, builds: true });
     }
   });
   it('refuses a bundle built without the shim of the template provider', () => {
