@@ -125,15 +125,19 @@ const kbRange = (bytes: number[]): string => {
   return low === high ? `${low}` : `${low}–${high}`;
 };
 
-/** Bytes of `bundle.js` that come from zod, from the build's metafile. */
-function zodBytes(metaFile: string): number {
+/**
+ * zod's share of `bundle.js`, from the build's metafile: of esbuild's output (swc's pass after it says nothing of
+ * inputs, so the share is applied to the file as an estimate).
+ */
+function zodShare(metaFile: string): number {
   const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as {
-    outputs: Record<string, { entryPoint?: string; inputs: Record<string, { bytesInOutput: number }> }>;
+    outputs: Record<string, { entryPoint?: string; bytes: number; inputs: Record<string, { bytesInOutput: number }> }>;
   };
   const output = Object.values(meta.outputs).find((o) => o.entryPoint);
-  return Object.entries(output?.inputs ?? {})
+  const zod = Object.entries(output?.inputs ?? {})
     .filter(([input]) => /node_modules\/zod\/|^zod-en:/.test(input))
     .reduce((sum, [, { bytesInOutput }]) => sum + bytesInOutput, 0);
+  return output?.bytes ? zod / output.bytes : 0;
 }
 
 interface ChildReport {
@@ -422,10 +426,10 @@ main(async (): Promise<BenchResult> => {
         met: wall <= TARGET * sqliteFloor,
       };
     });
-    const sizes = reports.map((r) => ({ name: r.name, bytes: r.bytes, zod: zodBytes(join(dist, r.name, 'meta.json')) }));
+    const sizes = reports.map((r) => ({ name: r.name, bytes: r.bytes, zod: r.bytes * zodShare(join(dist, r.name, 'meta.json')) }));
     for (const size of sizes) {
       rows.push({
-        figure: `\`${size.name}\` bundle.js size (zod ${fmt(size.zod / 1024, 0)} KB of it; the rest ${fmt((size.bytes - size.zod) / 1024, 0)} KB)`,
+        figure: `\`${size.name}\` bundle.js size (zod ≈ ${fmt(size.zod / 1024, 0)} KB of it; the rest ${fmt((size.bytes - size.zod) / 1024, 0)} KB)`,
         value: `${fmt(size.bytes / 1024, 0)} KB`,
         baseline: `${SIZE_TARGET_KB} KB`,
         ratio: ratio(size.bytes, SIZE_TARGET_KB * 1024),
@@ -479,7 +483,7 @@ main(async (): Promise<BenchResult> => {
       notes: [
         `- Bundles built by \`buildFunctions()\` as \`npm run deploy\` builds them (node18, minified, the SCF shim only, no store driver vendored, V8 code cache made by Node ${process.version}) in ${fmt(buildMs)} ms; STORE=sqlite with better-sqlite3 linked in, simulator as WECHAT_API_BASE, LOG_LEVEL=error. Median of ${runs} interleaved runs each; wall time from \`spawn()\` to exit, the baseline \`node -e ""\` measured the same way (its runs: ${fmt(Math.min(...baseline), 1)}–${fmt(Math.max(...baseline), 1)} ms).`,
         "- Floors (same rounds, same clean environment): what a function does at the least before its first answer, with nothing of ours — `node:crypto` for any signature, API key or state token, and the store's driver for any request that reads the store. The target is against the floor with the store driver of these runs (better-sqlite3): a bundle may spend 0.25× of that floor on itself. The CloudBase column estimates the same ratio for the default deploy: the bundle's time over the SQLite floor added to the CloudBase floor, over the CloudBase floor (its SDK is loaded at the first store call, not measured in these runs).",
-        `- Sizes: \`bundle.js\` of each function from the build's metafile; zod's share is every input under \`node_modules/zod\` (English locale only). The schemas are written in \`zod/mini\`'s functional form (imported only through shared/domain/zod.ts; the build refuses classic zod in a bundle), so esbuild keeps only the validators a bundle uses: ${kbRange(sizes.map((x) => x.zod))} of zod in each bundle (173 KB each with the classic API, before 2026-12-07). Without zod the bundles are ${kbRange(sizes.map((x) => x.bytes - x.zod))} (the timer functions the least): the HTTP functions bundle application modules their routes never run, through barrel imports (\`authorize-callback\`: push-events.ts → app/deployments/index.ts → commands.ts → steps.ts → domain/readiness.ts; compose.ts → the webhook worker; all three store adapters through store/open.ts).`,
+        `- Sizes: \`bundle.js\` of each function as written (esbuild's bundle, then swc's minifier over it: scripts/build.ts \`compact\`); zod's share is every input under \`node_modules/zod\` (English locale only), its share of esbuild's output applied to the file (swc's pass says nothing of inputs). The schemas are written in \`zod/mini\`'s functional form (imported only through shared/domain/zod.ts; the build refuses classic zod in a bundle), so esbuild keeps only the validators a bundle uses: ${kbRange(sizes.map((x) => x.zod))} of zod in each bundle (173 KB each with the classic API, before 2026-12-07). Without zod the bundles are ${kbRange(sizes.map((x) => x.bytes - x.zod))} (the timer functions the least): the HTTP functions bundle application modules their routes never run, through barrel imports (\`authorize-callback\`: push-events.ts → app/deployments/index.ts → commands.ts → steps.ts → domain/readiness.ts; compose.ts → the webhook worker; all three store adapters through store/open.ts).`,
         "- Levers measured and not taken: zod's global `jitless` (`z.config({ jitless: true })`): zod reads it when a schema is built (`$ZodObject` keeps `jit = !globalConfig.jitless` from construction), so set for a cold start it would leave every schema built at import interpreted for the instance's whole life; the shim instead parses each provider schema's first event with `{ jitless: true }` per call (shim/common.ts `parseOptions`).",
         `- Environment: every run gets PATH and the function's own variables only. A shell that sets NODE_EXTRA_CA_CERTS (this machine's does) costs every Node process the reading of a CA bundle at start${ambient.length > 0 ? ` (the last row: \`node -e ""\` ${fmt(median(ambient), 1)} ms with it)` : ' (not set for this run)'}: a constant that would pad the baseline and the bundles alike (the issue's ≈ 52 ms for \`node -e ""\` includes it) and that a cloud function does not pay, so it is left out of both.`,
         "- `index.js` is the loader scripts/build.ts writes next to each bundle: it compiles `bundle.js` with `vm.Script` and the V8 code cache `bundle.js.v8cache` made at build time (after the bundle's top level ran and the function answered a first invocation: a request to a path it does not serve, a timer tick; see scripts/build.ts), so V8 neither parses nor compiles the bundle again, nor the functions its top level and the common part of a first request run. The cache only counts when the runtime's Node is the one that made it (SCF: build with, or `CODE_CACHE_NODE=` a, Node 18.15); the last columns are the same bundles without their cache (the loader's fallback: compiled from source, as Node itself would), run in the same rounds.",

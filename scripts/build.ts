@@ -13,6 +13,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Script } from 'node:vm';
+import { transform } from '@swc/core';
 import { build, type BuildOptions as EsbuildOptions, type Metafile, type Plugin } from 'esbuild';
 import ts from 'typescript';
 import { LOCAL_WECHAT_DEFAULTS } from '../shared/runtime/config';
@@ -605,12 +606,20 @@ async function buildDriver(pkg: string, dir: string): Promise<number> {
 
 const driverScriptName = (pkg: string) => `node_modules/${pkg}/${BUNDLE_FILES.bundle}`;
 
-function largestInputs(output: Metafile['outputs'][string] | undefined, count = 4): { input: string; bytes: number }[] {
+/**
+ * The largest contributors to a bundle, by esbuild's metafile: what each input became in esbuild's output, scaled
+ * by how much the swc pass (`compact`) took off the whole, since swc's output says nothing of inputs.
+ */
+function largestInputs(
+  output: (Metafile['outputs'][string] & { esbuildBytes?: number }) | undefined,
+  count = 4,
+): { input: string; bytes: number }[] {
+  const scale = output?.esbuildBytes ? output.bytes / output.esbuildBytes : 1;
   const totals = new Map<string, number>();
   for (const [path, { bytesInOutput }] of Object.entries(output?.inputs ?? {})) {
     const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1];
     const key = pkg ?? path.replace(/^(?:zod-en:)?(.*?\/[^/]+)\/.*$/, '$1');
-    totals.set(key, (totals.get(key) ?? 0) + bytesInOutput);
+    totals.set(key, (totals.get(key) ?? 0) + bytesInOutput * scale);
   }
   return [...totals.entries()]
     .sort((a, b) => b[1] - a[1])
@@ -620,28 +629,25 @@ function largestInputs(output: Metafile['outputs'][string] | undefined, count = 
 
 /**
  * Bundles `functions/<name>/handler.ts` into `dir` (bundle.js, its source map, meta.json and the loader index.js)
- * for `stores` and `providers`, and returns the metafile's record of bundle.js. `openApiFromFile`: the api serves the
- * OpenAPI document the build wrote next to it (`writeOpenApiDocument`), so its bundle leaves the generator out.
+ * for `stores` and `providers`, and returns the metafile's record of bundle.js. `shipped`: a bundle deployed as a
+ * function, whose api serves the OpenAPI document the build wrote next to it (`writeOpenApiDocument`), so it leaves the
+ * generator and the OpenAPI metadata out, and is compacted by swc; else the generator's own bundle, never shipped.
  */
-async function bundleFunction(
-  name: string,
-  dir: string,
-  stores: readonly StoreKind[],
-  providers: readonly Provider[],
-  openApiFromFile: boolean,
-) {
+async function bundleFunction(name: string, dir: string, stores: readonly StoreKind[], providers: readonly Provider[], shipped: boolean) {
   rmSync(dir, { recursive: true, force: true });
+  const { banner: _banner, footer: _footer, ...options } = bundleOptions(dir);
   const result = await build({
     entryPoints: [join(root, 'functions', name, 'handler.ts')],
-    ...bundleOptions(dir),
+    ...options,
+    write: false,
     sourcemap: 'external',
     external: EXTERNAL_DRIVERS,
     define: {
       ...storeDefines(stores),
       ...providerDefines(providers),
-      'process.env.WXA_BUNDLE_OPENAPI_FILE': JSON.stringify(String(openApiFromFile)),
+      'process.env.WXA_BUNDLE_OPENAPI_FILE': JSON.stringify(String(shipped)),
     },
-    plugins: [zodEnglishOnlyPlugin, lazyBuiltinsPlugin, ...(openApiFromFile ? [openApiMetadataOutPlugin] : [])],
+    plugins: [zodEnglishOnlyPlugin, lazyBuiltinsPlugin, ...(shipped ? [openApiMetadataOutPlugin] : [])],
     logLevel: 'warning',
   });
   const output = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith(`/${BUNDLE_FILES.bundle}`))?.[1];
@@ -651,10 +657,52 @@ async function bundleFunction(
   if (dynamic.length > 0) throw new Error(`${name}: import() of ${dynamic.join(', ')}: require it instead (see scripts/build.ts)`);
   const classic = classicZodInputs(Object.keys(output?.inputs ?? {}));
   if (classic.length > 0) throw new Error(`${name}: classic zod is bundled (${classic.join(', ')}): import zod from shared/domain/zod.ts`);
+  const emitted = (suffix: string) => result.outputFiles.find((file) => file.path.endsWith(suffix))?.text ?? '';
+  const [code, map] = [emitted(`/${BUNDLE_FILES.bundle}`), emitted(`/${BUNDLE_FILES.bundle}.map`)];
+  const compacted = shipped
+    ? await compact(code, map)
+    : { code: `${CJS_WRAPPER.head}\n${code}\n${CJS_WRAPPER.tail}`, map: withLineAbove(map) };
+  mkdirSync(dir, { recursive: true });
+  for (const file of result.outputFiles) {
+    if (!file.path.endsWith(`/${BUNDLE_FILES.bundle}`) && !file.path.endsWith(`/${BUNDLE_FILES.bundle}.map`))
+      writeFileSync(file.path, file.contents);
+  }
+  writeFileSync(join(dir, BUNDLE_FILES.bundle), compacted.code);
+  writeFileSync(join(dir, `${BUNDLE_FILES.bundle}.map`), compacted.map);
   writeFileSync(join(dir, 'meta.json'), JSON.stringify(result.metafile));
   writeFileSync(join(dir, BUNDLE_FILES.loader), loaderSource(`${name}/${BUNDLE_FILES.bundle}`));
-  return output;
+  return output && { ...output, bytes: Buffer.byteLength(compacted.code), esbuildBytes: output.bytes };
 }
+
+/**
+ * swc's minifier over esbuild's minified bundle: compress (two passes) and mangle, scoped to the bundle's own top
+ * level, which is the body of the CommonJS wrapper (nothing outside reads its names), took 5 % more off every bundle
+ * (12–14 KB) than esbuild's minifier alone. The source map is chained through esbuild's, so positions still map to
+ * the TypeScript sources; then the wrapper is added, one line before the code.
+ */
+export async function compact(code: string, map: string): Promise<{ code: string; map: string }> {
+  const out = await transform(code, {
+    filename: BUNDLE_FILES.bundle,
+    inputSourceMap: map,
+    sourceMaps: true,
+    isModule: false,
+    swcrc: false,
+    configFile: false,
+    minify: true,
+    jsc: {
+      target: 'es2022',
+      parser: { syntax: 'ecmascript' },
+      minify: { compress: { passes: 2, toplevel: true }, mangle: { toplevel: true } },
+    },
+  });
+  return { code: `${CJS_WRAPPER.head}\n${out.code}\n${CJS_WRAPPER.tail}`, map: withLineAbove(out.map ?? '{}') };
+}
+
+/** A source map for its code with one line (the CommonJS wrapper's head) added above it. */
+const withLineAbove = (map: string): string => {
+  const parsed = JSON.parse(map) as { mappings?: string };
+  return JSON.stringify({ ...parsed, mappings: `;${parsed.mappings ?? ''}` });
+};
 
 /** The function that serves the OpenAPI document (`GET /openapi.json`). */
 export const OPENAPI_FUNCTION = 'api';

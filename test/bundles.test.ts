@@ -17,6 +17,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symli
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { build } from 'esbuild';
+import { loadSourceMap } from '../bench/sourcemap';
 import { type LocalFunction, loadTemplate } from '../infra/local/template';
 import { startWeChatSimulator, type WeChatSimulator } from '../infra/wechat-sim';
 import {
@@ -225,6 +226,21 @@ describe('function bundles', () => {
       // the error of its hex decoder, which nothing here calls, stays out.
       expect(readFileSync(join(dist, name, BUNDLE_FILES.bundle), 'utf8')).not.toContain('Invalid hex string length');
     }
+  });
+
+  it('bundle.js, minified by esbuild then by swc, is the CommonJS wrapper around code that maps to our sources', () => {
+    const code = readFileSync(join(dist, 'review', BUNDLE_FILES.bundle), 'utf8');
+    expect(code.startsWith(`${CJS_WRAPPER.head}\n`)).toBe(true);
+    expect(code.endsWith(`\n${CJS_WRAPPER.tail}`)).toBe(true);
+    const map = loadSourceMap(join(dist, 'review', `${BUNDLE_FILES.bundle}.map`));
+    const sourceOf = (needle: string) => {
+      const at = code.indexOf(needle);
+      const before = code.slice(0, at);
+      return at < 0 ? 'not found' : map.sourceAt(before.split('\n').length - 1, at - before.lastIndexOf('\n') - 1);
+    };
+    // (Relative to the bundle's directory, which is outside the repository here.)
+    expect(sourceOf('SELECT id, version, expires_at, body FROM')).toMatch(/(^|\/)shared\/store\/sqlite\.ts$/);
+    expect(sourceOf('Invalid input: expected ')).toMatch(/(^|\/)node_modules\/zod\/v4\/locales\/en\.js$/);
   });
 
   it('ships no OpenAPI metadata in a bundle, and the document the api serves keeps it', () => {
