@@ -429,30 +429,50 @@ export const lazyBuiltinsPlugin: Plugin = {
 };
 
 /**
- * What `z.described(schema, text)` and `z.registered(schema, meta)` (shared/domain/zod.ts) add is read only by the
- * OpenAPI generator (shared/runtime/http/openapi.ts), which runs in the build (`writeOpenApiDocument`), never in a
- * shipped function: the api serves the document the build wrote. So a shipped bundle keeps only the schema: each
- * such call becomes `(schema)`, the metadata's text replaced by its line breaks (line numbers, and so the source
- * map's lines and a stack's, stay the source's), and the copy each call made of its schema is not made.
+ * What only the OpenAPI generator (shared/runtime/http/openapi.ts) reads: `z.described(schema, text)` and
+ * `z.registered(schema, meta)` (shared/domain/zod.ts), `documented(route, doc)`, and a route's `summary`. The
+ * generator runs in the build (`writeOpenApiDocument`), never in a shipped function: the api serves the document the
+ * build wrote. So a shipped bundle keeps only the schema or route: each such call becomes `(schema)`, and a route
+ * declaration's literal `summary` becomes `''`. What is taken out is replaced by its line breaks, so lines (the
+ * source map's, a stack's) stay the source's; and the copy each `z.described` made of its schema is not made.
  */
 export function withoutOpenApiMetadata(source: string, fileName: string): string {
-  if (!/\bz\.(described|registered)\(/.test(source)) return source;
+  if (!/\bz\.(described|registered)\(|\bdocumented\(|\bsummary:/.test(source)) return source;
   const file = ts.createSourceFile(fileName, source, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
   const edits: { start: number; end: number; text: string }[] = [];
+  const lineBreaksOf = (start: number, end: number) => source.slice(start, end).replace(/[^\n]/g, '');
+  const calleeName = (call: ts.CallExpression): string | undefined =>
+    ts.isIdentifier(call.expression)
+      ? call.expression.text
+      : ts.isPropertyAccessExpression(call.expression) && ts.isIdentifier(call.expression.expression)
+        ? `${call.expression.expression.text}.${call.expression.name.text}`
+        : undefined;
   const visit = (node: ts.Node): void => {
-    const schema = ts.isCallExpression(node) && node.arguments.length === 2 ? node.arguments[0] : undefined;
-    if (
-      schema &&
-      ts.isCallExpression(node) &&
-      ts.isPropertyAccessExpression(node.expression) &&
-      ts.isIdentifier(node.expression.expression) &&
-      node.expression.expression.text === 'z' &&
-      (node.expression.name.text === 'described' || node.expression.name.text === 'registered') &&
-      node.typeArguments === undefined
-    ) {
-      edits.push({ start: node.getStart(file), end: node.expression.getEnd(), text: '' });
-      const closing = node.getEnd() - 1;
-      edits.push({ start: schema.getEnd(), end: closing, text: source.slice(schema.getEnd(), closing).replace(/[^\n]/g, '') });
+    if (ts.isCallExpression(node) && node.typeArguments === undefined) {
+      const callee = calleeName(node);
+      const [first] = node.arguments;
+      if (first && node.arguments.length === 2 && (callee === 'z.described' || callee === 'z.registered' || callee === 'documented')) {
+        edits.push({ start: node.getStart(file), end: node.expression.getEnd(), text: '' });
+        const closing = node.getEnd() - 1;
+        edits.push({ start: first.getEnd(), end: closing, text: lineBreaksOf(first.getEnd(), closing) });
+      }
+      if (first && ts.isObjectLiteralExpression(first) && (callee === 'route' || callee === 'declareRoute')) {
+        for (const property of first.properties) {
+          if (
+            ts.isPropertyAssignment(property) &&
+            ts.isIdentifier(property.name) &&
+            property.name.text === 'summary' &&
+            (ts.isStringLiteral(property.initializer) || ts.isNoSubstitutionTemplateLiteral(property.initializer))
+          ) {
+            const { initializer } = property;
+            edits.push({
+              start: initializer.getStart(file),
+              end: initializer.getEnd(),
+              text: `''${lineBreaksOf(initializer.getStart(file), initializer.getEnd())}`,
+            });
+          }
+        }
+      }
     }
     ts.forEachChild(node, visit);
   };

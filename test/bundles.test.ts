@@ -251,6 +251,9 @@ describe('function bundles', () => {
     for (const name of ['build-trigger', 'api']) {
       expect(readFileSync(join(dist, name, BUNDLE_FILES.bundle), 'utf8')).not.toContain(description.slice(0, 40));
     }
+    // A route's summary (functions/api/routes.ts).
+    expect(document).toContain('"summary":"Liveness and store round-trip"');
+    expect(readFileSync(join(dist, 'api', BUNDLE_FILES.bundle), 'utf8')).not.toContain('Liveness and store round-trip');
   });
 
   it.each(functionNames())('%s loads in a fresh process and answers its SCF event', (name) => {
@@ -726,7 +729,7 @@ describe('lazy built-ins', () => {
 });
 
 describe('OpenAPI metadata out of a shipped bundle', () => {
-  it('keeps the schema of each z.described / z.registered call, and every line where it was', () => {
+  it('keeps the schema of each z.described / z.registered call and the route of each summary, and every line', () => {
     const source = [
       "const a = z.described(z.string(), 'a text');",
       'const b = z.registered(',
@@ -743,6 +746,24 @@ describe('OpenAPI metadata out of a shipped bundle', () => {
       '',
       ');',
       "const d = other.described(x, 'not zod');",
+    ]);
+    // A route's literal summary, and the docs `documented` attaches to a route.
+    const routes = [
+      "const r = declareRoute({ method: 'GET', path: '/x', summary: 'Read x' });",
+      'const s = documented(',
+      "  route({ path: '/y', summary:\n    'Read y', handle }),",
+      "  { description: 'y itself' },",
+      ');',
+      "const t = describe({ summary: 'not a route' });",
+    ].join('\n');
+    expect(withoutOpenApiMetadata(routes, 'routes.ts').split('\n')).toEqual([
+      "const r = declareRoute({ method: 'GET', path: '/x', summary: '' });",
+      'const s = (',
+      "  route({ path: '/y', summary:",
+      "    '', handle })",
+      '',
+      ');',
+      "const t = describe({ summary: 'not a route' });",
     ]);
     // Nothing to take out: the same text, unparsed.
     expect(withoutOpenApiMetadata('const e = z.string();', 'plain.ts')).toBe('const e = z.string();');
