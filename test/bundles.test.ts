@@ -765,6 +765,9 @@ describe('OpenAPI metadata out of a shipped bundle', () => {
       ');',
       "const t = describe({ summary: 'not a route' });",
     ]);
+    // Metadata inside metadata that is taken out: one edit, the call's brackets intact.
+    const nested = "const u = documented(route({ path: '/u', summary: 'U' }), { bodyDocumentedAs: z.described(s, 'x') });";
+    expect(withoutOpenApiMetadata(nested, 'nested.ts')).toBe("const u = (route({ path: '/u', summary: '' }));");
     // Nothing to take out: the same text, unparsed.
     expect(withoutOpenApiMetadata('const e = z.string();', 'plain.ts')).toBe('const e = z.string();');
   });
