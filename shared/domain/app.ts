@@ -283,8 +283,8 @@ export const appLabelSchema = z
     z.regex(/^[a-z0-9][a-z0-9._:-]{0,62}$/, 'a label is 1–63 lower-case letters, digits, ., _, : or -, starting with a letter or digit'),
   );
 
-/** Built on first use (with the app schemas that spread it), not at import: see shared/wechat/schemas.ts. */
-const buildAppFields = () => ({
+/** Built on first use, with the app schemas that spread it (not at import). */
+const appFields = /* @__PURE__ */ z.builtOnFirstUse(() => ({
   id: appIdSchema,
   accountId: accountIdSchema,
   name: z.string().check(z.trim(), z.minLength(1), z.maxLength(64)),
@@ -299,9 +299,7 @@ const buildAppFields = () => ({
   platformManagedUpdates: z._default(z.boolean(), false),
   createdAt: timestampSchema,
   updatedAt: timestampSchema,
-});
-let appFieldsBuilt: ReturnType<typeof buildAppFields> | undefined;
-const appFields = () => (appFieldsBuilt ??= buildAppFields());
+}));
 
 export const appSchema = /* @__PURE__ */ z.lazy(() =>
   z.discriminatedUnion('kind', [

@@ -11,6 +11,17 @@ z.config(z.locales.en());
 export * from 'zod/mini';
 
 /**
+ * Memoises a builder: what it builds (a schema, or fields several schemas spread) is built on first use, not at
+ * import, and reused after. A schema in a function bundle costs every cold start whether a request uses it or not;
+ * annotate a top-level call as pure (esbuild's `@__PURE__` comment) so a bundle that never calls the result drops it.
+ * A schema another schema embeds is a `z.lazy` instead.
+ */
+export function builtOnFirstUse<T>(build: () => T): () => T {
+  let built: T | undefined;
+  return () => (built ??= build());
+}
+
+/**
  * zod/mini's `catch`, built the same way. zod's own wraps a constant with `core.util.constantCatch`, and esbuild
  * cannot drop anything of a namespace read that way: every bundle using `catch` (the provider shims) kept the whole
  * of zod's util.js. A plain thunk catches the same; zod's tag on its own thunk only serves `z.compile`, unused here.

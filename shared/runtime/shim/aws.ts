@@ -8,7 +8,6 @@ import * as z from '../../domain/zod';
 import {
   buildContext,
   buildHttpEvent,
-  builtOnFirstUse,
   checkResult,
   decodeRawEvent,
   gatewayHttpSchema,
@@ -33,7 +32,7 @@ const requestFields = () => ({
   isBase64Encoded: z.nullish(z.boolean()),
 });
 
-const v1EventSchema = /* @__PURE__ */ builtOnFirstUse(() => {
+const v1EventSchema = /* @__PURE__ */ z.builtOnFirstUse(() => {
   const multiMap = z.nullish(z.record(z.string(), z.array(z.string())));
   return z.object({
     resource: z.optional(z.string()),
@@ -57,7 +56,7 @@ const v1EventSchema = /* @__PURE__ */ builtOnFirstUse(() => {
 });
 export type AwsV1Event = z.infer<ReturnType<typeof v1EventSchema>>;
 
-const v2EventSchema = /* @__PURE__ */ builtOnFirstUse(() =>
+const v2EventSchema = /* @__PURE__ */ z.builtOnFirstUse(() =>
   z.object({
     version: z.literal('2.0'),
     routeKey: z.optional(z.string()),
@@ -78,7 +77,7 @@ const v2EventSchema = /* @__PURE__ */ builtOnFirstUse(() =>
 );
 export type AwsV2Event = z.infer<ReturnType<typeof v2EventSchema>>;
 
-const scheduleEventSchema = /* @__PURE__ */ builtOnFirstUse(() =>
+const scheduleEventSchema = /* @__PURE__ */ z.builtOnFirstUse(() =>
   z.object({
     source: z.literal('aws.events'),
     'detail-type': z.literal('Scheduled Event'),
@@ -89,7 +88,7 @@ const scheduleEventSchema = /* @__PURE__ */ builtOnFirstUse(() =>
 );
 export type AwsScheduleEvent = z.infer<ReturnType<typeof scheduleEventSchema>>;
 
-const contextSchema = /* @__PURE__ */ builtOnFirstUse(() =>
+const contextSchema = /* @__PURE__ */ z.builtOnFirstUse(() =>
   z.object({
     awsRequestId: z.catch(z.optional(z.string()), undefined),
     functionName: z.catch(z.optional(z.string()), undefined),
@@ -98,7 +97,7 @@ const contextSchema = /* @__PURE__ */ builtOnFirstUse(() =>
   }),
 );
 
-const realContextSchema = /* @__PURE__ */ builtOnFirstUse(() =>
+const realContextSchema = /* @__PURE__ */ z.builtOnFirstUse(() =>
   z.looseObject({
     awsRequestId: z.string(),
     functionName: z.string(),

@@ -107,16 +107,6 @@ export function decodeRawEvent(kind: ProviderKind | undefined, raw: unknown): un
   }
 }
 
-/**
- * Memoises a schema builder. The shim's schemas are built on first use: a function receives one provider's events,
- * so a cold start constructs the shapes of that provider (its event and context) and never the others' (AWS, FC,
- * local: ~300 zod objects and their garbage at every import otherwise). Warm calls reuse the one instance.
- */
-export function builtOnFirstUse<T>(build: () => T): () => T {
-  let built: T | undefined;
-  return () => (built ??= build());
-}
-
 const parsedBefore = new WeakSet<z.ZodMiniType>();
 
 /**
@@ -138,13 +128,13 @@ export function parseWith<S extends z.ZodMiniType>(kind: ProviderKind, schema: S
 }
 
 /** `Record<string, string>`; null (sent by AWS for "none") is accepted and means empty. */
-export const stringMap = builtOnFirstUse(() => z.nullish(z.record(z.string(), z.string())));
+export const stringMap = z.builtOnFirstUse(() => z.nullish(z.record(z.string(), z.string())));
 /**
  * Some gateways send a repeated key as an array; accept both shapes where the docs don't pin it down. A null value
  * (seen from SCF function URLs for a header or query key sent without a value, e.g. `?flag`) is read as '' rather
  * than refused: the client can't choose how the gateway renders its request, and `?flag` is '' everywhere else.
  */
-export const looseMultiMap = builtOnFirstUse(() => {
+export const looseMultiMap = z.builtOnFirstUse(() => {
   const value = z.pipe(
     z.nullable(z.string()),
     z.transform((v) => v ?? ''),
@@ -338,7 +328,7 @@ export function toIsoTime(kind: ProviderKind, field: string, value: string): str
 
 // --------------------------------------------------------------------------------------------------- results
 
-const resultSchema = builtOnFirstUse(() =>
+const resultSchema = z.builtOnFirstUse(() =>
   z.object({
     statusCode: z.number().check(z.int(), z.gte(100), z.lte(599)),
     headers: z.nullish(z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))),

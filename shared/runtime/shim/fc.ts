@@ -11,7 +11,6 @@ import * as z from '../../domain/zod';
 import {
   buildContext,
   buildHttpEvent,
-  builtOnFirstUse,
   decodeRawEvent,
   gatewayHttpSchema,
   looseMultiMap,
@@ -23,7 +22,7 @@ import {
   timerToScheduledEvent,
 } from './common';
 
-const httpEventSchema = /* @__PURE__ */ builtOnFirstUse(() =>
+const httpEventSchema = /* @__PURE__ */ z.builtOnFirstUse(() =>
   z.object({
     version: z.literal('v1'),
     /** Still percent-encoded; `requestContext.http.path` is the decoded one. */
@@ -45,7 +44,7 @@ const httpEventSchema = /* @__PURE__ */ builtOnFirstUse(() =>
 );
 export type FcHttpEvent = z.infer<ReturnType<typeof httpEventSchema>>;
 
-const timerEventSchema = /* @__PURE__ */ builtOnFirstUse(() =>
+const timerEventSchema = /* @__PURE__ */ z.builtOnFirstUse(() =>
   z.object({
     triggerTime: z.string(),
     triggerName: z.string().check(z.minLength(1)),
@@ -54,7 +53,7 @@ const timerEventSchema = /* @__PURE__ */ builtOnFirstUse(() =>
 );
 export type FcTimerEvent = z.infer<ReturnType<typeof timerEventSchema>>;
 
-const contextSchema = /* @__PURE__ */ builtOnFirstUse(() => {
+const contextSchema = /* @__PURE__ */ z.builtOnFirstUse(() => {
   const lenientNumber = z.catch(z.optional(z.number()), undefined);
   const lenientString = z.catch(z.optional(z.string()), undefined);
   return z.object({

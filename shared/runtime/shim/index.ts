@@ -6,7 +6,7 @@
  *   exports.main_handler = exports.handler = makeCloudHandler({ http: middyfiedHandler, schedule: cronJob });
  *
  * Normalisation rules are listed in common.ts; provider quirks in scf.ts, fc.ts, aws.ts, local.ts. Each
- * provider's schemas are built when its first event arrives (`builtOnFirstUse`), not at import. A function bundle
+ * provider's schemas are built when its first event arrives (`z.builtOnFirstUse`), not at import. A function bundle
  * carries only the providers it is built for (see `shims` below); the source carries them all.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';

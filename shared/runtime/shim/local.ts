@@ -9,7 +9,6 @@ import * as z from '../../domain/zod';
 import {
   buildContext,
   buildHttpEvent,
-  builtOnFirstUse,
   checkResult,
   decodeRawEvent,
   pairsFromQueryString,
@@ -20,7 +19,7 @@ import {
   timerToScheduledEvent,
 } from './common';
 
-const localHttpEventSchema = /* @__PURE__ */ builtOnFirstUse(() =>
+const localHttpEventSchema = /* @__PURE__ */ z.builtOnFirstUse(() =>
   z.object({
     kind: z.literal('local-http'),
     method: z.string().check(z.minLength(1)),
@@ -42,7 +41,7 @@ const localHttpEventSchema = /* @__PURE__ */ builtOnFirstUse(() =>
 );
 export type LocalHttpEvent = z.infer<ReturnType<typeof localHttpEventSchema>>;
 
-const localTimerEventSchema = /* @__PURE__ */ builtOnFirstUse(() =>
+const localTimerEventSchema = /* @__PURE__ */ z.builtOnFirstUse(() =>
   z.object({
     kind: z.literal('local-timer'),
     triggerName: z.string().check(z.minLength(1)),
@@ -53,7 +52,7 @@ const localTimerEventSchema = /* @__PURE__ */ builtOnFirstUse(() =>
 );
 export type LocalTimerEvent = z.infer<ReturnType<typeof localTimerEventSchema>>;
 
-const localContextSchema = /* @__PURE__ */ builtOnFirstUse(() =>
+const localContextSchema = /* @__PURE__ */ z.builtOnFirstUse(() =>
   z.object({
     requestId: z.catch(z.optional(z.string()), undefined),
     functionName: z.catch(z.optional(z.string()), undefined),

@@ -9,7 +9,6 @@ import * as z from '../../domain/zod';
 import {
   buildContext,
   buildHttpEvent,
-  builtOnFirstUse,
   decodeRawEvent,
   looseMultiMap,
   MalformedTriggerEventError,
@@ -33,7 +32,7 @@ const requestFields = () => ({
   queryStringParameters: looseMultiMap(),
 });
 
-const apigwEventSchema = /* @__PURE__ */ builtOnFirstUse(() =>
+const apigwEventSchema = /* @__PURE__ */ z.builtOnFirstUse(() =>
   z.object({
     ...requestFields(),
     pathParameters: stringMap(),
@@ -55,7 +54,7 @@ export type ScfApigwEvent = z.infer<ReturnType<typeof apigwEventSchema>>;
  * `requestContext: { sourceIp }`, `isBase64Encoded: false`, `queryStringParameters: {}`, `headerParameters: {}`,
  * `pathParameters: {}` and an `x-scf-request-id` header (fixtures/scf-url-observed.json). Both shapes are read.
  */
-const urlEventSchema = /* @__PURE__ */ builtOnFirstUse(() =>
+const urlEventSchema = /* @__PURE__ */ z.builtOnFirstUse(() =>
   z.object({
     ...requestFields(),
     requestContext: z.nullish(z.object({ sourceIp: z.optional(z.string()), requestId: z.optional(z.string()) })),
@@ -63,7 +62,7 @@ const urlEventSchema = /* @__PURE__ */ builtOnFirstUse(() =>
 );
 export type ScfUrlEvent = z.infer<ReturnType<typeof urlEventSchema>>;
 
-const timerEventSchema = /* @__PURE__ */ builtOnFirstUse(() =>
+const timerEventSchema = /* @__PURE__ */ z.builtOnFirstUse(() =>
   z.object({
     Type: z.string().check(z.refine((type) => type.toLowerCase() === 'timer', 'Type must be "Timer" (any case)')),
     TriggerName: z.string().check(z.minLength(1)),
@@ -74,7 +73,7 @@ const timerEventSchema = /* @__PURE__ */ builtOnFirstUse(() =>
 export type ScfTimerEvent = z.infer<ReturnType<typeof timerEventSchema>>;
 
 // Context values are platform metadata, not input: a field of an unexpected type is treated as absent.
-const contextSchema = /* @__PURE__ */ builtOnFirstUse(() => {
+const contextSchema = /* @__PURE__ */ z.builtOnFirstUse(() => {
   const lenientNumber = z.catch(z.optional(z.number()), undefined);
   const lenientString = z.catch(z.optional(z.string()), undefined);
   return z.object({
