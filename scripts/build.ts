@@ -486,6 +486,9 @@ export function withoutOpenApiMetadata(source: string, fileName: string): string
   return out;
 }
 
+/** What `withoutOpenApiMetadata` made of a source text: a build parses each file once, not once per bundle. */
+const withoutMetadataBySource = new Map<string, string>();
+
 /** Loads the project's TypeScript sources through `withoutOpenApiMetadata` (the bundles a function ships). */
 export const openApiMetadataOutPlugin: Plugin = {
   name: 'openapi-metadata-out',
@@ -493,8 +496,12 @@ export const openApiMetadataOutPlugin: Plugin = {
     pluginBuild.onLoad({ filter: /\.ts$/ }, (args) => {
       if (/[\\/]node_modules[\\/]/.test(args.path)) return undefined;
       const source = readFileSync(args.path, 'utf8');
-      const contents = withoutOpenApiMetadata(source, args.path);
-      return contents === source ? undefined : { contents, loader: 'ts' };
+      let contents = withoutMetadataBySource.get(source);
+      if (contents === undefined) {
+        contents = withoutOpenApiMetadata(source, args.path);
+        withoutMetadataBySource.set(source, contents);
+      }
+      return { contents, loader: 'ts' };
     });
   },
 };
@@ -600,8 +607,9 @@ export const providerDefines = (providers: readonly Provider[]): Record<string, 
   omitDefines(PROVIDERS, providers, 'provider (--providers=<provider>)');
 
 /**
- * What a function's bundle and a driver's share: minified CommonJS for node18 at `dir`/bundle.js, as the body of the
- * function Node's CommonJS loader would wrap it in (see `loaderSource`), with a metafile for the size reports.
+ * What a function's bundle and a driver's share: minified CommonJS for node18 at `dir`/bundle.js, with a metafile for
+ * the size reports. Each is written as the body of the function Node's CommonJS loader would wrap it in (see
+ * `loaderSource`): a driver by esbuild's banner and footer, a function after swc's pass (`wrapped`).
  */
 const bundleOptions = (dir: string) =>
   ({
@@ -612,16 +620,19 @@ const bundleOptions = (dir: string) =>
     format: 'cjs',
     minify: true,
     legalComments: 'external',
-    banner: { js: CJS_WRAPPER.head },
-    footer: { js: CJS_WRAPPER.tail },
     metafile: true,
   }) satisfies EsbuildOptions;
+
+/** `code` as `bundle.js` holds it: the body of the CommonJS wrapper, which takes a line above and below. */
+const wrapped = (code: string): string => `${CJS_WRAPPER.head}\n${code}\n${CJS_WRAPPER.tail}`;
 
 /** Bundles a driver into `dir` as a function is: `bundle.js` behind the loader `index.js`. Returns the code's size. */
 async function buildDriver(pkg: string, dir: string): Promise<number> {
   const result = await build({
     entryPoints: [require.resolve(pkg, { paths: [root] })],
     ...bundleOptions(dir),
+    banner: { js: CJS_WRAPPER.head },
+    footer: { js: CJS_WRAPPER.tail },
     logLevel: 'error',
   });
   writeFileSync(join(dir, BUNDLE_FILES.loader), loaderSource(driverScriptName(pkg)));
@@ -659,10 +670,9 @@ function largestInputs(
  */
 async function bundleFunction(name: string, dir: string, stores: readonly StoreKind[], providers: readonly Provider[], shipped: boolean) {
   rmSync(dir, { recursive: true, force: true });
-  const { banner: _banner, footer: _footer, ...options } = bundleOptions(dir);
   const result = await build({
     entryPoints: [join(root, 'functions', name, 'handler.ts')],
-    ...options,
+    ...bundleOptions(dir),
     write: false,
     sourcemap: 'external',
     external: EXTERNAL_DRIVERS,
@@ -683,9 +693,7 @@ async function bundleFunction(name: string, dir: string, stores: readonly StoreK
   if (classic.length > 0) throw new Error(`${name}: classic zod is bundled (${classic.join(', ')}): import zod from shared/domain/zod.ts`);
   const emitted = (suffix: string) => result.outputFiles.find((file) => file.path.endsWith(suffix))?.text ?? '';
   const [code, map] = [emitted(`/${BUNDLE_FILES.bundle}`), emitted(`/${BUNDLE_FILES.bundle}.map`)];
-  const compacted = shipped
-    ? await compact(code, map)
-    : { code: `${CJS_WRAPPER.head}\n${code}\n${CJS_WRAPPER.tail}`, map: withLineAbove(map) };
+  const compacted = shipped ? await compact(code, map) : { code: wrapped(code), map: withLineAbove(map) };
   mkdirSync(dir, { recursive: true });
   for (const file of result.outputFiles) {
     if (!file.path.endsWith(`/${BUNDLE_FILES.bundle}`) && !file.path.endsWith(`/${BUNDLE_FILES.bundle}.map`))
@@ -701,8 +709,8 @@ async function bundleFunction(name: string, dir: string, stores: readonly StoreK
 /**
  * swc's minifier over esbuild's minified bundle: compress (two passes) and mangle, scoped to the bundle's own top
  * level, which is the body of the CommonJS wrapper (nothing outside reads its names), took 3.4–4.2 % more off the
- * bundles of 230–270 KB (9–11 KB) than esbuild's minifier alone. The source map is chained through esbuild's, so positions still map to
- * the TypeScript sources; then the wrapper is added, one line before the code.
+ * bundles of 230–270 KB (9–11 KB) than esbuild's minifier alone. The source map is chained through esbuild's, so
+ * positions still map to the TypeScript sources; then the wrapper is added, one line before the code.
  */
 export async function compact(code: string, map: string): Promise<{ code: string; map: string }> {
   const out = await transform(code, {
@@ -719,7 +727,7 @@ export async function compact(code: string, map: string): Promise<{ code: string
       minify: { compress: { passes: 2, toplevel: true }, mangle: { toplevel: true } },
     },
   });
-  return { code: `${CJS_WRAPPER.head}\n${out.code}\n${CJS_WRAPPER.tail}`, map: withLineAbove(out.map) };
+  return { code: wrapped(out.code), map: withLineAbove(out.map) };
 }
 
 /** A source map for its code with one line (the CommonJS wrapper's head) added above it. */
