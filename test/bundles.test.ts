@@ -768,7 +768,7 @@ describe('OpenAPI metadata out of a shipped bundle', () => {
     // Metadata inside metadata that is taken out: one edit, the call's brackets intact.
     const nested = "const u = documented(route({ path: '/u', summary: 'U' }), { bodyDocumentedAs: z.described(s, 'x') });";
     expect(withoutOpenApiMetadata(nested, 'nested.ts')).toBe("const u = (route({ path: '/u', summary: '' }));");
-    // Nothing to take out: the same text, unparsed.
+    // Nothing to take out: the same text.
     expect(withoutOpenApiMetadata('const e = z.string();', 'plain.ts')).toBe('const e = z.string();');
   });
 });
