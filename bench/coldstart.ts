@@ -35,6 +35,7 @@ import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { constants as perfConstants } from 'node:perf_hooks';
 import { type LocalFunction, loadTemplate } from '../infra/local/template';
 import { startWeChatSimulator } from '../infra/wechat-sim';
 import {
@@ -71,6 +72,28 @@ Promise.resolve()
   .then(() => mod.handler(event, context))
   .then((result) => out({ t0, t1, t2: performance.now(), cache, status: result && result.statusCode }),
         (e) => out({ t0, t1, t2: performance.now(), cache, error: String(e && e.message || e) }));
+`;
+
+// Young-generation collections (scavenges) in a cold start: the RUNNER's invocation with a GC observer, in one more
+// run (the observer's entries arrive after the handler, so this run's timings are not used). Started before the
+// bundle is required: Node's own bootstrap collections are not counted, in the floor as in the bundles.
+const GC_OBSERVER = `
+const gcs = [];
+new (require('node:perf_hooks').PerformanceObserver)((list) => {
+  for (const e of list.getEntries()) gcs.push({ kind: (e.detail || e).kind, ms: e.duration });
+}).observe({ entryTypes: ['gc'] });
+const gcReport = () => setTimeout(() => {
+  process.stdout.write('@@' + JSON.stringify({ gcs, heapUsed: process.memoryUsage().heapUsed }));
+  process.exit(0);
+}, 50);
+`;
+const GC_RUNNER = `${GC_OBSERVER}
+const fs = require('node:fs');
+const [bundle, eventFile, contextFile] = process.argv.slice(2);
+const mod = require(bundle);
+Promise.resolve()
+  .then(() => mod.handler(JSON.parse(fs.readFileSync(eventFile, 'utf8')), JSON.parse(fs.readFileSync(contextFile, 'utf8'))))
+  .finally(gcReport);
 `;
 
 // Counts the zod schemas a bundle builds at import and during its first handler: zod runs `$ZodType`'s initializer
@@ -407,6 +430,38 @@ main(async (): Promise<BenchResult> => {
       const counts = report as { atImport?: number; inHandler?: number } | null;
       schemasBuilt.set(b.name, counts?.atImport === undefined ? '—' : `${fmt(counts.atImport)} · ${fmt(counts.inHandler ?? 0)}`);
     }
+    // Scavenges: one more run of each bundle, and of the better-sqlite3 floor, with a GC observer (median of 3).
+    const gcRunner = join(work, 'gc.cjs');
+    writeFileSync(gcRunner, GC_RUNNER);
+    const scavengesOf = async (args: string[], env: NodeJS.ProcessEnv) => {
+      const samples: { count: number; ms: number; heapMb: number }[] = [];
+      for (let i = 0; i < 3; i++) {
+        const { report, stderr } = await run(args, env, work);
+        const seen = report as { gcs?: { kind: number; ms: number }[]; heapUsed?: number } | null;
+        if (!seen?.gcs) throw new Error(`no GC report from ${args[0]}: ${stderr}`);
+        const minor = seen.gcs.filter((g) => g.kind === perfConstants.NODE_PERFORMANCE_GC_MINOR);
+        samples.push({ count: minor.length, ms: minor.reduce((sum, g) => sum + g.ms, 0), heapMb: (seen.heapUsed ?? 0) / 2 ** 20 });
+      }
+      return {
+        count: median(samples.map((x) => x.count)),
+        ms: median(samples.map((x) => x.ms)),
+        heapMb: median(samples.map((x) => x.heapMb)),
+      };
+    };
+    const scavenges = new Map<string, Awaited<ReturnType<typeof scavengesOf>>>();
+    for (const b of bundles) {
+      const [, loader, eventFile, contextFile] = b.variants[0]?.args ?? [];
+      scavenges.set(b.name, await scavengesOf([gcRunner, loader ?? '', eventFile ?? '', contextFile ?? ''], b.env));
+    }
+    const sqliteFloorRun = floors[1];
+    if (!sqliteFloorRun) throw new Error('floors missing');
+    const floorScavenges = await scavengesOf(
+      ['-e', `${GC_OBSERVER}\n${FLOOR_SQLITE}\ngcReport();`, ...sqliteFloorRun.args.slice(2)],
+      sqliteFloorRun.env,
+    );
+    const scavengeCell = (s: Awaited<ReturnType<typeof scavengesOf>> | undefined) =>
+      s ? `${fmt(s.count)} · ${fmt(s.ms, 1)} · ${fmt(s.heapMb, 1)}` : '—';
+
     const perBundle = [...sums.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, 12)
@@ -466,7 +521,7 @@ main(async (): Promise<BenchResult> => {
         return (
           `| \`${b.name}\` | ${fmt(b.bytes / 1024, 0)} KB | ${fmt(b.cacheBytes / 1024, 0)} KB | ${m(cached?.boot)} | ${m(cached?.load)} | ${m(cached?.handle)} | ${m(cached?.wall)} ` +
           `| ${m(uncached?.load)} · ${m(uncached?.handle)} · ${m(uncached?.wall)} (${ratio(median(uncached?.wall ?? []), base)}) ` +
-          `| ${ratio(median(cached?.wall ?? []) - sqliteFloor + cloudbaseFloor, cloudbaseFloor)} | ${schemasBuilt.get(b.name) ?? '—'} | ${b.outcome} |`
+          `| ${ratio(median(cached?.wall ?? []) - sqliteFloor + cloudbaseFloor, cloudbaseFloor)} | ${schemasBuilt.get(b.name) ?? '—'} | ${scavengeCell(scavenges.get(b.name))} | ${b.outcome} |`
         );
       })
       .join('\n');
@@ -488,11 +543,12 @@ main(async (): Promise<BenchResult> => {
         `- Environment: every run gets PATH and the function's own variables only. A shell that sets NODE_EXTRA_CA_CERTS (this machine's does) costs every Node process the reading of a CA bundle at start${ambient.length > 0 ? ` (the last row: \`node -e ""\` ${fmt(median(ambient), 1)} ms with it)` : ' (not set for this run)'}: a constant that would pad the baseline and the bundles alike (the issue's ≈ 52 ms for \`node -e ""\` includes it) and that a cloud function does not pay, so it is left out of both.`,
         "- `index.js` is the loader scripts/build.ts writes next to each bundle: it compiles `bundle.js` with `vm.Script` and the V8 code cache `bundle.js.v8cache` made at build time (after the bundle's top level ran and the function answered a first invocation: a request to a path it does not serve, a timer tick; see scripts/build.ts), so V8 neither parses nor compiles the bundle again, nor the functions its top level and the common part of a first request run. The cache only counts when the runtime's Node is the one that made it (SCF: build with, or `CODE_CACHE_NODE=` a, Node 18.15); the last columns are the same bundles without their cache (the loader's fallback: compiled from source, as Node itself would), run in the same rounds.",
         '',
-        "Where the time goes (medians, ms; the child's own clock from process start). The schemas column counts the zod schemas each bundle builds (one more run, counted at zod's `$ZodType` initializer): a schema built at import costs every cold start, used or not; top-level schemas only some requests use are built on first use (`z.lazy`), as shared/wechat/schemas.ts, shared/domain/rollout.ts, shared/domain/webhooks/events.ts and the api's views are. A first request that reads or writes documents builds their schemas then.",
+        "Where the time goes (medians, ms; the child's own clock from process start). The schemas column counts the zod schemas each bundle builds (one more run, counted at zod's `$ZodType` initializer): a schema built at import costs every cold start, used or not; top-level schemas only some requests use are built on first use (`z.lazy`), as shared/wechat/schemas.ts, shared/domain/rollout.ts, shared/domain/webhooks/events.ts and the api's views are. A first request that reads or writes documents builds their schemas then. The GC column (one more run each, with a `gc` PerformanceObserver from before the `require`, median of 3; the floor's row the same) counts the young-generation collections (scavenges) of the cold start and their time: V8's young generation starts small (1 MB semi-spaces), so a start that allocates a few MB of live module state (compiled closures, zod's schema objects, the bundle's source as a two-byte string when it holds Chinese text) pays a scavenge per MB, each copying what is alive — nearly all of it — while the floor allocates too little to collect once.",
         '',
-        '| bundle | bundle.js | v8 cache | Node bootstrap | `require(index.js)` | first `handler()` | wall (spawn → exit) | without the cache: `require` · `handler()` · wall (ratio to `node -e`) | with CloudBase, estimated: ratio to its floor | zod schemas built: at import · first `handler()` | answer |',
-        '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+        '| bundle | bundle.js | v8 cache | Node bootstrap | `require(index.js)` | first `handler()` | wall (spawn → exit) | without the cache: `require` · `handler()` · wall (ratio to `node -e`) | with CloudBase, estimated: ratio to its floor | zod schemas built: at import · first `handler()` | young-generation GCs: count · ms · heap used after (MB) | answer |',
+        '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
         split,
+        `| floor with better-sqlite3 | — | — | — | — | — | ${fmt(sqliteFloor, 1)} | — | — | — | ${scavengeCell(floorScavenges)} | — |`,
         '',
         "Not in the figures above (STORE=sqlite): in the cloud the first store call loads the vendored driver. A cold `require` of it (child's clock, median of interleaved runs):",
         '',
