@@ -56,14 +56,16 @@ import { type BenchResult, type BenchRow, fmt, main, median, numberArg, ROOT, ra
 const TARGET = 1.25;
 const SIZE_TARGET_KB = 250;
 
-// Reports its own timings (ms since process start) after one handler call, then exits at once.
+// Reports its own timings (ms since process start) after one handler call, then exits at once. Each child reports
+// with `fs.writeSync(1, …)`, not `process.stdout`: building that stream on a pipe costs 6–7 ms (shared/runtime/stdout.ts),
+// which the floors, reporting nothing, would not pay.
 const RUNNER = `
 const t0 = performance.now();
 const fs = require('node:fs');
 const [bundle, eventFile, contextFile] = process.argv.slice(2);
 const event = JSON.parse(fs.readFileSync(eventFile, 'utf8'));
 const context = JSON.parse(fs.readFileSync(contextFile, 'utf8'));
-const out = (o) => { process.stdout.write('@@' + JSON.stringify(o)); process.exit(0); };
+const out = (o) => { fs.writeSync(1, '@@' + JSON.stringify(o)); process.exit(0); };
 let mod;
 try { mod = require(bundle); } catch (e) { out({ loadError: String(e && e.stack || e) }); }
 const t1 = performance.now();
@@ -83,7 +85,7 @@ new (require('node:perf_hooks').PerformanceObserver)((list) => {
   for (const e of list.getEntries()) gcs.push({ kind: (e.detail || e).kind, ms: e.duration });
 }).observe({ entryTypes: ['gc'] });
 const gcReport = () => setTimeout(() => {
-  process.stdout.write('@@' + JSON.stringify({ gcs, heapUsed: process.memoryUsage().heapUsed }));
+  require('node:fs').writeSync(1, '@@' + JSON.stringify({ gcs, heapUsed: process.memoryUsage().heapUsed }));
   process.exit(0);
 }, 50);
 `;
@@ -105,7 +107,7 @@ const path = require('node:path');
 const vm = require('node:vm');
 const { createRequire } = require('node:module');
 const [dir, eventFile, contextFile] = process.argv.slice(2);
-const out = (o) => { process.stdout.write('@@' + JSON.stringify(o)); process.exit(0); };
+const out = (o) => { fs.writeSync(1, '@@' + JSON.stringify(o)); process.exit(0); };
 const file = path.join(dir, ${JSON.stringify(BUNDLE_FILES.bundle)});
 const source = fs.readFileSync(file, 'utf8');
 const patched = source.replace(/\\("\\$ZodType",\\([\\w$]+,[\\w$]+\\)=>\\{/, (m) => m + 'globalThis.__schemasBuilt++;');
@@ -125,7 +127,7 @@ const t0 = performance.now();
 require(process.argv[2]);
 const t1 = performance.now();
 const cache = [...globalThis[Symbol.for(${JSON.stringify(LOADED_BUNDLES)})].values()].map((l) => l.cache).join(',');
-process.stdout.write('@@' + JSON.stringify({ t0, t1, cache }));
+require('node:fs').writeSync(1, '@@' + JSON.stringify({ t0, t1, cache }));
 `;
 
 // Floors: the least a function does before its first answer, with nothing of ours in it. Verifying a signature,

@@ -11,6 +11,7 @@
  * one transaction (each push still answered only after its record is committed).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { writeSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { LOCAL_WECHAT_DEFAULTS as C } from '../shared/runtime/config';
 import { plainSignature, WeChatMessageCrypto } from '../shared/wechat/crypto';
@@ -61,7 +62,8 @@ export function createFloorReceiver(options: { sqlitePath: string; groupCommit: 
   const logged =
     (answer: FloorAnswer): FloorAnswer =>
     (status, type, body) => {
-      process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'request', status, push: type })}\n`);
+      // To fd 1 directly, as the product's logger writes (shared/runtime/stdout.ts).
+      writeSync(1, `${JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'request', status, push: type })}\n`);
       answer(status, type, body);
     };
 

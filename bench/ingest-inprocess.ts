@@ -18,7 +18,7 @@
  * `npx tsx bench/ingest-inprocess.ts [--amount 20000] [--concurrency 1] [--floor] [--profile-out FILE] [--json]`
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import fs, { mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,7 +36,8 @@ async function run() {
   Object.assign(process.env, localBundleEnv({ sqlitePath: join(work, 'wxa.db'), weChatApiBase: 'http://127.0.0.1:9', logLevel: 'info' }), {
     PUBLIC_BASE_URL: 'http://127.0.0.1:3000',
   });
-  // Log lines go where the benchmark's product sends them: nowhere, at the cost of a write.
+  // Log lines go where the benchmark's product sends them: nowhere, at the cost of a write. The product and the
+  // floor write theirs to fd 1 (shared/runtime/stdout.ts), anything else through process.stdout.
   const devNull = openSync('/dev/null', 'w');
   const write = process.stdout.write.bind(process.stdout);
   (process.stdout as unknown as { write: unknown }).write = (chunk: string | Uint8Array) => {
@@ -44,6 +45,9 @@ async function run() {
     else writeSync(devNull, chunk);
     return true;
   };
+  const writeToFd = fs.writeSync;
+  fs.writeSync = ((fd: number, ...rest: unknown[]) =>
+    (writeToFd as (...args: unknown[]) => number)(fd === 1 ? devNull : fd, ...rest)) as typeof fs.writeSync;
   const floor = process.argv.includes('--floor');
   const receiveOnFloor = floor ? createFloorReceiver({ sqlitePath: join(work, 'floor.db'), groupCommit: false }) : undefined;
   const { handler } = await import('../functions/authorize-callback/handler');
@@ -111,6 +115,7 @@ async function run() {
     process.stderr.write(`${profileTable(summary, 'groups')}\n\n${profileTable(summary, 'functions')}\n`);
   }
   process.stdout.write = write;
+  fs.writeSync = writeToFd;
   if (process.argv.includes('--json')) {
     console.log(
       JSON.stringify({ receiver: floor ? 'floor' : 'product', pushes: amount - warm, concurrency, usPerPush: us, cpuUsPerPush: cpuUs }),

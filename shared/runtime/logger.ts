@@ -6,6 +6,7 @@
  * secret, each access token as it is issued) is masked wherever it appears inside any string — a URL with a
  * token in its query string, an error message quoting a body.
  */
+import { writeStdoutLine } from './stdout';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -116,7 +117,7 @@ export function createLogger(
   options: { level?: LogLevel; sink?: LogSink; base?: Record<string, unknown>; now?: () => number } = {},
 ): Logger {
   const threshold = LEVELS[options.level ?? 'info'];
-  const sink = options.sink ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const sink = options.sink ?? writeStdoutLine;
   const now = options.now ?? Date.now;
   // A child (one per request) shares its parent's settings and only carries its own base fields.
   const withBase = (base: Record<string, unknown>): Logger => {

@@ -2,22 +2,31 @@
  * The per-invocation collector: one EMF record per invocation (on stdout, as a log pipeline reads it), written when
  * the handler returns and when it throws, with only the bounded labels the metrics declare.
  */
+import fs from 'node:fs';
 import * as z from '../domain/zod';
 import { cloudEntry } from './entry';
 import { registerSecret } from './logger';
 import { invocationMetrics, METRICS, withInvocationMetrics } from './metrics';
 
-/** The JSON lines written to stdout while `run` runs. */
+/** The JSON lines written to stdout (fd 1, or `process.stdout` after a failed write) while `run` runs. */
 async function captureStdout(run: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
   const lines: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    lines.push(...String(chunk).split('\n').filter(Boolean));
+  const take = (chunk: string | Uint8Array) => lines.push(...Buffer.from(chunk).toString('utf8').split('\n').filter(Boolean));
+  const streamSpy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    take(chunk);
     return true;
   });
+  const realWriteSync = fs.writeSync;
+  const fdSpy = jest.spyOn(fs, 'writeSync').mockImplementation(((fd: number, bytes: Uint8Array, offset?: number | null) => {
+    if (fd !== 1) return realWriteSync(fd, bytes, offset);
+    take(bytes.subarray(offset ?? 0));
+    return bytes.length - (offset ?? 0);
+  }) as typeof fs.writeSync);
   try {
     await run().catch(() => undefined);
   } finally {
-    spy.mockRestore();
+    streamSpy.mockRestore();
+    fdSpy.mockRestore();
   }
   return lines.map((line) => JSON.parse(line) as Record<string, unknown>);
 }

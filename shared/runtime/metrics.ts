@@ -18,6 +18,7 @@
  * bag as `metrics`) records into whichever invocation is running the code that calls it.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { writeStdoutLine } from './stdout';
 
 export const METRICS_NAMESPACE = 'wxa-deploy';
 
@@ -251,7 +252,7 @@ function writeLine(line: string): void {
   const takers = [...observers].filter((o) => o.line);
   if (takers.length === 0) {
     // Straight to stdout, whatever LOG_LEVEL says: a metric is not a log line one may turn off (Powertools does the same).
-    process.stdout.write(`${line}\n`);
+    writeStdoutLine(line);
     return;
   }
   for (const o of takers) o.line?.(line);
