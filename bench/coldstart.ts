@@ -57,7 +57,7 @@ const TARGET = 1.25;
 const SIZE_TARGET_KB = 250;
 
 // Reports its own timings (ms since process start) after one handler call, then exits at once. Each child reports
-// with `fs.writeSync(1, …)`, not `process.stdout`: building that stream on a pipe costs 6–7 ms (shared/runtime/stdout.ts),
+// with `fs.writeSync(1, …)`, not `process.stdout`: building that stream on a pipe costs 2–7 ms (shared/runtime/stdout.ts),
 // which the floors, reporting nothing, would not pay.
 const RUNNER = `
 const t0 = performance.now();
