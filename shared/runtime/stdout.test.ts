@@ -2,28 +2,28 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { stdoutLineWriter } from './stdout';
 
-const repoRoot = join(__dirname, '..', '..');
+/** Runs `code` (which may `require(WRITER)`) in a plain Node process whose stdout is a pipe, from the repo root. */
+const inChild = (code: string) =>
+  spawnSync(process.execPath, ['--import', 'tsx', '-e', code.replaceAll('WRITER', JSON.stringify(join(__dirname, 'stdout.ts')))], {
+    cwd: join(__dirname, '..', '..'),
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '' },
+    maxBuffer: 1 << 22,
+  });
 const eagain = () => Object.assign(new Error('EAGAIN: resource temporarily unavailable, write'), { code: 'EAGAIN' });
 
 describe('stdout lines', () => {
   it('reach a pipe whole and in order, and never make Node build process.stdout (on a pipe: `net`, 2–3 ms of a cold start)', () => {
     // In a plain Node process with stdout a pipe, as a cloud runtime's log collector or the local runtime reads it.
-    const child = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '-e',
-        `const stdout = Object.getOwnPropertyDescriptor(process, 'stdout');
-         let built = false;
-         Object.defineProperty(process, 'stdout', { ...stdout, get() { built = true; return stdout.get.call(process); } });
-         const { writeStdoutLine } = require(${JSON.stringify(join(__dirname, 'stdout.ts'))});
-         for (let i = 0; i < 3; i++) writeStdoutLine(JSON.stringify({ line: i, text: '日志 ✓' }));
-         writeStdoutLine('x'.repeat(200000));
-         process.stderr.write(JSON.stringify({ built }));`,
-      ],
-      { cwd: repoRoot, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' }, maxBuffer: 1 << 22 },
-    );
+    // Watched from after the require: tsx, compiling the module on a cold cache, reads process.stdout itself.
+    const child = inChild(`
+      const { writeStdoutLine } = require(WRITER);
+      const stdout = Object.getOwnPropertyDescriptor(process, 'stdout');
+      let built = false;
+      Object.defineProperty(process, 'stdout', { ...stdout, get() { built = true; return stdout.get.call(process); } });
+      for (let i = 0; i < 3; i++) writeStdoutLine(JSON.stringify({ line: i, text: '日志 ✓' }));
+      writeStdoutLine('x'.repeat(200000));
+      process.stderr.write(JSON.stringify({ built }));`);
     expect(child.status).toBe(0);
     const lines = child.stdout.split('\n');
     expect(lines.slice(0, 3).map((line) => JSON.parse(line) as unknown)).toEqual([0, 1, 2].map((i) => ({ line: i, text: '日志 ✓' })));
@@ -33,22 +33,14 @@ describe('stdout lines', () => {
   });
 
   it('go through process.stdout, in order with what others write there, once anything has built it', () => {
-    const child = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '-e',
-        `const { writeStdoutLine } = require(${JSON.stringify(join(__dirname, 'stdout.ts'))});
-         writeStdoutLine('direct');
-         const stream = process.stdout;
-         const write = stream.write.bind(stream);
-         stream.write = (chunk, ...rest) => write('[stream] ' + chunk, ...rest);
-         console.log('console');
-         writeStdoutLine('after');`,
-      ],
-      { cwd: repoRoot, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } },
-    );
+    const child = inChild(`
+      const { writeStdoutLine } = require(WRITER);
+      writeStdoutLine('direct');
+      const stream = process.stdout;
+      const write = stream.write.bind(stream);
+      stream.write = (chunk, ...rest) => write('[stream] ' + chunk, ...rest);
+      console.log('console');
+      writeStdoutLine('after');`);
     expect(child.status).toBe(0);
     expect(child.stdout).toBe('direct\n[stream] console\n[stream] after\n');
   });
