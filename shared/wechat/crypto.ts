@@ -116,9 +116,9 @@ interface AesKey {
   iv: Buffer;
   /**
    * One long-lived CBC decipher per key, never finalised. In CBC the only state carried between blocks is the
-   * previous ciphertext block, so feeding the IV as a throw-away block re-arms it exactly as a fresh
-   * `createDecipheriv(key, iv)` would, minus the ~2 µs of setup that dominates small messages. Inputs are
-   * always whole blocks, so no partial block is ever buffered inside it.
+   * previous ciphertext block, so feeding the IV as a throw-away first block re-arms it exactly as a fresh
+   * `createDecipheriv(key, iv)` would, minus a decipher's setup. Inputs are always whole blocks, so no partial
+   * block is ever buffered inside it.
    */
   decipher: Decipher;
 }
@@ -239,9 +239,11 @@ export class WeChatMessageCrypto {
   }
 
   private openWith(ciphertext: Buffer, { iv, decipher }: AesKey): string {
-    decipher.update(iv);
-    const plain = decipher.update(ciphertext);
-    if (plain.length !== ciphertext.length) throw new Error('unreachable: CBC decipher held back a block');
+    // The IV goes in as the first block of the same call: one `update` instead of two, ~2 µs less per push on
+    // Node 20 (`npx tsx bench/crypto.ts`), where each call costs more than the AES of a push.
+    const out = decipher.update(Buffer.concat([iv, ciphertext]));
+    if (out.length !== iv.length + ciphertext.length) throw new Error('unreachable: CBC decipher held back a block');
+    const plain = out.subarray(iv.length);
 
     const end = plain.length;
     const pad = plain[end - 1] ?? 0;
