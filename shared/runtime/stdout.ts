@@ -40,19 +40,18 @@ if (buildStdout && stdoutProperty.configurable) {
 }
 
 /**
- * A line writer over `writeToFd` for fd 1, switching for good to `stream()` when `streamInUse()` says so or at the
- * first write that fails or takes nothing.
+ * A line writer over `writeToFd` for fd 1, switching for good to `stream()` once `process.stdout` is built or at
+ * the first write that fails or takes nothing.
  */
 export function stdoutLineWriter(
   // Looked up at each call, so a test's spy on `fs.writeSync` sees the lines.
   writeToFd: WriteToFd = (fd, bytes, offset) => writeSync(fd, bytes, offset),
   stream: () => LineStream = () => process.stdout,
-  streamInUse: () => boolean = () => streamBuilt,
 ): (line: string) => void {
   let throughStream = false;
   return (line) => {
     const bytes = Buffer.from(`${line}\n`);
-    if (throughStream || streamInUse()) {
+    if (throughStream || streamBuilt) {
       throughStream = true;
       stream().write(bytes);
       return;
